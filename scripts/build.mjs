@@ -1,0 +1,19 @@
+// Bundles the entry points with esbuild. The CLI and the benchmark go to build/ (not committed);
+// the GitHub Action goes to dist/index.js, which is committed because the runner executes it as is.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const banner = {
+  // CommonJS dependencies bundled into ESM still call require(); give them one.
+  js: "import { createRequire as __rgoCreateRequire } from 'node:module'; const require = __rgoCreateRequire(import.meta.url);",
+};
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', banner, logLevel: 'warning', legalComments: 'none' };
+
+const only = process.argv[2];
+const jobs = [
+  { entryPoints: ['src/cli/main.ts'], outfile: 'build/cli.js', name: 'cli' },
+  { entryPoints: ['bench/bench.ts'], outfile: 'build/bench.js', name: 'bench' },
+  { entryPoints: ['src/action/index.ts'], outfile: process.env.RGO_ACTION_OUTFILE ?? 'dist/index.js', name: 'action', target: 'node24' },
+].filter((j) => (!only || j.name === only) && existsSync(j.entryPoints[0]));
+
+await Promise.all(jobs.map(({ name, ...opts }) => build({ ...common, ...opts })));

@@ -1,0 +1,53 @@
+// The outside systems the core needs, as small interfaces. Adapters (src/git, src/state, src/sdx,
+// src/github) implement them; tests pass the real adapters against real git and the sandbox.
+import type { AppliedState, StateUpdate } from './state.js';
+
+export interface CommitInfo {
+  sha: string;
+  subject: string;
+  /** ISO 8601 committer time. */
+  time: string;
+}
+
+export interface TreeEntry {
+  /** Path relative to the repository root, '/'-separated. */
+  path: string;
+  /** Git mode: '100644', '100755', '120000' (symlink), '160000' (submodule), '040000'. */
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
+  oid: string;
+  /** Size in bytes for blobs, 0 otherwise. */
+  size: number;
+}
+
+/** How commit `a` relates to commit `b`. */
+export type CommitRelation = 'same' | 'ancestor' | 'descendant' | 'diverged' | 'unknown';
+
+/** Read-only access to the committed tree: the model is never read from the working directory. */
+export interface RepoReader {
+  /** The repository's top-level directory. */
+  readonly root: string;
+  /** Resolve a ref to a commit; throws InputError naming the ref when it does not exist. */
+  resolveCommit(ref: string): Promise<CommitInfo>;
+  /** Every entry under `dir` (repo-relative, '' for the root) at `commit`, recursively, files only. */
+  listTree(commit: string, dir: string): Promise<TreeEntry[]>;
+  /** Blob contents by id, read in one batch (one git process for any number of blobs). */
+  readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
+  /** How commit `a` relates to commit `b` ('ancestor': a is an ancestor of b). */
+  relation(a: string, b: string): Promise<CommitRelation>;
+}
+
+/** The applied state's storage: a ref in the repository, or a file. */
+export interface StateStore {
+  /** Read the current state (fetching it from the remote first when the store has one). */
+  load(): Promise<AppliedState>;
+  /**
+   * Durably record updates. Concurrent writers (other processes) are detected with compare-and-swap,
+   * re-read and merged: no update is lost. Resolves once the updates are stored (and pushed).
+   */
+  record(updates: readonly StateUpdate[]): Promise<void>;
+  /** Wait for queued writes, release resources. */
+  close(): Promise<void>;
+  /** Human description for messages: "ref refs/routeros-gitops/state (origin)", "file state.json". */
+  describe(): string;
+}

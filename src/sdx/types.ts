@@ -1,0 +1,78 @@
+// The SDX jobs API as the core sees it (contracts: ../shared/contracts/sdx-api.md and the seed spec).
+
+/** A job as the API returns it. State is derived from the timestamps (there is no status field). */
+export interface Job {
+  id: string;
+  token: string;
+  site_id: string;
+  idempotency_key: string;
+  description: string;
+  express_execute: boolean;
+  needs_acknowledgement: boolean;
+  should_backup: boolean;
+  associated_backup: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  failed_at: string | null;
+  created_at: string;
+  log_url: string;
+  script?: string;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+  has_pulse: boolean;
+  last_seen_at: string | null;
+  software_version?: string;
+  model?: string;
+  identity?: string;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** Derive a job's state from its timestamps, as the API documentation says. */
+export function jobState(job: Pick<Job, 'started_at' | 'completed_at' | 'failed_at'>): JobState {
+  if (job.failed_at) return 'failed';
+  if (job.completed_at) return 'succeeded';
+  if (job.started_at) return 'running';
+  return 'queued';
+}
+
+export interface CreateJobRequest {
+  siteId: string;
+  idempotencyKey: string;
+  /** 3..100 characters, printable ASCII (it travels as a header). */
+  description: string;
+  /** The whole RouterOS script, sent as text/plain. */
+  script: string;
+  needsAck: boolean;
+  backup: boolean;
+  express: boolean;
+}
+
+export interface CreateJobResult {
+  job: Job;
+  /** true when the server answered with a job created earlier for the same idempotency key. */
+  replayed: boolean;
+}
+
+export type CancelResult = 'cancelled' | 'already_started' | 'not_found';
+
+/** Counters a run reports ("requests per applied change", retries by cause). */
+export interface SdxStats {
+  requests: number;
+  retries: number;
+  byStatus: Record<string, number>;
+  retriesByCause: Record<string, number>;
+}
+
+export interface SdxClient {
+  createJob(req: CreateJobRequest): Promise<CreateJobResult>;
+  listJobs(siteId: string): Promise<Job[]>;
+  getJob(siteId: string, jobId: string): Promise<Job>;
+  cancelJob(siteId: string, jobId: string): Promise<CancelResult>;
+  getSite(siteId: string): Promise<Site>;
+  stats(): SdxStats;
+  close(): Promise<void>;
+}
