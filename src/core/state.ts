@@ -42,6 +42,8 @@ export interface ScriptRecord {
   source: { blob: string; inputs: string };
   /** Names of the variables and secrets the script used (never their values). */
   uses?: { vars: string[]; secrets: string[] };
+  /** Keyed digests of the secrets the script used (see core/keys.ts secretDigest), never values. */
+  secret_digests?: Record<string, string>;
   /** The job's log in the SDX web UI, when known. */
   log_url?: string | null;
   /** The last successful send, when this record is not itself a success. */

@@ -1,0 +1,55 @@
+// Fingerprints and idempotency keys. A fingerprint identifies what would be sent (the rendered
+// script, with secrets represented by keyed digests, never by their values). An idempotency key
+// is a UUID derived deterministically from the site, the path, the new fingerprint, the commit of
+// the script's previous record and the attempt number: the same pending change gets the same key
+// on every rerun, at any later commit that did not touch it; new content gets a new key.
+import { createHash, createHmac, scryptSync } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+
+/** Namespace of routeros-gitops idempotency keys (a fixed, random UUID). */
+export const KEY_NAMESPACE = '5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b';
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Fingerprint of a rendered script. `body` is the script rendered with secret placeholders;
+ * `secretDigests` maps each secret the script uses to its keyed digest (or null when the value is
+ * not available, e.g. a plan without secrets).
+ */
+export function fingerprint(body: string, secretDigests: Readonly<Record<string, string | null>> = {}): string {
+  const names = Object.keys(secretDigests).sort();
+  if (!names.length) return `sha256:${sha256(body)}`;
+  const h = createHash('sha256').update(body);
+  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? '?'}`);
+  return `sha256:${h.digest('hex')}`;
+}
+
+export interface KeyInput {
+  siteId: string;
+  path: string;
+  fingerprint: string;
+  /** The commit of the script's previous state record, or null when it has none. */
+  baseCommit: string | null;
+  attempt: number;
+}
+
+export function idempotencyKey(k: KeyInput): string {
+  return uuidv5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? 'initial', String(k.attempt)].join('\n'), KEY_NAMESPACE);
+}
+
+let derivedKey: { source: string; key: Buffer } | undefined;
+
+/**
+ * Keyed digest of a secret value. The key comes from RGO_SECRETS_KEY (kept with the secrets, never
+ * in the repository), stretched once per process with scrypt; without it a fixed key is used, so the
+ * digest still hides the value but a low-entropy secret could be guessed by whoever reads the state.
+ */
+export function secretDigest(name: string, value: string, secretsKey: string | undefined): string {
+  const source = secretsKey ?? '';
+  if (!derivedKey || derivedKey.source !== source) {
+    derivedKey = { source, key: scryptSync(source || 'routeros-gitops:no-secrets-key', 'routeros-gitops:secrets', 32) };
+  }
+  return createHmac('sha256', derivedKey.key).update(`${name}\0${value}`).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,519 @@
+// The repository model: the sites directory at a commit, read through RepoReader (batched git
+// plumbing, never the working directory), validated into sites, their settings and their ordered
+// scripts, then rendered. Reading is incremental: a script whose source blob and render inputs
+// are the ones recorded in the applied state is not read again.
+import { posix } from 'node:path';
+import type { Problem } from './errors.js';
+import type { CommitInfo, RepoReader, TreeEntry } from './ports.js';
+import type { AppliedState, ScriptRecord } from './state.js';
+import {
+  FLEET_DEFAULTS,
+  FLEET_FILE,
+  FleetSettingsSchema,
+  GROUPS_DIR,
+  mergeJobSettings,
+  NAME_RE,
+  SITE_FILE,
+  SiteSettingsSchema,
+  type FleetDefaults,
+  type FleetSettings,
+  type GroupSettings,
+  type JobSettings,
+  type VarValue,
+} from './settings.js';
+import { parseYamlFile } from './yaml-file.js';
+import { compileTemplate, renderTemplate, secretPlaceholder, type CompiledTemplate } from './template.js';
+import { fingerprint, secretDigest, sha256 } from './keys.js';
+import { checkDescriptionTemplate } from './description.js';
+
+export interface ScriptSource {
+  /** Repository-relative path. */
+  path: string;
+  /** File name, which orders a site's scripts. */
+  file: string;
+  blob: string;
+  size: number;
+  /** The group this shared script belongs to; undefined for a site's own script. */
+  group?: string;
+}
+
+export interface SiteModel {
+  name: string;
+  id: string;
+  /** Repository-relative folder of the site. */
+  dir: string;
+  /** Repository-relative path of its site.yaml. */
+  settingsFile: string;
+  groups: string[];
+  settings: JobSettings;
+  vars: Record<string, VarValue>;
+  /** Where each variable of `vars` was defined (file), for messages. */
+  varOrigins: Record<string, string>;
+  lintRules: Record<string, 'error' | 'warning' | 'off'>;
+  /** Scripts in the order they are applied. */
+  scripts: ScriptSource[];
+}
+
+export interface FleetModel {
+  commit: CommitInfo;
+  sitesDir: string;
+  fleetFile: string | null;
+  fleet: FleetDefaults;
+  sites: SiteModel[];
+  /** Shared scripts by group. */
+  groupScripts: Record<string, ScriptSource[]>;
+  problems: Problem[];
+  warnings: Problem[];
+}
+
+/** Where secret values come from at apply time. */
+export interface SecretSource {
+  /** The value of secret `name` for `site`, or undefined when it is not supplied. */
+  get(site: string, name: string): string | undefined;
+  /** Every value, so outputs can be scrubbed of them. */
+  values(): string[];
+  /** Key for the secret digests (RGO_SECRETS_KEY). */
+  readonly digestKey: string | undefined;
+}
+
+export const noSecrets: SecretSource = { get: () => undefined, values: () => [], digestKey: undefined };
+
+const MAX_BLOB_FACTOR = 4; // a UTF-8 character is at most 4 bytes
+
+/** Read the sites directory's structure and YAML settings at a commit. */
+export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string): Promise<FleetModel> {
+  const dir = normalizeDir(sitesDir);
+  const entries = await reader.listTree(commit.sha, dir);
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const model: FleetModel = { commit, sitesDir: dir, fleetFile: null, fleet: { ...FLEET_DEFAULTS }, sites: [], groupScripts: {}, problems, warnings };
+  if (!entries.length) {
+    problems.push({
+      file: dir || '.',
+      message: `there is no sites directory "${dir}" (or it is empty) at commit ${commit.sha.slice(0, 7)}`,
+      hint: 'commit your sites directory, or pass --sites with its path relative to the repository root',
+    });
+    return model;
+  }
+
+  // Sort entries into the fleet file, site folders and group folders.
+  const fleetPath = join(dir, FLEET_FILE);
+  const bySite = new Map<string, TreeEntry[]>();
+  const byGroup = new Map<string, TreeEntry[]>();
+  let fleetEntry: TreeEntry | undefined;
+  for (const e of entries) {
+    const rel = dir ? e.path.slice(dir.length + 1) : e.path;
+    const parts = rel.split('/');
+    if (e.mode === '120000') {
+      problems.push({ file: e.path, message: 'is a symbolic link; links are never followed', hint: 'commit the file itself instead of a link to it' });
+      continue;
+    }
+    if (e.type === 'commit') {
+      problems.push({ file: e.path, message: 'is a git submodule; scripts must be committed in this repository', hint: 'remove the submodule and commit the files' });
+      continue;
+    }
+    if (parts.length === 1) {
+      if (rel === FLEET_FILE) fleetEntry = e;
+      else if (rel === 'routeros-gitops.yml') problems.push({ file: e.path, message: 'is not read: the fleet settings file is named routeros-gitops.yaml', hint: `rename it to ${fleetPath}` });
+      continue; // READMEs and other files at the top are fine
+    }
+    const top = parts[0]!;
+    if (top.startsWith('.')) continue;
+    if (top === GROUPS_DIR) {
+      if (parts.length < 3) continue;
+      const g = parts[1]!;
+      if (!byGroup.has(g)) byGroup.set(g, []);
+      byGroup.get(g)!.push(e);
+      continue;
+    }
+    if (!bySite.has(top)) bySite.set(top, []);
+    bySite.get(top)!.push(e);
+  }
+
+  // YAML files are few: read them all in one batch.
+  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith('/' + SITE_FILE))].filter(
+    (e): e is TreeEntry => !!e,
+  );
+  const yamlBlobs = await reader.readBlobs(yamlEntries.map((e) => e.oid));
+  const text = (e: TreeEntry) => yamlBlobs.get(e.oid)?.toString('utf8') ?? '';
+
+  let fleet: FleetSettings = {};
+  if (fleetEntry) {
+    model.fleetFile = fleetEntry.path;
+    const parsed = parseYamlFile(text(fleetEntry), fleetEntry.path, FleetSettingsSchema, FLEET_FILE);
+    problems.push(...parsed.problems);
+    if (parsed.value) fleet = parsed.value;
+    for (const [k, v] of Object.entries(FLEET_DEFAULTS) as Array<[keyof FleetDefaults, unknown]>) {
+      const set = (fleet as Record<string, unknown>)[k];
+      (model.fleet as unknown as Record<string, unknown>)[k] = set ?? v;
+    }
+    checkTemplate(fleet.description, fleetEntry.path, problems);
+    for (const [g, gs] of Object.entries(fleet.groups ?? {})) checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+  }
+
+  // Group folders: shared scripts.
+  const groupNames = new Set<string>(Object.keys(fleet.groups ?? {}));
+  for (const [g, list] of byGroup) {
+    if (!NAME_RE.test(g)) {
+      problems.push({ file: join(dir, GROUPS_DIR, g), message: `"${g}" cannot be a group name`, hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit' });
+      continue;
+    }
+    groupNames.add(g);
+    model.groupScripts[g] = scriptsOf(list, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
+  }
+
+  // Sites.
+  const ids = new Map<string, string>();
+  for (const [name, list] of [...bySite].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const siteDir = join(dir, name);
+    const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
+    const scripts = scriptsOf(list, siteDir, warnings);
+    if (!NAME_RE.test(name)) {
+      problems.push({ file: siteDir, message: `"${name}" cannot be a site name`, hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit' });
+      continue;
+    }
+    if (!settingsEntry) {
+      const yml = list.find((e) => e.path === join(siteDir, 'site.yml'));
+      problems.push({
+        file: siteDir,
+        message: 'this site folder has no site.yaml',
+        hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`,
+      });
+      continue;
+    }
+    const parsed = parseYamlFile(text(settingsEntry), settingsEntry.path, SiteSettingsSchema, SITE_FILE);
+    problems.push(...parsed.problems);
+    if (!parsed.value) continue;
+    const s = parsed.value;
+    const id = s.id.toLowerCase();
+    const other = ids.get(id);
+    if (other) {
+      problems.push({ file: settingsEntry.path, line: 1, message: `the site id ${id} is also the id of ${other}`, hint: 'each site folder needs its own SDX site id' });
+      continue;
+    }
+    ids.set(id, join(siteDir, SITE_FILE));
+    checkTemplate(s.description, settingsEntry.path, problems);
+
+    const groups = s.groups ?? [];
+    const groupLayers: GroupSettings[] = [];
+    for (const g of groups) {
+      if (!groupNames.has(g)) {
+        problems.push({
+          file: settingsEntry.path,
+          message: `the group "${g}" does not exist`,
+          hint: `create ${join(dir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${fleetPath}`,
+        });
+        continue;
+      }
+      groupLayers.push(fleet.groups?.[g] ?? {});
+    }
+    const vars: Record<string, VarValue> = {};
+    const varOrigins: Record<string, string> = {};
+    const addVars = (v: Record<string, VarValue> | undefined, origin: string) => {
+      for (const [k, val] of Object.entries(v ?? {})) {
+        vars[k] = val;
+        varOrigins[k] = origin;
+      }
+    };
+    addVars(fleet.vars, fleetPath);
+    groups.forEach((g) => addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`));
+    addVars(s.vars, settingsEntry.path);
+
+    // Order: by file name across the groups' scripts and the site's own; a site script with the same
+    // file name as a shared one replaces it; between groups, a later group replaces an earlier one.
+    const byFile = new Map<string, ScriptSource>();
+    for (const g of groups) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
+    for (const sc of scripts) byFile.set(sc.file, sc);
+    const ordered = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+
+    model.sites.push({
+      name,
+      id,
+      dir: siteDir,
+      settingsFile: settingsEntry.path,
+      groups,
+      settings: mergeJobSettings(fleet, ...groupLayers, s),
+      vars,
+      varOrigins,
+      lintRules: { ...(fleet.lint?.rules ?? {}), ...(s.lint?.rules ?? {}) },
+      scripts: ordered,
+    });
+  }
+  if (!bySite.size && !problems.length) {
+    warnings.push({ file: dir, message: 'there are no site folders in the sites directory', hint: 'add a folder per site with a site.yaml' });
+  }
+  return model;
+}
+
+function checkTemplate(template: string | undefined, file: string, problems: Problem[], prefix = '') {
+  if (template === undefined) return;
+  for (const m of checkDescriptionTemplate(template)) problems.push({ file, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
+}
+
+function scriptsOf(list: TreeEntry[], folder: string, warnings: Problem[]): ScriptSource[] {
+  const out: ScriptSource[] = [];
+  for (const e of list) {
+    const rel = e.path.slice(folder.length + 1);
+    if (!e.path.endsWith('.rsc')) continue;
+    if (rel.includes('/')) {
+      warnings.push({ file: e.path, message: 'is in a subfolder and is not applied; only scripts directly in the folder are', hint: `move it to ${folder}/` });
+      continue;
+    }
+    out.push({ path: e.path, file: rel, blob: e.oid, size: e.size });
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+export function join(...parts: string[]): string {
+  return posix.join(...parts.filter((p) => p !== '')).replace(/^\.\/?/, '');
+}
+
+export function normalizeDir(d: string): string {
+  const n = posix.normalize(d.replace(/\\/g, '/')).replace(/^\.\/?/, '').replace(/\/+$/, '');
+  return n === '.' ? '' : n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+export interface DesiredScript extends ScriptSource {
+  /** Fingerprint of what would be sent (unchanged scripts: the recorded one). */
+  fingerprint: string;
+  /** Digest of the render inputs (variables and secret digests used), stored in the state. */
+  inputs: string;
+  uses: { vars: string[]; secrets: string[] };
+  secretDigests: Record<string, string>;
+  /** Secrets the script needs whose values were not supplied. */
+  secretsMissing: string[];
+  /** true when the script was read and rendered in this run (false: unchanged, taken from the state). */
+  read: boolean;
+  /** The rendered script with <secret:NAME> placeholders (when read). Safe to show. */
+  display?: string;
+  /** The script as it will be sent, secrets included (when read and every secret is supplied). Never shown. */
+  body?: string;
+  /** Script-check findings (when read). */
+  findings: ScriptFinding[];
+}
+
+export interface ScriptFinding {
+  line: number;
+  column: number;
+  severity: 'error' | 'warning';
+  rule: string;
+  message: string;
+}
+
+export type LintFn = (text: string, rules: Record<string, 'error' | 'warning' | 'off'>) => ScriptFinding[];
+
+export interface DesiredSite extends Omit<SiteModel, 'scripts'> {
+  scripts: DesiredScript[];
+}
+
+export interface DesiredFleet extends Omit<FleetModel, 'sites'> {
+  sites: DesiredSite[];
+}
+
+export interface RenderOptions {
+  secrets?: SecretSource;
+  /** Read and render every script, whatever the state says (validate does). */
+  readAll?: boolean;
+  lint?: LintFn;
+}
+
+/** Render every site's scripts; unchanged ones (same blob, same inputs as recorded) are not read. */
+export async function renderFleet(reader: RepoReader, model: FleetModel, state: AppliedState, opts: RenderOptions = {}): Promise<DesiredFleet> {
+  const secrets = opts.secrets ?? noSecrets;
+  const problems = model.problems;
+  const warnings = model.warnings;
+  const maxChars = model.fleet.max_script_size;
+
+  // First pass: decide what has to be read.
+  type Pending = { site: SiteModel; src: ScriptSource; record?: ScriptRecord };
+  const toRead: Pending[] = [];
+  const reuse = new Map<string, DesiredScript>(); // `${siteId}\0${path}` -> unchanged script
+  for (const site of model.sites) {
+    const recorded = state.sites[site.id]?.scripts ?? {};
+    for (const src of site.scripts) {
+      const record = recorded[src.path];
+      if (!opts.readAll && record && record.source.blob === src.blob && record.uses) {
+        const uses = record.uses;
+        const digests = digestsFor(site, uses.secrets, secrets, record);
+        const inputs = inputsDigest(site, uses, digests.digests);
+        if (inputs === record.source.inputs) {
+          reuse.set(site.id + '\0' + src.path, {
+            ...src,
+            fingerprint: record.fingerprint,
+            inputs,
+            uses,
+            secretDigests: digests.digests,
+            secretsMissing: digests.missing,
+            read: false,
+            findings: [],
+          });
+          continue;
+        }
+      }
+      toRead.push({ site, src, record });
+    }
+  }
+
+  // Scripts over the size limit are refused without reading them.
+  const oversize = (src: ScriptSource) => src.size > maxChars * MAX_BLOB_FACTOR;
+  const blobs = await reader.readBlobs([...new Set(toRead.filter((p) => !oversize(p.src)).map((p) => p.src.blob))]);
+  const compiled = new Map<string, { text: string; tpl: CompiledTemplate } | Problem>();
+  const decode = new TextDecoder('utf-8', { fatal: true });
+  const contentOf = (src: ScriptSource): { text: string; tpl: CompiledTemplate } | Problem => {
+    const cached = compiled.get(src.blob);
+    if (cached) return 'file' in cached ? { ...cached, file: src.path } : cached;
+    let result: { text: string; tpl: CompiledTemplate } | Problem;
+    const buf = blobs.get(src.blob);
+    if (oversize(src) || !buf) {
+      result = { file: src.path, message: `is ${src.size} bytes, over the limit of ${maxChars} characters`, hint: 'split it into smaller scripts, or raise max_script_size in ' + FLEET_FILE };
+    } else if (buf.includes(0)) {
+      result = { file: src.path, ...firstNul(buf), message: 'contains a NUL byte: it is a binary file, not a RouterOS script', hint: 'commit the script as text' };
+    } else {
+      let text: string | undefined;
+      try {
+        text = decode.decode(buf);
+      } catch {
+        result = { file: src.path, ...firstBadUtf8(buf), message: 'is not valid UTF-8', hint: 'save the file as UTF-8' };
+      }
+      if (text !== undefined) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        if (!text.trim()) result = { file: src.path, message: 'is empty', hint: 'add commands, or delete the file' };
+        else result = { text, tpl: compileTemplate(text) };
+      }
+    }
+    compiled.set(src.blob, result!);
+    return result!;
+  };
+
+  const sites: DesiredSite[] = [];
+  for (const site of model.sites) {
+    const scripts: DesiredScript[] = [];
+    const usedVars = new Set<string>();
+    let allRead = true;
+    for (const src of site.scripts) {
+      const reused = reuse.get(site.id + '\0' + src.path);
+      if (reused) {
+        reused.uses.vars.forEach((v) => usedVars.add(v));
+        allRead = false;
+        scripts.push(reused);
+        continue;
+      }
+      const content = contentOf(src);
+      if ('file' in content) {
+        problems.push({ ...content, site: site.name });
+        continue;
+      }
+      const { text, tpl } = content;
+      let bad = false;
+      for (const p of tpl.problems) {
+        problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
+        bad = true;
+      }
+      const uses = { vars: [] as string[], secrets: [] as string[] };
+      for (const ref of tpl.refs) {
+        if (ref.kind === 'vars') {
+          usedVars.add(ref.name);
+          if (!(ref.name in site.vars)) {
+            problems.push({
+              file: src.path,
+              line: ref.line,
+              column: ref.column,
+              site: site.name,
+              message: `the variable "${ref.name}" is not defined for site ${site.name}`,
+              hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`,
+            });
+            bad = true;
+          } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
+        } else if (ref.kind === 'secrets' && !uses.secrets.includes(ref.name)) uses.secrets.push(ref.name);
+      }
+      if (bad) continue;
+      uses.vars.sort();
+      uses.secrets.sort();
+      const digests = digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.path]);
+      const ctx = { vars: site.vars, site: { name: site.name, id: site.id } };
+      const display = renderTemplate(text, tpl, { ...ctx, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])) });
+      let body: string | undefined;
+      if (!digests.missing.length) {
+        body = uses.secrets.length
+          ? renderTemplate(text, tpl, { ...ctx, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])) })
+          : display;
+      }
+      const length = [...(body ?? display)].length;
+      if (length > maxChars) {
+        problems.push({
+          file: src.path,
+          site: site.name,
+          message: `renders to ${length} characters, over the limit of ${maxChars}`,
+          hint: 'split it into smaller scripts, or raise max_script_size in ' + FLEET_FILE,
+        });
+        continue;
+      }
+      const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
+      scripts.push({
+        ...src,
+        fingerprint: fingerprint(display, digests.digests),
+        inputs: inputsDigest(site, uses, digests.digests),
+        uses,
+        secretDigests: digests.digests,
+        secretsMissing: digests.missing,
+        read: true,
+        display,
+        body,
+        findings,
+      });
+    }
+    if (allRead) {
+      for (const v of Object.keys(site.vars)) {
+        if (!usedVars.has(v) && site.varOrigins[v] === site.settingsFile) {
+          warnings.push({ file: site.settingsFile, site: site.name, message: `the variable "${v}" is not used by any script of ${site.name}`, hint: 'remove it, or use it as ${{ vars.' + v + ' }}' });
+        }
+      }
+    }
+    sites.push({ ...site, scripts });
+  }
+  return { ...model, sites };
+}
+
+function digestsFor(site: SiteModel, names: readonly string[], secrets: SecretSource, record: ScriptRecord | undefined) {
+  const digests: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const n of names) {
+    const value = secrets.get(site.name, n);
+    if (value === undefined) {
+      missing.push(n);
+      // Without the value we cannot tell a rotation: assume the recorded digest.
+      digests[n] = record?.secret_digests?.[n] ?? 'unknown';
+    } else digests[n] = secretDigest(n, value, secrets.digestKey);
+  }
+  return { digests, missing };
+}
+
+function inputsDigest(site: SiteModel, uses: { vars: string[]; secrets: string[] }, digests: Record<string, string>): string {
+  const parts = [`site=${site.name}/${site.id}`];
+  for (const v of uses.vars) parts.push(`v:${v}=${JSON.stringify(site.vars[v] ?? null)}`);
+  for (const s of uses.secrets) parts.push(`s:${s}=${digests[s]}`);
+  return sha256(parts.join('\n')).slice(0, 32);
+}
+
+function firstNul(buf: Buffer): { line: number; column: number } {
+  const i = buf.indexOf(0);
+  const before = buf.subarray(0, i);
+  const line = before.toString('latin1').split('\n').length;
+  return { line, column: i - before.lastIndexOf(10) };
+}
+
+function firstBadUtf8(buf: Buffer): { line: number; column?: number } {
+  const lines = buf.toString('latin1').split('\n');
+  const decode = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      decode.decode(Buffer.from(lines[i]!, 'latin1'));
+    } catch {
+      return { line: i + 1 };
+    }
+  }
+  return { line: 1 };
+}

@@ -1,0 +1,164 @@
+// Parse one of the user's YAML files into a typed value, or into problems that name the file,
+// the line and the column, and say how to fix them. Never throws on bad input.
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { Problem } from './errors.js';
+
+const MAX_ALIASES = 100;
+const MAX_DEPTH = 32;
+
+export interface ParsedYaml<T> {
+  value?: T;
+  problems: Problem[];
+}
+
+export function parseYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, what: string): ParsedYaml<z.infer<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const pos = (offset: number | undefined) => {
+    if (offset === undefined) return {};
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const problems: Problem[] = [];
+  for (const err of doc.errors) {
+    const duplicate = err.code === 'DUPLICATE_KEY';
+    problems.push({
+      file,
+      ...pos(err.pos[0]),
+      message: duplicate ? 'a key is defined twice in the same mapping' : `this is not valid YAML: ${firstLine(err.message)}`,
+      hint: duplicate ? 'keep one of the two definitions' : 'fix the YAML syntax (indentation, quotes, colons)',
+    });
+  }
+  if (problems.length) return { problems };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    return {
+      problems: [
+        { file, message: `the YAML expands too much (${firstLine((e as Error).message)})`, hint: 'use fewer aliases (*name); write the values out' },
+      ],
+    };
+  }
+  if (depth(data) > MAX_DEPTH) {
+    return { problems: [{ file, ...pos(doc.contents?.range?.[0]), message: `the YAML is nested more than ${MAX_DEPTH} levels deep`, hint: `${what} is a flat mapping of settings` }] };
+  }
+  if (data === null || data === undefined) data = {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    return {
+      problems: [
+        {
+          file,
+          ...pos(doc.contents?.range?.[0]),
+          message: `${what} must be a mapping of settings (key: value), not ${Array.isArray(data) ? 'a list' : `a ${typeof data}`}`,
+          hint: 'write it as lines of "key: value"',
+        },
+      ],
+    };
+  }
+
+  const result = schema.safeParse(data);
+  if (result.success) return { value: result.data, problems };
+  for (const issue of result.error.issues) {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const known = knownKeysAt(schema, path);
+        const guess = closest(key, known);
+        problems.push({
+          file,
+          ...pos(keyNodeOffset(doc, path, key)),
+          message: `unknown setting "${[...path, key].join('.')}"${guess ? `; did you mean "${guess}"?` : ''}`,
+          hint: known.length ? `the settings allowed here are: ${known.join(', ')}` : undefined,
+        });
+      }
+      continue;
+    }
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0] ?? (path.length ? keyNodeOffset(doc, path.slice(0, -1), path[path.length - 1]!) : undefined);
+    const where = path.length ? `"${path.join('.')}"` : what;
+    problems.push({ file, ...pos(offset), message: `${where}: ${describeIssue(issue)}` });
+  }
+  return { problems };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return `is required (expected ${issue.expected})`;
+    return `expected ${issue.expected}, got ${issue.input === null ? 'nothing' : Array.isArray(issue.input) ? 'a list' : typeof issue.input} (${JSON.stringify(issue.input)?.slice(0, 60)})`;
+  }
+  return issue.message;
+}
+
+function keyNodeOffset(doc: Document, parentPath: ReadonlyArray<string | number>, key: string | number): number | undefined {
+  const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;
+  if (!isMap(parent)) return undefined;
+  for (const item of parent.items) {
+    if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(key)) return item.key.range?.[0];
+  }
+  return undefined;
+}
+
+/** The keys a strict object schema allows at `path` (through records, optionals and objects). */
+function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<string | number>): string[] {
+  let s: unknown = schema;
+  const def = (x: unknown) => (x as { _zod: { def: Record<string, unknown> } })._zod.def;
+  const unwrap = (x: unknown): unknown => {
+    while (x && ['optional', 'nullable', 'default'].includes(def(x).type as string)) x = def(x).innerType;
+    return x;
+  };
+  s = unwrap(s);
+  for (const seg of path) {
+    const d = def(s);
+    if (d.type === 'object') s = unwrap((d.shape as Record<string, unknown>)[String(seg)]);
+    else if (d.type === 'record') s = unwrap(d.valueType);
+    else return [];
+    if (!s) return [];
+  }
+  const d = def(s);
+  return d.type === 'object' ? Object.keys(d.shape as object) : [];
+}
+
+/** The known word nearest to `word` (edit distance at most 1/3 of its length, at least 2), if any. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+function depth(v: unknown, d = 0): number {
+  if (d > MAX_DEPTH) return d;
+  if (v && typeof v === 'object') {
+    let m = d + 1;
+    for (const x of Object.values(v)) m = Math.max(m, depth(x, d + 1));
+    return m;
+  }
+  return d;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
