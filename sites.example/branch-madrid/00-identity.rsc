@@ -1,0 +1,2 @@
+/system identity set name="${{ site.name }}"
+/system clock set time-zone-name=Europe/Lisbon

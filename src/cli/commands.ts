@@ -1,0 +1,150 @@
+// The read-only commands: plan, validate, status, schema. Each builds adapters through Context,
+// calls the core and prints; none of them sends a job or writes the state.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Context, CommonOptions } from './context.js';
+import { makePlan } from '../core/engine.js';
+import { planDiffs } from '../core/diff.js';
+import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
+import { readFleet, renderFleet } from '../core/model.js';
+import { emptyState, FINAL_PHASES, type AppliedState } from '../core/state.js';
+import { jsonSchemas } from '../core/settings.js';
+import { formatProblem, InputError, type Problem } from '../core/errors.js';
+import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+
+type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: string; file?: string };
+
+export async function planCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as Opts;
+  const repo = await ctx.repo(opts);
+  const secrets = ctx.secrets(repo, opts);
+  const store = await ctx.stateStore(repo, opts);
+  try {
+    const { plan, desired, warnings } = await makePlan({ reader: repo, state: store, ref: opts.ref, sitesDir: opts.sites, secrets, lint: lintHook, retryFailed: opts.retryFailed });
+    if (opts.format === 'json') ctx.out(JSON.stringify(planToJson(plan, warnings), null, 2) + '\n');
+    else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));
+    else ctx.out(planToText(plan, warnings, ctx.style));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function validateCommand(ctx: Context, raw: Record<string, unknown>, files: string[]): Promise<number> {
+  const opts = raw as unknown as Opts;
+  let findings: FileFinding[];
+  if (files.length) {
+    findings = await lintFiles(files, opts.cwd ? join(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p));
+  } else {
+    const repo = await ctx.repo(opts);
+    const commit = await repo.resolveCommit(opts.ref);
+    const model = await readFleet(repo, commit, opts.sites);
+    const desired = await renderFleet(repo, model, emptyState(), { readAll: true, lint: lintHook });
+    findings = [
+      ...desired.problems.map((p) => problemFinding(p, 'error')),
+      ...desired.warnings.map((p) => problemFinding(p, 'warning')),
+      ...desired.sites.flatMap((s) =>
+        s.scripts.flatMap((sc) => sc.findings.map((f) => ({ path: sc.path, line: f.line, column: f.column, severity: f.severity, rule: f.rule, message: f.message, site: s.name }))),
+      ),
+    ];
+    // A shared script is checked once per site; report each finding once.
+    const seen = new Set<string>();
+    findings = findings.filter((f) => {
+      const k = `${f.path}:${f.line}:${f.column}:${f.rule}:${f.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column));
+  }
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  if (opts.format === 'json') {
+    ctx.out(JSON.stringify({ findings: findings.map(({ site: _site, ...f }) => f) }, null, 2) + '\n');
+  } else {
+    for (const f of findings) {
+      const sev = f.severity === 'error' ? ctx.style.red('error') : ctx.style.yellow('warning');
+      ctx.out(`${f.path}${f.line ? `:${f.line}:${f.column}` : ''}: ${sev} ${f.message}${f.rule !== 'input' ? ctx.style.dim(` [${f.rule}]`) : ''}\n`);
+      if (f.hint) ctx.out(`  hint: ${f.hint}\n`);
+    }
+    const warnings = findings.length - errors;
+    ctx.out(errors || warnings ? `${errors} errors, ${warnings} warnings\n` : 'No problems found.\n');
+  }
+  return errors ? 2 : 0;
+}
+
+function problemFinding(p: Problem, severity: 'error' | 'warning'): FileFinding {
+  return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, severity, rule: 'input', message: p.message, hint: p.hint };
+}
+
+export interface SiteStatusRow {
+  site: string;
+  site_id: string;
+  last_commit: string | null;
+  outcome: 'succeeded' | 'failed' | 'pending' | 'none';
+  at: string | null;
+  scripts: Array<{ path: string; phase: string; commit: string; job_id: string | null; at: string; log_url: string | null }>;
+}
+
+export function statusRows(state: AppliedState): SiteStatusRow[] {
+  return Object.values(state.sites)
+    .map((s) => {
+      const scripts = Object.entries(s.scripts)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([path, r]) => ({ path, phase: r.phase, commit: r.commit, job_id: r.job_id, at: r.at, log_url: r.log_url ?? null }));
+      const phases = scripts.map((x) => x.phase);
+      const outcome: SiteStatusRow['outcome'] = !phases.length
+        ? 'none'
+        : phases.some((p) => p === 'failed' || p === 'timed_out')
+          ? 'failed'
+          : phases.some((p) => !FINAL_PHASES.has(p as never))
+            ? 'pending'
+            : 'succeeded';
+      const at = scripts.reduce<string | null>((m, x) => (!m || x.at > m ? x.at : m), null);
+      return { site: s.site, site_id: s.site_id, last_commit: s.last_commit, outcome, at, scripts };
+    })
+    .sort((a, b) => (a.site < b.site ? -1 : 1));
+}
+
+export async function statusCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as Opts;
+  const repo = await ctx.repo(opts);
+  const store = await ctx.stateStore(repo, opts);
+  try {
+    const rows = statusRows(await store.load());
+    if (opts.format === 'json') {
+      ctx.out(JSON.stringify({ state: store.describe(), sites: rows }, null, 2) + '\n');
+      return 0;
+    }
+    if (!rows.length) {
+      ctx.out(`Nothing has been applied yet (state: ${store.describe()}).\n`);
+      return 0;
+    }
+    const w = Math.max(4, ...rows.map((r) => r.site.length));
+    ctx.out(ctx.style.bold(`${'SITE'.padEnd(w)}  LAST COMMIT  OUTCOME    WHEN`) + '\n');
+    for (const r of rows) {
+      const colour = r.outcome === 'succeeded' ? ctx.style.green : r.outcome === 'failed' ? ctx.style.red : ctx.style.yellow;
+      ctx.out(`${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${r.at ?? '-'}\n`);
+      for (const s of r.scripts.filter((x) => x.phase !== 'succeeded')) ctx.out(ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.job_id ? ` (job ${s.job_id})` : ''}`) + '\n');
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function schemaCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as Opts;
+  const schemas = jsonSchemas();
+  if (opts.write) {
+    const dir = join(ctx.io.cwd, opts.write);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'routeros-gitops.schema.json'), JSON.stringify(schemas.fleet, null, 2) + '\n');
+    await writeFile(join(dir, 'site.schema.json'), JSON.stringify(schemas.site, null, 2) + '\n');
+    ctx.out(`wrote ${relative(ctx.io.cwd, dir) || '.'}/routeros-gitops.schema.json and site.schema.json\n`);
+    return 0;
+  }
+  ctx.out(JSON.stringify(opts.file === 'site' ? schemas.site : schemas.fleet, null, 2) + '\n');
+  return 0;
+}
+
+export { formatProblem, InputError };

@@ -1,0 +1,108 @@
+// Builds the real adapters for a command: the git repository, the state store, secrets, a logger
+// and output streams that never carry a secret.
+import pino from 'pino';
+import type { CliIo, OutStream } from './io.js';
+import type { Logger } from '../core/logger.js';
+import { makeRedactor, type Redact } from '../core/redact.js';
+import { makeStyle, type Style } from '../report/style.js';
+import { openRepo, type GitRepo } from '../git/repo.js';
+import { openStateStore } from '../state/open-store.js';
+import type { StateStore } from '../core/ports.js';
+import { loadSecrets } from '../secrets/secret-source.js';
+import type { SecretSource } from '../core/model.js';
+
+export interface CommonOptions {
+  cwd?: string;
+  sites: string;
+  ref: string;
+  stateFile?: string;
+  stateRemote?: string;
+  stateRef?: string;
+  secretsFile?: string;
+  logLevel?: string;
+  logFormat?: 'json' | 'pretty';
+}
+
+export class Context {
+  readonly io: CliIo;
+  redact: Redact;
+  readonly style: Style;
+  readonly logger: Logger;
+  private secretValues: string[] = [];
+
+  constructor(io: CliIo, opts: { logLevel?: string }) {
+    this.io = io;
+    this.redact = makeRedactor(envSecrets(io.env));
+    this.style = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
+    const level = opts.logLevel ?? io.env.RGO_LOG_LEVEL ?? (io.stderr.isTTY ? 'warn' : 'info');
+    this.logger = pino(
+      { level, base: { name: 'routeros-gitops' }, timestamp: pino.stdTimeFunctions.isoTime },
+      { write: (s: string) => void io.stderr.write(this.redact(s)) },
+    ) as unknown as Logger;
+  }
+
+  out(text: string): void {
+    this.io.stdout.write(this.redact(text));
+  }
+
+  err(text: string): void {
+    this.io.stderr.write(this.redact(text));
+  }
+
+  get stdout(): OutStream {
+    return { write: (s: string) => this.out(s), isTTY: this.io.stdout.isTTY, columns: this.io.stdout.columns };
+  }
+
+  get stderr(): OutStream {
+    return { write: (s: string) => this.err(s), isTTY: this.io.stderr.isTTY, columns: this.io.stderr.columns };
+  }
+
+  /** Remember more secret values to scrub (template secrets, once loaded). */
+  addSecrets(values: string[]): void {
+    this.secretValues.push(...values);
+    this.redact = makeRedactor([...envSecrets(this.io.env), ...this.secretValues]);
+  }
+
+  async repo(opts: CommonOptions): Promise<GitRepo> {
+    return openRepo(opts.cwd ? resolveFrom(this.io.cwd, opts.cwd) : this.io.cwd, { logger: this.logger });
+  }
+
+  async stateStore(repo: GitRepo, opts: CommonOptions): Promise<StateStore> {
+    return openStateStore({
+      cwd: repo.root,
+      stateFile: opts.stateFile ? resolveFrom(this.io.cwd, opts.stateFile) : undefined,
+      stateRemote: opts.stateRemote,
+      stateRef: opts.stateRef,
+      logger: this.logger,
+    });
+  }
+
+  secrets(repo: GitRepo | null, opts: CommonOptions): SecretSource {
+    const source = loadSecrets({ env: this.io.env, file: opts.secretsFile, repoRoot: repo?.root, cwd: this.io.cwd });
+    this.addSecrets(source.values());
+    return source;
+  }
+}
+
+/** Values that must never be printed, from the environment. */
+export function envSecrets(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!v) continue;
+    if (k === 'SDX_API_TOKEN' || k === 'GITHUB_TOKEN' || k === 'INPUT_SDX-API-TOKEN' || k === 'INPUT_GITHUB-TOKEN' || k === 'RGO_SECRETS_KEY' || k.startsWith('RGO_SECRET_')) out.push(v);
+    // A password inside a URL (SDX_API_URL=https://user:pass@host).
+    if (/_URL$/.test(k)) {
+      try {
+        const u = new URL(v);
+        if (u.password) out.push(decodeURIComponent(u.password), u.password);
+      } catch {
+        /* not a URL */
+      }
+    }
+  }
+  return out;
+}
+
+function resolveFrom(base: string, p: string): string {
+  return p.startsWith('/') ? p : `${base.replace(/\/+$/, '')}/${p}`;
+}

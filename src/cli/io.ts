@@ -1,0 +1,15 @@
+// What the CLI is given by its caller: the process (main.ts) or a test running it in-process.
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface CliIo {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stdout: OutStream;
+  stderr: OutStream;
+  /** Aborted on SIGINT/SIGTERM (watch, sandbox and apply stop cleanly). */
+  signal?: AbortSignal;
+}

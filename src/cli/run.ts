@@ -1,0 +1,98 @@
+// The CLI: parses arguments (commander), builds the adapters, calls the core, and turns its
+// result into output and an exit code. Nothing below this file calls process.exit.
+import { Command, CommanderError, Option } from 'commander';
+import { InputError, formatProblem } from '../core/errors.js';
+import type { CliIo } from './io.js';
+import { Context, type CommonOptions } from './context.js';
+import { planCommand, validateCommand, statusCommand, schemaCommand } from './commands.js';
+import { VERSION } from '../version.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_INVALID = 2;
+
+type Handler = (ctx: Context, opts: Record<string, unknown>, args: string[]) => Promise<number>;
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  let ctx: Context | undefined;
+  const program = new Command('routeros-gitops');
+  program
+    .description('GitOps for MikroTik RouterOS fleets through the Altostrat SDX jobs API')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+
+  const wrap = (handler: Handler) =>
+    async function (this: Command, ...rest: unknown[]) {
+      const cmd = rest[rest.length - 1] as Command;
+      const opts = cmd.optsWithGlobals() as Record<string, unknown>;
+      const args = (rest.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
+      ctx = new Context(io, { logLevel: opts.logLevel as string | undefined });
+      exitCode = await handler(ctx, opts, args);
+    };
+
+  const common = (cmd: Command) =>
+    cmd
+      .option('-C, --cwd <dir>', 'the repository to work in (default: the current directory)')
+      .option('--sites <dir>', 'the sites directory, relative to the repository root', 'sites')
+      .option('--ref <ref>', 'the commit, branch or tag to reconcile', 'HEAD')
+      .option('--state-file <path>', 'keep the applied state in this JSON file instead of the state ref')
+      .option('--state-ref <ref>', 'the ref holding the applied state', 'refs/routeros-gitops/state')
+      .option('--state-remote <name>', 'fetch the state ref from and push it to this remote')
+      .option('--secrets-file <path>', 'YAML file of secret values (outside the repository)')
+      .option('--log-level <level>', 'pino log level: debug, info, warn, error (default: info when not on a terminal)');
+
+  common(program.command('plan'))
+    .description('show what apply would send (a dry run): one job per changed script')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .option('--retry-failed', 'plan to send again scripts whose last job failed (with a new idempotency key)')
+    .action(wrap(planCommand));
+
+  common(program.command('validate'))
+    .description('check the repository (or the given script files) without sending anything')
+    .argument('[files...]', 'script files to check (for pre-commit hooks and editors); default: the whole repository at --ref')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(wrap(validateCommand));
+
+  common(program.command('status'))
+    .description('per site: the last applied commit, the last outcome and when')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(wrap(statusCommand));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of routeros-gitops.yaml or site.yaml (for editors)')
+    .addOption(new Option('--file <which>', 'which schema').choices(['fleet', 'site']).default('fleet'))
+    .option('--write <dir>', 'write both schemas into this folder instead')
+    .action(wrap(schemaCommand));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      return EXIT_INVALID;
+    }
+    return reportError(e, ctx, io);
+  }
+  return exitCode;
+}
+
+/** Turn an error into a message for people (never a stack trace) and an exit code. */
+export function reportError(e: unknown, ctx: Context | undefined, io: CliIo): number {
+  const write = (s: string) => (ctx ? ctx.err(s) : void io.stderr.write(s));
+  if (e instanceof InputError) {
+    const n = e.problems.length;
+    write(`error: ${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent\n`);
+    for (const p of e.problems) write(formatProblem(p).replace(/^/gm, '  ') + '\n');
+    return EXIT_INVALID;
+  }
+  const err = e as Error;
+  write(`error: ${err?.message ?? String(e)}\n`);
+  if (io.env.RGO_DEBUG) write(`${err?.stack ?? ''}\n`);
+  return EXIT_FAILED;
+}
+
+export type { CommonOptions };

@@ -1,0 +1,45 @@
+// Diffs of each change against its last-applied rendering (with secret placeholders), for the
+// Markdown plan. The old rendering is made from the fleet as it was at the recorded commit, so a
+// changed variable shows as the line it changes.
+import { createTwoFilesPatch } from 'diff';
+import type { RepoReader } from './ports.js';
+import type { Plan } from './plan.js';
+import type { DesiredFleet } from './model.js';
+import { readFleet, renderFleet, noSecrets } from './model.js';
+import { emptyState } from './state.js';
+
+export async function planDiffs(reader: RepoReader, plan: Plan, desired: DesiredFleet, maxChanges = 200): Promise<Map<string, string>> {
+  const diffs = new Map<string, string>();
+  const wanted = plan.changes.filter((c) => c.action !== 'stale').slice(0, maxChanges);
+  const oldFleets = new Map<string, Promise<DesiredFleet | null>>();
+  const fleetAt = (sha: string) => {
+    if (!oldFleets.has(sha)) {
+      oldFleets.set(
+        sha,
+        (async () => {
+          try {
+            const commit = await reader.resolveCommit(sha);
+            const model = await readFleet(reader, commit, desired.sitesDir);
+            return await renderFleet(reader, model, emptyState(), { secrets: noSecrets, readAll: true });
+          } catch {
+            return null; // history not available (shallow clone): diff against nothing
+          }
+        })(),
+      );
+    }
+    return oldFleets.get(sha)!;
+  };
+  const newText = new Map<string, string>();
+  for (const s of desired.sites) for (const sc of s.scripts) if (sc.display !== undefined) newText.set(`${s.id}\0${sc.path}`, sc.display);
+  for (const c of wanted) {
+    const id = `${c.site_id}\0${c.path}`;
+    let before = '';
+    if (c.previous) {
+      const old = await fleetAt(c.previous.commit);
+      before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.path === c.path)?.display ?? '';
+    }
+    const after = c.kind === 'removed' ? '' : (newText.get(id) ?? before);
+    diffs.set(id, createTwoFilesPatch(c.kind === 'added' ? '/dev/null' : `a/${c.path}`, c.kind === 'removed' ? '/dev/null' : `b/${c.path}`, before, after, '', '', { context: 3 }).split('\n').slice(2).join('\n'));
+  }
+  return diffs;
+}

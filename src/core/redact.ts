@@ -1,0 +1,29 @@
+// Secrets never appear in any output: every stream an entry point writes to goes through a
+// redactor that knows the token(s), the secret values and credentials embedded in URLs.
+
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+)(?::[^/\s@]*)?@/gi;
+
+export type Redact = (text: string) => string;
+
+/** Build a redactor for these secret values (empty and very short values are ignored). */
+export function makeRedactor(secrets: Iterable<string | undefined>): Redact {
+  const values = [...new Set([...secrets].filter((s): s is string => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
+  // Also catch the URL-encoded and JSON-escaped forms a library might print.
+  const forms = new Set<string>();
+  for (const v of values) {
+    forms.add(v);
+    forms.add(encodeURIComponent(v));
+    forms.add(JSON.stringify(v).slice(1, -1));
+  }
+  const list = [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
+  return (text: string) => {
+    let out = text.replace(URL_CREDENTIALS, '$1***@');
+    for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
+    return out;
+  };
+}
+
+/** Remove user:password@ from a URL for display. */
+export function redactUrl(url: string): string {
+  return url.replace(URL_CREDENTIALS, '$1');
+}

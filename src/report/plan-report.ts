@@ -1,0 +1,192 @@
+// Renderings of a plan: a table per site for people, JSON for tools (the stable interface of
+// product.md), Markdown for pull requests. Pure: data in, text out.
+import type { Plan, PlannedChange } from '../core/plan.js';
+import type { Problem } from '../core/errors.js';
+import { formatProblem } from '../core/errors.js';
+import { plainStyle, type Style } from './style.js';
+
+const SIGN: Record<string, string> = { added: '+', modified: '~', removed: '-' };
+
+/** The JSON object `plan --format json` prints. */
+export function planToJson(plan: Plan, warnings: Problem[] = []): object {
+  return {
+    ref: plan.ref,
+    commit: plan.commit.sha,
+    subject: plan.commit.subject,
+    sites_dir: plan.sites_dir,
+    summary: plan.summary,
+    sites: plan.sites.map((s) => ({ site: s.site, site_id: s.site_id, status: s.status, reason: s.reason, last_commit: s.last_commit, changes: s.changes.length })),
+    changes: plan.changes.map(changeToJson),
+    warnings: warnings.map((w) => ({ ...w })),
+  };
+}
+
+export function changeToJson(c: PlannedChange): Record<string, unknown> {
+  return {
+    site: c.site,
+    site_id: c.site_id,
+    path: c.path,
+    kind: c.kind,
+    action: c.action,
+    idempotency_key: c.idempotency_key,
+    description: c.description,
+    fingerprint: c.fingerprint,
+    previous_fingerprint: c.previous_fingerprint,
+    commit: c.commit,
+    attempt: c.attempt,
+    job_id: c.job_id,
+    supersedes: c.supersedes,
+    group: c.group,
+    secrets: c.secrets,
+    secrets_missing: c.secrets_missing,
+    findings: c.findings,
+  };
+}
+
+/** Changes of one shared script, grouped: `sites/_groups/branch/20-firewall.rsc -> 48 sites`. */
+export function sharedGroups(plan: Plan): Array<{ path: string; kind: string; sites: string[] }> {
+  const groups = new Map<string, { path: string; kind: string; sites: string[] }>();
+  for (const c of plan.changes) {
+    if (!c.group || c.action === 'stale') continue;
+    const k = `${c.kind}\0${c.path}`;
+    if (!groups.has(k)) groups.set(k, { path: c.path, kind: c.kind, sites: [] });
+    groups.get(k)!.sites.push(c.site);
+  }
+  return [...groups.values()];
+}
+
+function actionNote(c: PlannedChange): string {
+  switch (c.action) {
+    case 'follow':
+      return `follow job ${c.job_id} (created by an earlier run)`;
+    case 'skip-failed':
+      return 'failed before with this content; not sent again (use --retry-failed)';
+    case 'stale':
+      return 'not sent (site is stale)';
+    case 'none':
+      return c.supersedes ? 'no job is sent; its pending job is cancelled' : 'no job is sent for a removed script';
+    default:
+      return c.supersedes ? `replaces pending job ${c.supersedes.job_id ?? c.supersedes.key}` : '';
+  }
+}
+
+export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = plainStyle): string {
+  const out: string[] = [];
+  const sha = plan.commit.sha.slice(0, 7);
+  out.push(style.bold(`Plan for ${plan.ref} at ${sha}`) + style.dim(` "${plan.commit.subject}"`) + style.dim(` (sites directory: ${plan.sites_dir || '.'})`));
+  out.push('');
+  const shared = sharedGroups(plan);
+  const compact = new Set(shared.filter((g) => g.sites.length > 1).map((g) => `${g.kind}\0${g.path}`));
+  if (compact.size) {
+    out.push(style.bold('Shared scripts'));
+    for (const g of shared.filter((x) => compact.has(`${x.kind}\0${x.path}`))) {
+      const names = g.sites.length <= 6 ? `: ${g.sites.join(', ')}` : '';
+      out.push(`  ${colourKind(g.kind, style)} ${g.path} -> ${g.sites.length} sites${names}`);
+    }
+    out.push('');
+  }
+  const width = Math.min(70, Math.max(20, ...plan.changes.map((c) => c.path.length)));
+  for (const site of plan.sites) {
+    const own = site.changes.filter((c) => !(c.group && compact.has(`${c.kind}\0${c.path}`)));
+    const sharedCount = site.changes.length - own.length;
+    const head = `${style.bold(site.site)} ${style.dim(site.site_id)}`;
+    if (site.status !== 'ok') {
+      out.push(`${head}  ${style.yellow(site.status)}: ${site.reason}`);
+      continue;
+    }
+    if (!site.changes.length) {
+      out.push(`${head}  ${style.dim(`no changes (${site.scripts} scripts)`)}`);
+      continue;
+    }
+    out.push(head + (sharedCount ? style.dim(`  (+${sharedCount} shared)`) : ''));
+    for (const c of own) {
+      const note = actionNote(c);
+      out.push(
+        `  ${colourKind(c.kind, style)} ${c.path.padEnd(width)}  ${c.idempotency_key ? style.dim(c.idempotency_key) : ''}${note ? '  ' + style.yellow(note) : ''}`,
+      );
+      if (c.secrets.length) out.push(style.dim(`      secrets: ${c.secrets.join(', ')}${c.secrets_missing.length ? ` (not supplied: ${c.secrets_missing.join(', ')})` : ''}`));
+      for (const f of c.findings) {
+        const colour = f.severity === 'error' ? style.red : style.yellow;
+        out.push(`      ${colour(f.severity)} ${c.path}:${f.line}:${f.column} ${f.message} ${style.dim(`[${f.rule}]`)}`);
+      }
+    }
+  }
+  out.push('');
+  for (const w of warnings) out.push(style.yellow('warning: ') + formatProblem(w));
+  if (warnings.length) out.push('');
+  out.push(summaryLine(plan));
+  return out.join('\n') + '\n';
+}
+
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  if (!plan.changes.length) return `No changes. ${s.sites} sites are up to date.`;
+  const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
+  const stale = s.stale_sites ? `; ${s.stale_sites} sites not applied (stale)` : '';
+  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} jobs to send${stale}.`;
+}
+
+function colourKind(kind: string, style: Style): string {
+  const label = `${SIGN[kind] ?? '?'} ${kind.padEnd(8)}`;
+  return kind === 'added' ? style.green(label) : kind === 'removed' ? style.red(label) : style.yellow(label);
+}
+
+export interface MarkdownOptions {
+  /** Unified diffs by `${site_id}\0${path}`, against the last-applied rendering. */
+  diffs?: ReadonlyMap<string, string>;
+  /** Hidden marker placed first, for sticky pull-request comments. */
+  marker?: string;
+  warnings?: Problem[];
+}
+
+export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
+  const out: string[] = [];
+  if (opts.marker) out.push(opts.marker);
+  const sha = plan.commit.sha.slice(0, 7);
+  out.push(`### routeros-gitops plan for \`${sha}\``);
+  out.push('');
+  out.push(summaryLine(plan));
+  out.push('');
+  if (plan.changes.length) {
+    out.push('| site | script | change | action |', '|---|---|---|---|');
+    const shared = sharedGroups(plan).filter((g) => g.sites.length > 1);
+    const compact = new Set(shared.map((g) => `${g.kind}\0${g.path}`));
+    for (const g of shared) out.push(`| ${g.sites.length} sites | \`${g.path}\` | ${g.kind} | shared script |`);
+    for (const c of plan.changes) {
+      if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
+      out.push(`| ${escapeMd(c.site)} | \`${c.path}\` | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
+    }
+    out.push('');
+  }
+  for (const site of plan.sites.filter((s) => s.status !== 'ok')) out.push(`> **${escapeMd(site.site)}** is ${site.status}: ${escapeMd(site.reason ?? '')}`, '');
+  const findings = plan.changes.flatMap((c) => c.findings.map((f) => ({ c, f })));
+  if (findings.length) {
+    out.push('#### Script checks', '');
+    const seen = new Set<string>();
+    for (const { c, f } of findings) {
+      const line = `- **${f.severity}** \`${c.path}:${f.line}:${f.column}\` ${escapeMd(f.message)} (\`${f.rule}\`)`;
+      if (!seen.has(line)) out.push(line);
+      seen.add(line);
+    }
+    out.push('');
+  }
+  if (opts.diffs?.size) {
+    out.push('#### Changes', '');
+    const shown = new Set<string>();
+    for (const c of plan.changes) {
+      const d = opts.diffs.get(`${c.site_id}\0${c.path}`);
+      if (d === undefined) continue;
+      // A shared script whose diff is the same on every site is shown once.
+      const dedupe = `${c.path}\0${d}`;
+      if (shown.has(dedupe)) continue;
+      shown.add(dedupe);
+      out.push(`<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`, '', '```diff', d.trimEnd(), '```', '', '</details>', '');
+    }
+  }
+  for (const w of opts.warnings ?? []) out.push(`- warning: ${escapeMd(formatProblem(w))}`);
+  return out.join('\n').trimEnd() + '\n';
+}
+
+export function escapeMd(s: string): string {
+  return s.replace(/[|<>]/g, (ch) => ({ '|': '\\|', '<': '&lt;', '>': '&gt;' })[ch]!);
+}

@@ -1,0 +1,102 @@
+// Secret values for templates, supplied at apply time and never kept in the repository:
+//   RGO_SECRET_<NAME>=value              a value for every site
+//   RGO_SECRET_<SITE>__<NAME>=value      a value for one site (site name upper-cased, other
+//                                        characters than letters and digits as "_")
+//   --secrets-file FILE                  YAML: { fleet: {NAME: value}, sites: {SITE: {NAME: value}} }
+// A per-site value wins over a fleet-wide one; the environment wins over the file.
+import { readFileSync, realpathSync } from 'node:fs';
+import { relative, resolve, isAbsolute } from 'node:path';
+import { parse } from 'yaml';
+import { InputError } from '../core/errors.js';
+import type { SecretSource } from '../core/model.js';
+
+export const SECRET_ENV_PREFIX = 'RGO_SECRET_';
+export const SECRETS_KEY_ENV = 'RGO_SECRETS_KEY';
+
+export function envSiteName(site: string): string {
+  return site.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+export interface SecretSourceOptions {
+  env: Record<string, string | undefined>;
+  file?: string;
+  /** The repository root: a secrets file inside it is refused. */
+  repoRoot?: string;
+  cwd?: string;
+}
+
+export function loadSecrets(opts: SecretSourceOptions): SecretSource {
+  const fleet = new Map<string, string>();
+  const perSite = new Map<string, Map<string, string>>();
+  const put = (site: string | null, name: string, value: unknown, where: string) => {
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new InputError({ file: where, message: `the secret "${name}" must be a string`, hint: 'quote the value' });
+    }
+    if (site === null) fleet.set(name, String(value));
+    else {
+      if (!perSite.has(site)) perSite.set(site, new Map());
+      perSite.get(site)!.set(name, String(value));
+    }
+  };
+  if (opts.file) {
+    const path = resolve(opts.cwd ?? process.cwd(), opts.file);
+    if (opts.repoRoot) {
+      let real = path;
+      try {
+        real = realpathSync(path);
+      } catch {
+        /* reported below */
+      }
+      const rel = relative(realpathSync(opts.repoRoot), real);
+      if (!rel.startsWith('..') && !isAbsolute(rel)) {
+        throw new InputError({ file: opts.file, message: 'the secrets file is inside the repository; secrets must never be committed', hint: 'move it outside the repository (and out of git history)' });
+      }
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new InputError({ file: opts.file, message: `cannot read the secrets file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, hint: 'pass --secrets-file with a readable file' });
+    }
+    let doc: unknown;
+    try {
+      doc = parse(text, { maxAliasCount: 10 });
+    } catch (e) {
+      // The parser's message can quote the file's content: say only where.
+      const line = (e as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+      throw new InputError({ file: opts.file, line, message: 'the secrets file is not valid YAML', hint: 'write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}' });
+    }
+    const d = (doc ?? {}) as { fleet?: Record<string, unknown>; sites?: Record<string, Record<string, unknown>> };
+    if (typeof d !== 'object' || Array.isArray(d) || Object.keys(d).some((k) => k !== 'fleet' && k !== 'sites')) {
+      throw new InputError({ file: opts.file, message: 'the secrets file must have only the keys "fleet" and "sites"', hint: 'write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}' });
+    }
+    for (const [k, v] of Object.entries(d.fleet ?? {})) put(null, k, v, opts.file);
+    for (const [site, values] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(values ?? {})) put(site, k, v, opts.file);
+  }
+  // Environment: RGO_SECRET_NAME, or RGO_SECRET_SITE__NAME.
+  const envFleet = new Map<string, string>();
+  const envSite = new Map<string, Map<string, string>>();
+  for (const [k, v] of Object.entries(opts.env)) {
+    if (!k.startsWith(SECRET_ENV_PREFIX) || v === undefined) continue;
+    const rest = k.slice(SECRET_ENV_PREFIX.length);
+    const i = rest.indexOf('__');
+    if (i > 0) {
+      const s = rest.slice(0, i);
+      if (!envSite.has(s)) envSite.set(s, new Map());
+      envSite.get(s)!.set(rest.slice(i + 2), v);
+    } else envFleet.set(rest, v);
+  }
+  const lookupEnv = (m: Map<string, string> | undefined, name: string) => m?.get(name) ?? m?.get(name.toUpperCase());
+  const digestKey = opts.env[SECRETS_KEY_ENV];
+  return {
+    digestKey,
+    get(site, name) {
+      return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
+    },
+    values() {
+      const all = [...fleet.values(), ...[...perSite.values()].flatMap((m) => [...m.values()]), ...envFleet.values(), ...[...envSite.values()].flatMap((m) => [...m.values()])];
+      if (digestKey) all.push(digestKey);
+      return all;
+    },
+  };
+}
