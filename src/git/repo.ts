@@ -1,0 +1,167 @@
+// The git adapter: trees and blobs at a commit, read with batched plumbing (one ls-tree and one
+// cat-file --batch for a whole fleet), never from the working directory; plus the few ref
+// operations the state store needs (read, compare-and-swap).
+import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { GitError, InputError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import type { CommitInfo, CommitRelation, RepoReader, TreeEntry } from '../core/ports.js';
+import { catFileBatch, type GitObject } from './cat-file.js';
+import { gitError, gitText, runGit, type RunOptions, type RunResult } from './run.js';
+
+export interface OpenRepoOptions {
+  /** Receives one debug line per git process (command, exit code, milliseconds). Default: silent. */
+  readonly logger?: Logger;
+}
+
+/** Options for one git command run by GitRepo.run: cwd is always the repository root. */
+export type RepoRunOptions = Omit<RunOptions, 'cwd' | 'logger'>;
+
+export interface GitRepo extends RepoReader {
+  /** The absolute git directory (`.git`, or the repository itself when bare). */
+  readonly gitDir: string;
+  readonly bare: boolean;
+  /** The all-zero object id of this repository's hash ('0' x 40, or x 64 for SHA-256). */
+  readonly zeroOid: string;
+  /** Run `git <args>` at the repository root (see runGit). */
+  run(args: readonly string[], opts?: RepoRunOptions): Promise<RunResult>;
+  /** Objects by name (oid or `<rev>:<path>`) in one cat-file process; null for a missing one. */
+  readObjects(names: readonly string[]): Promise<Map<string, GitObject | null>>;
+  /** The object id a ref points to, or null when the ref does not exist. */
+  readRef(ref: string): Promise<string | null>;
+  /**
+   * Compare-and-swap: point `ref` at `newOid` if it is at `oldOid` (null: if it does not exist).
+   * Returns false when another writer moved (or is moving) the ref; throws GitError otherwise.
+   */
+  updateRef(ref: string, newOid: string, oldOid: string | null, reason: string): Promise<boolean>;
+}
+
+/** Open the repository containing `cwd`. Throws InputError when there is none. */
+export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<GitRepo> {
+  const logger = options.logger ?? silentLogger;
+  const dir = path.resolve(cwd);
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new InputError(`the directory ${dir} does not exist; pass --cwd with the folder of a clone of your configuration repository`);
+
+  let info: string[];
+  try {
+    info = (await gitText(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--show-object-format', '--git-path', 'shallow'], { cwd: dir, logger })).split('\n');
+  } catch (e) {
+    if (e instanceof GitError && /not a git repository/i.test(e.message)) {
+      throw new InputError(`${dir} is not in a git repository; run routeros-gitops inside a clone of your configuration repository (or pass --cwd)`);
+    }
+    if (e instanceof GitError && /dubious ownership/i.test(e.message)) {
+      throw new InputError(`git refuses to use ${dir} because it belongs to another user; run: git config --global --add safe.directory ${dir}`);
+    }
+    throw e;
+  }
+  const [bareText, gitDir, objectFormat, shallowPath] = info;
+  const bare = bareText === 'true';
+  const root = bare ? gitDir! : await gitText(['rev-parse', '--show-toplevel'], { cwd: dir, logger });
+  const shallowFile = path.resolve(dir, shallowPath!);
+  const zeroOid = '0'.repeat(objectFormat === 'sha256' ? 64 : 40);
+
+  const run = (args: readonly string[], opts: RepoRunOptions = {}) => runGit(args, { ...opts, cwd: root, logger });
+  const text = async (args: readonly string[], opts: RepoRunOptions = {}) => (await run(args, opts)).stdout.toString('utf8').replace(/\n$/, '');
+  const readObjects = (names: readonly string[]) => catFileBatch(names, { cwd: root, logger });
+
+  const readRef = async (ref: string): Promise<string | null> => {
+    const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { okCodes: [1, 128] });
+    return r.exitCode === 0 ? r.stdout.toString('utf8').trim() : null;
+  };
+
+  /** 'yes' | 'no' | 'missing' (one of the commits is not in this repository). */
+  const isAncestor = async (a: string, b: string): Promise<'yes' | 'no' | 'missing'> => {
+    const r = await run(['merge-base', '--is-ancestor', a, b], { okCodes: [1, 128] });
+    return r.exitCode === 0 ? 'yes' : r.exitCode === 1 ? 'no' : 'missing';
+  };
+
+  return {
+    root,
+    gitDir: gitDir!,
+    bare,
+    zeroOid,
+    run,
+    readObjects,
+
+    async resolveCommit(ref: string): Promise<CommitInfo> {
+      if (ref === '' || ref.startsWith('-') || /[\n\0]/.test(ref)) {
+        throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
+      }
+      const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { okCodes: [1, 128] });
+      if (r.exitCode !== 0) {
+        const empty = ref === 'HEAD' && (await run(['rev-parse', '--verify', '--quiet', 'HEAD'], { okCodes: [1, 128] })).exitCode !== 0;
+        throw new InputError(`no commit named '${ref}'${empty ? ' (the repository has no commits yet)' : ''}; pass --ref with a branch, tag or commit`);
+      }
+      const sha = r.stdout.toString('utf8').trim();
+      const [, subject = '', time = ''] = (await text(['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%cI', sha, '--'])).split('\0');
+      return { sha, subject, time };
+    },
+
+    async listTree(commit: string, dir: string): Promise<TreeEntry[]> {
+      const prefix = dir.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
+      const args = ['ls-tree', '-r', '-z', '--long', '--full-tree', commit];
+      if (prefix !== '') args.push('--', prefix);
+      const out = (await run(args)).stdout.toString('utf8');
+      return parseLsTree(out).filter((e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`));
+    },
+
+    async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
+      const objects = await readObjects(oids);
+      const blobs = new Map<string, Buffer>();
+      const missing: string[] = [];
+      for (const [oid, obj] of objects) {
+        if (!obj) missing.push(oid);
+        else if (obj.type !== 'blob') throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, 'git cat-file --batch', 0);
+        else blobs.set(oid, obj.content);
+      }
+      if (missing.length > 0) {
+        const list = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+        throw new GitError(
+          `${missing.length} object(s) are missing from the repository at ${root}: ${list}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
+          'git cat-file --batch',
+          0,
+        );
+      }
+      return blobs;
+    },
+
+    async relation(a: string, b: string): Promise<CommitRelation> {
+      if (a === b) return 'same';
+      const [ab, ba] = await Promise.all([isAncestor(a, b), isAncestor(b, a)]);
+      if (ab === 'missing' || ba === 'missing') return 'unknown';
+      if (ab === 'yes' && ba === 'yes') return 'same';
+      if (ab === 'yes') return 'ancestor';
+      if (ba === 'yes') return 'descendant';
+      // In a shallow clone the history that would connect them may simply not be here.
+      return existsSync(shallowFile) ? 'unknown' : 'diverged';
+    },
+
+    readRef,
+
+    async updateRef(ref: string, newOid: string, oldOid: string | null, reason: string): Promise<boolean> {
+      const r = await run(['update-ref', '-m', reason, ref, newOid, oldOid ?? zeroOid], { okCodes: [1, 128] });
+      if (r.exitCode === 0) return true;
+      // "is at X but expected Y", "reference already exists", or another writer holding
+      // <ref>.lock right now: all mean "someone else moved it; re-read and retry".
+      if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
+      if ((await readRef(ref)) !== oldOid) return false;
+      throw gitError(['update-ref', '-m', reason, ref, newOid, oldOid ?? zeroOid], r.exitCode, r.stderr);
+    },
+  };
+}
+
+/** Parse `git ls-tree -r -z --long` output: `<mode> SP <type> SP <oid> SP+ <size|-> TAB <path> NUL`. */
+export function parseLsTree(out: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const record of out.split('\0')) {
+    if (record === '') continue;
+    const tab = record.indexOf('\t');
+    const m = /^(\d{6}) (blob|tree|commit) ([0-9a-f]{40,64}) +(\d+|-)$/.exec(record.slice(0, tab));
+    if (tab < 0 || !m) throw new GitError(`unexpected git ls-tree output: ${JSON.stringify(record.slice(0, 200))}`, 'git ls-tree', 0);
+    entries.push({ mode: m[1]!, type: m[2] as TreeEntry['type'], oid: m[3]!, size: m[4] === '-' ? 0 : Number(m[4]), path: record.slice(tab + 1) });
+  }
+  return entries;
+}
