@@ -46,6 +46,7 @@ export function runGitIn(cwd: string, args: readonly string[], options: { input?
       if (err) reject(new Error(`git ${args.join(' ')} failed in ${cwd}: ${err.message}\n${stderr.toString('utf8')}`));
       else resolve(stdout.toString('utf8').replace(/\n$/, ''));
     });
+    child.stdin?.on('error', () => {}); // git may exit without reading stdin
     child.stdin?.end(options.input ?? '');
   });
 }

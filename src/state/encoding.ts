@@ -1,0 +1,91 @@
+// How the applied state is written down: stable, pretty JSON (sorted keys, so a diff between two
+// state commits shows only what changed), one file per site, and readable commit messages.
+import type { SiteState, StateUpdate } from '../core/state.js';
+
+/** JSON with keys sorted at every level, two-space indent, trailing newline. */
+export function stableStringify(value: unknown): string {
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The file of a site in the state tree: `sites/<site_id>.json`. Characters that are not safe in a
+ * file name on every platform are %-escaped (the site id is read back from the file's content,
+ * so the escaping never needs undoing).
+ */
+export function siteFilePath(siteId: string): string {
+  const safe = Array.from(Buffer.from(siteId, 'utf8'))
+    .map((b, i) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9_-]/.test(c) || (c === '.' && i > 0) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+  return `sites/${safe}.json`;
+}
+
+/** Parse one site's file; throws naming `where` when it is not a site state. */
+export function parseSiteState(text: string, where: string): SiteState {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`the applied state in ${where} is not valid JSON (${(e as Error).message}); restore it from the state's history`);
+  }
+  const d = doc as Partial<SiteState> | null;
+  if (
+    !d ||
+    typeof d !== 'object' ||
+    typeof d.site_id !== 'string' ||
+    d.site_id === '' ||
+    typeof d.site !== 'string' ||
+    !(d.last_commit === null || typeof d.last_commit === 'string') ||
+    typeof d.scripts !== 'object' ||
+    d.scripts === null ||
+    Array.isArray(d.scripts)
+  ) {
+    throw new Error(`the applied state in ${where} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
+  }
+  return d as SiteState;
+}
+
+/** Reject updates that could not be stored, before they join a batch with other callers' updates. */
+export function checkUpdates(updates: readonly StateUpdate[]): void {
+  for (const u of updates) {
+    if (typeof u.site_id !== 'string' || u.site_id === '') throw new TypeError(`a state update needs a site_id (got ${JSON.stringify(u.site_id)})`);
+    if (typeof u.path !== 'string' || u.path === '') throw new TypeError(`a state update of site ${u.site_id} needs a script path`);
+  }
+}
+
+/** "record 3 updates: hq-core 10-firewall.rsc succeeded, ..." plus one body line per update. */
+export function describeUpdates(updates: readonly StateUpdate[]): string {
+  const what = (u: StateUpdate) => `${u.site || u.site_id} ${u.path} ${u.record ? u.record.phase : 'forgotten'}`;
+  const shown = updates.slice(0, 3).map(what).join(', ');
+  const more = updates.length > 3 ? ` and ${updates.length - 3} more` : '';
+  const subject = `record ${updates.length} update${updates.length === 1 ? '' : 's'}: ${shown}${more}`;
+  const body = updates.slice(0, 500).map((u) => {
+    const r = u.record;
+    const detail = r ? `${r.phase} job=${r.job_id ?? '-'} key=${r.key} commit=${r.commit.slice(0, 12)} attempt=${r.attempt}` : 'forgotten';
+    return `${u.site_id} ${u.path}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ''}`;
+  });
+  if (updates.length > 500) body.push(`... and ${updates.length - 500} more`);
+  return `${subject}\n\n${body.join('\n')}\n`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Exponential backoff with jitter: attempt 1 waits about `baseMs`, doubling up to `maxMs`. */
+export function backoffDelay(attempt: number, baseMs = 5, maxMs = 250): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * (0.5 + Math.random()));
+}
