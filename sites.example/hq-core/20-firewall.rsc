@@ -1,5 +1,5 @@
 # Core firewall: only management and established traffic reach the router.
-# routeros-gitops: allow input-drop
+# routeros-gitops: allow input-drop, input-accept-removal
 /ip firewall filter
 remove [find comment~"^gitops:"]
 add chain=input action=accept connection-state=established,related comment="gitops: established"

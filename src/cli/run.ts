@@ -6,6 +6,8 @@ import type { CliIo } from './io.js';
 import { Context, type CommonOptions } from './context.js';
 import { planCommand, validateCommand, statusCommand, schemaCommand } from './commands.js';
 import { VERSION } from '../version.js';
+import { applyCommand } from './apply-command.js';
+import { demoCommand, sandboxCommand } from './sandbox-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -60,6 +62,35 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('per site: the last applied commit, the last outcome and when')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(wrap(statusCommand));
+
+  common(program.command('apply'))
+    .description('send one SDX job per change and follow each to its outcome; record outcomes in the state')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--retry-failed', 'send again scripts whose last job failed (with a new idempotency key)')
+    .option('--no-wait', 'create the jobs and return without following them (the next run records their outcomes)')
+    .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
+    .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
+    .option('--allow-check-errors', 'apply even when a script check reports an error')
+    .option('--lock-timeout <seconds>', 'how long to wait for another apply on this repository to end', '600')
+    .action(wrap(applyCommand));
+
+  program
+    .command('sandbox')
+    .description('run a local double of the SDX jobs API with simulated routers (no account needed)')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8787')
+    .option('--config <file>', 'JSON file of sandbox settings (sites, delays, faults, rate limit, unknown behaviours)')
+    .option('--token <token>', 'the bearer token to accept (default: sandbox-token)')
+    .option('--checkin-ms <ms>', 'router check-in interval in milliseconds (default 2000)')
+    .option('--no-auto-sites', 'only accept the sites of --config (default: any UUID is an online site)')
+    .option('--log-level <level>', 'pino log level')
+    .action(wrap((c, o, a) => sandboxCommand(c, { ...o, checkin: o.checkinMs }, a)));
+
+  program
+    .command('demo')
+    .description('the quick start: reconcile sites.example in a temporary repository against an in-process sandbox')
+    .option('--keep', 'keep the temporary repository')
+    .action(wrap((c, o, a) => demoCommand(c, o, a, run)));
 
   program
     .command('schema')

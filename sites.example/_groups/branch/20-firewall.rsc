@@ -1,5 +1,5 @@
 # Firewall shared by every branch office (group "branch").
-# routeros-gitops: allow input-drop
+# routeros-gitops: allow input-drop, input-accept-removal
 /ip firewall address-list
 remove [find list=mgmt]
 add list=mgmt address=${{ vars.mgmt_network }} comment="management network"

@@ -1,0 +1,65 @@
+// Plan then apply: the one function behind `apply`, the Action's apply and each daemon run.
+import { InputError, type Problem } from '../core/errors.js';
+import { makePlan, type PlanRequest } from '../core/engine.js';
+import type { StateStore } from '../core/ports.js';
+import type { FleetDefaults } from '../core/settings.js';
+import type { SdxClient } from '../sdx/types.js';
+import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
+
+export interface ReconcileRequest extends Omit<PlanRequest, 'state'>, Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl'> {
+  store: StateStore;
+  /** Builds the SDX client once the fleet settings (API URL, rate limit) are known. */
+  sdxFor: (fleet: FleetDefaults) => SdxClient;
+  /** Overrides the fleet's concurrency setting. */
+  concurrency?: number;
+  /** Overrides every site's timeout (seconds). */
+  timeout?: number;
+  /** Overrides the fleet's web_url. */
+  webUrl?: string;
+  /** Apply even when a script check reports an error. */
+  allowCheckErrors?: boolean;
+}
+
+export interface ReconcileResult extends ApplyResult {
+  warnings: Problem[];
+}
+
+export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+  const { plan, desired, state, warnings } = await makePlan({ ...req, state: req.store });
+  if (!req.allowCheckErrors) {
+    const problems: Problem[] = [];
+    const seen = new Set<string>();
+    for (const c of plan.changes) {
+      if (c.action !== 'create') continue;
+      for (const f of c.findings) {
+        if (f.severity !== 'error') continue;
+        const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        problems.push({
+          file: c.path,
+          line: f.line,
+          column: f.column,
+          site: c.group ? undefined : c.site,
+          message: `${f.message} [${f.rule}]`,
+          hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`,
+        });
+      }
+    }
+    if (problems.length) throw new InputError(problems);
+  }
+  if (req.timeout) for (const s of plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
+  const sdx = req.sdxFor(desired.fleet);
+  try {
+    const result = await applyPlan(plan, desired, state, {
+      ...req,
+      sdx,
+      store: req.store,
+      concurrency: req.concurrency ?? desired.fleet.concurrency,
+      webUrl: req.webUrl ?? desired.fleet.web_url,
+    });
+    return { ...result, warnings };
+  } finally {
+    await sdx.close();
+  }
+}
