@@ -1,0 +1,740 @@
+// The RouterOS script scanner: one pass over the text that finds the lexical errors RouterOS would
+// stop on (or, worse, silently cut the script at) and builds the statement tree the lockout rules
+// read. The rules follow MikroTik's scripting manual:
+//
+// - three states: code, "string" (double quotes only; ' is an ordinary character) and a # comment
+//   that runs to the end of the physical line;
+// - # starts a comment only where a statement starts: at the start of a line (after indentation),
+//   after ; and after {. Anywhere else it is text (comment=a#b);
+// - one stack for ( ) [ ] { }; $( and $[ inside a string push onto it too and hold code;
+// - \ at the end of a line continues it; inside a string the next line's indentation is dropped
+//   as well (that is how /export wraps long values);
+// - string escapes: \" \\ \n \r \t \$ \? \_ \a \b \f \v and \XX (two upper-case hex digits).
+//   Raw line breaks inside strings are legal.
+
+/** Ids of the checks this scanner makes (see rules.ts for what each means). */
+export type ScanRuleId =
+  | 'unbalanced-bracket'
+  | 'unterminated-string'
+  | 'invalid-escape'
+  | 'stray-backslash'
+  | 'comment-after-continuation'
+  | 'line-break-in-brackets'
+  | 'param-space'
+  | 'inline-comment'
+  | 'continuation-space';
+
+export interface ScanProblem {
+  rule: ScanRuleId;
+  line: number;
+  column: number;
+  message: string;
+}
+
+/** A ( ), [ ] or { } group, with the statements it holds. */
+export interface Group {
+  readonly open: '(' | '[' | '{';
+  readonly line: number;
+  readonly column: number;
+  /** Opened as $( or $[ inside a string. */
+  readonly inString: boolean;
+  /** A { } that follows a plain word (`:local a {1;2}`) holds array elements, not commands. */
+  readonly array: boolean;
+  readonly statements: Statement[];
+}
+
+/** One whitespace-separated word of a statement, with strings and groups inside it kept whole. */
+export interface Arg {
+  /** Source text, line continuations removed (in strings, with the next line's indentation). */
+  readonly text: string;
+  readonly line: number;
+  readonly column: number;
+  /** Groups that open inside this word, outermost only, in order. */
+  readonly groups: readonly Group[];
+}
+
+/** One command: the words between two statement ends (newline, `;`, or the group's end). */
+export interface Statement {
+  readonly args: Arg[];
+  readonly line: number;
+  readonly column: number;
+  /** Line of the statement's last word (continued commands span several lines). */
+  endLine: number;
+}
+
+export interface Comment {
+  readonly line: number;
+  readonly column: number;
+  /** The text after #, trimmed. */
+  readonly text: string;
+  /** Nothing but indentation before it on its line. */
+  readonly ownLine: boolean;
+}
+
+export interface ScanResult {
+  readonly statements: Statement[];
+  readonly comments: Comment[];
+  readonly problems: ScanProblem[];
+}
+
+// Character codes.
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const QUOTE = 34;
+const HASH = 35;
+const DOLLAR = 36;
+const LPAREN = 40;
+const RPAREN = 41;
+const SEMI = 59;
+const EQUALS = 61;
+const LBRACKET = 91;
+const BACKSLASH = 92;
+const RBRACKET = 93;
+const LBRACE = 123;
+const RBRACE = 125;
+const BOM = 0xfeff;
+
+/** Characters that may follow \ in a string (besides a line break and a hex pair). */
+const SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split('').map((c) => c.charCodeAt(0)));
+
+const CLOSER_OF: Record<number, number> = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
+const OPEN_FOR: Record<number, number> = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
+
+/** Words after which a { opens a block of commands rather than an array. */
+const BLOCK_WORDS = new Set([':do', 'do', 'else', ':else']);
+
+function isUpperHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70);
+}
+
+function isLowerHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+}
+
+interface StringStart {
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+interface ArgBuilder {
+  readonly start: number;
+  readonly line: number;
+  readonly column: number;
+  readonly groups: Group[];
+}
+
+/** One open group (or the whole script): where its current statement and word stand. */
+interface Level {
+  readonly open: number; // 0 for the script itself
+  readonly line: number;
+  readonly column: number;
+  readonly group: Group | null;
+  readonly statements: Statement[];
+  /** The string this group was opened in ($( or $[), to return to when it closes. */
+  readonly fromString: StringStart | null;
+  stmt: Statement | null;
+  arg: ArgBuilder | null;
+  /** A # here would start a comment. */
+  canComment: boolean;
+  /** The current statement has a `where` query: `name = value` is a comparison there. */
+  inWhere: boolean;
+  /** A line break inside this ( or [ was already reported. */
+  reportedBreak: boolean;
+}
+
+function q(c: number): string {
+  return String.fromCharCode(c);
+}
+
+/** Scan a RouterOS script. Never throws; problems are returned with 1-based line and column. */
+export function scanScript(text: string): ScanResult {
+  return new Scanner(text).run();
+}
+
+class Scanner {
+  private readonly src: string;
+  private readonly n: number;
+  private i = 0;
+  private line = 1;
+  private lineStart = 0;
+  /** The current physical line was joined to the previous one by \. */
+  private continued = false;
+  /** Set while inside a string: where it started. */
+  private str: StringStart | null = null;
+  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
+  private firstMultiline: StringStart | null = null;
+  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
+  private readonly cuts: number[] = [];
+  private readonly levels: Level[] = [];
+  private readonly comments: Comment[] = [];
+  private readonly problems: ScanProblem[] = [];
+  private readonly root: Statement[] = [];
+
+  constructor(text: string) {
+    this.src = text;
+    this.n = text.length;
+    this.levels.push(this.newLevel(0, 1, 1, null, this.root, null));
+  }
+
+  run(): ScanResult {
+    if (this.src.charCodeAt(0) === BOM) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+    while (this.i < this.n) {
+      if (this.str) this.stringChar();
+      else this.codeChar();
+    }
+    this.finish();
+    return { statements: this.root, comments: this.comments, problems: this.problems };
+  }
+
+  private newLevel(open: number, line: number, column: number, group: Group | null, statements: Statement[], fromString: StringStart | null): Level {
+    return { open, line, column, group, statements, fromString, stmt: null, arg: null, canComment: open === 0 || open === LBRACE, inWhere: false, reportedBreak: false };
+  }
+
+  private get top(): Level {
+    return this.levels[this.levels.length - 1]!;
+  }
+
+  private col(offset = this.i): number {
+    return offset - this.lineStart + 1;
+  }
+
+  private report(rule: ScanRuleId, line: number, column: number, message: string): void {
+    this.problems.push({ rule, line, column, message });
+  }
+
+  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
+  private eolLength(at: number): number {
+    const c = this.src.charCodeAt(at);
+    if (c === LF) return 1;
+    if (c === CR) return this.src.charCodeAt(at + 1) === LF ? 2 : 1;
+    return 0;
+  }
+
+  private newLine(nextLineStart: number, continued: boolean): void {
+    this.line++;
+    this.lineStart = nextLineStart;
+    this.i = nextLineStart;
+    this.continued = continued;
+  }
+
+  private skipBlanks(at: number): number {
+    let j = at;
+    for (let c = this.src.charCodeAt(j); c === SPACE || c === TAB; c = this.src.charCodeAt(++j));
+    return j;
+  }
+
+  // ---- words and statements -------------------------------------------------------------------
+
+  private ensureArg(level: Level): ArgBuilder {
+    if (level.arg) return level.arg;
+    const arg: ArgBuilder = { start: this.i, line: this.line, column: this.col(), groups: [] };
+    level.arg = arg;
+    level.canComment = false;
+    if (!level.stmt) {
+      level.stmt = { args: [], line: this.line, column: this.col(), endLine: this.line };
+      level.statements.push(level.stmt);
+    }
+    return arg;
+  }
+
+  private endArg(level: Level): void {
+    const a = level.arg;
+    if (!a) return;
+    level.arg = null;
+    const text = this.clean(a.start, this.i);
+    if (text === 'where') level.inWhere = true;
+    const stmt = level.stmt!;
+    stmt.args.push({ text, line: a.line, column: a.column, groups: a.groups });
+    stmt.endLine = this.line;
+  }
+
+  private endStatement(level: Level): void {
+    this.endArg(level);
+    level.stmt = null;
+    level.inWhere = false;
+  }
+
+  /** The source between two offsets without the continuations recorded in `cuts`. */
+  private clean(start: number, end: number): string {
+    const cuts = this.cuts;
+    if (cuts.length === 0 || cuts[cuts.length - 1]! <= start) return this.src.slice(start, end);
+    // First cut that ends after `start` (cuts are pairs; search over pair indexes).
+    let lo = 0;
+    let hi = cuts.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cuts[mid * 2 + 1]! <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let out = '';
+    let from = start;
+    for (let k = lo * 2; k < cuts.length && cuts[k]! < end; k += 2) {
+      const cs = Math.max(cuts[k]!, start);
+      if (cs > from) out += this.src.slice(from, cs);
+      from = Math.max(from, Math.min(cuts[k + 1]!, end));
+    }
+    return from < end ? out + this.src.slice(from, end) : out;
+  }
+
+  // ---- code -------------------------------------------------------------------------------------
+
+  private codeChar(): void {
+    const level = this.top;
+    const c = this.src.charCodeAt(this.i);
+    switch (c) {
+      case SPACE:
+      case TAB:
+        this.endArg(level);
+        this.i++;
+        return;
+      case LF:
+      case CR:
+        this.codeLineBreak(level);
+        return;
+      case SEMI:
+        this.endStatement(level);
+        level.canComment = true;
+        this.i++;
+        return;
+      case QUOTE:
+        this.ensureArg(level);
+        this.str = { offset: this.i, line: this.line, column: this.col() };
+        this.i++;
+        return;
+      case HASH:
+        this.codeHash(level);
+        return;
+      case BACKSLASH:
+        this.codeBackslash(level);
+        return;
+      case LPAREN:
+      case LBRACKET:
+      case LBRACE:
+        this.open(level, c, null);
+        return;
+      case RPAREN:
+      case RBRACKET:
+      case RBRACE:
+        this.close(c);
+        return;
+      case EQUALS:
+        if (!level.arg) this.checkParamSpace(level);
+        this.ensureArg(level);
+        this.i++;
+        return;
+      case DOLLAR:
+        this.ensureArg(level);
+        if (this.src.startsWith('${{', this.i)) this.skipTemplateTag();
+        else this.i++;
+        return;
+      default:
+        this.ensureArg(level);
+        this.i++;
+    }
+  }
+
+  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
+  private skipTemplateTag(): void {
+    const end = this.src.indexOf('}}', this.i + 3);
+    const stop = end < 0 ? this.n : end + 2;
+    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
+    // A tag never spans lines; if this one seems to, read it as ordinary text.
+    this.i = nl < 0 ? stop : this.i + 1;
+  }
+
+  private codeLineBreak(level: Level): void {
+    const len = this.eolLength(this.i);
+    if (level.open === LPAREN || level.open === LBRACKET) {
+      if (!level.reportedBreak) {
+        level.reportedBreak = true;
+        const o = q(level.open);
+        this.report(
+          'line-break-in-brackets',
+          this.line,
+          this.col(),
+          `line break inside ${o} ${q(CLOSER_OF[level.open]!)}: the ${o} opened at line ${level.line} column ${level.column} is still open here. ` +
+            `Close it on this line, or end the line with \\ to continue the command on the next one.`,
+        );
+      }
+      this.endArg(level);
+      this.newLine(this.i + len, false);
+      return;
+    }
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(this.i + len, false);
+  }
+
+  private codeHash(level: Level): void {
+    if (level.arg) {
+      // Glued to a word (comment=a#b): text.
+      this.i++;
+      return;
+    }
+    if (level.canComment) {
+      this.readComment();
+      return;
+    }
+    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === '';
+    if (this.continued && atLineStart) {
+      this.report(
+        'comment-after-continuation',
+        this.line,
+        this.col(),
+        'a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. ' +
+          'Move the comment above the command.',
+      );
+    } else {
+      this.report(
+        'inline-comment',
+        this.line,
+        this.col(),
+        'this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. ' +
+          'Put the comment on its own line, or after a ; (for example `...; # note`).',
+      );
+    }
+    this.skipToLineEnd();
+  }
+
+  private readComment(): void {
+    const start = this.i;
+    this.skipToLineEnd();
+    const before = this.src.slice(this.lineStart, start);
+    this.comments.push({
+      line: this.line,
+      column: this.col(start),
+      text: this.src.slice(start + 1, this.i).trim(),
+      ownLine: before.trim() === '' && !this.continued,
+    });
+  }
+
+  private skipToLineEnd(): void {
+    let j = this.i;
+    for (let c = this.src.charCodeAt(j); j < this.n && c !== LF && c !== CR; c = this.src.charCodeAt(++j));
+    this.i = j;
+  }
+
+  private codeBackslash(level: Level): void {
+    const at = this.i;
+    const len = this.eolLength(at + 1);
+    if (len) {
+      // Continuation: the command goes on; a word does not (the manual: "a backslash does not
+      // continue a token except for string literals").
+      this.endArg(level);
+      this.cuts.push(at, at + 1 + len);
+      this.newLine(at + 1 + len, true);
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    const j = this.skipBlanks(at + 1);
+    const after = this.src.charCodeAt(j);
+    const eol = this.eolLength(j);
+    if (eol || j >= this.n) {
+      this.report(
+        'continuation-space',
+        this.line,
+        this.col(at),
+        'spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces.',
+      );
+      this.endArg(level);
+      this.cuts.push(at, j + eol);
+      if (j >= this.n) this.i = j;
+      else this.newLine(j + eol, true);
+      return;
+    }
+    if (after === HASH) {
+      this.report(
+        'comment-after-continuation',
+        this.line,
+        this.col(j),
+        'a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command.',
+      );
+      // Read on as the author meant: a continuation.
+      this.endArg(level);
+      this.i = j;
+      this.skipToLineEnd();
+      const l2 = this.eolLength(this.i);
+      if (l2) this.newLine(this.i + l2, true);
+      return;
+    }
+    this.report(
+      'stray-backslash',
+      this.line,
+      this.col(at),
+      'a \\ outside a string must be the last character of a line (a line continuation). ' +
+        'To use a backslash in a value, put the value in double quotes and write \\\\.',
+    );
+    this.ensureArg(level);
+    this.i++;
+  }
+
+  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
+  private checkParamSpace(level: Level): void {
+    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
+    const prev = level.stmt?.args[level.stmt.args.length - 1];
+    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
+    this.report(
+      'param-space',
+      prev.line,
+      prev.column,
+      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`,
+    );
+  }
+
+  private open(level: Level, c: number, fromString: StringStart | null): void {
+    const line = this.line;
+    const column = this.col();
+    let array = false;
+    if (c === LBRACE && !fromString) {
+      if (level.arg) {
+        // Glued: do={ is a block; anything else ({ after a word character) is read as an array.
+        array = this.src.charCodeAt(this.i - 1) !== EQUALS && this.i > level.arg.start;
+      } else {
+        const prev = level.stmt?.args[level.stmt.args.length - 1];
+        array = prev !== undefined && !BLOCK_WORDS.has(prev.text);
+      }
+    }
+    const arg = this.ensureArg(level);
+    level.canComment = false;
+    const group: Group = { open: q(c) as Group['open'], line, column, inString: fromString !== null, array, statements: [] };
+    arg.groups.push(group);
+    this.levels.push(this.newLevel(c, line, column, group, group.statements, fromString));
+    this.i++;
+  }
+
+  private close(c: number): void {
+    const want = OPEN_FOR[c]!;
+    const line = this.line;
+    const column = this.col();
+    const top = this.top;
+    if (top.open === want) {
+      this.pop();
+      this.i++;
+      return;
+    }
+    // Look for a matching opener further down, without crossing into a string.
+    let m = -1;
+    for (let k = this.levels.length - 1; k >= 1; k--) {
+      const lv = this.levels[k]!;
+      if (lv.open === want) {
+        m = k;
+        break;
+      }
+      if (lv.fromString) break;
+    }
+    if (m >= 1) {
+      const inner = this.levels[this.levels.length - 1]!;
+      const outer = this.levels[m]!;
+      this.report(
+        'unbalanced-bracket',
+        line,
+        column,
+        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. ` +
+          `Add the missing ${q(CLOSER_OF[inner.open]!)} before it.`,
+      );
+      while (this.levels.length > m) this.pop();
+      this.i++;
+      return;
+    }
+    if (top.open !== 0) {
+      this.report(
+        'unbalanced-bracket',
+        line,
+        column,
+        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open]!)}.`,
+      );
+      this.pop();
+      this.i++;
+      return;
+    }
+    this.report(
+      'unbalanced-bracket',
+      line,
+      column,
+      c === RBRACE
+        ? 'this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {.'
+        : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`,
+    );
+    this.ensureArg(top);
+    this.i++;
+  }
+
+  private pop(): void {
+    const level = this.levels.pop()!;
+    this.endStatement(level);
+    const outer = this.top;
+    outer.canComment = false;
+    if (level.fromString) this.str = level.fromString;
+  }
+
+  // ---- strings ----------------------------------------------------------------------------------
+
+  private stringChar(): void {
+    const src = this.src;
+    // Plain characters in a run: the common case.
+    let j = this.i;
+    let c = src.charCodeAt(j);
+    while (j < this.n && c !== QUOTE && c !== BACKSLASH && c !== DOLLAR && c !== LF && c !== CR) c = src.charCodeAt(++j);
+    this.i = j;
+    if (j >= this.n) return;
+    switch (c) {
+      case QUOTE:
+        this.str = null;
+        this.i++;
+        return;
+      case LF:
+      case CR: {
+        // A raw line break is legal in a string.
+        if (!this.firstMultiline) this.firstMultiline = this.str;
+        this.newLine(j + this.eolLength(j), false);
+        return;
+      }
+      case DOLLAR:
+        this.stringDollar();
+        return;
+      default:
+        this.stringEscape();
+    }
+  }
+
+  private stringDollar(): void {
+    const at = this.i;
+    let j = at + 1;
+    let c = this.src.charCodeAt(j);
+    // /export may wrap a long string between $ and its bracket.
+    if (c === BACKSLASH && this.eolLength(j + 1)) {
+      const eol = this.eolLength(j + 1);
+      const k = this.skipBlanks(j + 1 + eol);
+      const ck = this.src.charCodeAt(k);
+      if (ck === LPAREN || ck === LBRACKET) {
+        this.cuts.push(j, k);
+        this.newLine(j + 1 + eol, true);
+        this.i = k;
+        j = k;
+        c = ck;
+      }
+    }
+    if (c === LPAREN || c === LBRACKET) {
+      const s = this.str!;
+      this.str = null;
+      this.i = j;
+      this.open(this.top, c, s);
+      return;
+    }
+    if (this.src.startsWith('${{', at)) {
+      this.skipTemplateTag();
+      return;
+    }
+    this.i = at + 1;
+  }
+
+  private stringEscape(): void {
+    const at = this.i;
+    const next = this.src.charCodeAt(at + 1);
+    const eol = this.eolLength(at + 1);
+    if (eol) {
+      // Continuation inside a string: the line break and the next line's indentation go.
+      const k = this.skipBlanks(at + 1 + eol);
+      this.cuts.push(at, k);
+      this.newLine(at + 1 + eol, true);
+      this.i = k;
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    if (SIMPLE_ESCAPES.has(next)) {
+      this.i += 2;
+      return;
+    }
+    const next2 = this.src.charCodeAt(at + 2);
+    if (isUpperHex(next) && isUpperHex(next2)) {
+      this.i += 3;
+      return;
+    }
+    let message: string;
+    const shown = this.src.slice(at, at + 2);
+    if (isLowerHex(next) || isUpperHex(next)) {
+      const pair = this.src.slice(at + 1, at + 3);
+      message =
+        isLowerHex(next2) || isUpperHex(next2)
+          ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.`
+          : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
+    } else if (next === SPACE || next === TAB) {
+      const j = this.skipBlanks(at + 1);
+      message = this.eolLength(j)
+        ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.'
+        : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
+    } else {
+      message =
+        `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. ` +
+        'Write \\\\ for a backslash.';
+    }
+    this.report('invalid-escape', this.line, this.col(at), message);
+    this.i += 2;
+  }
+
+  // ---- end of text ------------------------------------------------------------------------------
+
+  private finish(): void {
+    // A $[ or $( left open inside a string swallows the string's closing quote: report it, not the
+    // string that then never ends.
+    const interpolation = this.str ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : undefined;
+    if (interpolation) {
+      const o = q(interpolation.open);
+      this.report(
+        'unbalanced-bracket',
+        interpolation.line,
+        interpolation.column,
+        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open]!)}.`,
+      );
+    } else if (this.str) {
+      const open = this.str;
+      const first = this.firstMultiline && this.firstMultiline.offset < open.offset ? this.firstMultiline : null;
+      const at = first ?? open;
+      this.report(
+        'unterminated-string',
+        at.line,
+        at.column,
+        first || this.spansLines(open)
+          ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. ' +
+              '(RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".'
+          : 'this string is never closed: add the closing ".',
+      );
+    } else {
+      for (let k = this.levels.length - 1; k >= 1; k--) {
+        const lv = this.levels[k]!;
+        if (lv.reportedBreak) continue;
+        const o = q(lv.open);
+        this.report(
+          'unbalanced-bracket',
+          lv.line,
+          lv.column,
+          lv.open === LBRACE
+            ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.`
+            : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open]!)}.`,
+        );
+      }
+    }
+    this.str = null;
+    while (this.levels.length > 1) {
+      const level = this.levels.pop()!;
+      this.endStatement(level);
+    }
+    this.endStatement(this.levels[0]!);
+  }
+
+  private spansLines(s: StringStart): boolean {
+    return s.line !== this.line;
+  }
+}
