@@ -1,0 +1,207 @@
+// From statements to commands: which menu each command runs in, its verb and its parameters.
+//
+// RouterOS keeps a current menu while it reads a script: a line that is only a path
+// (`/ip firewall filter` or `/ip/firewall/filter`) moves into that menu for the lines after it,
+// within the same { } block; a path in front of a command (`/ip firewall filter add ...`) applies
+// to that command only; `..` goes up. [find ...] runs in the menu of the command around it unless
+// it names its own path (`[/interface find ...]`).
+import type { Arg, Group, Statement } from './scanner.js';
+
+/** Menu commands this module needs to tell apart from menu names. */
+const VERBS = new Set([
+  'add', 'set', 'remove', 'disable', 'enable', 'unset', 'edit', 'move', 'comment', 'reset', 'print', 'export', 'find', 'get',
+  'reboot', 'shutdown', 'reset-configuration', 'load', 'save', 'install', 'uninstall', 'upgrade', 'downgrade', 'update',
+  'download', 'check-for-updates', 'apply-changes', 'cancel', 'monitor', 'import', 'run', 'flush', 'send', 'release', 'renew',
+  'make-static', 'regenerate-host-key', 'import-host-key', 'export-host-key', 'reset-counters', 'reset-counters-all', 'ping',
+  'fetch', 'info', 'warning', 'error', 'debug', 'quit', 'redo', 'undo', 'generate', 'sign', 'format-drive', 'blink', 'beep',
+  'clear', 'listen', 'scan', 'sniff', 'torch', 'traceroute', 'start', 'stop', 'unschedule', 'schedule',
+]);
+
+/** Menus whose name is also a command elsewhere: read as a menu at these paths. */
+const MENUS_NAMED_LIKE_VERBS = new Set(['/system/package/update', '/ip/firewall/service-port', '/system/upgrade']);
+
+/** A menu word: letters, digits and hyphens, with at least one letter (`ipv6`, `6to4`, `pppoe-client`). */
+const MENU_WORD = /^(?=[^a-z]*[a-z])[a-z0-9][a-z0-9-]*$/i;
+
+export interface ParamValue {
+  /** The value with the quotes of a plain string removed and its simple escapes read. */
+  readonly value: string;
+  /** The value depends on a variable, a command or an expression. */
+  readonly dynamic: boolean;
+  readonly arg: Arg;
+}
+
+export interface Command {
+  /** Canonical menu path: '/ip/firewall/filter' ('' for the top). */
+  readonly path: string;
+  readonly verb: string;
+  /** Named parameters by lower-case name (`!` kept: `chain!` for `chain!=input`). */
+  readonly params: ReadonlyMap<string, ParamValue>;
+  /** Words after the verb that are not name=value. */
+  readonly unnamed: readonly Arg[];
+  readonly statement: Statement;
+}
+
+/** What a `remove`, `disable` or `set` applies to. */
+export type Target =
+  | { kind: 'none' }
+  | { kind: 'find'; filters: ReadonlyMap<string, ParamValue>; empty: boolean }
+  | { kind: 'ids' }
+  | { kind: 'name'; value: string }
+  | { kind: 'unknown' };
+
+export function joinPath(segments: readonly string[]): string {
+  return segments.length ? '/' + segments.join('/') : '';
+}
+
+/** A canonical path as people write it: '/ip/firewall/filter' -> '/ip firewall filter'. */
+export function showPath(path: string): string {
+  return path ? '/' + path.slice(1).split('/').join(' ') : 'the top menu';
+}
+
+type Resolved = { kind: 'navigate'; path: string[] } | { kind: 'command'; command: Command; menu: string[] } | { kind: 'other' };
+
+/** Resolve one statement against the current menu. */
+export function resolveStatement(st: Statement, current: readonly string[]): Resolved {
+  const args = st.args;
+  const first = args[0];
+  if (!first) return { kind: 'other' };
+  const lead = first.text.charCodeAt(0);
+  // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
+  if (lead !== 47 /* / */ && !/^[a-z0-9.]/i.test(first.text)) return { kind: 'other' };
+  let path = current.slice();
+  let verb: string | undefined;
+  let k = 0;
+  let stopped = false;
+  outer: for (; k < args.length; k++) {
+    const a = args[k]!;
+    const t = a.text;
+    if (a.groups.length || t.includes('=') || t.includes('"')) {
+      stopped = true;
+      break;
+    }
+    const segments = t.split('/');
+    if (t.startsWith('/')) path = [];
+    for (let s = 0; s < segments.length; s++) {
+      const seg = segments[s]!;
+      if (seg === '') continue;
+      if (seg === '..') {
+        path.pop();
+        continue;
+      }
+      if (!MENU_WORD.test(seg)) {
+        if (s > 0) return { kind: 'other' }; // half a path, half something else: not ours to read
+        stopped = true;
+        break outer;
+      }
+      const lower = seg.toLowerCase();
+      if (VERBS.has(lower) && !MENUS_NAMED_LIKE_VERBS.has(joinPath([...path, lower]))) {
+        verb = lower;
+        k++;
+        break outer;
+      }
+      path.push(lower);
+    }
+  }
+  if (!verb) {
+    if (!stopped) return { kind: 'navigate', path };
+    // An unknown command (`/tool fetch url=...`): the last word before the arguments.
+    if (path.length === 0 || (k === 0 && !first.text.startsWith('/'))) return { kind: 'other' };
+    verb = path.pop()!;
+  }
+  const rest = args.slice(k);
+  const { params, unnamed } = readParams(rest);
+  return { kind: 'command', command: { path: joinPath(path), verb, params, unnamed, statement: st }, menu: path };
+}
+
+/** Split words into name=value parameters and the rest. `name=` followed by a word joins them. */
+export function readParams(rest: readonly Arg[]): { params: Map<string, ParamValue>; unnamed: Arg[] } {
+  const params = new Map<string, ParamValue>();
+  const unnamed: Arg[] = [];
+  for (let k = 0; k < rest.length; k++) {
+    const a = rest[k]!;
+    const eq = a.text.indexOf('=');
+    const name = eq > 0 ? a.text.slice(0, eq) : '';
+    if (!name || !/^[A-Za-z][\w.-]*!?$/.test(name)) {
+      unnamed.push(a);
+      continue;
+    }
+    let raw = a.text.slice(eq + 1);
+    let valueArg = a;
+    // `comment=\` + newline + `"..."` (how /export wraps) and `name= value` (the manual allows it).
+    if (raw === '' && k + 1 < rest.length && !rest[k + 1]!.text.includes('=')) {
+      valueArg = rest[++k]!;
+      raw = valueArg.text;
+    }
+    params.set(name.toLowerCase(), { ...readValue(raw), arg: valueArg });
+  }
+  return { params, unnamed };
+}
+
+function readValue(raw: string): { value: string; dynamic: boolean } {
+  if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) {
+    const inner = raw.slice(1, -1);
+    const dynamic = /(^|[^\\])\$[\w("[{]/.test(inner);
+    return { value: inner.replace(/\\(["\\$?_])/g, (_, c: string) => (c === '_' ? ' ' : c)), dynamic };
+  }
+  return { value: raw, dynamic: /[$[(]/.test(raw) };
+}
+
+/** The `find` inside a group, when the group is `[find ...]` or `[/some path find ...]`. */
+export function findInGroup(group: Group): { filters: Map<string, ParamValue>; empty: boolean } | undefined {
+  if (group.open !== '[' || group.statements.length !== 1) return undefined;
+  const r = resolveStatement(group.statements[0]!, []);
+  if (r.kind !== 'command' || r.command.verb !== 'find') return undefined;
+  // Only plain `name=value` filters are read. Anything else (`!disabled`, `comment~"x"`, `or`, an
+  // expression) can only narrow the selection or make it unknowable; callers treat unknown as
+  // "could match anything".
+  const conditions = r.command.unnamed.filter((a) => a.text !== 'where');
+  return { filters: new Map(r.command.params), empty: r.command.params.size === 0 && conditions.length === 0 };
+}
+
+/** What a command's `numbers` (or first unnamed word) points at. */
+export function targetOf(cmd: Command): Target {
+  const numbers = cmd.params.get('numbers');
+  const arg = numbers?.arg ?? cmd.unnamed[0];
+  if (!arg) return { kind: 'none' };
+  const text = numbers ? numbers.value : arg.text;
+  if (arg.groups.length) {
+    if (arg.groups.length === 1 && text.startsWith('[') && text.endsWith(']')) {
+      const f = findInGroup(arg.groups[0]!);
+      if (f) return { kind: 'find', ...f };
+    }
+    return { kind: 'unknown' };
+  }
+  if (/^[*\d][*0-9A-F]*(,\*?[0-9A-F]+)*$/i.test(text)) return { kind: 'ids' };
+  if (/^[$(]/.test(text)) return { kind: 'unknown' };
+  return { kind: 'name', value: text.replace(/^"|"$/g, '') };
+}
+
+/**
+ * Walk every statement of a script, in order, with the menu it runs in, and call `visit` for each
+ * menu command, including the ones inside [ ] and { }. Array elements ({1;2}) are not commands,
+ * but the [ ] inside them are.
+ */
+export function walkCommands(statements: readonly Statement[], visit: (cmd: Command) => void, base: readonly string[] = [], asCommands = true): void {
+  let current: readonly string[] = base;
+  for (const st of statements) {
+    let menu: readonly string[] = current;
+    if (asCommands) {
+      const r = resolveStatement(st, current);
+      if (r.kind === 'navigate') {
+        current = r.path;
+        continue;
+      }
+      if (r.kind === 'command') {
+        visit(r.command);
+        menu = r.menu;
+      }
+    }
+    for (const a of st.args) {
+      for (const g of a.groups) {
+        // [ ] and ( ) run in the command's menu; { } blocks start from the menu around the statement.
+        walkCommands(g.statements, visit, g.open === '{' ? current : menu, !g.array);
+      }
+    }
+  }
+}

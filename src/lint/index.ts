@@ -1,0 +1,65 @@
+// Script checks for RouterOS .rsc files, before they are shipped: syntax errors RouterOS would stop
+// on half-way (it keeps what already ran), and commands that can lock the router out. Pure: no
+// network, no file system.
+import { readAcknowledgements } from './acknowledge.js';
+import { findLockouts } from './lockout.js';
+import { RULES, ruleInfo, validateRuleSettings, type RuleSetting, type Severity } from './rules.js';
+import { scanScript } from './scanner.js';
+
+export { RULES, validateRuleSettings };
+export type { RuleInfo, RuleId } from './rules.js';
+export type { Severity, RuleSetting };
+
+export interface Finding {
+  /** 1-based. */
+  line: number;
+  /** 1-based, in UTF-16 code units from the start of the line; a tab counts as one. */
+  column: number;
+  severity: Severity;
+  /** A rule id from RULES. */
+  rule: string;
+  /** What is wrong and how to fix it, or why the command is risky and how to acknowledge it. */
+  message: string;
+}
+
+export interface LintOptions {
+  /** Rule id -> setting; absent rules keep their default. Invalid entries are ignored here (see validateRuleSettings). */
+  rules?: Record<string, RuleSetting>;
+}
+
+function severityOf(rule: string, settings: Record<string, RuleSetting> | undefined): Severity | 'off' {
+  const info = ruleInfo(rule);
+  if (!info) return 'error';
+  const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : undefined;
+  if (!info.configurable || (s !== 'error' && s !== 'warning' && s !== 'off')) return info.defaultSeverity;
+  return s;
+}
+
+/** Check one script. Findings are sorted by line, then column. */
+export function lintScript(text: string, options: LintOptions = {}): Finding[] {
+  const settings = options.rules;
+  const scan = scanScript(text);
+  const findings: Finding[] = [];
+  const push = (rule: string, line: number, column: number, message: string) => {
+    const severity = severityOf(rule, settings);
+    if (severity !== 'off') findings.push({ line, column, severity, rule, message });
+  };
+
+  for (const p of scan.problems) push(p.rule, p.line, p.column, p.message);
+
+  const acks = readAcknowledgements(scan.comments, scan.statements);
+  for (const p of acks.problems) push(p.rule, p.line, p.column, p.message);
+
+  const hits = findLockouts(scan.statements, (rule) => severityOf(rule, settings) !== 'off');
+  for (const h of hits) {
+    if (acks.covers(h.rule, h.statement)) continue;
+    push(
+      h.rule,
+      h.statement.line,
+      h.statement.column,
+      `${h.message} If this is intended, acknowledge it with "# routeros-gitops: allow ${h.rule}" on the line above the command or at the top of the file.`,
+    );
+  }
+
+  return findings.sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,292 @@
+// Lockout rules: commands that can cut the router off from whoever manages it, or undo it.
+// RouterOS applies each line as it runs and keeps it; a reboot undoes nothing. Each rule says why
+// the change is risky; a person acknowledges it with `# routeros-gitops: allow <rule>`.
+import { showPath, targetOf, walkCommands, type Command, type Target } from './commands.js';
+import type { Statement } from './scanner.js';
+
+export type LockoutRuleId =
+  | 'reset-configuration'
+  | 'shutdown'
+  | 'device-mode'
+  | 'reboot'
+  | 'backup-load'
+  | 'package-change'
+  | 'ip-service'
+  | 'ssh-settings'
+  | 'user-change'
+  | 'input-drop'
+  | 'input-accept-removal'
+  | 'interface-disable'
+  | 'address-removal'
+  | 'route-removal'
+  | 'vlan-filtering'
+  | 'interface-list-member'
+  | 'scheduler-removal'
+  | 'script-removal'
+  | 'remove-find-all';
+
+export interface LockoutHit {
+  rule: LockoutRuleId;
+  /** Why the command is risky (the caller adds how to acknowledge it). */
+  message: string;
+  statement: Statement;
+}
+
+/** Verbs that change a menu's entries. */
+const CHANGE = new Set(['add', 'set', 'remove', 'disable', 'enable', 'unset', 'edit', 'reset']);
+const READ_ONLY = new Set(['print', 'get', 'export', 'find', 'monitor']);
+const DROPS = new Set(['drop', 'reject', 'tarpit']);
+const FILTER_MENUS: Record<string, string> = { '/ip/firewall/filter': 'IPv4', '/ipv6/firewall/filter': 'IPv6' };
+
+function param(cmd: Command, name: string): string | undefined {
+  const p = cmd.params.get(name);
+  return p && !p.dynamic ? p.value : undefined;
+}
+
+function isYes(v: string | undefined): boolean {
+  return v === 'yes' || v === 'true';
+}
+
+/** The command takes entries out of service: remove, disable, or set disabled=yes. */
+function takesOut(cmd: Command): 'removes' | 'disables' | undefined {
+  if (cmd.verb === 'remove') return 'removes';
+  if (cmd.verb === 'disable' || (cmd.verb === 'set' && isYes(param(cmd, 'disabled')))) return 'disables';
+  return undefined;
+}
+
+/** A filter value from `[find name=value]`, when the target is such a find. */
+function filterValue(t: Target, name: string): string | undefined {
+  if (t.kind !== 'find') return undefined;
+  const p = t.filters.get(name);
+  return p && !p.dynamic ? p.value : undefined;
+}
+
+/** Plain-text services nothing should be managed through: turning them off is routine hardening. */
+const UNMANAGED_SERVICES = new Set(['telnet', 'ftp']);
+
+/** `disable X`, or `set X disabled=yes` with nothing else changed. */
+function disablesOnly(cmd: Command): boolean {
+  if (cmd.verb === 'disable') return cmd.params.size === 0 || (cmd.params.size === 1 && cmd.params.has('numbers'));
+  if (cmd.verb !== 'set' || !isYes(param(cmd, 'disabled'))) return false;
+  return [...cmd.params.keys()].every((k) => k === 'disabled' || k === 'numbers');
+}
+
+/** The service names a target names, or [''] when it cannot tell. */
+function serviceNames(t: Target): string[] {
+  if (t.kind === 'name') return t.value.split(',');
+  return [filterValue(t, 'name') ?? ''];
+}
+
+function described(t: Target): string {
+  switch (t.kind) {
+    case 'name':
+      return ` (${t.value})`;
+    default:
+      return '';
+  }
+}
+
+type Check = (cmd: Command) => string | undefined;
+
+const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
+  [
+    'reset-configuration',
+    (c) =>
+      c.path === '/system' && c.verb === 'reset-configuration'
+        ? '/system reset-configuration erases the whole configuration, including the addresses, users and firewall rules used to reach the router: it will not come back reachable over the network.'
+        : undefined,
+  ],
+  [
+    'shutdown',
+    (c) =>
+      c.path === '/system' && c.verb === 'shutdown'
+        ? '/system shutdown powers the router off: nothing brings it back but someone at the power switch.'
+        : undefined,
+  ],
+  [
+    'device-mode',
+    (c) =>
+      c.path === '/system/device-mode' && !READ_ONLY.has(c.verb)
+        ? 'a /system device-mode change waits for someone to press the button on the router or cut its power to confirm it; it cannot be completed remotely, and the router may reboot.'
+        : undefined,
+  ],
+  [
+    'reboot',
+    (c) =>
+      c.path === '/system' && c.verb === 'reboot'
+        ? '/system reboot drops every connection, including the one the router is managed through; if anything keeps it from coming back up with a working path, it stays out of reach.'
+        : undefined,
+  ],
+  [
+    'backup-load',
+    (c) =>
+      c.path === '/system/backup' && c.verb === 'load'
+        ? 'loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today\'s management access (addresses, users, firewall), the router comes back unreachable.'
+        : undefined,
+  ],
+  [
+    'package-change',
+    (c) => {
+      const pkg = c.path === '/system/package' && ['enable', 'disable', 'uninstall', 'downgrade', 'apply-changes', 'unschedule'].includes(c.verb);
+      const update = c.path === '/system/package/update' && (c.verb === 'install' || c.verb === 'download');
+      if (!pkg && !update) return undefined;
+      return `/system package ${c.path.endsWith('update') ? 'update ' : ''}${c.verb} changes the installed software: the change applies on reboot (install, downgrade and apply-changes reboot at once), and a removed or disabled package takes its features with it, possibly the ones the router is managed through.`;
+    },
+  ],
+  [
+    'ip-service',
+    (c) => {
+      if (c.path !== '/ip/service' || !CHANGE.has(c.verb)) return undefined;
+      const t = targetOf(c);
+      if (disablesOnly(c) && serviceNames(t).every((s) => UNMANAGED_SERVICES.has(s))) return undefined;
+      return `changing /ip service${described(t)} can turn off or move the service the router is managed through (ssh, winbox, api, www) or limit the addresses it answers; if that is the way in, the router becomes unreachable.`;
+    },
+  ],
+  [
+    'ssh-settings',
+    (c) =>
+      c.path === '/ip/ssh' && !READ_ONLY.has(c.verb)
+        ? 'changing /ip ssh (ciphers, strong-crypto, the host key, forwarding) can stop existing SSH clients and automation from connecting.'
+        : undefined,
+  ],
+  [
+    'user-change',
+    (c) => {
+      const users = (c.path === '/user' || c.path === '/user/group') && CHANGE.has(c.verb);
+      const keys = c.path === '/user/ssh-keys' && c.verb === 'remove';
+      if (!users && !keys) return undefined;
+      return `changing ${showPath(c.path)}${described(targetOf(c))} can remove or weaken the account the router is managed with (its password, group, policies or allowed addresses, or its SSH key), so logins fail.`;
+    },
+  ],
+  [
+    'input-drop',
+    (c) => {
+      const family = FILTER_MENUS[c.path];
+      if (!family || isYes(param(c, 'disabled'))) return undefined;
+      const action = param(c, 'action');
+      if (c.verb === 'add') {
+        if (param(c, 'chain') !== 'input' || !action || !DROPS.has(action)) return undefined;
+        // Dropping invalid packets cannot close a working connection (defconf does it).
+        if (param(c, 'connection-state') === 'invalid') return undefined;
+      } else if (c.verb === 'set') {
+        if (!action || !DROPS.has(action)) return undefined;
+        const chain = param(c, 'chain') ?? filterValue(targetOf(c), 'chain');
+        if (chain !== undefined && chain !== 'input') return undefined;
+      } else {
+        return undefined;
+      }
+      return `an ${family} input-chain ${action} rule can block the connection the router is managed through (ssh, winbox, api, the management tunnel), and it applies the moment the line runs. Make sure an accept rule for the management path comes before it.`;
+    },
+  ],
+  [
+    'input-accept-removal',
+    (c) => {
+      const family = FILTER_MENUS[c.path];
+      const how = family ? takesOut(c) : undefined;
+      if (!how) return undefined;
+      const t = targetOf(c);
+      if (t.kind === 'none') return undefined;
+      const chain = filterValue(t, 'chain');
+      const action = filterValue(t, 'action');
+      if ((chain !== undefined && chain !== 'input') || (action !== undefined && action !== 'accept')) return undefined;
+      if (t.kind === 'find' && chain === 'input' && action === 'accept') {
+        return `this ${how === 'removes' ? 'removes' : 'disables'} ${family} input accept rules; the rule that lets the management connection in may be among them, and the drop rule after it would then cut the router off.`;
+      }
+      const which =
+        t.kind === 'ids'
+          ? 'rule numbers shift as rules are added and removed, so nothing tells which rules these numbers are'
+          : 'nothing in the command says these are not input accept rules';
+      return `this ${how} ${family} firewall filter rules and ${which}: if the rule that lets the management connection in is among them, the router is cut off. Select the rules by chain=, action= and comment= instead.`;
+    },
+  ],
+  [
+    'interface-disable',
+    (c) => {
+      const seg = c.path.split('/');
+      const isInterface =
+        c.path === '/interface' ||
+        (seg.length === 3 && seg[1] === 'interface' && seg[2] !== 'list') ||
+        c.path === '/interface/bridge/port' ||
+        c.path === '/interface/wireguard/peers';
+      const how = isInterface ? takesOut(c) : undefined;
+      if (!how) return undefined;
+      const what = c.path === '/interface/bridge/port' ? 'a bridge port' : c.path === '/interface/wireguard/peers' ? 'a WireGuard peer' : 'an interface';
+      return `this ${how} ${what}${described(targetOf(c))}: every connection through it drops, and if the router is managed through it (or through a bridge, VLAN or tunnel on top of it), the router becomes unreachable.`;
+    },
+  ],
+  [
+    'address-removal',
+    (c) => {
+      const isAddress = c.path === '/ip/address' || c.path === '/ipv6/address';
+      const isClient = c.path === '/ip/dhcp-client' || c.path === '/ipv6/dhcp-client';
+      if (!isAddress && !isClient) return undefined;
+      const how = takesOut(c) ?? (isAddress && c.verb === 'set' && (c.params.has('address') || c.params.has('interface')) ? 'changes' : undefined);
+      if (!how) return undefined;
+      const what = isClient ? 'a DHCP client (and with it the address it got)' : 'an IP address';
+      return `this ${how} ${what}: if the router is managed on that address, the connection drops and does not come back.`;
+    },
+  ],
+  [
+    'route-removal',
+    (c) => {
+      if (c.path !== '/ip/route' && c.path !== '/ipv6/route') return undefined;
+      const how = takesOut(c) ?? (c.verb === 'set' && (c.params.has('gateway') || c.params.has('dst-address')) ? 'changes' : undefined);
+      if (!how) return undefined;
+      return `this ${how} a route; if it is the one (often the default route) that carries traffic back to whoever manages the router, the router becomes unreachable.`;
+    },
+  ],
+  [
+    'vlan-filtering',
+    (c) =>
+      c.path === '/interface/bridge' && (c.verb === 'add' || c.verb === 'set') && isYes(param(c, 'vlan-filtering'))
+        ? 'vlan-filtering=yes makes the bridge drop every frame that its /interface bridge vlan entries do not allow, at once; unless the management VLAN (and the bridge itself, as a tagged member) are set up there first, management access is lost.'
+        : undefined,
+  ],
+  [
+    'interface-list-member',
+    (c) =>
+      (c.path === '/interface/list/member' && CHANGE.has(c.verb)) || (c.path === '/interface/list' && c.verb === 'remove')
+        ? 'interface lists decide what the firewall lets in (the default firewall drops input not coming from LAN) and where MAC access and neighbor discovery work; changing them can put the management interface on the wrong side.'
+        : undefined,
+  ],
+  [
+    'scheduler-removal',
+    (c) => {
+      const how = c.path === '/system/scheduler' ? takesOut(c) : undefined;
+      return how
+        ? `this ${how} a scheduler entry${described(targetOf(c))}; schedulers often hold the safety nets (a timed rollback, a watchdog, the job that keeps the router in touch), and the router would run on without them.`
+        : undefined;
+    },
+  ],
+  [
+    'script-removal',
+    (c) =>
+      c.path === '/system/script' && c.verb === 'remove'
+        ? `this removes a script${described(targetOf(c))}; schedulers, netwatch and other scripts that run it (rollback and watchdog jobs among them) then fail without a word.`
+        : undefined,
+  ],
+  [
+    'remove-find-all',
+    (c) => {
+      if (c.verb !== 'remove') return undefined;
+      const t = targetOf(c);
+      return t.kind === 'find' && t.empty
+        ? `remove [find] with no condition removes every entry in ${showPath(c.path)}, including the ones made by hand or by the default configuration. Add a condition (for example comment="managed by routeros-gitops") so it removes only what this script manages.`
+        : undefined;
+    },
+  ],
+];
+
+/** Every lockout hit in a scanned script, in statement order. */
+export function findLockouts(statements: readonly Statement[], enabled: (rule: LockoutRuleId) => boolean = () => true): LockoutHit[] {
+  const hits: LockoutHit[] = [];
+  const active = CHECKS.filter(([id]) => enabled(id));
+  if (active.length === 0) return hits;
+  walkCommands(statements, (cmd) => {
+    for (const [rule, check] of active) {
+      const message = check(cmd);
+      if (message) hits.push({ rule, message, statement: cmd.statement });
+    }
+  });
+  return hits;
+}

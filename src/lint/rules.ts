@@ -1,0 +1,153 @@
+// Every check's id, default severity and meaning, in one table: the CLI's `rules` listing, settings
+// validation and lintScript all read it.
+import type { LockoutRuleId } from './lockout.js';
+import type { ScanRuleId } from './scanner.js';
+
+export type Severity = 'error' | 'warning';
+export type RuleSetting = 'error' | 'warning' | 'off';
+
+export type RuleId = ScanRuleId | LockoutRuleId | 'unknown-allow';
+
+export interface RuleInfo {
+  readonly id: RuleId;
+  readonly defaultSeverity: Severity;
+  readonly description: string;
+  /**
+   * 'syntax': RouterOS cannot run the script as written; 'lockout': the script runs but may cut
+   * the router off; 'notice': about the script's comments or layout.
+   */
+  readonly kind: 'syntax' | 'lockout' | 'notice';
+  /** Settings may change its severity or turn it off. */
+  readonly configurable: boolean;
+  /** `# routeros-gitops: allow <id>` silences it. */
+  readonly acknowledgeable: boolean;
+}
+
+function syntax(id: ScanRuleId, description: string): RuleInfo {
+  return { id, defaultSeverity: 'error', description, kind: 'syntax', configurable: false, acknowledgeable: false };
+}
+
+function lockout(id: LockoutRuleId, defaultSeverity: Severity, description: string): RuleInfo {
+  return { id, defaultSeverity, description, kind: 'lockout', configurable: true, acknowledgeable: true };
+}
+
+export const RULES: ReadonlyArray<RuleInfo> = [
+  syntax('unbalanced-bracket', 'A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there.'),
+  syntax('unterminated-string', 'A " that is never closed. Strings may span lines, so the rest of the script would be read as text.'),
+  syntax('invalid-escape', 'A \\ in a string not followed by one of " \\ n r t $ ? _ a b f v, two upper-case hex digits, or the end of the line.'),
+  syntax('stray-backslash', 'A \\ outside a string that is not the last character of its line (only line continuations may use it).'),
+  syntax('comment-after-continuation', 'A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment.'),
+  syntax('line-break-in-brackets', 'A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open.'),
+  {
+    id: 'param-space',
+    defaultSeverity: 'error',
+    description: 'Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.',
+    kind: 'syntax',
+    configurable: true,
+    acknowledgeable: false,
+  },
+  {
+    id: 'inline-comment',
+    defaultSeverity: 'warning',
+    description: 'A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.',
+    kind: 'notice',
+    configurable: true,
+    acknowledgeable: false,
+  },
+  {
+    id: 'continuation-space',
+    defaultSeverity: 'warning',
+    description: 'Spaces after the \\ that ends a line; RouterOS may not read it as a line continuation.',
+    kind: 'notice',
+    configurable: true,
+    acknowledgeable: false,
+  },
+  {
+    id: 'unknown-allow',
+    defaultSeverity: 'warning',
+    description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
+    kind: 'notice',
+    configurable: true,
+    acknowledgeable: false,
+  },
+  lockout('reset-configuration', 'error', '/system reset-configuration: erases the configuration, management access with it.'),
+  lockout('shutdown', 'error', '/system shutdown: powers the router off; only someone on site can turn it back on.'),
+  lockout('device-mode', 'error', '/system device-mode changes: need a button press or power cycle on the router to complete.'),
+  lockout('reboot', 'warning', '/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach.'),
+  lockout('backup-load', 'warning', '/system backup load: replaces the whole configuration and reboots.'),
+  lockout('package-change', 'warning', '/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot.'),
+  lockout('ip-service', 'warning', 'Changes to /ip service: can turn off, move or restrict the service the router is managed through.'),
+  lockout('ssh-settings', 'warning', 'Changes to /ip ssh: can stop existing SSH clients from connecting.'),
+  lockout('user-change', 'warning', 'Changes to /user and /user group, and removed /user ssh-keys: can lock out the managing account.'),
+  lockout('input-drop', 'warning', 'drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid.'),
+  lockout('input-accept-removal', 'warning', 'Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out.'),
+  lockout('interface-disable', 'warning', 'Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer.'),
+  lockout('address-removal', 'warning', 'Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client.'),
+  lockout('route-removal', 'warning', 'Removing, disabling or re-pointing an IPv4 or IPv6 route.'),
+  lockout('vlan-filtering', 'warning', 'vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once.'),
+  lockout('interface-list-member', 'warning', 'Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them.'),
+  lockout('scheduler-removal', 'warning', 'Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs.'),
+  lockout('script-removal', 'warning', 'Removing /system script entries that schedulers, netwatch or other scripts may run.'),
+  lockout('remove-find-all', 'warning', 'remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.'),
+];
+
+const BY_ID = new Map<string, RuleInfo>(RULES.map((r) => [r.id, r]));
+
+export function ruleInfo(id: string): RuleInfo | undefined {
+  return BY_ID.get(id);
+}
+
+/** The closest rule id to a misspelt one, when it is close enough to be a likely typo. */
+export function suggestRule(id: string, candidates: readonly RuleInfo[] = RULES): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const r of candidates) {
+    const d = r.id.includes(id) && id.length >= 4 ? 1 : distance(id, r.id);
+    if (d < bestDistance) {
+      best = r.id;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(id.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+const SETTINGS = ['error', 'warning', 'off'];
+
+/** Problems with a `lint.rules` map, as plain sentences; empty when it is fine. */
+export function validateRuleSettings(rules: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) {
+    return ['lint rules must be a map of rule id to "error", "warning" or "off"'];
+  }
+  for (const [id, value] of Object.entries(rules)) {
+    const info = BY_ID.get(id);
+    if (!info) {
+      const guess = suggestRule(id);
+      out.push(`unknown lint rule "${id}"${guess ? `; did you mean "${guess}"?` : ''} (\`routeros-gitops rules\` lists them)`);
+      continue;
+    }
+    if (typeof value !== 'string' || !SETTINGS.includes(value)) {
+      out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      continue;
+    }
+    if (!info.configurable && value !== 'error') {
+      out.push(`lint rule "${id}" is a syntax check: RouterOS cannot run such a script, so it is always an error and cannot be set to "${value}"`);
+    }
+  }
+  return out;
+}
