@@ -130,6 +130,7 @@ describe('happy path', () => {
       'x-express-execute': 'false',
     });
     expect(r.body).toBe('/ip firewall filter add chain=forward action=accept');
+    expect(validator.check({ method: r.method, path: r.url, query: {}, headers: r.headers, body: r.body })).toEqual([]);
   });
 
   it('refuses bad input before sending anything', async () => {
