@@ -70,6 +70,7 @@ export class Context {
   async stateStore(repo: GitRepo, opts: CommonOptions): Promise<StateStore> {
     return openStateStore({
       cwd: repo.root,
+      repo,
       stateFile: opts.stateFile ? resolveFrom(this.io.cwd, opts.stateFile) : undefined,
       stateRemote: opts.stateRemote,
       stateRef: opts.stateRef,

@@ -4,7 +4,6 @@
 // the script's previous record and the attempt number: the same pending change gets the same key
 // on every rerun, at any later commit that did not touch it; new content gets a new key.
 import { createHash, createHmac, scryptSync } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 
 /** Namespace of routeros-gitops idempotency keys (a fixed, random UUID). */
 export const KEY_NAMESPACE = '5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b';
@@ -36,7 +35,20 @@ export interface KeyInput {
 }
 
 export function idempotencyKey(k: KeyInput): string {
-  return uuidv5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? 'initial', String(k.attempt)].join('\n'), KEY_NAMESPACE);
+  return uuidV5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? 'initial', String(k.attempt)].join('\n'), KEY_NAMESPACE);
+}
+
+const namespaceBytes = (ns: string) => Buffer.from(ns.replace(/-/g, ''), 'hex');
+const NS = namespaceBytes(KEY_NAMESPACE);
+
+/** RFC 9562 name-based UUID (version 5, SHA-1); equal to uuid's v5() (a test checks), without its per-call overhead. */
+export function uuidV5(name: string, namespace: string = KEY_NAMESPACE): string {
+  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
+  const b = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  b[6] = (b[6]! & 0x0f) | 0x50;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex', 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 let derivedKey: { source: string; key: Buffer } | undefined;

@@ -441,7 +441,9 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
           ? renderTemplate(text, tpl, { ...ctx, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])) })
           : display;
       }
-      const length = [...(body ?? display)].length;
+      const sent = body ?? display;
+      // UTF-16 length is at least the code-point length: count code points only when it matters.
+      const length = sent.length > maxChars ? [...sent].length : sent.length;
       if (length > maxChars) {
         problems.push({
           file: src.path,

@@ -30,7 +30,7 @@ export interface PlannedChange {
   description: string | null;
   fingerprint: string | null;
   previous_fingerprint: string | null;
-  /** The commit the content comes from (the commit planned). */
+  /** The commit the content comes from: the planned commit, or for a change a previous run already started, the commit it was first sent from. */
   commit: string;
   attempt: number;
   /** The job a previous run created for this same change (action follow). */
@@ -134,6 +134,8 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
         idempotencyKey({ siteId: site.id, path: script.path, fingerprint: script.fingerprint, baseCommit: record?.commit ?? null, attempt: decision.attempt });
       changes.push({
         ...base,
+        // A change already on its way keeps the commit it was first sent from (statuses go there).
+        commit: decision.commit ?? commit.sha,
         kind,
         action: status === 'ok' ? decision.action : 'stale',
         idempotency_key: key,
@@ -183,7 +185,7 @@ function decide(
   record: ScriptRecord | undefined,
   fp: string,
   retryFailed: boolean,
-): { action: ChangeAction; key?: string; attempt: number; supersedes: PlannedChange['supersedes'] } | null {
+): { action: ChangeAction; key?: string; attempt: number; supersedes: PlannedChange['supersedes']; commit?: string } | null {
   if (!record) return { action: 'create', attempt: 0, supersedes: null };
   if (record.fingerprint === fp) {
     switch (record.phase) {
@@ -191,13 +193,13 @@ function decide(
         return null;
       case 'intent':
         // The job may or may not have been created: the same key finds it either way.
-        return { action: 'create', key: record.key, attempt: record.attempt, supersedes: null };
+        return { action: 'create', key: record.key, attempt: record.attempt, supersedes: record.supersedes ?? null, commit: record.commit };
       case 'queued':
       case 'running':
       case 'timed_out':
         return record.job_id
-          ? { action: 'follow', key: record.key, attempt: record.attempt, supersedes: null }
-          : { action: 'create', key: record.key, attempt: record.attempt, supersedes: null };
+          ? { action: 'follow', key: record.key, attempt: record.attempt, supersedes: null, commit: record.commit }
+          : { action: 'create', key: record.key, attempt: record.attempt, supersedes: null, commit: record.commit };
       case 'failed':
       case 'cancelled':
         return retryFailed || record.phase === 'cancelled'

@@ -46,6 +46,8 @@ export interface ScriptRecord {
   secret_digests?: Record<string, string>;
   /** The job's log in the SDX web UI, when known. */
   log_url?: string | null;
+  /** For an intent: the pending job of older content it replaces (cancelled before the new job is created). */
+  supersedes?: { job_id: string | null; key: string; commit: string } | null;
   /** The last successful send, when this record is not itself a success. */
   applied?: AppliedRecord | null;
 }

@@ -1,0 +1,201 @@
+// `npm run bench`: figures and ratios, never assertions.
+//  1. Plan of a generated fleet (5,000 sites x 10 scripts): the first plan against the raw git floor
+//     (git ls-tree -r + git cat-file --batch of its blobs), the plan after a one-script change against
+//     git ls-tree -r + a bare node start, and peak RSS of the plan process.
+//  2. Apply throughput against the sandbox (20 ms latency, no rate limit, concurrency 32) next to the
+//     ideal (concurrency / latency).
+//  3. Requests per applied change under a 60 per minute limit with a 2 s router check-in.
+//  4. Script checks: time to scan 1,000 scripts.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../src/cli/run.js';
+import { openRepo } from '../src/git/repo.js';
+import { openStateStore } from '../src/state/open-store.js';
+import { makePlan } from '../src/core/engine.js';
+import { startSandbox } from '../src/sdx/sandbox.js';
+import { lintScript } from '../src/lint/index.js';
+import type { StateUpdate } from '../src/core/state.js';
+
+const SITES = Number(process.env.BENCH_SITES ?? 5000);
+const SCRIPTS = Number(process.env.BENCH_SCRIPTS ?? 10);
+const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@x.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@x.invalid' };
+const git = (dir: string, args: string[], input?: string) => execFileSync('git', args, { cwd: dir, env: gitEnv, input, maxBuffer: 1 << 30 });
+
+function uuid(i: number): string {
+  const h = i.toString(16).padStart(12, '0');
+  return `aaaaaaaa-bbbb-4ccc-8ddd-${h}`;
+}
+
+function script(site: number, n: number): string {
+  const lines = [`# script ${n} of site ${site}`, '/ip firewall filter'];
+  for (let k = 0; k < 12; k++) lines.push(`add chain=forward action=accept src-address=10.${site % 250}.${n}.${k} comment="rule ${k}"`);
+  lines.push(`/ip dns set servers=1.1.1.${n}`);
+  return lines.join('\n') + '\n';
+}
+
+async function timeChild(args: string[], cwd: string): Promise<{ ms: number; out: string }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, RGO_LOG_LEVEL: 'error' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', () => resolve({ ms: performance.now() - t0, out }));
+  });
+}
+
+function timeCmd(cmd: string, args: string[], cwd: string, input?: Buffer | string): number {
+  const t0 = performance.now();
+  execFileSync(cmd, args, { cwd, input, maxBuffer: 1 << 30, stdio: ['pipe', 'ignore', 'ignore'] });
+  return performance.now() - t0;
+}
+
+function best(n: number, f: () => number): number {
+  let m = Infinity;
+  for (let i = 0; i < n; i++) m = Math.min(m, f());
+  return m;
+}
+
+async function childPlan(dir: string): Promise<void> {
+  // Runs in a child process: one plan, then its peak RSS.
+  let bytes = 0;
+  const code = await run(['plan', '--format', 'json'], { cwd: dir, env: { ...process.env, RGO_LOG_LEVEL: 'error' }, stdout: { write: (s: string) => (bytes += s.length) }, stderr: process.stderr });
+  process.stdout.write(JSON.stringify({ code, bytes, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+}
+
+async function benchPlan() {
+  const dir = await mkdtemp(join(tmpdir(), 'rgo-bench-plan-'));
+  git(dir, ['init', '-q', '-b', 'main']);
+  for (let s = 0; s < SITES; s++) {
+    const d = join(dir, 'sites', `site-${s}`);
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, 'site.yaml'), `id: ${uuid(s)}\n`);
+    for (let n = 0; n < SCRIPTS; n++) await writeFile(join(d, `${String(n).padStart(2, '0')}-script.rsc`), script(s, n));
+  }
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'fleet']);
+  const self = process.argv[1]!;
+
+  // Floors.
+  const lsTree = () => timeCmd('git', ['ls-tree', '-r', '-z', '--long', 'HEAD', '--', 'sites'], dir);
+  const oids = git(dir, ['ls-tree', '-r', 'HEAD', '--', 'sites']).toString().split('\n').filter(Boolean).map((l) => l.split(/\s+/)[2]).join('\n') + '\n';
+  const fullFloor = best(3, () => lsTree() + timeCmd('git', ['cat-file', '--batch'], dir, oids));
+  const nodeStart = best(3, () => timeCmd(process.execPath, ['-e', '0'], dir));
+  const incFloor = best(3, lsTree) + nodeStart;
+
+  // First plan (nothing applied yet): every script read, rendered, checked, fingerprinted.
+  const first = await timeChild([self, 'child-plan', dir], dir);
+  const firstInfo = JSON.parse(first.out.trim().split('\n').pop()!);
+  const first2 = await timeChild([self, 'child-plan', dir], dir);
+
+  // Record everything as applied (as a successful apply would), then change one script.
+  const repo = await openRepo(dir);
+  const store = await openStateStore({ cwd: dir, repo, stateRemote: false });
+  const { plan, desired } = await makePlan({ reader: repo, state: store, ref: 'HEAD', sitesDir: 'sites' });
+  const scripts = new Map(desired.sites.flatMap((s) => s.scripts.map((sc) => [`${s.id}\0${sc.path}`, sc] as const)));
+  const now = new Date().toISOString();
+  const updates: StateUpdate[] = plan.changes.map((c) => {
+    const sc = scripts.get(`${c.site_id}\0${c.path}`)!;
+    return {
+      site_id: c.site_id,
+      site: c.site,
+      path: c.path,
+      last_commit: plan.commit.sha,
+      record: { fingerprint: c.fingerprint!, commit: c.commit, key: c.idempotency_key!, job_id: null, phase: 'succeeded', at: now, attempt: 0, source: { blob: sc.blob, inputs: sc.inputs }, uses: sc.uses, secret_digests: {} },
+    };
+  });
+  const tRecord = performance.now();
+  await store.record(updates);
+  const recordAllMs = performance.now() - tRecord;
+  const tOne = performance.now();
+  await store.record([{ ...updates[0]!, record: { ...updates[0]!.record!, at: new Date().toISOString() } }]);
+  const recordOneMs = performance.now() - tOne;
+  await store.close();
+  await writeFile(join(dir, 'sites', 'site-7', '03-script.rsc'), script(7, 3) + '/ip dns set cache-size=4096KiB\n');
+  git(dir, ['commit', '-q', '-am', 'one script']);
+  const inc = await timeChild([self, 'child-plan', dir], dir);
+  const inc2 = await timeChild([self, 'child-plan', dir], dir);
+  const incInfo = JSON.parse(inc.out.trim().split('\n').pop()!);
+  const incMs = Math.min(inc.ms, inc2.ms);
+  const firstMs = Math.min(first.ms, first2.ms);
+
+  console.log(`\n## Plan: ${SITES} sites x ${SCRIPTS} scripts (${SITES * SCRIPTS} scripts)`);
+  console.log(`first plan:        ${firstMs.toFixed(0)} ms; floor (ls-tree -r + cat-file --batch): ${fullFloor.toFixed(0)} ms; ratio ${(firstMs / fullFloor).toFixed(2)}x (target <= 2x); peak RSS ${firstInfo.maxRssMB.toFixed(0)} MB`);
+  console.log(`incremental plan:  ${incMs.toFixed(0)} ms; floor (ls-tree -r + node start): ${incFloor.toFixed(0)} ms; ratio ${(incMs / incFloor).toFixed(2)}x (target <= 2x); peak RSS ${incInfo.maxRssMB.toFixed(0)} MB; exit ${incInfo.code}`);
+  console.log(`peak RSS:          ${Math.max(firstInfo.maxRssMB, incInfo.maxRssMB).toFixed(0)} MB (target < 300 MB)`);
+  console.log(`state: recording ${updates.length} outcomes in one write ${recordAllMs.toFixed(0)} ms; recording 1 outcome ${recordOneMs.toFixed(0)} ms`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function fleetRepo(sites: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rgo-bench-apply-'));
+  git(dir, ['init', '-q', '-b', 'main']);
+  await writeFile(join(dir, 'x'), '');
+  for (let s = 0; s < sites; s++) {
+    const d = join(dir, 'sites', `site-${s}`);
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, 'site.yaml'), `id: ${uuid(s)}\n`);
+    await writeFile(join(d, '00-dns.rsc'), `/ip dns set servers=1.1.1.${s % 250}\n`);
+  }
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'fleet']);
+  return dir;
+}
+
+async function benchThroughput() {
+  const SITES_T = Number(process.env.BENCH_APPLY_SITES ?? 2000);
+  const latency = 20;
+  const concurrency = 32;
+  const sandbox = await startSandbox({ autoSites: true, latencyMs: latency, checkinIntervalMs: 3_600_000 });
+  const dir = await fleetRepo(SITES_T);
+  const env = { ...process.env, SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_RATE_LIMIT: '0', RGO_LOG_LEVEL: 'error' };
+  const t0 = performance.now();
+  let out = '';
+  const code = await run(['apply', '--no-wait', '--concurrency', String(concurrency), '--format', 'json'], { cwd: dir, env, stdout: { write: (s: string) => (out += s) }, stderr: process.stderr });
+  const secs = (performance.now() - t0) / 1000;
+  const created = sandbox.stats().jobsCreated;
+  const ideal = concurrency / (latency / 1000);
+  console.log(`\n## Apply throughput: ${SITES_T} changes, sandbox latency ${latency} ms, no rate limit, concurrency ${concurrency} (--no-wait)`);
+  console.log(`jobs created: ${created} in ${secs.toFixed(2)} s = ${(created / secs).toFixed(0)} jobs/s; ideal ${ideal.toFixed(0)} jobs/s; ${((created / secs / ideal) * 100).toFixed(0)}% of ideal (target >= 80%); exit ${code}`);
+  await sandbox.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function benchRequests() {
+  const n = Number(process.env.BENCH_REQ_SITES ?? 10);
+  const sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 2000, runMs: 200 });
+  const dir = await fleetRepo(n);
+  const env = { ...process.env, SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_LOG_LEVEL: 'error' };
+  let out = '';
+  const t0 = performance.now();
+  const code = await run(['apply', '--concurrency', '32', '--format', 'json'], { cwd: dir, env, stdout: { write: (s: string) => (out += s) }, stderr: process.stderr });
+  const res = JSON.parse(out) as { requests: number; summary: { succeeded: number } };
+  console.log(`\n## Requests per applied change: ${n} changes, 60 requests/minute limit, 2 s check-in`);
+  console.log(`${res.requests} requests for ${res.summary.succeeded} succeeded changes = ${(res.requests / res.summary.succeeded).toFixed(2)} per change (target <= 2); ${((performance.now() - t0) / 1000).toFixed(1)} s; exit ${code}`);
+  await sandbox.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+function benchLint() {
+  const scripts = Array.from({ length: 1000 }, (_, i) => script(i, i % 10) + `:local a {1;2;3}\n:foreach x in=$a do={ :put "v $x \\$ $[:len $a]" }\n`);
+  lintScript(scripts[0]!);
+  const t0 = performance.now();
+  let findings = 0;
+  for (const s of scripts) findings += lintScript(s).length;
+  const ms = performance.now() - t0;
+  const bytes = scripts.reduce((n, s) => n + s.length, 0);
+  console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
+}
+
+const mode = process.argv[2];
+if (mode === 'child-plan') await childPlan(process.argv[3]!);
+else {
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'lint') benchLint();
+  if (!only || only === 'plan') await benchPlan();
+  if (!only || only === 'throughput') await benchThroughput();
+  if (!only || only === 'requests') await benchRequests();
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { v5 } from 'uuid';
+import { fingerprint, idempotencyKey, KEY_NAMESPACE, secretDigest, uuidV5 } from '../src/core/keys.js';
+import { renderDescription, checkDescriptionTemplate } from '../src/core/description.js';
+
+describe('keys', () => {
+  it('uuidV5 equals the uuid package v5 for many names', () => {
+    for (const name of ['', 'a', 'site\npath\nsha256:00\ninitial\n0', 'ünïcødé ✓', 'x'.repeat(1000)]) expect(uuidV5(name)).toBe(v5(name, KEY_NAMESPACE));
+  });
+  it('keys change with every input and only with them', () => {
+    const base = { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000001', path: 'sites/a/x.rsc', fingerprint: 'sha256:1', baseCommit: null, attempt: 0 };
+    const k = idempotencyKey(base);
+    expect(idempotencyKey({ ...base })).toBe(k);
+    expect(idempotencyKey({ ...base, siteId: base.siteId.toUpperCase() })).toBe(k);
+    for (const change of [{ path: 'sites/a/y.rsc' }, { fingerprint: 'sha256:2' }, { baseCommit: 'abc' }, { attempt: 1 }, { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000002' }]) {
+      expect(idempotencyKey({ ...base, ...change })).not.toBe(k);
+    }
+  });
+  it('fingerprints cover secret digests, not values', () => {
+    const a = fingerprint('x', { pw: secretDigest('pw', 'one', 'k') });
+    const b = fingerprint('x', { pw: secretDigest('pw', 'two', 'k') });
+    expect(a).not.toBe(b);
+    expect(a).not.toContain('one');
+    expect(secretDigest('pw', 'one', 'k')).not.toBe(secretDigest('pw', 'one', 'other-key'));
+    expect(fingerprint('x')).toBe(fingerprint('x', {}));
+  });
+});
+
+describe('descriptions', () => {
+  const values = { site: 'hq', site_id: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000001', path: 'sites/hq/a.rsc', file: 'a.rsc', sha: 'abcdef1', subject: 'Ação: façade ✓ "ok"' };
+  it('are always 3..100 printable ASCII characters on one line, cut on code points', () => {
+    expect(renderDescription('{site} {file} @{sha}', values)).toBe('hq a.rsc @abcdef1');
+    const long = renderDescription('{subject} {subject} {subject} {subject} {subject} {subject} {subject}', { ...values, subject: '😀'.repeat(80) });
+    expect(long.length).toBeLessThanOrEqual(100);
+    expect(long).toMatch(/^[ -~]+$/);
+    expect(renderDescription('{subject}: {file}', values)).toBe('Acao: facade ? "ok": a.rsc');
+    expect(renderDescription('{subject}', { ...values, subject: '' }).length).toBe(3);
+    expect(renderDescription('{subject}', { ...values, subject: 'a\nb\tc' })).toBe('a b c');
+  });
+  it('templates that cannot work are refused', () => {
+    expect(checkDescriptionTemplate('{site}: {path} @{sha}')).toEqual([]);
+    expect(checkDescriptionTemplate('{subject}')[0]).toMatch(/fewer than 3/);
+    expect(checkDescriptionTemplate('x'.repeat(101))[0]).toMatch(/101 characters/);
+    expect(checkDescriptionTemplate('{nope} {sha}')[0]).toMatch(/unknown placeholder/);
+    expect(checkDescriptionTemplate('a\n{sha}')[0]).toMatch(/line break/);
+  });
+});
