@@ -18,7 +18,8 @@ const VERBS = new Set([
 ]);
 
 /** Menus whose name is also a command elsewhere: read as a menu at these paths. */
-const MENUS_NAMED_LIKE_VERBS = new Set(['/system/package/update', '/ip/firewall/service-port', '/system/upgrade']);
+const MENUS_NAMED_LIKE_VERBS = new Set(['/system/package/update', '/system/upgrade']);
+const AMBIGUOUS = new Set(['update', 'upgrade']);
 
 /** A menu word: letters, digits and hyphens, with at least one letter (`ipv6`, `6to4`, `pppoe-client`). */
 const MENU_WORD = /^(?=[^a-z]*[a-z])[a-z0-9][a-z0-9-]*$/i;
@@ -31,17 +32,6 @@ export interface ParamValue {
   readonly arg: Arg;
 }
 
-export interface Command {
-  /** Canonical menu path: '/ip/firewall/filter' ('' for the top). */
-  readonly path: string;
-  readonly verb: string;
-  /** Named parameters by lower-case name (`!` kept: `chain!` for `chain!=input`). */
-  readonly params: ReadonlyMap<string, ParamValue>;
-  /** Words after the verb that are not name=value. */
-  readonly unnamed: readonly Arg[];
-  readonly statement: Statement;
-}
-
 /** What a `remove`, `disable` or `set` applies to. */
 export type Target =
   | { kind: 'none' }
@@ -49,6 +39,36 @@ export type Target =
   | { kind: 'ids' }
   | { kind: 'name'; value: string }
   | { kind: 'unknown' };
+
+/** A menu command. Parameters and target are read on first use: most commands need neither. */
+export class Command {
+  private parsed: { params: Map<string, ParamValue>; unnamed: Arg[] } | undefined;
+  private target: Target | undefined;
+
+  constructor(
+    /** Canonical menu path: '/ip/firewall/filter' ('' for the top). */
+    readonly path: string,
+    readonly verb: string,
+    /** The words after the verb. */
+    readonly rest: readonly Arg[],
+    readonly statement: Statement,
+  ) {}
+
+  /** Named parameters by lower-case name (`!` kept: `chain!` for `chain!=input`). */
+  get params(): ReadonlyMap<string, ParamValue> {
+    return (this.parsed ??= readParams(this.rest)).params;
+  }
+
+  /** Words after the verb that are not name=value. */
+  get unnamed(): readonly Arg[] {
+    return (this.parsed ??= readParams(this.rest)).unnamed;
+  }
+
+  /** What `numbers` (or the first unnamed word) points at. */
+  get targets(): Target {
+    return (this.target ??= targetOf(this));
+  }
+}
 
 export function joinPath(segments: readonly string[]): string {
   return segments.length ? '/' + segments.join('/') : '';
@@ -61,14 +81,15 @@ export function showPath(path: string): string {
 
 type Resolved = { kind: 'navigate'; path: string[] } | { kind: 'command'; command: Command; menu: string[] } | { kind: 'other' };
 
+const OTHER: Resolved = { kind: 'other' };
+
 /** Resolve one statement against the current menu. */
 export function resolveStatement(st: Statement, current: readonly string[]): Resolved {
   const args = st.args;
   const first = args[0];
-  if (!first) return { kind: 'other' };
-  const lead = first.text.charCodeAt(0);
+  if (!first) return OTHER;
   // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
-  if (lead !== 47 /* / */ && !/^[a-z0-9.]/i.test(first.text)) return { kind: 'other' };
+  if (!/^[/a-z0-9.]/i.test(first.text)) return OTHER;
   let path = current.slice();
   let verb: string | undefined;
   let k = 0;
@@ -80,7 +101,7 @@ export function resolveStatement(st: Statement, current: readonly string[]): Res
       stopped = true;
       break;
     }
-    const segments = t.split('/');
+    const segments = t.includes('/') ? t.split('/') : [t];
     if (t.startsWith('/')) path = [];
     for (let s = 0; s < segments.length; s++) {
       const seg = segments[s]!;
@@ -90,12 +111,12 @@ export function resolveStatement(st: Statement, current: readonly string[]): Res
         continue;
       }
       if (!MENU_WORD.test(seg)) {
-        if (s > 0) return { kind: 'other' }; // half a path, half something else: not ours to read
+        if (s > 0) return OTHER; // half a path, half something else: not ours to read
         stopped = true;
         break outer;
       }
       const lower = seg.toLowerCase();
-      if (VERBS.has(lower) && !MENUS_NAMED_LIKE_VERBS.has(joinPath([...path, lower]))) {
+      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(joinPath([...path, lower])))) {
         verb = lower;
         k++;
         break outer;
@@ -106,12 +127,10 @@ export function resolveStatement(st: Statement, current: readonly string[]): Res
   if (!verb) {
     if (!stopped) return { kind: 'navigate', path };
     // An unknown command (`/tool fetch url=...`): the last word before the arguments.
-    if (path.length === 0 || (k === 0 && !first.text.startsWith('/'))) return { kind: 'other' };
+    if (path.length === 0 || (k === 0 && !first.text.startsWith('/'))) return OTHER;
     verb = path.pop()!;
   }
-  const rest = args.slice(k);
-  const { params, unnamed } = readParams(rest);
-  return { kind: 'command', command: { path: joinPath(path), verb, params, unnamed, statement: st }, menu: path };
+  return { kind: 'command', command: new Command(joinPath(path), verb, args.slice(k), st), menu: path };
 }
 
 /** Split words into name=value parameters and the rest. `name=` followed by a word joins them. */
@@ -122,30 +141,33 @@ export function readParams(rest: readonly Arg[]): { params: Map<string, ParamVal
     const a = rest[k]!;
     const eq = a.text.indexOf('=');
     const name = eq > 0 ? a.text.slice(0, eq) : '';
-    if (!name || !/^[A-Za-z][\w.-]*!?$/.test(name)) {
+    if (!name || !PARAM_NAME.test(name)) {
       unnamed.push(a);
       continue;
     }
     let raw = a.text.slice(eq + 1);
-    let valueArg = a;
+    let arg = a;
     // `comment=\` + newline + `"..."` (how /export wraps) and `name= value` (the manual allows it).
     if (raw === '' && k + 1 < rest.length && !rest[k + 1]!.text.includes('=')) {
-      valueArg = rest[++k]!;
-      raw = valueArg.text;
+      arg = rest[++k]!;
+      raw = arg.text;
     }
-    params.set(name.toLowerCase(), { ...readValue(raw), arg: valueArg });
+    let value = raw;
+    let dynamic: boolean;
+    if (raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34) {
+      value = raw.slice(1, -1);
+      dynamic = value.includes('$') && /(^|[^\\])\$[\w("[{]/.test(value);
+      if (value.includes('\\')) value = value.replace(/\\(["\\$?_])/g, (_, c: string) => (c === '_' ? ' ' : c));
+    } else {
+      dynamic = DYNAMIC.test(raw);
+    }
+    params.set(name.toLowerCase(), { value, dynamic, arg });
   }
   return { params, unnamed };
 }
 
-function readValue(raw: string): { value: string; dynamic: boolean } {
-  if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) {
-    const inner = raw.slice(1, -1);
-    const dynamic = /(^|[^\\])\$[\w("[{]/.test(inner);
-    return { value: inner.replace(/\\(["\\$?_])/g, (_, c: string) => (c === '_' ? ' ' : c)), dynamic };
-  }
-  return { value: raw, dynamic: /[$[(]/.test(raw) };
-}
+const PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
+const DYNAMIC = /[$[(]/;
 
 /** The `find` inside a group, when the group is `[find ...]` or `[/some path find ...]`. */
 export function findInGroup(group: Group): { filters: Map<string, ParamValue>; empty: boolean } | undefined {
@@ -160,7 +182,7 @@ export function findInGroup(group: Group): { filters: Map<string, ParamValue>; e
 }
 
 /** What a command's `numbers` (or first unnamed word) points at. */
-export function targetOf(cmd: Command): Target {
+function targetOf(cmd: Command): Target {
   const numbers = cmd.params.get('numbers');
   const arg = numbers?.arg ?? cmd.unnamed[0];
   if (!arg) return { kind: 'none' };

@@ -1,7 +1,7 @@
 // Lockout rules: commands that can cut the router off from whoever manages it, or undo it.
 // RouterOS applies each line as it runs and keeps it; a reboot undoes nothing. Each rule says why
 // the change is risky; a person acknowledges it with `# routeros-gitops: allow <rule>`.
-import { showPath, targetOf, walkCommands, type Command, type Target } from './commands.js';
+import { showPath, walkCommands, type Command, type Target } from './commands.js';
 import type { Statement } from './scanner.js';
 
 export type LockoutRuleId =
@@ -87,10 +87,24 @@ function described(t: Target): string {
 }
 
 type Check = (cmd: Command) => string | undefined;
+/** The menus a rule looks at: exact paths, or a test (checks are only run on commands in them). */
+type Menus = readonly string[] | ((path: string) => boolean);
 
-const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
+const isInterfaceMenu = (path: string): boolean => {
+  const seg = path.split('/');
+  return (
+    path === '/interface' ||
+    (seg.length === 3 && seg[1] === 'interface' && seg[2] !== 'list') ||
+    path === '/interface/bridge/port' ||
+    path === '/interface/wireguard/peers'
+  );
+};
+const FILTERS = Object.keys(FILTER_MENUS);
+
+const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'reset-configuration',
+    ['/system'],
     (c) =>
       c.path === '/system' && c.verb === 'reset-configuration'
         ? '/system reset-configuration erases the whole configuration, including the addresses, users and firewall rules used to reach the router: it will not come back reachable over the network.'
@@ -98,6 +112,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'shutdown',
+    ['/system'],
     (c) =>
       c.path === '/system' && c.verb === 'shutdown'
         ? '/system shutdown powers the router off: nothing brings it back but someone at the power switch.'
@@ -105,6 +120,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'device-mode',
+    ['/system/device-mode'],
     (c) =>
       c.path === '/system/device-mode' && !READ_ONLY.has(c.verb)
         ? 'a /system device-mode change waits for someone to press the button on the router or cut its power to confirm it; it cannot be completed remotely, and the router may reboot.'
@@ -112,6 +128,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'reboot',
+    ['/system'],
     (c) =>
       c.path === '/system' && c.verb === 'reboot'
         ? '/system reboot drops every connection, including the one the router is managed through; if anything keeps it from coming back up with a working path, it stays out of reach.'
@@ -119,6 +136,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'backup-load',
+    ['/system/backup'],
     (c) =>
       c.path === '/system/backup' && c.verb === 'load'
         ? 'loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today\'s management access (addresses, users, firewall), the router comes back unreachable.'
@@ -126,6 +144,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'package-change',
+    ['/system/package', '/system/package/update'],
     (c) => {
       const pkg = c.path === '/system/package' && ['enable', 'disable', 'uninstall', 'downgrade', 'apply-changes', 'unschedule'].includes(c.verb);
       const update = c.path === '/system/package/update' && (c.verb === 'install' || c.verb === 'download');
@@ -135,15 +154,17 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'ip-service',
+    ['/ip/service'],
     (c) => {
       if (c.path !== '/ip/service' || !CHANGE.has(c.verb)) return undefined;
-      const t = targetOf(c);
+      const t = c.targets;
       if (disablesOnly(c) && serviceNames(t).every((s) => UNMANAGED_SERVICES.has(s))) return undefined;
       return `changing /ip service${described(t)} can turn off or move the service the router is managed through (ssh, winbox, api, www) or limit the addresses it answers; if that is the way in, the router becomes unreachable.`;
     },
   ],
   [
     'ssh-settings',
+    ['/ip/ssh'],
     (c) =>
       c.path === '/ip/ssh' && !READ_ONLY.has(c.verb)
         ? 'changing /ip ssh (ciphers, strong-crypto, the host key, forwarding) can stop existing SSH clients and automation from connecting.'
@@ -151,15 +172,18 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'user-change',
+    ['/user', '/user/group', '/user/ssh-keys'],
     (c) => {
-      const users = (c.path === '/user' || c.path === '/user/group') && CHANGE.has(c.verb);
+      // Adding an account or a group cannot lock anyone out; changing or removing one can.
+      const users = (c.path === '/user' || c.path === '/user/group') && CHANGE.has(c.verb) && c.verb !== 'add';
       const keys = c.path === '/user/ssh-keys' && c.verb === 'remove';
       if (!users && !keys) return undefined;
-      return `changing ${showPath(c.path)}${described(targetOf(c))} can remove or weaken the account the router is managed with (its password, group, policies or allowed addresses, or its SSH key), so logins fail.`;
+      return `changing ${showPath(c.path)}${described(c.targets)} can remove or weaken the account the router is managed with (its password, group, policies or allowed addresses, or its SSH key), so logins fail.`;
     },
   ],
   [
     'input-drop',
+    FILTERS,
     (c) => {
       const family = FILTER_MENUS[c.path];
       if (!family || isYes(param(c, 'disabled'))) return undefined;
@@ -170,7 +194,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
         if (param(c, 'connection-state') === 'invalid') return undefined;
       } else if (c.verb === 'set') {
         if (!action || !DROPS.has(action)) return undefined;
-        const chain = param(c, 'chain') ?? filterValue(targetOf(c), 'chain');
+        const chain = param(c, 'chain') ?? filterValue(c.targets, 'chain');
         if (chain !== undefined && chain !== 'input') return undefined;
       } else {
         return undefined;
@@ -180,11 +204,12 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'input-accept-removal',
+    FILTERS,
     (c) => {
       const family = FILTER_MENUS[c.path];
       const how = family ? takesOut(c) : undefined;
       if (!how) return undefined;
-      const t = targetOf(c);
+      const t = c.targets;
       if (t.kind === 'none') return undefined;
       const chain = filterValue(t, 'chain');
       const action = filterValue(t, 'action');
@@ -201,21 +226,17 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'interface-disable',
+    isInterfaceMenu,
     (c) => {
-      const seg = c.path.split('/');
-      const isInterface =
-        c.path === '/interface' ||
-        (seg.length === 3 && seg[1] === 'interface' && seg[2] !== 'list') ||
-        c.path === '/interface/bridge/port' ||
-        c.path === '/interface/wireguard/peers';
-      const how = isInterface ? takesOut(c) : undefined;
+      const how = takesOut(c);
       if (!how) return undefined;
       const what = c.path === '/interface/bridge/port' ? 'a bridge port' : c.path === '/interface/wireguard/peers' ? 'a WireGuard peer' : 'an interface';
-      return `this ${how} ${what}${described(targetOf(c))}: every connection through it drops, and if the router is managed through it (or through a bridge, VLAN or tunnel on top of it), the router becomes unreachable.`;
+      return `this ${how} ${what}${described(c.targets)}: every connection through it drops, and if the router is managed through it (or through a bridge, VLAN or tunnel on top of it), the router becomes unreachable.`;
     },
   ],
   [
     'address-removal',
+    ['/ip/address', '/ipv6/address', '/ip/dhcp-client', '/ipv6/dhcp-client'],
     (c) => {
       const isAddress = c.path === '/ip/address' || c.path === '/ipv6/address';
       const isClient = c.path === '/ip/dhcp-client' || c.path === '/ipv6/dhcp-client';
@@ -228,6 +249,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'route-removal',
+    ['/ip/route', '/ipv6/route'],
     (c) => {
       if (c.path !== '/ip/route' && c.path !== '/ipv6/route') return undefined;
       const how = takesOut(c) ?? (c.verb === 'set' && (c.params.has('gateway') || c.params.has('dst-address')) ? 'changes' : undefined);
@@ -237,6 +259,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'vlan-filtering',
+    ['/interface/bridge'],
     (c) =>
       c.path === '/interface/bridge' && (c.verb === 'add' || c.verb === 'set') && isYes(param(c, 'vlan-filtering'))
         ? 'vlan-filtering=yes makes the bridge drop every frame that its /interface bridge vlan entries do not allow, at once; unless the management VLAN (and the bridge itself, as a tagged member) are set up there first, management access is lost.'
@@ -244,6 +267,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'interface-list-member',
+    ['/interface/list', '/interface/list/member'],
     (c) =>
       (c.path === '/interface/list/member' && CHANGE.has(c.verb)) || (c.path === '/interface/list' && c.verb === 'remove')
         ? 'interface lists decide what the firewall lets in (the default firewall drops input not coming from LAN) and where MAC access and neighbor discovery work; changing them can put the management interface on the wrong side.'
@@ -251,25 +275,28 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
   [
     'scheduler-removal',
+    ['/system/scheduler'],
     (c) => {
       const how = c.path === '/system/scheduler' ? takesOut(c) : undefined;
       return how
-        ? `this ${how} a scheduler entry${described(targetOf(c))}; schedulers often hold the safety nets (a timed rollback, a watchdog, the job that keeps the router in touch), and the router would run on without them.`
+        ? `this ${how} a scheduler entry${described(c.targets)}; schedulers often hold the safety nets (a timed rollback, a watchdog, the job that keeps the router in touch), and the router would run on without them.`
         : undefined;
     },
   ],
   [
     'script-removal',
+    ['/system/script'],
     (c) =>
       c.path === '/system/script' && c.verb === 'remove'
-        ? `this removes a script${described(targetOf(c))}; schedulers, netwatch and other scripts that run it (rollback and watchdog jobs among them) then fail without a word.`
+        ? `this removes a script${described(c.targets)}; schedulers, netwatch and other scripts that run it (rollback and watchdog jobs among them) then fail without a word.`
         : undefined,
   ],
   [
     'remove-find-all',
+    () => true,
     (c) => {
       if (c.verb !== 'remove') return undefined;
-      const t = targetOf(c);
+      const t = c.targets;
       return t.kind === 'find' && t.empty
         ? `remove [find] with no condition removes every entry in ${showPath(c.path)}, including the ones made by hand or by the default configuration. Add a condition (for example comment="managed by routeros-gitops") so it removes only what this script manages.`
         : undefined;
@@ -277,13 +304,26 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Check]> = [
   ],
 ];
 
+// Which checks apply to a menu path, worked out once per path. Bounded: past the limit (only a
+// generated or hostile input has that many distinct menus) it is worked out each time instead.
+const byMenu = new Map<string, ReadonlyArray<readonly [LockoutRuleId, Check]>>();
+const BY_MENU_LIMIT = 10_000;
+
+function checksFor(path: string): ReadonlyArray<readonly [LockoutRuleId, Check]> {
+  let list = byMenu.get(path);
+  if (!list) {
+    list = CHECKS.filter(([, menus]) => (typeof menus === 'function' ? menus(path) : menus.includes(path))).map(([id, , check]) => [id, check] as const);
+    if (byMenu.size < BY_MENU_LIMIT) byMenu.set(path, list);
+  }
+  return list;
+}
+
 /** Every lockout hit in a scanned script, in statement order. */
 export function findLockouts(statements: readonly Statement[], enabled: (rule: LockoutRuleId) => boolean = () => true): LockoutHit[] {
   const hits: LockoutHit[] = [];
-  const active = CHECKS.filter(([id]) => enabled(id));
-  if (active.length === 0) return hits;
   walkCommands(statements, (cmd) => {
-    for (const [rule, check] of active) {
+    for (const [rule, check] of checksFor(cmd.path)) {
+      if (!enabled(rule)) continue;
       const message = check(cmd);
       if (message) hits.push({ rule, message, statement: cmd.statement });
     }

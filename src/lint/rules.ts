@@ -78,7 +78,7 @@ export const RULES: ReadonlyArray<RuleInfo> = [
   lockout('package-change', 'warning', '/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot.'),
   lockout('ip-service', 'warning', 'Changes to /ip service: can turn off, move or restrict the service the router is managed through.'),
   lockout('ssh-settings', 'warning', 'Changes to /ip ssh: can stop existing SSH clients from connecting.'),
-  lockout('user-change', 'warning', 'Changes to /user and /user group, and removed /user ssh-keys: can lock out the managing account.'),
+  lockout('user-change', 'warning', 'Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account.'),
   lockout('input-drop', 'warning', 'drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid.'),
   lockout('input-accept-removal', 'warning', 'Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out.'),
   lockout('interface-disable', 'warning', 'Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer.'),

@@ -96,6 +96,10 @@ const LBRACE = 123;
 const RBRACE = 125;
 const BOM = 0xfeff;
 
+/** Characters with a meaning in code; every other character just extends the current word. */
+const SPECIAL = new Uint8Array(128);
+for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
+
 /** Characters that may follow \ in a string (besides a line break and a hex pair). */
 const SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split('').map((c) => c.charCodeAt(0)));
 
@@ -333,9 +337,14 @@ class Scanner {
         if (this.src.startsWith('${{', this.i)) this.skipTemplateTag();
         else this.i++;
         return;
-      default:
+      default: {
         this.ensureArg(level);
-        this.i++;
+        // The rest of an ordinary word, in one go.
+        const src = this.src;
+        let j = this.i + 1;
+        for (let d = src.charCodeAt(j); j < this.n && (d >= 128 || SPECIAL[d] === 0); d = src.charCodeAt(++j));
+        this.i = j;
+      }
     }
   }
 

@@ -1,0 +1,34 @@
+// How long checking a fleet's worth of scripts takes. It prints the figure and asserts nothing about
+// time (figures belong in output, not in pass/fail); it does check that every script was read.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { expect, it } from 'vitest';
+import { lintScript } from '../src/lint/index.js';
+
+const VALID = join(import.meta.dirname, 'fixtures', 'lint', 'valid');
+
+/** 1,000 scripts of realistic size: a full /export followed by one of the hand-written scripts. */
+function fleet(count: number): string[] {
+  const files = readdirSync(VALID).filter((f) => f.endsWith('.rsc')).sort();
+  const texts = files.map((f) => readFileSync(join(VALID, f), 'utf8'));
+  const base = texts[files.indexOf('export-full.rsc')]!;
+  const others = texts.filter((t) => t !== base);
+  return Array.from({ length: count }, (_, i) => base.replace('branch-ams-01', `branch-${i}`) + `/system identity set name=site-${i}\n` + others[i % others.length]!);
+}
+
+it('lints 1,000 scripts well under a second', () => {
+  const scripts = fleet(1000);
+  for (const s of scripts.slice(0, 50)) lintScript(s); // warm up the JIT
+  const start = performance.now();
+  let errors = 0;
+  for (const s of scripts) errors += lintScript(s).filter((f) => f.severity === 'error').length;
+  const ms = performance.now() - start;
+  const chars = scripts.reduce((n, s) => n + s.length, 0);
+  const lines = scripts.reduce((n, s) => n + s.split('\n').length - 1, 0);
+  console.log(
+    `lint: ${scripts.length} scripts, ${(chars / 1e6).toFixed(1)} MB, ${lines} lines (${Math.round(lines / scripts.length)} per script) in ${ms.toFixed(0)} ms ` +
+      `(${(ms / scripts.length).toFixed(3)} ms per script)`,
+  );
+  expect(errors).toBe(0);
+});
