@@ -184,12 +184,13 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
           reused = true;
         } else {
           if (c.supersedes) await supersede(c, c.supersedes);
-          const sc = scripts.get(`${c.site_id}\0${c.path}`)!;
+          const sc = scripts.get(`${c.site_id}\0${c.path}`);
+          if (sc?.body === undefined) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
           const res = await opts.sdx.createJob({
             siteId: c.site_id,
             idempotencyKey: c.idempotency_key!,
             description: c.description!,
-            script: sc.body!,
+            script: sc.body,
             needsAck: site.settings.needs_ack,
             backup: site.settings.backup,
             express: site.settings.express,

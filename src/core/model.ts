@@ -315,6 +315,8 @@ export interface DesiredFleet extends Omit<FleetModel, 'sites'> {
 
 export interface RenderOptions {
   secrets?: SecretSource;
+  /** Failed scripts will be sent again: read them. */
+  retryFailed?: boolean;
   /** Read and render every script, whatever the state says (validate does). */
   readAll?: boolean;
   lint?: LintFn;
@@ -335,7 +337,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     const recorded = state.sites[site.id]?.scripts ?? {};
     for (const src of site.scripts) {
       const record = recorded[src.path];
-      if (!opts.readAll && record && record.source.blob === src.blob && record.uses) {
+      if (!opts.readAll && record && record.source.blob === src.blob && record.uses && canReuse(record, !!opts.retryFailed)) {
         const uses = record.uses;
         const digests = digestsFor(site, uses.secrets, secrets, record);
         const inputs = inputsDigest(site, uses, digests.digests);
@@ -477,6 +479,26 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     sites.push({ ...site, scripts });
   }
   return { ...model, sites };
+}
+
+/**
+ * A recorded script can stand for the current one without reading it when nothing has to be sent
+ * from it: it succeeded, its job is being followed, or it failed and will not be retried. Scripts
+ * whose job must (still) be created are read, since the job body is needed.
+ */
+function canReuse(record: ScriptRecord, retryFailed: boolean): boolean {
+  switch (record.phase) {
+    case 'succeeded':
+      return true;
+    case 'queued':
+    case 'running':
+    case 'timed_out':
+      return record.job_id !== null;
+    case 'failed':
+      return !retryFailed;
+    default:
+      return false;
+  }
 }
 
 function digestsFor(site: SiteModel, names: readonly string[], secrets: SecretSource, record: ScriptRecord | undefined) {

@@ -26,6 +26,20 @@ export interface CommitSpec {
   time?: Date;
 }
 
+const UNPACK_LIMIT = 100;
+
+const fsyncSettings = new WeakMap<object, Promise<string | null>>();
+
+/** The repository's own core.fsync, read once per repository object. */
+function fsyncSetting(repo: Pick<GitRepo, 'run'>): Promise<string | null> {
+  let p = fsyncSettings.get(repo);
+  if (!p) {
+    p = repo.run(['config', '--get', 'core.fsync'], { okCodes: [1] }).then((r) => (r.exitCode === 0 ? r.stdout.toString('utf8').trim() || null : null));
+    fsyncSettings.set(repo, p);
+  }
+  return p;
+}
+
 // Never written to disk (see `reset` below); only names fast-import's in-memory branch.
 const SCRATCH_BRANCH = 'refs/routeros-gitops/fast-import';
 
@@ -64,8 +78,18 @@ export async function writeCommit(repo: Pick<GitRepo, 'run'>, spec: CommitSpec):
   line('get-mark :1');
   line('done');
 
-  // Fewer than 100 objects are written loose rather than as one tiny pack per commit.
-  const args = ['-c', 'fastimport.unpackLimit=100', 'fast-import', '--quiet', '--done', '--date-format=raw'];
+  // Fewer than UNPACK_LIMIT objects are written loose rather than as one tiny pack per commit, and
+  // without deltas: delta-compressing a tree against its parent's (then undoing it to write it
+  // loose) costs more than the whole commit otherwise; `git gc` packs and deltifies them later.
+  const args = ['-c', `fastimport.unpackLimit=${UNPACK_LIMIT}`];
+  // Each change writes a blob and at most one tree; plus the root, `sites/` and the commit.
+  if (spec.changes.length * 2 + 3 < UNPACK_LIMIT) {
+    // The pack fast-import writes is unpacked into loose objects and deleted at once, so syncing
+    // it to disk buys nothing (the loose objects get the repository's own core.fsync treatment).
+    const fsync = await fsyncSetting(repo);
+    args.push('-c', `core.fsync=${fsync ? `${fsync},` : ''}-pack,-pack-metadata`);
+  }
+  args.push('fast-import', '--quiet', '--done', '--date-format=raw', '--depth=0');
   const out = (await repo.run(args, { input: Buffer.concat(parts) })).stdout.toString('utf8').trim();
   if (!/^[0-9a-f]{40,64}$/.test(out)) throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, 'git fast-import', 0);
   return out;

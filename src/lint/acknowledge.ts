@@ -1,6 +1,7 @@
 // Acknowledgements: `# routeros-gitops: allow <rule>[, <rule>...]` in a comment. In the file's
 // leading comment block it covers the whole file; elsewhere it covers the command on the same line
-// (after a `;`) or the command right below the comment lines it sits in.
+// (after a `;`) or the command right below the comment lines it sits in, with every command in
+// that command's blocks.
 import { ruleInfo, suggestRule, RULES } from './rules.js';
 import type { Comment, ScanProblem, Statement } from './scanner.js';
 
@@ -10,8 +11,11 @@ const ALLOW = /routeros-gitops\s*:\s*allow\s+([a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-
 export interface Acknowledgements {
   /** Rules acknowledged for the whole file. */
   readonly file: ReadonlySet<string>;
-  /** Does a comment acknowledge `rule` for this statement (or the whole file)? */
-  covers(rule: string, st: Statement): boolean;
+  /**
+   * Does a comment acknowledge `rule` for this statement: the whole file's, one on its lines or
+   * right above it, or one that covers a statement whose block holds it?
+   */
+  covers(rule: string, st: Statement, enclosing?: readonly Statement[]): boolean;
   /** Acknowledgement comments that name nothing it can acknowledge. */
   readonly problems: ReadonlyArray<Omit<ScanProblem, 'rule'> & { rule: 'unknown-allow' }>;
 }
@@ -58,11 +62,14 @@ export function readAcknowledgements(comments: readonly Comment[], statements: r
     }
   }
 
-  const covers = (rule: string, st: Statement): boolean => {
-    if (file.has(rule)) return true;
-    for (let l = st.line; l <= st.endLine; l++) if (byLine.get(l)?.has(rule)) return true;
+  const coversOne = (rule: string, st: Statement, ownLines: boolean): boolean => {
+    // A block statement spans many lines: only its first line (and the lines above) speak for it.
+    const last = ownLines ? st.endLine : st.line;
+    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule)) return true;
     for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule)) return true;
     return false;
   };
+  const covers = (rule: string, st: Statement, enclosing: readonly Statement[] = []): boolean =>
+    file.has(rule) || coversOne(rule, st, true) || enclosing.some((e) => coversOne(rule, e, false));
   return { file, covers, problems };
 }

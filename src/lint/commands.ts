@@ -201,10 +201,16 @@ function targetOf(cmd: Command): Target {
 
 /**
  * Walk every statement of a script, in order, with the menu it runs in, and call `visit` for each
- * menu command, including the ones inside [ ] and { }. Array elements ({1;2}) are not commands,
- * but the [ ] inside them are.
+ * menu command, including the ones inside [ ] and { }, with the statements around it (outermost
+ * first). Array elements ({1;2}) are not commands, but the [ ] inside them are.
  */
-export function walkCommands(statements: readonly Statement[], visit: (cmd: Command) => void, base: readonly string[] = [], asCommands = true): void {
+export function walkCommands(
+  statements: readonly Statement[],
+  visit: (cmd: Command, enclosing: readonly Statement[]) => void,
+  base: readonly string[] = [],
+  asCommands = true,
+  enclosing: readonly Statement[] = [],
+): void {
   let current: readonly string[] = base;
   for (const st of statements) {
     let menu: readonly string[] = current;
@@ -215,14 +221,16 @@ export function walkCommands(statements: readonly Statement[], visit: (cmd: Comm
         continue;
       }
       if (r.kind === 'command') {
-        visit(r.command);
+        visit(r.command, enclosing);
         menu = r.menu;
       }
     }
+    let inner: readonly Statement[] | undefined;
     for (const a of st.args) {
       for (const g of a.groups) {
+        inner ??= [...enclosing, st];
         // [ ] and ( ) run in the command's menu; { } blocks start from the menu around the statement.
-        walkCommands(g.statements, visit, g.open === '{' ? current : menu, !g.array);
+        walkCommands(g.statements, visit, g.open === '{' ? current : menu, !g.array, inner);
       }
     }
   }

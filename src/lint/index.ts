@@ -52,7 +52,7 @@ export function lintScript(text: string, options: LintOptions = {}): Finding[] {
 
   const hits = findLockouts(scan.statements, (rule) => severityOf(rule, settings) !== 'off');
   for (const h of hits) {
-    if (acks.covers(h.rule, h.statement)) continue;
+    if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
     push(
       h.rule,
       h.statement.line,

@@ -30,6 +30,8 @@ export interface LockoutHit {
   /** Why the command is risky (the caller adds how to acknowledge it). */
   message: string;
   statement: Statement;
+  /** The statements whose blocks hold this one, outermost first. */
+  enclosing: readonly Statement[];
 }
 
 /** Verbs that change a menu's entries. */
@@ -321,11 +323,11 @@ function checksFor(path: string): ReadonlyArray<readonly [LockoutRuleId, Check]>
 /** Every lockout hit in a scanned script, in statement order. */
 export function findLockouts(statements: readonly Statement[], enabled: (rule: LockoutRuleId) => boolean = () => true): LockoutHit[] {
   const hits: LockoutHit[] = [];
-  walkCommands(statements, (cmd) => {
+  walkCommands(statements, (cmd, enclosing) => {
     for (const [rule, check] of checksFor(cmd.path)) {
       if (!enabled(rule)) continue;
       const message = check(cmd);
-      if (message) hits.push({ rule, message, statement: cmd.statement });
+      if (message) hits.push({ rule, message, statement: cmd.statement, enclosing });
     }
   });
   return hits;

@@ -505,8 +505,8 @@ class Scanner {
     let array = false;
     if (c === LBRACE && !fromString) {
       if (level.arg) {
-        // Glued: do={ is a block; anything else ({ after a word character) is read as an array.
-        array = this.src.charCodeAt(this.i - 1) !== EQUALS && this.i > level.arg.start;
+        // Glued: do={ and :do{ open blocks; { glued to anything else is read as an array.
+        array = this.src.charCodeAt(this.i - 1) !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
       } else {
         const prev = level.stmt?.args[level.stmt.args.length - 1];
         array = prev !== undefined && !BLOCK_WORDS.has(prev.text);

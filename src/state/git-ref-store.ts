@@ -5,9 +5,10 @@
 // and pushed with a lease after each write, so every clone converges on one state.
 //
 // Tree of a state commit:
-//   format.json              {"version": 1}
-//   sites/<site_id>.json     one SiteState per site, stable pretty JSON
-// so recording one job's outcome rewrites one small blob, not the whole fleet.
+//   format.json                {"version": 1}
+//   sites/<xx>/<site_id>.json  one SiteState per site, stable pretty JSON, in 256 buckets
+// so recording one job's outcome rewrites one small blob and three small trees, whatever the
+// size of the fleet (see siteFilePath).
 import { createHash } from 'node:crypto';
 import { GitError, InputError, StateConflictError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -36,6 +37,7 @@ export const DEFAULT_STATE_REF = 'refs/routeros-gitops/state';
 export const STATE_IDENTITY: Identity = { name: 'routeros-gitops', email: 'noreply@routeros-gitops.invalid' };
 
 const FORMAT_FILE = 'format.json';
+const GC_EVERY = 100;
 const FORMAT_TEXT = stableStringify({ version: STATE_FORMAT_VERSION });
 
 export interface GitRefStateStoreOptions {
@@ -83,6 +85,18 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
   const where = `ref ${ref}`;
 
   let known: Known | null = null;
+  // Plumbing never runs `git gc --auto` by itself: a long-lived writer (the daemon) would pile up
+  // loose objects, so it asks for one every GC_EVERY commits (git decides whether it is due).
+  let commitsSinceGc = 0;
+  let gcRunning: Promise<unknown> | null = null;
+  const maybeGc = () => {
+    if (++commitsSinceGc < GC_EVERY || gcRunning) return;
+    commitsSinceGc = 0;
+    gcRunning = repo
+      .run(['gc', '--auto', '--quiet'])
+      .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'git gc --auto failed'))
+      .finally(() => (gcRunning = null));
+  };
   /** The remote's state commit as last seen (null: it has none); undefined: not asked yet. */
   let remoteHead: string | null | undefined;
 
@@ -121,9 +135,11 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       const t = text(e.oid);
       if (t === undefined) throw new GitError(`object ${e.oid} (${e.path} in ${where}) is missing from the repository`, 'git cat-file --batch', 0);
       const site = parseSiteState(t, `${where} ${e.path}`);
-      state.sites[site.site_id] = site;
-      // Only a file at the place the writer would use can stand for the site in later writes.
-      if (siteFilePath(site.site_id) === e.path) sites.set(site.site_id, t);
+      // Only a file at the place the writer uses stands for the site (a stray copy elsewhere, as
+      // a hand edit could leave, never shadows it).
+      const canonical = siteFilePath(site.site_id) === e.path;
+      if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
+      if (canonical) sites.set(site.site_id, t);
     }
     known = { head, sites };
     return state;
@@ -177,6 +193,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       if (await repo.updateRef(ref, commit, k.head, `routeros-gitops: ${message.split('\n')[0]}`)) {
         for (const c of changes) k.sites.set(c.id, c.content);
         k.head = commit;
+        maybeGc();
         logger.debug({ ref, commit, updates: updates.length, sites: changes.length, attempt }, 'state recorded');
         return;
       }
@@ -340,7 +357,10 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       checkUpdates(updates);
       return queue.push(updates);
     },
-    close: () => queue.drain(),
+    async close() {
+      await queue.drain();
+      await gcRunning;
+    },
     describe: () => `ref ${ref}${remote !== undefined ? ` (${redactUrlCredentials(remote)})` : ''}`,
   };
 }
