@@ -39,6 +39,12 @@ export async function planDiffs(reader: RepoReader, plan: Plan, desired: Desired
       before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.path === c.path)?.display ?? '';
     }
     const after = c.kind === 'removed' ? '' : (newText.get(id) ?? before);
+    if (before === after && c.kind !== 'removed') {
+      // Same text with placeholders: what changed is a secret's value (or a rendering detail).
+      const why = c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(', ')} changed` : 'no textual change';
+      diffs.set(id, `  (${why}; the script is sent again)\n`);
+      continue;
+    }
     diffs.set(id, createTwoFilesPatch(c.kind === 'added' ? '/dev/null' : `a/${c.path}`, c.kind === 'removed' ? '/dev/null' : `b/${c.path}`, before, after, '', '', { context: 3 }).split('\n').slice(2).join('\n'));
   }
   return diffs;

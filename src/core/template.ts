@@ -64,7 +64,10 @@ export function compileTemplate(source: string): CompiledTemplate {
   } catch (e) {
     const msg = (e as Error).message;
     const m = /at (\d+)$/.exec(msg);
-    const p = at(m ? Number(m[1]) : 0);
+    let offset = m ? Number(m[1]) : 0;
+    // Mustache reports where it gave up (the end); point at the tag that was left open instead.
+    if (/Unclosed tag/.test(msg)) offset = Math.max(0, prepared.lastIndexOf(OPEN, offset));
+    const p = at(offset);
     const unclosedSection = /Unclosed section "([^"]*)"/.exec(msg);
     const unopened = /Unopened section "([^"]*)"/.exec(msg);
     return {
