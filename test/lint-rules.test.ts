@@ -208,6 +208,15 @@ describe('acknowledgements', () => {
     expect(of(text, 'input-drop')).toEqual([]);
   });
 
+  it('covers the commands in the blocks of the command it sits above', () => {
+    const text = ':put 1\n# routeros-gitops: allow reboot\n:if ($upgrade) do={\n  /system package update install\n  /system reboot\n}\n/system reboot\n';
+    expect(at(of(text, 'reboot'))).toEqual(['7:1']);
+    // Inside the block, the comment above the command works too.
+    expect(of(':put 1\n:if ($x) do={\n  # routeros-gitops: allow reboot\n  /system reboot\n}\n', 'reboot')).toEqual([]);
+    // A comment on the last line of a block speaks for that line only, not for the whole block.
+    expect(at(of(':put 1\n:if ($x) do={\n  /system reboot\n  :put 2; # routeros-gitops: allow reboot\n}\n', 'reboot'))).toEqual(['3:3']);
+  });
+
   it('covers only the rules it names', () => {
     expect(at(of('# routeros-gitops: allow reboot\n/system shutdown\n', 'shutdown'))).toEqual(['2:1']);
   });

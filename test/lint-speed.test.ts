@@ -20,15 +20,18 @@ function fleet(count: number): string[] {
 it('lints 1,000 scripts well under a second', () => {
   const scripts = fleet(1000);
   for (const s of scripts.slice(0, 50)) lintScript(s); // warm up the JIT
-  const start = performance.now();
-  let errors = 0;
-  for (const s of scripts) errors += lintScript(s).filter((f) => f.severity === 'error').length;
-  const ms = performance.now() - start;
   const chars = scripts.reduce((n, s) => n + s.length, 0);
   const lines = scripts.reduce((n, s) => n + s.split('\n').length - 1, 0);
+  const passes: number[] = [];
+  let errors = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    const start = performance.now();
+    for (const s of scripts) errors += lintScript(s).filter((f) => f.severity === 'error').length;
+    passes.push(performance.now() - start);
+  }
   console.log(
-    `lint: ${scripts.length} scripts, ${(chars / 1e6).toFixed(1)} MB, ${lines} lines (${Math.round(lines / scripts.length)} per script) in ${ms.toFixed(0)} ms ` +
-      `(${(ms / scripts.length).toFixed(3)} ms per script)`,
+    `lint: ${scripts.length} scripts, ${(chars / 1e6).toFixed(1)} MB, ${lines} lines (${Math.round(lines / scripts.length)} per script): ` +
+      `${passes.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} over three passes (best ${(Math.min(...passes) / scripts.length).toFixed(3)} ms per script)`,
   );
   expect(errors).toBe(0);
 });

@@ -21,8 +21,23 @@ const VERBS = new Set([
 const MENUS_NAMED_LIKE_VERBS = new Set(['/system/package/update', '/system/upgrade']);
 const AMBIGUOUS = new Set(['update', 'upgrade']);
 
-/** A menu word: letters, digits and hyphens, with at least one letter (`ipv6`, `6to4`, `pppoe-client`). */
-const MENU_WORD = /^(?=[^a-z]*[a-z])[a-z0-9][a-z0-9-]*$/i;
+/** A menu word: letters, digits and hyphens, not starting with a hyphen, with at least one letter (`ipv6`, `6to4`, `pppoe-client`). */
+function isMenuWord(w: string): boolean {
+  let letter = false;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i) | 32; // lower case for letters
+    if (c >= 97 && c <= 122) letter = true;
+    else if (!((c >= 48 && c <= 57) || (c === 45 /* - */ && i > 0))) return false;
+  }
+  return letter;
+}
+
+/** Could this word start a menu command: `/`, a letter, a digit or `.` (`..`)? */
+function startsCommand(w: string): boolean {
+  const c = w.charCodeAt(0);
+  const l = c | 32;
+  return c === 47 || c === 46 || (c >= 48 && c <= 57) || (l >= 97 && l <= 122);
+}
 
 export interface ParamValue {
   /** The value with the quotes of a plain string removed and its simple escapes read. */
@@ -89,7 +104,7 @@ export function resolveStatement(st: Statement, current: readonly string[]): Res
   const first = args[0];
   if (!first) return OTHER;
   // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
-  if (!/^[/a-z0-9.]/i.test(first.text)) return OTHER;
+  if (!startsCommand(first.text)) return OTHER;
   let path = current.slice();
   let verb: string | undefined;
   let k = 0;
@@ -110,7 +125,7 @@ export function resolveStatement(st: Statement, current: readonly string[]): Res
         path.pop();
         continue;
       }
-      if (!MENU_WORD.test(seg)) {
+      if (!isMenuWord(seg)) {
         if (s > 0) return OTHER; // half a path, half something else: not ours to read
         stopped = true;
         break outer;

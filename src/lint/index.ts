@@ -50,7 +50,8 @@ export function lintScript(text: string, options: LintOptions = {}): Finding[] {
   const acks = readAcknowledgements(scan.comments, scan.statements);
   for (const p of acks.problems) push(p.rule, p.line, p.column, p.message);
 
-  const hits = findLockouts(scan.statements, (rule) => severityOf(rule, settings) !== 'off');
+  const off = new Set(settings ? Object.keys(settings).filter((rule) => severityOf(rule, settings) === 'off') : []);
+  const hits = findLockouts(scan.statements, off);
   for (const h of hits) {
     if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
     push(

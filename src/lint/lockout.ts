@@ -321,11 +321,11 @@ function checksFor(path: string): ReadonlyArray<readonly [LockoutRuleId, Check]>
 }
 
 /** Every lockout hit in a scanned script, in statement order. */
-export function findLockouts(statements: readonly Statement[], enabled: (rule: LockoutRuleId) => boolean = () => true): LockoutHit[] {
+export function findLockouts(statements: readonly Statement[], off: ReadonlySet<string> = new Set()): LockoutHit[] {
   const hits: LockoutHit[] = [];
   walkCommands(statements, (cmd, enclosing) => {
     for (const [rule, check] of checksFor(cmd.path)) {
-      if (!enabled(rule)) continue;
+      if (off.size && off.has(rule)) continue;
       const message = check(cmd);
       if (message) hits.push({ rule, message, statement: cmd.statement, enclosing });
     }

@@ -180,7 +180,7 @@ class Scanner {
   constructor(text: string) {
     this.src = text;
     this.n = text.length;
-    this.levels.push(this.newLevel(0, 1, 1, null, this.root, null));
+    this.pushLevel(this.newLevel(0, 1, 1, null, this.root, null));
   }
 
   run(): ScanResult {
@@ -200,8 +200,18 @@ class Scanner {
     return { open, line, column, group, statements, fromString, stmt: null, arg: null, canComment: open === 0 || open === LBRACE, inWhere: false, reportedBreak: false };
   }
 
-  private get top(): Level {
-    return this.levels[this.levels.length - 1]!;
+  /** The innermost open level (kept in step with `levels`). */
+  private top!: Level;
+
+  private pushLevel(level: Level): void {
+    this.levels.push(level);
+    this.top = level;
+  }
+
+  private popLevel(): Level {
+    const level = this.levels.pop()!;
+    this.top = this.levels[this.levels.length - 1]!;
+    return level;
   }
 
   private col(offset = this.i): number {
@@ -342,7 +352,7 @@ class Scanner {
         // The rest of an ordinary word, in one go.
         const src = this.src;
         let j = this.i + 1;
-        for (let d = src.charCodeAt(j); j < this.n && (d >= 128 || SPECIAL[d] === 0); d = src.charCodeAt(++j));
+        for (let d = src.charCodeAt(j); j < this.n && (d >= 128 || SPECIAL[d] === 0 || d === EQUALS); d = src.charCodeAt(++j));
         this.i = j;
       }
     }
@@ -516,7 +526,7 @@ class Scanner {
     level.canComment = false;
     const group: Group = { open: q(c) as Group['open'], line, column, inString: fromString !== null, array, statements: [] };
     arg.groups.push(group);
-    this.levels.push(this.newLevel(c, line, column, group, group.statements, fromString));
+    this.pushLevel(this.newLevel(c, line, column, group, group.statements, fromString));
     this.i++;
   }
 
@@ -578,7 +588,7 @@ class Scanner {
   }
 
   private pop(): void {
-    const level = this.levels.pop()!;
+    const level = this.popLevel();
     this.endStatement(level);
     const outer = this.top;
     outer.canComment = false;
@@ -736,10 +746,7 @@ class Scanner {
       }
     }
     this.str = null;
-    while (this.levels.length > 1) {
-      const level = this.levels.pop()!;
-      this.endStatement(level);
-    }
+    while (this.levels.length > 1) this.endStatement(this.popLevel());
     this.endStatement(this.levels[0]!);
   }
 
