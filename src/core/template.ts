@@ -67,6 +67,12 @@ export function compileTemplate(source: string): CompiledTemplate {
     let offset = m ? Number(m[1]) : 0;
     // Mustache reports where it gave up (the end); point at the tag that was left open instead.
     if (/Unclosed tag/.test(msg)) offset = Math.max(0, prepared.lastIndexOf(OPEN, offset));
+    const section = /Unclosed section "([^"]*)"/.exec(msg);
+    if (section) {
+      const name = section[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const opens = [...prepared.slice(0, offset + 1).matchAll(new RegExp(`\\$\\{\\{\\s*[#^]\\s*${name}\\s*\\}\\}`, 'g'))];
+      if (opens.length) offset = opens[opens.length - 1]!.index!;
+    }
     const p = at(offset);
     const unclosedSection = /Unclosed section "([^"]*)"/.exec(msg);
     const unopened = /Unopened section "([^"]*)"/.exec(msg);
