@@ -8,6 +8,7 @@ import { planCommand, validateCommand, statusCommand, schemaCommand } from './co
 import { VERSION } from '../version.js';
 import { applyCommand } from './apply-command.js';
 import { demoCommand, sandboxCommand } from './sandbox-command.js';
+import { watchCommand, watchOptions } from './watch-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -74,6 +75,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--allow-check-errors', 'apply even when a script check reports an error')
     .option('--lock-timeout <seconds>', 'how long to wait for another apply on this repository to end', '600')
     .action(wrap(applyCommand));
+
+  watchOptions(common(program.command('watch')))
+    .description('the daemon: follow a branch (local, or --remote) and apply every new commit')
+    .action(wrap(watchCommand));
 
   program
     .command('sandbox')

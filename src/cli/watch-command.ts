@@ -1,0 +1,172 @@
+// `watch`: the daemon's entry. Parses its options, takes the daemon lock, builds the adapters (git,
+// state store, SDX client, secrets) as `apply` does, and hands them to the daemon core.
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Context, CommonOptions } from './context.js';
+import { InputError } from '../core/errors.js';
+import { lintHook } from '../core/checks.js';
+import { acquireLock, LockBusyError, type Lock } from '../lock/lock-file.js';
+import { parseListen } from '../sdx/sandbox-options.js';
+import { positiveInt, pollSettings, sdxFactory } from './apply-command.js';
+import { statusRows } from './commands.js';
+import { startDaemon, type EventSink } from '../daemon/daemon.js';
+import { defaultBranch, localHead, remoteHead } from '../daemon/git-head.js';
+import type { HeadSource } from '../daemon/watch-loop.js';
+import type { SecretSource } from '../core/model.js';
+import { VERSION } from '../version.js';
+
+export interface WatchCliOptions extends CommonOptions {
+  remote?: string;
+  branch?: string;
+  interval: string;
+  retryInterval: string;
+  jitter: string;
+  debounce: string;
+  listen?: string;
+  shutdownTimeout: string;
+  lockTimeout: string;
+  concurrency?: string;
+  timeout?: string;
+  apiUrl?: string;
+  allowCheckErrors?: boolean;
+}
+
+/** The options of `watch` (besides the common ones); each says its default once. */
+export function watchOptions(cmd: Command): Command {
+  return cmd
+    .option('--remote <name>', 'follow a branch of this remote, fetched every --interval (default: follow --ref of this repository, watching its refs)')
+    .option('--branch <name>', "with --remote: the branch to follow (default: the remote's default branch, else the current branch)")
+    .option('--interval <duration>', 'remote mode: how often to git fetch; local mode: how often to re-check --ref besides watching it', '60s')
+    .option('--retry-interval <duration>', 'after a transient failure (doubling on each one, up to 10x) and while jobs are pending', '30s')
+    .option('--jitter <percent>', 'randomise every interval by up to this many percent either way', '10')
+    .option('--debounce <duration>', 'local mode: act once the refs have been quiet this long', '150ms')
+    .option('--listen <host:port>', 'serve /healthz, /metrics and /status on this address (default: off)')
+    .option('--shutdown-timeout <duration>', 'on SIGTERM or SIGINT, how long to wait for the run in progress to record its outcomes', '30s')
+    .option('--lock-timeout <seconds>', 'how long each run waits for an `apply` of another process on this repository', '600')
+    .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
+    .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
+    .addOption(new Option('--allow-check-errors', 'apply even when a script check reports an error'));
+}
+
+/** "60", "60s", "1.5m", "500ms", "1h" -> milliseconds; a bare number is seconds. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms > 0)) throw new InputError(`${flag} ${JSON.stringify(value)} is not a duration; write it like 60s, 5m, 500ms or 1h (a bare number is seconds)`);
+  return Math.round(ms);
+}
+
+export async function watchCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as WatchCliOptions;
+  const env = ctx.io.env;
+  const signal = ctx.io.signal ?? new AbortController().signal;
+  // A daemon is operated through its logs: info by default, even on a terminal.
+  const pinoLike = ctx.logger as { level?: string };
+  if (!opts.logLevel && !env.RGO_LOG_LEVEL && typeof pinoLike.level === 'string') pinoLike.level = 'info';
+
+  // 1. Options, checked before anything is started.
+  const intervalMs = parseDuration(opts.interval, '--interval');
+  const retryIntervalMs = parseDuration(opts.retryInterval, '--retry-interval');
+  const debounceMs = parseDuration(opts.debounce, '--debounce');
+  const shutdownTimeoutMs = parseDuration(opts.shutdownTimeout, '--shutdown-timeout');
+  const jitter = Number(opts.jitter);
+  if (!(jitter >= 0 && jitter < 100)) throw new InputError(`--jitter ${JSON.stringify(opts.jitter)} is not a percentage from 0 to 99`);
+  const lockWaitMs = Number(opts.lockTimeout) * 1000;
+  if (!(lockWaitMs >= 0)) throw new InputError(`--lock-timeout ${JSON.stringify(opts.lockTimeout)} is not a number of seconds`);
+  const listen = opts.listen !== undefined ? parseListen(opts.listen) : undefined;
+  const concurrency = positiveInt(opts.concurrency, '--concurrency');
+  const timeout = positiveInt(opts.timeout, '--timeout');
+  if (opts.branch && !opts.remote) throw new InputError('--branch needs --remote; to follow a local branch, pass --ref <branch>');
+  if (opts.remote && opts.ref !== 'HEAD') throw new InputError(`--ref and --remote do not go together; to follow ${opts.remote}'s branch ${opts.ref}, pass --branch ${opts.ref}`);
+  const repo = await ctx.repo(opts);
+  const sdxFor = sdxFactory(env, ctx.logger, opts.apiUrl);
+
+  // 2. The followed head.
+  let head: HeadSource;
+  if (opts.remote) {
+    const remotes = (await repo.run(['remote'])).stdout.toString('utf8').split('\n').filter(Boolean);
+    if (!remotes.includes(opts.remote)) {
+      throw new InputError(`--remote ${JSON.stringify(opts.remote)}: this repository has no such remote${remotes.length ? ` (it has ${remotes.join(', ')})` : ''}; add it with git remote add`);
+    }
+    const branch = opts.branch ?? (await defaultBranch(repo, opts.remote));
+    if (!branch) throw new InputError(`cannot tell which branch of ${opts.remote} to follow; pass --branch <name>`);
+    head = remoteHead(repo, { remote: opts.remote, branch, logger: ctx.logger });
+  } else {
+    head = await localHead(repo, { ref: opts.ref, debounceMs, logger: ctx.logger });
+    // A repository with no commit yet is fine (the first one is picked up); a --ref naming nothing is a typo.
+    await head.resolve().catch((e: unknown) => {
+      if (!(e instanceof InputError && opts.ref === 'HEAD')) throw e;
+    });
+  }
+
+  // 3. One daemon per repository, for its whole life.
+  let daemonLock: Lock;
+  try {
+    daemonLock = await acquireLock(join(repo.gitDir, 'routeros-gitops', 'daemon.lock'), { purpose: 'watch', waitMs: 0 });
+  } catch (e) {
+    if (e instanceof LockBusyError) {
+      ctx.err(
+        `error: ${e.message}.\n  A routeros-gitops daemon${e.holder ? ` (pid ${e.holder.pid})` : ''} is already watching this repository, and two daemons never apply at once; stop it first (or run this one on another clone).\n`,
+      );
+      return 1;
+    }
+    throw e;
+  }
+
+  const store = await ctx.stateStore(repo, opts).catch(async (e: unknown) => {
+    await daemonLock.release();
+    throw e;
+  });
+  let secrets: SecretSource;
+  const onHup = () => {
+    try {
+      secrets = ctx.secrets(repo, opts);
+      ctx.logger.info({ event: 'reloaded', secrets_file: opts.secretsFile ?? null }, 'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again');
+      daemon?.reconcileNow('reload');
+    } catch (e) {
+      ctx.logger.error({ event: 'reload-failed', err: (e as Error).message }, 'could not reload the settings; keeping the previous ones');
+    }
+  };
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  try {
+    secrets = ctx.secrets(repo, opts);
+    // Commit statuses: a sink per run's ApplyEvents. src/github has no status writer yet; when it
+    // exports one, add it here when GITHUB_TOKEN and GITHUB_REPOSITORY are set (GITHUB_API_URL for the base).
+    const sinks: EventSink[] = [];
+    daemon = await startDaemon({
+      head,
+      settings: () => ({
+        reader: repo,
+        store,
+        sitesDir: opts.sites,
+        secrets,
+        lint: lintHook,
+        sdxFor,
+        logger: ctx.logger,
+        concurrency,
+        timeout,
+        allowCheckErrors: opts.allowCheckErrors,
+        webUrl: env.SDX_WEB_URL,
+        ...pollSettings(env),
+      }),
+      applyLock: (sig) => acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'watch', waitMs: lockWaitMs, signal: sig }),
+      siteStatus: async () => ({ state: store.describe(), sites: statusRows(await store.load()) }),
+      sinks,
+      listen,
+      intervalMs,
+      retryIntervalMs,
+      jitter: jitter / 100,
+      shutdownTimeoutMs,
+      signal,
+      logger: ctx.logger,
+      info: { version: VERSION },
+    });
+    process.on('SIGHUP', onHup);
+    return await daemon.done;
+  } finally {
+    process.off('SIGHUP', onHup);
+    await store.close().catch((e: unknown) => ctx.logger.warn({ err: (e as Error).message }, 'could not close the state store'));
+    await daemonLock.release();
+  }
+}
