@@ -11,6 +11,7 @@ import { emptyState, FINAL_PHASES, type AppliedState } from '../core/state.js';
 import { jsonSchemas } from '../core/settings.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+import { RULES } from '../lint/index.js';
 
 type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: string; file?: string };
 
@@ -144,6 +145,18 @@ export async function schemaCommand(ctx: Context, raw: Record<string, unknown>):
     return 0;
   }
   ctx.out(JSON.stringify(opts.file === 'site' ? schemas.site : schemas.fleet, null, 2) + '\n');
+  return 0;
+}
+
+export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as Opts;
+  if (opts.format === 'json') {
+    ctx.out(JSON.stringify({ rules: RULES }, null, 2) + '\n');
+    return 0;
+  }
+  const w = Math.max(...RULES.map((r) => r.id.length));
+  for (const r of RULES) ctx.out(`${r.id.padEnd(w)}  ${r.defaultSeverity.padEnd(7)}  ${r.description}\n`);
+  ctx.out('\nSet a rule with lint.rules in routeros-gitops.yaml or site.yaml ("error", "warning" or "off"); acknowledge a finding with "# routeros-gitops: allow <rule>" on the line above the command or at the top of the file.\n');
   return 0;
 }
 

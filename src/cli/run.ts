@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError, formatProblem } from '../core/errors.js';
 import type { CliIo } from './io.js';
 import { Context, type CommonOptions } from './context.js';
-import { planCommand, validateCommand, statusCommand, schemaCommand } from './commands.js';
+import { planCommand, validateCommand, statusCommand, schemaCommand, rulesCommand } from './commands.js';
 import { VERSION } from '../version.js';
 import { applyCommand } from './apply-command.js';
 import { demoCommand, sandboxCommand } from './sandbox-command.js';
@@ -96,6 +96,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('the quick start: reconcile sites.example in a temporary repository against an in-process sandbox')
     .option('--keep', 'keep the temporary repository')
     .action(wrap((c, o, a) => demoCommand(c, o, a, run)));
+
+  program
+    .command('rules')
+    .description('list the script checks: rule id, default severity and what it catches')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(wrap(rulesCommand));
 
   program
     .command('schema')

@@ -25,6 +25,7 @@ import { parseYamlFile } from './yaml-file.js';
 import { compileTemplate, renderTemplate, secretPlaceholder, type CompiledTemplate } from './template.js';
 import { fingerprint, secretDigest, sha256 } from './keys.js';
 import { checkDescriptionTemplate } from './description.js';
+import { validateRuleSettings } from '../lint/index.js';
 
 export interface ScriptSource {
   /** Repository-relative path. */
@@ -148,6 +149,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
       (model.fleet as unknown as Record<string, unknown>)[k] = set ?? v;
     }
     checkTemplate(fleet.description, fleetEntry.path, problems);
+    checkRules(fleet.lint?.rules, fleetEntry.path, problems);
     for (const [g, gs] of Object.entries(fleet.groups ?? {})) checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
   }
 
@@ -193,6 +195,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
     }
     ids.set(id, join(siteDir, SITE_FILE));
     checkTemplate(s.description, settingsEntry.path, problems);
+    checkRules(s.lint?.rules, settingsEntry.path, problems);
 
     const groups = s.groups ?? [];
     const groupLayers: GroupSettings[] = [];
@@ -248,6 +251,11 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
 function checkTemplate(template: string | undefined, file: string, problems: Problem[], prefix = '') {
   if (template === undefined) return;
   for (const m of checkDescriptionTemplate(template)) problems.push({ file, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
+}
+
+function checkRules(rules: Record<string, unknown> | undefined, file: string, problems: Problem[]) {
+  if (!rules) return;
+  for (const m of validateRuleSettings(rules)) problems.push({ file, message: m, hint: 'edit lint.rules' });
 }
 
 function scriptsOf(list: TreeEntry[], folder: string, warnings: Problem[]): ScriptSource[] {
