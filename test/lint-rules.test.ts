@@ -171,6 +171,11 @@ describe('menu tracking', () => {
     expect(at(of(':foreach i in=[/interface find where !running] do={ /interface disable $i }\n', 'interface-disable'))).toEqual(['1:53']);
   });
 
+  it('finds commands in :onerror and :retry blocks', () => {
+    expect(at(of(':onerror e {\n  /system reboot\n} do={ :log error $e }\n', 'reboot'))).toEqual(['2:3']);
+    expect(at(of(':retry { /system/reboot } delay=1s max=2\n', 'reboot'))).toEqual(['1:10']);
+  });
+
   it('keeps a path line inside a block to that block', () => {
     expect(of(':if (true) do={ /ip firewall filter }\nadd chain=input action=drop\n', 'input-drop')).toEqual([]);
   });

@@ -22,6 +22,7 @@ describe('valid corpus', () => {
       'global-functions.rsc',
       'nested-interpolation.rsc',
       'onerror-retry.rsc',
+      'real-world-idioms.rsc',
       'slash-paths.rsc',
     ]);
   });
@@ -155,6 +156,12 @@ describe('lexical rules', () => {
     ok(':local a 1\n:if ($a = 1) do={ :put yes }\n');
     ok(':put [/interface find where name = "ether1"]\n');
     ok('/ip firewall filter print where chain = input\n');
+  });
+
+  it('tells blocks from arrays: a parameter space is an error in a block only', () => {
+    only(':onerror e {\n  /ip route add gateway = 1.1.1.1\n} do={ :put $e }\n', 'param-space@2:17');
+    only(':retry {\n  /ip route add gateway = 1.1.1.1\n} delay=1s max=3\n', 'param-space@2:17');
+    ok(':local a { x = 1; y = 2 }\n');
   });
 
   it('flags a line break inside ( ) or [ ] once, and accepts it inside { }', () => {

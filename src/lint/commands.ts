@@ -217,35 +217,33 @@ function targetOf(cmd: Command): Target {
 /**
  * Walk every statement of a script, in order, with the menu it runs in, and call `visit` for each
  * menu command, including the ones inside [ ] and { }, with the statements around it (outermost
- * first). Array elements ({1;2}) are not commands, but the [ ] inside them are.
+ * first). Array literals are walked too: their elements ({1;2}, {a=1}) never read as commands, and
+ * a { } taken for an array by mistake must not hide the commands in it.
  */
 export function walkCommands(
   statements: readonly Statement[],
   visit: (cmd: Command, enclosing: readonly Statement[]) => void,
   base: readonly string[] = [],
-  asCommands = true,
   enclosing: readonly Statement[] = [],
 ): void {
   let current: readonly string[] = base;
   for (const st of statements) {
     let menu: readonly string[] = current;
-    if (asCommands) {
-      const r = resolveStatement(st, current);
-      if (r.kind === 'navigate') {
-        current = r.path;
-        continue;
-      }
-      if (r.kind === 'command') {
-        visit(r.command, enclosing);
-        menu = r.menu;
-      }
+    const r = resolveStatement(st, current);
+    if (r.kind === 'navigate') {
+      current = r.path;
+      continue;
+    }
+    if (r.kind === 'command') {
+      visit(r.command, enclosing);
+      menu = r.menu;
     }
     let inner: readonly Statement[] | undefined;
     for (const a of st.args) {
       for (const g of a.groups) {
         inner ??= [...enclosing, st];
         // [ ] and ( ) run in the command's menu; { } blocks start from the menu around the statement.
-        walkCommands(g.statements, visit, g.open === '{' ? current : menu, !g.array, inner);
+        walkCommands(g.statements, visit, g.open === '{' ? current : menu, inner);
       }
     }
   }

@@ -107,7 +107,9 @@ const CLOSER_OF: Record<number, number> = { [LPAREN]: RPAREN, [LBRACKET]: RBRACK
 const OPEN_FOR: Record<number, number> = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
 
 /** Words after which a { opens a block of commands rather than an array. */
-const BLOCK_WORDS = new Set([':do', 'do', 'else', ':else']);
+const BLOCK_WORDS = new Set([':do', 'do', 'else', ':else', ':retry', ':execute']);
+/** Commands whose unnamed { } arguments are blocks wherever they stand (`:onerror e { ... } do={ ... }`). */
+const BLOCK_COMMANDS = new Set([':onerror', ':retry', ':do', ':execute']);
 
 function isUpperHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70);
@@ -518,8 +520,9 @@ class Scanner {
         // Glued: do={ and :do{ open blocks; { glued to anything else is read as an array.
         array = this.src.charCodeAt(this.i - 1) !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
       } else {
-        const prev = level.stmt?.args[level.stmt.args.length - 1];
-        array = prev !== undefined && !BLOCK_WORDS.has(prev.text);
+        const args = level.stmt?.args;
+        const prev = args?.[args.length - 1];
+        array = prev !== undefined && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args![0]!.text);
       }
     }
     const arg = this.ensureArg(level);
