@@ -26,7 +26,9 @@ export interface CommitSpec {
   time?: Date;
 }
 
-const UNPACK_LIMIT = 100;
+// Small commits (one or a few updates: ~5 objects) are written loose; a group commit of many
+// updates is kept as one pack, which costs one fsync instead of one file per object.
+const UNPACK_LIMIT = 20;
 
 const fsyncSettings = new WeakMap<object, Promise<string | null>>();
 

@@ -101,6 +101,7 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     },
 
     async listTree(commit: string, dir: string): Promise<TreeEntry[]> {
+      if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
       const prefix = dir.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
       const args = ['ls-tree', '-r', '-z', '--long', '--full-tree', commit];
       if (prefix !== '') args.push('--', prefix);

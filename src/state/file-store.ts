@@ -158,7 +158,11 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
   return {
     load: read,
     record(updates) {
-      checkUpdates(updates);
+      try {
+        checkUpdates(updates);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return queue.push(updates);
     },
     close: () => queue.drain(),

@@ -37,7 +37,7 @@ export const DEFAULT_STATE_REF = 'refs/routeros-gitops/state';
 export const STATE_IDENTITY: Identity = { name: 'routeros-gitops', email: 'noreply@routeros-gitops.invalid' };
 
 const FORMAT_FILE = 'format.json';
-const GC_EVERY = 100;
+const GC_EVERY = 50;
 const FORMAT_TEXT = stableStringify({ version: STATE_FORMAT_VERSION });
 
 export interface GitRefStateStoreOptions {
@@ -354,7 +354,11 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       return readState(await repo.readRef(ref));
     },
     record(updates) {
-      checkUpdates(updates);
+      try {
+        checkUpdates(updates);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return queue.push(updates);
     },
     async close() {
