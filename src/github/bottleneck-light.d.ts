@@ -1,0 +1,6 @@
+// bottleneck ships types for its main entry only; plugin-throttling uses the light build, and so do
+// we (the same module, so one copy in the bundle).
+declare module 'bottleneck/light.js' {
+  import Bottleneck from 'bottleneck';
+  export default Bottleneck;
+}
