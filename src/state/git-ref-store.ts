@@ -9,6 +9,10 @@
 //   sites/<xx>/<site_id>.json  one SiteState per site, stable pretty JSON, in 256 buckets
 // so recording one job's outcome rewrites one small blob and three small trees, whatever the
 // size of the fleet (see siteFilePath).
+//
+// Crash safety: every object of a commit is written (fast-import has exited) before update-ref
+// moves the ref, and update-ref is atomic, so a writer killed at any point leaves the old state or
+// the new one. On power loss the objects are as durable as `git commit` makes them (core.fsync).
 import { createHash } from 'node:crypto';
 import { GitError, InputError, StateConflictError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
