@@ -79,13 +79,9 @@ function serviceNames(t: Target): string[] {
   return [filterValue(t, 'name') ?? ''];
 }
 
+/** ` (ether1)` when the command names its target, for the message. */
 function described(t: Target): string {
-  switch (t.kind) {
-    case 'name':
-      return ` (${t.value})`;
-    default:
-      return '';
-  }
+  return t.kind === 'name' ? ` (${t.value})` : '';
 }
 
 type Check = (cmd: Command) => string | undefined;
