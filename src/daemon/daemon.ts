@@ -148,8 +148,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return report;
   };
 
+  const head: HeadSource = {
+    mode: opts.head.mode,
+    describe: opts.head.describe,
+    resolve: () => opts.head.resolve(),
+    watch: (onChange) => opts.head.watch(onChange),
+    close: () => opts.head.close(),
+    refresh: async () => {
+      if (opts.head.mode !== 'remote') return opts.head.refresh();
+      try {
+        await opts.head.refresh();
+        metrics.recordFetch(true);
+      } catch (e) {
+        metrics.recordFetch(false);
+        throw e;
+      }
+    },
+  };
   const loop = new WatchLoop({
-    head: opts.head,
+    head,
     run,
     intervalMs: opts.intervalMs,
     retryIntervalMs: opts.retryIntervalMs,
@@ -252,7 +269,8 @@ export function classify(r: ReconcileResult): RunReport {
   const unsent = r.results.some((x) => x.outcome === 'failed' && x.job_id === null && x.change.action === 'create');
   const pending = pendingCount(r) > 0;
   if (unsent) return { result: 'error', retry: true, followUp: false };
-  if (r.summary.failed || r.summary.blocked) return { result: 'failed', retry: false, followUp: pending };
+  // Changes blocked behind a job that is still pending go out once it ends: that is pending, not failed.
+  if (r.summary.failed || (r.summary.blocked && !pending)) return { result: 'failed', retry: false, followUp: pending };
   if (pending) return { result: 'pending', retry: false, followUp: true };
   return { result: 'succeeded', retry: false, followUp: false };
 }
