@@ -14,6 +14,13 @@ import { defaultBranch, localHead, remoteHead } from '../daemon/git-head.js';
 import type { HeadSource } from '../daemon/watch-loop.js';
 import type { SecretSource } from '../core/model.js';
 import { VERSION } from '../version.js';
+import { makePlan } from '../core/engine.js';
+import { parseRepository } from '../github/event.js';
+import { createGitHubClient, type GitHubClient } from '../github/octokit.js';
+import { createStatusWriter } from '../github/status-writer.js';
+import type { CommitInfo, StateStore } from '../core/ports.js';
+import type { GitRepo } from '../git/repo.js';
+import type { Logger } from '../core/logger.js';
 
 export interface WatchCliOptions extends CommonOptions {
   remote?: string;
@@ -81,6 +88,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   if (opts.remote && opts.ref !== 'HEAD') throw new InputError(`--ref and --remote do not go together; to follow ${opts.remote}'s branch ${opts.ref}, pass --branch ${opts.ref}`);
   const repo = await ctx.repo(opts);
   const sdxFor = sdxFactory(env, ctx.logger, opts.apiUrl);
+  const github = githubTarget(env, ctx.logger);
 
   // 2. The followed head.
   let head: HeadSource;
@@ -131,9 +139,6 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
     secrets = ctx.secrets(repo, opts);
-    // Commit statuses: a sink per run's ApplyEvents. src/github has no status writer yet; when it
-    // exports one, add it here when GITHUB_TOKEN and GITHUB_REPOSITORY are set (GITHUB_API_URL for the base).
-    const sinks: EventSink[] = [];
     daemon = await startDaemon({
       head,
       settings: () => ({
@@ -152,7 +157,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
       }),
       applyLock: (sig) => acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'watch', waitMs: lockWaitMs, signal: sig }),
       siteStatus: async () => ({ state: store.describe(), sites: statusRows(await store.load()) }),
-      sinks,
+      runSink: github ? (commit) => statusSink(github, commit, { repo, store, sitesDir: opts.sites, secrets, env, logger: ctx.logger, redact: (t) => ctx.redact(t) }) : undefined,
       listen,
       intervalMs,
       retryIntervalMs,
@@ -169,4 +174,44 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
     await store.close().catch((e: unknown) => ctx.logger.warn({ err: (e as Error).message }, 'could not close the state store'));
     await daemonLock.release();
   }
+}
+
+interface GitHubTarget {
+  client: GitHubClient;
+  owner: string;
+  repo: string;
+}
+
+/** Commit statuses are written when GITHUB_TOKEN and GITHUB_REPOSITORY are set (GITHUB_API_URL: the API base). */
+function githubTarget(env: Record<string, string | undefined>, logger: Logger): GitHubTarget | null {
+  if (!env.GITHUB_TOKEN && !env.GITHUB_REPOSITORY) return null;
+  if (!env.GITHUB_TOKEN || !env.GITHUB_REPOSITORY) {
+    logger.warn({}, `${env.GITHUB_TOKEN ? 'GITHUB_REPOSITORY' : 'GITHUB_TOKEN'} is not set: no commit statuses are written (set both to have them)`);
+    return null;
+  }
+  const slug = parseRepository(env.GITHUB_REPOSITORY);
+  if (!slug) throw new InputError({ file: '(environment)', message: `GITHUB_REPOSITORY ${JSON.stringify(env.GITHUB_REPOSITORY)} is not owner/name`, hint: 'set it like GITHUB_REPOSITORY=acme/network-config' });
+  return { client: createGitHubClient({ token: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL, logger }), ...slug };
+}
+
+/**
+ * One run's status writer. It must see the plan before the first job goes out (the roll-up turns
+ * pending, the site limit is decided); reconcile() plans internally, so the plan is made here too
+ * (read-only, under the apply lock, so it is the plan reconcile will make).
+ */
+async function statusSink(
+  gh: GitHubTarget,
+  commit: CommitInfo,
+  a: { repo: GitRepo; store: StateStore; sitesDir: string; secrets: SecretSource; env: Record<string, string | undefined>; logger: Logger; redact: (s: string) => string },
+): Promise<EventSink> {
+  const { plan, desired } = await makePlan({ reader: a.repo, state: a.store, ref: commit.sha, sitesDir: a.sitesDir, secrets: a.secrets });
+  const writer = createStatusWriter({ octokit: gh.client, owner: gh.owner, repo: gh.repo, logger: a.logger, webUrl: a.env.SDX_WEB_URL ?? desired.fleet.web_url, redact: a.redact });
+  writer.begin(plan);
+  return {
+    onEvent: writer.onEvent,
+    async flush() {
+      const r = await writer.flush();
+      a.logger.info({ event: 'statuses', commit: commit.sha, posted: r.posted.length, unchanged: r.unchanged, failed: r.failed, disabled: r.disabled }, 'commit statuses written');
+    },
+  };
 }

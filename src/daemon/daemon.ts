@@ -29,8 +29,14 @@ export interface DaemonOptions {
   readonly applyLock: (signal: AbortSignal) => Promise<Lock>;
   /** Per-site status for /status, from the state store. */
   readonly siteStatus: () => Promise<{ state: string; sites: unknown[] }>;
-  /** More ApplyEvent consumers; the daemon's own metrics always get every event. Default none. */
+  /** More ApplyEvent consumers for every run; the daemon's own metrics always get every event. Default none. */
   readonly sinks?: readonly EventSink[];
+  /**
+   * A consumer for one run only (a commit status writer, which needs the run's commit), made once
+   * the apply lock is held; flushed after the run. A failure here is logged and the run goes on
+   * without it: reporting must never stop an apply. Default none.
+   */
+  readonly runSink?: (commit: CommitInfo) => Promise<EventSink | null>;
   /** Serve /healthz, /metrics and /status here. Default: no HTTP server. */
   readonly listen?: { host: string; port: number };
   /** See WatchLoopOptions. */
@@ -69,8 +75,9 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.logger;
   const metrics = new DaemonMetrics({ mode: opts.head.mode, ...opts.info });
-  const sinks: EventSink[] = [metrics, ...(opts.sinks ?? [])];
-  const onEvent = (e: ApplyEvent) => {
+  const staticSinks: EventSink[] = [metrics, ...(opts.sinks ?? [])];
+  /** The ApplyEvent fan-out of one run. */
+  const fanOut = (sinks: readonly EventSink[]) => (e: ApplyEvent) => {
     for (const s of sinks) {
       try {
         s.onEvent(e);
@@ -93,14 +100,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let result: ReconcileResult | null = null;
     let error: string | null = null;
     let lock: Lock | null = null;
+    const sinks = [...staticSinks];
     try {
       lock = await opts.applyLock(opts.signal);
+      const extra = await opts.runSink?.(commit).catch((e: unknown) => {
+        log.warn({ commit: commit.sha, err: (e as Error).message }, 'could not prepare the commit statuses of this run; applying without them');
+        return null;
+      });
+      if (extra) sinks.push(extra);
       const settings = opts.settings();
       result = await reconcile({
         ...settings,
         ref: commit.sha,
         signal: opts.signal,
-        onEvent,
+        onEvent: fanOut(sinks),
         sdxFor: (fleet) => metrics.trackClient(settings.sdxFor(fleet)),
       });
       report = classify(result);
