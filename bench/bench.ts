@@ -77,6 +77,9 @@ async function benchPlan() {
   }
   git(dir, ['add', '-A']);
   git(dir, ['commit', '-q', '-m', 'fleet']);
+  // A clone is packed; so is this repository before anything is measured.
+  git(dir, ['repack', '-adq']);
+  git(dir, ['config', 'gc.auto', '0']);
   const self = process.argv[1]!;
 
   // Floors.
@@ -127,7 +130,8 @@ async function benchPlan() {
   console.log(`incremental plan:  ${incMs.toFixed(0)} ms; floor (ls-tree -r + node start): ${incFloor.toFixed(0)} ms; ratio ${(incMs / incFloor).toFixed(2)}x (target <= 2x); peak RSS ${incInfo.maxRssMB.toFixed(0)} MB; exit ${incInfo.code}`);
   console.log(`peak RSS:          ${Math.max(firstInfo.maxRssMB, incInfo.maxRssMB).toFixed(0)} MB (target < 300 MB)`);
   console.log(`state: recording ${updates.length} outcomes in one write ${recordAllMs.toFixed(0)} ms; recording 1 outcome ${recordOneMs.toFixed(0)} ms`);
-  await rm(dir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
+  else await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 }
 
 async function fleetRepo(sites: number): Promise<string> {

@@ -54,7 +54,7 @@ export function pollSettings(env: Record<string, string | undefined>): { pollIni
   return { pollInitialMs: n(env.RGO_POLL_INITIAL_MS), pollMaxMs: n(env.RGO_POLL_MAX_MS) };
 }
 
-export async function applyCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
+export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _args?: string[]): Promise<number> {
   const opts = raw as unknown as ApplyCliOptions;
   const concurrency = positiveInt(opts.concurrency, '--concurrency');
   const timeout = positiveInt(opts.timeout, '--timeout');

@@ -6,8 +6,6 @@ import type { CliIo } from './io.js';
 import { Context, type CommonOptions } from './context.js';
 import { planCommand, validateCommand, statusCommand, schemaCommand, rulesCommand } from './commands.js';
 import { VERSION } from '../version.js';
-import { applyCommand } from './apply-command.js';
-import { demoCommand, sandboxCommand } from './sandbox-command.js';
 import { watchCommand, watchOptions } from './watch-command.js';
 
 export const EXIT_OK = 0;
@@ -74,7 +72,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
     .option('--allow-check-errors', 'apply even when a script check reports an error')
     .option('--lock-timeout <seconds>', 'how long to wait for another apply on this repository to end', '600')
-    .action(wrap(applyCommand));
+    .action(wrap(async (c, o, a) => (await import('./apply-command.js')).applyCommand(c, o, a)));
 
   watchOptions(common(program.command('watch')))
     .description('the daemon: follow a branch (local, or --remote) and apply every new commit')
@@ -89,13 +87,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--checkin-ms <ms>', 'router check-in interval in milliseconds (default 2000)')
     .option('--no-auto-sites', 'only accept the sites of --config (default: any UUID is an online site)')
     .option('--log-level <level>', 'pino log level')
-    .action(wrap((c, o, a) => sandboxCommand(c, { ...o, checkin: o.checkinMs }, a)));
+    .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).sandboxCommand(c, { ...o, checkin: o.checkinMs }, a)));
 
   program
     .command('demo')
     .description('the quick start: reconcile sites.example in a temporary repository against an in-process sandbox')
     .option('--keep', 'keep the temporary repository')
-    .action(wrap((c, o, a) => demoCommand(c, o, a, run)));
+    .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).demoCommand(c, o, a, run)));
 
   program
     .command('rules')

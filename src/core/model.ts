@@ -343,12 +343,19 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
   const reuse = new Map<string, DesiredScript>(); // `${siteId}\0${path}` -> unchanged script
   for (const site of model.sites) {
     const recorded = state.sites[site.id]?.scripts ?? {};
+    // Most scripts of a site use the same (often no) variables: digest each combination once.
+    const inputsCache = new Map<string, string>();
     for (const src of site.scripts) {
       const record = recorded[src.path];
       if (!opts.readAll && record && record.source.blob === src.blob && record.uses && canReuse(record, !!opts.retryFailed)) {
         const uses = record.uses;
-        const digests = digestsFor(site, uses.secrets, secrets, record);
-        const inputs = inputsDigest(site, uses, digests.digests);
+        const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record) : NO_DIGESTS;
+        const cacheKey = uses.vars.join(',') + '|' + (uses.secrets.length ? JSON.stringify(digests.digests) : '');
+        let inputs = inputsCache.get(cacheKey);
+        if (inputs === undefined) {
+          inputs = inputsDigest(site, uses, digests.digests);
+          inputsCache.set(cacheKey, inputs);
+        }
         if (inputs === record.source.inputs) {
           reuse.set(site.id + '\0' + src.path, {
             ...src,
@@ -508,6 +515,8 @@ function canReuse(record: ScriptRecord, retryFailed: boolean): boolean {
       return false;
   }
 }
+
+const NO_DIGESTS: { digests: Record<string, string>; missing: string[] } = Object.freeze({ digests: Object.freeze({}) as Record<string, string>, missing: [] as string[] }) as never;
 
 function digestsFor(site: SiteModel, names: readonly string[], secrets: SecretSource, record: ScriptRecord | undefined) {
   const digests: Record<string, string> = {};
