@@ -11,7 +11,7 @@ export interface CliRun {
 export async function cli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; signal?: AbortSignal; tty?: boolean }): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, RGO_LOG_LEVEL: 'warn', ...opts.env };
+  const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, RGO_LOG_LEVEL: 'warn', RGO_DEBUG: process.env.RGO_DEBUG, ...opts.env };
   const code = await run(args, {
     cwd: opts.cwd,
     env,
