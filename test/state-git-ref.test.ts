@@ -224,10 +224,8 @@ describe('git ref state store with a remote', () => {
   afterEach(async () => remote?.cleanup());
 
   async function clones(n: number): Promise<TempRepo[]> {
+    // The state ref needs no branch: the clones start from an empty remote.
     remote = await createBareRemote();
-    const seed = await remote.clone();
-    await seed.commit({ 'sites/hq/10-firewall.rsc': '/ip firewall filter print\n' }, 'initial');
-    await seed.git(['push', '-q', 'origin', 'main']);
     return Promise.all(Array.from({ length: n }, () => remote.clone()));
   }
 

@@ -122,11 +122,8 @@ describe('two processes writing one state at once', () => {
   it('remote: two clones pushing to one bare remote, none lost', async () => {
     const remote = await createBareRemote();
     try {
-      const seed = await remote.clone();
-      await seed.commit({ a: 'a' }, 'initial');
-      await seed.git(['push', '-q', 'origin', 'main']);
       const [a, b] = await Promise.all([remote.clone(), remote.clone()]);
-      const writers = [startWriter({ cwd: a!.dir, remote: 'origin', prefix: 'p', count: 200, concurrency: 20 }), startWriter({ cwd: b!.dir, remote: 'origin', prefix: 'q', count: 200, concurrency: 20 })];
+      const writers = [startWriter({ cwd: a!.dir, remote: 'origin', prefix: 'p', count: 200, concurrency: 40 }), startWriter({ cwd: b!.dir, remote: 'origin', prefix: 'q', count: 200, concurrency: 40 })];
       await Promise.all(writers.map((w) => w.done));
       // What the remote holds has everything, seen from a third clone.
       const c = await remote.clone();
