@@ -58,7 +58,7 @@ describe('watch as a service', () => {
     // The first one is unaffected, and once it is gone a new one starts.
     expect(await first.stop()).toBe(0);
     const third = start();
-    await finished(third, await repo.git(['rev-parse', 'HEAD']));
+    await third.waitFor((l) => l.event === 'watching', { what: 'the third daemon to start' });
     expect(await third.stop()).toBe(0);
   });
 
