@@ -139,6 +139,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
     secrets = ctx.secrets(repo, opts);
+    process.on('SIGHUP', onHup);
     daemon = await startDaemon({
       head,
       settings: () => ({
@@ -167,7 +168,6 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
       logger: ctx.logger,
       info: { version: VERSION },
     });
-    process.on('SIGHUP', onHup);
     return await daemon.done;
   } finally {
     process.off('SIGHUP', onHup);

@@ -213,6 +213,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const isReady = () => started && !stopping && lastRun !== null && lastRun.result !== 'error' && lastRun.result !== 'interrupted';
   const updateReady = () => (metrics.ready = isReady());
 
+  // /status reads the state (a git fetch with a remote): one read serves every request for a second.
+  let statusCache: { at: number; value: Promise<{ state: string; sites: unknown[] }> } | null = null;
+  const siteStatus = () => {
+    if (!statusCache || Date.now() - statusCache.at > 1000) statusCache = { at: Date.now(), value: opts.siteStatus() };
+    return statusCache.value;
+  };
+
   let server: HttpServer | null = null;
   if (opts.listen) {
     try {
@@ -223,7 +230,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           metrics: () => metrics.render(),
           status: async () => {
             const { head, ...rest } = health().body;
-            return { daemon: { ...rest, head }, ...(await opts.siteStatus()) };
+            return { daemon: { ...rest, head }, ...(await siteStatus()) };
           },
         },
         log,

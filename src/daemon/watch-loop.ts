@@ -85,6 +85,8 @@ export class WatchLoop {
   /** Start watching, then the first run (which also follows jobs a previous process left pending). */
   async start(): Promise<void> {
     await this.opts.head.watch((why) => this.kick(why));
+    // Stopped while the watcher was starting: it was not there to be closed then.
+    if (this.stopped) return this.opts.head.close();
     void this.poll('start');
   }
 
@@ -94,7 +96,16 @@ export class WatchLoop {
     this.wanted = true;
     this.force ||= force;
     this.reasons.add(why);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
+    this.ensureDraining();
+  }
+
+  private ensureDraining(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // A kick that landed between the drain's last check and its end.
+      if (this.wanted && !this.stopped) this.ensureDraining();
+    });
   }
 
   /** Stop intake (watcher, timers) and wait for the run in progress. */
