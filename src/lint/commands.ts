@@ -21,15 +21,23 @@ const VERBS = new Set([
 const MENUS_NAMED_LIKE_VERBS = new Set(['/system/package/update', '/system/upgrade']);
 const AMBIGUOUS = new Set(['update', 'upgrade']);
 
-/** A menu word: letters, digits and hyphens, not starting with a hyphen, with at least one letter (`ipv6`, `6to4`, `pppoe-client`). */
-function isMenuWord(w: string): boolean {
+/**
+ * Is `w` a menu word: letters, digits and hyphens, not starting with a hyphen, with at least one
+ * letter (`ipv6`, `6to4`, `pppoe-client`)? 0 when not, 1 when it is and is all lower case, 2 when it
+ * has upper-case letters (so the caller lower-cases it only then).
+ */
+function menuWord(w: string, from: number, to: number): 0 | 1 | 2 {
   let letter = false;
-  for (let i = 0; i < w.length; i++) {
-    const c = w.charCodeAt(i) | 32; // lower case for letters
-    if (c >= 97 && c <= 122) letter = true;
-    else if (!((c >= 48 && c <= 57) || (c === 45 /* - */ && i > 0))) return false;
+  let upper = false;
+  for (let i = from; i < to; i++) {
+    const c = w.charCodeAt(i);
+    const l = c | 32; // lower case for letters
+    if (l >= 97 && l <= 122) {
+      letter = true;
+      if (c < 97) upper = true;
+    } else if (!((l >= 48 && l <= 57) || (l === 45 /* - */ && i > from))) return 0;
   }
-  return letter;
+  return letter ? (upper ? 2 : 1) : 0;
 }
 
 /** Could this word start a menu command: `/`, a letter, a digit or `.` (`..`)? */
@@ -64,24 +72,43 @@ export class Command {
     /** Canonical menu path: '/ip/firewall/filter' ('' for the top). */
     readonly path: string,
     readonly verb: string,
-    /** The words after the verb. */
-    readonly rest: readonly Arg[],
+    /** The statement's words; the command's own start at `from`, after the verb. */
+    private readonly args: readonly Arg[],
+    private readonly from: number,
     readonly statement: Statement,
   ) {}
 
+  /** The words after the verb. */
+  get rest(): readonly Arg[] {
+    return this.args.slice(this.from);
+  }
+
   /** Named parameters by lower-case name (`!` kept: `chain!` for `chain!=input`). */
   get params(): ReadonlyMap<string, ParamValue> {
-    return (this.parsed ??= readParams(this.rest)).params;
+    return (this.parsed ??= readParams(this.args, this.from)).params;
   }
 
   /** Words after the verb that are not name=value. */
   get unnamed(): readonly Arg[] {
-    return (this.parsed ??= readParams(this.rest)).unnamed;
+    return (this.parsed ??= readParams(this.args, this.from)).unnamed;
   }
 
   /** What `numbers` (or the first unnamed word) points at. */
   get targets(): Target {
     return (this.target ??= targetOf(this));
+  }
+
+  /** `params.get(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
+  param(name: string): ParamValue | undefined {
+    if (this.parsed) return this.parsed.params.get(name);
+    const k = lastParam(this.args, this.from, name);
+    return k < 0 ? undefined : paramAt(this.args, k, name.length).value;
+  }
+
+  /** `params.has(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
+  hasParam(name: string): boolean {
+    if (this.parsed) return this.parsed.params.has(name);
+    return lastParam(this.args, this.from, name) >= 0;
   }
 }
 
@@ -94,18 +121,34 @@ export function showPath(path: string): string {
   return path ? '/' + path.slice(1).split('/').join(' ') : 'the top menu';
 }
 
-type Resolved = { kind: 'navigate'; path: string[] } | { kind: 'command'; command: Command; menu: string[] } | { kind: 'other' };
+/** What resolveStatement found: not a menu command. */
+export const OTHER = 0;
+/** A path line: `resolved.path` is the new current menu. */
+export const NAVIGATE = 1;
+/** A menu command: `resolved.path`, `resolved.verb`, and its words from `resolved.from`. */
+export const COMMAND = 2;
+export type Kind = typeof OTHER | typeof NAVIGATE | typeof COMMAND;
 
-const OTHER: Resolved = { kind: 'other' };
+/** The result of the last resolveStatement call (one shared record: nothing is allocated per statement). */
+export const resolved = { path: '', verb: '', from: 0 };
 
-/** Resolve one statement against the current menu. */
-export function resolveStatement(st: Statement, current: readonly string[]): Resolved {
+/** The path one menu up ('' stays ''). Menu words hold no '/'. */
+function up(path: string): string {
+  const k = path.lastIndexOf('/');
+  return k <= 0 ? '' : path.slice(0, k);
+}
+
+/**
+ * Resolve one statement against the current menu (a canonical path, '' for the top). Fills
+ * `resolved` for Navigate and Command.
+ */
+export function resolveStatement(st: Statement, current: string): Kind {
   const args = st.args;
   const first = args[0];
   if (!first) return OTHER;
   // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
   if (!startsCommand(first.text)) return OTHER;
-  let path = current.slice();
+  let path = current;
   let verb: string | undefined;
   let k = 0;
   let stopped = false;
@@ -116,84 +159,133 @@ export function resolveStatement(st: Statement, current: readonly string[]): Res
       stopped = true;
       break;
     }
-    const segments = t.includes('/') ? t.split('/') : [t];
-    if (t.startsWith('/')) path = [];
-    for (let s = 0; s < segments.length; s++) {
-      const seg = segments[s]!;
-      if (seg === '') continue;
-      if (seg === '..') {
-        path.pop();
+    const len = t.length;
+    if (t.charCodeAt(0) === 47) path = '';
+    // Segments between slashes; `s` counts them, empty ones included.
+    for (let from = 0, s = 0; from <= len; s++) {
+      let to = t.indexOf('/', from);
+      if (to < 0) to = len;
+      const segFrom = from;
+      from = to + 1;
+      if (to === segFrom) continue;
+      if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
+        path = up(path);
         continue;
       }
-      if (!isMenuWord(seg)) {
+      const word = menuWord(t, segFrom, to);
+      if (word === 0) {
         if (s > 0) return OTHER; // half a path, half something else: not ours to read
         stopped = true;
         break outer;
       }
-      const lower = seg.toLowerCase();
-      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(joinPath([...path, lower])))) {
+      let lower = segFrom === 0 && to === len ? t : t.slice(segFrom, to);
+      if (word === 2) lower = lower.toLowerCase();
+      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(path + '/' + lower))) {
         verb = lower;
         k++;
         break outer;
       }
-      path.push(lower);
+      path = path + '/' + lower;
     }
   }
   if (!verb) {
-    if (!stopped) return { kind: 'navigate', path };
+    if (!stopped) {
+      resolved.path = path;
+      return NAVIGATE;
+    }
     // An unknown command (`/tool fetch url=...`): the last word before the arguments.
-    if (path.length === 0 || (k === 0 && !first.text.startsWith('/'))) return OTHER;
-    verb = path.pop()!;
+    if (path === '' || (k === 0 && first.text.charCodeAt(0) !== 47)) return OTHER;
+    const cut = path.lastIndexOf('/');
+    verb = path.slice(cut + 1);
+    path = path.slice(0, cut);
   }
-  return { kind: 'command', command: new Command(joinPath(path), verb, args.slice(k), st), menu: path };
+  resolved.path = path;
+  resolved.verb = verb;
+  resolved.from = k;
+  return COMMAND;
 }
 
-/** Split words into name=value parameters and the rest. `name=` followed by a word joins them. */
-export function readParams(rest: readonly Arg[]): { params: Map<string, ParamValue>; unnamed: Arg[] } {
+const PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
+
+/**
+ * Index of the last word from `from` on that is the parameter `name` (lower case, a valid
+ * parameter name without `!`), or -1. Same reading as readParams: the name before the first `=`,
+ * in any case. (A word readParams takes as the value of `name=` before it has no `=`, so it
+ * never matches.)
+ */
+function lastParam(args: readonly Arg[], from: number, name: string): number {
+  const n = name.length;
+  for (let k = args.length - 1; k >= from; k--) {
+    const t = args[k]!.text;
+    if (t.length <= n || t.charCodeAt(n) !== 61 /* = */) continue;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = t.charCodeAt(i);
+      const w = name.charCodeAt(i);
+      if (c !== w && !(c >= 65 && c <= 90 && c + 32 === w)) break;
+    }
+    if (i === n) return k;
+  }
+  return -1;
+}
+
+/** The parameter whose name (`eq` characters, then `=`) starts word `k`; `next` is how many words it takes (1 or 2). */
+function paramAt(args: readonly Arg[], k: number, eq: number): { value: ParamValue; next: number } {
+  const a = args[k]!;
+  let raw = a.text.slice(eq + 1);
+  let arg = a;
+  let next = 1;
+  // `comment=\` + newline + `"..."` (how /export wraps) and `name= value` (the manual allows it).
+  if (raw === '' && k + 1 < args.length && !args[k + 1]!.text.includes('=')) {
+    arg = args[k + 1]!;
+    raw = arg.text;
+    next = 2;
+  }
+  let value = raw;
+  let dynamic: boolean;
+  if (raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34) {
+    value = raw.slice(1, -1);
+    dynamic = value.includes('$') && /(^|[^\\])\$[\w("[{]/.test(value);
+    if (value.includes('\\')) value = value.replace(/\\(["\\$?_])/g, (_, c: string) => (c === '_' ? ' ' : c));
+  } else {
+    dynamic = DYNAMIC.test(raw);
+  }
+  return { value: { value, dynamic, arg }, next };
+}
+
+/** Split words (from `from` on) into name=value parameters and the rest. `name=` followed by a word joins them. */
+export function readParams(rest: readonly Arg[], from = 0): { params: Map<string, ParamValue>; unnamed: Arg[] } {
   const params = new Map<string, ParamValue>();
   const unnamed: Arg[] = [];
-  for (let k = 0; k < rest.length; k++) {
+  for (let k = from; k < rest.length; ) {
     const a = rest[k]!;
     const eq = a.text.indexOf('=');
     const name = eq > 0 ? a.text.slice(0, eq) : '';
     if (!name || !PARAM_NAME.test(name)) {
       unnamed.push(a);
+      k++;
       continue;
     }
-    let raw = a.text.slice(eq + 1);
-    let arg = a;
-    // `comment=\` + newline + `"..."` (how /export wraps) and `name= value` (the manual allows it).
-    if (raw === '' && k + 1 < rest.length && !rest[k + 1]!.text.includes('=')) {
-      arg = rest[++k]!;
-      raw = arg.text;
-    }
-    let value = raw;
-    let dynamic: boolean;
-    if (raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34) {
-      value = raw.slice(1, -1);
-      dynamic = value.includes('$') && /(^|[^\\])\$[\w("[{]/.test(value);
-      if (value.includes('\\')) value = value.replace(/\\(["\\$?_])/g, (_, c: string) => (c === '_' ? ' ' : c));
-    } else {
-      dynamic = DYNAMIC.test(raw);
-    }
-    params.set(name.toLowerCase(), { value, dynamic, arg });
+    const p = paramAt(rest, k, eq);
+    params.set(name.toLowerCase(), p.value);
+    k += p.next;
   }
   return { params, unnamed };
 }
 
-const PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
 const DYNAMIC = /[$[(]/;
 
 /** The `find` inside a group, when the group is `[find ...]` or `[/some path find ...]`. */
 export function findInGroup(group: Group): { filters: Map<string, ParamValue>; empty: boolean } | undefined {
   if (group.open !== '[' || group.statements.length !== 1) return undefined;
-  const r = resolveStatement(group.statements[0]!, []);
-  if (r.kind !== 'command' || r.command.verb !== 'find') return undefined;
+  const st = group.statements[0]!;
+  if (resolveStatement(st, '') !== COMMAND || resolved.verb !== 'find') return undefined;
+  const { params, unnamed } = readParams(st.args, resolved.from);
   // Only plain `name=value` filters are read. Anything else (`!disabled`, `comment~"x"`, `or`, an
   // expression) can only narrow the selection or make it unknowable; callers treat unknown as
   // "could match anything".
-  const conditions = r.command.unnamed.filter((a) => a.text !== 'where');
-  return { filters: new Map(r.command.params), empty: r.command.params.size === 0 && conditions.length === 0 };
+  const conditions = unnamed.filter((a) => a.text !== 'where');
+  return { filters: new Map(params), empty: params.size === 0 && conditions.length === 0 };
 }
 
 /** What a command's `numbers` (or first unnamed word) points at. */
@@ -216,34 +308,39 @@ function targetOf(cmd: Command): Target {
 
 /**
  * Walk every statement of a script, in order, with the menu it runs in, and call `visit` for each
- * menu command, including the ones inside [ ] and { }, with the statements around it (outermost
- * first). Array literals are walked too: their elements ({1;2}, {a=1}) never read as commands, and
- * a { } taken for an array by mistake must not hide the commands in it.
+ * menu command (its path, verb and where its words start), including the ones inside [ ] and { },
+ * with the statements around it (outermost first). Array literals are walked too: their elements
+ * ({1;2}, {a=1}) never read as commands, and a { } taken for an array by mistake must not hide the
+ * commands in it.
  */
 export function walkCommands(
   statements: readonly Statement[],
-  visit: (cmd: Command, enclosing: readonly Statement[]) => void,
-  base: readonly string[] = [],
+  visit: (path: string, verb: string, from: number, st: Statement, enclosing: readonly Statement[]) => void,
+  base = '',
   enclosing: readonly Statement[] = [],
 ): void {
-  let current: readonly string[] = base;
-  for (const st of statements) {
-    let menu: readonly string[] = current;
-    const r = resolveStatement(st, current);
-    if (r.kind === 'navigate') {
-      current = r.path;
+  let current = base;
+  for (let s = 0; s < statements.length; s++) {
+    const st = statements[s]!;
+    let menu = current;
+    const kind = resolveStatement(st, current);
+    if (kind === NAVIGATE) {
+      current = resolved.path;
       continue;
     }
-    if (r.kind === 'command') {
-      visit(r.command, enclosing);
-      menu = r.menu;
+    if (kind === COMMAND) {
+      menu = resolved.path;
+      visit(menu, resolved.verb, resolved.from, st, enclosing);
     }
     let inner: readonly Statement[] | undefined;
-    for (const a of st.args) {
-      for (const g of a.groups) {
+    const args = st.args;
+    for (let k = 0; k < args.length; k++) {
+      const groups = args[k]!.groups;
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g]!;
         inner ??= [...enclosing, st];
         // [ ] and ( ) run in the command's menu; { } blocks start from the menu around the statement.
-        walkCommands(g.statements, visit, g.open === '{' ? current : menu, inner);
+        walkCommands(group.statements, visit, group.open === '{' ? current : menu, inner);
       }
     }
   }

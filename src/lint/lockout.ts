@@ -1,7 +1,7 @@
 // Lockout rules: commands that can cut the router off from whoever manages it, or undo it.
 // RouterOS applies each line as it runs and keeps it; a reboot undoes nothing. Each rule says why
 // the change is risky; a person acknowledges it with `# routeros-gitops: allow <rule>`.
-import { showPath, walkCommands, type Command, type Target } from './commands.js';
+import { Command, showPath, walkCommands, type Target } from './commands.js';
 import type { Statement } from './scanner.js';
 
 export type LockoutRuleId =
@@ -41,7 +41,7 @@ const DROPS = new Set(['drop', 'reject', 'tarpit']);
 const FILTER_MENUS: Record<string, string> = { '/ip/firewall/filter': 'IPv4', '/ipv6/firewall/filter': 'IPv6' };
 
 function param(cmd: Command, name: string): string | undefined {
-  const p = cmd.params.get(name);
+  const p = cmd.param(name);
   return p && !p.dynamic ? p.value : undefined;
 }
 
@@ -87,6 +87,17 @@ function described(t: Target): string {
 type Check = (cmd: Command) => string | undefined;
 /** The menus a rule looks at: exact paths, or a test (checks are only run on commands in them). */
 type Menus = readonly string[] | ((path: string) => boolean);
+/**
+ * The verbs a rule looks at (checks are only run on commands with them). Each is a superset of the
+ * verbs its check can flag, so a command with another verb skips the check without being read.
+ */
+type Verbs = ReadonlySet<string> | ((verb: string) => boolean);
+
+const ANY_BUT_READ_ONLY = (verb: string): boolean => !READ_ONLY.has(verb);
+const only = (...verbs: string[]): ReadonlySet<string> => new Set(verbs);
+/** The verbs takesOut() can be true for. */
+const TAKES_OUT = only('remove', 'disable', 'set');
+const ADD_OR_SET = only('add', 'set');
 
 const isInterfaceMenu = (path: string): boolean => {
   const seg = path.split('/');
@@ -99,10 +110,11 @@ const isInterfaceMenu = (path: string): boolean => {
 };
 const FILTERS = Object.keys(FILTER_MENUS);
 
-const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
+const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Verbs, Check]> = [
   [
     'reset-configuration',
     ['/system'],
+    only('reset-configuration'),
     (c) =>
       c.path === '/system' && c.verb === 'reset-configuration'
         ? '/system reset-configuration erases the whole configuration, including the addresses, users and firewall rules used to reach the router: it will not come back reachable over the network.'
@@ -111,6 +123,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'shutdown',
     ['/system'],
+    only('shutdown'),
     (c) =>
       c.path === '/system' && c.verb === 'shutdown'
         ? '/system shutdown powers the router off: nothing brings it back but someone at the power switch.'
@@ -119,6 +132,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'device-mode',
     ['/system/device-mode'],
+    ANY_BUT_READ_ONLY,
     (c) =>
       c.path === '/system/device-mode' && !READ_ONLY.has(c.verb)
         ? 'a /system device-mode change waits for someone to press the button on the router or cut its power to confirm it; it cannot be completed remotely, and the router may reboot.'
@@ -127,6 +141,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'reboot',
     ['/system'],
+    only('reboot'),
     (c) =>
       c.path === '/system' && c.verb === 'reboot'
         ? '/system reboot drops every connection, including the one the router is managed through; if anything keeps it from coming back up with a working path, it stays out of reach.'
@@ -135,6 +150,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'backup-load',
     ['/system/backup'],
+    only('load'),
     (c) =>
       c.path === '/system/backup' && c.verb === 'load'
         ? 'loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today\'s management access (addresses, users, firewall), the router comes back unreachable.'
@@ -143,6 +159,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'package-change',
     ['/system/package', '/system/package/update'],
+    only('enable', 'disable', 'uninstall', 'downgrade', 'apply-changes', 'unschedule', 'install', 'download'),
     (c) => {
       const pkg = c.path === '/system/package' && ['enable', 'disable', 'uninstall', 'downgrade', 'apply-changes', 'unschedule'].includes(c.verb);
       const update = c.path === '/system/package/update' && (c.verb === 'install' || c.verb === 'download');
@@ -153,6 +170,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'ip-service',
     ['/ip/service'],
+    CHANGE,
     (c) => {
       if (c.path !== '/ip/service' || !CHANGE.has(c.verb)) return undefined;
       const t = c.targets;
@@ -163,6 +181,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'ssh-settings',
     ['/ip/ssh'],
+    ANY_BUT_READ_ONLY,
     (c) =>
       c.path === '/ip/ssh' && !READ_ONLY.has(c.verb)
         ? 'changing /ip ssh (ciphers, strong-crypto, the host key, forwarding) can stop existing SSH clients and automation from connecting.'
@@ -171,6 +190,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'user-change',
     ['/user', '/user/group', '/user/ssh-keys'],
+    CHANGE,
     (c) => {
       // Adding an account or a group cannot lock anyone out; changing or removing one can.
       const users = (c.path === '/user' || c.path === '/user/group') && CHANGE.has(c.verb) && c.verb !== 'add';
@@ -182,6 +202,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'input-drop',
     FILTERS,
+    ADD_OR_SET,
     (c) => {
       const family = FILTER_MENUS[c.path];
       if (!family || isYes(param(c, 'disabled'))) return undefined;
@@ -203,6 +224,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'input-accept-removal',
     FILTERS,
+    TAKES_OUT,
     (c) => {
       const family = FILTER_MENUS[c.path];
       const how = family ? takesOut(c) : undefined;
@@ -225,6 +247,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'interface-disable',
     isInterfaceMenu,
+    TAKES_OUT,
     (c) => {
       const how = takesOut(c);
       if (!how) return undefined;
@@ -235,11 +258,12 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'address-removal',
     ['/ip/address', '/ipv6/address', '/ip/dhcp-client', '/ipv6/dhcp-client'],
+    TAKES_OUT,
     (c) => {
       const isAddress = c.path === '/ip/address' || c.path === '/ipv6/address';
       const isClient = c.path === '/ip/dhcp-client' || c.path === '/ipv6/dhcp-client';
       if (!isAddress && !isClient) return undefined;
-      const how = takesOut(c) ?? (isAddress && c.verb === 'set' && (c.params.has('address') || c.params.has('interface')) ? 'changes' : undefined);
+      const how = takesOut(c) ?? (isAddress && c.verb === 'set' && (c.hasParam('address') || c.hasParam('interface')) ? 'changes' : undefined);
       if (!how) return undefined;
       const what = isClient ? 'a DHCP client (and with it the address it got)' : 'an IP address';
       return `this ${how} ${what}: if the router is managed on that address, the connection drops and does not come back.`;
@@ -248,9 +272,10 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'route-removal',
     ['/ip/route', '/ipv6/route'],
+    TAKES_OUT,
     (c) => {
       if (c.path !== '/ip/route' && c.path !== '/ipv6/route') return undefined;
-      const how = takesOut(c) ?? (c.verb === 'set' && (c.params.has('gateway') || c.params.has('dst-address')) ? 'changes' : undefined);
+      const how = takesOut(c) ?? (c.verb === 'set' && (c.hasParam('gateway') || c.hasParam('dst-address')) ? 'changes' : undefined);
       if (!how) return undefined;
       return `this ${how} a route; if it is the one (often the default route) that carries traffic back to whoever manages the router, the router becomes unreachable.`;
     },
@@ -258,6 +283,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'vlan-filtering',
     ['/interface/bridge'],
+    ADD_OR_SET,
     (c) =>
       c.path === '/interface/bridge' && (c.verb === 'add' || c.verb === 'set') && isYes(param(c, 'vlan-filtering'))
         ? 'vlan-filtering=yes makes the bridge drop every frame that its /interface bridge vlan entries do not allow, at once; unless the management VLAN (and the bridge itself, as a tagged member) are set up there first, management access is lost.'
@@ -266,6 +292,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'interface-list-member',
     ['/interface/list', '/interface/list/member'],
+    CHANGE,
     (c) =>
       (c.path === '/interface/list/member' && CHANGE.has(c.verb)) || (c.path === '/interface/list' && c.verb === 'remove')
         ? 'interface lists decide what the firewall lets in (the default firewall drops input not coming from LAN) and where MAC access and neighbor discovery work; changing them can put the management interface on the wrong side.'
@@ -274,6 +301,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'scheduler-removal',
     ['/system/scheduler'],
+    TAKES_OUT,
     (c) => {
       const how = c.path === '/system/scheduler' ? takesOut(c) : undefined;
       return how
@@ -284,6 +312,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'script-removal',
     ['/system/script'],
+    only('remove'),
     (c) =>
       c.path === '/system/script' && c.verb === 'remove'
         ? `this removes a script${described(c.targets)}; schedulers, netwatch and other scripts that run it (rollback and watchdog jobs among them) then fail without a word.`
@@ -292,6 +321,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   [
     'remove-find-all',
     () => true,
+    only('remove'),
     (c) => {
       if (c.verb !== 'remove') return undefined;
       const t = c.targets;
@@ -302,16 +332,29 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Check]> = [
   ],
 ];
 
-// Which checks apply to a menu path, worked out once per path. Bounded: past the limit (only a
-// generated or hostile input has that many distinct menus) it is worked out each time instead.
-const byMenu = new Map<string, ReadonlyArray<readonly [LockoutRuleId, Check]>>();
-const BY_MENU_LIMIT = 10_000;
+type Checks = ReadonlyArray<readonly [LockoutRuleId, Check]>;
+const NONE: Checks = [];
 
-function checksFor(path: string): ReadonlyArray<readonly [LockoutRuleId, Check]> {
-  let list = byMenu.get(path);
-  if (!list) {
-    list = CHECKS.filter(([, menus]) => (typeof menus === 'function' ? menus(path) : menus.includes(path))).map(([id, , check]) => [id, check] as const);
-    if (byMenu.size < BY_MENU_LIMIT) byMenu.set(path, list);
+// Which checks apply to a menu path and verb, worked out once per pair. Bounded: past the limit
+// (only a generated or hostile input has that many distinct menus and verbs) it is worked out each
+// time instead.
+const byMenu = new Map<string, Map<string, Checks>>();
+const BY_MENU_LIMIT = 10_000;
+let cached = 0;
+
+function checksFor(path: string, verb: string): Checks {
+  let verbs = byMenu.get(path);
+  let list = verbs?.get(verb);
+  if (list) return list;
+  const found = CHECKS.filter(
+    ([, menus, verbs]) =>
+      (typeof menus === 'function' ? menus(path) : menus.includes(path)) && (typeof verbs === 'function' ? verbs(verb) : verbs.has(verb)),
+  ).map(([id, , , check]) => [id, check] as const);
+  list = found.length ? found : NONE;
+  if (cached < BY_MENU_LIMIT) {
+    if (!verbs) byMenu.set(path, (verbs = new Map()));
+    verbs.set(verb, list);
+    cached++;
   }
   return list;
 }
@@ -319,11 +362,14 @@ function checksFor(path: string): ReadonlyArray<readonly [LockoutRuleId, Check]>
 /** Every lockout hit in a scanned script, in statement order. */
 export function findLockouts(statements: readonly Statement[], off: ReadonlySet<string> = new Set()): LockoutHit[] {
   const hits: LockoutHit[] = [];
-  walkCommands(statements, (cmd, enclosing) => {
-    for (const [rule, check] of checksFor(cmd.path)) {
+  walkCommands(statements, (path, verb, from, statement, enclosing) => {
+    const checks = checksFor(path, verb);
+    if (checks.length === 0) return;
+    const cmd = new Command(path, verb, statement.args, from, statement);
+    for (const [rule, check] of checks) {
       if (off.size && off.has(rule)) continue;
       const message = check(cmd);
-      if (message) hits.push({ rule, message, statement: cmd.statement, enclosing });
+      if (message) hits.push({ rule, message, statement, enclosing });
     }
   });
   return hits;

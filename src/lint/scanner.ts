@@ -125,30 +125,43 @@ interface StringStart {
   readonly column: number;
 }
 
-interface ArgBuilder {
-  readonly start: number;
-  readonly line: number;
-  readonly column: number;
-  readonly groups: Group[];
+/** No groups: shared by every word without one. */
+const NO_GROUPS: readonly Group[] = Object.freeze([]);
+
+/** A word being read: its text is filled in when it ends. */
+class ArgNode implements Arg {
+  text = '';
+  groups: readonly Group[] = NO_GROUPS;
+  constructor(
+    /** Offset of its first character. */
+    readonly start: number,
+    readonly line: number,
+    readonly column: number,
+  ) {}
 }
 
 /** One open group (or the whole script): where its current statement and word stand. */
-interface Level {
-  readonly open: number; // 0 for the script itself
-  readonly line: number;
-  readonly column: number;
-  readonly group: Group | null;
-  readonly statements: Statement[];
-  /** The string this group was opened in ($( or $[), to return to when it closes. */
-  readonly fromString: StringStart | null;
-  stmt: Statement | null;
-  arg: ArgBuilder | null;
+class Level {
+  stmt: Statement | null = null;
+  arg: ArgNode | null = null;
   /** A # here would start a comment. */
   canComment: boolean;
   /** The current statement has a `where` query: `name = value` is a comparison there. */
-  inWhere: boolean;
+  inWhere = false;
   /** A line break inside this ( or [ was already reported. */
-  reportedBreak: boolean;
+  reportedBreak = false;
+
+  constructor(
+    readonly open: number, // 0 for the script itself
+    readonly line: number,
+    readonly column: number,
+    readonly group: Group | null,
+    readonly statements: Statement[],
+    /** The string this group was opened in ($( or $[), to return to when it closes. */
+    readonly fromString: StringStart | null,
+  ) {
+    this.canComment = open === 0 || open === LBRACE;
+  }
 }
 
 function q(c: number): string {
@@ -168,8 +181,11 @@ class Scanner {
   private lineStart = 0;
   /** The current physical line was joined to the previous one by \. */
   private continued = false;
-  /** Set while inside a string: where it started. */
-  private str: StringStart | null = null;
+  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
+  private inStr = false;
+  private strOffset = 0;
+  private strLine = 0;
+  private strColumn = 0;
   /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
   private firstMultiline: StringStart | null = null;
   /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
@@ -182,7 +198,7 @@ class Scanner {
   constructor(text: string) {
     this.src = text;
     this.n = text.length;
-    this.pushLevel(this.newLevel(0, 1, 1, null, this.root, null));
+    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
   }
 
   run(): ScanResult {
@@ -191,15 +207,23 @@ class Scanner {
       this.lineStart = 1;
     }
     while (this.i < this.n) {
-      if (this.str) this.stringChar();
+      if (this.inStr) this.stringChar();
       else this.codeChar();
     }
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems };
   }
 
-  private newLevel(open: number, line: number, column: number, group: Group | null, statements: Statement[], fromString: StringStart | null): Level {
-    return { open, line, column, group, statements, fromString, stmt: null, arg: null, canComment: open === 0 || open === LBRACE, inWhere: false, reportedBreak: false };
+  /** Where the current string started, as an object (only needed in rare cases). */
+  private strStart(): StringStart {
+    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
+  }
+
+  private enterString(s: StringStart): void {
+    this.inStr = true;
+    this.strOffset = s.offset;
+    this.strLine = s.line;
+    this.strColumn = s.column;
   }
 
   /** The innermost open level (kept in step with `levels`). */
@@ -247,13 +271,14 @@ class Scanner {
 
   // ---- words and statements -------------------------------------------------------------------
 
-  private ensureArg(level: Level): ArgBuilder {
+  private ensureArg(level: Level): ArgNode {
     if (level.arg) return level.arg;
-    const arg: ArgBuilder = { start: this.i, line: this.line, column: this.col(), groups: [] };
+    const column = this.i - this.lineStart + 1;
+    const arg = new ArgNode(this.i, this.line, column);
     level.arg = arg;
     level.canComment = false;
     if (!level.stmt) {
-      level.stmt = { args: [], line: this.line, column: this.col(), endLine: this.line };
+      level.stmt = { args: [], line: this.line, column, endLine: this.line };
       level.statements.push(level.stmt);
     }
     return arg;
@@ -264,9 +289,10 @@ class Scanner {
     if (!a) return;
     level.arg = null;
     const text = this.clean(a.start, this.i);
+    a.text = text;
     if (text === 'where') level.inWhere = true;
     const stmt = level.stmt!;
-    stmt.args.push({ text, line: a.line, column: a.column, groups: a.groups });
+    stmt.args.push(a);
     stmt.endLine = this.line;
   }
 
@@ -320,7 +346,10 @@ class Scanner {
         return;
       case QUOTE:
         this.ensureArg(level);
-        this.str = { offset: this.i, line: this.line, column: this.col() };
+        this.inStr = true;
+        this.strOffset = this.i;
+        this.strLine = this.line;
+        this.strColumn = this.col();
         this.i++;
         return;
       case HASH:
@@ -528,8 +557,8 @@ class Scanner {
     const arg = this.ensureArg(level);
     level.canComment = false;
     const group: Group = { open: q(c) as Group['open'], line, column, inString: fromString !== null, array, statements: [] };
-    arg.groups.push(group);
-    this.pushLevel(this.newLevel(c, line, column, group, group.statements, fromString));
+    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
+    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
     this.i++;
   }
 
@@ -595,7 +624,7 @@ class Scanner {
     this.endStatement(level);
     const outer = this.top;
     outer.canComment = false;
-    if (level.fromString) this.str = level.fromString;
+    if (level.fromString) this.enterString(level.fromString);
   }
 
   // ---- strings ----------------------------------------------------------------------------------
@@ -610,13 +639,13 @@ class Scanner {
     if (j >= this.n) return;
     switch (c) {
       case QUOTE:
-        this.str = null;
+        this.inStr = false;
         this.i++;
         return;
       case LF:
       case CR: {
         // A raw line break is legal in a string.
-        if (!this.firstMultiline) this.firstMultiline = this.str;
+        if (!this.firstMultiline) this.firstMultiline = this.strStart();
         this.newLine(j + this.eolLength(j), false);
         return;
       }
@@ -646,8 +675,8 @@ class Scanner {
       }
     }
     if (c === LPAREN || c === LBRACKET) {
-      const s = this.str!;
-      this.str = null;
+      const s = this.strStart();
+      this.inStr = false;
       this.i = j;
       this.open(this.top, c, s);
       return;
@@ -711,7 +740,7 @@ class Scanner {
   private finish(): void {
     // A $[ or $( left open inside a string swallows the string's closing quote: report it, not the
     // string that then never ends.
-    const interpolation = this.str ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : undefined;
+    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : undefined;
     if (interpolation) {
       const o = q(interpolation.open);
       this.report(
@@ -720,8 +749,8 @@ class Scanner {
         interpolation.column,
         `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open]!)}.`,
       );
-    } else if (this.str) {
-      const open = this.str;
+    } else if (this.inStr) {
+      const open = this.strStart();
       const first = this.firstMultiline && this.firstMultiline.offset < open.offset ? this.firstMultiline : null;
       const at = first ?? open;
       this.report(
@@ -748,7 +777,7 @@ class Scanner {
         );
       }
     }
-    this.str = null;
+    this.inStr = false;
     while (this.levels.length > 1) this.endStatement(this.popLevel());
     this.endStatement(this.levels[0]!);
   }
