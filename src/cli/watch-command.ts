@@ -41,7 +41,7 @@ export interface WatchCliOptions extends CommonOptions {
 /** The options of `watch` (besides the common ones); each says its default once. */
 export function watchOptions(cmd: Command): Command {
   return cmd
-    .option('--remote <name>', 'follow a branch of this remote, fetched every --interval (default: follow --ref of this repository, watching its refs)')
+    .option('--remote <name>', 'follow a branch of this remote, fetched every --interval (default: follow --ref of this repository, watching its refs; --ref HEAD means the branch checked out at start)')
     .option('--branch <name>', "with --remote: the branch to follow (default: the remote's default branch, else the current branch)")
     .option('--interval <duration>', 'remote mode: how often to git fetch; local mode: how often to re-check --ref besides watching it', '60s')
     .option('--retry-interval <duration>', 'after a transient failure (doubling on each one, up to 10x) and while jobs are pending', '30s')
@@ -101,10 +101,18 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
     if (!branch) throw new InputError(`cannot tell which branch of ${opts.remote} to follow; pass --branch <name>`);
     head = remoteHead(repo, { remote: opts.remote, branch, logger: ctx.logger });
   } else {
-    head = await localHead(repo, { ref: opts.ref, debounceMs, logger: ctx.logger });
-    // A repository with no commit yet is fine (the first one is picked up); a --ref naming nothing is a typo.
+    // Follow a branch, not whatever HEAD points at next: a rebase or a checkout in this clone moves
+    // HEAD through commits nobody meant to apply. HEAD (the default) means the branch checked out now.
+    let ref = opts.ref;
+    if (ref === 'HEAD') {
+      const r = await repo.run(['symbolic-ref', '--quiet', 'HEAD'], { okCodes: [1, 128] });
+      if (r.exitCode === 0) ref = r.stdout.toString('utf8').trim();
+      else ctx.logger.warn({ ref }, 'HEAD is detached: following HEAD itself; pass --ref <branch> to follow a branch');
+    }
+    head = await localHead(repo, { ref, debounceMs, logger: ctx.logger });
+    // An unborn branch is fine (its first commit is picked up); a --ref naming nothing is a typo.
     await head.resolve().catch((e: unknown) => {
-      if (!(e instanceof InputError && opts.ref === 'HEAD')) throw e;
+      if (!(e instanceof InputError && ref.startsWith('refs/heads/') && opts.ref === 'HEAD')) throw e;
     });
   }
 
