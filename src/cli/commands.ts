@@ -64,7 +64,8 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
   } else {
     for (const f of findings) {
       const sev = f.severity === 'error' ? ctx.style.red('error') : ctx.style.yellow('warning');
-      ctx.out(`${f.path}${f.line ? `:${f.line}:${f.column}` : ''}: ${sev} ${f.message}${f.rule !== 'input' ? ctx.style.dim(` [${f.rule}]`) : ''}\n`);
+      const site = f.site && f.rule === 'input' ? ` (site ${f.site})` : '';
+      ctx.out(`${f.path}${f.line ? `:${f.line}:${f.column}` : ''}:${site} ${sev} ${f.message}${f.rule !== 'input' ? ctx.style.dim(` [${f.rule}]`) : ''}\n`);
       if (f.hint) ctx.out(`  hint: ${f.hint}\n`);
     }
     const warnings = findings.length - errors;
@@ -74,7 +75,7 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
 }
 
 function problemFinding(p: Problem, severity: 'error' | 'warning'): FileFinding {
-  return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, severity, rule: 'input', message: p.message, hint: p.hint };
+  return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, severity, rule: 'input', message: p.message, hint: p.hint, site: p.site };
 }
 
 export interface SiteStatusRow {

@@ -102,6 +102,10 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') {
+    const inner = issue.issues.map((i) => i.message).join('; ');
+    return `is not an allowed name (${inner})`;
+  }
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return `is required (expected ${issue.expected})`;
     return `expected ${issue.expected}, got ${issue.input === null ? 'nothing' : Array.isArray(issue.input) ? 'a list' : typeof issue.input} (${JSON.stringify(issue.input)?.slice(0, 60)})`;
