@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { WatchLoop, type HeadSource, type RunReport } from '../src/daemon/watch-loop.js';
 import type { CommitInfo } from '../src/core/ports.js';
 import { silentLogger } from '../src/core/logger.js';
+import { classify } from '../src/daemon/daemon.js';
+import type { ReconcileResult } from '../src/apply/reconcile.js';
+import type { Outcome } from '../src/apply/apply.js';
 
 function fakeHead() {
   let sha = 'c0';
@@ -187,5 +190,29 @@ describe('watch loop', () => {
     head.move('c2');
     await new Promise((r) => setTimeout(r, 30));
     expect(runs).toEqual(['c0']);
+  });
+});
+
+describe('what a run means for the loop', () => {
+  const result = (rows: Array<[Outcome, string | null]>, interrupted = false): ReconcileResult => {
+    const summary = { succeeded: 0, failed: 0, timed_out: 0, queued: 0, blocked: 0, skipped: 0, stale: 0 };
+    for (const [o] of rows) summary[o]++;
+    const results = rows.map(([outcome, job_id]) => ({ outcome, job_id, change: { action: 'create' } }));
+    return { results, summary, interrupted } as unknown as ReconcileResult;
+  };
+
+  it('retries a change that could not be sent, follows up pending jobs, and leaves a failed script alone', () => {
+    expect(classify(result([['succeeded', 'j1']]))).toEqual({ result: 'succeeded', retry: false, followUp: false });
+    expect(classify(result([]))).toEqual({ result: 'succeeded', retry: false, followUp: false });
+    // SDX unreachable after the client's own retries: transient.
+    expect(classify(result([['failed', null], ['blocked', null]]))).toEqual({ result: 'error', retry: true, followUp: false });
+    // The router ran it and it failed: not retried (a new commit, or apply --retry-failed).
+    expect(classify(result([['failed', 'j1'], ['blocked', null]]))).toEqual({ result: 'failed', retry: false, followUp: false });
+    // Still running, and a change waiting behind it: pending, followed up.
+    expect(classify(result([['timed_out', 'j1'], ['blocked', null]]))).toEqual({ result: 'pending', retry: false, followUp: true });
+    expect(classify(result([['queued', 'j1']]))).toEqual({ result: 'pending', retry: false, followUp: true });
+    // A failure on one site and a pending job on another: failed, and still followed up.
+    expect(classify(result([['failed', 'j1'], ['queued', 'j2']]))).toEqual({ result: 'failed', retry: false, followUp: true });
+    expect(classify(result([['queued', 'j1']], true))).toEqual({ result: 'interrupted', retry: false, followUp: false });
   });
 });

@@ -87,7 +87,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
   };
   let lastRun: LastRun | null = null;
-  let lastApplied: { commit: string; at: string } | null = null;
+  let lastApplied: string | null = null;
   let stopping = false;
   let started = false;
 
@@ -117,6 +117,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         sdxFor: (fleet) => metrics.trackClient(settings.sdxFor(fleet)),
       });
       report = classify(result);
+      if (report.retry) error = result.results.find((x) => x.outcome === 'failed' && x.job_id === null)?.reason ?? null;
     } catch (e) {
       if (e instanceof InputError) {
         // The commit itself is wrong: retrying cannot help; the next commit (or a reload) may.
@@ -140,7 +141,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     metrics.reconciling = false;
     if (result) metrics.pendingJobs = pendingCount(result);
     if (report.result === 'succeeded') {
-      lastApplied = { commit: commit.sha, at: finishedAt.toISOString() };
+      lastApplied = commit.sha;
       const t = Date.parse(commit.time);
       if (Number.isFinite(t)) metrics.lastAppliedCommitTime = t / 1000;
     }
@@ -200,7 +201,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         ref: opts.head.describe,
         head: snap.head?.sha ?? null,
         reconciling: snap.running,
-        last_applied_revision: lastApplied?.commit ?? null,
+        last_applied_revision: lastApplied,
         last_attempted_revision: snap.lastAttempted,
         last_reconcile: lastRun,
         pending_jobs: metrics.pendingJobs,
