@@ -72,9 +72,11 @@ export interface StatusWriter {
   readonly onEvent: (e: ApplyEvent) => void;
   /** Post the roll-ups and wait for every write. */
   flush(): Promise<StatusWriterReport>;
+  /** The run stopped before or while applying (invalid input, a crash): say so on the roll-up, then flush. */
+  abort(reason: string): Promise<StatusWriterReport>;
 }
 
-type SiteOutcome = 'applied' | 'failed' | 'pending' | 'stale';
+export type SiteOutcome = 'applied' | 'failed' | 'pending' | 'stale';
 interface Shown {
   state: string;
   description: string;
@@ -282,11 +284,17 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       await queue;
       return report;
     },
+    async abort(reason: string) {
+      if (plan) post(plan.commit.sha, prefix, 'error', `not applied: ${reason}`, options.rollupUrl ?? null);
+      await queue;
+      return report;
+    },
   };
 }
 
+/** A change that failed: the router reported a failure, the job could not be created, or the same content failed before. */
 function isFailure(r: ChangeResult): boolean {
-  return r.outcome === 'failed' || r.outcome === 'blocked' || (r.outcome === 'skipped' && r.change.action === 'skip-failed');
+  return r.outcome === 'failed' || (r.outcome === 'skipped' && r.change.action === 'skip-failed');
 }
 
 function failureText(r: ChangeResult): string {
@@ -297,27 +305,55 @@ function failureText(r: ChangeResult): string {
   return `${file}: ${r.reason ?? r.outcome}`;
 }
 
-/** A site's outcome on one commit, from its results there. */
-function siteVerdict(results: ChangeResult[]): { outcome: SiteOutcome; description: string; url: string | null } {
+export interface SiteVerdict {
+  outcome: SiteOutcome;
+  description: string;
+  url: string | null;
+}
+
+/**
+ * A site's outcome on one commit, from its results there: failed when a change failed (or was
+ * blocked for a reason of its own, such as missing secrets); pending while a job is still queued or
+ * running (changes blocked behind it wait too); applied once the router reported every change.
+ */
+export function siteVerdict(results: readonly ChangeResult[]): SiteVerdict {
   const failed = results.find(isFailure);
+  const blocked = results.filter((r) => r.outcome === 'blocked');
   if (failed) {
-    const blocked = results.filter((r) => r.outcome === 'blocked' && r !== failed).length;
-    return { outcome: 'failed', description: failureText(failed) + (blocked ? `; ${blocked} more not sent` : ''), url: failed.log_url };
+    const more = blocked.length;
+    return { outcome: 'failed', description: failureText(failed) + (more ? `; ${more} more not sent` : ''), url: failed.log_url };
   }
-  if (results.every((r) => r.outcome === 'stale')) return { outcome: 'stale', description: '', url: null };
+  if (results.length && results.every((r) => r.outcome === 'stale')) return { outcome: 'stale', description: '', url: null };
   const waiting = results.filter((r) => r.outcome === 'queued' || r.outcome === 'timed_out');
-  const sent = results.filter((r) => r.job_id);
-  if (waiting.length) {
-    const w = waiting[0]!;
+  const stopped = blocked.filter((r) => /stopped/.test(r.reason ?? ''));
+  if (waiting.length || (blocked.length && stopped.length === blocked.length)) {
+    const w = waiting[0];
+    const total = waiting.length + blocked.length;
+    if (!w) return { outcome: 'pending', description: `${total} script${total === 1 ? '' : 's'} not sent: the run was stopped; the next run sends them`, url: null };
     const how = w.outcome === 'timed_out' ? `still ${/still (\w+)/.exec(w.reason ?? '')?.[1] ?? 'running'}` : 'not followed';
-    const of = sent.length > 1 ? `${waiting.length} of ${sent.length} scripts` : basename(w.change.path);
+    const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
     return { outcome: 'pending', description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? '?'}); the next run records the outcome`, url: w.log_url };
   }
+  if (blocked.length) {
+    const b = blocked[0]!;
+    return { outcome: 'failed', description: `${blocked.length} script${blocked.length === 1 ? '' : 's'} not sent: ${b.reason ?? 'blocked'}`, url: null };
+  }
+  const sent = results.filter((r) => r.job_id);
   const applied = results.filter((r) => r.outcome === 'succeeded').length;
   const removed = results.filter((r) => r.outcome === 'skipped' && r.change.kind === 'removed').length;
   const parts = [applied ? `${applied} script${applied === 1 ? '' : 's'} applied` : '', removed ? `${removed} removed (nothing sent)` : ''].filter(Boolean);
   const last = [...sent].reverse().find((r) => r.log_url);
   return { outcome: 'applied', description: parts.join(', ') || 'nothing to send', url: last?.log_url ?? null };
+}
+
+/** Per site (all its commits together), for outputs and reports: which failed and which are still pending. */
+export function siteOutcomes(results: readonly ChangeResult[]): Map<string, SiteOutcome> {
+  const bySite = new Map<string, ChangeResult[]>();
+  for (const r of results) {
+    if (!bySite.has(r.change.site)) bySite.set(r.change.site, []);
+    bySite.get(r.change.site)!.push(r);
+  }
+  return new Map([...bySite].map(([site, rs]) => [site, siteVerdict(rs).outcome]));
 }
 
 /** "12 applied, 1 failed, 2 pending": the roll-up's description (parsed back by a later run). */
