@@ -1,0 +1,68 @@
+// `plan` (pull requests, merge queues, or any event): plan the commit against the applied state,
+// write the full report to the step summary and a file, annotate script findings at file and line,
+// and keep one plan comment on the pull request. Sends nothing to SDX and writes no state.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { planDiffs } from '../core/diff.js';
+import { planToJson, planToMarkdown } from '../report/plan-report.js';
+import { fitComment, planMarker, upsertComment } from '../github/pr-comment.js';
+import { describeGitHubError } from '../github/octokit.js';
+import { annotate, planWithHistory, type StepContext } from './context.js';
+import type { StepOutcome } from './outcome.js';
+import { fitSummary, withoutMarker } from './summary.js';
+
+export async function planStep(ctx: StepContext): Promise<StepOutcome> {
+  const store = await ctx.openStore();
+  try {
+    const { plan, desired, warnings } = await planWithHistory(ctx, store);
+    const marker = planMarker(ctx.inputs.sites);
+    const full = planToMarkdown(plan, { diffs: await planDiffs(ctx.repo, plan, desired), warnings, marker });
+    const name = `plan-${plan.commit.sha.slice(0, 12)}`;
+    const report = join(ctx.reportDir, `${name}.md`);
+    const reportJson = join(ctx.reportDir, `${name}.json`);
+    const redact = ctx.secretsRedact();
+    await writeFile(report, redact(withoutMarker(full, marker)));
+    await writeFile(reportJson, redact(JSON.stringify(planToJson(plan, warnings), null, 2) + '\n'));
+    ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
+
+    const dropped = annotate(ctx, plan, warnings);
+    const notes: string[] = [];
+    if (dropped) notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
+
+    let commentUrl: string | null = null;
+    let failure: string | null = null;
+    const pr = ctx.event.kind === 'pull_request' ? ctx.event : null;
+    if (pr && ctx.inputs.comment && ctx.github) {
+      const where = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : 'the step summary of this run';
+      const { body, cut } = fitComment(redact(full), (shown, total) => `---\n**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where} (and in the file named by the \`report\` output).`);
+      try {
+        const res = await upsertComment({ octokit: ctx.github.client, owner: ctx.github.owner, repo: ctx.github.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
+        if (res.result === 'forbidden') {
+          const why = pr.fork ? 'a pull request from a fork gets a read-only token' : 'give the workflow "permissions: pull-requests: write"';
+          ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
+          notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
+        } else {
+          commentUrl = res.url;
+          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut }, `plan comment ${res.result}`);
+        }
+      } catch (e) {
+        failure = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
+        notes.push(`> ${failure}`);
+      }
+    }
+    await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `\n${notes.join('\n\n')}\n` : ''));
+    const failedSites = [...new Set(plan.changes.filter((c) => c.findings.some((f) => f.severity === 'error')).map((c) => c.site))];
+    return {
+      changes: plan.changes.length,
+      toSend: plan.summary.to_send,
+      failedSites,
+      pendingSites: [],
+      report,
+      reportJson,
+      commentUrl,
+      failure,
+    };
+  } finally {
+    await store.close();
+  }
+}
