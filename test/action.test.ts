@@ -1,0 +1,474 @@
+// The committed dist/index.js, run the way the runner runs it: a child process with INPUT_*
+// variables, GITHUB_EVENT_PATH holding GitHub's own example payloads (repository and shas
+// patched), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_API_URL pointing at the GitHub double, a
+// workspace checked out like actions/checkout does (depth 1) from a bare origin, and the sandbox
+// as SDX.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createBareRemote, runGitIn, type BareRemote, type TempRepo } from './helpers/git-repo.js';
+import { fleetFiles, SITE_IDS } from './helpers/cli.js';
+import { startGitHubDouble, type GitHubDouble } from './helpers/github-double.js';
+import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { MAX_COMMENT_LENGTH, PLAN_MARKER } from '../src/github/pr-comment.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLE = path.join(ROOT, 'dist', 'index.js');
+const OWNER = 'acme';
+const NAME = 'fleet';
+const SDX_TOKEN = 'sdx-Secret-Token-4f9a2c';
+const FAIL = ':error "sandbox-fail"';
+
+interface WebhookExample {
+  name: string;
+  examples: Array<Record<string, unknown>>;
+}
+const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as WebhookExample[];
+const example = (name: string, pick: (e: Record<string, unknown>) => boolean) => structuredClone(examples.find((e) => e.name === name)!.examples.find(pick)!);
+
+function repository(r: Record<string, unknown>) {
+  return { ...r, name: NAME, full_name: `${OWNER}/${NAME}`, owner: { ...(r.owner as object), login: OWNER }, default_branch: 'main', master_branch: 'main' };
+}
+
+/** GitHub's example push payload, moved to our repository and commits. */
+function pushEvent(before: string, after: string): Record<string, unknown> {
+  const e = example('push', (x) => x.ref === 'refs/heads/master' && !!x.head_commit);
+  e.ref = 'refs/heads/main';
+  e.before = before;
+  e.after = after;
+  e.head_commit = { ...(e.head_commit as object), id: after };
+  e.repository = repository(e.repository as Record<string, unknown>);
+  return e;
+}
+
+/** GitHub's example pull_request (synchronize) payload, for our repository; `fork` makes the head a fork. */
+function pullRequestEvent(n: number, head: string, base: string, fork = false): Record<string, unknown> {
+  const e = example('pull_request', (x) => x.action === 'synchronize');
+  e.number = n;
+  const pr = e.pull_request as Record<string, Record<string, unknown>>;
+  const baseRepo = repository(pr.base!.repo as Record<string, unknown>);
+  const headRepo = fork ? { ...baseRepo, full_name: `forker/${NAME}`, owner: { login: 'forker' }, fork: true } : baseRepo;
+  e.pull_request = { ...pr, number: n, head: { ...pr.head, sha: head, ref: 'change', repo: headRepo }, base: { ...pr.base, sha: base, ref: 'main', repo: baseRepo } };
+  e.repository = baseRepo;
+  return e;
+}
+
+interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** Everything the run wrote (stdout without ::add-mask:: lines, stderr, outputs, summary, reports). */
+  everything(): Promise<string>;
+}
+
+let sandbox: Sandbox;
+let github: GitHubDouble;
+const cleanup: Array<() => Promise<void>> = [];
+beforeAll(async () => {
+  expect(existsSync(BUNDLE), 'dist/index.js is missing: run `node scripts/build.mjs action`').toBe(true);
+  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, token: SDX_TOKEN });
+  github = await startGitHubDouble();
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await github?.close();
+});
+afterEach(async () => {
+  github.reset();
+  sandbox.reset();
+  await Promise.all(cleanup.splice(0).map((f) => f()));
+});
+
+/** A bare origin with `files` as main's first commit, and a working clone to make commits. */
+async function origin(files: Record<string, string>): Promise<{ remote: BareRemote; work: TempRepo; first: string }> {
+  const remote = await createBareRemote();
+  cleanup.push(() => remote.cleanup());
+  const work = await remote.clone();
+  const first = await work.commit(files, 'fleet');
+  await work.git(['push', '-q', 'origin', 'main']);
+  return { remote, work, first };
+}
+
+/** A workspace as actions/checkout makes it: one commit fetched (depth 1) from origin, checked out. */
+async function checkout(remote: BareRemote, sha: string, dest = 'refs/remotes/origin/main'): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'rgo-ws-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const git = (args: string[]) => runGitIn(dir, args);
+  await git(['init', '-q']);
+  await git(['config', 'gc.auto', '0']);
+  await git(['remote', 'add', 'origin', `file://${remote.dir}`]);
+  await git(['-c', 'protocol.version=2', 'fetch', '--no-tags', '--prune', '--no-recurse-submodules', '--depth=1', 'origin', `+${sha}:${dest}`]);
+  if (dest === 'refs/remotes/origin/main') await git(['checkout', '-q', '--force', '-B', 'main', dest]);
+  else await git(['checkout', '-q', '--force', '--detach', dest]);
+  return dir;
+}
+
+async function runAction(opts: {
+  workspace: string;
+  event: string;
+  payload: Record<string, unknown>;
+  sha: string;
+  inputs: Record<string, string>;
+  env?: Record<string, string>;
+}): Promise<ActionRun> {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'rgo-runner-'));
+  cleanup.push(() => rm(tmp, { recursive: true, force: true }));
+  const eventPath = path.join(tmp, 'event.json');
+  const outputPath = path.join(tmp, 'output');
+  const summaryPath = path.join(tmp, 'summary.md');
+  await writeFile(eventPath, JSON.stringify(opts.payload));
+  await writeFile(outputPath, '');
+  await writeFile(summaryPath, '');
+  const inputs: Record<string, string> = { sites: 'sites', comment: 'true', 'github-token': github.writeToken, ...opts.inputs };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmp,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_EVENT_NAME: opts.event,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: `${OWNER}/${NAME}`,
+    GITHUB_SHA: opts.sha,
+    GITHUB_REF: opts.event === 'pull_request' ? `refs/pull/${String(opts.payload.number)}/merge` : 'refs/heads/main',
+    GITHUB_WORKSPACE: opts.workspace,
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_API_URL: github.url,
+    GITHUB_SERVER_URL: 'https://github.example',
+    GITHUB_RUN_ID: '4242',
+    RUNNER_TEMP: tmp,
+    SDX_API_URL: sandbox.url,
+    SDX_WEB_URL: 'https://sdx.example/',
+    RGO_POLL_INITIAL_MS: '20',
+    RGO_POLL_MAX_MS: '50',
+    RGO_RATE_LIMIT: '0',
+    RGO_GITHUB_WRITE_INTERVAL_MS: '5',
+    RGO_GITHUB_NOTIFY_INTERVAL_MS: '5',
+    ...opts.env,
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const child = spawn(process.execPath, [BUNDLE], { cwd: opts.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const t0 = Date.now();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (process.env.SHOW_TIME) console.log(`${opts.event} ${inputs.command} took ${Date.now() - t0} ms`);
+  const outputs = parseOutputs(await readFile(outputPath, 'utf8'));
+  const summary = await readFile(summaryPath, 'utf8');
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs,
+    summary,
+    async everything() {
+      const reports = [outputs.report, outputs['report-json']].filter((p): p is string => !!p && existsSync(p)).map((p) => readFileSync(p, 'utf8'));
+      const visible = stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n');
+      return [visible, stderr, JSON.stringify(outputs), summary, ...reports].join('\n');
+    },
+  };
+}
+
+/** GITHUB_OUTPUT as @actions/core writes it: name<<DELIMITER, value, DELIMITER. */
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (m) {
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
+      out[m[1]!] = value.join('\n');
+    } else if (lines[i]!.includes('=')) {
+      const [k, ...v] = lines[i]!.split('=');
+      out[k!] = v.join('=');
+    }
+  }
+  return out;
+}
+
+const apply = (workspace: string, before: string, sha: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}) =>
+  runAction({ workspace, event: 'push', payload: pushEvent(before, sha), sha, inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN, ...inputs }, env });
+
+const ZERO = '0'.repeat(40);
+
+/** No token in anything the run wrote, nor in what it sent to GitHub. */
+async function expectNoSecrets(run: ActionRun): Promise<void> {
+  const all = (await run.everything()) + JSON.stringify(github.statuses()) + JSON.stringify(github.comments());
+  for (const secret of [SDX_TOKEN, github.writeToken, github.readToken]) expect(all.includes(secret), `a token leaked: ${secret}`).toBe(false);
+}
+
+/**
+ * A pull request as GitHub keeps it in the repository: refs/pull/N/head (the branch's commit on
+ * top of main) and refs/pull/N/merge (a merge commit of GitHub's making, GITHUB_SHA of the run).
+ */
+async function openPullRequest(remote: BareRemote, work: TempRepo, n: number, files: Record<string, string | null>, message = 'change'): Promise<{ head: string; merge: string; base: string }> {
+  await work.git(['fetch', '-q', 'origin']);
+  const base = await work.git(['rev-parse', 'origin/main']);
+  const exists = await work.git(['rev-parse', '--verify', '-q', `refs/heads/pr-${n}`]).then(
+    () => true,
+    () => false,
+  );
+  await work.git(['checkout', '-q', ...(exists ? [`pr-${n}`] : ['-b', `pr-${n}`, base])]);
+  const head = await work.commit(files, message);
+  await work.git(['checkout', '-q', '--detach', base]);
+  await work.git(['merge', '-q', '--no-ff', '--no-edit', head]);
+  const merge = await work.git(['rev-parse', 'HEAD']);
+  await work.git(['push', '-q', '-f', 'origin', `${head}:refs/pull/${n}/head`, `${merge}:refs/pull/${n}/merge`]);
+  await work.git(['checkout', '-q', 'main']);
+  return { head, merge, base };
+}
+
+const plan = async (remote: BareRemote, pr: { head: string; merge: string; base: string }, n: number, inputs: Record<string, string> = {}, fork = false) => {
+  const ws = await checkout(remote, pr.merge, `refs/remotes/pull/${n}/merge`);
+  return runAction({ workspace: ws, event: 'pull_request', payload: pullRequestEvent(n, pr.head, pr.base, fork), sha: pr.merge, inputs: { command: 'plan', ...inputs } });
+};
+
+const mine = (issue: number) => github.comments(issue).filter((c) => c.body.startsWith(PLAN_MARKER));
+
+describe('the Action on push: apply with commit statuses', () => {
+  it('posts pending then success per site and a roll-up on the pushed commit, never re-posting an unchanged status', async () => {
+    const { remote, first } = await origin(fleetFiles(2));
+    const ws = await checkout(remote, first);
+    const run = await apply(ws, ZERO, first);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    await expectNoSecrets(run);
+
+    const posted = github.statuses(first);
+    const site1 = posted.filter((s) => s.context === 'routeros-gitops/site-1').map((s) => s.state);
+    expect(site1).toEqual(['pending', 'success']);
+    const now = github.current(first);
+    expect(now.get('routeros-gitops/site-1')?.state).toBe('success');
+    expect(now.get('routeros-gitops/site-2')?.state).toBe('success');
+    expect(now.get('routeros-gitops')).toMatchObject({ state: 'success', description: '2 applied, 0 failed, 0 pending', target_url: 'https://github.example/acme/fleet/actions/runs/4242' });
+    expect(now.get('routeros-gitops/site-1')?.target_url).toMatch(/^https:\/\/sdx\.example\/logs\?/);
+    for (const s of posted) expect([...(s.description ?? '')].length).toBeLessThanOrEqual(140);
+    // Success only after the router reported: every success comes after its site's jobs completed.
+    expect(sandbox.jobs().every((j) => j.completed_at)).toBe(true);
+    expect(run.outputs).toMatchObject({ changes: '4', 'failed-sites': '', 'pending-sites': '' });
+    expect(readFileSync(run.outputs.report!, 'utf8')).toContain('routeros-gitops apply at');
+    expect(run.summary).toContain('4 succeeded');
+    expect(github.maxConcurrentWrites).toBe(1);
+
+    // The state ref went to origin.
+    expect(await remote.git(['rev-parse', '--verify', 'refs/routeros-gitops/state'])).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
+
+describe('the Action on pull requests: plan', () => {
+  it('keeps exactly one plan comment, found across pages, updated by a second run and left alone when unchanged; findings become annotations', async () => {
+    const { remote, work, first } = await origin(fleetFiles(2));
+    // Apply main first, so the pull request is planned against an applied state.
+    expect((await apply(await checkout(remote, first), ZERO, first)).code).toBe(0);
+    // 150 comments by people come first: the plan comment lands on the second page of 100.
+    for (let i = 0; i < 150; i++) github.addComment(7, `comment ${i}${i === 3 ? ` quoting ${PLAN_MARKER}` : ''}`);
+
+    const pr1 = await openPullRequest(remote, work, 7, { 'sites/site-2/10-dns.rsc': '/ip dns set servers=9.9.9.9\n/system reboot\n' }, 'site-2: quad9');
+    const r1 = await plan(remote, pr1, 7);
+    expect(r1.code, r1.stdout + r1.stderr).toBe(0);
+    await expectNoSecrets(r1);
+    expect(mine(7)).toHaveLength(1);
+    const c1 = mine(7)[0]!;
+    expect(c1.body).toContain('sites/site-2/10-dns.rsc');
+    expect(c1.body).toContain('modified');
+    expect(c1.body).toContain('+/ip dns set servers=9.9.9.9');
+    expect(r1.outputs).toMatchObject({ changes: '1', 'to-send': '1' });
+    expect(r1.outputs['comment-url']).toContain(`#issuecomment-${c1.id}`);
+    expect(r1.summary).toContain('sites/site-2/10-dns.rsc');
+    expect(r1.summary).not.toContain(PLAN_MARKER);
+    // The reboot line is a lockout warning at its file and line.
+    expect(r1.stdout).toMatch(/^::warning title=routeros-gitops%3A reboot,file=sites\/site-2\/10-dns\.rsc,line=2,col=1::\/system reboot/m);
+    // The head was fetched (the merge checkout lacks it) and history deepened to order it against main.
+    expect(r1.stdout).toContain('fetching the commit to plan from origin');
+    // Nothing was sent and no status written by a plan.
+    expect(sandbox.stats().jobsCreated).toBe(4);
+    expect(github.statuses(pr1.head)).toEqual([]);
+
+    // A second push to the pull request: the same comment is edited.
+    const pr2 = await openPullRequest(remote, work, 7, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=8.8.8.8\n' }, 'site-1: google');
+    const r2 = await plan(remote, pr2, 7);
+    expect(r2.code, r2.stdout + r2.stderr).toBe(0);
+    expect(mine(7)).toHaveLength(1);
+    expect(mine(7)[0]!.id).toBe(c1.id);
+    expect(mine(7)[0]!.body).toContain('sites/site-1/10-dns.rsc');
+    expect(r2.outputs.changes).toBe('2');
+    const patches = () => github.requests().filter((r) => r.method === 'PATCH').length;
+    const posts = () => github.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/comments')).length;
+    expect([posts(), patches()]).toEqual([1, 1]);
+    // Every page was read with per_page=100.
+    const lists = github.requests().filter((r) => r.method === 'GET' && r.path.endsWith('/issues/7/comments'));
+    expect(lists.every((r) => r.query.per_page === '100')).toBe(true);
+    expect(lists.map((r) => r.query.page ?? '1').slice(-2)).toEqual(['1', '2']);
+
+    // The same plan again: nothing is written.
+    const r3 = await plan(remote, pr2, 7);
+    expect(r3.code, r3.stdout + r3.stderr).toBe(0);
+    expect([posts(), patches()]).toEqual([1, 1]);
+    expect(r3.stdout).toContain('plan comment unchanged');
+    expect(github.comments(7)).toHaveLength(151);
+  });
+
+  it("degrades to the step summary on a fork's read-only token (403), without failing the plan", async () => {
+    const { remote, work } = await origin(fleetFiles(1));
+    const pr = await openPullRequest(remote, work, 9, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' });
+    const run = await plan(remote, pr, 9, { 'github-token': github.readToken }, true);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    await expectNoSecrets(run);
+    expect(github.comments(9)).toEqual([]);
+    expect(github.requests().some((r) => r.method === 'POST' && r.status === 403)).toBe(true);
+    expect(run.summary).toContain('sites/site-1/10-dns.rsc');
+    expect(run.summary).toMatch(/could not be posted on pull request #9: GitHub answered 403.*a pull request from a fork gets a read-only token/);
+    expect(run.stdout).toContain('cannot comment on pull request #9');
+    expect(run.stdout).not.toMatch(/^::error/m);
+  });
+
+  it('cuts a 70,000-character plan on a line boundary below the limit, with a pointer to the full report', async () => {
+    // Nine sites with a ~8,000-character script each: the plan's diffs make well over 70,000 characters.
+    const files: Record<string, string> = {};
+    for (let s = 0; s < 9; s++) {
+      const id = `${String(s + 1).repeat(8)}-aaaa-4aaa-8aaa-${String(s + 1).repeat(12)}`;
+      files[`sites/big-${s}/site.yaml`] = `id: ${id}\n`;
+      const lines = Array.from({ length: 120 }, (_, i) => `/ip firewall address-list add list=blocked-${s} address=10.${s}.${Math.floor(i / 250)}.${i % 250} comment="entry ${i}"`);
+      files[`sites/big-${s}/00-blocked.rsc`] = lines.join('\n') + '\n';
+    }
+    const { remote, work } = await origin({ 'README.md': 'fleet\n' });
+    const pr = await openPullRequest(remote, work, 11, files, 'nine big sites');
+    const run = await plan(remote, pr, 11);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const full = readFileSync(run.outputs.report!, 'utf8');
+    expect(full.length).toBeGreaterThan(70_000);
+    expect(run.summary).toContain(full.trimEnd().split('\n').at(-1)!);
+    expect(run.summary.length).toBeGreaterThan(70_000);
+
+    const [comment] = mine(11);
+    expect(comment).toBeDefined();
+    const body = comment!.body;
+    expect(body.length).toBeLessThan(MAX_COMMENT_LENGTH);
+    expect(body.length).toBeLessThanOrEqual(60_000);
+    expect(body).toMatch(/This plan is cut here: \d+ of \d+ characters are shown\.\*\* The full plan is in the \[step summary\]\(https:\/\/github\.example\/acme\/fleet\/actions\/runs\/4242\)/);
+    // What is shown is the report's beginning, cut at the end of a line (then the open diff is closed).
+    const shown = body.slice(PLAN_MARKER.length + 1).split('\n```\n')[0]!;
+    expect(full.startsWith(shown)).toBe(true);
+    expect(full[shown.length]).toBe('\n');
+    expect((body.match(/^```/gm) ?? []).length % 2).toBe(0);
+  });
+});
+
+describe('the Action with missing or invalid inputs', () => {
+  it('names the missing input and how to set it, and sends nothing', async () => {
+    const { remote, first } = await origin(fleetFiles(1));
+    const ws = await checkout(remote, first);
+    const none = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: {} });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/^::error title=routeros-gitops::the input "command" is required%0Ahint: set "command: plan" for pull requests/m);
+    const noToken = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: { command: 'apply', concurrency: 'many' } });
+    expect(noToken.code).toBe(1);
+    expect(noToken.stdout).toContain('the input \\"sdx-api-token\\" is required to apply'.replace(/\\/g, ''));
+    expect(noToken.stdout).toContain('concurrency: \\"many\\" is not a whole number'.replace(/\\/g, ''));
+    const onPr = await runAction({ workspace: ws, event: 'pull_request', payload: pullRequestEvent(3, first, first), sha: first, inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN } });
+    expect(onPr.code).toBe(1);
+    expect(onPr.stdout).toContain('apply does not run on pull_request events');
+    expect(sandbox.stats().requests).toBe(0);
+    expect(github.statuses()).toEqual([]);
+  });
+});
+
+describe('the Action on push: outcomes that arrive later, large fleets, rate limits', () => {
+  it('leaves a pending status when a router is offline, and the next run writes the outcome on the commit the change came from', async () => {
+    const { remote, work, first } = await origin(fleetFiles(2));
+    sandbox.setOnline(SITE_IDS[1]!, false);
+    const r1 = await apply(await checkout(remote, first), ZERO, first, { timeout: '1' });
+    expect(r1.code, r1.stdout + r1.stderr).toBe(0); // pending is not a failure
+    expect(r1.outputs).toMatchObject({ 'failed-sites': '', 'pending-sites': 'site-2' });
+    let now = github.current(first);
+    expect(now.get('routeros-gitops/site-1')?.state).toBe('success');
+    expect(now.get('routeros-gitops/site-2')).toMatchObject({ state: 'pending' });
+    expect(now.get('routeros-gitops/site-2')?.description).toMatch(/still queued .*the next run records the outcome/);
+    expect(now.get('routeros-gitops')).toMatchObject({ state: 'pending', description: '1 applied, 0 failed, 1 pending' });
+
+    // The router comes back; the next push changes only site-1. Its run follows site-2's job.
+    sandbox.setOnline(SITE_IDS[1]!, true);
+    const second = await work.commit({ 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' }, 'site-1: quad9');
+    await work.git(['push', '-q', 'origin', 'main']);
+    const r2 = await apply(await checkout(remote, second), first, second);
+    expect(r2.code, r2.stdout + r2.stderr).toBe(0);
+    await expectNoSecrets(r2);
+    // The depth-1 checkout lacked the last applied commit: history was fetched to order them.
+    expect(r2.stdout).toContain('git fetch --unshallow');
+    now = github.current(first);
+    expect(now.get('routeros-gitops/site-2')?.state).toBe('success');
+    expect(now.get('routeros-gitops')).toMatchObject({ state: 'success', description: '2 applied, 0 failed, 0 pending' });
+    const later = github.current(second);
+    expect(later.get('routeros-gitops/site-1')?.state).toBe('success');
+    expect(later.has('routeros-gitops/site-2')).toBe(false); // site-2's change came from the first commit
+    expect(later.get('routeros-gitops')).toMatchObject({ state: 'success', description: '1 applied, 0 failed, 0 pending' });
+    // Never success before the router reported: site-2's success follows its jobs' completion.
+    const site2 = github.statuses(first).filter((s) => s.context === 'routeros-gitops/site-2');
+    expect(site2.map((s) => s.state)).toEqual(['pending', 'pending', 'pending', 'success']);
+    const done = Math.max(...sandbox.jobs(SITE_IDS[1]).map((j) => Date.parse(j.completed_at!)));
+    expect(Date.parse(site2.at(-1)!.created_at)).toBeGreaterThanOrEqual(done);
+  });
+
+  it('above the status limit writes only the roll-up and the failed sites, fails the step, and waits out a secondary rate limit', async () => {
+    const files = fleetFiles(3);
+    files['sites/site-2/10-dns.rsc'] = `/ip dns set servers=1.1.1.1\n${FAIL}\n`;
+    const { remote, first } = await origin(files);
+    github.inject('secondary-403', 1, { methods: ['POST'], retryAfterSeconds: 1 });
+    const run = await apply(await checkout(remote, first), ZERO, first, { 'status-limit': '2' });
+    expect(run.code).toBe(1);
+    await expectNoSecrets(run);
+    expect(run.outputs['failed-sites']).toBe('site-2');
+    expect(run.stdout).toMatch(/^::error::1 site failed: site-2; see the step summary and the commit statuses/m);
+    const now = github.current(first);
+    expect([...now.keys()].sort()).toEqual(['routeros-gitops', 'routeros-gitops/site-2']);
+    expect(now.get('routeros-gitops/site-2')).toMatchObject({ state: 'failure', description: '10-dns.rsc failed on the router (job ' + sandbox.jobs(SITE_IDS[1]).at(-1)!.id.slice(0, 8) + ')' });
+    expect(now.get('routeros-gitops/site-2')?.target_url).toMatch(/^https:\/\/sdx\.example\/logs\?/);
+    expect(now.get('routeros-gitops')).toMatchObject({ state: 'failure', description: '2 applied, 1 failed, 0 pending' });
+    // The limited POST was answered 403 with retry-after: 1, and sent again no sooner than a second later.
+    const writes = github.requests().filter((r) => r.method === 'POST');
+    expect(writes[0]).toMatchObject({ status: 403, limited: 'secondary-403' });
+    expect(writes[1]!.status).toBe(201);
+    expect(writes[1]!.at - writes[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(github.maxConcurrentWrites).toBe(1);
+  });
+});
+
+describe('dist/index.js', () => {
+  it('is the bundle a fresh build makes (rebuild with `node scripts/build.mjs action` and commit it)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rgo-dist-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'index.js');
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['scripts/build.mjs', 'action'], { cwd: ROOT, env: { ...process.env, RGO_ACTION_OUTFILE: out }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${err}`))));
+    });
+    const fresh = readFileSync(out, 'utf8');
+    const committed = readFileSync(BUNDLE, 'utf8');
+    expect(fresh === committed, 'dist/index.js differs from a fresh build: run `node scripts/build.mjs action` and commit dist/index.js').toBe(true);
+  });
+
+  it('is what action.yml runs, on node24, with the inputs and outputs the code reads and writes', async () => {
+    const yml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
+    expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
+    const src = readFileSync(path.join(ROOT, 'src/action/inputs.ts'), 'utf8') + readFileSync(path.join(ROOT, 'src/action/outcome.ts'), 'utf8');
+    const declared = (section: string) => [...(yml.split(`\n${section}:\n`)[1]!.split(/\n\S/)[0]!.matchAll(/^ {2}([a-z-]+):$/gm))].map((m) => m[1]!);
+    for (const input of declared('inputs')) expect(src, `input ${input}`).toContain(`'${input}'`);
+    for (const output of declared('outputs')) expect(src, `output ${output}`).toContain(`${/-/.test(output) ? `'${output}'` : `${output}:`}`);
+    expect(declared('inputs')).toEqual(expect.arrayContaining(['command', 'sites', 'sdx-api-url', 'sdx-api-token', 'github-token', 'concurrency', 'timeout', 'comment']));
+    expect(yml).toContain('default: ${{ github.token }}');
+  });
+});
