@@ -38,6 +38,9 @@ export function sdxFactory(env: Record<string, string | undefined>, logger: Logg
       baseUrl: apiUrl ?? env.SDX_API_URL ?? fleet.api_url,
       token,
       requestsPerMinute: env.RGO_RATE_LIMIT !== undefined ? Number(env.RGO_RATE_LIMIT) : fleet.rate_limit,
+      // A change that cannot be sent blocks its site until the next run: retry transient faults
+      // generously (each retry reuses the idempotency key, so none can create a second job).
+      maxRetries: 8,
       logger,
     });
 }
