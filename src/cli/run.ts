@@ -6,7 +6,7 @@ import type { CliIo } from './io.js';
 import { Context, type CommonOptions } from './context.js';
 import { planCommand, validateCommand, statusCommand, schemaCommand, rulesCommand } from './commands.js';
 import { VERSION } from '../version.js';
-import { watchCommand, watchOptions } from './watch-command.js';
+import { watchOptions } from '../daemon/watch-options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -76,7 +76,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   watchOptions(common(program.command('watch')))
     .description('the daemon: follow a branch (local, or --remote) and apply every new commit')
-    .action(wrap(watchCommand));
+    .action(wrap(async (c, o) => (await import('./watch-command.js')).watchCommand(c, o)));
 
   program
     .command('sandbox')
