@@ -121,34 +121,67 @@ export function showPath(path: string): string {
   return path ? '/' + path.slice(1).split('/').join(' ') : 'the top menu';
 }
 
+/**
+ * A menu: a node of one tree of menus, shared by every script, grown as scripts name menus (so
+ * moving between menus builds no strings, and whatever is worked out per menu is worked out once).
+ */
+export class Menu {
+  private children: Map<string, Menu> | undefined;
+
+  constructor(
+    /** Canonical path: '/ip/firewall/filter' ('' for the top). */
+    readonly path: string,
+    /** Its last path word ('' for the top). */
+    readonly name: string,
+    readonly parent: Menu | null,
+  ) {}
+
+  /** The menu one level down, by lower-case menu word. */
+  child(word: string): Menu {
+    let c = this.children?.get(word);
+    if (!c) {
+      c = new Menu(this.path + '/' + word, word, this);
+      // Bounded: past the limit (only generated or hostile input names that many menus) new menus
+      // are made each time and not kept.
+      if (menus < MENU_LIMIT) {
+        (this.children ??= new Map()).set(word, c);
+        menus++;
+      }
+    }
+    return c;
+  }
+
+  /** The menu one level up (the top stays the top). */
+  up(): Menu {
+    return this.parent ?? this;
+  }
+}
+
+let menus = 0;
+const MENU_LIMIT = 10_000;
+
+/** The top menu, where every script starts. */
+export const TOP = new Menu('', '', null);
+
 /** What resolveStatement found: not a menu command. */
 export const OTHER = 0;
-/** A path line: `resolved.path` is the new current menu. */
+/** A path line: `resolved.menu` is the new current menu. */
 export const NAVIGATE = 1;
-/** A menu command: `resolved.path`, `resolved.verb`, and its words from `resolved.from`. */
+/** A menu command: in `resolved.menu`, with `resolved.verb`, and its words from `resolved.from`. */
 export const COMMAND = 2;
 export type Kind = typeof OTHER | typeof NAVIGATE | typeof COMMAND;
 
 /** The result of the last resolveStatement call (one shared record: nothing is allocated per statement). */
-export const resolved = { path: '', verb: '', from: 0 };
+export const resolved = { menu: TOP, verb: '', from: 0 };
 
-/** The path one menu up ('' stays ''). Menu words hold no '/'. */
-function up(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k <= 0 ? '' : path.slice(0, k);
-}
-
-/**
- * Resolve one statement against the current menu (a canonical path, '' for the top). Fills
- * `resolved` for Navigate and Command.
- */
-export function resolveStatement(st: Statement, current: string): Kind {
+/** Resolve one statement against the current menu. Fills `resolved` for NAVIGATE and COMMAND. */
+export function resolveStatement(st: Statement, current: Menu): Kind {
   const args = st.args;
   const first = args[0];
   if (!first) return OTHER;
   // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
   if (!startsCommand(first.text)) return OTHER;
-  let path = current;
+  let menu = current;
   let verb: string | undefined;
   let k = 0;
   let stopped = false;
@@ -160,7 +193,7 @@ export function resolveStatement(st: Statement, current: string): Kind {
       break;
     }
     const len = t.length;
-    if (t.charCodeAt(0) === 47) path = '';
+    if (t.charCodeAt(0) === 47) menu = TOP;
     // Segments between slashes; `s` counts them, empty ones included.
     for (let from = 0, s = 0; from <= len; s++) {
       let to = t.indexOf('/', from);
@@ -169,7 +202,7 @@ export function resolveStatement(st: Statement, current: string): Kind {
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
-        path = up(path);
+        menu = menu.up();
         continue;
       }
       const word = menuWord(t, segFrom, to);
@@ -180,26 +213,25 @@ export function resolveStatement(st: Statement, current: string): Kind {
       }
       let lower = segFrom === 0 && to === len ? t : t.slice(segFrom, to);
       if (word === 2) lower = lower.toLowerCase();
-      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(path + '/' + lower))) {
+      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + '/' + lower))) {
         verb = lower;
         k++;
         break outer;
       }
-      path = path + '/' + lower;
+      menu = menu.child(lower);
     }
   }
   if (!verb) {
     if (!stopped) {
-      resolved.path = path;
+      resolved.menu = menu;
       return NAVIGATE;
     }
     // An unknown command (`/tool fetch url=...`): the last word before the arguments.
-    if (path === '' || (k === 0 && first.text.charCodeAt(0) !== 47)) return OTHER;
-    const cut = path.lastIndexOf('/');
-    verb = path.slice(cut + 1);
-    path = path.slice(0, cut);
+    if (menu === TOP || (k === 0 && first.text.charCodeAt(0) !== 47)) return OTHER;
+    verb = menu.name;
+    menu = menu.up();
   }
-  resolved.path = path;
+  resolved.menu = menu;
   resolved.verb = verb;
   resolved.from = k;
   return COMMAND;
@@ -279,7 +311,7 @@ const DYNAMIC = /[$[(]/;
 export function findInGroup(group: Group): { filters: Map<string, ParamValue>; empty: boolean } | undefined {
   if (group.open !== '[' || group.statements.length !== 1) return undefined;
   const st = group.statements[0]!;
-  if (resolveStatement(st, '') !== COMMAND || resolved.verb !== 'find') return undefined;
+  if (resolveStatement(st, TOP) !== COMMAND || resolved.verb !== 'find') return undefined;
   const { params, unnamed } = readParams(st.args, resolved.from);
   // Only plain `name=value` filters are read. Anything else (`!disabled`, `comment~"x"`, `or`, an
   // expression) can only narrow the selection or make it unknowable; callers treat unknown as
@@ -315,8 +347,8 @@ function targetOf(cmd: Command): Target {
  */
 export function walkCommands(
   statements: readonly Statement[],
-  visit: (path: string, verb: string, from: number, st: Statement, enclosing: readonly Statement[]) => void,
-  base = '',
+  visit: (menu: Menu, verb: string, from: number, st: Statement, enclosing: readonly Statement[]) => void,
+  base: Menu = TOP,
   enclosing: readonly Statement[] = [],
 ): void {
   let current = base;
@@ -325,11 +357,11 @@ export function walkCommands(
     let menu = current;
     const kind = resolveStatement(st, current);
     if (kind === NAVIGATE) {
-      current = resolved.path;
+      current = resolved.menu;
       continue;
     }
     if (kind === COMMAND) {
-      menu = resolved.path;
+      menu = resolved.menu;
       visit(menu, resolved.verb, resolved.from, st, enclosing);
     }
     let inner: readonly Statement[] | undefined;

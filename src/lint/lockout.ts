@@ -1,7 +1,7 @@
 // Lockout rules: commands that can cut the router off from whoever manages it, or undo it.
 // RouterOS applies each line as it runs and keeps it; a reboot undoes nothing. Each rule says why
 // the change is risky; a person acknowledges it with `# routeros-gitops: allow <rule>`.
-import { Command, showPath, walkCommands, type Target } from './commands.js';
+import { Command, showPath, walkCommands, type Menu, type Target } from './commands.js';
 import type { Statement } from './scanner.js';
 
 export type LockoutRuleId =
@@ -39,6 +39,11 @@ const CHANGE = new Set(['add', 'set', 'remove', 'disable', 'enable', 'unset', 'e
 const READ_ONLY = new Set(['print', 'get', 'export', 'find', 'monitor']);
 const DROPS = new Set(['drop', 'reject', 'tarpit']);
 const FILTER_MENUS: Record<string, string> = { '/ip/firewall/filter': 'IPv4', '/ipv6/firewall/filter': 'IPv6' };
+
+/** FILTER_MENUS[path], without a keyed lookup by a string made at run time (paths start with /: no inherited keys). */
+function filterFamily(path: string): string | undefined {
+  return path === '/ip/firewall/filter' ? 'IPv4' : path === '/ipv6/firewall/filter' ? 'IPv6' : undefined;
+}
 
 function param(cmd: Command, name: string): string | undefined {
   const p = cmd.param(name);
@@ -204,7 +209,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Verbs, Check]> = [
     FILTERS,
     ADD_OR_SET,
     (c) => {
-      const family = FILTER_MENUS[c.path];
+      const family = filterFamily(c.path);
       if (!family || isYes(param(c, 'disabled'))) return undefined;
       const action = param(c, 'action');
       if (c.verb === 'add') {
@@ -226,7 +231,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Verbs, Check]> = [
     FILTERS,
     TAKES_OUT,
     (c) => {
-      const family = FILTER_MENUS[c.path];
+      const family = filterFamily(c.path);
       const how = family ? takesOut(c) : undefined;
       if (!how) return undefined;
       const t = c.targets;
@@ -338,21 +343,22 @@ const NONE: Checks = [];
 // Which checks apply to a menu path and verb, worked out once per pair. Bounded: past the limit
 // (only a generated or hostile input has that many distinct menus and verbs) it is worked out each
 // time instead.
-const byMenu = new Map<string, Map<string, Checks>>();
+const byMenu = new Map<Menu, Map<string, Checks>>();
 const BY_MENU_LIMIT = 10_000;
 let cached = 0;
 
-function checksFor(path: string, verb: string): Checks {
-  let verbs = byMenu.get(path);
+function checksFor(menu: Menu, verb: string): Checks {
+  let verbs = byMenu.get(menu);
   let list = verbs?.get(verb);
   if (list) return list;
+  const path = menu.path;
   const found = CHECKS.filter(
     ([, menus, verbs]) =>
       (typeof menus === 'function' ? menus(path) : menus.includes(path)) && (typeof verbs === 'function' ? verbs(verb) : verbs.has(verb)),
   ).map(([id, , , check]) => [id, check] as const);
   list = found.length ? found : NONE;
   if (cached < BY_MENU_LIMIT) {
-    if (!verbs) byMenu.set(path, (verbs = new Map()));
+    if (!verbs) byMenu.set(menu, (verbs = new Map()));
     verbs.set(verb, list);
     cached++;
   }
@@ -362,10 +368,10 @@ function checksFor(path: string, verb: string): Checks {
 /** Every lockout hit in a scanned script, in statement order. */
 export function findLockouts(statements: readonly Statement[], off: ReadonlySet<string> = new Set()): LockoutHit[] {
   const hits: LockoutHit[] = [];
-  walkCommands(statements, (path, verb, from, statement, enclosing) => {
-    const checks = checksFor(path, verb);
+  walkCommands(statements, (menu, verb, from, statement, enclosing) => {
+    const checks = checksFor(menu, verb);
     if (checks.length === 0) return;
-    const cmd = new Command(path, verb, statement.args, from, statement);
+    const cmd = new Command(menu.path, verb, statement.args, from, statement);
     for (const [rule, check] of checks) {
       if (off.size && off.has(rule)) continue;
       const message = check(cmd);

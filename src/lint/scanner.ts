@@ -94,11 +94,19 @@ const BACKSLASH = 92;
 const RBRACKET = 93;
 const LBRACE = 123;
 const RBRACE = 125;
-const BOM = 0xfeff;
+const BOM_CHAR = '\uFEFF';
 
 /** Characters with a meaning in code; every other character just extends the current word. */
 const SPECIAL = new Uint8Array(128);
 for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
+
+/** Characters that end a word in code (SPECIAL without =). */
+const WORD_END = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c]! && c !== EQUALS ? 1 : 0;
+
+/** Characters that end a run of plain characters in a string. */
+const STRING_STOP = new Uint8Array(128);
+for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
 
 /** Characters that may follow \ in a string (besides a line break and a hex pair). */
 const SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split('').map((c) => c.charCodeAt(0)));
@@ -128,16 +136,27 @@ interface StringStart {
 /** No groups: shared by every word without one. */
 const NO_GROUPS: readonly Group[] = Object.freeze([]);
 
-/** A word being read: its text is filled in when it ends. */
+/**
+ * A word. Its text is cut from the source on first use: most words are never read (the lockout
+ * rules read only commands they may flag). The continuations cut out of it are all known by then:
+ * later ones start after its end.
+ */
 class ArgNode implements Arg {
-  text = '';
+  private cached: string | undefined = undefined;
+  /** Offset after its last character; set when it ends. */
+  end = -1;
   groups: readonly Group[] = NO_GROUPS;
   constructor(
+    private readonly scanner: Scanner,
     /** Offset of its first character. */
     readonly start: number,
     readonly line: number,
     readonly column: number,
   ) {}
+
+  get text(): string {
+    return (this.cached ??= this.scanner.clean(this.start, this.end));
+  }
 }
 
 /** One open group (or the whole script): where its current statement and word stand. */
@@ -202,7 +221,10 @@ class Scanner {
   }
 
   run(): ScanResult {
-    if (this.src.charCodeAt(0) === BOM) {
+    // Read as a substring, not a character code: a string built by concatenation (as templates
+    // are) is a rope, which V8 reads character by character much more slowly than a flat string,
+    // and taking a substring flattens it in place.
+    if (this.src.slice(0, 1) === BOM_CHAR) {
       this.i = 1;
       this.lineStart = 1;
     }
@@ -274,7 +296,7 @@ class Scanner {
   private ensureArg(level: Level): ArgNode {
     if (level.arg) return level.arg;
     const column = this.i - this.lineStart + 1;
-    const arg = new ArgNode(this.i, this.line, column);
+    const arg = new ArgNode(this, this.i, this.line, column);
     level.arg = arg;
     level.canComment = false;
     if (!level.stmt) {
@@ -288,9 +310,10 @@ class Scanner {
     const a = level.arg;
     if (!a) return;
     level.arg = null;
-    const text = this.clean(a.start, this.i);
-    a.text = text;
-    if (text === 'where') level.inWhere = true;
+    a.end = this.i;
+    // Its text is 'where': a word that holds a continuation cut also holds a " or a bracket before
+    // it (cuts are made in strings, or after the word ends), so it is never 'where' once cleaned.
+    if (this.i - a.start === 5 && this.src.startsWith('where', a.start)) level.inWhere = true;
     const stmt = level.stmt!;
     stmt.args.push(a);
     stmt.endLine = this.line;
@@ -303,7 +326,7 @@ class Scanner {
   }
 
   /** The source between two offsets without the continuations recorded in `cuts`. */
-  private clean(start: number, end: number): string {
+  clean(start: number, end: number): string {
     const cuts = this.cuts;
     if (cuts.length === 0 || cuts[cuts.length - 1]! <= start) return this.src.slice(start, end);
     // First cut that ends after `start` (cuts are pairs; search over pair indexes).
@@ -382,8 +405,13 @@ class Scanner {
         this.ensureArg(level);
         // The rest of an ordinary word, in one go.
         const src = this.src;
+        const n = this.n;
         let j = this.i + 1;
-        for (let d = src.charCodeAt(j); j < this.n && (d >= 128 || SPECIAL[d] === 0 || d === EQUALS); d = src.charCodeAt(++j));
+        while (j < n) {
+          const d = src.charCodeAt(j);
+          if (d < 128 && WORD_END[d] !== 0) break;
+          j++;
+        }
         this.i = j;
       }
     }
@@ -465,8 +493,14 @@ class Scanner {
   }
 
   private skipToLineEnd(): void {
+    const src = this.src;
+    const n = this.n;
     let j = this.i;
-    for (let c = this.src.charCodeAt(j); j < this.n && c !== LF && c !== CR; c = this.src.charCodeAt(++j));
+    while (j < n) {
+      const c = src.charCodeAt(j);
+      if (c === LF || c === CR) break;
+      j++;
+    }
     this.i = j;
   }
 
@@ -632,11 +666,16 @@ class Scanner {
   private stringChar(): void {
     const src = this.src;
     // Plain characters in a run: the common case.
+    const n = this.n;
     let j = this.i;
-    let c = src.charCodeAt(j);
-    while (j < this.n && c !== QUOTE && c !== BACKSLASH && c !== DOLLAR && c !== LF && c !== CR) c = src.charCodeAt(++j);
+    let c = 0;
+    while (j < n) {
+      c = src.charCodeAt(j);
+      if (c < 128 && STRING_STOP[c] !== 0) break;
+      j++;
+    }
     this.i = j;
-    if (j >= this.n) return;
+    if (j >= n) return;
     switch (c) {
       case QUOTE:
         this.inStr = false;
