@@ -18313,7 +18313,7 @@ var require_eventsource_stream = __commonJS({
     var buffer = __require("node:buffer");
     var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
-    var BOM2 = [239, 187, 191];
+    var BOM = [239, 187, 191];
     var LF2 = 10;
     var CR2 = 13;
     var COLON = 58;
@@ -18685,20 +18685,20 @@ ${value}`;
         const second = this.peekBufferedByte(1);
         const third = this.peekBufferedByte(2);
         if (second === void 0) {
-          if (first2 === BOM2[0]) {
+          if (first2 === BOM[0]) {
             return true;
           }
           this.checkBOM = false;
           return true;
         }
         if (third === void 0) {
-          if (first2 === BOM2[0] && second === BOM2[1]) {
+          if (first2 === BOM[0] && second === BOM[1]) {
             return true;
           }
           this.checkBOM = false;
           return false;
         }
-        if (first2 === BOM2[0] && second === BOM2[1] && third === BOM2[2]) {
+        if (first2 === BOM[0] && second === BOM[1] && third === BOM[2]) {
           this.discardLeadingBytes(3);
         }
         this.checkBOM = false;
@@ -24745,7 +24745,7 @@ var require_cst = __commonJS({
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
     var cstVisit = require_cst_visit();
-    var BOM2 = "\uFEFF";
+    var BOM = "\uFEFF";
     var DOCUMENT = "";
     var FLOW_END = "";
     var SCALAR = "";
@@ -24753,7 +24753,7 @@ var require_cst = __commonJS({
     var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
-        case BOM2:
+        case BOM:
           return "<BOM>";
         case DOCUMENT:
           return "<DOC>";
@@ -24767,7 +24767,7 @@ var require_cst = __commonJS({
     }
     function tokenType(source) {
       switch (source) {
-        case BOM2:
+        case BOM:
           return "byte-order-mark";
         case DOCUMENT:
           return "doc-mode";
@@ -24829,7 +24829,7 @@ var require_cst = __commonJS({
     exports.setScalarValue = cstScalar.setScalarValue;
     exports.stringify = cstStringify.stringify;
     exports.visit = cstVisit.visit;
-    exports.BOM = BOM2;
+    exports.BOM = BOM;
     exports.DOCUMENT = DOCUMENT;
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
@@ -53683,7 +53683,7 @@ var require_eventsource_stream2 = __commonJS({
     var buffer = __require("node:buffer");
     var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util14();
-    var BOM2 = [239, 187, 191];
+    var BOM = [239, 187, 191];
     var LF2 = 10;
     var CR2 = 13;
     var COLON = 58;
@@ -54056,20 +54056,20 @@ ${value}`;
         const second = this.peekBufferedByte(1);
         const third = this.peekBufferedByte(2);
         if (second === void 0) {
-          if (first2 === BOM2[0]) {
+          if (first2 === BOM[0]) {
             return true;
           }
           this.checkBOM = false;
           return true;
         }
         if (third === void 0) {
-          if (first2 === BOM2[0] && second === BOM2[1]) {
+          if (first2 === BOM[0] && second === BOM[1]) {
             return true;
           }
           this.checkBOM = false;
           return false;
         }
-        if (first2 === BOM2[0] && second === BOM2[1] && third === BOM2[2]) {
+        if (first2 === BOM[0] && second === BOM[1] && third === BOM[2]) {
           this.discardLeadingBytes(3);
         }
         this.checkBOM = false;
@@ -56789,10 +56789,10 @@ function $constructor(name, initializer3, proto, params) {
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up2 = own2;
-      while (up2 && up2 !== ctorProto)
-        up2 = Object.getPrototypeOf(up2);
-      const target = up2 ?? own2;
+      let up = own2;
+      while (up && up !== ctorProto)
+        up = Object.getPrototypeOf(up);
+      const target = up ?? own2;
       if (!initialized.has(target)) {
         initialized.add(target);
         members(target, protoMembers);
@@ -79022,9 +79022,9 @@ function distance(a, b) {
     let diag = prev[0];
     prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up2 = prev[j];
-      prev[j] = Math.min(up2 + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up2;
+      const up = prev[j];
+      prev[j] = Math.min(up + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
     }
   }
   return prev[b.length];
@@ -79240,20 +79240,46 @@ var Command2 = class {
 function showPath(path4) {
   return path4 ? "/" + path4.slice(1).split("/").join(" ") : "the top menu";
 }
+var Menu = class _Menu {
+  constructor(path4, name, parent) {
+    this.path = path4;
+    this.name = name;
+    this.parent = parent;
+  }
+  path;
+  name;
+  parent;
+  children;
+  /** The menu one level down, by lower-case menu word. */
+  child(word) {
+    let c = this.children?.get(word);
+    if (!c) {
+      c = new _Menu(this.path + "/" + word, word, this);
+      if (menus < MENU_LIMIT) {
+        (this.children ??= /* @__PURE__ */ new Map()).set(word, c);
+        menus++;
+      }
+    }
+    return c;
+  }
+  /** The menu one level up (the top stays the top). */
+  up() {
+    return this.parent ?? this;
+  }
+};
+var menus = 0;
+var MENU_LIMIT = 1e4;
+var TOP = new Menu("", "", null);
 var OTHER = 0;
 var NAVIGATE = 1;
 var COMMAND = 2;
-var resolved = { path: "", verb: "", from: 0 };
-function up(path4) {
-  const k = path4.lastIndexOf("/");
-  return k <= 0 ? "" : path4.slice(0, k);
-}
+var resolved = { menu: TOP, verb: "", from: 0 };
 function resolveStatement(st, current) {
   const args = st.args;
   const first2 = args[0];
   if (!first2) return OTHER;
   if (!startsCommand(first2.text)) return OTHER;
-  let path4 = current;
+  let menu = current;
   let verb;
   let k = 0;
   let stopped = false;
@@ -79265,7 +79291,7 @@ function resolveStatement(st, current) {
       break;
     }
     const len = t.length;
-    if (t.charCodeAt(0) === 47) path4 = "";
+    if (t.charCodeAt(0) === 47) menu = TOP;
     for (let from = 0, s = 0; from <= len; s++) {
       let to = t.indexOf("/", from);
       if (to < 0) to = len;
@@ -79273,7 +79299,7 @@ function resolveStatement(st, current) {
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
-        path4 = up(path4);
+        menu = menu.up();
         continue;
       }
       const word = menuWord(t, segFrom, to);
@@ -79284,25 +79310,24 @@ function resolveStatement(st, current) {
       }
       let lower = segFrom === 0 && to === len ? t : t.slice(segFrom, to);
       if (word === 2) lower = lower.toLowerCase();
-      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(path4 + "/" + lower))) {
+      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + "/" + lower))) {
         verb = lower;
         k++;
         break outer;
       }
-      path4 = path4 + "/" + lower;
+      menu = menu.child(lower);
     }
   }
   if (!verb) {
     if (!stopped) {
-      resolved.path = path4;
+      resolved.menu = menu;
       return NAVIGATE;
     }
-    if (path4 === "" || k === 0 && first2.text.charCodeAt(0) !== 47) return OTHER;
-    const cut = path4.lastIndexOf("/");
-    verb = path4.slice(cut + 1);
-    path4 = path4.slice(0, cut);
+    if (menu === TOP || k === 0 && first2.text.charCodeAt(0) !== 47) return OTHER;
+    verb = menu.name;
+    menu = menu.up();
   }
-  resolved.path = path4;
+  resolved.menu = menu;
   resolved.verb = verb;
   resolved.from = k;
   return COMMAND;
@@ -79366,7 +79391,7 @@ var DYNAMIC = /[$[(]/;
 function findInGroup(group) {
   if (group.open !== "[" || group.statements.length !== 1) return void 0;
   const st = group.statements[0];
-  if (resolveStatement(st, "") !== COMMAND || resolved.verb !== "find") return void 0;
+  if (resolveStatement(st, TOP) !== COMMAND || resolved.verb !== "find") return void 0;
   const { params, unnamed } = readParams(st.args, resolved.from);
   const conditions = unnamed.filter((a) => a.text !== "where");
   return { filters: new Map(params), empty: params.size === 0 && conditions.length === 0 };
@@ -79387,18 +79412,18 @@ function targetOf(cmd) {
   if (/^[$(]/.test(text2)) return { kind: "unknown" };
   return { kind: "name", value: text2.replace(/^"|"$/g, "") };
 }
-function walkCommands(statements, visit2, base = "", enclosing = []) {
+function walkCommands(statements, visit2, base = TOP, enclosing = []) {
   let current = base;
   for (let s = 0; s < statements.length; s++) {
     const st = statements[s];
     let menu = current;
     const kind2 = resolveStatement(st, current);
     if (kind2 === NAVIGATE) {
-      current = resolved.path;
+      current = resolved.menu;
       continue;
     }
     if (kind2 === COMMAND) {
-      menu = resolved.path;
+      menu = resolved.menu;
       visit2(menu, resolved.verb, resolved.from, st, enclosing);
     }
     let inner;
@@ -79419,6 +79444,9 @@ var CHANGE = /* @__PURE__ */ new Set(["add", "set", "remove", "disable", "enable
 var READ_ONLY = /* @__PURE__ */ new Set(["print", "get", "export", "find", "monitor"]);
 var DROPS = /* @__PURE__ */ new Set(["drop", "reject", "tarpit"]);
 var FILTER_MENUS = { "/ip/firewall/filter": "IPv4", "/ipv6/firewall/filter": "IPv6" };
+function filterFamily(path4) {
+  return path4 === "/ip/firewall/filter" ? "IPv4" : path4 === "/ipv6/firewall/filter" ? "IPv6" : void 0;
+}
 function param(cmd, name) {
   const p = cmd.param(name);
   return p && !p.dynamic ? p.value : void 0;
@@ -79533,7 +79561,7 @@ var CHECKS = [
     FILTERS,
     ADD_OR_SET,
     (c) => {
-      const family = FILTER_MENUS[c.path];
+      const family = filterFamily(c.path);
       if (!family || isYes(param(c, "disabled"))) return void 0;
       const action = param(c, "action");
       if (c.verb === "add") {
@@ -79554,7 +79582,7 @@ var CHECKS = [
     FILTERS,
     TAKES_OUT,
     (c) => {
-      const family = FILTER_MENUS[c.path];
+      const family = filterFamily(c.path);
       const how = family ? takesOut(c) : void 0;
       if (!how) return void 0;
       const t = c.targets;
@@ -79647,16 +79675,17 @@ var NONE2 = [];
 var byMenu = /* @__PURE__ */ new Map();
 var BY_MENU_LIMIT = 1e4;
 var cached2 = 0;
-function checksFor(path4, verb) {
-  let verbs = byMenu.get(path4);
+function checksFor(menu, verb) {
+  let verbs = byMenu.get(menu);
   let list = verbs?.get(verb);
   if (list) return list;
+  const path4 = menu.path;
   const found = CHECKS.filter(
-    ([, menus, verbs2]) => (typeof menus === "function" ? menus(path4) : menus.includes(path4)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
+    ([, menus2, verbs2]) => (typeof menus2 === "function" ? menus2(path4) : menus2.includes(path4)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
   ).map(([id, , , check2]) => [id, check2]);
   list = found.length ? found : NONE2;
   if (cached2 < BY_MENU_LIMIT) {
-    if (!verbs) byMenu.set(path4, verbs = /* @__PURE__ */ new Map());
+    if (!verbs) byMenu.set(menu, verbs = /* @__PURE__ */ new Map());
     verbs.set(verb, list);
     cached2++;
   }
@@ -79664,10 +79693,10 @@ function checksFor(path4, verb) {
 }
 function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
   const hits = [];
-  walkCommands(statements, (path4, verb, from, statement, enclosing) => {
-    const checks = checksFor(path4, verb);
+  walkCommands(statements, (menu, verb, from, statement, enclosing) => {
+    const checks = checksFor(menu, verb);
     if (checks.length === 0) return;
-    const cmd = new Command2(path4, verb, statement.args, from, statement);
+    const cmd = new Command2(menu.path, verb, statement.args, from, statement);
     for (const [rule, check2] of checks) {
       if (off.size && off.has(rule)) continue;
       const message = check2(cmd);
@@ -79694,9 +79723,13 @@ var BACKSLASH = 92;
 var RBRACKET = 93;
 var LBRACE = 123;
 var RBRACE = 125;
-var BOM = 65279;
+var BOM_CHAR = "\uFEFF";
 var SPECIAL = new Uint8Array(128);
 for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
+var WORD_END = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
+var STRING_STOP = new Uint8Array(128);
+for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
 var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
 var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
 var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
@@ -79786,7 +79819,7 @@ var Scanner2 = class {
     this.pushLevel(new Level(0, 1, 1, null, this.root, null));
   }
   run() {
-    if (this.src.charCodeAt(0) === BOM) {
+    if (this.src.slice(0, 1) === BOM_CHAR) {
       this.i = 1;
       this.lineStart = 1;
     }
@@ -79946,8 +79979,13 @@ var Scanner2 = class {
       default: {
         this.ensureArg(level);
         const src = this.src;
+        const n = this.n;
         let j = this.i + 1;
-        for (let d = src.charCodeAt(j); j < this.n && (d >= 128 || SPECIAL[d] === 0 || d === EQUALS); d = src.charCodeAt(++j)) ;
+        while (j < n) {
+          const d = src.charCodeAt(j);
+          if (d < 128 && WORD_END[d] !== 0) break;
+          j++;
+        }
         this.i = j;
       }
     }
@@ -80019,8 +80057,14 @@ var Scanner2 = class {
     });
   }
   skipToLineEnd() {
+    const src = this.src;
+    const n = this.n;
     let j = this.i;
-    for (let c = this.src.charCodeAt(j); j < this.n && c !== LF && c !== CR; c = this.src.charCodeAt(++j)) ;
+    while (j < n) {
+      const c = src.charCodeAt(j);
+      if (c === LF || c === CR) break;
+      j++;
+    }
     this.i = j;
   }
   codeBackslash(level) {
@@ -80169,11 +80213,16 @@ var Scanner2 = class {
   // ---- strings ----------------------------------------------------------------------------------
   stringChar() {
     const src = this.src;
+    const n = this.n;
     let j = this.i;
-    let c = src.charCodeAt(j);
-    while (j < this.n && c !== QUOTE && c !== BACKSLASH && c !== DOLLAR && c !== LF && c !== CR) c = src.charCodeAt(++j);
+    let c = 0;
+    while (j < n) {
+      c = src.charCodeAt(j);
+      if (c < 128 && STRING_STOP[c] !== 0) break;
+      j++;
+    }
     this.i = j;
-    if (j >= this.n) return;
+    if (j >= n) return;
     switch (c) {
       case QUOTE:
         this.inStr = false;
@@ -86061,6 +86110,7 @@ async function reconcile(req) {
     if (problems.length) throw new InputError(problems);
   }
   if (req.timeout) for (const s of plan2.sites) s.settings = { ...s.settings, timeout: req.timeout };
+  await req.onPlan?.(plan2, desired);
   const sdx = req.sdxFor(desired.fleet);
   try {
     const result = await applyPlan(plan2, desired, state, {
@@ -86699,6 +86749,7 @@ function createStatusWriter(options) {
   const redact = options.redact ?? ((s) => s);
   const shown = /* @__PURE__ */ new Map();
   const loaded = /* @__PURE__ */ new Map();
+  const full = /* @__PURE__ */ new Set();
   const report = { posted: [], unchanged: 0, failed: 0, disabled: null };
   let queue = Promise.resolve();
   let plan2 = null;
@@ -86745,6 +86796,7 @@ function createStatusWriter(options) {
       if (report.disabled) return;
       if (!await load2(sha2)) return;
       const key = `${sha2}\0${context.toLowerCase()}`;
+      if (full.has(key)) return;
       const now = shown.get(key);
       if (opts.onlyIfShown && !now) return;
       if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
@@ -86767,7 +86819,10 @@ function createStatusWriter(options) {
       } catch (e) {
         report.failed++;
         const status = httpStatus(e);
-        if (status === 403 || status === 401) {
+        if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
+          full.add(key);
+          logger.warn({ sha: sha2.slice(0, 7), context }, "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it");
+        } else if (status === 403 || status === 401) {
           report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
           logger.warn({ err: describeGitHubError(e) }, "cannot write commit statuses; no more will be tried in this run");
         } else {

@@ -366,6 +366,22 @@ describe('the Action on pull requests: plan', () => {
   });
 });
 
+describe('the Action in a merge queue', () => {
+  it("plans the merge group's head into the step summary (no pull request to comment on)", async () => {
+    const { remote, work } = await origin(fleetFiles(1));
+    const pr = await openPullRequest(remote, work, 12, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' });
+    const e = example('merge_group', () => true);
+    e.merge_group = { ...(e.merge_group as object), head_sha: pr.merge, base_sha: pr.base, head_ref: 'refs/heads/gh-readonly-queue/main/pr-12', base_ref: 'refs/heads/main' };
+    e.repository = repository(e.repository as Record<string, unknown>);
+    const ws = await checkout(remote, pr.merge, 'refs/remotes/origin/gh-readonly-queue');
+    const run = await runAction({ workspace: ws, event: 'merge_group', payload: e, sha: pr.merge, inputs: { command: 'plan' } });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.summary).toContain('sites/site-1/10-dns.rsc');
+    expect(run.outputs).toMatchObject({ changes: '2', 'comment-url': '' });
+    expect(github.comments()).toEqual([]);
+  });
+});
+
 describe('the Action with missing or invalid inputs', () => {
   it('names the missing input and how to set it, and sends nothing', async () => {
     const { remote, first } = await origin(fleetFiles(1));
@@ -382,6 +398,15 @@ describe('the Action with missing or invalid inputs', () => {
     expect(onPr.stdout).toContain('apply does not run on pull_request events');
     expect(sandbox.stats().requests).toBe(0);
     expect(github.statuses()).toEqual([]);
+  });
+
+  it('refuses to apply a script with a check error: an annotation at file and line, the roll-up says why, nothing sent', async () => {
+    const { remote, first } = await origin(fleetFiles(1, { '00-reset.rsc': '/system identity set name=x\n/system reset-configuration\n' }));
+    const run = await apply(await checkout(remote, first), ZERO, first);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error title=routeros-gitops,file=sites\/site-1\/00-reset\.rsc,line=2,col=1::.*reset-configuration/m);
+    expect(sandbox.stats().posts).toBe(0);
+    expect(github.current(first).get('routeros-gitops')).toMatchObject({ state: 'error', description: 'not applied: the input is invalid (see the run)' });
   });
 });
 

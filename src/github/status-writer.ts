@@ -99,6 +99,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
 
   const shown = new Map<string, Shown>(); // `${sha}\0${context lower-cased}` -> what GitHub shows
   const loaded = new Map<string, Promise<boolean>>(); // sha -> read (false: GitHub does not know it)
+  const full = new Set<string>(); // `${sha}\0${context}` that reached GitHub's 1000 statuses
   const report: StatusWriterReport = { posted: [], unchanged: 0, failed: 0, disabled: null };
   let queue: Promise<void> = Promise.resolve();
 
@@ -154,6 +155,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       if (report.disabled) return;
       if (!(await load(sha))) return;
       const key = `${sha}\0${context.toLowerCase()}`;
+      if (full.has(key)) return;
       const now = shown.get(key);
       if (opts.onlyIfShown && !now) return;
       if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url) {
@@ -176,7 +178,10 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       } catch (e) {
         report.failed++;
         const status = httpStatus(e);
-        if (status === 403 || status === 401) {
+        if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
+          full.add(key);
+          logger.warn({ sha: sha.slice(0, 7), context }, 'GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it');
+        } else if (status === 403 || status === 401) {
           report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
           logger.warn({ err: describeGitHubError(e) }, 'cannot write commit statuses; no more will be tried in this run');
         } else {

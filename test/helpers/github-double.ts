@@ -83,6 +83,8 @@ export interface GitHubDouble {
   current(sha: string): Map<string, DoubleStatus>;
   /** Comments of a pull request (or all), oldest first. */
   comments(issue?: number): DoubleComment[];
+  /** Add `count` statuses directly (to reach the 1000 cap without 1000 requests). */
+  seedStatuses(owner: string, repo: string, sha: string, context: string, count: number, state?: DoubleStatus['state']): void;
   /** Add a comment as someone else (to fill pages before the Action's). */
   addComment(issue: number, body: string, user?: string): DoubleComment;
   requests(): DoubleRequest[];
@@ -374,6 +376,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       return by;
     },
     comments: (issue) => comments.filter((c) => issue === undefined || c.issue === issue).map((c) => ({ ...c })),
+    seedStatuses(owner, repo, sha, context, count, state = 'pending') {
+      for (let i = 0; i < count; i++) {
+        const st: DoubleStatus = { id: nextId++, sha, state, description: `seeded ${i}`, target_url: null, context, created_at: new Date().toISOString() };
+        statuses.push(st);
+        statusRepo.set(st.id, repoKey(owner, repo));
+      }
+    },
     addComment(issue, body, user = 'someone') {
       const at = new Date().toISOString();
       const c: DoubleComment = { id: nextId++, issue, body, user, created_at: at, updated_at: at };
