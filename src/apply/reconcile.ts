@@ -3,6 +3,8 @@ import { InputError, type Problem } from '../core/errors.js';
 import { makePlan, type PlanRequest } from '../core/engine.js';
 import type { StateStore } from '../core/ports.js';
 import type { FleetDefaults } from '../core/settings.js';
+import type { Plan } from '../core/plan.js';
+import type { DesiredFleet } from '../core/model.js';
 import type { SdxClient } from '../sdx/types.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 
@@ -18,6 +20,8 @@ export interface ReconcileRequest extends Omit<PlanRequest, 'state'>, Omit<Apply
   webUrl?: string;
   /** Apply even when a script check reports an error. */
   allowCheckErrors?: boolean;
+  /** Called with the plan once it is known to be valid, before the first job is created. */
+  onPlan?: (plan: Plan, desired: DesiredFleet) => void | Promise<void>;
 }
 
 export interface ReconcileResult extends ApplyResult {
@@ -49,6 +53,7 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
     if (problems.length) throw new InputError(problems);
   }
   if (req.timeout) for (const s of plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
+  await req.onPlan?.(plan, desired);
   const sdx = req.sdxFor(desired.fleet);
   try {
     const result = await applyPlan(plan, desired, state, {

@@ -13,12 +13,10 @@ import { defaultBranch, localHead, remoteHead } from '../daemon/git-head.js';
 import type { HeadSource } from '../daemon/watch-loop.js';
 import type { SecretSource } from '../core/model.js';
 import { VERSION } from '../version.js';
-import { makePlan } from '../core/engine.js';
 import { parseRepository } from '../github/event.js';
 import { createGitHubClient, type GitHubClient } from '../github/octokit.js';
-import { createStatusWriter } from '../github/status-writer.js';
-import type { CommitInfo, StateStore } from '../core/ports.js';
-import type { GitRepo } from '../git/repo.js';
+import { createStatusWriter, type StatusWriter } from '../github/status-writer.js';
+import type { CommitInfo } from '../core/ports.js';
 import type { Logger } from '../core/logger.js';
 
 export interface WatchCliOptions extends CommonOptions {
@@ -147,7 +145,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
       }),
       applyLock: (sig) => acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'watch', waitMs: lockWaitMs, signal: sig }),
       siteStatus: async () => ({ state: store.describe(), sites: statusRows(await store.load()) }),
-      runSink: github ? (commit) => statusSink(github, commit, { repo, store, sitesDir: opts.sites, secrets, env, logger: ctx.logger, redact: (t) => ctx.redact(t) }) : undefined,
+      runSink: github ? (commit) => statusSink(github, commit, { env, logger: ctx.logger, redact: (t) => ctx.redact(t) }) : undefined,
       listen,
       intervalMs,
       retryIntervalMs,
@@ -184,21 +182,23 @@ function githubTarget(env: Record<string, string | undefined>, logger: Logger): 
 }
 
 /**
- * One run's status writer. It must see the plan before the first job goes out (the roll-up turns
- * pending, the site limit is decided); reconcile() plans internally, so the plan is made here too
- * (read-only, under the apply lock, so it is the plan reconcile will make).
+ * One run's status writer. It sees the plan through the sink's onPlan, before the first job goes
+ * out (the roll-up turns pending, the site limit is decided).
  */
 async function statusSink(
   gh: GitHubTarget,
   commit: CommitInfo,
-  a: { repo: GitRepo; store: StateStore; sitesDir: string; secrets: SecretSource; env: Record<string, string | undefined>; logger: Logger; redact: (s: string) => string },
+  a: { env: Record<string, string | undefined>; logger: Logger; redact: (s: string) => string },
 ): Promise<EventSink> {
-  const { plan, desired } = await makePlan({ reader: a.repo, state: a.store, ref: commit.sha, sitesDir: a.sitesDir, secrets: a.secrets });
-  const writer = createStatusWriter({ octokit: gh.client, owner: gh.owner, repo: gh.repo, logger: a.logger, webUrl: a.env.SDX_WEB_URL ?? desired.fleet.web_url, redact: a.redact });
-  writer.begin(plan);
+  let writer: StatusWriter | null = null;
   return {
-    onEvent: writer.onEvent,
+    onPlan(plan, desired) {
+      writer = createStatusWriter({ octokit: gh.client, owner: gh.owner, repo: gh.repo, logger: a.logger, webUrl: a.env.SDX_WEB_URL ?? desired.fleet.web_url, siteLimit: desired.fleet.status_limit, redact: a.redact });
+      writer.begin(plan);
+    },
+    onEvent: (e) => writer?.onEvent(e),
     async flush() {
+      if (!writer) return;
       const r = await writer.flush();
       a.logger.info({ event: 'statuses', commit: commit.sha, posted: r.posted.length, unchanged: r.unchanged, failed: r.failed, disabled: r.disabled }, 'commit statuses written');
     },

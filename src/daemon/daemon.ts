@@ -2,6 +2,8 @@
 // during each run, metrics and the HTTP endpoints, an ApplyEvent fan-out, and a clean stop. The CLI
 // entry (src/cli/watch-command.ts) builds the adapters and the settings and calls startDaemon.
 import { reconcile, type ReconcileRequest, type ReconcileResult } from '../apply/reconcile.js';
+import type { Plan } from '../core/plan.js';
+import type { DesiredFleet } from '../core/model.js';
 import type { ApplyEvent } from '../apply/apply.js';
 import { InputError, formatProblem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -13,13 +15,15 @@ import { WatchLoop, type HeadSource, type RunReport } from './watch-loop.js';
 
 /** A consumer of every run's ApplyEvents (the metrics, a GitHub commit status writer). */
 export interface EventSink {
+  /** Called with the run's plan before its first job (a status writer sizes the run here). */
+  onPlan?(plan: Plan, desired: DesiredFleet): void | Promise<void>;
   onEvent(e: ApplyEvent): void;
   /** Called after each run (e.g. to send statuses still queued); awaited, failures only logged. */
   flush?(): Promise<void>;
 }
 
 /** What reconcile() gets on every run, apart from the commit, the stop signal and the event sink. */
-export type RunSettings = Omit<ReconcileRequest, 'ref' | 'signal' | 'onEvent'>;
+export type RunSettings = Omit<ReconcileRequest, 'ref' | 'signal' | 'onEvent' | 'onPlan'>;
 
 export interface DaemonOptions {
   readonly head: HeadSource;
@@ -114,6 +118,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         ref: commit.sha,
         signal: opts.signal,
         onEvent: fanOut(sinks),
+        onPlan: async (p, d) => {
+          for (const s of sinks) {
+            await Promise.resolve(s.onPlan?.(p, d)).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'an event sink could not take the plan'));
+          }
+        },
         sdxFor: (fleet) => metrics.trackClient(settings.sdxFor(fleet)),
       });
       report = classify(result);

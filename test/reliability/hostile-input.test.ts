@@ -1,6 +1,6 @@
 // Hostile input: every case exits 2, names the file, prints no stack trace, and sends nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { symlink, writeFile } from 'node:fs/promises';
+import { symlink } from 'node:fs/promises';
 import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from '../helpers/cli.js';
 import { startSandbox, type Sandbox } from '../../src/sdx/sandbox.js';
