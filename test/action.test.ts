@@ -402,7 +402,12 @@ describe('the Action with missing or invalid inputs', () => {
 
   it('refuses to apply a script with a check error: an annotation at file and line, the roll-up says why, nothing sent', async () => {
     const { remote, first } = await origin(fleetFiles(1, { '00-reset.rsc': '/system identity set name=x\n/system reset-configuration\n' }));
-    const run = await apply(await checkout(remote, first), ZERO, first);
+    const ws = await checkout(remote, first);
+    const planned = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: { command: 'plan' } });
+    expect(planned.code).toBe(1);
+    expect(planned.outputs['failed-sites']).toBe('site-1');
+    expect(planned.stdout).toMatch(/^::error::script check errors on 1 site \(site-1\): apply would refuse to send them/m);
+    const run = await apply(ws, ZERO, first);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^::error title=routeros-gitops,file=sites\/site-1\/00-reset\.rsc,line=2,col=1::.*reset-configuration/m);
     expect(sandbox.stats().posts).toBe(0);

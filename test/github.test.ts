@@ -255,6 +255,13 @@ describe('the GitHub client', () => {
       expect(strict.statuses()).toHaveLength(5);
       expect(strict.requests().some((r) => r.limited === 'secondary')).toBe(true);
       expect(strict.maxConcurrentWrites).toBe(1);
+      // By default writes go out about a second apart, as GitHub asks.
+      const paced = createGitHubClient({ token: strict.writeToken, baseUrl: strict.url });
+      await new Promise((r) => setTimeout(r, 1000)); // let the double's window free up
+      const before = strict.requests().length;
+      await Promise.all(['p1', 'p2'].map((context) => paced.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_B, state: 'success', context })));
+      const [w1, w2] = strict.requests().slice(before);
+      expect(w2!.at - w1!.at).toBeGreaterThanOrEqual(950);
     } finally {
       await strict.close();
     }

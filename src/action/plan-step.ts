@@ -51,7 +51,11 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
       }
     }
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `\n${notes.join('\n\n')}\n` : ''));
-    const failedSites = [...new Set(plan.changes.filter((c) => c.findings.some((f) => f.severity === 'error')).map((c) => c.site))];
+    const failedSites = [...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site))].sort();
+    // apply would refuse these: say so on the pull request's checks, not only in annotations.
+    if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure) {
+      failure = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? '' : 's'} (${failedSites.join(', ')}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
+    }
     return {
       changes: plan.changes.length,
       toSend: plan.summary.to_send,
