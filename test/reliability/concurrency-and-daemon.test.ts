@@ -1,0 +1,146 @@
+// Concurrency and daemon crashes: two applies and a daemon on one repository at once, and a daemon
+// killed at random moments; no change applied twice, no state update lost.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { ensureBuilt, spawnDaemon, CLI } from '../daemon-harness.js';
+import { startSandbox, type Sandbox } from '../../src/sdx/sandbox.js';
+import { openRepo } from '../../src/git/repo.js';
+import { openStateStore } from '../../src/state/open-store.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((f) => f()));
+});
+
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const siteId = (s: number) => `dddddddd-eeee-4fff-8aaa-${s.toString(16).padStart(12, '0')}`;
+function fleet(sites: number, scripts: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let s = 0; s < sites; s++) {
+    files[`sites/r${s}/site.yaml`] = `id: ${siteId(s)}\n`;
+    for (let n = 0; n < scripts; n++) files[`sites/r${s}/${n}0-x.rsc`] = `/ip dns set servers=10.${s}.${n}.0\n`;
+  }
+  return files;
+}
+
+async function setup(files: Record<string, string>, inspect?: (method: string) => void) {
+  ensureBuilt();
+  const r = await createTempRepo({ files });
+  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 40, expressDelayMs: 5, runMs: 5, latencyMs: 2, inspectRequest: (q) => inspect?.(q.method) });
+  cleanups.push(() => r.cleanup(), () => sb.close());
+  const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '80', RGO_RATE_LIMIT: '0' };
+  return { r, sb, env };
+}
+
+async function loadState(r: TempRepo) {
+  const repo = await openRepo(r.dir);
+  const store = await openStateStore({ cwd: r.dir, repo, stateRemote: false });
+  try {
+    return await store.load();
+  } finally {
+    await store.close();
+  }
+}
+
+async function expectConsistent(r: TempRepo, sb: Sandbox, scripts: number) {
+  expect(sb.createdCounts().filter((c) => c.count !== 1)).toEqual([]);
+  const byContent = new Map<string, number>();
+  for (const j of sb.jobs()) if (!j.cancelled) byContent.set(`${j.site_id}\0${j.script}`, (byContent.get(`${j.site_id}\0${j.script}`) ?? 0) + 1);
+  expect([...byContent].filter(([, n]) => n > 1)).toEqual([]);
+  const state = await loadState(r);
+  const jobs = new Map(sb.jobs().map((j) => [j.id, j]));
+  let n = 0;
+  for (const site of Object.values(state.sites)) {
+    for (const [path, rec] of Object.entries(site.scripts)) {
+      n++;
+      expect(rec.phase, `${site.site} ${path}`).toBe('succeeded');
+      expect(jobs.get(rec.job_id!)?.idempotency_key, `${site.site} ${path}`).toBe(rec.key);
+    }
+  }
+  expect(n).toBe(scripts);
+}
+
+async function until(f: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await f()) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const planEmpty = async (r: TempRepo, env: Record<string, string>) => {
+  const res = await cli(['plan', '--format', 'json'], { cwd: r.dir, env });
+  return res.code === 0 && res.json<{ changes: unknown[] }>().changes.length === 0;
+};
+
+describe('concurrency', () => {
+  it('two applies and a daemon on the same repository at once: no change applied twice, no state update lost', async () => {
+    const { r, sb, env } = await setup(fleet(10, 3));
+    const daemon = spawnDaemon(['--interval', '1s', '--retry-interval', '300ms'], { cwd: r.dir, env });
+    cleanups.push(() => daemon.stop(20_000).catch(() => undefined));
+    const applies = [0, 1].map(
+      () =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, [CLI, 'apply', '-C', r.dir, '--lock-timeout', '60'], { env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' }, stdio: 'ignore' });
+          child.on('exit', (code) => resolve(code));
+        }),
+    );
+    // A commit while they run: the daemon (or an apply) picks it up.
+    await r.commit({ 'sites/r3/10-x.rsc': '/ip dns set servers=10.3.1.9\n' }, 'newer');
+    expect(await Promise.all(applies)).toEqual([0, 0]);
+    await until(() => planEmpty(r, env), 60_000, 'everything applied');
+    await daemon.stop(20_000);
+    await expectConsistent(r, sb, 30);
+    console.log(`concurrency: ${sb.stats().jobsCreated} jobs for 31 changes (30 + 1 newer), ${sb.stats().replays} replays`);
+  }, 120_000);
+});
+
+describe('daemon crashes', () => {
+  it('a daemon killed with SIGKILL at 20 random moments, sometimes with a newer commit, then restarted: every change applied exactly once', async () => {
+    const seed = 777;
+    const rand = prng(seed);
+    let posts = 0;
+    const { r, sb, env } = await setup(fleet(6, 3), (m) => void (m === 'POST' && posts++));
+    let version = 0;
+    const kills: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      if (rand() < 0.3) {
+        version++;
+        const s = Math.floor(rand() * 6);
+        const n = Math.floor(rand() * 3);
+        await r.commit({ [`sites/r${s}/${n}0-x.rsc`]: `/ip dns set servers=10.${s}.${n}.${version}\n` }, `v${version}`);
+      }
+      const d = spawnDaemon(['--interval', '1s', '--retry-interval', '200ms', '--debounce', '50ms'], { cwd: r.dir, env });
+      const start = posts;
+      const after = Math.floor(rand() * 4);
+      const deadline = Date.now() + 15_000;
+      let ended = false;
+      void d.exited.then(() => (ended = true));
+      while (!ended && posts - start < after && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+      await new Promise((res) => setTimeout(res, Math.floor(rand() * 60)));
+      d.child.kill('SIGKILL');
+      await d.exited;
+      kills.push(posts - start);
+    }
+    const last = spawnDaemon(['--interval', '1s', '--retry-interval', '200ms'], { cwd: r.dir, env });
+    cleanups.push(() => last.stop(20_000).catch(() => undefined));
+    await until(() => planEmpty(r, env), 60_000, 'everything applied');
+    await last.stop(20_000);
+    console.log(`daemon crashes (seed ${seed}): ${kills.length} kills (after ${kills.join(',')} POSTs), ${version} newer commits, ${sb.stats().jobsCreated} jobs, ${sb.stats().replays} replays`);
+    expect(kills.length).toBe(20);
+    await expectConsistent(r, sb, 18);
+  }, 180_000);
+});
