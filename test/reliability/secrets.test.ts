@@ -1,0 +1,69 @@
+// Secrets stay out of every output: tokens, a password in SDX_API_URL, credentials in a git remote
+// URL that git quotes in its errors, and template secrets.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTempRepo } from '../helpers/git-repo.js';
+import { cli, fleetFiles } from '../helpers/cli.js';
+import { startSandbox } from '../../src/sdx/sandbox.js';
+import { spawnDaemon, ensureBuilt } from '../daemon-harness.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((f) => f()));
+});
+
+const SDX = 'alto_sk_' + 'S'.repeat(32);
+const GH = 'ghp_' + 'G'.repeat(36);
+const GIT_PASS = 'GitPassw0rd-9876';
+const URL_PASS = 'UrlPassw0rd-5432';
+const TPL = 'Templ4te-Secret-1111';
+
+describe('secrets never appear in any output', () => {
+  it('CLI: plan, apply, status, validate with every kind of secret set, a failing git remote with credentials, and debug logs', async () => {
+    const files = fleetFiles(2, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
+    const r = await createTempRepo({ files });
+    const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5, token: SDX });
+    cleanups.push(() => r.cleanup(), () => sb.close());
+    // A remote whose URL carries credentials and cannot be reached: git's errors quote the URL.
+    await r.git(['remote', 'add', 'origin', `http://deploy:${GIT_PASS}@127.0.0.1:9/config.git`]);
+    const env = {
+      SDX_API_URL: sb.url.replace('http://', `http://user:${URL_PASS}@`),
+      SDX_API_TOKEN: SDX,
+      GITHUB_TOKEN: GH,
+      RGO_SECRET_WIFI: TPL,
+      RGO_RATE_LIMIT: '0',
+      RGO_POLL_INITIAL_MS: '20',
+    };
+    const outputs: string[] = [];
+    for (const args of [['plan'], ['plan', '--format', 'json'], ['plan', '--format', 'markdown'], ['apply', '--format', 'json'], ['status'], ['validate']]) {
+      const res = await cli([...args, '--log-level', 'debug'], { cwd: r.dir, env });
+      outputs.push(res.stdout, res.stderr);
+    }
+    // Without the unreachable remote the apply goes through; the job body is the only place the secret goes.
+    for (const args of [['apply', '--format', 'json', '--state-remote', ''], ['apply', '--state-remote', ''], ['plan', '--format', 'markdown', '--state-remote', '']]) {
+      const res = await cli([...args, '--log-level', 'debug'], { cwd: r.dir, env });
+      outputs.push(res.stdout, res.stderr);
+    }
+    expect(sb.jobs().some((j) => j.script.includes(TPL))).toBe(true);
+    outputs.push(await r.git(['log', '-p', '--all']));
+    const joined = outputs.join('\n');
+    expect(joined).toMatch(/127\.0\.0\.1:9/); // the failing remote was reported...
+    for (const s of [SDX, GH, GIT_PASS, URL_PASS, TPL]) expect(joined, s).not.toContain(s); // ...without its credentials
+  });
+
+  it('daemon: logs of a run with every secret set', async () => {
+    ensureBuilt();
+    const files = fleetFiles(1, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
+    const r = await createTempRepo({ files });
+    const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5, token: SDX });
+    cleanups.push(() => r.cleanup(), () => sb.close());
+    const d = spawnDaemon(['--interval', '1s', '--log-level', 'debug'], {
+      cwd: r.dir,
+      env: { SDX_API_URL: sb.url.replace('http://', `http://user:${URL_PASS}@`), SDX_API_TOKEN: SDX, RGO_SECRET_WIFI: TPL, RGO_RATE_LIMIT: '0', RGO_POLL_INITIAL_MS: '20' },
+    });
+    await d.waitFor((l) => l.event === 'reconcile-finished', { timeoutMs: 30_000 });
+    await d.stop(20_000);
+    const all = JSON.stringify(d.logs) + d.text.join('\n');
+    for (const s of [SDX, URL_PASS, TPL]) expect(all, s).not.toContain(s);
+    expect(sb.jobs()[0]!.script).toContain(TPL);
+  }, 60_000);
+});
