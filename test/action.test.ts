@@ -400,7 +400,7 @@ describe('the Action with missing or invalid inputs', () => {
     expect(github.statuses()).toEqual([]);
   });
 
-  it('refuses to apply a script with a check error: an annotation at file and line, the roll-up says why, nothing sent', async () => {
+  it('refuses to plan and apply a script with a check error: an annotation at file and line, the step fails, nothing sent', async () => {
     const { remote, first } = await origin(fleetFiles(1, { '00-reset.rsc': '/system identity set name=x\n/system reset-configuration\n' }));
     const ws = await checkout(remote, first);
     const planned = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: { command: 'plan' } });
@@ -411,7 +411,8 @@ describe('the Action with missing or invalid inputs', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^::error title=routeros-gitops,file=sites\/site-1\/00-reset\.rsc,line=2,col=1::.*reset-configuration/m);
     expect(sandbox.stats().posts).toBe(0);
-    expect(github.current(first).get('routeros-gitops')).toMatchObject({ state: 'error', description: 'not applied: the input is invalid (see the run)' });
+    // Nothing was sent, so no status either: the failed run is the commit's check.
+    expect(github.statuses(first)).toEqual([]);
   });
 });
 

@@ -11,6 +11,8 @@ import { createSdxClient } from '../sdx/client.js';
 import { applyToJson, applyToMarkdown } from '../report/apply-report.js';
 import { createStatusWriter, siteOutcomes, type StatusWriter, type StatusWriterReport } from '../github/status-writer.js';
 import { annotate, planWithHistory, type StepContext } from './context.js';
+import type { Plan } from '../core/plan.js';
+import type { DesiredFleet } from '../core/model.js';
 import type { StepOutcome } from './outcome.js';
 import { fitSummary } from './summary.js';
 
@@ -34,26 +36,26 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
   const store = await ctx.openStore();
   let writer: StatusWriter | null = null;
   try {
-    // Plan first: it fetches what a shallow checkout lacks, and tells the status writer how big
-    // the run is. reconcile() plans again from the same state (nothing else writes it meanwhile:
-    // the workflow's concurrency group keeps applies apart).
+    // Plan first, only to fetch what a shallow checkout lacks (history to order commits);
+    // reconcile() then plans from the same state and hands its plan to onPlan, where the status
+    // writer is sized (site limit) and the roll-up turns pending, once the input is known valid.
     const pre = await planWithHistory(ctx, store);
-    const fleet = pre.desired.fleet;
-    const webUrl = inputs.sdxWebUrl ?? env.SDX_WEB_URL ?? fleet.web_url;
-    if (ctx.github && inputs.statuses) {
+    annotate(ctx, pre.plan, pre.warnings);
+    const webUrlOf = (fleetWebUrl: string) => inputs.sdxWebUrl ?? env.SDX_WEB_URL ?? fleetWebUrl;
+    const onPlan = (plan: Plan, desired: DesiredFleet) => {
+      if (!ctx.github || !inputs.statuses) return;
       writer = createStatusWriter({
         octokit: ctx.github.client,
         owner: ctx.github.owner,
         repo: ctx.github.repo,
         logger,
-        siteLimit: inputs.statusLimit ?? fleet.status_limit,
+        siteLimit: inputs.statusLimit ?? desired.fleet.status_limit,
         rollupUrl: ctx.runUrl ?? undefined,
-        webUrl,
+        webUrl: webUrlOf(desired.fleet.web_url),
         redact: (s) => ctx.secretsRedact()(s),
       });
-      writer.begin(pre.plan);
-    }
-    annotate(ctx, pre.plan, pre.warnings);
+      writer.begin(plan);
+    };
     let result;
     try {
       const poll = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
@@ -76,17 +78,19 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
         logger,
         concurrency: inputs.concurrency,
         timeout: inputs.timeout,
-        webUrl,
+        webUrl: webUrlOf(pre.desired.fleet.web_url),
         signal: ctx.signal,
-        onEvent: writer?.onEvent,
+        onPlan,
+        onEvent: (e) => writer?.onEvent(e),
         pollInitialMs: poll(env.RGO_POLL_INITIAL_MS),
         pollMaxMs: poll(env.RGO_POLL_MAX_MS),
       });
     } catch (e) {
-      if (writer) await writer.abort(e instanceof InputError ? 'the input is invalid (see the run)' : ((e as Error)?.message ?? String(e)).split('\n')[0]!);
+      // Only once jobs may have gone out (after onPlan): an invalid input sends nothing and leaves no status.
+      await (writer as StatusWriter | null)?.abort(((e as Error)?.message ?? String(e)).split('\n')[0]!);
       throw e;
     }
-    const statuses = writer ? await writer.flush() : null;
+    const statuses = writer ? await (writer as StatusWriter).flush() : null;
 
     const sha = result.plan.commit.sha;
     const report = join(ctx.reportDir, `apply-${sha.slice(0, 12)}.md`);
