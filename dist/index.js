@@ -84869,7 +84869,10 @@ async function planStep(ctx) {
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `
 ${notes.join("\n\n")}
 ` : ""));
-    const failedSites = [...new Set(plan2.changes.filter((c) => c.findings.some((f) => f.severity === "error")).map((c) => c.site))];
+    const failedSites = [...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))].sort();
+    if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure2) {
+      failure2 = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? "" : "s"} (${failedSites.join(", ")}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
+    }
     return {
       changes: plan2.changes.length,
       toSend: plan2.summary.to_send,
@@ -87013,22 +87016,22 @@ async function applyStep(ctx) {
   let writer = null;
   try {
     const pre = await planWithHistory(ctx, store);
-    const fleet = pre.desired.fleet;
-    const webUrl = inputs.sdxWebUrl ?? env.SDX_WEB_URL ?? fleet.web_url;
-    if (ctx.github && inputs.statuses) {
+    annotate(ctx, pre.plan, pre.warnings);
+    const webUrlOf = (fleetWebUrl) => inputs.sdxWebUrl ?? env.SDX_WEB_URL ?? fleetWebUrl;
+    const onPlan = (plan2, desired) => {
+      if (!ctx.github || !inputs.statuses) return;
       writer = createStatusWriter({
         octokit: ctx.github.client,
         owner: ctx.github.owner,
         repo: ctx.github.repo,
         logger,
-        siteLimit: inputs.statusLimit ?? fleet.status_limit,
+        siteLimit: inputs.statusLimit ?? desired.fleet.status_limit,
         rollupUrl: ctx.runUrl ?? void 0,
-        webUrl,
+        webUrl: webUrlOf(desired.fleet.web_url),
         redact: (s) => ctx.secretsRedact()(s)
       });
-      writer.begin(pre.plan);
-    }
-    annotate(ctx, pre.plan, pre.warnings);
+      writer.begin(plan2);
+    };
     let result;
     try {
       const poll = (v) => v && Number(v) > 0 ? Number(v) : void 0;
@@ -87050,14 +87053,15 @@ async function applyStep(ctx) {
         logger,
         concurrency: inputs.concurrency,
         timeout: inputs.timeout,
-        webUrl,
+        webUrl: webUrlOf(pre.desired.fleet.web_url),
         signal: ctx.signal,
-        onEvent: writer?.onEvent,
+        onPlan,
+        onEvent: (e) => writer?.onEvent(e),
         pollInitialMs: poll(env.RGO_POLL_INITIAL_MS),
         pollMaxMs: poll(env.RGO_POLL_MAX_MS)
       });
     } catch (e) {
-      if (writer) await writer.abort(e instanceof InputError ? "the input is invalid (see the run)" : (e?.message ?? String(e)).split("\n")[0]);
+      await writer?.abort((e?.message ?? String(e)).split("\n")[0]);
       throw e;
     }
     const statuses = writer ? await writer.flush() : null;
