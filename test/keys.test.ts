@@ -45,3 +45,14 @@ describe('descriptions', () => {
     expect(checkDescriptionTemplate('a\n{sha}')[0]).toMatch(/line break/);
   });
 });
+
+import { writeJson } from '../src/cli/commands.js';
+describe('writeJson', () => {
+  it('writes exactly what JSON.stringify(value, null, 2) writes', () => {
+    for (const v of [{ a: 1, changes: [{ x: [1, 2], y: { z: null } }, { x: [] }], empty: [], o: { p: 'q' }, s: 'é"\n' }, {}, { only: [] }]) {
+      let out = '';
+      writeJson((s) => (out += s), v);
+      expect(out).toBe(JSON.stringify(v, null, 2) + '\n');
+    }
+  });
+});

@@ -29,7 +29,7 @@ export interface ReconcileResult extends ApplyResult {
 }
 
 export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-  const { plan, desired, state, warnings } = await makePlan({ ...req, state: req.store });
+  const { plan, desired, state, warnings } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
   if (!req.allowCheckErrors) {
     const problems: Problem[] = [];
     const seen = new Set<string>();

@@ -11,6 +11,7 @@ import type { ApplyEvent } from '../apply/apply.js';
 import type { Logger } from '../core/logger.js';
 import type { SdxClient } from '../sdx/types.js';
 import { lintHook } from '../core/checks.js';
+import { writeJson } from './commands.js';
 
 export interface ApplyCliOptions extends CommonOptions {
   format?: string;
@@ -102,7 +103,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       onEvent,
       ...pollSettings(ctx.io.env),
     });
-    if (opts.format === 'json') ctx.out(JSON.stringify(applyToJson(result, result.warnings), null, 2) + '\n');
+    if (opts.format === 'json') writeJson((s) => ctx.out(s), applyToJson(result, result.warnings));
     else ctx.out(applyToText(result, result.warnings, ctx.style));
     return result.exitCode;
   } finally {

@@ -21,8 +21,18 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
   const secrets = ctx.secrets(repo, opts);
   const store = await ctx.stateStore(repo, opts);
   try {
-    const { plan, desired, warnings } = await makePlan({ reader: repo, state: store, ref: opts.ref, sitesDir: opts.sites, secrets, lint: lintHook, retryFailed: opts.retryFailed });
-    if (opts.format === 'json') ctx.out(JSON.stringify(planToJson(plan, warnings), null, 2) + '\n');
+    const markdown = opts.format === 'markdown';
+    const { plan, desired, warnings } = await makePlan({
+      reader: repo,
+      state: store,
+      ref: opts.ref,
+      sitesDir: opts.sites,
+      secrets,
+      lint: lintHook,
+      retryFailed: opts.retryFailed,
+      keep: { display: markdown, body: false },
+    });
+    if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings));
     else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));
     else ctx.out(planToText(plan, warnings, ctx.style));
     return 0;
@@ -159,6 +169,25 @@ export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): 
   for (const r of RULES) ctx.out(`${r.id.padEnd(w)}  ${r.defaultSeverity.padEnd(7)}  ${r.description}\n`);
   ctx.out('\nSet a rule with lint.rules in routeros-gitops.yaml or site.yaml ("error", "warning" or "off"); acknowledge a finding with "# routeros-gitops: allow <rule>" on the line above the command or at the top of the file.\n');
   return 0;
+}
+
+/**
+ * JSON.stringify(value, null, 2) written piece by piece: the elements of top-level arrays one at a
+ * time, so a plan of 50,000 changes is never one 30 MB string (and each piece is redacted as it goes).
+ */
+export function writeJson(write: (s: string) => void, value: object): void {
+  const entries = Object.entries(value);
+  if (!entries.length) return write('{}\n');
+  write('{\n');
+  entries.forEach(([k, v], i) => {
+    const comma = i < entries.length - 1 ? ',' : '';
+    if (Array.isArray(v) && v.length) {
+      write(`  ${JSON.stringify(k)}: [\n`);
+      v.forEach((el, j) => write(JSON.stringify(el, null, 2).replace(/^/gm, '    ') + (j < v.length - 1 ? ',\n' : '\n')));
+      write(`  ]${comma}\n`);
+    } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}${comma}\n`);
+  });
+  write('}\n');
 }
 
 export { formatProblem, InputError };

@@ -16,6 +16,8 @@ export interface PlanRequest {
   retryFailed?: boolean;
   /** Read and check every script, not only the changed ones. */
   readAll?: boolean;
+  /** Renderings to keep (see RenderOptions.keep). */
+  keep?: { display?: boolean; body?: boolean };
 }
 
 export interface PlanResult {
@@ -30,7 +32,7 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
   const commit = await req.reader.resolveCommit(req.ref);
   const state = 'load' in req.state ? await req.state.load() : req.state;
   const model = await readFleet(req.reader, commit, req.sitesDir);
-  const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed });
+  const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations: Record<string, CommitRelation> = {};
   const lasts = new Set(Object.values(state.sites).map((s) => s.last_commit).filter((c): c is string => !!c));

@@ -325,6 +325,11 @@ export interface RenderOptions {
   secrets?: SecretSource;
   /** Failed scripts will be sent again: read them. */
   retryFailed?: boolean;
+  /**
+   * Which renderings to keep on DesiredScript (memory: a plan of 50,000 scripts needs neither).
+   * `display` (for diffs) and `body` (for apply; kept only for scripts that may be sent). Default both.
+   */
+  keep?: { display?: boolean; body?: boolean };
   /** Read and render every script, whatever the state says (validate does). */
   readAll?: boolean;
   lint?: LintFn;
@@ -392,12 +397,13 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       let text: string | undefined;
       try {
         text = decode.decode(buf);
+        blobs.delete(src.blob); // the text is all that is needed from here on
       } catch {
         result = { file: src.path, ...firstBadUtf8(buf), message: 'is not valid UTF-8', hint: 'save the file as UTF-8' };
       }
       if (text !== undefined) {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        if (!text.trim()) result = { file: src.path, message: 'is empty', hint: 'add commands, or delete the file' };
+        if (!/\S/.test(text)) result = { file: src.path, message: 'is empty', hint: 'add commands, or delete the file' };
         else result = { text, tpl: compileTemplate(text) };
       }
     }
@@ -471,16 +477,19 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         continue;
       }
       const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
+      const fp = fingerprint(display, digests.digests);
+      const recorded = state.sites[site.id]?.scripts[src.path];
+      const unchanged = recorded !== undefined && recorded.fingerprint === fp && recorded.phase === 'succeeded';
       scripts.push({
         ...src,
-        fingerprint: fingerprint(display, digests.digests),
+        fingerprint: fp,
         inputs: inputsDigest(site, uses, digests.digests),
         uses,
         secretDigests: digests.digests,
         secretsMissing: digests.missing,
         read: true,
-        display,
-        body,
+        display: opts.keep?.display === false ? undefined : display,
+        body: opts.keep?.body === false || unchanged ? undefined : body,
         findings,
       });
     }
