@@ -264,6 +264,14 @@ describe('the Action on push: apply with commit statuses', () => {
 
     // The state ref went to origin.
     expect(await remote.git(['rev-parse', '--verify', 'refs/routeros-gitops/state'])).toMatch(/^[0-9a-f]{40}$/);
+
+    // The workflow run again at the same commit: nothing to send, and nothing posted (the statuses stand).
+    const before = github.requests().length;
+    const again = await apply(await checkout(remote, first), ZERO, first);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.outputs.changes).toBe('0');
+    expect(github.requests().slice(before).map((r) => r.method)).toEqual(['GET']);
+    expect(github.statuses(first)).toHaveLength(posted.length);
   });
 });
 

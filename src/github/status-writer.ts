@@ -147,8 +147,11 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     return p;
   };
 
-  /** Queue one status; skipped when identical to what GitHub shows, or (onlyIfShown) when the context has none yet. */
-  const post = (sha: string, context: string, state: CommitState, description: string, targetUrl: string | null, opts: { onlyIfShown?: boolean } = {}) => {
+  /**
+   * Queue one status; skipped when identical to what GitHub shows, when the context has none yet
+   * (onlyIfShown), or when it has one already (onlyIfAbsent).
+   */
+  const post = (sha: string, context: string, state: CommitState, description: string, targetUrl: string | null, opts: { onlyIfShown?: boolean; onlyIfAbsent?: boolean } = {}) => {
     const desc = cutDescription(redact(description));
     const url = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
     queue = queue.then(async () => {
@@ -157,7 +160,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       const key = `${sha}\0${context.toLowerCase()}`;
       if (full.has(key)) return;
       const now = shown.get(key);
-      if (opts.onlyIfShown && !now) return;
+      if ((opts.onlyIfShown && !now) || (opts.onlyIfAbsent && now)) return;
       if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url) {
         report.unchanged++;
         return;
@@ -268,7 +271,8 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
             const description = stale
               ? `nothing applied: ${stale} site${stale === 1 ? ' was' : 's were'} applied from a newer commit`
               : `no changes: ${plan.summary.sites} site${plan.summary.sites === 1 ? ' is' : 's are'} up to date`;
-            post(sha, prefix, 'success', description, options.rollupUrl ?? null);
+            // A rerun at an applied commit: what the roll-up says there already stands.
+            post(sha, prefix, 'success', description, options.rollupUrl ?? null, { onlyIfAbsent: true });
             continue;
           }
         } else {
