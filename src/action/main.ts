@@ -6,7 +6,7 @@ import { InputError } from '../core/errors.js';
 import { capAnnotations, problemAnnotation } from '../github/annotations.js';
 import { readInputs } from './inputs.js';
 import type { ActionIo } from './io.js';
-import { buildContext, secretsHolder } from './context.js';
+import { buildContext, secretsHolder, type StepContext } from './context.js';
 import { planStep } from './plan-step.js';
 import { applyStep } from './apply-step.js';
 import { outputsOf } from './outcome.js';
@@ -36,15 +36,16 @@ export function coreIo(env: Readonly<Record<string, string | undefined>> = proce
 export async function run(io: ActionIo = coreIo(), signal: AbortSignal | undefined = cancelSignal()): Promise<void> {
   const secrets = secretsHolder(io.env, io);
   const redact = (s: string) => secrets.redact()(s);
+  let ctx: StepContext | undefined;
   try {
     const inputs = readInputs((name) => core.getInput(name));
-    const ctx = await buildContext(inputs, io, secrets, signal);
+    ctx = await buildContext(inputs, io, secrets, signal);
     const outcome = inputs.command === 'plan' ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));
   } catch (e) {
     if (e instanceof InputError) {
-      const { send } = capAnnotations(e.problems.map((p) => problemAnnotation(p, 'error')));
+      const { send } = capAnnotations(e.problems.map((p) => problemAnnotation(p, 'error', ctx?.paths)));
       for (const a of send) io.annotate({ ...a, message: redact(a.message) });
       const n = e.problems.length;
       io.fail(redact(`${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent:\n${e.message}`));
