@@ -80621,12 +80621,13 @@ async function renderFleet(reader, model, state, opts = {}) {
       let text2;
       try {
         text2 = decode3.decode(buf);
+        blobs.delete(src.blob);
       } catch {
         result = { file: src.path, ...firstBadUtf8(buf), message: "is not valid UTF-8", hint: "save the file as UTF-8" };
       }
       if (text2 !== void 0) {
         if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
-        if (!text2.trim()) result = { file: src.path, message: "is empty", hint: "add commands, or delete the file" };
+        if (!/\S/.test(text2)) result = { file: src.path, message: "is empty", hint: "add commands, or delete the file" };
         else result = { text: text2, tpl: compileTemplate(text2) };
       }
     }
@@ -80696,16 +80697,19 @@ async function renderFleet(reader, model, state, opts = {}) {
         continue;
       }
       const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
+      const fp = fingerprint(display, digests.digests);
+      const recorded = state.sites[site.id]?.scripts[src.path];
+      const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
       scripts.push({
         ...src,
-        fingerprint: fingerprint(display, digests.digests),
+        fingerprint: fp,
         inputs: inputsDigest(site, uses, digests.digests),
         uses,
         secretDigests: digests.digests,
         secretsMissing: digests.missing,
         read: true,
-        display,
-        body,
+        display: opts.keep?.display === false ? void 0 : display,
+        body: opts.keep?.body === false || unchanged ? void 0 : body,
         findings
       });
     }
@@ -80963,7 +80967,7 @@ async function makePlan(req) {
   const commit = await req.reader.resolveCommit(req.ref);
   const state = "load" in req.state ? await req.state.load() : req.state;
   const model = await readFleet(req.reader, commit, req.sitesDir);
-  const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed });
+  const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations = {};
   const lasts = new Set(Object.values(state.sites).map((s) => s.last_commit).filter((c) => !!c));
@@ -86089,7 +86093,7 @@ function sleep2(ms, signal) {
 
 // src/apply/reconcile.ts
 async function reconcile(req) {
-  const { plan: plan2, desired, state, warnings } = await makePlan({ ...req, state: req.store });
+  const { plan: plan2, desired, state, warnings } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
   if (!req.allowCheckErrors) {
     const problems = [];
     const seen = /* @__PURE__ */ new Set();
@@ -86801,7 +86805,7 @@ function createStatusWriter(options) {
       const key = `${sha2}\0${context.toLowerCase()}`;
       if (full.has(key)) return;
       const now = shown.get(key);
-      if (opts.onlyIfShown && !now) return;
+      if (opts.onlyIfShown && !now || opts.onlyIfAbsent && now) return;
       if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
         report.unchanged++;
         return;
@@ -86907,7 +86911,7 @@ function createStatusWriter(options) {
           if (!sites.size) {
             const stale = plan2.sites.filter((s) => s.status !== "ok").length;
             const description = stale ? `nothing applied: ${stale} site${stale === 1 ? " was" : "s were"} applied from a newer commit` : `no changes: ${plan2.summary.sites} site${plan2.summary.sites === 1 ? " is" : "s are"} up to date`;
-            post(sha2, prefix, "success", description, options.rollupUrl ?? null);
+            post(sha2, prefix, "success", description, options.rollupUrl ?? null, { onlyIfAbsent: true });
             continue;
           }
         } else {
@@ -87132,15 +87136,16 @@ function coreIo(env = process.env) {
 async function run(io = coreIo(), signal = cancelSignal()) {
   const secrets = secretsHolder(io.env, io);
   const redact = (s) => secrets.redact()(s);
+  let ctx;
   try {
     const inputs = readInputs((name) => getInput(name));
-    const ctx = await buildContext(inputs, io, secrets, signal);
+    ctx = await buildContext(inputs, io, secrets, signal);
     const outcome = inputs.command === "plan" ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));
   } catch (e) {
     if (e instanceof InputError) {
-      const { send } = capAnnotations(e.problems.map((p) => problemAnnotation(p, "error")));
+      const { send } = capAnnotations(e.problems.map((p) => problemAnnotation(p, "error", ctx?.paths)));
       for (const a of send) io.annotate({ ...a, message: redact(a.message) });
       const n = e.problems.length;
       io.fail(redact(`${n === 1 ? "the input is invalid" : `${n} problems in the input`}; nothing was sent:
