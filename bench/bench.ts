@@ -149,23 +149,46 @@ async function fleetRepo(sites: number): Promise<string> {
   return dir;
 }
 
+/** The sandbox in its own process, as the real API would be: the client does not share its CPU. */
+async function sandboxProcess(config: object): Promise<{ url: string; token: string; stop(): void }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rgo-bench-sb-'));
+  await writeFile(join(dir, 'sandbox.json'), JSON.stringify(config));
+  const cli = join(process.argv[1]!, '..', 'cli.js');
+  const child = spawn(process.execPath, [cli, 'sandbox', '--listen', '127.0.0.1:0', '--config', join(dir, 'sandbox.json'), '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error(`the sandbox exited: ${out}`)));
+  });
+  return { url, token: 'sandbox-token', stop: () => child.kill('SIGTERM') };
+}
+
 async function benchThroughput() {
   const SITES_T = Number(process.env.BENCH_APPLY_SITES ?? 2000);
   const latency = 20;
   const concurrency = 32;
-  const sandbox = await startSandbox({ autoSites: true, latencyMs: latency, checkinIntervalMs: 3_600_000 });
+  const sandbox = await sandboxProcess({ autoSites: true, latencyMs: latency, checkinIntervalMs: 3_600_000 });
   const dir = await fleetRepo(SITES_T);
   const env = { ...process.env, SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_RATE_LIMIT: '0', RGO_LOG_LEVEL: 'error' };
   const t0 = performance.now();
   let out = '';
   const code = await run(['apply', '--no-wait', '--concurrency', String(concurrency), '--format', 'json'], { cwd: dir, env, stdout: { write: (s: string) => (out += s) }, stderr: process.stderr });
   const secs = (performance.now() - t0) / 1000;
-  const created = sandbox.stats().jobsCreated;
+  const results = (JSON.parse(out) as { results: Array<{ job_id: string | null; finished_at: string }> }).results;
+  const created = results.filter((r) => r.job_id).length;
+  // --no-wait: a change's result is recorded as soon as its POST is answered.
+  const times = results.map((r) => Date.parse(r.finished_at)).sort((a, b) => a - b);
+  const window = (times[times.length - 1]! - times[0]! + latency) / 1000;
   const ideal = concurrency / (latency / 1000);
-  console.log(`\n## Apply throughput: ${SITES_T} changes, sandbox latency ${latency} ms, no rate limit, concurrency ${concurrency} (--no-wait)`);
-  console.log(`jobs created: ${created} in ${secs.toFixed(2)} s = ${(created / secs).toFixed(0)} jobs/s; ideal ${ideal.toFixed(0)} jobs/s; ${((created / secs / ideal) * 100).toFixed(0)}% of ideal (target >= 80%); exit ${code}`);
-  await sandbox.close();
-  await rm(dir, { recursive: true, force: true });
+  console.log(`\n## Apply throughput: ${SITES_T} changes, sandbox (own process) latency ${latency} ms, no rate limit, concurrency ${concurrency} (--no-wait)`);
+  console.log(`sending phase (first to last job answered): ${created} jobs in ${window.toFixed(2)} s = ${(created / window).toFixed(0)} jobs/s; ideal ${ideal.toFixed(0)} jobs/s; ${((created / window / ideal) * 100).toFixed(0)}% of ideal (target >= 80%)`);
+  console.log(`whole run (plan, intents, jobs, state): ${secs.toFixed(2)} s = ${(created / secs).toFixed(0)} jobs/s (${((created / secs / ideal) * 100).toFixed(0)}% of ideal); exit ${code}`);
+  sandbox.stop();
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 }
 
 async function benchRequests() {

@@ -32757,8 +32757,8 @@ var require_webidl2 = __commonJS({
         return new Uint8Array(0);
       }
       const bytes = new Uint8Array(length);
-      const view = new Uint8Array(jsArrayBuffer, offset, length);
-      bytes.set(view);
+      const view2 = new Uint8Array(jsArrayBuffer, offset, length);
+      bytes.set(view2);
       return bytes;
     };
     webidl.converters.DOMString = function(V, prefix, argument, flags) {
@@ -55294,6 +55294,21 @@ function makeRedactor(secrets) {
     for (const v of list) if (out.includes(v)) out = out.split(v).join("***");
     return out;
   };
+}
+function envSecrets(env) {
+  const out = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!v) continue;
+    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(k) || k.startsWith("RGO_SECRET_")) out.push(v);
+    if (/_URL$/.test(k)) {
+      try {
+        const u = new URL(v);
+        if (u.password) out.push(decodeURIComponent(u.password), u.password);
+      } catch {
+      }
+    }
+  }
+  return out;
 }
 
 // src/core/model.ts
@@ -78538,13 +78553,13 @@ Scanner.prototype.scanUntil = function scanUntil(re) {
   this.pos += match.length;
   return match;
 };
-function Context(view, parentContext) {
-  this.view = view;
+function Context(view2, parentContext) {
+  this.view = view2;
   this.cache = { ".": this.view };
   this.parent = parentContext;
 }
-Context.prototype.push = function push(view) {
-  return new Context(view, this);
+Context.prototype.push = function push(view2) {
+  return new Context(view2, this);
 };
 Context.prototype.lookup = function lookup(name) {
   var cache = this.cache;
@@ -78609,10 +78624,10 @@ Writer.prototype.parse = function parse3(template, tags) {
   }
   return tokens;
 };
-Writer.prototype.render = function render(template, view, partials, config2) {
+Writer.prototype.render = function render(template, view2, partials, config2) {
   var tags = this.getConfigTags(config2);
   var tokens = this.parse(template, tags);
-  var context = view instanceof Context ? view : new Context(view, void 0);
+  var context = view2 instanceof Context ? view2 : new Context(view2, void 0);
   return this.renderTokens(tokens, context, partials, template, config2);
 };
 Writer.prototype.renderTokens = function renderTokens(tokens, context, partials, originalTemplate, config2) {
@@ -78752,11 +78767,11 @@ mustache.clearCache = function clearCache2() {
 mustache.parse = function parse4(template, tags) {
   return defaultWriter.parse(template, tags);
 };
-mustache.render = function render2(template, view, partials, config2) {
+mustache.render = function render2(template, view2, partials, config2) {
   if (typeof template !== "string") {
     throw new TypeError('Invalid template! Template should be a "string" but "' + typeStr(template) + '" was given as the first argument for mustache#render(template, view, partials)');
   }
-  return defaultWriter.render(template, view, partials, config2);
+  return defaultWriter.render(template, view2, partials, config2);
 };
 mustache.escape = escapeHtml;
 mustache.Scanner = Scanner;
@@ -78842,8 +78857,8 @@ function parseRef(value) {
 }
 function renderTemplate(source, compiled, ctx) {
   if (!compiled.templated || !compiled.prepared) return source;
-  const view = { vars: ctx.vars, secrets: ctx.secrets, site: ctx.site };
-  const out = mustache_default.render(compiled.prepared, view, {}, { tags: TAGS, escape: (s) => String(s) });
+  const view2 = { vars: ctx.vars, secrets: ctx.secrets, site: ctx.site };
+  const out = mustache_default.render(compiled.prepared, view2, {}, { tags: TAGS, escape: (s) => String(s) });
   return out.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN);
 }
 function lineStarts(text2) {
@@ -79174,8 +79189,39 @@ var VERBS = /* @__PURE__ */ new Set([
   "unschedule",
   "schedule"
 ]);
+var VERBS_BY_START = /* @__PURE__ */ new Map();
+for (const v of VERBS) {
+  const key = v.length * 128 + v.charCodeAt(0);
+  VERBS_BY_START.set(key, [...VERBS_BY_START.get(key) ?? [], v]);
+}
+function verbAt(s, from, to) {
+  const bucket = VERBS_BY_START.get((to - from) * 128 + s.charCodeAt(from));
+  if (bucket) {
+    for (const v of bucket) if (s.startsWith(v, from)) return v;
+  }
+  return void 0;
+}
 var MENUS_NAMED_LIKE_VERBS = /* @__PURE__ */ new Set(["/system/package/update", "/system/upgrade"]);
 var AMBIGUOUS = /* @__PURE__ */ new Set(["update", "upgrade"]);
+var W = { s: "", b: 0, e: 0 };
+function view(a) {
+  if (a.plain) {
+    W.s = a.source;
+    W.b = a.start;
+    W.e = a.end;
+  } else {
+    const t = a.text;
+    W.s = t;
+    W.b = 0;
+    W.e = t.length;
+  }
+}
+function viewHas(c) {
+  const s = W.s;
+  const e = W.e;
+  for (let i = W.b; i < e; i++) if (s.charCodeAt(i) === c) return true;
+  return false;
+}
 function menuWord(w, from, to) {
   let letter = false;
   let upper = false;
@@ -79189,8 +79235,7 @@ function menuWord(w, from, to) {
   }
   return letter ? upper ? 2 : 1 : 0;
 }
-function startsCommand(w) {
-  const c = w.charCodeAt(0);
+function startsCommand(c) {
   const l = c | 32;
   return c === 47 || c === 46 || c >= 48 && c <= 57 || l >= 97 && l <= 122;
 }
@@ -79229,7 +79274,7 @@ var Command2 = class {
   param(name) {
     if (this.parsed) return this.parsed.params.get(name);
     const k = lastParam(this.args, this.from, name);
-    return k < 0 ? void 0 : paramAt(this.args, k, name.length).value;
+    return k < 0 ? void 0 : paramAt(this.args, k, name.length);
   }
   /** `params.has(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
   hasParam(name) {
@@ -79278,23 +79323,32 @@ function resolveStatement(st, current) {
   const args = st.args;
   const first2 = args[0];
   if (!first2) return OTHER;
-  if (!startsCommand(first2.text)) return OTHER;
+  view(first2);
+  if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
+  const firstIsPath = W.s.charCodeAt(W.b) === 47;
   let menu = current;
   let verb;
   let k = 0;
   let stopped = false;
   outer: for (; k < args.length; k++) {
     const a = args[k];
-    const t = a.text;
-    if (a.groups.length || t.includes("=") || t.includes('"')) {
+    if (k > 0) view(a);
+    if (a.groups.length || viewHas(
+      61
+      /* = */
+    ) || viewHas(
+      34
+      /* " */
+    )) {
       stopped = true;
       break;
     }
-    const len = t.length;
-    if (t.charCodeAt(0) === 47) menu = TOP;
-    for (let from = 0, s = 0; from <= len; s++) {
-      let to = t.indexOf("/", from);
-      if (to < 0) to = len;
+    const t = W.s;
+    const len = W.e;
+    if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
+    for (let from = W.b, s = 0; from <= len; s++) {
+      let to = from;
+      while (to < len && t.charCodeAt(to) !== 47) to++;
       const segFrom = from;
       from = to + 1;
       if (to === segFrom) continue;
@@ -79308,14 +79362,22 @@ function resolveStatement(st, current) {
         stopped = true;
         break outer;
       }
-      let lower = segFrom === 0 && to === len ? t : t.slice(segFrom, to);
-      if (word === 2) lower = lower.toLowerCase();
-      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + "/" + lower))) {
+      let lower;
+      if (word === 1) {
+        lower = verbAt(t, segFrom, to);
+      } else {
+        lower = t.slice(segFrom, to).toLowerCase();
+        if (!VERBS.has(lower)) {
+          menu = menu.child(lower);
+          continue;
+        }
+      }
+      if (lower !== void 0 && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + "/" + lower))) {
         verb = lower;
         k++;
         break outer;
       }
-      menu = menu.child(lower);
+      menu = menu.child(lower ?? t.slice(segFrom, to));
     }
   }
   if (!verb) {
@@ -79323,7 +79385,7 @@ function resolveStatement(st, current) {
       resolved.menu = menu;
       return NAVIGATE;
     }
-    if (menu === TOP || k === 0 && first2.text.charCodeAt(0) !== 47) return OTHER;
+    if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
     verb = menu.name;
     menu = menu.up();
   }
@@ -79336,11 +79398,13 @@ var PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
 function lastParam(args, from, name) {
   const n = name.length;
   for (let k = args.length - 1; k >= from; k--) {
-    const t = args[k].text;
-    if (t.length <= n || t.charCodeAt(n) !== 61) continue;
+    view(args[k]);
+    const s = W.s;
+    const b = W.b;
+    if (W.e - b <= n || s.charCodeAt(b + n) !== 61) continue;
     let i = 0;
     for (; i < n; i++) {
-      const c = t.charCodeAt(i);
+      const c = s.charCodeAt(b + i);
       const w = name.charCodeAt(i);
       if (c !== w && !(c >= 65 && c <= 90 && c + 32 === w)) break;
     }
@@ -79348,15 +79412,23 @@ function lastParam(args, from, name) {
   }
   return -1;
 }
+var paramWords = 1;
 function paramAt(args, k, eq) {
   const a = args[k];
-  let raw = a.text.slice(eq + 1);
+  view(a);
+  let raw = W.e - W.b === eq + 1 ? "" : W.s.slice(W.b + eq + 1, W.e);
   let arg = a;
-  let next = 1;
-  if (raw === "" && k + 1 < args.length && !args[k + 1].text.includes("=")) {
-    arg = args[k + 1];
-    raw = arg.text;
-    next = 2;
+  paramWords = 1;
+  if (raw === "" && k + 1 < args.length) {
+    view(args[k + 1]);
+    if (!viewHas(
+      61
+      /* = */
+    )) {
+      arg = args[k + 1];
+      raw = arg.text;
+      paramWords = 2;
+    }
   }
   let value = raw;
   let dynamic;
@@ -79365,9 +79437,16 @@ function paramAt(args, k, eq) {
     dynamic = value.includes("$") && /(^|[^\\])\$[\w("[{]/.test(value);
     if (value.includes("\\")) value = value.replace(/\\(["\\$?_])/g, (_, c) => c === "_" ? " " : c);
   } else {
-    dynamic = DYNAMIC.test(raw);
+    dynamic = false;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 36 || c === 91 || c === 40) {
+        dynamic = true;
+        break;
+      }
+    }
   }
-  return { value: { value, dynamic, arg }, next };
+  return { value, dynamic, arg };
 }
 function readParams(rest, from = 0) {
   const params = /* @__PURE__ */ new Map();
@@ -79381,13 +79460,11 @@ function readParams(rest, from = 0) {
       k++;
       continue;
     }
-    const p = paramAt(rest, k, eq);
-    params.set(name.toLowerCase(), p.value);
-    k += p.next;
+    params.set(name.toLowerCase(), paramAt(rest, k, eq));
+    k += paramWords;
   }
   return { params, unnamed };
 }
-var DYNAMIC = /[$[(]/;
 function findInGroup(group) {
   if (group.open !== "[" || group.statements.length !== 1) return void 0;
   const st = group.statements[0];
@@ -79754,11 +79831,15 @@ var ArgNode = class {
   line;
   column;
   cached = void 0;
-  /** Offset after its last character; set when it ends. */
+  /** Set when the word ends. */
   end = -1;
+  plain = true;
   groups = NO_GROUPS;
+  get source() {
+    return this.scanner.src;
+  }
   get text() {
-    return this.cached ??= this.scanner.clean(this.start, this.end);
+    return this.cached ??= this.plain ? this.scanner.src.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
   }
 };
 var Level = class {
@@ -79823,10 +79904,65 @@ var Scanner2 = class {
       this.i = 1;
       this.lineStart = 1;
     }
-    while (this.i < this.n) {
-      if (this.inStr) this.stringChar();
-      else this.codeChar();
+    const src = this.src;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      if (this.inStr) {
+        while (i < n) {
+          const c2 = src.charCodeAt(i);
+          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
+          i++;
+        }
+        if (i >= n) break;
+        if (src.charCodeAt(i) === QUOTE) {
+          this.inStr = false;
+          i++;
+          continue;
+        }
+        this.i = i;
+        this.stringChar();
+        i = this.i;
+        continue;
+      }
+      const c = src.charCodeAt(i);
+      if (c >= 128 || SPECIAL[c] === 0) {
+        const level = this.top;
+        if (!level.arg) {
+          this.i = i;
+          this.ensureArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = src.charCodeAt(i);
+          if (d < 128 && WORD_END[d] !== 0) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === SPACE || c === TAB) {
+        const level = this.top;
+        if (level.arg) {
+          this.i = i;
+          this.endArg(level);
+        }
+        i++;
+        continue;
+      }
+      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
+        const level = this.top;
+        this.i = i;
+        this.endStatement(level);
+        level.canComment = true;
+        this.newLine(i + 1, false);
+        i++;
+        continue;
+      }
+      this.i = i;
+      this.codeChar();
+      i = this.i;
     }
+    this.i = i;
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems };
   }
@@ -79893,6 +80029,8 @@ var Scanner2 = class {
     if (!a) return;
     level.arg = null;
     a.end = this.i;
+    const cuts = this.cuts;
+    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
     if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
     const stmt = level.stmt;
     stmt.args.push(a);
@@ -81361,7 +81499,9 @@ function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
 }
 
 // src/state/write-queue.ts
-function createWriteQueue(write) {
+function createWriteQueue(write, options = {}) {
+  const minInterval = options.minIntervalMs ?? 0;
+  let lastStart = -Infinity;
   let tail = Promise.resolve();
   let pending = [];
   let scheduled = false;
@@ -81375,7 +81515,10 @@ function createWriteQueue(write) {
     if (scheduled) return;
     scheduled = true;
     void exclusive(async () => {
+      const wait = lastStart + minInterval - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       scheduled = false;
+      lastStart = performance.now();
       const batch = pending;
       pending = [];
       try {
@@ -81825,10 +81968,14 @@ ${r.stderr}`;
     }
     throw new StateConflictError(`could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`);
   };
-  const queue = createWriteQueue(async (updates) => {
-    await writeLocal(updates);
-    if (remote !== void 0) await push2();
-  });
+  const queue = createWriteQueue(
+    async (updates) => {
+      await writeLocal(updates);
+      if (remote !== void 0) await push2();
+    },
+    // Each write is a couple of git processes (and a push with a remote): at most ~10 a second.
+    { minIntervalMs: remote !== void 0 ? 250 : 100 }
+  );
   return {
     ref,
     repo,
@@ -84066,21 +84213,6 @@ async function unshallow(repo, sha2, logger) {
 }
 
 // src/action/context.ts
-function envSecrets(env) {
-  const out = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!v) continue;
-    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(k) || k.startsWith("RGO_SECRET_")) out.push(v);
-    if (/_URL$/.test(k)) {
-      try {
-        const u = new URL(v);
-        if (u.password) out.push(decodeURIComponent(u.password), u.password);
-      } catch {
-      }
-    }
-  }
-  return out;
-}
 function secretsHolder(env, io) {
   const values = /* @__PURE__ */ new Set();
   let redact = makeRedactor(values);

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
-import { makeRedactor, type Redact } from '../core/redact.js';
+import { envSecrets, makeRedactor, type Redact } from '../core/redact.js';
 import type { SecretSource } from '../core/model.js';
 import type { StateStore } from '../core/ports.js';
 import { makePlan, type PlanResult } from '../core/engine.js';
@@ -52,26 +52,6 @@ export interface StepContext {
   openStore(): Promise<StateStore>;
 }
 
-/**
- * Values in the environment that must never be printed (the CLI's list, plus the Action's token
- * inputs). Kept here rather than imported from src/cli, which would bundle pino into the Action.
- */
-export function envSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!v) continue;
-    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(k) || k.startsWith('RGO_SECRET_')) out.push(v);
-    if (/_URL$/.test(k)) {
-      try {
-        const u = new URL(v);
-        if (u.password) out.push(decodeURIComponent(u.password), u.password);
-      } catch {
-        /* not a URL */
-      }
-    }
-  }
-  return out;
-}
 
 export interface Secrets {
   add(values: Iterable<string | undefined>): void;

@@ -1,7 +1,7 @@
 // The read-only commands: plan, validate, status, schema. Each builds adapters through Context,
 // calls the core and prints; none of them sends a job or writes the state.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Context, CommonOptions } from './context.js';
 import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
@@ -45,7 +45,7 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
   const opts = raw as unknown as Opts;
   let findings: FileFinding[];
   if (files.length) {
-    findings = await lintFiles(files, opts.cwd ? join(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p));
+    findings = await lintFiles(files, opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p));
   } else {
     const repo = await ctx.repo(opts);
     const commit = await repo.resolveCommit(opts.ref);
@@ -148,7 +148,7 @@ export async function schemaCommand(ctx: Context, raw: Record<string, unknown>):
   const opts = raw as unknown as Opts;
   const schemas = jsonSchemas();
   if (opts.write) {
-    const dir = join(ctx.io.cwd, opts.write);
+    const dir = resolve(ctx.io.cwd, opts.write);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'routeros-gitops.schema.json'), JSON.stringify(schemas.fleet, null, 2) + '\n');
     await writeFile(join(dir, 'site.schema.json'), JSON.stringify(schemas.site, null, 2) + '\n');

@@ -3,7 +3,7 @@
 import pino from 'pino';
 import type { CliIo, OutStream } from './io.js';
 import type { Logger } from '../core/logger.js';
-import { makeRedactor, type Redact } from '../core/redact.js';
+import { envSecrets, makeRedactor, type Redact } from '../core/redact.js';
 import { makeStyle, type Style } from '../report/style.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
 import { openStateStore } from '../state/open-store.js';
@@ -85,24 +85,6 @@ export class Context {
   }
 }
 
-/** Values that must never be printed, from the environment. */
-export function envSecrets(env: Record<string, string | undefined>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!v) continue;
-    if (k === 'SDX_API_TOKEN' || k === 'GITHUB_TOKEN' || k === 'INPUT_SDX-API-TOKEN' || k === 'INPUT_GITHUB-TOKEN' || k === 'RGO_SECRETS_KEY' || k.startsWith('RGO_SECRET_')) out.push(v);
-    // A password inside a URL (SDX_API_URL=https://user:pass@host).
-    if (/_URL$/.test(k)) {
-      try {
-        const u = new URL(v);
-        if (u.password) out.push(decodeURIComponent(u.password), u.password);
-      } catch {
-        /* not a URL */
-      }
-    }
-  }
-  return out;
-}
 
 function resolveFrom(base: string, p: string): string {
   return p.startsWith('/') ? p : `${base.replace(/\/+$/, '')}/${p}`;

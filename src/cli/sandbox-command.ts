@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
 import { parseListen, parseSandboxOptions, startSandbox, type SandboxOptions } from '../sdx/sandbox.js';
@@ -20,7 +20,7 @@ export async function sandboxCommand(ctx: Context, raw: Record<string, unknown>,
   if (opts.config) {
     let text: string;
     try {
-      text = await readFile(join(ctx.io.cwd, opts.config), 'utf8');
+      text = await readFile(resolve(ctx.io.cwd, opts.config), 'utf8');
     } catch {
       throw new InputError({ file: opts.config, message: 'cannot read the sandbox settings file', hint: 'pass --config with a JSON file of sandbox settings' });
     }

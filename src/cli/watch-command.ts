@@ -197,6 +197,9 @@ async function statusSink(
       writer.begin(plan);
     },
     onEvent: (e) => writer?.onEvent(e),
+    async abort(reason) {
+      await writer?.abort(reason);
+    },
     async flush() {
       if (!writer) return;
       const r = await writer.flush();

@@ -27,3 +27,22 @@ export function makeRedactor(secrets: Iterable<string | undefined>): Redact {
 export function redactUrl(url: string): string {
   return url.replace(URL_CREDENTIALS, '$1');
 }
+
+/** Values in the environment that must never be printed: tokens, template secrets, URL passwords. */
+export function envSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!v) continue;
+    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(k) || k.startsWith('RGO_SECRET_')) out.push(v);
+    // A password inside a URL (SDX_API_URL=https://user:pass@host).
+    if (/_URL$/.test(k)) {
+      try {
+        const u = new URL(v);
+        if (u.password) out.push(decodeURIComponent(u.password), u.password);
+      } catch {
+        /* not a URL */
+      }
+    }
+  }
+  return out;
+}

@@ -20,6 +20,8 @@ export interface EventSink {
   onEvent(e: ApplyEvent): void;
   /** Called after each run (e.g. to send statuses still queued); awaited, failures only logged. */
   flush?(): Promise<void>;
+  /** Called instead of flush when the run stopped with an error after its plan. */
+  abort?(reason: string): Promise<void>;
 }
 
 /** What reconcile() gets on every run, apart from the commit, the stop signal and the event sink. */
@@ -142,7 +144,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await lock?.release().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not release the apply lock'));
     }
     for (const s of sinks) {
-      await s.flush?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'an event sink could not flush'));
+      const done = error !== null && !result && s.abort ? s.abort(error.split('\n')[0]!) : s.flush?.();
+      await done?.catch((e: unknown) => log.warn({ err: (e as Error).message }, 'an event sink could not flush'));
     }
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedAt.getTime();

@@ -343,10 +343,14 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
     throw new StateConflictError(`could not push the applied state to ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`);
   };
 
-  const queue = createWriteQueue(async (updates) => {
-    await writeLocal(updates);
-    if (remote !== undefined) await push();
-  });
+  const queue = createWriteQueue(
+    async (updates) => {
+      await writeLocal(updates);
+      if (remote !== undefined) await push();
+    },
+    // Each write is a couple of git processes (and a push with a remote): at most ~10 a second.
+    { minIntervalMs: remote !== undefined ? 250 : 100 },
+  );
 
   return {
     ref,
