@@ -139,3 +139,23 @@ describe('validation', () => {
     expect(res.stderr).toMatch(/SDX_API_TOKEN is not set/);
   });
 });
+
+describe('the parse cache', () => {
+  it('is keyed by blob: a valid file cached earlier never hides a later invalid edit; a broken cache file is ignored', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const r = await createTempRepo({ files: good });
+    repos.push(r);
+    expect((await cli(['plan'], { cwd: r.dir })).code).toBe(0);
+    const cacheFile = `${r.dir}/.git/routeros-gitops/parse-cache.json`;
+    const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { entries: Record<string, unknown> };
+    expect(Object.keys(cached.entries)).toHaveLength(2);
+    await r.commit({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\nbakup: true\n` }, 'typo');
+    const bad = await cli(['plan'], { cwd: r.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/did you mean "backup"/);
+    await writeFile(cacheFile, '{ not json');
+    await r.commit({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\n` }, 'fixed');
+    expect((await cli(['plan'], { cwd: r.dir })).code).toBe(0);
+    expect(JSON.parse(await readFile(cacheFile, 'utf8')).entries).toBeTypeOf('object');
+  });
+});

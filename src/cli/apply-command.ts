@@ -93,6 +93,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       lint: lintHook,
       retryFailed: opts.retryFailed,
       sdxFor,
+      cache: await ctx.parseCache(repo),
       logger: ctx.logger,
       concurrency,
       timeout,

@@ -31,6 +31,7 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       lint: lintHook,
       retryFailed: opts.retryFailed,
       keep: { display: markdown, body: false },
+      cache: await ctx.parseCache(repo),
     });
     if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings));
     else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));

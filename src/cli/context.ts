@@ -9,6 +9,7 @@ import { openRepo, type GitRepo } from '../git/repo.js';
 import { openStateStore } from '../state/open-store.js';
 import type { StateStore } from '../core/ports.js';
 import { loadSecrets } from '../secrets/secret-source.js';
+import { openParseCache } from '../cache/parse-cache.js';
 import type { SecretSource } from '../core/model.js';
 
 export interface CommonOptions {
@@ -76,6 +77,11 @@ export class Context {
       stateRef: opts.stateRef,
       logger: this.logger,
     });
+  }
+
+  /** Parsed settings files kept in the git directory between runs (see src/cache). */
+  parseCache(repo: GitRepo) {
+    return openParseCache(repo.gitDir);
   }
 
   secrets(repo: GitRepo | null, opts: CommonOptions): SecretSource {

@@ -3,7 +3,7 @@
 import { InputError, type Problem } from './errors.js';
 import type { CommitRelation, RepoReader, StateStore } from './ports.js';
 import type { AppliedState } from './state.js';
-import { readFleet, renderFleet, type DesiredFleet, type LintFn, type SecretSource } from './model.js';
+import { readFleet, renderFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
 import { plan, type Plan } from './plan.js';
 
 export interface PlanRequest {
@@ -18,6 +18,8 @@ export interface PlanRequest {
   readAll?: boolean;
   /** Renderings to keep (see RenderOptions.keep). */
   keep?: { display?: boolean; body?: boolean };
+  /** Parsed settings files kept between runs; saved once the fleet is read. */
+  cache?: ParseCache & { save(): Promise<void> };
 }
 
 export interface PlanResult {
@@ -31,7 +33,8 @@ export interface PlanResult {
 export async function makePlan(req: PlanRequest): Promise<PlanResult> {
   const commit = await req.reader.resolveCommit(req.ref);
   const state = 'load' in req.state ? await req.state.load() : req.state;
-  const model = await readFleet(req.reader, commit, req.sitesDir);
+  const model = await readFleet(req.reader, commit, req.sitesDir, req.cache);
+  await req.cache?.save();
   const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations: Record<string, CommitRelation> = {};

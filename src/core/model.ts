@@ -81,8 +81,17 @@ export const noSecrets: SecretSource = { get: () => undefined, values: () => [],
 
 const MAX_BLOB_FACTOR = 4; // a UTF-8 character is at most 4 bytes
 
+/**
+ * Parsed settings files by blob id, kept between runs (a plan of 5,000 sites then parses only the
+ * site.yaml files that changed). Only files that parsed and validated cleanly are kept.
+ */
+export interface ParseCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+}
+
 /** Read the sites directory's structure and YAML settings at a commit. */
-export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string): Promise<FleetModel> {
+export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string, cache?: ParseCache): Promise<FleetModel> {
   const dir = normalizeDir(sitesDir);
   const entries = await reader.listTree(commit.sha, dir);
   const problems: Problem[] = [];
@@ -135,13 +144,21 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
   const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith('/' + SITE_FILE))].filter(
     (e): e is TreeEntry => !!e,
   );
-  const yamlBlobs = await reader.readBlobs(yamlEntries.map((e) => e.oid));
+  const cacheKey = (e: TreeEntry) => `${e === fleetEntry ? 'fleet' : 'site'}:${e.oid}`;
+  const yamlBlobs = await reader.readBlobs(yamlEntries.filter((e) => cache?.get(cacheKey(e)) === undefined).map((e) => e.oid));
   const text = (e: TreeEntry) => yamlBlobs.get(e.oid)?.toString('utf8') ?? '';
+  const parse = <S extends typeof FleetSettingsSchema | typeof SiteSettingsSchema>(e: TreeEntry, schema: S, what: string) => {
+    const hit = cache?.get(cacheKey(e));
+    if (hit !== undefined) return { value: hit as ReturnType<S['parse']>, problems: [] as Problem[] };
+    const parsed = parseYamlFile(text(e), e.path, schema, what);
+    if (parsed.value !== undefined && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
+    return parsed as { value?: ReturnType<S['parse']>; problems: Problem[] };
+  };
 
   let fleet: FleetSettings = {};
   if (fleetEntry) {
     model.fleetFile = fleetEntry.path;
-    const parsed = parseYamlFile(text(fleetEntry), fleetEntry.path, FleetSettingsSchema, FLEET_FILE);
+    const parsed = parse(fleetEntry, FleetSettingsSchema, FLEET_FILE);
     problems.push(...parsed.problems);
     if (parsed.value) fleet = parsed.value;
     for (const [k, v] of Object.entries(FLEET_DEFAULTS) as Array<[keyof FleetDefaults, unknown]>) {
@@ -183,7 +200,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
       });
       continue;
     }
-    const parsed = parseYamlFile(text(settingsEntry), settingsEntry.path, SiteSettingsSchema, SITE_FILE);
+    const parsed = parse(settingsEntry, SiteSettingsSchema, SITE_FILE);
     problems.push(...parsed.problems);
     if (!parsed.value) continue;
     const s = parsed.value;
