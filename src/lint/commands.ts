@@ -17,9 +17,57 @@ const VERBS = new Set([
   'clear', 'listen', 'scan', 'sniff', 'torch', 'traceroute', 'start', 'stop', 'unschedule', 'schedule',
 ]);
 
+/**
+ * VERBS by length and first character, to find a verb in the script's text without cutting the
+ * word out of it; what is found is the string in VERBS.
+ */
+const LONGEST_VERB = Math.max(...[...VERBS].map((v) => v.length));
+const VERBS_BY_START: Array<string[] | undefined> = [];
+for (const v of VERBS) (VERBS_BY_START[v.length * 26 + v.charCodeAt(0) - 97] ??= []).push(v);
+
+/** The verb that s[from, to) is, exactly, if any. */
+function verbAt(s: string, from: number, to: number): string | undefined {
+  const length = to - from;
+  const letter = s.charCodeAt(from) - 97;
+  if (!(letter >= 0 && letter <= 25) || length > LONGEST_VERB) return undefined;
+  const bucket = VERBS_BY_START[length * 26 + letter];
+  if (bucket === undefined) return undefined;
+  next: for (let k = 0; k < bucket.length; k++) {
+    const v = bucket[k]!;
+    for (let i = 1; i < length; i++) if (s.charCodeAt(from + i) !== v.charCodeAt(i)) continue next;
+    return v;
+  }
+  return undefined;
+}
+
 /** Menus whose name is also a command elsewhere: read as a menu at these paths. */
 const MENUS_NAMED_LIKE_VERBS = new Set(['/system/package/update', '/system/upgrade']);
 const AMBIGUOUS = new Set(['update', 'upgrade']);
+
+// A word is read where it stands in the script when it is plain (nothing was cut out of it), else
+// from its text: `W.s` holds it from `W.b` to `W.e`. (Module-level, so that nothing is allocated.)
+const W = { s: '', b: 0, e: 0 };
+
+function view(a: Arg): void {
+  if (a.plain) {
+    W.s = a.source;
+    W.b = a.start;
+    W.e = a.end;
+  } else {
+    const t = a.text;
+    W.s = t;
+    W.b = 0;
+    W.e = t.length;
+  }
+}
+
+/** Does the word in view hold `c`? */
+function viewHas(c: number): boolean {
+  const s = W.s;
+  const e = W.e;
+  for (let i = W.b; i < e; i++) if (s.charCodeAt(i) === c) return true;
+  return false;
+}
 
 /**
  * Is `w` a menu word: letters, digits and hyphens, not starting with a hyphen, with at least one
@@ -40,9 +88,8 @@ function menuWord(w: string, from: number, to: number): 0 | 1 | 2 {
   return letter ? (upper ? 2 : 1) : 0;
 }
 
-/** Could this word start a menu command: `/`, a letter, a digit or `.` (`..`)? */
-function startsCommand(w: string): boolean {
-  const c = w.charCodeAt(0);
+/** Could a word starting with `c` start a menu command: `/`, a letter, a digit or `.` (`..`)? */
+function startsCommand(c: number): boolean {
   const l = c | 32;
   return c === 47 || c === 46 || (c >= 48 && c <= 57) || (l >= 97 && l <= 122);
 }
@@ -102,7 +149,7 @@ export class Command {
   param(name: string): ParamValue | undefined {
     if (this.parsed) return this.parsed.params.get(name);
     const k = lastParam(this.args, this.from, name);
-    return k < 0 ? undefined : paramAt(this.args, k, name.length).value;
+    return k < 0 ? undefined : paramAt(this.args, k, name.length);
   }
 
   /** `params.has(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
@@ -179,25 +226,38 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
   const args = st.args;
   const first = args[0];
   if (!first) return OTHER;
+  view(first);
+  // The common case, in one go: the first word is a verb, as it is (`add ...` in the current menu).
+  if (first.groups.length === 0) {
+    const v = verbAt(W.s, W.b, W.e);
+    if (v !== undefined && !AMBIGUOUS.has(v)) {
+      resolved.menu = current;
+      resolved.verb = v;
+      resolved.from = 1;
+      return COMMAND;
+    }
+  }
   // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
-  if (!startsCommand(first.text)) return OTHER;
+  if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
+  const firstIsPath = W.s.charCodeAt(W.b) === 47;
   let menu = current;
   let verb: string | undefined;
   let k = 0;
   let stopped = false;
   outer: for (; k < args.length; k++) {
     const a = args[k]!;
-    const t = a.text;
-    if (a.groups.length || t.includes('=') || t.includes('"')) {
+    if (k > 0) view(a);
+    if (a.groups.length || viewHas(61 /* = */) || viewHas(34 /* " */)) {
       stopped = true;
       break;
     }
-    const len = t.length;
-    if (t.charCodeAt(0) === 47) menu = TOP;
+    const t = W.s;
+    const len = W.e;
+    if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
     // Segments between slashes; `s` counts them, empty ones included.
-    for (let from = 0, s = 0; from <= len; s++) {
-      let to = t.indexOf('/', from);
-      if (to < 0) to = len;
+    for (let from = W.b, s = 0; from <= len; s++) {
+      let to = from;
+      while (to < len && t.charCodeAt(to) !== 47) to++;
       const segFrom = from;
       from = to + 1;
       if (to === segFrom) continue;
@@ -211,14 +271,22 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
         stopped = true;
         break outer;
       }
-      let lower = segFrom === 0 && to === len ? t : t.slice(segFrom, to);
-      if (word === 2) lower = lower.toLowerCase();
-      if (VERBS.has(lower) && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + '/' + lower))) {
+      let lower: string | undefined;
+      if (word === 1) {
+        lower = verbAt(t, segFrom, to);
+      } else {
+        lower = t.slice(segFrom, to).toLowerCase();
+        if (!VERBS.has(lower)) {
+          menu = menu.child(lower);
+          continue;
+        }
+      }
+      if (lower !== undefined && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + '/' + lower))) {
         verb = lower;
         k++;
         break outer;
       }
-      menu = menu.child(lower);
+      menu = menu.child(lower ?? t.slice(segFrom, to));
     }
   }
   if (!verb) {
@@ -227,7 +295,7 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
       return NAVIGATE;
     }
     // An unknown command (`/tool fetch url=...`): the last word before the arguments.
-    if (menu === TOP || (k === 0 && first.text.charCodeAt(0) !== 47)) return OTHER;
+    if (menu === TOP || (k === 0 && !firstIsPath)) return OTHER;
     verb = menu.name;
     menu = menu.up();
   }
@@ -248,11 +316,13 @@ const PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
 function lastParam(args: readonly Arg[], from: number, name: string): number {
   const n = name.length;
   for (let k = args.length - 1; k >= from; k--) {
-    const t = args[k]!.text;
-    if (t.length <= n || t.charCodeAt(n) !== 61 /* = */) continue;
+    view(args[k]!);
+    const s = W.s;
+    const b = W.b;
+    if (W.e - b <= n || s.charCodeAt(b + n) !== 61 /* = */) continue;
     let i = 0;
     for (; i < n; i++) {
-      const c = t.charCodeAt(i);
+      const c = s.charCodeAt(b + i);
       const w = name.charCodeAt(i);
       if (c !== w && !(c >= 65 && c <= 90 && c + 32 === w)) break;
     }
@@ -261,17 +331,24 @@ function lastParam(args: readonly Arg[], from: number, name: string): number {
   return -1;
 }
 
-/** The parameter whose name (`eq` characters, then `=`) starts word `k`; `next` is how many words it takes (1 or 2). */
-function paramAt(args: readonly Arg[], k: number, eq: number): { value: ParamValue; next: number } {
+/** How many words the last paramAt() read (1, or 2 for `name=` and the word after it). */
+let paramWords = 1;
+
+/** The parameter whose name (`eq` characters, then `=`) starts word `k`. */
+function paramAt(args: readonly Arg[], k: number, eq: number): ParamValue {
   const a = args[k]!;
-  let raw = a.text.slice(eq + 1);
+  view(a);
+  let raw = W.e - W.b === eq + 1 ? '' : W.s.slice(W.b + eq + 1, W.e);
   let arg = a;
-  let next = 1;
+  paramWords = 1;
   // `comment=\` + newline + `"..."` (how /export wraps) and `name= value` (the manual allows it).
-  if (raw === '' && k + 1 < args.length && !args[k + 1]!.text.includes('=')) {
-    arg = args[k + 1]!;
-    raw = arg.text;
-    next = 2;
+  if (raw === '' && k + 1 < args.length) {
+    view(args[k + 1]!);
+    if (!viewHas(61 /* = */)) {
+      arg = args[k + 1]!;
+      raw = arg.text;
+      paramWords = 2;
+    }
   }
   let value = raw;
   let dynamic: boolean;
@@ -280,9 +357,17 @@ function paramAt(args: readonly Arg[], k: number, eq: number): { value: ParamVal
     dynamic = value.includes('$') && /(^|[^\\])\$[\w("[{]/.test(value);
     if (value.includes('\\')) value = value.replace(/\\(["\\$?_])/g, (_, c: string) => (c === '_' ? ' ' : c));
   } else {
-    dynamic = DYNAMIC.test(raw);
+    // Holds one of $ [ (.
+    dynamic = false;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 36 || c === 91 || c === 40) {
+        dynamic = true;
+        break;
+      }
+    }
   }
-  return { value: { value, dynamic, arg }, next };
+  return { value, dynamic, arg };
 }
 
 /** Split words (from `from` on) into name=value parameters and the rest. `name=` followed by a word joins them. */
@@ -298,14 +383,12 @@ export function readParams(rest: readonly Arg[], from = 0): { params: Map<string
       k++;
       continue;
     }
-    const p = paramAt(rest, k, eq);
-    params.set(name.toLowerCase(), p.value);
-    k += p.next;
+    params.set(name.toLowerCase(), paramAt(rest, k, eq));
+    k += paramWords;
   }
   return { params, unnamed };
 }
 
-const DYNAMIC = /[$[(]/;
 
 /** The `find` inside a group, when the group is `[find ...]` or `[/some path find ...]`. */
 export function findInGroup(group: Group): { filters: Map<string, ParamValue>; empty: boolean } | undefined {

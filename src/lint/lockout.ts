@@ -210,14 +210,15 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Verbs, Check]> = [
     ADD_OR_SET,
     (c) => {
       const family = filterFamily(c.path);
-      if (!family || isYes(param(c, 'disabled'))) return undefined;
+      if (!family) return undefined;
+      // The tests that rule most commands out come first: most rules are not in the input chain.
+      if (c.verb === 'add' && param(c, 'chain') !== 'input') return undefined;
       const action = param(c, 'action');
+      if (!action || !DROPS.has(action) || isYes(param(c, 'disabled'))) return undefined;
       if (c.verb === 'add') {
-        if (param(c, 'chain') !== 'input' || !action || !DROPS.has(action)) return undefined;
         // Dropping invalid packets cannot close a working connection (defconf does it).
         if (param(c, 'connection-state') === 'invalid') return undefined;
       } else if (c.verb === 'set') {
-        if (!action || !DROPS.has(action)) return undefined;
         const chain = param(c, 'chain') ?? filterValue(c.targets, 'chain');
         if (chain !== undefined && chain !== 'input') return undefined;
       } else {

@@ -51,6 +51,12 @@ export interface Arg {
   readonly column: number;
   /** Groups that open inside this word, outermost only, in order. */
   readonly groups: readonly Group[];
+  /** The script, and the offsets [start, end) of the word in it. */
+  readonly source: string;
+  readonly start: number;
+  readonly end: number;
+  /** No continuation was cut out of the word: `text` is `source.slice(start, end)` (read it there, without a copy). */
+  readonly plain: boolean;
 }
 
 /** One command: the words between two statement ends (newline, `;`, or the group's end). */
@@ -143,19 +149,20 @@ const NO_GROUPS: readonly Group[] = Object.freeze([]);
  */
 class ArgNode implements Arg {
   private cached: string | undefined = undefined;
-  /** Offset after its last character; set when it ends. */
+  /** Set when the word ends. */
   end = -1;
+  plain = true;
   groups: readonly Group[] = NO_GROUPS;
   constructor(
     private readonly scanner: Scanner,
-    /** Offset of its first character. */
+    readonly source: string,
     readonly start: number,
     readonly line: number,
     readonly column: number,
   ) {}
 
   get text(): string {
-    return (this.cached ??= this.scanner.clean(this.start, this.end));
+    return (this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end));
   }
 }
 
@@ -193,7 +200,7 @@ export function scanScript(text: string): ScanResult {
 }
 
 class Scanner {
-  private readonly src: string;
+  readonly src: string;
   private readonly n: number;
   private i = 0;
   private line = 1;
@@ -228,10 +235,70 @@ class Scanner {
       this.i = 1;
       this.lineStart = 1;
     }
-    while (this.i < this.n) {
-      if (this.inStr) this.stringChar();
-      else this.codeChar();
+    // The common characters are read here, with the offset in a local; the rest in codeChar and
+    // stringChar (which read and move this.i).
+    const src = this.src;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      if (this.inStr) {
+        // A run of plain characters, and the closing quote.
+        while (i < n) {
+          const c = src.charCodeAt(i);
+          if (c < 128 && STRING_STOP[c] !== 0) break;
+          i++;
+        }
+        if (i >= n) break;
+        if (src.charCodeAt(i) === QUOTE) {
+          this.inStr = false;
+          i++;
+          continue;
+        }
+        this.i = i;
+        this.stringChar();
+        i = this.i;
+        continue;
+      }
+      const c = src.charCodeAt(i);
+      if (c >= 128 || SPECIAL[c] === 0) {
+        // An ordinary word, or the rest of one, in one go.
+        const level = this.top;
+        if (!level.arg) {
+          this.i = i;
+          this.ensureArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = src.charCodeAt(i);
+          if (d < 128 && WORD_END[d] !== 0) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === SPACE || c === TAB) {
+        const level = this.top;
+        if (level.arg) {
+          this.i = i;
+          this.endArg(level);
+        }
+        i++;
+        continue;
+      }
+      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
+        // The end of a line, outside ( ) and [ ] (codeLineBreak does the rest).
+        const level = this.top;
+        this.i = i;
+        this.endStatement(level);
+        level.canComment = true;
+        this.newLine(i + 1, false);
+        i++;
+        continue;
+      }
+      this.i = i;
+      this.codeChar();
+      i = this.i;
     }
+    this.i = i;
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems };
   }
@@ -296,7 +363,7 @@ class Scanner {
   private ensureArg(level: Level): ArgNode {
     if (level.arg) return level.arg;
     const column = this.i - this.lineStart + 1;
-    const arg = new ArgNode(this, this.i, this.line, column);
+    const arg = new ArgNode(this, this.src, this.i, this.line, column);
     level.arg = arg;
     level.canComment = false;
     if (!level.stmt) {
@@ -311,6 +378,10 @@ class Scanner {
     if (!a) return;
     level.arg = null;
     a.end = this.i;
+    const cuts = this.cuts;
+    // Plain when no cut made so far ends after its start (cuts come in order; later ones start
+    // after its end).
+    a.plain = cuts.length === 0 || cuts[cuts.length - 1]! <= a.start;
     // Its text is 'where': a word that holds a continuation cut also holds a " or a bracket before
     // it (cuts are made in strings, or after the word ends), so it is never 'where' once cleaned.
     if (this.i - a.start === 5 && this.src.startsWith('where', a.start)) level.inWhere = true;
