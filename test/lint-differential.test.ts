@@ -115,8 +115,11 @@ function generated(r: Rand, depth = 0): string {
 
 const INSERTS = ['"', '\\', '\n', '\r\n', '\r', '\\\n', '\\ \n', '\\  \r\n', '{', '}', '[', ']', '(', ')', '$[', '$(', '$', '$\\\n  [', '#',
   ' # x', ';', '; # y', '=', ' = ', ' ', '\t', '/', '..', 'where', ' where ', '${{ vars.x }}', '${{', '}}', '\\"', '\\n', '\\4', '\\4c',
-  '\\C3', '\\x', '\\_', '\\?', '\uFEFF', '\u00a0', '\u2028', '\x11', 'é', '/system reboot', '/ip firewall filter\n', 'remove [find]',
-  'disable', 'set', 'add', 'remove', ' disabled=yes', ' chain=input', ' action=drop', ' numbers=', '\n# routeros-gitops: allow reboot\n',
+  '\\C3', '\\x', '\\_', '\\?', '\uFEFF', '\u00a0', '\u2028', '\x11', 'é',
+  // Characters outside Latin-1 whose low byte is a special character (Ģ is U+0122: 0x22 is "), and
+  // lone and paired surrogates.
+  '\u0122', '\u015C', '\u0123', '\u0A7B', '\u237D', '\u0C0A', '\uD800', '\uDC00', '\uD83D\uDE00', 'x\u0122y=\u015C',
+  '/system reboot', '/ip firewall filter\n', 'remove [find]', 'disable', 'set', 'add', 'remove', ' disabled=yes', ' chain=input', ' action=drop', ' numbers=', '\n# routeros-gitops: allow reboot\n',
   ':do', 'do={', 'else', ' {', '{}', ':local a {', 'x=', 'Set ', '/IP ', 'update', 'upgrade', '"$[', '"$('];
 
 function mutate(r: Rand, text: string): string {
@@ -183,6 +186,30 @@ describe('fast linter against the reference implementation', () => {
         yield [`${name} (CRLF)`, text.replace(/\r?\n/g, '\r\n'), {}];
         yield [`${name} (CR)`, text.replace(/\r?\n/g, '\r'), {}];
         yield [`${name} (rules off)`, text, { rules: { reboot: 'off', 'inline-comment': 'off', 'input-drop': 'error' } }];
+      }
+    }
+    const { diffs } = differences(cases());
+    expect(diffs).toEqual([]);
+  });
+
+  it('finds the same in a script of over a million characters', () => {
+    const big = files.map(([, text]) => text).join('\n').repeat(80);
+    expect(big.length).toBeGreaterThan(1 << 20);
+    const { diffs } = differences([['big', big, {}], ['big after', files[0]![1], {}]]);
+    expect(diffs).toEqual([]);
+  });
+
+  it('reads nothing past the end of a script, whatever the script before it held there', () => {
+    // Scripts that end where the scanner looks one or two characters ahead, each linted right
+    // after a longer script full of one character (that the scanner could misread there).
+    const endings = ['\\', ':put "a\\', ':put "$', ':put "$\\', ':put "$\\\n', '/ip address add \\ ', ':put "\\4', ':put "\\', ':put 1 \\', 'a\\\r'];
+    const fillers = ['\n', '\r', '\r\n', ' ', '\t', '(', '[', '#', '\\', '"', 'A', '0', 'n'];
+    function* cases(): Generator<[string, string, LintOptions]> {
+      for (const ending of endings) {
+        for (const filler of fillers) {
+          yield [`filler ${JSON.stringify(filler)}`, filler.repeat(ending.length + 8), {}];
+          yield [`ending ${JSON.stringify(ending)} after ${JSON.stringify(filler)}`, ending, {}];
+        }
       }
     }
     const { diffs } = differences(cases());

@@ -20,13 +20,18 @@ export interface Acknowledgements {
   readonly problems: ReadonlyArray<Omit<ScanProblem, 'rule'> & { rule: 'unknown-allow' }>;
 }
 
+const ACKNOWLEDGEABLE = RULES.filter((r) => r.acknowledgeable);
+
+/** A script without comments acknowledges nothing. */
+const NONE: Acknowledgements = { file: new Set(), covers: () => false, problems: [] };
+
 export function readAcknowledgements(comments: readonly Comment[], statements: readonly Statement[]): Acknowledgements {
+  if (comments.length === 0) return NONE;
   const file = new Set<string>();
   const byLine = new Map<number, Set<string>>();
   const ownLine = new Set<number>();
   const problems: Array<Omit<ScanProblem, 'rule'> & { rule: 'unknown-allow' }> = [];
   const firstLine = statements[0]?.line ?? Infinity;
-  const acknowledgeable = RULES.filter((r) => r.acknowledgeable);
 
   for (const c of comments) {
     if (c.ownLine) ownLine.add(c.line);
@@ -55,7 +60,7 @@ export function readAcknowledgements(comments: readonly Comment[], statements: r
       if (info) {
         message = `"${id}" cannot be acknowledged: ${info.kind === 'syntax' ? 'RouterOS cannot run the script as written, so fix the script' : 'change its setting in lint.rules instead'}.`;
       } else {
-        const guess = suggestRule(id, acknowledgeable);
+        const guess = suggestRule(id, ACKNOWLEDGEABLE);
         message = `unknown rule "${id}" in this acknowledgement, so it acknowledges nothing${guess ? `; did you mean "${guess}"?` : '.'}`;
       }
       problems.push({ rule: 'unknown-allow', line: c.line, column: c.column, message });

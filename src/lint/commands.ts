@@ -61,11 +61,14 @@ function view(a: Arg): void {
   }
 }
 
-/** Does the word in view hold `c`? */
-function viewHas(c: number): boolean {
+/** Does the word in view hold `c` (or `d`)? */
+function viewHas(c: number, d = c): boolean {
   const s = W.s;
   const e = W.e;
-  for (let i = W.b; i < e; i++) if (s.charCodeAt(i) === c) return true;
+  for (let i = W.b; i < e; i++) {
+    const x = s.charCodeAt(i);
+    if (x === c || x === d) return true;
+  }
   return false;
 }
 
@@ -173,7 +176,9 @@ export function showPath(path: string): string {
  * moving between menus builds no strings, and whatever is worked out per menu is worked out once).
  */
 export class Menu {
-  private children: Map<string, Menu> | undefined;
+  /** The menus below, by name: in a list while there are few (searched in place, see childAt), then in a map. */
+  private list: Menu[] | undefined;
+  private map: Map<string, Menu> | undefined;
 
   constructor(
     /** Canonical path: '/ip/firewall/filter' ('' for the top). */
@@ -185,15 +190,33 @@ export class Menu {
 
   /** The menu one level down, by lower-case menu word. */
   child(word: string): Menu {
-    let c = this.children?.get(word);
-    if (!c) {
-      c = new Menu(this.path + '/' + word, word, this);
-      // Bounded: past the limit (only generated or hostile input names that many menus) new menus
-      // are made each time and not kept.
-      if (menus < MENU_LIMIT) {
-        (this.children ??= new Map()).set(word, c);
-        menus++;
-      }
+    return this.childAt(word, 0, word.length) ?? this.add(word);
+  }
+
+  /** The menu one level down named s[from, to) (a lower-case menu word), if it was seen before. */
+  childAt(s: string, from: number, to: number): Menu | undefined {
+    if (this.map) return this.map.get(s.slice(from, to));
+    const list = this.list;
+    if (list === undefined) return undefined;
+    const length = to - from;
+    next: for (let k = 0; k < list.length; k++) {
+      const name = list[k]!.name;
+      if (name.length !== length) continue;
+      for (let i = 0; i < length; i++) if (s.charCodeAt(from + i) !== name.charCodeAt(i)) continue next;
+      return list[k];
+    }
+    return undefined;
+  }
+
+  /** A new menu one level down (childAt found none). */
+  add(word: string): Menu {
+    const c = new Menu(this.path + '/' + word, word, this);
+    // Bounded: past the limit (only generated or hostile input names that many menus) new menus
+    // are made each time and not kept.
+    if (menus < MENU_LIMIT) {
+      menus++;
+      if (this.map) this.map.set(word, c);
+      else if ((this.list ??= []).push(c) > 16) this.map = new Map(this.list.map((m) => [m.name, m]));
     }
     return c;
   }
@@ -247,7 +270,7 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
   outer: for (; k < args.length; k++) {
     const a = args[k]!;
     if (k > 0) view(a);
-    if (a.groups.length || viewHas(61 /* = */) || viewHas(34 /* " */)) {
+    if (a.groups.length || viewHas(61 /* = */, 34 /* " */)) {
       stopped = true;
       break;
     }
@@ -286,7 +309,7 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
         k++;
         break outer;
       }
-      menu = menu.child(lower ?? t.slice(segFrom, to));
+      menu = lower !== undefined ? menu.child(lower) : (menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to)));
     }
   }
   if (!verb) {

@@ -35,6 +35,8 @@ function severityOf(rule: string, settings: Record<string, RuleSetting> | undefi
   return s;
 }
 
+const NO_RULES: ReadonlySet<string> = new Set();
+
 /** Check one script. Findings are sorted by line, then column. */
 export function lintScript(text: string, options: LintOptions = {}): Finding[] {
   const settings = options.rules;
@@ -50,7 +52,7 @@ export function lintScript(text: string, options: LintOptions = {}): Finding[] {
   const acks = readAcknowledgements(scan.comments, scan.statements);
   for (const p of acks.problems) push(p.rule, p.line, p.column, p.message);
 
-  const off = new Set(settings ? Object.keys(settings).filter((rule) => severityOf(rule, settings) === 'off') : []);
+  const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === 'off')) : NO_RULES;
   const hits = findLockouts(scan.statements, off);
   for (const h of hits) {
     if (acks.covers(h.rule, h.statement, h.enclosing)) continue;

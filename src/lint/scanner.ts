@@ -12,6 +12,8 @@
 // - string escapes: \" \\ \n \r \t \$ \? \_ \a \b \f \v and \XX (two upper-case hex digits).
 //   Raw line breaks inside strings are legal.
 
+import { Buffer } from 'node:buffer';
+
 /** Ids of the checks this scanner makes (see rules.ts for what each means). */
 export type ScanRuleId =
   | 'unbalanced-bracket'
@@ -194,6 +196,35 @@ function q(c: number): string {
   return String.fromCharCode(c);
 }
 
+// The scanner reads the script's UTF-16 code units from an array rather than with charCodeAt,
+// which V8 runs much faster; Buffer copies them in with native code. Past the end the array holds
+// zeros, which every test reads as it read charCodeAt's NaN there: as no character of interest.
+const PAST_END = 4;
+/** Kept between calls (scanning never nests); a very large script gets its own. */
+let shared = new Uint16Array(4096);
+let sharedBytes = Buffer.from(shared.buffer);
+const SHARED_LIMIT = 1 << 20;
+/** Buffer writes UTF-16 little-endian; the array reads in the platform's byte order. */
+const LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
+
+function codeUnits(text: string): Uint16Array {
+  const n = text.length;
+  let code = shared;
+  let bytes = sharedBytes;
+  if (code.length < n + PAST_END) {
+    code = new Uint16Array(n + PAST_END);
+    bytes = Buffer.from(code.buffer);
+    if (n + PAST_END <= SHARED_LIMIT) {
+      shared = code;
+      sharedBytes = bytes;
+    }
+  }
+  if (LITTLE_ENDIAN) bytes.write(text, 0, 'utf16le');
+  else for (let i = 0; i < n; i++) code[i] = text.charCodeAt(i);
+  code.fill(0, n, n + PAST_END);
+  return code;
+}
+
 /** Scan a RouterOS script. Never throws; problems are returned with 1-based line and column. */
 export function scanScript(text: string): ScanResult {
   return new Scanner(text).run();
@@ -201,6 +232,8 @@ export function scanScript(text: string): ScanResult {
 
 class Scanner {
   readonly src: string;
+  /** The code units of src, then zeros (see codeUnits). */
+  private readonly code: Uint16Array;
   private readonly n: number;
   private i = 0;
   private line = 1;
@@ -223,33 +256,33 @@ class Scanner {
 
   constructor(text: string) {
     this.src = text;
+    this.code = codeUnits(text);
     this.n = text.length;
     this.pushLevel(new Level(0, 1, 1, null, this.root, null));
   }
 
   run(): ScanResult {
-    // Read as a substring, not a character code: a string built by concatenation (as templates
-    // are) is a rope, which V8 reads character by character much more slowly than a flat string,
-    // and taking a substring flattens it in place.
+    // Flattens the text too, if it is a rope (a string built by concatenation, as templates are):
+    // V8 does that for a substring, and the words' texts are read from it.
     if (this.src.slice(0, 1) === BOM_CHAR) {
       this.i = 1;
       this.lineStart = 1;
     }
     // The common characters are read here, with the offset in a local; the rest in codeChar and
     // stringChar (which read and move this.i).
-    const src = this.src;
+    const code = this.code;
     const n = this.n;
     let i = this.i;
     while (i < n) {
       if (this.inStr) {
         // A run of plain characters, and the closing quote.
         while (i < n) {
-          const c = src.charCodeAt(i);
+          const c = code[i]!;
           if (c < 128 && STRING_STOP[c] !== 0) break;
           i++;
         }
         if (i >= n) break;
-        if (src.charCodeAt(i) === QUOTE) {
+        if (code[i]! === QUOTE) {
           this.inStr = false;
           i++;
           continue;
@@ -259,7 +292,7 @@ class Scanner {
         i = this.i;
         continue;
       }
-      const c = src.charCodeAt(i);
+      const c = code[i]!;
       if (c >= 128 || SPECIAL[c] === 0) {
         // An ordinary word, or the rest of one, in one go.
         const level = this.top;
@@ -269,7 +302,7 @@ class Scanner {
         }
         i++;
         while (i < n) {
-          const d = src.charCodeAt(i);
+          const d = code[i]!;
           if (d < 128 && WORD_END[d] !== 0) break;
           i++;
         }
@@ -281,7 +314,13 @@ class Scanner {
           this.i = i;
           this.endArg(level);
         }
+        // The rest of the blanks (indentation, alignment), in one go.
         i++;
+        while (i < n) {
+          const d = code[i]!;
+          if (d !== SPACE && d !== TAB) break;
+          i++;
+        }
         continue;
       }
       if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
@@ -339,9 +378,9 @@ class Scanner {
 
   /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
   private eolLength(at: number): number {
-    const c = this.src.charCodeAt(at);
+    const c = this.code[at]!;
     if (c === LF) return 1;
-    if (c === CR) return this.src.charCodeAt(at + 1) === LF ? 2 : 1;
+    if (c === CR) return this.code[at + 1]! === LF ? 2 : 1;
     return 0;
   }
 
@@ -354,7 +393,7 @@ class Scanner {
 
   private skipBlanks(at: number): number {
     let j = at;
-    for (let c = this.src.charCodeAt(j); c === SPACE || c === TAB; c = this.src.charCodeAt(++j));
+    for (let c = this.code[j]!; c === SPACE || c === TAB; c = this.code[++j]!);
     return j;
   }
 
@@ -422,7 +461,7 @@ class Scanner {
 
   private codeChar(): void {
     const level = this.top;
-    const c = this.src.charCodeAt(this.i);
+    const c = this.code[this.i]!;
     switch (c) {
       case SPACE:
       case TAB:
@@ -475,11 +514,11 @@ class Scanner {
       default: {
         this.ensureArg(level);
         // The rest of an ordinary word, in one go.
-        const src = this.src;
+        const code = this.code;
         const n = this.n;
         let j = this.i + 1;
         while (j < n) {
-          const d = src.charCodeAt(j);
+          const d = code[j]!;
           if (d < 128 && WORD_END[d] !== 0) break;
           j++;
         }
@@ -564,11 +603,11 @@ class Scanner {
   }
 
   private skipToLineEnd(): void {
-    const src = this.src;
+    const code = this.code;
     const n = this.n;
     let j = this.i;
     while (j < n) {
-      const c = src.charCodeAt(j);
+      const c = code[j]!;
       if (c === LF || c === CR) break;
       j++;
     }
@@ -591,7 +630,7 @@ class Scanner {
       return;
     }
     const j = this.skipBlanks(at + 1);
-    const after = this.src.charCodeAt(j);
+    const after = this.code[j]!;
     const eol = this.eolLength(j);
     if (eol || j >= this.n) {
       this.report(
@@ -652,7 +691,7 @@ class Scanner {
     if (c === LBRACE && !fromString) {
       if (level.arg) {
         // Glued: do={ and :do{ open blocks; { glued to anything else is read as an array.
-        array = this.src.charCodeAt(this.i - 1) !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
+        array = this.code[this.i - 1]! !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
       } else {
         const args = level.stmt?.args;
         const prev = args?.[args.length - 1];
@@ -735,13 +774,13 @@ class Scanner {
   // ---- strings ----------------------------------------------------------------------------------
 
   private stringChar(): void {
-    const src = this.src;
+    const code = this.code;
     // Plain characters in a run: the common case.
     const n = this.n;
     let j = this.i;
     let c = 0;
     while (j < n) {
-      c = src.charCodeAt(j);
+      c = code[j]!;
       if (c < 128 && STRING_STOP[c] !== 0) break;
       j++;
     }
@@ -770,12 +809,12 @@ class Scanner {
   private stringDollar(): void {
     const at = this.i;
     let j = at + 1;
-    let c = this.src.charCodeAt(j);
+    let c = this.code[j]!;
     // /export may wrap a long string between $ and its bracket.
     if (c === BACKSLASH && this.eolLength(j + 1)) {
       const eol = this.eolLength(j + 1);
       const k = this.skipBlanks(j + 1 + eol);
-      const ck = this.src.charCodeAt(k);
+      const ck = this.code[k]!;
       if (ck === LPAREN || ck === LBRACKET) {
         this.cuts.push(j, k);
         this.newLine(j + 1 + eol, true);
@@ -800,7 +839,7 @@ class Scanner {
 
   private stringEscape(): void {
     const at = this.i;
-    const next = this.src.charCodeAt(at + 1);
+    const next = this.code[at + 1]!;
     const eol = this.eolLength(at + 1);
     if (eol) {
       // Continuation inside a string: the line break and the next line's indentation go.
@@ -818,7 +857,7 @@ class Scanner {
       this.i += 2;
       return;
     }
-    const next2 = this.src.charCodeAt(at + 2);
+    const next2 = this.code[at + 2]!;
     if (isUpperHex(next) && isUpperHex(next2)) {
       this.i += 3;
       return;
