@@ -6,34 +6,12 @@ import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
 import { ensureBuilt, spawnDaemon, CLI } from '../daemon-harness.js';
 import { startSandbox, type Sandbox } from '../../src/sdx/sandbox.js';
-import { openRepo } from '../../src/git/repo.js';
-import { openStateStore } from '../../src/state/open-store.js';
+import { expectNoDuplicates, expectStateAgrees, fleet as makeFleet, seededRandom } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((f) => f()));
 });
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const siteId = (s: number) => `dddddddd-eeee-4fff-8aaa-${s.toString(16).padStart(12, '0')}`;
-function fleet(sites: number, scripts: number): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (let s = 0; s < sites; s++) {
-    files[`sites/r${s}/site.yaml`] = `id: ${siteId(s)}\n`;
-    for (let n = 0; n < scripts; n++) files[`sites/r${s}/${n}0-x.rsc`] = `/ip dns set servers=10.${s}.${n}.0\n`;
-  }
-  return files;
-}
 
 async function setup(files: Record<string, string>, inspect?: (method: string) => void) {
   ensureBuilt();
@@ -44,32 +22,9 @@ async function setup(files: Record<string, string>, inspect?: (method: string) =
   return { r, sb, env };
 }
 
-async function loadState(r: TempRepo) {
-  const repo = await openRepo(r.dir);
-  const store = await openStateStore({ cwd: r.dir, repo, stateRemote: false });
-  try {
-    return await store.load();
-  } finally {
-    await store.close();
-  }
-}
-
 async function expectConsistent(r: TempRepo, sb: Sandbox, scripts: number) {
-  expect(sb.createdCounts().filter((c) => c.count !== 1)).toEqual([]);
-  const byContent = new Map<string, number>();
-  for (const j of sb.jobs()) if (!j.cancelled) byContent.set(`${j.site_id}\0${j.script}`, (byContent.get(`${j.site_id}\0${j.script}`) ?? 0) + 1);
-  expect([...byContent].filter(([, n]) => n > 1)).toEqual([]);
-  const state = await loadState(r);
-  const jobs = new Map(sb.jobs().map((j) => [j.id, j]));
-  let n = 0;
-  for (const site of Object.values(state.sites)) {
-    for (const [path, rec] of Object.entries(site.scripts)) {
-      n++;
-      expect(rec.phase, `${site.site} ${path}`).toBe('succeeded');
-      expect(jobs.get(rec.job_id!)?.idempotency_key, `${site.site} ${path}`).toBe(rec.key);
-    }
-  }
-  expect(n).toBe(scripts);
+  expectNoDuplicates(sb);
+  expect(await expectStateAgrees(r, sb)).toBe(scripts);
 }
 
 async function until(f: () => Promise<boolean>, timeoutMs: number, what: string) {
@@ -88,7 +43,7 @@ const planEmpty = async (r: TempRepo, env: Record<string, string>) => {
 
 describe('concurrency', () => {
   it('two applies and a daemon on the same repository at once: no change applied twice, no state update lost', async () => {
-    const { r, sb, env } = await setup(fleet(10, 3));
+    const { r, sb, env } = await setup(makeFleet(10, 3));
     const daemon = spawnDaemon(['--interval', '1s', '--retry-interval', '300ms'], { cwd: r.dir, env });
     cleanups.push(() => daemon.stop(20_000).catch(() => undefined));
     const applies = [0, 1].map(
@@ -111,9 +66,9 @@ describe('concurrency', () => {
 describe('daemon crashes', () => {
   it('a daemon killed with SIGKILL at 20 random moments, sometimes with a newer commit, then restarted: every change applied exactly once', async () => {
     const seed = 777;
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     let posts = 0;
-    const { r, sb, env } = await setup(fleet(6, 3), (m) => void (m === 'POST' && posts++));
+    const { r, sb, env } = await setup(makeFleet(6, 3), (m) => void (m === 'POST' && posts++));
     let version = 0;
     const kills: number[] = [];
     for (let k = 0; k < 20; k++) {

@@ -5,35 +5,12 @@ import { spawn } from 'node:child_process';
 import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sdx/sandbox.js';
-import { openRepo } from '../../src/git/repo.js';
-import { openStateStore } from '../../src/state/open-store.js';
+import { expectNoDuplicates, expectStateAgrees, fleet, seededRandom, siteId } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((f) => f()));
 });
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const siteId = (s: number) => `cccccccc-dddd-4eee-8fff-${s.toString(16).padStart(12, '0')}`;
-
-function fleet(sites: number, scripts: number, version = 0): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (let s = 0; s < sites; s++) {
-    files[`sites/r${s}/site.yaml`] = `id: ${siteId(s)}\n`;
-    for (let n = 0; n < scripts; n++) files[`sites/r${s}/${n}0-x.rsc`] = `/ip dns set servers=10.${s}.${n}.${version}\n`;
-  }
-  return files;
-}
 
 async function setup(files: Record<string, string>, opts: SandboxOptions) {
   const r = await createTempRepo({ files });
@@ -41,41 +18,6 @@ async function setup(files: Record<string, string>, opts: SandboxOptions) {
   cleanups.push(() => r.cleanup(), () => sb.close());
   const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '80', RGO_RATE_LIMIT: '0' };
   return { r, sb, env };
-}
-
-/** The state agrees with the sandbox: each record's job exists, has the record's key, and its outcome. */
-async function expectStateAgrees(r: TempRepo, sb: Sandbox) {
-  const repo = await openRepo(r.dir);
-  const store = await openStateStore({ cwd: r.dir, repo, stateRemote: false });
-  const state = await store.load();
-  await store.close();
-  const jobs = new Map(sb.jobs().map((j) => [j.id, j]));
-  let records = 0;
-  for (const site of Object.values(state.sites)) {
-    for (const [path, rec] of Object.entries(site.scripts)) {
-      records++;
-      expect(rec.phase, `${site.site} ${path}`).toBe('succeeded');
-      const job = jobs.get(rec.job_id!);
-      expect(job, `${site.site} ${path}: job ${rec.job_id} is not in the sandbox`).toBeDefined();
-      expect(job!.idempotency_key).toBe(rec.key);
-      expect(job!.site_id).toBe(site.site_id);
-      expect(job!.completed_at).not.toBeNull();
-      expect(job!.cancelled).toBe(false);
-    }
-  }
-  return records;
-}
-
-/** No key created twice; no script content run twice on a router (content only ever moves forward here). */
-function expectNoDuplicates(sb: Sandbox) {
-  expect(sb.createdCounts().filter((c) => c.count !== 1)).toEqual([]);
-  const seen = new Map<string, number>();
-  for (const j of sb.jobs()) {
-    if (j.cancelled) continue;
-    const k = `${j.site_id}\0${j.script}`;
-    seen.set(k, (seen.get(k) ?? 0) + 1);
-  }
-  expect([...seen].filter(([, n]) => n > 1)).toEqual([]);
 }
 
 describe('faults', () => {
@@ -105,7 +47,7 @@ describe('faults', () => {
 describe('crashes', () => {
   it('apply killed with SIGKILL at 24 random moments, sometimes at a newer commit: every change applied exactly once, the state agrees with the sandbox', async () => {
     const seed = 4242;
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     const SITES = 8;
     const SCRIPTS = 3;
     let posts = 0;
