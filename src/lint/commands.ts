@@ -72,25 +72,6 @@ function viewHas(c: number, d = c): boolean {
   return false;
 }
 
-/**
- * Is `w` a menu word: letters, digits and hyphens, not starting with a hyphen, with at least one
- * letter (`ipv6`, `6to4`, `pppoe-client`)? 0 when not, 1 when it is and is all lower case, 2 when it
- * has upper-case letters (so the caller lower-cases it only then).
- */
-function menuWord(w: string, from: number, to: number): 0 | 1 | 2 {
-  let letter = false;
-  let upper = false;
-  for (let i = from; i < to; i++) {
-    const c = w.charCodeAt(i);
-    const l = c | 32; // lower case for letters
-    if (l >= 97 && l <= 122) {
-      letter = true;
-      if (c < 97) upper = true;
-    } else if (!((l >= 48 && l <= 57) || (l === 45 /* - */ && i > from))) return 0;
-  }
-  return letter ? (upper ? 2 : 1) : 0;
-}
-
 /** Could a word starting with `c` start a menu command: `/`, a letter, a digit or `.` (`..`)? */
 function startsCommand(c: number): boolean {
   const l = c | 32;
@@ -279,16 +260,30 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
     if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
     // Segments between slashes; `s` counts them, empty ones included.
     for (let from = W.b, s = 0; from <= len; s++) {
-      let to = from;
-      while (to < len && t.charCodeAt(to) !== 47) to++;
+      // To the next slash, reading on the way whether the segment is a menu word: letters, digits
+      // and hyphens, not starting with a hyphen, with at least one letter (`ipv6`, `6to4`,
+      // `pppoe-client`); 2 when it has upper-case letters (lower-cased only then).
       const segFrom = from;
+      let to = from;
+      let letter = false;
+      let upper = false;
+      let valid = true;
+      for (; to < len; to++) {
+        const c = t.charCodeAt(to);
+        if (c === 47) break;
+        const l = c | 32;
+        if (l >= 97 && l <= 122) {
+          letter = true;
+          if (c < 97) upper = true;
+        } else if (!((l >= 48 && l <= 57) || (l === 45 && to > segFrom))) valid = false;
+      }
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
         menu = menu.up();
         continue;
       }
-      const word = menuWord(t, segFrom, to);
+      const word = valid && letter ? (upper ? 2 : 1) : 0;
       if (word === 0) {
         if (s > 0) return OTHER; // half a path, half something else: not ours to read
         stopped = true;
@@ -476,7 +471,11 @@ export function walkCommands(
       const groups = args[k]!.groups;
       for (let g = 0; g < groups.length; g++) {
         const group = groups[g]!;
-        inner ??= [...enclosing, st];
+        if (!inner) {
+          const list = enclosing.slice();
+          list.push(st);
+          inner = list;
+        }
         // [ ] and ( ) run in the command's menu; { } blocks start from the menu around the statement.
         walkCommands(group.statements, visit, group.open === '{' ? current : menu, inner);
       }
