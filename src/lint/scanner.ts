@@ -323,6 +323,24 @@ class Scanner {
         }
         continue;
       }
+      if (c === QUOTE) {
+        // A string starts (codeChar does the same).
+        this.i = i;
+        this.ensureArg(this.top);
+        this.inStr = true;
+        this.strOffset = i;
+        this.strLine = this.line;
+        this.strColumn = i - this.lineStart + 1;
+        i++;
+        continue;
+      }
+      if (c === DOLLAR && code[i + 1] !== LBRACE) {
+        // $name (codeChar does the same; ${{ is a template tag).
+        this.i = i;
+        this.ensureArg(this.top);
+        i++;
+        continue;
+      }
       if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
         // The end of a line, outside ( ) and [ ] (codeLineBreak does the rest).
         const level = this.top;
