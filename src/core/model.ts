@@ -379,8 +379,13 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
           inputsCache.set(cacheKey, inputs);
         }
         if (inputs === record.source.inputs) {
+          // Fields written out: an object spread is several microseconds here, 50,000 times.
           reuse.set(site.id + '\0' + src.path, {
-            ...src,
+            path: src.path,
+            file: src.file,
+            blob: src.blob,
+            size: src.size,
+            group: src.group,
             fingerprint: record.fingerprint,
             inputs,
             uses,
@@ -498,7 +503,11 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       const recorded = state.sites[site.id]?.scripts[src.path];
       const unchanged = recorded !== undefined && recorded.fingerprint === fp && recorded.phase === 'succeeded';
       scripts.push({
-        ...src,
+        path: src.path,
+        file: src.file,
+        blob: src.blob,
+        size: src.size,
+        group: src.group,
         fingerprint: fp,
         inputs: inputsDigest(site, uses, digests.digests),
         uses,

@@ -104,28 +104,6 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     for (const script of site.scripts) {
       present.add(script.path);
       const record = records[script.path];
-      const base = {
-        site: site.name,
-        site_id: site.id,
-        path: script.path,
-        fingerprint: script.fingerprint,
-        previous_fingerprint: record?.fingerprint ?? null,
-        commit: commit.sha,
-        group: script.group ?? null,
-        secrets: script.uses.secrets,
-        secrets_missing: script.secretsMissing,
-        findings: script.findings,
-        previous: record ? { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id } : null,
-      };
-      const describe = () =>
-        renderDescription(site.settings.description, {
-          site: site.name,
-          site_id: site.id,
-          path: script.path,
-          file: script.file,
-          sha: commit.sha.slice(0, 7),
-          subject: commit.subject,
-        });
       const decision = decide(record, script.fingerprint, options.retryFailed ?? false);
       if (!decision) continue;
       const kind: ChangeKind = record && (record.phase === 'succeeded' || record.applied) ? 'modified' : 'added';
@@ -133,17 +111,33 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
         decision.key ??
         idempotencyKey({ siteId: site.id, path: script.path, fingerprint: script.fingerprint, baseCommit: record?.commit ?? null, attempt: decision.attempt });
       changes.push({
-        ...base,
-        // A change already on its way keeps the commit it was first sent from (statuses go there).
-        commit: decision.commit ?? commit.sha,
+        site: site.name,
+        site_id: site.id,
+        path: script.path,
         kind,
         action: status === 'ok' ? decision.action : 'stale',
         idempotency_key: key,
         // A followed job keeps the description it was created with; it is not sent again.
-        description: describe(),
+        description: renderDescription(site.settings.description, {
+          site: site.name,
+          site_id: site.id,
+          path: script.path,
+          file: script.file,
+          sha: commit.sha.slice(0, 7),
+          subject: commit.subject,
+        }),
+        fingerprint: script.fingerprint,
+        previous_fingerprint: record?.fingerprint ?? null,
+        // A change already on its way keeps the commit it was first sent from (statuses go there).
+        commit: decision.commit ?? commit.sha,
         attempt: decision.attempt,
         job_id: decision.action === 'follow' ? (record?.job_id ?? null) : null,
         supersedes: decision.supersedes,
+        group: script.group ?? null,
+        secrets: script.uses.secrets,
+        secrets_missing: script.secretsMissing,
+        findings: script.findings,
+        previous: record ? { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id } : null,
       });
     }
     for (const [path, record] of Object.entries(records).sort(([a], [b]) => (a < b ? -1 : 1))) {
