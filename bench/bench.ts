@@ -208,11 +208,16 @@ async function benchRequests() {
 
 function benchLint() {
   const scripts = Array.from({ length: 1000 }, (_, i) => script(i, i % 10) + `:local a {1;2;3}\n:foreach x in=$a do={ :put "v $x \\$ $[:len $a]" }\n`);
-  lintScript(scripts[0]!);
-  const t0 = performance.now();
+  // Best of five passes after a warm-up pass (the figure is the scan, not the JIT).
   let findings = 0;
   for (const s of scripts) findings += lintScript(s).length;
-  const ms = performance.now() - t0;
+  let ms = Infinity;
+  for (let pass = 0; pass < 5; pass++) {
+    const t0 = performance.now();
+    findings = 0;
+    for (const s of scripts) findings += lintScript(s).length;
+    ms = Math.min(ms, performance.now() - t0);
+  }
   const bytes = scripts.reduce((n, s) => n + s.length, 0);
   console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
 }

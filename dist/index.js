@@ -55290,7 +55290,7 @@ function makeRedactor(secrets) {
   }
   const list = [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
   return (text2) => {
-    let out = text2.replace(URL_CREDENTIALS, "$1***@");
+    let out = text2.includes("@") && text2.includes("://") ? text2.replace(URL_CREDENTIALS, "$1***@") : text2;
     for (const v of list) if (out.includes(v)) out = out.split(v).join("***");
     return out;
   };
@@ -78946,6 +78946,7 @@ function renderDescription(template, values) {
   return text2;
 }
 function toHeaderSafe(s) {
+  if (/^[ -~]*$/.test(s)) return s;
   return [...s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")].map((ch) => ch >= " " && ch <= "~" ? ch : /\s/.test(ch) ? " " : "?").join("");
 }
 
@@ -80818,7 +80819,11 @@ async function renderFleet(reader, model, state, opts = {}) {
         }
         if (inputs === record2.source.inputs) {
           reuse.set(site.id + "\0" + src.path, {
-            ...src,
+            path: src.path,
+            file: src.file,
+            blob: src.blob,
+            size: src.size,
+            group: src.group,
             fingerprint: record2.fingerprint,
             inputs,
             uses,
@@ -80930,7 +80935,11 @@ async function renderFleet(reader, model, state, opts = {}) {
       const recorded = state.sites[site.id]?.scripts[src.path];
       const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
       scripts.push({
-        ...src,
+        path: src.path,
+        file: src.file,
+        blob: src.blob,
+        size: src.size,
+        group: src.group,
         fingerprint: fp,
         inputs: inputsDigest(site, uses, digests.digests),
         uses,
@@ -81075,43 +81084,38 @@ function plan(desired, state, options) {
     for (const script of site.scripts) {
       present.add(script.path);
       const record2 = records[script.path];
-      const base = {
-        site: site.name,
-        site_id: site.id,
-        path: script.path,
-        fingerprint: script.fingerprint,
-        previous_fingerprint: record2?.fingerprint ?? null,
-        commit: commit.sha,
-        group: script.group ?? null,
-        secrets: script.uses.secrets,
-        secrets_missing: script.secretsMissing,
-        findings: script.findings,
-        previous: record2 ? { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id } : null
-      };
-      const describe4 = () => renderDescription(site.settings.description, {
-        site: site.name,
-        site_id: site.id,
-        path: script.path,
-        file: script.file,
-        sha: commit.sha.slice(0, 7),
-        subject: commit.subject
-      });
       const decision = decide(record2, script.fingerprint, options.retryFailed ?? false);
       if (!decision) continue;
       const kind2 = record2 && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
       const key = decision.key ?? idempotencyKey({ siteId: site.id, path: script.path, fingerprint: script.fingerprint, baseCommit: record2?.commit ?? null, attempt: decision.attempt });
       changes2.push({
-        ...base,
-        // A change already on its way keeps the commit it was first sent from (statuses go there).
-        commit: decision.commit ?? commit.sha,
+        site: site.name,
+        site_id: site.id,
+        path: script.path,
         kind: kind2,
         action: status === "ok" ? decision.action : "stale",
         idempotency_key: key,
         // A followed job keeps the description it was created with; it is not sent again.
-        description: describe4(),
+        description: renderDescription(site.settings.description, {
+          site: site.name,
+          site_id: site.id,
+          path: script.path,
+          file: script.file,
+          sha: commit.sha.slice(0, 7),
+          subject: commit.subject
+        }),
+        fingerprint: script.fingerprint,
+        previous_fingerprint: record2?.fingerprint ?? null,
+        // A change already on its way keeps the commit it was first sent from (statuses go there).
+        commit: decision.commit ?? commit.sha,
         attempt: decision.attempt,
         job_id: decision.action === "follow" ? record2?.job_id ?? null : null,
-        supersedes: decision.supersedes
+        supersedes: decision.supersedes,
+        group: script.group ?? null,
+        secrets: script.uses.secrets,
+        secrets_missing: script.secretsMissing,
+        findings: script.findings,
+        previous: record2 ? { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id } : null
       });
     }
     for (const [path4, record2] of Object.entries(records).sort(([a], [b]) => a < b ? -1 : 1)) {

@@ -184,9 +184,9 @@ export function writeJson(write: (s: string) => void, value: object): void {
     const comma = i < entries.length - 1 ? ',' : '';
     if (Array.isArray(v) && v.length) {
       write(`  ${JSON.stringify(k)}: [\n`);
-      v.forEach((el, j) => write(JSON.stringify(el, null, 2).replace(/^/gm, '    ') + (j < v.length - 1 ? ',\n' : '\n')));
+      v.forEach((el, j) => write('    ' + JSON.stringify(el, null, 2).replaceAll('\n', '\n    ') + (j < v.length - 1 ? ',\n' : '\n')));
       write(`  ]${comma}\n`);
-    } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}${comma}\n`);
+    } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replaceAll('\n', '\n  ')}${comma}\n`);
   });
   write('}\n');
 }

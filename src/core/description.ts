@@ -44,6 +44,7 @@ export function renderDescription(template: string, values: DescriptionValues): 
 
 /** Transliterate to printable ASCII: strip accents, replace what is left with '?'. */
 export function toHeaderSafe(s: string): string {
+  if (/^[ -~]*$/.test(s)) return s; // already printable ASCII: the common case
   return [...s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')]
     .map((ch) => (ch >= ' ' && ch <= '~' ? ch : /\s/.test(ch) ? ' ' : '?'))
     .join('');

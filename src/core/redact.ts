@@ -17,7 +17,8 @@ export function makeRedactor(secrets: Iterable<string | undefined>): Redact {
   }
   const list = [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
   return (text: string) => {
-    let out = text.replace(URL_CREDENTIALS, '$1***@');
+    // The credentials pattern is costly on long text: run it only where a URL with a user could be.
+    let out = text.includes('@') && text.includes('://') ? text.replace(URL_CREDENTIALS, '$1***@') : text;
     for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
     return out;
   };
