@@ -8,6 +8,7 @@
 //  4. Script checks: time to scan 1,000 scripts.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/cli/run.js';
@@ -35,16 +36,24 @@ function script(site: number, n: number): string {
   return lines.join('\n') + '\n';
 }
 
-async function timeChild(args: string[], cwd: string): Promise<{ ms: number; out: string }> {
+/** Run the real CLI (`plan --format json`) as a child; its wall time and peak RSS (VmHWM, sampled from /proc). */
+async function timePlan(cwd: string): Promise<{ ms: number; maxRssMB: number; code: number | null }> {
+  const cli = join(process.argv[1]!, '..', 'cli.js');
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, RGO_LOG_LEVEL: 'error' } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', () => resolve({ ms: performance.now() - t0, out }));
-  });
+  const child = spawn(process.execPath, [cli, 'plan', '--format', 'json', '--state-remote', ''], { cwd, env: { ...process.env, RGO_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let hwm = 0;
+  const sample = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) hwm = Math.max(hwm, Number(m[1]));
+    } catch {
+      /* exited */
+    }
+  };
+  const timer = setInterval(sample, 10);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearInterval(timer);
+  return { ms: performance.now() - t0, maxRssMB: hwm / 1024, code };
 }
 
 function timeCmd(cmd: string, args: string[], cwd: string, input?: Buffer | string): number {
@@ -57,13 +66,6 @@ function best(n: number, f: () => number): number {
   let m = Infinity;
   for (let i = 0; i < n; i++) m = Math.min(m, f());
   return m;
-}
-
-async function childPlan(dir: string): Promise<void> {
-  // Runs in a child process: one plan, then its peak RSS.
-  let bytes = 0;
-  const code = await run(['plan', '--format', 'json'], { cwd: dir, env: { ...process.env, RGO_LOG_LEVEL: 'error' }, stdout: { write: (s: string) => (bytes += s.length) }, stderr: process.stderr });
-  process.stdout.write(JSON.stringify({ code, bytes, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
 }
 
 async function benchPlan() {
@@ -80,7 +82,6 @@ async function benchPlan() {
   // A clone is packed; so is this repository before anything is measured.
   git(dir, ['repack', '-adq']);
   git(dir, ['config', 'gc.auto', '0']);
-  const self = process.argv[1]!;
 
   // Floors.
   const lsTree = () => timeCmd('git', ['ls-tree', '-r', '-z', '--long', 'HEAD', '--', 'sites'], dir);
@@ -90,9 +91,9 @@ async function benchPlan() {
   const incFloor = best(3, lsTree) + nodeStart;
 
   // First plan (nothing applied yet): every script read, rendered, checked, fingerprinted.
-  const first = await timeChild([self, 'child-plan', dir], dir);
-  const firstInfo = JSON.parse(first.out.trim().split('\n').pop()!);
-  const first2 = await timeChild([self, 'child-plan', dir], dir);
+  const first = await timePlan(dir);
+  const first2 = await timePlan(dir);
+  const firstInfo = { maxRssMB: Math.max(first.maxRssMB, first2.maxRssMB) };
 
   // Record everything as applied (as a successful apply would), then change one script.
   const repo = await openRepo(dir);
@@ -119,9 +120,9 @@ async function benchPlan() {
   await store.close();
   await writeFile(join(dir, 'sites', 'site-7', '03-script.rsc'), script(7, 3) + '/ip dns set cache-size=4096KiB\n');
   git(dir, ['commit', '-q', '-am', 'one script']);
-  const inc = await timeChild([self, 'child-plan', dir], dir);
-  const inc2 = await timeChild([self, 'child-plan', dir], dir);
-  const incInfo = JSON.parse(inc.out.trim().split('\n').pop()!);
+  const inc = await timePlan(dir);
+  const inc2 = await timePlan(dir);
+  const incInfo = { maxRssMB: Math.max(inc.maxRssMB, inc2.maxRssMB), code: inc.code };
   const incMs = Math.min(inc.ms, inc2.ms);
   const firstMs = Math.min(first.ms, first2.ms);
 
@@ -222,9 +223,7 @@ function benchLint() {
   console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
 }
 
-const mode = process.argv[2];
-if (mode === 'child-plan') await childPlan(process.argv[3]!);
-else {
+{
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'lint') benchLint();
   if (!only || only === 'plan') await benchPlan();
