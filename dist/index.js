@@ -80882,6 +80882,7 @@ async function renderFleet(reader, model, state, opts = {}) {
         continue;
       }
       const content = contentOf(src);
+      if (!src.group) compiled.delete(src.blob);
       if ("file" in content) {
         problems.push({ ...content, site: site.name });
         continue;
@@ -84864,6 +84865,22 @@ async function planDiffs(reader, plan2, desired, maxChanges = 200) {
   return diffs;
 }
 
+// src/report/mapped-list.ts
+var MappedList = class {
+  constructor(items, map3) {
+    this.items = items;
+    this.map = map3;
+  }
+  items;
+  map;
+  get length() {
+    return this.items.length;
+  }
+  toJSON() {
+    return this.items.map(this.map);
+  }
+};
+
 // src/report/style.ts
 var wrap = (open4, close) => (s) => `\x1B[${open4}m${s}\x1B[${close}m`;
 var ansiStyle = { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
@@ -84877,7 +84894,7 @@ function planToJson(plan2, warnings = []) {
     sites_dir: plan2.sites_dir,
     summary: plan2.summary,
     sites: plan2.sites.map((s) => ({ site: s.site, site_id: s.site_id, status: s.status, reason: s.reason, last_commit: s.last_commit, changes: s.changes.length })),
-    changes: plan2.changes.map(changeToJson),
+    changes: new MappedList(plan2.changes, changeToJson),
     warnings: warnings.map((w) => ({ ...w }))
   };
 }
@@ -86945,7 +86962,7 @@ function applyToJson(a, warnings = []) {
     interrupted: a.interrupted,
     requests: a.requests,
     retries: a.retries,
-    results: a.results.map(resultToJson),
+    results: new MappedList(a.results, resultToJson),
     warnings: warnings.map((w) => ({ ...w }))
   };
 }

@@ -56,3 +56,14 @@ describe('writeJson', () => {
     }
   });
 });
+
+import { MappedList } from '../src/report/mapped-list.js';
+describe('MappedList', () => {
+  it('is written as its mapped items, by JSON.stringify and by writeJson alike', () => {
+    const v = { n: 1, items: new MappedList([1, 2, 3], (x) => ({ double: x * 2 })) };
+    let out = '';
+    writeJson((s) => (out += s), v);
+    expect(out).toBe(JSON.stringify(v, null, 2) + '\n');
+    expect(JSON.parse(out)).toEqual({ n: 1, items: [{ double: 2 }, { double: 4 }, { double: 6 }] });
+  });
+});

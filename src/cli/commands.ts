@@ -12,6 +12,7 @@ import { jsonSchemas } from '../core/settings.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
 import { RULES } from '../lint/index.js';
+import { MappedList } from '../report/mapped-list.js';
 
 type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: string; file?: string };
 
@@ -177,14 +178,16 @@ export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): 
  * time, so a plan of 50,000 changes is never one 30 MB string (and each piece is redacted as it goes).
  */
 export function writeJson(write: (s: string) => void, value: object): void {
-  const entries = Object.entries(value);
+  const entries = Object.entries(value).map(([k, v]) => [k, v instanceof MappedList ? v.items : v] as const);
+  const mappers = new Map(Object.entries(value).filter(([, v]) => v instanceof MappedList).map(([k, v]) => [k, (v as MappedList<unknown>).map]));
   if (!entries.length) return write('{}\n');
   write('{\n');
   entries.forEach(([k, v], i) => {
     const comma = i < entries.length - 1 ? ',' : '';
     if (Array.isArray(v) && v.length) {
       write(`  ${JSON.stringify(k)}: [\n`);
-      v.forEach((el, j) => write('    ' + JSON.stringify(el, null, 2).replaceAll('\n', '\n    ') + (j < v.length - 1 ? ',\n' : '\n')));
+      const map = mappers.get(k) ?? ((x: unknown) => x);
+      v.forEach((el, j) => write('    ' + JSON.stringify(map(el), null, 2).replaceAll('\n', '\n    ') + (j < v.length - 1 ? ',\n' : '\n')));
       write(`  ]${comma}\n`);
     } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replaceAll('\n', '\n  ')}${comma}\n`);
   });

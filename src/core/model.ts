@@ -447,6 +447,8 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         continue;
       }
       const content = contentOf(src);
+      // A site's own script is rendered once: let its text go as soon as it is (shared ones stay cached).
+      if (!src.group) compiled.delete(src.blob);
       if ('file' in content) {
         problems.push({ ...content, site: site.name });
         continue;

@@ -1,5 +1,6 @@
 // Renderings of an apply: JSON for tools (product.md: `results` with job_id and outcome), a table
 // per site for people, Markdown for step summaries.
+import { MappedList } from './mapped-list.js';
 import type { ApplyResult, ChangeResult } from '../apply/apply.js';
 import { formatProblem, type Problem } from '../core/errors.js';
 import { changeToJson, escapeMd } from './plan-report.js';
@@ -19,7 +20,7 @@ export function applyToJson(a: ApplyResult, warnings: Problem[] = []): object {
     interrupted: a.interrupted,
     requests: a.requests,
     retries: a.retries,
-    results: a.results.map(resultToJson),
+    results: new MappedList(a.results, resultToJson),
     warnings: warnings.map((w) => ({ ...w })),
   };
 }

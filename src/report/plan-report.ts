@@ -1,5 +1,6 @@
 // Renderings of a plan: a table per site for people, JSON for tools (the stable interface of
 // product.md), Markdown for pull requests. Pure: data in, text out.
+import { MappedList } from './mapped-list.js';
 import type { Plan, PlannedChange } from '../core/plan.js';
 import type { Problem } from '../core/errors.js';
 import { formatProblem } from '../core/errors.js';
@@ -16,7 +17,7 @@ export function planToJson(plan: Plan, warnings: Problem[] = []): object {
     sites_dir: plan.sites_dir,
     summary: plan.summary,
     sites: plan.sites.map((s) => ({ site: s.site, site_id: s.site_id, status: s.status, reason: s.reason, last_commit: s.last_commit, changes: s.changes.length })),
-    changes: plan.changes.map(changeToJson),
+    changes: new MappedList(plan.changes, changeToJson),
     warnings: warnings.map((w) => ({ ...w })),
   };
 }
