@@ -80841,6 +80841,8 @@ async function renderFleet(reader, model, state, opts = {}) {
   const oversize = (src) => src.size > maxChars * MAX_BLOB_FACTOR;
   const blobs = await reader.readBlobs([...new Set(toRead.filter((p) => !oversize(p.src)).map((p) => p.src.blob))]);
   const compiled = /* @__PURE__ */ new Map();
+  const blobUses = /* @__PURE__ */ new Map();
+  for (const p of toRead) blobUses.set(p.src.blob, (blobUses.get(p.src.blob) ?? 0) + 1);
   const decode3 = new TextDecoder("utf-8", { fatal: true });
   const contentOf = (src) => {
     const cached3 = compiled.get(src.blob);
@@ -80882,7 +80884,9 @@ async function renderFleet(reader, model, state, opts = {}) {
         continue;
       }
       const content = contentOf(src);
-      if (!src.group) compiled.delete(src.blob);
+      const left = (blobUses.get(src.blob) ?? 1) - 1;
+      blobUses.set(src.blob, left);
+      if (left <= 0) compiled.delete(src.blob);
       if ("file" in content) {
         problems.push({ ...content, site: site.name });
         continue;

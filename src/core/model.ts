@@ -405,6 +405,8 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
   const oversize = (src: ScriptSource) => src.size > maxChars * MAX_BLOB_FACTOR;
   const blobs = await reader.readBlobs([...new Set(toRead.filter((p) => !oversize(p.src)).map((p) => p.src.blob))]);
   const compiled = new Map<string, { text: string; tpl: CompiledTemplate } | Problem>();
+  const blobUses = new Map<string, number>(); // blob -> scripts still to render from it
+  for (const p of toRead) blobUses.set(p.src.blob, (blobUses.get(p.src.blob) ?? 0) + 1);
   const decode = new TextDecoder('utf-8', { fatal: true });
   const contentOf = (src: ScriptSource): { text: string; tpl: CompiledTemplate } | Problem => {
     const cached = compiled.get(src.blob);
@@ -447,8 +449,10 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         continue;
       }
       const content = contentOf(src);
-      // A site's own script is rendered once: let its text go as soon as it is (shared ones stay cached).
-      if (!src.group) compiled.delete(src.blob);
+      // Let a script's text go once the last script made from the same blob is rendered.
+      const left = (blobUses.get(src.blob) ?? 1) - 1;
+      blobUses.set(src.blob, left);
+      if (left <= 0) compiled.delete(src.blob);
       if ('file' in content) {
         problems.push({ ...content, site: site.name });
         continue;
