@@ -4095,7 +4095,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto2.getHashes().filter((hash4) => possibleRelevantHashes.includes(hash4));
     } catch {
     }
     function responseURL(response) {
@@ -42013,7 +42013,7 @@ var require_snapshot_recorder = __commonJS({
           return;
         }
         const request3 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash2 = createRequestHash(request3);
+        const hash4 = createRequestHash(request3);
         const normalizedHeaders = normalizeHeaders(response.headers);
         const responseData = {
           statusCode: response.statusCode,
@@ -42021,16 +42021,16 @@ var require_snapshot_recorder = __commonJS({
           body: Buffer.isBuffer(response.body) ? response.body.toString("base64") : Buffer.from(String(response.body || "")).toString("base64"),
           trailers: response.trailers
         };
-        if (this.#snapshots.size >= this.#maxSnapshots && !this.#snapshots.has(hash2)) {
+        if (this.#snapshots.size >= this.#maxSnapshots && !this.#snapshots.has(hash4)) {
           const oldestKey = this.#snapshots.keys().next().value;
           this.#snapshots.delete(oldestKey);
         }
-        const existingSnapshot = this.#snapshots.get(hash2);
+        const existingSnapshot = this.#snapshots.get(hash4);
         if (existingSnapshot && existingSnapshot.responses) {
           existingSnapshot.responses.push(responseData);
           existingSnapshot.timestamp = (/* @__PURE__ */ new Date()).toISOString();
         } else {
-          this.#snapshots.set(hash2, {
+          this.#snapshots.set(hash4, {
             request: request3,
             responses: [responseData],
             // Always store as array for consistency
@@ -42066,8 +42066,8 @@ var require_snapshot_recorder = __commonJS({
           return void 0;
         }
         const request3 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash2 = createRequestHash(request3);
-        const snapshot = this.#snapshots.get(hash2);
+        const hash4 = createRequestHash(request3);
+        const snapshot = this.#snapshots.get(hash4);
         if (!snapshot) return void 0;
         const currentCallCount = snapshot.callCount || 0;
         const responseIndex = Math.min(currentCallCount, snapshot.responses.length - 1);
@@ -42092,8 +42092,8 @@ var require_snapshot_recorder = __commonJS({
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
-            for (const { hash: hash2, snapshot } of parsed) {
-              this.#snapshots.set(hash2, snapshot);
+            for (const { hash: hash4, snapshot } of parsed) {
+              this.#snapshots.set(hash4, snapshot);
             }
           } else {
             this.#snapshots = new Map(Object.entries(parsed));
@@ -42119,8 +42119,8 @@ var require_snapshot_recorder = __commonJS({
         }
         const resolvedPath = resolve4(path4);
         await mkdir4(dirname(resolvedPath), { recursive: true });
-        const data = Array.from(this.#snapshots.entries()).map(([hash2, snapshot]) => ({
-          hash: hash2,
+        const data = Array.from(this.#snapshots.entries()).map(([hash4, snapshot]) => ({
+          hash: hash4,
           snapshot
         }));
         await writeFile4(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
@@ -42162,8 +42162,8 @@ var require_snapshot_recorder = __commonJS({
        */
       deleteSnapshot(requestOpts) {
         const request3 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash2 = createRequestHash(request3);
-        return this.#snapshots.delete(hash2);
+        const hash4 = createRequestHash(request3);
+        return this.#snapshots.delete(hash4);
       }
       /**
        * Gets information about a specific snapshot
@@ -42172,11 +42172,11 @@ var require_snapshot_recorder = __commonJS({
        */
       getSnapshotInfo(requestOpts) {
         const request3 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash2 = createRequestHash(request3);
-        const snapshot = this.#snapshots.get(hash2);
+        const hash4 = createRequestHash(request3);
+        const snapshot = this.#snapshots.get(hash4);
         if (!snapshot) return null;
         return {
-          hash: hash2,
+          hash: hash4,
           request: snapshot.request,
           responseCount: snapshot.responses ? snapshot.responses.length : snapshot.response ? 1 : 0,
           // .response for legacy snapshots
@@ -42192,8 +42192,8 @@ var require_snapshot_recorder = __commonJS({
       replaceSnapshots(snapshotData) {
         this.#snapshots.clear();
         if (Array.isArray(snapshotData)) {
-          for (const { hash: hash2, snapshot } of snapshotData) {
-            this.#snapshots.set(hash2, snapshot);
+          for (const { hash: hash4, snapshot } of snapshotData) {
+            this.#snapshots.set(hash4, snapshot);
           }
         } else if (snapshotData && typeof snapshotData === "object") {
           this.#snapshots = new Map(Object.entries(snapshotData));
@@ -78878,10 +78878,10 @@ function position(starts, offset) {
 }
 
 // src/core/keys.ts
-import { createHash, createHmac, scryptSync } from "node:crypto";
+import { createHash, createHmac, hash as hash2, scryptSync } from "node:crypto";
 var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
 function sha256(data) {
-  return createHash("sha256").update(data).digest("hex");
+  return hash2("sha256", data, "hex");
 }
 function fingerprint(body, secretDigests = {}) {
   const names = Object.keys(secretDigests).sort();
@@ -81534,7 +81534,7 @@ import path2 from "node:path";
 import { link, mkdir as mkdir2, open as open3, readFile, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 
 // src/state/encoding.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash2, hash as hash3 } from "node:crypto";
 function stableStringify(value) {
   return `${JSON.stringify(sortKeys(value), null, 2)}
 `;
@@ -81549,6 +81549,7 @@ function sortKeys(value) {
   return value;
 }
 function siteFilePath(siteId) {
+  if (/^[A-Za-z0-9_-]+$/.test(siteId)) return `sites/${hash3("sha256", siteId, "hex").slice(0, 2)}/${siteId}.json`;
   const safe = Array.from(Buffer.from(siteId, "utf8")).map((b, i) => {
     const c = String.fromCharCode(b);
     return /[A-Za-z0-9_-]/.test(c) || c === "." && i > 0 ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;

@@ -3,13 +3,13 @@
 // is a UUID derived deterministically from the site, the path, the new fingerprint, the commit of
 // the script's previous record and the attempt number: the same pending change gets the same key
 // on every rerun, at any later commit that did not touch it; new content gets a new key.
-import { createHash, createHmac, scryptSync } from 'node:crypto';
+import { createHash, createHmac, hash, scryptSync } from 'node:crypto';
 
 /** Namespace of routeros-gitops idempotency keys (a fixed, random UUID). */
 export const KEY_NAMESPACE = '5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b';
 
 export function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /**

@@ -1,6 +1,6 @@
 // How the applied state is written down: stable, pretty JSON (sorted keys, so a diff between two
 // state commits shows only what changed), one file per site, and readable commit messages.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { SiteState, StateUpdate } from '../core/state.js';
 
 /** JSON with keys sorted at every level, two-space indent, trailing newline. */
@@ -27,6 +27,8 @@ function sortKeys(value: unknown): unknown {
  * content, so the escaping never needs undoing and readers accept any layout under `sites/`.
  */
 export function siteFilePath(siteId: string): string {
+  // Site ids are UUIDs: nothing to escape, and one hash call (this runs once per site per load).
+  if (/^[A-Za-z0-9_-]+$/.test(siteId)) return `sites/${hash('sha256', siteId, 'hex').slice(0, 2)}/${siteId}.json`;
   const safe = Array.from(Buffer.from(siteId, 'utf8'))
     .map((b, i) => {
       const c = String.fromCharCode(b);
