@@ -81023,6 +81023,7 @@ function firstBadUtf8(buf) {
 var STATE_FORMAT_VERSION = 1;
 var FINAL_PHASES = /* @__PURE__ */ new Set(["succeeded", "failed", "timed_out", "cancelled"]);
 var PENDING_PHASES = /* @__PURE__ */ new Set(["intent", "queued", "running"]);
+var FLEET_STATE_ID = "_fleet";
 function emptyState() {
   return { version: STATE_FORMAT_VERSION, sites: {} };
 }
@@ -81068,18 +81069,22 @@ function parseState(text2, where2) {
 function plan(desired, state, options) {
   const commit = desired.commit;
   const sites = [];
-  const seen = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Set([FLEET_STATE_ID]);
+  const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
   for (const site of desired.sites) {
     seen.add(site.id);
     const siteState = state.sites[site.id];
     const records = siteState?.scripts ?? {};
-    const last = siteState?.last_commit ?? null;
-    const relation = last ? options.relations[last] ?? "unknown" : "descendant";
+    const candidates = [siteState?.last_commit, fleetLast].filter((c) => !!c);
+    const rel = (c) => options.relations[c] ?? "unknown";
+    const last = candidates.find((c) => rel(c) === "ancestor") ?? candidates.find((c) => rel(c) === "unknown") ?? siteState?.last_commit ?? null;
+    const relation = last ? rel(last) : "descendant";
     let status = "ok";
     let reason = null;
     if (relation === "ancestor") {
       status = "stale";
-      reason = `commit ${commit.sha.slice(0, 7)} is older than ${last.slice(0, 7)}, which this site was last applied from; nothing is sent (never backwards)`;
+      const whose = last === siteState?.last_commit ? "this site was last applied from" : "the fleet was last applied at";
+      reason = `commit ${commit.sha.slice(0, 7)} is older than ${last.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`;
     } else if (relation === "unknown") {
       status = "unknown-history";
       reason = `the site was last applied from ${last.slice(0, 7)}, which is not in this clone, so it cannot be shown that ${commit.sha.slice(0, 7)} is newer; fetch more history (git fetch --unshallow)`;
@@ -81140,6 +81145,7 @@ function plan(desired, state, options) {
   return {
     ref: options.ref,
     commit,
+    fleet_last_commit: fleetLast,
     sites_dir: desired.sitesDir,
     sites,
     changes,
@@ -84953,7 +84959,7 @@ function summaryLine(plan2) {
   if (!plan2.changes.length) return `No changes. ${s.sites} sites are up to date.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
   const stale = s.stale_sites ? `; ${s.stale_sites} sites not applied (stale)` : "";
-  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} jobs to send${stale}.`;
+  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} job${s.to_send === 1 ? "" : "s"} to send${stale}.`;
 }
 function planToMarkdown(plan2, opts = {}) {
   const out = [];
@@ -86079,6 +86085,9 @@ async function applyPlan(plan2, desired, state, opts) {
       const anchor2 = intents.find((u) => u.site_id === site.site_id);
       if (anchor2) anchor2.last_commit = plan2.commit.sha;
     }
+  }
+  if (plan2.sites.some((s) => s.status === "ok") && plan2.fleet_last_commit !== plan2.commit.sha) {
+    intents.push({ site_id: FLEET_STATE_ID, site: "(fleet)", path: "(fleet)", record: null, last_commit: plan2.commit.sha });
   }
   if (intents.length) await opts.store.record(intents);
   const results = [];

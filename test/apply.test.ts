@@ -148,6 +148,24 @@ describe('apply', () => {
     expect(plan.stdout).toContain('No changes');
   });
 
+  it('never backwards for the whole fleet: an older run sends nothing even to a site the newer run did not change', async () => {
+    const { r, sb, env } = await setup(fleetFiles(2));
+    expect((await apply(r, env)).code).toBe(0); // c1: everything applied
+    const c2 = await r.commit({ 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' }, 'c2: site-1 changes (never applied on its own)');
+    // c3 reverts site-1 and changes site-2: site-1 has nothing to send at c3, so only site-2 is applied.
+    await r.commit({ 'sites/site-1/10-dns.rsc': '/ip dns set servers=1.1.1.1\n', 'sites/site-2/10-dns.rsc': '/ip dns set servers=8.8.8.8\n' }, 'c3');
+    const third = await apply(r, env);
+    expect(third.out.results.map((x) => x.site)).toEqual(['site-2']);
+    const jobs = sb.stats().jobsCreated;
+    // An out-of-order run at c2 would send site-1's 9.9.9.9, which c3 undid: it is stale everywhere.
+    const late = await apply(r, env, ['--ref', c2]);
+    expect(late.out.results.map((x) => [x.site, x.outcome])).toEqual([['site-1', 'stale'], ['site-2', 'stale']]);
+    expect(late.out.results[0]!.reason).toMatch(/which the fleet was last applied at/);
+    expect(sb.stats().jobsCreated).toBe(jobs);
+    const status = await cli(['status', '--format', 'json'], { cwd: r.dir });
+    expect(status.json<{ sites: Array<{ site: string }> }>().sites.map((s) => s.site)).toEqual(['site-1', 'site-2']);
+  });
+
   it('a newer commit supersedes a queued job of an older one: cancelled before the new one is created', async () => {
     const { r, sb, env } = await setup(fleetFiles(1));
     sb.setOnline(SITE_IDS[0]!, false);

@@ -76,6 +76,7 @@ function makePlan(sha: string, changes: PlannedChange[]): Plan {
   return {
     ref: sha,
     commit: { sha, subject: 's', time: '2025-01-01T00:00:00Z' },
+    fleet_last_commit: null,
     sites_dir: 'sites',
     sites,
     changes,

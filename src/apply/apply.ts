@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { StateStore } from '../core/ports.js';
 import type { Plan, PlannedChange, SitePlan } from '../core/plan.js';
 import type { DesiredFleet, DesiredScript } from '../core/model.js';
-import type { AppliedRecord, AppliedState, JobPhase, ScriptRecord, StateUpdate } from '../core/state.js';
+import { FLEET_STATE_ID, type AppliedRecord, type AppliedState, type JobPhase, type ScriptRecord, type StateUpdate } from '../core/state.js';
 import { jobState, type Job, type SdxClient } from '../sdx/types.js';
 import { SdxApiError } from '../core/errors.js';
 
@@ -105,6 +105,11 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
       const anchor = intents.find((u) => u.site_id === site.site_id);
       if (anchor) anchor.last_commit = plan.commit.sha;
     }
+  }
+  // The fleet was reconciled at this commit: an older run must send nothing, anywhere. Written with
+  // the intents, before any job, unless this run is itself behind (then no site is ok).
+  if (plan.sites.some((s) => s.status === 'ok') && plan.fleet_last_commit !== plan.commit.sha) {
+    intents.push({ site_id: FLEET_STATE_ID, site: '(fleet)', path: '(fleet)', record: null, last_commit: plan.commit.sha });
   }
   if (intents.length) await opts.store.record(intents);
 

@@ -7,7 +7,7 @@ import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
 import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
 import { readFleet, renderFleet } from '../core/model.js';
-import { emptyState, FINAL_PHASES, type AppliedState } from '../core/state.js';
+import { emptyState, FINAL_PHASES, FLEET_STATE_ID, type AppliedState } from '../core/state.js';
 import { jsonSchemas } from '../core/settings.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
@@ -101,6 +101,7 @@ export interface SiteStatusRow {
 
 export function statusRows(state: AppliedState): SiteStatusRow[] {
   return Object.values(state.sites)
+    .filter((s) => s.site_id !== FLEET_STATE_ID)
     .map((s) => {
       const scripts = Object.entries(s.scripts)
         .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -2,7 +2,7 @@
 // It decides, per site and script in order, what changed, which idempotency key each change
 // uses and whether a job is created, followed, skipped or refused. Applying is a separate step.
 import type { CommitInfo, CommitRelation } from './ports.js';
-import { PENDING_PHASES, type AppliedState, type ScriptRecord } from './state.js';
+import { FLEET_STATE_ID, PENDING_PHASES, type AppliedState, type ScriptRecord } from './state.js';
 import type { DesiredFleet, ScriptFinding } from './model.js';
 import type { JobSettings } from './settings.js';
 import { idempotencyKey } from './keys.js';
@@ -65,6 +65,8 @@ export interface SitePlan {
 export interface Plan {
   ref: string;
   commit: CommitInfo;
+  /** The newest commit an apply reconciled the fleet at (null before the first apply). */
+  fleet_last_commit: string | null;
   sites_dir: string;
   sites: SitePlan[];
   /** Every change of every site, in order (site name, then script order). */
@@ -83,18 +85,23 @@ export interface PlanOptions {
 export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOptions): Plan {
   const commit = desired.commit;
   const sites: SitePlan[] = [];
-  const seen = new Set<string>();
+  const seen = new Set<string>([FLEET_STATE_ID]);
+  const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
   for (const site of desired.sites) {
     seen.add(site.id);
     const siteState = state.sites[site.id];
     const records = siteState?.scripts ?? {};
-    const last = siteState?.last_commit ?? null;
-    const relation: CommitRelation = last ? (options.relations[last] ?? 'unknown') : 'descendant';
+    // The site's own last commit, and the fleet's: the newer run wins (never backwards, for any site).
+    const candidates = [siteState?.last_commit, fleetLast].filter((c): c is string => !!c);
+    const rel = (c: string): CommitRelation => options.relations[c] ?? 'unknown';
+    const last = candidates.find((c) => rel(c) === 'ancestor') ?? candidates.find((c) => rel(c) === 'unknown') ?? siteState?.last_commit ?? null;
+    const relation: CommitRelation = last ? rel(last) : 'descendant';
     let status: SiteStatus = 'ok';
     let reason: string | null = null;
     if (relation === 'ancestor') {
       status = 'stale';
-      reason = `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which this site was last applied from; nothing is sent (never backwards)`;
+      const whose = last === siteState?.last_commit ? 'this site was last applied from' : 'the fleet was last applied at';
+      reason = `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`;
     } else if (relation === 'unknown') {
       status = 'unknown-history';
       reason = `the site was last applied from ${last!.slice(0, 7)}, which is not in this clone, so it cannot be shown that ${commit.sha.slice(0, 7)} is newer; fetch more history (git fetch --unshallow)`;
@@ -160,6 +167,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
   return {
     ref: options.ref,
     commit,
+    fleet_last_commit: fleetLast,
     sites_dir: desired.sitesDir,
     sites,
     changes,

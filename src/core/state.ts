@@ -66,6 +66,13 @@ export interface AppliedState {
   sites: Record<string, SiteState>;
 }
 
+/**
+ * The state entry (not a site) holding the newest commit any apply reconciled the whole fleet at.
+ * A run at an ancestor of it sends nothing anywhere, including to sites that had no change in that
+ * newer run. Not a UUID, so it can never be a site id.
+ */
+export const FLEET_STATE_ID = '_fleet';
+
 export function emptyState(): AppliedState {
   return { version: STATE_FORMAT_VERSION, sites: {} };
 }

@@ -124,7 +124,7 @@ export function summaryLine(plan: Plan): string {
   if (!plan.changes.length) return `No changes. ${s.sites} sites are up to date.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
   const stale = s.stale_sites ? `; ${s.stale_sites} sites not applied (stale)` : '';
-  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} jobs to send${stale}.`;
+  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} job${s.to_send === 1 ? '' : 's'} to send${stale}.`;
 }
 
 function colourKind(kind: string, style: Style): string {
