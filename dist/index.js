@@ -81669,13 +81669,14 @@ function createFileStateStore(options) {
     }
     return parseState(text2, where2);
   };
+  const EMPTY_LOCK_GRACE_MS = Math.min(2e3, staleLockMs);
   const isStale = (text2, mtimeMs) => {
     if (Date.now() - mtimeMs > staleLockMs) return true;
     let info2;
     try {
       info2 = JSON.parse(text2);
     } catch {
-      return false;
+      return Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS;
     }
     if (info2.host !== hostname3() || typeof info2.pid !== "number") return false;
     try {

@@ -53,13 +53,16 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
   };
 
   /** Is the lock described by `text` (last changed at `mtimeMs`) abandoned? */
+  const EMPTY_LOCK_GRACE_MS = Math.min(2000, staleLockMs);
   const isStale = (text: string, mtimeMs: number): boolean => {
     if (Date.now() - mtimeMs > staleLockMs) return true;
     let info: Partial<LockInfo>;
     try {
       info = JSON.parse(text) as Partial<LockInfo>;
     } catch {
-      return false; // being written right now
+      // Being written right now, or left empty by a writer killed between creating and writing it
+      // (writing a hundred bytes takes microseconds: two seconds on is abandoned).
+      return Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS;
     }
     if (info.host !== hostname() || typeof info.pid !== 'number') return false;
     try {
