@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES, lintScript, type LintOptions } from '../src/lint/index.js';
 import { lintScript as referenceLint } from './fixtures/lint/reference/index.js';
+import { seededRandom } from '../src/sdx/prng.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'lint');
 
@@ -21,17 +22,8 @@ function corpus(): Array<[string, string]> {
   return out.sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-/** mulberry32: small, fast, and the same sequence on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32): the same sequence on every run. */
+const rng = seededRandom;
 
 type Rand = () => number;
 const pick = <T,>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
