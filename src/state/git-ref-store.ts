@@ -348,8 +348,10 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       await writeLocal(updates);
       if (remote !== undefined) await push();
     },
-    // Each write is a couple of git processes (and a push with a remote): at most ~10 a second.
-    { minIntervalMs: remote !== undefined ? 250 : 100 },
+    // Each write is a couple of git processes (and a push with a remote): at most ~10 a second, and
+    // about one a second while a burst of outcomes goes on (starting processes takes the CPU the
+    // lanes sending jobs need); an outcome is still stored within about a second.
+    { minIntervalMs: remote !== undefined ? 250 : 100, maxIntervalMs: 1000 },
   );
 
   return {
