@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ParseCache } from '../core/model.js';
 import { VERSION } from '../version.js';
 
-export async function openParseCache(gitDir: string): Promise<ParseCache & { save(): Promise<void> }> {
+export async function openParseCache(gitDir: string): Promise<ParseCache & { save(opts?: { keepUnused?: boolean }): Promise<void> }> {
   const dir = join(gitDir, 'routeros-gitops');
   const file = join(dir, 'parse-cache.json');
   let old: Record<string, unknown> = {};
@@ -30,7 +30,12 @@ export async function openParseCache(gitDir: string): Promise<ParseCache & { sav
       used[key] = value;
       dirty = true;
     },
-    async save() {
+    /** keepUnused: the run read part of the fleet (an incremental plan): keep what it did not need. */
+    async save(opts = {}) {
+      if (opts.keepUnused) {
+        if (!dirty) return;
+        for (const [k, v] of Object.entries(old)) if (!Object.hasOwn(used, k)) used[k] = v;
+      }
       if (!dirty && Object.keys(used).length === Object.keys(old).length) return;
       try {
         await mkdir(dir, { recursive: true });

@@ -23,7 +23,7 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
   const store = await ctx.stateStore(repo, opts);
   try {
     const markdown = opts.format === 'markdown';
-    const { plan, desired, warnings } = await makePlan({
+    const { plan, desired, warnings, incremental } = await makePlan({
       reader: repo,
       state: store,
       ref: opts.ref,
@@ -33,7 +33,9 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       retryFailed: opts.retryFailed,
       keep: { display: markdown, body: false },
       cache: await ctx.parseCache(repo),
+      snapshot: ctx.planSnapshot(repo),
     });
+    if (incremental) ctx.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
     if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings));
     else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));
     else ctx.out(planToText(plan, warnings, ctx.style));

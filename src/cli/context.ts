@@ -9,6 +9,7 @@ import { openRepo, type GitRepo } from '../git/repo.js';
 import { openStateStore } from '../state/open-store.js';
 import type { StateStore } from '../core/ports.js';
 import { loadSecrets } from '../secrets/secret-source.js';
+import { openPlanSnapshot } from '../cache/plan-snapshot.js';
 import { openParseCache } from '../cache/parse-cache.js';
 import type { SecretSource } from '../core/model.js';
 
@@ -82,6 +83,11 @@ export class Context {
   /** Parsed settings files kept in the git directory between runs (see src/cache). */
   parseCache(repo: GitRepo) {
     return openParseCache(repo.gitDir);
+  }
+
+  /** What the last plan found unchanged, kept in the git directory (see src/cache). */
+  planSnapshot(repo: GitRepo) {
+    return openPlanSnapshot(repo.gitDir);
   }
 
   secrets(repo: GitRepo | null, opts: CommonOptions): SecretSource {

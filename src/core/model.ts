@@ -75,9 +75,14 @@ export interface SecretSource {
   values(): string[];
   /** Key for the secret digests (RGO_SECRETS_KEY). */
   readonly digestKey: string | undefined;
+  /**
+   * A keyed digest of every secret name, scope and value supplied ('' for none): equal for two
+   * runs only when they would render every script the same. Optional (no incremental plans without).
+   */
+  identity?(): string;
 }
 
-export const noSecrets: SecretSource = { get: () => undefined, values: () => [], digestKey: undefined };
+export const noSecrets: SecretSource = { get: () => undefined, values: () => [], digestKey: undefined, identity: () => '' };
 
 const MAX_BLOB_FACTOR = 4; // a UTF-8 character is at most 4 bytes
 
@@ -90,14 +95,22 @@ export interface ParseCache {
   set(key: string, value: unknown): void;
 }
 
+export interface ReadFleetOptions {
+  /**
+   * Part of the fleet only (an incremental plan): the entries of the sites directory's own files and
+   * groups, and of the site folders to read; the other sites are known not to have changed.
+   */
+  partial?: { entries: TreeEntry[] };
+}
+
 /** Read the sites directory's structure and YAML settings at a commit. */
-export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string, cache?: ParseCache): Promise<FleetModel> {
+export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string, cache?: ParseCache, opts: ReadFleetOptions = {}): Promise<FleetModel> {
   const dir = normalizeDir(sitesDir);
-  const entries = await reader.listTree(commit.sha, dir);
+  const entries = opts.partial ? opts.partial.entries : await reader.listTree(commit.sha, dir);
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const model: FleetModel = { commit, sitesDir: dir, fleetFile: null, fleet: { ...FLEET_DEFAULTS }, sites: [], groupScripts: {}, problems, warnings };
-  if (!entries.length) {
+  if (!entries.length && !opts.partial) {
     problems.push({
       file: dir || '.',
       message: `there is no sites directory "${dir}" (or it is empty) at commit ${commit.sha.slice(0, 7)}`,
@@ -259,7 +272,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
       scripts: ordered,
     });
   }
-  if (!bySite.size && !problems.length) {
+  if (!bySite.size && !problems.length && !opts.partial) {
     warnings.push({ file: dir, message: 'there are no site folders in the sites directory', hint: 'add a folder per site with a site.yaml' });
   }
   return model;

@@ -80,6 +80,47 @@ export interface PlanOptions {
   relations: Readonly<Record<string, CommitRelation>>;
   /** Send again, with a new key, changes whose content failed before. */
   retryFailed?: boolean;
+  /**
+   * Sites known to have nothing to send (an incremental plan: neither their folder nor their state
+   * changed since a plan that found them so). They are neither in `desired` nor in `state`.
+   */
+  clean?: readonly CleanSite[];
+}
+
+/** A site with nothing to send, as an earlier plan left it (see PlanOptions.clean). */
+export interface CleanSite {
+  site: string;
+  site_id: string;
+  /** The site's own last applied commit, from its state. */
+  last_commit: string | null;
+  settings: JobSettings;
+  scripts: number;
+}
+
+/** Whether a site may be sent to from the planned commit (never backwards), and which last commit decides. */
+function siteStatus(
+  commit: CommitInfo,
+  siteLast: string | null | undefined,
+  fleetLast: string | null,
+  relations: Readonly<Record<string, CommitRelation>>,
+): { status: SiteStatus; reason: string | null; last: string | null } {
+  // The site's own last commit, and the fleet's: the newer run wins (never backwards, for any site).
+  const candidates = [siteLast, fleetLast].filter((c): c is string => !!c);
+  const rel = (c: string): CommitRelation => relations[c] ?? 'unknown';
+  const last = candidates.find((c) => rel(c) === 'ancestor') ?? candidates.find((c) => rel(c) === 'unknown') ?? siteLast ?? null;
+  const relation: CommitRelation = last ? rel(last) : 'descendant';
+  if (relation === 'ancestor') {
+    const whose = last === siteLast ? 'this site was last applied from' : 'the fleet was last applied at';
+    return { status: 'stale', last, reason: `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)` };
+  }
+  if (relation === 'unknown') {
+    return {
+      status: 'unknown-history',
+      last,
+      reason: `the site was last applied from ${last!.slice(0, 7)}, which is not in this clone, so it cannot be shown that ${commit.sha.slice(0, 7)} is newer; fetch more history (git fetch --unshallow)`,
+    };
+  }
+  return { status: 'ok', reason: null, last };
 }
 
 export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOptions): Plan {
@@ -91,21 +132,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     seen.add(site.id);
     const siteState = state.sites[site.id];
     const records = siteState?.scripts ?? {};
-    // The site's own last commit, and the fleet's: the newer run wins (never backwards, for any site).
-    const candidates = [siteState?.last_commit, fleetLast].filter((c): c is string => !!c);
-    const rel = (c: string): CommitRelation => options.relations[c] ?? 'unknown';
-    const last = candidates.find((c) => rel(c) === 'ancestor') ?? candidates.find((c) => rel(c) === 'unknown') ?? siteState?.last_commit ?? null;
-    const relation: CommitRelation = last ? rel(last) : 'descendant';
-    let status: SiteStatus = 'ok';
-    let reason: string | null = null;
-    if (relation === 'ancestor') {
-      status = 'stale';
-      const whose = last === siteState?.last_commit ? 'this site was last applied from' : 'the fleet was last applied at';
-      reason = `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`;
-    } else if (relation === 'unknown') {
-      status = 'unknown-history';
-      reason = `the site was last applied from ${last!.slice(0, 7)}, which is not in this clone, so it cannot be shown that ${commit.sha.slice(0, 7)} is newer; fetch more history (git fetch --unshallow)`;
-    }
+    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, fleetLast, options.relations);
     const changes: PlannedChange[] = [];
     const present = new Set<string>();
     for (const script of site.scripts) {
@@ -152,6 +179,11 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
       changes.push(removed(site.name, site.id, path, record, commit.sha, status));
     }
     sites.push({ site: site.name, site_id: site.id, status, reason, last_commit: last, settings: site.settings, changes, scripts: site.scripts.length });
+  }
+  for (const c of options.clean ?? []) {
+    seen.add(c.site_id);
+    const { status, reason, last } = siteStatus(commit, c.last_commit, fleetLast, options.relations);
+    sites.push({ site: c.site, site_id: c.site_id, status, reason, last_commit: last, settings: c.settings, changes: [], scripts: c.scripts });
   }
   // Sites whose folder is gone: their scripts are removed.
   for (const [id, s] of Object.entries(state.sites)) {

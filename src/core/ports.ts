@@ -29,8 +29,16 @@ export interface RepoReader {
   readonly root: string;
   /** Resolve a ref to a commit; throws InputError naming the ref when it does not exist. */
   resolveCommit(ref: string): Promise<CommitInfo>;
-  /** Every entry under `dir` (repo-relative, '' for the root) at `commit`, recursively, files only. */
-  listTree(commit: string, dir: string): Promise<TreeEntry[]>;
+  /**
+   * Every entry under `dir` (repo-relative, '' for the root) at `commit`, recursively, files only;
+   * with `only`, just the entries under those paths (files or folders, repo-relative).
+   */
+  listTree(commit: string, dir: string, only?: readonly string[]): Promise<TreeEntry[]>;
+  /**
+   * The entries directly in `dir` at `commit`, folders included (their oid identifies their whole
+   * content); [] when there is no such folder. Optional: readers without it get full reads.
+   */
+  listDir?(commit: string, dir: string): Promise<TreeEntry[]>;
   /** Blob contents by id, read in one batch (one git process for any number of blobs). */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
   /** How commit `a` relates to commit `b` ('ancestor': a is an ancestor of b). */
@@ -50,4 +58,21 @@ export interface StateStore {
   close(): Promise<void>;
   /** Human description for messages: "ref refs/routeros-gitops/state (origin)", "file state.json". */
   describe(): string;
+  /**
+   * Optional, for incremental plans: which file holds each site's state now, without reading them
+   * (fetching from the remote first, as load does). Stores without it are always read whole.
+   */
+  index?(): Promise<StateIndex>;
+  /** Optional, with index: the state held by some of the index's files (always read together with `index`). */
+  loadFiles?(index: StateIndex, paths: readonly string[]): Promise<AppliedState>;
+}
+
+/** The files of a state, by path, as stores that keep one file per site have them. */
+export interface StateIndex {
+  /** The state's version (a commit), or null when there is no state yet. */
+  head: string | null;
+  /** Each site file's path and content id (a blob id: a changed file has a new one). */
+  files: ReadonlyMap<string, string>;
+  /** The path of the file that holds a site's state. */
+  pathOf(siteId: string): string;
 }

@@ -20,6 +20,7 @@ export interface OpenRepoOptions {
 export type RepoRunOptions = Omit<RunOptions, 'cwd' | 'logger'>;
 
 export interface GitRepo extends RepoReader {
+  listDir(commit: string, dir: string): Promise<TreeEntry[]>;
   /** The absolute git directory (`.git`, or the repository itself when bare). */
   readonly gitDir: string;
   readonly bare: boolean;
@@ -100,13 +101,28 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
       return { sha, subject, time };
     },
 
-    async listTree(commit: string, dir: string): Promise<TreeEntry[]> {
+    async listTree(commit: string, dir: string, only?: readonly string[]): Promise<TreeEntry[]> {
       if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
-      const prefix = dir.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
+      const prefix = cleanDir(dir);
       const args = ['ls-tree', '-r', '-z', '--long', '--full-tree', commit];
-      if (prefix !== '') args.push('--', prefix);
+      // Pathspecs are literal (GIT_LITERAL_PATHSPECS, see gitEnv).
+      if (only) {
+        const paths = only.map(cleanDir).filter((p) => p !== '');
+        if (!paths.length) return [];
+        args.push('--', ...paths);
+      } else if (prefix !== '') args.push('--', prefix);
       const out = (await run(args)).stdout.toString('utf8');
       return parseLsTree(out).filter((e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`));
+    },
+
+    async listDir(commit: string, dir: string): Promise<TreeEntry[]> {
+      if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
+      const prefix = cleanDir(dir);
+      const args = ['ls-tree', '-z', '--long', '--full-tree', prefix === '' ? commit : `${commit}:${prefix}`];
+      const r = await run(args, { okCodes: [128] });
+      // 128: no such folder at that commit (or it is a file).
+      if (r.exitCode !== 0) return [];
+      return parseLsTree(r.stdout.toString('utf8')).map((e) => ({ ...e, path: prefix === '' ? e.path : `${prefix}/${e.path}` }));
     },
 
     async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
@@ -152,6 +168,11 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
       throw gitError(['update-ref', '-m', reason, ref, newOid, oldOid ?? zeroOid], r.exitCode, r.stderr);
     },
   };
+}
+
+/** A repo-relative folder without leading './' or '/', or trailing '/' ('' for the root). */
+function cleanDir(dir: string): string {
+  return dir.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
 }
 
 /** Parse `git ls-tree -r -z --long` output: `<mode> SP <type> SP <oid> SP+ <size|-> TAB <path> NUL`. */

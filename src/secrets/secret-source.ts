@@ -7,6 +7,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { parse } from 'yaml';
+import { secretDigest } from '../core/keys.js';
 import { InputError } from '../core/errors.js';
 import type { SecretSource } from '../core/model.js';
 
@@ -92,6 +93,17 @@ export function loadSecrets(opts: SecretSourceOptions): SecretSource {
     digestKey,
     get(site, name) {
       return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
+    },
+    identity() {
+      const entries: string[][] = [];
+      for (const [k, v] of fleet) entries.push(['file', '', k, v]);
+      for (const [site, m] of perSite) for (const [k, v] of m) entries.push(['file', site, k, v]);
+      for (const [k, v] of envFleet) entries.push(['env', '', k, v]);
+      for (const [site, m] of envSite) for (const [k, v] of m) entries.push(['env', site, k, v]);
+      if (!entries.length && !digestKey) return '';
+      entries.sort((a, b) => (a.join('\0') < b.join('\0') ? -1 : 1));
+      // Keyed and stretched like the state's secret digests: the snapshot never holds a guessable hash.
+      return secretDigest('routeros-gitops:secrets-identity', JSON.stringify(entries), digestKey);
     },
     values() {
       const all = [...fleet.values(), ...[...perSite.values()].flatMap((m) => [...m.values()]), ...envFleet.values(), ...[...envSite.values()].flatMap((m) => [...m.values()])];

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { GitError, InputError, StateConflictError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { StateStore } from '../core/ports.js';
+import type { StateIndex, StateStore } from '../core/ports.js';
 import {
   applyUpdates,
   emptyState,
@@ -146,6 +146,45 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       if (canonical) sites.set(site.site_id, t);
     }
     known = { head, sites };
+    return state;
+  };
+
+  /** The site files of the state commit `head` (one ls-tree, nothing read). */
+  const indexAt = async (head: string | null): Promise<StateIndex> => {
+    const files = new Map<string, string>();
+    if (head !== null) {
+      for (const e of await repo.listTree(head, 'sites')) if (e.type === 'blob' && e.path.endsWith('.json')) files.set(e.path, e.oid);
+    }
+    return { head, files, pathOf: siteFilePath };
+  };
+
+  /** The state held by `paths` of `index` (plus a check of the format), read as readState would. */
+  const readFiles = async (index: StateIndex, paths: readonly string[]): Promise<AppliedState> => {
+    const { head } = index;
+    if (head === null) {
+      known = { head, sites: new Map() };
+      return emptyState();
+    }
+    const formatName = `${head}:${FORMAT_FILE}`;
+    const wanted = paths.filter((p) => index.files.has(p));
+    const objects = await repo.readObjects([formatName, ...wanted.map((p) => index.files.get(p)!)]);
+    checkFormat(objects.get(formatName)?.content.toString('utf8'), head);
+    const state = emptyState();
+    const sites = new Map<string, string | null>();
+    for (const path of wanted) {
+      const oid = index.files.get(path)!;
+      const t = objects.get(oid)?.content.toString('utf8');
+      if (t === undefined) throw new GitError(`object ${oid} (${path} in ${where}) is missing from the repository`, 'git cat-file --batch', 0);
+      const site = parseSiteState(t, `${where} ${path}`);
+      const canonicalPath = siteFilePath(site.site_id);
+      const canonical = canonicalPath === path;
+      // As in readState: a stray copy never shadows the file at the writer's place, read or not.
+      if (!canonical && index.files.has(canonicalPath)) continue;
+      if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
+      if (canonical) sites.set(site.site_id, t);
+    }
+    if (known?.head !== head) known = { head, sites };
+    else for (const [id, t] of sites) known.sites.set(id, t);
     return state;
   };
 
@@ -363,6 +402,11 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       if (remote !== undefined) await queue.exclusive(syncFromRemote);
       return readState(await repo.readRef(ref));
     },
+    async index() {
+      if (remote !== undefined) await queue.exclusive(syncFromRemote);
+      return indexAt(await repo.readRef(ref));
+    },
+    loadFiles: readFiles,
     record(updates) {
       try {
         checkUpdates(updates);

@@ -1,0 +1,186 @@
+// The incremental plan (the plan snapshot): after every kind of change, a plan that takes unchanged
+// sites from the last plan's snapshot prints exactly what a plan without a snapshot prints, and it
+// does take them from it (the debug line says how many), on real repositories and a real state.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import { cli, SITE_IDS } from './helpers/cli.js';
+import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5 });
+});
+afterAll(() => sandbox.close());
+
+const repos: TempRepo[] = [];
+afterEach(async () => {
+  await Promise.all(repos.splice(0).map((r) => r.cleanup()));
+});
+
+const env = (extra: Record<string, string> = {}) => ({ SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0', ...extra });
+
+function fleet(): Record<string, string> {
+  const files: Record<string, string> = {
+    'sites/routeros-gitops.yaml': 'vars:\n  dns: 1.1.1.1\ngroups:\n  core:\n    vars:\n      bridge: bridge-lan\n',
+    'sites/_groups/core/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }}\n',
+    'sites/README.md': 'One folder per site.\n',
+  };
+  SITE_IDS.forEach((id, i) => {
+    files[`sites/site-${i + 1}/site.yaml`] = `id: ${id}\n${i < 2 ? 'groups: [core]\n' : ''}`;
+    files[`sites/site-${i + 1}/00-identity.rsc`] = '/system identity set name=${{ site.name }}\n';
+    files[`sites/site-${i + 1}/10-dns.rsc`] = '/ip dns set servers=${{ vars.dns }}\n';
+  });
+  return files;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** From the debug line: sites taken from the snapshot, and sites read. */
+  stats: { from_snapshot: number; read: number } | null;
+}
+
+const snapshotFile = (r: TempRepo) => join(r.dir, '.git', 'routeros-gitops', 'plan-snapshot.json');
+
+async function planRun(r: TempRepo, args: string[], extraEnv: Record<string, string>): Promise<Run> {
+  const res = await cli(['plan', '--format', 'json', ...args], { cwd: r.dir, env: env({ RGO_LOG_LEVEL: 'debug', ...extraEnv }) });
+  let stats: Run['stats'] = null;
+  for (const line of res.stderr.split('\n')) {
+    if (!line.includes('incremental plan')) continue;
+    const j = JSON.parse(line) as { from_snapshot: number; read: number };
+    stats = { from_snapshot: j.from_snapshot, read: j.read };
+  }
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr, stats };
+}
+
+/** The plan without a snapshot, then with the last one (which it leaves updated): both must agree. */
+async function both(r: TempRepo, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const file = snapshotFile(r);
+  const saved = `${file}.saved`;
+  const had = existsSync(file);
+  if (had) await copyFile(file, saved);
+  await rm(file, { force: true });
+  const full = await planRun(r, args, extraEnv);
+  expect(full.stats?.from_snapshot ?? 0, 'a plan without a snapshot reads every site').toBe(0);
+  if (had) await copyFile(saved, file);
+  else await rm(file, { force: true });
+  const inc = await planRun(r, args, extraEnv);
+  expect(inc.code).toBe(full.code);
+  expect(inc.stdout).toBe(full.stdout);
+  if (full.code !== 0) {
+    const errors = (s: string) => s.split('\n').filter((l) => !l.startsWith('{'));
+    expect(errors(inc.stderr)).toEqual(errors(full.stderr));
+  }
+  return inc;
+}
+
+const changes = (run: Run) => (JSON.parse(run.stdout) as { changes: Array<{ site: string; path: string; kind: string; action: string }> }).changes.map((c) => `${c.site} ${c.path} ${c.kind} ${c.action}`);
+
+async function apply(r: TempRepo) {
+  const res = await cli(['apply', '--format', 'json'], { cwd: r.dir, env: env() });
+  expect(res.code, res.stdout + res.stderr).toBe(0);
+}
+
+describe('incremental plan (the plan snapshot)', () => {
+  it('takes only unchanged sites with nothing to send from the snapshot, and prints what a full plan prints', async () => {
+    const r = await createTempRepo({ files: fleet() });
+    repos.push(r);
+
+    // Nothing applied: every site has changes, so none is kept.
+    let run = await both(r);
+    expect(changes(run)).toHaveLength(10);
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    await apply(r);
+    run = await both(r);
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 }); // every state file changed
+    run = await both(r);
+    expect(changes(run)).toEqual([]);
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+
+    // One site's script: that site is read.
+    await r.commit({ 'sites/site-3/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' }, 'site-3 dns');
+    run = await both(r);
+    expect(changes(run)).toEqual(['site-3 sites/site-3/10-dns.rsc modified create']);
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+
+    // Its apply changes only its state file: only it is read again.
+    await apply(r);
+    run = await both(r);
+    expect(changes(run)).toEqual([]);
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+    run = await both(r);
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+
+    // A shared script, the fleet settings, a stray file: every site is read.
+    await r.commit({ 'sites/_groups/core/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }} comment=v2\n' }, 'firewall v2');
+    run = await both(r);
+    expect(changes(run)).toEqual(['site-1 sites/_groups/core/20-firewall.rsc modified create', 'site-2 sites/_groups/core/20-firewall.rsc modified create']);
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    await apply(r);
+    await both(r);
+    await r.commit({ 'sites/routeros-gitops.yaml': 'vars:\n  dns: 8.8.8.8\ngroups:\n  core:\n    vars:\n      bridge: bridge-lan\n' }, 'dns everywhere');
+    run = await both(r);
+    expect(changes(run)).toHaveLength(3); // site-3 sets its own servers
+    expect(run.stats?.from_snapshot).toBe(0);
+    await apply(r);
+    await both(r);
+    await r.commit({ 'sites/README.md': 'Sites.\n' }, 'readme');
+    run = await both(r);
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    run = await both(r);
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+
+    // Secrets supplied change what a site would render: nothing is taken from a snapshot made without them.
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2' });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2' });
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+    expect(await readFile(snapshotFile(r), 'utf8')).not.toContain('hunter2');
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter3' });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    await both(r);
+
+    // A site's state changed by a run at another commit, its folder unchanged: it is read again.
+    const main = await r.git(['rev-parse', 'HEAD']);
+    await r.commit({ 'sites/site-1/10-dns.rsc': '/ip dns set servers=4.4.4.4\n' }, 'experiment');
+    await apply(r);
+    await r.git(['reset', '-q', '--hard', main]);
+    run = await both(r);
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+    expect(changes(run)).toEqual(['site-1 sites/site-1/10-dns.rsc modified stale']);
+    await r.commit({ 'sites/site-2/00-identity.rsc': '/system identity set name=${{ site.name }}-2\n' }, 'after the experiment');
+    run = await both(r);
+    expect(changes(run)).toEqual(['site-1 sites/site-1/10-dns.rsc modified create', 'site-2 sites/site-2/00-identity.rsc modified create']);
+    await apply(r);
+    await both(r);
+
+    // A site folder removed: its scripts are removed changes; the others stay in the snapshot.
+    await r.commit({ 'sites/site-4/site.yaml': null, 'sites/site-4/00-identity.rsc': null, 'sites/site-4/10-dns.rsc': null }, 'site-4 gone');
+    run = await both(r);
+    expect(changes(run)).toEqual(['site-4 sites/site-4/00-identity.rsc removed none', 'site-4 sites/site-4/10-dns.rsc removed none']);
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 0 });
+
+    // A new site with the id of a kept one: the same error as a full plan.
+    await r.commit({ 'sites/site-5/site.yaml': `id: ${SITE_IDS[0]}\n`, 'sites/site-5/00-a.rsc': '/log info a\n' }, 'copy of site-1');
+    run = await both(r);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`the site id ${SITE_IDS[0]} is also the id of sites/site-1/site.yaml`);
+
+    // An older commit: statuses (never backwards) are worked out again for kept sites too.
+    await r.commit({ 'sites/site-5/site.yaml': null, 'sites/site-5/00-a.rsc': null }, 'no site-5');
+    await both(r);
+    run = await both(r, ['--ref', 'HEAD~6']);
+    const stale = (JSON.parse(run.stdout) as { sites: Array<{ site: string; status: string }> }).sites.filter((s) => s.status === 'stale').map((s) => s.site);
+    expect(stale.length).toBeGreaterThan(0);
+
+    // A broken snapshot is no snapshot.
+    await writeFile(snapshotFile(r), '{"format": 1, "sites": [[');
+    run = await planRun(r, [], {});
+    expect(run.code).toBe(0);
+    expect(run.stats?.from_snapshot).toBe(0);
+  }, 120_000);
+});
