@@ -309,6 +309,33 @@ describe('retries', () => {
     expect(c.stats().retriesByCause).toEqual({ timeout: 1 });
   });
 
+  it('times out each stalled request at its own deadline, queued ones included, and keeps no timer once idle', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const s = await raw((req, res) => {
+      if (req.url?.startsWith('/sites/')) return; // never answers
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    const c = client(s.url, { requestTimeoutMs: 150, maxRetries: 0, connections: 2 });
+    const t0 = performance.now();
+    // Two start at once; two wait for a connection, and their time counts from the call.
+    const first = Array.from({ length: 4 }, () => caught(c.getSite(SITE_A)).then((e) => ({ e, at: performance.now() - t0 })));
+    await new Promise((r) => setTimeout(r, 100));
+    const later = caught(c.getSite(SITE_A)).then((e) => ({ e, at: performance.now() - t0 }));
+    const all = await Promise.all([...first, later]);
+    for (const { e } of all) expect(e).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT', retryable: true });
+    for (const { at } of all.slice(0, 4)) {
+      expect(at).toBeGreaterThanOrEqual(145);
+      expect(at).toBeLessThan(240);
+    }
+    expect(all[4]!.at).toBeGreaterThanOrEqual(245);
+    expect(all[4]!.at).toBeLessThan(340);
+    // Answered requests leave no timer behind.
+    await c.listJobs(SITE_A);
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+
   it('keeps under a server rate limit with its own shared limiter (no 429)', async () => {
     const sb = await sandbox({ rateLimit: { requestsPerMinute: 4, windowMs: 400 } });
     const limiter = new RateLimiter(4, 420);

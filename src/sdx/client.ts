@@ -6,7 +6,7 @@
 // on network errors, timeouts, 429 and 5xx. Redirects are never followed. The token and any
 // password in the base URL are scrubbed from every message and log line, including the wrapped
 // errors of undici.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, util as undiciUtil, type Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -74,6 +74,15 @@ interface Reply {
   earlierAttemptMayHaveLanded: boolean;
 }
 
+/** An answer as received: status, headers, the body's chunks (or tooLarge: the body was not read). */
+interface RawReply {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  chunks: Buffer[];
+  bytes: number;
+  tooLarge: boolean;
+}
+
 interface Exchange {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
@@ -138,6 +147,8 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
     bodyTimeout: requestTimeoutMs,
   });
   const userAgent = opts.userAgent ?? 'routeros-gitops';
+  // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
+  const deadlines = new HeadersDeadlines(requestTimeoutMs);
 
   const counters = { requests: 0, retries: 0, byStatus: {} as Record<string, number>, retriesByCause: {} as Record<string, number> };
   const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
@@ -163,7 +174,7 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
 
   async function exchange(x: Exchange): Promise<Reply> {
     if (closed) throw fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, 'client_closed', undefined, false);
-    const url = base.url.origin + base.prefix + x.path;
+    const path = base.prefix + x.path;
     const where = `SDX ${x.method} ${x.path}`;
     let earlierAttemptMayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
@@ -173,27 +184,9 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
       let cause: string;
       let lastError: SdxApiError;
       let retryAfterMs: number | undefined;
-      // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
-      const deadline = new AbortController();
-      const timer = setTimeout(() => {
-        const e: Error & { code?: string } = new Error(`no response headers within ${requestTimeoutMs} ms`);
-        e.code = 'UND_ERR_HEADERS_TIMEOUT';
-        deadline.abort(e);
-      }, requestTimeoutMs);
       try {
-        const res = await request(url, {
-          signal: deadline.signal,
-          dispatcher: agent,
-          method: x.method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            'user-agent': userAgent,
-            ...x.headers,
-          },
-          body: x.body,
-        }).finally(() => clearTimeout(timer));
-        const reply = await readReply(res, where, earlierAttemptMayHaveLanded);
+        const raw = await send(x, path);
+        const reply = readReply(raw, where, earlierAttemptMayHaveLanded);
         bump(counters.byStatus, String(reply.status));
         logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, 'sdx request');
         if (reply.status >= 300 && reply.status < 400) throw redirectError(reply, where);
@@ -242,32 +235,46 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
     }
   }
 
-  async function readReply(res: Dispatcher.ResponseData, where: string, earlierAttemptMayHaveLanded: boolean): Promise<Reply> {
+  /**
+   * One attempt: send the request and collect the answer, with the exact headers deadline and the
+   * response size limit (a larger body is not read). Driven by undici's handler callbacks directly:
+   * no AbortController, timer, stream or async iterator per request.
+   */
+  function send(x: Exchange, path: string): Promise<RawReply> {
+    return new Promise<RawReply>((resolve, reject) => {
+      const h = new ReplyCollector(maxResponseBytes, resolve, reject, deadlines);
+      deadlines.add(h);
+      agent.dispatch(
+        {
+          origin: base.url.origin,
+          path,
+          method: x.method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            'user-agent': userAgent,
+            ...x.headers,
+          },
+          body: x.body,
+        },
+        h,
+      );
+    });
+  }
+
+  function readReply(res: RawReply, where: string, earlierAttemptMayHaveLanded: boolean): Reply {
     const declared = Number(res.headers['content-length']);
-    const tooLarge = () =>
-      fail(
+    if (res.tooLarge) {
+      throw fail(
         `${where}: HTTP ${res.statusCode} from ${host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
         res.statusCode,
         'response_too_large',
         undefined,
         false,
       );
-    if (Number.isFinite(declared) && declared > maxResponseBytes) {
-      res.body.destroy();
-      throw tooLarge();
     }
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    for await (const chunk of res.body) {
-      const b = chunk as Buffer;
-      bytes += b.length;
-      if (bytes > maxResponseBytes) {
-        res.body.destroy();
-        throw tooLarge();
-      }
-      chunks.push(b);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const bytes = res.bytes;
+    const text = res.chunks.length === 1 ? res.chunks[0]!.toString('utf8') : Buffer.concat(res.chunks).toString('utf8');
     const contentType = String(res.headers['content-type'] ?? '');
     const reply: Reply = { status: res.statusCode, headers: res.headers, text, bytes, json: undefined, earlierAttemptMayHaveLanded };
     const trimmed = text.trimStart();
@@ -452,6 +459,150 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
       await agent.close();
     },
   };
+}
+
+/**
+ * The requests waiting for response headers, oldest first. Every request of a client has the same
+ * timeout, so deadlines come in the order requests start: one timer, set for the oldest, serves them
+ * all (a timer and an AbortController per request cost more than the rest of the client).
+ */
+class HeadersDeadlines {
+  private head: ReplyCollector | null = null;
+  private tail: ReplyCollector | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  add(h: ReplyCollector): void {
+    h.deadline = performance.now() + this.timeoutMs;
+    h.prev = this.tail;
+    h.next = null;
+    if (this.tail) this.tail.next = h;
+    else this.head = h;
+    this.tail = h;
+    h.listed = true;
+    if (this.timer === null) this.arm(h.deadline);
+  }
+
+  remove(h: ReplyCollector): void {
+    if (!h.listed) return;
+    h.listed = false;
+    if (h.prev) h.prev.next = h.next;
+    else this.head = h.next;
+    if (h.next) h.next.prev = h.prev;
+    else this.tail = h.prev;
+    h.prev = h.next = null;
+    // An idle client keeps no timer (it would hold the process open); otherwise the timer, set for
+    // an earlier deadline, finds the new oldest when it fires.
+    if (this.head === null && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private arm(at: number): void {
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+  }
+
+  private expire(): void {
+    this.timer = null;
+    const now = performance.now();
+    // Deadlines are in order; a request is due once its deadline is reached (within the timer's
+    // millisecond rounding).
+    while (this.head !== null && this.head.deadline <= now + 1) {
+      const h = this.head;
+      this.remove(h);
+      h.timeOut(this.timeoutMs);
+    }
+    if (this.head !== null) this.arm(this.head.deadline);
+  }
+}
+
+/** undici's dispatch handler for one attempt: collects the answer, enforcing the size limit. */
+class ReplyCollector implements Dispatcher.DispatchHandler {
+  deadline = 0;
+  prev: ReplyCollector | null = null;
+  next: ReplyCollector | null = null;
+  listed = false;
+  private abort: ((err?: Error) => void) | null = null;
+  private failure: Error | null = null;
+  private settled = false;
+  private statusCode = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly resolve: (r: RawReply) => void,
+    private readonly reject: (e: unknown) => void,
+    private readonly deadlines: HeadersDeadlines,
+  ) {}
+
+  timeOut(ms: number): void {
+    const e: Error & { code?: string } = new Error(`no response headers within ${ms} ms`);
+    e.code = 'UND_ERR_HEADERS_TIMEOUT';
+    this.stop(e);
+  }
+
+  /** End the request with `err` (now, or as soon as undici starts it). */
+  private stop(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    if (this.abort) this.abort(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.failure) abort(this.failure);
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.deadlines.remove(this);
+    this.statusCode = statusCode;
+    this.headers = undiciUtil.parseHeaders(rawHeaders);
+    const declared = Number(this.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.maxBytes) {
+      this.tooLarge();
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      this.tooLarge();
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.deadlines.remove(this);
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: this.chunks, bytes: this.bytes, tooLarge: false });
+  }
+
+  onError(err: Error): void {
+    this.deadlines.remove(this);
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(this.failure ?? err);
+  }
+
+  /** The body is larger than the limit: answer so, and drop the connection rather than read it. */
+  private tooLarge(): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: [], bytes: this.bytes, tooLarge: true });
+    }
+    this.chunks = [];
+    this.stop(new Error('response body larger than maxResponseBytes'));
+  }
 }
 
 function withSite(job: Job, siteId: string): Job {
