@@ -3,7 +3,6 @@
 // previous one's outcome when acknowledgement is on; a failure blocks the site's later changes.
 // Exactly once: the intent (key, content) of every change is stored before any job is created,
 // keys are deterministic, and the client turns a replayed key into the original job.
-import PQueue from 'p-queue';
 import type { Logger } from '../core/logger.js';
 import type { StateStore } from '../core/ports.js';
 import type { Plan, PlannedChange, SitePlan } from '../core/plan.js';
@@ -213,15 +212,16 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
       }
       emit({ type: 'job-created', change: c, job, reused });
       opts.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? 'following an existing job' : 'job created');
-      const sc = scripts.get(`${c.site_id}\0${c.path}`);
-      const prev = state.sites[c.site_id]?.scripts[c.path];
       const st = jobState(job);
       if (st !== 'succeeded' && st !== 'failed') {
-        record(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: logUrl(job) }));
-      }
-      if (opts.noWait && st !== 'succeeded' && st !== 'failed') {
-        push({ change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: 'queued', reason: 'not followed (--no-wait); the next run records its outcome' });
-        continue;
+        const sc = scripts.get(`${c.site_id}\0${c.path}`);
+        const prev = state.sites[c.site_id]?.scripts[c.path];
+        const url = logUrl(job);
+        record(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: url }));
+        if (opts.noWait) {
+          push({ change: c, job_id: job.id, log_url: url, reused, outcome: 'queued', reason: 'not followed (--no-wait); the next run records its outcome' });
+          continue;
+        }
       }
       if (!site.settings.needs_ack && st !== 'succeeded' && st !== 'failed') {
         // Without acknowledgement jobs do not wait for each other: follow them all at the end.
@@ -314,9 +314,26 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
     }
   };
 
-  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
+  // `concurrency` lanes, each taking the next site when done with one. A site that throws fails the
+  // run at once; the other lanes finish the sites they are on and go on with the rest, as before.
   const sitesWithWork = plan.sites.filter((s) => s.changes.length);
-  await Promise.all(sitesWithWork.map((s) => queue.add(() => runSite(s))));
+  let nextSite = 0;
+  await new Promise<void>((resolve, reject) => {
+    let lanes = Math.min(Math.max(1, opts.concurrency), sitesWithWork.length);
+    if (lanes === 0) return resolve();
+    const lane = async () => {
+      while (nextSite < sitesWithWork.length) {
+        const site = sitesWithWork[nextSite++]!;
+        try {
+          await runSite(site);
+        } catch (e) {
+          reject(e);
+        }
+      }
+      if (--lanes === 0) resolve();
+    };
+    for (let i = lanes; i > 0; i--) void lane();
+  });
   const writes = await Promise.allSettled(pendingWrites);
   const failedWrite = writes.find((w) => w.status === 'rejected');
   if (failedWrite) throw (failedWrite as PromiseRejectedResult).reason;
