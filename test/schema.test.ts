@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemas } from '../src/core/settings.js';
+import { jsonSchemas } from '../src/core/settings-schema.js';
 import { VERSION } from '../src/version.js';
 
 describe('published artefacts', () => {

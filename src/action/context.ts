@@ -84,7 +84,7 @@ export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, secret
   const repo = await openRepo(resolve(workspace, inputs.workingDirectory), { logger });
   const ref = inputs.ref ?? event.sha ?? 'HEAD';
   await ensureCommit(repo, ref, logger);
-  const loaded = loadSecrets({ env: env as Record<string, string | undefined>, repoRoot: repo.root });
+  const loaded = await loadSecrets({ env: env as Record<string, string | undefined>, repoRoot: repo.root });
   secrets.add(loaded.values());
 
   const where = parseRepository(env.GITHUB_REPOSITORY);

@@ -8,7 +8,7 @@ import { SNAPSHOT_FORMAT, type PlanSnapshot, type SnapshotSite, type SnapshotSto
 import type { JobSettings } from '../core/settings.js';
 import { VERSION } from '../version.js';
 
-type Row = [name: string, tree: string, state: string | null, id: string, last_commit: string | null, settings: number, scripts: number];
+type Row = [name: string, tree: string, state_path: string, state: string | null, id: string, last_commit: string | null, settings: number, scripts: number];
 
 interface SnapshotFile {
   format: number;
@@ -37,12 +37,12 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
       const sites: Record<string, SnapshotSite> = {};
       for (const row of doc.sites) {
         // A row that does not look right is left out: its site is read again.
-        if (!Array.isArray(row) || row.length !== 7) continue;
-        const [name, tree, state, id, last, si, scripts] = row;
+        if (!Array.isArray(row) || row.length !== 8) continue;
+        const [name, tree, statePath, state, id, last, si, scripts] = row;
         const settings = doc.settings[si];
-        if (typeof name !== 'string' || !isOid(tree) || !(state === null || isOid(state)) || typeof id !== 'string' || !(last === null || isOid(last))) continue;
+        if (typeof name !== 'string' || !isOid(tree) || typeof statePath !== 'string' || !(state === null || isOid(state)) || typeof id !== 'string' || !(last === null || isOid(last))) continue;
         if (!settings || typeof settings !== 'object' || !Number.isInteger(scripts)) continue;
-        sites[name] = { tree, state, id, last_commit: last, settings, scripts };
+        sites[name] = { tree, state_path: statePath, state, id, last_commit: last, settings, scripts };
       }
       return { key: doc.key, sites };
     },
@@ -57,7 +57,7 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
           i = settings.push(s.settings) - 1;
           index.set(k, i);
         }
-        rows.push([name, s.tree, s.state, s.id, s.last_commit, i, s.scripts]);
+        rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
       }
       const doc: SnapshotFile = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
       try {

@@ -64,7 +64,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const timeout = positiveInt(opts.timeout, '--timeout');
   const lockWait = opts.lockTimeout !== undefined ? Number(opts.lockTimeout) * 1000 : 600_000;
   const repo = await ctx.repo(opts);
-  const secrets = ctx.secrets(repo, opts);
+  const secrets = await ctx.secrets(repo, opts);
   const sdxFor = sdxFactory(ctx.io.env, ctx.logger, opts.apiUrl);
   let lock;
   try {

@@ -8,7 +8,6 @@ import { planDiffs } from '../core/diff.js';
 import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
 import { readFleet, renderFleet } from '../core/model.js';
 import { emptyState, FINAL_PHASES, FLEET_STATE_ID, type AppliedState } from '../core/state.js';
-import { jsonSchemas } from '../core/settings.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
 import { RULES } from '../lint/index.js';
@@ -19,7 +18,7 @@ type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: st
 export async function planCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as Opts;
   const repo = await ctx.repo(opts);
-  const secrets = ctx.secrets(repo, opts);
+  const secrets = await ctx.secrets(repo, opts);
   const store = await ctx.stateStore(repo, opts);
   try {
     const markdown = opts.format === 'markdown';
@@ -151,7 +150,7 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
 
 export async function schemaCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as Opts;
-  const schemas = jsonSchemas();
+  const schemas = (await import('../core/settings-schema.js')).jsonSchemas();
   if (opts.write) {
     const dir = resolve(ctx.io.cwd, opts.write);
     await mkdir(dir, { recursive: true });

@@ -90,8 +90,8 @@ export class Context {
     return openPlanSnapshot(repo.gitDir);
   }
 
-  secrets(repo: GitRepo | null, opts: CommonOptions): SecretSource {
-    const source = loadSecrets({ env: this.io.env, file: opts.secretsFile, repoRoot: repo?.root, cwd: this.io.cwd });
+  async secrets(repo: GitRepo | null, opts: CommonOptions): Promise<SecretSource> {
+    const source = await loadSecrets({ env: this.io.env, file: opts.secretsFile, repoRoot: repo?.root, cwd: this.io.cwd });
     this.addSecrets(source.values());
     return source;
   }

@@ -115,17 +115,18 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   });
   let secrets: SecretSource;
   const onHup = () => {
-    try {
-      secrets = ctx.secrets(repo, opts);
-      ctx.logger.info({ event: 'reloaded', secrets_file: opts.secretsFile ?? null }, 'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again');
-      daemon?.reconcileNow('reload');
-    } catch (e) {
-      ctx.logger.error({ event: 'reload-failed', err: (e as Error).message }, 'could not reload the settings; keeping the previous ones');
-    }
+    ctx.secrets(repo, opts).then(
+      (reloaded) => {
+        secrets = reloaded;
+        ctx.logger.info({ event: 'reloaded', secrets_file: opts.secretsFile ?? null }, 'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again');
+        daemon?.reconcileNow('reload');
+      },
+      (e: unknown) => ctx.logger.error({ event: 'reload-failed', err: (e as Error).message }, 'could not reload the settings; keeping the previous ones'),
+    );
   };
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
-    secrets = ctx.secrets(repo, opts);
+    secrets = await ctx.secrets(repo, opts);
     process.on('SIGHUP', onHup);
     daemon = await startDaemon({
       head,

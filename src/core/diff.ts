@@ -1,7 +1,6 @@
 // Diffs of each change against its last-applied rendering (with secret placeholders), for the
 // Markdown plan. The old rendering is made from the fleet as it was at the recorded commit, so a
 // changed variable shows as the line it changes.
-import { createTwoFilesPatch } from 'diff';
 import type { RepoReader } from './ports.js';
 import type { Plan } from './plan.js';
 import type { DesiredFleet } from './model.js';
@@ -10,6 +9,7 @@ import { emptyState } from './state.js';
 
 export async function planDiffs(reader: RepoReader, plan: Plan, desired: DesiredFleet, maxChanges = 200): Promise<Map<string, string>> {
   const diffs = new Map<string, string>();
+  const { createTwoFilesPatch } = await import('diff');
   const wanted = plan.changes.filter((c) => c.action !== 'stale').slice(0, maxChanges);
   const oldFleets = new Map<string, Promise<DesiredFleet | null>>();
   const fleetAt = (sha: string) => {

@@ -98,11 +98,11 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     for (const e of folders) {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1);
       const s = Object.hasOwn(previous.sites, name) ? previous.sites[name] : undefined;
-      if (s && s.tree === e.oid && (index.files.get(index.pathOf(s.id)) ?? null) === s.state) clean.set(name, s);
+      if (s && s.tree === e.oid && (index.files.get(s.state_path) ?? null) === s.state) clean.set(name, s);
     }
   }
   const cleanIds = new Set([...clean.values()].map((s) => s.id));
-  const cleanPaths = new Set([...clean.values()].map((s) => index.pathOf(s.id)));
+  const cleanPaths = new Set([...clean.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean.has(e.path.slice(e.path.lastIndexOf('/') + 1)));
   // A long list of paths costs git more than listing everything.
   const entries =
@@ -143,9 +143,11 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     const kept = clean.get(sp.site);
     if (kept) next.sites[sp.site] = kept;
     else if (read.has(sp.site)) {
+      const statePath = index.pathOf(sp.site_id);
       next.sites[sp.site] = {
         tree,
-        state: index.files.get(index.pathOf(sp.site_id)) ?? null,
+        state_path: statePath,
+        state: index.files.get(statePath) ?? null,
         id: sp.site_id,
         last_commit: state.sites[sp.site_id]?.last_commit ?? null,
         settings: sp.settings,
@@ -153,6 +155,18 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
       };
     }
   }
-  await snapshots.save(next);
+  if (!sameSnapshot(previous, next)) await snapshots.save(next);
   return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean.size, read: desired.sites.length } };
+}
+
+function sameSnapshot(a: PlanSnapshot | undefined, b: PlanSnapshot): boolean {
+  if (!a || a.key !== b.key) return false;
+  const names = Object.keys(b.sites);
+  if (names.length !== Object.keys(a.sites).length) return false;
+  for (const n of names) {
+    const x = a.sites[n];
+    const y = b.sites[n]!;
+    if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || JSON.stringify(x.settings) !== JSON.stringify(y.settings))) return false;
+  }
+  return true;
 }

@@ -9,19 +9,17 @@ import type { AppliedState, ScriptRecord } from './state.js';
 import {
   FLEET_DEFAULTS,
   FLEET_FILE,
-  FleetSettingsSchema,
   GROUPS_DIR,
   mergeJobSettings,
   NAME_RE,
   SITE_FILE,
-  SiteSettingsSchema,
   type FleetDefaults,
   type FleetSettings,
+  type SiteSettings,
   type GroupSettings,
   type JobSettings,
   type VarValue,
 } from './settings.js';
-import { parseYamlFile } from './yaml-file.js';
 import { compileTemplate, renderTemplate, secretPlaceholder, type CompiledTemplate } from './template.js';
 import { fingerprint, secretDigest, sha256 } from './keys.js';
 import { checkDescriptionTemplate } from './description.js';
@@ -103,6 +101,11 @@ export interface ReadFleetOptions {
   partial?: { entries: TreeEntry[] };
 }
 
+async function loadParsing() {
+  const [{ parseYamlFile }, { FleetSettingsSchema, SiteSettingsSchema }] = await Promise.all([import('./yaml-file.js'), import('./settings-schema.js')]);
+  return { parseYamlFile, FleetSettingsSchema, SiteSettingsSchema };
+}
+
 /** Read the sites directory's structure and YAML settings at a commit. */
 export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string, cache?: ParseCache, opts: ReadFleetOptions = {}): Promise<FleetModel> {
   const dir = normalizeDir(sitesDir);
@@ -158,20 +161,24 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
     (e): e is TreeEntry => !!e,
   );
   const cacheKey = (e: TreeEntry) => `${e === fleetEntry ? 'fleet' : 'site'}:${e.oid}`;
-  const yamlBlobs = await reader.readBlobs(yamlEntries.filter((e) => cache?.get(cacheKey(e)) === undefined).map((e) => e.oid));
+  const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === undefined);
+  // The parsers and schemas (zod, two YAML libraries) are loaded only when a file is not cached.
+  const [yamlBlobs, parsing] = await Promise.all([reader.readBlobs(misses.map((e) => e.oid)), misses.length ? loadParsing() : undefined]);
   const text = (e: TreeEntry) => yamlBlobs.get(e.oid)?.toString('utf8') ?? '';
-  const parse = <S extends typeof FleetSettingsSchema | typeof SiteSettingsSchema>(e: TreeEntry, schema: S, what: string) => {
+  function parse(e: TreeEntry, kind: 'fleet', what: string): { value?: FleetSettings; problems: Problem[] };
+  function parse(e: TreeEntry, kind: 'site', what: string): { value?: SiteSettings; problems: Problem[] };
+  function parse(e: TreeEntry, kind: 'fleet' | 'site', what: string): { value?: unknown; problems: Problem[] } {
     const hit = cache?.get(cacheKey(e));
-    if (hit !== undefined) return { value: hit as ReturnType<S['parse']>, problems: [] as Problem[] };
-    const parsed = parseYamlFile(text(e), e.path, schema, what);
+    if (hit !== undefined) return { value: hit, problems: [] };
+    const parsed = parsing!.parseYamlFile(text(e), e.path, kind === 'fleet' ? parsing!.FleetSettingsSchema : parsing!.SiteSettingsSchema, what);
     if (parsed.value !== undefined && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
-    return parsed as { value?: ReturnType<S['parse']>; problems: Problem[] };
-  };
+    return parsed;
+  }
 
   let fleet: FleetSettings = {};
   if (fleetEntry) {
     model.fleetFile = fleetEntry.path;
-    const parsed = parse(fleetEntry, FleetSettingsSchema, FLEET_FILE);
+    const parsed = parse(fleetEntry, 'fleet', FLEET_FILE);
     problems.push(...parsed.problems);
     if (parsed.value) fleet = parsed.value;
     for (const [k, v] of Object.entries(FLEET_DEFAULTS) as Array<[keyof FleetDefaults, unknown]>) {
@@ -213,7 +220,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
       });
       continue;
     }
-    const parsed = parse(settingsEntry, SiteSettingsSchema, SITE_FILE);
+    const parsed = parse(settingsEntry, 'site', SITE_FILE);
     problems.push(...parsed.problems);
     if (!parsed.value) continue;
     const s = parsed.value;

@@ -11,12 +11,13 @@ import { GROUPS_DIR } from './settings.js';
 import { VERSION } from '../version.js';
 
 /** Bumped whenever what a snapshot entry means changes. */
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
 
 export interface SnapshotSite {
   /** The site folder's tree id. */
   tree: string;
-  /** The blob id of the site's state file, or null when it had none. */
+  /** The path of the site's state file (see StateIndex.pathOf), and its blob id, or null when it had none. */
+  state_path: string;
   state: string | null;
   id: string;
   /** The site's own last applied commit (from that state file). */

@@ -47,8 +47,14 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
   if (!st?.isDirectory()) throw new InputError(`the directory ${dir} does not exist; pass --cwd with the folder of a clone of your configuration repository`);
 
   let info: string[];
+  const ask = ['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--show-object-format', '--git-path', 'shallow'];
   try {
-    info = (await gitText(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--show-object-format', '--git-path', 'shallow'], { cwd: dir, logger })).split('\n');
+    // With the work tree's root in the same process (the common case); a bare repository, or a
+    // folder inside the git directory, has none and is asked again without it.
+    const withRoot = await runGit([...ask, '--show-toplevel'], { cwd: dir, logger, okCodes: [128] });
+    info = withRoot.exitCode === 0 && withRoot.stdout.toString('utf8').split('\n').length >= 5
+      ? withRoot.stdout.toString('utf8').replace(/\n$/, '').split('\n')
+      : (await gitText(ask, { cwd: dir, logger })).split('\n');
   } catch (e) {
     if (e instanceof GitError && /not a git repository/i.test(e.message)) {
       throw new InputError(`${dir} is not in a git repository; run routeros-gitops inside a clone of your configuration repository (or pass --cwd)`);
@@ -60,7 +66,7 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
   }
   const [bareText, gitDir, objectFormat, shallowPath] = info;
   const bare = bareText === 'true';
-  const root = bare ? gitDir! : await gitText(['rev-parse', '--show-toplevel'], { cwd: dir, logger });
+  const root = bare ? gitDir! : (info[4] ?? (await gitText(['rev-parse', '--show-toplevel'], { cwd: dir, logger })));
   const shallowFile = path.resolve(dir, shallowPath!);
   const zeroOid = '0'.repeat(objectFormat === 'sha256' ? 64 : 40);
 
@@ -90,6 +96,12 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     async resolveCommit(ref: string): Promise<CommitInfo> {
       if (ref === '' || ref.startsWith('-') || /[\n\0]/.test(ref)) {
         throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
+      }
+      // One process in the common case; the error is worked out only when there is one.
+      const l = await run(['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%cI', '--end-of-options', `${ref}^{commit}`, '--'], { okCodes: [128] });
+      if (l.exitCode === 0) {
+        const [sha = '', subject = '', time = ''] = l.stdout.toString('utf8').replace(/\n$/, '').split('\0');
+        if (/^[0-9a-f]{40,64}$/.test(sha)) return { sha, subject, time };
       }
       const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { okCodes: [1, 128] });
       if (r.exitCode !== 0) {

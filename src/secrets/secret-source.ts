@@ -6,7 +6,6 @@
 // A per-site value wins over a fleet-wide one; the environment wins over the file.
 import { readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve, isAbsolute } from 'node:path';
-import { parse } from 'yaml';
 import { secretDigest } from '../core/keys.js';
 import { InputError } from '../core/errors.js';
 import type { SecretSource } from '../core/model.js';
@@ -26,7 +25,7 @@ export interface SecretSourceOptions {
   cwd?: string;
 }
 
-export function loadSecrets(opts: SecretSourceOptions): SecretSource {
+export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSource> {
   const fleet = new Map<string, string>();
   const perSite = new Map<string, Map<string, string>>();
   const put = (site: string | null, name: string, value: unknown, where: string) => {
@@ -59,6 +58,8 @@ export function loadSecrets(opts: SecretSourceOptions): SecretSource {
     } catch (e) {
       throw new InputError({ file: opts.file, message: `cannot read the secrets file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, hint: 'pass --secrets-file with a readable file' });
     }
+    // The YAML parser is loaded only for a secrets file.
+    const { parse } = await import('yaml');
     let doc: unknown;
     try {
       doc = parse(text, { maxAliasCount: 10 });
