@@ -42,6 +42,8 @@ export const STATE_IDENTITY: Identity = { name: 'routeros-gitops', email: 'norep
 
 const FORMAT_FILE = 'format.json';
 const GC_EVERY = 50;
+/** Sites a write reads, updates and serialises between two turns of the event loop. */
+const WRITE_SLICE = 50;
 const FORMAT_TEXT = stableStringify({ version: STATE_FORMAT_VERSION });
 
 export interface GitRefStateStoreOptions {
@@ -209,19 +211,32 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
 
   /** Commit `updates` on top of the ref with compare-and-swap, re-reading and retrying on conflict. */
   const writeLocal = async (updates: StateUpdate[]): Promise<void> => {
-    const ids = [...new Set(updates.map((u) => u.site_id))];
+    const bySite = new Map<string, StateUpdate[]>();
+    for (const u of updates) {
+      const list = bySite.get(u.site_id);
+      if (list) list.push(u);
+      else bySite.set(u.site_id, [u]);
+    }
+    const ids = [...bySite.keys()];
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const k = await knowSites(ids);
-      const base: AppliedState = emptyState();
-      for (const id of ids) {
-        const t = k.sites.get(id);
-        if (t) base.sites[id] = parseSiteState(t, `${where} ${siteFilePath(id)}`);
-      }
-      const next = applyUpdates(base, updates);
       const changes: Array<{ id: string; path: string; content: string }> = [];
-      for (const id of ids) {
-        const content = stableStringify(next.sites[id]);
-        if (content !== k.sites.get(id)) changes.push({ id, path: siteFilePath(id), content });
+      // Sites are independent: read, update and write them down a slice at a time, letting the event
+      // loop run in between, so that a large batch (a second of outcomes from 32 lanes) does not
+      // hold up the lanes sending jobs for a tenth of a second.
+      for (let i = 0; i < ids.length; i += WRITE_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        const slice = ids.slice(i, i + WRITE_SLICE);
+        const base: AppliedState = emptyState();
+        for (const id of slice) {
+          const t = k.sites.get(id);
+          if (t) base.sites[id] = parseSiteState(t, `${where} ${siteFilePath(id)}`);
+        }
+        const next = applyUpdates(base, slice.length === ids.length ? updates : slice.flatMap((id) => bySite.get(id)!));
+        for (const id of slice) {
+          const content = stableStringify(next.sites[id]);
+          if (content !== k.sites.get(id)) changes.push({ id, path: siteFilePath(id), content });
+        }
       }
       if (changes.length === 0) {
         // Nothing to write, provided what we know is still what the ref holds.
