@@ -1,7 +1,8 @@
 // `npm run bench`: figures and ratios, never assertions.
-//  1. Plan of a generated fleet (5,000 sites x 10 scripts): the first plan against the raw git floor
-//     (git ls-tree -r + git cat-file --batch of its blobs), the plan after a one-script change against
-//     git ls-tree -r + a bare node start, and peak RSS of the plan process.
+//  1. Plan of a generated fleet (5,000 sites x 10 scripts): the first plan (cold: no caches) against
+//     the raw git floor (git ls-tree -r + git cat-file --batch of its blobs), the plan after a
+//     one-script change (the plan at the previous commit left its snapshot) against git ls-tree -r +
+//     a bare node start, the same without a snapshot, and peak RSS of the plan processes.
 //  2. Apply throughput against the sandbox (20 ms latency, no rate limit, concurrency 32) next to the
 //     ideal (concurrency / latency).
 //  3. Requests per applied change under a 60 per minute limit with a 2 s router check-in.
@@ -37,10 +38,20 @@ function script(site: number, n: number): string {
 }
 
 /** Run the real CLI (`plan --format json`) as a child; its wall time and peak RSS (VmHWM, sampled from /proc). */
-async function timePlan(cwd: string): Promise<{ ms: number; maxRssMB: number; code: number | null }> {
+async function timePlan(cwd: string): Promise<{ ms: number; maxRssMB: number; code: number | null; incremental: string }> {
   const cli = join(process.argv[1]!, '..', 'cli.js');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'plan', '--format', 'json', '--state-remote', ''], { cwd, env: { ...process.env, RGO_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // At debug level the plan says how many sites it took from its snapshot and how many it read.
+  const child = spawn(process.execPath, [cli, 'plan', '--format', 'json', '--state-remote', ''], { cwd, env: { ...process.env, RGO_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let incremental = '';
+  let errText = '';
+  child.stderr.on('data', (d: Buffer) => (errText += d.toString('utf8')));
+  child.on('close', () => {
+    for (const line of errText.split('\n')) {
+      if (line.includes('"incremental plan')) incremental = (JSON.parse(line) as { msg: string }).msg;
+      else if (line.includes('"level":50') || line.includes('"level":40')) process.stderr.write(line + '\n');
+    }
+  });
   let hwm = 0;
   const sample = () => {
     try {
@@ -51,9 +62,9 @@ async function timePlan(cwd: string): Promise<{ ms: number; maxRssMB: number; co
     }
   };
   const timer = setInterval(sample, 10);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearInterval(timer);
-  return { ms: performance.now() - t0, maxRssMB: hwm / 1024, code };
+  return { ms: performance.now() - t0, maxRssMB: hwm / 1024, code, incremental };
 }
 
 function timeCmd(cmd: string, args: string[], cwd: string, input?: Buffer | string): number {
@@ -90,8 +101,12 @@ async function benchPlan() {
   const nodeStart = best(3, () => timeCmd(process.execPath, ['-e', '0'], dir));
   const incFloor = best(3, lsTree) + nodeStart;
 
-  // First plan (nothing applied yet): every script read, rendered, checked, fingerprinted.
+  // First plan (nothing applied yet): every script read, rendered, checked, fingerprinted. Both runs
+  // are cold: the parse cache and the plan snapshot (.git/routeros-gitops) are removed before each.
+  const cacheDir = join(dir, '.git', 'routeros-gitops');
+  await rm(cacheDir, { recursive: true, force: true });
   const first = await timePlan(dir);
+  await rm(cacheDir, { recursive: true, force: true });
   const first2 = await timePlan(dir);
   const firstInfo = { maxRssMB: Math.max(first.maxRssMB, first2.maxRssMB) };
 
@@ -118,18 +133,31 @@ async function benchPlan() {
   await store.record([{ ...updates[0]!, record: { ...updates[0]!.record!, at: new Date().toISOString() } }]);
   const recordOneMs = performance.now() - tOne;
   await store.close();
+  // The plan at the applied commit: nothing to send. It is what leaves the plan snapshot the next plan
+  // starts from (as a pull request's plan, the daemon or the previous plan would); it reads every site,
+  // since every site's state changed since the last plan.
+  const steady = await timePlan(dir);
+  const steady2 = await timePlan(dir);
   await writeFile(join(dir, 'sites', 'site-7', '03-script.rsc'), script(7, 3) + '/ip dns set cache-size=4096KiB\n');
   git(dir, ['commit', '-q', '-am', 'one script']);
+  // The figure: the plan after the one-script commit (each run reads site-7 only: it has a change).
   const inc = await timePlan(dir);
   const inc2 = await timePlan(dir);
   const incInfo = { maxRssMB: Math.max(inc.maxRssMB, inc2.maxRssMB), code: inc.code };
   const incMs = Math.min(inc.ms, inc2.ms);
   const firstMs = Math.min(first.ms, first2.ms);
+  // For comparison: the same plan with no snapshot (a fresh clone): the state alone tells which
+  // scripts are unchanged, so they are not read, but every site's state file is.
+  await rm(join(cacheDir, 'plan-snapshot.json'), { force: true });
+  const noSnapshot = await timePlan(dir);
 
   console.log(`\n## Plan: ${SITES} sites x ${SCRIPTS} scripts (${SITES * SCRIPTS} scripts)`);
   console.log(`first plan:        ${firstMs.toFixed(0)} ms; floor (ls-tree -r + cat-file --batch): ${fullFloor.toFixed(0)} ms; ratio ${(firstMs / fullFloor).toFixed(2)}x (target <= 2x); peak RSS ${firstInfo.maxRssMB.toFixed(0)} MB`);
   console.log(`incremental plan:  ${incMs.toFixed(0)} ms; floor (ls-tree -r + node start): ${incFloor.toFixed(0)} ms; ratio ${(incMs / incFloor).toFixed(2)}x (target <= 2x); peak RSS ${incInfo.maxRssMB.toFixed(0)} MB; exit ${incInfo.code}`);
-  console.log(`peak RSS:          ${Math.max(firstInfo.maxRssMB, incInfo.maxRssMB).toFixed(0)} MB (target < 300 MB)`);
+  console.log(`  after the plan at the applied commit (nothing to send): its first run ${steady.ms.toFixed(0)} ms (${steady.incremental}), the next ${steady2.ms.toFixed(0)} ms (${steady2.incremental})`);
+  console.log(`  the incremental runs: ${inc.incremental}; ${inc2.incremental}`);
+  console.log(`  without a plan snapshot (a fresh clone): ${noSnapshot.ms.toFixed(0)} ms, ratio ${(noSnapshot.ms / incFloor).toFixed(2)}x`);
+  console.log(`peak RSS:          ${Math.max(firstInfo.maxRssMB, incInfo.maxRssMB, noSnapshot.maxRssMB).toFixed(0)} MB (target < 300 MB)`);
   console.log(`state: recording ${updates.length} outcomes in one write ${recordAllMs.toFixed(0)} ms; recording 1 outcome ${recordOneMs.toFixed(0)} ms`);
   if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
   else await rm(dir, { recursive: true, force: true, maxRetries: 5 });

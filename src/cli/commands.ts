@@ -179,7 +179,27 @@ export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): 
  * JSON.stringify(value, null, 2) written piece by piece: the elements of top-level arrays one at a
  * time, so a plan of 50,000 changes is never one 30 MB string (and each piece is redacted as it goes).
  */
-export function writeJson(write: (s: string) => void, value: object): void {
+export function writeJson(out: (s: string) => void, value: object): void {
+  // Pieces are gathered and written about a megabyte at a time: one write (and one redaction pass)
+  // per element would cost more than making the text.
+  let pending: string[] = [];
+  let size = 0;
+  const write = (s: string) => {
+    pending.push(s);
+    size += s.length;
+    if (size >= 1 << 20) flush();
+  };
+  const flush = () => {
+    if (!pending.length) return;
+    out(pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  writeJsonPieces(write, value);
+  flush();
+}
+
+function writeJsonPieces(write: (s: string) => void, value: object): void {
   const entries = Object.entries(value).map(([k, v]) => [k, v instanceof MappedList ? v.items : v] as const);
   const mappers = new Map(Object.entries(value).filter(([, v]) => v instanceof MappedList).map(([k, v]) => [k, (v as MappedList<unknown>).map]));
   if (!entries.length) return write('{}\n');
