@@ -86,7 +86,12 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   if (!secrets.identity && secrets.values().length) return null;
   const commit = await reader.resolveCommit(req.ref);
   const dir = normalizeDir(req.sitesDir);
-  const [top, index, previous] = await Promise.all([reader.listDir(commit.sha, dir), store.index(), snapshots.load()]);
+  const topAndIndex = Promise.all([reader.listDir(commit.sha, dir), store.index()]);
+  const previous = await snapshots.load();
+  // No snapshot: every site will be read, so the whole listing is started at once.
+  const everything = previous ? undefined : reader.listTree(commit.sha, dir);
+  everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
+  const [top, index] = await topAndIndex;
   if (!top.length) return null; // no sites directory: the full plan says so
   const folders = top.filter(isSiteFolder);
   const shared = top.filter((e) => !isSiteFolder(e));
@@ -107,7 +112,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   // A long list of paths costs git more than listing everything.
   const entries =
     clean.size === 0 || dirty.length > 200
-      ? (await reader.listTree(commit.sha, dir)).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
+      ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
       : await reader.listTree(commit.sha, dir, [...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path), ...dirty.map((e) => e.path)]);
   const [model, state] = await Promise.all([
     readFleet(reader, commit, dir, req.cache, { partial: { entries } }),

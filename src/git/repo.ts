@@ -190,12 +190,30 @@ function cleanDir(dir: string): string {
 /** Parse `git ls-tree -r -z --long` output: `<mode> SP <type> SP <oid> SP+ <size|-> TAB <path> NUL`. */
 export function parseLsTree(out: string): TreeEntry[] {
   const entries: TreeEntry[] = [];
-  for (const record of out.split('\0')) {
-    if (record === '') continue;
-    const tab = record.indexOf('\t');
-    const m = /^(\d{6}) (blob|tree|commit) ([0-9a-f]{40,64}) +(\d+|-)$/.exec(record.slice(0, tab));
-    if (tab < 0 || !m) throw new GitError(`unexpected git ls-tree output: ${JSON.stringify(record.slice(0, 200))}`, 'git ls-tree', 0);
-    entries.push({ mode: m[1]!, type: m[2] as TreeEntry['type'], oid: m[3]!, size: m[4] === '-' ? 0 : Number(m[4]), path: record.slice(tab + 1) });
+  let start = 0;
+  while (start < out.length) {
+    let end = out.indexOf('\0', start);
+    if (end < 0) end = out.length;
+    if (end > start) entries.push(parseLsTreeRecord(out, start, end));
+    start = end + 1;
   }
   return entries;
+}
+
+/** One record, checked field by field (a regex per record costs more than the rest of the parse). */
+function parseLsTreeRecord(out: string, start: number, end: number): TreeEntry {
+  const tab = out.indexOf('\t', start);
+  const bad = () => new GitError(`unexpected git ls-tree output: ${JSON.stringify(out.slice(start, Math.min(end, start + 200)))}`, 'git ls-tree', 0);
+  if (tab < 0 || tab > end) throw bad();
+  const sp1 = start + 6;
+  const sp2 = out.indexOf(' ', sp1 + 1);
+  if (out.charCodeAt(sp1) !== 32 || sp2 < 0 || sp2 > tab) throw bad();
+  const mode = out.slice(start, sp1);
+  const type = out.slice(sp1 + 1, sp2);
+  const sp3 = out.indexOf(' ', sp2 + 1);
+  if (sp3 < 0 || sp3 > tab) throw bad();
+  const oid = out.slice(sp2 + 1, sp3);
+  const sizeText = out.slice(sp3, tab).trim();
+  if (!/^\d{6}$/.test(mode) || (type !== 'blob' && type !== 'tree' && type !== 'commit') || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText)) throw bad();
+  return { mode, type, oid, size: sizeText === '-' ? 0 : Number(sizeText), path: out.slice(tab + 1, end) };
 }
