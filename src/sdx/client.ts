@@ -6,7 +6,7 @@
 // on network errors, timeouts, 429 and 5xx. Redirects are never followed. The token and any
 // password in the base URL are scrubbed from every message and log line, including the wrapped
 // errors of undici.
-import { Agent, util as undiciUtil, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -518,6 +518,25 @@ class HeadersDeadlines {
   }
 }
 
+/** The only response headers the client reads; the others are not decoded at all. */
+const READ_HEADERS = new Set(['content-type', 'content-length', 'retry-after', 'location']);
+const READ_HEADER_LENGTHS = new Set([...READ_HEADERS].map((h) => h.length));
+
+/** Those headers, as undici's parseHeaders would give them (lower-case names; repeated ones as arrays). */
+function pickHeaders(raw: Buffer[]): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (!READ_HEADER_LENGTHS.has(key.length)) continue;
+    const name = key.toString('latin1').toLowerCase();
+    if (!READ_HEADERS.has(name)) continue;
+    const value = raw[i + 1]!.toString('utf8');
+    const had = out[name];
+    out[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return out;
+}
+
 /** undici's dispatch handler for one attempt: collects the answer, enforcing the size limit. */
 class ReplyCollector implements Dispatcher.DispatchHandler {
   deadline = 0;
@@ -561,7 +580,7 @@ class ReplyCollector implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.deadlines.remove(this);
     this.statusCode = statusCode;
-    this.headers = undiciUtil.parseHeaders(rawHeaders);
+    this.headers = pickHeaders(rawHeaders);
     const declared = Number(this.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBytes) {
       this.tooLarge();
