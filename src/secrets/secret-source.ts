@@ -59,10 +59,10 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
       throw new InputError({ file: opts.file, message: `cannot read the secrets file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, hint: 'pass --secrets-file with a readable file' });
     }
     // The YAML parser is loaded only for a secrets file.
-    const { parse } = await import('yaml');
+    const { parseSecretsYaml } = await import('./secrets-file-yaml.js');
     let doc: unknown;
     try {
-      doc = parse(text, { maxAliasCount: 10 });
+      doc = parseSecretsYaml(text);
     } catch (e) {
       // The parser's message can quote the file's content: say only where.
       const line = (e as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
