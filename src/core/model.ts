@@ -459,6 +459,14 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
   for (const site of model.sites) {
     const scripts: DesiredScript[] = [];
     const usedVars = new Set<string>();
+    // Most scripts of a site use the same (often no) variables: digest each combination once.
+    const siteInputs = new Map<string, string>();
+    const cachedInputs = (s: SiteModel, uses: { vars: string[]; secrets: string[] }, digests: Record<string, string>) => {
+      const key = uses.vars.join(',') + '|' + (uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : '');
+      let v = siteInputs.get(key);
+      if (v === undefined) siteInputs.set(key, (v = inputsDigest(s, uses, digests)));
+      return v;
+    };
     let allRead = true;
     for (const src of site.scripts) {
       const reused = reuse.get(site.id + '\0' + src.path);
@@ -503,14 +511,18 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       if (bad) continue;
       uses.vars.sort();
       uses.secrets.sort();
-      const digests = digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.path]);
-      const ctx = { vars: site.vars, site: { name: site.name, id: site.id } };
-      const display = renderTemplate(text, tpl, { ...ctx, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])) });
-      let body: string | undefined;
-      if (!digests.missing.length) {
-        body = uses.secrets.length
-          ? renderTemplate(text, tpl, { ...ctx, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])) })
-          : display;
+      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.path]) : NO_DIGESTS;
+      let display = text;
+      let body: string | undefined = text;
+      if (tpl.templated) {
+        const siteRef = { name: site.name, id: site.id };
+        display = renderTemplate(text, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])) });
+        body = undefined;
+        if (!digests.missing.length) {
+          body = uses.secrets.length
+            ? renderTemplate(text, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])) })
+            : display;
+        }
       }
       const sent = body ?? display;
       // UTF-16 length is at least the code-point length: count code points only when it matters.
@@ -535,7 +547,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         size: src.size,
         group: src.group,
         fingerprint: fp,
-        inputs: inputsDigest(site, uses, digests.digests),
+        inputs: cachedInputs(site, uses, digests.digests),
         uses,
         secretDigests: digests.digests,
         secretsMissing: digests.missing,
