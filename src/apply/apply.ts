@@ -3,6 +3,7 @@
 // previous one's outcome when acknowledgement is on; a failure blocks the site's later changes.
 // Exactly once: the intent (key, content) of every change is stored before any job is created,
 // keys are deterministic, and the client turns a replayed key into the original job.
+import PQueue from 'p-queue';
 import type { Logger } from '../core/logger.js';
 import type { StateStore } from '../core/ports.js';
 import type { Plan, PlannedChange, SitePlan } from '../core/plan.js';
@@ -314,26 +315,9 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
     }
   };
 
-  // `concurrency` lanes, each taking the next site when done with one. A site that throws fails the
-  // run at once; the other lanes finish the sites they are on and go on with the rest, as before.
+  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
   const sitesWithWork = plan.sites.filter((s) => s.changes.length);
-  let nextSite = 0;
-  await new Promise<void>((resolve, reject) => {
-    let lanes = Math.min(Math.max(1, opts.concurrency), sitesWithWork.length);
-    if (lanes === 0) return resolve();
-    const lane = async () => {
-      while (nextSite < sitesWithWork.length) {
-        const site = sitesWithWork[nextSite++]!;
-        try {
-          await runSite(site);
-        } catch (e) {
-          reject(e);
-        }
-      }
-      if (--lanes === 0) resolve();
-    };
-    for (let i = lanes; i > 0; i--) void lane();
-  });
+  await Promise.all(sitesWithWork.map((s) => queue.add(() => runSite(s))));
   const writes = await Promise.allSettled(pendingWrites);
   const failedWrite = writes.find((w) => w.status === 'rejected');
   if (failedWrite) throw (failedWrite as PromiseRejectedResult).reason;
