@@ -2,9 +2,11 @@
 // directory (<gitDir>/routeros-gitops/plan-snapshot.json), written whole and renamed into place.
 // Sites are rows, and the job settings they share are stored once. A missing, broken or foreign
 // file reads as no snapshot (the next plan reads everything); a read-only repository runs without.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+// It is read synchronously: it is small, and a plan has nothing else to do until it is read.
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SNAPSHOT_FORMAT, type PlanSnapshot, type SnapshotSite, type SnapshotStore } from '../core/snapshot.js';
+import { SNAPSHOT_FORMAT, typeOfMode, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from '../core/snapshot.js';
 import type { JobSettings } from '../core/settings.js';
 import { VERSION } from '../version.js';
 
@@ -16,9 +18,23 @@ interface SnapshotFile {
   key: string;
   settings: JobSettings[];
   sites: Row[];
+  seen?: { commit: string; others: Array<[name: string, mode: string, oid: string]>; state_head: string | null; state_others: Array<[path: string, oid: string]> };
 }
 
-const isOid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{40,64}$/.test(v);
+const isOid = (v: unknown): v is string => typeof v === 'string' && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
+
+function isJobSettings(v: unknown): v is JobSettings {
+  const s = v as JobSettings | null;
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.needs_ack === 'boolean' &&
+    typeof s.backup === 'boolean' &&
+    typeof s.express === 'boolean' &&
+    typeof s.description === 'string' &&
+    typeof s.timeout === 'number'
+  );
+}
 
 export function openPlanSnapshot(gitDir: string): SnapshotStore {
   const dir = join(gitDir, 'routeros-gitops');
@@ -27,30 +43,48 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
     async load() {
       let doc: SnapshotFile;
       try {
-        doc = JSON.parse(await readFile(file, 'utf8')) as SnapshotFile;
+        doc = JSON.parse(readFileSync(file, 'utf8')) as SnapshotFile;
       } catch {
         return undefined;
       }
       if (!doc || doc.format !== SNAPSHOT_FORMAT || doc.version !== VERSION || typeof doc.key !== 'string' || !Array.isArray(doc.sites) || !Array.isArray(doc.settings)) {
         return undefined;
       }
-      const sites: Record<string, SnapshotSite> = {};
+      const settings = doc.settings.map((s) => (isJobSettings(s) ? s : undefined));
+      const sites = new Map<string, SnapshotSite>();
       for (const row of doc.sites) {
         // A row that does not look right is left out: its site is read again.
         if (!Array.isArray(row) || row.length !== 8) continue;
         const [name, tree, statePath, state, id, last, si, scripts] = row;
-        const settings = doc.settings[si];
+        const set = typeof si === 'number' ? settings[si] : undefined;
         if (typeof name !== 'string' || !isOid(tree) || typeof statePath !== 'string' || !(state === null || isOid(state)) || typeof id !== 'string' || !(last === null || isOid(last))) continue;
-        if (!settings || typeof settings !== 'object' || !Number.isInteger(scripts)) continue;
-        sites[name] = { tree, state_path: statePath, state, id, last_commit: last, settings, scripts };
+        if (!set || !Number.isInteger(scripts)) continue;
+        sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set, scripts });
       }
-      return { key: doc.key, sites };
+      const snapshot: PlanSnapshot = { key: doc.key, sites };
+      // What the plan saw is all or nothing: without it the next plan lists everything again.
+      const seen = doc.seen;
+      if (seen && isOid(seen.commit) && (seen.state_head === null || isOid(seen.state_head)) && Array.isArray(seen.others) && Array.isArray(seen.state_others)) {
+        const others: TopEntry[] = [];
+        const stateOthers = new Map<string, string>();
+        let ok = sites.size === doc.sites.length;
+        for (const o of seen.others) {
+          if (Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string' && /^\d{6}$/.test(o[1]) && isOid(o[2])) others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
+          else ok = false;
+        }
+        for (const o of seen.state_others) {
+          if (Array.isArray(o) && typeof o[0] === 'string' && isOid(o[1])) stateOthers.set(o[0], o[1]);
+          else ok = false;
+        }
+        if (ok) snapshot.seen = { commit: seen.commit, others, state_head: seen.state_head, state_others: stateOthers };
+      }
+      return snapshot;
     },
     async save(snapshot: PlanSnapshot) {
       const settings: JobSettings[] = [];
       const index = new Map<string, number>();
       const rows: Row[] = [];
-      for (const [name, s] of Object.entries(snapshot.sites)) {
+      for (const [name, s] of snapshot.sites) {
         const k = JSON.stringify(s.settings);
         let i = index.get(k);
         if (i === undefined) {
@@ -60,6 +94,14 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
         rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
       }
       const doc: SnapshotFile = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
+      if (snapshot.seen) {
+        doc.seen = {
+          commit: snapshot.seen.commit,
+          others: snapshot.seen.others.map((o) => [o.name, o.mode, o.oid]),
+          state_head: snapshot.seen.state_head,
+          state_others: [...snapshot.seen.state_others],
+        };
+      }
       try {
         await mkdir(dir, { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;

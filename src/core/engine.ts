@@ -1,11 +1,11 @@
 // One core for the three entry points: read the desired fleet at a ref, the applied state, and
 // make the plan. Entry points build the adapters (git reader, state store, secrets) and pass them in.
 import { InputError, type Problem } from './errors.js';
-import type { CommitInfo, CommitRelation, RepoReader, StateStore } from './ports.js';
+import type { CommitInfo, CommitRelation, RepoReader, StateIndex, StateStore, TreeEntry } from './ports.js';
 import type { AppliedState } from './state.js';
 import { noSecrets, normalizeDir, readFleet, renderFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
-import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore } from './snapshot.js';
+import { isSiteFolder, snapshotKey, typeOfMode, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
 
 export interface PlanRequest {
   reader: RepoReader;
@@ -86,12 +86,15 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   if (!secrets.identity && secrets.values().length) return null;
   const commit = await reader.resolveCommit(req.ref);
   const dir = normalizeDir(req.sitesDir);
-  const topAndIndex = Promise.all([reader.listDir(commit.sha, dir), store.index()]);
   const previous = await snapshots.load();
   // No snapshot: every site will be read, so the whole listing is started at once.
   const everything = previous ? undefined : reader.listTree(commit.sha, dir);
   everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
-  const [top, index] = await topAndIndex;
+  const seen = previous?.seen;
+  const [top, index] = await Promise.all([
+    topSince(reader, previous, commit.sha, dir),
+    seen && store.indexSince ? store.indexSince(stateIndexOf(previous!)) : store.index(),
+  ]);
   if (!top.length) return null; // no sites directory: the full plan says so
   const folders = top.filter(isSiteFolder);
   const shared = top.filter((e) => !isSiteFolder(e));
@@ -102,25 +105,25 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   if (previous?.key === key) {
     for (const e of folders) {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1);
-      const s = Object.hasOwn(previous.sites, name) ? previous.sites[name] : undefined;
+      const s = previous.sites.get(name);
       if (s && s.tree === e.oid && (index.files.get(s.state_path) ?? null) === s.state) clean.set(name, s);
     }
   }
-  const cleanIds = new Set([...clean.values()].map((s) => s.id));
-  const cleanPaths = new Set([...clean.values()].map((s) => s.state_path));
+  const cleanIds = new Set<string>();
+  const cleanPaths = new Set<string>();
+  for (const s of clean.values()) {
+    cleanIds.add(s.id);
+    cleanPaths.add(s.state_path);
+  }
   const dirty = folders.filter((e) => !clean.has(e.path.slice(e.path.lastIndexOf('/') + 1)));
   // A long list of paths costs git more than listing everything.
   const entries =
     clean.size === 0 || dirty.length > 200
       ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
       : await reader.listTree(commit.sha, dir, [...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path), ...dirty.map((e) => e.path)]);
-  const [model, state] = await Promise.all([
-    readFleet(reader, commit, dir, req.cache, { partial: { entries } }),
-    store.loadFiles(
-      index,
-      [...index.files.keys()].filter((p) => !cleanPaths.has(p)),
-    ),
-  ]);
+  const statePaths: string[] = [];
+  for (const p of index.files.keys()) if (!cleanPaths.has(p)) statePaths.push(p);
+  const [model, state] = await Promise.all([readFleet(reader, commit, dir, req.cache, { partial: { entries } }), store.loadFiles(index, statePaths)]);
   await req.cache?.save({ keepUnused: clean.size > 0 });
   // A site id now in a read site (or a state file) that a snapshot site also has: let the full plan
   // sort it out (and word any problem exactly as it does).
@@ -139,17 +142,17 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     const rel = dir ? (w.file.startsWith(`${dir}/`) ? w.file.slice(dir.length + 1) : null) : w.file;
     if (rel !== null) warned.add(rel.split('/')[0]!);
   }
-  const read = new Map(desired.sites.map((s) => [s.name, s]));
-  const next: PlanSnapshot = { key, sites: {} };
+  const read = new Set(desired.sites.map((s) => s.name));
+  const next: PlanSnapshot = { key, sites: new Map() };
   for (const sp of p.sites) {
     if (sp.changes.length || warned.has(sp.site)) continue;
     const tree = treeOf.get(sp.site);
     if (tree === undefined) continue;
     const kept = clean.get(sp.site);
-    if (kept) next.sites[sp.site] = kept;
+    if (kept) next.sites.set(sp.site, kept);
     else if (read.has(sp.site)) {
       const statePath = index.pathOf(sp.site_id);
-      next.sites[sp.site] = {
+      next.sites.set(sp.site, {
         tree,
         state_path: statePath,
         state: index.files.get(statePath) ?? null,
@@ -157,21 +160,66 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
         last_commit: state.sites[sp.site_id]?.last_commit ?? null,
         settings: sp.settings,
         scripts: sp.scripts,
-      };
+      });
     }
   }
+  // What this plan saw besides the kept sites: the next plan then asks git only for what changed.
+  const keptPaths = new Set<string>();
+  for (const s of next.sites.values()) if (s.state !== null) keptPaths.add(s.state_path);
+  const stateOthers = new Map<string, string>();
+  for (const [path, oid] of index.files) if (!keptPaths.has(path)) stateOthers.set(path, oid);
+  next.seen = {
+    commit: commit.sha,
+    others: top.flatMap((e) => {
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+      return next.sites.get(name)?.tree === e.oid && e.type === 'tree' ? [] : [{ name, mode: e.mode, type: e.type, oid: e.oid }];
+    }),
+    state_head: index.head,
+    state_others: stateOthers,
+  };
   if (!sameSnapshot(previous, next)) await snapshots.save(next);
   return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean.size, read: desired.sites.length } };
 }
 
+/**
+ * The entries directly in the sites directory at `commit`: from the snapshot's and what changed
+ * since the commit it saw (one small diff), or listed whole when there is no such snapshot or git
+ * cannot diff the two commits.
+ */
+async function topSince(reader: RepoReader, previous: PlanSnapshot | undefined, commit: string, dir: string): Promise<TreeEntry[]> {
+  const seen = previous?.seen;
+  const changes = seen && reader.diffDir ? await reader.diffDir(seen.commit, commit, dir) : null;
+  if (!seen || changes === null) return reader.listDir!(commit, dir);
+  const entries = new Map<string, TopEntry>();
+  for (const [name, s] of previous!.sites) entries.set(name, { name, mode: '040000', type: 'tree', oid: s.tree });
+  for (const o of seen.others) entries.set(o.name, o);
+  for (const c of changes) {
+    if (c.status === 'deleted') entries.delete(c.name);
+    else entries.set(c.name, { name: c.name, mode: c.mode, type: typeOfMode(c.mode), oid: c.oid });
+  }
+  return [...entries.values()].map((e) => ({ path: dir ? `${dir}/${e.name}` : e.name, mode: e.mode, type: e.type, oid: e.oid, size: 0 }));
+}
+
+/** The state index a snapshot saw: its kept sites' files and the others. */
+function stateIndexOf(previous: PlanSnapshot): Pick<StateIndex, 'head' | 'files'> {
+  const seen = previous.seen!;
+  const files = new Map(seen.state_others);
+  for (const s of previous.sites.values()) if (s.state !== null) files.set(s.state_path, s.state);
+  return { head: seen.state_head, files };
+}
+
 function sameSnapshot(a: PlanSnapshot | undefined, b: PlanSnapshot): boolean {
-  if (!a || a.key !== b.key) return false;
-  const names = Object.keys(b.sites);
-  if (names.length !== Object.keys(a.sites).length) return false;
-  for (const n of names) {
-    const x = a.sites[n];
-    const y = b.sites[n]!;
+  if (!a || a.key !== b.key || a.sites.size !== b.sites.size) return false;
+  for (const [n, y] of b.sites) {
+    const x = a.sites.get(n);
     if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || JSON.stringify(x.settings) !== JSON.stringify(y.settings))) return false;
   }
+  const sa = a.seen;
+  const sb = b.seen;
+  if (!sa || !sb) return sa === sb;
+  if (sa.commit !== sb.commit || sa.state_head !== sb.state_head || sa.others.length !== sb.others.length || sa.state_others.size !== sb.state_others.size) return false;
+  const others = new Map(sa.others.map((o) => [o.name, `${o.mode} ${o.oid}`]));
+  if (sb.others.some((o) => others.get(o.name) !== `${o.mode} ${o.oid}`)) return false;
+  for (const [path, oid] of sb.state_others) if (sa.state_others.get(path) !== oid) return false;
   return true;
 }

@@ -20,6 +20,15 @@ export interface TreeEntry {
   size: number;
 }
 
+/** An entry directly in a folder that was added, changed or deleted between two commits. */
+export interface DirChange {
+  name: string;
+  status: 'added' | 'modified' | 'deleted';
+  /** The new mode and id (for a deleted entry, the old ones). */
+  mode: string;
+  oid: string;
+}
+
 /** How commit `a` relates to commit `b`. */
 export type CommitRelation = 'same' | 'ancestor' | 'descendant' | 'diverged' | 'unknown';
 
@@ -39,6 +48,12 @@ export interface RepoReader {
    * content); [] when there is no such folder. Optional: readers without it get full reads.
    */
   listDir?(commit: string, dir: string): Promise<TreeEntry[]>;
+  /**
+   * Optional: how the entries directly in `dir` changed from commit `from` to commit `to` (one git
+   * process, output in proportion to the change); null when git cannot tell (an object is missing,
+   * or `dir` is not a folder in one of them).
+   */
+  diffDir?(from: string, to: string, dir: string): Promise<DirChange[] | null>;
   /** Blob contents by id, read in one batch (one git process for any number of blobs). */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
   /** How commit `a` relates to commit `b` ('ancestor': a is an ancestor of b). */
@@ -63,6 +78,11 @@ export interface StateStore {
    * (fetching from the remote first, as load does). Stores without it are always read whole.
    */
   index?(): Promise<StateIndex>;
+  /**
+   * Optional: the index now, from an earlier one of this store (asking git only what changed since
+   * its version); the same answer as index().
+   */
+  indexSince?(base: Pick<StateIndex, 'head' | 'files'>): Promise<StateIndex>;
   /** Optional, with index: the state held by some of the index's files (always read together with `index`). */
   loadFiles?(index: StateIndex, paths: readonly string[]): Promise<AppliedState>;
 }

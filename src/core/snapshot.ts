@@ -11,7 +11,7 @@ import { GROUPS_DIR } from './settings.js';
 import { VERSION } from '../version.js';
 
 /** Bumped whenever what a snapshot entry means changes. */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 
 export interface SnapshotSite {
   /** The site folder's tree id. */
@@ -26,17 +26,41 @@ export interface SnapshotSite {
   scripts: number;
 }
 
+/** An entry directly in the sites directory: a site folder, the fleet file, `_groups`, anything else. */
+export interface TopEntry {
+  name: string;
+  mode: string;
+  type: TreeEntry['type'];
+  oid: string;
+}
+
 export interface PlanSnapshot {
   /** Digest of everything besides a site's folder and state file that its plan depends on. */
   key: string;
   /** Sites with nothing to send, by folder name. */
-  sites: Record<string, SnapshotSite>;
+  sites: Map<string, SnapshotSite>;
+  /**
+   * What the plan saw, so that the next one can ask git only for what changed since: the commit
+   * planned, the sites directory's other entries (besides the kept sites' folders), the state's
+   * version and its files not held by a kept site. Absent in a snapshot saved without them.
+   */
+  seen?: {
+    commit: string;
+    others: TopEntry[];
+    state_head: string | null;
+    state_others: Map<string, string>;
+  };
 }
 
 /** Where snapshots are kept between runs (src/cache/plan-snapshot.ts); losing one costs only time. */
 export interface SnapshotStore {
   load(): Promise<PlanSnapshot | undefined>;
   save(snapshot: PlanSnapshot): Promise<void>;
+}
+
+/** A tree entry's type from its mode. */
+export function typeOfMode(mode: string): TreeEntry['type'] {
+  return mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
 }
 
 /** A folder directly in the sites directory that readFleet treats as a site. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { GitError, InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { CommitInfo, CommitRelation, RepoReader, TreeEntry } from '../core/ports.js';
+import type { CommitInfo, CommitRelation, DirChange, RepoReader, TreeEntry } from '../core/ports.js';
 import { catFileBatch, type GitObject } from './cat-file.js';
 import { gitError, gitText, runGit, type RunOptions, type RunResult } from './run.js';
 
@@ -21,6 +21,7 @@ export type RepoRunOptions = Omit<RunOptions, 'cwd' | 'logger'>;
 
 export interface GitRepo extends RepoReader {
   listDir(commit: string, dir: string): Promise<TreeEntry[]>;
+  diffDir(from: string, to: string, dir: string): Promise<DirChange[] | null>;
   /** The absolute git directory (`.git`, or the repository itself when bare). */
   readonly gitDir: string;
   readonly bare: boolean;
@@ -127,6 +128,16 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
       return parseLsTree(out).filter((e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`));
     },
 
+    async diffDir(from: string, to: string, dir: string): Promise<DirChange[] | null> {
+      if (from.startsWith('-') || to.startsWith('-')) throw new GitError(`${JSON.stringify(from.startsWith('-') ? from : to)} is not a commit id`, 'git diff-tree', null);
+      if (from === to) return [];
+      const prefix = cleanDir(dir);
+      const tree = (c: string) => (prefix === '' ? `${c}^{tree}` : `${c}:${prefix}`);
+      const r = await run(['diff-tree', '-z', '--no-renames', tree(from), tree(to)], { okCodes: [128] });
+      if (r.exitCode !== 0) return null;
+      return parseDiffTree(r.stdout.toString('utf8'));
+    },
+
     async listDir(commit: string, dir: string): Promise<TreeEntry[]> {
       if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
       const prefix = cleanDir(dir);
@@ -185,6 +196,19 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
 /** A repo-relative folder without leading './' or '/', or trailing '/' ('' for the root). */
 function cleanDir(dir: string): string {
   return dir.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
+}
+
+/** Parse `git diff-tree -z` output (no renames): `:<mode> <mode> <oid> <oid> <status> NUL <path> NUL` per entry. */
+export function parseDiffTree(out: string): DirChange[] {
+  const parts = out.split('\0');
+  const changes: DirChange[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const m = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([AMDT])$/.exec(parts[i]!);
+    if (!m) throw new GitError(`unexpected git diff-tree output: ${JSON.stringify(parts[i]!.slice(0, 200))}`, 'git diff-tree', 0);
+    const deleted = m[5] === 'D';
+    changes.push({ name: parts[i + 1]!, status: m[5] === 'A' ? 'added' : deleted ? 'deleted' : 'modified', mode: deleted ? m[1]! : m[2]!, oid: deleted ? m[3]! : m[4]! });
+  }
+  return changes;
 }
 
 /** Parse `git ls-tree -r -z --long` output: `<mode> SP <type> SP <oid> SP+ <size|-> TAB <path> NUL`. */

@@ -30,7 +30,8 @@ import {
 } from '../core/state.js';
 import { writeCommit, type Identity, type TreeChange } from '../git/commit-writer.js';
 import { redactUrlCredentials } from '../git/redact.js';
-import { openRepo, type GitRepo } from '../git/repo.js';
+import { openRepo, parseDiffTree, type GitRepo } from '../git/repo.js';
+import { typeOfMode } from '../core/snapshot.js';
 import { gitError } from '../git/run.js';
 import { backoffDelay, checkUpdates, describeUpdates, parseSiteState, siteFilePath, sleep, stableStringify } from './encoding.js';
 import { createWriteQueue } from './write-queue.js';
@@ -156,6 +157,22 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
     const files = new Map<string, string>();
     if (head !== null) {
       for (const e of await repo.listTree(head, 'sites')) if (e.type === 'blob' && e.path.endsWith('.json')) files.set(e.path, e.oid);
+    }
+    return { head, files, pathOf: siteFilePath };
+  };
+
+  /** The index at `head` from an earlier one: its files patched with what changed between the two commits. */
+  const indexFrom = async (base: Pick<StateIndex, 'head' | 'files'>, head: string | null): Promise<StateIndex> => {
+    if (head === base.head) return { head, files: base.files, pathOf: siteFilePath };
+    if (head === null || base.head === null) return indexAt(head);
+    // The site files that changed between the two state commits (a few per write): one process.
+    const r = await repo.run(['diff-tree', '-r', '-z', '--no-renames', base.head, head, '--', 'sites'], { okCodes: [128] });
+    if (r.exitCode !== 0) return indexAt(head);
+    const files = new Map(base.files);
+    for (const c of parseDiffTree(r.stdout.toString('utf8'))) {
+      if (!c.name.endsWith('.json')) continue;
+      if (c.status === 'deleted' || typeOfMode(c.mode) !== 'blob') files.delete(c.name);
+      else files.set(c.name, c.oid);
     }
     return { head, files, pathOf: siteFilePath };
   };
@@ -420,6 +437,10 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
     async index() {
       if (remote !== undefined) await queue.exclusive(syncFromRemote);
       return indexAt(await repo.readRef(ref));
+    },
+    async indexSince(base) {
+      if (remote !== undefined) await queue.exclusive(syncFromRemote);
+      return indexFrom(base, await repo.readRef(ref));
     },
     loadFiles: readFiles,
     record(updates) {
