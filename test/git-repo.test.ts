@@ -92,6 +92,36 @@ describe('listTree and readBlobs', () => {
     expect(entries.find((e) => e.path === 'sites/submodule')).toMatchObject({ mode: '160000', type: 'commit', size: 0 });
   });
 
+  it('lists one folder without recursing (folders with their tree id), only some paths, and diffs a folder between two commits', async () => {
+    const top = await repo.listDir(commit, 'sites');
+    expect(top.find((e) => e.path === 'sites/link.rsc')).toMatchObject({ mode: '120000', type: 'blob' });
+    expect(top.find((e) => e.path === 'sites/submodule')).toMatchObject({ mode: '160000', type: 'commit' });
+    expect(top.every((e) => e.path.split('/').length === 2)).toBe(true);
+    expect(await repo.listDir(commit, 'nope')).toEqual([]);
+    expect((await repo.listTree(commit, 'sites', ['sites/bin.dat', 'sites/empty.rsc'])).map((e) => e.path).sort()).toEqual(['sites/bin.dat', 'sites/empty.rsc']);
+    expect(await repo.listTree(commit, 'sites', [])).toEqual([]);
+
+    const r2 = await createTempRepo();
+    try {
+      const a = await r2.commit({ 'sites/one/site.yaml': 'id: a\n', 'sites/two/x.rsc': 'x\n', 'sites/gone.txt': 'g\n' }, 'a');
+      const b = await r2.commit({ 'sites/two/x.rsc': 'y\n', 'sites/gone.txt': null, 'sites/three/y.rsc': 'y\n' }, 'b');
+      const g = await openRepo(r2.dir);
+      const changes = (await g.diffDir(a, b, 'sites'))!.sort((p, q) => (p.name < q.name ? -1 : 1));
+      const topB = await g.listDir(b, 'sites');
+      const oidOf = (n: string) => topB.find((e) => e.path === `sites/${n}`)?.oid;
+      expect(changes).toEqual([
+        { name: 'gone.txt', status: 'deleted', mode: '100644', oid: expect.stringMatching(/^[0-9a-f]{40}$/) },
+        { name: 'three', status: 'added', mode: '040000', oid: oidOf('three') },
+        { name: 'two', status: 'modified', mode: '040000', oid: oidOf('two') },
+      ]);
+      expect(await g.diffDir(a, a, 'sites')).toEqual([]);
+      expect(await g.diffDir('0'.repeat(40), b, 'sites')).toBeNull();
+      expect(await g.diffDir(a, b, 'nope')).toBeNull();
+    } finally {
+      await r2.cleanup();
+    }
+  });
+
   it('reports a symlink as mode 120000 with its target as content, not followed', async () => {
     const link = (await repo.listTree(commit, 'sites/')).find((e) => e.path === 'sites/link.rsc')!;
     expect(link.mode).toBe('120000');
