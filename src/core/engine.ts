@@ -52,13 +52,7 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
   await req.cache?.save();
   const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const relations: Record<string, CommitRelation> = {};
-  const lasts = new Set(Object.values(state.sites).map((s) => s.last_commit).filter((c): c is string => !!c));
-  await Promise.all(
-    [...lasts].map(async (last) => {
-      relations[last] = await req.reader.relation(commit.sha, last);
-    }),
-  );
+  const relations = await relationsOf(req.reader, commit, Object.values(state.sites).map((s) => s.last_commit));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
@@ -87,6 +81,19 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const commit = await reader.resolveCommit(req.ref);
   const dir = normalizeDir(req.sitesDir);
   const previous = await snapshots.load();
+  // How the planned commit relates to the commits sites were last applied from: asked as soon as
+  // one is known (those of the snapshot's sites now, while git lists what changed).
+  const asked = new Map<string, Promise<CommitRelation>>();
+  const relationTo = (last: string) => {
+    let r = asked.get(last);
+    if (!r) {
+      r = reader.relation(commit.sha, last);
+      r.catch(() => {}); // awaited below when still needed
+      asked.set(last, r);
+    }
+    return r;
+  };
+  if (previous) for (const s of previous.sites.values()) if (s.last_commit) relationTo(s.last_commit);
   // No snapshot: every site will be read, so the whole listing is started at once.
   const everything = previous ? undefined : reader.listTree(commit.sha, dir);
   everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
@@ -131,7 +138,9 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
   const cleanSites: CleanSite[] = [...clean].map(([name, s]) => ({ site: name, site_id: s.id, last_commit: s.last_commit, settings: s.settings, scripts: s.scripts }));
-  const relations = await relationsOf(reader, commit, [...Object.values(state.sites).map((s) => s.last_commit), ...cleanSites.map((c) => c.last_commit)]);
+  const relations: Record<string, CommitRelation> = {};
+  const lasts = new Set([...Object.values(state.sites).map((s) => s.last_commit), ...cleanSites.map((c) => c.last_commit)]);
+  await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
 
   // The next snapshot: every site (read or not) with nothing to send and nothing to warn about.

@@ -80,12 +80,6 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     return r.exitCode === 0 ? r.stdout.toString('utf8').trim() : null;
   };
 
-  /** 'yes' | 'no' | 'missing' (one of the commits is not in this repository). */
-  const isAncestor = async (a: string, b: string): Promise<'yes' | 'no' | 'missing'> => {
-    const r = await run(['merge-base', '--is-ancestor', a, b], { okCodes: [1, 128] });
-    return r.exitCode === 0 ? 'yes' : r.exitCode === 1 ? 'no' : 'missing';
-  };
-
   return {
     root,
     gitDir: gitDir!,
@@ -170,11 +164,18 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
 
     async relation(a: string, b: string): Promise<CommitRelation> {
       if (a === b) return 'same';
-      const [ab, ba] = await Promise.all([isAncestor(a, b), isAncestor(b, a)]);
-      if (ab === 'missing' || ba === 'missing') return 'unknown';
-      if (ab === 'yes' && ba === 'yes') return 'same';
-      if (ab === 'yes') return 'ancestor';
-      if (ba === 'yes') return 'descendant';
+      if (a.startsWith('-') || b.startsWith('-')) throw new GitError(`${JSON.stringify(a.startsWith('-') ? a : b)} is not a commit id`, 'git merge-base', null);
+      // One process: when one commit is an ancestor of the other, it is their merge base.
+      const r = await run(['merge-base', a, b], { okCodes: [1, 128] });
+      if (r.exitCode === 128) return 'unknown'; // a commit that is not in this clone
+      const base = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
+      const full = async (c: string) => (/^[0-9a-f]{40,64}$/.test(c) ? c : (await text(['rev-parse', '--verify', '--quiet', `${c}^{commit}`], { okCodes: [1, 128] })) || c);
+      if (base !== '') {
+        const [fa, fb] = await Promise.all([full(a), full(b)]);
+        if (base === fa && base === fb) return 'same';
+        if (base === fa) return 'ancestor';
+        if (base === fb) return 'descendant';
+      }
       // In a shallow clone the history that would connect them may simply not be here.
       return existsSync(shallowFile) ? 'unknown' : 'diverged';
     },
