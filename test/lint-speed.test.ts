@@ -39,7 +39,7 @@ function best(lint: (text: string) => unknown, scripts: readonly string[], passe
   return min;
 }
 
-it('lints 1,000 scripts well under a second', () => {
+it('lints 1,000 scripts without an error finding, and prints how long three passes take (the figure is in npm run bench)', () => {
   const scripts = fleet(1000);
   for (const s of scripts) lintScript(s); // one untimed pass, so the figures are of optimised code
   const chars = scripts.reduce((n, s) => n + s.length, 0);
