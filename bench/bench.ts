@@ -8,6 +8,7 @@
 //  3. Requests per applied change under a 60 per minute limit with a 2 s router check-in.
 //  4. Script checks: time to scan 1,000 scripts.
 import { execFileSync, spawn } from 'node:child_process';
+import { Pool } from 'undici';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -216,8 +217,35 @@ async function benchThroughput() {
   console.log(`\n## Apply throughput: ${SITES_T} changes, sandbox (own process) latency ${latency} ms, no rate limit, concurrency ${concurrency} (--no-wait)`);
   console.log(`sending phase (first to last job answered): ${created} jobs in ${window.toFixed(2)} s = ${(created / window).toFixed(0)} jobs/s; ideal ${ideal.toFixed(0)} jobs/s; ${((created / window / ideal) * 100).toFixed(0)}% of ideal (target >= 80%)`);
   console.log(`whole run (plan, intents, jobs, state): ${secs.toFixed(2)} s = ${(created / secs).toFixed(0)} jobs/s (${((created / secs / ideal) * 100).toFixed(0)}% of ideal); exit ${code}`);
+  // The machine's ceiling: the same POSTs from bare undici (no plan, state, retries or checks).
+  const raw = await rawPosts(sandbox.url, sandbox.token, SITES_T, concurrency).finally(() => sandbox.stop());
+  console.log(`ceiling on this machine (bare undici, the same ${SITES_T} POSTs to the same sandbox): ${raw.toFixed(0)} jobs/s = ${((raw / ideal) * 100).toFixed(0)}% of ideal; apply reaches ${((created / window / raw) * 100).toFixed(0)}% of it`);
   sandbox.stop();
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+}
+
+async function rawPosts(url: string, token: string, n: number, concurrency: number): Promise<number> {
+  const pool = new Pool(url, { connections: concurrency });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const res = await pool.request({
+          path: `/site/${uuid(100_000 + i)}/job`,
+          method: 'POST',
+          body: `/ip dns set servers=1.1.1.${i % 250}\n`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-description': 'bench ceiling', 'x-idempotency-key': crypto.randomUUID(), 'x-needs-ack': 'true' },
+        });
+        await res.body.text();
+        if (res.statusCode >= 300) throw new Error(`the sandbox answered ${res.statusCode}`);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  await pool.close();
+  return n / secs;
 }
 
 async function benchRequests() {
