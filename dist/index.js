@@ -88440,7 +88440,8 @@ function sleep2(ms, signal) {
 
 // src/apply/reconcile.ts
 async function reconcile(req) {
-  const { plan: plan2, desired, state, warnings } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  const { plan: plan2, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  if (incremental) req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
   if (!req.allowCheckErrors) {
     const problems = [];
     const seen = /* @__PURE__ */ new Set();

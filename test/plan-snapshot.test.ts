@@ -183,4 +183,29 @@ describe('incremental plan (the plan snapshot)', () => {
     expect(run.code).toBe(0);
     expect(run.stats?.from_snapshot).toBe(0);
   }, 120_000);
+
+  it('apply plans incrementally too: after a one-script commit it reads one site and sends one job', async () => {
+    const r = await createTempRepo({ files: fleet() });
+    repos.push(r);
+    const applyRun = async () => {
+      const res = await cli(['apply', '--format', 'json'], { cwd: r.dir, env: env({ RGO_LOG_LEVEL: 'debug' }) });
+      expect(res.code, res.stdout + res.stderr).toBe(0);
+      const line = res.stderr.split('\n').find((l) => l.includes('incremental plan'));
+      const stats = line ? (JSON.parse(line) as { from_snapshot: number; read: number }) : null;
+      return { results: (JSON.parse(res.stdout) as { results: Array<{ path: string; outcome: string }> }).results, stats: stats && { from_snapshot: stats.from_snapshot, read: stats.read } };
+    };
+    expect((await applyRun()).results).toHaveLength(10);
+    await both(r); // every site's state changed: all read, all kept
+    await r.commit({ 'sites/site-2/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' }, 'site-2 dns');
+    const before = sandbox.stats().jobsCreated;
+    const run = await applyRun();
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+    expect(run.results.map((x) => `${x.path} ${x.outcome}`)).toEqual(['sites/site-2/10-dns.rsc succeeded']);
+    expect(sandbox.stats().jobsCreated).toBe(before + 1);
+    // Nothing left to send, by a plan with or without a snapshot.
+    expect(changes(await both(r))).toEqual([]);
+    const again = await applyRun();
+    expect(again.results).toEqual([]);
+    expect(sandbox.stats().jobsCreated).toBe(before + 1);
+  }, 120_000);
 });

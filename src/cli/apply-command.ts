@@ -94,6 +94,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       retryFailed: opts.retryFailed,
       sdxFor,
       cache: await ctx.parseCache(repo),
+      snapshot: ctx.planSnapshot(repo),
       logger: ctx.logger,
       concurrency,
       timeout,

@@ -114,6 +114,8 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
     throw e;
   });
   let secrets: SecretSource;
+  // Each run plans incrementally from the last one's snapshot (see README, plan).
+  const snapshot = ctx.planSnapshot(repo);
   const onHup = () => {
     ctx.secrets(repo, opts).then(
       (reloaded) => {
@@ -136,6 +138,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
         sitesDir: opts.sites,
         secrets,
         lint: lintHook,
+        snapshot,
         sdxFor,
         logger: ctx.logger,
         concurrency,
