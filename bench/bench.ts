@@ -35,7 +35,7 @@ function script(site: number, n: number): string {
   const lines = [`# script ${n} of site ${site}`, '/ip firewall filter'];
   for (let k = 0; k < 12; k++) lines.push(`add chain=forward action=accept src-address=10.${site % 250}.${n}.${k} comment="rule ${k}"`);
   lines.push(`/ip dns set servers=1.1.1.${n}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Run the real CLI (`plan --format json`) as a child; its wall time and peak RSS (VmHWM, sampled from /proc). */
@@ -43,14 +43,18 @@ async function timePlan(cwd: string): Promise<{ ms: number; maxRssMB: number; co
   const cli = join(process.argv[1]!, '..', 'cli.js');
   const t0 = performance.now();
   // At debug level the plan says how many sites it took from its snapshot and how many it read.
-  const child = spawn(process.execPath, [cli, 'plan', '--format', 'json', '--state-remote', ''], { cwd, env: { ...process.env, RGO_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'plan', '--format', 'json', '--state-remote', ''], {
+    cwd,
+    env: { ...process.env, RGO_LOG_LEVEL: 'debug' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let incremental = '';
   let errText = '';
   child.stderr.on('data', (d: Buffer) => (errText += d.toString('utf8')));
   child.on('close', () => {
     for (const line of errText.split('\n')) {
       if (line.includes('"incremental plan')) incremental = (JSON.parse(line) as { msg: string }).msg;
-      else if (line.includes('"level":50') || line.includes('"level":40')) process.stderr.write(line + '\n');
+      else if (line.includes('"level":50') || line.includes('"level":40')) process.stderr.write(`${line}\n`);
     }
   });
   let hwm = 0;
@@ -97,7 +101,12 @@ async function benchPlan() {
 
   // Floors.
   const lsTree = () => timeCmd('git', ['ls-tree', '-r', '-z', '--long', 'HEAD', '--', 'sites'], dir);
-  const oids = git(dir, ['ls-tree', '-r', 'HEAD', '--', 'sites']).toString().split('\n').filter(Boolean).map((l) => l.split(/\s+/)[2]).join('\n') + '\n';
+  const oids = `${git(dir, ['ls-tree', '-r', 'HEAD', '--', 'sites'])
+    .toString()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/)[2])
+    .join('\n')}\n`;
   const fullFloor = best(3, () => lsTree() + timeCmd('git', ['cat-file', '--batch'], dir, oids));
   const nodeStart = best(3, () => timeCmd(process.execPath, ['-e', '0'], dir));
   const incFloor = best(3, lsTree) + nodeStart;
@@ -124,7 +133,18 @@ async function benchPlan() {
       site: c.site,
       path: c.path,
       last_commit: plan.commit.sha,
-      record: { fingerprint: c.fingerprint!, commit: c.commit, key: c.idempotency_key!, job_id: null, phase: 'succeeded', at: now, attempt: 0, source: { blob: sc.blob, inputs: sc.inputs }, uses: sc.uses, secret_digests: {} },
+      record: {
+        fingerprint: c.fingerprint!,
+        commit: c.commit,
+        key: c.idempotency_key!,
+        job_id: null,
+        phase: 'succeeded',
+        at: now,
+        attempt: 0,
+        source: { blob: sc.blob, inputs: sc.inputs },
+        uses: sc.uses,
+        secret_digests: {},
+      },
     };
   });
   const tRecord = performance.now();
@@ -139,7 +159,7 @@ async function benchPlan() {
   // since every site's state changed since the last plan.
   const steady = await timePlan(dir);
   const steady2 = await timePlan(dir);
-  await writeFile(join(dir, 'sites', 'site-7', '03-script.rsc'), script(7, 3) + '/ip dns set cache-size=4096KiB\n');
+  await writeFile(join(dir, 'sites', 'site-7', '03-script.rsc'), `${script(7, 3)}/ip dns set cache-size=4096KiB\n`);
   git(dir, ['commit', '-q', '-am', 'one script']);
   // The figure: the plan after the one-script commit (each run reads site-7 only: it has a change).
   const inc = await timePlan(dir);
@@ -153,9 +173,15 @@ async function benchPlan() {
   const noSnapshot = await timePlan(dir);
 
   console.log(`\n## Plan: ${SITES} sites x ${SCRIPTS} scripts (${SITES * SCRIPTS} scripts)`);
-  console.log(`first plan:        ${firstMs.toFixed(0)} ms; floor (ls-tree -r + cat-file --batch): ${fullFloor.toFixed(0)} ms; ratio ${(firstMs / fullFloor).toFixed(2)}x (target <= 2x); peak RSS ${firstInfo.maxRssMB.toFixed(0)} MB`);
-  console.log(`incremental plan:  ${incMs.toFixed(0)} ms; floor (ls-tree -r + node start): ${incFloor.toFixed(0)} ms; ratio ${(incMs / incFloor).toFixed(2)}x (target <= 2x); peak RSS ${incInfo.maxRssMB.toFixed(0)} MB; exit ${incInfo.code}`);
-  console.log(`  after the plan at the applied commit (nothing to send): its first run ${steady.ms.toFixed(0)} ms (${steady.incremental}), the next ${steady2.ms.toFixed(0)} ms (${steady2.incremental})`);
+  console.log(
+    `first plan:        ${firstMs.toFixed(0)} ms; floor (ls-tree -r + cat-file --batch): ${fullFloor.toFixed(0)} ms; ratio ${(firstMs / fullFloor).toFixed(2)}x (target <= 2x); peak RSS ${firstInfo.maxRssMB.toFixed(0)} MB`,
+  );
+  console.log(
+    `incremental plan:  ${incMs.toFixed(0)} ms; floor (ls-tree -r + node start): ${incFloor.toFixed(0)} ms; ratio ${(incMs / incFloor).toFixed(2)}x (target <= 2x); peak RSS ${incInfo.maxRssMB.toFixed(0)} MB; exit ${incInfo.code}`,
+  );
+  console.log(
+    `  after the plan at the applied commit (nothing to send): its first run ${steady.ms.toFixed(0)} ms (${steady.incremental}), the next ${steady2.ms.toFixed(0)} ms (${steady2.incremental})`,
+  );
   console.log(`  the incremental runs: ${inc.incremental}; ${inc2.incremental}`);
   console.log(`  without a plan snapshot (a fresh clone): ${noSnapshot.ms.toFixed(0)} ms, ratio ${(noSnapshot.ms / incFloor).toFixed(2)}x`);
   console.log(`peak RSS:          ${Math.max(firstInfo.maxRssMB, incInfo.maxRssMB, noSnapshot.maxRssMB).toFixed(0)} MB (target < 300 MB)`);
@@ -184,7 +210,9 @@ async function sandboxProcess(config: object): Promise<{ url: string; token: str
   const dir = await mkdtemp(join(tmpdir(), 'rgo-bench-sb-'));
   await writeFile(join(dir, 'sandbox.json'), JSON.stringify(config));
   const cli = join(process.argv[1]!, '..', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'sandbox', '--listen', '127.0.0.1:0', '--config', join(dir, 'sandbox.json'), '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'sandbox', '--listen', '127.0.0.1:0', '--config', join(dir, 'sandbox.json'), '--log-level', 'error'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -206,7 +234,12 @@ async function benchThroughput() {
   const env = { ...process.env, SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_RATE_LIMIT: '0', RGO_LOG_LEVEL: 'error' };
   const t0 = performance.now();
   let out = '';
-  const code = await run(['apply', '--no-wait', '--concurrency', String(concurrency), '--format', 'json'], { cwd: dir, env, stdout: { write: (s: string) => (out += s) }, stderr: process.stderr });
+  const code = await run(['apply', '--no-wait', '--concurrency', String(concurrency), '--format', 'json'], {
+    cwd: dir,
+    env,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: process.stderr,
+  });
   const secs = (performance.now() - t0) / 1000;
   const results = (JSON.parse(out) as { results: Array<{ job_id: string | null; finished_at: string }> }).results;
   const created = results.filter((r) => r.job_id).length;
@@ -215,11 +248,17 @@ async function benchThroughput() {
   const window = (times[times.length - 1]! - times[0]! + latency) / 1000;
   const ideal = concurrency / (latency / 1000);
   console.log(`\n## Apply throughput: ${SITES_T} changes, sandbox (own process) latency ${latency} ms, no rate limit, concurrency ${concurrency} (--no-wait)`);
-  console.log(`sending phase (first to last job answered): ${created} jobs in ${window.toFixed(2)} s = ${(created / window).toFixed(0)} jobs/s; ideal ${ideal.toFixed(0)} jobs/s; ${((created / window / ideal) * 100).toFixed(0)}% of ideal (target >= 80%)`);
-  console.log(`whole run (plan, intents, jobs, state): ${secs.toFixed(2)} s = ${(created / secs).toFixed(0)} jobs/s (${((created / secs / ideal) * 100).toFixed(0)}% of ideal); exit ${code}`);
+  console.log(
+    `sending phase (first to last job answered): ${created} jobs in ${window.toFixed(2)} s = ${(created / window).toFixed(0)} jobs/s; ideal ${ideal.toFixed(0)} jobs/s; ${((created / window / ideal) * 100).toFixed(0)}% of ideal (target >= 80%)`,
+  );
+  console.log(
+    `whole run (plan, intents, jobs, state): ${secs.toFixed(2)} s = ${(created / secs).toFixed(0)} jobs/s (${((created / secs / ideal) * 100).toFixed(0)}% of ideal); exit ${code}`,
+  );
   // The machine's ceiling: the same POSTs from bare undici (no plan, state, retries or checks).
   const raw = await rawPosts(sandbox.url, sandbox.token, SITES_T, concurrency).finally(() => sandbox.stop());
-  console.log(`ceiling on this machine (bare undici, the same ${SITES_T} POSTs to the same sandbox): ${raw.toFixed(0)} jobs/s = ${((raw / ideal) * 100).toFixed(0)}% of ideal; apply reaches ${((created / window / raw) * 100).toFixed(0)}% of it`);
+  console.log(
+    `ceiling on this machine (bare undici, the same ${SITES_T} POSTs to the same sandbox): ${raw.toFixed(0)} jobs/s = ${((raw / ideal) * 100).toFixed(0)}% of ideal; apply reaches ${((created / window / raw) * 100).toFixed(0)}% of it`,
+  );
   sandbox.stop();
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 }
@@ -236,7 +275,13 @@ async function rawPosts(url: string, token: string, n: number, concurrency: numb
           path: `/site/${uuid(100_000 + i)}/job`,
           method: 'POST',
           body: `/ip dns set servers=1.1.1.${i % 250}\n`,
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-description': 'bench ceiling', 'x-idempotency-key': crypto.randomUUID(), 'x-needs-ack': 'true' },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'text/plain',
+            'x-description': 'bench ceiling',
+            'x-idempotency-key': crypto.randomUUID(),
+            'x-needs-ack': 'true',
+          },
         });
         await res.body.text();
         if (res.statusCode >= 300) throw new Error(`the sandbox answered ${res.statusCode}`);
@@ -255,16 +300,23 @@ async function benchRequests() {
   const env = { ...process.env, SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_LOG_LEVEL: 'error' };
   let out = '';
   const t0 = performance.now();
-  const code = await run(['apply', '--concurrency', '32', '--format', 'json'], { cwd: dir, env, stdout: { write: (s: string) => (out += s) }, stderr: process.stderr });
+  const code = await run(['apply', '--concurrency', '32', '--format', 'json'], {
+    cwd: dir,
+    env,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: process.stderr,
+  });
   const res = JSON.parse(out) as { requests: number; summary: { succeeded: number } };
   console.log(`\n## Requests per applied change: ${n} changes, 60 requests/minute limit, 2 s check-in`);
-  console.log(`${res.requests} requests for ${res.summary.succeeded} succeeded changes = ${(res.requests / res.summary.succeeded).toFixed(2)} per change (target <= 2); ${((performance.now() - t0) / 1000).toFixed(1)} s; exit ${code}`);
+  console.log(
+    `${res.requests} requests for ${res.summary.succeeded} succeeded changes = ${(res.requests / res.summary.succeeded).toFixed(2)} per change (target <= 2); ${((performance.now() - t0) / 1000).toFixed(1)} s; exit ${code}`,
+  );
   await sandbox.close();
   await rm(dir, { recursive: true, force: true });
 }
 
 function benchLint() {
-  const scripts = Array.from({ length: 1000 }, (_, i) => script(i, i % 10) + `:local a {1;2;3}\n:foreach x in=$a do={ :put "v $x \\$ $[:len $a]" }\n`);
+  const scripts = Array.from({ length: 1000 }, (_, i) => `${script(i, i % 10)}:local a {1;2;3}\n:foreach x in=$a do={ :put "v $x \\$ $[:len $a]" }\n`);
   // Best of five passes after a warm-up pass (the figure is the scan, not the JIT).
   let findings = 0;
   for (const s of scripts) findings += lintScript(s).length;

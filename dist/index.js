@@ -29595,13 +29595,20 @@ function parseYamlFile(text2, file2, schema2, what) {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
     return {
-      problems: [
-        { file: file2, message: `the YAML expands too much (${firstLine(e.message)})`, hint: "use fewer aliases (*name); write the values out" }
-      ]
+      problems: [{ file: file2, message: `the YAML expands too much (${firstLine(e.message)})`, hint: "use fewer aliases (*name); write the values out" }]
     };
   }
   if (depth(data) > MAX_DEPTH) {
-    return { problems: [{ file: file2, ...pos(doc.contents?.range?.[0]), message: `the YAML is nested more than ${MAX_DEPTH} levels deep`, hint: `${what} is a flat mapping of settings` }] };
+    return {
+      problems: [
+        {
+          file: file2,
+          ...pos(doc.contents?.range?.[0]),
+          message: `the YAML is nested more than ${MAX_DEPTH} levels deep`,
+          hint: `${what} is a flat mapping of settings`
+        }
+      ]
+    };
   }
   if (data === null || data === void 0) data = {};
   if (typeof data !== "object" || Array.isArray(data)) {
@@ -50147,7 +50154,11 @@ function partial2(shape) {
 function jsonSchemas() {
   const opts = { target: "draft-2020-12", io: "input" };
   return {
-    fleet: { $id: "https://routeros-gitops.dev/schema/routeros-gitops.schema.json", title: "routeros-gitops.yaml", ...external_exports.toJSONSchema(FleetSettingsSchema, opts) },
+    fleet: {
+      $id: "https://routeros-gitops.dev/schema/routeros-gitops.schema.json",
+      title: "routeros-gitops.yaml",
+      ...external_exports.toJSONSchema(FleetSettingsSchema, opts)
+    },
     site: { $id: "https://routeros-gitops.dev/schema/site.schema.json", title: "site.yaml", ...external_exports.toJSONSchema(SiteSettingsSchema, opts) }
   };
 }
@@ -80378,7 +80389,11 @@ function readInputs(get) {
     if (v === void 0) return void 0;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) {
-      problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`, hint: `for example "${name}: ${Math.max(min, 4)}"` });
+      problems.push({
+        file: where(name),
+        message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`,
+        hint: `for example "${name}: ${Math.max(min, 4)}"`
+      });
       return void 0;
     }
     return n;
@@ -80391,7 +80406,11 @@ function readInputs(get) {
       if (u.protocol === "http:" || u.protocol === "https:") return v;
     } catch {
     }
-    problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, "//***@"))} is not an http(s) URL`, hint: `for example "${name}: https://v1.api.altostrat.io"` });
+    problems.push({
+      file: where(name),
+      message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, "//***@"))} is not an http(s) URL`,
+      hint: `for example "${name}: https://v1.api.altostrat.io"`
+    });
     return void 0;
   };
   const rawCommand = text2("command");
@@ -80429,7 +80448,11 @@ function readInputs(get) {
     });
   }
   if (inputs.sites.startsWith("/") || inputs.sites.split("/").includes("..")) {
-    problems.push({ file: where("sites"), message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`, hint: 'for example "sites: sites"' });
+    problems.push({
+      file: where("sites"),
+      message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
+      hint: 'for example "sites: sites"'
+    });
   }
   if (problems.length) throw new InputError(problems);
   return inputs;
@@ -80461,7 +80484,10 @@ function envSecrets(env) {
   const out = [];
   for (const [k, v] of Object.entries(env)) {
     if (!v) continue;
-    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(k) || k.startsWith("RGO_SECRET_")) out.push(v);
+    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(
+      k
+    ) || k.startsWith("RGO_SECRET_"))
+      out.push(v);
     if (/_URL$/.test(k)) {
       try {
         const u = new URL(v);
@@ -80983,7 +81009,11 @@ function compileTemplate(source) {
       if (type2 === "text" || type2 === "!") continue;
       const p = at(start);
       if (type2 === ">" || type2 === "=") {
-        problems.push({ ...p, message: `"\${{${type2}" (${type2 === ">" ? "partials" : "changing delimiters"}) is not supported`, hint: "use ${{ vars.NAME }} or ${{ secrets.NAME }}" });
+        problems.push({
+          ...p,
+          message: `"\${{${type2}" (${type2 === ">" ? "partials" : "changing delimiters"}) is not supported`,
+          hint: "use ${{ vars.NAME }} or ${{ secrets.NAME }}"
+        });
         continue;
       }
       const ref = parseRef(value);
@@ -81083,8 +81113,10 @@ function checkDescriptionTemplate(template) {
     literal2 = literal2.replace(m[0], "");
   }
   const literalLen = [...literal2].length;
-  if (literalLen > DESCRIPTION_MAX) problems.push(`the description template's fixed text is ${literalLen} characters; the SDX API takes at most ${DESCRIPTION_MAX}`);
-  if (literalLen + minLen < DESCRIPTION_MIN) problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
+  if (literalLen > DESCRIPTION_MAX)
+    problems.push(`the description template's fixed text is ${literalLen} characters; the SDX API takes at most ${DESCRIPTION_MAX}`);
+  if (literalLen + minLen < DESCRIPTION_MIN)
+    problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
   return problems;
 }
 function renderDescription(template, values) {
@@ -81093,7 +81125,7 @@ function renderDescription(template, values) {
     (all, name) => PLACEHOLDERS.includes(name) ? values[name] : all
   );
   let text2 = toHeaderSafe(filled).replace(/\s+/g, " ").trim();
-  if (text2.length > DESCRIPTION_MAX) text2 = text2.slice(0, DESCRIPTION_MAX - 1).trimEnd() + "~";
+  if (text2.length > DESCRIPTION_MAX) text2 = `${text2.slice(0, DESCRIPTION_MAX - 1).trimEnd()}~`;
   while (text2.length < DESCRIPTION_MIN) text2 += ".";
   return text2;
 }
@@ -81110,11 +81142,17 @@ function lockout(id, defaultSeverity, description) {
   return { id, defaultSeverity, description, kind: "lockout", configurable: true, acknowledgeable: true };
 }
 var RULES = [
-  syntax("unbalanced-bracket", "A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there."),
+  syntax(
+    "unbalanced-bracket",
+    "A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there."
+  ),
   syntax("unterminated-string", 'A " that is never closed. Strings may span lines, so the rest of the script would be read as text.'),
   syntax("invalid-escape", 'A \\ in a string not followed by one of " \\ n r t $ ? _ a b f v, two upper-case hex digits, or the end of the line.'),
   syntax("stray-backslash", "A \\ outside a string that is not the last character of its line (only line continuations may use it)."),
-  syntax("comment-after-continuation", "A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment."),
+  syntax(
+    "comment-after-continuation",
+    "A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment."
+  ),
   syntax("line-break-in-brackets", "A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open."),
   {
     id: "param-space",
@@ -81153,12 +81191,28 @@ var RULES = [
   lockout("device-mode", "error", "/system device-mode changes: need a button press or power cycle on the router to complete."),
   lockout("reboot", "warning", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
   lockout("backup-load", "warning", "/system backup load: replaces the whole configuration and reboots."),
-  lockout("package-change", "warning", "/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot."),
+  lockout(
+    "package-change",
+    "warning",
+    "/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot."
+  ),
   lockout("ip-service", "warning", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
   lockout("ssh-settings", "warning", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
-  lockout("user-change", "warning", "Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account."),
-  lockout("input-drop", "warning", "drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid."),
-  lockout("input-accept-removal", "warning", "Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out."),
+  lockout(
+    "user-change",
+    "warning",
+    "Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account."
+  ),
+  lockout(
+    "input-drop",
+    "warning",
+    "drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid."
+  ),
+  lockout(
+    "input-accept-removal",
+    "warning",
+    "Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out."
+  ),
   lockout("interface-disable", "warning", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
   lockout("address-removal", "warning", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
   lockout("route-removal", "warning", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
@@ -81432,7 +81486,7 @@ var Command2 = class {
   }
 };
 function showPath(path4) {
-  return path4 ? "/" + path4.slice(1).split("/").join(" ") : "the top menu";
+  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "the top menu";
 }
 var Menu = class _Menu {
   constructor(path4, name, parent) {
@@ -81466,7 +81520,7 @@ var Menu = class _Menu {
   }
   /** A new menu one level down (childAt found none). */
   add(word) {
-    const c = new _Menu(this.path + "/" + word, word, this);
+    const c = new _Menu(`${this.path}/${word}`, word, this);
     if (menus < MENU_LIMIT) {
       menus++;
       if (this.map) this.map.set(word, c);
@@ -81557,7 +81611,7 @@ function resolveStatement(st, current) {
           continue;
         }
       }
-      if (lower !== void 0 && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + "/" + lower))) {
+      if (lower !== void 0 && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(`${menu.path}/${lower}`))) {
         verb = lower;
         k++;
         break outer;
@@ -82791,12 +82845,17 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       continue;
     }
     if (e.type === "commit") {
-      problems.push({ file: e.path, message: "is a git submodule; scripts must be committed in this repository", hint: "remove the submodule and commit the files" });
+      problems.push({
+        file: e.path,
+        message: "is a git submodule; scripts must be committed in this repository",
+        hint: "remove the submodule and commit the files"
+      });
       continue;
     }
     if (parts.length === 1) {
       if (rel === FLEET_FILE) fleetEntry = e;
-      else if (rel === "routeros-gitops.yml") problems.push({ file: e.path, message: "is not read: the fleet settings file is named routeros-gitops.yaml", hint: `rename it to ${fleetPath}` });
+      else if (rel === "routeros-gitops.yml")
+        problems.push({ file: e.path, message: "is not read: the fleet settings file is named routeros-gitops.yaml", hint: `rename it to ${fleetPath}` });
       continue;
     }
     const top = parts[0];
@@ -82811,9 +82870,7 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
     if (!bySite.has(top)) bySite.set(top, []);
     bySite.get(top).push(e);
   }
-  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith("/" + SITE_FILE))].filter(
-    (e) => !!e
-  );
+  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith(`/${SITE_FILE}`))].filter((e) => !!e);
   const cacheKey = (e) => `${e === fleetEntry ? "fleet" : "site"}:${e.oid}`;
   const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === void 0);
   const [yamlBlobs, parsing] = await Promise.all([reader.readBlobs(misses.map((e) => e.oid)), misses.length ? loadParsing() : void 0]);
@@ -82842,7 +82899,11 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
   const groupNames = new Set(Object.keys(fleet.groups ?? {}));
   for (const [g, list] of byGroup) {
     if (!NAME_RE.test(g)) {
-      problems.push({ file: join(dir, GROUPS_DIR, g), message: `"${g}" cannot be a group name`, hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit' });
+      problems.push({
+        file: join(dir, GROUPS_DIR, g),
+        message: `"${g}" cannot be a group name`,
+        hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit'
+      });
       continue;
     }
     groupNames.add(g);
@@ -82854,7 +82915,11 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
     const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
     const scripts = scriptsOf(list, siteDir, warnings);
     if (!NAME_RE.test(name)) {
-      problems.push({ file: siteDir, message: `"${name}" cannot be a site name`, hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit' });
+      problems.push({
+        file: siteDir,
+        message: `"${name}" cannot be a site name`,
+        hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit'
+      });
       continue;
     }
     if (!settingsEntry) {
@@ -82873,7 +82938,12 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
     const id = s.id.toLowerCase();
     const other = ids.get(id);
     if (other) {
-      problems.push({ file: settingsEntry.path, line: 1, message: `the site id ${id} is also the id of ${other}`, hint: "each site folder needs its own SDX site id" });
+      problems.push({
+        file: settingsEntry.path,
+        line: 1,
+        message: `the site id ${id} is also the id of ${other}`,
+        hint: "each site folder needs its own SDX site id"
+      });
       continue;
     }
     ids.set(id, join(siteDir, SITE_FILE));
@@ -82901,7 +82971,7 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       }
     };
     addVars(fleet.vars, fleetPath);
-    groups2.forEach((g) => addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`));
+    for (const g of groups2) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
     addVars(s.vars, settingsEntry.path);
     const byFile = /* @__PURE__ */ new Map();
     for (const g of groups2) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
@@ -82927,7 +82997,8 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
 }
 function checkTemplate(template, file2, problems, prefix = "") {
   if (template === void 0) return;
-  for (const m of checkDescriptionTemplate(template)) problems.push({ file: file2, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
+  for (const m of checkDescriptionTemplate(template))
+    problems.push({ file: file2, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
 }
 function checkRules(rules, file2, problems) {
   if (!rules) return;
@@ -82968,14 +83039,14 @@ async function renderFleet(reader, model, state, opts = {}) {
       if (!opts.readAll && record2 && record2.source.blob === src.blob && record2.uses && canReuse(record2, !!opts.retryFailed)) {
         const uses = record2.uses;
         const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record2) : NO_DIGESTS;
-        const cacheKey = uses.vars.join(",") + "|" + (uses.secrets.length ? JSON.stringify(digests.digests) : "");
+        const cacheKey = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(digests.digests) : ""}`;
         let inputs = inputsCache.get(cacheKey);
         if (inputs === void 0) {
           inputs = inputsDigest(site, uses, digests.digests);
           inputsCache.set(cacheKey, inputs);
         }
         if (inputs === record2.source.inputs) {
-          reuse.set(site.id + "\0" + src.path, {
+          reuse.set(`${site.id}\0${src.path}`, {
             path: src.path,
             file: src.file,
             blob: src.blob,
@@ -83007,9 +83078,18 @@ async function renderFleet(reader, model, state, opts = {}) {
     let result;
     const buf = blobs.get(src.blob);
     if (oversize(src) || !buf) {
-      result = { file: src.path, message: `is ${src.size} bytes, over the limit of ${maxChars} characters`, hint: "split it into smaller scripts, or raise max_script_size in " + FLEET_FILE };
+      result = {
+        file: src.path,
+        message: `is ${src.size} bytes, over the limit of ${maxChars} characters`,
+        hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`
+      };
     } else if (buf.includes(0)) {
-      result = { file: src.path, ...firstNul(buf), message: "contains a NUL byte: it is a binary file, not a RouterOS script", hint: "commit the script as text" };
+      result = {
+        file: src.path,
+        ...firstNul(buf),
+        message: "contains a NUL byte: it is a binary file, not a RouterOS script",
+        hint: "commit the script as text"
+      };
     } else {
       let text2;
       try {
@@ -83033,16 +83113,16 @@ async function renderFleet(reader, model, state, opts = {}) {
     const usedVars = /* @__PURE__ */ new Set();
     const siteInputs = /* @__PURE__ */ new Map();
     const cachedInputs = (s, uses, digests) => {
-      const key = uses.vars.join(",") + "|" + (uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : "");
+      const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
       let v = siteInputs.get(key);
       if (v === void 0) siteInputs.set(key, v = inputsDigest(s, uses, digests));
       return v;
     };
     let allRead = true;
     for (const src of site.scripts) {
-      const reused = reuse.get(site.id + "\0" + src.path);
+      const reused = reuse.get(`${site.id}\0${src.path}`);
       if (reused) {
-        reused.uses.vars.forEach((v) => usedVars.add(v));
+        for (const v of reused.uses.vars) usedVars.add(v);
         allRead = false;
         scripts.push(reused);
         continue;
@@ -83086,10 +83166,18 @@ async function renderFleet(reader, model, state, opts = {}) {
       let body = text2;
       if (tpl.templated) {
         const siteRef = { name: site.name, id: site.id };
-        display = renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])) });
+        display = renderTemplate(text2, tpl, {
+          vars: site.vars,
+          site: siteRef,
+          secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)]))
+        });
         body = void 0;
         if (!digests.missing.length) {
-          body = uses.secrets.length ? renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)])) }) : display;
+          body = uses.secrets.length ? renderTemplate(text2, tpl, {
+            vars: site.vars,
+            site: siteRef,
+            secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)]))
+          }) : display;
         }
       }
       const sent = body ?? display;
@@ -83099,7 +83187,7 @@ async function renderFleet(reader, model, state, opts = {}) {
           file: src.path,
           site: site.name,
           message: `renders to ${length} characters, over the limit of ${maxChars}`,
-          hint: "split it into smaller scripts, or raise max_script_size in " + FLEET_FILE
+          hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`
         });
         continue;
       }
@@ -83127,7 +83215,12 @@ async function renderFleet(reader, model, state, opts = {}) {
     if (allRead) {
       for (const v of Object.keys(site.vars)) {
         if (!usedVars.has(v) && site.varOrigins[v] === site.settingsFile) {
-          warnings.push({ file: site.settingsFile, site: site.name, message: `the variable "${v}" is not used by any script of ${site.name}`, hint: "remove it, or use it as ${{ vars." + v + " }}" });
+          warnings.push({
+            file: site.settingsFile,
+            site: site.name,
+            message: `the variable "${v}" is not used by any script of ${site.name}`,
+            hint: `remove it, or use it as \${{ vars.${v} }}`
+          });
         }
       }
     }
@@ -83149,7 +83242,10 @@ function canReuse(record2, retryFailed) {
       return false;
   }
 }
-var NO_DIGESTS = Object.freeze({ digests: Object.freeze({}), missing: [] });
+var NO_DIGESTS = Object.freeze({
+  digests: Object.freeze({}),
+  missing: []
+});
 function digestsFor(site, names, secrets, record2) {
   const digests = {};
   const missing = [];
@@ -83241,7 +83337,11 @@ function siteStatus(commit, siteLast, fleetLast, relations) {
   const relation = last ? rel(last) : "descendant";
   if (relation === "ancestor") {
     const whose = last === siteLast ? "this site was last applied from" : "the fleet was last applied at";
-    return { status: "stale", last, reason: `commit ${commit.sha.slice(0, 7)} is older than ${last.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)` };
+    return {
+      status: "stale",
+      last,
+      reason: `commit ${commit.sha.slice(0, 7)} is older than ${last.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`
+    };
   }
   if (relation === "unknown") {
     return {
@@ -83415,9 +83515,19 @@ async function makePlan(req) {
   const state = "load" in req.state ? await req.state.load() : req.state;
   const model = await readFleet(req.reader, commit, req.sitesDir, req.cache);
   await req.cache?.save();
-  const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed, keep: req.keep });
+  const desired = await renderFleet(req.reader, model, state, {
+    secrets: req.secrets,
+    lint: req.lint,
+    readAll: req.readAll,
+    retryFailed: req.retryFailed,
+    keep: req.keep
+  });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const relations = await relationsOf(req.reader, commit, Object.values(state.sites).map((s) => s.last_commit));
+  const relations = await relationsOf(
+    req.reader,
+    commit,
+    Object.values(state.sites).map((s) => s.last_commit)
+  );
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
@@ -83480,7 +83590,10 @@ async function makeIncrementalPlan(req, store, snapshots) {
     cleanPaths.add(s.state_path);
   }
   const dirty = folders.filter((e) => !clean2.has(e.path.slice(e.path.lastIndexOf("/") + 1)));
-  const entries = clean2.size === 0 || dirty.length > 200 ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0])) : await reader.listTree(commit.sha, dir, [...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path), ...dirty.map((e) => e.path)]);
+  const entries = clean2.size === 0 || dirty.length > 200 ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0])) : await reader.listTree(commit.sha, dir, [
+    ...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path),
+    ...dirty.map((e) => e.path)
+  ]);
   const statePaths = [];
   for (const p2 of index.files.keys()) if (!cleanPaths.has(p2)) statePaths.push(p2);
   const [model, state] = await Promise.all([readFleet(reader, commit, dir, req.cache, { partial: { entries } }), store.loadFiles(index, statePaths)]);
@@ -83488,7 +83601,13 @@ async function makeIncrementalPlan(req, store, snapshots) {
   if (model.sites.some((s) => cleanIds.has(s.id)) || Object.keys(state.sites).some((id) => cleanIds.has(id))) return null;
   const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const cleanSites = [...clean2].map(([name, s]) => ({ site: name, site_id: s.id, last_commit: s.last_commit, settings: s.settings, scripts: s.scripts }));
+  const cleanSites = [...clean2].map(([name, s]) => ({
+    site: name,
+    site_id: s.id,
+    last_commit: s.last_commit,
+    settings: s.settings,
+    scripts: s.scripts
+  }));
   const relations = {};
   const lasts = /* @__PURE__ */ new Set([...Object.values(state.sites).map((s) => s.last_commit), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
@@ -83560,12 +83679,14 @@ function sameSnapshot(a, b) {
   if (!a || a.key !== b.key || a.sites.size !== b.sites.size) return false;
   for (const [n, y] of b.sites) {
     const x = a.sites.get(n);
-    if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || JSON.stringify(x.settings) !== JSON.stringify(y.settings))) return false;
+    if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || JSON.stringify(x.settings) !== JSON.stringify(y.settings)))
+      return false;
   }
   const sa = a.seen;
   const sb = b.seen;
   if (!sa || !sb) return sa === sb;
-  if (sa.commit !== sb.commit || sa.state_head !== sb.state_head || sa.others.length !== sb.others.length || sa.state_others.size !== sb.state_others.size) return false;
+  if (sa.commit !== sb.commit || sa.state_head !== sb.state_head || sa.others.length !== sb.others.length || sa.state_others.size !== sb.state_others.size)
+    return false;
   const others = new Map(sa.others.map((o) => [o.name, `${o.mode} ${o.oid}`]));
   if (sb.others.some((o) => others.get(o.name) !== `${o.mode} ${o.oid}`)) return false;
   for (const [path4, oid] of sb.state_others) if (sa.state_others.get(path4) !== oid) return false;
@@ -83639,7 +83760,9 @@ function spawnGit(args, opts) {
 }
 function spawnError(args, err, cwd) {
   if (err.code === "ENOENT") {
-    return new GitError(`git was not found on PATH (or the directory ${cwd} does not exist); install git 2.30 or later`, formatCommand(args), null, { cause: err });
+    return new GitError(`git was not found on PATH (or the directory ${cwd} does not exist); install git 2.30 or later`, formatCommand(args), null, {
+      cause: err
+    });
   }
   return new GitError(`${formatCommand(args)} could not start: ${err.message}`, formatCommand(args), null, { cause: err });
 }
@@ -83761,7 +83884,8 @@ ${stderr}`));
       }
       resolve4(result);
     });
-    child.stdin.end(wanted.join("\n") + "\n");
+    child.stdin.end(`${wanted.join("\n")}
+`);
   });
 }
 
@@ -83835,7 +83959,8 @@ async function openRepo(cwd, options = {}) {
       return parseLsTree(out).filter((e) => prefix === "" || e.path === prefix || e.path.startsWith(`${prefix}/`));
     },
     async diffDir(from, to, dir2) {
-      if (from.startsWith("-") || to.startsWith("-")) throw new GitError(`${JSON.stringify(from.startsWith("-") ? from : to)} is not a commit id`, "git diff-tree", null);
+      if (from.startsWith("-") || to.startsWith("-"))
+        throw new GitError(`${JSON.stringify(from.startsWith("-") ? from : to)} is not a commit id`, "git diff-tree", null);
       if (from === to) return [];
       const prefix = cleanDir(dir2);
       const tree = (c) => prefix === "" ? `${c}^{tree}` : `${c}:${prefix}`;
@@ -83905,7 +84030,12 @@ function parseDiffTree(out) {
     const m = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([AMDT])$/.exec(parts[i]);
     if (!m) throw new GitError(`unexpected git diff-tree output: ${JSON.stringify(parts[i].slice(0, 200))}`, "git diff-tree", 0);
     const deleted = m[5] === "D";
-    changes.push({ name: parts[i + 1], status: m[5] === "A" ? "added" : deleted ? "deleted" : "modified", mode: deleted ? m[1] : m[2], oid: deleted ? m[3] : m[4] });
+    changes.push({
+      name: parts[i + 1],
+      status: m[5] === "A" ? "added" : deleted ? "deleted" : "modified",
+      mode: deleted ? m[1] : m[2],
+      oid: deleted ? m[3] : m[4]
+    });
   }
   return changes;
 }
@@ -83933,7 +84063,8 @@ function parseLsTreeRecord(out, start, end) {
   if (sp3 < 0 || sp3 > tab) throw bad();
   const oid = out.slice(sp2 + 1, sp3);
   const sizeText = out.slice(sp3, tab).trim();
-  if (!/^\d{6}$/.test(mode) || type2 !== "blob" && type2 !== "tree" && type2 !== "commit" || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText)) throw bad();
+  if (!/^\d{6}$/.test(mode) || type2 !== "blob" && type2 !== "tree" && type2 !== "commit" || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText))
+    throw bad();
   return { mode, type: type2, oid, size: sizeText === "-" ? 0 : Number(sizeText), path: out.slice(tab + 1, end) };
 }
 
@@ -84279,7 +84410,8 @@ async function writeCommit(repo, spec) {
   }
   args.push("fast-import", "--quiet", "--done", "--date-format=raw", "--depth=0");
   const out = (await repo.run(args, { input: Buffer.concat(parts) })).stdout.toString("utf8").trim();
-  if (!/^[0-9a-f]{40,64}$/.test(out)) throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, "git fast-import", 0);
+  if (!/^[0-9a-f]{40,64}$/.test(out))
+    throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, "git fast-import", 0);
   return out;
 }
 function quotePath(p) {
@@ -84326,7 +84458,9 @@ async function createGitRefStateStore(options) {
       version2 = void 0;
     }
     if (version2 !== STATE_FORMAT_VERSION) {
-      throw new Error(`the applied state in ${where2} has format version ${JSON.stringify(version2)}, this routeros-gitops reads version ${STATE_FORMAT_VERSION}; upgrade routeros-gitops`);
+      throw new Error(
+        `the applied state in ${where2} has format version ${JSON.stringify(version2)}, this routeros-gitops reads version ${STATE_FORMAT_VERSION}; upgrade routeros-gitops`
+      );
     }
   };
   const readState = async (head) => {
@@ -84411,7 +84545,9 @@ async function createGitRefStateStore(options) {
       const formatName = `${k.head}:${FORMAT_FILE}`;
       const objects = await repo.readObjects([formatName, ...names]);
       checkFormat(objects.get(formatName)?.content.toString("utf8"), k.head);
-      missing.forEach((id, i) => k.sites.set(id, objects.get(names[i])?.content.toString("utf8") ?? null));
+      missing.forEach((id, i) => {
+        k.sites.set(id, objects.get(names[i])?.content.toString("utf8") ?? null);
+      });
     }
     return k;
   };
@@ -84496,7 +84632,9 @@ async function createGitRefStateStore(options) {
       known = null;
       await sleep(backoffDelay(attempt));
     }
-    throw new StateConflictError(`could not bring ${where2} up to date with ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`);
+    throw new StateConflictError(
+      `could not bring ${where2} up to date with ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
+    );
   };
   const mergeStates = async (ours, theirs) => {
     const mb = await repo.run(["merge-base", ours, theirs], { okCodes: [1] });
@@ -84557,7 +84695,15 @@ async function createGitRefStateStore(options) {
       const ours = await repo.readRef(ref);
       if (remoteHead === void 0) remoteHead = await repo.readRef(trackingRef);
       if (ours === null || ours === remoteHead) return;
-      const args = ["push", "--no-verify", "--porcelain", "--no-recurse-submodules", remote, `${ours}:${ref}`, `--force-with-lease=${ref}:${remoteHead ?? ""}`];
+      const args = [
+        "push",
+        "--no-verify",
+        "--porcelain",
+        "--no-recurse-submodules",
+        remote,
+        `${ours}:${ref}`,
+        `--force-with-lease=${ref}:${remoteHead ?? ""}`
+      ];
       const r = await repo.run(args, { okCodes: [1, 128] });
       if (r.exitCode === 0) {
         await repo.run(["update-ref", "-m", "routeros-gitops: pushed", trackingRef, ours]);
@@ -84567,13 +84713,17 @@ async function createGitRefStateStore(options) {
       }
       const out = `${r.stdout.toString("utf8")}
 ${r.stderr}`;
-      const raced = /\[rejected\].*(stale info|fetch first|non-fast-forward)|\[remote rejected\] \((failed to update ref|failed to lock|incorrect old value provided)\)/.test(out);
+      const raced = /\[rejected\].*(stale info|fetch first|non-fast-forward)|\[remote rejected\] \((failed to update ref|failed to lock|incorrect old value provided)\)/.test(
+        out
+      );
       if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
       logger.debug({ ref, attempt }, "remote state moved; fetching and merging");
       await sleep(backoffDelay(attempt));
       await syncFromRemote();
     }
-    throw new StateConflictError(`could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`);
+    throw new StateConflictError(
+      `could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
+    );
   };
   const queue = createWriteQueue(
     async (updates) => {
@@ -84679,14 +84829,22 @@ async function loadSecrets(opts) {
       }
       const rel = relative2(realpathSync(opts.repoRoot), real);
       if (!rel.startsWith("..") && !isAbsolute(rel)) {
-        throw new InputError({ file: opts.file, message: "the secrets file is inside the repository; secrets must never be committed", hint: "move it outside the repository (and out of git history)" });
+        throw new InputError({
+          file: opts.file,
+          message: "the secrets file is inside the repository; secrets must never be committed",
+          hint: "move it outside the repository (and out of git history)"
+        });
       }
     }
     let text2;
     try {
       text2 = readFileSync(path4, "utf8");
     } catch (e) {
-      throw new InputError({ file: opts.file, message: `cannot read the secrets file (${e.code ?? "error"})`, hint: "pass --secrets-file with a readable file" });
+      throw new InputError({
+        file: opts.file,
+        message: `cannot read the secrets file (${e.code ?? "error"})`,
+        hint: "pass --secrets-file with a readable file"
+      });
     }
     const { parseSecretsYaml: parseSecretsYaml2 } = await Promise.resolve().then(() => (init_secrets_file_yaml(), secrets_file_yaml_exports));
     let doc;
@@ -84694,11 +84852,20 @@ async function loadSecrets(opts) {
       doc = parseSecretsYaml2(text2);
     } catch (e) {
       const line = e.linePos?.[0]?.line;
-      throw new InputError({ file: opts.file, line, message: "the secrets file is not valid YAML", hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}" });
+      throw new InputError({
+        file: opts.file,
+        line,
+        message: "the secrets file is not valid YAML",
+        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
+      });
     }
     const d = doc ?? {};
     if (typeof d !== "object" || Array.isArray(d) || Object.keys(d).some((k) => k !== "fleet" && k !== "sites")) {
-      throw new InputError({ file: opts.file, message: 'the secrets file must have only the keys "fleet" and "sites"', hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}" });
+      throw new InputError({
+        file: opts.file,
+        message: 'the secrets file must have only the keys "fleet" and "sites"',
+        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
+      });
     }
     for (const [k, v] of Object.entries(d.fleet ?? {})) put(null, k, v, opts.file);
     for (const [site, values] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(values ?? {})) put(site, k, v, opts.file);
@@ -84733,7 +84900,12 @@ async function loadSecrets(opts) {
       return secretDigest("routeros-gitops:secrets-identity", JSON.stringify(entries), digestKey);
     },
     values() {
-      const all = [...fleet.values(), ...[...perSite.values()].flatMap((m) => [...m.values()]), ...envFleet.values(), ...[...envSite.values()].flatMap((m) => [...m.values()])];
+      const all = [
+        ...fleet.values(),
+        ...[...perSite.values()].flatMap((m) => [...m.values()]),
+        ...envFleet.values(),
+        ...[...envSite.values()].flatMap((m) => [...m.values()])
+      ];
       if (digestKey) all.push(digestKey);
       return all;
     }
@@ -86650,12 +86822,18 @@ function createGitHubClient(options) {
       notifications: new import_light3.default.Group({ maxConcurrent: 1, minTime: options.notifyIntervalMs ?? 3e3 }),
       onRateLimit: (retryAfter, o, _octokit, retryCount) => {
         const again = retryCount < retries && retryAfter <= maxWait;
-        logger.warn({ request: where2(o), retry_after_s: retryAfter, retry: again }, again ? "GitHub rate limit reached; waiting for the reset" : "GitHub rate limit reached; giving up");
+        logger.warn(
+          { request: where2(o), retry_after_s: retryAfter, retry: again },
+          again ? "GitHub rate limit reached; waiting for the reset" : "GitHub rate limit reached; giving up"
+        );
         return again;
       },
       onSecondaryRateLimit: (retryAfter, o, _octokit, retryCount) => {
         const again = retryCount < retries && retryAfter <= maxWait;
-        logger.warn({ request: where2(o), retry_after_s: retryAfter, retry: again }, again ? "GitHub secondary rate limit; waiting as asked" : "GitHub secondary rate limit; giving up");
+        logger.warn(
+          { request: where2(o), retry_after_s: retryAfter, retry: again },
+          again ? "GitHub secondary rate limit; waiting as asked" : "GitHub secondary rate limit; giving up"
+        );
         return again;
       }
     },
@@ -86760,7 +86938,11 @@ function readEvent(env) {
   try {
     payload = JSON.parse(readFileSync2(path4, "utf8"));
   } catch (e) {
-    throw new InputError({ file: path4, message: `cannot read the event payload (${e.code ?? e.message})`, hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes" });
+    throw new InputError({
+      file: path4,
+      message: `cannot read the event payload (${e.code ?? e.message})`,
+      hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes"
+    });
   }
   return parseEvent(name, payload, env.GITHUB_SHA);
 }
@@ -86958,7 +87140,12 @@ async function planDiffs(reader, plan2, desired, maxChanges = 200) {
 `);
       continue;
     }
-    diffs.set(id, createTwoFilesPatch2(c.kind === "added" ? "/dev/null" : `a/${c.path}`, c.kind === "removed" ? "/dev/null" : `b/${c.path}`, before, after, "", "", { context: 3 }).split("\n").slice(2).join("\n"));
+    diffs.set(
+      id,
+      createTwoFilesPatch2(c.kind === "added" ? "/dev/null" : `a/${c.path}`, c.kind === "removed" ? "/dev/null" : `b/${c.path}`, before, after, "", "", {
+        context: 3
+      }).split("\n").slice(2).join("\n")
+    );
   }
   return diffs;
 }
@@ -86991,7 +87178,14 @@ function planToJson(plan2, warnings = []) {
     subject: plan2.commit.subject,
     sites_dir: plan2.sites_dir,
     summary: plan2.summary,
-    sites: plan2.sites.map((s) => ({ site: s.site, site_id: s.site_id, status: s.status, reason: s.reason, last_commit: s.last_commit, changes: s.changes.length })),
+    sites: plan2.sites.map((s) => ({
+      site: s.site,
+      site_id: s.site_id,
+      status: s.status,
+      reason: s.reason,
+      last_commit: s.last_commit,
+      changes: s.changes.length
+    })),
     changes: new MappedList(plan2.changes, changeToJson),
     warnings: warnings.map((w) => ({ ...w }))
   };
@@ -87067,7 +87261,8 @@ function planToMarkdown(plan2, opts = {}) {
     }
     out.push("");
   }
-  for (const site of plan2.sites.filter((s) => s.status !== "ok")) out.push(`> **${escapeMd(site.site)}** is ${site.status}: ${escapeMd(site.reason ?? "")}`, "");
+  for (const site of plan2.sites.filter((s) => s.status !== "ok"))
+    out.push(`> **${escapeMd(site.site)}** is ${site.status}: ${escapeMd(site.reason ?? "")}`, "");
   const findings = plan2.changes.flatMap((c) => c.findings.map((f) => ({ c, f })));
   if (findings.length) {
     out.push("#### Script checks", "");
@@ -87088,11 +87283,21 @@ function planToMarkdown(plan2, opts = {}) {
       const dedupe = `${c.path}\0${d}`;
       if (shown.has(dedupe)) continue;
       shown.add(dedupe);
-      out.push(`<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`, "", "```diff", d.trimEnd(), "```", "", "</details>", "");
+      out.push(
+        `<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`,
+        "",
+        "```diff",
+        d.trimEnd(),
+        "```",
+        "",
+        "</details>",
+        ""
+      );
     }
   }
   for (const w of opts.warnings ?? []) out.push(`- warning: ${escapeMd(formatProblem(w))}`);
-  return out.join("\n").trimEnd() + "\n";
+  return `${out.join("\n").trimEnd()}
+`;
 }
 function escapeMd(s) {
   return s.replace(/[|<>]/g, (ch) => ({ "|": "\\|", "<": "&lt;", ">": "&gt;" })[ch]);
@@ -87126,17 +87331,23 @@ function fitComment(body, pointer, budget = COMMENT_BUDGET) {
   for (let i = 0; i < details; i++) close.push("</details>");
   const shown = kept.join("\n").length;
   const out = [...kept, ...close, "", pointer(shown, body.length)].join("\n");
-  return { body: out.endsWith("\n") ? out : out + "\n", cut: true };
+  return { body: out.endsWith("\n") ? out : `${out}
+`, cut: true };
 }
 async function upsertComment(o) {
   const logger = o.logger ?? silentLogger;
   if (!o.body.startsWith(o.marker)) throw new Error("the comment body must start with its marker");
-  if (o.body.length > MAX_COMMENT_LENGTH) throw new Error(`the comment body is ${o.body.length} characters; GitHub accepts at most ${MAX_COMMENT_LENGTH} (use fitComment)`);
+  if (o.body.length > MAX_COMMENT_LENGTH)
+    throw new Error(`the comment body is ${o.body.length} characters; GitHub accepts at most ${MAX_COMMENT_LENGTH} (use fitComment)`);
   const base = { owner: o.owner, repo: o.repo };
   try {
     const mine = [];
     let pages = 0;
-    for await (const page of o.octokit.paginate.iterator("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...base, issue_number: o.issueNumber, per_page: 100 })) {
+    for await (const page of o.octokit.paginate.iterator("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      ...base,
+      issue_number: o.issueNumber,
+      per_page: 100
+    })) {
       pages++;
       for (const c of page.data) if ((c.body ?? "").trimStart().startsWith(o.marker)) mine.push({ id: c.id, body: c.body ?? "", html_url: c.html_url });
     }
@@ -87165,7 +87376,11 @@ function fitSummary(markdown, reportPath, maxBytes = MAX_SUMMARY_BYTES - 16 * 10
   if (Buffer.byteLength(markdown) <= maxBytes) return markdown;
   let budget = Math.min(markdown.length, maxBytes);
   for (; ; ) {
-    const { body } = fitComment(markdown, (shown, total) => `**The report is cut here (${shown} of ${total} characters).** The whole report is in \`${reportPath}\` (the \`report\` output).`, budget);
+    const { body } = fitComment(
+      markdown,
+      (shown, total) => `**The report is cut here (${shown} of ${total} characters).** The whole report is in \`${reportPath}\` (the \`report\` output).`,
+      budget
+    );
     if (Buffer.byteLength(body) <= maxBytes) return body;
     budget = Math.floor(budget * 0.8);
   }
@@ -87186,20 +87401,33 @@ async function planStep(ctx) {
     const reportJson = join3(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile2(report, redact(withoutMarker(full, marker)));
-    await writeFile2(reportJson, redact(JSON.stringify(planToJson(plan2, warnings), null, 2) + "\n"));
+    await writeFile2(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings), null, 2)}
+`));
     ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
     const dropped = annotate(ctx, plan2, warnings);
     const notes = [];
-    if (dropped) notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
+    if (dropped)
+      notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
     let commentUrl = null;
     let failure2 = null;
     const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
     if (pr && ctx.inputs.comment && ctx.github) {
       const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
-      const { body, cut } = fitComment(redact(full), (shown, total) => `---
-**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`);
+      const { body, cut } = fitComment(
+        redact(full),
+        (shown, total) => `---
+**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
+      );
       try {
-        const res = await upsertComment({ octokit: ctx.github.client, owner: ctx.github.owner, repo: ctx.github.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
+        const res = await upsertComment({
+          octokit: ctx.github.client,
+          owner: ctx.github.owner,
+          repo: ctx.github.repo,
+          issueNumber: pr.number,
+          marker,
+          body,
+          logger: ctx.logger
+        });
         if (res.result === "forbidden") {
           const why = pr.fork ? "a pull request from a fork gets a read-only token" : 'give the workflow "permissions: pull-requests: write"';
           ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
@@ -87216,7 +87444,9 @@ async function planStep(ctx) {
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `
 ${notes.join("\n\n")}
 ` : ""));
-    const failedSites = [...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))].sort();
+    const failedSites = [
+      ...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))
+    ].sort();
     if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure2) {
       failure2 = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? "" : "s"} (${failedSites.join(", ")}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
     }
@@ -88321,7 +88551,8 @@ async function applyPlan(plan2, desired, state, opts) {
       const left = deadline - Date.now();
       if (left <= 0 || stopped()) {
         record2(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: logUrl(job) }));
-        if (stopped()) return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: "queued", reason: "the run was stopped; the next run follows this job" };
+        if (stopped())
+          return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: "queued", reason: "the run was stopped; the next run follows this job" };
         return {
           change: c,
           job_id: job.id,
@@ -88339,7 +88570,14 @@ async function applyPlan(plan2, desired, state, opts) {
       } catch (e) {
         if (e instanceof SdxApiError && e.status === 404) {
           record2(c, makeRecord(c, sc, prev, { phase: "cancelled", job_id: job.id, at: iso() }));
-          return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: "failed", reason: "the job disappeared from SDX (cancelled elsewhere?); the next run sends it again" };
+          return {
+            change: c,
+            job_id: job.id,
+            log_url: logUrl(job),
+            reused,
+            outcome: "failed",
+            reason: "the job disappeared from SDX (cancelled elsewhere?); the next run sends it again"
+          };
         }
         opts.logger.warn({ site: c.site, job_id: job.id, err: errorReason(e) }, "could not read the job; retrying");
       }
@@ -88416,7 +88654,7 @@ function makeRecord(c, sc, prev, fields) {
 }
 function absoluteUrl(base, relative3) {
   try {
-    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : base + "/").toString();
+    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
   } catch {
     return relative3;
   }
@@ -88441,7 +88679,8 @@ function sleep2(ms, signal) {
 // src/apply/reconcile.ts
 async function reconcile(req) {
   const { plan: plan2, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
-  if (incremental) req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
+  if (incremental)
+    req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
   if (!req.allowCheckErrors) {
     const problems = [];
     const seen = /* @__PURE__ */ new Set();
@@ -88891,7 +89130,13 @@ function createSdxClient(opts) {
         target = "to an unparsable Location";
       }
     }
-    return fail(`${where2}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`, reply.status, "redirect", void 0, false);
+    return fail(
+      `${where2}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`,
+      reply.status,
+      "redirect",
+      void 0,
+      false
+    );
   }
   function replyError(reply, where2) {
     const retryable = reply.status === 429 || reply.status >= 500;
@@ -88912,7 +89157,13 @@ function createSdxClient(opts) {
     return fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
   }
   function shapeError(reply, where2, problem, extra = "") {
-    return fail(`${where2}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`, reply.status, "malformed_response", void 0, false);
+    return fail(
+      `${where2}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`,
+      reply.status,
+      "malformed_response",
+      void 0,
+      false
+    );
   }
   function decode3(reply, where2, parse8, extra = "") {
     if (reply.json === void 0) {
@@ -89177,12 +89428,16 @@ function withSite(job, siteId) {
 }
 function checkUuid(name, value) {
   if (typeof value !== "string" || !UUID_RE2.test(value)) {
-    throw new InputError({ file: "(sdx request)", message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)` });
+    throw new InputError({
+      file: "(sdx request)",
+      message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`
+    });
   }
 }
 function nonNegative(name, value, fallback) {
   if (value === void 0) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
+  if (!Number.isFinite(value) || value < 0)
+    throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
   return value;
 }
 function first(v) {
@@ -89207,7 +89462,11 @@ function parseBaseUrl(raw) {
     throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
   }
   if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new InputError({ file: "(settings)", message: `the SDX base URL must be http(s), got ${url2.protocol}`, hint: "use the form https://v1.api.altostrat.io" });
+    throw new InputError({
+      file: "(settings)",
+      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
+      hint: "use the form https://v1.api.altostrat.io"
+    });
   }
   const secrets = [];
   if (url2.password) secrets.push(url2.password, safeDecode3(url2.password), `${url2.username}:${url2.password}`);
@@ -89240,7 +89499,15 @@ function makeRedactor2(secrets) {
 
 // src/report/apply-report.ts
 function resultToJson(r) {
-  return { ...changeToJson(r.change), job_id: r.job_id, outcome: r.outcome, log_url: r.log_url, reason: r.reason, reused: r.reused, finished_at: r.finished_at };
+  return {
+    ...changeToJson(r.change),
+    job_id: r.job_id,
+    outcome: r.outcome,
+    log_url: r.log_url,
+    reason: r.reason,
+    reused: r.reused,
+    finished_at: r.finished_at
+  };
 }
 function applyToJson(a, warnings = []) {
   return {
@@ -89271,10 +89538,13 @@ function applyToMarkdown(a, marker) {
     out.push("| site | script | outcome | job |", "|---|---|---|---|");
     for (const r of a.results) {
       const job = r.job_id ? r.log_url ? `[${r.job_id.slice(0, 8)}](${r.log_url})` : r.job_id.slice(0, 8) : "";
-      out.push(`| ${escapeMd(r.change.site)} | \`${r.change.path}\` | ${r.outcome}${r.reason && r.outcome !== "succeeded" ? `: ${escapeMd(r.reason)}` : ""} | ${job} |`);
+      out.push(
+        `| ${escapeMd(r.change.site)} | \`${r.change.path}\` | ${r.outcome}${r.reason && r.outcome !== "succeeded" ? `: ${escapeMd(r.reason)}` : ""} | ${job} |`
+      );
     }
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}
+`;
 }
 
 // src/github/status-writer.ts
@@ -89364,7 +89634,10 @@ function createStatusWriter(options) {
         const status = httpStatus(e);
         if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
           full.add(key);
-          logger.warn({ sha: sha2.slice(0, 7), context }, "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it");
+          logger.warn(
+            { sha: sha2.slice(0, 7), context },
+            "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
+          );
         } else if (status === 403 || status === 401) {
           report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
           logger.warn({ err: describeGitHubError(e) }, "cannot write commit statuses; no more will be tried in this run");
@@ -89496,7 +89769,8 @@ function siteVerdict(results) {
   if (waiting.length || blocked.length && stopped.length === blocked.length) {
     const w = waiting[0];
     const total = waiting.length + blocked.length;
-    if (!w) return { outcome: "pending", description: `${total} script${total === 1 ? "" : "s"} not sent: the run was stopped; the next run sends them`, url: null };
+    if (!w)
+      return { outcome: "pending", description: `${total} script${total === 1 ? "" : "s"} not sent: the run was stopped; the next run sends them`, url: null };
     const how = w.outcome === "timed_out" ? `still ${/still (\w+)/.exec(w.reason ?? "")?.[1] ?? "running"}` : "not followed";
     const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
     return { outcome: "pending", description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? "?"}); the next run records the outcome`, url: w.log_url };
@@ -89531,7 +89805,7 @@ function parseRollup(description) {
 function cutDescription(s, max = MAX_DESCRIPTION) {
   const one = s.replace(/\s+/g, " ").trim();
   const points = [...one];
-  return points.length <= max ? one : points.slice(0, max - 1).join("") + "\u2026";
+  return points.length <= max ? one : `${points.slice(0, max - 1).join("")}\u2026`;
 }
 
 // src/action/apply-step.ts
@@ -89611,16 +89885,31 @@ async function applyStep(ctx) {
     const redact = ctx.secretsRedact();
     const md = applyToMarkdown(result) + statusNote(statuses, inputs.statuses, !!ctx.github);
     await writeFile3(report, redact(md));
-    await writeFile3(reportJson, redact(JSON.stringify(applyToJson(result, result.warnings), null, 2) + "\n"));
+    await writeFile3(reportJson, redact(`${JSON.stringify(applyToJson(result, result.warnings), null, 2)}
+`));
     await ctx.io.appendSummary(fitSummary(md, report));
     const verdicts = siteOutcomes(result.results);
     const failedSites = [...verdicts].filter(([, o]) => o === "failed").map(([s]) => s).sort();
     const pendingSites = [...verdicts].filter(([, o]) => o === "pending").map(([s]) => s).sort();
-    if (pendingSites.length) logger.warn({ sites: pendingSites.join(",") }, "jobs still pending when the run ended; their statuses stay pending until the next run (or the daemon) records the outcome");
+    if (pendingSites.length)
+      logger.warn(
+        { sites: pendingSites.join(",") },
+        "jobs still pending when the run ended; their statuses stay pending until the next run (or the daemon) records the outcome"
+      );
     let failure2 = null;
-    if (failedSites.length) failure2 = `${failedSites.length} site${failedSites.length === 1 ? "" : "s"} failed: ${failedSites.join(", ")}; see the step summary and the commit statuses`;
+    if (failedSites.length)
+      failure2 = `${failedSites.length} site${failedSites.length === 1 ? "" : "s"} failed: ${failedSites.join(", ")}; see the step summary and the commit statuses`;
     else if (result.interrupted) failure2 = "the run was stopped before every change was sent; the next run sends the rest";
-    return { changes: result.plan.changes.length, toSend: result.plan.summary.to_send, failedSites, pendingSites, report, reportJson, commentUrl: null, failure: failure2 };
+    return {
+      changes: result.plan.changes.length,
+      toSend: result.plan.summary.to_send,
+      failedSites,
+      pendingSites,
+      report,
+      reportJson,
+      commentUrl: null,
+      failure: failure2
+    };
   } finally {
     await store.close();
   }
@@ -89629,7 +89918,11 @@ function statusNote(report, wanted, hasGitHub) {
   if (!wanted) return "";
   if (!hasGitHub) return "\n> No commit statuses: the Action has no github-token or GITHUB_REPOSITORY.\n";
   if (!report) return "";
-  const parts = [`${report.posted.length} commit statuses written`, report.unchanged ? `${report.unchanged} already shown` : "", report.failed ? `${report.failed} could not be written` : ""].filter(Boolean);
+  const parts = [
+    `${report.posted.length} commit statuses written`,
+    report.unchanged ? `${report.unchanged} already shown` : "",
+    report.failed ? `${report.failed} could not be written` : ""
+  ].filter(Boolean);
   return `
 ${parts.join(", ")}.${report.disabled ? ` ${report.disabled}.` : ""}
 `;

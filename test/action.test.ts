@@ -53,7 +53,12 @@ function pullRequestEvent(n: number, head: string, base: string, fork = false): 
   const pr = e.pull_request as Record<string, Record<string, unknown>>;
   const baseRepo = repository(pr.base!.repo as Record<string, unknown>);
   const headRepo = fork ? { ...baseRepo, full_name: `forker/${NAME}`, owner: { login: 'forker' }, fork: true } : baseRepo;
-  e.pull_request = { ...pr, number: n, head: { ...pr.head, sha: head, ref: 'change', repo: headRepo }, base: { ...pr.base, sha: base, ref: 'main', repo: baseRepo } };
+  e.pull_request = {
+    ...pr,
+    number: n,
+    head: { ...pr.head, sha: head, ref: 'change', repo: headRepo },
+    base: { ...pr.base, sha: base, ref: 'main', repo: baseRepo },
+  };
   e.repository = baseRepo;
   return e;
 }
@@ -214,7 +219,13 @@ async function expectNoSecrets(run: ActionRun): Promise<void> {
  * A pull request as GitHub keeps it in the repository: refs/pull/N/head (the branch's commit on
  * top of main) and refs/pull/N/merge (a merge commit of GitHub's making, GITHUB_SHA of the run).
  */
-async function openPullRequest(remote: BareRemote, work: TempRepo, n: number, files: Record<string, string | null>, message = 'change'): Promise<{ head: string; merge: string; base: string }> {
+async function openPullRequest(
+  _remote: BareRemote,
+  work: TempRepo,
+  n: number,
+  files: Record<string, string | null>,
+  message = 'change',
+): Promise<{ head: string; merge: string; base: string }> {
   await work.git(['fetch', '-q', 'origin']);
   const base = await work.git(['rev-parse', 'origin/main']);
   const exists = await work.git(['rev-parse', '--verify', '-q', `refs/heads/pr-${n}`]).then(
@@ -233,7 +244,13 @@ async function openPullRequest(remote: BareRemote, work: TempRepo, n: number, fi
 
 const plan = async (remote: BareRemote, pr: { head: string; merge: string; base: string }, n: number, inputs: Record<string, string> = {}, fork = false) => {
   const ws = await checkout(remote, pr.merge, `refs/remotes/pull/${n}/merge`);
-  return runAction({ workspace: ws, event: 'pull_request', payload: pullRequestEvent(n, pr.head, pr.base, fork), sha: pr.merge, inputs: { command: 'plan', ...inputs } });
+  return runAction({
+    workspace: ws,
+    event: 'pull_request',
+    payload: pullRequestEvent(n, pr.head, pr.base, fork),
+    sha: pr.merge,
+    inputs: { command: 'plan', ...inputs },
+  });
 };
 
 const mine = (issue: number) => github.comments(issue).filter((c) => c.body.startsWith(PLAN_MARKER));
@@ -252,7 +269,11 @@ describe('the Action on push: apply with commit statuses', () => {
     const now = github.current(first);
     expect(now.get('routeros-gitops/site-1')?.state).toBe('success');
     expect(now.get('routeros-gitops/site-2')?.state).toBe('success');
-    expect(now.get('routeros-gitops')).toMatchObject({ state: 'success', description: '2 applied, 0 failed, 0 pending', target_url: 'https://github.example/acme/fleet/actions/runs/4242' });
+    expect(now.get('routeros-gitops')).toMatchObject({
+      state: 'success',
+      description: '2 applied, 0 failed, 0 pending',
+      target_url: 'https://github.example/acme/fleet/actions/runs/4242',
+    });
     expect(now.get('routeros-gitops/site-1')?.target_url).toMatch(/^https:\/\/sdx\.example\/logs\?/);
     for (const s of posted) expect([...(s.description ?? '')].length).toBeLessThanOrEqual(140);
     // Success only after the router reported: every success comes after its site's jobs completed.
@@ -270,7 +291,12 @@ describe('the Action on push: apply with commit statuses', () => {
     const again = await apply(await checkout(remote, first), ZERO, first);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.outputs.changes).toBe('0');
-    expect(github.requests().slice(before).map((r) => r.method)).toEqual(['GET']);
+    expect(
+      github
+        .requests()
+        .slice(before)
+        .map((r) => r.method),
+    ).toEqual(['GET']);
     expect(github.statuses(first)).toHaveLength(posted.length);
   });
 });
@@ -348,8 +374,11 @@ describe('the Action on pull requests: plan', () => {
     for (let s = 0; s < 9; s++) {
       const id = `${String(s + 1).repeat(8)}-aaaa-4aaa-8aaa-${String(s + 1).repeat(12)}`;
       files[`sites/big-${s}/site.yaml`] = `id: ${id}\n`;
-      const lines = Array.from({ length: 120 }, (_, i) => `/ip firewall address-list add list=blocked-${s} address=10.${s}.${Math.floor(i / 250)}.${i % 250} comment="entry ${i}"`);
-      files[`sites/big-${s}/00-blocked.rsc`] = lines.join('\n') + '\n';
+      const lines = Array.from(
+        { length: 120 },
+        (_, i) => `/ip firewall address-list add list=blocked-${s} address=10.${s}.${Math.floor(i / 250)}.${i % 250} comment="entry ${i}"`,
+      );
+      files[`sites/big-${s}/00-blocked.rsc`] = `${lines.join('\n')}\n`;
     }
     const { remote, work } = await origin({ 'README.md': 'fleet\n' });
     const pr = await openPullRequest(remote, work, 11, files, 'nine big sites');
@@ -365,7 +394,9 @@ describe('the Action on pull requests: plan', () => {
     const body = comment!.body;
     expect(body.length).toBeLessThan(MAX_COMMENT_LENGTH);
     expect(body.length).toBeLessThanOrEqual(60_000);
-    expect(body).toMatch(/This plan is cut here: \d+ of \d+ characters are shown\.\*\* The full plan is in the \[step summary\]\(https:\/\/github\.example\/acme\/fleet\/actions\/runs\/4242\)/);
+    expect(body).toMatch(
+      /This plan is cut here: \d+ of \d+ characters are shown\.\*\* The full plan is in the \[step summary\]\(https:\/\/github\.example\/acme\/fleet\/actions\/runs\/4242\)/,
+    );
     // What is shown is the report's beginning, cut at the end of a line (then the open diff is closed).
     const shown = body.slice(PLAN_MARKER.length + 1).split('\n```\n')[0]!;
     expect(full.startsWith(shown)).toBe(true);
@@ -379,7 +410,13 @@ describe('the Action in a merge queue', () => {
     const { remote, work } = await origin(fleetFiles(1));
     const pr = await openPullRequest(remote, work, 12, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' });
     const e = example('merge_group', () => true);
-    e.merge_group = { ...(e.merge_group as object), head_sha: pr.merge, base_sha: pr.base, head_ref: 'refs/heads/gh-readonly-queue/main/pr-12', base_ref: 'refs/heads/main' };
+    e.merge_group = {
+      ...(e.merge_group as object),
+      head_sha: pr.merge,
+      base_sha: pr.base,
+      head_ref: 'refs/heads/gh-readonly-queue/main/pr-12',
+      base_ref: 'refs/heads/main',
+    };
     e.repository = repository(e.repository as Record<string, unknown>);
     const ws = await checkout(remote, pr.merge, 'refs/remotes/origin/gh-readonly-queue');
     const run = await runAction({ workspace: ws, event: 'merge_group', payload: e, sha: pr.merge, inputs: { command: 'plan' } });
@@ -397,11 +434,23 @@ describe('the Action with missing or invalid inputs', () => {
     const none = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: {} });
     expect(none.code).toBe(1);
     expect(none.stdout).toMatch(/^::error title=routeros-gitops::the input "command" is required%0Ahint: set "command: plan" for pull requests/m);
-    const noToken = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: { command: 'apply', concurrency: 'many' } });
+    const noToken = await runAction({
+      workspace: ws,
+      event: 'push',
+      payload: pushEvent(ZERO, first),
+      sha: first,
+      inputs: { command: 'apply', concurrency: 'many' },
+    });
     expect(noToken.code).toBe(1);
     expect(noToken.stdout).toContain('the input \\"sdx-api-token\\" is required to apply'.replace(/\\/g, ''));
     expect(noToken.stdout).toContain('concurrency: \\"many\\" is not a whole number'.replace(/\\/g, ''));
-    const onPr = await runAction({ workspace: ws, event: 'pull_request', payload: pullRequestEvent(3, first, first), sha: first, inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN } });
+    const onPr = await runAction({
+      workspace: ws,
+      event: 'pull_request',
+      payload: pullRequestEvent(3, first, first),
+      sha: first,
+      inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN },
+    });
     expect(onPr.code).toBe(1);
     expect(onPr.stdout).toContain('apply does not run on pull_request events');
     expect(sandbox.stats().requests).toBe(0);
@@ -472,7 +521,10 @@ describe('the Action on push: outcomes that arrive later, large fleets, rate lim
     expect(run.stdout).toMatch(/^::error::1 site failed: site-2; see the step summary and the commit statuses/m);
     const now = github.current(first);
     expect([...now.keys()].sort()).toEqual(['routeros-gitops', 'routeros-gitops/site-2']);
-    expect(now.get('routeros-gitops/site-2')).toMatchObject({ state: 'failure', description: '10-dns.rsc failed on the router (job ' + sandbox.jobs(SITE_IDS[1]).at(-1)!.id.slice(0, 8) + ')' });
+    expect(now.get('routeros-gitops/site-2')).toMatchObject({
+      state: 'failure',
+      description: `10-dns.rsc failed on the router (job ${sandbox.jobs(SITE_IDS[1]).at(-1)!.id.slice(0, 8)})`,
+    });
     expect(now.get('routeros-gitops/site-2')?.target_url).toMatch(/^https:\/\/sdx\.example\/logs\?/);
     expect(now.get('routeros-gitops')).toMatchObject({ state: 'failure', description: '2 applied, 1 failed, 0 pending' });
     // The limited POST was answered 403 with retry-after: 1, and sent again no sooner than a second later.
@@ -490,7 +542,11 @@ describe('dist/index.js', () => {
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const out = path.join(dir, 'index.js');
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ['scripts/build.mjs', 'action'], { cwd: ROOT, env: { ...process.env, RGO_ACTION_OUTFILE: out }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, ['scripts/build.mjs', 'action'], {
+        cwd: ROOT,
+        env: { ...process.env, RGO_ACTION_OUTFILE: out },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${err}`))));
@@ -504,10 +560,18 @@ describe('dist/index.js', () => {
     const yml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
     expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
     const src = readFileSync(path.join(ROOT, 'src/action/inputs.ts'), 'utf8') + readFileSync(path.join(ROOT, 'src/action/outcome.ts'), 'utf8');
-    const declared = (section: string) => [...(yml.split(`\n${section}:\n`)[1]!.split(/\n\S/)[0]!.matchAll(/^ {2}([a-z-]+):$/gm))].map((m) => m[1]!);
+    const declared = (section: string) =>
+      [
+        ...yml
+          .split(`\n${section}:\n`)[1]!
+          .split(/\n\S/)[0]!
+          .matchAll(/^ {2}([a-z-]+):$/gm),
+      ].map((m) => m[1]!);
     for (const input of declared('inputs')) expect(src, `input ${input}`).toContain(`'${input}'`);
     for (const output of declared('outputs')) expect(src, `output ${output}`).toContain(`${/-/.test(output) ? `'${output}'` : `${output}:`}`);
-    expect(declared('inputs')).toEqual(expect.arrayContaining(['command', 'sites', 'sdx-api-url', 'sdx-api-token', 'github-token', 'concurrency', 'timeout', 'comment']));
+    expect(declared('inputs')).toEqual(
+      expect.arrayContaining(['command', 'sites', 'sdx-api-url', 'sdx-api-token', 'github-token', 'concurrency', 'timeout', 'comment']),
+    );
     expect(yml).toContain('default: ${{ github.token }}');
   });
 });

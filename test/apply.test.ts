@@ -14,7 +14,10 @@ afterEach(async () => {
 async function setup(files: Record<string, string>, opts: SandboxOptions = {}): Promise<{ r: TempRepo; sb: Sandbox; env: Record<string, string> }> {
   const r = await createTempRepo({ files });
   const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, ...opts });
-  cleanups.push(() => r.cleanup(), () => sb.close());
+  cleanups.push(
+    () => r.cleanup(),
+    () => sb.close(),
+  );
   const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '60', RGO_RATE_LIMIT: '0' };
   return { r, sb, env };
 }
@@ -78,7 +81,11 @@ describe('apply', () => {
   });
 
   it('a failing script blocks only its own site; the failure is not resent unless --retry-failed, with a new key', async () => {
-    const files = fleetFiles(2, { '00-a.rsc': '/ip dns set servers=1.1.1.1\n', '10-b.rsc': '/ip dns set cache-size=4096KiB\n', '20-c.rsc': '/ip dns set allow-remote-requests=no\n' });
+    const files = fleetFiles(2, {
+      '00-a.rsc': '/ip dns set servers=1.1.1.1\n',
+      '10-b.rsc': '/ip dns set cache-size=4096KiB\n',
+      '20-c.rsc': '/ip dns set allow-remote-requests=no\n',
+    });
     files['sites/site-1/10-b.rsc'] = '/ip dns set cache-size=4096KiB\n:error "sandbox-fail"\n';
     const { r, sb, env } = await setup(files);
     const res = await apply(r, env);
@@ -159,7 +166,10 @@ describe('apply', () => {
     const jobs = sb.stats().jobsCreated;
     // An out-of-order run at c2 would send site-1's 9.9.9.9, which c3 undid: it is stale everywhere.
     const late = await apply(r, env, ['--ref', c2]);
-    expect(late.out.results.map((x) => [x.site, x.outcome])).toEqual([['site-1', 'stale'], ['site-2', 'stale']]);
+    expect(late.out.results.map((x) => [x.site, x.outcome])).toEqual([
+      ['site-1', 'stale'],
+      ['site-2', 'stale'],
+    ]);
     expect(late.out.results[0]!.reason).toMatch(/which the fleet was last applied at/);
     expect(sb.stats().jobsCreated).toBe(jobs);
     const status = await cli(['status', '--format', 'json'], { cwd: r.dir });
@@ -189,7 +199,13 @@ describe('apply', () => {
 
   it('with 30% of requests failing (5xx, 429, resets, lost responses, stalls) every change is applied exactly once and the run ends', async () => {
     const { r, sb, env } = await setup(bigFleet(20, 5), {
-      faults: { probability: 0.3, seed: 7, stallMs: 300, retryAfterSeconds: 0, kinds: ['error500', 'html502', 'unavailable503', 'throttle429', 'throttle429NoRetryAfter', 'resetBefore', 'lostAfter', 'stall'] },
+      faults: {
+        probability: 0.3,
+        seed: 7,
+        stallMs: 300,
+        retryAfterSeconds: 0,
+        kinds: ['error500', 'html502', 'unavailable503', 'throttle429', 'throttle429NoRetryAfter', 'resetBefore', 'lostAfter', 'stall'],
+      },
     });
     const res = await cli(['apply', '--format', 'json', '--concurrency', '8'], { cwd: r.dir, env: { ...env, RGO_POLL_MAX_MS: '40' } });
     const out = res.json<ApplyJson>();
@@ -212,8 +228,15 @@ describe('apply', () => {
 
   it('a run killed (SIGKILL) after some POSTs, then run again (also at a later commit touching other scripts), creates no second job', async () => {
     const posts: number[] = [];
-    const { r, sb, env } = await setup(bigFleet(6, 3), { checkinIntervalMs: 150, runMs: 20, inspectRequest: (req) => req.method === 'POST' && posts.push(Date.now()) });
-    const child = spawn(process.execPath, ['build/cli.js', 'apply', '-C', r.dir, '--concurrency', '6'], { env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' }, stdio: 'ignore' });
+    const { r, sb, env } = await setup(bigFleet(6, 3), {
+      checkinIntervalMs: 150,
+      runMs: 20,
+      inspectRequest: (req) => req.method === 'POST' && posts.push(Date.now()),
+    });
+    const child = spawn(process.execPath, ['build/cli.js', 'apply', '-C', r.dir, '--concurrency', '6'], {
+      env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' },
+      stdio: 'ignore',
+    });
     const exited = new Promise((res) => child.on('exit', res));
     await waitFor(() => posts.length >= 5, 20_000, '5 POSTs');
     child.kill('SIGKILL');
@@ -233,13 +256,20 @@ describe('apply', () => {
     const files = fleetFiles(1, { '00-a.rsc': '/ppp secret set [find name=isp] password="${{ secrets.isp_password }}"\n' });
     const { r, sb, env } = await setup(files);
     const secret = 'S3cr3t-Passw0rd-xyz';
-    const token = 'tok-' + 'q'.repeat(30);
+    const token = `tok-${'q'.repeat(30)}`;
     sb.configure({});
-    const run = await cli(['apply', '--format', 'json', '--log-level', 'debug'], { cwd: r.dir, env: { ...env, SDX_API_TOKEN: sb.token, RGO_SECRET_ISP_PASSWORD: secret, GITHUB_TOKEN: token } });
+    const run = await cli(['apply', '--format', 'json', '--log-level', 'debug'], {
+      cwd: r.dir,
+      env: { ...env, SDX_API_TOKEN: sb.token, RGO_SECRET_ISP_PASSWORD: secret, GITHUB_TOKEN: token },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(sb.jobs()[0]!.script).toContain(secret); // the job body is the only place it goes
     const outputs = [run.stdout, run.stderr];
-    for (const cmd of [['plan', '--format', 'markdown'], ['plan', '--format', 'json'], ['status', '--format', 'json']]) {
+    for (const cmd of [
+      ['plan', '--format', 'markdown'],
+      ['plan', '--format', 'json'],
+      ['status', '--format', 'json'],
+    ]) {
       const x = await cli(cmd, { cwd: r.dir, env: { ...env, RGO_SECRET_ISP_PASSWORD: secret } });
       outputs.push(x.stdout, x.stderr);
     }

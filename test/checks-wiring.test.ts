@@ -38,11 +38,16 @@ describe('script checks, wired in', () => {
     files['sites/site-2/20-reboot.rsc'] = '/system reboot\n';
     const r = await createTempRepo({ files });
     const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5 });
-    cleanups.push(() => r.cleanup(), () => sb.close());
+    cleanups.push(
+      () => r.cleanup(),
+      () => sb.close(),
+    );
     const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0' };
     const plan = await cli(['plan', '--format', 'json'], { cwd: r.dir, env });
     const changes = plan.json<{ changes: Array<{ path: string; findings: Array<{ rule: string; severity: string; line: number }> }> }>().changes;
-    expect(changes.find((c) => c.path.endsWith('20-reset.rsc'))!.findings).toEqual([expect.objectContaining({ rule: 'reset-configuration', severity: 'error', line: 1 })]);
+    expect(changes.find((c) => c.path.endsWith('20-reset.rsc'))!.findings).toEqual([
+      expect.objectContaining({ rule: 'reset-configuration', severity: 'error', line: 1 }),
+    ]);
     expect(changes.find((c) => c.path.endsWith('20-reboot.rsc'))!.findings).toEqual([expect.objectContaining({ rule: 'reboot', severity: 'warning' })]);
     const text = await cli(['plan'], { cwd: r.dir, env });
     expect(text.stdout).toMatch(/error sites\/site-1\/20-reset\.rsc:1:1 .*\[reset-configuration\]/);
@@ -76,7 +81,10 @@ describe('script checks, wired in', () => {
     const files = fleetFiles(1, { '00-a.rsc': '/system shutdown\n' });
     const r = await createTempRepo({ files });
     const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5 });
-    cleanups.push(() => r.cleanup(), () => sb.close());
+    cleanups.push(
+      () => r.cleanup(),
+      () => sb.close(),
+    );
     const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_RATE_LIMIT: '0' };
     expect((await cli(['apply'], { cwd: r.dir, env })).code).toBe(2);
     expect((await cli(['apply', '--allow-check-errors'], { cwd: r.dir, env })).code).toBe(0);

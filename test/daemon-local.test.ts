@@ -113,7 +113,16 @@ describe('watch (local mode)', () => {
     const h = await fetch(`${base}/healthz`);
     expect(h.status).toBe(200);
     const health = (await h.json()) as Record<string, unknown> & { last_reconcile: Record<string, unknown> };
-    expect(health).toMatchObject({ status: 'ready', ready: true, mode: 'local', ref: 'refs/heads/main', head, last_applied_revision: head, reconciling: false, pending_jobs: 0 });
+    expect(health).toMatchObject({
+      status: 'ready',
+      ready: true,
+      mode: 'local',
+      ref: 'refs/heads/main',
+      head,
+      last_applied_revision: head,
+      reconciling: false,
+      pending_jobs: 0,
+    });
     expect(health.last_reconcile).toMatchObject({ commit: head, result: 'succeeded' });
     expect(Date.parse(String(health.last_reconcile.finished_at))).toBeGreaterThan(0);
 
@@ -137,7 +146,11 @@ describe('watch (local mode)', () => {
 
     const s = await fetch(`${base}/status`);
     expect(s.status).toBe(200);
-    const status = (await s.json()) as { daemon: Record<string, unknown>; state: string; sites: Array<{ site: string; site_id: string; last_commit: string; outcome: string }> };
+    const status = (await s.json()) as {
+      daemon: Record<string, unknown>;
+      state: string;
+      sites: Array<{ site: string; site_id: string; last_commit: string; outcome: string }>;
+    };
     expect(status.state).toBe('ref refs/routeros-gitops/state');
     expect(status.daemon).toMatchObject({ status: 'ready', head, last_applied_revision: head });
     expect(status.sites.map((x) => [x.site, x.site_id, x.last_commit, x.outcome])).toEqual([

@@ -158,7 +158,15 @@ describe('watch loop', () => {
   it('refreshes (fetches) on every interval and on start', async () => {
     const head = fakeHead();
     const runs: string[] = [];
-    const loop = new WatchLoop({ ...base, intervalMs: 20, head: { ...head.source, mode: 'remote' }, run: async (c) => (runs.push(c.sha), ok) });
+    const loop = new WatchLoop({
+      ...base,
+      intervalMs: 20,
+      head: { ...head.source, mode: 'remote' },
+      run: async (c) => {
+        runs.push(c.sha);
+        return ok;
+      },
+    });
     await loop.start();
     await until(() => head.refreshes() >= 4);
     await loop.stop();
@@ -205,14 +213,42 @@ describe('what a run means for the loop', () => {
     expect(classify(result([['succeeded', 'j1']]))).toEqual({ result: 'succeeded', retry: false, followUp: false });
     expect(classify(result([]))).toEqual({ result: 'succeeded', retry: false, followUp: false });
     // SDX unreachable after the client's own retries: transient.
-    expect(classify(result([['failed', null], ['blocked', null]]))).toEqual({ result: 'error', retry: true, followUp: false });
+    expect(
+      classify(
+        result([
+          ['failed', null],
+          ['blocked', null],
+        ]),
+      ),
+    ).toEqual({ result: 'error', retry: true, followUp: false });
     // The router ran it and it failed: not retried (a new commit, or apply --retry-failed).
-    expect(classify(result([['failed', 'j1'], ['blocked', null]]))).toEqual({ result: 'failed', retry: false, followUp: false });
+    expect(
+      classify(
+        result([
+          ['failed', 'j1'],
+          ['blocked', null],
+        ]),
+      ),
+    ).toEqual({ result: 'failed', retry: false, followUp: false });
     // Still running, and a change waiting behind it: pending, followed up.
-    expect(classify(result([['timed_out', 'j1'], ['blocked', null]]))).toEqual({ result: 'pending', retry: false, followUp: true });
+    expect(
+      classify(
+        result([
+          ['timed_out', 'j1'],
+          ['blocked', null],
+        ]),
+      ),
+    ).toEqual({ result: 'pending', retry: false, followUp: true });
     expect(classify(result([['queued', 'j1']]))).toEqual({ result: 'pending', retry: false, followUp: true });
     // A failure on one site and a pending job on another: failed, and still followed up.
-    expect(classify(result([['failed', 'j1'], ['queued', 'j2']]))).toEqual({ result: 'failed', retry: false, followUp: true });
+    expect(
+      classify(
+        result([
+          ['failed', 'j1'],
+          ['queued', 'j2'],
+        ]),
+      ),
+    ).toEqual({ result: 'failed', retry: false, followUp: true });
     expect(classify(result([['queued', 'j1']], true))).toEqual({ result: 'interrupted', retry: false, followUp: false });
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
+import { startSandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -64,7 +64,11 @@ describe('watch as a service', () => {
 
   it('SIGTERM in the middle of an apply, then a restart: every script applied by exactly one job', async () => {
     // Slow routers, acknowledgement on: each site's scripts go one after another.
-    const scripts = { '00-identity.rsc': '/system identity set name=${{ site.name }}\n', '10-dns.rsc': '/ip dns set servers=1.1.1.1\n', '20-ntp.rsc': '/system ntp client set enabled=yes\n' };
+    const scripts = {
+      '00-identity.rsc': '/system identity set name=${{ site.name }}\n',
+      '10-dns.rsc': '/ip dns set servers=1.1.1.1\n',
+      '20-ntp.rsc': '/system ntp client set enabled=yes\n',
+    };
     const { sandbox, repo, start } = await setup(fleetFiles(4, scripts), { checkinIntervalMs: 150, runMs: 100 });
     const head = await repo.git(['rev-parse', 'HEAD']);
 
@@ -126,7 +130,10 @@ describe('watch as a service', () => {
   });
 
   it('follows a job still pending after a run to its outcome, without a new commit and without a second job', async () => {
-    const { sandbox, repo, start } = await setup({ ...fleetFiles(1), 'sites/routeros-gitops.yaml': 'timeout: 1\n' }, { sites: [{ id: SITE_IDS[0]!, online: false }] });
+    const { sandbox, repo, start } = await setup(
+      { ...fleetFiles(1), 'sites/routeros-gitops.yaml': 'timeout: 1\n' },
+      { sites: [{ id: SITE_IDS[0]!, online: false }] },
+    );
     const head = await repo.git(['rev-parse', 'HEAD']);
     const d = start(['--retry-interval', '300ms', '--listen', '127.0.0.1:0']);
     const firstRun = await finished(d, head);
@@ -137,7 +144,11 @@ describe('watch as a service', () => {
 
     sandbox.setOnline(SITE_IDS[0]!, true);
     const mark = d.logs.length;
-    const done = await eventually(() => d.events('reconcile-finished', mark).find((l) => l.result === 'succeeded'), 10_000, 'a follow-up run that records success');
+    const done = await eventually(
+      () => d.events('reconcile-finished', mark).find((l) => l.result === 'succeeded'),
+      10_000,
+      'a follow-up run that records success',
+    );
     expect(done.commit).toBe(head);
     expect(sandbox.stats().jobsCreated).toBe(2);
     expect(sandbox.createdCounts().every((c) => c.count === 1)).toBe(true);

@@ -17,7 +17,14 @@ function commandLog(): Logger & { commands: string[] } {
   return { commands, debug: keep, info: keep, warn: keep, error: keep };
 }
 
-const ODD_NAMES = ['sites/hq core/10 firewall.rsc', 'sites/zürich-☃/ümlaut.rsc', 'sites/line\nbreak.rsc', 'sites/tab\there.rsc', 'sites/"quoted".rsc', 'sites/-dash.rsc'];
+const ODD_NAMES = [
+  'sites/hq core/10 firewall.rsc',
+  'sites/zürich-☃/ümlaut.rsc',
+  'sites/line\nbreak.rsc',
+  'sites/tab\there.rsc',
+  'sites/"quoted".rsc',
+  'sites/-dash.rsc',
+];
 
 describe('openRepo', () => {
   let t: TempRepo;
@@ -70,7 +77,9 @@ describe('listTree and readBlobs', () => {
     await t.commit(files, 'odd names');
     await symlink('../other/ignored.rsc', path.join(t.dir, 'sites', 'link.rsc'));
     await runGitIn(t.dir, ['add', '-A']);
-    const sub = await t.git(['hash-object', '-t', 'commit', '--stdin', '-w'], { input: `tree ${await t.git(['hash-object', '-t', 'tree', '-w', '--stdin'], { input: '' })}\nauthor a <a> 0 +0000\ncommitter a <a> 0 +0000\n\nx\n` });
+    const sub = await t.git(['hash-object', '-t', 'commit', '--stdin', '-w'], {
+      input: `tree ${await t.git(['hash-object', '-t', 'tree', '-w', '--stdin'], { input: '' })}\nauthor a <a> 0 +0000\ncommitter a <a> 0 +0000\n\nx\n`,
+    });
     await t.git(['update-index', '--add', '--cacheinfo', `160000,${sub},sites/submodule`]);
     await t.git(['commit', '-q', '-m', 'symlink and submodule']);
     commit = await t.git(['rev-parse', 'HEAD']);
@@ -98,7 +107,10 @@ describe('listTree and readBlobs', () => {
     expect(top.find((e) => e.path === 'sites/submodule')).toMatchObject({ mode: '160000', type: 'commit' });
     expect(top.every((e) => e.path.split('/').length === 2)).toBe(true);
     expect(await repo.listDir(commit, 'nope')).toEqual([]);
-    expect((await repo.listTree(commit, 'sites', ['sites/bin.dat', 'sites/empty.rsc'])).map((e) => e.path).sort()).toEqual(['sites/bin.dat', 'sites/empty.rsc']);
+    expect((await repo.listTree(commit, 'sites', ['sites/bin.dat', 'sites/empty.rsc'])).map((e) => e.path).sort()).toEqual([
+      'sites/bin.dat',
+      'sites/empty.rsc',
+    ]);
     expect(await repo.listTree(commit, 'sites', [])).toEqual([]);
 
     const r2 = await createTempRepo();
@@ -174,7 +186,8 @@ describe('many blobs', () => {
       files['sites/big.bin'] = Buffer.alloc(3 * 1024 * 1024 + 7, 0xa5);
       // Written with fast-import: 2,000 files through the working tree would dominate the test.
       const parts: Buffer[] = [Buffer.from('commit refs/heads/main\ncommitter a <a@example.invalid> 0 +0000\ndata 4\nmany\n')];
-      for (const [p, c] of Object.entries(files)) parts.push(Buffer.from(`M 100644 inline ${p}\ndata ${Buffer.byteLength(c)}\n`), Buffer.from(c), Buffer.from('\n'));
+      for (const [p, c] of Object.entries(files))
+        parts.push(Buffer.from(`M 100644 inline ${p}\ndata ${Buffer.byteLength(c)}\n`), Buffer.from(c), Buffer.from('\n'));
       await t.git(['fast-import', '--quiet'], { input: Buffer.concat(parts) });
       const commit = await t.git(['rev-parse', 'main']);
       const log = commandLog();
@@ -201,7 +214,9 @@ describe('resolveCommit', () => {
   afterAll(() => t.cleanup());
 
   it('explains an empty repository', async () => {
-    await expect(repo.resolveCommit('HEAD')).rejects.toThrow(/no commit named 'HEAD' \(the repository has no commits yet\); pass --ref with a branch, tag or commit/);
+    await expect(repo.resolveCommit('HEAD')).rejects.toThrow(
+      /no commit named 'HEAD' \(the repository has no commits yet\); pass --ref with a branch, tag or commit/,
+    );
   });
 
   it('resolves branches, tags and abbreviated shas to the commit with subject and time', async () => {
@@ -232,10 +247,10 @@ describe('relation', () => {
   const c: Record<string, string> = {};
   beforeAll(async () => {
     t = await createTempRepo();
-    c.a = await t.commit({ 'f': '1' }, 'a');
-    c.b = await t.commit({ 'f': '2' }, 'b');
+    c.a = await t.commit({ f: '1' }, 'a');
+    c.b = await t.commit({ f: '2' }, 'b');
     await t.git(['checkout', '-q', '-b', 'side', c.a]);
-    c.x = await t.commit({ 'f': '3' }, 'x');
+    c.x = await t.commit({ f: '3' }, 'x');
     repo = await openRepo(t.dir);
   });
   afterAll(() => t.cleanup());

@@ -87,7 +87,22 @@ function makePlan(sha: string, changes: PlannedChange[]): Plan {
 let jobN = 0;
 const job = (): Job => {
   const id = `${String(++jobN).padStart(8, '0')}-0000-4000-8000-000000000000`;
-  return { id, token: 't', site_id: 's', idempotency_key: 'k', description: 'd', express_execute: false, needs_acknowledgement: true, should_backup: false, associated_backup: null, started_at: null, completed_at: null, failed_at: null, created_at: '', log_url: `logs?job=${id}` };
+  return {
+    id,
+    token: 't',
+    site_id: 's',
+    idempotency_key: 'k',
+    description: 'd',
+    express_execute: false,
+    needs_acknowledgement: true,
+    should_backup: false,
+    associated_backup: null,
+    started_at: null,
+    completed_at: null,
+    failed_at: null,
+    created_at: '',
+    log_url: `logs?job=${id}`,
+  };
 };
 const result = (c: PlannedChange, outcome: Outcome, j: Job | null, reason: string | null = null): ChangeResult => ({
   change: c,
@@ -119,7 +134,15 @@ describe('the status writer', () => {
   it('posts pending then the outcome per site and a roll-up; an identical status already shown is not posted again', async () => {
     const octokit = client();
     // An earlier attempt of this run (it crashed) left the same pending roll-up.
-    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_A, state: 'pending', context: 'ROUTEROS-GITOPS', description: '0 applied, 0 failed, 2 pending', target_url: 'https://github.example/run/1' });
+    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+      owner: OWNER,
+      repo: REPO,
+      sha: SHA_A,
+      state: 'pending',
+      context: 'ROUTEROS-GITOPS',
+      description: '0 applied, 0 failed, 2 pending',
+      target_url: 'https://github.example/run/1',
+    });
     jobN = 0;
     const plan = makePlan(SHA_A, [change('site-1', '00-a.rsc', SHA_A), change('site-2', '10-b.rsc', SHA_A)]);
     const w = createStatusWriter({ octokit, owner: OWNER, repo: REPO, webUrl: 'https://sdx.example/', rollupUrl: 'https://github.example/run/1' });
@@ -128,13 +151,35 @@ describe('the status writer', () => {
     runSite(w.onEvent, plan, 'site-2', [['failed', "the router reported a failure at 2025-01-01T00:00:00Z; see the job's log"]]);
     const report = await w.flush();
     const shown = gh.current(SHA_A);
-    expect(shown.get('routeros-gitops/site-1')).toMatchObject({ state: 'success', description: '1 script applied', target_url: 'https://sdx.example/logs?job=00000001-0000-4000-8000-000000000000' });
-    expect(shown.get('routeros-gitops/site-2')).toMatchObject({ state: 'failure', description: '10-b.rsc failed on the router (job 00000002)', target_url: 'https://sdx.example/logs?job=00000002-0000-4000-8000-000000000000' });
-    expect(shown.get('routeros-gitops')).toMatchObject({ state: 'failure', description: '1 applied, 1 failed, 0 pending', target_url: 'https://github.example/run/1' });
+    expect(shown.get('routeros-gitops/site-1')).toMatchObject({
+      state: 'success',
+      description: '1 script applied',
+      target_url: 'https://sdx.example/logs?job=00000001-0000-4000-8000-000000000000',
+    });
+    expect(shown.get('routeros-gitops/site-2')).toMatchObject({
+      state: 'failure',
+      description: '10-b.rsc failed on the router (job 00000002)',
+      target_url: 'https://sdx.example/logs?job=00000002-0000-4000-8000-000000000000',
+    });
+    expect(shown.get('routeros-gitops')).toMatchObject({
+      state: 'failure',
+      description: '1 applied, 1 failed, 0 pending',
+      target_url: 'https://github.example/run/1',
+    });
     // Pending at the job, then the outcome; the failure (posted at the result) is not repeated at site-done.
-    expect(gh.statuses(SHA_A).filter((s) => s.context === 'routeros-gitops/site-2').map((s) => s.state)).toEqual(['pending', 'failure']);
+    expect(
+      gh
+        .statuses(SHA_A)
+        .filter((s) => s.context === 'routeros-gitops/site-2')
+        .map((s) => s.state),
+    ).toEqual(['pending', 'failure']);
     // The roll-up's pending was already shown (contexts are case-insensitive): only the outcome is posted.
-    expect(gh.statuses(SHA_A).filter((s) => s.context.toLowerCase() === 'routeros-gitops').map((s) => s.state)).toEqual(['pending', 'failure']);
+    expect(
+      gh
+        .statuses(SHA_A)
+        .filter((s) => s.context.toLowerCase() === 'routeros-gitops')
+        .map((s) => s.state),
+    ).toEqual(['pending', 'failure']);
     expect(report.unchanged).toBe(2);
     expect(report.failed).toBe(0);
     // The existing statuses were read once for the commit.
@@ -143,8 +188,18 @@ describe('the status writer', () => {
 
   it('above the site limit writes only failures and the roll-up, but keeps a status a site already has up to date', async () => {
     const octokit = client();
-    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_A, state: 'pending', context: 'routeros-gitops/s3', description: 'from an earlier run' });
-    const plan = makePlan(SHA_A, ['s1', 's2', 's3'].map((s) => change(s, '00-a.rsc', SHA_A)));
+    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+      owner: OWNER,
+      repo: REPO,
+      sha: SHA_A,
+      state: 'pending',
+      context: 'routeros-gitops/s3',
+      description: 'from an earlier run',
+    });
+    const plan = makePlan(
+      SHA_A,
+      ['s1', 's2', 's3'].map((s) => change(s, '00-a.rsc', SHA_A)),
+    );
     const w = createStatusWriter({ octokit, owner: OWNER, repo: REPO, siteLimit: 2 });
     w.begin(plan);
     runSite(w.onEvent, plan, 's1', [['succeeded', null]]);
@@ -170,7 +225,10 @@ describe('the status writer', () => {
       ['blocked', 'an earlier change of s2 (sites/s2/00-a.rsc) timed out'],
     ]);
     await w1.flush();
-    expect(gh.current(SHA_A).get('routeros-gitops/s2')).toMatchObject({ state: 'pending', description: '2 scripts waiting, 00-a.rsc still queued (job 00000002); the next run records the outcome' });
+    expect(gh.current(SHA_A).get('routeros-gitops/s2')).toMatchObject({
+      state: 'pending',
+      description: '2 scripts waiting, 00-a.rsc still queued (job 00000002); the next run records the outcome',
+    });
     expect(gh.current(SHA_A).get('routeros-gitops')).toMatchObject({ state: 'pending', description: '1 applied, 0 failed, 1 pending' });
 
     // Run 2 at B: s1 changes again (commit B); s2's changes keep commit A (follow) and succeed.
@@ -199,7 +257,11 @@ describe('the status writer', () => {
 
     const octokit = client();
     const raw = (context: string, description: string) =>
-      fetch(`${gh.url}/repos/${OWNER}/${REPO}/statuses/${SHA_A}`, { method: 'POST', headers: { authorization: `token ${gh.writeToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ state: 'pending', context, description }) });
+      fetch(`${gh.url}/repos/${OWNER}/${REPO}/statuses/${SHA_A}`, {
+        method: 'POST',
+        headers: { authorization: `token ${gh.writeToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ state: 'pending', context, description }),
+      });
     gh.seedStatuses(OWNER, REPO, SHA_A, 'routeros-gitops/full', 999);
     expect((await raw('routeros-gitops/full', 'the 1000th')).status).toBe(201);
     expect((await raw('ROUTEROS-GITOPS/FULL', 'the 1001st')).status).toBe(422);
@@ -252,7 +314,11 @@ describe('the GitHub client', () => {
     const strict = await startGitHubDouble({ secondary: [{ max: 3, windowMs: 1000 }] });
     try {
       const octokit = createGitHubClient({ token: strict.writeToken, baseUrl: strict.url, writeIntervalMs: 0 });
-      await Promise.all(Array.from({ length: 5 }, (_, i) => octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_A, state: 'success', context: `c${i}` })));
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_A, state: 'success', context: `c${i}` }),
+        ),
+      );
       expect(strict.statuses()).toHaveLength(5);
       expect(strict.requests().some((r) => r.limited === 'secondary')).toBe(true);
       expect(strict.maxConcurrentWrites).toBe(1);
@@ -260,7 +326,11 @@ describe('the GitHub client', () => {
       const paced = createGitHubClient({ token: strict.writeToken, baseUrl: strict.url });
       await new Promise((r) => setTimeout(r, 1000)); // let the double's window free up
       const before = strict.requests().length;
-      await Promise.all(['p1', 'p2'].map((context) => paced.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_B, state: 'success', context })));
+      await Promise.all(
+        ['p1', 'p2'].map((context) =>
+          paced.request('POST /repos/{owner}/{repo}/statuses/{sha}', { owner: OWNER, repo: REPO, sha: SHA_B, state: 'success', context }),
+        ),
+      );
       const [w1, w2] = strict.requests().slice(before);
       expect(w2!.at - w1!.at).toBeGreaterThanOrEqual(950);
     } finally {
@@ -278,23 +348,39 @@ describe('the sticky plan comment', () => {
     const res = await upsertComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 5, marker: PLAN_MARKER, body: `${PLAN_MARKER}\nnew plan\n` });
     expect(res).toMatchObject({ result: 'updated', removedDuplicates: 1 });
     expect(gh.comments(5).map((c) => c.body)).toEqual([`> ${PLAN_MARKER}\n> quoted by a person`, `${PLAN_MARKER}\nnew plan\n`]);
-    expect((await upsertComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 5, marker: PLAN_MARKER, body: `${PLAN_MARKER}\nnew plan\n` })).result).toBe('unchanged');
+    expect((await upsertComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 5, marker: PLAN_MARKER, body: `${PLAN_MARKER}\nnew plan\n` })).result).toBe(
+      'unchanged',
+    );
     expect(planMarker('sites')).toBe(PLAN_MARKER);
     expect(planMarker('fleets/eu')).toBe('<!-- routeros-gitops:plan:fleets/eu -->');
     // The double refuses a body over the limit, as GitHub does; upsertComment refuses to send one.
-    const big = await fetch(`${gh.url}/repos/${OWNER}/${REPO}/issues/5/comments`, { method: 'POST', headers: { authorization: `token ${gh.writeToken}` }, body: JSON.stringify({ body: 'x'.repeat(MAX_COMMENT_LENGTH + 1) }) });
+    const big = await fetch(`${gh.url}/repos/${OWNER}/${REPO}/issues/5/comments`, {
+      method: 'POST',
+      headers: { authorization: `token ${gh.writeToken}` },
+      body: JSON.stringify({ body: 'x'.repeat(MAX_COMMENT_LENGTH + 1) }),
+    });
     expect(big.status).toBe(422);
-    await expect(upsertComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 5, marker: PLAN_MARKER, body: PLAN_MARKER + 'x'.repeat(MAX_COMMENT_LENGTH) })).rejects.toThrow(/at most 65536/);
+    await expect(
+      upsertComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 5, marker: PLAN_MARKER, body: PLAN_MARKER + 'x'.repeat(MAX_COMMENT_LENGTH) }),
+    ).rejects.toThrow(/at most 65536/);
   });
 
   it('cuts on a line boundary and closes what it left open', () => {
-    const body = ['# plan', '<details><summary>a</summary>', '', '```diff', ...Array.from({ length: 200 }, (_, i) => `+line ${i} ${'x'.repeat(40)}`), '```', '</details>'].join('\n');
+    const body = [
+      '# plan',
+      '<details><summary>a</summary>',
+      '',
+      '```diff',
+      ...Array.from({ length: 200 }, (_, i) => `+line ${i} ${'x'.repeat(40)}`),
+      '```',
+      '</details>',
+    ].join('\n');
     const { body: out, cut } = fitComment(body, (shown, total) => `cut: ${shown}/${total}`, 2000);
     expect(cut).toBe(true);
     expect(out.length).toBeLessThanOrEqual(2000);
     const lines = out.trimEnd().split('\n');
     expect(lines.slice(-4)).toEqual(['```', '</details>', '', expect.stringMatching(/^cut: \d+\/\d+$/)]);
-    expect(body.startsWith(lines.slice(0, -4).join('\n') + '\n')).toBe(true);
+    expect(body.startsWith(`${lines.slice(0, -4).join('\n')}\n`)).toBe(true);
     expect(fitComment('short', () => 'x')).toEqual({ body: 'short', cut: false });
   });
 });
@@ -338,7 +424,13 @@ describe('events, inputs, annotations and the logger', () => {
   });
 
   it('annotates each finding once (shared scripts), errors first, at most 10 of each kind', () => {
-    const findings = Array.from({ length: 12 }, (_, i) => ({ line: i + 1, column: 1, severity: i % 2 ? ('error' as const) : ('warning' as const), rule: 'r', message: `m${i}` }));
+    const findings = Array.from({ length: 12 }, (_, i) => ({
+      line: i + 1,
+      column: 1,
+      severity: i % 2 ? ('error' as const) : ('warning' as const),
+      rule: 'r',
+      message: `m${i}`,
+    }));
     const shared = (site: string) => change(site, '00-a.rsc', SHA_A, { path: 'sites/_groups/g/00-a.rsc', findings });
     const plan = makePlan(SHA_A, [shared('s1'), shared('s2')]);
     const all = planAnnotations(plan, [], (p) => `repo/${p}`);

@@ -12,7 +12,13 @@ describe('keys', () => {
     const k = idempotencyKey(base);
     expect(idempotencyKey({ ...base })).toBe(k);
     expect(idempotencyKey({ ...base, siteId: base.siteId.toUpperCase() })).toBe(k);
-    for (const change of [{ path: 'sites/a/y.rsc' }, { fingerprint: 'sha256:2' }, { baseCommit: 'abc' }, { attempt: 1 }, { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000002' }]) {
+    for (const change of [
+      { path: 'sites/a/y.rsc' },
+      { fingerprint: 'sha256:2' },
+      { baseCommit: 'abc' },
+      { attempt: 1 },
+      { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000002' },
+    ]) {
       expect(idempotencyKey({ ...base, ...change })).not.toBe(k);
     }
   });
@@ -27,7 +33,14 @@ describe('keys', () => {
 });
 
 describe('descriptions', () => {
-  const values = { site: 'hq', site_id: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000001', path: 'sites/hq/a.rsc', file: 'a.rsc', sha: 'abcdef1', subject: 'Ação: façade ✓ "ok"' };
+  const values = {
+    site: 'hq',
+    site_id: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000001',
+    path: 'sites/hq/a.rsc',
+    file: 'a.rsc',
+    sha: 'abcdef1',
+    subject: 'Ação: façade ✓ "ok"',
+  };
   it('are always 3..100 printable ASCII characters on one line, cut on code points', () => {
     expect(renderDescription('{site} {file} @{sha}', values)).toBe('hq a.rsc @abcdef1');
     const long = renderDescription('{subject} {subject} {subject} {subject} {subject} {subject} {subject}', { ...values, subject: '😀'.repeat(80) });
@@ -52,7 +65,7 @@ describe('writeJson', () => {
     for (const v of [{ a: 1, changes: [{ x: [1, 2], y: { z: null } }, { x: [] }], empty: [], o: { p: 'q' }, s: 'é"\n' }, {}, { only: [] }]) {
       let out = '';
       writeJson((s) => (out += s), v);
-      expect(out).toBe(JSON.stringify(v, null, 2) + '\n');
+      expect(out).toBe(`${JSON.stringify(v, null, 2)}\n`);
     }
   });
 });
@@ -63,7 +76,7 @@ describe('MappedList', () => {
     const v = { n: 1, items: new MappedList([1, 2, 3], (x) => ({ double: x * 2 })) };
     let out = '';
     writeJson((s) => (out += s), v);
-    expect(out).toBe(JSON.stringify(v, null, 2) + '\n');
+    expect(out).toBe(`${JSON.stringify(v, null, 2)}\n`);
     expect(JSON.parse(out)).toEqual({ n: 1, items: [{ double: 2 }, { double: 4 }, { double: 6 }] });
   });
 });

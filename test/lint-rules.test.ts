@@ -3,8 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { RULES, lintScript, validateRuleSettings, type Finding } from '../src/lint/index.js';
 
-const of = (text: string, rule: string, rules?: Record<string, 'error' | 'warning' | 'off'>) =>
-  lintScript(text, { rules }).filter((f) => f.rule === rule);
+const of = (text: string, rule: string, rules?: Record<string, 'error' | 'warning' | 'off'>) => lintScript(text, { rules }).filter((f) => f.rule === rule);
 const at = (fs: Finding[]) => fs.map((f) => `${f.line}:${f.column}`);
 
 interface Case {
@@ -154,7 +153,8 @@ describe('lockout rules', () => {
 
 describe('menu tracking', () => {
   it('follows the menu set by a path line, in both spellings, for the lines after it', () => {
-    const text = '/ip firewall filter\nadd chain=input action=accept protocol=icmp\nadd chain=input action=drop\n/ip/firewall/filter\nadd chain=input action=drop\n';
+    const text =
+      '/ip firewall filter\nadd chain=input action=accept protocol=icmp\nadd chain=input action=drop\n/ip/firewall/filter\nadd chain=input action=drop\n';
     expect(at(of(text, 'input-drop'))).toEqual(['3:1', '5:1']);
   });
 
@@ -208,7 +208,8 @@ describe('acknowledgements', () => {
   });
 
   it('covers the whole file from the leading comment block', () => {
-    const text = '# site: branch-01\n# routeros-gitops: allow reboot, input-drop\n\n/ip firewall filter add chain=input action=drop\n:delay 5s\n/system reboot\n';
+    const text =
+      '# site: branch-01\n# routeros-gitops: allow reboot, input-drop\n\n/ip firewall filter add chain=input action=drop\n:delay 5s\n/system reboot\n';
     expect(of(text, 'reboot')).toEqual([]);
     expect(of(text, 'input-drop')).toEqual([]);
   });
@@ -286,7 +287,9 @@ describe('validateRuleSettings', () => {
   it('suggests the closest rule for an unknown id', () => {
     expect(validateRuleSettings({ rebot: 'off' })).toEqual(['unknown lint rule "rebot"; did you mean "reboot"? (`routeros-gitops rules` lists them)']);
     expect(validateRuleSettings({ 'input-drops': 'off' })[0]).toMatch(/did you mean "input-drop"/);
-    expect(validateRuleSettings({ 'something-else-entirely': 'off' })).toEqual(['unknown lint rule "something-else-entirely" (`routeros-gitops rules` lists them)']);
+    expect(validateRuleSettings({ 'something-else-entirely': 'off' })).toEqual([
+      'unknown lint rule "something-else-entirely" (`routeros-gitops rules` lists them)',
+    ]);
   });
 
   it('rejects bad values and syntax rules turned down', () => {

@@ -7,8 +7,12 @@ import { lintScript, type Finding } from '../src/lint/index.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'lint');
 const read = (dir: string, name: string) => readFileSync(join(FIXTURES, dir, name), 'utf8');
-const validFiles = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.rsc')).sort();
-const brokenFiles = readdirSync(join(FIXTURES, 'broken')).filter((f) => f.endsWith('.rsc')).sort();
+const validFiles = readdirSync(join(FIXTURES, 'valid'))
+  .filter((f) => f.endsWith('.rsc'))
+  .sort();
+const brokenFiles = readdirSync(join(FIXTURES, 'broken'))
+  .filter((f) => f.endsWith('.rsc'))
+  .sort();
 
 const errors = (text: string) => lintScript(text).filter((f) => f.severity === 'error');
 const where = (fs: Finding[]) => fs.map((f) => `${f.rule}@${f.line}:${f.column}`);

@@ -8,14 +8,19 @@ import { lintScript } from '../src/lint/index.js';
 import { lintScript as referenceLint } from './fixtures/lint/reference/index.js';
 
 const VALID = join(import.meta.dirname, 'fixtures', 'lint', 'valid');
-const validFiles = readdirSync(VALID).filter((f) => f.endsWith('.rsc')).sort();
+const validFiles = readdirSync(VALID)
+  .filter((f) => f.endsWith('.rsc'))
+  .sort();
 const validTexts = validFiles.map((f) => readFileSync(join(VALID, f), 'utf8'));
 
 /** 1,000 scripts of realistic size: a full /export followed by one of the hand-written scripts. */
 function fleet(count: number): string[] {
   const base = validTexts[validFiles.indexOf('export-full.rsc')]!;
   const others = validTexts.filter((t) => t !== base);
-  return Array.from({ length: count }, (_, i) => base.replace('branch-ams-01', `branch-${i}`) + `/system identity set name=site-${i}\n` + others[i % others.length]!);
+  return Array.from(
+    { length: count },
+    (_, i) => `${base.replace('branch-ams-01', `branch-${i}`)}/system identity set name=site-${i}\n${others[i % others.length]!}`,
+  );
 }
 
 /** 1,000 scripts of about 1 KB: twelve firewall rules and a DNS setting each. */
@@ -23,7 +28,7 @@ function firewallFleet(count: number): string[] {
   return Array.from({ length: count }, (_, i) => {
     let s = '/ip firewall filter\n';
     for (let k = 0; k < 12; k++) s += `add chain=forward action=accept src-address=10.${i % 256}.${k}.${(i * 7 + k) % 256} comment="rule ${k}"\n`;
-    return s + '/ip dns set servers=1.1.1.1\n';
+    return `${s}/ip dns set servers=1.1.1.1\n`;
   });
 }
 

@@ -20,7 +20,14 @@ afterEach(async () => {
   await Promise.all(repos.splice(0).map((r) => r.cleanup()));
 });
 
-const env = (extra: Record<string, string> = {}) => ({ SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0', ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  SDX_API_URL: sandbox.url,
+  SDX_API_TOKEN: sandbox.token,
+  RGO_POLL_INITIAL_MS: '20',
+  RGO_POLL_MAX_MS: '50',
+  RGO_RATE_LIMIT: '0',
+  ...extra,
+});
 
 function fleet(): Record<string, string> {
   const files: Record<string, string> = {
@@ -78,7 +85,10 @@ async function both(r: TempRepo, args: string[] = [], extraEnv: Record<string, s
   return inc;
 }
 
-const changes = (run: Run) => (JSON.parse(run.stdout) as { changes: Array<{ site: string; path: string; kind: string; action: string }> }).changes.map((c) => `${c.site} ${c.path} ${c.kind} ${c.action}`);
+const changes = (run: Run) =>
+  (JSON.parse(run.stdout) as { changes: Array<{ site: string; path: string; kind: string; action: string }> }).changes.map(
+    (c) => `${c.site} ${c.path} ${c.kind} ${c.action}`,
+  );
 
 async function apply(r: TempRepo) {
   const res = await cli(['apply', '--format', 'json'], { cwd: r.dir, env: env() });
@@ -116,7 +126,10 @@ describe('incremental plan (the plan snapshot)', () => {
     expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
 
     // A shared script, the fleet settings, a stray file: every site is read.
-    await r.commit({ 'sites/_groups/core/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }} comment=v2\n' }, 'firewall v2');
+    await r.commit(
+      { 'sites/_groups/core/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }} comment=v2\n' },
+      'firewall v2',
+    );
     run = await both(r);
     expect(changes(run)).toEqual(['site-1 sites/_groups/core/20-firewall.rsc modified create', 'site-2 sites/_groups/core/20-firewall.rsc modified create']);
     expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
@@ -192,7 +205,10 @@ describe('incremental plan (the plan snapshot)', () => {
       expect(res.code, res.stdout + res.stderr).toBe(0);
       const line = res.stderr.split('\n').find((l) => l.includes('incremental plan'));
       const stats = line ? (JSON.parse(line) as { from_snapshot: number; read: number }) : null;
-      return { results: (JSON.parse(res.stdout) as { results: Array<{ path: string; outcome: string }> }).results, stats: stats && { from_snapshot: stats.from_snapshot, read: stats.read } };
+      return {
+        results: (JSON.parse(res.stdout) as { results: Array<{ path: string; outcome: string }> }).results,
+        stats: stats && { from_snapshot: stats.from_snapshot, read: stats.read },
+      };
     };
     expect((await applyRun()).results).toHaveLength(10);
     await both(r); // every site's state changed: all read, all kept

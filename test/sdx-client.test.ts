@@ -8,7 +8,19 @@ import { createSdxClient, parseRetryAfter, type SdxClientOptions } from '../src/
 import { RateLimiter } from '../src/sdx/rate-limiter.js';
 import { FAULT_KINDS, startSandbox, type ReplayAnswer, type Sandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
 import { jobState, type CreateJobRequest, type SdxClient } from '../src/sdx/types.js';
-import { captureLogger, createSpecValidator, SITE_A, SITE_OFF, SITE_UNKNOWN, sampleJob, startRawServer, waitFor, type CapturedLogger, type RawServer, type SpecValidator } from './helpers/sandbox.js';
+import {
+  captureLogger,
+  createSpecValidator,
+  SITE_A,
+  SITE_OFF,
+  SITE_UNKNOWN,
+  sampleJob,
+  startRawServer,
+  waitFor,
+  type CapturedLogger,
+  type RawServer,
+  type SpecValidator,
+} from './helpers/sandbox.js';
 
 const TOKEN = 'alto_sk_live_TOPSECRET_0123456789';
 
@@ -91,11 +103,22 @@ describe('happy path', () => {
     const req = jobRequest({ backup: true, express: true });
     const { job, replayed } = await c.createJob(req);
     expect(replayed).toBe(false);
-    expect(job).toMatchObject({ site_id: SITE_A, idempotency_key: req.idempotencyKey, description: req.description, should_backup: true, express_execute: true, script: req.script });
-    const done = await waitFor(async () => {
-      const j = await c.getJob(SITE_A, job.id);
-      return jobState(j) === 'succeeded' && j;
-    }, 3000, 'the job to succeed');
+    expect(job).toMatchObject({
+      site_id: SITE_A,
+      idempotency_key: req.idempotencyKey,
+      description: req.description,
+      should_backup: true,
+      express_execute: true,
+      script: req.script,
+    });
+    const done = await waitFor(
+      async () => {
+        const j = await c.getJob(SITE_A, job.id);
+        return jobState(j) === 'succeeded' && j;
+      },
+      3000,
+      'the job to succeed',
+    );
     expect(done.started_at).not.toBeNull();
     const list = await c.listJobs(SITE_A);
     expect(list.map((j) => j.id)).toEqual([job.id]);
@@ -231,12 +254,16 @@ describe('idempotency and exactly-once', () => {
   it('reports a conflict whose job cannot be found, clearly', async () => {
     const s = await raw((req, res) => {
       res.writeHead(req.method === 'POST' ? 409 : 200, { 'content-type': 'application/json' });
-      res.end(req.method === 'POST' ? JSON.stringify({ type: 'invalid_request_error', code: 'idempotency_key_in_use', message: 'key used', doc_url: 'x' }) : '[]');
+      res.end(
+        req.method === 'POST' ? JSON.stringify({ type: 'invalid_request_error', code: 'idempotency_key_in_use', message: 'key used', doc_url: 'x' }) : '[]',
+      );
     });
     const c = client(s.url, { conflictLookupAttempts: 2 });
     const err = await caught(c.createJob(jobRequest()));
     expect(err.status).toBe(409);
-    expect(err.message).toMatch(/key used - the server reports idempotency key .* as used, but no job with that key is in the site's job list \(looked 2 times\)/);
+    expect(err.message).toMatch(
+      /key used - the server reports idempotency key .* as used, but no job with that key is in the site's job list \(looked 2 times\)/,
+    );
   });
 });
 
@@ -283,9 +310,14 @@ describe('retries', () => {
     const s = c.stats();
     expect(s.retries).toBe(4);
     expect(Object.keys(s.retriesByCause).every((k) => /^http_(500|502|503|429)$/.test(k))).toBe(true);
-    const delays = c.logger.lines.map((l) => JSON.parse(l) as { level: string; delayMs?: number }).filter((l) => l.level === 'warn').map((l) => l.delayMs!);
+    const delays = c.logger.lines
+      .map((l) => JSON.parse(l) as { level: string; delayMs?: number })
+      .filter((l) => l.level === 'warn')
+      .map((l) => l.delayMs!);
     // Ceiling 2 ms, doubling: each delay is within [0, 2 * 2^n].
-    delays.forEach((d, n) => expect(d).toBeLessThanOrEqual(2 * 2 ** n));
+    delays.forEach((d, n) => {
+      expect(d).toBeLessThanOrEqual(2 * 2 ** n);
+    });
   });
 
   it('gives up after maxRetries with the last cause, and fails at once on a Retry-After beyond maxRetryAfterMs', async () => {
@@ -415,7 +447,9 @@ describe('errors', () => {
     const c = client(s.url);
     const err = await caught(c.getSite(SITE_A));
     expect(err).toMatchObject({ status: 302, code: 'redirect', retryable: false });
-    expect(err.message).toBe(`SDX GET /sites/${SITE_A}: HTTP 302 redirect from ${new URL(s.url).host} to another host, ${new URL(other.url).host}; redirects are not followed (check the SDX base URL)`);
+    expect(err.message).toBe(
+      `SDX GET /sites/${SITE_A}: HTTP 302 redirect from ${new URL(s.url).host} to another host, ${new URL(other.url).host}; redirects are not followed (check the SDX base URL)`,
+    );
     expect(other.received).toHaveLength(0);
     expect(s.received).toHaveLength(1);
   });
@@ -471,7 +505,9 @@ describe('errors', () => {
     const c = client(s.url);
     const host = new URL(s.url).host;
     const list = await caught(c.listJobs(SITE_A));
-    expect(list.message).toBe(`SDX GET /site/${SITE_A}/job: HTTP 200 from ${host}: unexpected response, not a list of Jobs: expected a JSON array, got an object`);
+    expect(list.message).toBe(
+      `SDX GET /site/${SITE_A}/job: HTTP 200 from ${host}: unexpected response, not a list of Jobs: expected a JSON array, got an object`,
+    );
     const job = await caught(c.getJob(SITE_A, SITE_A));
     expect(job.message).toMatch(/not a Job: id: .*expected string.*; started_at: /);
     const site = await caught(c.getSite(SITE_A));
@@ -529,7 +565,9 @@ describe('secrets', () => {
     expect(errors[0]!.message).toContain('you sent Bearer [REDACTED]');
     expect(s.received[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     for (const e of errors) {
-      const everything = [e.message, e.stack, String(e.cause), (e.cause as Error | undefined)?.stack, JSON.stringify(e), JSON.stringify(e.cause ?? null)].join('\n');
+      const everything = [e.message, e.stack, String(e.cause), (e.cause as Error | undefined)?.stack, JSON.stringify(e), JSON.stringify(e.cause ?? null)].join(
+        '\n',
+      );
       expect(everything).not.toContain(TOKEN);
       expect(everything).not.toContain(PASSWORD);
       expect(everything).not.toContain('admin:');

@@ -1,6 +1,6 @@
 // The sandbox against the spec: real HTTP over loopback, raw requests (no client), an independent
 // OpenAPI validator as the referee of what is malformed.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { InputError } from '../src/core/errors.js';
 import { createManualClock, parseListen, parseSandboxOptions, startSandbox, type Sandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
@@ -78,7 +78,12 @@ describe('POST /site/{siteId}/job validation', () => {
     { name: 'X-Express-Execute TRUE', headers: { 'x-express-execute': 'TRUE' }, code: 'parameter_invalid' },
     { name: 'X-Needs-Ack empty', headers: { 'x-needs-ack': '' }, code: 'parameter_invalid' },
     { name: 'siteId not a uuid', site: 'site-12', code: 'parameter_invalid' },
-    { name: 'Content-Type application/json', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script: SCRIPT }), code: 'parameter_invalid' },
+    {
+      name: 'Content-Type application/json',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ script: SCRIPT }),
+      code: 'parameter_invalid',
+    },
     { name: 'no Content-Type', headers: { 'content-type': undefined }, code: 'parameter_invalid' },
     { name: 'empty body', body: '', code: 'parameter_missing' },
   ];
@@ -164,7 +169,14 @@ describe('jobs and routers', () => {
     const keys = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
     const first = (await send(sb, 'POST', `/site/${SITE_A}/job`, postHeaders({ 'x-idempotency-key': keys[0], 'x-backup': 'true' }), SCRIPT)).json as Job;
     const second = (await send(sb, 'POST', `/site/${SITE_A}/job`, postHeaders({ 'x-idempotency-key': keys[1], 'x-needs-ack': 'false' }), 'second')).json as Job;
-    expect(first).toMatchObject({ site_id: SITE_A, idempotency_key: keys[0], description: 'Add a firewall rule', needs_acknowledgement: true, should_backup: true, script: SCRIPT });
+    expect(first).toMatchObject({
+      site_id: SITE_A,
+      idempotency_key: keys[0],
+      description: 'Add a firewall rule',
+      needs_acknowledgement: true,
+      should_backup: true,
+      script: SCRIPT,
+    });
     expect(first.token).toMatch(/^[A-Za-z0-9]{10}$/);
     expect(first.log_url).toBe(`logs?group=sites&streams=${SITE_A}&filter={$.message=*${first.token}*}`);
     expect(first.associated_backup).toMatch(new RegExp(`^${SITE_A}/\\d{10}\\.rsc$`));
@@ -378,7 +390,12 @@ describe('admin endpoints and inspection', () => {
     expect(jobs.jobs[0]).toMatchObject({ script: SCRIPT, cancelled: false });
     expect(((await send(sb, 'GET', `/_sandbox/jobs?site=${SITE_B}`)).json as { jobs: unknown[] }).jobs).toHaveLength(0);
     const stats = (await send(sb, 'GET', '/_sandbox/stats')).json;
-    expect(stats).toMatchObject({ posts: 2, jobsCreated: 1, byMethodStatus: { 'POST 201': 2 }, createdCounts: [{ siteId: SITE_A, idempotencyKey: KEY, count: 1 }] });
+    expect(stats).toMatchObject({
+      posts: 2,
+      jobsCreated: 1,
+      byMethodStatus: { 'POST 201': 2 },
+      createdCounts: [{ siteId: SITE_A, idempotencyKey: KEY, count: 1 }],
+    });
     expect(sb.requests().map((r) => r.status)).toEqual([201, 201]);
     expect((await send(sb, 'POST', `/_sandbox/sites/${SITE_A}`, {}, '{"online": false}')).json).toMatchObject({ has_pulse: false });
     expect((await send(sb, 'POST', `/_sandbox/sites/${SITE_A}`, {}, '{"online": "no"}')).status).toBe(400);

@@ -12,7 +12,16 @@ import { openStateStore } from '../src/state/open-store.js';
 import { createBareRemote, createTempRepo } from './helpers/git-repo.js';
 
 function record(key: string, phase: JobPhase = 'succeeded'): ScriptRecord {
-  return { fingerprint: `fp-${key}`, commit: 'c'.repeat(40), key, job_id: `job-${key}`, phase, at: '2026-03-01T10:00:00.000Z', attempt: 0, source: { blob: 'b'.repeat(40), inputs: 'i' } };
+  return {
+    fingerprint: `fp-${key}`,
+    commit: 'c'.repeat(40),
+    key,
+    job_id: `job-${key}`,
+    phase,
+    at: '2026-03-01T10:00:00.000Z',
+    attempt: 0,
+    source: { blob: 'b'.repeat(40), inputs: 'i' },
+  };
 }
 function update(siteId: string, p: string, r: ScriptRecord | null = record(`${siteId}/${p}`)): StateUpdate {
   return { site_id: siteId, site: `name-${siteId}`, path: p, record: r };

@@ -6,10 +6,19 @@ import type { ScriptRecord, StateUpdate } from '../src/core/state.js';
 import { createGitRefStateStore } from '../src/state/git-ref-store.js';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 
-const COMMIT = 'c0ffee'.repeat(6) + 'c0ff';
+const COMMIT = `${'c0ffee'.repeat(6)}c0ff`;
 
 function record(key: string): ScriptRecord {
-  return { fingerprint: `fp-${key}`, commit: COMMIT, key, job_id: `job-${key}`, phase: 'queued', at: '2026-03-01T10:00:00.000Z', attempt: 0, source: { blob: 'b'.repeat(40), inputs: 'i' } };
+  return {
+    fingerprint: `fp-${key}`,
+    commit: COMMIT,
+    key,
+    job_id: `job-${key}`,
+    phase: 'queued',
+    at: '2026-03-01T10:00:00.000Z',
+    attempt: 0,
+    source: { blob: 'b'.repeat(40), inputs: 'i' },
+  };
 }
 
 function update(siteId: string, p: string): StateUpdate {

@@ -6,10 +6,10 @@ import type { Logger } from '../src/core/logger.js';
 import type { JobPhase, ScriptRecord, StateUpdate } from '../src/core/state.js';
 import { openRepo } from '../src/git/repo.js';
 import { siteFilePath, stableStringify } from '../src/state/encoding.js';
-import { createGitRefStateStore, DEFAULT_STATE_REF, remoteTrackingRef, type GitRefStateStore } from '../src/state/git-ref-store.js';
+import { createGitRefStateStore, DEFAULT_STATE_REF, remoteTrackingRef } from '../src/state/git-ref-store.js';
 import { createBareRemote, createTempRepo, type BareRemote, type TempRepo } from './helpers/git-repo.js';
 
-const COMMIT = 'c0ffee'.repeat(6) + 'c0ff';
+const COMMIT = `${'c0ffee'.repeat(6)}c0ff`;
 
 function record(key: string, phase: JobPhase = 'succeeded', at = '2026-03-01T10:00:00.000Z'): ScriptRecord {
   return { fingerprint: `fp-${key}`, commit: COMMIT, key, job_id: `job-${key}`, phase, at, attempt: 0, source: { blob: 'b'.repeat(40), inputs: 'i' } };
@@ -290,5 +290,3 @@ describe('git ref state store with a remote', () => {
     expect(remoteTrackingRef(DEFAULT_STATE_REF, 'https://a:b@h/x')).toBe(remoteTrackingRef(DEFAULT_STATE_REF, 'https://c:d@h/x'));
   });
 });
-
-export type { GitRefStateStore };

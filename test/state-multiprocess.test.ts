@@ -123,7 +123,10 @@ describe('two processes writing one state at once', () => {
     const remote = await createBareRemote();
     try {
       const [a, b] = await Promise.all([remote.clone(), remote.clone()]);
-      const writers = [startWriter({ cwd: a!.dir, remote: 'origin', prefix: 'p', count: 200, concurrency: 40 }), startWriter({ cwd: b!.dir, remote: 'origin', prefix: 'q', count: 200, concurrency: 40 })];
+      const writers = [
+        startWriter({ cwd: a!.dir, remote: 'origin', prefix: 'p', count: 200, concurrency: 40 }),
+        startWriter({ cwd: b!.dir, remote: 'origin', prefix: 'q', count: 200, concurrency: 40 }),
+      ];
       await Promise.all(writers.map((w) => w.done));
       // What the remote holds has everything, seen from a third clone.
       const c = await remote.clone();

@@ -31,8 +31,19 @@ function fleet(): Record<string, string> {
 async function setup(files = fleet()) {
   const r = await createTempRepo({ files });
   const sb: Sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5 });
-  cleanups.push(() => r.cleanup(), () => sb.close());
-  const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '60', RGO_RATE_LIMIT: '0', RGO_SECRET_PPPOE: 'pppoe-Secret-One', RGO_SECRETS_KEY: 'test-digest-key' };
+  cleanups.push(
+    () => r.cleanup(),
+    () => sb.close(),
+  );
+  const env = {
+    SDX_API_URL: sb.url,
+    SDX_API_TOKEN: sb.token,
+    RGO_POLL_INITIAL_MS: '20',
+    RGO_POLL_MAX_MS: '60',
+    RGO_RATE_LIMIT: '0',
+    RGO_SECRET_PPPOE: 'pppoe-Secret-One',
+    RGO_SECRETS_KEY: 'test-digest-key',
+  };
   return { r, sb, env };
 }
 
@@ -54,7 +65,11 @@ describe('templating', () => {
     expect(res.code, res.all).toBe(0);
     const scripts = (i: number) => sb.jobs(id(i)).map((j) => j.script);
     expect(scripts(0)).toEqual(['/ip dns set servers=1.1.1.1\n/system ntp client servers add address=pool.ntp.org\n']);
-    expect(scripts(1)).toEqual(['/system identity set name=b1\n', '/ip firewall filter add chain=forward action=accept in-interface=bridge-lan comment="lan"\n', '/ip dns set servers=1.1.1.1\n']);
+    expect(scripts(1)).toEqual([
+      '/system identity set name=b1\n',
+      '/ip firewall filter add chain=forward action=accept in-interface=bridge-lan comment="lan"\n',
+      '/ip dns set servers=1.1.1.1\n',
+    ]);
     expect(scripts(2)[0]).toBe('/ip dhcp-client add interface=ether1\n/ppp secret set [find name=isp] password="pppoe-Secret-One"\n');
     expect(scripts(3)).toEqual(['/system identity set name=b3\n', expect.stringContaining('bridge-lan'), '/ip dns set servers=9.9.9.9\n']);
   });
@@ -63,7 +78,10 @@ describe('templating', () => {
     const { r, sb, env } = await setup();
     await applyJson(r, env);
     const before = sb.stats().jobsCreated;
-    await r.commit({ 'sites/_groups/branch/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }} comment="lan v2"\n' }, 'firewall v2');
+    await r.commit(
+      { 'sites/_groups/branch/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }} comment="lan v2"\n' },
+      'firewall v2',
+    );
     const changes = await planJson(r, env);
     expect(changes.map((c) => [c.site, c.path, c.kind])).toEqual([
       ['b1', 'sites/_groups/branch/20-firewall.rsc', 'modified'],
@@ -82,7 +100,10 @@ describe('templating', () => {
     const { r, env } = await setup();
     await applyJson(r, env);
     // b3 overrides dns, so only hq, b1 and b2 render differently.
-    await r.commit({ 'sites/routeros-gitops.yaml': 'vars:\n  dns: 8.8.8.8\n  ntp: pool.ntp.org\ngroups:\n  branch:\n    vars:\n      bridge: bridge-lan\n' }, 'dns 8.8.8.8');
+    await r.commit(
+      { 'sites/routeros-gitops.yaml': 'vars:\n  dns: 8.8.8.8\n  ntp: pool.ntp.org\ngroups:\n  branch:\n    vars:\n      bridge: bridge-lan\n' },
+      'dns 8.8.8.8',
+    );
     const changes = await planJson(r, env);
     expect(changes.map((c) => [c.site, c.path])).toEqual([
       ['b1', 'sites/_groups/branch/30-dns.rsc'],
@@ -119,7 +140,10 @@ describe('templating', () => {
     await run(['apply'], rotated);
     expect(sb.jobs(id(2)).at(-1)!.script).toContain('pppoe-Secret-Two');
     // Without the value, plan still works and says which secret the change needs.
-    await r.commit({ 'sites/b2/10-wan.rsc': '/ip dhcp-client add interface=${{ vars.wan }} comment=x\n/ppp secret set [find name=isp] password="${{ secrets.pppoe }}"\n' }, 'edit');
+    await r.commit(
+      { 'sites/b2/10-wan.rsc': '/ip dhcp-client add interface=${{ vars.wan }} comment=x\n/ppp secret set [find name=isp] password="${{ secrets.pppoe }}"\n' },
+      'edit',
+    );
     const noSecret = { ...env, RGO_SECRET_PPPOE: undefined };
     const p2 = await run(['plan', '--format', 'json'], noSecret);
     expect(p2.json<{ changes: Change[] }>().changes.map((c) => [c.site, c.secrets_missing])).toEqual([['b2', ['pppoe']]]);
@@ -158,10 +182,19 @@ describe('templating', () => {
 
   it('malformed templates and undefined names exit 2 naming the file, line and site', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ 'sites/b1/00-id.rsc': '/system identity set name=b1\n/ip dns set servers=${{ vars.nope }}\n' }, /sites\/b1\/00-id\.rsc:2:21 \(site b1\): the variable "nope" is not defined for site b1/],
-      [{ 'sites/_groups/branch/30-dns.rsc': '/ip dns set servers=${{ vars.only_hq }}\n' }, /sites\/_groups\/branch\/30-dns\.rsc:1:21 \(site b1\): the variable "only_hq"/],
+      [
+        { 'sites/b1/00-id.rsc': '/system identity set name=b1\n/ip dns set servers=${{ vars.nope }}\n' },
+        /sites\/b1\/00-id\.rsc:2:21 \(site b1\): the variable "nope" is not defined for site b1/,
+      ],
+      [
+        { 'sites/_groups/branch/30-dns.rsc': '/ip dns set servers=${{ vars.only_hq }}\n' },
+        /sites\/_groups\/branch\/30-dns\.rsc:1:21 \(site b1\): the variable "only_hq"/,
+      ],
       [{ 'sites/b1/00-id.rsc': '\n/ip dns set servers=${{ vars.dns\n' }, /sites\/b1\/00-id\.rsc:2:21 \(site b1\): a template tag "\$\{\{" is not closed/],
-      [{ 'sites/b1/00-id.rsc': '${{#vars.dns}}\n/ip dns set servers=1.1.1.1\n' }, /sites\/b1\/00-id\.rsc:1:1 \(site b1\): the section \$\{\{#vars\.dns\}\} is never closed/],
+      [
+        { 'sites/b1/00-id.rsc': '${{#vars.dns}}\n/ip dns set servers=1.1.1.1\n' },
+        /sites\/b1\/00-id\.rsc:1:1 \(site b1\): the section \$\{\{#vars\.dns\}\} is never closed/,
+      ],
       [{ 'sites/b1/00-id.rsc': '/ip dns set servers=${{ dns }}\n' }, /sites\/b1\/00-id\.rsc:1:21 \(site b1\): "\$\{\{ dns \}\}" is not a variable reference/],
       [{ 'sites/b1/site.yaml': `id: ${id(1)}\ngroups: [nope]\n` }, /sites\/b1\/site\.yaml.*the group "nope" does not exist/],
     ];

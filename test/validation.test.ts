@@ -41,10 +41,14 @@ describe('validation', () => {
     await expectInvalid({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\nneeds_ack: [true\n` }, [/sites\/site-1\/site\.yaml:\d+:\d+.*not valid YAML/]);
   });
   it('an unknown key says "did you mean"', async () => {
-    await expectInvalid({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\nneeds_akc: true\n` }, [/sites\/site-1\/site\.yaml:2:1.*unknown setting "needs_akc"; did you mean "needs_ack"\?/]);
+    await expectInvalid({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\nneeds_akc: true\n` }, [
+      /sites\/site-1\/site\.yaml:2:1.*unknown setting "needs_akc"; did you mean "needs_ack"\?/,
+    ]);
   });
   it('an unknown fleet setting, with its line', async () => {
-    await expectInvalid({ 'sites/routeros-gitops.yaml': 'concurrency: 4\nconcurency: 8\n' }, [/sites\/routeros-gitops\.yaml:2:1.*unknown setting "concurency"; did you mean "concurrency"\?/]);
+    await expectInvalid({ 'sites/routeros-gitops.yaml': 'concurrency: 4\nconcurency: 8\n' }, [
+      /sites\/routeros-gitops\.yaml:2:1.*unknown setting "concurency"; did you mean "concurrency"\?/,
+    ]);
   });
   it('a duplicated key', async () => {
     await expectInvalid({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\nbackup: true\nbackup: false\n` }, [/sites\/site-1\/site\.yaml:3:1.*defined twice/]);
@@ -65,7 +69,9 @@ describe('validation', () => {
     await expectInvalid({ 'sites/site-1/20-empty.rsc': '\n  \n' }, [/sites\/site-1\/20-empty\.rsc.*is empty/]);
   });
   it('a script that is not UTF-8, with its line', async () => {
-    await expectInvalid({ 'sites/site-1/20-latin1.rsc': Buffer.from('/system identity set name=ok\n/system note set note="caf\xe9"\n', 'latin1') }, [/sites\/site-1\/20-latin1\.rsc:2.*not valid UTF-8/]);
+    await expectInvalid({ 'sites/site-1/20-latin1.rsc': Buffer.from('/system identity set name=ok\n/system note set note="caf\xe9"\n', 'latin1') }, [
+      /sites\/site-1\/20-latin1\.rsc:2.*not valid UTF-8/,
+    ]);
   });
   it('a binary script (NUL byte)', async () => {
     await expectInvalid({ 'sites/site-1/20-bin.rsc': Buffer.from([0x2f, 0x69, 0x70, 0x00, 0x01]) }, [/sites\/site-1\/20-bin\.rsc:1:4.*NUL byte/]);
@@ -96,7 +102,12 @@ describe('validation', () => {
         'sites/site-2/10-dns.rsc': '',
         'sites/site-3/00-a.rsc': '/ip dns set servers=1.1.1.1\n',
       },
-      [/3 problems in the input; nothing was sent|3 errors, 0 warnings/, /bakup/, /site-2\/10-dns\.rsc.*empty/, /site-3: (error )?this site folder has no site\.yaml/],
+      [
+        /3 problems in the input; nothing was sent|3 errors, 0 warnings/,
+        /bakup/,
+        /site-2\/10-dns\.rsc.*empty/,
+        /site-3: (error )?this site folder has no site\.yaml/,
+      ],
     );
   });
   it('a site.yaml that is a list, and one that is a scalar', async () => {
@@ -104,12 +115,20 @@ describe('validation', () => {
     await expectInvalid({ 'sites/site-1/site.yaml': 'hello\n' }, [/site-1\/site\.yaml:1:1.*must be a mapping.*not a string/]);
   });
   it('a YAML alias bomb and deeply nested YAML', async () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]'].join('\n');
-    await expectInvalid({ 'sites/routeros-gitops.yaml': bomb + '\n' }, [/routeros-gitops\.yaml.*expands too much/]);
-    await expectInvalid({ 'sites/routeros-gitops.yaml': 'vars: ' + '['.repeat(60) + ']'.repeat(60) + '\n' }, [/routeros-gitops\.yaml.*nested more than/]);
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+      'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+    ].join('\n');
+    await expectInvalid({ 'sites/routeros-gitops.yaml': `${bomb}\n` }, [/routeros-gitops\.yaml.*expands too much/]);
+    await expectInvalid({ 'sites/routeros-gitops.yaml': `vars: ${'['.repeat(60)}${']'.repeat(60)}\n` }, [/routeros-gitops\.yaml.*nested more than/]);
   });
   it('a site folder name that cannot be a site name', async () => {
-    await expectInvalid({ 'sites/bad name!/site.yaml': `id: ${SITE_IDS[2]}\n`, 'sites/bad name!/a.rsc': '/ip dns set servers=1.1.1.1\n' }, [/sites\/bad name!: (error )?"bad name!" cannot be a site name/]);
+    await expectInvalid({ 'sites/bad name!/site.yaml': `id: ${SITE_IDS[2]}\n`, 'sites/bad name!/a.rsc': '/ip dns set servers=1.1.1.1\n' }, [
+      /sites\/bad name!: (error )?"bad name!" cannot be a site name/,
+    ]);
   });
   it('no sites directory at all', async () => {
     const r = await createTempRepo({ files: { 'README.md': 'x\n' } });

@@ -56,7 +56,7 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
       });
       writer.begin(plan);
     };
-    let result;
+    let result: Awaited<ReturnType<typeof reconcile>>;
     try {
       const poll = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
       result = await reconcile({
@@ -98,17 +98,37 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
     const redact = ctx.secretsRedact();
     const md = applyToMarkdown(result) + statusNote(statuses, inputs.statuses, !!ctx.github);
     await writeFile(report, redact(md));
-    await writeFile(reportJson, redact(JSON.stringify(applyToJson(result, result.warnings), null, 2) + '\n'));
+    await writeFile(reportJson, redact(`${JSON.stringify(applyToJson(result, result.warnings), null, 2)}\n`));
     await ctx.io.appendSummary(fitSummary(md, report));
 
     const verdicts = siteOutcomes(result.results);
-    const failedSites = [...verdicts].filter(([, o]) => o === 'failed').map(([s]) => s).sort();
-    const pendingSites = [...verdicts].filter(([, o]) => o === 'pending').map(([s]) => s).sort();
-    if (pendingSites.length) logger.warn({ sites: pendingSites.join(',') }, 'jobs still pending when the run ended; their statuses stay pending until the next run (or the daemon) records the outcome');
+    const failedSites = [...verdicts]
+      .filter(([, o]) => o === 'failed')
+      .map(([s]) => s)
+      .sort();
+    const pendingSites = [...verdicts]
+      .filter(([, o]) => o === 'pending')
+      .map(([s]) => s)
+      .sort();
+    if (pendingSites.length)
+      logger.warn(
+        { sites: pendingSites.join(',') },
+        'jobs still pending when the run ended; their statuses stay pending until the next run (or the daemon) records the outcome',
+      );
     let failure: string | null = null;
-    if (failedSites.length) failure = `${failedSites.length} site${failedSites.length === 1 ? '' : 's'} failed: ${failedSites.join(', ')}; see the step summary and the commit statuses`;
+    if (failedSites.length)
+      failure = `${failedSites.length} site${failedSites.length === 1 ? '' : 's'} failed: ${failedSites.join(', ')}; see the step summary and the commit statuses`;
     else if (result.interrupted) failure = 'the run was stopped before every change was sent; the next run sends the rest';
-    return { changes: result.plan.changes.length, toSend: result.plan.summary.to_send, failedSites, pendingSites, report, reportJson, commentUrl: null, failure };
+    return {
+      changes: result.plan.changes.length,
+      toSend: result.plan.summary.to_send,
+      failedSites,
+      pendingSites,
+      report,
+      reportJson,
+      commentUrl: null,
+      failure,
+    };
   } finally {
     await store.close();
   }
@@ -118,6 +138,10 @@ function statusNote(report: StatusWriterReport | null, wanted: boolean, hasGitHu
   if (!wanted) return '';
   if (!hasGitHub) return '\n> No commit statuses: the Action has no github-token or GITHUB_REPOSITORY.\n';
   if (!report) return '';
-  const parts = [`${report.posted.length} commit statuses written`, report.unchanged ? `${report.unchanged} already shown` : '', report.failed ? `${report.failed} could not be written` : ''].filter(Boolean);
+  const parts = [
+    `${report.posted.length} commit statuses written`,
+    report.unchanged ? `${report.unchanged} already shown` : '',
+    report.failed ? `${report.failed} could not be written` : '',
+  ].filter(Boolean);
   return `\n${parts.join(', ')}.${report.disabled ? ` ${report.disabled}.` : ''}\n`;
 }

@@ -52,7 +52,6 @@ export interface StepContext {
   openStore(): Promise<StateStore>;
 }
 
-
 export interface Secrets {
   add(values: Iterable<string | undefined>): void;
   redact: () => Redact;

@@ -51,7 +51,11 @@ export function readInputs(get: InputGetter): ActionInputs {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) {
-      problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`, hint: `for example "${name}: ${Math.max(min, 4)}"` });
+      problems.push({
+        file: where(name),
+        message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`,
+        hint: `for example "${name}: ${Math.max(min, 4)}"`,
+      });
       return undefined;
     }
     return n;
@@ -65,7 +69,11 @@ export function readInputs(get: InputGetter): ActionInputs {
     } catch {
       /* reported below */
     }
-    problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, '//***@'))} is not an http(s) URL`, hint: `for example "${name}: https://v1.api.altostrat.io"` });
+    problems.push({
+      file: where(name),
+      message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, '//***@'))} is not an http(s) URL`,
+      hint: `for example "${name}: https://v1.api.altostrat.io"`,
+    });
     return undefined;
   };
 
@@ -105,7 +113,11 @@ export function readInputs(get: InputGetter): ActionInputs {
     });
   }
   if (inputs.sites.startsWith('/') || inputs.sites.split('/').includes('..')) {
-    problems.push({ file: where('sites'), message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`, hint: 'for example "sites: sites"' });
+    problems.push({
+      file: where('sites'),
+      message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
+      hint: 'for example "sites: sites"',
+    });
   }
   if (problems.length) throw new InputError(problems);
   return inputs;

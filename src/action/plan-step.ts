@@ -22,21 +22,34 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
     const reportJson = join(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile(report, redact(withoutMarker(full, marker)));
-    await writeFile(reportJson, redact(JSON.stringify(planToJson(plan, warnings), null, 2) + '\n'));
+    await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings), null, 2)}\n`));
     ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
 
     const dropped = annotate(ctx, plan, warnings);
     const notes: string[] = [];
-    if (dropped) notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
+    if (dropped)
+      notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
 
     let commentUrl: string | null = null;
     let failure: string | null = null;
     const pr = ctx.event.kind === 'pull_request' ? ctx.event : null;
     if (pr && ctx.inputs.comment && ctx.github) {
       const where = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : 'the step summary of this run';
-      const { body, cut } = fitComment(redact(full), (shown, total) => `---\n**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where} (and in the file named by the \`report\` output).`);
+      const { body, cut } = fitComment(
+        redact(full),
+        (shown, total) =>
+          `---\n**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where} (and in the file named by the \`report\` output).`,
+      );
       try {
-        const res = await upsertComment({ octokit: ctx.github.client, owner: ctx.github.owner, repo: ctx.github.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
+        const res = await upsertComment({
+          octokit: ctx.github.client,
+          owner: ctx.github.owner,
+          repo: ctx.github.repo,
+          issueNumber: pr.number,
+          marker,
+          body,
+          logger: ctx.logger,
+        });
         if (res.result === 'forbidden') {
           const why = pr.fork ? 'a pull request from a fork gets a read-only token' : 'give the workflow "permissions: pull-requests: write"';
           ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
@@ -51,7 +64,9 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
       }
     }
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `\n${notes.join('\n\n')}\n` : ''));
-    const failedSites = [...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site))].sort();
+    const failedSites = [
+      ...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site)),
+    ].sort();
     // apply would refuse these: say so on the pull request's checks, not only in annotations.
     if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure) {
       failure = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? '' : 's'} (${failedSites.join(', ')}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;

@@ -8,7 +8,11 @@ export function fitSummary(markdown: string, reportPath: string, maxBytes = MAX_
   if (Buffer.byteLength(markdown) <= maxBytes) return markdown;
   let budget = Math.min(markdown.length, maxBytes);
   for (;;) {
-    const { body } = fitComment(markdown, (shown, total) => `**The report is cut here (${shown} of ${total} characters).** The whole report is in \`${reportPath}\` (the \`report\` output).`, budget);
+    const { body } = fitComment(
+      markdown,
+      (shown, total) => `**The report is cut here (${shown} of ${total} characters).** The whole report is in \`${reportPath}\` (the \`report\` output).`,
+      budget,
+    );
     if (Buffer.byteLength(body) <= maxBytes) return body;
     budget = Math.floor(budget * 0.8);
   }

@@ -261,7 +261,8 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
       const left = deadline - Date.now();
       if (left <= 0 || stopped()) {
         record(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: logUrl(job) }));
-        if (stopped()) return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: 'queued', reason: 'the run was stopped; the next run follows this job' };
+        if (stopped())
+          return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: 'queued', reason: 'the run was stopped; the next run follows this job' };
         return {
           change: c,
           job_id: job.id,
@@ -280,7 +281,14 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
       } catch (e) {
         if (e instanceof SdxApiError && e.status === 404) {
           record(c, makeRecord(c, sc, prev, { phase: 'cancelled', job_id: job.id, at: iso() }));
-          return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: 'failed', reason: 'the job disappeared from SDX (cancelled elsewhere?); the next run sends it again' };
+          return {
+            change: c,
+            job_id: job.id,
+            log_url: logUrl(job),
+            reused,
+            outcome: 'failed',
+            reason: 'the job disappeared from SDX (cancelled elsewhere?); the next run sends it again',
+          };
         }
         opts.logger.warn({ site: c.site, job_id: job.id, err: errorReason(e) }, 'could not read the job; retrying');
       }
@@ -349,7 +357,10 @@ function makeRecord(
   // Keep the last success when this record is not one.
   let applied: AppliedRecord | null = null;
   if (fields.phase !== 'succeeded' && prev) {
-    applied = prev.phase === 'succeeded' ? { fingerprint: prev.fingerprint, commit: prev.commit, job_id: prev.job_id, key: prev.key, at: prev.at } : (prev.applied ?? null);
+    applied =
+      prev.phase === 'succeeded'
+        ? { fingerprint: prev.fingerprint, commit: prev.commit, job_id: prev.job_id, key: prev.key, at: prev.at }
+        : (prev.applied ?? null);
   }
   const sameContent = prev && prev.fingerprint === c.fingerprint;
   return {
@@ -371,7 +382,7 @@ function makeRecord(
 
 export function absoluteUrl(base: string, relative: string): string {
   try {
-    return new URL(relative.replace(/^\/+/, ''), base.endsWith('/') ? base : base + '/').toString();
+    return new URL(relative.replace(/^\/+/, ''), base.endsWith('/') ? base : `${base}/`).toString();
   } catch {
     return relative;
   }

@@ -30,7 +30,8 @@ export interface ReconcileResult extends ApplyResult {
 
 export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
   const { plan, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
-  if (incremental) req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
+  if (incremental)
+    req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
   if (!req.allowCheckErrors) {
     const problems: Problem[] = [];
     const seen = new Set<string>();

@@ -18,7 +18,12 @@ interface SnapshotFile {
   key: string;
   settings: JobSettings[];
   sites: Row[];
-  seen?: { commit: string; others: Array<[name: string, mode: string, oid: string]>; state_head: string | null; state_others: Array<[path: string, oid: string]> };
+  seen?: {
+    commit: string;
+    others: Array<[name: string, mode: string, oid: string]>;
+    state_head: string | null;
+    state_others: Array<[path: string, oid: string]>;
+  };
 }
 
 const isOid = (v: unknown): v is string => typeof v === 'string' && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
@@ -47,7 +52,14 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
       } catch {
         return undefined;
       }
-      if (!doc || doc.format !== SNAPSHOT_FORMAT || doc.version !== VERSION || typeof doc.key !== 'string' || !Array.isArray(doc.sites) || !Array.isArray(doc.settings)) {
+      if (
+        !doc ||
+        doc.format !== SNAPSHOT_FORMAT ||
+        doc.version !== VERSION ||
+        typeof doc.key !== 'string' ||
+        !Array.isArray(doc.sites) ||
+        !Array.isArray(doc.settings)
+      ) {
         return undefined;
       }
       const settings = doc.settings.map((s) => (isJobSettings(s) ? s : undefined));
@@ -57,19 +69,34 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
         if (!Array.isArray(row) || row.length !== 8) continue;
         const [name, tree, statePath, state, id, last, si, scripts] = row;
         const set = typeof si === 'number' ? settings[si] : undefined;
-        if (typeof name !== 'string' || !isOid(tree) || typeof statePath !== 'string' || !(state === null || isOid(state)) || typeof id !== 'string' || !(last === null || isOid(last))) continue;
+        if (
+          typeof name !== 'string' ||
+          !isOid(tree) ||
+          typeof statePath !== 'string' ||
+          !(state === null || isOid(state)) ||
+          typeof id !== 'string' ||
+          !(last === null || isOid(last))
+        )
+          continue;
         if (!set || !Number.isInteger(scripts)) continue;
         sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set, scripts });
       }
       const snapshot: PlanSnapshot = { key: doc.key, sites };
       // What the plan saw is all or nothing: without it the next plan lists everything again.
       const seen = doc.seen;
-      if (seen && isOid(seen.commit) && (seen.state_head === null || isOid(seen.state_head)) && Array.isArray(seen.others) && Array.isArray(seen.state_others)) {
+      if (
+        seen &&
+        isOid(seen.commit) &&
+        (seen.state_head === null || isOid(seen.state_head)) &&
+        Array.isArray(seen.others) &&
+        Array.isArray(seen.state_others)
+      ) {
         const others: TopEntry[] = [];
         const stateOthers = new Map<string, string>();
         let ok = sites.size === doc.sites.length;
         for (const o of seen.others) {
-          if (Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string' && /^\d{6}$/.test(o[1]) && isOid(o[2])) others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
+          if (Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string' && /^\d{6}$/.test(o[1]) && isOid(o[2]))
+            others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
           else ok = false;
         }
         for (const o of seen.state_others) {

@@ -66,12 +66,14 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
   const sdxFor = sdxFactory(ctx.io.env, ctx.logger, opts.apiUrl);
-  let lock;
+  let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
     lock = await acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'apply', waitMs: lockWait, signal: ctx.io.signal });
   } catch (e) {
     if (e instanceof LockBusyError) {
-      ctx.err(`error: ${e.message}; waited ${lockWait / 1000} s. Two applies never run at once on one repository; try again when it ends (or raise --lock-timeout).\n`);
+      ctx.err(
+        `error: ${e.message}; waited ${lockWait / 1000} s. Two applies never run at once on one repository; try again when it ends (or raise --lock-timeout).\n`,
+      );
       return 1;
     }
     throw e;

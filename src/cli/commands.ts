@@ -34,7 +34,8 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       cache: await ctx.parseCache(repo),
       snapshot: ctx.planSnapshot(repo),
     });
-    if (incremental) ctx.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
+    if (incremental)
+      ctx.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
     if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings));
     else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));
     else ctx.out(planToText(plan, warnings, ctx.style));
@@ -58,7 +59,9 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
       ...desired.problems.map((p) => problemFinding(p, 'error')),
       ...desired.warnings.map((p) => problemFinding(p, 'warning')),
       ...desired.sites.flatMap((s) =>
-        s.scripts.flatMap((sc) => sc.findings.map((f) => ({ path: sc.path, line: f.line, column: f.column, severity: f.severity, rule: f.rule, message: f.message, site: s.name }))),
+        s.scripts.flatMap((sc) =>
+          sc.findings.map((f) => ({ path: sc.path, line: f.line, column: f.column, severity: f.severity, rule: f.rule, message: f.message, site: s.name })),
+        ),
       ),
     ];
     // A shared script is checked once per site; report each finding once.
@@ -73,7 +76,7 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   if (opts.format === 'json') {
-    ctx.out(JSON.stringify({ findings: findings.map(({ site: _site, ...f }) => f) }, null, 2) + '\n');
+    ctx.out(`${JSON.stringify({ findings: findings.map(({ site: _site, ...f }) => f) }, null, 2)}\n`);
   } else {
     for (const f of findings) {
       const sev = f.severity === 'error' ? ctx.style.red('error') : ctx.style.yellow('warning');
@@ -128,7 +131,7 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
   try {
     const rows = statusRows(await store.load());
     if (opts.format === 'json') {
-      ctx.out(JSON.stringify({ state: store.describe(), sites: rows }, null, 2) + '\n');
+      ctx.out(`${JSON.stringify({ state: store.describe(), sites: rows }, null, 2)}\n`);
       return 0;
     }
     if (!rows.length) {
@@ -136,11 +139,12 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
       return 0;
     }
     const w = Math.max(4, ...rows.map((r) => r.site.length));
-    ctx.out(ctx.style.bold(`${'SITE'.padEnd(w)}  LAST COMMIT  OUTCOME    WHEN`) + '\n');
+    ctx.out(`${ctx.style.bold(`${'SITE'.padEnd(w)}  LAST COMMIT  OUTCOME    WHEN`)}\n`);
     for (const r of rows) {
       const colour = r.outcome === 'succeeded' ? ctx.style.green : r.outcome === 'failed' ? ctx.style.red : ctx.style.yellow;
       ctx.out(`${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${r.at ?? '-'}\n`);
-      for (const s of r.scripts.filter((x) => x.phase !== 'succeeded')) ctx.out(ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.job_id ? ` (job ${s.job_id})` : ''}`) + '\n');
+      for (const s of r.scripts.filter((x) => x.phase !== 'succeeded'))
+        ctx.out(`${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`);
     }
     return 0;
   } finally {
@@ -154,24 +158,26 @@ export async function schemaCommand(ctx: Context, raw: Record<string, unknown>):
   if (opts.write) {
     const dir = resolve(ctx.io.cwd, opts.write);
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'routeros-gitops.schema.json'), JSON.stringify(schemas.fleet, null, 2) + '\n');
-    await writeFile(join(dir, 'site.schema.json'), JSON.stringify(schemas.site, null, 2) + '\n');
+    await writeFile(join(dir, 'routeros-gitops.schema.json'), `${JSON.stringify(schemas.fleet, null, 2)}\n`);
+    await writeFile(join(dir, 'site.schema.json'), `${JSON.stringify(schemas.site, null, 2)}\n`);
     ctx.out(`wrote ${relative(ctx.io.cwd, dir) || '.'}/routeros-gitops.schema.json and site.schema.json\n`);
     return 0;
   }
-  ctx.out(JSON.stringify(opts.file === 'site' ? schemas.site : schemas.fleet, null, 2) + '\n');
+  ctx.out(`${JSON.stringify(opts.file === 'site' ? schemas.site : schemas.fleet, null, 2)}\n`);
   return 0;
 }
 
 export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as Opts;
   if (opts.format === 'json') {
-    ctx.out(JSON.stringify({ rules: RULES }, null, 2) + '\n');
+    ctx.out(`${JSON.stringify({ rules: RULES }, null, 2)}\n`);
     return 0;
   }
   const w = Math.max(...RULES.map((r) => r.id.length));
   for (const r of RULES) ctx.out(`${r.id.padEnd(w)}  ${r.defaultSeverity.padEnd(7)}  ${r.description}\n`);
-  ctx.out('\nSet a rule with lint.rules in routeros-gitops.yaml or site.yaml ("error", "warning" or "off"); acknowledge a finding with "# routeros-gitops: allow <rule>" on the line above the command or at the top of the file.\n');
+  ctx.out(
+    '\nSet a rule with lint.rules in routeros-gitops.yaml or site.yaml ("error", "warning" or "off"); acknowledge a finding with "# routeros-gitops: allow <rule>" on the line above the command or at the top of the file.\n',
+  );
   return 0;
 }
 
@@ -201,15 +207,24 @@ export function writeJson(out: (s: string) => void, value: object): void {
 
 function writeJsonPieces(write: (s: string) => void, value: object): void {
   const entries = Object.entries(value).map(([k, v]) => [k, v instanceof MappedList ? v.items : v] as const);
-  const mappers = new Map(Object.entries(value).filter(([, v]) => v instanceof MappedList).map(([k, v]) => [k, (v as MappedList<unknown>).map]));
-  if (!entries.length) return write('{}\n');
+  const mappers = new Map(
+    Object.entries(value)
+      .filter(([, v]) => v instanceof MappedList)
+      .map(([k, v]) => [k, (v as MappedList<unknown>).map]),
+  );
+  if (!entries.length) {
+    write('{}\n');
+    return;
+  }
   write('{\n');
   entries.forEach(([k, v], i) => {
     const comma = i < entries.length - 1 ? ',' : '';
     if (Array.isArray(v) && v.length) {
       write(`  ${JSON.stringify(k)}: [\n`);
       const map = mappers.get(k) ?? ((x: unknown) => x);
-      v.forEach((el, j) => write('    ' + JSON.stringify(map(el), null, 2).replaceAll('\n', '\n    ') + (j < v.length - 1 ? ',\n' : '\n')));
+      v.forEach((el, j) => {
+        write(`    ${JSON.stringify(map(el), null, 2).replaceAll('\n', '\n    ')}${j < v.length - 1 ? ',\n' : '\n'}`);
+      });
       write(`  ]${comma}\n`);
     } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replaceAll('\n', '\n  ')}${comma}\n`);
   });

@@ -97,7 +97,6 @@ export class Context {
   }
 }
 
-
 function resolveFrom(base: string, p: string): string {
   return p.startsWith('/') ? p : `${base.replace(/\/+$/, '')}/${p}`;
 }

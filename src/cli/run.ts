@@ -126,7 +126,7 @@ export function reportError(e: unknown, ctx: Context | undefined, io: CliIo): nu
   if (e instanceof InputError) {
     const n = e.problems.length;
     write(`error: ${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent\n`);
-    for (const p of e.problems) write(formatProblem(p).replace(/^/gm, '  ') + '\n');
+    for (const p of e.problems) write(`${formatProblem(p).replace(/^/gm, '  ')}\n`);
     return EXIT_INVALID;
   }
   const err = e as Error;

@@ -73,9 +73,19 @@ type RunFn = (argv: readonly string[], io: CliIo) => Promise<number>;
 export async function demoCommand(ctx: Context, raw: Record<string, unknown>, _args: string[], runCli: RunFn): Promise<number> {
   const opts = raw as { keep?: boolean };
   const dir = await mkdtemp(join(tmpdir(), 'routeros-gitops-demo-'));
-  const git = (...args: string[]) => exec('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.invalid', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.invalid' } });
+  const git = (...args: string[]) =>
+    exec('git', args, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Demo',
+        GIT_AUTHOR_EMAIL: 'demo@example.invalid',
+        GIT_COMMITTER_NAME: 'Demo',
+        GIT_COMMITTER_EMAIL: 'demo@example.invalid',
+      },
+    });
   const sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 400, expressDelayMs: 100, runMs: 150, latencyMs: 5 });
-  const step = (title: string) => ctx.out('\n' + ctx.style.bold(ctx.style.cyan(`== ${title}`)) + '\n');
+  const step = (title: string) => ctx.out(`\n${ctx.style.bold(ctx.style.cyan(`== ${title}`))}\n`);
   const env = {
     ...ctx.io.env,
     SDX_API_URL: sandbox.url,

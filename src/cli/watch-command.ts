@@ -64,7 +64,8 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   const concurrency = positiveInt(opts.concurrency, '--concurrency');
   const timeout = positiveInt(opts.timeout, '--timeout');
   if (opts.branch && !opts.remote) throw new InputError('--branch needs --remote; to follow a local branch, pass --ref <branch>');
-  if (opts.remote && opts.ref !== 'HEAD') throw new InputError(`--ref and --remote do not go together; to follow ${opts.remote}'s branch ${opts.ref}, pass --branch ${opts.ref}`);
+  if (opts.remote && opts.ref !== 'HEAD')
+    throw new InputError(`--ref and --remote do not go together; to follow ${opts.remote}'s branch ${opts.ref}, pass --branch ${opts.ref}`);
   const repo = await ctx.repo(opts);
   const sdxFor = sdxFactory(env, ctx.logger, opts.apiUrl);
   const github = githubTarget(env, ctx.logger);
@@ -74,7 +75,9 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   if (opts.remote) {
     const remotes = (await repo.run(['remote'])).stdout.toString('utf8').split('\n').filter(Boolean);
     if (!remotes.includes(opts.remote)) {
-      throw new InputError(`--remote ${JSON.stringify(opts.remote)}: this repository has no such remote${remotes.length ? ` (it has ${remotes.join(', ')})` : ''}; add it with git remote add`);
+      throw new InputError(
+        `--remote ${JSON.stringify(opts.remote)}: this repository has no such remote${remotes.length ? ` (it has ${remotes.join(', ')})` : ''}; add it with git remote add`,
+      );
     }
     const branch = opts.branch ?? (await defaultBranch(repo, opts.remote));
     if (!branch) throw new InputError(`cannot tell which branch of ${opts.remote} to follow; pass --branch <name>`);
@@ -120,7 +123,10 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
     ctx.secrets(repo, opts).then(
       (reloaded) => {
         secrets = reloaded;
-        ctx.logger.info({ event: 'reloaded', secrets_file: opts.secretsFile ?? null }, 'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again');
+        ctx.logger.info(
+          { event: 'reloaded', secrets_file: opts.secretsFile ?? null },
+          'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again',
+        );
         daemon?.reconcileNow('reload');
       },
       (e: unknown) => ctx.logger.error({ event: 'reload-failed', err: (e as Error).message }, 'could not reload the settings; keeping the previous ones'),
@@ -181,7 +187,12 @@ function githubTarget(env: Record<string, string | undefined>, logger: Logger): 
     return null;
   }
   const slug = parseRepository(env.GITHUB_REPOSITORY);
-  if (!slug) throw new InputError({ file: '(environment)', message: `GITHUB_REPOSITORY ${JSON.stringify(env.GITHUB_REPOSITORY)} is not owner/name`, hint: 'set it like GITHUB_REPOSITORY=acme/network-config' });
+  if (!slug)
+    throw new InputError({
+      file: '(environment)',
+      message: `GITHUB_REPOSITORY ${JSON.stringify(env.GITHUB_REPOSITORY)} is not owner/name`,
+      hint: 'set it like GITHUB_REPOSITORY=acme/network-config',
+    });
   return { client: createGitHubClient({ token: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL, logger }), ...slug };
 }
 
@@ -197,7 +208,15 @@ async function statusSink(
   let writer: StatusWriter | null = null;
   return {
     onPlan(plan, desired) {
-      writer = createStatusWriter({ octokit: gh.client, owner: gh.owner, repo: gh.repo, logger: a.logger, webUrl: a.env.SDX_WEB_URL ?? desired.fleet.web_url, siteLimit: desired.fleet.status_limit, redact: a.redact });
+      writer = createStatusWriter({
+        octokit: gh.client,
+        owner: gh.owner,
+        repo: gh.repo,
+        logger: a.logger,
+        webUrl: a.env.SDX_WEB_URL ?? desired.fleet.web_url,
+        siteLimit: desired.fleet.status_limit,
+        redact: a.redact,
+      });
       writer.begin(plan);
     },
     onEvent: (e) => writer?.onEvent(e),
@@ -207,7 +226,10 @@ async function statusSink(
     async flush() {
       if (!writer) return;
       const r = await writer.flush();
-      a.logger.info({ event: 'statuses', commit: commit.sha, posted: r.posted.length, unchanged: r.unchanged, failed: r.failed, disabled: r.disabled }, 'commit statuses written');
+      a.logger.info(
+        { event: 'statuses', commit: commit.sha, posted: r.posted.length, unchanged: r.unchanged, failed: r.failed, disabled: r.disabled },
+        'commit statuses written',
+      );
     },
   };
 }

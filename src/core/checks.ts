@@ -27,7 +27,14 @@ export async function lintFiles(files: string[], cwd: string, read: (path: strin
     try {
       buf = await read(abs);
     } catch (e) {
-      out.push({ path, line: 0, column: 0, severity: 'error', rule: 'input', message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+      out.push({
+        path,
+        line: 0,
+        column: 0,
+        severity: 'error',
+        rule: 'input',
+        message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
       continue;
     }
     if (buf.includes(0)) {

@@ -26,8 +26,10 @@ export function checkDescriptionTemplate(template: string): string[] {
     literal = literal.replace(m[0], '');
   }
   const literalLen = [...literal].length;
-  if (literalLen > DESCRIPTION_MAX) problems.push(`the description template's fixed text is ${literalLen} characters; the SDX API takes at most ${DESCRIPTION_MAX}`);
-  if (literalLen + minLen < DESCRIPTION_MIN) problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
+  if (literalLen > DESCRIPTION_MAX)
+    problems.push(`the description template's fixed text is ${literalLen} characters; the SDX API takes at most ${DESCRIPTION_MAX}`);
+  if (literalLen + minLen < DESCRIPTION_MIN)
+    problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
   return problems;
 }
 
@@ -37,7 +39,7 @@ export function renderDescription(template: string, values: DescriptionValues): 
     (PLACEHOLDERS as readonly string[]).includes(name) ? values[name as Placeholder] : all,
   );
   let text = toHeaderSafe(filled).replace(/\s+/g, ' ').trim();
-  if (text.length > DESCRIPTION_MAX) text = text.slice(0, DESCRIPTION_MAX - 1).trimEnd() + '~';
+  if (text.length > DESCRIPTION_MAX) text = `${text.slice(0, DESCRIPTION_MAX - 1).trimEnd()}~`;
   while (text.length < DESCRIPTION_MIN) text += '.';
   return text;
 }
@@ -45,7 +47,5 @@ export function renderDescription(template: string, values: DescriptionValues): 
 /** Transliterate to printable ASCII: strip accents, replace what is left with '?'. */
 export function toHeaderSafe(s: string): string {
   if (/^[ -~]*$/.test(s)) return s; // already printable ASCII: the common case
-  return [...s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')]
-    .map((ch) => (ch >= ' ' && ch <= '~' ? ch : /\s/.test(ch) ? ' ' : '?'))
-    .join('');
+  return [...s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')].map((ch) => (ch >= ' ' && ch <= '~' ? ch : /\s/.test(ch) ? ' ' : '?')).join('');
 }

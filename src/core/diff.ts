@@ -45,7 +45,15 @@ export async function planDiffs(reader: RepoReader, plan: Plan, desired: Desired
       diffs.set(id, `  (${why}; the script is sent again)\n`);
       continue;
     }
-    diffs.set(id, createTwoFilesPatch(c.kind === 'added' ? '/dev/null' : `a/${c.path}`, c.kind === 'removed' ? '/dev/null' : `b/${c.path}`, before, after, '', '', { context: 3 }).split('\n').slice(2).join('\n'));
+    diffs.set(
+      id,
+      createTwoFilesPatch(c.kind === 'added' ? '/dev/null' : `a/${c.path}`, c.kind === 'removed' ? '/dev/null' : `b/${c.path}`, before, after, '', '', {
+        context: 3,
+      })
+        .split('\n')
+        .slice(2)
+        .join('\n'),
+    );
   }
   return diffs;
 }

@@ -50,9 +50,19 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
   const state = 'load' in req.state ? await req.state.load() : req.state;
   const model = await readFleet(req.reader, commit, req.sitesDir, req.cache);
   await req.cache?.save();
-  const desired = await renderFleet(req.reader, model, state, { secrets: req.secrets, lint: req.lint, readAll: req.readAll, retryFailed: req.retryFailed, keep: req.keep });
+  const desired = await renderFleet(req.reader, model, state, {
+    secrets: req.secrets,
+    lint: req.lint,
+    readAll: req.readAll,
+    retryFailed: req.retryFailed,
+    keep: req.keep,
+  });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const relations = await relationsOf(req.reader, commit, Object.values(state.sites).map((s) => s.last_commit));
+  const relations = await relationsOf(
+    req.reader,
+    commit,
+    Object.values(state.sites).map((s) => s.last_commit),
+  );
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
@@ -127,7 +137,10 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const entries =
     clean.size === 0 || dirty.length > 200
       ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
-      : await reader.listTree(commit.sha, dir, [...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path), ...dirty.map((e) => e.path)]);
+      : await reader.listTree(commit.sha, dir, [
+          ...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path),
+          ...dirty.map((e) => e.path),
+        ]);
   const statePaths: string[] = [];
   for (const p of index.files.keys()) if (!cleanPaths.has(p)) statePaths.push(p);
   const [model, state] = await Promise.all([readFleet(reader, commit, dir, req.cache, { partial: { entries } }), store.loadFiles(index, statePaths)]);
@@ -137,7 +150,13 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   if (model.sites.some((s) => cleanIds.has(s.id)) || Object.keys(state.sites).some((id) => cleanIds.has(id))) return null;
   const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const cleanSites: CleanSite[] = [...clean].map(([name, s]) => ({ site: name, site_id: s.id, last_commit: s.last_commit, settings: s.settings, scripts: s.scripts }));
+  const cleanSites: CleanSite[] = [...clean].map(([name, s]) => ({
+    site: name,
+    site_id: s.id,
+    last_commit: s.last_commit,
+    settings: s.settings,
+    scripts: s.scripts,
+  }));
   const relations: Record<string, CommitRelation> = {};
   const lasts = new Set([...Object.values(state.sites).map((s) => s.last_commit), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
@@ -221,12 +240,24 @@ function sameSnapshot(a: PlanSnapshot | undefined, b: PlanSnapshot): boolean {
   if (!a || a.key !== b.key || a.sites.size !== b.sites.size) return false;
   for (const [n, y] of b.sites) {
     const x = a.sites.get(n);
-    if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || JSON.stringify(x.settings) !== JSON.stringify(y.settings))) return false;
+    if (
+      x !== y &&
+      (!x ||
+        x.tree !== y.tree ||
+        x.state !== y.state ||
+        x.state_path !== y.state_path ||
+        x.id !== y.id ||
+        x.last_commit !== y.last_commit ||
+        x.scripts !== y.scripts ||
+        JSON.stringify(x.settings) !== JSON.stringify(y.settings))
+    )
+      return false;
   }
   const sa = a.seen;
   const sb = b.seen;
   if (!sa || !sb) return sa === sb;
-  if (sa.commit !== sb.commit || sa.state_head !== sb.state_head || sa.others.length !== sb.others.length || sa.state_others.size !== sb.state_others.size) return false;
+  if (sa.commit !== sb.commit || sa.state_head !== sb.state_head || sa.others.length !== sb.others.length || sa.state_others.size !== sb.state_others.size)
+    return false;
   const others = new Map(sa.others.map((o) => [o.name, `${o.mode} ${o.oid}`]));
   if (sb.others.some((o) => others.get(o.name) !== `${o.mode} ${o.oid}`)) return false;
   for (const [path, oid] of sb.state_others) if (sa.state_others.get(path) !== oid) return false;

@@ -24,8 +24,7 @@ export function formatProblem(p: Problem): string {
 export class InputError extends Error {
   readonly problems: Problem[];
   constructor(problems: Problem[] | Problem | string) {
-    const list: Problem[] =
-      typeof problems === 'string' ? [{ file: '(command line)', message: problems }] : Array.isArray(problems) ? problems : [problems];
+    const list: Problem[] = typeof problems === 'string' ? [{ file: '(command line)', message: problems }] : Array.isArray(problems) ? problems : [problems];
     super(list.map(formatProblem).join('\n'));
     this.name = 'InputError';
     this.problems = list;

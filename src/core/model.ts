@@ -107,7 +107,13 @@ async function loadParsing() {
 }
 
 /** Read the sites directory's structure and YAML settings at a commit. */
-export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir: string, cache?: ParseCache, opts: ReadFleetOptions = {}): Promise<FleetModel> {
+export async function readFleet(
+  reader: RepoReader,
+  commit: CommitInfo,
+  sitesDir: string,
+  cache?: ParseCache,
+  opts: ReadFleetOptions = {},
+): Promise<FleetModel> {
   const dir = normalizeDir(sitesDir);
   const entries = opts.partial ? opts.partial.entries : await reader.listTree(commit.sha, dir);
   const problems: Problem[] = [];
@@ -135,12 +141,17 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
       continue;
     }
     if (e.type === 'commit') {
-      problems.push({ file: e.path, message: 'is a git submodule; scripts must be committed in this repository', hint: 'remove the submodule and commit the files' });
+      problems.push({
+        file: e.path,
+        message: 'is a git submodule; scripts must be committed in this repository',
+        hint: 'remove the submodule and commit the files',
+      });
       continue;
     }
     if (parts.length === 1) {
       if (rel === FLEET_FILE) fleetEntry = e;
-      else if (rel === 'routeros-gitops.yml') problems.push({ file: e.path, message: 'is not read: the fleet settings file is named routeros-gitops.yaml', hint: `rename it to ${fleetPath}` });
+      else if (rel === 'routeros-gitops.yml')
+        problems.push({ file: e.path, message: 'is not read: the fleet settings file is named routeros-gitops.yaml', hint: `rename it to ${fleetPath}` });
       continue; // READMEs and other files at the top are fine
     }
     const top = parts[0]!;
@@ -157,9 +168,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
   }
 
   // YAML files are few: read them all in one batch.
-  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith('/' + SITE_FILE))].filter(
-    (e): e is TreeEntry => !!e,
-  );
+  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith(`/${SITE_FILE}`))].filter((e): e is TreeEntry => !!e);
   const cacheKey = (e: TreeEntry) => `${e === fleetEntry ? 'fleet' : 'site'}:${e.oid}`;
   const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === undefined);
   // The parsers and schemas (zod, two YAML libraries) are loaded only when a file is not cached.
@@ -194,7 +203,11 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
   const groupNames = new Set<string>(Object.keys(fleet.groups ?? {}));
   for (const [g, list] of byGroup) {
     if (!NAME_RE.test(g)) {
-      problems.push({ file: join(dir, GROUPS_DIR, g), message: `"${g}" cannot be a group name`, hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit' });
+      problems.push({
+        file: join(dir, GROUPS_DIR, g),
+        message: `"${g}" cannot be a group name`,
+        hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit',
+      });
       continue;
     }
     groupNames.add(g);
@@ -208,7 +221,11 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
     const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
     const scripts = scriptsOf(list, siteDir, warnings);
     if (!NAME_RE.test(name)) {
-      problems.push({ file: siteDir, message: `"${name}" cannot be a site name`, hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit' });
+      problems.push({
+        file: siteDir,
+        message: `"${name}" cannot be a site name`,
+        hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit',
+      });
       continue;
     }
     if (!settingsEntry) {
@@ -227,7 +244,12 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
     const id = s.id.toLowerCase();
     const other = ids.get(id);
     if (other) {
-      problems.push({ file: settingsEntry.path, line: 1, message: `the site id ${id} is also the id of ${other}`, hint: 'each site folder needs its own SDX site id' });
+      problems.push({
+        file: settingsEntry.path,
+        line: 1,
+        message: `the site id ${id} is also the id of ${other}`,
+        hint: 'each site folder needs its own SDX site id',
+      });
       continue;
     }
     ids.set(id, join(siteDir, SITE_FILE));
@@ -256,7 +278,7 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
       }
     };
     addVars(fleet.vars, fleetPath);
-    groups.forEach((g) => addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`));
+    for (const g of groups) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
     addVars(s.vars, settingsEntry.path);
 
     // Order: by file name across the groups' scripts and the site's own; a site script with the same
@@ -287,7 +309,8 @@ export async function readFleet(reader: RepoReader, commit: CommitInfo, sitesDir
 
 function checkTemplate(template: string | undefined, file: string, problems: Problem[], prefix = '') {
   if (template === undefined) return;
-  for (const m of checkDescriptionTemplate(template)) problems.push({ file, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
+  for (const m of checkDescriptionTemplate(template))
+    problems.push({ file, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
 }
 
 function checkRules(rules: Record<string, unknown> | undefined, file: string, problems: Problem[]) {
@@ -314,7 +337,10 @@ export function join(...parts: string[]): string {
 }
 
 export function normalizeDir(d: string): string {
-  const n = posix.normalize(d.replace(/\\/g, '/')).replace(/^\.\/?/, '').replace(/\/+$/, '');
+  const n = posix
+    .normalize(d.replace(/\\/g, '/'))
+    .replace(/^\.\/?/, '')
+    .replace(/\/+$/, '');
   return n === '.' ? '' : n;
 }
 
@@ -392,7 +418,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       if (!opts.readAll && record && record.source.blob === src.blob && record.uses && canReuse(record, !!opts.retryFailed)) {
         const uses = record.uses;
         const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record) : NO_DIGESTS;
-        const cacheKey = uses.vars.join(',') + '|' + (uses.secrets.length ? JSON.stringify(digests.digests) : '');
+        const cacheKey = `${uses.vars.join(',')}|${uses.secrets.length ? JSON.stringify(digests.digests) : ''}`;
         let inputs = inputsCache.get(cacheKey);
         if (inputs === undefined) {
           inputs = inputsDigest(site, uses, digests.digests);
@@ -400,7 +426,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         }
         if (inputs === record.source.inputs) {
           // Fields written out: an object spread is several microseconds here, 50,000 times.
-          reuse.set(site.id + '\0' + src.path, {
+          reuse.set(`${site.id}\0${src.path}`, {
             path: src.path,
             file: src.file,
             blob: src.blob,
@@ -434,9 +460,18 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     let result: { text: string; tpl: CompiledTemplate } | Problem;
     const buf = blobs.get(src.blob);
     if (oversize(src) || !buf) {
-      result = { file: src.path, message: `is ${src.size} bytes, over the limit of ${maxChars} characters`, hint: 'split it into smaller scripts, or raise max_script_size in ' + FLEET_FILE };
+      result = {
+        file: src.path,
+        message: `is ${src.size} bytes, over the limit of ${maxChars} characters`,
+        hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`,
+      };
     } else if (buf.includes(0)) {
-      result = { file: src.path, ...firstNul(buf), message: 'contains a NUL byte: it is a binary file, not a RouterOS script', hint: 'commit the script as text' };
+      result = {
+        file: src.path,
+        ...firstNul(buf),
+        message: 'contains a NUL byte: it is a binary file, not a RouterOS script',
+        hint: 'commit the script as text',
+      };
     } else {
       let text: string | undefined;
       try {
@@ -462,16 +497,16 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     // Most scripts of a site use the same (often no) variables: digest each combination once.
     const siteInputs = new Map<string, string>();
     const cachedInputs = (s: SiteModel, uses: { vars: string[]; secrets: string[] }, digests: Record<string, string>) => {
-      const key = uses.vars.join(',') + '|' + (uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : '');
+      const key = `${uses.vars.join(',')}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ''}`;
       let v = siteInputs.get(key);
       if (v === undefined) siteInputs.set(key, (v = inputsDigest(s, uses, digests)));
       return v;
     };
     let allRead = true;
     for (const src of site.scripts) {
-      const reused = reuse.get(site.id + '\0' + src.path);
+      const reused = reuse.get(`${site.id}\0${src.path}`);
       if (reused) {
-        reused.uses.vars.forEach((v) => usedVars.add(v));
+        for (const v of reused.uses.vars) usedVars.add(v);
         allRead = false;
         scripts.push(reused);
         continue;
@@ -516,11 +551,19 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       let body: string | undefined = text;
       if (tpl.templated) {
         const siteRef = { name: site.name, id: site.id };
-        display = renderTemplate(text, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])) });
+        display = renderTemplate(text, tpl, {
+          vars: site.vars,
+          site: siteRef,
+          secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])),
+        });
         body = undefined;
         if (!digests.missing.length) {
           body = uses.secrets.length
-            ? renderTemplate(text, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])) })
+            ? renderTemplate(text, tpl, {
+                vars: site.vars,
+                site: siteRef,
+                secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])),
+              })
             : display;
         }
       }
@@ -532,7 +575,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
           file: src.path,
           site: site.name,
           message: `renders to ${length} characters, over the limit of ${maxChars}`,
-          hint: 'split it into smaller scripts, or raise max_script_size in ' + FLEET_FILE,
+          hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`,
         });
         continue;
       }
@@ -560,7 +603,12 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     if (allRead) {
       for (const v of Object.keys(site.vars)) {
         if (!usedVars.has(v) && site.varOrigins[v] === site.settingsFile) {
-          warnings.push({ file: site.settingsFile, site: site.name, message: `the variable "${v}" is not used by any script of ${site.name}`, hint: 'remove it, or use it as ${{ vars.' + v + ' }}' });
+          warnings.push({
+            file: site.settingsFile,
+            site: site.name,
+            message: `the variable "${v}" is not used by any script of ${site.name}`,
+            hint: `remove it, or use it as \${{ vars.${v} }}`,
+          });
         }
       }
     }
@@ -589,7 +637,10 @@ function canReuse(record: ScriptRecord, retryFailed: boolean): boolean {
   }
 }
 
-const NO_DIGESTS: { digests: Record<string, string>; missing: string[] } = Object.freeze({ digests: Object.freeze({}) as Record<string, string>, missing: [] as string[] }) as never;
+const NO_DIGESTS: { digests: Record<string, string>; missing: string[] } = Object.freeze({
+  digests: Object.freeze({}) as Record<string, string>,
+  missing: [] as string[],
+}) as never;
 
 function digestsFor(site: SiteModel, names: readonly string[], secrets: SecretSource, record: ScriptRecord | undefined) {
   const digests: Record<string, string> = {};

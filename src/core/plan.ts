@@ -111,7 +111,11 @@ function siteStatus(
   const relation: CommitRelation = last ? rel(last) : 'descendant';
   if (relation === 'ancestor') {
     const whose = last === siteLast ? 'this site was last applied from' : 'the fleet was last applied at';
-    return { status: 'stale', last, reason: `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)` };
+    return {
+      status: 'stale',
+      last,
+      reason: `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`,
+    };
   }
   if (relation === 'unknown') {
     return {
@@ -241,7 +245,8 @@ function decide(
           : { action: 'skip-failed', key: record.key, attempt: record.attempt, supersedes: null };
     }
   }
-  const supersedes = PENDING_PHASES.has(record.phase) || record.phase === 'timed_out' ? { job_id: record.job_id, key: record.key, commit: record.commit } : null;
+  const supersedes =
+    PENDING_PHASES.has(record.phase) || record.phase === 'timed_out' ? { job_id: record.job_id, key: record.key, commit: record.commit } : null;
   return { action: 'create', attempt: 0, supersedes };
 }
 

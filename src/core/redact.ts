@@ -34,7 +34,13 @@ export function envSecrets(env: Readonly<Record<string, string | undefined>>): s
   const out: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (!v) continue;
-    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(k) || k.startsWith('RGO_SECRET_')) out.push(v);
+    if (
+      /^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(
+        k,
+      ) ||
+      k.startsWith('RGO_SECRET_')
+    )
+      out.push(v);
     // A password inside a URL (SDX_API_URL=https://user:pass@host).
     if (/_URL$/.test(k)) {
       try {

@@ -22,19 +22,23 @@ const jobSettings = {
     .describe(
       `Template of X-Description (3..100 characters once filled, cut on code points). Placeholders: {site}, {site_id}, {path}, {file}, {sha}, {subject}. Default "${DEFAULT_DESCRIPTION}".`,
     ),
-  timeout: z.number().int().min(1).max(86_400).describe('Seconds to wait for one job\'s outcome before recording it as still running. Default 600.'),
+  timeout: z.number().int().min(1).max(86_400).describe("Seconds to wait for one job's outcome before recording it as still running. Default 600."),
 };
 
-export const GroupSettingsSchema = z
-  .strictObject({ ...partial(jobSettings), vars: vars.optional() })
-  .describe('Settings and variables of one group of sites.');
+export const GroupSettingsSchema = z.strictObject({ ...partial(jobSettings), vars: vars.optional() }).describe('Settings and variables of one group of sites.');
 
 export const FleetSettingsSchema = z
   .strictObject({
     ...partial(jobSettings),
     concurrency: z.number().int().min(1).max(256).optional().describe('How many sites are applied at once. Default 4.'),
-    api_url: z.url({ protocol: /^https?$/ }).optional().describe(`SDX API base URL (the SDX_API_URL environment variable wins). Default ${DEFAULT_API_URL}.`),
-    web_url: z.url({ protocol: /^https?$/ }).optional().describe(`SDX web UI base URL, used to make a job's log_url absolute. Default ${DEFAULT_WEB_URL}.`),
+    api_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(`SDX API base URL (the SDX_API_URL environment variable wins). Default ${DEFAULT_API_URL}.`),
+    web_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(`SDX web UI base URL, used to make a job's log_url absolute. Default ${DEFAULT_WEB_URL}.`),
     rate_limit: z.number().int().min(0).max(100_000).optional().describe('SDX API requests per minute for the whole process (0: no limit). Default 60.'),
     max_script_size: z
       .number()
@@ -58,12 +62,15 @@ export const FleetSettingsSchema = z
 export const SiteSettingsSchema = z
   .strictObject({
     id: z.string().regex(UUID_RE, 'the SDX site id is a UUID such as 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a').describe('The SDX site id (a UUID). Required.'),
-    groups: z.array(z.string().regex(NAME_RE)).optional().describe('Groups this site belongs to: it applies their shared scripts and inherits their settings, in this order.'),
+    groups: z
+      .array(z.string().regex(NAME_RE))
+      .optional()
+      .describe('Groups this site belongs to: it applies their shared scripts and inherits their settings, in this order.'),
     ...partial(jobSettings),
     vars: vars.optional(),
     lint: z.strictObject({ rules: lintRules.optional() }).optional(),
   })
-  .describe('site.yaml: one site. The folder name is the site\'s name.');
+  .describe("site.yaml: one site. The folder name is the site's name.");
 
 function partial<T extends Record<string, z.ZodType>>(shape: T): { [K in keyof T]: z.ZodOptional<T[K]> } {
   return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, v.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]> };
@@ -77,7 +84,11 @@ export type VarValue = z.infer<typeof varValue>;
 export function jsonSchemas(): { fleet: object; site: object } {
   const opts = { target: 'draft-2020-12', io: 'input' } as const;
   return {
-    fleet: { $id: 'https://routeros-gitops.dev/schema/routeros-gitops.schema.json', title: 'routeros-gitops.yaml', ...z.toJSONSchema(FleetSettingsSchema, opts) },
+    fleet: {
+      $id: 'https://routeros-gitops.dev/schema/routeros-gitops.schema.json',
+      title: 'routeros-gitops.yaml',
+      ...z.toJSONSchema(FleetSettingsSchema, opts),
+    },
     site: { $id: 'https://routeros-gitops.dev/schema/site.schema.json', title: 'site.yaml', ...z.toJSONSchema(SiteSettingsSchema, opts) },
   };
 }

@@ -89,9 +89,7 @@ export function compileTemplate(source: string): CompiledTemplate {
               : /Unclosed tag/.test(msg)
                 ? 'a template tag "${{" is not closed with "}}"'
                 : `the template is malformed: ${msg}`,
-          hint: unclosedSection
-            ? `end it with \${{/${unclosedSection[1]}}}`
-            : 'write ${{ vars.NAME }}; to send a literal "${{" to the router, write "\\${{"',
+          hint: unclosedSection ? `end it with \${{/${unclosedSection[1]}}}` : 'write ${{ vars.NAME }}; to send a literal "${{" to the router, write "\\${{"',
         },
       ],
     };
@@ -104,7 +102,11 @@ export function compileTemplate(source: string): CompiledTemplate {
       if (type === 'text' || type === '!') continue;
       const p = at(start);
       if (type === '>' || type === '=') {
-        problems.push({ ...p, message: `"\${{${type}" (${type === '>' ? 'partials' : 'changing delimiters'}) is not supported`, hint: 'use ${{ vars.NAME }} or ${{ secrets.NAME }}' });
+        problems.push({
+          ...p,
+          message: `"\${{${type}" (${type === '>' ? 'partials' : 'changing delimiters'}) is not supported`,
+          hint: 'use ${{ vars.NAME }} or ${{ secrets.NAME }}',
+        });
         continue;
       }
       const ref = parseRef(value);

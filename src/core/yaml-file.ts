@@ -54,13 +54,20 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
     return {
-      problems: [
-        { file, message: `the YAML expands too much (${firstLine((e as Error).message)})`, hint: 'use fewer aliases (*name); write the values out' },
-      ],
+      problems: [{ file, message: `the YAML expands too much (${firstLine((e as Error).message)})`, hint: 'use fewer aliases (*name); write the values out' }],
     };
   }
   if (depth(data) > MAX_DEPTH) {
-    return { problems: [{ file, ...pos(doc.contents?.range?.[0]), message: `the YAML is nested more than ${MAX_DEPTH} levels deep`, hint: `${what} is a flat mapping of settings` }] };
+    return {
+      problems: [
+        {
+          file,
+          ...pos(doc.contents?.range?.[0]),
+          message: `the YAML is nested more than ${MAX_DEPTH} levels deep`,
+          hint: `${what} is a flat mapping of settings`,
+        },
+      ],
+    };
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {

@@ -167,8 +167,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       summary: result?.summary ?? null,
       error,
     };
-    const fields = { event: 'reconcile-finished', commit: commit.sha, result: report.result, duration_ms: durationMs, summary: lastRun.summary, requests: result?.requests, retry: report.retry, follow_up: report.followUp };
-    if (report.result === 'error' || report.result === 'invalid') log.error({ ...fields, err: error }, report.retry ? 'reconcile failed; it will be retried' : 'the commit is invalid; nothing was sent');
+    const fields = {
+      event: 'reconcile-finished',
+      commit: commit.sha,
+      result: report.result,
+      duration_ms: durationMs,
+      summary: lastRun.summary,
+      requests: result?.requests,
+      retry: report.retry,
+      follow_up: report.followUp,
+    };
+    if (report.result === 'error' || report.result === 'invalid')
+      log.error({ ...fields, err: error }, report.retry ? 'reconcile failed; it will be retried' : 'the commit is invalid; nothing was sent');
     else log.info(fields, 'reconcile finished');
     updateReady();
     return report;
@@ -257,17 +267,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const stop = async (): Promise<number> => {
     stopping = true;
     updateReady();
-    log.info({ event: 'stopping', reason: String((opts.signal.reason as Error)?.message ?? opts.signal.reason ?? 'stop') }, 'stopping: no new run; the run in progress records what it knows');
+    log.info(
+      { event: 'stopping', reason: String((opts.signal.reason as Error)?.message ?? opts.signal.reason ?? 'stop') },
+      'stopping: no new run; the run in progress records what it knows',
+    );
     const bound = opts.shutdownTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      loop.stop().then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), bound))),
-    ]);
+    const timedOut = await Promise.race([loop.stop().then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), bound)))]);
     clearTimeout(timer);
     await server?.close();
     if (timedOut) {
-      log.error({ event: 'stopped', timed_out: true }, `the run in progress did not end within ${bound} ms; stopping anyway (its pending jobs are followed by the next start)`);
+      log.error(
+        { event: 'stopped', timed_out: true },
+        `the run in progress did not end within ${bound} ms; stopping anyway (its pending jobs are followed by the next start)`,
+      );
       return 1;
     }
     log.info({ event: 'stopped' }, 'stopped');
@@ -284,7 +297,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await loop.start();
     started = true;
     updateReady();
-    log.info({ event: 'watching', mode: opts.head.mode, ref: opts.head.describe, interval_ms: opts.intervalMs, retry_interval_ms: opts.retryIntervalMs }, `watching ${opts.head.describe}`);
+    log.info(
+      { event: 'watching', mode: opts.head.mode, ref: opts.head.describe, interval_ms: opts.intervalMs, retry_interval_ms: opts.retryIntervalMs },
+      `watching ${opts.head.describe}`,
+    );
   }
 
   return {

@@ -69,10 +69,13 @@ export function remoteHead(repo: GitRepo, opts: RemoteHeadOptions): HeadSource {
     mode: 'remote',
     describe: `${opts.remote}/${opts.branch}`,
     async refresh() {
-      await repo.run(['fetch', '--no-tags', '--quiet', '--no-recurse-submodules', '--no-write-fetch-head', opts.remote, `+refs/heads/${opts.branch}:${tracking}`], {
-        // Give up on a stalled HTTP transfer instead of hanging the loop's next fetch forever.
-        env: { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' },
-      });
+      await repo.run(
+        ['fetch', '--no-tags', '--quiet', '--no-recurse-submodules', '--no-write-fetch-head', opts.remote, `+refs/heads/${opts.branch}:${tracking}`],
+        {
+          // Give up on a stalled HTTP transfer instead of hanging the loop's next fetch forever.
+          env: { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' },
+        },
+      );
     },
     resolve: () => repo.resolveCommit(tracking),
     watch: async () => {},

@@ -27,7 +27,7 @@ export async function startHttpServer(listen: { host: string; port: number }, en
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    const json = (status: number, body: unknown) => send(status, JSON.stringify(body, null, 2) + '\n', 'application/json; charset=utf-8');
+    const json = (status: number, body: unknown) => send(status, `${JSON.stringify(body, null, 2)}\n`, 'application/json; charset=utf-8');
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');

@@ -118,7 +118,12 @@ export class DaemonMetrics {
           { labels: { reused: 'true' }, value: this.jobsCreated.reused },
         ],
       },
-      { name: 'routeros_gitops_pending_jobs', help: 'Jobs whose outcome is not known yet (queued or running) after the last reconcile.', type: 'gauge', samples: [{ value: this.pendingJobs }] },
+      {
+        name: 'routeros_gitops_pending_jobs',
+        help: 'Jobs whose outcome is not known yet (queued or running) after the last reconcile.',
+        type: 'gauge',
+        samples: [{ value: this.pendingJobs }],
+      },
       {
         name: 'routeros_gitops_sdx_requests_total',
         help: 'SDX API requests (retries included), by HTTP status ("network" when no answer came).',

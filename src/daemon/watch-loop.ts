@@ -139,7 +139,10 @@ export class WatchLoop {
       // A failed fetch is retried on the retry interval, with backoff, not left until the next interval.
       this.fetchFailures++;
       delay = Math.min(delay, this.backoff(this.fetchFailures));
-      this.opts.logger.warn({ event: 'fetch-failed', ref: this.opts.head.describe, err: (e as Error).message, retry_in_ms: delay }, 'could not fetch the followed branch; retrying');
+      this.opts.logger.warn(
+        { event: 'fetch-failed', ref: this.opts.head.describe, err: (e as Error).message, retry_in_ms: delay },
+        'could not fetch the followed branch; retrying',
+      );
     }
     if (this.stopped) return;
     this.kick(why);
@@ -161,7 +164,10 @@ export class WatchLoop {
       } catch (e) {
         this.failures++;
         const delay = this.backoff(this.failures);
-        this.opts.logger.warn({ event: 'resolve-failed', ref: this.opts.head.describe, err: (e as Error).message, retry_in_ms: delay }, 'could not resolve the followed ref; retrying');
+        this.opts.logger.warn(
+          { event: 'resolve-failed', ref: this.opts.head.describe, err: (e as Error).message, retry_in_ms: delay },
+          'could not resolve the followed ref; retrying',
+        );
         this.scheduleRetry(delay, false);
         continue;
       }

@@ -5,7 +5,10 @@ import { Option, type Command } from 'commander';
 /** The options of `watch` (besides the common ones); each says its default once. */
 export function watchOptions(cmd: Command): Command {
   return cmd
-    .option('--remote <name>', 'follow a branch of this remote, fetched every --interval (default: follow --ref of this repository, watching its refs; --ref HEAD means the branch checked out at start)')
+    .option(
+      '--remote <name>',
+      'follow a branch of this remote, fetched every --interval (default: follow --ref of this repository, watching its refs; --ref HEAD means the branch checked out at start)',
+    )
     .option('--branch <name>', "with --remote: the branch to follow (default: the remote's default branch, else the current branch)")
     .option('--interval <duration>', 'remote mode: how often to git fetch; local mode: how often to re-check --ref besides watching it', '60s')
     .option('--retry-interval <duration>', 'after a transient failure (doubling on each one, up to 10x) and while jobs are pending', '30s')

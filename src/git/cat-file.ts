@@ -111,6 +111,6 @@ export function catFileBatch(names: readonly string[], opts: CatFileOptions): Pr
       }
       resolve(result);
     });
-    child.stdin.end(wanted.join('\n') + '\n');
+    child.stdin.end(`${wanted.join('\n')}\n`);
   });
 }

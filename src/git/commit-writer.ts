@@ -6,10 +6,7 @@
 import { GitError } from '../core/errors.js';
 import type { GitRepo } from './repo.js';
 
-export type TreeChange =
-  | { path: string; content: string | Buffer }
-  | { path: string; oid: string }
-  | { path: string; delete: true };
+export type TreeChange = { path: string; content: string | Buffer } | { path: string; oid: string } | { path: string; delete: true };
 
 export interface Identity {
   name: string;
@@ -93,7 +90,8 @@ export async function writeCommit(repo: Pick<GitRepo, 'run'>, spec: CommitSpec):
   }
   args.push('fast-import', '--quiet', '--done', '--date-format=raw', '--depth=0');
   const out = (await repo.run(args, { input: Buffer.concat(parts) })).stdout.toString('utf8').trim();
-  if (!/^[0-9a-f]{40,64}$/.test(out)) throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, 'git fast-import', 0);
+  if (!/^[0-9a-f]{40,64}$/.test(out))
+    throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, 'git fast-import', 0);
   return out;
 }
 

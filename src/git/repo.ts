@@ -53,9 +53,10 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     // With the work tree's root in the same process (the common case); a bare repository, or a
     // folder inside the git directory, has none and is asked again without it.
     const withRoot = await runGit([...ask, '--show-toplevel'], { cwd: dir, logger, okCodes: [128] });
-    info = withRoot.exitCode === 0 && withRoot.stdout.toString('utf8').split('\n').length >= 5
-      ? withRoot.stdout.toString('utf8').replace(/\n$/, '').split('\n')
-      : (await gitText(ask, { cwd: dir, logger })).split('\n');
+    info =
+      withRoot.exitCode === 0 && withRoot.stdout.toString('utf8').split('\n').length >= 5
+        ? withRoot.stdout.toString('utf8').replace(/\n$/, '').split('\n')
+        : (await gitText(ask, { cwd: dir, logger })).split('\n');
   } catch (e) {
     if (e instanceof GitError && /not a git repository/i.test(e.message)) {
       throw new InputError(`${dir} is not in a git repository; run routeros-gitops inside a clone of your configuration repository (or pass --cwd)`);
@@ -123,7 +124,8 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     },
 
     async diffDir(from: string, to: string, dir: string): Promise<DirChange[] | null> {
-      if (from.startsWith('-') || to.startsWith('-')) throw new GitError(`${JSON.stringify(from.startsWith('-') ? from : to)} is not a commit id`, 'git diff-tree', null);
+      if (from.startsWith('-') || to.startsWith('-'))
+        throw new GitError(`${JSON.stringify(from.startsWith('-') ? from : to)} is not a commit id`, 'git diff-tree', null);
       if (from === to) return [];
       const prefix = cleanDir(dir);
       const tree = (c: string) => (prefix === '' ? `${c}^{tree}` : `${c}:${prefix}`);
@@ -169,7 +171,8 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
       const r = await run(['merge-base', a, b], { okCodes: [1, 128] });
       if (r.exitCode === 128) return 'unknown'; // a commit that is not in this clone
       const base = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
-      const full = async (c: string) => (/^[0-9a-f]{40,64}$/.test(c) ? c : (await text(['rev-parse', '--verify', '--quiet', `${c}^{commit}`], { okCodes: [1, 128] })) || c);
+      const full = async (c: string) =>
+        /^[0-9a-f]{40,64}$/.test(c) ? c : (await text(['rev-parse', '--verify', '--quiet', `${c}^{commit}`], { okCodes: [1, 128] })) || c;
       if (base !== '') {
         const [fa, fb] = await Promise.all([full(a), full(b)]);
         if (base === fa && base === fb) return 'same';
@@ -196,7 +199,10 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
 
 /** A repo-relative folder without leading './' or '/', or trailing '/' ('' for the root). */
 function cleanDir(dir: string): string {
-  return dir.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
+  return dir
+    .replace(/^(\.\/|\/)+/, '')
+    .replace(/\/+$/, '')
+    .replace(/^\.$/, '');
 }
 
 /** Parse `git diff-tree -z` output (no renames): `:<mode> <mode> <oid> <oid> <status> NUL <path> NUL` per entry. */
@@ -207,7 +213,12 @@ export function parseDiffTree(out: string): DirChange[] {
     const m = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([AMDT])$/.exec(parts[i]!);
     if (!m) throw new GitError(`unexpected git diff-tree output: ${JSON.stringify(parts[i]!.slice(0, 200))}`, 'git diff-tree', 0);
     const deleted = m[5] === 'D';
-    changes.push({ name: parts[i + 1]!, status: m[5] === 'A' ? 'added' : deleted ? 'deleted' : 'modified', mode: deleted ? m[1]! : m[2]!, oid: deleted ? m[3]! : m[4]! });
+    changes.push({
+      name: parts[i + 1]!,
+      status: m[5] === 'A' ? 'added' : deleted ? 'deleted' : 'modified',
+      mode: deleted ? m[1]! : m[2]!,
+      oid: deleted ? m[3]! : m[4]!,
+    });
   }
   return changes;
 }
@@ -239,6 +250,7 @@ function parseLsTreeRecord(out: string, start: number, end: number): TreeEntry {
   if (sp3 < 0 || sp3 > tab) throw bad();
   const oid = out.slice(sp2 + 1, sp3);
   const sizeText = out.slice(sp3, tab).trim();
-  if (!/^\d{6}$/.test(mode) || (type !== 'blob' && type !== 'tree' && type !== 'commit') || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText)) throw bad();
+  if (!/^\d{6}$/.test(mode) || (type !== 'blob' && type !== 'tree' && type !== 'commit') || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText))
+    throw bad();
   return { mode, type, oid, size: sizeText === '-' ? 0 : Number(sizeText), path: out.slice(tab + 1, end) };
 }

@@ -8,7 +8,8 @@ import { redactUrlCredentials } from './redact.js';
 // Variables a user sets on purpose to reach a remote or to debug git; every other GIT_* variable
 // (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE... as set inside hooks) is dropped so that the adapter
 // always talks to the repository it was opened on.
-const KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
+const KEPT_GIT_VARS =
+  /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
 
 /** The environment every git process runs with: C locale, no prompts, no pager, literal pathspecs. */
 export function gitEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
@@ -76,7 +77,9 @@ export function spawnGit(args: readonly string[], opts: Pick<RunOptions, 'cwd' |
 /** The error to raise when spawn itself fails (ENOENT: no git on PATH, bad cwd). */
 export function spawnError(args: readonly string[], err: NodeJS.ErrnoException, cwd: string): GitError {
   if (err.code === 'ENOENT') {
-    return new GitError(`git was not found on PATH (or the directory ${cwd} does not exist); install git 2.30 or later`, formatCommand(args), null, { cause: err });
+    return new GitError(`git was not found on PATH (or the directory ${cwd} does not exist); install git 2.30 or later`, formatCommand(args), null, {
+      cause: err,
+    });
   }
   return new GitError(`${formatCommand(args)} could not start: ${err.message}`, formatCommand(args), null, { cause: err });
 }

@@ -103,7 +103,11 @@ export function readEvent(env: Record<string, string | undefined>): WorkflowEven
   try {
     payload = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new InputError({ file: path, message: `cannot read the event payload (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, hint: 'GITHUB_EVENT_PATH must name the JSON file the runner writes' });
+    throw new InputError({
+      file: path,
+      message: `cannot read the event payload (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      hint: 'GITHUB_EVENT_PATH must name the JSON file the runner writes',
+    });
   }
   return parseEvent(name, payload, env.GITHUB_SHA);
 }

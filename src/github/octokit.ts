@@ -60,12 +60,18 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.notifyIntervalMs ?? 3000 }),
       onRateLimit: (retryAfter, o, _octokit, retryCount) => {
         const again = retryCount < retries && retryAfter <= maxWait;
-        logger.warn({ request: where(o), retry_after_s: retryAfter, retry: again }, again ? 'GitHub rate limit reached; waiting for the reset' : 'GitHub rate limit reached; giving up');
+        logger.warn(
+          { request: where(o), retry_after_s: retryAfter, retry: again },
+          again ? 'GitHub rate limit reached; waiting for the reset' : 'GitHub rate limit reached; giving up',
+        );
         return again;
       },
       onSecondaryRateLimit: (retryAfter, o, _octokit, retryCount) => {
         const again = retryCount < retries && retryAfter <= maxWait;
-        logger.warn({ request: where(o), retry_after_s: retryAfter, retry: again }, again ? 'GitHub secondary rate limit; waiting as asked' : 'GitHub secondary rate limit; giving up');
+        logger.warn(
+          { request: where(o), retry_after_s: retryAfter, retry: again },
+          again ? 'GitHub secondary rate limit; waiting as asked' : 'GitHub secondary rate limit; giving up',
+        );
         return again;
       },
     },

@@ -41,7 +41,7 @@ export function fitComment(body: string, pointer: (shown: number, total: number)
   for (let i = 0; i < details; i++) close.push('</details>');
   const shown = kept.join('\n').length;
   const out = [...kept, ...close, '', pointer(shown, body.length)].join('\n');
-  return { body: out.endsWith('\n') ? out : out + '\n', cut: true };
+  return { body: out.endsWith('\n') ? out : `${out}\n`, cut: true };
 }
 
 export type CommentResult =
@@ -68,12 +68,17 @@ export interface UpsertCommentOptions {
 export async function upsertComment(o: UpsertCommentOptions): Promise<CommentResult> {
   const logger = o.logger ?? silentLogger;
   if (!o.body.startsWith(o.marker)) throw new Error('the comment body must start with its marker');
-  if (o.body.length > MAX_COMMENT_LENGTH) throw new Error(`the comment body is ${o.body.length} characters; GitHub accepts at most ${MAX_COMMENT_LENGTH} (use fitComment)`);
+  if (o.body.length > MAX_COMMENT_LENGTH)
+    throw new Error(`the comment body is ${o.body.length} characters; GitHub accepts at most ${MAX_COMMENT_LENGTH} (use fitComment)`);
   const base = { owner: o.owner, repo: o.repo };
   try {
     const mine: Array<{ id: number | bigint; body: string; html_url: string }> = [];
     let pages = 0;
-    for await (const page of o.octokit.paginate.iterator('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...base, issue_number: o.issueNumber, per_page: 100 })) {
+    for await (const page of o.octokit.paginate.iterator('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      ...base,
+      issue_number: o.issueNumber,
+      per_page: 100,
+    })) {
       pages++;
       for (const c of page.data) if ((c.body ?? '').trimStart().startsWith(o.marker)) mine.push({ id: c.id, body: c.body ?? '', html_url: c.html_url });
     }

@@ -151,7 +151,14 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
    * Queue one status; skipped when identical to what GitHub shows, when the context has none yet
    * (onlyIfShown), or when it has one already (onlyIfAbsent).
    */
-  const post = (sha: string, context: string, state: CommitState, description: string, targetUrl: string | null, opts: { onlyIfShown?: boolean; onlyIfAbsent?: boolean } = {}) => {
+  const post = (
+    sha: string,
+    context: string,
+    state: CommitState,
+    description: string,
+    targetUrl: string | null,
+    opts: { onlyIfShown?: boolean; onlyIfAbsent?: boolean } = {},
+  ) => {
     const desc = cutDescription(redact(description));
     const url = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
     queue = queue.then(async () => {
@@ -183,7 +190,10 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         const status = httpStatus(e);
         if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
           full.add(key);
-          logger.warn({ sha: sha.slice(0, 7), context }, 'GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it');
+          logger.warn(
+            { sha: sha.slice(0, 7), context },
+            'GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it',
+          );
         } else if (status === 403 || status === 401) {
           report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
           logger.warn({ err: describeGitHubError(e) }, 'cannot write commit statuses; no more will be tried in this run');
@@ -338,7 +348,8 @@ export function siteVerdict(results: readonly ChangeResult[]): SiteVerdict {
   if (waiting.length || (blocked.length && stopped.length === blocked.length)) {
     const w = waiting[0];
     const total = waiting.length + blocked.length;
-    if (!w) return { outcome: 'pending', description: `${total} script${total === 1 ? '' : 's'} not sent: the run was stopped; the next run sends them`, url: null };
+    if (!w)
+      return { outcome: 'pending', description: `${total} script${total === 1 ? '' : 's'} not sent: the run was stopped; the next run sends them`, url: null };
     const how = w.outcome === 'timed_out' ? `still ${/still (\w+)/.exec(w.reason ?? '')?.[1] ?? 'running'}` : 'not followed';
     const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
     return { outcome: 'pending', description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? '?'}); the next run records the outcome`, url: w.log_url };
@@ -380,5 +391,5 @@ export function parseRollup(description: string | undefined): Counts | null {
 export function cutDescription(s: string, max = MAX_DESCRIPTION): string {
   const one = s.replace(/\s+/g, ' ').trim();
   const points = [...one];
-  return points.length <= max ? one : points.slice(0, max - 1).join('') + '…';
+  return points.length <= max ? one : `${points.slice(0, max - 1).join('')}…`;
 }

@@ -9,12 +9,71 @@ import type { Arg, Group, Statement } from './scanner.js';
 
 /** Menu commands this module needs to tell apart from menu names. */
 const VERBS = new Set([
-  'add', 'set', 'remove', 'disable', 'enable', 'unset', 'edit', 'move', 'comment', 'reset', 'print', 'export', 'find', 'get',
-  'reboot', 'shutdown', 'reset-configuration', 'load', 'save', 'install', 'uninstall', 'upgrade', 'downgrade', 'update',
-  'download', 'check-for-updates', 'apply-changes', 'cancel', 'monitor', 'import', 'run', 'flush', 'send', 'release', 'renew',
-  'make-static', 'regenerate-host-key', 'import-host-key', 'export-host-key', 'reset-counters', 'reset-counters-all', 'ping',
-  'fetch', 'info', 'warning', 'error', 'debug', 'quit', 'redo', 'undo', 'generate', 'sign', 'format-drive', 'blink', 'beep',
-  'clear', 'listen', 'scan', 'sniff', 'torch', 'traceroute', 'start', 'stop', 'unschedule', 'schedule',
+  'add',
+  'set',
+  'remove',
+  'disable',
+  'enable',
+  'unset',
+  'edit',
+  'move',
+  'comment',
+  'reset',
+  'print',
+  'export',
+  'find',
+  'get',
+  'reboot',
+  'shutdown',
+  'reset-configuration',
+  'load',
+  'save',
+  'install',
+  'uninstall',
+  'upgrade',
+  'downgrade',
+  'update',
+  'download',
+  'check-for-updates',
+  'apply-changes',
+  'cancel',
+  'monitor',
+  'import',
+  'run',
+  'flush',
+  'send',
+  'release',
+  'renew',
+  'make-static',
+  'regenerate-host-key',
+  'import-host-key',
+  'export-host-key',
+  'reset-counters',
+  'reset-counters-all',
+  'ping',
+  'fetch',
+  'info',
+  'warning',
+  'error',
+  'debug',
+  'quit',
+  'redo',
+  'undo',
+  'generate',
+  'sign',
+  'format-drive',
+  'blink',
+  'beep',
+  'clear',
+  'listen',
+  'scan',
+  'sniff',
+  'torch',
+  'traceroute',
+  'start',
+  'stop',
+  'unschedule',
+  'schedule',
 ]);
 
 /**
@@ -144,12 +203,12 @@ export class Command {
 }
 
 export function joinPath(segments: readonly string[]): string {
-  return segments.length ? '/' + segments.join('/') : '';
+  return segments.length ? `/${segments.join('/')}` : '';
 }
 
 /** A canonical path as people write it: '/ip/firewall/filter' -> '/ip firewall filter'. */
 export function showPath(path: string): string {
-  return path ? '/' + path.slice(1).split('/').join(' ') : 'the top menu';
+  return path ? `/${path.slice(1).split('/').join(' ')}` : 'the top menu';
 }
 
 /**
@@ -191,7 +250,7 @@ export class Menu {
 
   /** A new menu one level down (childAt found none). */
   add(word: string): Menu {
-    const c = new Menu(this.path + '/' + word, word, this);
+    const c = new Menu(`${this.path}/${word}`, word, this);
     // Bounded: past the limit (only generated or hostile input names that many menus) new menus
     // are made each time and not kept.
     if (menus < MENU_LIMIT) {
@@ -299,7 +358,7 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
           continue;
         }
       }
-      if (lower !== undefined && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(menu.path + '/' + lower))) {
+      if (lower !== undefined && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(`${menu.path}/${lower}`))) {
         verb = lower;
         k++;
         break outer;
@@ -406,7 +465,6 @@ export function readParams(rest: readonly Arg[], from = 0): { params: Map<string
   }
   return { params, unnamed };
 }
-
 
 /** The `find` inside a group, when the group is `[find ...]` or `[/some path find ...]`. */
 export function findInGroup(group: Group): { filters: Map<string, ParamValue>; empty: boolean } | undefined {

@@ -158,7 +158,7 @@ const CHECKS: ReadonlyArray<readonly [LockoutRuleId, Menus, Verbs, Check]> = [
     only('load'),
     (c) =>
       c.path === '/system/backup' && c.verb === 'load'
-        ? 'loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today\'s management access (addresses, users, firewall), the router comes back unreachable.'
+        ? "loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today's management access (addresses, users, firewall), the router comes back unreachable."
         : undefined,
   ],
   [
@@ -354,8 +354,7 @@ function checksFor(menu: Menu, verb: string): Checks {
   if (list) return list;
   const path = menu.path;
   const found = CHECKS.filter(
-    ([, menus, verbs]) =>
-      (typeof menus === 'function' ? menus(path) : menus.includes(path)) && (typeof verbs === 'function' ? verbs(verb) : verbs.has(verb)),
+    ([, menus, verbs]) => (typeof menus === 'function' ? menus(path) : menus.includes(path)) && (typeof verbs === 'function' ? verbs(verb) : verbs.has(verb)),
   ).map(([id, , , check]) => [id, check] as const);
   list = found.length ? found : NONE;
   if (cached < BY_MENU_LIMIT) {

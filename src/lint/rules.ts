@@ -32,16 +32,23 @@ function lockout(id: LockoutRuleId, defaultSeverity: Severity, description: stri
 }
 
 export const RULES: ReadonlyArray<RuleInfo> = [
-  syntax('unbalanced-bracket', 'A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there.'),
+  syntax(
+    'unbalanced-bracket',
+    'A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there.',
+  ),
   syntax('unterminated-string', 'A " that is never closed. Strings may span lines, so the rest of the script would be read as text.'),
   syntax('invalid-escape', 'A \\ in a string not followed by one of " \\ n r t $ ? _ a b f v, two upper-case hex digits, or the end of the line.'),
   syntax('stray-backslash', 'A \\ outside a string that is not the last character of its line (only line continuations may use it).'),
-  syntax('comment-after-continuation', 'A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment.'),
+  syntax(
+    'comment-after-continuation',
+    'A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment.',
+  ),
   syntax('line-break-in-brackets', 'A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open.'),
   {
     id: 'param-space',
     defaultSeverity: 'error',
-    description: 'Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.',
+    description:
+      'Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.',
     kind: 'syntax',
     configurable: true,
     acknowledgeable: false,
@@ -49,7 +56,8 @@ export const RULES: ReadonlyArray<RuleInfo> = [
   {
     id: 'inline-comment',
     defaultSeverity: 'warning',
-    description: 'A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.',
+    description:
+      'A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.',
     kind: 'notice',
     configurable: true,
     acknowledgeable: false,
@@ -75,12 +83,28 @@ export const RULES: ReadonlyArray<RuleInfo> = [
   lockout('device-mode', 'error', '/system device-mode changes: need a button press or power cycle on the router to complete.'),
   lockout('reboot', 'warning', '/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach.'),
   lockout('backup-load', 'warning', '/system backup load: replaces the whole configuration and reboots.'),
-  lockout('package-change', 'warning', '/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot.'),
+  lockout(
+    'package-change',
+    'warning',
+    '/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot.',
+  ),
   lockout('ip-service', 'warning', 'Changes to /ip service: can turn off, move or restrict the service the router is managed through.'),
   lockout('ssh-settings', 'warning', 'Changes to /ip ssh: can stop existing SSH clients from connecting.'),
-  lockout('user-change', 'warning', 'Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account.'),
-  lockout('input-drop', 'warning', 'drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid.'),
-  lockout('input-accept-removal', 'warning', 'Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out.'),
+  lockout(
+    'user-change',
+    'warning',
+    'Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account.',
+  ),
+  lockout(
+    'input-drop',
+    'warning',
+    'drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid.',
+  ),
+  lockout(
+    'input-accept-removal',
+    'warning',
+    'Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out.',
+  ),
   lockout('interface-disable', 'warning', 'Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer.'),
   lockout('address-removal', 'warning', 'Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client.'),
   lockout('route-removal', 'warning', 'Removing, disabling or re-pointing an IPv4 or IPv6 route.'),

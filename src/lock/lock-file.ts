@@ -81,7 +81,10 @@ export async function acquireLock(path: string, opts: { purpose: string; waitMs?
     }
     if (!holder) {
       // Being written right now, or garbage left by a crash between create and write.
-      const age = await stat(path).then((st) => Date.now() - st.mtimeMs, () => 0);
+      const age = await stat(path).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
       if (age > 5000) {
         await rm(path, { force: true });
         continue;

@@ -7,7 +7,15 @@ import { changeToJson, escapeMd } from './plan-report.js';
 import { plainStyle, type Style } from './style.js';
 
 export function resultToJson(r: ChangeResult): Record<string, unknown> {
-  return { ...changeToJson(r.change), job_id: r.job_id, outcome: r.outcome, log_url: r.log_url, reason: r.reason, reused: r.reused, finished_at: r.finished_at };
+  return {
+    ...changeToJson(r.change),
+    job_id: r.job_id,
+    outcome: r.outcome,
+    log_url: r.log_url,
+    reason: r.reason,
+    reused: r.reused,
+    finished_at: r.finished_at,
+  };
 }
 
 export function applyToJson(a: ApplyResult, warnings: Problem[] = []): object {
@@ -32,7 +40,13 @@ export function summaryText(a: ApplyResult): string {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k.replace('_', ' ')}`);
   const retried = Object.values(a.retries).reduce((x, y) => x + y, 0);
-  return `Apply at ${a.plan.commit.sha.slice(0, 7)}: ${parts.join(', ')}. ${a.requests} SDX requests${retried ? `, ${retried} retried (${Object.entries(a.retries).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}.${a.interrupted ? ' The run was stopped early.' : ''}`;
+  return `Apply at ${a.plan.commit.sha.slice(0, 7)}: ${parts.join(', ')}. ${a.requests} SDX requests${
+    retried
+      ? `, ${retried} retried (${Object.entries(a.retries)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`
+      : ''
+  }.${a.interrupted ? ' The run was stopped early.' : ''}`;
 }
 
 export function colourOutcome(o: string, style: Style): string {
@@ -51,7 +65,7 @@ export function applyToText(a: ApplyResult, warnings: Problem[] = [], style: Sty
   }
   const width = Math.min(70, Math.max(20, ...a.results.map((r) => r.change.path.length)));
   for (const [site, rows] of bySite) {
-    out.push(style.bold(site) + ' ' + style.dim(rows[0]!.change.site_id));
+    out.push(`${style.bold(site)} ${style.dim(rows[0]!.change.site_id)}`);
     for (const r of rows) {
       out.push(`  ${colourOutcome(r.outcome, style)} ${r.change.path.padEnd(width)}  ${r.job_id ? style.dim(`job ${r.job_id}`) : ''}`);
       if (r.reason && r.outcome !== 'succeeded') out.push(style.dim(`      ${r.reason}`));
@@ -61,7 +75,7 @@ export function applyToText(a: ApplyResult, warnings: Problem[] = [], style: Sty
   if (out.length) out.push('');
   for (const w of warnings) out.push(style.yellow('warning: ') + formatProblem(w));
   out.push(summaryText(a));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function applyToMarkdown(a: ApplyResult, marker?: string): string {
@@ -72,8 +86,10 @@ export function applyToMarkdown(a: ApplyResult, marker?: string): string {
     out.push('| site | script | outcome | job |', '|---|---|---|---|');
     for (const r of a.results) {
       const job = r.job_id ? (r.log_url ? `[${r.job_id.slice(0, 8)}](${r.log_url})` : r.job_id.slice(0, 8)) : '';
-      out.push(`| ${escapeMd(r.change.site)} | \`${r.change.path}\` | ${r.outcome}${r.reason && r.outcome !== 'succeeded' ? `: ${escapeMd(r.reason)}` : ''} | ${job} |`);
+      out.push(
+        `| ${escapeMd(r.change.site)} | \`${r.change.path}\` | ${r.outcome}${r.reason && r.outcome !== 'succeeded' ? `: ${escapeMd(r.reason)}` : ''} | ${job} |`,
+      );
     }
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -16,7 +16,14 @@ export function planToJson(plan: Plan, warnings: Problem[] = []): object {
     subject: plan.commit.subject,
     sites_dir: plan.sites_dir,
     summary: plan.summary,
-    sites: plan.sites.map((s) => ({ site: s.site, site_id: s.site_id, status: s.status, reason: s.reason, last_commit: s.last_commit, changes: s.changes.length })),
+    sites: plan.sites.map((s) => ({
+      site: s.site,
+      site_id: s.site_id,
+      status: s.status,
+      reason: s.reason,
+      last_commit: s.last_commit,
+      changes: s.changes.length,
+    })),
     changes: new MappedList(plan.changes, changeToJson),
     warnings: warnings.map((w) => ({ ...w })),
   };
@@ -103,9 +110,10 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
     for (const c of own) {
       const note = actionNote(c);
       out.push(
-        `  ${colourKind(c.kind, style)} ${c.path.padEnd(width)}  ${c.idempotency_key ? style.dim(c.idempotency_key) : ''}${note ? '  ' + style.yellow(note) : ''}`,
+        `  ${colourKind(c.kind, style)} ${c.path.padEnd(width)}  ${c.idempotency_key ? style.dim(c.idempotency_key) : ''}${note ? `  ${style.yellow(note)}` : ''}`,
       );
-      if (c.secrets.length) out.push(style.dim(`      secrets: ${c.secrets.join(', ')}${c.secrets_missing.length ? ` (not supplied: ${c.secrets_missing.join(', ')})` : ''}`));
+      if (c.secrets.length)
+        out.push(style.dim(`      secrets: ${c.secrets.join(', ')}${c.secrets_missing.length ? ` (not supplied: ${c.secrets_missing.join(', ')})` : ''}`));
       for (const f of c.findings) {
         const colour = f.severity === 'error' ? style.red : style.yellow;
         out.push(`      ${colour(f.severity)} ${c.path}:${f.line}:${f.column} ${f.message} ${style.dim(`[${f.rule}]`)}`);
@@ -116,7 +124,7 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
   for (const w of warnings) out.push(style.yellow('warning: ') + formatProblem(w));
   if (warnings.length) out.push('');
   out.push(summaryLine(plan));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function summaryLine(plan: Plan): string {
@@ -159,7 +167,8 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     }
     out.push('');
   }
-  for (const site of plan.sites.filter((s) => s.status !== 'ok')) out.push(`> **${escapeMd(site.site)}** is ${site.status}: ${escapeMd(site.reason ?? '')}`, '');
+  for (const site of plan.sites.filter((s) => s.status !== 'ok'))
+    out.push(`> **${escapeMd(site.site)}** is ${site.status}: ${escapeMd(site.reason ?? '')}`, '');
   const findings = plan.changes.flatMap((c) => c.findings.map((f) => ({ c, f })));
   if (findings.length) {
     out.push('#### Script checks', '');
@@ -181,11 +190,20 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
       const dedupe = `${c.path}\0${d}`;
       if (shown.has(dedupe)) continue;
       shown.add(dedupe);
-      out.push(`<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`, '', '```diff', d.trimEnd(), '```', '', '</details>', '');
+      out.push(
+        `<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`,
+        '',
+        '```diff',
+        d.trimEnd(),
+        '```',
+        '',
+        '</details>',
+        '',
+      );
     }
   }
   for (const w of opts.warnings ?? []) out.push(`- warning: ${escapeMd(formatProblem(w))}`);
-  return out.join('\n').trimEnd() + '\n';
+  return `${out.join('\n').trimEnd()}\n`;
 }
 
 export function escapeMd(s: string): string {

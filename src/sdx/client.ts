@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { toRandom, UUID_RE } from './prng.js';
-import { RateLimiter, sharedRateLimiter } from './rate-limiter.js';
+import { type RateLimiter, sharedRateLimiter } from './rate-limiter.js';
 import { parseErrorBody, parseJob, parseJobList, parseSite, type ShapeResult } from './response-shapes.js';
 import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from './types.js';
 
@@ -303,7 +303,13 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
         target = 'to an unparsable Location';
       }
     }
-    return fail(`${where}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`, reply.status, 'redirect', undefined, false);
+    return fail(
+      `${where}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`,
+      reply.status,
+      'redirect',
+      undefined,
+      false,
+    );
   }
 
   /** The SdxApiError for a non-success answer, from ErrorResponse, the gateway's {message}, or anything else. */
@@ -327,12 +333,21 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
   }
 
   function shapeError(reply: Reply, where: string, problem: string, extra = ''): SdxApiError {
-    return fail(`${where}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`, reply.status, 'malformed_response', undefined, false);
+    return fail(
+      `${where}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`,
+      reply.status,
+      'malformed_response',
+      undefined,
+      false,
+    );
   }
 
   function decode<T>(reply: Reply, where: string, parse: (v: unknown) => ShapeResult<T>, extra = ''): T {
     if (reply.json === undefined) {
-      const why = reply.jsonError !== undefined ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)` : `body is not JSON (${first(reply.headers['content-type']) ?? 'no content type'}, ${reply.bytes} bytes)`;
+      const why =
+        reply.jsonError !== undefined
+          ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)`
+          : `body is not JSON (${first(reply.headers['content-type']) ?? 'no content type'}, ${reply.bytes} bytes)`;
       throw shapeError(reply, where, why, extra);
     }
     const parsed = parse(reply.json);
@@ -630,13 +645,17 @@ function withSite(job: Job, siteId: string): Job {
 
 function checkUuid(name: string, value: string): void {
   if (typeof value !== 'string' || !UUID_RE.test(value)) {
-    throw new InputError({ file: '(sdx request)', message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)` });
+    throw new InputError({
+      file: '(sdx request)',
+      message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`,
+    });
   }
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new InputError({ file: '(settings)', message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
+  if (!Number.isFinite(value) || value < 0)
+    throw new InputError({ file: '(settings)', message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
   return value;
 }
 
@@ -668,7 +687,11 @@ function parseBaseUrl(raw: string): { url: URL; prefix: string; secrets: string[
     throw new InputError({ file: '(settings)', message: 'the SDX base URL is not a valid URL', hint: 'use the form https://v1.api.altostrat.io' });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError({ file: '(settings)', message: `the SDX base URL must be http(s), got ${url.protocol}`, hint: 'use the form https://v1.api.altostrat.io' });
+    throw new InputError({
+      file: '(settings)',
+      message: `the SDX base URL must be http(s), got ${url.protocol}`,
+      hint: 'use the form https://v1.api.altostrat.io',
+    });
   }
   const secrets: string[] = [];
   if (url.password) secrets.push(url.password, safeDecode(url.password), `${url.username}:${url.password}`);

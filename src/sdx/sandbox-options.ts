@@ -191,7 +191,9 @@ const jsonSchema = z.strictObject({
   replayAnswer: z.enum(['original-201', 'original-200', 'conflict-409', 'conflict-400']).optional(),
   deleteStatus: z.union([z.literal(200), z.literal(202), z.literal(204)]).optional(),
   deleteStartedStatus: z.union([z.literal(400), z.literal(409)]).optional(),
-  rateLimit: z.strictObject({ requestsPerMinute: z.number().int().min(0).optional(), windowMs: z.number().int().min(1).optional(), retryAfter: z.boolean().optional() }).optional(),
+  rateLimit: z
+    .strictObject({ requestsPerMinute: z.number().int().min(0).optional(), windowMs: z.number().int().min(1).optional(), retryAfter: z.boolean().optional() })
+    .optional(),
   latencyMs: ms.optional(),
   maxScriptLength: ms.optional(),
   faults: z
@@ -216,7 +218,11 @@ export function parseSandboxOptions(input: unknown, source = '(sandbox settings)
   const r = jsonSchema.safeParse(input);
   if (!r.success) {
     throw new InputError(
-      r.error.issues.map((i) => ({ file: source, message: `${i.path.map(String).join('.') || '(root)'}: ${i.message}`, hint: 'see SandboxOptions in src/sdx/sandbox-options.ts' })),
+      r.error.issues.map((i) => ({
+        file: source,
+        message: `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
+        hint: 'see SandboxOptions in src/sdx/sandbox-options.ts',
+      })),
     );
   }
   const { sites, ...rest } = r.data;

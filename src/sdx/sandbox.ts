@@ -16,7 +16,6 @@ import {
   type SandboxFaultOptions,
   type SandboxOptions,
   type SandboxRateLimitOptions,
-  type SandboxRequest,
   type SandboxSiteOptions,
 } from './sandbox-options.js';
 import type { Job, Site } from './types.js';
@@ -369,7 +368,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       flags[name] = v === 'true';
     }
     const contentType = (header(headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType !== 'text/plain') return invalid('parameter_invalid', `The request body must be text/plain (the RouterOS script), got ${contentType ? JSON.stringify(contentType) : 'no Content-Type'}.`);
+    if (contentType !== 'text/plain')
+      return invalid(
+        'parameter_invalid',
+        `The request body must be text/plain (the RouterOS script), got ${contentType ? JSON.stringify(contentType) : 'no Content-Type'}.`,
+      );
     if (body.trim() === '') return invalid('parameter_missing', 'The request body (the RouterOS script) is required.');
     if (settings.maxScriptLength > 0 && body.length > settings.maxScriptLength) {
       return invalid('parameter_invalid', `The script may not be longer than ${settings.maxScriptLength} characters, got ${body.length}.`);
@@ -425,7 +428,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       case 'conflict-400':
         return {
           status: answer === 'conflict-409' ? 409 : 400,
-          body: errorBody('invalid_request_error', 'idempotency_key_in_use', `A job with X-Idempotency-Key ${job.idempotency_key} already exists for this site.`),
+          body: errorBody(
+            'invalid_request_error',
+            'idempotency_key_in_use',
+            `A job with X-Idempotency-Key ${job.idempotency_key} already exists for this site.`,
+          ),
         };
     }
   }
@@ -448,12 +455,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!UUID_RE.test(siteId)) return invalid('parameter_invalid', 'The siteId path parameter must be a UUID.');
       if (!findSite(siteId)) return notFound(`No site with id ${siteId}.`);
       // Newest first, without scripts, as the list endpoint is documented.
-      return { status: 200, body: siteJobs(siteId).slice().reverse().map((j) => jobJson(j, false)) };
+      return {
+        status: 200,
+        body: siteJobs(siteId)
+          .slice()
+          .reverse()
+          .map((j) => jobJson(j, false)),
+      };
     }
     if ((m = /^\/site\/([^/]+)\/job\/([^/]+)\/?$/.exec(path))) {
       const siteId = decode(m[1]!);
       const jobId = decode(m[2]!);
-      if (method !== 'GET' && method !== 'DELETE') return { status: 405, body: { message: `The ${method} method is not supported for this route.` }, headers: { allow: 'GET, DELETE' } };
+      if (method !== 'GET' && method !== 'DELETE')
+        return { status: 405, body: { message: `The ${method} method is not supported for this route.` }, headers: { allow: 'GET, DELETE' } };
       if (!UUID_RE.test(siteId)) return invalid('parameter_invalid', 'The siteId path parameter must be a UUID.');
       if (!UUID_RE.test(jobId)) return invalid('parameter_invalid', 'The jobId path parameter must be a UUID.');
       if (!findSite(siteId)) return notFound(`No site with id ${siteId}.`);
@@ -461,7 +475,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!job) return notFound(`No job with id ${jobId} for this site.`);
       if (method === 'GET') return { status: 200, body: jobJson(job, true) };
       if (job.started_at !== null || job.completed_at !== null || job.failed_at !== null) {
-        return { status: settings.deleteStartedStatus, body: errorBody('invalid_request_error', 'job_already_started', 'The job has already started and can no longer be cancelled.') };
+        return {
+          status: settings.deleteStartedStatus,
+          body: errorBody('invalid_request_error', 'job_already_started', 'The job has already started and can no longer be cancelled.'),
+        };
       }
       job.cancelled = true;
       // The key is free again: a new POST with it queues a new job.
@@ -514,7 +531,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       case 'html502':
         return {
           status: 502,
-          raw: { contentType: 'text/html', text: '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n' },
+          raw: {
+            contentType: 'text/html',
+            text: '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n',
+          },
         };
       case 'unavailable503':
         return { status: 503, raw: { contentType: 'text/plain', text: 'Service Unavailable' } };
@@ -617,7 +637,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (online !== undefined) setOnline(siteId, online);
       return { status: 200, body: siteJson(s) };
     }
-    return { status: 404, body: { message: 'unknown sandbox admin endpoint (GET /_sandbox/jobs, GET /_sandbox/stats, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/sites/{id})' } };
+    return {
+      status: 404,
+      body: {
+        message:
+          'unknown sandbox admin endpoint (GET /_sandbox/jobs, GET /_sandbox/stats, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/sites/{id})',
+      },
+    };
   }
 
   const server = http.createServer((req, res) => {

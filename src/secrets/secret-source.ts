@@ -49,14 +49,22 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
       }
       const rel = relative(realpathSync(opts.repoRoot), real);
       if (!rel.startsWith('..') && !isAbsolute(rel)) {
-        throw new InputError({ file: opts.file, message: 'the secrets file is inside the repository; secrets must never be committed', hint: 'move it outside the repository (and out of git history)' });
+        throw new InputError({
+          file: opts.file,
+          message: 'the secrets file is inside the repository; secrets must never be committed',
+          hint: 'move it outside the repository (and out of git history)',
+        });
       }
     }
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new InputError({ file: opts.file, message: `cannot read the secrets file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, hint: 'pass --secrets-file with a readable file' });
+      throw new InputError({
+        file: opts.file,
+        message: `cannot read the secrets file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        hint: 'pass --secrets-file with a readable file',
+      });
     }
     // The YAML parser is loaded only for a secrets file.
     const { parseSecretsYaml } = await import('./secrets-file-yaml.js');
@@ -66,11 +74,20 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
     } catch (e) {
       // The parser's message can quote the file's content: say only where.
       const line = (e as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
-      throw new InputError({ file: opts.file, line, message: 'the secrets file is not valid YAML', hint: 'write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}' });
+      throw new InputError({
+        file: opts.file,
+        line,
+        message: 'the secrets file is not valid YAML',
+        hint: 'write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}',
+      });
     }
     const d = (doc ?? {}) as { fleet?: Record<string, unknown>; sites?: Record<string, Record<string, unknown>> };
     if (typeof d !== 'object' || Array.isArray(d) || Object.keys(d).some((k) => k !== 'fleet' && k !== 'sites')) {
-      throw new InputError({ file: opts.file, message: 'the secrets file must have only the keys "fleet" and "sites"', hint: 'write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}' });
+      throw new InputError({
+        file: opts.file,
+        message: 'the secrets file must have only the keys "fleet" and "sites"',
+        hint: 'write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}',
+      });
     }
     for (const [k, v] of Object.entries(d.fleet ?? {})) put(null, k, v, opts.file);
     for (const [site, values] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(values ?? {})) put(site, k, v, opts.file);
@@ -107,7 +124,12 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
       return secretDigest('routeros-gitops:secrets-identity', JSON.stringify(entries), digestKey);
     },
     values() {
-      const all = [...fleet.values(), ...[...perSite.values()].flatMap((m) => [...m.values()]), ...envFleet.values(), ...[...envSite.values()].flatMap((m) => [...m.values()])];
+      const all = [
+        ...fleet.values(),
+        ...[...perSite.values()].flatMap((m) => [...m.values()]),
+        ...envFleet.values(),
+        ...[...envSite.values()].flatMap((m) => [...m.values()]),
+      ];
       if (digestKey) all.push(digestKey);
       return all;
     },

@@ -120,7 +120,9 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       version = undefined;
     }
     if (version !== STATE_FORMAT_VERSION) {
-      throw new Error(`the applied state in ${where} has format version ${JSON.stringify(version)}, this routeros-gitops reads version ${STATE_FORMAT_VERSION}; upgrade routeros-gitops`);
+      throw new Error(
+        `the applied state in ${where} has format version ${JSON.stringify(version)}, this routeros-gitops reads version ${STATE_FORMAT_VERSION}; upgrade routeros-gitops`,
+      );
     }
   };
 
@@ -219,7 +221,9 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       const formatName = `${k.head}:${FORMAT_FILE}`;
       const objects = await repo.readObjects([formatName, ...names]);
       checkFormat(objects.get(formatName)?.content.toString('utf8'), k.head);
-      missing.forEach((id, i) => k.sites.set(id, objects.get(names[i]!)?.content.toString('utf8') ?? null));
+      missing.forEach((id, i) => {
+        k.sites.set(id, objects.get(names[i]!)?.content.toString('utf8') ?? null);
+      });
     }
     return k;
   };
@@ -319,7 +323,9 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       known = null;
       await sleep(backoffDelay(attempt));
     }
-    throw new StateConflictError(`could not bring ${where} up to date with ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`);
+    throw new StateConflictError(
+      `could not bring ${where} up to date with ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`,
+    );
   };
 
   /**
@@ -393,7 +399,15 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       const ours = await repo.readRef(ref);
       if (remoteHead === undefined) remoteHead = await repo.readRef(trackingRef!);
       if (ours === null || ours === remoteHead) return;
-      const args = ['push', '--no-verify', '--porcelain', '--no-recurse-submodules', remote!, `${ours}:${ref}`, `--force-with-lease=${ref}:${remoteHead ?? ''}`];
+      const args = [
+        'push',
+        '--no-verify',
+        '--porcelain',
+        '--no-recurse-submodules',
+        remote!,
+        `${ours}:${ref}`,
+        `--force-with-lease=${ref}:${remoteHead ?? ''}`,
+      ];
       const r = await repo.run(args, { okCodes: [1, 128] });
       if (r.exitCode === 0) {
         await repo.run(['update-ref', '-m', 'routeros-gitops: pushed', trackingRef!, ours]);
@@ -404,14 +418,19 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       const out = `${r.stdout.toString('utf8')}\n${r.stderr}`;
       // Rejected by the lease, or the remote lost a race to update its ref: someone else pushed
       // first. A hook declining the push, or no access, is not something retrying can fix.
-      const raced = /\[rejected\].*(stale info|fetch first|non-fast-forward)|\[remote rejected\] \((failed to update ref|failed to lock|incorrect old value provided)\)/.test(out);
+      const raced =
+        /\[rejected\].*(stale info|fetch first|non-fast-forward)|\[remote rejected\] \((failed to update ref|failed to lock|incorrect old value provided)\)/.test(
+          out,
+        );
       if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
       // Take their state in, then try again.
       logger.debug({ ref, attempt }, 'remote state moved; fetching and merging');
       await sleep(backoffDelay(attempt));
       await syncFromRemote();
     }
-    throw new StateConflictError(`could not push the applied state to ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`);
+    throw new StateConflictError(
+      `could not push the applied state to ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`,
+    );
   };
 
   const queue = createWriteQueue(
@@ -461,9 +480,10 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
 
 /** Where a remote's state ref is mirrored: refs/routeros-gitops/remotes/<remote>/state. */
 export function remoteTrackingRef(ref: string, remote: string): string {
-  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith('.lock')
-    ? remote
-    : `url-${createHash('sha256').update(redactUrlCredentials(remote)).digest('hex').slice(0, 16)}`;
+  const name =
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith('.lock')
+      ? remote
+      : `url-${createHash('sha256').update(redactUrlCredentials(remote)).digest('hex').slice(0, 16)}`;
   const rest = ref.startsWith('refs/routeros-gitops/') ? ref.slice('refs/routeros-gitops/'.length) : ref.slice('refs/'.length);
   return `refs/routeros-gitops/remotes/${name}/${rest}`;
 }

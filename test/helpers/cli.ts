@@ -8,10 +8,19 @@ export interface CliRun {
   json<T = Record<string, unknown>>(): T;
 }
 
-export async function cli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; signal?: AbortSignal; tty?: boolean }): Promise<CliRun> {
+export async function cli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; signal?: AbortSignal; tty?: boolean },
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, RGO_LOG_LEVEL: 'warn', RGO_DEBUG: process.env.RGO_DEBUG, ...opts.env };
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    RGO_LOG_LEVEL: 'warn',
+    RGO_DEBUG: process.env.RGO_DEBUG,
+    ...opts.env,
+  };
   const code = await run(args, {
     cwd: opts.cwd,
     env,
@@ -41,7 +50,10 @@ export const SITE_IDS = [
 ];
 
 /** A small fleet: `n` sites with the given scripts each. */
-export function fleetFiles(n = 2, scripts: Record<string, string> = { '00-identity.rsc': '/system identity set name=${{ site.name }}\n', '10-dns.rsc': '/ip dns set servers=1.1.1.1\n' }): Record<string, string> {
+export function fleetFiles(
+  n = 2,
+  scripts: Record<string, string> = { '00-identity.rsc': '/system identity set name=${{ site.name }}\n', '10-dns.rsc': '/ip dns set servers=1.1.1.1\n' },
+): Record<string, string> {
   const files: Record<string, string> = {};
   for (let i = 0; i < n; i++) {
     const name = `site-${i + 1}`;

@@ -174,7 +174,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       const p = primaryUse.get(tokenKey);
       const used = p?.used ?? 0;
       const reset = Math.ceil(((p?.start ?? Date.now()) + primary.windowMs) / 1000);
-      return { 'x-ratelimit-limit': String(primary.limit), 'x-ratelimit-remaining': String(Math.max(0, primary.limit - used)), 'x-ratelimit-used': String(used), 'x-ratelimit-reset': String(reset), 'x-ratelimit-resource': 'core' };
+      return {
+        'x-ratelimit-limit': String(primary.limit),
+        'x-ratelimit-remaining': String(Math.max(0, primary.limit - used)),
+        'x-ratelimit-used': String(used),
+        'x-ratelimit-reset': String(reset),
+        'x-ratelimit-resource': 'core',
+      };
     }
     if (kind === 'none' || kind === 'bad') return answer(401, { message: 'Bad credentials', documentation_url: DOCS });
 
@@ -185,10 +191,18 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       record.limited = inj.kind;
       if (inj.kind === 'server-error') return answer(502, { message: 'Server Error' });
       if (inj.kind.startsWith('secondary')) {
-        return answer(inj.kind === 'secondary-429' ? 429 : 403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS }, { 'retry-after': String(inj.retryAfter) });
+        return answer(
+          inj.kind === 'secondary-429' ? 429 : 403,
+          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS },
+          { 'retry-after': String(inj.retryAfter) },
+        );
       }
       const reset = String(Math.ceil(Date.now() / 1000 + inj.reset));
-      return answer(inj.kind === 'primary-429' ? 429 : 403, { message: 'API rate limit exceeded for installation.', documentation_url: DOCS }, { ...rateHeaders(), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset });
+      return answer(
+        inj.kind === 'primary-429' ? 429 : 403,
+        { message: 'API rate limit exceeded for installation.', documentation_url: DOCS },
+        { ...rateHeaders(), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+      );
     }
 
     // Primary limit per token.
@@ -214,7 +228,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         if (recent.length >= s.max) {
           const retryAfter = Math.max(1, Math.ceil((recent[0]! + s.windowMs - now) / 1000));
           record.limited = 'secondary';
-          return answer(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS }, { 'retry-after': String(retryAfter) });
+          return answer(
+            403,
+            { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS },
+            { 'retry-after': String(retryAfter) },
+          );
         }
       }
       writeTimes.push(now);
@@ -270,7 +288,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       updated_at: s.created_at,
       creator: { login: 'github-actions[bot]', id: 41898282 },
     });
-    const shaOk = async (o: string, r: string, sha: string) => /^[0-9a-f]{40}$/i.test(sha) && (options.commitExists ? await options.commitExists(o, r, sha) : true);
+    const shaOk = async (o: string, r: string, sha: string) =>
+      /^[0-9a-f]{40}$/i.test(sha) && (options.commitExists ? await options.commitExists(o, r, sha) : true);
     const latest = (key: string, sha: string) => {
       const by = new Map<string, DoubleStatus>();
       for (const s of statuses) if (s.sha === sha && statusRepo.get(s.id) === key) by.set(s.context.toLowerCase(), s);
@@ -284,21 +303,37 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (!(await shaOk(o, r, sha))) return answer(422, { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS });
       const state = body.state;
       if (state !== 'error' && state !== 'failure' && state !== 'pending' && state !== 'success') {
-        return answer(422, { message: 'Validation Failed', errors: [{ resource: 'Status', code: 'custom', field: 'state', message: 'state is not included in the list' }], documentation_url: DOCS });
+        return answer(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Status', code: 'custom', field: 'state', message: 'state is not included in the list' }],
+          documentation_url: DOCS,
+        });
       }
       const description = body.description === undefined || body.description === null ? null : String(body.description);
       if (description !== null && [...description].length > MAX_DESCRIPTION) {
-        return answer(422, { message: 'Validation Failed', errors: [{ resource: 'Status', code: 'custom', field: 'description', message: 'description is too long (maximum is 140 characters)' }], documentation_url: DOCS });
+        return answer(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Status', code: 'custom', field: 'description', message: 'description is too long (maximum is 140 characters)' }],
+          documentation_url: DOCS,
+        });
       }
       const targetUrl = body.target_url === undefined || body.target_url === null ? null : String(body.target_url);
       if (targetUrl !== null && !/^https?:\/\//.test(targetUrl)) {
-        return answer(422, { message: 'Validation Failed', errors: [{ resource: 'Status', code: 'custom', field: 'target_url', message: 'target_url must use http(s) scheme' }], documentation_url: DOCS });
+        return answer(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Status', code: 'custom', field: 'target_url', message: 'target_url must use http(s) scheme' }],
+          documentation_url: DOCS,
+        });
       }
       const context = typeof body.context === 'string' && body.context ? body.context : 'default';
       const key = repoKey(o, r);
       const count = statuses.filter((s) => s.sha === sha && s.context.toLowerCase() === context.toLowerCase() && statusRepo.get(s.id) === key).length;
       if (count >= MAX_STATUSES) {
-        return answer(422, { message: 'Validation Failed', errors: [{ resource: 'Status', code: 'custom', field: 'context', message: 'This SHA and context has reached the maximum number of statuses.' }], documentation_url: DOCS });
+        return answer(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Status', code: 'custom', field: 'context', message: 'This SHA and context has reached the maximum number of statuses.' }],
+          documentation_url: DOCS,
+        });
       }
       const s: DoubleStatus = { id: nextId++, sha, state, description, target_url: targetUrl, context, created_at: new Date().toISOString() };
       statuses.push(s);
@@ -310,17 +345,33 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       const key = repoKey(o, r);
       const all = statuses.filter((s) => s.sha === sha && statusRepo.get(s.id) === key).reverse();
       const { items, link } = paginate(all);
-      return answer(200, items.map((s) => statusJson(s, o, r)), link);
+      return answer(
+        200,
+        items.map((s) => statusJson(s, o, r)),
+        link,
+      );
     }
     if ((m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/.exec(path)) && method === 'GET') {
       const [, o, r, sha] = m as unknown as [string, string, string, string];
       if (!(await shaOk(o, r, sha))) return answer(422, { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS });
       const all = latest(repoKey(o, r), sha);
-      const state = all.some((s) => s.state === 'error' || s.state === 'failure') ? 'failure' : all.length === 0 || all.some((s) => s.state === 'pending') ? 'pending' : 'success';
+      const state = all.some((s) => s.state === 'error' || s.state === 'failure')
+        ? 'failure'
+        : all.length === 0 || all.some((s) => s.state === 'pending')
+          ? 'pending'
+          : 'success';
       const { items, link } = paginate(all);
       return answer(
         200,
-        { state, sha, total_count: all.length, statuses: items.map((s) => statusJson(s, o, r)), repository: { full_name: `${o}/${r}` }, commit_url: `${base}/repos/${o}/${r}/commits/${sha}`, url: `${base}/repos/${o}/${r}/commits/${sha}/status` },
+        {
+          state,
+          sha,
+          total_count: all.length,
+          statuses: items.map((s) => statusJson(s, o, r)),
+          repository: { full_name: `${o}/${r}` },
+          commit_url: `${base}/repos/${o}/${r}/commits/${sha}`,
+          url: `${base}/repos/${o}/${r}/commits/${sha}/status`,
+        },
         link,
       );
     }
@@ -330,11 +381,20 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       const issue = Number(n);
       if (method === 'GET') {
         const { items, link } = paginate(comments.filter((c) => c.issue === issue && inRepo(c.id, key)));
-        return answer(200, items.map((c) => commentJson(c, o, r)), link);
+        return answer(
+          200,
+          items.map((c) => commentJson(c, o, r)),
+          link,
+        );
       }
       if (method === 'POST') {
         if (typeof body.body !== 'string') return answer(422, { message: 'Invalid request.\n\n"body" wasn\'t supplied.', documentation_url: DOCS });
-        if (body.body.length > MAX_BODY) return answer(422, { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: 'Body is too long (maximum is 65536 characters)' }], documentation_url: DOCS });
+        if (body.body.length > MAX_BODY)
+          return answer(422, {
+            message: 'Validation Failed',
+            errors: [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: 'Body is too long (maximum is 65536 characters)' }],
+            documentation_url: DOCS,
+          });
         const at = new Date().toISOString();
         const c: DoubleComment = { id: nextId++, issue, body: body.body, user: 'github-actions[bot]', created_at: at, updated_at: at };
         comments.push(c);
@@ -348,7 +408,12 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (!c) return answer(404, { message: 'Not Found', documentation_url: DOCS });
       if (method === 'PATCH') {
         if (typeof body.body !== 'string') return answer(422, { message: 'Invalid request.\n\n"body" wasn\'t supplied.', documentation_url: DOCS });
-        if (body.body.length > MAX_BODY) return answer(422, { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: 'Body is too long (maximum is 65536 characters)' }], documentation_url: DOCS });
+        if (body.body.length > MAX_BODY)
+          return answer(422, {
+            message: 'Validation Failed',
+            errors: [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: 'Body is too long (maximum is 65536 characters)' }],
+            documentation_url: DOCS,
+          });
         c.body = body.body;
         c.updated_at = new Date().toISOString();
         return answer(200, commentJson(c, o, r));
@@ -392,7 +457,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     },
     requests: () => log.map((r) => ({ ...r })),
     inject(kind, count = 1, opts = {}) {
-      for (let i = 0; i < count; i++) injected.push({ kind, methods: opts.methods ?? null, retryAfter: opts.retryAfterSeconds ?? 1, reset: opts.resetSeconds ?? 1 });
+      for (let i = 0; i < count; i++)
+        injected.push({ kind, methods: opts.methods ?? null, retryAfter: opts.retryAfterSeconds ?? 1, reset: opts.resetSeconds ?? 1 });
     },
     get maxConcurrentWrites() {
       return maxConcurrentWrites;

@@ -61,7 +61,13 @@ export async function createSpecValidator(): Promise<SpecValidator> {
 
   function check(req: SandboxRequest): string[] {
     const where = `${req.method} ${req.path}`;
-    const request = { method: req.method.toLowerCase(), path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query, body: req.body };
+    const request = {
+      method: req.method.toLowerCase(),
+      path: req.path,
+      headers: req.headers as Record<string, string | string[]>,
+      query: req.query,
+      body: req.body,
+    };
     const op = api.matchOperation(request);
     if (!op) return [`${where}: no such operation in the spec`];
     const problems: string[] = [];
@@ -69,8 +75,12 @@ export async function createSpecValidator(): Promise<SpecValidator> {
     for (const e of v.errors ?? []) problems.push(`${where}: ${e.instancePath || '(request)'} ${e.message}`);
     const rb = op.requestBody as { required?: boolean; content?: Record<string, unknown> } | undefined;
     if (rb) {
-      const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!Object.keys(rb.content ?? {}).includes(ct)) problems.push(`${where}: content type ${JSON.stringify(ct)} is not one of ${Object.keys(rb.content ?? {}).join(', ')}`);
+      const ct = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
+      if (!Object.keys(rb.content ?? {}).includes(ct))
+        problems.push(`${where}: content type ${JSON.stringify(ct)} is not one of ${Object.keys(rb.content ?? {}).join(', ')}`);
       if (rb.required && req.body.length === 0) problems.push(`${where}: the request body is required`);
     } else if (req.body.length > 0) {
       problems.push(`${where}: the operation takes no body`);
@@ -122,7 +132,11 @@ export function captureLogger(): CapturedLogger {
   return logger;
 }
 
-export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -16,8 +16,18 @@ afterEach(async () => {
 async function setup(files: Record<string, string>, inspect?: (method: string) => void) {
   ensureBuilt();
   const r = await createTempRepo({ files });
-  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 40, expressDelayMs: 5, runMs: 5, latencyMs: 2, inspectRequest: (q) => inspect?.(q.method) });
-  cleanups.push(() => r.cleanup(), () => sb.close());
+  const sb = await startSandbox({
+    autoSites: true,
+    checkinIntervalMs: 40,
+    expressDelayMs: 5,
+    runMs: 5,
+    latencyMs: 2,
+    inspectRequest: (q) => inspect?.(q.method),
+  });
+  cleanups.push(
+    () => r.cleanup(),
+    () => sb.close(),
+  );
   const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '80', RGO_RATE_LIMIT: '0' };
   return { r, sb, env };
 }
@@ -49,7 +59,10 @@ describe('concurrency', () => {
     const applies = [0, 1].map(
       () =>
         new Promise<number | null>((resolve) => {
-          const child = spawn(process.execPath, [CLI, 'apply', '-C', r.dir, '--lock-timeout', '60'], { env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' }, stdio: 'ignore' });
+          const child = spawn(process.execPath, [CLI, 'apply', '-C', r.dir, '--lock-timeout', '60'], {
+            env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' },
+            stdio: 'ignore',
+          });
           child.on('exit', (code) => resolve(code));
         }),
     );
@@ -94,7 +107,9 @@ describe('daemon crashes', () => {
     cleanups.push(() => last.stop(20_000).catch(() => undefined));
     await until(() => planEmpty(r, env), 60_000, 'everything applied');
     await last.stop(20_000);
-    console.log(`daemon crashes (seed ${seed}): ${kills.length} kills (after ${kills.join(',')} POSTs), ${version} newer commits, ${sb.stats().jobsCreated} jobs, ${sb.stats().replays} replays`);
+    console.log(
+      `daemon crashes (seed ${seed}): ${kills.length} kills (after ${kills.join(',')} POSTs), ${version} newer commits, ${sb.stats().jobsCreated} jobs, ${sb.stats().replays} replays`,
+    );
     expect(kills.length).toBe(20);
     await expectConsistent(r, sb, 18);
   }, 180_000);

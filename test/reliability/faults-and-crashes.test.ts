@@ -2,9 +2,9 @@
 // the jobs the sandbox holds. Randomised with fixed seeds, printed on failure.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
+import { createTempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sdx/sandbox.js';
+import { startSandbox, type SandboxOptions } from '../../src/sdx/sandbox.js';
 import { expectNoDuplicates, expectStateAgrees, fleet, seededRandom, siteId } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -15,7 +15,10 @@ afterEach(async () => {
 async function setup(files: Record<string, string>, opts: SandboxOptions) {
   const r = await createTempRepo({ files });
   const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 30, expressDelayMs: 5, runMs: 5, ...opts });
-  cleanups.push(() => r.cleanup(), () => sb.close());
+  cleanups.push(
+    () => r.cleanup(),
+    () => sb.close(),
+  );
   const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '80', RGO_RATE_LIMIT: '0' };
   return { r, sb, env };
 }
@@ -24,7 +27,13 @@ describe('faults', () => {
   it('30% injected faults of every kind over 200 changes: each applied exactly once, the run ends, the report says what was retried', async () => {
     const seed = 20261128;
     const { r, sb, env } = await setup(fleet(40, 5), {
-      faults: { probability: 0.3, seed, stallMs: 10_000, retryAfterSeconds: 1, kinds: ['error500', 'html502', 'unavailable503', 'throttle429', 'throttle429NoRetryAfter', 'resetBefore', 'lostAfter', 'stall'] },
+      faults: {
+        probability: 0.3,
+        seed,
+        stallMs: 10_000,
+        retryAfterSeconds: 1,
+        kinds: ['error500', 'html502', 'unavailable503', 'throttle429', 'throttle429NoRetryAfter', 'resetBefore', 'lostAfter', 'stall'],
+      },
     });
     const t0 = Date.now();
     const res = await cli(['apply', '--format', 'json', '--concurrency', '20'], { cwd: r.dir, env });
@@ -32,11 +41,14 @@ describe('faults', () => {
     const notDone = out.results.filter((x) => x.outcome !== 'succeeded');
     const faults = sb.stats().faults;
     const injected = Object.values(faults).reduce((a, b) => a + b, 0);
-    console.log(`faults (seed ${seed}): ${out.results.length} changes, ${out.requests} requests, ${injected} faults injected ${JSON.stringify(faults)}, retried ${JSON.stringify(out.retries)}, ${Date.now() - t0} ms, not succeeded: ${notDone.length}`);
+    console.log(
+      `faults (seed ${seed}): ${out.results.length} changes, ${out.requests} requests, ${injected} faults injected ${JSON.stringify(faults)}, retried ${JSON.stringify(out.retries)}, ${Date.now() - t0} ms, not succeeded: ${notDone.length}`,
+    );
     expect(notDone, `seed ${seed}`).toEqual([]);
     expect(res.code).toBe(0);
     expect(out.results).toHaveLength(200);
-    for (const kind of ['error500', 'html502', 'unavailable503', 'throttle429', 'resetBefore', 'lostAfter', 'stall']) expect(faults[kind] ?? 0, kind).toBeGreaterThan(0);
+    for (const kind of ['error500', 'html502', 'unavailable503', 'throttle429', 'resetBefore', 'lostAfter', 'stall'])
+      expect(faults[kind] ?? 0, kind).toBeGreaterThan(0);
     expect(Object.keys(out.retries).length).toBeGreaterThan(1);
     expectNoDuplicates(sb);
     expect(sb.stats().jobsCreated).toBe(200);
@@ -51,7 +63,11 @@ describe('crashes', () => {
     const SITES = 8;
     const SCRIPTS = 3;
     let posts = 0;
-    const { r, sb, env } = await setup(fleet(SITES, SCRIPTS), { checkinIntervalMs: 40, latencyMs: 3, inspectRequest: (q) => void (q.method === 'POST' && posts++) });
+    const { r, sb, env } = await setup(fleet(SITES, SCRIPTS), {
+      checkinIntervalMs: 40,
+      latencyMs: 3,
+      inspectRequest: (q) => void (q.method === 'POST' && posts++),
+    });
     let version = 0;
     const kills: number[] = [];
     for (let k = 0; k < 24; k++) {
@@ -66,7 +82,10 @@ describe('crashes', () => {
         }
         await r.commit(files, `v${version}`);
       }
-      const child = spawn(process.execPath, ['build/cli.js', 'apply', '-C', r.dir, '--concurrency', '4', '--lock-timeout', '30'], { env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['build/cli.js', 'apply', '-C', r.dir, '--concurrency', '4', '--lock-timeout', '30'], {
+        env: { ...process.env, ...env, RGO_LOG_LEVEL: 'error' },
+        stdio: 'ignore',
+      });
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
       // A random moment of the run: after 0 to 4 of its POSTs, plus 0 to 80 ms.
       const start = posts;
@@ -84,7 +103,9 @@ describe('crashes', () => {
     // Then one run to the end.
     const final = await cli(['apply', '--format', 'json'], { cwd: r.dir, env });
     const out = final.json<{ results: Array<{ outcome: string }> }>();
-    console.log(`crashes (seed ${seed}): ${kills.length} kills (after ${kills.join(',')} POSTs), ${version} newer commits, ${sb.stats().jobsCreated} jobs created, ${sb.stats().replays} replays, final run: ${out.results.length} changes`);
+    console.log(
+      `crashes (seed ${seed}): ${kills.length} kills (after ${kills.join(',')} POSTs), ${version} newer commits, ${sb.stats().jobsCreated} jobs created, ${sb.stats().replays} replays, final run: ${out.results.length} changes`,
+    );
     expect(final.code, final.stdout).toBe(0);
     expect(kills.length).toBeGreaterThanOrEqual(20);
     expectNoDuplicates(sb);
@@ -92,7 +113,7 @@ describe('crashes', () => {
     // What the routers ran last is what the repository says.
     for (let s = 0; s < SITES; s++) {
       for (let n = 0; n < SCRIPTS; n++) {
-        const want = (await r.git(['show', `HEAD:sites/r${s}/${n}0-x.rsc`])) + '\n';
+        const want = `${await r.git(['show', `HEAD:sites/r${s}/${n}0-x.rsc`])}\n`;
         const ran = sb
           .jobs(siteId(s))
           .filter((j) => !j.cancelled && j.completed_at && j.script.startsWith(`/ip dns set servers=10.${s}.${n}.`))

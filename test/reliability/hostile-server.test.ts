@@ -6,7 +6,7 @@ import { createTempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles } from '../helpers/cli.js';
 import { startRawServer, type RawServer } from '../helpers/sandbox.js';
 
-const TOKEN = 'alto_sk_' + 'h'.repeat(40);
+const TOKEN = `alto_sk_${'h'.repeat(40)}`;
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((f) => f()));
@@ -36,7 +36,11 @@ const job = (over: Record<string, unknown> = {}) =>
 const answers: Array<[string, Answer, RegExp]> = [
   ['not JSON (an HTML page with 200)', (_q, r) => r.writeHead(201, { 'content-type': 'text/html' }).end('<html>maintenance</html>'), /not (valid )?JSON/i],
   ['truncated JSON', (_q, r) => r.writeHead(201, { 'content-type': 'application/json' }).end('{"id": "8b8b2e5e-1a19'), /not (valid )?JSON|truncated/i],
-  ['a wrongly shaped job', (_q, r) => r.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: 'world' })), /shape|expected|missing|not a job/i],
+  [
+    'a wrongly shaped job',
+    (_q, r) => r.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: 'world' })),
+    /shape|expected|missing|not a job/i,
+  ],
   ['a job with a wrong type', (_q, r) => r.writeHead(201, { 'content-type': 'application/json' }).end(job({ id: 42 })), /shape|expected|id/i],
   [
     'a 100 MB body',
@@ -59,27 +63,41 @@ const answers: Array<[string, Answer, RegExp]> = [
 ];
 
 describe('hostile SDX server', () => {
-  it.each(answers)('%s: a clear error, no crash, the token stays home', async (_name, answer, expected) => {
-    const other = await startRawServer((_q, r) => r.writeHead(201).end(job()));
-    const server = await startRawServer((q, r) => answer(q, r, other));
-    const repo = await createTempRepo({ files: fleetFiles(1) });
-    cleanups.push(() => other.close(), () => server.close(), () => repo.cleanup());
-    const res = await cli(['apply', '--format', 'json'], { cwd: repo.dir, env: { SDX_API_URL: server.url, SDX_API_TOKEN: TOKEN, RGO_RATE_LIMIT: '0', RGO_POLL_INITIAL_MS: '10' } });
-    expect(res.code).toBe(1);
-    const out = res.json<{ results: Array<{ outcome: string; reason: string }> }>();
-    expect(out.results[0]!.outcome).toBe('failed');
-    expect(out.results[0]!.reason).toMatch(expected);
-    expect(out.results[1]!.outcome).toBe('blocked');
-    expect(res.stdout + res.stderr).not.toContain(TOKEN);
-    expect(res.stdout + res.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-    expect(other.received).toEqual([]); // nothing, let alone the token, went to the other host
-    for (const r of server.received) expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
-  }, 60_000);
+  it.each(answers)(
+    '%s: a clear error, no crash, the token stays home',
+    async (_name, answer, expected) => {
+      const other = await startRawServer((_q, r) => r.writeHead(201).end(job()));
+      const server = await startRawServer((q, r) => answer(q, r, other));
+      const repo = await createTempRepo({ files: fleetFiles(1) });
+      cleanups.push(
+        () => other.close(),
+        () => server.close(),
+        () => repo.cleanup(),
+      );
+      const res = await cli(['apply', '--format', 'json'], {
+        cwd: repo.dir,
+        env: { SDX_API_URL: server.url, SDX_API_TOKEN: TOKEN, RGO_RATE_LIMIT: '0', RGO_POLL_INITIAL_MS: '10' },
+      });
+      expect(res.code).toBe(1);
+      const out = res.json<{ results: Array<{ outcome: string; reason: string }> }>();
+      expect(out.results[0]!.outcome).toBe('failed');
+      expect(out.results[0]!.reason).toMatch(expected);
+      expect(out.results[1]!.outcome).toBe('blocked');
+      expect(res.stdout + res.stderr).not.toContain(TOKEN);
+      expect(res.stdout + res.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      expect(other.received).toEqual([]); // nothing, let alone the token, went to the other host
+      for (const r of server.received) expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    },
+    60_000,
+  );
 
   it('a password inside SDX_API_URL never appears in any output', async () => {
     const server = await startRawServer((_q, r) => r.writeHead(500, { 'content-type': 'text/html' }).end('<h1>boom</h1>'));
     const repo = await createTempRepo({ files: fleetFiles(1) });
-    cleanups.push(() => server.close(), () => repo.cleanup());
+    cleanups.push(
+      () => server.close(),
+      () => repo.cleanup(),
+    );
     const url = server.url.replace('http://', 'http://admin:Hunter2-pass@');
     const res = await cli(['apply', '--log-level', 'debug'], { cwd: repo.dir, env: { SDX_API_URL: url, SDX_API_TOKEN: TOKEN, RGO_RATE_LIMIT: '0' } });
     expect(res.code).toBe(1);

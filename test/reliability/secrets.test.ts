@@ -11,8 +11,8 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((f) => f()));
 });
 
-const SDX = 'alto_sk_' + 'S'.repeat(32);
-const GH = 'ghp_' + 'G'.repeat(36);
+const SDX = `alto_sk_${'S'.repeat(32)}`;
+const GH = `ghp_${'G'.repeat(36)}`;
 const GIT_PASS = 'GitPassw0rd-9876';
 const URL_PASS = 'UrlPassw0rd-5432';
 const TPL = 'Templ4te-Secret-1111';
@@ -22,7 +22,10 @@ describe('secrets never appear in any output', () => {
     const files = fleetFiles(2, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
     const r = await createTempRepo({ files });
     const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5, token: SDX });
-    cleanups.push(() => r.cleanup(), () => sb.close());
+    cleanups.push(
+      () => r.cleanup(),
+      () => sb.close(),
+    );
     // A remote whose URL carries credentials and cannot be reached: git's errors quote the URL.
     await r.git(['remote', 'add', 'origin', `http://deploy:${GIT_PASS}@127.0.0.1:9/config.git`]);
     const env = {
@@ -39,7 +42,11 @@ describe('secrets never appear in any output', () => {
       outputs.push(res.stdout, res.stderr);
     }
     // Without the unreachable remote the apply goes through; the job body is the only place the secret goes.
-    for (const args of [['apply', '--format', 'json', '--state-remote', ''], ['apply', '--state-remote', ''], ['plan', '--format', 'markdown', '--state-remote', '']]) {
+    for (const args of [
+      ['apply', '--format', 'json', '--state-remote', ''],
+      ['apply', '--state-remote', ''],
+      ['plan', '--format', 'markdown', '--state-remote', ''],
+    ]) {
       const res = await cli([...args, '--log-level', 'debug'], { cwd: r.dir, env });
       outputs.push(res.stdout, res.stderr);
     }
@@ -55,10 +62,19 @@ describe('secrets never appear in any output', () => {
     const files = fleetFiles(1, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
     const r = await createTempRepo({ files });
     const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5, token: SDX });
-    cleanups.push(() => r.cleanup(), () => sb.close());
+    cleanups.push(
+      () => r.cleanup(),
+      () => sb.close(),
+    );
     const d = spawnDaemon(['--interval', '1s', '--log-level', 'debug'], {
       cwd: r.dir,
-      env: { SDX_API_URL: sb.url.replace('http://', `http://user:${URL_PASS}@`), SDX_API_TOKEN: SDX, RGO_SECRET_WIFI: TPL, RGO_RATE_LIMIT: '0', RGO_POLL_INITIAL_MS: '20' },
+      env: {
+        SDX_API_URL: sb.url.replace('http://', `http://user:${URL_PASS}@`),
+        SDX_API_TOKEN: SDX,
+        RGO_SECRET_WIFI: TPL,
+        RGO_RATE_LIMIT: '0',
+        RGO_POLL_INITIAL_MS: '20',
+      },
     });
     await d.waitFor((l) => l.event === 'reconcile-finished', { timeoutMs: 30_000 });
     await d.stop(20_000);
