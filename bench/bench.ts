@@ -17,7 +17,7 @@ import { run } from '../src/cli/run.js';
 import { openRepo } from '../src/git/repo.js';
 import { openStateStore } from '../src/state/open-store.js';
 import { makePlan } from '../src/core/engine.js';
-import { startSandbox } from '../src/sdx/sandbox.js';
+import { startSandbox } from '../src/sandbox/sandbox.js';
 import { lintScript } from '../src/lint/index.js';
 import type { StateUpdate } from '../src/core/state.js';
 

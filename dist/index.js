@@ -19161,6 +19161,47 @@ var require_undici = __commonJS({
   }
 });
 
+// src/core/keys.ts
+import { createHash, createHmac, hash, scryptSync } from "node:crypto";
+function sha256(data) {
+  return hash("sha256", data, "hex");
+}
+function fingerprint(body, secretDigests = {}) {
+  const names = Object.keys(secretDigests).sort();
+  if (!names.length) return `sha256:${sha256(body)}`;
+  const h = createHash("sha256").update(body);
+  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
+  return `sha256:${h.digest("hex")}`;
+}
+function idempotencyKey(k) {
+  return uuidV5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? "initial", String(k.attempt)].join("\n"), KEY_NAMESPACE);
+}
+function uuidV5(name, namespace = KEY_NAMESPACE) {
+  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
+  const b = hash("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
+  b[6] = b[6] & 15 | 80;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex", 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+function secretDigest(name, value, secretsKey) {
+  const source = secretsKey ?? "";
+  if (!derivedKey || derivedKey.source !== source) {
+    derivedKey = { source, key: scryptSync(source || "routeros-gitops:no-secrets-key", "routeros-gitops:secrets", 32) };
+  }
+  return createHmac("sha256", derivedKey.key).update(`${name}\0${value}`).digest("hex").slice(0, 32);
+}
+var UUID_RE, KEY_NAMESPACE, namespaceBytes, NS, derivedKey;
+var init_keys = __esm({
+  "src/core/keys.ts"() {
+    "use strict";
+    UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
+    namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
+    NS = namespaceBytes(KEY_NAMESPACE);
+  }
+});
+
 // src/core/settings.ts
 function mergeJobSettings(...layers) {
   const out = { ...JOB_DEFAULTS };
@@ -19173,10 +19214,11 @@ function mergeJobSettings(...layers) {
   }
   return out;
 }
-var DEFAULT_API_URL, DEFAULT_WEB_URL, DEFAULT_DESCRIPTION, FLEET_FILE, SITE_FILE, GROUPS_DIR, NAME_RE, VAR_NAME_RE, UUID_RE, JOB_DEFAULTS, FLEET_DEFAULTS;
+var DEFAULT_API_URL, DEFAULT_WEB_URL, DEFAULT_DESCRIPTION, FLEET_FILE, SITE_FILE, GROUPS_DIR, NAME_RE, VAR_NAME_RE, JOB_DEFAULTS, FLEET_DEFAULTS;
 var init_settings = __esm({
   "src/core/settings.ts"() {
     "use strict";
+    init_keys();
     DEFAULT_API_URL = "https://v1.api.altostrat.io";
     DEFAULT_WEB_URL = "https://app.altostrat.io";
     DEFAULT_DESCRIPTION = "gitops {site}: {path} @{sha}";
@@ -19185,7 +19227,6 @@ var init_settings = __esm({
     GROUPS_DIR = "_groups";
     NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
     VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-    UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
     JOB_DEFAULTS = { needs_ack: true, backup: false, express: false, description: DEFAULT_DESCRIPTION, timeout: 600 };
     FLEET_DEFAULTS = {
       concurrency: 4,
@@ -81059,40 +81100,8 @@ function position(starts, offset) {
   return { line: lo + 1, column: offset - starts[lo] + 1 };
 }
 
-// src/core/keys.ts
-import { createHash, createHmac, hash, scryptSync } from "node:crypto";
-var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
-function sha256(data) {
-  return hash("sha256", data, "hex");
-}
-function fingerprint(body, secretDigests = {}) {
-  const names = Object.keys(secretDigests).sort();
-  if (!names.length) return `sha256:${sha256(body)}`;
-  const h = createHash("sha256").update(body);
-  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
-  return `sha256:${h.digest("hex")}`;
-}
-function idempotencyKey(k) {
-  return uuidV5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? "initial", String(k.attempt)].join("\n"), KEY_NAMESPACE);
-}
-var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
-var NS = namespaceBytes(KEY_NAMESPACE);
-function uuidV5(name, namespace = KEY_NAMESPACE) {
-  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
-  const b = hash("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
-  b[6] = b[6] & 15 | 80;
-  b[8] = b[8] & 63 | 128;
-  const h = b.toString("hex", 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-var derivedKey;
-function secretDigest(name, value, secretsKey) {
-  const source = secretsKey ?? "";
-  if (!derivedKey || derivedKey.source !== source) {
-    derivedKey = { source, key: scryptSync(source || "routeros-gitops:no-secrets-key", "routeros-gitops:secrets", 32) };
-  }
-  return createHmac("sha256", derivedKey.key).update(`${name}\0${value}`).digest("hex").slice(0, 32);
-}
+// src/core/model.ts
+init_keys();
 
 // src/core/description.ts
 var DESCRIPTION_MIN = 3;
@@ -83330,6 +83339,7 @@ function parseState(text2, where2) {
 }
 
 // src/core/plan.ts
+init_keys();
 function siteStatus(commit, siteLast, fleetLast, relations) {
   const candidates = [siteLast, fleetLast].filter((c) => !!c);
   const rel = (c) => relations[c] ?? "unknown";
@@ -83484,6 +83494,11 @@ function desiredDefaults(desired) {
   return desired.sites[0]?.settings ?? { needs_ack: true, backup: false, express: false, description: "", timeout: 600 };
 }
 
+// src/core/ports.ts
+function typeOfMode(mode) {
+  return mode === "040000" ? "tree" : mode === "160000" ? "commit" : "blob";
+}
+
 // src/core/snapshot.ts
 init_settings();
 import { hash as hash3 } from "node:crypto";
@@ -83493,9 +83508,6 @@ var VERSION = "0.1.0";
 
 // src/core/snapshot.ts
 var SNAPSHOT_FORMAT = 3;
-function typeOfMode(mode) {
-  return mode === "040000" ? "tree" : mode === "160000" ? "commit" : "blob";
-}
 function isSiteFolder(e) {
   const name = e.path.slice(e.path.lastIndexOf("/") + 1);
   return e.type === "tree" && !name.startsWith(".") && name !== GROUPS_DIR;
@@ -84799,6 +84811,7 @@ async function openStateStore(options) {
 }
 
 // src/secrets/secret-source.ts
+init_keys();
 import { readFileSync, realpathSync } from "node:fs";
 import { relative as relative2, resolve as resolve2, isAbsolute } from "node:path";
 var SECRET_ENV_PREFIX = "RGO_SECRET_";
@@ -88367,12 +88380,21 @@ var PQueue = class extends import_index.default {
   }
 };
 
-// src/sdx/types.ts
+// src/core/jobs.ts
 function jobState(job) {
   if (job.failed_at) return "failed";
   if (job.completed_at) return "succeeded";
   if (job.started_at) return "running";
   return "queued";
+}
+
+// src/core/outcome.ts
+function absoluteUrl(base, relative3) {
+  try {
+    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
+  } catch {
+    return relative3;
+  }
 }
 
 // src/apply/apply.ts
@@ -88652,13 +88674,6 @@ function makeRecord(c, sc, prev, fields) {
     applied
   };
 }
-function absoluteUrl(base, relative3) {
-  try {
-    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
-  } catch {
-    return relative3;
-  }
-}
 function errorReason(e) {
   if (e instanceof SdxApiError) return `SDX answered ${e.status}${e.code ? ` ${e.code}` : ""}: ${e.message}`;
   return e?.message ?? String(e);
@@ -88724,7 +88739,7 @@ async function reconcile(req) {
 var import_undici2 = __toESM(require_undici2(), 1);
 import { setTimeout as sleep4 } from "node:timers/promises";
 
-// src/sdx/prng.ts
+// src/core/random.ts
 function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
@@ -88740,7 +88755,9 @@ function toRandom(random) {
   if (typeof random === "number") return seededRandom(random);
   return Math.random;
 }
-var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// src/sdx/client.ts
+init_keys();
 
 // src/sdx/rate-limiter.ts
 import { setTimeout as sleep3 } from "node:timers/promises";
@@ -89427,7 +89444,7 @@ function withSite(job, siteId) {
   return job.site_id ? job : { ...job, site_id: siteId };
 }
 function checkUuid(name, value) {
-  if (typeof value !== "string" || !UUID_RE2.test(value)) {
+  if (typeof value !== "string" || !UUID_RE.test(value)) {
     throw new InputError({
       file: "(sdx request)",
       message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`

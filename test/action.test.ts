@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBareRemote, runGitIn, type BareRemote, type TempRepo } from './helpers/git-repo.js';
 import { fleetFiles, SITE_IDS } from './helpers/cli.js';
 import { startGitHubDouble, type GitHubDouble } from './helpers/github-double.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { MAX_COMMENT_LENGTH, PLAN_MARKER } from '../src/github/pr-comment.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

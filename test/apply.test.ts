@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
 import { createSpecValidator, waitFor } from './helpers/sandbox.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createTempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox } from '../src/sdx/sandbox.js';
+import { startSandbox } from '../src/sandbox/sandbox.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

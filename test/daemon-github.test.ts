@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { fleetFiles } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
 interface Posted {

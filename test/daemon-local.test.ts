@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
 let sandbox: Sandbox;

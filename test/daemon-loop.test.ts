@@ -7,7 +7,7 @@ import type { CommitInfo } from '../src/core/ports.js';
 import { silentLogger } from '../src/core/logger.js';
 import { classify } from '../src/daemon/daemon.js';
 import type { ReconcileResult } from '../src/apply/reconcile.js';
-import type { Outcome } from '../src/apply/apply.js';
+import type { Outcome } from '../src/core/outcome.js';
 
 function fakeHead() {
   let sha = 'c0';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBareRemote, type BareRemote, type TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
 let sandbox: Sandbox;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
+import { startSandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -14,9 +14,9 @@ import { createActionLogger } from '../src/action/logger.js';
 import { readInputs } from '../src/action/inputs.js';
 import { makeRedactor } from '../src/core/redact.js';
 import { InputError } from '../src/core/errors.js';
-import type { ApplyEvent, ChangeResult, Outcome } from '../src/apply/apply.js';
+import type { ApplyEvent, ChangeResult, Outcome } from '../src/core/outcome.js';
 import type { Plan, PlannedChange, SitePlan } from '../src/core/plan.js';
-import type { Job } from '../src/sdx/types.js';
+import type { Job } from '../src/core/jobs.js';
 
 const SHA_A = 'a'.repeat(40);
 const SHA_B = 'b'.repeat(40);

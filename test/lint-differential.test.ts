@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES, lintScript, type LintOptions } from '../src/lint/index.js';
 import { lintScript as referenceLint } from './fixtures/lint/reference/index.js';
-import { seededRandom } from '../src/sdx/prng.js';
+import { seededRandom } from '../src/core/random.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'lint');
 

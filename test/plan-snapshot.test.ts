@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

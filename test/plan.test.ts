@@ -2,7 +2,7 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 
 interface PlanJson {
   changes: Array<{ site: string; site_id: string; path: string; kind: string; action: string; idempotency_key: string | null }>;

@@ -6,8 +6,8 @@ import { v4 as uuidv4 } from 'uuid';
 import { InputError, SdxApiError } from '../src/core/errors.js';
 import { createSdxClient, parseRetryAfter, type SdxClientOptions } from '../src/sdx/client.js';
 import { RateLimiter } from '../src/sdx/rate-limiter.js';
-import { FAULT_KINDS, startSandbox, type ReplayAnswer, type Sandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
-import { jobState, type CreateJobRequest, type SdxClient } from '../src/sdx/types.js';
+import { FAULT_KINDS, startSandbox, type ReplayAnswer, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import { jobState, type CreateJobRequest, type SdxClient } from '../src/core/jobs.js';
 import {
   captureLogger,
   createSpecValidator,

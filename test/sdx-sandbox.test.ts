@@ -3,8 +3,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { InputError } from '../src/core/errors.js';
-import { createManualClock, parseListen, parseSandboxOptions, startSandbox, type Sandbox, type SandboxOptions } from '../src/sdx/sandbox.js';
-import { jobState, type Job } from '../src/sdx/types.js';
+import { parseListen } from '../src/core/listen.js';
+import { createManualClock, parseSandboxOptions, startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import { jobState, type Job } from '../src/core/jobs.js';
 import { createSpecValidator, SITE_A, SITE_B, SITE_OFF, SITE_UNKNOWN, type SpecValidator } from './helpers/sandbox.js';
 
 const KEY = '7c7c1e4e-1918-4918-8a18-1e1818181818';

@@ -2,7 +2,7 @@
 // generated bodies (well-formed, and with each field missing, null, or of another type), both give
 // the same verdict and, when they accept, the same job with its keys in the same order.
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../src/sdx/prng.js';
+import { seededRandom } from '../src/core/random.js';
 import { parseJob, parseJobBySchema, parseJobList } from '../src/sdx/response-shapes.js';
 
 const FIELDS = [

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -9,30 +9,11 @@ import type { StateStore } from '../core/ports.js';
 import type { Plan, PlannedChange, SitePlan } from '../core/plan.js';
 import type { DesiredFleet, DesiredScript } from '../core/model.js';
 import { FLEET_STATE_ID, type AppliedRecord, type AppliedState, type JobPhase, type ScriptRecord, type StateUpdate } from '../core/state.js';
-import { jobState, type Job, type SdxClient } from '../sdx/types.js';
+import { jobState, type Job, type SdxClient } from '../core/jobs.js';
+import { absoluteUrl, type ApplyEvent, type ApplyResult, type ApplySummary, type ChangeResult } from '../core/outcome.js';
+
+export type { ApplyEvent, ApplyResult, ApplySummary, ChangeResult, Outcome } from '../core/outcome.js';
 import { SdxApiError } from '../core/errors.js';
-
-export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'queued' | 'blocked' | 'skipped' | 'stale';
-
-export interface ChangeResult {
-  change: PlannedChange;
-  outcome: Outcome;
-  job_id: string | null;
-  /** Absolute URL of the job's log in the SDX web UI. */
-  log_url: string | null;
-  /** Why, for failed, blocked, skipped and stale outcomes. */
-  reason: string | null;
-  /** true when the job already existed (a previous run created it). */
-  reused: boolean;
-  finished_at: string | null;
-}
-
-export type ApplyEvent =
-  | { type: 'site-start'; site: SitePlan }
-  | { type: 'job-created'; change: PlannedChange; job: Job; reused: boolean }
-  | { type: 'job-cancelled'; change: PlannedChange; job_id: string }
-  | { type: 'result'; result: ChangeResult }
-  | { type: 'site-done'; site: SitePlan; results: ChangeResult[] };
 
 export interface ApplyOptions {
   sdx: SdxClient;
@@ -51,29 +32,6 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   onEvent?: (e: ApplyEvent) => void;
   now?: () => Date;
-}
-
-export interface ApplySummary {
-  succeeded: number;
-  failed: number;
-  timed_out: number;
-  queued: number;
-  blocked: number;
-  skipped: number;
-  stale: number;
-}
-
-export interface ApplyResult {
-  plan: Plan;
-  results: ChangeResult[];
-  summary: ApplySummary;
-  /** 0 all good; 1 some change failed, timed out or was blocked. */
-  exitCode: 0 | 1;
-  /** SDX requests made by this run. */
-  requests: number;
-  /** Requests retried, by cause. */
-  retries: Record<string, number>;
-  interrupted: boolean;
 }
 
 export async function applyPlan(plan: Plan, desired: DesiredFleet, state: AppliedState, opts: ApplyOptions): Promise<ApplyResult> {
@@ -378,14 +336,6 @@ function makeRecord(
     supersedes: fields.supersedes ?? null,
     applied,
   };
-}
-
-export function absoluteUrl(base: string, relative: string): string {
-  try {
-    return new URL(relative.replace(/^\/+/, ''), base.endsWith('/') ? base : `${base}/`).toString();
-  } catch {
-    return relative;
-  }
 }
 
 function errorReason(e: unknown): string {

@@ -5,7 +5,7 @@ import type { StateStore } from '../core/ports.js';
 import type { FleetDefaults } from '../core/settings.js';
 import type { Plan } from '../core/plan.js';
 import type { DesiredFleet } from '../core/model.js';
-import type { SdxClient } from '../sdx/types.js';
+import type { SdxClient } from '../core/jobs.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 
 export interface ReconcileRequest extends Omit<PlanRequest, 'state'>, Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl'> {

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SNAPSHOT_FORMAT, typeOfMode, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from '../core/snapshot.js';
+import { typeOfMode } from '../core/ports.js';
+import { SNAPSHOT_FORMAT, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from '../core/snapshot.js';
 import type { JobSettings } from '../core/settings.js';
 import { VERSION } from '../version.js';
 

@@ -7,9 +7,9 @@ import { createSdxClient } from '../sdx/client.js';
 import { applyToJson, applyToText, colourOutcome } from '../report/apply-report.js';
 import { acquireLock, LockBusyError } from '../lock/lock-file.js';
 import type { FleetDefaults } from '../core/settings.js';
-import type { ApplyEvent } from '../apply/apply.js';
+import type { ApplyEvent } from '../core/outcome.js';
 import type { Logger } from '../core/logger.js';
-import type { SdxClient } from '../sdx/types.js';
+import type { SdxClient } from '../core/jobs.js';
 import { lintHook } from '../core/checks.js';
 import { writeJson } from './commands.js';
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
-import { parseListen, parseSandboxOptions, startSandbox, type SandboxOptions } from '../sdx/sandbox.js';
+import { parseSandboxOptions, startSandbox, type SandboxOptions } from '../sandbox/sandbox.js';
+import { parseListen } from '../core/listen.js';
 import { InputError } from '../core/errors.js';
 import type { CliIo } from './io.js';
 

@@ -5,7 +5,7 @@ import type { Context, CommonOptions } from './context.js';
 import { InputError } from '../core/errors.js';
 import { lintHook } from '../core/checks.js';
 import { acquireLock, LockBusyError, type Lock } from '../lock/lock-file.js';
-import { parseListen } from '../sdx/sandbox-options.js';
+import { parseListen } from '../core/listen.js';
 import { positiveInt, pollSettings, sdxFactory } from './apply-command.js';
 import { statusRows } from './commands.js';
 import { startDaemon, type EventSink } from '../daemon/daemon.js';

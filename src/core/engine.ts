@@ -5,7 +5,8 @@ import type { CommitInfo, CommitRelation, RepoReader, StateIndex, StateStore, Tr
 import type { AppliedState } from './state.js';
 import { noSecrets, normalizeDir, readFleet, renderFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
-import { isSiteFolder, snapshotKey, typeOfMode, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
+import { typeOfMode } from './ports.js';
+import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
 
 export interface PlanRequest {
   reader: RepoReader;

@@ -5,6 +5,9 @@
 // on every rerun, at any later commit that did not touch it; new content gets a new key.
 import { createHash, createHmac, hash, scryptSync } from 'node:crypto';
 
+/** The loose UUID shape the API checks (any version), as ajv-formats' `uuid` without the urn prefix. */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Namespace of routeros-gitops idempotency keys (a fixed, random UUID). */
 export const KEY_NAMESPACE = '5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b';
 

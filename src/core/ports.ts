@@ -20,6 +20,11 @@ export interface TreeEntry {
   size: number;
 }
 
+/** A tree entry's type from its mode. */
+export function typeOfMode(mode: string): TreeEntry['type'] {
+  return mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+}
+
 /** An entry directly in a folder that was added, changed or deleted between two commits. */
 export interface DirChange {
   name: string;

@@ -17,7 +17,7 @@ export const GROUPS_DIR = '_groups';
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** SDX ids are UUIDs (8-4-4-4-12 hexadecimal digits). */
-export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export { UUID_RE } from './keys.js';
 
 /** The settings that apply to one site's jobs once defaults, groups and the site are merged. */
 export interface JobSettings {

@@ -58,11 +58,6 @@ export interface SnapshotStore {
   save(snapshot: PlanSnapshot): Promise<void>;
 }
 
-/** A tree entry's type from its mode. */
-export function typeOfMode(mode: string): TreeEntry['type'] {
-  return mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
-}
-
 /** A folder directly in the sites directory that readFleet treats as a site. */
 export function isSiteFolder(e: TreeEntry): boolean {
   const name = e.path.slice(e.path.lastIndexOf('/') + 1);

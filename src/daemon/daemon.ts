@@ -4,7 +4,7 @@
 import { reconcile, type ReconcileRequest, type ReconcileResult } from '../apply/reconcile.js';
 import type { Plan } from '../core/plan.js';
 import type { DesiredFleet } from '../core/model.js';
-import type { ApplyEvent } from '../apply/apply.js';
+import type { ApplyEvent } from '../core/outcome.js';
 import { InputError, formatProblem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CommitInfo } from '../core/ports.js';

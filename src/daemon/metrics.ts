@@ -1,7 +1,7 @@
 // The daemon's counters and gauges, and their Prometheus text exposition (format 0.0.4). Small on
 // purpose: a few families with fixed label sets, no client library.
-import type { ApplyEvent, Outcome } from '../apply/apply.js';
-import type { SdxClient, SdxStats } from '../sdx/types.js';
+import type { ApplyEvent, Outcome } from '../core/outcome.js';
+import type { SdxClient, SdxStats } from '../core/jobs.js';
 
 /** How one reconcile ended (the `result` label of routeros_gitops_reconciles_total). */
 export type RunResult = 'succeeded' | 'failed' | 'pending' | 'invalid' | 'error' | 'interrupted';

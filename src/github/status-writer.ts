@@ -12,8 +12,7 @@
 // - writes go out one at a time (the client spaces them and honours rate limits); a failed write
 //   is logged, never thrown: statuses report an apply, they must not break it.
 import { basename } from 'node:path';
-import type { ApplyEvent, ChangeResult } from '../apply/apply.js';
-import { absoluteUrl } from '../apply/apply.js';
+import { absoluteUrl, type ApplyEvent, type ChangeResult } from '../core/outcome.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Plan } from '../core/plan.js';

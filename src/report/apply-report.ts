@@ -1,7 +1,7 @@
 // Renderings of an apply: JSON for tools (product.md: `results` with job_id and outcome), a table
 // per site for people, Markdown for step summaries.
 import { MappedList } from './mapped-list.js';
-import type { ApplyResult, ChangeResult } from '../apply/apply.js';
+import type { ApplyResult, ChangeResult } from '../core/outcome.js';
 import { formatProblem, type Problem } from '../core/errors.js';
 import { changeToJson, escapeMd } from './plan-report.js';
 import { plainStyle, type Style } from './style.js';

@@ -10,10 +10,11 @@ import { Agent, type Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { toRandom, UUID_RE } from './prng.js';
+import { toRandom } from '../core/random.js';
+import { UUID_RE } from '../core/keys.js';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.js';
 import { parseErrorBody, parseJob, parseJobList, parseSite, type ShapeResult } from './response-shapes.js';
-import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from './types.js';
+import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from '../core/jobs.js';
 
 export const DEFAULT_SDX_BASE_URL = 'https://v1.api.altostrat.io';
 

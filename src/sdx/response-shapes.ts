@@ -2,7 +2,7 @@
 // reconciler relies on (ids, keys, the three state timestamps, has_pulse), lenient on the others so a
 // new or missing cosmetic field in the real API does not stop a rollout.
 import { z } from 'zod';
-import type { Job, Site } from './types.js';
+import type { Job, Site } from '../core/jobs.js';
 
 const timestamp = z
   .string()

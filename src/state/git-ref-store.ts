@@ -31,7 +31,7 @@ import {
 import { writeCommit, type Identity, type TreeChange } from '../git/commit-writer.js';
 import { redactUrlCredentials } from '../git/redact.js';
 import { openRepo, parseDiffTree, type GitRepo } from '../git/repo.js';
-import { typeOfMode } from '../core/snapshot.js';
+import { typeOfMode } from '../core/ports.js';
 import { gitError } from '../git/run.js';
 import { backoffDelay, checkUpdates, describeUpdates, parseSiteState, siteFilePath, sleep, stableStringify } from './encoding.js';
 import { createWriteQueue } from './write-queue.js';

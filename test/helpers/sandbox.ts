@@ -9,7 +9,7 @@ import { OpenAPIBackend, type Document } from 'openapi-backend';
 import addFormatsModule from 'ajv-formats';
 import YAML from 'yaml';
 import type { Logger } from '../../src/core/logger.js';
-import type { SandboxRequest } from '../../src/sdx/sandbox.js';
+import type { SandboxRequest } from '../../src/sandbox/sandbox.js';
 
 export const SITE_A = '9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a';
 export const SITE_B = '3b0c8f4e-7d2a-4e6b-9c1d-2f3a4b5c6d7e';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
 import { ensureBuilt, spawnDaemon, CLI } from '../daemon-harness.js';
-import { startSandbox, type Sandbox } from '../../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { expectNoDuplicates, expectStateAgrees, fleet as makeFleet, seededRandom } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

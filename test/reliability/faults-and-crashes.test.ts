@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createTempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
-import { startSandbox, type SandboxOptions } from '../../src/sdx/sandbox.js';
+import { startSandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
 import { expectNoDuplicates, expectStateAgrees, fleet, seededRandom, siteId } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

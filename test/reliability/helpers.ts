@@ -2,12 +2,12 @@
 // and that the applied state agrees with the jobs the sandbox holds.
 import { expect } from 'vitest';
 import type { TempRepo } from '../helpers/git-repo.js';
-import type { Sandbox } from '../../src/sdx/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { openRepo } from '../../src/git/repo.js';
 import { openStateStore } from '../../src/state/open-store.js';
 import type { AppliedState } from '../../src/core/state.js';
 
-export { seededRandom } from '../../src/sdx/prng.js';
+export { seededRandom } from '../../src/core/random.js';
 
 /** Site ids of a generated fleet: `prefix` keeps suites apart. */
 export const siteId = (s: number, prefix = 'cccccccc-dddd-4eee-8fff') => `${prefix}-${s.toString(16).padStart(12, '0')}`;

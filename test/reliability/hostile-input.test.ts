@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { symlink } from 'node:fs/promises';
 import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from '../helpers/cli.js';
-import { startSandbox, type Sandbox } from '../../src/sdx/sandbox.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 
 type Files = Record<string, string | Buffer | null>;
 interface Case {

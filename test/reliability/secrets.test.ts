@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles } from '../helpers/cli.js';
-import { startSandbox } from '../../src/sdx/sandbox.js';
+import { startSandbox } from '../../src/sandbox/sandbox.js';
 import { spawnDaemon, ensureBuilt } from '../daemon-harness.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -221,7 +221,7 @@ export function parseSandboxOptions(input: unknown, source = '(sandbox settings)
       r.error.issues.map((i) => ({
         file: source,
         message: `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
-        hint: 'see SandboxOptions in src/sdx/sandbox-options.ts',
+        hint: 'see SandboxOptions in src/sandbox/options.ts',
       })),
     );
   }
@@ -245,14 +245,4 @@ function toPattern(s: string): string | RegExp {
   } catch {
     return s;
   }
-}
-
-/** `host:port`, `:port`, `port` or `[::1]:port` -> { host, port }. Host defaults to 127.0.0.1. */
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
-    throw new InputError(`--listen ${JSON.stringify(value)} is not host:port (for example 127.0.0.1:8787, or :0 for any free port)`);
-  }
-  return { host: m[1] ?? (m[2] || SANDBOX_DEFAULTS.host), port };
 }

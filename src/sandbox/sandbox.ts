@@ -6,7 +6,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../core/logger.js';
-import { randomUuid, seededRandom, UUID_RE } from './prng.js';
+import { randomUuid, seededRandom } from '../core/random.js';
+import { UUID_RE } from '../core/keys.js';
 import {
   FAULT_KINDS,
   SANDBOX_DEFAULTS,
@@ -17,10 +18,10 @@ import {
   type SandboxOptions,
   type SandboxRateLimitOptions,
   type SandboxSiteOptions,
-} from './sandbox-options.js';
-import type { Job, Site } from './types.js';
+} from './options.js';
+import type { Job, Site } from '../core/jobs.js';
 
-export * from './sandbox-options.js';
+export * from './options.js';
 
 /** A job as the sandbox stores it: always with its script, and whether it was cancelled (DELETE). */
 export interface SandboxJob extends Job {
