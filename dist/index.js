@@ -2589,14 +2589,14 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname: hostname4, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname: hostname5, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
           servername = servername || options.servername || util.getServerName(host) || null;
-          const sessionKey = servername || hostname4;
+          const sessionKey = servername || hostname5;
           assert2(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -2612,7 +2612,7 @@ var require_connect = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname4
+            host: hostname5
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -2626,14 +2626,14 @@ var require_connect = __commonJS({
             ...options,
             localAddress,
             port,
-            host: hostname4
+            host: hostname5
           });
         }
         if (options.keepAlive == null || options.keepAlive) {
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname4, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname5, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -6180,7 +6180,7 @@ var require_client_h1 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request2.onHeaders(statusCode, headers, this.resume, statusText) === false;
+        const pause2 = request2.onHeaders(statusCode, headers, this.resume, statusText) === false;
         if (request2.aborted) {
           return -1;
         }
@@ -6194,7 +6194,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause2 ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -7101,8 +7101,8 @@ var require_client_h2 = __commonJS({
         }
       }
       let stream;
-      const { hostname: hostname4, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname4}${port ? `:${port}` : ""}`;
+      const { hostname: hostname5, port } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname5}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error63) => {
         if (request2.aborted) {
@@ -7942,20 +7942,20 @@ var require_client = __commonJS({
     async function connect(client) {
       assert2(!client[kConnecting]);
       assert2(!client[kHTTPContext]);
-      let { host, hostname: hostname4, protocol, port } = client[kUrl];
-      if (hostname4[0] === "[") {
-        const idx = hostname4.indexOf("]");
+      let { host, hostname: hostname5, protocol, port } = client[kUrl];
+      if (hostname5[0] === "[") {
+        const idx = hostname5.indexOf("]");
         assert2(idx !== -1);
-        const ip = hostname4.substring(1, idx);
+        const ip = hostname5.substring(1, idx);
         assert2(net.isIP(ip));
-        hostname4 = ip;
+        hostname5 = ip;
       }
       client[kConnecting] = true;
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname: hostname4,
+            hostname: hostname5,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -7969,7 +7969,7 @@ var require_client = __commonJS({
         const socket = await new Promise((resolve4, reject) => {
           client[kConnector]({
             host,
-            hostname: hostname4,
+            hostname: hostname5,
             protocol,
             port,
             servername: client[kServerName],
@@ -8002,7 +8002,7 @@ var require_client = __commonJS({
           channels.connected.publish({
             connectParams: {
               host,
-              hostname: hostname4,
+              hostname: hostname5,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8023,7 +8023,7 @@ var require_client = __commonJS({
           channels.connectError.publish({
             connectParams: {
               host,
-              hostname: hostname4,
+              hostname: hostname5,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8998,10 +8998,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url2) {
-        let { protocol, host: hostname4, port } = url2;
-        hostname4 = hostname4.replace(/:\d*$/, "").toLowerCase();
+        let { protocol, host: hostname5, port } = url2;
+        hostname5 = hostname5.replace(/:\d*$/, "").toLowerCase();
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname4, port)) {
+        if (!this.#shouldProxy(hostname5, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -9009,7 +9009,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname4, port) {
+      #shouldProxy(hostname5, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -9025,11 +9025,11 @@ var require_env_http_proxy_agent = __commonJS({
             continue;
           }
           if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname4 === entry.hostname) {
+            if (hostname5 === entry.hostname) {
               return false;
             }
           } else {
-            if (hostname4.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname5.endsWith(entry.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -19161,47 +19161,6 @@ var require_undici = __commonJS({
   }
 });
 
-// src/core/keys.ts
-import { createHash, createHmac, hash, scryptSync } from "node:crypto";
-function sha256(data) {
-  return hash("sha256", data, "hex");
-}
-function fingerprint(body, secretDigests = {}) {
-  const names = Object.keys(secretDigests).sort();
-  if (!names.length) return `sha256:${sha256(body)}`;
-  const h = createHash("sha256").update(body);
-  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
-  return `sha256:${h.digest("hex")}`;
-}
-function idempotencyKey(k) {
-  return uuidV5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? "initial", String(k.attempt)].join("\n"), KEY_NAMESPACE);
-}
-function uuidV5(name, namespace = KEY_NAMESPACE) {
-  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
-  const b = hash("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
-  b[6] = b[6] & 15 | 80;
-  b[8] = b[8] & 63 | 128;
-  const h = b.toString("hex", 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-function secretDigest(name, value, secretsKey) {
-  const source = secretsKey ?? "";
-  if (!derivedKey || derivedKey.source !== source) {
-    derivedKey = { source, key: scryptSync(source || "routeros-gitops:no-secrets-key", "routeros-gitops:secrets", 32) };
-  }
-  return createHmac("sha256", derivedKey.key).update(`${name}\0${value}`).digest("hex").slice(0, 32);
-}
-var UUID_RE, KEY_NAMESPACE, namespaceBytes, NS, derivedKey;
-var init_keys = __esm({
-  "src/core/keys.ts"() {
-    "use strict";
-    UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-    KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
-    namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
-    NS = namespaceBytes(KEY_NAMESPACE);
-  }
-});
-
 // src/core/settings.ts
 function mergeJobSettings(...layers) {
   const out = { ...JOB_DEFAULTS };
@@ -19214,11 +19173,10 @@ function mergeJobSettings(...layers) {
   }
   return out;
 }
-var DEFAULT_API_URL, DEFAULT_WEB_URL, DEFAULT_DESCRIPTION, FLEET_FILE, SITE_FILE, GROUPS_DIR, NAME_RE, VAR_NAME_RE, JOB_DEFAULTS, FLEET_DEFAULTS;
+var DEFAULT_API_URL, DEFAULT_WEB_URL, DEFAULT_DESCRIPTION, FLEET_FILE, SITE_FILE, GROUPS_DIR, NAME_RE, VAR_NAME_RE, UUID_RE, JOB_DEFAULTS, FLEET_DEFAULTS;
 var init_settings = __esm({
   "src/core/settings.ts"() {
     "use strict";
-    init_keys();
     DEFAULT_API_URL = "https://v1.api.altostrat.io";
     DEFAULT_WEB_URL = "https://app.altostrat.io";
     DEFAULT_DESCRIPTION = "gitops {site}: {path} @{sha}";
@@ -19227,6 +19185,7 @@ var init_settings = __esm({
     GROUPS_DIR = "_groups";
     NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
     VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+    UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
     JOB_DEFAULTS = { needs_ack: true, backup: false, express: false, description: DEFAULT_DESCRIPTION, timeout: 600 };
     FLEET_DEFAULTS = {
       concurrency: 4,
@@ -19234,7 +19193,8 @@ var init_settings = __esm({
       web_url: DEFAULT_WEB_URL,
       rate_limit: 60,
       max_script_size: 1e4,
-      status_limit: 50
+      status_limit: 50,
+      idempotency_retention: 86400
     };
   }
 });
@@ -31903,9 +31863,9 @@ function parseURLObject(trimmed, def) {
 function stripTabAndNewline(value) {
   return value.replace(asciiTabOrNewline, "");
 }
-function urlHostnameOk(url2, hostname4) {
-  hostname4.lastIndex = 0;
-  return hostname4.test(url2.hostname);
+function urlHostnameOk(url2, hostname5) {
+  hostname5.lastIndex = 0;
+  return hostname5.test(url2.hostname);
 }
 function urlProtocolOk(url2, protocol) {
   protocol.lastIndex = 0;
@@ -50230,6 +50190,9 @@ var init_settings_schema = __esm({
       rate_limit: external_exports.number().int().min(0).max(1e5).optional().describe("SDX API requests per minute for the whole process (0: no limit). Default 60."),
       max_script_size: external_exports.number().int().min(3).max(1e6).optional().describe("Largest script, in characters after rendering (the SDX API limits job bodies to 10000). Default 10000."),
       status_limit: external_exports.number().int().min(0).optional().describe("Above this many sites, commit statuses are written only for the fleet roll-up and the failed sites. Default 50."),
+      idempotency_retention: external_exports.number().int().min(60).max(365 * 86400).optional().describe(
+        "Seconds SDX is trusted to remember an idempotency key (the API does not say). A send intended longer ago is looked up in the site's job list before it is POSTed again. Default 86400 (24 hours)."
+      ),
       vars: vars.optional(),
       groups: external_exports.record(external_exports.string().regex(NAME_RE, 'a group name is letters, digits, ".", "_" and "-"'), GroupSettingsSchema).optional(),
       lint: external_exports.strictObject({ rules: lintRules.optional() }).optional().describe("Script checks.")
@@ -56086,14 +56049,14 @@ var require_connect2 = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname: hostname4, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname: hostname5, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
           servername = servername || options.servername || util.getServerName(host) || null;
-          const sessionKey = servername || hostname4;
+          const sessionKey = servername || hostname5;
           assert2(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -56108,7 +56071,7 @@ var require_connect2 = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname4
+            host: hostname5
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -56122,7 +56085,7 @@ var require_connect2 = __commonJS({
             ...options,
             localAddress,
             port,
-            host: hostname4
+            host: hostname5
           });
           if (useH2c === true) {
             socket.alpnProtocol = "h2";
@@ -56132,7 +56095,7 @@ var require_connect2 = __commonJS({
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = util.setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname4, port });
+        const clearConnectTimeout = util.setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname5, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -60298,7 +60261,7 @@ var require_client_h12 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request2.onHeaders(statusCode, headers, this.resume, statusText) === false;
+        const pause2 = request2.onHeaders(statusCode, headers, this.resume, statusText) === false;
         if (request2.aborted) {
           return -1;
         }
@@ -60312,7 +60275,7 @@ var require_client_h12 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause2 ? constants3.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -61422,8 +61385,8 @@ var require_client_h22 = __commonJS({
         }
       }
       let stream = null;
-      const { hostname: hostname4, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname4}${port ? `:${port}` : ""}`;
+      const { hostname: hostname5, port } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname5}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
       const abort = (err) => {
         if (request2.aborted || request2.completed) {
@@ -62160,20 +62123,20 @@ var require_client2 = __commonJS({
     function connect(client) {
       assert2(!client[kConnecting]);
       assert2(!client[kHTTPContext]);
-      let { host, hostname: hostname4, protocol, port } = client[kUrl];
-      if (hostname4[0] === "[") {
-        const idx = hostname4.indexOf("]");
+      let { host, hostname: hostname5, protocol, port } = client[kUrl];
+      if (hostname5[0] === "[") {
+        const idx = hostname5.indexOf("]");
         assert2(idx !== -1);
-        const ip = hostname4.substring(1, idx);
+        const ip = hostname5.substring(1, idx);
         assert2(net.isIPv6(ip));
-        hostname4 = ip;
+        hostname5 = ip;
       }
       client[kConnecting] = true;
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname: hostname4,
+            hostname: hostname5,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -62186,14 +62149,14 @@ var require_client2 = __commonJS({
       try {
         client[kConnector]({
           host,
-          hostname: hostname4,
+          hostname: hostname5,
           protocol,
           port,
           servername: client[kServerName],
           localAddress: client[kLocalAddress]
         }, (err, socket) => {
           if (err) {
-            handleConnectError(client, err, { host, hostname: hostname4, protocol, port });
+            handleConnectError(client, err, { host, hostname: hostname5, protocol, port });
             client[kResume]();
             return;
           }
@@ -62207,7 +62170,7 @@ var require_client2 = __commonJS({
             client[kHTTPContext] = socket.alpnProtocol === "h2" ? connectH2(client, socket) : connectH1(client, socket);
           } catch (err2) {
             socket.destroy().on("error", noop4);
-            handleConnectError(client, err2, { host, hostname: hostname4, protocol, port });
+            handleConnectError(client, err2, { host, hostname: hostname5, protocol, port });
             client[kResume]();
             return;
           }
@@ -62220,7 +62183,7 @@ var require_client2 = __commonJS({
             channels.connected.publish({
               connectParams: {
                 host,
-                hostname: hostname4,
+                hostname: hostname5,
                 protocol,
                 port,
                 version: client[kHTTPContext]?.version,
@@ -62235,11 +62198,11 @@ var require_client2 = __commonJS({
           client[kResume]();
         });
       } catch (err) {
-        handleConnectError(client, err, { host, hostname: hostname4, protocol, port });
+        handleConnectError(client, err, { host, hostname: hostname5, protocol, port });
         client[kResume]();
       }
     }
-    function handleConnectError(client, err, { host, hostname: hostname4, protocol, port }) {
+    function handleConnectError(client, err, { host, hostname: hostname5, protocol, port }) {
       if (client.destroyed) {
         return;
       }
@@ -62248,7 +62211,7 @@ var require_client2 = __commonJS({
         channels.connectError.publish({
           connectParams: {
             host,
-            hostname: hostname4,
+            hostname: hostname5,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -64117,10 +64080,10 @@ var require_env_http_proxy_agent2 = __commonJS({
         ]);
       }
       #getProxyAgentForUrl(url2) {
-        let { protocol, host: hostname4, port } = url2;
-        hostname4 = hostname4.replace(/:\d*$/, "").toLowerCase();
+        let { protocol, host: hostname5, port } = url2;
+        hostname5 = hostname5.replace(/:\d*$/, "").toLowerCase();
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname4, port)) {
+        if (!this.#shouldProxy(hostname5, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -64128,7 +64091,7 @@ var require_env_http_proxy_agent2 = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname4, port) {
+      #shouldProxy(hostname5, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -64143,10 +64106,10 @@ var require_env_http_proxy_agent2 = __commonJS({
           if (entry.port && entry.port !== port) {
             continue;
           }
-          if (hostname4 === entry.hostname) {
+          if (hostname5 === entry.hostname) {
             return false;
           }
-          if (hostname4.slice(-(entry.hostname.length + 1)) === `.${entry.hostname}`) {
+          if (hostname5.slice(-(entry.hostname.length + 1)) === `.${entry.hostname}`) {
             return false;
           }
         }
@@ -68348,14 +68311,14 @@ var require_dns2 = __commonJS({
       get size() {
         return this.#records.size;
       }
-      get(hostname4) {
-        return this.#records.get(hostname4) ?? null;
+      get(hostname5) {
+        return this.#records.get(hostname5) ?? null;
       }
-      set(hostname4, records) {
-        this.#records.set(hostname4, records);
+      set(hostname5, records) {
+        this.#records.set(hostname5, records);
       }
-      delete(hostname4) {
-        this.#records.delete(hostname4);
+      delete(hostname5) {
+        this.#records.delete(hostname5);
       }
       // Delegate to storage decide can we do more lookups or not
       full() {
@@ -81100,8 +81063,47 @@ function position(starts, offset) {
   return { line: lo + 1, column: offset - starts[lo] + 1 };
 }
 
-// src/core/model.ts
-init_keys();
+// src/core/keys.ts
+import { createHash, createHmac, hash, scryptSync } from "node:crypto";
+var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
+function sha256(data) {
+  return hash("sha256", data, "hex");
+}
+function fingerprint(body, secretDigests = {}) {
+  const names = Object.keys(secretDigests).sort();
+  if (!names.length) return `sha256:${sha256(body)}`;
+  const h = createHash("sha256").update(body);
+  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
+  return `sha256:${h.digest("hex")}`;
+}
+function idempotencyKey(k) {
+  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
+}
+var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
+var NS = namespaceBytes(KEY_NAMESPACE);
+function uuidV5(name, namespace = KEY_NAMESPACE) {
+  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
+  const b = hash("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
+  b[6] = b[6] & 15 | 80;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex", 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+var derivedKey;
+function stretched(secretsKey) {
+  if (!derivedKey || derivedKey.source !== secretsKey) {
+    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
+  }
+  return derivedKey.key;
+}
+function secretDigest(name, value, secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
+}
+function secretsKeyCheck(secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
+}
+var MIN_SECRETS_KEY_LENGTH = 16;
 
 // src/core/description.ts
 var DESCRIPTION_MIN = 3;
@@ -83044,7 +83046,7 @@ async function renderFleet(reader, model, state, opts = {}) {
     const recorded = state.sites[site.id]?.scripts ?? {};
     const inputsCache = /* @__PURE__ */ new Map();
     for (const src of site.scripts) {
-      const record2 = recorded[src.path];
+      const record2 = recorded[src.file];
       if (!opts.readAll && record2 && record2.source.blob === src.blob && record2.uses && canReuse(record2, !!opts.retryFailed)) {
         const uses = record2.uses;
         const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record2) : NO_DIGESTS;
@@ -83170,7 +83172,7 @@ async function renderFleet(reader, model, state, opts = {}) {
       if (bad) continue;
       uses.vars.sort();
       uses.secrets.sort();
-      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.path]) : NO_DIGESTS;
+      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
       let display = text2;
       let body = text2;
       if (tpl.templated) {
@@ -83202,7 +83204,7 @@ async function renderFleet(reader, model, state, opts = {}) {
       }
       const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
       const fp = fingerprint(display, digests.digests);
-      const recorded = state.sites[site.id]?.scripts[src.path];
+      const recorded = state.sites[site.id]?.scripts[src.file];
       const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
       scripts.push({
         path: src.path,
@@ -83243,7 +83245,6 @@ function canReuse(record2, retryFailed) {
       return true;
     case "queued":
     case "running":
-    case "timed_out":
       return record2.job_id !== null;
     case "failed":
       return !retryFailed;
@@ -83260,10 +83261,9 @@ function digestsFor(site, names, secrets, record2) {
   const missing = [];
   for (const n of names) {
     const value = secrets.get(site.name, n);
-    if (value === void 0) {
-      missing.push(n);
-      digests[n] = record2?.secret_digests?.[n] ?? "unknown";
-    } else digests[n] = secretDigest(n, value, secrets.digestKey);
+    if (value === void 0) missing.push(n);
+    if (value === void 0 || secrets.digestKey === void 0) digests[n] = record2?.secret_digests?.[n] ?? "unknown";
+    else digests[n] = secretDigest(n, value, secrets.digestKey);
   }
   return { digests, missing };
 }
@@ -83293,31 +83293,43 @@ function firstBadUtf8(buf) {
 }
 
 // src/core/state.ts
-var STATE_FORMAT_VERSION = 1;
-var FINAL_PHASES = /* @__PURE__ */ new Set(["succeeded", "failed", "timed_out", "cancelled"]);
+var STATE_FORMAT_VERSION = 2;
+var READABLE_STATE_FORMATS = /* @__PURE__ */ new Set([1, 2]);
 var PENDING_PHASES = /* @__PURE__ */ new Set(["intent", "queued", "running"]);
+var NEVER_RAN_PHASES = /* @__PURE__ */ new Set(["lost", "cancelled"]);
 var FLEET_STATE_ID = "_fleet";
+var FLEET_STATE_NAME = "(fleet)";
 function emptyState() {
   return { version: STATE_FORMAT_VERSION, sites: {} };
 }
 function mergeRecord(existing, incoming) {
   if (!existing) return incoming;
+  if (existing.generation !== incoming.generation) return incoming.generation > existing.generation ? incoming : existing;
   if (existing.key === incoming.key) {
-    const ef = FINAL_PHASES.has(existing.phase);
-    const inf = FINAL_PHASES.has(incoming.phase);
-    if (ef && !inf) return existing;
-    if (inf && !ef) return incoming;
+    const ep = PENDING_PHASES.has(existing.phase);
+    const ip = PENDING_PHASES.has(incoming.phase);
+    if (!ep && ip) return existing;
+    if (!ip && ep) return incoming;
   }
   return incoming.at >= existing.at ? incoming : existing;
 }
 function applyUpdates(state, updates) {
   const sites = { ...state.sites };
+  const copied = /* @__PURE__ */ new Set();
   for (const u of updates) {
-    const prev = sites[u.site_id];
-    const site = prev ? { ...prev, site: u.site, scripts: { ...prev.scripts } } : { site: u.site, site_id: u.site_id, last_commit: null, scripts: {} };
-    if (u.record === null) delete site.scripts[u.path];
-    else site.scripts[u.path] = mergeRecord(prev?.scripts[u.path], u.record);
+    let site = sites[u.site_id];
+    if (!site) {
+      site = { site: u.site, site_id: u.site_id, last_commit: null, scripts: {} };
+      copied.add(u.site_id);
+    } else if (!copied.has(u.site_id)) {
+      site = { ...site, scripts: { ...site.scripts } };
+      copied.add(u.site_id);
+    }
+    site.site = u.site || site.site;
+    if (u.file !== void 0 && u.record) site.scripts[u.file] = mergeRecord(site.scripts[u.file], u.record);
     if (u.last_commit) site.last_commit = u.last_commit;
+    if (u.removed_at !== void 0) site.removed_at = u.removed_at;
+    if (u.secrets_key_check !== void 0) site.secrets_key_check = u.secrets_key_check;
     sites[u.site_id] = site;
   }
   return { version: STATE_FORMAT_VERSION, sites };
@@ -83330,43 +83342,101 @@ function parseState(text2, where2) {
     throw new Error(`the applied state in ${where2} is not valid JSON (${e.message}); restore it from its history or remove it to start over`);
   }
   const d = doc;
-  if (!d || typeof d !== "object" || d.version !== STATE_FORMAT_VERSION || typeof d.sites !== "object" || d.sites === null) {
+  if (!d || typeof d !== "object" || typeof d.sites !== "object" || d.sites === null) {
+    throw new Error(`the applied state in ${where2} is not a routeros-gitops state (no "sites"); restore it from its history or remove it to start over`);
+  }
+  checkFormatVersion(d.version, where2);
+  const sites = {};
+  for (const [id, s] of Object.entries(d.sites)) sites[id] = normalizeSiteState(s, `${where2} sites.${id}`);
+  return { version: STATE_FORMAT_VERSION, sites };
+}
+function checkFormatVersion(version2, where2) {
+  if (typeof version2 === "number" && READABLE_STATE_FORMATS.has(version2)) return;
+  if (typeof version2 === "number" && version2 > STATE_FORMAT_VERSION) {
     throw new Error(
-      `the applied state in ${where2} has format version ${JSON.stringify(d?.version)}, this routeros-gitops reads version ${STATE_FORMAT_VERSION}; upgrade routeros-gitops`
+      `the applied state in ${where2} has format version ${version2}, written by a newer routeros-gitops; this one reads versions up to ${STATE_FORMAT_VERSION}: upgrade routeros-gitops`
     );
   }
-  return d;
+  throw new Error(
+    `the applied state in ${where2} has format version ${JSON.stringify(version2)}, which this routeros-gitops does not read; restore it from its history`
+  );
+}
+function normalizeSiteState(doc, where2) {
+  const d = doc;
+  if (!d || typeof d !== "object" || typeof d.site_id !== "string" || d.site_id === "" || typeof d.site !== "string" || !(d.last_commit === null || typeof d.last_commit === "string") || typeof d.scripts !== "object" || d.scripts === null || Array.isArray(d.scripts)) {
+    throw new Error(`the applied state in ${where2} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
+  }
+  const scripts = {};
+  let upgraded = false;
+  for (const [name, raw] of Object.entries(d.scripts)) {
+    const r = raw;
+    if (!r || typeof r !== "object" || typeof r.key !== "string" || typeof r.fingerprint !== "string" || typeof r.phase !== "string") {
+      throw new Error(`the applied state in ${where2} has a malformed record for ${JSON.stringify(name)}; restore it from the state's history`);
+    }
+    if (typeof r.generation === "number") {
+      scripts[name] = r;
+      continue;
+    }
+    upgraded = true;
+    const file2 = name.slice(name.lastIndexOf("/") + 1);
+    const record2 = {
+      ...r,
+      path: name,
+      generation: 1 + (typeof r.attempt === "number" ? r.attempt : 0),
+      intended_at: r.at ?? (/* @__PURE__ */ new Date(0)).toISOString(),
+      phase: r.phase === "timed_out" ? "running" : r.phase
+    };
+    delete record2.attempt;
+    const other = scripts[file2];
+    if (!other || (other.at ?? "") < record2.at) scripts[file2] = record2;
+  }
+  if (!upgraded) return d;
+  return { ...d, scripts };
+}
+function isLive(r) {
+  return r !== void 0 && r.phase !== "removed";
 }
 
 // src/core/plan.ts
-init_keys();
+var DEFAULT_RETENTION_MS = 24 * 3600 * 1e3;
 function siteStatus(commit, siteLast, fleetLast, relations) {
-  const candidates = [siteLast, fleetLast].filter((c) => !!c);
   const rel = (c) => relations[c] ?? "unknown";
-  const last = candidates.find((c) => rel(c) === "ancestor") ?? candidates.find((c) => rel(c) === "unknown") ?? siteLast ?? null;
-  const relation = last ? rel(last) : "descendant";
-  if (relation === "ancestor") {
-    const whose = last === siteLast ? "this site was last applied from" : "the fleet was last applied at";
+  const short = commit.sha.slice(0, 7);
+  const fleetRel = fleetLast ? rel(fleetLast) : null;
+  if (fleetLast && fleetRel === "ancestor") {
     return {
       status: "stale",
-      last,
-      reason: `commit ${commit.sha.slice(0, 7)} is older than ${last.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`
+      last: fleetLast,
+      reason: `commit ${short} is older than ${fleetLast.slice(0, 7)}, which the fleet was last applied at; nothing is sent (never backwards)`
     };
   }
-  if (relation === "unknown") {
+  if (siteLast && rel(siteLast) === "ancestor") {
     return {
-      status: "unknown-history",
-      last,
-      reason: `the site was last applied from ${last.slice(0, 7)}, which is not in this clone, so it cannot be shown that ${commit.sha.slice(0, 7)} is newer; fetch more history (git fetch --unshallow)`
+      status: "stale",
+      last: siteLast,
+      reason: `commit ${short} is older than ${siteLast.slice(0, 7)}, which this site was last applied from; nothing is sent (never backwards)`
     };
   }
-  return { status: "ok", reason: null, last };
+  const fleetProvesNewer = fleetRel === "same" || fleetRel === "descendant";
+  if (fleetLast && fleetRel === "unknown")
+    return { status: "unknown-history", last: fleetLast, reason: missingReason(fleetLast, "the fleet was last applied at") };
+  if (siteLast && rel(siteLast) === "unknown" && !fleetProvesNewer) {
+    return { status: "unknown-history", last: siteLast, reason: missingReason(siteLast, "this site was last applied from") };
+  }
+  return { status: "ok", reason: null, last: siteLast ?? null };
+}
+function missingReason(missing, whose) {
+  return `commit ${missing.slice(0, 12)}, which ${whose}, is not in this repository, so it cannot be shown that this commit is newer; nothing is sent. If the clone is shallow, fetch the history (git fetch --unshallow); if history was rewritten (a force-push), check the fleet, then re-anchor the state with \`routeros-gitops state accept-history --at <commit>\``;
 }
 function plan(desired, state, options) {
   const commit = desired.commit;
   const sites = [];
+  const moves = [];
   const seen = /* @__PURE__ */ new Set([FLEET_STATE_ID]);
   const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
+  const nowMs = (options.now ?? /* @__PURE__ */ new Date()).getTime();
+  const retentionMs = options.retentionMs ?? (desired.fleet.idempotency_retention ? desired.fleet.idempotency_retention * 1e3 : DEFAULT_RETENTION_MS);
+  const ctx = { retryFailed: options.retryFailed ?? false, nowMs, retentionMs };
   for (const site of desired.sites) {
     seen.add(site.id);
     const siteState = state.sites[site.id];
@@ -83375,16 +83445,28 @@ function plan(desired, state, options) {
     const changes2 = [];
     const present = /* @__PURE__ */ new Set();
     for (const script of site.scripts) {
-      present.add(script.path);
-      const record2 = records[script.path];
-      const decision = decide(record2, script.fingerprint, options.retryFailed ?? false);
-      if (!decision) continue;
-      const kind2 = record2 && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
-      const key = decision.key ?? idempotencyKey({ siteId: site.id, path: script.path, fingerprint: script.fingerprint, baseCommit: record2?.commit ?? null, attempt: decision.attempt });
+      present.add(script.file);
+      const record2 = records[script.file];
+      const moved2 = isLive(record2) && record2.path !== script.path ? record2.path : null;
+      const decision = decide(record2, script.fingerprint, ctx);
+      if (!decision) {
+        if (moved2) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved2, to: script.path });
+        continue;
+      }
+      const kind2 = isLive(record2) && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
+      const key = decision.key ?? idempotencyKey({
+        siteId: site.id,
+        file: script.file,
+        generation: decision.generation,
+        baseCommit: record2?.commit ?? null,
+        fingerprint: script.fingerprint
+      });
       changes2.push({
         site: site.name,
         site_id: site.id,
         path: script.path,
+        file: script.file,
+        previous_path: moved2,
         kind: kind2,
         action: status === "ok" ? decision.action : "stale",
         idempotency_key: key,
@@ -83399,37 +83481,76 @@ function plan(desired, state, options) {
         }),
         fingerprint: script.fingerprint,
         previous_fingerprint: record2?.fingerprint ?? null,
-        // A change already on its way keeps the commit it was first sent from (statuses go there).
+        // A send already on its way keeps the commit it was first intended at (statuses go there).
         commit: decision.commit ?? commit.sha,
-        attempt: decision.attempt,
+        generation: decision.generation,
         job_id: decision.action === "follow" ? record2?.job_id ?? null : null,
         supersedes: decision.supersedes,
+        lookup: decision.lookup ?? false,
         group: script.group ?? null,
         secrets: script.uses.secrets,
         secrets_missing: script.secretsMissing,
         findings: script.findings,
-        previous: record2 ? { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id } : null
+        previous: previousOf(record2)
       });
     }
-    for (const [path4, record2] of Object.entries(records).sort(([a], [b]) => a < b ? -1 : 1)) {
-      if (present.has(path4)) continue;
-      changes2.push(removed(site.name, site.id, path4, record2, commit.sha, status));
+    for (const [file2, record2] of sortedEntries(records)) {
+      if (present.has(file2) || !isLive(record2)) continue;
+      changes2.push(removed(site.name, site.id, file2, record2, commit.sha, status));
     }
-    sites.push({ site: site.name, site_id: site.id, status, reason, last_commit: last, settings: site.settings, changes: changes2, scripts: site.scripts.length });
+    const renamedFrom = siteState && siteState.site !== site.name ? siteState.site : null;
+    sites.push({
+      site: site.name,
+      site_id: site.id,
+      status,
+      reason,
+      last_commit: last,
+      renamed_from: renamedFrom,
+      removed: false,
+      settings: site.settings,
+      changes: changes2,
+      scripts: site.scripts.length
+    });
   }
   for (const c of options.clean ?? []) {
     seen.add(c.site_id);
     const { status, reason, last } = siteStatus(commit, c.last_commit, fleetLast, options.relations);
-    sites.push({ site: c.site, site_id: c.site_id, status, reason, last_commit: last, settings: c.settings, changes: [], scripts: c.scripts });
+    sites.push({
+      site: c.site,
+      site_id: c.site_id,
+      status,
+      reason,
+      last_commit: last,
+      renamed_from: null,
+      removed: false,
+      settings: c.settings,
+      changes: [],
+      scripts: c.scripts
+    });
   }
   for (const [id, s] of Object.entries(state.sites)) {
-    if (seen.has(id) || !Object.keys(s.scripts).length) continue;
-    const changes2 = Object.entries(s.scripts).sort(([a], [b]) => a < b ? -1 : 1).map(([path4, record2]) => removed(s.site, id, path4, record2, commit.sha, "ok"));
-    sites.push({ site: s.site, site_id: id, status: "ok", reason: null, last_commit: s.last_commit, settings: desiredDefaults(desired), changes: changes2, scripts: 0 });
+    if (seen.has(id)) continue;
+    const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
+    if (!live.length && s.removed_at) continue;
+    const { status, reason } = siteStatus(commit, s.last_commit, fleetLast, options.relations);
+    const changes2 = live.map(([file2, record2]) => removed(s.site, id, file2, record2, commit.sha, status));
+    sites.push({
+      site: s.site,
+      site_id: id,
+      status,
+      reason,
+      last_commit: s.last_commit,
+      renamed_from: null,
+      removed: true,
+      settings: desiredDefaults(desired),
+      changes: changes2,
+      scripts: 0
+    });
   }
-  sites.sort((a, b) => a.site < b.site ? -1 : a.site > b.site ? 1 : 0);
+  sites.sort((a, b) => a.site < b.site ? -1 : a.site > b.site ? 1 : a.site_id < b.site_id ? -1 : 1);
   const changes = sites.flatMap((s) => s.changes);
   const count = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
+  const missing = [...new Set(sites.filter((s) => s.status === "unknown-history" && s.last_commit).map((s) => s.last_commit))];
   return {
     ref: options.ref,
     commit,
@@ -83437,8 +83558,10 @@ function plan(desired, state, options) {
     sites_dir: desired.sitesDir,
     sites,
     changes,
+    moves,
+    missing_history: missing,
     summary: {
-      sites: sites.length,
+      sites: sites.filter((s) => !s.removed).length,
       sites_changed: sites.filter((s) => s.changes.length).length,
       added: count("added"),
       modified: count("modified"),
@@ -83448,31 +83571,43 @@ function plan(desired, state, options) {
     }
   };
 }
-function decide(record2, fp, retryFailed) {
-  if (!record2) return { action: "create", attempt: 0, supersedes: null };
+function decide(record2, fp, ctx) {
+  if (record2 === void 0 || record2.phase === "removed") return { action: "create", generation: (record2?.generation ?? 0) + 1, supersedes: null };
+  const next = record2.generation + 1;
   if (record2.fingerprint === fp) {
+    const same = { generation: record2.generation, key: record2.key, commit: record2.commit };
     switch (record2.phase) {
       case "succeeded":
         return null;
-      case "intent":
-        return { action: "create", key: record2.key, attempt: record2.attempt, supersedes: record2.supersedes ?? null, commit: record2.commit };
+      case "intent": {
+        const age = ctx.nowMs - Date.parse(record2.intended_at);
+        return { action: "create", ...same, supersedes: record2.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
+      }
       case "queued":
       case "running":
-      case "timed_out":
-        return record2.job_id ? { action: "follow", key: record2.key, attempt: record2.attempt, supersedes: null, commit: record2.commit } : { action: "create", key: record2.key, attempt: record2.attempt, supersedes: null, commit: record2.commit };
+        return record2.job_id ? { action: "follow", ...same, supersedes: null } : { action: "create", ...same, supersedes: null, lookup: true };
       case "failed":
-      case "cancelled":
-        return retryFailed || record2.phase === "cancelled" ? { action: "create", attempt: record2.attempt + 1, supersedes: null } : { action: "skip-failed", key: record2.key, attempt: record2.attempt, supersedes: null };
+        return ctx.retryFailed ? { action: "create", generation: next, supersedes: null } : { action: "skip-failed", ...same, supersedes: null };
+      default:
+        if (NEVER_RAN_PHASES.has(record2.phase)) return { action: "create", generation: next, supersedes: null };
+        return { action: "create", generation: next, supersedes: null };
     }
   }
-  const supersedes = PENDING_PHASES.has(record2.phase) || record2.phase === "timed_out" ? { job_id: record2.job_id, key: record2.key, commit: record2.commit } : null;
-  return { action: "create", attempt: 0, supersedes };
+  return { action: "create", generation: next, supersedes: pendingJobOf(record2) };
 }
-function removed(site, siteId, path4, record2, sha2, status) {
+function pendingJobOf(record2) {
+  return PENDING_PHASES.has(record2.phase) ? { job_id: record2.job_id, key: record2.key, commit: record2.commit } : null;
+}
+function previousOf(record2) {
+  return record2 ? { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id } : null;
+}
+function removed(site, siteId, file2, record2, sha2, status) {
   return {
     site,
     site_id: siteId,
-    path: path4,
+    path: record2.path,
+    file: file2,
+    previous_path: null,
     kind: "removed",
     action: status === "ok" ? "none" : "stale",
     idempotency_key: null,
@@ -83480,15 +83615,19 @@ function removed(site, siteId, path4, record2, sha2, status) {
     fingerprint: null,
     previous_fingerprint: record2.fingerprint,
     commit: sha2,
-    attempt: 0,
+    generation: record2.generation,
     job_id: null,
-    supersedes: PENDING_PHASES.has(record2.phase) ? { job_id: record2.job_id, key: record2.key, commit: record2.commit } : null,
+    supersedes: pendingJobOf(record2),
+    lookup: false,
     group: null,
     secrets: [],
     secrets_missing: [],
     findings: [],
-    previous: { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id }
+    previous: previousOf(record2)
   };
+}
+function sortedEntries(records) {
+  return Object.entries(records).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
 }
 function desiredDefaults(desired) {
   return desired.sites[0]?.settings ?? { needs_ack: true, backup: false, express: false, description: "", timeout: 600 };
@@ -83557,7 +83696,8 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const { reader } = req;
   const secrets = req.secrets ?? noSecrets;
   if (!reader.listDir || !store.index || !store.loadFiles) return null;
-  if (!secrets.identity && secrets.values().length) return null;
+  const identity = secrets.identity?.();
+  if (identity === void 0 && secrets.values().length) return null;
   const commit = await reader.resolveCommit(req.ref);
   const dir = normalizeDir(req.sitesDir);
   const previous = await snapshots.load();
@@ -83586,7 +83726,7 @@ async function makeIncrementalPlan(req, store, snapshots) {
   if (!top.length) return null;
   const folders = top.filter(isSiteFolder);
   const shared3 = top.filter((e) => !isSiteFolder(e));
-  const key = snapshotKey({ sitesDir: dir, shared: shared3, secrets: secrets.identity?.() ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
+  const key = snapshotKey({ sitesDir: dir, shared: shared3, secrets: identity ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
   const clean2 = /* @__PURE__ */ new Map();
   if (previous?.key === key) {
     for (const e of folders) {
@@ -84084,10 +84224,61 @@ function parseLsTreeRecord(out, start, end) {
 import path3 from "node:path";
 
 // src/state/file-store.ts
-import { randomBytes } from "node:crypto";
+import { createHash as createHash3, randomBytes } from "node:crypto";
 import { hostname as hostname3 } from "node:os";
 import path2 from "node:path";
 import { link, mkdir as mkdir2, open as open3, readFile, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+
+// src/core/lease.ts
+function leaseIsFree(lease, now, dead) {
+  if (!lease?.holder) return true;
+  if (!lease.expires_at || Date.parse(lease.expires_at) <= now.getTime()) return true;
+  return dead(lease.holder);
+}
+function takeLease(current, holder, ttlMs, now, dead) {
+  if (current?.holder?.id === holder.id) return renewLease(current, holder.id, ttlMs, now);
+  if (!leaseIsFree(current, now, dead)) return null;
+  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString() };
+}
+function renewLease(current, holderId, ttlMs, now) {
+  if (current?.holder?.id !== holderId) return null;
+  return { ...current, expires_at: new Date(now.getTime() + ttlMs).toISOString(), renewed_at: now.toISOString() };
+}
+function releaseLease(current, holderId) {
+  if (current?.holder?.id !== holderId) return null;
+  return { holder: null, expires_at: null, seq: current.seq, renewed_at: current.renewed_at ?? null };
+}
+function mergeLease(ours, theirs) {
+  if (!ours) return theirs;
+  if (!theirs) return ours;
+  if (ours.seq !== theirs.seq) return ours.seq > theirs.seq ? ours : theirs;
+  const oh = ours.holder?.id ?? null;
+  const th = theirs.holder?.id ?? null;
+  if (oh === th) return (ours.renewed_at ?? "") > (theirs.renewed_at ?? "") ? ours : theirs;
+  if (oh === null && th !== null && ours.renewed_at === theirs.renewed_at) return ours;
+  if (th === null && oh !== null && ours.renewed_at === theirs.renewed_at) return theirs;
+  return theirs;
+}
+function describeHolder(lease) {
+  const h = lease.holder;
+  if (!h) return "nobody";
+  const what = `${h.purpose}${h.commit ? ` at ${h.commit.slice(0, 7)}` : ""}`;
+  return `pid ${h.pid} on host ${h.host} (${what}, since ${h.started_at}${lease.expires_at ? `, expires ${lease.expires_at}` : ""})`;
+}
+function parseLease(text2, where2) {
+  if (text2 === void 0 || text2.trim() === "") return null;
+  let d;
+  try {
+    d = JSON.parse(text2);
+  } catch (e) {
+    throw new Error(`the apply lease in ${where2} is not valid JSON (${e.message}); break it with \`routeros-gitops state break-lease\``);
+  }
+  const l = d;
+  if (!l || typeof l !== "object" || typeof l.seq !== "number" || !(l.holder === null || typeof l.holder === "object")) {
+    throw new Error(`the apply lease in ${where2} is malformed; break it with \`routeros-gitops state break-lease\``);
+  }
+  return l;
+}
 
 // src/state/encoding.ts
 import { createHash as createHash2, hash as hash4 } from "node:crypto";
@@ -84120,27 +84311,25 @@ function parseSiteState(text2, where2) {
   } catch (e) {
     throw new Error(`the applied state in ${where2} is not valid JSON (${e.message}); restore it from the state's history`);
   }
-  const d = doc;
-  if (!d || typeof d !== "object" || typeof d.site_id !== "string" || d.site_id === "" || typeof d.site !== "string" || !(d.last_commit === null || typeof d.last_commit === "string") || typeof d.scripts !== "object" || d.scripts === null || Array.isArray(d.scripts)) {
-    throw new Error(`the applied state in ${where2} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
-  }
-  return d;
+  return normalizeSiteState(doc, where2);
 }
 function checkUpdates(updates) {
   for (const u of updates) {
     if (typeof u.site_id !== "string" || u.site_id === "") throw new TypeError(`a state update needs a site_id (got ${JSON.stringify(u.site_id)})`);
-    if (typeof u.path !== "string" || u.path === "") throw new TypeError(`a state update of site ${u.site_id} needs a script path`);
+    if (u.record && (typeof u.file !== "string" || u.file === "" || u.file.includes("/"))) {
+      throw new TypeError(`a state update of site ${u.site_id} needs the script's file name (got ${JSON.stringify(u.file)})`);
+    }
   }
 }
 function describeUpdates(updates) {
-  const what = (u) => `${u.site || u.site_id} ${u.path} ${u.record ? u.record.phase : "forgotten"}`;
+  const what = (u) => `${u.site || u.site_id} ${u.file ?? "(site)"} ${u.record ? u.record.phase : u.last_commit ? "last commit" : "updated"}`;
   const shown = updates.slice(0, 3).map(what).join(", ");
   const more = updates.length > 3 ? ` and ${updates.length - 3} more` : "";
   const subject = `record ${updates.length} update${updates.length === 1 ? "" : "s"}: ${shown}${more}`;
   const body = updates.slice(0, 500).map((u) => {
     const r = u.record;
-    const detail = r ? `${r.phase} job=${r.job_id ?? "-"} key=${r.key} commit=${r.commit.slice(0, 12)} attempt=${r.attempt}` : "forgotten";
-    return `${u.site_id} ${u.path}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ""}`;
+    const detail = r ? `${r.phase} job=${r.job_id ?? "-"} key=${r.key} commit=${r.commit.slice(0, 12)} generation=${r.generation}` : "site";
+    return `${u.site_id} ${u.file ?? "-"}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ""}`;
   });
   if (updates.length > 500) body.push(`... and ${updates.length - 500} more`);
   return `${subject}
@@ -84247,11 +84436,15 @@ function createFileStateStore(options) {
     try {
       text2 = await readFile(file2, "utf8");
     } catch (e) {
-      if (e.code === "ENOENT") return emptyState();
+      if (e.code === "ENOENT") return { state: { ...emptyState(), revision: null }, lease: null };
       throw e;
     }
-    return parseState(text2, where2);
+    const state = parseState(text2, where2);
+    const doc = JSON.parse(text2);
+    const lease = doc.lease === void 0 || doc.lease === null ? null : parseLease(JSON.stringify(doc.lease), where2);
+    return { state: { ...state, revision: revisionOf(state) }, lease };
   };
+  const serialise = (state, lease) => stableStringify({ version: state.version, sites: state.sites, ...lease && { lease } });
   const EMPTY_LOCK_GRACE_MS = Math.min(2e3, staleLockMs);
   const isStale = (text2, mtimeMs) => {
     if (Date.now() - mtimeMs > staleLockMs) return true;
@@ -84276,8 +84469,8 @@ function createFileStateStore(options) {
     } catch {
       return;
     }
-    const moved = await readFile(aside, "utf8").catch(() => "");
-    if (moved !== staleText) {
+    const moved2 = await readFile(aside, "utf8").catch(() => "");
+    if (moved2 !== staleText) {
       await link(aside, lockFile).catch(() => {
       });
     } else {
@@ -84344,15 +84537,28 @@ function createFileStateStore(options) {
   const queue = createWriteQueue(async (updates) => {
     const unlock = await lock();
     try {
-      const next = applyUpdates(await read(), updates);
-      await writeAtomically(stableStringify(next));
+      const { state, lease } = await read();
+      await writeAtomically(serialise(applyUpdates(state, updates), lease));
       logger.debug({ file: file2, updates: updates.length }, "state recorded");
     } finally {
       await unlock();
     }
   });
+  const changeLease = (change) => queue.exclusive(async () => {
+    const unlock = await lock();
+    try {
+      const { state, lease } = await read();
+      const next = change(lease);
+      if (next) await writeAtomically(serialise(state, next));
+      return { lease: next ?? lease, changed: next !== null, basedOn: state.revision ?? null };
+    } finally {
+      await unlock();
+    }
+  });
   return {
-    load: read,
+    load: async () => (await read()).state,
+    changeLease,
+    readLease: async () => (await read()).lease,
     record(updates) {
       try {
         checkUpdates(updates);
@@ -84365,9 +84571,12 @@ function createFileStateStore(options) {
     describe: () => `file ${file2}`
   };
 }
+function revisionOf(state) {
+  return createHash3("sha256").update(stableStringify(state.sites)).digest("hex").slice(0, 24);
+}
 
 // src/state/git-ref-store.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 
 // src/git/commit-writer.ts
 var UNPACK_LIMIT = 20;
@@ -84431,37 +84640,190 @@ function quotePath(p) {
   return /[\n"\\]/.test(p) || p.startsWith('"') ? `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"` : p;
 }
 
+// src/state/state-merge.ts
+var LEASE_FILE = "lease.json";
+var FORMAT_FILE = "format.json";
+async function mergeStates(m) {
+  const { repo, ours, theirs } = m;
+  const mb = await repo.run(["merge-base", ours, theirs], { okCodes: [1] });
+  const base = mb.exitCode === 0 ? mb.stdout.toString("utf8").trim() : null;
+  const listing = async (c) => new Map(c === null ? [] : (await repo.listTree(c, "")).filter((e) => e.type === "blob").map((e) => [e.path, e.oid]));
+  const [b, o, t] = await Promise.all([listing(base), listing(ours), listing(theirs)]);
+  const changes = [];
+  const both = [];
+  for (const p of /* @__PURE__ */ new Set([...o.keys(), ...t.keys()])) {
+    const bo = b.get(p);
+    const oo = o.get(p);
+    const to = t.get(p);
+    if (oo === to || to === bo) continue;
+    if (oo === bo) changes.push(to === void 0 ? { path: p, delete: true } : { path: p, oid: to });
+    else both.push({ path: p, b: bo, o: oo, t: to });
+  }
+  if (both.length > 0) {
+    const objects = await repo.readObjects(both.flatMap((x) => [x.b, x.o, x.t].filter((v) => v !== void 0)));
+    const text2 = (oid) => oid === void 0 ? void 0 : objects.get(oid)?.content.toString("utf8") ?? "null";
+    for (const x of both) {
+      if (x.path === LEASE_FILE) {
+        const lease = mergeLease(parseLease(text2(x.o), "local"), parseLease(text2(x.t), "remote"));
+        changes.push({ path: x.path, content: stableStringify(lease) });
+      } else if (x.path === FORMAT_FILE) {
+        const v = (oid) => oid ? Number(JSON.parse(text2(oid) ?? "{}").version ?? 0) : 0;
+        changes.push({ path: x.path, oid: v(x.o) >= v(x.t) ? x.o : x.t });
+      } else if (x.path.startsWith("sites/")) {
+        const site = (oid, side) => oid === void 0 ? void 0 : parseSiteState(text2(oid), `${side} ${x.path}`);
+        const merged = await mergeSite(repo, site(x.b, "base"), site(x.o, "local"), site(x.t, "remote"));
+        changes.push({ path: x.path, content: stableStringify(merged) });
+      } else if (x.t !== void 0) {
+        changes.push({ path: x.path, oid: x.t });
+      }
+    }
+  }
+  const message = `merge state from ${m.remoteName}: ${changes.length - both.length} file(s) taken, ${both.length} merged
+`;
+  const commit = await writeCommit(repo, { parents: [ours, theirs], message, changes, identity: m.identity });
+  m.logger.info({ ref: m.ref, ours, theirs, commit, taken: changes.length - both.length, merged: both.length }, "merged diverged state");
+  return commit;
+}
+async function mergeSite(repo, b, o, t) {
+  if (!o) return t;
+  if (!t) return o;
+  const same = (x, y) => stableStringify(x ?? null) === stableStringify(y ?? null);
+  const scripts = {};
+  for (const file2 of /* @__PURE__ */ new Set([...Object.keys(o.scripts), ...Object.keys(t.scripts)])) {
+    const bs = b?.scripts[file2];
+    const os5 = o.scripts[file2];
+    const ts = t.scripts[file2];
+    let pick2;
+    if (same(os5, ts) || same(ts, bs)) pick2 = os5;
+    else if (same(os5, bs)) pick2 = ts;
+    else if (!os5 || !ts) pick2 = os5 ?? ts;
+    else pick2 = mergeRecord(os5, ts);
+    if (pick2) scripts[file2] = pick2;
+  }
+  let lastCommit = o.last_commit;
+  if (o.last_commit !== t.last_commit) {
+    if (o.last_commit === (b?.last_commit ?? null) || o.last_commit === null) lastCommit = t.last_commit;
+    else if (t.last_commit !== (b?.last_commit ?? null) && t.last_commit !== null) {
+      if (await repo.relation(o.last_commit, t.last_commit) === "ancestor") lastCommit = t.last_commit;
+    }
+  }
+  const pickField = (k) => same(o[k], b?.[k]) ? t[k] : o[k];
+  const merged = { site: pickField("site"), site_id: o.site_id, last_commit: lastCommit, scripts };
+  const removedAt = pickField("removed_at");
+  if (removedAt !== void 0) merged.removed_at = removedAt;
+  const check2 = pickField("secrets_key_check");
+  if (check2 !== void 0) merged.secrets_key_check = check2;
+  return merged;
+}
+
 // src/state/git-ref-store.ts
 var DEFAULT_STATE_REF = "refs/routeros-gitops/state";
 var STATE_IDENTITY = { name: "routeros-gitops", email: "noreply@routeros-gitops.invalid" };
-var FORMAT_FILE = "format.json";
 var GC_EVERY = 50;
 var WRITE_SLICE = 50;
 var FORMAT_TEXT = stableStringify({ version: STATE_FORMAT_VERSION });
 async function createGitRefStateStore(options) {
-  const logger = options.logger ?? silentLogger;
   const ref = options.ref ?? DEFAULT_STATE_REF;
   checkRefName(ref);
   const remote = options.remote === "" ? void 0 : options.remote;
   if (remote !== void 0 && (remote.startsWith("-") || /[\s\0]/.test(remote))) {
     throw new InputError(`${JSON.stringify(redactUrlCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
   }
+  const logger = options.logger ?? silentLogger;
   const repo = options.repo ?? await openRepo(options.cwd ?? process.cwd(), { logger });
-  const maxAttempts = options.maxAttempts ?? 30;
-  const trackingRef = remote === void 0 ? null : remoteTrackingRef(ref, remote);
-  const where2 = `ref ${ref}`;
-  let known = null;
-  let commitsSinceGc = 0;
-  let gcRunning = null;
-  const maybeGc = () => {
-    if (++commitsSinceGc < GC_EVERY || gcRunning) return;
-    commitsSinceGc = 0;
-    gcRunning = repo.run(["gc", "--auto", "--quiet"]).catch((e) => logger.warn({ err: e.message }, "git gc --auto failed")).finally(() => gcRunning = null);
-  };
-  let remoteHead;
-  const checkFormat = (text2, head) => {
+  return new GitRefStore(repo, ref, remote, logger, options.maxAttempts ?? 30);
+}
+var GitRefStore = class {
+  constructor(repo, ref, remote, logger, maxAttempts) {
+    this.repo = repo;
+    this.ref = ref;
+    this.remote = remote;
+    this.logger = logger;
+    this.maxAttempts = maxAttempts;
+    this.trackingRef = remote === void 0 ? null : remoteTrackingRef(ref, remote);
+    this.where = `ref ${ref}`;
+    this.queue = createWriteQueue(
+      async (updates) => {
+        await this.writeLocal(updates);
+        if (this.remote !== void 0) await this.push();
+      },
+      // Each write is a couple of git processes (and a push with a remote): at most ~10 a second, and
+      // about one a second while a burst of outcomes goes on (starting processes takes the CPU the
+      // lanes sending jobs need); an outcome is still stored within about a second.
+      { minIntervalMs: remote !== void 0 ? 250 : 100, maxIntervalMs: 1e3 }
+    );
+  }
+  repo;
+  ref;
+  remote;
+  logger;
+  maxAttempts;
+  trackingRef;
+  where;
+  known = null;
+  /** The remote's state commit as last seen (null: it has none); undefined: not asked yet. */
+  remoteHead;
+  commitsSinceGc = 0;
+  gcRunning = null;
+  queue;
+  // ---- the StateStore interface --------------------------------------------------------------
+  head() {
+    return this.repo.readRef(this.ref);
+  }
+  async load() {
+    await this.syncIfRemote();
+    return this.readState(await this.repo.readRef(this.ref));
+  }
+  async index() {
+    await this.syncIfRemote();
+    return this.indexAt(await this.repo.readRef(this.ref));
+  }
+  async indexSince(base) {
+    await this.syncIfRemote();
+    return this.indexFrom(base, await this.repo.readRef(this.ref));
+  }
+  loadFiles(index, paths) {
+    return this.readFiles(index, paths);
+  }
+  record(updates) {
+    try {
+      checkUpdates(updates);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.queue.push(updates);
+  }
+  changeLease(change) {
+    return this.queue.exclusive(async () => {
+      if (this.remote !== void 0) await this.syncFromRemote();
+      const result = await this.writeLocal([], change);
+      if (this.remote !== void 0 && result.changed) {
+        await this.push();
+        result.lease = await this.leaseAt(await this.repo.readRef(this.ref));
+      }
+      return result;
+    });
+  }
+  async readLease() {
+    await this.syncIfRemote();
+    return this.leaseAt(await this.repo.readRef(this.ref));
+  }
+  async close() {
+    await this.queue.drain();
+    await this.gcRunning;
+  }
+  describe() {
+    return `ref ${this.ref}${this.remote !== void 0 ? ` (${redactUrlCredentials(this.remote)})` : ""}`;
+  }
+  // ---- reading -------------------------------------------------------------------------------
+  async syncIfRemote() {
+    if (this.remote !== void 0) await this.queue.exclusive(() => this.syncFromRemote());
+  }
+  formatOf(text2, head) {
     if (text2 === void 0) {
-      throw new InputError(`${ref} (at ${head.slice(0, 12)}) does not hold a routeros-gitops state (no ${FORMAT_FILE}); pass --state-ref with another ref`);
+      throw new InputError(
+        `${this.ref} (at ${head.slice(0, 12)}) does not hold a routeros-gitops state (no ${FORMAT_FILE}); pass --state-ref with another ref`
+      );
     }
     let version2;
     try {
@@ -84469,48 +84831,50 @@ async function createGitRefStateStore(options) {
     } catch {
       version2 = void 0;
     }
-    if (version2 !== STATE_FORMAT_VERSION) {
-      throw new Error(
-        `the applied state in ${where2} has format version ${JSON.stringify(version2)}, this routeros-gitops reads version ${STATE_FORMAT_VERSION}; upgrade routeros-gitops`
-      );
-    }
-  };
-  const readState = async (head) => {
+    checkFormatVersion(version2, this.where);
+    return version2;
+  }
+  /** Parse the site files read at `head` into `state` and `sites` (the texts of canonical files). */
+  addSite(state, sites, path4, text2, oid, skipStray) {
+    if (text2 === void 0) throw new GitError(`object ${oid} (${path4} in ${this.where}) is missing from the repository`, "git cat-file --batch", 0);
+    const site = parseSiteState(text2, `${this.where} ${path4}`);
+    const canonicalPath = siteFilePath(site.site_id);
+    const canonical = canonicalPath === path4;
+    if (!canonical && skipStray(canonicalPath)) return;
+    if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
+    if (canonical) sites.set(site.site_id, text2);
+  }
+  /** The whole state at `head`: one ls-tree and one cat-file, whatever the number of sites. */
+  async readState(head) {
     if (head === null) {
-      known = { head, sites: /* @__PURE__ */ new Map() };
-      return emptyState();
+      this.known = { head, sites: /* @__PURE__ */ new Map(), format: null };
+      return { ...emptyState(), revision: null };
     }
-    const entries = await repo.listTree(head, "");
+    const entries = await this.repo.listTree(head, "");
     const files = entries.filter((e) => e.type === "blob" && (e.path === FORMAT_FILE || e.path.startsWith("sites/") && e.path.endsWith(".json")));
-    const objects = await repo.readObjects(files.map((e) => e.oid));
+    const objects = await this.repo.readObjects(files.map((e) => e.oid));
     const text2 = (oid) => objects.get(oid)?.content.toString("utf8");
-    checkFormat(text2(files.find((e) => e.path === FORMAT_FILE)?.oid ?? ""), head);
-    const state = emptyState();
+    const format = this.formatOf(text2(files.find((e) => e.path === FORMAT_FILE)?.oid ?? ""), head);
+    const state = { ...emptyState(), revision: head };
     const sites = /* @__PURE__ */ new Map();
-    for (const e of files) {
-      if (e.path === FORMAT_FILE) continue;
-      const t = text2(e.oid);
-      if (t === void 0) throw new GitError(`object ${e.oid} (${e.path} in ${where2}) is missing from the repository`, "git cat-file --batch", 0);
-      const site = parseSiteState(t, `${where2} ${e.path}`);
-      const canonical = siteFilePath(site.site_id) === e.path;
-      if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
-      if (canonical) sites.set(site.site_id, t);
-    }
-    known = { head, sites };
+    for (const e of files) if (e.path !== FORMAT_FILE) this.addSite(state, sites, e.path, text2(e.oid), e.oid, () => false);
+    this.known = { head, sites, format };
     return state;
-  };
-  const indexAt = async (head) => {
+  }
+  /** The site files of the state commit `head` (one ls-tree, nothing read). */
+  async indexAt(head) {
     const files = /* @__PURE__ */ new Map();
     if (head !== null) {
-      for (const e of await repo.listTree(head, "sites")) if (e.type === "blob" && e.path.endsWith(".json")) files.set(e.path, e.oid);
+      for (const e of await this.repo.listTree(head, "sites")) if (e.type === "blob" && e.path.endsWith(".json")) files.set(e.path, e.oid);
     }
     return { head, files, pathOf: siteFilePath };
-  };
-  const indexFrom = async (base, head) => {
+  }
+  /** The index at `head` from an earlier one: its files patched with what changed between the two commits. */
+  async indexFrom(base, head) {
     if (head === base.head) return { head, files: base.files, pathOf: siteFilePath };
-    if (head === null || base.head === null) return indexAt(head);
-    const r = await repo.run(["diff-tree", "-r", "-z", "--no-renames", base.head, head, "--", "sites"], { okCodes: [128] });
-    if (r.exitCode !== 0) return indexAt(head);
+    if (head === null || base.head === null) return this.indexAt(head);
+    const r = await this.repo.run(["diff-tree", "-r", "-z", "--no-renames", base.head, head, "--", "sites"], { okCodes: [128] });
+    if (r.exitCode !== 0) return this.indexAt(head);
     const files = new Map(base.files);
     for (const c of parseDiffTree(r.stdout.toString("utf8"))) {
       if (!c.name.endsWith(".json")) continue;
@@ -84518,52 +84882,56 @@ async function createGitRefStateStore(options) {
       else files.set(c.name, c.oid);
     }
     return { head, files, pathOf: siteFilePath };
-  };
-  const readFiles = async (index, paths) => {
+  }
+  /** The state held by `paths` of `index` (plus a check of the format), read as readState would. */
+  async readFiles(index, paths) {
     const { head } = index;
     if (head === null) {
-      known = { head, sites: /* @__PURE__ */ new Map() };
-      return emptyState();
+      this.known = { head, sites: /* @__PURE__ */ new Map(), format: null };
+      return { ...emptyState(), revision: null };
     }
     const formatName = `${head}:${FORMAT_FILE}`;
     const wanted = paths.filter((p) => index.files.has(p));
-    const objects = await repo.readObjects([formatName, ...wanted.map((p) => index.files.get(p))]);
-    checkFormat(objects.get(formatName)?.content.toString("utf8"), head);
-    const state = emptyState();
+    const objects = await this.repo.readObjects([formatName, ...wanted.map((p) => index.files.get(p))]);
+    const format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), head);
+    const state = { ...emptyState(), revision: head };
     const sites = /* @__PURE__ */ new Map();
     for (const path4 of wanted) {
       const oid = index.files.get(path4);
-      const t = objects.get(oid)?.content.toString("utf8");
-      if (t === void 0) throw new GitError(`object ${oid} (${path4} in ${where2}) is missing from the repository`, "git cat-file --batch", 0);
-      const site = parseSiteState(t, `${where2} ${path4}`);
-      const canonicalPath = siteFilePath(site.site_id);
-      const canonical = canonicalPath === path4;
-      if (!canonical && index.files.has(canonicalPath)) continue;
-      if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
-      if (canonical) sites.set(site.site_id, t);
+      this.addSite(state, sites, path4, objects.get(oid)?.content.toString("utf8"), oid, (canonical) => index.files.has(canonical));
     }
-    if (known?.head !== head) known = { head, sites };
-    else for (const [id, t] of sites) known.sites.set(id, t);
+    if (this.known?.head !== head) this.known = { head, sites, format };
+    else for (const [id, t] of sites) this.known.sites.set(id, t);
     return state;
-  };
-  const knowSites = async (ids) => {
-    if (!known) known = { head: await repo.readRef(ref), sites: /* @__PURE__ */ new Map() };
-    const k = known;
+  }
+  /** Make sure `known` covers `ids` and the format, reading only their files (one cat-file for all of them). */
+  async knowSites(ids) {
+    if (!this.known) this.known = { head: await this.repo.readRef(this.ref), sites: /* @__PURE__ */ new Map() };
+    const k = this.known;
     const missing = ids.filter((id) => !k.sites.has(id));
     if (k.head === null) {
       for (const id of missing) k.sites.set(id, null);
-    } else if (missing.length > 0) {
+      k.format = null;
+    } else if (missing.length > 0 || k.format === void 0) {
       const names = missing.map((id) => `${k.head}:${siteFilePath(id)}`);
       const formatName = `${k.head}:${FORMAT_FILE}`;
-      const objects = await repo.readObjects([formatName, ...names]);
-      checkFormat(objects.get(formatName)?.content.toString("utf8"), k.head);
+      const objects = await this.repo.readObjects([formatName, ...names]);
+      k.format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), k.head);
       missing.forEach((id, i) => {
         k.sites.set(id, objects.get(names[i])?.content.toString("utf8") ?? null);
       });
     }
     return k;
-  };
-  const writeLocal = async (updates) => {
+  }
+  async leaseAt(head) {
+    if (head === null) return null;
+    const name = `${head}:${LEASE_FILE}`;
+    const objects = await this.repo.readObjects([name]);
+    return parseLease(objects.get(name)?.content.toString("utf8"), this.where);
+  }
+  // ---- writing locally -------------------------------------------------------------------------
+  /** The site files `updates` change at `k` (texts), computed a slice of sites at a time. */
+  async siteChanges(k, updates) {
     const bySite = /* @__PURE__ */ new Map();
     for (const u of updates) {
       const list = bySite.get(u.site_id);
@@ -84571,156 +84939,151 @@ async function createGitRefStateStore(options) {
       else bySite.set(u.site_id, [u]);
     }
     const ids = [...bySite.keys()];
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const k = await knowSites(ids);
-      const changes = [];
-      for (let i = 0; i < ids.length; i += WRITE_SLICE) {
-        if (i > 0) await new Promise((r) => setImmediate(r));
-        const slice = ids.slice(i, i + WRITE_SLICE);
-        const base = emptyState();
-        for (const id of slice) {
-          const t = k.sites.get(id);
-          if (t) base.sites[id] = parseSiteState(t, `${where2} ${siteFilePath(id)}`);
-        }
-        const next = applyUpdates(base, slice.length === ids.length ? updates : slice.flatMap((id) => bySite.get(id)));
-        for (const id of slice) {
-          const content = stableStringify(next.sites[id]);
-          if (content !== k.sites.get(id)) changes.push({ id, path: siteFilePath(id), content });
-        }
+    const changes = [];
+    for (let i = 0; i < ids.length; i += WRITE_SLICE) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      const slice = ids.slice(i, i + WRITE_SLICE);
+      const base = emptyState();
+      for (const id of slice) {
+        const t = k.sites.get(id);
+        if (t) base.sites[id] = parseSiteState(t, `${this.where} ${siteFilePath(id)}`);
       }
-      if (changes.length === 0) {
-        if (await repo.readRef(ref) === k.head) return;
-        known = null;
+      const next = applyUpdates(base, slice.length === ids.length ? updates : slice.flatMap((id) => bySite.get(id)));
+      for (const id of slice) {
+        const content = stableStringify(next.sites[id]);
+        if (content !== k.sites.get(id)) changes.push({ id, path: siteFilePath(id), content });
+      }
+    }
+    return changes;
+  }
+  /**
+   * Commit `updates` (and a lease change) on top of the ref with compare-and-swap, re-reading and
+   * retrying on conflict; a lease change is recomputed from the lease found at each attempt.
+   */
+  async writeLocal(updates, leaseChange) {
+    const ids = [...new Set(updates.map((u) => u.site_id))];
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const k = await this.knowSites(ids);
+      const changes = await this.siteChanges(k, updates);
+      let lease = null;
+      let newLease = null;
+      if (leaseChange) {
+        lease = await this.leaseAt(k.head);
+        newLease = leaseChange(lease);
+      }
+      const result = { lease: newLease ?? lease, changed: newLease !== null, basedOn: k.head };
+      if (changes.length === 0 && newLease === null) {
+        if (await this.repo.readRef(this.ref) === k.head) return result;
+        this.known = null;
         continue;
       }
       const treeChanges = changes.map((c) => ({ path: c.path, content: c.content }));
-      if (k.head === null) treeChanges.unshift({ path: FORMAT_FILE, content: FORMAT_TEXT });
-      const message = describeUpdates(updates);
-      const commit = await writeCommit(repo, { parents: k.head ? [k.head] : [], message, changes: treeChanges, identity: STATE_IDENTITY });
-      if (await repo.updateRef(ref, commit, k.head, `routeros-gitops: ${message.split("\n")[0]}`)) {
+      if (k.format !== STATE_FORMAT_VERSION) treeChanges.unshift({ path: FORMAT_FILE, content: FORMAT_TEXT });
+      if (newLease) treeChanges.push({ path: LEASE_FILE, content: stableStringify(newLease) });
+      const message = updates.length ? describeUpdates(updates) : `lease: ${newLease?.holder ? `held by ${newLease.holder.purpose} ${newLease.holder.id}` : "released"}
+`;
+      const commit = await writeCommit(this.repo, { parents: k.head ? [k.head] : [], message, changes: treeChanges, identity: STATE_IDENTITY });
+      if (await this.repo.updateRef(this.ref, commit, k.head, `routeros-gitops: ${message.split("\n")[0]}`)) {
         for (const c of changes) k.sites.set(c.id, c.content);
         k.head = commit;
-        maybeGc();
-        logger.debug({ ref, commit, updates: updates.length, sites: changes.length, attempt }, "state recorded");
-        return;
+        k.format = STATE_FORMAT_VERSION;
+        this.maybeGc();
+        this.logger.debug({ ref: this.ref, commit, updates: updates.length, sites: changes.length, lease: !!newLease, attempt }, "state recorded");
+        return result;
       }
-      known = null;
-      logger.debug({ ref, attempt }, "state ref moved by another writer; retrying");
+      this.known = null;
+      this.logger.debug({ ref: this.ref, attempt }, "state ref moved by another writer; retrying");
       await sleep(backoffDelay(attempt));
     }
-    throw new StateConflictError(`could not record the applied state in ${where2}: other writers moved it ${maxAttempts} times in a row; try again`);
-  };
-  const fetchRemote = async () => {
-    const args = ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-recurse-submodules", "--quiet", remote, `+${ref}:${trackingRef}`];
-    const r = await repo.run(args, { okCodes: [1, 128] });
+    throw new StateConflictError(`could not record the applied state in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
+  }
+  /** Plumbing never runs `git gc --auto` by itself: a long-lived writer (the daemon) asks every GC_EVERY commits. */
+  maybeGc() {
+    if (++this.commitsSinceGc < GC_EVERY || this.gcRunning) return;
+    this.commitsSinceGc = 0;
+    this.gcRunning = this.repo.run(["gc", "--auto", "--quiet"]).catch((e) => this.logger.warn({ err: e.message }, "git gc --auto failed")).finally(() => {
+      this.gcRunning = null;
+    });
+  }
+  // ---- the remote --------------------------------------------------------------------------------
+  /** Fetch the remote's state into the tracking ref; returns its commit, or null when it has none. */
+  async fetchRemote() {
+    const args = [
+      "fetch",
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--no-auto-gc",
+      "--no-recurse-submodules",
+      "--quiet",
+      this.remote,
+      `+${this.ref}:${this.trackingRef}`
+    ];
+    const r = await this.repo.run(args, { okCodes: [1, 128] });
     if (r.exitCode !== 0) {
       if (/couldn't find remote ref/i.test(r.stderr)) {
-        remoteHead = null;
+        this.remoteHead = null;
         return null;
       }
       throw gitError(args, r.exitCode, r.stderr);
     }
-    remoteHead = await repo.readRef(trackingRef);
-    return remoteHead;
-  };
-  const syncFromRemote = async () => {
-    const theirs = await fetchRemote();
+    this.remoteHead = await this.repo.readRef(this.trackingRef);
+    return this.remoteHead;
+  }
+  /** Fetch the remote's state and bring the local ref up to it (fast-forward or merge commit). */
+  async syncFromRemote() {
+    const theirs = await this.fetchRemote();
     if (theirs === null) return;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const ours = await repo.readRef(ref);
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const ours = await this.repo.readRef(this.ref);
       if (ours === theirs) return;
       let target;
       if (ours === null) target = theirs;
       else {
-        const rel = await repo.relation(ours, theirs);
+        const rel = await this.repo.relation(ours, theirs);
         if (rel === "same" || rel === "descendant") return;
-        target = rel === "ancestor" ? theirs : await mergeStates(ours, theirs);
+        target = rel === "ancestor" ? theirs : await mergeStates({
+          repo: this.repo,
+          ours,
+          theirs,
+          identity: STATE_IDENTITY,
+          remoteName: redactUrlCredentials(this.remote),
+          logger: this.logger,
+          ref: this.ref
+        });
       }
-      if (await repo.updateRef(ref, target, ours, `routeros-gitops: state from ${redactUrlCredentials(remote)}`)) {
-        known = null;
-        logger.debug({ ref, from: ours, to: target }, "state updated from the remote");
+      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactUrlCredentials(this.remote)}`)) {
+        this.known = null;
+        this.logger.debug({ ref: this.ref, from: ours, to: target }, "state updated from the remote");
         return;
       }
-      known = null;
+      this.known = null;
       await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(
-      `could not bring ${where2} up to date with ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
+      `could not bring ${this.where} up to date with ${redactUrlCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
     );
-  };
-  const mergeStates = async (ours, theirs) => {
-    const mb = await repo.run(["merge-base", ours, theirs], { okCodes: [1] });
-    const base = mb.exitCode === 0 ? mb.stdout.toString("utf8").trim() : null;
-    const listing = async (c) => new Map(c === null ? [] : (await repo.listTree(c, "sites")).filter((e) => e.type === "blob").map((e) => [e.path, e.oid]));
-    const [b, o, t] = await Promise.all([listing(base), listing(ours), listing(theirs)]);
-    const changes = [];
-    const both = [];
-    for (const p of /* @__PURE__ */ new Set([...o.keys(), ...t.keys()])) {
-      const bo = b.get(p);
-      const oo = o.get(p);
-      const to = t.get(p);
-      if (oo === to || to === bo) continue;
-      if (oo === bo) changes.push(to === void 0 ? { path: p, delete: true } : { path: p, oid: to });
-      else both.push({ path: p, b: bo, o: oo, t: to });
-    }
-    if (both.length > 0) {
-      const objects = await repo.readObjects(both.flatMap((x) => [x.b, x.o, x.t].filter((v) => v !== void 0)));
-      const site = (oid, p, side) => oid === void 0 ? void 0 : parseSiteState(objects.get(oid)?.content.toString("utf8") ?? "null", `${side} ${p}`);
-      for (const x of both) {
-        const merged = await mergeSite(site(x.b, x.path, "base"), site(x.o, x.path, "local"), site(x.t, x.path, "remote"));
-        changes.push({ path: x.path, content: stableStringify(merged) });
-      }
-    }
-    const message = `merge state from ${redactUrlCredentials(remote)}: ${changes.length - both.length} site(s) taken, ${both.length} merged
-`;
-    const commit = await writeCommit(repo, { parents: [ours, theirs], message, changes, identity: STATE_IDENTITY });
-    logger.info({ ref, ours, theirs, commit, taken: changes.length - both.length, merged: both.length }, "merged diverged state");
-    return commit;
-  };
-  const mergeSite = async (b, o, t) => {
-    if (!o) return t;
-    if (!t) return o;
-    const same = (x, y) => stableStringify(x ?? null) === stableStringify(y ?? null);
-    const scripts = {};
-    for (const path4 of /* @__PURE__ */ new Set([...Object.keys(o.scripts), ...Object.keys(t.scripts)])) {
-      const bs = b?.scripts[path4];
-      const os5 = o.scripts[path4];
-      const ts = t.scripts[path4];
-      let pick2;
-      if (same(os5, ts) || same(ts, bs)) pick2 = os5;
-      else if (same(os5, bs)) pick2 = ts;
-      else if (!os5 || !ts) pick2 = os5 ?? ts;
-      else pick2 = mergeRecord(os5, ts);
-      if (pick2) scripts[path4] = pick2;
-    }
-    let lastCommit = o.last_commit;
-    if (o.last_commit !== t.last_commit) {
-      if (o.last_commit === (b?.last_commit ?? null) || o.last_commit === null) lastCommit = t.last_commit;
-      else if (t.last_commit !== (b?.last_commit ?? null) && t.last_commit !== null) {
-        if (await repo.relation(o.last_commit, t.last_commit) === "ancestor") lastCommit = t.last_commit;
-      }
-    }
-    return { site: o.site === (b?.site ?? o.site) ? t.site : o.site, site_id: o.site_id, last_commit: lastCommit, scripts };
-  };
-  const push2 = async () => {
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const ours = await repo.readRef(ref);
-      if (remoteHead === void 0) remoteHead = await repo.readRef(trackingRef);
-      if (ours === null || ours === remoteHead) return;
+  }
+  /** Publish the local ref with a lease on the remote's ref; on rejection fetch, merge, retry. */
+  async push() {
+    const remote = this.remote;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const ours = await this.repo.readRef(this.ref);
+      if (this.remoteHead === void 0) this.remoteHead = await this.repo.readRef(this.trackingRef);
+      if (ours === null || ours === this.remoteHead) return;
       const args = [
         "push",
         "--no-verify",
         "--porcelain",
         "--no-recurse-submodules",
         remote,
-        `${ours}:${ref}`,
-        `--force-with-lease=${ref}:${remoteHead ?? ""}`
+        `${ours}:${this.ref}`,
+        `--force-with-lease=${this.ref}:${this.remoteHead ?? ""}`
       ];
-      const r = await repo.run(args, { okCodes: [1, 128] });
+      const r = await this.repo.run(args, { okCodes: [1, 128] });
       if (r.exitCode === 0) {
-        await repo.run(["update-ref", "-m", "routeros-gitops: pushed", trackingRef, ours]);
-        remoteHead = ours;
-        logger.debug({ ref, remote: redactUrlCredentials(remote), commit: ours, attempt }, "state pushed");
+        await this.repo.run(["update-ref", "-m", "routeros-gitops: pushed", this.trackingRef, ours]);
+        this.remoteHead = ours;
+        this.logger.debug({ ref: this.ref, remote: redactUrlCredentials(remote), commit: ours, attempt }, "state pushed");
         return;
       }
       const out = `${r.stdout.toString("utf8")}
@@ -84729,65 +85092,23 @@ ${r.stderr}`;
         out
       );
       if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
-      logger.debug({ ref, attempt }, "remote state moved; fetching and merging");
+      this.logger.debug({ ref: this.ref, attempt }, "remote state moved; fetching and merging");
       await sleep(backoffDelay(attempt));
-      await syncFromRemote();
+      await this.syncFromRemote();
     }
     throw new StateConflictError(
-      `could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
+      `could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
     );
-  };
-  const queue = createWriteQueue(
-    async (updates) => {
-      await writeLocal(updates);
-      if (remote !== void 0) await push2();
-    },
-    // Each write is a couple of git processes (and a push with a remote): at most ~10 a second, and
-    // about one a second while a burst of outcomes goes on (starting processes takes the CPU the
-    // lanes sending jobs need); an outcome is still stored within about a second.
-    { minIntervalMs: remote !== void 0 ? 250 : 100, maxIntervalMs: 1e3 }
-  );
-  return {
-    ref,
-    repo,
-    trackingRef,
-    head: () => repo.readRef(ref),
-    async load() {
-      if (remote !== void 0) await queue.exclusive(syncFromRemote);
-      return readState(await repo.readRef(ref));
-    },
-    async index() {
-      if (remote !== void 0) await queue.exclusive(syncFromRemote);
-      return indexAt(await repo.readRef(ref));
-    },
-    async indexSince(base) {
-      if (remote !== void 0) await queue.exclusive(syncFromRemote);
-      return indexFrom(base, await repo.readRef(ref));
-    },
-    loadFiles: readFiles,
-    record(updates) {
-      try {
-        checkUpdates(updates);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return queue.push(updates);
-    },
-    async close() {
-      await queue.drain();
-      await gcRunning;
-    },
-    describe: () => `ref ${ref}${remote !== void 0 ? ` (${redactUrlCredentials(remote)})` : ""}`
-  };
-}
+  }
+};
 function remoteTrackingRef(ref, remote) {
-  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash3("sha256").update(redactUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash4("sha256").update(redactUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
   const rest = ref.startsWith("refs/routeros-gitops/") ? ref.slice("refs/routeros-gitops/".length) : ref.slice("refs/".length);
   return `refs/routeros-gitops/remotes/${name}/${rest}`;
 }
 function checkRefName(ref) {
   const ok = ref.startsWith("refs/") && !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/\.|\.lock(\/|$)/.test(ref) && !ref.endsWith("/") && !ref.endsWith(".") && ref !== "refs/";
-  if (!ok) throw new InputError(`${JSON.stringify(ref)} is not a usable state ref; pass --state-ref with a full ref name such as ${DEFAULT_STATE_REF}`);
+  if (!ref || !ok) throw new InputError(`${JSON.stringify(ref)} is not a usable state ref; pass --state-ref with a full ref name such as ${DEFAULT_STATE_REF}`);
 }
 
 // src/state/open-store.ts
@@ -84811,7 +85132,6 @@ async function openStateStore(options) {
 }
 
 // src/secrets/secret-source.ts
-init_keys();
 import { readFileSync, realpathSync } from "node:fs";
 import { relative as relative2, resolve as resolve2, isAbsolute } from "node:path";
 var SECRET_ENV_PREFIX = "RGO_SECRET_";
@@ -84896,7 +85216,14 @@ async function loadSecrets(opts) {
     } else envFleet.set(rest, v);
   }
   const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
-  const digestKey = opts.env[SECRETS_KEY_ENV];
+  const digestKey = opts.env[SECRETS_KEY_ENV] || void 0;
+  if (digestKey !== void 0 && digestKey.length < MIN_SECRETS_KEY_LENGTH) {
+    throw new InputError({
+      file: "(environment)",
+      message: `${SECRETS_KEY_ENV} is ${digestKey.length} characters long; it must have at least ${MIN_SECRETS_KEY_LENGTH}, so that the digests in the state cannot be guessed`,
+      hint: `make one with \`openssl rand -base64 32\`, keep it with your other secrets, and use the same key everywhere the state is shared`
+    });
+  }
   return {
     digestKey,
     get(site, name) {
@@ -84908,7 +85235,8 @@ async function loadSecrets(opts) {
       for (const [site, m] of perSite) for (const [k, v] of m) entries.push(["file", site, k, v]);
       for (const [k, v] of envFleet) entries.push(["env", "", k, v]);
       for (const [site, m] of envSite) for (const [k, v] of m) entries.push(["env", site, k, v]);
-      if (!entries.length && !digestKey) return "";
+      if (!entries.length) return digestKey ? secretDigest("routeros-gitops:secrets-identity", "[]", digestKey) : "";
+      if (!digestKey) return void 0;
       entries.sort((a, b) => a.join("\0") < b.join("\0") ? -1 : 1);
       return secretDigest("routeros-gitops:secrets-identity", JSON.stringify(entries), digestKey);
     },
@@ -87215,7 +87543,9 @@ function changeToJson(c) {
     fingerprint: c.fingerprint,
     previous_fingerprint: c.previous_fingerprint,
     commit: c.commit,
-    attempt: c.attempt,
+    file: c.file,
+    previous_path: c.previous_path,
+    generation: c.generation,
     job_id: c.job_id,
     supersedes: c.supersedes,
     group: c.group,
@@ -88380,15 +88710,28 @@ var PQueue = class extends import_index.default {
   }
 };
 
-// src/core/jobs.ts
-function jobState(job) {
-  if (job.failed_at) return "failed";
-  if (job.completed_at) return "succeeded";
-  if (job.started_at) return "running";
-  return "queued";
-}
+// src/core/clock.ts
+var realClock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    return new Promise((resolve4) => {
+      if (signal?.aborted) return resolve4();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        resolve4();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+};
 
 // src/core/outcome.ts
+var FAILING_OUTCOMES = /* @__PURE__ */ new Set(["failed", "timed_out", "lost", "cancelled", "blocked"]);
+function emptySummary() {
+  return { succeeded: 0, failed: 0, timed_out: 0, queued: 0, lost: 0, cancelled: 0, blocked: 0, skipped: 0, stale: 0 };
+}
 function absoluteUrl(base, relative3) {
   try {
     return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
@@ -88397,288 +88740,557 @@ function absoluteUrl(base, relative3) {
   }
 }
 
-// src/apply/apply.ts
-async function applyPlan(plan2, desired, state, opts) {
-  const now = opts.now ?? (() => /* @__PURE__ */ new Date());
-  const iso = () => now().toISOString();
-  const scripts = /* @__PURE__ */ new Map();
-  for (const s of desired.sites) for (const sc of s.scripts) scripts.set(`${s.id}\0${sc.path}`, sc);
-  const requestsBefore = opts.sdx.stats().requests;
-  const retriesBefore = { ...opts.sdx.stats().retriesByCause };
-  const intents = [];
-  for (const site of plan2.sites) {
-    if (site.status !== "ok") continue;
-    for (const c of site.changes) {
-      if (c.action !== "create") continue;
-      const sc = scripts.get(`${c.site_id}\0${c.path}`);
-      const prev = state.sites[c.site_id]?.scripts[c.path];
-      intents.push({
-        site_id: c.site_id,
-        site: c.site,
-        path: c.path,
-        record: makeRecord(c, sc, prev, { phase: "intent", job_id: null, at: iso(), supersedes: c.supersedes })
-      });
-    }
-    const last = state.sites[site.site_id]?.last_commit;
-    if (site.changes.some((c) => c.action === "create" || c.action === "follow") && last !== plan2.commit.sha) {
-      const anchor2 = intents.find((u) => u.site_id === site.site_id);
-      if (anchor2) anchor2.last_commit = plan2.commit.sha;
-    }
-  }
-  if (plan2.sites.some((s) => s.status === "ok") && plan2.fleet_last_commit !== plan2.commit.sha) {
-    intents.push({ site_id: FLEET_STATE_ID, site: "(fleet)", path: "(fleet)", record: null, last_commit: plan2.commit.sha });
-  }
-  if (intents.length) await opts.store.record(intents);
-  const results = [];
-  const pendingWrites = [];
-  const record2 = (c, rec) => {
-    const p = opts.store.record([{ site_id: c.site_id, site: c.site, path: c.path, record: rec }]);
-    p.catch(() => {
-    });
-    pendingWrites.push(p);
-  };
-  const logUrl = (job) => job?.log_url ? absoluteUrl(opts.webUrl, job.log_url) : null;
-  const emit = (e) => {
-    try {
-      opts.onEvent?.(e);
-    } catch (err) {
-      opts.logger.warn({ err: err.message }, "an event handler failed");
-    }
-  };
-  const finish = (r) => {
-    const full = { ...r, finished_at: iso() };
-    results.push(full);
-    emit({ type: "result", result: full });
-    return full;
-  };
-  let interrupted = false;
-  const stopped = () => {
-    if (opts.signal?.aborted) interrupted = true;
-    return !!opts.signal?.aborted;
-  };
-  const runSite = async (site) => {
-    emit({ type: "site-start", site });
-    const siteResults = [];
-    const push2 = (r) => siteResults.push(finish(r));
-    const base = { job_id: null, log_url: null, reused: false };
-    if (site.status !== "ok") {
-      for (const c of site.changes) push2({ ...base, change: c, outcome: "stale", reason: site.reason });
-      emit({ type: "site-done", site, results: siteResults });
-      return;
-    }
-    const missing = [...new Set(site.changes.filter((c) => c.action === "create" || c.action === "follow").flatMap((c) => c.secrets_missing))];
-    if (missing.length) {
-      const reason = `secrets not supplied for ${site.site}: ${missing.join(", ")}; nothing was sent to this site (set RGO_SECRET_<NAME> or use --secrets-file)`;
-      opts.logger.error({ site: site.site, secrets: missing }, reason);
-      for (const c of site.changes) push2({ ...base, change: c, outcome: "blocked", reason });
-      emit({ type: "site-done", site, results: siteResults });
-      return;
-    }
-    let blockedBy = null;
-    const toFollow = [];
-    for (const c of site.changes) {
-      if (blockedBy) {
-        push2({ ...base, change: c, outcome: "blocked", reason: blockedBy });
-        continue;
-      }
-      if (c.kind === "removed") {
-        if (c.supersedes) await supersede(c, c.supersedes);
-        record2(c, null);
-        push2({ ...base, change: c, outcome: "skipped", reason: "the script was removed from the repository: no job is sent; its state is forgotten" });
-        continue;
-      }
-      if (c.action === "skip-failed") {
-        const reason = `${c.path} failed before with this content; fix it, or rerun with --retry-failed`;
-        push2({ ...base, job_id: c.previous?.job_id ?? null, change: c, outcome: "skipped", reason });
-        blockedBy = `an earlier script of ${site.site} (${c.path}) failed`;
-        continue;
-      }
-      if (stopped()) {
-        push2({ ...base, change: c, outcome: "blocked", reason: "the run was stopped before this change was sent; the next run sends it" });
-        continue;
-      }
-      let job;
-      let reused = false;
-      try {
-        if (c.action === "follow") {
-          job = await opts.sdx.getJob(c.site_id, c.job_id);
-          reused = true;
-        } else {
-          if (c.supersedes) await supersede(c, c.supersedes);
-          const sc = scripts.get(`${c.site_id}\0${c.path}`);
-          if (sc?.body === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
-          const res = await opts.sdx.createJob({
-            siteId: c.site_id,
-            idempotencyKey: c.idempotency_key,
-            description: c.description,
-            script: sc.body,
-            needsAck: site.settings.needs_ack,
-            backup: site.settings.backup,
-            express: site.settings.express
-          });
-          job = res.job;
-          reused = res.replayed;
-        }
-      } catch (e) {
-        const reason = errorReason(e);
-        opts.logger.error({ site: c.site, path: c.path, key: c.idempotency_key, err: reason }, "could not create the job");
-        push2({ ...base, change: c, outcome: "failed", reason });
-        blockedBy = `an earlier change of ${site.site} (${c.path}) could not be sent`;
-        continue;
-      }
-      emit({ type: "job-created", change: c, job, reused });
-      opts.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? "following an existing job" : "job created");
-      const st = jobState(job);
-      if (st !== "succeeded" && st !== "failed") {
-        const sc = scripts.get(`${c.site_id}\0${c.path}`);
-        const prev = state.sites[c.site_id]?.scripts[c.path];
-        const url2 = logUrl(job);
-        record2(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: url2 }));
-        if (opts.noWait) {
-          push2({ change: c, job_id: job.id, log_url: url2, reused, outcome: "queued", reason: "not followed (--no-wait); the next run records its outcome" });
-          continue;
-        }
-      }
-      if (!site.settings.needs_ack && st !== "succeeded" && st !== "failed") {
-        toFollow.push({ change: c, job, reused });
-        continue;
-      }
-      const r = await settle2(c, job, reused, site);
-      push2(r);
-      if (r.outcome !== "succeeded") blockedBy = `an earlier change of ${site.site} (${c.path}) ${r.outcome === "timed_out" ? "timed out" : r.outcome}`;
-    }
-    for (const f of toFollow) push2(await settle2(f.change, f.job, f.reused, site));
-    emit({ type: "site-done", site, results: siteResults });
-  };
-  const settle2 = async (c, first2, reused, site) => {
-    const sc = scripts.get(`${c.site_id}\0${c.path}`);
-    const prev = state.sites[c.site_id]?.scripts[c.path];
-    const deadline = Date.now() + site.settings.timeout * 1e3;
-    let job = first2;
-    let delay = opts.pollInitialMs ?? 3e3;
-    const max = opts.pollMaxMs ?? 3e4;
-    while (true) {
-      const st = jobState(job);
-      if (st === "succeeded" || st === "failed") {
-        record2(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: logUrl(job) }));
-        return {
-          change: c,
-          job_id: job.id,
-          log_url: logUrl(job),
-          reused,
-          outcome: st,
-          reason: st === "failed" ? `the router reported a failure at ${job.failed_at}; see the job's log` : null
-        };
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || stopped()) {
-        record2(c, makeRecord(c, sc, prev, { phase: st, job_id: job.id, at: iso(), log_url: logUrl(job) }));
-        if (stopped())
-          return { change: c, job_id: job.id, log_url: logUrl(job), reused, outcome: "queued", reason: "the run was stopped; the next run follows this job" };
-        return {
-          change: c,
-          job_id: job.id,
-          log_url: logUrl(job),
-          reused,
-          outcome: "timed_out",
-          reason: `still ${st} after ${site.settings.timeout} s${st === "queued" ? " (the router has not checked in: is it online?)" : ""}; the next run follows the same job`
-        };
-      }
-      await sleep2(Math.min(delay, left), opts.signal);
-      delay = Math.min(max, delay * (st === "queued" ? 2 : 1.5));
-      if (stopped()) continue;
-      try {
-        job = await opts.sdx.getJob(c.site_id, job.id);
-      } catch (e) {
-        if (e instanceof SdxApiError && e.status === 404) {
-          record2(c, makeRecord(c, sc, prev, { phase: "cancelled", job_id: job.id, at: iso() }));
-          return {
-            change: c,
-            job_id: job.id,
-            log_url: logUrl(job),
-            reused,
-            outcome: "failed",
-            reason: "the job disappeared from SDX (cancelled elsewhere?); the next run sends it again"
-          };
-        }
-        opts.logger.warn({ site: c.site, job_id: job.id, err: errorReason(e) }, "could not read the job; retrying");
-      }
-    }
-  };
-  const supersede = async (c, old) => {
-    let jobId = old.job_id;
-    if (!jobId) {
-      const jobs = await opts.sdx.listJobs(c.site_id);
-      jobId = jobs.find((j) => j.idempotency_key === old.key)?.id ?? null;
-      if (!jobId) return;
-    }
-    const res = await opts.sdx.cancelJob(c.site_id, jobId);
-    if (res === "cancelled") {
-      opts.logger.info({ site: c.site, path: c.path, job_id: jobId }, "cancelled the queued job of older content (superseded)");
-      emit({ type: "job-cancelled", change: c, job_id: jobId });
-      return;
-    }
-    if (res === "already_started") {
-      let job = await opts.sdx.getJob(c.site_id, jobId);
-      const deadline = Date.now() + 6e5;
-      let delay = opts.pollInitialMs ?? 3e3;
-      while (jobState(job) === "running" && Date.now() < deadline && !stopped()) {
-        await sleep2(delay, opts.signal);
-        delay = Math.min(opts.pollMaxMs ?? 3e4, delay * 1.5);
-        job = await opts.sdx.getJob(c.site_id, jobId);
-      }
-    }
-  };
-  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
-  const sitesWithWork = plan2.sites.filter((s) => s.changes.length);
-  await Promise.all(sitesWithWork.map((s) => queue.add(() => runSite(s))));
-  const writes = await Promise.allSettled(pendingWrites);
-  const failedWrite = writes.find((w) => w.status === "rejected");
-  if (failedWrite) throw failedWrite.reason;
-  const order = new Map(plan2.changes.map((c, i) => [c, i]));
-  results.sort((a, b) => order.get(a.change) - order.get(b.change));
-  const summary2 = { succeeded: 0, failed: 0, timed_out: 0, queued: 0, blocked: 0, skipped: 0, stale: 0 };
-  for (const r of results) summary2[r.outcome]++;
-  const stats = opts.sdx.stats();
-  const retries = {};
-  for (const [k, v] of Object.entries(stats.retriesByCause)) if (v - (retriesBefore[k] ?? 0) > 0) retries[k] = v - (retriesBefore[k] ?? 0);
-  return {
-    plan: plan2,
-    results,
-    summary: summary2,
-    exitCode: summary2.failed || summary2.timed_out || summary2.blocked ? 1 : 0,
-    requests: stats.requests - requestsBefore,
-    retries,
-    interrupted
-  };
+// src/apply/records.ts
+function lastApplied(prev) {
+  if (!prev) return null;
+  if (prev.phase === "succeeded") return { fingerprint: prev.fingerprint, commit: prev.commit, job_id: prev.job_id, key: prev.key, at: prev.at };
+  return prev.applied ?? null;
 }
 function makeRecord(c, sc, prev, fields) {
-  let applied = null;
-  if (fields.phase !== "succeeded" && prev) {
-    applied = prev.phase === "succeeded" ? { fingerprint: prev.fingerprint, commit: prev.commit, job_id: prev.job_id, key: prev.key, at: prev.at } : prev.applied ?? null;
-  }
-  const sameContent = prev && prev.fingerprint === c.fingerprint;
+  const sameSend = prev !== void 0 && prev.key === c.idempotency_key;
   return {
+    path: c.path,
+    generation: c.generation,
     fingerprint: c.fingerprint,
     commit: c.commit,
     key: c.idempotency_key,
     job_id: fields.job_id,
     phase: fields.phase,
     at: fields.at,
-    attempt: c.attempt,
+    intended_at: sameSend ? prev.intended_at : fields.at,
     source: sc ? { blob: sc.blob, inputs: sc.inputs } : prev?.source ?? { blob: "", inputs: "" },
     uses: sc?.uses ?? prev?.uses ?? { vars: [], secrets: [] },
     secret_digests: sc?.secretDigests ?? prev?.secret_digests ?? {},
-    log_url: fields.log_url ?? (sameContent ? prev?.log_url ?? null : null),
+    log_url: fields.log_url ?? (sameSend ? prev?.log_url ?? null : null),
     supersedes: fields.supersedes ?? null,
-    applied
+    applied: fields.phase === "succeeded" ? null : lastApplied(prev)
+  };
+}
+function tombstone(prev, at) {
+  return { ...prev, phase: "removed", at, supersedes: null, applied: lastApplied(prev) };
+}
+function moved(prev, path4, at) {
+  return { ...prev, path: path4, at };
+}
+function scriptIndex(desired) {
+  const scripts = /* @__PURE__ */ new Map();
+  for (const s of desired.sites) for (const sc of s.scripts) scripts.set(`${s.id}\0${sc.file}`, sc);
+  return (c) => scripts.get(`${c.site_id}\0${c.file}`);
+}
+function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
+  const updates = [];
+  for (const site of plan2.sites) {
+    if (site.status !== "ok") continue;
+    const records = state.sites[site.site_id]?.scripts ?? {};
+    let anchored = false;
+    const sends = site.changes.some((c) => c.action === "create" || c.action === "follow");
+    for (const c of site.changes) {
+      if (c.action !== "create") continue;
+      const u = {
+        site_id: c.site_id,
+        site: c.site,
+        file: c.file,
+        record: makeRecord(c, scriptOf(c), records[c.file], { phase: "intent", job_id: null, at, supersedes: c.supersedes })
+      };
+      if (!anchored && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
+        u.last_commit = plan2.commit.sha;
+        anchored = true;
+      }
+      updates.push(u);
+    }
+    if (!anchored && sends && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
+      updates.push({ site_id: site.site_id, site: site.site, last_commit: plan2.commit.sha });
+    }
+    if (site.renamed_from || !site.removed && state.sites[site.site_id]?.removed_at) {
+      updates.push({ site_id: site.site_id, site: site.site, removed_at: null });
+    }
+  }
+  for (const m of plan2.moves) {
+    const site = plan2.sites.find((s) => s.site_id === m.site_id);
+    const prev = state.sites[m.site_id]?.scripts[m.file];
+    if (site?.status === "ok" && prev) updates.push({ site_id: m.site_id, site: m.site, file: m.file, record: moved(prev, m.to, at) });
+  }
+  const fleet = state.sites[FLEET_STATE_ID];
+  const fleetUpdate = { site_id: FLEET_STATE_ID, site: FLEET_STATE_NAME };
+  if (plan2.sites.some((s) => s.status === "ok") && plan2.fleet_last_commit !== plan2.commit.sha) fleetUpdate.last_commit = plan2.commit.sha;
+  if (keyCheck && !fleet?.secrets_key_check) fleetUpdate.secrets_key_check = keyCheck;
+  if (fleetUpdate.last_commit || fleetUpdate.secrets_key_check) updates.push(fleetUpdate);
+  return updates;
+}
+
+// src/apply/run-context.ts
+function createRunContext(input2) {
+  const pending = [];
+  const stop = new AbortController();
+  let stopReason = null;
+  const stopWith = (why) => {
+    if (stopReason) return;
+    stopReason = why;
+    stop.abort(new Error(why));
+  };
+  if (input2.signal) {
+    const onSignal = () => stopWith(`the run was stopped (${input2.signal.reason?.message ?? "signal"})`);
+    if (input2.signal.aborted) onSignal();
+    else input2.signal.addEventListener("abort", onSignal, { once: true });
+  }
+  if (input2.lease) {
+    const onLost = () => stopWith("the apply lease was lost to another run");
+    if (input2.lease.lost.aborted) onLost();
+    else input2.lease.lost.addEventListener("abort", onLost, { once: true });
+  }
+  const iso = () => new Date(input2.clock.now()).toISOString();
+  const write = (updates) => {
+    const p = input2.store.record(updates);
+    p.catch(() => {
+    });
+    pending.push(p);
+  };
+  const ctx = {
+    sdx: input2.sdx,
+    logger: input2.logger,
+    clock: input2.clock,
+    state: input2.state,
+    noWait: input2.noWait,
+    poll: input2.poll,
+    stopSignal: stop.signal,
+    scriptOf: input2.scriptOf,
+    previous: (c) => input2.state.sites[c.site_id]?.scripts[c.file],
+    write,
+    recordSend(c, fields) {
+      write([{ site_id: c.site_id, site: c.site, file: c.file, record: makeRecord(c, input2.scriptOf(c), ctx.previous(c), { ...fields, at: iso() }) }]);
+    },
+    emit(e) {
+      try {
+        input2.onEvent?.(e);
+      } catch (err) {
+        input2.logger.warn({ err: err.message }, "an event handler failed");
+      }
+    },
+    cannotSend() {
+      if (stopReason) return stopReason;
+      if (input2.lease && !input2.lease.canSend()) {
+        stopWith("the apply lease could not be renewed in time");
+        return stopReason;
+      }
+      return null;
+    },
+    stopped: () => stopReason !== null,
+    logUrl: (job) => job?.log_url ? absoluteUrl(input2.webUrl, job.log_url) : null,
+    iso
+  };
+  return {
+    ctx,
+    async flush() {
+      const writes = await Promise.allSettled(pending);
+      const failed = writes.find((w) => w.status === "rejected");
+      if (failed) throw failed.reason;
+    },
+    stopReason: () => stopReason
   };
 }
 function errorReason(e) {
-  if (e instanceof SdxApiError) return `SDX answered ${e.status}${e.code ? ` ${e.code}` : ""}: ${e.message}`;
+  if (e instanceof SdxApiError) {
+    if (e.status === 0) return e.message;
+    return `SDX answered ${e.status}${e.code ? ` ${e.code}` : ""}: ${e.message}`;
+  }
   return e?.message ?? String(e);
 }
-function sleep2(ms, signal) {
+
+// src/core/jobs.ts
+function jobState(job) {
+  if (job.cancelled_at) return "cancelled";
+  if (job.failed_at) return "failed";
+  if (job.completed_at) return "succeeded";
+  if (job.started_at) return "running";
+  return "queued";
+}
+
+// src/apply/follow.ts
+async function followJob(ctx, f) {
+  const c = f.change;
+  const deadline = ctx.clock.now() + f.settings.timeout * 1e3;
+  let job = f.job;
+  let delay = ctx.poll.initialMs;
+  let unreachable = null;
+  for (; ; ) {
+    const st = jobState(job);
+    const url2 = ctx.logUrl(job);
+    const base = { change: c, job_id: job.id, log_url: url2, reused: f.reused };
+    if (st === "succeeded" || st === "failed") {
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+      return { ...base, outcome: st, reason: st === "failed" ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
+    }
+    if (st === "cancelled")
+      return neverRan(
+        ctx,
+        c,
+        job.id,
+        url2,
+        f.reused,
+        "cancelled",
+        `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`
+      );
+    const left = deadline - ctx.clock.now();
+    if (left <= 0 || ctx.stopped()) {
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+      if (ctx.stopped()) return { ...base, outcome: "queued", reason: "the run was stopped; the next run follows this job" };
+      const why = unreachable ? ` (SDX could not be reached: ${unreachable})` : st === "queued" ? " (the router has not picked it up: is it online?)" : "";
+      return { ...base, outcome: "timed_out", reason: `still ${st} after ${f.settings.timeout} s${why}; the next run follows the same job` };
+    }
+    await ctx.clock.sleep(Math.min(delay, left), ctx.stopSignal);
+    delay = Math.min(ctx.poll.maxMs, delay * (st === "queued" ? 2 : 1.5));
+    if (ctx.stopped()) continue;
+    try {
+      job = await ctx.sdx.getJob(c.site_id, job.id);
+      unreachable = null;
+    } catch (e) {
+      if (e instanceof SdxApiError && e.status === 404) {
+        return neverRan(
+          ctx,
+          c,
+          job.id,
+          url2,
+          f.reused,
+          "lost",
+          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`
+        );
+      }
+      unreachable = e.message;
+      ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, "could not read the job; retrying");
+    }
+  }
+}
+function neverRan(ctx, c, jobId, url2, reused, outcome, reason) {
+  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url2 });
+  ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
+  return { change: c, job_id: jobId, log_url: url2, reused, outcome, reason };
+}
+
+// src/apply/supersede.ts
+async function supersede(ctx, c, old, waitMs) {
+  let jobId = old.job_id;
+  if (!jobId) {
+    let jobs;
+    try {
+      jobs = await ctx.sdx.listJobs(c.site_id);
+    } catch (e) {
+      if (e instanceof SdxApiError && e.status === 404) return "gone";
+      throw e;
+    }
+    jobId = jobs.find((j) => j.idempotency_key.toLowerCase() === old.key.toLowerCase())?.id ?? null;
+    if (!jobId) return "none";
+  }
+  const res = await ctx.sdx.cancelJob(c.site_id, jobId);
+  if (res === "cancelled") {
+    ctx.logger.info({ site: c.site, path: c.path, job_id: jobId }, "cancelled the queued job of older content (superseded)");
+    ctx.emit({ type: "job-cancelled", change: c, job_id: jobId });
+    return "cancelled";
+  }
+  if (res === "not_found") return "gone";
+  if (waitMs <= 0) return "still-running";
+  const deadline = ctx.clock.now() + waitMs;
+  let delay = ctx.poll.initialMs;
+  for (; ; ) {
+    let state;
+    try {
+      state = jobState(await ctx.sdx.getJob(c.site_id, jobId));
+    } catch (e) {
+      if (e instanceof SdxApiError && e.status === 404) return "gone";
+      throw e;
+    }
+    if (state !== "running" && state !== "queued") return "finished";
+    if (ctx.clock.now() >= deadline || ctx.stopped()) return "still-running";
+    await ctx.clock.sleep(Math.min(delay, Math.max(1, deadline - ctx.clock.now())), ctx.stopSignal);
+    delay = Math.min(ctx.poll.maxMs, delay * 1.5);
+  }
+}
+
+// src/apply/site-lane.ts
+var NOT_SENT = { job_id: null, log_url: null, reused: false };
+async function runSiteLane(ctx, site, finish) {
+  ctx.emit({ type: "site-start", site });
+  const results = [];
+  const push2 = (r) => results.push(finish(r));
+  const refusal = siteRefusal(site);
+  if (refusal) {
+    for (const c of site.changes) push2({ ...NOT_SENT, change: c, outcome: refusal.outcome, reason: refusal.reason });
+    ctx.emit({ type: "site-done", site, results });
+    return results;
+  }
+  let blockedBy = null;
+  const toFollow = [];
+  for (const c of site.changes) {
+    if (blockedBy) {
+      push2({ ...NOT_SENT, change: c, outcome: "blocked", reason: blockedBy });
+      continue;
+    }
+    try {
+      const r = await runChange(ctx, site, c, toFollow);
+      if (r) {
+        push2(r);
+        blockedBy = blockReason(site, c, r);
+      }
+    } catch (e) {
+      const reason = errorReason(e);
+      ctx.logger.error(
+        { site: c.site, path: c.path, key: c.idempotency_key, err: reason },
+        c.kind === "removed" ? "could not clean up a removed script" : "could not send the change"
+      );
+      push2({ ...NOT_SENT, change: c, outcome: "failed", reason });
+      blockedBy = `an earlier change of ${site.site} (${c.path}) could not be ${c.kind === "removed" ? "cleaned up" : "sent"}`;
+    }
+  }
+  for (const f of toFollow) {
+    try {
+      push2(await followJob(ctx, { change: f.change, job: f.job, reused: f.reused, settings: site.settings }));
+    } catch (e) {
+      push2({ change: f.change, job_id: f.job.id, log_url: ctx.logUrl(f.job), reused: f.reused, outcome: "timed_out", reason: errorReason(e) });
+    }
+  }
+  if (site.removed && results.every((r) => r.outcome === "skipped")) ctx.write([{ site_id: site.site_id, site: site.site, removed_at: ctx.iso() }]);
+  ctx.emit({ type: "site-done", site, results });
+  return results;
+}
+function siteRefusal(site) {
+  if (site.status !== "ok") return { outcome: "stale", reason: site.reason ?? "nothing is sent to this site" };
+  const missing = [...new Set(site.changes.filter((c) => c.action === "create" || c.action === "follow").flatMap((c) => c.secrets_missing))];
+  if (missing.length) {
+    return {
+      outcome: "blocked",
+      reason: `secrets not supplied for ${site.site}: ${missing.join(", ")}; nothing was sent to this site (set RGO_SECRET_<NAME> or use --secrets-file)`
+    };
+  }
+  return null;
+}
+function blockReason(site, c, r) {
+  switch (r.outcome) {
+    case "succeeded":
+      return null;
+    case "skipped":
+      return c.action === "skip-failed" ? `an earlier script of ${site.site} (${c.path}) failed` : null;
+    case "queued":
+      return r.reason?.startsWith("not followed") ? null : `the run was stopped before this change was sent; the next run sends it`;
+    case "blocked":
+      return r.reason;
+    default:
+      return `an earlier change of ${site.site} (${c.path}) ${r.outcome === "timed_out" ? "timed out" : r.outcome}`;
+  }
+}
+async function runChange(ctx, site, c, toFollow) {
+  if (c.kind === "removed") return removeScript(ctx, c);
+  if (c.action === "skip-failed") {
+    return {
+      ...NOT_SENT,
+      job_id: c.previous?.job_id ?? null,
+      change: c,
+      outcome: "skipped",
+      reason: `${c.path} failed before with this content; fix it, or rerun with --retry-failed`
+    };
+  }
+  const refused = ctx.cannotSend();
+  if (refused) return { ...NOT_SENT, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
+  const { job, reused } = c.action === "follow" ? { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true } : await createFor(ctx, site, c);
+  ctx.emit({ type: "job-created", change: c, job, reused });
+  ctx.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? "following an existing job" : "job created");
+  const st = jobState(job);
+  if (st === "queued" || st === "running") {
+    const url2 = ctx.logUrl(job);
+    ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+    if (ctx.noWait)
+      return { change: c, job_id: job.id, log_url: url2, reused, outcome: "queued", reason: "not followed (--no-wait); the next run records its outcome" };
+    if (!site.settings.needs_ack) {
+      toFollow.push({ change: c, job, reused });
+      return null;
+    }
+  }
+  return followJob(ctx, { change: c, job, reused, settings: site.settings });
+}
+async function createFor(ctx, site, c) {
+  if (c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
+  if (c.lookup) {
+    const key = c.idempotency_key.toLowerCase();
+    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
+    if (found) return { job: found, reused: true };
+  }
+  const sc = ctx.scriptOf(c);
+  if (sc?.body === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
+  const refused = ctx.cannotSend();
+  if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
+  const res = await ctx.sdx.createJob({
+    siteId: c.site_id,
+    idempotencyKey: c.idempotency_key,
+    description: c.description,
+    script: sc.body,
+    needsAck: site.settings.needs_ack,
+    backup: site.settings.backup,
+    express: site.settings.express
+  });
+  return { job: res.job, reused: res.replayed };
+}
+async function removeScript(ctx, c) {
+  const prev = ctx.previous(c);
+  let note = "";
+  if (c.supersedes) {
+    const r = await supersede(ctx, c, c.supersedes, 0);
+    if (r === "still-running") note = `; its job ${c.supersedes.job_id ?? ""} had already started and runs to its end`;
+    if (r === "cancelled") note = "; its pending job was cancelled";
+  }
+  if (prev) ctx.write([{ site_id: c.site_id, site: c.site, file: c.file, record: tombstone(prev, ctx.iso()) }]);
+  return { ...NOT_SENT, change: c, outcome: "skipped", reason: `the script was removed from the repository: no job is sent${note}` };
+}
+
+// src/apply/apply.ts
+async function applyPlan(plan2, desired, state, opts) {
+  const clock = opts.clock ?? realClock;
+  const iso = () => new Date(clock.now()).toISOString();
+  const scriptOf = scriptIndex(desired);
+  const statsBefore = opts.sdx.stats();
+  const retriesBefore = { ...statsBefore.retriesByCause };
+  const intents = intentUpdates(plan2, state, scriptOf, iso(), opts.secretsKeyCheck ?? null);
+  if (intents.length) await opts.store.record(intents);
+  const run2 = createRunContext({
+    sdx: opts.sdx,
+    store: opts.store,
+    logger: opts.logger,
+    clock,
+    state,
+    noWait: !!opts.noWait,
+    poll: { initialMs: opts.pollInitialMs ?? 3e3, maxMs: opts.pollMaxMs ?? 3e4 },
+    webUrl: opts.webUrl,
+    signal: opts.signal,
+    lease: opts.lease,
+    scriptOf,
+    onEvent: opts.onEvent
+  });
+  const results = [];
+  const finish = (r) => {
+    const full = { ...r, finished_at: iso() };
+    results.push(full);
+    run2.ctx.emit({ type: "result", result: full });
+    return full;
+  };
+  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
+  await Promise.all(plan2.sites.filter((s) => s.changes.length).map((s) => queue.add(() => runSiteLane(run2.ctx, s, finish))));
+  for (const s of plan2.sites) if (s.removed && !s.changes.length && s.status === "ok") run2.ctx.write([{ site_id: s.site_id, site: s.site, removed_at: iso() }]);
+  await run2.flush();
+  const order = new Map(plan2.changes.map((c, i) => [c, i]));
+  results.sort((a, b) => order.get(a.change) - order.get(b.change));
+  const summary2 = emptySummary();
+  for (const r of results) summary2[r.outcome]++;
+  const stats = opts.sdx.stats();
+  const retries = {};
+  for (const [k, v] of Object.entries(stats.retriesByCause)) if (v - (retriesBefore[k] ?? 0) > 0) retries[k] = v - (retriesBefore[k] ?? 0);
+  const interrupted = run2.stopReason() !== null;
+  const failing = results.some((r) => FAILING_OUTCOMES.has(r.outcome)) || plan2.missing_history.length > 0 || interrupted;
+  return {
+    plan: plan2,
+    results,
+    summary: summary2,
+    exitCode: failing ? 1 : 0,
+    requests: stats.requests - statsBefore.requests,
+    retries,
+    interrupted,
+    stop_reason: run2.stopReason()
+  };
+}
+
+// src/apply/lease.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import { hostname as hostname4 } from "node:os";
+var LEASE_TTL_MS = 12e4;
+var LEASE_WAIT_MS = 3e5;
+var LeaseBusyError = class extends Error {
+  constructor(lease, waitedMs, where2) {
+    super(
+      `another run holds the apply lease of ${where2}: ${describeHolder(lease)}; waited ${Math.round(waitedMs / 1e3)} s. Two applies never run at once on a shared state: try again when it ends, raise --lease-timeout, or, if that run is gone for good, break the lease with \`routeros-gitops state break-lease\``
+    );
+    this.lease = lease;
+    this.waitedMs = waitedMs;
+    this.where = where2;
+    this.name = "LeaseBusyError";
+  }
+  lease;
+  waitedMs;
+  where;
+};
+function deadOnThisHost(holder) {
+  if (holder.host !== hostname4()) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (e) {
+    return e.code === "ESRCH";
+  }
+}
+async function acquireLease(store, opts) {
+  const now = opts.now ?? Date.now;
+  const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
+  const waitMs = opts.waitMs ?? LEASE_WAIT_MS;
+  const holder = {
+    id: randomUUID2(),
+    host: hostname4(),
+    pid: process.pid,
+    purpose: opts.purpose,
+    commit: opts.commit,
+    started_at: new Date(now()).toISOString()
+  };
+  const started = now();
+  let told = false;
+  for (let attempt = 0; ; attempt++) {
+    const r = await store.changeLease((cur) => takeLease(cur, holder, ttlMs, new Date(now()), deadOnThisHost));
+    if (r.lease?.holder?.id === holder.id) return hold(store, holder, r.basedOn, ttlMs, now, opts.logger);
+    const lease = r.lease;
+    if (now() - started >= waitMs || opts.signal?.aborted) throw new LeaseBusyError(lease, now() - started, store.describe());
+    if (!told) {
+      told = true;
+      opts.onWait?.(lease);
+      opts.logger.warn({ holder: lease.holder, expires_at: lease.expires_at }, `waiting for the apply lease, held by ${describeHolder(lease)}`);
+    }
+    await pause(Math.min(5e3, 500 * 2 ** Math.min(attempt, 4), Math.max(1, waitMs - (now() - started))), opts.signal);
+  }
+}
+function hold(store, holder, basedOn, ttlMs, now, logger) {
+  const lost = new AbortController();
+  let expiresAt = now() + ttlMs;
+  let released = false;
+  let renewing = Promise.resolve();
+  const renew = async () => {
+    const at = now();
+    try {
+      const r = await store.changeLease((cur) => renewLease(cur, holder.id, ttlMs, new Date(at)));
+      if (r.lease?.holder?.id === holder.id) expiresAt = at + ttlMs;
+      else if (!released) {
+        lost.abort(new Error("the apply lease was taken by another run"));
+        logger.error({ holder: r.lease?.holder ?? null }, "the apply lease was taken by another run: no new job is sent");
+      }
+    } catch (e) {
+      logger.warn({ err: e.message }, "could not renew the apply lease");
+    }
+  };
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(renew);
+    },
+    Math.max(1e3, Math.floor(ttlMs / 4))
+  );
+  timer.unref();
+  return {
+    holder,
+    basedOn,
+    lost: lost.signal,
+    canSend: () => !lost.signal.aborted && now() < expiresAt - ttlMs / 4,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await renewing;
+      await store.changeLease((cur) => releaseLease(cur, holder.id)).catch((e) => {
+        logger.warn({ err: e.message }, "could not release the apply lease; it expires on its own");
+      });
+    }
+  };
+}
+function pause(ms, signal) {
   return new Promise((resolve4) => {
     if (signal?.aborted) return resolve4();
     const t = setTimeout(done, ms);
@@ -88693,51 +89305,104 @@ function sleep2(ms, signal) {
 
 // src/apply/reconcile.ts
 async function reconcile(req) {
-  const { plan: plan2, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
-  if (incremental)
-    req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
-  if (!req.allowCheckErrors) {
-    const problems = [];
-    const seen = /* @__PURE__ */ new Set();
-    for (const c of plan2.changes) {
-      if (c.action !== "create") continue;
-      for (const f of c.findings) {
-        if (f.severity !== "error") continue;
-        const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        problems.push({
-          file: c.path,
-          line: f.line,
-          column: f.column,
-          site: c.group ? void 0 : c.site,
-          message: `${f.message} [${f.rule}]`,
-          hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`
-        });
-      }
-    }
-    if (problems.length) throw new InputError(problems);
-  }
-  if (req.timeout) for (const s of plan2.sites) s.settings = { ...s.settings, timeout: req.timeout };
-  await req.onPlan?.(plan2, desired);
-  const sdx = req.sdxFor(desired.fleet);
+  const first2 = await planFor(req);
+  const held = await acquireLease(req.store, {
+    purpose: req.lease?.purpose ?? "apply",
+    commit: first2.plan.commit.sha,
+    waitMs: req.lease?.waitMs,
+    ttlMs: req.lease?.ttlMs,
+    signal: req.signal,
+    logger: req.logger,
+    onWait: req.lease?.onWait
+  });
   try {
-    const result = await applyPlan(plan2, desired, state, {
-      ...req,
-      sdx,
-      store: req.store,
-      concurrency: req.concurrency ?? desired.fleet.concurrency,
-      webUrl: req.webUrl ?? desired.fleet.web_url
-    });
-    return { ...result, warnings };
+    const current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
+    if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
+    await req.onPlan?.(current.plan, current.desired);
+    const sdx = req.sdxFor(current.desired.fleet);
+    try {
+      const result = await applyPlan(current.plan, current.desired, current.state, {
+        ...req,
+        sdx,
+        store: req.store,
+        concurrency: req.concurrency ?? current.desired.fleet.concurrency,
+        webUrl: req.webUrl ?? current.desired.fleet.web_url,
+        lease: held,
+        secretsKeyCheck: req.secrets?.digestKey ? secretsKeyCheck(req.secrets.digestKey) : null
+      });
+      return { ...result, warnings: current.warnings };
+    } finally {
+      await sdx.close();
+    }
   } finally {
-    await sdx.close();
+    await req.store.close().catch(() => {
+    });
+    await held.release();
   }
+}
+async function planFor(req) {
+  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  if (result.incremental) {
+    req.logger.debug(
+      result.incremental,
+      `incremental plan: ${result.incremental.from_snapshot} sites unchanged since the last plan, ${result.incremental.read} read`
+    );
+  }
+  const problems = [...secretsKeyProblems(req, result), ...req.allowCheckErrors ? [] : checkErrors(result.plan)];
+  if (problems.length) throw new InputError(problems);
+  return result;
+}
+function checkErrors(plan2) {
+  const problems = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const c of plan2.changes) {
+    if (c.action !== "create") continue;
+    for (const f of c.findings) {
+      if (f.severity !== "error") continue;
+      const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      problems.push({
+        file: c.path,
+        line: f.line,
+        column: f.column,
+        site: c.group ? void 0 : c.site,
+        message: `${f.message} [${f.rule}]`,
+        hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`
+      });
+    }
+  }
+  return problems;
+}
+function secretsKeyProblems(req, result) {
+  const users = result.desired.sites.flatMap((s) => s.scripts.filter((sc) => sc.uses.secrets.length).map((sc) => ({ site: s.name, path: sc.path })));
+  if (!users.length) return [];
+  const key = req.secrets?.digestKey;
+  if (!key) {
+    return [
+      {
+        file: "(environment)",
+        message: `RGO_SECRETS_KEY is not set, and ${users.length} script${users.length === 1 ? " uses" : "s use"} secrets (${users[0].path}${users.length > 1 ? ", ..." : ""}); nothing was sent`,
+        hint: "the key makes the digests of secrets in the state impossible to guess, and lets a rotated secret be seen: make one with `openssl rand -base64 32`, keep it with your secrets, and set RGO_SECRETS_KEY to it everywhere the state is shared"
+      }
+    ];
+  }
+  const recorded = result.state.sites[FLEET_STATE_ID]?.secrets_key_check;
+  if (recorded && recorded !== secretsKeyCheck(key)) {
+    return [
+      {
+        file: "(environment)",
+        message: `RGO_SECRETS_KEY is not the key the applied state was written with (check value ${recorded}, this key's ${secretsKeyCheck(key)}); nothing was sent, and nothing would have been sent twice`,
+        hint: "use the same RGO_SECRETS_KEY everywhere the state is shared (CI, daemon, laptops); to change the key, run `routeros-gitops state rekey` with the old key in RGO_OLD_SECRETS_KEY and the new one in RGO_SECRETS_KEY"
+      }
+    ];
+  }
+  return [];
 }
 
 // src/sdx/client.ts
 var import_undici2 = __toESM(require_undici2(), 1);
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/core/random.ts
 function seededRandom(seed) {
@@ -88756,12 +89421,9 @@ function toRandom(random) {
   return Math.random;
 }
 
-// src/sdx/client.ts
-init_keys();
-
 // src/sdx/rate-limiter.ts
-import { setTimeout as sleep3 } from "node:timers/promises";
-import { createHash as createHash4 } from "node:crypto";
+import { setTimeout as sleep2 } from "node:timers/promises";
+import { createHash as createHash5 } from "node:crypto";
 var RateLimiter = class {
   /**
    * @param limit requests per window; 0 = unlimited (pauses from 429 Retry-After still apply)
@@ -88780,22 +89442,44 @@ var RateLimiter = class {
   starts = [];
   pausedUntil = 0;
   tail = Promise.resolve();
-  /** Resolves when the caller may start one request. Callers are served in arrival order. */
-  acquire() {
+  /**
+   * Resolves when the caller may start one request. Callers are served in arrival order. With a
+   * signal, an abort rejects at once (an AbortError) and the caller's turn is skipped: it takes no
+   * slot of the budget.
+   */
+  acquire(signal) {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.limit === 0 && this.pausedUntil <= this.now()) return Promise.resolve();
-    const turn = this.tail.then(() => this.take());
+    const turn = this.tail.then(() => {
+      if (signal?.aborted) throw abortError(signal);
+      return this.take(signal);
+    });
     this.tail = turn.catch(() => void 0);
-    return turn;
+    if (!signal) return turn;
+    return new Promise((resolve4, reject) => {
+      const onAbort = () => reject(abortError(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      turn.then(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve4();
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        }
+      );
+    });
   }
   /** Hold every request for `ms` (the server said Retry-After for this token). */
   pause(ms) {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
-  async take() {
+  async take(signal) {
     for (; ; ) {
       const now = this.now();
       if (this.pausedUntil > now) {
-        await sleep3(Math.ceil(this.pausedUntil - now));
+        await sleep2(Math.ceil(this.pausedUntil - now), void 0, { signal });
         continue;
       }
       if (this.limit === 0) return;
@@ -88804,13 +89488,18 @@ var RateLimiter = class {
         this.starts.push(now);
         return;
       }
-      await sleep3(Math.max(1, Math.ceil(this.starts[0] + this.windowMs - now)));
+      await sleep2(Math.max(1, Math.ceil(this.starts[0] + this.windowMs - now)), void 0, { signal });
     }
   }
 };
+function abortError(signal) {
+  const e = new Error(`aborted: ${signal.reason?.message ?? "the run was stopped"}`);
+  e.name = "AbortError";
+  return e;
+}
 var shared2 = /* @__PURE__ */ new Map();
 function sharedRateLimiter(origin, token, limit, windowMs) {
-  const key = `${origin}|${createHash4("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
+  const key = `${origin}|${createHash5("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
   let limiter = shared2.get(key);
   if (!limiter) {
     limiter = new RateLimiter(limit, windowMs);
@@ -88839,6 +89528,8 @@ var jobSchema = external_exports.object({
   failed_at: timestamp2,
   created_at: text,
   log_url: text,
+  /** Not in the public documentation: a job cancelled outside this tool, if the API lists it at all. */
+  cancelled_at: external_exports.string().nullable().optional(),
   script: external_exports.string().optional()
 });
 var optionalText = external_exports.string().nullable().optional().transform((v) => v ?? void 0);
@@ -88889,9 +89580,10 @@ function fastJob(v) {
   const completed = o.completed_at;
   const failed = o.failed_at;
   const script = o.script;
+  const cancelled = o.cancelled_at;
   const isText = (x) => x == null || typeof x === "string";
   const isFlag = (x) => x == null || typeof x === "boolean";
-  if (!isText(token) || !isText(siteId) || !isText(description) || !isText(createdAt) || !isText(logUrl) || !isText(associated) || !isText(started) || !isText(completed) || !isText(failed) || !isFlag(express) || !isFlag(needsAck) || !isFlag(backup) || !(script === void 0 || typeof script === "string")) {
+  if (!isText(token) || !isText(siteId) || !isText(description) || !isText(createdAt) || !isText(logUrl) || !isText(associated) || !isText(started) || !isText(completed) || !isText(failed) || !isFlag(express) || !isFlag(needsAck) || !isFlag(backup) || !(cancelled === void 0 || cancelled === null || typeof cancelled === "string") || !(script === void 0 || typeof script === "string")) {
     return void 0;
   }
   const job = {
@@ -88910,6 +89602,7 @@ function fastJob(v) {
     created_at: createdAt ?? "",
     log_url: logUrl ?? ""
   };
+  if (cancelled !== void 0) job.cancelled_at = cancelled;
   if (script !== void 0) job.script = script;
   return job;
 }
@@ -88972,7 +89665,7 @@ var NETWORK_CAUSES = {
   UND_ERR_HEADERS_TIMEOUT: "timeout",
   UND_ERR_BODY_TIMEOUT: "timeout"
 };
-var NOT_SENT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
+var NOT_SENT2 = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
 var ERROR_TEXT_MAX = 300;
 function createSdxClient(opts) {
   if (typeof opts.token !== "string" || opts.token.trim() === "") {
@@ -89012,6 +89705,22 @@ function createSdxClient(opts) {
   const counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
   const bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
   let closed = false;
+  const signal = opts.signal;
+  const inFlight = /* @__PURE__ */ new Set();
+  if (signal) {
+    const hardStop = () => {
+      const t = setTimeout(
+        () => {
+          for (const h of inFlight) h.cut("the run was stopped");
+        },
+        nonNegative("abortGraceMs", opts.abortGraceMs, 4e3)
+      );
+      t.unref();
+    };
+    if (signal.aborted) hardStop();
+    else signal.addEventListener("abort", hardStop, { once: true });
+  }
+  const stoppedError = (where2) => fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
   function fail(what, status, code, type2, retryable, cause) {
     return new SdxApiError(redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
   }
@@ -89032,7 +89741,12 @@ function createSdxClient(opts) {
     const where2 = `SDX ${x.method} ${x.path}`;
     let earlierAttemptMayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
-      await limiter.acquire();
+      try {
+        await limiter.acquire(signal);
+      } catch (e) {
+        if (e.name === "AbortError") throw stoppedError(where2);
+        throw e;
+      }
       counters.requests++;
       const started = performance.now();
       let cause;
@@ -89056,7 +89770,7 @@ function createSdxClient(opts) {
         bump(counters.byStatus, "network");
         const mapped = NETWORK_CAUSES[code];
         const retryable = mapped !== void 0;
-        if (!NOT_SENT.has(code)) earlierAttemptMayHaveLanded = true;
+        if (!NOT_SENT2.has(code)) earlierAttemptMayHaveLanded = true;
         const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
         lastError = fail(`${where2}: network error talking to ${host}: ${code}: ${wrapped.message}${hint}`, 0, code, "network_error", retryable, wrapped);
         logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
@@ -89083,12 +89797,30 @@ function createSdxClient(opts) {
       counters.retries++;
       bump(counters.retriesByCause, cause);
       logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: lastError.message }, "sdx request failed; retrying");
-      if (delay > 0) await sleep4(delay);
+      if (delay > 0) {
+        try {
+          await sleep3(delay, void 0, { signal });
+        } catch {
+          throw stoppedError(where2);
+        }
+      }
     }
   }
   function send(x, path4) {
     return new Promise((resolve4, reject) => {
-      const h = new ReplyCollector(maxResponseBytes, resolve4, reject, deadlines);
+      const h = new ReplyCollector(
+        maxResponseBytes,
+        (r) => {
+          inFlight.delete(h);
+          resolve4(r);
+        },
+        (e) => {
+          inFlight.delete(h);
+          reject(e);
+        },
+        deadlines
+      );
+      inFlight.add(h);
       deadlines.add(h);
       agent.dispatch(
         {
@@ -89208,7 +89940,7 @@ function createSdxClient(opts) {
     for (let i = 0; i < conflictLookupAttempts; i++) {
       const job = (await listJobs(siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
       if (job) return job;
-      if (i + 1 < conflictLookupAttempts) await sleep4(Math.max(1, backoff(i)));
+      if (i + 1 < conflictLookupAttempts) await sleep3(Math.max(1, backoff(i)));
     }
     const server = replyError(conflict, where2);
     throw fail(
@@ -89382,6 +90114,12 @@ var ReplyCollector = class {
   headers = {};
   chunks = [];
   bytes = 0;
+  /** Cut the request (the run is stopping). */
+  cut(why) {
+    const e = new Error(why);
+    e.code = "UND_ERR_ABORTED";
+    this.stop(e);
+  }
   timeOut(ms) {
     const e = new Error(`no response headers within ${ms} ms`);
     e.code = "UND_ERR_HEADERS_TIMEOUT";
@@ -89444,7 +90182,7 @@ function withSite(job, siteId) {
   return job.site_id ? job : { ...job, site_id: siteId };
 }
 function checkUuid(name, value) {
-  if (typeof value !== "string" || !UUID_RE.test(value)) {
+  if (typeof value !== "string" || !UUID_RE2.test(value)) {
     throw new InputError({
       file: "(sdx request)",
       message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`
@@ -89879,7 +90617,8 @@ async function applyStep(ctx) {
           baseUrl: inputs.sdxApiUrl ?? env.SDX_API_URL ?? f.api_url,
           token,
           requestsPerMinute: env.RGO_RATE_LIMIT !== void 0 && env.RGO_RATE_LIMIT !== "" ? Number(env.RGO_RATE_LIMIT) : f.rate_limit,
-          logger
+          logger,
+          signal: ctx.signal
         }),
         logger,
         concurrency: inputs.concurrency,

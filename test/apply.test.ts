@@ -6,6 +6,7 @@ import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
 import { createSpecValidator, waitFor } from './helpers/sandbox.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
 
+const SECRETS_KEY = 'k3y-of-the-secrets-0123456789';
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((f) => f()));
@@ -260,7 +261,7 @@ describe('apply', () => {
     sb.configure({});
     const run = await cli(['apply', '--format', 'json', '--log-level', 'debug'], {
       cwd: r.dir,
-      env: { ...env, SDX_API_TOKEN: sb.token, RGO_SECRET_ISP_PASSWORD: secret, GITHUB_TOKEN: token },
+      env: { ...env, SDX_API_TOKEN: sb.token, RGO_SECRET_ISP_PASSWORD: secret, GITHUB_TOKEN: token, RGO_SECRETS_KEY: SECRETS_KEY },
     });
     expect(run.code, run.stderr).toBe(0);
     expect(sb.jobs()[0]!.script).toContain(secret); // the job body is the only place it goes
@@ -270,7 +271,7 @@ describe('apply', () => {
       ['plan', '--format', 'json'],
       ['status', '--format', 'json'],
     ]) {
-      const x = await cli(cmd, { cwd: r.dir, env: { ...env, RGO_SECRET_ISP_PASSWORD: secret } });
+      const x = await cli(cmd, { cwd: r.dir, env: { ...env, RGO_SECRET_ISP_PASSWORD: secret, RGO_SECRETS_KEY: SECRETS_KEY } });
       outputs.push(x.stdout, x.stderr);
     }
     const state = await r.git(['log', '-p', 'refs/routeros-gitops/state']);
@@ -279,6 +280,7 @@ describe('apply', () => {
       expect(o).not.toContain(secret);
       expect(o).not.toContain(sb.token);
       expect(o).not.toContain(token);
+      expect(o).not.toContain(SECRETS_KEY);
     }
   });
 });

@@ -7,7 +7,7 @@ import type { CommitInfo } from '../src/core/ports.js';
 import { silentLogger } from '../src/core/logger.js';
 import { classify } from '../src/daemon/daemon.js';
 import type { ReconcileResult } from '../src/apply/reconcile.js';
-import type { Outcome } from '../src/core/outcome.js';
+import { emptySummary, type Outcome } from '../src/core/outcome.js';
 
 function fakeHead() {
   let sha = 'c0';
@@ -203,7 +203,7 @@ describe('watch loop', () => {
 
 describe('what a run means for the loop', () => {
   const result = (rows: Array<[Outcome, string | null]>, interrupted = false): ReconcileResult => {
-    const summary = { succeeded: 0, failed: 0, timed_out: 0, queued: 0, blocked: 0, skipped: 0, stale: 0 };
+    const summary = emptySummary();
     for (const [o] of rows) summary[o]++;
     const results = rows.map(([outcome, job_id]) => ({ outcome, job_id, change: { action: 'create' } }));
     return { results, summary, interrupted } as unknown as ReconcileResult;

@@ -23,7 +23,14 @@ async function setup(files: Record<string, string>, sandboxOptions: SandboxOptio
     () => sandbox.close(),
     () => repo.cleanup(),
   );
-  const env = { SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0' };
+  const env = {
+    SDX_API_URL: sandbox.url,
+    SDX_API_TOKEN: sandbox.token,
+    RGO_POLL_INITIAL_MS: '20',
+    RGO_POLL_MAX_MS: '50',
+    RGO_RATE_LIMIT: '0',
+    RGO_SECRETS_KEY: 'daemon-test-secrets-key-0123',
+  };
   const start = (args: string[] = []) => {
     const d = spawnDaemon(args, { cwd: repo.dir, env });
     cleanups.push(async () => {

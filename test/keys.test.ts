@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { v5 } from 'uuid';
-import { fingerprint, idempotencyKey, KEY_NAMESPACE, secretDigest, uuidV5 } from '../src/core/keys.js';
+import { fingerprint, idempotencyKey, KEY_NAMESPACE, secretDigest, secretsKeyCheck, uuidV5 } from '../src/core/keys.js';
 import { renderDescription, checkDescriptionTemplate } from '../src/core/description.js';
 
 describe('keys', () => {
@@ -8,15 +8,15 @@ describe('keys', () => {
     for (const name of ['', 'a', 'site\npath\nsha256:00\ninitial\n0', 'ünïcødé ✓', 'x'.repeat(1000)]) expect(uuidV5(name)).toBe(v5(name, KEY_NAMESPACE));
   });
   it('keys change with every input and only with them', () => {
-    const base = { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000001', path: 'sites/a/x.rsc', fingerprint: 'sha256:1', baseCommit: null, attempt: 0 };
+    const base = { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000001', file: 'x.rsc', fingerprint: 'sha256:1', baseCommit: null as string | null, generation: 1 };
     const k = idempotencyKey(base);
     expect(idempotencyKey({ ...base })).toBe(k);
     expect(idempotencyKey({ ...base, siteId: base.siteId.toUpperCase() })).toBe(k);
     for (const change of [
-      { path: 'sites/a/y.rsc' },
+      { file: 'y.rsc' },
       { fingerprint: 'sha256:2' },
-      { baseCommit: 'abc' },
-      { attempt: 1 },
+      { baseCommit: 'd'.repeat(40) },
+      { generation: 2 },
       { siteId: 'aaaaaaaa-bbbb-4ccc-8ddd-000000000002' },
     ]) {
       expect(idempotencyKey({ ...base, ...change })).not.toBe(k);
@@ -28,6 +28,8 @@ describe('keys', () => {
     expect(a).not.toBe(b);
     expect(a).not.toContain('one');
     expect(secretDigest('pw', 'one', 'k')).not.toBe(secretDigest('pw', 'one', 'other-key'));
+    expect(secretsKeyCheck('k'.repeat(16))).not.toBe(secretsKeyCheck('l'.repeat(16)));
+    expect(secretsKeyCheck('k'.repeat(16))).toMatch(/^[0-9a-f]{16}$/);
     expect(fingerprint('x')).toBe(fingerprint('x', {}));
   });
 });

@@ -148,13 +148,17 @@ describe('incremental plan (the plan snapshot)', () => {
     expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
 
     // Secrets supplied change what a site would render: nothing is taken from a snapshot made without them.
-    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2' });
+    const KEY = 'snapshot-test-secrets-key-0123';
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2', RGO_SECRETS_KEY: KEY });
     expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
-    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2' });
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2', RGO_SECRETS_KEY: KEY });
     expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
     expect(await readFile(snapshotFile(r), 'utf8')).not.toContain('hunter2');
-    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter3' });
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter3', RGO_SECRETS_KEY: KEY });
     expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    // Values without the key cannot be identified without a guessable digest: no snapshot is used.
+    run = await both(r, [], { RGO_SECRET_WIFI: 'hunter3' });
+    expect(run.stats).toBeNull();
     await both(r);
 
     // A site's state changed by a run at another commit, its folder unchanged: it is read again.

@@ -13,18 +13,20 @@ import { createBareRemote, createTempRepo } from './helpers/git-repo.js';
 
 function record(key: string, phase: JobPhase = 'succeeded'): ScriptRecord {
   return {
+    path: `sites/x/${key}`,
+    generation: 1,
     fingerprint: `fp-${key}`,
     commit: 'c'.repeat(40),
     key,
     job_id: `job-${key}`,
     phase,
     at: '2026-03-01T10:00:00.000Z',
-    attempt: 0,
+    intended_at: '2026-03-01T10:00:00.000Z',
     source: { blob: 'b'.repeat(40), inputs: 'i' },
   };
 }
-function update(siteId: string, p: string, r: ScriptRecord | null = record(`${siteId}/${p}`)): StateUpdate {
-  return { site_id: siteId, site: `name-${siteId}`, path: p, record: r };
+function update(siteId: string, p: string, r: ScriptRecord = record(`${siteId}/${p}`)): StateUpdate {
+  return { site_id: siteId, site: `name-${siteId}`, file: p, record: r };
 }
 
 let dir: string;
@@ -39,7 +41,7 @@ describe('file state store', () => {
   it('starts empty, writes sorted pretty JSON atomically, and reads it back', async () => {
     const store = createFileStateStore({ path: file });
     expect(store.describe()).toBe(`file ${file}`);
-    expect(await store.load()).toEqual({ version: 1, sites: {} });
+    expect(await store.load()).toEqual({ version: 2, sites: {}, revision: null });
     await store.record([update('hq', 'b.rsc'), update('hq', 'a.rsc'), { ...update('br', 'x.rsc'), last_commit: 'd'.repeat(40) }]);
     const text = await readFile(file, 'utf8');
     expect(text).toBe(stableStringify(JSON.parse(text)));
@@ -49,8 +51,9 @@ describe('file state store', () => {
     expect(Object.keys(state.sites.hq!.scripts)).toEqual(['a.rsc', 'b.rsc']);
     // No temporary file and no lock left behind.
     expect(await readdir(path.dirname(file))).toEqual(['state.json']);
-    await store.record([update('hq', 'a.rsc', null)]);
-    expect(Object.keys((await store.load()).sites.hq!.scripts)).toEqual(['b.rsc']);
+    // A removed script is kept as a tombstone (its send counter must never go back).
+    await store.record([update('hq', 'a.rsc', { ...record('hq/a.rsc'), phase: 'removed', at: '2026-03-01T10:00:01.000Z' })]);
+    expect((await store.load()).sites.hq!.scripts['a.rsc']!.phase).toBe('removed');
     await store.close();
   });
 
@@ -110,7 +113,7 @@ describe('file state store', () => {
     await writeFile(file, '{"version": 1, "sites": ');
     await expect(createFileStateStore({ path: file }).load()).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON`));
     await writeFile(file, '{"version": 7, "sites": {}}');
-    await expect(createFileStateStore({ path: file }).load()).rejects.toThrow(/format version 7.*upgrade routeros-gitops/);
+    await expect(createFileStateStore({ path: file }).load()).rejects.toThrow(/format version 7, written by a newer routeros-gitops.*upgrade routeros-gitops/);
   });
 });
 

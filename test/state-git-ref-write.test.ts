@@ -16,13 +16,15 @@ function record(key: string): ScriptRecord {
     job_id: `job-${key}`,
     phase: 'queued',
     at: '2026-03-01T10:00:00.000Z',
-    attempt: 0,
+    intended_at: '2026-03-01T10:00:00.000Z',
+    path: `sites/x/${key}`,
+    generation: 1,
     source: { blob: 'b'.repeat(40), inputs: 'i' },
   };
 }
 
 function update(siteId: string, p: string): StateUpdate {
-  return { site_id: siteId, site: `name-${siteId}`, path: p, record: record(`${siteId}/${p}`) };
+  return { site_id: siteId, site: `name-${siteId}`, file: p, record: record(`${siteId}/${p}`) };
 }
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -12,11 +12,25 @@ import { createBareRemote, createTempRepo, type BareRemote, type TempRepo } from
 const COMMIT = `${'c0ffee'.repeat(6)}c0ff`;
 
 function record(key: string, phase: JobPhase = 'succeeded', at = '2026-03-01T10:00:00.000Z'): ScriptRecord {
-  return { fingerprint: `fp-${key}`, commit: COMMIT, key, job_id: `job-${key}`, phase, at, attempt: 0, source: { blob: 'b'.repeat(40), inputs: 'i' } };
+  return {
+    path: `sites/x/${key}`,
+    generation: 1,
+    fingerprint: `fp-${key}`,
+    commit: COMMIT,
+    key,
+    job_id: `job-${key}`,
+    phase,
+    at,
+    intended_at: at,
+    source: { blob: 'b'.repeat(40), inputs: 'i' },
+  };
 }
 
-function update(siteId: string, p: string, r: ScriptRecord | null = record(`${siteId}/${p}`)): StateUpdate {
-  return { site_id: siteId, site: `name-${siteId}`, path: p, record: r };
+/** A removed script's tombstone. */
+const removedRecord = (key: string) => record(key, 'removed', '2026-03-01T10:00:09.000Z');
+
+function update(siteId: string, p: string, r: ScriptRecord = record(`${siteId}/${p}`)): StateUpdate {
+  return { site_id: siteId, site: `name-${siteId}`, file: p, record: r };
 }
 
 function commandLog(): Logger & { commands: string[] } {
@@ -44,7 +58,7 @@ describe('git ref state store', () => {
     const t = await tempRepo();
     const store = await createGitRefStateStore({ cwd: t.dir });
     expect(store.describe()).toBe(`ref ${DEFAULT_STATE_REF}`);
-    expect(await store.load()).toEqual({ version: 1, sites: {} });
+    expect(await store.load()).toEqual({ version: 2, sites: {}, revision: null });
     expect(await store.head()).toBeNull();
 
     await store.record([update('hq', '10-firewall.rsc'), update('hq', '20-dns.rsc'), { ...update('br1', 'a.rsc'), last_commit: COMMIT }]);
@@ -64,7 +78,7 @@ describe('git ref state store', () => {
     const files = (await t.git(['ls-tree', '-r', '--name-only', DEFAULT_STATE_REF])).split('\n');
     expect(files).toEqual(['format.json', siteFilePath('hq')]);
     expect(siteFilePath('hq')).toMatch(/^sites\/[0-9a-f]{2}\/hq\.json$/);
-    expect(await t.git(['show', `${DEFAULT_STATE_REF}:format.json`])).toBe('{\n  "version": 1\n}');
+    expect(await t.git(['show', `${DEFAULT_STATE_REF}:format.json`])).toBe('{\n  "version": 2\n}');
     const text = await t.git(['show', `${DEFAULT_STATE_REF}:${siteFilePath('hq')}`]);
     expect(`${text}\n`).toBe(stableStringify(JSON.parse(text)));
     expect(text.indexOf('"a.rsc"')).toBeLessThan(text.indexOf('"b.rsc"'));
@@ -107,15 +121,15 @@ describe('git ref state store', () => {
     expect(await t.git(['for-each-ref', '--format=%(refname)'])).toBe(`refs/heads/main\n${DEFAULT_STATE_REF}`);
   });
 
-  it('forgets a script when its record is null, and writes nothing when nothing changes', async () => {
+  it('keeps a removed script as a tombstone, and writes nothing when nothing changes', async () => {
     const t = await tempRepo();
     const store = await createGitRefStateStore({ cwd: t.dir });
     await store.record([update('hq', 'a.rsc'), update('hq', 'b.rsc')]);
-    await store.record([update('hq', 'a.rsc', null)]);
-    expect(Object.keys((await store.load()).sites.hq!.scripts)).toEqual(['b.rsc']);
+    await store.record([update('hq', 'a.rsc', removedRecord('hq/a.rsc'))]);
+    expect((await store.load()).sites.hq!.scripts['a.rsc']!.phase).toBe('removed');
     const head = await store.head();
     await store.record([update('hq', 'b.rsc')]);
-    await store.record([update('hq', 'nothing-here.rsc', null)]);
+    await store.record([update('hq', 'a.rsc', removedRecord('hq/a.rsc'))]);
     expect(await store.head()).toBe(head);
   });
 
@@ -195,12 +209,14 @@ describe('git ref state store', () => {
 
     const store = await createGitRefStateStore({ cwd: t.dir, ref: 'refs/routeros-gitops/v2' });
     await store.record([update('hq', 'a.rsc')]);
-    const blob = await t.git(['hash-object', '-w', '--stdin'], { input: '{"version": 2}\n' });
+    const blob = await t.git(['hash-object', '-w', '--stdin'], { input: '{"version": 3}\n' });
     const tree = await t.git(['mktree'], { input: `100644 blob ${blob}\tformat.json\n` });
     const c = await t.git(['commit-tree', tree, '-p', 'refs/routeros-gitops/v2', '-m', 'from the future']);
     await t.git(['update-ref', 'refs/routeros-gitops/v2', c]);
     const fresh = await createGitRefStateStore({ cwd: t.dir, ref: 'refs/routeros-gitops/v2' });
-    await expect(fresh.load()).rejects.toThrow(/format version 2, this routeros-gitops reads version 1; upgrade routeros-gitops/);
+    await expect(fresh.load()).rejects.toThrow(
+      /format version 3, written by a newer routeros-gitops; this one reads versions up to 2: upgrade routeros-gitops/,
+    );
 
     for (const bad of ['state', 'refs/a..b', 'refs/x y', 'refs/x/', 'refs/x.lock', '-x']) {
       await expect(createGitRefStateStore({ cwd: t.dir, ref: bad })).rejects.toThrow(InputError);
@@ -213,7 +229,7 @@ describe('git ref state store', () => {
     const bad = [store.record([update('', 'a.rsc')]), store.record([update('hq', '')])];
     const good = store.record([update('hq', 'ok.rsc')]);
     await expect(bad[0]).rejects.toThrow(/site_id/);
-    await expect(bad[1]).rejects.toThrow(/script path/);
+    await expect(bad[1]).rejects.toThrow(/file name/);
     await good;
     expect(Object.keys((await store.load()).sites)).toEqual(['hq']);
   });
@@ -233,7 +249,7 @@ describe('git ref state store with a remote', () => {
     const [a] = await clones(1);
     const store = await createGitRefStateStore({ cwd: a!.dir, remote: 'origin' });
     expect(store.describe()).toBe(`ref ${DEFAULT_STATE_REF} (origin)`);
-    expect(await store.load()).toEqual({ version: 1, sites: {} });
+    expect(await store.load()).toEqual({ version: 2, sites: {}, revision: null });
     await store.record([update('hq', 'a.rsc')]);
     expect(await remote.git(['rev-parse', DEFAULT_STATE_REF])).toBe(await store.head());
     expect(await a!.git(['rev-parse', store.trackingRef!])).toBe(await store.head());
@@ -256,10 +272,11 @@ describe('git ref state store with a remote', () => {
     await sa.record([update('hq', 'keep.rsc'), update('hq', 'drop.rsc'), update('br', 'x.rsc')]);
     await sb.load();
     // Both write without looking: a forgets one script of hq, b adds another to hq and a new site.
-    await sa.record([update('hq', 'drop.rsc', null), update('br', 'x.rsc', record('x2', 'failed'))]);
+    await sa.record([update('hq', 'drop.rsc', removedRecord('hq/drop.rsc')), update('br', 'x.rsc', { ...record('x2', 'failed'), generation: 2 })]);
     await sb.record([update('hq', 'new.rsc'), update('br2', 'y.rsc')]);
     const merged = await sb.load();
-    expect(Object.keys(merged.sites.hq!.scripts).sort()).toEqual(['keep.rsc', 'new.rsc']);
+    expect(Object.keys(merged.sites.hq!.scripts).sort()).toEqual(['drop.rsc', 'keep.rsc', 'new.rsc']);
+    expect(merged.sites.hq!.scripts['drop.rsc']!.phase).toBe('removed');
     expect(merged.sites.br!.scripts['x.rsc']!.phase).toBe('failed');
     expect(Object.keys(merged.sites).sort()).toEqual(['br', 'br2', 'hq']);
     const parents = (await b!.git(['log', '-1', '--format=%P', DEFAULT_STATE_REF])).split(' ');

@@ -18,12 +18,12 @@ import { openStateStore } from './store.mjs';
 const cfg = JSON.parse(process.argv[2]);
 const store = await openStateStore({ cwd: cfg.cwd, stateFile: cfg.stateFile, stateRemote: cfg.remote ?? false });
 const rec = (key) => ({ fingerprint: 'fp-' + key, commit: 'c'.repeat(40), key, job_id: 'job-' + key, phase: 'succeeded',
-  at: new Date().toISOString(), attempt: 0, source: { blob: 'b'.repeat(40), inputs: 'i' } });
+  at: new Date().toISOString(), intended_at: new Date().toISOString(), path: 'sites/x/' + key, generation: 1, source: { blob: 'b'.repeat(40), inputs: 'i' } });
 for (let i = 0; cfg.count === null || i < cfg.count; i += cfg.concurrency) {
   const batch = [];
   for (let j = i; j < i + cfg.concurrency && (cfg.count === null || j < cfg.count); j++) {
     const site = 'site-' + (j % 5);
-    batch.push(store.record([{ site_id: site, site, path: cfg.prefix + '-' + j + '.rsc', record: rec(cfg.prefix + j) }]));
+    batch.push(store.record([{ site_id: site, site, file: cfg.prefix + '-' + j + '.rsc', record: rec(cfg.prefix + j) }]));
   }
   await Promise.all(batch);
   process.stdout.write('durable ' + (i + batch.length) + '\\n');
@@ -154,7 +154,7 @@ describe('a writer killed with SIGKILL mid-write', () => {
       const state = await store.load();
       expectAll(state, 'v', seen);
       expectAll(state, 'o', 60);
-      await store.record([{ site_id: 'site-0', site: 'site-0', path: 'after.rsc', record: null }]);
+      await store.record([{ site_id: 'site-0', site: 'site-0', last_commit: 'a'.repeat(40) }]);
       expect(await runGitIn(t.dir, ['fsck', '--connectivity-only', '--no-dangling'])).toBe('');
     } finally {
       await t.cleanup();
@@ -169,6 +169,6 @@ describe('a writer killed with SIGKILL mid-write', () => {
     await victim.done.catch(() => {});
     const store = createFileStateStore({ path: stateFile, lockTimeoutMs: 5000 });
     expectAll(await store.load(), 'v', victim.durable());
-    await store.record([{ site_id: 'site-0', site: 'site-0', path: 'after.rsc', record: null }]);
+    await store.record([{ site_id: 'site-0', site: 'site-0', last_commit: 'a'.repeat(40) }]);
   });
 });

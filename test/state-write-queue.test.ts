@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { StateUpdate } from '../src/core/state.js';
 import { createWriteQueue } from '../src/state/write-queue.js';
 
-const u = (i: number): StateUpdate => ({ site_id: `s${i}`, site: `s${i}`, path: 'a.rsc', record: null });
+const u = (i: number): StateUpdate => ({ site_id: `s${i}`, site: `s${i}`, last_commit: 'c'.repeat(40) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A write that takes `ms` and notes when it started and what it carried. */

@@ -42,7 +42,7 @@ async function setup(files = fleet()) {
     RGO_POLL_MAX_MS: '60',
     RGO_RATE_LIMIT: '0',
     RGO_SECRET_PPPOE: 'pppoe-Secret-One',
-    RGO_SECRETS_KEY: 'test-digest-key',
+    RGO_SECRETS_KEY: 'test-digest-key-0123456789',
   };
   return { r, sb, env };
 }

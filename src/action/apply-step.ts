@@ -74,6 +74,7 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
             token,
             requestsPerMinute: env.RGO_RATE_LIMIT !== undefined && env.RGO_RATE_LIMIT !== '' ? Number(env.RGO_RATE_LIMIT) : f.rate_limit,
             logger,
+            signal: ctx.signal,
           }),
         logger,
         concurrency: inputs.concurrency,

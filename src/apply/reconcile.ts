@@ -1,16 +1,26 @@
 // Plan then apply: the one function behind `apply`, the Action's apply and each daemon run.
+//   1. plan, and refuse invalid input (nothing sent, no lease taken);
+//   2. take the apply lease (one apply at a time across every clone that shares the state);
+//   3. plan again if the state moved meanwhile (another clone applied: this run may now be stale);
+//   4. apply, recording each outcome as it lands; release the lease.
 import { InputError, type Problem } from '../core/errors.js';
-import { makePlan, type PlanRequest } from '../core/engine.js';
+import { makePlan, type PlanRequest, type PlanResult } from '../core/engine.js';
+import { secretsKeyCheck } from '../core/keys.js';
+import type { Lease } from '../core/lease.js';
+import type { SdxClient } from '../core/jobs.js';
+import type { DesiredFleet } from '../core/model.js';
+import type { Plan } from '../core/plan.js';
 import type { StateStore } from '../core/ports.js';
 import type { FleetDefaults } from '../core/settings.js';
-import type { Plan } from '../core/plan.js';
-import type { DesiredFleet } from '../core/model.js';
-import type { SdxClient } from '../core/jobs.js';
+import { FLEET_STATE_ID } from '../core/state.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
+import { acquireLease } from './lease.js';
 
-export interface ReconcileRequest extends Omit<PlanRequest, 'state'>, Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl'> {
+export interface ReconcileRequest
+  extends Omit<PlanRequest, 'state'>,
+    Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl' | 'lease' | 'secretsKeyCheck'> {
   store: StateStore;
-  /** Builds the SDX client once the fleet settings (API URL, rate limit) are known. */
+  /** Builds the SDX client once the fleet settings (rate limit) are known. */
   sdxFor: (fleet: FleetDefaults) => SdxClient;
   /** Overrides the fleet's concurrency setting. */
   concurrency?: number;
@@ -20,8 +30,10 @@ export interface ReconcileRequest extends Omit<PlanRequest, 'state'>, Omit<Apply
   webUrl?: string;
   /** Apply even when a script check reports an error. */
   allowCheckErrors?: boolean;
-  /** Called with the plan once it is known to be valid, before the first job is created. */
+  /** Called with the plan once it is known to be valid and the lease is held, before the first job is created. */
   onPlan?: (plan: Plan, desired: DesiredFleet) => void | Promise<void>;
+  /** The lease: what holds it, how long to wait for another holder (default 300 s), and a word when waiting. */
+  lease?: { purpose?: string; waitMs?: number; ttlMs?: number; onWait?: (lease: Lease) => void };
 }
 
 export interface ReconcileResult extends ApplyResult {
@@ -29,44 +41,107 @@ export interface ReconcileResult extends ApplyResult {
 }
 
 export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-  const { plan, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
-  if (incremental)
-    req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
-  if (!req.allowCheckErrors) {
-    const problems: Problem[] = [];
-    const seen = new Set<string>();
-    for (const c of plan.changes) {
-      if (c.action !== 'create') continue;
-      for (const f of c.findings) {
-        if (f.severity !== 'error') continue;
-        const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        problems.push({
-          file: c.path,
-          line: f.line,
-          column: f.column,
-          site: c.group ? undefined : c.site,
-          message: `${f.message} [${f.rule}]`,
-          hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`,
-        });
-      }
-    }
-    if (problems.length) throw new InputError(problems);
-  }
-  if (req.timeout) for (const s of plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
-  await req.onPlan?.(plan, desired);
-  const sdx = req.sdxFor(desired.fleet);
+  const first = await planFor(req);
+  const held = await acquireLease(req.store, {
+    purpose: req.lease?.purpose ?? 'apply',
+    commit: first.plan.commit.sha,
+    waitMs: req.lease?.waitMs,
+    ttlMs: req.lease?.ttlMs,
+    signal: req.signal,
+    logger: req.logger,
+    onWait: req.lease?.onWait,
+  });
   try {
-    const result = await applyPlan(plan, desired, state, {
-      ...req,
-      sdx,
-      store: req.store,
-      concurrency: req.concurrency ?? desired.fleet.concurrency,
-      webUrl: req.webUrl ?? desired.fleet.web_url,
-    });
-    return { ...result, warnings };
+    // After taking the lease: a plan of another state revision may be out of date (another clone
+    // applied meanwhile, maybe a newer commit): plan again from the state as it is now.
+    const current = held.basedOn !== null && held.basedOn === first.state.revision ? first : await planFor(req);
+    if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
+    await req.onPlan?.(current.plan, current.desired);
+    const sdx = req.sdxFor(current.desired.fleet);
+    try {
+      const result = await applyPlan(current.plan, current.desired, current.state, {
+        ...req,
+        sdx,
+        store: req.store,
+        concurrency: req.concurrency ?? current.desired.fleet.concurrency,
+        webUrl: req.webUrl ?? current.desired.fleet.web_url,
+        lease: held,
+        secretsKeyCheck: req.secrets?.digestKey ? secretsKeyCheck(req.secrets.digestKey) : null,
+      });
+      return { ...result, warnings: current.warnings };
+    } finally {
+      await sdx.close();
+    }
   } finally {
-    await sdx.close();
+    await req.store.close().catch(() => {}); // let the outcomes be written before the lease goes
+    await held.release();
   }
+}
+
+/** Plan, then refuse what apply must not send: script check errors, secrets without their key. */
+async function planFor(req: ReconcileRequest): Promise<PlanResult> {
+  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  if (result.incremental) {
+    req.logger.debug(
+      result.incremental,
+      `incremental plan: ${result.incremental.from_snapshot} sites unchanged since the last plan, ${result.incremental.read} read`,
+    );
+  }
+  const problems = [...secretsKeyProblems(req, result), ...(req.allowCheckErrors ? [] : checkErrors(result.plan))];
+  if (problems.length) throw new InputError(problems);
+  return result;
+}
+
+/** Script check errors of the changes to be sent. */
+function checkErrors(plan: Plan): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const c of plan.changes) {
+    if (c.action !== 'create') continue;
+    for (const f of c.findings) {
+      if (f.severity !== 'error') continue;
+      const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      problems.push({
+        file: c.path,
+        line: f.line,
+        column: f.column,
+        site: c.group ? undefined : c.site,
+        message: `${f.message} [${f.rule}]`,
+        hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`,
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Scripts that use secrets need RGO_SECRETS_KEY (without it a rotation cannot be seen), and the key
+ * the state's digests were made with (another key would make every such script look changed).
+ */
+export function secretsKeyProblems(req: Pick<ReconcileRequest, 'secrets'>, result: Pick<PlanResult, 'desired' | 'state'>): Problem[] {
+  const users = result.desired.sites.flatMap((s) => s.scripts.filter((sc) => sc.uses.secrets.length).map((sc) => ({ site: s.name, path: sc.path })));
+  if (!users.length) return [];
+  const key = req.secrets?.digestKey;
+  if (!key) {
+    return [
+      {
+        file: '(environment)',
+        message: `RGO_SECRETS_KEY is not set, and ${users.length} script${users.length === 1 ? ' uses' : 's use'} secrets (${users[0]!.path}${users.length > 1 ? ', ...' : ''}); nothing was sent`,
+        hint: 'the key makes the digests of secrets in the state impossible to guess, and lets a rotated secret be seen: make one with `openssl rand -base64 32`, keep it with your secrets, and set RGO_SECRETS_KEY to it everywhere the state is shared',
+      },
+    ];
+  }
+  const recorded = result.state.sites[FLEET_STATE_ID]?.secrets_key_check;
+  if (recorded && recorded !== secretsKeyCheck(key)) {
+    return [
+      {
+        file: '(environment)',
+        message: `RGO_SECRETS_KEY is not the key the applied state was written with (check value ${recorded}, this key's ${secretsKeyCheck(key)}); nothing was sent, and nothing would have been sent twice`,
+        hint: 'use the same RGO_SECRETS_KEY everywhere the state is shared (CI, daemon, laptops); to change the key, run `routeros-gitops state rekey` with the old key in RGO_OLD_SECRETS_KEY and the new one in RGO_SECRETS_KEY',
+      },
+    ];
+  }
+  return [];
 }

@@ -1,11 +1,11 @@
 // `apply`: plan, then send one job per change and follow each to its outcome.
-import { join } from 'node:path';
 import type { Context, CommonOptions } from './context.js';
 import { InputError } from '../core/errors.js';
 import { reconcile } from '../apply/reconcile.js';
 import { createSdxClient } from '../sdx/client.js';
 import { applyToJson, applyToText, colourOutcome } from '../report/apply-report.js';
-import { acquireLock, LockBusyError } from '../lock/lock-file.js';
+import { LEASE_WAIT_MS, LeaseBusyError } from '../apply/lease.js';
+import { describeHolder } from '../core/lease.js';
 import type { FleetDefaults } from '../core/settings.js';
 import type { ApplyEvent } from '../core/outcome.js';
 import type { Logger } from '../core/logger.js';
@@ -22,10 +22,16 @@ export interface ApplyCliOptions extends CommonOptions {
   apiUrl?: string;
   allowCheckErrors?: boolean;
   lockTimeout?: string;
+  leaseTimeout?: string;
 }
 
 /** The SDX client for a fleet: URL from --api-url, SDX_API_URL or the fleet settings; token from SDX_API_TOKEN. */
-export function sdxFactory(env: Record<string, string | undefined>, logger: Logger, apiUrl?: string): (fleet: FleetDefaults) => SdxClient {
+export function sdxFactory(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  apiUrl?: string,
+  signal?: AbortSignal,
+): (fleet: FleetDefaults) => SdxClient {
   const token = env.SDX_API_TOKEN;
   if (!token) {
     throw new InputError({
@@ -43,6 +49,7 @@ export function sdxFactory(env: Record<string, string | undefined>, logger: Logg
       // generously (each retry reuses the idempotency key, so none can create a second job).
       maxRetries: 8,
       logger,
+      signal,
     });
 }
 
@@ -62,24 +69,13 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const opts = raw as unknown as ApplyCliOptions;
   const concurrency = positiveInt(opts.concurrency, '--concurrency');
   const timeout = positiveInt(opts.timeout, '--timeout');
-  const lockWait = opts.lockTimeout !== undefined ? Number(opts.lockTimeout) * 1000 : 600_000;
+  const leaseWait = seconds(opts.leaseTimeout ?? opts.lockTimeout, '--lease-timeout') ?? LEASE_WAIT_MS;
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
-  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, opts.apiUrl);
-  let lock: Awaited<ReturnType<typeof acquireLock>>;
-  try {
-    lock = await acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'apply', waitMs: lockWait, signal: ctx.io.signal });
-  } catch (e) {
-    if (e instanceof LockBusyError) {
-      ctx.err(
-        `error: ${e.message}; waited ${lockWait / 1000} s. Two applies never run at once on one repository; try again when it ends (or raise --lock-timeout).\n`,
-      );
-      return 1;
-    }
-    throw e;
-  }
+  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, opts.apiUrl, ctx.io.signal);
   const store = await ctx.stateStore(repo, opts);
-  const progress = !!ctx.io.stderr.isTTY && opts.format !== 'json';
+  const json = opts.format === 'json';
+  const progress = !!ctx.io.stderr.isTTY && !json;
   const onEvent = (e: ApplyEvent) => {
     if (!progress) return;
     if (e.type === 'job-created') ctx.err(ctx.style.dim(`  ${e.change.site}: ${e.change.path} -> job ${e.job.id}${e.reused ? ' (existing)' : ''}\n`));
@@ -105,13 +101,39 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       webUrl: ctx.io.env.SDX_WEB_URL,
       signal: ctx.io.signal,
       onEvent,
+      lease: {
+        purpose: 'apply',
+        waitMs: leaseWait,
+        onWait: (l) => ctx.err(`waiting up to ${Math.round(leaseWait / 1000)} s for the apply lease, held by ${describeHolder(l)}\n`),
+      },
       ...pollSettings(ctx.io.env),
     });
-    if (opts.format === 'json') writeJson((s) => ctx.out(s), applyToJson(result, result.warnings));
+    if (json) writeJson((s) => ctx.out(s), applyToJson(result, result.warnings));
     else ctx.out(applyToText(result, result.warnings, ctx.style));
     return result.exitCode;
+  } catch (e) {
+    if (!(e instanceof LeaseBusyError)) throw e;
+    if (json) writeJson((s) => ctx.out(s), leaseBusyJson(e));
+    ctx.err(`error: ${e.message}\n`);
+    return 1;
   } finally {
     await store.close();
-    await lock.release();
   }
+}
+
+/** The JSON document of a run that could not take the lease: no results, the holder named. */
+function leaseBusyJson(e: LeaseBusyError): object {
+  return {
+    error: { kind: 'lease-busy', message: e.message, holder: e.lease.holder, expires_at: e.lease.expires_at, waited_ms: e.waitedMs },
+    results: [],
+    exit_code: 1,
+  };
+}
+
+/** A whole number of seconds, as milliseconds. */
+export function seconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InputError(`${flag} ${JSON.stringify(value)} is not a number of seconds (0 or more)`);
+  return Math.round(n * 1000);
 }

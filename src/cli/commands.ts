@@ -7,7 +7,7 @@ import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
 import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
 import { readFleet, renderFleet } from '../core/model.js';
-import { emptyState, FINAL_PHASES, FLEET_STATE_ID, type AppliedState } from '../core/state.js';
+import { emptyState, FLEET_STATE_ID, isLive, type AppliedState } from '../core/state.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
 import { RULES } from '../lint/index.js';
@@ -39,6 +39,11 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
     if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings));
     else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));
     else ctx.out(planToText(plan, warnings, ctx.style));
+    // History the state was applied from is gone: say it loudly, as apply would refuse.
+    if (plan.missing_history.length) {
+      ctx.err(`error: ${plan.sites.find((x) => x.status === 'unknown-history')?.reason ?? 'history is missing'}\n`);
+      return 1;
+    }
     return 0;
   } finally {
     await store.close();
@@ -98,9 +103,12 @@ export interface SiteStatusRow {
   site: string;
   site_id: string;
   last_commit: string | null;
-  outcome: 'succeeded' | 'failed' | 'pending' | 'none';
+  /** `removed`: the site left the repository; `not-sent`: a send was intended but no job exists yet. */
+  outcome: 'succeeded' | 'failed' | 'pending' | 'not-sent' | 'removed' | 'none';
   at: string | null;
-  scripts: Array<{ path: string; phase: string; commit: string; job_id: string | null; at: string; log_url: string | null }>;
+  removed_at: string | null;
+  /** Live scripts (removed ones are not listed). `phase` is `not sent` for an intent whose job was never created. */
+  scripts: Array<{ path: string; file: string; phase: string; commit: string; job_id: string | null; at: string; log_url: string | null; generation: number }>;
 }
 
 export function statusRows(state: AppliedState): SiteStatusRow[] {
@@ -108,20 +116,35 @@ export function statusRows(state: AppliedState): SiteStatusRow[] {
     .filter((s) => s.site_id !== FLEET_STATE_ID)
     .map((s) => {
       const scripts = Object.entries(s.scripts)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([path, r]) => ({ path, phase: r.phase, commit: r.commit, job_id: r.job_id, at: r.at, log_url: r.log_url ?? null }));
-      const phases = scripts.map((x) => x.phase);
-      const outcome: SiteStatusRow['outcome'] = !phases.length
-        ? 'none'
-        : phases.some((p) => p === 'failed' || p === 'timed_out')
-          ? 'failed'
-          : phases.some((p) => !FINAL_PHASES.has(p as never))
-            ? 'pending'
-            : 'succeeded';
-      const at = scripts.reduce<string | null>((m, x) => (!m || x.at > m ? x.at : m), null);
-      return { site: s.site, site_id: s.site_id, last_commit: s.last_commit, outcome, at, scripts };
+        .filter(([, r]) => isLive(r))
+        .sort(([, a], [, b]) => (a.path < b.path ? -1 : 1))
+        .map(([file, r]) => ({
+          path: r.path,
+          file,
+          phase: r.phase === 'intent' ? 'not sent' : r.phase,
+          commit: r.commit,
+          job_id: r.job_id,
+          at: r.at,
+          log_url: r.log_url ?? null,
+          generation: r.generation,
+        }));
+      const phases = new Set(scripts.map((x) => x.phase));
+      const has = (...p: string[]) => p.some((x) => phases.has(x));
+      const outcome: SiteStatusRow['outcome'] = s.removed_at
+        ? 'removed'
+        : !scripts.length
+          ? 'none'
+          : has('failed', 'lost', 'cancelled')
+            ? 'failed'
+            : has('queued', 'running')
+              ? 'pending'
+              : has('not sent')
+                ? 'not-sent'
+                : 'succeeded';
+      const at = Object.values(s.scripts).reduce<string | null>((m, x) => (!m || x.at > m ? x.at : m), null);
+      return { site: s.site, site_id: s.site_id, last_commit: s.last_commit, outcome, at, removed_at: s.removed_at ?? null, scripts };
     })
-    .sort((a, b) => (a.site < b.site ? -1 : 1));
+    .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
 }
 
 export async function statusCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {

@@ -10,6 +10,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: OutStream;
   stderr: OutStream;
+  /** Where answers to questions come from (a terminal); absent: nothing is ever asked. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Aborted on SIGINT/SIGTERM (watch, sandbox and apply stop cleanly). */
   signal?: AbortSignal;
 }

@@ -40,7 +40,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       .option('--sites <dir>', 'the sites directory, relative to the repository root', 'sites')
       .option('--ref <ref>', 'the commit, branch or tag to reconcile', 'HEAD')
       .option('--state-file <path>', 'keep the applied state in this JSON file instead of the state ref')
-      .option('--state-ref <ref>', 'the ref holding the applied state', 'refs/routeros-gitops/state')
+      .option('--state-ref <ref>', 'the ref holding the applied state (default: refs/routeros-gitops/state)')
       .option('--state-remote <name>', 'fetch the state ref from and push it to this remote')
       .option('--secrets-file <path>', 'YAML file of secret values (outside the repository)')
       .option('--log-level <level>', 'pino log level: debug, info, warn, error (default: info when not on a terminal)');
@@ -71,8 +71,26 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
     .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
     .option('--allow-check-errors', 'apply even when a script check reports an error')
-    .option('--lock-timeout <seconds>', 'how long to wait for another apply on this repository to end', '600')
+    .option('--lease-timeout <seconds>', 'how long to wait for another apply holding the lease of the shared state (default 300)')
+    .addOption(new Option('--lock-timeout <seconds>', 'the former name of --lease-timeout').hideHelp())
     .action(wrap(async (c, o, a) => (await import('./apply-command.js')).applyCommand(c, o, a)));
+
+  const state = program.command('state').description('maintain the applied state: break a stale lease, accept rewritten history, change the secrets key');
+  common(state.command('break-lease'))
+    .description('free the apply lease of a run that is gone for good (asks first; --yes to skip)')
+    .option('-y, --yes', 'do not ask')
+    .action(wrap(async (c, o) => (await import('./state-command.js')).breakLeaseCommand(c, o)));
+  common(state.command('accept-history'))
+    .description('after history was rewritten (a force-push), count the state as applied from --at <commit> where its commit is gone')
+    .option('--at <commit>', 'the commit the fleet now stands at (usually HEAD)')
+    .option('-y, --yes', 'do not ask')
+    .option('--lease-timeout <seconds>', 'how long to wait for the apply lease (default 60)')
+    .action(wrap(async (c, o) => (await import('./state-command.js')).acceptHistoryCommand(c, o)));
+  common(state.command('rekey'))
+    .description("move the state's secret digests from RGO_OLD_SECRETS_KEY to RGO_SECRETS_KEY")
+    .option('-y, --yes', 'do not ask')
+    .option('--lease-timeout <seconds>', 'how long to wait for the apply lease (default 60)')
+    .action(wrap(async (c, o) => (await import('./state-command.js')).rekeyCommand(c, o)));
 
   watchOptions(common(program.command('watch')))
     .description('the daemon: follow a branch (local, or --remote) and apply every new commit')

@@ -28,7 +28,8 @@ export interface WatchCliOptions extends CommonOptions {
   debounce: string;
   listen?: string;
   shutdownTimeout: string;
-  lockTimeout: string;
+  lockTimeout?: string;
+  leaseTimeout: string;
   concurrency?: string;
   timeout?: string;
   apiUrl?: string;
@@ -58,8 +59,8 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   const shutdownTimeoutMs = parseDuration(opts.shutdownTimeout, '--shutdown-timeout');
   const jitter = Number(opts.jitter);
   if (!(jitter >= 0 && jitter < 100)) throw new InputError(`--jitter ${JSON.stringify(opts.jitter)} is not a percentage from 0 to 99`);
-  const lockWaitMs = Number(opts.lockTimeout) * 1000;
-  if (!(lockWaitMs >= 0)) throw new InputError(`--lock-timeout ${JSON.stringify(opts.lockTimeout)} is not a number of seconds`);
+  const leaseWaitMs = Number(opts.lockTimeout ?? opts.leaseTimeout) * 1000;
+  if (!(leaseWaitMs >= 0)) throw new InputError(`--lease-timeout ${JSON.stringify(opts.lockTimeout ?? opts.leaseTimeout)} is not a number of seconds`);
   const listen = opts.listen !== undefined ? parseListen(opts.listen) : undefined;
   const concurrency = positiveInt(opts.concurrency, '--concurrency');
   const timeout = positiveInt(opts.timeout, '--timeout');
@@ -67,7 +68,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   if (opts.remote && opts.ref !== 'HEAD')
     throw new InputError(`--ref and --remote do not go together; to follow ${opts.remote}'s branch ${opts.ref}, pass --branch ${opts.ref}`);
   const repo = await ctx.repo(opts);
-  const sdxFor = sdxFactory(env, ctx.logger, opts.apiUrl);
+  const sdxFor = sdxFactory(env, ctx.logger, opts.apiUrl, signal);
   const github = githubTarget(env, ctx.logger);
 
   // 2. The followed head.
@@ -153,7 +154,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
         webUrl: env.SDX_WEB_URL,
         ...pollSettings(env),
       }),
-      applyLock: (sig) => acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'watch', waitMs: lockWaitMs, signal: sig }),
+      leaseWaitMs,
       siteStatus: async () => ({ state: store.describe(), sites: statusRows(await store.load()) }),
       runSink: github ? (commit) => statusSink(github, commit, { env, logger: ctx.logger, redact: (t) => ctx.redact(t) }) : undefined,
       listen,

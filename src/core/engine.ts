@@ -88,7 +88,8 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const { reader } = req;
   const secrets = req.secrets ?? noSecrets;
   if (!reader.listDir || !store.index || !store.loadFiles) return null;
-  if (!secrets.identity && secrets.values().length) return null;
+  const identity = secrets.identity?.();
+  if (identity === undefined && secrets.values().length) return null;
   const commit = await reader.resolveCommit(req.ref);
   const dir = normalizeDir(req.sitesDir);
   const previous = await snapshots.load();
@@ -116,7 +117,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   if (!top.length) return null; // no sites directory: the full plan says so
   const folders = top.filter(isSiteFolder);
   const shared = top.filter((e) => !isSiteFolder(e));
-  const key = snapshotKey({ sitesDir: dir, shared, secrets: secrets.identity?.() ?? '', store: store.describe(), retryFailed: !!req.retryFailed });
+  const key = snapshotKey({ sitesDir: dir, shared, secrets: identity ?? '', store: store.describe(), retryFailed: !!req.retryFailed });
 
   // Sites whose folder, state file and key are what the snapshot found with nothing to send.
   const clean = new Map<string, SnapshotSite>();

@@ -16,6 +16,8 @@ export interface Job {
   failed_at: string | null;
   created_at: string;
   log_url: string;
+  /** Set when the job was cancelled (an API that lists cancelled jobs; the sandbox can, see its cancelledJobs setting). */
+  cancelled_at?: string | null;
   script?: string;
 }
 
@@ -29,10 +31,11 @@ export interface Site {
   identity?: string;
 }
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Derive a job's state from its timestamps, as the API documentation says. */
-export function jobState(job: Pick<Job, 'started_at' | 'completed_at' | 'failed_at'>): JobState {
+export function jobState(job: Pick<Job, 'started_at' | 'completed_at' | 'failed_at' | 'cancelled_at'>): JobState {
+  if (job.cancelled_at) return 'cancelled';
   if (job.failed_at) return 'failed';
   if (job.completed_at) return 'succeeded';
   if (job.started_at) return 'running';

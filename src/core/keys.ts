@@ -1,8 +1,12 @@
 // Fingerprints and idempotency keys. A fingerprint identifies what would be sent (the rendered
-// script, with secrets represented by keyed digests, never by their values). An idempotency key
-// is a UUID derived deterministically from the site, the path, the new fingerprint, the commit of
-// the script's previous record and the attempt number: the same pending change gets the same key
-// on every rerun, at any later commit that did not touch it; new content gets a new key.
+// script, with secrets represented by keyed digests, never by their values). An idempotency key is
+// a UUID derived from the script's identity (site id and file name), its send counter (the
+// generation, which the state never lets go down, not even across removal), the commit of the
+// script's previous send and the new content's fingerprint:
+//   - no two sends ever share a key: each new send has a higher generation;
+//   - a planned send has the same key at every later commit that does not touch it (nothing in it
+//     depends on the planned commit), and once intended, its key is in the state, so every rerun,
+//     in any clone, after any crash, finds the same job.
 import { createHash, createHmac, hash, scryptSync } from 'node:crypto';
 
 /** The loose UUID shape the API checks (any version), as ajv-formats' `uuid` without the urn prefix. */
@@ -30,15 +34,17 @@ export function fingerprint(body: string, secretDigests: Readonly<Record<string,
 
 export interface KeyInput {
   siteId: string;
-  path: string;
-  fingerprint: string;
-  /** The commit of the script's previous state record, or null when it has none. */
+  /** The script's file name (its identity within the site). */
+  file: string;
+  /** The send counter of this script identity (1 for its first send). */
+  generation: number;
+  /** The commit of the script's previous send (null for its first). */
   baseCommit: string | null;
-  attempt: number;
+  fingerprint: string;
 }
 
 export function idempotencyKey(k: KeyInput): string {
-  return uuidV5([k.siteId.toLowerCase(), k.path, k.fingerprint, k.baseCommit ?? 'initial', String(k.attempt)].join('\n'), KEY_NAMESPACE);
+  return uuidV5(['v2', k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? 'initial', k.fingerprint].join('\n'), KEY_NAMESPACE);
 }
 
 const namespaceBytes = (ns: string) => Buffer.from(ns.replace(/-/g, ''), 'hex');
@@ -57,15 +63,31 @@ export function uuidV5(name: string, namespace: string = KEY_NAMESPACE): string 
 
 let derivedKey: { source: string; key: Buffer } | undefined;
 
-/**
- * Keyed digest of a secret value. The key comes from RGO_SECRETS_KEY (kept with the secrets, never
- * in the repository), stretched once per process with scrypt; without it a fixed key is used, so the
- * digest still hides the value but a low-entropy secret could be guessed by whoever reads the state.
- */
-export function secretDigest(name: string, value: string, secretsKey: string | undefined): string {
-  const source = secretsKey ?? '';
-  if (!derivedKey || derivedKey.source !== source) {
-    derivedKey = { source, key: scryptSync(source || 'routeros-gitops:no-secrets-key', 'routeros-gitops:secrets', 32) };
+function stretched(secretsKey: string): Buffer {
+  if (!derivedKey || derivedKey.source !== secretsKey) {
+    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, 'routeros-gitops:secrets', 32) };
   }
-  return createHmac('sha256', derivedKey.key).update(`${name}\0${value}`).digest('hex').slice(0, 32);
+  return derivedKey.key;
 }
+
+/**
+ * Keyed digest of a secret value. The key is RGO_SECRETS_KEY (kept with the secrets, never in the
+ * repository), stretched once per process with scrypt, so that whoever reads the state cannot test
+ * guesses of a secret against its digest. Without a key there is no digest (callers then treat the
+ * value as unknown to fingerprints).
+ */
+export function secretDigest(name: string, value: string, secretsKey: string): string {
+  return createHmac('sha256', stretched(secretsKey)).update(`${name}\0${value}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * A check value of the secrets key, kept in the state: a run under another key sees that its digests
+ * would not match and stops, instead of re-sending every script that uses a secret. It reveals
+ * nothing usable about the key (an HMAC under the stretched key of a fixed text).
+ */
+export function secretsKeyCheck(secretsKey: string): string {
+  return createHmac('sha256', stretched(secretsKey)).update('routeros-gitops:secrets-key-check').digest('hex').slice(0, 16);
+}
+
+/** The shortest RGO_SECRETS_KEY accepted: a key people could guess would not hide anything. */
+export const MIN_SECRETS_KEY_LENGTH = 16;

@@ -71,13 +71,18 @@ export interface SecretSource {
   get(site: string, name: string): string | undefined;
   /** Every value, so outputs can be scrubbed of them. */
   values(): string[];
-  /** Key for the secret digests (RGO_SECRETS_KEY). */
+  /**
+   * Key for the secret digests (RGO_SECRETS_KEY). Without it, no digest is made: a value is used in
+   * the job body, but fingerprints take the digests recorded in the state (a rotation is not seen),
+   * and apply refuses to send scripts that use secrets.
+   */
   readonly digestKey: string | undefined;
   /**
    * A keyed digest of every secret name, scope and value supplied ('' for none): equal for two
-   * runs only when they would render every script the same. Optional (no incremental plans without).
+   * runs only when they would render every script the same; undefined when it cannot be made
+   * (values without a key). Optional (no incremental plans without).
    */
-  identity?(): string;
+  identity?(): string | undefined;
 }
 
 export const noSecrets: SecretSource = { get: () => undefined, values: () => [], digestKey: undefined, identity: () => '' };
@@ -414,7 +419,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     // Most scripts of a site use the same (often no) variables: digest each combination once.
     const inputsCache = new Map<string, string>();
     for (const src of site.scripts) {
-      const record = recorded[src.path];
+      const record = recorded[src.file];
       if (!opts.readAll && record && record.source.blob === src.blob && record.uses && canReuse(record, !!opts.retryFailed)) {
         const uses = record.uses;
         const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record) : NO_DIGESTS;
@@ -546,7 +551,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       if (bad) continue;
       uses.vars.sort();
       uses.secrets.sort();
-      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.path]) : NO_DIGESTS;
+      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
       let display = text;
       let body: string | undefined = text;
       if (tpl.templated) {
@@ -581,7 +586,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       }
       const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
       const fp = fingerprint(display, digests.digests);
-      const recorded = state.sites[site.id]?.scripts[src.path];
+      const recorded = state.sites[site.id]?.scripts[src.file];
       const unchanged = recorded !== undefined && recorded.fingerprint === fp && recorded.phase === 'succeeded';
       scripts.push({
         path: src.path,
@@ -628,11 +633,11 @@ function canReuse(record: ScriptRecord, retryFailed: boolean): boolean {
       return true;
     case 'queued':
     case 'running':
-    case 'timed_out':
       return record.job_id !== null;
     case 'failed':
       return !retryFailed;
     default:
+      // intent (its job may have to be created), lost, cancelled (sent again), removed (re-added).
       return false;
   }
 }
@@ -647,11 +652,11 @@ function digestsFor(site: SiteModel, names: readonly string[], secrets: SecretSo
   const missing: string[] = [];
   for (const n of names) {
     const value = secrets.get(site.name, n);
-    if (value === undefined) {
-      missing.push(n);
-      // Without the value we cannot tell a rotation: assume the recorded digest.
-      digests[n] = record?.secret_digests?.[n] ?? 'unknown';
-    } else digests[n] = secretDigest(n, value, secrets.digestKey);
+    if (value === undefined) missing.push(n);
+    // Without the value, or without the key to digest it, a rotation cannot be told: assume the
+    // recorded digest.
+    if (value === undefined || secrets.digestKey === undefined) digests[n] = record?.secret_digests?.[n] ?? 'unknown';
+    else digests[n] = secretDigest(n, value, secrets.digestKey);
   }
   return { digests, missing };
 }

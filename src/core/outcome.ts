@@ -3,7 +3,19 @@
 import type { Job } from './jobs.js';
 import type { Plan, PlannedChange, SitePlan } from './plan.js';
 
-export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'queued' | 'blocked' | 'skipped' | 'stale';
+/**
+ * What became of one change in a run: `succeeded`/`failed` (the router reported it); `timed_out`
+ * (still queued or running at the timeout: the next run follows the same job); `queued` (not
+ * followed: --no-wait, or the run was stopped); `lost` (SDX no longer knows the job: cancelled outside
+ * this tool or forgotten; it never ran, and the next run sends it again with a new key); `cancelled`
+ * (SDX shows it cancelled: likewise); `blocked` (not sent: an earlier change of the site did not
+ * succeed, the run was stopped, or secrets are missing); `skipped` (a removed script, or content that
+ * failed before); `stale` (never backwards, or history missing: nothing sent to the site).
+ */
+export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'queued' | 'lost' | 'cancelled' | 'blocked' | 'skipped' | 'stale';
+
+/** Outcomes that make a run's exit code 1. */
+export const FAILING_OUTCOMES: ReadonlySet<Outcome> = new Set(['failed', 'timed_out', 'lost', 'cancelled', 'blocked']);
 
 export interface ChangeResult {
   change: PlannedChange;
@@ -25,27 +37,26 @@ export type ApplyEvent =
   | { type: 'result'; result: ChangeResult }
   | { type: 'site-done'; site: SitePlan; results: ChangeResult[] };
 
-export interface ApplySummary {
-  succeeded: number;
-  failed: number;
-  timed_out: number;
-  queued: number;
-  blocked: number;
-  skipped: number;
-  stale: number;
+export type ApplySummary = Record<Outcome, number>;
+
+export function emptySummary(): ApplySummary {
+  return { succeeded: 0, failed: 0, timed_out: 0, queued: 0, lost: 0, cancelled: 0, blocked: 0, skipped: 0, stale: 0 };
 }
 
 export interface ApplyResult {
   plan: Plan;
   results: ChangeResult[];
   summary: ApplySummary;
-  /** 0 all good; 1 some change failed, timed out or was blocked. */
+  /** 0 all good; 1 some change failed, timed out, was lost or blocked, history is missing, or the run was stopped. */
   exitCode: 0 | 1;
   /** SDX requests made by this run. */
   requests: number;
   /** Requests retried, by cause. */
   retries: Record<string, number>;
+  /** The run stopped early (a signal, or the apply lease lost): what was not sent is sent by the next run. */
   interrupted: boolean;
+  /** Why it stopped early. */
+  stop_reason?: string | null;
 }
 
 export function absoluteUrl(base: string, relative: string): string {

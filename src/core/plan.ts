@@ -2,7 +2,7 @@
 // It decides, per site and script in order, what changed, which idempotency key each change
 // uses and whether a job is created, followed, skipped or refused. Applying is a separate step.
 import type { CommitInfo, CommitRelation } from './ports.js';
-import { FLEET_STATE_ID, PENDING_PHASES, type AppliedState, type ScriptRecord } from './state.js';
+import { FLEET_STATE_ID, isLive, NEVER_RAN_PHASES, PENDING_PHASES, type AppliedState, type ScriptRecord, type Superseded } from './state.js';
 import type { DesiredFleet, ScriptFinding } from './model.js';
 import type { JobSettings } from './settings.js';
 import { idempotencyKey } from './keys.js';
@@ -13,7 +13,8 @@ export type ChangeKind = 'added' | 'modified' | 'removed';
 /**
  * What apply does with a change: `create` a job; `follow` the job a previous run created;
  * `skip-failed` (the same content failed before; --retry-failed sends it again with a new key);
- * `stale` (the site was applied from a newer commit: nothing is sent); `none` (removed scripts).
+ * `stale` (the site was applied from a newer commit, or its history is missing: nothing is sent);
+ * `none` (removed scripts: no job).
  */
 export type ChangeAction = 'create' | 'follow' | 'skip-failed' | 'stale' | 'none';
 
@@ -22,6 +23,10 @@ export interface PlannedChange {
   site_id: string;
   /** Repository-relative path of the script. */
   path: string;
+  /** The script's file name: its identity within the site. */
+  file: string;
+  /** Where the script was when it was last planned, when that is another path (a renamed folder, a group script now overridden). */
+  previous_path: string | null;
   kind: ChangeKind;
   action: ChangeAction;
   /** null for removed scripts (no job is sent). */
@@ -30,13 +35,19 @@ export interface PlannedChange {
   description: string | null;
   fingerprint: string | null;
   previous_fingerprint: string | null;
-  /** The commit the content comes from: the planned commit, or for a change a previous run already started, the commit it was first sent from. */
+  /** The commit the content comes from: the planned commit, or for a change a previous run already started, the commit it was first intended at. */
   commit: string;
-  attempt: number;
+  /** The send counter of the script identity this change is (see keys.ts); for removed scripts, its last send's. */
+  generation: number;
   /** The job a previous run created for this same change (action follow). */
   job_id: string | null;
   /** A job of older content still pending for this script: cancelled before the new one is created. */
-  supersedes: { job_id: string | null; key: string; commit: string } | null;
+  supersedes: Superseded | null;
+  /**
+   * A send intended so long ago (idempotency_retention) that SDX may have forgotten its key: apply
+   * looks for its job in the site's job list before it POSTs again.
+   */
+  lookup: boolean;
   /** The group, for a shared script. */
   group: string | null;
   /** Names of the secrets the script needs, and those not supplied to this run. */
@@ -47,15 +58,28 @@ export interface PlannedChange {
   previous: { commit: string; phase: string; at: string; job_id: string | null } | null;
 }
 
+/** A script whose repository path changed with nothing to send (same site id and file name, same rendering). */
+export interface PlannedMove {
+  site: string;
+  site_id: string;
+  file: string;
+  from: string;
+  to: string;
+}
+
 export type SiteStatus = 'ok' | 'stale' | 'unknown-history';
 
 export interface SitePlan {
   site: string;
   site_id: string;
   status: SiteStatus;
-  /** Why nothing is sent, for stale sites. */
+  /** Why nothing is sent, for stale and unknown-history sites. */
   reason: string | null;
   last_commit: string | null;
+  /** The folder name the state knew this site by, when it was renamed. */
+  renamed_from: string | null;
+  /** The site's folder (or its id) left the repository: its scripts are removed. */
+  removed: boolean;
   settings: JobSettings;
   changes: PlannedChange[];
   /** How many scripts the site has, changed or not. */
@@ -71,6 +95,10 @@ export interface Plan {
   sites: SitePlan[];
   /** Every change of every site, in order (site name, then script order). */
   changes: PlannedChange[];
+  /** Scripts that moved with nothing to send. */
+  moves: PlannedMove[];
+  /** Commits the state was applied from that are not in this repository (see SiteStatus unknown-history). */
+  missing_history: string[];
   summary: { sites: number; sites_changed: number; added: number; modified: number; removed: number; stale_sites: number; to_send: number };
 }
 
@@ -85,6 +113,10 @@ export interface PlanOptions {
    * changed since a plan that found them so). They are neither in `desired` nor in `state`.
    */
   clean?: readonly CleanSite[];
+  /** Now, for idempotency retention (default: the real clock). */
+  now?: Date;
+  /** How long SDX is trusted to remember an idempotency key (ms). Default: the fleet's idempotency_retention. */
+  retentionMs?: number;
 }
 
 /** A site with nothing to send, as an earlier plan left it (see PlanOptions.clean). */
@@ -97,41 +129,74 @@ export interface CleanSite {
   scripts: number;
 }
 
-/** Whether a site may be sent to from the planned commit (never backwards), and which last commit decides. */
-function siteStatus(
+interface Decision {
+  action: ChangeAction;
+  generation: number;
+  /** The key of a send already intended (reused); absent: a new send, whose key is derived. */
+  key?: string;
+  supersedes: Superseded | null;
+  /** The commit a send already intended was first intended at. */
+  commit?: string;
+  lookup?: boolean;
+}
+
+const DEFAULT_RETENTION_MS = 24 * 3600 * 1000;
+
+/**
+ * Whether a site may be sent to from the planned commit. Never backwards: nothing is sent from a
+ * commit older than the site's last applied commit or the fleet's (the newest any apply reached).
+ * When one of those commits is not in the repository at all, the order cannot be shown, and nothing
+ * is sent either, loudly (unknown-history), unless the fleet's commit already shows this one is newer.
+ */
+export function siteStatus(
   commit: CommitInfo,
   siteLast: string | null | undefined,
   fleetLast: string | null,
   relations: Readonly<Record<string, CommitRelation>>,
 ): { status: SiteStatus; reason: string | null; last: string | null } {
-  // The site's own last commit, and the fleet's: the newer run wins (never backwards, for any site).
-  const candidates = [siteLast, fleetLast].filter((c): c is string => !!c);
   const rel = (c: string): CommitRelation => relations[c] ?? 'unknown';
-  const last = candidates.find((c) => rel(c) === 'ancestor') ?? candidates.find((c) => rel(c) === 'unknown') ?? siteLast ?? null;
-  const relation: CommitRelation = last ? rel(last) : 'descendant';
-  if (relation === 'ancestor') {
-    const whose = last === siteLast ? 'this site was last applied from' : 'the fleet was last applied at';
+  const short = commit.sha.slice(0, 7);
+  const fleetRel = fleetLast ? rel(fleetLast) : null;
+  if (fleetLast && fleetRel === 'ancestor') {
     return {
       status: 'stale',
-      last,
-      reason: `commit ${commit.sha.slice(0, 7)} is older than ${last!.slice(0, 7)}, which ${whose}; nothing is sent (never backwards)`,
+      last: fleetLast,
+      reason: `commit ${short} is older than ${fleetLast.slice(0, 7)}, which the fleet was last applied at; nothing is sent (never backwards)`,
     };
   }
-  if (relation === 'unknown') {
+  if (siteLast && rel(siteLast) === 'ancestor') {
     return {
-      status: 'unknown-history',
-      last,
-      reason: `the site was last applied from ${last!.slice(0, 7)}, which is not in this clone, so it cannot be shown that ${commit.sha.slice(0, 7)} is newer; fetch more history (git fetch --unshallow)`,
+      status: 'stale',
+      last: siteLast,
+      reason: `commit ${short} is older than ${siteLast.slice(0, 7)}, which this site was last applied from; nothing is sent (never backwards)`,
     };
   }
-  return { status: 'ok', reason: null, last };
+  const fleetProvesNewer = fleetRel === 'same' || fleetRel === 'descendant';
+  if (fleetLast && fleetRel === 'unknown')
+    return { status: 'unknown-history', last: fleetLast, reason: missingReason(fleetLast, 'the fleet was last applied at') };
+  if (siteLast && rel(siteLast) === 'unknown' && !fleetProvesNewer) {
+    return { status: 'unknown-history', last: siteLast, reason: missingReason(siteLast, 'this site was last applied from') };
+  }
+  return { status: 'ok', reason: null, last: siteLast ?? null };
+}
+
+function missingReason(missing: string, whose: string): string {
+  return (
+    `commit ${missing.slice(0, 12)}, which ${whose}, is not in this repository, so it cannot be shown that this commit is newer; nothing is sent. ` +
+    'If the clone is shallow, fetch the history (git fetch --unshallow); if history was rewritten (a force-push), check the fleet, then ' +
+    `re-anchor the state with \`routeros-gitops state accept-history --at <commit>\``
+  );
 }
 
 export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOptions): Plan {
   const commit = desired.commit;
   const sites: SitePlan[] = [];
+  const moves: PlannedMove[] = [];
   const seen = new Set<string>([FLEET_STATE_ID]);
   const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
+  const nowMs = (options.now ?? new Date()).getTime();
+  const retentionMs = options.retentionMs ?? (desired.fleet.idempotency_retention ? desired.fleet.idempotency_retention * 1000 : DEFAULT_RETENTION_MS);
+  const ctx = { retryFailed: options.retryFailed ?? false, nowMs, retentionMs };
   for (const site of desired.sites) {
     seen.add(site.id);
     const siteState = state.sites[site.id];
@@ -140,18 +205,30 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     const changes: PlannedChange[] = [];
     const present = new Set<string>();
     for (const script of site.scripts) {
-      present.add(script.path);
-      const record = records[script.path];
-      const decision = decide(record, script.fingerprint, options.retryFailed ?? false);
-      if (!decision) continue;
-      const kind: ChangeKind = record && (record.phase === 'succeeded' || record.applied) ? 'modified' : 'added';
+      present.add(script.file);
+      const record = records[script.file];
+      const moved = isLive(record) && record.path !== script.path ? record.path : null;
+      const decision = decide(record, script.fingerprint, ctx);
+      if (!decision) {
+        if (moved) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved, to: script.path });
+        continue;
+      }
+      const kind: ChangeKind = isLive(record) && (record.phase === 'succeeded' || record.applied) ? 'modified' : 'added';
       const key =
         decision.key ??
-        idempotencyKey({ siteId: site.id, path: script.path, fingerprint: script.fingerprint, baseCommit: record?.commit ?? null, attempt: decision.attempt });
+        idempotencyKey({
+          siteId: site.id,
+          file: script.file,
+          generation: decision.generation,
+          baseCommit: record?.commit ?? null,
+          fingerprint: script.fingerprint,
+        });
       changes.push({
         site: site.name,
         site_id: site.id,
         path: script.path,
+        file: script.file,
+        previous_path: moved,
         kind,
         action: status === 'ok' ? decision.action : 'stale',
         idempotency_key: key,
@@ -166,40 +243,77 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
         }),
         fingerprint: script.fingerprint,
         previous_fingerprint: record?.fingerprint ?? null,
-        // A change already on its way keeps the commit it was first sent from (statuses go there).
+        // A send already on its way keeps the commit it was first intended at (statuses go there).
         commit: decision.commit ?? commit.sha,
-        attempt: decision.attempt,
+        generation: decision.generation,
         job_id: decision.action === 'follow' ? (record?.job_id ?? null) : null,
         supersedes: decision.supersedes,
+        lookup: decision.lookup ?? false,
         group: script.group ?? null,
         secrets: script.uses.secrets,
         secrets_missing: script.secretsMissing,
         findings: script.findings,
-        previous: record ? { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id } : null,
+        previous: previousOf(record),
       });
     }
-    for (const [path, record] of Object.entries(records).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (present.has(path)) continue;
-      changes.push(removed(site.name, site.id, path, record, commit.sha, status));
+    for (const [file, record] of sortedEntries(records)) {
+      if (present.has(file) || !isLive(record)) continue;
+      changes.push(removed(site.name, site.id, file, record, commit.sha, status));
     }
-    sites.push({ site: site.name, site_id: site.id, status, reason, last_commit: last, settings: site.settings, changes, scripts: site.scripts.length });
+    const renamedFrom = siteState && siteState.site !== site.name ? siteState.site : null;
+    sites.push({
+      site: site.name,
+      site_id: site.id,
+      status,
+      reason,
+      last_commit: last,
+      renamed_from: renamedFrom,
+      removed: false,
+      settings: site.settings,
+      changes,
+      scripts: site.scripts.length,
+    });
   }
   for (const c of options.clean ?? []) {
     seen.add(c.site_id);
     const { status, reason, last } = siteStatus(commit, c.last_commit, fleetLast, options.relations);
-    sites.push({ site: c.site, site_id: c.site_id, status, reason, last_commit: last, settings: c.settings, changes: [], scripts: c.scripts });
+    sites.push({
+      site: c.site,
+      site_id: c.site_id,
+      status,
+      reason,
+      last_commit: last,
+      renamed_from: null,
+      removed: false,
+      settings: c.settings,
+      changes: [],
+      scripts: c.scripts,
+    });
   }
-  // Sites whose folder is gone: their scripts are removed.
+  // Sites whose folder is gone (or whose id changed): their live scripts are removed.
   for (const [id, s] of Object.entries(state.sites)) {
-    if (seen.has(id) || !Object.keys(s.scripts).length) continue;
-    const changes = Object.entries(s.scripts)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([path, record]) => removed(s.site, id, path, record, commit.sha, 'ok'));
-    sites.push({ site: s.site, site_id: id, status: 'ok', reason: null, last_commit: s.last_commit, settings: desiredDefaults(desired), changes, scripts: 0 });
+    if (seen.has(id)) continue;
+    const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
+    if (!live.length && s.removed_at) continue;
+    const { status, reason } = siteStatus(commit, s.last_commit, fleetLast, options.relations);
+    const changes = live.map(([file, record]) => removed(s.site, id, file, record, commit.sha, status));
+    sites.push({
+      site: s.site,
+      site_id: id,
+      status,
+      reason,
+      last_commit: s.last_commit,
+      renamed_from: null,
+      removed: true,
+      settings: desiredDefaults(desired),
+      changes,
+      scripts: 0,
+    });
   }
-  sites.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
+  sites.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.site_id < b.site_id ? -1 : 1));
   const changes = sites.flatMap((s) => s.changes);
   const count = (k: ChangeKind) => changes.filter((c) => c.kind === k && c.action !== 'stale').length;
+  const missing = [...new Set(sites.filter((s) => s.status === 'unknown-history' && s.last_commit).map((s) => s.last_commit!))];
   return {
     ref: options.ref,
     commit,
@@ -207,8 +321,10 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     sites_dir: desired.sitesDir,
     sites,
     changes,
+    moves,
+    missing_history: missing,
     summary: {
-      sites: sites.length,
+      sites: sites.filter((s) => !s.removed).length,
       sites_changed: sites.filter((s) => s.changes.length).length,
       added: count('added'),
       modified: count('modified'),
@@ -219,42 +335,51 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
   };
 }
 
-function decide(
-  record: ScriptRecord | undefined,
-  fp: string,
-  retryFailed: boolean,
-): { action: ChangeAction; key?: string; attempt: number; supersedes: PlannedChange['supersedes']; commit?: string } | null {
-  if (!record) return { action: 'create', attempt: 0, supersedes: null };
+function decide(record: ScriptRecord | undefined, fp: string, ctx: { retryFailed: boolean; nowMs: number; retentionMs: number }): Decision | null {
+  // A new script, or one re-added after its removal: a new send.
+  if (record === undefined || record.phase === 'removed') return { action: 'create', generation: (record?.generation ?? 0) + 1, supersedes: null };
+  const next = record.generation + 1;
   if (record.fingerprint === fp) {
+    const same = { generation: record.generation, key: record.key, commit: record.commit };
     switch (record.phase) {
       case 'succeeded':
         return null;
-      case 'intent':
-        // The job may or may not have been created: the same key finds it either way.
-        return { action: 'create', key: record.key, attempt: record.attempt, supersedes: record.supersedes ?? null, commit: record.commit };
+      case 'intent': {
+        // The job may or may not have been created: the same key finds it either way, as long as
+        // SDX remembers the key; past the retention, apply looks it up before POSTing.
+        const age = ctx.nowMs - Date.parse(record.intended_at);
+        return { action: 'create', ...same, supersedes: record.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
+      }
       case 'queued':
       case 'running':
-      case 'timed_out':
-        return record.job_id
-          ? { action: 'follow', key: record.key, attempt: record.attempt, supersedes: null, commit: record.commit }
-          : { action: 'create', key: record.key, attempt: record.attempt, supersedes: null, commit: record.commit };
+        return record.job_id ? { action: 'follow', ...same, supersedes: null } : { action: 'create', ...same, supersedes: null, lookup: true };
       case 'failed':
-      case 'cancelled':
-        return retryFailed || record.phase === 'cancelled'
-          ? { action: 'create', attempt: record.attempt + 1, supersedes: null }
-          : { action: 'skip-failed', key: record.key, attempt: record.attempt, supersedes: null };
+        return ctx.retryFailed ? { action: 'create', generation: next, supersedes: null } : { action: 'skip-failed', ...same, supersedes: null };
+      default:
+        // lost, cancelled: it never ran; send it again, as a new send.
+        if (NEVER_RAN_PHASES.has(record.phase)) return { action: 'create', generation: next, supersedes: null };
+        return { action: 'create', generation: next, supersedes: null };
     }
   }
-  const supersedes =
-    PENDING_PHASES.has(record.phase) || record.phase === 'timed_out' ? { job_id: record.job_id, key: record.key, commit: record.commit } : null;
-  return { action: 'create', attempt: 0, supersedes };
+  return { action: 'create', generation: next, supersedes: pendingJobOf(record) };
 }
 
-function removed(site: string, siteId: string, path: string, record: ScriptRecord, sha: string, status: SiteStatus): PlannedChange {
+/** The pending job of a record, which a newer send supersedes. */
+function pendingJobOf(record: ScriptRecord): Superseded | null {
+  return PENDING_PHASES.has(record.phase) ? { job_id: record.job_id, key: record.key, commit: record.commit } : null;
+}
+
+function previousOf(record: ScriptRecord | undefined): PlannedChange['previous'] {
+  return record ? { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id } : null;
+}
+
+function removed(site: string, siteId: string, file: string, record: ScriptRecord, sha: string, status: SiteStatus): PlannedChange {
   return {
     site,
     site_id: siteId,
-    path,
+    path: record.path,
+    file,
+    previous_path: null,
     kind: 'removed',
     action: status === 'ok' ? 'none' : 'stale',
     idempotency_key: null,
@@ -262,15 +387,20 @@ function removed(site: string, siteId: string, path: string, record: ScriptRecor
     fingerprint: null,
     previous_fingerprint: record.fingerprint,
     commit: sha,
-    attempt: 0,
+    generation: record.generation,
     job_id: null,
-    supersedes: PENDING_PHASES.has(record.phase) ? { job_id: record.job_id, key: record.key, commit: record.commit } : null,
+    supersedes: pendingJobOf(record),
+    lookup: false,
     group: null,
     secrets: [],
     secrets_missing: [],
     findings: [],
-    previous: { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id },
+    previous: previousOf(record),
   };
+}
+
+function sortedEntries(records: Record<string, ScriptRecord>): Array<[string, ScriptRecord]> {
+  return Object.entries(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function desiredDefaults(desired: DesiredFleet): JobSettings {

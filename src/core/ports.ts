@@ -1,6 +1,7 @@
 // The outside systems the core needs, as small interfaces. Adapters (src/git, src/state, src/sdx,
 // src/github) implement them; tests pass the real adapters against real git and the sandbox.
 import type { AppliedState, StateUpdate } from './state.js';
+import type { Lease } from './lease.js';
 
 export interface CommitInfo {
   sha: string;
@@ -65,6 +66,19 @@ export interface RepoReader {
   relation(a: string, b: string): Promise<CommitRelation>;
 }
 
+/** What a lease operation found and did (see StateStore.changeLease). */
+export interface LeaseResult {
+  /** The lease in the state now (after the operation, and after merging another writer's). */
+  lease: Lease | null;
+  /** Whether the operation took effect (false: the lease was not free, or not ours). */
+  changed: boolean;
+  /** The state revision the operation was written on (see AppliedState.revision). */
+  basedOn: string | null;
+}
+
+/** A change of the lease, computed from the current one inside the store's compare-and-swap; null: no change. */
+export type LeaseChange = (current: Lease | null) => Lease | null;
+
 /** The applied state's storage: a ref in the repository, or a file. */
 export interface StateStore {
   /** Read the current state (fetching it from the remote first when the store has one). */
@@ -74,6 +88,14 @@ export interface StateStore {
    * re-read and merged: no update is lost. Resolves once the updates are stored (and pushed).
    */
   record(updates: readonly StateUpdate[]): Promise<void>;
+  /**
+   * Change the apply lease with compare-and-swap against the current state (fetched from the remote
+   * first, and pushed after), after every update recorded before it. `change` gets the lease as it
+   * is and returns the new one (or null to leave it).
+   */
+  changeLease(change: LeaseChange): Promise<LeaseResult>;
+  /** The lease as the state holds it now (fetching from the remote first). */
+  readLease(): Promise<Lease | null>;
   /** Wait for queued writes, release resources. */
   close(): Promise<void>;
   /** Human description for messages: "ref refs/routeros-gitops/state (origin)", "file state.json". */

@@ -53,6 +53,15 @@ export const FleetSettingsSchema = z
       .min(0)
       .optional()
       .describe('Above this many sites, commit statuses are written only for the fleet roll-up and the failed sites. Default 50.'),
+    idempotency_retention: z
+      .number()
+      .int()
+      .min(60)
+      .max(365 * 86_400)
+      .optional()
+      .describe(
+        "Seconds SDX is trusted to remember an idempotency key (the API does not say). A send intended longer ago is looked up in the site's job list before it is POSTed again. Default 86400 (24 hours).",
+      ),
     vars: vars.optional(),
     groups: z.record(z.string().regex(NAME_RE, 'a group name is letters, digits, ".", "_" and "-"'), GroupSettingsSchema).optional(),
     lint: z.strictObject({ rules: lintRules.optional() }).optional().describe('Script checks.'),

@@ -17,7 +17,8 @@ export const GROUPS_DIR = '_groups';
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** SDX ids are UUIDs (8-4-4-4-12 hexadecimal digits). */
-export { UUID_RE } from './keys.js';
+// Spelled with both cases (no flag), as the published JSON Schemas need it.
+export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** The settings that apply to one site's jobs once defaults, groups and the site are merged. */
 export interface JobSettings {
@@ -37,6 +38,8 @@ export interface FleetDefaults {
   rate_limit: number;
   max_script_size: number;
   status_limit: number;
+  /** Seconds SDX is trusted to remember an idempotency key; an older intent is looked up before it is sent again. */
+  idempotency_retention: number;
 }
 
 export const FLEET_DEFAULTS: FleetDefaults = {
@@ -46,6 +49,7 @@ export const FLEET_DEFAULTS: FleetDefaults = {
   rate_limit: 60,
   max_script_size: 10_000,
   status_limit: 50,
+  idempotency_retention: 86_400,
 };
 
 /** Merge job settings: defaults, then each layer in order (later wins). */

@@ -8,7 +8,7 @@ import type { ApplyEvent } from '../core/outcome.js';
 import { InputError, formatProblem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CommitInfo } from '../core/ports.js';
-import { LockBusyError, type Lock } from '../lock/lock-file.js';
+import { LeaseBusyError } from '../apply/lease.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import { DaemonMetrics, type RunResult } from './metrics.js';
 import { WatchLoop, type HeadSource, type RunReport } from './watch-loop.js';
@@ -31,8 +31,8 @@ export interface DaemonOptions {
   readonly head: HeadSource;
   /** Read at the start of every run, so that a reload (SIGHUP) takes effect at the next run. */
   readonly settings: () => RunSettings;
-  /** Taken for each run and released after it: the lock `apply` takes, so the two never overlap. */
-  readonly applyLock: (signal: AbortSignal) => Promise<Lock>;
+  /** How long each run waits for the apply lease held by another run (an `apply`, another clone's daemon). Default 300 000 ms. */
+  readonly leaseWaitMs?: number;
   /** Per-site status for /status, from the state store. */
   readonly siteStatus: () => Promise<{ state: string; sites: unknown[] }>;
   /** More ApplyEvent consumers for every run; the daemon's own metrics always get every event. Default none. */
@@ -105,10 +105,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let report: RunReport;
     let result: ReconcileResult | null = null;
     let error: string | null = null;
-    let lock: Lock | null = null;
     const sinks = [...staticSinks];
     try {
-      lock = await opts.applyLock(opts.signal);
       const extra = await opts.runSink?.(commit).catch((e: unknown) => {
         log.warn({ commit: commit.sha, err: (e as Error).message }, 'could not prepare the commit statuses of this run; applying without them');
         return null;
@@ -126,6 +124,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           }
         },
         sdxFor: (fleet) => metrics.trackClient(settings.sdxFor(fleet)),
+        // The daemon holds the lease only while it applies: one run at a time, across every clone.
+        lease: { purpose: 'watch', waitMs: opts.leaseWaitMs },
       });
       report = classify(result);
       if (report.retry) error = result.results.find((x) => x.outcome === 'failed' && x.job_id === null)?.reason ?? null;
@@ -134,14 +134,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // The commit itself is wrong: retrying cannot help; the next commit (or a reload) may.
         error = e.problems.map(formatProblem).join('\n');
         report = { result: 'invalid', retry: false, followUp: false };
-      } else if (e instanceof LockBusyError && opts.signal.aborted) {
+      } else if (e instanceof LeaseBusyError && opts.signal.aborted) {
         report = { result: 'interrupted', retry: false, followUp: false };
       } else {
         error = (e as Error)?.message ?? String(e);
         report = { result: 'error', retry: true, followUp: false };
       }
-    } finally {
-      await lock?.release().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not release the apply lock'));
     }
     for (const s of sinks) {
       const done = error !== null && !result && s.abort ? s.abort(error.split('\n')[0]!) : s.flush?.();

@@ -125,6 +125,16 @@ export interface SandboxOptions {
   readonly latencyMs?: number;
   /** Longest script accepted (older docs said 10000). Default 0 = no limit below the 5 MB body cap. */
   readonly maxScriptLength?: number;
+  /**
+   * How long an idempotency key is remembered after its job was created (the real API does not say;
+   * plan for 24 hours). A POST with an older key creates a new job. Default 0 = forever.
+   */
+  readonly keyRetentionMs?: number;
+  /**
+   * How a cancelled job looks afterwards (unknown for the real API): `not-found` (GET answers 404, the
+   * list leaves it out) or `listed` (still there, with a `cancelled_at` time). Default `not-found`.
+   */
+  readonly cancelledJobs?: 'not-found' | 'listed';
   /** Fault injection. Default none. */
   readonly faults?: SandboxFaultOptions;
   /** Seed for job ids and tokens (reproducible data). Default 1. */
@@ -152,6 +162,8 @@ export const SANDBOX_DEFAULTS = {
   deleteStartedStatus: 409 as const,
   latencyMs: 0,
   maxScriptLength: 0,
+  keyRetentionMs: 0,
+  cancelledJobs: 'not-found' as 'not-found' | 'listed',
   seed: 1,
   faultStallMs: 1000,
   faultRetryAfterSeconds: 1,
@@ -196,6 +208,8 @@ const jsonSchema = z.strictObject({
     .optional(),
   latencyMs: ms.optional(),
   maxScriptLength: ms.optional(),
+  keyRetentionMs: ms.optional(),
+  cancelledJobs: z.enum(['not-found', 'listed']).optional(),
   faults: z
     .strictObject({
       probability: z.number().min(0).max(1).optional(),

@@ -23,10 +23,12 @@ import type { Job, Site } from '../core/jobs.js';
 
 export * from './options.js';
 
-/** A job as the sandbox stores it: always with its script, and whether it was cancelled (DELETE). */
+/** A job as the sandbox stores it: always with its script, whether it was cancelled (DELETE), and whether SDX lost it. */
 export interface SandboxJob extends Job {
   script: string;
   cancelled: boolean;
+  /** SDX no longer knows it (see Sandbox.forgetJob): 404, never listed, its key free. */
+  forgotten?: boolean;
 }
 
 export interface SandboxStats {
@@ -66,6 +68,8 @@ export type SandboxRuntimeSettings = Pick<
   | 'faults'
   | 'rateLimit'
   | 'maxScriptLength'
+  | 'keyRetentionMs'
+  | 'cancelledJobs'
   | 'failMarker'
   | 'checkinIntervalMs'
   | 'expressDelayMs'
@@ -93,6 +97,10 @@ export interface Sandbox {
   addSite(site: SandboxSiteOptions): void;
   /** Make a router check in now (when online). */
   checkin(siteId: string): void;
+  /** Cancel a queued job as someone outside routeros-gitops would (false: it already started, or is unknown). */
+  cancelJob(jobId: string): boolean;
+  /** Lose a job, as a server that forgets would: it answers 404 from now on, and its key is free. */
+  forgetJob(jobId: string): boolean;
   /** Change settings while running. */
   configure(patch: SandboxRuntimeSettings): void;
   close(): Promise<void>;
@@ -194,6 +202,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     deleteStartedStatus: options.deleteStartedStatus ?? SANDBOX_DEFAULTS.deleteStartedStatus,
     latencyMs: options.latencyMs ?? SANDBOX_DEFAULTS.latencyMs,
     maxScriptLength: options.maxScriptLength ?? SANDBOX_DEFAULTS.maxScriptLength,
+    keyRetentionMs: options.keyRetentionMs ?? SANDBOX_DEFAULTS.keyRetentionMs,
+    cancelledJobs: options.cancelledJobs ?? SANDBOX_DEFAULTS.cancelledJobs,
     faults: options.faults as SandboxFaultOptions | undefined,
     rateLimit: options.rateLimit as SandboxRateLimitOptions | undefined,
   };
@@ -265,7 +275,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const now = clock.now();
     s.lastSeenAt = now;
     if (!s.busy) {
-      const next = (jobsBySite.get(s.cfg.id.toLowerCase()) ?? []).find((j) => !j.cancelled && j.started_at === null);
+      const next = (jobsBySite.get(s.cfg.id.toLowerCase()) ?? []).find((j) => !j.cancelled && !j.forgotten && j.started_at === null);
       if (next) runJob(s, next, now);
     }
     scheduleCheckin(s, intervalOf(s));
@@ -287,7 +297,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (scriptFails(s, job.script)) job.failed_at = at;
       else job.completed_at = at;
       logger.debug({ site: job.site_id, job: job.id, failed: job.failed_at !== null }, 'sandbox job finished');
-      const queued = (jobsBySite.get(s.cfg.id.toLowerCase()) ?? []).filter((j) => !j.cancelled && j.started_at === null);
+      const queued = (jobsBySite.get(s.cfg.id.toLowerCase()) ?? []).filter((j) => !j.cancelled && !j.forgotten && j.started_at === null);
       if (queued.some((j) => j.express_execute) && s.online) scheduleCheckin(s, settings.expressDelayMs);
     }, s.cfg.runMs ?? settings.runMs);
   }
@@ -344,8 +354,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   function jobJson(j: SandboxJob, withScript: boolean): Job {
-    const { cancelled: _cancelled, script, ...rest } = j;
-    return withScript ? { ...rest, script } : rest;
+    const { cancelled: _cancelled, forgotten: _forgotten, cancelled_at, script, ...rest } = j;
+    const shown: Job = settings.cancelledJobs === 'listed' ? { ...rest, cancelled_at: cancelled_at ?? null } : rest;
+    return withScript ? { ...shown, script } : shown;
   }
 
   function createJob(siteId: string, headers: http.IncomingHttpHeaders, body: string): Answer {
@@ -379,7 +390,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return invalid('parameter_invalid', `The script may not be longer than ${settings.maxScriptLength} characters, got ${body.length}.`);
     }
 
-    const existing = byKey.get(keyOf(site.cfg.id, key));
+    let existing = byKey.get(keyOf(site.cfg.id, key));
+    // A server that keeps keys only for a while (keyRetentionMs): an older key is forgotten.
+    if (existing && settings.keyRetentionMs > 0 && clock.now() - Date.parse(existing.created_at) > settings.keyRetentionMs) {
+      byKey.delete(keyOf(site.cfg.id, key));
+      existing = undefined;
+    }
     if (existing) {
       stats.replays++;
       if (existing.script !== body || existing.description !== description) stats.replayMismatches++;
@@ -438,13 +454,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
+  /** Whether the API shows a job: not lost, and not cancelled unless cancelled jobs are listed. */
+  function visible(j: SandboxJob): boolean {
+    return !j.forgotten && (!j.cancelled || settings.cancelledJobs === 'listed');
+  }
+
   function siteJobs(siteId: string): SandboxJob[] {
-    return (jobsBySite.get(siteId.toLowerCase()) ?? []).filter((j) => !j.cancelled);
+    return (jobsBySite.get(siteId.toLowerCase()) ?? []).filter(visible);
   }
 
   function findJob(siteId: string, jobId: string): SandboxJob | undefined {
     const j = jobsById.get(jobId.toLowerCase());
-    return j && !j.cancelled && j.site_id.toLowerCase() === siteId.toLowerCase() ? j : undefined;
+    return j && visible(j) && j.site_id.toLowerCase() === siteId.toLowerCase() ? j : undefined;
+  }
+
+  /** Cancel a queued job (DELETE, or someone in the SDX UI); false when it started already. */
+  function cancel(job: SandboxJob): boolean {
+    if (job.started_at !== null || job.completed_at !== null || job.failed_at !== null) return false;
+    job.cancelled = true;
+    job.cancelled_at = iso(clock.now());
+    // The key is free again: a new POST with it queues a new job.
+    byKey.delete(keyOf(job.site_id, job.idempotency_key));
+    return true;
   }
 
   function route(method: string, path: string, headers: http.IncomingHttpHeaders, body: string): Answer {
@@ -475,15 +506,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const job = findJob(siteId, jobId);
       if (!job) return notFound(`No job with id ${jobId} for this site.`);
       if (method === 'GET') return { status: 200, body: jobJson(job, true) };
-      if (job.started_at !== null || job.completed_at !== null || job.failed_at !== null) {
+      if (job.cancelled || !cancel(job)) {
         return {
           status: settings.deleteStartedStatus,
           body: errorBody('invalid_request_error', 'job_already_started', 'The job has already started and can no longer be cancelled.'),
         };
       }
-      job.cancelled = true;
-      // The key is free again: a new POST with it queues a new job.
-      byKey.delete(keyOf(job.site_id, job.idempotency_key));
       return settings.deleteStatus === 204 ? { status: 204 } : { status: settings.deleteStatus, body: jobJson(job, false) };
     }
     if ((m = /^\/sites\/([^/]+)\/?$/.exec(path))) {
@@ -700,6 +728,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const s = findSite(siteId);
       if (!s) throw new Error(`sandbox: no site ${siteId}`);
       checkin(s);
+    },
+    cancelJob(jobId) {
+      const j = jobsById.get(jobId.toLowerCase());
+      return !!j && !j.cancelled && !j.forgotten && cancel(j);
+    },
+    forgetJob(jobId) {
+      const j = jobsById.get(jobId.toLowerCase());
+      if (!j || j.forgotten) return false;
+      j.forgotten = true;
+      if (byKey.get(keyOf(j.site_id, j.idempotency_key)) === j) byKey.delete(keyOf(j.site_id, j.idempotency_key));
+      return true;
     },
     configure(patch) {
       for (const [k, v] of Object.entries(patch)) if (v !== undefined || k === 'faults' || k === 'rateLimit') (settings as Record<string, unknown>)[k] = v;

@@ -61,6 +61,14 @@ export interface SdxClientOptions {
   readonly conflictLookupAttempts?: number;
   /** Default `routeros-gitops`. */
   readonly userAgent?: string;
+  /**
+   * Stops the client: no new request starts once it is aborted (requests waiting for the rate limit
+   * or a retry fail at once with code `aborted`), and requests still in flight are cut
+   * `abortGraceMs` later. Default: none.
+   */
+  readonly signal?: AbortSignal;
+  /** How long requests in flight may finish after `signal` is aborted. Default 4000 ms. */
+  readonly abortGraceMs?: number;
 }
 
 interface Reply {
@@ -154,6 +162,22 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
   const counters = { requests: 0, retries: 0, byStatus: {} as Record<string, number>, retriesByCause: {} as Record<string, number> };
   const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
   let closed = false;
+  const signal = opts.signal;
+  const inFlight = new Set<ReplyCollector>();
+  if (signal) {
+    const hardStop = () => {
+      const t = setTimeout(
+        () => {
+          for (const h of inFlight) h.cut('the run was stopped');
+        },
+        nonNegative('abortGraceMs', opts.abortGraceMs, 4000),
+      );
+      t.unref();
+    };
+    if (signal.aborted) hardStop();
+    else signal.addEventListener('abort', hardStop, { once: true });
+  }
+  const stoppedError = (where: string) => fail(`${where}: not sent, the run was stopped`, 0, 'aborted', undefined, false);
 
   function fail(what: string, status: number, code: string | undefined, type: string | undefined, retryable: boolean, cause?: unknown): SdxApiError {
     return new SdxApiError(redact(what), status, code, type, retryable, cause === undefined ? undefined : { cause });
@@ -179,7 +203,12 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
     const where = `SDX ${x.method} ${x.path}`;
     let earlierAttemptMayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
-      await limiter.acquire();
+      try {
+        await limiter.acquire(signal);
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') throw stoppedError(where);
+        throw e;
+      }
       counters.requests++;
       const started = performance.now();
       let cause: string;
@@ -232,7 +261,13 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
       counters.retries++;
       bump(counters.retriesByCause, cause);
       logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: lastError.message }, 'sdx request failed; retrying');
-      if (delay > 0) await sleep(delay);
+      if (delay > 0) {
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          throw stoppedError(where);
+        }
+      }
     }
   }
 
@@ -243,7 +278,19 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
    */
   function send(x: Exchange, path: string): Promise<RawReply> {
     return new Promise<RawReply>((resolve, reject) => {
-      const h = new ReplyCollector(maxResponseBytes, resolve, reject, deadlines);
+      const h = new ReplyCollector(
+        maxResponseBytes,
+        (r) => {
+          inFlight.delete(h);
+          resolve(r);
+        },
+        (e) => {
+          inFlight.delete(h);
+          reject(e);
+        },
+        deadlines,
+      );
+      inFlight.add(h);
       deadlines.add(h);
       agent.dispatch(
         {
@@ -573,6 +620,13 @@ class ReplyCollector implements Dispatcher.DispatchHandler {
     private readonly reject: (e: unknown) => void,
     private readonly deadlines: HeadersDeadlines,
   ) {}
+
+  /** Cut the request (the run is stopping). */
+  cut(why: string): void {
+    const e: Error & { code?: string } = new Error(why);
+    e.code = 'UND_ERR_ABORTED';
+    this.stop(e);
+  }
 
   timeOut(ms: number): void {
     const e: Error & { code?: string } = new Error(`no response headers within ${ms} ms`);

@@ -22,12 +22,34 @@ export class RateLimiter {
     if (!(windowMs > 0)) throw new RangeError(`rate limit window must be > 0 ms, got ${windowMs}`);
   }
 
-  /** Resolves when the caller may start one request. Callers are served in arrival order. */
-  acquire(): Promise<void> {
+  /**
+   * Resolves when the caller may start one request. Callers are served in arrival order. With a
+   * signal, an abort rejects at once (an AbortError) and the caller's turn is skipped: it takes no
+   * slot of the budget.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.limit === 0 && this.pausedUntil <= this.now()) return Promise.resolve();
-    const turn = this.tail.then(() => this.take());
+    const turn = this.tail.then(() => {
+      if (signal?.aborted) throw abortError(signal);
+      return this.take(signal);
+    });
     this.tail = turn.catch(() => undefined);
-    return turn;
+    if (!signal) return turn;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      turn.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
   }
 
   /** Hold every request for `ms` (the server said Retry-After for this token). */
@@ -35,11 +57,11 @@ export class RateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
 
-  private async take(): Promise<void> {
+  private async take(signal?: AbortSignal): Promise<void> {
     for (;;) {
       const now = this.now();
       if (this.pausedUntil > now) {
-        await sleep(Math.ceil(this.pausedUntil - now));
+        await sleep(Math.ceil(this.pausedUntil - now), undefined, { signal });
         continue;
       }
       if (this.limit === 0) return;
@@ -48,9 +70,15 @@ export class RateLimiter {
         this.starts.push(now);
         return;
       }
-      await sleep(Math.max(1, Math.ceil(this.starts[0]! + this.windowMs - now)));
+      await sleep(Math.max(1, Math.ceil(this.starts[0]! + this.windowMs - now)), undefined, { signal });
     }
   }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const e = new Error(`aborted: ${(signal.reason as Error | undefined)?.message ?? 'the run was stopped'}`);
+  e.name = 'AbortError';
+  return e;
 }
 
 const shared = new Map<string, RateLimiter>();

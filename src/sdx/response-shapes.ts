@@ -40,6 +40,8 @@ const jobSchema = z.object({
   failed_at: timestamp,
   created_at: text,
   log_url: text,
+  /** Not in the public documentation: a job cancelled outside this tool, if the API lists it at all. */
+  cancelled_at: z.string().nullable().optional(),
   script: z.string().optional(),
 });
 
@@ -109,6 +111,7 @@ function fastJob(v: unknown): Job | undefined {
   const completed = o.completed_at;
   const failed = o.failed_at;
   const script = o.script;
+  const cancelled = o.cancelled_at;
   const isText = (x: unknown) => x == null || typeof x === 'string';
   const isFlag = (x: unknown) => x == null || typeof x === 'boolean';
   if (
@@ -124,6 +127,7 @@ function fastJob(v: unknown): Job | undefined {
     !isFlag(express) ||
     !isFlag(needsAck) ||
     !isFlag(backup) ||
+    !(cancelled === undefined || cancelled === null || typeof cancelled === 'string') ||
     !(script === undefined || typeof script === 'string')
   ) {
     return undefined;
@@ -144,6 +148,7 @@ function fastJob(v: unknown): Job | undefined {
     created_at: (createdAt as string | null | undefined) ?? '',
     log_url: (logUrl as string | null | undefined) ?? '',
   };
+  if (cancelled !== undefined) job.cancelled_at = cancelled as string | null;
   if (script !== undefined) job.script = script;
   return job;
 }

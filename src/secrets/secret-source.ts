@@ -6,7 +6,7 @@
 // A per-site value wins over a fleet-wide one; the environment wins over the file.
 import { readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve, isAbsolute } from 'node:path';
-import { secretDigest } from '../core/keys.js';
+import { MIN_SECRETS_KEY_LENGTH, secretDigest } from '../core/keys.js';
 import { InputError } from '../core/errors.js';
 import type { SecretSource } from '../core/model.js';
 
@@ -106,7 +106,14 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
     } else envFleet.set(rest, v);
   }
   const lookupEnv = (m: Map<string, string> | undefined, name: string) => m?.get(name) ?? m?.get(name.toUpperCase());
-  const digestKey = opts.env[SECRETS_KEY_ENV];
+  const digestKey = opts.env[SECRETS_KEY_ENV] || undefined;
+  if (digestKey !== undefined && digestKey.length < MIN_SECRETS_KEY_LENGTH) {
+    throw new InputError({
+      file: '(environment)',
+      message: `${SECRETS_KEY_ENV} is ${digestKey.length} characters long; it must have at least ${MIN_SECRETS_KEY_LENGTH}, so that the digests in the state cannot be guessed`,
+      hint: `make one with \`openssl rand -base64 32\`, keep it with your other secrets, and use the same key everywhere the state is shared`,
+    });
+  }
   return {
     digestKey,
     get(site, name) {
@@ -118,9 +125,11 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
       for (const [site, m] of perSite) for (const [k, v] of m) entries.push(['file', site, k, v]);
       for (const [k, v] of envFleet) entries.push(['env', '', k, v]);
       for (const [site, m] of envSite) for (const [k, v] of m) entries.push(['env', site, k, v]);
-      if (!entries.length && !digestKey) return '';
+      if (!entries.length) return digestKey ? secretDigest('routeros-gitops:secrets-identity', '[]', digestKey) : '';
+      // Keyed and stretched like the state's secret digests: the snapshot never holds a guessable
+      // hash. Without a key there is none (and no incremental plan).
+      if (!digestKey) return undefined;
       entries.sort((a, b) => (a.join('\0') < b.join('\0') ? -1 : 1));
-      // Keyed and stretched like the state's secret digests: the snapshot never holds a guessable hash.
       return secretDigest('routeros-gitops:secrets-identity', JSON.stringify(entries), digestKey);
     },
     values() {

@@ -1,7 +1,7 @@
 // How the applied state is written down: stable, pretty JSON (sorted keys, so a diff between two
 // state commits shows only what changed), one file per site, and readable commit messages.
 import { createHash, hash } from 'node:crypto';
-import type { SiteState, StateUpdate } from '../core/state.js';
+import { normalizeSiteState, type SiteState, type StateUpdate } from '../core/state.js';
 
 /** JSON with keys sorted at every level, two-space indent, trailing newline. */
 export function stableStringify(value: unknown): string {
@@ -39,7 +39,7 @@ export function siteFilePath(siteId: string): string {
   return `sites/${bucket}/${safe}.json`;
 }
 
-/** Parse one site's file; throws naming `where` when it is not a site state. */
+/** Parse one site's file (format 1 or 2, upgraded to 2); throws naming `where` when it is not a site state. */
 export function parseSiteState(text: string, where: string): SiteState {
   let doc: unknown;
   try {
@@ -47,41 +47,29 @@ export function parseSiteState(text: string, where: string): SiteState {
   } catch (e) {
     throw new Error(`the applied state in ${where} is not valid JSON (${(e as Error).message}); restore it from the state's history`);
   }
-  const d = doc as Partial<SiteState> | null;
-  if (
-    !d ||
-    typeof d !== 'object' ||
-    typeof d.site_id !== 'string' ||
-    d.site_id === '' ||
-    typeof d.site !== 'string' ||
-    !(d.last_commit === null || typeof d.last_commit === 'string') ||
-    typeof d.scripts !== 'object' ||
-    d.scripts === null ||
-    Array.isArray(d.scripts)
-  ) {
-    throw new Error(`the applied state in ${where} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
-  }
-  return d as SiteState;
+  return normalizeSiteState(doc, where);
 }
 
 /** Reject updates that could not be stored, before they join a batch with other callers' updates. */
 export function checkUpdates(updates: readonly StateUpdate[]): void {
   for (const u of updates) {
     if (typeof u.site_id !== 'string' || u.site_id === '') throw new TypeError(`a state update needs a site_id (got ${JSON.stringify(u.site_id)})`);
-    if (typeof u.path !== 'string' || u.path === '') throw new TypeError(`a state update of site ${u.site_id} needs a script path`);
+    if (u.record && (typeof u.file !== 'string' || u.file === '' || u.file.includes('/'))) {
+      throw new TypeError(`a state update of site ${u.site_id} needs the script's file name (got ${JSON.stringify(u.file)})`);
+    }
   }
 }
 
 /** "record 3 updates: hq-core 10-firewall.rsc succeeded, ..." plus one body line per update. */
 export function describeUpdates(updates: readonly StateUpdate[]): string {
-  const what = (u: StateUpdate) => `${u.site || u.site_id} ${u.path} ${u.record ? u.record.phase : 'forgotten'}`;
+  const what = (u: StateUpdate) => `${u.site || u.site_id} ${u.file ?? '(site)'} ${u.record ? u.record.phase : u.last_commit ? 'last commit' : 'updated'}`;
   const shown = updates.slice(0, 3).map(what).join(', ');
   const more = updates.length > 3 ? ` and ${updates.length - 3} more` : '';
   const subject = `record ${updates.length} update${updates.length === 1 ? '' : 's'}: ${shown}${more}`;
   const body = updates.slice(0, 500).map((u) => {
     const r = u.record;
-    const detail = r ? `${r.phase} job=${r.job_id ?? '-'} key=${r.key} commit=${r.commit.slice(0, 12)} attempt=${r.attempt}` : 'forgotten';
-    return `${u.site_id} ${u.path}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ''}`;
+    const detail = r ? `${r.phase} job=${r.job_id ?? '-'} key=${r.key} commit=${r.commit.slice(0, 12)} generation=${r.generation}` : 'site';
+    return `${u.site_id} ${u.file ?? '-'}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ''}`;
   });
   if (updates.length > 500) body.push(`... and ${updates.length - 500} more`);
   return `${subject}\n\n${body.join('\n')}\n`;

@@ -3,14 +3,15 @@
 // fsync, rename) and serialised between processes by a lock file held only for
 // read-merge-write, so no writer's updates are lost; within a process, concurrent record() calls
 // are grouped into one write.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { StateConflictError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { StateStore } from '../core/ports.js';
+import type { LeaseChange, LeaseResult, StateStore } from '../core/ports.js';
+import { parseLease, type Lease } from '../core/lease.js';
 import { applyUpdates, emptyState, parseState, type AppliedState, type StateUpdate } from '../core/state.js';
 import { backoffDelay, checkUpdates, sleep, stableStringify } from './encoding.js';
 import { createWriteQueue } from './write-queue.js';
@@ -41,16 +42,21 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
   const staleLockMs = options.staleLockMs ?? 30_000;
   const where = `file ${file}`;
 
-  const read = async (): Promise<AppliedState> => {
+  /** The state and the lease the file holds; the revision is a digest of the sites alone (a lease change is not a new revision). */
+  const read = async (): Promise<{ state: AppliedState; lease: Lease | null }> => {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: { ...emptyState(), revision: null }, lease: null };
       throw e;
     }
-    return parseState(text, where);
+    const state = parseState(text, where);
+    const doc = JSON.parse(text) as { lease?: unknown };
+    const lease = doc.lease === undefined || doc.lease === null ? null : parseLease(JSON.stringify(doc.lease), where);
+    return { state: { ...state, revision: revisionOf(state) }, lease };
   };
+  const serialise = (state: AppliedState, lease: Lease | null) => stableStringify({ version: state.version, sites: state.sites, ...(lease && { lease }) });
 
   /** Is the lock described by `text` (last changed at `mtimeMs`) abandoned? */
   const EMPTY_LOCK_GRACE_MS = Math.min(2000, staleLockMs);
@@ -150,16 +156,32 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
   const queue = createWriteQueue(async (updates: StateUpdate[]) => {
     const unlock = await lock();
     try {
-      const next = applyUpdates(await read(), updates);
-      await writeAtomically(stableStringify(next));
+      const { state, lease } = await read();
+      await writeAtomically(serialise(applyUpdates(state, updates), lease));
       logger.debug({ file, updates: updates.length }, 'state recorded');
     } finally {
       await unlock();
     }
   });
 
+  /** A lease change under the file lock: read, decide, write (the same compare-and-swap as the git ref's). */
+  const changeLease = (change: LeaseChange): Promise<LeaseResult> =>
+    queue.exclusive(async () => {
+      const unlock = await lock();
+      try {
+        const { state, lease } = await read();
+        const next = change(lease);
+        if (next) await writeAtomically(serialise(state, next));
+        return { lease: next ?? lease, changed: next !== null, basedOn: state.revision ?? null };
+      } finally {
+        await unlock();
+      }
+    });
+
   return {
-    load: read,
+    load: async () => (await read()).state,
+    changeLease,
+    readLease: async () => (await read()).lease,
     record(updates) {
       try {
         checkUpdates(updates);
@@ -171,4 +193,9 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
     close: () => queue.drain(),
     describe: () => `file ${file}`,
   };
+}
+
+/** A digest of the sites a state holds (its revision: equal for equal records). */
+function revisionOf(state: AppliedState): string {
+  return createHash('sha256').update(stableStringify(state.sites)).digest('hex').slice(0, 24);
 }

@@ -16,6 +16,7 @@ const GH = `ghp_${'G'.repeat(36)}`;
 const GIT_PASS = 'GitPassw0rd-9876';
 const URL_PASS = 'UrlPassw0rd-5432';
 const TPL = 'Templ4te-Secret-1111';
+const KEY = 'Secrets-Key-0123456789-abcdef';
 
 describe('secrets never appear in any output', () => {
   it('CLI: plan, apply, status, validate with every kind of secret set, a failing git remote with credentials, and debug logs', async () => {
@@ -33,6 +34,7 @@ describe('secrets never appear in any output', () => {
       SDX_API_TOKEN: SDX,
       GITHUB_TOKEN: GH,
       RGO_SECRET_WIFI: TPL,
+      RGO_SECRETS_KEY: KEY,
       RGO_RATE_LIMIT: '0',
       RGO_POLL_INITIAL_MS: '20',
     };
@@ -54,7 +56,7 @@ describe('secrets never appear in any output', () => {
     outputs.push(await r.git(['log', '-p', '--all']));
     const joined = outputs.join('\n');
     expect(joined).toMatch(/127\.0\.0\.1:9/); // the failing remote was reported...
-    for (const s of [SDX, GH, GIT_PASS, URL_PASS, TPL]) expect(joined, s).not.toContain(s); // ...without its credentials
+    for (const s of [SDX, GH, GIT_PASS, URL_PASS, TPL, KEY]) expect(joined, s).not.toContain(s); // ...without its credentials
   });
 
   it('daemon: logs of a run with every secret set', async () => {
@@ -72,6 +74,7 @@ describe('secrets never appear in any output', () => {
         SDX_API_URL: sb.url.replace('http://', `http://user:${URL_PASS}@`),
         SDX_API_TOKEN: SDX,
         RGO_SECRET_WIFI: TPL,
+        RGO_SECRETS_KEY: KEY,
         RGO_RATE_LIMIT: '0',
         RGO_POLL_INITIAL_MS: '20',
       },
@@ -79,7 +82,7 @@ describe('secrets never appear in any output', () => {
     await d.waitFor((l) => l.event === 'reconcile-finished', { timeoutMs: 30_000 });
     await d.stop(20_000);
     const all = JSON.stringify(d.logs) + d.text.join('\n');
-    for (const s of [SDX, URL_PASS, TPL]) expect(all, s).not.toContain(s);
+    for (const s of [SDX, URL_PASS, TPL, KEY]) expect(all, s).not.toContain(s);
     expect(sb.jobs()[0]!.script).toContain(TPL);
   }, 60_000);
 });

@@ -1,0 +1,86 @@
+// Following one job to its outcome: poll it with backoff (faster while the router has not picked
+// it up), until the router reports, the site's timeout, or the run stops; record what was learned.
+import { SdxApiError } from '../core/errors.js';
+import { jobState, type Job } from '../core/jobs.js';
+import type { PlannedChange } from '../core/plan.js';
+import type { JobSettings } from '../core/settings.js';
+import type { PartialResult, RunContext } from './run-context.js';
+
+export interface FollowInput {
+  change: PlannedChange;
+  job: Job;
+  reused: boolean;
+  settings: Pick<JobSettings, 'timeout'>;
+}
+
+/** Follow a job to its outcome (or the timeout, or the run's stop), and record it. */
+export async function followJob(ctx: RunContext, f: FollowInput): Promise<PartialResult> {
+  const c = f.change;
+  const deadline = ctx.clock.now() + f.settings.timeout * 1000;
+  let job = f.job;
+  let delay = ctx.poll.initialMs;
+  let unreachable: string | null = null;
+  for (;;) {
+    const st = jobState(job);
+    const url = ctx.logUrl(job);
+    const base = { change: c, job_id: job.id, log_url: url, reused: f.reused };
+    if (st === 'succeeded' || st === 'failed') {
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url });
+      return { ...base, outcome: st, reason: st === 'failed' ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
+    }
+    if (st === 'cancelled')
+      return neverRan(
+        ctx,
+        c,
+        job.id,
+        url,
+        f.reused,
+        'cancelled',
+        `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`,
+      );
+    const left = deadline - ctx.clock.now();
+    if (left <= 0 || ctx.stopped()) {
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url });
+      if (ctx.stopped()) return { ...base, outcome: 'queued', reason: 'the run was stopped; the next run follows this job' };
+      const why = unreachable ? ` (SDX could not be reached: ${unreachable})` : st === 'queued' ? ' (the router has not picked it up: is it online?)' : '';
+      return { ...base, outcome: 'timed_out', reason: `still ${st} after ${f.settings.timeout} s${why}; the next run follows the same job` };
+    }
+    await ctx.clock.sleep(Math.min(delay, left), ctx.stopSignal);
+    // Back off faster while the router has not picked the job up (it may be offline).
+    delay = Math.min(ctx.poll.maxMs, delay * (st === 'queued' ? 2 : 1.5));
+    if (ctx.stopped()) continue;
+    try {
+      job = await ctx.sdx.getJob(c.site_id, job.id);
+      unreachable = null;
+    } catch (e) {
+      if (e instanceof SdxApiError && e.status === 404) {
+        return neverRan(
+          ctx,
+          c,
+          job.id,
+          url,
+          f.reused,
+          'lost',
+          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
+        );
+      }
+      unreachable = (e as Error).message;
+      ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, 'could not read the job; retrying');
+    }
+  }
+}
+
+/** A job that never ran (lost, cancelled outside this tool): recorded so that the next run sends the script again, with a new key. */
+export function neverRan(
+  ctx: RunContext,
+  c: PlannedChange,
+  jobId: string,
+  url: string | null,
+  reused: boolean,
+  outcome: 'lost' | 'cancelled',
+  reason: string,
+): PartialResult {
+  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url });
+  ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
+  return { change: c, job_id: jobId, log_url: url, reused, outcome, reason };
+}

@@ -1,0 +1,160 @@
+// Holding the apply lease (core/lease.ts) around a run: wait for it (saying who holds it), renew it
+// while the run lasts, and release it at the end. A run that cannot renew it in time stops sending:
+// `canSend()` is false once the lease it knows of might have expired, so a process paused past its
+// lease (a suspended laptop, a stalled VM) never sends after another run took over.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from '../core/logger.js';
+import { brokenLease, describeHolder, releaseLease, renewLease, takeLease, type Lease, type LeaseHolder } from '../core/lease.js';
+import type { StateStore } from '../core/ports.js';
+
+/** Defaults: a lease lives 2 minutes unless renewed, and is renewed every 30 s. */
+export const LEASE_TTL_MS = 120_000;
+export const LEASE_WAIT_MS = 300_000;
+
+export class LeaseBusyError extends Error {
+  constructor(
+    readonly lease: Lease,
+    readonly waitedMs: number,
+    readonly where: string,
+  ) {
+    super(
+      `another run holds the apply lease of ${where}: ${describeHolder(lease)}; waited ${Math.round(waitedMs / 1000)} s. ` +
+        'Two applies never run at once on a shared state: try again when it ends, raise --lease-timeout, or, if that run is gone for good, ' +
+        'break the lease with `routeros-gitops state break-lease`',
+    );
+    this.name = 'LeaseBusyError';
+  }
+}
+
+export interface LeaseOptions {
+  purpose: string;
+  commit: string | null;
+  /** How long the lease lives without renewal. Default LEASE_TTL_MS. */
+  ttlMs?: number;
+  /** How long to wait for another holder. Default LEASE_WAIT_MS; 0: fail at once. */
+  waitMs?: number;
+  signal?: AbortSignal;
+  logger: Logger;
+  /** Called once, when the run starts waiting for another holder. */
+  onWait?: (lease: Lease) => void;
+  /** Default Date.now. */
+  now?: () => number;
+}
+
+export interface HeldLease {
+  readonly holder: LeaseHolder;
+  /** The state revision the lease was taken on (a plan of that revision is still current). */
+  readonly basedOn: string | null;
+  /** Aborted when the lease is lost (another run took it, or it could not be renewed in time). */
+  readonly lost: AbortSignal;
+  /** Whether a job may be sent now: the lease is held and not about to expire. */
+  canSend(): boolean;
+  release(): Promise<void>;
+}
+
+/** Is a holder a process of this host that is gone? (A lease left by a SIGKILLed run is taken over at once.) */
+export function deadOnThisHost(holder: LeaseHolder): boolean {
+  if (holder.host !== hostname()) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export async function acquireLease(store: StateStore, opts: LeaseOptions): Promise<HeldLease> {
+  const now = opts.now ?? Date.now;
+  const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
+  const waitMs = opts.waitMs ?? LEASE_WAIT_MS;
+  const holder: LeaseHolder = {
+    id: randomUUID(),
+    host: hostname(),
+    pid: process.pid,
+    purpose: opts.purpose,
+    commit: opts.commit,
+    started_at: new Date(now()).toISOString(),
+  };
+  const started = now();
+  let told = false;
+  for (let attempt = 0; ; attempt++) {
+    const r = await store.changeLease((cur) => takeLease(cur, holder, ttlMs, new Date(now()), deadOnThisHost));
+    if (r.lease?.holder?.id === holder.id) return hold(store, holder, r.basedOn, ttlMs, now, opts.logger);
+    const lease = r.lease!;
+    if (now() - started >= waitMs || opts.signal?.aborted) throw new LeaseBusyError(lease, now() - started, store.describe());
+    if (!told) {
+      told = true;
+      opts.onWait?.(lease);
+      opts.logger.warn({ holder: lease.holder, expires_at: lease.expires_at }, `waiting for the apply lease, held by ${describeHolder(lease)}`);
+    }
+    await pause(Math.min(5000, 500 * 2 ** Math.min(attempt, 4), Math.max(1, waitMs - (now() - started))), opts.signal);
+  }
+}
+
+function hold(store: StateStore, holder: LeaseHolder, basedOn: string | null, ttlMs: number, now: () => number, logger: Logger): HeldLease {
+  const lost = new AbortController();
+  let expiresAt = now() + ttlMs;
+  let released = false;
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = async () => {
+    const at = now();
+    try {
+      const r = await store.changeLease((cur) => renewLease(cur, holder.id, ttlMs, new Date(at)));
+      if (r.lease?.holder?.id === holder.id) expiresAt = at + ttlMs;
+      else if (!released) {
+        lost.abort(new Error('the apply lease was taken by another run'));
+        logger.error({ holder: r.lease?.holder ?? null }, 'the apply lease was taken by another run: no new job is sent');
+      }
+    } catch (e) {
+      // A failed renewal (the remote unreachable) is retried at the next tick; canSend() stops
+      // sending before the lease could expire.
+      logger.warn({ err: (e as Error).message }, 'could not renew the apply lease');
+    }
+  };
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(renew);
+    },
+    Math.max(1000, Math.floor(ttlMs / 4)),
+  );
+  timer.unref();
+  return {
+    holder,
+    basedOn,
+    lost: lost.signal,
+    canSend: () => !lost.signal.aborted && now() < expiresAt - ttlMs / 4,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await renewing;
+      await store
+        .changeLease((cur) => releaseLease(cur, holder.id))
+        .catch((e: unknown) => {
+          logger.warn({ err: (e as Error).message }, 'could not release the apply lease; it expires on its own');
+        });
+    },
+  };
+}
+
+/** Break the lease by hand (`routeros-gitops state break-lease`): returns the lease that was there. */
+export async function breakLease(store: StateStore): Promise<Lease | null> {
+  const before = await store.readLease();
+  if (!before?.holder) return before;
+  await store.changeLease((cur) => (cur?.holder ? brokenLease(cur) : null));
+  return before;
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
