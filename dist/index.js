@@ -83773,8 +83773,9 @@ async function makeIncrementalPlan(req, store, snapshots) {
   }
   const read = new Set(desired.sites.map((s) => s.name));
   const next = { key, sites: /* @__PURE__ */ new Map() };
+  const moved2 = new Set(p.moves.map((m) => m.site_id));
   for (const sp of p.sites) {
-    if (sp.changes.length || warned.has(sp.site)) continue;
+    if (sp.changes.length || warned.has(sp.site) || sp.renamed_from || moved2.has(sp.site_id)) continue;
     const tree = treeOf.get(sp.site);
     if (tree === void 0) continue;
     const kept = clean2.get(sp.site);
@@ -87472,7 +87473,7 @@ async function planDiffs(reader, plan2, desired, maxChanges = 200) {
     let before = "";
     if (c.previous) {
       const old = await fleetAt(c.previous.commit);
-      before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.path === c.path)?.display ?? "";
+      before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.file === c.file)?.display ?? "";
     }
     const after = c.kind === "removed" ? "" : newText.get(id) ?? before;
     if (before === after && c.kind !== "removed") {
@@ -87525,9 +87526,13 @@ function planToJson(plan2, warnings = []) {
       status: s.status,
       reason: s.reason,
       last_commit: s.last_commit,
+      renamed_from: s.renamed_from,
+      removed: s.removed,
       changes: s.changes.length
     })),
     changes: new MappedList(plan2.changes, changeToJson),
+    moves: plan2.moves,
+    missing_history: plan2.missing_history,
     warnings: warnings.map((w) => ({ ...w }))
   };
 }
@@ -87602,6 +87607,11 @@ function planToMarkdown(plan2, opts = {}) {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
       out.push(`| ${escapeMd(c.site)} | \`${c.path}\` | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
     }
+    out.push("");
+  }
+  if (plan2.moves.length) {
+    out.push("#### Moved, nothing to send", "");
+    for (const m of plan2.moves) out.push(`- \`${m.from}\` -> \`${m.to}\``);
     out.push("");
   }
   for (const site of plan2.sites.filter((s) => s.status !== "ok"))
@@ -89089,7 +89099,16 @@ async function runChange(ctx, site, c, toFollow) {
   }
   const refused = ctx.cannotSend();
   if (refused) return { ...NOT_SENT, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
-  const { job, reused } = c.action === "follow" ? { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true } : await createFor(ctx, site, c);
+  let found;
+  try {
+    found = c.action === "follow" ? { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true } : await createFor(ctx, site, c);
+  } catch (e) {
+    if (c.action === "follow" && e instanceof SdxApiError && e.status === 404) {
+      return neverRan(ctx, c, c.job_id, null, true, "lost", `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`);
+    }
+    throw e;
+  }
+  const { job, reused } = found;
   ctx.emit({ type: "job-created", change: c, job, reused });
   ctx.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? "following an existing job" : "job created");
   const st = jobState(job);

@@ -5,7 +5,8 @@
 import { jobState, type Job } from '../core/jobs.js';
 import type { ChangeResult } from '../core/outcome.js';
 import type { PlannedChange, SitePlan } from '../core/plan.js';
-import { followJob } from './follow.js';
+import { SdxApiError } from '../core/errors.js';
+import { followJob, neverRan } from './follow.js';
 import { tombstone } from './records.js';
 import { errorReason, type PartialResult, type RunContext } from './run-context.js';
 import { supersede } from './supersede.js';
@@ -106,7 +107,24 @@ async function runChange(
   }
   const refused = ctx.cannotSend();
   if (refused) return { ...NOT_SENT, change: c, outcome: 'blocked', reason: `${refused} before this change was sent; the next run sends it` };
-  const { job, reused } = c.action === 'follow' ? { job: await ctx.sdx.getJob(c.site_id, c.job_id!), reused: true } : await createFor(ctx, site, c);
+  let found: { job: Job; reused: boolean };
+  try {
+    found = c.action === 'follow' ? { job: await ctx.sdx.getJob(c.site_id, c.job_id!), reused: true } : await createFor(ctx, site, c);
+  } catch (e) {
+    if (c.action === 'follow' && e instanceof SdxApiError && e.status === 404) {
+      return neverRan(
+        ctx,
+        c,
+        c.job_id!,
+        null,
+        true,
+        'lost',
+        `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
+      );
+    }
+    throw e;
+  }
+  const { job, reused } = found;
   ctx.emit({ type: 'job-created', change: c, job, reused });
   ctx.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? 'following an existing job' : 'job created');
   const st = jobState(job);

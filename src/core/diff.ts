@@ -36,7 +36,7 @@ export async function planDiffs(reader: RepoReader, plan: Plan, desired: Desired
     let before = '';
     if (c.previous) {
       const old = await fleetAt(c.previous.commit);
-      before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.path === c.path)?.display ?? '';
+      before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.file === c.file)?.display ?? '';
     }
     const after = c.kind === 'removed' ? '' : (newText.get(id) ?? before);
     if (before === after && c.kind !== 'removed') {

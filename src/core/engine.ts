@@ -174,8 +174,10 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   }
   const read = new Set(desired.sites.map((s) => s.name));
   const next: PlanSnapshot = { key, sites: new Map() };
+  // A site whose scripts moved (or whose folder was renamed) has state still to record: not clean.
+  const moved = new Set(p.moves.map((m) => m.site_id));
   for (const sp of p.sites) {
-    if (sp.changes.length || warned.has(sp.site)) continue;
+    if (sp.changes.length || warned.has(sp.site) || sp.renamed_from || moved.has(sp.site_id)) continue;
     const tree = treeOf.get(sp.site);
     if (tree === undefined) continue;
     const kept = clean.get(sp.site);

@@ -22,9 +22,13 @@ export function planToJson(plan: Plan, warnings: Problem[] = []): object {
       status: s.status,
       reason: s.reason,
       last_commit: s.last_commit,
+      renamed_from: s.renamed_from,
+      removed: s.removed,
       changes: s.changes.length,
     })),
     changes: new MappedList(plan.changes, changeToJson),
+    moves: plan.moves,
+    missing_history: plan.missing_history,
     warnings: warnings.map((w) => ({ ...w })),
   };
 }
@@ -122,6 +126,10 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
       }
     }
   }
+  if (plan.moves.length) {
+    out.push('', style.bold('Moved, nothing to send (the same site id, file name and rendering)'));
+    for (const m of plan.moves) out.push(`  ${style.dim('> moved')} ${m.from} -> ${m.to}`);
+  }
   out.push('');
   for (const w of warnings) out.push(style.yellow('warning: ') + formatProblem(w));
   if (warnings.length) out.push('');
@@ -167,6 +175,11 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
       out.push(`| ${escapeMd(c.site)} | \`${c.path}\` | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
     }
+    out.push('');
+  }
+  if (plan.moves.length) {
+    out.push('#### Moved, nothing to send', '');
+    for (const m of plan.moves) out.push(`- \`${m.from}\` -> \`${m.to}\``);
     out.push('');
   }
   for (const site of plan.sites.filter((s) => s.status !== 'ok'))

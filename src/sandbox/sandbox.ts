@@ -97,6 +97,8 @@ export interface Sandbox {
   addSite(site: SandboxSiteOptions): void;
   /** Make a router check in now (when online). */
   checkin(siteId: string): void;
+  /** Delete a site in SDX: every request about it answers 404 from now on (autoSites does not bring it back). */
+  removeSite(siteId: string): void;
   /** Cancel a queued job as someone outside routeros-gitops would (false: it already started, or is unknown). */
   cancelJob(jobId: string): boolean;
   /** Lose a job, as a server that forgets would: it answers 404 from now on, and its key is free. */
@@ -243,9 +245,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return state;
   }
 
+  /** Sites deleted in SDX (removeSite): unknown from then on, even with autoSites. */
+  const deletedSites = new Set<string>();
+
   function findSite(siteId: string): SiteState | undefined {
     const s = sites.get(siteId.toLowerCase());
-    if (s || !settings.autoSites || !UUID_RE.test(siteId)) return s;
+    if (s || !settings.autoSites || !UUID_RE.test(siteId) || deletedSites.has(siteId.toLowerCase())) return s;
     return addSite({ id: siteId.toLowerCase() });
   }
 
@@ -326,6 +331,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   function resetState(): void {
     for (const s of sites.values()) stopSite(s);
     sites.clear();
+    deletedSites.clear();
     jobsById.clear();
     jobsBySite.clear();
     byKey.clear();
@@ -728,6 +734,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const s = findSite(siteId);
       if (!s) throw new Error(`sandbox: no site ${siteId}`);
       checkin(s);
+    },
+    removeSite(siteId) {
+      const s = sites.get(siteId.toLowerCase());
+      if (s) stopSite(s);
+      sites.delete(siteId.toLowerCase());
+      deletedSites.add(siteId.toLowerCase());
+      const i = configuredSites.findIndex((c) => c.id.toLowerCase() === siteId.toLowerCase());
+      if (i >= 0) configuredSites.splice(i, 1);
     },
     cancelJob(jobId) {
       const j = jobsById.get(jobId.toLowerCase());
