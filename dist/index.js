@@ -89104,7 +89104,15 @@ async function runChange(ctx, site, c, toFollow) {
     found = c.action === "follow" ? { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true } : await createFor(ctx, site, c);
   } catch (e) {
     if (c.action === "follow" && e instanceof SdxApiError && e.status === 404) {
-      return neverRan(ctx, c, c.job_id, null, true, "lost", `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`);
+      return neverRan(
+        ctx,
+        c,
+        c.job_id,
+        null,
+        true,
+        "lost",
+        `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`
+      );
     }
     throw e;
   }
