@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
-import { envSecrets, makeRedactor, type Redact } from '../core/redact.js';
+import { envSecrets, makeRedactor, MIN_SECRET_LENGTH, type Redact } from '../core/redact.js';
 import type { SecretSource } from '../core/model.js';
 import type { StateStore } from '../core/ports.js';
 import { makePlan, type PlanResult } from '../core/engine.js';
@@ -63,7 +63,7 @@ export function secretsHolder(env: Readonly<Record<string, string | undefined>>,
   let redact = makeRedactor(values);
   const add = (more: Iterable<string | undefined>) => {
     for (const v of more) {
-      if (!v || v.length < 4 || values.has(v)) continue;
+      if (!v || v.length < MIN_SECRET_LENGTH || values.has(v)) continue;
       values.add(v);
       io.setSecret(v);
     }
@@ -122,7 +122,7 @@ export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, secret
     paths: workspacePaths(repo.root, workspace),
     secretsRedact: secrets.redact,
     signal,
-    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger }),
+    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger, redact: secrets.redact }),
   };
 }
 

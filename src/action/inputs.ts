@@ -2,6 +2,7 @@
 // here: `required: true` in action.yml enforces nothing, so every check is made in code, with a
 // message that quotes the bad value and says what is expected.
 import { InputError, type Problem } from '../core/errors.js';
+import { redactCredentials } from '../core/redact.js';
 
 export type Command = 'plan' | 'apply';
 
@@ -71,7 +72,7 @@ export function readInputs(get: InputGetter): ActionInputs {
     }
     problems.push({
       file: where(name),
-      message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, '//***@'))} is not an http(s) URL`,
+      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
       hint: `for example "${name}: https://v1.api.altostrat.io"`,
     });
     return undefined;

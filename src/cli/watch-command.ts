@@ -164,6 +164,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
       signal,
       logger: ctx.logger,
       info: { version: VERSION },
+      redact: (t) => ctx.redact(t),
     });
     return await daemon.done;
   } finally {

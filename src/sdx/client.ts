@@ -12,6 +12,7 @@ import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { toRandom } from '../core/random.js';
 import { UUID_RE } from '../core/keys.js';
+import { makeRedactor } from '../core/redact.js';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.js';
 import { parseErrorBody, parseJob, parseJobList, parseSite, type ShapeResult } from './response-shapes.js';
 import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from '../core/jobs.js';
@@ -708,21 +709,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-/** Replaces every occurrence of each secret (and its URL-encoded form) with [REDACTED]. */
-export function makeRedactor(secrets: readonly string[]): (text: string) => string {
-  const all = new Set<string>();
-  for (const s of secrets) {
-    if (!s) continue;
-    all.add(s);
-    all.add(encodeURIComponent(s));
-  }
-  // Longest first, so a secret containing another is replaced whole.
-  const list = [...all].sort((a, b) => b.length - a.length);
-  return (text: string) => {
-    let out = text;
-    for (const s of list) out = out.split(s).join('[REDACTED]');
-    return out;
-  };
 }

@@ -29,7 +29,8 @@ import {
   type StateUpdate,
 } from '../core/state.js';
 import { writeCommit, type Identity, type TreeChange } from '../git/commit-writer.js';
-import { redactUrlCredentials } from '../git/redact.js';
+// Issue 13: one redactor (core/redact.ts); a remote's identity strips credentials without a marker.
+import { redactCredentials, stripUrlCredentials } from '../core/redact.js';
 import { openRepo, parseDiffTree, type GitRepo } from '../git/repo.js';
 import { typeOfMode } from '../core/ports.js';
 import { gitError } from '../git/run.js';
@@ -84,7 +85,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
   checkRefName(ref);
   const remote = options.remote === '' ? undefined : options.remote;
   if (remote !== undefined && (remote.startsWith('-') || /[\s\0]/.test(remote))) {
-    throw new InputError(`${JSON.stringify(redactUrlCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
+    throw new InputError(`${JSON.stringify(redactCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
   }
   const repo = options.repo ?? (await openRepo(options.cwd ?? process.cwd(), { logger }));
   const maxAttempts = options.maxAttempts ?? 30;
@@ -315,7 +316,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
         if (rel === 'same' || rel === 'descendant') return; // we are ahead: the next push publishes it
         target = rel === 'ancestor' ? theirs : await mergeStates(ours, theirs);
       }
-      if (await repo.updateRef(ref, target, ours, `routeros-gitops: state from ${redactUrlCredentials(remote!)}`)) {
+      if (await repo.updateRef(ref, target, ours, `routeros-gitops: state from ${redactCredentials(remote!)}`)) {
         known = null;
         logger.debug({ ref, from: ours, to: target }, 'state updated from the remote');
         return;
@@ -324,7 +325,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(
-      `could not bring ${where} up to date with ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`,
+      `could not bring ${where} up to date with ${redactCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`,
     );
   };
 
@@ -359,7 +360,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
         changes.push({ path: x.path, content: stableStringify(merged) });
       }
     }
-    const message = `merge state from ${redactUrlCredentials(remote!)}: ${changes.length - both.length} site(s) taken, ${both.length} merged\n`;
+    const message = `merge state from ${redactCredentials(remote!)}: ${changes.length - both.length} site(s) taken, ${both.length} merged\n`;
     const commit = await writeCommit(repo, { parents: [ours, theirs], message, changes, identity: STATE_IDENTITY });
     logger.info({ ref, ours, theirs, commit, taken: changes.length - both.length, merged: both.length }, 'merged diverged state');
     return commit;
@@ -412,7 +413,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       if (r.exitCode === 0) {
         await repo.run(['update-ref', '-m', 'routeros-gitops: pushed', trackingRef!, ours]);
         remoteHead = ours;
-        logger.debug({ ref, remote: redactUrlCredentials(remote!), commit: ours, attempt }, 'state pushed');
+        logger.debug({ ref, remote: redactCredentials(remote!), commit: ours, attempt }, 'state pushed');
         return;
       }
       const out = `${r.stdout.toString('utf8')}\n${r.stderr}`;
@@ -429,7 +430,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       await syncFromRemote();
     }
     throw new StateConflictError(
-      `could not push the applied state to ${redactUrlCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`,
+      `could not push the applied state to ${redactCredentials(remote!)}: other writers moved it ${maxAttempts} times in a row; try again`,
     );
   };
 
@@ -474,7 +475,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
       await queue.drain();
       await gcRunning;
     },
-    describe: () => `ref ${ref}${remote !== undefined ? ` (${redactUrlCredentials(remote)})` : ''}`,
+    describe: () => `ref ${ref}${remote !== undefined ? ` (${redactCredentials(remote)})` : ''}`,
   };
 }
 
@@ -483,7 +484,7 @@ export function remoteTrackingRef(ref: string, remote: string): string {
   const name =
     /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith('.lock')
       ? remote
-      : `url-${createHash('sha256').update(redactUrlCredentials(remote)).digest('hex').slice(0, 16)}`;
+      : `url-${createHash('sha256').update(stripUrlCredentials(remote)).digest('hex').slice(0, 16)}`;
   const rest = ref.startsWith('refs/routeros-gitops/') ? ref.slice('refs/routeros-gitops/'.length) : ref.slice('refs/'.length);
   return `refs/routeros-gitops/remotes/${name}/${rest}`;
 }
