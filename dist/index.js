@@ -19230,7 +19230,7 @@ var init_settings = __esm({
     JOB_DEFAULTS = { needs_ack: true, backup: false, express: false, description: DEFAULT_DESCRIPTION, timeout: 600 };
     FLEET_DEFAULTS = {
       concurrency: 4,
-      api_url: DEFAULT_API_URL,
+      api_url: null,
       web_url: DEFAULT_WEB_URL,
       rate_limit: 60,
       max_script_size: 1e4,
@@ -30998,7 +30998,7 @@ function validateFallback(schema2, value, _ctx) {
   }
   return result.issues.length === 0;
 }
-var _parse, parse3, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
+var _parse, parse3, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode2, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
 var init_parse = __esm({
   "node_modules/zod/v4/core/parse.js"() {
     init_core();
@@ -31115,7 +31115,7 @@ var init_parse = __esm({
     _safeDecode = (_Err) => (schema2, value, _ctx) => {
       return _safeParse(_Err)(schema2, value, _ctx);
     };
-    safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
+    safeDecode2 = /* @__PURE__ */ _safeDecode($ZodRealError);
     _safeEncodeAsync = (_Err) => async (schema2, value, _ctx) => {
       const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
       return _safeParseAsync(_Err)(schema2, value, ctx);
@@ -47019,7 +47019,7 @@ __export(core_exports2, {
   processSchema: () => processSchema,
   regexes: () => regexes_exports,
   registry: () => registry,
-  safeDecode: () => safeDecode,
+  safeDecode: () => safeDecode2,
   safeDecodeAsync: () => safeDecodeAsync,
   safeEncode: () => safeEncode,
   safeEncodeAsync: () => safeEncodeAsync,
@@ -47159,7 +47159,7 @@ var init_errors2 = __esm({
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode2, safeEncodeAsync2, safeDecodeAsync2;
+var parse4, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode3, safeEncodeAsync2, safeDecodeAsync2;
 var init_parse2 = __esm({
   "node_modules/zod/v4/classic/parse.js"() {
     init_core2();
@@ -47174,7 +47174,7 @@ var init_parse2 = __esm({
     encodeAsync2 = /* @__PURE__ */ _encodeAsync(ZodRealError);
     decodeAsync2 = /* @__PURE__ */ _decodeAsync(ZodRealError);
     safeEncode2 = /* @__PURE__ */ _safeEncode(ZodRealError);
-    safeDecode2 = /* @__PURE__ */ _safeDecode(ZodRealError);
+    safeDecode3 = /* @__PURE__ */ _safeDecode(ZodRealError);
     safeEncodeAsync2 = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
     safeDecodeAsync2 = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
   }
@@ -48018,7 +48018,7 @@ var init_schemas2 = __esm({
         return safeEncode2(this, data, params);
       },
       safeDecode(data, params) {
-        return safeDecode2(this, data, params);
+        return safeDecode3(this, data, params);
       },
       async safeEncodeAsync(data, params) {
         return safeEncodeAsync2(this, data, params);
@@ -50106,7 +50106,7 @@ __export(external_exports, {
   regex: () => _regex,
   regexes: () => regexes_exports,
   registry: () => registry,
-  safeDecode: () => safeDecode2,
+  safeDecode: () => safeDecode3,
   safeDecodeAsync: () => safeDecodeAsync2,
   safeEncode: () => safeEncode2,
   safeEncodeAsync: () => safeEncodeAsync2,
@@ -50225,7 +50225,9 @@ var init_settings_schema = __esm({
     FleetSettingsSchema = external_exports.strictObject({
       ...partial2(jobSettings),
       concurrency: external_exports.number().int().min(1).max(256).optional().describe("How many sites are applied at once. Default 4."),
-      api_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(`SDX API base URL (the SDX_API_URL environment variable wins). Default ${DEFAULT_API_URL}.`),
+      api_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(
+        `A pin of the SDX API base URL: the operator chooses the URL (--api-url, SDX_API_URL or the Action's sdx-api-url input; default ${DEFAULT_API_URL}), and a run refuses to send anything when this differs from it.`
+      ),
       web_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(`SDX web UI base URL, used to make a job's log_url absolute. Default ${DEFAULT_WEB_URL}.`),
       rate_limit: external_exports.number().int().min(0).max(1e5).optional().describe("SDX API requests per minute for the whole process (0: no limit). Default 60."),
       max_script_size: external_exports.number().int().min(3).max(1e6).optional().describe("Largest script, in characters after rendering (the SDX API limits job bodies to 10000). Default 10000."),
@@ -80412,6 +80414,96 @@ function capAnnotations(all, perKind = ANNOTATIONS_PER_KIND) {
   return { send, dropped: all.length - send.length };
 }
 
+// src/core/redact.ts
+var REDACTED = "***";
+var MIN_SECRET_LENGTH = 4;
+var URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
+var AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
+function redactCredentials(text2) {
+  let out = text2;
+  if (out.includes("://") && out.includes("@")) out = out.replace(URL_USERINFO, `$1${REDACTED}@`);
+  if (/authorization/i.test(out)) out = out.replace(AUTH_HEADER, `$1${REDACTED}`);
+  return out;
+}
+function stripUrlCredentials(text2) {
+  return text2.replace(URL_USERINFO, "$1");
+}
+function makeRedactor(secrets) {
+  const forms = /* @__PURE__ */ new Set();
+  for (const v of secrets) {
+    if (typeof v !== "string" || v.length < MIN_SECRET_LENGTH) continue;
+    forms.add(v);
+    forms.add(encodeURIComponent(v));
+    forms.add(JSON.stringify(v).slice(1, -1));
+  }
+  const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  return (text2) => {
+    let out = redactCredentials(text2);
+    for (const v of list) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    return out;
+  };
+}
+var SECRET_ENV = /^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/;
+function isSecretEnvName(name) {
+  return SECRET_ENV.test(name) || name.startsWith("RGO_SECRET_");
+}
+function envSecrets(env) {
+  const out = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!v) continue;
+    if (isSecretEnvName(k)) out.push(v);
+    if (/_URL$/.test(k)) {
+      try {
+        const u = new URL(v);
+        if (u.password) out.push(safeDecode(u.password), u.password);
+      } catch {
+      }
+    }
+  }
+  return out;
+}
+function safeDecode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// src/action/apply-gate.ts
+function parseBranchPatterns(text2) {
+  return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
+}
+function branchGlob(pattern) {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*" && pattern[i + 1] === "*") {
+      re += ".*";
+      i++;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+function applyRefusal(event, patterns) {
+  if (event.kind === "pull_request" || event.kind === "merge_group") {
+    return `apply does not run on ${event.name} events: it would send scripts that are not merged`;
+  }
+  const ref = event.ref;
+  const what = event.kind === "push" ? "a push to" : `a ${event.name || "run"} event on`;
+  const named = patterns.length ? ` or to a branch named in apply-branches (${patterns.join(", ")})` : "";
+  const rule = `apply runs only on a push to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ""}${named}`;
+  if (!ref?.startsWith("refs/heads/")) {
+    return `${rule}; this run is ${what} ${ref ?? "no branch"}, which is not a branch, so nothing was sent`;
+  }
+  const branch = ref.slice("refs/heads/".length);
+  if (event.defaultBranch !== null && branch === event.defaultBranch) return null;
+  if (patterns.some((p) => branchGlob(p).test(branch))) return null;
+  return `${rule}; this run is ${what} ${branch}, whose commits have not been reviewed into it, so nothing was sent. To apply from ${branch} on purpose, add it to the apply-branches input of the workflow`;
+}
+
 // src/action/inputs.ts
 var where = (name) => `(input ${name})`;
 function readInputs(get) {
@@ -80449,7 +80541,7 @@ function readInputs(get) {
     }
     problems.push({
       file: where(name),
-      message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, "//***@"))} is not an http(s) URL`,
+      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
       hint: `for example "${name}: https://v1.api.altostrat.io"`
     });
     return void 0;
@@ -80479,7 +80571,8 @@ function readInputs(get) {
     workingDirectory: text2("working-directory") ?? ".",
     stateRef: text2("state-ref"),
     retryFailed: bool2("retry-failed", false),
-    allowCheckErrors: bool2("allow-check-errors", false)
+    allowCheckErrors: bool2("allow-check-errors", false),
+    applyBranches: parseBranchPatterns(get("apply-branches"))
   };
   if (command === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
     problems.push({
@@ -80503,42 +80596,6 @@ function readInputs(get) {
 import { mkdir as mkdir3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join2, resolve as resolve3 } from "node:path";
-
-// src/core/redact.ts
-var URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+)(?::[^/\s@]*)?@/gi;
-function makeRedactor(secrets) {
-  const values = [...new Set([...secrets].filter((s) => typeof s === "string" && s.length >= 4))].sort((a, b) => b.length - a.length);
-  const forms = /* @__PURE__ */ new Set();
-  for (const v of values) {
-    forms.add(v);
-    forms.add(encodeURIComponent(v));
-    forms.add(JSON.stringify(v).slice(1, -1));
-  }
-  const list = [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
-  return (text2) => {
-    let out = text2.includes("@") && text2.includes("://") ? text2.replace(URL_CREDENTIALS, "$1***@") : text2;
-    for (const v of list) if (out.includes(v)) out = out.split(v).join("***");
-    return out;
-  };
-}
-function envSecrets(env) {
-  const out = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!v) continue;
-    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(
-      k
-    ) || k.startsWith("RGO_SECRET_"))
-      out.push(v);
-    if (/_URL$/.test(k)) {
-      try {
-        const u = new URL(v);
-        if (u.password) out.push(decodeURIComponent(u.password), u.password);
-      } catch {
-      }
-    }
-  }
-  return out;
-}
 
 // src/core/model.ts
 init_settings();
@@ -83292,6 +83349,86 @@ function firstBadUtf8(buf) {
   return { line: 1 };
 }
 
+// src/core/api-url.ts
+init_settings();
+function isLoopbackHost(hostname4) {
+  const h = hostname4.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+function apiUrlFault(value) {
+  let u;
+  try {
+    u = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.protocol === "https:") return null;
+  if (u.protocol !== "http:") return `is a ${u.protocol} URL; the SDX API is reached over https`;
+  if (isLoopbackHost(u.hostname)) return null;
+  return "uses plain http to a host that is not this machine, so the token would cross the network in clear text; use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)";
+}
+function operatorApiUrl(choices) {
+  const chosen = choices.find((c) => c.value !== void 0 && c.value.trim() !== "");
+  const url2 = chosen?.value?.trim() ?? DEFAULT_API_URL;
+  const source = chosen?.source ?? "the default";
+  const fault = apiUrlFault(url2);
+  if (fault) {
+    throw new InputError({
+      file: `(${source})`,
+      message: `the SDX API URL ${JSON.stringify(redactCredentials(url2))} ${fault}`,
+      hint: `set ${source} to the SDX API, for example ${DEFAULT_API_URL}`
+    });
+  }
+  return { url: url2, source };
+}
+function displayApiUrl(url2) {
+  try {
+    const u = new URL(url2);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return redactCredentials(url2);
+  }
+}
+function sameApiUrl(a, b) {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const path4 = (u) => u.pathname.replace(/\/+$/, "");
+    return x.protocol === y.protocol && x.host === y.host && path4(x) === path4(y);
+  } catch {
+    return false;
+  }
+}
+async function fleetApiUrlProblem(reader, model, operator) {
+  const committed = model.fleet.api_url;
+  if (committed === null || sameApiUrl(committed, operator.url)) return null;
+  const file2 = model.fleetFile ?? `${model.sitesDir ? `${model.sitesDir}/` : ""}${FLEET_FILE}`;
+  return {
+    file: file2,
+    line: await settingLine(reader, model, file2, "api_url"),
+    message: `api_url is ${JSON.stringify(displayApiUrl(committed))}, but the operator's SDX API URL is ${displayApiUrl(operator.url)} (${operator.source}): the repository cannot choose where the SDX token and the scripts are sent, so nothing was sent`,
+    hint: `remove api_url from ${file2}, or set it to ${displayApiUrl(operator.url)}; the URL is set by whoever runs routeros-gitops (--api-url, SDX_API_URL or the Action's sdx-api-url input)`
+  };
+}
+async function checkFleetApiUrl(reader, model, operator) {
+  const problem = await fleetApiUrlProblem(reader, model, operator);
+  if (problem) throw new InputError(problem);
+}
+async function settingLine(reader, model, file2, key) {
+  try {
+    const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
+    if (!entry) return void 0;
+    const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
+    const lines = text2.split("\n");
+    const i = lines.findIndex((l) => new RegExp(`^["']?${key}["']?\\s*:`).test(l));
+    return i < 0 ? void 0 : i + 1;
+  } catch {
+    return void 0;
+  }
+}
+
 // src/core/state.ts
 var STATE_FORMAT_VERSION = 1;
 var FINAL_PHASES = /* @__PURE__ */ new Set(["succeeded", "failed", "timed_out", "cancelled"]);
@@ -83727,22 +83864,61 @@ var silentLogger = {
 
 // src/git/run.ts
 import { spawn } from "node:child_process";
-
-// src/git/redact.ts
-var URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
-var AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
-function redactUrlCredentials(text2) {
-  return text2.replace(URL_USERINFO, "$1").replace(AUTH_HEADER, "$1***");
+var KEPT_VARS = new Set(
+  [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "TZ",
+    "XDG_CONFIG_HOME",
+    "SSH_AUTH_SOCK",
+    "SSH_AGENT_PID",
+    "SSH_ASKPASS",
+    "DISPLAY",
+    "GNUPGHOME",
+    "GPG_AGENT_INFO",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "LD_LIBRARY_PATH",
+    // Windows
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "USERPROFILE",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "PROGRAMDATA",
+    "PROGRAMFILES"
+  ].map((k) => k.toUpperCase())
+);
+var KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|SSL_CERT_PASSWORD_PROTECTED|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
+function keptForGit(name) {
+  const upper = name.toUpperCase();
+  if (upper.startsWith("GIT_")) return KEPT_GIT_VARS.test(upper);
+  return KEPT_VARS.has(upper) || upper === "LANG" || upper.startsWith("LC_");
 }
-
-// src/git/run.ts
-var KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
-function gitEnv(extra = {}) {
+function gitEnv(extra = {}, from = process.env) {
   const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === void 0) continue;
-    if (k.startsWith("GIT_") && !KEPT_GIT_VARS.test(k)) continue;
-    env[k] = v;
+  for (const [k, v] of Object.entries(from)) {
+    if (v !== void 0 && keptForGit(k)) env[k] = v;
   }
   return {
     ...env,
@@ -83759,11 +83935,11 @@ function gitEnv(extra = {}) {
   };
 }
 function formatCommand(args) {
-  return redactUrlCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
+  return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
 }
 function gitError(args, exitCode, stderr, cause) {
   const command = formatCommand(args);
-  const detail = redactUrlCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
+  const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
   const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
   return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
 }
@@ -84366,6 +84542,25 @@ function createFileStateStore(options) {
   };
 }
 
+// src/state/redacting-store.ts
+function redactingStateStore(store, redact) {
+  const scrub = (u) => {
+    const url2 = u.record?.log_url;
+    if (!u.record || !url2) return u;
+    const clean2 = redact()(url2);
+    return clean2 === url2 ? u : { ...u, record: { ...u.record, log_url: clean2 } };
+  };
+  return {
+    load: () => store.load(),
+    record: (updates) => store.record(updates.map(scrub)),
+    close: () => store.close(),
+    describe: () => store.describe(),
+    index: store.index && (() => store.index()),
+    indexSince: store.indexSince && ((base) => store.indexSince(base)),
+    loadFiles: store.loadFiles && ((index, paths) => store.loadFiles(index, paths))
+  };
+}
+
 // src/state/git-ref-store.ts
 import { createHash as createHash3 } from "node:crypto";
 
@@ -84444,7 +84639,7 @@ async function createGitRefStateStore(options) {
   checkRefName(ref);
   const remote = options.remote === "" ? void 0 : options.remote;
   if (remote !== void 0 && (remote.startsWith("-") || /[\s\0]/.test(remote))) {
-    throw new InputError(`${JSON.stringify(redactUrlCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
+    throw new InputError(`${JSON.stringify(redactCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
   }
   const repo = options.repo ?? await openRepo(options.cwd ?? process.cwd(), { logger });
   const maxAttempts = options.maxAttempts ?? 30;
@@ -84636,7 +84831,7 @@ async function createGitRefStateStore(options) {
         if (rel === "same" || rel === "descendant") return;
         target = rel === "ancestor" ? theirs : await mergeStates(ours, theirs);
       }
-      if (await repo.updateRef(ref, target, ours, `routeros-gitops: state from ${redactUrlCredentials(remote)}`)) {
+      if (await repo.updateRef(ref, target, ours, `routeros-gitops: state from ${redactCredentials(remote)}`)) {
         known = null;
         logger.debug({ ref, from: ours, to: target }, "state updated from the remote");
         return;
@@ -84645,7 +84840,7 @@ async function createGitRefStateStore(options) {
       await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(
-      `could not bring ${where2} up to date with ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
+      `could not bring ${where2} up to date with ${redactCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
     );
   };
   const mergeStates = async (ours, theirs) => {
@@ -84671,7 +84866,7 @@ async function createGitRefStateStore(options) {
         changes.push({ path: x.path, content: stableStringify(merged) });
       }
     }
-    const message = `merge state from ${redactUrlCredentials(remote)}: ${changes.length - both.length} site(s) taken, ${both.length} merged
+    const message = `merge state from ${redactCredentials(remote)}: ${changes.length - both.length} site(s) taken, ${both.length} merged
 `;
     const commit = await writeCommit(repo, { parents: [ours, theirs], message, changes, identity: STATE_IDENTITY });
     logger.info({ ref, ours, theirs, commit, taken: changes.length - both.length, merged: both.length }, "merged diverged state");
@@ -84720,7 +84915,7 @@ async function createGitRefStateStore(options) {
       if (r.exitCode === 0) {
         await repo.run(["update-ref", "-m", "routeros-gitops: pushed", trackingRef, ours]);
         remoteHead = ours;
-        logger.debug({ ref, remote: redactUrlCredentials(remote), commit: ours, attempt }, "state pushed");
+        logger.debug({ ref, remote: redactCredentials(remote), commit: ours, attempt }, "state pushed");
         return;
       }
       const out = `${r.stdout.toString("utf8")}
@@ -84734,7 +84929,7 @@ ${r.stderr}`;
       await syncFromRemote();
     }
     throw new StateConflictError(
-      `could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
+      `could not push the applied state to ${redactCredentials(remote)}: other writers moved it ${maxAttempts} times in a row; try again`
     );
   };
   const queue = createWriteQueue(
@@ -84777,11 +84972,11 @@ ${r.stderr}`;
       await queue.drain();
       await gcRunning;
     },
-    describe: () => `ref ${ref}${remote !== void 0 ? ` (${redactUrlCredentials(remote)})` : ""}`
+    describe: () => `ref ${ref}${remote !== void 0 ? ` (${redactCredentials(remote)})` : ""}`
   };
 }
 function remoteTrackingRef(ref, remote) {
-  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash3("sha256").update(redactUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash3("sha256").update(stripUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
   const rest = ref.startsWith("refs/routeros-gitops/") ? ref.slice("refs/routeros-gitops/".length) : ref.slice("refs/".length);
   return `refs/routeros-gitops/remotes/${name}/${rest}`;
 }
@@ -84792,6 +84987,10 @@ function checkRefName(ref) {
 
 // src/state/open-store.ts
 async function openStateStore(options) {
+  const store = await openStore(options);
+  return options.redact ? redactingStateStore(store, options.redact) : store;
+}
+async function openStore(options) {
   const logger = options.logger ?? silentLogger;
   if (options.stateFile) {
     if (options.stateRemote || options.stateRef) {
@@ -84822,10 +85021,22 @@ function envSiteName(site) {
 async function loadSecrets(opts) {
   const fleet = /* @__PURE__ */ new Map();
   const perSite = /* @__PURE__ */ new Map();
+  const tooShort = [];
+  const usable = (value, name, where2, source) => {
+    if (value === "") return false;
+    if (value.length >= MIN_SECRET_LENGTH) return true;
+    tooShort.push({
+      file: where2,
+      message: `the secret "${name}" (${source}) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be hidden reliably from logs and reports`,
+      hint: `use a value of at least ${MIN_SECRET_LENGTH} characters, or leave it empty to not supply it`
+    });
+    return false;
+  };
   const put = (site, name, value, where2) => {
     if (typeof value !== "string" && typeof value !== "number") {
       throw new InputError({ file: where2, message: `the secret "${name}" must be a string`, hint: "quote the value" });
     }
+    if (!usable(String(value), name, where2, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
     if (site === null) fleet.set(name, String(value));
     else {
       if (!perSite.has(site)) perSite.set(site, /* @__PURE__ */ new Map());
@@ -84888,6 +85099,7 @@ async function loadSecrets(opts) {
   for (const [k, v] of Object.entries(opts.env)) {
     if (!k.startsWith(SECRET_ENV_PREFIX) || v === void 0) continue;
     const rest = k.slice(SECRET_ENV_PREFIX.length);
+    if (!usable(v, rest.includes("__") ? rest.slice(rest.indexOf("__") + 2) : rest, "(environment)", k)) continue;
     const i = rest.indexOf("__");
     if (i > 0) {
       const s = rest.slice(0, i);
@@ -84895,6 +85107,7 @@ async function loadSecrets(opts) {
       envSite.get(s).set(rest.slice(i + 2), v);
     } else envFleet.set(rest, v);
   }
+  if (tooShort.length) throw new InputError(tooShort);
   const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
   const digestKey = opts.env[SECRETS_KEY_ENV];
   return {
@@ -86888,7 +87101,7 @@ var mergeGroupSchema = external_exports.object({
   merge_group: external_exports.object({ head_sha: sha, base_sha: sha, head_ref: external_exports.string(), base_ref: external_exports.string() }).passthrough(),
   repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
 });
-function parseEvent(name, payload, githubSha) {
+function parseEvent(name, payload, githubSha, githubRef) {
   const fail = (what, err) => {
     const issue3 = err.issues[0];
     throw new InputError({
@@ -86939,14 +87152,17 @@ function parseEvent(name, payload, githubSha) {
       const m = r.data.merge_group;
       return { kind: "merge_group", name, sha: m.head_sha, baseSha: m.base_sha, baseRef: m.base_ref };
     }
-    default:
-      return { kind: "other", name, sha: githubSha || null };
+    default: {
+      const repo = payload?.repository;
+      const defaultBranch = typeof repo?.default_branch === "string" ? repo.default_branch : null;
+      return { kind: "other", name, sha: githubSha || null, ref: githubRef || null, defaultBranch };
+    }
   }
 }
 function readEvent(env) {
   const name = env.GITHUB_EVENT_NAME ?? "";
   const path4 = env.GITHUB_EVENT_PATH;
-  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null };
+  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
   let payload;
   try {
     payload = JSON.parse(readFileSync2(path4, "utf8"));
@@ -86957,7 +87173,7 @@ function readEvent(env) {
       hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes"
     });
   }
-  return parseEvent(name, payload, env.GITHUB_SHA);
+  return parseEvent(name, payload, env.GITHUB_SHA, env.GITHUB_REF);
 }
 function parseRepository(value) {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value ?? "");
@@ -87037,7 +87253,7 @@ function secretsHolder(env, io) {
   let redact = makeRedactor(values);
   const add = (more) => {
     for (const v of more) {
-      if (!v || v.length < 4 || values.has(v)) continue;
+      if (!v || v.length < MIN_SECRET_LENGTH || values.has(v)) continue;
       values.add(v);
       io.setSecret(v);
     }
@@ -87046,21 +87262,31 @@ function secretsHolder(env, io) {
   add(envSecrets(env));
   return { add, redact: () => redact };
 }
-async function buildContext(inputs, rawIo, secrets, signal) {
+async function buildContext(inputs, rawIo, secrets, event, signal) {
   const env = rawIo.env;
   secrets.add([inputs.sdxApiToken, inputs.githubToken]);
   const io = redactingIo(rawIo, secrets.redact);
   const logger = createActionLogger({ info: io.info, debug: io.debug }, secrets.redact, parseLogLevel(env.RGO_LOG_LEVEL));
-  const event = readEvent(env);
+  const apiUrl = operatorApiUrl([
+    { source: "input sdx-api-url", value: inputs.sdxApiUrl },
+    { source: "SDX_API_URL", value: env.SDX_API_URL }
+  ]);
+  const untrusted = event.kind === "pull_request" && event.fork;
+  if (untrusted)
+    logger.info(
+      { pull_request: event.kind === "pull_request" ? event.number : void 0 },
+      "a pull request from a fork: planning without secrets, and writing nothing to GitHub (the plan is in the step summary)"
+    );
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const repo = await openRepo(resolve3(workspace, inputs.workingDirectory), { logger });
   const ref = inputs.ref ?? event.sha ?? "HEAD";
   await ensureCommit(repo, ref, logger);
-  const loaded = await loadSecrets({ env, repoRoot: repo.root });
+  const loaded = untrusted ? noSecrets : await loadSecrets({ env, repoRoot: repo.root });
   secrets.add(loaded.values());
   const where2 = parseRepository(env.GITHUB_REPOSITORY);
   let github = null;
-  if (inputs.githubToken && where2) {
+  if (untrusted) {
+  } else if (inputs.githubToken && where2) {
     const ms = (v) => v !== void 0 && v !== "" && Number(v) >= 0 ? Number(v) : void 0;
     github = {
       client: createGitHubClient({
@@ -87094,7 +87320,9 @@ async function buildContext(inputs, rawIo, secrets, signal) {
     paths: workspacePaths(repo.root, workspace),
     secretsRedact: secrets.redact,
     signal,
-    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger })
+    apiUrl,
+    untrusted,
+    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger, redact: secrets.redact })
   };
 }
 async function planWithHistory(ctx, store) {
@@ -87184,8 +87412,9 @@ var wrap = (open4, close) => (s) => `\x1B[${open4}m${s}\x1B[${close}m`;
 var ansiStyle = { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
 
 // src/report/plan-report.ts
-function planToJson(plan2, warnings = []) {
+function planToJson(plan2, warnings = [], target) {
   return {
+    ...target ? { sdx_api_url: target.url } : {},
     ref: plan2.ref,
     commit: plan2.commit.sha,
     subject: plan2.commit.subject,
@@ -87263,6 +87492,7 @@ function planToMarkdown(plan2, opts = {}) {
   out.push("");
   out.push(summaryLine(plan2));
   out.push("");
+  if (opts.target) out.push(`SDX API: \`${opts.target.url}\` (${escapeMd(opts.target.source)})`, "");
   if (plan2.changes.length) {
     out.push("| site | script | change | action |", "|---|---|---|---|");
     const shared3 = sharedGroups(plan2).filter((g) => g.sites.length > 1);
@@ -87407,14 +87637,16 @@ async function planStep(ctx) {
   const store = await ctx.openStore();
   try {
     const { plan: plan2, desired, warnings } = await planWithHistory(ctx, store);
+    await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
+    const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker });
+    const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
     const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
     const report = join3(ctx.reportDir, `${name}.md`);
     const reportJson = join3(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile2(report, redact(withoutMarker(full, marker)));
-    await writeFile2(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings), null, 2)}
+    await writeFile2(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
 `));
     ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
     const dropped = annotate(ctx, plan2, warnings);
@@ -87424,7 +87656,11 @@ async function planStep(ctx) {
     let commentUrl = null;
     let failure2 = null;
     const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
-    if (pr && ctx.inputs.comment && ctx.github) {
+    if (pr && ctx.untrusted) {
+      notes.push(
+        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
+      );
+    } else if (pr && ctx.inputs.comment && ctx.github) {
       const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
       const { body, cut } = fitComment(
         redact(full),
@@ -87442,7 +87678,7 @@ async function planStep(ctx) {
           logger: ctx.logger
         });
         if (res.result === "forbidden") {
-          const why = pr.fork ? "a pull request from a fork gets a read-only token" : 'give the workflow "permissions: pull-requests: write"';
+          const why = 'give the workflow "permissions: pull-requests: write"';
           ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
           notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
         } else {
@@ -88696,6 +88932,7 @@ async function reconcile(req) {
   const { plan: plan2, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
   if (incremental)
     req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
+  await checkFleetApiUrl(req.reader, desired, req.apiUrl);
   if (!req.allowCheckErrors) {
     const problems = [];
     const seen = /* @__PURE__ */ new Set();
@@ -88980,7 +89217,7 @@ function createSdxClient(opts) {
   }
   const token = opts.token.trim();
   const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const redact = makeRedactor2([token, ...base.secrets]);
+  const redact = makeRedactor([token, ...base.secrets]);
   const host = base.url.host;
   const logger = opts.logger ?? silentLogger;
   const random = toRandom(opts.random);
@@ -89485,33 +89722,26 @@ function parseBaseUrl(raw) {
       hint: "use the form https://v1.api.altostrat.io"
     });
   }
+  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
+    throw new InputError({
+      file: "(settings)",
+      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
+      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
+    });
+  }
   const secrets = [];
-  if (url2.password) secrets.push(url2.password, safeDecode3(url2.password), `${url2.username}:${url2.password}`);
-  if (url2.username && url2.password) secrets.push(`${safeDecode3(url2.username)}:${safeDecode3(url2.password)}`);
+  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
+  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
   url2.username = "";
   url2.password = "";
   return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
 }
-function safeDecode3(s) {
+function safeDecode4(s) {
   try {
     return decodeURIComponent(s);
   } catch {
     return s;
   }
-}
-function makeRedactor2(secrets) {
-  const all = /* @__PURE__ */ new Set();
-  for (const s of secrets) {
-    if (!s) continue;
-    all.add(s);
-    all.add(encodeURIComponent(s));
-  }
-  const list = [...all].sort((a, b) => b.length - a.length);
-  return (text2) => {
-    let out = text2;
-    for (const s of list) out = out.split(s).join("[REDACTED]");
-    return out;
-  };
 }
 
 // src/report/apply-report.ts
@@ -89828,20 +90058,11 @@ function cutDescription(s, max = MAX_DESCRIPTION) {
 // src/action/apply-step.ts
 async function applyStep(ctx) {
   const { inputs, env, event, logger } = ctx;
-  if (event.kind === "pull_request" || event.kind === "merge_group") {
-    throw new InputError({
-      file: "(input command)",
-      message: `apply does not run on ${event.name} events: it would send scripts that are not merged`,
-      hint: 'use "command: plan" for pull requests and merge queues, and "command: apply" on push to the default branch'
-    });
-  }
   if (event.kind === "push" && event.deleted) {
     logger.info({ ref: event.ref }, "the branch was deleted: nothing to apply");
     return { changes: 0, toSend: 0, failedSites: [], pendingSites: [], report: "", reportJson: "", commentUrl: null, failure: null };
   }
-  if (event.kind === "push" && !event.onDefaultBranch) {
-    logger.warn({ ref: event.ref, default_branch: event.defaultBranch }, "applying a push to a branch that is not the default branch");
-  }
+  if (event.kind === "push" && !event.onDefaultBranch) logger.info({ ref: event.ref }, "applying a push to a branch named in apply-branches");
   const token = inputs.sdxApiToken;
   const store = await ctx.openStore();
   let writer = null;
@@ -89875,8 +90096,9 @@ async function applyStep(ctx) {
         lint: lintHook,
         retryFailed: inputs.retryFailed,
         allowCheckErrors: inputs.allowCheckErrors,
+        apiUrl: ctx.apiUrl,
         sdxFor: (f) => createSdxClient({
-          baseUrl: inputs.sdxApiUrl ?? env.SDX_API_URL ?? f.api_url,
+          baseUrl: ctx.apiUrl.url,
           token,
           requestsPerMinute: env.RGO_RATE_LIMIT !== void 0 && env.RGO_RATE_LIMIT !== "" ? Number(env.RGO_RATE_LIMIT) : f.rate_limit,
           logger
@@ -89985,7 +90207,13 @@ async function run(io = coreIo(), signal = cancelSignal()) {
   let ctx;
   try {
     const inputs = readInputs((name) => getInput(name));
-    ctx = await buildContext(inputs, io, secrets, signal);
+    const event = readEvent(io.env);
+    const refusal = inputs.command === "apply" ? applyRefusal(event, inputs.applyBranches) : null;
+    if (refusal) {
+      io.fail(redact(refusal));
+      return;
+    }
+    ctx = await buildContext(inputs, io, secrets, event, signal);
     const outcome = inputs.command === "plan" ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));

@@ -3,6 +3,7 @@
 // message that quotes the bad value and says what is expected.
 import { InputError, type Problem } from '../core/errors.js';
 import { redactCredentials } from '../core/redact.js';
+import { parseBranchPatterns } from './apply-gate.js';
 
 export type Command = 'plan' | 'apply';
 
@@ -30,6 +31,8 @@ export interface ActionInputs {
   stateRef?: string;
   retryFailed: boolean;
   allowCheckErrors: boolean;
+  /** Branches besides the default one whose pushes apply (names or globs). Default none. */
+  applyBranches: string[];
 }
 
 export type InputGetter = (name: string) => string;
@@ -105,6 +108,7 @@ export function readInputs(get: InputGetter): ActionInputs {
     stateRef: text('state-ref'),
     retryFailed: bool('retry-failed', false),
     allowCheckErrors: bool('allow-check-errors', false),
+    applyBranches: parseBranchPatterns(get('apply-branches')),
   };
   if (command === 'apply' && !inputs.sdxApiToken && problems.every((p) => p.file !== where('command'))) {
     problems.push({

@@ -7,11 +7,14 @@ import type { Plan } from '../core/plan.js';
 import type { DesiredFleet } from '../core/model.js';
 import type { SdxClient } from '../core/jobs.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
+import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 
 export interface ReconcileRequest extends Omit<PlanRequest, 'state'>, Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl'> {
   store: StateStore;
-  /** Builds the SDX client once the fleet settings (API URL, rate limit) are known. */
+  /** Builds the SDX client once the fleet settings (rate limit) are known; it sends to `apiUrl`. */
   sdxFor: (fleet: FleetDefaults) => SdxClient;
+  /** The operator's SDX API URL: a fleet file naming another one sends nothing (issue 13, core/api-url.ts). */
+  apiUrl: OperatorApiUrl;
   /** Overrides the fleet's concurrency setting. */
   concurrency?: number;
   /** Overrides every site's timeout (seconds). */
@@ -32,6 +35,8 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
   const { plan, desired, state, warnings, incremental } = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
   if (incremental)
     req.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
+  // Issue 13: the repository cannot redirect the token; refused before anything is sent or shown as pending.
+  await checkFleetApiUrl(req.reader, desired, req.apiUrl);
   if (!req.allowCheckErrors) {
     const problems: Problem[] = [];
     const seen = new Set<string>();

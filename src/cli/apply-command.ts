@@ -12,6 +12,8 @@ import type { Logger } from '../core/logger.js';
 import type { SdxClient } from '../core/jobs.js';
 import { lintHook } from '../core/checks.js';
 import { writeJson } from './commands.js';
+import type { OperatorApiUrl } from '../core/api-url.js';
+import { cliApiUrl } from './api-url-option.js';
 
 export interface ApplyCliOptions extends CommonOptions {
   format?: string;
@@ -24,8 +26,8 @@ export interface ApplyCliOptions extends CommonOptions {
   lockTimeout?: string;
 }
 
-/** The SDX client for a fleet: URL from --api-url, SDX_API_URL or the fleet settings; token from SDX_API_TOKEN. */
-export function sdxFactory(env: Record<string, string | undefined>, logger: Logger, apiUrl?: string): (fleet: FleetDefaults) => SdxClient {
+/** The SDX client for a fleet: the operator's URL (see cliApiUrl), the token from SDX_API_TOKEN. */
+export function sdxFactory(env: Record<string, string | undefined>, logger: Logger, apiUrl: OperatorApiUrl): (fleet: FleetDefaults) => SdxClient {
   const token = env.SDX_API_TOKEN;
   if (!token) {
     throw new InputError({
@@ -36,7 +38,7 @@ export function sdxFactory(env: Record<string, string | undefined>, logger: Logg
   }
   return (fleet) =>
     createSdxClient({
-      baseUrl: apiUrl ?? env.SDX_API_URL ?? fleet.api_url,
+      baseUrl: apiUrl.url,
       token,
       requestsPerMinute: env.RGO_RATE_LIMIT !== undefined ? Number(env.RGO_RATE_LIMIT) : fleet.rate_limit,
       // A change that cannot be sent blocks its site until the next run: retry transient faults
@@ -65,7 +67,8 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const lockWait = opts.lockTimeout !== undefined ? Number(opts.lockTimeout) * 1000 : 600_000;
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
-  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, opts.apiUrl);
+  const apiUrl = cliApiUrl(ctx.io.env, opts.apiUrl);
+  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, apiUrl);
   let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
     lock = await acquireLock(join(repo.gitDir, 'routeros-gitops', 'apply.lock'), { purpose: 'apply', waitMs: lockWait, signal: ctx.io.signal });
@@ -95,6 +98,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       lint: lintHook,
       retryFailed: opts.retryFailed,
       sdxFor,
+      apiUrl,
       cache: await ctx.parseCache(repo),
       snapshot: ctx.planSnapshot(repo),
       logger: ctx.logger,

@@ -19,6 +19,6 @@ export function watchOptions(cmd: Command): Command {
     .option('--lock-timeout <seconds>', 'how long each run waits for an `apply` of another process on this repository', '600')
     .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
     .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
-    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, else https://v1.api.altostrat.io); https, or http to a loopback address')
     .addOption(new Option('--allow-check-errors', 'apply even when a script check reports an error'));
 }

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { toRandom } from '../core/random.js';
 import { UUID_RE } from '../core/keys.js';
 import { makeRedactor } from '../core/redact.js';
+import { isLoopbackHost } from '../core/api-url.js';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.js';
 import { parseErrorBody, parseJob, parseJobList, parseSite, type ShapeResult } from './response-shapes.js';
 import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from '../core/jobs.js';
@@ -693,6 +694,14 @@ function parseBaseUrl(raw: string): { url: URL; prefix: string; secrets: string[
       file: '(settings)',
       message: `the SDX base URL must be http(s), got ${url.protocol}`,
       hint: 'use the form https://v1.api.altostrat.io',
+    });
+  }
+  // The token never crosses a network in clear text (entry points check this first, naming the source).
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new InputError({
+      file: '(settings)',
+      message: 'the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text',
+      hint: 'use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)',
     });
   }
   const secrets: string[] = [];
