@@ -11653,7 +11653,7 @@ var require_dns = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup: lookup2 } = __require("node:dns");
+    var { lookup: lookup3 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors();
     var maxInt = Math.pow(2, 31) - 1;
@@ -11743,7 +11743,7 @@ var require_dns = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup2(
+        lookup3(
           origin.hostname,
           {
             all: true,
@@ -32264,7 +32264,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect2 = (iss, side) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -32285,11 +32285,11 @@ function handleIntersectionResults(result, left, right) {
     return true;
   };
   for (const iss of left.issues) {
-    if (!collect(iss, "l"))
+    if (!collect2(iss, "l"))
       result.issues.push(iss);
   }
   for (const iss of right.issues) {
-    if (!collect(iss, "r"))
+    if (!collect2(iss, "r"))
       result.issues.push(iss);
   }
   const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
@@ -68258,7 +68258,7 @@ var require_dns2 = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup: lookup2 } = __require("node:dns");
+    var { lookup: lookup3 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler2();
     var { InvalidArgumentError, InformationalError } = require_errors3();
     var maxInt = Math.pow(2, 31) - 1;
@@ -68448,7 +68448,7 @@ var require_dns2 = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup2(
+        lookup3(
           origin.hostname,
           {
             all: true,
@@ -81055,6 +81055,762 @@ mustache.Context = Context;
 mustache.Writer = Writer;
 var mustache_default = mustache;
 
+// src/lint/scanner.ts
+import { Buffer as Buffer2 } from "node:buffer";
+var TAB = 9;
+var LF = 10;
+var CR = 13;
+var SPACE = 32;
+var QUOTE = 34;
+var HASH = 35;
+var DOLLAR = 36;
+var LPAREN = 40;
+var RPAREN = 41;
+var SEMI = 59;
+var EQUALS = 61;
+var LBRACKET = 91;
+var BACKSLASH = 92;
+var RBRACKET = 93;
+var LBRACE = 123;
+var RBRACE = 125;
+var BOM_CHAR = "\uFEFF";
+var SPECIAL = new Uint8Array(128);
+for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
+var WORD_END = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
+var STRING_STOP = new Uint8Array(128);
+for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
+var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
+var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
+var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
+var BLOCK_WORDS = /* @__PURE__ */ new Set([":do", "do", "else", ":else", ":retry", ":execute"]);
+var BLOCK_COMMANDS = /* @__PURE__ */ new Set([":onerror", ":retry", ":do", ":execute"]);
+function isUpperHex(c) {
+  return c >= 48 && c <= 57 || c >= 65 && c <= 70;
+}
+function isLowerHex(c) {
+  return c >= 48 && c <= 57 || c >= 97 && c <= 102;
+}
+var NO_GROUPS = Object.freeze([]);
+var ArgNode = class {
+  constructor(scanner, source, start, line, column) {
+    this.scanner = scanner;
+    this.source = source;
+    this.start = start;
+    this.line = line;
+    this.column = column;
+  }
+  scanner;
+  source;
+  start;
+  line;
+  column;
+  cached = void 0;
+  /** Set when the word ends. */
+  end = -1;
+  plain = true;
+  groups = NO_GROUPS;
+  get text() {
+    return this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
+  }
+};
+var Level = class {
+  constructor(open4, line, column, group, statements, fromString) {
+    this.open = open4;
+    this.line = line;
+    this.column = column;
+    this.group = group;
+    this.statements = statements;
+    this.fromString = fromString;
+    this.canComment = open4 === 0 || open4 === LBRACE;
+  }
+  open;
+  line;
+  column;
+  group;
+  statements;
+  fromString;
+  stmt = null;
+  arg = null;
+  /** A # here would start a comment. */
+  canComment;
+  /** The current statement has a `where` query: `name = value` is a comparison there. */
+  inWhere = false;
+  /** A line break inside this ( or [ was already reported. */
+  reportedBreak = false;
+};
+function q(c) {
+  return String.fromCharCode(c);
+}
+var PAST_END = 4;
+var shared = new Uint16Array(4096);
+var sharedBytes = Buffer2.from(shared.buffer);
+var SHARED_LIMIT = 1 << 20;
+var LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
+function codeUnits(text2) {
+  const n = text2.length;
+  let code = shared;
+  let bytes = sharedBytes;
+  if (code.length < n + PAST_END) {
+    code = new Uint16Array(n + PAST_END);
+    bytes = Buffer2.from(code.buffer);
+    if (n + PAST_END <= SHARED_LIMIT) {
+      shared = code;
+      sharedBytes = bytes;
+    }
+  }
+  if (LITTLE_ENDIAN) bytes.write(text2, 0, "utf16le");
+  else for (let i = 0; i < n; i++) code[i] = text2.charCodeAt(i);
+  code.fill(0, n, n + PAST_END);
+  return code;
+}
+function scanScript(text2) {
+  return new Scanner2(text2).run();
+}
+var Scanner2 = class {
+  src;
+  /** The code units of src, then zeros (see codeUnits). */
+  code;
+  n;
+  i = 0;
+  line = 1;
+  lineStart = 0;
+  /** The current physical line was joined to the previous one by \. */
+  continued = false;
+  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
+  inStr = false;
+  strOffset = 0;
+  strLine = 0;
+  strColumn = 0;
+  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
+  firstMultiline = null;
+  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
+  cuts = [];
+  levels = [];
+  comments = [];
+  problems = [];
+  templateTags = [];
+  root = [];
+  constructor(text2) {
+    this.src = text2;
+    this.code = codeUnits(text2);
+    this.n = text2.length;
+    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
+  }
+  run() {
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+    const code = this.code;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      if (this.inStr) {
+        while (i < n) {
+          const c2 = code[i];
+          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
+          i++;
+        }
+        if (i >= n) break;
+        if (code[i] === QUOTE) {
+          this.inStr = false;
+          i++;
+          continue;
+        }
+        this.i = i;
+        this.stringChar();
+        i = this.i;
+        continue;
+      }
+      const c = code[i];
+      if (c >= 128 || SPECIAL[c] === 0) {
+        const level = this.top;
+        if (!level.arg) {
+          this.i = i;
+          this.ensureArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === SPACE || c === TAB) {
+        const level = this.top;
+        if (level.arg) {
+          this.i = i;
+          this.endArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d !== SPACE && d !== TAB) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === QUOTE) {
+        this.i = i;
+        this.ensureArg(this.top);
+        this.inStr = true;
+        this.strOffset = i;
+        this.strLine = this.line;
+        this.strColumn = i - this.lineStart + 1;
+        i++;
+        continue;
+      }
+      if (c === DOLLAR && code[i + 1] !== LBRACE) {
+        this.i = i;
+        this.ensureArg(this.top);
+        i++;
+        continue;
+      }
+      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
+        const level = this.top;
+        this.i = i;
+        this.endStatement(level);
+        level.canComment = true;
+        this.newLine(i + 1, false);
+        i++;
+        continue;
+      }
+      this.i = i;
+      this.codeChar();
+      i = this.i;
+    }
+    this.i = i;
+    this.finish();
+    return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
+  }
+  /** Where the current string started, as an object (only needed in rare cases). */
+  strStart() {
+    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
+  }
+  enterString(s) {
+    this.inStr = true;
+    this.strOffset = s.offset;
+    this.strLine = s.line;
+    this.strColumn = s.column;
+  }
+  /** The innermost open level (kept in step with `levels`). */
+  top;
+  pushLevel(level) {
+    this.levels.push(level);
+    this.top = level;
+  }
+  popLevel() {
+    const level = this.levels.pop();
+    this.top = this.levels[this.levels.length - 1];
+    return level;
+  }
+  col(offset = this.i) {
+    return offset - this.lineStart + 1;
+  }
+  report(rule, line, column, message) {
+    this.problems.push({ rule, line, column, message });
+  }
+  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
+  eolLength(at) {
+    const c = this.code[at];
+    if (c === LF) return 1;
+    if (c === CR) return this.code[at + 1] === LF ? 2 : 1;
+    return 0;
+  }
+  newLine(nextLineStart, continued) {
+    this.line++;
+    this.lineStart = nextLineStart;
+    this.i = nextLineStart;
+    this.continued = continued;
+  }
+  skipBlanks(at) {
+    let j = at;
+    for (let c = this.code[j]; c === SPACE || c === TAB; c = this.code[++j]) ;
+    return j;
+  }
+  // ---- words and statements -------------------------------------------------------------------
+  ensureArg(level) {
+    if (level.arg) return level.arg;
+    const column = this.i - this.lineStart + 1;
+    const arg = new ArgNode(this, this.src, this.i, this.line, column);
+    level.arg = arg;
+    level.canComment = false;
+    if (!level.stmt) {
+      level.stmt = { args: [], line: this.line, column, endLine: this.line };
+      level.statements.push(level.stmt);
+    }
+    return arg;
+  }
+  endArg(level) {
+    const a = level.arg;
+    if (!a) return;
+    level.arg = null;
+    a.end = this.i;
+    const cuts = this.cuts;
+    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
+    if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
+    const stmt = level.stmt;
+    stmt.args.push(a);
+    stmt.endLine = this.line;
+  }
+  endStatement(level) {
+    this.endArg(level);
+    level.stmt = null;
+    level.inWhere = false;
+  }
+  /** The source between two offsets without the continuations recorded in `cuts`. */
+  clean(start, end) {
+    const cuts = this.cuts;
+    if (cuts.length === 0 || cuts[cuts.length - 1] <= start) return this.src.slice(start, end);
+    let lo = 0;
+    let hi = cuts.length / 2;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (cuts[mid * 2 + 1] <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let out = "";
+    let from = start;
+    for (let k = lo * 2; k < cuts.length && cuts[k] < end; k += 2) {
+      const cs = Math.max(cuts[k], start);
+      if (cs > from) out += this.src.slice(from, cs);
+      from = Math.max(from, Math.min(cuts[k + 1], end));
+    }
+    return from < end ? out + this.src.slice(from, end) : out;
+  }
+  // ---- code -------------------------------------------------------------------------------------
+  codeChar() {
+    const level = this.top;
+    const c = this.code[this.i];
+    switch (c) {
+      case SPACE:
+      case TAB:
+        this.endArg(level);
+        this.i++;
+        return;
+      case LF:
+      case CR:
+        this.codeLineBreak(level);
+        return;
+      case SEMI:
+        this.endStatement(level);
+        level.canComment = true;
+        this.i++;
+        return;
+      case QUOTE:
+        this.ensureArg(level);
+        this.inStr = true;
+        this.strOffset = this.i;
+        this.strLine = this.line;
+        this.strColumn = this.col();
+        this.i++;
+        return;
+      case HASH:
+        this.codeHash(level);
+        return;
+      case BACKSLASH:
+        this.codeBackslash(level);
+        return;
+      case LPAREN:
+      case LBRACKET:
+      case LBRACE:
+        this.open(level, c, null);
+        return;
+      case RPAREN:
+      case RBRACKET:
+      case RBRACE:
+        this.close(c);
+        return;
+      case EQUALS:
+        if (!level.arg) this.checkParamSpace(level);
+        this.ensureArg(level);
+        this.i++;
+        return;
+      case DOLLAR:
+        this.ensureArg(level);
+        if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
+        else this.i++;
+        return;
+      default: {
+        this.ensureArg(level);
+        const code = this.code;
+        const n = this.n;
+        let j = this.i + 1;
+        while (j < n) {
+          const d = code[j];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          j++;
+        }
+        this.i = j;
+      }
+    }
+  }
+  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
+  skipTemplateTag() {
+    const end = this.src.indexOf("}}", this.i + 3);
+    const stop = end < 0 ? this.n : end + 2;
+    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
+    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? "string" : "code" });
+    this.i = nl < 0 ? stop : this.i + 1;
+  }
+  codeLineBreak(level) {
+    const len = this.eolLength(this.i);
+    if (level.open === LPAREN || level.open === LBRACKET) {
+      if (!level.reportedBreak) {
+        level.reportedBreak = true;
+        const o = q(level.open);
+        this.report(
+          "line-break-in-brackets",
+          this.line,
+          this.col(),
+          `line break inside ${o} ${q(CLOSER_OF[level.open])}: the ${o} opened at line ${level.line} column ${level.column} is still open here. Close it on this line, or end the line with \\ to continue the command on the next one.`
+        );
+      }
+      this.endArg(level);
+      this.newLine(this.i + len, false);
+      return;
+    }
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(this.i + len, false);
+  }
+  codeHash(level) {
+    if (level.arg) {
+      this.i++;
+      return;
+    }
+    if (level.canComment) {
+      this.readComment();
+      return;
+    }
+    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === "";
+    if (this.continued && atLineStart) {
+      this.report(
+        "comment-after-continuation",
+        this.line,
+        this.col(),
+        "a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. Move the comment above the command."
+      );
+    } else {
+      this.report(
+        "inline-comment",
+        this.line,
+        this.col(),
+        "this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. Put the comment on its own line, or after a ; (for example `...; # note`)."
+      );
+    }
+    this.skipToLineEnd();
+  }
+  readComment() {
+    const start = this.i;
+    this.skipToLineEnd();
+    const whole = this.src.slice(start, this.i);
+    for (let t = whole.indexOf("${{"); t !== -1; t = whole.indexOf("${{", t + 3)) this.templateTags.push({ offset: start + t, context: "comment" });
+    const before = this.src.slice(this.lineStart, start);
+    this.comments.push({
+      line: this.line,
+      column: this.col(start),
+      text: this.src.slice(start + 1, this.i).trim(),
+      ownLine: before.trim() === "" && !this.continued
+    });
+  }
+  skipToLineEnd() {
+    const code = this.code;
+    const n = this.n;
+    let j = this.i;
+    while (j < n) {
+      const c = code[j];
+      if (c === LF || c === CR) break;
+      j++;
+    }
+    this.i = j;
+  }
+  codeBackslash(level) {
+    const at = this.i;
+    const len = this.eolLength(at + 1);
+    if (len) {
+      this.endArg(level);
+      this.cuts.push(at, at + 1 + len);
+      this.newLine(at + 1 + len, true);
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    const j = this.skipBlanks(at + 1);
+    const after = this.code[j];
+    const eol = this.eolLength(j);
+    if (eol || j >= this.n) {
+      this.report(
+        "continuation-space",
+        this.line,
+        this.col(at),
+        "spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces."
+      );
+      this.endArg(level);
+      this.cuts.push(at, j + eol);
+      if (j >= this.n) this.i = j;
+      else this.newLine(j + eol, true);
+      return;
+    }
+    if (after === HASH) {
+      this.report(
+        "comment-after-continuation",
+        this.line,
+        this.col(j),
+        "a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command."
+      );
+      this.endArg(level);
+      this.i = j;
+      this.skipToLineEnd();
+      const l2 = this.eolLength(this.i);
+      if (l2) this.newLine(this.i + l2, true);
+      return;
+    }
+    this.report(
+      "stray-backslash",
+      this.line,
+      this.col(at),
+      "a \\ outside a string must be the last character of a line (a line continuation). To use a backslash in a value, put the value in double quotes and write \\\\."
+    );
+    this.ensureArg(level);
+    this.i++;
+  }
+  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
+  checkParamSpace(level) {
+    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
+    const prev = level.stmt?.args[level.stmt.args.length - 1];
+    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
+    this.report(
+      "param-space",
+      prev.line,
+      prev.column,
+      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`
+    );
+  }
+  open(level, c, fromString) {
+    const line = this.line;
+    const column = this.col();
+    let array2 = false;
+    if (c === LBRACE && !fromString) {
+      if (level.arg) {
+        array2 = this.code[this.i - 1] !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
+      } else {
+        const args = level.stmt?.args;
+        const prev = args?.[args.length - 1];
+        array2 = prev !== void 0 && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args[0].text);
+      }
+    }
+    const arg = this.ensureArg(level);
+    level.canComment = false;
+    const group = { open: q(c), line, column, inString: fromString !== null, array: array2, statements: [] };
+    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
+    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
+    this.i++;
+  }
+  close(c) {
+    const want = OPEN_FOR[c];
+    const line = this.line;
+    const column = this.col();
+    const top = this.top;
+    if (top.open === want) {
+      this.pop();
+      this.i++;
+      return;
+    }
+    let m = -1;
+    for (let k = this.levels.length - 1; k >= 1; k--) {
+      const lv = this.levels[k];
+      if (lv.open === want) {
+        m = k;
+        break;
+      }
+      if (lv.fromString) break;
+    }
+    if (m >= 1) {
+      const inner = this.levels[this.levels.length - 1];
+      const outer = this.levels[m];
+      this.report(
+        "unbalanced-bracket",
+        line,
+        column,
+        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
+      );
+      while (this.levels.length > m) this.pop();
+      this.i++;
+      return;
+    }
+    if (top.open !== 0) {
+      this.report(
+        "unbalanced-bracket",
+        line,
+        column,
+        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open])}.`
+      );
+      this.pop();
+      this.i++;
+      return;
+    }
+    this.report(
+      "unbalanced-bracket",
+      line,
+      column,
+      c === RBRACE ? "this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {." : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`
+    );
+    this.ensureArg(top);
+    this.i++;
+  }
+  pop() {
+    const level = this.popLevel();
+    this.endStatement(level);
+    const outer = this.top;
+    outer.canComment = false;
+    if (level.fromString) this.enterString(level.fromString);
+  }
+  // ---- strings ----------------------------------------------------------------------------------
+  stringChar() {
+    const code = this.code;
+    const n = this.n;
+    let j = this.i;
+    let c = 0;
+    while (j < n) {
+      c = code[j];
+      if (c < 128 && STRING_STOP[c] !== 0) break;
+      j++;
+    }
+    this.i = j;
+    if (j >= n) return;
+    switch (c) {
+      case QUOTE:
+        this.inStr = false;
+        this.i++;
+        return;
+      case LF:
+      case CR: {
+        if (!this.firstMultiline) this.firstMultiline = this.strStart();
+        this.newLine(j + this.eolLength(j), false);
+        return;
+      }
+      case DOLLAR:
+        this.stringDollar();
+        return;
+      default:
+        this.stringEscape();
+    }
+  }
+  stringDollar() {
+    const at = this.i;
+    let j = at + 1;
+    let c = this.code[j];
+    if (c === BACKSLASH && this.eolLength(j + 1)) {
+      const eol = this.eolLength(j + 1);
+      const k = this.skipBlanks(j + 1 + eol);
+      const ck = this.code[k];
+      if (ck === LPAREN || ck === LBRACKET) {
+        this.cuts.push(j, k);
+        this.newLine(j + 1 + eol, true);
+        this.i = k;
+        j = k;
+        c = ck;
+      }
+    }
+    if (c === LPAREN || c === LBRACKET) {
+      const s = this.strStart();
+      this.inStr = false;
+      this.i = j;
+      this.open(this.top, c, s);
+      return;
+    }
+    if (this.src.startsWith("${{", at)) {
+      this.skipTemplateTag();
+      return;
+    }
+    this.i = at + 1;
+  }
+  stringEscape() {
+    const at = this.i;
+    const next = this.code[at + 1];
+    const eol = this.eolLength(at + 1);
+    if (eol) {
+      const k = this.skipBlanks(at + 1 + eol);
+      this.cuts.push(at, k);
+      this.newLine(at + 1 + eol, true);
+      this.i = k;
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    if (SIMPLE_ESCAPES.has(next)) {
+      this.i += 2;
+      return;
+    }
+    const next2 = this.code[at + 2];
+    if (isUpperHex(next) && isUpperHex(next2)) {
+      this.i += 3;
+      return;
+    }
+    let message;
+    const shown = this.src.slice(at, at + 2);
+    if (isLowerHex(next) || isUpperHex(next)) {
+      const pair = this.src.slice(at + 1, at + 3);
+      message = isLowerHex(next2) || isUpperHex(next2) ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.` : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
+    } else if (next === SPACE || next === TAB) {
+      const j = this.skipBlanks(at + 1);
+      message = this.eolLength(j) ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.' : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
+    } else {
+      message = `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. Write \\\\ for a backslash.`;
+    }
+    this.report("invalid-escape", this.line, this.col(at), message);
+    this.i += 2;
+  }
+  // ---- end of text ------------------------------------------------------------------------------
+  finish() {
+    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : void 0;
+    if (interpolation) {
+      const o = q(interpolation.open);
+      this.report(
+        "unbalanced-bracket",
+        interpolation.line,
+        interpolation.column,
+        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
+      );
+    } else if (this.inStr) {
+      const open4 = this.strStart();
+      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
+      const at = first2 ?? open4;
+      this.report(
+        "unterminated-string",
+        at.line,
+        at.column,
+        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
+      );
+    } else {
+      for (let k = this.levels.length - 1; k >= 1; k--) {
+        const lv = this.levels[k];
+        if (lv.reportedBreak) continue;
+        const o = q(lv.open);
+        this.report(
+          "unbalanced-bracket",
+          lv.line,
+          lv.column,
+          lv.open === LBRACE ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.` : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open])}.`
+        );
+      }
+    }
+    this.inStr = false;
+    while (this.levels.length > 1) this.endStatement(this.popLevel());
+    this.endStatement(this.levels[0]);
+  }
+  spansLines(s) {
+    return s.line !== this.line;
+  }
+};
+
 // src/core/template.ts
 var TAGS = ["${{", "}}"];
 var OPEN = TAGS[0];
@@ -81115,6 +81871,7 @@ function compileTemplate(source) {
         continue;
       }
       const ref = parseRef(value);
+      if (ref && type2 === "&") ref.raw = true;
       if (!ref) {
         problems.push({
           ...p,
@@ -81126,7 +81883,7 @@ function compileTemplate(source) {
     }
   };
   walk(tokens);
-  return { templated: true, refs, problems, prepared };
+  return { templated: true, refs, problems, prepared, tokens };
 }
 function parseRef(value) {
   const m = /^(vars|secrets|site)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
@@ -81135,11 +81892,90 @@ function parseRef(value) {
   if (kind2 === "site" && m[2] !== "name" && m[2] !== "id") return void 0;
   return { kind: kind2, name: m[2] };
 }
+var SLOT_TAG = "${{}}";
 function renderTemplate(source, compiled, ctx) {
-  if (!compiled.templated || !compiled.prepared) return source;
-  const view2 = { vars: ctx.vars, secrets: ctx.secrets, site: ctx.site };
-  const out = mustache_default.render(compiled.prepared, view2, {}, { tags: TAGS, escape: (s) => String(s) });
-  return out.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN);
+  if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
+  if (!compiled.tokens) return { text: restoreEscapes(compiled.prepared), problems: [] };
+  const parts = [];
+  collect(compiled.tokens, ctx, parts);
+  let skeleton = "";
+  const slotAt = [];
+  for (const p of parts) {
+    if (typeof p === "string") skeleton += p;
+    else if (p.raw) skeleton += p.value;
+    else {
+      slotAt.push(skeleton.length);
+      skeleton += SLOT_TAG;
+    }
+  }
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  const contexts = contextsOf(compiled, skeleton);
+  const lines = lineStarts(source);
+  const problems = [];
+  let out = "";
+  let k = 0;
+  for (const p of parts) {
+    if (typeof p === "string") out += p;
+    else if (p.raw) out += p.value;
+    else {
+      const context = contexts.get(slotAt[k++]) ?? "code";
+      const placed = placeValue(p.value, context);
+      if (placed === null) problems.push({ kind: p.kind, name: p.name, ...position(lines, p.at), context, value: p.value });
+      out += placed ?? p.value;
+    }
+  }
+  return { text: restoreEscapes(out), problems };
+}
+function placeValue(value, context) {
+  if (context === "string") return escapeRouterOsString(value);
+  if (context === "comment") return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
+  return PLAIN_WORD.test(value) ? value : null;
+}
+var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
+function escapeRouterOsString(value) {
+  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
+  let out = "";
+  for (const ch of value) {
+    const c = ch.charCodeAt(0);
+    if (ch === "\\" || ch === '"' || ch === "$") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "	") out += "\\t";
+    else if (c < 32 || c === 127) out += `\\${c.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out;
+}
+function contextsOf(compiled, skeleton) {
+  if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
+  const contexts = /* @__PURE__ */ new Map();
+  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
+  compiled.lastScan = { skeleton, contexts };
+  return contexts;
+}
+function collect(tokens, ctx, out) {
+  for (const t of tokens) {
+    const [type2, value, start] = t;
+    if (type2 === "text") out.push(value);
+    else if (type2 === "name" || type2 === "&") {
+      const ref = parseRef(value);
+      if (!ref) continue;
+      const v = lookup2(ctx, ref);
+      out.push({ kind: ref.kind, name: ref.name, value: v === void 0 || v === null ? "" : String(v), raw: type2 === "&", at: start });
+    } else if (type2 === "#" || type2 === "^") {
+      const ref = parseRef(value);
+      const v = ref ? lookup2(ctx, ref) : void 0;
+      if (!!v === (type2 === "#") && t[4]) collect(t[4], ctx, out);
+    }
+  }
+}
+function lookup2(ctx, ref) {
+  if (ref.kind === "vars") return ctx.vars[ref.name];
+  if (ref.kind === "secrets") return ctx.secrets[ref.name];
+  return ref.name === "name" ? ctx.site.name : ref.name === "id" ? ctx.site.id : void 0;
+}
+function restoreEscapes(text2) {
+  return text2.includes(ESCAPE_SENTINEL) ? text2.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN) : text2;
 }
 function lineStarts(text2) {
   const starts = [0];
@@ -81155,6 +81991,48 @@ function position(starts, offset) {
     else hi = mid - 1;
   }
   return { line: lo + 1, column: offset - starts[lo] + 1 };
+}
+
+// src/core/render-script.ts
+function secretStandIn(name) {
+  return `secret_${name}`;
+}
+function renderScript(input2) {
+  const { text: text2, tpl, site } = input2;
+  if (!tpl.templated) return { display: text2, checked: text2, body: text2, problems: [], raw: [] };
+  const siteRef = { name: site.name, id: site.id };
+  const render3 = (value) => renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input2.secrets.map((n) => [n, value(n)])) });
+  const display = render3(secretPlaceholder);
+  const problems = display.problems.filter((p) => p.kind !== "secrets").map((p) => valueProblem(p, input2));
+  let checked = display.text;
+  let body = display.text;
+  if (input2.secrets.length) {
+    checked = render3(secretStandIn).text;
+    body = void 0;
+    if (!input2.missing) {
+      const real = render3((n) => input2.secretValue(n));
+      problems.push(...real.problems.filter((p) => p.kind === "secrets").map((p) => valueProblem(p, input2)));
+      body = real.text;
+    }
+  }
+  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
+}
+function valueProblem(p, input2) {
+  const tag = `${p.kind}.${p.name}`;
+  const shown = p.kind === "secrets" ? "" : ` (${JSON.stringify(p.value.length > 40 ? `${p.value.slice(0, 40)}...` : p.value)})`;
+  const base = { file: input2.path, line: p.line, column: p.column, site: input2.site.name };
+  if (p.context === "comment") {
+    return {
+      ...base,
+      message: `the value of ${tag}${shown} stands in a # comment and holds a line break, a control character or a backslash, which could end the comment and run the rest as commands`,
+      hint: `remove those characters from ${tag}, or move the tag into a "string", where the value is escaped`
+    };
+  }
+  return {
+    ...base,
+    message: `the value of ${tag}${shown} stands outside quotes and is not a plain word (letters, digits and . - _ / : ,): RouterOS would read what follows as commands`,
+    hint: `put the tag inside double quotes (name="\${{ ${tag} }}"), where the value is escaped and stays text; if the value is meant to be RouterOS code, write \${{{ ${tag} }}} (raw, flagged by the script checks)`
+  };
 }
 
 // src/core/model.ts
@@ -81245,6 +82123,15 @@ var RULES = [
     acknowledgeable: false
   },
   {
+    id: "raw-template-value",
+    defaultSeverity: "warning",
+    description: 'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
+    kind: "notice",
+    configurable: true,
+    acknowledgeable: false,
+    alwaysOn: true
+  },
+  {
     id: "unknown-allow",
     defaultSeverity: "warning",
     description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
@@ -81332,6 +82219,10 @@ function validateRuleSettings(rules) {
     }
     if (typeof value !== "string" || !SETTINGS.includes(value)) {
       out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      continue;
+    }
+    if (info2.alwaysOn && value === "off") {
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
       continue;
     }
     if (!info2.configurable && value !== "error") {
@@ -82092,764 +82983,12 @@ function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
   return hits;
 }
 
-// src/lint/scanner.ts
-import { Buffer as Buffer2 } from "node:buffer";
-var TAB = 9;
-var LF = 10;
-var CR = 13;
-var SPACE = 32;
-var QUOTE = 34;
-var HASH = 35;
-var DOLLAR = 36;
-var LPAREN = 40;
-var RPAREN = 41;
-var SEMI = 59;
-var EQUALS = 61;
-var LBRACKET = 91;
-var BACKSLASH = 92;
-var RBRACKET = 93;
-var LBRACE = 123;
-var RBRACE = 125;
-var BOM_CHAR = "\uFEFF";
-var SPECIAL = new Uint8Array(128);
-for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
-var WORD_END = new Uint8Array(128);
-for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
-var STRING_STOP = new Uint8Array(128);
-for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
-var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
-var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
-var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
-var BLOCK_WORDS = /* @__PURE__ */ new Set([":do", "do", "else", ":else", ":retry", ":execute"]);
-var BLOCK_COMMANDS = /* @__PURE__ */ new Set([":onerror", ":retry", ":do", ":execute"]);
-function isUpperHex(c) {
-  return c >= 48 && c <= 57 || c >= 65 && c <= 70;
-}
-function isLowerHex(c) {
-  return c >= 48 && c <= 57 || c >= 97 && c <= 102;
-}
-var NO_GROUPS = Object.freeze([]);
-var ArgNode = class {
-  constructor(scanner, source, start, line, column) {
-    this.scanner = scanner;
-    this.source = source;
-    this.start = start;
-    this.line = line;
-    this.column = column;
-  }
-  scanner;
-  source;
-  start;
-  line;
-  column;
-  cached = void 0;
-  /** Set when the word ends. */
-  end = -1;
-  plain = true;
-  groups = NO_GROUPS;
-  get text() {
-    return this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
-  }
-};
-var Level = class {
-  constructor(open4, line, column, group, statements, fromString) {
-    this.open = open4;
-    this.line = line;
-    this.column = column;
-    this.group = group;
-    this.statements = statements;
-    this.fromString = fromString;
-    this.canComment = open4 === 0 || open4 === LBRACE;
-  }
-  open;
-  line;
-  column;
-  group;
-  statements;
-  fromString;
-  stmt = null;
-  arg = null;
-  /** A # here would start a comment. */
-  canComment;
-  /** The current statement has a `where` query: `name = value` is a comparison there. */
-  inWhere = false;
-  /** A line break inside this ( or [ was already reported. */
-  reportedBreak = false;
-};
-function q(c) {
-  return String.fromCharCode(c);
-}
-var PAST_END = 4;
-var shared = new Uint16Array(4096);
-var sharedBytes = Buffer2.from(shared.buffer);
-var SHARED_LIMIT = 1 << 20;
-var LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
-function codeUnits(text2) {
-  const n = text2.length;
-  let code = shared;
-  let bytes = sharedBytes;
-  if (code.length < n + PAST_END) {
-    code = new Uint16Array(n + PAST_END);
-    bytes = Buffer2.from(code.buffer);
-    if (n + PAST_END <= SHARED_LIMIT) {
-      shared = code;
-      sharedBytes = bytes;
-    }
-  }
-  if (LITTLE_ENDIAN) bytes.write(text2, 0, "utf16le");
-  else for (let i = 0; i < n; i++) code[i] = text2.charCodeAt(i);
-  code.fill(0, n, n + PAST_END);
-  return code;
-}
-function scanScript(text2) {
-  return new Scanner2(text2).run();
-}
-var Scanner2 = class {
-  src;
-  /** The code units of src, then zeros (see codeUnits). */
-  code;
-  n;
-  i = 0;
-  line = 1;
-  lineStart = 0;
-  /** The current physical line was joined to the previous one by \. */
-  continued = false;
-  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
-  inStr = false;
-  strOffset = 0;
-  strLine = 0;
-  strColumn = 0;
-  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
-  firstMultiline = null;
-  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
-  cuts = [];
-  levels = [];
-  comments = [];
-  problems = [];
-  root = [];
-  constructor(text2) {
-    this.src = text2;
-    this.code = codeUnits(text2);
-    this.n = text2.length;
-    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
-  }
-  run() {
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
-    const code = this.code;
-    const n = this.n;
-    let i = this.i;
-    while (i < n) {
-      if (this.inStr) {
-        while (i < n) {
-          const c2 = code[i];
-          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
-          i++;
-        }
-        if (i >= n) break;
-        if (code[i] === QUOTE) {
-          this.inStr = false;
-          i++;
-          continue;
-        }
-        this.i = i;
-        this.stringChar();
-        i = this.i;
-        continue;
-      }
-      const c = code[i];
-      if (c >= 128 || SPECIAL[c] === 0) {
-        const level = this.top;
-        if (!level.arg) {
-          this.i = i;
-          this.ensureArg(level);
-        }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          i++;
-        }
-        continue;
-      }
-      if (c === SPACE || c === TAB) {
-        const level = this.top;
-        if (level.arg) {
-          this.i = i;
-          this.endArg(level);
-        }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d !== SPACE && d !== TAB) break;
-          i++;
-        }
-        continue;
-      }
-      if (c === QUOTE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        this.inStr = true;
-        this.strOffset = i;
-        this.strLine = this.line;
-        this.strColumn = i - this.lineStart + 1;
-        i++;
-        continue;
-      }
-      if (c === DOLLAR && code[i + 1] !== LBRACE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        i++;
-        continue;
-      }
-      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        const level = this.top;
-        this.i = i;
-        this.endStatement(level);
-        level.canComment = true;
-        this.newLine(i + 1, false);
-        i++;
-        continue;
-      }
-      this.i = i;
-      this.codeChar();
-      i = this.i;
-    }
-    this.i = i;
-    this.finish();
-    return { statements: this.root, comments: this.comments, problems: this.problems };
-  }
-  /** Where the current string started, as an object (only needed in rare cases). */
-  strStart() {
-    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
-  }
-  enterString(s) {
-    this.inStr = true;
-    this.strOffset = s.offset;
-    this.strLine = s.line;
-    this.strColumn = s.column;
-  }
-  /** The innermost open level (kept in step with `levels`). */
-  top;
-  pushLevel(level) {
-    this.levels.push(level);
-    this.top = level;
-  }
-  popLevel() {
-    const level = this.levels.pop();
-    this.top = this.levels[this.levels.length - 1];
-    return level;
-  }
-  col(offset = this.i) {
-    return offset - this.lineStart + 1;
-  }
-  report(rule, line, column, message) {
-    this.problems.push({ rule, line, column, message });
-  }
-  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
-  eolLength(at) {
-    const c = this.code[at];
-    if (c === LF) return 1;
-    if (c === CR) return this.code[at + 1] === LF ? 2 : 1;
-    return 0;
-  }
-  newLine(nextLineStart, continued) {
-    this.line++;
-    this.lineStart = nextLineStart;
-    this.i = nextLineStart;
-    this.continued = continued;
-  }
-  skipBlanks(at) {
-    let j = at;
-    for (let c = this.code[j]; c === SPACE || c === TAB; c = this.code[++j]) ;
-    return j;
-  }
-  // ---- words and statements -------------------------------------------------------------------
-  ensureArg(level) {
-    if (level.arg) return level.arg;
-    const column = this.i - this.lineStart + 1;
-    const arg = new ArgNode(this, this.src, this.i, this.line, column);
-    level.arg = arg;
-    level.canComment = false;
-    if (!level.stmt) {
-      level.stmt = { args: [], line: this.line, column, endLine: this.line };
-      level.statements.push(level.stmt);
-    }
-    return arg;
-  }
-  endArg(level) {
-    const a = level.arg;
-    if (!a) return;
-    level.arg = null;
-    a.end = this.i;
-    const cuts = this.cuts;
-    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
-    if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
-    const stmt = level.stmt;
-    stmt.args.push(a);
-    stmt.endLine = this.line;
-  }
-  endStatement(level) {
-    this.endArg(level);
-    level.stmt = null;
-    level.inWhere = false;
-  }
-  /** The source between two offsets without the continuations recorded in `cuts`. */
-  clean(start, end) {
-    const cuts = this.cuts;
-    if (cuts.length === 0 || cuts[cuts.length - 1] <= start) return this.src.slice(start, end);
-    let lo = 0;
-    let hi = cuts.length / 2;
-    while (lo < hi) {
-      const mid = lo + hi >> 1;
-      if (cuts[mid * 2 + 1] <= start) lo = mid + 1;
-      else hi = mid;
-    }
-    let out = "";
-    let from = start;
-    for (let k = lo * 2; k < cuts.length && cuts[k] < end; k += 2) {
-      const cs = Math.max(cuts[k], start);
-      if (cs > from) out += this.src.slice(from, cs);
-      from = Math.max(from, Math.min(cuts[k + 1], end));
-    }
-    return from < end ? out + this.src.slice(from, end) : out;
-  }
-  // ---- code -------------------------------------------------------------------------------------
-  codeChar() {
-    const level = this.top;
-    const c = this.code[this.i];
-    switch (c) {
-      case SPACE:
-      case TAB:
-        this.endArg(level);
-        this.i++;
-        return;
-      case LF:
-      case CR:
-        this.codeLineBreak(level);
-        return;
-      case SEMI:
-        this.endStatement(level);
-        level.canComment = true;
-        this.i++;
-        return;
-      case QUOTE:
-        this.ensureArg(level);
-        this.inStr = true;
-        this.strOffset = this.i;
-        this.strLine = this.line;
-        this.strColumn = this.col();
-        this.i++;
-        return;
-      case HASH:
-        this.codeHash(level);
-        return;
-      case BACKSLASH:
-        this.codeBackslash(level);
-        return;
-      case LPAREN:
-      case LBRACKET:
-      case LBRACE:
-        this.open(level, c, null);
-        return;
-      case RPAREN:
-      case RBRACKET:
-      case RBRACE:
-        this.close(c);
-        return;
-      case EQUALS:
-        if (!level.arg) this.checkParamSpace(level);
-        this.ensureArg(level);
-        this.i++;
-        return;
-      case DOLLAR:
-        this.ensureArg(level);
-        if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
-        else this.i++;
-        return;
-      default: {
-        this.ensureArg(level);
-        const code = this.code;
-        const n = this.n;
-        let j = this.i + 1;
-        while (j < n) {
-          const d = code[j];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          j++;
-        }
-        this.i = j;
-      }
-    }
-  }
-  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
-  skipTemplateTag() {
-    const end = this.src.indexOf("}}", this.i + 3);
-    const stop = end < 0 ? this.n : end + 2;
-    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
-    this.i = nl < 0 ? stop : this.i + 1;
-  }
-  codeLineBreak(level) {
-    const len = this.eolLength(this.i);
-    if (level.open === LPAREN || level.open === LBRACKET) {
-      if (!level.reportedBreak) {
-        level.reportedBreak = true;
-        const o = q(level.open);
-        this.report(
-          "line-break-in-brackets",
-          this.line,
-          this.col(),
-          `line break inside ${o} ${q(CLOSER_OF[level.open])}: the ${o} opened at line ${level.line} column ${level.column} is still open here. Close it on this line, or end the line with \\ to continue the command on the next one.`
-        );
-      }
-      this.endArg(level);
-      this.newLine(this.i + len, false);
-      return;
-    }
-    this.endStatement(level);
-    level.canComment = true;
-    this.newLine(this.i + len, false);
-  }
-  codeHash(level) {
-    if (level.arg) {
-      this.i++;
-      return;
-    }
-    if (level.canComment) {
-      this.readComment();
-      return;
-    }
-    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === "";
-    if (this.continued && atLineStart) {
-      this.report(
-        "comment-after-continuation",
-        this.line,
-        this.col(),
-        "a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. Move the comment above the command."
-      );
-    } else {
-      this.report(
-        "inline-comment",
-        this.line,
-        this.col(),
-        "this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. Put the comment on its own line, or after a ; (for example `...; # note`)."
-      );
-    }
-    this.skipToLineEnd();
-  }
-  readComment() {
-    const start = this.i;
-    this.skipToLineEnd();
-    const before = this.src.slice(this.lineStart, start);
-    this.comments.push({
-      line: this.line,
-      column: this.col(start),
-      text: this.src.slice(start + 1, this.i).trim(),
-      ownLine: before.trim() === "" && !this.continued
-    });
-  }
-  skipToLineEnd() {
-    const code = this.code;
-    const n = this.n;
-    let j = this.i;
-    while (j < n) {
-      const c = code[j];
-      if (c === LF || c === CR) break;
-      j++;
-    }
-    this.i = j;
-  }
-  codeBackslash(level) {
-    const at = this.i;
-    const len = this.eolLength(at + 1);
-    if (len) {
-      this.endArg(level);
-      this.cuts.push(at, at + 1 + len);
-      this.newLine(at + 1 + len, true);
-      return;
-    }
-    if (at + 1 >= this.n) {
-      this.i++;
-      return;
-    }
-    const j = this.skipBlanks(at + 1);
-    const after = this.code[j];
-    const eol = this.eolLength(j);
-    if (eol || j >= this.n) {
-      this.report(
-        "continuation-space",
-        this.line,
-        this.col(at),
-        "spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces."
-      );
-      this.endArg(level);
-      this.cuts.push(at, j + eol);
-      if (j >= this.n) this.i = j;
-      else this.newLine(j + eol, true);
-      return;
-    }
-    if (after === HASH) {
-      this.report(
-        "comment-after-continuation",
-        this.line,
-        this.col(j),
-        "a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command."
-      );
-      this.endArg(level);
-      this.i = j;
-      this.skipToLineEnd();
-      const l2 = this.eolLength(this.i);
-      if (l2) this.newLine(this.i + l2, true);
-      return;
-    }
-    this.report(
-      "stray-backslash",
-      this.line,
-      this.col(at),
-      "a \\ outside a string must be the last character of a line (a line continuation). To use a backslash in a value, put the value in double quotes and write \\\\."
-    );
-    this.ensureArg(level);
-    this.i++;
-  }
-  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
-  checkParamSpace(level) {
-    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
-    const prev = level.stmt?.args[level.stmt.args.length - 1];
-    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
-    this.report(
-      "param-space",
-      prev.line,
-      prev.column,
-      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`
-    );
-  }
-  open(level, c, fromString) {
-    const line = this.line;
-    const column = this.col();
-    let array2 = false;
-    if (c === LBRACE && !fromString) {
-      if (level.arg) {
-        array2 = this.code[this.i - 1] !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
-      } else {
-        const args = level.stmt?.args;
-        const prev = args?.[args.length - 1];
-        array2 = prev !== void 0 && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args[0].text);
-      }
-    }
-    const arg = this.ensureArg(level);
-    level.canComment = false;
-    const group = { open: q(c), line, column, inString: fromString !== null, array: array2, statements: [] };
-    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
-    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
-    this.i++;
-  }
-  close(c) {
-    const want = OPEN_FOR[c];
-    const line = this.line;
-    const column = this.col();
-    const top = this.top;
-    if (top.open === want) {
-      this.pop();
-      this.i++;
-      return;
-    }
-    let m = -1;
-    for (let k = this.levels.length - 1; k >= 1; k--) {
-      const lv = this.levels[k];
-      if (lv.open === want) {
-        m = k;
-        break;
-      }
-      if (lv.fromString) break;
-    }
-    if (m >= 1) {
-      const inner = this.levels[this.levels.length - 1];
-      const outer = this.levels[m];
-      this.report(
-        "unbalanced-bracket",
-        line,
-        column,
-        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
-      );
-      while (this.levels.length > m) this.pop();
-      this.i++;
-      return;
-    }
-    if (top.open !== 0) {
-      this.report(
-        "unbalanced-bracket",
-        line,
-        column,
-        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open])}.`
-      );
-      this.pop();
-      this.i++;
-      return;
-    }
-    this.report(
-      "unbalanced-bracket",
-      line,
-      column,
-      c === RBRACE ? "this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {." : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`
-    );
-    this.ensureArg(top);
-    this.i++;
-  }
-  pop() {
-    const level = this.popLevel();
-    this.endStatement(level);
-    const outer = this.top;
-    outer.canComment = false;
-    if (level.fromString) this.enterString(level.fromString);
-  }
-  // ---- strings ----------------------------------------------------------------------------------
-  stringChar() {
-    const code = this.code;
-    const n = this.n;
-    let j = this.i;
-    let c = 0;
-    while (j < n) {
-      c = code[j];
-      if (c < 128 && STRING_STOP[c] !== 0) break;
-      j++;
-    }
-    this.i = j;
-    if (j >= n) return;
-    switch (c) {
-      case QUOTE:
-        this.inStr = false;
-        this.i++;
-        return;
-      case LF:
-      case CR: {
-        if (!this.firstMultiline) this.firstMultiline = this.strStart();
-        this.newLine(j + this.eolLength(j), false);
-        return;
-      }
-      case DOLLAR:
-        this.stringDollar();
-        return;
-      default:
-        this.stringEscape();
-    }
-  }
-  stringDollar() {
-    const at = this.i;
-    let j = at + 1;
-    let c = this.code[j];
-    if (c === BACKSLASH && this.eolLength(j + 1)) {
-      const eol = this.eolLength(j + 1);
-      const k = this.skipBlanks(j + 1 + eol);
-      const ck = this.code[k];
-      if (ck === LPAREN || ck === LBRACKET) {
-        this.cuts.push(j, k);
-        this.newLine(j + 1 + eol, true);
-        this.i = k;
-        j = k;
-        c = ck;
-      }
-    }
-    if (c === LPAREN || c === LBRACKET) {
-      const s = this.strStart();
-      this.inStr = false;
-      this.i = j;
-      this.open(this.top, c, s);
-      return;
-    }
-    if (this.src.startsWith("${{", at)) {
-      this.skipTemplateTag();
-      return;
-    }
-    this.i = at + 1;
-  }
-  stringEscape() {
-    const at = this.i;
-    const next = this.code[at + 1];
-    const eol = this.eolLength(at + 1);
-    if (eol) {
-      const k = this.skipBlanks(at + 1 + eol);
-      this.cuts.push(at, k);
-      this.newLine(at + 1 + eol, true);
-      this.i = k;
-      return;
-    }
-    if (at + 1 >= this.n) {
-      this.i++;
-      return;
-    }
-    if (SIMPLE_ESCAPES.has(next)) {
-      this.i += 2;
-      return;
-    }
-    const next2 = this.code[at + 2];
-    if (isUpperHex(next) && isUpperHex(next2)) {
-      this.i += 3;
-      return;
-    }
-    let message;
-    const shown = this.src.slice(at, at + 2);
-    if (isLowerHex(next) || isUpperHex(next)) {
-      const pair = this.src.slice(at + 1, at + 3);
-      message = isLowerHex(next2) || isUpperHex(next2) ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.` : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
-    } else if (next === SPACE || next === TAB) {
-      const j = this.skipBlanks(at + 1);
-      message = this.eolLength(j) ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.' : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
-    } else {
-      message = `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. Write \\\\ for a backslash.`;
-    }
-    this.report("invalid-escape", this.line, this.col(at), message);
-    this.i += 2;
-  }
-  // ---- end of text ------------------------------------------------------------------------------
-  finish() {
-    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : void 0;
-    if (interpolation) {
-      const o = q(interpolation.open);
-      this.report(
-        "unbalanced-bracket",
-        interpolation.line,
-        interpolation.column,
-        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
-      );
-    } else if (this.inStr) {
-      const open4 = this.strStart();
-      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
-      const at = first2 ?? open4;
-      this.report(
-        "unterminated-string",
-        at.line,
-        at.column,
-        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
-      );
-    } else {
-      for (let k = this.levels.length - 1; k >= 1; k--) {
-        const lv = this.levels[k];
-        if (lv.reportedBreak) continue;
-        const o = q(lv.open);
-        this.report(
-          "unbalanced-bracket",
-          lv.line,
-          lv.column,
-          lv.open === LBRACE ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.` : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open])}.`
-        );
-      }
-    }
-    this.inStr = false;
-    while (this.levels.length > 1) this.endStatement(this.popLevel());
-    this.endStatement(this.levels[0]);
-  }
-  spansLines(s) {
-    return s.line !== this.line;
-  }
-};
-
 // src/lint/index.ts
 function severityOf(rule, settings) {
   const info2 = ruleInfo(rule);
   if (!info2) return "error";
   const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : void 0;
-  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off") return info2.defaultSeverity;
+  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off" || info2.alwaysOn && s === "off") return info2.defaultSeverity;
   return s;
 }
 var NO_RULES = /* @__PURE__ */ new Set();
@@ -82862,6 +83001,14 @@ function lintScript(text2, options = {}) {
     if (severity !== "off") findings.push({ line, column, severity, rule, message });
   };
   for (const p of scan2.problems) push2(p.rule, p.line, p.column, p.message);
+  for (const r of options.rawValues ?? []) {
+    push2(
+      "raw-template-value",
+      r.line,
+      r.column,
+      `\${{{ ${r.kind}.${r.name} }}} inserts its value raw, without escaping: a value holding " or a line break can end a string or add commands. Review it; write \${{ ${r.kind}.${r.name} }} (escaped) unless the value is meant to be RouterOS code.`
+    );
+  }
   const acks = readAcknowledgements(scan2.comments, scan2.statements);
   for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
   const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
@@ -83228,24 +83375,20 @@ async function renderFleet(reader, model, state, opts = {}) {
       uses.vars.sort();
       uses.secrets.sort();
       const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.path]) : NO_DIGESTS;
-      let display = text2;
-      let body = text2;
-      if (tpl.templated) {
-        const siteRef = { name: site.name, id: site.id };
-        display = renderTemplate(text2, tpl, {
-          vars: site.vars,
-          site: siteRef,
-          secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)]))
-        });
-        body = void 0;
-        if (!digests.missing.length) {
-          body = uses.secrets.length ? renderTemplate(text2, tpl, {
-            vars: site.vars,
-            site: siteRef,
-            secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)]))
-          }) : display;
-        }
+      const rendered = renderScript({
+        text: text2,
+        tpl,
+        path: src.path,
+        site,
+        secrets: uses.secrets,
+        secretValue: (n) => secrets.get(site.name, n),
+        missing: digests.missing.length > 0
+      });
+      if (rendered.problems.length) {
+        problems.push(...rendered.problems);
+        continue;
       }
+      const { display, body } = rendered;
       const sent = body ?? display;
       const length = sent.length > maxChars ? [...sent].length : sent.length;
       if (length > maxChars) {
@@ -83257,7 +83400,7 @@ async function renderFleet(reader, model, state, opts = {}) {
         });
         continue;
       }
-      const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
+      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
       const fp = fingerprint(display, digests.digests);
       const recorded = state.sites[site.id]?.scripts[src.path];
       const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
@@ -83843,7 +83986,7 @@ function sameSnapshot(a, b) {
 }
 
 // src/core/checks.ts
-var lintHook = (text2, rules) => lintScript(text2, { rules });
+var lintHook = (text2, rules, template) => lintScript(text2, { rules, rawValues: template?.raw });
 
 // src/git/repo.ts
 import { stat as stat2 } from "node:fs/promises";

@@ -5,33 +5,9 @@ import { compileTemplate, escapeRouterOsString, renderTemplate } from '../src/co
 import { scanScript } from '../src/lint/scanner.js';
 import { lintScript } from '../src/lint/index.js';
 import { validateRuleSettings } from '../src/lint/rules.js';
+import { HOSTILE_VALUES, unescapeRouterOs } from './helpers/routeros.js';
 
-/** What RouterOS makes of a double-quoted string's content: the escapes of its scripting manual. */
-export function unescapeRouterOs(s: string): string {
-  return s.replace(/\\([0-9A-F]{2}|[\s\S])/g, (_m, e: string) => {
-    if (e.length === 2) return String.fromCharCode(Number.parseInt(e, 16));
-    return ({ n: '\n', r: '\r', t: '\t', _: ' ', a: '\x07', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[e] ?? e;
-  });
-}
-
-/** Values a committer or an operator could mean harm with, or simply have. */
-export const HOSTILE = [
-  'Pa$word',
-  'say "hi"',
-  'back\\slash',
-  'semi;colon',
-  'two\nlines',
-  'cr\rlf\r\n',
-  'tab\there',
-  '[/system reset-configuration]',
-  '"; /system reset-configuration; :put "',
-  '$[/system reset-configuration]',
-  '$(/system reset-configuration)',
-  'end\\',
-  '\u0001\u001f\u007f',
-  'ünïcødé ✓',
-  '${{ vars.other }}',
-];
+const HOSTILE = HOSTILE_VALUES;
 
 const render = (src: string, vars: Record<string, string | number | boolean>, secrets: Record<string, string> = {}) =>
   renderTemplate(src, compileTemplate(src), { vars, site: { name: 'hq', id: 'id-1' }, secrets });
