@@ -80414,6 +80414,22 @@ function capAnnotations(all, perKind = ANNOTATIONS_PER_KIND) {
   return { send, dropped: all.length - send.length };
 }
 
+// src/core/routeros-string.ts
+function escapeRouterOsString(value) {
+  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
+  let out = "";
+  for (const ch of value) {
+    const c = ch.charCodeAt(0);
+    if (ch === "\\" || ch === '"' || ch === "$") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "	") out += "\\t";
+    else if (c < 32 || c === 127) out += `\\${c.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out;
+}
+
 // src/core/redact.ts
 var REDACTED = "***";
 var MIN_SECRET_LENGTH = 4;
@@ -80432,9 +80448,11 @@ function makeRedactor(secrets) {
   const forms = /* @__PURE__ */ new Set();
   for (const v of secrets) {
     if (typeof v !== "string" || v.length < MIN_SECRET_LENGTH) continue;
-    forms.add(v);
-    forms.add(encodeURIComponent(v));
-    forms.add(JSON.stringify(v).slice(1, -1));
+    for (const base of [v, escapeRouterOsString(v)]) {
+      forms.add(base);
+      forms.add(encodeURIComponent(base));
+      forms.add(JSON.stringify(base).slice(1, -1));
+    }
   }
   const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   return (text2) => {
@@ -81932,20 +81950,6 @@ function placeValue(value, context) {
   return PLAIN_WORD.test(value) ? value : null;
 }
 var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
-function escapeRouterOsString(value) {
-  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
-  let out = "";
-  for (const ch of value) {
-    const c = ch.charCodeAt(0);
-    if (ch === "\\" || ch === '"' || ch === "$") out += `\\${ch}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "	") out += "\\t";
-    else if (c < 32 || c === 127) out += `\\${c.toString(16).toUpperCase().padStart(2, "0")}`;
-    else out += ch;
-  }
-  return out;
-}
 function contextsOf(compiled, skeleton) {
   if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
   const contexts = /* @__PURE__ */ new Map();

@@ -2,12 +2,14 @@
 // HTTP endpoints, the Action's outputs, summary, comments and statuses, git's error messages, SDX
 // errors, free text kept in the state) goes through a Redact built here, and every hidden value
 // becomes the same marker, REDACTED. A redactor knows:
-//   - the secret values it was given (tokens, template secrets), in their literal, URL-encoded and
-//     JSON-escaped forms (a library may print any of them);
+//   - the secret values it was given (tokens, template secrets), in their literal, URL-encoded,
+//     JSON-escaped and RouterOS-escaped forms (a library or a server may print any of them);
 //   - credentials that need no list: `user:password@` in a URL, the value of an Authorization
 //     header (`http.extraheader=AUTHORIZATION: basic ...`, as actions/checkout sets it).
 // Values shorter than MIN_SECRET_LENGTH cannot be scrubbed reliably (a 2-character value would
 // blank half of every output): secret-source.ts refuses them at load.
+
+import { escapeRouterOsString } from './routeros-string.js';
 
 export type Redact = (text: string) => string;
 
@@ -45,9 +47,13 @@ export function makeRedactor(secrets: Iterable<string | undefined>): Redact {
   const forms = new Set<string>();
   for (const v of secrets) {
     if (typeof v !== 'string' || v.length < MIN_SECRET_LENGTH) continue;
-    forms.add(v);
-    forms.add(encodeURIComponent(v));
-    forms.add(JSON.stringify(v).slice(1, -1));
+    // As is, and as a job body carries it inside a RouterOS string (a server may quote the body back);
+    // each also URL-encoded and JSON-escaped.
+    for (const base of [v, escapeRouterOsString(v)]) {
+      forms.add(base);
+      forms.add(encodeURIComponent(base));
+      forms.add(JSON.stringify(base).slice(1, -1));
+    }
   }
   // Longest first, so a secret containing another is hidden whole.
   const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);

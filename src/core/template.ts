@@ -26,6 +26,9 @@
 import Mustache from 'mustache';
 import type { VarValue } from './settings.js';
 import { scanScript, type TemplateTagContext } from '../lint/scanner.js';
+import { escapeRouterOsString } from './routeros-string.js';
+
+export { escapeRouterOsString };
 
 export const TAGS: [string, string] = ['${{', '}}'];
 const OPEN = TAGS[0];
@@ -237,22 +240,6 @@ function placeValue(value: string, context: TemplateTagContext): string | null {
 
 /** A value that may stand outside quotes: letters, digits and . - _ / : , (or nothing). */
 export const PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
-
-/** Escape a value for the inside of a RouterOS double-quoted string: it stays text, whatever it holds. */
-export function escapeRouterOsString(value: string): string {
-  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
-  let out = '';
-  for (const ch of value) {
-    const c = ch.charCodeAt(0);
-    if (ch === '\\' || ch === '"' || ch === '$') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += `\\${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out;
-}
 
 /** Where each slot of the skeleton lands (string, code or comment), by its offset; the last scan is kept. */
 function contextsOf(compiled: CompiledTemplate, skeleton: string): Map<number, TemplateTagContext> {

@@ -189,6 +189,33 @@ describe('template values cannot break out of a string', () => {
     expect(off.stderr).toMatch(/raw-template-value.*cannot be turned off/);
   });
 
+  it('a server that quotes the job body back cannot make an escaped secret appear in any output', async () => {
+    // startRawServer has read the request's body before it calls this.
+    const echo = await startRawServer((_q, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'invalid_request_error', code: 'parameter_invalid', message: `bad script: ${echo.received.at(-1)?.body ?? ''}` }));
+    });
+    cleanups.push(() => echo.close());
+    const r = await createTempRepo({ files: fleetFiles(1, { '10-a.rsc': '/ppp secret set [find name=isp] password="${{ secrets.pppoe }}"\n' }) });
+    cleanups.push(() => r.cleanup());
+    const outputs: string[] = [];
+    for (const args of [
+      ['--format', 'json'],
+      ['--format', 'text', '--retry-failed'],
+    ]) {
+      const res = await cli(['apply', ...args, '--log-level', 'debug'], {
+        cwd: r.dir,
+        env: { SDX_API_URL: echo.url, SDX_API_TOKEN: TOKEN, RGO_SECRET_PPPOE: HOSTILE_SECRET, RGO_RATE_LIMIT: '0' },
+      });
+      expect(res.code, res.stderr).toBe(1);
+      outputs.push(res.stdout, res.stderr);
+    }
+    const all = outputs.join('\n');
+    expect(all).toContain('bad script: /ppp secret set [find name=isp] password=\\"***\\"'); // the echo is reported, hidden
+    expect(echo.received[0]!.body).toContain('Pa\\$w\\"o\\\\rd;\\n[/system reset-configuration]');
+    for (const form of ['Pa$w', 'Pa\\$w', 'Pa\\\\$w', 'reset-configuration]']) expect(all, form).not.toContain(form);
+  });
+
   it('a secret of fewer than 4 characters is refused at load, without showing it', async () => {
     const { r, sb, env } = await setup(fleetFiles(1, { '10-a.rsc': ':put "${{ secrets.pin }}"\n' }));
     const res = await cli(['apply'], { cwd: r.dir, env: { ...env, RGO_SECRET_PIN: 'x7q' } });
