@@ -11653,7 +11653,7 @@ var require_dns = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup: lookup2 } = __require("node:dns");
+    var { lookup: lookup3 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors();
     var maxInt = Math.pow(2, 31) - 1;
@@ -11743,7 +11743,7 @@ var require_dns = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup2(
+        lookup3(
           origin.hostname,
           {
             all: true,
@@ -19189,7 +19189,7 @@ var init_settings = __esm({
     JOB_DEFAULTS = { needs_ack: true, backup: false, express: false, description: DEFAULT_DESCRIPTION, timeout: 600 };
     FLEET_DEFAULTS = {
       concurrency: 4,
-      api_url: DEFAULT_API_URL,
+      api_url: null,
       web_url: DEFAULT_WEB_URL,
       rate_limit: 60,
       max_script_size: 1e4,
@@ -30958,7 +30958,7 @@ function validateFallback(schema2, value, _ctx) {
   }
   return result.issues.length === 0;
 }
-var _parse, parse3, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
+var _parse, parse3, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode2, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
 var init_parse = __esm({
   "node_modules/zod/v4/core/parse.js"() {
     init_core();
@@ -31075,7 +31075,7 @@ var init_parse = __esm({
     _safeDecode = (_Err) => (schema2, value, _ctx) => {
       return _safeParse(_Err)(schema2, value, _ctx);
     };
-    safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
+    safeDecode2 = /* @__PURE__ */ _safeDecode($ZodRealError);
     _safeEncodeAsync = (_Err) => async (schema2, value, _ctx) => {
       const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
       return _safeParseAsync(_Err)(schema2, value, ctx);
@@ -32224,7 +32224,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect2 = (iss, side) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -32245,11 +32245,11 @@ function handleIntersectionResults(result, left, right) {
     return true;
   };
   for (const iss of left.issues) {
-    if (!collect(iss, "l"))
+    if (!collect2(iss, "l"))
       result.issues.push(iss);
   }
   for (const iss of right.issues) {
-    if (!collect(iss, "r"))
+    if (!collect2(iss, "r"))
       result.issues.push(iss);
   }
   const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
@@ -46979,7 +46979,7 @@ __export(core_exports2, {
   processSchema: () => processSchema,
   regexes: () => regexes_exports,
   registry: () => registry,
-  safeDecode: () => safeDecode,
+  safeDecode: () => safeDecode2,
   safeDecodeAsync: () => safeDecodeAsync,
   safeEncode: () => safeEncode,
   safeEncodeAsync: () => safeEncodeAsync,
@@ -47119,7 +47119,7 @@ var init_errors2 = __esm({
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode2, safeEncodeAsync2, safeDecodeAsync2;
+var parse4, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode3, safeEncodeAsync2, safeDecodeAsync2;
 var init_parse2 = __esm({
   "node_modules/zod/v4/classic/parse.js"() {
     init_core2();
@@ -47134,7 +47134,7 @@ var init_parse2 = __esm({
     encodeAsync2 = /* @__PURE__ */ _encodeAsync(ZodRealError);
     decodeAsync2 = /* @__PURE__ */ _decodeAsync(ZodRealError);
     safeEncode2 = /* @__PURE__ */ _safeEncode(ZodRealError);
-    safeDecode2 = /* @__PURE__ */ _safeDecode(ZodRealError);
+    safeDecode3 = /* @__PURE__ */ _safeDecode(ZodRealError);
     safeEncodeAsync2 = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
     safeDecodeAsync2 = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
   }
@@ -47978,7 +47978,7 @@ var init_schemas2 = __esm({
         return safeEncode2(this, data, params);
       },
       safeDecode(data, params) {
-        return safeDecode2(this, data, params);
+        return safeDecode3(this, data, params);
       },
       async safeEncodeAsync(data, params) {
         return safeEncodeAsync2(this, data, params);
@@ -50066,7 +50066,7 @@ __export(external_exports, {
   regex: () => _regex,
   regexes: () => regexes_exports,
   registry: () => registry,
-  safeDecode: () => safeDecode2,
+  safeDecode: () => safeDecode3,
   safeDecodeAsync: () => safeDecodeAsync2,
   safeEncode: () => safeEncode2,
   safeEncodeAsync: () => safeEncodeAsync2,
@@ -50185,7 +50185,9 @@ var init_settings_schema = __esm({
     FleetSettingsSchema = external_exports.strictObject({
       ...partial2(jobSettings),
       concurrency: external_exports.number().int().min(1).max(256).optional().describe("How many sites are applied at once. Default 4."),
-      api_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(`SDX API base URL (the SDX_API_URL environment variable wins). Default ${DEFAULT_API_URL}.`),
+      api_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(
+        `A pin of the SDX API base URL: the operator chooses the URL (--api-url, SDX_API_URL or the Action's sdx-api-url input; default ${DEFAULT_API_URL}), and a run refuses to send anything when this differs from it.`
+      ),
       web_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(`SDX web UI base URL, used to make a job's log_url absolute. Default ${DEFAULT_WEB_URL}.`),
       rate_limit: external_exports.number().int().min(0).max(1e5).optional().describe("SDX API requests per minute for the whole process (0: no limit). Default 60."),
       max_script_size: external_exports.number().int().min(3).max(1e6).optional().describe("Largest script, in characters after rendering (the SDX API limits job bodies to 10000). Default 10000."),
@@ -68219,7 +68221,7 @@ var require_dns2 = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup: lookup2 } = __require("node:dns");
+    var { lookup: lookup3 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler2();
     var { InvalidArgumentError, InformationalError } = require_errors3();
     var maxInt = Math.pow(2, 31) - 1;
@@ -68409,7 +68411,7 @@ var require_dns2 = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup2(
+        lookup3(
           origin.hostname,
           {
             all: true,
@@ -80375,6 +80377,114 @@ function capAnnotations(all, perKind = ANNOTATIONS_PER_KIND) {
   return { send, dropped: all.length - send.length };
 }
 
+// src/core/routeros-string.ts
+function escapeRouterOsString(value) {
+  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
+  let out = "";
+  for (const ch of value) {
+    const c = ch.charCodeAt(0);
+    if (ch === "\\" || ch === '"' || ch === "$") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "	") out += "\\t";
+    else if (c < 32 || c === 127) out += `\\${c.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out;
+}
+
+// src/core/redact.ts
+var REDACTED = "***";
+var MIN_SECRET_LENGTH = 4;
+var URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
+var AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
+function redactCredentials(text2) {
+  let out = text2;
+  if (out.includes("://") && out.includes("@")) out = out.replace(URL_USERINFO, `$1${REDACTED}@`);
+  if (/authorization/i.test(out)) out = out.replace(AUTH_HEADER, `$1${REDACTED}`);
+  return out;
+}
+function stripUrlCredentials(text2) {
+  return text2.replace(URL_USERINFO, "$1");
+}
+function makeRedactor(secrets) {
+  const forms = /* @__PURE__ */ new Set();
+  for (const v of secrets) {
+    if (typeof v !== "string" || v.length < MIN_SECRET_LENGTH) continue;
+    for (const base of [v, escapeRouterOsString(v)]) {
+      forms.add(base);
+      forms.add(encodeURIComponent(base));
+      forms.add(JSON.stringify(base).slice(1, -1));
+    }
+  }
+  const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  return (text2) => {
+    let out = redactCredentials(text2);
+    for (const v of list) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    return out;
+  };
+}
+var SECRET_ENV = /^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/;
+function isSecretEnvName(name) {
+  return SECRET_ENV.test(name) || name.startsWith("RGO_SECRET_");
+}
+function envSecrets(env) {
+  const out = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!v) continue;
+    if (isSecretEnvName(k)) out.push(v);
+    if (/_URL$/.test(k)) {
+      try {
+        const u = new URL(v);
+        if (u.password) out.push(safeDecode(u.password), u.password);
+      } catch {
+      }
+    }
+  }
+  return out;
+}
+function safeDecode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// src/action/apply-gate.ts
+function parseBranchPatterns(text2) {
+  return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
+}
+function branchGlob(pattern) {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*" && pattern[i + 1] === "*") {
+      re += ".*";
+      i++;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+function applyRefusal(event, patterns) {
+  if (event.kind === "pull_request" || event.kind === "merge_group") {
+    return `apply does not run on ${event.name} events: it would send scripts that are not merged`;
+  }
+  const ref = event.ref;
+  const what = event.kind === "push" ? "a push to" : `a ${event.name || "run"} event on`;
+  const named = patterns.length ? ` or to a branch named in apply-branches (${patterns.join(", ")})` : "";
+  const rule = `apply runs only on a push to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ""}${named}`;
+  if (!ref?.startsWith("refs/heads/")) {
+    return `${rule}; this run is ${what} ${ref ?? "no branch"}, which is not a branch, so nothing was sent`;
+  }
+  const branch = ref.slice("refs/heads/".length);
+  if (event.defaultBranch !== null && branch === event.defaultBranch) return null;
+  if (patterns.some((p) => branchGlob(p).test(branch))) return null;
+  return `${rule}; this run is ${what} ${branch}, whose commits have not been reviewed into it, so nothing was sent. To apply from ${branch} on purpose, add it to the apply-branches input of the workflow`;
+}
+
 // src/action/inputs.ts
 var where = (name) => `(input ${name})`;
 function readInputs(get) {
@@ -80412,7 +80522,7 @@ function readInputs(get) {
     }
     problems.push({
       file: where(name),
-      message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, "//***@"))} is not an http(s) URL`,
+      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
       hint: `for example "${name}: https://v1.api.altostrat.io"`
     });
     return void 0;
@@ -80442,7 +80552,8 @@ function readInputs(get) {
     workingDirectory: text2("working-directory") ?? ".",
     stateRef: text2("state-ref"),
     retryFailed: bool2("retry-failed", false),
-    allowCheckErrors: bool2("allow-check-errors", false)
+    allowCheckErrors: bool2("allow-check-errors", false),
+    applyBranches: parseBranchPatterns(get("apply-branches"))
   };
   if (command === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
     problems.push({
@@ -80466,42 +80577,6 @@ function readInputs(get) {
 import { mkdir as mkdir3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join2, resolve as resolve3 } from "node:path";
-
-// src/core/redact.ts
-var URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+)(?::[^/\s@]*)?@/gi;
-function makeRedactor(secrets) {
-  const values = [...new Set([...secrets].filter((s) => typeof s === "string" && s.length >= 4))].sort((a, b) => b.length - a.length);
-  const forms = /* @__PURE__ */ new Set();
-  for (const v of values) {
-    forms.add(v);
-    forms.add(encodeURIComponent(v));
-    forms.add(JSON.stringify(v).slice(1, -1));
-  }
-  const list = [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
-  return (text2) => {
-    let out = text2.includes("@") && text2.includes("://") ? text2.replace(URL_CREDENTIALS, "$1***@") : text2;
-    for (const v of list) if (out.includes(v)) out = out.split(v).join("***");
-    return out;
-  };
-}
-function envSecrets(env) {
-  const out = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!v) continue;
-    if (/^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/.test(
-      k
-    ) || k.startsWith("RGO_SECRET_"))
-      out.push(v);
-    if (/_URL$/.test(k)) {
-      try {
-        const u = new URL(v);
-        if (u.password) out.push(decodeURIComponent(u.password), u.password);
-      } catch {
-      }
-    }
-  }
-  return out;
-}
 
 // src/core/model.ts
 init_settings();
@@ -80961,6 +81036,762 @@ mustache.Context = Context;
 mustache.Writer = Writer;
 var mustache_default = mustache;
 
+// src/lint/scanner.ts
+import { Buffer as Buffer2 } from "node:buffer";
+var TAB = 9;
+var LF = 10;
+var CR = 13;
+var SPACE = 32;
+var QUOTE = 34;
+var HASH = 35;
+var DOLLAR = 36;
+var LPAREN = 40;
+var RPAREN = 41;
+var SEMI = 59;
+var EQUALS = 61;
+var LBRACKET = 91;
+var BACKSLASH = 92;
+var RBRACKET = 93;
+var LBRACE = 123;
+var RBRACE = 125;
+var BOM_CHAR = "\uFEFF";
+var SPECIAL = new Uint8Array(128);
+for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
+var WORD_END = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
+var STRING_STOP = new Uint8Array(128);
+for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
+var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
+var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
+var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
+var BLOCK_WORDS = /* @__PURE__ */ new Set([":do", "do", "else", ":else", ":retry", ":execute"]);
+var BLOCK_COMMANDS = /* @__PURE__ */ new Set([":onerror", ":retry", ":do", ":execute"]);
+function isUpperHex(c) {
+  return c >= 48 && c <= 57 || c >= 65 && c <= 70;
+}
+function isLowerHex(c) {
+  return c >= 48 && c <= 57 || c >= 97 && c <= 102;
+}
+var NO_GROUPS = Object.freeze([]);
+var ArgNode = class {
+  constructor(scanner, source, start, line, column) {
+    this.scanner = scanner;
+    this.source = source;
+    this.start = start;
+    this.line = line;
+    this.column = column;
+  }
+  scanner;
+  source;
+  start;
+  line;
+  column;
+  cached = void 0;
+  /** Set when the word ends. */
+  end = -1;
+  plain = true;
+  groups = NO_GROUPS;
+  get text() {
+    return this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
+  }
+};
+var Level = class {
+  constructor(open4, line, column, group, statements, fromString) {
+    this.open = open4;
+    this.line = line;
+    this.column = column;
+    this.group = group;
+    this.statements = statements;
+    this.fromString = fromString;
+    this.canComment = open4 === 0 || open4 === LBRACE;
+  }
+  open;
+  line;
+  column;
+  group;
+  statements;
+  fromString;
+  stmt = null;
+  arg = null;
+  /** A # here would start a comment. */
+  canComment;
+  /** The current statement has a `where` query: `name = value` is a comparison there. */
+  inWhere = false;
+  /** A line break inside this ( or [ was already reported. */
+  reportedBreak = false;
+};
+function q(c) {
+  return String.fromCharCode(c);
+}
+var PAST_END = 4;
+var shared = new Uint16Array(4096);
+var sharedBytes = Buffer2.from(shared.buffer);
+var SHARED_LIMIT = 1 << 20;
+var LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
+function codeUnits(text2) {
+  const n = text2.length;
+  let code = shared;
+  let bytes = sharedBytes;
+  if (code.length < n + PAST_END) {
+    code = new Uint16Array(n + PAST_END);
+    bytes = Buffer2.from(code.buffer);
+    if (n + PAST_END <= SHARED_LIMIT) {
+      shared = code;
+      sharedBytes = bytes;
+    }
+  }
+  if (LITTLE_ENDIAN) bytes.write(text2, 0, "utf16le");
+  else for (let i = 0; i < n; i++) code[i] = text2.charCodeAt(i);
+  code.fill(0, n, n + PAST_END);
+  return code;
+}
+function scanScript(text2) {
+  return new Scanner2(text2).run();
+}
+var Scanner2 = class {
+  src;
+  /** The code units of src, then zeros (see codeUnits). */
+  code;
+  n;
+  i = 0;
+  line = 1;
+  lineStart = 0;
+  /** The current physical line was joined to the previous one by \. */
+  continued = false;
+  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
+  inStr = false;
+  strOffset = 0;
+  strLine = 0;
+  strColumn = 0;
+  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
+  firstMultiline = null;
+  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
+  cuts = [];
+  levels = [];
+  comments = [];
+  problems = [];
+  templateTags = [];
+  root = [];
+  constructor(text2) {
+    this.src = text2;
+    this.code = codeUnits(text2);
+    this.n = text2.length;
+    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
+  }
+  run() {
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+    const code = this.code;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      if (this.inStr) {
+        while (i < n) {
+          const c2 = code[i];
+          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
+          i++;
+        }
+        if (i >= n) break;
+        if (code[i] === QUOTE) {
+          this.inStr = false;
+          i++;
+          continue;
+        }
+        this.i = i;
+        this.stringChar();
+        i = this.i;
+        continue;
+      }
+      const c = code[i];
+      if (c >= 128 || SPECIAL[c] === 0) {
+        const level = this.top;
+        if (!level.arg) {
+          this.i = i;
+          this.ensureArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === SPACE || c === TAB) {
+        const level = this.top;
+        if (level.arg) {
+          this.i = i;
+          this.endArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d !== SPACE && d !== TAB) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === QUOTE) {
+        this.i = i;
+        this.ensureArg(this.top);
+        this.inStr = true;
+        this.strOffset = i;
+        this.strLine = this.line;
+        this.strColumn = i - this.lineStart + 1;
+        i++;
+        continue;
+      }
+      if (c === DOLLAR && code[i + 1] !== LBRACE) {
+        this.i = i;
+        this.ensureArg(this.top);
+        i++;
+        continue;
+      }
+      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
+        const level = this.top;
+        this.i = i;
+        this.endStatement(level);
+        level.canComment = true;
+        this.newLine(i + 1, false);
+        i++;
+        continue;
+      }
+      this.i = i;
+      this.codeChar();
+      i = this.i;
+    }
+    this.i = i;
+    this.finish();
+    return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
+  }
+  /** Where the current string started, as an object (only needed in rare cases). */
+  strStart() {
+    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
+  }
+  enterString(s) {
+    this.inStr = true;
+    this.strOffset = s.offset;
+    this.strLine = s.line;
+    this.strColumn = s.column;
+  }
+  /** The innermost open level (kept in step with `levels`). */
+  top;
+  pushLevel(level) {
+    this.levels.push(level);
+    this.top = level;
+  }
+  popLevel() {
+    const level = this.levels.pop();
+    this.top = this.levels[this.levels.length - 1];
+    return level;
+  }
+  col(offset = this.i) {
+    return offset - this.lineStart + 1;
+  }
+  report(rule, line, column, message) {
+    this.problems.push({ rule, line, column, message });
+  }
+  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
+  eolLength(at) {
+    const c = this.code[at];
+    if (c === LF) return 1;
+    if (c === CR) return this.code[at + 1] === LF ? 2 : 1;
+    return 0;
+  }
+  newLine(nextLineStart, continued) {
+    this.line++;
+    this.lineStart = nextLineStart;
+    this.i = nextLineStart;
+    this.continued = continued;
+  }
+  skipBlanks(at) {
+    let j = at;
+    for (let c = this.code[j]; c === SPACE || c === TAB; c = this.code[++j]) ;
+    return j;
+  }
+  // ---- words and statements -------------------------------------------------------------------
+  ensureArg(level) {
+    if (level.arg) return level.arg;
+    const column = this.i - this.lineStart + 1;
+    const arg = new ArgNode(this, this.src, this.i, this.line, column);
+    level.arg = arg;
+    level.canComment = false;
+    if (!level.stmt) {
+      level.stmt = { args: [], line: this.line, column, endLine: this.line };
+      level.statements.push(level.stmt);
+    }
+    return arg;
+  }
+  endArg(level) {
+    const a = level.arg;
+    if (!a) return;
+    level.arg = null;
+    a.end = this.i;
+    const cuts = this.cuts;
+    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
+    if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
+    const stmt = level.stmt;
+    stmt.args.push(a);
+    stmt.endLine = this.line;
+  }
+  endStatement(level) {
+    this.endArg(level);
+    level.stmt = null;
+    level.inWhere = false;
+  }
+  /** The source between two offsets without the continuations recorded in `cuts`. */
+  clean(start, end) {
+    const cuts = this.cuts;
+    if (cuts.length === 0 || cuts[cuts.length - 1] <= start) return this.src.slice(start, end);
+    let lo = 0;
+    let hi = cuts.length / 2;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (cuts[mid * 2 + 1] <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let out = "";
+    let from = start;
+    for (let k = lo * 2; k < cuts.length && cuts[k] < end; k += 2) {
+      const cs = Math.max(cuts[k], start);
+      if (cs > from) out += this.src.slice(from, cs);
+      from = Math.max(from, Math.min(cuts[k + 1], end));
+    }
+    return from < end ? out + this.src.slice(from, end) : out;
+  }
+  // ---- code -------------------------------------------------------------------------------------
+  codeChar() {
+    const level = this.top;
+    const c = this.code[this.i];
+    switch (c) {
+      case SPACE:
+      case TAB:
+        this.endArg(level);
+        this.i++;
+        return;
+      case LF:
+      case CR:
+        this.codeLineBreak(level);
+        return;
+      case SEMI:
+        this.endStatement(level);
+        level.canComment = true;
+        this.i++;
+        return;
+      case QUOTE:
+        this.ensureArg(level);
+        this.inStr = true;
+        this.strOffset = this.i;
+        this.strLine = this.line;
+        this.strColumn = this.col();
+        this.i++;
+        return;
+      case HASH:
+        this.codeHash(level);
+        return;
+      case BACKSLASH:
+        this.codeBackslash(level);
+        return;
+      case LPAREN:
+      case LBRACKET:
+      case LBRACE:
+        this.open(level, c, null);
+        return;
+      case RPAREN:
+      case RBRACKET:
+      case RBRACE:
+        this.close(c);
+        return;
+      case EQUALS:
+        if (!level.arg) this.checkParamSpace(level);
+        this.ensureArg(level);
+        this.i++;
+        return;
+      case DOLLAR:
+        this.ensureArg(level);
+        if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
+        else this.i++;
+        return;
+      default: {
+        this.ensureArg(level);
+        const code = this.code;
+        const n = this.n;
+        let j = this.i + 1;
+        while (j < n) {
+          const d = code[j];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          j++;
+        }
+        this.i = j;
+      }
+    }
+  }
+  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
+  skipTemplateTag() {
+    const end = this.src.indexOf("}}", this.i + 3);
+    const stop = end < 0 ? this.n : end + 2;
+    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
+    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? "string" : "code" });
+    this.i = nl < 0 ? stop : this.i + 1;
+  }
+  codeLineBreak(level) {
+    const len = this.eolLength(this.i);
+    if (level.open === LPAREN || level.open === LBRACKET) {
+      if (!level.reportedBreak) {
+        level.reportedBreak = true;
+        const o = q(level.open);
+        this.report(
+          "line-break-in-brackets",
+          this.line,
+          this.col(),
+          `line break inside ${o} ${q(CLOSER_OF[level.open])}: the ${o} opened at line ${level.line} column ${level.column} is still open here. Close it on this line, or end the line with \\ to continue the command on the next one.`
+        );
+      }
+      this.endArg(level);
+      this.newLine(this.i + len, false);
+      return;
+    }
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(this.i + len, false);
+  }
+  codeHash(level) {
+    if (level.arg) {
+      this.i++;
+      return;
+    }
+    if (level.canComment) {
+      this.readComment();
+      return;
+    }
+    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === "";
+    if (this.continued && atLineStart) {
+      this.report(
+        "comment-after-continuation",
+        this.line,
+        this.col(),
+        "a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. Move the comment above the command."
+      );
+    } else {
+      this.report(
+        "inline-comment",
+        this.line,
+        this.col(),
+        "this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. Put the comment on its own line, or after a ; (for example `...; # note`)."
+      );
+    }
+    this.skipToLineEnd();
+  }
+  readComment() {
+    const start = this.i;
+    this.skipToLineEnd();
+    const whole = this.src.slice(start, this.i);
+    for (let t = whole.indexOf("${{"); t !== -1; t = whole.indexOf("${{", t + 3)) this.templateTags.push({ offset: start + t, context: "comment" });
+    const before = this.src.slice(this.lineStart, start);
+    this.comments.push({
+      line: this.line,
+      column: this.col(start),
+      text: this.src.slice(start + 1, this.i).trim(),
+      ownLine: before.trim() === "" && !this.continued
+    });
+  }
+  skipToLineEnd() {
+    const code = this.code;
+    const n = this.n;
+    let j = this.i;
+    while (j < n) {
+      const c = code[j];
+      if (c === LF || c === CR) break;
+      j++;
+    }
+    this.i = j;
+  }
+  codeBackslash(level) {
+    const at = this.i;
+    const len = this.eolLength(at + 1);
+    if (len) {
+      this.endArg(level);
+      this.cuts.push(at, at + 1 + len);
+      this.newLine(at + 1 + len, true);
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    const j = this.skipBlanks(at + 1);
+    const after = this.code[j];
+    const eol = this.eolLength(j);
+    if (eol || j >= this.n) {
+      this.report(
+        "continuation-space",
+        this.line,
+        this.col(at),
+        "spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces."
+      );
+      this.endArg(level);
+      this.cuts.push(at, j + eol);
+      if (j >= this.n) this.i = j;
+      else this.newLine(j + eol, true);
+      return;
+    }
+    if (after === HASH) {
+      this.report(
+        "comment-after-continuation",
+        this.line,
+        this.col(j),
+        "a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command."
+      );
+      this.endArg(level);
+      this.i = j;
+      this.skipToLineEnd();
+      const l2 = this.eolLength(this.i);
+      if (l2) this.newLine(this.i + l2, true);
+      return;
+    }
+    this.report(
+      "stray-backslash",
+      this.line,
+      this.col(at),
+      "a \\ outside a string must be the last character of a line (a line continuation). To use a backslash in a value, put the value in double quotes and write \\\\."
+    );
+    this.ensureArg(level);
+    this.i++;
+  }
+  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
+  checkParamSpace(level) {
+    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
+    const prev = level.stmt?.args[level.stmt.args.length - 1];
+    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
+    this.report(
+      "param-space",
+      prev.line,
+      prev.column,
+      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`
+    );
+  }
+  open(level, c, fromString) {
+    const line = this.line;
+    const column = this.col();
+    let array2 = false;
+    if (c === LBRACE && !fromString) {
+      if (level.arg) {
+        array2 = this.code[this.i - 1] !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
+      } else {
+        const args = level.stmt?.args;
+        const prev = args?.[args.length - 1];
+        array2 = prev !== void 0 && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args[0].text);
+      }
+    }
+    const arg = this.ensureArg(level);
+    level.canComment = false;
+    const group = { open: q(c), line, column, inString: fromString !== null, array: array2, statements: [] };
+    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
+    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
+    this.i++;
+  }
+  close(c) {
+    const want = OPEN_FOR[c];
+    const line = this.line;
+    const column = this.col();
+    const top = this.top;
+    if (top.open === want) {
+      this.pop();
+      this.i++;
+      return;
+    }
+    let m = -1;
+    for (let k = this.levels.length - 1; k >= 1; k--) {
+      const lv = this.levels[k];
+      if (lv.open === want) {
+        m = k;
+        break;
+      }
+      if (lv.fromString) break;
+    }
+    if (m >= 1) {
+      const inner = this.levels[this.levels.length - 1];
+      const outer = this.levels[m];
+      this.report(
+        "unbalanced-bracket",
+        line,
+        column,
+        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
+      );
+      while (this.levels.length > m) this.pop();
+      this.i++;
+      return;
+    }
+    if (top.open !== 0) {
+      this.report(
+        "unbalanced-bracket",
+        line,
+        column,
+        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open])}.`
+      );
+      this.pop();
+      this.i++;
+      return;
+    }
+    this.report(
+      "unbalanced-bracket",
+      line,
+      column,
+      c === RBRACE ? "this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {." : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`
+    );
+    this.ensureArg(top);
+    this.i++;
+  }
+  pop() {
+    const level = this.popLevel();
+    this.endStatement(level);
+    const outer = this.top;
+    outer.canComment = false;
+    if (level.fromString) this.enterString(level.fromString);
+  }
+  // ---- strings ----------------------------------------------------------------------------------
+  stringChar() {
+    const code = this.code;
+    const n = this.n;
+    let j = this.i;
+    let c = 0;
+    while (j < n) {
+      c = code[j];
+      if (c < 128 && STRING_STOP[c] !== 0) break;
+      j++;
+    }
+    this.i = j;
+    if (j >= n) return;
+    switch (c) {
+      case QUOTE:
+        this.inStr = false;
+        this.i++;
+        return;
+      case LF:
+      case CR: {
+        if (!this.firstMultiline) this.firstMultiline = this.strStart();
+        this.newLine(j + this.eolLength(j), false);
+        return;
+      }
+      case DOLLAR:
+        this.stringDollar();
+        return;
+      default:
+        this.stringEscape();
+    }
+  }
+  stringDollar() {
+    const at = this.i;
+    let j = at + 1;
+    let c = this.code[j];
+    if (c === BACKSLASH && this.eolLength(j + 1)) {
+      const eol = this.eolLength(j + 1);
+      const k = this.skipBlanks(j + 1 + eol);
+      const ck = this.code[k];
+      if (ck === LPAREN || ck === LBRACKET) {
+        this.cuts.push(j, k);
+        this.newLine(j + 1 + eol, true);
+        this.i = k;
+        j = k;
+        c = ck;
+      }
+    }
+    if (c === LPAREN || c === LBRACKET) {
+      const s = this.strStart();
+      this.inStr = false;
+      this.i = j;
+      this.open(this.top, c, s);
+      return;
+    }
+    if (this.src.startsWith("${{", at)) {
+      this.skipTemplateTag();
+      return;
+    }
+    this.i = at + 1;
+  }
+  stringEscape() {
+    const at = this.i;
+    const next = this.code[at + 1];
+    const eol = this.eolLength(at + 1);
+    if (eol) {
+      const k = this.skipBlanks(at + 1 + eol);
+      this.cuts.push(at, k);
+      this.newLine(at + 1 + eol, true);
+      this.i = k;
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    if (SIMPLE_ESCAPES.has(next)) {
+      this.i += 2;
+      return;
+    }
+    const next2 = this.code[at + 2];
+    if (isUpperHex(next) && isUpperHex(next2)) {
+      this.i += 3;
+      return;
+    }
+    let message;
+    const shown = this.src.slice(at, at + 2);
+    if (isLowerHex(next) || isUpperHex(next)) {
+      const pair = this.src.slice(at + 1, at + 3);
+      message = isLowerHex(next2) || isUpperHex(next2) ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.` : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
+    } else if (next === SPACE || next === TAB) {
+      const j = this.skipBlanks(at + 1);
+      message = this.eolLength(j) ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.' : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
+    } else {
+      message = `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. Write \\\\ for a backslash.`;
+    }
+    this.report("invalid-escape", this.line, this.col(at), message);
+    this.i += 2;
+  }
+  // ---- end of text ------------------------------------------------------------------------------
+  finish() {
+    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : void 0;
+    if (interpolation) {
+      const o = q(interpolation.open);
+      this.report(
+        "unbalanced-bracket",
+        interpolation.line,
+        interpolation.column,
+        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
+      );
+    } else if (this.inStr) {
+      const open4 = this.strStart();
+      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
+      const at = first2 ?? open4;
+      this.report(
+        "unterminated-string",
+        at.line,
+        at.column,
+        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
+      );
+    } else {
+      for (let k = this.levels.length - 1; k >= 1; k--) {
+        const lv = this.levels[k];
+        if (lv.reportedBreak) continue;
+        const o = q(lv.open);
+        this.report(
+          "unbalanced-bracket",
+          lv.line,
+          lv.column,
+          lv.open === LBRACE ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.` : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open])}.`
+        );
+      }
+    }
+    this.inStr = false;
+    while (this.levels.length > 1) this.endStatement(this.popLevel());
+    this.endStatement(this.levels[0]);
+  }
+  spansLines(s) {
+    return s.line !== this.line;
+  }
+};
+
 // src/core/template.ts
 var TAGS = ["${{", "}}"];
 var OPEN = TAGS[0];
@@ -81021,6 +81852,7 @@ function compileTemplate(source) {
         continue;
       }
       const ref = parseRef(value);
+      if (ref && type2 === "&") ref.raw = true;
       if (!ref) {
         problems.push({
           ...p,
@@ -81032,7 +81864,7 @@ function compileTemplate(source) {
     }
   };
   walk(tokens);
-  return { templated: true, refs, problems, prepared };
+  return { templated: true, refs, problems, prepared, tokens };
 }
 function parseRef(value) {
   const m = /^(vars|secrets|site)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
@@ -81041,11 +81873,76 @@ function parseRef(value) {
   if (kind2 === "site" && m[2] !== "name" && m[2] !== "id") return void 0;
   return { kind: kind2, name: m[2] };
 }
+var SLOT_TAG = "${{}}";
 function renderTemplate(source, compiled, ctx) {
-  if (!compiled.templated || !compiled.prepared) return source;
-  const view2 = { vars: ctx.vars, secrets: ctx.secrets, site: ctx.site };
-  const out = mustache_default.render(compiled.prepared, view2, {}, { tags: TAGS, escape: (s) => String(s) });
-  return out.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN);
+  if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
+  if (!compiled.tokens) return { text: restoreEscapes(compiled.prepared), problems: [] };
+  const parts = [];
+  collect(compiled.tokens, ctx, parts);
+  let skeleton = "";
+  const slotAt = [];
+  for (const p of parts) {
+    if (typeof p === "string") skeleton += p;
+    else if (p.raw) skeleton += p.value;
+    else {
+      slotAt.push(skeleton.length);
+      skeleton += SLOT_TAG;
+    }
+  }
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  const contexts = contextsOf(compiled, skeleton);
+  const lines = lineStarts(source);
+  const problems = [];
+  let out = "";
+  let k = 0;
+  for (const p of parts) {
+    if (typeof p === "string") out += p;
+    else if (p.raw) out += p.value;
+    else {
+      const context = contexts.get(slotAt[k++]) ?? "code";
+      const placed = placeValue(p.value, context);
+      if (placed === null) problems.push({ kind: p.kind, name: p.name, ...position(lines, p.at), context, value: p.value });
+      out += placed ?? p.value;
+    }
+  }
+  return { text: restoreEscapes(out), problems };
+}
+function placeValue(value, context) {
+  if (context === "string") return escapeRouterOsString(value);
+  if (context === "comment") return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
+  return PLAIN_WORD.test(value) ? value : null;
+}
+var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
+function contextsOf(compiled, skeleton) {
+  if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
+  const contexts = /* @__PURE__ */ new Map();
+  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
+  compiled.lastScan = { skeleton, contexts };
+  return contexts;
+}
+function collect(tokens, ctx, out) {
+  for (const t of tokens) {
+    const [type2, value, start] = t;
+    if (type2 === "text") out.push(value);
+    else if (type2 === "name" || type2 === "&") {
+      const ref = parseRef(value);
+      if (!ref) continue;
+      const v = lookup2(ctx, ref);
+      out.push({ kind: ref.kind, name: ref.name, value: v === void 0 || v === null ? "" : String(v), raw: type2 === "&", at: start });
+    } else if (type2 === "#" || type2 === "^") {
+      const ref = parseRef(value);
+      const v = ref ? lookup2(ctx, ref) : void 0;
+      if (!!v === (type2 === "#") && t[4]) collect(t[4], ctx, out);
+    }
+  }
+}
+function lookup2(ctx, ref) {
+  if (ref.kind === "vars") return ctx.vars[ref.name];
+  if (ref.kind === "secrets") return ctx.secrets[ref.name];
+  return ref.name === "name" ? ctx.site.name : ref.name === "id" ? ctx.site.id : void 0;
+}
+function restoreEscapes(text2) {
+  return text2.includes(ESCAPE_SENTINEL) ? text2.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN) : text2;
 }
 function lineStarts(text2) {
   const starts = [0];
@@ -81061,6 +81958,48 @@ function position(starts, offset) {
     else hi = mid - 1;
   }
   return { line: lo + 1, column: offset - starts[lo] + 1 };
+}
+
+// src/core/render-script.ts
+function secretStandIn(name) {
+  return `secret_${name}`;
+}
+function renderScript(input2) {
+  const { text: text2, tpl, site } = input2;
+  if (!tpl.templated) return { display: text2, checked: text2, body: text2, problems: [], raw: [] };
+  const siteRef = { name: site.name, id: site.id };
+  const render3 = (value) => renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input2.secrets.map((n) => [n, value(n)])) });
+  const display = render3(secretPlaceholder);
+  const problems = display.problems.filter((p) => p.kind !== "secrets").map((p) => valueProblem(p, input2));
+  let checked = display.text;
+  let body = display.text;
+  if (input2.secrets.length) {
+    checked = render3(secretStandIn).text;
+    body = void 0;
+    if (!input2.missing) {
+      const real = render3((n) => input2.secretValue(n));
+      problems.push(...real.problems.filter((p) => p.kind === "secrets").map((p) => valueProblem(p, input2)));
+      body = real.text;
+    }
+  }
+  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
+}
+function valueProblem(p, input2) {
+  const tag = `${p.kind}.${p.name}`;
+  const shown = p.kind === "secrets" ? "" : ` (${JSON.stringify(p.value.length > 40 ? `${p.value.slice(0, 40)}...` : p.value)})`;
+  const base = { file: input2.path, line: p.line, column: p.column, site: input2.site.name };
+  if (p.context === "comment") {
+    return {
+      ...base,
+      message: `the value of ${tag}${shown} stands in a # comment and holds a line break, a control character or a backslash, which could end the comment and run the rest as commands`,
+      hint: `remove those characters from ${tag}, or move the tag into a "string", where the value is escaped`
+    };
+  }
+  return {
+    ...base,
+    message: `the value of ${tag}${shown} stands outside quotes and is not a plain word (letters, digits and . - _ / : ,): RouterOS would read what follows as commands`,
+    hint: `put the tag inside double quotes (name="\${{ ${tag} }}"), where the value is escaped and stays text; if the value is meant to be RouterOS code, write \${{{ ${tag} }}} (raw, flagged by the script checks)`
+  };
 }
 
 // src/core/keys.ts
@@ -81190,6 +82129,15 @@ var RULES = [
     acknowledgeable: false
   },
   {
+    id: "raw-template-value",
+    defaultSeverity: "warning",
+    description: 'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
+    kind: "notice",
+    configurable: true,
+    acknowledgeable: false,
+    alwaysOn: true
+  },
+  {
     id: "unknown-allow",
     defaultSeverity: "warning",
     description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
@@ -81277,6 +82225,10 @@ function validateRuleSettings(rules) {
     }
     if (typeof value !== "string" || !SETTINGS.includes(value)) {
       out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      continue;
+    }
+    if (info2.alwaysOn && value === "off") {
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
       continue;
     }
     if (!info2.configurable && value !== "error") {
@@ -82037,764 +82989,12 @@ function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
   return hits;
 }
 
-// src/lint/scanner.ts
-import { Buffer as Buffer2 } from "node:buffer";
-var TAB = 9;
-var LF = 10;
-var CR = 13;
-var SPACE = 32;
-var QUOTE = 34;
-var HASH = 35;
-var DOLLAR = 36;
-var LPAREN = 40;
-var RPAREN = 41;
-var SEMI = 59;
-var EQUALS = 61;
-var LBRACKET = 91;
-var BACKSLASH = 92;
-var RBRACKET = 93;
-var LBRACE = 123;
-var RBRACE = 125;
-var BOM_CHAR = "\uFEFF";
-var SPECIAL = new Uint8Array(128);
-for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
-var WORD_END = new Uint8Array(128);
-for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
-var STRING_STOP = new Uint8Array(128);
-for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
-var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
-var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
-var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
-var BLOCK_WORDS = /* @__PURE__ */ new Set([":do", "do", "else", ":else", ":retry", ":execute"]);
-var BLOCK_COMMANDS = /* @__PURE__ */ new Set([":onerror", ":retry", ":do", ":execute"]);
-function isUpperHex(c) {
-  return c >= 48 && c <= 57 || c >= 65 && c <= 70;
-}
-function isLowerHex(c) {
-  return c >= 48 && c <= 57 || c >= 97 && c <= 102;
-}
-var NO_GROUPS = Object.freeze([]);
-var ArgNode = class {
-  constructor(scanner, source, start, line, column) {
-    this.scanner = scanner;
-    this.source = source;
-    this.start = start;
-    this.line = line;
-    this.column = column;
-  }
-  scanner;
-  source;
-  start;
-  line;
-  column;
-  cached = void 0;
-  /** Set when the word ends. */
-  end = -1;
-  plain = true;
-  groups = NO_GROUPS;
-  get text() {
-    return this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
-  }
-};
-var Level = class {
-  constructor(open4, line, column, group, statements, fromString) {
-    this.open = open4;
-    this.line = line;
-    this.column = column;
-    this.group = group;
-    this.statements = statements;
-    this.fromString = fromString;
-    this.canComment = open4 === 0 || open4 === LBRACE;
-  }
-  open;
-  line;
-  column;
-  group;
-  statements;
-  fromString;
-  stmt = null;
-  arg = null;
-  /** A # here would start a comment. */
-  canComment;
-  /** The current statement has a `where` query: `name = value` is a comparison there. */
-  inWhere = false;
-  /** A line break inside this ( or [ was already reported. */
-  reportedBreak = false;
-};
-function q(c) {
-  return String.fromCharCode(c);
-}
-var PAST_END = 4;
-var shared = new Uint16Array(4096);
-var sharedBytes = Buffer2.from(shared.buffer);
-var SHARED_LIMIT = 1 << 20;
-var LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
-function codeUnits(text2) {
-  const n = text2.length;
-  let code = shared;
-  let bytes = sharedBytes;
-  if (code.length < n + PAST_END) {
-    code = new Uint16Array(n + PAST_END);
-    bytes = Buffer2.from(code.buffer);
-    if (n + PAST_END <= SHARED_LIMIT) {
-      shared = code;
-      sharedBytes = bytes;
-    }
-  }
-  if (LITTLE_ENDIAN) bytes.write(text2, 0, "utf16le");
-  else for (let i = 0; i < n; i++) code[i] = text2.charCodeAt(i);
-  code.fill(0, n, n + PAST_END);
-  return code;
-}
-function scanScript(text2) {
-  return new Scanner2(text2).run();
-}
-var Scanner2 = class {
-  src;
-  /** The code units of src, then zeros (see codeUnits). */
-  code;
-  n;
-  i = 0;
-  line = 1;
-  lineStart = 0;
-  /** The current physical line was joined to the previous one by \. */
-  continued = false;
-  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
-  inStr = false;
-  strOffset = 0;
-  strLine = 0;
-  strColumn = 0;
-  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
-  firstMultiline = null;
-  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
-  cuts = [];
-  levels = [];
-  comments = [];
-  problems = [];
-  root = [];
-  constructor(text2) {
-    this.src = text2;
-    this.code = codeUnits(text2);
-    this.n = text2.length;
-    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
-  }
-  run() {
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
-    const code = this.code;
-    const n = this.n;
-    let i = this.i;
-    while (i < n) {
-      if (this.inStr) {
-        while (i < n) {
-          const c2 = code[i];
-          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
-          i++;
-        }
-        if (i >= n) break;
-        if (code[i] === QUOTE) {
-          this.inStr = false;
-          i++;
-          continue;
-        }
-        this.i = i;
-        this.stringChar();
-        i = this.i;
-        continue;
-      }
-      const c = code[i];
-      if (c >= 128 || SPECIAL[c] === 0) {
-        const level = this.top;
-        if (!level.arg) {
-          this.i = i;
-          this.ensureArg(level);
-        }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          i++;
-        }
-        continue;
-      }
-      if (c === SPACE || c === TAB) {
-        const level = this.top;
-        if (level.arg) {
-          this.i = i;
-          this.endArg(level);
-        }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d !== SPACE && d !== TAB) break;
-          i++;
-        }
-        continue;
-      }
-      if (c === QUOTE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        this.inStr = true;
-        this.strOffset = i;
-        this.strLine = this.line;
-        this.strColumn = i - this.lineStart + 1;
-        i++;
-        continue;
-      }
-      if (c === DOLLAR && code[i + 1] !== LBRACE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        i++;
-        continue;
-      }
-      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        const level = this.top;
-        this.i = i;
-        this.endStatement(level);
-        level.canComment = true;
-        this.newLine(i + 1, false);
-        i++;
-        continue;
-      }
-      this.i = i;
-      this.codeChar();
-      i = this.i;
-    }
-    this.i = i;
-    this.finish();
-    return { statements: this.root, comments: this.comments, problems: this.problems };
-  }
-  /** Where the current string started, as an object (only needed in rare cases). */
-  strStart() {
-    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
-  }
-  enterString(s) {
-    this.inStr = true;
-    this.strOffset = s.offset;
-    this.strLine = s.line;
-    this.strColumn = s.column;
-  }
-  /** The innermost open level (kept in step with `levels`). */
-  top;
-  pushLevel(level) {
-    this.levels.push(level);
-    this.top = level;
-  }
-  popLevel() {
-    const level = this.levels.pop();
-    this.top = this.levels[this.levels.length - 1];
-    return level;
-  }
-  col(offset = this.i) {
-    return offset - this.lineStart + 1;
-  }
-  report(rule, line, column, message) {
-    this.problems.push({ rule, line, column, message });
-  }
-  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
-  eolLength(at) {
-    const c = this.code[at];
-    if (c === LF) return 1;
-    if (c === CR) return this.code[at + 1] === LF ? 2 : 1;
-    return 0;
-  }
-  newLine(nextLineStart, continued) {
-    this.line++;
-    this.lineStart = nextLineStart;
-    this.i = nextLineStart;
-    this.continued = continued;
-  }
-  skipBlanks(at) {
-    let j = at;
-    for (let c = this.code[j]; c === SPACE || c === TAB; c = this.code[++j]) ;
-    return j;
-  }
-  // ---- words and statements -------------------------------------------------------------------
-  ensureArg(level) {
-    if (level.arg) return level.arg;
-    const column = this.i - this.lineStart + 1;
-    const arg = new ArgNode(this, this.src, this.i, this.line, column);
-    level.arg = arg;
-    level.canComment = false;
-    if (!level.stmt) {
-      level.stmt = { args: [], line: this.line, column, endLine: this.line };
-      level.statements.push(level.stmt);
-    }
-    return arg;
-  }
-  endArg(level) {
-    const a = level.arg;
-    if (!a) return;
-    level.arg = null;
-    a.end = this.i;
-    const cuts = this.cuts;
-    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
-    if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
-    const stmt = level.stmt;
-    stmt.args.push(a);
-    stmt.endLine = this.line;
-  }
-  endStatement(level) {
-    this.endArg(level);
-    level.stmt = null;
-    level.inWhere = false;
-  }
-  /** The source between two offsets without the continuations recorded in `cuts`. */
-  clean(start, end) {
-    const cuts = this.cuts;
-    if (cuts.length === 0 || cuts[cuts.length - 1] <= start) return this.src.slice(start, end);
-    let lo = 0;
-    let hi = cuts.length / 2;
-    while (lo < hi) {
-      const mid = lo + hi >> 1;
-      if (cuts[mid * 2 + 1] <= start) lo = mid + 1;
-      else hi = mid;
-    }
-    let out = "";
-    let from = start;
-    for (let k = lo * 2; k < cuts.length && cuts[k] < end; k += 2) {
-      const cs = Math.max(cuts[k], start);
-      if (cs > from) out += this.src.slice(from, cs);
-      from = Math.max(from, Math.min(cuts[k + 1], end));
-    }
-    return from < end ? out + this.src.slice(from, end) : out;
-  }
-  // ---- code -------------------------------------------------------------------------------------
-  codeChar() {
-    const level = this.top;
-    const c = this.code[this.i];
-    switch (c) {
-      case SPACE:
-      case TAB:
-        this.endArg(level);
-        this.i++;
-        return;
-      case LF:
-      case CR:
-        this.codeLineBreak(level);
-        return;
-      case SEMI:
-        this.endStatement(level);
-        level.canComment = true;
-        this.i++;
-        return;
-      case QUOTE:
-        this.ensureArg(level);
-        this.inStr = true;
-        this.strOffset = this.i;
-        this.strLine = this.line;
-        this.strColumn = this.col();
-        this.i++;
-        return;
-      case HASH:
-        this.codeHash(level);
-        return;
-      case BACKSLASH:
-        this.codeBackslash(level);
-        return;
-      case LPAREN:
-      case LBRACKET:
-      case LBRACE:
-        this.open(level, c, null);
-        return;
-      case RPAREN:
-      case RBRACKET:
-      case RBRACE:
-        this.close(c);
-        return;
-      case EQUALS:
-        if (!level.arg) this.checkParamSpace(level);
-        this.ensureArg(level);
-        this.i++;
-        return;
-      case DOLLAR:
-        this.ensureArg(level);
-        if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
-        else this.i++;
-        return;
-      default: {
-        this.ensureArg(level);
-        const code = this.code;
-        const n = this.n;
-        let j = this.i + 1;
-        while (j < n) {
-          const d = code[j];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          j++;
-        }
-        this.i = j;
-      }
-    }
-  }
-  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
-  skipTemplateTag() {
-    const end = this.src.indexOf("}}", this.i + 3);
-    const stop = end < 0 ? this.n : end + 2;
-    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
-    this.i = nl < 0 ? stop : this.i + 1;
-  }
-  codeLineBreak(level) {
-    const len = this.eolLength(this.i);
-    if (level.open === LPAREN || level.open === LBRACKET) {
-      if (!level.reportedBreak) {
-        level.reportedBreak = true;
-        const o = q(level.open);
-        this.report(
-          "line-break-in-brackets",
-          this.line,
-          this.col(),
-          `line break inside ${o} ${q(CLOSER_OF[level.open])}: the ${o} opened at line ${level.line} column ${level.column} is still open here. Close it on this line, or end the line with \\ to continue the command on the next one.`
-        );
-      }
-      this.endArg(level);
-      this.newLine(this.i + len, false);
-      return;
-    }
-    this.endStatement(level);
-    level.canComment = true;
-    this.newLine(this.i + len, false);
-  }
-  codeHash(level) {
-    if (level.arg) {
-      this.i++;
-      return;
-    }
-    if (level.canComment) {
-      this.readComment();
-      return;
-    }
-    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === "";
-    if (this.continued && atLineStart) {
-      this.report(
-        "comment-after-continuation",
-        this.line,
-        this.col(),
-        "a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. Move the comment above the command."
-      );
-    } else {
-      this.report(
-        "inline-comment",
-        this.line,
-        this.col(),
-        "this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. Put the comment on its own line, or after a ; (for example `...; # note`)."
-      );
-    }
-    this.skipToLineEnd();
-  }
-  readComment() {
-    const start = this.i;
-    this.skipToLineEnd();
-    const before = this.src.slice(this.lineStart, start);
-    this.comments.push({
-      line: this.line,
-      column: this.col(start),
-      text: this.src.slice(start + 1, this.i).trim(),
-      ownLine: before.trim() === "" && !this.continued
-    });
-  }
-  skipToLineEnd() {
-    const code = this.code;
-    const n = this.n;
-    let j = this.i;
-    while (j < n) {
-      const c = code[j];
-      if (c === LF || c === CR) break;
-      j++;
-    }
-    this.i = j;
-  }
-  codeBackslash(level) {
-    const at = this.i;
-    const len = this.eolLength(at + 1);
-    if (len) {
-      this.endArg(level);
-      this.cuts.push(at, at + 1 + len);
-      this.newLine(at + 1 + len, true);
-      return;
-    }
-    if (at + 1 >= this.n) {
-      this.i++;
-      return;
-    }
-    const j = this.skipBlanks(at + 1);
-    const after = this.code[j];
-    const eol = this.eolLength(j);
-    if (eol || j >= this.n) {
-      this.report(
-        "continuation-space",
-        this.line,
-        this.col(at),
-        "spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces."
-      );
-      this.endArg(level);
-      this.cuts.push(at, j + eol);
-      if (j >= this.n) this.i = j;
-      else this.newLine(j + eol, true);
-      return;
-    }
-    if (after === HASH) {
-      this.report(
-        "comment-after-continuation",
-        this.line,
-        this.col(j),
-        "a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command."
-      );
-      this.endArg(level);
-      this.i = j;
-      this.skipToLineEnd();
-      const l2 = this.eolLength(this.i);
-      if (l2) this.newLine(this.i + l2, true);
-      return;
-    }
-    this.report(
-      "stray-backslash",
-      this.line,
-      this.col(at),
-      "a \\ outside a string must be the last character of a line (a line continuation). To use a backslash in a value, put the value in double quotes and write \\\\."
-    );
-    this.ensureArg(level);
-    this.i++;
-  }
-  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
-  checkParamSpace(level) {
-    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
-    const prev = level.stmt?.args[level.stmt.args.length - 1];
-    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
-    this.report(
-      "param-space",
-      prev.line,
-      prev.column,
-      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`
-    );
-  }
-  open(level, c, fromString) {
-    const line = this.line;
-    const column = this.col();
-    let array2 = false;
-    if (c === LBRACE && !fromString) {
-      if (level.arg) {
-        array2 = this.code[this.i - 1] !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
-      } else {
-        const args = level.stmt?.args;
-        const prev = args?.[args.length - 1];
-        array2 = prev !== void 0 && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args[0].text);
-      }
-    }
-    const arg = this.ensureArg(level);
-    level.canComment = false;
-    const group = { open: q(c), line, column, inString: fromString !== null, array: array2, statements: [] };
-    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
-    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
-    this.i++;
-  }
-  close(c) {
-    const want = OPEN_FOR[c];
-    const line = this.line;
-    const column = this.col();
-    const top = this.top;
-    if (top.open === want) {
-      this.pop();
-      this.i++;
-      return;
-    }
-    let m = -1;
-    for (let k = this.levels.length - 1; k >= 1; k--) {
-      const lv = this.levels[k];
-      if (lv.open === want) {
-        m = k;
-        break;
-      }
-      if (lv.fromString) break;
-    }
-    if (m >= 1) {
-      const inner = this.levels[this.levels.length - 1];
-      const outer = this.levels[m];
-      this.report(
-        "unbalanced-bracket",
-        line,
-        column,
-        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
-      );
-      while (this.levels.length > m) this.pop();
-      this.i++;
-      return;
-    }
-    if (top.open !== 0) {
-      this.report(
-        "unbalanced-bracket",
-        line,
-        column,
-        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open])}.`
-      );
-      this.pop();
-      this.i++;
-      return;
-    }
-    this.report(
-      "unbalanced-bracket",
-      line,
-      column,
-      c === RBRACE ? "this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {." : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`
-    );
-    this.ensureArg(top);
-    this.i++;
-  }
-  pop() {
-    const level = this.popLevel();
-    this.endStatement(level);
-    const outer = this.top;
-    outer.canComment = false;
-    if (level.fromString) this.enterString(level.fromString);
-  }
-  // ---- strings ----------------------------------------------------------------------------------
-  stringChar() {
-    const code = this.code;
-    const n = this.n;
-    let j = this.i;
-    let c = 0;
-    while (j < n) {
-      c = code[j];
-      if (c < 128 && STRING_STOP[c] !== 0) break;
-      j++;
-    }
-    this.i = j;
-    if (j >= n) return;
-    switch (c) {
-      case QUOTE:
-        this.inStr = false;
-        this.i++;
-        return;
-      case LF:
-      case CR: {
-        if (!this.firstMultiline) this.firstMultiline = this.strStart();
-        this.newLine(j + this.eolLength(j), false);
-        return;
-      }
-      case DOLLAR:
-        this.stringDollar();
-        return;
-      default:
-        this.stringEscape();
-    }
-  }
-  stringDollar() {
-    const at = this.i;
-    let j = at + 1;
-    let c = this.code[j];
-    if (c === BACKSLASH && this.eolLength(j + 1)) {
-      const eol = this.eolLength(j + 1);
-      const k = this.skipBlanks(j + 1 + eol);
-      const ck = this.code[k];
-      if (ck === LPAREN || ck === LBRACKET) {
-        this.cuts.push(j, k);
-        this.newLine(j + 1 + eol, true);
-        this.i = k;
-        j = k;
-        c = ck;
-      }
-    }
-    if (c === LPAREN || c === LBRACKET) {
-      const s = this.strStart();
-      this.inStr = false;
-      this.i = j;
-      this.open(this.top, c, s);
-      return;
-    }
-    if (this.src.startsWith("${{", at)) {
-      this.skipTemplateTag();
-      return;
-    }
-    this.i = at + 1;
-  }
-  stringEscape() {
-    const at = this.i;
-    const next = this.code[at + 1];
-    const eol = this.eolLength(at + 1);
-    if (eol) {
-      const k = this.skipBlanks(at + 1 + eol);
-      this.cuts.push(at, k);
-      this.newLine(at + 1 + eol, true);
-      this.i = k;
-      return;
-    }
-    if (at + 1 >= this.n) {
-      this.i++;
-      return;
-    }
-    if (SIMPLE_ESCAPES.has(next)) {
-      this.i += 2;
-      return;
-    }
-    const next2 = this.code[at + 2];
-    if (isUpperHex(next) && isUpperHex(next2)) {
-      this.i += 3;
-      return;
-    }
-    let message;
-    const shown = this.src.slice(at, at + 2);
-    if (isLowerHex(next) || isUpperHex(next)) {
-      const pair = this.src.slice(at + 1, at + 3);
-      message = isLowerHex(next2) || isUpperHex(next2) ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.` : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
-    } else if (next === SPACE || next === TAB) {
-      const j = this.skipBlanks(at + 1);
-      message = this.eolLength(j) ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.' : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
-    } else {
-      message = `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. Write \\\\ for a backslash.`;
-    }
-    this.report("invalid-escape", this.line, this.col(at), message);
-    this.i += 2;
-  }
-  // ---- end of text ------------------------------------------------------------------------------
-  finish() {
-    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : void 0;
-    if (interpolation) {
-      const o = q(interpolation.open);
-      this.report(
-        "unbalanced-bracket",
-        interpolation.line,
-        interpolation.column,
-        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
-      );
-    } else if (this.inStr) {
-      const open4 = this.strStart();
-      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
-      const at = first2 ?? open4;
-      this.report(
-        "unterminated-string",
-        at.line,
-        at.column,
-        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
-      );
-    } else {
-      for (let k = this.levels.length - 1; k >= 1; k--) {
-        const lv = this.levels[k];
-        if (lv.reportedBreak) continue;
-        const o = q(lv.open);
-        this.report(
-          "unbalanced-bracket",
-          lv.line,
-          lv.column,
-          lv.open === LBRACE ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.` : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open])}.`
-        );
-      }
-    }
-    this.inStr = false;
-    while (this.levels.length > 1) this.endStatement(this.popLevel());
-    this.endStatement(this.levels[0]);
-  }
-  spansLines(s) {
-    return s.line !== this.line;
-  }
-};
-
 // src/lint/index.ts
 function severityOf(rule, settings) {
   const info2 = ruleInfo(rule);
   if (!info2) return "error";
   const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : void 0;
-  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off") return info2.defaultSeverity;
+  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off" || info2.alwaysOn && s === "off") return info2.defaultSeverity;
   return s;
 }
 var NO_RULES = /* @__PURE__ */ new Set();
@@ -82807,6 +83007,14 @@ function lintScript(text2, options = {}) {
     if (severity !== "off") findings.push({ line, column, severity, rule, message });
   };
   for (const p of scan2.problems) push2(p.rule, p.line, p.column, p.message);
+  for (const r of options.rawValues ?? []) {
+    push2(
+      "raw-template-value",
+      r.line,
+      r.column,
+      `\${{{ ${r.kind}.${r.name} }}} inserts its value raw, without escaping: a value holding " or a line break can end a string or add commands. Review it; write \${{ ${r.kind}.${r.name} }} (escaped) unless the value is meant to be RouterOS code.`
+    );
+  }
   const acks = readAcknowledgements(scan2.comments, scan2.statements);
   for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
   const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
@@ -83173,24 +83381,20 @@ async function renderFleet(reader, model, state, opts = {}) {
       uses.vars.sort();
       uses.secrets.sort();
       const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
-      let display = text2;
-      let body = text2;
-      if (tpl.templated) {
-        const siteRef = { name: site.name, id: site.id };
-        display = renderTemplate(text2, tpl, {
-          vars: site.vars,
-          site: siteRef,
-          secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)]))
-        });
-        body = void 0;
-        if (!digests.missing.length) {
-          body = uses.secrets.length ? renderTemplate(text2, tpl, {
-            vars: site.vars,
-            site: siteRef,
-            secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)]))
-          }) : display;
-        }
+      const rendered = renderScript({
+        text: text2,
+        tpl,
+        path: src.path,
+        site,
+        secrets: uses.secrets,
+        secretValue: (n) => secrets.get(site.name, n),
+        missing: digests.missing.length > 0
+      });
+      if (rendered.problems.length) {
+        problems.push(...rendered.problems);
+        continue;
       }
+      const { display, body } = rendered;
       const sent = body ?? display;
       const length = sent.length > maxChars ? [...sent].length : sent.length;
       if (length > maxChars) {
@@ -83202,7 +83406,7 @@ async function renderFleet(reader, model, state, opts = {}) {
         });
         continue;
       }
-      const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
+      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
       const fp = fingerprint(display, digests.digests);
       const recorded = state.sites[site.id]?.scripts[src.file];
       const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
@@ -83290,6 +83494,86 @@ function firstBadUtf8(buf) {
     }
   }
   return { line: 1 };
+}
+
+// src/core/api-url.ts
+init_settings();
+function isLoopbackHost(hostname5) {
+  const h = hostname5.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+function apiUrlFault(value) {
+  let u;
+  try {
+    u = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.protocol === "https:") return null;
+  if (u.protocol !== "http:") return `is a ${u.protocol} URL; the SDX API is reached over https`;
+  if (isLoopbackHost(u.hostname)) return null;
+  return "uses plain http to a host that is not this machine, so the token would cross the network in clear text; use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)";
+}
+function operatorApiUrl(choices) {
+  const chosen = choices.find((c) => c.value !== void 0 && c.value.trim() !== "");
+  const url2 = chosen?.value?.trim() ?? DEFAULT_API_URL;
+  const source = chosen?.source ?? "the default";
+  const fault = apiUrlFault(url2);
+  if (fault) {
+    throw new InputError({
+      file: `(${source})`,
+      message: `the SDX API URL ${JSON.stringify(redactCredentials(url2))} ${fault}`,
+      hint: `set ${source} to the SDX API, for example ${DEFAULT_API_URL}`
+    });
+  }
+  return { url: url2, source };
+}
+function displayApiUrl(url2) {
+  try {
+    const u = new URL(url2);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return redactCredentials(url2);
+  }
+}
+function sameApiUrl(a, b) {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const path4 = (u) => u.pathname.replace(/\/+$/, "");
+    return x.protocol === y.protocol && x.host === y.host && path4(x) === path4(y);
+  } catch {
+    return false;
+  }
+}
+async function fleetApiUrlProblem(reader, model, operator) {
+  const committed = model.fleet.api_url;
+  if (committed === null || sameApiUrl(committed, operator.url)) return null;
+  const file2 = model.fleetFile ?? `${model.sitesDir ? `${model.sitesDir}/` : ""}${FLEET_FILE}`;
+  return {
+    file: file2,
+    line: await settingLine(reader, model, file2, "api_url"),
+    message: `api_url is ${JSON.stringify(displayApiUrl(committed))}, but the operator's SDX API URL is ${displayApiUrl(operator.url)} (${operator.source}): the repository cannot choose where the SDX token and the scripts are sent, so nothing was sent`,
+    hint: `remove api_url from ${file2}, or set it to ${displayApiUrl(operator.url)}; the URL is set by whoever runs routeros-gitops (--api-url, SDX_API_URL or the Action's sdx-api-url input)`
+  };
+}
+async function checkFleetApiUrl(reader, model, operator) {
+  const problem = await fleetApiUrlProblem(reader, model, operator);
+  if (problem) throw new InputError(problem);
+}
+async function settingLine(reader, model, file2, key) {
+  try {
+    const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
+    if (!entry) return void 0;
+    const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
+    const lines = text2.split("\n");
+    const i = lines.findIndex((l) => new RegExp(`^["']?${key}["']?\\s*:`).test(l));
+    return i < 0 ? void 0 : i + 1;
+  } catch {
+    return void 0;
+  }
 }
 
 // src/core/state.ts
@@ -83847,7 +84131,7 @@ function sameSnapshot(a, b) {
 }
 
 // src/core/checks.ts
-var lintHook = (text2, rules) => lintScript(text2, { rules });
+var lintHook = (text2, rules, template) => lintScript(text2, { rules, rawValues: template?.raw });
 
 // src/git/repo.ts
 import { stat as stat2 } from "node:fs/promises";
@@ -83868,22 +84152,61 @@ var silentLogger = {
 
 // src/git/run.ts
 import { spawn } from "node:child_process";
-
-// src/git/redact.ts
-var URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
-var AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
-function redactUrlCredentials(text2) {
-  return text2.replace(URL_USERINFO, "$1").replace(AUTH_HEADER, "$1***");
+var KEPT_VARS = new Set(
+  [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "TZ",
+    "XDG_CONFIG_HOME",
+    "SSH_AUTH_SOCK",
+    "SSH_AGENT_PID",
+    "SSH_ASKPASS",
+    "DISPLAY",
+    "GNUPGHOME",
+    "GPG_AGENT_INFO",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "LD_LIBRARY_PATH",
+    // Windows
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "USERPROFILE",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "PROGRAMDATA",
+    "PROGRAMFILES"
+  ].map((k) => k.toUpperCase())
+);
+var KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|SSL_CERT_PASSWORD_PROTECTED|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
+function keptForGit(name) {
+  const upper = name.toUpperCase();
+  if (upper.startsWith("GIT_")) return KEPT_GIT_VARS.test(upper);
+  return KEPT_VARS.has(upper) || upper === "LANG" || upper.startsWith("LC_");
 }
-
-// src/git/run.ts
-var KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
-function gitEnv(extra = {}) {
+function gitEnv(extra = {}, from = process.env) {
   const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === void 0) continue;
-    if (k.startsWith("GIT_") && !KEPT_GIT_VARS.test(k)) continue;
-    env[k] = v;
+  for (const [k, v] of Object.entries(from)) {
+    if (v !== void 0 && keptForGit(k)) env[k] = v;
   }
   return {
     ...env,
@@ -83900,11 +84223,11 @@ function gitEnv(extra = {}) {
   };
 }
 function formatCommand(args) {
-  return redactUrlCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
+  return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
 }
 function gitError(args, exitCode, stderr, cause) {
   const command = formatCommand(args);
-  const detail = redactUrlCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
+  const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
   const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
   return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
 }
@@ -84576,6 +84899,27 @@ function revisionOf(state) {
   return createHash3("sha256").update(stableStringify(state.sites)).digest("hex").slice(0, 24);
 }
 
+// src/state/redacting-store.ts
+function redactingStateStore(store, redact) {
+  const scrub = (u) => {
+    const url2 = u.record?.log_url;
+    if (!u.record || !url2) return u;
+    const clean2 = redact()(url2);
+    return clean2 === url2 ? u : { ...u, record: { ...u.record, log_url: clean2 } };
+  };
+  return {
+    load: () => store.load(),
+    record: (updates) => store.record(updates.map(scrub)),
+    changeLease: (change) => store.changeLease(change),
+    readLease: () => store.readLease(),
+    close: () => store.close(),
+    describe: () => store.describe(),
+    index: store.index && (() => store.index()),
+    indexSince: store.indexSince && ((base) => store.indexSince(base)),
+    loadFiles: store.loadFiles && ((index, paths) => store.loadFiles(index, paths))
+  };
+}
+
 // src/state/git-ref-store.ts
 import { createHash as createHash4 } from "node:crypto";
 
@@ -84728,7 +85072,7 @@ async function createGitRefStateStore(options) {
   checkRefName(ref);
   const remote = options.remote === "" ? void 0 : options.remote;
   if (remote !== void 0 && (remote.startsWith("-") || /[\s\0]/.test(remote))) {
-    throw new InputError(`${JSON.stringify(redactUrlCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
+    throw new InputError(`${JSON.stringify(redactCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
   }
   const logger = options.logger ?? silentLogger;
   const repo = options.repo ?? await openRepo(options.cwd ?? process.cwd(), { logger });
@@ -84814,7 +85158,7 @@ var GitRefStore = class {
     await this.gcRunning;
   }
   describe() {
-    return `ref ${this.ref}${this.remote !== void 0 ? ` (${redactUrlCredentials(this.remote)})` : ""}`;
+    return `ref ${this.ref}${this.remote !== void 0 ? ` (${redactCredentials(this.remote)})` : ""}`;
   }
   // ---- reading -------------------------------------------------------------------------------
   async syncIfRemote() {
@@ -85047,12 +85391,12 @@ var GitRefStore = class {
           ours,
           theirs,
           identity: STATE_IDENTITY,
-          remoteName: redactUrlCredentials(this.remote),
+          remoteName: redactCredentials(this.remote),
           logger: this.logger,
           ref: this.ref
         });
       }
-      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactUrlCredentials(this.remote)}`)) {
+      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactCredentials(this.remote)}`)) {
         this.known = null;
         this.logger.debug({ ref: this.ref, from: ours, to: target }, "state updated from the remote");
         return;
@@ -85061,7 +85405,7 @@ var GitRefStore = class {
       await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(
-      `could not bring ${this.where} up to date with ${redactUrlCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
+      `could not bring ${this.where} up to date with ${redactCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
     );
   }
   /** Publish the local ref with a lease on the remote's ref; on rejection fetch, merge, retry. */
@@ -85084,7 +85428,7 @@ var GitRefStore = class {
       if (r.exitCode === 0) {
         await this.repo.run(["update-ref", "-m", "routeros-gitops: pushed", this.trackingRef, ours]);
         this.remoteHead = ours;
-        this.logger.debug({ ref: this.ref, remote: redactUrlCredentials(remote), commit: ours, attempt }, "state pushed");
+        this.logger.debug({ ref: this.ref, remote: redactCredentials(remote), commit: ours, attempt }, "state pushed");
         return;
       }
       const out = `${r.stdout.toString("utf8")}
@@ -85098,12 +85442,12 @@ ${r.stderr}`;
       await this.syncFromRemote();
     }
     throw new StateConflictError(
-      `could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
+      `could not push the applied state to ${redactCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
     );
   }
 };
 function remoteTrackingRef(ref, remote) {
-  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash4("sha256").update(redactUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash4("sha256").update(stripUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
   const rest = ref.startsWith("refs/routeros-gitops/") ? ref.slice("refs/routeros-gitops/".length) : ref.slice("refs/".length);
   return `refs/routeros-gitops/remotes/${name}/${rest}`;
 }
@@ -85114,6 +85458,10 @@ function checkRefName(ref) {
 
 // src/state/open-store.ts
 async function openStateStore(options) {
+  const store = await openStore(options);
+  return options.redact ? redactingStateStore(store, options.redact) : store;
+}
+async function openStore(options) {
   const logger = options.logger ?? silentLogger;
   if (options.stateFile) {
     if (options.stateRemote || options.stateRef) {
@@ -85143,10 +85491,22 @@ function envSiteName(site) {
 async function loadSecrets(opts) {
   const fleet = /* @__PURE__ */ new Map();
   const perSite = /* @__PURE__ */ new Map();
+  const tooShort = [];
+  const usable = (value, name, where2, source) => {
+    if (value === "") return false;
+    if (value.length >= MIN_SECRET_LENGTH) return true;
+    tooShort.push({
+      file: where2,
+      message: `the secret "${name}" (${source}) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be hidden reliably from logs and reports`,
+      hint: `use a value of at least ${MIN_SECRET_LENGTH} characters, or leave it empty to not supply it`
+    });
+    return false;
+  };
   const put = (site, name, value, where2) => {
     if (typeof value !== "string" && typeof value !== "number") {
       throw new InputError({ file: where2, message: `the secret "${name}" must be a string`, hint: "quote the value" });
     }
+    if (!usable(String(value), name, where2, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
     if (site === null) fleet.set(name, String(value));
     else {
       if (!perSite.has(site)) perSite.set(site, /* @__PURE__ */ new Map());
@@ -85209,6 +85569,7 @@ async function loadSecrets(opts) {
   for (const [k, v] of Object.entries(opts.env)) {
     if (!k.startsWith(SECRET_ENV_PREFIX) || v === void 0) continue;
     const rest = k.slice(SECRET_ENV_PREFIX.length);
+    if (!usable(v, rest.includes("__") ? rest.slice(rest.indexOf("__") + 2) : rest, "(environment)", k)) continue;
     const i = rest.indexOf("__");
     if (i > 0) {
       const s = rest.slice(0, i);
@@ -85216,6 +85577,7 @@ async function loadSecrets(opts) {
       envSite.get(s).set(rest.slice(i + 2), v);
     } else envFleet.set(rest, v);
   }
+  if (tooShort.length) throw new InputError(tooShort);
   const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
   const digestKey = opts.env[SECRETS_KEY_ENV] || void 0;
   if (digestKey !== void 0 && digestKey.length < MIN_SECRETS_KEY_LENGTH) {
@@ -87217,7 +87579,7 @@ var mergeGroupSchema = external_exports.object({
   merge_group: external_exports.object({ head_sha: sha, base_sha: sha, head_ref: external_exports.string(), base_ref: external_exports.string() }).passthrough(),
   repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
 });
-function parseEvent(name, payload, githubSha) {
+function parseEvent(name, payload, githubSha, githubRef) {
   const fail = (what, err) => {
     const issue3 = err.issues[0];
     throw new InputError({
@@ -87268,14 +87630,17 @@ function parseEvent(name, payload, githubSha) {
       const m = r.data.merge_group;
       return { kind: "merge_group", name, sha: m.head_sha, baseSha: m.base_sha, baseRef: m.base_ref };
     }
-    default:
-      return { kind: "other", name, sha: githubSha || null };
+    default: {
+      const repo = payload?.repository;
+      const defaultBranch = typeof repo?.default_branch === "string" ? repo.default_branch : null;
+      return { kind: "other", name, sha: githubSha || null, ref: githubRef || null, defaultBranch };
+    }
   }
 }
 function readEvent(env) {
   const name = env.GITHUB_EVENT_NAME ?? "";
   const path4 = env.GITHUB_EVENT_PATH;
-  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null };
+  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
   let payload;
   try {
     payload = JSON.parse(readFileSync2(path4, "utf8"));
@@ -87286,7 +87651,7 @@ function readEvent(env) {
       hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes"
     });
   }
-  return parseEvent(name, payload, env.GITHUB_SHA);
+  return parseEvent(name, payload, env.GITHUB_SHA, env.GITHUB_REF);
 }
 function parseRepository(value) {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value ?? "");
@@ -87366,7 +87731,7 @@ function secretsHolder(env, io) {
   let redact = makeRedactor(values);
   const add = (more) => {
     for (const v of more) {
-      if (!v || v.length < 4 || values.has(v)) continue;
+      if (!v || v.length < MIN_SECRET_LENGTH || values.has(v)) continue;
       values.add(v);
       io.setSecret(v);
     }
@@ -87375,21 +87740,31 @@ function secretsHolder(env, io) {
   add(envSecrets(env));
   return { add, redact: () => redact };
 }
-async function buildContext(inputs, rawIo, secrets, signal) {
+async function buildContext(inputs, rawIo, secrets, event, signal) {
   const env = rawIo.env;
   secrets.add([inputs.sdxApiToken, inputs.githubToken]);
   const io = redactingIo(rawIo, secrets.redact);
   const logger = createActionLogger({ info: io.info, debug: io.debug }, secrets.redact, parseLogLevel(env.RGO_LOG_LEVEL));
-  const event = readEvent(env);
+  const apiUrl = operatorApiUrl([
+    { source: "input sdx-api-url", value: inputs.sdxApiUrl },
+    { source: "SDX_API_URL", value: env.SDX_API_URL }
+  ]);
+  const untrusted = event.kind === "pull_request" && event.fork;
+  if (untrusted)
+    logger.info(
+      { pull_request: event.kind === "pull_request" ? event.number : void 0 },
+      "a pull request from a fork: planning without secrets, and writing nothing to GitHub (the plan is in the step summary)"
+    );
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const repo = await openRepo(resolve3(workspace, inputs.workingDirectory), { logger });
   const ref = inputs.ref ?? event.sha ?? "HEAD";
   await ensureCommit(repo, ref, logger);
-  const loaded = await loadSecrets({ env, repoRoot: repo.root });
+  const loaded = untrusted ? noSecrets : await loadSecrets({ env, repoRoot: repo.root });
   secrets.add(loaded.values());
   const where2 = parseRepository(env.GITHUB_REPOSITORY);
   let github = null;
-  if (inputs.githubToken && where2) {
+  if (untrusted) {
+  } else if (inputs.githubToken && where2) {
     const ms = (v) => v !== void 0 && v !== "" && Number(v) >= 0 ? Number(v) : void 0;
     github = {
       client: createGitHubClient({
@@ -87423,7 +87798,9 @@ async function buildContext(inputs, rawIo, secrets, signal) {
     paths: workspacePaths(repo.root, workspace),
     secretsRedact: secrets.redact,
     signal,
-    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger })
+    apiUrl,
+    untrusted,
+    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger, redact: secrets.redact })
   };
 }
 async function planWithHistory(ctx, store) {
@@ -87513,8 +87890,9 @@ var wrap = (open4, close) => (s) => `\x1B[${open4}m${s}\x1B[${close}m`;
 var ansiStyle = { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
 
 // src/report/plan-report.ts
-function planToJson(plan2, warnings = []) {
+function planToJson(plan2, warnings = [], target) {
   return {
+    ...target ? { sdx_api_url: target.url } : {},
     ref: plan2.ref,
     commit: plan2.commit.sha,
     subject: plan2.commit.subject,
@@ -87598,6 +87976,7 @@ function planToMarkdown(plan2, opts = {}) {
   out.push("");
   out.push(summaryLine(plan2));
   out.push("");
+  if (opts.target) out.push(`SDX API: \`${opts.target.url}\` (${escapeMd(opts.target.source)})`, "");
   if (plan2.changes.length) {
     out.push("| site | script | change | action |", "|---|---|---|---|");
     const shared3 = sharedGroups(plan2).filter((g) => g.sites.length > 1);
@@ -87747,14 +88126,16 @@ async function planStep(ctx) {
   const store = await ctx.openStore();
   try {
     const { plan: plan2, desired, warnings } = await planWithHistory(ctx, store);
+    await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
+    const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker });
+    const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
     const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
     const report = join3(ctx.reportDir, `${name}.md`);
     const reportJson = join3(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile2(report, redact(withoutMarker(full, marker)));
-    await writeFile2(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings), null, 2)}
+    await writeFile2(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
 `));
     ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
     const dropped = annotate(ctx, plan2, warnings);
@@ -87764,7 +88145,11 @@ async function planStep(ctx) {
     let commentUrl = null;
     let failure2 = null;
     const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
-    if (pr && ctx.inputs.comment && ctx.github) {
+    if (pr && ctx.untrusted) {
+      notes.push(
+        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
+      );
+    } else if (pr && ctx.inputs.comment && ctx.github) {
       const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
       const { body, cut } = fitComment(
         redact(full),
@@ -87782,7 +88167,7 @@ async function planStep(ctx) {
           logger: ctx.logger
         });
         if (res.result === "forbidden") {
-          const why = pr.fork ? "a pull request from a fork gets a read-only token" : 'give the workflow "permissions: pull-requests: write"';
+          const why = 'give the workflow "permissions: pull-requests: write"';
           ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
           notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
         } else {
@@ -89375,6 +89760,7 @@ async function planFor(req) {
       `incremental plan: ${result.incremental.from_snapshot} sites unchanged since the last plan, ${result.incremental.read} read`
     );
   }
+  await checkFleetApiUrl(req.reader, result.desired, req.apiUrl);
   const problems = [...secretsKeyProblems(req, result), ...req.allowCheckErrors ? [] : checkErrors(result.plan)];
   if (problems.length) throw new InputError(problems);
   return result;
@@ -89700,7 +90086,7 @@ function createSdxClient(opts) {
   }
   const token = opts.token.trim();
   const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const redact = makeRedactor2([token, ...base.secrets]);
+  const redact = makeRedactor([token, ...base.secrets]);
   const host = base.url.host;
   const logger = opts.logger ?? silentLogger;
   const random = toRandom(opts.random);
@@ -90250,33 +90636,26 @@ function parseBaseUrl(raw) {
       hint: "use the form https://v1.api.altostrat.io"
     });
   }
+  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
+    throw new InputError({
+      file: "(settings)",
+      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
+      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
+    });
+  }
   const secrets = [];
-  if (url2.password) secrets.push(url2.password, safeDecode3(url2.password), `${url2.username}:${url2.password}`);
-  if (url2.username && url2.password) secrets.push(`${safeDecode3(url2.username)}:${safeDecode3(url2.password)}`);
+  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
+  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
   url2.username = "";
   url2.password = "";
   return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
 }
-function safeDecode3(s) {
+function safeDecode4(s) {
   try {
     return decodeURIComponent(s);
   } catch {
     return s;
   }
-}
-function makeRedactor2(secrets) {
-  const all = /* @__PURE__ */ new Set();
-  for (const s of secrets) {
-    if (!s) continue;
-    all.add(s);
-    all.add(encodeURIComponent(s));
-  }
-  const list = [...all].sort((a, b) => b.length - a.length);
-  return (text2) => {
-    let out = text2;
-    for (const s of list) out = out.split(s).join("[REDACTED]");
-    return out;
-  };
 }
 
 // src/report/apply-report.ts
@@ -90593,20 +90972,11 @@ function cutDescription(s, max = MAX_DESCRIPTION) {
 // src/action/apply-step.ts
 async function applyStep(ctx) {
   const { inputs, env, event, logger } = ctx;
-  if (event.kind === "pull_request" || event.kind === "merge_group") {
-    throw new InputError({
-      file: "(input command)",
-      message: `apply does not run on ${event.name} events: it would send scripts that are not merged`,
-      hint: 'use "command: plan" for pull requests and merge queues, and "command: apply" on push to the default branch'
-    });
-  }
   if (event.kind === "push" && event.deleted) {
     logger.info({ ref: event.ref }, "the branch was deleted: nothing to apply");
     return { changes: 0, toSend: 0, failedSites: [], pendingSites: [], report: "", reportJson: "", commentUrl: null, failure: null };
   }
-  if (event.kind === "push" && !event.onDefaultBranch) {
-    logger.warn({ ref: event.ref, default_branch: event.defaultBranch }, "applying a push to a branch that is not the default branch");
-  }
+  if (event.kind === "push" && !event.onDefaultBranch) logger.info({ ref: event.ref }, "applying a push to a branch named in apply-branches");
   const token = inputs.sdxApiToken;
   const store = await ctx.openStore();
   let writer = null;
@@ -90640,8 +91010,9 @@ async function applyStep(ctx) {
         lint: lintHook,
         retryFailed: inputs.retryFailed,
         allowCheckErrors: inputs.allowCheckErrors,
+        apiUrl: ctx.apiUrl,
         sdxFor: (f) => createSdxClient({
-          baseUrl: inputs.sdxApiUrl ?? env.SDX_API_URL ?? f.api_url,
+          baseUrl: ctx.apiUrl.url,
           token,
           requestsPerMinute: env.RGO_RATE_LIMIT !== void 0 && env.RGO_RATE_LIMIT !== "" ? Number(env.RGO_RATE_LIMIT) : f.rate_limit,
           logger,
@@ -90751,7 +91122,13 @@ async function run(io = coreIo(), signal = cancelSignal()) {
   let ctx;
   try {
     const inputs = readInputs((name) => getInput(name));
-    ctx = await buildContext(inputs, io, secrets, signal);
+    const event = readEvent(io.env);
+    const refusal = inputs.command === "apply" ? applyRefusal(event, inputs.applyBranches) : null;
+    if (refusal) {
+      io.fail(redact(refusal));
+      return;
+    }
+    ctx = await buildContext(inputs, io, secrets, event, signal);
     const outcome = inputs.command === "plan" ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));

@@ -15,6 +15,7 @@ import { createBareRemote, runGitIn, type BareRemote, type TempRepo } from './he
 import { fleetFiles, SITE_IDS } from './helpers/cli.js';
 import { startGitHubDouble, type GitHubDouble } from './helpers/github-double.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { startRawServer } from './helpers/sandbox.js';
 import { MAX_COMMENT_LENGTH, PLAN_MARKER } from '../src/github/pr-comment.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -35,10 +36,10 @@ function repository(r: Record<string, unknown>) {
   return { ...r, name: NAME, full_name: `${OWNER}/${NAME}`, owner: { ...(r.owner as object), login: OWNER }, default_branch: 'main', master_branch: 'main' };
 }
 
-/** GitHub's example push payload, moved to our repository and commits. */
-function pushEvent(before: string, after: string): Record<string, unknown> {
+/** GitHub's example push payload, moved to our repository and commits (on `branch`, default main). */
+function pushEvent(before: string, after: string, branch = 'main'): Record<string, unknown> {
   const e = example('push', (x) => x.ref === 'refs/heads/master' && !!x.head_commit);
-  e.ref = 'refs/heads/main';
+  e.ref = `refs/heads/${branch}`;
   e.before = before;
   e.after = after;
   e.head_commit = { ...(e.head_commit as object), id: after };
@@ -209,10 +210,14 @@ const apply = (workspace: string, before: string, sha: string, inputs: Record<st
 
 const ZERO = '0'.repeat(40);
 
-/** No token in anything the run wrote, nor in what it sent to GitHub. */
-async function expectNoSecrets(run: ActionRun): Promise<void> {
-  const all = (await run.everything()) + JSON.stringify(github.statuses()) + JSON.stringify(github.comments());
-  for (const secret of [SDX_TOKEN, github.writeToken, github.readToken]) expect(all.includes(secret), `a token leaked: ${secret}`).toBe(false);
+const TEMPLATE_SECRET = 'radius-Secret-7731';
+
+/** No token or secret in anything the run wrote, nor in what it sent to GitHub, nor in the state (and its history) on origin. */
+async function expectNoSecrets(run: ActionRun, remote?: BareRemote): Promise<void> {
+  let all = (await run.everything()) + JSON.stringify(github.statuses()) + JSON.stringify(github.comments());
+  if (remote) all += await remote.git(['log', '-p', '--all']);
+  for (const secret of [SDX_TOKEN, github.writeToken, github.readToken, TEMPLATE_SECRET])
+    expect(all.includes(secret), `a secret leaked: ${secret}`).toBe(false);
 }
 
 /**
@@ -261,7 +266,7 @@ describe('the Action on push: apply with commit statuses', () => {
     const ws = await checkout(remote, first);
     const run = await apply(ws, ZERO, first);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    await expectNoSecrets(run);
+    await expectNoSecrets(run, remote);
 
     const posted = github.statuses(first);
     const site1 = posted.filter((s) => s.context === 'routeros-gitops/site-1').map((s) => s.state);
@@ -354,16 +359,16 @@ describe('the Action on pull requests: plan', () => {
     expect(github.comments(7)).toHaveLength(151);
   });
 
-  it("degrades to the step summary on a fork's read-only token (403), without failing the plan", async () => {
+  it('degrades to the step summary when the token may not comment (403), without failing the plan', async () => {
     const { remote, work } = await origin(fleetFiles(1));
     const pr = await openPullRequest(remote, work, 9, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' });
-    const run = await plan(remote, pr, 9, { 'github-token': github.readToken }, true);
+    const run = await plan(remote, pr, 9, { 'github-token': github.readToken });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     await expectNoSecrets(run);
     expect(github.comments(9)).toEqual([]);
     expect(github.requests().some((r) => r.method === 'POST' && r.status === 403)).toBe(true);
     expect(run.summary).toContain('sites/site-1/10-dns.rsc');
-    expect(run.summary).toMatch(/could not be posted on pull request #9: GitHub answered 403.*a pull request from a fork gets a read-only token/);
+    expect(run.summary).toMatch(/could not be posted on pull request #9: GitHub answered 403.*permissions: pull-requests: write/);
     expect(run.stdout).toContain('cannot comment on pull request #9');
     expect(run.stdout).not.toMatch(/^::error/m);
   });
@@ -533,6 +538,108 @@ describe('the Action on push: outcomes that arrive later, large fleets, rate lim
     expect(writes[1]!.status).toBe(201);
     expect(writes[1]!.at - writes[0]!.at).toBeGreaterThanOrEqual(1000);
     expect(github.maxConcurrentWrites).toBe(1);
+  });
+});
+
+describe('the Action against a hostile repository', () => {
+  it('apply on a push to a branch other than the default one sends nothing and fails, saying why; apply-branches opens one on purpose', async () => {
+    const { remote, work, first } = await origin(fleetFiles(1));
+    await work.git(['checkout', '-q', '-b', 'feature/unreviewed']);
+    const unreviewed = await work.commit({ 'sites/site-1/10-dns.rsc': '/ip dns set servers=6.6.6.6\n' }, 'unreviewed');
+    await work.git(['push', '-q', 'origin', 'feature/unreviewed']);
+    const ws = await checkout(remote, unreviewed);
+    const run = await runAction({
+      workspace: ws,
+      event: 'push',
+      payload: pushEvent(first, unreviewed, 'feature/unreviewed'),
+      sha: unreviewed,
+      inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^::error::apply runs only on a push to the default branch \(main\); this run is a push to feature\/unreviewed, whose commits have not been reviewed into it, so nothing was sent/m,
+    );
+    expect(sandbox.stats().requests).toBe(0);
+    expect(github.requests()).toEqual([]);
+    await expect(remote.git(['rev-parse', '--verify', '-q', 'refs/routeros-gitops/state'])).rejects.toThrow();
+    // A workflow_dispatch on that branch is refused the same way.
+    const dispatch = example('workflow_dispatch', () => true);
+    dispatch.repository = repository(dispatch.repository as Record<string, unknown>);
+    const manual = await runAction({
+      workspace: ws,
+      event: 'workflow_dispatch',
+      payload: dispatch,
+      sha: unreviewed,
+      inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN },
+      env: { GITHUB_REF: 'refs/heads/feature/unreviewed' },
+    });
+    expect(manual.code).toBe(1);
+    expect(manual.stdout).toMatch(
+      /^::error::apply runs only on a push to the default branch \(main\); this run is a workflow_dispatch event on feature\/unreviewed/m,
+    );
+    expect(sandbox.stats().requests).toBe(0);
+    // Named by the operator (a glob), the branch applies.
+    const named = await runAction({
+      workspace: await checkout(remote, unreviewed),
+      event: 'push',
+      payload: pushEvent(first, unreviewed, 'feature/unreviewed'),
+      sha: unreviewed,
+      inputs: { command: 'apply', 'sdx-api-token': SDX_TOKEN, 'apply-branches': 'release/*,\nfeature/**' },
+    });
+    expect(named.code, named.stdout + named.stderr).toBe(0);
+    expect(sandbox.stats().jobsCreated).toBe(2);
+  });
+
+  it('a committed api_url pointing at a listener: plan and apply fail at its file and line, and the listener receives nothing', async () => {
+    const listener = await startRawServer((_q, res) => res.writeHead(201).end('{}'));
+    cleanup.push(() => listener.close());
+    const { remote, work, first } = await origin({ ...fleetFiles(1), 'sites/routeros-gitops.yaml': `api_url: ${listener.url}\n` });
+    const run = await apply(await checkout(remote, first), ZERO, first);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^::error title=routeros-gitops,file=sites\/routeros-gitops\.yaml,line=1::api_url is .*but the operator's SDX API URL is http:\/\/127\.0\.0\.1:\d+ \(SDX_API_URL\)/m,
+    );
+    const pr = await openPullRequest(remote, work, 21, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' });
+    const planned = await plan(remote, pr, 21);
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toContain('the repository cannot choose where the SDX token and the scripts are sent');
+    expect(listener.received).toEqual([]);
+    expect(sandbox.stats().requests).toBe(0);
+    expect(github.statuses()).toEqual([]);
+  });
+
+  it('apply with a template secret: the job body holds it, and nothing else does (outputs, summary, statuses, the state and its history)', async () => {
+    const { remote, first } = await origin(fleetFiles(1, { '00-radius.rsc': '/radius set [find] secret="${{ secrets.radius }}"\n' }));
+    const run = await apply(await checkout(remote, first), ZERO, first, {}, { RGO_SECRET_RADIUS: TEMPLATE_SECRET, RGO_SECRETS_KEY: 'digest-Key-0042-abcdef' });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(sandbox.jobs()[0]!.script).toBe(`/radius set [find] secret="${TEMPLATE_SECRET}"\n`);
+    await expectNoSecrets(run, remote);
+  });
+
+  it('a pull request from a fork is planned without any secret or token, and nothing is written to GitHub', async () => {
+    const { remote, work } = await origin(fleetFiles(1, { '00-radius.rsc': '/radius set [find] secret="${{ secrets.radius }}"\n' }));
+    const pr = await openPullRequest(remote, work, 31, { 'sites/site-1/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' });
+    const ws = await checkout(remote, pr.merge, 'refs/remotes/pull/31/merge');
+    const run = await runAction({
+      workspace: ws,
+      event: 'pull_request',
+      payload: pullRequestEvent(31, pr.head, pr.base, true),
+      sha: pr.merge,
+      // The workflow hands it everything it would hand a trusted run.
+      inputs: { command: 'plan', 'sdx-api-token': SDX_TOKEN, 'github-token': github.writeToken },
+      env: { RGO_SECRET_RADIUS: TEMPLATE_SECRET, RGO_SECRETS_KEY: 'digest-Key-0042-abcdef' },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    await expectNoSecrets(run, remote);
+    // The secret was not used: the plan says it is not supplied.
+    const report = JSON.parse(readFileSync(run.outputs['report-json']!, 'utf8')) as { changes: Array<{ path: string; secrets_missing: string[] }> };
+    expect(report.changes.find((c) => c.path.endsWith('00-radius.rsc'))?.secrets_missing).toEqual(['radius']);
+    // No request to GitHub at all (no comment, no status, not even an attempt), none to SDX.
+    expect(github.requests()).toEqual([]);
+    expect(sandbox.stats().requests).toBe(0);
+    expect(run.summary).toContain('sites/site-1/10-dns.rsc');
+    expect(run.summary).toMatch(/Pull request #31 comes from a fork: it was planned without secrets .* nothing was written to GitHub/);
+    expect(run.outputs['comment-url']).toBe('');
   });
 });
 

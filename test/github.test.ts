@@ -408,7 +408,13 @@ describe('events, inputs, annotations and the logger', () => {
     expect(parseEvent('pull_request', forked)).toMatchObject({ fork: true });
     const push = examples.find((e) => e.name === 'push')!.examples.find((e) => e.ref === 'refs/heads/master')!;
     expect(parseEvent('push', push)).toMatchObject({ kind: 'push', sha: push.after, onDefaultBranch: true });
-    expect(parseEvent('workflow_dispatch', {}, 'c'.repeat(40))).toEqual({ kind: 'other', name: 'workflow_dispatch', sha: 'c'.repeat(40) });
+    expect(parseEvent('workflow_dispatch', {}, 'c'.repeat(40))).toEqual({
+      kind: 'other',
+      name: 'workflow_dispatch',
+      sha: 'c'.repeat(40),
+      ref: null,
+      defaultBranch: null,
+    });
     expect(() => parseEvent('push', { ref: 'refs/heads/main' })).toThrow(InputError);
     expect(() => parseEvent('push', { ref: 'refs/heads/main' })).toThrow(/push event payload .* before/);
   });

@@ -504,7 +504,12 @@ describe('fast linter against the reference implementation', () => {
     const { count, diffs, rules } = differences(cases());
     expect(count).toBe(3000);
     expect(diffs).toEqual([]);
-    // Not vacuous: every rule fires somewhere in these scripts.
-    expect(RULES.map((rule) => rule.id).filter((id) => !rules.has(id))).toEqual([]);
+    // Not vacuous: every rule of the script text fires somewhere in these scripts (raw-template-value
+    // is about template tags, reported from the template, and tested in test/template-escaping.test.ts).
+    expect(
+      RULES.map((rule) => rule.id)
+        .filter((id) => id !== 'raw-template-value')
+        .filter((id) => !rules.has(id)),
+    ).toEqual([]);
   });
 });

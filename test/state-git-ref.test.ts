@@ -291,7 +291,7 @@ describe('git ref state store with a remote', () => {
     const t = await tempRepo();
     const url = 'http://robot:TOPSECRET@127.0.0.1:1/state.git';
     const store = await createGitRefStateStore({ cwd: t.dir, remote: url });
-    expect(store.describe()).toBe(`ref ${DEFAULT_STATE_REF} (http://127.0.0.1:1/state.git)`);
+    expect(store.describe()).toBe(`ref ${DEFAULT_STATE_REF} (http://***@127.0.0.1:1/state.git)`);
     expect(store.trackingRef).toMatch(/^refs\/routeros-gitops\/remotes\/url-[0-9a-f]{16}\/state$/);
     const err = await store.load().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitError);

@@ -4,7 +4,6 @@
 // follows them and writes their outcome on that same commit.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../core/errors.js';
 import { lintHook } from '../core/checks.js';
 import { reconcile } from '../apply/reconcile.js';
 import { createSdxClient } from '../sdx/client.js';
@@ -18,20 +17,12 @@ import { fitSummary } from './summary.js';
 
 export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
   const { inputs, env, event, logger } = ctx;
-  if (event.kind === 'pull_request' || event.kind === 'merge_group') {
-    throw new InputError({
-      file: '(input command)',
-      message: `apply does not run on ${event.name} events: it would send scripts that are not merged`,
-      hint: 'use "command: plan" for pull requests and merge queues, and "command: apply" on push to the default branch',
-    });
-  }
+  // main.ts refused every other event and branch before the context was built (apply-gate.ts).
   if (event.kind === 'push' && event.deleted) {
     logger.info({ ref: event.ref }, 'the branch was deleted: nothing to apply');
     return { changes: 0, toSend: 0, failedSites: [], pendingSites: [], report: '', reportJson: '', commentUrl: null, failure: null };
   }
-  if (event.kind === 'push' && !event.onDefaultBranch) {
-    logger.warn({ ref: event.ref, default_branch: event.defaultBranch }, 'applying a push to a branch that is not the default branch');
-  }
+  if (event.kind === 'push' && !event.onDefaultBranch) logger.info({ ref: event.ref }, 'applying a push to a branch named in apply-branches');
   const token = inputs.sdxApiToken!;
   const store = await ctx.openStore();
   let writer: StatusWriter | null = null;
@@ -68,9 +59,10 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
         lint: lintHook,
         retryFailed: inputs.retryFailed,
         allowCheckErrors: inputs.allowCheckErrors,
+        apiUrl: ctx.apiUrl,
         sdxFor: (f) =>
           createSdxClient({
-            baseUrl: inputs.sdxApiUrl ?? env.SDX_API_URL ?? f.api_url,
+            baseUrl: ctx.apiUrl.url,
             token,
             requestsPerMinute: env.RGO_RATE_LIMIT !== undefined && env.RGO_RATE_LIMIT !== '' ? Number(env.RGO_RATE_LIMIT) : f.rate_limit,
             logger,

@@ -5,8 +5,9 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
-import { envSecrets, makeRedactor, type Redact } from '../core/redact.js';
-import type { SecretSource } from '../core/model.js';
+import { envSecrets, makeRedactor, MIN_SECRET_LENGTH, type Redact } from '../core/redact.js';
+import { noSecrets, type SecretSource } from '../core/model.js';
+import { operatorApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 import type { StateStore } from '../core/ports.js';
 import { makePlan, type PlanResult } from '../core/engine.js';
 import { lintHook } from '../core/checks.js';
@@ -14,7 +15,7 @@ import { openRepo, type GitRepo } from '../git/repo.js';
 import { openStateStore } from '../state/open-store.js';
 import { loadSecrets } from '../secrets/secret-source.js';
 import { createGitHubClient, type GitHubClient } from '../github/octokit.js';
-import { parseRepository, readEvent, type WorkflowEvent } from '../github/event.js';
+import { parseRepository, type WorkflowEvent } from '../github/event.js';
 import { planAnnotations, capAnnotations, workspacePaths, type PathMapper } from '../github/annotations.js';
 import type { Problem } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
@@ -49,6 +50,13 @@ export interface StepContext {
   secretsRedact: () => Redact;
   /** Aborted when the runner cancels the job (SIGINT/SIGTERM). */
   signal?: AbortSignal;
+  /** The operator's SDX API URL (input sdx-api-url, SDX_API_URL, the default); a fleet file naming another is refused. */
+  apiUrl: OperatorApiUrl;
+  /**
+   * A pull request from a fork: its code is not reviewed, and GitHub gives it a read-only token.
+   * It is planned without secrets and writes nothing to GitHub (no comment attempt).
+   */
+  untrusted: boolean;
   openStore(): Promise<StateStore>;
 }
 
@@ -63,7 +71,7 @@ export function secretsHolder(env: Readonly<Record<string, string | undefined>>,
   let redact = makeRedactor(values);
   const add = (more: Iterable<string | undefined>) => {
     for (const v of more) {
-      if (!v || v.length < 4 || values.has(v)) continue;
+      if (!v || v.length < MIN_SECRET_LENGTH || values.has(v)) continue;
       values.add(v);
       io.setSecret(v);
     }
@@ -73,22 +81,34 @@ export function secretsHolder(env: Readonly<Record<string, string | undefined>>,
   return { add, redact: () => redact };
 }
 
-export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, secrets: Secrets, signal?: AbortSignal): Promise<StepContext> {
+export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, secrets: Secrets, event: WorkflowEvent, signal?: AbortSignal): Promise<StepContext> {
   const env = rawIo.env;
   secrets.add([inputs.sdxApiToken, inputs.githubToken]);
   const io = redactingIo(rawIo, secrets.redact);
   const logger = createActionLogger({ info: io.info, debug: io.debug }, secrets.redact, parseLogLevel(env.RGO_LOG_LEVEL));
-  const event = readEvent(env);
+  const apiUrl = operatorApiUrl([
+    { source: 'input sdx-api-url', value: inputs.sdxApiUrl },
+    { source: 'SDX_API_URL', value: env.SDX_API_URL },
+  ]);
+  const untrusted = event.kind === 'pull_request' && event.fork;
+  if (untrusted)
+    logger.info(
+      { pull_request: event.kind === 'pull_request' ? event.number : undefined },
+      'a pull request from a fork: planning without secrets, and writing nothing to GitHub (the plan is in the step summary)',
+    );
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const repo = await openRepo(resolve(workspace, inputs.workingDirectory), { logger });
   const ref = inputs.ref ?? event.sha ?? 'HEAD';
   await ensureCommit(repo, ref, logger);
-  const loaded = await loadSecrets({ env: env as Record<string, string | undefined>, repoRoot: repo.root });
+  // A fork's code must not see (nor render into a report) any secret: none is loaded.
+  const loaded = untrusted ? noSecrets : await loadSecrets({ env: env as Record<string, string | undefined>, repoRoot: repo.root });
   secrets.add(loaded.values());
 
   const where = parseRepository(env.GITHUB_REPOSITORY);
   let github: GitHubTarget | null = null;
-  if (inputs.githubToken && where) {
+  if (untrusted) {
+    // A read-only token: no write is attempted.
+  } else if (inputs.githubToken && where) {
     const ms = (v: string | undefined) => (v !== undefined && v !== '' && Number(v) >= 0 ? Number(v) : undefined);
     github = {
       client: createGitHubClient({
@@ -122,7 +142,9 @@ export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, secret
     paths: workspacePaths(repo.root, workspace),
     secretsRedact: secrets.redact,
     signal,
-    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger }),
+    apiUrl,
+    untrusted,
+    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger, redact: secrets.redact }),
   };
 }
 

@@ -2,6 +2,8 @@
 // here: `required: true` in action.yml enforces nothing, so every check is made in code, with a
 // message that quotes the bad value and says what is expected.
 import { InputError, type Problem } from '../core/errors.js';
+import { redactCredentials } from '../core/redact.js';
+import { parseBranchPatterns } from './apply-gate.js';
 
 export type Command = 'plan' | 'apply';
 
@@ -29,6 +31,8 @@ export interface ActionInputs {
   stateRef?: string;
   retryFailed: boolean;
   allowCheckErrors: boolean;
+  /** Branches besides the default one whose pushes apply (names or globs). Default none. */
+  applyBranches: string[];
 }
 
 export type InputGetter = (name: string) => string;
@@ -71,7 +75,7 @@ export function readInputs(get: InputGetter): ActionInputs {
     }
     problems.push({
       file: where(name),
-      message: `${name}: ${JSON.stringify(v.replace(/\/\/[^/@]*@/, '//***@'))} is not an http(s) URL`,
+      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
       hint: `for example "${name}: https://v1.api.altostrat.io"`,
     });
     return undefined;
@@ -104,6 +108,7 @@ export function readInputs(get: InputGetter): ActionInputs {
     stateRef: text('state-ref'),
     retryFailed: bool('retry-failed', false),
     allowCheckErrors: bool('allow-check-errors', false),
+    applyBranches: parseBranchPatterns(get('apply-branches')),
   };
   if (command === 'apply' && !inputs.sdxApiToken && problems.every((p) => p.file !== where('command'))) {
     problems.push({

@@ -10,6 +10,8 @@ import { buildContext, secretsHolder, type StepContext } from './context.js';
 import { planStep } from './plan-step.js';
 import { applyStep } from './apply-step.js';
 import { outputsOf } from './outcome.js';
+import { applyRefusal } from './apply-gate.js';
+import { readEvent } from '../github/event.js';
 
 /** @actions/core behind the ActionIo interface. */
 export function coreIo(env: Readonly<Record<string, string | undefined>> = process.env): ActionIo {
@@ -39,7 +41,14 @@ export async function run(io: ActionIo = coreIo(), signal: AbortSignal | undefin
   let ctx: StepContext | undefined;
   try {
     const inputs = readInputs((name) => core.getInput(name));
-    ctx = await buildContext(inputs, io, secrets, signal);
+    const event = readEvent(io.env);
+    // Before anything is fetched, loaded or sent: apply only what was reviewed into a branch the operator names.
+    const refusal = inputs.command === 'apply' ? applyRefusal(event, inputs.applyBranches) : null;
+    if (refusal) {
+      io.fail(redact(refusal));
+      return;
+    }
+    ctx = await buildContext(inputs, io, secrets, event, signal);
     const outcome = inputs.command === 'plan' ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));

@@ -10,19 +10,23 @@ import { describeGitHubError } from '../github/octokit.js';
 import { annotate, planWithHistory, type StepContext } from './context.js';
 import type { StepOutcome } from './outcome.js';
 import { fitSummary, withoutMarker } from './summary.js';
+import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
 
 export async function planStep(ctx: StepContext): Promise<StepOutcome> {
   const store = await ctx.openStore();
   try {
     const { plan, desired, warnings } = await planWithHistory(ctx, store);
+    // apply would refuse a fleet file that names another SDX URL: so does the plan (issue 13).
+    await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
+    const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const full = planToMarkdown(plan, { diffs: await planDiffs(ctx.repo, plan, desired), warnings, marker });
+    const full = planToMarkdown(plan, { diffs: await planDiffs(ctx.repo, plan, desired), warnings, marker, target });
     const name = `plan-${plan.commit.sha.slice(0, 12)}`;
     const report = join(ctx.reportDir, `${name}.md`);
     const reportJson = join(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile(report, redact(withoutMarker(full, marker)));
-    await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings), null, 2)}\n`));
+    await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target), null, 2)}\n`));
     ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
 
     const dropped = annotate(ctx, plan, warnings);
@@ -33,7 +37,11 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
     let commentUrl: string | null = null;
     let failure: string | null = null;
     const pr = ctx.event.kind === 'pull_request' ? ctx.event : null;
-    if (pr && ctx.inputs.comment && ctx.github) {
+    if (pr && ctx.untrusted) {
+      notes.push(
+        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`,
+      );
+    } else if (pr && ctx.inputs.comment && ctx.github) {
       const where = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : 'the step summary of this run';
       const { body, cut } = fitComment(
         redact(full),
@@ -51,7 +59,7 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
           logger: ctx.logger,
         });
         if (res.result === 'forbidden') {
-          const why = pr.fork ? 'a pull request from a fork gets a read-only token' : 'give the workflow "permissions: pull-requests: write"';
+          const why = 'give the workflow "permissions: pull-requests: write"';
           ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
           notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
         } else {

@@ -15,13 +15,16 @@ import type { FleetDefaults } from '../core/settings.js';
 import { FLEET_STATE_ID } from '../core/state.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import { acquireLease } from './lease.js';
+import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 
 export interface ReconcileRequest
   extends Omit<PlanRequest, 'state'>,
     Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl' | 'lease' | 'secretsKeyCheck'> {
   store: StateStore;
-  /** Builds the SDX client once the fleet settings (rate limit) are known. */
+  /** Builds the SDX client once the fleet settings (rate limit) are known; it sends to `apiUrl`. */
   sdxFor: (fleet: FleetDefaults) => SdxClient;
+  /** The operator's SDX API URL: a fleet file naming another one sends nothing (core/api-url.ts). */
+  apiUrl: OperatorApiUrl;
   /** Overrides the fleet's concurrency setting. */
   concurrency?: number;
   /** Overrides every site's timeout (seconds). */
@@ -87,6 +90,8 @@ async function planFor(req: ReconcileRequest): Promise<PlanResult> {
       `incremental plan: ${result.incremental.from_snapshot} sites unchanged since the last plan, ${result.incremental.read} read`,
     );
   }
+  // The repository cannot redirect the token: refused before anything is sent or shown as pending.
+  await checkFleetApiUrl(req.reader, result.desired, req.apiUrl);
   const problems = [...secretsKeyProblems(req, result), ...(req.allowCheckErrors ? [] : checkErrors(result.plan))];
   if (problems.length) throw new InputError(problems);
   return result;

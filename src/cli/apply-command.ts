@@ -12,6 +12,8 @@ import type { Logger } from '../core/logger.js';
 import type { SdxClient } from '../core/jobs.js';
 import { lintHook } from '../core/checks.js';
 import { writeJson } from './commands.js';
+import type { OperatorApiUrl } from '../core/api-url.js';
+import { cliApiUrl } from './api-url-option.js';
 
 export interface ApplyCliOptions extends CommonOptions {
   format?: string;
@@ -25,11 +27,11 @@ export interface ApplyCliOptions extends CommonOptions {
   leaseTimeout?: string;
 }
 
-/** The SDX client for a fleet: URL from --api-url, SDX_API_URL or the fleet settings; token from SDX_API_TOKEN. */
+/** The SDX client for a fleet: the operator's URL (see cliApiUrl), the token from SDX_API_TOKEN. */
 export function sdxFactory(
   env: Record<string, string | undefined>,
   logger: Logger,
-  apiUrl?: string,
+  apiUrl: OperatorApiUrl,
   signal?: AbortSignal,
 ): (fleet: FleetDefaults) => SdxClient {
   const token = env.SDX_API_TOKEN;
@@ -42,7 +44,7 @@ export function sdxFactory(
   }
   return (fleet) =>
     createSdxClient({
-      baseUrl: apiUrl ?? env.SDX_API_URL ?? fleet.api_url,
+      baseUrl: apiUrl.url,
       token,
       requestsPerMinute: env.RGO_RATE_LIMIT !== undefined ? Number(env.RGO_RATE_LIMIT) : fleet.rate_limit,
       // A change that cannot be sent blocks its site until the next run: retry transient faults
@@ -72,7 +74,8 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const leaseWait = seconds(opts.leaseTimeout ?? opts.lockTimeout, '--lease-timeout') ?? LEASE_WAIT_MS;
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
-  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, opts.apiUrl, ctx.io.signal);
+  const apiUrl = cliApiUrl(ctx.io.env, opts.apiUrl);
+  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, apiUrl, ctx.io.signal);
   const store = await ctx.stateStore(repo, opts);
   const json = opts.format === 'json';
   const progress = !!ctx.io.stderr.isTTY && !json;
@@ -91,6 +94,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       lint: lintHook,
       retryFailed: opts.retryFailed,
       sdxFor,
+      apiUrl,
       cache: await ctx.parseCache(repo),
       snapshot: ctx.planSnapshot(repo),
       logger: ctx.logger,

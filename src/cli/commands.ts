@@ -12,11 +12,16 @@ import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
 import { RULES } from '../lint/index.js';
 import { MappedList } from '../report/mapped-list.js';
+import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
+import { cliApiUrl } from './api-url-option.js';
 
-type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: string; file?: string };
+type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: string; file?: string; apiUrl?: string };
 
 export async function planCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as Opts;
+  // The URL apply would send to: the operator's, named in the plan (issue 13).
+  const apiUrl = cliApiUrl(ctx.io.env, opts.apiUrl);
+  const target = { url: displayApiUrl(apiUrl.url), source: apiUrl.source };
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
   const store = await ctx.stateStore(repo, opts);
@@ -36,9 +41,11 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
     });
     if (incremental)
       ctx.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
-    if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings));
-    else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings }));
-    else ctx.out(planToText(plan, warnings, ctx.style));
+    // apply would refuse a fleet file that names another SDX URL: so does its preview.
+    await checkFleetApiUrl(repo, desired, apiUrl);
+    if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings, target));
+    else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings, target }));
+    else ctx.out(planToText(plan, warnings, ctx.style, target));
     // History the state was applied from is gone: say it loudly, as apply would refuse.
     if (plan.missing_history.length) {
       ctx.err(`error: ${plan.sites.find((x) => x.status === 'unknown-history')?.reason ?? 'history is missing'}\n`);

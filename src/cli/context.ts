@@ -77,6 +77,7 @@ export class Context {
       stateRemote: opts.stateRemote,
       stateRef: opts.stateRef,
       logger: this.logger,
+      redact: () => this.redact,
     });
   }
 

@@ -49,6 +49,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('show what apply would send (a dry run): one job per changed script')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--retry-failed', 'plan to send again scripts whose last job failed (with a new idempotency key)')
+    .option('--api-url <url>', 'the SDX API base URL apply would use (default: SDX_API_URL, else https://v1.api.altostrat.io)')
     .action(wrap(planCommand));
 
   common(program.command('validate'))
@@ -69,7 +70,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--no-wait', 'create the jobs and return without following them (the next run records their outcomes)')
     .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
     .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
-    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, else https://v1.api.altostrat.io); https, or http to a loopback address')
     .option('--allow-check-errors', 'apply even when a script check reports an error')
     .option('--lease-timeout <seconds>', 'how long to wait for another apply holding the lease of the shared state (default 300)')
     .addOption(new Option('--lock-timeout <seconds>', 'the former name of --lease-timeout').hideHelp())

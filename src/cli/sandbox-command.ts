@@ -12,6 +12,7 @@ import { parseSandboxOptions, startSandbox, type SandboxOptions } from '../sandb
 import { parseListen } from '../core/listen.js';
 import { InputError } from '../core/errors.js';
 import type { CliIo } from './io.js';
+import { gitEnv } from '../git/run.js';
 
 const exec = promisify(execFile);
 
@@ -77,13 +78,13 @@ export async function demoCommand(ctx: Context, raw: Record<string, unknown>, _a
   const git = (...args: string[]) =>
     exec('git', args, {
       cwd: dir,
-      env: {
-        ...process.env,
+      // Only what git needs (see gitEnv): never the demo's token or secret.
+      env: gitEnv({
         GIT_AUTHOR_NAME: 'Demo',
         GIT_AUTHOR_EMAIL: 'demo@example.invalid',
         GIT_COMMITTER_NAME: 'Demo',
         GIT_COMMITTER_EMAIL: 'demo@example.invalid',
-      },
+      }),
     });
   const sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 400, expressDelayMs: 100, runMs: 150, latencyMs: 5 });
   const step = (title: string) => ctx.out(`\n${ctx.style.bold(ctx.style.cyan(`== ${title}`))}\n`);

@@ -7,6 +7,7 @@ import { lintHook } from '../core/checks.js';
 import { acquireLock, LockBusyError, type Lock } from '../lock/lock-file.js';
 import { parseListen } from '../core/listen.js';
 import { positiveInt, pollSettings, sdxFactory } from './apply-command.js';
+import { cliApiUrl } from './api-url-option.js';
 import { statusRows } from './commands.js';
 import { startDaemon, type EventSink } from '../daemon/daemon.js';
 import { defaultBranch, localHead, remoteHead } from '../daemon/git-head.js';
@@ -68,7 +69,8 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
   if (opts.remote && opts.ref !== 'HEAD')
     throw new InputError(`--ref and --remote do not go together; to follow ${opts.remote}'s branch ${opts.ref}, pass --branch ${opts.ref}`);
   const repo = await ctx.repo(opts);
-  const sdxFor = sdxFactory(env, ctx.logger, opts.apiUrl, signal);
+  const apiUrl = cliApiUrl(env, opts.apiUrl);
+  const sdxFor = sdxFactory(env, ctx.logger, apiUrl, signal);
   const github = githubTarget(env, ctx.logger);
 
   // 2. The followed head.
@@ -147,6 +149,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
         lint: lintHook,
         snapshot,
         sdxFor,
+        apiUrl,
         logger: ctx.logger,
         concurrency,
         timeout,
@@ -165,6 +168,7 @@ export async function watchCommand(ctx: Context, raw: Record<string, unknown>): 
       signal,
       logger: ctx.logger,
       info: { version: VERSION },
+      redact: (t) => ctx.redact(t),
     });
     return await daemon.done;
   } finally {

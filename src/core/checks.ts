@@ -2,6 +2,7 @@
 import { relative, resolve } from 'node:path';
 import { lintScript } from '../lint/index.js';
 import type { LintFn } from './model.js';
+import { compileTemplate } from './template.js';
 
 export interface FileFinding {
   path: string;
@@ -14,7 +15,7 @@ export interface FileFinding {
   site?: string;
 }
 
-export const lintHook: LintFn = (text, rules) => lintScript(text, { rules });
+export const lintHook: LintFn = (text, rules, template) => lintScript(text, { rules, rawValues: template?.raw });
 
 /** Check script files from the working tree (pre-commit hooks, editors). */
 export async function lintFiles(files: string[], cwd: string, read: (path: string) => Promise<Buffer>): Promise<FileFinding[]> {
@@ -48,7 +49,9 @@ export async function lintFiles(files: string[], cwd: string, read: (path: strin
       out.push({ path, line: 0, column: 0, severity: 'error', rule: 'input', message: 'is not valid UTF-8' });
       continue;
     }
-    for (const f2 of lintScript(text.replace(/^\uFEFF/, ''))) out.push({ path, ...f2 });
+    const source = text.replace(/^\uFEFF/, '');
+    const raw = source.includes('${{') ? compileTemplate(source).refs.filter((r) => r.raw) : [];
+    for (const f2 of lintScript(source, { rawValues: raw })) out.push({ path, ...f2 });
   }
   return out;
 }

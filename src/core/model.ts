@@ -20,7 +20,8 @@ import {
   type JobSettings,
   type VarValue,
 } from './settings.js';
-import { compileTemplate, renderTemplate, secretPlaceholder, type CompiledTemplate } from './template.js';
+import { compileTemplate, type CompiledTemplate, type TemplateRef } from './template.js';
+import { renderScript } from './render-script.js';
 import { fingerprint, secretDigest, sha256 } from './keys.js';
 import { checkDescriptionTemplate } from './description.js';
 import { validateRuleSettings } from '../lint/index.js';
@@ -379,7 +380,8 @@ export interface ScriptFinding {
   message: string;
 }
 
-export type LintFn = (text: string, rules: Record<string, 'error' | 'warning' | 'off'>) => ScriptFinding[];
+/** The script checks; `template.raw` lists the raw (unescaped) template values, which are flagged. */
+export type LintFn = (text: string, rules: Record<string, 'error' | 'warning' | 'off'>, template?: { raw: readonly TemplateRef[] }) => ScriptFinding[];
 
 export interface DesiredSite extends Omit<SiteModel, 'scripts'> {
   scripts: DesiredScript[];
@@ -552,26 +554,21 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
       uses.vars.sort();
       uses.secrets.sort();
       const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
-      let display = text;
-      let body: string | undefined = text;
-      if (tpl.templated) {
-        const siteRef = { name: site.name, id: site.id };
-        display = renderTemplate(text, tpl, {
-          vars: site.vars,
-          site: siteRef,
-          secrets: Object.fromEntries(uses.secrets.map((n) => [n, secretPlaceholder(n)])),
-        });
-        body = undefined;
-        if (!digests.missing.length) {
-          body = uses.secrets.length
-            ? renderTemplate(text, tpl, {
-                vars: site.vars,
-                site: siteRef,
-                secrets: Object.fromEntries(uses.secrets.map((n) => [n, secrets.get(site.name, n)!])),
-              })
-            : display;
-        }
+      // Issue 13: values escaped for where they land; checks read a rendering with secret stand-ins.
+      const rendered = renderScript({
+        text,
+        tpl,
+        path: src.path,
+        site,
+        secrets: uses.secrets,
+        secretValue: (n) => secrets.get(site.name, n),
+        missing: digests.missing.length > 0,
+      });
+      if (rendered.problems.length) {
+        problems.push(...rendered.problems);
+        continue;
       }
+      const { display, body } = rendered;
       const sent = body ?? display;
       // UTF-16 length is at least the code-point length: count code points only when it matters.
       const length = sent.length > maxChars ? [...sent].length : sent.length;
@@ -584,7 +581,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         });
         continue;
       }
-      const findings = opts.lint ? opts.lint(display, site.lintRules) : [];
+      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
       const fp = fingerprint(display, digests.digests);
       const recorded = state.sites[site.id]?.scripts[src.file];
       const unchanged = recorded !== undefined && recorded.fingerprint === fp && recorded.phase === 'succeeded';

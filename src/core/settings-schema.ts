@@ -34,7 +34,9 @@ export const FleetSettingsSchema = z
     api_url: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .describe(`SDX API base URL (the SDX_API_URL environment variable wins). Default ${DEFAULT_API_URL}.`),
+      .describe(
+        `A pin of the SDX API base URL: the operator chooses the URL (--api-url, SDX_API_URL or the Action's sdx-api-url input; default ${DEFAULT_API_URL}), and a run refuses to send anything when this differs from it.`,
+      ),
     web_url: z
       .url({ protocol: /^https?$/ })
       .optional()

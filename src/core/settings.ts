@@ -33,7 +33,8 @@ export const JOB_DEFAULTS: JobSettings = { needs_ack: true, backup: false, expre
 
 export interface FleetDefaults {
   concurrency: number;
-  api_url: string;
+  /** The fleet file's api_url, or null: only a pin of the operator's URL (see core/api-url.ts). */
+  api_url: string | null;
   web_url: string;
   rate_limit: number;
   max_script_size: number;
@@ -44,7 +45,7 @@ export interface FleetDefaults {
 
 export const FLEET_DEFAULTS: FleetDefaults = {
   concurrency: 4,
-  api_url: DEFAULT_API_URL,
+  api_url: null,
   web_url: DEFAULT_WEB_URL,
   rate_limit: 60,
   max_script_size: 10_000,

@@ -10,8 +10,25 @@
 //   ${{#vars.lte}} ... ${{/vars.lte}}  a section, kept when the variable is true (or non-empty)
 //   ${{^vars.lte}} ... ${{/vars.lte}}  an inverted section
 //   ${{! a comment }}
+//   ${{{ vars.NAME }}}              the raw form: the value is inserted as is (see below)
+//
+// Values are escaped by default (issue 13): a committer's variable or an operator's secret must
+// never turn into RouterOS commands. Where a value lands is read with the RouterOS scanner on the
+// rendered script (sections resolved, each value a placeholder tag):
+//   - inside a "double-quoted string": escaped for it (\\ \" \$ \n \r \t, other control
+//     characters as \XX), so it stays text whatever it holds;
+//   - in code (outside quotes): it must be a plain word (letters, digits and . - _ / : ,), else the
+//     script is refused, naming the value, the script and the site;
+//   - in a # comment: it must hold no line break, control character or backslash, which could end
+//     the comment.
+// The raw form ${{{ ... }}} (or ${{& ... }}) inserts the value unchecked, for the rare value that
+// is meant to be RouterOS code; the script checks flag every use (rule raw-template-value).
 import Mustache from 'mustache';
 import type { VarValue } from './settings.js';
+import { scanScript, type TemplateTagContext } from '../lint/scanner.js';
+import { escapeRouterOsString } from './routeros-string.js';
+
+export { escapeRouterOsString };
 
 export const TAGS: [string, string] = ['${{', '}}'];
 const OPEN = TAGS[0];
@@ -31,6 +48,8 @@ export interface TemplateRef {
   name: string;
   line: number;
   column: number;
+  /** Written ${{{ ... }}} or ${{& ... }}: inserted unescaped (a section is never raw). */
+  raw?: boolean;
 }
 
 export interface TemplateProblem {
@@ -45,8 +64,12 @@ export interface CompiledTemplate {
   templated: boolean;
   refs: TemplateRef[];
   problems: TemplateProblem[];
-  /** The source with escapes protected, ready for Mustache (undefined when not templated). */
+  /** The source with escapes protected (undefined when not templated). */
   prepared?: string;
+  /** Mustache's parse of `prepared` (undefined when it holds no tag). */
+  tokens?: Token[];
+  /** The last rendering's skeleton and where its values landed (renderings of one script mostly share it). */
+  lastScan?: { skeleton: string; contexts: Map<number, TemplateTagContext> };
 }
 
 type Token = [string, string, number, number, Token[]?, number?];
@@ -110,6 +133,7 @@ export function compileTemplate(source: string): CompiledTemplate {
         continue;
       }
       const ref = parseRef(value);
+      if (ref && type === '&') (ref as TemplateRef).raw = true;
       if (!ref) {
         problems.push({
           ...p,
@@ -121,10 +145,10 @@ export function compileTemplate(source: string): CompiledTemplate {
     }
   };
   walk(tokens);
-  return { templated: true, refs, problems, prepared };
+  return { templated: true, refs, problems, prepared, tokens };
 }
 
-function parseRef(value: string): { kind: TemplateRef['kind']; name: string } | undefined {
+function parseRef(value: string): { kind: TemplateRef['kind']; name: string; raw?: boolean } | undefined {
   const m = /^(vars|secrets|site)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
   if (!m) return undefined;
   const kind = m[1] as TemplateRef['kind'];
@@ -135,16 +159,123 @@ function parseRef(value: string): { kind: TemplateRef['kind']; name: string } | 
 export interface RenderContext {
   vars: Readonly<Record<string, VarValue>>;
   site: { name: string; id: string };
-  /** Secret values (for the job body) or placeholders (for everything else), by name. */
+  /** Secret values (for the job body), placeholders (to show) or stand-ins (to check), by name. */
   secrets: Readonly<Record<string, string>>;
 }
 
-/** Render a compiled template. Callers check refs against the context first (see model.ts). */
-export function renderTemplate(source: string, compiled: CompiledTemplate, ctx: RenderContext): string {
-  if (!compiled.templated || !compiled.prepared) return source;
-  const view = { vars: ctx.vars, secrets: ctx.secrets, site: ctx.site };
-  const out = Mustache.render(compiled.prepared, view, {}, { tags: TAGS, escape: (s: unknown) => String(s) });
-  return out.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN);
+/** Where a value landed, and why it could not be put there. */
+export interface ValueProblem {
+  kind: TemplateRef['kind'];
+  name: string;
+  /** The tag's position in the source. */
+  line: number;
+  column: number;
+  context: TemplateTagContext;
+  /** The value as rendered here (never shown for a secret). */
+  value: string;
+}
+
+export interface Rendered {
+  text: string;
+  /** Values that cannot stand where they are (the text then holds them unescaped: never send it). */
+  problems: ValueProblem[];
+}
+
+/** A value to insert: where its tag was in the source, and whether it is raw. */
+interface Slot {
+  kind: TemplateRef['kind'];
+  name: string;
+  value: string;
+  raw: boolean;
+  /** Offset of the tag in the source. */
+  at: number;
+}
+
+/** The placeholder a value takes in the skeleton: a template tag, which the scanner records with its context. */
+const SLOT_TAG = '${{}}';
+
+/** Render a compiled template, each value escaped for where it lands. Callers check refs against the context first (see model.ts). */
+export function renderTemplate(source: string, compiled: CompiledTemplate, ctx: RenderContext): Rendered {
+  if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
+  if (!compiled.tokens) return { text: restoreEscapes(compiled.prepared), problems: [] };
+  const parts: Array<string | Slot> = [];
+  collect(compiled.tokens, ctx, parts);
+  // The skeleton: the text with raw values in place and a tag where each escaped value goes.
+  let skeleton = '';
+  const slotAt: number[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') skeleton += p;
+    else if (p.raw) skeleton += p.value;
+    else {
+      slotAt.push(skeleton.length);
+      skeleton += SLOT_TAG;
+    }
+  }
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  const contexts = contextsOf(compiled, skeleton);
+  const lines = lineStarts(source);
+  const problems: ValueProblem[] = [];
+  let out = '';
+  let k = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') out += p;
+    else if (p.raw) out += p.value;
+    else {
+      // A tag the scanner did not see as one (a raw value opened a ${{ before it) counts as code: the strictest.
+      const context = contexts.get(slotAt[k++]!) ?? 'code';
+      const placed = placeValue(p.value, context);
+      if (placed === null) problems.push({ kind: p.kind, name: p.name, ...position(lines, p.at), context, value: p.value });
+      out += placed ?? p.value;
+    }
+  }
+  return { text: restoreEscapes(out), problems };
+}
+
+/** The value as it may stand in this context, or null when it cannot. */
+function placeValue(value: string, context: TemplateTagContext): string | null {
+  if (context === 'string') return escapeRouterOsString(value);
+  if (context === 'comment') return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
+  return PLAIN_WORD.test(value) ? value : null;
+}
+
+/** A value that may stand outside quotes: letters, digits and . - _ / : , (or nothing). */
+export const PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
+
+/** Where each slot of the skeleton lands (string, code or comment), by its offset; the last scan is kept. */
+function contextsOf(compiled: CompiledTemplate, skeleton: string): Map<number, TemplateTagContext> {
+  if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
+  const contexts = new Map<number, TemplateTagContext>();
+  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
+  compiled.lastScan = { skeleton, contexts };
+  return contexts;
+}
+
+/** Walk Mustache's tokens: text as is, values as slots, sections kept when their value is truthy (Mustache's rule). */
+function collect(tokens: readonly Token[], ctx: RenderContext, out: Array<string | Slot>): void {
+  for (const t of tokens) {
+    const [type, value, start] = t;
+    if (type === 'text') out.push(value);
+    else if (type === 'name' || type === '&') {
+      const ref = parseRef(value);
+      if (!ref) continue; // reported by compileTemplate
+      const v = lookup(ctx, ref);
+      out.push({ kind: ref.kind, name: ref.name, value: v === undefined || v === null ? '' : String(v), raw: type === '&', at: start });
+    } else if (type === '#' || type === '^') {
+      const ref = parseRef(value);
+      const v = ref ? lookup(ctx, ref) : undefined;
+      if (!!v === (type === '#') && t[4]) collect(t[4], ctx, out);
+    }
+  }
+}
+
+function lookup(ctx: RenderContext, ref: { kind: TemplateRef['kind']; name: string }): VarValue | undefined {
+  if (ref.kind === 'vars') return ctx.vars[ref.name];
+  if (ref.kind === 'secrets') return ctx.secrets[ref.name];
+  return ref.name === 'name' ? ctx.site.name : ref.name === 'id' ? ctx.site.id : undefined;
+}
+
+function restoreEscapes(text: string): string {
+  return text.includes(ESCAPE_SENTINEL) ? text.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN) : text;
 }
 
 export function lineStarts(text: string): number[] {

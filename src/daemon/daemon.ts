@@ -56,6 +56,8 @@ export interface DaemonOptions {
   readonly logger: Logger;
   /** Labels of routeros_gitops_info (version...). */
   readonly info?: Record<string, string>;
+  /** Scrubs secrets from every HTTP answer (the entry's redactor; read on each answer). Default: none. */
+  readonly redact?: (text: string) => string;
 }
 
 export interface LastRun {
@@ -255,6 +257,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           },
         },
         log,
+        opts.redact,
       );
     } catch (e) {
       throw new Error(`cannot listen on ${opts.listen.host}:${opts.listen.port} (--listen): ${(e as Error).message}`);

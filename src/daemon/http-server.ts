@@ -20,10 +20,20 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(listen: { host: string; port: number }, endpoints: Endpoints, logger: Logger): Promise<HttpServer> {
+/**
+ * Serve the endpoints. Every body goes through `redact` (default: none) before it leaves: a run's
+ * error text, a state read's failure or a site name may quote a secret.
+ */
+export async function startHttpServer(
+  listen: { host: string; port: number },
+  endpoints: Endpoints,
+  logger: Logger,
+  redact: (text: string) => string = (t) => t,
+): Promise<HttpServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
-    const send = (status: number, body: string, type: string) => {
+    const send = (status: number, text: string, type: string) => {
+      const body = redact(text);
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     };

@@ -20,6 +20,6 @@ export function watchOptions(cmd: Command): Command {
     .addOption(new Option('--lock-timeout <seconds>', 'the former name of --lease-timeout').hideHelp())
     .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
     .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
-    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, the api_url setting, https://v1.api.altostrat.io)')
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, else https://v1.api.altostrat.io); https, or http to a loopback address')
     .addOption(new Option('--allow-check-errors', 'apply even when a script check reports an error'));
 }

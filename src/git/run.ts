@@ -3,21 +3,78 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { GitError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { redactUrlCredentials } from './redact.js';
+import { redactCredentials } from '../core/redact.js';
 
-// Variables a user sets on purpose to reach a remote or to debug git; every other GIT_* variable
-// (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE... as set inside hooks) is dropped so that the adapter
-// always talks to the repository it was opened on.
+// git gets only the environment it needs (issue 13): a child process must never see
+// SDX_API_TOKEN, GITHUB_TOKEN, RGO_SECRET_* or anything else of ours, since a credential helper, an
+// ssh command or a hook it runs may print or ship its environment. What is kept: how to find
+// programs and the user's configuration, the credentials channels git itself uses (credential
+// helpers read HOME/XDG_CONFIG_HOME; actions/checkout's extraheader lives in the repository's
+// config; SSH needs SSH_AUTH_SOCK), proxies and TLS settings, and on Windows what processes need.
+const KEPT_VARS = new Set(
+  [
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TMP',
+    'TEMP',
+    'TZ',
+    'XDG_CONFIG_HOME',
+    'SSH_AUTH_SOCK',
+    'SSH_AGENT_PID',
+    'SSH_ASKPASS',
+    'DISPLAY',
+    'GNUPGHOME',
+    'GPG_AGENT_INFO',
+    'http_proxy',
+    'https_proxy',
+    'no_proxy',
+    'all_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'ALL_PROXY',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'LD_LIBRARY_PATH',
+    // Windows
+    'SYSTEMROOT',
+    'SYSTEMDRIVE',
+    'WINDIR',
+    'COMSPEC',
+    'PATHEXT',
+    'USERPROFILE',
+    'HOMEDRIVE',
+    'HOMEPATH',
+    'APPDATA',
+    'LOCALAPPDATA',
+    'PROGRAMDATA',
+    'PROGRAMFILES',
+  ].map((k) => k.toUpperCase()),
+);
+
+// GIT_* variables a user sets on purpose to reach a remote or to debug git; every other GIT_*
+// variable (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE... as set inside hooks) is dropped so that the
+// adapter always talks to the repository it was opened on.
 const KEPT_GIT_VARS =
-  /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
+  /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|SSL_CERT_PASSWORD_PROTECTED|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
 
-/** The environment every git process runs with: C locale, no prompts, no pager, literal pathspecs. */
-export function gitEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+/** Is this variable passed on to git? (LANG and LC_* are, but gitEnv sets them to C anyway.) */
+export function keptForGit(name: string): boolean {
+  const upper = name.toUpperCase();
+  if (upper.startsWith('GIT_')) return KEPT_GIT_VARS.test(upper);
+  return KEPT_VARS.has(upper) || upper === 'LANG' || upper.startsWith('LC_');
+}
+
+/** The environment every git process runs with: only what git needs, C locale, no prompts, no pager, literal pathspecs. */
+export function gitEnv(extra: Readonly<Record<string, string>> = {}, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined) continue;
-    if (k.startsWith('GIT_') && !KEPT_GIT_VARS.test(k)) continue;
-    env[k] = v;
+  for (const [k, v] of Object.entries(from)) {
+    if (v !== undefined && keptForGit(k)) env[k] = v;
   }
   return {
     ...env,
@@ -36,13 +93,13 @@ export function gitEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.Pro
 
 /** `git <args>` as shown in messages and logs, credentials removed. */
 export function formatCommand(args: readonly string[]): string {
-  return redactUrlCredentials(['git', ...args].map((a) => (/^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' '));
+  return redactCredentials(['git', ...args].map((a) => (/^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' '));
 }
 
 /** A GitError for a failed command; the message quotes git's own explanation (redacted). */
 export function gitError(args: readonly string[], exitCode: number | null, stderr: string, cause?: unknown): GitError {
   const command = formatCommand(args);
-  const detail = redactUrlCredentials(stderr)
+  const detail = redactCredentials(stderr)
     .split('\n')
     .map((l) => l.trimEnd())
     .filter((l) => l !== '')

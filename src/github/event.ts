@@ -35,10 +35,14 @@ export type WorkflowEvent =
   | { kind: 'push'; name: string; sha: string; before: string; ref: string; defaultBranch: string | null; onDefaultBranch: boolean; deleted: boolean }
   | { kind: 'pull_request'; name: string; number: number; sha: string; baseSha: string; headRef: string; baseRef: string; fork: boolean }
   | { kind: 'merge_group'; name: string; sha: string; baseSha: string; baseRef: string }
-  | { kind: 'other'; name: string; sha: string | null };
+  /** Any other event (workflow_dispatch, schedule...): GITHUB_SHA and GITHUB_REF, and the default branch when the payload has one. */
+  | { kind: 'other'; name: string; sha: string | null; ref: string | null; defaultBranch: string | null };
 
-/** Parse an event payload. `githubSha` (GITHUB_SHA) is the commit of events without one of their own. */
-export function parseEvent(name: string, payload: unknown, githubSha?: string): WorkflowEvent {
+/**
+ * Parse an event payload. `githubSha` and `githubRef` (GITHUB_SHA, GITHUB_REF) are the commit and
+ * ref of events without their own.
+ */
+export function parseEvent(name: string, payload: unknown, githubSha?: string, githubRef?: string): WorkflowEvent {
   const fail = (what: string, err: z.ZodError): never => {
     const issue = err.issues[0];
     throw new InputError({
@@ -89,8 +93,11 @@ export function parseEvent(name: string, payload: unknown, githubSha?: string): 
       const m = r.data.merge_group;
       return { kind: 'merge_group', name, sha: m.head_sha, baseSha: m.base_sha, baseRef: m.base_ref };
     }
-    default:
-      return { kind: 'other', name, sha: githubSha || null };
+    default: {
+      const repo = (payload as { repository?: { default_branch?: unknown } } | null)?.repository;
+      const defaultBranch = typeof repo?.default_branch === 'string' ? repo.default_branch : null;
+      return { kind: 'other', name, sha: githubSha || null, ref: githubRef || null, defaultBranch };
+    }
   }
 }
 
@@ -98,7 +105,7 @@ export function parseEvent(name: string, payload: unknown, githubSha?: string): 
 export function readEvent(env: Record<string, string | undefined>): WorkflowEvent {
   const name = env.GITHUB_EVENT_NAME ?? '';
   const path = env.GITHUB_EVENT_PATH;
-  if (!path) return { kind: 'other', name, sha: env.GITHUB_SHA || null };
+  if (!path) return { kind: 'other', name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
   let payload: unknown;
   try {
     payload = JSON.parse(readFileSync(path, 'utf8'));
@@ -109,7 +116,7 @@ export function readEvent(env: Record<string, string | undefined>): WorkflowEven
       hint: 'GITHUB_EVENT_PATH must name the JSON file the runner writes',
     });
   }
-  return parseEvent(name, payload, env.GITHUB_SHA);
+  return parseEvent(name, payload, env.GITHUB_SHA, env.GITHUB_REF);
 }
 
 /** owner/name from GITHUB_REPOSITORY. */

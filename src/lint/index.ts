@@ -25,13 +25,15 @@ export interface Finding {
 export interface LintOptions {
   /** Rule id -> setting; absent rules keep their default. Invalid entries are ignored here (see validateRuleSettings). */
   rules?: Record<string, RuleSetting>;
+  /** Template values written raw (${{{ ... }}}), at their place in the source: each is reported. */
+  rawValues?: ReadonlyArray<{ kind: string; name: string; line: number; column: number }>;
 }
 
 function severityOf(rule: string, settings: Record<string, RuleSetting> | undefined): Severity | 'off' {
   const info = ruleInfo(rule);
   if (!info) return 'error';
   const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : undefined;
-  if (!info.configurable || (s !== 'error' && s !== 'warning' && s !== 'off')) return info.defaultSeverity;
+  if (!info.configurable || (s !== 'error' && s !== 'warning' && s !== 'off') || (info.alwaysOn && s === 'off')) return info.defaultSeverity;
   return s;
 }
 
@@ -48,6 +50,15 @@ export function lintScript(text: string, options: LintOptions = {}): Finding[] {
   };
 
   for (const p of scan.problems) push(p.rule, p.line, p.column, p.message);
+  for (const r of options.rawValues ?? []) {
+    push(
+      'raw-template-value',
+      r.line,
+      r.column,
+      `\${{{ ${r.kind}.${r.name} }}} inserts its value raw, without escaping: a value holding " or a line break can end a string or add commands. ` +
+        `Review it; write \${{ ${r.kind}.${r.name} }} (escaped) unless the value is meant to be RouterOS code.`,
+    );
+  }
 
   const acks = readAcknowledgements(scan.comments, scan.statements);
   for (const p of acks.problems) push(p.rule, p.line, p.column, p.message);

@@ -6,7 +6,7 @@ import type { ScanRuleId } from './scanner.js';
 export type Severity = 'error' | 'warning';
 export type RuleSetting = 'error' | 'warning' | 'off';
 
-export type RuleId = ScanRuleId | LockoutRuleId | 'unknown-allow';
+export type RuleId = ScanRuleId | LockoutRuleId | 'unknown-allow' | 'raw-template-value';
 
 export interface RuleInfo {
   readonly id: RuleId;
@@ -21,6 +21,8 @@ export interface RuleInfo {
   readonly configurable: boolean;
   /** `# routeros-gitops: allow <id>` silences it. */
   readonly acknowledgeable: boolean;
+  /** Settings may make it an error but never turn it off: every occurrence is reported. */
+  readonly alwaysOn?: boolean;
 }
 
 function syntax(id: ScanRuleId, description: string): RuleInfo {
@@ -69,6 +71,16 @@ export const RULES: ReadonlyArray<RuleInfo> = [
     kind: 'notice',
     configurable: true,
     acknowledgeable: false,
+  },
+  {
+    id: 'raw-template-value',
+    defaultSeverity: 'warning',
+    description:
+      'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
+    kind: 'notice',
+    configurable: true,
+    acknowledgeable: false,
+    alwaysOn: true,
   },
   {
     id: 'unknown-allow',
@@ -167,6 +179,10 @@ export function validateRuleSettings(rules: Record<string, unknown>): string[] {
     }
     if (typeof value !== 'string' || !SETTINGS.includes(value)) {
       out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      continue;
+    }
+    if (info.alwaysOn && value === 'off') {
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
       continue;
     }
     if (!info.configurable && value !== 'error') {

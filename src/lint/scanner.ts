@@ -79,10 +79,21 @@ export interface Comment {
   readonly ownLine: boolean;
 }
 
+/** Where a `${{ ... }}` template tag stands: inside a "string", in code, or in a # comment. */
+export type TemplateTagContext = 'string' | 'code' | 'comment';
+
+export interface TemplateTag {
+  /** Offset of its `${{` in the text. */
+  readonly offset: number;
+  readonly context: TemplateTagContext;
+}
+
 export interface ScanResult {
   readonly statements: Statement[];
   readonly comments: Comment[];
   readonly problems: ScanProblem[];
+  /** The template tags met, in order (core/template.ts escapes each value for where it lands). */
+  readonly templateTags: TemplateTag[];
 }
 
 // Character codes.
@@ -252,6 +263,7 @@ class Scanner {
   private readonly levels: Level[] = [];
   private readonly comments: Comment[] = [];
   private readonly problems: ScanProblem[] = [];
+  private readonly templateTags: TemplateTag[] = [];
   private readonly root: Statement[] = [];
 
   constructor(text: string) {
@@ -357,7 +369,7 @@ class Scanner {
     }
     this.i = i;
     this.finish();
-    return { statements: this.root, comments: this.comments, problems: this.problems };
+    return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
   }
 
   /** Where the current string started, as an object (only needed in rare cases). */
@@ -551,6 +563,7 @@ class Scanner {
     const stop = end < 0 ? this.n : end + 2;
     const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
     // A tag never spans lines; if this one seems to, read it as ordinary text.
+    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? 'string' : 'code' });
     this.i = nl < 0 ? stop : this.i + 1;
   }
 
@@ -611,6 +624,8 @@ class Scanner {
   private readComment(): void {
     const start = this.i;
     this.skipToLineEnd();
+    const whole = this.src.slice(start, this.i);
+    for (let t = whole.indexOf('${{'); t !== -1; t = whole.indexOf('${{', t + 3)) this.templateTags.push({ offset: start + t, context: 'comment' });
     const before = this.src.slice(this.lineStart, start);
     this.comments.push({
       line: this.line,

@@ -8,9 +8,16 @@ import { plainStyle, type Style } from './style.js';
 
 const SIGN: Record<string, string> = { added: '+', modified: '~', removed: '-' };
 
+/** Where an apply of this plan would send its jobs: the operator's SDX API URL (no credentials) and where it was set. */
+export interface PlanTarget {
+  url: string;
+  source: string;
+}
+
 /** The JSON object `plan --format json` prints. */
-export function planToJson(plan: Plan, warnings: Problem[] = []): object {
+export function planToJson(plan: Plan, warnings: Problem[] = [], target?: PlanTarget): object {
   return {
+    ...(target ? { sdx_api_url: target.url } : {}),
     ref: plan.ref,
     commit: plan.commit.sha,
     subject: plan.commit.subject,
@@ -84,10 +91,11 @@ function actionNote(c: PlannedChange): string {
   }
 }
 
-export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = plainStyle): string {
+export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = plainStyle, target?: PlanTarget): string {
   const out: string[] = [];
   const sha = plan.commit.sha.slice(0, 7);
   out.push(style.bold(`Plan for ${plan.ref} at ${sha}`) + style.dim(` "${plan.commit.subject}"`) + style.dim(` (sites directory: ${plan.sites_dir || '.'})`));
+  if (target) out.push(style.dim(`SDX API: ${target.url} (${target.source})`));
   out.push('');
   const shared = sharedGroups(plan);
   const compact = new Set(shared.filter((g) => g.sites.length > 1).map((g) => `${g.kind}\0${g.path}`));
@@ -156,6 +164,8 @@ export interface MarkdownOptions {
   /** Hidden marker placed first, for sticky pull-request comments. */
   marker?: string;
   warnings?: Problem[];
+  /** Where an apply would send the jobs. */
+  target?: PlanTarget;
 }
 
 export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
@@ -166,6 +176,7 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   out.push('');
   out.push(summaryLine(plan));
   out.push('');
+  if (opts.target) out.push(`SDX API: \`${opts.target.url}\` (${escapeMd(opts.target.source)})`, '');
   if (plan.changes.length) {
     out.push('| site | script | change | action |', '|---|---|---|---|');
     const shared = sharedGroups(plan).filter((g) => g.sites.length > 1);

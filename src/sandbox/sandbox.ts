@@ -213,7 +213,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   for (const s of configuredSites) if (!UUID_RE.test(s.id)) throw new Error(`sandbox: site id ${JSON.stringify(s.id)} is not a UUID`);
 
   // --- state ---
-  let idRandom = seededRandom(options.seed ?? SANDBOX_DEFAULTS.seed);
+  const idRandom = seededRandom(options.seed ?? SANDBOX_DEFAULTS.seed);
   let faultRandom = seededRandom(settings.faults?.seed ?? 1);
   let faultsInjected = 0;
   const sites = new Map<string, SiteState>();
@@ -339,7 +339,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     windows.clear();
     log = [];
     stats = emptyStats();
-    idRandom = seededRandom(options.seed ?? SANDBOX_DEFAULTS.seed);
+    // Job ids keep their sequence: a restarted server never hands out an id it used before.
     faultRandom = seededRandom(settings.faults?.seed ?? 1);
     faultsInjected = 0;
     for (const cfg of configuredSites) addSite(cfg);

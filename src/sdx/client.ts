@@ -12,6 +12,8 @@ import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { toRandom } from '../core/random.js';
 import { UUID_RE } from '../core/keys.js';
+import { makeRedactor } from '../core/redact.js';
+import { isLoopbackHost } from '../core/api-url.js';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.js';
 import { parseErrorBody, parseJob, parseJobList, parseSite, type ShapeResult } from './response-shapes.js';
 import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from '../core/jobs.js';
@@ -748,6 +750,14 @@ function parseBaseUrl(raw: string): { url: URL; prefix: string; secrets: string[
       hint: 'use the form https://v1.api.altostrat.io',
     });
   }
+  // The token never crosses a network in clear text (entry points check this first, naming the source).
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new InputError({
+      file: '(settings)',
+      message: 'the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text',
+      hint: 'use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)',
+    });
+  }
   const secrets: string[] = [];
   if (url.password) secrets.push(url.password, safeDecode(url.password), `${url.username}:${url.password}`);
   if (url.username && url.password) secrets.push(`${safeDecode(url.username)}:${safeDecode(url.password)}`);
@@ -762,21 +772,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-/** Replaces every occurrence of each secret (and its URL-encoded form) with [REDACTED]. */
-export function makeRedactor(secrets: readonly string[]): (text: string) => string {
-  const all = new Set<string>();
-  for (const s of secrets) {
-    if (!s) continue;
-    all.add(s);
-    all.add(encodeURIComponent(s));
-  }
-  // Longest first, so a secret containing another is replaced whole.
-  const list = [...all].sort((a, b) => b.length - a.length);
-  return (text: string) => {
-    let out = text;
-    for (const s of list) out = out.split(s).join('[REDACTED]');
-    return out;
-  };
 }

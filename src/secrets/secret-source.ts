@@ -4,10 +4,14 @@
 //                                        characters than letters and digits as "_")
 //   --secrets-file FILE                  YAML: { fleet: {NAME: value}, sites: {SITE: {NAME: value}} }
 // A per-site value wins over a fleet-wide one; the environment wins over the file.
+// An empty value is not supplied (a workflow's `${{ secrets.X }}` is empty when X is not set). A
+// value of 1 to 3 characters is refused: it could not be hidden reliably from outputs (see
+// core/redact.ts), and the message never shows it.
 import { readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { MIN_SECRETS_KEY_LENGTH, secretDigest } from '../core/keys.js';
-import { InputError } from '../core/errors.js';
+import { InputError, type Problem } from '../core/errors.js';
+import { MIN_SECRET_LENGTH } from '../core/redact.js';
 import type { SecretSource } from '../core/model.js';
 
 export const SECRET_ENV_PREFIX = 'RGO_SECRET_';
@@ -28,10 +32,23 @@ export interface SecretSourceOptions {
 export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSource> {
   const fleet = new Map<string, string>();
   const perSite = new Map<string, Map<string, string>>();
+  const tooShort: Problem[] = [];
+  /** false when the value is empty (not supplied) or too short (reported once every value is read). */
+  const usable = (value: string, name: string, where: string, source: string): boolean => {
+    if (value === '') return false;
+    if (value.length >= MIN_SECRET_LENGTH) return true;
+    tooShort.push({
+      file: where,
+      message: `the secret "${name}" (${source}) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be hidden reliably from logs and reports`,
+      hint: `use a value of at least ${MIN_SECRET_LENGTH} characters, or leave it empty to not supply it`,
+    });
+    return false;
+  };
   const put = (site: string | null, name: string, value: unknown, where: string) => {
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw new InputError({ file: where, message: `the secret "${name}" must be a string`, hint: 'quote the value' });
     }
+    if (!usable(String(value), name, where, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
     if (site === null) fleet.set(name, String(value));
     else {
       if (!perSite.has(site)) perSite.set(site, new Map());
@@ -98,6 +115,7 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
   for (const [k, v] of Object.entries(opts.env)) {
     if (!k.startsWith(SECRET_ENV_PREFIX) || v === undefined) continue;
     const rest = k.slice(SECRET_ENV_PREFIX.length);
+    if (!usable(v, rest.includes('__') ? rest.slice(rest.indexOf('__') + 2) : rest, '(environment)', k)) continue;
     const i = rest.indexOf('__');
     if (i > 0) {
       const s = rest.slice(0, i);
@@ -105,6 +123,7 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
       envSite.get(s)!.set(rest.slice(i + 2), v);
     } else envFleet.set(rest, v);
   }
+  if (tooShort.length) throw new InputError(tooShort);
   const lookupEnv = (m: Map<string, string> | undefined, name: string) => m?.get(name) ?? m?.get(name.toUpperCase());
   const digestKey = opts.env[SECRETS_KEY_ENV] || undefined;
   if (digestKey !== undefined && digestKey.length < MIN_SECRETS_KEY_LENGTH) {

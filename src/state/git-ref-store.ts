@@ -22,7 +22,8 @@ import { silentLogger } from '../core/logger.js';
 import { typeOfMode, type LeaseChange, type LeaseResult, type StateIndex, type StateStore } from '../core/ports.js';
 import { applyUpdates, checkFormatVersion, emptyState, STATE_FORMAT_VERSION, type AppliedState, type StateUpdate } from '../core/state.js';
 import { writeCommit, type Identity, type TreeChange } from '../git/commit-writer.js';
-import { redactUrlCredentials } from '../git/redact.js';
+// Issue 13: one redactor (core/redact.ts); a remote's identity strips credentials without a marker.
+import { redactCredentials, stripUrlCredentials } from '../core/redact.js';
 import { openRepo, parseDiffTree, type GitRepo } from '../git/repo.js';
 import { gitError } from '../git/run.js';
 import { backoffDelay, checkUpdates, describeUpdates, parseSiteState, siteFilePath, sleep, stableStringify } from './encoding.js';
@@ -77,7 +78,7 @@ export async function createGitRefStateStore(options: GitRefStateStoreOptions): 
   checkRefName(ref);
   const remote = options.remote === '' ? undefined : options.remote;
   if (remote !== undefined && (remote.startsWith('-') || /[\s\0]/.test(remote))) {
-    throw new InputError(`${JSON.stringify(redactUrlCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
+    throw new InputError(`${JSON.stringify(redactCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
   }
   const logger = options.logger ?? silentLogger;
   const repo = options.repo ?? (await openRepo(options.cwd ?? process.cwd(), { logger }));
@@ -173,7 +174,7 @@ class GitRefStore implements GitRefStateStore {
   }
 
   describe(): string {
-    return `ref ${this.ref}${this.remote !== undefined ? ` (${redactUrlCredentials(this.remote)})` : ''}`;
+    return `ref ${this.ref}${this.remote !== undefined ? ` (${redactCredentials(this.remote)})` : ''}`;
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -446,12 +447,12 @@ class GitRefStore implements GitRefStateStore {
                 ours,
                 theirs,
                 identity: STATE_IDENTITY,
-                remoteName: redactUrlCredentials(this.remote!),
+                remoteName: redactCredentials(this.remote!),
                 logger: this.logger,
                 ref: this.ref,
               });
       }
-      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactUrlCredentials(this.remote!)}`)) {
+      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactCredentials(this.remote!)}`)) {
         this.known = null;
         this.logger.debug({ ref: this.ref, from: ours, to: target }, 'state updated from the remote');
         return;
@@ -460,7 +461,7 @@ class GitRefStore implements GitRefStateStore {
       await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(
-      `could not bring ${this.where} up to date with ${redactUrlCredentials(this.remote!)}: other writers moved it ${this.maxAttempts} times in a row; try again`,
+      `could not bring ${this.where} up to date with ${redactCredentials(this.remote!)}: other writers moved it ${this.maxAttempts} times in a row; try again`,
     );
   }
 
@@ -484,7 +485,7 @@ class GitRefStore implements GitRefStateStore {
       if (r.exitCode === 0) {
         await this.repo.run(['update-ref', '-m', 'routeros-gitops: pushed', this.trackingRef!, ours]);
         this.remoteHead = ours;
-        this.logger.debug({ ref: this.ref, remote: redactUrlCredentials(remote), commit: ours, attempt }, 'state pushed');
+        this.logger.debug({ ref: this.ref, remote: redactCredentials(remote), commit: ours, attempt }, 'state pushed');
         return;
       }
       const out = `${r.stdout.toString('utf8')}\n${r.stderr}`;
@@ -501,7 +502,7 @@ class GitRefStore implements GitRefStateStore {
       await this.syncFromRemote();
     }
     throw new StateConflictError(
-      `could not push the applied state to ${redactUrlCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`,
+      `could not push the applied state to ${redactCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`,
     );
   }
 }
@@ -511,7 +512,7 @@ export function remoteTrackingRef(ref: string, remote: string): string {
   const name =
     /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith('.lock')
       ? remote
-      : `url-${createHash('sha256').update(redactUrlCredentials(remote)).digest('hex').slice(0, 16)}`;
+      : `url-${createHash('sha256').update(stripUrlCredentials(remote)).digest('hex').slice(0, 16)}`;
   const rest = ref.startsWith('refs/routeros-gitops/') ? ref.slice('refs/routeros-gitops/'.length) : ref.slice('refs/'.length);
   return `refs/routeros-gitops/remotes/${name}/${rest}`;
 }

@@ -7,6 +7,8 @@ import { silentLogger } from '../core/logger.js';
 import type { StateStore } from '../core/ports.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
 import { createFileStateStore } from './file-store.js';
+import { redactingStateStore } from './redacting-store.js';
+import type { Redact } from '../core/redact.js';
 import { createGitRefStateStore, DEFAULT_STATE_REF } from './git-ref-store.js';
 
 export { DEFAULT_STATE_REF };
@@ -27,9 +29,16 @@ export interface OpenStateStoreOptions {
   readonly stateRef?: string;
   /** Default: silent. */
   readonly logger?: Logger;
+  /** Scrubs the free text of what is recorded (see redacting-store.ts); read on each write. Default: none. */
+  readonly redact?: () => Redact;
 }
 
 export async function openStateStore(options: OpenStateStoreOptions): Promise<StateStore> {
+  const store = await openStore(options);
+  return options.redact ? redactingStateStore(store, options.redact) : store;
+}
+
+async function openStore(options: OpenStateStoreOptions): Promise<StateStore> {
   const logger = options.logger ?? silentLogger;
   if (options.stateFile) {
     if (options.stateRemote || options.stateRef) {

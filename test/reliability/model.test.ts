@@ -38,6 +38,7 @@ interface SiteModel {
 }
 
 interface Execution {
+  id: string;
   key: string;
   file: string;
   step: number;
@@ -129,27 +130,13 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
       }
       return out;
     };
-    // The commits, in order: sha -> step, and each step's removals (for invariant 2).
+    // The commits, in order: sha -> step (for invariant 3).
     const commitStep = new Map<string, number>();
-    /** `${id}|${file}` -> steps at which it was absent from the committed tree. */
-    const absentAt = new Map<string, number[]>();
     let step = 0;
     const commit = async (message: string) => {
       await a.git(['rm', '-r', '-q', '--ignore-unmatch', 'sites']);
       const sha = await a.commit(files(), message);
       commitStep.set(sha.slice(0, 7), step);
-      for (const s of sites)
-        for (const f of ['00-id.rsc', '10-dns.rsc', '20-pw.rsc']) {
-          if (!s.scripts.has(f)) {
-            const k = `${s.id}|${f}`;
-            absentAt.set(k, [...(absentAt.get(k) ?? []), step]);
-          }
-        }
-      // Every id that is not any site's now: all its scripts are absent.
-      for (const id of ID_POOL) {
-        if (sites.some((s) => s.id === id)) continue;
-        for (const f of ['00-id.rsc', '10-dns.rsc', '20-pw.rsc']) absentAt.set(`${id}|${f}`, [...(absentAt.get(`${id}|${f}`) ?? []), step]);
-      }
       await a.git(['push', '-q', 'origin', 'main']);
       return sha;
     };
@@ -382,12 +369,31 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
         if (!m) throw new Error(`unreadable description ${j.description}`);
         const k = `${j.site_id.toLowerCase()}|${m[1]}`;
         const list = out.get(k) ?? [];
-        list.push({ key: j.idempotency_key, file: m[1]!, step: commitStep.get(m[2]!) ?? -1, script: j.script });
+        list.push({ id: j.id, key: j.idempotency_key, file: m[1]!, step: commitStep.get(m[2]!) ?? -1, script: j.script });
         out.set(k, list);
       }
       return out;
     };
     const render = (s: SiteModel, content: string) => content.replace('${{ site.name }}', s.name).replace('${{ secrets.pw }}', secret);
+    // What HEAD renders for every router and script over time, and the step each job was created
+    // at: a router may run the same body twice in a row only if, in between, the script rendered
+    // differently (or was absent) at some point, so that another send was intended.
+    const renderHistory = new Map<string, Array<{ step: number; body: string | null }>>();
+    const jobStep = new Map<string, number>();
+    const observe = () => {
+      for (const id of ID_POOL) {
+        const site = sites.find((x) => x.id === id);
+        for (const f of ['00-id.rsc', '10-dns.rsc', '20-pw.rsc']) {
+          const c = site?.scripts.get(f);
+          const body = site && c !== undefined ? render(site, c) : null;
+          const k = `${id}|${f}`;
+          const h = renderHistory.get(k) ?? [];
+          if (!h.length || h[h.length - 1]!.body !== body) h.push({ step, body });
+          renderHistory.set(k, h);
+        }
+      }
+      for (const j of sb.jobs()) if (!jobStep.has(j.id)) jobStep.set(j.id, step);
+    };
 
     const quiet = async () => {
       fig.quietPoints++;
@@ -395,7 +401,11 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
       offline.clear();
       sb.configure({ faults: undefined });
       let last = await apply(a);
-      for (let i = 0; i < 6 && (last.code !== 0 || last.json<{ results: unknown[] }>().results.length); i++) last = await apply(a);
+      observe();
+      for (let i = 0; i < 6 && (last.code !== 0 || last.json<{ results: unknown[] }>().results.length); i++) {
+        last = await apply(a);
+        observe();
+      }
       expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(0);
       expect(last.json<{ results: unknown[] }>().results).toEqual([]);
       check();
@@ -429,8 +439,10 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
           keys.add(e.key);
           const prev = list[i - 1];
           if (prev && prev.script === e.script) {
-            const gone = (absentAt.get(k) ?? []).some((st) => st > prev.step && st <= e.step);
-            if (!gone) violation(`${k}: the same body ran twice in a row (steps ${prev.step} and ${e.step}) with no removal in between`);
+            const from = jobStep.get(prev.id) ?? 0;
+            const to = jobStep.get(e.id) ?? step;
+            const other = (renderHistory.get(k) ?? []).some((h) => h.step > from && h.step <= to && h.body !== e.script);
+            if (!other) violation(`${k}: the same body ran twice in a row (jobs of steps ${from} and ${to}) with nothing else intended in between`);
           }
           // 3. Never an older commit's body after a newer one's.
           if (prev && e.step < prev.step) violation(`${k}: a body of step ${e.step} ran after one of step ${prev.step}`);
@@ -438,9 +450,11 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
       }
     };
 
+    observe();
     for (step = 1; step <= STEPS; step++) {
       const [, , run] = draw();
       await run();
+      observe();
       fig.steps++;
       if (step % 50 === 0 || step === STEPS) await quiet();
     }

@@ -1,5 +1,7 @@
 // Secrets stay out of every output: tokens, a password in SDX_API_URL, credentials in a git remote
-// URL that git quotes in its errors, and template secrets.
+// URL that git quotes in its errors, and template secrets; searched in what the CLI prints, the
+// daemon's logs and HTTP endpoints, and the state with its whole history. (The Action's side is in
+// test/action.test.ts, expectNoSecrets.)
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles } from '../helpers/cli.js';
@@ -59,7 +61,7 @@ describe('secrets never appear in any output', () => {
     for (const s of [SDX, GH, GIT_PASS, URL_PASS, TPL, KEY]) expect(joined, s).not.toContain(s); // ...without its credentials
   });
 
-  it('daemon: logs of a run with every secret set', async () => {
+  it('daemon: logs, endpoints and the state of a run with every secret set', async () => {
     ensureBuilt();
     const files = fleetFiles(1, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
     const r = await createTempRepo({ files });
@@ -68,21 +70,25 @@ describe('secrets never appear in any output', () => {
       () => r.cleanup(),
       () => sb.close(),
     );
-    const d = spawnDaemon(['--interval', '1s', '--log-level', 'debug'], {
+    const d = spawnDaemon(['--interval', '1s', '--log-level', 'debug', '--listen', '127.0.0.1:0'], {
       cwd: r.dir,
       env: {
         SDX_API_URL: sb.url.replace('http://', `http://user:${URL_PASS}@`),
         SDX_API_TOKEN: SDX,
+        GITHUB_TOKEN: GH,
         RGO_SECRET_WIFI: TPL,
         RGO_SECRETS_KEY: KEY,
         RGO_RATE_LIMIT: '0',
         RGO_POLL_INITIAL_MS: '20',
       },
     });
+    const url = await d.url();
     await d.waitFor((l) => l.event === 'reconcile-finished', { timeoutMs: 30_000 });
+    const endpoints = await Promise.all(['/healthz', '/status', '/metrics'].map(async (p) => (await fetch(`${url}${p}`)).text()));
+    expect(endpoints[1]).toContain('00-a.rsc');
     await d.stop(20_000);
-    const all = JSON.stringify(d.logs) + d.text.join('\n');
-    for (const s of [SDX, URL_PASS, TPL, KEY]) expect(all, s).not.toContain(s);
+    const all = [JSON.stringify(d.logs), d.text.join('\n'), ...endpoints, await r.git(['log', '-p', '--all'])].join('\n');
+    for (const s of [SDX, GH, URL_PASS, TPL, KEY]) expect(all, s).not.toContain(s);
     expect(sb.jobs()[0]!.script).toContain(TPL);
   }, 60_000);
 });
