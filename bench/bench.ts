@@ -7,6 +7,7 @@
 //     ideal (concurrency / latency).
 //  3. Requests per applied change under a 60 per minute limit with a 2 s router check-in.
 //  4. Script checks: time to scan 1,000 scripts.
+//  5. Splitting: a 200 KB generated export cut into parts of at most 10,000 characters.
 import { execFileSync, spawn } from 'node:child_process';
 import { Pool } from 'undici';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +20,9 @@ import { openStateStore } from '../src/state/open-store.js';
 import { makePlan } from '../src/core/engine.js';
 import { startSandbox } from '../src/sandbox/sandbox.js';
 import { lintScript } from '../src/lint/index.js';
+import { splitScript } from '../src/lint/split.js';
+import { seededRandom } from '../src/core/random.js';
+import { generateExport } from '../test/helpers/routeros-export.js';
 import type { StateUpdate } from '../src/core/state.js';
 
 const SITES = Number(process.env.BENCH_SITES ?? 5000);
@@ -331,9 +335,33 @@ function benchLint() {
   console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
 }
 
+function benchSplit() {
+  console.log('\n## Splitting: a 200 KB script into parts of at most 10,000 characters (first call, then best of 20)');
+  for (const [format, scripting] of [
+    ['classic', false],
+    ['terse', false],
+    ['classic', true],
+  ] as const) {
+    const text = generateExport({ random: seededRandom(1), format, size: 200_000, scripting });
+    let t0 = performance.now();
+    const first = splitScript(text, 10_000);
+    const cold = performance.now() - t0;
+    let ms = Infinity;
+    for (let pass = 0; pass < 20; pass++) {
+      t0 = performance.now();
+      splitScript(text, 10_000);
+      ms = Math.min(ms, performance.now() - t0);
+    }
+    const parts = first.ok ? `${first.parts.length} parts` : `refused: ${first.reason}`;
+    const kind = `${format}${scripting ? ' with scripting' : ''}`;
+    console.log(`${kind.padEnd(24)} ${(text.length / 1024).toFixed(0)} KiB, ${parts}: ${cold.toFixed(1)} ms first, ${ms.toFixed(1)} ms best`);
+  }
+}
+
 {
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'lint') benchLint();
+  if (!only || only === 'split') benchSplit();
   if (!only || only === 'plan') await benchPlan();
   if (!only || only === 'throughput') await benchThroughput();
   if (!only || only === 'requests') await benchRequests();
