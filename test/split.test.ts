@@ -202,6 +202,14 @@ describe('splitScript', () => {
     expect(r.reason).toContain('Declare it with :global instead');
   });
 
+  it('sees a use of a :local after a string that ends with an escaped $', () => {
+    const filler = Array.from({ length: 60 }, (_, i) => `/ip dns static add address=10.0.0.${i} name=host${i}.lan`);
+    const text = [...filler, ':local wan "ether1"', ...filler, ':put "price 5\\$"; :log info $wan; :put "x"', ...filler].join('\n');
+    const ps = expectSound(text, 4000);
+    // The first part would reach past line 61 but for the :local: it ends before it.
+    expect(ps[0]!.lastLine).toBe(60);
+  });
+
   it('declares again, in each later part, the globals it uses (a global outlives its job, its declaration does not)', () => {
     const lines = [':global counter 0', ':global notify do={ :log info $1 }', '/ip firewall address-list'];
     for (let i = 0; i < 200; i++) {
@@ -247,8 +255,11 @@ describe('splitScript', () => {
     expect(r).toMatchObject({ ok: false, endLine: 602 });
     if (!r.ok) expect(r.reason).toMatch(/a part is never made of blank lines alone/);
     const header = Array.from({ length: 40 }, (_, i) => `# header line ${i} of a long description`);
-    const ps = expectSound([...header, ...cmds].join('\n'), 500);
+    header[30] = '# routeros-gitops: allow reboot';
+    const ps = expectSound([...header, ...cmds, '/system reboot'].join('\n'), 500);
     expect(ps[0]!.text).not.toContain(':log');
+    // The acknowledgement is restated in the parts after the one that holds it, and only there.
+    for (const p of ps) expect(p.text.split('# routeros-gitops: allow reboot').length - 1).toBe(p.firstLine <= 31 && p.lastLine < 31 ? 0 : 1);
   });
 
   it('refuses a script with no valid boundary: one block over the limit, one long line, a syntax error', () => {

@@ -129,7 +129,7 @@ interface Layout {
   /** Top-level statement i moves to a menu named from the top (`/ip firewall filter`). */
   readonly ownMenu: Uint8Array;
   /** The leading comment lines that speak to this tool, restated in every later part. */
-  readonly acks: readonly string[];
+  readonly acks: ReadonlyArray<{ readonly line: number; readonly text: string }>;
   readonly decls: readonly Decl[];
   /** Line -> indexes in `decls` of the top-level globals used on it. */
   readonly globalsOn: ReadonlyMap<number, readonly number[]>;
@@ -249,9 +249,13 @@ function assignCauses(causes: readonly Cause[], n: number): Int32Array {
 }
 
 const DECLARE = new Set([':local', 'local', ':global', 'global']);
-/** `$name`, `$"name"`, and `:set name` (a use too: it changes the variable). */
+/**
+ * `$name`, `$"name"`, and `:set name` (a use too: it changes the variable). A quoted name is read
+ * ahead, not consumed: a `$` that ends a string (`"costs 5\$"`) must not swallow the uses up to
+ * the next quote.
+ */
 const USE =
-  /\$(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_][A-Za-z0-9_.-]*))|(?<![A-Za-z0-9_:/-]):?set[ \t]+(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_][A-Za-z0-9_.-]*))(?![=A-Za-z0-9_.-])/g;
+  /\$(?:(?="((?:[^"\\\r\n]|\\.)*)")|([A-Za-z0-9_][A-Za-z0-9_.-]*))|(?<![A-Za-z0-9_:/-]):?set[ \t]+(?:(?="((?:[^"\\\r\n]|\\.)*)")|([A-Za-z0-9_][A-Za-z0-9_.-]*)(?![=A-Za-z0-9_.-]))/g;
 
 /**
  * Top-level :local and :global declarations and their uses. A local's last use ties the lines from
@@ -320,8 +324,9 @@ function readVariables(
 }
 
 /**
- * Marks the lines below own-line comments, ties acknowledgement comment blocks to the command below
- * them, and returns the file's leading acknowledgement lines.
+ * Marks the lines below own-line comments, ties each acknowledgement to the command below it (an
+ * acknowledgement covers the command under the run of comment lines it sits in), and returns the
+ * file's leading acknowledgements: those are restated in every later part instead.
  */
 function readComments(
   text: string,
@@ -330,29 +335,26 @@ function readComments(
   firstStatementLine: number,
   afterComment: Uint8Array,
   causes: Cause[],
-): string[] {
-  const acks: string[] = [];
-  let blockFirst = 0;
-  let blockLast = -1;
-  let blockAck = false;
-  const closeBlock = () => {
-    if (blockAck) causes.push({ kind: 'acknowledgement', line: blockFirst, end: blockLast + 1 });
+): Array<{ line: number; text: string }> {
+  const acks: Array<{ line: number; text: string }> = [];
+  let runLast = -1; // last line of the current run of own-line comments
+  let firstAck = 0; // first acknowledgement in that run (0: none)
+  const closeRun = () => {
+    if (firstAck) causes.push({ kind: 'acknowledgement', line: firstAck, end: runLast + 1 });
   };
   for (const c of comments) {
     if (!c.ownLine) continue;
     afterComment[c.line + 1] = 1;
-    const ack = MARK.test(c.text);
-    if (ack && c.line < firstStatementLine) acks.push(text.slice(start[c.line]!, contentEnd(text, start, c.line)));
-    if (c.line === blockLast + 1) {
-      blockLast = c.line;
-      blockAck ||= ack;
-      continue;
+    if (c.line !== runLast + 1) {
+      closeRun();
+      firstAck = 0;
     }
-    closeBlock();
-    blockFirst = blockLast = c.line;
-    blockAck = ack;
+    runLast = c.line;
+    if (!MARK.test(c.text)) continue;
+    if (c.line < firstStatementLine) acks.push({ line: c.line, text: text.slice(start[c.line]!, contentEnd(text, start, c.line)) });
+    else firstAck ||= c.line;
   }
-  closeBlock();
+  closeRun();
   return acks;
 }
 
@@ -364,10 +366,12 @@ function fixedPrologue(l: Layout, a: number): { acks: readonly string[]; menu: s
   const i = l.stmtFrom[a]!;
   const m = l.menuBefore[i]!;
   const menu = m !== TOP && !(i < l.ownMenu.length && l.ownMenu[i]) ? showPath(m.path) : undefined;
+  // Those the part does not hold itself (a part made of leading comments holds some).
+  const acks = l.acks.filter((c) => c.line < a).map((c) => c.text);
   let size = 0;
-  for (const s of l.acks) size += codePointLength(s) + l.eol.length;
+  for (const s of acks) size += codePointLength(s) + l.eol.length;
   if (menu) size += menu.length + l.eol.length;
-  return { acks: l.acks, menu, size };
+  return { acks, menu, size };
 }
 
 /** Adds to `into` the globals used on `line` and declared before line a; returns the characters added. */
@@ -464,7 +468,7 @@ function refuse(l: Layout, a: number, max: number): SplitResult {
       why = `the command on lines ${c.line}-${c.end} cannot be split: a part never breaks inside a command, a { } block or a string. Break it into smaller commands`;
       break;
     case 'acknowledgement':
-      why = `the acknowledgement comment on lines ${c.line}-${c.end - 1} stays with the command below it`;
+      why = `the acknowledgement comment on line ${c.line} stays with the command below it, on line ${c.end}`;
       break;
     default:
       why = `line ${c.line} ends with \\ and continues on line ${c.end}`;
