@@ -335,33 +335,55 @@ function benchLint() {
   console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
 }
 
+const SPLIT_CASES = [
+  ['classic', false],
+  ['terse', false],
+  ['classic', true],
+] as const;
+
+/**
+ * One split in a fresh process (BENCH_ONLY=split-once, BENCH_SPLIT_CASE=i): cold, as a plan meets
+ * its first large script; and after the script checks have read it (as a plan does before it splits).
+ */
+function splitOnce() {
+  const [format, scripting] = SPLIT_CASES[Number(process.env.BENCH_SPLIT_CASE ?? 0)]!;
+  const text = generateExport({ random: seededRandom(1), format, size: 200_000, scripting });
+  const t0 = performance.now();
+  const result = splitScript(text, 10_000);
+  const coldMs = performance.now() - t0;
+  lintScript(text);
+  const t1 = performance.now();
+  splitScript(text, 10_000);
+  const afterChecksMs = performance.now() - t1;
+  console.log(JSON.stringify({ coldMs, afterChecksMs, chars: text.length, parts: result.ok ? result.parts.length : 0 }));
+}
+
 function benchSplit() {
-  console.log('\n## Splitting: a 200 KB script into parts of at most 10,000 characters (first call, then best of 20)');
-  for (const [format, scripting] of [
-    ['classic', false],
-    ['terse', false],
-    ['classic', true],
-  ] as const) {
+  console.log('\n## Splitting: a 200 KB script into parts of at most 10,000 characters');
+  console.log('(fresh process: first call, then after the script checks read the script; in process: best of 20)');
+  SPLIT_CASES.forEach(([format, scripting], i) => {
+    const out = execFileSync(process.execPath, [process.argv[1]!], { env: { ...process.env, BENCH_ONLY: 'split-once', BENCH_SPLIT_CASE: String(i) } });
+    const once = JSON.parse(out.toString('utf8')) as { coldMs: number; afterChecksMs: number; chars: number; parts: number };
     const text = generateExport({ random: seededRandom(1), format, size: 200_000, scripting });
-    let t0 = performance.now();
-    const first = splitScript(text, 10_000);
-    const cold = performance.now() - t0;
     let ms = Infinity;
     for (let pass = 0; pass < 20; pass++) {
-      t0 = performance.now();
+      const t0 = performance.now();
       splitScript(text, 10_000);
       ms = Math.min(ms, performance.now() - t0);
     }
-    const parts = first.ok ? `${first.parts.length} parts` : `refused: ${first.reason}`;
     const kind = `${format}${scripting ? ' with scripting' : ''}`;
-    console.log(`${kind.padEnd(24)} ${(text.length / 1024).toFixed(0)} KiB, ${parts}: ${cold.toFixed(1)} ms first, ${ms.toFixed(1)} ms best`);
-  }
+    console.log(
+      `${kind.padEnd(24)} ${(once.chars / 1024).toFixed(0)} KiB, ${once.parts} parts: ${once.coldMs.toFixed(1)} ms first, ` +
+        `${once.afterChecksMs.toFixed(1)} ms after the checks, ${ms.toFixed(1)} ms best`,
+    );
+  });
 }
 
 {
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'lint') benchLint();
   if (!only || only === 'split') benchSplit();
+  if (only === 'split-once') splitOnce();
   if (!only || only === 'plan') await benchPlan();
   if (!only || only === 'throughput') await benchThroughput();
   if (!only || only === 'requests') await benchRequests();

@@ -7,7 +7,11 @@
 //   - inside a command, so never inside { }, [ ], ( ) or a string (the scanner keeps all of them
 //     within one statement), nor after a line continued with \;
 //   - between a top-level :local and its last use: a local lives only as long as its job;
-//   - between a comment that acknowledges a lockout finding and the command below it.
+//   - between a comment that acknowledges a lockout finding and the command below it;
+//   - so that a part holds blank lines alone (the API refuses an empty script).
+// Parts are as large as the limit allows (each takes the furthest boundary that fits), and a
+// boundary right below a comment is taken only when no other fits, so comments stay with the
+// commands they describe.
 // A later part starts with what the router would otherwise have forgotten between two jobs:
 //   - the file's leading acknowledgement comments (they speak for the whole file);
 //   - `:global name` for each global declared at top level in an earlier part and used in this one
@@ -65,7 +69,8 @@ const STRUCTURAL: ReadonlySet<ScanRuleId> = new Set(['unbalanced-bracket', 'unte
 /**
  * Split `text` into parts of at most `maxSize` characters. A script within the limit is one part,
  * unchanged. Where no valid boundary keeps a part within the limit, the answer is a refusal that
- * names the line and the reason.
+ * names the line and the reason. Give it the text that is sent (the rendered body, secrets
+ * included): the limit applies to that.
  */
 export function splitScript(text: string, maxSize: number): SplitResult {
   // UTF-16 length is at least the code-point length.
