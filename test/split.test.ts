@@ -285,6 +285,11 @@ describe('splitScript', () => {
     if (!r3.ok) expect(r3.reason).toMatch(/syntax error here: this \{ is never closed/);
   });
 
+  it('takes a scan the caller already has, with the same result', () => {
+    const text = generateExport({ random: seededRandom(5), format: 'classic', size: 30_000, scripting: true });
+    expect(splitScript(text, 5000, scanScript(text))).toEqual(splitScript(text, 5000));
+  });
+
   it('names a part for messages', () => {
     expect(describePart({ firstLine: 120, lastLine: 260 }, 2, 4)).toBe('part 2/4, lines 120-260');
     expect(describePart({ firstLine: 7, lastLine: 7 }, 1, 3)).toBe('part 1/3, line 7');

@@ -22,7 +22,7 @@
 import { codePointLength, hasSurrogates, SURROGATE_PAIRS } from '../core/code-points.js';
 import { MARK } from './acknowledge.js';
 import { type Menu, NAVIGATE, resolved, resolveStatement, showPath, TOP } from './commands.js';
-import { type Comment, type ScanRuleId, scanScript, type Statement } from './scanner.js';
+import { type Comment, type ScanResult, type ScanRuleId, scanScript, type Statement } from './scanner.js';
 
 export interface ScriptPart {
   /** What to send: the restated lines, then the original's lines firstLine..lastLine exactly as they are. */
@@ -70,13 +70,13 @@ const STRUCTURAL: ReadonlySet<ScanRuleId> = new Set(['unbalanced-bracket', 'unte
  * Split `text` into parts of at most `maxSize` characters. A script within the limit is one part,
  * unchanged. Where no valid boundary keeps a part within the limit, the answer is a refusal that
  * names the line and the reason. Give it the text that is sent (the rendered body, secrets
- * included): the limit applies to that.
+ * included): the limit applies to that. `scanned` is `scanScript(text)` when the caller has it
+ * already (scanning is most of the time a split takes).
  */
-export function splitScript(text: string, maxSize: number): SplitResult {
-  // UTF-16 length is at least the code-point length.
+export function splitScript(text: string, maxSize: number, scanned?: ScanResult): SplitResult {
   const size = codePointLength(text);
   if (size <= maxSize) return whole(text, size);
-  const scan = scanScript(text);
+  const scan = scanned ?? scanScript(text);
   const broken = scan.problems.find((p) => STRUCTURAL.has(p.rule));
   if (broken) {
     return { ok: false, line: broken.line, endLine: broken.line, reason: `cannot be split into parts while it has a syntax error here: ${broken.message}` };
