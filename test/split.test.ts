@@ -139,6 +139,13 @@ describe('splitScript', () => {
     for (const p of ps) expect(p.restated).toEqual([]);
   });
 
+  it('reads a lone \\r as a line end, as the scanner does', () => {
+    const text = generateExport({ random: seededRandom(13), format: 'classic', size: 30_000, eol: '\n' }).replace(/\n/g, '\r');
+    const ps = expectSound(text, 5000);
+    expect(ps.length).toBeGreaterThanOrEqual(6);
+    expect(ps.some((p) => p.restated.length === 1 && p.text.startsWith(`${p.restated[0]}\r`))).toBe(true);
+  });
+
   it('keeps a long continued command (a /system script source) whole, and refuses one over the limit', () => {
     const lines = Array.from({ length: 150 }, (_, i) => `    \\n:log info \\"step ${i} of the job\\"\\r\\`);
     const script = `/system script add name=long owner=admin source=":local start [/system clock get time]\\r\\\r\n${lines.join('\r\n')}\r\n    \\n"`;

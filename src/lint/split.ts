@@ -141,10 +141,10 @@ interface Layout {
 }
 
 function readLayout(text: string, statements: readonly Statement[], comments: readonly Comment[]): Layout {
-  const { start, cpBefore, n, eol } = lineTable(text);
+  const { start, cpBefore, n, eol, continued } = lineTable(text);
   const causes: Cause[] = [];
   for (const st of statements) if (st.endLine > st.line) causes.push({ kind: 'command', line: st.line, end: st.endLine });
-  for (let k = 1; k < n; k++) if (text.charCodeAt(contentEnd(text, start, k) - 1) === 92 /* \ */) causes.push({ kind: 'continuation', line: k, end: k + 1 });
+  for (const k of continued) causes.push({ kind: 'continuation', line: k, end: k + 1 });
   const { decls, globalsOn } = readVariables(text, statements, start, causes);
   const afterComment = new Uint8Array(n + 2);
   const acks = readComments(text, comments, start, statements[0]?.line ?? n + 1, afterComment, causes);
@@ -194,14 +194,32 @@ function readLayout(text: string, statements: readonly Statement[], comments: re
   };
 }
 
-/** Line starts and code-point counts. A line ends at \n, \r\n or a lone \r, as the scanner counts lines. */
-function lineTable(text: string): { start: Int32Array; cpBefore: Int32Array; n: number; eol: string } {
+/**
+ * Line starts, code-point counts, and the lines that end with \ (continued on the next one). A line
+ * ends at \n, \r\n or a lone \r, as the scanner counts lines.
+ */
+function lineTable(text: string): { start: Int32Array; cpBefore: Int32Array; n: number; eol: string; continued: number[] } {
   const len = text.length;
   const starts = [0, 0];
-  let eol = '';
-  for (const m of text.matchAll(LINE_BREAK)) {
-    if (eol === '') eol = m[0];
-    const next = m.index + m[0].length;
+  const continued: number[] = [];
+  const crOnly = /\r(?!\n)/.test(text);
+  // indexOf finds the common \n and \r\n ends fastest; a lone \r needs the regular expression.
+  const breaks = crOnly ? text.matchAll(LINE_BREAK) : undefined;
+  for (let at = crOnly ? -1 : text.indexOf('\n'); ; ) {
+    let from: number;
+    let next: number;
+    if (breaks) {
+      const m = breaks.next();
+      if (m.done) break;
+      from = m.value.index;
+      next = from + m.value[0].length;
+    } else {
+      if (at < 0) break;
+      from = at > 0 && text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+      next = at + 1;
+      at = text.indexOf('\n', next);
+    }
+    if (from > 0 && text.charCodeAt(from - 1) === 92 /* \ */ && next < len) continued.push(starts.length - 1);
     if (next < len) starts.push(next);
   }
   starts.push(len);
@@ -217,7 +235,8 @@ function lineTable(text: string): { start: Int32Array; cpBefore: Int32Array; n: 
     }
     while (k < start.length) cpBefore[k] = start[k++]! - pairs;
   }
-  return { start, cpBefore, n: starts.length - 2, eol: eol || '\n' };
+  const eol = /\r\n?|\n/.exec(text)?.[0] ?? '\n';
+  return { start, cpBefore, n: starts.length - 2, eol, continued };
 }
 
 /** Offset where line k's text ends (before its line break). */
