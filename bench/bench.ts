@@ -7,6 +7,7 @@
 //     ideal (concurrency / latency).
 //  3. Requests per applied change under a 60 per minute limit with a 2 s router check-in.
 //  4. Script checks: time to scan 1,000 scripts.
+//  5. Splitting: a 200 KB generated export cut into parts of at most 10,000 characters.
 import { execFileSync, spawn } from 'node:child_process';
 import { Pool } from 'undici';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +20,9 @@ import { openStateStore } from '../src/state/open-store.js';
 import { makePlan } from '../src/core/engine.js';
 import { startSandbox } from '../src/sandbox/sandbox.js';
 import { lintScript } from '../src/lint/index.js';
+import { splitScript } from '../src/lint/split.js';
+import { seededRandom } from '../src/core/random.js';
+import { generateExport } from '../test/helpers/routeros-export.js';
 import type { StateUpdate } from '../src/core/state.js';
 
 const SITES = Number(process.env.BENCH_SITES ?? 5000);
@@ -333,9 +337,60 @@ function benchLint() {
   console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
 }
 
+const SPLIT_CASES = [
+  ['classic', false],
+  ['terse', false],
+  ['classic', true],
+] as const;
+
+/**
+ * One split in a fresh process (BENCH_ONLY=split-once, BENCH_SPLIT_CASE=i): cold, as a plan meets
+ * its first large script; and after the script checks have read it (as a plan does before it splits).
+ */
+function splitOnce() {
+  const [format, scripting] = SPLIT_CASES[Number(process.env.BENCH_SPLIT_CASE ?? 0)]!;
+  const text = generateExport({ random: seededRandom(1), format, size: 200_000, scripting });
+  const t0 = performance.now();
+  const result = splitScript(text, 10_000);
+  const coldMs = performance.now() - t0;
+  lintScript(text);
+  const t1 = performance.now();
+  splitScript(text, 10_000);
+  const afterChecksMs = performance.now() - t1;
+  console.log(JSON.stringify({ coldMs, afterChecksMs, chars: text.length, parts: result.ok ? result.parts.length : 0 }));
+}
+
+function benchSplit() {
+  console.log('\n## Splitting: a 200 KB script into parts of at most 10,000 characters');
+  console.log('(best of 5 fresh processes: the first call, and a call after the script checks read the script; then best of 20 in one process)');
+  SPLIT_CASES.forEach(([format, scripting], i) => {
+    // Best of five fresh processes: the least disturbed by whatever else the machine runs.
+    let once = { coldMs: Infinity, afterChecksMs: Infinity, chars: 0, parts: 0 };
+    for (let run = 0; run < 5; run++) {
+      const out = execFileSync(process.execPath, [process.argv[1]!], { env: { ...process.env, BENCH_ONLY: 'split-once', BENCH_SPLIT_CASE: String(i) } });
+      const r = JSON.parse(out.toString('utf8')) as typeof once;
+      once = { ...r, coldMs: Math.min(once.coldMs, r.coldMs), afterChecksMs: Math.min(once.afterChecksMs, r.afterChecksMs) };
+    }
+    const text = generateExport({ random: seededRandom(1), format, size: 200_000, scripting });
+    let ms = Infinity;
+    for (let pass = 0; pass < 20; pass++) {
+      const t0 = performance.now();
+      splitScript(text, 10_000);
+      ms = Math.min(ms, performance.now() - t0);
+    }
+    const kind = `${format}${scripting ? ' with scripting' : ''}`;
+    console.log(
+      `${kind.padEnd(24)} ${(once.chars / 1024).toFixed(0)} KiB, ${once.parts} parts: ${once.coldMs.toFixed(1)} ms first, ` +
+        `${once.afterChecksMs.toFixed(1)} ms after the checks, ${ms.toFixed(1)} ms best`,
+    );
+  });
+}
+
 {
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'lint') benchLint();
+  if (!only || only === 'split') benchSplit();
+  if (only === 'split-once') splitOnce();
   if (!only || only === 'plan') await benchPlan();
   if (!only || only === 'throughput') await benchThroughput();
   if (!only || only === 'requests') await benchRequests();

@@ -111,6 +111,42 @@ describe('POST /site/{siteId}/job validation', () => {
     expect(sb.jobs()).toHaveLength(0);
   });
 
+  it('limits a script to 10,000 characters by default, counted as code points, as the real API validates it', async () => {
+    const sb = await sandbox();
+    const path = `/site/${SITE_A}/job`;
+    const post = (body: string, key: string) => send(sb, 'POST', path, postHeaders({ 'x-idempotency-key': key }), body);
+    // 10,000 characters, 5,000 of them emoji: 15,000 UTF-16 units, accepted.
+    const atLimit = `${'😀'.repeat(5000)}${':'.repeat(5000)}`;
+    expect((await post(atLimit, KEY)).status).toBe(201);
+    const over = `:put "${'x'.repeat(9994)}"`;
+    expect([...over]).toHaveLength(10_001);
+    const res = await post(over, '8d8d2f5f-2a29-4a29-9b29-2f2929292929');
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({
+      type: 'invalid_request_error',
+      code: 'parameter_invalid',
+      message: 'The request body (the RouterOS script) may not be longer than 10000 characters, got 10001.',
+      doc_url: expect.stringContaining('parameter_invalid'),
+    });
+    expect(validator.checkResponse('POST', path, 400, res.json)).toEqual([]);
+    // The spec says the same: the independent validator refuses the one and accepts the other.
+    const headers = postHeaders();
+    expect(validator.check({ method: 'POST', path, query: {}, headers, body: over })).toEqual([
+      `POST ${path}: the request body is longer than 10000 characters`,
+    ]);
+    expect(validator.check({ method: 'POST', path, query: {}, headers, body: atLimit })).toEqual([]);
+    expect(sb.jobs()).toHaveLength(1);
+  });
+
+  it('takes a larger limit, or none (maxScriptLength 0), when told to', async () => {
+    const big = `:put "${'x'.repeat(20_000)}"`;
+    for (const maxScriptLength of [0, 50_000]) {
+      const sb = await sandbox({ maxScriptLength });
+      expect((await send(sb, 'POST', `/site/${SITE_A}/job`, postHeaders(), big)).status).toBe(201);
+    }
+    expect(parseSandboxOptions({ maxScriptLength: 0 })).toEqual({ maxScriptLength: 0 });
+  });
+
   const valid: Array<{ name: string; headers: Record<string, string | undefined> }> = [
     { name: 'all headers', headers: {} },
     { name: 'only the required headers', headers: { 'x-needs-ack': undefined, 'x-backup': undefined, 'x-express-execute': undefined } },

@@ -5,7 +5,8 @@
 import { ruleInfo, suggestRule, RULES } from './rules.js';
 import type { Comment, ScanProblem, Statement } from './scanner.js';
 
-const MARK = /routeros-gitops\s*:/i;
+/** Any comment that speaks to this tool (split.ts restates the file's leading ones in every part). */
+export const MARK = /routeros-gitops\s*:/i;
 const ALLOW = /routeros-gitops\s*:\s*allow\s+([a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)/i;
 
 export interface Acknowledgements {

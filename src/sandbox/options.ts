@@ -123,7 +123,12 @@ export interface SandboxOptions {
   readonly rateLimit?: SandboxRateLimitOptions;
   /** Added to every API request before it is processed. Default 0 ms. */
   readonly latencyMs?: number;
-  /** Longest script accepted (older docs said 10000). Default 0 = no limit below the 5 MB body cap. */
+  /**
+   * Longest script (request body) accepted, in characters (code points), answered as the real API's
+   * validation would: 400 invalid_request_error / parameter_invalid. Older SDX documentation limits
+   * the body to 10000 characters and nothing says the limit was lifted, so a rehearsal fails where the
+   * real API would. 0 turns the check off (the 5 MB body cap stays). Default 10000.
+   */
   readonly maxScriptLength?: number;
   /**
    * How long an idempotency key is remembered after its job was created (the real API does not say;
@@ -161,7 +166,7 @@ export const SANDBOX_DEFAULTS = {
   deleteStatus: 204 as const,
   deleteStartedStatus: 409 as const,
   latencyMs: 0,
-  maxScriptLength: 0,
+  maxScriptLength: 10_000,
   keyRetentionMs: 0,
   cancelledJobs: 'not-found' as 'not-found' | 'listed',
   seed: 1,

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { codePointLength } from '../core/code-points.js';
 import { silentLogger } from '../core/logger.js';
 import { randomUuid, seededRandom } from '../core/random.js';
 import { UUID_RE } from '../core/keys.js';
@@ -392,8 +393,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         `The request body must be text/plain (the RouterOS script), got ${contentType ? JSON.stringify(contentType) : 'no Content-Type'}.`,
       );
     if (body.trim() === '') return invalid('parameter_missing', 'The request body (the RouterOS script) is required.');
-    if (settings.maxScriptLength > 0 && body.length > settings.maxScriptLength) {
-      return invalid('parameter_invalid', `The script may not be longer than ${settings.maxScriptLength} characters, got ${body.length}.`);
+    // Characters as the API counts them: code points (UTF-16 length is never less, so count only when it matters).
+    const scriptChars = settings.maxScriptLength > 0 && body.length > settings.maxScriptLength ? codePointLength(body) : 0;
+    if (scriptChars > settings.maxScriptLength) {
+      return invalid(
+        'parameter_invalid',
+        `The request body (the RouterOS script) may not be longer than ${settings.maxScriptLength} characters, got ${scriptChars}.`,
+      );
     }
 
     let existing = byKey.get(keyOf(site.cfg.id, key));

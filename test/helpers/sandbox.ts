@@ -35,8 +35,8 @@ export interface SpecValidator {
 
 /**
  * openapi-backend checks path, header and JSON-body parameters; it does not check the request's
- * media type nor a required non-JSON body, nor the security scheme, so those three are checked here
- * from the same document.
+ * media type nor a non-JSON body (required, maxLength), nor the security scheme, so those are
+ * checked here from the same document.
  */
 export async function createSpecValidator(): Promise<SpecValidator> {
   const definition = YAML.parse(readFileSync(SPEC, 'utf8')) as Document;
@@ -82,6 +82,9 @@ export async function createSpecValidator(): Promise<SpecValidator> {
       if (!Object.keys(rb.content ?? {}).includes(ct))
         problems.push(`${where}: content type ${JSON.stringify(ct)} is not one of ${Object.keys(rb.content ?? {}).join(', ')}`);
       if (rb.required && req.body.length === 0) problems.push(`${where}: the request body is required`);
+      // A string schema's maxLength counts code points (JSON Schema), as the API counts characters.
+      const max = (rb.content?.[ct] as { schema?: { maxLength?: number } } | undefined)?.schema?.maxLength;
+      if (max !== undefined && [...req.body].length > max) problems.push(`${where}: the request body is longer than ${max} characters`);
     } else if (req.body.length > 0) {
       problems.push(`${where}: the operation takes no body`);
     }
