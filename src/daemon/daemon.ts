@@ -317,7 +317,8 @@ export function classify(r: ReconcileResult): RunReport {
   // A change that could not be sent (SDX unreachable, 5xx after the client's own retries) is
   // transient: its intent is stored, and a retry finds or creates the same job by its key.
   const unsent = r.results.some((x) => x.outcome === 'failed' && x.job_id === null && x.change.action === 'create');
-  const pending = pendingCount(r) > 0;
+  // A job SDX lost (or that was cancelled there) never ran: the follow-up run sends it again.
+  const pending = pendingCount(r) > 0 || r.summary.lost + r.summary.cancelled > 0;
   if (unsent) return { result: 'error', retry: true, followUp: false };
   // Changes blocked behind a job that is still pending go out once it ends: that is pending, not failed.
   if (r.summary.failed || (r.summary.blocked && !pending)) return { result: 'failed', retry: false, followUp: pending };

@@ -7,7 +7,7 @@ import type { SdxClient, SdxStats } from '../core/jobs.js';
 export type RunResult = 'succeeded' | 'failed' | 'pending' | 'invalid' | 'error' | 'interrupted';
 
 export const RUN_RESULTS: readonly RunResult[] = ['succeeded', 'failed', 'pending', 'invalid', 'error', 'interrupted'];
-const OUTCOMES: readonly Outcome[] = ['succeeded', 'failed', 'timed_out', 'queued', 'blocked', 'skipped', 'stale'];
+const OUTCOMES: readonly Outcome[] = ['succeeded', 'failed', 'timed_out', 'queued', 'lost', 'cancelled', 'blocked', 'skipped', 'stale'];
 
 type Labels = Record<string, string>;
 
@@ -105,7 +105,7 @@ export class DaemonMetrics {
       },
       {
         name: 'routeros_gitops_jobs_total',
-        help: 'Changes reconciled, by outcome (succeeded, failed, timed_out, queued, blocked, skipped, stale).',
+        help: 'Changes reconciled, by outcome (succeeded, failed, timed_out, queued, lost, cancelled, blocked, skipped, stale).',
         type: 'counter',
         samples: [...this.jobs].map(([outcome, value]) => ({ labels: { outcome }, value })),
       },
