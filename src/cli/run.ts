@@ -30,7 +30,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       const cmd = rest[rest.length - 1] as Command;
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const args = (rest.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
-      ctx = new Context(io, { logLevel: opts.logLevel as string | undefined });
+      ctx = new Context(io, opts, cmd.name() === 'watch' ? 'info' : undefined);
       exitCode = await handler(ctx, opts, args);
     };
 
@@ -106,7 +106,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--checkin-ms <ms>', 'router check-in interval in milliseconds (default 2000)')
     .option('--no-auto-sites', 'only accept the sites of --config (default: any UUID is an online site)')
     .option('--log-level <level>', 'pino log level')
-    .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).sandboxCommand(c, { ...o, checkin: o.checkinMs }, a)));
+    .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).sandboxCommand(c, o, a)));
 
   program
     .command('demo')
