@@ -504,7 +504,12 @@ describe('fast linter against the reference implementation', () => {
     const { count, diffs, rules } = differences(cases());
     expect(count).toBe(3000);
     expect(diffs).toEqual([]);
-    // Not vacuous: every rule fires somewhere in these scripts.
-    expect(RULES.map((rule) => rule.id).filter((id) => !rules.has(id))).toEqual([]);
+    // Not vacuous: every rule fires somewhere in these scripts (the command-tree rules, which the
+    // reference has no tree for, have their own tests in routeros-check.test.ts).
+    expect(
+      RULES.filter((rule) => rule.kind !== 'routeros')
+        .map((rule) => rule.id)
+        .filter((id) => !rules.has(id)),
+    ).toEqual([]);
   });
 });
