@@ -4,15 +4,19 @@
 //
 // The walk follows the rules commands.ts describes: a line that is only a path moves into that menu
 // for the lines after it, within its { } block; a path in front of a command applies to that
-// command; `..` goes up; [ ] and ( ) run in the menu of the command around them, { } blocks in the
-// menu around their statement. Paths resolve word by word against the tree, in either spelling
-// (`/ip firewall filter`, `/ip/firewall/filter`), relative to the current menu unless they start
-// with /. `:name` is a scripting command (a command of the top menu). Names may be abbreviated as
-// the console allows (`/ip fire fil`): a word that starts exactly one name is read as that name.
+// command; `..` goes up; [ ] runs in the menu of the command around it, { } blocks in the menu
+// around their statement (or the menu before them: `/system scheduler { add ... }`); ( ) holds an
+// expression, whose commands are in [ ]. Paths resolve word by word against the tree, in either
+// spelling (`/ip firewall filter`, `/ip/firewall/filter`), relative to the current menu unless they
+// start with /. `:name` is a scripting command (a command of the top menu). Names may be abbreviated
+// as the console allows (`/ip fire fil`): a word that starts exactly one name is read as that name.
 //
 // What the walk cannot know is accepted, never guessed at: values built from variables or
 // commands, positional values, relative commands after a menu line the tree does not know, menus
 // that exist only on hardware, and the property names of `find` and `where` queries.
+//
+// It runs on every word of every script a plan reads, so the words are read where they stand in
+// the script (no copies) and names are looked up in place (command-tree.ts's NameIndex).
 import { type ArgInfo, inRanges, type RouterOsTarget, type TreeNode, type Versioned } from './command-tree.js';
 import { closestName, distance } from './rules.js';
 import type { Arg, Statement } from './scanner.js';
@@ -112,6 +116,34 @@ function nameShape(t: string, start: number, end: number): number {
     else return -1;
   }
   return flags;
+}
+
+/** Where scanParam found the `=`. (Module-level: nothing is allocated per parameter.) */
+const PARAM = { eq: 0 };
+
+/**
+ * Read s[b, e) as `name=value` in one pass: the name is a letter (or a `.`, for /export's `.as=`
+ * after `remote.address=`), then letters, digits, `_`, `.` and `-`, and a `!` before the `=`. Returns
+ * -1 when the word is not a parameter, else the name's shape as nameShape gives it; PARAM.eq is the
+ * offset of the `=`.
+ */
+function scanParam(s: string, b: number, e: number): number {
+  let c = s.charCodeAt(b);
+  let shape = 0;
+  if (c !== 46 && !((c | 32) >= 97 && (c | 32) <= 122)) return -1;
+  if (c >= 65 && c <= 90) shape = 1;
+  let eq = b + 1;
+  for (; eq < e; eq++) {
+    c = s.charCodeAt(eq);
+    if (c === 61 /* = */) break;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95) continue;
+    if (c >= 65 && c <= 90) shape |= 1;
+    else if (c === 46) shape |= 2;
+    else if (c === 33 && s.charCodeAt(eq + 1) === 61) shape |= 4;
+    else return -1;
+  }
+  PARAM.eq = eq;
+  return eq < e ? shape : -1;
 }
 
 /** Does the word start with `name=` (a parameter, not a command)? */
@@ -527,23 +559,10 @@ class Checker {
       const src = a.plain ? a.source : a.text;
       const b = a.plain ? a.start : 0;
       const e = a.plain ? a.end : src.length;
-      // The name up to =, in one pass: a letter, then letters, digits, _ . -, and a ! before =.
-      let eq = b;
-      let shape = 0;
-      let c = src.charCodeAt(b);
-      const relative = c === 46; /* .as=, after remote.address= */
-      if (!relative && !((c | 32) >= 97 && (c | 32) <= 122)) shape = -1;
-      else if (c < 97 && !relative) shape = 1;
-      for (eq = b + 1; shape >= 0 && eq < e; eq++) {
-        c = src.charCodeAt(eq);
-        if (c === 61 /* = */) break;
-        if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95) continue;
-        if (c >= 65 && c <= 90) shape |= 1;
-        else if (c === 46) shape |= 2;
-        else if (c === 33 && src.charCodeAt(eq + 1) === 61) shape |= 4;
-        else shape = -1;
-      }
-      if (shape < 0 || eq >= e) {
+      const shape = scanParam(src, b, e);
+      const eq = PARAM.eq;
+      const relative = src.charCodeAt(b) === 46; /* .as=, after remote.address= */
+      if (shape < 0) {
         if (!scripting && e - b === 5 && src.startsWith('where', b)) return; // the rest is a query
         continue; // a flag, a positional value or an expression
       }
