@@ -4867,8 +4867,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -8246,7 +8246,7 @@ var require_pool_base = __commonJS({
         this[kClients] = [];
         this[kQueued] = 0;
         const pool = this;
-        this[kOnDrain] = function onDrain(origin, targets) {
+        this[kOnDrain] = function onDrain(origin, targets2) {
           const queue = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
@@ -8260,20 +8260,20 @@ var require_pool_base = __commonJS({
           this[kNeedDrain] = needDrain;
           if (!this[kNeedDrain] && pool[kNeedDrain]) {
             pool[kNeedDrain] = false;
-            pool.emit("drain", origin, [pool, ...targets]);
+            pool.emit("drain", origin, [pool, ...targets2]);
           }
           if (pool[kClosedResolve] && queue.isEmpty()) {
             Promise.all(pool[kClients].map((c) => c.close())).then(pool[kClosedResolve]);
           }
         };
-        this[kOnConnect] = (origin, targets) => {
-          pool.emit("connect", origin, [pool, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          pool.emit("connect", origin, [pool, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          pool.emit("disconnect", origin, [pool, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          pool.emit("connectionError", origin, [pool, ...targets2], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8439,8 +8439,8 @@ var require_pool = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connectionError", (origin2, targets, error63) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error63) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -8654,17 +8654,17 @@ var require_agent = __commonJS({
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
-        this[kOnDrain] = (origin, targets) => {
-          this.emit("drain", origin, [this, ...targets]);
+        this[kOnDrain] = (origin, targets2) => {
+          this.emit("drain", origin, [this, ...targets2]);
         };
-        this[kOnConnect] = (origin, targets) => {
-          this.emit("connect", origin, [this, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          this.emit("connect", origin, [this, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          this.emit("disconnect", origin, [this, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          this.emit("connectionError", origin, [this, ...targets2], err);
         };
       }
       get [kRunning]() {
@@ -11248,11 +11248,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural2;
       }
-      pluralize(count) {
-        const one = count === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -12280,9 +12280,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12322,8 +12322,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13291,13 +13291,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -18327,7 +18327,7 @@ var require_eventsource_stream = __commonJS({
     var COLON = 58;
     var SPACE2 = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
-    var DATA = Buffer.from("data");
+    var DATA2 = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID = Buffer.from("id");
     var RETRY = Buffer.from("retry");
@@ -18521,7 +18521,7 @@ var require_eventsource_stream = __commonJS({
             ++valueStart;
           }
         }
-        if (isFieldName(line, fieldLength, DATA)) {
+        if (isFieldName(line, fieldLength, DATA2)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
@@ -18671,15 +18671,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -19196,6 +19196,27 @@ var init_settings = __esm({
       status_limit: 50,
       idempotency_retention: 86400
     };
+  }
+});
+
+// src/lint/routeros-version.ts
+function parseRouterOsVersion(input2) {
+  const text2 = input2.trim().replace(/\s*\([^)]*\)$/, "");
+  const m = VERSION_PATTERN.exec(text2);
+  if (!m) return void 0;
+  const stage = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : 2;
+  const major = Number(m[1]);
+  return { text: text2.replace(/^v/, ""), major, key: [major, Number(m[2]), stage, Number(m[5] ?? 0), Number(m[3] ?? 0)] };
+}
+function compareRouterOsVersions(a, b) {
+  for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
+  return 0;
+}
+var VERSION_PATTERN;
+var init_routeros_version = __esm({
+  "src/lint/routeros-version.ts"() {
+    "use strict";
+    VERSION_PATTERN = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:(beta|rc)(\d+))?$/;
   }
 });
 
@@ -19767,8 +19788,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -19876,13 +19897,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -22835,8 +22856,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -22913,12 +22934,12 @@ var require_errors2 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error63.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error63.message += `:
 
 ${lineStr}
@@ -25513,15 +25534,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type2) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type2)
+    function includesToken(list2, type2) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type2)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -26557,9 +26578,9 @@ function requireCommon() {
     }
     return target;
   }
-  function repeat(string4, count) {
+  function repeat(string4, count2) {
     let result = "";
-    for (let cycle = 0; cycle < count; cycle += 1) {
+    for (let cycle = 0; cycle < count2; cycle += 1) {
       result += string4;
     }
     return result;
@@ -26615,7 +26636,7 @@ function requireSnippet() {
   if (hasRequiredSnippet) return snippet;
   hasRequiredSnippet = 1;
   const common2 = requireCommon();
-  function getLine(buffer, lineStart, lineEnd, position2, maxLineLength) {
+  function getLine(buffer, lineStart, lineEnd2, position2, maxLineLength) {
     let head = "";
     let tail = "";
     const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
@@ -26623,12 +26644,12 @@ function requireSnippet() {
       head = " ... ";
       lineStart = position2 - maxHalfLength + head.length;
     }
-    if (lineEnd - position2 > maxHalfLength) {
+    if (lineEnd2 - position2 > maxHalfLength) {
       tail = " ...";
-      lineEnd = position2 + maxHalfLength - tail.length;
+      lineEnd2 = position2 + maxHalfLength - tail.length;
     }
     return {
-      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+      str: head + buffer.slice(lineStart, lineEnd2).replace(/\t/g, "\u2192") + tail,
       pos: position2 - lineStart + head.length
       // relative position
     };
@@ -27884,11 +27905,11 @@ function requireLoader() {
     }
     return false;
   }
-  function writeFoldedLines(state, count) {
-    if (count === 1) {
+  function writeFoldedLines(state, count2) {
+    if (count2 === 1) {
       state.result += " ";
-    } else if (count > 1) {
-      state.result += common2.repeat("\n", count - 1);
+    } else if (count2 > 1) {
+      state.result += common2.repeat("\n", count2 - 1);
     }
   }
   function readPlainScalar(state, nodeIndent, withinFlowCollection) {
@@ -30283,14 +30304,14 @@ function codePointLength(str2) {
   const units = str2.length;
   if (!highSurrogate.test(str2))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str2.charCodeAt(i) & 64512) === 55296 && (str2.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -34271,13 +34292,13 @@ function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
 function isRecursive(inst, stack, resolve3) {
-  const cached3 = recursive.get(inst);
-  if (cached3 !== void 0)
-    return cached3 ? PROVEN : NONE3;
+  const cached4 = recursive.get(inst);
+  if (cached4 !== void 0)
+    return cached4 ? PROVEN : NONE4;
   if (stack.has(inst))
     return PROVEN;
   stack.add(inst);
-  let result = NONE3;
+  let result = NONE4;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
       const answer = isRecursive(child, stack, resolve3);
@@ -34286,12 +34307,12 @@ function isRecursive(inst, stack, resolve3) {
     }
   };
   const shape = (sh, spread) => {
-    let answer = NONE3;
+    let answer = NONE4;
     for (const key of Reflect.ownKeys(sh)) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE3;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE4;
       if (child > answer)
         answer = child;
     }
@@ -34408,7 +34429,7 @@ function settle(inst, answer) {
   return answer;
 }
 function isRecursiveSchema(inst) {
-  return isRecursive(inst, /* @__PURE__ */ new Set(), true) !== NONE3;
+  return isRecursive(inst, /* @__PURE__ */ new Set(), true) !== NONE4;
 }
 function bucketFor(state, inst) {
   let bucket = state.buckets.get(inst);
@@ -34425,7 +34446,7 @@ function isBackEdge(ctx, value) {
   const backEdges = ctx[STATE]?.backEdges;
   return backEdges !== void 0 && isRef(value) && backEdges.has(value);
 }
-var $ZodCyclicError, STATE, NO_ISSUES, recursive, NONE3, ASSUMED, PROVEN, handoff, open2, memo;
+var $ZodCyclicError, STATE, NO_ISSUES, recursive, NONE4, ASSUMED, PROVEN, handoff, open2, memo;
 var init_memoizer = __esm({
   "node_modules/zod/v4/core/memoizer.js"() {
     init_util();
@@ -34438,7 +34459,7 @@ var init_memoizer = __esm({
     STATE = "~memo";
     NO_ISSUES = [];
     recursive = /* @__PURE__ */ new WeakMap();
-    NONE3 = 0;
+    NONE4 = 0;
     ASSUMED = 1;
     PROVEN = 2;
     open2 = [];
@@ -34480,7 +34501,7 @@ var init_memoizer = __esm({
           const wrapped = (payload, ctx) => {
             if (isRecursiveInst === void 0) {
               const walked = isRecursive(inst, /* @__PURE__ */ new Set(), false);
-              if (walked === NONE3) {
+              if (walked === NONE4) {
                 inst._zod.parse = base;
                 if (inst._zod.run === wrapped)
                   inst._zod.run = base;
@@ -34781,8 +34802,8 @@ var init_az = __esm({
 });
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -37555,8 +37576,8 @@ var init_hu = __esm({
 });
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -40431,8 +40452,8 @@ var init_ro = __esm({
 });
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -45839,8 +45860,8 @@ var init_to_json_schema = __esm({
 function aggregateChecks(schema2) {
   const agg = {};
   const def = schema2._zod.def;
-  const list = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list)
+  const list2 = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema2._zod.bag;
   if (bag.minimum !== void 0)
@@ -49611,15 +49632,15 @@ function visit(schema2, fnOrHandlers) {
   };
   const cache = /* @__PURE__ */ new Map();
   function run2(s) {
-    const cached3 = cache.get(s);
-    if (cached3 === RESOLVING) {
+    const cached4 = cache.get(s);
+    if (cached4 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
         getter: () => cache.get(s)
       });
     }
-    if (cached3 !== void 0)
-      return cached3;
+    if (cached4 !== void 0)
+      return cached4;
     cache.set(s, RESOLVING);
     const inner = mapInner(s);
     const mapped = fn(inner, inner !== s);
@@ -50163,15 +50184,31 @@ function jsonSchemas() {
     site: { $id: "https://routeros-gitops.dev/schema/site.schema.json", title: "site.yaml", ...external_exports.toJSONSchema(SiteSettingsSchema, opts) }
   };
 }
-var varValue, vars, lintRules, jobSettings, GroupSettingsSchema, FleetSettingsSchema, SiteSettingsSchema;
+var varValue, vars, lintRules, routerOsSettings, jobSettings, GroupSettingsSchema, FleetSettingsSchema, SiteSettingsSchema;
 var init_settings_schema = __esm({
   "src/core/settings-schema.ts"() {
     "use strict";
     init_zod();
+    init_routeros_version();
     init_settings();
     varValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]);
     vars = external_exports.record(external_exports.string().regex(VAR_NAME_RE, 'a variable name is letters, digits and "_", not starting with a digit'), varValue).describe("Variables substituted into scripts as ${{ vars.NAME }}. The most specific definition wins: site, then group, then fleet.");
     lintRules = external_exports.record(external_exports.string(), external_exports.enum(["error", "warning", "off"])).describe('Per script-check rule: "error" (stops apply), "warning" or "off". See `routeros-gitops rules`.');
+    routerOsSettings = {
+      routeros: external_exports.union([external_exports.string(), external_exports.number()]).superRefine((v, ctx) => {
+        if (typeof v === "number") {
+          if (!/^\d+\.\d\d$/.test(String(v)))
+            ctx.addIssue({ code: "custom", message: `write the version in quotes (routeros: "${v}0" or "${v}"): YAML reads ${v}0 as the number ${v}` });
+        } else if (!VERSION_PATTERN.test(v.trim())) {
+          ctx.addIssue({ code: "custom", message: `"${v}" is not a RouterOS version: write it as 7.16.2, 7.16 or 7.23rc1` });
+        }
+      }).optional().describe(
+        "The RouterOS version the site runs (such as 7.16.2): every command of its scripts is checked against that version's command tree. Default: the newest version the checks know, and plans say so."
+      ),
+      packages: external_exports.array(external_exports.string()).optional().describe(
+        "The extra packages the site has installed (container, wireless, iot, ...): commands of other extra packages are refused. Default: any extra package."
+      )
+    };
     jobSettings = {
       needs_ack: external_exports.boolean().describe("Send X-Needs-Ack: wait for the router to report success or failure. Default true."),
       backup: external_exports.boolean().describe("Send X-Backup: the router takes a configuration backup before the job. Default false."),
@@ -50181,9 +50218,10 @@ var init_settings_schema = __esm({
       ),
       timeout: external_exports.number().int().min(1).max(86400).describe("Seconds to wait for one job's outcome before recording it as still running. Default 600.")
     };
-    GroupSettingsSchema = external_exports.strictObject({ ...partial2(jobSettings), vars: vars.optional() }).describe("Settings and variables of one group of sites.");
+    GroupSettingsSchema = external_exports.strictObject({ ...partial2(jobSettings), ...routerOsSettings, vars: vars.optional() }).describe("Settings and variables of one group of sites.");
     FleetSettingsSchema = external_exports.strictObject({
       ...partial2(jobSettings),
+      ...routerOsSettings,
       concurrency: external_exports.number().int().min(1).max(256).optional().describe("How many sites are applied at once. Default 4."),
       api_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(
         `A pin of the SDX API base URL: the operator chooses the URL (--api-url, SDX_API_URL or the Action's sdx-api-url input; default ${DEFAULT_API_URL}), and a run refuses to send anything when this differs from it.`
@@ -50203,6 +50241,7 @@ var init_settings_schema = __esm({
       id: external_exports.string().regex(UUID_RE, "the SDX site id is a UUID such as 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a").describe("The SDX site id (a UUID). Required."),
       groups: external_exports.array(external_exports.string().regex(NAME_RE)).optional().describe("Groups this site belongs to: it applies their shared scripts and inherits their settings, in this order."),
       ...partial2(jobSettings),
+      ...routerOsSettings,
       vars: vars.optional(),
       lint: external_exports.strictObject({ rules: lintRules.optional() }).optional()
     }).describe("site.yaml: one site. The folder name is the site's name.");
@@ -50452,16 +50491,16 @@ var require_light = __commonJS({
           }
         }
         shiftAll(fn) {
-          return this._lists.forEach(function(list) {
-            return list.forEachShift(fn);
+          return this._lists.forEach(function(list2) {
+            return list2.forEachShift(fn);
           });
         }
         getFirst(arr = this._lists) {
-          var j, len, list;
+          var j, len, list2;
           for (j = 0, len = arr.length; j < len; j++) {
-            list = arr[j];
-            if (list.length > 0) {
-              return list;
+            list2 = arr[j];
+            if (list2.length > 0) {
+              return list2;
             }
           }
           return [];
@@ -53540,7 +53579,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join7 } = __require("path");
+    var { join: join8 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -53592,7 +53631,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join7(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join8(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -54103,10 +54142,10 @@ var require_transport = __commonJS({
   "node_modules/pino/lib/transport.js"(exports, module) {
     "use strict";
     var { createRequire } = __require("module");
-    var { existsSync: existsSync3 } = __require("node:fs");
+    var { existsSync: existsSync4 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join7, isAbsolute: isAbsolute2, sep: sep2 } = __require("node:path");
-    var { fileURLToPath } = __require("node:url");
+    var { join: join8, isAbsolute: isAbsolute2, sep: sep2 } = __require("node:path");
+    var { fileURLToPath: fileURLToPath2 } = __require("node:url");
     var sleep4 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
@@ -54173,12 +54212,12 @@ var require_transport = __commonJS({
       let path4 = unquoted;
       if (path4.startsWith("file://")) {
         try {
-          path4 = fileURLToPath(path4);
+          path4 = fileURLToPath2(path4);
         } catch {
           return false;
         }
       }
-      return isAbsolute2(path4) && !existsSync3(path4);
+      return isAbsolute2(path4) && !existsSync4(path4);
     }
     function stripQuotes(value) {
       const first2 = value[0];
@@ -54248,7 +54287,7 @@ var require_transport = __commonJS({
       stream.flushSync();
     }
     function transport(fullOptions) {
-      const { pipeline, targets, levels, dedupe, worker = {}, caller = getCallers(), sync = false } = fullOptions;
+      const { pipeline, targets: targets2, levels, dedupe, worker = {}, caller = getCallers(), sync = false } = fullOptions;
       const options = {
         ...fullOptions.options
       };
@@ -54256,18 +54295,18 @@ var require_transport = __commonJS({
       const callers = typeof caller === "string" ? [caller] : caller;
       const bundlerOverrides = typeof globalThis === "object" && Object.prototype.hasOwnProperty.call(globalThis, "__bundlerPathsOverrides") && globalThis.__bundlerPathsOverrides && typeof globalThis.__bundlerPathsOverrides === "object" ? globalThis.__bundlerPathsOverrides : /* @__PURE__ */ Object.create(null);
       let target = fullOptions.target;
-      if (target && targets) {
+      if (target && targets2) {
         throw new Error("only one of target or targets can be specified");
       }
-      if (targets) {
-        target = bundlerOverrides["pino-worker"] || join7(__dirname, "worker.js");
-        options.targets = targets.filter((dest) => dest.target).map((dest) => {
+      if (targets2) {
+        target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
+        options.targets = targets2.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
             target: fixTarget(dest.target)
           };
         });
-        options.pipelines = targets.filter((dest) => dest.pipeline).map((dest) => {
+        options.pipelines = targets2.filter((dest) => dest.pipeline).map((dest) => {
           return dest.pipeline.map((t) => {
             return {
               ...t,
@@ -54281,7 +54320,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options.pipelines.some((p) => p.some((t) => t.level != null));
         usesMultistream = options.targets.length + options.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join7(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
         options.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -54296,7 +54335,7 @@ var require_transport = __commonJS({
         options.dedupe = dedupe;
       }
       options.pinoWillSendConfig = true;
-      const name = targets || pipeline ? "pino.transport" : target;
+      const name = targets2 || pipeline ? "pino.transport" : target;
       const stream = buildStream(fixTarget(target), options, worker, sync, name);
       if (usesMultistream) {
         stream[transportUsesMultistreamSym] = true;
@@ -54308,7 +54347,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join7(__dirname, "..", "file.js");
+          return join8(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -55288,7 +55327,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join7 = ",";
+            let join8 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -55302,7 +55341,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join7 = `,
+                join8 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -55310,13 +55349,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join7;
+                res += join8;
               }
               const tmp = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join7}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -55337,7 +55376,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join7 = `,
+              join8 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -55351,13 +55390,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join7;
+                separator = join8;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join7;
+              separator = join8;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -55398,7 +55437,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join7 = ",";
+            let join8 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -55411,7 +55450,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join7 = `,
+                join8 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -55419,13 +55458,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyArrayReplacer(String(i), value[i], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join7;
+                res += join8;
               }
               const tmp = stringifyArrayReplacer(String(i), value[i], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join7}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -55438,7 +55477,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join7 = `,
+              join8 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -55447,7 +55486,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join7;
+                separator = join8;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -55505,20 +55544,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join8 = `,
+              const join9 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i = 0;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyIndent(String(i), value[i], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join8;
+                res2 += join9;
               }
               const tmp = stringifyIndent(String(i), value[i], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -55534,16 +55573,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join7 = `,
+            const join8 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join7, maximumBreadth);
+              res += stringifyTypedArray(value, join8, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join7;
+              separator = join8;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -55554,13 +55593,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join7;
+                separator = join8;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join7;
+              separator = join8;
             }
             if (separator !== "") {
               res = `
@@ -61839,8 +61878,8 @@ var require_util10 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -65398,7 +65437,7 @@ var require_pool_base2 = __commonJS({
       [kQueued] = 0;
       [kClients] = [];
       [kNeedDrain] = false;
-      [kOnDrain](client, origin, targets) {
+      [kOnDrain](client, origin, targets2) {
         const queue = this[kQueue];
         let needDrain = false;
         while (!needDrain) {
@@ -65412,7 +65451,7 @@ var require_pool_base2 = __commonJS({
         client[kNeedDrain] = needDrain;
         if (!needDrain && this[kNeedDrain]) {
           this[kNeedDrain] = false;
-          this.emit("drain", origin, [this, ...targets]);
+          this.emit("drain", origin, [this, ...targets2]);
         }
         if (this[kClosedResolve] && queue.isEmpty()) {
           const closeAll = [];
@@ -65425,14 +65464,14 @@ var require_pool_base2 = __commonJS({
           return Promise.all(closeAll).then(this[kClosedResolve]);
         }
       }
-      [kOnConnect] = (origin, targets) => {
-        this.emit("connect", origin, [this, ...targets]);
+      [kOnConnect] = (origin, targets2) => {
+        this.emit("connect", origin, [this, ...targets2]);
       };
-      [kOnDisconnect] = (origin, targets, err) => {
-        this.emit("disconnect", origin, [this, ...targets], err);
+      [kOnDisconnect] = (origin, targets2, err) => {
+        this.emit("disconnect", origin, [this, ...targets2], err);
       };
-      [kOnConnectionError] = (origin, targets, err) => {
-        this.emit("connectionError", origin, [this, ...targets], err);
+      [kOnConnectionError] = (origin, targets2, err) => {
+        this.emit("connectionError", origin, [this, ...targets2], err);
       };
       get [kBusy]() {
         return this[kNeedDrain];
@@ -65616,15 +65655,15 @@ var require_pool2 = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect, allowH2, clientTtl, socketPath };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connect", (origin2, targets) => {
+        this.on("connect", (origin2, targets2) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets) {
+            for (const target of targets2) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets, error63) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error63) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -65870,15 +65909,15 @@ var require_round_robin_pool = __commonJS({
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this[kIndex] = -1;
-        this.on("connect", (origin2, targets) => {
+        this.on("connect", (origin2, targets2) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets) {
+            for (const target of targets2) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets, error63) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error63) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -65961,17 +66000,17 @@ var require_agent2 = __commonJS({
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
         this[kOrigins] = /* @__PURE__ */ new Set();
-        this[kOnDrain] = (origin, targets) => {
-          this.emit("drain", origin, [this, ...targets]);
+        this[kOnDrain] = (origin, targets2) => {
+          this.emit("drain", origin, [this, ...targets2]);
         };
-        this[kOnConnect] = (origin, targets) => {
-          this.emit("connect", origin, [this, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          this.emit("connect", origin, [this, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          this.emit("disconnect", origin, [this, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          this.emit("connectionError", origin, [this, ...targets2], err);
         };
       }
       get [kRunning]() {
@@ -66007,18 +66046,18 @@ var require_agent2 = __commonJS({
               this[kOrigins].delete(key);
             }
           };
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets) => {
+          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets2) => {
             const result2 = this[kClients].get(key);
             if (result2) {
               result2.count += 1;
             }
-            this[kOnConnect](origin, targets);
-          }).on("disconnect", (origin, targets, err) => {
+            this[kOnConnect](origin, targets2);
+          }).on("disconnect", (origin, targets2, err) => {
             closeClientIfUnused(true);
-            this[kOnDisconnect](origin, targets, err);
-          }).on("connectionError", (origin, targets, err) => {
+            this[kOnDisconnect](origin, targets2, err);
+          }).on("connectionError", (origin, targets2, err) => {
             closeClientIfUnused(false);
-            this[kOnConnectionError](origin, targets, err);
+            this[kOnConnectionError](origin, targets2, err);
           });
           this[kClients].set(key, { count: 0, dispatcher });
           this[kOrigins].add(key);
@@ -70048,7 +70087,7 @@ var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile6, readFile: readFile2, mkdir: mkdir6 } = __require("node:fs/promises");
-    var { dirname, resolve: resolve3 } = __require("node:path");
+    var { dirname: dirname2, resolve: resolve3 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -70279,7 +70318,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve3(path4);
-        await mkdir6(dirname(resolvedPath), { recursive: true });
+        await mkdir6(dirname2(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash5, snapshot]) => ({
           hash: hash5,
           snapshot
@@ -75899,9 +75938,9 @@ var require_headers2 = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -75925,8 +75964,8 @@ var require_headers2 = __commonJS({
        * @param {Headers} target
        * @param {HeadersList} list
        */
-      static setHeadersList(target, list) {
-        target.#headersList = list;
+      static setHeadersList(target, list2) {
+        target.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -76877,13 +76916,13 @@ var require_request4 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -81850,7 +81889,7 @@ var require_eventsource_stream2 = __commonJS({
     var COLON = 58;
     var SPACE2 = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
-    var DATA = Buffer.from("data");
+    var DATA2 = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID = Buffer.from("id");
     var RETRY = Buffer.from("retry");
@@ -82045,7 +82084,7 @@ var require_eventsource_stream2 = __commonJS({
             ++valueStart;
           }
         }
-        if (isFieldName(line, fieldLength, DATA)) {
+        if (isFieldName(line, fieldLength, DATA2)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
@@ -82195,15 +82234,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -83539,11 +83578,11 @@ var init_line_endings = __esm({
 
 // node_modules/diff/libesm/patch/parse.js
 function parsePatch(uniDiff) {
-  const diffstr = uniDiff.split(/\n/), list = [];
+  const diffstr = uniDiff.split(/\n/), list2 = [];
   let i = 0;
   function parseIndex() {
     const index = {};
-    list.push(index);
+    list2.push(index);
     while (i < diffstr.length) {
       const line = diffstr[i];
       if (/^(---|\+\+\+|@@)\s/.test(line)) {
@@ -83639,7 +83678,7 @@ function parsePatch(uniDiff) {
   while (i < diffstr.length) {
     parseIndex();
   }
-  return list;
+  return list2;
 }
 var init_parse3 = __esm({
   "node_modules/diff/libesm/patch/parse.js"() {
@@ -84872,10 +84911,10 @@ function formatProblem(p) {
 var InputError = class extends Error {
   problems;
   constructor(problems) {
-    const list = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
-    super(list.map(formatProblem).join("\n"));
+    const list2 = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
+    super(list2.map(formatProblem).join("\n"));
     this.name = "InputError";
-    this.problems = list;
+    this.problems = list2;
   }
 };
 var SdxApiError = class extends Error {
@@ -84952,9 +84991,9 @@ function workspacePaths(repoRoot, workspace) {
 function capAnnotations(all, perKind = ANNOTATIONS_PER_KIND) {
   const order = { error: 0, warning: 1, notice: 2 };
   const sorted = [...all].sort((a, b) => order[a.kind] - order[b.kind]);
-  const count = { error: 0, warning: 0, notice: 0 };
+  const count2 = { error: 0, warning: 0, notice: 0 };
   const send = [];
-  for (const a of sorted) if (count[a.kind]++ < perKind) send.push(a);
+  for (const a of sorted) if (count2[a.kind]++ < perKind) send.push(a);
   return { send, dropped: all.length - send.length };
 }
 
@@ -84998,10 +85037,10 @@ function makeRedactor(secrets) {
       forms.add(JSON.stringify(base).slice(1, -1));
     }
   }
-  const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const list2 = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   return (text2) => {
     let out = redactCredentials(text2);
-    for (const v of list) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    for (const v of list2) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return out;
   };
 }
@@ -85157,7 +85196,7 @@ function readInputs(get) {
 // src/action/context.ts
 import { mkdir as mkdir5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/core/model.ts
 init_settings();
@@ -86419,8 +86458,8 @@ function compileTemplate(source) {
   }
   const refs = [];
   const problems = [];
-  const walk = (list) => {
-    for (const t of list) {
+  const walk = (list2) => {
+    for (const t of list2) {
       const [type2, value, start] = t;
       if (type2 === "text" || type2 === "!") continue;
       const p = at(start);
@@ -86669,6 +86708,9 @@ function toHeaderSafe(s) {
 function syntax(id, description) {
   return { id, defaultSeverity: "error", description, kind: "syntax", configurable: false, acknowledgeable: false };
 }
+function routeros(id, description) {
+  return { id, defaultSeverity: "error", description, kind: "routeros", configurable: true, acknowledgeable: true };
+}
 function lockout(id, defaultSeverity, description) {
   return { id, defaultSeverity, description, kind: "lockout", configurable: true, acknowledgeable: true };
 }
@@ -86726,6 +86768,22 @@ var RULES = [
     configurable: true,
     acknowledgeable: false
   },
+  routeros(
+    "unknown-menu",
+    "A menu path the site's RouterOS version does not have (/ip firewal filter), in either spelling (/ip firewall filter, /ip/firewall/filter), absolute or relative to the menu line before."
+  ),
+  routeros("unknown-command", "A command the menu does not have in the site's RouterOS version (/ip address ad), or parameters with no command before them."),
+  routeros("unknown-parameter", "A parameter the command does not take in the site's RouterOS version (add chain=input acton=drop)."),
+  routeros("invalid-value", "A value the parameter's list of values does not hold in the site's RouterOS version."),
+  routeros(
+    "not-in-version",
+    "A menu, command, parameter or value that exists in other RouterOS versions but not in the site's (BGP instance= before 7.20, router-id= from 7.20 on)."
+  ),
+  routeros(
+    "missing-package",
+    "A menu, command or parameter of an extra package (container, wireless, iot, ...) that the site's packages setting does not list."
+  ),
+  routeros("console-paste", "A console prompt ([admin@MikroTik] >) or printed output pasted into the script: RouterOS cannot run it."),
   lockout("reset-configuration", "error", "/system reset-configuration: erases the configuration, management access with it."),
   lockout("shutdown", "error", "/system shutdown: powers the router off; only someone on site can turn it back on."),
   lockout("device-mode", "error", "/system device-mode changes: need a button press or power cycle on the router to complete."),
@@ -86778,16 +86836,30 @@ function suggestRule(id, candidates = RULES) {
   }
   return best !== void 0 && bestDistance <= Math.max(2, Math.floor(id.length / 3)) ? best : void 0;
 }
-function distance(a, b) {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(up + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+function closestName(name, names) {
+  let best;
+  let bestDistance = Infinity;
+  for (const n of names) {
+    const d = distance(name, n);
+    if (d < bestDistance) {
+      best = n;
+      bestDistance = d;
     }
+  }
+  return best !== void 0 && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : void 0;
+}
+function distance(a, b) {
+  let prev2 = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      row.push(d);
+    }
+    prev2 = prev;
+    prev = row;
   }
   return prev[b.length];
 }
@@ -87051,14 +87123,14 @@ var Menu = class _Menu {
   /** The menu one level down named s[from, to) (a lower-case menu word), if it was seen before. */
   childAt(s, from, to) {
     if (this.map) return this.map.get(s.slice(from, to));
-    const list = this.list;
-    if (list === void 0) return void 0;
+    const list2 = this.list;
+    if (list2 === void 0) return void 0;
     const length = to - from;
-    next: for (let k = 0; k < list.length; k++) {
-      const name = list[k].name;
+    next: for (let k = 0; k < list2.length; k++) {
+      const name = list2[k].name;
       if (name.length !== length) continue;
       for (let i = 0; i < length; i++) if (s.charCodeAt(from + i) !== name.charCodeAt(i)) continue next;
-      return list[k];
+      return list2[k];
     }
     return void 0;
   }
@@ -87293,9 +87365,9 @@ function walkCommands(statements, visit2, base = TOP, enclosing = []) {
       for (let g = 0; g < groups2.length; g++) {
         const group = groups2[g];
         if (!inner) {
-          const list = enclosing.slice();
-          list.push(st);
-          inner = list;
+          const list2 = enclosing.slice();
+          list2.push(st);
+          inner = list2;
         }
         walkCommands(group.statements, visit2, group.open === "{" ? current : menu, inner);
       }
@@ -87541,19 +87613,19 @@ var BY_MENU_LIMIT = 1e4;
 var cached = 0;
 function checksFor(menu, verb) {
   let verbs = byMenu.get(menu);
-  let list = verbs?.get(verb);
-  if (list) return list;
+  let list2 = verbs?.get(verb);
+  if (list2) return list2;
   const path4 = menu.path;
   const found = CHECKS.filter(
     ([, menus2, verbs2]) => (typeof menus2 === "function" ? menus2(path4) : menus2.includes(path4)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
   ).map(([id, , , check2]) => [id, check2]);
-  list = found.length ? found : NONE2;
+  list2 = found.length ? found : NONE2;
   if (cached < BY_MENU_LIMIT) {
     if (!verbs) byMenu.set(menu, verbs = /* @__PURE__ */ new Map());
-    verbs.set(verb, list);
+    verbs.set(verb, list2);
     cached++;
   }
-  return list;
+  return list2;
 }
 function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
   const hits = [];
@@ -87570,7 +87642,805 @@ function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
   return hits;
 }
 
+// src/lint/command-tree.ts
+init_routeros_version();
+var ALL = [];
+var NONE3 = [];
+var NameIndex = class {
+  buckets = /* @__PURE__ */ new Map();
+  constructor(entries) {
+    for (const e of entries) {
+      const key = e.name.length * 128 + (e.name.charCodeAt(0) & 127);
+      const list2 = this.buckets.get(key);
+      if (list2) list2.push(e);
+      else this.buckets.set(key, [e]);
+    }
+  }
+  /** The entry named s[from, to) exactly, if any. */
+  at(s, from, to) {
+    const list2 = this.buckets.get((to - from) * 128 + (s.charCodeAt(from) & 127));
+    if (list2 === void 0) return void 0;
+    next: for (let k = 0; k < list2.length; k++) {
+      const n = list2[k].name;
+      for (let i = 1; i < n.length; i++) if (s.charCodeAt(from + i) !== n.charCodeAt(i)) continue next;
+      return list2[k];
+    }
+    return void 0;
+  }
+};
+function inRanges(r, vi) {
+  for (let i = 0; i < r.length; i += 2) if (vi >= r[i] && vi <= r[i + 1]) return true;
+  return false;
+}
+function intersect(a, b) {
+  if (b.length === 0 || a.length === 0) return NONE3;
+  const out = [];
+  for (let i = 0; i < a.length; i += 2)
+    for (let j = 0; j < b.length; j += 2) {
+      const from = Math.max(a[i], b[j]);
+      const to = Math.min(a[i + 1], b[j + 1]);
+      if (from <= to) out.push(from, to);
+    }
+  return out;
+}
+var TreeNode = class _TreeNode {
+  constructor(tree, raw, name, path4, parent) {
+    this.tree = tree;
+    this.raw = raw;
+    this.name = name;
+    this.path = path4;
+    this.parent = parent;
+    this.v = raw.v ?? parent?.v ?? tree.all;
+    this.x = raw.x ?? (parent ? intersect(this.v, parent.x) : NONE3);
+    this.pkg = raw.p ?? parent?.pkg;
+    this.open = raw.o === 1 || (parent?.open ?? false);
+    this.openArgs = raw.oa === 1;
+  }
+  tree;
+  raw;
+  name;
+  path;
+  parent;
+  menuMap;
+  cmdMap;
+  argMap;
+  argIndex;
+  childIndex;
+  v;
+  x;
+  pkg;
+  /** Exists on hardware only: what is below it is not known, and accepted. */
+  open;
+  /** Its parameters depend on the hardware: unknown ones are accepted. */
+  openArgs;
+  /** Menus below, by name. */
+  get menus() {
+    return this.menuMap ??= this.children(this.raw.m);
+  }
+  /** Commands of this menu, by name. */
+  get commands() {
+    return this.cmdMap ??= this.children(this.raw.c);
+  }
+  /** The parameter, menu or command named s[from, to) (lower case), found in place. */
+  argAt(s, from, to) {
+    return (this.argIndex ??= new NameIndex(this.args.values())).at(s, from, to);
+  }
+  /** The menu and the command named s[from, to) (lower case), found in place (one lookup for both). */
+  childAt(s, from, to) {
+    if (!this.childIndex) {
+      const byName = /* @__PURE__ */ new Map();
+      for (const m of this.menus.values()) byName.set(m.name, { name: m.name, menu: m });
+      for (const c of this.commands.values()) {
+        const e = byName.get(c.name);
+        if (e) e.command = c;
+        else byName.set(c.name, { name: c.name, command: c });
+      }
+      this.childIndex = new NameIndex(byName.values());
+    }
+    return this.childIndex.at(s, from, to);
+  }
+  commandAt(s, from, to) {
+    return this.childAt(s, from, to)?.command;
+  }
+  /** Parameters of this command, by name. */
+  get args() {
+    if (this.argMap) return this.argMap;
+    const map3 = /* @__PURE__ */ new Map();
+    const raw = this.raw.a;
+    if (raw)
+      for (const name of Object.keys(raw)) {
+        const a = raw[name];
+        if (a === 0) {
+          map3.set(name, { name, v: this.v, x: this.x, pkg: this.pkg, enum: void 0 });
+          continue;
+        }
+        const v = a.v ?? this.v;
+        map3.set(name, { name, v, x: a.x ?? intersect(v, this.x), pkg: a.p ?? this.pkg, enum: a.e === void 0 ? void 0 : this.tree.enumAt(a.e) });
+      }
+    return this.argMap = map3;
+  }
+  children(raw) {
+    const map3 = /* @__PURE__ */ new Map();
+    if (raw) for (const name of Object.keys(raw)) map3.set(name, new _TreeNode(this.tree, raw[name], name, `${this.path}/${name}`, this));
+    return map3;
+  }
+};
+var CommandTree = class {
+  versions;
+  packages;
+  source;
+  root;
+  /** Every version. */
+  all;
+  rawEnums;
+  enums = /* @__PURE__ */ new Map();
+  constructor(data) {
+    if (data.format !== 1 || !Array.isArray(data.versions) || !data.tree) throw new Error("the RouterOS command data has an unknown format");
+    this.versions = data.versions;
+    this.packages = data.packages;
+    this.source = data.source;
+    this.rawEnums = data.enums;
+    this.all = data.versions.length ? [0, data.versions.length - 1] : ALL;
+    this.root = new TreeNode(this, data.tree, "", "", null);
+  }
+  enumAt(i) {
+    let e = this.enums.get(i);
+    if (!e) {
+      const [known, list2, raw, numbers] = this.rawEnums[i];
+      const values = /* @__PURE__ */ new Map();
+      for (const value of Object.keys(raw)) {
+        const r = raw[value];
+        values.set(value, r === 0 ? known : r);
+      }
+      e = { known, list: list2 === 1, numbers: numbers === 1, values, index: new NameIndex([...values].map(([name, v]) => ({ name, v }))) };
+      this.enums.set(i, e);
+    }
+    return e;
+  }
+  /** The versions in `r`, as people read them: 'from 7.20', 'up to 7.19.6 (removed in 7.20)', '7.12.2 to 7.15'. */
+  describe(r) {
+    const last = this.versions.length - 1;
+    const parts = [];
+    for (let i = 0; i < r.length; i += 2) {
+      const from = r[i];
+      const to = r[i + 1];
+      if (from === 0 && to === last) parts.push("in every version");
+      else if (to === last) parts.push(`from ${this.versions[from]}`);
+      else if (from === 0) parts.push(`up to ${this.versions[to]} (removed in ${this.versions[to + 1]})`);
+      else if (from === to) parts.push(`in ${this.versions[from]}`);
+      else parts.push(`in ${this.versions[from]} to ${this.versions[to]}`);
+    }
+    return parts.length ? parts.join(", ") : "in no version";
+  }
+};
+function routerOsTarget(tree, version2, packages) {
+  const pkgs = packages ? new Set(packages) : void 0;
+  const versions = tree.versions;
+  const newest = versions.length - 1;
+  if (!version2) return { target: { tree, index: newest, label: versions[newest], packages: pkgs } };
+  if (version2.major < 7)
+    return { note: `RouterOS ${version2.text} is not checked against a command tree: the data set covers ${versions[0]} to ${versions[newest]}` };
+  let index = -1;
+  for (let i = 0; i < versions.length; i++) {
+    const v = parseRouterOsVersion(versions[i]);
+    if (compareRouterOsVersions(v, version2) <= 0) index = i;
+    else break;
+  }
+  if (index < 0)
+    return {
+      target: { tree, index: 0, label: version2.text, packages: pkgs },
+      note: `RouterOS ${version2.text} is older than the data set: checked against ${versions[0]}, the oldest version it holds`
+    };
+  const beyond = index === newest && compareRouterOsVersions(parseRouterOsVersion(versions[newest]), version2) < 0;
+  return {
+    target: { tree, index, label: version2.text, packages: pkgs },
+    note: beyond ? `RouterOS ${version2.text} is newer than the data set: checked against ${versions[newest]}, the newest version it holds` : void 0
+  };
+}
+
+// src/lint/routeros-check.ts
+function checkCommands(statements, target, off) {
+  const checker = new Checker(target, off);
+  checker.walk(statements, target.tree.root, [], ROOT);
+  return checker.hits;
+}
+var ROOT = 0;
+var BLOCK = 1;
+var EXPRESSION = 2;
+var DATA = 3;
+var PARENS = 4;
+var CODE_PARAMS = /* @__PURE__ */ new Set(["do=", "else=", "on-error=", "command="]);
+var OTHER2 = 0;
+var NAVIGATE2 = 1;
+var COMMAND2 = 2;
+var BLOCK_IN = 3;
+var PROMPT = /^\[[^\]\s@]+@[^\]\r\n]*\]\s*(\/[^>\r\n]*)?(<SAFE>|>)/;
+var OUTPUT_LABEL = /^[A-Za-z][\w-]*:$/;
+function startsCommand2(c) {
+  const l = c | 32;
+  return c === 47 || c === 46 || c >= 48 && c <= 57 || l >= 97 && l <= 122;
+}
+function isCode(st, a, context) {
+  if (context !== ROOT && context !== BLOCK && st.args[0]?.text.charCodeAt(0) !== 58) return false;
+  const t = a.text;
+  const brace = t.indexOf("{");
+  if (brace === 0) return true;
+  const prefix = t.slice(0, brace).toLowerCase();
+  return CODE_PARAMS.has(prefix) || prefix === "in=" && st.args[0]?.text === ":onerror";
+}
+function nameShape(t, start, end) {
+  let c = t.charCodeAt(start);
+  const l = c | 32;
+  if (!(l >= 97 && l <= 122) || end <= start) return -1;
+  let flags = c < 97 ? 1 : 0;
+  for (let i = start + 1; i < end; i++) {
+    c = t.charCodeAt(i);
+    if (c >= 97 && c <= 122) continue;
+    if (c >= 48 && c <= 57 || c === 45 || c === 95) continue;
+    if (c >= 65 && c <= 90) flags |= 1;
+    else if (c === 46) flags |= 2;
+    else if (c === 33 && i === end - 1) flags |= 4;
+    else return -1;
+  }
+  return flags;
+}
+var PARAM = { eq: 0 };
+function scanParam(s, b, e) {
+  let c = s.charCodeAt(b);
+  let shape = 0;
+  if (c !== 46 && !((c | 32) >= 97 && (c | 32) <= 122)) return -1;
+  if (c >= 65 && c <= 90) shape = 1;
+  let eq = b + 1;
+  for (; eq < e; eq++) {
+    c = s.charCodeAt(eq);
+    if (c === 61) break;
+    if (c >= 97 && c <= 122 || c >= 48 && c <= 57 || c === 45 || c === 95) continue;
+    if (c >= 65 && c <= 90) shape |= 1;
+    else if (c === 46) shape |= 2;
+    else if (c === 33 && s.charCodeAt(eq + 1) === 61) shape |= 4;
+    else return -1;
+  }
+  PARAM.eq = eq;
+  return eq < e ? shape : -1;
+}
+function startsWithParam(t) {
+  return startsWithParamAt(t, 0, t.length);
+}
+function startsWithParamAt(s, from, to) {
+  let eq = from;
+  while (eq < to && s.charCodeAt(eq) !== 61) eq++;
+  return eq > from && eq < to && nameShape(s, from, eq) >= 0 && s.charCodeAt(eq - 1) !== 33;
+}
+function hasArgChars(s, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 61 || c === 34 || c === 36) return true;
+  }
+  return false;
+}
+function isDigits(t) {
+  if (t.length === 0) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+function segmentShape(t, from, to) {
+  let letter = false;
+  let flags = 0;
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 97 && c <= 122) letter = true;
+    else if (c >= 65 && c <= 90) {
+      letter = true;
+      flags = 1;
+    } else if (c >= 48 && c <= 57) continue;
+    else if ((c === 45 || c === 95 || c === 46) && i > from) continue;
+    else return -1;
+  }
+  return letter ? flags : -1;
+}
+function isDynamic(raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 36 || c === 91 || c === 40 || c === 123) return true;
+  }
+  return false;
+}
+function ownerOf(cmd, scripting) {
+  return scripting ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
+}
+function show(path4) {
+  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "/";
+}
+var Checker = class {
+  constructor(target, off) {
+    this.target = target;
+    this.off = off;
+    this.vi = target.index;
+  }
+  target;
+  off;
+  hits = [];
+  vi;
+  /** Consecutive statements of pasted console text: one finding for them all. */
+  pasteRun = false;
+  pasteLine = 0;
+  /** A version or package finding was made in this statement: not one per word under it. */
+  reportedAvailability = false;
+  statement;
+  enclosing = [];
+  walk(statements, base, enclosing, context) {
+    let current = base;
+    for (let s = 0; s < statements.length; s++) {
+      const st = statements[s];
+      this.statement = st;
+      this.enclosing = enclosing;
+      this.reportedAvailability = false;
+      if (context === ROOT && this.pasted(st)) continue;
+      this.pasteRun = false;
+      let menu = current;
+      const r = this.resolve(st, current, context);
+      if (r.kind === NAVIGATE2) {
+        current = r.node;
+        continue;
+      }
+      let blockMenu = current;
+      let blockAfterMenu = false;
+      if (r.kind === COMMAND2) {
+        menu = r.menu;
+        this.checkArgs(r.node, st, r.from, r.scripting);
+      } else if (r.kind === BLOCK_IN) {
+        blockMenu = r.node;
+        blockAfterMenu = true;
+      }
+      let inner;
+      const args = st.args;
+      for (let k = 0; k < args.length; k++) {
+        const a = args[k];
+        const groups2 = a.groups;
+        for (let j = 0; j < groups2.length; j++) {
+          const g = groups2[j];
+          inner ??= [...enclosing, st];
+          if (g.open === "{") this.walk(g.statements, blockMenu, inner, blockAfterMenu || !g.array && isCode(st, a, context) ? BLOCK : DATA);
+          else this.walk(g.statements, menu, inner, g.open === "[" ? EXPRESSION : PARENS);
+        }
+      }
+      this.pasteRun = false;
+    }
+  }
+  // ---- pasted console text -----------------------------------------------------------------------
+  /** Is the statement a console prompt or printed output? Reports the first of a run of them. */
+  pasted(st) {
+    if (this.pasteRun && st.line <= this.pasteLine) return true;
+    const first2 = st.args[0];
+    if (!first2) return false;
+    const src = first2.plain ? first2.source : first2.text;
+    const b = first2.plain ? first2.start : 0;
+    const e = first2.plain ? first2.end : src.length;
+    const c0 = src.charCodeAt(b);
+    if (c0 !== 91 && !(c0 >= 48 && c0 <= 57) && src.charCodeAt(e - 1) !== 58 && !this.pasteRun) return false;
+    const t = first2.text;
+    let what;
+    if (c0 === 91 && PROMPT.test(first2.source.slice(first2.start, lineEnd(first2.source, first2.start)))) {
+      what = "this is a console prompt (`[user@router] >`) pasted into the script: RouterOS cannot run it. Keep only the commands, without the prompt and the output printed after them.";
+    } else if (isDigits(t) || t.charCodeAt(t.length - 1) === 58 && st.args.length > 1 && OUTPUT_LABEL.test(t)) {
+      what = `this looks like printed output (\`${t}\` ...) pasted into the script, not a command: RouterOS cannot run it. Remove the output and keep only the commands.`;
+    } else if (this.pasteRun && startsWithParam(t)) {
+      what = "";
+    }
+    if (what === void 0) return false;
+    if (!this.pasteRun && what) this.report("console-paste", first2.line, first2.column, what);
+    this.pasteRun = true;
+    this.pasteLine = st.endLine;
+    return true;
+  }
+  // ---- menus and commands ------------------------------------------------------------------------
+  result = { kind: OTHER2, node: null, menu: null, from: 0, scripting: false };
+  resolve(st, current, context) {
+    const r = this.result;
+    r.kind = OTHER2;
+    r.node = null;
+    r.scripting = false;
+    const args = st.args;
+    const first2 = args[0];
+    if (!first2) return r;
+    const src = first2.plain ? first2.source : first2.text;
+    const b = first2.plain ? first2.start : 0;
+    const e = first2.plain ? first2.end : src.length;
+    const c0 = src.charCodeAt(b);
+    const root = this.target.tree.root;
+    if (c0 === 58) {
+      if (first2.groups.length || e - b < 2) return r;
+      const shape = segmentShape(src, b + 1, e);
+      if (shape < 0) return r;
+      const cmd = shape & 1 ? root.commands.get(src.slice(b + 1, e).toLowerCase()) : root.commandAt(src, b + 1, e);
+      const name = cmd ? cmd.name : src.slice(b + 1, e).toLowerCase();
+      if (cmd) {
+        if (!this.isAvailable(cmd)) this.available(cmd, first2.line, first2.column, () => `\`:${name}\``);
+        r.kind = COMMAND2;
+        r.node = cmd;
+        r.menu = current;
+        r.from = 1;
+        r.scripting = true;
+        return r;
+      }
+      const dir = root.menus.get(name);
+      if (dir) return this.resolvePath(args, 1, dir);
+      const guess = this.closest(name, root.commands);
+      this.report(
+        "unknown-command",
+        first2.line,
+        first2.column,
+        `\`:${name}\` is not a RouterOS scripting command (RouterOS ${this.target.label})${guess ? `; did you mean \`:${guess}\`?` : "."}`
+      );
+      return r;
+    }
+    if ((context === ROOT || context === BLOCK) && c0 !== 47 && startsWithParamAt(src, b, e)) {
+      const t = first2.text;
+      this.report(
+        "unknown-command",
+        first2.line,
+        first2.column,
+        `this line starts with the parameter \`${t.slice(0, t.indexOf("="))}=\` and has no command: is a \\ missing at the end of the line before, or is it printed output? Put the command (such as add or set) before the parameters.`
+      );
+      return r;
+    }
+    if (context === PARENS || context === DATA && c0 !== 47) return r;
+    if (!startsCommand2(c0) || first2.groups.length) return r;
+    const start = c0 === 47 ? root : current;
+    if (!start) return r;
+    return this.resolvePath(args, 0, start);
+  }
+  /** Resolve words from `k0` as a path from `node`; a command, a menu, or (unknown) nothing. */
+  resolvePath(args, k0, start) {
+    const r = this.result;
+    let node2 = start;
+    for (let k = k0; k < args.length; k++) {
+      const a = args[k];
+      const src = a.plain ? a.source : a.text;
+      const b = a.plain ? a.start : 0;
+      const e = a.plain ? a.end : src.length;
+      if (a.groups.length || hasArgChars(src, b, e)) {
+        if (k > k0 && src.charCodeAt(b) === 123) {
+          r.kind = BLOCK_IN;
+          r.node = node2;
+          return r;
+        }
+        const t = a.text;
+        if (k > k0 && startsWithParam(t) && !node2.open) {
+          const guess = node2.commands.has("set") ? " (such as set)" : node2.commands.has("add") ? " (such as add)" : "";
+          this.report(
+            "unknown-command",
+            a.line,
+            a.column,
+            `${show(node2.path)} is a menu, not a command: write a command${guess} before \`${t.slice(0, t.indexOf("=") + 1)}\`.`
+          );
+        }
+        return r;
+      }
+      let from = b;
+      while (from <= e) {
+        let to = from;
+        while (to < e && src.charCodeAt(to) !== 47) to++;
+        const segFrom = from;
+        from = to + 1;
+        if (to === segFrom) continue;
+        if (to - segFrom === 2 && src.charCodeAt(segFrom) === 46 && src.charCodeAt(segFrom + 1) === 46) {
+          node2 = node2.parent ?? node2;
+          continue;
+        }
+        const shape = segmentShape(src, segFrom, to);
+        if (shape < 0) return r;
+        const moreHere = to + 1 < e;
+        const next = this.childOf(node2, src, segFrom, to, shape & 1 ? src.slice(segFrom, to).toLowerCase() : void 0, e, args, k);
+        const line = a.line;
+        const column = a.plain ? a.column + (segFrom - b) : a.column;
+        if (next === null) return this.lost(args, k);
+        if (!next) {
+          const seg = src.slice(segFrom, to);
+          if (!node2.open) this.reportUnknown(node2, seg.toLowerCase(), seg, line, column, moreHere || this.morePath(args, k + 1));
+          return this.lost(args, k);
+        }
+        const isCommand = next.kind === COMMAND2;
+        const found = next.node;
+        if (!this.isAvailable(found)) {
+          const parent = node2;
+          this.available(found, line, column, () => isCommand ? `the command \`${found.name}\` of ${show(parent.path)}` : `the menu ${show(found.path)}`);
+        }
+        if (isCommand) {
+          if (moreHere) return r;
+          r.kind = COMMAND2;
+          r.node = next.node;
+          r.menu = node2;
+          r.from = k + 1;
+          return r;
+        }
+        node2 = next.node;
+      }
+    }
+    r.kind = NAVIGATE2;
+    r.node = node2;
+    return r;
+  }
+  /**
+   * The path left the tree at word `k` (a menu only hardware has, or a name reported unknown). A
+   * line of path words is a menu line into a menu the checks do not know: the relative commands
+   * after it are not checked (rather than checked against the menu before it).
+   */
+  lost(args, k) {
+    const r = this.result;
+    for (let j = k + 1; j < args.length; j++) if (args[j].groups.length || hasArgChars(args[j].text, 0, args[j].text.length)) return r;
+    r.kind = NAVIGATE2;
+    r.node = null;
+    return r;
+  }
+  child = { kind: OTHER2, node: null };
+  /**
+   * The menu or command named s[from, to) below `node` (`lower`: that name in lower case, when it
+   * has capitals), exact or abbreviated. A name that is both a menu and a command there is the menu
+   * when the next path word (after s[to] up to `end`, or word k + 1) is in that menu. Null: an
+   * abbreviation that starts several names.
+   */
+  childOf(node2, s, from, to, lower, end, args, k) {
+    const c = this.child;
+    let menu;
+    let cmd;
+    if (lower === void 0) {
+      const both = node2.childAt(s, from, to);
+      menu = both?.menu;
+      cmd = both?.command;
+    } else {
+      menu = node2.menus.get(lower);
+      cmd = node2.commands.get(lower);
+    }
+    if (menu && cmd) {
+      const f = (to + 1 < end ? s.slice(to + 1, end).split("/")[0] : args[k + 1]?.text)?.toLowerCase();
+      const useMenu = f !== void 0 && (menu.menus.has(f) || menu.commands.has(f) || f === "..");
+      c.kind = useMenu ? NAVIGATE2 : COMMAND2;
+      c.node = useMenu ? menu : cmd;
+      return c;
+    }
+    if (menu || cmd) {
+      c.kind = menu ? NAVIGATE2 : COMMAND2;
+      c.node = menu ?? cmd;
+      return c;
+    }
+    const name = lower ?? s.slice(from, to);
+    let found;
+    let kind2 = OTHER2;
+    for (const [map3, kd] of [
+      [node2.menus, NAVIGATE2],
+      [node2.commands, COMMAND2]
+    ]) {
+      for (const [n, child] of map3) {
+        if (!n.startsWith(name) || !inRanges(child.v, this.vi)) continue;
+        if (found) return null;
+        found = child;
+        kind2 = kd;
+      }
+    }
+    if (!found) return void 0;
+    c.kind = kind2;
+    c.node = found;
+    return c;
+  }
+  /** Do path words follow (a plain word without = or quotes)? */
+  morePath(args, k) {
+    const a = args[k];
+    return a !== void 0 && a.groups.length === 0 && /^[A-Za-z0-9./][\w./-]*$/.test(a.text) && !/^\d+$/.test(a.text);
+  }
+  reportUnknown(node2, lower, seg, line, column, pathFollows) {
+    const guessMenu = this.closest(lower, node2.menus);
+    const guessCmd = this.closest(lower, node2.commands);
+    let rule;
+    let guess;
+    if (guessCmd && (!guessMenu || distance(lower, guessCmd) < distance(lower, guessMenu))) {
+      rule = "unknown-command";
+      guess = guessCmd;
+    } else if (pathFollows) {
+      rule = "unknown-menu";
+      guess = guessMenu;
+    } else if (guessCmd && (!guessMenu || distance(lower, guessCmd) <= distance(lower, guessMenu))) {
+      rule = "unknown-command";
+      guess = guessCmd;
+    } else if (guessMenu) {
+      rule = "unknown-menu";
+      guess = guessMenu;
+    } else rule = node2.parent === null ? "unknown-menu" : "unknown-command";
+    const where2 = node2.parent === null ? "the top menu" : show(node2.path);
+    const what = rule === "unknown-menu" ? "menu" : "command";
+    this.report(rule, line, column, `${where2} has no ${what} \`${seg}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`);
+  }
+  // ---- parameters --------------------------------------------------------------------------------
+  checkArgs(cmd, st, from, scripting) {
+    const args = st.args;
+    const isFind = !scripting && cmd.name === "find";
+    let dotted = "";
+    for (let k = from; k < args.length; k++) {
+      const a = args[k];
+      const src = a.plain ? a.source : a.text;
+      const b = a.plain ? a.start : 0;
+      const e = a.plain ? a.end : src.length;
+      const shape = scanParam(src, b, e);
+      const eq = PARAM.eq;
+      const relative3 = src.charCodeAt(b) === 46;
+      if (shape < 0) {
+        if (!scripting && e - b === 5 && src.startsWith("where", b)) return;
+        continue;
+      }
+      if (relative3 && !dotted) continue;
+      let info2;
+      let name;
+      if (shape === 0 && !relative3) {
+        dotted = "";
+        if (isFind) continue;
+        info2 = cmd.argAt(src, b, eq);
+      } else {
+        name = relative3 ? dotted + src.slice(b, eq) : src.slice(b, eq);
+        if (shape & 2 || relative3) {
+          const dot = name.lastIndexOf(".");
+          dotted = dot > 0 ? name.slice(0, dot) : "";
+        } else dotted = "";
+        if (isFind) continue;
+        if (shape & 4) name = name.slice(0, -1);
+        info2 = cmd.args.get(shape & 1 ? name.toLowerCase() : name);
+      }
+      if (!info2) {
+        name ??= src.slice(b, eq);
+        info2 = this.abbreviatedArg(cmd, name.toLowerCase());
+      }
+      const valueInNext = eq === e - 1 && k + 1 < args.length && !args[k + 1].text.includes("=");
+      if (valueInNext) k++;
+      if (!info2) {
+        if (cmd.openArgs || cmd.open) continue;
+        name ??= src.slice(b, eq);
+        const guess = this.closest(name.toLowerCase(), cmd.args);
+        const owner = scripting ? `\`:${cmd.name}\`` : cmd.parent.path ? `\`${cmd.name}\` in ${show(cmd.parent.path)}` : `\`/${cmd.name}\``;
+        this.report(
+          "unknown-parameter",
+          a.line,
+          a.column,
+          `${owner} has no parameter \`${name}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`
+        );
+        continue;
+      }
+      if (!this.isAvailable(info2)) {
+        const found = info2;
+        this.available(info2, a.line, a.column, () => `the parameter \`${found.name}\` of ${ownerOf(cmd, scripting)}`);
+        continue;
+      }
+      const en = info2.enum;
+      if (!en) continue;
+      const valueArg = valueInNext ? args[k] : a;
+      if (valueArg.groups.length) continue;
+      if (!valueInNext) {
+        const hit = en.index.at(src, eq + 1, e);
+        if (hit !== void 0 && inRanges(hit.v, this.vi)) continue;
+      }
+      const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
+      const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
+      this.checkValue(info2, cmd, scripting, raw, valueArg, valueColumn);
+    }
+  }
+  abbreviatedArg(cmd, name) {
+    let found;
+    for (const [n, info2] of cmd.args) {
+      if (!n.startsWith(name) || !inRanges(info2.v, this.vi)) continue;
+      if (found) return void 0;
+      found = info2;
+    }
+    return found;
+  }
+  checkValue(info2, cmd, scripting, raw, a, column) {
+    const owner = () => ownerOf(cmd, scripting);
+    const e = info2.enum;
+    if (!inRanges(e.known, this.vi) || raw === "" || isDynamic(raw)) return;
+    let text2 = raw;
+    let offset = 0;
+    if (text2.length >= 2 && text2.charCodeAt(0) === 34 && text2.charCodeAt(text2.length - 1) === 34) {
+      if (text2.includes("\\")) return;
+      text2 = text2.slice(1, -1);
+      offset = 1;
+    }
+    if (!e.list || !text2.includes(",")) {
+      const r = e.values.get(text2);
+      if (r !== void 0 && inRanges(r, this.vi)) return;
+    }
+    const items = e.list ? text2.split(",") : [text2];
+    let at = offset;
+    for (const item of items) {
+      const itemAt = at;
+      at += item.length + 1;
+      let value = item.trim();
+      if (value.startsWith("!")) value = value.slice(1);
+      if (value === "" || e.numbers && /^\d+$/.test(value)) continue;
+      const ranges = e.values.get(value) ?? e.values.get(value.toLowerCase()) ?? this.caseless(e.values, value);
+      const col = a.plain ? column + itemAt : column;
+      if (ranges && inRanges(ranges, this.vi)) continue;
+      if (ranges) {
+        this.reportVersion(`the value \`${value}\` of ${owner()} ${info2.name}=`, ranges, a.line, col);
+        continue;
+      }
+      const available = [...e.values].filter(([, r]) => inRanges(r, this.vi)).map(([v]) => v);
+      const prefixed = available.filter((v) => v.toLowerCase().startsWith(value.toLowerCase()));
+      if (prefixed.length === 1) continue;
+      const guess = closestName(value.toLowerCase(), available);
+      const shown = available.length > 12 ? `${available.slice(0, 12).join(", ")}, ...` : available.join(", ");
+      this.report(
+        "invalid-value",
+        a.line,
+        col,
+        `\`${value}\` is not a value of \`${info2.name}\` (${owner()}) in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."} It takes ${e.list ? "a comma-separated list of " : "one of "}${shown}.`
+      );
+    }
+  }
+  caseless(values, value) {
+    const lower = value.toLowerCase();
+    for (const [v, r] of values) if (v.toLowerCase() === lower) return r;
+    return void 0;
+  }
+  // ---- versions and packages ---------------------------------------------------------------------
+  /** Does `e` exist in the site's version, with its packages? */
+  isAvailable(e) {
+    if (!inRanges(e.v, this.vi)) return false;
+    const packages = this.target.packages;
+    return !(packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, this.vi));
+  }
+  /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
+  available(e, line, column, label) {
+    const vi = this.vi;
+    if (!inRanges(e.v, vi)) {
+      this.reportVersion(label(), e.v, line, column);
+      return false;
+    }
+    const packages = this.target.packages;
+    if (packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, vi)) {
+      if (!this.reportedAvailability) {
+        this.reportedAvailability = true;
+        const list2 = packages.size ? [...packages].join(", ") : "none";
+        this.report(
+          "missing-package",
+          line,
+          column,
+          `${label()} comes with the extra package ${e.pkg}, which is not in this site's packages (${list2}). Add ${e.pkg} to \`packages:\` if the router has it installed.`
+        );
+      }
+      return false;
+    }
+    return true;
+  }
+  reportVersion(label, ranges, line, column) {
+    if (this.reportedAvailability) return;
+    this.reportedAvailability = true;
+    const tree = this.target.tree;
+    this.report(
+      "not-in-version",
+      line,
+      column,
+      `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`
+    );
+  }
+  // ---- helpers -----------------------------------------------------------------------------------
+  /** The closest name among those that exist in the site's version, when it is a likely typo. */
+  closest(name, map3) {
+    const names = [];
+    for (const [n, e] of map3) if (inRanges(e.v, this.vi)) names.push(n);
+    return closestName(name, names);
+  }
+  report(rule, line, column, message) {
+    if (this.off.has(rule)) return;
+    this.hits.push({ rule, line, column, message, statement: this.statement, enclosing: this.enclosing });
+  }
+};
+function lineEnd(s, from) {
+  const n = s.indexOf("\n", from);
+  return n < 0 ? s.length : n;
+}
+
 // src/lint/index.ts
+var STRUCTURE = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string"]);
 function severityOf(rule, settings) {
   const info2 = ruleInfo(rule);
   if (!info2) return "error";
@@ -87599,6 +88469,12 @@ function lintScript(text2, options = {}) {
   const acks = readAcknowledgements(scan2.comments, scan2.statements);
   for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
   const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
+  if (options.routeros && !scan2.problems.some((p) => STRUCTURE.has(p.rule))) {
+    for (const h of checkCommands(scan2.statements, options.routeros, off)) {
+      if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
+      push2(h.rule, h.line, h.column, h.message);
+    }
+  }
   const hits = findLockouts(scan2.statements, off);
   for (const h of hits) {
     if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
@@ -87610,6 +88486,93 @@ function lintScript(text2, options = {}) {
     );
   }
   return findings.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+// src/lint/routeros-data-summary.ts
+var DATA_OLDEST = "7.9";
+var DATA_NEWEST = "7.24";
+var EXTRA_PACKAGES = [
+  "calea",
+  "container",
+  "dude",
+  "extra-nic",
+  "gps",
+  "iot",
+  "openflow",
+  "rose-storage",
+  "switch-marvell",
+  "tr069-client",
+  "user-manager",
+  "wifi-qcom",
+  "wifi-qcom-ac",
+  "wifi-qcom-be",
+  "wifiwave2",
+  "wireless",
+  "zerotier"
+];
+
+// src/core/routeros-target.ts
+init_routeros_version();
+function targetVersion(t) {
+  return t?.routeros ?? t?.reported;
+}
+function mergeRouterOsSettings(fleet, groups2, site) {
+  const layers = [site, ...[...groups2].reverse(), fleet];
+  const routeros2 = layers.find((l) => l.routeros !== void 0)?.routeros;
+  const packages = layers.find((l) => l.packages !== void 0)?.packages;
+  const out = {};
+  if (routeros2 !== void 0) out.routeros = String(routeros2);
+  if (packages !== void 0) out.packages = packages;
+  return out;
+}
+function checkRouterOsSettings(layer, file2, where2 = "") {
+  const problems = [];
+  for (const name of layer.packages ?? []) {
+    const wrong = checkPackageName(name);
+    if (wrong) problems.push({ file: file2, message: `${where2}packages: ${wrong}`, hint: PACKAGES_HINT });
+  }
+  return problems;
+}
+var PACKAGES_HINT = `use the names /system package lists: ${EXTRA_PACKAGES.join(", ")}`;
+function checkPackageName(name) {
+  if (EXTRA_PACKAGES.includes(name)) return void 0;
+  const guess = closestName(name, EXTRA_PACKAGES);
+  return `"${name}" is not a RouterOS extra package${guess ? `; did you mean "${guess}"?` : ""}`;
+}
+function routerOsWarnings(sites, fleetFile) {
+  const none = [];
+  const outside = /* @__PURE__ */ new Map();
+  for (const s of sites) {
+    const v = targetVersion(s.lintTarget);
+    if (v === void 0) {
+      none.push(s.name);
+      continue;
+    }
+    const parsed = parseRouterOsVersion(v);
+    if (!parsed) continue;
+    let why;
+    if (parsed.major < 7) why = `RouterOS ${parsed.text} is not checked against a command tree (the data set covers ${DATA_OLDEST} to ${DATA_NEWEST})`;
+    else if (compareRouterOsVersions(parsed, parseRouterOsVersion(DATA_OLDEST)) < 0)
+      why = `RouterOS ${parsed.text} is older than the data set: scripts are checked against ${DATA_OLDEST}`;
+    else if (compareRouterOsVersions(parsed, parseRouterOsVersion(DATA_NEWEST)) > 0)
+      why = `RouterOS ${parsed.text} is newer than the data set: scripts are checked against ${DATA_NEWEST}`;
+    if (why) outside.set(why, [...outside.get(why) ?? [], s.name]);
+  }
+  const out = [];
+  if (none.length)
+    out.push({
+      file: fleetFile,
+      message: `${count(none)} no RouterOS version: ${none.length === 1 ? "its scripts are" : "their scripts are"} checked against ${DATA_NEWEST}, the newest in the data set (${list(none)})`,
+      hint: "set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file"
+    });
+  for (const [why, names] of outside) out.push({ file: fleetFile, message: `${why} (${list(names)})`, hint: "check the routeros: setting of these sites" });
+  return out;
+}
+function count(names) {
+  return names.length === 1 ? "1 site has" : `${names.length} sites have`;
+}
+function list(names) {
+  return names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
 }
 
 // src/core/model.ts
@@ -87694,10 +88657,14 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
     }
     checkTemplate(fleet.description, fleetEntry.path, problems);
     checkRules(fleet.lint?.rules, fleetEntry.path, problems);
-    for (const [g, gs] of Object.entries(fleet.groups ?? {})) checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+    problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
+    for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
+      checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+      problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
+    }
   }
   const groupNames = new Set(Object.keys(fleet.groups ?? {}));
-  for (const [g, list] of byGroup) {
+  for (const [g, list2] of byGroup) {
     if (!NAME_RE.test(g)) {
       problems.push({
         file: join(dir, GROUPS_DIR, g),
@@ -87707,13 +88674,13 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       continue;
     }
     groupNames.add(g);
-    model.groupScripts[g] = scriptsOf(list, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
+    model.groupScripts[g] = scriptsOf(list2, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
   }
   const ids = /* @__PURE__ */ new Map();
-  for (const [name, list] of [...bySite].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+  for (const [name, list2] of [...bySite].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     const siteDir = join(dir, name);
-    const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
-    const scripts = scriptsOf(list, siteDir, warnings);
+    const settingsEntry = list2.find((e) => e.path === join(siteDir, SITE_FILE));
+    const scripts = scriptsOf(list2, siteDir, warnings);
     if (!NAME_RE.test(name)) {
       problems.push({
         file: siteDir,
@@ -87723,7 +88690,7 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       continue;
     }
     if (!settingsEntry) {
-      const yml = list.find((e) => e.path === join(siteDir, "site.yml"));
+      const yml = list2.find((e) => e.path === join(siteDir, "site.yml"));
       problems.push({
         file: siteDir,
         message: "this site folder has no site.yaml",
@@ -87749,6 +88716,7 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
     ids.set(id, join(siteDir, SITE_FILE));
     checkTemplate(s.description, settingsEntry.path, problems);
     checkRules(s.lint?.rules, settingsEntry.path, problems);
+    problems.push(...checkRouterOsSettings(s, settingsEntry.path));
     const groups2 = s.groups ?? [];
     const groupLayers = [];
     for (const g of groups2) {
@@ -87787,6 +88755,7 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       vars: vars2,
       varOrigins,
       lintRules: { ...fleet.lint?.rules ?? {}, ...s.lint?.rules ?? {} },
+      lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
       scripts: ordered
     });
   }
@@ -87804,9 +88773,9 @@ function checkRules(rules, file2, problems) {
   if (!rules) return;
   for (const m of validateRuleSettings(rules)) problems.push({ file: file2, message: m, hint: "edit lint.rules" });
 }
-function scriptsOf(list, folder, warnings) {
+function scriptsOf(list2, folder, warnings) {
   const out = [];
-  for (const e of list) {
+  for (const e of list2) {
     const rel = e.path.slice(folder.length + 1);
     if (!e.path.endsWith(".rsc")) continue;
     if (rel.includes("/")) {
@@ -87873,8 +88842,8 @@ async function renderFleet(reader, model, state, opts = {}) {
   for (const p of toRead) blobUses.set(p.src.blob, (blobUses.get(p.src.blob) ?? 0) + 1);
   const decode3 = new TextDecoder("utf-8", { fatal: true });
   const contentOf = (src) => {
-    const cached3 = compiled.get(src.blob);
-    if (cached3) return "file" in cached3 ? { ...cached3, file: src.path } : cached3;
+    const cached4 = compiled.get(src.blob);
+    if (cached4) return "file" in cached4 ? { ...cached4, file: src.path } : cached4;
     let result;
     const buf = blobs.get(src.blob);
     if (oversize(src) || !buf) {
@@ -87987,7 +88956,7 @@ async function renderFleet(reader, model, state, opts = {}) {
         });
         continue;
       }
-      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
+      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget }) : [];
       const fp = fingerprint(display, digests.digests);
       const recorded = state.sites[site.id]?.scripts[src.file];
       const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
@@ -88022,6 +88991,13 @@ async function renderFleet(reader, model, state, opts = {}) {
     }
     sites.push({ ...site, scripts });
   }
+  if (opts.lint)
+    warnings.push(
+      ...routerOsWarnings(
+        sites.filter((s) => s.scripts.some((sc) => sc.read)),
+        model.fleetFile ?? join(model.sitesDir, FLEET_FILE)
+      )
+    );
   return { ...model, sites };
 }
 function canReuse(record2, retryFailed) {
@@ -88334,7 +89310,7 @@ function plan(desired, state, options) {
   }
   sites.sort((a, b) => a.site < b.site ? -1 : a.site > b.site ? 1 : a.site_id < b.site_id ? -1 : 1);
   const changes = sites.flatMap((s) => s.changes);
-  const count = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
+  const count2 = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
   const missing = [...new Set(sites.filter((s) => s.status === "unknown-history" && s.last_commit).map((s) => s.last_commit))];
   return {
     ref: options.ref,
@@ -88348,9 +89324,9 @@ function plan(desired, state, options) {
     summary: {
       sites: sites.filter((s) => !s.removed).length,
       sites_changed: sites.filter((s) => s.changes.length).length,
-      added: count("added"),
-      modified: count("modified"),
-      removed: count("removed"),
+      added: count2("added"),
+      modified: count2("modified"),
+      removed: count2("removed"),
       stale_sites: sites.filter((s) => s.status !== "ok").length,
       to_send: changes.filter((c) => c.action === "create" || c.action === "follow").length
     }
@@ -88631,12 +89607,46 @@ function sameSnapshot(a, b) {
   return true;
 }
 
+// src/assets/command-data.ts
+import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { dirname, join as join2 } from "node:path";
+import { fileURLToPath } from "node:url";
+var DATA_FILE = "routeros-commands.json";
+var cached3;
+function commandDataPath() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 3; up++) {
+    const candidate = join2(dir, "..", "data", DATA_FILE);
+    if (existsSync2(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return void 0;
+}
+function loadCommandTree() {
+  if (cached3) return cached3;
+  const path4 = commandDataPath();
+  if (!path4) throw new Error(`the RouterOS command data (data/${DATA_FILE}) is missing from this installation of routeros-gitops; reinstall it`);
+  cached3 = new CommandTree(JSON.parse(readFileSync(path4, "utf8")));
+  return cached3;
+}
+
 // src/core/checks.ts
-var lintHook = (text2, rules, template) => lintScript(text2, { rules, rawValues: template?.raw });
+init_routeros_version();
+var lintHook = (text2, rules, ctx) => lintScript(text2, { rules, rawValues: ctx?.raw, routeros: commandTarget(ctx?.target) });
+var targets = /* @__PURE__ */ new Map();
+function commandTarget(target) {
+  const version2 = targetVersion(target);
+  const key = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
+  if (targets.has(key)) return targets.get(key);
+  const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
+  const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadCommandTree(), parsed, target?.packages).target;
+  targets.set(key, resolved2);
+  return resolved2;
+}
 
 // src/github/event.ts
 init_zod();
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 var sha = external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/i, "must be a commit id");
 var repoRef = external_exports.object({ full_name: external_exports.string() }).passthrough();
 var pushSchema = external_exports.object({
@@ -88723,7 +89733,7 @@ function readEvent(env) {
   if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
   let payload;
   try {
-    payload = JSON.parse(readFileSync(path4, "utf8"));
+    payload = JSON.parse(readFileSync2(path4, "utf8"));
   } catch (e) {
     throw new InputError({
       file: path4,
@@ -91111,18 +92121,18 @@ async function settingLine(reader, model, file2, key) {
 }
 
 // src/cache/parse-cache.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 async function openParseCache(gitDir) {
-  const dir = join2(gitDir, "routeros-gitops");
-  const file2 = join2(dir, "parse-cache.json");
+  const dir = join3(gitDir, "routeros-gitops");
+  const file2 = join3(dir, "parse-cache.json");
   let loaded;
   const entries = () => {
     if (loaded) return loaded;
     loaded = {};
     try {
-      const doc = JSON.parse(readFileSync2(file2, "utf8"));
+      const doc = JSON.parse(readFileSync3(file2, "utf8"));
       if (doc.version === VERSION && doc.entries && typeof doc.entries === "object") loaded = doc.entries;
     } catch {
     }
@@ -91162,22 +92172,22 @@ async function openParseCache(gitDir) {
 }
 
 // src/cache/plan-snapshot.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 var isOid = (v) => typeof v === "string" && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
 function isJobSettings(v) {
   const s = v;
   return !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number";
 }
 function openPlanSnapshot(gitDir) {
-  const dir = join3(gitDir, "routeros-gitops");
-  const file2 = join3(dir, "plan-snapshot.json");
+  const dir = join4(gitDir, "routeros-gitops");
+  const file2 = join4(dir, "plan-snapshot.json");
   return {
     async load() {
       let doc;
       try {
-        doc = JSON.parse(readFileSync3(file2, "utf8"));
+        doc = JSON.parse(readFileSync4(file2, "utf8"));
       } catch {
         return void 0;
       }
@@ -91249,7 +92259,7 @@ function openPlanSnapshot(gitDir) {
 
 // src/git/repo.ts
 import { stat as stat2 } from "node:fs/promises";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 import path from "node:path";
 
 // src/git/run.ts
@@ -91564,9 +92574,9 @@ async function openRepo(cwd, options = {}) {
         else blobs.set(oid, obj.content);
       }
       if (missing.length > 0) {
-        const list = missing.slice(0, 5).join(", ") + (missing.length > 5 ? ` and ${missing.length - 5} more` : "");
+        const list2 = missing.slice(0, 5).join(", ") + (missing.length > 5 ? ` and ${missing.length - 5} more` : "");
         throw new GitError(
-          `${missing.length} object(s) are missing from the repository at ${root}: ${list}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
+          `${missing.length} object(s) are missing from the repository at ${root}: ${list2}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
           "git cat-file --batch",
           0
         );
@@ -91586,7 +92596,7 @@ async function openRepo(cwd, options = {}) {
         if (base === fa) return "ancestor";
         if (base === fb) return "descendant";
       }
-      return existsSync2(shallowFile) ? "unknown" : "diverged";
+      return existsSync3(shallowFile) ? "unknown" : "diverged";
     },
     readRef,
     async updateRef(ref, newOid, oldOid, reason) {
@@ -91671,7 +92681,7 @@ function createActionLogger(sink, redact, level = "info", bindings = {}) {
 }
 
 // src/secrets/secret-source.ts
-import { readFileSync as readFileSync4, realpathSync } from "node:fs";
+import { readFileSync as readFileSync5, realpathSync } from "node:fs";
 import { relative as relative2, resolve as resolve2, isAbsolute } from "node:path";
 var SECRET_ENV_PREFIX = "RGO_SECRET_";
 var SECRETS_KEY_ENV = "RGO_SECRETS_KEY";
@@ -91722,7 +92732,7 @@ async function loadSecrets(opts) {
     }
     let text2;
     try {
-      text2 = readFileSync4(path4, "utf8");
+      text2 = readFileSync5(path4, "utf8");
     } catch (e) {
       throw new InputError({
         file: opts.file,
@@ -92022,10 +93032,10 @@ function parseJob(body) {
   return jobOf(unwrap(body, false));
 }
 function parseJobList(body) {
-  const list = unwrap(body, true);
-  if (!Array.isArray(list)) return { ok: false, problem: `not a list of Jobs: expected a JSON array, got ${kind(list)}` };
+  const list2 = unwrap(body, true);
+  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of Jobs: expected a JSON array, got ${kind(list2)}` };
   const jobs = [];
-  for (const [i, item] of list.entries()) {
+  for (const [i, item] of list2.entries()) {
     const fast = fastJob(item);
     if (fast) {
       jobs.push(fast);
@@ -93391,8 +94401,8 @@ var GitRefStore = class {
   async siteChanges(k, updates) {
     const bySite = /* @__PURE__ */ new Map();
     for (const u of updates) {
-      const list = bySite.get(u.site_id);
-      if (list) list.push(u);
+      const list2 = bySite.get(u.site_id);
+      if (list2) list2.push(u);
       else bySite.set(u.site_id, [u]);
     }
     const ids = [...bySite.keys()];
@@ -93891,7 +94901,7 @@ async function buildContext(inputs, rawIo, event, signal) {
   const github = untrusted ? null : githubTarget(runtime, { token: inputs.githubToken, repository: env.GITHUB_REPOSITORY, apiUrl: env.GITHUB_API_URL, tokenSource: "input github-token" });
   const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null;
-  const reportDir = join4(env.RUNNER_TEMP || tmpdir(), "routeros-gitops");
+  const reportDir = join5(env.RUNNER_TEMP || tmpdir(), "routeros-gitops");
   await mkdir5(reportDir, { recursive: true });
   return {
     runtime,
@@ -93929,7 +94939,7 @@ function annotate(ctx, plan2, warnings) {
 
 // src/action/plan-step.ts
 import { writeFile as writeFile4 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/core/diff.ts
 async function planDiffs(reader, plan2, desired, maxChanges = 200) {
@@ -94242,8 +95252,8 @@ async function planStep(ctx) {
     const marker = planMarker(ctx.inputs.sites);
     const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
     const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
-    const report = join5(ctx.reportDir, `${name}.md`);
-    const reportJson = join5(ctx.reportDir, `${name}.json`);
+    const report = join6(ctx.reportDir, `${name}.md`);
+    const reportJson = join6(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile4(report, redact(withoutMarker(full, marker)));
     await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
@@ -94316,7 +95326,7 @@ ${notes.join("\n\n")}
 
 // src/action/apply-step.ts
 import { writeFile as writeFile5 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 
 // node_modules/eventemitter3/index.mjs
 var import_index = __toESM(require_eventemitter3(), 1);
@@ -94398,15 +95408,15 @@ function pTimeout(promise2, options) {
 // node_modules/p-queue/dist/lower-bound.js
 function lowerBound(array2, value, comparator) {
   let first2 = 0;
-  let count = array2.length;
-  while (count > 0) {
-    const step = Math.trunc(count / 2);
+  let count2 = array2.length;
+  while (count2 > 0) {
+    const step = Math.trunc(count2 / 2);
     let it = first2 + step;
     if (comparator(array2[it], value) <= 0) {
       first2 = ++it;
-      count -= step + 1;
+      count2 -= step + 1;
     } else {
-      count = step;
+      count2 = step;
     }
   }
   return first2;
@@ -95128,15 +96138,15 @@ var PQueue = class extends import_index.default {
       }
       return;
     }
-    let count;
+    let count2;
     if (this.#strict) {
       const now = Date.now();
       this.#cleanupStrictTicks(now);
-      count = this.#getActiveTicksCount();
+      count2 = this.#getActiveTicksCount();
     } else {
-      count = this.#intervalCount;
+      count2 = this.#intervalCount;
     }
-    const shouldBeRateLimited = count >= this.#intervalCap;
+    const shouldBeRateLimited = count2 >= this.#intervalCap;
     if (shouldBeRateLimited !== previous) {
       this.#rateLimitedInInterval = shouldBeRateLimited;
       this.emit(shouldBeRateLimited ? "rateLimit" : "rateLimitCleared");
@@ -96016,8 +97026,8 @@ async function applyWithStatuses(ctx, store, sdxFor) {
 async function reportApply(ctx, result, statuses) {
   const { inputs, logger } = ctx;
   const sha2 = result.plan.commit.sha;
-  const report = join6(ctx.reportDir, `apply-${sha2.slice(0, 12)}.md`);
-  const reportJson = join6(ctx.reportDir, `apply-${sha2.slice(0, 12)}.json`);
+  const report = join7(ctx.reportDir, `apply-${sha2.slice(0, 12)}.md`);
+  const reportJson = join7(ctx.reportDir, `apply-${sha2.slice(0, 12)}.json`);
   const redact = ctx.runtime.redact();
   const md = applyToMarkdown(result) + statusNote(statuses, inputs.statuses, !!ctx.github);
   await writeFile5(report, redact(md));

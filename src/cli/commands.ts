@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Context } from './context.js';
-import { parseOptions } from '../wiring/options.js';
+import { parseOptions, type Parsed } from '../wiring/options.js';
 import { PLAN_SPEC, RULES_SPEC, SCHEMA_SPEC, STATUS_SPEC, VALIDATE_SPEC } from './option-specs.js';
 import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
@@ -14,10 +14,15 @@ import { statusRows } from '../report/status.js';
 
 export { statusRows, type SiteStatusRow } from '../report/status.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
-import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+import { commandTarget, lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+import { checkPackageName, PACKAGES_HINT, type LintTarget } from '../core/routeros-target.js';
+import { DATA_NEWEST } from '../lint/routeros-data-summary.js';
+import { parseRouterOsVersion } from '../lint/routeros-version.js';
 import { RULES } from '../lint/index.js';
 import { MappedList } from '../report/mapped-list.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
+
+type Opts = Parsed<typeof VALIDATE_SPEC>;
 
 export async function planCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
   const opts = parseOptions(PLAN_SPEC, raw);
@@ -61,13 +66,23 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
 
 export async function validateCommand(ctx: Context, raw: Record<string, unknown>, files: string[]): Promise<number> {
   const opts = parseOptions(VALIDATE_SPEC, raw);
+  const override = validateTarget(opts);
   let findings: FileFinding[];
+  let note: string | undefined;
   if (files.length) {
-    findings = await lintFiles(files, opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p));
+    findings = await lintFiles(files, opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p), override);
+    const target = commandTarget(override);
+    note = !target
+      ? `RouterOS ${override?.routeros} is not checked against a command tree (the data set starts at RouterOS 7).`
+      : override
+        ? undefined
+        : `Commands were checked against RouterOS ${DATA_NEWEST}, the newest version known; --routeros VERSION checks another.`;
   } else {
     const repo = await ctx.repo(opts);
     const commit = await repo.resolveCommit(opts.ref);
     const model = await readFleet(repo, commit, opts.sites);
+    // --routeros checks every site against that version, whatever its settings say.
+    if (override) for (const site of model.sites) site.lintTarget = { ...site.lintTarget, ...override };
     const desired = await renderFleet(repo, model, emptyState(), { readAll: true, lint: lintHook });
     findings = [
       ...desired.problems.map((p) => problemFinding(p, 'error')),
@@ -100,8 +115,33 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
     }
     const warnings = findings.length - errors;
     ctx.out(errors || warnings ? `${errors} errors, ${warnings} warnings\n` : 'No problems found.\n');
+    if (note) ctx.out(`${ctx.style.dim(note)}\n`);
   }
   return errors ? 2 : 0;
+}
+
+/** `--routeros` and `--packages` of validate, checked; undefined when neither is given. */
+function validateTarget(opts: Opts): LintTarget | undefined {
+  if (opts.routeros === undefined && opts.packages === undefined) return undefined;
+  const problems: Problem[] = [];
+  if (opts.routeros !== undefined && !parseRouterOsVersion(opts.routeros))
+    problems.push({ file: '--routeros', message: `"${opts.routeros}" is not a RouterOS version`, hint: 'write it as 7.16.2, 7.16 or 7.23rc1' });
+  const packages =
+    opts.packages === undefined
+      ? undefined
+      : opts.packages
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
+  for (const name of packages ?? []) {
+    const wrong = checkPackageName(name);
+    if (wrong) problems.push({ file: '--packages', message: wrong, hint: PACKAGES_HINT });
+  }
+  if (problems.length) throw new InputError(problems);
+  const out: LintTarget = {};
+  if (opts.routeros !== undefined) out.routeros = opts.routeros;
+  if (packages) out.packages = packages;
+  return out;
 }
 
 function problemFinding(p: Problem, severity: 'error' | 'warning'): FileFinding {

@@ -9,7 +9,13 @@ export const PLAN_SPEC = {
   apiUrl: opt.string(),
 } satisfies Spec;
 
-export const VALIDATE_SPEC = { ...RUN_OPTIONS, format: opt.oneOf(['text', 'json'] as const, 'text') } satisfies Spec;
+export const VALIDATE_SPEC = {
+  ...RUN_OPTIONS,
+  format: opt.oneOf(['text', 'json'] as const, 'text'),
+  /** Check every command against this RouterOS version (default: each site's routeros: setting). */
+  routeros: opt.string(),
+  packages: opt.string(),
+} satisfies Spec;
 
 export const STATUS_SPEC = { ...RUN_OPTIONS, format: opt.oneOf(['text', 'json'] as const, 'text') } satisfies Spec;
 

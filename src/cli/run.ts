@@ -56,6 +56,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('check the repository (or the given script files) without sending anything')
     .argument('[files...]', 'script files to check (for pre-commit hooks and editors); default: the whole repository at --ref')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option(
+      '--routeros <version>',
+      "check every command against this RouterOS version's command tree (default: each site's routeros: setting; for files, the newest version known)",
+    )
+    .option('--packages <list>', 'comma-separated extra packages the router has, with --routeros (default: any)')
     .action(wrap(validateCommand));
 
   common(program.command('status'))

@@ -25,6 +25,8 @@ import { renderScript } from './render-script.js';
 import { fingerprint, secretDigest, sha256 } from './keys.js';
 import { checkDescriptionTemplate } from './description.js';
 import { validateRuleSettings } from '../lint/index.js';
+// Issue 16: the RouterOS version and packages each site's scripts are checked against.
+import { checkRouterOsSettings, mergeRouterOsSettings, routerOsWarnings, type LintTarget } from './routeros-target.js';
 
 export interface ScriptSource {
   /** Repository-relative path. */
@@ -50,6 +52,8 @@ export interface SiteModel {
   /** Where each variable of `vars` was defined (file), for messages. */
   varOrigins: Record<string, string>;
   lintRules: Record<string, 'error' | 'warning' | 'off'>;
+  /** The RouterOS its scripts are checked against (routeros: and packages: settings). */
+  lintTarget: LintTarget;
   /** Scripts in the order they are applied. */
   scripts: ScriptSource[];
 }
@@ -202,7 +206,11 @@ export async function readFleet(
     }
     checkTemplate(fleet.description, fleetEntry.path, problems);
     checkRules(fleet.lint?.rules, fleetEntry.path, problems);
-    for (const [g, gs] of Object.entries(fleet.groups ?? {})) checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+    problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
+    for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
+      checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+      problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
+    }
   }
 
   // Group folders: shared scripts.
@@ -261,6 +269,7 @@ export async function readFleet(
     ids.set(id, join(siteDir, SITE_FILE));
     checkTemplate(s.description, settingsEntry.path, problems);
     checkRules(s.lint?.rules, settingsEntry.path, problems);
+    problems.push(...checkRouterOsSettings(s, settingsEntry.path));
 
     const groups = s.groups ?? [];
     const groupLayers: GroupSettings[] = [];
@@ -304,6 +313,7 @@ export async function readFleet(
       vars,
       varOrigins,
       lintRules: { ...(fleet.lint?.rules ?? {}), ...(s.lint?.rules ?? {}) },
+      lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
       scripts: ordered,
     });
   }
@@ -380,8 +390,15 @@ export interface ScriptFinding {
   message: string;
 }
 
-/** The script checks; `template.raw` lists the raw (unescaped) template values, which are flagged. */
-export type LintFn = (text: string, rules: Record<string, 'error' | 'warning' | 'off'>, template?: { raw: readonly TemplateRef[] }) => ScriptFinding[];
+/**
+ * The script checks: `raw` lists the raw (unescaped) template values, which are flagged; `target` is
+ * the RouterOS the script runs on (its command tree is checked).
+ */
+export type LintFn = (
+  text: string,
+  rules: Record<string, 'error' | 'warning' | 'off'>,
+  ctx?: { raw?: readonly TemplateRef[]; target?: LintTarget },
+) => ScriptFinding[];
 
 export interface DesiredSite extends Omit<SiteModel, 'scripts'> {
   scripts: DesiredScript[];
@@ -581,7 +598,7 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
         });
         continue;
       }
-      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
+      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget }) : [];
       const fp = fingerprint(display, digests.digests);
       const recorded = state.sites[site.id]?.scripts[src.file];
       const unchanged = recorded !== undefined && recorded.fingerprint === fp && recorded.phase === 'succeeded';
@@ -616,6 +633,15 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
     }
     sites.push({ ...site, scripts });
   }
+  // Issue 16: say which sites' scripts were checked against a RouterOS version they may not run
+  // (only sites whose scripts were read: a full and an incremental plan read the same ones).
+  if (opts.lint)
+    warnings.push(
+      ...routerOsWarnings(
+        sites.filter((s) => s.scripts.some((sc) => sc.read)),
+        model.fleetFile ?? join(model.sitesDir, FLEET_FILE),
+      ),
+    );
   return { ...model, sites };
 }
 
