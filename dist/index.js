@@ -24278,11 +24278,11 @@ var require_compose_doc = __commonJS({
           onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
       }
       doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
-      const contentEnd = doc.contents.range[2];
-      const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
+      const contentEnd2 = doc.contents.range[2];
+      const re = resolveEnd.resolveEnd(end, contentEnd2, false, onError);
       if (re.comment)
         doc.comment = re.comment;
-      doc.range = [offset, contentEnd, re.offset];
+      doc.range = [offset, contentEnd2, re.offset];
       return doc;
     }
     exports.composeDoc = composeDoc;
@@ -30979,7 +30979,7 @@ function validateFallback(schema2, value, _ctx) {
   }
   return result.issues.length === 0;
 }
-var _parse, parse3, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode2, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
+var _parse, parse, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode2, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
 var init_parse = __esm({
   "node_modules/zod/v4/core/parse.js"() {
     init_core();
@@ -31001,7 +31001,7 @@ var init_parse = __esm({
       };
       return fn;
     };
-    parse3 = /* @__PURE__ */ _parse($ZodRealError);
+    parse = /* @__PURE__ */ _parse($ZodRealError);
     _parseAsync = (_Err) => {
       const fn = async (schema2, value, _ctx, params) => {
         const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -34174,10 +34174,10 @@ var init_schemas = __esm({
           throw new Error("implement() must be called with a function");
         }
         return Object.defineProperty(function(...args) {
-          const parsedArgs = inst._def.input ? parse3(inst._def.input, args) : args;
+          const parsedArgs = inst._def.input ? parse(inst._def.input, args) : args;
           const result = Reflect.apply(func, this, parsedArgs);
           if (inst._def.output) {
-            return parse3(inst._def.output, result);
+            return parse(inst._def.output, result);
           }
           return result;
         }, "_zod", { value: inst._zod, enumerable: false });
@@ -46992,7 +46992,7 @@ __export(core_exports2, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse3,
+  parse: () => parse,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
@@ -47140,13 +47140,13 @@ var init_errors2 = __esm({
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode3, safeEncodeAsync2, safeDecodeAsync2;
+var parse2, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode3, safeEncodeAsync2, safeDecodeAsync2;
 var init_parse2 = __esm({
   "node_modules/zod/v4/classic/parse.js"() {
     init_core2();
     init_errors2();
     init_core2();
-    parse4 = /* @__PURE__ */ _parse(ZodRealError);
+    parse2 = /* @__PURE__ */ _parse(ZodRealError);
     parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
     safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
     safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
@@ -47272,7 +47272,7 @@ __export(schemas_exports2, {
   float64: () => float64,
   function: () => _function,
   guid: () => guid2,
-  hash: () => hash2,
+  hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
   httpUrl: () => httpUrl,
@@ -47446,7 +47446,7 @@ function hex2(_params) {
 function currencyCode2(_params) {
   return _stringFormat(ZodCustomStringFormat, "currency_code", currencyCode, _params);
 }
-function hash2(alg, params) {
+function hash(alg, params) {
   const enc = params?.enc ?? "hex";
   const format = `${alg}_${enc}`;
   const regex2 = regexes_exports[format];
@@ -47959,7 +47959,7 @@ var init_schemas2 = __esm({
         util_exports.own(this, "~standard", value);
       },
       parse: function _parse2(data, params) {
-        return parse4(this, data, params, { callee: _parse2 });
+        return parse2(this, data, params, { callee: _parse2 });
       },
       parseAsync: async function _parseAsync2(data, params) {
         return await parseAsync2(this, data, params, { callee: _parseAsync2 });
@@ -50014,7 +50014,7 @@ __export(external_exports, {
   gt: () => _gt,
   gte: () => _gte,
   guid: () => guid2,
-  hash: () => hash2,
+  hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
   httpUrl: () => httpUrl,
@@ -50070,7 +50070,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse4,
+  parse: () => parse2,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -85202,1468 +85202,6 @@ import { join as join5 } from "node:path";
 init_settings();
 import { posix } from "node:path";
 
-// node_modules/mustache/mustache.mjs
-var objectToString = Object.prototype.toString;
-var isArray = Array.isArray || function isArrayPolyfill(object2) {
-  return objectToString.call(object2) === "[object Array]";
-};
-function isFunction(object2) {
-  return typeof object2 === "function";
-}
-function typeStr(obj) {
-  return isArray(obj) ? "array" : typeof obj;
-}
-function escapeRegExp(string4) {
-  return string4.replace(/[\-\[\]{}()*+?.,\\\^$|#\s]/g, "\\$&");
-}
-function hasProperty(obj, propName) {
-  return obj != null && typeof obj === "object" && propName in obj;
-}
-function primitiveHasOwnProperty(primitive, propName) {
-  return primitive != null && typeof primitive !== "object" && primitive.hasOwnProperty && primitive.hasOwnProperty(propName);
-}
-var regExpTest = RegExp.prototype.test;
-function testRegExp(re, string4) {
-  return regExpTest.call(re, string4);
-}
-var nonSpaceRe = /\S/;
-function isWhitespace(string4) {
-  return !testRegExp(nonSpaceRe, string4);
-}
-var entityMap = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "/": "&#x2F;",
-  "`": "&#x60;",
-  "=": "&#x3D;"
-};
-function escapeHtml(string4) {
-  return String(string4).replace(/[&<>"'`=\/]/g, function fromEntityMap(s) {
-    return entityMap[s];
-  });
-}
-var whiteRe = /\s*/;
-var spaceRe = /\s+/;
-var equalsRe = /\s*=/;
-var curlyRe = /\s*\}/;
-var tagRe = /#|\^|\/|>|\{|&|=|!/;
-function parseTemplate(template, tags) {
-  if (!template)
-    return [];
-  var lineHasNonSpace = false;
-  var sections = [];
-  var tokens = [];
-  var spaces = [];
-  var hasTag = false;
-  var nonSpace = false;
-  var indentation = "";
-  var tagIndex = 0;
-  function stripSpace() {
-    if (hasTag && !nonSpace) {
-      while (spaces.length)
-        delete tokens[spaces.pop()];
-    } else {
-      spaces = [];
-    }
-    hasTag = false;
-    nonSpace = false;
-  }
-  var openingTagRe, closingTagRe, closingCurlyRe;
-  function compileTags(tagsToCompile) {
-    if (typeof tagsToCompile === "string")
-      tagsToCompile = tagsToCompile.split(spaceRe, 2);
-    if (!isArray(tagsToCompile) || tagsToCompile.length !== 2)
-      throw new Error("Invalid tags: " + tagsToCompile);
-    openingTagRe = new RegExp(escapeRegExp(tagsToCompile[0]) + "\\s*");
-    closingTagRe = new RegExp("\\s*" + escapeRegExp(tagsToCompile[1]));
-    closingCurlyRe = new RegExp("\\s*" + escapeRegExp("}" + tagsToCompile[1]));
-  }
-  compileTags(tags || mustache.tags);
-  var scanner = new Scanner(template);
-  var start, type2, value, chr, token, openSection;
-  while (!scanner.eos()) {
-    start = scanner.pos;
-    value = scanner.scanUntil(openingTagRe);
-    if (value) {
-      for (var i = 0, valueLength = value.length; i < valueLength; ++i) {
-        chr = value.charAt(i);
-        if (isWhitespace(chr)) {
-          spaces.push(tokens.length);
-          indentation += chr;
-        } else {
-          nonSpace = true;
-          lineHasNonSpace = true;
-          indentation += " ";
-        }
-        tokens.push(["text", chr, start, start + 1]);
-        start += 1;
-        if (chr === "\n") {
-          stripSpace();
-          indentation = "";
-          tagIndex = 0;
-          lineHasNonSpace = false;
-        }
-      }
-    }
-    if (!scanner.scan(openingTagRe))
-      break;
-    hasTag = true;
-    type2 = scanner.scan(tagRe) || "name";
-    scanner.scan(whiteRe);
-    if (type2 === "=") {
-      value = scanner.scanUntil(equalsRe);
-      scanner.scan(equalsRe);
-      scanner.scanUntil(closingTagRe);
-    } else if (type2 === "{") {
-      value = scanner.scanUntil(closingCurlyRe);
-      scanner.scan(curlyRe);
-      scanner.scanUntil(closingTagRe);
-      type2 = "&";
-    } else {
-      value = scanner.scanUntil(closingTagRe);
-    }
-    if (!scanner.scan(closingTagRe))
-      throw new Error("Unclosed tag at " + scanner.pos);
-    if (type2 == ">") {
-      token = [type2, value, start, scanner.pos, indentation, tagIndex, lineHasNonSpace];
-    } else {
-      token = [type2, value, start, scanner.pos];
-    }
-    tagIndex++;
-    tokens.push(token);
-    if (type2 === "#" || type2 === "^") {
-      sections.push(token);
-    } else if (type2 === "/") {
-      openSection = sections.pop();
-      if (!openSection)
-        throw new Error('Unopened section "' + value + '" at ' + start);
-      if (openSection[1] !== value)
-        throw new Error('Unclosed section "' + openSection[1] + '" at ' + start);
-    } else if (type2 === "name" || type2 === "{" || type2 === "&") {
-      nonSpace = true;
-    } else if (type2 === "=") {
-      compileTags(value);
-    }
-  }
-  stripSpace();
-  openSection = sections.pop();
-  if (openSection)
-    throw new Error('Unclosed section "' + openSection[1] + '" at ' + scanner.pos);
-  return nestTokens(squashTokens(tokens));
-}
-function squashTokens(tokens) {
-  var squashedTokens = [];
-  var token, lastToken;
-  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
-    token = tokens[i];
-    if (token) {
-      if (token[0] === "text" && lastToken && lastToken[0] === "text") {
-        lastToken[1] += token[1];
-        lastToken[3] = token[3];
-      } else {
-        squashedTokens.push(token);
-        lastToken = token;
-      }
-    }
-  }
-  return squashedTokens;
-}
-function nestTokens(tokens) {
-  var nestedTokens = [];
-  var collector = nestedTokens;
-  var sections = [];
-  var token, section;
-  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
-    token = tokens[i];
-    switch (token[0]) {
-      case "#":
-      case "^":
-        collector.push(token);
-        sections.push(token);
-        collector = token[4] = [];
-        break;
-      case "/":
-        section = sections.pop();
-        section[5] = token[2];
-        collector = sections.length > 0 ? sections[sections.length - 1][4] : nestedTokens;
-        break;
-      default:
-        collector.push(token);
-    }
-  }
-  return nestedTokens;
-}
-function Scanner(string4) {
-  this.string = string4;
-  this.tail = string4;
-  this.pos = 0;
-}
-Scanner.prototype.eos = function eos() {
-  return this.tail === "";
-};
-Scanner.prototype.scan = function scan(re) {
-  var match = this.tail.match(re);
-  if (!match || match.index !== 0)
-    return "";
-  var string4 = match[0];
-  this.tail = this.tail.substring(string4.length);
-  this.pos += string4.length;
-  return string4;
-};
-Scanner.prototype.scanUntil = function scanUntil(re) {
-  var index = this.tail.search(re), match;
-  switch (index) {
-    case -1:
-      match = this.tail;
-      this.tail = "";
-      break;
-    case 0:
-      match = "";
-      break;
-    default:
-      match = this.tail.substring(0, index);
-      this.tail = this.tail.substring(index);
-  }
-  this.pos += match.length;
-  return match;
-};
-function Context(view2, parentContext) {
-  this.view = view2;
-  this.cache = { ".": this.view };
-  this.parent = parentContext;
-}
-Context.prototype.push = function push(view2) {
-  return new Context(view2, this);
-};
-Context.prototype.lookup = function lookup(name) {
-  var cache = this.cache;
-  var value;
-  if (cache.hasOwnProperty(name)) {
-    value = cache[name];
-  } else {
-    var context = this, intermediateValue, names, index, lookupHit = false;
-    while (context) {
-      if (name.indexOf(".") > 0) {
-        intermediateValue = context.view;
-        names = name.split(".");
-        index = 0;
-        while (intermediateValue != null && index < names.length) {
-          if (index === names.length - 1)
-            lookupHit = hasProperty(intermediateValue, names[index]) || primitiveHasOwnProperty(intermediateValue, names[index]);
-          intermediateValue = intermediateValue[names[index++]];
-        }
-      } else {
-        intermediateValue = context.view[name];
-        lookupHit = hasProperty(context.view, name);
-      }
-      if (lookupHit) {
-        value = intermediateValue;
-        break;
-      }
-      context = context.parent;
-    }
-    cache[name] = value;
-  }
-  if (isFunction(value))
-    value = value.call(this.view);
-  return value;
-};
-function Writer() {
-  this.templateCache = {
-    _cache: {},
-    set: function set3(key, value) {
-      this._cache[key] = value;
-    },
-    get: function get(key) {
-      return this._cache[key];
-    },
-    clear: function clear() {
-      this._cache = {};
-    }
-  };
-}
-Writer.prototype.clearCache = function clearCache() {
-  if (typeof this.templateCache !== "undefined") {
-    this.templateCache.clear();
-  }
-};
-Writer.prototype.parse = function parse(template, tags) {
-  var cache = this.templateCache;
-  var cacheKey = template + ":" + (tags || mustache.tags).join(":");
-  var isCacheEnabled = typeof cache !== "undefined";
-  var tokens = isCacheEnabled ? cache.get(cacheKey) : void 0;
-  if (tokens == void 0) {
-    tokens = parseTemplate(template, tags);
-    isCacheEnabled && cache.set(cacheKey, tokens);
-  }
-  return tokens;
-};
-Writer.prototype.render = function render(template, view2, partials, config2) {
-  var tags = this.getConfigTags(config2);
-  var tokens = this.parse(template, tags);
-  var context = view2 instanceof Context ? view2 : new Context(view2, void 0);
-  return this.renderTokens(tokens, context, partials, template, config2);
-};
-Writer.prototype.renderTokens = function renderTokens(tokens, context, partials, originalTemplate, config2) {
-  var buffer = "";
-  var token, symbol2, value;
-  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
-    value = void 0;
-    token = tokens[i];
-    symbol2 = token[0];
-    if (symbol2 === "#") value = this.renderSection(token, context, partials, originalTemplate, config2);
-    else if (symbol2 === "^") value = this.renderInverted(token, context, partials, originalTemplate, config2);
-    else if (symbol2 === ">") value = this.renderPartial(token, context, partials, config2);
-    else if (symbol2 === "&") value = this.unescapedValue(token, context);
-    else if (symbol2 === "name") value = this.escapedValue(token, context, config2);
-    else if (symbol2 === "text") value = this.rawValue(token);
-    if (value !== void 0)
-      buffer += value;
-  }
-  return buffer;
-};
-Writer.prototype.renderSection = function renderSection(token, context, partials, originalTemplate, config2) {
-  var self2 = this;
-  var buffer = "";
-  var value = context.lookup(token[1]);
-  function subRender(template) {
-    return self2.render(template, context, partials, config2);
-  }
-  if (!value) return;
-  if (isArray(value)) {
-    for (var j = 0, valueLength = value.length; j < valueLength; ++j) {
-      buffer += this.renderTokens(token[4], context.push(value[j]), partials, originalTemplate, config2);
-    }
-  } else if (typeof value === "object" || typeof value === "string" || typeof value === "number") {
-    buffer += this.renderTokens(token[4], context.push(value), partials, originalTemplate, config2);
-  } else if (isFunction(value)) {
-    if (typeof originalTemplate !== "string")
-      throw new Error("Cannot use higher-order sections without the original template");
-    value = value.call(context.view, originalTemplate.slice(token[3], token[5]), subRender);
-    if (value != null)
-      buffer += value;
-  } else {
-    buffer += this.renderTokens(token[4], context, partials, originalTemplate, config2);
-  }
-  return buffer;
-};
-Writer.prototype.renderInverted = function renderInverted(token, context, partials, originalTemplate, config2) {
-  var value = context.lookup(token[1]);
-  if (!value || isArray(value) && value.length === 0)
-    return this.renderTokens(token[4], context, partials, originalTemplate, config2);
-};
-Writer.prototype.indentPartial = function indentPartial(partial3, indentation, lineHasNonSpace) {
-  var filteredIndentation = indentation.replace(/[^ \t]/g, "");
-  var partialByNl = partial3.split("\n");
-  for (var i = 0; i < partialByNl.length; i++) {
-    if (partialByNl[i].length && (i > 0 || !lineHasNonSpace)) {
-      partialByNl[i] = filteredIndentation + partialByNl[i];
-    }
-  }
-  return partialByNl.join("\n");
-};
-Writer.prototype.renderPartial = function renderPartial(token, context, partials, config2) {
-  if (!partials) return;
-  var tags = this.getConfigTags(config2);
-  var value = isFunction(partials) ? partials(token[1]) : partials[token[1]];
-  if (value != null) {
-    var lineHasNonSpace = token[6];
-    var tagIndex = token[5];
-    var indentation = token[4];
-    var indentedValue = value;
-    if (tagIndex == 0 && indentation) {
-      indentedValue = this.indentPartial(value, indentation, lineHasNonSpace);
-    }
-    var tokens = this.parse(indentedValue, tags);
-    return this.renderTokens(tokens, context, partials, indentedValue, config2);
-  }
-};
-Writer.prototype.unescapedValue = function unescapedValue(token, context) {
-  var value = context.lookup(token[1]);
-  if (value != null)
-    return value;
-};
-Writer.prototype.escapedValue = function escapedValue(token, context, config2) {
-  var escape = this.getConfigEscape(config2) || mustache.escape;
-  var value = context.lookup(token[1]);
-  if (value != null)
-    return typeof value === "number" && escape === mustache.escape ? String(value) : escape(value);
-};
-Writer.prototype.rawValue = function rawValue(token) {
-  return token[1];
-};
-Writer.prototype.getConfigTags = function getConfigTags(config2) {
-  if (isArray(config2)) {
-    return config2;
-  } else if (config2 && typeof config2 === "object") {
-    return config2.tags;
-  } else {
-    return void 0;
-  }
-};
-Writer.prototype.getConfigEscape = function getConfigEscape(config2) {
-  if (config2 && typeof config2 === "object" && !isArray(config2)) {
-    return config2.escape;
-  } else {
-    return void 0;
-  }
-};
-var mustache = {
-  name: "mustache.js",
-  version: "4.2.0",
-  tags: ["{{", "}}"],
-  clearCache: void 0,
-  escape: void 0,
-  parse: void 0,
-  render: void 0,
-  Scanner: void 0,
-  Context: void 0,
-  Writer: void 0,
-  /**
-   * Allows a user to override the default caching strategy, by providing an
-   * object with set, get and clear methods. This can also be used to disable
-   * the cache by setting it to the literal `undefined`.
-   */
-  set templateCache(cache) {
-    defaultWriter.templateCache = cache;
-  },
-  /**
-   * Gets the default or overridden caching object from the default writer.
-   */
-  get templateCache() {
-    return defaultWriter.templateCache;
-  }
-};
-var defaultWriter = new Writer();
-mustache.clearCache = function clearCache2() {
-  return defaultWriter.clearCache();
-};
-mustache.parse = function parse2(template, tags) {
-  return defaultWriter.parse(template, tags);
-};
-mustache.render = function render2(template, view2, partials, config2) {
-  if (typeof template !== "string") {
-    throw new TypeError('Invalid template! Template should be a "string" but "' + typeStr(template) + '" was given as the first argument for mustache#render(template, view, partials)');
-  }
-  return defaultWriter.render(template, view2, partials, config2);
-};
-mustache.escape = escapeHtml;
-mustache.Scanner = Scanner;
-mustache.Context = Context;
-mustache.Writer = Writer;
-var mustache_default = mustache;
-
-// src/lint/scanner.ts
-import { Buffer as Buffer2 } from "node:buffer";
-var TAB = 9;
-var LF = 10;
-var CR = 13;
-var SPACE = 32;
-var QUOTE = 34;
-var HASH = 35;
-var DOLLAR = 36;
-var LPAREN = 40;
-var RPAREN = 41;
-var SEMI = 59;
-var EQUALS = 61;
-var LBRACKET = 91;
-var BACKSLASH = 92;
-var RBRACKET = 93;
-var LBRACE = 123;
-var RBRACE = 125;
-var BOM_CHAR = "\uFEFF";
-var SPECIAL = new Uint8Array(128);
-for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
-var WORD_END = new Uint8Array(128);
-for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
-var STRING_STOP = new Uint8Array(128);
-for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
-var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
-var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
-var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
-var BLOCK_WORDS = /* @__PURE__ */ new Set([":do", "do", "else", ":else", ":retry", ":execute"]);
-var BLOCK_COMMANDS = /* @__PURE__ */ new Set([":onerror", ":retry", ":do", ":execute"]);
-function isUpperHex(c) {
-  return c >= 48 && c <= 57 || c >= 65 && c <= 70;
-}
-function isLowerHex(c) {
-  return c >= 48 && c <= 57 || c >= 97 && c <= 102;
-}
-var NO_GROUPS = Object.freeze([]);
-var ArgNode = class {
-  constructor(scanner, source, start, line, column) {
-    this.scanner = scanner;
-    this.source = source;
-    this.start = start;
-    this.line = line;
-    this.column = column;
-  }
-  scanner;
-  source;
-  start;
-  line;
-  column;
-  cached = void 0;
-  /** Set when the word ends. */
-  end = -1;
-  plain = true;
-  groups = NO_GROUPS;
-  get text() {
-    return this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
-  }
-};
-var Level = class {
-  constructor(open4, line, column, group, statements, fromString) {
-    this.open = open4;
-    this.line = line;
-    this.column = column;
-    this.group = group;
-    this.statements = statements;
-    this.fromString = fromString;
-    this.canComment = open4 === 0 || open4 === LBRACE;
-  }
-  open;
-  line;
-  column;
-  group;
-  statements;
-  fromString;
-  stmt = null;
-  arg = null;
-  /** A # here would start a comment. */
-  canComment;
-  /** The current statement has a `where` query: `name = value` is a comparison there. */
-  inWhere = false;
-  /** A line break inside this ( or [ was already reported. */
-  reportedBreak = false;
-};
-function q(c) {
-  return String.fromCharCode(c);
-}
-var PAST_END = 4;
-var shared = new Uint16Array(4096);
-var sharedBytes = Buffer2.from(shared.buffer);
-var SHARED_LIMIT = 1 << 20;
-var LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
-function codeUnits(text2) {
-  const n = text2.length;
-  let code = shared;
-  let bytes = sharedBytes;
-  if (code.length < n + PAST_END) {
-    code = new Uint16Array(n + PAST_END);
-    bytes = Buffer2.from(code.buffer);
-    if (n + PAST_END <= SHARED_LIMIT) {
-      shared = code;
-      sharedBytes = bytes;
-    }
-  }
-  if (LITTLE_ENDIAN) bytes.write(text2, 0, "utf16le");
-  else for (let i = 0; i < n; i++) code[i] = text2.charCodeAt(i);
-  code.fill(0, n, n + PAST_END);
-  return code;
-}
-function scanScript(text2) {
-  return new Scanner2(text2).run();
-}
-var Scanner2 = class {
-  src;
-  /** The code units of src, then zeros (see codeUnits). */
-  code;
-  n;
-  i = 0;
-  line = 1;
-  lineStart = 0;
-  /** The current physical line was joined to the previous one by \. */
-  continued = false;
-  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
-  inStr = false;
-  strOffset = 0;
-  strLine = 0;
-  strColumn = 0;
-  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
-  firstMultiline = null;
-  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
-  cuts = [];
-  levels = [];
-  comments = [];
-  problems = [];
-  templateTags = [];
-  root = [];
-  constructor(text2) {
-    this.src = text2;
-    this.code = codeUnits(text2);
-    this.n = text2.length;
-    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
-  }
-  run() {
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
-    const code = this.code;
-    const n = this.n;
-    let i = this.i;
-    while (i < n) {
-      if (this.inStr) {
-        while (i < n) {
-          const c2 = code[i];
-          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
-          i++;
-        }
-        if (i >= n) break;
-        if (code[i] === QUOTE) {
-          this.inStr = false;
-          i++;
-          continue;
-        }
-        this.i = i;
-        this.stringChar();
-        i = this.i;
-        continue;
-      }
-      const c = code[i];
-      if (c >= 128 || SPECIAL[c] === 0) {
-        const level = this.top;
-        if (!level.arg) {
-          this.i = i;
-          this.ensureArg(level);
-        }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          i++;
-        }
-        continue;
-      }
-      if (c === SPACE || c === TAB) {
-        const level = this.top;
-        if (level.arg) {
-          this.i = i;
-          this.endArg(level);
-        }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d !== SPACE && d !== TAB) break;
-          i++;
-        }
-        continue;
-      }
-      if (c === QUOTE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        this.inStr = true;
-        this.strOffset = i;
-        this.strLine = this.line;
-        this.strColumn = i - this.lineStart + 1;
-        i++;
-        continue;
-      }
-      if (c === DOLLAR && code[i + 1] !== LBRACE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        i++;
-        continue;
-      }
-      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        const level = this.top;
-        this.i = i;
-        this.endStatement(level);
-        level.canComment = true;
-        this.newLine(i + 1, false);
-        i++;
-        continue;
-      }
-      this.i = i;
-      this.codeChar();
-      i = this.i;
-    }
-    this.i = i;
-    this.finish();
-    return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
-  }
-  /** Where the current string started, as an object (only needed in rare cases). */
-  strStart() {
-    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
-  }
-  enterString(s) {
-    this.inStr = true;
-    this.strOffset = s.offset;
-    this.strLine = s.line;
-    this.strColumn = s.column;
-  }
-  /** The innermost open level (kept in step with `levels`). */
-  top;
-  pushLevel(level) {
-    this.levels.push(level);
-    this.top = level;
-  }
-  popLevel() {
-    const level = this.levels.pop();
-    this.top = this.levels[this.levels.length - 1];
-    return level;
-  }
-  col(offset = this.i) {
-    return offset - this.lineStart + 1;
-  }
-  report(rule, line, column, message) {
-    this.problems.push({ rule, line, column, message });
-  }
-  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
-  eolLength(at) {
-    const c = this.code[at];
-    if (c === LF) return 1;
-    if (c === CR) return this.code[at + 1] === LF ? 2 : 1;
-    return 0;
-  }
-  newLine(nextLineStart, continued) {
-    this.line++;
-    this.lineStart = nextLineStart;
-    this.i = nextLineStart;
-    this.continued = continued;
-  }
-  skipBlanks(at) {
-    let j = at;
-    for (let c = this.code[j]; c === SPACE || c === TAB; c = this.code[++j]) ;
-    return j;
-  }
-  // ---- words and statements -------------------------------------------------------------------
-  ensureArg(level) {
-    if (level.arg) return level.arg;
-    const column = this.i - this.lineStart + 1;
-    const arg = new ArgNode(this, this.src, this.i, this.line, column);
-    level.arg = arg;
-    level.canComment = false;
-    if (!level.stmt) {
-      level.stmt = { args: [], line: this.line, column, endLine: this.line };
-      level.statements.push(level.stmt);
-    }
-    return arg;
-  }
-  endArg(level) {
-    const a = level.arg;
-    if (!a) return;
-    level.arg = null;
-    a.end = this.i;
-    const cuts = this.cuts;
-    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
-    if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
-    const stmt = level.stmt;
-    stmt.args.push(a);
-    stmt.endLine = this.line;
-  }
-  endStatement(level) {
-    this.endArg(level);
-    level.stmt = null;
-    level.inWhere = false;
-  }
-  /** The source between two offsets without the continuations recorded in `cuts`. */
-  clean(start, end) {
-    const cuts = this.cuts;
-    if (cuts.length === 0 || cuts[cuts.length - 1] <= start) return this.src.slice(start, end);
-    let lo = 0;
-    let hi = cuts.length / 2;
-    while (lo < hi) {
-      const mid = lo + hi >> 1;
-      if (cuts[mid * 2 + 1] <= start) lo = mid + 1;
-      else hi = mid;
-    }
-    let out = "";
-    let from = start;
-    for (let k = lo * 2; k < cuts.length && cuts[k] < end; k += 2) {
-      const cs = Math.max(cuts[k], start);
-      if (cs > from) out += this.src.slice(from, cs);
-      from = Math.max(from, Math.min(cuts[k + 1], end));
-    }
-    return from < end ? out + this.src.slice(from, end) : out;
-  }
-  // ---- code -------------------------------------------------------------------------------------
-  codeChar() {
-    const level = this.top;
-    const c = this.code[this.i];
-    switch (c) {
-      case SPACE:
-      case TAB:
-        this.endArg(level);
-        this.i++;
-        return;
-      case LF:
-      case CR:
-        this.codeLineBreak(level);
-        return;
-      case SEMI:
-        this.endStatement(level);
-        level.canComment = true;
-        this.i++;
-        return;
-      case QUOTE:
-        this.ensureArg(level);
-        this.inStr = true;
-        this.strOffset = this.i;
-        this.strLine = this.line;
-        this.strColumn = this.col();
-        this.i++;
-        return;
-      case HASH:
-        this.codeHash(level);
-        return;
-      case BACKSLASH:
-        this.codeBackslash(level);
-        return;
-      case LPAREN:
-      case LBRACKET:
-      case LBRACE:
-        this.open(level, c, null);
-        return;
-      case RPAREN:
-      case RBRACKET:
-      case RBRACE:
-        this.close(c);
-        return;
-      case EQUALS:
-        if (!level.arg) this.checkParamSpace(level);
-        this.ensureArg(level);
-        this.i++;
-        return;
-      case DOLLAR:
-        this.ensureArg(level);
-        if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
-        else this.i++;
-        return;
-      default: {
-        this.ensureArg(level);
-        const code = this.code;
-        const n = this.n;
-        let j = this.i + 1;
-        while (j < n) {
-          const d = code[j];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          j++;
-        }
-        this.i = j;
-      }
-    }
-  }
-  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
-  skipTemplateTag() {
-    const end = this.src.indexOf("}}", this.i + 3);
-    const stop = end < 0 ? this.n : end + 2;
-    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
-    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? "string" : "code" });
-    this.i = nl < 0 ? stop : this.i + 1;
-  }
-  codeLineBreak(level) {
-    const len = this.eolLength(this.i);
-    if (level.open === LPAREN || level.open === LBRACKET) {
-      if (!level.reportedBreak) {
-        level.reportedBreak = true;
-        const o = q(level.open);
-        this.report(
-          "line-break-in-brackets",
-          this.line,
-          this.col(),
-          `line break inside ${o} ${q(CLOSER_OF[level.open])}: the ${o} opened at line ${level.line} column ${level.column} is still open here. Close it on this line, or end the line with \\ to continue the command on the next one.`
-        );
-      }
-      this.endArg(level);
-      this.newLine(this.i + len, false);
-      return;
-    }
-    this.endStatement(level);
-    level.canComment = true;
-    this.newLine(this.i + len, false);
-  }
-  codeHash(level) {
-    if (level.arg) {
-      this.i++;
-      return;
-    }
-    if (level.canComment) {
-      this.readComment();
-      return;
-    }
-    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === "";
-    if (this.continued && atLineStart) {
-      this.report(
-        "comment-after-continuation",
-        this.line,
-        this.col(),
-        "a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. Move the comment above the command."
-      );
-    } else {
-      this.report(
-        "inline-comment",
-        this.line,
-        this.col(),
-        "this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. Put the comment on its own line, or after a ; (for example `...; # note`)."
-      );
-    }
-    this.skipToLineEnd();
-  }
-  readComment() {
-    const start = this.i;
-    this.skipToLineEnd();
-    const whole = this.src.slice(start, this.i);
-    for (let t = whole.indexOf("${{"); t !== -1; t = whole.indexOf("${{", t + 3)) this.templateTags.push({ offset: start + t, context: "comment" });
-    const before = this.src.slice(this.lineStart, start);
-    this.comments.push({
-      line: this.line,
-      column: this.col(start),
-      text: this.src.slice(start + 1, this.i).trim(),
-      ownLine: before.trim() === "" && !this.continued
-    });
-  }
-  skipToLineEnd() {
-    const code = this.code;
-    const n = this.n;
-    let j = this.i;
-    while (j < n) {
-      const c = code[j];
-      if (c === LF || c === CR) break;
-      j++;
-    }
-    this.i = j;
-  }
-  codeBackslash(level) {
-    const at = this.i;
-    const len = this.eolLength(at + 1);
-    if (len) {
-      this.endArg(level);
-      this.cuts.push(at, at + 1 + len);
-      this.newLine(at + 1 + len, true);
-      return;
-    }
-    if (at + 1 >= this.n) {
-      this.i++;
-      return;
-    }
-    const j = this.skipBlanks(at + 1);
-    const after = this.code[j];
-    const eol = this.eolLength(j);
-    if (eol || j >= this.n) {
-      this.report(
-        "continuation-space",
-        this.line,
-        this.col(at),
-        "spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces."
-      );
-      this.endArg(level);
-      this.cuts.push(at, j + eol);
-      if (j >= this.n) this.i = j;
-      else this.newLine(j + eol, true);
-      return;
-    }
-    if (after === HASH) {
-      this.report(
-        "comment-after-continuation",
-        this.line,
-        this.col(j),
-        "a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command."
-      );
-      this.endArg(level);
-      this.i = j;
-      this.skipToLineEnd();
-      const l2 = this.eolLength(this.i);
-      if (l2) this.newLine(this.i + l2, true);
-      return;
-    }
-    this.report(
-      "stray-backslash",
-      this.line,
-      this.col(at),
-      "a \\ outside a string must be the last character of a line (a line continuation). To use a backslash in a value, put the value in double quotes and write \\\\."
-    );
-    this.ensureArg(level);
-    this.i++;
-  }
-  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
-  checkParamSpace(level) {
-    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
-    const prev = level.stmt?.args[level.stmt.args.length - 1];
-    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
-    this.report(
-      "param-space",
-      prev.line,
-      prev.column,
-      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`
-    );
-  }
-  open(level, c, fromString) {
-    const line = this.line;
-    const column = this.col();
-    let array2 = false;
-    if (c === LBRACE && !fromString) {
-      if (level.arg) {
-        array2 = this.code[this.i - 1] !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
-      } else {
-        const args = level.stmt?.args;
-        const prev = args?.[args.length - 1];
-        array2 = prev !== void 0 && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args[0].text);
-      }
-    }
-    const arg = this.ensureArg(level);
-    level.canComment = false;
-    const group = { open: q(c), line, column, inString: fromString !== null, array: array2, statements: [] };
-    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
-    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
-    this.i++;
-  }
-  close(c) {
-    const want = OPEN_FOR[c];
-    const line = this.line;
-    const column = this.col();
-    const top = this.top;
-    if (top.open === want) {
-      this.pop();
-      this.i++;
-      return;
-    }
-    let m = -1;
-    for (let k = this.levels.length - 1; k >= 1; k--) {
-      const lv = this.levels[k];
-      if (lv.open === want) {
-        m = k;
-        break;
-      }
-      if (lv.fromString) break;
-    }
-    if (m >= 1) {
-      const inner = this.levels[this.levels.length - 1];
-      const outer = this.levels[m];
-      this.report(
-        "unbalanced-bracket",
-        line,
-        column,
-        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
-      );
-      while (this.levels.length > m) this.pop();
-      this.i++;
-      return;
-    }
-    if (top.open !== 0) {
-      this.report(
-        "unbalanced-bracket",
-        line,
-        column,
-        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open])}.`
-      );
-      this.pop();
-      this.i++;
-      return;
-    }
-    this.report(
-      "unbalanced-bracket",
-      line,
-      column,
-      c === RBRACE ? "this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {." : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`
-    );
-    this.ensureArg(top);
-    this.i++;
-  }
-  pop() {
-    const level = this.popLevel();
-    this.endStatement(level);
-    const outer = this.top;
-    outer.canComment = false;
-    if (level.fromString) this.enterString(level.fromString);
-  }
-  // ---- strings ----------------------------------------------------------------------------------
-  stringChar() {
-    const code = this.code;
-    const n = this.n;
-    let j = this.i;
-    let c = 0;
-    while (j < n) {
-      c = code[j];
-      if (c < 128 && STRING_STOP[c] !== 0) break;
-      j++;
-    }
-    this.i = j;
-    if (j >= n) return;
-    switch (c) {
-      case QUOTE:
-        this.inStr = false;
-        this.i++;
-        return;
-      case LF:
-      case CR: {
-        if (!this.firstMultiline) this.firstMultiline = this.strStart();
-        this.newLine(j + this.eolLength(j), false);
-        return;
-      }
-      case DOLLAR:
-        this.stringDollar();
-        return;
-      default:
-        this.stringEscape();
-    }
-  }
-  stringDollar() {
-    const at = this.i;
-    let j = at + 1;
-    let c = this.code[j];
-    if (c === BACKSLASH && this.eolLength(j + 1)) {
-      const eol = this.eolLength(j + 1);
-      const k = this.skipBlanks(j + 1 + eol);
-      const ck = this.code[k];
-      if (ck === LPAREN || ck === LBRACKET) {
-        this.cuts.push(j, k);
-        this.newLine(j + 1 + eol, true);
-        this.i = k;
-        j = k;
-        c = ck;
-      }
-    }
-    if (c === LPAREN || c === LBRACKET) {
-      const s = this.strStart();
-      this.inStr = false;
-      this.i = j;
-      this.open(this.top, c, s);
-      return;
-    }
-    if (this.src.startsWith("${{", at)) {
-      this.skipTemplateTag();
-      return;
-    }
-    this.i = at + 1;
-  }
-  stringEscape() {
-    const at = this.i;
-    const next = this.code[at + 1];
-    const eol = this.eolLength(at + 1);
-    if (eol) {
-      const k = this.skipBlanks(at + 1 + eol);
-      this.cuts.push(at, k);
-      this.newLine(at + 1 + eol, true);
-      this.i = k;
-      return;
-    }
-    if (at + 1 >= this.n) {
-      this.i++;
-      return;
-    }
-    if (SIMPLE_ESCAPES.has(next)) {
-      this.i += 2;
-      return;
-    }
-    const next2 = this.code[at + 2];
-    if (isUpperHex(next) && isUpperHex(next2)) {
-      this.i += 3;
-      return;
-    }
-    let message;
-    const shown = this.src.slice(at, at + 2);
-    if (isLowerHex(next) || isUpperHex(next)) {
-      const pair = this.src.slice(at + 1, at + 3);
-      message = isLowerHex(next2) || isUpperHex(next2) ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.` : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
-    } else if (next === SPACE || next === TAB) {
-      const j = this.skipBlanks(at + 1);
-      message = this.eolLength(j) ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.' : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
-    } else {
-      message = `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. Write \\\\ for a backslash.`;
-    }
-    this.report("invalid-escape", this.line, this.col(at), message);
-    this.i += 2;
-  }
-  // ---- end of text ------------------------------------------------------------------------------
-  finish() {
-    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : void 0;
-    if (interpolation) {
-      const o = q(interpolation.open);
-      this.report(
-        "unbalanced-bracket",
-        interpolation.line,
-        interpolation.column,
-        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
-      );
-    } else if (this.inStr) {
-      const open4 = this.strStart();
-      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
-      const at = first2 ?? open4;
-      this.report(
-        "unterminated-string",
-        at.line,
-        at.column,
-        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
-      );
-    } else {
-      for (let k = this.levels.length - 1; k >= 1; k--) {
-        const lv = this.levels[k];
-        if (lv.reportedBreak) continue;
-        const o = q(lv.open);
-        this.report(
-          "unbalanced-bracket",
-          lv.line,
-          lv.column,
-          lv.open === LBRACE ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.` : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open])}.`
-        );
-      }
-    }
-    this.inStr = false;
-    while (this.levels.length > 1) this.endStatement(this.popLevel());
-    this.endStatement(this.levels[0]);
-  }
-  spansLines(s) {
-    return s.line !== this.line;
-  }
-};
-
-// src/core/template.ts
-var TAGS = ["${{", "}}"];
-var OPEN = TAGS[0];
-var ESCAPED_OPEN = "\\${{";
-var ESCAPE_SENTINEL = "\0\0\0\0";
-mustache_default.templateCache = void 0;
-function secretPlaceholder(name) {
-  return `<secret:${name}>`;
-}
-function compileTemplate(source) {
-  if (!source.includes(OPEN)) return { templated: false, refs: [], problems: [] };
-  const prepared = source.split(ESCAPED_OPEN).join(ESCAPE_SENTINEL);
-  if (!prepared.includes(OPEN)) return { templated: true, refs: [], problems: [], prepared };
-  const lines = lineStarts(source);
-  const at = (offset) => position(lines, offset);
-  let tokens;
-  try {
-    tokens = mustache_default.parse(prepared, TAGS);
-  } catch (e) {
-    const msg = e.message;
-    const m = /at (\d+)$/.exec(msg);
-    let offset = m ? Number(m[1]) : 0;
-    if (/Unclosed tag/.test(msg)) offset = Math.max(0, prepared.lastIndexOf(OPEN, offset));
-    const section = /Unclosed section "([^"]*)"/.exec(msg);
-    if (section) {
-      const name = section[1].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      const opens = [...prepared.slice(0, offset + 1).matchAll(new RegExp(`\\$\\{\\{\\s*[#^]\\s*${name}\\s*\\}\\}`, "g"))];
-      if (opens.length) offset = opens[opens.length - 1].index;
-    }
-    const p = at(offset);
-    const unclosedSection = /Unclosed section "([^"]*)"/.exec(msg);
-    const unopened = /Unopened section "([^"]*)"/.exec(msg);
-    return {
-      templated: true,
-      refs: [],
-      problems: [
-        {
-          ...p,
-          message: unclosedSection ? `the section \${{#${unclosedSection[1]}}} is never closed` : unopened ? `\${{/${unopened[1]}}} closes a section that was not opened` : /Unclosed tag/.test(msg) ? 'a template tag "${{" is not closed with "}}"' : `the template is malformed: ${msg}`,
-          hint: unclosedSection ? `end it with \${{/${unclosedSection[1]}}}` : 'write ${{ vars.NAME }}; to send a literal "${{" to the router, write "\\${{"'
-        }
-      ]
-    };
-  }
-  const refs = [];
-  const problems = [];
-  const walk = (list2) => {
-    for (const t of list2) {
-      const [type2, value, start] = t;
-      if (type2 === "text" || type2 === "!") continue;
-      const p = at(start);
-      if (type2 === ">" || type2 === "=") {
-        problems.push({
-          ...p,
-          message: `"\${{${type2}" (${type2 === ">" ? "partials" : "changing delimiters"}) is not supported`,
-          hint: "use ${{ vars.NAME }} or ${{ secrets.NAME }}"
-        });
-        continue;
-      }
-      const ref = parseRef(value);
-      if (ref && type2 === "&") ref.raw = true;
-      if (!ref) {
-        problems.push({
-          ...p,
-          message: `"\${{ ${value} }}" is not a variable reference`,
-          hint: "write ${{ vars.NAME }}, ${{ secrets.NAME }}, ${{ site.name }} or ${{ site.id }}"
-        });
-      } else refs.push({ ...ref, ...p });
-      if (t[4]) walk(t[4]);
-    }
-  };
-  walk(tokens);
-  return { templated: true, refs, problems, prepared, tokens };
-}
-function parseRef(value) {
-  const m = /^(vars|secrets|site)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
-  if (!m) return void 0;
-  const kind2 = m[1];
-  if (kind2 === "site" && m[2] !== "name" && m[2] !== "id") return void 0;
-  return { kind: kind2, name: m[2] };
-}
-var SLOT_TAG = "${{}}";
-function renderTemplate(source, compiled, ctx) {
-  if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
-  if (!compiled.tokens) return { text: restoreEscapes(compiled.prepared), problems: [] };
-  const parts = [];
-  collect(compiled.tokens, ctx, parts);
-  let skeleton = "";
-  const slotAt = [];
-  for (const p of parts) {
-    if (typeof p === "string") skeleton += p;
-    else if (p.raw) skeleton += p.value;
-    else {
-      slotAt.push(skeleton.length);
-      skeleton += SLOT_TAG;
-    }
-  }
-  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
-  const contexts = contextsOf(compiled, skeleton);
-  const lines = lineStarts(source);
-  const problems = [];
-  let out = "";
-  let k = 0;
-  for (const p of parts) {
-    if (typeof p === "string") out += p;
-    else if (p.raw) out += p.value;
-    else {
-      const context = contexts.get(slotAt[k++]) ?? "code";
-      const placed = placeValue(p.value, context);
-      if (placed === null) problems.push({ kind: p.kind, name: p.name, ...position(lines, p.at), context, value: p.value });
-      out += placed ?? p.value;
-    }
-  }
-  return { text: restoreEscapes(out), problems };
-}
-function placeValue(value, context) {
-  if (context === "string") return escapeRouterOsString(value);
-  if (context === "comment") return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
-  return PLAIN_WORD.test(value) ? value : null;
-}
-var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
-function contextsOf(compiled, skeleton) {
-  if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
-  const contexts = /* @__PURE__ */ new Map();
-  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
-  compiled.lastScan = { skeleton, contexts };
-  return contexts;
-}
-function collect(tokens, ctx, out) {
-  for (const t of tokens) {
-    const [type2, value, start] = t;
-    if (type2 === "text") out.push(value);
-    else if (type2 === "name" || type2 === "&") {
-      const ref = parseRef(value);
-      if (!ref) continue;
-      const v = lookup2(ctx, ref);
-      out.push({ kind: ref.kind, name: ref.name, value: v === void 0 || v === null ? "" : String(v), raw: type2 === "&", at: start });
-    } else if (type2 === "#" || type2 === "^") {
-      const ref = parseRef(value);
-      const v = ref ? lookup2(ctx, ref) : void 0;
-      if (!!v === (type2 === "#") && t[4]) collect(t[4], ctx, out);
-    }
-  }
-}
-function lookup2(ctx, ref) {
-  if (ref.kind === "vars") return ctx.vars[ref.name];
-  if (ref.kind === "secrets") return ctx.secrets[ref.name];
-  return ref.name === "name" ? ctx.site.name : ref.name === "id" ? ctx.site.id : void 0;
-}
-function restoreEscapes(text2) {
-  return text2.includes(ESCAPE_SENTINEL) ? text2.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN) : text2;
-}
-function lineStarts(text2) {
-  const starts = [0];
-  for (let i = text2.indexOf("\n"); i !== -1; i = text2.indexOf("\n", i + 1)) starts.push(i + 1);
-  return starts;
-}
-function position(starts, offset) {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = lo + hi + 1 >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - starts[lo] + 1 };
-}
-
-// src/core/render-script.ts
-function secretStandIn(name) {
-  return `secret_${name}`;
-}
-function renderScript(input2) {
-  const { text: text2, tpl, site } = input2;
-  if (!tpl.templated) return { display: text2, checked: text2, body: text2, problems: [], raw: [] };
-  const siteRef = { name: site.name, id: site.id };
-  const render3 = (value) => renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input2.secrets.map((n) => [n, value(n)])) });
-  const display = render3(secretPlaceholder);
-  const problems = display.problems.filter((p) => p.kind !== "secrets").map((p) => valueProblem(p, input2));
-  let checked = display.text;
-  let body = display.text;
-  if (input2.secrets.length) {
-    checked = render3(secretStandIn).text;
-    body = void 0;
-    if (!input2.missing) {
-      const real = render3((n) => input2.secretValue(n));
-      problems.push(...real.problems.filter((p) => p.kind === "secrets").map((p) => valueProblem(p, input2)));
-      body = real.text;
-    }
-  }
-  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
-}
-function valueProblem(p, input2) {
-  const tag = `${p.kind}.${p.name}`;
-  const shown = p.kind === "secrets" ? "" : ` (${JSON.stringify(p.value.length > 40 ? `${p.value.slice(0, 40)}...` : p.value)})`;
-  const base = { file: input2.path, line: p.line, column: p.column, site: input2.site.name };
-  if (p.context === "comment") {
-    return {
-      ...base,
-      message: `the value of ${tag}${shown} stands in a # comment and holds a line break, a control character or a backslash, which could end the comment and run the rest as commands`,
-      hint: `remove those characters from ${tag}, or move the tag into a "string", where the value is escaped`
-    };
-  }
-  return {
-    ...base,
-    message: `the value of ${tag}${shown} stands outside quotes and is not a plain word (letters, digits and . - _ / : ,): RouterOS would read what follows as commands`,
-    hint: `put the tag inside double quotes (name="\${{ ${tag} }}"), where the value is escaped and stays text; if the value is meant to be RouterOS code, write \${{{ ${tag} }}} (raw, flagged by the script checks)`
-  };
-}
-
-// src/core/keys.ts
-import { createHash, createHmac, hash, scryptSync } from "node:crypto";
-var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
-function sha256(data) {
-  return hash("sha256", data, "hex");
-}
-function fingerprint(body, secretDigests = {}) {
-  const names = Object.keys(secretDigests).sort();
-  if (!names.length) return `sha256:${sha256(body)}`;
-  const h = createHash("sha256").update(body);
-  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
-  return `sha256:${h.digest("hex")}`;
-}
-function idempotencyKey(k) {
-  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
-}
-var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
-var NS = namespaceBytes(KEY_NAMESPACE);
-function uuidV5(name, namespace = KEY_NAMESPACE) {
-  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
-  const b = hash("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
-  b[6] = b[6] & 15 | 80;
-  b[8] = b[8] & 63 | 128;
-  const h = b.toString("hex", 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-var derivedKey;
-function stretched(secretsKey) {
-  if (!derivedKey || derivedKey.source !== secretsKey) {
-    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
-  }
-  return derivedKey.key;
-}
-function secretDigest(name, value, secretsKey) {
-  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
-}
-function secretsKeyCheck(secretsKey) {
-  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
-}
-var MIN_SECRETS_KEY_LENGTH = 16;
-
 // src/core/description.ts
 var DESCRIPTION_MIN = 3;
 var DESCRIPTION_MAX = 100;
@@ -88439,6 +86977,762 @@ function lineEnd(s, from) {
   return n < 0 ? s.length : n;
 }
 
+// src/lint/scanner.ts
+import { Buffer as Buffer2 } from "node:buffer";
+var TAB = 9;
+var LF = 10;
+var CR = 13;
+var SPACE = 32;
+var QUOTE = 34;
+var HASH = 35;
+var DOLLAR = 36;
+var LPAREN = 40;
+var RPAREN = 41;
+var SEMI = 59;
+var EQUALS = 61;
+var LBRACKET = 91;
+var BACKSLASH = 92;
+var RBRACKET = 93;
+var LBRACE = 123;
+var RBRACE = 125;
+var BOM_CHAR = "\uFEFF";
+var SPECIAL = new Uint8Array(128);
+for (const c of [TAB, LF, CR, SPACE, QUOTE, HASH, DOLLAR, LPAREN, RPAREN, SEMI, EQUALS, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE]) SPECIAL[c] = 1;
+var WORD_END = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_END[c] = SPECIAL[c] && c !== EQUALS ? 1 : 0;
+var STRING_STOP = new Uint8Array(128);
+for (const c of [QUOTE, BACKSLASH, DOLLAR, LF, CR]) STRING_STOP[c] = 1;
+var SIMPLE_ESCAPES = new Set('"\\nrt$?_abfv'.split("").map((c) => c.charCodeAt(0)));
+var CLOSER_OF = { [LPAREN]: RPAREN, [LBRACKET]: RBRACKET, [LBRACE]: RBRACE };
+var OPEN_FOR = { [RPAREN]: LPAREN, [RBRACKET]: LBRACKET, [RBRACE]: LBRACE };
+var BLOCK_WORDS = /* @__PURE__ */ new Set([":do", "do", "else", ":else", ":retry", ":execute"]);
+var BLOCK_COMMANDS = /* @__PURE__ */ new Set([":onerror", ":retry", ":do", ":execute"]);
+function isUpperHex(c) {
+  return c >= 48 && c <= 57 || c >= 65 && c <= 70;
+}
+function isLowerHex(c) {
+  return c >= 48 && c <= 57 || c >= 97 && c <= 102;
+}
+var NO_GROUPS = Object.freeze([]);
+var ArgNode = class {
+  constructor(scanner, source, start, line, column) {
+    this.scanner = scanner;
+    this.source = source;
+    this.start = start;
+    this.line = line;
+    this.column = column;
+  }
+  scanner;
+  source;
+  start;
+  line;
+  column;
+  cached = void 0;
+  /** Set when the word ends. */
+  end = -1;
+  plain = true;
+  groups = NO_GROUPS;
+  get text() {
+    return this.cached ??= this.plain ? this.source.slice(this.start, this.end) : this.scanner.clean(this.start, this.end);
+  }
+};
+var Level = class {
+  constructor(open4, line, column, group, statements, fromString) {
+    this.open = open4;
+    this.line = line;
+    this.column = column;
+    this.group = group;
+    this.statements = statements;
+    this.fromString = fromString;
+    this.canComment = open4 === 0 || open4 === LBRACE;
+  }
+  open;
+  line;
+  column;
+  group;
+  statements;
+  fromString;
+  stmt = null;
+  arg = null;
+  /** A # here would start a comment. */
+  canComment;
+  /** The current statement has a `where` query: `name = value` is a comparison there. */
+  inWhere = false;
+  /** A line break inside this ( or [ was already reported. */
+  reportedBreak = false;
+};
+function q(c) {
+  return String.fromCharCode(c);
+}
+var PAST_END = 4;
+var shared = new Uint16Array(4096);
+var sharedBytes = Buffer2.from(shared.buffer);
+var SHARED_LIMIT = 1 << 20;
+var LITTLE_ENDIAN = new Uint16Array(Uint8Array.of(1, 0).buffer)[0] === 1;
+function codeUnits(text2) {
+  const n = text2.length;
+  let code = shared;
+  let bytes = sharedBytes;
+  if (code.length < n + PAST_END) {
+    code = new Uint16Array(n + PAST_END);
+    bytes = Buffer2.from(code.buffer);
+    if (n + PAST_END <= SHARED_LIMIT) {
+      shared = code;
+      sharedBytes = bytes;
+    }
+  }
+  if (LITTLE_ENDIAN) bytes.write(text2, 0, "utf16le");
+  else for (let i = 0; i < n; i++) code[i] = text2.charCodeAt(i);
+  code.fill(0, n, n + PAST_END);
+  return code;
+}
+function scanScript(text2) {
+  return new Scanner(text2).run();
+}
+var Scanner = class {
+  src;
+  /** The code units of src, then zeros (see codeUnits). */
+  code;
+  n;
+  i = 0;
+  line = 1;
+  lineStart = 0;
+  /** The current physical line was joined to the previous one by \. */
+  continued = false;
+  /** Inside a string, which started at strOffset, strLine, strColumn (kept apart: no object per string). */
+  inStr = false;
+  strOffset = 0;
+  strLine = 0;
+  strColumn = 0;
+  /** The first string that ran over a raw line break: the likeliest place of a missing quote. */
+  firstMultiline = null;
+  /** Offsets [start, end) of continuation text, in increasing order, cut out of word texts. */
+  cuts = [];
+  levels = [];
+  comments = [];
+  problems = [];
+  templateTags = [];
+  root = [];
+  constructor(text2) {
+    this.src = text2;
+    this.code = codeUnits(text2);
+    this.n = text2.length;
+    this.pushLevel(new Level(0, 1, 1, null, this.root, null));
+  }
+  run() {
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+    const code = this.code;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      if (this.inStr) {
+        while (i < n) {
+          const c2 = code[i];
+          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
+          i++;
+        }
+        if (i >= n) break;
+        if (code[i] === QUOTE) {
+          this.inStr = false;
+          i++;
+          continue;
+        }
+        this.i = i;
+        this.stringChar();
+        i = this.i;
+        continue;
+      }
+      const c = code[i];
+      if (c >= 128 || SPECIAL[c] === 0) {
+        const level = this.top;
+        if (!level.arg) {
+          this.i = i;
+          this.ensureArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === SPACE || c === TAB) {
+        const level = this.top;
+        if (level.arg) {
+          this.i = i;
+          this.endArg(level);
+        }
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d !== SPACE && d !== TAB) break;
+          i++;
+        }
+        continue;
+      }
+      if (c === QUOTE) {
+        this.i = i;
+        this.ensureArg(this.top);
+        this.inStr = true;
+        this.strOffset = i;
+        this.strLine = this.line;
+        this.strColumn = i - this.lineStart + 1;
+        i++;
+        continue;
+      }
+      if (c === DOLLAR && code[i + 1] !== LBRACE) {
+        this.i = i;
+        this.ensureArg(this.top);
+        i++;
+        continue;
+      }
+      if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
+        const level = this.top;
+        this.i = i;
+        this.endStatement(level);
+        level.canComment = true;
+        this.newLine(i + 1, false);
+        i++;
+        continue;
+      }
+      this.i = i;
+      this.codeChar();
+      i = this.i;
+    }
+    this.i = i;
+    this.finish();
+    return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
+  }
+  /** Where the current string started, as an object (only needed in rare cases). */
+  strStart() {
+    return { offset: this.strOffset, line: this.strLine, column: this.strColumn };
+  }
+  enterString(s) {
+    this.inStr = true;
+    this.strOffset = s.offset;
+    this.strLine = s.line;
+    this.strColumn = s.column;
+  }
+  /** The innermost open level (kept in step with `levels`). */
+  top;
+  pushLevel(level) {
+    this.levels.push(level);
+    this.top = level;
+  }
+  popLevel() {
+    const level = this.levels.pop();
+    this.top = this.levels[this.levels.length - 1];
+    return level;
+  }
+  col(offset = this.i) {
+    return offset - this.lineStart + 1;
+  }
+  report(rule, line, column, message) {
+    this.problems.push({ rule, line, column, message });
+  }
+  /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
+  eolLength(at) {
+    const c = this.code[at];
+    if (c === LF) return 1;
+    if (c === CR) return this.code[at + 1] === LF ? 2 : 1;
+    return 0;
+  }
+  newLine(nextLineStart, continued) {
+    this.line++;
+    this.lineStart = nextLineStart;
+    this.i = nextLineStart;
+    this.continued = continued;
+  }
+  skipBlanks(at) {
+    let j = at;
+    for (let c = this.code[j]; c === SPACE || c === TAB; c = this.code[++j]) ;
+    return j;
+  }
+  // ---- words and statements -------------------------------------------------------------------
+  ensureArg(level) {
+    if (level.arg) return level.arg;
+    const column = this.i - this.lineStart + 1;
+    const arg = new ArgNode(this, this.src, this.i, this.line, column);
+    level.arg = arg;
+    level.canComment = false;
+    if (!level.stmt) {
+      level.stmt = { args: [], line: this.line, column, endLine: this.line };
+      level.statements.push(level.stmt);
+    }
+    return arg;
+  }
+  endArg(level) {
+    const a = level.arg;
+    if (!a) return;
+    level.arg = null;
+    a.end = this.i;
+    const cuts = this.cuts;
+    a.plain = cuts.length === 0 || cuts[cuts.length - 1] <= a.start;
+    if (this.i - a.start === 5 && this.src.startsWith("where", a.start)) level.inWhere = true;
+    const stmt = level.stmt;
+    stmt.args.push(a);
+    stmt.endLine = this.line;
+  }
+  endStatement(level) {
+    this.endArg(level);
+    level.stmt = null;
+    level.inWhere = false;
+  }
+  /** The source between two offsets without the continuations recorded in `cuts`. */
+  clean(start, end) {
+    const cuts = this.cuts;
+    if (cuts.length === 0 || cuts[cuts.length - 1] <= start) return this.src.slice(start, end);
+    let lo = 0;
+    let hi = cuts.length / 2;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (cuts[mid * 2 + 1] <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let out = "";
+    let from = start;
+    for (let k = lo * 2; k < cuts.length && cuts[k] < end; k += 2) {
+      const cs = Math.max(cuts[k], start);
+      if (cs > from) out += this.src.slice(from, cs);
+      from = Math.max(from, Math.min(cuts[k + 1], end));
+    }
+    return from < end ? out + this.src.slice(from, end) : out;
+  }
+  // ---- code -------------------------------------------------------------------------------------
+  codeChar() {
+    const level = this.top;
+    const c = this.code[this.i];
+    switch (c) {
+      case SPACE:
+      case TAB:
+        this.endArg(level);
+        this.i++;
+        return;
+      case LF:
+      case CR:
+        this.codeLineBreak(level);
+        return;
+      case SEMI:
+        this.endStatement(level);
+        level.canComment = true;
+        this.i++;
+        return;
+      case QUOTE:
+        this.ensureArg(level);
+        this.inStr = true;
+        this.strOffset = this.i;
+        this.strLine = this.line;
+        this.strColumn = this.col();
+        this.i++;
+        return;
+      case HASH:
+        this.codeHash(level);
+        return;
+      case BACKSLASH:
+        this.codeBackslash(level);
+        return;
+      case LPAREN:
+      case LBRACKET:
+      case LBRACE:
+        this.open(level, c, null);
+        return;
+      case RPAREN:
+      case RBRACKET:
+      case RBRACE:
+        this.close(c);
+        return;
+      case EQUALS:
+        if (!level.arg) this.checkParamSpace(level);
+        this.ensureArg(level);
+        this.i++;
+        return;
+      case DOLLAR:
+        this.ensureArg(level);
+        if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
+        else this.i++;
+        return;
+      default: {
+        this.ensureArg(level);
+        const code = this.code;
+        const n = this.n;
+        let j = this.i + 1;
+        while (j < n) {
+          const d = code[j];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          j++;
+        }
+        this.i = j;
+      }
+    }
+  }
+  /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
+  skipTemplateTag() {
+    const end = this.src.indexOf("}}", this.i + 3);
+    const stop = end < 0 ? this.n : end + 2;
+    const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
+    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? "string" : "code" });
+    this.i = nl < 0 ? stop : this.i + 1;
+  }
+  codeLineBreak(level) {
+    const len = this.eolLength(this.i);
+    if (level.open === LPAREN || level.open === LBRACKET) {
+      if (!level.reportedBreak) {
+        level.reportedBreak = true;
+        const o = q(level.open);
+        this.report(
+          "line-break-in-brackets",
+          this.line,
+          this.col(),
+          `line break inside ${o} ${q(CLOSER_OF[level.open])}: the ${o} opened at line ${level.line} column ${level.column} is still open here. Close it on this line, or end the line with \\ to continue the command on the next one.`
+        );
+      }
+      this.endArg(level);
+      this.newLine(this.i + len, false);
+      return;
+    }
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(this.i + len, false);
+  }
+  codeHash(level) {
+    if (level.arg) {
+      this.i++;
+      return;
+    }
+    if (level.canComment) {
+      this.readComment();
+      return;
+    }
+    const atLineStart = this.src.slice(this.lineStart, this.i).trim() === "";
+    if (this.continued && atLineStart) {
+      this.report(
+        "comment-after-continuation",
+        this.line,
+        this.col(),
+        "a comment cannot sit inside a command continued with \\ on the line before: RouterOS does not read this # as a comment. Move the comment above the command."
+      );
+    } else {
+      this.report(
+        "inline-comment",
+        this.line,
+        this.col(),
+        "this # is not a comment: RouterOS starts a comment only where a command starts, so the rest of the line is read as part of the command. Put the comment on its own line, or after a ; (for example `...; # note`)."
+      );
+    }
+    this.skipToLineEnd();
+  }
+  readComment() {
+    const start = this.i;
+    this.skipToLineEnd();
+    const whole2 = this.src.slice(start, this.i);
+    for (let t = whole2.indexOf("${{"); t !== -1; t = whole2.indexOf("${{", t + 3)) this.templateTags.push({ offset: start + t, context: "comment" });
+    const before = this.src.slice(this.lineStart, start);
+    this.comments.push({
+      line: this.line,
+      column: this.col(start),
+      text: this.src.slice(start + 1, this.i).trim(),
+      ownLine: before.trim() === "" && !this.continued
+    });
+  }
+  skipToLineEnd() {
+    const code = this.code;
+    const n = this.n;
+    let j = this.i;
+    while (j < n) {
+      const c = code[j];
+      if (c === LF || c === CR) break;
+      j++;
+    }
+    this.i = j;
+  }
+  codeBackslash(level) {
+    const at = this.i;
+    const len = this.eolLength(at + 1);
+    if (len) {
+      this.endArg(level);
+      this.cuts.push(at, at + 1 + len);
+      this.newLine(at + 1 + len, true);
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    const j = this.skipBlanks(at + 1);
+    const after = this.code[j];
+    const eol = this.eolLength(j);
+    if (eol || j >= this.n) {
+      this.report(
+        "continuation-space",
+        this.line,
+        this.col(at),
+        "spaces follow the \\ at the end of this line, so RouterOS may not read it as a line continuation. Remove the trailing spaces."
+      );
+      this.endArg(level);
+      this.cuts.push(at, j + eol);
+      if (j >= this.n) this.i = j;
+      else this.newLine(j + eol, true);
+      return;
+    }
+    if (after === HASH) {
+      this.report(
+        "comment-after-continuation",
+        this.line,
+        this.col(j),
+        "a comment cannot follow the line continuation \\: the \\ must be the last character of the line. Move the comment above the command."
+      );
+      this.endArg(level);
+      this.i = j;
+      this.skipToLineEnd();
+      const l2 = this.eolLength(this.i);
+      if (l2) this.newLine(this.i + l2, true);
+      return;
+    }
+    this.report(
+      "stray-backslash",
+      this.line,
+      this.col(at),
+      "a \\ outside a string must be the last character of a line (a line continuation). To use a backslash in a value, put the value in double quotes and write \\\\."
+    );
+    this.ensureArg(level);
+    this.i++;
+  }
+  /** Whitespace before `=`: `gateway = 1.1.1.1` is read as three words, not a parameter. */
+  checkParamSpace(level) {
+    if (level.open === LPAREN || level.inWhere || level.group?.array) return;
+    const prev = level.stmt?.args[level.stmt.args.length - 1];
+    if (!prev || !/^[A-Za-z][\w-]*$/.test(prev.text)) return;
+    this.report(
+      "param-space",
+      prev.line,
+      prev.column,
+      `space between the parameter name "${prev.text}" and "=": RouterOS does not allow it. Write ${prev.text}=<value>, with nothing between the name and =.`
+    );
+  }
+  open(level, c, fromString) {
+    const line = this.line;
+    const column = this.col();
+    let array2 = false;
+    if (c === LBRACE && !fromString) {
+      if (level.arg) {
+        array2 = this.code[this.i - 1] !== EQUALS && !BLOCK_WORDS.has(this.src.slice(level.arg.start, this.i));
+      } else {
+        const args = level.stmt?.args;
+        const prev = args?.[args.length - 1];
+        array2 = prev !== void 0 && !BLOCK_WORDS.has(prev.text) && !BLOCK_COMMANDS.has(args[0].text);
+      }
+    }
+    const arg = this.ensureArg(level);
+    level.canComment = false;
+    const group = { open: q(c), line, column, inString: fromString !== null, array: array2, statements: [] };
+    arg.groups = arg.groups === NO_GROUPS ? [group] : [...arg.groups, group];
+    this.pushLevel(new Level(c, line, column, group, group.statements, fromString));
+    this.i++;
+  }
+  close(c) {
+    const want = OPEN_FOR[c];
+    const line = this.line;
+    const column = this.col();
+    const top = this.top;
+    if (top.open === want) {
+      this.pop();
+      this.i++;
+      return;
+    }
+    let m = -1;
+    for (let k = this.levels.length - 1; k >= 1; k--) {
+      const lv = this.levels[k];
+      if (lv.open === want) {
+        m = k;
+        break;
+      }
+      if (lv.fromString) break;
+    }
+    if (m >= 1) {
+      const inner = this.levels[this.levels.length - 1];
+      const outer = this.levels[m];
+      this.report(
+        "unbalanced-bracket",
+        line,
+        column,
+        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
+      );
+      while (this.levels.length > m) this.pop();
+      this.i++;
+      return;
+    }
+    if (top.open !== 0) {
+      this.report(
+        "unbalanced-bracket",
+        line,
+        column,
+        `this ${q(c)} does not match the ${q(top.open)} opened at line ${top.line} column ${top.column}. Close that one with ${q(CLOSER_OF[top.open])}.`
+      );
+      this.pop();
+      this.i++;
+      return;
+    }
+    this.report(
+      "unbalanced-bracket",
+      line,
+      column,
+      c === RBRACE ? "this } has no matching {. RouterOS ends the script at an unmatched }, so every command after it would be silently skipped. Remove it or add the missing {." : `this ${q(c)} has no matching ${q(want)}. Remove it or add the missing ${q(want)}.`
+    );
+    this.ensureArg(top);
+    this.i++;
+  }
+  pop() {
+    const level = this.popLevel();
+    this.endStatement(level);
+    const outer = this.top;
+    outer.canComment = false;
+    if (level.fromString) this.enterString(level.fromString);
+  }
+  // ---- strings ----------------------------------------------------------------------------------
+  stringChar() {
+    const code = this.code;
+    const n = this.n;
+    let j = this.i;
+    let c = 0;
+    while (j < n) {
+      c = code[j];
+      if (c < 128 && STRING_STOP[c] !== 0) break;
+      j++;
+    }
+    this.i = j;
+    if (j >= n) return;
+    switch (c) {
+      case QUOTE:
+        this.inStr = false;
+        this.i++;
+        return;
+      case LF:
+      case CR: {
+        if (!this.firstMultiline) this.firstMultiline = this.strStart();
+        this.newLine(j + this.eolLength(j), false);
+        return;
+      }
+      case DOLLAR:
+        this.stringDollar();
+        return;
+      default:
+        this.stringEscape();
+    }
+  }
+  stringDollar() {
+    const at = this.i;
+    let j = at + 1;
+    let c = this.code[j];
+    if (c === BACKSLASH && this.eolLength(j + 1)) {
+      const eol = this.eolLength(j + 1);
+      const k = this.skipBlanks(j + 1 + eol);
+      const ck = this.code[k];
+      if (ck === LPAREN || ck === LBRACKET) {
+        this.cuts.push(j, k);
+        this.newLine(j + 1 + eol, true);
+        this.i = k;
+        j = k;
+        c = ck;
+      }
+    }
+    if (c === LPAREN || c === LBRACKET) {
+      const s = this.strStart();
+      this.inStr = false;
+      this.i = j;
+      this.open(this.top, c, s);
+      return;
+    }
+    if (this.src.startsWith("${{", at)) {
+      this.skipTemplateTag();
+      return;
+    }
+    this.i = at + 1;
+  }
+  stringEscape() {
+    const at = this.i;
+    const next = this.code[at + 1];
+    const eol = this.eolLength(at + 1);
+    if (eol) {
+      const k = this.skipBlanks(at + 1 + eol);
+      this.cuts.push(at, k);
+      this.newLine(at + 1 + eol, true);
+      this.i = k;
+      return;
+    }
+    if (at + 1 >= this.n) {
+      this.i++;
+      return;
+    }
+    if (SIMPLE_ESCAPES.has(next)) {
+      this.i += 2;
+      return;
+    }
+    const next2 = this.code[at + 2];
+    if (isUpperHex(next) && isUpperHex(next2)) {
+      this.i += 3;
+      return;
+    }
+    let message;
+    const shown = this.src.slice(at, at + 2);
+    if (isLowerHex(next) || isUpperHex(next)) {
+      const pair = this.src.slice(at + 1, at + 3);
+      message = isLowerHex(next2) || isUpperHex(next2) ? `invalid escape "\\${pair}" in a string: a character code needs two upper-case hex digits (\\${pair.toUpperCase()}). Write \\\\ for a backslash.` : `invalid escape "${shown}" in a string: a character code needs exactly two upper-case hex digits (for example \\0${q(next).toUpperCase()}). Write \\\\ for a backslash.`;
+    } else if (next === SPACE || next === TAB) {
+      const j = this.skipBlanks(at + 1);
+      message = this.eolLength(j) ? 'invalid escape "\\ " in a string: spaces follow the \\ at the end of this line, so it does not continue the line. Remove the trailing spaces.' : 'invalid escape "\\ " in a string: write \\_ for an escaped space, or \\\\ for a backslash.';
+    } else {
+      message = `invalid escape "${shown}" in a string: RouterOS accepts \\" \\\\ \\n \\r \\t \\$ \\? \\_ \\a \\b \\f \\v and \\ with two upper-case hex digits. Write \\\\ for a backslash.`;
+    }
+    this.report("invalid-escape", this.line, this.col(at), message);
+    this.i += 2;
+  }
+  // ---- end of text ------------------------------------------------------------------------------
+  finish() {
+    const interpolation = this.inStr ? this.levels.find((lv) => lv.fromString && !lv.reportedBreak) : void 0;
+    if (interpolation) {
+      const o = q(interpolation.open);
+      this.report(
+        "unbalanced-bracket",
+        interpolation.line,
+        interpolation.column,
+        `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
+      );
+    } else if (this.inStr) {
+      const open4 = this.strStart();
+      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
+      const at = first2 ?? open4;
+      this.report(
+        "unterminated-string",
+        at.line,
+        at.column,
+        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
+      );
+    } else {
+      for (let k = this.levels.length - 1; k >= 1; k--) {
+        const lv = this.levels[k];
+        if (lv.reportedBreak) continue;
+        const o = q(lv.open);
+        this.report(
+          "unbalanced-bracket",
+          lv.line,
+          lv.column,
+          lv.open === LBRACE ? `this { is never closed: RouterOS would stop the script here. Add the matching } where the block ends.` : `this ${o} is never closed: add the matching ${q(CLOSER_OF[lv.open])}.`
+        );
+      }
+    }
+    this.inStr = false;
+    while (this.levels.length > 1) this.endStatement(this.popLevel());
+    this.endStatement(this.levels[0]);
+  }
+  spansLines(s) {
+    return s.line !== this.line;
+  }
+};
+
 // src/lint/index.ts
 var STRUCTURE = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string"]);
 function severityOf(rule, settings) {
@@ -88577,7 +87871,6 @@ function list(names) {
 
 // src/core/model.ts
 var noSecrets = { get: () => void 0, values: () => [], digestKey: void 0, identity: () => "" };
-var MAX_BLOB_FACTOR = 4;
 async function loadParsing() {
   const [{ parseYamlFile: parseYamlFile2 }, { FleetSettingsSchema: FleetSettingsSchema2, SiteSettingsSchema: SiteSettingsSchema2 }] = await Promise.all([Promise.resolve().then(() => (init_yaml_file(), yaml_file_exports)), Promise.resolve().then(() => (init_settings_schema(), settings_schema_exports))]);
   return { parseYamlFile: parseYamlFile2, FleetSettingsSchema: FleetSettingsSchema2, SiteSettingsSchema: SiteSettingsSchema2 };
@@ -88793,206 +88086,1055 @@ function normalizeDir(d) {
   const n = posix.normalize(d.replace(/\\/g, "/")).replace(/^\.\/?/, "").replace(/\/+$/, "");
   return n === "." ? "" : n;
 }
-async function renderFleet(reader, model, state, opts = {}) {
-  const secrets = opts.secrets ?? noSecrets;
-  const problems = model.problems;
-  const warnings = model.warnings;
-  const maxChars = model.fleet.max_script_size;
-  const toRead = [];
-  const reuse = /* @__PURE__ */ new Map();
-  for (const site of model.sites) {
-    const recorded = state.sites[site.id]?.scripts ?? {};
-    const inputsCache = /* @__PURE__ */ new Map();
-    for (const src of site.scripts) {
-      const record2 = recorded[src.file];
-      if (!opts.readAll && record2 && record2.source.blob === src.blob && record2.uses && canReuse(record2, !!opts.retryFailed)) {
-        const uses = record2.uses;
-        const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record2) : NO_DIGESTS;
-        const cacheKey = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(digests.digests) : ""}`;
-        let inputs = inputsCache.get(cacheKey);
-        if (inputs === void 0) {
-          inputs = inputsDigest(site, uses, digests.digests);
-          inputsCache.set(cacheKey, inputs);
+
+// src/core/keys.ts
+import { createHash, createHmac, hash as hash2, scryptSync } from "node:crypto";
+var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
+function sha256(data) {
+  return hash2("sha256", data, "hex");
+}
+function fingerprint(body, secretDigests = {}) {
+  const names = Object.keys(secretDigests).sort();
+  if (!names.length) return `sha256:${sha256(body)}`;
+  const h = createHash("sha256").update(body);
+  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
+  return `sha256:${h.digest("hex")}`;
+}
+function idempotencyKey(k) {
+  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
+}
+function partKey(scriptKey, index, count2) {
+  return uuidV5(`${scriptKey.toLowerCase()}
+part ${index + 1}/${count2}`, KEY_NAMESPACE);
+}
+var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
+var NS = namespaceBytes(KEY_NAMESPACE);
+function uuidV5(name, namespace = KEY_NAMESPACE) {
+  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
+  const b = hash2("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
+  b[6] = b[6] & 15 | 80;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex", 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+var derivedKey;
+function stretched(secretsKey) {
+  if (!derivedKey || derivedKey.source !== secretsKey) {
+    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
+  }
+  return derivedKey.key;
+}
+function secretDigest(name, value, secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
+}
+function secretsKeyCheck(secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
+}
+var MIN_SECRETS_KEY_LENGTH = 16;
+
+// node_modules/mustache/mustache.mjs
+var objectToString = Object.prototype.toString;
+var isArray = Array.isArray || function isArrayPolyfill(object2) {
+  return objectToString.call(object2) === "[object Array]";
+};
+function isFunction(object2) {
+  return typeof object2 === "function";
+}
+function typeStr(obj) {
+  return isArray(obj) ? "array" : typeof obj;
+}
+function escapeRegExp(string4) {
+  return string4.replace(/[\-\[\]{}()*+?.,\\\^$|#\s]/g, "\\$&");
+}
+function hasProperty(obj, propName) {
+  return obj != null && typeof obj === "object" && propName in obj;
+}
+function primitiveHasOwnProperty(primitive, propName) {
+  return primitive != null && typeof primitive !== "object" && primitive.hasOwnProperty && primitive.hasOwnProperty(propName);
+}
+var regExpTest = RegExp.prototype.test;
+function testRegExp(re, string4) {
+  return regExpTest.call(re, string4);
+}
+var nonSpaceRe = /\S/;
+function isWhitespace(string4) {
+  return !testRegExp(nonSpaceRe, string4);
+}
+var entityMap = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "/": "&#x2F;",
+  "`": "&#x60;",
+  "=": "&#x3D;"
+};
+function escapeHtml(string4) {
+  return String(string4).replace(/[&<>"'`=\/]/g, function fromEntityMap(s) {
+    return entityMap[s];
+  });
+}
+var whiteRe = /\s*/;
+var spaceRe = /\s+/;
+var equalsRe = /\s*=/;
+var curlyRe = /\s*\}/;
+var tagRe = /#|\^|\/|>|\{|&|=|!/;
+function parseTemplate(template, tags) {
+  if (!template)
+    return [];
+  var lineHasNonSpace = false;
+  var sections = [];
+  var tokens = [];
+  var spaces = [];
+  var hasTag = false;
+  var nonSpace = false;
+  var indentation = "";
+  var tagIndex = 0;
+  function stripSpace() {
+    if (hasTag && !nonSpace) {
+      while (spaces.length)
+        delete tokens[spaces.pop()];
+    } else {
+      spaces = [];
+    }
+    hasTag = false;
+    nonSpace = false;
+  }
+  var openingTagRe, closingTagRe, closingCurlyRe;
+  function compileTags(tagsToCompile) {
+    if (typeof tagsToCompile === "string")
+      tagsToCompile = tagsToCompile.split(spaceRe, 2);
+    if (!isArray(tagsToCompile) || tagsToCompile.length !== 2)
+      throw new Error("Invalid tags: " + tagsToCompile);
+    openingTagRe = new RegExp(escapeRegExp(tagsToCompile[0]) + "\\s*");
+    closingTagRe = new RegExp("\\s*" + escapeRegExp(tagsToCompile[1]));
+    closingCurlyRe = new RegExp("\\s*" + escapeRegExp("}" + tagsToCompile[1]));
+  }
+  compileTags(tags || mustache.tags);
+  var scanner = new Scanner2(template);
+  var start, type2, value, chr, token, openSection;
+  while (!scanner.eos()) {
+    start = scanner.pos;
+    value = scanner.scanUntil(openingTagRe);
+    if (value) {
+      for (var i = 0, valueLength = value.length; i < valueLength; ++i) {
+        chr = value.charAt(i);
+        if (isWhitespace(chr)) {
+          spaces.push(tokens.length);
+          indentation += chr;
+        } else {
+          nonSpace = true;
+          lineHasNonSpace = true;
+          indentation += " ";
         }
-        if (inputs === record2.source.inputs) {
-          reuse.set(`${site.id}\0${src.path}`, {
-            path: src.path,
-            file: src.file,
-            blob: src.blob,
-            size: src.size,
-            group: src.group,
-            fingerprint: record2.fingerprint,
-            inputs,
-            uses,
-            secretDigests: digests.digests,
-            secretsMissing: digests.missing,
-            read: false,
-            findings: []
-          });
-          continue;
+        tokens.push(["text", chr, start, start + 1]);
+        start += 1;
+        if (chr === "\n") {
+          stripSpace();
+          indentation = "";
+          tagIndex = 0;
+          lineHasNonSpace = false;
         }
       }
-      toRead.push({ site, src, record: record2 });
+    }
+    if (!scanner.scan(openingTagRe))
+      break;
+    hasTag = true;
+    type2 = scanner.scan(tagRe) || "name";
+    scanner.scan(whiteRe);
+    if (type2 === "=") {
+      value = scanner.scanUntil(equalsRe);
+      scanner.scan(equalsRe);
+      scanner.scanUntil(closingTagRe);
+    } else if (type2 === "{") {
+      value = scanner.scanUntil(closingCurlyRe);
+      scanner.scan(curlyRe);
+      scanner.scanUntil(closingTagRe);
+      type2 = "&";
+    } else {
+      value = scanner.scanUntil(closingTagRe);
+    }
+    if (!scanner.scan(closingTagRe))
+      throw new Error("Unclosed tag at " + scanner.pos);
+    if (type2 == ">") {
+      token = [type2, value, start, scanner.pos, indentation, tagIndex, lineHasNonSpace];
+    } else {
+      token = [type2, value, start, scanner.pos];
+    }
+    tagIndex++;
+    tokens.push(token);
+    if (type2 === "#" || type2 === "^") {
+      sections.push(token);
+    } else if (type2 === "/") {
+      openSection = sections.pop();
+      if (!openSection)
+        throw new Error('Unopened section "' + value + '" at ' + start);
+      if (openSection[1] !== value)
+        throw new Error('Unclosed section "' + openSection[1] + '" at ' + start);
+    } else if (type2 === "name" || type2 === "{" || type2 === "&") {
+      nonSpace = true;
+    } else if (type2 === "=") {
+      compileTags(value);
     }
   }
-  const oversize = (src) => src.size > maxChars * MAX_BLOB_FACTOR;
-  const blobs = await reader.readBlobs([...new Set(toRead.filter((p) => !oversize(p.src)).map((p) => p.src.blob))]);
-  const compiled = /* @__PURE__ */ new Map();
-  const blobUses = /* @__PURE__ */ new Map();
-  for (const p of toRead) blobUses.set(p.src.blob, (blobUses.get(p.src.blob) ?? 0) + 1);
-  const decode3 = new TextDecoder("utf-8", { fatal: true });
-  const contentOf = (src) => {
-    const cached4 = compiled.get(src.blob);
-    if (cached4) return "file" in cached4 ? { ...cached4, file: src.path } : cached4;
-    let result;
-    const buf = blobs.get(src.blob);
-    if (oversize(src) || !buf) {
-      result = {
-        file: src.path,
-        message: `is ${src.size} bytes, over the limit of ${maxChars} characters`,
-        hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`
-      };
-    } else if (buf.includes(0)) {
-      result = {
-        file: src.path,
-        ...firstNul(buf),
-        message: "contains a NUL byte: it is a binary file, not a RouterOS script",
-        hint: "commit the script as text"
-      };
-    } else {
-      let text2;
-      try {
-        text2 = decode3.decode(buf);
-        blobs.delete(src.blob);
-      } catch {
-        result = { file: src.path, ...firstBadUtf8(buf), message: "is not valid UTF-8", hint: "save the file as UTF-8" };
-      }
-      if (text2 !== void 0) {
-        if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
-        if (!/\S/.test(text2)) result = { file: src.path, message: "is empty", hint: "add commands, or delete the file" };
-        else result = { text: text2, tpl: compileTemplate(text2) };
+  stripSpace();
+  openSection = sections.pop();
+  if (openSection)
+    throw new Error('Unclosed section "' + openSection[1] + '" at ' + scanner.pos);
+  return nestTokens(squashTokens(tokens));
+}
+function squashTokens(tokens) {
+  var squashedTokens = [];
+  var token, lastToken;
+  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
+    token = tokens[i];
+    if (token) {
+      if (token[0] === "text" && lastToken && lastToken[0] === "text") {
+        lastToken[1] += token[1];
+        lastToken[3] = token[3];
+      } else {
+        squashedTokens.push(token);
+        lastToken = token;
       }
     }
-    compiled.set(src.blob, result);
-    return result;
+  }
+  return squashedTokens;
+}
+function nestTokens(tokens) {
+  var nestedTokens = [];
+  var collector = nestedTokens;
+  var sections = [];
+  var token, section;
+  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
+    token = tokens[i];
+    switch (token[0]) {
+      case "#":
+      case "^":
+        collector.push(token);
+        sections.push(token);
+        collector = token[4] = [];
+        break;
+      case "/":
+        section = sections.pop();
+        section[5] = token[2];
+        collector = sections.length > 0 ? sections[sections.length - 1][4] : nestedTokens;
+        break;
+      default:
+        collector.push(token);
+    }
+  }
+  return nestedTokens;
+}
+function Scanner2(string4) {
+  this.string = string4;
+  this.tail = string4;
+  this.pos = 0;
+}
+Scanner2.prototype.eos = function eos() {
+  return this.tail === "";
+};
+Scanner2.prototype.scan = function scan(re) {
+  var match = this.tail.match(re);
+  if (!match || match.index !== 0)
+    return "";
+  var string4 = match[0];
+  this.tail = this.tail.substring(string4.length);
+  this.pos += string4.length;
+  return string4;
+};
+Scanner2.prototype.scanUntil = function scanUntil(re) {
+  var index = this.tail.search(re), match;
+  switch (index) {
+    case -1:
+      match = this.tail;
+      this.tail = "";
+      break;
+    case 0:
+      match = "";
+      break;
+    default:
+      match = this.tail.substring(0, index);
+      this.tail = this.tail.substring(index);
+  }
+  this.pos += match.length;
+  return match;
+};
+function Context(view2, parentContext) {
+  this.view = view2;
+  this.cache = { ".": this.view };
+  this.parent = parentContext;
+}
+Context.prototype.push = function push(view2) {
+  return new Context(view2, this);
+};
+Context.prototype.lookup = function lookup(name) {
+  var cache = this.cache;
+  var value;
+  if (cache.hasOwnProperty(name)) {
+    value = cache[name];
+  } else {
+    var context = this, intermediateValue, names, index, lookupHit = false;
+    while (context) {
+      if (name.indexOf(".") > 0) {
+        intermediateValue = context.view;
+        names = name.split(".");
+        index = 0;
+        while (intermediateValue != null && index < names.length) {
+          if (index === names.length - 1)
+            lookupHit = hasProperty(intermediateValue, names[index]) || primitiveHasOwnProperty(intermediateValue, names[index]);
+          intermediateValue = intermediateValue[names[index++]];
+        }
+      } else {
+        intermediateValue = context.view[name];
+        lookupHit = hasProperty(context.view, name);
+      }
+      if (lookupHit) {
+        value = intermediateValue;
+        break;
+      }
+      context = context.parent;
+    }
+    cache[name] = value;
+  }
+  if (isFunction(value))
+    value = value.call(this.view);
+  return value;
+};
+function Writer() {
+  this.templateCache = {
+    _cache: {},
+    set: function set3(key, value) {
+      this._cache[key] = value;
+    },
+    get: function get(key) {
+      return this._cache[key];
+    },
+    clear: function clear() {
+      this._cache = {};
+    }
   };
-  const sites = [];
-  for (const site of model.sites) {
-    const scripts = [];
-    const usedVars = /* @__PURE__ */ new Set();
-    const siteInputs = /* @__PURE__ */ new Map();
-    const cachedInputs = (s, uses, digests) => {
-      const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
-      let v = siteInputs.get(key);
-      if (v === void 0) siteInputs.set(key, v = inputsDigest(s, uses, digests));
-      return v;
+}
+Writer.prototype.clearCache = function clearCache() {
+  if (typeof this.templateCache !== "undefined") {
+    this.templateCache.clear();
+  }
+};
+Writer.prototype.parse = function parse3(template, tags) {
+  var cache = this.templateCache;
+  var cacheKey = template + ":" + (tags || mustache.tags).join(":");
+  var isCacheEnabled = typeof cache !== "undefined";
+  var tokens = isCacheEnabled ? cache.get(cacheKey) : void 0;
+  if (tokens == void 0) {
+    tokens = parseTemplate(template, tags);
+    isCacheEnabled && cache.set(cacheKey, tokens);
+  }
+  return tokens;
+};
+Writer.prototype.render = function render(template, view2, partials, config2) {
+  var tags = this.getConfigTags(config2);
+  var tokens = this.parse(template, tags);
+  var context = view2 instanceof Context ? view2 : new Context(view2, void 0);
+  return this.renderTokens(tokens, context, partials, template, config2);
+};
+Writer.prototype.renderTokens = function renderTokens(tokens, context, partials, originalTemplate, config2) {
+  var buffer = "";
+  var token, symbol2, value;
+  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
+    value = void 0;
+    token = tokens[i];
+    symbol2 = token[0];
+    if (symbol2 === "#") value = this.renderSection(token, context, partials, originalTemplate, config2);
+    else if (symbol2 === "^") value = this.renderInverted(token, context, partials, originalTemplate, config2);
+    else if (symbol2 === ">") value = this.renderPartial(token, context, partials, config2);
+    else if (symbol2 === "&") value = this.unescapedValue(token, context);
+    else if (symbol2 === "name") value = this.escapedValue(token, context, config2);
+    else if (symbol2 === "text") value = this.rawValue(token);
+    if (value !== void 0)
+      buffer += value;
+  }
+  return buffer;
+};
+Writer.prototype.renderSection = function renderSection(token, context, partials, originalTemplate, config2) {
+  var self2 = this;
+  var buffer = "";
+  var value = context.lookup(token[1]);
+  function subRender(template) {
+    return self2.render(template, context, partials, config2);
+  }
+  if (!value) return;
+  if (isArray(value)) {
+    for (var j = 0, valueLength = value.length; j < valueLength; ++j) {
+      buffer += this.renderTokens(token[4], context.push(value[j]), partials, originalTemplate, config2);
+    }
+  } else if (typeof value === "object" || typeof value === "string" || typeof value === "number") {
+    buffer += this.renderTokens(token[4], context.push(value), partials, originalTemplate, config2);
+  } else if (isFunction(value)) {
+    if (typeof originalTemplate !== "string")
+      throw new Error("Cannot use higher-order sections without the original template");
+    value = value.call(context.view, originalTemplate.slice(token[3], token[5]), subRender);
+    if (value != null)
+      buffer += value;
+  } else {
+    buffer += this.renderTokens(token[4], context, partials, originalTemplate, config2);
+  }
+  return buffer;
+};
+Writer.prototype.renderInverted = function renderInverted(token, context, partials, originalTemplate, config2) {
+  var value = context.lookup(token[1]);
+  if (!value || isArray(value) && value.length === 0)
+    return this.renderTokens(token[4], context, partials, originalTemplate, config2);
+};
+Writer.prototype.indentPartial = function indentPartial(partial3, indentation, lineHasNonSpace) {
+  var filteredIndentation = indentation.replace(/[^ \t]/g, "");
+  var partialByNl = partial3.split("\n");
+  for (var i = 0; i < partialByNl.length; i++) {
+    if (partialByNl[i].length && (i > 0 || !lineHasNonSpace)) {
+      partialByNl[i] = filteredIndentation + partialByNl[i];
+    }
+  }
+  return partialByNl.join("\n");
+};
+Writer.prototype.renderPartial = function renderPartial(token, context, partials, config2) {
+  if (!partials) return;
+  var tags = this.getConfigTags(config2);
+  var value = isFunction(partials) ? partials(token[1]) : partials[token[1]];
+  if (value != null) {
+    var lineHasNonSpace = token[6];
+    var tagIndex = token[5];
+    var indentation = token[4];
+    var indentedValue = value;
+    if (tagIndex == 0 && indentation) {
+      indentedValue = this.indentPartial(value, indentation, lineHasNonSpace);
+    }
+    var tokens = this.parse(indentedValue, tags);
+    return this.renderTokens(tokens, context, partials, indentedValue, config2);
+  }
+};
+Writer.prototype.unescapedValue = function unescapedValue(token, context) {
+  var value = context.lookup(token[1]);
+  if (value != null)
+    return value;
+};
+Writer.prototype.escapedValue = function escapedValue(token, context, config2) {
+  var escape = this.getConfigEscape(config2) || mustache.escape;
+  var value = context.lookup(token[1]);
+  if (value != null)
+    return typeof value === "number" && escape === mustache.escape ? String(value) : escape(value);
+};
+Writer.prototype.rawValue = function rawValue(token) {
+  return token[1];
+};
+Writer.prototype.getConfigTags = function getConfigTags(config2) {
+  if (isArray(config2)) {
+    return config2;
+  } else if (config2 && typeof config2 === "object") {
+    return config2.tags;
+  } else {
+    return void 0;
+  }
+};
+Writer.prototype.getConfigEscape = function getConfigEscape(config2) {
+  if (config2 && typeof config2 === "object" && !isArray(config2)) {
+    return config2.escape;
+  } else {
+    return void 0;
+  }
+};
+var mustache = {
+  name: "mustache.js",
+  version: "4.2.0",
+  tags: ["{{", "}}"],
+  clearCache: void 0,
+  escape: void 0,
+  parse: void 0,
+  render: void 0,
+  Scanner: void 0,
+  Context: void 0,
+  Writer: void 0,
+  /**
+   * Allows a user to override the default caching strategy, by providing an
+   * object with set, get and clear methods. This can also be used to disable
+   * the cache by setting it to the literal `undefined`.
+   */
+  set templateCache(cache) {
+    defaultWriter.templateCache = cache;
+  },
+  /**
+   * Gets the default or overridden caching object from the default writer.
+   */
+  get templateCache() {
+    return defaultWriter.templateCache;
+  }
+};
+var defaultWriter = new Writer();
+mustache.clearCache = function clearCache2() {
+  return defaultWriter.clearCache();
+};
+mustache.parse = function parse4(template, tags) {
+  return defaultWriter.parse(template, tags);
+};
+mustache.render = function render2(template, view2, partials, config2) {
+  if (typeof template !== "string") {
+    throw new TypeError('Invalid template! Template should be a "string" but "' + typeStr(template) + '" was given as the first argument for mustache#render(template, view, partials)');
+  }
+  return defaultWriter.render(template, view2, partials, config2);
+};
+mustache.escape = escapeHtml;
+mustache.Scanner = Scanner2;
+mustache.Context = Context;
+mustache.Writer = Writer;
+var mustache_default = mustache;
+
+// src/core/template.ts
+var TAGS = ["${{", "}}"];
+var OPEN = TAGS[0];
+var ESCAPED_OPEN = "\\${{";
+var ESCAPE_SENTINEL = "\0\0\0\0";
+mustache_default.templateCache = void 0;
+function secretPlaceholder(name) {
+  return `<secret:${name}>`;
+}
+function compileTemplate(source) {
+  if (!source.includes(OPEN)) return { templated: false, refs: [], problems: [] };
+  const prepared = source.split(ESCAPED_OPEN).join(ESCAPE_SENTINEL);
+  if (!prepared.includes(OPEN)) return { templated: true, refs: [], problems: [], prepared };
+  const lines = lineStarts(source);
+  const at = (offset) => position(lines, offset);
+  let tokens;
+  try {
+    tokens = mustache_default.parse(prepared, TAGS);
+  } catch (e) {
+    const msg = e.message;
+    const m = /at (\d+)$/.exec(msg);
+    let offset = m ? Number(m[1]) : 0;
+    if (/Unclosed tag/.test(msg)) offset = Math.max(0, prepared.lastIndexOf(OPEN, offset));
+    const section = /Unclosed section "([^"]*)"/.exec(msg);
+    if (section) {
+      const name = section[1].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const opens = [...prepared.slice(0, offset + 1).matchAll(new RegExp(`\\$\\{\\{\\s*[#^]\\s*${name}\\s*\\}\\}`, "g"))];
+      if (opens.length) offset = opens[opens.length - 1].index;
+    }
+    const p = at(offset);
+    const unclosedSection = /Unclosed section "([^"]*)"/.exec(msg);
+    const unopened = /Unopened section "([^"]*)"/.exec(msg);
+    return {
+      templated: true,
+      refs: [],
+      problems: [
+        {
+          ...p,
+          message: unclosedSection ? `the section \${{#${unclosedSection[1]}}} is never closed` : unopened ? `\${{/${unopened[1]}}} closes a section that was not opened` : /Unclosed tag/.test(msg) ? 'a template tag "${{" is not closed with "}}"' : `the template is malformed: ${msg}`,
+          hint: unclosedSection ? `end it with \${{/${unclosedSection[1]}}}` : 'write ${{ vars.NAME }}; to send a literal "${{" to the router, write "\\${{"'
+        }
+      ]
     };
-    let allRead = true;
-    for (const src of site.scripts) {
-      const reused = reuse.get(`${site.id}\0${src.path}`);
-      if (reused) {
-        for (const v of reused.uses.vars) usedVars.add(v);
-        allRead = false;
-        scripts.push(reused);
-        continue;
-      }
-      const content = contentOf(src);
-      const left = (blobUses.get(src.blob) ?? 1) - 1;
-      blobUses.set(src.blob, left);
-      if (left <= 0) compiled.delete(src.blob);
-      if ("file" in content) {
-        problems.push({ ...content, site: site.name });
-        continue;
-      }
-      const { text: text2, tpl } = content;
-      let bad2 = false;
-      for (const p of tpl.problems) {
-        problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
-        bad2 = true;
-      }
-      const uses = { vars: [], secrets: [] };
-      for (const ref of tpl.refs) {
-        if (ref.kind === "vars") {
-          usedVars.add(ref.name);
-          if (!(ref.name in site.vars)) {
-            problems.push({
-              file: src.path,
-              line: ref.line,
-              column: ref.column,
-              site: site.name,
-              message: `the variable "${ref.name}" is not defined for site ${site.name}`,
-              hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`
-            });
-            bad2 = true;
-          } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
-        } else if (ref.kind === "secrets" && !uses.secrets.includes(ref.name)) uses.secrets.push(ref.name);
-      }
-      if (bad2) continue;
-      uses.vars.sort();
-      uses.secrets.sort();
-      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
-      const rendered = renderScript({
-        text: text2,
-        tpl,
-        path: src.path,
-        site,
-        secrets: uses.secrets,
-        secretValue: (n) => secrets.get(site.name, n),
-        missing: digests.missing.length > 0
-      });
-      if (rendered.problems.length) {
-        problems.push(...rendered.problems);
-        continue;
-      }
-      const { display, body } = rendered;
-      const sent = body ?? display;
-      const length = sent.length > maxChars ? [...sent].length : sent.length;
-      if (length > maxChars) {
+  }
+  const refs = [];
+  const problems = [];
+  const walk = (list2) => {
+    for (const t of list2) {
+      const [type2, value, start] = t;
+      if (type2 === "text" || type2 === "!") continue;
+      const p = at(start);
+      if (type2 === ">" || type2 === "=") {
         problems.push({
-          file: src.path,
-          site: site.name,
-          message: `renders to ${length} characters, over the limit of ${maxChars}`,
-          hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`
+          ...p,
+          message: `"\${{${type2}" (${type2 === ">" ? "partials" : "changing delimiters"}) is not supported`,
+          hint: "use ${{ vars.NAME }} or ${{ secrets.NAME }}"
         });
         continue;
       }
-      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget }) : [];
-      const fp = fingerprint(display, digests.digests);
-      const recorded = state.sites[site.id]?.scripts[src.file];
-      const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
-      scripts.push({
-        path: src.path,
-        file: src.file,
-        blob: src.blob,
-        size: src.size,
-        group: src.group,
-        fingerprint: fp,
-        inputs: cachedInputs(site, uses, digests.digests),
-        uses,
-        secretDigests: digests.digests,
-        secretsMissing: digests.missing,
-        read: true,
-        display: opts.keep?.display === false ? void 0 : display,
-        body: opts.keep?.body === false || unchanged ? void 0 : body,
-        findings
-      });
+      const ref = parseRef(value);
+      if (ref && type2 === "&") ref.raw = true;
+      if (!ref) {
+        problems.push({
+          ...p,
+          message: `"\${{ ${value} }}" is not a variable reference`,
+          hint: "write ${{ vars.NAME }}, ${{ secrets.NAME }}, ${{ site.name }} or ${{ site.id }}"
+        });
+      } else refs.push({ ...ref, ...p });
+      if (t[4]) walk(t[4]);
     }
-    if (allRead) {
-      for (const v of Object.keys(site.vars)) {
-        if (!usedVars.has(v) && site.varOrigins[v] === site.settingsFile) {
-          warnings.push({
-            file: site.settingsFile,
-            site: site.name,
-            message: `the variable "${v}" is not used by any script of ${site.name}`,
-            hint: `remove it, or use it as \${{ vars.${v} }}`
-          });
-        }
+  };
+  walk(tokens);
+  return { templated: true, refs, problems, prepared, tokens };
+}
+function parseRef(value) {
+  const m = /^(vars|secrets|site)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
+  if (!m) return void 0;
+  const kind2 = m[1];
+  if (kind2 === "site" && m[2] !== "name" && m[2] !== "id") return void 0;
+  return { kind: kind2, name: m[2] };
+}
+var SLOT_TAG = "${{}}";
+function renderTemplate(source, compiled, ctx) {
+  if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
+  if (!compiled.tokens) return { text: restoreEscapes(compiled.prepared), problems: [] };
+  const parts = [];
+  collect(compiled.tokens, ctx, parts);
+  let skeleton = "";
+  const slotAt = [];
+  for (const p of parts) {
+    if (typeof p === "string") skeleton += p;
+    else if (p.raw) skeleton += p.value;
+    else {
+      slotAt.push(skeleton.length);
+      skeleton += SLOT_TAG;
+    }
+  }
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  const contexts = contextsOf(compiled, skeleton);
+  const lines = lineStarts(source);
+  const problems = [];
+  let out = "";
+  let k = 0;
+  for (const p of parts) {
+    if (typeof p === "string") out += p;
+    else if (p.raw) out += p.value;
+    else {
+      const context = contexts.get(slotAt[k++]) ?? "code";
+      const placed = placeValue(p.value, context);
+      if (placed === null) problems.push({ kind: p.kind, name: p.name, ...position(lines, p.at), context, value: p.value });
+      out += placed ?? p.value;
+    }
+  }
+  return { text: restoreEscapes(out), problems };
+}
+function placeValue(value, context) {
+  if (context === "string") return escapeRouterOsString(value);
+  if (context === "comment") return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
+  return PLAIN_WORD.test(value) ? value : null;
+}
+var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
+function contextsOf(compiled, skeleton) {
+  if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
+  const contexts = /* @__PURE__ */ new Map();
+  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
+  compiled.lastScan = { skeleton, contexts };
+  return contexts;
+}
+function collect(tokens, ctx, out) {
+  for (const t of tokens) {
+    const [type2, value, start] = t;
+    if (type2 === "text") out.push(value);
+    else if (type2 === "name" || type2 === "&") {
+      const ref = parseRef(value);
+      if (!ref) continue;
+      const v = lookup2(ctx, ref);
+      out.push({ kind: ref.kind, name: ref.name, value: v === void 0 || v === null ? "" : String(v), raw: type2 === "&", at: start });
+    } else if (type2 === "#" || type2 === "^") {
+      const ref = parseRef(value);
+      const v = ref ? lookup2(ctx, ref) : void 0;
+      if (!!v === (type2 === "#") && t[4]) collect(t[4], ctx, out);
+    }
+  }
+}
+function lookup2(ctx, ref) {
+  if (ref.kind === "vars") return ctx.vars[ref.name];
+  if (ref.kind === "secrets") return ctx.secrets[ref.name];
+  return ref.name === "name" ? ctx.site.name : ref.name === "id" ? ctx.site.id : void 0;
+}
+function restoreEscapes(text2) {
+  return text2.includes(ESCAPE_SENTINEL) ? text2.split(ESCAPE_SENTINEL).join(ESCAPED_OPEN) : text2;
+}
+function lineStarts(text2) {
+  const starts = [0];
+  for (let i = text2.indexOf("\n"); i !== -1; i = text2.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+function position(starts, offset) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo] + 1 };
+}
+
+// src/core/render-script.ts
+function secretStandIn(name) {
+  return `secret_${name}`;
+}
+function renderScript(input2) {
+  const { text: text2, tpl, site } = input2;
+  if (!tpl.templated) return { display: text2, checked: text2, body: text2, problems: [], raw: [] };
+  const siteRef = { name: site.name, id: site.id };
+  const render3 = (value) => renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input2.secrets.map((n) => [n, value(n)])) });
+  const display = render3(secretPlaceholder);
+  const problems = display.problems.filter((p) => p.kind !== "secrets").map((p) => valueProblem(p, input2));
+  let checked = display.text;
+  let body = display.text;
+  if (input2.secrets.length) {
+    checked = render3(secretStandIn).text;
+    body = void 0;
+    if (!input2.missing) {
+      const real = render3((n) => input2.secretValue(n));
+      problems.push(...real.problems.filter((p) => p.kind === "secrets").map((p) => valueProblem(p, input2)));
+      body = real.text;
+    }
+  }
+  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
+}
+function valueProblem(p, input2) {
+  const tag = `${p.kind}.${p.name}`;
+  const shown = p.kind === "secrets" ? "" : ` (${JSON.stringify(p.value.length > 40 ? `${p.value.slice(0, 40)}...` : p.value)})`;
+  const base = { file: input2.path, line: p.line, column: p.column, site: input2.site.name };
+  if (p.context === "comment") {
+    return {
+      ...base,
+      message: `the value of ${tag}${shown} stands in a # comment and holds a line break, a control character or a backslash, which could end the comment and run the rest as commands`,
+      hint: `remove those characters from ${tag}, or move the tag into a "string", where the value is escaped`
+    };
+  }
+  return {
+    ...base,
+    message: `the value of ${tag}${shown} stands outside quotes and is not a plain word (letters, digits and . - _ / : ,): RouterOS would read what follows as commands`,
+    hint: `put the tag inside double quotes (name="\${{ ${tag} }}"), where the value is escaped and stays text; if the value is meant to be RouterOS code, write \${{{ ${tag} }}} (raw, flagged by the script checks)`
+  };
+}
+
+// src/core/render-fleet.ts
+init_settings();
+
+// src/core/code-points.ts
+var SURROGATE = /[\uD800-\uDFFF]/;
+var SURROGATE_PAIRS = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+function codePointLength2(s) {
+  return SURROGATE.test(s) ? s.length - (s.match(SURROGATE_PAIRS)?.length ?? 0) : s.length;
+}
+function hasSurrogates(s) {
+  return SURROGATE.test(s);
+}
+
+// src/lint/split.ts
+var LINE_BREAK = /\r\n?|\n/g;
+var STRUCTURAL = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string", "line-break-in-brackets"]);
+function splitScript(text2, maxSize, scanned) {
+  const size = codePointLength2(text2);
+  if (size <= maxSize) return whole(text2, size);
+  const scan2 = scanned ?? scanScript(text2);
+  const broken = scan2.problems.find((p) => STRUCTURAL.has(p.rule));
+  if (broken) {
+    return { ok: false, line: broken.line, endLine: broken.line, reason: `cannot be split into parts while it has a syntax error here: ${broken.message}` };
+  }
+  return cut(readLayout(text2, scan2.statements, scan2.comments), maxSize);
+}
+function whole(text2, size) {
+  const breaks = text2.match(LINE_BREAK)?.length ?? 0;
+  const lastLine = breaks + (text2 === "" || /[\r\n]$/.test(text2) ? 0 : 1);
+  return { ok: true, parts: [{ text: text2, size, firstLine: 1, lastLine: Math.max(1, lastLine), restated: [] }] };
+}
+function readLayout(text2, statements, comments) {
+  const { start, cpBefore, n, eol, continued } = lineTable(text2);
+  const causes = [];
+  for (const st of statements) if (st.endLine > st.line) causes.push({ kind: "command", line: st.line, end: st.endLine });
+  for (const k of continued) causes.push({ kind: "continuation", line: k, end: k + 1 });
+  const { decls, globalsOn } = readVariables(text2, statements, start, causes);
+  const afterComment = new Uint8Array(n + 2);
+  const acks = readComments(text2, comments, start, statements[0]?.line ?? n + 1, afterComment, causes);
+  const stmtFrom = new Int32Array(n + 2);
+  for (let L = 1, i = 0; L <= n + 1; L++) {
+    while (i < statements.length && statements[i].line < L) i++;
+    stmtFrom[L] = i;
+  }
+  const menuBefore = [];
+  const ownMenu = new Uint8Array(statements.length);
+  let current = TOP;
+  statements.forEach((st, i) => {
+    menuBefore.push(current);
+    if (resolveStatement(st, current) !== NAVIGATE) return;
+    current = resolved.menu;
+    const first2 = st.args[0];
+    ownMenu[i] = first2.source.charCodeAt(first2.start) === 47 ? 1 : 0;
+  });
+  menuBefore.push(current);
+  const contentFrom = new Int32Array(n + 2);
+  const nonBlank = /\S/g;
+  for (let L = 1, at = -1, line = 0; L <= n + 1; L++) {
+    if (at < start[L]) {
+      nonBlank.lastIndex = start[L];
+      at = nonBlank.exec(text2)?.index ?? text2.length;
+      line = at >= text2.length ? n + 1 : lineOf(start, n, at);
+    }
+    contentFrom[L] = line;
+  }
+  return {
+    text: text2,
+    eol,
+    n,
+    start,
+    cpBefore,
+    cause: assignCauses(causes, n),
+    causes,
+    afterComment,
+    stmtFrom,
+    contentFrom,
+    menuBefore,
+    ownMenu,
+    acks,
+    decls,
+    globalsOn
+  };
+}
+function lineTable(text2) {
+  const len = text2.length;
+  const starts = [0, 0];
+  const continued = [];
+  const crOnly = /\r(?!\n)/.test(text2);
+  const breaks = crOnly ? text2.matchAll(LINE_BREAK) : void 0;
+  for (let at = crOnly ? -1 : text2.indexOf("\n"); ; ) {
+    let from;
+    let next;
+    if (breaks) {
+      const m = breaks.next();
+      if (m.done) break;
+      from = m.value.index;
+      next = from + m.value[0].length;
+    } else {
+      if (at < 0) break;
+      from = at > 0 && text2.charCodeAt(at - 1) === 13 ? at - 1 : at;
+      next = at + 1;
+      at = text2.indexOf("\n", next);
+    }
+    if (from > 0 && text2.charCodeAt(from - 1) === 92 && next < len) continued.push(starts.length - 1);
+    if (next < len) starts.push(next);
+  }
+  starts.push(len);
+  const start = Int32Array.from(starts);
+  const cpBefore = Int32Array.from(starts);
+  if (hasSurrogates(text2)) {
+    let pairs2 = 0;
+    let k = 1;
+    for (const m of text2.matchAll(SURROGATE_PAIRS)) {
+      while (k < start.length && start[k] <= m.index) cpBefore[k] = start[k++] - pairs2;
+      pairs2++;
+    }
+    while (k < start.length) cpBefore[k] = start[k++] - pairs2;
+  }
+  const eol = /\r\n?|\n/.exec(text2)?.[0] ?? "\n";
+  return { start, cpBefore, n: starts.length - 2, eol, continued };
+}
+function contentEnd(text2, start, k) {
+  let e = start[k + 1];
+  if (e > start[k] && text2.charCodeAt(e - 1) === 10) e--;
+  if (e > start[k] && text2.charCodeAt(e - 1) === 13) e--;
+  return e;
+}
+function lineOf(start, n, o) {
+  let lo = 1;
+  let hi = n;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (start[mid] <= o) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+function assignCauses(causes, n) {
+  const cause = new Int32Array(n + 2);
+  const order = causes.map((_, i) => i).sort((x, y) => causes[x].line - causes[y].line);
+  let filled = 1;
+  for (const i of order) {
+    const c = causes[i];
+    for (let L = Math.max(c.line + 1, filled + 1); L <= Math.min(c.end, n); L++) cause[L] = i + 1;
+    filled = Math.max(filled, c.end);
+  }
+  return cause;
+}
+var DECLARE = /* @__PURE__ */ new Set([":local", "local", ":global", "global"]);
+var USE = /\$(?:(?="((?:[^"\\\r\n]|\\.)*)")|([A-Za-z0-9_][A-Za-z0-9_.-]*))|(?<![A-Za-z0-9_:/-]):?set[ \t]+(?:(?="((?:[^"\\\r\n]|\\.)*)")|([A-Za-z0-9_][A-Za-z0-9_.-]*)(?![=A-Za-z0-9_.-]))/g;
+function readVariables(text2, statements, start, causes) {
+  const decls = [];
+  const byName = /* @__PURE__ */ new Map();
+  for (const st of statements) {
+    const [verb, nameArg] = st.args;
+    if (!nameArg || !DECLARE.has(verb.text)) continue;
+    const spelt = nameArg.text.split("=")[0];
+    const name = spelt.startsWith('"') ? spelt.replace(/^"|"$/g, "") : spelt;
+    if (!name) continue;
+    const last = st.args[st.args.length - 1];
+    const d = {
+      global: verb.text.endsWith("global"),
+      name,
+      restate: `:global ${spelt}`,
+      line: st.line,
+      endLine: st.endLine,
+      from: verb.start,
+      to: last.end,
+      lastUse: -1
+    };
+    byName.set(name, [...byName.get(name) ?? [], decls.push(d) - 1]);
+  }
+  const globalsOn = /* @__PURE__ */ new Map();
+  if (decls.length === 0) return { decls, globalsOn };
+  const n = start.length - 2;
+  for (const m of text2.matchAll(USE)) {
+    const o = m.index;
+    const used = m[1] ?? m[2] ?? m[3] ?? m[4] ?? "";
+    for (let cut2 = 0; cut2 <= used.length; cut2++) {
+      if (cut2 < used.length && used[cut2] !== "-" && used[cut2] !== ".") continue;
+      const list2 = byName.get(used.slice(0, cut2));
+      if (!list2) continue;
+      let k = list2.length - 1;
+      while (k >= 0 && decls[list2[k]].from > o) k--;
+      if (k < 0) continue;
+      const d = decls[list2[k]];
+      if (o < d.to) continue;
+      if (!d.global) d.lastUse = Math.max(d.lastUse, o);
+      else {
+        const line = lineOf(start, n, o);
+        const on = globalsOn.get(line) ?? [];
+        if (!on.includes(list2[k])) on.push(list2[k]);
+        globalsOn.set(line, on);
       }
     }
-    sites.push({ ...site, scripts });
+  }
+  for (const d of decls) {
+    if (d.global || d.lastUse < 0) continue;
+    const u = lineOf(start, n, d.lastUse);
+    if (u > d.endLine) causes.push({ kind: "local", line: d.line, end: u, name: d.name });
+  }
+  return { decls, globalsOn };
+}
+function readComments(text2, comments, start, firstStatementLine, afterComment, causes) {
+  const acks = [];
+  let runLast = -1;
+  let firstAck = 0;
+  const closeRun = () => {
+    if (firstAck) causes.push({ kind: "acknowledgement", line: firstAck, end: runLast + 1 });
+  };
+  for (const c of comments) {
+    if (!c.ownLine) continue;
+    afterComment[c.line + 1] = 1;
+    if (c.line !== runLast + 1) {
+      closeRun();
+      firstAck = 0;
+    }
+    runLast = c.line;
+    if (!MARK.test(c.text)) continue;
+    if (c.line < firstStatementLine) acks.push({ line: c.line, text: text2.slice(start[c.line], contentEnd(text2, start, c.line)) });
+    else firstAck ||= c.line;
+  }
+  closeRun();
+  return acks;
+}
+function fixedPrologue(l, a) {
+  if (a === 1) return { acks: [], menu: void 0, size: 0 };
+  const i = l.stmtFrom[a];
+  const m = l.menuBefore[i];
+  const menu = m !== TOP && !(i < l.ownMenu.length && l.ownMenu[i]) ? showPath(m.path) : void 0;
+  const acks = l.acks.filter((c) => c.line < a).map((c) => c.text);
+  let size = 0;
+  for (const s of acks) size += codePointLength2(s) + l.eol.length;
+  if (menu) size += menu.length + l.eol.length;
+  return { acks, menu, size };
+}
+function addGlobals(l, line, a, into) {
+  const on = l.globalsOn.get(line);
+  if (!on) return 0;
+  let added = 0;
+  for (const g of on) {
+    const d = l.decls[g];
+    if (d.line >= a || into.has(d.name)) continue;
+    into.set(d.name, d.restate);
+    added += codePointLength2(d.restate) + l.eol.length;
+  }
+  return added;
+}
+function canEndAt(l, a, L) {
+  if (L > l.n) return true;
+  return l.cause[L] === 0 && l.contentFrom[a] < L && l.contentFrom[L] <= l.n;
+}
+function cut(l, max) {
+  const parts = [];
+  for (let a = 1; a <= l.n; ) {
+    const fixed = fixedPrologue(l, a);
+    const globals = /* @__PURE__ */ new Map();
+    let size = fixed.size;
+    let best = 0;
+    let clean2 = 0;
+    for (let L = a + 1; L <= l.n + 1; L++) {
+      size += addGlobals(l, L - 1, a, globals) + l.cpBefore[L] - l.cpBefore[L - 1];
+      if (size > max) break;
+      if (!canEndAt(l, a, L)) continue;
+      best = L;
+      if (L > l.n || !l.afterComment[L]) clean2 = L;
+    }
+    const end = clean2 || best;
+    if (end === 0) return refuse(l, a, max);
+    const used = /* @__PURE__ */ new Map();
+    let globalsSize = 0;
+    for (let k = a; k < end; k++) globalsSize += addGlobals(l, k, a, used);
+    const restated = [...fixed.acks, ...used.values(), ...fixed.menu ? [fixed.menu] : []];
+    const body = l.text.slice(l.start[a], l.start[end]);
+    parts.push({
+      text: restated.length ? restated.map((s) => s + l.eol).join("") + body : body,
+      size: fixed.size + globalsSize + l.cpBefore[end] - l.cpBefore[a],
+      firstLine: a,
+      lastLine: end - 1,
+      restated
+    });
+    a = end;
+  }
+  return { ok: true, parts };
+}
+function refuse(l, a, max) {
+  let free = a + 1;
+  while (!canEndAt(l, a, free)) free++;
+  const e = free - 1;
+  const fixed = fixedPrologue(l, a);
+  let restated = fixed.size;
+  const globals = /* @__PURE__ */ new Map();
+  for (let k = a; k < free; k++) restated += addGlobals(l, k, a, globals);
+  const size = restated + l.cpBefore[free] - l.cpBefore[a];
+  const seen = /* @__PURE__ */ new Set();
+  for (let L = a + 1; L < free; L++) if (l.cause[L]) seen.add(l.cause[L] - 1);
+  const tied = [...seen].map((i) => l.causes[i]);
+  const span = (c2) => c2.end - c2.line;
+  const widest = (kind2) => tied.filter((c2) => c2.kind === kind2).sort((x, y) => span(y) - span(x))[0];
+  const c = widest("local") ?? widest("command") ?? widest("acknowledgement") ?? widest("continuation");
+  const what = a === e ? `line ${a}` : `lines ${a}-${e}`;
+  const counted = restated ? ` (${restated} of them restated from earlier parts)` : "";
+  const head = `${what} must go in one job and come to ${size} characters${counted}, over the limit of ${max}`;
+  if (!c) {
+    const why2 = a === e ? "a part breaks only between lines. Put its commands on lines of their own" : "a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines";
+    return { ok: false, line: a, endLine: e, reason: `${head}: ${why2}.` };
+  }
+  let why;
+  switch (c.kind) {
+    case "local":
+      why = `the local variable $${c.name} declared on line ${c.line} is still used on line ${c.end}, and a :local lives only as long as its job. Declare it with :global instead (each part declares again the globals it uses), or use it nearer to where it is declared`;
+      break;
+    case "command":
+      why = `the command on lines ${c.line}-${c.end} cannot be split: a part never breaks inside a command, a { } block or a string. Break it into smaller commands`;
+      break;
+    case "acknowledgement":
+      why = `the acknowledgement comment on line ${c.line} stays with the command below it, on line ${c.end}`;
+      break;
+    default:
+      why = `line ${c.line} ends with \\ and continues on line ${c.end}`;
+  }
+  return { ok: false, line: c.line, endLine: e, reason: `${head}: ${why}.` };
+}
+
+// src/core/render-fleet.ts
+var MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
+async function renderFleet(reader, model, state, opts = {}) {
+  const secrets = opts.secrets ?? noSecrets;
+  const { toRead, reuse } = sortReads(model, state, secrets, opts);
+  const texts = await BlobTexts.read(reader, toRead);
+  const sites = [];
+  for (const site of model.sites) {
+    const r = new SiteRenderer(model, state, site, secrets, opts, texts);
+    sites.push({ ...site, scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x) => x !== null) });
+    r.warnUnusedVars(reuse);
   }
   if (opts.lint)
-    warnings.push(
+    model.warnings.push(
       ...routerOsWarnings(
         sites.filter((s) => s.scripts.some((sc) => sc.read)),
         model.fleetFile ?? join(model.sitesDir, FLEET_FILE)
@@ -89000,23 +89142,255 @@ async function renderFleet(reader, model, state, opts = {}) {
     );
   return { ...model, sites };
 }
+function sortReads(model, state, secrets, opts) {
+  const toRead = [];
+  const reuse = /* @__PURE__ */ new Map();
+  for (const site of model.sites) {
+    const recorded = state.sites[site.id]?.scripts ?? {};
+    const inputsCache = /* @__PURE__ */ new Map();
+    for (const src of site.scripts) {
+      const record2 = recorded[src.file];
+      const kept = !opts.readAll && record2 && record2.source.blob === src.blob && record2.uses && canReuse(record2, !!opts.retryFailed);
+      const unread = kept ? reusable(site, src, record2, secrets, inputsCache) : null;
+      if (unread) reuse.set(`${site.id}\0${src.path}`, unread);
+      else toRead.push(src);
+    }
+  }
+  return { toRead, reuse };
+}
+function reusable(site, src, record2, secrets, inputsCache) {
+  const uses = record2.uses;
+  const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record2) : NO_DIGESTS;
+  const cacheKey = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(digests.digests) : ""}`;
+  let inputs = inputsCache.get(cacheKey);
+  if (inputs === void 0) {
+    inputs = inputsDigest(site, uses, digests.digests);
+    inputsCache.set(cacheKey, inputs);
+  }
+  if (inputs !== record2.source.inputs) return null;
+  return {
+    path: src.path,
+    file: src.file,
+    blob: src.blob,
+    size: src.size,
+    group: src.group,
+    fingerprint: record2.fingerprint,
+    inputs,
+    uses,
+    secretDigests: digests.digests,
+    secretsMissing: digests.missing,
+    read: false,
+    findings: []
+  };
+}
 function canReuse(record2, retryFailed) {
   switch (record2.phase) {
     case "succeeded":
       return true;
     case "queued":
     case "running":
-      return record2.job_id !== null;
+      return record2.job_id !== null && (!record2.part || record2.part.index === record2.part.count - 1);
     case "failed":
       return !retryFailed;
     default:
       return false;
   }
 }
-var NO_DIGESTS = Object.freeze({
-  digests: Object.freeze({}),
-  missing: []
-});
+var BlobTexts = class _BlobTexts {
+  constructor(blobs) {
+    this.blobs = blobs;
+  }
+  blobs;
+  compiled = /* @__PURE__ */ new Map();
+  uses = /* @__PURE__ */ new Map();
+  decoder = new TextDecoder("utf-8", { fatal: true });
+  static async read(reader, toRead) {
+    const blobs = await reader.readBlobs([...new Set(toRead.filter((s) => !tooLarge(s)).map((s) => s.blob))]);
+    const t = new _BlobTexts(blobs);
+    for (const s of toRead) t.uses.set(s.blob, (t.uses.get(s.blob) ?? 0) + 1);
+    return t;
+  }
+  /** The script's text and template, or why it cannot be one; its blob is let go after its last use. */
+  take(src) {
+    let result = this.compiled.get(src.blob);
+    if (!result) {
+      result = this.decode(src);
+      this.compiled.set(src.blob, result);
+    }
+    const left = (this.uses.get(src.blob) ?? 1) - 1;
+    this.uses.set(src.blob, left);
+    if (left <= 0) this.compiled.delete(src.blob);
+    return "file" in result ? { ...result, file: src.path } : result;
+  }
+  decode(src) {
+    const buf = this.blobs.get(src.blob);
+    if (tooLarge(src) || !buf) {
+      return { file: src.path, message: `is ${src.size} bytes, over the largest script read (${MAX_SCRIPT_BYTES} bytes)`, hint: "split it into several scripts" };
+    }
+    if (buf.includes(0)) return { file: src.path, ...firstNul(buf), message: "contains a NUL byte: it is a binary file, not a RouterOS script", hint: "commit the script as text" };
+    let text2;
+    try {
+      text2 = this.decoder.decode(buf);
+    } catch {
+      return { file: src.path, ...firstBadUtf8(buf), message: "is not valid UTF-8", hint: "save the file as UTF-8" };
+    }
+    this.blobs.delete(src.blob);
+    if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
+    if (!/\S/.test(text2)) return { file: src.path, message: "is empty", hint: "add commands, or delete the file" };
+    return { text: text2, tpl: compileTemplate(text2) };
+  }
+};
+var tooLarge = (src) => src.size > MAX_SCRIPT_BYTES;
+var SiteRenderer = class {
+  constructor(model, state, site, secrets, opts, texts) {
+    this.model = model;
+    this.state = state;
+    this.site = site;
+    this.secrets = secrets;
+    this.opts = opts;
+    this.texts = texts;
+  }
+  model;
+  state;
+  site;
+  secrets;
+  opts;
+  texts;
+  usedVars = /* @__PURE__ */ new Set();
+  // Most scripts of a site use the same (often no) variables: digest each combination once.
+  inputs = /* @__PURE__ */ new Map();
+  /** One script, or null when it has a problem (recorded in the model's problems). */
+  render(src) {
+    const { site, model } = this;
+    const content = this.texts.take(src);
+    if ("file" in content) {
+      model.problems.push({ ...content, site: site.name });
+      return null;
+    }
+    const uses = this.usesOf(src, content.tpl);
+    if (!uses) return null;
+    const record2 = this.state.sites[site.id]?.scripts[src.file];
+    const digests = uses.secrets.length ? digestsFor(site, uses.secrets, this.secrets, record2) : NO_DIGESTS;
+    const rendered = renderScript({
+      text: content.text,
+      tpl: content.tpl,
+      path: src.path,
+      site,
+      secrets: uses.secrets,
+      secretValue: (n) => this.secrets.get(site.name, n),
+      missing: digests.missing.length > 0
+    });
+    if (rendered.problems.length) {
+      model.problems.push(...rendered.problems);
+      return null;
+    }
+    const { display, body } = rendered;
+    const parts = this.partsOf(src, body ?? display);
+    if (parts === null) return null;
+    const findings = this.opts.lint ? this.opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget }) : [];
+    const fp = fingerprint(display, digests.digests);
+    const unchanged = record2 !== void 0 && record2.fingerprint === fp && record2.phase === "succeeded";
+    const keepBody = this.opts.keep?.body !== false && !unchanged;
+    return {
+      path: src.path,
+      file: src.file,
+      blob: src.blob,
+      size: src.size,
+      group: src.group,
+      fingerprint: fp,
+      inputs: this.inputsOf(uses, digests.digests),
+      uses,
+      secretDigests: digests.digests,
+      secretsMissing: digests.missing,
+      read: true,
+      display: this.opts.keep?.display === false ? void 0 : display,
+      body: keepBody ? body : void 0,
+      parts: parts && { sizes: parts.map((p) => p.size), lines: parts.map((p) => [p.firstLine, p.lastLine]), texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0 },
+      findings
+    };
+  }
+  /** The variables and secrets a template uses; null (problems recorded) when it is malformed or a variable is undefined. */
+  usesOf(src, tpl) {
+    const { site, model } = this;
+    let bad2 = false;
+    for (const p of tpl.problems) {
+      model.problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
+      bad2 = true;
+    }
+    const uses = { vars: [], secrets: [] };
+    for (const ref of tpl.refs) {
+      if (ref.kind === "vars") {
+        this.usedVars.add(ref.name);
+        if (!(ref.name in site.vars)) {
+          model.problems.push({
+            file: src.path,
+            line: ref.line,
+            column: ref.column,
+            site: site.name,
+            message: `the variable "${ref.name}" is not defined for site ${site.name}`,
+            hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`
+          });
+          bad2 = true;
+        } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
+      } else if (ref.kind === "secrets" && !uses.secrets.includes(ref.name)) uses.secrets.push(ref.name);
+    }
+    if (bad2) return null;
+    uses.vars.sort();
+    uses.secrets.sort();
+    return uses;
+  }
+  /**
+   * The parts the script is sent in: undefined when it fits in one job, null (a problem recorded)
+   * when it cannot be split. The limit applies to what is sent, so the body (secrets included) is
+   * split when it is known, else the display (secrets as placeholders).
+   */
+  partsOf(src, sent) {
+    const maxChars = this.model.fleet.max_script_size;
+    if (sent.length <= maxChars || codePointLength2(sent) <= maxChars) return void 0;
+    const split = splitParts(sent, maxChars);
+    if (split === void 0) return void 0;
+    if ("reason" in split) {
+      this.model.problems.push({
+        file: src.path,
+        line: split.line,
+        site: this.site.name,
+        message: `renders to ${codePointLength2(sent)} characters, over max_script_size (${maxChars}), and cannot be split into jobs: ${split.reason}`,
+        hint: `restructure those lines, or raise max_script_size in ${FLEET_FILE} if your SDX accepts longer scripts`
+      });
+      return null;
+    }
+    return split;
+  }
+  inputsOf(uses, digests) {
+    const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
+    let v = this.inputs.get(key);
+    if (v === void 0) this.inputs.set(key, v = inputsDigest(this.site, uses, digests));
+    return v;
+  }
+  /** A variable defined in the site's own site.yaml that none of its scripts uses (when every script was read). */
+  warnUnusedVars(reuse) {
+    const { site } = this;
+    for (const src of site.scripts) {
+      const reused = reuse.get(`${site.id}\0${src.path}`);
+      if (reused) return;
+    }
+    for (const v of Object.keys(site.vars)) {
+      if (this.usedVars.has(v) || site.varOrigins[v] !== site.settingsFile) continue;
+      this.model.warnings.push({
+        file: site.settingsFile,
+        site: site.name,
+        message: `the variable "${v}" is not used by any script of ${site.name}`,
+        hint: `remove it, or use it as \${{ vars.${v} }}`
+      });
+    }
+  }
+};
+function splitParts(text2, maxChars) {
+  const r = splitScript(text2, maxChars);
+  if (!r.ok) return { line: r.line, reason: r.reason };
+  return r.parts.length > 1 ? r.parts : void 0;
+}
+var NO_DIGESTS = Object.freeze({ digests: Object.freeze({}), missing: [] });
 function digestsFor(site, names, secrets, record2) {
   const digests = {};
   const missing = [];
@@ -89209,7 +89583,7 @@ function plan(desired, state, options) {
       present.add(script.file);
       const record2 = records[script.file];
       const moved2 = isLive(record2) && record2.path !== script.path ? record2.path : null;
-      const decision = decide(record2, script.fingerprint, ctx);
+      const decision = decide(record2, script.fingerprint, ctx, script.parts?.sizes.length ?? (script.read ? 1 : void 0));
       if (!decision) {
         if (moved2) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved2, to: script.path });
         continue;
@@ -89252,7 +89626,9 @@ function plan(desired, state, options) {
         secrets: script.uses.secrets,
         secrets_missing: script.secretsMissing,
         findings: script.findings,
-        previous: previousOf(record2)
+        previous: previousOf(record2),
+        parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts.lines[index] })) : null,
+        from_part: decision.fromPart ?? 0
       });
     }
     for (const [file2, record2] of sortedEntries(records)) {
@@ -89332,29 +89708,27 @@ function plan(desired, state, options) {
     }
   };
 }
-function decide(record2, fp, ctx) {
+function decide(record2, fp, ctx, partCount) {
   if (record2 === void 0 || record2.phase === "removed") return { action: "create", generation: (record2?.generation ?? 0) + 1, supersedes: null };
   const next = record2.generation + 1;
-  if (record2.fingerprint === fp) {
-    const same = { generation: record2.generation, key: record2.key, commit: record2.commit };
-    switch (record2.phase) {
-      case "succeeded":
-        return null;
-      case "intent": {
-        const age = ctx.nowMs - Date.parse(record2.intended_at);
-        return { action: "create", ...same, supersedes: record2.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
-      }
-      case "queued":
-      case "running":
-        return record2.job_id ? { action: "follow", ...same, supersedes: null } : { action: "create", ...same, supersedes: null, lookup: true };
-      case "failed":
-        return ctx.retryFailed ? { action: "create", generation: next, supersedes: null } : { action: "skip-failed", ...same, supersedes: null };
-      default:
-        if (NEVER_RAN_PHASES.has(record2.phase)) return { action: "create", generation: next, supersedes: null };
-        return { action: "create", generation: next, supersedes: null };
+  const sameSplit = !record2.part || partCount === void 0 || record2.part.count === partCount;
+  if (record2.fingerprint !== fp || !sameSplit) return { action: "create", generation: next, supersedes: pendingJobOf(record2) };
+  const same = { generation: record2.generation, key: record2.key, commit: record2.commit, fromPart: record2.part?.index };
+  switch (record2.phase) {
+    case "succeeded":
+      return null;
+    case "intent": {
+      const age = ctx.nowMs - Date.parse(record2.intended_at);
+      return { action: "create", ...same, supersedes: record2.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
     }
+    case "queued":
+    case "running":
+      return record2.job_id ? { action: "follow", ...same, supersedes: null } : { action: "create", ...same, supersedes: null, lookup: true };
+    case "failed":
+      return ctx.retryFailed ? { action: "create", generation: next, supersedes: null, fromPart: record2.part?.index } : { action: "skip-failed", ...same, supersedes: null };
+    default:
+      return { action: "create", generation: next, supersedes: null, fromPart: NEVER_RAN_PHASES.has(record2.phase) ? record2.part?.index : void 0 };
   }
-  return { action: "create", generation: next, supersedes: pendingJobOf(record2) };
 }
 function pendingJobOf(record2) {
   return PENDING_PHASES.has(record2.phase) ? { job_id: record2.job_id, key: record2.key, commit: record2.commit } : null;
@@ -89384,7 +89758,9 @@ function removed(site, siteId, file2, record2, sha2, status) {
     secrets: [],
     secrets_missing: [],
     findings: [],
-    previous: previousOf(record2)
+    previous: previousOf(record2),
+    parts: null,
+    from_part: 0
   };
 }
 function sortedEntries(records) {
@@ -95050,6 +95426,8 @@ function changeToJson(c) {
     file: c.file,
     previous_path: c.previous_path,
     generation: c.generation,
+    parts: c.parts && c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })),
+    from_part: c.parts ? c.from_part + 1 : void 0,
     job_id: c.job_id,
     supersedes: c.supersedes,
     group: c.group,
@@ -95069,6 +95447,13 @@ function sharedGroups(plan2) {
   return [...groups2.values()];
 }
 function actionNote(c) {
+  const note = actionWords(c);
+  if (!c.parts || c.action !== "create" && c.action !== "follow") return note;
+  const n = c.parts.length;
+  const parts = c.from_part > 0 ? `sent as ${n} jobs, resuming at part ${c.from_part + 1}/${n}` : `sent as ${n} jobs`;
+  return note ? `${parts}; ${note}` : parts;
+}
+function actionWords(c) {
   switch (c.action) {
     case "follow":
       return `follow job ${c.job_id} (created by an earlier run)`;
@@ -95272,7 +95657,7 @@ async function planStep(ctx) {
       );
     } else if (pr && ctx.inputs.comment && ctx.github) {
       const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
-      const { body, cut } = fitComment(
+      const { body, cut: cut2 } = fitComment(
         redact(full),
         (shown, total) => `---
 **This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
@@ -95293,7 +95678,7 @@ async function planStep(ctx) {
           notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
         } else {
           commentUrl = res.url;
-          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut }, `plan comment ${res.result}`);
+          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
         }
       } catch (e) {
         failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
@@ -96266,7 +96651,8 @@ function makeRecord(c, sc, prev, fields) {
     secret_digests: sc?.secretDigests ?? prev?.secret_digests ?? {},
     log_url: fields.log_url ?? (sameSend ? prev?.log_url ?? null : null),
     supersedes: fields.supersedes ?? null,
-    applied: fields.phase === "succeeded" ? null : lastApplied(prev)
+    applied: fields.phase === "succeeded" ? null : lastApplied(prev),
+    part: fields.part ?? null
   };
 }
 function tombstone(prev, at) {
@@ -96293,7 +96679,13 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
         site_id: c.site_id,
         site: c.site,
         file: c.file,
-        record: makeRecord(c, scriptOf(c), records[c.file], { phase: "intent", job_id: null, at, supersedes: c.supersedes })
+        record: makeRecord(c, scriptOf(c), records[c.file], {
+          phase: "intent",
+          job_id: null,
+          at,
+          supersedes: c.supersedes,
+          part: c.parts ? { index: c.from_part, count: c.parts.length } : null
+        })
       };
       if (!anchored && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
         u.last_commit = plan2.commit.sha;
@@ -96418,9 +96810,14 @@ async function followJob(ctx, f) {
   for (; ; ) {
     const st = jobState(job);
     const url2 = ctx.logUrl(job);
-    const base = { change: c, job_id: job.id, log_url: url2, reused: f.reused };
+    const part = f.part ?? null;
+    const base = { change: c, job_id: job.id, log_url: url2, reused: f.reused, part };
+    if (st === "succeeded" && part && part.index < part.count - 1) {
+      ctx.recordSend(c, { phase: "intent", job_id: null, part: { index: part.index + 1, count: part.count } });
+      return { ...base, outcome: st, reason: null };
+    }
     if (st === "succeeded" || st === "failed") {
-      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
       return { ...base, outcome: st, reason: st === "failed" ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
     }
     if (st === "cancelled")
@@ -96431,11 +96828,12 @@ async function followJob(ctx, f) {
         url2,
         f.reused,
         "cancelled",
-        `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`
+        `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`,
+        part
       );
     const left = deadline - ctx.clock.now();
     if (left <= 0 || ctx.stopped()) {
-      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
       if (ctx.stopped()) return { ...base, outcome: "queued", reason: "the run was stopped; the next run follows this job" };
       const why = unreachable ? ` (SDX could not be reached: ${unreachable})` : st === "queued" ? " (the router has not picked it up: is it online?)" : "";
       return { ...base, outcome: "timed_out", reason: `still ${st} after ${f.settings.timeout} s${why}; the next run follows the same job` };
@@ -96455,7 +96853,8 @@ async function followJob(ctx, f) {
           url2,
           f.reused,
           "lost",
-          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`
+          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
+          f.part ?? null
         );
       }
       unreachable = e.message;
@@ -96463,10 +96862,10 @@ async function followJob(ctx, f) {
     }
   }
 }
-function neverRan(ctx, c, jobId, url2, reused, outcome, reason) {
-  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url2 });
+function neverRan(ctx, c, jobId, url2, reused, outcome, reason, part = null) {
+  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url2, part });
   ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
-  return { change: c, job_id: jobId, log_url: url2, reused, outcome, reason };
+  return { change: c, job_id: jobId, log_url: url2, reused, outcome, reason, part };
 }
 
 // src/apply/supersede.ts
@@ -96506,6 +96905,86 @@ async function supersede(ctx, c, old, waitMs) {
     await ctx.clock.sleep(Math.min(delay, Math.max(1, deadline - ctx.clock.now())), ctx.stopSignal);
     delay = Math.min(ctx.poll.maxMs, delay * 1.5);
   }
+}
+
+// src/apply/create-job.ts
+function wholeScript(ctx, c) {
+  const sc = ctx.scriptOf(c);
+  if (sc?.body === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
+  return { key: c.idempotency_key, description: c.description, script: sc.body, first: true };
+}
+async function createJobFor(ctx, site, c, body) {
+  if (body.first && c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
+  if (body.first && c.lookup) {
+    const key = body.key.toLowerCase();
+    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
+    if (found) return { job: found, reused: true };
+  }
+  const refused = ctx.cannotSend();
+  if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
+  const res = await ctx.sdx.createJob({
+    siteId: c.site_id,
+    idempotencyKey: body.key,
+    description: body.description,
+    script: body.script,
+    needsAck: site.settings.needs_ack,
+    backup: site.settings.backup,
+    express: site.settings.express
+  });
+  return { job: res.job, reused: res.replayed };
+}
+async function followedJob(ctx, c, part) {
+  try {
+    return { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true };
+  } catch (e) {
+    if (!(e instanceof SdxApiError && e.status === 404)) throw e;
+    const reason = `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`;
+    return neverRan(ctx, c, c.job_id, null, true, "lost", reason, part);
+  }
+}
+
+// src/apply/parts.ts
+var DESCRIPTION_MAX2 = 100;
+function partDescription(description, index, count2) {
+  const suffix = ` part ${index + 1}/${count2}`;
+  return `${description.slice(0, DESCRIPTION_MAX2 - suffix.length)}${suffix}`;
+}
+async function sendParts(ctx, site, c) {
+  const parts = c.parts;
+  const count2 = parts.length;
+  const texts = ctx.scriptOf(c)?.parts?.texts;
+  let index = c.from_part;
+  let last = null;
+  if (c.action === "follow") {
+    const found = await followedJob(ctx, c, { index, count: count2 });
+    if ("outcome" in found) return found;
+    last = await followJob(ctx, { change: c, job: found.job, reused: true, settings: site.settings, part: { index, count: count2 } });
+    if (last.outcome !== "succeeded") return last;
+    index++;
+  }
+  for (; index < count2; index++) {
+    const refused = ctx.cannotSend();
+    if (refused) return { change: c, job_id: null, log_url: null, reused: false, outcome: "blocked", reason: `${refused} before part ${index + 1}/${count2} was sent; the next run sends it`, part: { index, count: count2 } };
+    const text2 = texts?.[index];
+    if (text2 === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
+    const part = { index, count: count2 };
+    const { job, reused } = await createJobFor(ctx, site, c, {
+      key: parts[index].key,
+      description: partDescription(c.description, index, count2),
+      script: text2,
+      first: index === c.from_part && c.action === "create"
+    });
+    ctx.emit({ type: "job-created", change: c, job, reused });
+    ctx.logger.info({ site: c.site, path: c.path, part: `${index + 1}/${count2}`, job_id: job.id, key: parts[index].key, reused }, reused ? "following an existing job" : "job created");
+    const st = jobState(job);
+    if (st === "queued" || st === "running") {
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: ctx.logUrl(job), part });
+      if (ctx.noWait) return { change: c, job_id: job.id, log_url: ctx.logUrl(job), reused, outcome: "queued", reason: `part ${index + 1}/${count2} not followed (--no-wait); the next run records its outcome and sends the rest`, part };
+    }
+    last = await followJob(ctx, { change: c, job, reused, settings: site.settings, part });
+    if (last.outcome !== "succeeded") return { ...last, reason: last.reason && `part ${index + 1}/${count2}: ${last.reason}` };
+  }
+  return last;
 }
 
 // src/apply/site-lane.ts
@@ -96592,23 +97071,9 @@ async function runChange(ctx, site, c, toFollow) {
   }
   const refused = ctx.cannotSend();
   if (refused) return { ...NOT_SENT2, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
-  let found;
-  try {
-    found = c.action === "follow" ? { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true } : await createFor(ctx, site, c);
-  } catch (e) {
-    if (c.action === "follow" && e instanceof SdxApiError && e.status === 404) {
-      return neverRan(
-        ctx,
-        c,
-        c.job_id,
-        null,
-        true,
-        "lost",
-        `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`
-      );
-    }
-    throw e;
-  }
+  if (c.parts) return sendParts(ctx, site, c);
+  const found = c.action === "follow" ? await followedJob(ctx, c, null) : await createJobFor(ctx, site, c, wholeScript(ctx, c));
+  if ("outcome" in found) return found;
   const { job, reused } = found;
   ctx.emit({ type: "job-created", change: c, job, reused });
   ctx.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? "following an existing job" : "job created");
@@ -96624,28 +97089,6 @@ async function runChange(ctx, site, c, toFollow) {
     }
   }
   return followJob(ctx, { change: c, job, reused, settings: site.settings });
-}
-async function createFor(ctx, site, c) {
-  if (c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
-  if (c.lookup) {
-    const key = c.idempotency_key.toLowerCase();
-    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
-    if (found) return { job: found, reused: true };
-  }
-  const sc = ctx.scriptOf(c);
-  if (sc?.body === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
-  const refused = ctx.cannotSend();
-  if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
-  const res = await ctx.sdx.createJob({
-    siteId: c.site_id,
-    idempotencyKey: c.idempotency_key,
-    description: c.description,
-    script: sc.body,
-    needsAck: site.settings.needs_ack,
-    backup: site.settings.backup,
-    express: site.settings.express
-  });
-  return { job: res.job, reused: res.replayed };
 }
 async function removeScript(ctx, c) {
   const prev = ctx.previous(c);
@@ -96930,7 +97373,8 @@ function resultToJson(r) {
     log_url: r.log_url,
     reason: r.reason,
     reused: r.reused,
-    finished_at: r.finished_at
+    finished_at: r.finished_at,
+    part: r.part ? { part: r.part.index + 1, of: r.part.count } : void 0
   };
 }
 function applyToJson(a, warnings = []) {

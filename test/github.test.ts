@@ -54,6 +54,8 @@ function change(site: string, path: string, commit: string, extra: Partial<Plann
     previous_path: null,
     generation: 1,
     lookup: false,
+    parts: null,
+    from_part: 0,
     job_id: null,
     supersedes: null,
     group: null,

@@ -8,7 +8,8 @@ import { PLAN_SPEC, RULES_SPEC, SCHEMA_SPEC, STATUS_SPEC, VALIDATE_SPEC } from '
 import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
 import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
-import { readFleet, renderFleet } from '../core/model.js';
+import { readFleet } from '../core/model.js';
+import { renderFleet } from '../core/render-fleet.js';
 import { emptyState } from '../core/state.js';
 import { statusRows } from '../report/status.js';
 
@@ -168,7 +169,7 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
       const colour = r.outcome === 'succeeded' ? ctx.style.green : r.outcome === 'failed' ? ctx.style.red : ctx.style.yellow;
       ctx.out(`${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${r.at ?? '-'}\n`);
       for (const s of r.scripts.filter((x) => x.phase !== 'succeeded'))
-        ctx.out(`${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`);
+        ctx.out(`${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.part ? ` at part ${s.part.part}/${s.part.of}` : ''}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`);
     }
     return 0;
   } finally {

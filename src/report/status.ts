@@ -10,7 +10,18 @@ export interface SiteStatusRow {
   at: string | null;
   removed_at: string | null;
   /** Live scripts (removed ones are not listed). `phase` is `not sent` for an intent whose job was never created. */
-  scripts: Array<{ path: string; file: string; phase: string; commit: string; job_id: string | null; at: string; log_url: string | null; generation: number }>;
+  scripts: Array<{
+    path: string;
+    file: string;
+    phase: string;
+    commit: string;
+    job_id: string | null;
+    at: string;
+    log_url: string | null;
+    generation: number;
+    /** A script sent in parts: the part it has reached (1-based) and how many. */
+    part: { part: number; of: number } | null;
+  }>;
 }
 
 export function statusRows(state: AppliedState): SiteStatusRow[] {
@@ -29,6 +40,7 @@ export function statusRows(state: AppliedState): SiteStatusRow[] {
           at: r.at,
           log_url: r.log_url ?? null,
           generation: r.generation,
+          part: r.part ? { part: r.part.index + 1, of: r.part.count } : null,
         }));
       const phases = new Set(scripts.map((x) => x.phase));
       const has = (...p: string[]) => p.some((x) => phases.has(x));
