@@ -3680,8 +3680,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural2 = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural2}: ${context.types.join(", ")}.`;
+      const plural3 = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural3}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -11244,9 +11244,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural2) {
+      constructor(singular, plural3) {
         this.singular = singular;
-        this.plural = plural2;
+        this.plural = plural3;
       }
       pluralize(count2) {
         const one = count2 === 1;
@@ -40150,8 +40150,8 @@ var init_pt = __esm({
           case "not_multiple_of":
             return `N\xFAmero inv\xE1lido: deve ser m\xFAltiplo de ${issue3.divisor}`;
           case "unrecognized_keys": {
-            const plural2 = issue3.keys.length > 1 ? "s" : "";
-            return `Chave${plural2} inv\xE1lida${plural2}: ${joinValues(issue3.keys, ", ")}`;
+            const plural3 = issue3.keys.length > 1 ? "s" : "";
+            return `Chave${plural3} inv\xE1lida${plural3}: ${joinValues(issue3.keys, ", ")}`;
           }
           case "invalid_key":
             return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -40301,8 +40301,8 @@ var init_pt_BR = __esm({
           case "not_multiple_of":
             return `N\xFAmero inv\xE1lido: deve ser m\xFAltiplo de ${issue3.divisor}`;
           case "unrecognized_keys": {
-            const plural2 = issue3.keys.length > 1 ? "s" : "";
-            return `Chave${plural2} inv\xE1lida${plural2}: ${joinValues(issue3.keys, ", ")}`;
+            const plural3 = issue3.keys.length > 1 ? "s" : "";
+            return `Chave${plural3} inv\xE1lida${plural3}: ${joinValues(issue3.keys, ", ")}`;
           }
           case "invalid_key":
             return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -60616,8 +60616,8 @@ var require_webidl2 = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(opts) {
-      const plural2 = opts.types.length === 1 ? "" : " one of";
-      const message = `${opts.argument} could not be converted to${plural2}: ${opts.types.join(", ")}.`;
+      const plural3 = opts.types.length === 1 ? "" : " one of";
+      const message = `${opts.argument} could not be converted to${plural3}: ${opts.types.join(", ")}.`;
       return webidl.errors.exception({
         header: opts.prefix,
         message
@@ -85198,6 +85198,121 @@ import { mkdir as mkdir5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join5 } from "node:path";
 
+// src/core/state.ts
+var STATE_FORMAT_VERSION = 2;
+var READABLE_STATE_FORMATS = /* @__PURE__ */ new Set([1, 2]);
+var PENDING_PHASES = /* @__PURE__ */ new Set(["intent", "queued", "running"]);
+var NEVER_RAN_PHASES = /* @__PURE__ */ new Set(["lost", "cancelled"]);
+var MAX_FLEET_HEADS = 16;
+function appliedCommits(state) {
+  const out = /* @__PURE__ */ new Set();
+  for (const s of Object.values(state.sites)) {
+    if (s.last_commit) out.add(s.last_commit);
+    for (const h of s.heads ?? []) out.add(h.sha);
+  }
+  return [...out];
+}
+var FLEET_STATE_ID = "_fleet";
+var FLEET_STATE_NAME = "(fleet)";
+function emptyState() {
+  return { version: STATE_FORMAT_VERSION, sites: {} };
+}
+function mergeRecord(existing, incoming) {
+  if (!existing) return incoming;
+  if (existing.generation !== incoming.generation) return incoming.generation > existing.generation ? incoming : existing;
+  if (existing.key === incoming.key) {
+    const ep = PENDING_PHASES.has(existing.phase);
+    const ip = PENDING_PHASES.has(incoming.phase);
+    if (!ep && ip) return existing;
+    if (!ip && ep) return incoming;
+  }
+  return incoming.at >= existing.at ? incoming : existing;
+}
+function applyUpdates(state, updates) {
+  const sites = { ...state.sites };
+  const copied = /* @__PURE__ */ new Set();
+  for (const u of updates) {
+    let site = sites[u.site_id];
+    if (!site) {
+      site = { site: u.site, site_id: u.site_id, last_commit: null, scripts: {} };
+      copied.add(u.site_id);
+    } else if (!copied.has(u.site_id)) {
+      site = { ...site, scripts: { ...site.scripts } };
+      copied.add(u.site_id);
+    }
+    site.site = u.site || site.site;
+    if (u.file !== void 0 && u.record) site.scripts[u.file] = mergeRecord(site.scripts[u.file], u.record);
+    if (u.last_commit) site.last_commit = u.last_commit;
+    if (u.removed_at !== void 0) site.removed_at = u.removed_at;
+    if (u.secrets_key_check !== void 0) site.secrets_key_check = u.secrets_key_check;
+    if (u.heads !== void 0) site.heads = u.heads;
+    sites[u.site_id] = site;
+  }
+  return { version: STATE_FORMAT_VERSION, sites };
+}
+function parseState(text2, where2) {
+  let doc;
+  try {
+    doc = JSON.parse(text2);
+  } catch (e) {
+    throw new Error(`the applied state in ${where2} is not valid JSON (${e.message}); restore it from its history or remove it to start over`);
+  }
+  const d = doc;
+  if (!d || typeof d !== "object" || typeof d.sites !== "object" || d.sites === null) {
+    throw new Error(`the applied state in ${where2} is not a routeros-gitops state (no "sites"); restore it from its history or remove it to start over`);
+  }
+  checkFormatVersion(d.version, where2);
+  const sites = {};
+  for (const [id, s] of Object.entries(d.sites)) sites[id] = normalizeSiteState(s, `${where2} sites.${id}`);
+  return { version: STATE_FORMAT_VERSION, sites };
+}
+function checkFormatVersion(version2, where2) {
+  if (typeof version2 === "number" && READABLE_STATE_FORMATS.has(version2)) return;
+  if (typeof version2 === "number" && version2 > STATE_FORMAT_VERSION) {
+    throw new Error(
+      `the applied state in ${where2} has format version ${version2}, written by a newer routeros-gitops; this one reads versions up to ${STATE_FORMAT_VERSION}: upgrade routeros-gitops`
+    );
+  }
+  throw new Error(
+    `the applied state in ${where2} has format version ${JSON.stringify(version2)}, which this routeros-gitops does not read; restore it from its history`
+  );
+}
+function normalizeSiteState(doc, where2) {
+  const d = doc;
+  if (!d || typeof d !== "object" || typeof d.site_id !== "string" || d.site_id === "" || typeof d.site !== "string" || !(d.last_commit === null || typeof d.last_commit === "string") || typeof d.scripts !== "object" || d.scripts === null || Array.isArray(d.scripts)) {
+    throw new Error(`the applied state in ${where2} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
+  }
+  const scripts = {};
+  let upgraded = false;
+  for (const [name, raw] of Object.entries(d.scripts)) {
+    const r = raw;
+    if (!r || typeof r !== "object" || typeof r.key !== "string" || typeof r.fingerprint !== "string" || typeof r.phase !== "string") {
+      throw new Error(`the applied state in ${where2} has a malformed record for ${JSON.stringify(name)}; restore it from the state's history`);
+    }
+    if (typeof r.generation === "number") {
+      scripts[name] = r;
+      continue;
+    }
+    upgraded = true;
+    const file2 = name.slice(name.lastIndexOf("/") + 1);
+    const record2 = {
+      ...r,
+      path: name,
+      generation: 1 + (typeof r.attempt === "number" ? r.attempt : 0),
+      intended_at: r.at ?? (/* @__PURE__ */ new Date(0)).toISOString(),
+      phase: r.phase === "timed_out" ? "running" : r.phase
+    };
+    delete record2.attempt;
+    const other = scripts[file2];
+    if (!other || (other.at ?? "") < record2.at) scripts[file2] = record2;
+  }
+  if (!upgraded) return d;
+  return { ...d, scripts };
+}
+function isLive(r) {
+  return r !== void 0 && r.phase !== "removed";
+}
+
 // src/core/model.ts
 init_settings();
 import { posix } from "node:path";
@@ -87374,7 +87489,7 @@ var Scanner = class {
     const end = this.src.indexOf("}}", this.i + 3);
     const stop = end < 0 ? this.n : end + 2;
     const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
-    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? "string" : "code" });
+    if (nl < 0) this.templateTags.push(this.inStr ? { offset: this.i, context: "string", stringStart: this.strOffset } : { offset: this.i, context: "code" });
     this.i = nl < 0 ? stop : this.i + 1;
   }
   codeLineBreak(level) {
@@ -87978,7 +88093,7 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       problems.push({
         file: siteDir,
         message: `"${name}" cannot be a site name`,
-        hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit'
+        hint: 'rename the folder: at most 63 letters, digits, ".", "_" and "-", starting with a letter or digit'
       });
       continue;
     }
@@ -88704,14 +88819,23 @@ function renderTemplate(source, compiled, ctx) {
 }
 function placeValue(value, context) {
   if (context === "string") return escapeRouterOsString(value);
+  if (context === "code-string") return PLAIN_WORD.test(value) ? value : null;
   if (context === "comment") return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
   return PLAIN_WORD.test(value) ? value : null;
 }
 var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
+var CODE_PARAMETER = /(?:^|[\s[{;(])(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=$/;
+var CODE_COMMAND = /(?:^|[\s[{;(]):(?:execute|parse)\s+$/;
+function isCodeString(text2, quote) {
+  const before = text2.slice(Math.max(0, quote - 120), quote);
+  return CODE_PARAMETER.test(before) || CODE_COMMAND.test(before);
+}
 function contextsOf(compiled, skeleton) {
   if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
   const contexts = /* @__PURE__ */ new Map();
-  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
+  for (const t of scanScript(skeleton).templateTags) {
+    contexts.set(t.offset, t.context === "string" && t.stringStart !== void 0 && isCodeString(skeleton, t.stringStart) ? "code-string" : t.context);
+  }
   compiled.lastScan = { skeleton, contexts };
   return contexts;
 }
@@ -88788,6 +88912,13 @@ function valueProblem(p, input2) {
       ...base,
       message: `the value of ${tag}${shown} stands in a # comment and holds a line break, a control character or a backslash, which could end the comment and run the rest as commands`,
       hint: `remove those characters from ${tag}, or move the tag into a "string", where the value is escaped`
+    };
+  }
+  if (p.context === "code-string") {
+    return {
+      ...base,
+      message: `the value of ${tag}${shown} stands in a string that RouterOS runs as a script (a scheduler's on-event, a script's source, an :execute or :parse argument) and is not a plain word (letters, digits and . - _ / : ,): once that string runs, the value would be read as commands`,
+      hint: `keep ${tag} to a plain word there, or pass it through a :global set outside the script and read the global inside it`
     };
   }
   return {
@@ -89125,12 +89256,16 @@ function refuse(l, a, max) {
 var MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
 async function renderFleet(reader, model, state, opts = {}) {
   const secrets = opts.secrets ?? noSecrets;
+  model.problems.push(...secretScopeClashes(model, secrets));
   const { toRead, reuse } = sortReads(model, state, secrets, opts);
   const texts = await BlobTexts.read(reader, toRead);
   const sites = [];
   for (const site of model.sites) {
     const r = new SiteRenderer(model, state, site, secrets, opts, texts);
-    sites.push({ ...site, scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x) => x !== null) });
+    sites.push({
+      ...site,
+      scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x) => x !== null)
+    });
     r.warnUnusedVars(reuse);
   }
   if (opts.lint)
@@ -89225,9 +89360,19 @@ var BlobTexts = class _BlobTexts {
   decode(src) {
     const buf = this.blobs.get(src.blob);
     if (tooLarge(src) || !buf) {
-      return { file: src.path, message: `is ${src.size} bytes, over the largest script read (${MAX_SCRIPT_BYTES} bytes)`, hint: "split it into several scripts" };
+      return {
+        file: src.path,
+        message: `is ${src.size} bytes, over the largest script read (${MAX_SCRIPT_BYTES} bytes)`,
+        hint: "split it into several scripts"
+      };
     }
-    if (buf.includes(0)) return { file: src.path, ...firstNul(buf), message: "contains a NUL byte: it is a binary file, not a RouterOS script", hint: "commit the script as text" };
+    if (buf.includes(0))
+      return {
+        file: src.path,
+        ...firstNul(buf),
+        message: "contains a NUL byte: it is a binary file, not a RouterOS script",
+        hint: "commit the script as text"
+      };
     let text2;
     try {
       text2 = this.decoder.decode(buf);
@@ -89270,6 +89415,7 @@ var SiteRenderer = class {
     const uses = this.usesOf(src, content.tpl);
     if (!uses) return null;
     const record2 = this.state.sites[site.id]?.scripts[src.file];
+    if (this.secretLeftBehind(src, uses)) return null;
     const digests = uses.secrets.length ? digestsFor(site, uses.secrets, this.secrets, record2) : NO_DIGESTS;
     const rendered = renderScript({
       text: content.text,
@@ -89305,7 +89451,11 @@ var SiteRenderer = class {
       read: true,
       display: this.opts.keep?.display === false ? void 0 : display,
       body: keepBody ? body : void 0,
-      parts: parts && { sizes: parts.map((p) => p.size), lines: parts.map((p) => [p.firstLine, p.lastLine]), texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0 },
+      parts: parts && {
+        sizes: parts.map((p) => p.size),
+        lines: parts.map((p) => [p.firstLine, p.lastLine]),
+        texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0
+      },
       findings
     };
   }
@@ -89361,6 +89511,25 @@ var SiteRenderer = class {
     }
     return split;
   }
+  /**
+   * A renamed site folder whose own secret is still set under its old name: the fleet's value would
+   * silently go to its router instead. A problem (recorded), so that nothing is sent.
+   */
+  secretLeftBehind(src, uses) {
+    const old = this.state.sites[this.site.id]?.site;
+    const { secrets, site } = this;
+    if (!old || old === site.name || !secrets.forSite) return false;
+    const left = uses.secrets.filter((n) => secrets.forSite(old, n) && !secrets.forSite(site.name, n));
+    for (const n of left) {
+      this.model.problems.push({
+        file: src.path,
+        site: site.name,
+        message: `the site was renamed from ${old} to ${site.name}, and its own value of secret "${n}" is still set for ${old}; the fleet's value would be sent to its router instead`,
+        hint: `set the secret for ${site.name} (RGO_SECRET_<SITE>__${n.toUpperCase()} or sites.${site.name} in the secrets file), then remove the one for ${old}`
+      });
+    }
+    return left.length > 0;
+  }
   inputsOf(uses, digests) {
     const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
     let v = this.inputs.get(key);
@@ -89385,6 +89554,27 @@ var SiteRenderer = class {
     }
   }
 };
+function secretScopeClashes(model, secrets) {
+  if (!secrets.envScope) return [];
+  const byScope = /* @__PURE__ */ new Map();
+  for (const site of model.sites) {
+    const scope = secrets.envScope(site.name);
+    if (scope) byScope.set(scope, [...byScope.get(scope) ?? [], site]);
+  }
+  const problems = [];
+  for (const [scope, sites] of byScope) {
+    if (sites.length < 2) continue;
+    for (const site of sites) {
+      problems.push({
+        file: site.settingsFile,
+        site: site.name,
+        message: `sites ${sites.map((s) => s.name).join(", ")} all take their own secrets from ${scope}*: a secret meant for one would be sent to the others' routers`,
+        hint: "rename the site folders apart (letters and digits differ, not only . - _), or give these sites their secrets in --secrets-file, keyed by the exact site name"
+      });
+    }
+  }
+  return problems;
+}
 function splitParts(text2, maxChars) {
   const r = splitScript(text2, maxChars);
   if (!r.ok) return { line: r.line, reason: r.reason };
@@ -89427,138 +89617,43 @@ function firstBadUtf8(buf) {
   return { line: 1 };
 }
 
-// src/core/state.ts
-var STATE_FORMAT_VERSION = 2;
-var READABLE_STATE_FORMATS = /* @__PURE__ */ new Set([1, 2]);
-var PENDING_PHASES = /* @__PURE__ */ new Set(["intent", "queued", "running"]);
-var NEVER_RAN_PHASES = /* @__PURE__ */ new Set(["lost", "cancelled"]);
-var FLEET_STATE_ID = "_fleet";
-var FLEET_STATE_NAME = "(fleet)";
-function emptyState() {
-  return { version: STATE_FORMAT_VERSION, sites: {} };
-}
-function mergeRecord(existing, incoming) {
-  if (!existing) return incoming;
-  if (existing.generation !== incoming.generation) return incoming.generation > existing.generation ? incoming : existing;
-  if (existing.key === incoming.key) {
-    const ep = PENDING_PHASES.has(existing.phase);
-    const ip = PENDING_PHASES.has(incoming.phase);
-    if (!ep && ip) return existing;
-    if (!ip && ep) return incoming;
-  }
-  return incoming.at >= existing.at ? incoming : existing;
-}
-function applyUpdates(state, updates) {
-  const sites = { ...state.sites };
-  const copied = /* @__PURE__ */ new Set();
-  for (const u of updates) {
-    let site = sites[u.site_id];
-    if (!site) {
-      site = { site: u.site, site_id: u.site_id, last_commit: null, scripts: {} };
-      copied.add(u.site_id);
-    } else if (!copied.has(u.site_id)) {
-      site = { ...site, scripts: { ...site.scripts } };
-      copied.add(u.site_id);
-    }
-    site.site = u.site || site.site;
-    if (u.file !== void 0 && u.record) site.scripts[u.file] = mergeRecord(site.scripts[u.file], u.record);
-    if (u.last_commit) site.last_commit = u.last_commit;
-    if (u.removed_at !== void 0) site.removed_at = u.removed_at;
-    if (u.secrets_key_check !== void 0) site.secrets_key_check = u.secrets_key_check;
-    sites[u.site_id] = site;
-  }
-  return { version: STATE_FORMAT_VERSION, sites };
-}
-function parseState(text2, where2) {
-  let doc;
-  try {
-    doc = JSON.parse(text2);
-  } catch (e) {
-    throw new Error(`the applied state in ${where2} is not valid JSON (${e.message}); restore it from its history or remove it to start over`);
-  }
-  const d = doc;
-  if (!d || typeof d !== "object" || typeof d.sites !== "object" || d.sites === null) {
-    throw new Error(`the applied state in ${where2} is not a routeros-gitops state (no "sites"); restore it from its history or remove it to start over`);
-  }
-  checkFormatVersion(d.version, where2);
-  const sites = {};
-  for (const [id, s] of Object.entries(d.sites)) sites[id] = normalizeSiteState(s, `${where2} sites.${id}`);
-  return { version: STATE_FORMAT_VERSION, sites };
-}
-function checkFormatVersion(version2, where2) {
-  if (typeof version2 === "number" && READABLE_STATE_FORMATS.has(version2)) return;
-  if (typeof version2 === "number" && version2 > STATE_FORMAT_VERSION) {
-    throw new Error(
-      `the applied state in ${where2} has format version ${version2}, written by a newer routeros-gitops; this one reads versions up to ${STATE_FORMAT_VERSION}: upgrade routeros-gitops`
-    );
-  }
-  throw new Error(
-    `the applied state in ${where2} has format version ${JSON.stringify(version2)}, which this routeros-gitops does not read; restore it from its history`
-  );
-}
-function normalizeSiteState(doc, where2) {
-  const d = doc;
-  if (!d || typeof d !== "object" || typeof d.site_id !== "string" || d.site_id === "" || typeof d.site !== "string" || !(d.last_commit === null || typeof d.last_commit === "string") || typeof d.scripts !== "object" || d.scripts === null || Array.isArray(d.scripts)) {
-    throw new Error(`the applied state in ${where2} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
-  }
-  const scripts = {};
-  let upgraded = false;
-  for (const [name, raw] of Object.entries(d.scripts)) {
-    const r = raw;
-    if (!r || typeof r !== "object" || typeof r.key !== "string" || typeof r.fingerprint !== "string" || typeof r.phase !== "string") {
-      throw new Error(`the applied state in ${where2} has a malformed record for ${JSON.stringify(name)}; restore it from the state's history`);
-    }
-    if (typeof r.generation === "number") {
-      scripts[name] = r;
-      continue;
-    }
-    upgraded = true;
-    const file2 = name.slice(name.lastIndexOf("/") + 1);
-    const record2 = {
-      ...r,
-      path: name,
-      generation: 1 + (typeof r.attempt === "number" ? r.attempt : 0),
-      intended_at: r.at ?? (/* @__PURE__ */ new Date(0)).toISOString(),
-      phase: r.phase === "timed_out" ? "running" : r.phase
-    };
-    delete record2.attempt;
-    const other = scripts[file2];
-    if (!other || (other.at ?? "") < record2.at) scripts[file2] = record2;
-  }
-  if (!upgraded) return d;
-  return { ...d, scripts };
-}
-function isLive(r) {
-  return r !== void 0 && r.phase !== "removed";
-}
-
 // src/core/plan.ts
 var DEFAULT_RETENTION_MS = 24 * 3600 * 1e3;
-function siteStatus(commit, siteLast, fleetLast, relations) {
+function siteStatus(commit, siteLast, heads, relations) {
   const rel = (c) => relations[c] ?? "unknown";
   const short = commit.sha.slice(0, 7);
-  const fleetRel = fleetLast ? rel(fleetLast) : null;
-  if (fleetLast && fleetRel === "ancestor") {
-    return {
-      status: "stale",
-      last: fleetLast,
-      reason: `commit ${short} is older than ${fleetLast.slice(0, 7)}, which the fleet was last applied at; nothing is sent (never backwards)`
-    };
+  const stale = (last, why) => ({ status: "stale", last, reason: `commit ${short} ${why}; nothing is sent (never backwards)` });
+  for (const h of heads) if (rel(h.sha) === "ancestor") return stale(h.sha, `is older than ${h.sha.slice(0, 7)}, which the fleet was last applied at`);
+  const newest = newestHead(heads);
+  if (newest?.time && rel(newest.sha) === "diverged" && Date.parse(commit.time) < Date.parse(newest.time)) {
+    return stale(
+      newest.sha,
+      `is on another line of history than ${newest.sha.slice(0, 7)}, which the fleet was last applied at, and was committed before it (${commit.time} < ${newest.time}); apply a commit that descends from it (merge), or, if history was rewritten on purpose, run \`routeros-gitops state accept-history --at ${short}\``
+    );
   }
-  if (siteLast && rel(siteLast) === "ancestor") {
-    return {
-      status: "stale",
-      last: siteLast,
-      reason: `commit ${short} is older than ${siteLast.slice(0, 7)}, which this site was last applied from; nothing is sent (never backwards)`
-    };
-  }
-  const fleetProvesNewer = fleetRel === "same" || fleetRel === "descendant";
-  if (fleetLast && fleetRel === "unknown")
-    return { status: "unknown-history", last: fleetLast, reason: missingReason(fleetLast, "the fleet was last applied at") };
-  if (siteLast && rel(siteLast) === "unknown" && !fleetProvesNewer) {
+  if (siteLast && rel(siteLast) === "ancestor") return stale(siteLast, `is older than ${siteLast.slice(0, 7)}, which this site was last applied from`);
+  const provenNewer = newest !== void 0 && (rel(newest.sha) === "same" || rel(newest.sha) === "descendant");
+  const missingHead = heads.find((h) => rel(h.sha) === "unknown");
+  if (missingHead && !provenNewer)
+    return { status: "unknown-history", last: missingHead.sha, reason: missingReason(missingHead.sha, "the fleet was last applied at") };
+  if (siteLast && rel(siteLast) === "unknown" && !provenNewer) {
     return { status: "unknown-history", last: siteLast, reason: missingReason(siteLast, "this site was last applied from") };
   }
   return { status: "ok", reason: null, last: siteLast ?? null };
+}
+function newestHead(heads) {
+  let best;
+  for (const h of heads) if (!best || !h.time || best.time && h.time > best.time) best = h;
+  return best;
+}
+function fleetHeads(state) {
+  const fleet = state.sites[FLEET_STATE_ID];
+  if (fleet?.heads?.length) return fleet.heads;
+  return fleet?.last_commit ? [{ sha: fleet.last_commit, time: "" }] : [];
+}
+function nextHeads(commit, heads, relations) {
+  const kept = heads.filter((h) => h.sha !== commit.sha && relations[h.sha] !== "descendant");
+  return [{ sha: commit.sha, time: commit.time }, ...kept].sort((a, b) => a.time < b.time ? 1 : a.time > b.time ? -1 : 0).slice(0, MAX_FLEET_HEADS);
 }
 function missingReason(missing, whose) {
   return `commit ${missing.slice(0, 12)}, which ${whose}, is not in this repository, so it cannot be shown that this commit is newer; nothing is sent. If the clone is shallow, fetch the history (git fetch --unshallow); if history was rewritten (a force-push), check the fleet, then re-anchor the state with \`routeros-gitops state accept-history --at <commit>\``;
@@ -89569,6 +89664,7 @@ function plan(desired, state, options) {
   const moves = [];
   const seen = /* @__PURE__ */ new Set([FLEET_STATE_ID]);
   const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
+  const heads = fleetHeads(state);
   const nowMs = (options.now ?? /* @__PURE__ */ new Date()).getTime();
   const retentionMs = options.retentionMs ?? (desired.fleet.idempotency_retention ? desired.fleet.idempotency_retention * 1e3 : DEFAULT_RETENTION_MS);
   const ctx = { retryFailed: options.retryFailed ?? false, nowMs, retentionMs };
@@ -89576,7 +89672,7 @@ function plan(desired, state, options) {
     seen.add(site.id);
     const siteState = state.sites[site.id];
     const records = siteState?.scripts ?? {};
-    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, fleetLast, options.relations);
+    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, heads, options.relations);
     const changes2 = [];
     const present = /* @__PURE__ */ new Set();
     for (const script of site.scripts) {
@@ -89651,7 +89747,7 @@ function plan(desired, state, options) {
   }
   for (const c of options.clean ?? []) {
     seen.add(c.site_id);
-    const { status, reason, last } = siteStatus(commit, c.last_commit, fleetLast, options.relations);
+    const { status, reason, last } = siteStatus(commit, c.last_commit, heads, options.relations);
     sites.push({
       site: c.site,
       site_id: c.site_id,
@@ -89669,7 +89765,7 @@ function plan(desired, state, options) {
     if (seen.has(id)) continue;
     const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
     if (!live.length && s.removed_at) continue;
-    const { status, reason } = siteStatus(commit, s.last_commit, fleetLast, options.relations);
+    const { status, reason } = siteStatus(commit, s.last_commit, heads, options.relations);
     const changes2 = live.map(([file2, record2]) => removed(s.site, id, file2, record2, commit.sha, status));
     sites.push({
       site: s.site,
@@ -89692,6 +89788,7 @@ function plan(desired, state, options) {
     ref: options.ref,
     commit,
     fleet_last_commit: fleetLast,
+    fleet_heads: nextHeads(commit, heads, options.relations),
     sites_dir: desired.sitesDir,
     sites,
     changes,
@@ -89727,6 +89824,7 @@ function decide(record2, fp, ctx, partCount) {
     case "failed":
       return ctx.retryFailed ? { action: "create", generation: next, supersedes: null, fromPart: record2.part?.index } : { action: "skip-failed", ...same, supersedes: null };
     default:
+      if (record2.started && !ctx.retryFailed) return { action: "skip-failed", ...same, supersedes: null };
       return { action: "create", generation: next, supersedes: null, fromPart: NEVER_RAN_PHASES.has(record2.phase) ? record2.part?.index : void 0 };
   }
 }
@@ -89811,11 +89909,7 @@ async function makePlan(req) {
     keep: req.keep
   });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const relations = await relationsOf(
-    req.reader,
-    commit,
-    Object.values(state.sites).map((s) => s.last_commit)
-  );
+  const relations = await relationsOf(req.reader, commit, appliedCommits(state));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
@@ -89898,7 +89992,7 @@ async function makeIncrementalPlan(req, store, snapshots) {
     scripts: s.scripts
   }));
   const relations = {};
-  const lasts = /* @__PURE__ */ new Set([...Object.values(state.sites).map((s) => s.last_commit), ...cleanSites.map((c) => c.last_commit)]);
+  const lasts = /* @__PURE__ */ new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
   const treeOf = new Map(folders.map((e) => [e.path.slice(e.path.lastIndexOf("/") + 1), e.oid]));
@@ -93168,6 +93262,13 @@ async function loadSecrets(opts) {
     get(site, name) {
       return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
     },
+    forSite(site, name) {
+      return lookupEnv(envSite.get(envSiteName(site)), name) !== void 0 || perSite.get(site)?.get(name) !== void 0;
+    },
+    envScope(site) {
+      const token = envSiteName(site);
+      return envSite.has(token) ? `${SECRET_ENV_PREFIX}${token}__` : null;
+    },
     identity() {
       const entries = [];
       for (const [k, v] of fleet) entries.push(["file", "", k, v]);
@@ -93539,6 +93640,8 @@ function createSdxClient(opts) {
         if (e.name === "AbortError") throw stoppedError(where2);
         throw e;
       }
+      const refused = x.guard?.();
+      if (refused) throw fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
       counters.requests++;
       const started = performance.now();
       let cause;
@@ -93769,7 +93872,8 @@ function createSdxClient(opts) {
           "x-backup": String(req.backup),
           "x-express-execute": String(req.express)
         },
-        body: req.script
+        body: req.script,
+        guard: req.guard
       });
       if (reply.status >= 200 && reply.status < 300) {
         const job = withSite(decode3(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"), req.siteId);
@@ -94052,15 +94156,10 @@ import path2 from "node:path";
 import { link, mkdir as mkdir4, open as open3, readFile, rename as rename4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 
 // src/core/lease.ts
-function leaseIsFree(lease, now, dead) {
-  if (!lease?.holder) return true;
-  if (!lease.expires_at || Date.parse(lease.expires_at) <= now.getTime()) return true;
-  return dead(lease.holder);
-}
-function takeLease(current, holder, ttlMs, now, dead) {
+function takeLease(current, holder, ttlMs, now, free) {
   if (current?.holder?.id === holder.id) return renewLease(current, holder.id, ttlMs, now);
-  if (!leaseIsFree(current, now, dead)) return null;
-  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString() };
+  if (current?.holder && !free(current)) return null;
+  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString(), ttl_ms: ttlMs };
 }
 function renewLease(current, holderId, ttlMs, now) {
   if (current?.holder?.id !== holderId) return null;
@@ -94556,6 +94655,10 @@ async function mergeSite(repo, b, o, t) {
   if (removedAt !== void 0) merged.removed_at = removedAt;
   const check2 = pickField("secrets_key_check");
   if (check2 !== void 0) merged.secrets_key_check = check2;
+  if (o.heads || t.heads) {
+    const all = new Map([...o.heads ?? [], ...t.heads ?? []].map((h) => [h.sha, h]));
+    merged.heads = [...all.values()].sort((a, b2) => a.time < b2.time ? 1 : a.time > b2.time ? -1 : 0).slice(0, MAX_FLEET_HEADS);
+  }
   return merged;
 }
 
@@ -95177,6 +95280,13 @@ var Runtime = class {
       });
     }
     const value = token.value;
+    if (value.trim().length < MIN_SECRET_LENGTH) {
+      throw new InputError({
+        file: token.source.startsWith("input") ? `(${token.source})` : "(environment)",
+        message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
+        hint: "set it to the SDX API token (a JWT or an alto_sk_... key)"
+      });
+    }
     this.addSecrets([value]);
     return (fleet) => {
       const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
@@ -95426,7 +95536,7 @@ function changeToJson(c) {
     file: c.file,
     previous_path: c.previous_path,
     generation: c.generation,
-    parts: c.parts && c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })),
+    parts: c.parts ? c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })) : null,
     from_part: c.parts ? c.from_part + 1 : void 0,
     job_id: c.job_id,
     supersedes: c.supersedes,
@@ -95467,12 +95577,19 @@ function actionWords(c) {
       return c.supersedes ? `replaces pending job ${c.supersedes.job_id ?? c.supersedes.key}` : "";
   }
 }
+var plural2 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 function summaryLine(plan2) {
   const s = plan2.summary;
-  if (!plan2.changes.length) return `No changes. ${s.sites} sites are up to date.`;
+  const missing = plan2.sites.filter((x) => x.status === "unknown-history").length;
+  const stale = s.stale_sites - missing;
+  const notes = [
+    stale ? `${plural2(stale, "site")} not applied (stale: never backwards)` : "",
+    missing ? `${plural2(missing, "site")} not applied (history missing)` : ""
+  ].filter(Boolean);
+  const tail = notes.length ? `; ${notes.join("; ")}` : "";
+  if (!plan2.changes.length) return `No changes. ${plural2(s.sites, "site")} ${s.sites === 1 ? "is" : "are"} up to date${tail}.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
-  const stale = s.stale_sites ? `; ${s.stale_sites} sites not applied (stale)` : "";
-  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} job${s.to_send === 1 ? "" : "s"} to send${stale}.`;
+  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${plural2(s.sites, "site")}; ${plural2(s.to_send, "job")} to send${tail}.`;
 }
 function planToMarkdown(plan2, opts = {}) {
   const out = [];
@@ -95487,16 +95604,16 @@ function planToMarkdown(plan2, opts = {}) {
     out.push("| site | script | change | action |", "|---|---|---|---|");
     const shared3 = sharedGroups(plan2).filter((g) => g.sites.length > 1);
     const compact = new Set(shared3.map((g) => `${g.kind}\0${g.path}`));
-    for (const g of shared3) out.push(`| ${g.sites.length} sites | \`${g.path}\` | ${g.kind} | shared script |`);
+    for (const g of shared3) out.push(`| ${g.sites.length} sites | ${codeSpan(g.path)} | ${g.kind} | shared script |`);
     for (const c of plan2.changes) {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
-      out.push(`| ${escapeMd(c.site)} | \`${c.path}\` | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
+      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
     }
     out.push("");
   }
   if (plan2.moves.length) {
     out.push("#### Moved, nothing to send", "");
-    for (const m of plan2.moves) out.push(`- \`${m.from}\` -> \`${m.to}\``);
+    for (const m of plan2.moves) out.push(`- ${codeSpan(m.from)} -> ${codeSpan(m.to)}`);
     out.push("");
   }
   for (const site of plan2.sites.filter((s) => s.status !== "ok"))
@@ -95506,7 +95623,7 @@ function planToMarkdown(plan2, opts = {}) {
     out.push("#### Script checks", "");
     const seen = /* @__PURE__ */ new Set();
     for (const { c, f } of findings) {
-      const line = `- **${f.severity}** \`${c.path}:${f.line}:${f.column}\` ${escapeMd(f.message)} (\`${f.rule}\`)`;
+      const line = `- **${f.severity}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
@@ -95524,9 +95641,9 @@ function planToMarkdown(plan2, opts = {}) {
       out.push(
         `<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`,
         "",
-        "```diff",
+        `${fenceFor(d)}diff`,
         d.trimEnd(),
-        "```",
+        fenceFor(d),
         "",
         "</details>",
         ""
@@ -95539,6 +95656,18 @@ function planToMarkdown(plan2, opts = {}) {
 }
 function escapeMd(s) {
   return s.replace(/[|<>]/g, (ch) => ({ "|": "\\|", "<": "&lt;", ">": "&gt;" })[ch]);
+}
+function fenceFor(text2) {
+  let longest = 0;
+  for (const m of text2.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return "`".repeat(Math.max(3, longest + 1));
+}
+function codeSpan(text2) {
+  let longest = 0;
+  for (const m of text2.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  const tick = "`".repeat(longest + 1);
+  const pad = text2.startsWith("`") || text2.endsWith("`") ? " " : "";
+  return `${tick}${pad}${text2.replace(/\|/g, "\\|")}${pad}${tick}`;
 }
 
 // src/github/pr-comment.ts
@@ -96652,7 +96781,8 @@ function makeRecord(c, sc, prev, fields) {
     log_url: fields.log_url ?? (sameSend ? prev?.log_url ?? null : null),
     supersedes: fields.supersedes ?? null,
     applied: fields.phase === "succeeded" ? null : lastApplied(prev),
-    part: fields.part ?? null
+    part: fields.part ?? null,
+    ...fields.started && { started: true }
   };
 }
 function tombstone(prev, at) {
@@ -96707,7 +96837,10 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
   }
   const fleet = state.sites[FLEET_STATE_ID];
   const fleetUpdate = { site_id: FLEET_STATE_ID, site: FLEET_STATE_NAME };
-  if (plan2.sites.some((s) => s.status === "ok") && plan2.fleet_last_commit !== plan2.commit.sha) fleetUpdate.last_commit = plan2.commit.sha;
+  if (plan2.sites.some((s) => s.status === "ok") && plan2.fleet_last_commit !== plan2.commit.sha) {
+    fleetUpdate.last_commit = plan2.commit.sha;
+    fleetUpdate.heads = plan2.fleet_heads;
+  }
   if (keyCheck && !fleet?.secrets_key_check) fleetUpdate.secrets_key_check = keyCheck;
   if (fleetUpdate.last_commit || fleetUpdate.secrets_key_check) updates.push(fleetUpdate);
   return updates;
@@ -96807,8 +96940,10 @@ async function followJob(ctx, f) {
   let job = f.job;
   let delay = ctx.poll.initialMs;
   let unreachable = null;
+  let seenRunning = false;
   for (; ; ) {
     const st = jobState(job);
+    if (st === "running") seenRunning = true;
     const url2 = ctx.logUrl(job);
     const part = f.part ?? null;
     const base = { change: c, job_id: job.id, log_url: url2, reused: f.reused, part };
@@ -96845,22 +96980,21 @@ async function followJob(ctx, f) {
       job = await ctx.sdx.getJob(c.site_id, job.id);
       unreachable = null;
     } catch (e) {
-      if (e instanceof SdxApiError && e.status === 404) {
-        return neverRan(
-          ctx,
-          c,
-          job.id,
-          url2,
-          f.reused,
-          "lost",
-          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
-          f.part ?? null
-        );
-      }
+      if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url2, f.reused, seenRunning, f.part ?? null);
       unreachable = e.message;
       ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, "could not read the job; retrying");
     }
   }
+}
+function lostJob(ctx, c, jobId, url2, reused, started, part) {
+  if (!started) {
+    const reason2 = `SDX no longer knows job ${jobId} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`;
+    return neverRan(ctx, c, jobId, url2, reused, "lost", reason2, part);
+  }
+  const reason = `SDX no longer knows job ${jobId}, which had started on the router: its outcome is unknown, and it is not sent again by itself; check the router, then rerun with --retry-failed to send it again`;
+  ctx.recordSend(c, { phase: "lost", job_id: jobId, log_url: url2, part, started: true });
+  ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
+  return { change: c, job_id: jobId, log_url: url2, reused, outcome: "lost", reason, part };
 }
 function neverRan(ctx, c, jobId, url2, reused, outcome, reason, part = null) {
   ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url2, part });
@@ -96929,7 +97063,9 @@ async function createJobFor(ctx, site, c, body) {
     script: body.script,
     needsAck: site.settings.needs_ack,
     backup: site.settings.backup,
-    express: site.settings.express
+    express: site.settings.express,
+    // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
+    guard: () => ctx.cannotSend()
   });
   return { job: res.job, reused: res.replayed };
 }
@@ -96938,8 +97074,7 @@ async function followedJob(ctx, c, part) {
     return { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true };
   } catch (e) {
     if (!(e instanceof SdxApiError && e.status === 404)) throw e;
-    const reason = `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`;
-    return neverRan(ctx, c, c.job_id, null, true, "lost", reason, part);
+    return lostJob(ctx, c, c.job_id, null, true, c.previous?.phase === "running", part);
   }
 }
 
@@ -96964,7 +97099,16 @@ async function sendParts(ctx, site, c) {
   }
   for (; index < count2; index++) {
     const refused = ctx.cannotSend();
-    if (refused) return { change: c, job_id: null, log_url: null, reused: false, outcome: "blocked", reason: `${refused} before part ${index + 1}/${count2} was sent; the next run sends it`, part: { index, count: count2 } };
+    if (refused)
+      return {
+        change: c,
+        job_id: null,
+        log_url: null,
+        reused: false,
+        outcome: "blocked",
+        reason: `${refused} before part ${index + 1}/${count2} was sent; the next run sends it`,
+        part: { index, count: count2 }
+      };
     const text2 = texts?.[index];
     if (text2 === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
     const part = { index, count: count2 };
@@ -96975,11 +97119,23 @@ async function sendParts(ctx, site, c) {
       first: index === c.from_part && c.action === "create"
     });
     ctx.emit({ type: "job-created", change: c, job, reused });
-    ctx.logger.info({ site: c.site, path: c.path, part: `${index + 1}/${count2}`, job_id: job.id, key: parts[index].key, reused }, reused ? "following an existing job" : "job created");
+    ctx.logger.info(
+      { site: c.site, path: c.path, part: `${index + 1}/${count2}`, job_id: job.id, key: parts[index].key, reused },
+      reused ? "following an existing job" : "job created"
+    );
     const st = jobState(job);
     if (st === "queued" || st === "running") {
       ctx.recordSend(c, { phase: st, job_id: job.id, log_url: ctx.logUrl(job), part });
-      if (ctx.noWait) return { change: c, job_id: job.id, log_url: ctx.logUrl(job), reused, outcome: "queued", reason: `part ${index + 1}/${count2} not followed (--no-wait); the next run records its outcome and sends the rest`, part };
+      if (ctx.noWait)
+        return {
+          change: c,
+          job_id: job.id,
+          log_url: ctx.logUrl(job),
+          reused,
+          outcome: "queued",
+          reason: `part ${index + 1}/${count2} not followed (--no-wait); the next run records its outcome and sends the rest`,
+          part
+        };
     }
     last = await followJob(ctx, { change: c, job, reused, settings: site.settings, part });
     if (last.outcome !== "succeeded") return { ...last, reason: last.reason && `part ${index + 1}/${count2}: ${last.reason}` };
@@ -97014,6 +97170,11 @@ async function runSiteLane(ctx, site, finish) {
       }
     } catch (e) {
       const reason = errorReason(e);
+      if (e instanceof SdxApiError && e.code === "aborted") {
+        push2({ ...NOT_SENT2, change: c, outcome: "blocked", reason });
+        blockedBy = reason;
+        continue;
+      }
       ctx.logger.error(
         { site: c.site, path: c.path, key: c.idempotency_key, err: reason },
         c.kind === "removed" ? "could not clean up a removed script" : "could not send the change"
@@ -97066,7 +97227,7 @@ async function runChange(ctx, site, c, toFollow) {
       job_id: c.previous?.job_id ?? null,
       change: c,
       outcome: "skipped",
-      reason: `${c.path} failed before with this content; fix it, or rerun with --retry-failed`
+      reason: c.previous?.phase === "lost" ? `${c.path}: SDX lost its last job after it had started, so it may have run; check the router, then rerun with --retry-failed to send it again` : `${c.path} failed before with this content; fix it, or rerun with --retry-failed`
     };
   }
   const refused = ctx.cannotSend();
@@ -97159,6 +97320,7 @@ async function applyPlan(plan2, desired, state, opts) {
 
 // src/apply/lease.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
+import { readFileSync as readFileSync6, readlinkSync } from "node:fs";
 import { hostname as hostname4 } from "node:os";
 var LEASE_TTL_MS = 12e4;
 var LEASE_WAIT_MS = 3e5;
@@ -97176,8 +97338,21 @@ var LeaseBusyError = class extends Error {
   waitedMs;
   where;
 };
-function deadOnThisHost(holder) {
-  if (holder.host !== hostname4()) return false;
+var machine;
+function machineId() {
+  if (machine !== void 0) return machine;
+  try {
+    const boot = readFileSync6("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const pidns = readlinkSync("/proc/self/ns/pid");
+    machine = boot && pidns ? `${boot}/${pidns}` : null;
+  } catch {
+    machine = null;
+  }
+  return machine;
+}
+function deadOnThisMachine(holder) {
+  const here = machineId();
+  if (!here || holder.machine !== here || holder.host !== hostname4()) return false;
   try {
     process.kill(holder.pid, 0);
     return false;
@@ -97185,6 +97360,25 @@ function deadOnThisHost(holder) {
     return e.code === "ESRCH";
   }
 }
+var LeaseObserver = class {
+  constructor(monotonic = () => performance.now()) {
+    this.monotonic = monotonic;
+  }
+  monotonic;
+  seen = null;
+  free = (lease) => {
+    if (!lease.holder) return true;
+    if (deadOnThisMachine(lease.holder)) return true;
+    const id = lease.holder.id;
+    const renewed = lease.renewed_at ?? "";
+    const now = this.monotonic();
+    if (!this.seen || this.seen.id !== id || this.seen.renewed !== renewed || this.seen.seq !== lease.seq) {
+      this.seen = { id, renewed, seq: lease.seq, since: now };
+      return false;
+    }
+    return now - this.seen.since >= (lease.ttl_ms ?? LEASE_TTL_MS);
+  };
+};
 async function acquireLease(store, opts) {
   const now = opts.now ?? Date.now;
   const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
@@ -97195,12 +97389,14 @@ async function acquireLease(store, opts) {
     pid: process.pid,
     purpose: opts.purpose,
     commit: opts.commit,
-    started_at: new Date(now()).toISOString()
+    started_at: new Date(now()).toISOString(),
+    machine: machineId()
   };
+  const observer = new LeaseObserver();
   const started = now();
   let told = false;
   for (let attempt = 0; ; attempt++) {
-    const r = await store.changeLease((cur) => takeLease(cur, holder, ttlMs, new Date(now()), deadOnThisHost));
+    const r = await store.changeLease((cur) => takeLease(cur, holder, ttlMs, new Date(now()), observer.free));
     if (r.lease?.holder?.id === holder.id) return hold(store, holder, r.basedOn, ttlMs, now, opts.logger);
     const lease = r.lease;
     if (now() - started >= waitMs || opts.signal?.aborted) throw new LeaseBusyError(lease, now() - started, store.describe());
@@ -97214,15 +97410,20 @@ async function acquireLease(store, opts) {
 }
 function hold(store, holder, basedOn, ttlMs, now, logger) {
   const lost = new AbortController();
+  const mono = () => performance.now();
   let expiresAt = now() + ttlMs;
+  let monoExpiresAt = mono() + ttlMs;
   let released = false;
   let renewing = Promise.resolve();
   const renew = async () => {
     const at = now();
+    const monoAt = mono();
     try {
       const r = await store.changeLease((cur) => renewLease(cur, holder.id, ttlMs, new Date(at)));
-      if (r.lease?.holder?.id === holder.id) expiresAt = at + ttlMs;
-      else if (!released) {
+      if (r.lease?.holder?.id === holder.id) {
+        expiresAt = at + ttlMs;
+        monoExpiresAt = monoAt + ttlMs;
+      } else if (!released) {
         lost.abort(new Error("the apply lease was taken by another run"));
         logger.error({ holder: r.lease?.holder ?? null }, "the apply lease was taken by another run: no new job is sent");
       }
@@ -97241,7 +97442,7 @@ function hold(store, holder, basedOn, ttlMs, now, logger) {
     holder,
     basedOn,
     lost: lost.signal,
-    canSend: () => !lost.signal.aborted && now() < expiresAt - ttlMs / 4,
+    canSend: () => !lost.signal.aborted && now() < expiresAt - ttlMs / 4 && mono() < monoExpiresAt - ttlMs / 4,
     async release() {
       if (released) return;
       released = true;
@@ -97407,7 +97608,7 @@ function applyToMarkdown(a, marker) {
     for (const r of a.results) {
       const job = r.job_id ? r.log_url ? `[${r.job_id.slice(0, 8)}](${r.log_url})` : r.job_id.slice(0, 8) : "";
       out.push(
-        `| ${escapeMd(r.change.site)} | \`${r.change.path}\` | ${r.outcome}${r.reason && r.outcome !== "succeeded" ? `: ${escapeMd(r.reason)}` : ""} | ${job} |`
+        `| ${escapeMd(r.change.site)} | ${codeSpan(r.change.path)} | ${r.outcome}${r.reason && r.outcome !== "succeeded" ? `: ${escapeMd(r.reason)}` : ""} | ${job} |`
       );
     }
   }
@@ -97423,6 +97624,7 @@ async function applyStep(ctx) {
     return { changes: 0, toSend: 0, failedSites: [], pendingSites: [], report: "", reportJson: "", commentUrl: null, failure: null };
   }
   if (event.kind === "push" && !event.onDefaultBranch) logger.info({ ref: event.ref }, "applying a push to a branch named in apply-branches");
+  await refuseUnreviewedRef(ctx);
   const sdxFor = ctx.runtime.sdxFactory();
   const store = await ctx.openStore();
   try {
@@ -97431,6 +97633,16 @@ async function applyStep(ctx) {
   } finally {
     await store.close();
   }
+}
+async function refuseUnreviewedRef(ctx) {
+  const head = ctx.event.sha;
+  if (!ctx.inputs.ref || !head) return;
+  const wanted = (await ctx.repo.resolveCommit(ctx.inputs.ref)).sha;
+  if (wanted === head) return;
+  const rel = await ctx.repo.relation(wanted, head);
+  if (rel === "ancestor") return;
+  const why = rel === "unknown" ? "their history is not in the clone (checkout with fetch-depth: 0)" : `it is not in the history of the branch this run is for (${head.slice(0, 7)})`;
+  throw new Error(`the ref input names commit ${wanted.slice(0, 12)}, but ${why}: only commits reviewed into the branch are applied; nothing was sent`);
 }
 async function applyWithStatuses(ctx, store, sdxFor) {
   const { inputs, env } = ctx;

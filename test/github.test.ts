@@ -84,6 +84,7 @@ function makePlan(sha: string, changes: PlannedChange[]): Plan {
     ref: sha,
     commit: { sha, subject: 's', time: '2025-01-01T00:00:00Z' },
     fleet_last_commit: null,
+    fleet_heads: [],
     sites_dir: 'sites',
     moves: [],
     missing_history: [],

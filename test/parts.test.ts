@@ -33,9 +33,16 @@ function bigExport(seed = 7, size = 35_000): string {
   return generateExport({ random: seededRandom(seed), format: 'classic', size, scripting: true });
 }
 
-const FLEET = 'lint:\n  rules:\n    unknown-menu: off\n    unknown-command: off\n    unknown-parameter: off\n    invalid-value: off\n    not-in-version: off\n    missing-package: off\n';
+const FLEET =
+  'lint:\n  rules:\n    unknown-menu: off\n    unknown-command: off\n    unknown-parameter: off\n    invalid-value: off\n    not-in-version: off\n    missing-package: off\n';
 
-type Change = { path: string; action: string; idempotency_key: string; parts: Array<{ part: number; size: number; idempotency_key: string; lines: [number, number] }> | null; from_part?: number };
+type Change = {
+  path: string;
+  action: string;
+  idempotency_key: string;
+  parts: Array<{ part: number; size: number; idempotency_key: string; lines: [number, number] }> | null;
+  from_part?: number;
+};
 type Result = { path: string; outcome: string; reason: string | null; part?: { part: number; of: number } };
 
 const planOf = async (r: TempRepo, env: Record<string, string>) => (await cli(['plan', '--format', 'json'], { cwd: r.dir, env })).json<{ changes: Change[] }>();
@@ -58,7 +65,12 @@ function rebuilt(jobs: Array<{ script: string }>, change: Change): string {
 describe('scripts over max_script_size', () => {
   it('go out as ordered jobs, each within the limit, with its own key and "part i/N" in its description; the plan says so', async () => {
     const big = bigExport();
-    const { r, sb, env } = await setup({ 'sites/routeros-gitops.yaml': FLEET, 'sites/hq/site.yaml': `id: ${ID}\n`, 'sites/hq/10-big.rsc': big, 'sites/hq/20-after.rsc': '/ip dns set servers=1.1.1.1\n' });
+    const { r, sb, env } = await setup({
+      'sites/routeros-gitops.yaml': FLEET,
+      'sites/hq/site.yaml': `id: ${ID}\n`,
+      'sites/hq/10-big.rsc': big,
+      'sites/hq/20-after.rsc': '/ip dns set servers=1.1.1.1\n',
+    });
     const plan = await planOf(r, env);
     const change = plan.changes.find((c) => c.path.endsWith('10-big.rsc'))!;
     const n = change.parts!.length;
@@ -97,7 +109,9 @@ describe('scripts over max_script_size', () => {
       await waitFor(() => posts >= killAfter && sb.jobs(ID)[killAfter - 1]?.completed_at, 20_000, `part ${killAfter} to run`);
       child.kill('SIGKILL');
       await exited;
-      const status = (await cli(['status', '--format', 'json'], { cwd: r.dir, env })).json<{ sites: Array<{ scripts: Array<{ part: { part: number; of: number } | null }> }> }>();
+      const status = (await cli(['status', '--format', 'json'], { cwd: r.dir, env })).json<{
+        sites: Array<{ scripts: Array<{ part: { part: number; of: number } | null }> }>;
+      }>();
       expect(status.sites[0]!.scripts[0]!.part?.of).toBe(n);
     }
     const res = await applyOf(r, env);
@@ -112,7 +126,12 @@ describe('scripts over max_script_size', () => {
 
   it("a failed part blocks the rest of the script and the site's later scripts; another site goes on", async () => {
     const big = bigExport(3).replace(/\r\n\/ip dns\b/, '\r\n:error "sandbox-fail"\r\n/ip dns');
-    const files = { 'sites/routeros-gitops.yaml': FLEET, 'sites/hq/site.yaml': `id: ${ID}\n`, 'sites/hq/10-big.rsc': big, 'sites/hq/20-after.rsc': '/ip dns set servers=1.1.1.1\n' };
+    const files = {
+      'sites/routeros-gitops.yaml': FLEET,
+      'sites/hq/site.yaml': `id: ${ID}\n`,
+      'sites/hq/10-big.rsc': big,
+      'sites/hq/20-after.rsc': '/ip dns set servers=1.1.1.1\n',
+    };
     files['sites/br/site.yaml' as keyof typeof files] = `id: ${ID2}\n`;
     (files as Record<string, string>)['sites/br/10-x.rsc'] = '/ip dns set servers=9.9.9.9\n';
     const { r, sb, env } = await setup(files);
@@ -143,7 +162,12 @@ describe('scripts over max_script_size', () => {
     sb.setOnline(ID, true);
     const third = await applyOf(r, env);
     expect(third.code, third.stderr).toBe(0);
-    expect(sb.jobs(ID).filter((j) => j.started_at !== null).map((j) => j.script)).toEqual([small]);
+    expect(
+      sb
+        .jobs(ID)
+        .filter((j) => j.started_at !== null)
+        .map((j) => j.script),
+    ).toEqual([small]);
   });
 
   it('a script with no valid boundary within the limit is refused, naming the line and the reason; nothing is sent', async () => {
@@ -151,7 +175,9 @@ describe('scripts over max_script_size', () => {
     const { r, sb, env } = await setup({ 'sites/routeros-gitops.yaml': FLEET, 'sites/hq/site.yaml': `id: ${ID}\n`, 'sites/hq/10-block.rsc': block });
     const res = await cli(['apply'], { cwd: r.dir, env });
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/sites\/hq\/10-block\.rsc:1 \(site hq\): renders to \d+ characters, over max_script_size \(10000\), and cannot be split into jobs: /);
+    expect(res.stderr).toMatch(
+      /sites\/hq\/10-block\.rsc:1 \(site hq\): renders to \d+ characters, over max_script_size \(10000\), and cannot be split into jobs: /,
+    );
     expect(sb.stats().posts).toBe(0);
   });
 });

@@ -76,8 +76,10 @@ describe('validation', () => {
   it('a binary script (NUL byte)', async () => {
     await expectInvalid({ 'sites/site-1/20-bin.rsc': Buffer.from([0x2f, 0x69, 0x70, 0x00, 0x01]) }, [/sites\/site-1\/20-bin\.rsc:1:4.*NUL byte/]);
   });
-  it('a script over the size limit', async () => {
-    await expectInvalid({ 'sites/site-1/20-big.rsc': '/ip dns set servers=1.1.1.1\n'.repeat(500) }, [/sites\/site-1\/20-big\.rsc.*over the limit of 10000/]);
+  it('a script over the size limit that cannot be split into jobs (one command longer than the limit)', async () => {
+    await expectInvalid({ 'sites/site-1/20-big.rsc': `/ip dns set servers=1.1.1.1 comment="${'x'.repeat(12_000)}"\n` }, [
+      /sites\/site-1\/20-big\.rsc:1.*renders to 12\d\d\d characters, over max_script_size \(10000\), and cannot be split into jobs/,
+    ]);
   });
   it('a symlink is never followed', async () => {
     const r = await createTempRepo({ files: good });

@@ -22,6 +22,7 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
     return { changes: 0, toSend: 0, failedSites: [], pendingSites: [], report: '', reportJson: '', commentUrl: null, failure: null };
   }
   if (event.kind === 'push' && !event.onDefaultBranch) logger.info({ ref: event.ref }, 'applying a push to a branch named in apply-branches');
+  await refuseUnreviewedRef(ctx);
   const sdxFor = ctx.runtime.sdxFactory();
   const store = await ctx.openStore();
   try {
@@ -30,6 +31,24 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The `ref` input may name any commit; the branch check (apply-gate.ts) vouches only for the branch's
+ * own commits. So a `ref` must be the branch head or one of its ancestors, i.e. reviewed into it.
+ */
+async function refuseUnreviewedRef(ctx: StepContext): Promise<void> {
+  const head = ctx.event.sha;
+  if (!ctx.inputs.ref || !head) return;
+  const wanted = (await ctx.repo.resolveCommit(ctx.inputs.ref)).sha;
+  if (wanted === head) return;
+  const rel = await ctx.repo.relation(wanted, head);
+  if (rel === 'ancestor') return;
+  const why =
+    rel === 'unknown'
+      ? 'their history is not in the clone (checkout with fetch-depth: 0)'
+      : `it is not in the history of the branch this run is for (${head.slice(0, 7)})`;
+  throw new Error(`the ref input names commit ${wanted.slice(0, 12)}, but ${why}: only commits reviewed into the branch are applied; nothing was sent`);
 }
 
 /**

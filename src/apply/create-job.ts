@@ -4,7 +4,7 @@
 import { SdxApiError } from '../core/errors.js';
 import type { Job } from '../core/jobs.js';
 import type { PlannedChange, SitePlan } from '../core/plan.js';
-import { neverRan } from './follow.js';
+import { lostJob } from './follow.js';
 import type { PartialResult, RunContext } from './run-context.js';
 import { supersede } from './supersede.js';
 
@@ -42,17 +42,22 @@ export async function createJobFor(ctx: RunContext, site: SitePlan, c: PlannedCh
     needsAck: site.settings.needs_ack,
     backup: site.settings.backup,
     express: site.settings.express,
+    // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
+    guard: () => ctx.cannotSend(),
   });
   return { job: res.job, reused: res.replayed };
 }
 
 /** The job a previous run created for change `c` (action follow), or `lost` when SDX no longer knows it. */
-export async function followedJob(ctx: RunContext, c: PlannedChange, part: { index: number; count: number } | null): Promise<{ job: Job; reused: boolean } | PartialResult> {
+export async function followedJob(
+  ctx: RunContext,
+  c: PlannedChange,
+  part: { index: number; count: number } | null,
+): Promise<{ job: Job; reused: boolean } | PartialResult> {
   try {
     return { job: await ctx.sdx.getJob(c.site_id, c.job_id!), reused: true };
   } catch (e) {
     if (!(e instanceof SdxApiError && e.status === 404)) throw e;
-    const reason = `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`;
-    return neverRan(ctx, c, c.job_id!, null, true, 'lost', reason, part);
+    return lostJob(ctx, c, c.job_id!, null, true, c.previous?.phase === 'running', part);
   }
 }

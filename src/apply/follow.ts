@@ -22,8 +22,10 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
   let job = f.job;
   let delay = ctx.poll.initialMs;
   let unreachable: string | null = null;
+  let seenRunning = false;
   for (;;) {
     const st = jobState(job);
+    if (st === 'running') seenRunning = true;
     const url = ctx.logUrl(job);
     const part = f.part ?? null;
     const base = { change: c, job_id: job.id, log_url: url, reused: f.reused, part };
@@ -62,22 +64,35 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
       job = await ctx.sdx.getJob(c.site_id, job.id);
       unreachable = null;
     } catch (e) {
-      if (e instanceof SdxApiError && e.status === 404) {
-        return neverRan(
-          ctx,
-          c,
-          job.id,
-          url,
-          f.reused,
-          'lost',
-          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
-          f.part ?? null,
-        );
-      }
+      if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url, f.reused, seenRunning, f.part ?? null);
       unreachable = (e as Error).message;
       ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, 'could not read the job; retrying');
     }
   }
+}
+
+/**
+ * A job SDX no longer knows (cancelled outside this tool, or forgotten). When it was never seen
+ * running, it never ran: the next run sends the script again, with a new key. When it had been seen
+ * running, it may have run: it is not sent again by itself (--retry-failed sends it).
+ */
+export function lostJob(
+  ctx: RunContext,
+  c: PlannedChange,
+  jobId: string,
+  url: string | null,
+  reused: boolean,
+  started: boolean,
+  part: { index: number; count: number } | null,
+): PartialResult {
+  if (!started) {
+    const reason = `SDX no longer knows job ${jobId} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`;
+    return neverRan(ctx, c, jobId, url, reused, 'lost', reason, part);
+  }
+  const reason = `SDX no longer knows job ${jobId}, which had started on the router: its outcome is unknown, and it is not sent again by itself; check the router, then rerun with --retry-failed to send it again`;
+  ctx.recordSend(c, { phase: 'lost', job_id: jobId, log_url: url, part, started: true });
+  ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
+  return { change: c, job_id: jobId, log_url: url, reused, outcome: 'lost', reason, part };
 }
 
 /** A job that never ran (lost, cancelled outside this tool): recorded so that the next run sends the script again, with a new key. */

@@ -3,6 +3,7 @@
 // `canSend()` is false once the lease it knows of might have expired, so a process paused past its
 // lease (a suspended laptop, a stalled VM) never sends after another run took over.
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from '../core/logger.js';
 import { brokenLease, describeHolder, releaseLease, renewLease, takeLease, type Lease, type LeaseHolder } from '../core/lease.js';
@@ -53,15 +54,60 @@ export interface HeldLease {
   release(): Promise<void>;
 }
 
-/** Is a holder a process of this host that is gone? (A lease left by a SIGKILLed run is taken over at once.) */
-export function deadOnThisHost(holder: LeaseHolder): boolean {
-  if (holder.host !== hostname()) return false;
+let machine: string | null | undefined;
+
+/**
+ * This machine and pid namespace, so that a holder's pid is only ever checked where it means
+ * something: Linux's boot id and the pid namespace's inode. Null elsewhere (then a lease is only
+ * taken over once it has gone unrenewed for its ttl).
+ */
+export function machineId(): string | null {
+  if (machine !== undefined) return machine;
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidns = readlinkSync('/proc/self/ns/pid');
+    machine = boot && pidns ? `${boot}/${pidns}` : null;
+  } catch {
+    machine = null;
+  }
+  return machine;
+}
+
+/** Is a holder a process of this very machine and pid namespace that is gone? (A SIGKILLed run's lease is taken over at once.) */
+export function deadOnThisMachine(holder: LeaseHolder): boolean {
+  const here = machineId();
+  if (!here || holder.machine !== here || holder.host !== hostname()) return false;
   try {
     process.kill(holder.pid, 0);
     return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/**
+ * Decides whether a lease held by another run is free, by what this process itself observed: the
+ * holder is gone (this machine), or the lease has not changed (no renewal, no new holder) for its
+ * ttl by this process's monotonic clock. Never by the holder's expiry time compared with this
+ * machine's clock: two machines' clocks may differ by minutes.
+ */
+export class LeaseObserver {
+  private seen: { id: string; renewed: string; seq: number; since: number } | null = null;
+
+  constructor(private readonly monotonic: () => number = () => performance.now()) {}
+
+  free = (lease: Lease): boolean => {
+    if (!lease.holder) return true;
+    if (deadOnThisMachine(lease.holder)) return true;
+    const id = lease.holder.id;
+    const renewed = lease.renewed_at ?? '';
+    const now = this.monotonic();
+    if (!this.seen || this.seen.id !== id || this.seen.renewed !== renewed || this.seen.seq !== lease.seq) {
+      this.seen = { id, renewed, seq: lease.seq, since: now };
+      return false;
+    }
+    return now - this.seen.since >= (lease.ttl_ms ?? LEASE_TTL_MS);
+  };
 }
 
 export async function acquireLease(store: StateStore, opts: LeaseOptions): Promise<HeldLease> {
@@ -75,11 +121,13 @@ export async function acquireLease(store: StateStore, opts: LeaseOptions): Promi
     purpose: opts.purpose,
     commit: opts.commit,
     started_at: new Date(now()).toISOString(),
+    machine: machineId(),
   };
+  const observer = new LeaseObserver();
   const started = now();
   let told = false;
   for (let attempt = 0; ; attempt++) {
-    const r = await store.changeLease((cur) => takeLease(cur, holder, ttlMs, new Date(now()), deadOnThisHost));
+    const r = await store.changeLease((cur) => takeLease(cur, holder, ttlMs, new Date(now()), observer.free));
     if (r.lease?.holder?.id === holder.id) return hold(store, holder, r.basedOn, ttlMs, now, opts.logger);
     const lease = r.lease!;
     if (now() - started >= waitMs || opts.signal?.aborted) throw new LeaseBusyError(lease, now() - started, store.describe());
@@ -94,15 +142,22 @@ export async function acquireLease(store: StateStore, opts: LeaseOptions): Promi
 
 function hold(store: StateStore, holder: LeaseHolder, basedOn: string | null, ttlMs: number, now: () => number, logger: Logger): HeldLease {
   const lost = new AbortController();
+  // The lease's end as this process knows it, on two clocks: the wall clock goes on while a laptop
+  // sleeps (the monotonic one may not), the monotonic one cannot be set back.
+  const mono = () => performance.now();
   let expiresAt = now() + ttlMs;
+  let monoExpiresAt = mono() + ttlMs;
   let released = false;
   let renewing: Promise<void> = Promise.resolve();
   const renew = async () => {
     const at = now();
+    const monoAt = mono();
     try {
       const r = await store.changeLease((cur) => renewLease(cur, holder.id, ttlMs, new Date(at)));
-      if (r.lease?.holder?.id === holder.id) expiresAt = at + ttlMs;
-      else if (!released) {
+      if (r.lease?.holder?.id === holder.id) {
+        expiresAt = at + ttlMs;
+        monoExpiresAt = monoAt + ttlMs;
+      } else if (!released) {
         lost.abort(new Error('the apply lease was taken by another run'));
         logger.error({ holder: r.lease?.holder ?? null }, 'the apply lease was taken by another run: no new job is sent');
       }
@@ -123,7 +178,7 @@ function hold(store: StateStore, holder: LeaseHolder, basedOn: string | null, tt
     holder,
     basedOn,
     lost: lost.signal,
-    canSend: () => !lost.signal.aborted && now() < expiresAt - ttlMs / 4,
+    canSend: () => !lost.signal.aborted && now() < expiresAt - ttlMs / 4 && mono() < monoExpiresAt - ttlMs / 4,
     async release() {
       if (released) return;
       released = true;

@@ -33,7 +33,16 @@ export async function sendParts(ctx: RunContext, site: SitePlan, c: PlannedChang
   }
   for (; index < count; index++) {
     const refused = ctx.cannotSend();
-    if (refused) return { change: c, job_id: null, log_url: null, reused: false, outcome: 'blocked', reason: `${refused} before part ${index + 1}/${count} was sent; the next run sends it`, part: { index, count } };
+    if (refused)
+      return {
+        change: c,
+        job_id: null,
+        log_url: null,
+        reused: false,
+        outcome: 'blocked',
+        reason: `${refused} before part ${index + 1}/${count} was sent; the next run sends it`,
+        part: { index, count },
+      };
     const text = texts?.[index];
     if (text === undefined) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
     const part = { index, count };
@@ -44,11 +53,23 @@ export async function sendParts(ctx: RunContext, site: SitePlan, c: PlannedChang
       first: index === c.from_part && c.action === 'create',
     });
     ctx.emit({ type: 'job-created', change: c, job, reused });
-    ctx.logger.info({ site: c.site, path: c.path, part: `${index + 1}/${count}`, job_id: job.id, key: parts[index]!.key, reused }, reused ? 'following an existing job' : 'job created');
+    ctx.logger.info(
+      { site: c.site, path: c.path, part: `${index + 1}/${count}`, job_id: job.id, key: parts[index]!.key, reused },
+      reused ? 'following an existing job' : 'job created',
+    );
     const st = jobState(job);
     if (st === 'queued' || st === 'running') {
       ctx.recordSend(c, { phase: st, job_id: job.id, log_url: ctx.logUrl(job), part });
-      if (ctx.noWait) return { change: c, job_id: job.id, log_url: ctx.logUrl(job), reused, outcome: 'queued', reason: `part ${index + 1}/${count} not followed (--no-wait); the next run records its outcome and sends the rest`, part };
+      if (ctx.noWait)
+        return {
+          change: c,
+          job_id: job.id,
+          log_url: ctx.logUrl(job),
+          reused,
+          outcome: 'queued',
+          reason: `part ${index + 1}/${count} not followed (--no-wait); the next run records its outcome and sends the rest`,
+          part,
+        };
     }
     last = await followJob(ctx, { change: c, job, reused, settings: site.settings, part });
     if (last.outcome !== 'succeeded') return { ...last, reason: last.reason && `part ${index + 1}/${count}: ${last.reason}` };

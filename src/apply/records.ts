@@ -13,6 +13,8 @@ export interface RecordFields {
   supersedes?: ScriptRecord['supersedes'];
   /** For a split send: the part this record is about. */
   part?: ScriptRecord['part'];
+  /** A lost job that had been seen running. */
+  started?: boolean;
 }
 
 /** The last successful send, kept on a record that is not itself one. */
@@ -42,6 +44,7 @@ export function makeRecord(c: PlannedChange, sc: DesiredScript | undefined, prev
     supersedes: fields.supersedes ?? null,
     applied: fields.phase === 'succeeded' ? null : lastApplied(prev),
     part: fields.part ?? null,
+    ...(fields.started && { started: true }),
   };
 }
 
@@ -116,7 +119,10 @@ export function intentUpdates(
   // The fleet was reconciled at this commit: an older run must send nothing, anywhere. Written with
   // the intents, before any job, unless this run is itself behind (then no site is ok).
   const fleetUpdate: StateUpdate = { site_id: FLEET_STATE_ID, site: FLEET_STATE_NAME };
-  if (plan.sites.some((s) => s.status === 'ok') && plan.fleet_last_commit !== plan.commit.sha) fleetUpdate.last_commit = plan.commit.sha;
+  if (plan.sites.some((s) => s.status === 'ok') && plan.fleet_last_commit !== plan.commit.sha) {
+    fleetUpdate.last_commit = plan.commit.sha;
+    fleetUpdate.heads = plan.fleet_heads;
+  }
   if (keyCheck && !fleet?.secrets_key_check) fleetUpdate.secrets_key_check = keyCheck;
   if (fleetUpdate.last_commit || fleetUpdate.secrets_key_check) updates.push(fleetUpdate);
   return updates;

@@ -5,6 +5,7 @@
 import { jobState, type Job } from '../core/jobs.js';
 import type { ChangeResult } from '../core/outcome.js';
 import type { PlannedChange, SitePlan } from '../core/plan.js';
+import { SdxApiError } from '../core/errors.js';
 import { followJob } from './follow.js';
 import { createJobFor, followedJob, wholeScript } from './create-job.js';
 import { sendParts } from './parts.js';
@@ -40,6 +41,12 @@ export async function runSiteLane(ctx: RunContext, site: SitePlan, finish: (r: P
       }
     } catch (e) {
       const reason = errorReason(e);
+      if (e instanceof SdxApiError && e.code === 'aborted') {
+        // Not sent: the run was stopped, or its lease may be lost. The next run sends it.
+        push({ ...NOT_SENT, change: c, outcome: 'blocked', reason });
+        blockedBy = reason;
+        continue;
+      }
       ctx.logger.error(
         { site: c.site, path: c.path, key: c.idempotency_key, err: reason },
         c.kind === 'removed' ? 'could not clean up a removed script' : 'could not send the change',
@@ -103,7 +110,10 @@ async function runChange(
       job_id: c.previous?.job_id ?? null,
       change: c,
       outcome: 'skipped',
-      reason: `${c.path} failed before with this content; fix it, or rerun with --retry-failed`,
+      reason:
+        c.previous?.phase === 'lost'
+          ? `${c.path}: SDX lost its last job after it had started, so it may have run; check the router, then rerun with --retry-failed to send it again`
+          : `${c.path} failed before with this content; fix it, or rerun with --retry-failed`,
     };
   }
   const refused = ctx.cannotSend();

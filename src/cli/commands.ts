@@ -22,6 +22,7 @@ import { parseRouterOsVersion } from '../lint/routeros-version.js';
 import { RULES } from '../lint/index.js';
 import { MappedList } from '../report/mapped-list.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
+import { secretsKeyProblems } from '../apply/reconcile.js';
 
 type Opts = Parsed<typeof VALIDATE_SPEC>;
 
@@ -35,7 +36,7 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
   const store = await ctx.stateStore(repo, opts);
   try {
     const markdown = opts.format === 'markdown';
-    const { plan, desired, warnings, incremental } = await makePlan({
+    const { plan, desired, state, warnings, incremental } = await makePlan({
       reader: repo,
       state: store,
       ref: opts.ref,
@@ -51,6 +52,10 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       ctx.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
     // apply would refuse a fleet file that names another SDX URL: so does its preview.
     await checkFleetApiUrl(repo, desired, apiUrl);
+    // And secrets supplied without their key, or under another key than the state's: plan tells the
+    // truth about apply (without any secret value, a plan needs no key).
+    const keyProblems = secrets.values().length ? secretsKeyProblems({ secrets }, { desired, state }) : [];
+    if (keyProblems.length) throw new InputError(keyProblems);
     if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings, target));
     else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings, target }));
     else ctx.out(planToText(plan, warnings, ctx.style, target));
@@ -169,7 +174,9 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
       const colour = r.outcome === 'succeeded' ? ctx.style.green : r.outcome === 'failed' ? ctx.style.red : ctx.style.yellow;
       ctx.out(`${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${r.at ?? '-'}\n`);
       for (const s of r.scripts.filter((x) => x.phase !== 'succeeded'))
-        ctx.out(`${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.part ? ` at part ${s.part.part}/${s.part.of}` : ''}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`);
+        ctx.out(
+          `${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.part ? ` at part ${s.part.part}/${s.part.of}` : ''}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`,
+        );
     }
     return 0;
   } finally {

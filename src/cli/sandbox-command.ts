@@ -104,6 +104,8 @@ export async function demoCommand(ctx: Context, raw: Record<string, unknown>, _a
     SDX_API_TOKEN: sandbox.token,
     // The example's one secret, supplied the way a real run gets it: from the environment.
     RGO_SECRET_PPPOE_PASSWORD: 'demo-pppoe-password',
+    // Secrets need their key (it makes the digests in the state unguessable): a demo one.
+    RGO_SECRETS_KEY: 'demo-secrets-key-not-for-real-use',
     RGO_POLL_INITIAL_MS: '300',
     RGO_POLL_MAX_MS: '1000',
     RGO_RATE_LIMIT: '0',
@@ -137,8 +139,15 @@ export async function demoCommand(ctx: Context, raw: Record<string, unknown>, _a
     await cli('status');
 
     const stats = sandbox.stats();
+    const once = sandbox.createdCounts().every((c) => c.count === 1);
+    if (first || second || !stats.jobsCreated || !once) {
+      ctx.err(
+        `\nThe demo did not go as it should: apply exited ${first} and ${second}, ${stats.jobsCreated} jobs were created${once ? '' : ', some twice'}. Run it again with RGO_LOG_LEVEL=info to see why.\n`,
+      );
+      return first || second || 1;
+    }
     ctx.out(`\nThe sandbox received ${stats.requests} API requests and created ${stats.jobsCreated} jobs (one per change, none twice).\n`);
-    return first || second;
+    return 0;
   } finally {
     await sandbox.close();
     if (opts.keep) ctx.out(`The repository is kept at ${dir}\n`);

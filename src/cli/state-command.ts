@@ -65,10 +65,29 @@ export async function acceptHistoryCommand(ctx: Context, raw: Record<string, unk
     return await withLease(ctx, store, 'state accept-history', at.sha, opts, async () => {
       const state = await store.load();
       const updates: StateUpdate[] = [];
+      // Every entry whose last commit `at` does not descend from: a commit gone, on another line of
+      // history, or newer. The fleet's frontier becomes `at` alone.
       for (const s of Object.values(state.sites)) {
-        if (!s.last_commit || (await repo.relation(at.sha, s.last_commit)) !== 'unknown') continue;
-        updates.push({ site_id: s.site_id, site: s.site_id === FLEET_STATE_ID ? FLEET_STATE_NAME : s.site, last_commit: at.sha });
-        ctx.err(`  ${s.site_id === FLEET_STATE_ID ? 'the fleet' : s.site}: last applied from ${s.last_commit.slice(0, 12)}, which is not in this repository\n`);
+        const fleet = s.site_id === FLEET_STATE_ID;
+        const commits = fleet ? [...new Set([s.last_commit, ...(s.heads ?? []).map((h) => h.sha)])] : [s.last_commit];
+        const rels = await Promise.all(commits.filter((c): c is string => !!c).map(async (c) => [c, await repo.relation(at.sha, c)] as const));
+        const off = rels.filter(([, r]) => r !== 'descendant' && r !== 'same');
+        if (!off.length) continue;
+        updates.push({
+          site_id: s.site_id,
+          site: fleet ? FLEET_STATE_NAME : s.site,
+          last_commit: at.sha,
+          ...(fleet && { heads: [{ sha: at.sha, time: at.time }] }),
+        });
+        for (const [c, r] of off) {
+          const what =
+            r === 'unknown'
+              ? 'which is not in this repository'
+              : r === 'ancestor'
+                ? `which is newer than ${at.sha.slice(0, 7)}`
+                : 'which is on another line of history';
+          ctx.err(`  ${fleet ? 'the fleet' : s.site}: applied at ${c.slice(0, 12)}, ${what}\n`);
+        }
       }
       if (!updates.length) {
         ctx.out('Every commit the state was applied from is in this repository: nothing to accept.\n');

@@ -2,7 +2,7 @@
 // make the plan. Entry points build the adapters (git reader, state store, secrets) and pass them in.
 import { InputError, type Problem } from './errors.js';
 import type { CommitInfo, CommitRelation, RepoReader, StateIndex, StateStore, TreeEntry } from './ports.js';
-import type { AppliedState } from './state.js';
+import { appliedCommits, type AppliedState } from './state.js';
 import { noSecrets, normalizeDir, readFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
 import { renderFleet } from './render-fleet.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
@@ -60,11 +60,7 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
     keep: req.keep,
   });
   if (desired.problems.length) throw new InputError(desired.problems);
-  const relations = await relationsOf(
-    req.reader,
-    commit,
-    Object.values(state.sites).map((s) => s.last_commit),
-  );
+  const relations = await relationsOf(req.reader, commit, appliedCommits(state));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
@@ -161,7 +157,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     scripts: s.scripts,
   }));
   const relations: Record<string, CommitRelation> = {};
-  const lasts = new Set([...Object.values(state.sites).map((s) => s.last_commit), ...cleanSites.map((c) => c.last_commit)]);
+  const lasts = new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
 

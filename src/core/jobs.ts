@@ -52,6 +52,12 @@ export interface CreateJobRequest {
   needsAck: boolean;
   backup: boolean;
   express: boolean;
+  /**
+   * Asked right before each attempt goes on the wire (after the rate limit, between retries): a
+   * reason not to send any more (the run was stopped, the apply lease may be lost) cancels the
+   * request, unsent. Default: none.
+   */
+  guard?: () => string | null;
 }
 
 export interface CreateJobResult {

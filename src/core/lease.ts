@@ -14,6 +14,11 @@ export interface LeaseHolder {
   /** The commit the run reconciles, when there is one. */
   commit: string | null;
   started_at: string;
+  /**
+   * This machine and pid namespace (Linux: boot id and pid namespace), when known: a holder's pid
+   * means something only there. Two machines (or containers) with one host name have different ones.
+   */
+  machine?: string | null;
 }
 
 export interface Lease {
@@ -25,23 +30,23 @@ export interface Lease {
   seq: number;
   /** When it was last renewed (or taken). */
   renewed_at?: string | null;
+  /** How long the holder keeps it without renewing: a waiter that sees it unchanged this long (by its own clock) may take it. */
+  ttl_ms?: number;
 }
 
-/** Is the holder a process of this host that is no longer running? (supplied by the adapter: core does not touch the OS) */
-export type DeadHolder = (holder: LeaseHolder) => boolean;
+/**
+ * Whether a lease may be taken by someone other than its holder. Decided by the caller, which alone
+ * can tell: whether the holder is a process of this machine that is gone, and whether the lease has
+ * gone unrenewed for its ttl as measured by the caller's own clock (never by comparing another
+ * machine's clock with this one's).
+ */
+export type LeaseFree = (lease: Lease) => boolean;
 
-/** Whether the lease can be taken now by someone other than its holder. */
-export function leaseIsFree(lease: Lease | null, now: Date, dead: DeadHolder): boolean {
-  if (!lease?.holder) return true;
-  if (!lease.expires_at || Date.parse(lease.expires_at) <= now.getTime()) return true;
-  return dead(lease.holder);
-}
-
-/** The lease after `holder` takes it, or null when another live holder has it. */
-export function takeLease(current: Lease | null, holder: LeaseHolder, ttlMs: number, now: Date, dead: DeadHolder): Lease | null {
+/** The lease after `holder` takes it, or null when another holder still has it. */
+export function takeLease(current: Lease | null, holder: LeaseHolder, ttlMs: number, now: Date, free: LeaseFree): Lease | null {
   if (current?.holder?.id === holder.id) return renewLease(current, holder.id, ttlMs, now);
-  if (!leaseIsFree(current, now, dead)) return null;
-  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString() };
+  if (current?.holder && !free(current)) return null;
+  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString(), ttl_ms: ttlMs };
 }
 
 /** The lease renewed by its holder, or null when it is not `holderId`'s any more. */

@@ -5,7 +5,6 @@
 import { posix } from 'node:path';
 import type { Problem } from './errors.js';
 import type { CommitInfo, RepoReader, TreeEntry } from './ports.js';
-import type { AppliedState, ScriptRecord } from './state.js';
 import {
   FLEET_DEFAULTS,
   FLEET_FILE,
@@ -86,10 +85,13 @@ export interface SecretSource {
    * (values without a key). Optional (no incremental plans without).
    */
   identity?(): string | undefined;
+  /** Optional: whether `site` has its own value of secret `name` (not the fleet's). */
+  forSite?(site: string, name: string): boolean;
+  /** Optional: the environment prefix of `site`'s own secrets (RGO_SECRET_<SITE>__), when any is set. */
+  envScope?(site: string): string | null;
 }
 
 export const noSecrets: SecretSource = { get: () => undefined, values: () => [], digestKey: undefined, identity: () => '' };
-
 
 /**
  * Parsed settings files by blob id, kept between runs (a plan of 5,000 sites then parses only the
@@ -235,7 +237,7 @@ export async function readFleet(
       problems.push({
         file: siteDir,
         message: `"${name}" cannot be a site name`,
-        hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit',
+        hint: 'rename the folder: at most 63 letters, digits, ".", "_" and "-", starting with a letter or digit',
       });
       continue;
     }

@@ -2,7 +2,17 @@
 // It decides, per site and script in order, what changed, which idempotency key each change
 // uses and whether a job is created, followed, skipped or refused. Applying is a separate step.
 import type { CommitInfo, CommitRelation } from './ports.js';
-import { FLEET_STATE_ID, isLive, NEVER_RAN_PHASES, PENDING_PHASES, type AppliedState, type ScriptRecord, type Superseded } from './state.js';
+import {
+  FLEET_STATE_ID,
+  isLive,
+  MAX_FLEET_HEADS,
+  NEVER_RAN_PHASES,
+  PENDING_PHASES,
+  type AppliedState,
+  type FleetHead,
+  type ScriptRecord,
+  type Superseded,
+} from './state.js';
 import type { DesiredFleet, ScriptFinding } from './model.js';
 import type { JobSettings } from './settings.js';
 import { idempotencyKey, partKey } from './keys.js';
@@ -107,6 +117,8 @@ export interface Plan {
   commit: CommitInfo;
   /** The newest commit an apply reconciled the fleet at (null before the first apply). */
   fleet_last_commit: string | null;
+  /** The fleet's frontier once this plan is applied (see SiteState.heads). */
+  fleet_heads: FleetHead[];
   sites_dir: string;
   sites: SitePlan[];
   /** Every change of every site, in order (site name, then script order). */
@@ -162,40 +174,61 @@ const DEFAULT_RETENTION_MS = 24 * 3600 * 1000;
 
 /**
  * Whether a site may be sent to from the planned commit. Never backwards: nothing is sent from a
- * commit older than the site's last applied commit or the fleet's (the newest any apply reached).
- * When one of those commits is not in the repository at all, the order cannot be shown, and nothing
- * is sent either, loudly (unknown-history), unless the fleet's commit already shows this one is newer.
+ * commit older than any commit applies reached (the fleet's frontier), nor than the site's own last
+ * applied commit. "Older" is ancestry; between commits on diverged lines (a rewritten history, a
+ * branch applied beside main), the committer time decides. When one of those commits is not in the
+ * repository at all, the order cannot be shown, and nothing is sent either, loudly (unknown-history),
+ * unless the frontier already shows this commit is newer.
  */
 export function siteStatus(
   commit: CommitInfo,
   siteLast: string | null | undefined,
-  fleetLast: string | null,
+  heads: readonly FleetHead[],
   relations: Readonly<Record<string, CommitRelation>>,
 ): { status: SiteStatus; reason: string | null; last: string | null } {
   const rel = (c: string): CommitRelation => relations[c] ?? 'unknown';
   const short = commit.sha.slice(0, 7);
-  const fleetRel = fleetLast ? rel(fleetLast) : null;
-  if (fleetLast && fleetRel === 'ancestor') {
-    return {
-      status: 'stale',
-      last: fleetLast,
-      reason: `commit ${short} is older than ${fleetLast.slice(0, 7)}, which the fleet was last applied at; nothing is sent (never backwards)`,
-    };
+  const stale = (last: string, why: string) => ({ status: 'stale' as const, last, reason: `commit ${short} ${why}; nothing is sent (never backwards)` });
+  for (const h of heads) if (rel(h.sha) === 'ancestor') return stale(h.sha, `is older than ${h.sha.slice(0, 7)}, which the fleet was last applied at`);
+  const newest = newestHead(heads);
+  if (newest?.time && rel(newest.sha) === 'diverged' && Date.parse(commit.time) < Date.parse(newest.time)) {
+    return stale(
+      newest.sha,
+      `is on another line of history than ${newest.sha.slice(0, 7)}, which the fleet was last applied at, and was committed before it (${commit.time} < ${newest.time}); apply a commit that descends from it (merge), or, if history was rewritten on purpose, run \`routeros-gitops state accept-history --at ${short}\``,
+    );
   }
-  if (siteLast && rel(siteLast) === 'ancestor') {
-    return {
-      status: 'stale',
-      last: siteLast,
-      reason: `commit ${short} is older than ${siteLast.slice(0, 7)}, which this site was last applied from; nothing is sent (never backwards)`,
-    };
-  }
-  const fleetProvesNewer = fleetRel === 'same' || fleetRel === 'descendant';
-  if (fleetLast && fleetRel === 'unknown')
-    return { status: 'unknown-history', last: fleetLast, reason: missingReason(fleetLast, 'the fleet was last applied at') };
-  if (siteLast && rel(siteLast) === 'unknown' && !fleetProvesNewer) {
+  if (siteLast && rel(siteLast) === 'ancestor') return stale(siteLast, `is older than ${siteLast.slice(0, 7)}, which this site was last applied from`);
+  const provenNewer = newest !== undefined && (rel(newest.sha) === 'same' || rel(newest.sha) === 'descendant');
+  const missingHead = heads.find((h) => rel(h.sha) === 'unknown');
+  if (missingHead && !provenNewer)
+    return { status: 'unknown-history', last: missingHead.sha, reason: missingReason(missingHead.sha, 'the fleet was last applied at') };
+  if (siteLast && rel(siteLast) === 'unknown' && !provenNewer) {
     return { status: 'unknown-history', last: siteLast, reason: missingReason(siteLast, 'this site was last applied from') };
   }
   return { status: 'ok', reason: null, last: siteLast ?? null };
+}
+
+/** The newest head by committer time (a head without a time, from an older state, counts as newest). */
+function newestHead(heads: readonly FleetHead[]): FleetHead | undefined {
+  let best: FleetHead | undefined;
+  for (const h of heads) if (!best || !h.time || (best.time && h.time > best.time)) best = h;
+  return best;
+}
+
+/** The fleet's frontier as the state holds it (an older state has only its last commit). */
+export function fleetHeads(state: AppliedState): FleetHead[] {
+  const fleet = state.sites[FLEET_STATE_ID];
+  if (fleet?.heads?.length) return fleet.heads;
+  return fleet?.last_commit ? [{ sha: fleet.last_commit, time: '' }] : [];
+}
+
+/**
+ * The frontier once `commit` is applied: it, and the heads it does not descend from (diverged
+ * lines), newest first, at most MAX_FLEET_HEADS.
+ */
+export function nextHeads(commit: CommitInfo, heads: readonly FleetHead[], relations: Readonly<Record<string, CommitRelation>>): FleetHead[] {
+  const kept = heads.filter((h) => h.sha !== commit.sha && relations[h.sha] !== 'descendant');
+  return [{ sha: commit.sha, time: commit.time }, ...kept].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, MAX_FLEET_HEADS);
 }
 
 function missingReason(missing: string, whose: string): string {
@@ -212,6 +245,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
   const moves: PlannedMove[] = [];
   const seen = new Set<string>([FLEET_STATE_ID]);
   const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
+  const heads = fleetHeads(state);
   const nowMs = (options.now ?? new Date()).getTime();
   const retentionMs = options.retentionMs ?? (desired.fleet.idempotency_retention ? desired.fleet.idempotency_retention * 1000 : DEFAULT_RETENTION_MS);
   const ctx = { retryFailed: options.retryFailed ?? false, nowMs, retentionMs };
@@ -219,7 +253,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     seen.add(site.id);
     const siteState = state.sites[site.id];
     const records = siteState?.scripts ?? {};
-    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, fleetLast, options.relations);
+    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, heads, options.relations);
     const changes: PlannedChange[] = [];
     const present = new Set<string>();
     for (const script of site.scripts) {
@@ -272,7 +306,9 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
         secrets_missing: script.secretsMissing,
         findings: script.findings,
         previous: previousOf(record),
-        parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts!.lines[index]! })) : null,
+        parts: script.parts
+          ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts!.lines[index]! }))
+          : null,
         from_part: decision.fromPart ?? 0,
       });
     }
@@ -296,7 +332,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
   }
   for (const c of options.clean ?? []) {
     seen.add(c.site_id);
-    const { status, reason, last } = siteStatus(commit, c.last_commit, fleetLast, options.relations);
+    const { status, reason, last } = siteStatus(commit, c.last_commit, heads, options.relations);
     sites.push({
       site: c.site,
       site_id: c.site_id,
@@ -315,7 +351,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     if (seen.has(id)) continue;
     const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
     if (!live.length && s.removed_at) continue;
-    const { status, reason } = siteStatus(commit, s.last_commit, fleetLast, options.relations);
+    const { status, reason } = siteStatus(commit, s.last_commit, heads, options.relations);
     const changes = live.map(([file, record]) => removed(s.site, id, file, record, commit.sha, status));
     sites.push({
       site: s.site,
@@ -338,6 +374,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     ref: options.ref,
     commit,
     fleet_last_commit: fleetLast,
+    fleet_heads: nextHeads(commit, heads, options.relations),
     sites_dir: desired.sitesDir,
     sites,
     changes,
@@ -382,8 +419,12 @@ function decide(
       return record.job_id ? { action: 'follow', ...same, supersedes: null } : { action: 'create', ...same, supersedes: null, lookup: true };
     case 'failed':
       // A retry resumes at the part that failed (the parts before it ran).
-      return ctx.retryFailed ? { action: 'create', generation: next, supersedes: null, fromPart: record.part?.index } : { action: 'skip-failed', ...same, supersedes: null };
+      return ctx.retryFailed
+        ? { action: 'create', generation: next, supersedes: null, fromPart: record.part?.index }
+        : { action: 'skip-failed', ...same, supersedes: null };
     default:
+      // A lost job seen running may have run: like a failure, it is sent again only on request.
+      if (record.started && !ctx.retryFailed) return { action: 'skip-failed', ...same, supersedes: null };
       // lost, cancelled: it never ran; send it again, as a new send (from the part that never ran).
       return { action: 'create', generation: next, supersedes: null, fromPart: NEVER_RAN_PHASES.has(record.phase) ? record.part?.index : undefined };
   }

@@ -34,12 +34,16 @@ type Digests = { digests: Record<string, string>; missing: string[] };
 /** Render every site's scripts; unchanged ones (same blob, same inputs as recorded) are not read. */
 export async function renderFleet(reader: RepoReader, model: FleetModel, state: AppliedState, opts: RenderOptions = {}): Promise<DesiredFleet> {
   const secrets = opts.secrets ?? noSecrets;
+  model.problems.push(...secretScopeClashes(model, secrets));
   const { toRead, reuse } = sortReads(model, state, secrets, opts);
   const texts = await BlobTexts.read(reader, toRead);
   const sites: DesiredSite[] = [];
   for (const site of model.sites) {
     const r = new SiteRenderer(model, state, site, secrets, opts, texts);
-    sites.push({ ...site, scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x): x is DesiredScript => x !== null) });
+    sites.push({
+      ...site,
+      scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x): x is DesiredScript => x !== null),
+    });
     r.warnUnusedVars(reuse);
   }
   // Say which sites' scripts were checked against a RouterOS version they may not run (only sites
@@ -153,9 +157,19 @@ class BlobTexts {
   private decode(src: ScriptSource): { text: string; tpl: CompiledTemplate } | Problem {
     const buf = this.blobs.get(src.blob);
     if (tooLarge(src) || !buf) {
-      return { file: src.path, message: `is ${src.size} bytes, over the largest script read (${MAX_SCRIPT_BYTES} bytes)`, hint: 'split it into several scripts' };
+      return {
+        file: src.path,
+        message: `is ${src.size} bytes, over the largest script read (${MAX_SCRIPT_BYTES} bytes)`,
+        hint: 'split it into several scripts',
+      };
     }
-    if (buf.includes(0)) return { file: src.path, ...firstNul(buf), message: 'contains a NUL byte: it is a binary file, not a RouterOS script', hint: 'commit the script as text' };
+    if (buf.includes(0))
+      return {
+        file: src.path,
+        ...firstNul(buf),
+        message: 'contains a NUL byte: it is a binary file, not a RouterOS script',
+        hint: 'commit the script as text',
+      };
     let text: string;
     try {
       text = this.decoder.decode(buf);
@@ -197,6 +211,7 @@ class SiteRenderer {
     const uses = this.usesOf(src, content.tpl);
     if (!uses) return null;
     const record = this.state.sites[site.id]?.scripts[src.file];
+    if (this.secretLeftBehind(src, uses)) return null;
     const digests = uses.secrets.length ? digestsFor(site, uses.secrets, this.secrets, record) : NO_DIGESTS;
     // Values escaped for where they land; checks read a rendering with secret stand-ins.
     const rendered = renderScript({
@@ -233,7 +248,11 @@ class SiteRenderer {
       read: true,
       display: this.opts.keep?.display === false ? undefined : display,
       body: keepBody ? body : undefined,
-      parts: parts && { sizes: parts.map((p) => p.size), lines: parts.map((p) => [p.firstLine, p.lastLine]), texts: keepBody && body !== undefined ? parts.map((p) => p.text) : undefined },
+      parts: parts && {
+        sizes: parts.map((p) => p.size),
+        lines: parts.map((p) => [p.firstLine, p.lastLine]),
+        texts: keepBody && body !== undefined ? parts.map((p) => p.text) : undefined,
+      },
       findings,
     };
   }
@@ -293,6 +312,26 @@ class SiteRenderer {
     return split;
   }
 
+  /**
+   * A renamed site folder whose own secret is still set under its old name: the fleet's value would
+   * silently go to its router instead. A problem (recorded), so that nothing is sent.
+   */
+  private secretLeftBehind(src: ScriptSource, uses: Uses): boolean {
+    const old = this.state.sites[this.site.id]?.site;
+    const { secrets, site } = this;
+    if (!old || old === site.name || !secrets.forSite) return false;
+    const left = uses.secrets.filter((n) => secrets.forSite!(old, n) && !secrets.forSite!(site.name, n));
+    for (const n of left) {
+      this.model.problems.push({
+        file: src.path,
+        site: site.name,
+        message: `the site was renamed from ${old} to ${site.name}, and its own value of secret "${n}" is still set for ${old}; the fleet's value would be sent to its router instead`,
+        hint: `set the secret for ${site.name} (RGO_SECRET_<SITE>__${n.toUpperCase()} or sites.${site.name} in the secrets file), then remove the one for ${old}`,
+      });
+    }
+    return left.length > 0;
+  }
+
   private inputsOf(uses: Uses, digests: Record<string, string>): string {
     const key = `${uses.vars.join(',')}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ''}`;
     let v = this.inputs.get(key);
@@ -317,6 +356,33 @@ class SiteRenderer {
       });
     }
   }
+}
+
+/**
+ * Sites whose names map to the same environment prefix (hq-core, hq.core and hq_core all read
+ * RGO_SECRET_HQ_CORE__*) while such per-site secrets are set: a secret meant for one router would go
+ * to the other's. Refused, naming them.
+ */
+function secretScopeClashes(model: FleetModel, secrets: SecretSource): Problem[] {
+  if (!secrets.envScope) return [];
+  const byScope = new Map<string, SiteModel[]>();
+  for (const site of model.sites) {
+    const scope = secrets.envScope(site.name);
+    if (scope) byScope.set(scope, [...(byScope.get(scope) ?? []), site]);
+  }
+  const problems: Problem[] = [];
+  for (const [scope, sites] of byScope) {
+    if (sites.length < 2) continue;
+    for (const site of sites) {
+      problems.push({
+        file: site.settingsFile,
+        site: site.name,
+        message: `sites ${sites.map((s) => s.name).join(', ')} all take their own secrets from ${scope}*: a secret meant for one would be sent to the others' routers`,
+        hint: 'rename the site folders apart (letters and digits differ, not only . - _), or give these sites their secrets in --secrets-file, keyed by the exact site name',
+      });
+    }
+  }
+  return problems;
 }
 
 /** The parts of a script over the limit, or its refusal; undefined when it is one part after all. */

@@ -76,6 +76,13 @@ function valueProblem(p: ValueProblem, input: RenderScriptInput): Problem {
       hint: `remove those characters from ${tag}, or move the tag into a "string", where the value is escaped`,
     };
   }
+  if (p.context === 'code-string') {
+    return {
+      ...base,
+      message: `the value of ${tag}${shown} stands in a string that RouterOS runs as a script (a scheduler's on-event, a script's source, an :execute or :parse argument) and is not a plain word (letters, digits and . - _ / : ,): once that string runs, the value would be read as commands`,
+      hint: `keep ${tag} to a plain word there, or pass it through a :global set outside the script and read the global inside it`,
+    };
+  }
   return {
     ...base,
     message: `the value of ${tag}${shown} stands outside quotes and is not a plain word (letters, digits and . - _ / : ,): RouterOS would read what follows as commands`,

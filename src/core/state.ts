@@ -82,6 +82,11 @@ export interface ScriptRecord {
    * the record to the next part's intent; only the last part's success is the send's.
    */
   part?: { index: number; count: number } | null;
+  /**
+   * For a lost job: it had been seen running before SDX stopped knowing it, so it may have run. Such
+   * a send is not sent again by itself (as a failure is not): --retry-failed sends it.
+   */
+  started?: boolean;
 }
 
 export interface SiteState {
@@ -96,6 +101,32 @@ export interface SiteState {
   scripts: Record<string, ScriptRecord>;
   /** Fleet entry only: a check value of RGO_SECRETS_KEY (see keys.ts secretsKeyCheck). */
   secrets_key_check?: string | null;
+  /**
+   * Fleet entry only: the applied frontier, the commits applies reached that no later apply
+   * descended from (several when diverged lines were applied), with their committer times. A run at
+   * an ancestor of any of them, or at a commit on another line older than the newest of them, sends
+   * nothing (never backwards).
+   */
+  heads?: FleetHead[];
+}
+
+export interface FleetHead {
+  sha: string;
+  /** ISO 8601 committer time. */
+  time: string;
+}
+
+/** How many diverged heads the frontier keeps (the newest). */
+export const MAX_FLEET_HEADS = 16;
+
+/** Every commit the plan must order the planned commit against: each site's last commit, the fleet's heads. */
+export function appliedCommits(state: AppliedState): string[] {
+  const out = new Set<string>();
+  for (const s of Object.values(state.sites)) {
+    if (s.last_commit) out.add(s.last_commit);
+    for (const h of s.heads ?? []) out.add(h.sha);
+  }
+  return [...out];
 }
 
 export interface AppliedState {
@@ -138,6 +169,8 @@ export interface StateUpdate {
   removed_at?: string | null;
   /** Fleet only: the check value of the secrets key the state's digests are made with. */
   secrets_key_check?: string;
+  /** Fleet only: the applied frontier after this apply (see SiteState.heads). */
+  heads?: FleetHead[];
 }
 
 /**
@@ -174,6 +207,7 @@ export function applyUpdates(state: AppliedState, updates: readonly StateUpdate[
     if (u.last_commit) site.last_commit = u.last_commit;
     if (u.removed_at !== undefined) site.removed_at = u.removed_at;
     if (u.secrets_key_check !== undefined) site.secrets_key_check = u.secrets_key_check;
+    if (u.heads !== undefined) site.heads = u.heads;
     sites[u.site_id] = site;
   }
   return { version: STATE_FORMAT_VERSION, sites };

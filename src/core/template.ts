@@ -69,7 +69,7 @@ export interface CompiledTemplate {
   /** Mustache's parse of `prepared` (undefined when it holds no tag). */
   tokens?: Token[];
   /** The last rendering's skeleton and where its values landed (renderings of one script mostly share it). */
-  lastScan?: { skeleton: string; contexts: Map<number, TemplateTagContext> };
+  lastScan?: { skeleton: string; contexts: Map<number, TemplateTagContext | 'code-string'> };
 }
 
 type Token = [string, string, number, number, Token[]?, number?];
@@ -170,7 +170,7 @@ export interface ValueProblem {
   /** The tag's position in the source. */
   line: number;
   column: number;
-  context: TemplateTagContext;
+  context: TemplateTagContext | 'code-string';
   /** The value as rendered here (never shown for a secret). */
   value: string;
 }
@@ -232,8 +232,11 @@ export function renderTemplate(source: string, compiled: CompiledTemplate, ctx: 
 }
 
 /** The value as it may stand in this context, or null when it cannot. */
-function placeValue(value: string, context: TemplateTagContext): string | null {
+function placeValue(value: string, context: TemplateTagContext | 'code-string'): string | null {
   if (context === 'string') return escapeRouterOsString(value);
+  // A string RouterOS later runs as a script (a scheduler's on-event, :execute, a script's source):
+  // escaping it for the outer string leaves it code once run, so only a plain word may stand there.
+  if (context === 'code-string') return PLAIN_WORD.test(value) ? value : null;
   if (context === 'comment') return /[\x00-\x1f\x7f\\]/.test(value) ? null : value;
   return PLAIN_WORD.test(value) ? value : null;
 }
@@ -241,11 +244,28 @@ function placeValue(value: string, context: TemplateTagContext): string | null {
 /** A value that may stand outside quotes: letters, digits and . - _ / : , (or nothing). */
 export const PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
 
-/** Where each slot of the skeleton lands (string, code or comment), by its offset; the last scan is kept. */
-function contextsOf(compiled: CompiledTemplate, skeleton: string): Map<number, TemplateTagContext> {
+/**
+ * Parameters whose string value RouterOS runs as a script: `source=` of /system script, the `on-*`
+ * hooks (scheduler on-event, PPP on-up/on-down...), `*-script` (netwatch up-script, DHCP
+ * lease-script...), and `script=` of :execute.
+ */
+const CODE_PARAMETER = /(?:^|[\s[{;(])(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=$/;
+/** `:execute "..."`, `:parse "..."` (and `[:parse "..."]`): a string argument that is a script. */
+const CODE_COMMAND = /(?:^|[\s[{;(]):(?:execute|parse)\s+$/;
+
+/** Is the string that opens at `quote` one that RouterOS will run as a script? */
+export function isCodeString(text: string, quote: number): boolean {
+  const before = text.slice(Math.max(0, quote - 120), quote);
+  return CODE_PARAMETER.test(before) || CODE_COMMAND.test(before);
+}
+
+/** Where each slot of the skeleton lands (string, code string, code or comment), by its offset; the last scan is kept. */
+function contextsOf(compiled: CompiledTemplate, skeleton: string): Map<number, TemplateTagContext | 'code-string'> {
   if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
-  const contexts = new Map<number, TemplateTagContext>();
-  for (const t of scanScript(skeleton).templateTags) contexts.set(t.offset, t.context);
+  const contexts = new Map<number, TemplateTagContext | 'code-string'>();
+  for (const t of scanScript(skeleton).templateTags) {
+    contexts.set(t.offset, t.context === 'string' && t.stringStart !== undefined && isCodeString(skeleton, t.stringStart) ? 'code-string' : t.context);
+  }
   compiled.lastScan = { skeleton, contexts };
   return contexts;
 }

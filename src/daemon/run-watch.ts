@@ -73,6 +73,14 @@ export async function runWatch(rt: Runtime, s: WatchSettings, io: WatchIo): Prom
     rt.loadSecrets(repo, { file: s.secretsFile }).then(
       (reloaded) => {
         secrets = reloaded;
+        // A process's environment cannot change: only the secrets file is read anew.
+        const fromEnv = Object.keys(rt.env).filter((k) => k.startsWith('RGO_SECRET_') && k !== 'RGO_SECRETS_KEY');
+        if (fromEnv.length) {
+          rt.logger.warn(
+            { event: 'reload-env', variables: fromEnv },
+            'secrets set in the environment (RGO_SECRET_*) keep their values until a restart, and win over the secrets file: rotate those with a restart, or move them to --secrets-file',
+          );
+        }
         rt.logger.info(
           { event: 'reloaded', secrets_file: s.secretsFile ?? null },
           'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again',

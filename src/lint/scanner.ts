@@ -86,6 +86,8 @@ export interface TemplateTag {
   /** Offset of its `${{` in the text. */
   readonly offset: number;
   readonly context: TemplateTagContext;
+  /** In a string: the offset of the string's opening quote. */
+  readonly stringStart?: number;
 }
 
 export interface ScanResult {
@@ -563,7 +565,7 @@ class Scanner {
     const stop = end < 0 ? this.n : end + 2;
     const nl = this.src.slice(this.i, stop).search(/[\r\n]/);
     // A tag never spans lines; if this one seems to, read it as ordinary text.
-    if (nl < 0) this.templateTags.push({ offset: this.i, context: this.inStr ? 'string' : 'code' });
+    if (nl < 0) this.templateTags.push(this.inStr ? { offset: this.i, context: 'string', stringStart: this.strOffset } : { offset: this.i, context: 'code' });
     this.i = nl < 0 ? stop : this.i + 1;
   }
 

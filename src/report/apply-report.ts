@@ -3,7 +3,7 @@
 import { MappedList } from './mapped-list.js';
 import type { ApplyResult, ChangeResult } from '../core/outcome.js';
 import { formatProblem, type Problem } from '../core/errors.js';
-import { changeToJson, escapeMd } from './plan-report.js';
+import { changeToJson, codeSpan, escapeMd } from './plan-report.js';
 import { plainStyle, type Style } from './style.js';
 
 export function resultToJson(r: ChangeResult): Record<string, unknown> {
@@ -88,7 +88,7 @@ export function applyToMarkdown(a: ApplyResult, marker?: string): string {
     for (const r of a.results) {
       const job = r.job_id ? (r.log_url ? `[${r.job_id.slice(0, 8)}](${r.log_url})` : r.job_id.slice(0, 8)) : '';
       out.push(
-        `| ${escapeMd(r.change.site)} | \`${r.change.path}\` | ${r.outcome}${r.reason && r.outcome !== 'succeeded' ? `: ${escapeMd(r.reason)}` : ''} | ${job} |`,
+        `| ${escapeMd(r.change.site)} | ${codeSpan(r.change.path)} | ${r.outcome}${r.reason && r.outcome !== 'succeeded' ? `: ${escapeMd(r.reason)}` : ''} | ${job} |`,
       );
     }
   }

@@ -55,7 +55,7 @@ export function changeToJson(c: PlannedChange): Record<string, unknown> {
     file: c.file,
     previous_path: c.previous_path,
     generation: c.generation,
-    parts: c.parts && c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })),
+    parts: c.parts ? c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })) : null,
     from_part: c.parts ? c.from_part + 1 : undefined,
     job_id: c.job_id,
     supersedes: c.supersedes,
@@ -155,12 +155,20 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
   return `${out.join('\n')}\n`;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
-  if (!plan.changes.length) return `No changes. ${s.sites} sites are up to date.`;
+  const missing = plan.sites.filter((x) => x.status === 'unknown-history').length;
+  const stale = s.stale_sites - missing;
+  const notes = [
+    stale ? `${plural(stale, 'site')} not applied (stale: never backwards)` : '',
+    missing ? `${plural(missing, 'site')} not applied (history missing)` : '',
+  ].filter(Boolean);
+  const tail = notes.length ? `; ${notes.join('; ')}` : '';
+  if (!plan.changes.length) return `No changes. ${plural(s.sites, 'site')} ${s.sites === 1 ? 'is' : 'are'} up to date${tail}.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
-  const stale = s.stale_sites ? `; ${s.stale_sites} sites not applied (stale)` : '';
-  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${s.sites} sites; ${s.to_send} job${s.to_send === 1 ? '' : 's'} to send${stale}.`;
+  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${plural(s.sites, 'site')}; ${plural(s.to_send, 'job')} to send${tail}.`;
 }
 
 function colourKind(kind: string, style: Style): string {
@@ -191,16 +199,16 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     out.push('| site | script | change | action |', '|---|---|---|---|');
     const shared = sharedGroups(plan).filter((g) => g.sites.length > 1);
     const compact = new Set(shared.map((g) => `${g.kind}\0${g.path}`));
-    for (const g of shared) out.push(`| ${g.sites.length} sites | \`${g.path}\` | ${g.kind} | shared script |`);
+    for (const g of shared) out.push(`| ${g.sites.length} sites | ${codeSpan(g.path)} | ${g.kind} | shared script |`);
     for (const c of plan.changes) {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
-      out.push(`| ${escapeMd(c.site)} | \`${c.path}\` | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
+      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
     }
     out.push('');
   }
   if (plan.moves.length) {
     out.push('#### Moved, nothing to send', '');
-    for (const m of plan.moves) out.push(`- \`${m.from}\` -> \`${m.to}\``);
+    for (const m of plan.moves) out.push(`- ${codeSpan(m.from)} -> ${codeSpan(m.to)}`);
     out.push('');
   }
   for (const site of plan.sites.filter((s) => s.status !== 'ok'))
@@ -210,7 +218,7 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     out.push('#### Script checks', '');
     const seen = new Set<string>();
     for (const { c, f } of findings) {
-      const line = `- **${f.severity}** \`${c.path}:${f.line}:${f.column}\` ${escapeMd(f.message)} (\`${f.rule}\`)`;
+      const line = `- **${f.severity}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
@@ -229,9 +237,9 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
       out.push(
         `<details><summary>${escapeMd(c.group ? `${c.path} (shared)` : `${c.site}: ${c.path}`)} (${c.kind})</summary>`,
         '',
-        '```diff',
+        `${fenceFor(d)}diff`,
         d.trimEnd(),
-        '```',
+        fenceFor(d),
         '',
         '</details>',
         '',
@@ -244,4 +252,23 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
 
 export function escapeMd(s: string): string {
   return s.replace(/[|<>]/g, (ch) => ({ '|': '\\|', '<': '&lt;', '>': '&gt;' })[ch]!);
+}
+
+/**
+ * A code fence no line of `text` can close: longer than any run of backticks in it (a script line
+ * holding ``` would otherwise end the diff and let what follows render as Markdown or HTML).
+ */
+export function fenceFor(text: string): string {
+  let longest = 0;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return '`'.repeat(Math.max(3, longest + 1));
+}
+
+/** An inline code span of `text`, whatever backticks it holds (a file name may have some), with | escaped for tables. */
+export function codeSpan(text: string): string {
+  let longest = 0;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  const tick = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${tick}${pad}${text.replace(/\|/g, '\\|')}${pad}${tick}`;
 }

@@ -99,6 +99,8 @@ interface Exchange {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Asked right before each attempt goes out: a reason cancels the request, unsent. */
+  guard?: () => string | null;
 }
 
 const NETWORK_CAUSES: Record<string, string> = {
@@ -211,6 +213,8 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
         if ((e as Error).name === 'AbortError') throw stoppedError(where);
         throw e;
       }
+      const refused = x.guard?.();
+      if (refused) throw fail(`${where}: not sent, ${refused}`, 0, 'aborted', undefined, false);
       counters.requests++;
       const started = performance.now();
       let cause: string;
@@ -464,6 +468,7 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
           'x-express-execute': String(req.express),
         },
         body: req.script,
+        guard: req.guard,
       });
       if (reply.status >= 200 && reply.status < 300) {
         const job = withSite(decode(reply, where, parseJob, '; the job may have been created: retrying with the same idempotency key is safe'), req.siteId);

@@ -138,6 +138,13 @@ export async function loadSecrets(opts: SecretSourceOptions): Promise<SecretSour
     get(site, name) {
       return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
     },
+    forSite(site, name) {
+      return lookupEnv(envSite.get(envSiteName(site)), name) !== undefined || perSite.get(site)?.get(name) !== undefined;
+    },
+    envScope(site) {
+      const token = envSiteName(site);
+      return envSite.has(token) ? `${SECRET_ENV_PREFIX}${token}__` : null;
+    },
     identity() {
       const entries: string[][] = [];
       for (const [k, v] of fleet) entries.push(['file', '', k, v]);

@@ -5,7 +5,7 @@
 // lease follows mergeLease. Nothing recorded by either side is lost.
 import type { Logger } from '../core/logger.js';
 import { mergeLease, parseLease } from '../core/lease.js';
-import { mergeRecord, type ScriptRecord, type SiteState } from '../core/state.js';
+import { MAX_FLEET_HEADS, mergeRecord, type ScriptRecord, type SiteState } from '../core/state.js';
 import { writeCommit, type Identity, type TreeChange } from '../git/commit-writer.js';
 import type { GitRepo } from '../git/repo.js';
 import { parseSiteState, stableStringify } from './encoding.js';
@@ -100,5 +100,11 @@ export async function mergeSite(repo: GitRepo, b: SiteState | undefined, o: Site
   if (removedAt !== undefined) merged.removed_at = removedAt;
   const check = pickField('secrets_key_check');
   if (check !== undefined) merged.secrets_key_check = check;
+  if (o.heads || t.heads) {
+    // Both sides' frontiers: every head either knew, newest first (a head one side has moved past is
+    // still an applied commit; keeping it only makes never-backwards stricter).
+    const all = new Map([...(o.heads ?? []), ...(t.heads ?? [])].map((h) => [h.sha, h] as const));
+    merged.heads = [...all.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, MAX_FLEET_HEADS);
+  }
   return merged;
 }

@@ -156,6 +156,13 @@ export class Runtime {
       });
     }
     const value = token.value;
+    if (value.trim().length < MIN_SECRET_LENGTH) {
+      throw new InputError({
+        file: token.source.startsWith('input') ? `(${token.source})` : '(environment)',
+        message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
+        hint: 'set it to the SDX API token (a JWT or an alto_sk_... key)',
+      });
+    }
     this.addSecrets([value]);
     return (fleet) => {
       const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;

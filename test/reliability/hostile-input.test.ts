@@ -116,12 +116,12 @@ const cases: Case[] = [
   {
     name: 'a 20 MB script',
     files: SCRIPT(`/ip dns set servers=1.1.1.1 comment="${'x'.repeat(20 * 1024 * 1024)}"\n`),
-    expect: /site-1\/50-x\.rsc.*over the limit of 10000 characters/,
+    expect: /site-1\/50-x\.rsc.*over the largest script read \(4194304 bytes\)/,
   },
   {
     name: 'a script that renders over the limit',
     files: { ...SCRIPT('${{ vars.big }}\n'), ...S1(`vars:\n  big: "${'y'.repeat(12000)}"\n`) },
-    expect: /site-1\/50-x\.rsc.*renders to 12001 characters/,
+    expect: /site-1\/50-x\.rsc.*renders to 12001 characters, over max_script_size \(10000\), and cannot be split into jobs/,
   },
   {
     name: 'a site folder name that cannot be a site name',
