@@ -6,8 +6,9 @@
 //  2. Apply throughput against the sandbox (20 ms latency, no rate limit, concurrency 32) next to the
 //     ideal (concurrency / latency).
 //  3. Requests per applied change under a 60 per minute limit with a 2 s router check-in.
-//  4. Script checks: time to scan 1,000 scripts.
+//  4. Script checks: time to scan 1,000 scripts, without and with the RouterOS command checks.
 //  5. Splitting: a 200 KB generated export cut into parts of at most 10,000 characters.
+//  6. The RouterOS command data: its size, and the time to read, parse and decode it.
 import { execFileSync, spawn } from 'node:child_process';
 import { Pool } from 'undici';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +24,11 @@ import { lintScript } from '../src/lint/index.js';
 import { splitScript } from '../src/lint/split.js';
 import { seededRandom } from '../src/core/random.js';
 import { generateExport } from '../test/helpers/routeros-export.js';
+import { commandDataPath } from '../src/assets/command-data.js';
+import { CommandTree, routerOsTarget, type CommandData, type TreeNode } from '../src/lint/command-tree.js';
+import { parseRouterOsVersion } from '../src/lint/routeros-version.js';
+import { statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import type { StateUpdate } from '../src/core/state.js';
 
 const SITES = Number(process.env.BENCH_SITES ?? 5000);
@@ -323,18 +329,68 @@ async function benchRequests() {
 
 function benchLint() {
   const scripts = Array.from({ length: 1000 }, (_, i) => `${script(i, i % 10)}:local a {1;2;3}\n:foreach x in=$a do={ :put "v $x \\$ $[:len $a]" }\n`);
-  // Best of five passes after a warm-up pass (the figure is the scan, not the JIT).
-  let findings = 0;
-  for (const s of scripts) findings += lintScript(s).length;
-  let ms = Infinity;
-  for (let pass = 0; pass < 5; pass++) {
-    const t0 = performance.now();
-    findings = 0;
-    for (const s of scripts) findings += lintScript(s).length;
-    ms = Math.min(ms, performance.now() - t0);
-  }
   const bytes = scripts.reduce((n, s) => n + s.length, 0);
-  console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB) scanned in ${ms.toFixed(1)} ms (${findings} findings)`);
+  const tree = loadTree().tree;
+  const routeros = routerOsTarget(tree, parseRouterOsVersion('7.20.8'), undefined).target;
+  console.log(`\n## Script checks: 1000 scripts (${(bytes / 1024).toFixed(0)} KiB)`);
+  for (const [name, options] of [
+    ['syntax and lockout checks', {}],
+    ['with the RouterOS command checks (7.20.8)', { routeros }],
+  ] as const) {
+    // Best of five passes after a warm-up pass (the figure is the scan, not the JIT).
+    let findings = 0;
+    for (const s of scripts) findings += lintScript(s, options).length;
+    let ms = Infinity;
+    for (let pass = 0; pass < 5; pass++) {
+      const t0 = performance.now();
+      findings = 0;
+      for (const s of scripts) findings += lintScript(s, options).length;
+      ms = Math.min(ms, performance.now() - t0);
+    }
+    console.log(`${name}: ${ms.toFixed(1)} ms (${findings} findings)`);
+  }
+}
+
+/** Read and parse the data file, timed; then build every node's maps (what a check touches lazily), timed. */
+function loadTree(): { tree: CommandTree; readMs: number; parseMs: number; decodeMs: number; nodes: number; params: number } {
+  const path = commandDataPath()!;
+  const t0 = performance.now();
+  const text = readFileSync(path, 'utf8');
+  const t1 = performance.now();
+  const tree = new CommandTree(JSON.parse(text) as CommandData);
+  const t2 = performance.now();
+  let nodes = 0;
+  let params = 0;
+  const visit = (n: TreeNode) => {
+    nodes++;
+    for (const a of n.args.values()) {
+      params++;
+      if (a.enum) a.enum.index.at('', 0, 0);
+    }
+    for (const m of n.menus.values()) visit(m);
+    for (const c of n.commands.values()) visit(c);
+  };
+  visit(tree.root);
+  const t3 = performance.now();
+  return { tree, readMs: t1 - t0, parseMs: t2 - t1, decodeMs: t3 - t2, nodes, params };
+}
+
+function benchData() {
+  const path = commandDataPath()!;
+  const raw = readFileSync(path);
+  // A fresh parse: this process has not read the file before (benchLint reads it; run this first).
+  const { tree, readMs, parseMs, decodeMs, nodes, params } = loadTree();
+  // What a plan pays on first use: read and parse, then decode only the nodes its first script reaches.
+  const t0 = performance.now();
+  const fresh = new CommandTree(JSON.parse(readFileSync(path, 'utf8')) as CommandData);
+  lintScript(script(1, 1), { routeros: routerOsTarget(fresh, parseRouterOsVersion('7.20.8'), undefined).target });
+  const firstMs = performance.now() - t0;
+  console.log(`\n## RouterOS command data: ${tree.versions.length} versions (${tree.versions[0]} to ${tree.versions[tree.versions.length - 1]})`);
+  console.log(
+    `${path.slice(path.lastIndexOf('data/'))}: ${(statSync(path).size / 1024).toFixed(0)} KiB (${(gzipSync(raw).length / 1024).toFixed(0)} KiB gzipped, as npm packs it); ` +
+      `read ${readMs.toFixed(1)} ms, JSON.parse ${parseMs.toFixed(1)} ms, every node decoded (${nodes} menus and commands, ${params} parameters) ${decodeMs.toFixed(1)} ms: ${(readMs + parseMs + decodeMs).toFixed(1)} ms in all (budget 200 ms)`,
+  );
+  console.log(`first use (read, parse, and check one script, decoding only the nodes it reaches): ${firstMs.toFixed(1)} ms`);
 }
 
 const SPLIT_CASES = [
@@ -388,6 +444,7 @@ function benchSplit() {
 
 {
   const only = process.env.BENCH_ONLY;
+  if (!only || only === 'data') benchData();
   if (!only || only === 'lint') benchLint();
   if (!only || only === 'split') benchSplit();
   if (only === 'split-once') splitOnce();

@@ -2172,9 +2172,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve4(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -2212,12 +2212,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve4(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -4484,8 +4484,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve4, reject) => {
-        res = resolve4;
+      const promise2 = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -4867,8 +4867,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -6736,12 +6736,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7411,12 +7411,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7895,16 +7895,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve4(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7915,7 +7915,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7966,7 +7966,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve4, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname: hostname5,
@@ -7978,7 +7978,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve4(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8246,7 +8246,7 @@ var require_pool_base = __commonJS({
         this[kClients] = [];
         this[kQueued] = 0;
         const pool = this;
-        this[kOnDrain] = function onDrain(origin, targets) {
+        this[kOnDrain] = function onDrain(origin, targets2) {
           const queue = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
@@ -8260,20 +8260,20 @@ var require_pool_base = __commonJS({
           this[kNeedDrain] = needDrain;
           if (!this[kNeedDrain] && pool[kNeedDrain]) {
             pool[kNeedDrain] = false;
-            pool.emit("drain", origin, [pool, ...targets]);
+            pool.emit("drain", origin, [pool, ...targets2]);
           }
           if (pool[kClosedResolve] && queue.isEmpty()) {
             Promise.all(pool[kClients].map((c) => c.close())).then(pool[kClosedResolve]);
           }
         };
-        this[kOnConnect] = (origin, targets) => {
-          pool.emit("connect", origin, [pool, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          pool.emit("connect", origin, [pool, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          pool.emit("disconnect", origin, [pool, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          pool.emit("connectionError", origin, [pool, ...targets2], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8314,8 +8314,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -8439,8 +8439,8 @@ var require_pool = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connectionError", (origin2, targets, error63) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error63) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -8654,17 +8654,17 @@ var require_agent = __commonJS({
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
-        this[kOnDrain] = (origin, targets) => {
-          this.emit("drain", origin, [this, ...targets]);
+        this[kOnDrain] = (origin, targets2) => {
+          this.emit("drain", origin, [this, ...targets2]);
         };
-        this[kOnConnect] = (origin, targets) => {
-          this.emit("connect", origin, [this, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          this.emit("connect", origin, [this, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          this.emit("disconnect", origin, [this, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          this.emit("connectionError", origin, [this, ...targets2], err);
         };
       }
       get [kRunning]() {
@@ -9584,7 +9584,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve4, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9597,7 +9597,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve4(null);
+              resolve3(null);
             }
           }).on("error", noop4).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9616,7 +9616,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type2) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9633,7 +9633,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve4,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9703,18 +9703,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve3, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve4(chunksDecode(body, length));
+          resolve3(chunksDecode(body, length));
         } else if (type2 === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length)));
+          resolve3(JSON.parse(chunksDecode(body, length)));
         } else if (type2 === "arrayBuffer") {
-          resolve4(chunksConcat(body, length).buffer);
+          resolve3(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve4(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve4(chunksConcat(body, length));
+          resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9971,9 +9971,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10196,9 +10196,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10483,9 +10483,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10577,9 +10577,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -11248,11 +11248,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural2;
       }
-      pluralize(count) {
-        const one = count === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -12280,9 +12280,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12322,8 +12322,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13291,13 +13291,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -14442,7 +14442,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve4, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14518,7 +14518,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve4({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14561,7 +14561,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve4({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18302,8 +18302,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve4) => {
-        setTimeout(resolve4, ms).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms).unref();
       });
     }
     module.exports = {
@@ -18327,7 +18327,7 @@ var require_eventsource_stream = __commonJS({
     var COLON = 58;
     var SPACE2 = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
-    var DATA = Buffer.from("data");
+    var DATA2 = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID = Buffer.from("id");
     var RETRY = Buffer.from("retry");
@@ -18521,7 +18521,7 @@ var require_eventsource_stream = __commonJS({
             ++valueStart;
           }
         }
-        if (isFieldName(line, fieldLength, DATA)) {
+        if (isFieldName(line, fieldLength, DATA2)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
@@ -18671,15 +18671,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -19196,6 +19196,27 @@ var init_settings = __esm({
       status_limit: 50,
       idempotency_retention: 86400
     };
+  }
+});
+
+// src/lint/routeros-version.ts
+function parseRouterOsVersion(input2) {
+  const text2 = input2.trim().replace(/\s*\([^)]*\)$/, "");
+  const m = VERSION_PATTERN.exec(text2);
+  if (!m) return void 0;
+  const stage = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : 2;
+  const major = Number(m[1]);
+  return { text: text2.replace(/^v/, ""), major, key: [major, Number(m[2]), stage, Number(m[5] ?? 0), Number(m[3] ?? 0)] };
+}
+function compareRouterOsVersions(a, b) {
+  for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
+  return 0;
+}
+var VERSION_PATTERN;
+var init_routeros_version = __esm({
+  "src/lint/routeros-version.ts"() {
+    "use strict";
+    VERSION_PATTERN = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:(beta|rc)(\d+))?$/;
   }
 });
 
@@ -19767,8 +19788,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -19876,13 +19897,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -20587,7 +20608,7 @@ var require_stringify = __commonJS({
     var stringifyComment = require_stringifyComment();
     var stringifyString = require_stringifyString();
     function createStringifyContext(doc, options) {
-      const opt = Object.assign({
+      const opt2 = Object.assign({
         blockQuote: true,
         commentString: stringifyComment.stringifyComment,
         defaultKeyType: null,
@@ -20608,7 +20629,7 @@ var require_stringify = __commonJS({
         verifyAliasOrder: true
       }, doc.schema.toStringOptions, options);
       let inFlow;
-      switch (opt.collectionStyle) {
+      switch (opt2.collectionStyle) {
         case "block":
           inFlow = false;
           break;
@@ -20621,11 +20642,11 @@ var require_stringify = __commonJS({
       return {
         anchors: /* @__PURE__ */ new Set(),
         doc,
-        flowCollectionPadding: opt.flowCollectionPadding ? " " : "",
+        flowCollectionPadding: opt2.flowCollectionPadding ? " " : "",
         indent: "",
-        indentStep: typeof opt.indent === "number" ? " ".repeat(opt.indent) : "  ",
+        indentStep: typeof opt2.indent === "number" ? " ".repeat(opt2.indent) : "  ",
         inFlow,
-        options: opt
+        options: opt2
       };
     }
     function getTagObject(tags, item) {
@@ -21629,7 +21650,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 8, opt2),
       stringify: (node2) => intStringify(node2, 8, "0o")
     };
     var int3 = {
@@ -21637,7 +21658,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -21646,7 +21667,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 16, opt2),
       stringify: (node2) => intStringify(node2, 16, "0x")
     };
     exports.int = int3;
@@ -22096,7 +22117,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 2, opt2),
       stringify: (node2) => intStringify(node2, 2, "0b")
     };
     var intOct = {
@@ -22105,7 +22126,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 1, 8, opt2),
       stringify: (node2) => intStringify(node2, 8, "0")
     };
     var int3 = {
@@ -22113,7 +22134,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 0, 10, opt2),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -22122,7 +22143,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str2, _onError, opt2) => intResolve(str2, 2, 16, opt2),
       stringify: (node2) => intStringify(node2, 16, "0x")
     };
     exports.int = int3;
@@ -22588,7 +22609,7 @@ var require_Document = __commonJS({
           options = replacer;
           replacer = void 0;
         }
-        const opt = Object.assign({
+        const opt2 = Object.assign({
           intAsBigInt: false,
           keepSourceTokens: false,
           logLevel: "warn",
@@ -22598,8 +22619,8 @@ var require_Document = __commonJS({
           uniqueKeys: true,
           version: "1.2"
         }, options);
-        this.options = opt;
-        let { version: version2 } = opt;
+        this.options = opt2;
+        let { version: version2 } = opt2;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
@@ -22789,14 +22810,14 @@ var require_Document = __commonJS({
       setSchema(version2, options = {}) {
         if (typeof version2 === "number")
           version2 = String(version2);
-        let opt;
+        let opt2;
         switch (version2) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
             else
               this.directives = new directives.Directives({ version: "1.1" });
-            opt = { resolveKnownTags: false, schema: "yaml-1.1" };
+            opt2 = { resolveKnownTags: false, schema: "yaml-1.1" };
             break;
           case "1.2":
           case "next":
@@ -22804,12 +22825,12 @@ var require_Document = __commonJS({
               this.directives.yaml.version = version2;
             else
               this.directives = new directives.Directives({ version: version2 });
-            opt = { resolveKnownTags: true, schema: "core" };
+            opt2 = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
             if (this.directives)
               delete this.directives;
-            opt = null;
+            opt2 = null;
             break;
           default: {
             const sv = JSON.stringify(version2);
@@ -22818,8 +22839,8 @@ var require_Document = __commonJS({
         }
         if (options.schema instanceof Object)
           this.schema = options.schema;
-        else if (opt)
-          this.schema = new Schema2.Schema(Object.assign(opt, options));
+        else if (opt2)
+          this.schema = new Schema2.Schema(Object.assign(opt2, options));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
@@ -22835,8 +22856,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -22913,12 +22934,12 @@ var require_errors2 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error63.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error63.message += `:
 
 ${lineStr}
@@ -24257,11 +24278,11 @@ var require_compose_doc = __commonJS({
           onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
       }
       doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
-      const contentEnd = doc.contents.range[2];
-      const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
+      const contentEnd2 = doc.contents.range[2];
+      const re = resolveEnd.resolveEnd(end, contentEnd2, false, onError);
       if (re.comment)
         doc.comment = re.comment;
-      doc.range = [offset, contentEnd, re.offset];
+      doc.range = [offset, contentEnd2, re.offset];
       return doc;
     }
     exports.composeDoc = composeDoc;
@@ -25513,15 +25534,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type2) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type2)
+    function includesToken(list2, type2) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type2)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -26391,13 +26412,13 @@ var require_public_api = __commonJS({
     var identity = require_identity();
     var lineCounter = require_line_counter();
     var parser = require_parser();
-    function parseOptions(options) {
+    function parseOptions2(options) {
       const prettyErrors = options.prettyErrors !== false;
       const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
     function parseAllDocuments(source, options = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions2(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
       const docs = Array.from(composer$1.compose(parser$1.parse(source)));
@@ -26411,7 +26432,7 @@ var require_public_api = __commonJS({
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
     function parseDocument2(source, options = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions2(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
       let doc = null;
@@ -26557,9 +26578,9 @@ function requireCommon() {
     }
     return target;
   }
-  function repeat(string4, count) {
+  function repeat(string4, count2) {
     let result = "";
-    for (let cycle = 0; cycle < count; cycle += 1) {
+    for (let cycle = 0; cycle < count2; cycle += 1) {
       result += string4;
     }
     return result;
@@ -26615,7 +26636,7 @@ function requireSnippet() {
   if (hasRequiredSnippet) return snippet;
   hasRequiredSnippet = 1;
   const common2 = requireCommon();
-  function getLine(buffer, lineStart, lineEnd, position2, maxLineLength) {
+  function getLine(buffer, lineStart, lineEnd2, position2, maxLineLength) {
     let head = "";
     let tail = "";
     const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
@@ -26623,12 +26644,12 @@ function requireSnippet() {
       head = " ... ";
       lineStart = position2 - maxHalfLength + head.length;
     }
-    if (lineEnd - position2 > maxHalfLength) {
+    if (lineEnd2 - position2 > maxHalfLength) {
       tail = " ...";
-      lineEnd = position2 + maxHalfLength - tail.length;
+      lineEnd2 = position2 + maxHalfLength - tail.length;
     }
     return {
-      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+      str: head + buffer.slice(lineStart, lineEnd2).replace(/\t/g, "\u2192") + tail,
       pos: position2 - lineStart + head.length
       // relative position
     };
@@ -27884,11 +27905,11 @@ function requireLoader() {
     }
     return false;
   }
-  function writeFoldedLines(state, count) {
-    if (count === 1) {
+  function writeFoldedLines(state, count2) {
+    if (count2 === 1) {
       state.result += " ";
-    } else if (count > 1) {
-      state.result += common2.repeat("\n", count - 1);
+    } else if (count2 > 1) {
+      state.result += common2.repeat("\n", count2 - 1);
     }
   }
   function readPlainScalar(state, nodeIndent, withinFlowCollection) {
@@ -30283,14 +30304,14 @@ function codePointLength(str2) {
   const units = str2.length;
   if (!highSurrogate.test(str2))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str2.charCodeAt(i) & 64512) === 55296 && (str2.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -30958,7 +30979,7 @@ function validateFallback(schema2, value, _ctx) {
   }
   return result.issues.length === 0;
 }
-var _parse, parse3, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode2, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
+var _parse, parse, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode2, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
 var init_parse = __esm({
   "node_modules/zod/v4/core/parse.js"() {
     init_core();
@@ -30980,7 +31001,7 @@ var init_parse = __esm({
       };
       return fn;
     };
-    parse3 = /* @__PURE__ */ _parse($ZodRealError);
+    parse = /* @__PURE__ */ _parse($ZodRealError);
     _parseAsync = (_Err) => {
       const fn = async (schema2, value, _ctx, params) => {
         const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -33461,9 +33482,9 @@ var init_schemas = __esm({
           return payload;
         }
         const value = input2?.[def.discriminator];
-        const opt = disc.value.get(value);
-        if (opt && (value !== void 0 || ctx.direction !== "backward")) {
-          return opt._zod.run(payload, ctx);
+        const opt2 = disc.value.get(value);
+        if (opt2 && (value !== void 0 || ctx.direction !== "backward")) {
+          return opt2._zod.run(payload, ctx);
         }
         if (def.unionFallback || ctx.direction === "backward") {
           return _super(payload, ctx);
@@ -34153,10 +34174,10 @@ var init_schemas = __esm({
           throw new Error("implement() must be called with a function");
         }
         return Object.defineProperty(function(...args) {
-          const parsedArgs = inst._def.input ? parse3(inst._def.input, args) : args;
+          const parsedArgs = inst._def.input ? parse(inst._def.input, args) : args;
           const result = Reflect.apply(func, this, parsedArgs);
           if (inst._def.output) {
-            return parse3(inst._def.output, result);
+            return parse(inst._def.output, result);
           }
           return result;
         }, "_zod", { value: inst._zod, enumerable: false });
@@ -34270,28 +34291,28 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve4) {
-  const cached3 = recursive.get(inst);
-  if (cached3 !== void 0)
-    return cached3 ? PROVEN : NONE3;
+function isRecursive(inst, stack, resolve3) {
+  const cached4 = recursive.get(inst);
+  if (cached4 !== void 0)
+    return cached4 ? PROVEN : NONE4;
   if (stack.has(inst))
     return PROVEN;
   stack.add(inst);
-  let result = NONE3;
+  let result = NONE4;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
         result = answer;
     }
   };
   const shape = (sh, spread) => {
-    let answer = NONE3;
+    let answer = NONE4;
     for (const key of Reflect.ownKeys(sh)) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE3;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE4;
       if (child > answer)
         answer = child;
     }
@@ -34355,7 +34376,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
       merge4(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -34408,7 +34429,7 @@ function settle(inst, answer) {
   return answer;
 }
 function isRecursiveSchema(inst) {
-  return isRecursive(inst, /* @__PURE__ */ new Set(), true) !== NONE3;
+  return isRecursive(inst, /* @__PURE__ */ new Set(), true) !== NONE4;
 }
 function bucketFor(state, inst) {
   let bucket = state.buckets.get(inst);
@@ -34425,7 +34446,7 @@ function isBackEdge(ctx, value) {
   const backEdges = ctx[STATE]?.backEdges;
   return backEdges !== void 0 && isRef(value) && backEdges.has(value);
 }
-var $ZodCyclicError, STATE, NO_ISSUES, recursive, NONE3, ASSUMED, PROVEN, handoff, open2, memo;
+var $ZodCyclicError, STATE, NO_ISSUES, recursive, NONE4, ASSUMED, PROVEN, handoff, open2, memo;
 var init_memoizer = __esm({
   "node_modules/zod/v4/core/memoizer.js"() {
     init_util();
@@ -34438,7 +34459,7 @@ var init_memoizer = __esm({
     STATE = "~memo";
     NO_ISSUES = [];
     recursive = /* @__PURE__ */ new WeakMap();
-    NONE3 = 0;
+    NONE4 = 0;
     ASSUMED = 1;
     PROVEN = 2;
     open2 = [];
@@ -34480,7 +34501,7 @@ var init_memoizer = __esm({
           const wrapped = (payload, ctx) => {
             if (isRecursiveInst === void 0) {
               const walked = isRecursive(inst, /* @__PURE__ */ new Set(), false);
-              if (walked === NONE3) {
+              if (walked === NONE4) {
                 inst._zod.parse = base;
                 if (inst._zod.run === wrapped)
                   inst._zod.run = base;
@@ -34781,8 +34802,8 @@ var init_az = __esm({
 });
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -37555,8 +37576,8 @@ var init_hu = __esm({
 });
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -40431,8 +40452,8 @@ var init_ro = __esm({
 });
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -43805,9 +43826,9 @@ function generateUnionCheck(doc, ctx, schema2, accessor) {
   if (options.length === 1) {
     return generateCheck(doc, ctx, options[0], accessor);
   }
-  const allLiterals = options.every((opt) => opt._zod.def.type === "literal" && !opt._zod.def.checks?.length);
+  const allLiterals = options.every((opt2) => opt2._zod.def.type === "literal" && !opt2._zod.def.checks?.length);
   if (allLiterals) {
-    const values = new Set(options.flatMap((opt) => opt._zod.def.values));
+    const values = new Set(options.flatMap((opt2) => opt2._zod.def.values));
     const valuesConst = addConstant(ctx, values);
     doc.write(`if (!${valuesConst}.has(${accessor})) return INVALID;`);
     return accessor;
@@ -43815,14 +43836,14 @@ function generateUnionCheck(doc, ctx, schema2, accessor) {
   const outputVar = newVar(ctx);
   doc.write(`let ${outputVar};`);
   for (let i = 0; i < options.length; i++) {
-    const opt = options[i];
+    const opt2 = options[i];
     if (i === 0) {
       doc.write(`${outputVar} = (() => {`);
     } else {
       doc.write(`if (${outputVar} === INVALID) ${outputVar} = (() => {`);
     }
     doc.indented((d) => {
-      const branchOutput = generateCheck(d, ctx, opt, accessor);
+      const branchOutput = generateCheck(d, ctx, opt2, accessor);
       d.write(`return ${branchOutput};`);
     });
     doc.write(`})();`);
@@ -45839,8 +45860,8 @@ var init_to_json_schema = __esm({
 function aggregateChecks(schema2) {
   const agg = {};
   const def = schema2._zod.def;
-  const list = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list)
+  const list2 = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema2._zod.bag;
   if (bag.minimum !== void 0)
@@ -46971,7 +46992,7 @@ __export(core_exports2, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse3,
+  parse: () => parse,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
@@ -47119,13 +47140,13 @@ var init_errors2 = __esm({
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode3, safeEncodeAsync2, safeDecodeAsync2;
+var parse2, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode3, safeEncodeAsync2, safeDecodeAsync2;
 var init_parse2 = __esm({
   "node_modules/zod/v4/classic/parse.js"() {
     init_core2();
     init_errors2();
     init_core2();
-    parse4 = /* @__PURE__ */ _parse(ZodRealError);
+    parse2 = /* @__PURE__ */ _parse(ZodRealError);
     parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
     safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
     safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
@@ -47251,7 +47272,7 @@ __export(schemas_exports2, {
   float64: () => float64,
   function: () => _function,
   guid: () => guid2,
-  hash: () => hash2,
+  hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
   httpUrl: () => httpUrl,
@@ -47425,7 +47446,7 @@ function hex2(_params) {
 function currencyCode2(_params) {
   return _stringFormat(ZodCustomStringFormat, "currency_code", currencyCode, _params);
 }
-function hash2(alg, params) {
+function hash(alg, params) {
   const enc = params?.enc ?? "hex";
   const format = `${alg}_${enc}`;
   const regex2 = regexes_exports[format];
@@ -47938,7 +47959,7 @@ var init_schemas2 = __esm({
         util_exports.own(this, "~standard", value);
       },
       parse: function _parse2(data, params) {
-        return parse4(this, data, params, { callee: _parse2 });
+        return parse2(this, data, params, { callee: _parse2 });
       },
       parseAsync: async function _parseAsync2(data, params) {
         return await parseAsync2(this, data, params, { callee: _parseAsync2 });
@@ -49611,15 +49632,15 @@ function visit(schema2, fnOrHandlers) {
   };
   const cache = /* @__PURE__ */ new Map();
   function run2(s) {
-    const cached3 = cache.get(s);
-    if (cached3 === RESOLVING) {
+    const cached4 = cache.get(s);
+    if (cached4 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
         getter: () => cache.get(s)
       });
     }
-    if (cached3 !== void 0)
-      return cached3;
+    if (cached4 !== void 0)
+      return cached4;
     cache.set(s, RESOLVING);
     const inner = mapInner(s);
     const mapped = fn(inner, inner !== s);
@@ -49685,9 +49706,9 @@ function visit(schema2, fnOrHandlers) {
         const oldOptions = def.options;
         let changed = false;
         const newOptions = [];
-        for (const opt of oldOptions) {
-          const mapped = run2(opt);
-          if (mapped !== opt)
+        for (const opt2 of oldOptions) {
+          const mapped = run2(opt2);
+          if (mapped !== opt2)
             changed = true;
           newOptions.push(mapped);
         }
@@ -49993,7 +50014,7 @@ __export(external_exports, {
   gt: () => _gt,
   gte: () => _gte,
   guid: () => guid2,
-  hash: () => hash2,
+  hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
   httpUrl: () => httpUrl,
@@ -50049,7 +50070,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse4,
+  parse: () => parse2,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -50163,15 +50184,31 @@ function jsonSchemas() {
     site: { $id: "https://routeros-gitops.dev/schema/site.schema.json", title: "site.yaml", ...external_exports.toJSONSchema(SiteSettingsSchema, opts) }
   };
 }
-var varValue, vars, lintRules, jobSettings, GroupSettingsSchema, FleetSettingsSchema, SiteSettingsSchema;
+var varValue, vars, lintRules, routerOsSettings, jobSettings, GroupSettingsSchema, FleetSettingsSchema, SiteSettingsSchema;
 var init_settings_schema = __esm({
   "src/core/settings-schema.ts"() {
     "use strict";
     init_zod();
+    init_routeros_version();
     init_settings();
     varValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]);
     vars = external_exports.record(external_exports.string().regex(VAR_NAME_RE, 'a variable name is letters, digits and "_", not starting with a digit'), varValue).describe("Variables substituted into scripts as ${{ vars.NAME }}. The most specific definition wins: site, then group, then fleet.");
     lintRules = external_exports.record(external_exports.string(), external_exports.enum(["error", "warning", "off"])).describe('Per script-check rule: "error" (stops apply), "warning" or "off". See `routeros-gitops rules`.');
+    routerOsSettings = {
+      routeros: external_exports.union([external_exports.string(), external_exports.number()]).superRefine((v, ctx) => {
+        if (typeof v === "number") {
+          if (!/^\d+\.\d\d$/.test(String(v)))
+            ctx.addIssue({ code: "custom", message: `write the version in quotes (routeros: "${v}0" or "${v}"): YAML reads ${v}0 as the number ${v}` });
+        } else if (!VERSION_PATTERN.test(v.trim())) {
+          ctx.addIssue({ code: "custom", message: `"${v}" is not a RouterOS version: write it as 7.16.2, 7.16 or 7.23rc1` });
+        }
+      }).optional().describe(
+        "The RouterOS version the site runs (such as 7.16.2): every command of its scripts is checked against that version's command tree. Default: the newest version the checks know, and plans say so."
+      ),
+      packages: external_exports.array(external_exports.string()).optional().describe(
+        "The extra packages the site has installed (container, wireless, iot, ...): commands of other extra packages are refused. Default: any extra package."
+      )
+    };
     jobSettings = {
       needs_ack: external_exports.boolean().describe("Send X-Needs-Ack: wait for the router to report success or failure. Default true."),
       backup: external_exports.boolean().describe("Send X-Backup: the router takes a configuration backup before the job. Default false."),
@@ -50181,9 +50218,10 @@ var init_settings_schema = __esm({
       ),
       timeout: external_exports.number().int().min(1).max(86400).describe("Seconds to wait for one job's outcome before recording it as still running. Default 600.")
     };
-    GroupSettingsSchema = external_exports.strictObject({ ...partial2(jobSettings), vars: vars.optional() }).describe("Settings and variables of one group of sites.");
+    GroupSettingsSchema = external_exports.strictObject({ ...partial2(jobSettings), ...routerOsSettings, vars: vars.optional() }).describe("Settings and variables of one group of sites.");
     FleetSettingsSchema = external_exports.strictObject({
       ...partial2(jobSettings),
+      ...routerOsSettings,
       concurrency: external_exports.number().int().min(1).max(256).optional().describe("How many sites are applied at once. Default 4."),
       api_url: external_exports.url({ protocol: /^https?$/ }).optional().describe(
         `A pin of the SDX API base URL: the operator chooses the URL (--api-url, SDX_API_URL or the Action's sdx-api-url input; default ${DEFAULT_API_URL}), and a run refuses to send anything when this differs from it.`
@@ -50203,25 +50241,10 @@ var init_settings_schema = __esm({
       id: external_exports.string().regex(UUID_RE, "the SDX site id is a UUID such as 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a").describe("The SDX site id (a UUID). Required."),
       groups: external_exports.array(external_exports.string().regex(NAME_RE)).optional().describe("Groups this site belongs to: it applies their shared scripts and inherits their settings, in this order."),
       ...partial2(jobSettings),
+      ...routerOsSettings,
       vars: vars.optional(),
       lint: external_exports.strictObject({ rules: lintRules.optional() }).optional()
     }).describe("site.yaml: one site. The folder name is the site's name.");
-  }
-});
-
-// src/secrets/secrets-file-yaml.ts
-var secrets_file_yaml_exports = {};
-__export(secrets_file_yaml_exports, {
-  parseSecretsYaml: () => parseSecretsYaml
-});
-function parseSecretsYaml(text2) {
-  return (0, import_yaml2.parse)(text2, { maxAliasCount: 10 });
-}
-var import_yaml2;
-var init_secrets_file_yaml = __esm({
-  "src/secrets/secrets-file-yaml.ts"() {
-    "use strict";
-    import_yaml2 = __toESM(require_dist(), 1);
   }
 });
 
@@ -50468,16 +50491,16 @@ var require_light = __commonJS({
           }
         }
         shiftAll(fn) {
-          return this._lists.forEach(function(list) {
-            return list.forEachShift(fn);
+          return this._lists.forEach(function(list2) {
+            return list2.forEachShift(fn);
           });
         }
         getFirst(arr = this._lists) {
-          var j, len, list;
+          var j, len, list2;
           for (j = 0, len = arr.length; j < len; j++) {
-            list = arr[j];
-            if (list.length > 0) {
-              return list;
+            list2 = arr[j];
+            if (list2.length > 0) {
+              return list2;
             }
           }
           return [];
@@ -50678,8 +50701,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve4, reject) {
-            return setTimeout(resolve4, t);
+          return new this.Promise(function(resolve3, reject) {
+            return setTimeout(resolve3, t);
           });
         }
         computePenalty() {
@@ -50890,15 +50913,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error63, reject, resolve4, returned, task;
+          var args, cb, error63, reject, resolve3, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve4, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve3, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve4(returned);
+                  return resolve3(returned);
                 };
               } catch (error1) {
                 error63 = error1;
@@ -50913,13 +50936,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve4;
-          resolve4 = reject = null;
+          var promise2, reject, resolve3;
+          resolve3 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve4 = _resolve;
+            resolve3 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve4, reject });
+          this._queue.push({ task, args, resolve: resolve3, reject });
           this._tryToRun();
           return promise2;
         }
@@ -51320,14 +51343,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve4, reject) => {
+              return new this.Promise((resolve3, reject) => {
                 if (finished()) {
-                  return resolve4();
+                  return resolve3();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve4();
+                      return resolve3();
                     }
                   });
                 }
@@ -51420,9 +51443,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve4, reject) {
+              return new this.Promise(function(resolve3, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve4)(args3);
+                  return (args3[0] != null ? reject : resolve3)(args3);
                 });
               });
             };
@@ -51544,1607 +51567,4605 @@ var require_light = __commonJS({
   }
 });
 
-// node_modules/diff/libesm/diff/base.js
-var Diff;
-var init_base = __esm({
-  "node_modules/diff/libesm/diff/base.js"() {
-    Diff = class {
-      diff(oldStr, newStr, options = {}) {
-        let callback;
-        if (typeof options === "function") {
-          callback = options;
-          options = {};
-        } else if ("callback" in options) {
-          callback = options.callback;
-        }
-        const oldString = this.castInput(oldStr, options);
-        const newString = this.castInput(newStr, options);
-        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
-        const newTokens = this.removeEmpty(this.tokenize(newString, options));
-        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
-      }
-      diffWithOptionsObj(oldTokens, newTokens, options, callback) {
-        var _a3;
-        const done = (value) => {
-          value = this.postProcess(value, options);
-          if (callback) {
-            setTimeout(function() {
-              callback(value);
-            }, 0);
-            return void 0;
-          } else {
-            return value;
-          }
-        };
-        const newLen = newTokens.length, oldLen = oldTokens.length;
-        let editLength = 1;
-        let maxEditLength = newLen + oldLen;
-        if (options.maxEditLength != null) {
-          maxEditLength = Math.min(maxEditLength, options.maxEditLength);
-        }
-        const maxExecutionTime = (_a3 = options.timeout) !== null && _a3 !== void 0 ? _a3 : Infinity;
-        const abortAfterTimestamp = Date.now() + maxExecutionTime;
-        const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
-        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
-        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-          return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
-        }
-        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
-        const execEditLength = () => {
-          for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
-            let basePath;
-            const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
-            if (removePath) {
-              bestPath[diagonalPath - 1] = void 0;
-            }
-            let canAdd = false;
-            if (addPath) {
-              const addPathNewPos = addPath.oldPos - diagonalPath;
-              canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
-            }
-            const canRemove = removePath && removePath.oldPos + 1 < oldLen;
-            if (!canAdd && !canRemove) {
-              bestPath[diagonalPath] = void 0;
-              continue;
-            }
-            if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
-              basePath = this.addToPath(addPath, true, false, 0, options);
-            } else {
-              basePath = this.addToPath(removePath, false, true, 1, options);
-            }
-            newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
-            if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-              return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
-            } else {
-              bestPath[diagonalPath] = basePath;
-              if (basePath.oldPos + 1 >= oldLen) {
-                maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
-              }
-              if (newPos + 1 >= newLen) {
-                minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
-              }
-            }
-          }
-          editLength++;
-        };
-        if (callback) {
-          (function exec() {
-            setTimeout(function() {
-              if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
-                return callback(void 0);
-              }
-              if (!execEditLength()) {
-                exec();
-              }
-            }, 0);
-          })();
-        } else {
-          while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
-            const ret = execEditLength();
-            if (ret) {
-              return ret;
-            }
-          }
-        }
-      }
-      addToPath(path4, added, removed2, oldPosInc, options) {
-        const last = path4.lastComponent;
-        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed2) {
-          return {
-            oldPos: path4.oldPos + oldPosInc,
-            lastComponent: { count: last.count + 1, added, removed: removed2, previousComponent: last.previousComponent }
-          };
-        } else {
-          return {
-            oldPos: path4.oldPos + oldPosInc,
-            lastComponent: { count: 1, added, removed: removed2, previousComponent: last }
-          };
-        }
-      }
-      extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
-        const newLen = newTokens.length, oldLen = oldTokens.length;
-        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
-        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
-          newPos++;
-          oldPos++;
-          commonCount++;
-          if (options.oneChangePerToken) {
-            basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
-          }
-        }
-        if (commonCount && !options.oneChangePerToken) {
-          basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
-        }
-        basePath.oldPos = oldPos;
-        return newPos;
-      }
-      equals(left, right, options) {
-        if (options.comparator) {
-          return options.comparator(left, right);
-        } else {
-          return left === right || !!options.ignoreCase && left.toLowerCase() === right.toLowerCase();
-        }
-      }
-      removeEmpty(array2) {
-        const ret = [];
-        for (let i = 0; i < array2.length; i++) {
-          if (array2[i]) {
-            ret.push(array2[i]);
-          }
-        }
-        return ret;
-      }
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars
-      castInput(value, options) {
-        return value;
-      }
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars
-      tokenize(value, options) {
-        return Array.from(value);
-      }
-      join(chars) {
-        return chars.join("");
-      }
-      postProcess(changeObjects, options) {
-        return changeObjects;
-      }
-      get useLongestToken() {
-        return false;
-      }
-      buildValues(lastComponent, newTokens, oldTokens) {
-        const components = [];
-        let nextComponent;
-        while (lastComponent) {
-          components.push(lastComponent);
-          nextComponent = lastComponent.previousComponent;
-          delete lastComponent.previousComponent;
-          lastComponent = nextComponent;
-        }
-        components.reverse();
-        const componentLen = components.length;
-        let componentPos = 0, newPos = 0, oldPos = 0;
-        for (; componentPos < componentLen; componentPos++) {
-          const component = components[componentPos];
-          if (!component.removed) {
-            if (!component.added && this.useLongestToken) {
-              let value = newTokens.slice(newPos, newPos + component.count);
-              value = value.map(function(value2, i) {
-                const oldValue = oldTokens[oldPos + i];
-                return oldValue.length > value2.length ? oldValue : value2;
-              });
-              component.value = this.join(value);
-            } else {
-              component.value = this.join(newTokens.slice(newPos, newPos + component.count));
-            }
-            newPos += component.count;
-            if (!component.added) {
-              oldPos += component.count;
-            }
-          } else {
-            component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
-            oldPos += component.count;
-          }
-        }
-        return components;
-      }
-    };
-  }
-});
-
-// node_modules/diff/libesm/diff/character.js
-function diffChars(oldStr, newStr, options) {
-  return characterDiff.diff(oldStr, newStr, options);
-}
-var CharacterDiff, characterDiff;
-var init_character = __esm({
-  "node_modules/diff/libesm/diff/character.js"() {
-    init_base();
-    CharacterDiff = class extends Diff {
-    };
-    characterDiff = new CharacterDiff();
-  }
-});
-
-// node_modules/diff/libesm/util/string.js
-function longestCommonPrefix(str1, str2) {
-  let i;
-  for (i = 0; i < str1.length && i < str2.length; i++) {
-    if (str1[i] != str2[i]) {
-      return str1.slice(0, i);
-    }
-  }
-  return str1.slice(0, i);
-}
-function longestCommonSuffix(str1, str2) {
-  let i;
-  if (!str1 || !str2 || str1[str1.length - 1] != str2[str2.length - 1]) {
-    return "";
-  }
-  for (i = 0; i < str1.length && i < str2.length; i++) {
-    if (str1[str1.length - (i + 1)] != str2[str2.length - (i + 1)]) {
-      return str1.slice(-i);
-    }
-  }
-  return str1.slice(-i);
-}
-function replacePrefix(string4, oldPrefix, newPrefix) {
-  if (string4.slice(0, oldPrefix.length) != oldPrefix) {
-    throw Error(`string ${JSON.stringify(string4)} doesn't start with prefix ${JSON.stringify(oldPrefix)}; this is a bug`);
-  }
-  return newPrefix + string4.slice(oldPrefix.length);
-}
-function replaceSuffix(string4, oldSuffix, newSuffix) {
-  if (!oldSuffix) {
-    return string4 + newSuffix;
-  }
-  if (string4.slice(-oldSuffix.length) != oldSuffix) {
-    throw Error(`string ${JSON.stringify(string4)} doesn't end with suffix ${JSON.stringify(oldSuffix)}; this is a bug`);
-  }
-  return string4.slice(0, -oldSuffix.length) + newSuffix;
-}
-function removePrefix(string4, oldPrefix) {
-  return replacePrefix(string4, oldPrefix, "");
-}
-function removeSuffix(string4, oldSuffix) {
-  return replaceSuffix(string4, oldSuffix, "");
-}
-function maximumOverlap(string1, string22) {
-  return string22.slice(0, overlapCount(string1, string22));
-}
-function overlapCount(a, b) {
-  let startA = 0;
-  if (a.length > b.length) {
-    startA = a.length - b.length;
-  }
-  let endB = b.length;
-  if (a.length < b.length) {
-    endB = a.length;
-  }
-  const map3 = Array(endB);
-  let k = 0;
-  map3[0] = 0;
-  for (let j = 1; j < endB; j++) {
-    if (b[j] == b[k]) {
-      map3[j] = map3[k];
-    } else {
-      map3[j] = k;
-    }
-    while (k > 0 && b[j] != b[k]) {
-      k = map3[k];
-    }
-    if (b[j] == b[k]) {
-      k++;
-    }
-  }
-  k = 0;
-  for (let i = startA; i < a.length; i++) {
-    while (k > 0 && a[i] != b[k]) {
-      k = map3[k];
-    }
-    if (a[i] == b[k]) {
-      k++;
-    }
-  }
-  return k;
-}
-function hasOnlyWinLineEndings(string4) {
-  return string4.includes("\r\n") && !string4.startsWith("\n") && !string4.match(/[^\r]\n/);
-}
-function hasOnlyUnixLineEndings(string4) {
-  return !string4.includes("\r\n") && string4.includes("\n");
-}
-function segment(string4, segmenter) {
-  const parts = [];
-  for (const segmentObj of Array.from(segmenter.segment(string4))) {
-    const segment2 = segmentObj.segment;
-    if (parts.length && /\s/.test(parts[parts.length - 1]) && /\s/.test(segment2)) {
-      parts[parts.length - 1] += segment2;
-    } else {
-      parts.push(segment2);
-    }
-  }
-  return parts;
-}
-function trailingWs(string4, segmenter) {
-  if (segmenter) {
-    return leadingAndTrailingWs(string4, segmenter)[1];
-  }
-  let i;
-  for (i = string4.length - 1; i >= 0; i--) {
-    if (!string4[i].match(/\s/)) {
-      break;
-    }
-  }
-  return string4.substring(i + 1);
-}
-function leadingWs(string4, segmenter) {
-  if (segmenter) {
-    return leadingAndTrailingWs(string4, segmenter)[0];
-  }
-  const match = string4.match(/^\s*/);
-  return match ? match[0] : "";
-}
-function leadingAndTrailingWs(string4, segmenter) {
-  if (!segmenter) {
-    return [leadingWs(string4), trailingWs(string4)];
-  }
-  if (segmenter.resolvedOptions().granularity != "word") {
-    throw new Error('The segmenter passed must have a granularity of "word"');
-  }
-  const segments = segment(string4, segmenter);
-  const firstSeg = segments[0];
-  const lastSeg = segments[segments.length - 1];
-  const head = /\s/.test(firstSeg) ? firstSeg : "";
-  const tail = /\s/.test(lastSeg) ? lastSeg : "";
-  return [head, tail];
-}
-var init_string = __esm({
-  "node_modules/diff/libesm/util/string.js"() {
-  }
-});
-
-// node_modules/diff/libesm/diff/word.js
-function diffWords(oldStr, newStr, options) {
-  if ((options === null || options === void 0 ? void 0 : options.ignoreWhitespace) != null && !options.ignoreWhitespace) {
-    return diffWordsWithSpace(oldStr, newStr, options);
-  }
-  return wordDiff.diff(oldStr, newStr, options);
-}
-function dedupeWhitespaceInChangeObjects(startKeep, deletion, insertion, endKeep, segmenter) {
-  if (deletion && insertion) {
-    const [oldWsPrefix, oldWsSuffix] = leadingAndTrailingWs(deletion.value, segmenter);
-    const [newWsPrefix, newWsSuffix] = leadingAndTrailingWs(insertion.value, segmenter);
-    if (startKeep) {
-      const commonWsPrefix = longestCommonPrefix(oldWsPrefix, newWsPrefix);
-      startKeep.value = replaceSuffix(startKeep.value, newWsPrefix, commonWsPrefix);
-      deletion.value = removePrefix(deletion.value, commonWsPrefix);
-      insertion.value = removePrefix(insertion.value, commonWsPrefix);
-    }
-    if (endKeep) {
-      const commonWsSuffix = longestCommonSuffix(oldWsSuffix, newWsSuffix);
-      endKeep.value = replacePrefix(endKeep.value, newWsSuffix, commonWsSuffix);
-      deletion.value = removeSuffix(deletion.value, commonWsSuffix);
-      insertion.value = removeSuffix(insertion.value, commonWsSuffix);
-    }
-  } else if (insertion) {
-    if (startKeep) {
-      const ws = leadingWs(insertion.value, segmenter);
-      insertion.value = insertion.value.substring(ws.length);
-    }
-    if (endKeep) {
-      const ws = leadingWs(endKeep.value, segmenter);
-      endKeep.value = endKeep.value.substring(ws.length);
-    }
-  } else if (startKeep && endKeep) {
-    const newWsFull = leadingWs(endKeep.value, segmenter), [delWsStart, delWsEnd] = leadingAndTrailingWs(deletion.value, segmenter);
-    const newWsStart = longestCommonPrefix(newWsFull, delWsStart);
-    deletion.value = removePrefix(deletion.value, newWsStart);
-    const newWsEnd = longestCommonSuffix(removePrefix(newWsFull, newWsStart), delWsEnd);
-    deletion.value = removeSuffix(deletion.value, newWsEnd);
-    endKeep.value = replacePrefix(endKeep.value, newWsFull, newWsEnd);
-    startKeep.value = replaceSuffix(startKeep.value, newWsFull, newWsFull.slice(0, newWsFull.length - newWsEnd.length));
-  } else if (endKeep) {
-    const endKeepWsPrefix = leadingWs(endKeep.value, segmenter);
-    const deletionWsSuffix = trailingWs(deletion.value, segmenter);
-    const overlap = maximumOverlap(deletionWsSuffix, endKeepWsPrefix);
-    deletion.value = removeSuffix(deletion.value, overlap);
-  } else if (startKeep) {
-    const startKeepWsSuffix = trailingWs(startKeep.value, segmenter);
-    const deletionWsPrefix = leadingWs(deletion.value, segmenter);
-    const overlap = maximumOverlap(startKeepWsSuffix, deletionWsPrefix);
-    deletion.value = removePrefix(deletion.value, overlap);
-  }
-}
-function diffWordsWithSpace(oldStr, newStr, options) {
-  return wordsWithSpaceDiff.diff(oldStr, newStr, options);
-}
-var extendedWordChars, tokenizeIncludingWhitespace, WordDiff, wordDiff, WordsWithSpaceDiff, wordsWithSpaceDiff;
-var init_word = __esm({
-  "node_modules/diff/libesm/diff/word.js"() {
-    init_base();
-    init_string();
-    extendedWordChars = "a-zA-Z0-9_\\u{AD}\\u{C0}-\\u{D6}\\u{D8}-\\u{F6}\\u{F8}-\\u{2C6}\\u{2C8}-\\u{2D7}\\u{2DE}-\\u{2FF}\\u{1E00}-\\u{1EFF}";
-    tokenizeIncludingWhitespace = new RegExp(`[${extendedWordChars}]+|\\s+|[^${extendedWordChars}]`, "ug");
-    WordDiff = class extends Diff {
-      equals(left, right, options) {
-        if (options.ignoreCase) {
-          left = left.toLowerCase();
-          right = right.toLowerCase();
-        }
-        return left.trim() === right.trim();
-      }
-      tokenize(value, options = {}) {
-        let parts;
-        if (options.intlSegmenter) {
-          const segmenter = options.intlSegmenter;
-          if (segmenter.resolvedOptions().granularity != "word") {
-            throw new Error('The segmenter passed must have a granularity of "word"');
-          }
-          parts = segment(value, segmenter);
-        } else {
-          parts = value.match(tokenizeIncludingWhitespace) || [];
-        }
-        const tokens = [];
-        let prevPart = null;
-        parts.forEach((part) => {
-          if (/\s/.test(part)) {
-            if (prevPart == null) {
-              tokens.push(part);
-            } else {
-              tokens.push(tokens.pop() + part);
-            }
-          } else if (prevPart != null && /\s/.test(prevPart)) {
-            if (tokens[tokens.length - 1] == prevPart) {
-              tokens.push(tokens.pop() + part);
-            } else {
-              tokens.push(prevPart + part);
-            }
-          } else {
-            tokens.push(part);
-          }
-          prevPart = part;
-        });
-        return tokens;
-      }
-      join(tokens) {
-        return tokens.map((token, i) => {
-          if (i == 0) {
-            return token;
-          } else {
-            return token.replace(/^\s+/, "");
-          }
-        }).join("");
-      }
-      postProcess(changes, options) {
-        if (!changes || options.oneChangePerToken) {
-          return changes;
-        }
-        let lastKeep = null;
-        let insertion = null;
-        let deletion = null;
-        changes.forEach((change) => {
-          if (change.added) {
-            insertion = change;
-          } else if (change.removed) {
-            deletion = change;
-          } else {
-            if (insertion || deletion) {
-              dedupeWhitespaceInChangeObjects(lastKeep, deletion, insertion, change, options.intlSegmenter);
-            }
-            lastKeep = change;
-            insertion = null;
-            deletion = null;
-          }
-        });
-        if (insertion || deletion) {
-          dedupeWhitespaceInChangeObjects(lastKeep, deletion, insertion, null, options.intlSegmenter);
-        }
-        return changes;
-      }
-    };
-    wordDiff = new WordDiff();
-    WordsWithSpaceDiff = class extends Diff {
-      tokenize(value) {
-        const regex2 = new RegExp(`(\\r?\\n)|[${extendedWordChars}]+|[^\\S\\n\\r]+|[^${extendedWordChars}]`, "ug");
-        return value.match(regex2) || [];
-      }
-    };
-    wordsWithSpaceDiff = new WordsWithSpaceDiff();
-  }
-});
-
-// node_modules/diff/libesm/util/params.js
-function generateOptions(options, defaults) {
-  if (typeof options === "function") {
-    defaults.callback = options;
-  } else if (options) {
-    for (const name in options) {
-      if (Object.prototype.hasOwnProperty.call(options, name)) {
-        defaults[name] = options[name];
-      }
-    }
-  }
-  return defaults;
-}
-var init_params = __esm({
-  "node_modules/diff/libesm/util/params.js"() {
-  }
-});
-
-// node_modules/diff/libesm/diff/line.js
-function diffLines(oldStr, newStr, options) {
-  return lineDiff.diff(oldStr, newStr, options);
-}
-function diffTrimmedLines(oldStr, newStr, options) {
-  options = generateOptions(options, { ignoreWhitespace: true });
-  return lineDiff.diff(oldStr, newStr, options);
-}
-function tokenize(value, options) {
-  if (options.stripTrailingCr) {
-    value = value.replace(/\r\n/g, "\n");
-  }
-  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
-  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
-    linesAndNewlines.pop();
-  }
-  for (let i = 0; i < linesAndNewlines.length; i++) {
-    const line = linesAndNewlines[i];
-    if (i % 2 && !options.newlineIsToken) {
-      retLines[retLines.length - 1] += line;
-    } else {
-      retLines.push(line);
-    }
-  }
-  return retLines;
-}
-var LineDiff, lineDiff;
-var init_line = __esm({
-  "node_modules/diff/libesm/diff/line.js"() {
-    init_base();
-    init_params();
-    LineDiff = class extends Diff {
-      constructor() {
-        super(...arguments);
-        this.tokenize = tokenize;
-      }
-      equals(left, right, options) {
-        if (options.ignoreWhitespace) {
-          if (!options.newlineIsToken || !left.includes("\n")) {
-            left = left.trim();
-          }
-          if (!options.newlineIsToken || !right.includes("\n")) {
-            right = right.trim();
-          }
-        } else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
-          if (left.endsWith("\n")) {
-            left = left.slice(0, -1);
-          }
-          if (right.endsWith("\n")) {
-            right = right.slice(0, -1);
-          }
-        }
-        return super.equals(left, right, options);
-      }
-    };
-    lineDiff = new LineDiff();
-  }
-});
-
-// node_modules/diff/libesm/diff/sentence.js
-function isSentenceEndPunct(char) {
-  return char == "." || char == "!" || char == "?";
-}
-function diffSentences(oldStr, newStr, options) {
-  return sentenceDiff.diff(oldStr, newStr, options);
-}
-var SentenceDiff, sentenceDiff;
-var init_sentence = __esm({
-  "node_modules/diff/libesm/diff/sentence.js"() {
-    init_base();
-    SentenceDiff = class extends Diff {
-      tokenize(value) {
-        var _a3;
-        const result = [];
-        let tokenStartI = 0;
-        for (let i = 0; i < value.length; i++) {
-          if (i == value.length - 1) {
-            result.push(value.slice(tokenStartI));
-            break;
-          }
-          if (isSentenceEndPunct(value[i]) && value[i + 1].match(/\s/)) {
-            result.push(value.slice(tokenStartI, i + 1));
-            i = tokenStartI = i + 1;
-            while ((_a3 = value[i + 1]) === null || _a3 === void 0 ? void 0 : _a3.match(/\s/)) {
-              i++;
-            }
-            result.push(value.slice(tokenStartI, i + 1));
-            tokenStartI = i + 1;
-          }
-        }
-        return result;
-      }
-    };
-    sentenceDiff = new SentenceDiff();
-  }
-});
-
-// node_modules/diff/libesm/diff/css.js
-function diffCss(oldStr, newStr, options) {
-  return cssDiff.diff(oldStr, newStr, options);
-}
-var CssDiff, cssDiff;
-var init_css = __esm({
-  "node_modules/diff/libesm/diff/css.js"() {
-    init_base();
-    CssDiff = class extends Diff {
-      tokenize(value) {
-        return value.split(/([{}:;,]|\s+)/);
-      }
-    };
-    cssDiff = new CssDiff();
-  }
-});
-
-// node_modules/diff/libesm/diff/json.js
-function diffJson(oldStr, newStr, options) {
-  return jsonDiff.diff(oldStr, newStr, options);
-}
-function canonicalize(obj, stack, replacementStack, replacer, key) {
-  stack = stack || [];
-  replacementStack = replacementStack || [];
-  if (replacer) {
-    obj = replacer(key === void 0 ? "" : key, obj);
-  }
-  let i;
-  for (i = 0; i < stack.length; i += 1) {
-    if (stack[i] === obj) {
-      return replacementStack[i];
-    }
-  }
-  let canonicalizedObj;
-  if ("[object Array]" === Object.prototype.toString.call(obj)) {
-    stack.push(obj);
-    canonicalizedObj = new Array(obj.length);
-    replacementStack.push(canonicalizedObj);
-    for (i = 0; i < obj.length; i += 1) {
-      canonicalizedObj[i] = canonicalize(obj[i], stack, replacementStack, replacer, String(i));
-    }
-    stack.pop();
-    replacementStack.pop();
-    return canonicalizedObj;
-  }
-  if (obj && obj.toJSON) {
-    obj = obj.toJSON();
-  }
-  if (typeof obj === "object" && obj !== null) {
-    stack.push(obj);
-    canonicalizedObj = {};
-    replacementStack.push(canonicalizedObj);
-    const sortedKeys = [];
-    let key2;
-    for (key2 in obj) {
-      if (Object.prototype.hasOwnProperty.call(obj, key2)) {
-        sortedKeys.push(key2);
-      }
-    }
-    sortedKeys.sort();
-    for (i = 0; i < sortedKeys.length; i += 1) {
-      key2 = sortedKeys[i];
-      canonicalizedObj[key2] = canonicalize(obj[key2], stack, replacementStack, replacer, key2);
-    }
-    stack.pop();
-    replacementStack.pop();
-  } else {
-    canonicalizedObj = obj;
-  }
-  return canonicalizedObj;
-}
-var JsonDiff, jsonDiff;
-var init_json = __esm({
-  "node_modules/diff/libesm/diff/json.js"() {
-    init_base();
-    init_line();
-    JsonDiff = class extends Diff {
-      constructor() {
-        super(...arguments);
-        this.tokenize = tokenize;
-      }
-      get useLongestToken() {
-        return true;
-      }
-      castInput(value, options) {
-        const { undefinedReplacement, stringifyReplacer = (k, v) => typeof v === "undefined" ? undefinedReplacement : v } = options;
-        return typeof value === "string" ? value : JSON.stringify(canonicalize(value, null, null, stringifyReplacer), null, "  ");
-      }
-      equals(left, right, options) {
-        return super.equals(left.replace(/,([\r\n])/g, "$1"), right.replace(/,([\r\n])/g, "$1"), options);
-      }
-    };
-    jsonDiff = new JsonDiff();
-  }
-});
-
-// node_modules/diff/libesm/diff/array.js
-function diffArrays(oldArr, newArr, options) {
-  return arrayDiff.diff(oldArr, newArr, options);
-}
-var ArrayDiff, arrayDiff;
-var init_array = __esm({
-  "node_modules/diff/libesm/diff/array.js"() {
-    init_base();
-    ArrayDiff = class extends Diff {
-      tokenize(value) {
-        return value.slice();
-      }
-      join(value) {
-        return value;
-      }
-      removeEmpty(value) {
-        return value;
-      }
-    };
-    arrayDiff = new ArrayDiff();
-  }
-});
-
-// node_modules/diff/libesm/patch/line-endings.js
-function unixToWin(patch) {
-  if (Array.isArray(patch)) {
-    return patch.map((p) => unixToWin(p));
-  }
-  return Object.assign(Object.assign({}, patch), { hunks: patch.hunks.map((hunk) => Object.assign(Object.assign({}, hunk), { lines: hunk.lines.map((line, i) => {
-    var _a3;
-    return line.startsWith("\\") || line.endsWith("\r") || ((_a3 = hunk.lines[i + 1]) === null || _a3 === void 0 ? void 0 : _a3.startsWith("\\")) ? line : line + "\r";
-  }) })) });
-}
-function winToUnix(patch) {
-  if (Array.isArray(patch)) {
-    return patch.map((p) => winToUnix(p));
-  }
-  return Object.assign(Object.assign({}, patch), { hunks: patch.hunks.map((hunk) => Object.assign(Object.assign({}, hunk), { lines: hunk.lines.map((line) => line.endsWith("\r") ? line.substring(0, line.length - 1) : line) })) });
-}
-function isUnix(patch) {
-  if (!Array.isArray(patch)) {
-    patch = [patch];
-  }
-  return !patch.some((index) => index.hunks.some((hunk) => hunk.lines.some((line) => !line.startsWith("\\") && line.endsWith("\r"))));
-}
-function isWin(patch) {
-  if (!Array.isArray(patch)) {
-    patch = [patch];
-  }
-  return patch.some((index) => index.hunks.some((hunk) => hunk.lines.some((line) => line.endsWith("\r")))) && patch.every((index) => index.hunks.every((hunk) => hunk.lines.every((line, i) => {
-    var _a3;
-    return line.startsWith("\\") || line.endsWith("\r") || ((_a3 = hunk.lines[i + 1]) === null || _a3 === void 0 ? void 0 : _a3.startsWith("\\"));
-  })));
-}
-var init_line_endings = __esm({
-  "node_modules/diff/libesm/patch/line-endings.js"() {
-  }
-});
-
-// node_modules/diff/libesm/patch/parse.js
-function parsePatch(uniDiff) {
-  const diffstr = uniDiff.split(/\n/), list = [];
-  let i = 0;
-  function parseIndex() {
-    const index = {};
-    list.push(index);
-    while (i < diffstr.length) {
-      const line = diffstr[i];
-      if (/^(---|\+\+\+|@@)\s/.test(line)) {
-        break;
-      }
-      const headerMatch = /^(?:Index:|diff(?: -r \w+)+)\s+/.exec(line);
-      if (headerMatch) {
-        index.index = line.substring(headerMatch[0].length).trim();
-      }
-      i++;
-    }
-    parseFileHeader(index);
-    parseFileHeader(index);
-    index.hunks = [];
-    while (i < diffstr.length) {
-      const line = diffstr[i];
-      if (/^(Index:\s|diff\s|---\s|\+\+\+\s|===================================================================)/.test(line)) {
-        break;
-      } else if (/^@@/.test(line)) {
-        index.hunks.push(parseHunk());
-      } else if (line) {
-        throw new Error("Unknown line " + (i + 1) + " " + JSON.stringify(line));
-      } else {
-        i++;
-      }
-    }
-  }
-  function parseFileHeader(index) {
-    const fileHeaderMatch = /^(---|\+\+\+)\s+/.exec(diffstr[i]);
-    if (fileHeaderMatch) {
-      const prefix = fileHeaderMatch[1], data = diffstr[i].substring(3).trim().split("	", 2), header = (data[1] || "").trim();
-      let fileName = data[0].replace(/\\\\/g, "\\");
-      if (fileName.startsWith('"') && fileName.endsWith('"')) {
-        fileName = fileName.substr(1, fileName.length - 2);
-      }
-      if (prefix === "---") {
-        index.oldFileName = fileName;
-        index.oldHeader = header;
-      } else {
-        index.newFileName = fileName;
-        index.newHeader = header;
-      }
-      i++;
-    }
-  }
-  function parseHunk() {
-    var _a3;
-    const chunkHeaderIndex = i, chunkHeaderLine = diffstr[i++], chunkHeader = chunkHeaderLine.split(/@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/);
-    const hunk = {
-      oldStart: +chunkHeader[1],
-      oldLines: typeof chunkHeader[2] === "undefined" ? 1 : +chunkHeader[2],
-      newStart: +chunkHeader[3],
-      newLines: typeof chunkHeader[4] === "undefined" ? 1 : +chunkHeader[4],
-      lines: []
-    };
-    if (hunk.oldLines === 0) {
-      hunk.oldStart += 1;
-    }
-    if (hunk.newLines === 0) {
-      hunk.newStart += 1;
-    }
-    let addCount = 0, removeCount = 0;
-    for (; i < diffstr.length && (removeCount < hunk.oldLines || addCount < hunk.newLines || ((_a3 = diffstr[i]) === null || _a3 === void 0 ? void 0 : _a3.startsWith("\\"))); i++) {
-      const operation = diffstr[i].length == 0 && i != diffstr.length - 1 ? " " : diffstr[i][0];
-      if (operation === "+" || operation === "-" || operation === " " || operation === "\\") {
-        hunk.lines.push(diffstr[i]);
-        if (operation === "+") {
-          addCount++;
-        } else if (operation === "-") {
-          removeCount++;
-        } else if (operation === " ") {
-          addCount++;
-          removeCount++;
-        }
-      } else {
-        throw new Error(`Hunk at line ${chunkHeaderIndex + 1} contained invalid line ${diffstr[i]}`);
-      }
-    }
-    if (!addCount && hunk.newLines === 1) {
-      hunk.newLines = 0;
-    }
-    if (!removeCount && hunk.oldLines === 1) {
-      hunk.oldLines = 0;
-    }
-    if (addCount !== hunk.newLines) {
-      throw new Error("Added line count did not match for hunk at line " + (chunkHeaderIndex + 1));
-    }
-    if (removeCount !== hunk.oldLines) {
-      throw new Error("Removed line count did not match for hunk at line " + (chunkHeaderIndex + 1));
-    }
-    return hunk;
-  }
-  while (i < diffstr.length) {
-    parseIndex();
-  }
-  return list;
-}
-var init_parse3 = __esm({
-  "node_modules/diff/libesm/patch/parse.js"() {
-  }
-});
-
-// node_modules/diff/libesm/util/distance-iterator.js
-function distance_iterator_default(start, minLine, maxLine) {
-  let wantForward = true, backwardExhausted = false, forwardExhausted = false, localOffset = 1;
-  return function iterator2() {
-    if (wantForward && !forwardExhausted) {
-      if (backwardExhausted) {
-        localOffset++;
-      } else {
-        wantForward = false;
-      }
-      if (start + localOffset <= maxLine) {
-        return start + localOffset;
-      }
-      forwardExhausted = true;
-    }
-    if (!backwardExhausted) {
-      if (!forwardExhausted) {
-        wantForward = true;
-      }
-      if (minLine <= start - localOffset) {
-        return start - localOffset++;
-      }
-      backwardExhausted = true;
-      return iterator2();
-    }
-    return void 0;
-  };
-}
-var init_distance_iterator = __esm({
-  "node_modules/diff/libesm/util/distance-iterator.js"() {
-  }
-});
-
-// node_modules/diff/libesm/patch/apply.js
-function applyPatch(source, patch, options = {}) {
-  let patches;
-  if (typeof patch === "string") {
-    patches = parsePatch(patch);
-  } else if (Array.isArray(patch)) {
-    patches = patch;
-  } else {
-    patches = [patch];
-  }
-  if (patches.length > 1) {
-    throw new Error("applyPatch only works with a single input.");
-  }
-  return applyStructuredPatch(source, patches[0], options);
-}
-function applyStructuredPatch(source, patch, options = {}) {
-  if (options.autoConvertLineEndings || options.autoConvertLineEndings == null) {
-    if (hasOnlyWinLineEndings(source) && isUnix(patch)) {
-      patch = unixToWin(patch);
-    } else if (hasOnlyUnixLineEndings(source) && isWin(patch)) {
-      patch = winToUnix(patch);
-    }
-  }
-  const lines = source.split("\n"), hunks = patch.hunks, compareLine = options.compareLine || ((lineNumber, line, operation, patchContent) => line === patchContent), fuzzFactor = options.fuzzFactor || 0;
-  let minLine = 0;
-  if (fuzzFactor < 0 || !Number.isInteger(fuzzFactor)) {
-    throw new Error("fuzzFactor must be a non-negative integer");
-  }
-  if (!hunks.length) {
-    return source;
-  }
-  let prevLine = "", removeEOFNL = false, addEOFNL = false;
-  for (let i = 0; i < hunks[hunks.length - 1].lines.length; i++) {
-    const line = hunks[hunks.length - 1].lines[i];
-    if (line[0] == "\\") {
-      if (prevLine[0] == "+") {
-        removeEOFNL = true;
-      } else if (prevLine[0] == "-") {
-        addEOFNL = true;
-      }
-    }
-    prevLine = line;
-  }
-  if (removeEOFNL) {
-    if (addEOFNL) {
-      if (!fuzzFactor && lines[lines.length - 1] == "") {
-        return false;
-      }
-    } else if (lines[lines.length - 1] == "") {
-      lines.pop();
-    } else if (!fuzzFactor) {
-      return false;
-    }
-  } else if (addEOFNL) {
-    if (lines[lines.length - 1] != "") {
-      lines.push("");
-    } else if (!fuzzFactor) {
-      return false;
-    }
-  }
-  function applyHunk(hunkLines, toPos, maxErrors, hunkLinesI = 0, lastContextLineMatched = true, patchedLines = [], patchedLinesLength = 0) {
-    let nConsecutiveOldContextLines = 0;
-    let nextContextLineMustMatch = false;
-    for (; hunkLinesI < hunkLines.length; hunkLinesI++) {
-      const hunkLine = hunkLines[hunkLinesI], operation = hunkLine.length > 0 ? hunkLine[0] : " ", content = hunkLine.length > 0 ? hunkLine.substr(1) : hunkLine;
-      if (operation === "-") {
-        if (compareLine(toPos + 1, lines[toPos], operation, content)) {
-          toPos++;
-          nConsecutiveOldContextLines = 0;
-        } else {
-          if (!maxErrors || lines[toPos] == null) {
-            return null;
-          }
-          patchedLines[patchedLinesLength] = lines[toPos];
-          return applyHunk(hunkLines, toPos + 1, maxErrors - 1, hunkLinesI, false, patchedLines, patchedLinesLength + 1);
-        }
-      }
-      if (operation === "+") {
-        if (!lastContextLineMatched) {
-          return null;
-        }
-        patchedLines[patchedLinesLength] = content;
-        patchedLinesLength++;
-        nConsecutiveOldContextLines = 0;
-        nextContextLineMustMatch = true;
-      }
-      if (operation === " ") {
-        nConsecutiveOldContextLines++;
-        patchedLines[patchedLinesLength] = lines[toPos];
-        if (compareLine(toPos + 1, lines[toPos], operation, content)) {
-          patchedLinesLength++;
-          lastContextLineMatched = true;
-          nextContextLineMustMatch = false;
-          toPos++;
-        } else {
-          if (nextContextLineMustMatch || !maxErrors) {
-            return null;
-          }
-          return lines[toPos] && (applyHunk(hunkLines, toPos + 1, maxErrors - 1, hunkLinesI + 1, false, patchedLines, patchedLinesLength + 1) || applyHunk(hunkLines, toPos + 1, maxErrors - 1, hunkLinesI, false, patchedLines, patchedLinesLength + 1)) || applyHunk(hunkLines, toPos, maxErrors - 1, hunkLinesI + 1, false, patchedLines, patchedLinesLength);
-        }
-      }
-    }
-    patchedLinesLength -= nConsecutiveOldContextLines;
-    toPos -= nConsecutiveOldContextLines;
-    patchedLines.length = patchedLinesLength;
-    return {
-      patchedLines,
-      oldLineLastI: toPos - 1
-    };
-  }
-  const resultLines = [];
-  let prevHunkOffset = 0;
-  for (let i = 0; i < hunks.length; i++) {
-    const hunk = hunks[i];
-    let hunkResult;
-    const maxLine = lines.length - hunk.oldLines + fuzzFactor;
-    let toPos;
-    for (let maxErrors = 0; maxErrors <= fuzzFactor; maxErrors++) {
-      toPos = hunk.oldStart + prevHunkOffset - 1;
-      const iterator2 = distance_iterator_default(toPos, minLine, maxLine);
-      for (; toPos !== void 0; toPos = iterator2()) {
-        hunkResult = applyHunk(hunk.lines, toPos, maxErrors);
-        if (hunkResult) {
-          break;
-        }
-      }
-      if (hunkResult) {
-        break;
-      }
-    }
-    if (!hunkResult) {
-      return false;
-    }
-    for (let i2 = minLine; i2 < toPos; i2++) {
-      resultLines.push(lines[i2]);
-    }
-    for (let i2 = 0; i2 < hunkResult.patchedLines.length; i2++) {
-      const line = hunkResult.patchedLines[i2];
-      resultLines.push(line);
-    }
-    minLine = hunkResult.oldLineLastI + 1;
-    prevHunkOffset = toPos + 1 - hunk.oldStart;
-  }
-  for (let i = minLine; i < lines.length; i++) {
-    resultLines.push(lines[i]);
-  }
-  return resultLines.join("\n");
-}
-function applyPatches(uniDiff, options) {
-  const spDiff = typeof uniDiff === "string" ? parsePatch(uniDiff) : uniDiff;
-  let currentIndex = 0;
-  function processIndex() {
-    const index = spDiff[currentIndex++];
-    if (!index) {
-      return options.complete();
-    }
-    options.loadFile(index, function(err, data) {
-      if (err) {
-        return options.complete(err);
-      }
-      const updatedContent = applyPatch(data, index, options);
-      options.patched(index, updatedContent, function(err2) {
-        if (err2) {
-          return options.complete(err2);
-        }
-        processIndex();
-      });
-    });
-  }
-  processIndex();
-}
-var init_apply = __esm({
-  "node_modules/diff/libesm/patch/apply.js"() {
-    init_string();
-    init_line_endings();
-    init_parse3();
-    init_distance_iterator();
-  }
-});
-
-// node_modules/diff/libesm/patch/reverse.js
-function reversePatch(structuredPatch2) {
-  if (Array.isArray(structuredPatch2)) {
-    return structuredPatch2.map((patch) => reversePatch(patch)).reverse();
-  }
-  return Object.assign(Object.assign({}, structuredPatch2), { oldFileName: structuredPatch2.newFileName, oldHeader: structuredPatch2.newHeader, newFileName: structuredPatch2.oldFileName, newHeader: structuredPatch2.oldHeader, hunks: structuredPatch2.hunks.map((hunk) => {
-    return {
-      oldLines: hunk.newLines,
-      oldStart: hunk.newStart,
-      newLines: hunk.oldLines,
-      newStart: hunk.oldStart,
-      lines: hunk.lines.map((l) => {
-        if (l.startsWith("-")) {
-          return `+${l.slice(1)}`;
-        }
-        if (l.startsWith("+")) {
-          return `-${l.slice(1)}`;
-        }
-        return l;
-      })
-    };
-  }) });
-}
-var init_reverse = __esm({
-  "node_modules/diff/libesm/patch/reverse.js"() {
-  }
-});
-
-// node_modules/diff/libesm/patch/create.js
-function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
-  let optionsObj;
-  if (!options) {
-    optionsObj = {};
-  } else if (typeof options === "function") {
-    optionsObj = { callback: options };
-  } else {
-    optionsObj = options;
-  }
-  if (typeof optionsObj.context === "undefined") {
-    optionsObj.context = 4;
-  }
-  const context = optionsObj.context;
-  if (optionsObj.newlineIsToken) {
-    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
-  }
-  if (!optionsObj.callback) {
-    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
-  } else {
-    const { callback } = optionsObj;
-    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
-      const patch = diffLinesResultToPatch(diff);
-      callback(patch);
-    } }));
-  }
-  function diffLinesResultToPatch(diff) {
-    if (!diff) {
-      return;
-    }
-    diff.push({ value: "", lines: [] });
-    function contextLines(lines) {
-      return lines.map(function(entry) {
-        return " " + entry;
-      });
-    }
-    const hunks = [];
-    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
-    for (let i = 0; i < diff.length; i++) {
-      const current = diff[i], lines = current.lines || splitLines(current.value);
-      current.lines = lines;
-      if (current.added || current.removed) {
-        if (!oldRangeStart) {
-          const prev = diff[i - 1];
-          oldRangeStart = oldLine;
-          newRangeStart = newLine;
-          if (prev) {
-            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
-            oldRangeStart -= curRange.length;
-            newRangeStart -= curRange.length;
-          }
-        }
-        for (const line of lines) {
-          curRange.push((current.added ? "+" : "-") + line);
-        }
-        if (current.added) {
-          newLine += lines.length;
-        } else {
-          oldLine += lines.length;
-        }
-      } else {
-        if (oldRangeStart) {
-          if (lines.length <= context * 2 && i < diff.length - 2) {
-            for (const line of contextLines(lines)) {
-              curRange.push(line);
-            }
-          } else {
-            const contextSize = Math.min(lines.length, context);
-            for (const line of contextLines(lines.slice(0, contextSize))) {
-              curRange.push(line);
-            }
-            const hunk = {
-              oldStart: oldRangeStart,
-              oldLines: oldLine - oldRangeStart + contextSize,
-              newStart: newRangeStart,
-              newLines: newLine - newRangeStart + contextSize,
-              lines: curRange
-            };
-            hunks.push(hunk);
-            oldRangeStart = 0;
-            newRangeStart = 0;
-            curRange = [];
-          }
-        }
-        oldLine += lines.length;
-        newLine += lines.length;
-      }
-    }
-    for (const hunk of hunks) {
-      for (let i = 0; i < hunk.lines.length; i++) {
-        if (hunk.lines[i].endsWith("\n")) {
-          hunk.lines[i] = hunk.lines[i].slice(0, -1);
-        } else {
-          hunk.lines.splice(i + 1, 0, "\\ No newline at end of file");
-          i++;
-        }
-      }
-    }
-    return {
-      oldFileName,
-      newFileName,
-      oldHeader,
-      newHeader,
-      hunks
-    };
-  }
-}
-function formatPatch(patch, headerOptions) {
-  if (!headerOptions) {
-    headerOptions = INCLUDE_HEADERS;
-  }
-  if (Array.isArray(patch)) {
-    if (patch.length > 1 && !headerOptions.includeFileHeaders) {
-      throw new Error("Cannot omit file headers on a multi-file patch. (The result would be unparseable; how would a tool trying to apply the patch know which changes are to which file?)");
-    }
-    return patch.map((p) => formatPatch(p, headerOptions)).join("\n");
-  }
-  const ret = [];
-  if (headerOptions.includeIndex && patch.oldFileName == patch.newFileName) {
-    ret.push("Index: " + patch.oldFileName);
-  }
-  if (headerOptions.includeUnderline) {
-    ret.push("===================================================================");
-  }
-  if (headerOptions.includeFileHeaders) {
-    ret.push("--- " + patch.oldFileName + (typeof patch.oldHeader === "undefined" ? "" : "	" + patch.oldHeader));
-    ret.push("+++ " + patch.newFileName + (typeof patch.newHeader === "undefined" ? "" : "	" + patch.newHeader));
-  }
-  for (let i = 0; i < patch.hunks.length; i++) {
-    const hunk = patch.hunks[i];
-    if (hunk.oldLines === 0) {
-      hunk.oldStart -= 1;
-    }
-    if (hunk.newLines === 0) {
-      hunk.newStart -= 1;
-    }
-    ret.push("@@ -" + hunk.oldStart + "," + hunk.oldLines + " +" + hunk.newStart + "," + hunk.newLines + " @@");
-    for (const line of hunk.lines) {
-      ret.push(line);
-    }
-  }
-  return ret.join("\n") + "\n";
-}
-function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
-  if (typeof options === "function") {
-    options = { callback: options };
-  }
-  if (!(options === null || options === void 0 ? void 0 : options.callback)) {
-    const patchObj = structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options);
-    if (!patchObj) {
-      return;
-    }
-    return formatPatch(patchObj, options === null || options === void 0 ? void 0 : options.headerOptions);
-  } else {
-    const { callback } = options;
-    structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, Object.assign(Object.assign({}, options), { callback: (patchObj) => {
-      if (!patchObj) {
-        callback(void 0);
-      } else {
-        callback(formatPatch(patchObj, options.headerOptions));
-      }
-    } }));
-  }
-}
-function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options) {
-  return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options);
-}
-function splitLines(text2) {
-  const hasTrailingNl = text2.endsWith("\n");
-  const result = text2.split("\n").map((line) => line + "\n");
-  if (hasTrailingNl) {
-    result.pop();
-  } else {
-    result.push(result.pop().slice(0, -1));
-  }
-  return result;
-}
-var INCLUDE_HEADERS, FILE_HEADERS_ONLY, OMIT_HEADERS;
-var init_create = __esm({
-  "node_modules/diff/libesm/patch/create.js"() {
-    init_line();
-    INCLUDE_HEADERS = {
-      includeIndex: true,
-      includeUnderline: true,
-      includeFileHeaders: true
-    };
-    FILE_HEADERS_ONLY = {
-      includeIndex: false,
-      includeUnderline: false,
-      includeFileHeaders: true
-    };
-    OMIT_HEADERS = {
-      includeIndex: false,
-      includeUnderline: false,
-      includeFileHeaders: false
-    };
-  }
-});
-
-// node_modules/diff/libesm/convert/dmp.js
-function convertChangesToDMP(changes) {
-  const ret = [];
-  let change, operation;
-  for (let i = 0; i < changes.length; i++) {
-    change = changes[i];
-    if (change.added) {
-      operation = 1;
-    } else if (change.removed) {
-      operation = -1;
-    } else {
-      operation = 0;
-    }
-    ret.push([operation, change.value]);
-  }
-  return ret;
-}
-var init_dmp = __esm({
-  "node_modules/diff/libesm/convert/dmp.js"() {
-  }
-});
-
-// node_modules/diff/libesm/convert/xml.js
-function convertChangesToXML(changes) {
-  const ret = [];
-  for (let i = 0; i < changes.length; i++) {
-    const change = changes[i];
-    if (change.added) {
-      ret.push("<ins>");
-    } else if (change.removed) {
-      ret.push("<del>");
-    }
-    ret.push(escapeHTML(change.value));
-    if (change.added) {
-      ret.push("</ins>");
-    } else if (change.removed) {
-      ret.push("</del>");
-    }
-  }
-  return ret.join("");
-}
-function escapeHTML(s) {
-  let n = s;
-  n = n.replace(/&/g, "&amp;");
-  n = n.replace(/</g, "&lt;");
-  n = n.replace(/>/g, "&gt;");
-  n = n.replace(/"/g, "&quot;");
-  return n;
-}
-var init_xml = __esm({
-  "node_modules/diff/libesm/convert/xml.js"() {
-  }
-});
-
-// node_modules/diff/libesm/index.js
-var libesm_exports = {};
-__export(libesm_exports, {
-  Diff: () => Diff,
-  FILE_HEADERS_ONLY: () => FILE_HEADERS_ONLY,
-  INCLUDE_HEADERS: () => INCLUDE_HEADERS,
-  OMIT_HEADERS: () => OMIT_HEADERS,
-  applyPatch: () => applyPatch,
-  applyPatches: () => applyPatches,
-  arrayDiff: () => arrayDiff,
-  canonicalize: () => canonicalize,
-  characterDiff: () => characterDiff,
-  convertChangesToDMP: () => convertChangesToDMP,
-  convertChangesToXML: () => convertChangesToXML,
-  createPatch: () => createPatch,
-  createTwoFilesPatch: () => createTwoFilesPatch,
-  cssDiff: () => cssDiff,
-  diffArrays: () => diffArrays,
-  diffChars: () => diffChars,
-  diffCss: () => diffCss,
-  diffJson: () => diffJson,
-  diffLines: () => diffLines,
-  diffSentences: () => diffSentences,
-  diffTrimmedLines: () => diffTrimmedLines,
-  diffWords: () => diffWords,
-  diffWordsWithSpace: () => diffWordsWithSpace,
-  formatPatch: () => formatPatch,
-  jsonDiff: () => jsonDiff,
-  lineDiff: () => lineDiff,
-  parsePatch: () => parsePatch,
-  reversePatch: () => reversePatch,
-  sentenceDiff: () => sentenceDiff,
-  structuredPatch: () => structuredPatch,
-  wordDiff: () => wordDiff,
-  wordsWithSpaceDiff: () => wordsWithSpaceDiff
-});
-var init_libesm = __esm({
-  "node_modules/diff/libesm/index.js"() {
-    init_base();
-    init_character();
-    init_word();
-    init_line();
-    init_sentence();
-    init_css();
-    init_json();
-    init_array();
-    init_apply();
-    init_parse3();
-    init_reverse();
-    init_create();
-    init_dmp();
-    init_xml();
-  }
-});
-
-// node_modules/eventemitter3/index.js
-var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
+// node_modules/pino-std-serializers/lib/err-helpers.js
+var require_err_helpers = __commonJS({
+  "node_modules/pino-std-serializers/lib/err-helpers.js"(exports, module) {
     "use strict";
-    var has = Object.prototype.hasOwnProperty;
-    var prefix = "~";
-    function Events() {
-    }
-    if (Object.create) {
-      Events.prototype = /* @__PURE__ */ Object.create(null);
-      if (!new Events().__proto__) prefix = false;
-    }
-    function EE(fn, context, once) {
-      this.fn = fn;
-      this.context = context;
-      this.once = once || false;
-    }
-    function addListener(emitter, event, fn, context, once) {
-      if (typeof fn !== "function") {
-        throw new TypeError("The listener must be a function");
-      }
-      var listener = new EE(fn, context || emitter, once), evt = prefix ? prefix + event : event;
-      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
-      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
-      else emitter._events[evt] = [emitter._events[evt], listener];
-      return emitter;
-    }
-    function clearEvent(emitter, evt) {
-      if (--emitter._eventsCount === 0) emitter._events = new Events();
-      else delete emitter._events[evt];
-    }
-    function EventEmitter2() {
-      this._events = new Events();
-      this._eventsCount = 0;
-    }
-    EventEmitter2.prototype.eventNames = function eventNames() {
-      var names = [], events, name;
-      if (this._eventsCount === 0) return names;
-      for (name in events = this._events) {
-        if (has.call(events, name)) names.push(prefix ? name.slice(1) : name);
-      }
-      if (Object.getOwnPropertySymbols) {
-        return names.concat(Object.getOwnPropertySymbols(events));
-      }
-      return names;
+    var isErrorLike = (err) => {
+      return err && typeof err.message === "string";
     };
-    EventEmitter2.prototype.listeners = function listeners(event) {
-      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
-      if (!handlers) return [];
-      if (handlers.fn) return [handlers.fn];
-      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
-        ee[i] = handlers[i].fn;
-      }
-      return ee;
-    };
-    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
-      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
-      if (!listeners) return 0;
-      if (listeners.fn) return 1;
-      return listeners.length;
-    };
-    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return false;
-      var listeners = this._events[evt], len = arguments.length, args, i;
-      if (listeners.fn) {
-        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
-        switch (len) {
-          case 1:
-            return listeners.fn.call(listeners.context), true;
-          case 2:
-            return listeners.fn.call(listeners.context, a1), true;
-          case 3:
-            return listeners.fn.call(listeners.context, a1, a2), true;
-          case 4:
-            return listeners.fn.call(listeners.context, a1, a2, a3), true;
-          case 5:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
-          case 6:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
-        }
-        for (i = 1, args = new Array(len - 1); i < len; i++) {
-          args[i - 1] = arguments[i];
-        }
-        listeners.fn.apply(listeners.context, args);
+    var getErrorCause = (err) => {
+      if (!err) return;
+      const cause = err.cause;
+      if (typeof cause === "function") {
+        const causeResult = err.cause();
+        return isErrorLike(causeResult) ? causeResult : void 0;
       } else {
-        var length = listeners.length, j;
-        for (i = 0; i < length; i++) {
-          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
-          switch (len) {
-            case 1:
-              listeners[i].fn.call(listeners[i].context);
-              break;
-            case 2:
-              listeners[i].fn.call(listeners[i].context, a1);
-              break;
-            case 3:
-              listeners[i].fn.call(listeners[i].context, a1, a2);
-              break;
-            case 4:
-              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
-              break;
-            default:
-              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
-                args[j - 1] = arguments[j];
-              }
-              listeners[i].fn.apply(listeners[i].context, args);
+        return isErrorLike(cause) ? cause : void 0;
+      }
+    };
+    var _stackWithCauses = (err, seen) => {
+      if (!isErrorLike(err)) return "";
+      const stack = err.stack || "";
+      if (seen.has(err)) {
+        return stack + "\ncauses have become circular...";
+      }
+      const cause = getErrorCause(err);
+      if (cause) {
+        seen.add(err);
+        return stack + "\ncaused by: " + _stackWithCauses(cause, seen);
+      } else {
+        return stack;
+      }
+    };
+    var stackWithCauses = (err) => _stackWithCauses(err, /* @__PURE__ */ new Set());
+    var _messageWithCauses = (err, seen, skip) => {
+      if (!isErrorLike(err)) return "";
+      const message = skip ? "" : err.message || "";
+      if (seen.has(err)) {
+        return message + ": ...";
+      }
+      const cause = getErrorCause(err);
+      if (cause) {
+        seen.add(err);
+        const skipIfVErrorStyleCause = typeof err.cause === "function";
+        return message + (skipIfVErrorStyleCause ? "" : ": ") + _messageWithCauses(cause, seen, skipIfVErrorStyleCause);
+      } else {
+        return message;
+      }
+    };
+    var messageWithCauses = (err) => _messageWithCauses(err, /* @__PURE__ */ new Set());
+    module.exports = {
+      isErrorLike,
+      getErrorCause,
+      stackWithCauses,
+      messageWithCauses
+    };
+  }
+});
+
+// node_modules/pino-std-serializers/lib/err-proto.js
+var require_err_proto = __commonJS({
+  "node_modules/pino-std-serializers/lib/err-proto.js"(exports, module) {
+    "use strict";
+    var seen = /* @__PURE__ */ Symbol("circular-ref-tag");
+    var rawSymbol = /* @__PURE__ */ Symbol("pino-raw-err-ref");
+    var pinoErrProto = Object.create({}, {
+      type: {
+        enumerable: true,
+        writable: true,
+        value: void 0
+      },
+      message: {
+        enumerable: true,
+        writable: true,
+        value: void 0
+      },
+      stack: {
+        enumerable: true,
+        writable: true,
+        value: void 0
+      },
+      aggregateErrors: {
+        enumerable: true,
+        writable: true,
+        value: void 0
+      },
+      raw: {
+        enumerable: false,
+        get: function() {
+          return this[rawSymbol];
+        },
+        set: function(val) {
+          this[rawSymbol] = val;
+        }
+      }
+    });
+    Object.defineProperty(pinoErrProto, rawSymbol, {
+      writable: true,
+      value: {}
+    });
+    module.exports = {
+      pinoErrProto,
+      pinoErrorSymbols: {
+        seen,
+        rawSymbol
+      }
+    };
+  }
+});
+
+// node_modules/pino-std-serializers/lib/err.js
+var require_err = __commonJS({
+  "node_modules/pino-std-serializers/lib/err.js"(exports, module) {
+    "use strict";
+    module.exports = errSerializer;
+    var { messageWithCauses, stackWithCauses, isErrorLike } = require_err_helpers();
+    var { pinoErrProto, pinoErrorSymbols } = require_err_proto();
+    var { seen } = pinoErrorSymbols;
+    var { toString } = Object.prototype;
+    function errSerializer(err) {
+      if (!isErrorLike(err)) {
+        return err;
+      }
+      err[seen] = void 0;
+      const _err = Object.create(pinoErrProto);
+      _err.type = toString.call(err.constructor) === "[object Function]" ? err.constructor.name : err.name;
+      _err.message = messageWithCauses(err);
+      _err.stack = stackWithCauses(err);
+      if (Array.isArray(err.errors)) {
+        _err.aggregateErrors = err.errors.map((err2) => errSerializer(err2));
+      }
+      for (const key in err) {
+        if (_err[key] === void 0) {
+          const val = err[key];
+          if (isErrorLike(val)) {
+            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
+              _err[key] = errSerializer(val);
+            }
+          } else {
+            _err[key] = val;
           }
+        }
+      }
+      delete err[seen];
+      _err.raw = err;
+      return _err;
+    }
+  }
+});
+
+// node_modules/pino-std-serializers/lib/err-with-cause.js
+var require_err_with_cause = __commonJS({
+  "node_modules/pino-std-serializers/lib/err-with-cause.js"(exports, module) {
+    "use strict";
+    module.exports = errWithCauseSerializer;
+    var { isErrorLike } = require_err_helpers();
+    var { pinoErrProto, pinoErrorSymbols } = require_err_proto();
+    var { seen } = pinoErrorSymbols;
+    var { toString } = Object.prototype;
+    function errWithCauseSerializer(err) {
+      if (!isErrorLike(err)) {
+        return err;
+      }
+      err[seen] = void 0;
+      const _err = Object.create(pinoErrProto);
+      _err.type = toString.call(err.constructor) === "[object Function]" ? err.constructor.name : err.name;
+      _err.message = err.message;
+      _err.stack = err.stack;
+      if (Array.isArray(err.errors)) {
+        _err.aggregateErrors = err.errors.map((err2) => errWithCauseSerializer(err2));
+      }
+      if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen)) {
+        _err.cause = errWithCauseSerializer(err.cause);
+      }
+      for (const key in err) {
+        if (_err[key] === void 0) {
+          const val = err[key];
+          if (isErrorLike(val)) {
+            if (!Object.prototype.hasOwnProperty.call(val, seen)) {
+              _err[key] = errWithCauseSerializer(val);
+            }
+          } else {
+            _err[key] = val;
+          }
+        }
+      }
+      delete err[seen];
+      _err.raw = err;
+      return _err;
+    }
+  }
+});
+
+// node_modules/pino-std-serializers/lib/req.js
+var require_req = __commonJS({
+  "node_modules/pino-std-serializers/lib/req.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      mapHttpRequest,
+      reqSerializer
+    };
+    var rawSymbol = /* @__PURE__ */ Symbol("pino-raw-req-ref");
+    var pinoReqProto = Object.create({}, {
+      id: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      method: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      url: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      query: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      params: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      headers: {
+        enumerable: true,
+        writable: true,
+        value: {}
+      },
+      remoteAddress: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      remotePort: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      raw: {
+        enumerable: false,
+        get: function() {
+          return this[rawSymbol];
+        },
+        set: function(val) {
+          this[rawSymbol] = val;
+        }
+      }
+    });
+    Object.defineProperty(pinoReqProto, rawSymbol, {
+      writable: true,
+      value: {}
+    });
+    function reqSerializer(req) {
+      const connection = req.info || req.socket;
+      const _req = Object.create(pinoReqProto);
+      _req.id = typeof req.id === "function" ? req.id() : req.id || (req.info ? req.info.id : void 0);
+      _req.method = req.method;
+      if (req.originalUrl) {
+        _req.url = req.originalUrl;
+      } else {
+        const path4 = req.path;
+        _req.url = typeof path4 === "string" ? path4 : req.url ? req.url.path || req.url : void 0;
+      }
+      if (req.query) {
+        _req.query = req.query;
+      }
+      if (req.params) {
+        _req.params = req.params;
+      }
+      _req.headers = req.headers;
+      _req.remoteAddress = connection && connection.remoteAddress;
+      _req.remotePort = connection && connection.remotePort;
+      _req.raw = req.raw || req;
+      return _req;
+    }
+    function mapHttpRequest(req) {
+      return {
+        req: reqSerializer(req)
+      };
+    }
+  }
+});
+
+// node_modules/pino-std-serializers/lib/res.js
+var require_res = __commonJS({
+  "node_modules/pino-std-serializers/lib/res.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      mapHttpResponse,
+      resSerializer
+    };
+    var rawSymbol = /* @__PURE__ */ Symbol("pino-raw-res-ref");
+    var pinoResProto = Object.create({}, {
+      statusCode: {
+        enumerable: true,
+        writable: true,
+        value: 0
+      },
+      headers: {
+        enumerable: true,
+        writable: true,
+        value: ""
+      },
+      raw: {
+        enumerable: false,
+        get: function() {
+          return this[rawSymbol];
+        },
+        set: function(val) {
+          this[rawSymbol] = val;
+        }
+      }
+    });
+    Object.defineProperty(pinoResProto, rawSymbol, {
+      writable: true,
+      value: {}
+    });
+    function resSerializer(res) {
+      const _res = Object.create(pinoResProto);
+      _res.statusCode = res.headersSent ? res.statusCode : null;
+      _res.headers = res.getHeaders ? res.getHeaders() : res._headers;
+      _res.raw = res;
+      return _res;
+    }
+    function mapHttpResponse(res) {
+      return {
+        res: resSerializer(res)
+      };
+    }
+  }
+});
+
+// node_modules/pino-std-serializers/index.js
+var require_pino_std_serializers = __commonJS({
+  "node_modules/pino-std-serializers/index.js"(exports, module) {
+    "use strict";
+    var errSerializer = require_err();
+    var errWithCauseSerializer = require_err_with_cause();
+    var reqSerializers = require_req();
+    var resSerializers = require_res();
+    module.exports = {
+      err: errSerializer,
+      errWithCause: errWithCauseSerializer,
+      mapHttpRequest: reqSerializers.mapHttpRequest,
+      mapHttpResponse: resSerializers.mapHttpResponse,
+      req: reqSerializers.reqSerializer,
+      res: resSerializers.resSerializer,
+      wrapErrorSerializer: function wrapErrorSerializer(customSerializer) {
+        if (customSerializer === errSerializer) return customSerializer;
+        return function wrapErrSerializer(err) {
+          return customSerializer(errSerializer(err));
+        };
+      },
+      wrapRequestSerializer: function wrapRequestSerializer(customSerializer) {
+        if (customSerializer === reqSerializers.reqSerializer) return customSerializer;
+        return function wrappedReqSerializer(req) {
+          return customSerializer(reqSerializers.reqSerializer(req));
+        };
+      },
+      wrapResponseSerializer: function wrapResponseSerializer(customSerializer) {
+        if (customSerializer === resSerializers.resSerializer) return customSerializer;
+        return function wrappedResSerializer(res) {
+          return customSerializer(resSerializers.resSerializer(res));
+        };
+      }
+    };
+  }
+});
+
+// node_modules/pino/lib/caller.js
+var require_caller = __commonJS({
+  "node_modules/pino/lib/caller.js"(exports, module) {
+    "use strict";
+    var util = __require("node:util");
+    var getCallSites = util.getCallSites ?? util.getCallSite;
+    function noOpPrepareStackTrace(_, stack) {
+      return stack;
+    }
+    module.exports = function getCallers() {
+      if (getCallSites) {
+        return getCallSites().slice(2).map((callSite) => callSite.scriptName);
+      }
+      const originalPrepare = Error.prepareStackTrace;
+      Error.prepareStackTrace = noOpPrepareStackTrace;
+      const stack = new Error().stack;
+      Error.prepareStackTrace = originalPrepare;
+      if (!Array.isArray(stack)) {
+        return void 0;
+      }
+      const entries = stack.slice(2);
+      const fileNames = [];
+      for (const entry of entries) {
+        if (!entry) {
+          continue;
+        }
+        fileNames.push(entry.getFileName());
+      }
+      return fileNames;
+    };
+  }
+});
+
+// node_modules/@pinojs/redact/index.js
+var require_redact = __commonJS({
+  "node_modules/@pinojs/redact/index.js"(exports, module) {
+    "use strict";
+    function deepClone(obj) {
+      if (obj === null || typeof obj !== "object") {
+        return obj;
+      }
+      if (obj instanceof Date) {
+        return new Date(obj.getTime());
+      }
+      if (obj instanceof Array) {
+        const cloned = [];
+        for (let i = 0; i < obj.length; i++) {
+          cloned[i] = deepClone(obj[i]);
+        }
+        return cloned;
+      }
+      if (typeof obj === "object") {
+        const cloned = Object.create(Object.getPrototypeOf(obj));
+        for (const key in obj) {
+          if (Object.prototype.hasOwnProperty.call(obj, key)) {
+            cloned[key] = deepClone(obj[key]);
+          }
+        }
+        return cloned;
+      }
+      return obj;
+    }
+    function parsePath(path4) {
+      const parts = [];
+      let current = "";
+      let inBrackets = false;
+      let inQuotes = false;
+      let quoteChar = "";
+      for (let i = 0; i < path4.length; i++) {
+        const char = path4[i];
+        if (!inBrackets && char === ".") {
+          if (current) {
+            parts.push(current);
+            current = "";
+          }
+        } else if (char === "[") {
+          if (current) {
+            parts.push(current);
+            current = "";
+          }
+          inBrackets = true;
+        } else if (char === "]" && inBrackets) {
+          parts.push(current);
+          current = "";
+          inBrackets = false;
+          inQuotes = false;
+        } else if ((char === '"' || char === "'") && inBrackets) {
+          if (!inQuotes) {
+            inQuotes = true;
+            quoteChar = char;
+          } else if (char === quoteChar) {
+            inQuotes = false;
+            quoteChar = "";
+          } else {
+            current += char;
+          }
+        } else {
+          current += char;
+        }
+      }
+      if (current) {
+        parts.push(current);
+      }
+      return parts;
+    }
+    function setValue(obj, parts, value) {
+      let current = obj;
+      for (let i = 0; i < parts.length - 1; i++) {
+        const key = parts[i];
+        if (typeof current !== "object" || current === null || !(key in current)) {
+          return false;
+        }
+        if (typeof current[key] !== "object" || current[key] === null) {
+          return false;
+        }
+        current = current[key];
+      }
+      const lastKey = parts[parts.length - 1];
+      if (lastKey === "*") {
+        if (Array.isArray(current)) {
+          for (let i = 0; i < current.length; i++) {
+            current[i] = value;
+          }
+        } else if (typeof current === "object" && current !== null) {
+          for (const key in current) {
+            if (Object.prototype.hasOwnProperty.call(current, key)) {
+              current[key] = value;
+            }
+          }
+        }
+      } else {
+        if (typeof current === "object" && current !== null && lastKey in current && Object.prototype.hasOwnProperty.call(current, lastKey)) {
+          current[lastKey] = value;
         }
       }
       return true;
-    };
-    EventEmitter2.prototype.on = function on(event, fn, context) {
-      return addListener(this, event, fn, context, false);
-    };
-    EventEmitter2.prototype.once = function once(event, fn, context) {
-      return addListener(this, event, fn, context, true);
-    };
-    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return this;
-      if (!fn) {
-        clearEvent(this, evt);
-        return this;
-      }
-      var listeners = this._events[evt];
-      if (listeners.fn) {
-        if (listeners.fn === fn && (!once || listeners.once) && (!context || listeners.context === context)) {
-          clearEvent(this, evt);
+    }
+    function removeKey(obj, parts) {
+      let current = obj;
+      for (let i = 0; i < parts.length - 1; i++) {
+        const key = parts[i];
+        if (typeof current !== "object" || current === null || !(key in current)) {
+          return false;
         }
-      } else {
-        for (var i = 0, events = [], length = listeners.length; i < length; i++) {
-          if (listeners[i].fn !== fn || once && !listeners[i].once || context && listeners[i].context !== context) {
-            events.push(listeners[i]);
+        if (typeof current[key] !== "object" || current[key] === null) {
+          return false;
+        }
+        current = current[key];
+      }
+      const lastKey = parts[parts.length - 1];
+      if (lastKey === "*") {
+        if (Array.isArray(current)) {
+          for (let i = 0; i < current.length; i++) {
+            current[i] = void 0;
+          }
+        } else if (typeof current === "object" && current !== null) {
+          for (const key in current) {
+            if (Object.prototype.hasOwnProperty.call(current, key)) {
+              delete current[key];
+            }
           }
         }
-        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
-        else clearEvent(this, evt);
-      }
-      return this;
-    };
-    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
-      var evt;
-      if (event) {
-        evt = prefix ? prefix + event : event;
-        if (this._events[evt]) clearEvent(this, evt);
       } else {
-        this._events = new Events();
-        this._eventsCount = 0;
+        if (typeof current === "object" && current !== null && lastKey in current && Object.prototype.hasOwnProperty.call(current, lastKey)) {
+          delete current[lastKey];
+        }
       }
-      return this;
-    };
-    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
-    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
-    EventEmitter2.prefixed = prefix;
-    EventEmitter2.EventEmitter = EventEmitter2;
-    if ("undefined" !== typeof module) {
-      module.exports = EventEmitter2;
+      return true;
     }
+    var PATH_NOT_FOUND = /* @__PURE__ */ Symbol("PATH_NOT_FOUND");
+    function getValueIfExists(obj, parts) {
+      let current = obj;
+      for (const part of parts) {
+        if (current === null || current === void 0) {
+          return PATH_NOT_FOUND;
+        }
+        if (typeof current !== "object" || current === null) {
+          return PATH_NOT_FOUND;
+        }
+        if (!(part in current)) {
+          return PATH_NOT_FOUND;
+        }
+        current = current[part];
+      }
+      return current;
+    }
+    function getValue(obj, parts) {
+      let current = obj;
+      for (const part of parts) {
+        if (current === null || current === void 0) {
+          return void 0;
+        }
+        if (typeof current !== "object" || current === null) {
+          return void 0;
+        }
+        current = current[part];
+      }
+      return current;
+    }
+    function redactPaths(obj, paths, censor, remove = false) {
+      for (const path4 of paths) {
+        const parts = parsePath(path4);
+        if (parts.includes("*")) {
+          redactWildcardPath(obj, parts, censor, path4, remove);
+        } else {
+          if (remove) {
+            removeKey(obj, parts);
+          } else {
+            const value = getValueIfExists(obj, parts);
+            if (value === PATH_NOT_FOUND) {
+              continue;
+            }
+            const actualCensor = typeof censor === "function" ? censor(value, parts) : censor;
+            setValue(obj, parts, actualCensor);
+          }
+        }
+      }
+    }
+    function redactWildcardPath(obj, parts, censor, originalPath, remove = false) {
+      const wildcardIndex = parts.indexOf("*");
+      if (wildcardIndex === parts.length - 1) {
+        const parentParts = parts.slice(0, -1);
+        let current = obj;
+        for (const part of parentParts) {
+          if (current === null || current === void 0) return;
+          if (typeof current !== "object" || current === null) return;
+          current = current[part];
+        }
+        if (Array.isArray(current)) {
+          if (remove) {
+            for (let i = 0; i < current.length; i++) {
+              current[i] = void 0;
+            }
+          } else {
+            for (let i = 0; i < current.length; i++) {
+              const indexPath = [...parentParts, i.toString()];
+              const actualCensor = typeof censor === "function" ? censor(current[i], indexPath) : censor;
+              current[i] = actualCensor;
+            }
+          }
+        } else if (typeof current === "object" && current !== null) {
+          if (remove) {
+            const keysToDelete = [];
+            for (const key in current) {
+              if (Object.prototype.hasOwnProperty.call(current, key)) {
+                keysToDelete.push(key);
+              }
+            }
+            for (const key of keysToDelete) {
+              delete current[key];
+            }
+          } else {
+            for (const key in current) {
+              const keyPath = [...parentParts, key];
+              const actualCensor = typeof censor === "function" ? censor(current[key], keyPath) : censor;
+              current[key] = actualCensor;
+            }
+          }
+        }
+      } else {
+        redactIntermediateWildcard(obj, parts, censor, wildcardIndex, originalPath, remove);
+      }
+    }
+    function redactIntermediateWildcard(obj, parts, censor, wildcardIndex, originalPath, remove = false) {
+      const beforeWildcard = parts.slice(0, wildcardIndex);
+      const afterWildcard = parts.slice(wildcardIndex + 1);
+      const pathArray = [];
+      function traverse(current, pathLength) {
+        if (pathLength === beforeWildcard.length) {
+          if (Array.isArray(current)) {
+            for (let i = 0; i < current.length; i++) {
+              pathArray[pathLength] = i.toString();
+              traverse(current[i], pathLength + 1);
+            }
+          } else if (typeof current === "object" && current !== null) {
+            for (const key in current) {
+              pathArray[pathLength] = key;
+              traverse(current[key], pathLength + 1);
+            }
+          }
+        } else if (pathLength < beforeWildcard.length) {
+          const nextKey = beforeWildcard[pathLength];
+          if (current && typeof current === "object" && current !== null && nextKey in current) {
+            pathArray[pathLength] = nextKey;
+            traverse(current[nextKey], pathLength + 1);
+          }
+        } else {
+          if (afterWildcard.includes("*")) {
+            const wrappedCensor = typeof censor === "function" ? (value, path4) => {
+              const fullPath = [...pathArray.slice(0, pathLength), ...path4];
+              return censor(value, fullPath);
+            } : censor;
+            redactWildcardPath(current, afterWildcard, wrappedCensor, originalPath, remove);
+          } else {
+            if (remove) {
+              removeKey(current, afterWildcard);
+            } else {
+              const actualCensor = typeof censor === "function" ? censor(getValue(current, afterWildcard), [...pathArray.slice(0, pathLength), ...afterWildcard]) : censor;
+              setValue(current, afterWildcard, actualCensor);
+            }
+          }
+        }
+      }
+      if (beforeWildcard.length === 0) {
+        traverse(obj, 0);
+      } else {
+        let current = obj;
+        for (let i = 0; i < beforeWildcard.length; i++) {
+          const part = beforeWildcard[i];
+          if (current === null || current === void 0) return;
+          if (typeof current !== "object" || current === null) return;
+          current = current[part];
+          pathArray[i] = part;
+        }
+        if (current !== null && current !== void 0) {
+          traverse(current, beforeWildcard.length);
+        }
+      }
+    }
+    function buildPathStructure(pathsToClone) {
+      if (pathsToClone.length === 0) {
+        return null;
+      }
+      const pathStructure = /* @__PURE__ */ new Map();
+      for (const path4 of pathsToClone) {
+        const parts = parsePath(path4);
+        let current = pathStructure;
+        for (let i = 0; i < parts.length; i++) {
+          const part = parts[i];
+          if (!current.has(part)) {
+            current.set(part, /* @__PURE__ */ new Map());
+          }
+          current = current.get(part);
+        }
+      }
+      return pathStructure;
+    }
+    function selectiveClone(obj, pathStructure) {
+      if (!pathStructure) {
+        return obj;
+      }
+      function cloneSelectively(source, pathMap, depth2 = 0) {
+        if (!pathMap || pathMap.size === 0) {
+          return source;
+        }
+        if (source === null || typeof source !== "object") {
+          return source;
+        }
+        if (source instanceof Date) {
+          return new Date(source.getTime());
+        }
+        if (Array.isArray(source)) {
+          const cloned2 = [];
+          for (let i = 0; i < source.length; i++) {
+            const indexStr = i.toString();
+            if (pathMap.has(indexStr) || pathMap.has("*")) {
+              cloned2[i] = cloneSelectively(source[i], pathMap.get(indexStr) || pathMap.get("*"));
+            } else {
+              cloned2[i] = source[i];
+            }
+          }
+          return cloned2;
+        }
+        const cloned = Object.create(Object.getPrototypeOf(source));
+        for (const key in source) {
+          if (Object.prototype.hasOwnProperty.call(source, key)) {
+            if (pathMap.has(key) || pathMap.has("*")) {
+              cloned[key] = cloneSelectively(source[key], pathMap.get(key) || pathMap.get("*"));
+            } else {
+              cloned[key] = source[key];
+            }
+          }
+        }
+        return cloned;
+      }
+      return cloneSelectively(obj, pathStructure);
+    }
+    function validatePath(path4) {
+      if (typeof path4 !== "string") {
+        throw new Error("Paths must be (non-empty) strings");
+      }
+      if (path4 === "") {
+        throw new Error("Invalid redaction path ()");
+      }
+      if (path4.includes("..")) {
+        throw new Error(`Invalid redaction path (${path4})`);
+      }
+      if (path4.includes(",")) {
+        throw new Error(`Invalid redaction path (${path4})`);
+      }
+      let bracketCount = 0;
+      let inQuotes = false;
+      let quoteChar = "";
+      for (let i = 0; i < path4.length; i++) {
+        const char = path4[i];
+        if ((char === '"' || char === "'") && bracketCount > 0) {
+          if (!inQuotes) {
+            inQuotes = true;
+            quoteChar = char;
+          } else if (char === quoteChar) {
+            inQuotes = false;
+            quoteChar = "";
+          }
+        } else if (char === "[" && !inQuotes) {
+          bracketCount++;
+        } else if (char === "]" && !inQuotes) {
+          bracketCount--;
+          if (bracketCount < 0) {
+            throw new Error(`Invalid redaction path (${path4})`);
+          }
+        }
+      }
+      if (bracketCount !== 0) {
+        throw new Error(`Invalid redaction path (${path4})`);
+      }
+    }
+    function validatePaths(paths) {
+      if (!Array.isArray(paths)) {
+        throw new TypeError("paths must be an array");
+      }
+      for (const path4 of paths) {
+        validatePath(path4);
+      }
+    }
+    function slowRedact(options = {}) {
+      const {
+        paths = [],
+        censor = "[REDACTED]",
+        serialize = JSON.stringify,
+        strict = true,
+        remove = false
+      } = options;
+      validatePaths(paths);
+      const pathStructure = buildPathStructure(paths);
+      return function redact(obj) {
+        if (strict && (obj === null || typeof obj !== "object")) {
+          if (obj === null || obj === void 0) {
+            return serialize ? serialize(obj) : obj;
+          }
+          if (typeof obj !== "object") {
+            return serialize ? serialize(obj) : obj;
+          }
+        }
+        const cloned = selectiveClone(obj, pathStructure);
+        const original = obj;
+        let actualCensor = censor;
+        if (typeof censor === "function") {
+          actualCensor = censor;
+        }
+        redactPaths(cloned, paths, actualCensor, remove);
+        if (serialize === false) {
+          cloned.restore = function() {
+            return deepClone(original);
+          };
+          return cloned;
+        }
+        if (typeof serialize === "function") {
+          return serialize(cloned);
+        }
+        return JSON.stringify(cloned);
+      };
+    }
+    module.exports = slowRedact;
+  }
+});
+
+// node_modules/pino/lib/symbols.js
+var require_symbols6 = __commonJS({
+  "node_modules/pino/lib/symbols.js"(exports, module) {
+    "use strict";
+    var setLevelSym = /* @__PURE__ */ Symbol("pino.setLevel");
+    var getLevelSym = /* @__PURE__ */ Symbol("pino.getLevel");
+    var levelValSym = /* @__PURE__ */ Symbol("pino.levelVal");
+    var levelCompSym = /* @__PURE__ */ Symbol("pino.levelComp");
+    var useLevelLabelsSym = /* @__PURE__ */ Symbol("pino.useLevelLabels");
+    var useOnlyCustomLevelsSym = /* @__PURE__ */ Symbol("pino.useOnlyCustomLevels");
+    var mixinSym = /* @__PURE__ */ Symbol("pino.mixin");
+    var lsCacheSym = /* @__PURE__ */ Symbol("pino.lsCache");
+    var chindingsSym = /* @__PURE__ */ Symbol("pino.chindings");
+    var asJsonSym = /* @__PURE__ */ Symbol("pino.asJson");
+    var writeSym = /* @__PURE__ */ Symbol("pino.write");
+    var redactFmtSym = /* @__PURE__ */ Symbol("pino.redactFmt");
+    var timeSym = /* @__PURE__ */ Symbol("pino.time");
+    var timeSliceIndexSym = /* @__PURE__ */ Symbol("pino.timeSliceIndex");
+    var streamSym = /* @__PURE__ */ Symbol("pino.stream");
+    var stringifySym = /* @__PURE__ */ Symbol("pino.stringify");
+    var stringifySafeSym = /* @__PURE__ */ Symbol("pino.stringifySafe");
+    var stringifiersSym = /* @__PURE__ */ Symbol("pino.stringifiers");
+    var endSym = /* @__PURE__ */ Symbol("pino.end");
+    var formatOptsSym = /* @__PURE__ */ Symbol("pino.formatOpts");
+    var messageKeySym = /* @__PURE__ */ Symbol("pino.messageKey");
+    var errorKeySym = /* @__PURE__ */ Symbol("pino.errorKey");
+    var nestedKeySym = /* @__PURE__ */ Symbol("pino.nestedKey");
+    var nestedKeyStrSym = /* @__PURE__ */ Symbol("pino.nestedKeyStr");
+    var mixinMergeStrategySym = /* @__PURE__ */ Symbol("pino.mixinMergeStrategy");
+    var msgPrefixSym = /* @__PURE__ */ Symbol("pino.msgPrefix");
+    var wildcardFirstSym = /* @__PURE__ */ Symbol("pino.wildcardFirst");
+    var serializersSym = /* @__PURE__ */ Symbol.for("pino.serializers");
+    var formattersSym = /* @__PURE__ */ Symbol.for("pino.formatters");
+    var hooksSym = /* @__PURE__ */ Symbol.for("pino.hooks");
+    var needsMetadataGsym = /* @__PURE__ */ Symbol.for("pino.metadata");
+    var transportUsesMultistreamSym = /* @__PURE__ */ Symbol.for("pino.transport.usesMultistream");
+    module.exports = {
+      setLevelSym,
+      getLevelSym,
+      levelValSym,
+      levelCompSym,
+      useLevelLabelsSym,
+      mixinSym,
+      lsCacheSym,
+      chindingsSym,
+      asJsonSym,
+      writeSym,
+      serializersSym,
+      redactFmtSym,
+      timeSym,
+      timeSliceIndexSym,
+      streamSym,
+      stringifySym,
+      stringifySafeSym,
+      stringifiersSym,
+      endSym,
+      formatOptsSym,
+      messageKeySym,
+      errorKeySym,
+      nestedKeySym,
+      wildcardFirstSym,
+      needsMetadataGsym,
+      useOnlyCustomLevelsSym,
+      formattersSym,
+      hooksSym,
+      nestedKeyStrSym,
+      mixinMergeStrategySym,
+      msgPrefixSym,
+      transportUsesMultistreamSym
+    };
+  }
+});
+
+// node_modules/pino/lib/redaction.js
+var require_redaction = __commonJS({
+  "node_modules/pino/lib/redaction.js"(exports, module) {
+    "use strict";
+    var Redact = require_redact();
+    var { redactFmtSym, wildcardFirstSym } = require_symbols6();
+    var rx = /[^.[\]]+|\[([^[\]]*?)\]/g;
+    var CENSOR = "[Redacted]";
+    var strict = false;
+    function redaction(opts, serialize) {
+      const { paths, censor, remove } = handle(opts);
+      const shape = paths.reduce((o, str2) => {
+        rx.lastIndex = 0;
+        const first2 = rx.exec(str2);
+        const next = rx.exec(str2);
+        let ns = first2[1] !== void 0 ? first2[1].replace(/^(?:"|'|`)(.*)(?:"|'|`)$/, "$1") : first2[0];
+        if (ns === "*") {
+          ns = wildcardFirstSym;
+        }
+        if (next === null) {
+          o[ns] = null;
+          return o;
+        }
+        if (o[ns] === null) {
+          return o;
+        }
+        const { index } = next;
+        const nextPath = `${str2.substr(index, str2.length - 1)}`;
+        o[ns] = o[ns] || [];
+        if (ns !== wildcardFirstSym && o[ns].length === 0) {
+          o[ns].push(...o[wildcardFirstSym] || []);
+        }
+        if (ns === wildcardFirstSym) {
+          Object.keys(o).forEach(function(k) {
+            if (o[k]) {
+              o[k].push(nextPath);
+            }
+          });
+        }
+        o[ns].push(nextPath);
+        return o;
+      }, /* @__PURE__ */ Object.create(null));
+      const result = Object.assign(/* @__PURE__ */ Object.create(null), {
+        [redactFmtSym]: Redact({ paths, censor, serialize, strict, remove })
+      });
+      const topCensor = (...args) => {
+        return typeof censor === "function" ? serialize(censor(...args)) : serialize(censor);
+      };
+      return [...Object.keys(shape), ...Object.getOwnPropertySymbols(shape)].reduce((o, k) => {
+        if (shape[k] === null) {
+          o[k] = (value) => topCensor(value, [k]);
+        } else {
+          const wrappedCensor = typeof censor === "function" ? (value, path4) => {
+            return censor(value, [k, ...path4]);
+          } : censor;
+          o[k] = Redact({
+            paths: shape[k],
+            censor: wrappedCensor,
+            serialize,
+            strict,
+            remove
+          });
+        }
+        return o;
+      }, result);
+    }
+    function handle(opts) {
+      if (Array.isArray(opts)) {
+        opts = { paths: opts, censor: CENSOR };
+        return opts;
+      }
+      let { paths, censor = CENSOR, remove } = opts;
+      if (Array.isArray(paths) === false) {
+        throw Error("pino \u2013 redact must contain an array of strings");
+      }
+      if (remove === true) censor = void 0;
+      return { paths, censor, remove };
+    }
+    module.exports = redaction;
+  }
+});
+
+// node_modules/pino/lib/time.js
+var require_time = __commonJS({
+  "node_modules/pino/lib/time.js"(exports, module) {
+    "use strict";
+    var nullTime = () => "";
+    var epochTime = () => `,"time":${Date.now()}`;
+    var unixTime = () => `,"time":${Math.round(Date.now() / 1e3)}`;
+    var isoTime = () => `,"time":"${new Date(Date.now()).toISOString()}"`;
+    var NS_PER_MS = 1000000n;
+    var NS_PER_SEC = 1000000000n;
+    var startWallTimeNs = BigInt(Date.now()) * NS_PER_MS;
+    var startHrTime = process.hrtime.bigint();
+    var isoTimeNano = () => {
+      const elapsedNs = process.hrtime.bigint() - startHrTime;
+      const currentTimeNs = startWallTimeNs + elapsedNs;
+      const secondsSinceEpoch = currentTimeNs / NS_PER_SEC;
+      const nanosWithinSecond = currentTimeNs % NS_PER_SEC;
+      const msSinceEpoch = Number(secondsSinceEpoch * 1000n + nanosWithinSecond / 1000000n);
+      const date5 = new Date(msSinceEpoch);
+      const year = date5.getUTCFullYear();
+      const month = (date5.getUTCMonth() + 1).toString().padStart(2, "0");
+      const day = date5.getUTCDate().toString().padStart(2, "0");
+      const hours = date5.getUTCHours().toString().padStart(2, "0");
+      const minutes = date5.getUTCMinutes().toString().padStart(2, "0");
+      const seconds = date5.getUTCSeconds().toString().padStart(2, "0");
+      return `,"time":"${year}-${month}-${day}T${hours}:${minutes}:${seconds}.${nanosWithinSecond.toString().padStart(9, "0")}Z"`;
+    };
+    module.exports = { nullTime, epochTime, unixTime, isoTime, isoTimeNano };
+  }
+});
+
+// node_modules/quick-format-unescaped/index.js
+var require_quick_format_unescaped = __commonJS({
+  "node_modules/quick-format-unescaped/index.js"(exports, module) {
+    "use strict";
+    function tryStringify(o) {
+      try {
+        return JSON.stringify(o);
+      } catch (e) {
+        return '"[Circular]"';
+      }
+    }
+    module.exports = format;
+    function format(f, args, opts) {
+      var ss = opts && opts.stringify || tryStringify;
+      var offset = 1;
+      if (typeof f === "object" && f !== null) {
+        var len = args.length + offset;
+        if (len === 1) return f;
+        var objects = new Array(len);
+        objects[0] = ss(f);
+        for (var index = 1; index < len; index++) {
+          objects[index] = ss(args[index]);
+        }
+        return objects.join(" ");
+      }
+      if (typeof f !== "string") {
+        return f;
+      }
+      var argLen = args.length;
+      if (argLen === 0) return f;
+      var str2 = "";
+      var a = 1 - offset;
+      var lastPos = -1;
+      var flen = f && f.length || 0;
+      for (var i = 0; i < flen; ) {
+        if (f.charCodeAt(i) === 37 && i + 1 < flen) {
+          lastPos = lastPos > -1 ? lastPos : 0;
+          switch (f.charCodeAt(i + 1)) {
+            case 100:
+            // 'd'
+            case 102:
+              if (a >= argLen)
+                break;
+              if (args[a] == null) break;
+              if (lastPos < i)
+                str2 += f.slice(lastPos, i);
+              str2 += Number(args[a]);
+              lastPos = i + 2;
+              i++;
+              break;
+            case 105:
+              if (a >= argLen)
+                break;
+              if (args[a] == null) break;
+              if (lastPos < i)
+                str2 += f.slice(lastPos, i);
+              str2 += Math.floor(Number(args[a]));
+              lastPos = i + 2;
+              i++;
+              break;
+            case 79:
+            // 'O'
+            case 111:
+            // 'o'
+            case 106:
+              if (a >= argLen)
+                break;
+              if (args[a] === void 0) break;
+              if (lastPos < i)
+                str2 += f.slice(lastPos, i);
+              var type2 = typeof args[a];
+              if (type2 === "string") {
+                str2 += "'" + args[a] + "'";
+                lastPos = i + 2;
+                i++;
+                break;
+              }
+              if (type2 === "function") {
+                str2 += args[a].name || "<anonymous>";
+                lastPos = i + 2;
+                i++;
+                break;
+              }
+              str2 += ss(args[a]);
+              lastPos = i + 2;
+              i++;
+              break;
+            case 115:
+              if (a >= argLen)
+                break;
+              if (lastPos < i)
+                str2 += f.slice(lastPos, i);
+              str2 += String(args[a]);
+              lastPos = i + 2;
+              i++;
+              break;
+            case 37:
+              if (lastPos < i)
+                str2 += f.slice(lastPos, i);
+              str2 += "%";
+              lastPos = i + 2;
+              i++;
+              a--;
+              break;
+          }
+          ++a;
+        }
+        ++i;
+      }
+      if (lastPos === -1)
+        return f;
+      else if (lastPos < flen) {
+        str2 += f.slice(lastPos);
+      }
+      return str2;
+    }
+  }
+});
+
+// node_modules/atomic-sleep/index.js
+var require_atomic_sleep = __commonJS({
+  "node_modules/atomic-sleep/index.js"(exports, module) {
+    "use strict";
+    if (typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined") {
+      let sleep4 = function(ms) {
+        const valid = ms > 0 && ms < Infinity;
+        if (valid === false) {
+          if (typeof ms !== "number" && typeof ms !== "bigint") {
+            throw TypeError("sleep: ms must be a number");
+          }
+          throw RangeError("sleep: ms must be a number that is greater than 0 but less than Infinity");
+        }
+        Atomics.wait(nil, 0, 0, Number(ms));
+      };
+      const nil = new Int32Array(new SharedArrayBuffer(4));
+      module.exports = sleep4;
+    } else {
+      let sleep4 = function(ms) {
+        const valid = ms > 0 && ms < Infinity;
+        if (valid === false) {
+          if (typeof ms !== "number" && typeof ms !== "bigint") {
+            throw TypeError("sleep: ms must be a number");
+          }
+          throw RangeError("sleep: ms must be a number that is greater than 0 but less than Infinity");
+        }
+        const target = Date.now() + Number(ms);
+        while (target > Date.now()) {
+        }
+      };
+      module.exports = sleep4;
+    }
+  }
+});
+
+// node_modules/sonic-boom/index.js
+var require_sonic_boom = __commonJS({
+  "node_modules/sonic-boom/index.js"(exports, module) {
+    "use strict";
+    var fs3 = __require("fs");
+    var EventEmitter2 = __require("events");
+    var inherits = __require("util").inherits;
+    var path4 = __require("path");
+    var sleep4 = require_atomic_sleep();
+    var assert2 = __require("assert");
+    var BUSY_WRITE_TIMEOUT = 100;
+    var kEmptyBuffer = Buffer.allocUnsafe(0);
+    var MAX_WRITE = 16 * 1024;
+    var kContentModeBuffer = "buffer";
+    var kContentModeUtf8 = "utf8";
+    var [major, minor] = (process.versions.node || "0.0").split(".").map(Number);
+    var kCopyBuffer = major >= 22 && minor >= 7;
+    function openFile(file2, sonic) {
+      sonic._opening = true;
+      sonic._writing = true;
+      sonic._asyncDrainScheduled = false;
+      function fileOpened(err, fd) {
+        if (err) {
+          sonic._reopening = false;
+          sonic._writing = false;
+          sonic._opening = false;
+          if (sonic.sync) {
+            process.nextTick(() => {
+              if (sonic.listenerCount("error") > 0) {
+                sonic.emit("error", err);
+              }
+            });
+          } else {
+            sonic.emit("error", err);
+          }
+          return;
+        }
+        const reopening = sonic._reopening;
+        sonic.fd = fd;
+        sonic.file = file2;
+        sonic._reopening = false;
+        sonic._opening = false;
+        sonic._writing = false;
+        if (sonic.sync) {
+          process.nextTick(() => sonic.emit("ready"));
+        } else {
+          sonic.emit("ready");
+        }
+        if (sonic.destroyed) {
+          return;
+        }
+        if (!sonic._writing && sonic._len > sonic.minLength || sonic._flushPending) {
+          sonic._actualWrite();
+        } else if (reopening) {
+          process.nextTick(() => sonic.emit("drain"));
+        }
+      }
+      const flags = sonic.append ? "a" : "w";
+      const mode = sonic.mode;
+      if (sonic.sync) {
+        try {
+          if (sonic.mkdir) fs3.mkdirSync(path4.dirname(file2), { recursive: true });
+          const fd = fs3.openSync(file2, flags, mode);
+          fileOpened(null, fd);
+        } catch (err) {
+          fileOpened(err);
+          throw err;
+        }
+      } else if (sonic.mkdir) {
+        fs3.mkdir(path4.dirname(file2), { recursive: true }, (err) => {
+          if (err) return fileOpened(err);
+          fs3.open(file2, flags, mode, fileOpened);
+        });
+      } else {
+        fs3.open(file2, flags, mode, fileOpened);
+      }
+    }
+    function SonicBoom(opts) {
+      if (!(this instanceof SonicBoom)) {
+        return new SonicBoom(opts);
+      }
+      let { fd, dest, minLength, maxLength, maxWrite, periodicFlush, sync, append = true, mkdir: mkdir6, retryEAGAIN, fsync, contentMode, mode } = opts || {};
+      fd = fd || dest;
+      this._len = 0;
+      this.fd = -1;
+      this._bufs = [];
+      this._lens = [];
+      this._writing = false;
+      this._ending = false;
+      this._reopening = false;
+      this._asyncDrainScheduled = false;
+      this._flushPending = false;
+      this._hwm = Math.max(minLength || 0, 16387);
+      this.file = null;
+      this.destroyed = false;
+      this.minLength = minLength || 0;
+      this.maxLength = maxLength || 0;
+      this.maxWrite = maxWrite || MAX_WRITE;
+      this._periodicFlush = periodicFlush || 0;
+      this._periodicFlushTimer = void 0;
+      this.sync = sync || false;
+      this.writable = true;
+      this._fsync = fsync || false;
+      this.append = append || false;
+      this.mode = mode;
+      this.retryEAGAIN = retryEAGAIN || (() => true);
+      this.mkdir = mkdir6 || false;
+      let fsWriteSync;
+      let fsWrite;
+      if (contentMode === kContentModeBuffer) {
+        this._writingBuf = kEmptyBuffer;
+        this.write = writeBuffer;
+        this.flush = flushBuffer;
+        this.flushSync = flushBufferSync;
+        this._actualWrite = actualWriteBuffer;
+        fsWriteSync = () => fs3.writeSync(this.fd, this._writingBuf);
+        fsWrite = () => fs3.write(this.fd, this._writingBuf, this.release);
+      } else if (contentMode === void 0 || contentMode === kContentModeUtf8) {
+        this._writingBuf = "";
+        this.write = write;
+        this.flush = flush;
+        this.flushSync = flushSync;
+        this._actualWrite = actualWrite;
+        fsWriteSync = () => {
+          if (Buffer.isBuffer(this._writingBuf)) {
+            return fs3.writeSync(this.fd, this._writingBuf);
+          }
+          return fs3.writeSync(this.fd, this._writingBuf, "utf8");
+        };
+        fsWrite = () => {
+          if (Buffer.isBuffer(this._writingBuf)) {
+            return fs3.write(this.fd, this._writingBuf, this.release);
+          }
+          return fs3.write(this.fd, this._writingBuf, "utf8", this.release);
+        };
+      } else {
+        throw new Error(`SonicBoom supports "${kContentModeUtf8}" and "${kContentModeBuffer}", but passed ${contentMode}`);
+      }
+      if (typeof fd === "number") {
+        this.fd = fd;
+        process.nextTick(() => this.emit("ready"));
+      } else if (typeof fd === "string") {
+        openFile(fd, this);
+      } else {
+        throw new Error("SonicBoom supports only file descriptors and files");
+      }
+      if (this.minLength >= this.maxWrite) {
+        throw new Error(`minLength should be smaller than maxWrite (${this.maxWrite})`);
+      }
+      this.release = (err, n) => {
+        if (err) {
+          if ((err.code === "EAGAIN" || err.code === "EBUSY") && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
+            if (this.sync) {
+              try {
+                sleep4(BUSY_WRITE_TIMEOUT);
+                this.release(void 0, 0);
+              } catch (err2) {
+                this.release(err2);
+              }
+            } else {
+              setTimeout(fsWrite, BUSY_WRITE_TIMEOUT);
+            }
+          } else {
+            this._writing = false;
+            this.emit("error", err);
+          }
+          return;
+        }
+        this.emit("write", n);
+        const releasedBufObj = releaseWritingBuf(this._writingBuf, this._len, n);
+        this._len = releasedBufObj.len;
+        this._writingBuf = releasedBufObj.writingBuf;
+        if (this._writingBuf.length) {
+          if (!this.sync) {
+            fsWrite();
+            return;
+          }
+          try {
+            do {
+              const n2 = fsWriteSync();
+              const releasedBufObj2 = releaseWritingBuf(this._writingBuf, this._len, n2);
+              this._len = releasedBufObj2.len;
+              this._writingBuf = releasedBufObj2.writingBuf;
+            } while (this._writingBuf.length);
+          } catch (err2) {
+            this.release(err2);
+            return;
+          }
+        }
+        if (this._fsync) {
+          fs3.fsyncSync(this.fd);
+        }
+        const len = this._len;
+        if (this._reopening) {
+          this._writing = false;
+          this._reopening = false;
+          this.reopen();
+        } else if (len > this.minLength) {
+          this._actualWrite();
+        } else if (this._ending) {
+          if (len > 0) {
+            this._actualWrite();
+          } else {
+            this._writing = false;
+            actualClose(this);
+          }
+        } else {
+          this._writing = false;
+          if (this.sync) {
+            if (!this._asyncDrainScheduled) {
+              this._asyncDrainScheduled = true;
+              process.nextTick(emitDrain, this);
+            }
+          } else {
+            this.emit("drain");
+          }
+        }
+      };
+      this.on("newListener", function(name) {
+        if (name === "drain") {
+          this._asyncDrainScheduled = false;
+        }
+      });
+      if (this._periodicFlush !== 0) {
+        this._periodicFlushTimer = setInterval(() => this.flush(null), this._periodicFlush);
+        this._periodicFlushTimer.unref();
+      }
+    }
+    function releaseWritingBuf(writingBuf, len, n) {
+      if (typeof writingBuf === "string") {
+        writingBuf = Buffer.from(writingBuf);
+      }
+      len = Math.max(len - n, 0);
+      writingBuf = writingBuf.subarray(n);
+      return { writingBuf, len };
+    }
+    function emitDrain(sonic) {
+      const hasListeners = sonic.listenerCount("drain") > 0;
+      if (!hasListeners) return;
+      sonic._asyncDrainScheduled = false;
+      sonic.emit("drain");
+    }
+    inherits(SonicBoom, EventEmitter2);
+    function mergeBuf(bufs, len) {
+      if (bufs.length === 0) {
+        return kEmptyBuffer;
+      }
+      if (bufs.length === 1) {
+        return bufs[0];
+      }
+      return Buffer.concat(bufs, len);
+    }
+    function write(data) {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      data = "" + data;
+      const dataLen = Buffer.byteLength(data);
+      const len = this._len + dataLen;
+      const bufs = this._bufs;
+      if (this.maxLength && len > this.maxLength) {
+        this.emit("drop", data);
+        return this._len < this._hwm;
+      }
+      if (bufs.length === 0 || Buffer.byteLength(bufs[bufs.length - 1]) + dataLen > this.maxWrite) {
+        bufs.push(data);
+      } else {
+        bufs[bufs.length - 1] += data;
+      }
+      this._len = len;
+      if (!this._writing && this._len >= this.minLength) {
+        this._actualWrite();
+      }
+      return this._len < this._hwm;
+    }
+    function writeBuffer(data) {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      const len = this._len + data.length;
+      const bufs = this._bufs;
+      const lens = this._lens;
+      if (this.maxLength && len > this.maxLength) {
+        this.emit("drop", data);
+        return this._len < this._hwm;
+      }
+      if (bufs.length === 0 || lens[lens.length - 1] + data.length > this.maxWrite) {
+        bufs.push([data]);
+        lens.push(data.length);
+      } else {
+        bufs[bufs.length - 1].push(data);
+        lens[lens.length - 1] += data.length;
+      }
+      this._len = len;
+      if (!this._writing && this._len >= this.minLength) {
+        this._actualWrite();
+      }
+      return this._len < this._hwm;
+    }
+    function callFlushCallbackOnDrain(cb) {
+      this._flushPending = true;
+      const onDrain = () => {
+        if (!this._fsync) {
+          try {
+            fs3.fsync(this.fd, (err) => {
+              this._flushPending = false;
+              cb(err);
+            });
+          } catch (err) {
+            cb(err);
+          }
+        } else {
+          this._flushPending = false;
+          cb();
+        }
+        this.off("error", onError);
+      };
+      const onError = (err) => {
+        this._flushPending = false;
+        cb(err);
+        this.off("drain", onDrain);
+      };
+      this.once("drain", onDrain);
+      this.once("error", onError);
+    }
+    function flush(cb) {
+      if (cb != null && typeof cb !== "function") {
+        throw new Error("flush cb must be a function");
+      }
+      if (this.destroyed) {
+        const error63 = new Error("SonicBoom destroyed");
+        if (cb) {
+          cb(error63);
+          return;
+        }
+        throw error63;
+      }
+      if (this.minLength <= 0) {
+        cb?.();
+        return;
+      }
+      if (cb) {
+        callFlushCallbackOnDrain.call(this, cb);
+      }
+      if (this._writing) {
+        return;
+      }
+      if (this._bufs.length === 0) {
+        this._bufs.push("");
+      }
+      this._actualWrite();
+    }
+    function flushBuffer(cb) {
+      if (cb != null && typeof cb !== "function") {
+        throw new Error("flush cb must be a function");
+      }
+      if (this.destroyed) {
+        const error63 = new Error("SonicBoom destroyed");
+        if (cb) {
+          cb(error63);
+          return;
+        }
+        throw error63;
+      }
+      if (this.minLength <= 0) {
+        cb?.();
+        return;
+      }
+      if (cb) {
+        callFlushCallbackOnDrain.call(this, cb);
+      }
+      if (this._writing) {
+        return;
+      }
+      if (this._bufs.length === 0) {
+        this._bufs.push([]);
+        this._lens.push(0);
+      }
+      this._actualWrite();
+    }
+    SonicBoom.prototype.reopen = function(file2) {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (this._opening) {
+        this.once("ready", () => {
+          this.reopen(file2);
+        });
+        return;
+      }
+      if (this._ending) {
+        return;
+      }
+      if (!this.file) {
+        throw new Error("Unable to reopen a file descriptor, you must pass a file to SonicBoom");
+      }
+      if (file2) {
+        this.file = file2;
+      }
+      this._reopening = true;
+      if (this._writing) {
+        return;
+      }
+      const fd = this.fd;
+      this.once("ready", () => {
+        if (fd !== this.fd) {
+          fs3.close(fd, (err) => {
+            if (err) {
+              return this.emit("error", err);
+            }
+          });
+        }
+      });
+      openFile(this.file, this);
+    };
+    SonicBoom.prototype.end = function() {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (this._opening) {
+        this.once("ready", () => {
+          this.end();
+        });
+        return;
+      }
+      if (this._ending) {
+        return;
+      }
+      this._ending = true;
+      if (this._writing) {
+        return;
+      }
+      if (this._len > 0 && this.fd >= 0) {
+        this._actualWrite();
+      } else {
+        actualClose(this);
+      }
+    };
+    function flushSync() {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (this.fd < 0) {
+        throw new Error("sonic boom is not ready yet");
+      }
+      if (!this._writing && this._writingBuf.length > 0) {
+        this._bufs.unshift(this._writingBuf);
+        this._writingBuf = "";
+      }
+      let buf = "";
+      while (this._bufs.length || buf.length) {
+        if (buf.length <= 0) {
+          buf = this._bufs[0];
+        }
+        try {
+          const n = Buffer.isBuffer(buf) ? fs3.writeSync(this.fd, buf) : fs3.writeSync(this.fd, buf, "utf8");
+          const releasedBufObj = releaseWritingBuf(buf, this._len, n);
+          buf = releasedBufObj.writingBuf;
+          this._len = releasedBufObj.len;
+          if (buf.length <= 0) {
+            this._bufs.shift();
+          }
+        } catch (err) {
+          const shouldRetry = err.code === "EAGAIN" || err.code === "EBUSY";
+          if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
+            throw err;
+          }
+          sleep4(BUSY_WRITE_TIMEOUT);
+        }
+      }
+      try {
+        fs3.fsyncSync(this.fd);
+      } catch {
+      }
+    }
+    function flushBufferSync() {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (this.fd < 0) {
+        throw new Error("sonic boom is not ready yet");
+      }
+      if (!this._writing && this._writingBuf.length > 0) {
+        this._bufs.unshift([this._writingBuf]);
+        this._writingBuf = kEmptyBuffer;
+      }
+      let buf = kEmptyBuffer;
+      while (this._bufs.length || buf.length) {
+        if (buf.length <= 0) {
+          buf = mergeBuf(this._bufs[0], this._lens[0]);
+        }
+        try {
+          const n = fs3.writeSync(this.fd, buf);
+          buf = buf.subarray(n);
+          this._len = Math.max(this._len - n, 0);
+          if (buf.length <= 0) {
+            this._bufs.shift();
+            this._lens.shift();
+          }
+        } catch (err) {
+          const shouldRetry = err.code === "EAGAIN" || err.code === "EBUSY";
+          if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
+            throw err;
+          }
+          sleep4(BUSY_WRITE_TIMEOUT);
+        }
+      }
+    }
+    SonicBoom.prototype.destroy = function() {
+      if (this.destroyed) {
+        return;
+      }
+      actualClose(this);
+    };
+    function actualWrite() {
+      const release = this.release;
+      this._writing = true;
+      this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
+      if (this.sync) {
+        try {
+          const written = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
+          release(null, written);
+        } catch (err) {
+          release(err);
+        }
+      } else {
+        fs3.write(this.fd, this._writingBuf, release);
+      }
+    }
+    function actualWriteBuffer() {
+      const release = this.release;
+      this._writing = true;
+      this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
+      if (this.sync) {
+        try {
+          const written = fs3.writeSync(this.fd, this._writingBuf);
+          release(null, written);
+        } catch (err) {
+          release(err);
+        }
+      } else {
+        if (kCopyBuffer) {
+          this._writingBuf = Buffer.from(this._writingBuf);
+        }
+        fs3.write(this.fd, this._writingBuf, release);
+      }
+    }
+    function actualClose(sonic) {
+      if (sonic.fd === -1) {
+        sonic.once("ready", actualClose.bind(null, sonic));
+        return;
+      }
+      if (sonic._periodicFlushTimer !== void 0) {
+        clearInterval(sonic._periodicFlushTimer);
+      }
+      sonic.destroyed = true;
+      sonic._bufs = [];
+      sonic._lens = [];
+      assert2(typeof sonic.fd === "number", `sonic.fd must be a number, got ${typeof sonic.fd}`);
+      try {
+        fs3.fsync(sonic.fd, closeWrapped);
+      } catch {
+      }
+      function closeWrapped() {
+        if (sonic.fd !== 1 && sonic.fd !== 2) {
+          fs3.close(sonic.fd, done);
+        } else {
+          done();
+        }
+      }
+      function done(err) {
+        if (err) {
+          sonic.emit("error", err);
+          return;
+        }
+        if (sonic._ending && !sonic._writing) {
+          sonic.emit("finish");
+        }
+        sonic.emit("close");
+      }
+    }
+    SonicBoom.SonicBoom = SonicBoom;
+    SonicBoom.default = SonicBoom;
+    module.exports = SonicBoom;
+  }
+});
+
+// node_modules/on-exit-leak-free/index.js
+var require_on_exit_leak_free = __commonJS({
+  "node_modules/on-exit-leak-free/index.js"(exports, module) {
+    "use strict";
+    var refs = {
+      exit: [],
+      beforeExit: []
+    };
+    var functions = {
+      exit: onExit,
+      beforeExit: onBeforeExit
+    };
+    var registry2;
+    function ensureRegistry() {
+      if (registry2 === void 0) {
+        registry2 = new FinalizationRegistry(clear);
+      }
+    }
+    function install(event) {
+      if (refs[event].length > 0) {
+        return;
+      }
+      process.on(event, functions[event]);
+    }
+    function uninstall(event) {
+      if (refs[event].length > 0) {
+        return;
+      }
+      process.removeListener(event, functions[event]);
+      if (refs.exit.length === 0 && refs.beforeExit.length === 0) {
+        registry2 = void 0;
+      }
+    }
+    function onExit() {
+      callRefs("exit");
+    }
+    function onBeforeExit() {
+      callRefs("beforeExit");
+    }
+    function callRefs(event) {
+      for (const ref of refs[event]) {
+        const obj = ref.deref();
+        const fn = ref.fn;
+        if (obj !== void 0) {
+          fn(obj, event);
+        }
+      }
+      refs[event] = [];
+    }
+    function clear(ref) {
+      for (const event of ["exit", "beforeExit"]) {
+        const index = refs[event].indexOf(ref);
+        refs[event].splice(index, index + 1);
+        uninstall(event);
+      }
+    }
+    function _register(event, obj, fn) {
+      if (obj === void 0) {
+        throw new Error("the object can't be undefined");
+      }
+      install(event);
+      const ref = new WeakRef(obj);
+      ref.fn = fn;
+      ensureRegistry();
+      registry2.register(obj, ref);
+      refs[event].push(ref);
+    }
+    function register2(obj, fn) {
+      _register("exit", obj, fn);
+    }
+    function registerBeforeExit(obj, fn) {
+      _register("beforeExit", obj, fn);
+    }
+    function unregister(obj) {
+      if (registry2 === void 0) {
+        return;
+      }
+      registry2.unregister(obj);
+      for (const event of ["exit", "beforeExit"]) {
+        refs[event] = refs[event].filter((ref) => {
+          const _obj = ref.deref();
+          return _obj && _obj !== obj;
+        });
+        uninstall(event);
+      }
+    }
+    module.exports = {
+      register: register2,
+      registerBeforeExit,
+      unregister
+    };
+  }
+});
+
+// node_modules/thread-stream/package.json
+var require_package = __commonJS({
+  "node_modules/thread-stream/package.json"(exports, module) {
+    module.exports = {
+      name: "thread-stream",
+      version: "4.2.1",
+      description: "A streaming way to send data to a Node.js Worker Thread",
+      main: "index.js",
+      types: "index.d.ts",
+      engines: {
+        node: ">=20"
+      },
+      dependencies: {
+        "real-require": "^1.0.0"
+      },
+      devDependencies: {
+        "@types/node": "^26.1.1",
+        "@yao-pkg/pkg": "^6.0.0",
+        borp: "^1.0.0",
+        desm: "^1.3.0",
+        eslint: "^9.39.1",
+        fastbench: "^1.0.1",
+        neostandard: "^0.13.0",
+        "pino-elasticsearch": "^9.0.0",
+        "sonic-boom": "^5.0.0",
+        "ts-node": "^10.8.0",
+        tsd: "^0.33.0",
+        typescript: "~5.7.3"
+      },
+      scripts: {
+        build: "tsc --noEmit",
+        lint: "eslint",
+        test: 'npm run lint && npm run build && npm run test:types && npm run transpile && borp --expose-gc --pattern "test/*.test.{js,mjs}"',
+        "test:ci": 'npm run lint && npm run test:types && npm run transpile && borp --expose-gc --pattern "test/*.test.{js,mjs}"',
+        "test:types": "tsd",
+        "test:yarn": 'npm run transpile && borp --expose-gc --pattern "test/*.test.js"',
+        transpile: "sh ./test/ts/transpile.sh"
+      },
+      tsd: {
+        directory: "test/types"
+      },
+      repository: {
+        type: "git",
+        url: "git+https://github.com/mcollina/thread-stream.git"
+      },
+      keywords: [
+        "worker",
+        "thread",
+        "threads",
+        "stream"
+      ],
+      author: "Matteo Collina <hello@matteocollina.com>",
+      license: "MIT",
+      bugs: {
+        url: "https://github.com/mcollina/thread-stream/issues"
+      },
+      homepage: "https://github.com/mcollina/thread-stream#readme"
+    };
+  }
+});
+
+// node_modules/thread-stream/lib/wait.js
+var require_wait = __commonJS({
+  "node_modules/thread-stream/lib/wait.js"(exports, module) {
+    "use strict";
+    var WAIT_MS = 1e4;
+    function wait(state, index, expected, timeout, done) {
+      const max = timeout === Infinity ? Infinity : Date.now() + timeout;
+      const check2 = (previous) => {
+        const current = Atomics.load(state, index);
+        if (current >= expected) {
+          done(null, "ok");
+          return;
+        }
+        if (previous !== void 0 && current !== previous) {
+          done(null, "not-equal");
+          return;
+        }
+        if (max !== Infinity && Date.now() > max) {
+          done(null, "timed-out");
+          return;
+        }
+        const remaining = max === Infinity ? WAIT_MS : Math.min(WAIT_MS, Math.max(1, max - Date.now()));
+        const result = Atomics.waitAsync(state, index, current, remaining);
+        if (result.async) {
+          result.value.then((res) => {
+            if (res === "ok") {
+              const latest = Atomics.load(state, index);
+              done(null, latest >= expected ? "ok" : "not-equal");
+              return;
+            }
+            check2(current);
+          });
+        } else {
+          setImmediate(done, null, "not-equal");
+        }
+      };
+      check2();
+    }
+    function waitDiff(state, index, expected, timeout, done) {
+      const max = timeout === Infinity ? Infinity : Date.now() + timeout;
+      const check2 = () => {
+        const current = Atomics.load(state, index);
+        if (current !== expected) {
+          done(null, "ok");
+          return;
+        }
+        if (max !== Infinity && Date.now() > max) {
+          done(null, "timed-out");
+          return;
+        }
+        const remaining = max === Infinity ? WAIT_MS : Math.min(WAIT_MS, Math.max(1, max - Date.now()));
+        const result = Atomics.waitAsync(state, index, expected, remaining);
+        if (result.async) {
+          result.value.then((res) => {
+            if (res === "ok") {
+              done(null, "ok");
+              return;
+            }
+            check2();
+          });
+        } else {
+          setImmediate(check2);
+        }
+      };
+      check2();
+    }
+    module.exports = { wait, waitDiff };
+  }
+});
+
+// node_modules/thread-stream/lib/indexes.js
+var require_indexes = __commonJS({
+  "node_modules/thread-stream/lib/indexes.js"(exports, module) {
+    "use strict";
+    var SEQ_INDEX = 2;
+    var WRITE_INDEX = 4;
+    var READ_INDEX = 8;
+    module.exports = {
+      WRITE_INDEX,
+      READ_INDEX,
+      SEQ_INDEX
+    };
+  }
+});
+
+// node_modules/thread-stream/index.js
+var require_thread_stream = __commonJS({
+  "node_modules/thread-stream/index.js"(exports, module) {
+    "use strict";
+    var { version: version2 } = require_package();
+    var { EventEmitter: EventEmitter2 } = __require("events");
+    var { Worker } = __require("worker_threads");
+    var { join: join8 } = __require("path");
+    var { pathToFileURL } = __require("url");
+    var { wait } = require_wait();
+    var {
+      WRITE_INDEX,
+      READ_INDEX,
+      SEQ_INDEX
+    } = require_indexes();
+    var buffer = __require("buffer");
+    var assert2 = __require("assert");
+    var kImpl = /* @__PURE__ */ Symbol("kImpl");
+    var MAX_STRING = buffer.constants.MAX_STRING_LENGTH;
+    function noop4() {
+    }
+    function updateState(stream, fn) {
+      Atomics.add(stream[kImpl].state, SEQ_INDEX, 1);
+      fn();
+      Atomics.add(stream[kImpl].state, SEQ_INDEX, 1);
+      Atomics.notify(stream[kImpl].state, SEQ_INDEX);
+    }
+    function resetIndexes(stream) {
+      updateState(stream, () => {
+        Atomics.store(stream[kImpl].state, READ_INDEX, 0);
+        Atomics.store(stream[kImpl].state, WRITE_INDEX, 0);
+      });
+      Atomics.notify(stream[kImpl].state, READ_INDEX);
+    }
+    var FakeWeakRef = class {
+      constructor(value) {
+        this._value = value;
+      }
+      deref() {
+        return this._value;
+      }
+    };
+    var FakeFinalizationRegistry = class {
+      register() {
+      }
+      unregister() {
+      }
+    };
+    var FinalizationRegistry2 = process.env.NODE_V8_COVERAGE ? FakeFinalizationRegistry : global.FinalizationRegistry || FakeFinalizationRegistry;
+    var WeakRef2 = process.env.NODE_V8_COVERAGE ? FakeWeakRef : global.WeakRef || FakeWeakRef;
+    var registry2 = new FinalizationRegistry2((worker) => {
+      if (worker.exited) {
+        return;
+      }
+      worker.terminate();
+    });
+    function createWorker(stream, opts) {
+      const { filename, workerData } = opts;
+      const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join8(__dirname, "lib", "worker.js");
+      const worker = new Worker(toExecute, {
+        ...opts.workerOpts,
+        name: opts.workerOpts?.name || "thread-stream",
+        trackUnmanagedFds: false,
+        workerData: {
+          filename: filename.indexOf("file://") === 0 ? filename : pathToFileURL(filename).href,
+          dataBuf: stream[kImpl].dataBuf,
+          stateBuf: stream[kImpl].stateBuf,
+          workerData: {
+            $context: {
+              threadStreamVersion: version2
+            },
+            ...workerData
+          }
+        }
+      });
+      worker.stream = new FakeWeakRef(stream);
+      worker.on("message", onWorkerMessage);
+      worker.on("exit", onWorkerExit);
+      registry2.register(stream, worker);
+      return worker;
+    }
+    function drain(stream) {
+      assert2(!stream[kImpl].sync);
+      if (stream[kImpl].needDrain) {
+        stream[kImpl].needDrain = false;
+        stream.emit("drain");
+      }
+    }
+    function nextFlush(stream) {
+      while (true) {
+        const writeIndex = Atomics.load(stream[kImpl].state, WRITE_INDEX);
+        if (stream.destroyed || writeIndex < 0) {
+          return;
+        }
+        const leftover = stream[kImpl].data.length - writeIndex;
+        if (leftover > 0) {
+          if (stream[kImpl].bufLen === 0) {
+            stream[kImpl].flushing = false;
+            if (stream[kImpl].ending) {
+              end(stream);
+            } else if (stream[kImpl].needDrain) {
+              process.nextTick(drain, stream);
+            }
+            return;
+          }
+          write(stream, leftover, noop4);
+          continue;
+        }
+        if (leftover === 0) {
+          if (writeIndex === 0 && stream[kImpl].bufLen === 0) {
+            return;
+          }
+          waitForRead(stream, () => {
+            if (stream.destroyed) {
+              return;
+            }
+            resetIndexes(stream);
+            nextFlush(stream);
+          });
+          return;
+        }
+        destroy(stream, new Error("overwritten"));
+        return;
+      }
+    }
+    function onWorkerMessage(msg) {
+      const stream = this.stream.deref();
+      if (stream === void 0) {
+        this.exited = true;
+        this.terminate();
+        return;
+      }
+      if (msg?.code == null) {
+        return;
+      }
+      switch (msg.code) {
+        case "READY":
+          if (!stream[kImpl].ending) {
+            this.stream = new WeakRef2(stream);
+          }
+          waitForRead(stream, () => {
+            stream[kImpl].ready = true;
+            stream.emit("ready");
+          });
+          break;
+        case "ERROR":
+          destroy(stream, msg.err);
+          break;
+        case "EVENT":
+          if (Array.isArray(msg.args)) {
+            stream.emit(msg.name, ...msg.args);
+          } else {
+            stream.emit(msg.name, msg.args);
+          }
+          break;
+        case "FLUSHED": {
+          if (msg.context !== "thread-stream") {
+            destroy(stream, new Error("this should not happen: " + msg.code));
+            break;
+          }
+          const cb = stream[kImpl].flushCallbacks.get(msg.id);
+          if (cb) {
+            stream[kImpl].flushCallbacks.delete(msg.id);
+            process.nextTick(cb);
+          }
+          break;
+        }
+        case "WARNING":
+          process.emitWarning(msg.err);
+          break;
+        default:
+          destroy(stream, new Error("this should not happen: " + msg.code));
+      }
+    }
+    function onWorkerExit(code) {
+      const stream = this.stream.deref();
+      if (stream === void 0) {
+        return;
+      }
+      registry2.unregister(stream);
+      stream.worker.exited = true;
+      stream.worker.off("exit", onWorkerExit);
+      destroy(stream, code !== 0 ? new Error("the worker thread exited") : null);
+    }
+    var ThreadStream = class extends EventEmitter2 {
+      constructor(opts = {}) {
+        super();
+        if (opts.bufferSize < 4) {
+          throw new Error("bufferSize must at least fit a 4-byte utf-8 char");
+        }
+        this[kImpl] = {};
+        this[kImpl].stateBuf = new SharedArrayBuffer(128);
+        this[kImpl].state = new Int32Array(this[kImpl].stateBuf);
+        this[kImpl].dataBuf = new SharedArrayBuffer(opts.bufferSize || 4 * 1024 * 1024);
+        this[kImpl].data = Buffer.from(this[kImpl].dataBuf);
+        this[kImpl].sync = opts.sync || false;
+        this[kImpl].ending = false;
+        this[kImpl].ended = false;
+        this[kImpl].needDrain = false;
+        this[kImpl].destroyed = false;
+        this[kImpl].flushing = false;
+        this[kImpl].ready = false;
+        this[kImpl].finished = false;
+        this[kImpl].errored = null;
+        this[kImpl].closed = false;
+        this[kImpl].buf = [];
+        this[kImpl].bufHead = 0;
+        this[kImpl].bufLen = 0;
+        this[kImpl].flushCallbacks = /* @__PURE__ */ new Map();
+        this[kImpl].nextFlushId = 0;
+        this[kImpl].flushRetainCount = 0;
+        this[kImpl].userRef = true;
+        this.worker = createWorker(this, opts);
+        this.on("message", (message, transferList) => {
+          this.worker.postMessage(message, transferList);
+        });
+      }
+      write(data) {
+        const dataBuf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+        if (this[kImpl].destroyed) {
+          error63(this, new Error("the worker has exited"));
+          return false;
+        }
+        if (this[kImpl].ending) {
+          error63(this, new Error("the worker is ending"));
+          return false;
+        }
+        if (this[kImpl].flushing && this[kImpl].bufLen + dataBuf.length >= MAX_STRING) {
+          try {
+            writeSync(this);
+            this[kImpl].flushing = true;
+          } catch (err) {
+            destroy(this, err);
+            return false;
+          }
+        }
+        this[kImpl].buf.push(dataBuf);
+        this[kImpl].bufLen += dataBuf.length;
+        if (this[kImpl].sync) {
+          try {
+            writeSync(this);
+            return true;
+          } catch (err) {
+            destroy(this, err);
+            return false;
+          }
+        }
+        if (!this[kImpl].flushing) {
+          this[kImpl].flushing = true;
+          setImmediate(nextFlush, this);
+        }
+        this[kImpl].needDrain = this[kImpl].data.length - this[kImpl].bufLen - Atomics.load(this[kImpl].state, WRITE_INDEX) <= 0;
+        return !this[kImpl].needDrain;
+      }
+      end() {
+        if (this[kImpl].destroyed) {
+          return;
+        }
+        this[kImpl].ending = true;
+        this.worker.stream = new FakeWeakRef(this);
+        end(this);
+      }
+      flush(cb) {
+        const userCb = typeof cb === "function" ? cb : null;
+        cb = userCb || noop4;
+        if (userCb) {
+          retainWorkerForPendingFlush(this);
+        }
+        let finished = false;
+        const done = (err) => {
+          if (finished) {
+            return;
+          }
+          finished = true;
+          if (userCb) {
+            releaseWorkerForPendingFlush(this);
+          }
+          cb(err);
+        };
+        flushBuffer(this, (err) => {
+          if (err) {
+            process.nextTick(done, err);
+            return;
+          }
+          requestWorkerFlush(this, done);
+        });
+      }
+      flushSync() {
+        if (this[kImpl].destroyed) {
+          return;
+        }
+        writeSync(this);
+        flushSync(this);
+      }
+      unref() {
+        this[kImpl].userRef = false;
+        if (this[kImpl].flushRetainCount === 0) {
+          this.worker.unref();
+        }
+      }
+      ref() {
+        this[kImpl].userRef = true;
+        this.worker.ref();
+      }
+      get ready() {
+        return this[kImpl].ready;
+      }
+      get destroyed() {
+        return this[kImpl].destroyed;
+      }
+      get closed() {
+        return this[kImpl].closed;
+      }
+      get writable() {
+        return !this[kImpl].destroyed && !this[kImpl].ending;
+      }
+      get writableEnded() {
+        return this[kImpl].ending;
+      }
+      get writableFinished() {
+        return this[kImpl].finished;
+      }
+      get writableNeedDrain() {
+        return this[kImpl].needDrain;
+      }
+      get writableObjectMode() {
+        return false;
+      }
+      get writableErrored() {
+        return this[kImpl].errored;
+      }
+    };
+    function flushBuffer(stream, cb) {
+      if (stream[kImpl].destroyed) {
+        process.nextTick(cb, new Error("the worker has exited"));
+        return;
+      }
+      if (!stream[kImpl].sync && (stream[kImpl].flushing || stream[kImpl].bufLen > 0)) {
+        setImmediate(flushBuffer, stream, cb);
+        return;
+      }
+      waitForRead(stream, cb);
+    }
+    function waitForRead(stream, cb) {
+      const writeIndex = Atomics.load(stream[kImpl].state, WRITE_INDEX);
+      wait(stream[kImpl].state, READ_INDEX, writeIndex, Infinity, (err, res) => {
+        if (err) {
+          destroy(stream, err);
+          cb(err);
+          return;
+        }
+        if (res !== "ok") {
+          waitForRead(stream, cb);
+          return;
+        }
+        cb();
+      });
+    }
+    function retainWorkerForPendingFlush(stream) {
+      if (stream[kImpl].flushRetainCount === 0) {
+        stream.worker.ref();
+      }
+      stream[kImpl].flushRetainCount++;
+    }
+    function releaseWorkerForPendingFlush(stream) {
+      if (stream[kImpl].flushRetainCount === 0) {
+        return;
+      }
+      stream[kImpl].flushRetainCount--;
+      if (stream[kImpl].flushRetainCount === 0 && !stream[kImpl].userRef) {
+        stream.worker.unref();
+      }
+    }
+    function requestWorkerFlush(stream, cb) {
+      if (stream[kImpl].destroyed) {
+        process.nextTick(cb, new Error("the worker has exited"));
+        return;
+      }
+      if (!stream[kImpl].ready) {
+        const onReady = () => {
+          cleanup();
+          requestWorkerFlush(stream, cb);
+        };
+        const onClose = () => {
+          cleanup();
+          process.nextTick(cb, new Error("the worker has exited"));
+        };
+        const cleanup = () => {
+          stream.off("ready", onReady);
+          stream.off("close", onClose);
+        };
+        stream.once("ready", onReady);
+        stream.once("close", onClose);
+        return;
+      }
+      const id = ++stream[kImpl].nextFlushId;
+      stream[kImpl].flushCallbacks.set(id, cb);
+      try {
+        stream.worker.postMessage({
+          code: "FLUSH",
+          context: "thread-stream",
+          id
+        });
+      } catch (err) {
+        stream[kImpl].flushCallbacks.delete(id);
+        destroy(stream, err);
+        process.nextTick(cb, err);
+      }
+    }
+    function failPendingFlushCallbacks(stream, err) {
+      const callbacks = stream[kImpl].flushCallbacks;
+      if (callbacks.size === 0) {
+        return;
+      }
+      const flushErr = err || new Error("the worker has exited");
+      for (const cb of callbacks.values()) {
+        process.nextTick(cb, flushErr);
+      }
+      callbacks.clear();
+    }
+    function error63(stream, err) {
+      setImmediate(() => {
+        stream.emit("error", err);
+      });
+    }
+    function destroy(stream, err) {
+      if (stream[kImpl].destroyed) {
+        return;
+      }
+      stream[kImpl].destroyed = true;
+      failPendingFlushCallbacks(stream, err);
+      if (err) {
+        stream[kImpl].errored = err;
+        error63(stream, err);
+      }
+      if (!stream.worker.exited) {
+        stream.worker.terminate().catch(() => {
+        }).then(() => {
+          stream[kImpl].closed = true;
+          stream.emit("close");
+        });
+      } else {
+        setImmediate(() => {
+          stream[kImpl].closed = true;
+          stream.emit("close");
+        });
+      }
+    }
+    function write(stream, maxBytes, cb) {
+      const current = Atomics.load(stream[kImpl].state, WRITE_INDEX);
+      let offset = current;
+      let remaining = maxBytes;
+      while (remaining > 0 && stream[kImpl].bufLen !== 0) {
+        const head = stream[kImpl].bufHead;
+        const buf = stream[kImpl].buf[head];
+        if (buf.length <= remaining) {
+          buf.copy(stream[kImpl].data, offset);
+          offset += buf.length;
+          remaining -= buf.length;
+          stream[kImpl].bufLen -= buf.length;
+          stream[kImpl].bufHead = head + 1;
+          if (stream[kImpl].bufHead === stream[kImpl].buf.length) {
+            stream[kImpl].buf.length = 0;
+            stream[kImpl].bufHead = 0;
+          } else if (stream[kImpl].bufHead >= 1024 && stream[kImpl].bufHead * 2 >= stream[kImpl].buf.length) {
+            stream[kImpl].buf.splice(0, stream[kImpl].bufHead);
+            stream[kImpl].bufHead = 0;
+          }
+          continue;
+        }
+        buf.copy(stream[kImpl].data, offset, 0, remaining);
+        stream[kImpl].buf[head] = buf.subarray(remaining);
+        stream[kImpl].bufLen -= remaining;
+        offset += remaining;
+        remaining = 0;
+      }
+      updateState(stream, () => {
+        Atomics.store(stream[kImpl].state, WRITE_INDEX, offset);
+      });
+      cb();
+      return true;
+    }
+    function end(stream) {
+      if (stream[kImpl].ended || !stream[kImpl].ending || stream[kImpl].flushing) {
+        return;
+      }
+      stream[kImpl].ended = true;
+      try {
+        stream.flushSync();
+        let readIndex = Atomics.load(stream[kImpl].state, READ_INDEX);
+        updateState(stream, () => {
+          Atomics.store(stream[kImpl].state, WRITE_INDEX, -1);
+        });
+        let spins = 0;
+        while (readIndex !== -1) {
+          Atomics.wait(stream[kImpl].state, READ_INDEX, readIndex, 1e3);
+          readIndex = Atomics.load(stream[kImpl].state, READ_INDEX);
+          if (readIndex === -2) {
+            destroy(stream, new Error("end() failed"));
+            return;
+          }
+          if (++spins === 10) {
+            destroy(stream, new Error("end() took too long (10s)"));
+            return;
+          }
+        }
+        process.nextTick(() => {
+          stream[kImpl].finished = true;
+          stream.emit("finish");
+        });
+      } catch (err) {
+        destroy(stream, err);
+      }
+    }
+    function writeSync(stream) {
+      const cb = () => {
+        if (stream[kImpl].ending) {
+          end(stream);
+        } else if (stream[kImpl].needDrain) {
+          process.nextTick(drain, stream);
+        }
+      };
+      stream[kImpl].flushing = false;
+      while (stream[kImpl].bufLen !== 0) {
+        const writeIndex = Atomics.load(stream[kImpl].state, WRITE_INDEX);
+        if (writeIndex < 0) {
+          throw new Error("_writeSync failed");
+        }
+        const leftover = stream[kImpl].data.length - writeIndex;
+        if (leftover === 0) {
+          flushSync(stream);
+          resetIndexes(stream);
+          continue;
+        } else if (leftover < 0) {
+          throw new Error("overwritten");
+        }
+        write(stream, leftover, cb);
+      }
+    }
+    function flushSync(stream) {
+      if (stream[kImpl].flushing) {
+        throw new Error("unable to flush while flushing");
+      }
+      const writeIndex = Atomics.load(stream[kImpl].state, WRITE_INDEX);
+      let spins = 0;
+      while (true) {
+        const readIndex = Atomics.load(stream[kImpl].state, READ_INDEX);
+        if (readIndex === -2) {
+          throw Error("_flushSync failed");
+        }
+        if (readIndex !== writeIndex) {
+          Atomics.wait(stream[kImpl].state, READ_INDEX, readIndex, 1e3);
+        } else {
+          break;
+        }
+        if (++spins === 10) {
+          throw new Error("_flushSync took too long (10s)");
+        }
+      }
+    }
+    module.exports = ThreadStream;
+  }
+});
+
+// node_modules/pino/lib/transport.js
+var require_transport = __commonJS({
+  "node_modules/pino/lib/transport.js"(exports, module) {
+    "use strict";
+    var { createRequire } = __require("module");
+    var { existsSync: existsSync4 } = __require("node:fs");
+    var getCallers = require_caller();
+    var { join: join8, isAbsolute: isAbsolute2, sep: sep2 } = __require("node:path");
+    var { fileURLToPath: fileURLToPath2 } = __require("node:url");
+    var sleep4 = require_atomic_sleep();
+    var onExit = require_on_exit_leak_free();
+    var ThreadStream = require_thread_stream();
+    var { transportUsesMultistreamSym } = require_symbols6();
+    function setupOnExit(stream) {
+      onExit.register(stream, autoEnd);
+      onExit.registerBeforeExit(stream, flush);
+      stream.on("close", function() {
+        onExit.unregister(stream);
+      });
+    }
+    function hasPreloadFlags() {
+      const execArgv = process.execArgv;
+      for (let i = 0; i < execArgv.length; i++) {
+        const arg = execArgv[i];
+        if (arg === "--import" || arg === "--require" || arg === "-r") {
+          return true;
+        }
+        if (arg.startsWith("--import=") || arg.startsWith("--require=") || arg.startsWith("-r=")) {
+          return true;
+        }
+      }
+      return false;
+    }
+    function sanitizeNodeOptions(nodeOptions) {
+      const tokens = nodeOptions.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g);
+      if (!tokens) {
+        return nodeOptions;
+      }
+      const sanitized = [];
+      let changed = false;
+      for (let i = 0; i < tokens.length; i++) {
+        const token = tokens[i];
+        if (token === "--require" || token === "-r" || token === "--import") {
+          const next = tokens[i + 1];
+          if (next && shouldDropPreload(next)) {
+            changed = true;
+            i++;
+            continue;
+          }
+          sanitized.push(token);
+          if (next) {
+            sanitized.push(next);
+            i++;
+          }
+          continue;
+        }
+        if (token.startsWith("--require=") || token.startsWith("-r=") || token.startsWith("--import=")) {
+          const value = token.slice(token.indexOf("=") + 1);
+          if (shouldDropPreload(value)) {
+            changed = true;
+            continue;
+          }
+        }
+        sanitized.push(token);
+      }
+      return changed ? sanitized.join(" ") : nodeOptions;
+    }
+    function shouldDropPreload(value) {
+      const unquoted = stripQuotes(value);
+      if (!unquoted) {
+        return false;
+      }
+      let path4 = unquoted;
+      if (path4.startsWith("file://")) {
+        try {
+          path4 = fileURLToPath2(path4);
+        } catch {
+          return false;
+        }
+      }
+      return isAbsolute2(path4) && !existsSync4(path4);
+    }
+    function stripQuotes(value) {
+      const first2 = value[0];
+      const last = value[value.length - 1];
+      if (first2 === '"' && last === '"' || first2 === "'" && last === "'") {
+        return value.slice(1, -1);
+      }
+      return value;
+    }
+    function buildStream(filename, workerData, workerOpts, sync, name) {
+      if (!workerOpts.execArgv && hasPreloadFlags() && __require.main === void 0) {
+        workerOpts = {
+          ...workerOpts,
+          execArgv: []
+        };
+      }
+      if (!workerOpts.env && process.env.NODE_OPTIONS) {
+        const nodeOptions = sanitizeNodeOptions(process.env.NODE_OPTIONS);
+        if (nodeOptions !== process.env.NODE_OPTIONS) {
+          workerOpts = {
+            ...workerOpts,
+            env: {
+              ...process.env,
+              NODE_OPTIONS: nodeOptions
+            }
+          };
+        }
+      }
+      workerOpts = { ...workerOpts, name };
+      const stream = new ThreadStream({
+        filename,
+        workerData,
+        workerOpts,
+        sync
+      });
+      stream.on("ready", onReady);
+      stream.on("close", function() {
+        process.removeListener("exit", onExit2);
+      });
+      process.on("exit", onExit2);
+      function onReady() {
+        process.removeListener("exit", onExit2);
+        stream.unref();
+        if (workerOpts.autoEnd !== false) {
+          setupOnExit(stream);
+        }
+      }
+      function onExit2() {
+        if (stream.closed) {
+          return;
+        }
+        stream.flushSync();
+        sleep4(100);
+        stream.end();
+      }
+      return stream;
+    }
+    function autoEnd(stream) {
+      stream.ref();
+      stream.flushSync();
+      stream.end();
+      stream.once("close", function() {
+        stream.unref();
+      });
+    }
+    function flush(stream) {
+      stream.flushSync();
+    }
+    function transport(fullOptions) {
+      const { pipeline, targets: targets2, levels, dedupe, worker = {}, caller = getCallers(), sync = false } = fullOptions;
+      const options = {
+        ...fullOptions.options
+      };
+      let usesMultistream = false;
+      const callers = typeof caller === "string" ? [caller] : caller;
+      const bundlerOverrides = typeof globalThis === "object" && Object.prototype.hasOwnProperty.call(globalThis, "__bundlerPathsOverrides") && globalThis.__bundlerPathsOverrides && typeof globalThis.__bundlerPathsOverrides === "object" ? globalThis.__bundlerPathsOverrides : /* @__PURE__ */ Object.create(null);
+      let target = fullOptions.target;
+      if (target && targets2) {
+        throw new Error("only one of target or targets can be specified");
+      }
+      if (targets2) {
+        target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
+        options.targets = targets2.filter((dest) => dest.target).map((dest) => {
+          return {
+            ...dest,
+            target: fixTarget(dest.target)
+          };
+        });
+        options.pipelines = targets2.filter((dest) => dest.pipeline).map((dest) => {
+          return dest.pipeline.map((t) => {
+            return {
+              ...t,
+              level: dest.level,
+              // duplicate the pipeline `level` property defined in the upper level
+              target: fixTarget(t.target)
+            };
+          });
+        });
+        const targetsHaveLevel = options.targets.some((t) => t.level != null);
+        const pipelinesHaveLevel = options.pipelines.some((p) => p.some((t) => t.level != null));
+        usesMultistream = options.targets.length + options.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
+      } else if (pipeline) {
+        target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
+        options.pipelines = [pipeline.map((dest) => {
+          return {
+            ...dest,
+            target: fixTarget(dest.target)
+          };
+        })];
+      }
+      if (levels) {
+        options.levels = levels;
+      }
+      if (dedupe) {
+        options.dedupe = dedupe;
+      }
+      options.pinoWillSendConfig = true;
+      const name = targets2 || pipeline ? "pino.transport" : target;
+      const stream = buildStream(fixTarget(target), options, worker, sync, name);
+      if (usesMultistream) {
+        stream[transportUsesMultistreamSym] = true;
+      }
+      return stream;
+      function fixTarget(origin) {
+        origin = bundlerOverrides[origin] || origin;
+        if (isAbsolute2(origin) || origin.indexOf("file://") === 0) {
+          return origin;
+        }
+        if (origin === "pino/file") {
+          return join8(__dirname, "..", "file.js");
+        }
+        let fixTarget2;
+        for (const filePath of callers) {
+          try {
+            const context = filePath === "node:repl" ? process.cwd() + sep2 : filePath;
+            fixTarget2 = createRequire(context).resolve(origin);
+            break;
+          } catch (err) {
+            continue;
+          }
+        }
+        if (!fixTarget2) {
+          throw new Error(`unable to determine transport target for "${origin}"`);
+        }
+        return fixTarget2;
+      }
+    }
+    module.exports = transport;
+  }
+});
+
+// node_modules/pino/lib/tools.js
+var require_tools = __commonJS({
+  "node_modules/pino/lib/tools.js"(exports, module) {
+    "use strict";
+    var diagChan = __require("node:diagnostics_channel");
+    var format = require_quick_format_unescaped();
+    var { mapHttpRequest, mapHttpResponse } = require_pino_std_serializers();
+    var SonicBoom = require_sonic_boom();
+    var onExit = require_on_exit_leak_free();
+    var {
+      lsCacheSym,
+      chindingsSym,
+      writeSym,
+      serializersSym,
+      formatOptsSym,
+      endSym,
+      stringifiersSym,
+      stringifySym,
+      stringifySafeSym,
+      wildcardFirstSym,
+      nestedKeySym,
+      formattersSym,
+      messageKeySym,
+      errorKeySym,
+      nestedKeyStrSym,
+      msgPrefixSym
+    } = require_symbols6();
+    var { isMainThread } = __require("worker_threads");
+    var transport = require_transport();
+    var [nodeMajor] = process.versions.node.split(".").map((v) => Number(v));
+    var asJsonChan = diagChan.tracingChannel("pino_asJson");
+    var asString = nodeMajor >= 25 ? (str2) => JSON.stringify(str2) : _asString;
+    function noop4() {
+    }
+    function genLog(level, hook2) {
+      if (!hook2) return LOG;
+      return function hookWrappedLog(...args) {
+        hook2.call(this, args, LOG, level);
+      };
+      function LOG(o, ...n) {
+        if (typeof o === "object") {
+          let msg = o;
+          if (o !== null) {
+            if (o.method && o.headers && o.socket) {
+              o = mapHttpRequest(o);
+            } else if (typeof o.setHeader === "function") {
+              o = mapHttpResponse(o);
+            }
+          }
+          let formatParams;
+          if (msg === null && n.length === 0) {
+            formatParams = [null];
+          } else {
+            msg = n.shift();
+            formatParams = n;
+          }
+          if (typeof this[msgPrefixSym] === "string" && msg !== void 0 && msg !== null) {
+            msg = this[msgPrefixSym] + msg;
+          }
+          this[writeSym](o, format(msg, formatParams, this[formatOptsSym]), level);
+        } else {
+          let msg = o === void 0 ? n.shift() : o;
+          if (typeof this[msgPrefixSym] === "string" && msg !== void 0 && msg !== null) {
+            msg = this[msgPrefixSym] + msg;
+          }
+          this[writeSym](null, format(msg, n, this[formatOptsSym]), level);
+        }
+      }
+    }
+    function _asString(str2) {
+      let result = "";
+      let last = 0;
+      let found = false;
+      let point = 255;
+      const l = str2.length;
+      if (l > 100) {
+        return JSON.stringify(str2);
+      }
+      for (var i = 0; i < l && point >= 32; i++) {
+        point = str2.charCodeAt(i);
+        if (point === 34 || point === 92) {
+          result += str2.slice(last, i) + "\\";
+          last = i;
+          found = true;
+        }
+      }
+      if (!found) {
+        result = str2;
+      } else {
+        result += str2.slice(last);
+      }
+      return point < 32 ? JSON.stringify(str2) : '"' + result + '"';
+    }
+    function asJson(obj, msg, num, time3) {
+      if (asJsonChan.hasSubscribers === false) {
+        return _asJson.call(this, obj, msg, num, time3);
+      }
+      const store = { instance: this, arguments };
+      return asJsonChan.traceSync(_asJson, store, this, obj, msg, num, time3);
+    }
+    function _asJson(obj, msg, num, time3) {
+      const stringify2 = this[stringifySym];
+      const stringifySafe = this[stringifySafeSym];
+      const stringifiers = this[stringifiersSym];
+      const end = this[endSym];
+      const chindings = this[chindingsSym];
+      const serializers = this[serializersSym];
+      const formatters = this[formattersSym];
+      const messageKey = this[messageKeySym];
+      const errorKey = this[errorKeySym];
+      let data = this[lsCacheSym][num] + time3;
+      data = data + chindings;
+      let value;
+      if (formatters.log) {
+        obj = formatters.log(obj);
+      }
+      const wildcardStringifier = stringifiers[wildcardFirstSym];
+      let propStr = "";
+      for (const key in obj) {
+        value = obj[key];
+        if (Object.prototype.hasOwnProperty.call(obj, key) && value !== void 0) {
+          if (serializers[key]) {
+            value = serializers[key](value);
+          } else if (key === errorKey && serializers.err) {
+            value = serializers.err(value);
+          }
+          const stringifier = stringifiers[key] || wildcardStringifier;
+          switch (typeof value) {
+            case "undefined":
+            case "function":
+              continue;
+            case "number":
+              if (Number.isFinite(value) === false) {
+                value = null;
+              }
+            // this case explicitly falls through to the next one
+            case "boolean":
+              if (stringifier) value = stringifier(value);
+              break;
+            case "string":
+              value = (stringifier || asString)(value);
+              break;
+            default:
+              value = (stringifier || stringify2)(value, stringifySafe);
+          }
+          if (value === void 0) continue;
+          const strKey = asString(key);
+          propStr += "," + strKey + ":" + value;
+        }
+      }
+      let msgStr = "";
+      if (msg !== void 0) {
+        value = serializers[messageKey] ? serializers[messageKey](msg) : msg;
+        const stringifier = stringifiers[messageKey] || wildcardStringifier;
+        switch (typeof value) {
+          case "function":
+            break;
+          case "number":
+            if (Number.isFinite(value) === false) {
+              value = null;
+            }
+          // this case explicitly falls through to the next one
+          case "boolean":
+            if (stringifier) value = stringifier(value);
+            msgStr = ',"' + messageKey + '":' + value;
+            break;
+          case "string":
+            value = (stringifier || asString)(value);
+            msgStr = ',"' + messageKey + '":' + value;
+            break;
+          default:
+            value = (stringifier || stringify2)(value, stringifySafe);
+            msgStr = ',"' + messageKey + '":' + value;
+        }
+      }
+      if (this[nestedKeySym] && propStr) {
+        return data + this[nestedKeyStrSym] + propStr.slice(1) + "}" + msgStr + end;
+      } else {
+        return data + propStr + msgStr + end;
+      }
+    }
+    function asChindings(instance, bindings) {
+      let value;
+      let data = instance[chindingsSym];
+      const stringify2 = instance[stringifySym];
+      const stringifySafe = instance[stringifySafeSym];
+      const stringifiers = instance[stringifiersSym];
+      const wildcardStringifier = stringifiers[wildcardFirstSym];
+      const serializers = instance[serializersSym];
+      const formatter = instance[formattersSym].bindings;
+      bindings = formatter(bindings);
+      for (const key in bindings) {
+        value = bindings[key];
+        const valid = (key.length < 5 || key !== "level" && key !== "serializers" && key !== "formatters" && key !== "customLevels") && bindings.hasOwnProperty(key) && value !== void 0;
+        if (valid === true) {
+          value = serializers[key] ? serializers[key](value) : value;
+          value = (stringifiers[key] || wildcardStringifier || stringify2)(value, stringifySafe);
+          if (value === void 0) continue;
+          data += "," + asString(key) + ":" + value;
+        }
+      }
+      return data;
+    }
+    function hasBeenTampered(stream) {
+      return stream.write !== stream.constructor.prototype.write;
+    }
+    function buildSafeSonicBoom(opts) {
+      const stream = new SonicBoom(opts);
+      stream.on("error", filterBrokenPipe);
+      if (!opts.sync && isMainThread) {
+        onExit.register(stream, autoEnd);
+        stream.on("close", function() {
+          onExit.unregister(stream);
+        });
+      }
+      return stream;
+      function filterBrokenPipe(err) {
+        if (err.code === "EPIPE") {
+          stream.write = noop4;
+          stream.end = noop4;
+          stream.flushSync = noop4;
+          stream.destroy = noop4;
+          return;
+        }
+        stream.removeListener("error", filterBrokenPipe);
+        stream.emit("error", err);
+      }
+    }
+    function autoEnd(stream, eventName) {
+      if (stream.destroyed) {
+        return;
+      }
+      if (eventName === "beforeExit") {
+        stream.flush();
+        stream.on("drain", function() {
+          stream.end();
+        });
+      } else {
+        stream.flushSync();
+      }
+    }
+    function createArgsNormalizer(defaultOptions) {
+      return function normalizeArgs(instance, caller, opts = {}, stream) {
+        if (typeof opts === "string") {
+          stream = buildSafeSonicBoom({ dest: opts });
+          opts = {};
+        } else if (typeof stream === "string") {
+          if (opts && opts.transport) {
+            throw Error("only one of option.transport or stream can be specified");
+          }
+          stream = buildSafeSonicBoom({ dest: stream });
+        } else if (opts instanceof SonicBoom || opts.writable || opts._writableState) {
+          stream = opts;
+          opts = {};
+        } else if (opts.transport) {
+          if (opts.transport instanceof SonicBoom || opts.transport.writable || opts.transport._writableState) {
+            throw Error("option.transport do not allow stream, please pass to option directly. e.g. pino(transport)");
+          }
+          if (opts.transport.targets && opts.transport.targets.length && opts.formatters && typeof opts.formatters.level === "function") {
+            throw Error("option.transport.targets do not allow custom level formatters");
+          }
+          let customLevels;
+          if (opts.customLevels) {
+            customLevels = opts.useOnlyCustomLevels ? opts.customLevels : Object.assign({}, opts.levels, opts.customLevels);
+          }
+          stream = transport({ caller, ...opts.transport, levels: customLevels });
+        }
+        opts = Object.assign({}, defaultOptions, opts);
+        opts.serializers = Object.assign(/* @__PURE__ */ Object.create(null), defaultOptions.serializers, opts.serializers);
+        opts.formatters = Object.assign({}, defaultOptions.formatters, opts.formatters);
+        if (opts.prettyPrint) {
+          throw new Error("prettyPrint option is no longer supported, see the pino-pretty package (https://github.com/pinojs/pino-pretty)");
+        }
+        const { enabled, onChild } = opts;
+        if (enabled === false) opts.level = "silent";
+        if (!onChild) opts.onChild = noop4;
+        if (!stream) {
+          if (!hasBeenTampered(process.stdout)) {
+            stream = buildSafeSonicBoom({ fd: process.stdout.fd || 1 });
+          } else {
+            stream = process.stdout;
+          }
+        }
+        return { opts, stream };
+      };
+    }
+    function stringify(obj, stringifySafeFn) {
+      try {
+        return JSON.stringify(obj);
+      } catch (_) {
+        try {
+          const stringify2 = stringifySafeFn || this[stringifySafeSym];
+          return stringify2(obj);
+        } catch (_2) {
+          return '"[unable to serialize, circular reference is too complex to analyze]"';
+        }
+      }
+    }
+    function buildFormatters(level, bindings, log) {
+      return {
+        level,
+        bindings,
+        log
+      };
+    }
+    function normalizeDestFileDescriptor(destination) {
+      const fd = Number(destination);
+      if (typeof destination === "string" && Number.isFinite(fd)) {
+        return fd;
+      }
+      if (destination === void 0) {
+        return 1;
+      }
+      return destination;
+    }
+    module.exports = {
+      noop: noop4,
+      buildSafeSonicBoom,
+      asChindings,
+      asJson,
+      genLog,
+      createArgsNormalizer,
+      stringify,
+      buildFormatters,
+      normalizeDestFileDescriptor
+    };
+  }
+});
+
+// node_modules/pino/lib/constants.js
+var require_constants6 = __commonJS({
+  "node_modules/pino/lib/constants.js"(exports, module) {
+    var DEFAULT_LEVELS = {
+      trace: 10,
+      debug: 20,
+      info: 30,
+      warn: 40,
+      error: 50,
+      fatal: 60
+    };
+    var SORTING_ORDER = {
+      ASC: "ASC",
+      DESC: "DESC"
+    };
+    module.exports = {
+      DEFAULT_LEVELS,
+      SORTING_ORDER
+    };
+  }
+});
+
+// node_modules/pino/lib/levels.js
+var require_levels = __commonJS({
+  "node_modules/pino/lib/levels.js"(exports, module) {
+    "use strict";
+    var {
+      lsCacheSym,
+      levelValSym,
+      useOnlyCustomLevelsSym,
+      streamSym,
+      formattersSym,
+      hooksSym,
+      levelCompSym
+    } = require_symbols6();
+    var { noop: noop4, genLog } = require_tools();
+    var { DEFAULT_LEVELS, SORTING_ORDER } = require_constants6();
+    var levelMethods = {
+      fatal: (hook2) => {
+        const logFatal = genLog(DEFAULT_LEVELS.fatal, hook2);
+        return function(...args) {
+          const stream = this[streamSym];
+          logFatal.call(this, ...args);
+          if (typeof stream.flushSync === "function") {
+            try {
+              stream.flushSync();
+            } catch (e) {
+            }
+          }
+        };
+      },
+      error: (hook2) => genLog(DEFAULT_LEVELS.error, hook2),
+      warn: (hook2) => genLog(DEFAULT_LEVELS.warn, hook2),
+      info: (hook2) => genLog(DEFAULT_LEVELS.info, hook2),
+      debug: (hook2) => genLog(DEFAULT_LEVELS.debug, hook2),
+      trace: (hook2) => genLog(DEFAULT_LEVELS.trace, hook2)
+    };
+    var nums = Object.keys(DEFAULT_LEVELS).reduce((o, k) => {
+      o[DEFAULT_LEVELS[k]] = k;
+      return o;
+    }, {});
+    var initialLsCache = Object.keys(nums).reduce((o, k) => {
+      o[k] = '{"level":' + Number(k);
+      return o;
+    }, {});
+    function genLsCache(instance) {
+      const formatter = instance[formattersSym].level;
+      const { labels } = instance.levels;
+      const cache = {};
+      for (const label in labels) {
+        const level = formatter(labels[label], Number(label));
+        cache[label] = JSON.stringify(level).slice(0, -1);
+      }
+      instance[lsCacheSym] = cache;
+      return instance;
+    }
+    function isStandardLevel(level, useOnlyCustomLevels) {
+      if (useOnlyCustomLevels) {
+        return false;
+      }
+      switch (level) {
+        case "fatal":
+        case "error":
+        case "warn":
+        case "info":
+        case "debug":
+        case "trace":
+          return true;
+        default:
+          return false;
+      }
+    }
+    function setLevel(level) {
+      const { labels, values } = this.levels;
+      if (typeof level === "number") {
+        if (labels[level] === void 0) throw Error("unknown level value" + level);
+        level = labels[level];
+      }
+      if (values[level] === void 0) throw Error("unknown level " + level);
+      const preLevelVal = this[levelValSym];
+      const levelVal = this[levelValSym] = values[level];
+      const useOnlyCustomLevelsVal = this[useOnlyCustomLevelsSym];
+      const levelComparison = this[levelCompSym];
+      const hook2 = this[hooksSym].logMethod;
+      for (const key in values) {
+        if (levelComparison(values[key], levelVal) === false) {
+          this[key] = noop4;
+          continue;
+        }
+        this[key] = isStandardLevel(key, useOnlyCustomLevelsVal) ? levelMethods[key](hook2) : genLog(values[key], hook2);
+      }
+      this.emit(
+        "level-change",
+        level,
+        levelVal,
+        labels[preLevelVal],
+        preLevelVal,
+        this
+      );
+    }
+    function getLevel(level) {
+      const { levels, levelVal } = this;
+      return levels && levels.labels ? levels.labels[levelVal] : "";
+    }
+    function isLevelEnabled(logLevel) {
+      const { values } = this.levels;
+      const logLevelVal = values[logLevel];
+      return logLevelVal !== void 0 && this[levelCompSym](logLevelVal, this[levelValSym]);
+    }
+    function compareLevel(direction, current, expected) {
+      if (direction === SORTING_ORDER.DESC) {
+        return current <= expected;
+      }
+      return current >= expected;
+    }
+    function genLevelComparison(levelComparison) {
+      if (typeof levelComparison === "string") {
+        return compareLevel.bind(null, levelComparison);
+      }
+      return levelComparison;
+    }
+    function mappings(customLevels = null, useOnlyCustomLevels = false) {
+      const customNums = customLevels ? Object.keys(customLevels).reduce((o, k) => {
+        o[customLevels[k]] = k;
+        return o;
+      }, {}) : null;
+      const labels = Object.assign(
+        Object.create(Object.prototype, { Infinity: { value: "silent" } }),
+        useOnlyCustomLevels ? null : nums,
+        customNums
+      );
+      const values = Object.assign(
+        Object.create(Object.prototype, { silent: { value: Infinity } }),
+        useOnlyCustomLevels ? null : DEFAULT_LEVELS,
+        customLevels
+      );
+      return { labels, values };
+    }
+    function assertDefaultLevelFound(defaultLevel, customLevels, useOnlyCustomLevels) {
+      if (typeof defaultLevel === "number") {
+        const values = [].concat(
+          Object.keys(customLevels || {}).map((key) => customLevels[key]),
+          useOnlyCustomLevels ? [] : Object.keys(nums).map((level) => +level),
+          Infinity
+        );
+        if (!values.includes(defaultLevel)) {
+          throw Error(`default level:${defaultLevel} must be included in custom levels`);
+        }
+        return;
+      }
+      const labels = Object.assign(
+        Object.create(Object.prototype, { silent: { value: Infinity } }),
+        useOnlyCustomLevels ? null : DEFAULT_LEVELS,
+        customLevels
+      );
+      if (!(defaultLevel in labels)) {
+        throw Error(`default level:${defaultLevel} must be included in custom levels`);
+      }
+    }
+    function assertNoLevelCollisions(levels, customLevels) {
+      const { labels, values } = levels;
+      for (const k in customLevels) {
+        if (k in values) {
+          throw Error("levels cannot be overridden");
+        }
+        if (customLevels[k] in labels) {
+          throw Error("pre-existing level values cannot be used for new levels");
+        }
+      }
+    }
+    function assertLevelComparison(levelComparison) {
+      if (typeof levelComparison === "function") {
+        return;
+      }
+      if (typeof levelComparison === "string" && Object.values(SORTING_ORDER).includes(levelComparison)) {
+        return;
+      }
+      throw new Error('Levels comparison should be one of "ASC", "DESC" or "function" type');
+    }
+    module.exports = {
+      initialLsCache,
+      genLsCache,
+      levelMethods,
+      getLevel,
+      setLevel,
+      isLevelEnabled,
+      mappings,
+      assertNoLevelCollisions,
+      assertDefaultLevelFound,
+      genLevelComparison,
+      assertLevelComparison
+    };
+  }
+});
+
+// node_modules/pino/lib/meta.js
+var require_meta = __commonJS({
+  "node_modules/pino/lib/meta.js"(exports, module) {
+    "use strict";
+    module.exports = { version: "10.4.0" };
+  }
+});
+
+// node_modules/pino/lib/proto.js
+var require_proto = __commonJS({
+  "node_modules/pino/lib/proto.js"(exports, module) {
+    "use strict";
+    var { EventEmitter: EventEmitter2 } = __require("node:events");
+    var {
+      lsCacheSym,
+      levelValSym,
+      setLevelSym,
+      getLevelSym,
+      chindingsSym,
+      mixinSym,
+      asJsonSym,
+      writeSym,
+      mixinMergeStrategySym,
+      timeSym,
+      timeSliceIndexSym,
+      streamSym,
+      serializersSym,
+      formattersSym,
+      errorKeySym,
+      messageKeySym,
+      useOnlyCustomLevelsSym,
+      needsMetadataGsym,
+      redactFmtSym,
+      stringifySym,
+      formatOptsSym,
+      stringifiersSym,
+      msgPrefixSym,
+      hooksSym
+    } = require_symbols6();
+    var {
+      getLevel,
+      setLevel,
+      isLevelEnabled,
+      mappings,
+      initialLsCache,
+      genLsCache,
+      assertNoLevelCollisions
+    } = require_levels();
+    var {
+      asChindings,
+      asJson,
+      buildFormatters,
+      stringify,
+      noop: noop4
+    } = require_tools();
+    var {
+      version: version2
+    } = require_meta();
+    var redaction = require_redaction();
+    var constructor = class Pino {
+    };
+    var prototype = {
+      constructor,
+      child,
+      bindings,
+      setBindings,
+      flush,
+      isLevelEnabled,
+      version: version2,
+      get level() {
+        return this[getLevelSym]();
+      },
+      set level(lvl) {
+        this[setLevelSym](lvl);
+      },
+      get levelVal() {
+        return this[levelValSym];
+      },
+      set levelVal(n) {
+        throw Error("levelVal is read-only");
+      },
+      get msgPrefix() {
+        return this[msgPrefixSym];
+      },
+      get [Symbol.toStringTag]() {
+        return "Pino";
+      },
+      [lsCacheSym]: initialLsCache,
+      [writeSym]: write,
+      [asJsonSym]: asJson,
+      [getLevelSym]: getLevel,
+      [setLevelSym]: setLevel
+    };
+    Object.setPrototypeOf(prototype, EventEmitter2.prototype);
+    module.exports = function() {
+      return Object.create(prototype);
+    };
+    var resetChildingsFormatter = (bindings2) => bindings2;
+    function child(bindings2, options) {
+      if (!bindings2) {
+        throw Error("missing bindings for child Pino");
+      }
+      const serializers = this[serializersSym];
+      const formatters = this[formattersSym];
+      const instance = Object.create(this);
+      if (options == null) {
+        if (instance[formattersSym].bindings !== resetChildingsFormatter) {
+          instance[formattersSym] = buildFormatters(
+            formatters.level,
+            resetChildingsFormatter,
+            formatters.log
+          );
+        }
+        instance[chindingsSym] = asChindings(instance, bindings2);
+        if (this.onChild !== noop4) {
+          this.onChild(instance);
+        }
+        return instance;
+      }
+      if (options.hasOwnProperty("serializers") === true) {
+        instance[serializersSym] = /* @__PURE__ */ Object.create(null);
+        for (const k in serializers) {
+          instance[serializersSym][k] = serializers[k];
+        }
+        const parentSymbols = Object.getOwnPropertySymbols(serializers);
+        for (var i = 0; i < parentSymbols.length; i++) {
+          const ks = parentSymbols[i];
+          instance[serializersSym][ks] = serializers[ks];
+        }
+        for (const bk in options.serializers) {
+          instance[serializersSym][bk] = options.serializers[bk];
+        }
+        const bindingsSymbols = Object.getOwnPropertySymbols(options.serializers);
+        for (var bi = 0; bi < bindingsSymbols.length; bi++) {
+          const bks = bindingsSymbols[bi];
+          instance[serializersSym][bks] = options.serializers[bks];
+        }
+      } else instance[serializersSym] = serializers;
+      if (options.hasOwnProperty("formatters")) {
+        const { level, bindings: chindings, log } = options.formatters;
+        instance[formattersSym] = buildFormatters(
+          level || formatters.level,
+          chindings || resetChildingsFormatter,
+          log || formatters.log
+        );
+      } else {
+        instance[formattersSym] = buildFormatters(
+          formatters.level,
+          resetChildingsFormatter,
+          formatters.log
+        );
+      }
+      if (options.hasOwnProperty("customLevels") === true) {
+        assertNoLevelCollisions(this.levels, options.customLevels);
+        instance.levels = mappings(options.customLevels, instance[useOnlyCustomLevelsSym]);
+        genLsCache(instance);
+      }
+      if (typeof options.redact === "object" && options.redact !== null || Array.isArray(options.redact)) {
+        instance.redact = options.redact;
+        const stringifiers = redaction(instance.redact, stringify);
+        const formatOpts = { stringify: stringifiers[redactFmtSym] };
+        instance[stringifySym] = stringify;
+        instance[stringifiersSym] = stringifiers;
+        instance[formatOptsSym] = formatOpts;
+      }
+      if (typeof options.msgPrefix === "string") {
+        instance[msgPrefixSym] = (this[msgPrefixSym] || "") + options.msgPrefix;
+      }
+      instance[chindingsSym] = asChindings(instance, bindings2);
+      if (options.level !== void 0 && options.level !== this.level || options.hasOwnProperty("customLevels")) {
+        const childLevel = options.level || this.level;
+        instance[setLevelSym](childLevel);
+      }
+      this.onChild(instance);
+      return instance;
+    }
+    function bindings() {
+      const chindings = this[chindingsSym];
+      const chindingsJson = `{${chindings.substr(1)}}`;
+      const bindingsFromJson = JSON.parse(chindingsJson);
+      delete bindingsFromJson.pid;
+      delete bindingsFromJson.hostname;
+      return bindingsFromJson;
+    }
+    function setBindings(newBindings) {
+      const chindings = asChindings(this, newBindings);
+      this[chindingsSym] = chindings;
+    }
+    function defaultMixinMergeStrategy(mergeObject, mixinObject) {
+      return Object.assign(mixinObject, mergeObject);
+    }
+    function write(_obj, msg, num) {
+      const t = this[timeSym]();
+      const mixin = this[mixinSym];
+      const errorKey = this[errorKeySym];
+      const messageKey = this[messageKeySym];
+      const mixinMergeStrategy = this[mixinMergeStrategySym] || defaultMixinMergeStrategy;
+      let obj;
+      const streamWriteHook = this[hooksSym].streamWrite;
+      if (_obj === void 0 || _obj === null) {
+        obj = {};
+      } else if (_obj instanceof Error) {
+        obj = { [errorKey]: _obj };
+        if (msg === void 0) {
+          msg = _obj.message;
+        }
+      } else {
+        obj = _obj;
+        if (msg === void 0 && _obj[messageKey] === void 0 && _obj[errorKey]) {
+          msg = _obj[errorKey].message;
+        }
+      }
+      if (mixin) {
+        obj = mixinMergeStrategy(obj, mixin(obj, num, this));
+      }
+      const s = this[asJsonSym](obj, msg, num, t);
+      const stream = this[streamSym];
+      if (stream[needsMetadataGsym] === true) {
+        stream.lastLevel = num;
+        stream.lastObj = obj;
+        stream.lastMsg = msg;
+        stream.lastTime = t.slice(this[timeSliceIndexSym]);
+        stream.lastLogger = this;
+      }
+      stream.write(streamWriteHook ? streamWriteHook(s) : s);
+    }
+    function flush(cb) {
+      if (cb != null && typeof cb !== "function") {
+        throw Error("callback must be a function");
+      }
+      const stream = this[streamSym];
+      if (typeof stream.flush === "function") {
+        stream.flush(cb || noop4);
+      } else if (cb) cb();
+    }
+  }
+});
+
+// node_modules/safe-stable-stringify/index.js
+var require_safe_stable_stringify = __commonJS({
+  "node_modules/safe-stable-stringify/index.js"(exports, module) {
+    "use strict";
+    var { hasOwnProperty } = Object.prototype;
+    var stringify = configure();
+    stringify.configure = configure;
+    stringify.stringify = stringify;
+    stringify.default = stringify;
+    exports.stringify = stringify;
+    exports.configure = configure;
+    module.exports = stringify;
+    var strEscapeSequencesRegExp = /[\u0000-\u001f\u0022\u005c\ud800-\udfff]/;
+    function strEscape(str2) {
+      if (str2.length < 5e3 && !strEscapeSequencesRegExp.test(str2)) {
+        return `"${str2}"`;
+      }
+      return JSON.stringify(str2);
+    }
+    function sort(array2, comparator) {
+      if (array2.length > 200 || comparator) {
+        return array2.sort(comparator);
+      }
+      for (let i = 1; i < array2.length; i++) {
+        const currentValue = array2[i];
+        let position2 = i;
+        while (position2 !== 0 && array2[position2 - 1] > currentValue) {
+          array2[position2] = array2[position2 - 1];
+          position2--;
+        }
+        array2[position2] = currentValue;
+      }
+      return array2;
+    }
+    var typedArrayPrototypeGetSymbolToStringTag = Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(
+        Object.getPrototypeOf(
+          new Int8Array()
+        )
+      ),
+      Symbol.toStringTag
+    ).get;
+    function isTypedArrayWithEntries(value) {
+      return typedArrayPrototypeGetSymbolToStringTag.call(value) !== void 0 && value.length !== 0;
+    }
+    function stringifyTypedArray(array2, separator, maximumBreadth) {
+      if (array2.length < maximumBreadth) {
+        maximumBreadth = array2.length;
+      }
+      const whitespace = separator === "," ? "" : " ";
+      let res = `"0":${whitespace}${array2[0]}`;
+      for (let i = 1; i < maximumBreadth; i++) {
+        res += `${separator}"${i}":${whitespace}${array2[i]}`;
+      }
+      return res;
+    }
+    function getCircularValueOption(options) {
+      if (hasOwnProperty.call(options, "circularValue")) {
+        const circularValue = options.circularValue;
+        if (typeof circularValue === "string") {
+          return `"${circularValue}"`;
+        }
+        if (circularValue == null) {
+          return circularValue;
+        }
+        if (circularValue === Error || circularValue === TypeError) {
+          return {
+            toString() {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+          };
+        }
+        throw new TypeError('The "circularValue" argument must be of type string or the value null or undefined');
+      }
+      return '"[Circular]"';
+    }
+    function getDeterministicOption(options) {
+      let value;
+      if (hasOwnProperty.call(options, "deterministic")) {
+        value = options.deterministic;
+        if (typeof value !== "boolean" && typeof value !== "function") {
+          throw new TypeError('The "deterministic" argument must be of type boolean or comparator function');
+        }
+      }
+      return value === void 0 ? true : value;
+    }
+    function getBooleanOption(options, key) {
+      let value;
+      if (hasOwnProperty.call(options, key)) {
+        value = options[key];
+        if (typeof value !== "boolean") {
+          throw new TypeError(`The "${key}" argument must be of type boolean`);
+        }
+      }
+      return value === void 0 ? true : value;
+    }
+    function getPositiveIntegerOption(options, key) {
+      let value;
+      if (hasOwnProperty.call(options, key)) {
+        value = options[key];
+        if (typeof value !== "number") {
+          throw new TypeError(`The "${key}" argument must be of type number`);
+        }
+        if (!Number.isInteger(value)) {
+          throw new TypeError(`The "${key}" argument must be an integer`);
+        }
+        if (value < 1) {
+          throw new RangeError(`The "${key}" argument must be >= 1`);
+        }
+      }
+      return value === void 0 ? Infinity : value;
+    }
+    function getItemCount(number4) {
+      if (number4 === 1) {
+        return "1 item";
+      }
+      return `${number4} items`;
+    }
+    function getUniqueReplacerSet(replacerArray) {
+      const replacerSet = /* @__PURE__ */ new Set();
+      for (const value of replacerArray) {
+        if (typeof value === "string" || typeof value === "number") {
+          replacerSet.add(String(value));
+        }
+      }
+      return replacerSet;
+    }
+    function getStrictOption(options) {
+      if (hasOwnProperty.call(options, "strict")) {
+        const value = options.strict;
+        if (typeof value !== "boolean") {
+          throw new TypeError('The "strict" argument must be of type boolean');
+        }
+        if (value) {
+          return (value2) => {
+            let message = `Object can not safely be stringified. Received type ${typeof value2}`;
+            if (typeof value2 !== "function") message += ` (${value2.toString()})`;
+            throw new Error(message);
+          };
+        }
+      }
+    }
+    function configure(options) {
+      options = { ...options };
+      const fail = getStrictOption(options);
+      if (fail) {
+        if (options.bigint === void 0) {
+          options.bigint = false;
+        }
+        if (!("circularValue" in options)) {
+          options.circularValue = Error;
+        }
+      }
+      const circularValue = getCircularValueOption(options);
+      const bigint4 = getBooleanOption(options, "bigint");
+      const deterministic = getDeterministicOption(options);
+      const comparator = typeof deterministic === "function" ? deterministic : void 0;
+      const maximumDepth = getPositiveIntegerOption(options, "maximumDepth");
+      const maximumBreadth = getPositiveIntegerOption(options, "maximumBreadth");
+      function stringifyFnReplacer(key, parent, stack, replacer, spacer, indentation) {
+        let value = parent[key];
+        if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
+          value = value.toJSON(key);
+        }
+        value = replacer.call(parent, key, value);
+        switch (typeof value) {
+          case "string":
+            return strEscape(value);
+          case "object": {
+            if (value === null) {
+              return "null";
+            }
+            if (stack.indexOf(value) !== -1) {
+              return circularValue;
+            }
+            let res = "";
+            let join8 = ",";
+            const originalIndentation = indentation;
+            if (Array.isArray(value)) {
+              if (value.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value);
+              if (spacer !== "") {
+                indentation += spacer;
+                res += `
+${indentation}`;
+                join8 = `,
+${indentation}`;
+              }
+              const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
+                res += tmp2 !== void 0 ? tmp2 : "null";
+                res += join8;
+              }
+              const tmp = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
+              res += tmp !== void 0 ? tmp : "null";
+              if (value.length - 1 > maximumBreadth) {
+                const removedKeys = value.length - maximumBreadth - 1;
+                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              if (spacer !== "") {
+                res += `
+${originalIndentation}`;
+              }
+              stack.pop();
+              return `[${res}]`;
+            }
+            let keys = Object.keys(value);
+            const keyLength = keys.length;
+            if (keyLength === 0) {
+              return "{}";
+            }
+            if (maximumDepth < stack.length + 1) {
+              return '"[Object]"';
+            }
+            let whitespace = "";
+            let separator = "";
+            if (spacer !== "") {
+              indentation += spacer;
+              join8 = `,
+${indentation}`;
+              whitespace = " ";
+            }
+            const maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+            if (deterministic && !isTypedArrayWithEntries(value)) {
+              keys = sort(keys, comparator);
+            }
+            stack.push(value);
+            for (let i = 0; i < maximumPropertiesToStringify; i++) {
+              const key2 = keys[i];
+              const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
+                separator = join8;
+              }
+            }
+            if (keyLength > maximumBreadth) {
+              const removedKeys = keyLength - maximumBreadth;
+              res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
+              separator = join8;
+            }
+            if (spacer !== "" && separator.length > 1) {
+              res = `
+${indentation}${res}
+${originalIndentation}`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value) ? String(value) : fail ? fail(value) : "null";
+          case "boolean":
+            return value === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint4) {
+              return String(value);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value) : void 0;
+        }
+      }
+      function stringifyArrayReplacer(key, value, stack, replacer, spacer, indentation) {
+        if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
+          value = value.toJSON(key);
+        }
+        switch (typeof value) {
+          case "string":
+            return strEscape(value);
+          case "object": {
+            if (value === null) {
+              return "null";
+            }
+            if (stack.indexOf(value) !== -1) {
+              return circularValue;
+            }
+            const originalIndentation = indentation;
+            let res = "";
+            let join8 = ",";
+            if (Array.isArray(value)) {
+              if (value.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value);
+              if (spacer !== "") {
+                indentation += spacer;
+                res += `
+${indentation}`;
+                join8 = `,
+${indentation}`;
+              }
+              const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifyArrayReplacer(String(i), value[i], stack, replacer, spacer, indentation);
+                res += tmp2 !== void 0 ? tmp2 : "null";
+                res += join8;
+              }
+              const tmp = stringifyArrayReplacer(String(i), value[i], stack, replacer, spacer, indentation);
+              res += tmp !== void 0 ? tmp : "null";
+              if (value.length - 1 > maximumBreadth) {
+                const removedKeys = value.length - maximumBreadth - 1;
+                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              if (spacer !== "") {
+                res += `
+${originalIndentation}`;
+              }
+              stack.pop();
+              return `[${res}]`;
+            }
+            stack.push(value);
+            let whitespace = "";
+            if (spacer !== "") {
+              indentation += spacer;
+              join8 = `,
+${indentation}`;
+              whitespace = " ";
+            }
+            let separator = "";
+            for (const key2 of replacer) {
+              const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
+                separator = join8;
+              }
+            }
+            if (spacer !== "" && separator.length > 1) {
+              res = `
+${indentation}${res}
+${originalIndentation}`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value) ? String(value) : fail ? fail(value) : "null";
+          case "boolean":
+            return value === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint4) {
+              return String(value);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value) : void 0;
+        }
+      }
+      function stringifyIndent(key, value, stack, spacer, indentation) {
+        switch (typeof value) {
+          case "string":
+            return strEscape(value);
+          case "object": {
+            if (value === null) {
+              return "null";
+            }
+            if (typeof value.toJSON === "function") {
+              value = value.toJSON(key);
+              if (typeof value !== "object") {
+                return stringifyIndent(key, value, stack, spacer, indentation);
+              }
+              if (value === null) {
+                return "null";
+              }
+            }
+            if (stack.indexOf(value) !== -1) {
+              return circularValue;
+            }
+            const originalIndentation = indentation;
+            if (Array.isArray(value)) {
+              if (value.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value);
+              indentation += spacer;
+              let res2 = `
+${indentation}`;
+              const join9 = `,
+${indentation}`;
+              const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifyIndent(String(i), value[i], stack, spacer, indentation);
+                res2 += tmp2 !== void 0 ? tmp2 : "null";
+                res2 += join9;
+              }
+              const tmp = stringifyIndent(String(i), value[i], stack, spacer, indentation);
+              res2 += tmp !== void 0 ? tmp : "null";
+              if (value.length - 1 > maximumBreadth) {
+                const removedKeys = value.length - maximumBreadth - 1;
+                res2 += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              res2 += `
+${originalIndentation}`;
+              stack.pop();
+              return `[${res2}]`;
+            }
+            let keys = Object.keys(value);
+            const keyLength = keys.length;
+            if (keyLength === 0) {
+              return "{}";
+            }
+            if (maximumDepth < stack.length + 1) {
+              return '"[Object]"';
+            }
+            indentation += spacer;
+            const join8 = `,
+${indentation}`;
+            let res = "";
+            let separator = "";
+            let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+            if (isTypedArrayWithEntries(value)) {
+              res += stringifyTypedArray(value, join8, maximumBreadth);
+              keys = keys.slice(value.length);
+              maximumPropertiesToStringify -= value.length;
+              separator = join8;
+            }
+            if (deterministic) {
+              keys = sort(keys, comparator);
+            }
+            stack.push(value);
+            for (let i = 0; i < maximumPropertiesToStringify; i++) {
+              const key2 = keys[i];
+              const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}: ${tmp}`;
+                separator = join8;
+              }
+            }
+            if (keyLength > maximumBreadth) {
+              const removedKeys = keyLength - maximumBreadth;
+              res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
+              separator = join8;
+            }
+            if (separator !== "") {
+              res = `
+${indentation}${res}
+${originalIndentation}`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value) ? String(value) : fail ? fail(value) : "null";
+          case "boolean":
+            return value === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint4) {
+              return String(value);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value) : void 0;
+        }
+      }
+      function stringifySimple(key, value, stack) {
+        switch (typeof value) {
+          case "string":
+            return strEscape(value);
+          case "object": {
+            if (value === null) {
+              return "null";
+            }
+            if (typeof value.toJSON === "function") {
+              value = value.toJSON(key);
+              if (typeof value !== "object") {
+                return stringifySimple(key, value, stack);
+              }
+              if (value === null) {
+                return "null";
+              }
+            }
+            if (stack.indexOf(value) !== -1) {
+              return circularValue;
+            }
+            let res = "";
+            const hasLength = value.length !== void 0;
+            if (hasLength && Array.isArray(value)) {
+              if (value.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value);
+              const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifySimple(String(i), value[i], stack);
+                res += tmp2 !== void 0 ? tmp2 : "null";
+                res += ",";
+              }
+              const tmp = stringifySimple(String(i), value[i], stack);
+              res += tmp !== void 0 ? tmp : "null";
+              if (value.length - 1 > maximumBreadth) {
+                const removedKeys = value.length - maximumBreadth - 1;
+                res += `,"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              stack.pop();
+              return `[${res}]`;
+            }
+            let keys = Object.keys(value);
+            const keyLength = keys.length;
+            if (keyLength === 0) {
+              return "{}";
+            }
+            if (maximumDepth < stack.length + 1) {
+              return '"[Object]"';
+            }
+            let separator = "";
+            let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+            if (hasLength && isTypedArrayWithEntries(value)) {
+              res += stringifyTypedArray(value, ",", maximumBreadth);
+              keys = keys.slice(value.length);
+              maximumPropertiesToStringify -= value.length;
+              separator = ",";
+            }
+            if (deterministic) {
+              keys = sort(keys, comparator);
+            }
+            stack.push(value);
+            for (let i = 0; i < maximumPropertiesToStringify; i++) {
+              const key2 = keys[i];
+              const tmp = stringifySimple(key2, value[key2], stack);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}:${tmp}`;
+                separator = ",";
+              }
+            }
+            if (keyLength > maximumBreadth) {
+              const removedKeys = keyLength - maximumBreadth;
+              res += `${separator}"...":"${getItemCount(removedKeys)} not stringified"`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value) ? String(value) : fail ? fail(value) : "null";
+          case "boolean":
+            return value === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint4) {
+              return String(value);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value) : void 0;
+        }
+      }
+      function stringify2(value, replacer, space) {
+        if (arguments.length > 1) {
+          let spacer = "";
+          if (typeof space === "number") {
+            spacer = " ".repeat(Math.min(space, 10));
+          } else if (typeof space === "string") {
+            spacer = space.slice(0, 10);
+          }
+          if (replacer != null) {
+            if (typeof replacer === "function") {
+              return stringifyFnReplacer("", { "": value }, [], replacer, spacer, "");
+            }
+            if (Array.isArray(replacer)) {
+              return stringifyArrayReplacer("", value, [], getUniqueReplacerSet(replacer), spacer, "");
+            }
+          }
+          if (spacer.length !== 0) {
+            return stringifyIndent("", value, [], spacer, "");
+          }
+        }
+        return stringifySimple("", value, []);
+      }
+      return stringify2;
+    }
+  }
+});
+
+// node_modules/pino/lib/multistream.js
+var require_multistream = __commonJS({
+  "node_modules/pino/lib/multistream.js"(exports, module) {
+    "use strict";
+    var metadata = /* @__PURE__ */ Symbol.for("pino.metadata");
+    var { DEFAULT_LEVELS } = require_constants6();
+    var DEFAULT_INFO_LEVEL = DEFAULT_LEVELS.info;
+    function multistream(streamsArray, opts) {
+      streamsArray = streamsArray || [];
+      opts = opts || { dedupe: false };
+      const streamLevels = Object.create(DEFAULT_LEVELS);
+      streamLevels.silent = Infinity;
+      if (opts.levels && typeof opts.levels === "object") {
+        Object.keys(opts.levels).forEach((i) => {
+          streamLevels[i] = opts.levels[i];
+        });
+      }
+      const res = {
+        write,
+        add,
+        remove,
+        emit,
+        flushSync,
+        end,
+        minLevel: 0,
+        lastId: 0,
+        streams: [],
+        clone: clone2,
+        [metadata]: true,
+        streamLevels
+      };
+      if (Array.isArray(streamsArray)) {
+        streamsArray.forEach(add, res);
+      } else {
+        add.call(res, streamsArray);
+      }
+      streamsArray = null;
+      return res;
+      function write(data) {
+        let dest;
+        const level = typeof this.lastLevel === "string" ? (this.streamLevels || streamLevels)[this.lastLevel] : this.lastLevel;
+        const { streams } = this;
+        let recordedLevel = 0;
+        let stream;
+        for (let i = initLoopVar(streams.length, opts.dedupe); checkLoopVar(i, streams.length, opts.dedupe); i = adjustLoopVar(i, opts.dedupe)) {
+          dest = streams[i];
+          if (dest.level <= level) {
+            if (recordedLevel !== 0 && recordedLevel !== dest.level) {
+              break;
+            }
+            stream = dest.stream;
+            if (stream[metadata]) {
+              const { lastTime, lastMsg, lastObj, lastLogger } = this;
+              stream.lastLevel = level;
+              stream.lastTime = lastTime;
+              stream.lastMsg = lastMsg;
+              stream.lastObj = lastObj;
+              stream.lastLogger = lastLogger;
+            }
+            stream.write(data);
+            if (opts.dedupe) {
+              recordedLevel = dest.level;
+            }
+          } else if (!opts.dedupe) {
+            break;
+          }
+        }
+      }
+      function emit(...args) {
+        for (const { stream } of this.streams) {
+          if (typeof stream.emit === "function") {
+            stream.emit(...args);
+          }
+        }
+      }
+      function flushSync() {
+        for (const { stream } of this.streams) {
+          if (typeof stream.flushSync === "function") {
+            stream.flushSync();
+          }
+        }
+      }
+      function add(dest) {
+        if (!dest) {
+          return this;
+        }
+        const isStream = typeof dest.write === "function" || dest.stream;
+        const stream_ = dest.write ? dest : dest.stream;
+        if (!isStream) {
+          throw Error("stream object needs to implement either StreamEntry or DestinationStream interface");
+        }
+        const { streams, streamLevels: streamLevels2 } = this;
+        let level;
+        if (typeof dest.levelVal === "number") {
+          level = dest.levelVal;
+        } else if (typeof dest.level === "string") {
+          level = streamLevels2[dest.level];
+        } else if (typeof dest.level === "number") {
+          level = dest.level;
+        } else {
+          level = DEFAULT_INFO_LEVEL;
+        }
+        const dest_ = {
+          stream: stream_,
+          level,
+          levelVal: void 0,
+          id: ++res.lastId
+        };
+        streams.unshift(dest_);
+        streams.sort(compareByLevel);
+        this.minLevel = streams[0].level;
+        return this;
+      }
+      function remove(id) {
+        const { streams } = this;
+        const index = streams.findIndex((s) => s.id === id);
+        if (index >= 0) {
+          streams.splice(index, 1);
+          streams.sort(compareByLevel);
+          this.minLevel = streams.length > 0 ? streams[0].level : -1;
+        }
+        return this;
+      }
+      function end() {
+        for (const { stream } of this.streams) {
+          if (typeof stream.flushSync === "function") {
+            stream.flushSync();
+          }
+          stream.end();
+        }
+      }
+      function clone2(level) {
+        const streams = new Array(this.streams.length);
+        for (let i = 0; i < streams.length; i++) {
+          streams[i] = {
+            level,
+            stream: this.streams[i].stream
+          };
+        }
+        return {
+          write,
+          add,
+          remove,
+          emit,
+          flushSync,
+          end,
+          minLevel: level,
+          streams,
+          clone: clone2,
+          [metadata]: true,
+          streamLevels
+        };
+      }
+    }
+    function compareByLevel(a, b) {
+      return a.level - b.level;
+    }
+    function initLoopVar(length, dedupe) {
+      return dedupe ? length - 1 : 0;
+    }
+    function adjustLoopVar(i, dedupe) {
+      return dedupe ? i - 1 : i + 1;
+    }
+    function checkLoopVar(i, length, dedupe) {
+      return dedupe ? i >= 0 : i < length;
+    }
+    module.exports = multistream;
+  }
+});
+
+// node_modules/pino/pino.js
+var require_pino = __commonJS({
+  "node_modules/pino/pino.js"(exports, module) {
+    "use strict";
+    var os5 = __require("node:os");
+    var stdSerializers = require_pino_std_serializers();
+    var caller = require_caller();
+    var redaction = require_redaction();
+    var time3 = require_time();
+    var proto = require_proto();
+    var symbols = require_symbols6();
+    var { configure } = require_safe_stable_stringify();
+    var { assertDefaultLevelFound, mappings, genLsCache, genLevelComparison, assertLevelComparison } = require_levels();
+    var { DEFAULT_LEVELS, SORTING_ORDER } = require_constants6();
+    var {
+      createArgsNormalizer,
+      asChindings,
+      buildSafeSonicBoom,
+      buildFormatters,
+      stringify,
+      normalizeDestFileDescriptor,
+      noop: noop4
+    } = require_tools();
+    var { version: version2 } = require_meta();
+    var {
+      chindingsSym,
+      redactFmtSym,
+      serializersSym,
+      timeSym,
+      timeSliceIndexSym,
+      streamSym,
+      stringifySym,
+      stringifySafeSym,
+      stringifiersSym,
+      setLevelSym,
+      endSym,
+      formatOptsSym,
+      messageKeySym,
+      errorKeySym,
+      nestedKeySym,
+      mixinSym,
+      levelCompSym,
+      useOnlyCustomLevelsSym,
+      formattersSym,
+      hooksSym,
+      nestedKeyStrSym,
+      mixinMergeStrategySym,
+      msgPrefixSym,
+      transportUsesMultistreamSym
+    } = symbols;
+    var { epochTime, nullTime } = time3;
+    var { pid } = process;
+    var hostname5 = os5.hostname();
+    var defaultErrorSerializer = stdSerializers.err;
+    var defaultOptions = {
+      level: "info",
+      levelComparison: SORTING_ORDER.ASC,
+      levels: DEFAULT_LEVELS,
+      messageKey: "msg",
+      errorKey: "err",
+      nestedKey: null,
+      enabled: true,
+      base: { pid, hostname: hostname5 },
+      serializers: Object.assign(/* @__PURE__ */ Object.create(null), {
+        err: defaultErrorSerializer
+      }),
+      formatters: Object.assign(/* @__PURE__ */ Object.create(null), {
+        bindings(bindings) {
+          return bindings;
+        },
+        level(label, number4) {
+          return { level: number4 };
+        }
+      }),
+      hooks: {
+        logMethod: void 0,
+        streamWrite: void 0
+      },
+      timestamp: epochTime,
+      name: void 0,
+      redact: null,
+      customLevels: null,
+      useOnlyCustomLevels: false,
+      depthLimit: 5,
+      edgeLimit: 100
+    };
+    var normalize = createArgsNormalizer(defaultOptions);
+    var serializers = Object.assign(/* @__PURE__ */ Object.create(null), stdSerializers);
+    function pino2(...args) {
+      const instance = {};
+      const { opts, stream } = normalize(instance, caller(), ...args);
+      if (opts.level && typeof opts.level === "string" && DEFAULT_LEVELS[opts.level.toLowerCase()] !== void 0) opts.level = opts.level.toLowerCase();
+      const {
+        redact,
+        crlf,
+        serializers: serializers2,
+        timestamp: timestamp3,
+        messageKey,
+        errorKey,
+        nestedKey,
+        base,
+        name,
+        level,
+        customLevels,
+        levelComparison,
+        mixin,
+        mixinMergeStrategy,
+        useOnlyCustomLevels,
+        formatters,
+        hooks,
+        depthLimit,
+        edgeLimit,
+        onChild,
+        msgPrefix
+      } = opts;
+      const stringifySafe = configure({
+        maximumDepth: depthLimit,
+        maximumBreadth: edgeLimit
+      });
+      const allFormatters = buildFormatters(
+        formatters.level,
+        formatters.bindings,
+        formatters.log
+      );
+      const stringifyFn = stringify.bind({
+        [stringifySafeSym]: stringifySafe
+      });
+      const stringifiers = redact ? Object.assign(/* @__PURE__ */ Object.create(null), redaction(redact, stringifyFn)) : /* @__PURE__ */ Object.create(null);
+      const formatOpts = redact ? { stringify: stringifiers[redactFmtSym] } : { stringify: stringifyFn };
+      const end = "}" + (crlf ? "\r\n" : "\n");
+      const coreChindings = asChindings.bind(null, {
+        [chindingsSym]: "",
+        [serializersSym]: serializers2,
+        [stringifiersSym]: stringifiers,
+        [stringifySym]: stringify,
+        [stringifySafeSym]: stringifySafe,
+        [formattersSym]: allFormatters
+      });
+      let chindings = "";
+      if (base !== null) {
+        if (name === void 0) {
+          chindings = coreChindings(base);
+        } else {
+          chindings = coreChindings(Object.assign({}, base, { name }));
+        }
+      }
+      const time4 = timestamp3 instanceof Function ? timestamp3 : timestamp3 ? epochTime : nullTime;
+      const timeSliceIndex = time4().indexOf(":") + 1;
+      if (useOnlyCustomLevels && !customLevels) throw Error("customLevels is required if useOnlyCustomLevels is set true");
+      if (mixin && typeof mixin !== "function") throw Error(`Unknown mixin type "${typeof mixin}" - expected "function"`);
+      if (msgPrefix && typeof msgPrefix !== "string") throw Error(`Unknown msgPrefix type "${typeof msgPrefix}" - expected "string"`);
+      assertDefaultLevelFound(level, customLevels, useOnlyCustomLevels);
+      const levels = mappings(customLevels, useOnlyCustomLevels);
+      if (stream && stream[transportUsesMultistreamSym] === true) {
+        let sampleLabel = typeof level === "string" ? level : void 0;
+        if (!sampleLabel || levels[sampleLabel] === void 0) {
+          sampleLabel = Object.keys(levels)[0];
+        }
+        const sampleNumber = levels[sampleLabel];
+        let ok = false;
+        try {
+          const formatted = formatters.level(sampleLabel, sampleNumber);
+          ok = formatted && typeof formatted === "object" && formatted.level === sampleNumber;
+        } catch {
+          ok = false;
+        }
+        if (!ok) {
+          process.emitWarning(
+            'custom formatters.level detected with multiple transport targets/pipelines; ensure logs include a numeric "level" field or they may be dropped',
+            { code: "PINO_TRANSPORT_MULTI_TARGETS_LEVEL_FORMATTER" }
+          );
+        }
+      }
+      if (typeof stream.emit === "function") {
+        stream.emit("message", { code: "PINO_CONFIG", config: { levels, messageKey, errorKey } });
+      }
+      assertLevelComparison(levelComparison);
+      const levelCompFunc = genLevelComparison(levelComparison);
+      Object.assign(instance, {
+        levels,
+        [levelCompSym]: levelCompFunc,
+        [useOnlyCustomLevelsSym]: useOnlyCustomLevels,
+        [streamSym]: stream,
+        [timeSym]: time4,
+        [timeSliceIndexSym]: timeSliceIndex,
+        [stringifySym]: stringify,
+        [stringifySafeSym]: stringifySafe,
+        [stringifiersSym]: stringifiers,
+        [endSym]: end,
+        [formatOptsSym]: formatOpts,
+        [messageKeySym]: messageKey,
+        [errorKeySym]: errorKey,
+        [nestedKeySym]: nestedKey,
+        // protect against injection
+        [nestedKeyStrSym]: nestedKey ? `,${JSON.stringify(nestedKey)}:{` : "",
+        [serializersSym]: serializers2,
+        [mixinSym]: mixin,
+        [mixinMergeStrategySym]: mixinMergeStrategy,
+        [chindingsSym]: chindings,
+        [formattersSym]: allFormatters,
+        [hooksSym]: hooks,
+        silent: noop4,
+        onChild,
+        [msgPrefixSym]: msgPrefix
+      });
+      Object.setPrototypeOf(instance, proto());
+      genLsCache(instance);
+      instance[setLevelSym](level);
+      return instance;
+    }
+    module.exports = pino2;
+    module.exports.destination = (dest = process.stdout.fd) => {
+      if (typeof dest === "object") {
+        dest.dest = normalizeDestFileDescriptor(dest.dest || process.stdout.fd);
+        return buildSafeSonicBoom(dest);
+      } else {
+        return buildSafeSonicBoom({ dest: normalizeDestFileDescriptor(dest), minLength: 0 });
+      }
+    };
+    module.exports.transport = require_transport();
+    module.exports.multistream = require_multistream();
+    module.exports.levels = mappings();
+    module.exports.stdSerializers = serializers;
+    module.exports.stdTimeFunctions = Object.assign({}, time3);
+    module.exports.symbols = symbols;
+    module.exports.version = version2;
+    module.exports.default = pino2;
+    module.exports.pino = pino2;
+  }
+});
+
+// src/secrets/secrets-file-yaml.ts
+var secrets_file_yaml_exports = {};
+__export(secrets_file_yaml_exports, {
+  parseSecretsYaml: () => parseSecretsYaml
+});
+function parseSecretsYaml(text2) {
+  return (0, import_yaml2.parse)(text2, { maxAliasCount: 10 });
+}
+var import_yaml2;
+var init_secrets_file_yaml = __esm({
+  "src/secrets/secrets-file-yaml.ts"() {
+    "use strict";
+    import_yaml2 = __toESM(require_dist(), 1);
   }
 });
 
 // node_modules/undici/lib/core/symbols.js
-var require_symbols6 = __commonJS({
+var require_symbols7 = __commonJS({
   "node_modules/undici/lib/core/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
@@ -53863,7 +56884,7 @@ var require_errors3 = __commonJS({
 });
 
 // node_modules/undici/lib/core/constants.js
-var require_constants6 = __commonJS({
+var require_constants7 = __commonJS({
   "node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var wellknownHeaderNames = (
@@ -53997,7 +57018,7 @@ var require_tree2 = __commonJS({
     var {
       wellknownHeaderNames,
       headerNameLowerCasedRecord
-    } = require_constants6();
+    } = require_constants7();
     var TstNode = class _TstNode {
       /** @type {any} */
       value = null;
@@ -54137,7 +57158,7 @@ var require_util9 = __commonJS({
   "node_modules/undici/lib/core/util.js"(exports, module) {
     "use strict";
     var assert2 = __require("node:assert");
-    var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols6();
+    var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols7();
     var { IncomingMessage } = __require("node:http");
     var stream = __require("node:stream");
     var net = __require("node:net");
@@ -54145,7 +57166,7 @@ var require_util9 = __commonJS({
     var { EventEmitter: EE } = __require("node:events");
     var timers = require_timers2();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors3();
-    var { headerNameLowerCasedRecord } = require_constants6();
+    var { headerNameLowerCasedRecord } = require_constants7();
     var { tree } = require_tree2();
     var [nodeMajor, nodeMinor] = process.versions.node.split(".", 2).map((v) => Number(v));
     var BodyAsyncIterable = class {
@@ -54978,7 +57999,7 @@ var require_stats = __commonJS({
       kSize,
       kFree,
       kQueued
-    } = require_symbols6();
+    } = require_symbols7();
     var ClientStats = class {
       constructor(client) {
         this.connected = client[kConnected];
@@ -55244,7 +58265,7 @@ var require_request3 = __commonJS({
       getProtocolFromUrlString
     } = require_util9();
     var { channels } = require_diagnostics2();
-    var { headerNameLowerCasedRecord } = require_constants6();
+    var { headerNameLowerCasedRecord } = require_constants7();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     function isValidContentLengthHeaderValue(val) {
       if (typeof val !== "string" || val.length === 0) {
@@ -55839,7 +58860,7 @@ var require_dispatcher_base2 = __commonJS({
       ClientClosedError,
       InvalidArgumentError
     } = require_errors3();
-    var { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = require_symbols6();
+    var { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = require_symbols7();
     var kOnDestroyed = /* @__PURE__ */ Symbol("onDestroyed");
     var kOnClosed = /* @__PURE__ */ Symbol("onClosed");
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
@@ -55889,9 +58910,9 @@ var require_dispatcher_base2 = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve4(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -55929,9 +58950,9 @@ var require_dispatcher_base2 = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve4(data);
+              return err2 ? reject(err2) : resolve3(data);
             });
           });
         }
@@ -56137,7 +59158,7 @@ var require_utils2 = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/constants.js
-var require_constants7 = __commonJS({
+var require_constants8 = __commonJS({
   "node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -56790,7 +59811,7 @@ var require_llhttp_simd_wasm2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/constants.js
-var require_constants8 = __commonJS({
+var require_constants9 = __commonJS({
   "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
@@ -58177,7 +61198,7 @@ var require_util10 = __commonJS({
     "use strict";
     var { Transform } = __require("node:stream");
     var zlib = __require("node:zlib");
-    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants8();
+    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants9();
     var { getGlobalOrigin } = require_global3();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url2();
     var { performance: performance2 } = __require("node:perf_hooks");
@@ -58857,8 +61878,8 @@ var require_util10 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -59437,8 +62458,8 @@ var require_promise = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve4, reject) => {
-        res = resolve4;
+      const promise2 = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -59786,8 +62807,8 @@ var require_client_h12 = __commonJS({
       kResume,
       kHTTPContext,
       kClosed
-    } = require_symbols6();
-    var constants3 = require_constants7();
+    } = require_symbols7();
+    var constants3 = require_constants8();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var removeAllListeners = util.removeAllListeners;
@@ -60864,12 +63885,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -61067,7 +64088,7 @@ var require_client_h22 = __commonJS({
       kRemoteSettings,
       kHTTP2Stream,
       kHTTP2SessionState
-    } = require_symbols6();
+    } = require_symbols7();
     var { channels } = require_diagnostics2();
     var kOpenStreams = /* @__PURE__ */ Symbol("open streams");
     var extractBody;
@@ -61753,12 +64774,12 @@ var require_client_h22 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -61849,7 +64870,7 @@ var require_client2 = __commonJS({
       kHTTP2ConnectionWindowSize,
       kResume,
       kPingInterval
-    } = require_symbols6();
+    } = require_symbols7();
     var connectH1 = require_client_h12();
     var connectH2 = require_client_h22();
     var kClosedResolve = /* @__PURE__ */ Symbol("kClosedResolve");
@@ -62075,16 +65096,16 @@ var require_client2 = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve4(null);
+            resolve3(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -62097,7 +65118,7 @@ var require_client2 = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -62399,7 +65420,7 @@ var require_pool_base2 = __commonJS({
     var { PoolStats } = require_stats();
     var DispatcherBase = require_dispatcher_base2();
     var FixedQueue = require_fixed_queue2();
-    var { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = require_symbols6();
+    var { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = require_symbols7();
     var kClients = /* @__PURE__ */ Symbol("clients");
     var kNeedDrain = /* @__PURE__ */ Symbol("needDrain");
     var kQueue = /* @__PURE__ */ Symbol("queue");
@@ -62416,7 +65437,7 @@ var require_pool_base2 = __commonJS({
       [kQueued] = 0;
       [kClients] = [];
       [kNeedDrain] = false;
-      [kOnDrain](client, origin, targets) {
+      [kOnDrain](client, origin, targets2) {
         const queue = this[kQueue];
         let needDrain = false;
         while (!needDrain) {
@@ -62430,7 +65451,7 @@ var require_pool_base2 = __commonJS({
         client[kNeedDrain] = needDrain;
         if (!needDrain && this[kNeedDrain]) {
           this[kNeedDrain] = false;
-          this.emit("drain", origin, [this, ...targets]);
+          this.emit("drain", origin, [this, ...targets2]);
         }
         if (this[kClosedResolve] && queue.isEmpty()) {
           const closeAll = [];
@@ -62443,14 +65464,14 @@ var require_pool_base2 = __commonJS({
           return Promise.all(closeAll).then(this[kClosedResolve]);
         }
       }
-      [kOnConnect] = (origin, targets) => {
-        this.emit("connect", origin, [this, ...targets]);
+      [kOnConnect] = (origin, targets2) => {
+        this.emit("connect", origin, [this, ...targets2]);
       };
-      [kOnDisconnect] = (origin, targets, err) => {
-        this.emit("disconnect", origin, [this, ...targets], err);
+      [kOnDisconnect] = (origin, targets2, err) => {
+        this.emit("disconnect", origin, [this, ...targets2], err);
       };
-      [kOnConnectionError] = (origin, targets, err) => {
-        this.emit("connectionError", origin, [this, ...targets], err);
+      [kOnConnectionError] = (origin, targets2, err) => {
+        this.emit("connectionError", origin, [this, ...targets2], err);
       };
       get [kBusy]() {
         return this[kNeedDrain];
@@ -62504,8 +65525,8 @@ var require_pool_base2 = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          return new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -62585,7 +65606,7 @@ var require_pool2 = __commonJS({
       InvalidArgumentError
     } = require_errors3();
     var util = require_util9();
-    var { kUrl } = require_symbols6();
+    var { kUrl } = require_symbols7();
     var buildConnector = require_connect2();
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kConnections = /* @__PURE__ */ Symbol("connections");
@@ -62634,15 +65655,15 @@ var require_pool2 = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect, allowH2, clientTtl, socketPath };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connect", (origin2, targets) => {
+        this.on("connect", (origin2, targets2) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets) {
+            for (const target of targets2) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets, error63) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error63) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -62687,7 +65708,7 @@ var require_balanced_pool2 = __commonJS({
       kGetDispatcher
     } = require_pool_base2();
     var Pool = require_pool2();
-    var { kUrl } = require_symbols6();
+    var { kUrl } = require_symbols7();
     var util = require_util9();
     var kFactory = /* @__PURE__ */ Symbol("factory");
     var kOptions = /* @__PURE__ */ Symbol("options");
@@ -62837,7 +65858,7 @@ var require_round_robin_pool = __commonJS({
       InvalidArgumentError
     } = require_errors3();
     var util = require_util9();
-    var { kUrl } = require_symbols6();
+    var { kUrl } = require_symbols7();
     var buildConnector = require_connect2();
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kConnections = /* @__PURE__ */ Symbol("connections");
@@ -62888,15 +65909,15 @@ var require_round_robin_pool = __commonJS({
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this[kIndex] = -1;
-        this.on("connect", (origin2, targets) => {
+        this.on("connect", (origin2, targets2) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets) {
+            for (const target of targets2) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets, error63) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error63) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -62942,7 +65963,7 @@ var require_agent2 = __commonJS({
   "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError, MaxOriginsReachedError } = require_errors3();
-    var { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = require_symbols6();
+    var { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = require_symbols7();
     var DispatcherBase = require_dispatcher_base2();
     var Pool = require_pool2();
     var Client = require_client2();
@@ -62979,17 +66000,17 @@ var require_agent2 = __commonJS({
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
         this[kOrigins] = /* @__PURE__ */ new Set();
-        this[kOnDrain] = (origin, targets) => {
-          this.emit("drain", origin, [this, ...targets]);
+        this[kOnDrain] = (origin, targets2) => {
+          this.emit("drain", origin, [this, ...targets2]);
         };
-        this[kOnConnect] = (origin, targets) => {
-          this.emit("connect", origin, [this, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          this.emit("connect", origin, [this, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          this.emit("disconnect", origin, [this, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          this.emit("connectionError", origin, [this, ...targets2], err);
         };
       }
       get [kRunning]() {
@@ -63025,18 +66046,18 @@ var require_agent2 = __commonJS({
               this[kOrigins].delete(key);
             }
           };
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets) => {
+          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets2) => {
             const result2 = this[kClients].get(key);
             if (result2) {
               result2.count += 1;
             }
-            this[kOnConnect](origin, targets);
-          }).on("disconnect", (origin, targets, err) => {
+            this[kOnConnect](origin, targets2);
+          }).on("disconnect", (origin, targets2, err) => {
             closeClientIfUnused(true);
-            this[kOnDisconnect](origin, targets, err);
-          }).on("connectionError", (origin, targets, err) => {
+            this[kOnDisconnect](origin, targets2, err);
+          }).on("connectionError", (origin, targets2, err) => {
             closeClientIfUnused(false);
-            this[kOnConnectionError](origin, targets, err);
+            this[kOnConnectionError](origin, targets2, err);
           });
           this[kClients].set(key, { count: 0, dispatcher });
           this[kOrigins].add(key);
@@ -63576,7 +66597,7 @@ var require_socks5_proxy_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base2();
     var { InvalidArgumentError } = require_errors3();
     var { Socks5Client, STATES } = require_socks5_client();
-    var { kDispatch, kClose, kDestroy } = require_symbols6();
+    var { kDispatch, kClose, kDestroy } = require_symbols7();
     var Pool = require_pool2();
     var buildConnector = require_connect2();
     var { debuglog } = __require("node:util");
@@ -63627,7 +66648,7 @@ var require_socks5_proxy_agent = __commonJS({
         const proxyHost = this[kProxyUrl].hostname;
         const proxyPort = parseInt(this[kProxyUrl].port) || 1080;
         debug2("creating SOCKS5 connection to", proxyHost, proxyPort);
-        const socket = await new Promise((resolve4, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           this[kConnector]({
             hostname: proxyHost,
             host: proxyHost,
@@ -63637,7 +66658,7 @@ var require_socks5_proxy_agent = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve4(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -63647,14 +66668,14 @@ var require_socks5_proxy_agent = __commonJS({
           socket.destroy();
         });
         await socks5Client.handshake();
-        await new Promise((resolve4, reject) => {
+        await new Promise((resolve3, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 authentication timeout"));
           }, 5e3);
           const onAuthenticated = () => {
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve4();
+            resolve3();
           };
           const onError = (err) => {
             clearTimeout(timeout);
@@ -63663,14 +66684,14 @@ var require_socks5_proxy_agent = __commonJS({
           };
           if (socks5Client.state === STATES.AUTHENTICATED) {
             clearTimeout(timeout);
-            resolve4();
+            resolve3();
           } else {
             socks5Client.once("authenticated", onAuthenticated);
             socks5Client.once("error", onError);
           }
         });
         await socks5Client.connect(targetHost, targetPort);
-        await new Promise((resolve4, reject) => {
+        await new Promise((resolve3, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 connection timeout"));
           }, 5e3);
@@ -63678,7 +66699,7 @@ var require_socks5_proxy_agent = __commonJS({
             debug2("SOCKS5 tunnel established to", targetHost, targetPort, "via", info2);
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve4();
+            resolve3();
           };
           const onError = (err) => {
             clearTimeout(timeout);
@@ -63721,8 +66742,8 @@ var require_socks5_proxy_agent = __commonJS({
                       socket,
                       servername: this[kRequestTls]?.servername || targetHost
                     });
-                    await new Promise((resolve4, reject) => {
-                      finalSocket.once("secureConnect", resolve4);
+                    await new Promise((resolve3, reject) => {
+                      finalSocket.once("secureConnect", resolve3);
                       finalSocket.once("error", reject);
                     });
                   }
@@ -63774,7 +66795,7 @@ var require_socks5_proxy_agent = __commonJS({
 var require_proxy_agent2 = __commonJS({
   "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
     "use strict";
-    var { kProxy, kClose, kDestroy, kDispatch } = require_symbols6();
+    var { kProxy, kClose, kDestroy, kDispatch } = require_symbols7();
     var Agent2 = require_agent2();
     var Pool = require_pool2();
     var DispatcherBase = require_dispatcher_base2();
@@ -64032,7 +67053,7 @@ var require_env_http_proxy_agent2 = __commonJS({
   "node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
     "use strict";
     var DispatcherBase = require_dispatcher_base2();
-    var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols6();
+    var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols7();
     var ProxyAgent2 = require_proxy_agent2();
     var Agent2 = require_agent2();
     var DEFAULT_PORTS = {
@@ -64155,7 +67176,7 @@ var require_retry_handler2 = __commonJS({
   "node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
     "use strict";
     var assert2 = __require("node:assert");
-    var { kRetryHandlerDefaultRetry } = require_symbols6();
+    var { kRetryHandlerDefaultRetry } = require_symbols7();
     var { RequestRetryError } = require_errors3();
     var WrapHandler = require_wrap_handler();
     var {
@@ -64855,7 +67876,7 @@ var require_readable2 = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -64869,11 +67890,11 @@ var require_readable2 = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve4(null);
+                resolve3(null);
               }
             });
           } else {
-            this.on("close", resolve4);
+            this.on("close", resolve3);
           }
           this.on("error", noop4).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -64901,7 +67922,7 @@ var require_readable2 = __commonJS({
     }
     function consume(stream, type2) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -64916,7 +67937,7 @@ var require_readable2 = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve4,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -64990,18 +68011,18 @@ var require_readable2 = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve3, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve4(chunksDecode(body, length, encoding));
+          resolve3(chunksDecode(body, length, encoding));
         } else if (type2 === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve3(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type2 === "arrayBuffer") {
-          resolve4(chunksConcat(body, length).buffer);
+          resolve3(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve4(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve4(chunksConcat(body, length));
+          resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -65191,9 +68212,9 @@ var require_api_request2 = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -65405,9 +68426,9 @@ var require_api_stream2 = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -65635,7 +68656,7 @@ var require_api_upgrade2 = __commonJS({
     var { AsyncResource } = __require("node:async_hooks");
     var assert2 = __require("node:assert");
     var util = require_util9();
-    var { kHTTP2Stream } = require_symbols6();
+    var { kHTTP2Stream } = require_symbols7();
     var { addSignal, removeSignal } = require_abort_signal2();
     var UpgradeHandler = class extends AsyncResource {
       constructor(opts, callback) {
@@ -65695,9 +68716,9 @@ var require_api_upgrade2 = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -65790,9 +68811,9 @@ var require_api_connect2 = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -66446,7 +69467,7 @@ var require_mock_client2 = __commonJS({
       kIgnoreTrailingSlash
     } = require_mock_symbols2();
     var { MockInterceptor } = require_mock_interceptor2();
-    var Symbols = require_symbols6();
+    var Symbols = require_symbols7();
     var { InvalidArgumentError } = require_errors3();
     var MockClient = class extends Client {
       constructor(origin, opts) {
@@ -66707,7 +69728,7 @@ var require_mock_pool2 = __commonJS({
       kIgnoreTrailingSlash
     } = require_mock_symbols2();
     var { MockInterceptor } = require_mock_interceptor2();
-    var Symbols = require_symbols6();
+    var Symbols = require_symbols7();
     var { InvalidArgumentError } = require_errors3();
     var MockPool = class extends Pool {
       constructor(origin, opts) {
@@ -66795,7 +69816,7 @@ var require_pending_interceptors_formatter2 = __commonJS({
 var require_mock_agent2 = __commonJS({
   "node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
     "use strict";
-    var { kClients } = require_symbols6();
+    var { kClients } = require_symbols7();
     var Agent2 = require_agent2();
     var {
       kAgent,
@@ -67065,8 +70086,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile4, readFile: readFile2, mkdir: mkdir4 } = __require("node:fs/promises");
-    var { dirname, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile6, readFile: readFile2, mkdir: mkdir6 } = __require("node:fs/promises");
+    var { dirname: dirname2, resolve: resolve3 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -67267,7 +70288,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile2(resolve4(path4), "utf8");
+          const data = await readFile2(resolve3(path4), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -67296,13 +70317,13 @@ var require_snapshot_recorder = __commonJS({
         if (!path4) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve4(path4);
-        await mkdir4(dirname(resolvedPath), { recursive: true });
+        const resolvedPath = resolve3(path4);
+        await mkdir6(dirname2(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash5, snapshot]) => ({
           hash: hash5,
           snapshot
         }));
-        await writeFile4(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile6(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -67839,7 +70860,7 @@ var require_redirect_handler2 = __commonJS({
   "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
     var util = require_util9();
-    var { kBodyUsed, kRedirectCacheControl } = require_symbols6();
+    var { kBodyUsed, kRedirectCacheControl } = require_symbols7();
     var assert2 = __require("node:assert");
     var { InvalidArgumentError } = require_errors3();
     var EE = __require("node:events");
@@ -69676,7 +72697,7 @@ var require_cache_handler = __commonJS({
   "node_modules/undici/lib/handler/cache-handler.js"(exports, module) {
     "use strict";
     var util = require_util9();
-    var { kRedirectCacheControl } = require_symbols6();
+    var { kRedirectCacheControl } = require_symbols7();
     var {
       parseCacheControlHeader,
       hasInvalidCacheControlDirective,
@@ -72545,7 +75566,7 @@ var require_sqlite_cache_store = __commonJS({
 var require_headers2 = __commonJS({
   "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var { kEnumerableProperty } = require_util9();
     var {
       iteratorMixin,
@@ -72917,9 +75938,9 @@ var require_headers2 = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -72943,8 +75964,8 @@ var require_headers2 = __commonJS({
        * @param {Headers} target
        * @param {HeadersList} list
        */
-      static setHeadersList(target, list) {
-        target.#headersList = list;
+      static setHeadersList(target, list2) {
+        target.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -73021,10 +76042,10 @@ var require_response2 = __commonJS({
     var {
       redirectStatusSet,
       nullBodyStatus
-    } = require_constants8();
+    } = require_constants9();
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var assert2 = __require("node:assert");
     var { isomorphicEncode, serializeJavascriptValueToJSONString } = require_infra();
     var textEncoder = new TextEncoder("utf-8");
@@ -73446,11 +76467,11 @@ var require_request4 = __commonJS({
       requestCredentials,
       requestCache,
       requestDuplex
-    } = require_constants8();
+    } = require_constants9();
     var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var assert2 = __require("node:assert");
     var { getMaxListeners, setMaxListeners, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
@@ -73895,13 +76916,13 @@ var require_request4 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -74375,7 +77396,7 @@ var require_fetch2 = __commonJS({
       safeMethodsSet,
       requestBodyHeader,
       subresourceSet
-    } = require_constants8();
+    } = require_constants9();
     var EE = __require("node:events");
     var { Readable, pipeline, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util9();
@@ -75276,7 +78297,7 @@ var require_fetch2 = __commonJS({
         const agent = fetchParams.controller.dispatcher;
         const path4 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
-        return new Promise((resolve4, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: hasTrailingQuestionMark ? `${path4}?` : path4,
             origin: url2.origin,
@@ -75364,7 +78385,7 @@ var require_fetch2 = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve4({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -75417,7 +78438,7 @@ var require_fetch2 = __commonJS({
                   headersList.append(headerName, String(value), true);
                 }
               }
-              resolve4({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -75441,7 +78462,7 @@ var require_fetch2 = __commonJS({
                   headersList.append(nameStr, value.toString("latin1"), true);
                 }
               }
-              resolve4({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -75497,7 +78518,7 @@ var require_cache4 = __commonJS({
   "node_modules/undici/lib/web/cache/cache.js"(exports, module) {
     "use strict";
     var assert2 = __require("node:assert");
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var { urlEquals, getFieldValues } = require_util11();
     var { kEnumerableProperty, isDisturbed } = require_util9();
     var { webidl } = require_webidl2();
@@ -76048,7 +79069,7 @@ var require_cachestorage2 = __commonJS({
     var { Cache } = require_cache4();
     var { webidl } = require_webidl2();
     var { kEnumerableProperty } = require_util9();
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var CacheStorage = class _CacheStorage {
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-name-to-cache-map
@@ -76152,7 +79173,7 @@ var require_cachestorage2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/constants.js
-var require_constants9 = __commonJS({
+var require_constants10 = __commonJS({
   "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
@@ -76381,7 +79402,7 @@ var require_parse2 = __commonJS({
   "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { collectASequenceOfCodePointsFast } = require_infra();
-    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants9();
+    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants10();
     var { isCTLExcludingHtab } = require_util12();
     var assert2 = __require("node:assert");
     function parseSetCookie(header) {
@@ -76654,7 +79675,7 @@ var require_events2 = __commonJS({
     "use strict";
     var { webidl } = require_webidl2();
     var { kEnumerableProperty } = require_util9();
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var MessageEvent = class _MessageEvent extends Event {
       #eventInit;
       constructor(type2, eventInitDict = {}) {
@@ -76917,7 +79938,7 @@ var require_events2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/websocket/constants.js
-var require_constants10 = __commonJS({
+var require_constants11 = __commonJS({
   "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -76976,7 +79997,7 @@ var require_constants10 = __commonJS({
 var require_util13 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
-    var { states, opcodes } = require_constants10();
+    var { states, opcodes } = require_constants11();
     var { isUtf8 } = __require("node:buffer");
     var { removeHTTPWhitespace } = require_data_url2();
     var { collectASequenceOfCodePointsFast } = require_infra();
@@ -77154,7 +80175,7 @@ var require_frame2 = __commonJS({
   "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { runtimeFeatures } = require_runtime_features();
-    var { maxUnsigned16Bit, opcodes } = require_constants10();
+    var { maxUnsigned16Bit, opcodes } = require_constants11();
     var BUFFER_SIZE = 8 * 1024;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
@@ -77258,7 +80279,7 @@ var require_frame2 = __commonJS({
 var require_connection2 = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants10();
+    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants11();
     var { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = require_util13();
     var { makeRequest } = require_request4();
     var { fetching } = require_fetch2();
@@ -77504,7 +80525,7 @@ var require_receiver2 = __commonJS({
     "use strict";
     var { Writable } = __require("node:stream");
     var assert2 = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants10();
+    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants11();
     var {
       isValidStatusCode,
       isValidOpcode,
@@ -77871,7 +80892,7 @@ var require_sender2 = __commonJS({
   "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame2();
-    var { opcodes, sendHints } = require_constants10();
+    var { opcodes, sendHints } = require_constants11();
     var FixedQueue = require_fixed_queue2();
     var SendQueue = class {
       /**
@@ -77961,7 +80982,7 @@ var require_websocket2 = __commonJS({
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
     var { environmentSettingsObject } = require_util10();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants10();
+    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants11();
     var {
       isConnecting,
       isEstablished,
@@ -78449,7 +81470,7 @@ var require_websocketerror = __commonJS({
     "use strict";
     var { webidl } = require_webidl2();
     var { validateCloseCodeAndReason } = require_util13();
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     var { kEnumerableProperty } = require_util9();
     function createInheritableDOMException() {
       class Test extends DOMException {
@@ -78529,7 +81550,7 @@ var require_websocketstream = __commonJS({
     "use strict";
     var { createDeferredPromise } = require_promise();
     var { environmentSettingsObject } = require_util10();
-    var { states, opcodes, sentCloseFrameState } = require_constants10();
+    var { states, opcodes, sentCloseFrameState } = require_constants11();
     var { webidl } = require_webidl2();
     var { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = require_util13();
     var { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = require_connection2();
@@ -78868,7 +81889,7 @@ var require_eventsource_stream2 = __commonJS({
     var COLON = 58;
     var SPACE2 = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
-    var DATA = Buffer.from("data");
+    var DATA2 = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID = Buffer.from("id");
     var RETRY = Buffer.from("retry");
@@ -79063,7 +82084,7 @@ var require_eventsource_stream2 = __commonJS({
             ++valueStart;
           }
         }
-        if (isFieldName(line, fieldLength, DATA)) {
+        if (isFieldName(line, fieldLength, DATA2)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
@@ -79213,15 +82234,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -79726,7 +82747,7 @@ ${captureLines}` : capture.stack;
     module.exports.setGlobalOrigin = setGlobalOrigin;
     module.exports.getGlobalOrigin = getGlobalOrigin;
     var { CacheStorage } = require_cachestorage2();
-    var { kConstruct } = require_symbols6();
+    var { kConstruct } = require_symbols7();
     module.exports.caches = new CacheStorage(kConstruct);
     var { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = require_cookies2();
     module.exports.deleteCookie = deleteCookie;
@@ -79773,6 +82794,1605 @@ ${captureLines}` : capture.stack;
       globalThis.EventSource = module.exports.EventSource;
     }
     module.exports.install = install;
+  }
+});
+
+// node_modules/diff/libesm/diff/base.js
+var Diff;
+var init_base = __esm({
+  "node_modules/diff/libesm/diff/base.js"() {
+    Diff = class {
+      diff(oldStr, newStr, options = {}) {
+        let callback;
+        if (typeof options === "function") {
+          callback = options;
+          options = {};
+        } else if ("callback" in options) {
+          callback = options.callback;
+        }
+        const oldString = this.castInput(oldStr, options);
+        const newString = this.castInput(newStr, options);
+        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+        const newTokens = this.removeEmpty(this.tokenize(newString, options));
+        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+      }
+      diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+        var _a3;
+        const done = (value) => {
+          value = this.postProcess(value, options);
+          if (callback) {
+            setTimeout(function() {
+              callback(value);
+            }, 0);
+            return void 0;
+          } else {
+            return value;
+          }
+        };
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let editLength = 1;
+        let maxEditLength = newLen + oldLen;
+        if (options.maxEditLength != null) {
+          maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+        }
+        const maxExecutionTime = (_a3 = options.timeout) !== null && _a3 !== void 0 ? _a3 : Infinity;
+        const abortAfterTimestamp = Date.now() + maxExecutionTime;
+        const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
+        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+          return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+        }
+        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+        const execEditLength = () => {
+          for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+            let basePath;
+            const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+            if (removePath) {
+              bestPath[diagonalPath - 1] = void 0;
+            }
+            let canAdd = false;
+            if (addPath) {
+              const addPathNewPos = addPath.oldPos - diagonalPath;
+              canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+            }
+            const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+            if (!canAdd && !canRemove) {
+              bestPath[diagonalPath] = void 0;
+              continue;
+            }
+            if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
+              basePath = this.addToPath(addPath, true, false, 0, options);
+            } else {
+              basePath = this.addToPath(removePath, false, true, 1, options);
+            }
+            newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+            if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+              return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+            } else {
+              bestPath[diagonalPath] = basePath;
+              if (basePath.oldPos + 1 >= oldLen) {
+                maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+              }
+              if (newPos + 1 >= newLen) {
+                minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+              }
+            }
+          }
+          editLength++;
+        };
+        if (callback) {
+          (function exec() {
+            setTimeout(function() {
+              if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+                return callback(void 0);
+              }
+              if (!execEditLength()) {
+                exec();
+              }
+            }, 0);
+          })();
+        } else {
+          while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+            const ret = execEditLength();
+            if (ret) {
+              return ret;
+            }
+          }
+        }
+      }
+      addToPath(path4, added, removed2, oldPosInc, options) {
+        const last = path4.lastComponent;
+        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed2) {
+          return {
+            oldPos: path4.oldPos + oldPosInc,
+            lastComponent: { count: last.count + 1, added, removed: removed2, previousComponent: last.previousComponent }
+          };
+        } else {
+          return {
+            oldPos: path4.oldPos + oldPosInc,
+            lastComponent: { count: 1, added, removed: removed2, previousComponent: last }
+          };
+        }
+      }
+      extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+          newPos++;
+          oldPos++;
+          commonCount++;
+          if (options.oneChangePerToken) {
+            basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+          }
+        }
+        if (commonCount && !options.oneChangePerToken) {
+          basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+        }
+        basePath.oldPos = oldPos;
+        return newPos;
+      }
+      equals(left, right, options) {
+        if (options.comparator) {
+          return options.comparator(left, right);
+        } else {
+          return left === right || !!options.ignoreCase && left.toLowerCase() === right.toLowerCase();
+        }
+      }
+      removeEmpty(array2) {
+        const ret = [];
+        for (let i = 0; i < array2.length; i++) {
+          if (array2[i]) {
+            ret.push(array2[i]);
+          }
+        }
+        return ret;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      castInput(value, options) {
+        return value;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      tokenize(value, options) {
+        return Array.from(value);
+      }
+      join(chars) {
+        return chars.join("");
+      }
+      postProcess(changeObjects, options) {
+        return changeObjects;
+      }
+      get useLongestToken() {
+        return false;
+      }
+      buildValues(lastComponent, newTokens, oldTokens) {
+        const components = [];
+        let nextComponent;
+        while (lastComponent) {
+          components.push(lastComponent);
+          nextComponent = lastComponent.previousComponent;
+          delete lastComponent.previousComponent;
+          lastComponent = nextComponent;
+        }
+        components.reverse();
+        const componentLen = components.length;
+        let componentPos = 0, newPos = 0, oldPos = 0;
+        for (; componentPos < componentLen; componentPos++) {
+          const component = components[componentPos];
+          if (!component.removed) {
+            if (!component.added && this.useLongestToken) {
+              let value = newTokens.slice(newPos, newPos + component.count);
+              value = value.map(function(value2, i) {
+                const oldValue = oldTokens[oldPos + i];
+                return oldValue.length > value2.length ? oldValue : value2;
+              });
+              component.value = this.join(value);
+            } else {
+              component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+            }
+            newPos += component.count;
+            if (!component.added) {
+              oldPos += component.count;
+            }
+          } else {
+            component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+            oldPos += component.count;
+          }
+        }
+        return components;
+      }
+    };
+  }
+});
+
+// node_modules/diff/libesm/diff/character.js
+function diffChars(oldStr, newStr, options) {
+  return characterDiff.diff(oldStr, newStr, options);
+}
+var CharacterDiff, characterDiff;
+var init_character = __esm({
+  "node_modules/diff/libesm/diff/character.js"() {
+    init_base();
+    CharacterDiff = class extends Diff {
+    };
+    characterDiff = new CharacterDiff();
+  }
+});
+
+// node_modules/diff/libesm/util/string.js
+function longestCommonPrefix(str1, str2) {
+  let i;
+  for (i = 0; i < str1.length && i < str2.length; i++) {
+    if (str1[i] != str2[i]) {
+      return str1.slice(0, i);
+    }
+  }
+  return str1.slice(0, i);
+}
+function longestCommonSuffix(str1, str2) {
+  let i;
+  if (!str1 || !str2 || str1[str1.length - 1] != str2[str2.length - 1]) {
+    return "";
+  }
+  for (i = 0; i < str1.length && i < str2.length; i++) {
+    if (str1[str1.length - (i + 1)] != str2[str2.length - (i + 1)]) {
+      return str1.slice(-i);
+    }
+  }
+  return str1.slice(-i);
+}
+function replacePrefix(string4, oldPrefix, newPrefix) {
+  if (string4.slice(0, oldPrefix.length) != oldPrefix) {
+    throw Error(`string ${JSON.stringify(string4)} doesn't start with prefix ${JSON.stringify(oldPrefix)}; this is a bug`);
+  }
+  return newPrefix + string4.slice(oldPrefix.length);
+}
+function replaceSuffix(string4, oldSuffix, newSuffix) {
+  if (!oldSuffix) {
+    return string4 + newSuffix;
+  }
+  if (string4.slice(-oldSuffix.length) != oldSuffix) {
+    throw Error(`string ${JSON.stringify(string4)} doesn't end with suffix ${JSON.stringify(oldSuffix)}; this is a bug`);
+  }
+  return string4.slice(0, -oldSuffix.length) + newSuffix;
+}
+function removePrefix(string4, oldPrefix) {
+  return replacePrefix(string4, oldPrefix, "");
+}
+function removeSuffix(string4, oldSuffix) {
+  return replaceSuffix(string4, oldSuffix, "");
+}
+function maximumOverlap(string1, string22) {
+  return string22.slice(0, overlapCount(string1, string22));
+}
+function overlapCount(a, b) {
+  let startA = 0;
+  if (a.length > b.length) {
+    startA = a.length - b.length;
+  }
+  let endB = b.length;
+  if (a.length < b.length) {
+    endB = a.length;
+  }
+  const map3 = Array(endB);
+  let k = 0;
+  map3[0] = 0;
+  for (let j = 1; j < endB; j++) {
+    if (b[j] == b[k]) {
+      map3[j] = map3[k];
+    } else {
+      map3[j] = k;
+    }
+    while (k > 0 && b[j] != b[k]) {
+      k = map3[k];
+    }
+    if (b[j] == b[k]) {
+      k++;
+    }
+  }
+  k = 0;
+  for (let i = startA; i < a.length; i++) {
+    while (k > 0 && a[i] != b[k]) {
+      k = map3[k];
+    }
+    if (a[i] == b[k]) {
+      k++;
+    }
+  }
+  return k;
+}
+function hasOnlyWinLineEndings(string4) {
+  return string4.includes("\r\n") && !string4.startsWith("\n") && !string4.match(/[^\r]\n/);
+}
+function hasOnlyUnixLineEndings(string4) {
+  return !string4.includes("\r\n") && string4.includes("\n");
+}
+function segment(string4, segmenter) {
+  const parts = [];
+  for (const segmentObj of Array.from(segmenter.segment(string4))) {
+    const segment2 = segmentObj.segment;
+    if (parts.length && /\s/.test(parts[parts.length - 1]) && /\s/.test(segment2)) {
+      parts[parts.length - 1] += segment2;
+    } else {
+      parts.push(segment2);
+    }
+  }
+  return parts;
+}
+function trailingWs(string4, segmenter) {
+  if (segmenter) {
+    return leadingAndTrailingWs(string4, segmenter)[1];
+  }
+  let i;
+  for (i = string4.length - 1; i >= 0; i--) {
+    if (!string4[i].match(/\s/)) {
+      break;
+    }
+  }
+  return string4.substring(i + 1);
+}
+function leadingWs(string4, segmenter) {
+  if (segmenter) {
+    return leadingAndTrailingWs(string4, segmenter)[0];
+  }
+  const match = string4.match(/^\s*/);
+  return match ? match[0] : "";
+}
+function leadingAndTrailingWs(string4, segmenter) {
+  if (!segmenter) {
+    return [leadingWs(string4), trailingWs(string4)];
+  }
+  if (segmenter.resolvedOptions().granularity != "word") {
+    throw new Error('The segmenter passed must have a granularity of "word"');
+  }
+  const segments = segment(string4, segmenter);
+  const firstSeg = segments[0];
+  const lastSeg = segments[segments.length - 1];
+  const head = /\s/.test(firstSeg) ? firstSeg : "";
+  const tail = /\s/.test(lastSeg) ? lastSeg : "";
+  return [head, tail];
+}
+var init_string = __esm({
+  "node_modules/diff/libesm/util/string.js"() {
+  }
+});
+
+// node_modules/diff/libesm/diff/word.js
+function diffWords(oldStr, newStr, options) {
+  if ((options === null || options === void 0 ? void 0 : options.ignoreWhitespace) != null && !options.ignoreWhitespace) {
+    return diffWordsWithSpace(oldStr, newStr, options);
+  }
+  return wordDiff.diff(oldStr, newStr, options);
+}
+function dedupeWhitespaceInChangeObjects(startKeep, deletion, insertion, endKeep, segmenter) {
+  if (deletion && insertion) {
+    const [oldWsPrefix, oldWsSuffix] = leadingAndTrailingWs(deletion.value, segmenter);
+    const [newWsPrefix, newWsSuffix] = leadingAndTrailingWs(insertion.value, segmenter);
+    if (startKeep) {
+      const commonWsPrefix = longestCommonPrefix(oldWsPrefix, newWsPrefix);
+      startKeep.value = replaceSuffix(startKeep.value, newWsPrefix, commonWsPrefix);
+      deletion.value = removePrefix(deletion.value, commonWsPrefix);
+      insertion.value = removePrefix(insertion.value, commonWsPrefix);
+    }
+    if (endKeep) {
+      const commonWsSuffix = longestCommonSuffix(oldWsSuffix, newWsSuffix);
+      endKeep.value = replacePrefix(endKeep.value, newWsSuffix, commonWsSuffix);
+      deletion.value = removeSuffix(deletion.value, commonWsSuffix);
+      insertion.value = removeSuffix(insertion.value, commonWsSuffix);
+    }
+  } else if (insertion) {
+    if (startKeep) {
+      const ws = leadingWs(insertion.value, segmenter);
+      insertion.value = insertion.value.substring(ws.length);
+    }
+    if (endKeep) {
+      const ws = leadingWs(endKeep.value, segmenter);
+      endKeep.value = endKeep.value.substring(ws.length);
+    }
+  } else if (startKeep && endKeep) {
+    const newWsFull = leadingWs(endKeep.value, segmenter), [delWsStart, delWsEnd] = leadingAndTrailingWs(deletion.value, segmenter);
+    const newWsStart = longestCommonPrefix(newWsFull, delWsStart);
+    deletion.value = removePrefix(deletion.value, newWsStart);
+    const newWsEnd = longestCommonSuffix(removePrefix(newWsFull, newWsStart), delWsEnd);
+    deletion.value = removeSuffix(deletion.value, newWsEnd);
+    endKeep.value = replacePrefix(endKeep.value, newWsFull, newWsEnd);
+    startKeep.value = replaceSuffix(startKeep.value, newWsFull, newWsFull.slice(0, newWsFull.length - newWsEnd.length));
+  } else if (endKeep) {
+    const endKeepWsPrefix = leadingWs(endKeep.value, segmenter);
+    const deletionWsSuffix = trailingWs(deletion.value, segmenter);
+    const overlap = maximumOverlap(deletionWsSuffix, endKeepWsPrefix);
+    deletion.value = removeSuffix(deletion.value, overlap);
+  } else if (startKeep) {
+    const startKeepWsSuffix = trailingWs(startKeep.value, segmenter);
+    const deletionWsPrefix = leadingWs(deletion.value, segmenter);
+    const overlap = maximumOverlap(startKeepWsSuffix, deletionWsPrefix);
+    deletion.value = removePrefix(deletion.value, overlap);
+  }
+}
+function diffWordsWithSpace(oldStr, newStr, options) {
+  return wordsWithSpaceDiff.diff(oldStr, newStr, options);
+}
+var extendedWordChars, tokenizeIncludingWhitespace, WordDiff, wordDiff, WordsWithSpaceDiff, wordsWithSpaceDiff;
+var init_word = __esm({
+  "node_modules/diff/libesm/diff/word.js"() {
+    init_base();
+    init_string();
+    extendedWordChars = "a-zA-Z0-9_\\u{AD}\\u{C0}-\\u{D6}\\u{D8}-\\u{F6}\\u{F8}-\\u{2C6}\\u{2C8}-\\u{2D7}\\u{2DE}-\\u{2FF}\\u{1E00}-\\u{1EFF}";
+    tokenizeIncludingWhitespace = new RegExp(`[${extendedWordChars}]+|\\s+|[^${extendedWordChars}]`, "ug");
+    WordDiff = class extends Diff {
+      equals(left, right, options) {
+        if (options.ignoreCase) {
+          left = left.toLowerCase();
+          right = right.toLowerCase();
+        }
+        return left.trim() === right.trim();
+      }
+      tokenize(value, options = {}) {
+        let parts;
+        if (options.intlSegmenter) {
+          const segmenter = options.intlSegmenter;
+          if (segmenter.resolvedOptions().granularity != "word") {
+            throw new Error('The segmenter passed must have a granularity of "word"');
+          }
+          parts = segment(value, segmenter);
+        } else {
+          parts = value.match(tokenizeIncludingWhitespace) || [];
+        }
+        const tokens = [];
+        let prevPart = null;
+        parts.forEach((part) => {
+          if (/\s/.test(part)) {
+            if (prevPart == null) {
+              tokens.push(part);
+            } else {
+              tokens.push(tokens.pop() + part);
+            }
+          } else if (prevPart != null && /\s/.test(prevPart)) {
+            if (tokens[tokens.length - 1] == prevPart) {
+              tokens.push(tokens.pop() + part);
+            } else {
+              tokens.push(prevPart + part);
+            }
+          } else {
+            tokens.push(part);
+          }
+          prevPart = part;
+        });
+        return tokens;
+      }
+      join(tokens) {
+        return tokens.map((token, i) => {
+          if (i == 0) {
+            return token;
+          } else {
+            return token.replace(/^\s+/, "");
+          }
+        }).join("");
+      }
+      postProcess(changes, options) {
+        if (!changes || options.oneChangePerToken) {
+          return changes;
+        }
+        let lastKeep = null;
+        let insertion = null;
+        let deletion = null;
+        changes.forEach((change) => {
+          if (change.added) {
+            insertion = change;
+          } else if (change.removed) {
+            deletion = change;
+          } else {
+            if (insertion || deletion) {
+              dedupeWhitespaceInChangeObjects(lastKeep, deletion, insertion, change, options.intlSegmenter);
+            }
+            lastKeep = change;
+            insertion = null;
+            deletion = null;
+          }
+        });
+        if (insertion || deletion) {
+          dedupeWhitespaceInChangeObjects(lastKeep, deletion, insertion, null, options.intlSegmenter);
+        }
+        return changes;
+      }
+    };
+    wordDiff = new WordDiff();
+    WordsWithSpaceDiff = class extends Diff {
+      tokenize(value) {
+        const regex2 = new RegExp(`(\\r?\\n)|[${extendedWordChars}]+|[^\\S\\n\\r]+|[^${extendedWordChars}]`, "ug");
+        return value.match(regex2) || [];
+      }
+    };
+    wordsWithSpaceDiff = new WordsWithSpaceDiff();
+  }
+});
+
+// node_modules/diff/libesm/util/params.js
+function generateOptions(options, defaults) {
+  if (typeof options === "function") {
+    defaults.callback = options;
+  } else if (options) {
+    for (const name in options) {
+      if (Object.prototype.hasOwnProperty.call(options, name)) {
+        defaults[name] = options[name];
+      }
+    }
+  }
+  return defaults;
+}
+var init_params = __esm({
+  "node_modules/diff/libesm/util/params.js"() {
+  }
+});
+
+// node_modules/diff/libesm/diff/line.js
+function diffLines(oldStr, newStr, options) {
+  return lineDiff.diff(oldStr, newStr, options);
+}
+function diffTrimmedLines(oldStr, newStr, options) {
+  options = generateOptions(options, { ignoreWhitespace: true });
+  return lineDiff.diff(oldStr, newStr, options);
+}
+function tokenize(value, options) {
+  if (options.stripTrailingCr) {
+    value = value.replace(/\r\n/g, "\n");
+  }
+  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+    linesAndNewlines.pop();
+  }
+  for (let i = 0; i < linesAndNewlines.length; i++) {
+    const line = linesAndNewlines[i];
+    if (i % 2 && !options.newlineIsToken) {
+      retLines[retLines.length - 1] += line;
+    } else {
+      retLines.push(line);
+    }
+  }
+  return retLines;
+}
+var LineDiff, lineDiff;
+var init_line = __esm({
+  "node_modules/diff/libesm/diff/line.js"() {
+    init_base();
+    init_params();
+    LineDiff = class extends Diff {
+      constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+      }
+      equals(left, right, options) {
+        if (options.ignoreWhitespace) {
+          if (!options.newlineIsToken || !left.includes("\n")) {
+            left = left.trim();
+          }
+          if (!options.newlineIsToken || !right.includes("\n")) {
+            right = right.trim();
+          }
+        } else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+          if (left.endsWith("\n")) {
+            left = left.slice(0, -1);
+          }
+          if (right.endsWith("\n")) {
+            right = right.slice(0, -1);
+          }
+        }
+        return super.equals(left, right, options);
+      }
+    };
+    lineDiff = new LineDiff();
+  }
+});
+
+// node_modules/diff/libesm/diff/sentence.js
+function isSentenceEndPunct(char) {
+  return char == "." || char == "!" || char == "?";
+}
+function diffSentences(oldStr, newStr, options) {
+  return sentenceDiff.diff(oldStr, newStr, options);
+}
+var SentenceDiff, sentenceDiff;
+var init_sentence = __esm({
+  "node_modules/diff/libesm/diff/sentence.js"() {
+    init_base();
+    SentenceDiff = class extends Diff {
+      tokenize(value) {
+        var _a3;
+        const result = [];
+        let tokenStartI = 0;
+        for (let i = 0; i < value.length; i++) {
+          if (i == value.length - 1) {
+            result.push(value.slice(tokenStartI));
+            break;
+          }
+          if (isSentenceEndPunct(value[i]) && value[i + 1].match(/\s/)) {
+            result.push(value.slice(tokenStartI, i + 1));
+            i = tokenStartI = i + 1;
+            while ((_a3 = value[i + 1]) === null || _a3 === void 0 ? void 0 : _a3.match(/\s/)) {
+              i++;
+            }
+            result.push(value.slice(tokenStartI, i + 1));
+            tokenStartI = i + 1;
+          }
+        }
+        return result;
+      }
+    };
+    sentenceDiff = new SentenceDiff();
+  }
+});
+
+// node_modules/diff/libesm/diff/css.js
+function diffCss(oldStr, newStr, options) {
+  return cssDiff.diff(oldStr, newStr, options);
+}
+var CssDiff, cssDiff;
+var init_css = __esm({
+  "node_modules/diff/libesm/diff/css.js"() {
+    init_base();
+    CssDiff = class extends Diff {
+      tokenize(value) {
+        return value.split(/([{}:;,]|\s+)/);
+      }
+    };
+    cssDiff = new CssDiff();
+  }
+});
+
+// node_modules/diff/libesm/diff/json.js
+function diffJson(oldStr, newStr, options) {
+  return jsonDiff.diff(oldStr, newStr, options);
+}
+function canonicalize(obj, stack, replacementStack, replacer, key) {
+  stack = stack || [];
+  replacementStack = replacementStack || [];
+  if (replacer) {
+    obj = replacer(key === void 0 ? "" : key, obj);
+  }
+  let i;
+  for (i = 0; i < stack.length; i += 1) {
+    if (stack[i] === obj) {
+      return replacementStack[i];
+    }
+  }
+  let canonicalizedObj;
+  if ("[object Array]" === Object.prototype.toString.call(obj)) {
+    stack.push(obj);
+    canonicalizedObj = new Array(obj.length);
+    replacementStack.push(canonicalizedObj);
+    for (i = 0; i < obj.length; i += 1) {
+      canonicalizedObj[i] = canonicalize(obj[i], stack, replacementStack, replacer, String(i));
+    }
+    stack.pop();
+    replacementStack.pop();
+    return canonicalizedObj;
+  }
+  if (obj && obj.toJSON) {
+    obj = obj.toJSON();
+  }
+  if (typeof obj === "object" && obj !== null) {
+    stack.push(obj);
+    canonicalizedObj = {};
+    replacementStack.push(canonicalizedObj);
+    const sortedKeys = [];
+    let key2;
+    for (key2 in obj) {
+      if (Object.prototype.hasOwnProperty.call(obj, key2)) {
+        sortedKeys.push(key2);
+      }
+    }
+    sortedKeys.sort();
+    for (i = 0; i < sortedKeys.length; i += 1) {
+      key2 = sortedKeys[i];
+      canonicalizedObj[key2] = canonicalize(obj[key2], stack, replacementStack, replacer, key2);
+    }
+    stack.pop();
+    replacementStack.pop();
+  } else {
+    canonicalizedObj = obj;
+  }
+  return canonicalizedObj;
+}
+var JsonDiff, jsonDiff;
+var init_json = __esm({
+  "node_modules/diff/libesm/diff/json.js"() {
+    init_base();
+    init_line();
+    JsonDiff = class extends Diff {
+      constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+      }
+      get useLongestToken() {
+        return true;
+      }
+      castInput(value, options) {
+        const { undefinedReplacement, stringifyReplacer = (k, v) => typeof v === "undefined" ? undefinedReplacement : v } = options;
+        return typeof value === "string" ? value : JSON.stringify(canonicalize(value, null, null, stringifyReplacer), null, "  ");
+      }
+      equals(left, right, options) {
+        return super.equals(left.replace(/,([\r\n])/g, "$1"), right.replace(/,([\r\n])/g, "$1"), options);
+      }
+    };
+    jsonDiff = new JsonDiff();
+  }
+});
+
+// node_modules/diff/libesm/diff/array.js
+function diffArrays(oldArr, newArr, options) {
+  return arrayDiff.diff(oldArr, newArr, options);
+}
+var ArrayDiff, arrayDiff;
+var init_array = __esm({
+  "node_modules/diff/libesm/diff/array.js"() {
+    init_base();
+    ArrayDiff = class extends Diff {
+      tokenize(value) {
+        return value.slice();
+      }
+      join(value) {
+        return value;
+      }
+      removeEmpty(value) {
+        return value;
+      }
+    };
+    arrayDiff = new ArrayDiff();
+  }
+});
+
+// node_modules/diff/libesm/patch/line-endings.js
+function unixToWin(patch) {
+  if (Array.isArray(patch)) {
+    return patch.map((p) => unixToWin(p));
+  }
+  return Object.assign(Object.assign({}, patch), { hunks: patch.hunks.map((hunk) => Object.assign(Object.assign({}, hunk), { lines: hunk.lines.map((line, i) => {
+    var _a3;
+    return line.startsWith("\\") || line.endsWith("\r") || ((_a3 = hunk.lines[i + 1]) === null || _a3 === void 0 ? void 0 : _a3.startsWith("\\")) ? line : line + "\r";
+  }) })) });
+}
+function winToUnix(patch) {
+  if (Array.isArray(patch)) {
+    return patch.map((p) => winToUnix(p));
+  }
+  return Object.assign(Object.assign({}, patch), { hunks: patch.hunks.map((hunk) => Object.assign(Object.assign({}, hunk), { lines: hunk.lines.map((line) => line.endsWith("\r") ? line.substring(0, line.length - 1) : line) })) });
+}
+function isUnix(patch) {
+  if (!Array.isArray(patch)) {
+    patch = [patch];
+  }
+  return !patch.some((index) => index.hunks.some((hunk) => hunk.lines.some((line) => !line.startsWith("\\") && line.endsWith("\r"))));
+}
+function isWin(patch) {
+  if (!Array.isArray(patch)) {
+    patch = [patch];
+  }
+  return patch.some((index) => index.hunks.some((hunk) => hunk.lines.some((line) => line.endsWith("\r")))) && patch.every((index) => index.hunks.every((hunk) => hunk.lines.every((line, i) => {
+    var _a3;
+    return line.startsWith("\\") || line.endsWith("\r") || ((_a3 = hunk.lines[i + 1]) === null || _a3 === void 0 ? void 0 : _a3.startsWith("\\"));
+  })));
+}
+var init_line_endings = __esm({
+  "node_modules/diff/libesm/patch/line-endings.js"() {
+  }
+});
+
+// node_modules/diff/libesm/patch/parse.js
+function parsePatch(uniDiff) {
+  const diffstr = uniDiff.split(/\n/), list2 = [];
+  let i = 0;
+  function parseIndex() {
+    const index = {};
+    list2.push(index);
+    while (i < diffstr.length) {
+      const line = diffstr[i];
+      if (/^(---|\+\+\+|@@)\s/.test(line)) {
+        break;
+      }
+      const headerMatch = /^(?:Index:|diff(?: -r \w+)+)\s+/.exec(line);
+      if (headerMatch) {
+        index.index = line.substring(headerMatch[0].length).trim();
+      }
+      i++;
+    }
+    parseFileHeader(index);
+    parseFileHeader(index);
+    index.hunks = [];
+    while (i < diffstr.length) {
+      const line = diffstr[i];
+      if (/^(Index:\s|diff\s|---\s|\+\+\+\s|===================================================================)/.test(line)) {
+        break;
+      } else if (/^@@/.test(line)) {
+        index.hunks.push(parseHunk());
+      } else if (line) {
+        throw new Error("Unknown line " + (i + 1) + " " + JSON.stringify(line));
+      } else {
+        i++;
+      }
+    }
+  }
+  function parseFileHeader(index) {
+    const fileHeaderMatch = /^(---|\+\+\+)\s+/.exec(diffstr[i]);
+    if (fileHeaderMatch) {
+      const prefix = fileHeaderMatch[1], data = diffstr[i].substring(3).trim().split("	", 2), header = (data[1] || "").trim();
+      let fileName = data[0].replace(/\\\\/g, "\\");
+      if (fileName.startsWith('"') && fileName.endsWith('"')) {
+        fileName = fileName.substr(1, fileName.length - 2);
+      }
+      if (prefix === "---") {
+        index.oldFileName = fileName;
+        index.oldHeader = header;
+      } else {
+        index.newFileName = fileName;
+        index.newHeader = header;
+      }
+      i++;
+    }
+  }
+  function parseHunk() {
+    var _a3;
+    const chunkHeaderIndex = i, chunkHeaderLine = diffstr[i++], chunkHeader = chunkHeaderLine.split(/@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/);
+    const hunk = {
+      oldStart: +chunkHeader[1],
+      oldLines: typeof chunkHeader[2] === "undefined" ? 1 : +chunkHeader[2],
+      newStart: +chunkHeader[3],
+      newLines: typeof chunkHeader[4] === "undefined" ? 1 : +chunkHeader[4],
+      lines: []
+    };
+    if (hunk.oldLines === 0) {
+      hunk.oldStart += 1;
+    }
+    if (hunk.newLines === 0) {
+      hunk.newStart += 1;
+    }
+    let addCount = 0, removeCount = 0;
+    for (; i < diffstr.length && (removeCount < hunk.oldLines || addCount < hunk.newLines || ((_a3 = diffstr[i]) === null || _a3 === void 0 ? void 0 : _a3.startsWith("\\"))); i++) {
+      const operation = diffstr[i].length == 0 && i != diffstr.length - 1 ? " " : diffstr[i][0];
+      if (operation === "+" || operation === "-" || operation === " " || operation === "\\") {
+        hunk.lines.push(diffstr[i]);
+        if (operation === "+") {
+          addCount++;
+        } else if (operation === "-") {
+          removeCount++;
+        } else if (operation === " ") {
+          addCount++;
+          removeCount++;
+        }
+      } else {
+        throw new Error(`Hunk at line ${chunkHeaderIndex + 1} contained invalid line ${diffstr[i]}`);
+      }
+    }
+    if (!addCount && hunk.newLines === 1) {
+      hunk.newLines = 0;
+    }
+    if (!removeCount && hunk.oldLines === 1) {
+      hunk.oldLines = 0;
+    }
+    if (addCount !== hunk.newLines) {
+      throw new Error("Added line count did not match for hunk at line " + (chunkHeaderIndex + 1));
+    }
+    if (removeCount !== hunk.oldLines) {
+      throw new Error("Removed line count did not match for hunk at line " + (chunkHeaderIndex + 1));
+    }
+    return hunk;
+  }
+  while (i < diffstr.length) {
+    parseIndex();
+  }
+  return list2;
+}
+var init_parse3 = __esm({
+  "node_modules/diff/libesm/patch/parse.js"() {
+  }
+});
+
+// node_modules/diff/libesm/util/distance-iterator.js
+function distance_iterator_default(start, minLine, maxLine) {
+  let wantForward = true, backwardExhausted = false, forwardExhausted = false, localOffset = 1;
+  return function iterator2() {
+    if (wantForward && !forwardExhausted) {
+      if (backwardExhausted) {
+        localOffset++;
+      } else {
+        wantForward = false;
+      }
+      if (start + localOffset <= maxLine) {
+        return start + localOffset;
+      }
+      forwardExhausted = true;
+    }
+    if (!backwardExhausted) {
+      if (!forwardExhausted) {
+        wantForward = true;
+      }
+      if (minLine <= start - localOffset) {
+        return start - localOffset++;
+      }
+      backwardExhausted = true;
+      return iterator2();
+    }
+    return void 0;
+  };
+}
+var init_distance_iterator = __esm({
+  "node_modules/diff/libesm/util/distance-iterator.js"() {
+  }
+});
+
+// node_modules/diff/libesm/patch/apply.js
+function applyPatch(source, patch, options = {}) {
+  let patches;
+  if (typeof patch === "string") {
+    patches = parsePatch(patch);
+  } else if (Array.isArray(patch)) {
+    patches = patch;
+  } else {
+    patches = [patch];
+  }
+  if (patches.length > 1) {
+    throw new Error("applyPatch only works with a single input.");
+  }
+  return applyStructuredPatch(source, patches[0], options);
+}
+function applyStructuredPatch(source, patch, options = {}) {
+  if (options.autoConvertLineEndings || options.autoConvertLineEndings == null) {
+    if (hasOnlyWinLineEndings(source) && isUnix(patch)) {
+      patch = unixToWin(patch);
+    } else if (hasOnlyUnixLineEndings(source) && isWin(patch)) {
+      patch = winToUnix(patch);
+    }
+  }
+  const lines = source.split("\n"), hunks = patch.hunks, compareLine = options.compareLine || ((lineNumber, line, operation, patchContent) => line === patchContent), fuzzFactor = options.fuzzFactor || 0;
+  let minLine = 0;
+  if (fuzzFactor < 0 || !Number.isInteger(fuzzFactor)) {
+    throw new Error("fuzzFactor must be a non-negative integer");
+  }
+  if (!hunks.length) {
+    return source;
+  }
+  let prevLine = "", removeEOFNL = false, addEOFNL = false;
+  for (let i = 0; i < hunks[hunks.length - 1].lines.length; i++) {
+    const line = hunks[hunks.length - 1].lines[i];
+    if (line[0] == "\\") {
+      if (prevLine[0] == "+") {
+        removeEOFNL = true;
+      } else if (prevLine[0] == "-") {
+        addEOFNL = true;
+      }
+    }
+    prevLine = line;
+  }
+  if (removeEOFNL) {
+    if (addEOFNL) {
+      if (!fuzzFactor && lines[lines.length - 1] == "") {
+        return false;
+      }
+    } else if (lines[lines.length - 1] == "") {
+      lines.pop();
+    } else if (!fuzzFactor) {
+      return false;
+    }
+  } else if (addEOFNL) {
+    if (lines[lines.length - 1] != "") {
+      lines.push("");
+    } else if (!fuzzFactor) {
+      return false;
+    }
+  }
+  function applyHunk(hunkLines, toPos, maxErrors, hunkLinesI = 0, lastContextLineMatched = true, patchedLines = [], patchedLinesLength = 0) {
+    let nConsecutiveOldContextLines = 0;
+    let nextContextLineMustMatch = false;
+    for (; hunkLinesI < hunkLines.length; hunkLinesI++) {
+      const hunkLine = hunkLines[hunkLinesI], operation = hunkLine.length > 0 ? hunkLine[0] : " ", content = hunkLine.length > 0 ? hunkLine.substr(1) : hunkLine;
+      if (operation === "-") {
+        if (compareLine(toPos + 1, lines[toPos], operation, content)) {
+          toPos++;
+          nConsecutiveOldContextLines = 0;
+        } else {
+          if (!maxErrors || lines[toPos] == null) {
+            return null;
+          }
+          patchedLines[patchedLinesLength] = lines[toPos];
+          return applyHunk(hunkLines, toPos + 1, maxErrors - 1, hunkLinesI, false, patchedLines, patchedLinesLength + 1);
+        }
+      }
+      if (operation === "+") {
+        if (!lastContextLineMatched) {
+          return null;
+        }
+        patchedLines[patchedLinesLength] = content;
+        patchedLinesLength++;
+        nConsecutiveOldContextLines = 0;
+        nextContextLineMustMatch = true;
+      }
+      if (operation === " ") {
+        nConsecutiveOldContextLines++;
+        patchedLines[patchedLinesLength] = lines[toPos];
+        if (compareLine(toPos + 1, lines[toPos], operation, content)) {
+          patchedLinesLength++;
+          lastContextLineMatched = true;
+          nextContextLineMustMatch = false;
+          toPos++;
+        } else {
+          if (nextContextLineMustMatch || !maxErrors) {
+            return null;
+          }
+          return lines[toPos] && (applyHunk(hunkLines, toPos + 1, maxErrors - 1, hunkLinesI + 1, false, patchedLines, patchedLinesLength + 1) || applyHunk(hunkLines, toPos + 1, maxErrors - 1, hunkLinesI, false, patchedLines, patchedLinesLength + 1)) || applyHunk(hunkLines, toPos, maxErrors - 1, hunkLinesI + 1, false, patchedLines, patchedLinesLength);
+        }
+      }
+    }
+    patchedLinesLength -= nConsecutiveOldContextLines;
+    toPos -= nConsecutiveOldContextLines;
+    patchedLines.length = patchedLinesLength;
+    return {
+      patchedLines,
+      oldLineLastI: toPos - 1
+    };
+  }
+  const resultLines = [];
+  let prevHunkOffset = 0;
+  for (let i = 0; i < hunks.length; i++) {
+    const hunk = hunks[i];
+    let hunkResult;
+    const maxLine = lines.length - hunk.oldLines + fuzzFactor;
+    let toPos;
+    for (let maxErrors = 0; maxErrors <= fuzzFactor; maxErrors++) {
+      toPos = hunk.oldStart + prevHunkOffset - 1;
+      const iterator2 = distance_iterator_default(toPos, minLine, maxLine);
+      for (; toPos !== void 0; toPos = iterator2()) {
+        hunkResult = applyHunk(hunk.lines, toPos, maxErrors);
+        if (hunkResult) {
+          break;
+        }
+      }
+      if (hunkResult) {
+        break;
+      }
+    }
+    if (!hunkResult) {
+      return false;
+    }
+    for (let i2 = minLine; i2 < toPos; i2++) {
+      resultLines.push(lines[i2]);
+    }
+    for (let i2 = 0; i2 < hunkResult.patchedLines.length; i2++) {
+      const line = hunkResult.patchedLines[i2];
+      resultLines.push(line);
+    }
+    minLine = hunkResult.oldLineLastI + 1;
+    prevHunkOffset = toPos + 1 - hunk.oldStart;
+  }
+  for (let i = minLine; i < lines.length; i++) {
+    resultLines.push(lines[i]);
+  }
+  return resultLines.join("\n");
+}
+function applyPatches(uniDiff, options) {
+  const spDiff = typeof uniDiff === "string" ? parsePatch(uniDiff) : uniDiff;
+  let currentIndex = 0;
+  function processIndex() {
+    const index = spDiff[currentIndex++];
+    if (!index) {
+      return options.complete();
+    }
+    options.loadFile(index, function(err, data) {
+      if (err) {
+        return options.complete(err);
+      }
+      const updatedContent = applyPatch(data, index, options);
+      options.patched(index, updatedContent, function(err2) {
+        if (err2) {
+          return options.complete(err2);
+        }
+        processIndex();
+      });
+    });
+  }
+  processIndex();
+}
+var init_apply = __esm({
+  "node_modules/diff/libesm/patch/apply.js"() {
+    init_string();
+    init_line_endings();
+    init_parse3();
+    init_distance_iterator();
+  }
+});
+
+// node_modules/diff/libesm/patch/reverse.js
+function reversePatch(structuredPatch2) {
+  if (Array.isArray(structuredPatch2)) {
+    return structuredPatch2.map((patch) => reversePatch(patch)).reverse();
+  }
+  return Object.assign(Object.assign({}, structuredPatch2), { oldFileName: structuredPatch2.newFileName, oldHeader: structuredPatch2.newHeader, newFileName: structuredPatch2.oldFileName, newHeader: structuredPatch2.oldHeader, hunks: structuredPatch2.hunks.map((hunk) => {
+    return {
+      oldLines: hunk.newLines,
+      oldStart: hunk.newStart,
+      newLines: hunk.oldLines,
+      newStart: hunk.oldStart,
+      lines: hunk.lines.map((l) => {
+        if (l.startsWith("-")) {
+          return `+${l.slice(1)}`;
+        }
+        if (l.startsWith("+")) {
+          return `-${l.slice(1)}`;
+        }
+        return l;
+      })
+    };
+  }) });
+}
+var init_reverse = __esm({
+  "node_modules/diff/libesm/patch/reverse.js"() {
+  }
+});
+
+// node_modules/diff/libesm/patch/create.js
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  let optionsObj;
+  if (!options) {
+    optionsObj = {};
+  } else if (typeof options === "function") {
+    optionsObj = { callback: options };
+  } else {
+    optionsObj = options;
+  }
+  if (typeof optionsObj.context === "undefined") {
+    optionsObj.context = 4;
+  }
+  const context = optionsObj.context;
+  if (optionsObj.newlineIsToken) {
+    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
+  }
+  if (!optionsObj.callback) {
+    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+  } else {
+    const { callback } = optionsObj;
+    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+      const patch = diffLinesResultToPatch(diff);
+      callback(patch);
+    } }));
+  }
+  function diffLinesResultToPatch(diff) {
+    if (!diff) {
+      return;
+    }
+    diff.push({ value: "", lines: [] });
+    function contextLines(lines) {
+      return lines.map(function(entry) {
+        return " " + entry;
+      });
+    }
+    const hunks = [];
+    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+    for (let i = 0; i < diff.length; i++) {
+      const current = diff[i], lines = current.lines || splitLines(current.value);
+      current.lines = lines;
+      if (current.added || current.removed) {
+        if (!oldRangeStart) {
+          const prev = diff[i - 1];
+          oldRangeStart = oldLine;
+          newRangeStart = newLine;
+          if (prev) {
+            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+            oldRangeStart -= curRange.length;
+            newRangeStart -= curRange.length;
+          }
+        }
+        for (const line of lines) {
+          curRange.push((current.added ? "+" : "-") + line);
+        }
+        if (current.added) {
+          newLine += lines.length;
+        } else {
+          oldLine += lines.length;
+        }
+      } else {
+        if (oldRangeStart) {
+          if (lines.length <= context * 2 && i < diff.length - 2) {
+            for (const line of contextLines(lines)) {
+              curRange.push(line);
+            }
+          } else {
+            const contextSize = Math.min(lines.length, context);
+            for (const line of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line);
+            }
+            const hunk = {
+              oldStart: oldRangeStart,
+              oldLines: oldLine - oldRangeStart + contextSize,
+              newStart: newRangeStart,
+              newLines: newLine - newRangeStart + contextSize,
+              lines: curRange
+            };
+            hunks.push(hunk);
+            oldRangeStart = 0;
+            newRangeStart = 0;
+            curRange = [];
+          }
+        }
+        oldLine += lines.length;
+        newLine += lines.length;
+      }
+    }
+    for (const hunk of hunks) {
+      for (let i = 0; i < hunk.lines.length; i++) {
+        if (hunk.lines[i].endsWith("\n")) {
+          hunk.lines[i] = hunk.lines[i].slice(0, -1);
+        } else {
+          hunk.lines.splice(i + 1, 0, "\\ No newline at end of file");
+          i++;
+        }
+      }
+    }
+    return {
+      oldFileName,
+      newFileName,
+      oldHeader,
+      newHeader,
+      hunks
+    };
+  }
+}
+function formatPatch(patch, headerOptions) {
+  if (!headerOptions) {
+    headerOptions = INCLUDE_HEADERS;
+  }
+  if (Array.isArray(patch)) {
+    if (patch.length > 1 && !headerOptions.includeFileHeaders) {
+      throw new Error("Cannot omit file headers on a multi-file patch. (The result would be unparseable; how would a tool trying to apply the patch know which changes are to which file?)");
+    }
+    return patch.map((p) => formatPatch(p, headerOptions)).join("\n");
+  }
+  const ret = [];
+  if (headerOptions.includeIndex && patch.oldFileName == patch.newFileName) {
+    ret.push("Index: " + patch.oldFileName);
+  }
+  if (headerOptions.includeUnderline) {
+    ret.push("===================================================================");
+  }
+  if (headerOptions.includeFileHeaders) {
+    ret.push("--- " + patch.oldFileName + (typeof patch.oldHeader === "undefined" ? "" : "	" + patch.oldHeader));
+    ret.push("+++ " + patch.newFileName + (typeof patch.newHeader === "undefined" ? "" : "	" + patch.newHeader));
+  }
+  for (let i = 0; i < patch.hunks.length; i++) {
+    const hunk = patch.hunks[i];
+    if (hunk.oldLines === 0) {
+      hunk.oldStart -= 1;
+    }
+    if (hunk.newLines === 0) {
+      hunk.newStart -= 1;
+    }
+    ret.push("@@ -" + hunk.oldStart + "," + hunk.oldLines + " +" + hunk.newStart + "," + hunk.newLines + " @@");
+    for (const line of hunk.lines) {
+      ret.push(line);
+    }
+  }
+  return ret.join("\n") + "\n";
+}
+function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  if (typeof options === "function") {
+    options = { callback: options };
+  }
+  if (!(options === null || options === void 0 ? void 0 : options.callback)) {
+    const patchObj = structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options);
+    if (!patchObj) {
+      return;
+    }
+    return formatPatch(patchObj, options === null || options === void 0 ? void 0 : options.headerOptions);
+  } else {
+    const { callback } = options;
+    structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, Object.assign(Object.assign({}, options), { callback: (patchObj) => {
+      if (!patchObj) {
+        callback(void 0);
+      } else {
+        callback(formatPatch(patchObj, options.headerOptions));
+      }
+    } }));
+  }
+}
+function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options) {
+  return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options);
+}
+function splitLines(text2) {
+  const hasTrailingNl = text2.endsWith("\n");
+  const result = text2.split("\n").map((line) => line + "\n");
+  if (hasTrailingNl) {
+    result.pop();
+  } else {
+    result.push(result.pop().slice(0, -1));
+  }
+  return result;
+}
+var INCLUDE_HEADERS, FILE_HEADERS_ONLY, OMIT_HEADERS;
+var init_create = __esm({
+  "node_modules/diff/libesm/patch/create.js"() {
+    init_line();
+    INCLUDE_HEADERS = {
+      includeIndex: true,
+      includeUnderline: true,
+      includeFileHeaders: true
+    };
+    FILE_HEADERS_ONLY = {
+      includeIndex: false,
+      includeUnderline: false,
+      includeFileHeaders: true
+    };
+    OMIT_HEADERS = {
+      includeIndex: false,
+      includeUnderline: false,
+      includeFileHeaders: false
+    };
+  }
+});
+
+// node_modules/diff/libesm/convert/dmp.js
+function convertChangesToDMP(changes) {
+  const ret = [];
+  let change, operation;
+  for (let i = 0; i < changes.length; i++) {
+    change = changes[i];
+    if (change.added) {
+      operation = 1;
+    } else if (change.removed) {
+      operation = -1;
+    } else {
+      operation = 0;
+    }
+    ret.push([operation, change.value]);
+  }
+  return ret;
+}
+var init_dmp = __esm({
+  "node_modules/diff/libesm/convert/dmp.js"() {
+  }
+});
+
+// node_modules/diff/libesm/convert/xml.js
+function convertChangesToXML(changes) {
+  const ret = [];
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i];
+    if (change.added) {
+      ret.push("<ins>");
+    } else if (change.removed) {
+      ret.push("<del>");
+    }
+    ret.push(escapeHTML(change.value));
+    if (change.added) {
+      ret.push("</ins>");
+    } else if (change.removed) {
+      ret.push("</del>");
+    }
+  }
+  return ret.join("");
+}
+function escapeHTML(s) {
+  let n = s;
+  n = n.replace(/&/g, "&amp;");
+  n = n.replace(/</g, "&lt;");
+  n = n.replace(/>/g, "&gt;");
+  n = n.replace(/"/g, "&quot;");
+  return n;
+}
+var init_xml = __esm({
+  "node_modules/diff/libesm/convert/xml.js"() {
+  }
+});
+
+// node_modules/diff/libesm/index.js
+var libesm_exports = {};
+__export(libesm_exports, {
+  Diff: () => Diff,
+  FILE_HEADERS_ONLY: () => FILE_HEADERS_ONLY,
+  INCLUDE_HEADERS: () => INCLUDE_HEADERS,
+  OMIT_HEADERS: () => OMIT_HEADERS,
+  applyPatch: () => applyPatch,
+  applyPatches: () => applyPatches,
+  arrayDiff: () => arrayDiff,
+  canonicalize: () => canonicalize,
+  characterDiff: () => characterDiff,
+  convertChangesToDMP: () => convertChangesToDMP,
+  convertChangesToXML: () => convertChangesToXML,
+  createPatch: () => createPatch,
+  createTwoFilesPatch: () => createTwoFilesPatch,
+  cssDiff: () => cssDiff,
+  diffArrays: () => diffArrays,
+  diffChars: () => diffChars,
+  diffCss: () => diffCss,
+  diffJson: () => diffJson,
+  diffLines: () => diffLines,
+  diffSentences: () => diffSentences,
+  diffTrimmedLines: () => diffTrimmedLines,
+  diffWords: () => diffWords,
+  diffWordsWithSpace: () => diffWordsWithSpace,
+  formatPatch: () => formatPatch,
+  jsonDiff: () => jsonDiff,
+  lineDiff: () => lineDiff,
+  parsePatch: () => parsePatch,
+  reversePatch: () => reversePatch,
+  sentenceDiff: () => sentenceDiff,
+  structuredPatch: () => structuredPatch,
+  wordDiff: () => wordDiff,
+  wordsWithSpaceDiff: () => wordsWithSpaceDiff
+});
+var init_libesm = __esm({
+  "node_modules/diff/libesm/index.js"() {
+    init_base();
+    init_character();
+    init_word();
+    init_line();
+    init_sentence();
+    init_css();
+    init_json();
+    init_array();
+    init_apply();
+    init_parse3();
+    init_reverse();
+    init_create();
+    init_dmp();
+    init_xml();
+  }
+});
+
+// node_modules/eventemitter3/index.js
+var require_eventemitter3 = __commonJS({
+  "node_modules/eventemitter3/index.js"(exports, module) {
+    "use strict";
+    var has = Object.prototype.hasOwnProperty;
+    var prefix = "~";
+    function Events() {
+    }
+    if (Object.create) {
+      Events.prototype = /* @__PURE__ */ Object.create(null);
+      if (!new Events().__proto__) prefix = false;
+    }
+    function EE(fn, context, once) {
+      this.fn = fn;
+      this.context = context;
+      this.once = once || false;
+    }
+    function addListener(emitter, event, fn, context, once) {
+      if (typeof fn !== "function") {
+        throw new TypeError("The listener must be a function");
+      }
+      var listener = new EE(fn, context || emitter, once), evt = prefix ? prefix + event : event;
+      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
+      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
+      else emitter._events[evt] = [emitter._events[evt], listener];
+      return emitter;
+    }
+    function clearEvent(emitter, evt) {
+      if (--emitter._eventsCount === 0) emitter._events = new Events();
+      else delete emitter._events[evt];
+    }
+    function EventEmitter2() {
+      this._events = new Events();
+      this._eventsCount = 0;
+    }
+    EventEmitter2.prototype.eventNames = function eventNames() {
+      var names = [], events, name;
+      if (this._eventsCount === 0) return names;
+      for (name in events = this._events) {
+        if (has.call(events, name)) names.push(prefix ? name.slice(1) : name);
+      }
+      if (Object.getOwnPropertySymbols) {
+        return names.concat(Object.getOwnPropertySymbols(events));
+      }
+      return names;
+    };
+    EventEmitter2.prototype.listeners = function listeners(event) {
+      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
+      if (!handlers) return [];
+      if (handlers.fn) return [handlers.fn];
+      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
+        ee[i] = handlers[i].fn;
+      }
+      return ee;
+    };
+    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
+      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
+      if (!listeners) return 0;
+      if (listeners.fn) return 1;
+      return listeners.length;
+    };
+    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+      var evt = prefix ? prefix + event : event;
+      if (!this._events[evt]) return false;
+      var listeners = this._events[evt], len = arguments.length, args, i;
+      if (listeners.fn) {
+        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
+        switch (len) {
+          case 1:
+            return listeners.fn.call(listeners.context), true;
+          case 2:
+            return listeners.fn.call(listeners.context, a1), true;
+          case 3:
+            return listeners.fn.call(listeners.context, a1, a2), true;
+          case 4:
+            return listeners.fn.call(listeners.context, a1, a2, a3), true;
+          case 5:
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
+          case 6:
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
+        }
+        for (i = 1, args = new Array(len - 1); i < len; i++) {
+          args[i - 1] = arguments[i];
+        }
+        listeners.fn.apply(listeners.context, args);
+      } else {
+        var length = listeners.length, j;
+        for (i = 0; i < length; i++) {
+          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
+          switch (len) {
+            case 1:
+              listeners[i].fn.call(listeners[i].context);
+              break;
+            case 2:
+              listeners[i].fn.call(listeners[i].context, a1);
+              break;
+            case 3:
+              listeners[i].fn.call(listeners[i].context, a1, a2);
+              break;
+            case 4:
+              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
+              break;
+            default:
+              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
+                args[j - 1] = arguments[j];
+              }
+              listeners[i].fn.apply(listeners[i].context, args);
+          }
+        }
+      }
+      return true;
+    };
+    EventEmitter2.prototype.on = function on(event, fn, context) {
+      return addListener(this, event, fn, context, false);
+    };
+    EventEmitter2.prototype.once = function once(event, fn, context) {
+      return addListener(this, event, fn, context, true);
+    };
+    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once) {
+      var evt = prefix ? prefix + event : event;
+      if (!this._events[evt]) return this;
+      if (!fn) {
+        clearEvent(this, evt);
+        return this;
+      }
+      var listeners = this._events[evt];
+      if (listeners.fn) {
+        if (listeners.fn === fn && (!once || listeners.once) && (!context || listeners.context === context)) {
+          clearEvent(this, evt);
+        }
+      } else {
+        for (var i = 0, events = [], length = listeners.length; i < length; i++) {
+          if (listeners[i].fn !== fn || once && !listeners[i].once || context && listeners[i].context !== context) {
+            events.push(listeners[i]);
+          }
+        }
+        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
+        else clearEvent(this, evt);
+      }
+      return this;
+    };
+    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
+      var evt;
+      if (event) {
+        evt = prefix ? prefix + event : event;
+        if (this._events[evt]) clearEvent(this, evt);
+      } else {
+        this._events = new Events();
+        this._eventsCount = 0;
+      }
+      return this;
+    };
+    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
+    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
+    EventEmitter2.prefixed = prefix;
+    EventEmitter2.EventEmitter = EventEmitter2;
+    if ("undefined" !== typeof module) {
+      module.exports = EventEmitter2;
+    }
   }
 });
 
@@ -79938,11 +84558,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -79958,7 +84578,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -80291,10 +84911,10 @@ function formatProblem(p) {
 var InputError = class extends Error {
   problems;
   constructor(problems) {
-    const list = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
-    super(list.map(formatProblem).join("\n"));
+    const list2 = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
+    super(list2.map(formatProblem).join("\n"));
     this.name = "InputError";
-    this.problems = list;
+    this.problems = list2;
   }
 };
 var SdxApiError = class extends Error {
@@ -80371,9 +84991,9 @@ function workspacePaths(repoRoot, workspace) {
 function capAnnotations(all, perKind = ANNOTATIONS_PER_KIND) {
   const order = { error: 0, warning: 1, notice: 2 };
   const sorted = [...all].sort((a, b) => order[a.kind] - order[b.kind]);
-  const count = { error: 0, warning: 0, notice: 0 };
+  const count2 = { error: 0, warning: 0, notice: 0 };
   const send = [];
-  for (const a of sorted) if (count[a.kind]++ < perKind) send.push(a);
+  for (const a of sorted) if (count2[a.kind]++ < perKind) send.push(a);
   return { send, dropped: all.length - send.length };
 }
 
@@ -80417,10 +85037,10 @@ function makeRedactor(secrets) {
       forms.add(JSON.stringify(base).slice(1, -1));
     }
   }
-  const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const list2 = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   return (text2) => {
     let out = redactCredentials(text2);
-    for (const v of list) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    for (const v of list2) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return out;
   };
 }
@@ -80574,467 +85194,1788 @@ function readInputs(get) {
 }
 
 // src/action/context.ts
-import { mkdir as mkdir3 } from "node:fs/promises";
+import { mkdir as mkdir5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join2, resolve as resolve3 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/core/model.ts
 init_settings();
 import { posix } from "node:path";
 
-// node_modules/mustache/mustache.mjs
-var objectToString = Object.prototype.toString;
-var isArray = Array.isArray || function isArrayPolyfill(object2) {
-  return objectToString.call(object2) === "[object Array]";
-};
-function isFunction(object2) {
-  return typeof object2 === "function";
+// src/core/description.ts
+var DESCRIPTION_MIN = 3;
+var DESCRIPTION_MAX = 100;
+var PLACEHOLDERS = ["site", "site_id", "path", "file", "sha", "subject"];
+var MIN_FILLED = { site: 1, site_id: 36, path: 5, file: 5, sha: 7, subject: 0 };
+function checkDescriptionTemplate(template) {
+  const problems = [];
+  if (/[\r\n]/.test(template)) problems.push("the description template contains a line break, which cannot be sent in the X-Description header");
+  if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(template)) problems.push("the description template contains a control character");
+  let literal2 = template;
+  let minLen = 0;
+  for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
+    const name = m[1];
+    if (!PLACEHOLDERS.includes(name)) {
+      problems.push(`unknown placeholder {${name}} in the description template; use ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}`);
+    } else minLen += MIN_FILLED[name];
+    literal2 = literal2.replace(m[0], "");
+  }
+  const literalLen = [...literal2].length;
+  if (literalLen > DESCRIPTION_MAX)
+    problems.push(`the description template's fixed text is ${literalLen} characters; the SDX API takes at most ${DESCRIPTION_MAX}`);
+  if (literalLen + minLen < DESCRIPTION_MIN)
+    problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
+  return problems;
 }
-function typeStr(obj) {
-  return isArray(obj) ? "array" : typeof obj;
+function renderDescription(template, values) {
+  const filled = template.replace(
+    /\{([a-z_]+)\}/g,
+    (all, name) => PLACEHOLDERS.includes(name) ? values[name] : all
+  );
+  let text2 = toHeaderSafe(filled).replace(/\s+/g, " ").trim();
+  if (text2.length > DESCRIPTION_MAX) text2 = `${text2.slice(0, DESCRIPTION_MAX - 1).trimEnd()}~`;
+  while (text2.length < DESCRIPTION_MIN) text2 += ".";
+  return text2;
 }
-function escapeRegExp(string4) {
-  return string4.replace(/[\-\[\]{}()*+?.,\\\^$|#\s]/g, "\\$&");
+function toHeaderSafe(s) {
+  if (/^[ -~]*$/.test(s)) return s;
+  return [...s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")].map((ch) => ch >= " " && ch <= "~" ? ch : /\s/.test(ch) ? " " : "?").join("");
 }
-function hasProperty(obj, propName) {
-  return obj != null && typeof obj === "object" && propName in obj;
+
+// src/lint/rules.ts
+function syntax(id, description) {
+  return { id, defaultSeverity: "error", description, kind: "syntax", configurable: false, acknowledgeable: false };
 }
-function primitiveHasOwnProperty(primitive, propName) {
-  return primitive != null && typeof primitive !== "object" && primitive.hasOwnProperty && primitive.hasOwnProperty(propName);
+function routeros(id, description) {
+  return { id, defaultSeverity: "error", description, kind: "routeros", configurable: true, acknowledgeable: true };
 }
-var regExpTest = RegExp.prototype.test;
-function testRegExp(re, string4) {
-  return regExpTest.call(re, string4);
+function lockout(id, defaultSeverity, description) {
+  return { id, defaultSeverity, description, kind: "lockout", configurable: true, acknowledgeable: true };
 }
-var nonSpaceRe = /\S/;
-function isWhitespace(string4) {
-  return !testRegExp(nonSpaceRe, string4);
+var RULES = [
+  syntax(
+    "unbalanced-bracket",
+    "A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there."
+  ),
+  syntax("unterminated-string", 'A " that is never closed. Strings may span lines, so the rest of the script would be read as text.'),
+  syntax("invalid-escape", 'A \\ in a string not followed by one of " \\ n r t $ ? _ a b f v, two upper-case hex digits, or the end of the line.'),
+  syntax("stray-backslash", "A \\ outside a string that is not the last character of its line (only line continuations may use it)."),
+  syntax(
+    "comment-after-continuation",
+    "A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment."
+  ),
+  syntax("line-break-in-brackets", "A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open."),
+  {
+    id: "param-space",
+    defaultSeverity: "error",
+    description: "Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.",
+    kind: "syntax",
+    configurable: true,
+    acknowledgeable: false
+  },
+  {
+    id: "inline-comment",
+    defaultSeverity: "warning",
+    description: "A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.",
+    kind: "notice",
+    configurable: true,
+    acknowledgeable: false
+  },
+  {
+    id: "continuation-space",
+    defaultSeverity: "warning",
+    description: "Spaces after the \\ that ends a line; RouterOS may not read it as a line continuation.",
+    kind: "notice",
+    configurable: true,
+    acknowledgeable: false
+  },
+  {
+    id: "raw-template-value",
+    defaultSeverity: "warning",
+    description: 'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
+    kind: "notice",
+    configurable: true,
+    acknowledgeable: false,
+    alwaysOn: true
+  },
+  {
+    id: "unknown-allow",
+    defaultSeverity: "warning",
+    description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
+    kind: "notice",
+    configurable: true,
+    acknowledgeable: false
+  },
+  routeros(
+    "unknown-menu",
+    "A menu path the site's RouterOS version does not have (/ip firewal filter), in either spelling (/ip firewall filter, /ip/firewall/filter), absolute or relative to the menu line before."
+  ),
+  routeros("unknown-command", "A command the menu does not have in the site's RouterOS version (/ip address ad), or parameters with no command before them."),
+  routeros("unknown-parameter", "A parameter the command does not take in the site's RouterOS version (add chain=input acton=drop)."),
+  routeros("invalid-value", "A value the parameter's list of values does not hold in the site's RouterOS version."),
+  routeros(
+    "not-in-version",
+    "A menu, command, parameter or value that exists in other RouterOS versions but not in the site's (BGP instance= before 7.20, router-id= from 7.20 on)."
+  ),
+  routeros(
+    "missing-package",
+    "A menu, command or parameter of an extra package (container, wireless, iot, ...) that the site's packages setting does not list."
+  ),
+  routeros("console-paste", "A console prompt ([admin@MikroTik] >) or printed output pasted into the script: RouterOS cannot run it."),
+  lockout("reset-configuration", "error", "/system reset-configuration: erases the configuration, management access with it."),
+  lockout("shutdown", "error", "/system shutdown: powers the router off; only someone on site can turn it back on."),
+  lockout("device-mode", "error", "/system device-mode changes: need a button press or power cycle on the router to complete."),
+  lockout("reboot", "warning", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
+  lockout("backup-load", "warning", "/system backup load: replaces the whole configuration and reboots."),
+  lockout(
+    "package-change",
+    "warning",
+    "/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot."
+  ),
+  lockout("ip-service", "warning", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
+  lockout("ssh-settings", "warning", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
+  lockout(
+    "user-change",
+    "warning",
+    "Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account."
+  ),
+  lockout(
+    "input-drop",
+    "warning",
+    "drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid."
+  ),
+  lockout(
+    "input-accept-removal",
+    "warning",
+    "Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out."
+  ),
+  lockout("interface-disable", "warning", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
+  lockout("address-removal", "warning", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
+  lockout("route-removal", "warning", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
+  lockout("vlan-filtering", "warning", "vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once."),
+  lockout("interface-list-member", "warning", "Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them."),
+  lockout("scheduler-removal", "warning", "Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs."),
+  lockout("script-removal", "warning", "Removing /system script entries that schedulers, netwatch or other scripts may run."),
+  lockout("remove-find-all", "warning", "remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.")
+];
+var BY_ID = new Map(RULES.map((r) => [r.id, r]));
+function ruleInfo(id) {
+  return BY_ID.get(id);
 }
-var entityMap = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "/": "&#x2F;",
-  "`": "&#x60;",
-  "=": "&#x3D;"
-};
-function escapeHtml(string4) {
-  return String(string4).replace(/[&<>"'`=\/]/g, function fromEntityMap(s) {
-    return entityMap[s];
-  });
-}
-var whiteRe = /\s*/;
-var spaceRe = /\s+/;
-var equalsRe = /\s*=/;
-var curlyRe = /\s*\}/;
-var tagRe = /#|\^|\/|>|\{|&|=|!/;
-function parseTemplate(template, tags) {
-  if (!template)
-    return [];
-  var lineHasNonSpace = false;
-  var sections = [];
-  var tokens = [];
-  var spaces = [];
-  var hasTag = false;
-  var nonSpace = false;
-  var indentation = "";
-  var tagIndex = 0;
-  function stripSpace() {
-    if (hasTag && !nonSpace) {
-      while (spaces.length)
-        delete tokens[spaces.pop()];
-    } else {
-      spaces = [];
+function suggestRule(id, candidates = RULES) {
+  let best;
+  let bestDistance = Infinity;
+  for (const r of candidates) {
+    const d = r.id.includes(id) && id.length >= 4 ? 1 : distance(id, r.id);
+    if (d < bestDistance) {
+      best = r.id;
+      bestDistance = d;
     }
-    hasTag = false;
-    nonSpace = false;
   }
-  var openingTagRe, closingTagRe, closingCurlyRe;
-  function compileTags(tagsToCompile) {
-    if (typeof tagsToCompile === "string")
-      tagsToCompile = tagsToCompile.split(spaceRe, 2);
-    if (!isArray(tagsToCompile) || tagsToCompile.length !== 2)
-      throw new Error("Invalid tags: " + tagsToCompile);
-    openingTagRe = new RegExp(escapeRegExp(tagsToCompile[0]) + "\\s*");
-    closingTagRe = new RegExp("\\s*" + escapeRegExp(tagsToCompile[1]));
-    closingCurlyRe = new RegExp("\\s*" + escapeRegExp("}" + tagsToCompile[1]));
+  return best !== void 0 && bestDistance <= Math.max(2, Math.floor(id.length / 3)) ? best : void 0;
+}
+function closestName(name, names) {
+  let best;
+  let bestDistance = Infinity;
+  for (const n of names) {
+    const d = distance(name, n);
+    if (d < bestDistance) {
+      best = n;
+      bestDistance = d;
+    }
   }
-  compileTags(tags || mustache.tags);
-  var scanner = new Scanner(template);
-  var start, type2, value, chr, token, openSection;
-  while (!scanner.eos()) {
-    start = scanner.pos;
-    value = scanner.scanUntil(openingTagRe);
-    if (value) {
-      for (var i = 0, valueLength = value.length; i < valueLength; ++i) {
-        chr = value.charAt(i);
-        if (isWhitespace(chr)) {
-          spaces.push(tokens.length);
-          indentation += chr;
-        } else {
-          nonSpace = true;
-          lineHasNonSpace = true;
-          indentation += " ";
-        }
-        tokens.push(["text", chr, start, start + 1]);
-        start += 1;
-        if (chr === "\n") {
-          stripSpace();
-          indentation = "";
-          tagIndex = 0;
-          lineHasNonSpace = false;
-        }
+  return best !== void 0 && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : void 0;
+}
+function distance(a, b) {
+  let prev2 = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      row.push(d);
+    }
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[b.length];
+}
+var SETTINGS = ["error", "warning", "off"];
+function validateRuleSettings(rules) {
+  const out = [];
+  if (typeof rules !== "object" || rules === null || Array.isArray(rules)) {
+    return ['lint rules must be a map of rule id to "error", "warning" or "off"'];
+  }
+  for (const [id, value] of Object.entries(rules)) {
+    const info2 = BY_ID.get(id);
+    if (!info2) {
+      const guess = suggestRule(id);
+      out.push(`unknown lint rule "${id}"${guess ? `; did you mean "${guess}"?` : ""} (\`routeros-gitops rules\` lists them)`);
+      continue;
+    }
+    if (typeof value !== "string" || !SETTINGS.includes(value)) {
+      out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      continue;
+    }
+    if (info2.alwaysOn && value === "off") {
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
+      continue;
+    }
+    if (!info2.configurable && value !== "error") {
+      out.push(`lint rule "${id}" is a syntax check: RouterOS cannot run such a script, so it is always an error and cannot be set to "${value}"`);
+    }
+  }
+  return out;
+}
+
+// src/lint/acknowledge.ts
+var MARK = /routeros-gitops\s*:/i;
+var ALLOW = /routeros-gitops\s*:\s*allow\s+([a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)/i;
+var ACKNOWLEDGEABLE = RULES.filter((r) => r.acknowledgeable);
+var NONE = { file: /* @__PURE__ */ new Set(), covers: () => false, problems: [] };
+function readAcknowledgements(comments, statements) {
+  if (comments.length === 0) return NONE;
+  const file2 = /* @__PURE__ */ new Set();
+  const byLine = /* @__PURE__ */ new Map();
+  const ownLine = /* @__PURE__ */ new Set();
+  const problems = [];
+  const firstLine2 = statements[0]?.line ?? Infinity;
+  for (const c of comments) {
+    if (c.ownLine) ownLine.add(c.line);
+    if (!MARK.test(c.text)) continue;
+    const m = ALLOW.exec(c.text);
+    if (!m) {
+      problems.push({
+        rule: "unknown-allow",
+        line: c.line,
+        column: c.column,
+        message: 'this routeros-gitops comment is not understood, so it acknowledges nothing. Write "# routeros-gitops: allow <rule>[, <rule>...]".'
+      });
+      continue;
+    }
+    const ids = m[1].split(",").map((s) => s.trim().toLowerCase());
+    const set3 = byLine.get(c.line) ?? /* @__PURE__ */ new Set();
+    byLine.set(c.line, set3);
+    for (const id of ids) {
+      const info2 = ruleInfo(id);
+      if (info2?.acknowledgeable) {
+        set3.add(id);
+        if (c.line < firstLine2) file2.add(id);
+        continue;
       }
-    }
-    if (!scanner.scan(openingTagRe))
-      break;
-    hasTag = true;
-    type2 = scanner.scan(tagRe) || "name";
-    scanner.scan(whiteRe);
-    if (type2 === "=") {
-      value = scanner.scanUntil(equalsRe);
-      scanner.scan(equalsRe);
-      scanner.scanUntil(closingTagRe);
-    } else if (type2 === "{") {
-      value = scanner.scanUntil(closingCurlyRe);
-      scanner.scan(curlyRe);
-      scanner.scanUntil(closingTagRe);
-      type2 = "&";
-    } else {
-      value = scanner.scanUntil(closingTagRe);
-    }
-    if (!scanner.scan(closingTagRe))
-      throw new Error("Unclosed tag at " + scanner.pos);
-    if (type2 == ">") {
-      token = [type2, value, start, scanner.pos, indentation, tagIndex, lineHasNonSpace];
-    } else {
-      token = [type2, value, start, scanner.pos];
-    }
-    tagIndex++;
-    tokens.push(token);
-    if (type2 === "#" || type2 === "^") {
-      sections.push(token);
-    } else if (type2 === "/") {
-      openSection = sections.pop();
-      if (!openSection)
-        throw new Error('Unopened section "' + value + '" at ' + start);
-      if (openSection[1] !== value)
-        throw new Error('Unclosed section "' + openSection[1] + '" at ' + start);
-    } else if (type2 === "name" || type2 === "{" || type2 === "&") {
-      nonSpace = true;
-    } else if (type2 === "=") {
-      compileTags(value);
-    }
-  }
-  stripSpace();
-  openSection = sections.pop();
-  if (openSection)
-    throw new Error('Unclosed section "' + openSection[1] + '" at ' + scanner.pos);
-  return nestTokens(squashTokens(tokens));
-}
-function squashTokens(tokens) {
-  var squashedTokens = [];
-  var token, lastToken;
-  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
-    token = tokens[i];
-    if (token) {
-      if (token[0] === "text" && lastToken && lastToken[0] === "text") {
-        lastToken[1] += token[1];
-        lastToken[3] = token[3];
+      let message;
+      if (info2) {
+        message = `"${id}" cannot be acknowledged: ${info2.kind === "syntax" ? "RouterOS cannot run the script as written, so fix the script" : "change its setting in lint.rules instead"}.`;
       } else {
-        squashedTokens.push(token);
-        lastToken = token;
+        const guess = suggestRule(id, ACKNOWLEDGEABLE);
+        message = `unknown rule "${id}" in this acknowledgement, so it acknowledges nothing${guess ? `; did you mean "${guess}"?` : "."}`;
       }
+      problems.push({ rule: "unknown-allow", line: c.line, column: c.column, message });
     }
   }
-  return squashedTokens;
+  const coversOne = (rule, st, ownLines) => {
+    const last = ownLines ? st.endLine : st.line;
+    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule)) return true;
+    for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule)) return true;
+    return false;
+  };
+  const covers = (rule, st, enclosing = []) => file2.has(rule) || coversOne(rule, st, true) || enclosing.some((e) => coversOne(rule, e, false));
+  return { file: file2, covers, problems };
 }
-function nestTokens(tokens) {
-  var nestedTokens = [];
-  var collector = nestedTokens;
-  var sections = [];
-  var token, section;
-  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
-    token = tokens[i];
-    switch (token[0]) {
-      case "#":
-      case "^":
-        collector.push(token);
-        sections.push(token);
-        collector = token[4] = [];
-        break;
-      case "/":
-        section = sections.pop();
-        section[5] = token[2];
-        collector = sections.length > 0 ? sections[sections.length - 1][4] : nestedTokens;
-        break;
-      default:
-        collector.push(token);
-    }
+
+// src/lint/commands.ts
+var VERBS = /* @__PURE__ */ new Set([
+  "add",
+  "set",
+  "remove",
+  "disable",
+  "enable",
+  "unset",
+  "edit",
+  "move",
+  "comment",
+  "reset",
+  "print",
+  "export",
+  "find",
+  "get",
+  "reboot",
+  "shutdown",
+  "reset-configuration",
+  "load",
+  "save",
+  "install",
+  "uninstall",
+  "upgrade",
+  "downgrade",
+  "update",
+  "download",
+  "check-for-updates",
+  "apply-changes",
+  "cancel",
+  "monitor",
+  "import",
+  "run",
+  "flush",
+  "send",
+  "release",
+  "renew",
+  "make-static",
+  "regenerate-host-key",
+  "import-host-key",
+  "export-host-key",
+  "reset-counters",
+  "reset-counters-all",
+  "ping",
+  "fetch",
+  "info",
+  "warning",
+  "error",
+  "debug",
+  "quit",
+  "redo",
+  "undo",
+  "generate",
+  "sign",
+  "format-drive",
+  "blink",
+  "beep",
+  "clear",
+  "listen",
+  "scan",
+  "sniff",
+  "torch",
+  "traceroute",
+  "start",
+  "stop",
+  "unschedule",
+  "schedule"
+]);
+var LONGEST_VERB = Math.max(...[...VERBS].map((v) => v.length));
+var VERBS_BY_START = [];
+for (const v of VERBS) (VERBS_BY_START[v.length * 26 + v.charCodeAt(0) - 97] ??= []).push(v);
+function verbAt(s, from, to) {
+  const length = to - from;
+  const letter = s.charCodeAt(from) - 97;
+  if (!(letter >= 0 && letter <= 25) || length > LONGEST_VERB) return void 0;
+  const bucket = VERBS_BY_START[length * 26 + letter];
+  if (bucket === void 0) return void 0;
+  next: for (let k = 0; k < bucket.length; k++) {
+    const v = bucket[k];
+    for (let i = 1; i < length; i++) if (s.charCodeAt(from + i) !== v.charCodeAt(i)) continue next;
+    return v;
   }
-  return nestedTokens;
+  return void 0;
 }
-function Scanner(string4) {
-  this.string = string4;
-  this.tail = string4;
-  this.pos = 0;
-}
-Scanner.prototype.eos = function eos() {
-  return this.tail === "";
-};
-Scanner.prototype.scan = function scan(re) {
-  var match = this.tail.match(re);
-  if (!match || match.index !== 0)
-    return "";
-  var string4 = match[0];
-  this.tail = this.tail.substring(string4.length);
-  this.pos += string4.length;
-  return string4;
-};
-Scanner.prototype.scanUntil = function scanUntil(re) {
-  var index = this.tail.search(re), match;
-  switch (index) {
-    case -1:
-      match = this.tail;
-      this.tail = "";
-      break;
-    case 0:
-      match = "";
-      break;
-    default:
-      match = this.tail.substring(0, index);
-      this.tail = this.tail.substring(index);
-  }
-  this.pos += match.length;
-  return match;
-};
-function Context(view2, parentContext) {
-  this.view = view2;
-  this.cache = { ".": this.view };
-  this.parent = parentContext;
-}
-Context.prototype.push = function push(view2) {
-  return new Context(view2, this);
-};
-Context.prototype.lookup = function lookup(name) {
-  var cache = this.cache;
-  var value;
-  if (cache.hasOwnProperty(name)) {
-    value = cache[name];
+var MENUS_NAMED_LIKE_VERBS = /* @__PURE__ */ new Set(["/system/package/update", "/system/upgrade"]);
+var AMBIGUOUS = /* @__PURE__ */ new Set(["update", "upgrade"]);
+var W = { s: "", b: 0, e: 0 };
+function view(a) {
+  if (a.plain) {
+    W.s = a.source;
+    W.b = a.start;
+    W.e = a.end;
   } else {
-    var context = this, intermediateValue, names, index, lookupHit = false;
-    while (context) {
-      if (name.indexOf(".") > 0) {
-        intermediateValue = context.view;
-        names = name.split(".");
-        index = 0;
-        while (intermediateValue != null && index < names.length) {
-          if (index === names.length - 1)
-            lookupHit = hasProperty(intermediateValue, names[index]) || primitiveHasOwnProperty(intermediateValue, names[index]);
-          intermediateValue = intermediateValue[names[index++]];
-        }
-      } else {
-        intermediateValue = context.view[name];
-        lookupHit = hasProperty(context.view, name);
+    const t = a.text;
+    W.s = t;
+    W.b = 0;
+    W.e = t.length;
+  }
+}
+function viewHas(c, d = c) {
+  const s = W.s;
+  const e = W.e;
+  for (let i = W.b; i < e; i++) {
+    const x = s.charCodeAt(i);
+    if (x === c || x === d) return true;
+  }
+  return false;
+}
+function startsCommand(c) {
+  const l = c | 32;
+  return c === 47 || c === 46 || c >= 48 && c <= 57 || l >= 97 && l <= 122;
+}
+var Command2 = class {
+  constructor(path4, verb, args, from, statement) {
+    this.path = path4;
+    this.verb = verb;
+    this.args = args;
+    this.from = from;
+    this.statement = statement;
+  }
+  path;
+  verb;
+  args;
+  from;
+  statement;
+  parsed;
+  target;
+  /** The words after the verb. */
+  get rest() {
+    return this.args.slice(this.from);
+  }
+  /** Named parameters by lower-case name (`!` kept: `chain!` for `chain!=input`). */
+  get params() {
+    return (this.parsed ??= readParams(this.args, this.from)).params;
+  }
+  /** Words after the verb that are not name=value. */
+  get unnamed() {
+    return (this.parsed ??= readParams(this.args, this.from)).unnamed;
+  }
+  /** What `numbers` (or the first unnamed word) points at. */
+  get targets() {
+    return this.target ??= targetOf(this);
+  }
+  /** `params.get(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
+  param(name) {
+    if (this.parsed) return this.parsed.params.get(name);
+    const k = lastParam(this.args, this.from, name);
+    return k < 0 ? void 0 : paramAt(this.args, k, name.length);
+  }
+  /** `params.has(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
+  hasParam(name) {
+    if (this.parsed) return this.parsed.params.has(name);
+    return lastParam(this.args, this.from, name) >= 0;
+  }
+};
+function showPath(path4) {
+  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "the top menu";
+}
+var Menu = class _Menu {
+  constructor(path4, name, parent) {
+    this.path = path4;
+    this.name = name;
+    this.parent = parent;
+  }
+  path;
+  name;
+  parent;
+  /** The menus below, by name: in a list while there are few (searched in place, see childAt), then in a map. */
+  list;
+  map;
+  /** The menu one level down, by lower-case menu word. */
+  child(word) {
+    return this.childAt(word, 0, word.length) ?? this.add(word);
+  }
+  /** The menu one level down named s[from, to) (a lower-case menu word), if it was seen before. */
+  childAt(s, from, to) {
+    if (this.map) return this.map.get(s.slice(from, to));
+    const list2 = this.list;
+    if (list2 === void 0) return void 0;
+    const length = to - from;
+    next: for (let k = 0; k < list2.length; k++) {
+      const name = list2[k].name;
+      if (name.length !== length) continue;
+      for (let i = 0; i < length; i++) if (s.charCodeAt(from + i) !== name.charCodeAt(i)) continue next;
+      return list2[k];
+    }
+    return void 0;
+  }
+  /** A new menu one level down (childAt found none). */
+  add(word) {
+    const c = new _Menu(`${this.path}/${word}`, word, this);
+    if (menus < MENU_LIMIT) {
+      menus++;
+      if (this.map) this.map.set(word, c);
+      else if ((this.list ??= []).push(c) > 16) this.map = new Map(this.list.map((m) => [m.name, m]));
+    }
+    return c;
+  }
+  /** The menu one level up (the top stays the top). */
+  up() {
+    return this.parent ?? this;
+  }
+};
+var menus = 0;
+var MENU_LIMIT = 1e4;
+var TOP = new Menu("", "", null);
+var OTHER = 0;
+var NAVIGATE = 1;
+var COMMAND = 2;
+var resolved = { menu: TOP, verb: "", from: 0 };
+function resolveStatement(st, current) {
+  const args = st.args;
+  const first2 = args[0];
+  if (!first2) return OTHER;
+  view(first2);
+  if (first2.groups.length === 0) {
+    const v = verbAt(W.s, W.b, W.e);
+    if (v !== void 0 && !AMBIGUOUS.has(v)) {
+      resolved.menu = current;
+      resolved.verb = v;
+      resolved.from = 1;
+      return COMMAND;
+    }
+  }
+  if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
+  const firstIsPath = W.s.charCodeAt(W.b) === 47;
+  let menu = current;
+  let verb;
+  let k = 0;
+  let stopped = false;
+  outer: for (; k < args.length; k++) {
+    const a = args[k];
+    if (k > 0) view(a);
+    if (a.groups.length || viewHas(
+      61,
+      34
+      /* " */
+    )) {
+      stopped = true;
+      break;
+    }
+    const t = W.s;
+    const len = W.e;
+    if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
+    for (let from = W.b, s = 0; from <= len; s++) {
+      const segFrom = from;
+      let to = from;
+      let letter = false;
+      let upper = false;
+      let valid = true;
+      for (; to < len; to++) {
+        const c = t.charCodeAt(to);
+        if (c === 47) break;
+        const l = c | 32;
+        if (l >= 97 && l <= 122) {
+          letter = true;
+          if (c < 97) upper = true;
+        } else if (!(l >= 48 && l <= 57 || l === 45 && to > segFrom)) valid = false;
       }
-      if (lookupHit) {
-        value = intermediateValue;
+      from = to + 1;
+      if (to === segFrom) continue;
+      if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
+        menu = menu.up();
+        continue;
+      }
+      const word = valid && letter ? upper ? 2 : 1 : 0;
+      if (word === 0) {
+        if (s > 0) return OTHER;
+        stopped = true;
+        break outer;
+      }
+      let lower;
+      if (word === 1) {
+        lower = verbAt(t, segFrom, to);
+      } else {
+        lower = t.slice(segFrom, to).toLowerCase();
+        if (!VERBS.has(lower)) {
+          menu = menu.child(lower);
+          continue;
+        }
+      }
+      if (lower !== void 0 && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(`${menu.path}/${lower}`))) {
+        verb = lower;
+        k++;
+        break outer;
+      }
+      menu = lower !== void 0 ? menu.child(lower) : menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to));
+    }
+  }
+  if (!verb) {
+    if (!stopped) {
+      resolved.menu = menu;
+      return NAVIGATE;
+    }
+    if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
+    verb = menu.name;
+    menu = menu.up();
+  }
+  resolved.menu = menu;
+  resolved.verb = verb;
+  resolved.from = k;
+  return COMMAND;
+}
+var PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
+function lastParam(args, from, name) {
+  const n = name.length;
+  for (let k = args.length - 1; k >= from; k--) {
+    view(args[k]);
+    const s = W.s;
+    const b = W.b;
+    if (W.e - b <= n || s.charCodeAt(b + n) !== 61) continue;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(b + i);
+      const w = name.charCodeAt(i);
+      if (c !== w && !(c >= 65 && c <= 90 && c + 32 === w)) break;
+    }
+    if (i === n) return k;
+  }
+  return -1;
+}
+var paramWords = 1;
+function paramAt(args, k, eq) {
+  const a = args[k];
+  view(a);
+  let raw = W.e - W.b === eq + 1 ? "" : W.s.slice(W.b + eq + 1, W.e);
+  let arg = a;
+  paramWords = 1;
+  if (raw === "" && k + 1 < args.length) {
+    view(args[k + 1]);
+    if (!viewHas(
+      61
+      /* = */
+    )) {
+      arg = args[k + 1];
+      raw = arg.text;
+      paramWords = 2;
+    }
+  }
+  let value = raw;
+  let dynamic;
+  if (raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34) {
+    value = raw.slice(1, -1);
+    dynamic = value.includes("$") && /(^|[^\\])\$[\w("[{]/.test(value);
+    if (value.includes("\\")) value = value.replace(/\\(["\\$?_])/g, (_, c) => c === "_" ? " " : c);
+  } else {
+    dynamic = false;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 36 || c === 91 || c === 40) {
+        dynamic = true;
         break;
       }
-      context = context.parent;
     }
-    cache[name] = value;
   }
-  if (isFunction(value))
-    value = value.call(this.view);
-  return value;
-};
-function Writer() {
-  this.templateCache = {
-    _cache: {},
-    set: function set3(key, value) {
-      this._cache[key] = value;
-    },
-    get: function get(key) {
-      return this._cache[key];
-    },
-    clear: function clear() {
-      this._cache = {};
+  return { value, dynamic, arg };
+}
+function readParams(rest, from = 0) {
+  const params = /* @__PURE__ */ new Map();
+  const unnamed = [];
+  for (let k = from; k < rest.length; ) {
+    const a = rest[k];
+    const eq = a.text.indexOf("=");
+    const name = eq > 0 ? a.text.slice(0, eq) : "";
+    if (!name || !PARAM_NAME.test(name)) {
+      unnamed.push(a);
+      k++;
+      continue;
     }
+    params.set(name.toLowerCase(), paramAt(rest, k, eq));
+    k += paramWords;
+  }
+  return { params, unnamed };
+}
+function findInGroup(group) {
+  if (group.open !== "[" || group.statements.length !== 1) return void 0;
+  const st = group.statements[0];
+  if (resolveStatement(st, TOP) !== COMMAND || resolved.verb !== "find") return void 0;
+  const { params, unnamed } = readParams(st.args, resolved.from);
+  const conditions = unnamed.filter((a) => a.text !== "where");
+  return { filters: new Map(params), empty: params.size === 0 && conditions.length === 0 };
+}
+function targetOf(cmd) {
+  const numbers = cmd.params.get("numbers");
+  const arg = numbers?.arg ?? cmd.unnamed[0];
+  if (!arg) return { kind: "none" };
+  const text2 = numbers ? numbers.value : arg.text;
+  if (arg.groups.length) {
+    if (arg.groups.length === 1 && text2.startsWith("[") && text2.endsWith("]")) {
+      const f = findInGroup(arg.groups[0]);
+      if (f) return { kind: "find", ...f };
+    }
+    return { kind: "unknown" };
+  }
+  if (/^[*\d][*0-9A-F]*(,\*?[0-9A-F]+)*$/i.test(text2)) return { kind: "ids" };
+  if (/^[$(]/.test(text2)) return { kind: "unknown" };
+  return { kind: "name", value: text2.replace(/^"|"$/g, "") };
+}
+function walkCommands(statements, visit2, base = TOP, enclosing = []) {
+  let current = base;
+  for (let s = 0; s < statements.length; s++) {
+    const st = statements[s];
+    let menu = current;
+    const kind2 = resolveStatement(st, current);
+    if (kind2 === NAVIGATE) {
+      current = resolved.menu;
+      continue;
+    }
+    if (kind2 === COMMAND) {
+      menu = resolved.menu;
+      visit2(menu, resolved.verb, resolved.from, st, enclosing);
+    }
+    let inner;
+    const args = st.args;
+    for (let k = 0; k < args.length; k++) {
+      const groups2 = args[k].groups;
+      for (let g = 0; g < groups2.length; g++) {
+        const group = groups2[g];
+        if (!inner) {
+          const list2 = enclosing.slice();
+          list2.push(st);
+          inner = list2;
+        }
+        walkCommands(group.statements, visit2, group.open === "{" ? current : menu, inner);
+      }
+    }
+  }
+}
+
+// src/lint/lockout.ts
+var CHANGE = /* @__PURE__ */ new Set(["add", "set", "remove", "disable", "enable", "unset", "edit", "reset"]);
+var READ_ONLY = /* @__PURE__ */ new Set(["print", "get", "export", "find", "monitor"]);
+var DROPS = /* @__PURE__ */ new Set(["drop", "reject", "tarpit"]);
+var FILTER_MENUS = { "/ip/firewall/filter": "IPv4", "/ipv6/firewall/filter": "IPv6" };
+function filterFamily(path4) {
+  return path4 === "/ip/firewall/filter" ? "IPv4" : path4 === "/ipv6/firewall/filter" ? "IPv6" : void 0;
+}
+function param(cmd, name) {
+  const p = cmd.param(name);
+  return p && !p.dynamic ? p.value : void 0;
+}
+function isYes(v) {
+  return v === "yes" || v === "true";
+}
+function takesOut(cmd) {
+  if (cmd.verb === "remove") return "removes";
+  if (cmd.verb === "disable" || cmd.verb === "set" && isYes(param(cmd, "disabled"))) return "disables";
+  return void 0;
+}
+function filterValue(t, name) {
+  if (t.kind !== "find") return void 0;
+  const p = t.filters.get(name);
+  return p && !p.dynamic ? p.value : void 0;
+}
+var UNMANAGED_SERVICES = /* @__PURE__ */ new Set(["telnet", "ftp"]);
+function disablesOnly(cmd) {
+  if (cmd.verb === "disable") return cmd.params.size === 0 || cmd.params.size === 1 && cmd.params.has("numbers");
+  if (cmd.verb !== "set" || !isYes(param(cmd, "disabled"))) return false;
+  return [...cmd.params.keys()].every((k) => k === "disabled" || k === "numbers");
+}
+function serviceNames(t) {
+  if (t.kind === "name") return t.value.split(",");
+  return [filterValue(t, "name") ?? ""];
+}
+function described(t) {
+  return t.kind === "name" ? ` (${t.value})` : "";
+}
+var ANY_BUT_READ_ONLY = (verb) => !READ_ONLY.has(verb);
+var only = (...verbs) => new Set(verbs);
+var TAKES_OUT = only("remove", "disable", "set");
+var ADD_OR_SET = only("add", "set");
+var isInterfaceMenu = (path4) => {
+  const seg = path4.split("/");
+  return path4 === "/interface" || seg.length === 3 && seg[1] === "interface" && seg[2] !== "list" || path4 === "/interface/bridge/port" || path4 === "/interface/wireguard/peers";
+};
+var FILTERS = Object.keys(FILTER_MENUS);
+var CHECKS = [
+  [
+    "reset-configuration",
+    ["/system"],
+    only("reset-configuration"),
+    (c) => c.path === "/system" && c.verb === "reset-configuration" ? "/system reset-configuration erases the whole configuration, including the addresses, users and firewall rules used to reach the router: it will not come back reachable over the network." : void 0
+  ],
+  [
+    "shutdown",
+    ["/system"],
+    only("shutdown"),
+    (c) => c.path === "/system" && c.verb === "shutdown" ? "/system shutdown powers the router off: nothing brings it back but someone at the power switch." : void 0
+  ],
+  [
+    "device-mode",
+    ["/system/device-mode"],
+    ANY_BUT_READ_ONLY,
+    (c) => c.path === "/system/device-mode" && !READ_ONLY.has(c.verb) ? "a /system device-mode change waits for someone to press the button on the router or cut its power to confirm it; it cannot be completed remotely, and the router may reboot." : void 0
+  ],
+  [
+    "reboot",
+    ["/system"],
+    only("reboot"),
+    (c) => c.path === "/system" && c.verb === "reboot" ? "/system reboot drops every connection, including the one the router is managed through; if anything keeps it from coming back up with a working path, it stays out of reach." : void 0
+  ],
+  [
+    "backup-load",
+    ["/system/backup"],
+    only("load"),
+    (c) => c.path === "/system/backup" && c.verb === "load" ? "loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today's management access (addresses, users, firewall), the router comes back unreachable." : void 0
+  ],
+  [
+    "package-change",
+    ["/system/package", "/system/package/update"],
+    only("enable", "disable", "uninstall", "downgrade", "apply-changes", "unschedule", "install", "download"),
+    (c) => {
+      const pkg = c.path === "/system/package" && ["enable", "disable", "uninstall", "downgrade", "apply-changes", "unschedule"].includes(c.verb);
+      const update = c.path === "/system/package/update" && (c.verb === "install" || c.verb === "download");
+      if (!pkg && !update) return void 0;
+      return `/system package ${c.path.endsWith("update") ? "update " : ""}${c.verb} changes the installed software: the change applies on reboot (install, downgrade and apply-changes reboot at once), and a removed or disabled package takes its features with it, possibly the ones the router is managed through.`;
+    }
+  ],
+  [
+    "ip-service",
+    ["/ip/service"],
+    CHANGE,
+    (c) => {
+      if (c.path !== "/ip/service" || !CHANGE.has(c.verb)) return void 0;
+      const t = c.targets;
+      if (disablesOnly(c) && serviceNames(t).every((s) => UNMANAGED_SERVICES.has(s))) return void 0;
+      return `changing /ip service${described(t)} can turn off or move the service the router is managed through (ssh, winbox, api, www) or limit the addresses it answers; if that is the way in, the router becomes unreachable.`;
+    }
+  ],
+  [
+    "ssh-settings",
+    ["/ip/ssh"],
+    ANY_BUT_READ_ONLY,
+    (c) => c.path === "/ip/ssh" && !READ_ONLY.has(c.verb) ? "changing /ip ssh (ciphers, strong-crypto, the host key, forwarding) can stop existing SSH clients and automation from connecting." : void 0
+  ],
+  [
+    "user-change",
+    ["/user", "/user/group", "/user/ssh-keys"],
+    CHANGE,
+    (c) => {
+      const users = (c.path === "/user" || c.path === "/user/group") && CHANGE.has(c.verb) && c.verb !== "add";
+      const keys = c.path === "/user/ssh-keys" && c.verb === "remove";
+      if (!users && !keys) return void 0;
+      return `changing ${showPath(c.path)}${described(c.targets)} can remove or weaken the account the router is managed with (its password, group, policies or allowed addresses, or its SSH key), so logins fail.`;
+    }
+  ],
+  [
+    "input-drop",
+    FILTERS,
+    ADD_OR_SET,
+    (c) => {
+      const family = filterFamily(c.path);
+      if (!family) return void 0;
+      if (c.verb === "add" && param(c, "chain") !== "input") return void 0;
+      const action = param(c, "action");
+      if (!action || !DROPS.has(action) || isYes(param(c, "disabled"))) return void 0;
+      if (c.verb === "add") {
+        if (param(c, "connection-state") === "invalid") return void 0;
+      } else if (c.verb === "set") {
+        const chain = param(c, "chain") ?? filterValue(c.targets, "chain");
+        if (chain !== void 0 && chain !== "input") return void 0;
+      } else {
+        return void 0;
+      }
+      return `an ${family} input-chain ${action} rule can block the connection the router is managed through (ssh, winbox, api, the management tunnel), and it applies the moment the line runs. Make sure an accept rule for the management path comes before it.`;
+    }
+  ],
+  [
+    "input-accept-removal",
+    FILTERS,
+    TAKES_OUT,
+    (c) => {
+      const family = filterFamily(c.path);
+      const how = family ? takesOut(c) : void 0;
+      if (!how) return void 0;
+      const t = c.targets;
+      if (t.kind === "none") return void 0;
+      const chain = filterValue(t, "chain");
+      const action = filterValue(t, "action");
+      if (chain !== void 0 && chain !== "input" || action !== void 0 && action !== "accept") return void 0;
+      if (t.kind === "find" && chain === "input" && action === "accept") {
+        return `this ${how === "removes" ? "removes" : "disables"} ${family} input accept rules; the rule that lets the management connection in may be among them, and the drop rule after it would then cut the router off.`;
+      }
+      const which2 = t.kind === "ids" ? "rule numbers shift as rules are added and removed, so nothing tells which rules these numbers are" : "nothing in the command says these are not input accept rules";
+      return `this ${how} ${family} firewall filter rules and ${which2}: if the rule that lets the management connection in is among them, the router is cut off. Select the rules by chain=, action= and comment= instead.`;
+    }
+  ],
+  [
+    "interface-disable",
+    isInterfaceMenu,
+    TAKES_OUT,
+    (c) => {
+      const how = takesOut(c);
+      if (!how) return void 0;
+      const what = c.path === "/interface/bridge/port" ? "a bridge port" : c.path === "/interface/wireguard/peers" ? "a WireGuard peer" : "an interface";
+      return `this ${how} ${what}${described(c.targets)}: every connection through it drops, and if the router is managed through it (or through a bridge, VLAN or tunnel on top of it), the router becomes unreachable.`;
+    }
+  ],
+  [
+    "address-removal",
+    ["/ip/address", "/ipv6/address", "/ip/dhcp-client", "/ipv6/dhcp-client"],
+    TAKES_OUT,
+    (c) => {
+      const isAddress = c.path === "/ip/address" || c.path === "/ipv6/address";
+      const isClient = c.path === "/ip/dhcp-client" || c.path === "/ipv6/dhcp-client";
+      if (!isAddress && !isClient) return void 0;
+      const how = takesOut(c) ?? (isAddress && c.verb === "set" && (c.hasParam("address") || c.hasParam("interface")) ? "changes" : void 0);
+      if (!how) return void 0;
+      const what = isClient ? "a DHCP client (and with it the address it got)" : "an IP address";
+      return `this ${how} ${what}: if the router is managed on that address, the connection drops and does not come back.`;
+    }
+  ],
+  [
+    "route-removal",
+    ["/ip/route", "/ipv6/route"],
+    TAKES_OUT,
+    (c) => {
+      if (c.path !== "/ip/route" && c.path !== "/ipv6/route") return void 0;
+      const how = takesOut(c) ?? (c.verb === "set" && (c.hasParam("gateway") || c.hasParam("dst-address")) ? "changes" : void 0);
+      if (!how) return void 0;
+      return `this ${how} a route; if it is the one (often the default route) that carries traffic back to whoever manages the router, the router becomes unreachable.`;
+    }
+  ],
+  [
+    "vlan-filtering",
+    ["/interface/bridge"],
+    ADD_OR_SET,
+    (c) => c.path === "/interface/bridge" && (c.verb === "add" || c.verb === "set") && isYes(param(c, "vlan-filtering")) ? "vlan-filtering=yes makes the bridge drop every frame that its /interface bridge vlan entries do not allow, at once; unless the management VLAN (and the bridge itself, as a tagged member) are set up there first, management access is lost." : void 0
+  ],
+  [
+    "interface-list-member",
+    ["/interface/list", "/interface/list/member"],
+    CHANGE,
+    (c) => c.path === "/interface/list/member" && CHANGE.has(c.verb) || c.path === "/interface/list" && c.verb === "remove" ? "interface lists decide what the firewall lets in (the default firewall drops input not coming from LAN) and where MAC access and neighbor discovery work; changing them can put the management interface on the wrong side." : void 0
+  ],
+  [
+    "scheduler-removal",
+    ["/system/scheduler"],
+    TAKES_OUT,
+    (c) => {
+      const how = c.path === "/system/scheduler" ? takesOut(c) : void 0;
+      return how ? `this ${how} a scheduler entry${described(c.targets)}; schedulers often hold the safety nets (a timed rollback, a watchdog, the job that keeps the router in touch), and the router would run on without them.` : void 0;
+    }
+  ],
+  [
+    "script-removal",
+    ["/system/script"],
+    only("remove"),
+    (c) => c.path === "/system/script" && c.verb === "remove" ? `this removes a script${described(c.targets)}; schedulers, netwatch and other scripts that run it (rollback and watchdog jobs among them) then fail without a word.` : void 0
+  ],
+  [
+    "remove-find-all",
+    () => true,
+    only("remove"),
+    (c) => {
+      if (c.verb !== "remove") return void 0;
+      const t = c.targets;
+      return t.kind === "find" && t.empty ? `remove [find] with no condition removes every entry in ${showPath(c.path)}, including the ones made by hand or by the default configuration. Add a condition (for example comment="managed by routeros-gitops") so it removes only what this script manages.` : void 0;
+    }
+  ]
+];
+var NONE2 = [];
+var byMenu = /* @__PURE__ */ new Map();
+var BY_MENU_LIMIT = 1e4;
+var cached = 0;
+function checksFor(menu, verb) {
+  let verbs = byMenu.get(menu);
+  let list2 = verbs?.get(verb);
+  if (list2) return list2;
+  const path4 = menu.path;
+  const found = CHECKS.filter(
+    ([, menus2, verbs2]) => (typeof menus2 === "function" ? menus2(path4) : menus2.includes(path4)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
+  ).map(([id, , , check2]) => [id, check2]);
+  list2 = found.length ? found : NONE2;
+  if (cached < BY_MENU_LIMIT) {
+    if (!verbs) byMenu.set(menu, verbs = /* @__PURE__ */ new Map());
+    verbs.set(verb, list2);
+    cached++;
+  }
+  return list2;
+}
+function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
+  const hits = [];
+  walkCommands(statements, (menu, verb, from, statement, enclosing) => {
+    const checks = checksFor(menu, verb);
+    if (checks.length === 0) return;
+    const cmd = new Command2(menu.path, verb, statement.args, from, statement);
+    for (const [rule, check2] of checks) {
+      if (off.size && off.has(rule)) continue;
+      const message = check2(cmd);
+      if (message) hits.push({ rule, message, statement, enclosing });
+    }
+  });
+  return hits;
+}
+
+// src/lint/command-tree.ts
+init_routeros_version();
+var ALL = [];
+var NONE3 = [];
+var NameIndex = class {
+  buckets = /* @__PURE__ */ new Map();
+  constructor(entries) {
+    for (const e of entries) {
+      const key = e.name.length * 128 + (e.name.charCodeAt(0) & 127);
+      const list2 = this.buckets.get(key);
+      if (list2) list2.push(e);
+      else this.buckets.set(key, [e]);
+    }
+  }
+  /** The entry named s[from, to) exactly, if any. */
+  at(s, from, to) {
+    const list2 = this.buckets.get((to - from) * 128 + (s.charCodeAt(from) & 127));
+    if (list2 === void 0) return void 0;
+    next: for (let k = 0; k < list2.length; k++) {
+      const n = list2[k].name;
+      for (let i = 1; i < n.length; i++) if (s.charCodeAt(from + i) !== n.charCodeAt(i)) continue next;
+      return list2[k];
+    }
+    return void 0;
+  }
+};
+function inRanges(r, vi) {
+  for (let i = 0; i < r.length; i += 2) if (vi >= r[i] && vi <= r[i + 1]) return true;
+  return false;
+}
+function intersect(a, b) {
+  if (b.length === 0 || a.length === 0) return NONE3;
+  const out = [];
+  for (let i = 0; i < a.length; i += 2)
+    for (let j = 0; j < b.length; j += 2) {
+      const from = Math.max(a[i], b[j]);
+      const to = Math.min(a[i + 1], b[j + 1]);
+      if (from <= to) out.push(from, to);
+    }
+  return out;
+}
+var TreeNode = class _TreeNode {
+  constructor(tree, raw, name, path4, parent) {
+    this.tree = tree;
+    this.raw = raw;
+    this.name = name;
+    this.path = path4;
+    this.parent = parent;
+    this.v = raw.v ?? parent?.v ?? tree.all;
+    this.x = raw.x ?? (parent ? intersect(this.v, parent.x) : NONE3);
+    this.pkg = raw.p ?? parent?.pkg;
+    this.open = raw.o === 1 || (parent?.open ?? false);
+    this.openArgs = raw.oa === 1;
+  }
+  tree;
+  raw;
+  name;
+  path;
+  parent;
+  menuMap;
+  cmdMap;
+  argMap;
+  argIndex;
+  childIndex;
+  v;
+  x;
+  pkg;
+  /** Exists on hardware only: what is below it is not known, and accepted. */
+  open;
+  /** Its parameters depend on the hardware: unknown ones are accepted. */
+  openArgs;
+  /** Menus below, by name. */
+  get menus() {
+    return this.menuMap ??= this.children(this.raw.m);
+  }
+  /** Commands of this menu, by name. */
+  get commands() {
+    return this.cmdMap ??= this.children(this.raw.c);
+  }
+  /** The parameter, menu or command named s[from, to) (lower case), found in place. */
+  argAt(s, from, to) {
+    return (this.argIndex ??= new NameIndex(this.args.values())).at(s, from, to);
+  }
+  /** The menu and the command named s[from, to) (lower case), found in place (one lookup for both). */
+  childAt(s, from, to) {
+    if (!this.childIndex) {
+      const byName = /* @__PURE__ */ new Map();
+      for (const m of this.menus.values()) byName.set(m.name, { name: m.name, menu: m });
+      for (const c of this.commands.values()) {
+        const e = byName.get(c.name);
+        if (e) e.command = c;
+        else byName.set(c.name, { name: c.name, command: c });
+      }
+      this.childIndex = new NameIndex(byName.values());
+    }
+    return this.childIndex.at(s, from, to);
+  }
+  commandAt(s, from, to) {
+    return this.childAt(s, from, to)?.command;
+  }
+  /** Parameters of this command, by name. */
+  get args() {
+    if (this.argMap) return this.argMap;
+    const map3 = /* @__PURE__ */ new Map();
+    const raw = this.raw.a;
+    if (raw)
+      for (const name of Object.keys(raw)) {
+        const a = raw[name];
+        if (a === 0) {
+          map3.set(name, { name, v: this.v, x: this.x, pkg: this.pkg, enum: void 0 });
+          continue;
+        }
+        const v = a.v ?? this.v;
+        map3.set(name, { name, v, x: a.x ?? intersect(v, this.x), pkg: a.p ?? this.pkg, enum: a.e === void 0 ? void 0 : this.tree.enumAt(a.e) });
+      }
+    return this.argMap = map3;
+  }
+  children(raw) {
+    const map3 = /* @__PURE__ */ new Map();
+    if (raw) for (const name of Object.keys(raw)) map3.set(name, new _TreeNode(this.tree, raw[name], name, `${this.path}/${name}`, this));
+    return map3;
+  }
+};
+var CommandTree = class {
+  versions;
+  packages;
+  source;
+  root;
+  /** Every version. */
+  all;
+  rawEnums;
+  enums = /* @__PURE__ */ new Map();
+  constructor(data) {
+    if (data.format !== 1 || !Array.isArray(data.versions) || !data.tree) throw new Error("the RouterOS command data has an unknown format");
+    this.versions = data.versions;
+    this.packages = data.packages;
+    this.source = data.source;
+    this.rawEnums = data.enums;
+    this.all = data.versions.length ? [0, data.versions.length - 1] : ALL;
+    this.root = new TreeNode(this, data.tree, "", "", null);
+  }
+  enumAt(i) {
+    let e = this.enums.get(i);
+    if (!e) {
+      const [known, list2, raw, numbers] = this.rawEnums[i];
+      const values = /* @__PURE__ */ new Map();
+      for (const value of Object.keys(raw)) {
+        const r = raw[value];
+        values.set(value, r === 0 ? known : r);
+      }
+      e = { known, list: list2 === 1, numbers: numbers === 1, values, index: new NameIndex([...values].map(([name, v]) => ({ name, v }))) };
+      this.enums.set(i, e);
+    }
+    return e;
+  }
+  /** The versions in `r`, as people read them: 'from 7.20', 'up to 7.19.6 (removed in 7.20)', '7.12.2 to 7.15'. */
+  describe(r) {
+    const last = this.versions.length - 1;
+    const parts = [];
+    for (let i = 0; i < r.length; i += 2) {
+      const from = r[i];
+      const to = r[i + 1];
+      if (from === 0 && to === last) parts.push("in every version");
+      else if (to === last) parts.push(`from ${this.versions[from]}`);
+      else if (from === 0) parts.push(`up to ${this.versions[to]} (removed in ${this.versions[to + 1]})`);
+      else if (from === to) parts.push(`in ${this.versions[from]}`);
+      else parts.push(`in ${this.versions[from]} to ${this.versions[to]}`);
+    }
+    return parts.length ? parts.join(", ") : "in no version";
+  }
+};
+function routerOsTarget(tree, version2, packages) {
+  const pkgs = packages ? new Set(packages) : void 0;
+  const versions = tree.versions;
+  const newest = versions.length - 1;
+  if (!version2) return { target: { tree, index: newest, label: versions[newest], packages: pkgs } };
+  if (version2.major < 7)
+    return { note: `RouterOS ${version2.text} is not checked against a command tree: the data set covers ${versions[0]} to ${versions[newest]}` };
+  let index = -1;
+  for (let i = 0; i < versions.length; i++) {
+    const v = parseRouterOsVersion(versions[i]);
+    if (compareRouterOsVersions(v, version2) <= 0) index = i;
+    else break;
+  }
+  if (index < 0)
+    return {
+      target: { tree, index: 0, label: version2.text, packages: pkgs },
+      note: `RouterOS ${version2.text} is older than the data set: checked against ${versions[0]}, the oldest version it holds`
+    };
+  const beyond = index === newest && compareRouterOsVersions(parseRouterOsVersion(versions[newest]), version2) < 0;
+  return {
+    target: { tree, index, label: version2.text, packages: pkgs },
+    note: beyond ? `RouterOS ${version2.text} is newer than the data set: checked against ${versions[newest]}, the newest version it holds` : void 0
   };
 }
-Writer.prototype.clearCache = function clearCache() {
-  if (typeof this.templateCache !== "undefined") {
-    this.templateCache.clear();
+
+// src/lint/routeros-check.ts
+function checkCommands(statements, target, off) {
+  const checker = new Checker(target, off);
+  checker.walk(statements, target.tree.root, [], ROOT);
+  return checker.hits;
+}
+var ROOT = 0;
+var BLOCK = 1;
+var EXPRESSION = 2;
+var DATA = 3;
+var PARENS = 4;
+var CODE_PARAMS = /* @__PURE__ */ new Set(["do=", "else=", "on-error=", "command="]);
+var OTHER2 = 0;
+var NAVIGATE2 = 1;
+var COMMAND2 = 2;
+var BLOCK_IN = 3;
+var PROMPT = /^\[[^\]\s@]+@[^\]\r\n]*\]\s*(\/[^>\r\n]*)?(<SAFE>|>)/;
+var OUTPUT_LABEL = /^[A-Za-z][\w-]*:$/;
+function startsCommand2(c) {
+  const l = c | 32;
+  return c === 47 || c === 46 || c >= 48 && c <= 57 || l >= 97 && l <= 122;
+}
+function isCode(st, a, context) {
+  if (context !== ROOT && context !== BLOCK && st.args[0]?.text.charCodeAt(0) !== 58) return false;
+  const t = a.text;
+  const brace = t.indexOf("{");
+  if (brace === 0) return true;
+  const prefix = t.slice(0, brace).toLowerCase();
+  return CODE_PARAMS.has(prefix) || prefix === "in=" && st.args[0]?.text === ":onerror";
+}
+function nameShape(t, start, end) {
+  let c = t.charCodeAt(start);
+  const l = c | 32;
+  if (!(l >= 97 && l <= 122) || end <= start) return -1;
+  let flags = c < 97 ? 1 : 0;
+  for (let i = start + 1; i < end; i++) {
+    c = t.charCodeAt(i);
+    if (c >= 97 && c <= 122) continue;
+    if (c >= 48 && c <= 57 || c === 45 || c === 95) continue;
+    if (c >= 65 && c <= 90) flags |= 1;
+    else if (c === 46) flags |= 2;
+    else if (c === 33 && i === end - 1) flags |= 4;
+    else return -1;
   }
-};
-Writer.prototype.parse = function parse(template, tags) {
-  var cache = this.templateCache;
-  var cacheKey = template + ":" + (tags || mustache.tags).join(":");
-  var isCacheEnabled = typeof cache !== "undefined";
-  var tokens = isCacheEnabled ? cache.get(cacheKey) : void 0;
-  if (tokens == void 0) {
-    tokens = parseTemplate(template, tags);
-    isCacheEnabled && cache.set(cacheKey, tokens);
+  return flags;
+}
+var PARAM = { eq: 0 };
+function scanParam(s, b, e) {
+  let c = s.charCodeAt(b);
+  let shape = 0;
+  if (c !== 46 && !((c | 32) >= 97 && (c | 32) <= 122)) return -1;
+  if (c >= 65 && c <= 90) shape = 1;
+  let eq = b + 1;
+  for (; eq < e; eq++) {
+    c = s.charCodeAt(eq);
+    if (c === 61) break;
+    if (c >= 97 && c <= 122 || c >= 48 && c <= 57 || c === 45 || c === 95) continue;
+    if (c >= 65 && c <= 90) shape |= 1;
+    else if (c === 46) shape |= 2;
+    else if (c === 33 && s.charCodeAt(eq + 1) === 61) shape |= 4;
+    else return -1;
   }
-  return tokens;
-};
-Writer.prototype.render = function render(template, view2, partials, config2) {
-  var tags = this.getConfigTags(config2);
-  var tokens = this.parse(template, tags);
-  var context = view2 instanceof Context ? view2 : new Context(view2, void 0);
-  return this.renderTokens(tokens, context, partials, template, config2);
-};
-Writer.prototype.renderTokens = function renderTokens(tokens, context, partials, originalTemplate, config2) {
-  var buffer = "";
-  var token, symbol2, value;
-  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
-    value = void 0;
-    token = tokens[i];
-    symbol2 = token[0];
-    if (symbol2 === "#") value = this.renderSection(token, context, partials, originalTemplate, config2);
-    else if (symbol2 === "^") value = this.renderInverted(token, context, partials, originalTemplate, config2);
-    else if (symbol2 === ">") value = this.renderPartial(token, context, partials, config2);
-    else if (symbol2 === "&") value = this.unescapedValue(token, context);
-    else if (symbol2 === "name") value = this.escapedValue(token, context, config2);
-    else if (symbol2 === "text") value = this.rawValue(token);
-    if (value !== void 0)
-      buffer += value;
+  PARAM.eq = eq;
+  return eq < e ? shape : -1;
+}
+function startsWithParam(t) {
+  return startsWithParamAt(t, 0, t.length);
+}
+function startsWithParamAt(s, from, to) {
+  let eq = from;
+  while (eq < to && s.charCodeAt(eq) !== 61) eq++;
+  return eq > from && eq < to && nameShape(s, from, eq) >= 0 && s.charCodeAt(eq - 1) !== 33;
+}
+function hasArgChars(s, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 61 || c === 34 || c === 36) return true;
   }
-  return buffer;
-};
-Writer.prototype.renderSection = function renderSection(token, context, partials, originalTemplate, config2) {
-  var self2 = this;
-  var buffer = "";
-  var value = context.lookup(token[1]);
-  function subRender(template) {
-    return self2.render(template, context, partials, config2);
+  return false;
+}
+function isDigits(t) {
+  if (t.length === 0) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
   }
-  if (!value) return;
-  if (isArray(value)) {
-    for (var j = 0, valueLength = value.length; j < valueLength; ++j) {
-      buffer += this.renderTokens(token[4], context.push(value[j]), partials, originalTemplate, config2);
+  return true;
+}
+function segmentShape(t, from, to) {
+  let letter = false;
+  let flags = 0;
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 97 && c <= 122) letter = true;
+    else if (c >= 65 && c <= 90) {
+      letter = true;
+      flags = 1;
+    } else if (c >= 48 && c <= 57) continue;
+    else if ((c === 45 || c === 95 || c === 46) && i > from) continue;
+    else return -1;
+  }
+  return letter ? flags : -1;
+}
+function isDynamic(raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 36 || c === 91 || c === 40 || c === 123) return true;
+  }
+  return false;
+}
+function ownerOf(cmd, scripting) {
+  return scripting ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
+}
+function show(path4) {
+  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "/";
+}
+var Checker = class {
+  constructor(target, off) {
+    this.target = target;
+    this.off = off;
+    this.vi = target.index;
+  }
+  target;
+  off;
+  hits = [];
+  vi;
+  /** Consecutive statements of pasted console text: one finding for them all. */
+  pasteRun = false;
+  pasteLine = 0;
+  /** A version or package finding was made in this statement: not one per word under it. */
+  reportedAvailability = false;
+  statement;
+  enclosing = [];
+  walk(statements, base, enclosing, context) {
+    let current = base;
+    for (let s = 0; s < statements.length; s++) {
+      const st = statements[s];
+      this.statement = st;
+      this.enclosing = enclosing;
+      this.reportedAvailability = false;
+      if (context === ROOT && this.pasted(st)) continue;
+      this.pasteRun = false;
+      let menu = current;
+      const r = this.resolve(st, current, context);
+      if (r.kind === NAVIGATE2) {
+        current = r.node;
+        continue;
+      }
+      let blockMenu = current;
+      let blockAfterMenu = false;
+      if (r.kind === COMMAND2) {
+        menu = r.menu;
+        this.checkArgs(r.node, st, r.from, r.scripting);
+      } else if (r.kind === BLOCK_IN) {
+        blockMenu = r.node;
+        blockAfterMenu = true;
+      }
+      let inner;
+      const args = st.args;
+      for (let k = 0; k < args.length; k++) {
+        const a = args[k];
+        const groups2 = a.groups;
+        for (let j = 0; j < groups2.length; j++) {
+          const g = groups2[j];
+          inner ??= [...enclosing, st];
+          if (g.open === "{") this.walk(g.statements, blockMenu, inner, blockAfterMenu || !g.array && isCode(st, a, context) ? BLOCK : DATA);
+          else this.walk(g.statements, menu, inner, g.open === "[" ? EXPRESSION : PARENS);
+        }
+      }
+      this.pasteRun = false;
     }
-  } else if (typeof value === "object" || typeof value === "string" || typeof value === "number") {
-    buffer += this.renderTokens(token[4], context.push(value), partials, originalTemplate, config2);
-  } else if (isFunction(value)) {
-    if (typeof originalTemplate !== "string")
-      throw new Error("Cannot use higher-order sections without the original template");
-    value = value.call(context.view, originalTemplate.slice(token[3], token[5]), subRender);
-    if (value != null)
-      buffer += value;
-  } else {
-    buffer += this.renderTokens(token[4], context, partials, originalTemplate, config2);
   }
-  return buffer;
-};
-Writer.prototype.renderInverted = function renderInverted(token, context, partials, originalTemplate, config2) {
-  var value = context.lookup(token[1]);
-  if (!value || isArray(value) && value.length === 0)
-    return this.renderTokens(token[4], context, partials, originalTemplate, config2);
-};
-Writer.prototype.indentPartial = function indentPartial(partial3, indentation, lineHasNonSpace) {
-  var filteredIndentation = indentation.replace(/[^ \t]/g, "");
-  var partialByNl = partial3.split("\n");
-  for (var i = 0; i < partialByNl.length; i++) {
-    if (partialByNl[i].length && (i > 0 || !lineHasNonSpace)) {
-      partialByNl[i] = filteredIndentation + partialByNl[i];
+  // ---- pasted console text -----------------------------------------------------------------------
+  /** Is the statement a console prompt or printed output? Reports the first of a run of them. */
+  pasted(st) {
+    if (this.pasteRun && st.line <= this.pasteLine) return true;
+    const first2 = st.args[0];
+    if (!first2) return false;
+    const src = first2.plain ? first2.source : first2.text;
+    const b = first2.plain ? first2.start : 0;
+    const e = first2.plain ? first2.end : src.length;
+    const c0 = src.charCodeAt(b);
+    if (c0 !== 91 && !(c0 >= 48 && c0 <= 57) && src.charCodeAt(e - 1) !== 58 && !this.pasteRun) return false;
+    const t = first2.text;
+    let what;
+    if (c0 === 91 && PROMPT.test(first2.source.slice(first2.start, lineEnd(first2.source, first2.start)))) {
+      what = "this is a console prompt (`[user@router] >`) pasted into the script: RouterOS cannot run it. Keep only the commands, without the prompt and the output printed after them.";
+    } else if (isDigits(t) || t.charCodeAt(t.length - 1) === 58 && st.args.length > 1 && OUTPUT_LABEL.test(t)) {
+      what = `this looks like printed output (\`${t}\` ...) pasted into the script, not a command: RouterOS cannot run it. Remove the output and keep only the commands.`;
+    } else if (this.pasteRun && startsWithParam(t)) {
+      what = "";
+    }
+    if (what === void 0) return false;
+    if (!this.pasteRun && what) this.report("console-paste", first2.line, first2.column, what);
+    this.pasteRun = true;
+    this.pasteLine = st.endLine;
+    return true;
+  }
+  // ---- menus and commands ------------------------------------------------------------------------
+  result = { kind: OTHER2, node: null, menu: null, from: 0, scripting: false };
+  resolve(st, current, context) {
+    const r = this.result;
+    r.kind = OTHER2;
+    r.node = null;
+    r.scripting = false;
+    const args = st.args;
+    const first2 = args[0];
+    if (!first2) return r;
+    const src = first2.plain ? first2.source : first2.text;
+    const b = first2.plain ? first2.start : 0;
+    const e = first2.plain ? first2.end : src.length;
+    const c0 = src.charCodeAt(b);
+    const root = this.target.tree.root;
+    if (c0 === 58) {
+      if (first2.groups.length || e - b < 2) return r;
+      const shape = segmentShape(src, b + 1, e);
+      if (shape < 0) return r;
+      const cmd = shape & 1 ? root.commands.get(src.slice(b + 1, e).toLowerCase()) : root.commandAt(src, b + 1, e);
+      const name = cmd ? cmd.name : src.slice(b + 1, e).toLowerCase();
+      if (cmd) {
+        if (!this.isAvailable(cmd)) this.available(cmd, first2.line, first2.column, () => `\`:${name}\``);
+        r.kind = COMMAND2;
+        r.node = cmd;
+        r.menu = current;
+        r.from = 1;
+        r.scripting = true;
+        return r;
+      }
+      const dir = root.menus.get(name);
+      if (dir) return this.resolvePath(args, 1, dir);
+      const guess = this.closest(name, root.commands);
+      this.report(
+        "unknown-command",
+        first2.line,
+        first2.column,
+        `\`:${name}\` is not a RouterOS scripting command (RouterOS ${this.target.label})${guess ? `; did you mean \`:${guess}\`?` : "."}`
+      );
+      return r;
+    }
+    if ((context === ROOT || context === BLOCK) && c0 !== 47 && startsWithParamAt(src, b, e)) {
+      const t = first2.text;
+      this.report(
+        "unknown-command",
+        first2.line,
+        first2.column,
+        `this line starts with the parameter \`${t.slice(0, t.indexOf("="))}=\` and has no command: is a \\ missing at the end of the line before, or is it printed output? Put the command (such as add or set) before the parameters.`
+      );
+      return r;
+    }
+    if (context === PARENS || context === DATA && c0 !== 47) return r;
+    if (!startsCommand2(c0) || first2.groups.length) return r;
+    const start = c0 === 47 ? root : current;
+    if (!start) return r;
+    return this.resolvePath(args, 0, start);
+  }
+  /** Resolve words from `k0` as a path from `node`; a command, a menu, or (unknown) nothing. */
+  resolvePath(args, k0, start) {
+    const r = this.result;
+    let node2 = start;
+    for (let k = k0; k < args.length; k++) {
+      const a = args[k];
+      const src = a.plain ? a.source : a.text;
+      const b = a.plain ? a.start : 0;
+      const e = a.plain ? a.end : src.length;
+      if (a.groups.length || hasArgChars(src, b, e)) {
+        if (k > k0 && src.charCodeAt(b) === 123) {
+          r.kind = BLOCK_IN;
+          r.node = node2;
+          return r;
+        }
+        const t = a.text;
+        if (k > k0 && startsWithParam(t) && !node2.open) {
+          const guess = node2.commands.has("set") ? " (such as set)" : node2.commands.has("add") ? " (such as add)" : "";
+          this.report(
+            "unknown-command",
+            a.line,
+            a.column,
+            `${show(node2.path)} is a menu, not a command: write a command${guess} before \`${t.slice(0, t.indexOf("=") + 1)}\`.`
+          );
+        }
+        return r;
+      }
+      let from = b;
+      while (from <= e) {
+        let to = from;
+        while (to < e && src.charCodeAt(to) !== 47) to++;
+        const segFrom = from;
+        from = to + 1;
+        if (to === segFrom) continue;
+        if (to - segFrom === 2 && src.charCodeAt(segFrom) === 46 && src.charCodeAt(segFrom + 1) === 46) {
+          node2 = node2.parent ?? node2;
+          continue;
+        }
+        const shape = segmentShape(src, segFrom, to);
+        if (shape < 0) return r;
+        const moreHere = to + 1 < e;
+        const next = this.childOf(node2, src, segFrom, to, shape & 1 ? src.slice(segFrom, to).toLowerCase() : void 0, e, args, k);
+        const line = a.line;
+        const column = a.plain ? a.column + (segFrom - b) : a.column;
+        if (next === null) return this.lost(args, k);
+        if (!next) {
+          const seg = src.slice(segFrom, to);
+          if (!node2.open) this.reportUnknown(node2, seg.toLowerCase(), seg, line, column, moreHere || this.morePath(args, k + 1));
+          return this.lost(args, k);
+        }
+        const isCommand = next.kind === COMMAND2;
+        const found = next.node;
+        if (!this.isAvailable(found)) {
+          const parent = node2;
+          this.available(found, line, column, () => isCommand ? `the command \`${found.name}\` of ${show(parent.path)}` : `the menu ${show(found.path)}`);
+        }
+        if (isCommand) {
+          if (moreHere) return r;
+          r.kind = COMMAND2;
+          r.node = next.node;
+          r.menu = node2;
+          r.from = k + 1;
+          return r;
+        }
+        node2 = next.node;
+      }
+    }
+    r.kind = NAVIGATE2;
+    r.node = node2;
+    return r;
+  }
+  /**
+   * The path left the tree at word `k` (a menu only hardware has, or a name reported unknown). A
+   * line of path words is a menu line into a menu the checks do not know: the relative commands
+   * after it are not checked (rather than checked against the menu before it).
+   */
+  lost(args, k) {
+    const r = this.result;
+    for (let j = k + 1; j < args.length; j++) if (args[j].groups.length || hasArgChars(args[j].text, 0, args[j].text.length)) return r;
+    r.kind = NAVIGATE2;
+    r.node = null;
+    return r;
+  }
+  child = { kind: OTHER2, node: null };
+  /**
+   * The menu or command named s[from, to) below `node` (`lower`: that name in lower case, when it
+   * has capitals), exact or abbreviated. A name that is both a menu and a command there is the menu
+   * when the next path word (after s[to] up to `end`, or word k + 1) is in that menu. Null: an
+   * abbreviation that starts several names.
+   */
+  childOf(node2, s, from, to, lower, end, args, k) {
+    const c = this.child;
+    let menu;
+    let cmd;
+    if (lower === void 0) {
+      const both = node2.childAt(s, from, to);
+      menu = both?.menu;
+      cmd = both?.command;
+    } else {
+      menu = node2.menus.get(lower);
+      cmd = node2.commands.get(lower);
+    }
+    if (menu && cmd) {
+      const f = (to + 1 < end ? s.slice(to + 1, end).split("/")[0] : args[k + 1]?.text)?.toLowerCase();
+      const useMenu = f !== void 0 && (menu.menus.has(f) || menu.commands.has(f) || f === "..");
+      c.kind = useMenu ? NAVIGATE2 : COMMAND2;
+      c.node = useMenu ? menu : cmd;
+      return c;
+    }
+    if (menu || cmd) {
+      c.kind = menu ? NAVIGATE2 : COMMAND2;
+      c.node = menu ?? cmd;
+      return c;
+    }
+    const name = lower ?? s.slice(from, to);
+    let found;
+    let kind2 = OTHER2;
+    for (const [map3, kd] of [
+      [node2.menus, NAVIGATE2],
+      [node2.commands, COMMAND2]
+    ]) {
+      for (const [n, child] of map3) {
+        if (!n.startsWith(name) || !inRanges(child.v, this.vi)) continue;
+        if (found) return null;
+        found = child;
+        kind2 = kd;
+      }
+    }
+    if (!found) return void 0;
+    c.kind = kind2;
+    c.node = found;
+    return c;
+  }
+  /** Do path words follow (a plain word without = or quotes)? */
+  morePath(args, k) {
+    const a = args[k];
+    return a !== void 0 && a.groups.length === 0 && /^[A-Za-z0-9./][\w./-]*$/.test(a.text) && !/^\d+$/.test(a.text);
+  }
+  reportUnknown(node2, lower, seg, line, column, pathFollows) {
+    const guessMenu = this.closest(lower, node2.menus);
+    const guessCmd = this.closest(lower, node2.commands);
+    let rule;
+    let guess;
+    if (guessCmd && (!guessMenu || distance(lower, guessCmd) < distance(lower, guessMenu))) {
+      rule = "unknown-command";
+      guess = guessCmd;
+    } else if (pathFollows) {
+      rule = "unknown-menu";
+      guess = guessMenu;
+    } else if (guessCmd && (!guessMenu || distance(lower, guessCmd) <= distance(lower, guessMenu))) {
+      rule = "unknown-command";
+      guess = guessCmd;
+    } else if (guessMenu) {
+      rule = "unknown-menu";
+      guess = guessMenu;
+    } else rule = node2.parent === null ? "unknown-menu" : "unknown-command";
+    const where2 = node2.parent === null ? "the top menu" : show(node2.path);
+    const what = rule === "unknown-menu" ? "menu" : "command";
+    this.report(rule, line, column, `${where2} has no ${what} \`${seg}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`);
+  }
+  // ---- parameters --------------------------------------------------------------------------------
+  checkArgs(cmd, st, from, scripting) {
+    const args = st.args;
+    const isFind = !scripting && cmd.name === "find";
+    let dotted = "";
+    for (let k = from; k < args.length; k++) {
+      const a = args[k];
+      const src = a.plain ? a.source : a.text;
+      const b = a.plain ? a.start : 0;
+      const e = a.plain ? a.end : src.length;
+      const shape = scanParam(src, b, e);
+      const eq = PARAM.eq;
+      const relative3 = src.charCodeAt(b) === 46;
+      if (shape < 0) {
+        if (!scripting && e - b === 5 && src.startsWith("where", b)) return;
+        continue;
+      }
+      if (relative3 && !dotted) continue;
+      let info2;
+      let name;
+      if (shape === 0 && !relative3) {
+        dotted = "";
+        if (isFind) continue;
+        info2 = cmd.argAt(src, b, eq);
+      } else {
+        name = relative3 ? dotted + src.slice(b, eq) : src.slice(b, eq);
+        if (shape & 2 || relative3) {
+          const dot = name.lastIndexOf(".");
+          dotted = dot > 0 ? name.slice(0, dot) : "";
+        } else dotted = "";
+        if (isFind) continue;
+        if (shape & 4) name = name.slice(0, -1);
+        info2 = cmd.args.get(shape & 1 ? name.toLowerCase() : name);
+      }
+      if (!info2) {
+        name ??= src.slice(b, eq);
+        info2 = this.abbreviatedArg(cmd, name.toLowerCase());
+      }
+      const valueInNext = eq === e - 1 && k + 1 < args.length && !args[k + 1].text.includes("=");
+      if (valueInNext) k++;
+      if (!info2) {
+        if (cmd.openArgs || cmd.open) continue;
+        name ??= src.slice(b, eq);
+        const guess = this.closest(name.toLowerCase(), cmd.args);
+        const owner = scripting ? `\`:${cmd.name}\`` : cmd.parent.path ? `\`${cmd.name}\` in ${show(cmd.parent.path)}` : `\`/${cmd.name}\``;
+        this.report(
+          "unknown-parameter",
+          a.line,
+          a.column,
+          `${owner} has no parameter \`${name}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`
+        );
+        continue;
+      }
+      if (!this.isAvailable(info2)) {
+        const found = info2;
+        this.available(info2, a.line, a.column, () => `the parameter \`${found.name}\` of ${ownerOf(cmd, scripting)}`);
+        continue;
+      }
+      const en = info2.enum;
+      if (!en) continue;
+      const valueArg = valueInNext ? args[k] : a;
+      if (valueArg.groups.length) continue;
+      if (!valueInNext) {
+        const hit = en.index.at(src, eq + 1, e);
+        if (hit !== void 0 && inRanges(hit.v, this.vi)) continue;
+      }
+      const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
+      const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
+      this.checkValue(info2, cmd, scripting, raw, valueArg, valueColumn);
     }
   }
-  return partialByNl.join("\n");
-};
-Writer.prototype.renderPartial = function renderPartial(token, context, partials, config2) {
-  if (!partials) return;
-  var tags = this.getConfigTags(config2);
-  var value = isFunction(partials) ? partials(token[1]) : partials[token[1]];
-  if (value != null) {
-    var lineHasNonSpace = token[6];
-    var tagIndex = token[5];
-    var indentation = token[4];
-    var indentedValue = value;
-    if (tagIndex == 0 && indentation) {
-      indentedValue = this.indentPartial(value, indentation, lineHasNonSpace);
+  abbreviatedArg(cmd, name) {
+    let found;
+    for (const [n, info2] of cmd.args) {
+      if (!n.startsWith(name) || !inRanges(info2.v, this.vi)) continue;
+      if (found) return void 0;
+      found = info2;
     }
-    var tokens = this.parse(indentedValue, tags);
-    return this.renderTokens(tokens, context, partials, indentedValue, config2);
+    return found;
   }
-};
-Writer.prototype.unescapedValue = function unescapedValue(token, context) {
-  var value = context.lookup(token[1]);
-  if (value != null)
-    return value;
-};
-Writer.prototype.escapedValue = function escapedValue(token, context, config2) {
-  var escape = this.getConfigEscape(config2) || mustache.escape;
-  var value = context.lookup(token[1]);
-  if (value != null)
-    return typeof value === "number" && escape === mustache.escape ? String(value) : escape(value);
-};
-Writer.prototype.rawValue = function rawValue(token) {
-  return token[1];
-};
-Writer.prototype.getConfigTags = function getConfigTags(config2) {
-  if (isArray(config2)) {
-    return config2;
-  } else if (config2 && typeof config2 === "object") {
-    return config2.tags;
-  } else {
+  checkValue(info2, cmd, scripting, raw, a, column) {
+    const owner = () => ownerOf(cmd, scripting);
+    const e = info2.enum;
+    if (!inRanges(e.known, this.vi) || raw === "" || isDynamic(raw)) return;
+    let text2 = raw;
+    let offset = 0;
+    if (text2.length >= 2 && text2.charCodeAt(0) === 34 && text2.charCodeAt(text2.length - 1) === 34) {
+      if (text2.includes("\\")) return;
+      text2 = text2.slice(1, -1);
+      offset = 1;
+    }
+    if (!e.list || !text2.includes(",")) {
+      const r = e.values.get(text2);
+      if (r !== void 0 && inRanges(r, this.vi)) return;
+    }
+    const items = e.list ? text2.split(",") : [text2];
+    let at = offset;
+    for (const item of items) {
+      const itemAt = at;
+      at += item.length + 1;
+      let value = item.trim();
+      if (value.startsWith("!")) value = value.slice(1);
+      if (value === "" || e.numbers && /^\d+$/.test(value)) continue;
+      const ranges = e.values.get(value) ?? e.values.get(value.toLowerCase()) ?? this.caseless(e.values, value);
+      const col = a.plain ? column + itemAt : column;
+      if (ranges && inRanges(ranges, this.vi)) continue;
+      if (ranges) {
+        this.reportVersion(`the value \`${value}\` of ${owner()} ${info2.name}=`, ranges, a.line, col);
+        continue;
+      }
+      const available = [...e.values].filter(([, r]) => inRanges(r, this.vi)).map(([v]) => v);
+      const prefixed = available.filter((v) => v.toLowerCase().startsWith(value.toLowerCase()));
+      if (prefixed.length === 1) continue;
+      const guess = closestName(value.toLowerCase(), available);
+      const shown = available.length > 12 ? `${available.slice(0, 12).join(", ")}, ...` : available.join(", ");
+      this.report(
+        "invalid-value",
+        a.line,
+        col,
+        `\`${value}\` is not a value of \`${info2.name}\` (${owner()}) in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."} It takes ${e.list ? "a comma-separated list of " : "one of "}${shown}.`
+      );
+    }
+  }
+  caseless(values, value) {
+    const lower = value.toLowerCase();
+    for (const [v, r] of values) if (v.toLowerCase() === lower) return r;
     return void 0;
   }
-};
-Writer.prototype.getConfigEscape = function getConfigEscape(config2) {
-  if (config2 && typeof config2 === "object" && !isArray(config2)) {
-    return config2.escape;
-  } else {
-    return void 0;
+  // ---- versions and packages ---------------------------------------------------------------------
+  /** Does `e` exist in the site's version, with its packages? */
+  isAvailable(e) {
+    if (!inRanges(e.v, this.vi)) return false;
+    const packages = this.target.packages;
+    return !(packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, this.vi));
+  }
+  /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
+  available(e, line, column, label) {
+    const vi = this.vi;
+    if (!inRanges(e.v, vi)) {
+      this.reportVersion(label(), e.v, line, column);
+      return false;
+    }
+    const packages = this.target.packages;
+    if (packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, vi)) {
+      if (!this.reportedAvailability) {
+        this.reportedAvailability = true;
+        const list2 = packages.size ? [...packages].join(", ") : "none";
+        this.report(
+          "missing-package",
+          line,
+          column,
+          `${label()} comes with the extra package ${e.pkg}, which is not in this site's packages (${list2}). Add ${e.pkg} to \`packages:\` if the router has it installed.`
+        );
+      }
+      return false;
+    }
+    return true;
+  }
+  reportVersion(label, ranges, line, column) {
+    if (this.reportedAvailability) return;
+    this.reportedAvailability = true;
+    const tree = this.target.tree;
+    this.report(
+      "not-in-version",
+      line,
+      column,
+      `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`
+    );
+  }
+  // ---- helpers -----------------------------------------------------------------------------------
+  /** The closest name among those that exist in the site's version, when it is a likely typo. */
+  closest(name, map3) {
+    const names = [];
+    for (const [n, e] of map3) if (inRanges(e.v, this.vi)) names.push(n);
+    return closestName(name, names);
+  }
+  report(rule, line, column, message) {
+    if (this.off.has(rule)) return;
+    this.hits.push({ rule, line, column, message, statement: this.statement, enclosing: this.enclosing });
   }
 };
-var mustache = {
-  name: "mustache.js",
-  version: "4.2.0",
-  tags: ["{{", "}}"],
-  clearCache: void 0,
-  escape: void 0,
-  parse: void 0,
-  render: void 0,
-  Scanner: void 0,
-  Context: void 0,
-  Writer: void 0,
-  /**
-   * Allows a user to override the default caching strategy, by providing an
-   * object with set, get and clear methods. This can also be used to disable
-   * the cache by setting it to the literal `undefined`.
-   */
-  set templateCache(cache) {
-    defaultWriter.templateCache = cache;
-  },
-  /**
-   * Gets the default or overridden caching object from the default writer.
-   */
-  get templateCache() {
-    return defaultWriter.templateCache;
-  }
-};
-var defaultWriter = new Writer();
-mustache.clearCache = function clearCache2() {
-  return defaultWriter.clearCache();
-};
-mustache.parse = function parse2(template, tags) {
-  return defaultWriter.parse(template, tags);
-};
-mustache.render = function render2(template, view2, partials, config2) {
-  if (typeof template !== "string") {
-    throw new TypeError('Invalid template! Template should be a "string" but "' + typeStr(template) + '" was given as the first argument for mustache#render(template, view, partials)');
-  }
-  return defaultWriter.render(template, view2, partials, config2);
-};
-mustache.escape = escapeHtml;
-mustache.Scanner = Scanner;
-mustache.Context = Context;
-mustache.Writer = Writer;
-var mustache_default = mustache;
+function lineEnd(s, from) {
+  const n = s.indexOf("\n", from);
+  return n < 0 ? s.length : n;
+}
 
 // src/lint/scanner.ts
 import { Buffer as Buffer2 } from "node:buffer";
@@ -81146,9 +87087,9 @@ function codeUnits(text2) {
   return code;
 }
 function scanScript(text2) {
-  return new Scanner2(text2).run();
+  return new Scanner(text2).run();
 }
-var Scanner2 = class {
+var Scanner = class {
   src;
   /** The code units of src, then zeros (see codeUnits). */
   code;
@@ -81487,8 +87428,8 @@ var Scanner2 = class {
   readComment() {
     const start = this.i;
     this.skipToLineEnd();
-    const whole = this.src.slice(start, this.i);
-    for (let t = whole.indexOf("${{"); t !== -1; t = whole.indexOf("${{", t + 3)) this.templateTags.push({ offset: start + t, context: "comment" });
+    const whole2 = this.src.slice(start, this.i);
+    for (let t = whole2.indexOf("${{"); t !== -1; t = whole2.indexOf("${{", t + 3)) this.templateTags.push({ offset: start + t, context: "comment" });
     const before = this.src.slice(this.lineStart, start);
     this.comments.push({
       line: this.line,
@@ -81792,6 +87733,860 @@ var Scanner2 = class {
   }
 };
 
+// src/lint/index.ts
+var STRUCTURE = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string"]);
+function severityOf(rule, settings) {
+  const info2 = ruleInfo(rule);
+  if (!info2) return "error";
+  const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : void 0;
+  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off" || info2.alwaysOn && s === "off") return info2.defaultSeverity;
+  return s;
+}
+var NO_RULES = /* @__PURE__ */ new Set();
+function lintScript(text2, options = {}) {
+  const settings = options.rules;
+  const scan2 = scanScript(text2);
+  const findings = [];
+  const push2 = (rule, line, column, message) => {
+    const severity = severityOf(rule, settings);
+    if (severity !== "off") findings.push({ line, column, severity, rule, message });
+  };
+  for (const p of scan2.problems) push2(p.rule, p.line, p.column, p.message);
+  for (const r of options.rawValues ?? []) {
+    push2(
+      "raw-template-value",
+      r.line,
+      r.column,
+      `\${{{ ${r.kind}.${r.name} }}} inserts its value raw, without escaping: a value holding " or a line break can end a string or add commands. Review it; write \${{ ${r.kind}.${r.name} }} (escaped) unless the value is meant to be RouterOS code.`
+    );
+  }
+  const acks = readAcknowledgements(scan2.comments, scan2.statements);
+  for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
+  const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
+  if (options.routeros && !scan2.problems.some((p) => STRUCTURE.has(p.rule))) {
+    for (const h of checkCommands(scan2.statements, options.routeros, off)) {
+      if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
+      push2(h.rule, h.line, h.column, h.message);
+    }
+  }
+  const hits = findLockouts(scan2.statements, off);
+  for (const h of hits) {
+    if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
+    push2(
+      h.rule,
+      h.statement.line,
+      h.statement.column,
+      `${h.message} If this is intended, acknowledge it with "# routeros-gitops: allow ${h.rule}" on the line above the command or at the top of the file.`
+    );
+  }
+  return findings.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+// src/lint/routeros-data-summary.ts
+var DATA_OLDEST = "7.9";
+var DATA_NEWEST = "7.24";
+var EXTRA_PACKAGES = [
+  "calea",
+  "container",
+  "dude",
+  "extra-nic",
+  "gps",
+  "iot",
+  "openflow",
+  "rose-storage",
+  "switch-marvell",
+  "tr069-client",
+  "user-manager",
+  "wifi-qcom",
+  "wifi-qcom-ac",
+  "wifi-qcom-be",
+  "wifiwave2",
+  "wireless",
+  "zerotier"
+];
+
+// src/core/routeros-target.ts
+init_routeros_version();
+function targetVersion(t) {
+  return t?.routeros ?? t?.reported;
+}
+function mergeRouterOsSettings(fleet, groups2, site) {
+  const layers = [site, ...[...groups2].reverse(), fleet];
+  const routeros2 = layers.find((l) => l.routeros !== void 0)?.routeros;
+  const packages = layers.find((l) => l.packages !== void 0)?.packages;
+  const out = {};
+  if (routeros2 !== void 0) out.routeros = String(routeros2);
+  if (packages !== void 0) out.packages = packages;
+  return out;
+}
+function checkRouterOsSettings(layer, file2, where2 = "") {
+  const problems = [];
+  for (const name of layer.packages ?? []) {
+    const wrong = checkPackageName(name);
+    if (wrong) problems.push({ file: file2, message: `${where2}packages: ${wrong}`, hint: PACKAGES_HINT });
+  }
+  return problems;
+}
+var PACKAGES_HINT = `use the names /system package lists: ${EXTRA_PACKAGES.join(", ")}`;
+function checkPackageName(name) {
+  if (EXTRA_PACKAGES.includes(name)) return void 0;
+  const guess = closestName(name, EXTRA_PACKAGES);
+  return `"${name}" is not a RouterOS extra package${guess ? `; did you mean "${guess}"?` : ""}`;
+}
+function routerOsWarnings(sites, fleetFile) {
+  const none = [];
+  const outside = /* @__PURE__ */ new Map();
+  for (const s of sites) {
+    const v = targetVersion(s.lintTarget);
+    if (v === void 0) {
+      none.push(s.name);
+      continue;
+    }
+    const parsed = parseRouterOsVersion(v);
+    if (!parsed) continue;
+    let why;
+    if (parsed.major < 7) why = `RouterOS ${parsed.text} is not checked against a command tree (the data set covers ${DATA_OLDEST} to ${DATA_NEWEST})`;
+    else if (compareRouterOsVersions(parsed, parseRouterOsVersion(DATA_OLDEST)) < 0)
+      why = `RouterOS ${parsed.text} is older than the data set: scripts are checked against ${DATA_OLDEST}`;
+    else if (compareRouterOsVersions(parsed, parseRouterOsVersion(DATA_NEWEST)) > 0)
+      why = `RouterOS ${parsed.text} is newer than the data set: scripts are checked against ${DATA_NEWEST}`;
+    if (why) outside.set(why, [...outside.get(why) ?? [], s.name]);
+  }
+  const out = [];
+  if (none.length)
+    out.push({
+      file: fleetFile,
+      message: `${count(none)} no RouterOS version: ${none.length === 1 ? "its scripts are" : "their scripts are"} checked against ${DATA_NEWEST}, the newest in the data set (${list(none)})`,
+      hint: "set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file"
+    });
+  for (const [why, names] of outside) out.push({ file: fleetFile, message: `${why} (${list(names)})`, hint: "check the routeros: setting of these sites" });
+  return out;
+}
+function count(names) {
+  return names.length === 1 ? "1 site has" : `${names.length} sites have`;
+}
+function list(names) {
+  return names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+}
+
+// src/core/model.ts
+var noSecrets = { get: () => void 0, values: () => [], digestKey: void 0, identity: () => "" };
+async function loadParsing() {
+  const [{ parseYamlFile: parseYamlFile2 }, { FleetSettingsSchema: FleetSettingsSchema2, SiteSettingsSchema: SiteSettingsSchema2 }] = await Promise.all([Promise.resolve().then(() => (init_yaml_file(), yaml_file_exports)), Promise.resolve().then(() => (init_settings_schema(), settings_schema_exports))]);
+  return { parseYamlFile: parseYamlFile2, FleetSettingsSchema: FleetSettingsSchema2, SiteSettingsSchema: SiteSettingsSchema2 };
+}
+async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
+  const dir = normalizeDir(sitesDir);
+  const entries = opts.partial ? opts.partial.entries : await reader.listTree(commit.sha, dir);
+  const problems = [];
+  const warnings = [];
+  const model = { commit, sitesDir: dir, fleetFile: null, fleet: { ...FLEET_DEFAULTS }, sites: [], groupScripts: {}, problems, warnings };
+  if (!entries.length && !opts.partial) {
+    problems.push({
+      file: dir || ".",
+      message: `there is no sites directory "${dir}" (or it is empty) at commit ${commit.sha.slice(0, 7)}`,
+      hint: "commit your sites directory, or pass --sites with its path relative to the repository root"
+    });
+    return model;
+  }
+  const fleetPath = join(dir, FLEET_FILE);
+  const bySite = /* @__PURE__ */ new Map();
+  const byGroup = /* @__PURE__ */ new Map();
+  let fleetEntry;
+  for (const e of entries) {
+    const rel = dir ? e.path.slice(dir.length + 1) : e.path;
+    const parts = rel.split("/");
+    if (e.mode === "120000") {
+      problems.push({ file: e.path, message: "is a symbolic link; links are never followed", hint: "commit the file itself instead of a link to it" });
+      continue;
+    }
+    if (e.type === "commit") {
+      problems.push({
+        file: e.path,
+        message: "is a git submodule; scripts must be committed in this repository",
+        hint: "remove the submodule and commit the files"
+      });
+      continue;
+    }
+    if (parts.length === 1) {
+      if (rel === FLEET_FILE) fleetEntry = e;
+      else if (rel === "routeros-gitops.yml")
+        problems.push({ file: e.path, message: "is not read: the fleet settings file is named routeros-gitops.yaml", hint: `rename it to ${fleetPath}` });
+      continue;
+    }
+    const top = parts[0];
+    if (top.startsWith(".")) continue;
+    if (top === GROUPS_DIR) {
+      if (parts.length < 3) continue;
+      const g = parts[1];
+      if (!byGroup.has(g)) byGroup.set(g, []);
+      byGroup.get(g).push(e);
+      continue;
+    }
+    if (!bySite.has(top)) bySite.set(top, []);
+    bySite.get(top).push(e);
+  }
+  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith(`/${SITE_FILE}`))].filter((e) => !!e);
+  const cacheKey = (e) => `${e === fleetEntry ? "fleet" : "site"}:${e.oid}`;
+  const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === void 0);
+  const [yamlBlobs, parsing] = await Promise.all([reader.readBlobs(misses.map((e) => e.oid)), misses.length ? loadParsing() : void 0]);
+  const text2 = (e) => yamlBlobs.get(e.oid)?.toString("utf8") ?? "";
+  function parse8(e, kind2, what) {
+    const hit = cache?.get(cacheKey(e));
+    if (hit !== void 0) return { value: hit, problems: [] };
+    const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what);
+    if (parsed.value !== void 0 && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
+    return parsed;
+  }
+  let fleet = {};
+  if (fleetEntry) {
+    model.fleetFile = fleetEntry.path;
+    const parsed = parse8(fleetEntry, "fleet", FLEET_FILE);
+    problems.push(...parsed.problems);
+    if (parsed.value) fleet = parsed.value;
+    for (const [k, v] of Object.entries(FLEET_DEFAULTS)) {
+      const set3 = fleet[k];
+      model.fleet[k] = set3 ?? v;
+    }
+    checkTemplate(fleet.description, fleetEntry.path, problems);
+    checkRules(fleet.lint?.rules, fleetEntry.path, problems);
+    problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
+    for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
+      checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+      problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
+    }
+  }
+  const groupNames = new Set(Object.keys(fleet.groups ?? {}));
+  for (const [g, list2] of byGroup) {
+    if (!NAME_RE.test(g)) {
+      problems.push({
+        file: join(dir, GROUPS_DIR, g),
+        message: `"${g}" cannot be a group name`,
+        hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit'
+      });
+      continue;
+    }
+    groupNames.add(g);
+    model.groupScripts[g] = scriptsOf(list2, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
+  }
+  const ids = /* @__PURE__ */ new Map();
+  for (const [name, list2] of [...bySite].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const siteDir = join(dir, name);
+    const settingsEntry = list2.find((e) => e.path === join(siteDir, SITE_FILE));
+    const scripts = scriptsOf(list2, siteDir, warnings);
+    if (!NAME_RE.test(name)) {
+      problems.push({
+        file: siteDir,
+        message: `"${name}" cannot be a site name`,
+        hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit'
+      });
+      continue;
+    }
+    if (!settingsEntry) {
+      const yml = list2.find((e) => e.path === join(siteDir, "site.yml"));
+      problems.push({
+        file: siteDir,
+        message: "this site folder has no site.yaml",
+        hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`
+      });
+      continue;
+    }
+    const parsed = parse8(settingsEntry, "site", SITE_FILE);
+    problems.push(...parsed.problems);
+    if (!parsed.value) continue;
+    const s = parsed.value;
+    const id = s.id.toLowerCase();
+    const other = ids.get(id);
+    if (other) {
+      problems.push({
+        file: settingsEntry.path,
+        line: 1,
+        message: `the site id ${id} is also the id of ${other}`,
+        hint: "each site folder needs its own SDX site id"
+      });
+      continue;
+    }
+    ids.set(id, join(siteDir, SITE_FILE));
+    checkTemplate(s.description, settingsEntry.path, problems);
+    checkRules(s.lint?.rules, settingsEntry.path, problems);
+    problems.push(...checkRouterOsSettings(s, settingsEntry.path));
+    const groups2 = s.groups ?? [];
+    const groupLayers = [];
+    for (const g of groups2) {
+      if (!groupNames.has(g)) {
+        problems.push({
+          file: settingsEntry.path,
+          message: `the group "${g}" does not exist`,
+          hint: `create ${join(dir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${fleetPath}`
+        });
+        continue;
+      }
+      groupLayers.push(fleet.groups?.[g] ?? {});
+    }
+    const vars2 = {};
+    const varOrigins = {};
+    const addVars = (v, origin) => {
+      for (const [k, val] of Object.entries(v ?? {})) {
+        vars2[k] = val;
+        varOrigins[k] = origin;
+      }
+    };
+    addVars(fleet.vars, fleetPath);
+    for (const g of groups2) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
+    addVars(s.vars, settingsEntry.path);
+    const byFile = /* @__PURE__ */ new Map();
+    for (const g of groups2) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
+    for (const sc of scripts) byFile.set(sc.file, sc);
+    const ordered = [...byFile.values()].sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+    model.sites.push({
+      name,
+      id,
+      dir: siteDir,
+      settingsFile: settingsEntry.path,
+      groups: groups2,
+      settings: mergeJobSettings(fleet, ...groupLayers, s),
+      vars: vars2,
+      varOrigins,
+      lintRules: { ...fleet.lint?.rules ?? {}, ...s.lint?.rules ?? {} },
+      lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
+      scripts: ordered
+    });
+  }
+  if (!bySite.size && !problems.length && !opts.partial) {
+    warnings.push({ file: dir, message: "there are no site folders in the sites directory", hint: "add a folder per site with a site.yaml" });
+  }
+  return model;
+}
+function checkTemplate(template, file2, problems, prefix = "") {
+  if (template === void 0) return;
+  for (const m of checkDescriptionTemplate(template))
+    problems.push({ file: file2, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
+}
+function checkRules(rules, file2, problems) {
+  if (!rules) return;
+  for (const m of validateRuleSettings(rules)) problems.push({ file: file2, message: m, hint: "edit lint.rules" });
+}
+function scriptsOf(list2, folder, warnings) {
+  const out = [];
+  for (const e of list2) {
+    const rel = e.path.slice(folder.length + 1);
+    if (!e.path.endsWith(".rsc")) continue;
+    if (rel.includes("/")) {
+      warnings.push({ file: e.path, message: "is in a subfolder and is not applied; only scripts directly in the folder are", hint: `move it to ${folder}/` });
+      continue;
+    }
+    out.push({ path: e.path, file: rel, blob: e.oid, size: e.size });
+  }
+  return out.sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+}
+function join(...parts) {
+  return posix.join(...parts.filter((p) => p !== "")).replace(/^\.\/?/, "");
+}
+function normalizeDir(d) {
+  const n = posix.normalize(d.replace(/\\/g, "/")).replace(/^\.\/?/, "").replace(/\/+$/, "");
+  return n === "." ? "" : n;
+}
+
+// src/core/keys.ts
+import { createHash, createHmac, hash as hash2, scryptSync } from "node:crypto";
+var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
+function sha256(data) {
+  return hash2("sha256", data, "hex");
+}
+function fingerprint(body, secretDigests = {}) {
+  const names = Object.keys(secretDigests).sort();
+  if (!names.length) return `sha256:${sha256(body)}`;
+  const h = createHash("sha256").update(body);
+  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
+  return `sha256:${h.digest("hex")}`;
+}
+function idempotencyKey(k) {
+  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
+}
+function partKey(scriptKey, index, count2) {
+  return uuidV5(`${scriptKey.toLowerCase()}
+part ${index + 1}/${count2}`, KEY_NAMESPACE);
+}
+var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
+var NS = namespaceBytes(KEY_NAMESPACE);
+function uuidV5(name, namespace = KEY_NAMESPACE) {
+  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
+  const b = hash2("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
+  b[6] = b[6] & 15 | 80;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex", 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+var derivedKey;
+function stretched(secretsKey) {
+  if (!derivedKey || derivedKey.source !== secretsKey) {
+    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
+  }
+  return derivedKey.key;
+}
+function secretDigest(name, value, secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
+}
+function secretsKeyCheck(secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
+}
+var MIN_SECRETS_KEY_LENGTH = 16;
+
+// node_modules/mustache/mustache.mjs
+var objectToString = Object.prototype.toString;
+var isArray = Array.isArray || function isArrayPolyfill(object2) {
+  return objectToString.call(object2) === "[object Array]";
+};
+function isFunction(object2) {
+  return typeof object2 === "function";
+}
+function typeStr(obj) {
+  return isArray(obj) ? "array" : typeof obj;
+}
+function escapeRegExp(string4) {
+  return string4.replace(/[\-\[\]{}()*+?.,\\\^$|#\s]/g, "\\$&");
+}
+function hasProperty(obj, propName) {
+  return obj != null && typeof obj === "object" && propName in obj;
+}
+function primitiveHasOwnProperty(primitive, propName) {
+  return primitive != null && typeof primitive !== "object" && primitive.hasOwnProperty && primitive.hasOwnProperty(propName);
+}
+var regExpTest = RegExp.prototype.test;
+function testRegExp(re, string4) {
+  return regExpTest.call(re, string4);
+}
+var nonSpaceRe = /\S/;
+function isWhitespace(string4) {
+  return !testRegExp(nonSpaceRe, string4);
+}
+var entityMap = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "/": "&#x2F;",
+  "`": "&#x60;",
+  "=": "&#x3D;"
+};
+function escapeHtml(string4) {
+  return String(string4).replace(/[&<>"'`=\/]/g, function fromEntityMap(s) {
+    return entityMap[s];
+  });
+}
+var whiteRe = /\s*/;
+var spaceRe = /\s+/;
+var equalsRe = /\s*=/;
+var curlyRe = /\s*\}/;
+var tagRe = /#|\^|\/|>|\{|&|=|!/;
+function parseTemplate(template, tags) {
+  if (!template)
+    return [];
+  var lineHasNonSpace = false;
+  var sections = [];
+  var tokens = [];
+  var spaces = [];
+  var hasTag = false;
+  var nonSpace = false;
+  var indentation = "";
+  var tagIndex = 0;
+  function stripSpace() {
+    if (hasTag && !nonSpace) {
+      while (spaces.length)
+        delete tokens[spaces.pop()];
+    } else {
+      spaces = [];
+    }
+    hasTag = false;
+    nonSpace = false;
+  }
+  var openingTagRe, closingTagRe, closingCurlyRe;
+  function compileTags(tagsToCompile) {
+    if (typeof tagsToCompile === "string")
+      tagsToCompile = tagsToCompile.split(spaceRe, 2);
+    if (!isArray(tagsToCompile) || tagsToCompile.length !== 2)
+      throw new Error("Invalid tags: " + tagsToCompile);
+    openingTagRe = new RegExp(escapeRegExp(tagsToCompile[0]) + "\\s*");
+    closingTagRe = new RegExp("\\s*" + escapeRegExp(tagsToCompile[1]));
+    closingCurlyRe = new RegExp("\\s*" + escapeRegExp("}" + tagsToCompile[1]));
+  }
+  compileTags(tags || mustache.tags);
+  var scanner = new Scanner2(template);
+  var start, type2, value, chr, token, openSection;
+  while (!scanner.eos()) {
+    start = scanner.pos;
+    value = scanner.scanUntil(openingTagRe);
+    if (value) {
+      for (var i = 0, valueLength = value.length; i < valueLength; ++i) {
+        chr = value.charAt(i);
+        if (isWhitespace(chr)) {
+          spaces.push(tokens.length);
+          indentation += chr;
+        } else {
+          nonSpace = true;
+          lineHasNonSpace = true;
+          indentation += " ";
+        }
+        tokens.push(["text", chr, start, start + 1]);
+        start += 1;
+        if (chr === "\n") {
+          stripSpace();
+          indentation = "";
+          tagIndex = 0;
+          lineHasNonSpace = false;
+        }
+      }
+    }
+    if (!scanner.scan(openingTagRe))
+      break;
+    hasTag = true;
+    type2 = scanner.scan(tagRe) || "name";
+    scanner.scan(whiteRe);
+    if (type2 === "=") {
+      value = scanner.scanUntil(equalsRe);
+      scanner.scan(equalsRe);
+      scanner.scanUntil(closingTagRe);
+    } else if (type2 === "{") {
+      value = scanner.scanUntil(closingCurlyRe);
+      scanner.scan(curlyRe);
+      scanner.scanUntil(closingTagRe);
+      type2 = "&";
+    } else {
+      value = scanner.scanUntil(closingTagRe);
+    }
+    if (!scanner.scan(closingTagRe))
+      throw new Error("Unclosed tag at " + scanner.pos);
+    if (type2 == ">") {
+      token = [type2, value, start, scanner.pos, indentation, tagIndex, lineHasNonSpace];
+    } else {
+      token = [type2, value, start, scanner.pos];
+    }
+    tagIndex++;
+    tokens.push(token);
+    if (type2 === "#" || type2 === "^") {
+      sections.push(token);
+    } else if (type2 === "/") {
+      openSection = sections.pop();
+      if (!openSection)
+        throw new Error('Unopened section "' + value + '" at ' + start);
+      if (openSection[1] !== value)
+        throw new Error('Unclosed section "' + openSection[1] + '" at ' + start);
+    } else if (type2 === "name" || type2 === "{" || type2 === "&") {
+      nonSpace = true;
+    } else if (type2 === "=") {
+      compileTags(value);
+    }
+  }
+  stripSpace();
+  openSection = sections.pop();
+  if (openSection)
+    throw new Error('Unclosed section "' + openSection[1] + '" at ' + scanner.pos);
+  return nestTokens(squashTokens(tokens));
+}
+function squashTokens(tokens) {
+  var squashedTokens = [];
+  var token, lastToken;
+  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
+    token = tokens[i];
+    if (token) {
+      if (token[0] === "text" && lastToken && lastToken[0] === "text") {
+        lastToken[1] += token[1];
+        lastToken[3] = token[3];
+      } else {
+        squashedTokens.push(token);
+        lastToken = token;
+      }
+    }
+  }
+  return squashedTokens;
+}
+function nestTokens(tokens) {
+  var nestedTokens = [];
+  var collector = nestedTokens;
+  var sections = [];
+  var token, section;
+  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
+    token = tokens[i];
+    switch (token[0]) {
+      case "#":
+      case "^":
+        collector.push(token);
+        sections.push(token);
+        collector = token[4] = [];
+        break;
+      case "/":
+        section = sections.pop();
+        section[5] = token[2];
+        collector = sections.length > 0 ? sections[sections.length - 1][4] : nestedTokens;
+        break;
+      default:
+        collector.push(token);
+    }
+  }
+  return nestedTokens;
+}
+function Scanner2(string4) {
+  this.string = string4;
+  this.tail = string4;
+  this.pos = 0;
+}
+Scanner2.prototype.eos = function eos() {
+  return this.tail === "";
+};
+Scanner2.prototype.scan = function scan(re) {
+  var match = this.tail.match(re);
+  if (!match || match.index !== 0)
+    return "";
+  var string4 = match[0];
+  this.tail = this.tail.substring(string4.length);
+  this.pos += string4.length;
+  return string4;
+};
+Scanner2.prototype.scanUntil = function scanUntil(re) {
+  var index = this.tail.search(re), match;
+  switch (index) {
+    case -1:
+      match = this.tail;
+      this.tail = "";
+      break;
+    case 0:
+      match = "";
+      break;
+    default:
+      match = this.tail.substring(0, index);
+      this.tail = this.tail.substring(index);
+  }
+  this.pos += match.length;
+  return match;
+};
+function Context(view2, parentContext) {
+  this.view = view2;
+  this.cache = { ".": this.view };
+  this.parent = parentContext;
+}
+Context.prototype.push = function push(view2) {
+  return new Context(view2, this);
+};
+Context.prototype.lookup = function lookup(name) {
+  var cache = this.cache;
+  var value;
+  if (cache.hasOwnProperty(name)) {
+    value = cache[name];
+  } else {
+    var context = this, intermediateValue, names, index, lookupHit = false;
+    while (context) {
+      if (name.indexOf(".") > 0) {
+        intermediateValue = context.view;
+        names = name.split(".");
+        index = 0;
+        while (intermediateValue != null && index < names.length) {
+          if (index === names.length - 1)
+            lookupHit = hasProperty(intermediateValue, names[index]) || primitiveHasOwnProperty(intermediateValue, names[index]);
+          intermediateValue = intermediateValue[names[index++]];
+        }
+      } else {
+        intermediateValue = context.view[name];
+        lookupHit = hasProperty(context.view, name);
+      }
+      if (lookupHit) {
+        value = intermediateValue;
+        break;
+      }
+      context = context.parent;
+    }
+    cache[name] = value;
+  }
+  if (isFunction(value))
+    value = value.call(this.view);
+  return value;
+};
+function Writer() {
+  this.templateCache = {
+    _cache: {},
+    set: function set3(key, value) {
+      this._cache[key] = value;
+    },
+    get: function get(key) {
+      return this._cache[key];
+    },
+    clear: function clear() {
+      this._cache = {};
+    }
+  };
+}
+Writer.prototype.clearCache = function clearCache() {
+  if (typeof this.templateCache !== "undefined") {
+    this.templateCache.clear();
+  }
+};
+Writer.prototype.parse = function parse3(template, tags) {
+  var cache = this.templateCache;
+  var cacheKey = template + ":" + (tags || mustache.tags).join(":");
+  var isCacheEnabled = typeof cache !== "undefined";
+  var tokens = isCacheEnabled ? cache.get(cacheKey) : void 0;
+  if (tokens == void 0) {
+    tokens = parseTemplate(template, tags);
+    isCacheEnabled && cache.set(cacheKey, tokens);
+  }
+  return tokens;
+};
+Writer.prototype.render = function render(template, view2, partials, config2) {
+  var tags = this.getConfigTags(config2);
+  var tokens = this.parse(template, tags);
+  var context = view2 instanceof Context ? view2 : new Context(view2, void 0);
+  return this.renderTokens(tokens, context, partials, template, config2);
+};
+Writer.prototype.renderTokens = function renderTokens(tokens, context, partials, originalTemplate, config2) {
+  var buffer = "";
+  var token, symbol2, value;
+  for (var i = 0, numTokens = tokens.length; i < numTokens; ++i) {
+    value = void 0;
+    token = tokens[i];
+    symbol2 = token[0];
+    if (symbol2 === "#") value = this.renderSection(token, context, partials, originalTemplate, config2);
+    else if (symbol2 === "^") value = this.renderInverted(token, context, partials, originalTemplate, config2);
+    else if (symbol2 === ">") value = this.renderPartial(token, context, partials, config2);
+    else if (symbol2 === "&") value = this.unescapedValue(token, context);
+    else if (symbol2 === "name") value = this.escapedValue(token, context, config2);
+    else if (symbol2 === "text") value = this.rawValue(token);
+    if (value !== void 0)
+      buffer += value;
+  }
+  return buffer;
+};
+Writer.prototype.renderSection = function renderSection(token, context, partials, originalTemplate, config2) {
+  var self2 = this;
+  var buffer = "";
+  var value = context.lookup(token[1]);
+  function subRender(template) {
+    return self2.render(template, context, partials, config2);
+  }
+  if (!value) return;
+  if (isArray(value)) {
+    for (var j = 0, valueLength = value.length; j < valueLength; ++j) {
+      buffer += this.renderTokens(token[4], context.push(value[j]), partials, originalTemplate, config2);
+    }
+  } else if (typeof value === "object" || typeof value === "string" || typeof value === "number") {
+    buffer += this.renderTokens(token[4], context.push(value), partials, originalTemplate, config2);
+  } else if (isFunction(value)) {
+    if (typeof originalTemplate !== "string")
+      throw new Error("Cannot use higher-order sections without the original template");
+    value = value.call(context.view, originalTemplate.slice(token[3], token[5]), subRender);
+    if (value != null)
+      buffer += value;
+  } else {
+    buffer += this.renderTokens(token[4], context, partials, originalTemplate, config2);
+  }
+  return buffer;
+};
+Writer.prototype.renderInverted = function renderInverted(token, context, partials, originalTemplate, config2) {
+  var value = context.lookup(token[1]);
+  if (!value || isArray(value) && value.length === 0)
+    return this.renderTokens(token[4], context, partials, originalTemplate, config2);
+};
+Writer.prototype.indentPartial = function indentPartial(partial3, indentation, lineHasNonSpace) {
+  var filteredIndentation = indentation.replace(/[^ \t]/g, "");
+  var partialByNl = partial3.split("\n");
+  for (var i = 0; i < partialByNl.length; i++) {
+    if (partialByNl[i].length && (i > 0 || !lineHasNonSpace)) {
+      partialByNl[i] = filteredIndentation + partialByNl[i];
+    }
+  }
+  return partialByNl.join("\n");
+};
+Writer.prototype.renderPartial = function renderPartial(token, context, partials, config2) {
+  if (!partials) return;
+  var tags = this.getConfigTags(config2);
+  var value = isFunction(partials) ? partials(token[1]) : partials[token[1]];
+  if (value != null) {
+    var lineHasNonSpace = token[6];
+    var tagIndex = token[5];
+    var indentation = token[4];
+    var indentedValue = value;
+    if (tagIndex == 0 && indentation) {
+      indentedValue = this.indentPartial(value, indentation, lineHasNonSpace);
+    }
+    var tokens = this.parse(indentedValue, tags);
+    return this.renderTokens(tokens, context, partials, indentedValue, config2);
+  }
+};
+Writer.prototype.unescapedValue = function unescapedValue(token, context) {
+  var value = context.lookup(token[1]);
+  if (value != null)
+    return value;
+};
+Writer.prototype.escapedValue = function escapedValue(token, context, config2) {
+  var escape = this.getConfigEscape(config2) || mustache.escape;
+  var value = context.lookup(token[1]);
+  if (value != null)
+    return typeof value === "number" && escape === mustache.escape ? String(value) : escape(value);
+};
+Writer.prototype.rawValue = function rawValue(token) {
+  return token[1];
+};
+Writer.prototype.getConfigTags = function getConfigTags(config2) {
+  if (isArray(config2)) {
+    return config2;
+  } else if (config2 && typeof config2 === "object") {
+    return config2.tags;
+  } else {
+    return void 0;
+  }
+};
+Writer.prototype.getConfigEscape = function getConfigEscape(config2) {
+  if (config2 && typeof config2 === "object" && !isArray(config2)) {
+    return config2.escape;
+  } else {
+    return void 0;
+  }
+};
+var mustache = {
+  name: "mustache.js",
+  version: "4.2.0",
+  tags: ["{{", "}}"],
+  clearCache: void 0,
+  escape: void 0,
+  parse: void 0,
+  render: void 0,
+  Scanner: void 0,
+  Context: void 0,
+  Writer: void 0,
+  /**
+   * Allows a user to override the default caching strategy, by providing an
+   * object with set, get and clear methods. This can also be used to disable
+   * the cache by setting it to the literal `undefined`.
+   */
+  set templateCache(cache) {
+    defaultWriter.templateCache = cache;
+  },
+  /**
+   * Gets the default or overridden caching object from the default writer.
+   */
+  get templateCache() {
+    return defaultWriter.templateCache;
+  }
+};
+var defaultWriter = new Writer();
+mustache.clearCache = function clearCache2() {
+  return defaultWriter.clearCache();
+};
+mustache.parse = function parse4(template, tags) {
+  return defaultWriter.parse(template, tags);
+};
+mustache.render = function render2(template, view2, partials, config2) {
+  if (typeof template !== "string") {
+    throw new TypeError('Invalid template! Template should be a "string" but "' + typeStr(template) + '" was given as the first argument for mustache#render(template, view, partials)');
+  }
+  return defaultWriter.render(template, view2, partials, config2);
+};
+mustache.escape = escapeHtml;
+mustache.Scanner = Scanner2;
+mustache.Context = Context;
+mustache.Writer = Writer;
+var mustache_default = mustache;
+
 // src/core/template.ts
 var TAGS = ["${{", "}}"];
 var OPEN = TAGS[0];
@@ -81838,8 +88633,8 @@ function compileTemplate(source) {
   }
   const refs = [];
   const problems = [];
-  const walk = (list) => {
-    for (const t of list) {
+  const walk = (list2) => {
+    for (const t of list2) {
       const [type2, value, start] = t;
       if (type2 === "text" || type2 === "!") continue;
       const p = at(start);
@@ -82002,1252 +88797,352 @@ function valueProblem(p, input2) {
   };
 }
 
-// src/core/keys.ts
-import { createHash, createHmac, hash, scryptSync } from "node:crypto";
-var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
-function sha256(data) {
-  return hash("sha256", data, "hex");
-}
-function fingerprint(body, secretDigests = {}) {
-  const names = Object.keys(secretDigests).sort();
-  if (!names.length) return `sha256:${sha256(body)}`;
-  const h = createHash("sha256").update(body);
-  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
-  return `sha256:${h.digest("hex")}`;
-}
-function idempotencyKey(k) {
-  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
-}
-var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
-var NS = namespaceBytes(KEY_NAMESPACE);
-function uuidV5(name, namespace = KEY_NAMESPACE) {
-  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
-  const b = hash("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
-  b[6] = b[6] & 15 | 80;
-  b[8] = b[8] & 63 | 128;
-  const h = b.toString("hex", 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-var derivedKey;
-function stretched(secretsKey) {
-  if (!derivedKey || derivedKey.source !== secretsKey) {
-    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
-  }
-  return derivedKey.key;
-}
-function secretDigest(name, value, secretsKey) {
-  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
-}
-function secretsKeyCheck(secretsKey) {
-  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
-}
-var MIN_SECRETS_KEY_LENGTH = 16;
+// src/core/render-fleet.ts
+init_settings();
 
-// src/core/description.ts
-var DESCRIPTION_MIN = 3;
-var DESCRIPTION_MAX = 100;
-var PLACEHOLDERS = ["site", "site_id", "path", "file", "sha", "subject"];
-var MIN_FILLED = { site: 1, site_id: 36, path: 5, file: 5, sha: 7, subject: 0 };
-function checkDescriptionTemplate(template) {
-  const problems = [];
-  if (/[\r\n]/.test(template)) problems.push("the description template contains a line break, which cannot be sent in the X-Description header");
-  if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(template)) problems.push("the description template contains a control character");
-  let literal2 = template;
-  let minLen = 0;
-  for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
-    const name = m[1];
-    if (!PLACEHOLDERS.includes(name)) {
-      problems.push(`unknown placeholder {${name}} in the description template; use ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}`);
-    } else minLen += MIN_FILLED[name];
-    literal2 = literal2.replace(m[0], "");
-  }
-  const literalLen = [...literal2].length;
-  if (literalLen > DESCRIPTION_MAX)
-    problems.push(`the description template's fixed text is ${literalLen} characters; the SDX API takes at most ${DESCRIPTION_MAX}`);
-  if (literalLen + minLen < DESCRIPTION_MIN)
-    problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
-  return problems;
+// src/core/code-points.ts
+var SURROGATE = /[\uD800-\uDFFF]/;
+var SURROGATE_PAIRS = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+function codePointLength2(s) {
+  return SURROGATE.test(s) ? s.length - (s.match(SURROGATE_PAIRS)?.length ?? 0) : s.length;
 }
-function renderDescription(template, values) {
-  const filled = template.replace(
-    /\{([a-z_]+)\}/g,
-    (all, name) => PLACEHOLDERS.includes(name) ? values[name] : all
-  );
-  let text2 = toHeaderSafe(filled).replace(/\s+/g, " ").trim();
-  if (text2.length > DESCRIPTION_MAX) text2 = `${text2.slice(0, DESCRIPTION_MAX - 1).trimEnd()}~`;
-  while (text2.length < DESCRIPTION_MIN) text2 += ".";
-  return text2;
-}
-function toHeaderSafe(s) {
-  if (/^[ -~]*$/.test(s)) return s;
-  return [...s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")].map((ch) => ch >= " " && ch <= "~" ? ch : /\s/.test(ch) ? " " : "?").join("");
+function hasSurrogates(s) {
+  return SURROGATE.test(s);
 }
 
-// src/lint/rules.ts
-function syntax(id, description) {
-  return { id, defaultSeverity: "error", description, kind: "syntax", configurable: false, acknowledgeable: false };
+// src/lint/split.ts
+var LINE_BREAK = /\r\n?|\n/g;
+var STRUCTURAL = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string", "line-break-in-brackets"]);
+function splitScript(text2, maxSize, scanned) {
+  const size = codePointLength2(text2);
+  if (size <= maxSize) return whole(text2, size);
+  const scan2 = scanned ?? scanScript(text2);
+  const broken = scan2.problems.find((p) => STRUCTURAL.has(p.rule));
+  if (broken) {
+    return { ok: false, line: broken.line, endLine: broken.line, reason: `cannot be split into parts while it has a syntax error here: ${broken.message}` };
+  }
+  return cut(readLayout(text2, scan2.statements, scan2.comments), maxSize);
 }
-function lockout(id, defaultSeverity, description) {
-  return { id, defaultSeverity, description, kind: "lockout", configurable: true, acknowledgeable: true };
+function whole(text2, size) {
+  const breaks = text2.match(LINE_BREAK)?.length ?? 0;
+  const lastLine = breaks + (text2 === "" || /[\r\n]$/.test(text2) ? 0 : 1);
+  return { ok: true, parts: [{ text: text2, size, firstLine: 1, lastLine: Math.max(1, lastLine), restated: [] }] };
 }
-var RULES = [
-  syntax(
-    "unbalanced-bracket",
-    "A ( [ or { without its closing bracket, a closing bracket without its opener, or a ) ] } that closes the wrong one. RouterOS stops at it; an unmatched } silently ends the script there."
-  ),
-  syntax("unterminated-string", 'A " that is never closed. Strings may span lines, so the rest of the script would be read as text.'),
-  syntax("invalid-escape", 'A \\ in a string not followed by one of " \\ n r t $ ? _ a b f v, two upper-case hex digits, or the end of the line.'),
-  syntax("stray-backslash", "A \\ outside a string that is not the last character of its line (only line continuations may use it)."),
-  syntax(
-    "comment-after-continuation",
-    "A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment."
-  ),
-  syntax("line-break-in-brackets", "A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open."),
-  {
-    id: "param-space",
-    defaultSeverity: "error",
-    description: "Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.",
-    kind: "syntax",
-    configurable: true,
-    acknowledgeable: false
-  },
-  {
-    id: "inline-comment",
-    defaultSeverity: "warning",
-    description: "A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.",
-    kind: "notice",
-    configurable: true,
-    acknowledgeable: false
-  },
-  {
-    id: "continuation-space",
-    defaultSeverity: "warning",
-    description: "Spaces after the \\ that ends a line; RouterOS may not read it as a line continuation.",
-    kind: "notice",
-    configurable: true,
-    acknowledgeable: false
-  },
-  {
-    id: "raw-template-value",
-    defaultSeverity: "warning",
-    description: 'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
-    kind: "notice",
-    configurable: true,
-    acknowledgeable: false,
-    alwaysOn: true
-  },
-  {
-    id: "unknown-allow",
-    defaultSeverity: "warning",
-    description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
-    kind: "notice",
-    configurable: true,
-    acknowledgeable: false
-  },
-  lockout("reset-configuration", "error", "/system reset-configuration: erases the configuration, management access with it."),
-  lockout("shutdown", "error", "/system shutdown: powers the router off; only someone on site can turn it back on."),
-  lockout("device-mode", "error", "/system device-mode changes: need a button press or power cycle on the router to complete."),
-  lockout("reboot", "warning", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
-  lockout("backup-load", "warning", "/system backup load: replaces the whole configuration and reboots."),
-  lockout(
-    "package-change",
-    "warning",
-    "/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot."
-  ),
-  lockout("ip-service", "warning", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
-  lockout("ssh-settings", "warning", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
-  lockout(
-    "user-change",
-    "warning",
-    "Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account."
-  ),
-  lockout(
-    "input-drop",
-    "warning",
-    "drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid."
-  ),
-  lockout(
-    "input-accept-removal",
-    "warning",
-    "Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out."
-  ),
-  lockout("interface-disable", "warning", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
-  lockout("address-removal", "warning", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
-  lockout("route-removal", "warning", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
-  lockout("vlan-filtering", "warning", "vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once."),
-  lockout("interface-list-member", "warning", "Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them."),
-  lockout("scheduler-removal", "warning", "Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs."),
-  lockout("script-removal", "warning", "Removing /system script entries that schedulers, netwatch or other scripts may run."),
-  lockout("remove-find-all", "warning", "remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.")
-];
-var BY_ID = new Map(RULES.map((r) => [r.id, r]));
-function ruleInfo(id) {
-  return BY_ID.get(id);
-}
-function suggestRule(id, candidates = RULES) {
-  let best;
-  let bestDistance = Infinity;
-  for (const r of candidates) {
-    const d = r.id.includes(id) && id.length >= 4 ? 1 : distance(id, r.id);
-    if (d < bestDistance) {
-      best = r.id;
-      bestDistance = d;
-    }
+function readLayout(text2, statements, comments) {
+  const { start, cpBefore, n, eol, continued } = lineTable(text2);
+  const causes = [];
+  for (const st of statements) if (st.endLine > st.line) causes.push({ kind: "command", line: st.line, end: st.endLine });
+  for (const k of continued) causes.push({ kind: "continuation", line: k, end: k + 1 });
+  const { decls, globalsOn } = readVariables(text2, statements, start, causes);
+  const afterComment = new Uint8Array(n + 2);
+  const acks = readComments(text2, comments, start, statements[0]?.line ?? n + 1, afterComment, causes);
+  const stmtFrom = new Int32Array(n + 2);
+  for (let L = 1, i = 0; L <= n + 1; L++) {
+    while (i < statements.length && statements[i].line < L) i++;
+    stmtFrom[L] = i;
   }
-  return best !== void 0 && bestDistance <= Math.max(2, Math.floor(id.length / 3)) ? best : void 0;
-}
-function distance(a, b) {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(up + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
-var SETTINGS = ["error", "warning", "off"];
-function validateRuleSettings(rules) {
-  const out = [];
-  if (typeof rules !== "object" || rules === null || Array.isArray(rules)) {
-    return ['lint rules must be a map of rule id to "error", "warning" or "off"'];
-  }
-  for (const [id, value] of Object.entries(rules)) {
-    const info2 = BY_ID.get(id);
-    if (!info2) {
-      const guess = suggestRule(id);
-      out.push(`unknown lint rule "${id}"${guess ? `; did you mean "${guess}"?` : ""} (\`routeros-gitops rules\` lists them)`);
-      continue;
-    }
-    if (typeof value !== "string" || !SETTINGS.includes(value)) {
-      out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
-      continue;
-    }
-    if (info2.alwaysOn && value === "off") {
-      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
-      continue;
-    }
-    if (!info2.configurable && value !== "error") {
-      out.push(`lint rule "${id}" is a syntax check: RouterOS cannot run such a script, so it is always an error and cannot be set to "${value}"`);
-    }
-  }
-  return out;
-}
-
-// src/lint/acknowledge.ts
-var MARK = /routeros-gitops\s*:/i;
-var ALLOW = /routeros-gitops\s*:\s*allow\s+([a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)/i;
-var ACKNOWLEDGEABLE = RULES.filter((r) => r.acknowledgeable);
-var NONE = { file: /* @__PURE__ */ new Set(), covers: () => false, problems: [] };
-function readAcknowledgements(comments, statements) {
-  if (comments.length === 0) return NONE;
-  const file2 = /* @__PURE__ */ new Set();
-  const byLine = /* @__PURE__ */ new Map();
-  const ownLine = /* @__PURE__ */ new Set();
-  const problems = [];
-  const firstLine2 = statements[0]?.line ?? Infinity;
-  for (const c of comments) {
-    if (c.ownLine) ownLine.add(c.line);
-    if (!MARK.test(c.text)) continue;
-    const m = ALLOW.exec(c.text);
-    if (!m) {
-      problems.push({
-        rule: "unknown-allow",
-        line: c.line,
-        column: c.column,
-        message: 'this routeros-gitops comment is not understood, so it acknowledges nothing. Write "# routeros-gitops: allow <rule>[, <rule>...]".'
-      });
-      continue;
-    }
-    const ids = m[1].split(",").map((s) => s.trim().toLowerCase());
-    const set3 = byLine.get(c.line) ?? /* @__PURE__ */ new Set();
-    byLine.set(c.line, set3);
-    for (const id of ids) {
-      const info2 = ruleInfo(id);
-      if (info2?.acknowledgeable) {
-        set3.add(id);
-        if (c.line < firstLine2) file2.add(id);
-        continue;
-      }
-      let message;
-      if (info2) {
-        message = `"${id}" cannot be acknowledged: ${info2.kind === "syntax" ? "RouterOS cannot run the script as written, so fix the script" : "change its setting in lint.rules instead"}.`;
-      } else {
-        const guess = suggestRule(id, ACKNOWLEDGEABLE);
-        message = `unknown rule "${id}" in this acknowledgement, so it acknowledges nothing${guess ? `; did you mean "${guess}"?` : "."}`;
-      }
-      problems.push({ rule: "unknown-allow", line: c.line, column: c.column, message });
-    }
-  }
-  const coversOne = (rule, st, ownLines) => {
-    const last = ownLines ? st.endLine : st.line;
-    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule)) return true;
-    for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule)) return true;
-    return false;
-  };
-  const covers = (rule, st, enclosing = []) => file2.has(rule) || coversOne(rule, st, true) || enclosing.some((e) => coversOne(rule, e, false));
-  return { file: file2, covers, problems };
-}
-
-// src/lint/commands.ts
-var VERBS = /* @__PURE__ */ new Set([
-  "add",
-  "set",
-  "remove",
-  "disable",
-  "enable",
-  "unset",
-  "edit",
-  "move",
-  "comment",
-  "reset",
-  "print",
-  "export",
-  "find",
-  "get",
-  "reboot",
-  "shutdown",
-  "reset-configuration",
-  "load",
-  "save",
-  "install",
-  "uninstall",
-  "upgrade",
-  "downgrade",
-  "update",
-  "download",
-  "check-for-updates",
-  "apply-changes",
-  "cancel",
-  "monitor",
-  "import",
-  "run",
-  "flush",
-  "send",
-  "release",
-  "renew",
-  "make-static",
-  "regenerate-host-key",
-  "import-host-key",
-  "export-host-key",
-  "reset-counters",
-  "reset-counters-all",
-  "ping",
-  "fetch",
-  "info",
-  "warning",
-  "error",
-  "debug",
-  "quit",
-  "redo",
-  "undo",
-  "generate",
-  "sign",
-  "format-drive",
-  "blink",
-  "beep",
-  "clear",
-  "listen",
-  "scan",
-  "sniff",
-  "torch",
-  "traceroute",
-  "start",
-  "stop",
-  "unschedule",
-  "schedule"
-]);
-var LONGEST_VERB = Math.max(...[...VERBS].map((v) => v.length));
-var VERBS_BY_START = [];
-for (const v of VERBS) (VERBS_BY_START[v.length * 26 + v.charCodeAt(0) - 97] ??= []).push(v);
-function verbAt(s, from, to) {
-  const length = to - from;
-  const letter = s.charCodeAt(from) - 97;
-  if (!(letter >= 0 && letter <= 25) || length > LONGEST_VERB) return void 0;
-  const bucket = VERBS_BY_START[length * 26 + letter];
-  if (bucket === void 0) return void 0;
-  next: for (let k = 0; k < bucket.length; k++) {
-    const v = bucket[k];
-    for (let i = 1; i < length; i++) if (s.charCodeAt(from + i) !== v.charCodeAt(i)) continue next;
-    return v;
-  }
-  return void 0;
-}
-var MENUS_NAMED_LIKE_VERBS = /* @__PURE__ */ new Set(["/system/package/update", "/system/upgrade"]);
-var AMBIGUOUS = /* @__PURE__ */ new Set(["update", "upgrade"]);
-var W = { s: "", b: 0, e: 0 };
-function view(a) {
-  if (a.plain) {
-    W.s = a.source;
-    W.b = a.start;
-    W.e = a.end;
-  } else {
-    const t = a.text;
-    W.s = t;
-    W.b = 0;
-    W.e = t.length;
-  }
-}
-function viewHas(c, d = c) {
-  const s = W.s;
-  const e = W.e;
-  for (let i = W.b; i < e; i++) {
-    const x = s.charCodeAt(i);
-    if (x === c || x === d) return true;
-  }
-  return false;
-}
-function startsCommand(c) {
-  const l = c | 32;
-  return c === 47 || c === 46 || c >= 48 && c <= 57 || l >= 97 && l <= 122;
-}
-var Command2 = class {
-  constructor(path4, verb, args, from, statement) {
-    this.path = path4;
-    this.verb = verb;
-    this.args = args;
-    this.from = from;
-    this.statement = statement;
-  }
-  path;
-  verb;
-  args;
-  from;
-  statement;
-  parsed;
-  target;
-  /** The words after the verb. */
-  get rest() {
-    return this.args.slice(this.from);
-  }
-  /** Named parameters by lower-case name (`!` kept: `chain!` for `chain!=input`). */
-  get params() {
-    return (this.parsed ??= readParams(this.args, this.from)).params;
-  }
-  /** Words after the verb that are not name=value. */
-  get unnamed() {
-    return (this.parsed ??= readParams(this.args, this.from)).unnamed;
-  }
-  /** What `numbers` (or the first unnamed word) points at. */
-  get targets() {
-    return this.target ??= targetOf(this);
-  }
-  /** `params.get(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
-  param(name) {
-    if (this.parsed) return this.parsed.params.get(name);
-    const k = lastParam(this.args, this.from, name);
-    return k < 0 ? void 0 : paramAt(this.args, k, name.length);
-  }
-  /** `params.has(name)`, without reading every parameter. `name` must be a lower-case parameter name. */
-  hasParam(name) {
-    if (this.parsed) return this.parsed.params.has(name);
-    return lastParam(this.args, this.from, name) >= 0;
-  }
-};
-function showPath(path4) {
-  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "the top menu";
-}
-var Menu = class _Menu {
-  constructor(path4, name, parent) {
-    this.path = path4;
-    this.name = name;
-    this.parent = parent;
-  }
-  path;
-  name;
-  parent;
-  /** The menus below, by name: in a list while there are few (searched in place, see childAt), then in a map. */
-  list;
-  map;
-  /** The menu one level down, by lower-case menu word. */
-  child(word) {
-    return this.childAt(word, 0, word.length) ?? this.add(word);
-  }
-  /** The menu one level down named s[from, to) (a lower-case menu word), if it was seen before. */
-  childAt(s, from, to) {
-    if (this.map) return this.map.get(s.slice(from, to));
-    const list = this.list;
-    if (list === void 0) return void 0;
-    const length = to - from;
-    next: for (let k = 0; k < list.length; k++) {
-      const name = list[k].name;
-      if (name.length !== length) continue;
-      for (let i = 0; i < length; i++) if (s.charCodeAt(from + i) !== name.charCodeAt(i)) continue next;
-      return list[k];
-    }
-    return void 0;
-  }
-  /** A new menu one level down (childAt found none). */
-  add(word) {
-    const c = new _Menu(`${this.path}/${word}`, word, this);
-    if (menus < MENU_LIMIT) {
-      menus++;
-      if (this.map) this.map.set(word, c);
-      else if ((this.list ??= []).push(c) > 16) this.map = new Map(this.list.map((m) => [m.name, m]));
-    }
-    return c;
-  }
-  /** The menu one level up (the top stays the top). */
-  up() {
-    return this.parent ?? this;
-  }
-};
-var menus = 0;
-var MENU_LIMIT = 1e4;
-var TOP = new Menu("", "", null);
-var OTHER = 0;
-var NAVIGATE = 1;
-var COMMAND = 2;
-var resolved = { menu: TOP, verb: "", from: 0 };
-function resolveStatement(st, current) {
-  const args = st.args;
-  const first2 = args[0];
-  if (!first2) return OTHER;
-  view(first2);
-  if (first2.groups.length === 0) {
-    const v = verbAt(W.s, W.b, W.e);
-    if (v !== void 0 && !AMBIGUOUS.has(v)) {
-      resolved.menu = current;
-      resolved.verb = v;
-      resolved.from = 1;
-      return COMMAND;
-    }
-  }
-  if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
-  const firstIsPath = W.s.charCodeAt(W.b) === 47;
-  let menu = current;
-  let verb;
-  let k = 0;
-  let stopped = false;
-  outer: for (; k < args.length; k++) {
-    const a = args[k];
-    if (k > 0) view(a);
-    if (a.groups.length || viewHas(
-      61,
-      34
-      /* " */
-    )) {
-      stopped = true;
-      break;
-    }
-    const t = W.s;
-    const len = W.e;
-    if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
-    for (let from = W.b, s = 0; from <= len; s++) {
-      const segFrom = from;
-      let to = from;
-      let letter = false;
-      let upper = false;
-      let valid = true;
-      for (; to < len; to++) {
-        const c = t.charCodeAt(to);
-        if (c === 47) break;
-        const l = c | 32;
-        if (l >= 97 && l <= 122) {
-          letter = true;
-          if (c < 97) upper = true;
-        } else if (!(l >= 48 && l <= 57 || l === 45 && to > segFrom)) valid = false;
-      }
-      from = to + 1;
-      if (to === segFrom) continue;
-      if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
-        menu = menu.up();
-        continue;
-      }
-      const word = valid && letter ? upper ? 2 : 1 : 0;
-      if (word === 0) {
-        if (s > 0) return OTHER;
-        stopped = true;
-        break outer;
-      }
-      let lower;
-      if (word === 1) {
-        lower = verbAt(t, segFrom, to);
-      } else {
-        lower = t.slice(segFrom, to).toLowerCase();
-        if (!VERBS.has(lower)) {
-          menu = menu.child(lower);
-          continue;
-        }
-      }
-      if (lower !== void 0 && !(AMBIGUOUS.has(lower) && MENUS_NAMED_LIKE_VERBS.has(`${menu.path}/${lower}`))) {
-        verb = lower;
-        k++;
-        break outer;
-      }
-      menu = lower !== void 0 ? menu.child(lower) : menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to));
-    }
-  }
-  if (!verb) {
-    if (!stopped) {
-      resolved.menu = menu;
-      return NAVIGATE;
-    }
-    if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
-    verb = menu.name;
-    menu = menu.up();
-  }
-  resolved.menu = menu;
-  resolved.verb = verb;
-  resolved.from = k;
-  return COMMAND;
-}
-var PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
-function lastParam(args, from, name) {
-  const n = name.length;
-  for (let k = args.length - 1; k >= from; k--) {
-    view(args[k]);
-    const s = W.s;
-    const b = W.b;
-    if (W.e - b <= n || s.charCodeAt(b + n) !== 61) continue;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(b + i);
-      const w = name.charCodeAt(i);
-      if (c !== w && !(c >= 65 && c <= 90 && c + 32 === w)) break;
-    }
-    if (i === n) return k;
-  }
-  return -1;
-}
-var paramWords = 1;
-function paramAt(args, k, eq) {
-  const a = args[k];
-  view(a);
-  let raw = W.e - W.b === eq + 1 ? "" : W.s.slice(W.b + eq + 1, W.e);
-  let arg = a;
-  paramWords = 1;
-  if (raw === "" && k + 1 < args.length) {
-    view(args[k + 1]);
-    if (!viewHas(
-      61
-      /* = */
-    )) {
-      arg = args[k + 1];
-      raw = arg.text;
-      paramWords = 2;
-    }
-  }
-  let value = raw;
-  let dynamic;
-  if (raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34) {
-    value = raw.slice(1, -1);
-    dynamic = value.includes("$") && /(^|[^\\])\$[\w("[{]/.test(value);
-    if (value.includes("\\")) value = value.replace(/\\(["\\$?_])/g, (_, c) => c === "_" ? " " : c);
-  } else {
-    dynamic = false;
-    for (let i = 0; i < raw.length; i++) {
-      const c = raw.charCodeAt(i);
-      if (c === 36 || c === 91 || c === 40) {
-        dynamic = true;
-        break;
-      }
-    }
-  }
-  return { value, dynamic, arg };
-}
-function readParams(rest, from = 0) {
-  const params = /* @__PURE__ */ new Map();
-  const unnamed = [];
-  for (let k = from; k < rest.length; ) {
-    const a = rest[k];
-    const eq = a.text.indexOf("=");
-    const name = eq > 0 ? a.text.slice(0, eq) : "";
-    if (!name || !PARAM_NAME.test(name)) {
-      unnamed.push(a);
-      k++;
-      continue;
-    }
-    params.set(name.toLowerCase(), paramAt(rest, k, eq));
-    k += paramWords;
-  }
-  return { params, unnamed };
-}
-function findInGroup(group) {
-  if (group.open !== "[" || group.statements.length !== 1) return void 0;
-  const st = group.statements[0];
-  if (resolveStatement(st, TOP) !== COMMAND || resolved.verb !== "find") return void 0;
-  const { params, unnamed } = readParams(st.args, resolved.from);
-  const conditions = unnamed.filter((a) => a.text !== "where");
-  return { filters: new Map(params), empty: params.size === 0 && conditions.length === 0 };
-}
-function targetOf(cmd) {
-  const numbers = cmd.params.get("numbers");
-  const arg = numbers?.arg ?? cmd.unnamed[0];
-  if (!arg) return { kind: "none" };
-  const text2 = numbers ? numbers.value : arg.text;
-  if (arg.groups.length) {
-    if (arg.groups.length === 1 && text2.startsWith("[") && text2.endsWith("]")) {
-      const f = findInGroup(arg.groups[0]);
-      if (f) return { kind: "find", ...f };
-    }
-    return { kind: "unknown" };
-  }
-  if (/^[*\d][*0-9A-F]*(,\*?[0-9A-F]+)*$/i.test(text2)) return { kind: "ids" };
-  if (/^[$(]/.test(text2)) return { kind: "unknown" };
-  return { kind: "name", value: text2.replace(/^"|"$/g, "") };
-}
-function walkCommands(statements, visit2, base = TOP, enclosing = []) {
-  let current = base;
-  for (let s = 0; s < statements.length; s++) {
-    const st = statements[s];
-    let menu = current;
-    const kind2 = resolveStatement(st, current);
-    if (kind2 === NAVIGATE) {
-      current = resolved.menu;
-      continue;
-    }
-    if (kind2 === COMMAND) {
-      menu = resolved.menu;
-      visit2(menu, resolved.verb, resolved.from, st, enclosing);
-    }
-    let inner;
-    const args = st.args;
-    for (let k = 0; k < args.length; k++) {
-      const groups2 = args[k].groups;
-      for (let g = 0; g < groups2.length; g++) {
-        const group = groups2[g];
-        if (!inner) {
-          const list = enclosing.slice();
-          list.push(st);
-          inner = list;
-        }
-        walkCommands(group.statements, visit2, group.open === "{" ? current : menu, inner);
-      }
-    }
-  }
-}
-
-// src/lint/lockout.ts
-var CHANGE = /* @__PURE__ */ new Set(["add", "set", "remove", "disable", "enable", "unset", "edit", "reset"]);
-var READ_ONLY = /* @__PURE__ */ new Set(["print", "get", "export", "find", "monitor"]);
-var DROPS = /* @__PURE__ */ new Set(["drop", "reject", "tarpit"]);
-var FILTER_MENUS = { "/ip/firewall/filter": "IPv4", "/ipv6/firewall/filter": "IPv6" };
-function filterFamily(path4) {
-  return path4 === "/ip/firewall/filter" ? "IPv4" : path4 === "/ipv6/firewall/filter" ? "IPv6" : void 0;
-}
-function param(cmd, name) {
-  const p = cmd.param(name);
-  return p && !p.dynamic ? p.value : void 0;
-}
-function isYes(v) {
-  return v === "yes" || v === "true";
-}
-function takesOut(cmd) {
-  if (cmd.verb === "remove") return "removes";
-  if (cmd.verb === "disable" || cmd.verb === "set" && isYes(param(cmd, "disabled"))) return "disables";
-  return void 0;
-}
-function filterValue(t, name) {
-  if (t.kind !== "find") return void 0;
-  const p = t.filters.get(name);
-  return p && !p.dynamic ? p.value : void 0;
-}
-var UNMANAGED_SERVICES = /* @__PURE__ */ new Set(["telnet", "ftp"]);
-function disablesOnly(cmd) {
-  if (cmd.verb === "disable") return cmd.params.size === 0 || cmd.params.size === 1 && cmd.params.has("numbers");
-  if (cmd.verb !== "set" || !isYes(param(cmd, "disabled"))) return false;
-  return [...cmd.params.keys()].every((k) => k === "disabled" || k === "numbers");
-}
-function serviceNames(t) {
-  if (t.kind === "name") return t.value.split(",");
-  return [filterValue(t, "name") ?? ""];
-}
-function described(t) {
-  return t.kind === "name" ? ` (${t.value})` : "";
-}
-var ANY_BUT_READ_ONLY = (verb) => !READ_ONLY.has(verb);
-var only = (...verbs) => new Set(verbs);
-var TAKES_OUT = only("remove", "disable", "set");
-var ADD_OR_SET = only("add", "set");
-var isInterfaceMenu = (path4) => {
-  const seg = path4.split("/");
-  return path4 === "/interface" || seg.length === 3 && seg[1] === "interface" && seg[2] !== "list" || path4 === "/interface/bridge/port" || path4 === "/interface/wireguard/peers";
-};
-var FILTERS = Object.keys(FILTER_MENUS);
-var CHECKS = [
-  [
-    "reset-configuration",
-    ["/system"],
-    only("reset-configuration"),
-    (c) => c.path === "/system" && c.verb === "reset-configuration" ? "/system reset-configuration erases the whole configuration, including the addresses, users and firewall rules used to reach the router: it will not come back reachable over the network." : void 0
-  ],
-  [
-    "shutdown",
-    ["/system"],
-    only("shutdown"),
-    (c) => c.path === "/system" && c.verb === "shutdown" ? "/system shutdown powers the router off: nothing brings it back but someone at the power switch." : void 0
-  ],
-  [
-    "device-mode",
-    ["/system/device-mode"],
-    ANY_BUT_READ_ONLY,
-    (c) => c.path === "/system/device-mode" && !READ_ONLY.has(c.verb) ? "a /system device-mode change waits for someone to press the button on the router or cut its power to confirm it; it cannot be completed remotely, and the router may reboot." : void 0
-  ],
-  [
-    "reboot",
-    ["/system"],
-    only("reboot"),
-    (c) => c.path === "/system" && c.verb === "reboot" ? "/system reboot drops every connection, including the one the router is managed through; if anything keeps it from coming back up with a working path, it stays out of reach." : void 0
-  ],
-  [
-    "backup-load",
-    ["/system/backup"],
-    only("load"),
-    (c) => c.path === "/system/backup" && c.verb === "load" ? "loading a backup replaces the whole configuration and reboots the router; if the backup does not hold today's management access (addresses, users, firewall), the router comes back unreachable." : void 0
-  ],
-  [
-    "package-change",
-    ["/system/package", "/system/package/update"],
-    only("enable", "disable", "uninstall", "downgrade", "apply-changes", "unschedule", "install", "download"),
-    (c) => {
-      const pkg = c.path === "/system/package" && ["enable", "disable", "uninstall", "downgrade", "apply-changes", "unschedule"].includes(c.verb);
-      const update = c.path === "/system/package/update" && (c.verb === "install" || c.verb === "download");
-      if (!pkg && !update) return void 0;
-      return `/system package ${c.path.endsWith("update") ? "update " : ""}${c.verb} changes the installed software: the change applies on reboot (install, downgrade and apply-changes reboot at once), and a removed or disabled package takes its features with it, possibly the ones the router is managed through.`;
-    }
-  ],
-  [
-    "ip-service",
-    ["/ip/service"],
-    CHANGE,
-    (c) => {
-      if (c.path !== "/ip/service" || !CHANGE.has(c.verb)) return void 0;
-      const t = c.targets;
-      if (disablesOnly(c) && serviceNames(t).every((s) => UNMANAGED_SERVICES.has(s))) return void 0;
-      return `changing /ip service${described(t)} can turn off or move the service the router is managed through (ssh, winbox, api, www) or limit the addresses it answers; if that is the way in, the router becomes unreachable.`;
-    }
-  ],
-  [
-    "ssh-settings",
-    ["/ip/ssh"],
-    ANY_BUT_READ_ONLY,
-    (c) => c.path === "/ip/ssh" && !READ_ONLY.has(c.verb) ? "changing /ip ssh (ciphers, strong-crypto, the host key, forwarding) can stop existing SSH clients and automation from connecting." : void 0
-  ],
-  [
-    "user-change",
-    ["/user", "/user/group", "/user/ssh-keys"],
-    CHANGE,
-    (c) => {
-      const users = (c.path === "/user" || c.path === "/user/group") && CHANGE.has(c.verb) && c.verb !== "add";
-      const keys = c.path === "/user/ssh-keys" && c.verb === "remove";
-      if (!users && !keys) return void 0;
-      return `changing ${showPath(c.path)}${described(c.targets)} can remove or weaken the account the router is managed with (its password, group, policies or allowed addresses, or its SSH key), so logins fail.`;
-    }
-  ],
-  [
-    "input-drop",
-    FILTERS,
-    ADD_OR_SET,
-    (c) => {
-      const family = filterFamily(c.path);
-      if (!family) return void 0;
-      if (c.verb === "add" && param(c, "chain") !== "input") return void 0;
-      const action = param(c, "action");
-      if (!action || !DROPS.has(action) || isYes(param(c, "disabled"))) return void 0;
-      if (c.verb === "add") {
-        if (param(c, "connection-state") === "invalid") return void 0;
-      } else if (c.verb === "set") {
-        const chain = param(c, "chain") ?? filterValue(c.targets, "chain");
-        if (chain !== void 0 && chain !== "input") return void 0;
-      } else {
-        return void 0;
-      }
-      return `an ${family} input-chain ${action} rule can block the connection the router is managed through (ssh, winbox, api, the management tunnel), and it applies the moment the line runs. Make sure an accept rule for the management path comes before it.`;
-    }
-  ],
-  [
-    "input-accept-removal",
-    FILTERS,
-    TAKES_OUT,
-    (c) => {
-      const family = filterFamily(c.path);
-      const how = family ? takesOut(c) : void 0;
-      if (!how) return void 0;
-      const t = c.targets;
-      if (t.kind === "none") return void 0;
-      const chain = filterValue(t, "chain");
-      const action = filterValue(t, "action");
-      if (chain !== void 0 && chain !== "input" || action !== void 0 && action !== "accept") return void 0;
-      if (t.kind === "find" && chain === "input" && action === "accept") {
-        return `this ${how === "removes" ? "removes" : "disables"} ${family} input accept rules; the rule that lets the management connection in may be among them, and the drop rule after it would then cut the router off.`;
-      }
-      const which2 = t.kind === "ids" ? "rule numbers shift as rules are added and removed, so nothing tells which rules these numbers are" : "nothing in the command says these are not input accept rules";
-      return `this ${how} ${family} firewall filter rules and ${which2}: if the rule that lets the management connection in is among them, the router is cut off. Select the rules by chain=, action= and comment= instead.`;
-    }
-  ],
-  [
-    "interface-disable",
-    isInterfaceMenu,
-    TAKES_OUT,
-    (c) => {
-      const how = takesOut(c);
-      if (!how) return void 0;
-      const what = c.path === "/interface/bridge/port" ? "a bridge port" : c.path === "/interface/wireguard/peers" ? "a WireGuard peer" : "an interface";
-      return `this ${how} ${what}${described(c.targets)}: every connection through it drops, and if the router is managed through it (or through a bridge, VLAN or tunnel on top of it), the router becomes unreachable.`;
-    }
-  ],
-  [
-    "address-removal",
-    ["/ip/address", "/ipv6/address", "/ip/dhcp-client", "/ipv6/dhcp-client"],
-    TAKES_OUT,
-    (c) => {
-      const isAddress = c.path === "/ip/address" || c.path === "/ipv6/address";
-      const isClient = c.path === "/ip/dhcp-client" || c.path === "/ipv6/dhcp-client";
-      if (!isAddress && !isClient) return void 0;
-      const how = takesOut(c) ?? (isAddress && c.verb === "set" && (c.hasParam("address") || c.hasParam("interface")) ? "changes" : void 0);
-      if (!how) return void 0;
-      const what = isClient ? "a DHCP client (and with it the address it got)" : "an IP address";
-      return `this ${how} ${what}: if the router is managed on that address, the connection drops and does not come back.`;
-    }
-  ],
-  [
-    "route-removal",
-    ["/ip/route", "/ipv6/route"],
-    TAKES_OUT,
-    (c) => {
-      if (c.path !== "/ip/route" && c.path !== "/ipv6/route") return void 0;
-      const how = takesOut(c) ?? (c.verb === "set" && (c.hasParam("gateway") || c.hasParam("dst-address")) ? "changes" : void 0);
-      if (!how) return void 0;
-      return `this ${how} a route; if it is the one (often the default route) that carries traffic back to whoever manages the router, the router becomes unreachable.`;
-    }
-  ],
-  [
-    "vlan-filtering",
-    ["/interface/bridge"],
-    ADD_OR_SET,
-    (c) => c.path === "/interface/bridge" && (c.verb === "add" || c.verb === "set") && isYes(param(c, "vlan-filtering")) ? "vlan-filtering=yes makes the bridge drop every frame that its /interface bridge vlan entries do not allow, at once; unless the management VLAN (and the bridge itself, as a tagged member) are set up there first, management access is lost." : void 0
-  ],
-  [
-    "interface-list-member",
-    ["/interface/list", "/interface/list/member"],
-    CHANGE,
-    (c) => c.path === "/interface/list/member" && CHANGE.has(c.verb) || c.path === "/interface/list" && c.verb === "remove" ? "interface lists decide what the firewall lets in (the default firewall drops input not coming from LAN) and where MAC access and neighbor discovery work; changing them can put the management interface on the wrong side." : void 0
-  ],
-  [
-    "scheduler-removal",
-    ["/system/scheduler"],
-    TAKES_OUT,
-    (c) => {
-      const how = c.path === "/system/scheduler" ? takesOut(c) : void 0;
-      return how ? `this ${how} a scheduler entry${described(c.targets)}; schedulers often hold the safety nets (a timed rollback, a watchdog, the job that keeps the router in touch), and the router would run on without them.` : void 0;
-    }
-  ],
-  [
-    "script-removal",
-    ["/system/script"],
-    only("remove"),
-    (c) => c.path === "/system/script" && c.verb === "remove" ? `this removes a script${described(c.targets)}; schedulers, netwatch and other scripts that run it (rollback and watchdog jobs among them) then fail without a word.` : void 0
-  ],
-  [
-    "remove-find-all",
-    () => true,
-    only("remove"),
-    (c) => {
-      if (c.verb !== "remove") return void 0;
-      const t = c.targets;
-      return t.kind === "find" && t.empty ? `remove [find] with no condition removes every entry in ${showPath(c.path)}, including the ones made by hand or by the default configuration. Add a condition (for example comment="managed by routeros-gitops") so it removes only what this script manages.` : void 0;
-    }
-  ]
-];
-var NONE2 = [];
-var byMenu = /* @__PURE__ */ new Map();
-var BY_MENU_LIMIT = 1e4;
-var cached = 0;
-function checksFor(menu, verb) {
-  let verbs = byMenu.get(menu);
-  let list = verbs?.get(verb);
-  if (list) return list;
-  const path4 = menu.path;
-  const found = CHECKS.filter(
-    ([, menus2, verbs2]) => (typeof menus2 === "function" ? menus2(path4) : menus2.includes(path4)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
-  ).map(([id, , , check2]) => [id, check2]);
-  list = found.length ? found : NONE2;
-  if (cached < BY_MENU_LIMIT) {
-    if (!verbs) byMenu.set(menu, verbs = /* @__PURE__ */ new Map());
-    verbs.set(verb, list);
-    cached++;
-  }
-  return list;
-}
-function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
-  const hits = [];
-  walkCommands(statements, (menu, verb, from, statement, enclosing) => {
-    const checks = checksFor(menu, verb);
-    if (checks.length === 0) return;
-    const cmd = new Command2(menu.path, verb, statement.args, from, statement);
-    for (const [rule, check2] of checks) {
-      if (off.size && off.has(rule)) continue;
-      const message = check2(cmd);
-      if (message) hits.push({ rule, message, statement, enclosing });
-    }
+  const menuBefore = [];
+  const ownMenu = new Uint8Array(statements.length);
+  let current = TOP;
+  statements.forEach((st, i) => {
+    menuBefore.push(current);
+    if (resolveStatement(st, current) !== NAVIGATE) return;
+    current = resolved.menu;
+    const first2 = st.args[0];
+    ownMenu[i] = first2.source.charCodeAt(first2.start) === 47 ? 1 : 0;
   });
-  return hits;
-}
-
-// src/lint/index.ts
-function severityOf(rule, settings) {
-  const info2 = ruleInfo(rule);
-  if (!info2) return "error";
-  const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : void 0;
-  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off" || info2.alwaysOn && s === "off") return info2.defaultSeverity;
-  return s;
-}
-var NO_RULES = /* @__PURE__ */ new Set();
-function lintScript(text2, options = {}) {
-  const settings = options.rules;
-  const scan2 = scanScript(text2);
-  const findings = [];
-  const push2 = (rule, line, column, message) => {
-    const severity = severityOf(rule, settings);
-    if (severity !== "off") findings.push({ line, column, severity, rule, message });
+  menuBefore.push(current);
+  const contentFrom = new Int32Array(n + 2);
+  const nonBlank = /\S/g;
+  for (let L = 1, at = -1, line = 0; L <= n + 1; L++) {
+    if (at < start[L]) {
+      nonBlank.lastIndex = start[L];
+      at = nonBlank.exec(text2)?.index ?? text2.length;
+      line = at >= text2.length ? n + 1 : lineOf(start, n, at);
+    }
+    contentFrom[L] = line;
+  }
+  return {
+    text: text2,
+    eol,
+    n,
+    start,
+    cpBefore,
+    cause: assignCauses(causes, n),
+    causes,
+    afterComment,
+    stmtFrom,
+    contentFrom,
+    menuBefore,
+    ownMenu,
+    acks,
+    decls,
+    globalsOn
   };
-  for (const p of scan2.problems) push2(p.rule, p.line, p.column, p.message);
-  for (const r of options.rawValues ?? []) {
-    push2(
-      "raw-template-value",
-      r.line,
-      r.column,
-      `\${{{ ${r.kind}.${r.name} }}} inserts its value raw, without escaping: a value holding " or a line break can end a string or add commands. Review it; write \${{ ${r.kind}.${r.name} }} (escaped) unless the value is meant to be RouterOS code.`
-    );
+}
+function lineTable(text2) {
+  const len = text2.length;
+  const starts = [0, 0];
+  const continued = [];
+  const crOnly = /\r(?!\n)/.test(text2);
+  const breaks = crOnly ? text2.matchAll(LINE_BREAK) : void 0;
+  for (let at = crOnly ? -1 : text2.indexOf("\n"); ; ) {
+    let from;
+    let next;
+    if (breaks) {
+      const m = breaks.next();
+      if (m.done) break;
+      from = m.value.index;
+      next = from + m.value[0].length;
+    } else {
+      if (at < 0) break;
+      from = at > 0 && text2.charCodeAt(at - 1) === 13 ? at - 1 : at;
+      next = at + 1;
+      at = text2.indexOf("\n", next);
+    }
+    if (from > 0 && text2.charCodeAt(from - 1) === 92 && next < len) continued.push(starts.length - 1);
+    if (next < len) starts.push(next);
   }
-  const acks = readAcknowledgements(scan2.comments, scan2.statements);
-  for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
-  const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
-  const hits = findLockouts(scan2.statements, off);
-  for (const h of hits) {
-    if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
-    push2(
-      h.rule,
-      h.statement.line,
-      h.statement.column,
-      `${h.message} If this is intended, acknowledge it with "# routeros-gitops: allow ${h.rule}" on the line above the command or at the top of the file.`
-    );
+  starts.push(len);
+  const start = Int32Array.from(starts);
+  const cpBefore = Int32Array.from(starts);
+  if (hasSurrogates(text2)) {
+    let pairs2 = 0;
+    let k = 1;
+    for (const m of text2.matchAll(SURROGATE_PAIRS)) {
+      while (k < start.length && start[k] <= m.index) cpBefore[k] = start[k++] - pairs2;
+      pairs2++;
+    }
+    while (k < start.length) cpBefore[k] = start[k++] - pairs2;
   }
-  return findings.sort((a, b) => a.line - b.line || a.column - b.column);
+  const eol = /\r\n?|\n/.exec(text2)?.[0] ?? "\n";
+  return { start, cpBefore, n: starts.length - 2, eol, continued };
+}
+function contentEnd(text2, start, k) {
+  let e = start[k + 1];
+  if (e > start[k] && text2.charCodeAt(e - 1) === 10) e--;
+  if (e > start[k] && text2.charCodeAt(e - 1) === 13) e--;
+  return e;
+}
+function lineOf(start, n, o) {
+  let lo = 1;
+  let hi = n;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (start[mid] <= o) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+function assignCauses(causes, n) {
+  const cause = new Int32Array(n + 2);
+  const order = causes.map((_, i) => i).sort((x, y) => causes[x].line - causes[y].line);
+  let filled = 1;
+  for (const i of order) {
+    const c = causes[i];
+    for (let L = Math.max(c.line + 1, filled + 1); L <= Math.min(c.end, n); L++) cause[L] = i + 1;
+    filled = Math.max(filled, c.end);
+  }
+  return cause;
+}
+var DECLARE = /* @__PURE__ */ new Set([":local", "local", ":global", "global"]);
+var USE = /\$(?:(?="((?:[^"\\\r\n]|\\.)*)")|([A-Za-z0-9_][A-Za-z0-9_.-]*))|(?<![A-Za-z0-9_:/-]):?set[ \t]+(?:(?="((?:[^"\\\r\n]|\\.)*)")|([A-Za-z0-9_][A-Za-z0-9_.-]*)(?![=A-Za-z0-9_.-]))/g;
+function readVariables(text2, statements, start, causes) {
+  const decls = [];
+  const byName = /* @__PURE__ */ new Map();
+  for (const st of statements) {
+    const [verb, nameArg] = st.args;
+    if (!nameArg || !DECLARE.has(verb.text)) continue;
+    const spelt = nameArg.text.split("=")[0];
+    const name = spelt.startsWith('"') ? spelt.replace(/^"|"$/g, "") : spelt;
+    if (!name) continue;
+    const last = st.args[st.args.length - 1];
+    const d = {
+      global: verb.text.endsWith("global"),
+      name,
+      restate: `:global ${spelt}`,
+      line: st.line,
+      endLine: st.endLine,
+      from: verb.start,
+      to: last.end,
+      lastUse: -1
+    };
+    byName.set(name, [...byName.get(name) ?? [], decls.push(d) - 1]);
+  }
+  const globalsOn = /* @__PURE__ */ new Map();
+  if (decls.length === 0) return { decls, globalsOn };
+  const n = start.length - 2;
+  for (const m of text2.matchAll(USE)) {
+    const o = m.index;
+    const used = m[1] ?? m[2] ?? m[3] ?? m[4] ?? "";
+    for (let cut2 = 0; cut2 <= used.length; cut2++) {
+      if (cut2 < used.length && used[cut2] !== "-" && used[cut2] !== ".") continue;
+      const list2 = byName.get(used.slice(0, cut2));
+      if (!list2) continue;
+      let k = list2.length - 1;
+      while (k >= 0 && decls[list2[k]].from > o) k--;
+      if (k < 0) continue;
+      const d = decls[list2[k]];
+      if (o < d.to) continue;
+      if (!d.global) d.lastUse = Math.max(d.lastUse, o);
+      else {
+        const line = lineOf(start, n, o);
+        const on = globalsOn.get(line) ?? [];
+        if (!on.includes(list2[k])) on.push(list2[k]);
+        globalsOn.set(line, on);
+      }
+    }
+  }
+  for (const d of decls) {
+    if (d.global || d.lastUse < 0) continue;
+    const u = lineOf(start, n, d.lastUse);
+    if (u > d.endLine) causes.push({ kind: "local", line: d.line, end: u, name: d.name });
+  }
+  return { decls, globalsOn };
+}
+function readComments(text2, comments, start, firstStatementLine, afterComment, causes) {
+  const acks = [];
+  let runLast = -1;
+  let firstAck = 0;
+  const closeRun = () => {
+    if (firstAck) causes.push({ kind: "acknowledgement", line: firstAck, end: runLast + 1 });
+  };
+  for (const c of comments) {
+    if (!c.ownLine) continue;
+    afterComment[c.line + 1] = 1;
+    if (c.line !== runLast + 1) {
+      closeRun();
+      firstAck = 0;
+    }
+    runLast = c.line;
+    if (!MARK.test(c.text)) continue;
+    if (c.line < firstStatementLine) acks.push({ line: c.line, text: text2.slice(start[c.line], contentEnd(text2, start, c.line)) });
+    else firstAck ||= c.line;
+  }
+  closeRun();
+  return acks;
+}
+function fixedPrologue(l, a) {
+  if (a === 1) return { acks: [], menu: void 0, size: 0 };
+  const i = l.stmtFrom[a];
+  const m = l.menuBefore[i];
+  const menu = m !== TOP && !(i < l.ownMenu.length && l.ownMenu[i]) ? showPath(m.path) : void 0;
+  const acks = l.acks.filter((c) => c.line < a).map((c) => c.text);
+  let size = 0;
+  for (const s of acks) size += codePointLength2(s) + l.eol.length;
+  if (menu) size += menu.length + l.eol.length;
+  return { acks, menu, size };
+}
+function addGlobals(l, line, a, into) {
+  const on = l.globalsOn.get(line);
+  if (!on) return 0;
+  let added = 0;
+  for (const g of on) {
+    const d = l.decls[g];
+    if (d.line >= a || into.has(d.name)) continue;
+    into.set(d.name, d.restate);
+    added += codePointLength2(d.restate) + l.eol.length;
+  }
+  return added;
+}
+function canEndAt(l, a, L) {
+  if (L > l.n) return true;
+  return l.cause[L] === 0 && l.contentFrom[a] < L && l.contentFrom[L] <= l.n;
+}
+function cut(l, max) {
+  const parts = [];
+  for (let a = 1; a <= l.n; ) {
+    const fixed = fixedPrologue(l, a);
+    const globals = /* @__PURE__ */ new Map();
+    let size = fixed.size;
+    let best = 0;
+    let clean2 = 0;
+    for (let L = a + 1; L <= l.n + 1; L++) {
+      size += addGlobals(l, L - 1, a, globals) + l.cpBefore[L] - l.cpBefore[L - 1];
+      if (size > max) break;
+      if (!canEndAt(l, a, L)) continue;
+      best = L;
+      if (L > l.n || !l.afterComment[L]) clean2 = L;
+    }
+    const end = clean2 || best;
+    if (end === 0) return refuse(l, a, max);
+    const used = /* @__PURE__ */ new Map();
+    let globalsSize = 0;
+    for (let k = a; k < end; k++) globalsSize += addGlobals(l, k, a, used);
+    const restated = [...fixed.acks, ...used.values(), ...fixed.menu ? [fixed.menu] : []];
+    const body = l.text.slice(l.start[a], l.start[end]);
+    parts.push({
+      text: restated.length ? restated.map((s) => s + l.eol).join("") + body : body,
+      size: fixed.size + globalsSize + l.cpBefore[end] - l.cpBefore[a],
+      firstLine: a,
+      lastLine: end - 1,
+      restated
+    });
+    a = end;
+  }
+  return { ok: true, parts };
+}
+function refuse(l, a, max) {
+  let free = a + 1;
+  while (!canEndAt(l, a, free)) free++;
+  const e = free - 1;
+  const fixed = fixedPrologue(l, a);
+  let restated = fixed.size;
+  const globals = /* @__PURE__ */ new Map();
+  for (let k = a; k < free; k++) restated += addGlobals(l, k, a, globals);
+  const size = restated + l.cpBefore[free] - l.cpBefore[a];
+  const seen = /* @__PURE__ */ new Set();
+  for (let L = a + 1; L < free; L++) if (l.cause[L]) seen.add(l.cause[L] - 1);
+  const tied = [...seen].map((i) => l.causes[i]);
+  const span = (c2) => c2.end - c2.line;
+  const widest = (kind2) => tied.filter((c2) => c2.kind === kind2).sort((x, y) => span(y) - span(x))[0];
+  const c = widest("local") ?? widest("command") ?? widest("acknowledgement") ?? widest("continuation");
+  const what = a === e ? `line ${a}` : `lines ${a}-${e}`;
+  const counted = restated ? ` (${restated} of them restated from earlier parts)` : "";
+  const head = `${what} must go in one job and come to ${size} characters${counted}, over the limit of ${max}`;
+  if (!c) {
+    const why2 = a === e ? "a part breaks only between lines. Put its commands on lines of their own" : "a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines";
+    return { ok: false, line: a, endLine: e, reason: `${head}: ${why2}.` };
+  }
+  let why;
+  switch (c.kind) {
+    case "local":
+      why = `the local variable $${c.name} declared on line ${c.line} is still used on line ${c.end}, and a :local lives only as long as its job. Declare it with :global instead (each part declares again the globals it uses), or use it nearer to where it is declared`;
+      break;
+    case "command":
+      why = `the command on lines ${c.line}-${c.end} cannot be split: a part never breaks inside a command, a { } block or a string. Break it into smaller commands`;
+      break;
+    case "acknowledgement":
+      why = `the acknowledgement comment on line ${c.line} stays with the command below it, on line ${c.end}`;
+      break;
+    default:
+      why = `line ${c.line} ends with \\ and continues on line ${c.end}`;
+  }
+  return { ok: false, line: c.line, endLine: e, reason: `${head}: ${why}.` };
 }
 
-// src/core/model.ts
-var noSecrets = { get: () => void 0, values: () => [], digestKey: void 0, identity: () => "" };
-var MAX_BLOB_FACTOR = 4;
-async function loadParsing() {
-  const [{ parseYamlFile: parseYamlFile2 }, { FleetSettingsSchema: FleetSettingsSchema2, SiteSettingsSchema: SiteSettingsSchema2 }] = await Promise.all([Promise.resolve().then(() => (init_yaml_file(), yaml_file_exports)), Promise.resolve().then(() => (init_settings_schema(), settings_schema_exports))]);
-  return { parseYamlFile: parseYamlFile2, FleetSettingsSchema: FleetSettingsSchema2, SiteSettingsSchema: SiteSettingsSchema2 };
-}
-async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
-  const dir = normalizeDir(sitesDir);
-  const entries = opts.partial ? opts.partial.entries : await reader.listTree(commit.sha, dir);
-  const problems = [];
-  const warnings = [];
-  const model = { commit, sitesDir: dir, fleetFile: null, fleet: { ...FLEET_DEFAULTS }, sites: [], groupScripts: {}, problems, warnings };
-  if (!entries.length && !opts.partial) {
-    problems.push({
-      file: dir || ".",
-      message: `there is no sites directory "${dir}" (or it is empty) at commit ${commit.sha.slice(0, 7)}`,
-      hint: "commit your sites directory, or pass --sites with its path relative to the repository root"
-    });
-    return model;
-  }
-  const fleetPath = join(dir, FLEET_FILE);
-  const bySite = /* @__PURE__ */ new Map();
-  const byGroup = /* @__PURE__ */ new Map();
-  let fleetEntry;
-  for (const e of entries) {
-    const rel = dir ? e.path.slice(dir.length + 1) : e.path;
-    const parts = rel.split("/");
-    if (e.mode === "120000") {
-      problems.push({ file: e.path, message: "is a symbolic link; links are never followed", hint: "commit the file itself instead of a link to it" });
-      continue;
-    }
-    if (e.type === "commit") {
-      problems.push({
-        file: e.path,
-        message: "is a git submodule; scripts must be committed in this repository",
-        hint: "remove the submodule and commit the files"
-      });
-      continue;
-    }
-    if (parts.length === 1) {
-      if (rel === FLEET_FILE) fleetEntry = e;
-      else if (rel === "routeros-gitops.yml")
-        problems.push({ file: e.path, message: "is not read: the fleet settings file is named routeros-gitops.yaml", hint: `rename it to ${fleetPath}` });
-      continue;
-    }
-    const top = parts[0];
-    if (top.startsWith(".")) continue;
-    if (top === GROUPS_DIR) {
-      if (parts.length < 3) continue;
-      const g = parts[1];
-      if (!byGroup.has(g)) byGroup.set(g, []);
-      byGroup.get(g).push(e);
-      continue;
-    }
-    if (!bySite.has(top)) bySite.set(top, []);
-    bySite.get(top).push(e);
-  }
-  const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith(`/${SITE_FILE}`))].filter((e) => !!e);
-  const cacheKey = (e) => `${e === fleetEntry ? "fleet" : "site"}:${e.oid}`;
-  const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === void 0);
-  const [yamlBlobs, parsing] = await Promise.all([reader.readBlobs(misses.map((e) => e.oid)), misses.length ? loadParsing() : void 0]);
-  const text2 = (e) => yamlBlobs.get(e.oid)?.toString("utf8") ?? "";
-  function parse8(e, kind2, what) {
-    const hit = cache?.get(cacheKey(e));
-    if (hit !== void 0) return { value: hit, problems: [] };
-    const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what);
-    if (parsed.value !== void 0 && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
-    return parsed;
-  }
-  let fleet = {};
-  if (fleetEntry) {
-    model.fleetFile = fleetEntry.path;
-    const parsed = parse8(fleetEntry, "fleet", FLEET_FILE);
-    problems.push(...parsed.problems);
-    if (parsed.value) fleet = parsed.value;
-    for (const [k, v] of Object.entries(FLEET_DEFAULTS)) {
-      const set3 = fleet[k];
-      model.fleet[k] = set3 ?? v;
-    }
-    checkTemplate(fleet.description, fleetEntry.path, problems);
-    checkRules(fleet.lint?.rules, fleetEntry.path, problems);
-    for (const [g, gs] of Object.entries(fleet.groups ?? {})) checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
-  }
-  const groupNames = new Set(Object.keys(fleet.groups ?? {}));
-  for (const [g, list] of byGroup) {
-    if (!NAME_RE.test(g)) {
-      problems.push({
-        file: join(dir, GROUPS_DIR, g),
-        message: `"${g}" cannot be a group name`,
-        hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit'
-      });
-      continue;
-    }
-    groupNames.add(g);
-    model.groupScripts[g] = scriptsOf(list, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
-  }
-  const ids = /* @__PURE__ */ new Map();
-  for (const [name, list] of [...bySite].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
-    const siteDir = join(dir, name);
-    const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
-    const scripts = scriptsOf(list, siteDir, warnings);
-    if (!NAME_RE.test(name)) {
-      problems.push({
-        file: siteDir,
-        message: `"${name}" cannot be a site name`,
-        hint: 'rename the folder with letters, digits, ".", "_" and "-", starting with a letter or digit'
-      });
-      continue;
-    }
-    if (!settingsEntry) {
-      const yml = list.find((e) => e.path === join(siteDir, "site.yml"));
-      problems.push({
-        file: siteDir,
-        message: "this site folder has no site.yaml",
-        hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`
-      });
-      continue;
-    }
-    const parsed = parse8(settingsEntry, "site", SITE_FILE);
-    problems.push(...parsed.problems);
-    if (!parsed.value) continue;
-    const s = parsed.value;
-    const id = s.id.toLowerCase();
-    const other = ids.get(id);
-    if (other) {
-      problems.push({
-        file: settingsEntry.path,
-        line: 1,
-        message: `the site id ${id} is also the id of ${other}`,
-        hint: "each site folder needs its own SDX site id"
-      });
-      continue;
-    }
-    ids.set(id, join(siteDir, SITE_FILE));
-    checkTemplate(s.description, settingsEntry.path, problems);
-    checkRules(s.lint?.rules, settingsEntry.path, problems);
-    const groups2 = s.groups ?? [];
-    const groupLayers = [];
-    for (const g of groups2) {
-      if (!groupNames.has(g)) {
-        problems.push({
-          file: settingsEntry.path,
-          message: `the group "${g}" does not exist`,
-          hint: `create ${join(dir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${fleetPath}`
-        });
-        continue;
-      }
-      groupLayers.push(fleet.groups?.[g] ?? {});
-    }
-    const vars2 = {};
-    const varOrigins = {};
-    const addVars = (v, origin) => {
-      for (const [k, val] of Object.entries(v ?? {})) {
-        vars2[k] = val;
-        varOrigins[k] = origin;
-      }
-    };
-    addVars(fleet.vars, fleetPath);
-    for (const g of groups2) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
-    addVars(s.vars, settingsEntry.path);
-    const byFile = /* @__PURE__ */ new Map();
-    for (const g of groups2) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
-    for (const sc of scripts) byFile.set(sc.file, sc);
-    const ordered = [...byFile.values()].sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-    model.sites.push({
-      name,
-      id,
-      dir: siteDir,
-      settingsFile: settingsEntry.path,
-      groups: groups2,
-      settings: mergeJobSettings(fleet, ...groupLayers, s),
-      vars: vars2,
-      varOrigins,
-      lintRules: { ...fleet.lint?.rules ?? {}, ...s.lint?.rules ?? {} },
-      scripts: ordered
-    });
-  }
-  if (!bySite.size && !problems.length && !opts.partial) {
-    warnings.push({ file: dir, message: "there are no site folders in the sites directory", hint: "add a folder per site with a site.yaml" });
-  }
-  return model;
-}
-function checkTemplate(template, file2, problems, prefix = "") {
-  if (template === void 0) return;
-  for (const m of checkDescriptionTemplate(template))
-    problems.push({ file: file2, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
-}
-function checkRules(rules, file2, problems) {
-  if (!rules) return;
-  for (const m of validateRuleSettings(rules)) problems.push({ file: file2, message: m, hint: "edit lint.rules" });
-}
-function scriptsOf(list, folder, warnings) {
-  const out = [];
-  for (const e of list) {
-    const rel = e.path.slice(folder.length + 1);
-    if (!e.path.endsWith(".rsc")) continue;
-    if (rel.includes("/")) {
-      warnings.push({ file: e.path, message: "is in a subfolder and is not applied; only scripts directly in the folder are", hint: `move it to ${folder}/` });
-      continue;
-    }
-    out.push({ path: e.path, file: rel, blob: e.oid, size: e.size });
-  }
-  return out.sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-}
-function join(...parts) {
-  return posix.join(...parts.filter((p) => p !== "")).replace(/^\.\/?/, "");
-}
-function normalizeDir(d) {
-  const n = posix.normalize(d.replace(/\\/g, "/")).replace(/^\.\/?/, "").replace(/\/+$/, "");
-  return n === "." ? "" : n;
-}
+// src/core/render-fleet.ts
+var MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
 async function renderFleet(reader, model, state, opts = {}) {
   const secrets = opts.secrets ?? noSecrets;
-  const problems = model.problems;
-  const warnings = model.warnings;
-  const maxChars = model.fleet.max_script_size;
+  const { toRead, reuse } = sortReads(model, state, secrets, opts);
+  const texts = await BlobTexts.read(reader, toRead);
+  const sites = [];
+  for (const site of model.sites) {
+    const r = new SiteRenderer(model, state, site, secrets, opts, texts);
+    sites.push({ ...site, scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x) => x !== null) });
+    r.warnUnusedVars(reuse);
+  }
+  if (opts.lint)
+    model.warnings.push(
+      ...routerOsWarnings(
+        sites.filter((s) => s.scripts.some((sc) => sc.read)),
+        model.fleetFile ?? join(model.sitesDir, FLEET_FILE)
+      )
+    );
+  return { ...model, sites };
+}
+function sortReads(model, state, secrets, opts) {
   const toRead = [];
   const reuse = /* @__PURE__ */ new Map();
   for (const site of model.sites) {
@@ -83255,193 +89150,38 @@ async function renderFleet(reader, model, state, opts = {}) {
     const inputsCache = /* @__PURE__ */ new Map();
     for (const src of site.scripts) {
       const record2 = recorded[src.file];
-      if (!opts.readAll && record2 && record2.source.blob === src.blob && record2.uses && canReuse(record2, !!opts.retryFailed)) {
-        const uses = record2.uses;
-        const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record2) : NO_DIGESTS;
-        const cacheKey = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(digests.digests) : ""}`;
-        let inputs = inputsCache.get(cacheKey);
-        if (inputs === void 0) {
-          inputs = inputsDigest(site, uses, digests.digests);
-          inputsCache.set(cacheKey, inputs);
-        }
-        if (inputs === record2.source.inputs) {
-          reuse.set(`${site.id}\0${src.path}`, {
-            path: src.path,
-            file: src.file,
-            blob: src.blob,
-            size: src.size,
-            group: src.group,
-            fingerprint: record2.fingerprint,
-            inputs,
-            uses,
-            secretDigests: digests.digests,
-            secretsMissing: digests.missing,
-            read: false,
-            findings: []
-          });
-          continue;
-        }
-      }
-      toRead.push({ site, src, record: record2 });
+      const kept = !opts.readAll && record2 && record2.source.blob === src.blob && record2.uses && canReuse(record2, !!opts.retryFailed);
+      const unread = kept ? reusable(site, src, record2, secrets, inputsCache) : null;
+      if (unread) reuse.set(`${site.id}\0${src.path}`, unread);
+      else toRead.push(src);
     }
   }
-  const oversize = (src) => src.size > maxChars * MAX_BLOB_FACTOR;
-  const blobs = await reader.readBlobs([...new Set(toRead.filter((p) => !oversize(p.src)).map((p) => p.src.blob))]);
-  const compiled = /* @__PURE__ */ new Map();
-  const blobUses = /* @__PURE__ */ new Map();
-  for (const p of toRead) blobUses.set(p.src.blob, (blobUses.get(p.src.blob) ?? 0) + 1);
-  const decode3 = new TextDecoder("utf-8", { fatal: true });
-  const contentOf = (src) => {
-    const cached3 = compiled.get(src.blob);
-    if (cached3) return "file" in cached3 ? { ...cached3, file: src.path } : cached3;
-    let result;
-    const buf = blobs.get(src.blob);
-    if (oversize(src) || !buf) {
-      result = {
-        file: src.path,
-        message: `is ${src.size} bytes, over the limit of ${maxChars} characters`,
-        hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`
-      };
-    } else if (buf.includes(0)) {
-      result = {
-        file: src.path,
-        ...firstNul(buf),
-        message: "contains a NUL byte: it is a binary file, not a RouterOS script",
-        hint: "commit the script as text"
-      };
-    } else {
-      let text2;
-      try {
-        text2 = decode3.decode(buf);
-        blobs.delete(src.blob);
-      } catch {
-        result = { file: src.path, ...firstBadUtf8(buf), message: "is not valid UTF-8", hint: "save the file as UTF-8" };
-      }
-      if (text2 !== void 0) {
-        if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
-        if (!/\S/.test(text2)) result = { file: src.path, message: "is empty", hint: "add commands, or delete the file" };
-        else result = { text: text2, tpl: compileTemplate(text2) };
-      }
-    }
-    compiled.set(src.blob, result);
-    return result;
+  return { toRead, reuse };
+}
+function reusable(site, src, record2, secrets, inputsCache) {
+  const uses = record2.uses;
+  const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record2) : NO_DIGESTS;
+  const cacheKey = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(digests.digests) : ""}`;
+  let inputs = inputsCache.get(cacheKey);
+  if (inputs === void 0) {
+    inputs = inputsDigest(site, uses, digests.digests);
+    inputsCache.set(cacheKey, inputs);
+  }
+  if (inputs !== record2.source.inputs) return null;
+  return {
+    path: src.path,
+    file: src.file,
+    blob: src.blob,
+    size: src.size,
+    group: src.group,
+    fingerprint: record2.fingerprint,
+    inputs,
+    uses,
+    secretDigests: digests.digests,
+    secretsMissing: digests.missing,
+    read: false,
+    findings: []
   };
-  const sites = [];
-  for (const site of model.sites) {
-    const scripts = [];
-    const usedVars = /* @__PURE__ */ new Set();
-    const siteInputs = /* @__PURE__ */ new Map();
-    const cachedInputs = (s, uses, digests) => {
-      const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
-      let v = siteInputs.get(key);
-      if (v === void 0) siteInputs.set(key, v = inputsDigest(s, uses, digests));
-      return v;
-    };
-    let allRead = true;
-    for (const src of site.scripts) {
-      const reused = reuse.get(`${site.id}\0${src.path}`);
-      if (reused) {
-        for (const v of reused.uses.vars) usedVars.add(v);
-        allRead = false;
-        scripts.push(reused);
-        continue;
-      }
-      const content = contentOf(src);
-      const left = (blobUses.get(src.blob) ?? 1) - 1;
-      blobUses.set(src.blob, left);
-      if (left <= 0) compiled.delete(src.blob);
-      if ("file" in content) {
-        problems.push({ ...content, site: site.name });
-        continue;
-      }
-      const { text: text2, tpl } = content;
-      let bad = false;
-      for (const p of tpl.problems) {
-        problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
-        bad = true;
-      }
-      const uses = { vars: [], secrets: [] };
-      for (const ref of tpl.refs) {
-        if (ref.kind === "vars") {
-          usedVars.add(ref.name);
-          if (!(ref.name in site.vars)) {
-            problems.push({
-              file: src.path,
-              line: ref.line,
-              column: ref.column,
-              site: site.name,
-              message: `the variable "${ref.name}" is not defined for site ${site.name}`,
-              hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`
-            });
-            bad = true;
-          } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
-        } else if (ref.kind === "secrets" && !uses.secrets.includes(ref.name)) uses.secrets.push(ref.name);
-      }
-      if (bad) continue;
-      uses.vars.sort();
-      uses.secrets.sort();
-      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
-      const rendered = renderScript({
-        text: text2,
-        tpl,
-        path: src.path,
-        site,
-        secrets: uses.secrets,
-        secretValue: (n) => secrets.get(site.name, n),
-        missing: digests.missing.length > 0
-      });
-      if (rendered.problems.length) {
-        problems.push(...rendered.problems);
-        continue;
-      }
-      const { display, body } = rendered;
-      const sent = body ?? display;
-      const length = sent.length > maxChars ? [...sent].length : sent.length;
-      if (length > maxChars) {
-        problems.push({
-          file: src.path,
-          site: site.name,
-          message: `renders to ${length} characters, over the limit of ${maxChars}`,
-          hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`
-        });
-        continue;
-      }
-      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
-      const fp = fingerprint(display, digests.digests);
-      const recorded = state.sites[site.id]?.scripts[src.file];
-      const unchanged = recorded !== void 0 && recorded.fingerprint === fp && recorded.phase === "succeeded";
-      scripts.push({
-        path: src.path,
-        file: src.file,
-        blob: src.blob,
-        size: src.size,
-        group: src.group,
-        fingerprint: fp,
-        inputs: cachedInputs(site, uses, digests.digests),
-        uses,
-        secretDigests: digests.digests,
-        secretsMissing: digests.missing,
-        read: true,
-        display: opts.keep?.display === false ? void 0 : display,
-        body: opts.keep?.body === false || unchanged ? void 0 : body,
-        findings
-      });
-    }
-    if (allRead) {
-      for (const v of Object.keys(site.vars)) {
-        if (!usedVars.has(v) && site.varOrigins[v] === site.settingsFile) {
-          warnings.push({
-            file: site.settingsFile,
-            site: site.name,
-            message: `the variable "${v}" is not used by any script of ${site.name}`,
-            hint: `remove it, or use it as \${{ vars.${v} }}`
-          });
-        }
-      }
-    }
-    sites.push({ ...site, scripts });
-  }
-  return { ...model, sites };
 }
 function canReuse(record2, retryFailed) {
   switch (record2.phase) {
@@ -83449,17 +89189,208 @@ function canReuse(record2, retryFailed) {
       return true;
     case "queued":
     case "running":
-      return record2.job_id !== null;
+      return record2.job_id !== null && (!record2.part || record2.part.index === record2.part.count - 1);
     case "failed":
       return !retryFailed;
     default:
       return false;
   }
 }
-var NO_DIGESTS = Object.freeze({
-  digests: Object.freeze({}),
-  missing: []
-});
+var BlobTexts = class _BlobTexts {
+  constructor(blobs) {
+    this.blobs = blobs;
+  }
+  blobs;
+  compiled = /* @__PURE__ */ new Map();
+  uses = /* @__PURE__ */ new Map();
+  decoder = new TextDecoder("utf-8", { fatal: true });
+  static async read(reader, toRead) {
+    const blobs = await reader.readBlobs([...new Set(toRead.filter((s) => !tooLarge(s)).map((s) => s.blob))]);
+    const t = new _BlobTexts(blobs);
+    for (const s of toRead) t.uses.set(s.blob, (t.uses.get(s.blob) ?? 0) + 1);
+    return t;
+  }
+  /** The script's text and template, or why it cannot be one; its blob is let go after its last use. */
+  take(src) {
+    let result = this.compiled.get(src.blob);
+    if (!result) {
+      result = this.decode(src);
+      this.compiled.set(src.blob, result);
+    }
+    const left = (this.uses.get(src.blob) ?? 1) - 1;
+    this.uses.set(src.blob, left);
+    if (left <= 0) this.compiled.delete(src.blob);
+    return "file" in result ? { ...result, file: src.path } : result;
+  }
+  decode(src) {
+    const buf = this.blobs.get(src.blob);
+    if (tooLarge(src) || !buf) {
+      return { file: src.path, message: `is ${src.size} bytes, over the largest script read (${MAX_SCRIPT_BYTES} bytes)`, hint: "split it into several scripts" };
+    }
+    if (buf.includes(0)) return { file: src.path, ...firstNul(buf), message: "contains a NUL byte: it is a binary file, not a RouterOS script", hint: "commit the script as text" };
+    let text2;
+    try {
+      text2 = this.decoder.decode(buf);
+    } catch {
+      return { file: src.path, ...firstBadUtf8(buf), message: "is not valid UTF-8", hint: "save the file as UTF-8" };
+    }
+    this.blobs.delete(src.blob);
+    if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
+    if (!/\S/.test(text2)) return { file: src.path, message: "is empty", hint: "add commands, or delete the file" };
+    return { text: text2, tpl: compileTemplate(text2) };
+  }
+};
+var tooLarge = (src) => src.size > MAX_SCRIPT_BYTES;
+var SiteRenderer = class {
+  constructor(model, state, site, secrets, opts, texts) {
+    this.model = model;
+    this.state = state;
+    this.site = site;
+    this.secrets = secrets;
+    this.opts = opts;
+    this.texts = texts;
+  }
+  model;
+  state;
+  site;
+  secrets;
+  opts;
+  texts;
+  usedVars = /* @__PURE__ */ new Set();
+  // Most scripts of a site use the same (often no) variables: digest each combination once.
+  inputs = /* @__PURE__ */ new Map();
+  /** One script, or null when it has a problem (recorded in the model's problems). */
+  render(src) {
+    const { site, model } = this;
+    const content = this.texts.take(src);
+    if ("file" in content) {
+      model.problems.push({ ...content, site: site.name });
+      return null;
+    }
+    const uses = this.usesOf(src, content.tpl);
+    if (!uses) return null;
+    const record2 = this.state.sites[site.id]?.scripts[src.file];
+    const digests = uses.secrets.length ? digestsFor(site, uses.secrets, this.secrets, record2) : NO_DIGESTS;
+    const rendered = renderScript({
+      text: content.text,
+      tpl: content.tpl,
+      path: src.path,
+      site,
+      secrets: uses.secrets,
+      secretValue: (n) => this.secrets.get(site.name, n),
+      missing: digests.missing.length > 0
+    });
+    if (rendered.problems.length) {
+      model.problems.push(...rendered.problems);
+      return null;
+    }
+    const { display, body } = rendered;
+    const parts = this.partsOf(src, body ?? display);
+    if (parts === null) return null;
+    const findings = this.opts.lint ? this.opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget }) : [];
+    const fp = fingerprint(display, digests.digests);
+    const unchanged = record2 !== void 0 && record2.fingerprint === fp && record2.phase === "succeeded";
+    const keepBody = this.opts.keep?.body !== false && !unchanged;
+    return {
+      path: src.path,
+      file: src.file,
+      blob: src.blob,
+      size: src.size,
+      group: src.group,
+      fingerprint: fp,
+      inputs: this.inputsOf(uses, digests.digests),
+      uses,
+      secretDigests: digests.digests,
+      secretsMissing: digests.missing,
+      read: true,
+      display: this.opts.keep?.display === false ? void 0 : display,
+      body: keepBody ? body : void 0,
+      parts: parts && { sizes: parts.map((p) => p.size), lines: parts.map((p) => [p.firstLine, p.lastLine]), texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0 },
+      findings
+    };
+  }
+  /** The variables and secrets a template uses; null (problems recorded) when it is malformed or a variable is undefined. */
+  usesOf(src, tpl) {
+    const { site, model } = this;
+    let bad2 = false;
+    for (const p of tpl.problems) {
+      model.problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
+      bad2 = true;
+    }
+    const uses = { vars: [], secrets: [] };
+    for (const ref of tpl.refs) {
+      if (ref.kind === "vars") {
+        this.usedVars.add(ref.name);
+        if (!(ref.name in site.vars)) {
+          model.problems.push({
+            file: src.path,
+            line: ref.line,
+            column: ref.column,
+            site: site.name,
+            message: `the variable "${ref.name}" is not defined for site ${site.name}`,
+            hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`
+          });
+          bad2 = true;
+        } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
+      } else if (ref.kind === "secrets" && !uses.secrets.includes(ref.name)) uses.secrets.push(ref.name);
+    }
+    if (bad2) return null;
+    uses.vars.sort();
+    uses.secrets.sort();
+    return uses;
+  }
+  /**
+   * The parts the script is sent in: undefined when it fits in one job, null (a problem recorded)
+   * when it cannot be split. The limit applies to what is sent, so the body (secrets included) is
+   * split when it is known, else the display (secrets as placeholders).
+   */
+  partsOf(src, sent) {
+    const maxChars = this.model.fleet.max_script_size;
+    if (sent.length <= maxChars || codePointLength2(sent) <= maxChars) return void 0;
+    const split = splitParts(sent, maxChars);
+    if (split === void 0) return void 0;
+    if ("reason" in split) {
+      this.model.problems.push({
+        file: src.path,
+        line: split.line,
+        site: this.site.name,
+        message: `renders to ${codePointLength2(sent)} characters, over max_script_size (${maxChars}), and cannot be split into jobs: ${split.reason}`,
+        hint: `restructure those lines, or raise max_script_size in ${FLEET_FILE} if your SDX accepts longer scripts`
+      });
+      return null;
+    }
+    return split;
+  }
+  inputsOf(uses, digests) {
+    const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
+    let v = this.inputs.get(key);
+    if (v === void 0) this.inputs.set(key, v = inputsDigest(this.site, uses, digests));
+    return v;
+  }
+  /** A variable defined in the site's own site.yaml that none of its scripts uses (when every script was read). */
+  warnUnusedVars(reuse) {
+    const { site } = this;
+    for (const src of site.scripts) {
+      const reused = reuse.get(`${site.id}\0${src.path}`);
+      if (reused) return;
+    }
+    for (const v of Object.keys(site.vars)) {
+      if (this.usedVars.has(v) || site.varOrigins[v] !== site.settingsFile) continue;
+      this.model.warnings.push({
+        file: site.settingsFile,
+        site: site.name,
+        message: `the variable "${v}" is not used by any script of ${site.name}`,
+        hint: `remove it, or use it as \${{ vars.${v} }}`
+      });
+    }
+  }
+};
+function splitParts(text2, maxChars) {
+  const r = splitScript(text2, maxChars);
+  if (!r.ok) return { line: r.line, reason: r.reason };
+  return r.parts.length > 1 ? r.parts : void 0;
+}
+var NO_DIGESTS = Object.freeze({ digests: Object.freeze({}), missing: [] });
 function digestsFor(site, names, secrets, record2) {
   const digests = {};
   const missing = [];
@@ -83494,86 +89425,6 @@ function firstBadUtf8(buf) {
     }
   }
   return { line: 1 };
-}
-
-// src/core/api-url.ts
-init_settings();
-function isLoopbackHost(hostname5) {
-  const h = hostname5.toLowerCase();
-  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-function apiUrlFault(value) {
-  let u;
-  try {
-    u = new URL(value);
-  } catch {
-    return "is not a URL";
-  }
-  if (u.protocol === "https:") return null;
-  if (u.protocol !== "http:") return `is a ${u.protocol} URL; the SDX API is reached over https`;
-  if (isLoopbackHost(u.hostname)) return null;
-  return "uses plain http to a host that is not this machine, so the token would cross the network in clear text; use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)";
-}
-function operatorApiUrl(choices) {
-  const chosen = choices.find((c) => c.value !== void 0 && c.value.trim() !== "");
-  const url2 = chosen?.value?.trim() ?? DEFAULT_API_URL;
-  const source = chosen?.source ?? "the default";
-  const fault = apiUrlFault(url2);
-  if (fault) {
-    throw new InputError({
-      file: `(${source})`,
-      message: `the SDX API URL ${JSON.stringify(redactCredentials(url2))} ${fault}`,
-      hint: `set ${source} to the SDX API, for example ${DEFAULT_API_URL}`
-    });
-  }
-  return { url: url2, source };
-}
-function displayApiUrl(url2) {
-  try {
-    const u = new URL(url2);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/+$/, "");
-  } catch {
-    return redactCredentials(url2);
-  }
-}
-function sameApiUrl(a, b) {
-  try {
-    const x = new URL(a);
-    const y = new URL(b);
-    const path4 = (u) => u.pathname.replace(/\/+$/, "");
-    return x.protocol === y.protocol && x.host === y.host && path4(x) === path4(y);
-  } catch {
-    return false;
-  }
-}
-async function fleetApiUrlProblem(reader, model, operator) {
-  const committed = model.fleet.api_url;
-  if (committed === null || sameApiUrl(committed, operator.url)) return null;
-  const file2 = model.fleetFile ?? `${model.sitesDir ? `${model.sitesDir}/` : ""}${FLEET_FILE}`;
-  return {
-    file: file2,
-    line: await settingLine(reader, model, file2, "api_url"),
-    message: `api_url is ${JSON.stringify(displayApiUrl(committed))}, but the operator's SDX API URL is ${displayApiUrl(operator.url)} (${operator.source}): the repository cannot choose where the SDX token and the scripts are sent, so nothing was sent`,
-    hint: `remove api_url from ${file2}, or set it to ${displayApiUrl(operator.url)}; the URL is set by whoever runs routeros-gitops (--api-url, SDX_API_URL or the Action's sdx-api-url input)`
-  };
-}
-async function checkFleetApiUrl(reader, model, operator) {
-  const problem = await fleetApiUrlProblem(reader, model, operator);
-  if (problem) throw new InputError(problem);
-}
-async function settingLine(reader, model, file2, key) {
-  try {
-    const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
-    if (!entry) return void 0;
-    const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
-    const lines = text2.split("\n");
-    const i = lines.findIndex((l) => new RegExp(`^["']?${key}["']?\\s*:`).test(l));
-    return i < 0 ? void 0 : i + 1;
-  } catch {
-    return void 0;
-  }
 }
 
 // src/core/state.ts
@@ -83732,7 +89583,7 @@ function plan(desired, state, options) {
       present.add(script.file);
       const record2 = records[script.file];
       const moved2 = isLive(record2) && record2.path !== script.path ? record2.path : null;
-      const decision = decide(record2, script.fingerprint, ctx);
+      const decision = decide(record2, script.fingerprint, ctx, script.parts?.sizes.length ?? (script.read ? 1 : void 0));
       if (!decision) {
         if (moved2) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved2, to: script.path });
         continue;
@@ -83775,7 +89626,9 @@ function plan(desired, state, options) {
         secrets: script.uses.secrets,
         secrets_missing: script.secretsMissing,
         findings: script.findings,
-        previous: previousOf(record2)
+        previous: previousOf(record2),
+        parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts.lines[index] })) : null,
+        from_part: decision.fromPart ?? 0
       });
     }
     for (const [file2, record2] of sortedEntries(records)) {
@@ -83833,7 +89686,7 @@ function plan(desired, state, options) {
   }
   sites.sort((a, b) => a.site < b.site ? -1 : a.site > b.site ? 1 : a.site_id < b.site_id ? -1 : 1);
   const changes = sites.flatMap((s) => s.changes);
-  const count = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
+  const count2 = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
   const missing = [...new Set(sites.filter((s) => s.status === "unknown-history" && s.last_commit).map((s) => s.last_commit))];
   return {
     ref: options.ref,
@@ -83847,37 +89700,35 @@ function plan(desired, state, options) {
     summary: {
       sites: sites.filter((s) => !s.removed).length,
       sites_changed: sites.filter((s) => s.changes.length).length,
-      added: count("added"),
-      modified: count("modified"),
-      removed: count("removed"),
+      added: count2("added"),
+      modified: count2("modified"),
+      removed: count2("removed"),
       stale_sites: sites.filter((s) => s.status !== "ok").length,
       to_send: changes.filter((c) => c.action === "create" || c.action === "follow").length
     }
   };
 }
-function decide(record2, fp, ctx) {
+function decide(record2, fp, ctx, partCount) {
   if (record2 === void 0 || record2.phase === "removed") return { action: "create", generation: (record2?.generation ?? 0) + 1, supersedes: null };
   const next = record2.generation + 1;
-  if (record2.fingerprint === fp) {
-    const same = { generation: record2.generation, key: record2.key, commit: record2.commit };
-    switch (record2.phase) {
-      case "succeeded":
-        return null;
-      case "intent": {
-        const age = ctx.nowMs - Date.parse(record2.intended_at);
-        return { action: "create", ...same, supersedes: record2.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
-      }
-      case "queued":
-      case "running":
-        return record2.job_id ? { action: "follow", ...same, supersedes: null } : { action: "create", ...same, supersedes: null, lookup: true };
-      case "failed":
-        return ctx.retryFailed ? { action: "create", generation: next, supersedes: null } : { action: "skip-failed", ...same, supersedes: null };
-      default:
-        if (NEVER_RAN_PHASES.has(record2.phase)) return { action: "create", generation: next, supersedes: null };
-        return { action: "create", generation: next, supersedes: null };
+  const sameSplit = !record2.part || partCount === void 0 || record2.part.count === partCount;
+  if (record2.fingerprint !== fp || !sameSplit) return { action: "create", generation: next, supersedes: pendingJobOf(record2) };
+  const same = { generation: record2.generation, key: record2.key, commit: record2.commit, fromPart: record2.part?.index };
+  switch (record2.phase) {
+    case "succeeded":
+      return null;
+    case "intent": {
+      const age = ctx.nowMs - Date.parse(record2.intended_at);
+      return { action: "create", ...same, supersedes: record2.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
     }
+    case "queued":
+    case "running":
+      return record2.job_id ? { action: "follow", ...same, supersedes: null } : { action: "create", ...same, supersedes: null, lookup: true };
+    case "failed":
+      return ctx.retryFailed ? { action: "create", generation: next, supersedes: null, fromPart: record2.part?.index } : { action: "skip-failed", ...same, supersedes: null };
+    default:
+      return { action: "create", generation: next, supersedes: null, fromPart: NEVER_RAN_PHASES.has(record2.phase) ? record2.part?.index : void 0 };
   }
-  return { action: "create", generation: next, supersedes: pendingJobOf(record2) };
 }
 function pendingJobOf(record2) {
   return PENDING_PHASES.has(record2.phase) ? { job_id: record2.job_id, key: record2.key, commit: record2.commit } : null;
@@ -83907,7 +89758,9 @@ function removed(site, siteId, file2, record2, sha2, status) {
     secrets: [],
     secrets_missing: [],
     findings: [],
-    previous: previousOf(record2)
+    previous: previousOf(record2),
+    parts: null,
+    from_part: 0
   };
 }
 function sortedEntries(records) {
@@ -84130,1490 +89983,145 @@ function sameSnapshot(a, b) {
   return true;
 }
 
+// src/assets/command-data.ts
+import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { dirname, join as join2 } from "node:path";
+import { fileURLToPath } from "node:url";
+var DATA_FILE = "routeros-commands.json";
+var cached3;
+function commandDataPath() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 3; up++) {
+    const candidate = join2(dir, "..", "data", DATA_FILE);
+    if (existsSync2(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return void 0;
+}
+function loadCommandTree() {
+  if (cached3) return cached3;
+  const path4 = commandDataPath();
+  if (!path4) throw new Error(`the RouterOS command data (data/${DATA_FILE}) is missing from this installation of routeros-gitops; reinstall it`);
+  cached3 = new CommandTree(JSON.parse(readFileSync(path4, "utf8")));
+  return cached3;
+}
+
 // src/core/checks.ts
-var lintHook = (text2, rules, template) => lintScript(text2, { rules, rawValues: template?.raw });
-
-// src/git/repo.ts
-import { stat as stat2 } from "node:fs/promises";
-import { existsSync as existsSync2 } from "node:fs";
-import path from "node:path";
-
-// src/core/logger.ts
-var silentLogger = {
-  debug() {
-  },
-  info() {
-  },
-  warn() {
-  },
-  error() {
-  }
-};
-
-// src/git/run.ts
-import { spawn } from "node:child_process";
-var KEPT_VARS = new Set(
-  [
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "SHELL",
-    "TMPDIR",
-    "TMP",
-    "TEMP",
-    "TZ",
-    "XDG_CONFIG_HOME",
-    "SSH_AUTH_SOCK",
-    "SSH_AGENT_PID",
-    "SSH_ASKPASS",
-    "DISPLAY",
-    "GNUPGHOME",
-    "GPG_AGENT_INFO",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-    "all_proxy",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "ALL_PROXY",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "CURL_CA_BUNDLE",
-    "LD_LIBRARY_PATH",
-    // Windows
-    "SYSTEMROOT",
-    "SYSTEMDRIVE",
-    "WINDIR",
-    "COMSPEC",
-    "PATHEXT",
-    "USERPROFILE",
-    "HOMEDRIVE",
-    "HOMEPATH",
-    "APPDATA",
-    "LOCALAPPDATA",
-    "PROGRAMDATA",
-    "PROGRAMFILES"
-  ].map((k) => k.toUpperCase())
-);
-var KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|SSL_CERT_PASSWORD_PROTECTED|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
-function keptForGit(name) {
-  const upper = name.toUpperCase();
-  if (upper.startsWith("GIT_")) return KEPT_GIT_VARS.test(upper);
-  return KEPT_VARS.has(upper) || upper === "LANG" || upper.startsWith("LC_");
-}
-function gitEnv(extra = {}, from = process.env) {
-  const env = {};
-  for (const [k, v] of Object.entries(from)) {
-    if (v !== void 0 && keptForGit(k)) env[k] = v;
-  }
-  return {
-    ...env,
-    LC_ALL: "C",
-    LANG: "C",
-    LANGUAGE: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_PAGER: "cat",
-    PAGER: "cat",
-    GIT_LITERAL_PATHSPECS: "1",
-    // Reads must not take the index lock that a concurrent `git status` would otherwise refresh.
-    GIT_OPTIONAL_LOCKS: "0",
-    ...extra
-  };
-}
-function formatCommand(args) {
-  return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
-}
-function gitError(args, exitCode, stderr, cause) {
-  const command = formatCommand(args);
-  const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
-  const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
-  return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
-}
-function spawnGit(args, opts) {
-  return spawn("git", ["--no-pager", ...args], { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
-}
-function spawnError(args, err, cwd) {
-  if (err.code === "ENOENT") {
-    return new GitError(`git was not found on PATH (or the directory ${cwd} does not exist); install git 2.30 or later`, formatCommand(args), null, {
-      cause: err
-    });
-  }
-  return new GitError(`${formatCommand(args)} could not start: ${err.message}`, formatCommand(args), null, { cause: err });
-}
-function runGit(args, opts) {
-  const started = performance.now();
-  return new Promise((resolve4, reject) => {
-    const child = spawnGit(args, opts);
-    const out = [];
-    const err = [];
-    let spawnFailure;
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", (e) => spawnFailure = e);
-    child.stdin.on("error", () => {
-    });
-    child.on("close", (code) => {
-      const stderr = Buffer.concat(err).toString("utf8");
-      opts.logger?.debug({ command: formatCommand(args), exitCode: code, ms: Math.round(performance.now() - started) }, "git");
-      if (spawnFailure) return reject(spawnError(args, spawnFailure, opts.cwd));
-      if (code === 0 || code !== null && opts.okCodes?.includes(code)) {
-        return resolve4({ stdout: Buffer.concat(out), stderr, exitCode: code ?? 0 });
-      }
-      reject(gitError(args, code, stderr));
-    });
-    child.stdin.end(opts.input ?? "");
-  });
-}
-async function gitText(args, opts) {
-  const { stdout } = await runGit(args, opts);
-  return stdout.toString("utf8").replace(/\n$/, "");
+init_routeros_version();
+var lintHook = (text2, rules, ctx) => lintScript(text2, { rules, rawValues: ctx?.raw, routeros: commandTarget(ctx?.target) });
+var targets = /* @__PURE__ */ new Map();
+function commandTarget(target) {
+  const version2 = targetVersion(target);
+  const key = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
+  if (targets.has(key)) return targets.get(key);
+  const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
+  const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadCommandTree(), parsed, target?.packages).target;
+  targets.set(key, resolved2);
+  return resolved2;
 }
 
-// src/git/cat-file.ts
-function catFileBatch(names, opts) {
-  const wanted = [...new Set(names)];
-  const result = /* @__PURE__ */ new Map();
-  if (wanted.length === 0) return Promise.resolve(result);
-  for (const n of wanted) {
-    if (n === "" || n.includes("\n")) throw new TypeError(`cannot ask git cat-file for the object name ${JSON.stringify(n)}`);
-  }
-  const args = ["cat-file", "--batch", "--buffer"];
-  const started = performance.now();
-  return new Promise((resolve4, reject) => {
-    const child = spawnGit(args, opts);
-    const err = [];
-    let failure2;
-    let spawnFailure;
-    let state = "header";
-    let headerParts = [];
-    let current;
-    let filled = 0;
-    let index = 0;
-    const answer = (value) => {
-      const name = wanted[index++];
-      if (name === void 0) throw new Error("git cat-file answered more objects than were asked for");
-      result.set(name, value);
-    };
-    const onData = (chunk) => {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (state === "header") {
-          const nl = chunk.indexOf(10, pos);
-          if (nl < 0) {
-            headerParts.push(chunk.subarray(pos));
-            return;
-          }
-          headerParts.push(chunk.subarray(pos, nl));
-          const header = Buffer.concat(headerParts).toString("utf8");
-          headerParts = [];
-          pos = nl + 1;
-          const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
-          if (!m) {
-            answer(null);
-            continue;
-          }
-          const size = Number(m[3]);
-          current = { oid: m[1], type: m[2], content: Buffer.allocUnsafe(size) };
-          filled = 0;
-          state = size === 0 ? "lf" : "body";
-        } else if (state === "body") {
-          const obj = current;
-          const n = Math.min(obj.content.length - filled, chunk.length - pos);
-          chunk.copy(obj.content, filled, pos, pos + n);
-          filled += n;
-          pos += n;
-          if (filled === obj.content.length) state = "lf";
-        } else {
-          if (chunk[pos] !== 10) throw new Error("git cat-file output is out of step (no newline after an object)");
-          pos += 1;
-          answer(current);
-          current = void 0;
-          state = "header";
-        }
-      }
-    };
-    child.stdout.on("data", (chunk) => {
-      if (failure2) return;
-      try {
-        onData(chunk);
-      } catch (e) {
-        failure2 = e;
-        child.kill();
-      }
-    });
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", (e) => spawnFailure = e);
-    child.stdin.on("error", () => {
-    });
-    child.on("close", (code) => {
-      const stderr = Buffer.concat(err).toString("utf8");
-      opts.logger?.debug({ command: formatCommand(args), objects: wanted.length, exitCode: code, ms: Math.round(performance.now() - started) }, "git");
-      if (spawnFailure) return reject(spawnError(args, spawnFailure, opts.cwd));
-      if (failure2) return reject(gitError(args, code, `${failure2.message}
-${stderr}`, failure2));
-      if (code !== 0) return reject(gitError(args, code, stderr));
-      if (index !== wanted.length || state !== "header") {
-        return reject(gitError(args, code, `git cat-file answered ${index} of ${wanted.length} objects
-${stderr}`));
-      }
-      resolve4(result);
-    });
-    child.stdin.end(`${wanted.join("\n")}
-`);
-  });
-}
-
-// src/git/repo.ts
-async function openRepo(cwd, options = {}) {
-  const logger = options.logger ?? silentLogger;
-  const dir = path.resolve(cwd);
-  const st = await stat2(dir).catch(() => null);
-  if (!st?.isDirectory()) throw new InputError(`the directory ${dir} does not exist; pass --cwd with the folder of a clone of your configuration repository`);
-  let info2;
-  const ask = ["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-object-format", "--git-path", "shallow"];
-  try {
-    const withRoot = await runGit([...ask, "--show-toplevel"], { cwd: dir, logger, okCodes: [128] });
-    info2 = withRoot.exitCode === 0 && withRoot.stdout.toString("utf8").split("\n").length >= 5 ? withRoot.stdout.toString("utf8").replace(/\n$/, "").split("\n") : (await gitText(ask, { cwd: dir, logger })).split("\n");
-  } catch (e) {
-    if (e instanceof GitError && /not a git repository/i.test(e.message)) {
-      throw new InputError(`${dir} is not in a git repository; run routeros-gitops inside a clone of your configuration repository (or pass --cwd)`);
-    }
-    if (e instanceof GitError && /dubious ownership/i.test(e.message)) {
-      throw new InputError(`git refuses to use ${dir} because it belongs to another user; run: git config --global --add safe.directory ${dir}`);
-    }
-    throw e;
-  }
-  const [bareText, gitDir, objectFormat, shallowPath] = info2;
-  const bare = bareText === "true";
-  const root = bare ? gitDir : info2[4] ?? await gitText(["rev-parse", "--show-toplevel"], { cwd: dir, logger });
-  const shallowFile = path.resolve(dir, shallowPath);
-  const zeroOid = "0".repeat(objectFormat === "sha256" ? 64 : 40);
-  const run2 = (args, opts = {}) => runGit(args, { ...opts, cwd: root, logger });
-  const text2 = async (args, opts = {}) => (await run2(args, opts)).stdout.toString("utf8").replace(/\n$/, "");
-  const readObjects = (names) => catFileBatch(names, { cwd: root, logger });
-  const readRef = async (ref) => {
-    const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], { okCodes: [1, 128] });
-    return r.exitCode === 0 ? r.stdout.toString("utf8").trim() : null;
-  };
-  return {
-    root,
-    gitDir,
-    bare,
-    zeroOid,
-    run: run2,
-    readObjects,
-    async resolveCommit(ref) {
-      if (ref === "" || ref.startsWith("-") || /[\n\0]/.test(ref)) {
-        throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
-      }
-      const l = await run2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", "--end-of-options", `${ref}^{commit}`, "--"], { okCodes: [128] });
-      if (l.exitCode === 0) {
-        const [sha3 = "", subject2 = "", time4 = ""] = l.stdout.toString("utf8").replace(/\n$/, "").split("\0");
-        if (/^[0-9a-f]{40,64}$/.test(sha3)) return { sha: sha3, subject: subject2, time: time4 };
-      }
-      const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { okCodes: [1, 128] });
-      if (r.exitCode !== 0) {
-        const empty = ref === "HEAD" && (await run2(["rev-parse", "--verify", "--quiet", "HEAD"], { okCodes: [1, 128] })).exitCode !== 0;
-        throw new InputError(`no commit named '${ref}'${empty ? " (the repository has no commits yet)" : ""}; pass --ref with a branch, tag or commit`);
-      }
-      const sha2 = r.stdout.toString("utf8").trim();
-      const [, subject = "", time3 = ""] = (await text2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", sha2, "--"])).split("\0");
-      return { sha: sha2, subject, time: time3 };
-    },
-    async listTree(commit, dir2, only2) {
-      if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
-      const prefix = cleanDir(dir2);
-      const args = ["ls-tree", "-r", "-z", "--long", "--full-tree", commit];
-      if (only2) {
-        const paths = only2.map(cleanDir).filter((p) => p !== "");
-        if (!paths.length) return [];
-        args.push("--", ...paths);
-      } else if (prefix !== "") args.push("--", prefix);
-      const out = (await run2(args)).stdout.toString("utf8");
-      return parseLsTree(out).filter((e) => prefix === "" || e.path === prefix || e.path.startsWith(`${prefix}/`));
-    },
-    async diffDir(from, to, dir2) {
-      if (from.startsWith("-") || to.startsWith("-"))
-        throw new GitError(`${JSON.stringify(from.startsWith("-") ? from : to)} is not a commit id`, "git diff-tree", null);
-      if (from === to) return [];
-      const prefix = cleanDir(dir2);
-      const tree = (c) => prefix === "" ? `${c}^{tree}` : `${c}:${prefix}`;
-      const r = await run2(["diff-tree", "-z", "--no-renames", tree(from), tree(to)], { okCodes: [128] });
-      if (r.exitCode !== 0) return null;
-      return parseDiffTree(r.stdout.toString("utf8"));
-    },
-    async listDir(commit, dir2) {
-      if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
-      const prefix = cleanDir(dir2);
-      const args = ["ls-tree", "-z", "--long", "--full-tree", prefix === "" ? commit : `${commit}:${prefix}`];
-      const r = await run2(args, { okCodes: [128] });
-      if (r.exitCode !== 0) return [];
-      return parseLsTree(r.stdout.toString("utf8")).map((e) => ({ ...e, path: prefix === "" ? e.path : `${prefix}/${e.path}` }));
-    },
-    async readBlobs(oids) {
-      const objects = await readObjects(oids);
-      const blobs = /* @__PURE__ */ new Map();
-      const missing = [];
-      for (const [oid, obj] of objects) {
-        if (!obj) missing.push(oid);
-        else if (obj.type !== "blob") throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, "git cat-file --batch", 0);
-        else blobs.set(oid, obj.content);
-      }
-      if (missing.length > 0) {
-        const list = missing.slice(0, 5).join(", ") + (missing.length > 5 ? ` and ${missing.length - 5} more` : "");
-        throw new GitError(
-          `${missing.length} object(s) are missing from the repository at ${root}: ${list}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
-          "git cat-file --batch",
-          0
-        );
-      }
-      return blobs;
-    },
-    async relation(a, b) {
-      if (a === b) return "same";
-      if (a.startsWith("-") || b.startsWith("-")) throw new GitError(`${JSON.stringify(a.startsWith("-") ? a : b)} is not a commit id`, "git merge-base", null);
-      const r = await run2(["merge-base", a, b], { okCodes: [1, 128] });
-      if (r.exitCode === 128) return "unknown";
-      const base = r.exitCode === 0 ? r.stdout.toString("utf8").trim() : "";
-      const full = async (c) => /^[0-9a-f]{40,64}$/.test(c) ? c : await text2(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { okCodes: [1, 128] }) || c;
-      if (base !== "") {
-        const [fa, fb] = await Promise.all([full(a), full(b)]);
-        if (base === fa && base === fb) return "same";
-        if (base === fa) return "ancestor";
-        if (base === fb) return "descendant";
-      }
-      return existsSync2(shallowFile) ? "unknown" : "diverged";
-    },
-    readRef,
-    async updateRef(ref, newOid, oldOid, reason) {
-      const r = await run2(["update-ref", "-m", reason, ref, newOid, oldOid ?? zeroOid], { okCodes: [1, 128] });
-      if (r.exitCode === 0) return true;
-      if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
-      if (await readRef(ref) !== oldOid) return false;
-      throw gitError(["update-ref", "-m", reason, ref, newOid, oldOid ?? zeroOid], r.exitCode, r.stderr);
-    }
-  };
-}
-function cleanDir(dir) {
-  return dir.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "").replace(/^\.$/, "");
-}
-function parseDiffTree(out) {
-  const parts = out.split("\0");
-  const changes = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const m = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([AMDT])$/.exec(parts[i]);
-    if (!m) throw new GitError(`unexpected git diff-tree output: ${JSON.stringify(parts[i].slice(0, 200))}`, "git diff-tree", 0);
-    const deleted = m[5] === "D";
-    changes.push({
-      name: parts[i + 1],
-      status: m[5] === "A" ? "added" : deleted ? "deleted" : "modified",
-      mode: deleted ? m[1] : m[2],
-      oid: deleted ? m[3] : m[4]
-    });
-  }
-  return changes;
-}
-function parseLsTree(out) {
-  const entries = [];
-  let start = 0;
-  while (start < out.length) {
-    let end = out.indexOf("\0", start);
-    if (end < 0) end = out.length;
-    if (end > start) entries.push(parseLsTreeRecord(out, start, end));
-    start = end + 1;
-  }
-  return entries;
-}
-function parseLsTreeRecord(out, start, end) {
-  const tab = out.indexOf("	", start);
-  const bad = () => new GitError(`unexpected git ls-tree output: ${JSON.stringify(out.slice(start, Math.min(end, start + 200)))}`, "git ls-tree", 0);
-  if (tab < 0 || tab > end) throw bad();
-  const sp1 = start + 6;
-  const sp2 = out.indexOf(" ", sp1 + 1);
-  if (out.charCodeAt(sp1) !== 32 || sp2 < 0 || sp2 > tab) throw bad();
-  const mode = out.slice(start, sp1);
-  const type2 = out.slice(sp1 + 1, sp2);
-  const sp3 = out.indexOf(" ", sp2 + 1);
-  if (sp3 < 0 || sp3 > tab) throw bad();
-  const oid = out.slice(sp2 + 1, sp3);
-  const sizeText = out.slice(sp3, tab).trim();
-  if (!/^\d{6}$/.test(mode) || type2 !== "blob" && type2 !== "tree" && type2 !== "commit" || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText))
-    throw bad();
-  return { mode, type: type2, oid, size: sizeText === "-" ? 0 : Number(sizeText), path: out.slice(tab + 1, end) };
-}
-
-// src/state/open-store.ts
-import path3 from "node:path";
-
-// src/state/file-store.ts
-import { createHash as createHash3, randomBytes } from "node:crypto";
-import { hostname as hostname3 } from "node:os";
-import path2 from "node:path";
-import { link, mkdir as mkdir2, open as open3, readFile, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
-
-// src/core/lease.ts
-function leaseIsFree(lease, now, dead) {
-  if (!lease?.holder) return true;
-  if (!lease.expires_at || Date.parse(lease.expires_at) <= now.getTime()) return true;
-  return dead(lease.holder);
-}
-function takeLease(current, holder, ttlMs, now, dead) {
-  if (current?.holder?.id === holder.id) return renewLease(current, holder.id, ttlMs, now);
-  if (!leaseIsFree(current, now, dead)) return null;
-  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString() };
-}
-function renewLease(current, holderId, ttlMs, now) {
-  if (current?.holder?.id !== holderId) return null;
-  return { ...current, expires_at: new Date(now.getTime() + ttlMs).toISOString(), renewed_at: now.toISOString() };
-}
-function releaseLease(current, holderId) {
-  if (current?.holder?.id !== holderId) return null;
-  return { holder: null, expires_at: null, seq: current.seq, renewed_at: current.renewed_at ?? null };
-}
-function mergeLease(ours, theirs) {
-  if (!ours) return theirs;
-  if (!theirs) return ours;
-  if (ours.seq !== theirs.seq) return ours.seq > theirs.seq ? ours : theirs;
-  const oh = ours.holder?.id ?? null;
-  const th = theirs.holder?.id ?? null;
-  if (oh === th) return (ours.renewed_at ?? "") > (theirs.renewed_at ?? "") ? ours : theirs;
-  if (oh === null && th !== null && ours.renewed_at === theirs.renewed_at) return ours;
-  if (th === null && oh !== null && ours.renewed_at === theirs.renewed_at) return theirs;
-  return theirs;
-}
-function describeHolder(lease) {
-  const h = lease.holder;
-  if (!h) return "nobody";
-  const what = `${h.purpose}${h.commit ? ` at ${h.commit.slice(0, 7)}` : ""}`;
-  return `pid ${h.pid} on host ${h.host} (${what}, since ${h.started_at}${lease.expires_at ? `, expires ${lease.expires_at}` : ""})`;
-}
-function parseLease(text2, where2) {
-  if (text2 === void 0 || text2.trim() === "") return null;
-  let d;
-  try {
-    d = JSON.parse(text2);
-  } catch (e) {
-    throw new Error(`the apply lease in ${where2} is not valid JSON (${e.message}); break it with \`routeros-gitops state break-lease\``);
-  }
-  const l = d;
-  if (!l || typeof l !== "object" || typeof l.seq !== "number" || !(l.holder === null || typeof l.holder === "object")) {
-    throw new Error(`the apply lease in ${where2} is malformed; break it with \`routeros-gitops state break-lease\``);
-  }
-  return l;
-}
-
-// src/state/encoding.ts
-import { createHash as createHash2, hash as hash4 } from "node:crypto";
-function stableStringify(value) {
-  return `${JSON.stringify(sortKeys(value), null, 2)}
-`;
-}
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const out = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
-    return out;
-  }
-  return value;
-}
-function siteFilePath(siteId) {
-  if (/^[A-Za-z0-9_-]+$/.test(siteId)) return `sites/${hash4("sha256", siteId, "hex").slice(0, 2)}/${siteId}.json`;
-  const safe = Array.from(Buffer.from(siteId, "utf8")).map((b, i) => {
-    const c = String.fromCharCode(b);
-    return /[A-Za-z0-9_-]/.test(c) || c === "." && i > 0 ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
-  }).join("");
-  const bucket = createHash2("sha256").update(siteId, "utf8").digest("hex").slice(0, 2);
-  return `sites/${bucket}/${safe}.json`;
-}
-function parseSiteState(text2, where2) {
-  let doc;
-  try {
-    doc = JSON.parse(text2);
-  } catch (e) {
-    throw new Error(`the applied state in ${where2} is not valid JSON (${e.message}); restore it from the state's history`);
-  }
-  return normalizeSiteState(doc, where2);
-}
-function checkUpdates(updates) {
-  for (const u of updates) {
-    if (typeof u.site_id !== "string" || u.site_id === "") throw new TypeError(`a state update needs a site_id (got ${JSON.stringify(u.site_id)})`);
-    if (u.record && (typeof u.file !== "string" || u.file === "" || u.file.includes("/"))) {
-      throw new TypeError(`a state update of site ${u.site_id} needs the script's file name (got ${JSON.stringify(u.file)})`);
-    }
-  }
-}
-function describeUpdates(updates) {
-  const what = (u) => `${u.site || u.site_id} ${u.file ?? "(site)"} ${u.record ? u.record.phase : u.last_commit ? "last commit" : "updated"}`;
-  const shown = updates.slice(0, 3).map(what).join(", ");
-  const more = updates.length > 3 ? ` and ${updates.length - 3} more` : "";
-  const subject = `record ${updates.length} update${updates.length === 1 ? "" : "s"}: ${shown}${more}`;
-  const body = updates.slice(0, 500).map((u) => {
-    const r = u.record;
-    const detail = r ? `${r.phase} job=${r.job_id ?? "-"} key=${r.key} commit=${r.commit.slice(0, 12)} generation=${r.generation}` : "site";
-    return `${u.site_id} ${u.file ?? "-"}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ""}`;
-  });
-  if (updates.length > 500) body.push(`... and ${updates.length - 500} more`);
-  return `${subject}
-
-${body.join("\n")}
-`;
-}
-function sleep(ms) {
-  return new Promise((resolve4) => setTimeout(resolve4, ms));
-}
-function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling * (0.5 + Math.random()));
-}
-
-// src/state/write-queue.ts
-function createWriteQueue(write, options = {}) {
-  const minInterval = options.minIntervalMs ?? 0;
-  const maxInterval = Math.max(minInterval, options.maxIntervalMs ?? minInterval);
-  let lastStart = -Infinity;
-  let lastPush = -Infinity;
-  let busy = false;
-  let writing = false;
-  let tail = Promise.resolve();
-  let pending = [];
-  let scheduled = false;
-  let flushNow = false;
-  let wake = null;
-  const exclusive = (fn) => {
-    const run2 = tail.then(fn);
-    tail = run2.catch(() => {
-    });
-    return run2;
-  };
-  const startAt = () => {
-    if (flushNow) return -Infinity;
-    const earliest = lastStart + minInterval;
-    if (!busy) return earliest;
-    return Math.max(earliest, Math.min(lastStart + maxInterval, lastPush + minInterval));
-  };
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    void exclusive(async () => {
-      for (let wait = startAt() - performance.now(); wait > 0; wait = startAt() - performance.now()) {
-        await new Promise((r) => {
-          const t = setTimeout(r, wait);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        wake = null;
-      }
-      scheduled = false;
-      flushNow = false;
-      lastStart = performance.now();
-      const batch = pending;
-      pending = [];
-      writing = true;
-      busy = false;
-      try {
-        await write(batch.flatMap((w) => w.updates));
-        for (const w of batch) w.resolve();
-      } catch (e) {
-        for (const w of batch) w.reject(e);
-      } finally {
-        writing = false;
-      }
-    });
-  };
-  return {
-    push(updates) {
-      if (updates.length === 0) return Promise.resolve();
-      return new Promise((resolve4, reject) => {
-        pending.push({ updates, resolve: resolve4, reject });
-        lastPush = performance.now();
-        if (writing) busy = true;
-        schedule();
-      });
-    },
-    exclusive,
-    drain() {
-      if (scheduled) {
-        flushNow = true;
-        wake?.();
-      }
-      return exclusive(async () => {
-      });
-    }
-  };
-}
-
-// src/state/file-store.ts
-function createFileStateStore(options) {
-  const logger = options.logger ?? silentLogger;
-  const file2 = path2.resolve(options.path);
-  const lockFile = `${file2}.lock`;
-  const lockTimeoutMs = options.lockTimeoutMs ?? 15e3;
-  const staleLockMs = options.staleLockMs ?? 3e4;
-  const where2 = `file ${file2}`;
-  const read = async () => {
-    let text2;
-    try {
-      text2 = await readFile(file2, "utf8");
-    } catch (e) {
-      if (e.code === "ENOENT") return { state: { ...emptyState(), revision: null }, lease: null };
-      throw e;
-    }
-    const state = parseState(text2, where2);
-    const doc = JSON.parse(text2);
-    const lease = doc.lease === void 0 || doc.lease === null ? null : parseLease(JSON.stringify(doc.lease), where2);
-    return { state: { ...state, revision: revisionOf(state) }, lease };
-  };
-  const serialise = (state, lease) => stableStringify({ version: state.version, sites: state.sites, ...lease && { lease } });
-  const EMPTY_LOCK_GRACE_MS = Math.min(2e3, staleLockMs);
-  const isStale = (text2, mtimeMs) => {
-    if (Date.now() - mtimeMs > staleLockMs) return true;
-    let info2;
-    try {
-      info2 = JSON.parse(text2);
-    } catch {
-      return Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS;
-    }
-    if (info2.host !== hostname3() || typeof info2.pid !== "number") return false;
-    try {
-      process.kill(info2.pid, 0);
-      return false;
-    } catch (e) {
-      return e.code === "ESRCH";
-    }
-  };
-  const breakLock = async (staleText) => {
-    const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
-    try {
-      await rename2(lockFile, aside);
-    } catch {
-      return;
-    }
-    const moved2 = await readFile(aside, "utf8").catch(() => "");
-    if (moved2 !== staleText) {
-      await link(aside, lockFile).catch(() => {
-      });
-    } else {
-      logger.warn({ lock: lockFile, holder: staleText }, "removed a stale state lock");
-    }
-    await unlink2(aside).catch(() => {
-    });
-  };
-  const lock = async () => {
-    const info2 = { pid: process.pid, host: hostname3(), at: (/* @__PURE__ */ new Date()).toISOString(), token: randomBytes(8).toString("hex") };
-    const text2 = JSON.stringify(info2);
-    const deadline = Date.now() + lockTimeoutMs;
-    await mkdir2(path2.dirname(file2), { recursive: true });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const fh = await open3(lockFile, "wx");
-        try {
-          await fh.writeFile(text2);
-        } finally {
-          await fh.close();
-        }
-        return async () => {
-          if (await readFile(lockFile, "utf8").catch(() => "") === text2) await unlink2(lockFile).catch(() => {
-          });
-        };
-      } catch (e) {
-        if (e.code !== "EEXIST") throw e;
-      }
-      const [held, st] = await Promise.all([readFile(lockFile, "utf8").catch(() => null), stat3(lockFile).catch(() => null)]);
-      if (held === null || st === null) continue;
-      if (isStale(held, st.mtimeMs)) {
-        await breakLock(held);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new StateConflictError(
-          `the state file ${file2} has been locked for over ${Math.round(lockTimeoutMs / 1e3)} s by ${held || "another process"}; if no routeros-gitops is running, remove ${lockFile}`
-        );
-      }
-      await sleep(backoffDelay(attempt, 2, 50));
-    }
-  };
-  const writeAtomically = async (content) => {
-    const tmp = path2.join(path2.dirname(file2), `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    const fh = await open3(tmp, "w", 420);
-    try {
-      await fh.writeFile(content);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename2(tmp, file2);
-    } catch (e) {
-      await unlink2(tmp).catch(() => {
-      });
-      throw e;
-    }
-    const dir = await open3(path2.dirname(file2), "r").catch(() => null);
-    await dir?.sync().catch(() => {
-    });
-    await dir?.close();
-  };
-  const queue = createWriteQueue(async (updates) => {
-    const unlock = await lock();
-    try {
-      const { state, lease } = await read();
-      await writeAtomically(serialise(applyUpdates(state, updates), lease));
-      logger.debug({ file: file2, updates: updates.length }, "state recorded");
-    } finally {
-      await unlock();
-    }
-  });
-  const changeLease = (change) => queue.exclusive(async () => {
-    const unlock = await lock();
-    try {
-      const { state, lease } = await read();
-      const next = change(lease);
-      if (next) await writeAtomically(serialise(state, next));
-      return { lease: next ?? lease, changed: next !== null, basedOn: state.revision ?? null };
-    } finally {
-      await unlock();
-    }
-  });
-  return {
-    load: async () => (await read()).state,
-    changeLease,
-    readLease: async () => (await read()).lease,
-    record(updates) {
-      try {
-        checkUpdates(updates);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return queue.push(updates);
-    },
-    close: () => queue.drain(),
-    describe: () => `file ${file2}`
-  };
-}
-function revisionOf(state) {
-  return createHash3("sha256").update(stableStringify(state.sites)).digest("hex").slice(0, 24);
-}
-
-// src/state/redacting-store.ts
-function redactingStateStore(store, redact) {
-  const scrub = (u) => {
-    const url2 = u.record?.log_url;
-    if (!u.record || !url2) return u;
-    const clean2 = redact()(url2);
-    return clean2 === url2 ? u : { ...u, record: { ...u.record, log_url: clean2 } };
-  };
-  return {
-    load: () => store.load(),
-    record: (updates) => store.record(updates.map(scrub)),
-    changeLease: (change) => store.changeLease(change),
-    readLease: () => store.readLease(),
-    close: () => store.close(),
-    describe: () => store.describe(),
-    index: store.index && (() => store.index()),
-    indexSince: store.indexSince && ((base) => store.indexSince(base)),
-    loadFiles: store.loadFiles && ((index, paths) => store.loadFiles(index, paths))
-  };
-}
-
-// src/state/git-ref-store.ts
-import { createHash as createHash4 } from "node:crypto";
-
-// src/git/commit-writer.ts
-var UNPACK_LIMIT = 20;
-var fsyncSettings = /* @__PURE__ */ new WeakMap();
-function fsyncSetting(repo) {
-  let p = fsyncSettings.get(repo);
-  if (!p) {
-    p = repo.run(["config", "--get", "core.fsync"], { okCodes: [1] }).then((r) => r.exitCode === 0 ? r.stdout.toString("utf8").trim() || null : null);
-    fsyncSettings.set(repo, p);
-  }
-  return p;
-}
-var SCRATCH_BRANCH = "refs/routeros-gitops/fast-import";
-async function writeCommit(repo, spec) {
-  const when = `${Math.floor((spec.time ?? /* @__PURE__ */ new Date()).getTime() / 1e3)} +0000`;
-  const who = `${spec.identity.name} <${spec.identity.email}>`;
-  const parts = [];
-  const line = (s) => parts.push(Buffer.from(`${s}
-`, "utf8"));
-  const data = (content) => {
-    const buf = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-    line(`data ${buf.length}`);
-    parts.push(buf);
-    line("");
-  };
-  line(`commit ${SCRATCH_BRANCH}`);
-  line("mark :1");
-  line(`author ${who} ${when}`);
-  line(`committer ${who} ${when}`);
-  data(spec.message);
-  const [first2, ...others] = spec.parents;
-  if (first2) line(`from ${first2}`);
-  for (const p of others) line(`merge ${p}`);
-  for (const c of spec.changes) {
-    const p = quotePath(c.path);
-    if ("delete" in c) line(`D ${p}`);
-    else if ("oid" in c) line(`M 100644 ${c.oid} ${p}`);
-    else {
-      line(`M 100644 inline ${p}`);
-      data(c.content);
-    }
-  }
-  line("");
-  line(`reset ${SCRATCH_BRANCH}`);
-  line("");
-  line("get-mark :1");
-  line("done");
-  const args = ["-c", `fastimport.unpackLimit=${UNPACK_LIMIT}`];
-  if (spec.changes.length * 2 + 3 < UNPACK_LIMIT) {
-    const fsync = await fsyncSetting(repo);
-    args.push("-c", `core.fsync=${fsync ? `${fsync},` : ""}-pack,-pack-metadata`);
-  }
-  args.push("fast-import", "--quiet", "--done", "--date-format=raw", "--depth=0");
-  const out = (await repo.run(args, { input: Buffer.concat(parts) })).stdout.toString("utf8").trim();
-  if (!/^[0-9a-f]{40,64}$/.test(out))
-    throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, "git fast-import", 0);
-  return out;
-}
-function quotePath(p) {
-  if (/[\x00-\x09\x0b-\x1f]/.test(p)) throw new TypeError(`cannot write the path ${JSON.stringify(p)} to a git tree`);
-  return /[\n"\\]/.test(p) || p.startsWith('"') ? `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"` : p;
-}
-
-// src/state/state-merge.ts
-var LEASE_FILE = "lease.json";
-var FORMAT_FILE = "format.json";
-async function mergeStates(m) {
-  const { repo, ours, theirs } = m;
-  const mb = await repo.run(["merge-base", ours, theirs], { okCodes: [1] });
-  const base = mb.exitCode === 0 ? mb.stdout.toString("utf8").trim() : null;
-  const listing = async (c) => new Map(c === null ? [] : (await repo.listTree(c, "")).filter((e) => e.type === "blob").map((e) => [e.path, e.oid]));
-  const [b, o, t] = await Promise.all([listing(base), listing(ours), listing(theirs)]);
-  const changes = [];
-  const both = [];
-  for (const p of /* @__PURE__ */ new Set([...o.keys(), ...t.keys()])) {
-    const bo = b.get(p);
-    const oo = o.get(p);
-    const to = t.get(p);
-    if (oo === to || to === bo) continue;
-    if (oo === bo) changes.push(to === void 0 ? { path: p, delete: true } : { path: p, oid: to });
-    else both.push({ path: p, b: bo, o: oo, t: to });
-  }
-  if (both.length > 0) {
-    const objects = await repo.readObjects(both.flatMap((x) => [x.b, x.o, x.t].filter((v) => v !== void 0)));
-    const text2 = (oid) => oid === void 0 ? void 0 : objects.get(oid)?.content.toString("utf8") ?? "null";
-    for (const x of both) {
-      if (x.path === LEASE_FILE) {
-        const lease = mergeLease(parseLease(text2(x.o), "local"), parseLease(text2(x.t), "remote"));
-        changes.push({ path: x.path, content: stableStringify(lease) });
-      } else if (x.path === FORMAT_FILE) {
-        const v = (oid) => oid ? Number(JSON.parse(text2(oid) ?? "{}").version ?? 0) : 0;
-        changes.push({ path: x.path, oid: v(x.o) >= v(x.t) ? x.o : x.t });
-      } else if (x.path.startsWith("sites/")) {
-        const site = (oid, side) => oid === void 0 ? void 0 : parseSiteState(text2(oid), `${side} ${x.path}`);
-        const merged = await mergeSite(repo, site(x.b, "base"), site(x.o, "local"), site(x.t, "remote"));
-        changes.push({ path: x.path, content: stableStringify(merged) });
-      } else if (x.t !== void 0) {
-        changes.push({ path: x.path, oid: x.t });
-      }
-    }
-  }
-  const message = `merge state from ${m.remoteName}: ${changes.length - both.length} file(s) taken, ${both.length} merged
-`;
-  const commit = await writeCommit(repo, { parents: [ours, theirs], message, changes, identity: m.identity });
-  m.logger.info({ ref: m.ref, ours, theirs, commit, taken: changes.length - both.length, merged: both.length }, "merged diverged state");
-  return commit;
-}
-async function mergeSite(repo, b, o, t) {
-  if (!o) return t;
-  if (!t) return o;
-  const same = (x, y) => stableStringify(x ?? null) === stableStringify(y ?? null);
-  const scripts = {};
-  for (const file2 of /* @__PURE__ */ new Set([...Object.keys(o.scripts), ...Object.keys(t.scripts)])) {
-    const bs = b?.scripts[file2];
-    const os5 = o.scripts[file2];
-    const ts = t.scripts[file2];
-    let pick2;
-    if (same(os5, ts) || same(ts, bs)) pick2 = os5;
-    else if (same(os5, bs)) pick2 = ts;
-    else if (!os5 || !ts) pick2 = os5 ?? ts;
-    else pick2 = mergeRecord(os5, ts);
-    if (pick2) scripts[file2] = pick2;
-  }
-  let lastCommit = o.last_commit;
-  if (o.last_commit !== t.last_commit) {
-    if (o.last_commit === (b?.last_commit ?? null) || o.last_commit === null) lastCommit = t.last_commit;
-    else if (t.last_commit !== (b?.last_commit ?? null) && t.last_commit !== null) {
-      if (await repo.relation(o.last_commit, t.last_commit) === "ancestor") lastCommit = t.last_commit;
-    }
-  }
-  const pickField = (k) => same(o[k], b?.[k]) ? t[k] : o[k];
-  const merged = { site: pickField("site"), site_id: o.site_id, last_commit: lastCommit, scripts };
-  const removedAt = pickField("removed_at");
-  if (removedAt !== void 0) merged.removed_at = removedAt;
-  const check2 = pickField("secrets_key_check");
-  if (check2 !== void 0) merged.secrets_key_check = check2;
-  return merged;
-}
-
-// src/state/git-ref-store.ts
-var DEFAULT_STATE_REF = "refs/routeros-gitops/state";
-var STATE_IDENTITY = { name: "routeros-gitops", email: "noreply@routeros-gitops.invalid" };
-var GC_EVERY = 50;
-var WRITE_SLICE = 50;
-var FORMAT_TEXT = stableStringify({ version: STATE_FORMAT_VERSION });
-async function createGitRefStateStore(options) {
-  const ref = options.ref ?? DEFAULT_STATE_REF;
-  checkRefName(ref);
-  const remote = options.remote === "" ? void 0 : options.remote;
-  if (remote !== void 0 && (remote.startsWith("-") || /[\s\0]/.test(remote))) {
-    throw new InputError(`${JSON.stringify(redactCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
-  }
-  const logger = options.logger ?? silentLogger;
-  const repo = options.repo ?? await openRepo(options.cwd ?? process.cwd(), { logger });
-  return new GitRefStore(repo, ref, remote, logger, options.maxAttempts ?? 30);
-}
-var GitRefStore = class {
-  constructor(repo, ref, remote, logger, maxAttempts) {
-    this.repo = repo;
-    this.ref = ref;
-    this.remote = remote;
-    this.logger = logger;
-    this.maxAttempts = maxAttempts;
-    this.trackingRef = remote === void 0 ? null : remoteTrackingRef(ref, remote);
-    this.where = `ref ${ref}`;
-    this.queue = createWriteQueue(
-      async (updates) => {
-        await this.writeLocal(updates);
-        if (this.remote !== void 0) await this.push();
-      },
-      // Each write is a couple of git processes (and a push with a remote): at most ~10 a second, and
-      // about one a second while a burst of outcomes goes on (starting processes takes the CPU the
-      // lanes sending jobs need); an outcome is still stored within about a second.
-      { minIntervalMs: remote !== void 0 ? 250 : 100, maxIntervalMs: 1e3 }
-    );
-  }
-  repo;
-  ref;
-  remote;
-  logger;
-  maxAttempts;
-  trackingRef;
-  where;
-  known = null;
-  /** The remote's state commit as last seen (null: it has none); undefined: not asked yet. */
-  remoteHead;
-  commitsSinceGc = 0;
-  gcRunning = null;
-  queue;
-  // ---- the StateStore interface --------------------------------------------------------------
-  head() {
-    return this.repo.readRef(this.ref);
-  }
-  async load() {
-    await this.syncIfRemote();
-    return this.readState(await this.repo.readRef(this.ref));
-  }
-  async index() {
-    await this.syncIfRemote();
-    return this.indexAt(await this.repo.readRef(this.ref));
-  }
-  async indexSince(base) {
-    await this.syncIfRemote();
-    return this.indexFrom(base, await this.repo.readRef(this.ref));
-  }
-  loadFiles(index, paths) {
-    return this.readFiles(index, paths);
-  }
-  record(updates) {
-    try {
-      checkUpdates(updates);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.queue.push(updates);
-  }
-  changeLease(change) {
-    return this.queue.exclusive(async () => {
-      if (this.remote !== void 0) await this.syncFromRemote();
-      const result = await this.writeLocal([], change);
-      if (this.remote !== void 0 && result.changed) {
-        await this.push();
-        result.lease = await this.leaseAt(await this.repo.readRef(this.ref));
-      }
-      return result;
-    });
-  }
-  async readLease() {
-    await this.syncIfRemote();
-    return this.leaseAt(await this.repo.readRef(this.ref));
-  }
-  async close() {
-    await this.queue.drain();
-    await this.gcRunning;
-  }
-  describe() {
-    return `ref ${this.ref}${this.remote !== void 0 ? ` (${redactCredentials(this.remote)})` : ""}`;
-  }
-  // ---- reading -------------------------------------------------------------------------------
-  async syncIfRemote() {
-    if (this.remote !== void 0) await this.queue.exclusive(() => this.syncFromRemote());
-  }
-  formatOf(text2, head) {
-    if (text2 === void 0) {
-      throw new InputError(
-        `${this.ref} (at ${head.slice(0, 12)}) does not hold a routeros-gitops state (no ${FORMAT_FILE}); pass --state-ref with another ref`
-      );
-    }
-    let version2;
-    try {
-      version2 = JSON.parse(text2).version;
-    } catch {
-      version2 = void 0;
-    }
-    checkFormatVersion(version2, this.where);
-    return version2;
-  }
-  /** Parse the site files read at `head` into `state` and `sites` (the texts of canonical files). */
-  addSite(state, sites, path4, text2, oid, skipStray) {
-    if (text2 === void 0) throw new GitError(`object ${oid} (${path4} in ${this.where}) is missing from the repository`, "git cat-file --batch", 0);
-    const site = parseSiteState(text2, `${this.where} ${path4}`);
-    const canonicalPath = siteFilePath(site.site_id);
-    const canonical = canonicalPath === path4;
-    if (!canonical && skipStray(canonicalPath)) return;
-    if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
-    if (canonical) sites.set(site.site_id, text2);
-  }
-  /** The whole state at `head`: one ls-tree and one cat-file, whatever the number of sites. */
-  async readState(head) {
-    if (head === null) {
-      this.known = { head, sites: /* @__PURE__ */ new Map(), format: null };
-      return { ...emptyState(), revision: null };
-    }
-    const entries = await this.repo.listTree(head, "");
-    const files = entries.filter((e) => e.type === "blob" && (e.path === FORMAT_FILE || e.path.startsWith("sites/") && e.path.endsWith(".json")));
-    const objects = await this.repo.readObjects(files.map((e) => e.oid));
-    const text2 = (oid) => objects.get(oid)?.content.toString("utf8");
-    const format = this.formatOf(text2(files.find((e) => e.path === FORMAT_FILE)?.oid ?? ""), head);
-    const state = { ...emptyState(), revision: head };
-    const sites = /* @__PURE__ */ new Map();
-    for (const e of files) if (e.path !== FORMAT_FILE) this.addSite(state, sites, e.path, text2(e.oid), e.oid, () => false);
-    this.known = { head, sites, format };
-    return state;
-  }
-  /** The site files of the state commit `head` (one ls-tree, nothing read). */
-  async indexAt(head) {
-    const files = /* @__PURE__ */ new Map();
-    if (head !== null) {
-      for (const e of await this.repo.listTree(head, "sites")) if (e.type === "blob" && e.path.endsWith(".json")) files.set(e.path, e.oid);
-    }
-    return { head, files, pathOf: siteFilePath };
-  }
-  /** The index at `head` from an earlier one: its files patched with what changed between the two commits. */
-  async indexFrom(base, head) {
-    if (head === base.head) return { head, files: base.files, pathOf: siteFilePath };
-    if (head === null || base.head === null) return this.indexAt(head);
-    const r = await this.repo.run(["diff-tree", "-r", "-z", "--no-renames", base.head, head, "--", "sites"], { okCodes: [128] });
-    if (r.exitCode !== 0) return this.indexAt(head);
-    const files = new Map(base.files);
-    for (const c of parseDiffTree(r.stdout.toString("utf8"))) {
-      if (!c.name.endsWith(".json")) continue;
-      if (c.status === "deleted" || typeOfMode(c.mode) !== "blob") files.delete(c.name);
-      else files.set(c.name, c.oid);
-    }
-    return { head, files, pathOf: siteFilePath };
-  }
-  /** The state held by `paths` of `index` (plus a check of the format), read as readState would. */
-  async readFiles(index, paths) {
-    const { head } = index;
-    if (head === null) {
-      this.known = { head, sites: /* @__PURE__ */ new Map(), format: null };
-      return { ...emptyState(), revision: null };
-    }
-    const formatName = `${head}:${FORMAT_FILE}`;
-    const wanted = paths.filter((p) => index.files.has(p));
-    const objects = await this.repo.readObjects([formatName, ...wanted.map((p) => index.files.get(p))]);
-    const format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), head);
-    const state = { ...emptyState(), revision: head };
-    const sites = /* @__PURE__ */ new Map();
-    for (const path4 of wanted) {
-      const oid = index.files.get(path4);
-      this.addSite(state, sites, path4, objects.get(oid)?.content.toString("utf8"), oid, (canonical) => index.files.has(canonical));
-    }
-    if (this.known?.head !== head) this.known = { head, sites, format };
-    else for (const [id, t] of sites) this.known.sites.set(id, t);
-    return state;
-  }
-  /** Make sure `known` covers `ids` and the format, reading only their files (one cat-file for all of them). */
-  async knowSites(ids) {
-    if (!this.known) this.known = { head: await this.repo.readRef(this.ref), sites: /* @__PURE__ */ new Map() };
-    const k = this.known;
-    const missing = ids.filter((id) => !k.sites.has(id));
-    if (k.head === null) {
-      for (const id of missing) k.sites.set(id, null);
-      k.format = null;
-    } else if (missing.length > 0 || k.format === void 0) {
-      const names = missing.map((id) => `${k.head}:${siteFilePath(id)}`);
-      const formatName = `${k.head}:${FORMAT_FILE}`;
-      const objects = await this.repo.readObjects([formatName, ...names]);
-      k.format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), k.head);
-      missing.forEach((id, i) => {
-        k.sites.set(id, objects.get(names[i])?.content.toString("utf8") ?? null);
-      });
-    }
-    return k;
-  }
-  async leaseAt(head) {
-    if (head === null) return null;
-    const name = `${head}:${LEASE_FILE}`;
-    const objects = await this.repo.readObjects([name]);
-    return parseLease(objects.get(name)?.content.toString("utf8"), this.where);
-  }
-  // ---- writing locally -------------------------------------------------------------------------
-  /** The site files `updates` change at `k` (texts), computed a slice of sites at a time. */
-  async siteChanges(k, updates) {
-    const bySite = /* @__PURE__ */ new Map();
-    for (const u of updates) {
-      const list = bySite.get(u.site_id);
-      if (list) list.push(u);
-      else bySite.set(u.site_id, [u]);
-    }
-    const ids = [...bySite.keys()];
-    const changes = [];
-    for (let i = 0; i < ids.length; i += WRITE_SLICE) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
-      const slice = ids.slice(i, i + WRITE_SLICE);
-      const base = emptyState();
-      for (const id of slice) {
-        const t = k.sites.get(id);
-        if (t) base.sites[id] = parseSiteState(t, `${this.where} ${siteFilePath(id)}`);
-      }
-      const next = applyUpdates(base, slice.length === ids.length ? updates : slice.flatMap((id) => bySite.get(id)));
-      for (const id of slice) {
-        const content = stableStringify(next.sites[id]);
-        if (content !== k.sites.get(id)) changes.push({ id, path: siteFilePath(id), content });
-      }
-    }
-    return changes;
-  }
-  /**
-   * Commit `updates` (and a lease change) on top of the ref with compare-and-swap, re-reading and
-   * retrying on conflict; a lease change is recomputed from the lease found at each attempt.
-   */
-  async writeLocal(updates, leaseChange) {
-    const ids = [...new Set(updates.map((u) => u.site_id))];
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const k = await this.knowSites(ids);
-      const changes = await this.siteChanges(k, updates);
-      let lease = null;
-      let newLease = null;
-      if (leaseChange) {
-        lease = await this.leaseAt(k.head);
-        newLease = leaseChange(lease);
-      }
-      const result = { lease: newLease ?? lease, changed: newLease !== null, basedOn: k.head };
-      if (changes.length === 0 && newLease === null) {
-        if (await this.repo.readRef(this.ref) === k.head) return result;
-        this.known = null;
-        continue;
-      }
-      const treeChanges = changes.map((c) => ({ path: c.path, content: c.content }));
-      if (k.format !== STATE_FORMAT_VERSION) treeChanges.unshift({ path: FORMAT_FILE, content: FORMAT_TEXT });
-      if (newLease) treeChanges.push({ path: LEASE_FILE, content: stableStringify(newLease) });
-      const message = updates.length ? describeUpdates(updates) : `lease: ${newLease?.holder ? `held by ${newLease.holder.purpose} ${newLease.holder.id}` : "released"}
-`;
-      const commit = await writeCommit(this.repo, { parents: k.head ? [k.head] : [], message, changes: treeChanges, identity: STATE_IDENTITY });
-      if (await this.repo.updateRef(this.ref, commit, k.head, `routeros-gitops: ${message.split("\n")[0]}`)) {
-        for (const c of changes) k.sites.set(c.id, c.content);
-        k.head = commit;
-        k.format = STATE_FORMAT_VERSION;
-        this.maybeGc();
-        this.logger.debug({ ref: this.ref, commit, updates: updates.length, sites: changes.length, lease: !!newLease, attempt }, "state recorded");
-        return result;
-      }
-      this.known = null;
-      this.logger.debug({ ref: this.ref, attempt }, "state ref moved by another writer; retrying");
-      await sleep(backoffDelay(attempt));
-    }
-    throw new StateConflictError(`could not record the applied state in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
-  }
-  /** Plumbing never runs `git gc --auto` by itself: a long-lived writer (the daemon) asks every GC_EVERY commits. */
-  maybeGc() {
-    if (++this.commitsSinceGc < GC_EVERY || this.gcRunning) return;
-    this.commitsSinceGc = 0;
-    this.gcRunning = this.repo.run(["gc", "--auto", "--quiet"]).catch((e) => this.logger.warn({ err: e.message }, "git gc --auto failed")).finally(() => {
-      this.gcRunning = null;
-    });
-  }
-  // ---- the remote --------------------------------------------------------------------------------
-  /** Fetch the remote's state into the tracking ref; returns its commit, or null when it has none. */
-  async fetchRemote() {
-    const args = [
-      "fetch",
-      "--no-tags",
-      "--no-write-fetch-head",
-      "--no-auto-gc",
-      "--no-recurse-submodules",
-      "--quiet",
-      this.remote,
-      `+${this.ref}:${this.trackingRef}`
-    ];
-    const r = await this.repo.run(args, { okCodes: [1, 128] });
-    if (r.exitCode !== 0) {
-      if (/couldn't find remote ref/i.test(r.stderr)) {
-        this.remoteHead = null;
-        return null;
-      }
-      throw gitError(args, r.exitCode, r.stderr);
-    }
-    this.remoteHead = await this.repo.readRef(this.trackingRef);
-    return this.remoteHead;
-  }
-  /** Fetch the remote's state and bring the local ref up to it (fast-forward or merge commit). */
-  async syncFromRemote() {
-    const theirs = await this.fetchRemote();
-    if (theirs === null) return;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const ours = await this.repo.readRef(this.ref);
-      if (ours === theirs) return;
-      let target;
-      if (ours === null) target = theirs;
-      else {
-        const rel = await this.repo.relation(ours, theirs);
-        if (rel === "same" || rel === "descendant") return;
-        target = rel === "ancestor" ? theirs : await mergeStates({
-          repo: this.repo,
-          ours,
-          theirs,
-          identity: STATE_IDENTITY,
-          remoteName: redactCredentials(this.remote),
-          logger: this.logger,
-          ref: this.ref
-        });
-      }
-      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactCredentials(this.remote)}`)) {
-        this.known = null;
-        this.logger.debug({ ref: this.ref, from: ours, to: target }, "state updated from the remote");
-        return;
-      }
-      this.known = null;
-      await sleep(backoffDelay(attempt));
-    }
-    throw new StateConflictError(
-      `could not bring ${this.where} up to date with ${redactCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
-    );
-  }
-  /** Publish the local ref with a lease on the remote's ref; on rejection fetch, merge, retry. */
-  async push() {
-    const remote = this.remote;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const ours = await this.repo.readRef(this.ref);
-      if (this.remoteHead === void 0) this.remoteHead = await this.repo.readRef(this.trackingRef);
-      if (ours === null || ours === this.remoteHead) return;
-      const args = [
-        "push",
-        "--no-verify",
-        "--porcelain",
-        "--no-recurse-submodules",
-        remote,
-        `${ours}:${this.ref}`,
-        `--force-with-lease=${this.ref}:${this.remoteHead ?? ""}`
-      ];
-      const r = await this.repo.run(args, { okCodes: [1, 128] });
-      if (r.exitCode === 0) {
-        await this.repo.run(["update-ref", "-m", "routeros-gitops: pushed", this.trackingRef, ours]);
-        this.remoteHead = ours;
-        this.logger.debug({ ref: this.ref, remote: redactCredentials(remote), commit: ours, attempt }, "state pushed");
-        return;
-      }
-      const out = `${r.stdout.toString("utf8")}
-${r.stderr}`;
-      const raced = /\[rejected\].*(stale info|fetch first|non-fast-forward)|\[remote rejected\] \((failed to update ref|failed to lock|incorrect old value provided)\)/.test(
-        out
-      );
-      if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
-      this.logger.debug({ ref: this.ref, attempt }, "remote state moved; fetching and merging");
-      await sleep(backoffDelay(attempt));
-      await this.syncFromRemote();
-    }
-    throw new StateConflictError(
-      `could not push the applied state to ${redactCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
-    );
-  }
-};
-function remoteTrackingRef(ref, remote) {
-  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash4("sha256").update(stripUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
-  const rest = ref.startsWith("refs/routeros-gitops/") ? ref.slice("refs/routeros-gitops/".length) : ref.slice("refs/".length);
-  return `refs/routeros-gitops/remotes/${name}/${rest}`;
-}
-function checkRefName(ref) {
-  const ok = ref.startsWith("refs/") && !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/\.|\.lock(\/|$)/.test(ref) && !ref.endsWith("/") && !ref.endsWith(".") && ref !== "refs/";
-  if (!ref || !ok) throw new InputError(`${JSON.stringify(ref)} is not a usable state ref; pass --state-ref with a full ref name such as ${DEFAULT_STATE_REF}`);
-}
-
-// src/state/open-store.ts
-async function openStateStore(options) {
-  const store = await openStore(options);
-  return options.redact ? redactingStateStore(store, options.redact) : store;
-}
-async function openStore(options) {
-  const logger = options.logger ?? silentLogger;
-  if (options.stateFile) {
-    if (options.stateRemote || options.stateRef) {
-      throw new InputError("--state-file keeps the state in a file; it cannot be combined with --state-remote or --state-ref");
-    }
-    return createFileStateStore({ path: path3.resolve(options.cwd, options.stateFile), logger });
-  }
-  const repo = options.repo ?? await openRepo(options.cwd, { logger });
-  let remote;
-  if (options.stateRemote === void 0) {
-    const remotes = (await repo.run(["remote"])).stdout.toString("utf8").split("\n");
-    remote = remotes.includes("origin") ? "origin" : void 0;
-  } else {
-    remote = options.stateRemote || void 0;
-  }
-  return createGitRefStateStore({ repo, ref: options.stateRef || DEFAULT_STATE_REF, remote, logger });
-}
-
-// src/secrets/secret-source.ts
-import { readFileSync, realpathSync } from "node:fs";
-import { relative as relative2, resolve as resolve2, isAbsolute } from "node:path";
-var SECRET_ENV_PREFIX = "RGO_SECRET_";
-var SECRETS_KEY_ENV = "RGO_SECRETS_KEY";
-function envSiteName(site) {
-  return site.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}
-async function loadSecrets(opts) {
-  const fleet = /* @__PURE__ */ new Map();
-  const perSite = /* @__PURE__ */ new Map();
-  const tooShort = [];
-  const usable = (value, name, where2, source) => {
-    if (value === "") return false;
-    if (value.length >= MIN_SECRET_LENGTH) return true;
-    tooShort.push({
-      file: where2,
-      message: `the secret "${name}" (${source}) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be hidden reliably from logs and reports`,
-      hint: `use a value of at least ${MIN_SECRET_LENGTH} characters, or leave it empty to not supply it`
-    });
-    return false;
-  };
-  const put = (site, name, value, where2) => {
-    if (typeof value !== "string" && typeof value !== "number") {
-      throw new InputError({ file: where2, message: `the secret "${name}" must be a string`, hint: "quote the value" });
-    }
-    if (!usable(String(value), name, where2, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
-    if (site === null) fleet.set(name, String(value));
-    else {
-      if (!perSite.has(site)) perSite.set(site, /* @__PURE__ */ new Map());
-      perSite.get(site).set(name, String(value));
-    }
-  };
-  if (opts.file) {
-    const path4 = resolve2(opts.cwd ?? process.cwd(), opts.file);
-    if (opts.repoRoot) {
-      let real = path4;
-      try {
-        real = realpathSync(path4);
-      } catch {
-      }
-      const rel = relative2(realpathSync(opts.repoRoot), real);
-      if (!rel.startsWith("..") && !isAbsolute(rel)) {
-        throw new InputError({
-          file: opts.file,
-          message: "the secrets file is inside the repository; secrets must never be committed",
-          hint: "move it outside the repository (and out of git history)"
-        });
-      }
-    }
-    let text2;
-    try {
-      text2 = readFileSync(path4, "utf8");
-    } catch (e) {
-      throw new InputError({
-        file: opts.file,
-        message: `cannot read the secrets file (${e.code ?? "error"})`,
-        hint: "pass --secrets-file with a readable file"
-      });
-    }
-    const { parseSecretsYaml: parseSecretsYaml2 } = await Promise.resolve().then(() => (init_secrets_file_yaml(), secrets_file_yaml_exports));
-    let doc;
-    try {
-      doc = parseSecretsYaml2(text2);
-    } catch (e) {
-      const line = e.linePos?.[0]?.line;
-      throw new InputError({
-        file: opts.file,
-        line,
-        message: "the secrets file is not valid YAML",
-        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
-      });
-    }
-    const d = doc ?? {};
-    if (typeof d !== "object" || Array.isArray(d) || Object.keys(d).some((k) => k !== "fleet" && k !== "sites")) {
-      throw new InputError({
-        file: opts.file,
-        message: 'the secrets file must have only the keys "fleet" and "sites"',
-        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
-      });
-    }
-    for (const [k, v] of Object.entries(d.fleet ?? {})) put(null, k, v, opts.file);
-    for (const [site, values] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(values ?? {})) put(site, k, v, opts.file);
-  }
-  const envFleet = /* @__PURE__ */ new Map();
-  const envSite = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(opts.env)) {
-    if (!k.startsWith(SECRET_ENV_PREFIX) || v === void 0) continue;
-    const rest = k.slice(SECRET_ENV_PREFIX.length);
-    if (!usable(v, rest.includes("__") ? rest.slice(rest.indexOf("__") + 2) : rest, "(environment)", k)) continue;
-    const i = rest.indexOf("__");
-    if (i > 0) {
-      const s = rest.slice(0, i);
-      if (!envSite.has(s)) envSite.set(s, /* @__PURE__ */ new Map());
-      envSite.get(s).set(rest.slice(i + 2), v);
-    } else envFleet.set(rest, v);
-  }
-  if (tooShort.length) throw new InputError(tooShort);
-  const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
-  const digestKey = opts.env[SECRETS_KEY_ENV] || void 0;
-  if (digestKey !== void 0 && digestKey.length < MIN_SECRETS_KEY_LENGTH) {
+// src/github/event.ts
+init_zod();
+import { readFileSync as readFileSync2 } from "node:fs";
+var sha = external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/i, "must be a commit id");
+var repoRef = external_exports.object({ full_name: external_exports.string() }).passthrough();
+var pushSchema = external_exports.object({
+  ref: external_exports.string(),
+  before: sha,
+  after: sha,
+  deleted: external_exports.boolean().optional(),
+  repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
+});
+var pullRequestSchema = external_exports.object({
+  number: external_exports.number().int().positive(),
+  pull_request: external_exports.object({
+    head: external_exports.object({ sha, ref: external_exports.string(), repo: repoRef.nullable().optional() }).passthrough(),
+    base: external_exports.object({ sha, ref: external_exports.string(), repo: repoRef.nullable().optional() }).passthrough(),
+    html_url: external_exports.string().optional()
+  }),
+  repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
+});
+var mergeGroupSchema = external_exports.object({
+  merge_group: external_exports.object({ head_sha: sha, base_sha: sha, head_ref: external_exports.string(), base_ref: external_exports.string() }).passthrough(),
+  repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
+});
+function parseEvent(name, payload, githubSha, githubRef) {
+  const fail = (what, err) => {
+    const issue3 = err.issues[0];
     throw new InputError({
-      file: "(environment)",
-      message: `${SECRETS_KEY_ENV} is ${digestKey.length} characters long; it must have at least ${MIN_SECRETS_KEY_LENGTH}, so that the digests in the state cannot be guessed`,
-      hint: `make one with \`openssl rand -base64 32\`, keep it with your other secrets, and use the same key everywhere the state is shared`
+      file: "(GITHUB_EVENT_PATH)",
+      message: `the ${what} event payload is not what GitHub sends: ${issue3 ? `${issue3.path.join(".") || "(root)"} ${issue3.message}` : "unreadable"}`,
+      hint: "run the Action from a workflow triggered by GitHub, or pass a real payload in GITHUB_EVENT_PATH"
+    });
+  };
+  switch (name) {
+    case "push": {
+      const r = pushSchema.safeParse(payload);
+      if (!r.success) return fail("push", r.error);
+      const p = r.data;
+      const defaultBranch = p.repository.default_branch ?? null;
+      return {
+        kind: "push",
+        name,
+        sha: p.after,
+        before: p.before,
+        ref: p.ref,
+        defaultBranch,
+        onDefaultBranch: defaultBranch !== null && p.ref === `refs/heads/${defaultBranch}`,
+        deleted: p.deleted ?? /^0+$/.test(p.after)
+      };
+    }
+    case "pull_request":
+    case "pull_request_target": {
+      const r = pullRequestSchema.safeParse(payload);
+      if (!r.success) return fail(name, r.error);
+      const p = r.data;
+      const head = p.pull_request.head.repo?.full_name;
+      const base = p.pull_request.base.repo?.full_name ?? p.repository.full_name;
+      return {
+        kind: "pull_request",
+        name,
+        number: p.number,
+        sha: p.pull_request.head.sha,
+        baseSha: p.pull_request.base.sha,
+        headRef: p.pull_request.head.ref,
+        baseRef: p.pull_request.base.ref,
+        // A deleted fork has no head repository: treat it as a fork too.
+        fork: head === void 0 || head.toLowerCase() !== base.toLowerCase()
+      };
+    }
+    case "merge_group": {
+      const r = mergeGroupSchema.safeParse(payload);
+      if (!r.success) return fail("merge_group", r.error);
+      const m = r.data.merge_group;
+      return { kind: "merge_group", name, sha: m.head_sha, baseSha: m.base_sha, baseRef: m.base_ref };
+    }
+    default: {
+      const repo = payload?.repository;
+      const defaultBranch = typeof repo?.default_branch === "string" ? repo.default_branch : null;
+      return { kind: "other", name, sha: githubSha || null, ref: githubRef || null, defaultBranch };
+    }
+  }
+}
+function readEvent(env) {
+  const name = env.GITHUB_EVENT_NAME ?? "";
+  const path4 = env.GITHUB_EVENT_PATH;
+  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
+  let payload;
+  try {
+    payload = JSON.parse(readFileSync2(path4, "utf8"));
+  } catch (e) {
+    throw new InputError({
+      file: path4,
+      message: `cannot read the event payload (${e.code ?? e.message})`,
+      hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes"
     });
   }
-  return {
-    digestKey,
-    get(site, name) {
-      return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
-    },
-    identity() {
-      const entries = [];
-      for (const [k, v] of fleet) entries.push(["file", "", k, v]);
-      for (const [site, m] of perSite) for (const [k, v] of m) entries.push(["file", site, k, v]);
-      for (const [k, v] of envFleet) entries.push(["env", "", k, v]);
-      for (const [site, m] of envSite) for (const [k, v] of m) entries.push(["env", site, k, v]);
-      if (!entries.length) return digestKey ? secretDigest("routeros-gitops:secrets-identity", "[]", digestKey) : "";
-      if (!digestKey) return void 0;
-      entries.sort((a, b) => a.join("\0") < b.join("\0") ? -1 : 1);
-      return secretDigest("routeros-gitops:secrets-identity", JSON.stringify(entries), digestKey);
-    },
-    values() {
-      const all = [
-        ...fleet.values(),
-        ...[...perSite.values()].flatMap((m) => [...m.values()]),
-        ...envFleet.values(),
-        ...[...envSite.values()].flatMap((m) => [...m.values()])
-      ];
-      if (digestKey) all.push(digestKey);
-      return all;
-    }
-  };
+  return parseEvent(name, payload, env.GITHUB_SHA, env.GITHUB_REF);
+}
+function parseRepository(value) {
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value ?? "");
+  return m ? { owner: m[1], repo: m[2] } : null;
 }
 
 // node_modules/universal-user-agent/index.js
@@ -85968,7 +90476,7 @@ function expand(template, context) {
     return template.replace(/\/$/, "");
   }
 }
-function parse6(options) {
+function parse5(options) {
   let method = options.method.toUpperCase();
   let url2 = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -86032,7 +90540,7 @@ function parse6(options) {
   );
 }
 function endpointWithDefaults(defaults, route, options) {
-  return parse6(merge3(defaults, route, options));
+  return parse5(merge3(defaults, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge3(oldDefaults, newDefaults);
@@ -86041,7 +90549,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge3.bind(null, DEFAULTS2),
-    parse: parse6
+    parse: parse5
   });
 }
 var endpoint = withDefaults(null, DEFAULTS);
@@ -86087,7 +90595,7 @@ var NullObject = /* @__PURE__ */ (() => {
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
-function parse7(header, options) {
+function parse6(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -86723,7 +91231,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse7(contentType);
+  const mimetype = parse6(contentType);
   if (isJSONResponse(mimetype)) {
     let text2 = "";
     try {
@@ -87500,6 +92008,20 @@ throttling.triggersNotification = triggersNotification;
 
 // src/github/octokit.ts
 var import_light3 = __toESM(require_light(), 1);
+
+// src/core/logger.ts
+var silentLogger = {
+  debug() {
+  },
+  info() {
+  },
+  warn() {
+  },
+  error() {
+  }
+};
+
+// src/github/octokit.ts
 var GitHubOctokit = Octokit.plugin(paginateRest, throttling, retry);
 var DEFAULT_GITHUB_API_URL = "https://api.github.com";
 function createGitHubClient(options) {
@@ -87554,126 +92076,963 @@ function describeGitHubError(e) {
   return status ? `GitHub answered ${status}: ${message}` : message;
 }
 
-// src/github/event.ts
-init_zod();
-import { readFileSync as readFileSync2 } from "node:fs";
-var sha = external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/i, "must be a commit id");
-var repoRef = external_exports.object({ full_name: external_exports.string() }).passthrough();
-var pushSchema = external_exports.object({
-  ref: external_exports.string(),
-  before: sha,
-  after: sha,
-  deleted: external_exports.boolean().optional(),
-  repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
-});
-var pullRequestSchema = external_exports.object({
-  number: external_exports.number().int().positive(),
-  pull_request: external_exports.object({
-    head: external_exports.object({ sha, ref: external_exports.string(), repo: repoRef.nullable().optional() }).passthrough(),
-    base: external_exports.object({ sha, ref: external_exports.string(), repo: repoRef.nullable().optional() }).passthrough(),
-    html_url: external_exports.string().optional()
-  }),
-  repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
-});
-var mergeGroupSchema = external_exports.object({
-  merge_group: external_exports.object({ head_sha: sha, base_sha: sha, head_ref: external_exports.string(), base_ref: external_exports.string() }).passthrough(),
-  repository: external_exports.object({ full_name: external_exports.string(), default_branch: external_exports.string().optional() }).passthrough()
-});
-function parseEvent(name, payload, githubSha, githubRef) {
-  const fail = (what, err) => {
-    const issue3 = err.issues[0];
-    throw new InputError({
-      file: "(GITHUB_EVENT_PATH)",
-      message: `the ${what} event payload is not what GitHub sends: ${issue3 ? `${issue3.path.join(".") || "(root)"} ${issue3.message}` : "unreadable"}`,
-      hint: "run the Action from a workflow triggered by GitHub, or pass a real payload in GITHUB_EVENT_PATH"
-    });
-  };
-  switch (name) {
-    case "push": {
-      const r = pushSchema.safeParse(payload);
-      if (!r.success) return fail("push", r.error);
-      const p = r.data;
-      const defaultBranch = p.repository.default_branch ?? null;
-      return {
-        kind: "push",
-        name,
-        sha: p.after,
-        before: p.before,
-        ref: p.ref,
-        defaultBranch,
-        onDefaultBranch: defaultBranch !== null && p.ref === `refs/heads/${defaultBranch}`,
-        deleted: p.deleted ?? /^0+$/.test(p.after)
-      };
-    }
-    case "pull_request":
-    case "pull_request_target": {
-      const r = pullRequestSchema.safeParse(payload);
-      if (!r.success) return fail(name, r.error);
-      const p = r.data;
-      const head = p.pull_request.head.repo?.full_name;
-      const base = p.pull_request.base.repo?.full_name ?? p.repository.full_name;
-      return {
-        kind: "pull_request",
-        name,
-        number: p.number,
-        sha: p.pull_request.head.sha,
-        baseSha: p.pull_request.base.sha,
-        headRef: p.pull_request.head.ref,
-        baseRef: p.pull_request.base.ref,
-        // A deleted fork has no head repository: treat it as a fork too.
-        fork: head === void 0 || head.toLowerCase() !== base.toLowerCase()
-      };
-    }
-    case "merge_group": {
-      const r = mergeGroupSchema.safeParse(payload);
-      if (!r.success) return fail("merge_group", r.error);
-      const m = r.data.merge_group;
-      return { kind: "merge_group", name, sha: m.head_sha, baseSha: m.base_sha, baseRef: m.base_ref };
-    }
-    default: {
-      const repo = payload?.repository;
-      const defaultBranch = typeof repo?.default_branch === "string" ? repo.default_branch : null;
-      return { kind: "other", name, sha: githubSha || null, ref: githubRef || null, defaultBranch };
-    }
-  }
+// src/github/status-writer.ts
+import { basename } from "node:path";
+
+// src/core/outcome.ts
+var FAILING_OUTCOMES = /* @__PURE__ */ new Set(["failed", "timed_out", "lost", "cancelled", "blocked"]);
+function emptySummary() {
+  return { succeeded: 0, failed: 0, timed_out: 0, queued: 0, lost: 0, cancelled: 0, blocked: 0, skipped: 0, stale: 0 };
 }
-function readEvent(env) {
-  const name = env.GITHUB_EVENT_NAME ?? "";
-  const path4 = env.GITHUB_EVENT_PATH;
-  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
-  let payload;
+function absoluteUrl(base, relative3) {
   try {
-    payload = JSON.parse(readFileSync2(path4, "utf8"));
-  } catch (e) {
-    throw new InputError({
-      file: path4,
-      message: `cannot read the event payload (${e.code ?? e.message})`,
-      hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes"
-    });
+    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
+  } catch {
+    return relative3;
   }
-  return parseEvent(name, payload, env.GITHUB_SHA, env.GITHUB_REF);
-}
-function parseRepository(value) {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value ?? "");
-  return m ? { owner: m[1], repo: m[2] } : null;
 }
 
-// src/action/io.ts
-function redactingIo(io, redact) {
-  const r = (s) => redact()(s);
+// src/github/status-writer.ts
+init_settings();
+var MAX_DESCRIPTION = 140;
+var DEFAULT_CONTEXT = "routeros-gitops";
+var DEFAULT_SITE_LIMIT = 50;
+function createStatusWriter(options) {
+  const { octokit, owner, repo } = options;
+  const logger = options.logger ?? silentLogger;
+  const prefix = options.context ?? DEFAULT_CONTEXT;
+  const limit = options.siteLimit ?? DEFAULT_SITE_LIMIT;
+  const webUrl = options.webUrl ?? DEFAULT_WEB_URL;
+  const redact = options.redact ?? ((s) => s);
+  const shown = /* @__PURE__ */ new Map();
+  const loaded = /* @__PURE__ */ new Map();
+  const full = /* @__PURE__ */ new Set();
+  const report = { posted: [], unchanged: 0, failed: 0, disabled: null };
+  let queue = Promise.resolve();
+  let plan2 = null;
+  let sitesInRun = 0;
+  const sitesSeen = /* @__PURE__ */ new Set();
+  const expected = /* @__PURE__ */ new Map();
+  const outcomes = /* @__PURE__ */ new Map();
+  const started = /* @__PURE__ */ new Set();
+  const failedPosted = /* @__PURE__ */ new Set();
+  const siteContext = (site) => `${prefix}/${site}`;
+  const overLimit = () => (plan2 ? sitesInRun : sitesSeen.size) > limit;
+  const load2 = (sha2) => {
+    let p = loaded.get(sha2);
+    if (!p) {
+      p = (async () => {
+        try {
+          for (let page = 1; page <= 50; page++) {
+            const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha2, per_page: 100, page });
+            for (const s of res.data.statuses) {
+              const key = `${sha2}\0${s.context.toLowerCase()}`;
+              if (!shown.has(key)) shown.set(key, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
+            }
+            if (res.data.statuses.length < 100) break;
+          }
+          return true;
+        } catch (e) {
+          const status = httpStatus(e);
+          if (status === 404 || status === 422) {
+            logger.warn({ sha: sha2, err: describeGitHubError(e) }, "GitHub does not know this commit; no status is written on it");
+            return false;
+          }
+          logger.debug({ sha: sha2, err: describeGitHubError(e) }, "could not read the existing statuses");
+          return true;
+        }
+      })();
+      loaded.set(sha2, p);
+    }
+    return p;
+  };
+  const post = (sha2, context, state, description, targetUrl, opts = {}) => {
+    const desc = cutDescription(redact(description));
+    const url2 = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
+    queue = queue.then(async () => {
+      if (report.disabled) return;
+      if (!await load2(sha2)) return;
+      const key = `${sha2}\0${context.toLowerCase()}`;
+      if (full.has(key)) return;
+      const now = shown.get(key);
+      if (opts.onlyIfShown && !now || opts.onlyIfAbsent && now) return;
+      if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
+        report.unchanged++;
+        return;
+      }
+      try {
+        await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+          owner,
+          repo,
+          sha: sha2,
+          state,
+          context,
+          description: desc,
+          ...url2 ? { target_url: url2 } : {}
+        });
+        shown.set(key, { state, description: desc, target_url: url2 });
+        report.posted.push({ sha: sha2, context, state, description: desc, target_url: url2 });
+        logger.debug({ sha: sha2.slice(0, 7), context, state, description: desc }, "status posted");
+      } catch (e) {
+        report.failed++;
+        const status = httpStatus(e);
+        if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
+          full.add(key);
+          logger.warn(
+            { sha: sha2.slice(0, 7), context },
+            "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
+          );
+        } else if (status === 403 || status === 401) {
+          report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
+          logger.warn({ err: describeGitHubError(e) }, "cannot write commit statuses; no more will be tried in this run");
+        } else {
+          logger.warn({ sha: sha2.slice(0, 7), context, state, err: describeGitHubError(e) }, "could not write a commit status");
+        }
+      }
+    });
+  };
+  const record2 = (sha2, siteId, outcome) => {
+    if (!outcomes.has(sha2)) outcomes.set(sha2, /* @__PURE__ */ new Map());
+    outcomes.get(sha2).set(siteId, outcome);
+  };
+  const onEvent = (e) => {
+    switch (e.type) {
+      case "site-start":
+        sitesSeen.add(e.site.site_id);
+        return;
+      case "job-created": {
+        const c = e.change;
+        const k = `${c.commit}\0${c.site_id}`;
+        if (started.has(k)) return;
+        started.add(k);
+        const n = plan2?.changes.filter((x) => x.site_id === c.site_id && x.commit === c.commit && (x.action === "create" || x.action === "follow")).length ?? 1;
+        const what = n > 1 ? `applying ${n} scripts` : `applying ${basename(c.path)}`;
+        const url2 = e.job.log_url ? absoluteUrl(webUrl, e.job.log_url) : null;
+        post(c.commit, siteContext(c.site), "pending", `${what}: job ${e.job.id.slice(0, 8)} sent, waiting for the router`, url2, { onlyIfShown: overLimit() });
+        return;
+      }
+      case "result": {
+        const r = e.result;
+        if (!isFailure(r)) return;
+        const k = `${r.change.commit}\0${r.change.site_id}`;
+        if (failedPosted.has(k)) return;
+        failedPosted.add(k);
+        post(r.change.commit, siteContext(r.change.site), "failure", failureText(r), r.log_url);
+        return;
+      }
+      case "site-done": {
+        const byCommit = /* @__PURE__ */ new Map();
+        for (const r of e.results) {
+          if (!byCommit.has(r.change.commit)) byCommit.set(r.change.commit, []);
+          byCommit.get(r.change.commit).push(r);
+        }
+        for (const [sha2, results] of byCommit) {
+          const verdict = siteVerdict(results);
+          record2(sha2, e.site.site_id, verdict.outcome);
+          if (verdict.outcome === "stale") continue;
+          const state = verdict.outcome === "applied" ? "success" : verdict.outcome === "failed" ? "failure" : "pending";
+          post(sha2, siteContext(e.site.site), state, verdict.description, verdict.url, { onlyIfShown: state !== "failure" && overLimit() });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  };
   return {
-    env: io.env,
-    info: (l) => io.info(r(l)),
-    debug: (l) => io.debug(r(l)),
-    annotate: (a) => io.annotate({ ...a, message: r(a.message), title: a.title === void 0 ? void 0 : r(a.title) }),
-    setOutput: (n, v) => io.setOutput(n, r(v)),
-    appendSummary: (m) => io.appendSummary(r(m)),
-    setSecret: (v) => io.setSecret(v),
-    fail: (m) => io.fail(r(m))
+    onEvent,
+    begin(p) {
+      plan2 = p;
+      sitesInRun = p.sites.filter((s) => s.changes.length).length;
+      for (const c of p.changes) {
+        if (c.action === "stale") continue;
+        if (!expected.has(c.commit)) expected.set(c.commit, /* @__PURE__ */ new Set());
+        expected.get(c.commit).add(c.site_id);
+      }
+      const mine = expected.get(p.commit.sha)?.size ?? 0;
+      if (mine) post(p.commit.sha, prefix, "pending", rollupText({ applied: 0, failed: 0, pending: mine, stale: 0 }), options.rollupUrl ?? null);
+    },
+    async flush() {
+      const shas = /* @__PURE__ */ new Set([...plan2 ? [plan2.commit.sha] : [], ...outcomes.keys()]);
+      for (const sha2 of shas) {
+        const mine = outcomes.get(sha2) ?? /* @__PURE__ */ new Map();
+        let counts;
+        if (plan2 && sha2 === plan2.commit.sha) {
+          counts = { applied: 0, failed: 0, pending: 0, stale: 0 };
+          const sites = /* @__PURE__ */ new Set([...expected.get(sha2) ?? [], ...mine.keys()]);
+          for (const id of sites) counts[mine.get(id) ?? "pending"]++;
+          if (!sites.size) {
+            const stale = plan2.sites.filter((s) => s.status !== "ok").length;
+            const description = stale ? `nothing applied: ${stale} site${stale === 1 ? " was" : "s were"} applied from a newer commit` : `no changes: ${plan2.summary.sites} site${plan2.summary.sites === 1 ? " is" : "s are"} up to date`;
+            post(sha2, prefix, "success", description, options.rollupUrl ?? null, { onlyIfAbsent: true });
+            continue;
+          }
+        } else {
+          await queue;
+          const before = await load2(sha2) ? parseRollup(shown.get(`${sha2}\0${prefix.toLowerCase()}`)?.description) : null;
+          counts = before ?? { applied: 0, failed: 0, pending: 0, stale: 0 };
+          for (const o of mine.values()) {
+            if (o === "pending" && before) continue;
+            if (before) counts.pending = Math.max(0, counts.pending - 1);
+            counts[o]++;
+          }
+        }
+        const state = counts.failed ? "failure" : counts.pending ? "pending" : "success";
+        post(sha2, prefix, state, rollupText(counts), options.rollupUrl ?? null);
+      }
+      await queue;
+      return report;
+    },
+    async abort(reason) {
+      if (plan2) post(plan2.commit.sha, prefix, "error", `not applied: ${reason}`, options.rollupUrl ?? null);
+      await queue;
+      return report;
+    }
+  };
+}
+function isFailure(r) {
+  return r.outcome === "failed" || r.outcome === "skipped" && r.change.action === "skip-failed";
+}
+function failureText(r) {
+  const file2 = basename(r.change.path);
+  const job = r.job_id ? ` (job ${r.job_id.slice(0, 8)})` : "";
+  if (r.outcome === "failed" && r.reason?.startsWith("the router reported")) return `${file2} failed on the router${job}`;
+  if (r.outcome === "skipped") return `${file2} failed before with this content${job}; not sent again`;
+  return `${file2}: ${r.reason ?? r.outcome}`;
+}
+function siteVerdict(results) {
+  const failed = results.find(isFailure);
+  const blocked = results.filter((r) => r.outcome === "blocked");
+  if (failed) {
+    const more = blocked.length;
+    return { outcome: "failed", description: failureText(failed) + (more ? `; ${more} more not sent` : ""), url: failed.log_url };
+  }
+  if (results.length && results.every((r) => r.outcome === "stale")) return { outcome: "stale", description: "", url: null };
+  const waiting = results.filter((r) => r.outcome === "queued" || r.outcome === "timed_out");
+  const stopped = blocked.filter((r) => /stopped/.test(r.reason ?? ""));
+  if (waiting.length || blocked.length && stopped.length === blocked.length) {
+    const w = waiting[0];
+    const total = waiting.length + blocked.length;
+    if (!w)
+      return { outcome: "pending", description: `${total} script${total === 1 ? "" : "s"} not sent: the run was stopped; the next run sends them`, url: null };
+    const how = w.outcome === "timed_out" ? `still ${/still (\w+)/.exec(w.reason ?? "")?.[1] ?? "running"}` : "not followed";
+    const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
+    return { outcome: "pending", description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? "?"}); the next run records the outcome`, url: w.log_url };
+  }
+  if (blocked.length) {
+    const b = blocked[0];
+    return { outcome: "failed", description: `${blocked.length} script${blocked.length === 1 ? "" : "s"} not sent: ${b.reason ?? "blocked"}`, url: null };
+  }
+  const sent = results.filter((r) => r.job_id);
+  const applied = results.filter((r) => r.outcome === "succeeded").length;
+  const removed2 = results.filter((r) => r.outcome === "skipped" && r.change.kind === "removed").length;
+  const parts = [applied ? `${applied} script${applied === 1 ? "" : "s"} applied` : "", removed2 ? `${removed2} removed (nothing sent)` : ""].filter(Boolean);
+  const last = [...sent].reverse().find((r) => r.log_url);
+  return { outcome: "applied", description: parts.join(", ") || "nothing to send", url: last?.log_url ?? null };
+}
+function siteOutcomes(results) {
+  const bySite = /* @__PURE__ */ new Map();
+  for (const r of results) {
+    if (!bySite.has(r.change.site)) bySite.set(r.change.site, []);
+    bySite.get(r.change.site).push(r);
+  }
+  return new Map([...bySite].map(([site, rs]) => [site, siteVerdict(rs).outcome]));
+}
+function rollupText(c) {
+  const stale = c.stale ? `, ${c.stale} not applied (a newer commit was)` : "";
+  return `${c.applied} applied, ${c.failed} failed, ${c.pending} pending${stale}`;
+}
+function parseRollup(description) {
+  const m = /^(\d+) applied, (\d+) failed, (\d+) pending(?:, (\d+) not applied)?/.exec(description ?? "");
+  return m ? { applied: Number(m[1]), failed: Number(m[2]), pending: Number(m[3]), stale: Number(m[4] ?? 0) } : null;
+}
+function cutDescription(s, max = MAX_DESCRIPTION) {
+  const one = s.replace(/\s+/g, " ").trim();
+  const points = [...one];
+  return points.length <= max ? one : `${points.slice(0, max - 1).join("")}\u2026`;
+}
+
+// src/wiring/github.ts
+function githubTarget(rt, o) {
+  if (!o.token && !o.repository) return null;
+  if (!o.token) {
+    rt.logger.warn({}, `${o.tokenSource} is not set: no pull request comment and no commit status will be written`);
+    return null;
+  }
+  const slug = parseRepository(o.repository);
+  if (!slug) {
+    if (!o.repository) {
+      rt.logger.warn({}, "GITHUB_REPOSITORY is not set: no commit statuses are written (set both it and the token to have them)");
+      return null;
+    }
+    throw new InputError({
+      file: "(environment)",
+      message: `GITHUB_REPOSITORY ${JSON.stringify(o.repository)} is not owner/name`,
+      hint: "set it like GITHUB_REPOSITORY=acme/network-config"
+    });
+  }
+  rt.addSecrets([o.token]);
+  const ms = (v) => v !== void 0 && v !== "" && Number(v) >= 0 ? Number(v) : void 0;
+  const client = createGitHubClient({
+    token: o.token,
+    baseUrl: o.apiUrl,
+    logger: rt.logger,
+    writeIntervalMs: ms(rt.env.RGO_GITHUB_WRITE_INTERVAL_MS),
+    notifyIntervalMs: ms(rt.env.RGO_GITHUB_NOTIFY_INTERVAL_MS)
+  });
+  return { client, ...slug };
+}
+function statusSink(rt, gh, o = {}) {
+  let writer = null;
+  const logger = rt.logger;
+  return {
+    writer: () => writer,
+    onPlan(plan2, desired) {
+      writer = createStatusWriter({
+        octokit: gh.client,
+        owner: gh.owner,
+        repo: gh.repo,
+        logger,
+        siteLimit: o.siteLimit ?? desired.fleet.status_limit,
+        rollupUrl: o.rollupUrl,
+        webUrl: o.webUrl ?? desired.fleet.web_url,
+        redact: (s) => rt.redact()(s)
+      });
+      writer.begin(plan2);
+    },
+    onEvent: (e) => writer?.onEvent(e),
+    async abort(reason) {
+      if (!writer) return;
+      o.onReport?.(await writer.abort(reason));
+    },
+    async flush() {
+      if (!writer) return;
+      const r = await writer.flush();
+      o.onReport?.(r);
+    }
   };
 }
 
-// src/action/logger.ts
+// src/wiring/runtime.ts
+var import_pino = __toESM(require_pino(), 1);
+
+// src/core/api-url.ts
+init_settings();
+function isLoopbackHost(hostname5) {
+  const h = hostname5.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+function apiUrlFault(value) {
+  let u;
+  try {
+    u = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.protocol === "https:") return null;
+  if (u.protocol !== "http:") return `is a ${u.protocol} URL; the SDX API is reached over https`;
+  if (isLoopbackHost(u.hostname)) return null;
+  return "uses plain http to a host that is not this machine, so the token would cross the network in clear text; use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)";
+}
+function operatorApiUrl(choices) {
+  const chosen = choices.find((c) => c.value !== void 0 && c.value.trim() !== "");
+  const url2 = chosen?.value?.trim() ?? DEFAULT_API_URL;
+  const source = chosen?.source ?? "the default";
+  const fault = apiUrlFault(url2);
+  if (fault) {
+    throw new InputError({
+      file: `(${source})`,
+      message: `the SDX API URL ${JSON.stringify(redactCredentials(url2))} ${fault}`,
+      hint: `set ${source} to the SDX API, for example ${DEFAULT_API_URL}`
+    });
+  }
+  return { url: url2, source };
+}
+function displayApiUrl(url2) {
+  try {
+    const u = new URL(url2);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return redactCredentials(url2);
+  }
+}
+function sameApiUrl(a, b) {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const path4 = (u) => u.pathname.replace(/\/+$/, "");
+    return x.protocol === y.protocol && x.host === y.host && path4(x) === path4(y);
+  } catch {
+    return false;
+  }
+}
+async function fleetApiUrlProblem(reader, model, operator) {
+  const committed = model.fleet.api_url;
+  if (committed === null || sameApiUrl(committed, operator.url)) return null;
+  const file2 = model.fleetFile ?? `${model.sitesDir ? `${model.sitesDir}/` : ""}${FLEET_FILE}`;
+  return {
+    file: file2,
+    line: await settingLine(reader, model, file2, "api_url"),
+    message: `api_url is ${JSON.stringify(displayApiUrl(committed))}, but the operator's SDX API URL is ${displayApiUrl(operator.url)} (${operator.source}): the repository cannot choose where the SDX token and the scripts are sent, so nothing was sent`,
+    hint: `remove api_url from ${file2}, or set it to ${displayApiUrl(operator.url)}; the URL is set by whoever runs routeros-gitops (--api-url, SDX_API_URL or the Action's sdx-api-url input)`
+  };
+}
+async function checkFleetApiUrl(reader, model, operator) {
+  const problem = await fleetApiUrlProblem(reader, model, operator);
+  if (problem) throw new InputError(problem);
+}
+async function settingLine(reader, model, file2, key) {
+  try {
+    const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
+    if (!entry) return void 0;
+    const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
+    const lines = text2.split("\n");
+    const i = lines.findIndex((l) => new RegExp(`^["']?${key}["']?\\s*:`).test(l));
+    return i < 0 ? void 0 : i + 1;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/cache/parse-cache.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+async function openParseCache(gitDir) {
+  const dir = join3(gitDir, "routeros-gitops");
+  const file2 = join3(dir, "parse-cache.json");
+  let loaded;
+  const entries = () => {
+    if (loaded) return loaded;
+    loaded = {};
+    try {
+      const doc = JSON.parse(readFileSync3(file2, "utf8"));
+      if (doc.version === VERSION && doc.entries && typeof doc.entries === "object") loaded = doc.entries;
+    } catch {
+    }
+    return loaded;
+  };
+  const used = {};
+  let dirty = false;
+  return {
+    get(key) {
+      const old = entries();
+      const v = Object.hasOwn(old, key) ? old[key] : void 0;
+      if (v !== void 0) used[key] = v;
+      return v;
+    },
+    set(key, value) {
+      used[key] = value;
+      dirty = true;
+    },
+    /** keepUnused: the run read part of the fleet (an incremental plan): keep what it did not need. */
+    async save(opts = {}) {
+      if (opts.keepUnused) {
+        if (!dirty) return;
+        for (const [k, v] of Object.entries(entries())) if (!Object.hasOwn(used, k)) used[k] = v;
+      }
+      if (!dirty && Object.keys(used).length === Object.keys(entries()).length) return;
+      try {
+        await mkdir2(dir, { recursive: true });
+        const tmp = `${file2}.${process.pid}.tmp`;
+        await writeFile2(tmp, JSON.stringify({ version: VERSION, entries: used }));
+        await rename2(tmp, file2);
+        loaded = used;
+        dirty = false;
+      } catch {
+      }
+    }
+  };
+}
+
+// src/cache/plan-snapshot.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join4 } from "node:path";
+var isOid = (v) => typeof v === "string" && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
+function isJobSettings(v) {
+  const s = v;
+  return !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number";
+}
+function openPlanSnapshot(gitDir) {
+  const dir = join4(gitDir, "routeros-gitops");
+  const file2 = join4(dir, "plan-snapshot.json");
+  return {
+    async load() {
+      let doc;
+      try {
+        doc = JSON.parse(readFileSync4(file2, "utf8"));
+      } catch {
+        return void 0;
+      }
+      if (!doc || doc.format !== SNAPSHOT_FORMAT || doc.version !== VERSION || typeof doc.key !== "string" || !Array.isArray(doc.sites) || !Array.isArray(doc.settings)) {
+        return void 0;
+      }
+      const settings = doc.settings.map((s) => isJobSettings(s) ? s : void 0);
+      const sites = /* @__PURE__ */ new Map();
+      for (const row of doc.sites) {
+        if (!Array.isArray(row) || row.length !== 8) continue;
+        const [name, tree, statePath, state, id, last, si, scripts] = row;
+        const set3 = typeof si === "number" ? settings[si] : void 0;
+        if (typeof name !== "string" || !isOid(tree) || typeof statePath !== "string" || !(state === null || isOid(state)) || typeof id !== "string" || !(last === null || isOid(last)))
+          continue;
+        if (!set3 || !Number.isInteger(scripts)) continue;
+        sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set3, scripts });
+      }
+      const snapshot = { key: doc.key, sites };
+      const seen = doc.seen;
+      if (seen && isOid(seen.commit) && (seen.state_head === null || isOid(seen.state_head)) && Array.isArray(seen.others) && Array.isArray(seen.state_others)) {
+        const others = [];
+        const stateOthers = /* @__PURE__ */ new Map();
+        let ok = sites.size === doc.sites.length;
+        for (const o of seen.others) {
+          if (Array.isArray(o) && typeof o[0] === "string" && typeof o[1] === "string" && /^\d{6}$/.test(o[1]) && isOid(o[2]))
+            others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
+          else ok = false;
+        }
+        for (const o of seen.state_others) {
+          if (Array.isArray(o) && typeof o[0] === "string" && isOid(o[1])) stateOthers.set(o[0], o[1]);
+          else ok = false;
+        }
+        if (ok) snapshot.seen = { commit: seen.commit, others, state_head: seen.state_head, state_others: stateOthers };
+      }
+      return snapshot;
+    },
+    async save(snapshot) {
+      const settings = [];
+      const index = /* @__PURE__ */ new Map();
+      const rows = [];
+      for (const [name, s] of snapshot.sites) {
+        const k = JSON.stringify(s.settings);
+        let i = index.get(k);
+        if (i === void 0) {
+          i = settings.push(s.settings) - 1;
+          index.set(k, i);
+        }
+        rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
+      }
+      const doc = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
+      if (snapshot.seen) {
+        doc.seen = {
+          commit: snapshot.seen.commit,
+          others: snapshot.seen.others.map((o) => [o.name, o.mode, o.oid]),
+          state_head: snapshot.seen.state_head,
+          state_others: [...snapshot.seen.state_others]
+        };
+      }
+      try {
+        await mkdir3(dir, { recursive: true });
+        const tmp = `${file2}.${process.pid}.tmp`;
+        await writeFile3(tmp, JSON.stringify(doc));
+        await rename3(tmp, file2);
+      } catch {
+      }
+    }
+  };
+}
+
+// src/git/repo.ts
+import { stat as stat2 } from "node:fs/promises";
+import { existsSync as existsSync3 } from "node:fs";
+import path from "node:path";
+
+// src/git/run.ts
+import { spawn } from "node:child_process";
+var KEPT_VARS = new Set(
+  [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "TZ",
+    "XDG_CONFIG_HOME",
+    "SSH_AUTH_SOCK",
+    "SSH_AGENT_PID",
+    "SSH_ASKPASS",
+    "DISPLAY",
+    "GNUPGHOME",
+    "GPG_AGENT_INFO",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "LD_LIBRARY_PATH",
+    // Windows
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "USERPROFILE",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "PROGRAMDATA",
+    "PROGRAMFILES"
+  ].map((k) => k.toUpperCase())
+);
+var KEPT_GIT_VARS = /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|PROXY_COMMAND|HTTP_PROXY_AUTHMETHOD|SSL_NO_VERIFY|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|SSL_CERT_PASSWORD_PROTECTED|CONFIG_GLOBAL|CONFIG_NOSYSTEM|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|EXEC_PATH|TRACE\w*)$/;
+function keptForGit(name) {
+  const upper = name.toUpperCase();
+  if (upper.startsWith("GIT_")) return KEPT_GIT_VARS.test(upper);
+  return KEPT_VARS.has(upper) || upper === "LANG" || upper.startsWith("LC_");
+}
+function gitEnv(extra = {}, from = process.env) {
+  const env = {};
+  for (const [k, v] of Object.entries(from)) {
+    if (v !== void 0 && keptForGit(k)) env[k] = v;
+  }
+  return {
+    ...env,
+    LC_ALL: "C",
+    LANG: "C",
+    LANGUAGE: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_PAGER: "cat",
+    PAGER: "cat",
+    GIT_LITERAL_PATHSPECS: "1",
+    // Reads must not take the index lock that a concurrent `git status` would otherwise refresh.
+    GIT_OPTIONAL_LOCKS: "0",
+    ...extra
+  };
+}
+function formatCommand(args) {
+  return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
+}
+function gitError(args, exitCode, stderr, cause) {
+  const command = formatCommand(args);
+  const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
+  const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
+  return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
+}
+function spawnGit(args, opts) {
+  return spawn("git", ["--no-pager", ...args], { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
+}
+function spawnError(args, err, cwd) {
+  if (err.code === "ENOENT") {
+    return new GitError(`git was not found on PATH (or the directory ${cwd} does not exist); install git 2.30 or later`, formatCommand(args), null, {
+      cause: err
+    });
+  }
+  return new GitError(`${formatCommand(args)} could not start: ${err.message}`, formatCommand(args), null, { cause: err });
+}
+function runGit(args, opts) {
+  const started = performance.now();
+  return new Promise((resolve3, reject) => {
+    const child = spawnGit(args, opts);
+    const out = [];
+    const err = [];
+    let spawnFailure;
+    child.stdout.on("data", (b) => out.push(b));
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", (e) => spawnFailure = e);
+    child.stdin.on("error", () => {
+    });
+    child.on("close", (code) => {
+      const stderr = Buffer.concat(err).toString("utf8");
+      opts.logger?.debug({ command: formatCommand(args), exitCode: code, ms: Math.round(performance.now() - started) }, "git");
+      if (spawnFailure) return reject(spawnError(args, spawnFailure, opts.cwd));
+      if (code === 0 || code !== null && opts.okCodes?.includes(code)) {
+        return resolve3({ stdout: Buffer.concat(out), stderr, exitCode: code ?? 0 });
+      }
+      reject(gitError(args, code, stderr));
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+async function gitText(args, opts) {
+  const { stdout } = await runGit(args, opts);
+  return stdout.toString("utf8").replace(/\n$/, "");
+}
+
+// src/git/cat-file.ts
+function catFileBatch(names, opts) {
+  const wanted = [...new Set(names)];
+  const result = /* @__PURE__ */ new Map();
+  if (wanted.length === 0) return Promise.resolve(result);
+  for (const n of wanted) {
+    if (n === "" || n.includes("\n")) throw new TypeError(`cannot ask git cat-file for the object name ${JSON.stringify(n)}`);
+  }
+  const args = ["cat-file", "--batch", "--buffer"];
+  const started = performance.now();
+  return new Promise((resolve3, reject) => {
+    const child = spawnGit(args, opts);
+    const err = [];
+    let failure2;
+    let spawnFailure;
+    let state = "header";
+    let headerParts = [];
+    let current;
+    let filled = 0;
+    let index = 0;
+    const answer = (value) => {
+      const name = wanted[index++];
+      if (name === void 0) throw new Error("git cat-file answered more objects than were asked for");
+      result.set(name, value);
+    };
+    const onData = (chunk) => {
+      let pos = 0;
+      while (pos < chunk.length) {
+        if (state === "header") {
+          const nl = chunk.indexOf(10, pos);
+          if (nl < 0) {
+            headerParts.push(chunk.subarray(pos));
+            return;
+          }
+          headerParts.push(chunk.subarray(pos, nl));
+          const header = Buffer.concat(headerParts).toString("utf8");
+          headerParts = [];
+          pos = nl + 1;
+          const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+          if (!m) {
+            answer(null);
+            continue;
+          }
+          const size = Number(m[3]);
+          current = { oid: m[1], type: m[2], content: Buffer.allocUnsafe(size) };
+          filled = 0;
+          state = size === 0 ? "lf" : "body";
+        } else if (state === "body") {
+          const obj = current;
+          const n = Math.min(obj.content.length - filled, chunk.length - pos);
+          chunk.copy(obj.content, filled, pos, pos + n);
+          filled += n;
+          pos += n;
+          if (filled === obj.content.length) state = "lf";
+        } else {
+          if (chunk[pos] !== 10) throw new Error("git cat-file output is out of step (no newline after an object)");
+          pos += 1;
+          answer(current);
+          current = void 0;
+          state = "header";
+        }
+      }
+    };
+    child.stdout.on("data", (chunk) => {
+      if (failure2) return;
+      try {
+        onData(chunk);
+      } catch (e) {
+        failure2 = e;
+        child.kill();
+      }
+    });
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", (e) => spawnFailure = e);
+    child.stdin.on("error", () => {
+    });
+    child.on("close", (code) => {
+      const stderr = Buffer.concat(err).toString("utf8");
+      opts.logger?.debug({ command: formatCommand(args), objects: wanted.length, exitCode: code, ms: Math.round(performance.now() - started) }, "git");
+      if (spawnFailure) return reject(spawnError(args, spawnFailure, opts.cwd));
+      if (failure2) return reject(gitError(args, code, `${failure2.message}
+${stderr}`, failure2));
+      if (code !== 0) return reject(gitError(args, code, stderr));
+      if (index !== wanted.length || state !== "header") {
+        return reject(gitError(args, code, `git cat-file answered ${index} of ${wanted.length} objects
+${stderr}`));
+      }
+      resolve3(result);
+    });
+    child.stdin.end(`${wanted.join("\n")}
+`);
+  });
+}
+
+// src/git/repo.ts
+async function openRepo(cwd, options = {}) {
+  const logger = options.logger ?? silentLogger;
+  const dir = path.resolve(cwd);
+  const st = await stat2(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new InputError(`the directory ${dir} does not exist; pass --cwd with the folder of a clone of your configuration repository`);
+  let info2;
+  const ask = ["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-object-format", "--git-path", "shallow"];
+  try {
+    const withRoot = await runGit([...ask, "--show-toplevel"], { cwd: dir, logger, okCodes: [128] });
+    info2 = withRoot.exitCode === 0 && withRoot.stdout.toString("utf8").split("\n").length >= 5 ? withRoot.stdout.toString("utf8").replace(/\n$/, "").split("\n") : (await gitText(ask, { cwd: dir, logger })).split("\n");
+  } catch (e) {
+    if (e instanceof GitError && /not a git repository/i.test(e.message)) {
+      throw new InputError(`${dir} is not in a git repository; run routeros-gitops inside a clone of your configuration repository (or pass --cwd)`);
+    }
+    if (e instanceof GitError && /dubious ownership/i.test(e.message)) {
+      throw new InputError(`git refuses to use ${dir} because it belongs to another user; run: git config --global --add safe.directory ${dir}`);
+    }
+    throw e;
+  }
+  const [bareText, gitDir, objectFormat, shallowPath] = info2;
+  const bare = bareText === "true";
+  const root = bare ? gitDir : info2[4] ?? await gitText(["rev-parse", "--show-toplevel"], { cwd: dir, logger });
+  const shallowFile = path.resolve(dir, shallowPath);
+  const zeroOid = "0".repeat(objectFormat === "sha256" ? 64 : 40);
+  const run2 = (args, opts = {}) => runGit(args, { ...opts, cwd: root, logger });
+  const text2 = async (args, opts = {}) => (await run2(args, opts)).stdout.toString("utf8").replace(/\n$/, "");
+  const readObjects = (names) => catFileBatch(names, { cwd: root, logger });
+  const readRef = async (ref) => {
+    const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], { okCodes: [1, 128] });
+    return r.exitCode === 0 ? r.stdout.toString("utf8").trim() : null;
+  };
+  return {
+    root,
+    gitDir,
+    bare,
+    zeroOid,
+    run: run2,
+    readObjects,
+    async resolveCommit(ref) {
+      if (ref === "" || ref.startsWith("-") || /[\n\0]/.test(ref)) {
+        throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
+      }
+      const l = await run2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", "--end-of-options", `${ref}^{commit}`, "--"], { okCodes: [128] });
+      if (l.exitCode === 0) {
+        const [sha3 = "", subject2 = "", time4 = ""] = l.stdout.toString("utf8").replace(/\n$/, "").split("\0");
+        if (/^[0-9a-f]{40,64}$/.test(sha3)) return { sha: sha3, subject: subject2, time: time4 };
+      }
+      const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { okCodes: [1, 128] });
+      if (r.exitCode !== 0) {
+        const empty = ref === "HEAD" && (await run2(["rev-parse", "--verify", "--quiet", "HEAD"], { okCodes: [1, 128] })).exitCode !== 0;
+        throw new InputError(`no commit named '${ref}'${empty ? " (the repository has no commits yet)" : ""}; pass --ref with a branch, tag or commit`);
+      }
+      const sha2 = r.stdout.toString("utf8").trim();
+      const [, subject = "", time3 = ""] = (await text2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", sha2, "--"])).split("\0");
+      return { sha: sha2, subject, time: time3 };
+    },
+    async listTree(commit, dir2, only2) {
+      if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
+      const prefix = cleanDir(dir2);
+      const args = ["ls-tree", "-r", "-z", "--long", "--full-tree", commit];
+      if (only2) {
+        const paths = only2.map(cleanDir).filter((p) => p !== "");
+        if (!paths.length) return [];
+        args.push("--", ...paths);
+      } else if (prefix !== "") args.push("--", prefix);
+      const out = (await run2(args)).stdout.toString("utf8");
+      return parseLsTree(out).filter((e) => prefix === "" || e.path === prefix || e.path.startsWith(`${prefix}/`));
+    },
+    async diffDir(from, to, dir2) {
+      if (from.startsWith("-") || to.startsWith("-"))
+        throw new GitError(`${JSON.stringify(from.startsWith("-") ? from : to)} is not a commit id`, "git diff-tree", null);
+      if (from === to) return [];
+      const prefix = cleanDir(dir2);
+      const tree = (c) => prefix === "" ? `${c}^{tree}` : `${c}:${prefix}`;
+      const r = await run2(["diff-tree", "-z", "--no-renames", tree(from), tree(to)], { okCodes: [128] });
+      if (r.exitCode !== 0) return null;
+      return parseDiffTree(r.stdout.toString("utf8"));
+    },
+    async listDir(commit, dir2) {
+      if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
+      const prefix = cleanDir(dir2);
+      const args = ["ls-tree", "-z", "--long", "--full-tree", prefix === "" ? commit : `${commit}:${prefix}`];
+      const r = await run2(args, { okCodes: [128] });
+      if (r.exitCode !== 0) return [];
+      return parseLsTree(r.stdout.toString("utf8")).map((e) => ({ ...e, path: prefix === "" ? e.path : `${prefix}/${e.path}` }));
+    },
+    async readBlobs(oids) {
+      const objects = await readObjects(oids);
+      const blobs = /* @__PURE__ */ new Map();
+      const missing = [];
+      for (const [oid, obj] of objects) {
+        if (!obj) missing.push(oid);
+        else if (obj.type !== "blob") throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, "git cat-file --batch", 0);
+        else blobs.set(oid, obj.content);
+      }
+      if (missing.length > 0) {
+        const list2 = missing.slice(0, 5).join(", ") + (missing.length > 5 ? ` and ${missing.length - 5} more` : "");
+        throw new GitError(
+          `${missing.length} object(s) are missing from the repository at ${root}: ${list2}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
+          "git cat-file --batch",
+          0
+        );
+      }
+      return blobs;
+    },
+    async relation(a, b) {
+      if (a === b) return "same";
+      if (a.startsWith("-") || b.startsWith("-")) throw new GitError(`${JSON.stringify(a.startsWith("-") ? a : b)} is not a commit id`, "git merge-base", null);
+      const r = await run2(["merge-base", a, b], { okCodes: [1, 128] });
+      if (r.exitCode === 128) return "unknown";
+      const base = r.exitCode === 0 ? r.stdout.toString("utf8").trim() : "";
+      const full = async (c) => /^[0-9a-f]{40,64}$/.test(c) ? c : await text2(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { okCodes: [1, 128] }) || c;
+      if (base !== "") {
+        const [fa, fb] = await Promise.all([full(a), full(b)]);
+        if (base === fa && base === fb) return "same";
+        if (base === fa) return "ancestor";
+        if (base === fb) return "descendant";
+      }
+      return existsSync3(shallowFile) ? "unknown" : "diverged";
+    },
+    readRef,
+    async updateRef(ref, newOid, oldOid, reason) {
+      const r = await run2(["update-ref", "-m", reason, ref, newOid, oldOid ?? zeroOid], { okCodes: [1, 128] });
+      if (r.exitCode === 0) return true;
+      if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
+      if (await readRef(ref) !== oldOid) return false;
+      throw gitError(["update-ref", "-m", reason, ref, newOid, oldOid ?? zeroOid], r.exitCode, r.stderr);
+    }
+  };
+}
+function cleanDir(dir) {
+  return dir.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "").replace(/^\.$/, "");
+}
+function parseDiffTree(out) {
+  const parts = out.split("\0");
+  const changes = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const m = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([AMDT])$/.exec(parts[i]);
+    if (!m) throw new GitError(`unexpected git diff-tree output: ${JSON.stringify(parts[i].slice(0, 200))}`, "git diff-tree", 0);
+    const deleted = m[5] === "D";
+    changes.push({
+      name: parts[i + 1],
+      status: m[5] === "A" ? "added" : deleted ? "deleted" : "modified",
+      mode: deleted ? m[1] : m[2],
+      oid: deleted ? m[3] : m[4]
+    });
+  }
+  return changes;
+}
+function parseLsTree(out) {
+  const entries = [];
+  let start = 0;
+  while (start < out.length) {
+    let end = out.indexOf("\0", start);
+    if (end < 0) end = out.length;
+    if (end > start) entries.push(parseLsTreeRecord(out, start, end));
+    start = end + 1;
+  }
+  return entries;
+}
+function parseLsTreeRecord(out, start, end) {
+  const tab = out.indexOf("	", start);
+  const bad2 = () => new GitError(`unexpected git ls-tree output: ${JSON.stringify(out.slice(start, Math.min(end, start + 200)))}`, "git ls-tree", 0);
+  if (tab < 0 || tab > end) throw bad2();
+  const sp1 = start + 6;
+  const sp2 = out.indexOf(" ", sp1 + 1);
+  if (out.charCodeAt(sp1) !== 32 || sp2 < 0 || sp2 > tab) throw bad2();
+  const mode = out.slice(start, sp1);
+  const type2 = out.slice(sp1 + 1, sp2);
+  const sp3 = out.indexOf(" ", sp2 + 1);
+  if (sp3 < 0 || sp3 > tab) throw bad2();
+  const oid = out.slice(sp2 + 1, sp3);
+  const sizeText = out.slice(sp3, tab).trim();
+  if (!/^\d{6}$/.test(mode) || type2 !== "blob" && type2 !== "tree" && type2 !== "commit" || !/^[0-9a-f]{40,64}$/.test(oid) || !/^(\d+|-)$/.test(sizeText))
+    throw bad2();
+  return { mode, type: type2, oid, size: sizeText === "-" ? 0 : Number(sizeText), path: out.slice(tab + 1, end) };
+}
+
+// src/github/actions-logger.ts
 var RANK = { debug: 0, info: 1, warn: 2, error: 3 };
 function createActionLogger(sink, redact, level = "info", bindings = {}) {
   const line = (lvl, obj, msg) => {
@@ -87696,15 +93055,2175 @@ function createActionLogger(sink, redact, level = "info", bindings = {}) {
     child: (b) => createActionLogger(sink, redact, level, { ...bindings, ...b })
   };
 }
-function parseLogLevel(value) {
-  return value === "debug" || value === "warn" || value === "error" ? value : "info";
+
+// src/secrets/secret-source.ts
+import { readFileSync as readFileSync5, realpathSync } from "node:fs";
+import { relative as relative2, resolve as resolve2, isAbsolute } from "node:path";
+var SECRET_ENV_PREFIX = "RGO_SECRET_";
+var SECRETS_KEY_ENV = "RGO_SECRETS_KEY";
+function envSiteName(site) {
+  return site.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+}
+async function loadSecrets(opts) {
+  const fleet = /* @__PURE__ */ new Map();
+  const perSite = /* @__PURE__ */ new Map();
+  const tooShort = [];
+  const usable = (value, name, where2, source) => {
+    if (value === "") return false;
+    if (value.length >= MIN_SECRET_LENGTH) return true;
+    tooShort.push({
+      file: where2,
+      message: `the secret "${name}" (${source}) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be hidden reliably from logs and reports`,
+      hint: `use a value of at least ${MIN_SECRET_LENGTH} characters, or leave it empty to not supply it`
+    });
+    return false;
+  };
+  const put = (site, name, value, where2) => {
+    if (typeof value !== "string" && typeof value !== "number") {
+      throw new InputError({ file: where2, message: `the secret "${name}" must be a string`, hint: "quote the value" });
+    }
+    if (!usable(String(value), name, where2, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
+    if (site === null) fleet.set(name, String(value));
+    else {
+      if (!perSite.has(site)) perSite.set(site, /* @__PURE__ */ new Map());
+      perSite.get(site).set(name, String(value));
+    }
+  };
+  if (opts.file) {
+    const path4 = resolve2(opts.cwd ?? process.cwd(), opts.file);
+    if (opts.repoRoot) {
+      let real = path4;
+      try {
+        real = realpathSync(path4);
+      } catch {
+      }
+      const rel = relative2(realpathSync(opts.repoRoot), real);
+      if (!rel.startsWith("..") && !isAbsolute(rel)) {
+        throw new InputError({
+          file: opts.file,
+          message: "the secrets file is inside the repository; secrets must never be committed",
+          hint: "move it outside the repository (and out of git history)"
+        });
+      }
+    }
+    let text2;
+    try {
+      text2 = readFileSync5(path4, "utf8");
+    } catch (e) {
+      throw new InputError({
+        file: opts.file,
+        message: `cannot read the secrets file (${e.code ?? "error"})`,
+        hint: "pass --secrets-file with a readable file"
+      });
+    }
+    const { parseSecretsYaml: parseSecretsYaml2 } = await Promise.resolve().then(() => (init_secrets_file_yaml(), secrets_file_yaml_exports));
+    let doc;
+    try {
+      doc = parseSecretsYaml2(text2);
+    } catch (e) {
+      const line = e.linePos?.[0]?.line;
+      throw new InputError({
+        file: opts.file,
+        line,
+        message: "the secrets file is not valid YAML",
+        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
+      });
+    }
+    const d = doc ?? {};
+    if (typeof d !== "object" || Array.isArray(d) || Object.keys(d).some((k) => k !== "fleet" && k !== "sites")) {
+      throw new InputError({
+        file: opts.file,
+        message: 'the secrets file must have only the keys "fleet" and "sites"',
+        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
+      });
+    }
+    for (const [k, v] of Object.entries(d.fleet ?? {})) put(null, k, v, opts.file);
+    for (const [site, values] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(values ?? {})) put(site, k, v, opts.file);
+  }
+  const envFleet = /* @__PURE__ */ new Map();
+  const envSite = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(opts.env)) {
+    if (!k.startsWith(SECRET_ENV_PREFIX) || v === void 0) continue;
+    const rest = k.slice(SECRET_ENV_PREFIX.length);
+    if (!usable(v, rest.includes("__") ? rest.slice(rest.indexOf("__") + 2) : rest, "(environment)", k)) continue;
+    const i = rest.indexOf("__");
+    if (i > 0) {
+      const s = rest.slice(0, i);
+      if (!envSite.has(s)) envSite.set(s, /* @__PURE__ */ new Map());
+      envSite.get(s).set(rest.slice(i + 2), v);
+    } else envFleet.set(rest, v);
+  }
+  if (tooShort.length) throw new InputError(tooShort);
+  const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
+  const digestKey = opts.env[SECRETS_KEY_ENV] || void 0;
+  if (digestKey !== void 0 && digestKey.length < MIN_SECRETS_KEY_LENGTH) {
+    throw new InputError({
+      file: "(environment)",
+      message: `${SECRETS_KEY_ENV} is ${digestKey.length} characters long; it must have at least ${MIN_SECRETS_KEY_LENGTH}, so that the digests in the state cannot be guessed`,
+      hint: `make one with \`openssl rand -base64 32\`, keep it with your other secrets, and use the same key everywhere the state is shared`
+    });
+  }
+  return {
+    digestKey,
+    get(site, name) {
+      return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
+    },
+    identity() {
+      const entries = [];
+      for (const [k, v] of fleet) entries.push(["file", "", k, v]);
+      for (const [site, m] of perSite) for (const [k, v] of m) entries.push(["file", site, k, v]);
+      for (const [k, v] of envFleet) entries.push(["env", "", k, v]);
+      for (const [site, m] of envSite) for (const [k, v] of m) entries.push(["env", site, k, v]);
+      if (!entries.length) return digestKey ? secretDigest("routeros-gitops:secrets-identity", "[]", digestKey) : "";
+      if (!digestKey) return void 0;
+      entries.sort((a, b) => a.join("\0") < b.join("\0") ? -1 : 1);
+      return secretDigest("routeros-gitops:secrets-identity", JSON.stringify(entries), digestKey);
+    },
+    values() {
+      const all = [
+        ...fleet.values(),
+        ...[...perSite.values()].flatMap((m) => [...m.values()]),
+        ...envFleet.values(),
+        ...[...envSite.values()].flatMap((m) => [...m.values()])
+      ];
+      if (digestKey) all.push(digestKey);
+      return all;
+    }
+  };
+}
+
+// src/sdx/client.ts
+var import_undici2 = __toESM(require_undici2(), 1);
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/core/random.ts
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = a + 1831565813 >>> 0;
+    let t = a;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function toRandom(random) {
+  if (typeof random === "function") return random;
+  if (typeof random === "number") return seededRandom(random);
+  return Math.random;
+}
+
+// src/sdx/rate-limiter.ts
+import { setTimeout as sleep } from "node:timers/promises";
+import { createHash as createHash2 } from "node:crypto";
+var RateLimiter = class {
+  /**
+   * @param limit requests per window; 0 = unlimited (pauses from 429 Retry-After still apply)
+   * @param windowMs window length, default 60_000 (a minute)
+   */
+  constructor(limit, windowMs = 6e4, now = () => performance.now()) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+    this.now = now;
+    if (!Number.isFinite(limit) || limit < 0) throw new RangeError(`rate limit must be a number >= 0, got ${limit}`);
+    if (!(windowMs > 0)) throw new RangeError(`rate limit window must be > 0 ms, got ${windowMs}`);
+  }
+  limit;
+  windowMs;
+  now;
+  starts = [];
+  pausedUntil = 0;
+  tail = Promise.resolve();
+  /**
+   * Resolves when the caller may start one request. Callers are served in arrival order. With a
+   * signal, an abort rejects at once (an AbortError) and the caller's turn is skipped: it takes no
+   * slot of the budget.
+   */
+  acquire(signal) {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.limit === 0 && this.pausedUntil <= this.now()) return Promise.resolve();
+    const turn = this.tail.then(() => {
+      if (signal?.aborted) throw abortError(signal);
+      return this.take(signal);
+    });
+    this.tail = turn.catch(() => void 0);
+    if (!signal) return turn;
+    return new Promise((resolve3, reject) => {
+      const onAbort = () => reject(abortError(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      turn.then(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve3();
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        }
+      );
+    });
+  }
+  /** Hold every request for `ms` (the server said Retry-After for this token). */
+  pause(ms) {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+  }
+  async take(signal) {
+    for (; ; ) {
+      const now = this.now();
+      if (this.pausedUntil > now) {
+        await sleep(Math.ceil(this.pausedUntil - now), void 0, { signal });
+        continue;
+      }
+      if (this.limit === 0) return;
+      while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs) this.starts.shift();
+      if (this.starts.length < this.limit) {
+        this.starts.push(now);
+        return;
+      }
+      await sleep(Math.max(1, Math.ceil(this.starts[0] + this.windowMs - now)), void 0, { signal });
+    }
+  }
+};
+function abortError(signal) {
+  const e = new Error(`aborted: ${signal.reason?.message ?? "the run was stopped"}`);
+  e.name = "AbortError";
+  return e;
+}
+var shared2 = /* @__PURE__ */ new Map();
+function sharedRateLimiter(origin, token, limit, windowMs) {
+  const key = `${origin}|${createHash2("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
+  let limiter = shared2.get(key);
+  if (!limiter) {
+    limiter = new RateLimiter(limit, windowMs);
+    shared2.set(key, limiter);
+  }
+  return limiter;
+}
+
+// src/sdx/response-shapes.ts
+init_zod();
+var timestamp2 = external_exports.string().nullable().optional().transform((v) => v ?? null);
+var text = external_exports.string().nullable().optional().transform((v) => v ?? "");
+var flag = (fallback) => external_exports.boolean().nullable().optional().transform((v) => v ?? fallback);
+var jobSchema = external_exports.object({
+  id: external_exports.string().min(1),
+  token: text,
+  site_id: text,
+  idempotency_key: external_exports.string().min(1),
+  description: text,
+  express_execute: flag(false),
+  needs_acknowledgement: flag(true),
+  should_backup: flag(false),
+  associated_backup: external_exports.string().nullable().optional().transform((v) => v ?? null),
+  started_at: timestamp2,
+  completed_at: timestamp2,
+  failed_at: timestamp2,
+  created_at: text,
+  log_url: text,
+  /** Not in the public documentation: a job cancelled outside this tool, if the API lists it at all. */
+  cancelled_at: external_exports.string().nullable().optional(),
+  script: external_exports.string().optional()
+});
+var optionalText = external_exports.string().nullable().optional().transform((v) => v ?? void 0);
+var siteSchema = external_exports.object({
+  id: external_exports.string().min(1),
+  name: text,
+  has_pulse: external_exports.boolean(),
+  last_seen_at: timestamp2,
+  software_version: optionalText,
+  model: optionalText,
+  identity: optionalText
+});
+function unwrap(value, isList) {
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && "data" in value) {
+    const data = value.data;
+    if (isList ? Array.isArray(data) : data !== null && typeof data === "object" && !("id" in value)) return data;
+  }
+  return value;
+}
+function describe3(error63, prefix = "") {
+  const shown = error63.issues.slice(0, 3).map((i) => {
+    const path4 = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
+    return `${path4 || "(body)"}: ${i.message}`;
+  });
+  const more = error63.issues.length > 3 ? ` (and ${error63.issues.length - 3} more)` : "";
+  return shown.join("; ") + more;
+}
+function clean(value) {
+  for (const k of Object.keys(value)) if (value[k] === void 0) delete value[k];
+  return value;
+}
+function fastJob(v) {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return void 0;
+  const o = v;
+  const id = o.id;
+  const key = o.idempotency_key;
+  if (typeof id !== "string" || id.length === 0 || typeof key !== "string" || key.length === 0) return void 0;
+  const token = o.token;
+  const siteId = o.site_id;
+  const description = o.description;
+  const createdAt = o.created_at;
+  const logUrl = o.log_url;
+  const express = o.express_execute;
+  const needsAck = o.needs_acknowledgement;
+  const backup = o.should_backup;
+  const associated = o.associated_backup;
+  const started = o.started_at;
+  const completed = o.completed_at;
+  const failed = o.failed_at;
+  const script = o.script;
+  const cancelled = o.cancelled_at;
+  const isText = (x) => x == null || typeof x === "string";
+  const isFlag = (x) => x == null || typeof x === "boolean";
+  if (!isText(token) || !isText(siteId) || !isText(description) || !isText(createdAt) || !isText(logUrl) || !isText(associated) || !isText(started) || !isText(completed) || !isText(failed) || !isFlag(express) || !isFlag(needsAck) || !isFlag(backup) || !(cancelled === void 0 || cancelled === null || typeof cancelled === "string") || !(script === void 0 || typeof script === "string")) {
+    return void 0;
+  }
+  const job = {
+    id,
+    token: token ?? "",
+    site_id: siteId ?? "",
+    idempotency_key: key,
+    description: description ?? "",
+    express_execute: express ?? false,
+    needs_acknowledgement: needsAck ?? true,
+    should_backup: backup ?? false,
+    associated_backup: associated ?? null,
+    started_at: started ?? null,
+    completed_at: completed ?? null,
+    failed_at: failed ?? null,
+    created_at: createdAt ?? "",
+    log_url: logUrl ?? ""
+  };
+  if (cancelled !== void 0) job.cancelled_at = cancelled;
+  if (script !== void 0) job.script = script;
+  return job;
+}
+function jobOf(v) {
+  const fast = fastJob(v);
+  if (fast) return { ok: true, value: fast };
+  const r = jobSchema.safeParse(v);
+  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Job: ${describe3(r.error)}` };
+}
+function parseJob(body) {
+  return jobOf(unwrap(body, false));
+}
+function parseJobList(body) {
+  const list2 = unwrap(body, true);
+  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of Jobs: expected a JSON array, got ${kind(list2)}` };
+  const jobs = [];
+  for (const [i, item] of list2.entries()) {
+    const fast = fastJob(item);
+    if (fast) {
+      jobs.push(fast);
+      continue;
+    }
+    const r = jobSchema.safeParse(item);
+    if (!r.success) return { ok: false, problem: `not a list of Jobs: ${describe3(r.error, `[${i}]`)}` };
+    jobs.push(clean(r.data));
+  }
+  return { ok: true, value: jobs };
+}
+function parseSite(body) {
+  const r = siteSchema.safeParse(unwrap(body, false));
+  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe3(r.error)}` };
+}
+function parseErrorBody(body) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return void 0;
+  const o = body;
+  const pick2 = (k) => typeof o[k] === "string" ? o[k] : void 0;
+  const out = { type: pick2("type"), code: pick2("code"), message: pick2("message") ?? pick2("error") };
+  return out.type || out.code || out.message ? out : void 0;
+}
+function kind(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+// src/sdx/client.ts
+var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
+var NETWORK_CAUSES = {
+  ECONNRESET: "connection_reset",
+  EPIPE: "connection_reset",
+  ECONNABORTED: "connection_reset",
+  UND_ERR_SOCKET: "socket_closed",
+  ECONNREFUSED: "connection_refused",
+  EHOSTUNREACH: "unreachable",
+  ENETUNREACH: "unreachable",
+  ENETDOWN: "unreachable",
+  EAI_AGAIN: "dns",
+  ETIMEDOUT: "timeout",
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_TIMEOUT: "timeout",
+  UND_ERR_BODY_TIMEOUT: "timeout"
+};
+var NOT_SENT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
+var ERROR_TEXT_MAX = 300;
+function createSdxClient(opts) {
+  if (typeof opts.token !== "string" || opts.token.trim() === "") {
+    throw new InputError({ file: "(settings)", message: "the SDX API token is empty", hint: "set the token (a JWT or an alto_sk_... key)" });
+  }
+  const token = opts.token.trim();
+  const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
+  const redact = makeRedactor([token, ...base.secrets]);
+  const host = base.url.host;
+  const logger = opts.logger ?? silentLogger;
+  const random = toRandom(opts.random);
+  const maxRetries = nonNegative("maxRetries", opts.maxRetries, 5);
+  const retryBaseDelayMs = nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 500);
+  const retryMaxDelayMs = nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 3e4);
+  const maxRetryAfterMs = nonNegative("maxRetryAfterMs", opts.maxRetryAfterMs, 3e5);
+  const maxResponseBytes = nonNegative("maxResponseBytes", opts.maxResponseBytes, 4 * 1024 * 1024);
+  const replayClockSkewMs = nonNegative("replayClockSkewMs", opts.replayClockSkewMs, 6e4);
+  const conflictLookupAttempts = Math.max(1, nonNegative("conflictLookupAttempts", opts.conflictLookupAttempts, 4));
+  const requestTimeoutMs = nonNegative("requestTimeoutMs", opts.requestTimeoutMs, 3e4);
+  const limiter = opts.rateLimiter ?? sharedRateLimiter(
+    base.url.origin,
+    token,
+    nonNegative("requestsPerMinute", opts.requestsPerMinute, 60),
+    nonNegative("rateLimitWindowMs", opts.rateLimitWindowMs, 6e4) || 6e4
+  );
+  const agent = new import_undici2.Agent({
+    connections: Math.max(1, opts.connections ?? 32),
+    pipelining: 1,
+    keepAliveTimeout: 1e4,
+    keepAliveMaxTimeout: 6e4,
+    connect: { timeout: nonNegative("connectTimeoutMs", opts.connectTimeoutMs, 1e4) },
+    headersTimeout: requestTimeoutMs,
+    bodyTimeout: requestTimeoutMs
+  });
+  const userAgent2 = opts.userAgent ?? "routeros-gitops";
+  const deadlines = new HeadersDeadlines(requestTimeoutMs);
+  const counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
+  const bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
+  let closed = false;
+  const signal = opts.signal;
+  const inFlight = /* @__PURE__ */ new Set();
+  if (signal) {
+    const hardStop = () => {
+      const t = setTimeout(
+        () => {
+          for (const h of inFlight) h.cut("the run was stopped");
+        },
+        nonNegative("abortGraceMs", opts.abortGraceMs, 4e3)
+      );
+      t.unref();
+    };
+    if (signal.aborted) hardStop();
+    else signal.addEventListener("abort", hardStop, { once: true });
+  }
+  const stoppedError = (where2) => fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
+  function fail(what, status, code, type2, retryable, cause) {
+    return new SdxApiError(redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
+  }
+  function wrapNetworkError(err) {
+    const e = err;
+    const copy = new Error(redact(String(e?.message ?? err)));
+    copy.name = typeof e?.name === "string" ? e.name : "Error";
+    if (typeof e?.code === "string") copy.code = e.code;
+    return copy;
+  }
+  function backoff(retry2) {
+    const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** retry2);
+    return Math.floor(random() * ceiling);
+  }
+  async function exchange(x) {
+    if (closed) throw fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
+    const path4 = base.prefix + x.path;
+    const where2 = `SDX ${x.method} ${x.path}`;
+    let earlierAttemptMayHaveLanded = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await limiter.acquire(signal);
+      } catch (e) {
+        if (e.name === "AbortError") throw stoppedError(where2);
+        throw e;
+      }
+      counters.requests++;
+      const started = performance.now();
+      let cause;
+      let lastError;
+      let retryAfterMs;
+      try {
+        const raw = await send(x, path4);
+        const reply = readReply(raw, where2, earlierAttemptMayHaveLanded);
+        bump(counters.byStatus, String(reply.status));
+        logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, "sdx request");
+        if (reply.status >= 300 && reply.status < 400) throw redirectError(reply, where2);
+        if (reply.status !== 429 && reply.status < 500) return reply;
+        cause = `http_${reply.status}`;
+        lastError = replyError(reply, where2);
+        retryAfterMs = parseRetryAfter(reply.headers["retry-after"]);
+        if (reply.status >= 500) earlierAttemptMayHaveLanded = true;
+      } catch (err) {
+        if (err instanceof SdxApiError) throw err;
+        const wrapped = wrapNetworkError(err);
+        const code = wrapped.code ?? "UNKNOWN";
+        bump(counters.byStatus, "network");
+        const mapped = NETWORK_CAUSES[code];
+        const retryable = mapped !== void 0;
+        if (!NOT_SENT.has(code)) earlierAttemptMayHaveLanded = true;
+        const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
+        lastError = fail(`${where2}: network error talking to ${host}: ${code}: ${wrapped.message}${hint}`, 0, code, "network_error", retryable, wrapped);
+        logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
+        if (!retryable) throw lastError;
+        cause = mapped;
+      }
+      if (attempt >= maxRetries) {
+        throw fail(`${lastError.message} (gave up after ${attempt + 1} attempts)`, lastError.status, lastError.code, lastError.type, true, lastError.cause);
+      }
+      let delay = backoff(attempt);
+      if (retryAfterMs !== void 0) {
+        if (retryAfterMs > maxRetryAfterMs) {
+          throw fail(
+            `${lastError.message} (the server asks to retry after ${Math.ceil(retryAfterMs / 1e3)} s, longer than maxRetryAfterMs ${maxRetryAfterMs} ms)`,
+            lastError.status,
+            lastError.code,
+            lastError.type,
+            true
+          );
+        }
+        delay = retryAfterMs;
+        if (cause === "http_429") limiter.pause(retryAfterMs);
+      }
+      counters.retries++;
+      bump(counters.retriesByCause, cause);
+      logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: lastError.message }, "sdx request failed; retrying");
+      if (delay > 0) {
+        try {
+          await sleep2(delay, void 0, { signal });
+        } catch {
+          throw stoppedError(where2);
+        }
+      }
+    }
+  }
+  function send(x, path4) {
+    return new Promise((resolve3, reject) => {
+      const h = new ReplyCollector(
+        maxResponseBytes,
+        (r) => {
+          inFlight.delete(h);
+          resolve3(r);
+        },
+        (e) => {
+          inFlight.delete(h);
+          reject(e);
+        },
+        deadlines
+      );
+      inFlight.add(h);
+      deadlines.add(h);
+      agent.dispatch(
+        {
+          origin: base.url.origin,
+          path: path4,
+          method: x.method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: "application/json",
+            "user-agent": userAgent2,
+            ...x.headers
+          },
+          body: x.body
+        },
+        h
+      );
+    });
+  }
+  function readReply(res, where2, earlierAttemptMayHaveLanded) {
+    const declared = Number(res.headers["content-length"]);
+    if (res.tooLarge) {
+      throw fail(
+        `${where2}: HTTP ${res.statusCode} from ${host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
+        res.statusCode,
+        "response_too_large",
+        void 0,
+        false
+      );
+    }
+    const bytes = res.bytes;
+    const text2 = res.chunks.length === 1 ? res.chunks[0].toString("utf8") : Buffer.concat(res.chunks).toString("utf8");
+    const contentType = String(res.headers["content-type"] ?? "");
+    const reply = { status: res.statusCode, headers: res.headers, text: text2, bytes, json: void 0, earlierAttemptMayHaveLanded };
+    const trimmed = text2.trimStart();
+    if (/json/i.test(contentType) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
+      if (trimmed === "") {
+        if (/json/i.test(contentType)) reply.jsonError = "empty body";
+      } else {
+        try {
+          reply.json = JSON.parse(text2);
+        } catch (e) {
+          reply.jsonError = `${e.message}${declared > bytes ? ", truncated" : ""}`;
+        }
+      }
+    }
+    return reply;
+  }
+  function redirectError(reply, where2) {
+    let target = "no Location header";
+    const loc = first(reply.headers.location);
+    if (loc) {
+      try {
+        const u = new URL(loc, base.url);
+        target = u.host === host ? `to ${u.pathname} on the same host` : `to another host, ${u.host}`;
+      } catch {
+        target = "to an unparsable Location";
+      }
+    }
+    return fail(
+      `${where2}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`,
+      reply.status,
+      "redirect",
+      void 0,
+      false
+    );
+  }
+  function replyError(reply, where2) {
+    const retryable = reply.status === 429 || reply.status >= 500;
+    const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+    const contentType = first(reply.headers["content-type"]);
+    let detail;
+    if (body) {
+      detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(body.message ?? "(no message)")}`;
+    } else if (reply.text.trim() === "") {
+      detail = `HTTP ${reply.status} from ${host} (empty body)`;
+    } else if (reply.jsonError !== void 0 || reply.json !== void 0) {
+      detail = `HTTP ${reply.status} from ${host} (JSON without a message${reply.jsonError ? `: ${reply.jsonError}` : ""})`;
+    } else {
+      detail = `HTTP ${reply.status} from ${host} (not JSON${contentType ? `, ${contentType.split(";")[0]}` : ""})`;
+    }
+    if (reply.status === 401) detail += " - the SDX API token was refused: check it is valid and not expired";
+    if (reply.status === 403) detail += " - the SDX API token may not act on this site";
+    return fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
+  }
+  function shapeError(reply, where2, problem, extra = "") {
+    return fail(
+      `${where2}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`,
+      reply.status,
+      "malformed_response",
+      void 0,
+      false
+    );
+  }
+  function decode3(reply, where2, parse8, extra = "") {
+    if (reply.json === void 0) {
+      const why = reply.jsonError !== void 0 ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)` : `body is not JSON (${first(reply.headers["content-type"]) ?? "no content type"}, ${reply.bytes} bytes)`;
+      throw shapeError(reply, where2, why, extra);
+    }
+    const parsed = parse8(reply.json);
+    if (!parsed.ok) throw shapeError(reply, where2, parsed.problem, extra);
+    return parsed.value;
+  }
+  function isConflict(reply) {
+    if (reply.status === 409) return true;
+    if (reply.status !== 400 && reply.status !== 422) return false;
+    const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+    return /idempot|conflict|duplicate|already.?(exists|used)/i.test(`${body?.code ?? ""} ${body?.message ?? ""}`);
+  }
+  async function listJobs(siteId) {
+    checkUuid("siteId", siteId);
+    const path4 = `/site/${siteId}/job`;
+    const reply = await exchange({ method: "GET", path: path4 });
+    if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
+    return decode3(reply, `SDX GET ${path4}`, parseJobList).map((j) => withSite(j, siteId));
+  }
+  async function findByKey(siteId, key, conflict, where2) {
+    for (let i = 0; i < conflictLookupAttempts; i++) {
+      const job = (await listJobs(siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
+      if (job) return job;
+      if (i + 1 < conflictLookupAttempts) await sleep2(Math.max(1, backoff(i)));
+    }
+    const server = replyError(conflict, where2);
+    throw fail(
+      `${server.message} - the server reports idempotency key ${key} as used, but no job with that key is in the site's job list (looked ${conflictLookupAttempts} times)`,
+      conflict.status,
+      server.code ?? "idempotency_conflict",
+      server.type,
+      false
+    );
+  }
+  return {
+    async createJob(req) {
+      checkUuid("siteId", req.siteId);
+      checkUuid("idempotencyKey", req.idempotencyKey);
+      if (!/^[\x20-\x7e]{3,100}$/.test(req.description)) {
+        throw new InputError({
+          file: "(sdx request)",
+          site: req.siteId,
+          message: `job description ${JSON.stringify(req.description.slice(0, 120))} must be 3..100 printable ASCII characters (it travels as the X-Description header)`
+        });
+      }
+      if (req.script.length === 0) throw new InputError({ file: "(sdx request)", site: req.siteId, message: "the job script is empty" });
+      const callStarted = Date.now();
+      const path4 = `/site/${req.siteId}/job`;
+      const where2 = `SDX POST ${path4}`;
+      const reply = await exchange({
+        method: "POST",
+        path: path4,
+        headers: {
+          "content-type": "text/plain; charset=utf-8",
+          "x-idempotency-key": req.idempotencyKey,
+          "x-description": req.description,
+          "x-needs-ack": String(req.needsAck),
+          "x-backup": String(req.backup),
+          "x-express-execute": String(req.express)
+        },
+        body: req.script
+      });
+      if (reply.status >= 200 && reply.status < 300) {
+        const job = withSite(decode3(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"), req.siteId);
+        if (job.idempotency_key.toLowerCase() !== req.idempotencyKey.toLowerCase()) {
+          throw shapeError(reply, where2, `the job has idempotency key ${job.idempotency_key}, not ${req.idempotencyKey}`);
+        }
+        const created = Date.parse(job.created_at);
+        const replayed = reply.status !== 201 || Number.isFinite(created) && created < callStarted - replayClockSkewMs;
+        if (reply.earlierAttemptMayHaveLanded) logger.debug({ path: path4, jobId: job.id, status: reply.status }, "sdx job created after a lost answer");
+        return { job, replayed };
+      }
+      if (isConflict(reply)) {
+        logger.debug({ path: path4, status: reply.status }, "sdx idempotency conflict; finding the job by key");
+        return { job: await findByKey(req.siteId, req.idempotencyKey, reply, where2), replayed: true };
+      }
+      throw replyError(reply, where2);
+    },
+    listJobs,
+    async getJob(siteId, jobId) {
+      checkUuid("siteId", siteId);
+      checkUuid("jobId", jobId);
+      const path4 = `/site/${siteId}/job/${jobId}`;
+      const reply = await exchange({ method: "GET", path: path4 });
+      if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
+      return withSite(decode3(reply, `SDX GET ${path4}`, parseJob), siteId);
+    },
+    async cancelJob(siteId, jobId) {
+      checkUuid("siteId", siteId);
+      checkUuid("jobId", jobId);
+      const path4 = `/site/${siteId}/job/${jobId}`;
+      const reply = await exchange({ method: "DELETE", path: path4 });
+      if (reply.status === 200 || reply.status === 202 || reply.status === 204) return "cancelled";
+      const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+      if ((reply.status === 400 || reply.status === 409 || reply.status === 422) && body?.code === "job_already_started") return "already_started";
+      if (reply.status === 404) return reply.earlierAttemptMayHaveLanded ? "cancelled" : "not_found";
+      throw replyError(reply, `SDX DELETE ${path4}`);
+    },
+    async getSite(siteId) {
+      checkUuid("siteId", siteId);
+      const path4 = `/sites/${siteId}`;
+      const reply = await exchange({ method: "GET", path: path4 });
+      if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
+      return decode3(reply, `SDX GET ${path4}`, parseSite);
+    },
+    stats() {
+      return { requests: counters.requests, retries: counters.retries, byStatus: { ...counters.byStatus }, retriesByCause: { ...counters.retriesByCause } };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await agent.close();
+    }
+  };
+}
+var HeadersDeadlines = class {
+  constructor(timeoutMs) {
+    this.timeoutMs = timeoutMs;
+  }
+  timeoutMs;
+  head = null;
+  tail = null;
+  timer = null;
+  add(h) {
+    h.deadline = performance.now() + this.timeoutMs;
+    h.prev = this.tail;
+    h.next = null;
+    if (this.tail) this.tail.next = h;
+    else this.head = h;
+    this.tail = h;
+    h.listed = true;
+    if (this.timer === null) this.arm(h.deadline);
+  }
+  remove(h) {
+    if (!h.listed) return;
+    h.listed = false;
+    if (h.prev) h.prev.next = h.next;
+    else this.head = h.next;
+    if (h.next) h.next.prev = h.prev;
+    else this.tail = h.prev;
+    h.prev = h.next = null;
+    if (this.head === null && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+  arm(at) {
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+  }
+  expire() {
+    this.timer = null;
+    const now = performance.now();
+    while (this.head !== null && this.head.deadline <= now + 1) {
+      const h = this.head;
+      this.remove(h);
+      h.timeOut(this.timeoutMs);
+    }
+    if (this.head !== null) this.arm(this.head.deadline);
+  }
+};
+var READ_HEADERS = /* @__PURE__ */ new Set(["content-type", "content-length", "retry-after", "location"]);
+var READ_HEADER_LENGTHS = new Set([...READ_HEADERS].map((h) => h.length));
+function pickHeaders(raw) {
+  const out = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i];
+    if (!READ_HEADER_LENGTHS.has(key.length)) continue;
+    const name = key.toString("latin1").toLowerCase();
+    if (!READ_HEADERS.has(name)) continue;
+    const value = raw[i + 1].toString("utf8");
+    const had = out[name];
+    out[name] = had === void 0 ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return out;
+}
+var ReplyCollector = class {
+  constructor(maxBytes, resolve3, reject, deadlines) {
+    this.maxBytes = maxBytes;
+    this.resolve = resolve3;
+    this.reject = reject;
+    this.deadlines = deadlines;
+  }
+  maxBytes;
+  resolve;
+  reject;
+  deadlines;
+  deadline = 0;
+  prev = null;
+  next = null;
+  listed = false;
+  abort = null;
+  failure = null;
+  settled = false;
+  statusCode = 0;
+  headers = {};
+  chunks = [];
+  bytes = 0;
+  /** Cut the request (the run is stopping). */
+  cut(why) {
+    const e = new Error(why);
+    e.code = "UND_ERR_ABORTED";
+    this.stop(e);
+  }
+  timeOut(ms) {
+    const e = new Error(`no response headers within ${ms} ms`);
+    e.code = "UND_ERR_HEADERS_TIMEOUT";
+    this.stop(e);
+  }
+  /** End the request with `err` (now, or as soon as undici starts it). */
+  stop(err) {
+    if (this.failure) return;
+    this.failure = err;
+    if (this.abort) this.abort(err);
+  }
+  onConnect(abort) {
+    if (this.failure) abort(this.failure);
+    else this.abort = abort;
+  }
+  onHeaders(statusCode, rawHeaders) {
+    if (statusCode < 200) return true;
+    this.deadlines.remove(this);
+    this.statusCode = statusCode;
+    this.headers = pickHeaders(rawHeaders);
+    const declared = Number(this.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > this.maxBytes) {
+      this.tooLarge();
+      return false;
+    }
+    return true;
+  }
+  onData(chunk) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      this.tooLarge();
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+  onComplete() {
+    this.deadlines.remove(this);
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: this.chunks, bytes: this.bytes, tooLarge: false });
+  }
+  onError(err) {
+    this.deadlines.remove(this);
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(this.failure ?? err);
+  }
+  /** The body is larger than the limit: answer so, and drop the connection rather than read it. */
+  tooLarge() {
+    if (!this.settled) {
+      this.settled = true;
+      this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: [], bytes: this.bytes, tooLarge: true });
+    }
+    this.chunks = [];
+    this.stop(new Error("response body larger than maxResponseBytes"));
+  }
+};
+function withSite(job, siteId) {
+  return job.site_id ? job : { ...job, site_id: siteId };
+}
+function checkUuid(name, value) {
+  if (typeof value !== "string" || !UUID_RE2.test(value)) {
+    throw new InputError({
+      file: "(sdx request)",
+      message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`
+    });
+  }
+}
+function nonNegative(name, value, fallback) {
+  if (value === void 0) return fallback;
+  if (!Number.isFinite(value) || value < 0)
+    throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
+  return value;
+}
+function first(v) {
+  return Array.isArray(v) ? v[0] : v;
+}
+function clip(s) {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
+}
+function parseRetryAfter(value, now = Date.now()) {
+  const v = first(value)?.trim();
+  if (!v) return void 0;
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
+}
+function parseBaseUrl(raw) {
+  let url2;
+  try {
+    url2 = new URL(raw);
+  } catch {
+    throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
+  }
+  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
+    throw new InputError({
+      file: "(settings)",
+      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
+      hint: "use the form https://v1.api.altostrat.io"
+    });
+  }
+  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
+    throw new InputError({
+      file: "(settings)",
+      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
+      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
+    });
+  }
+  const secrets = [];
+  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
+  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
+  url2.username = "";
+  url2.password = "";
+  return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
+}
+function safeDecode4(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// src/state/open-store.ts
+import path3 from "node:path";
+
+// src/git/remotes.ts
+async function listRemotes(repo) {
+  return (await repo.run(["remote"])).stdout.toString("utf8").split("\n").filter(Boolean);
+}
+
+// src/state/file-store.ts
+import { createHash as createHash4, randomBytes } from "node:crypto";
+import { hostname as hostname3 } from "node:os";
+import path2 from "node:path";
+import { link, mkdir as mkdir4, open as open3, readFile, rename as rename4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+
+// src/core/lease.ts
+function leaseIsFree(lease, now, dead) {
+  if (!lease?.holder) return true;
+  if (!lease.expires_at || Date.parse(lease.expires_at) <= now.getTime()) return true;
+  return dead(lease.holder);
+}
+function takeLease(current, holder, ttlMs, now, dead) {
+  if (current?.holder?.id === holder.id) return renewLease(current, holder.id, ttlMs, now);
+  if (!leaseIsFree(current, now, dead)) return null;
+  return { holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), seq: (current?.seq ?? 0) + 1, renewed_at: now.toISOString() };
+}
+function renewLease(current, holderId, ttlMs, now) {
+  if (current?.holder?.id !== holderId) return null;
+  return { ...current, expires_at: new Date(now.getTime() + ttlMs).toISOString(), renewed_at: now.toISOString() };
+}
+function releaseLease(current, holderId) {
+  if (current?.holder?.id !== holderId) return null;
+  return { holder: null, expires_at: null, seq: current.seq, renewed_at: current.renewed_at ?? null };
+}
+function mergeLease(ours, theirs) {
+  if (!ours) return theirs;
+  if (!theirs) return ours;
+  if (ours.seq !== theirs.seq) return ours.seq > theirs.seq ? ours : theirs;
+  const oh = ours.holder?.id ?? null;
+  const th = theirs.holder?.id ?? null;
+  if (oh === th) return (ours.renewed_at ?? "") > (theirs.renewed_at ?? "") ? ours : theirs;
+  if (oh === null && th !== null && ours.renewed_at === theirs.renewed_at) return ours;
+  if (th === null && oh !== null && ours.renewed_at === theirs.renewed_at) return theirs;
+  return theirs;
+}
+function describeHolder(lease) {
+  const h = lease.holder;
+  if (!h) return "nobody";
+  const what = `${h.purpose}${h.commit ? ` at ${h.commit.slice(0, 7)}` : ""}`;
+  return `pid ${h.pid} on host ${h.host} (${what}, since ${h.started_at}${lease.expires_at ? `, expires ${lease.expires_at}` : ""})`;
+}
+function parseLease(text2, where2) {
+  if (text2 === void 0 || text2.trim() === "") return null;
+  let d;
+  try {
+    d = JSON.parse(text2);
+  } catch (e) {
+    throw new Error(`the apply lease in ${where2} is not valid JSON (${e.message}); break it with \`routeros-gitops state break-lease\``);
+  }
+  const l = d;
+  if (!l || typeof l !== "object" || typeof l.seq !== "number" || !(l.holder === null || typeof l.holder === "object")) {
+    throw new Error(`the apply lease in ${where2} is malformed; break it with \`routeros-gitops state break-lease\``);
+  }
+  return l;
+}
+
+// src/state/encoding.ts
+import { createHash as createHash3, hash as hash4 } from "node:crypto";
+function stableStringify(value) {
+  return `${JSON.stringify(sortKeys(value), null, 2)}
+`;
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
+    return out;
+  }
+  return value;
+}
+function siteFilePath(siteId) {
+  if (/^[A-Za-z0-9_-]+$/.test(siteId)) return `sites/${hash4("sha256", siteId, "hex").slice(0, 2)}/${siteId}.json`;
+  const safe = Array.from(Buffer.from(siteId, "utf8")).map((b, i) => {
+    const c = String.fromCharCode(b);
+    return /[A-Za-z0-9_-]/.test(c) || c === "." && i > 0 ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }).join("");
+  const bucket = createHash3("sha256").update(siteId, "utf8").digest("hex").slice(0, 2);
+  return `sites/${bucket}/${safe}.json`;
+}
+function parseSiteState(text2, where2) {
+  let doc;
+  try {
+    doc = JSON.parse(text2);
+  } catch (e) {
+    throw new Error(`the applied state in ${where2} is not valid JSON (${e.message}); restore it from the state's history`);
+  }
+  return normalizeSiteState(doc, where2);
+}
+function checkUpdates(updates) {
+  for (const u of updates) {
+    if (typeof u.site_id !== "string" || u.site_id === "") throw new TypeError(`a state update needs a site_id (got ${JSON.stringify(u.site_id)})`);
+    if (u.record && (typeof u.file !== "string" || u.file === "" || u.file.includes("/"))) {
+      throw new TypeError(`a state update of site ${u.site_id} needs the script's file name (got ${JSON.stringify(u.file)})`);
+    }
+  }
+}
+function describeUpdates(updates) {
+  const what = (u) => `${u.site || u.site_id} ${u.file ?? "(site)"} ${u.record ? u.record.phase : u.last_commit ? "last commit" : "updated"}`;
+  const shown = updates.slice(0, 3).map(what).join(", ");
+  const more = updates.length > 3 ? ` and ${updates.length - 3} more` : "";
+  const subject = `record ${updates.length} update${updates.length === 1 ? "" : "s"}: ${shown}${more}`;
+  const body = updates.slice(0, 500).map((u) => {
+    const r = u.record;
+    const detail = r ? `${r.phase} job=${r.job_id ?? "-"} key=${r.key} commit=${r.commit.slice(0, 12)} generation=${r.generation}` : "site";
+    return `${u.site_id} ${u.file ?? "-"}: ${detail}${u.last_commit ? ` last_commit=${u.last_commit.slice(0, 12)}` : ""}`;
+  });
+  if (updates.length > 500) body.push(`... and ${updates.length - 500} more`);
+  return `${subject}
+
+${body.join("\n")}
+`;
+}
+function sleep3(ms) {
+  return new Promise((resolve3) => setTimeout(resolve3, ms));
+}
+function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * (0.5 + Math.random()));
+}
+
+// src/state/write-queue.ts
+function createWriteQueue(write, options = {}) {
+  const minInterval = options.minIntervalMs ?? 0;
+  const maxInterval = Math.max(minInterval, options.maxIntervalMs ?? minInterval);
+  let lastStart = -Infinity;
+  let lastPush = -Infinity;
+  let busy = false;
+  let writing = false;
+  let tail = Promise.resolve();
+  let pending = [];
+  let scheduled = false;
+  let flushNow = false;
+  let wake = null;
+  const exclusive = (fn) => {
+    const run2 = tail.then(fn);
+    tail = run2.catch(() => {
+    });
+    return run2;
+  };
+  const startAt = () => {
+    if (flushNow) return -Infinity;
+    const earliest = lastStart + minInterval;
+    if (!busy) return earliest;
+    return Math.max(earliest, Math.min(lastStart + maxInterval, lastPush + minInterval));
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    void exclusive(async () => {
+      for (let wait = startAt() - performance.now(); wait > 0; wait = startAt() - performance.now()) {
+        await new Promise((r) => {
+          const t = setTimeout(r, wait);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        wake = null;
+      }
+      scheduled = false;
+      flushNow = false;
+      lastStart = performance.now();
+      const batch = pending;
+      pending = [];
+      writing = true;
+      busy = false;
+      try {
+        await write(batch.flatMap((w) => w.updates));
+        for (const w of batch) w.resolve();
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      } finally {
+        writing = false;
+      }
+    });
+  };
+  return {
+    push(updates) {
+      if (updates.length === 0) return Promise.resolve();
+      return new Promise((resolve3, reject) => {
+        pending.push({ updates, resolve: resolve3, reject });
+        lastPush = performance.now();
+        if (writing) busy = true;
+        schedule();
+      });
+    },
+    exclusive,
+    drain() {
+      if (scheduled) {
+        flushNow = true;
+        wake?.();
+      }
+      return exclusive(async () => {
+      });
+    }
+  };
+}
+
+// src/state/file-store.ts
+function createFileStateStore(options) {
+  const logger = options.logger ?? silentLogger;
+  const file2 = path2.resolve(options.path);
+  const lockFile = `${file2}.lock`;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 15e3;
+  const staleLockMs = options.staleLockMs ?? 3e4;
+  const where2 = `file ${file2}`;
+  const read = async () => {
+    let text2;
+    try {
+      text2 = await readFile(file2, "utf8");
+    } catch (e) {
+      if (e.code === "ENOENT") return { state: { ...emptyState(), revision: null }, lease: null };
+      throw e;
+    }
+    const state = parseState(text2, where2);
+    const doc = JSON.parse(text2);
+    const lease = doc.lease === void 0 || doc.lease === null ? null : parseLease(JSON.stringify(doc.lease), where2);
+    return { state: { ...state, revision: revisionOf(state) }, lease };
+  };
+  const serialise = (state, lease) => stableStringify({ version: state.version, sites: state.sites, ...lease && { lease } });
+  const EMPTY_LOCK_GRACE_MS = Math.min(2e3, staleLockMs);
+  const isStale = (text2, mtimeMs) => {
+    if (Date.now() - mtimeMs > staleLockMs) return true;
+    let info2;
+    try {
+      info2 = JSON.parse(text2);
+    } catch {
+      return Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS;
+    }
+    if (info2.host !== hostname3() || typeof info2.pid !== "number") return false;
+    try {
+      process.kill(info2.pid, 0);
+      return false;
+    } catch (e) {
+      return e.code === "ESRCH";
+    }
+  };
+  const breakLock = async (staleText) => {
+    const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await rename4(lockFile, aside);
+    } catch {
+      return;
+    }
+    const moved2 = await readFile(aside, "utf8").catch(() => "");
+    if (moved2 !== staleText) {
+      await link(aside, lockFile).catch(() => {
+      });
+    } else {
+      logger.warn({ lock: lockFile, holder: staleText }, "removed a stale state lock");
+    }
+    await unlink2(aside).catch(() => {
+    });
+  };
+  const lock = async () => {
+    const info2 = { pid: process.pid, host: hostname3(), at: (/* @__PURE__ */ new Date()).toISOString(), token: randomBytes(8).toString("hex") };
+    const text2 = JSON.stringify(info2);
+    const deadline = Date.now() + lockTimeoutMs;
+    await mkdir4(path2.dirname(file2), { recursive: true });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const fh = await open3(lockFile, "wx");
+        try {
+          await fh.writeFile(text2);
+        } finally {
+          await fh.close();
+        }
+        return async () => {
+          if (await readFile(lockFile, "utf8").catch(() => "") === text2) await unlink2(lockFile).catch(() => {
+          });
+        };
+      } catch (e) {
+        if (e.code !== "EEXIST") throw e;
+      }
+      const [held, st] = await Promise.all([readFile(lockFile, "utf8").catch(() => null), stat3(lockFile).catch(() => null)]);
+      if (held === null || st === null) continue;
+      if (isStale(held, st.mtimeMs)) {
+        await breakLock(held);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new StateConflictError(
+          `the state file ${file2} has been locked for over ${Math.round(lockTimeoutMs / 1e3)} s by ${held || "another process"}; if no routeros-gitops is running, remove ${lockFile}`
+        );
+      }
+      await sleep3(backoffDelay(attempt, 2, 50));
+    }
+  };
+  const writeAtomically = async (content) => {
+    const tmp = path2.join(path2.dirname(file2), `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    const fh = await open3(tmp, "w", 420);
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename4(tmp, file2);
+    } catch (e) {
+      await unlink2(tmp).catch(() => {
+      });
+      throw e;
+    }
+    const dir = await open3(path2.dirname(file2), "r").catch(() => null);
+    await dir?.sync().catch(() => {
+    });
+    await dir?.close();
+  };
+  const queue = createWriteQueue(async (updates) => {
+    const unlock = await lock();
+    try {
+      const { state, lease } = await read();
+      await writeAtomically(serialise(applyUpdates(state, updates), lease));
+      logger.debug({ file: file2, updates: updates.length }, "state recorded");
+    } finally {
+      await unlock();
+    }
+  });
+  const changeLease = (change) => queue.exclusive(async () => {
+    const unlock = await lock();
+    try {
+      const { state, lease } = await read();
+      const next = change(lease);
+      if (next) await writeAtomically(serialise(state, next));
+      return { lease: next ?? lease, changed: next !== null, basedOn: state.revision ?? null };
+    } finally {
+      await unlock();
+    }
+  });
+  return {
+    load: async () => (await read()).state,
+    changeLease,
+    readLease: async () => (await read()).lease,
+    record(updates) {
+      try {
+        checkUpdates(updates);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return queue.push(updates);
+    },
+    close: () => queue.drain(),
+    describe: () => `file ${file2}`
+  };
+}
+function revisionOf(state) {
+  return createHash4("sha256").update(stableStringify(state.sites)).digest("hex").slice(0, 24);
+}
+
+// src/state/redacting-store.ts
+function redactingStateStore(store, redact) {
+  const scrub = (u) => {
+    const url2 = u.record?.log_url;
+    if (!u.record || !url2) return u;
+    const clean2 = redact()(url2);
+    return clean2 === url2 ? u : { ...u, record: { ...u.record, log_url: clean2 } };
+  };
+  return {
+    load: () => store.load(),
+    record: (updates) => store.record(updates.map(scrub)),
+    changeLease: (change) => store.changeLease(change),
+    readLease: () => store.readLease(),
+    close: () => store.close(),
+    describe: () => store.describe(),
+    index: store.index && (() => store.index()),
+    indexSince: store.indexSince && ((base) => store.indexSince(base)),
+    loadFiles: store.loadFiles && ((index, paths) => store.loadFiles(index, paths))
+  };
+}
+
+// src/state/git-ref-store.ts
+import { createHash as createHash5 } from "node:crypto";
+
+// src/git/commit-writer.ts
+var UNPACK_LIMIT = 20;
+var fsyncSettings = /* @__PURE__ */ new WeakMap();
+function fsyncSetting(repo) {
+  let p = fsyncSettings.get(repo);
+  if (!p) {
+    p = repo.run(["config", "--get", "core.fsync"], { okCodes: [1] }).then((r) => r.exitCode === 0 ? r.stdout.toString("utf8").trim() || null : null);
+    fsyncSettings.set(repo, p);
+  }
+  return p;
+}
+var SCRATCH_BRANCH = "refs/routeros-gitops/fast-import";
+async function writeCommit(repo, spec) {
+  const when = `${Math.floor((spec.time ?? /* @__PURE__ */ new Date()).getTime() / 1e3)} +0000`;
+  const who = `${spec.identity.name} <${spec.identity.email}>`;
+  const parts = [];
+  const line = (s) => parts.push(Buffer.from(`${s}
+`, "utf8"));
+  const data = (content) => {
+    const buf = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    line(`data ${buf.length}`);
+    parts.push(buf);
+    line("");
+  };
+  line(`commit ${SCRATCH_BRANCH}`);
+  line("mark :1");
+  line(`author ${who} ${when}`);
+  line(`committer ${who} ${when}`);
+  data(spec.message);
+  const [first2, ...others] = spec.parents;
+  if (first2) line(`from ${first2}`);
+  for (const p of others) line(`merge ${p}`);
+  for (const c of spec.changes) {
+    const p = quotePath(c.path);
+    if ("delete" in c) line(`D ${p}`);
+    else if ("oid" in c) line(`M 100644 ${c.oid} ${p}`);
+    else {
+      line(`M 100644 inline ${p}`);
+      data(c.content);
+    }
+  }
+  line("");
+  line(`reset ${SCRATCH_BRANCH}`);
+  line("");
+  line("get-mark :1");
+  line("done");
+  const args = ["-c", `fastimport.unpackLimit=${UNPACK_LIMIT}`];
+  if (spec.changes.length * 2 + 3 < UNPACK_LIMIT) {
+    const fsync = await fsyncSetting(repo);
+    args.push("-c", `core.fsync=${fsync ? `${fsync},` : ""}-pack,-pack-metadata`);
+  }
+  args.push("fast-import", "--quiet", "--done", "--date-format=raw", "--depth=0");
+  const out = (await repo.run(args, { input: Buffer.concat(parts) })).stdout.toString("utf8").trim();
+  if (!/^[0-9a-f]{40,64}$/.test(out))
+    throw new GitError(`git fast-import did not report the commit it wrote (got ${JSON.stringify(out.slice(0, 100))})`, "git fast-import", 0);
+  return out;
+}
+function quotePath(p) {
+  if (/[\x00-\x09\x0b-\x1f]/.test(p)) throw new TypeError(`cannot write the path ${JSON.stringify(p)} to a git tree`);
+  return /[\n"\\]/.test(p) || p.startsWith('"') ? `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"` : p;
+}
+
+// src/state/state-merge.ts
+var LEASE_FILE = "lease.json";
+var FORMAT_FILE = "format.json";
+async function mergeStates(m) {
+  const { repo, ours, theirs } = m;
+  const mb = await repo.run(["merge-base", ours, theirs], { okCodes: [1] });
+  const base = mb.exitCode === 0 ? mb.stdout.toString("utf8").trim() : null;
+  const listing = async (c) => new Map(c === null ? [] : (await repo.listTree(c, "")).filter((e) => e.type === "blob").map((e) => [e.path, e.oid]));
+  const [b, o, t] = await Promise.all([listing(base), listing(ours), listing(theirs)]);
+  const changes = [];
+  const both = [];
+  for (const p of /* @__PURE__ */ new Set([...o.keys(), ...t.keys()])) {
+    const bo = b.get(p);
+    const oo = o.get(p);
+    const to = t.get(p);
+    if (oo === to || to === bo) continue;
+    if (oo === bo) changes.push(to === void 0 ? { path: p, delete: true } : { path: p, oid: to });
+    else both.push({ path: p, b: bo, o: oo, t: to });
+  }
+  if (both.length > 0) {
+    const objects = await repo.readObjects(both.flatMap((x) => [x.b, x.o, x.t].filter((v) => v !== void 0)));
+    const text2 = (oid) => oid === void 0 ? void 0 : objects.get(oid)?.content.toString("utf8") ?? "null";
+    for (const x of both) {
+      if (x.path === LEASE_FILE) {
+        const lease = mergeLease(parseLease(text2(x.o), "local"), parseLease(text2(x.t), "remote"));
+        changes.push({ path: x.path, content: stableStringify(lease) });
+      } else if (x.path === FORMAT_FILE) {
+        const v = (oid) => oid ? Number(JSON.parse(text2(oid) ?? "{}").version ?? 0) : 0;
+        changes.push({ path: x.path, oid: v(x.o) >= v(x.t) ? x.o : x.t });
+      } else if (x.path.startsWith("sites/")) {
+        const site = (oid, side) => oid === void 0 ? void 0 : parseSiteState(text2(oid), `${side} ${x.path}`);
+        const merged = await mergeSite(repo, site(x.b, "base"), site(x.o, "local"), site(x.t, "remote"));
+        changes.push({ path: x.path, content: stableStringify(merged) });
+      } else if (x.t !== void 0) {
+        changes.push({ path: x.path, oid: x.t });
+      }
+    }
+  }
+  const message = `merge state from ${m.remoteName}: ${changes.length - both.length} file(s) taken, ${both.length} merged
+`;
+  const commit = await writeCommit(repo, { parents: [ours, theirs], message, changes, identity: m.identity });
+  m.logger.info({ ref: m.ref, ours, theirs, commit, taken: changes.length - both.length, merged: both.length }, "merged diverged state");
+  return commit;
+}
+async function mergeSite(repo, b, o, t) {
+  if (!o) return t;
+  if (!t) return o;
+  const same = (x, y) => stableStringify(x ?? null) === stableStringify(y ?? null);
+  const scripts = {};
+  for (const file2 of /* @__PURE__ */ new Set([...Object.keys(o.scripts), ...Object.keys(t.scripts)])) {
+    const bs = b?.scripts[file2];
+    const os5 = o.scripts[file2];
+    const ts = t.scripts[file2];
+    let pick2;
+    if (same(os5, ts) || same(ts, bs)) pick2 = os5;
+    else if (same(os5, bs)) pick2 = ts;
+    else if (!os5 || !ts) pick2 = os5 ?? ts;
+    else pick2 = mergeRecord(os5, ts);
+    if (pick2) scripts[file2] = pick2;
+  }
+  let lastCommit = o.last_commit;
+  if (o.last_commit !== t.last_commit) {
+    if (o.last_commit === (b?.last_commit ?? null) || o.last_commit === null) lastCommit = t.last_commit;
+    else if (t.last_commit !== (b?.last_commit ?? null) && t.last_commit !== null) {
+      if (await repo.relation(o.last_commit, t.last_commit) === "ancestor") lastCommit = t.last_commit;
+    }
+  }
+  const pickField = (k) => same(o[k], b?.[k]) ? t[k] : o[k];
+  const merged = { site: pickField("site"), site_id: o.site_id, last_commit: lastCommit, scripts };
+  const removedAt = pickField("removed_at");
+  if (removedAt !== void 0) merged.removed_at = removedAt;
+  const check2 = pickField("secrets_key_check");
+  if (check2 !== void 0) merged.secrets_key_check = check2;
+  return merged;
+}
+
+// src/state/git-ref-store.ts
+var DEFAULT_STATE_REF = "refs/routeros-gitops/state";
+var STATE_IDENTITY = { name: "routeros-gitops", email: "noreply@routeros-gitops.invalid" };
+var GC_EVERY = 50;
+var WRITE_SLICE = 50;
+var FORMAT_TEXT = stableStringify({ version: STATE_FORMAT_VERSION });
+async function createGitRefStateStore(options) {
+  const ref = options.ref ?? DEFAULT_STATE_REF;
+  checkRefName(ref);
+  const remote = options.remote === "" ? void 0 : options.remote;
+  if (remote !== void 0 && (remote.startsWith("-") || /[\s\0]/.test(remote))) {
+    throw new InputError(`${JSON.stringify(redactCredentials(remote))} is not a remote name or URL; pass --state-remote with a remote such as origin`);
+  }
+  const logger = options.logger ?? silentLogger;
+  const repo = options.repo ?? await openRepo(options.cwd ?? process.cwd(), { logger });
+  return new GitRefStore(repo, ref, remote, logger, options.maxAttempts ?? 30);
+}
+var GitRefStore = class {
+  constructor(repo, ref, remote, logger, maxAttempts) {
+    this.repo = repo;
+    this.ref = ref;
+    this.remote = remote;
+    this.logger = logger;
+    this.maxAttempts = maxAttempts;
+    this.trackingRef = remote === void 0 ? null : remoteTrackingRef(ref, remote);
+    this.where = `ref ${ref}`;
+    this.queue = createWriteQueue(
+      async (updates) => {
+        await this.writeLocal(updates);
+        if (this.remote !== void 0) await this.push();
+      },
+      // Each write is a couple of git processes (and a push with a remote): at most ~10 a second, and
+      // about one a second while a burst of outcomes goes on (starting processes takes the CPU the
+      // lanes sending jobs need); an outcome is still stored within about a second.
+      { minIntervalMs: remote !== void 0 ? 250 : 100, maxIntervalMs: 1e3 }
+    );
+  }
+  repo;
+  ref;
+  remote;
+  logger;
+  maxAttempts;
+  trackingRef;
+  where;
+  known = null;
+  /** The remote's state commit as last seen (null: it has none); undefined: not asked yet. */
+  remoteHead;
+  commitsSinceGc = 0;
+  gcRunning = null;
+  queue;
+  // ---- the StateStore interface --------------------------------------------------------------
+  head() {
+    return this.repo.readRef(this.ref);
+  }
+  async load() {
+    await this.syncIfRemote();
+    return this.readState(await this.repo.readRef(this.ref));
+  }
+  async index() {
+    await this.syncIfRemote();
+    return this.indexAt(await this.repo.readRef(this.ref));
+  }
+  async indexSince(base) {
+    await this.syncIfRemote();
+    return this.indexFrom(base, await this.repo.readRef(this.ref));
+  }
+  loadFiles(index, paths) {
+    return this.readFiles(index, paths);
+  }
+  record(updates) {
+    try {
+      checkUpdates(updates);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.queue.push(updates);
+  }
+  changeLease(change) {
+    return this.queue.exclusive(async () => {
+      if (this.remote !== void 0) await this.syncFromRemote();
+      const result = await this.writeLocal([], change);
+      if (this.remote !== void 0 && result.changed) {
+        await this.push();
+        result.lease = await this.leaseAt(await this.repo.readRef(this.ref));
+      }
+      return result;
+    });
+  }
+  async readLease() {
+    await this.syncIfRemote();
+    return this.leaseAt(await this.repo.readRef(this.ref));
+  }
+  async close() {
+    await this.queue.drain();
+    await this.gcRunning;
+  }
+  describe() {
+    return `ref ${this.ref}${this.remote !== void 0 ? ` (${redactCredentials(this.remote)})` : ""}`;
+  }
+  // ---- reading -------------------------------------------------------------------------------
+  async syncIfRemote() {
+    if (this.remote !== void 0) await this.queue.exclusive(() => this.syncFromRemote());
+  }
+  formatOf(text2, head) {
+    if (text2 === void 0) {
+      throw new InputError(
+        `${this.ref} (at ${head.slice(0, 12)}) does not hold a routeros-gitops state (no ${FORMAT_FILE}); pass --state-ref with another ref`
+      );
+    }
+    let version2;
+    try {
+      version2 = JSON.parse(text2).version;
+    } catch {
+      version2 = void 0;
+    }
+    checkFormatVersion(version2, this.where);
+    return version2;
+  }
+  /** Parse the site files read at `head` into `state` and `sites` (the texts of canonical files). */
+  addSite(state, sites, path4, text2, oid, skipStray) {
+    if (text2 === void 0) throw new GitError(`object ${oid} (${path4} in ${this.where}) is missing from the repository`, "git cat-file --batch", 0);
+    const site = parseSiteState(text2, `${this.where} ${path4}`);
+    const canonicalPath = siteFilePath(site.site_id);
+    const canonical = canonicalPath === path4;
+    if (!canonical && skipStray(canonicalPath)) return;
+    if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
+    if (canonical) sites.set(site.site_id, text2);
+  }
+  /** The whole state at `head`: one ls-tree and one cat-file, whatever the number of sites. */
+  async readState(head) {
+    if (head === null) {
+      this.known = { head, sites: /* @__PURE__ */ new Map(), format: null };
+      return { ...emptyState(), revision: null };
+    }
+    const entries = await this.repo.listTree(head, "");
+    const files = entries.filter((e) => e.type === "blob" && (e.path === FORMAT_FILE || e.path.startsWith("sites/") && e.path.endsWith(".json")));
+    const objects = await this.repo.readObjects(files.map((e) => e.oid));
+    const text2 = (oid) => objects.get(oid)?.content.toString("utf8");
+    const format = this.formatOf(text2(files.find((e) => e.path === FORMAT_FILE)?.oid ?? ""), head);
+    const state = { ...emptyState(), revision: head };
+    const sites = /* @__PURE__ */ new Map();
+    for (const e of files) if (e.path !== FORMAT_FILE) this.addSite(state, sites, e.path, text2(e.oid), e.oid, () => false);
+    this.known = { head, sites, format };
+    return state;
+  }
+  /** The site files of the state commit `head` (one ls-tree, nothing read). */
+  async indexAt(head) {
+    const files = /* @__PURE__ */ new Map();
+    if (head !== null) {
+      for (const e of await this.repo.listTree(head, "sites")) if (e.type === "blob" && e.path.endsWith(".json")) files.set(e.path, e.oid);
+    }
+    return { head, files, pathOf: siteFilePath };
+  }
+  /** The index at `head` from an earlier one: its files patched with what changed between the two commits. */
+  async indexFrom(base, head) {
+    if (head === base.head) return { head, files: base.files, pathOf: siteFilePath };
+    if (head === null || base.head === null) return this.indexAt(head);
+    const r = await this.repo.run(["diff-tree", "-r", "-z", "--no-renames", base.head, head, "--", "sites"], { okCodes: [128] });
+    if (r.exitCode !== 0) return this.indexAt(head);
+    const files = new Map(base.files);
+    for (const c of parseDiffTree(r.stdout.toString("utf8"))) {
+      if (!c.name.endsWith(".json")) continue;
+      if (c.status === "deleted" || typeOfMode(c.mode) !== "blob") files.delete(c.name);
+      else files.set(c.name, c.oid);
+    }
+    return { head, files, pathOf: siteFilePath };
+  }
+  /** The state held by `paths` of `index` (plus a check of the format), read as readState would. */
+  async readFiles(index, paths) {
+    const { head } = index;
+    if (head === null) {
+      this.known = { head, sites: /* @__PURE__ */ new Map(), format: null };
+      return { ...emptyState(), revision: null };
+    }
+    const formatName = `${head}:${FORMAT_FILE}`;
+    const wanted = paths.filter((p) => index.files.has(p));
+    const objects = await this.repo.readObjects([formatName, ...wanted.map((p) => index.files.get(p))]);
+    const format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), head);
+    const state = { ...emptyState(), revision: head };
+    const sites = /* @__PURE__ */ new Map();
+    for (const path4 of wanted) {
+      const oid = index.files.get(path4);
+      this.addSite(state, sites, path4, objects.get(oid)?.content.toString("utf8"), oid, (canonical) => index.files.has(canonical));
+    }
+    if (this.known?.head !== head) this.known = { head, sites, format };
+    else for (const [id, t] of sites) this.known.sites.set(id, t);
+    return state;
+  }
+  /** Make sure `known` covers `ids` and the format, reading only their files (one cat-file for all of them). */
+  async knowSites(ids) {
+    if (!this.known) this.known = { head: await this.repo.readRef(this.ref), sites: /* @__PURE__ */ new Map() };
+    const k = this.known;
+    const missing = ids.filter((id) => !k.sites.has(id));
+    if (k.head === null) {
+      for (const id of missing) k.sites.set(id, null);
+      k.format = null;
+    } else if (missing.length > 0 || k.format === void 0) {
+      const names = missing.map((id) => `${k.head}:${siteFilePath(id)}`);
+      const formatName = `${k.head}:${FORMAT_FILE}`;
+      const objects = await this.repo.readObjects([formatName, ...names]);
+      k.format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), k.head);
+      missing.forEach((id, i) => {
+        k.sites.set(id, objects.get(names[i])?.content.toString("utf8") ?? null);
+      });
+    }
+    return k;
+  }
+  async leaseAt(head) {
+    if (head === null) return null;
+    const name = `${head}:${LEASE_FILE}`;
+    const objects = await this.repo.readObjects([name]);
+    return parseLease(objects.get(name)?.content.toString("utf8"), this.where);
+  }
+  // ---- writing locally -------------------------------------------------------------------------
+  /** The site files `updates` change at `k` (texts), computed a slice of sites at a time. */
+  async siteChanges(k, updates) {
+    const bySite = /* @__PURE__ */ new Map();
+    for (const u of updates) {
+      const list2 = bySite.get(u.site_id);
+      if (list2) list2.push(u);
+      else bySite.set(u.site_id, [u]);
+    }
+    const ids = [...bySite.keys()];
+    const changes = [];
+    for (let i = 0; i < ids.length; i += WRITE_SLICE) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      const slice = ids.slice(i, i + WRITE_SLICE);
+      const base = emptyState();
+      for (const id of slice) {
+        const t = k.sites.get(id);
+        if (t) base.sites[id] = parseSiteState(t, `${this.where} ${siteFilePath(id)}`);
+      }
+      const next = applyUpdates(base, slice.length === ids.length ? updates : slice.flatMap((id) => bySite.get(id)));
+      for (const id of slice) {
+        const content = stableStringify(next.sites[id]);
+        if (content !== k.sites.get(id)) changes.push({ id, path: siteFilePath(id), content });
+      }
+    }
+    return changes;
+  }
+  /**
+   * Commit `updates` (and a lease change) on top of the ref with compare-and-swap, re-reading and
+   * retrying on conflict; a lease change is recomputed from the lease found at each attempt.
+   */
+  async writeLocal(updates, leaseChange) {
+    const ids = [...new Set(updates.map((u) => u.site_id))];
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const k = await this.knowSites(ids);
+      const changes = await this.siteChanges(k, updates);
+      let lease = null;
+      let newLease = null;
+      if (leaseChange) {
+        lease = await this.leaseAt(k.head);
+        newLease = leaseChange(lease);
+      }
+      const result = { lease: newLease ?? lease, changed: newLease !== null, basedOn: k.head };
+      if (changes.length === 0 && newLease === null) {
+        if (await this.repo.readRef(this.ref) === k.head) return result;
+        this.known = null;
+        continue;
+      }
+      const treeChanges = changes.map((c) => ({ path: c.path, content: c.content }));
+      if (k.format !== STATE_FORMAT_VERSION) treeChanges.unshift({ path: FORMAT_FILE, content: FORMAT_TEXT });
+      if (newLease) treeChanges.push({ path: LEASE_FILE, content: stableStringify(newLease) });
+      const message = updates.length ? describeUpdates(updates) : `lease: ${newLease?.holder ? `held by ${newLease.holder.purpose} ${newLease.holder.id}` : "released"}
+`;
+      const commit = await writeCommit(this.repo, { parents: k.head ? [k.head] : [], message, changes: treeChanges, identity: STATE_IDENTITY });
+      if (await this.repo.updateRef(this.ref, commit, k.head, `routeros-gitops: ${message.split("\n")[0]}`)) {
+        for (const c of changes) k.sites.set(c.id, c.content);
+        k.head = commit;
+        k.format = STATE_FORMAT_VERSION;
+        this.maybeGc();
+        this.logger.debug({ ref: this.ref, commit, updates: updates.length, sites: changes.length, lease: !!newLease, attempt }, "state recorded");
+        return result;
+      }
+      this.known = null;
+      this.logger.debug({ ref: this.ref, attempt }, "state ref moved by another writer; retrying");
+      await sleep3(backoffDelay(attempt));
+    }
+    throw new StateConflictError(`could not record the applied state in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
+  }
+  /** Plumbing never runs `git gc --auto` by itself: a long-lived writer (the daemon) asks every GC_EVERY commits. */
+  maybeGc() {
+    if (++this.commitsSinceGc < GC_EVERY || this.gcRunning) return;
+    this.commitsSinceGc = 0;
+    this.gcRunning = this.repo.run(["gc", "--auto", "--quiet"]).catch((e) => this.logger.warn({ err: e.message }, "git gc --auto failed")).finally(() => {
+      this.gcRunning = null;
+    });
+  }
+  // ---- the remote --------------------------------------------------------------------------------
+  /** Fetch the remote's state into the tracking ref; returns its commit, or null when it has none. */
+  async fetchRemote() {
+    const args = [
+      "fetch",
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--no-auto-gc",
+      "--no-recurse-submodules",
+      "--quiet",
+      this.remote,
+      `+${this.ref}:${this.trackingRef}`
+    ];
+    const r = await this.repo.run(args, { okCodes: [1, 128] });
+    if (r.exitCode !== 0) {
+      if (/couldn't find remote ref/i.test(r.stderr)) {
+        this.remoteHead = null;
+        return null;
+      }
+      throw gitError(args, r.exitCode, r.stderr);
+    }
+    this.remoteHead = await this.repo.readRef(this.trackingRef);
+    return this.remoteHead;
+  }
+  /** Fetch the remote's state and bring the local ref up to it (fast-forward or merge commit). */
+  async syncFromRemote() {
+    const theirs = await this.fetchRemote();
+    if (theirs === null) return;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const ours = await this.repo.readRef(this.ref);
+      if (ours === theirs) return;
+      let target;
+      if (ours === null) target = theirs;
+      else {
+        const rel = await this.repo.relation(ours, theirs);
+        if (rel === "same" || rel === "descendant") return;
+        target = rel === "ancestor" ? theirs : await mergeStates({
+          repo: this.repo,
+          ours,
+          theirs,
+          identity: STATE_IDENTITY,
+          remoteName: redactCredentials(this.remote),
+          logger: this.logger,
+          ref: this.ref
+        });
+      }
+      if (await this.repo.updateRef(this.ref, target, ours, `routeros-gitops: state from ${redactCredentials(this.remote)}`)) {
+        this.known = null;
+        this.logger.debug({ ref: this.ref, from: ours, to: target }, "state updated from the remote");
+        return;
+      }
+      this.known = null;
+      await sleep3(backoffDelay(attempt));
+    }
+    throw new StateConflictError(
+      `could not bring ${this.where} up to date with ${redactCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
+    );
+  }
+  /** Publish the local ref with a lease on the remote's ref; on rejection fetch, merge, retry. */
+  async push() {
+    const remote = this.remote;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const ours = await this.repo.readRef(this.ref);
+      if (this.remoteHead === void 0) this.remoteHead = await this.repo.readRef(this.trackingRef);
+      if (ours === null || ours === this.remoteHead) return;
+      const args = [
+        "push",
+        "--no-verify",
+        "--porcelain",
+        "--no-recurse-submodules",
+        remote,
+        `${ours}:${this.ref}`,
+        `--force-with-lease=${this.ref}:${this.remoteHead ?? ""}`
+      ];
+      const r = await this.repo.run(args, { okCodes: [1, 128] });
+      if (r.exitCode === 0) {
+        await this.repo.run(["update-ref", "-m", "routeros-gitops: pushed", this.trackingRef, ours]);
+        this.remoteHead = ours;
+        this.logger.debug({ ref: this.ref, remote: redactCredentials(remote), commit: ours, attempt }, "state pushed");
+        return;
+      }
+      const out = `${r.stdout.toString("utf8")}
+${r.stderr}`;
+      const raced = /\[rejected\].*(stale info|fetch first|non-fast-forward)|\[remote rejected\] \((failed to update ref|failed to lock|incorrect old value provided)\)/.test(
+        out
+      );
+      if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
+      this.logger.debug({ ref: this.ref, attempt }, "remote state moved; fetching and merging");
+      await sleep3(backoffDelay(attempt));
+      await this.syncFromRemote();
+    }
+    throw new StateConflictError(
+      `could not push the applied state to ${redactCredentials(remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
+    );
+  }
+};
+function remoteTrackingRef(ref, remote) {
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(remote) && !remote.endsWith(".lock") ? remote : `url-${createHash5("sha256").update(stripUrlCredentials(remote)).digest("hex").slice(0, 16)}`;
+  const rest = ref.startsWith("refs/routeros-gitops/") ? ref.slice("refs/routeros-gitops/".length) : ref.slice("refs/".length);
+  return `refs/routeros-gitops/remotes/${name}/${rest}`;
+}
+function checkRefName(ref) {
+  const ok = ref.startsWith("refs/") && !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/\.|\.lock(\/|$)/.test(ref) && !ref.endsWith("/") && !ref.endsWith(".") && ref !== "refs/";
+  if (!ref || !ok) throw new InputError(`${JSON.stringify(ref)} is not a usable state ref; pass --state-ref with a full ref name such as ${DEFAULT_STATE_REF}`);
+}
+
+// src/state/open-store.ts
+async function openStateStore(options) {
+  const store = await openStore(options);
+  return options.redact ? redactingStateStore(store, options.redact) : store;
+}
+async function openStore(options) {
+  const logger = options.logger ?? silentLogger;
+  if (options.stateFile) {
+    if (options.stateRemote || options.stateRef) {
+      throw new InputError("--state-file keeps the state in a file; it cannot be combined with --state-remote or --state-ref");
+    }
+    return createFileStateStore({ path: path3.resolve(options.cwd, options.stateFile), logger });
+  }
+  const repo = options.repo ?? await openRepo(options.cwd, { logger });
+  let remote;
+  if (options.stateRemote === void 0) {
+    remote = (await listRemotes(repo)).includes("origin") ? "origin" : void 0;
+  } else {
+    remote = options.stateRemote || void 0;
+  }
+  return createGitRefStateStore({ repo, ref: options.stateRef || DEFAULT_STATE_REF, remote, logger });
+}
+
+// src/wiring/options.ts
+var flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+var bad = (problems, name, value, expected, example) => {
+  problems.push({
+    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
+    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
+    hint: example ? `for example ${example}` : void 0
+  });
+  return void 0;
+};
+var absent = (raw) => raw === void 0 || raw === null || raw === "";
+var opt = {
+  string() {
+    return (raw) => absent(raw) ? void 0 : String(raw);
+  },
+  stringOr(fallback) {
+    return (raw) => absent(raw) ? fallback : String(raw);
+  },
+  bool(fallback = false) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (typeof raw === "boolean") return raw;
+      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
+      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
+      bad(problems, name, raw, "true or false");
+      return fallback;
+    };
+  },
+  /** A whole number within [min, max]. */
+  int(min, max) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= min && n <= max) return n;
+      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, `${name.startsWith("--") ? `${name} ` : ""}${Math.min(max, Math.max(min, 4))}`);
+    };
+  },
+  /** Seconds (a number, 0 or more), as milliseconds. */
+  seconds(max = 7 * 86400) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
+      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
+    };
+  },
+  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
+  duration(fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return parseDuration(fallback);
+      const ms = parseDuration(String(raw));
+      if (ms !== void 0) return ms;
+      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
+      return parseDuration(fallback);
+    };
+  },
+  oneOf(values, fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (values.includes(String(raw))) return String(raw);
+      bad(problems, name, raw, `one of ${values.join(", ")}`);
+      return fallback;
+    };
+  }
+};
+function parseDuration(value) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
+  return ms > 0 ? Math.round(ms) : void 0;
+}
+function parseOptions(spec, raw, nameOf = flagName) {
+  const problems = [];
+  const out = {};
+  for (const [key, parse8] of Object.entries(spec)) out[key] = parse8(raw[key], nameOf(key), problems);
+  if (problems.length) throw new InputError(problems);
+  return out;
+}
+var LIMITS = {
+  concurrency: { min: 1, max: 256 },
+  timeout: { min: 1, max: 86400 }
+};
+var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+var RUN_OPTIONS = {
+  cwd: opt.string(),
+  sites: opt.stringOr("sites"),
+  ref: opt.stringOr("HEAD"),
+  stateFile: opt.string(),
+  stateRef: opt.string(),
+  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
+  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
+  secretsFile: opt.string(),
+  logLevel: opt.oneOf(LOG_LEVELS)
+};
+var APPLY_OPTIONS = {
+  retryFailed: opt.bool(),
+  allowCheckErrors: opt.bool(),
+  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
+  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
+  apiUrl: opt.string(),
+  leaseTimeout: opt.seconds()
+};
+var ENV_TUNING = {
+  RGO_RATE_LIMIT: opt.int(0, 1e5),
+  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
+  RGO_POLL_MAX_MS: opt.int(1, 36e5),
+  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS)
+};
+function parseEnvTuning(env) {
+  return parseOptions(ENV_TUNING, env, (k) => k);
+}
+
+// src/wiring/runtime.ts
+var SDX_MAX_RETRIES = 8;
+var Runtime = class {
+  constructor(opts) {
+    this.opts = opts;
+    this.env = opts.env;
+    this.redactor = makeRedactor([]);
+    this.addSecrets([...envSecrets(opts.env), ...opts.secrets ?? []]);
+    this.tuning = parseEnvTuning(opts.env);
+    this.logger = this.makeLogger(opts.logLevel ?? this.tuning.RGO_LOG_LEVEL ?? "info");
+  }
+  opts;
+  env;
+  tuning;
+  logger;
+  operatorUrl;
+  known = /* @__PURE__ */ new Set();
+  redactor;
+  /** The operator's SDX URL (read on first use: a command that never reaches SDX never checks it). */
+  get apiUrl() {
+    this.operatorUrl ??= operatorApiUrl(this.opts.apiUrl);
+    return this.operatorUrl;
+  }
+  /** The redactor as it is now (it grows as secrets are loaded): every output goes through it. */
+  redact() {
+    return this.redactor;
+  }
+  /** Learn more values to scrub (template secrets once loaded, tokens). */
+  addSecrets(values) {
+    let added = false;
+    for (const v of values) {
+      if (!v || v.length < MIN_SECRET_LENGTH || this.known.has(v)) continue;
+      this.known.add(v);
+      this.opts.mask?.(v);
+      added = true;
+    }
+    if (added) this.redactor = makeRedactor(this.known);
+  }
+  makeLogger(level) {
+    const log = this.opts.log;
+    if (log.kind === "lines")
+      return createActionLogger(
+        log.sink,
+        () => this.redactor,
+        level === "debug" || level === "trace" ? "debug" : level === "info" ? "info" : level === "warn" ? "warn" : "error"
+      );
+    return (0, import_pino.default)(
+      { level, base: { name: "routeros-gitops" }, timestamp: import_pino.default.stdTimeFunctions.isoTime },
+      { write: (s) => log.write(this.redactor(s)) }
+    );
+  }
+  /** A path as the user gave it, from the entry's working directory. */
+  resolve(p) {
+    return p.startsWith("/") ? p : `${this.opts.cwd.replace(/\/+$/, "")}/${p}`;
+  }
+  openRepo(dir) {
+    return openRepo(dir ? this.resolve(dir) : this.opts.cwd, { logger: this.logger });
+  }
+  /** The state store: a file, or the state ref (shared through origin when it exists); what it records is redacted. */
+  openState(repo, where2 = {}) {
+    return openStateStore({
+      cwd: repo.root,
+      repo,
+      stateFile: where2.stateFile ? this.resolve(where2.stateFile) : void 0,
+      stateRemote: where2.stateRemote,
+      stateRef: where2.stateRef,
+      logger: this.logger,
+      redact: () => this.redactor
+    });
+  }
+  /** Template secrets from the environment and a secrets file; none for untrusted code (a fork's pull request). */
+  async loadSecrets(repo, opts = {}) {
+    if (opts.none) return noSecrets;
+    const source = await loadSecrets({ env: this.env, file: opts.file, repoRoot: repo?.root, cwd: this.opts.cwd });
+    this.addSecrets(source.values());
+    return source;
+  }
+  /** The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries, rate limit, stop signal. */
+  sdxFactory() {
+    const apiUrl = this.apiUrl;
+    const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: "SDX_API_TOKEN" };
+    if (!token.value) {
+      throw new InputError({
+        file: token.source.startsWith("input") ? `(${token.source})` : "(environment)",
+        message: `${token.source} is not set: apply needs an SDX API token`,
+        hint: token.source.startsWith("input") ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"' : "export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it"
+      });
+    }
+    const value = token.value;
+    this.addSecrets([value]);
+    return (fleet) => {
+      const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
+      this.logger.debug({ event: "sdx-client", api_url: apiUrl.url, max_retries: SDX_MAX_RETRIES, requests_per_minute: requestsPerMinute }, "SDX client");
+      return createSdxClient({
+        baseUrl: apiUrl.url,
+        token: value,
+        requestsPerMinute,
+        // A change that cannot be sent blocks its site until the next run: retry transient faults
+        // generously (each retry reuses the idempotency key, so none can create a second job).
+        maxRetries: SDX_MAX_RETRIES,
+        logger: this.logger,
+        signal: this.opts.signal
+      });
+    };
+  }
+  /** How jobs are followed: first poll and longest interval (RGO_POLL_INITIAL_MS, RGO_POLL_MAX_MS). */
+  poll() {
+    return { pollInitialMs: this.tuning.RGO_POLL_INITIAL_MS, pollMaxMs: this.tuning.RGO_POLL_MAX_MS };
+  }
+  parseCache(repo) {
+    return openParseCache(repo.gitDir);
+  }
+  planSnapshot(repo) {
+    return openPlanSnapshot(repo.gitDir);
+  }
+};
+
+// src/action/io.ts
+function redactingIo(io, redact) {
+  const r = (s) => redact()(s);
+  return {
+    env: io.env,
+    info: (l) => io.info(r(l)),
+    debug: (l) => io.debug(r(l)),
+    annotate: (a) => io.annotate({ ...a, message: r(a.message), title: a.title === void 0 ? void 0 : r(a.title) }),
+    setOutput: (n, v) => io.setOutput(n, r(v)),
+    appendSummary: (m) => io.appendSummary(r(m)),
+    setSecret: (v) => io.setSecret(v),
+    fail: (m) => io.fail(r(m))
+  };
 }
 
 // src/action/history.ts
 var FETCH = ["fetch", "--no-tags", "--no-recurse-submodules", "--quiet"];
 async function hasRemote(repo, name = "origin") {
-  const out = (await repo.run(["remote"])).stdout.toString("utf8").split("\n");
-  return out.includes(name);
+  return (await listRemotes(repo)).includes(name);
 }
 async function isShallow(repo) {
   return (await repo.run(["rev-parse", "--is-shallow-repository"])).stdout.toString("utf8").trim() === "true";
@@ -87726,64 +95245,42 @@ async function unshallow(repo, sha2, logger) {
 }
 
 // src/action/context.ts
-function secretsHolder(env, io) {
-  const values = /* @__PURE__ */ new Set();
-  let redact = makeRedactor(values);
-  const add = (more) => {
-    for (const v of more) {
-      if (!v || v.length < MIN_SECRET_LENGTH || values.has(v)) continue;
-      values.add(v);
-      io.setSecret(v);
-    }
-    redact = makeRedactor(values);
-  };
-  add(envSecrets(env));
-  return { add, redact: () => redact };
-}
-async function buildContext(inputs, rawIo, secrets, event, signal) {
+async function buildContext(inputs, rawIo, event, signal) {
   const env = rawIo.env;
-  secrets.add([inputs.sdxApiToken, inputs.githubToken]);
-  const io = redactingIo(rawIo, secrets.redact);
-  const logger = createActionLogger({ info: io.info, debug: io.debug }, secrets.redact, parseLogLevel(env.RGO_LOG_LEVEL));
-  const apiUrl = operatorApiUrl([
-    { source: "input sdx-api-url", value: inputs.sdxApiUrl },
-    { source: "SDX_API_URL", value: env.SDX_API_URL }
-  ]);
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const runtime = new Runtime({
+    env,
+    cwd: workspace,
+    log: { kind: "lines", sink: { info: (l) => rawIo.info(l), debug: (l) => rawIo.debug(l) } },
+    apiUrl: [
+      { source: "input sdx-api-url", value: inputs.sdxApiUrl },
+      { source: "SDX_API_URL", value: env.SDX_API_URL }
+    ],
+    sdxToken: { value: inputs.sdxApiToken, source: "input sdx-api-token" },
+    secrets: [inputs.sdxApiToken, inputs.githubToken],
+    mask: (v) => rawIo.setSecret(v),
+    signal
+  });
+  const io = redactingIo(rawIo, () => runtime.redact());
+  const logger = runtime.logger;
+  const apiUrl = runtime.apiUrl;
   const untrusted = event.kind === "pull_request" && event.fork;
   if (untrusted)
     logger.info(
       { pull_request: event.kind === "pull_request" ? event.number : void 0 },
       "a pull request from a fork: planning without secrets, and writing nothing to GitHub (the plan is in the step summary)"
     );
-  const workspace = env.GITHUB_WORKSPACE || process.cwd();
-  const repo = await openRepo(resolve3(workspace, inputs.workingDirectory), { logger });
+  const repo = await runtime.openRepo(inputs.workingDirectory);
   const ref = inputs.ref ?? event.sha ?? "HEAD";
   await ensureCommit(repo, ref, logger);
-  const loaded = untrusted ? noSecrets : await loadSecrets({ env, repoRoot: repo.root });
-  secrets.add(loaded.values());
-  const where2 = parseRepository(env.GITHUB_REPOSITORY);
-  let github = null;
-  if (untrusted) {
-  } else if (inputs.githubToken && where2) {
-    const ms = (v) => v !== void 0 && v !== "" && Number(v) >= 0 ? Number(v) : void 0;
-    github = {
-      client: createGitHubClient({
-        token: inputs.githubToken,
-        baseUrl: env.GITHUB_API_URL,
-        logger,
-        writeIntervalMs: ms(env.RGO_GITHUB_WRITE_INTERVAL_MS),
-        notifyIntervalMs: ms(env.RGO_GITHUB_NOTIFY_INTERVAL_MS)
-      }),
-      ...where2
-    };
-  } else if (!inputs.githubToken) {
-    logger.warn({}, "no github-token: no pull request comment and no commit status will be written");
-  }
+  const loaded = await runtime.loadSecrets(repo, { none: untrusted });
+  const github = untrusted ? null : githubTarget(runtime, { token: inputs.githubToken, repository: env.GITHUB_REPOSITORY, apiUrl: env.GITHUB_API_URL, tokenSource: "input github-token" });
   const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null;
-  const reportDir = join2(env.RUNNER_TEMP || tmpdir(), "routeros-gitops");
-  await mkdir3(reportDir, { recursive: true });
+  const reportDir = join5(env.RUNNER_TEMP || tmpdir(), "routeros-gitops");
+  await mkdir5(reportDir, { recursive: true });
   return {
+    runtime,
     inputs,
     io,
     env,
@@ -87796,11 +95293,11 @@ async function buildContext(inputs, rawIo, secrets, event, signal) {
     runUrl,
     reportDir,
     paths: workspacePaths(repo.root, workspace),
-    secretsRedact: secrets.redact,
+    secretsRedact: () => runtime.redact(),
     signal,
     apiUrl,
     untrusted,
-    openStore: () => openStateStore({ cwd: repo.root, repo, stateRef: inputs.stateRef, logger, redact: secrets.redact })
+    openStore: () => runtime.openState(repo, { stateRef: inputs.stateRef })
   };
 }
 async function planWithHistory(ctx, store) {
@@ -87817,8 +95314,8 @@ function annotate(ctx, plan2, warnings) {
 }
 
 // src/action/plan-step.ts
-import { writeFile as writeFile2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { writeFile as writeFile4 } from "node:fs/promises";
+import { join as join6 } from "node:path";
 
 // src/core/diff.ts
 async function planDiffs(reader, plan2, desired, maxChanges = 200) {
@@ -87929,6 +95426,8 @@ function changeToJson(c) {
     file: c.file,
     previous_path: c.previous_path,
     generation: c.generation,
+    parts: c.parts && c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })),
+    from_part: c.parts ? c.from_part + 1 : void 0,
     job_id: c.job_id,
     supersedes: c.supersedes,
     group: c.group,
@@ -87948,6 +95447,13 @@ function sharedGroups(plan2) {
   return [...groups2.values()];
 }
 function actionNote(c) {
+  const note = actionWords(c);
+  if (!c.parts || c.action !== "create" && c.action !== "follow") return note;
+  const n = c.parts.length;
+  const parts = c.from_part > 0 ? `sent as ${n} jobs, resuming at part ${c.from_part + 1}/${n}` : `sent as ${n} jobs`;
+  return note ? `${parts}; ${note}` : parts;
+}
+function actionWords(c) {
   switch (c.action) {
     case "follow":
       return `follow job ${c.job_id} (created by an earlier run)`;
@@ -88131,11 +95637,11 @@ async function planStep(ctx) {
     const marker = planMarker(ctx.inputs.sites);
     const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
     const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
-    const report = join3(ctx.reportDir, `${name}.md`);
-    const reportJson = join3(ctx.reportDir, `${name}.json`);
+    const report = join6(ctx.reportDir, `${name}.md`);
+    const reportJson = join6(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
-    await writeFile2(report, redact(withoutMarker(full, marker)));
-    await writeFile2(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
+    await writeFile4(report, redact(withoutMarker(full, marker)));
+    await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
 `));
     ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
     const dropped = annotate(ctx, plan2, warnings);
@@ -88151,7 +95657,7 @@ async function planStep(ctx) {
       );
     } else if (pr && ctx.inputs.comment && ctx.github) {
       const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
-      const { body, cut } = fitComment(
+      const { body, cut: cut2 } = fitComment(
         redact(full),
         (shown, total) => `---
 **This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
@@ -88172,7 +95678,7 @@ async function planStep(ctx) {
           notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
         } else {
           commentUrl = res.url;
-          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut }, `plan comment ${res.result}`);
+          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
         }
       } catch (e) {
         failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
@@ -88204,8 +95710,8 @@ ${notes.join("\n\n")}
 }
 
 // src/action/apply-step.ts
-import { writeFile as writeFile3 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { writeFile as writeFile5 } from "node:fs/promises";
+import { join as join7 } from "node:path";
 
 // node_modules/eventemitter3/index.mjs
 var import_index = __toESM(require_eventemitter3(), 1);
@@ -88229,13 +95735,13 @@ function pTimeout(promise2, options) {
   } = options;
   let timer;
   let abortHandler;
-  const wrappedPromise = new Promise((resolve4, reject) => {
+  const wrappedPromise = new Promise((resolve3, reject) => {
     if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
       throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
     }
     if (signal?.aborted) {
       reject(getAbortedReason(signal));
-      promise2.then(resolve4, reject);
+      promise2.then(resolve3, reject);
       return;
     }
     if (signal) {
@@ -88244,7 +95750,7 @@ function pTimeout(promise2, options) {
       };
       signal.addEventListener("abort", abortHandler, { once: true });
     }
-    promise2.then(resolve4, reject);
+    promise2.then(resolve3, reject);
     if (milliseconds === Number.POSITIVE_INFINITY) {
       return;
     }
@@ -88252,7 +95758,7 @@ function pTimeout(promise2, options) {
     timer = customTimers.setTimeout.call(void 0, () => {
       if (fallback) {
         try {
-          resolve4(fallback());
+          resolve3(fallback());
         } catch (error63) {
           reject(error63);
         }
@@ -88262,7 +95768,7 @@ function pTimeout(promise2, options) {
         promise2.cancel();
       }
       if (message === false) {
-        resolve4();
+        resolve3();
       } else if (message instanceof Error) {
         reject(message);
       } else {
@@ -88287,15 +95793,15 @@ function pTimeout(promise2, options) {
 // node_modules/p-queue/dist/lower-bound.js
 function lowerBound(array2, value, comparator) {
   let first2 = 0;
-  let count = array2.length;
-  while (count > 0) {
-    const step = Math.trunc(count / 2);
+  let count2 = array2.length;
+  while (count2 > 0) {
+    const step = Math.trunc(count2 / 2);
     let it = first2 + step;
     if (comparator(array2[it], value) <= 0) {
       first2 = ++it;
-      count -= step + 1;
+      count2 -= step + 1;
     } else {
-      count = step;
+      count2 = step;
     }
   }
   return first2;
@@ -88706,7 +96212,7 @@ var PQueue = class extends import_index.default {
     if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
       throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
     }
-    return new Promise((resolve4, reject) => {
+    return new Promise((resolve3, reject) => {
       const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
       let cleanupQueueAbortHandler = () => void 0;
       const run2 = async () => {
@@ -88748,7 +96254,7 @@ var PQueue = class extends import_index.default {
             })]);
           }
           const result = await operation;
-          resolve4(result);
+          resolve3(result);
           this.emit("completed", result);
         } catch (error63) {
           reject(error63);
@@ -88937,7 +96443,7 @@ var PQueue = class extends import_index.default {
   }
   async #onEvent(events, filter) {
     const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve4) => {
+    return new Promise((resolve3) => {
       const listener = () => {
         if (filter && !filter()) {
           return;
@@ -88945,7 +96451,7 @@ var PQueue = class extends import_index.default {
         for (const event of eventList) {
           this.off(event, listener);
         }
-        resolve4();
+        resolve3();
       };
       for (const event of eventList) {
         this.on(event, listener);
@@ -89017,15 +96523,15 @@ var PQueue = class extends import_index.default {
       }
       return;
     }
-    let count;
+    let count2;
     if (this.#strict) {
       const now = Date.now();
       this.#cleanupStrictTicks(now);
-      count = this.#getActiveTicksCount();
+      count2 = this.#getActiveTicksCount();
     } else {
-      count = this.#intervalCount;
+      count2 = this.#intervalCount;
     }
-    const shouldBeRateLimited = count >= this.#intervalCap;
+    const shouldBeRateLimited = count2 >= this.#intervalCap;
     if (shouldBeRateLimited !== previous) {
       this.#rateLimitedInInterval = shouldBeRateLimited;
       this.emit(shouldBeRateLimited ? "rateLimit" : "rateLimitCleared");
@@ -89109,31 +96615,18 @@ var PQueue = class extends import_index.default {
 var realClock = {
   now: () => Date.now(),
   sleep(ms, signal) {
-    return new Promise((resolve4) => {
-      if (signal?.aborted) return resolve4();
+    return new Promise((resolve3) => {
+      if (signal?.aborted) return resolve3();
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
         signal?.removeEventListener("abort", done);
-        resolve4();
+        resolve3();
       }
       signal?.addEventListener("abort", done, { once: true });
     });
   }
 };
-
-// src/core/outcome.ts
-var FAILING_OUTCOMES = /* @__PURE__ */ new Set(["failed", "timed_out", "lost", "cancelled", "blocked"]);
-function emptySummary() {
-  return { succeeded: 0, failed: 0, timed_out: 0, queued: 0, lost: 0, cancelled: 0, blocked: 0, skipped: 0, stale: 0 };
-}
-function absoluteUrl(base, relative3) {
-  try {
-    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
-  } catch {
-    return relative3;
-  }
-}
 
 // src/apply/records.ts
 function lastApplied(prev) {
@@ -89158,7 +96651,8 @@ function makeRecord(c, sc, prev, fields) {
     secret_digests: sc?.secretDigests ?? prev?.secret_digests ?? {},
     log_url: fields.log_url ?? (sameSend ? prev?.log_url ?? null : null),
     supersedes: fields.supersedes ?? null,
-    applied: fields.phase === "succeeded" ? null : lastApplied(prev)
+    applied: fields.phase === "succeeded" ? null : lastApplied(prev),
+    part: fields.part ?? null
   };
 }
 function tombstone(prev, at) {
@@ -89185,7 +96679,13 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
         site_id: c.site_id,
         site: c.site,
         file: c.file,
-        record: makeRecord(c, scriptOf(c), records[c.file], { phase: "intent", job_id: null, at, supersedes: c.supersedes })
+        record: makeRecord(c, scriptOf(c), records[c.file], {
+          phase: "intent",
+          job_id: null,
+          at,
+          supersedes: c.supersedes,
+          part: c.parts ? { index: c.from_part, count: c.parts.length } : null
+        })
       };
       if (!anchored && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
         u.last_commit = plan2.commit.sha;
@@ -89310,9 +96810,14 @@ async function followJob(ctx, f) {
   for (; ; ) {
     const st = jobState(job);
     const url2 = ctx.logUrl(job);
-    const base = { change: c, job_id: job.id, log_url: url2, reused: f.reused };
+    const part = f.part ?? null;
+    const base = { change: c, job_id: job.id, log_url: url2, reused: f.reused, part };
+    if (st === "succeeded" && part && part.index < part.count - 1) {
+      ctx.recordSend(c, { phase: "intent", job_id: null, part: { index: part.index + 1, count: part.count } });
+      return { ...base, outcome: st, reason: null };
+    }
     if (st === "succeeded" || st === "failed") {
-      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
       return { ...base, outcome: st, reason: st === "failed" ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
     }
     if (st === "cancelled")
@@ -89323,11 +96828,12 @@ async function followJob(ctx, f) {
         url2,
         f.reused,
         "cancelled",
-        `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`
+        `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`,
+        part
       );
     const left = deadline - ctx.clock.now();
     if (left <= 0 || ctx.stopped()) {
-      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2 });
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
       if (ctx.stopped()) return { ...base, outcome: "queued", reason: "the run was stopped; the next run follows this job" };
       const why = unreachable ? ` (SDX could not be reached: ${unreachable})` : st === "queued" ? " (the router has not picked it up: is it online?)" : "";
       return { ...base, outcome: "timed_out", reason: `still ${st} after ${f.settings.timeout} s${why}; the next run follows the same job` };
@@ -89347,7 +96853,8 @@ async function followJob(ctx, f) {
           url2,
           f.reused,
           "lost",
-          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`
+          `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
+          f.part ?? null
         );
       }
       unreachable = e.message;
@@ -89355,10 +96862,10 @@ async function followJob(ctx, f) {
     }
   }
 }
-function neverRan(ctx, c, jobId, url2, reused, outcome, reason) {
-  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url2 });
+function neverRan(ctx, c, jobId, url2, reused, outcome, reason, part = null) {
+  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url2, part });
   ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
-  return { change: c, job_id: jobId, log_url: url2, reused, outcome, reason };
+  return { change: c, job_id: jobId, log_url: url2, reused, outcome, reason, part };
 }
 
 // src/apply/supersede.ts
@@ -89400,15 +96907,95 @@ async function supersede(ctx, c, old, waitMs) {
   }
 }
 
+// src/apply/create-job.ts
+function wholeScript(ctx, c) {
+  const sc = ctx.scriptOf(c);
+  if (sc?.body === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
+  return { key: c.idempotency_key, description: c.description, script: sc.body, first: true };
+}
+async function createJobFor(ctx, site, c, body) {
+  if (body.first && c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
+  if (body.first && c.lookup) {
+    const key = body.key.toLowerCase();
+    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
+    if (found) return { job: found, reused: true };
+  }
+  const refused = ctx.cannotSend();
+  if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
+  const res = await ctx.sdx.createJob({
+    siteId: c.site_id,
+    idempotencyKey: body.key,
+    description: body.description,
+    script: body.script,
+    needsAck: site.settings.needs_ack,
+    backup: site.settings.backup,
+    express: site.settings.express
+  });
+  return { job: res.job, reused: res.replayed };
+}
+async function followedJob(ctx, c, part) {
+  try {
+    return { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true };
+  } catch (e) {
+    if (!(e instanceof SdxApiError && e.status === 404)) throw e;
+    const reason = `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`;
+    return neverRan(ctx, c, c.job_id, null, true, "lost", reason, part);
+  }
+}
+
+// src/apply/parts.ts
+var DESCRIPTION_MAX2 = 100;
+function partDescription(description, index, count2) {
+  const suffix = ` part ${index + 1}/${count2}`;
+  return `${description.slice(0, DESCRIPTION_MAX2 - suffix.length)}${suffix}`;
+}
+async function sendParts(ctx, site, c) {
+  const parts = c.parts;
+  const count2 = parts.length;
+  const texts = ctx.scriptOf(c)?.parts?.texts;
+  let index = c.from_part;
+  let last = null;
+  if (c.action === "follow") {
+    const found = await followedJob(ctx, c, { index, count: count2 });
+    if ("outcome" in found) return found;
+    last = await followJob(ctx, { change: c, job: found.job, reused: true, settings: site.settings, part: { index, count: count2 } });
+    if (last.outcome !== "succeeded") return last;
+    index++;
+  }
+  for (; index < count2; index++) {
+    const refused = ctx.cannotSend();
+    if (refused) return { change: c, job_id: null, log_url: null, reused: false, outcome: "blocked", reason: `${refused} before part ${index + 1}/${count2} was sent; the next run sends it`, part: { index, count: count2 } };
+    const text2 = texts?.[index];
+    if (text2 === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
+    const part = { index, count: count2 };
+    const { job, reused } = await createJobFor(ctx, site, c, {
+      key: parts[index].key,
+      description: partDescription(c.description, index, count2),
+      script: text2,
+      first: index === c.from_part && c.action === "create"
+    });
+    ctx.emit({ type: "job-created", change: c, job, reused });
+    ctx.logger.info({ site: c.site, path: c.path, part: `${index + 1}/${count2}`, job_id: job.id, key: parts[index].key, reused }, reused ? "following an existing job" : "job created");
+    const st = jobState(job);
+    if (st === "queued" || st === "running") {
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: ctx.logUrl(job), part });
+      if (ctx.noWait) return { change: c, job_id: job.id, log_url: ctx.logUrl(job), reused, outcome: "queued", reason: `part ${index + 1}/${count2} not followed (--no-wait); the next run records its outcome and sends the rest`, part };
+    }
+    last = await followJob(ctx, { change: c, job, reused, settings: site.settings, part });
+    if (last.outcome !== "succeeded") return { ...last, reason: last.reason && `part ${index + 1}/${count2}: ${last.reason}` };
+  }
+  return last;
+}
+
 // src/apply/site-lane.ts
-var NOT_SENT = { job_id: null, log_url: null, reused: false };
+var NOT_SENT2 = { job_id: null, log_url: null, reused: false };
 async function runSiteLane(ctx, site, finish) {
   ctx.emit({ type: "site-start", site });
   const results = [];
   const push2 = (r) => results.push(finish(r));
   const refusal = siteRefusal(site);
   if (refusal) {
-    for (const c of site.changes) push2({ ...NOT_SENT, change: c, outcome: refusal.outcome, reason: refusal.reason });
+    for (const c of site.changes) push2({ ...NOT_SENT2, change: c, outcome: refusal.outcome, reason: refusal.reason });
     ctx.emit({ type: "site-done", site, results });
     return results;
   }
@@ -89416,7 +97003,7 @@ async function runSiteLane(ctx, site, finish) {
   const toFollow = [];
   for (const c of site.changes) {
     if (blockedBy) {
-      push2({ ...NOT_SENT, change: c, outcome: "blocked", reason: blockedBy });
+      push2({ ...NOT_SENT2, change: c, outcome: "blocked", reason: blockedBy });
       continue;
     }
     try {
@@ -89431,7 +97018,7 @@ async function runSiteLane(ctx, site, finish) {
         { site: c.site, path: c.path, key: c.idempotency_key, err: reason },
         c.kind === "removed" ? "could not clean up a removed script" : "could not send the change"
       );
-      push2({ ...NOT_SENT, change: c, outcome: "failed", reason });
+      push2({ ...NOT_SENT2, change: c, outcome: "failed", reason });
       blockedBy = `an earlier change of ${site.site} (${c.path}) could not be ${c.kind === "removed" ? "cleaned up" : "sent"}`;
     }
   }
@@ -89475,7 +97062,7 @@ async function runChange(ctx, site, c, toFollow) {
   if (c.kind === "removed") return removeScript(ctx, c);
   if (c.action === "skip-failed") {
     return {
-      ...NOT_SENT,
+      ...NOT_SENT2,
       job_id: c.previous?.job_id ?? null,
       change: c,
       outcome: "skipped",
@@ -89483,24 +97070,10 @@ async function runChange(ctx, site, c, toFollow) {
     };
   }
   const refused = ctx.cannotSend();
-  if (refused) return { ...NOT_SENT, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
-  let found;
-  try {
-    found = c.action === "follow" ? { job: await ctx.sdx.getJob(c.site_id, c.job_id), reused: true } : await createFor(ctx, site, c);
-  } catch (e) {
-    if (c.action === "follow" && e instanceof SdxApiError && e.status === 404) {
-      return neverRan(
-        ctx,
-        c,
-        c.job_id,
-        null,
-        true,
-        "lost",
-        `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`
-      );
-    }
-    throw e;
-  }
+  if (refused) return { ...NOT_SENT2, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
+  if (c.parts) return sendParts(ctx, site, c);
+  const found = c.action === "follow" ? await followedJob(ctx, c, null) : await createJobFor(ctx, site, c, wholeScript(ctx, c));
+  if ("outcome" in found) return found;
   const { job, reused } = found;
   ctx.emit({ type: "job-created", change: c, job, reused });
   ctx.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? "following an existing job" : "job created");
@@ -89517,28 +97090,6 @@ async function runChange(ctx, site, c, toFollow) {
   }
   return followJob(ctx, { change: c, job, reused, settings: site.settings });
 }
-async function createFor(ctx, site, c) {
-  if (c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
-  if (c.lookup) {
-    const key = c.idempotency_key.toLowerCase();
-    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
-    if (found) return { job: found, reused: true };
-  }
-  const sc = ctx.scriptOf(c);
-  if (sc?.body === void 0) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
-  const refused = ctx.cannotSend();
-  if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
-  const res = await ctx.sdx.createJob({
-    siteId: c.site_id,
-    idempotencyKey: c.idempotency_key,
-    description: c.description,
-    script: sc.body,
-    needsAck: site.settings.needs_ack,
-    backup: site.settings.backup,
-    express: site.settings.express
-  });
-  return { job: res.job, reused: res.replayed };
-}
 async function removeScript(ctx, c) {
   const prev = ctx.previous(c);
   let note = "";
@@ -89548,7 +97099,7 @@ async function removeScript(ctx, c) {
     if (r === "cancelled") note = "; its pending job was cancelled";
   }
   if (prev) ctx.write([{ site_id: c.site_id, site: c.site, file: c.file, record: tombstone(prev, ctx.iso()) }]);
-  return { ...NOT_SENT, change: c, outcome: "skipped", reason: `the script was removed from the repository: no job is sent${note}` };
+  return { ...NOT_SENT2, change: c, outcome: "skipped", reason: `the script was removed from the repository: no job is sent${note}` };
 }
 
 // src/apply/apply.ts
@@ -89703,13 +97254,13 @@ function hold(store, holder, basedOn, ttlMs, now, logger) {
   };
 }
 function pause(ms, signal) {
-  return new Promise((resolve4) => {
-    if (signal?.aborted) return resolve4();
+  return new Promise((resolve3) => {
+    if (signal?.aborted) return resolve3();
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
       signal?.removeEventListener("abort", done);
-      resolve4();
+      resolve3();
     }
     signal?.addEventListener("abort", done, { once: true });
   });
@@ -89813,851 +97364,6 @@ function secretsKeyProblems(req, result) {
   return [];
 }
 
-// src/sdx/client.ts
-var import_undici2 = __toESM(require_undici2(), 1);
-import { setTimeout as sleep3 } from "node:timers/promises";
-
-// src/core/random.ts
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = a + 1831565813 >>> 0;
-    let t = a;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-function toRandom(random) {
-  if (typeof random === "function") return random;
-  if (typeof random === "number") return seededRandom(random);
-  return Math.random;
-}
-
-// src/sdx/rate-limiter.ts
-import { setTimeout as sleep2 } from "node:timers/promises";
-import { createHash as createHash5 } from "node:crypto";
-var RateLimiter = class {
-  /**
-   * @param limit requests per window; 0 = unlimited (pauses from 429 Retry-After still apply)
-   * @param windowMs window length, default 60_000 (a minute)
-   */
-  constructor(limit, windowMs = 6e4, now = () => performance.now()) {
-    this.limit = limit;
-    this.windowMs = windowMs;
-    this.now = now;
-    if (!Number.isFinite(limit) || limit < 0) throw new RangeError(`rate limit must be a number >= 0, got ${limit}`);
-    if (!(windowMs > 0)) throw new RangeError(`rate limit window must be > 0 ms, got ${windowMs}`);
-  }
-  limit;
-  windowMs;
-  now;
-  starts = [];
-  pausedUntil = 0;
-  tail = Promise.resolve();
-  /**
-   * Resolves when the caller may start one request. Callers are served in arrival order. With a
-   * signal, an abort rejects at once (an AbortError) and the caller's turn is skipped: it takes no
-   * slot of the budget.
-   */
-  acquire(signal) {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.limit === 0 && this.pausedUntil <= this.now()) return Promise.resolve();
-    const turn = this.tail.then(() => {
-      if (signal?.aborted) throw abortError(signal);
-      return this.take(signal);
-    });
-    this.tail = turn.catch(() => void 0);
-    if (!signal) return turn;
-    return new Promise((resolve4, reject) => {
-      const onAbort = () => reject(abortError(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      turn.then(
-        () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve4();
-        },
-        (e) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        }
-      );
-    });
-  }
-  /** Hold every request for `ms` (the server said Retry-After for this token). */
-  pause(ms) {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
-  }
-  async take(signal) {
-    for (; ; ) {
-      const now = this.now();
-      if (this.pausedUntil > now) {
-        await sleep2(Math.ceil(this.pausedUntil - now), void 0, { signal });
-        continue;
-      }
-      if (this.limit === 0) return;
-      while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs) this.starts.shift();
-      if (this.starts.length < this.limit) {
-        this.starts.push(now);
-        return;
-      }
-      await sleep2(Math.max(1, Math.ceil(this.starts[0] + this.windowMs - now)), void 0, { signal });
-    }
-  }
-};
-function abortError(signal) {
-  const e = new Error(`aborted: ${signal.reason?.message ?? "the run was stopped"}`);
-  e.name = "AbortError";
-  return e;
-}
-var shared2 = /* @__PURE__ */ new Map();
-function sharedRateLimiter(origin, token, limit, windowMs) {
-  const key = `${origin}|${createHash5("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
-  let limiter = shared2.get(key);
-  if (!limiter) {
-    limiter = new RateLimiter(limit, windowMs);
-    shared2.set(key, limiter);
-  }
-  return limiter;
-}
-
-// src/sdx/response-shapes.ts
-init_zod();
-var timestamp2 = external_exports.string().nullable().optional().transform((v) => v ?? null);
-var text = external_exports.string().nullable().optional().transform((v) => v ?? "");
-var flag = (fallback) => external_exports.boolean().nullable().optional().transform((v) => v ?? fallback);
-var jobSchema = external_exports.object({
-  id: external_exports.string().min(1),
-  token: text,
-  site_id: text,
-  idempotency_key: external_exports.string().min(1),
-  description: text,
-  express_execute: flag(false),
-  needs_acknowledgement: flag(true),
-  should_backup: flag(false),
-  associated_backup: external_exports.string().nullable().optional().transform((v) => v ?? null),
-  started_at: timestamp2,
-  completed_at: timestamp2,
-  failed_at: timestamp2,
-  created_at: text,
-  log_url: text,
-  /** Not in the public documentation: a job cancelled outside this tool, if the API lists it at all. */
-  cancelled_at: external_exports.string().nullable().optional(),
-  script: external_exports.string().optional()
-});
-var optionalText = external_exports.string().nullable().optional().transform((v) => v ?? void 0);
-var siteSchema = external_exports.object({
-  id: external_exports.string().min(1),
-  name: text,
-  has_pulse: external_exports.boolean(),
-  last_seen_at: timestamp2,
-  software_version: optionalText,
-  model: optionalText,
-  identity: optionalText
-});
-function unwrap(value, isList) {
-  if (value !== null && typeof value === "object" && !Array.isArray(value) && "data" in value) {
-    const data = value.data;
-    if (isList ? Array.isArray(data) : data !== null && typeof data === "object" && !("id" in value)) return data;
-  }
-  return value;
-}
-function describe3(error63, prefix = "") {
-  const shown = error63.issues.slice(0, 3).map((i) => {
-    const path4 = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
-    return `${path4 || "(body)"}: ${i.message}`;
-  });
-  const more = error63.issues.length > 3 ? ` (and ${error63.issues.length - 3} more)` : "";
-  return shown.join("; ") + more;
-}
-function clean(value) {
-  for (const k of Object.keys(value)) if (value[k] === void 0) delete value[k];
-  return value;
-}
-function fastJob(v) {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return void 0;
-  const o = v;
-  const id = o.id;
-  const key = o.idempotency_key;
-  if (typeof id !== "string" || id.length === 0 || typeof key !== "string" || key.length === 0) return void 0;
-  const token = o.token;
-  const siteId = o.site_id;
-  const description = o.description;
-  const createdAt = o.created_at;
-  const logUrl = o.log_url;
-  const express = o.express_execute;
-  const needsAck = o.needs_acknowledgement;
-  const backup = o.should_backup;
-  const associated = o.associated_backup;
-  const started = o.started_at;
-  const completed = o.completed_at;
-  const failed = o.failed_at;
-  const script = o.script;
-  const cancelled = o.cancelled_at;
-  const isText = (x) => x == null || typeof x === "string";
-  const isFlag = (x) => x == null || typeof x === "boolean";
-  if (!isText(token) || !isText(siteId) || !isText(description) || !isText(createdAt) || !isText(logUrl) || !isText(associated) || !isText(started) || !isText(completed) || !isText(failed) || !isFlag(express) || !isFlag(needsAck) || !isFlag(backup) || !(cancelled === void 0 || cancelled === null || typeof cancelled === "string") || !(script === void 0 || typeof script === "string")) {
-    return void 0;
-  }
-  const job = {
-    id,
-    token: token ?? "",
-    site_id: siteId ?? "",
-    idempotency_key: key,
-    description: description ?? "",
-    express_execute: express ?? false,
-    needs_acknowledgement: needsAck ?? true,
-    should_backup: backup ?? false,
-    associated_backup: associated ?? null,
-    started_at: started ?? null,
-    completed_at: completed ?? null,
-    failed_at: failed ?? null,
-    created_at: createdAt ?? "",
-    log_url: logUrl ?? ""
-  };
-  if (cancelled !== void 0) job.cancelled_at = cancelled;
-  if (script !== void 0) job.script = script;
-  return job;
-}
-function jobOf(v) {
-  const fast = fastJob(v);
-  if (fast) return { ok: true, value: fast };
-  const r = jobSchema.safeParse(v);
-  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Job: ${describe3(r.error)}` };
-}
-function parseJob(body) {
-  return jobOf(unwrap(body, false));
-}
-function parseJobList(body) {
-  const list = unwrap(body, true);
-  if (!Array.isArray(list)) return { ok: false, problem: `not a list of Jobs: expected a JSON array, got ${kind(list)}` };
-  const jobs = [];
-  for (const [i, item] of list.entries()) {
-    const fast = fastJob(item);
-    if (fast) {
-      jobs.push(fast);
-      continue;
-    }
-    const r = jobSchema.safeParse(item);
-    if (!r.success) return { ok: false, problem: `not a list of Jobs: ${describe3(r.error, `[${i}]`)}` };
-    jobs.push(clean(r.data));
-  }
-  return { ok: true, value: jobs };
-}
-function parseSite(body) {
-  const r = siteSchema.safeParse(unwrap(body, false));
-  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe3(r.error)}` };
-}
-function parseErrorBody(body) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return void 0;
-  const o = body;
-  const pick2 = (k) => typeof o[k] === "string" ? o[k] : void 0;
-  const out = { type: pick2("type"), code: pick2("code"), message: pick2("message") ?? pick2("error") };
-  return out.type || out.code || out.message ? out : void 0;
-}
-function kind(v) {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? "an object" : `a ${typeof v}`;
-}
-
-// src/sdx/client.ts
-var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
-var NETWORK_CAUSES = {
-  ECONNRESET: "connection_reset",
-  EPIPE: "connection_reset",
-  ECONNABORTED: "connection_reset",
-  UND_ERR_SOCKET: "socket_closed",
-  ECONNREFUSED: "connection_refused",
-  EHOSTUNREACH: "unreachable",
-  ENETUNREACH: "unreachable",
-  ENETDOWN: "unreachable",
-  EAI_AGAIN: "dns",
-  ETIMEDOUT: "timeout",
-  UND_ERR_CONNECT_TIMEOUT: "timeout",
-  UND_ERR_HEADERS_TIMEOUT: "timeout",
-  UND_ERR_BODY_TIMEOUT: "timeout"
-};
-var NOT_SENT2 = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
-var ERROR_TEXT_MAX = 300;
-function createSdxClient(opts) {
-  if (typeof opts.token !== "string" || opts.token.trim() === "") {
-    throw new InputError({ file: "(settings)", message: "the SDX API token is empty", hint: "set the token (a JWT or an alto_sk_... key)" });
-  }
-  const token = opts.token.trim();
-  const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const redact = makeRedactor([token, ...base.secrets]);
-  const host = base.url.host;
-  const logger = opts.logger ?? silentLogger;
-  const random = toRandom(opts.random);
-  const maxRetries = nonNegative("maxRetries", opts.maxRetries, 5);
-  const retryBaseDelayMs = nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 500);
-  const retryMaxDelayMs = nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 3e4);
-  const maxRetryAfterMs = nonNegative("maxRetryAfterMs", opts.maxRetryAfterMs, 3e5);
-  const maxResponseBytes = nonNegative("maxResponseBytes", opts.maxResponseBytes, 4 * 1024 * 1024);
-  const replayClockSkewMs = nonNegative("replayClockSkewMs", opts.replayClockSkewMs, 6e4);
-  const conflictLookupAttempts = Math.max(1, nonNegative("conflictLookupAttempts", opts.conflictLookupAttempts, 4));
-  const requestTimeoutMs = nonNegative("requestTimeoutMs", opts.requestTimeoutMs, 3e4);
-  const limiter = opts.rateLimiter ?? sharedRateLimiter(
-    base.url.origin,
-    token,
-    nonNegative("requestsPerMinute", opts.requestsPerMinute, 60),
-    nonNegative("rateLimitWindowMs", opts.rateLimitWindowMs, 6e4) || 6e4
-  );
-  const agent = new import_undici2.Agent({
-    connections: Math.max(1, opts.connections ?? 32),
-    pipelining: 1,
-    keepAliveTimeout: 1e4,
-    keepAliveMaxTimeout: 6e4,
-    connect: { timeout: nonNegative("connectTimeoutMs", opts.connectTimeoutMs, 1e4) },
-    headersTimeout: requestTimeoutMs,
-    bodyTimeout: requestTimeoutMs
-  });
-  const userAgent2 = opts.userAgent ?? "routeros-gitops";
-  const deadlines = new HeadersDeadlines(requestTimeoutMs);
-  const counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
-  const bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
-  let closed = false;
-  const signal = opts.signal;
-  const inFlight = /* @__PURE__ */ new Set();
-  if (signal) {
-    const hardStop = () => {
-      const t = setTimeout(
-        () => {
-          for (const h of inFlight) h.cut("the run was stopped");
-        },
-        nonNegative("abortGraceMs", opts.abortGraceMs, 4e3)
-      );
-      t.unref();
-    };
-    if (signal.aborted) hardStop();
-    else signal.addEventListener("abort", hardStop, { once: true });
-  }
-  const stoppedError = (where2) => fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
-  function fail(what, status, code, type2, retryable, cause) {
-    return new SdxApiError(redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
-  }
-  function wrapNetworkError(err) {
-    const e = err;
-    const copy = new Error(redact(String(e?.message ?? err)));
-    copy.name = typeof e?.name === "string" ? e.name : "Error";
-    if (typeof e?.code === "string") copy.code = e.code;
-    return copy;
-  }
-  function backoff(retry2) {
-    const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** retry2);
-    return Math.floor(random() * ceiling);
-  }
-  async function exchange(x) {
-    if (closed) throw fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
-    const path4 = base.prefix + x.path;
-    const where2 = `SDX ${x.method} ${x.path}`;
-    let earlierAttemptMayHaveLanded = false;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await limiter.acquire(signal);
-      } catch (e) {
-        if (e.name === "AbortError") throw stoppedError(where2);
-        throw e;
-      }
-      counters.requests++;
-      const started = performance.now();
-      let cause;
-      let lastError;
-      let retryAfterMs;
-      try {
-        const raw = await send(x, path4);
-        const reply = readReply(raw, where2, earlierAttemptMayHaveLanded);
-        bump(counters.byStatus, String(reply.status));
-        logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, "sdx request");
-        if (reply.status >= 300 && reply.status < 400) throw redirectError(reply, where2);
-        if (reply.status !== 429 && reply.status < 500) return reply;
-        cause = `http_${reply.status}`;
-        lastError = replyError(reply, where2);
-        retryAfterMs = parseRetryAfter(reply.headers["retry-after"]);
-        if (reply.status >= 500) earlierAttemptMayHaveLanded = true;
-      } catch (err) {
-        if (err instanceof SdxApiError) throw err;
-        const wrapped = wrapNetworkError(err);
-        const code = wrapped.code ?? "UNKNOWN";
-        bump(counters.byStatus, "network");
-        const mapped = NETWORK_CAUSES[code];
-        const retryable = mapped !== void 0;
-        if (!NOT_SENT2.has(code)) earlierAttemptMayHaveLanded = true;
-        const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
-        lastError = fail(`${where2}: network error talking to ${host}: ${code}: ${wrapped.message}${hint}`, 0, code, "network_error", retryable, wrapped);
-        logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
-        if (!retryable) throw lastError;
-        cause = mapped;
-      }
-      if (attempt >= maxRetries) {
-        throw fail(`${lastError.message} (gave up after ${attempt + 1} attempts)`, lastError.status, lastError.code, lastError.type, true, lastError.cause);
-      }
-      let delay = backoff(attempt);
-      if (retryAfterMs !== void 0) {
-        if (retryAfterMs > maxRetryAfterMs) {
-          throw fail(
-            `${lastError.message} (the server asks to retry after ${Math.ceil(retryAfterMs / 1e3)} s, longer than maxRetryAfterMs ${maxRetryAfterMs} ms)`,
-            lastError.status,
-            lastError.code,
-            lastError.type,
-            true
-          );
-        }
-        delay = retryAfterMs;
-        if (cause === "http_429") limiter.pause(retryAfterMs);
-      }
-      counters.retries++;
-      bump(counters.retriesByCause, cause);
-      logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: lastError.message }, "sdx request failed; retrying");
-      if (delay > 0) {
-        try {
-          await sleep3(delay, void 0, { signal });
-        } catch {
-          throw stoppedError(where2);
-        }
-      }
-    }
-  }
-  function send(x, path4) {
-    return new Promise((resolve4, reject) => {
-      const h = new ReplyCollector(
-        maxResponseBytes,
-        (r) => {
-          inFlight.delete(h);
-          resolve4(r);
-        },
-        (e) => {
-          inFlight.delete(h);
-          reject(e);
-        },
-        deadlines
-      );
-      inFlight.add(h);
-      deadlines.add(h);
-      agent.dispatch(
-        {
-          origin: base.url.origin,
-          path: path4,
-          method: x.method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: "application/json",
-            "user-agent": userAgent2,
-            ...x.headers
-          },
-          body: x.body
-        },
-        h
-      );
-    });
-  }
-  function readReply(res, where2, earlierAttemptMayHaveLanded) {
-    const declared = Number(res.headers["content-length"]);
-    if (res.tooLarge) {
-      throw fail(
-        `${where2}: HTTP ${res.statusCode} from ${host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
-        res.statusCode,
-        "response_too_large",
-        void 0,
-        false
-      );
-    }
-    const bytes = res.bytes;
-    const text2 = res.chunks.length === 1 ? res.chunks[0].toString("utf8") : Buffer.concat(res.chunks).toString("utf8");
-    const contentType = String(res.headers["content-type"] ?? "");
-    const reply = { status: res.statusCode, headers: res.headers, text: text2, bytes, json: void 0, earlierAttemptMayHaveLanded };
-    const trimmed = text2.trimStart();
-    if (/json/i.test(contentType) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-      if (trimmed === "") {
-        if (/json/i.test(contentType)) reply.jsonError = "empty body";
-      } else {
-        try {
-          reply.json = JSON.parse(text2);
-        } catch (e) {
-          reply.jsonError = `${e.message}${declared > bytes ? ", truncated" : ""}`;
-        }
-      }
-    }
-    return reply;
-  }
-  function redirectError(reply, where2) {
-    let target = "no Location header";
-    const loc = first(reply.headers.location);
-    if (loc) {
-      try {
-        const u = new URL(loc, base.url);
-        target = u.host === host ? `to ${u.pathname} on the same host` : `to another host, ${u.host}`;
-      } catch {
-        target = "to an unparsable Location";
-      }
-    }
-    return fail(
-      `${where2}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`,
-      reply.status,
-      "redirect",
-      void 0,
-      false
-    );
-  }
-  function replyError(reply, where2) {
-    const retryable = reply.status === 429 || reply.status >= 500;
-    const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-    const contentType = first(reply.headers["content-type"]);
-    let detail;
-    if (body) {
-      detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(body.message ?? "(no message)")}`;
-    } else if (reply.text.trim() === "") {
-      detail = `HTTP ${reply.status} from ${host} (empty body)`;
-    } else if (reply.jsonError !== void 0 || reply.json !== void 0) {
-      detail = `HTTP ${reply.status} from ${host} (JSON without a message${reply.jsonError ? `: ${reply.jsonError}` : ""})`;
-    } else {
-      detail = `HTTP ${reply.status} from ${host} (not JSON${contentType ? `, ${contentType.split(";")[0]}` : ""})`;
-    }
-    if (reply.status === 401) detail += " - the SDX API token was refused: check it is valid and not expired";
-    if (reply.status === 403) detail += " - the SDX API token may not act on this site";
-    return fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
-  }
-  function shapeError(reply, where2, problem, extra = "") {
-    return fail(
-      `${where2}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`,
-      reply.status,
-      "malformed_response",
-      void 0,
-      false
-    );
-  }
-  function decode3(reply, where2, parse8, extra = "") {
-    if (reply.json === void 0) {
-      const why = reply.jsonError !== void 0 ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)` : `body is not JSON (${first(reply.headers["content-type"]) ?? "no content type"}, ${reply.bytes} bytes)`;
-      throw shapeError(reply, where2, why, extra);
-    }
-    const parsed = parse8(reply.json);
-    if (!parsed.ok) throw shapeError(reply, where2, parsed.problem, extra);
-    return parsed.value;
-  }
-  function isConflict(reply) {
-    if (reply.status === 409) return true;
-    if (reply.status !== 400 && reply.status !== 422) return false;
-    const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-    return /idempot|conflict|duplicate|already.?(exists|used)/i.test(`${body?.code ?? ""} ${body?.message ?? ""}`);
-  }
-  async function listJobs(siteId) {
-    checkUuid("siteId", siteId);
-    const path4 = `/site/${siteId}/job`;
-    const reply = await exchange({ method: "GET", path: path4 });
-    if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
-    return decode3(reply, `SDX GET ${path4}`, parseJobList).map((j) => withSite(j, siteId));
-  }
-  async function findByKey(siteId, key, conflict, where2) {
-    for (let i = 0; i < conflictLookupAttempts; i++) {
-      const job = (await listJobs(siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
-      if (job) return job;
-      if (i + 1 < conflictLookupAttempts) await sleep3(Math.max(1, backoff(i)));
-    }
-    const server = replyError(conflict, where2);
-    throw fail(
-      `${server.message} - the server reports idempotency key ${key} as used, but no job with that key is in the site's job list (looked ${conflictLookupAttempts} times)`,
-      conflict.status,
-      server.code ?? "idempotency_conflict",
-      server.type,
-      false
-    );
-  }
-  return {
-    async createJob(req) {
-      checkUuid("siteId", req.siteId);
-      checkUuid("idempotencyKey", req.idempotencyKey);
-      if (!/^[\x20-\x7e]{3,100}$/.test(req.description)) {
-        throw new InputError({
-          file: "(sdx request)",
-          site: req.siteId,
-          message: `job description ${JSON.stringify(req.description.slice(0, 120))} must be 3..100 printable ASCII characters (it travels as the X-Description header)`
-        });
-      }
-      if (req.script.length === 0) throw new InputError({ file: "(sdx request)", site: req.siteId, message: "the job script is empty" });
-      const callStarted = Date.now();
-      const path4 = `/site/${req.siteId}/job`;
-      const where2 = `SDX POST ${path4}`;
-      const reply = await exchange({
-        method: "POST",
-        path: path4,
-        headers: {
-          "content-type": "text/plain; charset=utf-8",
-          "x-idempotency-key": req.idempotencyKey,
-          "x-description": req.description,
-          "x-needs-ack": String(req.needsAck),
-          "x-backup": String(req.backup),
-          "x-express-execute": String(req.express)
-        },
-        body: req.script
-      });
-      if (reply.status >= 200 && reply.status < 300) {
-        const job = withSite(decode3(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"), req.siteId);
-        if (job.idempotency_key.toLowerCase() !== req.idempotencyKey.toLowerCase()) {
-          throw shapeError(reply, where2, `the job has idempotency key ${job.idempotency_key}, not ${req.idempotencyKey}`);
-        }
-        const created = Date.parse(job.created_at);
-        const replayed = reply.status !== 201 || Number.isFinite(created) && created < callStarted - replayClockSkewMs;
-        if (reply.earlierAttemptMayHaveLanded) logger.debug({ path: path4, jobId: job.id, status: reply.status }, "sdx job created after a lost answer");
-        return { job, replayed };
-      }
-      if (isConflict(reply)) {
-        logger.debug({ path: path4, status: reply.status }, "sdx idempotency conflict; finding the job by key");
-        return { job: await findByKey(req.siteId, req.idempotencyKey, reply, where2), replayed: true };
-      }
-      throw replyError(reply, where2);
-    },
-    listJobs,
-    async getJob(siteId, jobId) {
-      checkUuid("siteId", siteId);
-      checkUuid("jobId", jobId);
-      const path4 = `/site/${siteId}/job/${jobId}`;
-      const reply = await exchange({ method: "GET", path: path4 });
-      if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
-      return withSite(decode3(reply, `SDX GET ${path4}`, parseJob), siteId);
-    },
-    async cancelJob(siteId, jobId) {
-      checkUuid("siteId", siteId);
-      checkUuid("jobId", jobId);
-      const path4 = `/site/${siteId}/job/${jobId}`;
-      const reply = await exchange({ method: "DELETE", path: path4 });
-      if (reply.status === 200 || reply.status === 202 || reply.status === 204) return "cancelled";
-      const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-      if ((reply.status === 400 || reply.status === 409 || reply.status === 422) && body?.code === "job_already_started") return "already_started";
-      if (reply.status === 404) return reply.earlierAttemptMayHaveLanded ? "cancelled" : "not_found";
-      throw replyError(reply, `SDX DELETE ${path4}`);
-    },
-    async getSite(siteId) {
-      checkUuid("siteId", siteId);
-      const path4 = `/sites/${siteId}`;
-      const reply = await exchange({ method: "GET", path: path4 });
-      if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
-      return decode3(reply, `SDX GET ${path4}`, parseSite);
-    },
-    stats() {
-      return { requests: counters.requests, retries: counters.retries, byStatus: { ...counters.byStatus }, retriesByCause: { ...counters.retriesByCause } };
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await agent.close();
-    }
-  };
-}
-var HeadersDeadlines = class {
-  constructor(timeoutMs) {
-    this.timeoutMs = timeoutMs;
-  }
-  timeoutMs;
-  head = null;
-  tail = null;
-  timer = null;
-  add(h) {
-    h.deadline = performance.now() + this.timeoutMs;
-    h.prev = this.tail;
-    h.next = null;
-    if (this.tail) this.tail.next = h;
-    else this.head = h;
-    this.tail = h;
-    h.listed = true;
-    if (this.timer === null) this.arm(h.deadline);
-  }
-  remove(h) {
-    if (!h.listed) return;
-    h.listed = false;
-    if (h.prev) h.prev.next = h.next;
-    else this.head = h.next;
-    if (h.next) h.next.prev = h.prev;
-    else this.tail = h.prev;
-    h.prev = h.next = null;
-    if (this.head === null && this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-  }
-  arm(at) {
-    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
-  }
-  expire() {
-    this.timer = null;
-    const now = performance.now();
-    while (this.head !== null && this.head.deadline <= now + 1) {
-      const h = this.head;
-      this.remove(h);
-      h.timeOut(this.timeoutMs);
-    }
-    if (this.head !== null) this.arm(this.head.deadline);
-  }
-};
-var READ_HEADERS = /* @__PURE__ */ new Set(["content-type", "content-length", "retry-after", "location"]);
-var READ_HEADER_LENGTHS = new Set([...READ_HEADERS].map((h) => h.length));
-function pickHeaders(raw) {
-  const out = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i];
-    if (!READ_HEADER_LENGTHS.has(key.length)) continue;
-    const name = key.toString("latin1").toLowerCase();
-    if (!READ_HEADERS.has(name)) continue;
-    const value = raw[i + 1].toString("utf8");
-    const had = out[name];
-    out[name] = had === void 0 ? value : Array.isArray(had) ? [...had, value] : [had, value];
-  }
-  return out;
-}
-var ReplyCollector = class {
-  constructor(maxBytes, resolve4, reject, deadlines) {
-    this.maxBytes = maxBytes;
-    this.resolve = resolve4;
-    this.reject = reject;
-    this.deadlines = deadlines;
-  }
-  maxBytes;
-  resolve;
-  reject;
-  deadlines;
-  deadline = 0;
-  prev = null;
-  next = null;
-  listed = false;
-  abort = null;
-  failure = null;
-  settled = false;
-  statusCode = 0;
-  headers = {};
-  chunks = [];
-  bytes = 0;
-  /** Cut the request (the run is stopping). */
-  cut(why) {
-    const e = new Error(why);
-    e.code = "UND_ERR_ABORTED";
-    this.stop(e);
-  }
-  timeOut(ms) {
-    const e = new Error(`no response headers within ${ms} ms`);
-    e.code = "UND_ERR_HEADERS_TIMEOUT";
-    this.stop(e);
-  }
-  /** End the request with `err` (now, or as soon as undici starts it). */
-  stop(err) {
-    if (this.failure) return;
-    this.failure = err;
-    if (this.abort) this.abort(err);
-  }
-  onConnect(abort) {
-    if (this.failure) abort(this.failure);
-    else this.abort = abort;
-  }
-  onHeaders(statusCode, rawHeaders) {
-    if (statusCode < 200) return true;
-    this.deadlines.remove(this);
-    this.statusCode = statusCode;
-    this.headers = pickHeaders(rawHeaders);
-    const declared = Number(this.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > this.maxBytes) {
-      this.tooLarge();
-      return false;
-    }
-    return true;
-  }
-  onData(chunk) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      this.tooLarge();
-      return false;
-    }
-    this.chunks.push(chunk);
-    return true;
-  }
-  onComplete() {
-    this.deadlines.remove(this);
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: this.chunks, bytes: this.bytes, tooLarge: false });
-  }
-  onError(err) {
-    this.deadlines.remove(this);
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(this.failure ?? err);
-  }
-  /** The body is larger than the limit: answer so, and drop the connection rather than read it. */
-  tooLarge() {
-    if (!this.settled) {
-      this.settled = true;
-      this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: [], bytes: this.bytes, tooLarge: true });
-    }
-    this.chunks = [];
-    this.stop(new Error("response body larger than maxResponseBytes"));
-  }
-};
-function withSite(job, siteId) {
-  return job.site_id ? job : { ...job, site_id: siteId };
-}
-function checkUuid(name, value) {
-  if (typeof value !== "string" || !UUID_RE2.test(value)) {
-    throw new InputError({
-      file: "(sdx request)",
-      message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`
-    });
-  }
-}
-function nonNegative(name, value, fallback) {
-  if (value === void 0) return fallback;
-  if (!Number.isFinite(value) || value < 0)
-    throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
-  return value;
-}
-function first(v) {
-  return Array.isArray(v) ? v[0] : v;
-}
-function clip(s) {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
-}
-function parseRetryAfter(value, now = Date.now()) {
-  const v = first(value)?.trim();
-  if (!v) return void 0;
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
-}
-function parseBaseUrl(raw) {
-  let url2;
-  try {
-    url2 = new URL(raw);
-  } catch {
-    throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
-  }
-  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new InputError({
-      file: "(settings)",
-      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
-      hint: "use the form https://v1.api.altostrat.io"
-    });
-  }
-  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
-    throw new InputError({
-      file: "(settings)",
-      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
-      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
-    });
-  }
-  const secrets = [];
-  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
-  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
-  url2.username = "";
-  url2.password = "";
-  return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
-}
-function safeDecode4(s) {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
 // src/report/apply-report.ts
 function resultToJson(r) {
   return {
@@ -90667,7 +97373,8 @@ function resultToJson(r) {
     log_url: r.log_url,
     reason: r.reason,
     reused: r.reused,
-    finished_at: r.finished_at
+    finished_at: r.finished_at,
+    part: r.part ? { part: r.part.index + 1, of: r.part.count } : void 0
   };
 }
 function applyToJson(a, warnings = []) {
@@ -90708,365 +97415,84 @@ function applyToMarkdown(a, marker) {
 `;
 }
 
-// src/github/status-writer.ts
-import { basename } from "node:path";
-init_settings();
-var MAX_DESCRIPTION = 140;
-var DEFAULT_CONTEXT = "routeros-gitops";
-var DEFAULT_SITE_LIMIT = 50;
-function createStatusWriter(options) {
-  const { octokit, owner, repo } = options;
-  const logger = options.logger ?? silentLogger;
-  const prefix = options.context ?? DEFAULT_CONTEXT;
-  const limit = options.siteLimit ?? DEFAULT_SITE_LIMIT;
-  const webUrl = options.webUrl ?? DEFAULT_WEB_URL;
-  const redact = options.redact ?? ((s) => s);
-  const shown = /* @__PURE__ */ new Map();
-  const loaded = /* @__PURE__ */ new Map();
-  const full = /* @__PURE__ */ new Set();
-  const report = { posted: [], unchanged: 0, failed: 0, disabled: null };
-  let queue = Promise.resolve();
-  let plan2 = null;
-  let sitesInRun = 0;
-  const sitesSeen = /* @__PURE__ */ new Set();
-  const expected = /* @__PURE__ */ new Map();
-  const outcomes = /* @__PURE__ */ new Map();
-  const started = /* @__PURE__ */ new Set();
-  const failedPosted = /* @__PURE__ */ new Set();
-  const siteContext = (site) => `${prefix}/${site}`;
-  const overLimit = () => (plan2 ? sitesInRun : sitesSeen.size) > limit;
-  const load2 = (sha2) => {
-    let p = loaded.get(sha2);
-    if (!p) {
-      p = (async () => {
-        try {
-          for (let page = 1; page <= 50; page++) {
-            const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha2, per_page: 100, page });
-            for (const s of res.data.statuses) {
-              const key = `${sha2}\0${s.context.toLowerCase()}`;
-              if (!shown.has(key)) shown.set(key, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
-            }
-            if (res.data.statuses.length < 100) break;
-          }
-          return true;
-        } catch (e) {
-          const status = httpStatus(e);
-          if (status === 404 || status === 422) {
-            logger.warn({ sha: sha2, err: describeGitHubError(e) }, "GitHub does not know this commit; no status is written on it");
-            return false;
-          }
-          logger.debug({ sha: sha2, err: describeGitHubError(e) }, "could not read the existing statuses");
-          return true;
-        }
-      })();
-      loaded.set(sha2, p);
-    }
-    return p;
-  };
-  const post = (sha2, context, state, description, targetUrl, opts = {}) => {
-    const desc = cutDescription(redact(description));
-    const url2 = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
-    queue = queue.then(async () => {
-      if (report.disabled) return;
-      if (!await load2(sha2)) return;
-      const key = `${sha2}\0${context.toLowerCase()}`;
-      if (full.has(key)) return;
-      const now = shown.get(key);
-      if (opts.onlyIfShown && !now || opts.onlyIfAbsent && now) return;
-      if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
-        report.unchanged++;
-        return;
-      }
-      try {
-        await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
-          owner,
-          repo,
-          sha: sha2,
-          state,
-          context,
-          description: desc,
-          ...url2 ? { target_url: url2 } : {}
-        });
-        shown.set(key, { state, description: desc, target_url: url2 });
-        report.posted.push({ sha: sha2, context, state, description: desc, target_url: url2 });
-        logger.debug({ sha: sha2.slice(0, 7), context, state, description: desc }, "status posted");
-      } catch (e) {
-        report.failed++;
-        const status = httpStatus(e);
-        if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
-          full.add(key);
-          logger.warn(
-            { sha: sha2.slice(0, 7), context },
-            "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
-          );
-        } else if (status === 403 || status === 401) {
-          report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
-          logger.warn({ err: describeGitHubError(e) }, "cannot write commit statuses; no more will be tried in this run");
-        } else {
-          logger.warn({ sha: sha2.slice(0, 7), context, state, err: describeGitHubError(e) }, "could not write a commit status");
-        }
-      }
-    });
-  };
-  const record2 = (sha2, siteId, outcome) => {
-    if (!outcomes.has(sha2)) outcomes.set(sha2, /* @__PURE__ */ new Map());
-    outcomes.get(sha2).set(siteId, outcome);
-  };
-  const onEvent = (e) => {
-    switch (e.type) {
-      case "site-start":
-        sitesSeen.add(e.site.site_id);
-        return;
-      case "job-created": {
-        const c = e.change;
-        const k = `${c.commit}\0${c.site_id}`;
-        if (started.has(k)) return;
-        started.add(k);
-        const n = plan2?.changes.filter((x) => x.site_id === c.site_id && x.commit === c.commit && (x.action === "create" || x.action === "follow")).length ?? 1;
-        const what = n > 1 ? `applying ${n} scripts` : `applying ${basename(c.path)}`;
-        const url2 = e.job.log_url ? absoluteUrl(webUrl, e.job.log_url) : null;
-        post(c.commit, siteContext(c.site), "pending", `${what}: job ${e.job.id.slice(0, 8)} sent, waiting for the router`, url2, { onlyIfShown: overLimit() });
-        return;
-      }
-      case "result": {
-        const r = e.result;
-        if (!isFailure(r)) return;
-        const k = `${r.change.commit}\0${r.change.site_id}`;
-        if (failedPosted.has(k)) return;
-        failedPosted.add(k);
-        post(r.change.commit, siteContext(r.change.site), "failure", failureText(r), r.log_url);
-        return;
-      }
-      case "site-done": {
-        const byCommit = /* @__PURE__ */ new Map();
-        for (const r of e.results) {
-          if (!byCommit.has(r.change.commit)) byCommit.set(r.change.commit, []);
-          byCommit.get(r.change.commit).push(r);
-        }
-        for (const [sha2, results] of byCommit) {
-          const verdict = siteVerdict(results);
-          record2(sha2, e.site.site_id, verdict.outcome);
-          if (verdict.outcome === "stale") continue;
-          const state = verdict.outcome === "applied" ? "success" : verdict.outcome === "failed" ? "failure" : "pending";
-          post(sha2, siteContext(e.site.site), state, verdict.description, verdict.url, { onlyIfShown: state !== "failure" && overLimit() });
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  };
-  return {
-    onEvent,
-    begin(p) {
-      plan2 = p;
-      sitesInRun = p.sites.filter((s) => s.changes.length).length;
-      for (const c of p.changes) {
-        if (c.action === "stale") continue;
-        if (!expected.has(c.commit)) expected.set(c.commit, /* @__PURE__ */ new Set());
-        expected.get(c.commit).add(c.site_id);
-      }
-      const mine = expected.get(p.commit.sha)?.size ?? 0;
-      if (mine) post(p.commit.sha, prefix, "pending", rollupText({ applied: 0, failed: 0, pending: mine, stale: 0 }), options.rollupUrl ?? null);
-    },
-    async flush() {
-      const shas = /* @__PURE__ */ new Set([...plan2 ? [plan2.commit.sha] : [], ...outcomes.keys()]);
-      for (const sha2 of shas) {
-        const mine = outcomes.get(sha2) ?? /* @__PURE__ */ new Map();
-        let counts;
-        if (plan2 && sha2 === plan2.commit.sha) {
-          counts = { applied: 0, failed: 0, pending: 0, stale: 0 };
-          const sites = /* @__PURE__ */ new Set([...expected.get(sha2) ?? [], ...mine.keys()]);
-          for (const id of sites) counts[mine.get(id) ?? "pending"]++;
-          if (!sites.size) {
-            const stale = plan2.sites.filter((s) => s.status !== "ok").length;
-            const description = stale ? `nothing applied: ${stale} site${stale === 1 ? " was" : "s were"} applied from a newer commit` : `no changes: ${plan2.summary.sites} site${plan2.summary.sites === 1 ? " is" : "s are"} up to date`;
-            post(sha2, prefix, "success", description, options.rollupUrl ?? null, { onlyIfAbsent: true });
-            continue;
-          }
-        } else {
-          await queue;
-          const before = await load2(sha2) ? parseRollup(shown.get(`${sha2}\0${prefix.toLowerCase()}`)?.description) : null;
-          counts = before ?? { applied: 0, failed: 0, pending: 0, stale: 0 };
-          for (const o of mine.values()) {
-            if (o === "pending" && before) continue;
-            if (before) counts.pending = Math.max(0, counts.pending - 1);
-            counts[o]++;
-          }
-        }
-        const state = counts.failed ? "failure" : counts.pending ? "pending" : "success";
-        post(sha2, prefix, state, rollupText(counts), options.rollupUrl ?? null);
-      }
-      await queue;
-      return report;
-    },
-    async abort(reason) {
-      if (plan2) post(plan2.commit.sha, prefix, "error", `not applied: ${reason}`, options.rollupUrl ?? null);
-      await queue;
-      return report;
-    }
-  };
-}
-function isFailure(r) {
-  return r.outcome === "failed" || r.outcome === "skipped" && r.change.action === "skip-failed";
-}
-function failureText(r) {
-  const file2 = basename(r.change.path);
-  const job = r.job_id ? ` (job ${r.job_id.slice(0, 8)})` : "";
-  if (r.outcome === "failed" && r.reason?.startsWith("the router reported")) return `${file2} failed on the router${job}`;
-  if (r.outcome === "skipped") return `${file2} failed before with this content${job}; not sent again`;
-  return `${file2}: ${r.reason ?? r.outcome}`;
-}
-function siteVerdict(results) {
-  const failed = results.find(isFailure);
-  const blocked = results.filter((r) => r.outcome === "blocked");
-  if (failed) {
-    const more = blocked.length;
-    return { outcome: "failed", description: failureText(failed) + (more ? `; ${more} more not sent` : ""), url: failed.log_url };
-  }
-  if (results.length && results.every((r) => r.outcome === "stale")) return { outcome: "stale", description: "", url: null };
-  const waiting = results.filter((r) => r.outcome === "queued" || r.outcome === "timed_out");
-  const stopped = blocked.filter((r) => /stopped/.test(r.reason ?? ""));
-  if (waiting.length || blocked.length && stopped.length === blocked.length) {
-    const w = waiting[0];
-    const total = waiting.length + blocked.length;
-    if (!w)
-      return { outcome: "pending", description: `${total} script${total === 1 ? "" : "s"} not sent: the run was stopped; the next run sends them`, url: null };
-    const how = w.outcome === "timed_out" ? `still ${/still (\w+)/.exec(w.reason ?? "")?.[1] ?? "running"}` : "not followed";
-    const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
-    return { outcome: "pending", description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? "?"}); the next run records the outcome`, url: w.log_url };
-  }
-  if (blocked.length) {
-    const b = blocked[0];
-    return { outcome: "failed", description: `${blocked.length} script${blocked.length === 1 ? "" : "s"} not sent: ${b.reason ?? "blocked"}`, url: null };
-  }
-  const sent = results.filter((r) => r.job_id);
-  const applied = results.filter((r) => r.outcome === "succeeded").length;
-  const removed2 = results.filter((r) => r.outcome === "skipped" && r.change.kind === "removed").length;
-  const parts = [applied ? `${applied} script${applied === 1 ? "" : "s"} applied` : "", removed2 ? `${removed2} removed (nothing sent)` : ""].filter(Boolean);
-  const last = [...sent].reverse().find((r) => r.log_url);
-  return { outcome: "applied", description: parts.join(", ") || "nothing to send", url: last?.log_url ?? null };
-}
-function siteOutcomes(results) {
-  const bySite = /* @__PURE__ */ new Map();
-  for (const r of results) {
-    if (!bySite.has(r.change.site)) bySite.set(r.change.site, []);
-    bySite.get(r.change.site).push(r);
-  }
-  return new Map([...bySite].map(([site, rs]) => [site, siteVerdict(rs).outcome]));
-}
-function rollupText(c) {
-  const stale = c.stale ? `, ${c.stale} not applied (a newer commit was)` : "";
-  return `${c.applied} applied, ${c.failed} failed, ${c.pending} pending${stale}`;
-}
-function parseRollup(description) {
-  const m = /^(\d+) applied, (\d+) failed, (\d+) pending(?:, (\d+) not applied)?/.exec(description ?? "");
-  return m ? { applied: Number(m[1]), failed: Number(m[2]), pending: Number(m[3]), stale: Number(m[4] ?? 0) } : null;
-}
-function cutDescription(s, max = MAX_DESCRIPTION) {
-  const one = s.replace(/\s+/g, " ").trim();
-  const points = [...one];
-  return points.length <= max ? one : `${points.slice(0, max - 1).join("")}\u2026`;
-}
-
 // src/action/apply-step.ts
 async function applyStep(ctx) {
-  const { inputs, env, event, logger } = ctx;
+  const { event, logger } = ctx;
   if (event.kind === "push" && event.deleted) {
     logger.info({ ref: event.ref }, "the branch was deleted: nothing to apply");
     return { changes: 0, toSend: 0, failedSites: [], pendingSites: [], report: "", reportJson: "", commentUrl: null, failure: null };
   }
   if (event.kind === "push" && !event.onDefaultBranch) logger.info({ ref: event.ref }, "applying a push to a branch named in apply-branches");
-  const token = inputs.sdxApiToken;
+  const sdxFor = ctx.runtime.sdxFactory();
   const store = await ctx.openStore();
-  let writer = null;
   try {
-    const pre = await planWithHistory(ctx, store);
-    annotate(ctx, pre.plan, pre.warnings);
-    const webUrlOf = (fleetWebUrl) => inputs.sdxWebUrl ?? env.SDX_WEB_URL ?? fleetWebUrl;
-    const onPlan = (plan2, desired) => {
-      if (!ctx.github || !inputs.statuses) return;
-      writer = createStatusWriter({
-        octokit: ctx.github.client,
-        owner: ctx.github.owner,
-        repo: ctx.github.repo,
-        logger,
-        siteLimit: inputs.statusLimit ?? desired.fleet.status_limit,
-        rollupUrl: ctx.runUrl ?? void 0,
-        webUrl: webUrlOf(desired.fleet.web_url),
-        redact: (s) => ctx.secretsRedact()(s)
-      });
-      writer.begin(plan2);
-    };
-    let result;
-    try {
-      const poll = (v) => v && Number(v) > 0 ? Number(v) : void 0;
-      result = await reconcile({
-        reader: ctx.repo,
-        store,
-        ref: pre.plan.commit.sha,
-        sitesDir: inputs.sites,
-        secrets: ctx.secrets,
-        lint: lintHook,
-        retryFailed: inputs.retryFailed,
-        allowCheckErrors: inputs.allowCheckErrors,
-        apiUrl: ctx.apiUrl,
-        sdxFor: (f) => createSdxClient({
-          baseUrl: ctx.apiUrl.url,
-          token,
-          requestsPerMinute: env.RGO_RATE_LIMIT !== void 0 && env.RGO_RATE_LIMIT !== "" ? Number(env.RGO_RATE_LIMIT) : f.rate_limit,
-          logger,
-          signal: ctx.signal
-        }),
-        logger,
-        concurrency: inputs.concurrency,
-        timeout: inputs.timeout,
-        webUrl: webUrlOf(pre.desired.fleet.web_url),
-        signal: ctx.signal,
-        onPlan,
-        onEvent: (e) => writer?.onEvent(e),
-        pollInitialMs: poll(env.RGO_POLL_INITIAL_MS),
-        pollMaxMs: poll(env.RGO_POLL_MAX_MS)
-      });
-    } catch (e) {
-      await writer?.abort((e?.message ?? String(e)).split("\n")[0]);
-      throw e;
-    }
-    const statuses = writer ? await writer.flush() : null;
-    const sha2 = result.plan.commit.sha;
-    const report = join4(ctx.reportDir, `apply-${sha2.slice(0, 12)}.md`);
-    const reportJson = join4(ctx.reportDir, `apply-${sha2.slice(0, 12)}.json`);
-    const redact = ctx.secretsRedact();
-    const md = applyToMarkdown(result) + statusNote(statuses, inputs.statuses, !!ctx.github);
-    await writeFile3(report, redact(md));
-    await writeFile3(reportJson, redact(`${JSON.stringify(applyToJson(result, result.warnings), null, 2)}
-`));
-    await ctx.io.appendSummary(fitSummary(md, report));
-    const verdicts = siteOutcomes(result.results);
-    const failedSites = [...verdicts].filter(([, o]) => o === "failed").map(([s]) => s).sort();
-    const pendingSites = [...verdicts].filter(([, o]) => o === "pending").map(([s]) => s).sort();
-    if (pendingSites.length)
-      logger.warn(
-        { sites: pendingSites.join(",") },
-        "jobs still pending when the run ended; their statuses stay pending until the next run (or the daemon) records the outcome"
-      );
-    let failure2 = null;
-    if (failedSites.length)
-      failure2 = `${failedSites.length} site${failedSites.length === 1 ? "" : "s"} failed: ${failedSites.join(", ")}; see the step summary and the commit statuses`;
-    else if (result.interrupted) failure2 = "the run was stopped before every change was sent; the next run sends the rest";
-    return {
-      changes: result.plan.changes.length,
-      toSend: result.plan.summary.to_send,
-      failedSites,
-      pendingSites,
-      report,
-      reportJson,
-      commentUrl: null,
-      failure: failure2
-    };
+    const { result, statuses } = await applyWithStatuses(ctx, store, sdxFor);
+    return await reportApply(ctx, result, statuses);
   } finally {
     await store.close();
   }
+}
+async function applyWithStatuses(ctx, store, sdxFor) {
+  const { inputs, env } = ctx;
+  const pre = await planWithHistory(ctx, store);
+  annotate(ctx, pre.plan, pre.warnings);
+  const webUrl = inputs.sdxWebUrl ?? env.SDX_WEB_URL;
+  let statuses = null;
+  const sink = ctx.github && inputs.statuses ? statusSink(ctx.runtime, ctx.github, { webUrl, siteLimit: inputs.statusLimit, rollupUrl: ctx.runUrl ?? void 0, onReport: (r) => statuses = r }) : null;
+  try {
+    const result = await reconcile({
+      reader: ctx.repo,
+      store,
+      ref: pre.plan.commit.sha,
+      sitesDir: inputs.sites,
+      secrets: ctx.secrets,
+      lint: lintHook,
+      retryFailed: inputs.retryFailed,
+      allowCheckErrors: inputs.allowCheckErrors,
+      apiUrl: ctx.apiUrl,
+      sdxFor,
+      logger: ctx.logger,
+      concurrency: inputs.concurrency,
+      timeout: inputs.timeout,
+      webUrl: webUrl ?? pre.desired.fleet.web_url,
+      signal: ctx.signal,
+      onPlan: sink?.onPlan,
+      onEvent: (e) => sink?.onEvent(e),
+      ...ctx.runtime.poll()
+    });
+    await sink?.flush?.();
+    return { result, statuses };
+  } catch (e) {
+    await sink?.abort?.((e?.message ?? String(e)).split("\n")[0]);
+    throw e;
+  }
+}
+async function reportApply(ctx, result, statuses) {
+  const { inputs, logger } = ctx;
+  const sha2 = result.plan.commit.sha;
+  const report = join7(ctx.reportDir, `apply-${sha2.slice(0, 12)}.md`);
+  const reportJson = join7(ctx.reportDir, `apply-${sha2.slice(0, 12)}.json`);
+  const redact = ctx.runtime.redact();
+  const md = applyToMarkdown(result) + statusNote(statuses, inputs.statuses, !!ctx.github);
+  await writeFile5(report, redact(md));
+  await writeFile5(reportJson, redact(`${JSON.stringify(applyToJson(result, result.warnings), null, 2)}
+`));
+  await ctx.io.appendSummary(fitSummary(md, report));
+  const verdicts = siteOutcomes(result.results);
+  const sitesWith = (o) => [...verdicts].filter(([, v]) => v === o).map(([s]) => s).sort();
+  const failedSites = sitesWith("failed");
+  const pendingSites = sitesWith("pending");
+  if (pendingSites.length)
+    logger.warn(
+      { sites: pendingSites.join(",") },
+      "jobs still pending when the run ended; their statuses stay pending until the next run (or the daemon) records the outcome"
+    );
+  let failure2 = null;
+  if (failedSites.length)
+    failure2 = `${failedSites.length} site${failedSites.length === 1 ? "" : "s"} failed: ${failedSites.join(", ")}; see the step summary and the commit statuses`;
+  else if (result.plan.missing_history.length) failure2 = result.plan.sites.find((s) => s.status === "unknown-history")?.reason ?? "history is missing";
+  else if (result.interrupted) failure2 = `${result.stop_reason ?? "the run was stopped"} before every change was sent; the next run sends the rest`;
+  return { changes: result.plan.changes.length, toSend: result.plan.summary.to_send, failedSites, pendingSites, report, reportJson, commentUrl: null, failure: failure2 };
 }
 function statusNote(report, wanted, hasGitHub) {
   if (!wanted) return "";
@@ -91117,9 +97543,9 @@ function coreIo(env = process.env) {
   };
 }
 async function run(io = coreIo(), signal = cancelSignal()) {
-  const secrets = secretsHolder(io.env, io);
-  const redact = (s) => secrets.redact()(s);
+  const early = makeRedactor(envSecrets(io.env));
   let ctx;
+  const redact = (s) => (ctx ? ctx.runtime.redact() : early)(s);
   try {
     const inputs = readInputs((name) => getInput(name));
     const event = readEvent(io.env);
@@ -91128,7 +97554,7 @@ async function run(io = coreIo(), signal = cancelSignal()) {
       io.fail(redact(refusal));
       return;
     }
-    ctx = await buildContext(inputs, io, secrets, event, signal);
+    ctx = await buildContext(inputs, io, event, signal);
     const outcome = inputs.command === "plan" ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));

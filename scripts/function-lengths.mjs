@@ -28,7 +28,13 @@ for (const file of files) {
       const leading = text.slice(Math.max(0, node.getFullStart()), node.getStart(sf));
       const excused = /long-function:/.test(leading) || /long-function:/.test(text.slice(Math.max(0, node.getStart(sf) - 400), node.getStart(sf)));
       if (lines > limit && !excused) {
-        const name = node.name?.getText(sf) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : ts.isPropertyAssignment(node.parent) ? node.parent.name.getText(sf) : '(anonymous)');
+        const name =
+          node.name?.getText(sf) ??
+          (ts.isVariableDeclaration(node.parent)
+            ? node.parent.name.getText(sf)
+            : ts.isPropertyAssignment(node.parent)
+              ? node.parent.name.getText(sf)
+              : '(anonymous)');
         long.push({ file: path.relative(path.dirname(root), file), line: start + 1, name, lines });
       }
     }

@@ -66,7 +66,7 @@ describe('watch --remote', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--interval', 'soon'], /--interval "soon" is not a duration/],
       [['--retry-interval', '0'], /--retry-interval "0" is not a duration/],
-      [['--jitter', '150'], /--jitter "150" is not a percentage/],
+      [['--jitter', '150'], /--jitter "150" is not a whole number from 0 to 99/],
       [['--listen', 'localhost'], /--listen "localhost" is not host:port/],
       [['--remote', 'upstream'], /no such remote \(it has origin\)/],
       [['--branch', 'main'], /--branch needs --remote/],

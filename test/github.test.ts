@@ -10,7 +10,7 @@ import { createStatusWriter, cutDescription, parseRollup, rollupText } from '../
 import { fitComment, MAX_COMMENT_LENGTH, PLAN_MARKER, planMarker, upsertComment } from '../src/github/pr-comment.js';
 import { capAnnotations, planAnnotations } from '../src/github/annotations.js';
 import { parseEvent } from '../src/github/event.js';
-import { createActionLogger } from '../src/action/logger.js';
+import { createActionLogger } from '../src/github/actions-logger.js';
 import { readInputs } from '../src/action/inputs.js';
 import { makeRedactor } from '../src/core/redact.js';
 import { InputError } from '../src/core/errors.js';
@@ -54,6 +54,8 @@ function change(site: string, path: string, commit: string, extra: Partial<Plann
     previous_path: null,
     generation: 1,
     lookup: false,
+    parts: null,
+    from_part: 0,
     job_id: null,
     supersedes: null,
     group: null,

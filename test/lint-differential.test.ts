@@ -505,9 +505,11 @@ describe('fast linter against the reference implementation', () => {
     expect(count).toBe(3000);
     expect(diffs).toEqual([]);
     // Not vacuous: every rule of the script text fires somewhere in these scripts (raw-template-value
-    // is about template tags, reported from the template, and tested in test/template-escaping.test.ts).
+    // is about template tags, tested in test/template-escaping.test.ts; the command-tree rules, which
+    // the reference has no tree for, have their own tests in routeros-check.test.ts).
     expect(
-      RULES.map((rule) => rule.id)
+      RULES.filter((rule) => rule.kind !== 'routeros')
+        .map((rule) => rule.id)
         .filter((id) => id !== 'raw-template-value')
         .filter((id) => !rules.has(id)),
     ).toEqual([]);

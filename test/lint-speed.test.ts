@@ -4,7 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { expect, it } from 'vitest';
+import { loadCommandTree } from '../src/assets/command-data.js';
+import { routerOsTarget } from '../src/lint/command-tree.js';
 import { lintScript } from '../src/lint/index.js';
+import { parseRouterOsVersion } from '../src/lint/routeros-version.js';
 import { lintScript as referenceLint } from './fixtures/lint/reference/index.js';
 
 const VALID = join(import.meta.dirname, 'fixtures', 'lint', 'valid');
@@ -77,5 +80,22 @@ it('prints the speed on 1 KB firewall scripts and on the corpus, beside the refe
         `(reference: ${before.toFixed(1)} ms, ${(mb / (before / 1000)).toFixed(0)} MB/s; ${(before / now).toFixed(1)}x)`,
     );
     expect(scripts.map((s) => lintScript(s).length)).toEqual(scripts.map((s) => referenceLint(s).length));
+  }
+});
+
+it('prints the speed with the RouterOS command checks beside the speed without them (the figure is in npm run bench)', () => {
+  const routeros = routerOsTarget(loadCommandTree(), parseRouterOsVersion('7.16.2'), undefined).target;
+  const sets: Array<[string, string[]]> = [
+    ['1,000 firewall scripts', firewallFleet(1000)],
+    ['1,000 corpus files', Array.from({ length: 1000 }, (_, i) => validTexts[i % validTexts.length]!)],
+  ];
+  for (const [name, scripts] of sets) {
+    const without = best(lintScript, scripts, 8);
+    const withChecks = best((s) => lintScript(s, { routeros }), scripts, 8);
+    console.log(
+      `lint speed with the RouterOS command checks, ${name}: ${withChecks.toFixed(1)} ms (without: ${without.toFixed(1)} ms; ${(withChecks / without).toFixed(2)}x)`,
+    );
+    // Scripts that pass on 7.16.2: the checks find nothing in them.
+    expect(scripts.flatMap((s) => lintScript(s, { routeros }).filter((f) => f.severity === 'error'))).toEqual([]);
   }
 });

@@ -4,12 +4,12 @@
 // missing from origin, and unshallow only when the plan could not tell.
 import type { Logger } from '../core/logger.js';
 import type { GitRepo } from '../git/repo.js';
+import { listRemotes } from '../git/remotes.js';
 
 const FETCH = ['fetch', '--no-tags', '--no-recurse-submodules', '--quiet'];
 
 export async function hasRemote(repo: GitRepo, name = 'origin'): Promise<boolean> {
-  const out = (await repo.run(['remote'])).stdout.toString('utf8').split('\n');
-  return out.includes(name);
+  return (await listRemotes(repo)).includes(name);
 }
 
 export async function isShallow(repo: GitRepo): Promise<boolean> {

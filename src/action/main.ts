@@ -6,7 +6,8 @@ import { InputError } from '../core/errors.js';
 import { capAnnotations, problemAnnotation } from '../github/annotations.js';
 import { readInputs } from './inputs.js';
 import type { ActionIo } from './io.js';
-import { buildContext, secretsHolder, type StepContext } from './context.js';
+import { buildContext, type StepContext } from './context.js';
+import { envSecrets, makeRedactor } from '../core/redact.js';
 import { planStep } from './plan-step.js';
 import { applyStep } from './apply-step.js';
 import { outputsOf } from './outcome.js';
@@ -36,9 +37,10 @@ export function coreIo(env: Readonly<Record<string, string | undefined>> = proce
 }
 
 export async function run(io: ActionIo = coreIo(), signal: AbortSignal | undefined = cancelSignal()): Promise<void> {
-  const secrets = secretsHolder(io.env, io);
-  const redact = (s: string) => secrets.redact()(s);
+  // Until the runtime exists (it needs the inputs), outputs are scrubbed of the environment's secrets.
+  const early = makeRedactor(envSecrets(io.env));
   let ctx: StepContext | undefined;
+  const redact = (s: string) => (ctx ? ctx.runtime.redact() : early)(s);
   try {
     const inputs = readInputs((name) => core.getInput(name));
     const event = readEvent(io.env);
@@ -48,7 +50,7 @@ export async function run(io: ActionIo = coreIo(), signal: AbortSignal | undefin
       io.fail(redact(refusal));
       return;
     }
-    ctx = await buildContext(inputs, io, secrets, event, signal);
+    ctx = await buildContext(inputs, io, event, signal);
     const outcome = inputs.command === 'plan' ? await planStep(ctx) : await applyStep(ctx);
     for (const [name, value] of Object.entries(outputsOf(outcome))) io.setOutput(name, redact(value));
     if (outcome.failure) io.fail(redact(outcome.failure));

@@ -11,6 +11,8 @@ export interface FollowInput {
   job: Job;
   reused: boolean;
   settings: Pick<JobSettings, 'timeout'>;
+  /** For a split send: the part this job is. */
+  part?: { index: number; count: number } | null;
 }
 
 /** Follow a job to its outcome (or the timeout, or the run's stop), and record it. */
@@ -23,9 +25,15 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
   for (;;) {
     const st = jobState(job);
     const url = ctx.logUrl(job);
-    const base = { change: c, job_id: job.id, log_url: url, reused: f.reused };
+    const part = f.part ?? null;
+    const base = { change: c, job_id: job.id, log_url: url, reused: f.reused, part };
+    if (st === 'succeeded' && part && part.index < part.count - 1) {
+      // A part that is not the last: the send goes on with the next part (its intent, before its POST).
+      ctx.recordSend(c, { phase: 'intent', job_id: null, part: { index: part.index + 1, count: part.count } });
+      return { ...base, outcome: st, reason: null };
+    }
     if (st === 'succeeded' || st === 'failed') {
-      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url });
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url, part });
       return { ...base, outcome: st, reason: st === 'failed' ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
     }
     if (st === 'cancelled')
@@ -37,10 +45,11 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
         f.reused,
         'cancelled',
         `SDX shows job ${job.id} cancelled (not by routeros-gitops); it never ran, and the next run sends the script again`,
+        part,
       );
     const left = deadline - ctx.clock.now();
     if (left <= 0 || ctx.stopped()) {
-      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url });
+      ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url, part });
       if (ctx.stopped()) return { ...base, outcome: 'queued', reason: 'the run was stopped; the next run follows this job' };
       const why = unreachable ? ` (SDX could not be reached: ${unreachable})` : st === 'queued' ? ' (the router has not picked it up: is it online?)' : '';
       return { ...base, outcome: 'timed_out', reason: `still ${st} after ${f.settings.timeout} s${why}; the next run follows the same job` };
@@ -62,6 +71,7 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
           f.reused,
           'lost',
           `SDX no longer knows job ${job.id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
+          f.part ?? null,
         );
       }
       unreachable = (e as Error).message;
@@ -79,8 +89,9 @@ export function neverRan(
   reused: boolean,
   outcome: 'lost' | 'cancelled',
   reason: string,
+  part: { index: number; count: number } | null = null,
 ): PartialResult {
-  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url });
+  ctx.recordSend(c, { phase: outcome, job_id: jobId, log_url: url, part });
   ctx.logger.warn({ site: c.site, path: c.path, job_id: jobId }, reason);
-  return { change: c, job_id: jobId, log_url: url, reused, outcome, reason };
+  return { change: c, job_id: jobId, log_url: url, reused, outcome, reason, part };
 }

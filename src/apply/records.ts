@@ -11,6 +11,8 @@ export interface RecordFields {
   at: string;
   log_url?: string | null;
   supersedes?: ScriptRecord['supersedes'];
+  /** For a split send: the part this record is about. */
+  part?: ScriptRecord['part'];
 }
 
 /** The last successful send, kept on a record that is not itself one. */
@@ -39,6 +41,7 @@ export function makeRecord(c: PlannedChange, sc: DesiredScript | undefined, prev
     log_url: fields.log_url ?? (sameSend ? (prev?.log_url ?? null) : null),
     supersedes: fields.supersedes ?? null,
     applied: fields.phase === 'succeeded' ? null : lastApplied(prev),
+    part: fields.part ?? null,
   };
 }
 
@@ -83,7 +86,13 @@ export function intentUpdates(
         site_id: c.site_id,
         site: c.site,
         file: c.file,
-        record: makeRecord(c, scriptOf(c), records[c.file], { phase: 'intent', job_id: null, at, supersedes: c.supersedes }),
+        record: makeRecord(c, scriptOf(c), records[c.file], {
+          phase: 'intent',
+          job_id: null,
+          at,
+          supersedes: c.supersedes,
+          part: c.parts ? { index: c.from_part, count: c.parts.length } : null,
+        }),
       };
       if (!anchored && state.sites[site.site_id]?.last_commit !== plan.commit.sha) {
         u.last_commit = plan.commit.sha;

@@ -5,8 +5,9 @@
 import { jobState, type Job } from '../core/jobs.js';
 import type { ChangeResult } from '../core/outcome.js';
 import type { PlannedChange, SitePlan } from '../core/plan.js';
-import { SdxApiError } from '../core/errors.js';
-import { followJob, neverRan } from './follow.js';
+import { followJob } from './follow.js';
+import { createJobFor, followedJob, wholeScript } from './create-job.js';
+import { sendParts } from './parts.js';
 import { tombstone } from './records.js';
 import { errorReason, type PartialResult, type RunContext } from './run-context.js';
 import { supersede } from './supersede.js';
@@ -107,23 +108,9 @@ async function runChange(
   }
   const refused = ctx.cannotSend();
   if (refused) return { ...NOT_SENT, change: c, outcome: 'blocked', reason: `${refused} before this change was sent; the next run sends it` };
-  let found: { job: Job; reused: boolean };
-  try {
-    found = c.action === 'follow' ? { job: await ctx.sdx.getJob(c.site_id, c.job_id!), reused: true } : await createFor(ctx, site, c);
-  } catch (e) {
-    if (c.action === 'follow' && e instanceof SdxApiError && e.status === 404) {
-      return neverRan(
-        ctx,
-        c,
-        c.job_id!,
-        null,
-        true,
-        'lost',
-        `SDX no longer knows job ${c.job_id} (cancelled outside routeros-gitops, or forgotten); it never ran, and the next run sends the script again`,
-      );
-    }
-    throw e;
-  }
+  if (c.parts) return sendParts(ctx, site, c);
+  const found = c.action === 'follow' ? await followedJob(ctx, c, null) : await createJobFor(ctx, site, c, wholeScript(ctx, c));
+  if ('outcome' in found) return found;
   const { job, reused } = found;
   ctx.emit({ type: 'job-created', change: c, job, reused });
   ctx.logger.info({ site: c.site, path: c.path, job_id: job.id, key: c.idempotency_key, reused }, reused ? 'following an existing job' : 'job created');
@@ -140,31 +127,6 @@ async function runChange(
     }
   }
   return followJob(ctx, { change: c, job, reused, settings: site.settings });
-}
-
-/** Create change `c`'s job: supersede older content, look an old intent up, then POST with its key. */
-async function createFor(ctx: RunContext, site: SitePlan, c: PlannedChange): Promise<{ job: Job; reused: boolean }> {
-  if (c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1000);
-  if (c.lookup) {
-    // SDX may have forgotten this key (an intent older than idempotency_retention): find its job first.
-    const key = c.idempotency_key!.toLowerCase();
-    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
-    if (found) return { job: found, reused: true };
-  }
-  const sc = ctx.scriptOf(c);
-  if (sc?.body === undefined) throw new Error(`${c.path} was not rendered for ${c.site}; this is a bug in routeros-gitops, nothing was sent`);
-  const refused = ctx.cannotSend();
-  if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
-  const res = await ctx.sdx.createJob({
-    siteId: c.site_id,
-    idempotencyKey: c.idempotency_key!,
-    description: c.description!,
-    script: sc.body,
-    needsAck: site.settings.needs_ack,
-    backup: site.settings.backup,
-    express: site.settings.express,
-  });
-  return { job: res.job, reused: res.replayed };
 }
 
 /** A removed script: its pending job (if any) is cancelled, then its tombstone recorded; no job is sent. */

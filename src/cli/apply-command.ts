@@ -1,81 +1,22 @@
 // `apply`: plan, then send one job per change and follow each to its outcome.
-import type { Context, CommonOptions } from './context.js';
-import { InputError } from '../core/errors.js';
+import { LeaseBusyError, LEASE_WAIT_MS } from '../apply/lease.js';
 import { reconcile } from '../apply/reconcile.js';
-import { createSdxClient } from '../sdx/client.js';
-import { applyToJson, applyToText, colourOutcome } from '../report/apply-report.js';
-import { LEASE_WAIT_MS, LeaseBusyError } from '../apply/lease.js';
-import { describeHolder } from '../core/lease.js';
-import type { FleetDefaults } from '../core/settings.js';
-import type { ApplyEvent } from '../core/outcome.js';
-import type { Logger } from '../core/logger.js';
-import type { SdxClient } from '../core/jobs.js';
 import { lintHook } from '../core/checks.js';
+import { describeHolder } from '../core/lease.js';
+import type { ApplyEvent } from '../core/outcome.js';
+import { applyToJson, applyToText, colourOutcome } from '../report/apply-report.js';
+import { parseOptions } from '../wiring/options.js';
 import { writeJson } from './commands.js';
-import type { OperatorApiUrl } from '../core/api-url.js';
-import { cliApiUrl } from './api-url-option.js';
-
-export interface ApplyCliOptions extends CommonOptions {
-  format?: string;
-  retryFailed?: boolean;
-  wait?: boolean;
-  concurrency?: string;
-  timeout?: string;
-  apiUrl?: string;
-  allowCheckErrors?: boolean;
-  lockTimeout?: string;
-  leaseTimeout?: string;
-}
-
-/** The SDX client for a fleet: the operator's URL (see cliApiUrl), the token from SDX_API_TOKEN. */
-export function sdxFactory(
-  env: Record<string, string | undefined>,
-  logger: Logger,
-  apiUrl: OperatorApiUrl,
-  signal?: AbortSignal,
-): (fleet: FleetDefaults) => SdxClient {
-  const token = env.SDX_API_TOKEN;
-  if (!token) {
-    throw new InputError({
-      file: '(environment)',
-      message: 'SDX_API_TOKEN is not set: apply needs an SDX API token',
-      hint: 'export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it',
-    });
-  }
-  return (fleet) =>
-    createSdxClient({
-      baseUrl: apiUrl.url,
-      token,
-      requestsPerMinute: env.RGO_RATE_LIMIT !== undefined ? Number(env.RGO_RATE_LIMIT) : fleet.rate_limit,
-      // A change that cannot be sent blocks its site until the next run: retry transient faults
-      // generously (each retry reuses the idempotency key, so none can create a second job).
-      maxRetries: 8,
-      logger,
-      signal,
-    });
-}
-
-export function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} ${JSON.stringify(value)} is not a whole number of at least 1`);
-  return n;
-}
-
-export function pollSettings(env: Record<string, string | undefined>): { pollInitialMs?: number; pollMaxMs?: number } {
-  const n = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
-  return { pollInitialMs: n(env.RGO_POLL_INITIAL_MS), pollMaxMs: n(env.RGO_POLL_MAX_MS) };
-}
+import type { Context } from './context.js';
+import { APPLY_SPEC } from './option-specs.js';
 
 export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _args?: string[]): Promise<number> {
-  const opts = raw as unknown as ApplyCliOptions;
-  const concurrency = positiveInt(opts.concurrency, '--concurrency');
-  const timeout = positiveInt(opts.timeout, '--timeout');
-  const leaseWait = seconds(opts.leaseTimeout ?? opts.lockTimeout, '--lease-timeout') ?? LEASE_WAIT_MS;
+  const opts = parseOptions(APPLY_SPEC, raw);
+  const leaseWait = opts.leaseTimeout ?? opts.lockTimeout ?? LEASE_WAIT_MS;
+  const rt = ctx.runtime;
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
-  const apiUrl = cliApiUrl(ctx.io.env, opts.apiUrl);
-  const sdxFor = sdxFactory(ctx.io.env, ctx.logger, apiUrl, ctx.io.signal);
+  const sdxFor = rt.sdxFactory();
   const store = await ctx.stateStore(repo, opts);
   const json = opts.format === 'json';
   const progress = !!ctx.io.stderr.isTTY && !json;
@@ -94,13 +35,13 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       lint: lintHook,
       retryFailed: opts.retryFailed,
       sdxFor,
-      apiUrl,
+      apiUrl: rt.apiUrl,
       cache: await ctx.parseCache(repo),
       snapshot: ctx.planSnapshot(repo),
       logger: ctx.logger,
-      concurrency,
-      timeout,
-      noWait: opts.wait === false,
+      concurrency: opts.concurrency,
+      timeout: opts.timeout,
+      noWait: !opts.wait,
       allowCheckErrors: opts.allowCheckErrors,
       webUrl: ctx.io.env.SDX_WEB_URL,
       signal: ctx.io.signal,
@@ -110,7 +51,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
         waitMs: leaseWait,
         onWait: (l) => ctx.err(`waiting up to ${Math.round(leaseWait / 1000)} s for the apply lease, held by ${describeHolder(l)}\n`),
       },
-      ...pollSettings(ctx.io.env),
+      ...rt.poll(),
     });
     if (json) writeJson((s) => ctx.out(s), applyToJson(result, result.warnings));
     else ctx.out(applyToText(result, result.warnings, ctx.style));
@@ -132,12 +73,4 @@ function leaseBusyJson(e: LeaseBusyError): object {
     results: [],
     exit_code: 1,
   };
-}
-
-/** A whole number of seconds, as milliseconds. */
-export function seconds(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InputError(`${flag} ${JSON.stringify(value)} is not a number of seconds (0 or more)`);
-  return Math.round(n * 1000);
 }

@@ -2,25 +2,33 @@
 // calls the core and prints; none of them sends a job or writes the state.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { Context, CommonOptions } from './context.js';
+import type { Context } from './context.js';
+import { parseOptions, type Parsed } from '../wiring/options.js';
+import { PLAN_SPEC, RULES_SPEC, SCHEMA_SPEC, STATUS_SPEC, VALIDATE_SPEC } from './option-specs.js';
 import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
 import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
-import { readFleet, renderFleet } from '../core/model.js';
-import { emptyState, FLEET_STATE_ID, isLive, type AppliedState } from '../core/state.js';
+import { readFleet } from '../core/model.js';
+import { renderFleet } from '../core/render-fleet.js';
+import { emptyState } from '../core/state.js';
+import { statusRows } from '../report/status.js';
+
+export { statusRows, type SiteStatusRow } from '../report/status.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
-import { lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+import { commandTarget, lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+import { checkPackageName, PACKAGES_HINT, type LintTarget } from '../core/routeros-target.js';
+import { DATA_NEWEST } from '../lint/routeros-data-summary.js';
+import { parseRouterOsVersion } from '../lint/routeros-version.js';
 import { RULES } from '../lint/index.js';
 import { MappedList } from '../report/mapped-list.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
-import { cliApiUrl } from './api-url-option.js';
 
-type Opts = CommonOptions & { format?: string; retryFailed?: boolean; write?: string; file?: string; apiUrl?: string };
+type Opts = Parsed<typeof VALIDATE_SPEC>;
 
 export async function planCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as Opts;
-  // The URL apply would send to: the operator's, named in the plan (issue 13).
-  const apiUrl = cliApiUrl(ctx.io.env, opts.apiUrl);
+  const opts = parseOptions(PLAN_SPEC, raw);
+  // The URL apply would send to: the operator's, named in the plan.
+  const apiUrl = ctx.runtime.apiUrl;
   const target = { url: displayApiUrl(apiUrl.url), source: apiUrl.source };
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
@@ -58,14 +66,24 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
 }
 
 export async function validateCommand(ctx: Context, raw: Record<string, unknown>, files: string[]): Promise<number> {
-  const opts = raw as unknown as Opts;
+  const opts = parseOptions(VALIDATE_SPEC, raw);
+  const override = validateTarget(opts);
   let findings: FileFinding[];
+  let note: string | undefined;
   if (files.length) {
-    findings = await lintFiles(files, opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p));
+    findings = await lintFiles(files, opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p), override);
+    const target = commandTarget(override);
+    note = !target
+      ? `RouterOS ${override?.routeros} is not checked against a command tree (the data set starts at RouterOS 7).`
+      : override
+        ? undefined
+        : `Commands were checked against RouterOS ${DATA_NEWEST}, the newest version known; --routeros VERSION checks another.`;
   } else {
     const repo = await ctx.repo(opts);
     const commit = await repo.resolveCommit(opts.ref);
     const model = await readFleet(repo, commit, opts.sites);
+    // --routeros checks every site against that version, whatever its settings say.
+    if (override) for (const site of model.sites) site.lintTarget = { ...site.lintTarget, ...override };
     const desired = await renderFleet(repo, model, emptyState(), { readAll: true, lint: lintHook });
     findings = [
       ...desired.problems.map((p) => problemFinding(p, 'error')),
@@ -98,64 +116,41 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
     }
     const warnings = findings.length - errors;
     ctx.out(errors || warnings ? `${errors} errors, ${warnings} warnings\n` : 'No problems found.\n');
+    if (note) ctx.out(`${ctx.style.dim(note)}\n`);
   }
   return errors ? 2 : 0;
+}
+
+/** `--routeros` and `--packages` of validate, checked; undefined when neither is given. */
+function validateTarget(opts: Opts): LintTarget | undefined {
+  if (opts.routeros === undefined && opts.packages === undefined) return undefined;
+  const problems: Problem[] = [];
+  if (opts.routeros !== undefined && !parseRouterOsVersion(opts.routeros))
+    problems.push({ file: '--routeros', message: `"${opts.routeros}" is not a RouterOS version`, hint: 'write it as 7.16.2, 7.16 or 7.23rc1' });
+  const packages =
+    opts.packages === undefined
+      ? undefined
+      : opts.packages
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
+  for (const name of packages ?? []) {
+    const wrong = checkPackageName(name);
+    if (wrong) problems.push({ file: '--packages', message: wrong, hint: PACKAGES_HINT });
+  }
+  if (problems.length) throw new InputError(problems);
+  const out: LintTarget = {};
+  if (opts.routeros !== undefined) out.routeros = opts.routeros;
+  if (packages) out.packages = packages;
+  return out;
 }
 
 function problemFinding(p: Problem, severity: 'error' | 'warning'): FileFinding {
   return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, severity, rule: 'input', message: p.message, hint: p.hint, site: p.site };
 }
 
-export interface SiteStatusRow {
-  site: string;
-  site_id: string;
-  last_commit: string | null;
-  /** `removed`: the site left the repository; `not-sent`: a send was intended but no job exists yet. */
-  outcome: 'succeeded' | 'failed' | 'pending' | 'not-sent' | 'removed' | 'none';
-  at: string | null;
-  removed_at: string | null;
-  /** Live scripts (removed ones are not listed). `phase` is `not sent` for an intent whose job was never created. */
-  scripts: Array<{ path: string; file: string; phase: string; commit: string; job_id: string | null; at: string; log_url: string | null; generation: number }>;
-}
-
-export function statusRows(state: AppliedState): SiteStatusRow[] {
-  return Object.values(state.sites)
-    .filter((s) => s.site_id !== FLEET_STATE_ID)
-    .map((s) => {
-      const scripts = Object.entries(s.scripts)
-        .filter(([, r]) => isLive(r))
-        .sort(([, a], [, b]) => (a.path < b.path ? -1 : 1))
-        .map(([file, r]) => ({
-          path: r.path,
-          file,
-          phase: r.phase === 'intent' ? 'not sent' : r.phase,
-          commit: r.commit,
-          job_id: r.job_id,
-          at: r.at,
-          log_url: r.log_url ?? null,
-          generation: r.generation,
-        }));
-      const phases = new Set(scripts.map((x) => x.phase));
-      const has = (...p: string[]) => p.some((x) => phases.has(x));
-      const outcome: SiteStatusRow['outcome'] = s.removed_at
-        ? 'removed'
-        : !scripts.length
-          ? 'none'
-          : has('failed', 'lost', 'cancelled')
-            ? 'failed'
-            : has('queued', 'running')
-              ? 'pending'
-              : has('not sent')
-                ? 'not-sent'
-                : 'succeeded';
-      const at = Object.values(s.scripts).reduce<string | null>((m, x) => (!m || x.at > m ? x.at : m), null);
-      return { site: s.site, site_id: s.site_id, last_commit: s.last_commit, outcome, at, removed_at: s.removed_at ?? null, scripts };
-    })
-    .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
-}
-
 export async function statusCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as Opts;
+  const opts = parseOptions(STATUS_SPEC, raw);
   const repo = await ctx.repo(opts);
   const store = await ctx.stateStore(repo, opts);
   try {
@@ -174,7 +169,7 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
       const colour = r.outcome === 'succeeded' ? ctx.style.green : r.outcome === 'failed' ? ctx.style.red : ctx.style.yellow;
       ctx.out(`${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${r.at ?? '-'}\n`);
       for (const s of r.scripts.filter((x) => x.phase !== 'succeeded'))
-        ctx.out(`${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`);
+        ctx.out(`${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.part ? ` at part ${s.part.part}/${s.part.of}` : ''}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`);
     }
     return 0;
   } finally {
@@ -183,7 +178,7 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
 }
 
 export async function schemaCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as Opts;
+  const opts = parseOptions(SCHEMA_SPEC, raw);
   const schemas = (await import('../core/settings-schema.js')).jsonSchemas();
   if (opts.write) {
     const dir = resolve(ctx.io.cwd, opts.write);
@@ -198,7 +193,7 @@ export async function schemaCommand(ctx: Context, raw: Record<string, unknown>):
 }
 
 export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as Opts;
+  const opts = parseOptions(RULES_SPEC, raw);
   if (opts.format === 'json') {
     ctx.out(`${JSON.stringify({ rules: RULES }, null, 2)}\n`);
     return 0;

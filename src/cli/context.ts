@@ -1,54 +1,59 @@
-// Builds the real adapters for a command: the git repository, the state store, secrets, a logger
-// and output streams that never carry a secret.
-import pino from 'pino';
-import type { CliIo, OutStream } from './io.js';
+// What a CLI command has: its streams (every text scrubbed of secrets), colours for people, and the
+// runtime (src/wiring), which builds every adapter the command uses.
 import type { Logger } from '../core/logger.js';
-import { envSecrets, makeRedactor, type Redact } from '../core/redact.js';
-import { makeStyle, type Style } from '../report/style.js';
-import { openRepo, type GitRepo } from '../git/repo.js';
-import { openStateStore } from '../state/open-store.js';
-import type { StateStore } from '../core/ports.js';
-import { loadSecrets } from '../secrets/secret-source.js';
-import { openPlanSnapshot } from '../cache/plan-snapshot.js';
-import { openParseCache } from '../cache/parse-cache.js';
 import type { SecretSource } from '../core/model.js';
+import type { StateStore } from '../core/ports.js';
+import type { Redact } from '../core/redact.js';
+import type { GitRepo } from '../git/repo.js';
+import { makeStyle, type Style } from '../report/style.js';
+import { parseOptions, RUN_OPTIONS, type LogLevel, type RunOptions } from '../wiring/options.js';
+import { Runtime } from '../wiring/runtime.js';
+import type { CliIo, OutStream } from './io.js';
 
-export interface CommonOptions {
-  cwd?: string;
-  sites: string;
-  ref: string;
-  stateFile?: string;
-  stateRemote?: string;
-  stateRef?: string;
-  secretsFile?: string;
-  logLevel?: string;
-  logFormat?: 'json' | 'pretty';
-}
+export type CommonOptions = RunOptions;
 
 export class Context {
   readonly io: CliIo;
-  redact: Redact;
   readonly style: Style;
-  readonly logger: Logger;
-  private secretValues: string[] = [];
+  readonly runtime: Runtime;
 
-  constructor(io: CliIo, opts: { logLevel?: string }) {
+  /**
+   * `raw` gives the log level and the SDX URL flag (read before the command parses its own options,
+   * so that every message of the command is logged and scrubbed the same way); `defaultLevel` is the
+   * command's (the daemon logs at info even on a terminal).
+   */
+  constructor(io: CliIo, raw: { logLevel?: unknown; apiUrl?: unknown }, defaultLevel?: LogLevel) {
     this.io = io;
-    this.redact = makeRedactor(envSecrets(io.env));
     this.style = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
-    const level = opts.logLevel ?? io.env.RGO_LOG_LEVEL ?? (io.stderr.isTTY ? 'warn' : 'info');
-    this.logger = pino(
-      { level, base: { name: 'routeros-gitops' }, timestamp: pino.stdTimeFunctions.isoTime },
-      { write: (s: string) => void io.stderr.write(this.redact(s)) },
-    ) as unknown as Logger;
+    const { logLevel } = parseOptions({ logLevel: RUN_OPTIONS.logLevel }, raw);
+    const envLevel = RUN_OPTIONS.logLevel(io.env.RGO_LOG_LEVEL, 'RGO_LOG_LEVEL', []);
+    this.runtime = new Runtime({
+      env: io.env,
+      cwd: io.cwd,
+      log: { kind: 'ndjson', write: (s) => void io.stderr.write(s) },
+      logLevel: logLevel ?? envLevel ?? defaultLevel ?? (io.stderr.isTTY ? 'warn' : 'info'),
+      apiUrl: [
+        { source: '--api-url', value: typeof raw.apiUrl === 'string' ? raw.apiUrl : undefined },
+        { source: 'SDX_API_URL', value: io.env.SDX_API_URL },
+      ],
+      signal: io.signal,
+    });
+  }
+
+  get logger(): Logger {
+    return this.runtime.logger;
+  }
+
+  get redact(): Redact {
+    return this.runtime.redact();
   }
 
   out(text: string): void {
-    this.io.stdout.write(this.redact(text));
+    this.io.stdout.write(this.runtime.redact()(text));
   }
 
   err(text: string): void {
-    this.io.stderr.write(this.redact(text));
+    this.io.stderr.write(this.runtime.redact()(text));
   }
 
   get stdout(): OutStream {
@@ -59,45 +64,28 @@ export class Context {
     return { write: (s: string) => this.err(s), isTTY: this.io.stderr.isTTY, columns: this.io.stderr.columns };
   }
 
-  /** Remember more secret values to scrub (template secrets, once loaded). */
+  /** Remember more secret values to scrub. */
   addSecrets(values: string[]): void {
-    this.secretValues.push(...values);
-    this.redact = makeRedactor([...envSecrets(this.io.env), ...this.secretValues]);
+    this.runtime.addSecrets(values);
   }
 
-  async repo(opts: CommonOptions): Promise<GitRepo> {
-    return openRepo(opts.cwd ? resolveFrom(this.io.cwd, opts.cwd) : this.io.cwd, { logger: this.logger });
+  repo(opts: Pick<RunOptions, 'cwd'>): Promise<GitRepo> {
+    return this.runtime.openRepo(opts.cwd);
   }
 
-  async stateStore(repo: GitRepo, opts: CommonOptions): Promise<StateStore> {
-    return openStateStore({
-      cwd: repo.root,
-      repo,
-      stateFile: opts.stateFile ? resolveFrom(this.io.cwd, opts.stateFile) : undefined,
-      stateRemote: opts.stateRemote,
-      stateRef: opts.stateRef,
-      logger: this.logger,
-      redact: () => this.redact,
-    });
+  stateStore(repo: GitRepo, opts: Pick<RunOptions, 'stateFile' | 'stateRef' | 'stateRemote'>): Promise<StateStore> {
+    return this.runtime.openState(repo, opts);
   }
 
-  /** Parsed settings files kept in the git directory between runs (see src/cache). */
   parseCache(repo: GitRepo) {
-    return openParseCache(repo.gitDir);
+    return this.runtime.parseCache(repo);
   }
 
-  /** What the last plan found unchanged, kept in the git directory (see src/cache). */
   planSnapshot(repo: GitRepo) {
-    return openPlanSnapshot(repo.gitDir);
+    return this.runtime.planSnapshot(repo);
   }
 
-  async secrets(repo: GitRepo | null, opts: CommonOptions): Promise<SecretSource> {
-    const source = await loadSecrets({ env: this.io.env, file: opts.secretsFile, repoRoot: repo?.root, cwd: this.io.cwd });
-    this.addSecrets(source.values());
-    return source;
+  secrets(repo: GitRepo | null, opts: Pick<RunOptions, 'secretsFile'>): Promise<SecretSource> {
+    return this.runtime.loadSecrets(repo, { file: opts.secretsFile });
   }
-}
-
-function resolveFrom(base: string, p: string): string {
-  return p.startsWith('/') ? p : `${base.replace(/\/+$/, '')}/${p}`;
 }

@@ -30,7 +30,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       const cmd = rest[rest.length - 1] as Command;
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const args = (rest.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
-      ctx = new Context(io, { logLevel: opts.logLevel as string | undefined });
+      ctx = new Context(io, opts, cmd.name() === 'watch' ? 'info' : undefined);
       exitCode = await handler(ctx, opts, args);
     };
 
@@ -56,6 +56,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('check the repository (or the given script files) without sending anything')
     .argument('[files...]', 'script files to check (for pre-commit hooks and editors); default: the whole repository at --ref')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option(
+      '--routeros <version>',
+      "check every command against this RouterOS version's command tree (default: each site's routeros: setting; for files, the newest version known)",
+    )
+    .option('--packages <list>', 'comma-separated extra packages the router has, with --routeros (default: any)')
     .action(wrap(validateCommand));
 
   common(program.command('status'))
@@ -106,7 +111,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--checkin-ms <ms>', 'router check-in interval in milliseconds (default 2000)')
     .option('--no-auto-sites', 'only accept the sites of --config (default: any UUID is an online site)')
     .option('--log-level <level>', 'pino log level')
-    .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).sandboxCommand(c, { ...o, checkin: o.checkinMs }, a)));
+    .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).sandboxCommand(c, o, a)));
 
   program
     .command('demo')

@@ -13,11 +13,22 @@ import { parseListen } from '../core/listen.js';
 import { InputError } from '../core/errors.js';
 import type { CliIo } from './io.js';
 import { gitEnv } from '../git/run.js';
+import { opt, parseOptions, type Spec } from '../wiring/options.js';
 
 const exec = promisify(execFile);
 
+const SANDBOX_SPEC = {
+  listen: opt.stringOr('127.0.0.1:8787'),
+  config: opt.string(),
+  token: opt.string(),
+  autoSites: opt.bool(true),
+  checkinMs: opt.int(0, 86_400_000),
+  logLevel: opt.string(),
+} satisfies Spec;
+const DEMO_SPEC = { keep: opt.bool() } satisfies Spec;
+
 export async function sandboxCommand(ctx: Context, raw: Record<string, unknown>, _args?: string[]): Promise<number> {
-  const opts = raw as { listen?: string; config?: string; token?: string; autoSites?: boolean; checkin?: string };
+  const opts = parseOptions(SANDBOX_SPEC, raw);
   let options: SandboxOptions = {};
   if (opts.config) {
     let text: string;
@@ -35,8 +46,7 @@ export async function sandboxCommand(ctx: Context, raw: Record<string, unknown>,
     options = parseSandboxOptions(doc, opts.config);
   }
   const listen = parseListen(opts.listen ?? '127.0.0.1:8787');
-  const checkin = opts.checkin !== undefined ? Number(opts.checkin) : undefined;
-  if (checkin !== undefined && !(checkin >= 0)) throw new InputError(`--checkin-ms ${JSON.stringify(opts.checkin)} is not a number of milliseconds`);
+  const checkin = opts.checkinMs;
   const sandbox = await startSandbox({
     ...options,
     host: listen.host,
@@ -73,7 +83,7 @@ type RunFn = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 /** The quick start: reconcile sites.example in a temporary repository against an in-process sandbox. */
 export async function demoCommand(ctx: Context, raw: Record<string, unknown>, _args: string[], runCli: RunFn): Promise<number> {
-  const opts = raw as { keep?: boolean };
+  const opts = parseOptions(DEMO_SPEC, raw);
   const dir = await mkdtemp(join(tmpdir(), 'routeros-gitops-demo-'));
   const git = (...args: string[]) =>
     exec('git', args, {

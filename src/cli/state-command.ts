@@ -11,10 +11,12 @@ import { describeHolder } from '../core/lease.js';
 import type { SecretSource } from '../core/model.js';
 import { FLEET_STATE_ID, FLEET_STATE_NAME, isLive, type StateUpdate } from '../core/state.js';
 import { lintHook } from '../core/checks.js';
-import type { CommonOptions, Context } from './context.js';
+import type { Context } from './context.js';
+import { parseOptions, type Parsed } from '../wiring/options.js';
+import { STATE_SPEC } from './option-specs.js';
 import { canAsk, confirm } from './prompt.js';
 
-type StateOpts = CommonOptions & { yes?: boolean; at?: string; leaseTimeout?: string };
+type StateOpts = Parsed<typeof STATE_SPEC>;
 
 /** Ask, or take --yes; without a terminal and without --yes, refuse (exit 2) rather than act. */
 async function agreed(ctx: Context, opts: StateOpts, question: string, what: string): Promise<boolean> {
@@ -25,7 +27,7 @@ async function agreed(ctx: Context, opts: StateOpts, question: string, what: str
 }
 
 export async function breakLeaseCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as StateOpts;
+  const opts = parseOptions(STATE_SPEC, raw);
   const repo = await ctx.repo(opts);
   const store = await ctx.stateStore(repo, opts);
   try {
@@ -49,7 +51,7 @@ export async function breakLeaseCommand(ctx: Context, raw: Record<string, unknow
 }
 
 export async function acceptHistoryCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as StateOpts;
+  const opts = parseOptions(STATE_SPEC, raw);
   if (!opts.at)
     throw new InputError({
       file: '(command line)',
@@ -96,7 +98,7 @@ export async function acceptHistoryCommand(ctx: Context, raw: Record<string, unk
 }
 
 export async function rekeyCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as StateOpts;
+  const opts = parseOptions(STATE_SPEC, raw);
   const oldKey = ctx.io.env.RGO_OLD_SECRETS_KEY;
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
@@ -171,7 +173,7 @@ async function withLease(
   opts: StateOpts,
   fn: () => Promise<number>,
 ): Promise<number> {
-  const waitMs = opts.leaseTimeout !== undefined ? Number(opts.leaseTimeout) * 1000 : 60_000;
+  const waitMs = opts.leaseTimeout ?? 60_000;
   let held: Awaited<ReturnType<typeof acquireLease>>;
   try {
     held = await acquireLease(store, {

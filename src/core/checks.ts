@@ -1,8 +1,12 @@
 // Script checks wired into the model (plan, apply, validate) and into `validate FILE...`.
 import { relative, resolve } from 'node:path';
-import { lintScript } from '../lint/index.js';
+import { loadCommandTree } from '../assets/command-data.js';
+import { routerOsTarget } from '../lint/command-tree.js';
+import { lintScript, type RouterOsTarget } from '../lint/index.js';
+import { parseRouterOsVersion } from '../lint/routeros-version.js';
 import type { LintFn } from './model.js';
 import { compileTemplate } from './template.js';
+import { targetVersion, type LintTarget } from './routeros-target.js';
 
 export interface FileFinding {
   path: string;
@@ -15,10 +19,28 @@ export interface FileFinding {
   site?: string;
 }
 
-export const lintHook: LintFn = (text, rules, template) => lintScript(text, { rules, rawValues: template?.raw });
+export const lintHook: LintFn = (text, rules, ctx) => lintScript(text, { rules, rawValues: ctx?.raw, routeros: commandTarget(ctx?.target) });
+
+/** Resolved targets by version and packages: a fleet has a few of them, and thousands of scripts. */
+const targets = new Map<string, RouterOsTarget | undefined>();
+
+/**
+ * The command tree view a site's scripts are checked against (the data set is read on first use).
+ * Undefined when they are not checked against one: RouterOS 6, or a version that cannot be read.
+ */
+export function commandTarget(target: LintTarget | undefined): RouterOsTarget | undefined {
+  const version = targetVersion(target);
+  const key = `${version ?? ''}\0${target?.packages?.join(',') ?? '*'}`;
+  if (targets.has(key)) return targets.get(key);
+  const parsed = version === undefined ? undefined : parseRouterOsVersion(version);
+  const resolved = version !== undefined && !parsed ? undefined : routerOsTarget(loadCommandTree(), parsed, target?.packages).target;
+  targets.set(key, resolved);
+  return resolved;
+}
 
 /** Check script files from the working tree (pre-commit hooks, editors). */
-export async function lintFiles(files: string[], cwd: string, read: (path: string) => Promise<Buffer>): Promise<FileFinding[]> {
+export async function lintFiles(files: string[], cwd: string, read: (path: string) => Promise<Buffer>, target?: LintTarget): Promise<FileFinding[]> {
+  const routeros = commandTarget(target);
   const out: FileFinding[] = [];
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for (const f of files) {
@@ -51,7 +73,7 @@ export async function lintFiles(files: string[], cwd: string, read: (path: strin
     }
     const source = text.replace(/^\uFEFF/, '');
     const raw = source.includes('${{') ? compileTemplate(source).refs.filter((r) => r.raw) : [];
-    for (const f2 of lintScript(source, { rawValues: raw })) out.push({ path, ...f2 });
+    for (const f2 of lintScript(source, { rawValues: raw, routeros })) out.push({ path, ...f2 });
   }
   return out;
 }

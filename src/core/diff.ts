@@ -4,7 +4,8 @@
 import type { RepoReader } from './ports.js';
 import type { Plan } from './plan.js';
 import type { DesiredFleet } from './model.js';
-import { readFleet, renderFleet, noSecrets } from './model.js';
+import { readFleet, noSecrets } from './model.js';
+import { renderFleet } from './render-fleet.js';
 import { emptyState } from './state.js';
 
 export async function planDiffs(reader: RepoReader, plan: Plan, desired: DesiredFleet, maxChanges = 200): Promise<Map<string, string>> {

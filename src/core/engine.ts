@@ -3,7 +3,8 @@
 import { InputError, type Problem } from './errors.js';
 import type { CommitInfo, CommitRelation, RepoReader, StateIndex, StateStore, TreeEntry } from './ports.js';
 import type { AppliedState } from './state.js';
-import { noSecrets, normalizeDir, readFleet, renderFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
+import { noSecrets, normalizeDir, readFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
+import { renderFleet } from './render-fleet.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
 import { typeOfMode } from './ports.js';
 import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';

@@ -47,6 +47,14 @@ export function idempotencyKey(k: KeyInput): string {
   return uuidV5(['v2', k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? 'initial', k.fingerprint].join('\n'), KEY_NAMESPACE);
 }
 
+/**
+ * The key of one part of a split send: derived from the send's key and the part's place, so every
+ * part has its own key, and a rerun of the same send finds each part's job.
+ */
+export function partKey(scriptKey: string, index: number, count: number): string {
+  return uuidV5(`${scriptKey.toLowerCase()}\npart ${index + 1}/${count}`, KEY_NAMESPACE);
+}
+
 const namespaceBytes = (ns: string) => Buffer.from(ns.replace(/-/g, ''), 'hex');
 const NS = namespaceBytes(KEY_NAMESPACE);
 

@@ -20,11 +20,11 @@ import {
   type JobSettings,
   type VarValue,
 } from './settings.js';
-import { compileTemplate, type CompiledTemplate, type TemplateRef } from './template.js';
-import { renderScript } from './render-script.js';
-import { fingerprint, secretDigest, sha256 } from './keys.js';
+import type { TemplateRef } from './template.js';
 import { checkDescriptionTemplate } from './description.js';
 import { validateRuleSettings } from '../lint/index.js';
+// Issue 16: the RouterOS version and packages each site's scripts are checked against.
+import { checkRouterOsSettings, mergeRouterOsSettings, type LintTarget } from './routeros-target.js';
 
 export interface ScriptSource {
   /** Repository-relative path. */
@@ -50,6 +50,8 @@ export interface SiteModel {
   /** Where each variable of `vars` was defined (file), for messages. */
   varOrigins: Record<string, string>;
   lintRules: Record<string, 'error' | 'warning' | 'off'>;
+  /** The RouterOS its scripts are checked against (routeros: and packages: settings). */
+  lintTarget: LintTarget;
   /** Scripts in the order they are applied. */
   scripts: ScriptSource[];
 }
@@ -88,7 +90,6 @@ export interface SecretSource {
 
 export const noSecrets: SecretSource = { get: () => undefined, values: () => [], digestKey: undefined, identity: () => '' };
 
-const MAX_BLOB_FACTOR = 4; // a UTF-8 character is at most 4 bytes
 
 /**
  * Parsed settings files by blob id, kept between runs (a plan of 5,000 sites then parses only the
@@ -202,7 +203,11 @@ export async function readFleet(
     }
     checkTemplate(fleet.description, fleetEntry.path, problems);
     checkRules(fleet.lint?.rules, fleetEntry.path, problems);
-    for (const [g, gs] of Object.entries(fleet.groups ?? {})) checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+    problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
+    for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
+      checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+      problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
+    }
   }
 
   // Group folders: shared scripts.
@@ -261,6 +266,7 @@ export async function readFleet(
     ids.set(id, join(siteDir, SITE_FILE));
     checkTemplate(s.description, settingsEntry.path, problems);
     checkRules(s.lint?.rules, settingsEntry.path, problems);
+    problems.push(...checkRouterOsSettings(s, settingsEntry.path));
 
     const groups = s.groups ?? [];
     const groupLayers: GroupSettings[] = [];
@@ -304,6 +310,7 @@ export async function readFleet(
       vars,
       varOrigins,
       lintRules: { ...(fleet.lint?.rules ?? {}), ...(s.lint?.rules ?? {}) },
+      lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
       scripts: ordered,
     });
   }
@@ -370,6 +377,11 @@ export interface DesiredScript extends ScriptSource {
   body?: string;
   /** Script-check findings (when read). */
   findings: ScriptFinding[];
+  /**
+   * A script over max_script_size, sent as consecutive jobs (when read): each part's size, the
+   * original's lines it holds, and (with the body) its text.
+   */
+  parts?: { sizes: number[]; lines: Array<[number, number]>; texts?: string[] };
 }
 
 export interface ScriptFinding {
@@ -380,8 +392,15 @@ export interface ScriptFinding {
   message: string;
 }
 
-/** The script checks; `template.raw` lists the raw (unescaped) template values, which are flagged. */
-export type LintFn = (text: string, rules: Record<string, 'error' | 'warning' | 'off'>, template?: { raw: readonly TemplateRef[] }) => ScriptFinding[];
+/**
+ * The script checks: `raw` lists the raw (unescaped) template values, which are flagged; `target` is
+ * the RouterOS the script runs on (its command tree is checked).
+ */
+export type LintFn = (
+  text: string,
+  rules: Record<string, 'error' | 'warning' | 'off'>,
+  ctx?: { raw?: readonly TemplateRef[]; target?: LintTarget },
+) => ScriptFinding[];
 
 export interface DesiredSite extends Omit<SiteModel, 'scripts'> {
   scripts: DesiredScript[];
@@ -403,284 +422,4 @@ export interface RenderOptions {
   /** Read and render every script, whatever the state says (validate does). */
   readAll?: boolean;
   lint?: LintFn;
-}
-
-/** Render every site's scripts; unchanged ones (same blob, same inputs as recorded) are not read. */
-export async function renderFleet(reader: RepoReader, model: FleetModel, state: AppliedState, opts: RenderOptions = {}): Promise<DesiredFleet> {
-  const secrets = opts.secrets ?? noSecrets;
-  const problems = model.problems;
-  const warnings = model.warnings;
-  const maxChars = model.fleet.max_script_size;
-
-  // First pass: decide what has to be read.
-  type Pending = { site: SiteModel; src: ScriptSource; record?: ScriptRecord };
-  const toRead: Pending[] = [];
-  const reuse = new Map<string, DesiredScript>(); // `${siteId}\0${path}` -> unchanged script
-  for (const site of model.sites) {
-    const recorded = state.sites[site.id]?.scripts ?? {};
-    // Most scripts of a site use the same (often no) variables: digest each combination once.
-    const inputsCache = new Map<string, string>();
-    for (const src of site.scripts) {
-      const record = recorded[src.file];
-      if (!opts.readAll && record && record.source.blob === src.blob && record.uses && canReuse(record, !!opts.retryFailed)) {
-        const uses = record.uses;
-        const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, record) : NO_DIGESTS;
-        const cacheKey = `${uses.vars.join(',')}|${uses.secrets.length ? JSON.stringify(digests.digests) : ''}`;
-        let inputs = inputsCache.get(cacheKey);
-        if (inputs === undefined) {
-          inputs = inputsDigest(site, uses, digests.digests);
-          inputsCache.set(cacheKey, inputs);
-        }
-        if (inputs === record.source.inputs) {
-          // Fields written out: an object spread is several microseconds here, 50,000 times.
-          reuse.set(`${site.id}\0${src.path}`, {
-            path: src.path,
-            file: src.file,
-            blob: src.blob,
-            size: src.size,
-            group: src.group,
-            fingerprint: record.fingerprint,
-            inputs,
-            uses,
-            secretDigests: digests.digests,
-            secretsMissing: digests.missing,
-            read: false,
-            findings: [],
-          });
-          continue;
-        }
-      }
-      toRead.push({ site, src, record });
-    }
-  }
-
-  // Scripts over the size limit are refused without reading them.
-  const oversize = (src: ScriptSource) => src.size > maxChars * MAX_BLOB_FACTOR;
-  const blobs = await reader.readBlobs([...new Set(toRead.filter((p) => !oversize(p.src)).map((p) => p.src.blob))]);
-  const compiled = new Map<string, { text: string; tpl: CompiledTemplate } | Problem>();
-  const blobUses = new Map<string, number>(); // blob -> scripts still to render from it
-  for (const p of toRead) blobUses.set(p.src.blob, (blobUses.get(p.src.blob) ?? 0) + 1);
-  const decode = new TextDecoder('utf-8', { fatal: true });
-  const contentOf = (src: ScriptSource): { text: string; tpl: CompiledTemplate } | Problem => {
-    const cached = compiled.get(src.blob);
-    if (cached) return 'file' in cached ? { ...cached, file: src.path } : cached;
-    let result: { text: string; tpl: CompiledTemplate } | Problem;
-    const buf = blobs.get(src.blob);
-    if (oversize(src) || !buf) {
-      result = {
-        file: src.path,
-        message: `is ${src.size} bytes, over the limit of ${maxChars} characters`,
-        hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`,
-      };
-    } else if (buf.includes(0)) {
-      result = {
-        file: src.path,
-        ...firstNul(buf),
-        message: 'contains a NUL byte: it is a binary file, not a RouterOS script',
-        hint: 'commit the script as text',
-      };
-    } else {
-      let text: string | undefined;
-      try {
-        text = decode.decode(buf);
-        blobs.delete(src.blob); // the text is all that is needed from here on
-      } catch {
-        result = { file: src.path, ...firstBadUtf8(buf), message: 'is not valid UTF-8', hint: 'save the file as UTF-8' };
-      }
-      if (text !== undefined) {
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        if (!/\S/.test(text)) result = { file: src.path, message: 'is empty', hint: 'add commands, or delete the file' };
-        else result = { text, tpl: compileTemplate(text) };
-      }
-    }
-    compiled.set(src.blob, result!);
-    return result!;
-  };
-
-  const sites: DesiredSite[] = [];
-  for (const site of model.sites) {
-    const scripts: DesiredScript[] = [];
-    const usedVars = new Set<string>();
-    // Most scripts of a site use the same (often no) variables: digest each combination once.
-    const siteInputs = new Map<string, string>();
-    const cachedInputs = (s: SiteModel, uses: { vars: string[]; secrets: string[] }, digests: Record<string, string>) => {
-      const key = `${uses.vars.join(',')}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ''}`;
-      let v = siteInputs.get(key);
-      if (v === undefined) siteInputs.set(key, (v = inputsDigest(s, uses, digests)));
-      return v;
-    };
-    let allRead = true;
-    for (const src of site.scripts) {
-      const reused = reuse.get(`${site.id}\0${src.path}`);
-      if (reused) {
-        for (const v of reused.uses.vars) usedVars.add(v);
-        allRead = false;
-        scripts.push(reused);
-        continue;
-      }
-      const content = contentOf(src);
-      // Let a script's text go once the last script made from the same blob is rendered.
-      const left = (blobUses.get(src.blob) ?? 1) - 1;
-      blobUses.set(src.blob, left);
-      if (left <= 0) compiled.delete(src.blob);
-      if ('file' in content) {
-        problems.push({ ...content, site: site.name });
-        continue;
-      }
-      const { text, tpl } = content;
-      let bad = false;
-      for (const p of tpl.problems) {
-        problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
-        bad = true;
-      }
-      const uses = { vars: [] as string[], secrets: [] as string[] };
-      for (const ref of tpl.refs) {
-        if (ref.kind === 'vars') {
-          usedVars.add(ref.name);
-          if (!(ref.name in site.vars)) {
-            problems.push({
-              file: src.path,
-              line: ref.line,
-              column: ref.column,
-              site: site.name,
-              message: `the variable "${ref.name}" is not defined for site ${site.name}`,
-              hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`,
-            });
-            bad = true;
-          } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
-        } else if (ref.kind === 'secrets' && !uses.secrets.includes(ref.name)) uses.secrets.push(ref.name);
-      }
-      if (bad) continue;
-      uses.vars.sort();
-      uses.secrets.sort();
-      const digests = uses.secrets.length ? digestsFor(site, uses.secrets, secrets, state.sites[site.id]?.scripts[src.file]) : NO_DIGESTS;
-      // Issue 13: values escaped for where they land; checks read a rendering with secret stand-ins.
-      const rendered = renderScript({
-        text,
-        tpl,
-        path: src.path,
-        site,
-        secrets: uses.secrets,
-        secretValue: (n) => secrets.get(site.name, n),
-        missing: digests.missing.length > 0,
-      });
-      if (rendered.problems.length) {
-        problems.push(...rendered.problems);
-        continue;
-      }
-      const { display, body } = rendered;
-      const sent = body ?? display;
-      // UTF-16 length is at least the code-point length: count code points only when it matters.
-      const length = sent.length > maxChars ? [...sent].length : sent.length;
-      if (length > maxChars) {
-        problems.push({
-          file: src.path,
-          site: site.name,
-          message: `renders to ${length} characters, over the limit of ${maxChars}`,
-          hint: `split it into smaller scripts, or raise max_script_size in ${FLEET_FILE}`,
-        });
-        continue;
-      }
-      const findings = opts.lint ? opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw }) : [];
-      const fp = fingerprint(display, digests.digests);
-      const recorded = state.sites[site.id]?.scripts[src.file];
-      const unchanged = recorded !== undefined && recorded.fingerprint === fp && recorded.phase === 'succeeded';
-      scripts.push({
-        path: src.path,
-        file: src.file,
-        blob: src.blob,
-        size: src.size,
-        group: src.group,
-        fingerprint: fp,
-        inputs: cachedInputs(site, uses, digests.digests),
-        uses,
-        secretDigests: digests.digests,
-        secretsMissing: digests.missing,
-        read: true,
-        display: opts.keep?.display === false ? undefined : display,
-        body: opts.keep?.body === false || unchanged ? undefined : body,
-        findings,
-      });
-    }
-    if (allRead) {
-      for (const v of Object.keys(site.vars)) {
-        if (!usedVars.has(v) && site.varOrigins[v] === site.settingsFile) {
-          warnings.push({
-            file: site.settingsFile,
-            site: site.name,
-            message: `the variable "${v}" is not used by any script of ${site.name}`,
-            hint: `remove it, or use it as \${{ vars.${v} }}`,
-          });
-        }
-      }
-    }
-    sites.push({ ...site, scripts });
-  }
-  return { ...model, sites };
-}
-
-/**
- * A recorded script can stand for the current one without reading it when nothing has to be sent
- * from it: it succeeded, its job is being followed, or it failed and will not be retried. Scripts
- * whose job must (still) be created are read, since the job body is needed.
- */
-function canReuse(record: ScriptRecord, retryFailed: boolean): boolean {
-  switch (record.phase) {
-    case 'succeeded':
-      return true;
-    case 'queued':
-    case 'running':
-      return record.job_id !== null;
-    case 'failed':
-      return !retryFailed;
-    default:
-      // intent (its job may have to be created), lost, cancelled (sent again), removed (re-added).
-      return false;
-  }
-}
-
-const NO_DIGESTS: { digests: Record<string, string>; missing: string[] } = Object.freeze({
-  digests: Object.freeze({}) as Record<string, string>,
-  missing: [] as string[],
-}) as never;
-
-function digestsFor(site: SiteModel, names: readonly string[], secrets: SecretSource, record: ScriptRecord | undefined) {
-  const digests: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const n of names) {
-    const value = secrets.get(site.name, n);
-    if (value === undefined) missing.push(n);
-    // Without the value, or without the key to digest it, a rotation cannot be told: assume the
-    // recorded digest.
-    if (value === undefined || secrets.digestKey === undefined) digests[n] = record?.secret_digests?.[n] ?? 'unknown';
-    else digests[n] = secretDigest(n, value, secrets.digestKey);
-  }
-  return { digests, missing };
-}
-
-function inputsDigest(site: SiteModel, uses: { vars: string[]; secrets: string[] }, digests: Record<string, string>): string {
-  const parts = [`site=${site.name}/${site.id}`];
-  for (const v of uses.vars) parts.push(`v:${v}=${JSON.stringify(site.vars[v] ?? null)}`);
-  for (const s of uses.secrets) parts.push(`s:${s}=${digests[s]}`);
-  return sha256(parts.join('\n')).slice(0, 32);
-}
-
-function firstNul(buf: Buffer): { line: number; column: number } {
-  const i = buf.indexOf(0);
-  const before = buf.subarray(0, i);
-  const line = before.toString('latin1').split('\n').length;
-  return { line, column: i - before.lastIndexOf(10) };
-}
-
-function firstBadUtf8(buf: Buffer): { line: number; column?: number } {
-  const lines = buf.toString('latin1').split('\n');
-  const decode = new TextDecoder('utf-8', { fatal: true });
-  for (let i = 0; i < lines.length; i++) {
-    try {
-      decode.decode(Buffer.from(lines[i]!, 'latin1'));
-    } catch {
-      return { line: i + 1 };
-    }
-  }
-  return { line: 1 };
 }

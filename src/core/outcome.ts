@@ -28,6 +28,8 @@ export interface ChangeResult {
   /** true when the job already existed (a previous run created it). */
   reused: boolean;
   finished_at: string | null;
+  /** For a script sent in parts: the part the outcome is about (the last one sent), 0-based, and how many. */
+  part?: { index: number; count: number } | null;
 }
 
 export type ApplyEvent =

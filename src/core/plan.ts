@@ -5,7 +5,7 @@ import type { CommitInfo, CommitRelation } from './ports.js';
 import { FLEET_STATE_ID, isLive, NEVER_RAN_PHASES, PENDING_PHASES, type AppliedState, type ScriptRecord, type Superseded } from './state.js';
 import type { DesiredFleet, ScriptFinding } from './model.js';
 import type { JobSettings } from './settings.js';
-import { idempotencyKey } from './keys.js';
+import { idempotencyKey, partKey } from './keys.js';
 import { renderDescription } from './description.js';
 
 export type ChangeKind = 'added' | 'modified' | 'removed';
@@ -56,6 +56,22 @@ export interface PlannedChange {
   findings: ScriptFinding[];
   /** The script's last record, for reports. */
   previous: { commit: string; phase: string; at: string; job_id: string | null } | null;
+  /**
+   * A script over max_script_size, sent as consecutive jobs: each part's size, its own idempotency
+   * key and the lines it holds; null when the script is one job.
+   */
+  parts: PlannedPart[] | null;
+  /** The part apply starts (or resumes) at: 0, or the part a previous run had reached. */
+  from_part: number;
+}
+
+export interface PlannedPart {
+  /** 0-based. */
+  index: number;
+  size: number;
+  key: string;
+  /** The script's lines the part holds (first, last; 1-based). */
+  lines: [number, number];
 }
 
 /** A script whose repository path changed with nothing to send (same site id and file name, same rendering). */
@@ -138,6 +154,8 @@ interface Decision {
   /** The commit a send already intended was first intended at. */
   commit?: string;
   lookup?: boolean;
+  /** The part to start at (a resumed split send). */
+  fromPart?: number;
 }
 
 const DEFAULT_RETENTION_MS = 24 * 3600 * 1000;
@@ -208,7 +226,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
       present.add(script.file);
       const record = records[script.file];
       const moved = isLive(record) && record.path !== script.path ? record.path : null;
-      const decision = decide(record, script.fingerprint, ctx);
+      const decision = decide(record, script.fingerprint, ctx, script.parts?.sizes.length ?? (script.read ? 1 : undefined));
       if (!decision) {
         if (moved) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved, to: script.path });
         continue;
@@ -254,6 +272,8 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
         secrets_missing: script.secretsMissing,
         findings: script.findings,
         previous: previousOf(record),
+        parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts!.lines[index]! })) : null,
+        from_part: decision.fromPart ?? 0,
       });
     }
     for (const [file, record] of sortedEntries(records)) {
@@ -335,33 +355,38 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
   };
 }
 
-function decide(record: ScriptRecord | undefined, fp: string, ctx: { retryFailed: boolean; nowMs: number; retentionMs: number }): Decision | null {
+function decide(
+  record: ScriptRecord | undefined,
+  fp: string,
+  ctx: { retryFailed: boolean; nowMs: number; retentionMs: number },
+  partCount: number | undefined,
+): Decision | null {
   // A new script, or one re-added after its removal: a new send.
   if (record === undefined || record.phase === 'removed') return { action: 'create', generation: (record?.generation ?? 0) + 1, supersedes: null };
   const next = record.generation + 1;
-  if (record.fingerprint === fp) {
-    const same = { generation: record.generation, key: record.key, commit: record.commit };
-    switch (record.phase) {
-      case 'succeeded':
-        return null;
-      case 'intent': {
-        // The job may or may not have been created: the same key finds it either way, as long as
-        // SDX remembers the key; past the retention, apply looks it up before POSTing.
-        const age = ctx.nowMs - Date.parse(record.intended_at);
-        return { action: 'create', ...same, supersedes: record.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
-      }
-      case 'queued':
-      case 'running':
-        return record.job_id ? { action: 'follow', ...same, supersedes: null } : { action: 'create', ...same, supersedes: null, lookup: true };
-      case 'failed':
-        return ctx.retryFailed ? { action: 'create', generation: next, supersedes: null } : { action: 'skip-failed', ...same, supersedes: null };
-      default:
-        // lost, cancelled: it never ran; send it again, as a new send.
-        if (NEVER_RAN_PHASES.has(record.phase)) return { action: 'create', generation: next, supersedes: null };
-        return { action: 'create', generation: next, supersedes: null };
+  // The same content split another way (max_script_size changed): its parts are not the same parts.
+  const sameSplit = !record.part || partCount === undefined || record.part.count === partCount;
+  if (record.fingerprint !== fp || !sameSplit) return { action: 'create', generation: next, supersedes: pendingJobOf(record) };
+  const same = { generation: record.generation, key: record.key, commit: record.commit, fromPart: record.part?.index };
+  switch (record.phase) {
+    case 'succeeded':
+      return null;
+    case 'intent': {
+      // The job may or may not have been created: the same key finds it either way, as long as
+      // SDX remembers the key; past the retention, apply looks it up before POSTing.
+      const age = ctx.nowMs - Date.parse(record.intended_at);
+      return { action: 'create', ...same, supersedes: record.supersedes ?? null, lookup: !(age < ctx.retentionMs) };
     }
+    case 'queued':
+    case 'running':
+      return record.job_id ? { action: 'follow', ...same, supersedes: null } : { action: 'create', ...same, supersedes: null, lookup: true };
+    case 'failed':
+      // A retry resumes at the part that failed (the parts before it ran).
+      return ctx.retryFailed ? { action: 'create', generation: next, supersedes: null, fromPart: record.part?.index } : { action: 'skip-failed', ...same, supersedes: null };
+    default:
+      // lost, cancelled: it never ran; send it again, as a new send (from the part that never ran).
+      return { action: 'create', generation: next, supersedes: null, fromPart: NEVER_RAN_PHASES.has(record.phase) ? record.part?.index : undefined };
   }
-  return { action: 'create', generation: next, supersedes: pendingJobOf(record) };
 }
 
 /** The pending job of a record, which a newer send supersedes. */
@@ -396,6 +421,8 @@ function removed(site: string, siteId: string, file: string, record: ScriptRecor
     secrets_missing: [],
     findings: [],
     previous: previousOf(record),
+    parts: null,
+    from_part: 0,
   };
 }
 

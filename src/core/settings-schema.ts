@@ -1,6 +1,7 @@
 // The two YAML files users keep, defined once with zod: the same definitions validate the files
 // (core/yaml-file.ts) and generate the published JSON Schemas (`routeros-gitops schema`, schema/).
 import { z } from 'zod';
+import { VERSION_PATTERN } from '../lint/routeros-version.js';
 import { DEFAULT_API_URL, DEFAULT_DESCRIPTION, DEFAULT_WEB_URL, NAME_RE, UUID_RE, VAR_NAME_RE } from './settings.js';
 
 const varValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -11,6 +12,33 @@ const vars = z
 const lintRules = z
   .record(z.string(), z.enum(['error', 'warning', 'off']))
   .describe('Per script-check rule: "error" (stops apply), "warning" or "off". See `routeros-gitops rules`.');
+
+/**
+ * The RouterOS the scripts are checked against. A version is text (7.16.2); YAML reads 7.16 as a
+ * number, which is fine, but 7.10 as 7.1, so a number whose text could have lost a 0 is refused.
+ */
+const routerOsSettings = {
+  routeros: z
+    .union([z.string(), z.number()])
+    .superRefine((v, ctx) => {
+      if (typeof v === 'number') {
+        if (!/^\d+\.\d\d$/.test(String(v)))
+          ctx.addIssue({ code: 'custom', message: `write the version in quotes (routeros: "${v}0" or "${v}"): YAML reads ${v}0 as the number ${v}` });
+      } else if (!VERSION_PATTERN.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a RouterOS version: write it as 7.16.2, 7.16 or 7.23rc1` });
+      }
+    })
+    .optional()
+    .describe(
+      "The RouterOS version the site runs (such as 7.16.2): every command of its scripts is checked against that version's command tree. Default: the newest version the checks know, and plans say so.",
+    ),
+  packages: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The extra packages the site has installed (container, wireless, iot, ...): commands of other extra packages are refused. Default: any extra package.',
+    ),
+};
 
 /** Settings a user sets fleet-wide and overrides per group or per site. */
 const jobSettings = {
@@ -25,11 +53,14 @@ const jobSettings = {
   timeout: z.number().int().min(1).max(86_400).describe("Seconds to wait for one job's outcome before recording it as still running. Default 600."),
 };
 
-export const GroupSettingsSchema = z.strictObject({ ...partial(jobSettings), vars: vars.optional() }).describe('Settings and variables of one group of sites.');
+export const GroupSettingsSchema = z
+  .strictObject({ ...partial(jobSettings), ...routerOsSettings, vars: vars.optional() })
+  .describe('Settings and variables of one group of sites.');
 
 export const FleetSettingsSchema = z
   .strictObject({
     ...partial(jobSettings),
+    ...routerOsSettings,
     concurrency: z.number().int().min(1).max(256).optional().describe('How many sites are applied at once. Default 4.'),
     api_url: z
       .url({ protocol: /^https?$/ })
@@ -78,6 +109,7 @@ export const SiteSettingsSchema = z
       .optional()
       .describe('Groups this site belongs to: it applies their shared scripts and inherits their settings, in this order.'),
     ...partial(jobSettings),
+    ...routerOsSettings,
     vars: vars.optional(),
     lint: z.strictObject({ rules: lintRules.optional() }).optional(),
   })

@@ -76,6 +76,12 @@ export interface ScriptRecord {
   supersedes?: Superseded | null;
   /** The last successful send, when this record is not itself a success. */
   applied?: AppliedRecord | null;
+  /**
+   * A send split into parts (a script over max_script_size): which part this record is about (its
+   * job_id and phase are that part's), 0-based, and how many there are. A part that succeeded moves
+   * the record to the next part's intent; only the last part's success is the send's.
+   */
+  part?: { index: number; count: number } | null;
 }
 
 export interface SiteState {

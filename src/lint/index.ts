@@ -1,12 +1,16 @@
 // Script checks for RouterOS .rsc files, before they are shipped: syntax errors RouterOS would stop
-// on half-way (it keeps what already ran), and commands that can lock the router out. Pure: no
-// network, no file system.
+// on half-way (it keeps what already ran), commands the site's RouterOS version does not have, and
+// commands that can lock the router out. Pure: no network, no file system (the command tree is
+// passed in; see src/assets/command-data.ts for where it is read).
 import { readAcknowledgements } from './acknowledge.js';
+import type { RouterOsTarget } from './command-tree.js';
 import { findLockouts } from './lockout.js';
+import { checkCommands } from './routeros-check.js';
 import { RULES, ruleInfo, validateRuleSettings, type RuleSetting, type Severity } from './rules.js';
 import { scanScript } from './scanner.js';
 
 export { RULES, validateRuleSettings };
+export type { RouterOsTarget };
 export type { RuleInfo, RuleId } from './rules.js';
 export type { Severity, RuleSetting };
 
@@ -27,7 +31,12 @@ export interface LintOptions {
   rules?: Record<string, RuleSetting>;
   /** Template values written raw (${{{ ... }}}), at their place in the source: each is reported. */
   rawValues?: ReadonlyArray<{ kind: string; name: string; line: number; column: number }>;
+  /** Check every command against this RouterOS version's command tree. Default: no such check. */
+  routeros?: RouterOsTarget;
 }
+
+/** Problems after which the statements are not what RouterOS would read: the command checks would only add noise. */
+const STRUCTURE = new Set(['unbalanced-bracket', 'unterminated-string']);
 
 function severityOf(rule: string, settings: Record<string, RuleSetting> | undefined): Severity | 'off' {
   const info = ruleInfo(rule);
@@ -64,6 +73,12 @@ export function lintScript(text: string, options: LintOptions = {}): Finding[] {
   for (const p of acks.problems) push(p.rule, p.line, p.column, p.message);
 
   const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === 'off')) : NO_RULES;
+  if (options.routeros && !scan.problems.some((p) => STRUCTURE.has(p.rule))) {
+    for (const h of checkCommands(scan.statements, options.routeros, off)) {
+      if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
+      push(h.rule, h.line, h.column, h.message);
+    }
+  }
   const hits = findLockouts(scan.statements, off);
   for (const h of hits) {
     if (acks.covers(h.rule, h.statement, h.enclosing)) continue;

@@ -1,22 +1,24 @@
 // Every check's id, default severity and meaning, in one table: the CLI's `rules` listing, settings
 // validation and lintScript all read it.
 import type { LockoutRuleId } from './lockout.js';
+import type { RouterOsRuleId } from './routeros-check.js';
 import type { ScanRuleId } from './scanner.js';
 
 export type Severity = 'error' | 'warning';
 export type RuleSetting = 'error' | 'warning' | 'off';
 
-export type RuleId = ScanRuleId | LockoutRuleId | 'unknown-allow' | 'raw-template-value';
+export type RuleId = ScanRuleId | LockoutRuleId | RouterOsRuleId | 'unknown-allow' | 'raw-template-value';
 
 export interface RuleInfo {
   readonly id: RuleId;
   readonly defaultSeverity: Severity;
   readonly description: string;
   /**
-   * 'syntax': RouterOS cannot run the script as written; 'lockout': the script runs but may cut
-   * the router off; 'notice': about the script's comments or layout.
+   * 'syntax': RouterOS cannot run the script as written; 'routeros': the router's command tree
+   * refuses it (checked against the site's RouterOS version); 'lockout': the script runs but may
+   * cut the router off; 'notice': about the script's comments or layout.
    */
-  readonly kind: 'syntax' | 'lockout' | 'notice';
+  readonly kind: 'syntax' | 'routeros' | 'lockout' | 'notice';
   /** Settings may change its severity or turn it off. */
   readonly configurable: boolean;
   /** `# routeros-gitops: allow <id>` silences it. */
@@ -27,6 +29,11 @@ export interface RuleInfo {
 
 function syntax(id: ScanRuleId, description: string): RuleInfo {
   return { id, defaultSeverity: 'error', description, kind: 'syntax', configurable: false, acknowledgeable: false };
+}
+
+/** Configurable (the data set can be wrong about a router) and acknowledgeable for the same reason. */
+function routeros(id: RouterOsRuleId, description: string): RuleInfo {
+  return { id, defaultSeverity: 'error', description, kind: 'routeros', configurable: true, acknowledgeable: true };
 }
 
 function lockout(id: LockoutRuleId, defaultSeverity: Severity, description: string): RuleInfo {
@@ -90,6 +97,22 @@ export const RULES: ReadonlyArray<RuleInfo> = [
     configurable: true,
     acknowledgeable: false,
   },
+  routeros(
+    'unknown-menu',
+    "A menu path the site's RouterOS version does not have (/ip firewal filter), in either spelling (/ip firewall filter, /ip/firewall/filter), absolute or relative to the menu line before.",
+  ),
+  routeros('unknown-command', "A command the menu does not have in the site's RouterOS version (/ip address ad), or parameters with no command before them."),
+  routeros('unknown-parameter', "A parameter the command does not take in the site's RouterOS version (add chain=input acton=drop)."),
+  routeros('invalid-value', "A value the parameter's list of values does not hold in the site's RouterOS version."),
+  routeros(
+    'not-in-version',
+    "A menu, command, parameter or value that exists in other RouterOS versions but not in the site's (BGP instance= before 7.20, router-id= from 7.20 on).",
+  ),
+  routeros(
+    'missing-package',
+    "A menu, command or parameter of an extra package (container, wireless, iot, ...) that the site's packages setting does not list.",
+  ),
+  routeros('console-paste', 'A console prompt ([admin@MikroTik] >) or printed output pasted into the script: RouterOS cannot run it.'),
   lockout('reset-configuration', 'error', '/system reset-configuration: erases the configuration, management access with it.'),
   lockout('shutdown', 'error', '/system shutdown: powers the router off; only someone on site can turn it back on.'),
   lockout('device-mode', 'error', '/system device-mode changes: need a button press or power cycle on the router to complete.'),
@@ -147,17 +170,34 @@ export function suggestRule(id: string, candidates: readonly RuleInfo[] = RULES)
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(id.length / 3)) ? best : undefined;
 }
 
-/** Levenshtein distance. */
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+/** The closest of `names` to `name`, when it is close enough to be a likely typo. */
+export function closestName(name: string, names: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const n of names) {
+    const d = distance(name, n);
+    if (d < bestDistance) {
+      best = n;
+      bestDistance = d;
     }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Edit distance, with a swap of two neighbouring characters counted as one edit (nmae -> name). */
+export function distance(a: string, b: string): number {
+  // Optimal string alignment: three rows of the Levenshtein table.
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      row.push(d);
+    }
+    prev2 = prev;
+    prev = row;
   }
   return prev[b.length]!;
 }

@@ -15,6 +15,7 @@ export function resultToJson(r: ChangeResult): Record<string, unknown> {
     reason: r.reason,
     reused: r.reused,
     finished_at: r.finished_at,
+    part: r.part ? { part: r.part.index + 1, of: r.part.count } : undefined,
   };
 }
 

@@ -55,6 +55,8 @@ export function changeToJson(c: PlannedChange): Record<string, unknown> {
     file: c.file,
     previous_path: c.previous_path,
     generation: c.generation,
+    parts: c.parts && c.parts.map((p) => ({ part: p.index + 1, size: p.size, idempotency_key: p.key, lines: p.lines })),
+    from_part: c.parts ? c.from_part + 1 : undefined,
     job_id: c.job_id,
     supersedes: c.supersedes,
     group: c.group,
@@ -77,6 +79,14 @@ export function sharedGroups(plan: Plan): Array<{ path: string; kind: string; si
 }
 
 function actionNote(c: PlannedChange): string {
+  const note = actionWords(c);
+  if (!c.parts || (c.action !== 'create' && c.action !== 'follow')) return note;
+  const n = c.parts.length;
+  const parts = c.from_part > 0 ? `sent as ${n} jobs, resuming at part ${c.from_part + 1}/${n}` : `sent as ${n} jobs`;
+  return note ? `${parts}; ${note}` : parts;
+}
+
+function actionWords(c: PlannedChange): string {
   switch (c.action) {
     case 'follow':
       return `follow job ${c.job_id} (created by an earlier run)`;

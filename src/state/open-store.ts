@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { StateStore } from '../core/ports.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
+import { listRemotes } from '../git/remotes.js';
 import { createFileStateStore } from './file-store.js';
 import { redactingStateStore } from './redacting-store.js';
 import type { Redact } from '../core/redact.js';
@@ -49,8 +50,7 @@ async function openStore(options: OpenStateStoreOptions): Promise<StateStore> {
   const repo = options.repo ?? (await openRepo(options.cwd, { logger }));
   let remote: string | undefined;
   if (options.stateRemote === undefined) {
-    const remotes = (await repo.run(['remote'])).stdout.toString('utf8').split('\n');
-    remote = remotes.includes('origin') ? 'origin' : undefined;
+    remote = (await listRemotes(repo)).includes('origin') ? 'origin' : undefined;
   } else {
     remote = options.stateRemote || undefined;
   }

@@ -1,0 +1,188 @@
+// The only place adapters are built. Each entry point (the CLI, the Action, the daemon) turns its
+// own inputs into one RuntimeOptions and gets a Runtime, which builds the repository reader, the
+// state store (with redaction of what it records), the secrets, the redactor and the logger, the
+// SDX client, the GitHub target and its status writer, and the caches: so the three entries differ
+// only in how they read inputs and present results, never in retries, limits or redaction.
+import pino from 'pino';
+import { operatorApiUrl, type OperatorApiUrl } from '../core/api-url.js';
+import { InputError } from '../core/errors.js';
+import type { SdxClient } from '../core/jobs.js';
+import type { Logger } from '../core/logger.js';
+import type { SecretSource } from '../core/model.js';
+import { noSecrets } from '../core/model.js';
+import type { StateStore } from '../core/ports.js';
+import { envSecrets, makeRedactor, MIN_SECRET_LENGTH, type Redact } from '../core/redact.js';
+import type { FleetDefaults } from '../core/settings.js';
+import { openParseCache } from '../cache/parse-cache.js';
+import { openPlanSnapshot } from '../cache/plan-snapshot.js';
+import { openRepo, type GitRepo } from '../git/repo.js';
+import { createActionLogger, type ActionLogSink } from '../github/actions-logger.js';
+import { loadSecrets } from '../secrets/secret-source.js';
+import { createSdxClient } from '../sdx/client.js';
+import { openStateStore } from '../state/open-store.js';
+import { parseEnvTuning, type EnvTuning, type LogLevel } from './options.js';
+
+/** Retries of one SDX request (each reuses the idempotency key, so none can create a second job). */
+export const SDX_MAX_RETRIES = 8;
+
+export type LogDestination =
+  /** NDJSON lines (pino), e.g. on stderr: the CLI and the daemon. */
+  | { kind: 'ndjson'; write(line: string): void }
+  /** One human line per entry: the Action's log (debug lines only with step debugging). */
+  | { kind: 'lines'; sink: ActionLogSink };
+
+export interface RuntimeOptions {
+  /** The environment: tokens, RGO_* tuning, secrets. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where relative paths (--cwd, --state-file, --secrets-file) are resolved. */
+  readonly cwd: string;
+  readonly log: LogDestination;
+  /** Log level; default RGO_LOG_LEVEL, else `info`. */
+  readonly logLevel?: LogLevel;
+  /** The operator's choices of SDX URL, most specific first (e.g. --api-url, then SDX_API_URL). */
+  readonly apiUrl: ReadonlyArray<{ source: string; value: string | undefined }>;
+  /** Where the SDX token comes from: its value, and how to name it in a message. Default SDX_API_TOKEN. */
+  readonly sdxToken?: { value: string | undefined; source: string };
+  /** More values to scrub from every output (tokens given as inputs). */
+  readonly secrets?: ReadonlyArray<string | undefined>;
+  /** Told of every value the redactor learns (the Action masks them in the runner's log). */
+  readonly mask?: (value: string) => void;
+  /** Stops the SDX client (no new request) and the run. */
+  readonly signal?: AbortSignal;
+}
+
+/** Where the state is kept, as the user said it. */
+export interface StateLocation {
+  readonly stateFile?: string;
+  readonly stateRef?: string;
+  /** A remote name or URL; false: keep the state local; undefined: origin when it exists. */
+  readonly stateRemote?: string | false;
+}
+
+export class Runtime {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly tuning: EnvTuning;
+  readonly logger: Logger;
+  private operatorUrl: OperatorApiUrl | undefined;
+  private readonly known = new Set<string>();
+  private redactor: Redact;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.env = opts.env;
+    this.redactor = makeRedactor([]);
+    this.addSecrets([...envSecrets(opts.env), ...(opts.secrets ?? [])]);
+    this.tuning = parseEnvTuning(opts.env);
+    this.logger = this.makeLogger(opts.logLevel ?? this.tuning.RGO_LOG_LEVEL ?? 'info');
+  }
+
+  /** The operator's SDX URL (read on first use: a command that never reaches SDX never checks it). */
+  get apiUrl(): OperatorApiUrl {
+    this.operatorUrl ??= operatorApiUrl(this.opts.apiUrl);
+    return this.operatorUrl;
+  }
+
+  /** The redactor as it is now (it grows as secrets are loaded): every output goes through it. */
+  redact(): Redact {
+    return this.redactor;
+  }
+
+  /** Learn more values to scrub (template secrets once loaded, tokens). */
+  addSecrets(values: Iterable<string | undefined>): void {
+    let added = false;
+    for (const v of values) {
+      if (!v || v.length < MIN_SECRET_LENGTH || this.known.has(v)) continue;
+      this.known.add(v);
+      this.opts.mask?.(v);
+      added = true;
+    }
+    if (added) this.redactor = makeRedactor(this.known);
+  }
+
+  private makeLogger(level: LogLevel): Logger {
+    const log = this.opts.log;
+    if (log.kind === 'lines')
+      return createActionLogger(
+        log.sink,
+        () => this.redactor,
+        level === 'debug' || level === 'trace' ? 'debug' : level === 'info' ? 'info' : level === 'warn' ? 'warn' : 'error',
+      );
+    return pino(
+      { level, base: { name: 'routeros-gitops' }, timestamp: pino.stdTimeFunctions.isoTime },
+      { write: (s: string) => log.write(this.redactor(s)) },
+    ) as unknown as Logger;
+  }
+
+  /** A path as the user gave it, from the entry's working directory. */
+  resolve(p: string): string {
+    return p.startsWith('/') ? p : `${this.opts.cwd.replace(/\/+$/, '')}/${p}`;
+  }
+
+  openRepo(dir?: string): Promise<GitRepo> {
+    return openRepo(dir ? this.resolve(dir) : this.opts.cwd, { logger: this.logger });
+  }
+
+  /** The state store: a file, or the state ref (shared through origin when it exists); what it records is redacted. */
+  openState(repo: GitRepo, where: StateLocation = {}): Promise<StateStore> {
+    return openStateStore({
+      cwd: repo.root,
+      repo,
+      stateFile: where.stateFile ? this.resolve(where.stateFile) : undefined,
+      stateRemote: where.stateRemote,
+      stateRef: where.stateRef,
+      logger: this.logger,
+      redact: () => this.redactor,
+    });
+  }
+
+  /** Template secrets from the environment and a secrets file; none for untrusted code (a fork's pull request). */
+  async loadSecrets(repo: GitRepo | null, opts: { file?: string; none?: boolean } = {}): Promise<SecretSource> {
+    if (opts.none) return noSecrets;
+    const source = await loadSecrets({ env: this.env as Record<string, string | undefined>, file: opts.file, repoRoot: repo?.root, cwd: this.opts.cwd });
+    this.addSecrets(source.values());
+    return source;
+  }
+
+  /** The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries, rate limit, stop signal. */
+  sdxFactory(): (fleet: FleetDefaults) => SdxClient {
+    const apiUrl = this.apiUrl; // refused here, before anything starts, when it cannot carry the token
+    const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: 'SDX_API_TOKEN' };
+    if (!token.value) {
+      throw new InputError({
+        file: token.source.startsWith('input') ? `(${token.source})` : '(environment)',
+        message: `${token.source} is not set: apply needs an SDX API token`,
+        hint: token.source.startsWith('input')
+          ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"'
+          : 'export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it',
+      });
+    }
+    const value = token.value;
+    this.addSecrets([value]);
+    return (fleet) => {
+      const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
+      this.logger.debug({ event: 'sdx-client', api_url: apiUrl.url, max_retries: SDX_MAX_RETRIES, requests_per_minute: requestsPerMinute }, 'SDX client');
+      return createSdxClient({
+        baseUrl: apiUrl.url,
+        token: value,
+        requestsPerMinute,
+        // A change that cannot be sent blocks its site until the next run: retry transient faults
+        // generously (each retry reuses the idempotency key, so none can create a second job).
+        maxRetries: SDX_MAX_RETRIES,
+        logger: this.logger,
+        signal: this.opts.signal,
+      });
+    };
+  }
+
+  /** How jobs are followed: first poll and longest interval (RGO_POLL_INITIAL_MS, RGO_POLL_MAX_MS). */
+  poll(): { pollInitialMs?: number; pollMaxMs?: number } {
+    return { pollInitialMs: this.tuning.RGO_POLL_INITIAL_MS, pollMaxMs: this.tuning.RGO_POLL_MAX_MS };
+  }
+
+  parseCache(repo: GitRepo) {
+    return openParseCache(repo.gitDir);
+  }
+
+  planSnapshot(repo: GitRepo) {
+    return openPlanSnapshot(repo.gitDir);
+  }
+}
