@@ -1086,14 +1086,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path4 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path5 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path5 && path5[0] !== "/") {
+          path5 = `/${path5}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path5}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1544,39 +1544,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path5, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path4);
+        debuglog("sending request to %s %s/%s", method, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path5, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path4,
+          path5,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path5, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path4);
+        debuglog("trailers received from %s %s/%s", method, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path5, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path4,
+          path5,
           error63.message
         );
       });
@@ -1625,9 +1625,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path4);
+          debuglog("sending request to %s %s/%s", method, origin, path5);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1690,7 +1690,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path4,
+        path: path5,
         method,
         body,
         headers,
@@ -1705,11 +1705,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path5 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path5)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1775,7 +1775,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path4, query) : path4;
+        this.path = query ? buildURL(path5, query) : path5;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6468,7 +6468,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request2;
+      const { method, path: path5, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6549,7 +6549,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path5} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7078,7 +7078,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path5, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7175,7 +7175,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path5;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7528,9 +7528,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path5 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path5;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8769,10 +8769,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path: path5 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10744,20 +10744,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path5) {
+      if (typeof path5 !== "string") {
+        return path5;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path5.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path5;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path5);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10779,7 +10779,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10817,9 +10817,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path5, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path5,
         method,
         body,
         headers,
@@ -11282,10 +11282,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path5,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16164,9 +16164,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code = path4.charCodeAt(i);
+    function validateCookiePath(path5) {
+      for (let i = 0; i < path5.length; ++i) {
+        const code = path5.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19086,11 +19086,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path5 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path5 = `/${path5}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path4);
+          url2 = new URL(util.parseOrigin(url2).origin + path5);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19297,17 +19297,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path4) {
-      const ctrl = callVisitor(key, node2, visitor, path4);
+    function visit_(key, node2, visitor, path5) {
+      const ctrl = callVisitor(key, node2, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path4, ctrl);
-        return visit_(key, ctrl, visitor, path4);
+        replaceNode(key, path5, ctrl);
+        return visit_(key, ctrl, visitor, path5);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path4 = Object.freeze(path4.concat(node2));
+          path5 = Object.freeze(path5.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path4);
+            const ci = visit_(i, node2.items[i], visitor, path5);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19318,13 +19318,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path4 = Object.freeze(path4.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path4);
+          path5 = Object.freeze(path5.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path5);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path4);
+          const cv = visit_("value", node2.value, visitor, path5);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19345,17 +19345,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path4) {
-      const ctrl = await callVisitor(key, node2, visitor, path4);
+    async function visitAsync_(key, node2, visitor, path5) {
+      const ctrl = await callVisitor(key, node2, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path4, ctrl);
-        return visitAsync_(key, ctrl, visitor, path4);
+        replaceNode(key, path5, ctrl);
+        return visitAsync_(key, ctrl, visitor, path5);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path4 = Object.freeze(path4.concat(node2));
+          path5 = Object.freeze(path5.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path4);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path5);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19366,13 +19366,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path4 = Object.freeze(path4.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path4);
+          path5 = Object.freeze(path5.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path5);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path4);
+          const cv = await visitAsync_("value", node2.value, visitor, path5);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19399,23 +19399,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path4) {
+    function callVisitor(key, node2, visitor, path5) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path4);
+        return visitor(key, node2, path5);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path4);
+        return visitor.Map?.(key, node2, path5);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path4);
+        return visitor.Seq?.(key, node2, path5);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path4);
+        return visitor.Pair?.(key, node2, path5);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path4);
+        return visitor.Scalar?.(key, node2, path5);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path4);
+        return visitor.Alias?.(key, node2, path5);
       return void 0;
     }
-    function replaceNode(key, path4, node2) {
-      const parent = path4[path4.length - 1];
+    function replaceNode(key, path5, node2) {
+      const parent = path5[path5.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -20027,10 +20027,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema2, path4, value) {
+    function collectionFromPath(schema2, path5, value) {
       let v = value;
-      for (let i = path4.length - 1; i >= 0; --i) {
-        const k = path4[i];
+      for (let i = path5.length - 1; i >= 0; --i) {
+        const k = path5[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -20049,7 +20049,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path4) => path4 == null || typeof path4 === "object" && !!path4[Symbol.iterator]().next().done;
+    var isEmptyPath = (path5) => path5 == null || typeof path5 === "object" && !!path5[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type2, schema2) {
         super(type2);
@@ -20079,11 +20079,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path4, value) {
-        if (isEmptyPath(path4))
+      addIn(path5, value) {
+        if (isEmptyPath(path5))
           this.add(value);
         else {
-          const [key, ...rest] = path4;
+          const [key, ...rest] = path5;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -20097,8 +20097,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path4) {
-        const [key, ...rest] = path4;
+      deleteIn(path5) {
+        const [key, ...rest] = path5;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20112,8 +20112,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path4, keepScalar) {
-        const [key, ...rest] = path4;
+      getIn(path5, keepScalar) {
+        const [key, ...rest] = path5;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20131,8 +20131,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path4) {
-        const [key, ...rest] = path4;
+      hasIn(path5) {
+        const [key, ...rest] = path5;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20142,8 +20142,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path4, value) {
-        const [key, ...rest] = path4;
+      setIn(path5, value) {
+        const [key, ...rest] = path5;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -22658,9 +22658,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path4, value) {
+      addIn(path5, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path4, value);
+          this.contents.addIn(path5, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22735,14 +22735,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path4) {
-        if (Collection2.isEmptyPath(path4)) {
+      deleteIn(path5) {
+        if (Collection2.isEmptyPath(path5)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path4) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path5) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22757,10 +22757,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path4, keepScalar) {
-        if (Collection2.isEmptyPath(path4))
+      getIn(path5, keepScalar) {
+        if (Collection2.isEmptyPath(path5))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path4, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path5, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22771,10 +22771,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path4) {
-        if (Collection2.isEmptyPath(path4))
+      hasIn(path5) {
+        if (Collection2.isEmptyPath(path5))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path4) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path5) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22791,13 +22791,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path4, value) {
-        if (Collection2.isEmptyPath(path4)) {
+      setIn(path5, value) {
+        if (Collection2.isEmptyPath(path5)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path4), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path5), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path4, value);
+          this.contents.setIn(path5, value);
         }
       }
       /**
@@ -24758,9 +24758,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path4) => {
+    visit2.itemAtPath = (cst, path5) => {
       let item = cst;
-      for (const [field, index] of path4) {
+      for (const [field, index] of path5) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24769,23 +24769,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path4) => {
-      const parent = visit2.itemAtPath(cst, path4.slice(0, -1));
-      const field = path4[path4.length - 1][0];
+    visit2.parentCollection = (cst, path5) => {
+      const parent = visit2.itemAtPath(cst, path5.slice(0, -1));
+      const field = path5[path5.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path4, item, visitor) {
-      let ctrl = visitor(item, path4);
+    function _visit(path5, item, visitor) {
+      let ctrl = visitor(item, path5);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path4.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path5.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24796,10 +24796,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path4);
+            ctrl = ctrl(item, path5);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path4) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path5) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -29582,18 +29582,8 @@ __export(yaml_file_exports, {
   parseYamlFile: () => parseYamlFile
 });
 function parseYamlFile(text2, file2, schema2, what) {
-  if (!/[&*]/.test(text2)) {
-    let fast;
-    try {
-      fast = yaml.load(text2, { schema: yaml.CORE_SCHEMA });
-    } catch {
-      fast = void 0;
-    }
-    if (fast && typeof fast === "object" && !Array.isArray(fast) && depth(fast) <= MAX_DEPTH) {
-      const r = schema2.safeParse(fast);
-      if (r.success) return { value: r.data, problems: [] };
-    }
-  }
+  const fast = parseFast(text2, schema2);
+  if (fast) return { value: fast.data, problems: [] };
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text2, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const pos = (offset) => {
@@ -29601,17 +29591,38 @@ function parseYamlFile(text2, file2, schema2, what) {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const problems = [];
-  for (const err of doc.errors) {
+  const syntax2 = syntaxProblems(doc, file2, pos);
+  if (syntax2.length) return { problems: syntax2 };
+  const data = toMapping(doc, file2, what, pos);
+  if ("problems" in data) return data;
+  const result = schema2.safeParse(data.value);
+  if (result.success) return { value: result.data, problems: [] };
+  return { problems: schemaProblems(result.error.issues, doc, schema2, file2, what, pos) };
+}
+function parseFast(text2, schema2) {
+  if (/[&*]/.test(text2)) return void 0;
+  let fast;
+  try {
+    fast = yaml.load(text2, { schema: yaml.CORE_SCHEMA });
+  } catch {
+    return void 0;
+  }
+  if (!fast || typeof fast !== "object" || Array.isArray(fast) || depth(fast) > MAX_DEPTH) return void 0;
+  const r = schema2.safeParse(fast);
+  return r.success ? { data: r.data } : void 0;
+}
+function syntaxProblems(doc, file2, pos) {
+  return doc.errors.map((err) => {
     const duplicate = err.code === "DUPLICATE_KEY";
-    problems.push({
+    return {
       file: file2,
       ...pos(err.pos[0]),
       message: duplicate ? "a key is defined twice in the same mapping" : `this is not valid YAML: ${firstLine(err.message)}`,
       hint: duplicate ? "keep one of the two definitions" : "fix the YAML syntax (indentation, quotes, colons)"
-    });
-  }
-  if (problems.length) return { problems };
+    };
+  });
+}
+function toMapping(doc, file2, what, pos) {
   let data;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -29632,47 +29643,49 @@ function parseYamlFile(text2, file2, schema2, what) {
       ]
     };
   }
-  if (data === null || data === void 0) data = {};
-  if (typeof data !== "object" || Array.isArray(data)) {
+  const value = data ?? {};
+  if (typeof value !== "object" || Array.isArray(value)) {
     return {
       problems: [
         {
           file: file2,
           ...pos(doc.contents?.range?.[0]),
-          message: `${what} must be a mapping of settings (key: value), not ${Array.isArray(data) ? "a list" : `a ${typeof data}`}`,
+          message: `${what} must be a mapping of settings (key: value), not ${Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
           hint: 'write it as lines of "key: value"'
         }
       ]
     };
   }
-  const result = schema2.safeParse(data);
-  if (result.success) return { value: result.data, problems };
-  for (const issue3 of result.error.issues) {
-    const path4 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
+  return { value };
+}
+function schemaProblems(issues, doc, schema2, file2, what, pos) {
+  const problems = [];
+  for (const issue3 of issues) {
+    const path5 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
     if (issue3.code === "unrecognized_keys") {
       for (const key of issue3.keys) {
-        const known = knownKeysAt(schema2, path4);
+        const known = knownKeysAt(schema2, path5);
         const guess = closest(key, known);
         problems.push({
           file: file2,
-          ...pos(keyNodeOffset(doc, path4, key)),
-          message: `unknown setting "${[...path4, key].join(".")}"${guess ? `; did you mean "${guess}"?` : ""}`,
+          ...pos(keyNodeOffset(doc, path5, key)),
+          message: `unknown setting "${[...path5, key].join(".")}"${guess ? `; did you mean "${guess}"?` : ""}`,
           hint: known.length ? `the settings allowed here are: ${known.join(", ")}` : void 0
         });
       }
       continue;
     }
-    const node2 = doc.getIn(path4, true);
-    const offset = node2?.range?.[0] ?? (path4.length ? keyNodeOffset(doc, path4.slice(0, -1), path4[path4.length - 1]) : void 0);
-    const where2 = path4.length ? `"${path4.join(".")}"` : what;
+    const node2 = doc.getIn(path5, true);
+    const offset = node2?.range?.[0] ?? (path5.length ? keyNodeOffset(doc, path5.slice(0, -1), path5[path5.length - 1]) : void 0);
+    const where2 = path5.length ? `"${path5.join(".")}"` : what;
     problems.push({ file: file2, ...pos(offset), message: `${where2}: ${describeIssue(issue3)}` });
   }
-  return { problems };
+  return problems;
 }
 function describeIssue(issue3) {
   if (issue3.code === "invalid_key") {
-    const inner = issue3.issues.map((i) => i.message).join("; ");
-    return `is not an allowed name (${inner})`;
+    const inner2 = issue3.issues.map((i) => i.message).join("; ");
+    return `is not an allowed name (${inner2})`;
   }
   if (issue3.code === "invalid_type") {
     if (issue3.input === void 0) return `is required (expected ${issue3.expected})`;
@@ -29688,7 +29701,7 @@ function keyNodeOffset(doc, parentPath, key) {
   }
   return void 0;
 }
-function knownKeysAt(schema2, path4) {
+function knownKeysAt(schema2, path5) {
   let s = schema2;
   const def = (x) => x._zod.def;
   const unwrap2 = (x) => {
@@ -29696,7 +29709,7 @@ function knownKeysAt(schema2, path4) {
     return x;
   };
   s = unwrap2(s);
-  for (const seg of path4) {
+  for (const seg of path5) {
     const d2 = def(s);
     if (d2.type === "object") s = unwrap2(d2.shape[String(seg)]);
     else if (d2.type === "record") s = unwrap2(d2.valueType);
@@ -29976,10 +29989,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path4) {
-  if (!path4)
+function getElementAtPath(obj, path5) {
+  if (!path5)
     return obj;
-  return path4.reduce((acc, key) => acc?.[key], obj);
+  return path5.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -30238,11 +30251,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path4, issues) {
+function prefixIssues(path5, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path4);
+    iss.path.unshift(path5);
     return iss;
   });
 }
@@ -30775,16 +30788,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path4 = []) => {
+  const processError = (error64, path5 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path4, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path5, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else {
-        const fullpath = [...path4, ...issue3.path];
+        const fullpath = [...path5, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -30823,17 +30836,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path4 = []) => {
+  const processError = (error64, path5 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path4, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path5, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else {
-        const fullpath = [...path4, ...issue3.path];
+        const fullpath = [...path5, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -30872,8 +30885,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path4 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path4) {
+  const path5 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path5) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -32475,10 +32488,10 @@ function leafPattern(schema2) {
 function partPattern(schema2) {
   const def = schema2._zod.def;
   const own2 = schema2._zod.pattern?.source;
-  const inner = def.innerType ?? schema2._zod.innerType;
-  if (inner) {
-    const before = inner._zod.pattern?.source;
-    const after = partPattern(inner);
+  const inner2 = def.innerType ?? schema2._zod.innerType;
+  if (inner2) {
+    const before = inner2._zod.pattern?.source;
+    const after = partPattern(inner2);
     if (own2 && before && after && after !== before) {
       return own2.replace(cleanRegex(before), () => cleanRegex(after));
     }
@@ -34245,7 +34258,7 @@ var init_schemas = __esm({
     $ZodPromise = /* @__PURE__ */ $constructor("$ZodPromise", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.parse = (payload, ctx) => {
-        return Promise.resolve(payload.value).then((inner) => def.innerType._zod.run({ value: inner, issues: [] }, ctx));
+        return Promise.resolve(payload.value).then((inner2) => def.innerType._zod.run({ value: inner2, issues: [] }, ctx));
       };
     });
     $ZodLazy = /* @__PURE__ */ $constructor("$ZodLazy", (inst, def) => {
@@ -34261,8 +34274,8 @@ var init_schemas = __esm({
       defineLazyInternal(inst, "optin", (zod) => zod.innerType?._zod?.optin ?? void 0);
       defineLazyInternal(inst, "optout", (zod) => zod.innerType?._zod?.optout ?? void 0);
       inst._zod.parse = (payload, ctx) => {
-        const inner = inst._zod.innerType;
-        return inner._zod.run(payload, ctx);
+        const inner2 = inst._zod.innerType;
+        return inner2._zod.run(payload, ctx);
       };
     });
     $ZodCustom = /* @__PURE__ */ $constructor("$ZodCustom", (inst, def) => {
@@ -34376,8 +34389,8 @@ function isRecursive(inst, stack, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
-      merge4(inner ? isRecursive(inner, stack, false) : ASSUMED);
+      const inner2 = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      merge4(inner2 ? isRecursive(inner2, stack, false) : ASSUMED);
       break;
     }
     // a leaf by choice: `parts` are regex fragments, not data positions
@@ -46486,13 +46499,13 @@ var init_json_schema_processors = __esm({
     };
     nullableProcessor = (schema2, ctx, json3, params) => {
       const def = schema2._zod.def;
-      const inner = processSchema(def.innerType, ctx, params);
+      const inner2 = processSchema(def.innerType, ctx, params);
       const seen = ctx.seen.get(schema2);
       if (ctx.target === "openapi-3.0") {
         seen.ref = def.innerType;
         json3.nullable = true;
       } else {
-        json3.anyOf = [inner, { type: "null" }];
+        json3.anyOf = [inner2, { type: "null" }];
       }
     };
     nonoptionalProcessor = (schema2, ctx, _json, params) => {
@@ -48905,13 +48918,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path4 = ref.slice(1).split("/").filter(Boolean);
-  if (path4.length === 0) {
+  const path5 = ref.slice(1).split("/").filter(Boolean);
+  if (path5.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path4[0] === defsKey) {
-    const key = path4[1] === void 0 ? void 0 : decodeJSONPointerSegment(path4[1]);
+  if (path5[0] === defsKey) {
+    const key = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -49642,8 +49655,8 @@ function visit(schema2, fnOrHandlers) {
     if (cached4 !== void 0)
       return cached4;
     cache.set(s, RESOLVING);
-    const inner = mapInner(s);
-    const mapped = fn(inner, inner !== s);
+    const inner2 = mapInner(s);
+    const mapped = fn(inner2, inner2 !== s);
     cache.set(s, mapped);
     return mapped;
   }
@@ -51830,8 +51843,8 @@ var require_req = __commonJS({
       if (req.originalUrl) {
         _req.url = req.originalUrl;
       } else {
-        const path4 = req.path;
-        _req.url = typeof path4 === "string" ? path4 : req.url ? req.url.path || req.url : void 0;
+        const path5 = req.path;
+        _req.url = typeof path5 === "string" ? path5 : req.url ? req.url.path || req.url : void 0;
       }
       if (req.query) {
         _req.query = req.query;
@@ -52001,14 +52014,14 @@ var require_redact = __commonJS({
       }
       return obj;
     }
-    function parsePath(path4) {
+    function parsePath(path5) {
       const parts = [];
       let current = "";
       let inBrackets = false;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i = 0; i < path4.length; i++) {
-        const char = path4[i];
+      for (let i = 0; i < path5.length; i++) {
+        const char = path5[i];
         if (!inBrackets && char === ".") {
           if (current) {
             parts.push(current);
@@ -52139,10 +52152,10 @@ var require_redact = __commonJS({
       return current;
     }
     function redactPaths(obj, paths, censor, remove = false) {
-      for (const path4 of paths) {
-        const parts = parsePath(path4);
+      for (const path5 of paths) {
+        const parts = parsePath(path5);
         if (parts.includes("*")) {
-          redactWildcardPath(obj, parts, censor, path4, remove);
+          redactWildcardPath(obj, parts, censor, path5, remove);
         } else {
           if (remove) {
             removeKey(obj, parts);
@@ -52227,8 +52240,8 @@ var require_redact = __commonJS({
           }
         } else {
           if (afterWildcard.includes("*")) {
-            const wrappedCensor = typeof censor === "function" ? (value, path4) => {
-              const fullPath = [...pathArray.slice(0, pathLength), ...path4];
+            const wrappedCensor = typeof censor === "function" ? (value, path5) => {
+              const fullPath = [...pathArray.slice(0, pathLength), ...path5];
               return censor(value, fullPath);
             } : censor;
             redactWildcardPath(current, afterWildcard, wrappedCensor, originalPath, remove);
@@ -52263,8 +52276,8 @@ var require_redact = __commonJS({
         return null;
       }
       const pathStructure = /* @__PURE__ */ new Map();
-      for (const path4 of pathsToClone) {
-        const parts = parsePath(path4);
+      for (const path5 of pathsToClone) {
+        const parts = parsePath(path5);
         let current = pathStructure;
         for (let i = 0; i < parts.length; i++) {
           const part = parts[i];
@@ -52316,24 +52329,24 @@ var require_redact = __commonJS({
       }
       return cloneSelectively(obj, pathStructure);
     }
-    function validatePath(path4) {
-      if (typeof path4 !== "string") {
+    function validatePath(path5) {
+      if (typeof path5 !== "string") {
         throw new Error("Paths must be (non-empty) strings");
       }
-      if (path4 === "") {
+      if (path5 === "") {
         throw new Error("Invalid redaction path ()");
       }
-      if (path4.includes("..")) {
-        throw new Error(`Invalid redaction path (${path4})`);
+      if (path5.includes("..")) {
+        throw new Error(`Invalid redaction path (${path5})`);
       }
-      if (path4.includes(",")) {
-        throw new Error(`Invalid redaction path (${path4})`);
+      if (path5.includes(",")) {
+        throw new Error(`Invalid redaction path (${path5})`);
       }
       let bracketCount = 0;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i = 0; i < path4.length; i++) {
-        const char = path4[i];
+      for (let i = 0; i < path5.length; i++) {
+        const char = path5[i];
         if ((char === '"' || char === "'") && bracketCount > 0) {
           if (!inQuotes) {
             inQuotes = true;
@@ -52347,20 +52360,20 @@ var require_redact = __commonJS({
         } else if (char === "]" && !inQuotes) {
           bracketCount--;
           if (bracketCount < 0) {
-            throw new Error(`Invalid redaction path (${path4})`);
+            throw new Error(`Invalid redaction path (${path5})`);
           }
         }
       }
       if (bracketCount !== 0) {
-        throw new Error(`Invalid redaction path (${path4})`);
+        throw new Error(`Invalid redaction path (${path5})`);
       }
     }
     function validatePaths(paths) {
       if (!Array.isArray(paths)) {
         throw new TypeError("paths must be an array");
       }
-      for (const path4 of paths) {
-        validatePath(path4);
+      for (const path5 of paths) {
+        validatePath(path5);
       }
     }
     function slowRedact(options = {}) {
@@ -52530,8 +52543,8 @@ var require_redaction = __commonJS({
         if (shape[k] === null) {
           o[k] = (value) => topCensor(value, [k]);
         } else {
-          const wrappedCensor = typeof censor === "function" ? (value, path4) => {
-            return censor(value, [k, ...path4]);
+          const wrappedCensor = typeof censor === "function" ? (value, path5) => {
+            return censor(value, [k, ...path5]);
           } : censor;
           o[k] = Redact({
             paths: shape[k],
@@ -52715,7 +52728,7 @@ var require_atomic_sleep = __commonJS({
   "node_modules/atomic-sleep/index.js"(exports, module) {
     "use strict";
     if (typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined") {
-      let sleep4 = function(ms) {
+      let sleep5 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -52726,9 +52739,9 @@ var require_atomic_sleep = __commonJS({
         Atomics.wait(nil, 0, 0, Number(ms));
       };
       const nil = new Int32Array(new SharedArrayBuffer(4));
-      module.exports = sleep4;
+      module.exports = sleep5;
     } else {
-      let sleep4 = function(ms) {
+      let sleep5 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -52740,7 +52753,7 @@ var require_atomic_sleep = __commonJS({
         while (target > Date.now()) {
         }
       };
-      module.exports = sleep4;
+      module.exports = sleep5;
     }
   }
 });
@@ -52752,8 +52765,8 @@ var require_sonic_boom = __commonJS({
     var fs3 = __require("fs");
     var EventEmitter2 = __require("events");
     var inherits = __require("util").inherits;
-    var path4 = __require("path");
-    var sleep4 = require_atomic_sleep();
+    var path5 = __require("path");
+    var sleep5 = require_atomic_sleep();
     var assert2 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
@@ -52806,7 +52819,7 @@ var require_sonic_boom = __commonJS({
       const mode = sonic.mode;
       if (sonic.sync) {
         try {
-          if (sonic.mkdir) fs3.mkdirSync(path4.dirname(file2), { recursive: true });
+          if (sonic.mkdir) fs3.mkdirSync(path5.dirname(file2), { recursive: true });
           const fd = fs3.openSync(file2, flags, mode);
           fileOpened(null, fd);
         } catch (err) {
@@ -52814,7 +52827,7 @@ var require_sonic_boom = __commonJS({
           throw err;
         }
       } else if (sonic.mkdir) {
-        fs3.mkdir(path4.dirname(file2), { recursive: true }, (err) => {
+        fs3.mkdir(path5.dirname(file2), { recursive: true }, (err) => {
           if (err) return fileOpened(err);
           fs3.open(file2, flags, mode, fileOpened);
         });
@@ -52899,7 +52912,7 @@ var require_sonic_boom = __commonJS({
           if ((err.code === "EAGAIN" || err.code === "EBUSY") && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
             if (this.sync) {
               try {
-                sleep4(BUSY_WRITE_TIMEOUT);
+                sleep5(BUSY_WRITE_TIMEOUT);
                 this.release(void 0, 0);
               } catch (err2) {
                 this.release(err2);
@@ -53212,7 +53225,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep4(BUSY_WRITE_TIMEOUT);
+          sleep5(BUSY_WRITE_TIMEOUT);
         }
       }
       try {
@@ -53249,7 +53262,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep4(BUSY_WRITE_TIMEOUT);
+          sleep5(BUSY_WRITE_TIMEOUT);
         }
       }
     }
@@ -54146,7 +54159,7 @@ var require_transport = __commonJS({
     var getCallers = require_caller();
     var { join: join8, isAbsolute: isAbsolute2, sep: sep2 } = __require("node:path");
     var { fileURLToPath: fileURLToPath2 } = __require("node:url");
-    var sleep4 = require_atomic_sleep();
+    var sleep5 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
     var { transportUsesMultistreamSym } = require_symbols6();
@@ -54209,15 +54222,15 @@ var require_transport = __commonJS({
       if (!unquoted) {
         return false;
       }
-      let path4 = unquoted;
-      if (path4.startsWith("file://")) {
+      let path5 = unquoted;
+      if (path5.startsWith("file://")) {
         try {
-          path4 = fileURLToPath2(path4);
+          path5 = fileURLToPath2(path5);
         } catch {
           return false;
         }
       }
-      return isAbsolute2(path4) && !existsSync4(path4);
+      return isAbsolute2(path5) && !existsSync4(path5);
     }
     function stripQuotes(value) {
       const first2 = value[0];
@@ -54270,7 +54283,7 @@ var require_transport = __commonJS({
           return;
         }
         stream.flushSync();
-        sleep4(100);
+        sleep5(100);
         stream.end();
       }
       return stream;
@@ -57273,14 +57286,14 @@ var require_util9 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path4 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path5 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path5 && path5[0] !== "/") {
+          path5 = `/${path5}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path5}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -58115,9 +58128,9 @@ var require_diagnostics2 = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path4);
+          debugLog("sending request to %s %s%s", method, origin, path5);
         }
       );
     }
@@ -58135,14 +58148,14 @@ var require_diagnostics2 = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path4, origin },
+            request: { method, path: path5, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path4,
+            path5,
             statusCode
           );
         }
@@ -58151,23 +58164,23 @@ var require_diagnostics2 = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path4);
+          debugLog("trailers received from %s %s%s", method, origin, path5);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path4, origin },
+            request: { method, path: path5, origin },
             error: error63
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path4,
+            path5,
             error63.message
           );
         }
@@ -58282,7 +58295,7 @@ var require_request3 = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path4,
+        path: path5,
         method,
         body,
         headers,
@@ -58299,11 +58312,11 @@ var require_request3 = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path5 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path5)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -58378,7 +58391,7 @@ var require_request3 = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path4, query) : path4;
+        this.path = query ? serializePathWithQuery(path5, query) : path5;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -63622,7 +63635,7 @@ var require_client_h12 = __commonJS({
       }
     }
     function writeH1(client, request2) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request2;
+      const { method, path: path5, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -63698,7 +63711,7 @@ var require_client_h12 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request2);
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path5} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -64375,7 +64388,7 @@ var require_client_h22 = __commonJS({
       const headersTimeout = request2.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request2.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request2;
+      const { method, path: path5, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request2, new InvalidArgumentError(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -64444,7 +64457,7 @@ var require_client_h22 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path4;
+          headers[HTTP2_HEADER_PATH] = path5;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -64496,7 +64509,7 @@ var require_client_h22 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path5;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -66852,10 +66865,10 @@ var require_proxy_agent2 = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path: path5 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -69015,20 +69028,20 @@ var require_mock_utils2 = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path5) {
+      if (typeof path5 !== "string") {
+        return path5;
       }
-      const pathSegments = path4.split("?", 3);
+      const pathSegments = path5.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path4;
+        return path5;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path5);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -69053,8 +69066,8 @@ var require_mock_utils2 = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path4)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path4), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path5)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path5), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -69093,19 +69106,19 @@ var require_mock_utils2 = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path4) {
-      while (path4.endsWith("/")) {
-        path4 = path4.slice(0, -1);
+    function removeTrailingSlash(path5) {
+      while (path5.endsWith("/")) {
+        path5 = path5.slice(0, -1);
       }
-      if (path4.length === 0) {
-        path4 = "/";
+      if (path5.length === 0) {
+        path5 = "/";
       }
-      return path4;
+      return path5;
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path5, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path5,
         method,
         body,
         headers,
@@ -69795,10 +69808,10 @@ var require_pending_interceptors_formatter2 = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path5,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -69880,9 +69893,9 @@ var require_mock_agent2 = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path4, searchParams] = dispatchOpts.path.split("?");
+          const [path5, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path4}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path5}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -70086,7 +70099,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile6, readFile: readFile2, mkdir: mkdir6 } = __require("node:fs/promises");
+    var { writeFile: writeFile6, readFile: readFile3, mkdir: mkdir6 } = __require("node:fs/promises");
     var { dirname: dirname2, resolve: resolve3 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
@@ -70283,12 +70296,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path4 = filePath || this.#snapshotPath;
-        if (!path4) {
+        const path5 = filePath || this.#snapshotPath;
+        if (!path5) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile2(resolve3(path4), "utf8");
+          const data = await readFile3(resolve3(path5), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -70302,7 +70315,7 @@ var require_snapshot_recorder = __commonJS({
           if (error63.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path4}`, { cause: error63 });
+            throw new UndiciError(`Failed to load snapshots from ${path5}`, { cause: error63 });
           }
         }
       }
@@ -70313,11 +70326,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path4 = filePath || this.#snapshotPath;
-        if (!path4) {
+        const path5 = filePath || this.#snapshotPath;
+        if (!path5) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve3(path4);
+        const resolvedPath = resolve3(path5);
         await mkdir6(dirname2(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash5, snapshot]) => ({
           hash: hash5,
@@ -70958,15 +70971,15 @@ var require_redirect_handler2 = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path4}`;
+        const path5 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path5}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path5;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -72783,10 +72796,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path4) {
+    function deleteCachedUri(store, cacheKey, path5) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path4
+        path: path5
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -72794,7 +72807,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path4
+            path: path5
           });
         }
       }
@@ -72805,9 +72818,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path4 = getSameOriginPath(cacheKey, values[i]);
-        if (path4 !== void 0) {
-          deleteCachedUri(store, cacheKey, path4);
+        const path5 = getSameOriginPath(cacheKey, values[i]);
+        if (path5 !== void 0) {
+          deleteCachedUri(store, cacheKey, path5);
         }
       }
     }
@@ -73901,7 +73914,7 @@ var require_cache3 = __commonJS({
       const cachedOpaqueTag = cachedEtag.startsWith("W/") ? cachedEtag.slice(2) : cachedEtag;
       return responseEtag.slice(2) === cachedOpaqueTag;
     }
-    function isStale(result, cacheControlDirectives, cacheType) {
+    function isStale2(result, cacheControlDirectives, cacheType) {
       const now = Date.now();
       if (now > result.staleAt) {
         if (!staleResponseRequiresRevalidation(result, cacheType) && cacheControlDirectives?.["max-stale"]) {
@@ -73956,7 +73969,7 @@ var require_cache3 = __commonJS({
       }
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
     }
-    function sendCachedValue(handler, opts, result, age, context, isStale2) {
+    function sendCachedValue(handler, opts, result, age, context, isStale3) {
       const stream = util.isStream(result.body) ? result.body : Readable.from(result.body ?? []);
       assert2(!stream.destroyed, "stream should not be destroyed");
       assert2(!stream.readableDidRead, "stream should not be readableDidRead");
@@ -74003,7 +74016,7 @@ var require_cache3 = __commonJS({
         return;
       }
       const headers = { ...result.headers, age: String(age) };
-      if (isStale2) {
+      if (isStale3) {
         headers.warning = '110 - "response is stale"';
       }
       controller.rawHeaders = util.toRawHeaders(headers);
@@ -74042,7 +74055,7 @@ var require_cache3 = __commonJS({
       }
       const age = Math.round((now - result.cachedAt) / 1e3);
       const requestMaxAgeExpired = reqCacheControl?.["max-age"] !== void 0 && age >= reqCacheControl["max-age"];
-      const stale = requestMaxAgeExpired || isStale(result, reqCacheControl, globalOpts.type);
+      const stale = requestMaxAgeExpired || isStale2(result, reqCacheControl, globalOpts.type);
       const revalidate = requestMaxAgeExpired || needsRevalidation(result, reqCacheControl, opts);
       if (stale || revalidate) {
         if (util.isStream(opts.body) && util.bodyLength(opts.body) !== 0) {
@@ -78295,11 +78308,11 @@ var require_fetch2 = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        const path4 = url2.pathname + url2.search;
+        const path5 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
         return new Promise((resolve3, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path4}?` : path4,
+            path: hasTrailingQuestionMark ? `${path5}?` : path5,
             origin: url2.origin,
             method: request2.method,
             body: agent.isMockActive ? request2.body && (request2.body.source || request2.body.stream) : body,
@@ -79246,9 +79259,9 @@ var require_util12 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code = path4.charCodeAt(i);
+    function validateCookiePath(path5) {
+      for (let i = 0; i < path5.length; ++i) {
+        const code = path5.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -82684,11 +82697,11 @@ var require_undici2 = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path5 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path5 = `/${path5}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path4);
+          url2 = new URL(util.parseOrigin(url2).origin + path5);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -82900,16 +82913,16 @@ var init_base = __esm({
           }
         }
       }
-      addToPath(path4, added, removed2, oldPosInc, options) {
-        const last = path4.lastComponent;
+      addToPath(path5, added, removed2, oldPosInc, options) {
+        const last = path5.lastComponent;
         if (last && !options.oneChangePerToken && last.added === added && last.removed === removed2) {
           return {
-            oldPos: path4.oldPos + oldPosInc,
+            oldPos: path5.oldPos + oldPosInc,
             lastComponent: { count: last.count + 1, added, removed: removed2, previousComponent: last.previousComponent }
           };
         } else {
           return {
-            oldPos: path4.oldPos + oldPosInc,
+            oldPos: path5.oldPos + oldPosInc,
             lastComponent: { count: 1, added, removed: removed2, previousComponent: last }
           };
         }
@@ -85712,8 +85725,8 @@ function startsCommand(c) {
   return c === 47 || c === 46 || c >= 48 && c <= 57 || l >= 97 && l <= 122;
 }
 var Command2 = class {
-  constructor(path4, verb, args, from, statement) {
-    this.path = path4;
+  constructor(path5, verb, args, from, statement) {
+    this.path = path5;
     this.verb = verb;
     this.args = args;
     this.from = from;
@@ -85754,12 +85767,12 @@ var Command2 = class {
     return lastParam(this.args, this.from, name) >= 0;
   }
 };
-function showPath(path4) {
-  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "the top menu";
+function showPath(path5) {
+  return path5 ? `/${path5.slice(1).split("/").join(" ")}` : "the top menu";
 }
 var Menu = class _Menu {
-  constructor(path4, name, parent) {
-    this.path = path4;
+  constructor(path5, name, parent) {
+    this.path = path5;
     this.name = name;
     this.parent = parent;
   }
@@ -86011,18 +86024,18 @@ function walkCommands(statements, visit2, base = TOP, enclosing = []) {
       menu = resolved.menu;
       visit2(menu, resolved.verb, resolved.from, st, enclosing);
     }
-    let inner;
+    let inner2;
     const args = st.args;
     for (let k = 0; k < args.length; k++) {
       const groups2 = args[k].groups;
       for (let g = 0; g < groups2.length; g++) {
         const group = groups2[g];
-        if (!inner) {
+        if (!inner2) {
           const list2 = enclosing.slice();
           list2.push(st);
-          inner = list2;
+          inner2 = list2;
         }
-        walkCommands(group.statements, visit2, group.open === "{" ? current : menu, inner);
+        walkCommands(group.statements, visit2, group.open === "{" ? current : menu, inner2);
       }
     }
   }
@@ -86033,8 +86046,8 @@ var CHANGE = /* @__PURE__ */ new Set(["add", "set", "remove", "disable", "enable
 var READ_ONLY = /* @__PURE__ */ new Set(["print", "get", "export", "find", "monitor"]);
 var DROPS = /* @__PURE__ */ new Set(["drop", "reject", "tarpit"]);
 var FILTER_MENUS = { "/ip/firewall/filter": "IPv4", "/ipv6/firewall/filter": "IPv6" };
-function filterFamily(path4) {
-  return path4 === "/ip/firewall/filter" ? "IPv4" : path4 === "/ipv6/firewall/filter" ? "IPv6" : void 0;
+function filterFamily(path5) {
+  return path5 === "/ip/firewall/filter" ? "IPv4" : path5 === "/ipv6/firewall/filter" ? "IPv6" : void 0;
 }
 function param(cmd, name) {
   const p = cmd.param(name);
@@ -86070,9 +86083,9 @@ var ANY_BUT_READ_ONLY = (verb) => !READ_ONLY.has(verb);
 var only = (...verbs) => new Set(verbs);
 var TAKES_OUT = only("remove", "disable", "set");
 var ADD_OR_SET = only("add", "set");
-var isInterfaceMenu = (path4) => {
-  const seg = path4.split("/");
-  return path4 === "/interface" || seg.length === 3 && seg[1] === "interface" && seg[2] !== "list" || path4 === "/interface/bridge/port" || path4 === "/interface/wireguard/peers";
+var isInterfaceMenu = (path5) => {
+  const seg = path5.split("/");
+  return path5 === "/interface" || seg.length === 3 && seg[1] === "interface" && seg[2] !== "list" || path5 === "/interface/bridge/port" || path5 === "/interface/wireguard/peers";
 };
 var FILTERS = Object.keys(FILTER_MENUS);
 var CHECKS = [
@@ -86268,9 +86281,9 @@ function checksFor(menu, verb) {
   let verbs = byMenu.get(menu);
   let list2 = verbs?.get(verb);
   if (list2) return list2;
-  const path4 = menu.path;
+  const path5 = menu.path;
   const found = CHECKS.filter(
-    ([, menus2, verbs2]) => (typeof menus2 === "function" ? menus2(path4) : menus2.includes(path4)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
+    ([, menus2, verbs2]) => (typeof menus2 === "function" ? menus2(path5) : menus2.includes(path5)) && (typeof verbs2 === "function" ? verbs2(verb) : verbs2.has(verb))
   ).map(([id, , , check2]) => [id, check2]);
   list2 = found.length ? found : NONE2;
   if (cached < BY_MENU_LIMIT) {
@@ -86337,11 +86350,11 @@ function intersect(a, b) {
   return out;
 }
 var TreeNode = class _TreeNode {
-  constructor(tree, raw, name, path4, parent) {
+  constructor(tree, raw, name, path5, parent) {
     this.tree = tree;
     this.raw = raw;
     this.name = name;
-    this.path = path4;
+    this.path = path5;
     this.parent = parent;
     this.v = raw.v ?? parent?.v ?? tree.all;
     this.x = raw.x ?? (parent ? intersect(this.v, parent.x) : NONE3);
@@ -86604,8 +86617,8 @@ function isDynamic(raw) {
 function ownerOf(cmd, scripting) {
   return scripting ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
 }
-function show(path4) {
-  return path4 ? `/${path4.slice(1).split("/").join(" ")}` : "/";
+function show(path5) {
+  return path5 ? `/${path5.slice(1).split("/").join(" ")}` : "/";
 }
 var Checker = class {
   constructor(target, off) {
@@ -86648,16 +86661,16 @@ var Checker = class {
         blockMenu = r.node;
         blockAfterMenu = true;
       }
-      let inner;
+      let inner2;
       const args = st.args;
       for (let k = 0; k < args.length; k++) {
         const a = args[k];
         const groups2 = a.groups;
         for (let j = 0; j < groups2.length; j++) {
           const g = groups2[j];
-          inner ??= [...enclosing, st];
-          if (g.open === "{") this.walk(g.statements, blockMenu, inner, blockAfterMenu || !g.array && isCode(st, a, context) ? BLOCK : DATA);
-          else this.walk(g.statements, menu, inner, g.open === "[" ? EXPRESSION : PARENS);
+          inner2 ??= [...enclosing, st];
+          if (g.open === "{") this.walk(g.statements, blockMenu, inner2, blockAfterMenu || !g.array && isCode(st, a, context) ? BLOCK : DATA);
+          else this.walk(g.statements, menu, inner2, g.open === "[" ? EXPRESSION : PARENS);
         }
       }
       this.pasteRun = false;
@@ -87152,14 +87165,14 @@ var ArgNode = class {
   }
 };
 var Level = class {
-  constructor(open4, line, column, group, statements, fromString) {
-    this.open = open4;
+  constructor(open5, line, column, group, statements, fromString) {
+    this.open = open5;
     this.line = line;
     this.column = column;
     this.group = group;
     this.statements = statements;
     this.fromString = fromString;
-    this.canComment = open4 === 0 || open4 === LBRACE;
+    this.canComment = open5 === 0 || open5 === LBRACE;
   }
   open;
   line;
@@ -87668,13 +87681,13 @@ var Scanner = class {
       if (lv.fromString) break;
     }
     if (m >= 1) {
-      const inner = this.levels[this.levels.length - 1];
+      const inner2 = this.levels[this.levels.length - 1];
       const outer = this.levels[m];
       this.report(
         "unbalanced-bracket",
         line,
         column,
-        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner.open)} opened at line ${inner.line} column ${inner.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner.open])} before it.`
+        `this ${q(c)} closes the ${q(want)} opened at line ${outer.line} column ${outer.column}, but the ${q(inner2.open)} opened at line ${inner2.line} column ${inner2.column} is not closed yet. Add the missing ${q(CLOSER_OF[inner2.open])} before it.`
       );
       while (this.levels.length > m) this.pop();
       this.i++;
@@ -87817,14 +87830,14 @@ var Scanner = class {
         `this $${o} inside a string is never closed, so the string's closing " is read as the start of another string. Add the matching ${q(CLOSER_OF[interpolation.open])}.`
       );
     } else if (this.inStr) {
-      const open4 = this.strStart();
-      const first2 = this.firstMultiline && this.firstMultiline.offset < open4.offset ? this.firstMultiline : null;
-      const at = first2 ?? open4;
+      const open5 = this.strStart();
+      const first2 = this.firstMultiline && this.firstMultiline.offset < open5.offset ? this.firstMultiline : null;
+      const at = first2 ?? open5;
       this.report(
         "unterminated-string",
         at.line,
         at.column,
-        first2 || this.spansLines(open4) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
+        first2 || this.spansLines(open5) ? 'the script ends inside a string, and this is the first string that runs over a line break, so its closing " is probably missing. (RouterOS allows line breaks in strings, so a missing " pairs every later quote wrongly.) Add the closing ".' : 'this string is never closed: add the closing ".'
       );
     } else {
       for (let k = this.levels.length - 1; k >= 1; k--) {
@@ -90027,7 +90040,7 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const keptPaths = /* @__PURE__ */ new Set();
   for (const s of next.sites.values()) if (s.state !== null) keptPaths.add(s.state_path);
   const stateOthers = /* @__PURE__ */ new Map();
-  for (const [path4, oid] of index.files) if (!keptPaths.has(path4)) stateOthers.set(path4, oid);
+  for (const [path5, oid] of index.files) if (!keptPaths.has(path5)) stateOthers.set(path5, oid);
   next.seen = {
     commit: commit.sha,
     others: top.flatMap((e) => {
@@ -90073,7 +90086,7 @@ function sameSnapshot(a, b) {
     return false;
   const others = new Map(sa.others.map((o) => [o.name, `${o.mode} ${o.oid}`]));
   if (sb.others.some((o) => others.get(o.name) !== `${o.mode} ${o.oid}`)) return false;
-  for (const [path4, oid] of sb.state_others) if (sa.state_others.get(path4) !== oid) return false;
+  for (const [path5, oid] of sb.state_others) if (sa.state_others.get(path5) !== oid) return false;
   return true;
 }
 
@@ -90094,9 +90107,9 @@ function commandDataPath() {
 }
 function loadCommandTree() {
   if (cached3) return cached3;
-  const path4 = commandDataPath();
-  if (!path4) throw new Error(`the RouterOS command data (data/${DATA_FILE}) is missing from this installation of routeros-gitops; reinstall it`);
-  cached3 = new CommandTree(JSON.parse(readFileSync(path4, "utf8")));
+  const path5 = commandDataPath();
+  if (!path5) throw new Error(`the RouterOS command data (data/${DATA_FILE}) is missing from this installation of routeros-gitops; reinstall it`);
+  cached3 = new CommandTree(JSON.parse(readFileSync(path5, "utf8")));
   return cached3;
 }
 
@@ -90199,14 +90212,14 @@ function parseEvent(name, payload, githubSha, githubRef) {
 }
 function readEvent(env) {
   const name = env.GITHUB_EVENT_NAME ?? "";
-  const path4 = env.GITHUB_EVENT_PATH;
-  if (!path4) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
+  const path5 = env.GITHUB_EVENT_PATH;
+  if (!path5) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path4, "utf8"));
+    payload = JSON.parse(readFileSync2(path5, "utf8"));
   } catch (e) {
     throw new InputError({
-      file: path4,
+      file: path5,
       message: `cannot read the event payload (${e.code ?? e.message})`,
       hint: "GITHUB_EVENT_PATH must name the JSON file the runner writes"
     });
@@ -91940,7 +91953,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path4) => path4.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path5) => path5.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -92188,202 +92201,275 @@ function absoluteUrl(base, relative3) {
 
 // src/github/status-writer.ts
 init_settings();
+
+// src/github/status-poster.ts
 var MAX_DESCRIPTION = 140;
+var StatusPoster = class {
+  constructor(octokit, owner, repo, logger, redact) {
+    this.octokit = octokit;
+    this.owner = owner;
+    this.repo = repo;
+    this.logger = logger;
+    this.redact = redact;
+  }
+  octokit;
+  owner;
+  repo;
+  logger;
+  redact;
+  report = { posted: [], unchanged: 0, failed: 0, disabled: null };
+  /** `${sha}\0${context lower-cased}` -> what GitHub shows */
+  shown = /* @__PURE__ */ new Map();
+  /** sha -> read (false: GitHub does not know it) */
+  loaded = /* @__PURE__ */ new Map();
+  /** `${sha}\0${context}` that reached GitHub's 1000 statuses */
+  full = /* @__PURE__ */ new Set();
+  queue = Promise.resolve();
+  /** Resolves once every status queued so far is written (or has failed). */
+  idle() {
+    return this.queue;
+  }
+  /** The description GitHub shows for a context on a commit (read first), or undefined. */
+  async shownDescription(sha2, context) {
+    if (!await this.load(sha2)) return void 0;
+    return this.shown.get(`${sha2}\0${context.toLowerCase()}`)?.description;
+  }
+  /** Queue one status; skipped when identical to what GitHub shows, or when `when` says so. */
+  post(sha2, context, state, description, targetUrl, when = {}) {
+    const desc = cutDescription(this.redact(description));
+    const url2 = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
+    this.queue = this.queue.then(async () => {
+      if (this.report.disabled) return;
+      if (!await this.load(sha2)) return;
+      const key = `${sha2}\0${context.toLowerCase()}`;
+      if (this.full.has(key)) return;
+      const now = this.shown.get(key);
+      if (when.onlyIfShown && !now || when.onlyIfAbsent && now) return;
+      if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
+        this.report.unchanged++;
+        return;
+      }
+      await this.write(sha2, context, state, desc, url2, key);
+    });
+  }
+  async write(sha2, context, state, desc, url2, key) {
+    const { octokit, owner, repo, logger, report } = this;
+    try {
+      await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+        owner,
+        repo,
+        sha: sha2,
+        state,
+        context,
+        description: desc,
+        ...url2 ? { target_url: url2 } : {}
+      });
+      this.shown.set(key, { state, description: desc, target_url: url2 });
+      report.posted.push({ sha: sha2, context, state, description: desc, target_url: url2 });
+      logger.debug({ sha: sha2.slice(0, 7), context, state, description: desc }, "status posted");
+    } catch (e) {
+      report.failed++;
+      const status = httpStatus(e);
+      if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
+        this.full.add(key);
+        logger.warn(
+          { sha: sha2.slice(0, 7), context },
+          "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
+        );
+      } else if (status === 403 || status === 401) {
+        report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
+        logger.warn({ err: describeGitHubError(e) }, "cannot write commit statuses; no more will be tried in this run");
+      } else {
+        logger.warn({ sha: sha2.slice(0, 7), context, state, err: describeGitHubError(e) }, "could not write a commit status");
+      }
+    }
+  }
+  /** Read what GitHub shows on `sha` (latest status per context), once per commit. */
+  load(sha2) {
+    let p = this.loaded.get(sha2);
+    if (!p) {
+      p = this.read(sha2);
+      this.loaded.set(sha2, p);
+    }
+    return p;
+  }
+  async read(sha2) {
+    const { octokit, owner, repo } = this;
+    try {
+      for (let page = 1; page <= 50; page++) {
+        const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha2, per_page: 100, page });
+        for (const s of res.data.statuses) {
+          const key = `${sha2}\0${s.context.toLowerCase()}`;
+          if (!this.shown.has(key)) this.shown.set(key, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
+        }
+        if (res.data.statuses.length < 100) break;
+      }
+      return true;
+    } catch (e) {
+      const status = httpStatus(e);
+      if (status === 404 || status === 422) {
+        this.logger.warn({ sha: sha2, err: describeGitHubError(e) }, "GitHub does not know this commit; no status is written on it");
+        return false;
+      }
+      this.logger.debug({ sha: sha2, err: describeGitHubError(e) }, "could not read the existing statuses");
+      return true;
+    }
+  }
+};
+function cutDescription(s, max = MAX_DESCRIPTION) {
+  const one = s.replace(/\s+/g, " ").trim();
+  const points = [...one];
+  return points.length <= max ? one : `${points.slice(0, max - 1).join("")}\u2026`;
+}
+
+// src/github/status-writer.ts
 var DEFAULT_CONTEXT = "routeros-gitops";
 var DEFAULT_SITE_LIMIT = 50;
 function createStatusWriter(options) {
-  const { octokit, owner, repo } = options;
-  const logger = options.logger ?? silentLogger;
-  const prefix = options.context ?? DEFAULT_CONTEXT;
-  const limit = options.siteLimit ?? DEFAULT_SITE_LIMIT;
-  const webUrl = options.webUrl ?? DEFAULT_WEB_URL;
-  const redact = options.redact ?? ((s) => s);
-  const shown = /* @__PURE__ */ new Map();
-  const loaded = /* @__PURE__ */ new Map();
-  const full = /* @__PURE__ */ new Set();
-  const report = { posted: [], unchanged: 0, failed: 0, disabled: null };
-  let queue = Promise.resolve();
-  let plan2 = null;
-  let sitesInRun = 0;
-  const sitesSeen = /* @__PURE__ */ new Set();
-  const expected = /* @__PURE__ */ new Map();
-  const outcomes = /* @__PURE__ */ new Map();
-  const started = /* @__PURE__ */ new Set();
-  const failedPosted = /* @__PURE__ */ new Set();
-  const siteContext = (site) => `${prefix}/${site}`;
-  const overLimit = () => (plan2 ? sitesInRun : sitesSeen.size) > limit;
-  const load2 = (sha2) => {
-    let p = loaded.get(sha2);
-    if (!p) {
-      p = (async () => {
-        try {
-          for (let page = 1; page <= 50; page++) {
-            const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha2, per_page: 100, page });
-            for (const s of res.data.statuses) {
-              const key = `${sha2}\0${s.context.toLowerCase()}`;
-              if (!shown.has(key)) shown.set(key, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
-            }
-            if (res.data.statuses.length < 100) break;
-          }
-          return true;
-        } catch (e) {
-          const status = httpStatus(e);
-          if (status === 404 || status === 422) {
-            logger.warn({ sha: sha2, err: describeGitHubError(e) }, "GitHub does not know this commit; no status is written on it");
-            return false;
-          }
-          logger.debug({ sha: sha2, err: describeGitHubError(e) }, "could not read the existing statuses");
-          return true;
-        }
-      })();
-      loaded.set(sha2, p);
-    }
-    return p;
-  };
-  const post = (sha2, context, state, description, targetUrl, opts = {}) => {
-    const desc = cutDescription(redact(description));
-    const url2 = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
-    queue = queue.then(async () => {
-      if (report.disabled) return;
-      if (!await load2(sha2)) return;
-      const key = `${sha2}\0${context.toLowerCase()}`;
-      if (full.has(key)) return;
-      const now = shown.get(key);
-      if (opts.onlyIfShown && !now || opts.onlyIfAbsent && now) return;
-      if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
-        report.unchanged++;
-        return;
-      }
-      try {
-        await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
-          owner,
-          repo,
-          sha: sha2,
-          state,
-          context,
-          description: desc,
-          ...url2 ? { target_url: url2 } : {}
-        });
-        shown.set(key, { state, description: desc, target_url: url2 });
-        report.posted.push({ sha: sha2, context, state, description: desc, target_url: url2 });
-        logger.debug({ sha: sha2.slice(0, 7), context, state, description: desc }, "status posted");
-      } catch (e) {
-        report.failed++;
-        const status = httpStatus(e);
-        if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
-          full.add(key);
-          logger.warn(
-            { sha: sha2.slice(0, 7), context },
-            "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
-          );
-        } else if (status === 403 || status === 401) {
-          report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
-          logger.warn({ err: describeGitHubError(e) }, "cannot write commit statuses; no more will be tried in this run");
-        } else {
-          logger.warn({ sha: sha2.slice(0, 7), context, state, err: describeGitHubError(e) }, "could not write a commit status");
-        }
-      }
-    });
-  };
-  const record2 = (sha2, siteId, outcome) => {
-    if (!outcomes.has(sha2)) outcomes.set(sha2, /* @__PURE__ */ new Map());
-    outcomes.get(sha2).set(siteId, outcome);
-  };
-  const onEvent = (e) => {
-    switch (e.type) {
-      case "site-start":
-        sitesSeen.add(e.site.site_id);
-        return;
-      case "job-created": {
-        const c = e.change;
-        const k = `${c.commit}\0${c.site_id}`;
-        if (started.has(k)) return;
-        started.add(k);
-        const n = plan2?.changes.filter((x) => x.site_id === c.site_id && x.commit === c.commit && (x.action === "create" || x.action === "follow")).length ?? 1;
-        const what = n > 1 ? `applying ${n} scripts` : `applying ${basename(c.path)}`;
-        const url2 = e.job.log_url ? absoluteUrl(webUrl, e.job.log_url) : null;
-        post(c.commit, siteContext(c.site), "pending", `${what}: job ${e.job.id.slice(0, 8)} sent, waiting for the router`, url2, { onlyIfShown: overLimit() });
-        return;
-      }
-      case "result": {
-        const r = e.result;
-        if (!isFailure(r)) return;
-        const k = `${r.change.commit}\0${r.change.site_id}`;
-        if (failedPosted.has(k)) return;
-        failedPosted.add(k);
-        post(r.change.commit, siteContext(r.change.site), "failure", failureText(r), r.log_url);
-        return;
-      }
-      case "site-done": {
-        const byCommit = /* @__PURE__ */ new Map();
-        for (const r of e.results) {
-          if (!byCommit.has(r.change.commit)) byCommit.set(r.change.commit, []);
-          byCommit.get(r.change.commit).push(r);
-        }
-        for (const [sha2, results] of byCommit) {
-          const verdict = siteVerdict(results);
-          record2(sha2, e.site.site_id, verdict.outcome);
-          if (verdict.outcome === "stale") continue;
-          const state = verdict.outcome === "applied" ? "success" : verdict.outcome === "failed" ? "failure" : "pending";
-          post(sha2, siteContext(e.site.site), state, verdict.description, verdict.url, { onlyIfShown: state !== "failure" && overLimit() });
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  };
+  const run2 = new RunStatuses(options);
   return {
-    onEvent,
-    begin(p) {
-      plan2 = p;
-      sitesInRun = p.sites.filter((s) => s.changes.length).length;
-      for (const c of p.changes) {
-        if (c.action === "stale") continue;
-        if (!expected.has(c.commit)) expected.set(c.commit, /* @__PURE__ */ new Set());
-        expected.get(c.commit).add(c.site_id);
-      }
-      const mine = expected.get(p.commit.sha)?.size ?? 0;
-      if (mine) post(p.commit.sha, prefix, "pending", rollupText({ applied: 0, failed: 0, pending: mine, stale: 0 }), options.rollupUrl ?? null);
-    },
-    async flush() {
-      const shas = /* @__PURE__ */ new Set([...plan2 ? [plan2.commit.sha] : [], ...outcomes.keys()]);
-      for (const sha2 of shas) {
-        const mine = outcomes.get(sha2) ?? /* @__PURE__ */ new Map();
-        let counts;
-        if (plan2 && sha2 === plan2.commit.sha) {
-          counts = { applied: 0, failed: 0, pending: 0, stale: 0 };
-          const sites = /* @__PURE__ */ new Set([...expected.get(sha2) ?? [], ...mine.keys()]);
-          for (const id of sites) counts[mine.get(id) ?? "pending"]++;
-          if (!sites.size) {
-            const stale = plan2.sites.filter((s) => s.status !== "ok").length;
-            const description = stale ? `nothing applied: ${stale} site${stale === 1 ? " was" : "s were"} applied from a newer commit` : `no changes: ${plan2.summary.sites} site${plan2.summary.sites === 1 ? " is" : "s are"} up to date`;
-            post(sha2, prefix, "success", description, options.rollupUrl ?? null, { onlyIfAbsent: true });
-            continue;
-          }
-        } else {
-          await queue;
-          const before = await load2(sha2) ? parseRollup(shown.get(`${sha2}\0${prefix.toLowerCase()}`)?.description) : null;
-          counts = before ?? { applied: 0, failed: 0, pending: 0, stale: 0 };
-          for (const o of mine.values()) {
-            if (o === "pending" && before) continue;
-            if (before) counts.pending = Math.max(0, counts.pending - 1);
-            counts[o]++;
-          }
-        }
-        const state = counts.failed ? "failure" : counts.pending ? "pending" : "success";
-        post(sha2, prefix, state, rollupText(counts), options.rollupUrl ?? null);
-      }
-      await queue;
-      return report;
-    },
-    async abort(reason) {
-      if (plan2) post(plan2.commit.sha, prefix, "error", `not applied: ${reason}`, options.rollupUrl ?? null);
-      await queue;
-      return report;
-    }
+    onEvent: (e) => run2.onEvent(e),
+    begin: (plan2) => run2.begin(plan2),
+    flush: () => run2.flush(),
+    abort: (reason) => run2.abort(reason)
   };
 }
+var noCounts = () => ({ applied: 0, failed: 0, pending: 0, stale: 0 });
+var RunStatuses = class {
+  poster;
+  prefix;
+  limit;
+  webUrl;
+  rollupUrl;
+  plan = null;
+  sitesInRun = 0;
+  sitesSeen = /* @__PURE__ */ new Set();
+  /** Sites each commit's roll-up counts, from the plan (change.commit). */
+  expected = /* @__PURE__ */ new Map();
+  /** This run's final outcome per commit and site. */
+  outcomes = /* @__PURE__ */ new Map();
+  /** `${sha}\0${site_id}`: pending posted (or decided against) */
+  started = /* @__PURE__ */ new Set();
+  failedPosted = /* @__PURE__ */ new Set();
+  constructor(options) {
+    this.poster = new StatusPoster(options.octokit, options.owner, options.repo, options.logger ?? silentLogger, options.redact ?? ((s) => s));
+    this.prefix = options.context ?? DEFAULT_CONTEXT;
+    this.limit = options.siteLimit ?? DEFAULT_SITE_LIMIT;
+    this.webUrl = options.webUrl ?? DEFAULT_WEB_URL;
+    this.rollupUrl = options.rollupUrl ?? null;
+  }
+  begin(p) {
+    this.plan = p;
+    this.sitesInRun = p.sites.filter((s) => s.changes.length).length;
+    for (const c of p.changes) {
+      if (c.action === "stale") continue;
+      if (!this.expected.has(c.commit)) this.expected.set(c.commit, /* @__PURE__ */ new Set());
+      this.expected.get(c.commit).add(c.site_id);
+    }
+    const mine = this.expected.get(p.commit.sha)?.size ?? 0;
+    if (mine) this.poster.post(p.commit.sha, this.prefix, "pending", rollupText({ applied: 0, failed: 0, pending: mine, stale: 0 }), this.rollupUrl);
+  }
+  onEvent(e) {
+    switch (e.type) {
+      case "site-start":
+        this.sitesSeen.add(e.site.site_id);
+        break;
+      case "job-created":
+        this.jobCreated(e);
+        break;
+      case "result":
+        this.result(e.result);
+        break;
+      case "site-done":
+        this.siteDone(e.site, e.results);
+        break;
+    }
+  }
+  async flush() {
+    const plan2 = this.plan;
+    const shas = /* @__PURE__ */ new Set([...plan2 ? [plan2.commit.sha] : [], ...this.outcomes.keys()]);
+    for (const sha2 of shas) {
+      const mine = this.outcomes.get(sha2) ?? /* @__PURE__ */ new Map();
+      const counts = plan2 && sha2 === plan2.commit.sha ? this.runCommitCounts(plan2, sha2, mine) : await this.olderCommitCounts(sha2, mine);
+      if (!counts) continue;
+      const state = counts.failed ? "failure" : counts.pending ? "pending" : "success";
+      this.poster.post(sha2, this.prefix, state, rollupText(counts), this.rollupUrl);
+    }
+    await this.poster.idle();
+    return this.poster.report;
+  }
+  async abort(reason) {
+    if (this.plan) this.poster.post(this.plan.commit.sha, this.prefix, "error", `not applied: ${reason}`, this.rollupUrl);
+    await this.poster.idle();
+    return this.poster.report;
+  }
+  siteContext(site) {
+    return `${this.prefix}/${site}`;
+  }
+  overLimit() {
+    return (this.plan ? this.sitesInRun : this.sitesSeen.size) > this.limit;
+  }
+  jobCreated(e) {
+    const c = e.change;
+    const k = `${c.commit}\0${c.site_id}`;
+    if (this.started.has(k)) return;
+    this.started.add(k);
+    const n = this.plan?.changes.filter((x) => x.site_id === c.site_id && x.commit === c.commit && (x.action === "create" || x.action === "follow")).length ?? 1;
+    const what = n > 1 ? `applying ${n} scripts` : `applying ${basename(c.path)}`;
+    const url2 = e.job.log_url ? absoluteUrl(this.webUrl, e.job.log_url) : null;
+    this.poster.post(c.commit, this.siteContext(c.site), "pending", `${what}: job ${e.job.id.slice(0, 8)} sent, waiting for the router`, url2, {
+      onlyIfShown: this.overLimit()
+    });
+  }
+  result(r) {
+    if (!isFailure(r)) return;
+    const k = `${r.change.commit}\0${r.change.site_id}`;
+    if (this.failedPosted.has(k)) return;
+    this.failedPosted.add(k);
+    this.poster.post(r.change.commit, this.siteContext(r.change.site), "failure", failureText(r), r.log_url);
+  }
+  siteDone(site, results) {
+    const byCommit = /* @__PURE__ */ new Map();
+    for (const r of results) {
+      if (!byCommit.has(r.change.commit)) byCommit.set(r.change.commit, []);
+      byCommit.get(r.change.commit).push(r);
+    }
+    for (const [sha2, rs] of byCommit) {
+      const verdict = siteVerdict(rs);
+      if (!this.outcomes.has(sha2)) this.outcomes.set(sha2, /* @__PURE__ */ new Map());
+      this.outcomes.get(sha2).set(site.site_id, verdict.outcome);
+      if (verdict.outcome === "stale") continue;
+      const state = verdict.outcome === "applied" ? "success" : verdict.outcome === "failed" ? "failure" : "pending";
+      this.poster.post(sha2, this.siteContext(site.site), state, verdict.description, verdict.url, { onlyIfShown: state !== "failure" && this.overLimit() });
+    }
+  }
+  /** The run's own commit: every site the plan expected, pending unless it came to an outcome. Null when nothing was expected (posted here). */
+  runCommitCounts(plan2, sha2, mine) {
+    const counts = noCounts();
+    const sites = /* @__PURE__ */ new Set([...this.expected.get(sha2) ?? [], ...mine.keys()]);
+    for (const id of sites) counts[mine.get(id) ?? "pending"]++;
+    if (sites.size) return counts;
+    const stale = plan2.sites.filter((s) => s.status !== "ok").length;
+    const description = stale ? `nothing applied: ${stale} site${stale === 1 ? " was" : "s were"} applied from a newer commit` : `no changes: ${plan2.summary.sites} site${plan2.summary.sites === 1 ? " is" : "s are"} up to date`;
+    this.poster.post(sha2, this.prefix, "success", description, this.rollupUrl, { onlyIfAbsent: true });
+    return null;
+  }
+  /**
+   * An older commit whose pending jobs this run followed: move those sites out of "pending" in the
+   * roll-up an earlier run wrote (this run does not know the other sites).
+   */
+  async olderCommitCounts(sha2, mine) {
+    await this.poster.idle();
+    const before = parseRollup(await this.poster.shownDescription(sha2, this.prefix));
+    const counts = before ?? noCounts();
+    for (const o of mine.values()) {
+      if (o === "pending" && before) continue;
+      if (before) counts.pending = Math.max(0, counts.pending - 1);
+      counts[o]++;
+    }
+    return counts;
+  }
+};
 function isFailure(r) {
   return r.outcome === "failed" || r.outcome === "skipped" && r.change.action === "skip-failed";
 }
@@ -92439,11 +92525,6 @@ function rollupText(c) {
 function parseRollup(description) {
   const m = /^(\d+) applied, (\d+) failed, (\d+) pending(?:, (\d+) not applied)?/.exec(description ?? "");
   return m ? { applied: Number(m[1]), failed: Number(m[2]), pending: Number(m[3]), stale: Number(m[4] ?? 0) } : null;
-}
-function cutDescription(s, max = MAX_DESCRIPTION) {
-  const one = s.replace(/\s+/g, " ").trim();
-  const points = [...one];
-  return points.length <= max ? one : `${points.slice(0, max - 1).join("")}\u2026`;
 }
 
 // src/wiring/github.ts
@@ -92556,8 +92637,8 @@ function sameApiUrl(a, b) {
   try {
     const x = new URL(a);
     const y = new URL(b);
-    const path4 = (u) => u.pathname.replace(/\/+$/, "");
-    return x.protocol === y.protocol && x.host === y.host && path4(x) === path4(y);
+    const path5 = (u) => u.pathname.replace(/\/+$/, "");
+    return x.protocol === y.protocol && x.host === y.host && path5(x) === path5(y);
   } catch {
     return false;
   }
@@ -92661,61 +92742,10 @@ function openPlanSnapshot(gitDir) {
       } catch {
         return void 0;
       }
-      if (!doc || doc.format !== SNAPSHOT_FORMAT || doc.version !== VERSION || typeof doc.key !== "string" || !Array.isArray(doc.sites) || !Array.isArray(doc.settings)) {
-        return void 0;
-      }
-      const settings = doc.settings.map((s) => isJobSettings(s) ? s : void 0);
-      const sites = /* @__PURE__ */ new Map();
-      for (const row of doc.sites) {
-        if (!Array.isArray(row) || row.length !== 8) continue;
-        const [name, tree, statePath, state, id, last, si, scripts] = row;
-        const set3 = typeof si === "number" ? settings[si] : void 0;
-        if (typeof name !== "string" || !isOid(tree) || typeof statePath !== "string" || !(state === null || isOid(state)) || typeof id !== "string" || !(last === null || isOid(last)))
-          continue;
-        if (!set3 || !Number.isInteger(scripts)) continue;
-        sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set3, scripts });
-      }
-      const snapshot = { key: doc.key, sites };
-      const seen = doc.seen;
-      if (seen && isOid(seen.commit) && (seen.state_head === null || isOid(seen.state_head)) && Array.isArray(seen.others) && Array.isArray(seen.state_others)) {
-        const others = [];
-        const stateOthers = /* @__PURE__ */ new Map();
-        let ok = sites.size === doc.sites.length;
-        for (const o of seen.others) {
-          if (Array.isArray(o) && typeof o[0] === "string" && typeof o[1] === "string" && /^\d{6}$/.test(o[1]) && isOid(o[2]))
-            others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
-          else ok = false;
-        }
-        for (const o of seen.state_others) {
-          if (Array.isArray(o) && typeof o[0] === "string" && isOid(o[1])) stateOthers.set(o[0], o[1]);
-          else ok = false;
-        }
-        if (ok) snapshot.seen = { commit: seen.commit, others, state_head: seen.state_head, state_others: stateOthers };
-      }
-      return snapshot;
+      return readSnapshotFile(doc);
     },
     async save(snapshot) {
-      const settings = [];
-      const index = /* @__PURE__ */ new Map();
-      const rows = [];
-      for (const [name, s] of snapshot.sites) {
-        const k = JSON.stringify(s.settings);
-        let i = index.get(k);
-        if (i === void 0) {
-          i = settings.push(s.settings) - 1;
-          index.set(k, i);
-        }
-        rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
-      }
-      const doc = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
-      if (snapshot.seen) {
-        doc.seen = {
-          commit: snapshot.seen.commit,
-          others: snapshot.seen.others.map((o) => [o.name, o.mode, o.oid]),
-          state_head: snapshot.seen.state_head,
-          state_others: [...snapshot.seen.state_others]
-        };
-      }
+      const doc = toSnapshotFile(snapshot);
       try {
         await mkdir3(dir, { recursive: true });
         const tmp = `${file2}.${process.pid}.tmp`;
@@ -92725,6 +92755,70 @@ function openPlanSnapshot(gitDir) {
       }
     }
   };
+}
+function readSnapshotFile(doc) {
+  if (!doc || doc.format !== SNAPSHOT_FORMAT || doc.version !== VERSION || typeof doc.key !== "string" || !Array.isArray(doc.sites) || !Array.isArray(doc.settings)) {
+    return void 0;
+  }
+  const sites = readRows(doc.sites, doc.settings);
+  const snapshot = { key: doc.key, sites };
+  const seen = doc.seen && sites.size === doc.sites.length ? readSeen(doc.seen) : void 0;
+  if (seen) snapshot.seen = seen;
+  return snapshot;
+}
+function readRows(rows, settingsList) {
+  const settings = settingsList.map((s) => isJobSettings(s) ? s : void 0);
+  const sites = /* @__PURE__ */ new Map();
+  for (const row of rows) {
+    if (!Array.isArray(row) || row.length !== 8) continue;
+    const [name, tree, statePath, state, id, last, si, scripts] = row;
+    const set3 = typeof si === "number" ? settings[si] : void 0;
+    if (typeof name !== "string" || !isOid(tree) || typeof statePath !== "string" || !(state === null || isOid(state)) || typeof id !== "string" || !(last === null || isOid(last)))
+      continue;
+    if (!set3 || !Number.isInteger(scripts)) continue;
+    sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set3, scripts });
+  }
+  return sites;
+}
+function readSeen(seen) {
+  if (!isOid(seen.commit) || !(seen.state_head === null || isOid(seen.state_head)) || !Array.isArray(seen.others) || !Array.isArray(seen.state_others)) {
+    return void 0;
+  }
+  const others = [];
+  for (const o of seen.others) {
+    if (!(Array.isArray(o) && typeof o[0] === "string" && typeof o[1] === "string" && /^\d{6}$/.test(o[1]) && isOid(o[2]))) return void 0;
+    others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
+  }
+  const stateOthers = /* @__PURE__ */ new Map();
+  for (const o of seen.state_others) {
+    if (!(Array.isArray(o) && typeof o[0] === "string" && isOid(o[1]))) return void 0;
+    stateOthers.set(o[0], o[1]);
+  }
+  return { commit: seen.commit, others, state_head: seen.state_head, state_others: stateOthers };
+}
+function toSnapshotFile(snapshot) {
+  const settings = [];
+  const index = /* @__PURE__ */ new Map();
+  const rows = [];
+  for (const [name, s] of snapshot.sites) {
+    const k = JSON.stringify(s.settings);
+    let i = index.get(k);
+    if (i === void 0) {
+      i = settings.push(s.settings) - 1;
+      index.set(k, i);
+    }
+    rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
+  }
+  const doc = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
+  if (snapshot.seen) {
+    doc.seen = {
+      commit: snapshot.seen.commit,
+      others: snapshot.seen.others.map((o) => [o.name, o.mode, o.oid]),
+      state_head: snapshot.seen.state_head,
+      state_others: [...snapshot.seen.state_others]
+    };
+  }
+  return doc;
 }
 
 // src/git/repo.ts
@@ -92856,8 +92950,7 @@ async function gitText(args, opts) {
 // src/git/cat-file.ts
 function catFileBatch(names, opts) {
   const wanted = [...new Set(names)];
-  const result = /* @__PURE__ */ new Map();
-  if (wanted.length === 0) return Promise.resolve(result);
+  if (wanted.length === 0) return Promise.resolve(/* @__PURE__ */ new Map());
   for (const n of wanted) {
     if (n === "" || n.includes("\n")) throw new TypeError(`cannot ask git cat-file for the object name ${JSON.stringify(n)}`);
   }
@@ -92865,61 +92958,14 @@ function catFileBatch(names, opts) {
   const started = performance.now();
   return new Promise((resolve3, reject) => {
     const child = spawnGit(args, opts);
+    const parser = new CatFileParser(wanted);
     const err = [];
     let failure2;
     let spawnFailure;
-    let state = "header";
-    let headerParts = [];
-    let current;
-    let filled = 0;
-    let index = 0;
-    const answer = (value) => {
-      const name = wanted[index++];
-      if (name === void 0) throw new Error("git cat-file answered more objects than were asked for");
-      result.set(name, value);
-    };
-    const onData = (chunk) => {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (state === "header") {
-          const nl = chunk.indexOf(10, pos);
-          if (nl < 0) {
-            headerParts.push(chunk.subarray(pos));
-            return;
-          }
-          headerParts.push(chunk.subarray(pos, nl));
-          const header = Buffer.concat(headerParts).toString("utf8");
-          headerParts = [];
-          pos = nl + 1;
-          const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
-          if (!m) {
-            answer(null);
-            continue;
-          }
-          const size = Number(m[3]);
-          current = { oid: m[1], type: m[2], content: Buffer.allocUnsafe(size) };
-          filled = 0;
-          state = size === 0 ? "lf" : "body";
-        } else if (state === "body") {
-          const obj = current;
-          const n = Math.min(obj.content.length - filled, chunk.length - pos);
-          chunk.copy(obj.content, filled, pos, pos + n);
-          filled += n;
-          pos += n;
-          if (filled === obj.content.length) state = "lf";
-        } else {
-          if (chunk[pos] !== 10) throw new Error("git cat-file output is out of step (no newline after an object)");
-          pos += 1;
-          answer(current);
-          current = void 0;
-          state = "header";
-        }
-      }
-    };
     child.stdout.on("data", (chunk) => {
       if (failure2) return;
       try {
-        onData(chunk);
+        parser.push(chunk);
       } catch (e) {
         failure2 = e;
         child.kill();
@@ -92936,16 +92982,80 @@ function catFileBatch(names, opts) {
       if (failure2) return reject(gitError(args, code, `${failure2.message}
 ${stderr}`, failure2));
       if (code !== 0) return reject(gitError(args, code, stderr));
-      if (index !== wanted.length || state !== "header") {
-        return reject(gitError(args, code, `git cat-file answered ${index} of ${wanted.length} objects
+      if (!parser.complete()) return reject(gitError(args, code, `git cat-file answered ${parser.answered} of ${wanted.length} objects
 ${stderr}`));
-      }
-      resolve3(result);
+      resolve3(parser.result);
     });
     child.stdin.end(`${wanted.join("\n")}
 `);
   });
 }
+var CatFileParser = class {
+  /** @param wanted the names in the order they were asked */
+  constructor(wanted) {
+    this.wanted = wanted;
+  }
+  wanted;
+  /** Every name asked for, answered so far: the object, or null for a missing one. */
+  result = /* @__PURE__ */ new Map();
+  /** How many names have been answered. */
+  answered = 0;
+  state = "header";
+  headerParts = [];
+  current;
+  filled = 0;
+  /** Every name answered, and nothing half read. */
+  complete() {
+    return this.answered === this.wanted.length && this.state === "header";
+  }
+  push(chunk) {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.state === "header") {
+        const nl = chunk.indexOf(10, pos);
+        if (nl < 0) {
+          this.headerParts.push(chunk.subarray(pos));
+          return;
+        }
+        this.headerParts.push(chunk.subarray(pos, nl));
+        pos = nl + 1;
+        this.header();
+      } else if (this.state === "body") {
+        const obj = this.current;
+        const n = Math.min(obj.content.length - this.filled, chunk.length - pos);
+        chunk.copy(obj.content, this.filled, pos, pos + n);
+        this.filled += n;
+        pos += n;
+        if (this.filled === obj.content.length) this.state = "lf";
+      } else {
+        if (chunk[pos] !== 10) throw new Error("git cat-file output is out of step (no newline after an object)");
+        pos += 1;
+        this.answer(this.current);
+        this.current = void 0;
+        this.state = "header";
+      }
+    }
+  }
+  /** A complete header line: an object follows, or the name is missing. */
+  header() {
+    const header = Buffer.concat(this.headerParts).toString("utf8");
+    this.headerParts = [];
+    const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      this.answer(null);
+      return;
+    }
+    const size = Number(m[3]);
+    this.current = { oid: m[1], type: m[2], content: Buffer.allocUnsafe(size) };
+    this.filled = 0;
+    this.state = size === 0 ? "lf" : "body";
+  }
+  answer(value) {
+    const name = this.wanted[this.answered++];
+    if (name === void 0) throw new Error("git cat-file answered more objects than were asked for");
+    this.result.set(name, value);
+  }
+};
 
 // src/git/repo.ts
 async function openRepo(cwd, options = {}) {
@@ -92953,6 +93063,34 @@ async function openRepo(cwd, options = {}) {
   const dir = path.resolve(cwd);
   const st = await stat2(dir).catch(() => null);
   if (!st?.isDirectory()) throw new InputError(`the directory ${dir} does not exist; pass --cwd with the folder of a clone of your configuration repository`);
+  const { bare, gitDir, root, objectFormat, shallowPath } = await probeRepo(dir, logger);
+  const run2 = (args, opts = {}) => runGit(args, { ...opts, cwd: root, logger });
+  const text2 = async (args, opts = {}) => (await run2(args, opts)).stdout.toString("utf8").replace(/\n$/, "");
+  const readObjects = (names) => catFileBatch(names, { cwd: root, logger });
+  const readRef = async (ref) => {
+    const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], { okCodes: [1, 128] });
+    return r.exitCode === 0 ? r.stdout.toString("utf8").trim() : null;
+  };
+  const zeroOid = "0".repeat(objectFormat === "sha256" ? 64 : 40);
+  const ctx = { root, zeroOid, shallowFile: path.resolve(dir, shallowPath), run: run2, text: text2, readObjects, readRef };
+  return {
+    root,
+    gitDir,
+    bare,
+    zeroOid,
+    run: run2,
+    readObjects,
+    resolveCommit: (ref) => resolveCommit(ctx, ref),
+    listTree: (commit, d, only2) => listTree(ctx, commit, d, only2),
+    diffDir: (from, to, d) => diffDir(ctx, from, to, d),
+    listDir: (commit, d) => listDir(ctx, commit, d),
+    readBlobs: (oids) => readBlobs(ctx, oids),
+    relation: (a, b) => relation(ctx, a, b),
+    readRef,
+    updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason)
+  };
+}
+async function probeRepo(dir, logger) {
   let info2;
   const ask = ["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-object-format", "--git-path", "shallow"];
   try {
@@ -92970,113 +93108,98 @@ async function openRepo(cwd, options = {}) {
   const [bareText, gitDir, objectFormat, shallowPath] = info2;
   const bare = bareText === "true";
   const root = bare ? gitDir : info2[4] ?? await gitText(["rev-parse", "--show-toplevel"], { cwd: dir, logger });
-  const shallowFile = path.resolve(dir, shallowPath);
-  const zeroOid = "0".repeat(objectFormat === "sha256" ? 64 : 40);
-  const run2 = (args, opts = {}) => runGit(args, { ...opts, cwd: root, logger });
-  const text2 = async (args, opts = {}) => (await run2(args, opts)).stdout.toString("utf8").replace(/\n$/, "");
-  const readObjects = (names) => catFileBatch(names, { cwd: root, logger });
-  const readRef = async (ref) => {
-    const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], { okCodes: [1, 128] });
-    return r.exitCode === 0 ? r.stdout.toString("utf8").trim() : null;
-  };
-  return {
-    root,
-    gitDir,
-    bare,
-    zeroOid,
-    run: run2,
-    readObjects,
-    async resolveCommit(ref) {
-      if (ref === "" || ref.startsWith("-") || /[\n\0]/.test(ref)) {
-        throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
-      }
-      const l = await run2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", "--end-of-options", `${ref}^{commit}`, "--"], { okCodes: [128] });
-      if (l.exitCode === 0) {
-        const [sha3 = "", subject2 = "", time4 = ""] = l.stdout.toString("utf8").replace(/\n$/, "").split("\0");
-        if (/^[0-9a-f]{40,64}$/.test(sha3)) return { sha: sha3, subject: subject2, time: time4 };
-      }
-      const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { okCodes: [1, 128] });
-      if (r.exitCode !== 0) {
-        const empty = ref === "HEAD" && (await run2(["rev-parse", "--verify", "--quiet", "HEAD"], { okCodes: [1, 128] })).exitCode !== 0;
-        throw new InputError(`no commit named '${ref}'${empty ? " (the repository has no commits yet)" : ""}; pass --ref with a branch, tag or commit`);
-      }
-      const sha2 = r.stdout.toString("utf8").trim();
-      const [, subject = "", time3 = ""] = (await text2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", sha2, "--"])).split("\0");
-      return { sha: sha2, subject, time: time3 };
-    },
-    async listTree(commit, dir2, only2) {
-      if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
-      const prefix = cleanDir(dir2);
-      const args = ["ls-tree", "-r", "-z", "--long", "--full-tree", commit];
-      if (only2) {
-        const paths = only2.map(cleanDir).filter((p) => p !== "");
-        if (!paths.length) return [];
-        args.push("--", ...paths);
-      } else if (prefix !== "") args.push("--", prefix);
-      const out = (await run2(args)).stdout.toString("utf8");
-      return parseLsTree(out).filter((e) => prefix === "" || e.path === prefix || e.path.startsWith(`${prefix}/`));
-    },
-    async diffDir(from, to, dir2) {
-      if (from.startsWith("-") || to.startsWith("-"))
-        throw new GitError(`${JSON.stringify(from.startsWith("-") ? from : to)} is not a commit id`, "git diff-tree", null);
-      if (from === to) return [];
-      const prefix = cleanDir(dir2);
-      const tree = (c) => prefix === "" ? `${c}^{tree}` : `${c}:${prefix}`;
-      const r = await run2(["diff-tree", "-z", "--no-renames", tree(from), tree(to)], { okCodes: [128] });
-      if (r.exitCode !== 0) return null;
-      return parseDiffTree(r.stdout.toString("utf8"));
-    },
-    async listDir(commit, dir2) {
-      if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
-      const prefix = cleanDir(dir2);
-      const args = ["ls-tree", "-z", "--long", "--full-tree", prefix === "" ? commit : `${commit}:${prefix}`];
-      const r = await run2(args, { okCodes: [128] });
-      if (r.exitCode !== 0) return [];
-      return parseLsTree(r.stdout.toString("utf8")).map((e) => ({ ...e, path: prefix === "" ? e.path : `${prefix}/${e.path}` }));
-    },
-    async readBlobs(oids) {
-      const objects = await readObjects(oids);
-      const blobs = /* @__PURE__ */ new Map();
-      const missing = [];
-      for (const [oid, obj] of objects) {
-        if (!obj) missing.push(oid);
-        else if (obj.type !== "blob") throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, "git cat-file --batch", 0);
-        else blobs.set(oid, obj.content);
-      }
-      if (missing.length > 0) {
-        const list2 = missing.slice(0, 5).join(", ") + (missing.length > 5 ? ` and ${missing.length - 5} more` : "");
-        throw new GitError(
-          `${missing.length} object(s) are missing from the repository at ${root}: ${list2}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
-          "git cat-file --batch",
-          0
-        );
-      }
-      return blobs;
-    },
-    async relation(a, b) {
-      if (a === b) return "same";
-      if (a.startsWith("-") || b.startsWith("-")) throw new GitError(`${JSON.stringify(a.startsWith("-") ? a : b)} is not a commit id`, "git merge-base", null);
-      const r = await run2(["merge-base", a, b], { okCodes: [1, 128] });
-      if (r.exitCode === 128) return "unknown";
-      const base = r.exitCode === 0 ? r.stdout.toString("utf8").trim() : "";
-      const full = async (c) => /^[0-9a-f]{40,64}$/.test(c) ? c : await text2(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { okCodes: [1, 128] }) || c;
-      if (base !== "") {
-        const [fa, fb] = await Promise.all([full(a), full(b)]);
-        if (base === fa && base === fb) return "same";
-        if (base === fa) return "ancestor";
-        if (base === fb) return "descendant";
-      }
-      return existsSync3(shallowFile) ? "unknown" : "diverged";
-    },
-    readRef,
-    async updateRef(ref, newOid, oldOid, reason) {
-      const r = await run2(["update-ref", "-m", reason, ref, newOid, oldOid ?? zeroOid], { okCodes: [1, 128] });
-      if (r.exitCode === 0) return true;
-      if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
-      if (await readRef(ref) !== oldOid) return false;
-      throw gitError(["update-ref", "-m", reason, ref, newOid, oldOid ?? zeroOid], r.exitCode, r.stderr);
-    }
-  };
+  return { bare, gitDir, root, objectFormat, shallowPath };
+}
+async function resolveCommit(ctx, ref) {
+  const { run: run2, text: text2 } = ctx;
+  if (ref === "" || ref.startsWith("-") || /[\n\0]/.test(ref)) {
+    throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
+  }
+  const l = await run2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", "--end-of-options", `${ref}^{commit}`, "--"], { okCodes: [128] });
+  if (l.exitCode === 0) {
+    const [sha3 = "", subject2 = "", time4 = ""] = l.stdout.toString("utf8").replace(/\n$/, "").split("\0");
+    if (/^[0-9a-f]{40,64}$/.test(sha3)) return { sha: sha3, subject: subject2, time: time4 };
+  }
+  const r = await run2(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { okCodes: [1, 128] });
+  if (r.exitCode !== 0) {
+    const empty = ref === "HEAD" && (await run2(["rev-parse", "--verify", "--quiet", "HEAD"], { okCodes: [1, 128] })).exitCode !== 0;
+    throw new InputError(`no commit named '${ref}'${empty ? " (the repository has no commits yet)" : ""}; pass --ref with a branch, tag or commit`);
+  }
+  const sha2 = r.stdout.toString("utf8").trim();
+  const [, subject = "", time3 = ""] = (await text2(["log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%cI", sha2, "--"])).split("\0");
+  return { sha: sha2, subject, time: time3 };
+}
+async function listTree(ctx, commit, dir, only2) {
+  if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
+  const prefix = cleanDir(dir);
+  const args = ["ls-tree", "-r", "-z", "--long", "--full-tree", commit];
+  if (only2) {
+    const paths = only2.map(cleanDir).filter((p) => p !== "");
+    if (!paths.length) return [];
+    args.push("--", ...paths);
+  } else if (prefix !== "") args.push("--", prefix);
+  const out = (await ctx.run(args)).stdout.toString("utf8");
+  return parseLsTree(out).filter((e) => prefix === "" || e.path === prefix || e.path.startsWith(`${prefix}/`));
+}
+async function diffDir(ctx, from, to, dir) {
+  if (from.startsWith("-") || to.startsWith("-"))
+    throw new GitError(`${JSON.stringify(from.startsWith("-") ? from : to)} is not a commit id`, "git diff-tree", null);
+  if (from === to) return [];
+  const prefix = cleanDir(dir);
+  const tree = (c) => prefix === "" ? `${c}^{tree}` : `${c}:${prefix}`;
+  const r = await ctx.run(["diff-tree", "-z", "--no-renames", tree(from), tree(to)], { okCodes: [128] });
+  if (r.exitCode !== 0) return null;
+  return parseDiffTree(r.stdout.toString("utf8"));
+}
+async function listDir(ctx, commit, dir) {
+  if (commit.startsWith("-")) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, "git ls-tree", null);
+  const prefix = cleanDir(dir);
+  const args = ["ls-tree", "-z", "--long", "--full-tree", prefix === "" ? commit : `${commit}:${prefix}`];
+  const r = await ctx.run(args, { okCodes: [128] });
+  if (r.exitCode !== 0) return [];
+  return parseLsTree(r.stdout.toString("utf8")).map((e) => ({ ...e, path: prefix === "" ? e.path : `${prefix}/${e.path}` }));
+}
+async function readBlobs(ctx, oids) {
+  const objects = await ctx.readObjects(oids);
+  const blobs = /* @__PURE__ */ new Map();
+  const missing = [];
+  for (const [oid, obj] of objects) {
+    if (!obj) missing.push(oid);
+    else if (obj.type !== "blob") throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, "git cat-file --batch", 0);
+    else blobs.set(oid, obj.content);
+  }
+  if (missing.length > 0) {
+    const list2 = missing.slice(0, 5).join(", ") + (missing.length > 5 ? ` and ${missing.length - 5} more` : "");
+    throw new GitError(
+      `${missing.length} object(s) are missing from the repository at ${ctx.root}: ${list2}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
+      "git cat-file --batch",
+      0
+    );
+  }
+  return blobs;
+}
+async function relation(ctx, a, b) {
+  if (a === b) return "same";
+  if (a.startsWith("-") || b.startsWith("-")) throw new GitError(`${JSON.stringify(a.startsWith("-") ? a : b)} is not a commit id`, "git merge-base", null);
+  const r = await ctx.run(["merge-base", a, b], { okCodes: [1, 128] });
+  if (r.exitCode === 128) return "unknown";
+  const base = r.exitCode === 0 ? r.stdout.toString("utf8").trim() : "";
+  const full = async (c) => /^[0-9a-f]{40,64}$/.test(c) ? c : await ctx.text(["rev-parse", "--verify", "--quiet", `${c}^{commit}`], { okCodes: [1, 128] }) || c;
+  if (base !== "") {
+    const [fa, fb] = await Promise.all([full(a), full(b)]);
+    if (base === fa && base === fb) return "same";
+    if (base === fa) return "ancestor";
+    if (base === fb) return "descendant";
+  }
+  return existsSync3(ctx.shallowFile) ? "unknown" : "diverged";
+}
+async function updateRef(ctx, ref, newOid, oldOid, reason) {
+  const args = ["update-ref", "-m", reason, ref, newOid, oldOid ?? ctx.zeroOid];
+  const r = await ctx.run(args, { okCodes: [1, 128] });
+  if (r.exitCode === 0) return true;
+  if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
+  if (await ctx.readRef(ref) !== oldOid) return false;
+  throw gitError(args, r.exitCode, r.stderr);
 }
 function cleanDir(dir) {
   return dir.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "").replace(/^\.$/, "");
@@ -93158,97 +93281,52 @@ var SECRETS_KEY_ENV = "RGO_SECRETS_KEY";
 function envSiteName(site) {
   return site.toUpperCase().replace(/[^A-Z0-9]/g, "_");
 }
-async function loadSecrets(opts) {
-  const fleet = /* @__PURE__ */ new Map();
-  const perSite = /* @__PURE__ */ new Map();
-  const tooShort = [];
-  const usable = (value, name, where2, source) => {
+var SecretValues = class {
+  fleet = /* @__PURE__ */ new Map();
+  perSite = /* @__PURE__ */ new Map();
+  envFleet = /* @__PURE__ */ new Map();
+  /** By the site's environment name (envSiteName). */
+  envSite = /* @__PURE__ */ new Map();
+  tooShort = [];
+  /** false when the value is empty (not supplied) or too short (reported once every value is read). */
+  usable(value, name, where2, source) {
     if (value === "") return false;
     if (value.length >= MIN_SECRET_LENGTH) return true;
-    tooShort.push({
+    this.tooShort.push({
       file: where2,
       message: `the secret "${name}" (${source}) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be hidden reliably from logs and reports`,
       hint: `use a value of at least ${MIN_SECRET_LENGTH} characters, or leave it empty to not supply it`
     });
     return false;
-  };
-  const put = (site, name, value, where2) => {
+  }
+  /** A value from the secrets file: for every site (site null) or one. */
+  putFromFile(site, name, value, where2) {
     if (typeof value !== "string" && typeof value !== "number") {
       throw new InputError({ file: where2, message: `the secret "${name}" must be a string`, hint: "quote the value" });
     }
-    if (!usable(String(value), name, where2, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
-    if (site === null) fleet.set(name, String(value));
-    else {
-      if (!perSite.has(site)) perSite.set(site, /* @__PURE__ */ new Map());
-      perSite.get(site).set(name, String(value));
-    }
-  };
-  if (opts.file) {
-    const path4 = resolve2(opts.cwd ?? process.cwd(), opts.file);
-    if (opts.repoRoot) {
-      let real = path4;
-      try {
-        real = realpathSync(path4);
-      } catch {
-      }
-      const rel = relative2(realpathSync(opts.repoRoot), real);
-      if (!rel.startsWith("..") && !isAbsolute(rel)) {
-        throw new InputError({
-          file: opts.file,
-          message: "the secrets file is inside the repository; secrets must never be committed",
-          hint: "move it outside the repository (and out of git history)"
-        });
-      }
-    }
-    let text2;
-    try {
-      text2 = readFileSync5(path4, "utf8");
-    } catch (e) {
-      throw new InputError({
-        file: opts.file,
-        message: `cannot read the secrets file (${e.code ?? "error"})`,
-        hint: "pass --secrets-file with a readable file"
-      });
-    }
-    const { parseSecretsYaml: parseSecretsYaml2 } = await Promise.resolve().then(() => (init_secrets_file_yaml(), secrets_file_yaml_exports));
-    let doc;
-    try {
-      doc = parseSecretsYaml2(text2);
-    } catch (e) {
-      const line = e.linePos?.[0]?.line;
-      throw new InputError({
-        file: opts.file,
-        line,
-        message: "the secrets file is not valid YAML",
-        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
-      });
-    }
-    const d = doc ?? {};
-    if (typeof d !== "object" || Array.isArray(d) || Object.keys(d).some((k) => k !== "fleet" && k !== "sites")) {
-      throw new InputError({
-        file: opts.file,
-        message: 'the secrets file must have only the keys "fleet" and "sites"',
-        hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
-      });
-    }
-    for (const [k, v] of Object.entries(d.fleet ?? {})) put(null, k, v, opts.file);
-    for (const [site, values] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(values ?? {})) put(site, k, v, opts.file);
+    if (!this.usable(String(value), name, where2, site === null ? `fleet.${name}` : `sites.${site}.${name}`)) return;
+    if (site === null) this.fleet.set(name, String(value));
+    else inner(this.perSite, site).set(name, String(value));
   }
-  const envFleet = /* @__PURE__ */ new Map();
-  const envSite = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(opts.env)) {
-    if (!k.startsWith(SECRET_ENV_PREFIX) || v === void 0) continue;
-    const rest = k.slice(SECRET_ENV_PREFIX.length);
-    if (!usable(v, rest.includes("__") ? rest.slice(rest.indexOf("__") + 2) : rest, "(environment)", k)) continue;
+  /** RGO_SECRET_NAME, or RGO_SECRET_SITE__NAME. */
+  putFromEnv(envName, value) {
+    const rest = envName.slice(SECRET_ENV_PREFIX.length);
+    if (!this.usable(value, rest.includes("__") ? rest.slice(rest.indexOf("__") + 2) : rest, "(environment)", envName)) return;
     const i = rest.indexOf("__");
-    if (i > 0) {
-      const s = rest.slice(0, i);
-      if (!envSite.has(s)) envSite.set(s, /* @__PURE__ */ new Map());
-      envSite.get(s).set(rest.slice(i + 2), v);
-    } else envFleet.set(rest, v);
+    if (i > 0) inner(this.envSite, rest.slice(0, i)).set(rest.slice(i + 2), value);
+    else this.envFleet.set(rest, value);
   }
-  if (tooShort.length) throw new InputError(tooShort);
-  const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
+};
+function inner(m, key) {
+  let v = m.get(key);
+  if (!v) m.set(key, v = /* @__PURE__ */ new Map());
+  return v;
+}
+async function loadSecrets(opts) {
+  const values = new SecretValues();
+  if (opts.file) await readSecretsFile(opts.file, opts, values);
+  for (const [k, v] of Object.entries(opts.env)) if (k.startsWith(SECRET_ENV_PREFIX) && v !== void 0) values.putFromEnv(k, v);
+  if (values.tooShort.length) throw new InputError(values.tooShort);
   const digestKey = opts.env[SECRETS_KEY_ENV] || void 0;
   if (digestKey !== void 0 && digestKey.length < MIN_SECRETS_KEY_LENGTH) {
     throw new InputError({
@@ -93257,24 +93335,80 @@ async function loadSecrets(opts) {
       hint: `make one with \`openssl rand -base64 32\`, keep it with your other secrets, and use the same key everywhere the state is shared`
     });
   }
+  return secretSource(values, digestKey);
+}
+async function readSecretsFile(file2, opts, values) {
+  const path5 = resolve2(opts.cwd ?? process.cwd(), file2);
+  if (opts.repoRoot) refuseInsideRepository(path5, opts.repoRoot, file2);
+  let text2;
+  try {
+    text2 = readFileSync5(path5, "utf8");
+  } catch (e) {
+    throw new InputError({
+      file: file2,
+      message: `cannot read the secrets file (${e.code ?? "error"})`,
+      hint: "pass --secrets-file with a readable file"
+    });
+  }
+  const { parseSecretsYaml: parseSecretsYaml2 } = await Promise.resolve().then(() => (init_secrets_file_yaml(), secrets_file_yaml_exports));
+  let doc;
+  try {
+    doc = parseSecretsYaml2(text2);
+  } catch (e) {
+    const line = e.linePos?.[0]?.line;
+    throw new InputError({
+      file: file2,
+      line,
+      message: "the secrets file is not valid YAML",
+      hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
+    });
+  }
+  const d = doc ?? {};
+  if (typeof d !== "object" || Array.isArray(d) || Object.keys(d).some((k) => k !== "fleet" && k !== "sites")) {
+    throw new InputError({
+      file: file2,
+      message: 'the secrets file must have only the keys "fleet" and "sites"',
+      hint: "write it as fleet: {NAME: value} and sites: {SITE: {NAME: value}}"
+    });
+  }
+  for (const [k, v] of Object.entries(d.fleet ?? {})) values.putFromFile(null, k, v, file2);
+  for (const [site, vs] of Object.entries(d.sites ?? {})) for (const [k, v] of Object.entries(vs ?? {})) values.putFromFile(site, k, v, file2);
+}
+function refuseInsideRepository(path5, repoRoot, file2) {
+  let real = path5;
+  try {
+    real = realpathSync(path5);
+  } catch {
+  }
+  const rel = relative2(realpathSync(repoRoot), real);
+  if (!rel.startsWith("..") && !isAbsolute(rel)) {
+    throw new InputError({
+      file: file2,
+      message: "the secrets file is inside the repository; secrets must never be committed",
+      hint: "move it outside the repository (and out of git history)"
+    });
+  }
+}
+function secretSource(v, digestKey) {
+  const lookupEnv = (m, name) => m?.get(name) ?? m?.get(name.toUpperCase());
   return {
     digestKey,
     get(site, name) {
-      return lookupEnv(envSite.get(envSiteName(site)), name) ?? perSite.get(site)?.get(name) ?? lookupEnv(envFleet, name) ?? fleet.get(name);
+      return lookupEnv(v.envSite.get(envSiteName(site)), name) ?? v.perSite.get(site)?.get(name) ?? lookupEnv(v.envFleet, name) ?? v.fleet.get(name);
     },
     forSite(site, name) {
-      return lookupEnv(envSite.get(envSiteName(site)), name) !== void 0 || perSite.get(site)?.get(name) !== void 0;
+      return lookupEnv(v.envSite.get(envSiteName(site)), name) !== void 0 || v.perSite.get(site)?.get(name) !== void 0;
     },
     envScope(site) {
       const token = envSiteName(site);
-      return envSite.has(token) ? `${SECRET_ENV_PREFIX}${token}__` : null;
+      return v.envSite.has(token) ? `${SECRET_ENV_PREFIX}${token}__` : null;
     },
     identity() {
       const entries = [];
-      for (const [k, v] of fleet) entries.push(["file", "", k, v]);
-      for (const [site, m] of perSite) for (const [k, v] of m) entries.push(["file", site, k, v]);
-      for (const [k, v] of envFleet) entries.push(["env", "", k, v]);
-      for (const [site, m] of envSite) for (const [k, v] of m) entries.push(["env", site, k, v]);
+      for (const [k, x] of v.fleet) entries.push(["file", "", k, x]);
+      for (const [site, m] of v.perSite) for (const [k, x] of m) entries.push(["file", site, k, x]);
+      for (const [k, x] of v.envFleet) entries.push(["env", "", k, x]);
+      for (const [site, m] of v.envSite) for (const [k, x] of m) entries.push(["env", site, k, x]);
       if (!entries.length) return digestKey ? secretDigest("routeros-gitops:secrets-identity", "[]", digestKey) : "";
       if (!digestKey) return void 0;
       entries.sort((a, b) => a.join("\0") < b.join("\0") ? -1 : 1);
@@ -93282,10 +93416,10 @@ async function loadSecrets(opts) {
     },
     values() {
       const all = [
-        ...fleet.values(),
-        ...[...perSite.values()].flatMap((m) => [...m.values()]),
-        ...envFleet.values(),
-        ...[...envSite.values()].flatMap((m) => [...m.values()])
+        ...v.fleet.values(),
+        ...[...v.perSite.values()].flatMap((m) => [...m.values()]),
+        ...v.envFleet.values(),
+        ...[...v.envSite.values()].flatMap((m) => [...m.values()])
       ];
       if (digestKey) all.push(digestKey);
       return all;
@@ -93295,7 +93429,7 @@ async function loadSecrets(opts) {
 
 // src/sdx/client.ts
 var import_undici2 = __toESM(require_undici2(), 1);
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/core/random.ts
 function seededRandom(seed) {
@@ -93312,6 +93446,43 @@ function toRandom(random) {
   if (typeof random === "function") return random;
   if (typeof random === "number") return seededRandom(random);
   return Math.random;
+}
+
+// src/sdx/base-url.ts
+function parseBaseUrl(raw) {
+  let url2;
+  try {
+    url2 = new URL(raw);
+  } catch {
+    throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
+  }
+  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
+    throw new InputError({
+      file: "(settings)",
+      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
+      hint: "use the form https://v1.api.altostrat.io"
+    });
+  }
+  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
+    throw new InputError({
+      file: "(settings)",
+      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
+      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
+    });
+  }
+  const secrets = [];
+  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
+  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
+  url2.username = "";
+  url2.password = "";
+  return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
+}
+function safeDecode4(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 // src/sdx/rate-limiter.ts
@@ -93444,8 +93615,8 @@ function unwrap(value, isList) {
 }
 function describe3(error63, prefix = "") {
   const shown = error63.issues.slice(0, 3).map((i) => {
-    const path4 = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
-    return `${path4 || "(body)"}: ${i.message}`;
+    const path5 = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
+    return `${path5 || "(body)"}: ${i.message}`;
   });
   const more = error63.issues.length > 3 ? ` (and ${error63.issues.length - 3} more)` : "";
   return shown.join("; ") + more;
@@ -93541,248 +93712,96 @@ function kind(v) {
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
-// src/sdx/client.ts
-var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
-var NETWORK_CAUSES = {
-  ECONNRESET: "connection_reset",
-  EPIPE: "connection_reset",
-  ECONNABORTED: "connection_reset",
-  UND_ERR_SOCKET: "socket_closed",
-  ECONNREFUSED: "connection_refused",
-  EHOSTUNREACH: "unreachable",
-  ENETUNREACH: "unreachable",
-  ENETDOWN: "unreachable",
-  EAI_AGAIN: "dns",
-  ETIMEDOUT: "timeout",
-  UND_ERR_CONNECT_TIMEOUT: "timeout",
-  UND_ERR_HEADERS_TIMEOUT: "timeout",
-  UND_ERR_BODY_TIMEOUT: "timeout"
-};
-var NOT_SENT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
+// src/sdx/reply.ts
 var ERROR_TEXT_MAX = 300;
-function createSdxClient(opts) {
-  if (typeof opts.token !== "string" || opts.token.trim() === "") {
-    throw new InputError({ file: "(settings)", message: "the SDX API token is empty", hint: "set the token (a JWT or an alto_sk_... key)" });
+function decodeReply(res, earlierAttemptMayHaveLanded) {
+  const declared = Number(res.headers["content-length"]);
+  const bytes = res.bytes;
+  const text2 = res.chunks.length === 1 ? res.chunks[0].toString("utf8") : Buffer.concat(res.chunks).toString("utf8");
+  const contentType = String(res.headers["content-type"] ?? "");
+  const reply = { status: res.statusCode, headers: res.headers, text: text2, bytes, json: void 0, earlierAttemptMayHaveLanded };
+  const trimmed = text2.trimStart();
+  if (/json/i.test(contentType) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    if (trimmed === "") {
+      if (/json/i.test(contentType)) reply.jsonError = "empty body";
+    } else {
+      try {
+        reply.json = JSON.parse(text2);
+      } catch (e) {
+        reply.jsonError = `${e.message}${declared > bytes ? ", truncated" : ""}`;
+      }
+    }
   }
-  const token = opts.token.trim();
-  const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const redact = makeRedactor([token, ...base.secrets]);
-  const host = base.url.host;
-  const logger = opts.logger ?? silentLogger;
-  const random = toRandom(opts.random);
-  const maxRetries = nonNegative("maxRetries", opts.maxRetries, 5);
-  const retryBaseDelayMs = nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 500);
-  const retryMaxDelayMs = nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 3e4);
-  const maxRetryAfterMs = nonNegative("maxRetryAfterMs", opts.maxRetryAfterMs, 3e5);
-  const maxResponseBytes = nonNegative("maxResponseBytes", opts.maxResponseBytes, 4 * 1024 * 1024);
-  const replayClockSkewMs = nonNegative("replayClockSkewMs", opts.replayClockSkewMs, 6e4);
-  const conflictLookupAttempts = Math.max(1, nonNegative("conflictLookupAttempts", opts.conflictLookupAttempts, 4));
-  const requestTimeoutMs = nonNegative("requestTimeoutMs", opts.requestTimeoutMs, 3e4);
-  const limiter = opts.rateLimiter ?? sharedRateLimiter(
-    base.url.origin,
-    token,
-    nonNegative("requestsPerMinute", opts.requestsPerMinute, 60),
-    nonNegative("rateLimitWindowMs", opts.rateLimitWindowMs, 6e4) || 6e4
-  );
-  const agent = new import_undici2.Agent({
-    connections: Math.max(1, opts.connections ?? 32),
-    pipelining: 1,
-    keepAliveTimeout: 1e4,
-    keepAliveMaxTimeout: 6e4,
-    connect: { timeout: nonNegative("connectTimeoutMs", opts.connectTimeoutMs, 1e4) },
-    headersTimeout: requestTimeoutMs,
-    bodyTimeout: requestTimeoutMs
-  });
-  const userAgent2 = opts.userAgent ?? "routeros-gitops";
-  const deadlines = new HeadersDeadlines(requestTimeoutMs);
-  const counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
-  const bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
-  let closed = false;
-  const signal = opts.signal;
-  const inFlight = /* @__PURE__ */ new Set();
-  if (signal) {
-    const hardStop = () => {
-      const t = setTimeout(
-        () => {
-          for (const h of inFlight) h.cut("the run was stopped");
-        },
-        nonNegative("abortGraceMs", opts.abortGraceMs, 4e3)
-      );
-      t.unref();
-    };
-    if (signal.aborted) hardStop();
-    else signal.addEventListener("abort", hardStop, { once: true });
+  return reply;
+}
+function isConflict(reply) {
+  if (reply.status === 409) return true;
+  if (reply.status !== 400 && reply.status !== 422) return false;
+  const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+  return /idempot|conflict|duplicate|already.?(exists|used)/i.test(`${body?.code ?? ""} ${body?.message ?? ""}`);
+}
+function first(v) {
+  return Array.isArray(v) ? v[0] : v;
+}
+function clip(s) {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
+}
+var SdxErrors = class {
+  /**
+   * @param redact scrubs the token and the base URL's secrets
+   * @param baseUrl the API root (redirect targets are described against it)
+   */
+  constructor(redact, baseUrl) {
+    this.redact = redact;
+    this.baseUrl = baseUrl;
   }
-  const stoppedError = (where2) => fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
-  function fail(what, status, code, type2, retryable, cause) {
-    return new SdxApiError(redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
+  redact;
+  baseUrl;
+  get host() {
+    return this.baseUrl.host;
   }
-  function wrapNetworkError(err) {
+  fail(what, status, code, type2, retryable, cause) {
+    return new SdxApiError(this.redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
+  }
+  /** A plain copy of an undici/network error: message scrubbed, only the code kept. */
+  network(err) {
     const e = err;
-    const copy = new Error(redact(String(e?.message ?? err)));
+    const copy = new Error(this.redact(String(e?.message ?? err)));
     copy.name = typeof e?.name === "string" ? e.name : "Error";
     if (typeof e?.code === "string") copy.code = e.code;
     return copy;
   }
-  function backoff(retry2) {
-    const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** retry2);
-    return Math.floor(random() * ceiling);
+  tooLarge(res, where2, maxResponseBytes) {
+    return this.fail(
+      `${where2}: HTTP ${res.statusCode} from ${this.host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
+      res.statusCode,
+      "response_too_large",
+      void 0,
+      false
+    );
   }
-  async function exchange(x) {
-    if (closed) throw fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
-    const path4 = base.prefix + x.path;
-    const where2 = `SDX ${x.method} ${x.path}`;
-    let earlierAttemptMayHaveLanded = false;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await limiter.acquire(signal);
-      } catch (e) {
-        if (e.name === "AbortError") throw stoppedError(where2);
-        throw e;
-      }
-      const refused = x.guard?.();
-      if (refused) throw fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
-      counters.requests++;
-      const started = performance.now();
-      let cause;
-      let lastError;
-      let retryAfterMs;
-      try {
-        const raw = await send(x, path4);
-        const reply = readReply(raw, where2, earlierAttemptMayHaveLanded);
-        bump(counters.byStatus, String(reply.status));
-        logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, "sdx request");
-        if (reply.status >= 300 && reply.status < 400) throw redirectError(reply, where2);
-        if (reply.status !== 429 && reply.status < 500) return reply;
-        cause = `http_${reply.status}`;
-        lastError = replyError(reply, where2);
-        retryAfterMs = parseRetryAfter(reply.headers["retry-after"]);
-        if (reply.status >= 500) earlierAttemptMayHaveLanded = true;
-      } catch (err) {
-        if (err instanceof SdxApiError) throw err;
-        const wrapped = wrapNetworkError(err);
-        const code = wrapped.code ?? "UNKNOWN";
-        bump(counters.byStatus, "network");
-        const mapped = NETWORK_CAUSES[code];
-        const retryable = mapped !== void 0;
-        if (!NOT_SENT.has(code)) earlierAttemptMayHaveLanded = true;
-        const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
-        lastError = fail(`${where2}: network error talking to ${host}: ${code}: ${wrapped.message}${hint}`, 0, code, "network_error", retryable, wrapped);
-        logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
-        if (!retryable) throw lastError;
-        cause = mapped;
-      }
-      if (attempt >= maxRetries) {
-        throw fail(`${lastError.message} (gave up after ${attempt + 1} attempts)`, lastError.status, lastError.code, lastError.type, true, lastError.cause);
-      }
-      let delay = backoff(attempt);
-      if (retryAfterMs !== void 0) {
-        if (retryAfterMs > maxRetryAfterMs) {
-          throw fail(
-            `${lastError.message} (the server asks to retry after ${Math.ceil(retryAfterMs / 1e3)} s, longer than maxRetryAfterMs ${maxRetryAfterMs} ms)`,
-            lastError.status,
-            lastError.code,
-            lastError.type,
-            true
-          );
-        }
-        delay = retryAfterMs;
-        if (cause === "http_429") limiter.pause(retryAfterMs);
-      }
-      counters.retries++;
-      bump(counters.retriesByCause, cause);
-      logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: lastError.message }, "sdx request failed; retrying");
-      if (delay > 0) {
-        try {
-          await sleep2(delay, void 0, { signal });
-        } catch {
-          throw stoppedError(where2);
-        }
-      }
-    }
-  }
-  function send(x, path4) {
-    return new Promise((resolve3, reject) => {
-      const h = new ReplyCollector(
-        maxResponseBytes,
-        (r) => {
-          inFlight.delete(h);
-          resolve3(r);
-        },
-        (e) => {
-          inFlight.delete(h);
-          reject(e);
-        },
-        deadlines
-      );
-      inFlight.add(h);
-      deadlines.add(h);
-      agent.dispatch(
-        {
-          origin: base.url.origin,
-          path: path4,
-          method: x.method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: "application/json",
-            "user-agent": userAgent2,
-            ...x.headers
-          },
-          body: x.body
-        },
-        h
-      );
-    });
-  }
-  function readReply(res, where2, earlierAttemptMayHaveLanded) {
-    const declared = Number(res.headers["content-length"]);
-    if (res.tooLarge) {
-      throw fail(
-        `${where2}: HTTP ${res.statusCode} from ${host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
-        res.statusCode,
-        "response_too_large",
-        void 0,
-        false
-      );
-    }
-    const bytes = res.bytes;
-    const text2 = res.chunks.length === 1 ? res.chunks[0].toString("utf8") : Buffer.concat(res.chunks).toString("utf8");
-    const contentType = String(res.headers["content-type"] ?? "");
-    const reply = { status: res.statusCode, headers: res.headers, text: text2, bytes, json: void 0, earlierAttemptMayHaveLanded };
-    const trimmed = text2.trimStart();
-    if (/json/i.test(contentType) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-      if (trimmed === "") {
-        if (/json/i.test(contentType)) reply.jsonError = "empty body";
-      } else {
-        try {
-          reply.json = JSON.parse(text2);
-        } catch (e) {
-          reply.jsonError = `${e.message}${declared > bytes ? ", truncated" : ""}`;
-        }
-      }
-    }
-    return reply;
-  }
-  function redirectError(reply, where2) {
+  redirect(reply, where2) {
     let target = "no Location header";
     const loc = first(reply.headers.location);
     if (loc) {
       try {
-        const u = new URL(loc, base.url);
-        target = u.host === host ? `to ${u.pathname} on the same host` : `to another host, ${u.host}`;
+        const u = new URL(loc, this.baseUrl);
+        target = u.host === this.host ? `to ${u.pathname} on the same host` : `to another host, ${u.host}`;
       } catch {
         target = "to an unparsable Location";
       }
     }
-    return fail(
-      `${where2}: HTTP ${reply.status} redirect from ${host} ${target}; redirects are not followed (check the SDX base URL)`,
+    return this.fail(
+      `${where2}: HTTP ${reply.status} redirect from ${this.host} ${target}; redirects are not followed (check the SDX base URL)`,
       reply.status,
       "redirect",
       void 0,
       false
     );
   }
-  function replyError(reply, where2) {
+  /** The SdxApiError for a non-success answer, from ErrorResponse, the gateway's {message}, or anything else. */
+  reply(reply, where2) {
     const retryable = reply.status === 429 || reply.status >= 500;
     const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
     const contentType = first(reply.headers["content-type"]);
@@ -93790,154 +93809,58 @@ function createSdxClient(opts) {
     if (body) {
       detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(body.message ?? "(no message)")}`;
     } else if (reply.text.trim() === "") {
-      detail = `HTTP ${reply.status} from ${host} (empty body)`;
+      detail = `HTTP ${reply.status} from ${this.host} (empty body)`;
     } else if (reply.jsonError !== void 0 || reply.json !== void 0) {
-      detail = `HTTP ${reply.status} from ${host} (JSON without a message${reply.jsonError ? `: ${reply.jsonError}` : ""})`;
+      detail = `HTTP ${reply.status} from ${this.host} (JSON without a message${reply.jsonError ? `: ${reply.jsonError}` : ""})`;
     } else {
-      detail = `HTTP ${reply.status} from ${host} (not JSON${contentType ? `, ${contentType.split(";")[0]}` : ""})`;
+      detail = `HTTP ${reply.status} from ${this.host} (not JSON${contentType ? `, ${contentType.split(";")[0]}` : ""})`;
     }
     if (reply.status === 401) detail += " - the SDX API token was refused: check it is valid and not expired";
     if (reply.status === 403) detail += " - the SDX API token may not act on this site";
-    return fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
+    return this.fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
   }
-  function shapeError(reply, where2, problem, extra = "") {
-    return fail(
-      `${where2}: HTTP ${reply.status} from ${host}: unexpected response, ${clip(problem)}${extra}`,
+  shape(reply, where2, problem, extra = "") {
+    return this.fail(
+      `${where2}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(problem)}${extra}`,
       reply.status,
       "malformed_response",
       void 0,
       false
     );
   }
-  function decode3(reply, where2, parse8, extra = "") {
+  /** The body as `parse` reads it, or the error that says why it cannot be. */
+  decode(reply, where2, parse8, extra = "") {
     if (reply.json === void 0) {
       const why = reply.jsonError !== void 0 ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)` : `body is not JSON (${first(reply.headers["content-type"]) ?? "no content type"}, ${reply.bytes} bytes)`;
-      throw shapeError(reply, where2, why, extra);
+      throw this.shape(reply, where2, why, extra);
     }
     const parsed = parse8(reply.json);
-    if (!parsed.ok) throw shapeError(reply, where2, parsed.problem, extra);
+    if (!parsed.ok) throw this.shape(reply, where2, parsed.problem, extra);
     return parsed.value;
   }
-  function isConflict(reply) {
-    if (reply.status === 409) return true;
-    if (reply.status !== 400 && reply.status !== 422) return false;
-    const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-    return /idempot|conflict|duplicate|already.?(exists|used)/i.test(`${body?.code ?? ""} ${body?.message ?? ""}`);
-  }
-  async function listJobs(siteId) {
-    checkUuid("siteId", siteId);
-    const path4 = `/site/${siteId}/job`;
-    const reply = await exchange({ method: "GET", path: path4 });
-    if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
-    return decode3(reply, `SDX GET ${path4}`, parseJobList).map((j) => withSite(j, siteId));
-  }
-  async function findByKey(siteId, key, conflict, where2) {
-    for (let i = 0; i < conflictLookupAttempts; i++) {
-      const job = (await listJobs(siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
-      if (job) return job;
-      if (i + 1 < conflictLookupAttempts) await sleep2(Math.max(1, backoff(i)));
-    }
-    const server = replyError(conflict, where2);
-    throw fail(
-      `${server.message} - the server reports idempotency key ${key} as used, but no job with that key is in the site's job list (looked ${conflictLookupAttempts} times)`,
-      conflict.status,
-      server.code ?? "idempotency_conflict",
-      server.type,
-      false
-    );
-  }
-  return {
-    async createJob(req) {
-      checkUuid("siteId", req.siteId);
-      checkUuid("idempotencyKey", req.idempotencyKey);
-      if (!/^[\x20-\x7e]{3,100}$/.test(req.description)) {
-        throw new InputError({
-          file: "(sdx request)",
-          site: req.siteId,
-          message: `job description ${JSON.stringify(req.description.slice(0, 120))} must be 3..100 printable ASCII characters (it travels as the X-Description header)`
-        });
-      }
-      if (req.script.length === 0) throw new InputError({ file: "(sdx request)", site: req.siteId, message: "the job script is empty" });
-      const callStarted = Date.now();
-      const path4 = `/site/${req.siteId}/job`;
-      const where2 = `SDX POST ${path4}`;
-      const reply = await exchange({
-        method: "POST",
-        path: path4,
-        headers: {
-          "content-type": "text/plain; charset=utf-8",
-          "x-idempotency-key": req.idempotencyKey,
-          "x-description": req.description,
-          "x-needs-ack": String(req.needsAck),
-          "x-backup": String(req.backup),
-          "x-express-execute": String(req.express)
-        },
-        body: req.script,
-        guard: req.guard
-      });
-      if (reply.status >= 200 && reply.status < 300) {
-        const job = withSite(decode3(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"), req.siteId);
-        if (job.idempotency_key.toLowerCase() !== req.idempotencyKey.toLowerCase()) {
-          throw shapeError(reply, where2, `the job has idempotency key ${job.idempotency_key}, not ${req.idempotencyKey}`);
-        }
-        const created = Date.parse(job.created_at);
-        const replayed = reply.status !== 201 || Number.isFinite(created) && created < callStarted - replayClockSkewMs;
-        if (reply.earlierAttemptMayHaveLanded) logger.debug({ path: path4, jobId: job.id, status: reply.status }, "sdx job created after a lost answer");
-        return { job, replayed };
-      }
-      if (isConflict(reply)) {
-        logger.debug({ path: path4, status: reply.status }, "sdx idempotency conflict; finding the job by key");
-        return { job: await findByKey(req.siteId, req.idempotencyKey, reply, where2), replayed: true };
-      }
-      throw replyError(reply, where2);
-    },
-    listJobs,
-    async getJob(siteId, jobId) {
-      checkUuid("siteId", siteId);
-      checkUuid("jobId", jobId);
-      const path4 = `/site/${siteId}/job/${jobId}`;
-      const reply = await exchange({ method: "GET", path: path4 });
-      if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
-      return withSite(decode3(reply, `SDX GET ${path4}`, parseJob), siteId);
-    },
-    async cancelJob(siteId, jobId) {
-      checkUuid("siteId", siteId);
-      checkUuid("jobId", jobId);
-      const path4 = `/site/${siteId}/job/${jobId}`;
-      const reply = await exchange({ method: "DELETE", path: path4 });
-      if (reply.status === 200 || reply.status === 202 || reply.status === 204) return "cancelled";
-      const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-      if ((reply.status === 400 || reply.status === 409 || reply.status === 422) && body?.code === "job_already_started") return "already_started";
-      if (reply.status === 404) return reply.earlierAttemptMayHaveLanded ? "cancelled" : "not_found";
-      throw replyError(reply, `SDX DELETE ${path4}`);
-    },
-    async getSite(siteId) {
-      checkUuid("siteId", siteId);
-      const path4 = `/sites/${siteId}`;
-      const reply = await exchange({ method: "GET", path: path4 });
-      if (reply.status !== 200) throw replyError(reply, `SDX GET ${path4}`);
-      return decode3(reply, `SDX GET ${path4}`, parseSite);
-    },
-    stats() {
-      return { requests: counters.requests, retries: counters.retries, byStatus: { ...counters.byStatus }, retriesByCause: { ...counters.retriesByCause } };
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await agent.close();
-    }
-  };
-}
+};
+
+// src/sdx/transport.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/sdx/reply-collector.ts
+var monotonicNow = () => performance.now();
 var HeadersDeadlines = class {
-  constructor(timeoutMs) {
+  /**
+   * @param timeoutMs how long a request may wait for its response headers
+   * @param now a monotonic clock in ms, read with the timers; default performance.now
+   */
+  constructor(timeoutMs, now = monotonicNow) {
     this.timeoutMs = timeoutMs;
+    this.now = now;
   }
   timeoutMs;
+  now;
   head = null;
   tail = null;
   timer = null;
   add(h) {
-    h.deadline = performance.now() + this.timeoutMs;
+    h.deadline = this.now() + this.timeoutMs;
     h.prev = this.tail;
     h.next = null;
     if (this.tail) this.tail.next = h;
@@ -93960,11 +93883,11 @@ var HeadersDeadlines = class {
     }
   }
   arm(at) {
-    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - this.now()));
   }
   expire() {
     this.timer = null;
-    const now = performance.now();
+    const now = this.now();
     while (this.head !== null && this.head.deadline <= now + 1) {
       const h = this.head;
       this.remove(h);
@@ -94074,6 +93997,378 @@ var ReplyCollector = class {
     this.stop(new Error("response body larger than maxResponseBytes"));
   }
 };
+
+// src/sdx/transport.ts
+var NETWORK_CAUSES = {
+  ECONNRESET: "connection_reset",
+  EPIPE: "connection_reset",
+  ECONNABORTED: "connection_reset",
+  UND_ERR_SOCKET: "socket_closed",
+  ECONNREFUSED: "connection_refused",
+  EHOSTUNREACH: "unreachable",
+  ENETUNREACH: "unreachable",
+  ENETDOWN: "unreachable",
+  EAI_AGAIN: "dns",
+  ETIMEDOUT: "timeout",
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_TIMEOUT: "timeout",
+  UND_ERR_BODY_TIMEOUT: "timeout"
+};
+var NOT_SENT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
+var bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
+var SdxTransport = class {
+  constructor(c) {
+    this.c = c;
+    this.deadlines = new HeadersDeadlines(c.requestTimeoutMs);
+    const signal = c.signal;
+    if (signal) {
+      const hardStop = () => {
+        const t = setTimeout(() => {
+          for (const h of this.inFlight) h.cut("the run was stopped");
+        }, c.abortGraceMs);
+        t.unref();
+      };
+      if (signal.aborted) hardStop();
+      else signal.addEventListener("abort", hardStop, { once: true });
+    }
+  }
+  c;
+  counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
+  inFlight = /* @__PURE__ */ new Set();
+  // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
+  deadlines;
+  closed = false;
+  /** Send one request, retrying as the top of this file says; resolves with the first answer that is not retried. */
+  async exchange(x) {
+    if (this.closed) throw this.c.errors.fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
+    const path5 = this.c.base.prefix + x.path;
+    const where2 = `SDX ${x.method} ${x.path}`;
+    const landed = { value: false };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.c.limiter.acquire(this.c.signal);
+      } catch (e) {
+        if (e.name === "AbortError") throw this.stopped(where2);
+        throw e;
+      }
+      const refused = x.guard?.();
+      if (refused) throw this.c.errors.fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
+      this.counters.requests++;
+      const started = performance.now();
+      let result;
+      try {
+        result = this.judgeReply(await this.send(x, path5), x, where2, attempt, started, landed);
+      } catch (err) {
+        if (err instanceof SdxApiError) throw err;
+        result = this.judgeNetworkError(err, x, where2, attempt, started, landed);
+      }
+      if (!("cause" in result)) return result;
+      await this.waitToRetry(x, where2, attempt, result);
+    }
+  }
+  /** Backoff before retry number `retry` (0-based): uniform in [0, min(max, base * 2^retry)]. */
+  backoff(retry2) {
+    const ceiling = Math.min(this.c.retryMaxDelayMs, this.c.retryBaseDelayMs * 2 ** retry2);
+    return Math.floor(this.c.random() * ceiling);
+  }
+  stats() {
+    const c = this.counters;
+    return { requests: c.requests, retries: c.retries, byStatus: { ...c.byStatus }, retriesByCause: { ...c.retriesByCause } };
+  }
+  isClosed() {
+    return this.closed;
+  }
+  /** No request starts from now on; the agent's connections are closed. */
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    await this.c.agent.close();
+  }
+  /** Why an attempt ended: the answer to return, or what failed when it may be retried (otherwise it throws). */
+  judgeReply(raw, x, where2, attempt, started, landed) {
+    if (raw.tooLarge) throw this.c.errors.tooLarge(raw, where2, this.c.maxResponseBytes);
+    const reply = decodeReply(raw, landed.value);
+    bump(this.counters.byStatus, String(reply.status));
+    this.c.logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, "sdx request");
+    if (reply.status >= 300 && reply.status < 400) throw this.c.errors.redirect(reply, where2);
+    if (reply.status !== 429 && reply.status < 500) return reply;
+    if (reply.status >= 500) landed.value = true;
+    return {
+      cause: `http_${reply.status}`,
+      error: this.c.errors.reply(reply, where2),
+      retryAfterMs: parseRetryAfter(reply.headers["retry-after"], this.c.now())
+    };
+  }
+  /** A network error: retried when it is one of NETWORK_CAUSES (thrown otherwise). */
+  judgeNetworkError(err, x, where2, attempt, started, landed) {
+    const wrapped = this.c.errors.network(err);
+    const code = wrapped.code ?? "UNKNOWN";
+    bump(this.counters.byStatus, "network");
+    const mapped = NETWORK_CAUSES[code];
+    const retryable = mapped !== void 0;
+    if (!NOT_SENT.has(code)) landed.value = true;
+    const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
+    const error63 = this.c.errors.fail(
+      `${where2}: network error talking to ${this.c.errors.host}: ${code}: ${wrapped.message}${hint}`,
+      0,
+      code,
+      "network_error",
+      retryable,
+      wrapped
+    );
+    this.c.logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
+    if (!retryable) throw error63;
+    return { cause: mapped, error: error63, retryAfterMs: void 0 };
+  }
+  /** Give up after maxRetries, or wait the backoff (or the server's Retry-After) before the next attempt. */
+  async waitToRetry(x, where2, attempt, f) {
+    const { error: error63, cause, retryAfterMs } = f;
+    if (attempt >= this.c.maxRetries) {
+      throw this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
+    }
+    let delay = this.backoff(attempt);
+    if (retryAfterMs !== void 0) {
+      if (retryAfterMs > this.c.maxRetryAfterMs) {
+        throw this.c.errors.fail(
+          `${error63.message} (the server asks to retry after ${Math.ceil(retryAfterMs / 1e3)} s, longer than maxRetryAfterMs ${this.c.maxRetryAfterMs} ms)`,
+          error63.status,
+          error63.code,
+          error63.type,
+          true
+        );
+      }
+      delay = retryAfterMs;
+      if (cause === "http_429") this.c.limiter.pause(retryAfterMs);
+    }
+    this.counters.retries++;
+    bump(this.counters.retriesByCause, cause);
+    this.c.logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: error63.message }, "sdx request failed; retrying");
+    if (delay > 0) {
+      try {
+        await sleep2(delay, void 0, { signal: this.c.signal });
+      } catch {
+        throw this.stopped(where2);
+      }
+    }
+  }
+  stopped(where2) {
+    return this.c.errors.fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
+  }
+  /**
+   * One attempt: send the request and collect the answer, with the exact headers deadline and the
+   * response size limit (a larger body is not read). Driven by undici's handler callbacks directly:
+   * no AbortController, timer, stream or async iterator per request.
+   */
+  send(x, path5) {
+    return new Promise((resolve3, reject) => {
+      const h = new ReplyCollector(
+        this.c.maxResponseBytes,
+        (r) => {
+          this.inFlight.delete(h);
+          resolve3(r);
+        },
+        (e) => {
+          this.inFlight.delete(h);
+          reject(e);
+        },
+        this.deadlines
+      );
+      this.inFlight.add(h);
+      this.deadlines.add(h);
+      this.c.agent.dispatch(
+        {
+          origin: this.c.base.url.origin,
+          path: path5,
+          method: x.method,
+          headers: {
+            authorization: `Bearer ${this.c.token}`,
+            accept: "application/json",
+            "user-agent": this.c.userAgent,
+            ...x.headers
+          },
+          body: x.body
+        },
+        h
+      );
+    });
+  }
+};
+function parseRetryAfter(value, now = Date.now()) {
+  const v = first(value)?.trim();
+  if (!v) return void 0;
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
+}
+
+// src/sdx/client.ts
+var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
+function createSdxClient(opts) {
+  const ctx = resolveClient(opts);
+  return {
+    createJob: (req) => createJob(ctx, req),
+    listJobs: (siteId) => listJobs(ctx, siteId),
+    getJob: (siteId, jobId) => getJob(ctx, siteId, jobId),
+    cancelJob: (siteId, jobId) => cancelJob(ctx, siteId, jobId),
+    getSite: (siteId) => getSite(ctx, siteId),
+    stats: () => ctx.transport.stats(),
+    close: () => ctx.transport.close()
+  };
+}
+function resolveClient(opts) {
+  if (typeof opts.token !== "string" || opts.token.trim() === "") {
+    throw new InputError({ file: "(settings)", message: "the SDX API token is empty", hint: "set the token (a JWT or an alto_sk_... key)" });
+  }
+  const token = opts.token.trim();
+  const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
+  const errors = new SdxErrors(makeRedactor([token, ...base.secrets]), base.url);
+  const logger = opts.logger ?? silentLogger;
+  const random = toRandom(opts.random);
+  const now = opts.now ?? Date.now;
+  const maxRetries = nonNegative("maxRetries", opts.maxRetries, 5);
+  const retryBaseDelayMs = nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 500);
+  const retryMaxDelayMs = nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 3e4);
+  const maxRetryAfterMs = nonNegative("maxRetryAfterMs", opts.maxRetryAfterMs, 3e5);
+  const maxResponseBytes = nonNegative("maxResponseBytes", opts.maxResponseBytes, 4 * 1024 * 1024);
+  const replayClockSkewMs = nonNegative("replayClockSkewMs", opts.replayClockSkewMs, 6e4);
+  const conflictLookupAttempts = Math.max(1, nonNegative("conflictLookupAttempts", opts.conflictLookupAttempts, 4));
+  const requestTimeoutMs = nonNegative("requestTimeoutMs", opts.requestTimeoutMs, 3e4);
+  const limiter = opts.rateLimiter ?? sharedRateLimiter(
+    base.url.origin,
+    token,
+    nonNegative("requestsPerMinute", opts.requestsPerMinute, 60),
+    nonNegative("rateLimitWindowMs", opts.rateLimitWindowMs, 6e4) || 6e4
+  );
+  const agent = new import_undici2.Agent({
+    connections: Math.max(1, opts.connections ?? 32),
+    pipelining: 1,
+    keepAliveTimeout: 1e4,
+    keepAliveMaxTimeout: 6e4,
+    connect: { timeout: nonNegative("connectTimeoutMs", opts.connectTimeoutMs, 1e4) },
+    headersTimeout: requestTimeoutMs,
+    bodyTimeout: requestTimeoutMs
+  });
+  const abortGraceMs = opts.signal ? nonNegative("abortGraceMs", opts.abortGraceMs, 4e3) : 0;
+  const transport = new SdxTransport({
+    base,
+    token,
+    userAgent: opts.userAgent ?? "routeros-gitops",
+    agent,
+    limiter,
+    errors,
+    logger,
+    random,
+    now,
+    maxRetries,
+    retryBaseDelayMs,
+    retryMaxDelayMs,
+    maxRetryAfterMs,
+    maxResponseBytes,
+    requestTimeoutMs,
+    signal: opts.signal,
+    abortGraceMs
+  });
+  return { transport, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
+}
+async function createJob(ctx, req) {
+  checkJobRequest(req);
+  const callStarted = ctx.now();
+  const path5 = `/site/${req.siteId}/job`;
+  const where2 = `SDX POST ${path5}`;
+  const reply = await ctx.transport.exchange({
+    method: "POST",
+    path: path5,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      "x-idempotency-key": req.idempotencyKey,
+      "x-description": req.description,
+      "x-needs-ack": String(req.needsAck),
+      "x-backup": String(req.backup),
+      "x-express-execute": String(req.express)
+    },
+    body: req.script,
+    guard: req.guard
+  });
+  if (reply.status >= 200 && reply.status < 300) {
+    const job = withSite(
+      ctx.errors.decode(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"),
+      req.siteId
+    );
+    if (job.idempotency_key.toLowerCase() !== req.idempotencyKey.toLowerCase()) {
+      throw ctx.errors.shape(reply, where2, `the job has idempotency key ${job.idempotency_key}, not ${req.idempotencyKey}`);
+    }
+    const created = Date.parse(job.created_at);
+    const replayed = reply.status !== 201 || Number.isFinite(created) && created < callStarted - ctx.replayClockSkewMs;
+    if (reply.earlierAttemptMayHaveLanded) ctx.logger.debug({ path: path5, jobId: job.id, status: reply.status }, "sdx job created after a lost answer");
+    return { job, replayed };
+  }
+  if (isConflict(reply)) {
+    ctx.logger.debug({ path: path5, status: reply.status }, "sdx idempotency conflict; finding the job by key");
+    return { job: await findByKey(ctx, req.siteId, req.idempotencyKey, reply, where2), replayed: true };
+  }
+  throw ctx.errors.reply(reply, where2);
+}
+function checkJobRequest(req) {
+  checkUuid("siteId", req.siteId);
+  checkUuid("idempotencyKey", req.idempotencyKey);
+  if (!/^[\x20-\x7e]{3,100}$/.test(req.description)) {
+    throw new InputError({
+      file: "(sdx request)",
+      site: req.siteId,
+      message: `job description ${JSON.stringify(req.description.slice(0, 120))} must be 3..100 printable ASCII characters (it travels as the X-Description header)`
+    });
+  }
+  if (req.script.length === 0) throw new InputError({ file: "(sdx request)", site: req.siteId, message: "the job script is empty" });
+}
+async function listJobs(ctx, siteId) {
+  checkUuid("siteId", siteId);
+  const path5 = `/site/${siteId}/job`;
+  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
+  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
+  return ctx.errors.decode(reply, `SDX GET ${path5}`, parseJobList).map((j) => withSite(j, siteId));
+}
+async function getJob(ctx, siteId, jobId) {
+  checkUuid("siteId", siteId);
+  checkUuid("jobId", jobId);
+  const path5 = `/site/${siteId}/job/${jobId}`;
+  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
+  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
+  return withSite(ctx.errors.decode(reply, `SDX GET ${path5}`, parseJob), siteId);
+}
+async function cancelJob(ctx, siteId, jobId) {
+  checkUuid("siteId", siteId);
+  checkUuid("jobId", jobId);
+  const path5 = `/site/${siteId}/job/${jobId}`;
+  const reply = await ctx.transport.exchange({ method: "DELETE", path: path5 });
+  if (reply.status === 200 || reply.status === 202 || reply.status === 204) return "cancelled";
+  const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+  if ((reply.status === 400 || reply.status === 409 || reply.status === 422) && body?.code === "job_already_started") return "already_started";
+  if (reply.status === 404) return reply.earlierAttemptMayHaveLanded ? "cancelled" : "not_found";
+  throw ctx.errors.reply(reply, `SDX DELETE ${path5}`);
+}
+async function getSite(ctx, siteId) {
+  checkUuid("siteId", siteId);
+  const path5 = `/sites/${siteId}`;
+  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
+  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
+  return ctx.errors.decode(reply, `SDX GET ${path5}`, parseSite);
+}
+async function findByKey(ctx, siteId, key, conflict, where2) {
+  const attempts = ctx.conflictLookupAttempts;
+  for (let i = 0; i < attempts; i++) {
+    const job = (await listJobs(ctx, siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
+    if (job) return job;
+    if (i + 1 < attempts) await sleep3(Math.max(1, ctx.transport.backoff(i)));
+  }
+  const server = ctx.errors.reply(conflict, where2);
+  throw ctx.errors.fail(
+    `${server.message} - the server reports idempotency key ${key} as used, but no job with that key is in the site's job list (looked ${attempts} times)`,
+    conflict.status,
+    server.code ?? "idempotency_conflict",
+    server.type,
+    false
+  );
+}
 function withSite(job, siteId) {
   return job.site_id ? job : { ...job, site_id: siteId };
 }
@@ -94091,58 +94386,9 @@ function nonNegative(name, value, fallback) {
     throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
   return value;
 }
-function first(v) {
-  return Array.isArray(v) ? v[0] : v;
-}
-function clip(s) {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
-}
-function parseRetryAfter(value, now = Date.now()) {
-  const v = first(value)?.trim();
-  if (!v) return void 0;
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
-}
-function parseBaseUrl(raw) {
-  let url2;
-  try {
-    url2 = new URL(raw);
-  } catch {
-    throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
-  }
-  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new InputError({
-      file: "(settings)",
-      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
-      hint: "use the form https://v1.api.altostrat.io"
-    });
-  }
-  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
-    throw new InputError({
-      file: "(settings)",
-      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
-      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
-    });
-  }
-  const secrets = [];
-  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
-  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
-  url2.username = "";
-  url2.password = "";
-  return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
-}
-function safeDecode4(s) {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
 
 // src/state/open-store.ts
-import path3 from "node:path";
+import path4 from "node:path";
 
 // src/git/remotes.ts
 async function listRemotes(repo) {
@@ -94150,10 +94396,9 @@ async function listRemotes(repo) {
 }
 
 // src/state/file-store.ts
-import { createHash as createHash4, randomBytes } from "node:crypto";
-import { hostname as hostname3 } from "node:os";
-import path2 from "node:path";
-import { link, mkdir as mkdir4, open as open3, readFile, rename as rename4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
+import path3 from "node:path";
+import { open as open4, readFile as readFile2, rename as rename5, unlink as unlink3 } from "node:fs/promises";
 
 // src/core/lease.ts
 function takeLease(current, holder, ttlMs, now, free) {
@@ -94258,7 +94503,7 @@ function describeUpdates(updates) {
 ${body.join("\n")}
 `;
 }
-function sleep3(ms) {
+function sleep4(ms) {
   return new Promise((resolve3) => setTimeout(resolve3, ms));
 }
 function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
@@ -94266,220 +94511,221 @@ function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
   return Math.round(ceiling * (0.5 + Math.random()));
 }
 
+// src/state/file-lock.ts
+import { randomBytes } from "node:crypto";
+import { hostname as hostname3 } from "node:os";
+import path2 from "node:path";
+import { link, mkdir as mkdir4, open as open3, readFile, rename as rename4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+async function takeFileLock(o) {
+  const now = o.now ?? Date.now;
+  const info2 = { pid: process.pid, host: hostname3(), at: new Date(now()).toISOString(), token: randomBytes(8).toString("hex") };
+  const text2 = JSON.stringify(info2);
+  const deadline = now() + o.timeoutMs;
+  await mkdir4(path2.dirname(o.lockFile), { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    if (await tryCreate(o.lockFile, text2)) {
+      return async () => {
+        if (await readFile(o.lockFile, "utf8").catch(() => "") === text2) await unlink2(o.lockFile).catch(() => {
+        });
+      };
+    }
+    const [held, st] = await Promise.all([readFile(o.lockFile, "utf8").catch(() => null), stat3(o.lockFile).catch(() => null)]);
+    if (held === null || st === null) continue;
+    if (isStale(held, now() - st.mtimeMs, o.staleMs)) {
+      await breakLock(o.lockFile, held, o.logger);
+      continue;
+    }
+    if (now() > deadline) {
+      throw new StateConflictError(
+        `the state file ${o.file} has been locked for over ${Math.round(o.timeoutMs / 1e3)} s by ${held || "another process"}; if no routeros-gitops is running, remove ${o.lockFile}`
+      );
+    }
+    await sleep4(backoffDelay(attempt, 2, 50));
+  }
+}
+async function tryCreate(lockFile, text2) {
+  try {
+    const fh = await open3(lockFile, "wx");
+    try {
+      await fh.writeFile(text2);
+    } finally {
+      await fh.close();
+    }
+    return true;
+  } catch (e) {
+    if (e.code !== "EEXIST") throw e;
+    return false;
+  }
+}
+function isStale(text2, ageMs, staleMs) {
+  if (ageMs > staleMs) return true;
+  let info2;
+  try {
+    info2 = JSON.parse(text2);
+  } catch {
+    return ageMs > Math.min(2e3, staleMs);
+  }
+  if (info2.host !== hostname3() || typeof info2.pid !== "number") return false;
+  try {
+    process.kill(info2.pid, 0);
+    return false;
+  } catch (e) {
+    return e.code === "ESRCH";
+  }
+}
+async function breakLock(lockFile, staleText, logger) {
+  const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await rename4(lockFile, aside);
+  } catch {
+    return;
+  }
+  const moved2 = await readFile(aside, "utf8").catch(() => "");
+  if (moved2 !== staleText) {
+    await link(aside, lockFile).catch(() => {
+    });
+  } else {
+    logger.warn({ lock: lockFile, holder: staleText }, "removed a stale state lock");
+  }
+  await unlink2(aside).catch(() => {
+  });
+}
+
 // src/state/write-queue.ts
 function createWriteQueue(write, options = {}) {
-  const minInterval = options.minIntervalMs ?? 0;
-  const maxInterval = Math.max(minInterval, options.maxIntervalMs ?? minInterval);
-  let lastStart = -Infinity;
-  let lastPush = -Infinity;
-  let busy = false;
-  let writing = false;
-  let tail = Promise.resolve();
-  let pending = [];
-  let scheduled = false;
-  let flushNow = false;
-  let wake = null;
-  const exclusive = (fn) => {
-    const run2 = tail.then(fn);
-    tail = run2.catch(() => {
+  return new PacedWriteQueue(write, options);
+}
+var PacedWriteQueue = class {
+  constructor(write, options) {
+    this.write = write;
+    this.minInterval = options.minIntervalMs ?? 0;
+    this.maxInterval = Math.max(this.minInterval, options.maxIntervalMs ?? this.minInterval);
+    this.now = options.now ?? (() => performance.now());
+  }
+  write;
+  minInterval;
+  maxInterval;
+  now;
+  lastStart = -Infinity;
+  lastPush = -Infinity;
+  /** Updates arrived while the previous write was in flight: a burst is going on. */
+  busy = false;
+  writing = false;
+  tail = Promise.resolve();
+  pending = [];
+  scheduled = false;
+  flushNow = false;
+  wake = null;
+  push(updates) {
+    if (updates.length === 0) return Promise.resolve();
+    return new Promise((resolve3, reject) => {
+      this.pending.push({ updates, resolve: resolve3, reject });
+      this.lastPush = this.now();
+      if (this.writing) this.busy = true;
+      this.schedule();
+    });
+  }
+  exclusive(fn) {
+    const run2 = this.tail.then(fn);
+    this.tail = run2.catch(() => {
     });
     return run2;
-  };
-  const startAt = () => {
-    if (flushNow) return -Infinity;
-    const earliest = lastStart + minInterval;
-    if (!busy) return earliest;
-    return Math.max(earliest, Math.min(lastStart + maxInterval, lastPush + minInterval));
-  };
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    void exclusive(async () => {
-      for (let wait = startAt() - performance.now(); wait > 0; wait = startAt() - performance.now()) {
-        await new Promise((r) => {
-          const t = setTimeout(r, wait);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        wake = null;
-      }
-      scheduled = false;
-      flushNow = false;
-      lastStart = performance.now();
-      const batch = pending;
-      pending = [];
-      writing = true;
-      busy = false;
-      try {
-        await write(batch.flatMap((w) => w.updates));
-        for (const w of batch) w.resolve();
-      } catch (e) {
-        for (const w of batch) w.reject(e);
-      } finally {
-        writing = false;
-      }
-    });
-  };
-  return {
-    push(updates) {
-      if (updates.length === 0) return Promise.resolve();
-      return new Promise((resolve3, reject) => {
-        pending.push({ updates, resolve: resolve3, reject });
-        lastPush = performance.now();
-        if (writing) busy = true;
-        schedule();
-      });
-    },
-    exclusive,
-    drain() {
-      if (scheduled) {
-        flushNow = true;
-        wake?.();
-      }
-      return exclusive(async () => {
-      });
+  }
+  drain() {
+    if (this.scheduled) {
+      this.flushNow = true;
+      this.wake?.();
     }
-  };
-}
+    return this.exclusive(async () => {
+    });
+  }
+  /** When the next write may start, as things stand now. */
+  startAt() {
+    if (this.flushNow) return -Infinity;
+    const earliest = this.lastStart + this.minInterval;
+    if (!this.busy) return earliest;
+    return Math.max(earliest, Math.min(this.lastStart + this.maxInterval, this.lastPush + this.minInterval));
+  }
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    void this.exclusive(async () => {
+      await this.waitForStart();
+      this.scheduled = false;
+      this.flushNow = false;
+      await this.writeBatch();
+    });
+  }
+  /** Wait until startAt(), re-checked after each wait: more updates may have come (the burst goes on) or a drain asked for the write now. */
+  async waitForStart() {
+    for (let wait = this.startAt() - this.now(); wait > 0; wait = this.startAt() - this.now()) {
+      await new Promise((r) => {
+        const t = setTimeout(r, wait);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.wake = null;
+    }
+  }
+  /** Write every pending update in one write; each caller's promise settles with it. */
+  async writeBatch() {
+    this.lastStart = this.now();
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = true;
+    this.busy = false;
+    try {
+      await this.write(batch.flatMap((w) => w.updates));
+      for (const w of batch) w.resolve();
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    } finally {
+      this.writing = false;
+    }
+  }
+};
 
 // src/state/file-store.ts
 function createFileStateStore(options) {
   const logger = options.logger ?? silentLogger;
-  const file2 = path2.resolve(options.path);
-  const lockFile = `${file2}.lock`;
-  const lockTimeoutMs = options.lockTimeoutMs ?? 15e3;
-  const staleLockMs = options.staleLockMs ?? 3e4;
-  const where2 = `file ${file2}`;
-  const read = async () => {
-    let text2;
-    try {
-      text2 = await readFile(file2, "utf8");
-    } catch (e) {
-      if (e.code === "ENOENT") return { state: { ...emptyState(), revision: null }, lease: null };
-      throw e;
-    }
-    const state = parseState(text2, where2);
-    const doc = JSON.parse(text2);
-    const lease = doc.lease === void 0 || doc.lease === null ? null : parseLease(JSON.stringify(doc.lease), where2);
-    return { state: { ...state, revision: revisionOf(state) }, lease };
+  const file2 = path3.resolve(options.path);
+  const lockOptions = {
+    lockFile: `${file2}.lock`,
+    file: file2,
+    timeoutMs: options.lockTimeoutMs ?? 15e3,
+    staleMs: options.staleLockMs ?? 3e4,
+    logger,
+    now: options.now
   };
-  const serialise = (state, lease) => stableStringify({ version: state.version, sites: state.sites, ...lease && { lease } });
-  const EMPTY_LOCK_GRACE_MS = Math.min(2e3, staleLockMs);
-  const isStale = (text2, mtimeMs) => {
-    if (Date.now() - mtimeMs > staleLockMs) return true;
-    let info2;
+  const locked = async (fn) => {
+    const unlock = await takeFileLock(lockOptions);
     try {
-      info2 = JSON.parse(text2);
-    } catch {
-      return Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS;
-    }
-    if (info2.host !== hostname3() || typeof info2.pid !== "number") return false;
-    try {
-      process.kill(info2.pid, 0);
-      return false;
-    } catch (e) {
-      return e.code === "ESRCH";
-    }
-  };
-  const breakLock = async (staleText) => {
-    const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
-    try {
-      await rename4(lockFile, aside);
-    } catch {
-      return;
-    }
-    const moved2 = await readFile(aside, "utf8").catch(() => "");
-    if (moved2 !== staleText) {
-      await link(aside, lockFile).catch(() => {
-      });
-    } else {
-      logger.warn({ lock: lockFile, holder: staleText }, "removed a stale state lock");
-    }
-    await unlink2(aside).catch(() => {
-    });
-  };
-  const lock = async () => {
-    const info2 = { pid: process.pid, host: hostname3(), at: (/* @__PURE__ */ new Date()).toISOString(), token: randomBytes(8).toString("hex") };
-    const text2 = JSON.stringify(info2);
-    const deadline = Date.now() + lockTimeoutMs;
-    await mkdir4(path2.dirname(file2), { recursive: true });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const fh = await open3(lockFile, "wx");
-        try {
-          await fh.writeFile(text2);
-        } finally {
-          await fh.close();
-        }
-        return async () => {
-          if (await readFile(lockFile, "utf8").catch(() => "") === text2) await unlink2(lockFile).catch(() => {
-          });
-        };
-      } catch (e) {
-        if (e.code !== "EEXIST") throw e;
-      }
-      const [held, st] = await Promise.all([readFile(lockFile, "utf8").catch(() => null), stat3(lockFile).catch(() => null)]);
-      if (held === null || st === null) continue;
-      if (isStale(held, st.mtimeMs)) {
-        await breakLock(held);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new StateConflictError(
-          `the state file ${file2} has been locked for over ${Math.round(lockTimeoutMs / 1e3)} s by ${held || "another process"}; if no routeros-gitops is running, remove ${lockFile}`
-        );
-      }
-      await sleep3(backoffDelay(attempt, 2, 50));
-    }
-  };
-  const writeAtomically = async (content) => {
-    const tmp = path2.join(path2.dirname(file2), `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    const fh = await open3(tmp, "w", 420);
-    try {
-      await fh.writeFile(content);
-      await fh.sync();
+      return await fn();
     } finally {
-      await fh.close();
+      await unlock();
     }
-    try {
-      await rename4(tmp, file2);
-    } catch (e) {
-      await unlink2(tmp).catch(() => {
-      });
-      throw e;
-    }
-    const dir = await open3(path2.dirname(file2), "r").catch(() => null);
-    await dir?.sync().catch(() => {
-    });
-    await dir?.close();
   };
-  const queue = createWriteQueue(async (updates) => {
-    const unlock = await lock();
-    try {
-      const { state, lease } = await read();
-      await writeAtomically(serialise(applyUpdates(state, updates), lease));
+  const queue = createWriteQueue(
+    (updates) => locked(async () => {
+      const { state, lease } = await readStateFile(file2);
+      await writeAtomically(file2, serialise(applyUpdates(state, updates), lease));
       logger.debug({ file: file2, updates: updates.length }, "state recorded");
-    } finally {
-      await unlock();
-    }
-  });
-  const changeLease = (change) => queue.exclusive(async () => {
-    const unlock = await lock();
-    try {
-      const { state, lease } = await read();
+    })
+  );
+  const changeLease = (change) => queue.exclusive(
+    () => locked(async () => {
+      const { state, lease } = await readStateFile(file2);
       const next = change(lease);
-      if (next) await writeAtomically(serialise(state, next));
+      if (next) await writeAtomically(file2, serialise(state, next));
       return { lease: next ?? lease, changed: next !== null, basedOn: state.revision ?? null };
-    } finally {
-      await unlock();
-    }
-  });
+    })
+  );
   return {
-    load: async () => (await read()).state,
+    load: async () => (await readStateFile(file2)).state,
     changeLease,
-    readLease: async () => (await read()).lease,
+    readLease: async () => (await readStateFile(file2)).lease,
     record(updates) {
       try {
         checkUpdates(updates);
@@ -94491,6 +94737,44 @@ function createFileStateStore(options) {
     close: () => queue.drain(),
     describe: () => `file ${file2}`
   };
+}
+async function readStateFile(file2) {
+  const where2 = `file ${file2}`;
+  let text2;
+  try {
+    text2 = await readFile2(file2, "utf8");
+  } catch (e) {
+    if (e.code === "ENOENT") return { state: { ...emptyState(), revision: null }, lease: null };
+    throw e;
+  }
+  const state = parseState(text2, where2);
+  const doc = JSON.parse(text2);
+  const lease = doc.lease === void 0 || doc.lease === null ? null : parseLease(JSON.stringify(doc.lease), where2);
+  return { state: { ...state, revision: revisionOf(state) }, lease };
+}
+function serialise(state, lease) {
+  return stableStringify({ version: state.version, sites: state.sites, ...lease && { lease } });
+}
+async function writeAtomically(file2, content) {
+  const tmp = path3.join(path3.dirname(file2), `.${path3.basename(file2)}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`);
+  const fh = await open4(tmp, "w", 420);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename5(tmp, file2);
+  } catch (e) {
+    await unlink3(tmp).catch(() => {
+    });
+    throw e;
+  }
+  const dir = await open4(path3.dirname(file2), "r").catch(() => null);
+  await dir?.sync().catch(() => {
+  });
+  await dir?.close();
 }
 function revisionOf(state) {
   return createHash4("sha256").update(stableStringify(state.sites)).digest("hex").slice(0, 24);
@@ -94781,11 +95065,11 @@ var GitRefStore = class {
     return version2;
   }
   /** Parse the site files read at `head` into `state` and `sites` (the texts of canonical files). */
-  addSite(state, sites, path4, text2, oid, skipStray) {
-    if (text2 === void 0) throw new GitError(`object ${oid} (${path4} in ${this.where}) is missing from the repository`, "git cat-file --batch", 0);
-    const site = parseSiteState(text2, `${this.where} ${path4}`);
+  addSite(state, sites, path5, text2, oid, skipStray) {
+    if (text2 === void 0) throw new GitError(`object ${oid} (${path5} in ${this.where}) is missing from the repository`, "git cat-file --batch", 0);
+    const site = parseSiteState(text2, `${this.where} ${path5}`);
     const canonicalPath = siteFilePath(site.site_id);
-    const canonical = canonicalPath === path4;
+    const canonical = canonicalPath === path5;
     if (!canonical && skipStray(canonicalPath)) return;
     if (canonical || !state.sites[site.site_id]) state.sites[site.site_id] = site;
     if (canonical) sites.set(site.site_id, text2);
@@ -94842,9 +95126,9 @@ var GitRefStore = class {
     const format = this.formatOf(objects.get(formatName)?.content.toString("utf8"), head);
     const state = { ...emptyState(), revision: head };
     const sites = /* @__PURE__ */ new Map();
-    for (const path4 of wanted) {
-      const oid = index.files.get(path4);
-      this.addSite(state, sites, path4, objects.get(oid)?.content.toString("utf8"), oid, (canonical) => index.files.has(canonical));
+    for (const path5 of wanted) {
+      const oid = index.files.get(path5);
+      this.addSite(state, sites, path5, objects.get(oid)?.content.toString("utf8"), oid, (canonical) => index.files.has(canonical));
     }
     if (this.known?.head !== head) this.known = { head, sites, format };
     else for (const [id, t] of sites) this.known.sites.set(id, t);
@@ -94939,7 +95223,7 @@ var GitRefStore = class {
       }
       this.known = null;
       this.logger.debug({ ref: this.ref, attempt }, "state ref moved by another writer; retrying");
-      await sleep3(backoffDelay(attempt));
+      await sleep4(backoffDelay(attempt));
     }
     throw new StateConflictError(`could not record the applied state in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
   }
@@ -95003,7 +95287,7 @@ var GitRefStore = class {
         return;
       }
       this.known = null;
-      await sleep3(backoffDelay(attempt));
+      await sleep4(backoffDelay(attempt));
     }
     throw new StateConflictError(
       `could not bring ${this.where} up to date with ${redactCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
@@ -95039,7 +95323,7 @@ ${r.stderr}`;
       );
       if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
       this.logger.debug({ ref: this.ref, attempt }, "remote state moved; fetching and merging");
-      await sleep3(backoffDelay(attempt));
+      await sleep4(backoffDelay(attempt));
       await this.syncFromRemote();
     }
     throw new StateConflictError(
@@ -95068,7 +95352,7 @@ async function openStore(options) {
     if (options.stateRemote || options.stateRef) {
       throw new InputError("--state-file keeps the state in a file; it cannot be combined with --state-remote or --state-ref");
     }
-    return createFileStateStore({ path: path3.resolve(options.cwd, options.stateFile), logger });
+    return createFileStateStore({ path: path4.resolve(options.cwd, options.stateFile), logger });
   }
   const repo = options.repo ?? await openRepo(options.cwd, { logger });
   let remote;
@@ -95493,7 +95777,7 @@ var MappedList = class {
 };
 
 // src/report/style.ts
-var wrap = (open4, close) => (s) => `\x1B[${open4}m${s}\x1B[${close}m`;
+var wrap = (open5, close) => (s) => `\x1B[${open5}m${s}\x1B[${close}m`;
 var ansiStyle = { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
 
 // src/report/plan-report.ts
@@ -96788,8 +97072,8 @@ function makeRecord(c, sc, prev, fields) {
 function tombstone(prev, at) {
   return { ...prev, phase: "removed", at, supersedes: null, applied: lastApplied(prev) };
 }
-function moved(prev, path4, at) {
-  return { ...prev, path: path4, at };
+function moved(prev, path5, at) {
+  return { ...prev, path: path5, at };
 }
 function scriptIndex(desired) {
   const scripts = /* @__PURE__ */ new Map();

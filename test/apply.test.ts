@@ -1,27 +1,15 @@
 // Apply through the CLI against the sandbox over loopback: exactly once, whatever fails.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
+import { useLifecycle, type Fleet } from './helpers/lifecycle.js';
 import { createSpecValidator, waitFor } from './helpers/sandbox.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import type { Sandbox, SandboxOptions } from '../src/sandbox/sandbox.js';
 
 const SECRETS_KEY = 'k3y-of-the-secrets-0123456789';
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
-
-async function setup(files: Record<string, string>, opts: SandboxOptions = {}): Promise<{ r: TempRepo; sb: Sandbox; env: Record<string, string> }> {
-  const r = await createTempRepo({ files });
-  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, ...opts });
-  cleanups.push(
-    () => r.cleanup(),
-    () => sb.close(),
-  );
-  const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '60', RGO_RATE_LIMIT: '0' };
-  return { r, sb, env };
-}
+const life = useLifecycle();
+const setup = (files: Record<string, string>, opts: SandboxOptions = {}): Promise<Fleet> => life.fleet(files, opts, { RGO_POLL_MAX_MS: '60' });
 
 type ApplyJson = {
   results: Array<{ site: string; path: string; outcome: string; job_id: string | null; idempotency_key: string; reason: string | null }>;

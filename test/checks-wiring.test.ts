@@ -1,15 +1,11 @@
 // Script checks wired into validate (repository and files), plan and apply.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createTempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox } from '../src/sandbox/sandbox.js';
+import { useLifecycle } from './helpers/lifecycle.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
+const life = useLifecycle();
 
 type Findings = { findings: Array<{ path: string; line: number; column: number; severity: string; rule: string; message: string }> };
 
@@ -36,13 +32,7 @@ describe('script checks, wired in', () => {
     const files = fleetFiles(2);
     files['sites/site-1/20-reset.rsc'] = '/system reset-configuration no-defaults=yes skip-backup=yes\n';
     files['sites/site-2/20-reboot.rsc'] = '/system reboot\n';
-    const r = await createTempRepo({ files });
-    const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5 });
-    cleanups.push(
-      () => r.cleanup(),
-      () => sb.close(),
-    );
-    const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0' };
+    const { r, sb, env } = await life.fleet(files);
     const plan = await cli(['plan', '--format', 'json'], { cwd: r.dir, env });
     const changes = plan.json<{ changes: Array<{ path: string; findings: Array<{ rule: string; severity: string; line: number }> }> }>().changes;
     expect(changes.find((c) => c.path.endsWith('20-reset.rsc'))!.findings).toEqual([
@@ -79,13 +69,7 @@ describe('script checks, wired in', () => {
 
   it('--allow-check-errors applies anyway', async () => {
     const files = fleetFiles(1, { '00-a.rsc': '/system shutdown\n' });
-    const r = await createTempRepo({ files });
-    const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5 });
-    cleanups.push(
-      () => r.cleanup(),
-      () => sb.close(),
-    );
-    const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_RATE_LIMIT: '0' };
+    const { r, sb, env } = await life.fleet(files);
     expect((await cli(['apply'], { cwd: r.dir, env })).code).toBe(2);
     expect((await cli(['apply', '--allow-check-errors'], { cwd: r.dir, env })).code).toBe(0);
     expect(sb.stats().jobsCreated).toBe(1);

@@ -1,11 +1,12 @@
 // With GITHUB_TOKEN and GITHUB_REPOSITORY set, the daemon writes each run's outcomes as commit
 // statuses on the commits they belong to (a GitHub double over loopback records them).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
 import { fleetFiles } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { sandboxEnv, useLifecycle } from './helpers/lifecycle.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
 interface Posted {
@@ -16,6 +17,7 @@ interface Posted {
   auth: string;
 }
 
+const life = useLifecycle('all');
 let sandbox: Sandbox;
 let repo: TempRepo;
 let daemon: DaemonProcess;
@@ -24,7 +26,7 @@ const posted: Posted[] = [];
 
 beforeAll(async () => {
   ensureBuilt();
-  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5 });
+  sandbox = await life.sandbox();
   github = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
@@ -44,27 +46,19 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => github.listen(0, '127.0.0.1', r));
-  repo = await createTempRepo({ files: fleetFiles(1) });
+  life.defer(() => new Promise((r) => github.close(r)));
+  repo = await life.repo(fleetFiles(1));
+  life.defer(async () => {
+    if (daemon) expect(await daemon.stop()).toBe(0);
+  });
   daemon = spawnDaemon([], {
     cwd: repo.dir,
-    env: {
-      SDX_API_URL: sandbox.url,
-      SDX_API_TOKEN: sandbox.token,
-      RGO_POLL_INITIAL_MS: '20',
-      RGO_POLL_MAX_MS: '50',
-      RGO_RATE_LIMIT: '0',
+    env: sandboxEnv(sandbox, {
       GITHUB_TOKEN: 'ghs_daemonTestToken123',
       GITHUB_REPOSITORY: 'acme/net',
       GITHUB_API_URL: `http://127.0.0.1:${(github.address() as AddressInfo).port}`,
-    },
+    }),
   });
-});
-
-afterAll(async () => {
-  if (daemon) expect(await daemon.stop()).toBe(0);
-  await sandbox?.close();
-  await new Promise((r) => github?.close(r));
-  await repo?.cleanup();
 });
 
 const final = (sha: string) => {

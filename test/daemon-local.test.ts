@@ -1,44 +1,32 @@
 // The daemon in local mode, as a real process on a real repository against the sandbox: a commit
 // reaches the API within 2 s (the latency is measured and printed), a burst of commits is one run
 // per settled head, and the three endpoints answer as the README documents.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
 import { fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { recordPosts, sandboxEnv, useLifecycle } from './helpers/lifecycle.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
+const life = useLifecycle('all');
+/** Every POST the sandbox received: when, and for which site. */
+const { posts, inspect } = recordPosts();
 let sandbox: Sandbox;
 let repo: TempRepo;
 let daemon: DaemonProcess;
 let base: string;
-/** Every POST the sandbox received: when, and for which site. */
-const posts: Array<{ at: number; site: string; body: string }> = [];
 
 beforeAll(async () => {
   ensureBuilt();
-  sandbox = await startSandbox({
-    autoSites: true,
-    checkinIntervalMs: 20,
-    expressDelayMs: 5,
-    runMs: 5,
-    inspectRequest: (req) => {
-      if (req.method === 'POST') posts.push({ at: performance.now(), site: req.path.split('/')[2]!, body: req.body });
-    },
+  sandbox = await life.sandbox({ inspectRequest: inspect });
+  repo = await life.repo(fleetFiles(2));
+  life.defer(async () => {
+    if (daemon) expect(await daemon.stop()).toBe(0);
   });
-  repo = await createTempRepo({ files: fleetFiles(2) });
-  daemon = spawnDaemon(['--listen', '127.0.0.1:0', '--retry-interval', '1s'], {
-    cwd: repo.dir,
-    env: { SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0' },
-  });
+  daemon = spawnDaemon(['--listen', '127.0.0.1:0', '--retry-interval', '1s'], { cwd: repo.dir, env: sandboxEnv(sandbox) });
   base = await daemon.url();
-});
-
-afterAll(async () => {
-  if (daemon) expect(await daemon.stop()).toBe(0);
-  await sandbox?.close();
-  await repo?.cleanup();
 });
 
 const finishedAt = (sha: string, from = 0) =>

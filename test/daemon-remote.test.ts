@@ -1,39 +1,32 @@
 // The daemon in remote mode: a commit pushed by someone else is fetched on the next poll and
 // applied; the daemon's own branch and working tree are left alone. Also: bad options exit 2.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBareRemote, type BareRemote, type TempRepo } from './helpers/git-repo.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BareRemote, TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { recordPosts, sandboxEnv, useLifecycle } from './helpers/lifecycle.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
+const life = useLifecycle('all');
+const { posts, inspect } = recordPosts();
 let sandbox: Sandbox;
 let remote: BareRemote;
 let pusher: TempRepo;
 let clone: TempRepo;
 let daemon: DaemonProcess | undefined;
-const posts: Array<{ at: number; body: string }> = [];
-const env = () => ({ SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0' });
+const env = () => sandboxEnv(sandbox);
 
 beforeAll(async () => {
   ensureBuilt();
-  sandbox = await startSandbox({
-    autoSites: true,
-    checkinIntervalMs: 20,
-    expressDelayMs: 5,
-    runMs: 5,
-    inspectRequest: (req) => void (req.method === 'POST' && posts.push({ at: performance.now(), body: req.body })),
-  });
-  remote = await createBareRemote();
+  sandbox = await life.sandbox({ inspectRequest: inspect });
+  remote = await life.remote();
   pusher = await remote.clone();
   await pusher.commit(fleetFiles(2), 'fleet');
   await pusher.git(['push', '-q', 'origin', 'main']);
   clone = await remote.clone();
-});
-
-afterAll(async () => {
-  if (daemon) expect(await daemon.stop()).toBe(0);
-  await sandbox?.close();
-  await remote?.cleanup();
+  life.defer(async () => {
+    if (daemon) expect(await daemon.stop()).toBe(0);
+  });
 });
 
 describe('watch --remote', () => {

@@ -1,39 +1,24 @@
 // The daemon as a service: one per repository, SIGTERM in the middle of an apply then a restart
 // (nothing lost, nothing sent twice), SIGHUP reloading the secrets, and jobs left pending by a run
 // followed to their outcome without a new commit. Real processes, real repositories, the sandbox.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import { useLifecycle } from './helpers/lifecycle.js';
+import type { SandboxOptions } from '../src/sandbox/sandbox.js';
 import { ensureBuilt, eventually, spawnDaemon, type DaemonProcess } from './daemon-harness.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const life = useLifecycle();
 beforeAll(() => ensureBuilt());
 
 async function setup(files: Record<string, string>, sandboxOptions: SandboxOptions = {}) {
-  const sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, ...sandboxOptions });
-  const repo = await createTempRepo({ files });
-  cleanups.push(
-    () => sandbox.close(),
-    () => repo.cleanup(),
-  );
-  const env = {
-    SDX_API_URL: sandbox.url,
-    SDX_API_TOKEN: sandbox.token,
-    RGO_POLL_INITIAL_MS: '20',
-    RGO_POLL_MAX_MS: '50',
-    RGO_RATE_LIMIT: '0',
-    RGO_SECRETS_KEY: 'daemon-test-secrets-key-0123',
-  };
+  const { r: repo, sb: sandbox, env } = await life.fleet(files, sandboxOptions, { RGO_SECRETS_KEY: 'daemon-test-secrets-key-0123' });
   const start = (args: string[] = []) => {
     const d = spawnDaemon(args, { cwd: repo.dir, env });
-    cleanups.push(async () => {
+    life.defer(async () => {
       if (d.child.exitCode === null && d.child.signalCode === null) await d.stop();
     });
     return d;
@@ -113,7 +98,7 @@ describe('watch as a service', () => {
 
   it('SIGHUP re-reads the secrets file and reconciles the head again', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rgo-secrets-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    life.defer(() => rm(dir, { recursive: true, force: true }));
     const secrets = path.join(dir, 'secrets.yaml');
     await writeFile(secrets, 'fleet:\n  dns: 192.0.2.1\n');
     const posts: string[] = [];

@@ -2,14 +2,15 @@
 // checked on what the simulated routers ran (test/helpers/routers.ts): the last body every router
 // executed per script is the rendering at HEAD, and no key was ever sent twice.
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openRepo } from '../src/git/repo.js';
 import { openStateStore } from '../src/state/open-store.js';
 import { createSdxClient } from '../src/sdx/client.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import type { Sandbox, SandboxOptions } from '../src/sandbox/sandbox.js';
 import type { ScriptRecord } from '../src/core/state.js';
 import { cli, SITE_IDS, type CliRun } from './helpers/cli.js';
-import { createBareRemote, createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
+import { sandboxEnv, useLifecycle, type Env } from './helpers/lifecycle.js';
 import { waitFor } from './helpers/sandbox.js';
 import { duplicateSends, executions, lastBodies } from './helpers/routers.js';
 import { CLI, ensureBuilt } from './daemon-harness.js';
@@ -18,22 +19,14 @@ const [ID, ID2, ID3] = SITE_IDS as [string, string, string];
 const KEY1 = 'first-secrets-key-0123456789';
 const KEY2 = 'second-secrets-key-987654321';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const life = useLifecycle();
 
-async function sandbox(opts: SandboxOptions = {}): Promise<{ sb: Sandbox; env: Record<string, string> }> {
-  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, ...opts });
-  cleanups.push(() => sb.close());
-  return { sb, env: { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '60', RGO_RATE_LIMIT: '0' } };
+async function sandbox(opts: SandboxOptions = {}): Promise<{ sb: Sandbox; env: Env }> {
+  const sb = await life.sandbox(opts);
+  return { sb, env: sandboxEnv(sb, { RGO_POLL_MAX_MS: '60' }) };
 }
 
-async function repo(files: Record<string, string>): Promise<TempRepo> {
-  const r = await createTempRepo({ files });
-  cleanups.push(() => r.cleanup());
-  return r;
-}
+const repo = (files: Record<string, string>): Promise<TempRepo> => life.repo(files);
 
 type Result = {
   site: string;
@@ -123,8 +116,7 @@ describe('exactly once under real use', () => {
 
   describe('3. never backwards across clones that share the state', () => {
     async function twoClones() {
-      const remote = await createBareRemote();
-      cleanups.push(() => remote.cleanup());
+      const remote = await life.remote();
       const a = await remote.clone();
       await a.commit({ 'sites/hq/site.yaml': `id: ${ID}\n`, 'sites/hq/10-a.rsc': '/ip dns set servers=192.0.2.1\n' }, 'v1');
       const older = await a.git(['rev-parse', 'HEAD']);

@@ -3,30 +3,20 @@
 // rest; a changed script supersedes its pending parts. Against the sandbox, which refuses a body over
 // 10,000 characters as the real API does.
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/core/random.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import type { SandboxOptions } from '../src/sandbox/sandbox.js';
 import { CLI, ensureBuilt } from './daemon-harness.js';
 import { cli, SITE_IDS } from './helpers/cli.js';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
+import { useLifecycle, type Fleet } from './helpers/lifecycle.js';
 import { generateExport } from './helpers/routeros-export.js';
 import { waitFor } from './helpers/sandbox.js';
 
 const [ID, ID2] = SITE_IDS as [string, string];
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function setup(files: Record<string, string>, opts: SandboxOptions = {}): Promise<{ r: TempRepo; sb: Sandbox; env: Record<string, string> }> {
-  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 15, expressDelayMs: 5, runMs: 3, ...opts });
-  const r = await createTempRepo({ files });
-  cleanups.push(
-    () => sb.close(),
-    () => r.cleanup(),
-  );
-  return { r, sb, env: { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '10', RGO_POLL_MAX_MS: '40', RGO_RATE_LIMIT: '0' } };
-}
+const life = useLifecycle();
+const setup = (files: Record<string, string>, opts: SandboxOptions = {}): Promise<Fleet> =>
+  life.fleet(files, { checkinIntervalMs: 15, runMs: 3, ...opts }, { RGO_POLL_INITIAL_MS: '10', RGO_POLL_MAX_MS: '40' });
 
 /** A ~35 KB classic export (CRLF), as routers write them; the command-tree checks are left to their own tests. */
 function bigExport(seed = 7, size = 35_000): string {

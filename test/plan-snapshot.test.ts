@@ -1,33 +1,17 @@
 // The incremental plan (the plan snapshot): after every kind of change, a plan that takes unchanged
 // sites from the last plan's snapshot prints exactly what a plan without a snapshot prints, and it
 // does take them from it (the debug line says how many), on real repositories and a real state.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import type { TempRepo } from './helpers/git-repo.js';
 import { cli, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { sharedSandbox, useLifecycle, type Env } from './helpers/lifecycle.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5 });
-});
-afterAll(() => sandbox.close());
-
-const repos: TempRepo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((r) => r.cleanup()));
-});
-
-const env = (extra: Record<string, string> = {}) => ({
-  SDX_API_URL: sandbox.url,
-  SDX_API_TOKEN: sandbox.token,
-  RGO_POLL_INITIAL_MS: '20',
-  RGO_POLL_MAX_MS: '50',
-  RGO_RATE_LIMIT: '0',
-  ...extra,
-});
+const shared = sharedSandbox();
+const life = useLifecycle();
+const env = (extra: Env = {}) => shared.env(extra);
 
 function fleet(): Record<string, string> {
   const files: Record<string, string> = {
@@ -97,8 +81,7 @@ async function apply(r: TempRepo) {
 
 describe('incremental plan (the plan snapshot)', () => {
   it('takes only unchanged sites with nothing to send from the snapshot, and prints what a full plan prints', async () => {
-    const r = await createTempRepo({ files: fleet() });
-    repos.push(r);
+    const r = await life.repo(fleet());
 
     // Nothing applied: every site has changes, so none is kept.
     let run = await both(r);
@@ -202,8 +185,7 @@ describe('incremental plan (the plan snapshot)', () => {
   }, 120_000);
 
   it('apply plans incrementally too: after a one-script commit it reads one site and sends one job', async () => {
-    const r = await createTempRepo({ files: fleet() });
-    repos.push(r);
+    const r = await life.repo(fleet());
     const applyRun = async () => {
       const res = await cli(['apply', '--format', 'json'], { cwd: r.dir, env: env({ RGO_LOG_LEVEL: 'debug' }) });
       expect(res.code, res.stdout + res.stderr).toBe(0);
@@ -217,15 +199,15 @@ describe('incremental plan (the plan snapshot)', () => {
     expect((await applyRun()).results).toHaveLength(10);
     await both(r); // every site's state changed: all read, all kept
     await r.commit({ 'sites/site-2/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' }, 'site-2 dns');
-    const before = sandbox.stats().jobsCreated;
+    const before = shared.sb.stats().jobsCreated;
     const run = await applyRun();
     expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
     expect(run.results.map((x) => `${x.path} ${x.outcome}`)).toEqual(['sites/site-2/10-dns.rsc succeeded']);
-    expect(sandbox.stats().jobsCreated).toBe(before + 1);
+    expect(shared.sb.stats().jobsCreated).toBe(before + 1);
     // Nothing left to send, by a plan with or without a snapshot.
     expect(changes(await both(r))).toEqual([]);
     const again = await applyRun();
     expect(again.results).toEqual([]);
-    expect(sandbox.stats().jobsCreated).toBe(before + 1);
+    expect(shared.sb.stats().jobsCreated).toBe(before + 1);
   }, 120_000);
 });

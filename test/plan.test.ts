@@ -1,31 +1,17 @@
 // The plan through the real CLI on real git repositories: what changed, with stable keys.
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import { describe, expect, it } from 'vitest';
+import type { TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { sharedSandbox, useLifecycle } from './helpers/lifecycle.js';
 
 interface PlanJson {
   changes: Array<{ site: string; site_id: string; path: string; kind: string; action: string; idempotency_key: string | null }>;
 }
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5 });
-});
-afterAll(() => sandbox.close());
-
-const repos: TempRepo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((r) => r.cleanup()));
-});
-
-async function repoWith(files: Record<string, string>) {
-  const r = await createTempRepo({ files });
-  repos.push(r);
-  return r;
-}
-
-const env = () => ({ SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '50', RGO_RATE_LIMIT: '0' });
+const shared = sharedSandbox();
+const life = useLifecycle();
+const repoWith = (files: Record<string, string>) => life.repo(files);
+const env = () => shared.env();
 const plan = async (r: TempRepo, extra: string[] = []) => {
   const res = await cli(['plan', '--format', 'json', ...extra], { cwd: r.dir, env: env() });
   expect(res.code, res.stderr).toBe(0);
@@ -69,10 +55,10 @@ describe('plan', () => {
     const removed = await plan(r);
     expect(removed.changes.map((c) => [c.site, c.path, c.kind, c.idempotency_key])).toEqual([['site-1', 'sites/site-1/10-dns.rsc', 'removed', null]]);
     // Applying a removal sends nothing and forgets the script.
-    const before = sandbox.stats().jobsCreated;
+    const before = shared.sb.stats().jobsCreated;
     const res = await apply(r);
     expect(res.results.map((x) => x.outcome)).toEqual(['skipped']);
-    expect(sandbox.stats().jobsCreated).toBe(before);
+    expect(shared.sb.stats().jobsCreated).toBe(before);
     expect((await plan(r)).changes).toEqual([]);
   });
 

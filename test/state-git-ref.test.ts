@@ -1,37 +1,19 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GitError, InputError } from '../src/core/errors.js';
 import type { Logger } from '../src/core/logger.js';
-import type { JobPhase, ScriptRecord, StateUpdate } from '../src/core/state.js';
 import { openRepo } from '../src/git/repo.js';
 import { siteFilePath, stableStringify } from '../src/state/encoding.js';
 import { createGitRefStateStore, DEFAULT_STATE_REF, remoteTrackingRef } from '../src/state/git-ref-store.js';
-import { createBareRemote, createTempRepo, type BareRemote, type TempRepo } from './helpers/git-repo.js';
+import type { BareRemote, TempRepo } from './helpers/git-repo.js';
+import { useLifecycle } from './helpers/lifecycle.js';
+import { COMMIT, scriptRecord, STATE_REPO_FILES, stateUpdate } from './helpers/state-records.js';
 
-const COMMIT = `${'c0ffee'.repeat(6)}c0ff`;
-
-function record(key: string, phase: JobPhase = 'succeeded', at = '2026-03-01T10:00:00.000Z'): ScriptRecord {
-  return {
-    path: `sites/x/${key}`,
-    generation: 1,
-    fingerprint: `fp-${key}`,
-    commit: COMMIT,
-    key,
-    job_id: `job-${key}`,
-    phase,
-    at,
-    intended_at: at,
-    source: { blob: 'b'.repeat(40), inputs: 'i' },
-  };
-}
-
+const record = scriptRecord;
 /** A removed script's tombstone. */
 const removedRecord = (key: string) => record(key, 'removed', '2026-03-01T10:00:09.000Z');
-
-function update(siteId: string, p: string, r: ScriptRecord = record(`${siteId}/${p}`)): StateUpdate {
-  return { site_id: siteId, site: `name-${siteId}`, file: p, record: r };
-}
+const update = stateUpdate;
 
 function commandLog(): Logger & { commands: string[] } {
   const commands: string[] = [];
@@ -42,16 +24,8 @@ function commandLog(): Logger & { commands: string[] } {
   return { commands, debug: keep, info: () => {}, warn: () => {}, error: () => {} };
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function tempRepo(): Promise<TempRepo> {
-  const t = await createTempRepo({ files: { 'sites/hq/10-firewall.rsc': '/ip firewall filter print\n' } });
-  cleanups.push(() => t.cleanup());
-  return t;
-}
+const life = useLifecycle();
+const tempRepo = () => life.repo(STATE_REPO_FILES);
 
 describe('git ref state store', () => {
   it('starts empty, records, and reads back what it recorded', async () => {
@@ -237,11 +211,10 @@ describe('git ref state store', () => {
 
 describe('git ref state store with a remote', () => {
   let remote: BareRemote;
-  afterEach(async () => remote?.cleanup());
 
   async function clones(n: number): Promise<TempRepo[]> {
     // The state ref needs no branch: the clones start from an empty remote.
-    remote = await createBareRemote();
+    remote = await life.remote();
     return Promise.all(Array.from({ length: n }, () => remote.clone()));
   }
 

@@ -1,13 +1,10 @@
 // Shared scripts, variables and secrets, through the CLI against the sandbox.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
+import { describe, expect, it } from 'vitest';
+import type { TempRepo } from './helpers/git-repo.js';
 import { cli } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { useLifecycle } from './helpers/lifecycle.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
+const life = useLifecycle();
 
 const id = (i: number) => `bbbbbbbb-cccc-4ddd-8eee-${i.toString(16).padStart(12, '0')}`;
 
@@ -28,23 +25,8 @@ function fleet(): Record<string, string> {
   };
 }
 
-async function setup(files = fleet()) {
-  const r = await createTempRepo({ files });
-  const sb: Sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5 });
-  cleanups.push(
-    () => r.cleanup(),
-    () => sb.close(),
-  );
-  const env = {
-    SDX_API_URL: sb.url,
-    SDX_API_TOKEN: sb.token,
-    RGO_POLL_INITIAL_MS: '20',
-    RGO_POLL_MAX_MS: '60',
-    RGO_RATE_LIMIT: '0',
-    RGO_SECRET_PPPOE: 'pppoe-Secret-One',
-    RGO_SECRETS_KEY: 'test-digest-key-0123456789',
-  };
-  return { r, sb, env };
+function setup(files = fleet()) {
+  return life.fleet(files, {}, { RGO_POLL_MAX_MS: '60', RGO_SECRET_PPPOE: 'pppoe-Secret-One', RGO_SECRETS_KEY: 'test-digest-key-0123456789' });
 }
 
 type Change = { site: string; path: string; kind: string; action: string; secrets: string[]; secrets_missing: string[] };

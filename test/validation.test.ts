@@ -1,30 +1,21 @@
 // Invalid input: every problem reported at once, exit 2, the file (and line) named, no stack
 // trace, and nothing sent.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { symlink } from 'node:fs/promises';
-import { createTempRepo, type TempRepo } from './helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { sharedSandbox, useLifecycle } from './helpers/lifecycle.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5 });
-});
-afterAll(() => sandbox.close());
-const repos: TempRepo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((r) => r.cleanup()));
-});
+const shared = sharedSandbox();
+const life = useLifecycle();
 
 const good = fleetFiles(2);
-const env = () => ({ SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_RATE_LIMIT: '0' });
+const env = () => shared.env();
 
 /** Commit `files` over a valid fleet and expect plan, validate and apply to refuse with these messages. */
 async function expectInvalid(files: Record<string, string | Buffer | null>, expected: Array<string | RegExp>) {
-  const r = await createTempRepo({ files: good });
-  repos.push(r);
+  const r = await life.repo(good);
   await r.commit(files, 'break it');
-  const before = sandbox.stats().requests;
+  const before = shared.sb.stats().requests;
   for (const cmd of ['plan', 'apply', 'validate']) {
     const res = await cli([cmd], { cwd: r.dir, env: env() });
     const all = res.stdout + res.stderr;
@@ -32,7 +23,7 @@ async function expectInvalid(files: Record<string, string | Buffer | null>, expe
     for (const e of expected) expect(all, cmd).toMatch(e);
     expect(all).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // no stack trace
   }
-  expect(sandbox.stats().requests).toBe(before); // nothing sent
+  expect(shared.sb.stats().requests).toBe(before); // nothing sent
   return r;
 }
 
@@ -82,8 +73,7 @@ describe('validation', () => {
     ]);
   });
   it('a symlink is never followed', async () => {
-    const r = await createTempRepo({ files: good });
-    repos.push(r);
+    const r = await life.repo(good);
     await symlink('/etc/passwd', `${r.dir}/sites/site-1/20-link.rsc`);
     await r.commit({}, 'link');
     const res = await cli(['plan'], { cwd: r.dir });
@@ -134,15 +124,13 @@ describe('validation', () => {
     ]);
   });
   it('no sites directory at all', async () => {
-    const r = await createTempRepo({ files: { 'README.md': 'x\n' } });
-    repos.push(r);
+    const r = await life.repo({ 'README.md': 'x\n' });
     const res = await cli(['plan'], { cwd: r.dir });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/there is no sites directory "sites".*pass --sites/s);
   });
   it('an unknown ref, and a folder that is not a repository', async () => {
-    const r = await createTempRepo({ files: good });
-    repos.push(r);
+    const r = await life.repo(good);
     const res = await cli(['plan', '--ref', 'nope'], { cwd: r.dir });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/nope/);
@@ -154,9 +142,8 @@ describe('validation', () => {
     expect(res2.stderr).toMatch(/not in a git repository/);
   });
   it('apply without SDX_API_TOKEN sends nothing and says how to fix it', async () => {
-    const r = await createTempRepo({ files: good });
-    repos.push(r);
-    const res = await cli(['apply'], { cwd: r.dir, env: { SDX_API_URL: sandbox.url } });
+    const r = await life.repo(good);
+    const res = await cli(['apply'], { cwd: r.dir, env: { SDX_API_URL: shared.sb.url } });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/SDX_API_TOKEN is not set/);
   });
@@ -165,8 +152,7 @@ describe('validation', () => {
 describe('the parse cache', () => {
   it('is keyed by blob: a valid file cached earlier never hides a later invalid edit; a broken cache file is ignored', async () => {
     const { writeFile, readFile } = await import('node:fs/promises');
-    const r = await createTempRepo({ files: good });
-    repos.push(r);
+    const r = await life.repo(good);
     expect((await cli(['plan'], { cwd: r.dir })).code).toBe(0);
     const cacheFile = `${r.dir}/.git/routeros-gitops/parse-cache.json`;
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { entries: Record<string, unknown> };

@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 
 type Row = [name: string, tree: string, state_path: string, state: string | null, id: string, last_commit: string | null, settings: number, scripts: number];
 
-interface SnapshotFile {
+export interface SnapshotFile {
   format: number;
   version: string;
   key: string;
@@ -53,83 +53,10 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
       } catch {
         return undefined;
       }
-      if (
-        !doc ||
-        doc.format !== SNAPSHOT_FORMAT ||
-        doc.version !== VERSION ||
-        typeof doc.key !== 'string' ||
-        !Array.isArray(doc.sites) ||
-        !Array.isArray(doc.settings)
-      ) {
-        return undefined;
-      }
-      const settings = doc.settings.map((s) => (isJobSettings(s) ? s : undefined));
-      const sites = new Map<string, SnapshotSite>();
-      for (const row of doc.sites) {
-        // A row that does not look right is left out: its site is read again.
-        if (!Array.isArray(row) || row.length !== 8) continue;
-        const [name, tree, statePath, state, id, last, si, scripts] = row;
-        const set = typeof si === 'number' ? settings[si] : undefined;
-        if (
-          typeof name !== 'string' ||
-          !isOid(tree) ||
-          typeof statePath !== 'string' ||
-          !(state === null || isOid(state)) ||
-          typeof id !== 'string' ||
-          !(last === null || isOid(last))
-        )
-          continue;
-        if (!set || !Number.isInteger(scripts)) continue;
-        sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set, scripts });
-      }
-      const snapshot: PlanSnapshot = { key: doc.key, sites };
-      // What the plan saw is all or nothing: without it the next plan lists everything again.
-      const seen = doc.seen;
-      if (
-        seen &&
-        isOid(seen.commit) &&
-        (seen.state_head === null || isOid(seen.state_head)) &&
-        Array.isArray(seen.others) &&
-        Array.isArray(seen.state_others)
-      ) {
-        const others: TopEntry[] = [];
-        const stateOthers = new Map<string, string>();
-        let ok = sites.size === doc.sites.length;
-        for (const o of seen.others) {
-          if (Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string' && /^\d{6}$/.test(o[1]) && isOid(o[2]))
-            others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
-          else ok = false;
-        }
-        for (const o of seen.state_others) {
-          if (Array.isArray(o) && typeof o[0] === 'string' && isOid(o[1])) stateOthers.set(o[0], o[1]);
-          else ok = false;
-        }
-        if (ok) snapshot.seen = { commit: seen.commit, others, state_head: seen.state_head, state_others: stateOthers };
-      }
-      return snapshot;
+      return readSnapshotFile(doc);
     },
     async save(snapshot: PlanSnapshot) {
-      const settings: JobSettings[] = [];
-      const index = new Map<string, number>();
-      const rows: Row[] = [];
-      for (const [name, s] of snapshot.sites) {
-        const k = JSON.stringify(s.settings);
-        let i = index.get(k);
-        if (i === undefined) {
-          i = settings.push(s.settings) - 1;
-          index.set(k, i);
-        }
-        rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
-      }
-      const doc: SnapshotFile = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
-      if (snapshot.seen) {
-        doc.seen = {
-          commit: snapshot.seen.commit,
-          others: snapshot.seen.others.map((o) => [o.name, o.mode, o.oid]),
-          state_head: snapshot.seen.state_head,
-          state_others: [...snapshot.seen.state_others],
-        };
-      }
+      const doc = toSnapshotFile(snapshot);
       try {
         await mkdir(dir, { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;
@@ -140,4 +67,91 @@ export function openPlanSnapshot(gitDir: string): SnapshotStore {
       }
     },
   };
+}
+
+/** The snapshot a file holds, or undefined when it is not one of this version's. */
+export function readSnapshotFile(doc: SnapshotFile): PlanSnapshot | undefined {
+  if (
+    !doc ||
+    doc.format !== SNAPSHOT_FORMAT ||
+    doc.version !== VERSION ||
+    typeof doc.key !== 'string' ||
+    !Array.isArray(doc.sites) ||
+    !Array.isArray(doc.settings)
+  ) {
+    return undefined;
+  }
+  const sites = readRows(doc.sites, doc.settings);
+  const snapshot: PlanSnapshot = { key: doc.key, sites };
+  // What the plan saw is all or nothing: without it the next plan lists everything again.
+  const seen = doc.seen && sites.size === doc.sites.length ? readSeen(doc.seen) : undefined;
+  if (seen) snapshot.seen = seen;
+  return snapshot;
+}
+
+/** The rows that look right (one that does not is left out: its site is read again). */
+function readRows(rows: readonly Row[], settingsList: readonly unknown[]): Map<string, SnapshotSite> {
+  const settings = settingsList.map((s) => (isJobSettings(s) ? s : undefined));
+  const sites = new Map<string, SnapshotSite>();
+  for (const row of rows) {
+    if (!Array.isArray(row) || row.length !== 8) continue;
+    const [name, tree, statePath, state, id, last, si, scripts] = row;
+    const set = typeof si === 'number' ? settings[si] : undefined;
+    if (
+      typeof name !== 'string' ||
+      !isOid(tree) ||
+      typeof statePath !== 'string' ||
+      !(state === null || isOid(state)) ||
+      typeof id !== 'string' ||
+      !(last === null || isOid(last))
+    )
+      continue;
+    if (!set || !Number.isInteger(scripts)) continue;
+    sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set, scripts });
+  }
+  return sites;
+}
+
+/** What the last plan saw, when every part of it reads right. */
+function readSeen(seen: NonNullable<SnapshotFile['seen']>): PlanSnapshot['seen'] {
+  if (!isOid(seen.commit) || !(seen.state_head === null || isOid(seen.state_head)) || !Array.isArray(seen.others) || !Array.isArray(seen.state_others)) {
+    return undefined;
+  }
+  const others: TopEntry[] = [];
+  for (const o of seen.others) {
+    if (!(Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string' && /^\d{6}$/.test(o[1]) && isOid(o[2]))) return undefined;
+    others.push({ name: o[0], mode: o[1], type: typeOfMode(o[1]), oid: o[2] });
+  }
+  const stateOthers = new Map<string, string>();
+  for (const o of seen.state_others) {
+    if (!(Array.isArray(o) && typeof o[0] === 'string' && isOid(o[1]))) return undefined;
+    stateOthers.set(o[0], o[1]);
+  }
+  return { commit: seen.commit, others, state_head: seen.state_head, state_others: stateOthers };
+}
+
+/** The file's form: the job settings sites share are stored once, sites are rows. */
+export function toSnapshotFile(snapshot: PlanSnapshot): SnapshotFile {
+  const settings: JobSettings[] = [];
+  const index = new Map<string, number>();
+  const rows: Row[] = [];
+  for (const [name, s] of snapshot.sites) {
+    const k = JSON.stringify(s.settings);
+    let i = index.get(k);
+    if (i === undefined) {
+      i = settings.push(s.settings) - 1;
+      index.set(k, i);
+    }
+    rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
+  }
+  const doc: SnapshotFile = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
+  if (snapshot.seen) {
+    doc.seen = {
+      commit: snapshot.seen.commit,
+      others: snapshot.seen.others.map((o) => [o.name, o.mode, o.oid]),
+      state_head: snapshot.seen.state_head,
+      state_others: [...snapshot.seen.state_others],
+    };
+  }
+  return doc;
 }

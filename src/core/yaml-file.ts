@@ -12,43 +12,60 @@ export interface ParsedYaml<T> {
   value?: T;
   problems: Problem[];
 }
+type Position = { line?: number; column?: number };
 
 export function parseYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, what: string): ParsedYaml<z.infer<S>> {
-  // Fast path for the common case, a valid file: js-yaml with the YAML 1.2 core schema is several
-  // times faster than the position-tracking parser. Anything it rejects, anything the schema
-  // rejects, and any file with anchors or aliases takes the precise path below, which is the one
-  // that decides and explains.
-  if (!/[&*]/.test(text)) {
-    let fast: unknown;
-    try {
-      fast = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
-    } catch {
-      fast = undefined;
-    }
-    if (fast && typeof fast === 'object' && !Array.isArray(fast) && depth(fast) <= MAX_DEPTH) {
-      const r = schema.safeParse(fast);
-      if (r.success) return { value: r.data, problems: [] };
-    }
-  }
+  const fast = parseFast(text, schema);
+  if (fast) return { value: fast.data, problems: [] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const pos = (offset: number | undefined) => {
+  const pos = (offset: number | undefined): Position => {
     if (offset === undefined) return {};
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const problems: Problem[] = [];
-  for (const err of doc.errors) {
+  const syntax = syntaxProblems(doc, file, pos);
+  if (syntax.length) return { problems: syntax };
+  const data = toMapping(doc, file, what, pos);
+  if ('problems' in data) return data;
+  const result = schema.safeParse(data.value);
+  if (result.success) return { value: result.data, problems: [] };
+  return { problems: schemaProblems(result.error.issues, doc, schema, file, what, pos) };
+}
+
+/**
+ * Fast path for the common case, a valid file: js-yaml with the YAML 1.2 core schema is several
+ * times faster than the position-tracking parser. Anything it rejects, anything the schema
+ * rejects, and any file with anchors or aliases takes the precise path, which is the one that
+ * decides and explains.
+ */
+function parseFast<S extends z.ZodType>(text: string, schema: S): { data: z.infer<S> } | undefined {
+  if (/[&*]/.test(text)) return undefined;
+  let fast: unknown;
+  try {
+    fast = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+  if (!fast || typeof fast !== 'object' || Array.isArray(fast) || depth(fast) > MAX_DEPTH) return undefined;
+  const r = schema.safeParse(fast);
+  return r.success ? { data: r.data } : undefined;
+}
+
+function syntaxProblems(doc: Document, file: string, pos: (offset: number | undefined) => Position): Problem[] {
+  return doc.errors.map((err) => {
     const duplicate = err.code === 'DUPLICATE_KEY';
-    problems.push({
+    return {
       file,
       ...pos(err.pos[0]),
       message: duplicate ? 'a key is defined twice in the same mapping' : `this is not valid YAML: ${firstLine(err.message)}`,
       hint: duplicate ? 'keep one of the two definitions' : 'fix the YAML syntax (indentation, quotes, colons)',
-    });
-  }
-  if (problems.length) return { problems };
+    };
+  });
+}
 
+/** The document as a plain mapping (an empty file is an empty one), or why it is not one. */
+function toMapping(doc: Document, file: string, what: string, pos: (offset: number | undefined) => Position): { value: object } | { problems: Problem[] } {
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -69,23 +86,33 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
       ],
     };
   }
-  if (data === null || data === undefined) data = {};
-  if (typeof data !== 'object' || Array.isArray(data)) {
+  const value = data ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
     return {
       problems: [
         {
           file,
           ...pos(doc.contents?.range?.[0]),
-          message: `${what} must be a mapping of settings (key: value), not ${Array.isArray(data) ? 'a list' : `a ${typeof data}`}`,
+          message: `${what} must be a mapping of settings (key: value), not ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
           hint: 'write it as lines of "key: value"',
         },
       ],
     };
   }
+  return { value };
+}
 
-  const result = schema.safeParse(data);
-  if (result.success) return { value: result.data, problems };
-  for (const issue of result.error.issues) {
+/** The schema's complaints, each at the line of the key or value it is about. */
+function schemaProblems(
+  issues: readonly z.core.$ZodIssue[],
+  doc: Document,
+  schema: z.ZodType,
+  file: string,
+  what: string,
+  pos: (offset: number | undefined) => Position,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of issues) {
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
@@ -105,7 +132,7 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
     const where = path.length ? `"${path.join('.')}"` : what;
     problems.push({ file, ...pos(offset), message: `${where}: ${describeIssue(issue)}` });
   }
-  return { problems };
+  return problems;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -83,8 +83,11 @@ export class DaemonMetrics {
     const sdx: SdxStats = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
     addStats(sdx, this.sdxDone);
     for (const c of this.sdxLive) addStats(sdx, c.stats());
-    const byStatus = Object.entries(sdx.byStatus).sort(([a], [b]) => (a < b ? -1 : 1));
-    const families: Family[] = [
+    return [...this.runFamilies(), ...this.jobFamilies(), ...sdxFamilies(sdx), ...this.gitAndTimeFamilies()].map(renderFamily).join('');
+  }
+
+  private runFamilies(): Family[] {
+    return [
       { name: 'routeros_gitops_info', help: 'Version and mode of this daemon (always 1).', type: 'gauge', samples: [{ labels: this.info, value: 1 }] },
       { name: 'routeros_gitops_ready', help: '1 when the daemon is ready (see /healthz), else 0.', type: 'gauge', samples: [{ value: this.ready ? 1 : 0 }] },
       { name: 'routeros_gitops_reconciling', help: '1 while a reconcile runs.', type: 'gauge', samples: [{ value: this.reconciling ? 1 : 0 }] },
@@ -103,6 +106,11 @@ export class DaemonMetrics {
           { suffix: '_count', value: this.durationCount },
         ],
       },
+    ];
+  }
+
+  private jobFamilies(): Family[] {
+    return [
       {
         name: 'routeros_gitops_jobs_total',
         help: 'Changes reconciled, by outcome (succeeded, failed, timed_out, queued, lost, cancelled, blocked, skipped, stale).',
@@ -124,24 +132,11 @@ export class DaemonMetrics {
         type: 'gauge',
         samples: [{ value: this.pendingJobs }],
       },
-      {
-        name: 'routeros_gitops_sdx_requests_total',
-        help: 'SDX API requests (retries included), by HTTP status ("network" when no answer came).',
-        type: 'counter',
-        samples: byStatus.map(([status, value]) => ({ labels: { status }, value })),
-      },
-      {
-        name: 'routeros_gitops_sdx_request_errors_total',
-        help: 'SDX API requests answered with 4xx or 5xx, or lost to a network error, by status.',
-        type: 'counter',
-        samples: byStatus.filter(([status]) => status === 'network' || Number(status) >= 400).map(([status, value]) => ({ labels: { status }, value })),
-      },
-      {
-        name: 'routeros_gitops_sdx_retries_total',
-        help: 'SDX API requests retried, by cause.',
-        type: 'counter',
-        samples: Object.entries(sdx.retriesByCause).map(([cause, value]) => ({ labels: { cause }, value })),
-      },
+    ];
+  }
+
+  private gitAndTimeFamilies(): Family[] {
+    return [
       {
         name: 'routeros_gitops_git_fetches_total',
         help: 'git fetches of the followed remote (remote mode), by result.',
@@ -164,8 +159,32 @@ export class DaemonMetrics {
         samples: this.lastReconcileTime === null ? [] : [{ value: round(this.lastReconcileTime) }],
       },
     ];
-    return families.map(renderFamily).join('');
   }
+}
+
+/** The SDX client families, from the summed stats of every client. */
+function sdxFamilies(sdx: SdxStats): Family[] {
+  const byStatus = Object.entries(sdx.byStatus).sort(([a], [b]) => (a < b ? -1 : 1));
+  return [
+    {
+      name: 'routeros_gitops_sdx_requests_total',
+      help: 'SDX API requests (retries included), by HTTP status ("network" when no answer came).',
+      type: 'counter',
+      samples: byStatus.map(([status, value]) => ({ labels: { status }, value })),
+    },
+    {
+      name: 'routeros_gitops_sdx_request_errors_total',
+      help: 'SDX API requests answered with 4xx or 5xx, or lost to a network error, by status.',
+      type: 'counter',
+      samples: byStatus.filter(([status]) => status === 'network' || Number(status) >= 400).map(([status, value]) => ({ labels: { status }, value })),
+    },
+    {
+      name: 'routeros_gitops_sdx_retries_total',
+      help: 'SDX API requests retried, by cause.',
+      type: 'counter',
+      samples: Object.entries(sdx.retriesByCause).map(([cause, value]) => ({ labels: { cause }, value })),
+    },
+  ];
 }
 
 function renderFamily(f: Family): string {

@@ -15,15 +15,13 @@ export interface CatFileOptions {
   cwd: string;
   logger?: Logger;
 }
-
 /**
  * Read objects by name (an oid, or `<rev>:<path>`). The map has an entry for every distinct name:
  * the object, or null when git answered `missing` (or `ambiguous`).
  */
 export function catFileBatch(names: readonly string[], opts: CatFileOptions): Promise<Map<string, GitObject | null>> {
   const wanted = [...new Set(names)];
-  const result = new Map<string, GitObject | null>();
-  if (wanted.length === 0) return Promise.resolve(result);
+  if (wanted.length === 0) return Promise.resolve(new Map());
   for (const n of wanted) {
     if (n === '' || n.includes('\n')) throw new TypeError(`cannot ask git cat-file for the object name ${JSON.stringify(n)}`);
   }
@@ -31,67 +29,14 @@ export function catFileBatch(names: readonly string[], opts: CatFileOptions): Pr
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawnGit(args, opts);
+    const parser = new CatFileParser(wanted);
     const err: Buffer[] = [];
     let failure: Error | undefined;
     let spawnFailure: NodeJS.ErrnoException | undefined;
-
-    // Parser state: reading a header line, the body of an object, or the LF after a body.
-    let state: 'header' | 'body' | 'lf' = 'header';
-    let headerParts: Buffer[] = [];
-    let current: GitObject | undefined;
-    let filled = 0;
-    let index = 0;
-
-    const answer = (value: GitObject | null) => {
-      const name = wanted[index++];
-      if (name === undefined) throw new Error('git cat-file answered more objects than were asked for');
-      result.set(name, value);
-    };
-
-    const onData = (chunk: Buffer) => {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (state === 'header') {
-          const nl = chunk.indexOf(10, pos);
-          if (nl < 0) {
-            headerParts.push(chunk.subarray(pos));
-            return;
-          }
-          headerParts.push(chunk.subarray(pos, nl));
-          const header = Buffer.concat(headerParts).toString('utf8');
-          headerParts = [];
-          pos = nl + 1;
-          const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
-          if (!m) {
-            // `<name> missing`, `<name> ambiguous`: the name may contain spaces, the verdict cannot.
-            answer(null);
-            continue;
-          }
-          const size = Number(m[3]);
-          current = { oid: m[1]!, type: m[2]!, content: Buffer.allocUnsafe(size) };
-          filled = 0;
-          state = size === 0 ? 'lf' : 'body';
-        } else if (state === 'body') {
-          const obj = current!;
-          const n = Math.min(obj.content.length - filled, chunk.length - pos);
-          chunk.copy(obj.content, filled, pos, pos + n);
-          filled += n;
-          pos += n;
-          if (filled === obj.content.length) state = 'lf';
-        } else {
-          if (chunk[pos] !== 10) throw new Error('git cat-file output is out of step (no newline after an object)');
-          pos += 1;
-          answer(current!);
-          current = undefined;
-          state = 'header';
-        }
-      }
-    };
-
     child.stdout.on('data', (chunk: Buffer) => {
       if (failure) return;
       try {
-        onData(chunk);
+        parser.push(chunk);
       } catch (e) {
         failure = e as Error;
         child.kill();
@@ -106,11 +51,83 @@ export function catFileBatch(names: readonly string[], opts: CatFileOptions): Pr
       if (spawnFailure) return reject(spawnError(args, spawnFailure, opts.cwd));
       if (failure) return reject(gitError(args, code, `${failure.message}\n${stderr}`, failure));
       if (code !== 0) return reject(gitError(args, code, stderr));
-      if (index !== wanted.length || state !== 'header') {
-        return reject(gitError(args, code, `git cat-file answered ${index} of ${wanted.length} objects\n${stderr}`));
-      }
-      resolve(result);
+      if (!parser.complete()) return reject(gitError(args, code, `git cat-file answered ${parser.answered} of ${wanted.length} objects\n${stderr}`));
+      resolve(parser.result);
     });
     child.stdin.end(`${wanted.join('\n')}\n`);
   });
+}
+
+/**
+ * The `git cat-file --batch` output, parsed as it arrives in chunks: a header line, then the body
+ * of an object, then the LF after a body. Throws when the output is out of step.
+ */
+export class CatFileParser {
+  /** Every name asked for, answered so far: the object, or null for a missing one. */
+  readonly result = new Map<string, GitObject | null>();
+  /** How many names have been answered. */
+  answered = 0;
+  private state: 'header' | 'body' | 'lf' = 'header';
+  private headerParts: Buffer[] = [];
+  private current: GitObject | undefined;
+  private filled = 0;
+
+  /** @param wanted the names in the order they were asked */
+  constructor(private readonly wanted: readonly string[]) {}
+
+  /** Every name answered, and nothing half read. */
+  complete(): boolean {
+    return this.answered === this.wanted.length && this.state === 'header';
+  }
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.state === 'header') {
+        const nl = chunk.indexOf(10, pos);
+        if (nl < 0) {
+          this.headerParts.push(chunk.subarray(pos));
+          return;
+        }
+        this.headerParts.push(chunk.subarray(pos, nl));
+        pos = nl + 1;
+        this.header();
+      } else if (this.state === 'body') {
+        const obj = this.current!;
+        const n = Math.min(obj.content.length - this.filled, chunk.length - pos);
+        chunk.copy(obj.content, this.filled, pos, pos + n);
+        this.filled += n;
+        pos += n;
+        if (this.filled === obj.content.length) this.state = 'lf';
+      } else {
+        if (chunk[pos] !== 10) throw new Error('git cat-file output is out of step (no newline after an object)');
+        pos += 1;
+        this.answer(this.current!);
+        this.current = undefined;
+        this.state = 'header';
+      }
+    }
+  }
+
+  /** A complete header line: an object follows, or the name is missing. */
+  private header(): void {
+    const header = Buffer.concat(this.headerParts).toString('utf8');
+    this.headerParts = [];
+    const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      // `<name> missing`, `<name> ambiguous`: the name may contain spaces, the verdict cannot.
+      this.answer(null);
+      return;
+    }
+    const size = Number(m[3]);
+    this.current = { oid: m[1]!, type: m[2]!, content: Buffer.allocUnsafe(size) };
+    this.filled = 0;
+    this.state = size === 0 ? 'lf' : 'body';
+  }
+
+  private answer(value: GitObject | null): void {
+    const name = this.wanted[this.answered++];
+    if (name === undefined) throw new Error('git cat-file answered more objects than were asked for');
+    this.result.set(name, value);
+  }
 }

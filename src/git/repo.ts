@@ -40,13 +40,54 @@ export interface GitRepo extends RepoReader {
   updateRef(ref: string, newOid: string, oldOid: string | null, reason: string): Promise<boolean>;
 }
 
+/** What the repository's operations run with. */
+interface RepoContext {
+  readonly root: string;
+  readonly zeroOid: string;
+  /** The shallow file of the clone (present when it is shallow). */
+  readonly shallowFile: string;
+  run(args: readonly string[], opts?: RepoRunOptions): Promise<RunResult>;
+  text(args: readonly string[], opts?: RepoRunOptions): Promise<string>;
+  readObjects(names: readonly string[]): Promise<Map<string, GitObject | null>>;
+  readRef(ref: string): Promise<string | null>;
+}
+
 /** Open the repository containing `cwd`. Throws InputError when there is none. */
 export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<GitRepo> {
   const logger = options.logger ?? silentLogger;
   const dir = path.resolve(cwd);
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) throw new InputError(`the directory ${dir} does not exist; pass --cwd with the folder of a clone of your configuration repository`);
+  const { bare, gitDir, root, objectFormat, shallowPath } = await probeRepo(dir, logger);
+  const run = (args: readonly string[], opts: RepoRunOptions = {}) => runGit(args, { ...opts, cwd: root, logger });
+  const text = async (args: readonly string[], opts: RepoRunOptions = {}) => (await run(args, opts)).stdout.toString('utf8').replace(/\n$/, '');
+  const readObjects = (names: readonly string[]) => catFileBatch(names, { cwd: root, logger });
+  const readRef = async (ref: string): Promise<string | null> => {
+    const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { okCodes: [1, 128] });
+    return r.exitCode === 0 ? r.stdout.toString('utf8').trim() : null;
+  };
+  const zeroOid = '0'.repeat(objectFormat === 'sha256' ? 64 : 40);
+  const ctx: RepoContext = { root, zeroOid, shallowFile: path.resolve(dir, shallowPath), run, text, readObjects, readRef };
+  return {
+    root,
+    gitDir,
+    bare,
+    zeroOid,
+    run,
+    readObjects,
+    resolveCommit: (ref) => resolveCommit(ctx, ref),
+    listTree: (commit, d, only) => listTree(ctx, commit, d, only),
+    diffDir: (from, to, d) => diffDir(ctx, from, to, d),
+    listDir: (commit, d) => listDir(ctx, commit, d),
+    readBlobs: (oids) => readBlobs(ctx, oids),
+    relation: (a, b) => relation(ctx, a, b),
+    readRef,
+    updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason),
+  };
+}
 
+/** Where the repository is and what kind it is, in one git process in the common case. */
+async function probeRepo(dir: string, logger: Logger): Promise<{ bare: boolean; gitDir: string; root: string; objectFormat: string; shallowPath: string }> {
   let info: string[];
   const ask = ['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--show-object-format', '--git-path', 'shallow'];
   try {
@@ -69,132 +110,113 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
   const [bareText, gitDir, objectFormat, shallowPath] = info;
   const bare = bareText === 'true';
   const root = bare ? gitDir! : (info[4] ?? (await gitText(['rev-parse', '--show-toplevel'], { cwd: dir, logger })));
-  const shallowFile = path.resolve(dir, shallowPath!);
-  const zeroOid = '0'.repeat(objectFormat === 'sha256' ? 64 : 40);
+  return { bare, gitDir: gitDir!, root, objectFormat: objectFormat!, shallowPath: shallowPath! };
+}
 
-  const run = (args: readonly string[], opts: RepoRunOptions = {}) => runGit(args, { ...opts, cwd: root, logger });
-  const text = async (args: readonly string[], opts: RepoRunOptions = {}) => (await run(args, opts)).stdout.toString('utf8').replace(/\n$/, '');
-  const readObjects = (names: readonly string[]) => catFileBatch(names, { cwd: root, logger });
+async function resolveCommit(ctx: RepoContext, ref: string): Promise<CommitInfo> {
+  const { run, text } = ctx;
+  if (ref === '' || ref.startsWith('-') || /[\n\0]/.test(ref)) {
+    throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
+  }
+  // One process in the common case; the error is worked out only when there is one.
+  const l = await run(['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%cI', '--end-of-options', `${ref}^{commit}`, '--'], { okCodes: [128] });
+  if (l.exitCode === 0) {
+    const [sha = '', subject = '', time = ''] = l.stdout.toString('utf8').replace(/\n$/, '').split('\0');
+    if (/^[0-9a-f]{40,64}$/.test(sha)) return { sha, subject, time };
+  }
+  const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { okCodes: [1, 128] });
+  if (r.exitCode !== 0) {
+    const empty = ref === 'HEAD' && (await run(['rev-parse', '--verify', '--quiet', 'HEAD'], { okCodes: [1, 128] })).exitCode !== 0;
+    throw new InputError(`no commit named '${ref}'${empty ? ' (the repository has no commits yet)' : ''}; pass --ref with a branch, tag or commit`);
+  }
+  const sha = r.stdout.toString('utf8').trim();
+  const [, subject = '', time = ''] = (await text(['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%cI', sha, '--'])).split('\0');
+  return { sha, subject, time };
+}
 
-  const readRef = async (ref: string): Promise<string | null> => {
-    const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { okCodes: [1, 128] });
-    return r.exitCode === 0 ? r.stdout.toString('utf8').trim() : null;
-  };
+async function listTree(ctx: RepoContext, commit: string, dir: string, only?: readonly string[]): Promise<TreeEntry[]> {
+  if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
+  const prefix = cleanDir(dir);
+  const args = ['ls-tree', '-r', '-z', '--long', '--full-tree', commit];
+  // Pathspecs are literal (GIT_LITERAL_PATHSPECS, see gitEnv).
+  if (only) {
+    const paths = only.map(cleanDir).filter((p) => p !== '');
+    if (!paths.length) return [];
+    args.push('--', ...paths);
+  } else if (prefix !== '') args.push('--', prefix);
+  const out = (await ctx.run(args)).stdout.toString('utf8');
+  return parseLsTree(out).filter((e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`));
+}
 
-  return {
-    root,
-    gitDir: gitDir!,
-    bare,
-    zeroOid,
-    run,
-    readObjects,
+async function diffDir(ctx: RepoContext, from: string, to: string, dir: string): Promise<DirChange[] | null> {
+  if (from.startsWith('-') || to.startsWith('-'))
+    throw new GitError(`${JSON.stringify(from.startsWith('-') ? from : to)} is not a commit id`, 'git diff-tree', null);
+  if (from === to) return [];
+  const prefix = cleanDir(dir);
+  const tree = (c: string) => (prefix === '' ? `${c}^{tree}` : `${c}:${prefix}`);
+  const r = await ctx.run(['diff-tree', '-z', '--no-renames', tree(from), tree(to)], { okCodes: [128] });
+  if (r.exitCode !== 0) return null;
+  return parseDiffTree(r.stdout.toString('utf8'));
+}
 
-    async resolveCommit(ref: string): Promise<CommitInfo> {
-      if (ref === '' || ref.startsWith('-') || /[\n\0]/.test(ref)) {
-        throw new InputError(`${JSON.stringify(ref)} is not a commit name; pass --ref with a branch, tag or commit`);
-      }
-      // One process in the common case; the error is worked out only when there is one.
-      const l = await run(['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%cI', '--end-of-options', `${ref}^{commit}`, '--'], { okCodes: [128] });
-      if (l.exitCode === 0) {
-        const [sha = '', subject = '', time = ''] = l.stdout.toString('utf8').replace(/\n$/, '').split('\0');
-        if (/^[0-9a-f]{40,64}$/.test(sha)) return { sha, subject, time };
-      }
-      const r = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { okCodes: [1, 128] });
-      if (r.exitCode !== 0) {
-        const empty = ref === 'HEAD' && (await run(['rev-parse', '--verify', '--quiet', 'HEAD'], { okCodes: [1, 128] })).exitCode !== 0;
-        throw new InputError(`no commit named '${ref}'${empty ? ' (the repository has no commits yet)' : ''}; pass --ref with a branch, tag or commit`);
-      }
-      const sha = r.stdout.toString('utf8').trim();
-      const [, subject = '', time = ''] = (await text(['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%cI', sha, '--'])).split('\0');
-      return { sha, subject, time };
-    },
+async function listDir(ctx: RepoContext, commit: string, dir: string): Promise<TreeEntry[]> {
+  if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
+  const prefix = cleanDir(dir);
+  const args = ['ls-tree', '-z', '--long', '--full-tree', prefix === '' ? commit : `${commit}:${prefix}`];
+  const r = await ctx.run(args, { okCodes: [128] });
+  // 128: no such folder at that commit (or it is a file).
+  if (r.exitCode !== 0) return [];
+  return parseLsTree(r.stdout.toString('utf8')).map((e) => ({ ...e, path: prefix === '' ? e.path : `${prefix}/${e.path}` }));
+}
 
-    async listTree(commit: string, dir: string, only?: readonly string[]): Promise<TreeEntry[]> {
-      if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
-      const prefix = cleanDir(dir);
-      const args = ['ls-tree', '-r', '-z', '--long', '--full-tree', commit];
-      // Pathspecs are literal (GIT_LITERAL_PATHSPECS, see gitEnv).
-      if (only) {
-        const paths = only.map(cleanDir).filter((p) => p !== '');
-        if (!paths.length) return [];
-        args.push('--', ...paths);
-      } else if (prefix !== '') args.push('--', prefix);
-      const out = (await run(args)).stdout.toString('utf8');
-      return parseLsTree(out).filter((e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`));
-    },
+async function readBlobs(ctx: RepoContext, oids: readonly string[]): Promise<Map<string, Buffer>> {
+  const objects = await ctx.readObjects(oids);
+  const blobs = new Map<string, Buffer>();
+  const missing: string[] = [];
+  for (const [oid, obj] of objects) {
+    if (!obj) missing.push(oid);
+    else if (obj.type !== 'blob') throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, 'git cat-file --batch', 0);
+    else blobs.set(oid, obj.content);
+  }
+  if (missing.length > 0) {
+    const list = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+    throw new GitError(
+      `${missing.length} object(s) are missing from the repository at ${ctx.root}: ${list}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
+      'git cat-file --batch',
+      0,
+    );
+  }
+  return blobs;
+}
 
-    async diffDir(from: string, to: string, dir: string): Promise<DirChange[] | null> {
-      if (from.startsWith('-') || to.startsWith('-'))
-        throw new GitError(`${JSON.stringify(from.startsWith('-') ? from : to)} is not a commit id`, 'git diff-tree', null);
-      if (from === to) return [];
-      const prefix = cleanDir(dir);
-      const tree = (c: string) => (prefix === '' ? `${c}^{tree}` : `${c}:${prefix}`);
-      const r = await run(['diff-tree', '-z', '--no-renames', tree(from), tree(to)], { okCodes: [128] });
-      if (r.exitCode !== 0) return null;
-      return parseDiffTree(r.stdout.toString('utf8'));
-    },
+async function relation(ctx: RepoContext, a: string, b: string): Promise<CommitRelation> {
+  if (a === b) return 'same';
+  if (a.startsWith('-') || b.startsWith('-')) throw new GitError(`${JSON.stringify(a.startsWith('-') ? a : b)} is not a commit id`, 'git merge-base', null);
+  // One process: when one commit is an ancestor of the other, it is their merge base.
+  const r = await ctx.run(['merge-base', a, b], { okCodes: [1, 128] });
+  if (r.exitCode === 128) return 'unknown'; // a commit that is not in this clone
+  const base = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
+  const full = async (c: string) =>
+    /^[0-9a-f]{40,64}$/.test(c) ? c : (await ctx.text(['rev-parse', '--verify', '--quiet', `${c}^{commit}`], { okCodes: [1, 128] })) || c;
+  if (base !== '') {
+    const [fa, fb] = await Promise.all([full(a), full(b)]);
+    if (base === fa && base === fb) return 'same';
+    if (base === fa) return 'ancestor';
+    if (base === fb) return 'descendant';
+  }
+  // In a shallow clone the history that would connect them may simply not be here.
+  return existsSync(ctx.shallowFile) ? 'unknown' : 'diverged';
+}
 
-    async listDir(commit: string, dir: string): Promise<TreeEntry[]> {
-      if (commit.startsWith('-')) throw new GitError(`${JSON.stringify(commit)} is not a commit id`, 'git ls-tree', null);
-      const prefix = cleanDir(dir);
-      const args = ['ls-tree', '-z', '--long', '--full-tree', prefix === '' ? commit : `${commit}:${prefix}`];
-      const r = await run(args, { okCodes: [128] });
-      // 128: no such folder at that commit (or it is a file).
-      if (r.exitCode !== 0) return [];
-      return parseLsTree(r.stdout.toString('utf8')).map((e) => ({ ...e, path: prefix === '' ? e.path : `${prefix}/${e.path}` }));
-    },
-
-    async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
-      const objects = await readObjects(oids);
-      const blobs = new Map<string, Buffer>();
-      const missing: string[] = [];
-      for (const [oid, obj] of objects) {
-        if (!obj) missing.push(oid);
-        else if (obj.type !== 'blob') throw new GitError(`object ${oid} is a ${obj.type}, not a blob`, 'git cat-file --batch', 0);
-        else blobs.set(oid, obj.content);
-      }
-      if (missing.length > 0) {
-        const list = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
-        throw new GitError(
-          `${missing.length} object(s) are missing from the repository at ${root}: ${list}; if this is a partial or shallow clone, fetch the full history (git fetch --unshallow, or check out with fetch-depth: 0)`,
-          'git cat-file --batch',
-          0,
-        );
-      }
-      return blobs;
-    },
-
-    async relation(a: string, b: string): Promise<CommitRelation> {
-      if (a === b) return 'same';
-      if (a.startsWith('-') || b.startsWith('-')) throw new GitError(`${JSON.stringify(a.startsWith('-') ? a : b)} is not a commit id`, 'git merge-base', null);
-      // One process: when one commit is an ancestor of the other, it is their merge base.
-      const r = await run(['merge-base', a, b], { okCodes: [1, 128] });
-      if (r.exitCode === 128) return 'unknown'; // a commit that is not in this clone
-      const base = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
-      const full = async (c: string) =>
-        /^[0-9a-f]{40,64}$/.test(c) ? c : (await text(['rev-parse', '--verify', '--quiet', `${c}^{commit}`], { okCodes: [1, 128] })) || c;
-      if (base !== '') {
-        const [fa, fb] = await Promise.all([full(a), full(b)]);
-        if (base === fa && base === fb) return 'same';
-        if (base === fa) return 'ancestor';
-        if (base === fb) return 'descendant';
-      }
-      // In a shallow clone the history that would connect them may simply not be here.
-      return existsSync(shallowFile) ? 'unknown' : 'diverged';
-    },
-
-    readRef,
-
-    async updateRef(ref: string, newOid: string, oldOid: string | null, reason: string): Promise<boolean> {
-      const r = await run(['update-ref', '-m', reason, ref, newOid, oldOid ?? zeroOid], { okCodes: [1, 128] });
-      if (r.exitCode === 0) return true;
-      // "is at X but expected Y", "reference already exists", or another writer holding
-      // <ref>.lock right now: all mean "someone else moved it; re-read and retry".
-      if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
-      if ((await readRef(ref)) !== oldOid) return false;
-      throw gitError(['update-ref', '-m', reason, ref, newOid, oldOid ?? zeroOid], r.exitCode, r.stderr);
-    },
-  };
+async function updateRef(ctx: RepoContext, ref: string, newOid: string, oldOid: string | null, reason: string): Promise<boolean> {
+  const args = ['update-ref', '-m', reason, ref, newOid, oldOid ?? ctx.zeroOid];
+  const r = await ctx.run(args, { okCodes: [1, 128] });
+  if (r.exitCode === 0) return true;
+  // "is at X but expected Y", "reference already exists", or another writer holding
+  // <ref>.lock right now: all mean "someone else moved it; re-read and retry".
+  if (/is at [0-9a-f]+ but expected|reference already exists|\.lock'?: File exists/i.test(r.stderr)) return false;
+  if ((await ctx.readRef(ref)) !== oldOid) return false;
+  throw gitError(args, r.exitCode, r.stderr);
 }
 
 /** A repo-relative folder without leading './' or '/', or trailing '/' ('' for the root). */

@@ -18,12 +18,13 @@ import { silentLogger } from '../core/logger.js';
 import type { Plan } from '../core/plan.js';
 import type { Redact } from '../core/redact.js';
 import { DEFAULT_WEB_URL } from '../core/settings.js';
-import { describeGitHubError, httpStatus, type GitHubClient } from './octokit.js';
+import type { GitHubClient } from './octokit.js';
+import { StatusPoster } from './status-poster.js';
+
+export { cutDescription, MAX_DESCRIPTION } from './status-poster.js';
 
 export type CommitState = 'error' | 'failure' | 'pending' | 'success';
 
-/** GitHub rejects a longer description with 422. */
-export const MAX_DESCRIPTION = 140;
 export const DEFAULT_CONTEXT = 'routeros-gitops';
 export const DEFAULT_SITE_LIMIT = 50;
 
@@ -76,11 +77,7 @@ export interface StatusWriter {
 }
 
 export type SiteOutcome = 'applied' | 'failed' | 'pending' | 'stale';
-interface Shown {
-  state: string;
-  description: string;
-  target_url: string | null;
-}
+
 interface Counts {
   applied: number;
   failed: number;
@@ -89,225 +86,168 @@ interface Counts {
 }
 
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
-  const { octokit, owner, repo } = options;
-  const logger = options.logger ?? silentLogger;
-  const prefix = options.context ?? DEFAULT_CONTEXT;
-  const limit = options.siteLimit ?? DEFAULT_SITE_LIMIT;
-  const webUrl = options.webUrl ?? DEFAULT_WEB_URL;
-  const redact = options.redact ?? ((s: string) => s);
+  const run = new RunStatuses(options);
+  return {
+    onEvent: (e) => run.onEvent(e),
+    begin: (plan) => run.begin(plan),
+    flush: () => run.flush(),
+    abort: (reason) => run.abort(reason),
+  };
+}
 
-  const shown = new Map<string, Shown>(); // `${sha}\0${context lower-cased}` -> what GitHub shows
-  const loaded = new Map<string, Promise<boolean>>(); // sha -> read (false: GitHub does not know it)
-  const full = new Set<string>(); // `${sha}\0${context}` that reached GitHub's 1000 statuses
-  const report: StatusWriterReport = { posted: [], unchanged: 0, failed: 0, disabled: null };
-  let queue: Promise<void> = Promise.resolve();
+const noCounts = (): Counts => ({ applied: 0, failed: 0, pending: 0, stale: 0 });
 
-  let plan: Plan | null = null;
-  let sitesInRun = 0;
-  const sitesSeen = new Set<string>();
+/** One run's statuses: what the plan expects per commit, what each site came to, and the posts that follow. */
+class RunStatuses {
+  private readonly poster: StatusPoster;
+  private readonly prefix: string;
+  private readonly limit: number;
+  private readonly webUrl: string;
+  private readonly rollupUrl: string | null;
+  private plan: Plan | null = null;
+  private sitesInRun = 0;
+  private readonly sitesSeen = new Set<string>();
   /** Sites each commit's roll-up counts, from the plan (change.commit). */
-  const expected = new Map<string, Set<string>>();
+  private readonly expected = new Map<string, Set<string>>();
   /** This run's final outcome per commit and site. */
-  const outcomes = new Map<string, Map<string, SiteOutcome>>();
-  const started = new Set<string>(); // `${sha}\0${site_id}`: pending posted (or decided against)
-  const failedPosted = new Set<string>();
+  private readonly outcomes = new Map<string, Map<string, SiteOutcome>>();
+  /** `${sha}\0${site_id}`: pending posted (or decided against) */
+  private readonly started = new Set<string>();
+  private readonly failedPosted = new Set<string>();
 
-  const siteContext = (site: string) => `${prefix}/${site}`;
-  const overLimit = () => (plan ? sitesInRun : sitesSeen.size) > limit;
+  constructor(options: StatusWriterOptions) {
+    this.poster = new StatusPoster(options.octokit, options.owner, options.repo, options.logger ?? silentLogger, options.redact ?? ((s: string) => s));
+    this.prefix = options.context ?? DEFAULT_CONTEXT;
+    this.limit = options.siteLimit ?? DEFAULT_SITE_LIMIT;
+    this.webUrl = options.webUrl ?? DEFAULT_WEB_URL;
+    this.rollupUrl = options.rollupUrl ?? null;
+  }
 
-  /** Read what GitHub shows on `sha` (latest status per context), once per commit. */
-  const load = (sha: string): Promise<boolean> => {
-    let p = loaded.get(sha);
-    if (!p) {
-      p = (async () => {
-        try {
-          for (let page = 1; page <= 50; page++) {
-            const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { owner, repo, ref: sha, per_page: 100, page });
-            for (const s of res.data.statuses) {
-              const key = `${sha}\0${s.context.toLowerCase()}`;
-              if (!shown.has(key)) shown.set(key, { state: s.state, description: s.description ?? '', target_url: s.target_url ?? null });
-            }
-            if (res.data.statuses.length < 100) break;
-          }
-          return true;
-        } catch (e) {
-          const status = httpStatus(e);
-          if (status === 404 || status === 422) {
-            logger.warn({ sha, err: describeGitHubError(e) }, 'GitHub does not know this commit; no status is written on it');
-            return false;
-          }
-          // Cannot read (permissions, network): post anyway; GitHub keeps the newest.
-          logger.debug({ sha, err: describeGitHubError(e) }, 'could not read the existing statuses');
-          return true;
-        }
-      })();
-      loaded.set(sha, p);
+  begin(p: Plan): void {
+    this.plan = p;
+    this.sitesInRun = p.sites.filter((s) => s.changes.length).length;
+    for (const c of p.changes) {
+      if (c.action === 'stale') continue;
+      if (!this.expected.has(c.commit)) this.expected.set(c.commit, new Set());
+      this.expected.get(c.commit)!.add(c.site_id);
     }
-    return p;
-  };
+    const mine = this.expected.get(p.commit.sha)?.size ?? 0;
+    if (mine) this.poster.post(p.commit.sha, this.prefix, 'pending', rollupText({ applied: 0, failed: 0, pending: mine, stale: 0 }), this.rollupUrl);
+  }
 
-  /**
-   * Queue one status; skipped when identical to what GitHub shows, when the context has none yet
-   * (onlyIfShown), or when it has one already (onlyIfAbsent).
-   */
-  const post = (
-    sha: string,
-    context: string,
-    state: CommitState,
-    description: string,
-    targetUrl: string | null,
-    opts: { onlyIfShown?: boolean; onlyIfAbsent?: boolean } = {},
-  ) => {
-    const desc = cutDescription(redact(description));
-    const url = targetUrl && /^https?:\/\//i.test(targetUrl) ? targetUrl : null;
-    queue = queue.then(async () => {
-      if (report.disabled) return;
-      if (!(await load(sha))) return;
-      const key = `${sha}\0${context.toLowerCase()}`;
-      if (full.has(key)) return;
-      const now = shown.get(key);
-      if ((opts.onlyIfShown && !now) || (opts.onlyIfAbsent && now)) return;
-      if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url) {
-        report.unchanged++;
-        return;
-      }
-      try {
-        await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
-          owner,
-          repo,
-          sha,
-          state,
-          context,
-          description: desc,
-          ...(url ? { target_url: url } : {}),
-        });
-        shown.set(key, { state, description: desc, target_url: url });
-        report.posted.push({ sha, context, state, description: desc, target_url: url });
-        logger.debug({ sha: sha.slice(0, 7), context, state, description: desc }, 'status posted');
-      } catch (e) {
-        report.failed++;
-        const status = httpStatus(e);
-        if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
-          full.add(key);
-          logger.warn(
-            { sha: sha.slice(0, 7), context },
-            'GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it',
-          );
-        } else if (status === 403 || status === 401) {
-          report.disabled = `${describeGitHubError(e)}; the token cannot write commit statuses (give the workflow "permissions: statuses: write")`;
-          logger.warn({ err: describeGitHubError(e) }, 'cannot write commit statuses; no more will be tried in this run');
-        } else {
-          logger.warn({ sha: sha.slice(0, 7), context, state, err: describeGitHubError(e) }, 'could not write a commit status');
-        }
-      }
-    });
-  };
-
-  const record = (sha: string, siteId: string, outcome: SiteOutcome) => {
-    if (!outcomes.has(sha)) outcomes.set(sha, new Map());
-    outcomes.get(sha)!.set(siteId, outcome);
-  };
-
-  const onEvent = (e: ApplyEvent) => {
+  onEvent(e: ApplyEvent): void {
     switch (e.type) {
       case 'site-start':
-        sitesSeen.add(e.site.site_id);
-        return;
-      case 'job-created': {
-        const c = e.change;
-        const k = `${c.commit}\0${c.site_id}`;
-        if (started.has(k)) return;
-        started.add(k);
-        const n = plan?.changes.filter((x) => x.site_id === c.site_id && x.commit === c.commit && (x.action === 'create' || x.action === 'follow')).length ?? 1;
-        const what = n > 1 ? `applying ${n} scripts` : `applying ${basename(c.path)}`;
-        const url = e.job.log_url ? absoluteUrl(webUrl, e.job.log_url) : null;
-        post(c.commit, siteContext(c.site), 'pending', `${what}: job ${e.job.id.slice(0, 8)} sent, waiting for the router`, url, { onlyIfShown: overLimit() });
-        return;
-      }
-      case 'result': {
-        const r = e.result;
-        if (!isFailure(r)) return;
-        const k = `${r.change.commit}\0${r.change.site_id}`;
-        if (failedPosted.has(k)) return;
-        failedPosted.add(k);
-        post(r.change.commit, siteContext(r.change.site), 'failure', failureText(r), r.log_url);
-        return;
-      }
-      case 'site-done': {
-        const byCommit = new Map<string, ChangeResult[]>();
-        for (const r of e.results) {
-          if (!byCommit.has(r.change.commit)) byCommit.set(r.change.commit, []);
-          byCommit.get(r.change.commit)!.push(r);
-        }
-        for (const [sha, results] of byCommit) {
-          const verdict = siteVerdict(results);
-          record(sha, e.site.site_id, verdict.outcome);
-          if (verdict.outcome === 'stale') continue;
-          const state: CommitState = verdict.outcome === 'applied' ? 'success' : verdict.outcome === 'failed' ? 'failure' : 'pending';
-          post(sha, siteContext(e.site.site), state, verdict.description, verdict.url, { onlyIfShown: state !== 'failure' && overLimit() });
-        }
-        return;
-      }
-      default:
-        return;
+        this.sitesSeen.add(e.site.site_id);
+        break;
+      case 'job-created':
+        this.jobCreated(e);
+        break;
+      case 'result':
+        this.result(e.result);
+        break;
+      case 'site-done':
+        this.siteDone(e.site, e.results);
+        break;
     }
-  };
+  }
 
-  return {
-    onEvent,
-    begin(p: Plan) {
-      plan = p;
-      sitesInRun = p.sites.filter((s) => s.changes.length).length;
-      for (const c of p.changes) {
-        if (c.action === 'stale') continue;
-        if (!expected.has(c.commit)) expected.set(c.commit, new Set());
-        expected.get(c.commit)!.add(c.site_id);
-      }
-      const mine = expected.get(p.commit.sha)?.size ?? 0;
-      if (mine) post(p.commit.sha, prefix, 'pending', rollupText({ applied: 0, failed: 0, pending: mine, stale: 0 }), options.rollupUrl ?? null);
-    },
-    async flush() {
-      const shas = new Set<string>([...(plan ? [plan.commit.sha] : []), ...outcomes.keys()]);
-      for (const sha of shas) {
-        const mine = outcomes.get(sha) ?? new Map<string, SiteOutcome>();
-        let counts: Counts;
-        if (plan && sha === plan.commit.sha) {
-          counts = { applied: 0, failed: 0, pending: 0, stale: 0 };
-          const sites = new Set([...(expected.get(sha) ?? []), ...mine.keys()]);
-          for (const id of sites) counts[mine.get(id) ?? 'pending']++;
-          if (!sites.size) {
-            const stale = plan.sites.filter((s) => s.status !== 'ok').length;
-            const description = stale
-              ? `nothing applied: ${stale} site${stale === 1 ? ' was' : 's were'} applied from a newer commit`
-              : `no changes: ${plan.summary.sites} site${plan.summary.sites === 1 ? ' is' : 's are'} up to date`;
-            // A rerun at an applied commit: what the roll-up says there already stands.
-            post(sha, prefix, 'success', description, options.rollupUrl ?? null, { onlyIfAbsent: true });
-            continue;
-          }
-        } else {
-          // An older commit whose pending jobs this run followed: move those sites out of "pending"
-          // in the roll-up an earlier run wrote (this run does not know the other sites).
-          await queue;
-          const before = (await load(sha)) ? parseRollup(shown.get(`${sha}\0${prefix.toLowerCase()}`)?.description) : null;
-          counts = before ?? { applied: 0, failed: 0, pending: 0, stale: 0 };
-          for (const o of mine.values()) {
-            if (o === 'pending' && before) continue;
-            if (before) counts.pending = Math.max(0, counts.pending - 1);
-            counts[o]++;
-          }
-        }
-        const state: CommitState = counts.failed ? 'failure' : counts.pending ? 'pending' : 'success';
-        post(sha, prefix, state, rollupText(counts), options.rollupUrl ?? null);
-      }
-      await queue;
-      return report;
-    },
-    async abort(reason: string) {
-      if (plan) post(plan.commit.sha, prefix, 'error', `not applied: ${reason}`, options.rollupUrl ?? null);
-      await queue;
-      return report;
-    },
-  };
+  async flush(): Promise<StatusWriterReport> {
+    const plan = this.plan;
+    const shas = new Set<string>([...(plan ? [plan.commit.sha] : []), ...this.outcomes.keys()]);
+    for (const sha of shas) {
+      const mine = this.outcomes.get(sha) ?? new Map<string, SiteOutcome>();
+      const counts = plan && sha === plan.commit.sha ? this.runCommitCounts(plan, sha, mine) : await this.olderCommitCounts(sha, mine);
+      if (!counts) continue;
+      const state: CommitState = counts.failed ? 'failure' : counts.pending ? 'pending' : 'success';
+      this.poster.post(sha, this.prefix, state, rollupText(counts), this.rollupUrl);
+    }
+    await this.poster.idle();
+    return this.poster.report;
+  }
+
+  async abort(reason: string): Promise<StatusWriterReport> {
+    if (this.plan) this.poster.post(this.plan.commit.sha, this.prefix, 'error', `not applied: ${reason}`, this.rollupUrl);
+    await this.poster.idle();
+    return this.poster.report;
+  }
+
+  private siteContext(site: string): string {
+    return `${this.prefix}/${site}`;
+  }
+
+  private overLimit(): boolean {
+    return (this.plan ? this.sitesInRun : this.sitesSeen.size) > this.limit;
+  }
+
+  private jobCreated(e: Extract<ApplyEvent, { type: 'job-created' }>): void {
+    const c = e.change;
+    const k = `${c.commit}\0${c.site_id}`;
+    if (this.started.has(k)) return;
+    this.started.add(k);
+    const n =
+      this.plan?.changes.filter((x) => x.site_id === c.site_id && x.commit === c.commit && (x.action === 'create' || x.action === 'follow')).length ?? 1;
+    const what = n > 1 ? `applying ${n} scripts` : `applying ${basename(c.path)}`;
+    const url = e.job.log_url ? absoluteUrl(this.webUrl, e.job.log_url) : null;
+    this.poster.post(c.commit, this.siteContext(c.site), 'pending', `${what}: job ${e.job.id.slice(0, 8)} sent, waiting for the router`, url, {
+      onlyIfShown: this.overLimit(),
+    });
+  }
+
+  private result(r: ChangeResult): void {
+    if (!isFailure(r)) return;
+    const k = `${r.change.commit}\0${r.change.site_id}`;
+    if (this.failedPosted.has(k)) return;
+    this.failedPosted.add(k);
+    this.poster.post(r.change.commit, this.siteContext(r.change.site), 'failure', failureText(r), r.log_url);
+  }
+
+  private siteDone(site: { site: string; site_id: string }, results: readonly ChangeResult[]): void {
+    const byCommit = new Map<string, ChangeResult[]>();
+    for (const r of results) {
+      if (!byCommit.has(r.change.commit)) byCommit.set(r.change.commit, []);
+      byCommit.get(r.change.commit)!.push(r);
+    }
+    for (const [sha, rs] of byCommit) {
+      const verdict = siteVerdict(rs);
+      if (!this.outcomes.has(sha)) this.outcomes.set(sha, new Map());
+      this.outcomes.get(sha)!.set(site.site_id, verdict.outcome);
+      if (verdict.outcome === 'stale') continue;
+      const state: CommitState = verdict.outcome === 'applied' ? 'success' : verdict.outcome === 'failed' ? 'failure' : 'pending';
+      this.poster.post(sha, this.siteContext(site.site), state, verdict.description, verdict.url, { onlyIfShown: state !== 'failure' && this.overLimit() });
+    }
+  }
+
+  /** The run's own commit: every site the plan expected, pending unless it came to an outcome. Null when nothing was expected (posted here). */
+  private runCommitCounts(plan: Plan, sha: string, mine: Map<string, SiteOutcome>): Counts | null {
+    const counts = noCounts();
+    const sites = new Set([...(this.expected.get(sha) ?? []), ...mine.keys()]);
+    for (const id of sites) counts[mine.get(id) ?? 'pending']++;
+    if (sites.size) return counts;
+    const stale = plan.sites.filter((s) => s.status !== 'ok').length;
+    const description = stale
+      ? `nothing applied: ${stale} site${stale === 1 ? ' was' : 's were'} applied from a newer commit`
+      : `no changes: ${plan.summary.sites} site${plan.summary.sites === 1 ? ' is' : 's are'} up to date`;
+    // A rerun at an applied commit: what the roll-up says there already stands.
+    this.poster.post(sha, this.prefix, 'success', description, this.rollupUrl, { onlyIfAbsent: true });
+    return null;
+  }
+
+  /**
+   * An older commit whose pending jobs this run followed: move those sites out of "pending" in the
+   * roll-up an earlier run wrote (this run does not know the other sites).
+   */
+  private async olderCommitCounts(sha: string, mine: Map<string, SiteOutcome>): Promise<Counts> {
+    await this.poster.idle();
+    const before = parseRollup(await this.poster.shownDescription(sha, this.prefix));
+    const counts = before ?? noCounts();
+    for (const o of mine.values()) {
+      if (o === 'pending' && before) continue;
+      if (before) counts.pending = Math.max(0, counts.pending - 1);
+      counts[o]++;
+    }
+    return counts;
+  }
 }
 
 /** A change that failed: the router reported a failure, the job could not be created, or the same content failed before. */
@@ -384,11 +324,4 @@ export function rollupText(c: Counts): string {
 export function parseRollup(description: string | undefined): Counts | null {
   const m = /^(\d+) applied, (\d+) failed, (\d+) pending(?:, (\d+) not applied)?/.exec(description ?? '');
   return m ? { applied: Number(m[1]), failed: Number(m[2]), pending: Number(m[3]), stale: Number(m[4] ?? 0) } : null;
-}
-
-/** At most 140 characters, cut on code points (never in the middle of a surrogate pair). */
-export function cutDescription(s: string, max = MAX_DESCRIPTION): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  const points = [...one];
-  return points.length <= max ? one : `${points.slice(0, max - 1).join('')}…`;
 }

@@ -36,87 +36,109 @@ export interface WriteQueueOptions {
    * file). Default: minIntervalMs (no stretching).
    */
   readonly maxIntervalMs?: number;
+  /** A monotonic clock in ms, for the pacing. Default performance.now. */
+  readonly now?: () => number;
 }
 
 export function createWriteQueue(write: (updates: StateUpdate[]) => Promise<void>, options: WriteQueueOptions = {}): WriteQueue {
-  const minInterval = options.minIntervalMs ?? 0;
-  const maxInterval = Math.max(minInterval, options.maxIntervalMs ?? minInterval);
-  let lastStart = -Infinity;
-  let lastPush = -Infinity;
-  /** Updates arrived while the previous write was in flight: a burst is going on. */
-  let busy = false;
-  let writing = false;
-  let tail: Promise<unknown> = Promise.resolve();
-  let pending: Waiter[] = [];
-  let scheduled = false;
-  let flushNow = false;
-  let wake: (() => void) | null = null;
+  return new PacedWriteQueue(write, options);
+}
 
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn);
-    tail = run.catch(() => {});
+class PacedWriteQueue implements WriteQueue {
+  private readonly minInterval: number;
+  private readonly maxInterval: number;
+  private readonly now: () => number;
+  private lastStart = -Infinity;
+  private lastPush = -Infinity;
+  /** Updates arrived while the previous write was in flight: a burst is going on. */
+  private busy = false;
+  private writing = false;
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending: Waiter[] = [];
+  private scheduled = false;
+  private flushNow = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly write: (updates: StateUpdate[]) => Promise<void>,
+    options: WriteQueueOptions,
+  ) {
+    this.minInterval = options.minIntervalMs ?? 0;
+    this.maxInterval = Math.max(this.minInterval, options.maxIntervalMs ?? this.minInterval);
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  push(updates: readonly StateUpdate[]): Promise<void> {
+    if (updates.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ updates, resolve, reject });
+      this.lastPush = this.now();
+      if (this.writing) this.busy = true;
+      this.schedule();
+    });
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => {});
     return run;
-  };
+  }
+
+  drain(): Promise<void> {
+    if (this.scheduled) {
+      this.flushNow = true;
+      this.wake?.();
+    }
+    return this.exclusive(async () => {});
+  }
 
   /** When the next write may start, as things stand now. */
-  const startAt = (): number => {
-    if (flushNow) return -Infinity;
-    const earliest = lastStart + minInterval;
-    if (!busy) return earliest;
-    return Math.max(earliest, Math.min(lastStart + maxInterval, lastPush + minInterval));
-  };
+  private startAt(): number {
+    if (this.flushNow) return -Infinity;
+    const earliest = this.lastStart + this.minInterval;
+    if (!this.busy) return earliest;
+    return Math.max(earliest, Math.min(this.lastStart + this.maxInterval, this.lastPush + this.minInterval));
+  }
 
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    void exclusive(async () => {
-      // Re-check after each wait: more updates may have come (the burst goes on) or a drain asked
-      // for the write now.
-      for (let wait = startAt() - performance.now(); wait > 0; wait = startAt() - performance.now()) {
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        wake = null;
-      }
-      scheduled = false;
-      flushNow = false;
-      lastStart = performance.now();
-      const batch = pending;
-      pending = [];
-      writing = true;
-      busy = false;
-      try {
-        await write(batch.flatMap((w) => w.updates));
-        for (const w of batch) w.resolve();
-      } catch (e) {
-        for (const w of batch) w.reject(e);
-      } finally {
-        writing = false;
-      }
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    void this.exclusive(async () => {
+      await this.waitForStart();
+      this.scheduled = false;
+      this.flushNow = false;
+      await this.writeBatch();
     });
-  };
+  }
 
-  return {
-    push(updates) {
-      if (updates.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        pending.push({ updates, resolve, reject });
-        lastPush = performance.now();
-        if (writing) busy = true;
-        schedule();
+  /** Wait until startAt(), re-checked after each wait: more updates may have come (the burst goes on) or a drain asked for the write now. */
+  private async waitForStart(): Promise<void> {
+    for (let wait = this.startAt() - this.now(); wait > 0; wait = this.startAt() - this.now()) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, wait);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
       });
-    },
-    exclusive,
-    drain() {
-      if (scheduled) {
-        flushNow = true;
-        wake?.();
-      }
-      return exclusive(async () => {});
-    },
-  };
+      this.wake = null;
+    }
+  }
+
+  /** Write every pending update in one write; each caller's promise settles with it. */
+  private async writeBatch(): Promise<void> {
+    this.lastStart = this.now();
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = true;
+    this.busy = false;
+    try {
+      await this.write(batch.flatMap((w) => w.updates));
+      for (const w of batch) w.resolve();
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    } finally {
+      this.writing = false;
+    }
+  }
 }

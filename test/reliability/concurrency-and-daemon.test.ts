@@ -1,35 +1,19 @@
 // Concurrency and daemon crashes: two applies and a daemon on one repository at once, and a daemon
 // killed at random moments; no change applied twice, no state update lost.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
+import type { TempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
+import { useLifecycle } from '../helpers/lifecycle.js';
 import { ensureBuilt, spawnDaemon, CLI } from '../daemon-harness.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { expectNoDuplicates, expectStateAgrees, fleet as makeFleet, seededRandom } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
+const life = useLifecycle();
 
 async function setup(files: Record<string, string>, inspect?: (method: string) => void) {
   ensureBuilt();
-  const r = await createTempRepo({ files });
-  const sb = await startSandbox({
-    autoSites: true,
-    checkinIntervalMs: 40,
-    expressDelayMs: 5,
-    runMs: 5,
-    latencyMs: 2,
-    inspectRequest: (q) => inspect?.(q.method),
-  });
-  cleanups.push(
-    () => r.cleanup(),
-    () => sb.close(),
-  );
-  const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '80', RGO_RATE_LIMIT: '0' };
-  return { r, sb, env };
+  return life.fleet(files, { checkinIntervalMs: 40, latencyMs: 2, inspectRequest: (q) => inspect?.(q.method) }, { RGO_POLL_MAX_MS: '80' });
 }
 
 async function expectConsistent(r: TempRepo, sb: Sandbox, scripts: number) {
@@ -55,7 +39,7 @@ describe('concurrency', () => {
   it('two applies and a daemon on the same repository at once: no change applied twice, no state update lost', async () => {
     const { r, sb, env } = await setup(makeFleet(10, 3));
     const daemon = spawnDaemon(['--interval', '1s', '--retry-interval', '300ms'], { cwd: r.dir, env });
-    cleanups.push(() => daemon.stop(20_000).catch(() => undefined));
+    life.defer(() => daemon.stop(20_000).catch(() => undefined));
     const applies = [0, 1].map(
       () =>
         new Promise<number | null>((resolve) => {
@@ -104,7 +88,7 @@ describe('daemon crashes', () => {
       kills.push(posts - start);
     }
     const last = spawnDaemon(['--interval', '1s', '--retry-interval', '200ms'], { cwd: r.dir, env });
-    cleanups.push(() => last.stop(20_000).catch(() => undefined));
+    life.defer(() => last.stop(20_000).catch(() => undefined));
     await until(() => planEmpty(r, env), 60_000, 'everything applied');
     await last.stop(20_000);
     console.log(

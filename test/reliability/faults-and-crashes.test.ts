@@ -1,27 +1,14 @@
 // Faults and crashes: every change applied exactly once, whatever fails, and the state agrees with
 // the jobs the sandbox holds. Randomised with fixed seeds, printed on failure.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createTempRepo } from '../helpers/git-repo.js';
 import { cli } from '../helpers/cli.js';
-import { startSandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
+import { useLifecycle } from '../helpers/lifecycle.js';
+import type { SandboxOptions } from '../../src/sandbox/sandbox.js';
 import { expectNoDuplicates, expectStateAgrees, fleet, seededRandom, siteId } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
-
-async function setup(files: Record<string, string>, opts: SandboxOptions) {
-  const r = await createTempRepo({ files });
-  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 30, expressDelayMs: 5, runMs: 5, ...opts });
-  cleanups.push(
-    () => r.cleanup(),
-    () => sb.close(),
-  );
-  const env = { SDX_API_URL: sb.url, SDX_API_TOKEN: sb.token, RGO_POLL_INITIAL_MS: '20', RGO_POLL_MAX_MS: '80', RGO_RATE_LIMIT: '0' };
-  return { r, sb, env };
-}
+const life = useLifecycle();
+const setup = (files: Record<string, string>, opts: SandboxOptions) => life.fleet(files, { checkinIntervalMs: 30, ...opts }, { RGO_POLL_MAX_MS: '80' });
 
 describe('faults', () => {
   it('30% injected faults of every kind over 200 changes: each applied exactly once, the run ends, the report says what was retried', async () => {

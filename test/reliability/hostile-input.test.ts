@@ -1,9 +1,8 @@
 // Hostile input: every case exits 2, names the file, prints no stack trace, and sends nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { symlink } from 'node:fs/promises';
-import { createTempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from '../helpers/cli.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { sharedSandbox, useLifecycle } from '../helpers/lifecycle.js';
 
 type Files = Record<string, string | Buffer | null>;
 interface Case {
@@ -162,35 +161,25 @@ const cases: Case[] = [
   { name: 'a bad --concurrency', args: ['--concurrency', 'zero'], expect: /--concurrency "zero" is not a whole number/ },
 ];
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5 });
-});
-afterAll(() => sandbox.close());
+const shared = sharedSandbox();
+const life = useLifecycle();
 
 describe(`hostile input (${cases.length} cases)`, () => {
   it.each(cases)('$name', async (c) => {
-    const r: TempRepo = await createTempRepo({ files: fleetFiles(2) });
-    try {
-      if (c.prepare) await c.prepare(r.dir);
-      if (c.files || c.prepare) await r.commit(c.files ?? {}, 'hostile');
-      const before = sandbox.stats().requests;
-      const commands = c.args?.[0] === '--concurrency' ? [['apply']] : [['plan'], ['apply'], ...(c.args ? [] : [['validate']])];
-      for (const cmd of commands) {
-        const res = await cli([...cmd, ...(c.args ?? [])], {
-          cwd: r.dir,
-          env: { SDX_API_URL: sandbox.url, SDX_API_TOKEN: sandbox.token, RGO_RATE_LIMIT: '0' },
-        });
-        const all = res.stdout + res.stderr;
-        expect(res.code, `${cmd[0]}: ${all}`).toBe(2);
-        expect(all, cmd[0]).toMatch(c.expect);
-        expect(all).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/); // no stack trace
-        expect(all).not.toContain('root:x:0'); // a symlink target is never read
-        expect(all.length).toBeLessThan(20_000); // a 20 MB input is not echoed back
-      }
-      expect(sandbox.stats().requests - before).toBe(0);
-    } finally {
-      await r.cleanup();
+    const r = await life.repo(fleetFiles(2));
+    if (c.prepare) await c.prepare(r.dir);
+    if (c.files || c.prepare) await r.commit(c.files ?? {}, 'hostile');
+    const before = shared.sb.stats().requests;
+    const commands = c.args?.[0] === '--concurrency' ? [['apply']] : [['plan'], ['apply'], ...(c.args ? [] : [['validate']])];
+    for (const cmd of commands) {
+      const res = await cli([...cmd, ...(c.args ?? [])], { cwd: r.dir, env: shared.env() });
+      const all = res.stdout + res.stderr;
+      expect(res.code, `${cmd[0]}: ${all}`).toBe(2);
+      expect(all, cmd[0]).toMatch(c.expect);
+      expect(all).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/); // no stack trace
+      expect(all).not.toContain('root:x:0'); // a symlink target is never read
+      expect(all.length).toBeLessThan(20_000); // a 20 MB input is not echoed back
     }
+    expect(shared.sb.stats().requests - before).toBe(0);
   });
 });

@@ -3,43 +3,26 @@
 // leaves for another host, nothing is sent when a value cannot stand where it is, and the token is
 // nowhere in the daemon's endpoints. (The Action's side, pushes to other branches and fork pull
 // requests, is in test/action.test.ts.)
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { createTempRepo } from '../helpers/git-repo.js';
 import { cli, fleetFiles, SITE_IDS } from '../helpers/cli.js';
 import { startRawServer } from '../helpers/sandbox.js';
-import { startSandbox } from '../../src/sandbox/sandbox.js';
+import { useLifecycle } from '../helpers/lifecycle.js';
 import { createSdxClient } from '../../src/sdx/client.js';
 import { apiUrlFault } from '../../src/core/api-url.js';
 import { scanScript } from '../../src/lint/scanner.js';
 import { ensureBuilt, eventually, spawnDaemon } from '../daemon-harness.js';
 import { unescapeRouterOs } from '../helpers/routeros.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
+const life = useLifecycle();
 
 const TOKEN = `alto_sk_${'Q'.repeat(24)}`;
 const FLEET = 'sites/routeros-gitops.yaml';
 
 async function setup(files: Record<string, string>) {
-  const r = await createTempRepo({ files });
-  const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, token: TOKEN });
+  const { r, sb, env } = await life.fleet(files, { token: TOKEN }, { RGO_POLL_MAX_MS: '60', RGO_SECRETS_KEY: 'hostile-test-secrets-key-42' });
   const listener = await startRawServer((_q, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{}'));
-  cleanups.push(
-    () => r.cleanup(),
-    () => sb.close(),
-    () => listener.close(),
-  );
-  const env = {
-    SDX_API_URL: sb.url,
-    SDX_API_TOKEN: TOKEN,
-    RGO_POLL_INITIAL_MS: '20',
-    RGO_POLL_MAX_MS: '60',
-    RGO_RATE_LIMIT: '0',
-    RGO_SECRETS_KEY: 'hostile-test-secrets-key-42',
-  };
+  life.defer(() => listener.close());
   return { r, sb, listener, env };
 }
 
@@ -103,7 +86,7 @@ describe('the SDX URL is the operator’s', () => {
   it('the token never follows a redirect to another origin', async () => {
     const { r, listener } = await setup(fleetFiles(1));
     const redirecting = await startRawServer((_q, res) => res.writeHead(307, { location: `${listener.url}/site/x/job` }).end());
-    cleanups.push(() => redirecting.close());
+    life.defer(() => redirecting.close());
     const res = await cli(['apply', '--format', 'json'], {
       cwd: r.dir,
       env: { SDX_API_URL: redirecting.url, SDX_API_TOKEN: TOKEN, RGO_RATE_LIMIT: '0', RGO_POLL_INITIAL_MS: '10' },
@@ -202,9 +185,8 @@ describe('template values cannot break out of a string', () => {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ type: 'invalid_request_error', code: 'parameter_invalid', message: `bad script: ${echo.received.at(-1)?.body ?? ''}` }));
     });
-    cleanups.push(() => echo.close());
-    const r = await createTempRepo({ files: fleetFiles(1, { '10-a.rsc': '/ppp secret set [find name=isp] password="${{ secrets.pppoe }}"\n' }) });
-    cleanups.push(() => r.cleanup());
+    life.defer(() => echo.close());
+    const r = await life.repo(fleetFiles(1, { '10-a.rsc': '/ppp secret set [find name=isp] password="${{ secrets.pppoe }}"\n' }));
     const outputs: string[] = [];
     for (const args of [
       ['--format', 'json'],
@@ -245,7 +227,7 @@ describe('the daemon’s endpoints', () => {
     // A committer names a folder after the token: the error about it quotes its path.
     const { r, sb, env } = await setup({ ...fleetFiles(1), [`sites/${TOKEN}/00-a.rsc`]: '/ip dns set servers=1.1.1.1\n' });
     const d = spawnDaemon(['--interval', '1s', '--listen', '127.0.0.1:0'], { cwd: r.dir, env });
-    cleanups.push(() => d.stop(20_000).catch(() => {}));
+    life.defer(() => d.stop(20_000).catch(() => {}));
     const url = await d.url();
     await d.waitFor((l) => l.event === 'reconcile-finished', { timeoutMs: 30_000 });
     const get = (path: string) =>

@@ -2,16 +2,12 @@
 // URL that git quotes in its errors, and template secrets; searched in what the CLI prints, the
 // daemon's logs and HTTP endpoints, and the state with its whole history. (The Action's side is in
 // test/action.test.ts, expectNoSecrets.)
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTempRepo } from '../helpers/git-repo.js';
+import { describe, expect, it } from 'vitest';
 import { cli, fleetFiles } from '../helpers/cli.js';
-import { startSandbox } from '../../src/sandbox/sandbox.js';
+import { useLifecycle } from '../helpers/lifecycle.js';
 import { spawnDaemon, ensureBuilt } from '../daemon-harness.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
+const life = useLifecycle();
 
 const SDX = `alto_sk_${'S'.repeat(32)}`;
 const GH = `ghp_${'G'.repeat(36)}`;
@@ -23,12 +19,8 @@ const KEY = 'Secrets-Key-0123456789-abcdef';
 describe('secrets never appear in any output', () => {
   it('CLI: plan, apply, status, validate with every kind of secret set, a failing git remote with credentials, and debug logs', async () => {
     const files = fleetFiles(2, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
-    const r = await createTempRepo({ files });
-    const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5, token: SDX });
-    cleanups.push(
-      () => r.cleanup(),
-      () => sb.close(),
-    );
+    const r = await life.repo(files);
+    const sb = await life.sandbox({ token: SDX });
     // A remote whose URL carries credentials and cannot be reached: git's errors quote the URL.
     await r.git(['remote', 'add', 'origin', `http://deploy:${GIT_PASS}@127.0.0.1:9/config.git`]);
     const env = {
@@ -64,12 +56,8 @@ describe('secrets never appear in any output', () => {
   it('daemon: logs, endpoints and the state of a run with every secret set', async () => {
     ensureBuilt();
     const files = fleetFiles(1, { '00-a.rsc': ':put "${{ secrets.wifi }}"\n' });
-    const r = await createTempRepo({ files });
-    const sb = await startSandbox({ autoSites: true, checkinIntervalMs: 20, runMs: 5, token: SDX });
-    cleanups.push(
-      () => r.cleanup(),
-      () => sb.close(),
-    );
+    const r = await life.repo(files);
+    const sb = await life.sandbox({ token: SDX });
     const d = spawnDaemon(['--interval', '1s', '--log-level', 'debug', '--listen', '127.0.0.1:0'], {
       cwd: r.dir,
       env: {
