@@ -4,7 +4,7 @@
 // follows them and writes their outcome on that same commit.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lintHook } from '../core/checks.js';
+import { lintHook } from '../wiring/checks.js';
 import { reconcile, type ReconcileResult } from '../apply/reconcile.js';
 import { applyToJson, applyToMarkdown } from '../report/apply-report.js';
 import { siteOutcomes, type StatusWriterReport } from '../github/status-writer.js';

@@ -1,7 +1,7 @@
 // `apply`: plan, then send one job per change and follow each to its outcome.
 import { LeaseBusyError, LEASE_WAIT_MS } from '../apply/lease.js';
 import { reconcile } from '../apply/reconcile.js';
-import { lintHook } from '../core/checks.js';
+import { lintHook } from '../wiring/checks.js';
 import { describeHolder } from '../core/lease.js';
 import type { ApplyEvent } from '../core/outcome.js';
 import { applyToJson, applyToText, colourOutcome } from '../report/apply-report.js';

@@ -15,7 +15,7 @@ import { statusRows } from '../report/status.js';
 
 export { statusRows, type SiteStatusRow } from '../report/status.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
-import { commandTarget, lintFiles, lintHook, type FileFinding } from '../core/checks.js';
+import { commandTarget, lintFiles, lintHook, type FileFinding } from '../wiring/checks.js';
 import { checkPackageName, PACKAGES_HINT, type LintTarget } from '../core/routeros-target.js';
 import { DATA_NEWEST } from '../lint/routeros-data-summary.js';
 import { parseRouterOsVersion } from '../lint/routeros-version.js';

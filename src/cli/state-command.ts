@@ -10,7 +10,7 @@ import { MIN_SECRETS_KEY_LENGTH, secretsKeyCheck } from '../core/keys.js';
 import { describeHolder } from '../core/lease.js';
 import type { SecretSource } from '../core/model.js';
 import { FLEET_STATE_ID, FLEET_STATE_NAME, isLive, type StateUpdate } from '../core/state.js';
-import { lintHook } from '../core/checks.js';
+import { lintHook } from '../wiring/checks.js';
 import type { Context } from './context.js';
 import { parseOptions, type Parsed } from '../wiring/options.js';
 import { STATE_SPEC } from './option-specs.js';

@@ -1,7 +1,7 @@
-// Script checks wired into the model (plan, apply, validate) and into `validate FILE...`.
+// Script checks wired into the model (plan, apply, validate) and into `validate FILE...`. Pure: the
+// RouterOS command tree comes from a loader the wiring gives (src/wiring/checks.ts), read on first use.
 import { relative, resolve } from 'node:path';
-import { loadCommandTree } from '../assets/command-data.js';
-import { routerOsTarget } from '../lint/command-tree.js';
+import { routerOsTarget, type CommandTree } from '../lint/command-tree.js';
 import { lintScript, type RouterOsTarget } from '../lint/index.js';
 import { parseRouterOsVersion } from '../lint/routeros-version.js';
 import type { LintFn } from './model.js';
@@ -19,28 +19,39 @@ export interface FileFinding {
   site?: string;
 }
 
-export const lintHook: LintFn = (text, rules, ctx) => lintScript(text, { rules, rawValues: ctx?.raw, routeros: commandTarget(ctx?.target) });
-
-/** Resolved targets by version and packages: a fleet has a few of them, and thousands of scripts. */
-const targets = new Map<string, RouterOsTarget | undefined>();
-
-/**
- * The command tree view a site's scripts are checked against (the data set is read on first use).
- * Undefined when they are not checked against one: RouterOS 6, or a version that cannot be read.
- */
-export function commandTarget(target: LintTarget | undefined): RouterOsTarget | undefined {
-  const version = targetVersion(target);
-  const key = `${version ?? ''}\0${target?.packages?.join(',') ?? '*'}`;
-  if (targets.has(key)) return targets.get(key);
-  const parsed = version === undefined ? undefined : parseRouterOsVersion(version);
-  const resolved = version !== undefined && !parsed ? undefined : routerOsTarget(loadCommandTree(), parsed, target?.packages).target;
-  targets.set(key, resolved);
-  return resolved;
+export interface Checks {
+  /** The model's lint hook (plan, apply, validate). */
+  readonly lintHook: LintFn;
+  /**
+   * The command tree view a site's scripts are checked against (the data set is read on first use).
+   * Undefined when they are not checked against one: RouterOS 6, or a version that cannot be read.
+   */
+  commandTarget(target: LintTarget | undefined): RouterOsTarget | undefined;
+  /** Check script files from the working tree (pre-commit hooks, editors). */
+  lintFiles(files: string[], cwd: string, read: (path: string) => Promise<Buffer>, target?: LintTarget): Promise<FileFinding[]>;
 }
 
-/** Check script files from the working tree (pre-commit hooks, editors). */
-export async function lintFiles(files: string[], cwd: string, read: (path: string) => Promise<Buffer>, target?: LintTarget): Promise<FileFinding[]> {
-  const routeros = commandTarget(target);
+/** The checks over a command tree loaded by `loadTree` when first needed. */
+export function createChecks(loadTree: () => CommandTree): Checks {
+  // Resolved targets by version and packages: a fleet has a few of them, and thousands of scripts.
+  const targets = new Map<string, RouterOsTarget | undefined>();
+  const commandTarget = (target: LintTarget | undefined): RouterOsTarget | undefined => {
+    const version = targetVersion(target);
+    const key = `${version ?? ''}\0${target?.packages?.join(',') ?? '*'}`;
+    if (targets.has(key)) return targets.get(key);
+    const parsed = version === undefined ? undefined : parseRouterOsVersion(version);
+    const resolved = version !== undefined && !parsed ? undefined : routerOsTarget(loadTree(), parsed, target?.packages).target;
+    targets.set(key, resolved);
+    return resolved;
+  };
+  return {
+    lintHook: (text, rules, ctx) => lintScript(text, { rules, rawValues: ctx?.raw, routeros: commandTarget(ctx?.target) }),
+    commandTarget,
+    lintFiles: (files, cwd, read, target) => lintFiles(files, cwd, read, commandTarget(target)),
+  };
+}
+
+async function lintFiles(files: string[], cwd: string, read: (path: string) => Promise<Buffer>, routeros: RouterOsTarget | undefined): Promise<FileFinding[]> {
   const out: FileFinding[] = [];
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for (const f of files) {

@@ -3,7 +3,7 @@
 // whole life, builds the run settings from the runtime (src/wiring), reloads the secrets on SIGHUP,
 // and hands everything to the daemon core (daemon.ts). The CLI's `watch` only parses flags.
 import { join } from 'node:path';
-import { lintHook } from '../core/checks.js';
+import { lintHook } from '../wiring/checks.js';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretSource } from '../core/model.js';
