@@ -136,12 +136,34 @@ export async function readFleet(
     });
     return model;
   }
+  const sorted = sortEntries(entries, dir, problems);
+  const parse = await settingsParser(reader, sorted, cache);
+  const fleet = readFleetSettings(model, sorted.fleetEntry, parse);
+  const groupNames = readGroupFolders(model, sorted.byGroup, fleet);
+  const ids = new Map<string, string>();
+  for (const [name, list] of [...sorted.bySite].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const site = readSite(model, { name, list, fleet, groupNames, ids, parse });
+    if (site) model.sites.push(site);
+  }
+  if (!sorted.bySite.size && !problems.length && !opts.partial) {
+    warnings.push({ file: dir, message: 'there are no site folders in the sites directory', hint: 'add a folder per site with a site.yaml' });
+  }
+  return model;
+}
 
-  // Sort entries into the fleet file, site folders and group folders.
-  const fleetPath = join(dir, FLEET_FILE);
-  const bySite = new Map<string, TreeEntry[]>();
-  const byGroup = new Map<string, TreeEntry[]>();
-  let fleetEntry: TreeEntry | undefined;
+interface SortedEntries {
+  fleetEntry: TreeEntry | undefined;
+  bySite: Map<string, TreeEntry[]>;
+  byGroup: Map<string, TreeEntry[]>;
+}
+
+/** Sort the sites directory's entries into the fleet file, site folders and group folders. */
+function sortEntries(entries: TreeEntry[], dir: string, problems: Problem[]): SortedEntries {
+  const out: SortedEntries = { fleetEntry: undefined, bySite: new Map(), byGroup: new Map() };
+  const push = (m: Map<string, TreeEntry[]>, k: string, e: TreeEntry) => {
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(e);
+  };
   for (const e of entries) {
     const rel = dir ? e.path.slice(dir.length + 1) : e.path;
     const parts = rel.split('/');
@@ -158,168 +180,201 @@ export async function readFleet(
       continue;
     }
     if (parts.length === 1) {
-      if (rel === FLEET_FILE) fleetEntry = e;
+      if (rel === FLEET_FILE) out.fleetEntry = e;
       else if (rel === 'routeros-gitops.yml')
-        problems.push({ file: e.path, message: 'is not read: the fleet settings file is named routeros-gitops.yaml', hint: `rename it to ${fleetPath}` });
+        problems.push({
+          file: e.path,
+          message: 'is not read: the fleet settings file is named routeros-gitops.yaml',
+          hint: `rename it to ${join(dir, FLEET_FILE)}`,
+        });
       continue; // READMEs and other files at the top are fine
     }
     const top = parts[0]!;
     if (top.startsWith('.')) continue;
     if (top === GROUPS_DIR) {
-      if (parts.length < 3) continue;
-      const g = parts[1]!;
-      if (!byGroup.has(g)) byGroup.set(g, []);
-      byGroup.get(g)!.push(e);
+      if (parts.length >= 3) push(out.byGroup, parts[1]!, e);
       continue;
     }
-    if (!bySite.has(top)) bySite.set(top, []);
-    bySite.get(top)!.push(e);
+    push(out.bySite, top, e);
   }
+  return out;
+}
 
-  // YAML files are few: read them all in one batch.
+interface SettingsParser {
+  (e: TreeEntry, kind: 'fleet', what: string): { value?: FleetSettings; problems: Problem[] };
+  (e: TreeEntry, kind: 'site', what: string): { value?: SiteSettings; problems: Problem[] };
+}
+
+/**
+ * A parser of the fleet's and sites' YAML settings. The files are few: they are read in one batch,
+ * and the parsers and schemas (zod, two YAML libraries) are loaded only when a file is not cached.
+ */
+async function settingsParser(reader: RepoReader, sorted: SortedEntries, cache: ParseCache | undefined): Promise<SettingsParser> {
+  const { fleetEntry, bySite } = sorted;
   const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith(`/${SITE_FILE}`))].filter((e): e is TreeEntry => !!e);
   const cacheKey = (e: TreeEntry) => `${e === fleetEntry ? 'fleet' : 'site'}:${e.oid}`;
   const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === undefined);
-  // The parsers and schemas (zod, two YAML libraries) are loaded only when a file is not cached.
   const [yamlBlobs, parsing] = await Promise.all([reader.readBlobs(misses.map((e) => e.oid)), misses.length ? loadParsing() : undefined]);
   const text = (e: TreeEntry) => yamlBlobs.get(e.oid)?.toString('utf8') ?? '';
-  function parse(e: TreeEntry, kind: 'fleet', what: string): { value?: FleetSettings; problems: Problem[] };
-  function parse(e: TreeEntry, kind: 'site', what: string): { value?: SiteSettings; problems: Problem[] };
-  function parse(e: TreeEntry, kind: 'fleet' | 'site', what: string): { value?: unknown; problems: Problem[] } {
+  const parse = (e: TreeEntry, kind: 'fleet' | 'site', what: string): { value?: unknown; problems: Problem[] } => {
     const hit = cache?.get(cacheKey(e));
     if (hit !== undefined) return { value: hit, problems: [] };
     const parsed = parsing!.parseYamlFile(text(e), e.path, kind === 'fleet' ? parsing!.FleetSettingsSchema : parsing!.SiteSettingsSchema, what);
     if (parsed.value !== undefined && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
     return parsed;
-  }
+  };
+  return parse as SettingsParser;
+}
 
-  let fleet: FleetSettings = {};
-  if (fleetEntry) {
-    model.fleetFile = fleetEntry.path;
-    const parsed = parse(fleetEntry, 'fleet', FLEET_FILE);
-    problems.push(...parsed.problems);
-    if (parsed.value) fleet = parsed.value;
-    for (const [k, v] of Object.entries(FLEET_DEFAULTS) as Array<[keyof FleetDefaults, unknown]>) {
-      const set = (fleet as Record<string, unknown>)[k];
-      (model.fleet as unknown as Record<string, unknown>)[k] = set ?? v;
-    }
-    checkTemplate(fleet.description, fleetEntry.path, problems);
-    checkRules(fleet.lint?.rules, fleetEntry.path, problems);
-    problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
-    for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
-      checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
-      problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
-    }
+/** The fleet file's settings, checked; the model's fleet defaults filled in from them. */
+function readFleetSettings(model: FleetModel, fleetEntry: TreeEntry | undefined, parse: SettingsParser): FleetSettings {
+  if (!fleetEntry) return {};
+  const problems = model.problems;
+  model.fleetFile = fleetEntry.path;
+  const parsed = parse(fleetEntry, 'fleet', FLEET_FILE);
+  problems.push(...parsed.problems);
+  const fleet: FleetSettings = parsed.value ?? {};
+  for (const [k, v] of Object.entries(FLEET_DEFAULTS) as Array<[keyof FleetDefaults, unknown]>) {
+    const set = (fleet as Record<string, unknown>)[k];
+    (model.fleet as unknown as Record<string, unknown>)[k] = set ?? v;
   }
+  checkTemplate(fleet.description, fleetEntry.path, problems);
+  checkRules(fleet.lint?.rules, fleetEntry.path, problems);
+  problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
+  for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
+    checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+    problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
+  }
+  return fleet;
+}
 
-  // Group folders: shared scripts.
+/** Group folders' shared scripts into the model; the names of every group (folders and settings). */
+function readGroupFolders(model: FleetModel, byGroup: Map<string, TreeEntry[]>, fleet: FleetSettings): Set<string> {
   const groupNames = new Set<string>(Object.keys(fleet.groups ?? {}));
   for (const [g, list] of byGroup) {
     if (!NAME_RE.test(g)) {
-      problems.push({
-        file: join(dir, GROUPS_DIR, g),
+      model.problems.push({
+        file: join(model.sitesDir, GROUPS_DIR, g),
         message: `"${g}" cannot be a group name`,
         hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit',
       });
       continue;
     }
     groupNames.add(g);
-    model.groupScripts[g] = scriptsOf(list, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
+    model.groupScripts[g] = scriptsOf(list, join(model.sitesDir, GROUPS_DIR, g), model.warnings).map((s) => ({ ...s, group: g }));
   }
+  return groupNames;
+}
 
-  // Sites.
-  const ids = new Map<string, string>();
-  for (const [name, list] of [...bySite].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const siteDir = join(dir, name);
-    const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
-    const scripts = scriptsOf(list, siteDir, warnings);
-    if (!NAME_RE.test(name)) {
-      problems.push({
-        file: siteDir,
-        message: `"${name}" cannot be a site name`,
-        hint: 'rename the folder: at most 63 letters, digits, ".", "_" and "-", starting with a letter or digit',
-      });
-      continue;
-    }
-    if (!settingsEntry) {
-      const yml = list.find((e) => e.path === join(siteDir, 'site.yml'));
-      problems.push({
-        file: siteDir,
-        message: 'this site folder has no site.yaml',
-        hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`,
-      });
-      continue;
-    }
-    const parsed = parse(settingsEntry, 'site', SITE_FILE);
-    problems.push(...parsed.problems);
-    if (!parsed.value) continue;
-    const s = parsed.value;
-    const id = s.id.toLowerCase();
-    const other = ids.get(id);
-    if (other) {
-      problems.push({
-        file: settingsEntry.path,
-        line: 1,
-        message: `the site id ${id} is also the id of ${other}`,
-        hint: 'each site folder needs its own SDX site id',
-      });
-      continue;
-    }
-    ids.set(id, join(siteDir, SITE_FILE));
-    checkTemplate(s.description, settingsEntry.path, problems);
-    checkRules(s.lint?.rules, settingsEntry.path, problems);
-    problems.push(...checkRouterOsSettings(s, settingsEntry.path));
+interface SiteInput {
+  name: string;
+  list: TreeEntry[];
+  fleet: FleetSettings;
+  groupNames: Set<string>;
+  /** Site ids seen so far, to the settings file that holds each. */
+  ids: Map<string, string>;
+  parse: SettingsParser;
+}
 
-    const groups = s.groups ?? [];
-    const groupLayers: GroupSettings[] = [];
-    for (const g of groups) {
-      if (!groupNames.has(g)) {
-        problems.push({
-          file: settingsEntry.path,
-          message: `the group "${g}" does not exist`,
-          hint: `create ${join(dir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${fleetPath}`,
-        });
-        continue;
-      }
-      groupLayers.push(fleet.groups?.[g] ?? {});
-    }
-    const vars: Record<string, VarValue> = {};
-    const varOrigins: Record<string, string> = {};
-    const addVars = (v: Record<string, VarValue> | undefined, origin: string) => {
-      for (const [k, val] of Object.entries(v ?? {})) {
-        vars[k] = val;
-        varOrigins[k] = origin;
-      }
-    };
-    addVars(fleet.vars, fleetPath);
-    for (const g of groups) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
-    addVars(s.vars, settingsEntry.path);
-
-    // Order: by file name across the groups' scripts and the site's own; a site script with the same
-    // file name as a shared one replaces it; between groups, a later group replaces an earlier one.
-    const byFile = new Map<string, ScriptSource>();
-    for (const g of groups) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
-    for (const sc of scripts) byFile.set(sc.file, sc);
-    const ordered = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-
-    model.sites.push({
-      name,
-      id,
-      dir: siteDir,
-      settingsFile: settingsEntry.path,
-      groups,
-      settings: mergeJobSettings(fleet, ...groupLayers, s),
-      vars,
-      varOrigins,
-      lintRules: { ...(fleet.lint?.rules ?? {}), ...(s.lint?.rules ?? {}) },
-      lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
-      scripts: ordered,
+/** One site folder: its settings, layered over its groups and the fleet, and its ordered scripts. */
+function readSite(model: FleetModel, input: SiteInput): SiteModel | undefined {
+  const { name, list, fleet, ids } = input;
+  const { problems, warnings, sitesDir: dir } = model;
+  const siteDir = join(dir, name);
+  const settingsEntry = list.find((e) => e.path === join(siteDir, SITE_FILE));
+  const scripts = scriptsOf(list, siteDir, warnings);
+  if (!NAME_RE.test(name)) {
+    problems.push({
+      file: siteDir,
+      message: `"${name}" cannot be a site name`,
+      hint: 'rename the folder: at most 63 letters, digits, ".", "_" and "-", starting with a letter or digit',
     });
+    return undefined;
   }
-  if (!bySite.size && !problems.length && !opts.partial) {
-    warnings.push({ file: dir, message: 'there are no site folders in the sites directory', hint: 'add a folder per site with a site.yaml' });
+  if (!settingsEntry) {
+    const yml = list.find((e) => e.path === join(siteDir, 'site.yml'));
+    problems.push({
+      file: siteDir,
+      message: 'this site folder has no site.yaml',
+      hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`,
+    });
+    return undefined;
   }
-  return model;
+  const parsed = input.parse(settingsEntry, 'site', SITE_FILE);
+  problems.push(...parsed.problems);
+  if (!parsed.value) return undefined;
+  const s = parsed.value;
+  const id = s.id.toLowerCase();
+  const other = ids.get(id);
+  if (other) {
+    problems.push({
+      file: settingsEntry.path,
+      line: 1,
+      message: `the site id ${id} is also the id of ${other}`,
+      hint: 'each site folder needs its own SDX site id',
+    });
+    return undefined;
+  }
+  ids.set(id, join(siteDir, SITE_FILE));
+  checkTemplate(s.description, settingsEntry.path, problems);
+  checkRules(s.lint?.rules, settingsEntry.path, problems);
+  problems.push(...checkRouterOsSettings(s, settingsEntry.path));
+
+  const groups = s.groups ?? [];
+  const groupLayers = groupLayersOf(model, groups, input, settingsEntry.path);
+  const { vars, varOrigins } = siteVars(join(dir, FLEET_FILE), fleet, groups, s, settingsEntry.path);
+  // Order: by file name across the groups' scripts and the site's own; a site script with the same
+  // file name as a shared one replaces it; between groups, a later group replaces an earlier one.
+  const byFile = new Map<string, ScriptSource>();
+  for (const g of groups) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
+  for (const sc of scripts) byFile.set(sc.file, sc);
+  const ordered = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return {
+    name,
+    id,
+    dir: siteDir,
+    settingsFile: settingsEntry.path,
+    groups,
+    settings: mergeJobSettings(fleet, ...groupLayers, s),
+    vars,
+    varOrigins,
+    lintRules: { ...(fleet.lint?.rules ?? {}), ...(s.lint?.rules ?? {}) },
+    lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
+    scripts: ordered,
+  };
+}
+
+/** The settings of each group a site names, in order; a problem for each group that does not exist. */
+function groupLayersOf(model: FleetModel, groups: string[], input: SiteInput, settingsFile: string): GroupSettings[] {
+  const layers: GroupSettings[] = [];
+  for (const g of groups) {
+    if (!input.groupNames.has(g)) {
+      model.problems.push({
+        file: settingsFile,
+        message: `the group "${g}" does not exist`,
+        hint: `create ${join(model.sitesDir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${join(model.sitesDir, FLEET_FILE)}`,
+      });
+      continue;
+    }
+    layers.push(input.fleet.groups?.[g] ?? {});
+  }
+  return layers;
+}
+
+/** A site's variables: the fleet's, then each group's, then its own; and where each was defined. */
+function siteVars(fleetPath: string, fleet: FleetSettings, groups: string[], s: SiteSettings, siteFile: string) {
+  const vars: Record<string, VarValue> = {};
+  const varOrigins: Record<string, string> = {};
+  const addVars = (v: Record<string, VarValue> | undefined, origin: string) => {
+    for (const [k, val] of Object.entries(v ?? {})) {
+      vars[k] = val;
+      varOrigins[k] = origin;
+    }
+  };
+  addVars(fleet.vars, fleetPath);
+  for (const g of groups) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
+  addVars(s.vars, siteFile);
+  return { vars, varOrigins };
 }
 
 function checkTemplate(template: string | undefined, file: string, problems: Problem[], prefix = '') {
