@@ -11,9 +11,10 @@ import {
   type AppliedState,
   type FleetHead,
   type ScriptRecord,
+  type SiteState,
   type Superseded,
 } from './state.js';
-import type { DesiredFleet, ScriptFinding } from './model.js';
+import type { DesiredFleet, DesiredScript, DesiredSite, ScriptFinding } from './model.js';
 import type { JobSettings } from './settings.js';
 import { idempotencyKey, partKey } from './keys.js';
 import { renderDescription } from './description.js';
@@ -239,165 +240,188 @@ function missingReason(missing: string, whose: string): string {
   );
 }
 
+interface PlanContext {
+  commit: CommitInfo;
+  heads: FleetHead[];
+  relations: Readonly<Record<string, CommitRelation>>;
+  decide: DecideContext;
+  moves: PlannedMove[];
+}
+
 export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOptions): Plan {
   const commit = desired.commit;
-  const sites: SitePlan[] = [];
-  const moves: PlannedMove[] = [];
-  const seen = new Set<string>([FLEET_STATE_ID]);
-  const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
   const heads = fleetHeads(state);
   const nowMs = (options.now ?? new Date()).getTime();
   const retentionMs = options.retentionMs ?? (desired.fleet.idempotency_retention ? desired.fleet.idempotency_retention * 1000 : DEFAULT_RETENTION_MS);
-  const ctx = { retryFailed: options.retryFailed ?? false, nowMs, retentionMs };
+  const ctx: PlanContext = {
+    commit,
+    heads,
+    relations: options.relations,
+    decide: { retryFailed: options.retryFailed ?? false, nowMs, retentionMs },
+    moves: [],
+  };
+  const seen = new Set<string>([FLEET_STATE_ID]);
+  const sites: SitePlan[] = [];
   for (const site of desired.sites) {
     seen.add(site.id);
-    const siteState = state.sites[site.id];
-    const records = siteState?.scripts ?? {};
-    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, heads, options.relations);
-    const changes: PlannedChange[] = [];
-    const present = new Set<string>();
-    for (const script of site.scripts) {
-      present.add(script.file);
-      const record = records[script.file];
-      const moved = isLive(record) && record.path !== script.path ? record.path : null;
-      const decision = decide(record, script.fingerprint, ctx, script.parts?.sizes.length ?? (script.read ? 1 : undefined));
-      if (!decision) {
-        if (moved) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved, to: script.path });
-        continue;
-      }
-      const kind: ChangeKind = isLive(record) && (record.phase === 'succeeded' || record.applied) ? 'modified' : 'added';
-      const key =
-        decision.key ??
-        idempotencyKey({
-          siteId: site.id,
-          file: script.file,
-          generation: decision.generation,
-          baseCommit: record?.commit ?? null,
-          fingerprint: script.fingerprint,
-        });
-      changes.push({
-        site: site.name,
-        site_id: site.id,
-        path: script.path,
-        file: script.file,
-        previous_path: moved,
-        kind,
-        action: status === 'ok' ? decision.action : 'stale',
-        idempotency_key: key,
-        // A followed job keeps the description it was created with; it is not sent again.
-        description: renderDescription(site.settings.description, {
-          site: site.name,
-          site_id: site.id,
-          path: script.path,
-          file: script.file,
-          sha: commit.sha.slice(0, 7),
-          subject: commit.subject,
-        }),
-        fingerprint: script.fingerprint,
-        previous_fingerprint: record?.fingerprint ?? null,
-        // A send already on its way keeps the commit it was first intended at (statuses go there).
-        commit: decision.commit ?? commit.sha,
-        generation: decision.generation,
-        job_id: decision.action === 'follow' ? (record?.job_id ?? null) : null,
-        supersedes: decision.supersedes,
-        lookup: decision.lookup ?? false,
-        group: script.group ?? null,
-        secrets: script.uses.secrets,
-        secrets_missing: script.secretsMissing,
-        findings: script.findings,
-        previous: previousOf(record),
-        parts: script.parts
-          ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts!.lines[index]! }))
-          : null,
-        from_part: decision.fromPart ?? 0,
-      });
-    }
-    for (const [file, record] of sortedEntries(records)) {
-      if (present.has(file) || !isLive(record)) continue;
-      changes.push(removed(site.name, site.id, file, record, commit.sha, status));
-    }
-    const renamedFrom = siteState && siteState.site !== site.name ? siteState.site : null;
-    sites.push({
-      site: site.name,
-      site_id: site.id,
-      status,
-      reason,
-      last_commit: last,
-      renamed_from: renamedFrom,
-      removed: false,
-      settings: site.settings,
-      changes,
-      scripts: site.scripts.length,
-    });
+    sites.push(planSite(site, state.sites[site.id], ctx));
   }
   for (const c of options.clean ?? []) {
     seen.add(c.site_id);
-    const { status, reason, last } = siteStatus(commit, c.last_commit, heads, options.relations);
-    sites.push({
-      site: c.site,
-      site_id: c.site_id,
-      status,
-      reason,
-      last_commit: last,
-      renamed_from: null,
-      removed: false,
-      settings: c.settings,
-      changes: [],
-      scripts: c.scripts,
-    });
+    sites.push(cleanSitePlan(c, ctx));
   }
   // Sites whose folder is gone (or whose id changed): their live scripts are removed.
-  for (const [id, s] of Object.entries(state.sites)) {
-    if (seen.has(id)) continue;
-    const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
-    if (!live.length && s.removed_at) continue;
-    const { status, reason } = siteStatus(commit, s.last_commit, heads, options.relations);
-    const changes = live.map(([file, record]) => removed(s.site, id, file, record, commit.sha, status));
-    sites.push({
-      site: s.site,
-      site_id: id,
-      status,
-      reason,
-      last_commit: s.last_commit,
-      renamed_from: null,
-      removed: true,
-      settings: desiredDefaults(desired),
-      changes,
-      scripts: 0,
-    });
-  }
+  for (const [id, s] of Object.entries(state.sites)) if (!seen.has(id)) sites.push(...removedSitePlan(id, s, desiredDefaults(desired), ctx));
   sites.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.site_id < b.site_id ? -1 : 1));
   const changes = sites.flatMap((s) => s.changes);
-  const count = (k: ChangeKind) => changes.filter((c) => c.kind === k && c.action !== 'stale').length;
   const missing = [...new Set(sites.filter((s) => s.status === 'unknown-history' && s.last_commit).map((s) => s.last_commit!))];
   return {
     ref: options.ref,
     commit,
-    fleet_last_commit: fleetLast,
+    fleet_last_commit: state.sites[FLEET_STATE_ID]?.last_commit ?? null,
     fleet_heads: nextHeads(commit, heads, options.relations),
     sites_dir: desired.sitesDir,
     sites,
     changes,
-    moves,
+    moves: ctx.moves,
     missing_history: missing,
-    summary: {
-      sites: sites.filter((s) => !s.removed).length,
-      sites_changed: sites.filter((s) => s.changes.length).length,
-      added: count('added'),
-      modified: count('modified'),
-      removed: count('removed'),
-      stale_sites: sites.filter((s) => s.status !== 'ok').length,
-      to_send: changes.filter((c) => c.action === 'create' || c.action === 'follow').length,
-    },
+    summary: summarize(sites, changes),
   };
 }
 
-function decide(
-  record: ScriptRecord | undefined,
-  fp: string,
-  ctx: { retryFailed: boolean; nowMs: number; retentionMs: number },
-  partCount: number | undefined,
-): Decision | null {
+function summarize(sites: SitePlan[], changes: PlannedChange[]): Plan['summary'] {
+  const count = (k: ChangeKind) => changes.filter((c) => c.kind === k && c.action !== 'stale').length;
+  return {
+    sites: sites.filter((s) => !s.removed).length,
+    sites_changed: sites.filter((s) => s.changes.length).length,
+    added: count('added'),
+    modified: count('modified'),
+    removed: count('removed'),
+    stale_sites: sites.filter((s) => s.status !== 'ok').length,
+    to_send: changes.filter((c) => c.action === 'create' || c.action === 'follow').length,
+  };
+}
+
+/** One site of the desired fleet: a change for each script whose record says it must be sent, and each live record without a script. */
+function planSite(site: DesiredSite, siteState: SiteState | undefined, ctx: PlanContext): SitePlan {
+  const records = siteState?.scripts ?? {};
+  const { status, reason, last } = siteStatus(ctx.commit, siteState?.last_commit, ctx.heads, ctx.relations);
+  const changes: PlannedChange[] = [];
+  const present = new Set<string>();
+  for (const script of site.scripts) {
+    present.add(script.file);
+    const change = plannedChange(site, script, records[script.file], status, ctx);
+    if (change) changes.push(change);
+  }
+  for (const [file, record] of sortedEntries(records)) {
+    if (present.has(file) || !isLive(record)) continue;
+    changes.push(removed(site.name, site.id, file, record, ctx.commit.sha, status));
+  }
+  const renamedFrom = siteState && siteState.site !== site.name ? siteState.site : null;
+  return {
+    site: site.name,
+    site_id: site.id,
+    status,
+    reason,
+    last_commit: last,
+    renamed_from: renamedFrom,
+    removed: false,
+    settings: site.settings,
+    changes,
+    scripts: site.scripts.length,
+  };
+}
+
+/** The change one script needs, or null (a script moved to another folder with nothing to send is noted in ctx.moves). */
+function plannedChange(site: DesiredSite, script: DesiredScript, record: ScriptRecord | undefined, status: SiteStatus, ctx: PlanContext): PlannedChange | null {
+  const { commit } = ctx;
+  const moved = isLive(record) && record.path !== script.path ? record.path : null;
+  const decision = decide(record, script.fingerprint, ctx.decide, script.parts?.sizes.length ?? (script.read ? 1 : undefined));
+  if (!decision) {
+    if (moved) ctx.moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved, to: script.path });
+    return null;
+  }
+  const kind: ChangeKind = isLive(record) && (record.phase === 'succeeded' || record.applied) ? 'modified' : 'added';
+  const key =
+    decision.key ??
+    idempotencyKey({
+      siteId: site.id,
+      file: script.file,
+      generation: decision.generation,
+      baseCommit: record?.commit ?? null,
+      fingerprint: script.fingerprint,
+    });
+  return {
+    site: site.name,
+    site_id: site.id,
+    path: script.path,
+    file: script.file,
+    previous_path: moved,
+    kind,
+    action: status === 'ok' ? decision.action : 'stale',
+    idempotency_key: key,
+    // A followed job keeps the description it was created with; it is not sent again.
+    description: renderDescription(site.settings.description, {
+      site: site.name,
+      site_id: site.id,
+      path: script.path,
+      file: script.file,
+      sha: commit.sha.slice(0, 7),
+      subject: commit.subject,
+    }),
+    fingerprint: script.fingerprint,
+    previous_fingerprint: record?.fingerprint ?? null,
+    // A send already on its way keeps the commit it was first intended at (statuses go there).
+    commit: decision.commit ?? commit.sha,
+    generation: decision.generation,
+    job_id: decision.action === 'follow' ? (record?.job_id ?? null) : null,
+    supersedes: decision.supersedes,
+    lookup: decision.lookup ?? false,
+    group: script.group ?? null,
+    secrets: script.uses.secrets,
+    secrets_missing: script.secretsMissing,
+    findings: script.findings,
+    previous: previousOf(record),
+    parts: script.parts
+      ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts!.lines[index]! }))
+      : null,
+    from_part: decision.fromPart ?? 0,
+  };
+}
+
+/** A site an earlier plan found with nothing to send (an incremental plan). */
+function cleanSitePlan(c: CleanSite, ctx: PlanContext): SitePlan {
+  const { status, reason, last } = siteStatus(ctx.commit, c.last_commit, ctx.heads, ctx.relations);
+  return {
+    site: c.site,
+    site_id: c.site_id,
+    status,
+    reason,
+    last_commit: last,
+    renamed_from: null,
+    removed: false,
+    settings: c.settings,
+    changes: [],
+    scripts: c.scripts,
+  };
+}
+
+/** A site in the state whose folder is gone: a removal for each live script (none when it was removed before). */
+function removedSitePlan(id: string, s: SiteState, settings: JobSettings, ctx: PlanContext): SitePlan[] {
+  const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
+  if (!live.length && s.removed_at) return [];
+  const { status, reason } = siteStatus(ctx.commit, s.last_commit, ctx.heads, ctx.relations);
+  const changes = live.map(([file, record]) => removed(s.site, id, file, record, ctx.commit.sha, status));
+  return [{ site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0 }];
+}
+
+interface DecideContext {
+  retryFailed: boolean;
+  nowMs: number;
+  retentionMs: number;
+}
+
+function decide(record: ScriptRecord | undefined, fp: string, ctx: DecideContext, partCount: number | undefined): Decision | null {
   // A new script, or one re-added after its removal: a new send.
   if (record === undefined || record.phase === 'removed') return { action: 'create', generation: (record?.generation ?? 0) + 1, supersedes: null };
   const next = record.generation + 1;
