@@ -116,21 +116,9 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const shared = top.filter((e) => !isSiteFolder(e));
   const key = snapshotKey({ sitesDir: dir, shared, secrets: identity ?? '', store: store.describe(), retryFailed: !!req.retryFailed });
 
-  // Sites whose folder, state file and key are what the snapshot found with nothing to send.
-  const clean = new Map<string, SnapshotSite>();
-  if (previous?.key === key) {
-    for (const e of folders) {
-      const name = e.path.slice(e.path.lastIndexOf('/') + 1);
-      const s = previous.sites.get(name);
-      if (s && s.tree === e.oid && (index.files.get(s.state_path) ?? null) === s.state) clean.set(name, s);
-    }
-  }
-  const cleanIds = new Set<string>();
-  const cleanPaths = new Set<string>();
-  for (const s of clean.values()) {
-    cleanIds.add(s.id);
-    cleanPaths.add(s.state_path);
-  }
+  const clean = cleanSitesOf(previous, key, folders, index);
+  const cleanIds = new Set([...clean.values()].map((s) => s.id));
+  const cleanPaths = new Set([...clean.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean.has(e.path.slice(e.path.lastIndexOf('/') + 1)));
   // A long list of paths costs git more than listing everything.
   const entries =
@@ -160,9 +148,41 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const lasts = new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
+  const next = nextSnapshot({ key, commit: commit.sha, dir, top, folders, clean, index, plan: p, desired, state });
+  if (!sameSnapshot(previous, next)) await snapshots.save(next);
+  return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean.size, read: desired.sites.length } };
+}
 
-  // The next snapshot: every site (read or not) with nothing to send and nothing to warn about.
-  const treeOf = new Map(folders.map((e) => [e.path.slice(e.path.lastIndexOf('/') + 1), e.oid]));
+/** Sites whose folder, state file and key are what the snapshot found with nothing to send. */
+function cleanSitesOf(previous: PlanSnapshot | undefined, key: string, folders: TreeEntry[], index: StateIndex): Map<string, SnapshotSite> {
+  const clean = new Map<string, SnapshotSite>();
+  if (previous?.key !== key) return clean;
+  for (const e of folders) {
+    const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+    const s = previous.sites.get(name);
+    if (s && s.tree === e.oid && (index.files.get(s.state_path) ?? null) === s.state) clean.set(name, s);
+  }
+  return clean;
+}
+
+interface SnapshotInput {
+  key: string;
+  commit: string;
+  dir: string;
+  /** The entries directly in the sites directory, and the site folders among them. */
+  top: TreeEntry[];
+  folders: TreeEntry[];
+  clean: Map<string, SnapshotSite>;
+  index: StateIndex;
+  plan: Plan;
+  desired: DesiredFleet;
+  state: AppliedState;
+}
+
+/** The next snapshot: every site (read or not) with nothing to send and nothing to warn about. */
+function nextSnapshot(input: SnapshotInput): PlanSnapshot {
+  const { dir, index, clean, desired, state } = input;
+  const treeOf = new Map(input.folders.map((e) => [e.path.slice(e.path.lastIndexOf('/') + 1), e.oid]));
   const warned = new Set<string>();
   for (const w of desired.warnings) {
     if (w.site) warned.add(w.site);
@@ -170,10 +190,10 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     if (rel !== null) warned.add(rel.split('/')[0]!);
   }
   const read = new Set(desired.sites.map((s) => s.name));
-  const next: PlanSnapshot = { key, sites: new Map() };
+  const next: PlanSnapshot = { key: input.key, sites: new Map() };
   // A site whose scripts moved (or whose folder was renamed) has state still to record: not clean.
-  const moved = new Set(p.moves.map((m) => m.site_id));
-  for (const sp of p.sites) {
+  const moved = new Set(input.plan.moves.map((m) => m.site_id));
+  for (const sp of input.plan.sites) {
     if (sp.changes.length || warned.has(sp.site) || sp.renamed_from || moved.has(sp.site_id)) continue;
     const tree = treeOf.get(sp.site);
     if (tree === undefined) continue;
@@ -198,16 +218,15 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const stateOthers = new Map<string, string>();
   for (const [path, oid] of index.files) if (!keptPaths.has(path)) stateOthers.set(path, oid);
   next.seen = {
-    commit: commit.sha,
-    others: top.flatMap((e) => {
+    commit: input.commit,
+    others: input.top.flatMap((e) => {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1);
       return next.sites.get(name)?.tree === e.oid && e.type === 'tree' ? [] : [{ name, mode: e.mode, type: e.type, oid: e.oid }];
     }),
     state_head: index.head,
     state_others: stateOthers,
   };
-  if (!sameSnapshot(previous, next)) await snapshots.save(next);
-  return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean.size, read: desired.sites.length } };
+  return next;
 }
 
 /**
