@@ -79,6 +79,7 @@ function makePlan(sha: string, changes: PlannedChange[]): Plan {
     settings: { needs_ack: true, backup: false, express: false, description: '', timeout: 600 },
     changes: changes.filter((c) => c.site === site),
     scripts: 2,
+    routeros: null,
   }));
   return {
     ref: sha,

@@ -169,10 +169,13 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
       return 0;
     }
     const w = Math.max(4, ...rows.map((r) => r.site.length));
-    ctx.out(`${ctx.style.bold(`${'SITE'.padEnd(w)}  LAST COMMIT  OUTCOME    WHEN`)}\n`);
+    const v = Math.max(8, ...rows.map((r) => r.routeros?.version.length ?? 1));
+    ctx.out(`${ctx.style.bold(`${'SITE'.padEnd(w)}  LAST COMMIT  OUTCOME    ${'ROUTEROS'.padEnd(v)}  WHEN`)}\n`);
     for (const r of rows) {
       const colour = r.outcome === 'succeeded' ? ctx.style.green : r.outcome === 'failed' ? ctx.style.red : ctx.style.yellow;
-      ctx.out(`${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${r.at ?? '-'}\n`);
+      ctx.out(
+        `${r.site.padEnd(w)}  ${(r.last_commit?.slice(0, 7) ?? '-').padEnd(11)}  ${colour(r.outcome.padEnd(9))}  ${(r.routeros?.version ?? '-').padEnd(v)}  ${r.at ?? '-'}\n`,
+      );
       for (const s of r.scripts.filter((x) => x.phase !== 'succeeded'))
         ctx.out(
           `${ctx.style.dim(`${''.padEnd(w)}    ${s.path}: ${s.phase}${s.part ? ` at part ${s.part.part}/${s.part.of}` : ''}${s.job_id ? ` (job ${s.job_id})` : ''}`)}\n`,

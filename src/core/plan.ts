@@ -18,6 +18,7 @@ import type { DesiredFleet, DesiredScript, DesiredSite, ScriptFinding } from './
 import type { JobSettings } from './settings.js';
 import { idempotencyKey, partKey } from './keys.js';
 import { renderDescription } from './description.js';
+import { siteRouterOs, type SiteRouterOs } from './routeros-target.js';
 
 export type ChangeKind = 'added' | 'modified' | 'removed';
 
@@ -111,6 +112,8 @@ export interface SitePlan {
   changes: PlannedChange[];
   /** How many scripts the site has, changed or not. */
   scripts: number;
+  /** The RouterOS its changed scripts were checked against; null for a site without changes. */
+  routeros: SiteRouterOs | null;
 }
 
 export interface Plan {
@@ -329,6 +332,7 @@ function planSite(site: DesiredSite, siteState: SiteState | undefined, ctx: Plan
     settings: site.settings,
     changes,
     scripts: site.scripts.length,
+    routeros: changes.length ? siteRouterOs(site.lintTarget) : null,
   };
 }
 
@@ -403,6 +407,7 @@ function cleanSitePlan(c: CleanSite, ctx: PlanContext): SitePlan {
     settings: c.settings,
     changes: [],
     scripts: c.scripts,
+    routeros: null,
   };
 }
 
@@ -412,7 +417,9 @@ function removedSitePlan(id: string, s: SiteState, settings: JobSettings, ctx: P
   if (!live.length && s.removed_at) return [];
   const { status, reason } = siteStatus(ctx.commit, s.last_commit, ctx.heads, ctx.relations);
   const changes = live.map(([file, record]) => removed(s.site, id, file, record, ctx.commit.sha, status));
-  return [{ site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0 }];
+  return [
+    { site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0, routeros: null },
+  ];
 }
 
 interface DecideContext {

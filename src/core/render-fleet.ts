@@ -18,7 +18,7 @@ import {
 } from './model.js';
 import type { RepoReader } from './ports.js';
 import { renderScript } from './render-script.js';
-import { routerOsWarnings } from './routeros-target.js';
+import { routerOsWarnings, withReportedVersions } from './routeros-target.js';
 import { FLEET_FILE } from './settings.js';
 import type { AppliedState, ScriptRecord } from './state.js';
 import { compileTemplate, type CompiledTemplate } from './template.js';
@@ -34,6 +34,8 @@ type Digests = { digests: Record<string, string>; missing: string[] };
 /** Render every site's scripts; unchanged ones (same blob, same inputs as recorded) are not read. */
 export async function renderFleet(reader: RepoReader, model: FleetModel, state: AppliedState, opts: RenderOptions = {}): Promise<DesiredFleet> {
   const secrets = opts.secrets ?? noSecrets;
+  // A site without a routeros: setting is checked against the version SDX last reported for it.
+  withReportedVersions(model.sites, state);
   model.problems.push(...secretScopeClashes(model, secrets));
   const { toRead, reuse } = sortReads(model, state, secrets, opts);
   const texts = await BlobTexts.read(reader, toRead);

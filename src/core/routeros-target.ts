@@ -6,6 +6,7 @@ import { closestName } from '../lint/rules.js';
 import { DATA_NEWEST, DATA_OLDEST, EXTRA_PACKAGES } from '../lint/routeros-data-summary.js';
 import { compareRouterOsVersions, parseRouterOsVersion } from '../lint/routeros-version.js';
 import type { Problem } from './errors.js';
+import type { AppliedState, StateUpdate } from './state.js';
 
 /** What one site's scripts are checked against. */
 export interface LintTarget {
@@ -24,6 +25,53 @@ export interface LintTarget {
  */
 export function targetVersion(t: LintTarget | undefined): string | undefined {
   return t?.routeros ?? t?.reported;
+}
+
+/** The newest version the data set knows: what a site with no known version is checked against. */
+export const NEWEST_CHECKED_VERSION = DATA_NEWEST;
+
+/** The version a site's scripts are checked against, and where it comes from (plan output). */
+export interface SiteRouterOs {
+  /** null: no version known; the checks use the newest in the data set. */
+  version: string | null;
+  source: 'setting' | 'sdx' | 'none';
+}
+
+export function siteRouterOs(t: LintTarget): SiteRouterOs {
+  if (t.routeros !== undefined) return { version: t.routeros, source: 'setting' };
+  if (t.reported !== undefined) return { version: t.reported, source: 'sdx' };
+  return { version: null, source: 'none' };
+}
+
+/**
+ * Updates recording the versions SDX reports, for the sites whose reported version changed (or was
+ * never recorded). Versions that do not parse as RouterOS versions are ignored.
+ */
+export function reportedVersionUpdates(
+  state: AppliedState,
+  reported: ReadonlyArray<{ id: string; software_version?: string | null }>,
+  names: ReadonlyMap<string, string>,
+  now: Date,
+): StateUpdate[] {
+  const updates: StateUpdate[] = [];
+  for (const r of reported) {
+    const id = r.id.toLowerCase();
+    const name = names.get(id);
+    if (name === undefined || !r.software_version) continue;
+    const parsed = parseRouterOsVersion(r.software_version);
+    if (!parsed) continue;
+    if (state.sites[id]?.reported_version?.version === parsed.text) continue;
+    updates.push({ site_id: id, site: state.sites[id]?.site ?? name, reported_version: { version: parsed.text, seen_at: now.toISOString() } });
+  }
+  return updates;
+}
+
+/** Each site's lint target, with the version its state says SDX reported. */
+export function withReportedVersions<T extends { id: string; lintTarget: LintTarget }>(sites: T[], state: AppliedState): void {
+  for (const site of sites) {
+    const reported = state.sites[site.id]?.reported_version?.version;
+    if (reported !== undefined) site.lintTarget = { ...site.lintTarget, reported };
+  }
 }
 
 interface RouterOsLayer {
@@ -90,7 +138,7 @@ export function routerOsWarnings(sites: ReadonlyArray<{ name: string; lintTarget
     out.push({
       file: fleetFile,
       message: `${count(none)} no RouterOS version: ${none.length === 1 ? 'its scripts are' : 'their scripts are'} checked against ${DATA_NEWEST}, the newest in the data set (${list(none)})`,
-      hint: 'set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file',
+      hint: 'set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file; once apply has run with an SDX token, the version each router reports is used',
     });
   for (const [why, names] of outside) out.push({ file: fleetFile, message: `${why} (${list(names)})`, hint: 'check the routeros: setting of these sites' });
   return out;

@@ -108,6 +108,19 @@ export interface SiteState {
    * nothing (never backwards).
    */
   heads?: FleetHead[];
+  /**
+   * The RouterOS version SDX last reported for this site (`software_version`, normalised), and when
+   * that version was first seen. Written only when it changes, so the state does not churn. Checks
+   * use it for a site without a `routeros:` setting.
+   */
+  reported_version?: ReportedVersion | null;
+}
+
+export interface ReportedVersion {
+  /** '7.16.2' (the parsed form: no channel suffix). */
+  version: string;
+  /** ISO 8601: when this version was first read from SDX. */
+  seen_at: string;
 }
 
 export interface FleetHead {
@@ -171,6 +184,8 @@ export interface StateUpdate {
   secrets_key_check?: string;
   /** Fleet only: the applied frontier after this apply (see SiteState.heads). */
   heads?: FleetHead[];
+  /** The version SDX reports for the site (see SiteState.reported_version). */
+  reported_version?: ReportedVersion;
 }
 
 /**
@@ -208,6 +223,7 @@ export function applyUpdates(state: AppliedState, updates: readonly StateUpdate[
     if (u.removed_at !== undefined) site.removed_at = u.removed_at;
     if (u.secrets_key_check !== undefined) site.secrets_key_check = u.secrets_key_check;
     if (u.heads !== undefined) site.heads = u.heads;
+    if (u.reported_version !== undefined) site.reported_version = u.reported_version;
     sites[u.site_id] = site;
   }
   return { version: STATE_FORMAT_VERSION, sites };
@@ -264,6 +280,14 @@ export function normalizeSiteState(doc: unknown, where: string): SiteState {
   ) {
     throw new Error(`the applied state in ${where} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
   }
+  // Only advisory (which RouterOS the checks use): a malformed one is dropped, not trusted.
+  const rv = d.reported_version as Partial<ReportedVersion> | null | undefined;
+  if (
+    rv !== undefined &&
+    rv !== null &&
+    !(typeof rv.version === 'string' && /^\d+(\.\d+){0,3}(beta\d+|rc\d+)?$/.test(rv.version) && typeof rv.seen_at === 'string')
+  )
+    delete (d as Partial<SiteState>).reported_version;
   const scripts: Record<string, ScriptRecord> = {};
   let upgraded = false;
   for (const [name, raw] of Object.entries(d.scripts as Record<string, unknown>)) {

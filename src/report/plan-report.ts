@@ -2,6 +2,8 @@
 // product.md), Markdown for pull requests. Pure: data in, text out.
 import { MappedList } from './mapped-list.js';
 import type { Plan, PlannedChange } from '../core/plan.js';
+import type { SiteRouterOs } from '../core/routeros-target.js';
+import { NEWEST_CHECKED_VERSION } from '../core/routeros-target.js';
 import type { Problem } from '../core/errors.js';
 import { formatProblem } from '../core/errors.js';
 import { plainStyle, type Style } from './style.js';
@@ -32,6 +34,7 @@ export function planToJson(plan: Plan, warnings: Problem[] = [], target?: PlanTa
       renamed_from: s.renamed_from,
       removed: s.removed,
       changes: s.changes.length,
+      routeros: s.routeros,
     })),
     changes: new MappedList(plan.changes, changeToJson),
     moves: plan.moves,
@@ -130,7 +133,7 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
       out.push(`${head}  ${style.dim(`no changes (${site.scripts} scripts)`)}`);
       continue;
     }
-    out.push(head + (sharedCount ? style.dim(`  (+${sharedCount} shared)`) : ''));
+    out.push(head + (sharedCount ? style.dim(`  (+${sharedCount} shared)`) : '') + (site.routeros ? style.dim(`  ${routerOsWords(site.routeros)}`) : ''));
     for (const c of own) {
       const note = actionNote(c);
       out.push(
@@ -153,6 +156,13 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
   if (warnings.length) out.push('');
   out.push(summaryLine(plan));
   return `${out.join('\n')}\n`;
+}
+
+/** "RouterOS 7.16.2 (setting)", "RouterOS 7.15.1 (reported by SDX)", "RouterOS unknown (checked against 7.21)". */
+export function routerOsWords(r: SiteRouterOs): string {
+  if (r.source === 'setting') return `RouterOS ${r.version} (routeros: setting)`;
+  if (r.source === 'sdx') return `RouterOS ${r.version} (reported by SDX)`;
+  return `RouterOS unknown (checked against ${NEWEST_CHECKED_VERSION}, the newest known)`;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

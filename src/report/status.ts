@@ -9,6 +9,8 @@ export interface SiteStatusRow {
   outcome: 'succeeded' | 'failed' | 'pending' | 'not-sent' | 'removed' | 'none';
   at: string | null;
   removed_at: string | null;
+  /** The RouterOS version SDX last reported for the site (recorded by apply), and since when. */
+  routeros: { version: string; seen_at: string } | null;
   /** Live scripts (removed ones are not listed). `phase` is `not sent` for an intent whose job was never created. */
   scripts: Array<{
     path: string;
@@ -56,7 +58,16 @@ export function statusRows(state: AppliedState): SiteStatusRow[] {
                 ? 'not-sent'
                 : 'succeeded';
       const at = Object.values(s.scripts).reduce<string | null>((m, x) => (!m || x.at > m ? x.at : m), null);
-      return { site: s.site, site_id: s.site_id, last_commit: s.last_commit, outcome, at, removed_at: s.removed_at ?? null, scripts };
+      return {
+        site: s.site,
+        site_id: s.site_id,
+        last_commit: s.last_commit,
+        outcome,
+        at,
+        removed_at: s.removed_at ?? null,
+        routeros: s.reported_version ?? null,
+        scripts,
+      };
     })
     .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
 }

@@ -100,6 +100,9 @@ export async function mergeSite(repo: GitRepo, b: SiteState | undefined, o: Site
   if (removedAt !== undefined) merged.removed_at = removedAt;
   const check = pickField('secrets_key_check');
   if (check !== undefined) merged.secrets_key_check = check;
+  // The version read last wins (each side wrote it only when it saw it change).
+  const versions = [o.reported_version, t.reported_version].filter((v) => !!v);
+  if (versions.length) merged.reported_version = versions.reduce((a, b) => (b!.seen_at > a!.seen_at ? b : a));
   if (o.heads || t.heads) {
     // Both sides' frontiers: every head either knew, newest first (a head one side has moved past is
     // still an applied commit; keeping it only makes never-backwards stricter).
