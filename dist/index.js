@@ -47288,7 +47288,7 @@ __export(schemas_exports2, {
   hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
-  httpUrl: () => httpUrl,
+  httpUrl: () => httpUrl2,
   iban: () => iban2,
   instanceof: () => _instanceof,
   int: () => int2,
@@ -47386,7 +47386,7 @@ function uuidv7(params) {
 function url(params) {
   return _url(ZodURL, params);
 }
-function httpUrl(params) {
+function httpUrl2(params) {
   return _url(ZodURL, {
     protocol: httpProtocol,
     hostname: domain,
@@ -50030,7 +50030,7 @@ __export(external_exports, {
   hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
-  httpUrl: () => httpUrl,
+  httpUrl: () => httpUrl2,
   iban: () => iban2,
   includes: () => _includes,
   input: () => input,
@@ -53278,8 +53278,8 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
       if (this.sync) {
         try {
-          const written = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
-          release(null, written);
+          const written2 = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
+          release(null, written2);
         } catch (err) {
           release(err);
         }
@@ -53293,8 +53293,8 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
       if (this.sync) {
         try {
-          const written = fs3.writeSync(this.fd, this._writingBuf);
-          release(null, written);
+          const written2 = fs3.writeSync(this.fd, this._writingBuf);
+          release(null, written2);
         } catch (err) {
           release(err);
         }
@@ -66494,11 +66494,11 @@ var require_socks5_client = __commonJS({
       /**
        * Build a SOCKS5 request
        */
-      buildConnectRequest(command, address, port) {
+      buildConnectRequest(command2, address, port) {
         const { type: addressType, buffer: addressBuffer } = parseAddress(address);
         const request2 = Buffer3.alloc(4 + addressBuffer.length + 2);
         request2[0] = SOCKS_VERSION;
-        request2[1] = command;
+        request2[1] = command2;
         request2[2] = 0;
         request2[3] = addressType;
         addressBuffer.copy(request2, 4);
@@ -84436,17 +84436,17 @@ function toCommandProperties(annotationProperties) {
 }
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command, properties, message) {
-  const cmd = new Command(command, properties, message);
+function issueCommand(command2, properties, message) {
+  const cmd = new Command(command2, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
-  constructor(command, properties, message) {
-    if (!command) {
-      command = "missing.command";
+  constructor(command2, properties, message) {
+    if (!command2) {
+      command2 = "missing.command";
     }
-    this.command = command;
+    this.command = command2;
     this.properties = properties;
     this.message = message;
   }
@@ -84484,10 +84484,10 @@ function escapeProperty(s) {
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
-function issueFileCommand(command, message) {
-  const filePath = process.env[`GITHUB_${command}`];
+function issueFileCommand(command2, message) {
+  const filePath = process.env[`GITHUB_${command2}`];
   if (!filePath) {
-    throw new Error(`Unable to find environment variable for file command ${command}`);
+    throw new Error(`Unable to find environment variable for file command ${command2}`);
   }
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
@@ -84945,9 +84945,9 @@ var SdxApiError = class extends Error {
   retryable;
 };
 var GitError = class extends Error {
-  constructor(message, command, exitCode, options) {
+  constructor(message, command2, exitCode, options) {
     super(message, options);
-    this.command = command;
+    this.command = command2;
     this.exitCode = exitCode;
     this.name = "GitError";
   }
@@ -85084,6 +85084,126 @@ function safeDecode(s) {
   }
 }
 
+// src/wiring/options.ts
+var flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+var bad = (problems, name, value, expected, example) => {
+  problems.push({
+    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
+    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
+    hint: example ? `for example ${example}` : void 0
+  });
+  return void 0;
+};
+function written(name, value) {
+  if (name.startsWith("--")) return `${name} ${value}`;
+  if (name.startsWith("input ")) return `"${name.slice("input ".length)}: ${value}"`;
+  return `${name}=${value}`;
+}
+var absent = (raw) => raw === void 0 || raw === null || raw === "";
+var opt = {
+  string() {
+    return (raw) => absent(raw) ? void 0 : String(raw);
+  },
+  stringOr(fallback) {
+    return (raw) => absent(raw) ? fallback : String(raw);
+  },
+  bool(fallback = false) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (typeof raw === "boolean") return raw;
+      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
+      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
+      bad(problems, name, raw, "true or false", name.startsWith("--") ? void 0 : `${written(name, "true")} or ${written(name, "false")}`);
+      return fallback;
+    };
+  },
+  /** A whole number within [min, max]. */
+  int(min, max) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= min && n <= max) return n;
+      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, written(name, String(Math.min(max, Math.max(min, 4)))));
+    };
+  },
+  /** Seconds (a number, 0 or more), as milliseconds. */
+  seconds(max = 7 * 86400) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
+      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
+    };
+  },
+  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
+  duration(fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return parseDuration(fallback);
+      const ms = parseDuration(String(raw));
+      if (ms !== void 0) return ms;
+      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
+      return parseDuration(fallback);
+    };
+  },
+  oneOf(values, fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (values.includes(String(raw))) return String(raw);
+      bad(problems, name, raw, `one of ${values.join(", ")}`);
+      return fallback;
+    };
+  }
+};
+function parseDuration(value) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
+  return ms > 0 ? Math.round(ms) : void 0;
+}
+function parseOptions(spec, raw, nameOf = flagName) {
+  const problems = [];
+  const out = collectOptions(spec, raw, nameOf, problems);
+  if (problems.length) throw new InputError(problems);
+  return out;
+}
+function collectOptions(spec, raw, nameOf, problems) {
+  const out = {};
+  for (const [key, parse8] of Object.entries(spec)) out[key] = parse8(raw[key], nameOf(key), problems);
+  return out;
+}
+var LIMITS = {
+  concurrency: { min: 1, max: 256 },
+  timeout: { min: 1, max: 86400 }
+};
+var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+var RUN_OPTIONS = {
+  cwd: opt.string(),
+  sites: opt.stringOr("sites"),
+  ref: opt.stringOr("HEAD"),
+  stateFile: opt.string(),
+  stateRef: opt.string(),
+  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
+  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
+  secretsFile: opt.string(),
+  logLevel: opt.oneOf(LOG_LEVELS)
+};
+var APPLY_OPTIONS = {
+  retryFailed: opt.bool(),
+  allowCheckErrors: opt.bool(),
+  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
+  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
+  apiUrl: opt.string(),
+  leaseTimeout: opt.seconds()
+};
+var ENV_TUNING = {
+  RGO_RATE_LIMIT: opt.int(0, 1e5),
+  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
+  RGO_POLL_MAX_MS: opt.int(1, 36e5),
+  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS)
+};
+function parseEnvTuning(env) {
+  return parseOptions(ENV_TUNING, env, (k) => k);
+}
+
 // src/action/apply-gate.ts
 function parseBranchPatterns(text2) {
   return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
@@ -85119,76 +85239,47 @@ function applyRefusal(event, patterns) {
 }
 
 // src/action/inputs.ts
+var inputName = (key) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+var inputNamer = (key) => `input ${inputName(key)}`;
 var where = (name) => `(input ${name})`;
+var httpUrl = (raw, name, problems) => {
+  if (raw === void 0 || raw === "") return void 0;
+  const v = String(raw);
+  try {
+    const u = new URL(v);
+    if (u.protocol === "http:" || u.protocol === "https:") return v;
+  } catch {
+  }
+  problems.push({
+    file: `(${name})`,
+    message: `${name} ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
+    hint: `for example ${written(name, "https://v1.api.altostrat.io")}`
+  });
+  return void 0;
+};
+var INPUT_SPEC = {
+  sites: opt.stringOr("sites"),
+  sdxApiUrl: httpUrl,
+  sdxApiToken: opt.string(),
+  sdxWebUrl: httpUrl,
+  githubToken: opt.string(),
+  concurrency: APPLY_OPTIONS.concurrency,
+  timeout: APPLY_OPTIONS.timeout,
+  comment: opt.bool(true),
+  statuses: opt.bool(true),
+  statusLimit: opt.int(0, 1e6),
+  ref: opt.string(),
+  workingDirectory: opt.stringOr("."),
+  stateRef: opt.string(),
+  retryFailed: APPLY_OPTIONS.retryFailed,
+  allowCheckErrors: APPLY_OPTIONS.allowCheckErrors
+};
 function readInputs(get) {
   const problems = [];
-  const text2 = (name) => get(name).trim() || void 0;
-  const bool2 = (name, dflt) => {
-    const v = text2(name);
-    if (v === void 0) return dflt;
-    if (/^(true|yes|on|1)$/i.test(v)) return true;
-    if (/^(false|no|off|0)$/i.test(v)) return false;
-    problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v)} is not true or false`, hint: `set "${name}: true" or "${name}: false"` });
-    return dflt;
-  };
-  const int3 = (name, min) => {
-    const v = text2(name);
-    if (v === void 0) return void 0;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      problems.push({
-        file: where(name),
-        message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`,
-        hint: `for example "${name}: ${Math.max(min, 4)}"`
-      });
-      return void 0;
-    }
-    return n;
-  };
-  const url2 = (name) => {
-    const v = text2(name);
-    if (v === void 0) return void 0;
-    try {
-      const u = new URL(v);
-      if (u.protocol === "http:" || u.protocol === "https:") return v;
-    } catch {
-    }
-    problems.push({
-      file: where(name),
-      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
-      hint: `for example "${name}: https://v1.api.altostrat.io"`
-    });
-    return void 0;
-  };
-  const rawCommand = text2("command");
-  let command = "plan";
-  if (rawCommand === "plan" || rawCommand === "apply") command = rawCommand;
-  else
-    problems.push({
-      file: where("command"),
-      message: rawCommand === void 0 ? 'the input "command" is required' : `command: ${JSON.stringify(rawCommand)} is not a command of this Action`,
-      hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch'
-    });
-  const inputs = {
-    command,
-    sites: text2("sites") ?? "sites",
-    sdxApiUrl: url2("sdx-api-url"),
-    sdxApiToken: text2("sdx-api-token"),
-    sdxWebUrl: url2("sdx-web-url"),
-    githubToken: text2("github-token"),
-    concurrency: int3("concurrency", 1),
-    timeout: int3("timeout", 1),
-    comment: bool2("comment", true),
-    statuses: bool2("statuses", true),
-    statusLimit: int3("status-limit", 0),
-    ref: text2("ref"),
-    workingDirectory: text2("working-directory") ?? ".",
-    stateRef: text2("state-ref"),
-    retryFailed: bool2("retry-failed", false),
-    allowCheckErrors: bool2("allow-check-errors", false),
-    applyBranches: parseBranchPatterns(get("apply-branches"))
-  };
-  if (command === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
+  const command2 = readCommand(get("command").trim(), problems);
+  const raw = Object.fromEntries(Object.keys(INPUT_SPEC).map((key) => [key, get(inputName(key)).trim()]));
+  const inputs = { command: command2, ...collectOptions(INPUT_SPEC, raw, inputNamer, problems), applyBranches: parseBranchPatterns(get("apply-branches")) };
+  if (command2 === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
     problems.push({
       file: where("sdx-api-token"),
       message: 'the input "sdx-api-token" is required to apply',
@@ -85198,12 +85289,21 @@ function readInputs(get) {
   if (inputs.sites.startsWith("/") || inputs.sites.split("/").includes("..")) {
     problems.push({
       file: where("sites"),
-      message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
+      message: `input sites ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
       hint: 'for example "sites: sites"'
     });
   }
   if (problems.length) throw new InputError(problems);
   return inputs;
+}
+function readCommand(value, problems) {
+  if (value === "plan" || value === "apply") return value;
+  problems.push({
+    file: where("command"),
+    message: value === "" ? 'the input "command" is required' : `input command ${JSON.stringify(value)} is not a command of this Action`,
+    hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch'
+  });
+  return "plan";
 }
 
 // src/action/context.ts
@@ -85829,12 +85929,7 @@ function resolveStatement(st, current) {
   view(first2);
   if (first2.groups.length === 0) {
     const v = verbAt(W.s, W.b, W.e);
-    if (v !== void 0 && !AMBIGUOUS.has(v)) {
-      resolved.menu = current;
-      resolved.verb = v;
-      resolved.from = 1;
-      return COMMAND;
-    }
+    if (v !== void 0 && !AMBIGUOUS.has(v)) return command(current, v, 1);
   }
   if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
   const firstIsPath = W.s.charCodeAt(W.b) === 47;
@@ -85858,26 +85953,15 @@ function resolveStatement(st, current) {
     if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
     for (let from = W.b, s = 0; from <= len; s++) {
       const segFrom = from;
-      let to = from;
-      let letter = false;
-      let upper = false;
-      let valid = true;
-      for (; to < len; to++) {
-        const c = t.charCodeAt(to);
-        if (c === 47) break;
-        const l = c | 32;
-        if (l >= 97 && l <= 122) {
-          letter = true;
-          if (c < 97) upper = true;
-        } else if (!(l >= 48 && l <= 57 || l === 45 && to > segFrom)) valid = false;
-      }
+      readSegment(t, segFrom, len);
+      const to = SEG.to;
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
         menu = menu.up();
         continue;
       }
-      const word = valid && letter ? upper ? 2 : 1 : 0;
+      const word = SEG.word;
       if (word === 0) {
         if (s > 0) return OTHER;
         stopped = true;
@@ -85901,19 +85985,37 @@ function resolveStatement(st, current) {
       menu = lower !== void 0 ? menu.child(lower) : menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to));
     }
   }
-  if (!verb) {
-    if (!stopped) {
-      resolved.menu = menu;
-      return NAVIGATE;
-    }
-    if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
-    verb = menu.name;
-    menu = menu.up();
+  if (verb) return command(menu, verb, k);
+  if (!stopped) {
+    resolved.menu = menu;
+    return NAVIGATE;
   }
+  if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
+  return command(menu.up(), menu.name, k);
+}
+function command(menu, verb, from) {
   resolved.menu = menu;
   resolved.verb = verb;
-  resolved.from = k;
+  resolved.from = from;
   return COMMAND;
+}
+var SEG = { to: 0, word: 0 };
+function readSegment(t, from, end) {
+  let to = from;
+  let letter = false;
+  let upper = false;
+  let valid = true;
+  for (; to < end; to++) {
+    const c = t.charCodeAt(to);
+    if (c === 47) break;
+    const l = c | 32;
+    if (l >= 97 && l <= 122) {
+      letter = true;
+      if (c < 97) upper = true;
+    } else if (!(l >= 48 && l <= 57 || l === 45 && to > from)) valid = false;
+  }
+  SEG.to = to;
+  SEG.word = valid && letter ? upper ? 2 : 1 : 0;
 }
 var PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
 function lastParam(args, from, name) {
@@ -87214,6 +87316,14 @@ function codeUnits(text2) {
   code.fill(0, n, n + PAST_END);
   return code;
 }
+function runEnd(code, i, n, stops) {
+  while (i < n) {
+    const c = code[i];
+    if (c < 128 && stops[c] !== 0) break;
+    i++;
+  }
+  return i;
+}
 function scanScript(text2) {
   return new Scanner(text2).run();
 }
@@ -87248,20 +87358,13 @@ var Scanner = class {
     this.pushLevel(new Level(0, 1, 1, null, this.root, null));
   }
   run() {
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
+    this.skipBom();
     const code = this.code;
     const n = this.n;
     let i = this.i;
     while (i < n) {
       if (this.inStr) {
-        while (i < n) {
-          const c2 = code[i];
-          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
-          i++;
-        }
+        i = runEnd(code, i, n, STRING_STOP);
         if (i >= n) break;
         if (code[i] === QUOTE) {
           this.inStr = false;
@@ -87280,12 +87383,7 @@ var Scanner = class {
           this.i = i;
           this.ensureArg(level);
         }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          i++;
-        }
+        i = runEnd(code, i + 1, n, WORD_END);
         continue;
       }
       if (c === SPACE || c === TAB) {
@@ -87303,12 +87401,7 @@ var Scanner = class {
         continue;
       }
       if (c === QUOTE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        this.inStr = true;
-        this.strOffset = i;
-        this.strLine = this.line;
-        this.strColumn = i - this.lineStart + 1;
+        this.startString(i);
         i++;
         continue;
       }
@@ -87319,11 +87412,7 @@ var Scanner = class {
         continue;
       }
       if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        const level = this.top;
-        this.i = i;
-        this.endStatement(level);
-        level.canComment = true;
-        this.newLine(i + 1, false);
+        this.endLine(i);
         i++;
         continue;
       }
@@ -87334,6 +87423,30 @@ var Scanner = class {
     this.i = i;
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
+  }
+  /** Skip a byte-order mark. */
+  skipBom() {
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+  }
+  /** A string starts at the quote at `at`. */
+  startString(at) {
+    this.i = at;
+    this.ensureArg(this.top);
+    this.inStr = true;
+    this.strOffset = at;
+    this.strLine = this.line;
+    this.strColumn = at - this.lineStart + 1;
+  }
+  /** The line break at `at` ends a line, outside ( ) and [ ] (codeLineBreak does the rest). */
+  endLine(at) {
+    const level = this.top;
+    this.i = at;
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(at + 1, false);
   }
   /** Where the current string started, as an object (only needed in rare cases). */
   strStart() {
@@ -87450,11 +87563,7 @@ var Scanner = class {
         this.i++;
         return;
       case QUOTE:
-        this.ensureArg(level);
-        this.inStr = true;
-        this.strOffset = this.i;
-        this.strLine = this.line;
-        this.strColumn = this.col();
+        this.startString(this.i);
         this.i++;
         return;
       case HASH:
@@ -87483,18 +87592,9 @@ var Scanner = class {
         if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
         else this.i++;
         return;
-      default: {
+      default:
         this.ensureArg(level);
-        const code = this.code;
-        const n = this.n;
-        let j = this.i + 1;
-        while (j < n) {
-          const d = code[j];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          j++;
-        }
-        this.i = j;
-      }
+        this.i = runEnd(this.code, this.i + 1, this.n, WORD_END);
     }
   }
   /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
@@ -92902,10 +93002,10 @@ function formatCommand(args) {
   return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
 }
 function gitError(args, exitCode, stderr, cause) {
-  const command = formatCommand(args);
+  const command2 = formatCommand(args);
   const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
   const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
-  return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
+  return new GitError(`${command2} ${how}${detail ? `: ${detail}` : ""}`, command2, exitCode, cause === void 0 ? void 0 : { cause });
 }
 function spawnGit(args, opts) {
   return spawn("git", ["--no-pager", ...args], { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
@@ -95364,117 +95464,6 @@ async function openStore(options) {
   return createGitRefStateStore({ repo, ref: options.stateRef || DEFAULT_STATE_REF, remote, logger });
 }
 
-// src/wiring/options.ts
-var flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-var bad = (problems, name, value, expected, example) => {
-  problems.push({
-    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
-    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
-    hint: example ? `for example ${example}` : void 0
-  });
-  return void 0;
-};
-var absent = (raw) => raw === void 0 || raw === null || raw === "";
-var opt = {
-  string() {
-    return (raw) => absent(raw) ? void 0 : String(raw);
-  },
-  stringOr(fallback) {
-    return (raw) => absent(raw) ? fallback : String(raw);
-  },
-  bool(fallback = false) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return fallback;
-      if (typeof raw === "boolean") return raw;
-      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
-      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
-      bad(problems, name, raw, "true or false");
-      return fallback;
-    };
-  },
-  /** A whole number within [min, max]. */
-  int(min, max) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return void 0;
-      const n = Number(raw);
-      if (Number.isInteger(n) && n >= min && n <= max) return n;
-      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, `${name.startsWith("--") ? `${name} ` : ""}${Math.min(max, Math.max(min, 4))}`);
-    };
-  },
-  /** Seconds (a number, 0 or more), as milliseconds. */
-  seconds(max = 7 * 86400) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return void 0;
-      const n = Number(raw);
-      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
-      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
-    };
-  },
-  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
-  duration(fallback) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return parseDuration(fallback);
-      const ms = parseDuration(String(raw));
-      if (ms !== void 0) return ms;
-      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
-      return parseDuration(fallback);
-    };
-  },
-  oneOf(values, fallback) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return fallback;
-      if (values.includes(String(raw))) return String(raw);
-      bad(problems, name, raw, `one of ${values.join(", ")}`);
-      return fallback;
-    };
-  }
-};
-function parseDuration(value) {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
-  return ms > 0 ? Math.round(ms) : void 0;
-}
-function parseOptions(spec, raw, nameOf = flagName) {
-  const problems = [];
-  const out = {};
-  for (const [key, parse8] of Object.entries(spec)) out[key] = parse8(raw[key], nameOf(key), problems);
-  if (problems.length) throw new InputError(problems);
-  return out;
-}
-var LIMITS = {
-  concurrency: { min: 1, max: 256 },
-  timeout: { min: 1, max: 86400 }
-};
-var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-var RUN_OPTIONS = {
-  cwd: opt.string(),
-  sites: opt.stringOr("sites"),
-  ref: opt.stringOr("HEAD"),
-  stateFile: opt.string(),
-  stateRef: opt.string(),
-  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
-  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
-  secretsFile: opt.string(),
-  logLevel: opt.oneOf(LOG_LEVELS)
-};
-var APPLY_OPTIONS = {
-  retryFailed: opt.bool(),
-  allowCheckErrors: opt.bool(),
-  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
-  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
-  apiUrl: opt.string(),
-  leaseTimeout: opt.seconds()
-};
-var ENV_TUNING = {
-  RGO_RATE_LIMIT: opt.int(0, 1e5),
-  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
-  RGO_POLL_MAX_MS: opt.int(1, 36e5),
-  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS)
-};
-function parseEnvTuning(env) {
-  return parseOptions(ENV_TUNING, env, (k) => k);
-}
-
 // src/wiring/runtime.ts
 var SDX_MAX_RETRIES = 8;
 var Runtime = class {
@@ -96049,77 +96038,70 @@ async function planStep(ctx) {
     const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
     const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
-    const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
-    const report = join6(ctx.reportDir, `${name}.md`);
-    const reportJson = join6(ctx.reportDir, `${name}.json`);
-    const redact = ctx.secretsRedact();
-    await writeFile4(report, redact(withoutMarker(full, marker)));
-    await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
-`));
-    ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
+    const { report, reportJson } = await writePlanReports(ctx, plan2, warnings, target, withoutMarker(full, marker));
     const dropped = annotate(ctx, plan2, warnings);
     const notes = [];
     if (dropped)
       notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
-    let commentUrl = null;
-    let failure2 = null;
-    const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
-    if (pr && ctx.untrusted) {
-      notes.push(
-        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
-      );
-    } else if (pr && ctx.inputs.comment && ctx.github) {
-      const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
-      const { body, cut: cut2 } = fitComment(
-        redact(full),
-        (shown, total) => `---
-**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
-      );
-      try {
-        const res = await upsertComment({
-          octokit: ctx.github.client,
-          owner: ctx.github.owner,
-          repo: ctx.github.repo,
-          issueNumber: pr.number,
-          marker,
-          body,
-          logger: ctx.logger
-        });
-        if (res.result === "forbidden") {
-          const why = 'give the workflow "permissions: pull-requests: write"';
-          ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
-          notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
-        } else {
-          commentUrl = res.url;
-          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
-        }
-      } catch (e) {
-        failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
-        notes.push(`> ${failure2}`);
-      }
-    }
+    const comment = await commentPlan(ctx, full, marker, notes);
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `
 ${notes.join("\n\n")}
 ` : ""));
-    const failedSites = [
-      ...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))
-    ].sort();
+    const failedSites = sitesWithCheckErrors(plan2);
+    let failure2 = comment.failure;
     if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure2) {
       failure2 = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? "" : "s"} (${failedSites.join(", ")}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
     }
-    return {
-      changes: plan2.changes.length,
-      toSend: plan2.summary.to_send,
-      failedSites,
-      pendingSites: [],
-      report,
-      reportJson,
-      commentUrl,
-      failure: failure2
-    };
+    return { changes: plan2.changes.length, toSend: plan2.summary.to_send, failedSites, pendingSites: [], report, reportJson, commentUrl: comment.url, failure: failure2 };
   } finally {
     await store.close();
   }
+}
+async function writePlanReports(ctx, plan2, warnings, target, markdown) {
+  const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
+  const report = join6(ctx.reportDir, `${name}.md`);
+  const reportJson = join6(ctx.reportDir, `${name}.json`);
+  const redact = ctx.secretsRedact();
+  await writeFile4(report, redact(markdown));
+  await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
+`));
+  ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
+  return { report, reportJson };
+}
+async function commentPlan(ctx, full, marker, notes) {
+  const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
+  if (pr && ctx.untrusted) {
+    notes.push(
+      `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
+    );
+    return { url: null, failure: null };
+  }
+  if (!pr || !ctx.inputs.comment || !ctx.github) return { url: null, failure: null };
+  const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
+  const { body, cut: cut2 } = fitComment(
+    ctx.secretsRedact()(full),
+    (shown, total) => `---
+**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
+  );
+  try {
+    const gh = ctx.github;
+    const res = await upsertComment({ octokit: gh.client, owner: gh.owner, repo: gh.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
+    if (res.result === "forbidden") {
+      const why = 'give the workflow "permissions: pull-requests: write"';
+      ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
+      notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
+      return { url: null, failure: null };
+    }
+    ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
+    return { url: res.url, failure: null };
+  } catch (e) {
+    const failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
+    notes.push(`> ${failure2}`);
+    return { url: null, failure: failure2 };
+  }
+}
+function sitesWithCheckErrors(plan2) {
+  return [...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))].sort();
 }
 
 // src/action/apply-step.ts

@@ -4,79 +4,37 @@
 // workspace checked out like actions/checkout does (depth 1) from a bare origin, and the sandbox
 // as SDX.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBareRemote, runGitIn, type BareRemote, type TempRepo } from './helpers/git-repo.js';
+import { createBareRemote, type BareRemote, type TempRepo } from './helpers/git-repo.js';
 import { fleetFiles, SITE_IDS } from './helpers/cli.js';
 import { startGitHubDouble, type GitHubDouble } from './helpers/github-double.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { startRawServer } from './helpers/sandbox.js';
 import { MAX_COMMENT_LENGTH, PLAN_MARKER } from '../src/github/pr-comment.js';
+import { INPUT_SPEC, inputName } from '../src/action/inputs.js';
+import {
+  type ActionRun,
+  BUNDLE,
+  checkout as checkoutIn,
+  example,
+  pullRequestEvent,
+  pushEvent,
+  repository,
+  ROOT,
+  runActionBundle,
+} from './helpers/action-runner.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BUNDLE = path.join(ROOT, 'dist', 'index.js');
-const OWNER = 'acme';
-const NAME = 'fleet';
 const SDX_TOKEN = 'sdx-Secret-Token-4f9a2c';
 const FAIL = ':error "sandbox-fail"';
 
-interface WebhookExample {
-  name: string;
-  examples: Array<Record<string, unknown>>;
-}
-const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as WebhookExample[];
-const example = (name: string, pick: (e: Record<string, unknown>) => boolean) => structuredClone(examples.find((e) => e.name === name)!.examples.find(pick)!);
-
-function repository(r: Record<string, unknown>) {
-  return { ...r, name: NAME, full_name: `${OWNER}/${NAME}`, owner: { ...(r.owner as object), login: OWNER }, default_branch: 'main', master_branch: 'main' };
-}
-
-/** GitHub's example push payload, moved to our repository and commits (on `branch`, default main). */
-function pushEvent(before: string, after: string, branch = 'main'): Record<string, unknown> {
-  const e = example('push', (x) => x.ref === 'refs/heads/master' && !!x.head_commit);
-  e.ref = `refs/heads/${branch}`;
-  e.before = before;
-  e.after = after;
-  e.head_commit = { ...(e.head_commit as object), id: after };
-  e.repository = repository(e.repository as Record<string, unknown>);
-  return e;
-}
-
-/** GitHub's example pull_request (synchronize) payload, for our repository; `fork` makes the head a fork. */
-function pullRequestEvent(n: number, head: string, base: string, fork = false): Record<string, unknown> {
-  const e = example('pull_request', (x) => x.action === 'synchronize');
-  e.number = n;
-  const pr = e.pull_request as Record<string, Record<string, unknown>>;
-  const baseRepo = repository(pr.base!.repo as Record<string, unknown>);
-  const headRepo = fork ? { ...baseRepo, full_name: `forker/${NAME}`, owner: { login: 'forker' }, fork: true } : baseRepo;
-  e.pull_request = {
-    ...pr,
-    number: n,
-    head: { ...pr.head, sha: head, ref: 'change', repo: headRepo },
-    base: { ...pr.base, sha: base, ref: 'main', repo: baseRepo },
-  };
-  e.repository = baseRepo;
-  return e;
-}
-
-interface ActionRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-  /** Everything the run wrote (stdout without ::add-mask:: lines, stderr, outputs, summary, reports). */
-  everything(): Promise<string>;
-}
-
 let sandbox: Sandbox;
 let github: GitHubDouble;
-const cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => unknown> = [];
+const defer = (fn: () => unknown) => void cleanup.push(fn);
 beforeAll(async () => {
   expect(existsSync(BUNDLE), 'dist/index.js is missing: run `node scripts/build.mjs action`').toBe(true);
   sandbox = await startSandbox({ autoSites: true, checkinIntervalMs: 20, expressDelayMs: 5, runMs: 5, token: SDX_TOKEN });
@@ -102,21 +60,11 @@ async function origin(files: Record<string, string>): Promise<{ remote: BareRemo
   return { remote, work, first };
 }
 
-/** A workspace as actions/checkout makes it: one commit fetched (depth 1) from origin, checked out. */
-async function checkout(remote: BareRemote, sha: string, dest = 'refs/remotes/origin/main'): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'rgo-ws-'));
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  const git = (args: string[]) => runGitIn(dir, args);
-  await git(['init', '-q']);
-  await git(['config', 'gc.auto', '0']);
-  await git(['remote', 'add', 'origin', `file://${remote.dir}`]);
-  await git(['-c', 'protocol.version=2', 'fetch', '--no-tags', '--prune', '--no-recurse-submodules', '--depth=1', 'origin', `+${sha}:${dest}`]);
-  if (dest === 'refs/remotes/origin/main') await git(['checkout', '-q', '--force', '-B', 'main', dest]);
-  else await git(['checkout', '-q', '--force', '--detach', dest]);
-  return dir;
-}
+/** A workspace as actions/checkout makes it, cleaned up after the test. */
+const checkout = (remote: BareRemote, sha: string, dest?: string) => checkoutIn(remote, sha, defer, dest);
 
-async function runAction(opts: {
+/** The bundle, with the sandbox as SDX, the GitHub double as GitHub, and fast polling. */
+function runAction(opts: {
   workspace: string;
   event: string;
   payload: Record<string, unknown>;
@@ -124,85 +72,22 @@ async function runAction(opts: {
   inputs: Record<string, string>;
   env?: Record<string, string>;
 }): Promise<ActionRun> {
-  const tmp = await mkdtemp(path.join(tmpdir(), 'rgo-runner-'));
-  cleanup.push(() => rm(tmp, { recursive: true, force: true }));
-  const eventPath = path.join(tmp, 'event.json');
-  const outputPath = path.join(tmp, 'output');
-  const summaryPath = path.join(tmp, 'summary.md');
-  await writeFile(eventPath, JSON.stringify(opts.payload));
-  await writeFile(outputPath, '');
-  await writeFile(summaryPath, '');
-  const inputs: Record<string, string> = { sites: 'sites', comment: 'true', 'github-token': github.writeToken, ...opts.inputs };
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? tmp,
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    GITHUB_EVENT_NAME: opts.event,
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REPOSITORY: `${OWNER}/${NAME}`,
-    GITHUB_SHA: opts.sha,
-    GITHUB_REF: opts.event === 'pull_request' ? `refs/pull/${String(opts.payload.number)}/merge` : 'refs/heads/main',
-    GITHUB_WORKSPACE: opts.workspace,
-    GITHUB_OUTPUT: outputPath,
-    GITHUB_STEP_SUMMARY: summaryPath,
-    GITHUB_API_URL: github.url,
-    GITHUB_SERVER_URL: 'https://github.example',
-    GITHUB_RUN_ID: '4242',
-    RUNNER_TEMP: tmp,
-    SDX_API_URL: sandbox.url,
-    SDX_WEB_URL: 'https://sdx.example/',
-    RGO_POLL_INITIAL_MS: '20',
-    RGO_POLL_MAX_MS: '50',
-    RGO_RATE_LIMIT: '0',
-    RGO_GITHUB_WRITE_INTERVAL_MS: '5',
-    RGO_GITHUB_NOTIFY_INTERVAL_MS: '5',
-    ...opts.env,
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const child = spawn(process.execPath, [BUNDLE], { cwd: opts.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const t0 = Date.now();
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (process.env.SHOW_TIME) console.log(`${opts.event} ${inputs.command} took ${Date.now() - t0} ms`);
-  const outputs = parseOutputs(await readFile(outputPath, 'utf8'));
-  const summary = await readFile(summaryPath, 'utf8');
-  return {
-    code,
-    stdout,
-    stderr,
-    outputs,
-    summary,
-    async everything() {
-      const reports = [outputs.report, outputs['report-json']].filter((p): p is string => !!p && existsSync(p)).map((p) => readFileSync(p, 'utf8'));
-      const visible = stdout
-        .split('\n')
-        .filter((l) => !l.startsWith('::add-mask::'))
-        .join('\n');
-      return [visible, stderr, JSON.stringify(outputs), summary, ...reports].join('\n');
+  return runActionBundle({
+    ...opts,
+    inputs: { sites: 'sites', comment: 'true', 'github-token': github.writeToken, ...opts.inputs },
+    env: {
+      GITHUB_API_URL: github.url,
+      SDX_API_URL: sandbox.url,
+      SDX_WEB_URL: 'https://sdx.example/',
+      RGO_POLL_INITIAL_MS: '20',
+      RGO_POLL_MAX_MS: '50',
+      RGO_RATE_LIMIT: '0',
+      RGO_GITHUB_WRITE_INTERVAL_MS: '5',
+      RGO_GITHUB_NOTIFY_INTERVAL_MS: '5',
+      ...opts.env,
     },
-  };
-}
-
-/** GITHUB_OUTPUT as @actions/core writes it: name<<DELIMITER, value, DELIMITER. */
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
-    if (m) {
-      const value: string[] = [];
-      for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
-      out[m[1]!] = value.join('\n');
-    } else if (lines[i]!.includes('=')) {
-      const [k, ...v] = lines[i]!.split('=');
-      out[k!] = v.join('=');
-    }
-  }
-  return out;
+    defer,
+  });
 }
 
 const apply = (workspace: string, before: string, sha: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}) =>
@@ -448,7 +333,7 @@ describe('the Action with missing or invalid inputs', () => {
     });
     expect(noToken.code).toBe(1);
     expect(noToken.stdout).toContain('the input \\"sdx-api-token\\" is required to apply'.replace(/\\/g, ''));
-    expect(noToken.stdout).toContain('concurrency: \\"many\\" is not a whole number'.replace(/\\/g, ''));
+    expect(noToken.stdout).toContain('input concurrency "many" is not a whole number from 1 to 256');
     const onPr = await runAction({
       workspace: ws,
       event: 'pull_request',
@@ -666,7 +551,7 @@ describe('dist/index.js', () => {
   it('is what action.yml runs, on node24, with the inputs and outputs the code reads and writes', async () => {
     const yml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
     expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
-    const src = readFileSync(path.join(ROOT, 'src/action/inputs.ts'), 'utf8') + readFileSync(path.join(ROOT, 'src/action/outcome.ts'), 'utf8');
+    const src = readFileSync(path.join(ROOT, 'src/action/outcome.ts'), 'utf8');
     const declared = (section: string) =>
       [
         ...yml
@@ -674,7 +559,9 @@ describe('dist/index.js', () => {
           .split(/\n\S/)[0]!
           .matchAll(/^ {2}([a-z-]+):$/gm),
       ].map((m) => m[1]!);
-    for (const input of declared('inputs')) expect(src, `input ${input}`).toContain(`'${input}'`);
+    // The inputs readInputs reads: command, apply-branches, and those of its spec.
+    const read = ['command', 'apply-branches', ...Object.keys(INPUT_SPEC).map(inputName)];
+    expect([...declared('inputs')].sort()).toEqual(read.sort());
     for (const output of declared('outputs')) expect(src, `output ${output}`).toContain(`${/-/.test(output) ? `'${output}'` : `${output}:`}`);
     expect(declared('inputs')).toEqual(
       expect.arrayContaining(['command', 'sites', 'sdx-api-url', 'sdx-api-token', 'github-token', 'concurrency', 'timeout', 'comment']),

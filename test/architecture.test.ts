@@ -1,5 +1,5 @@
-// The import boundaries between the rooms of src/ (docs/architecture.md is written from the table
-// below): every import, export-from, dynamic import() and import type of every file under src/ is
+// The import boundaries between the rooms of src/ (docs/architecture.md shows the table below, and
+// a test here keeps the two in step): every import, export-from, dynamic import() and import type of every file under src/ is
 // read with the TypeScript parser and checked against the table. A new folder under src/ needs a
 // row here before it passes.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -136,6 +136,31 @@ describe('import boundaries', () => {
         rule.may.filter((m) => !(m in RULES)),
         room,
       ).toEqual([]);
+  });
+
+  it('docs/architecture.md shows this table: the same rooms, what each may import, the libraries each owns', () => {
+    const doc = readFileSync(path.join(SRC, '..', 'docs', 'architecture.md'), 'utf8');
+    const ticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const rows = new Map<string, { may: string[]; owns: string[] }>();
+    for (const line of doc.split('\n')) {
+      const cells = /^\| `(\w+)` \|/.test(line) ? line.split('|').map((c) => c.trim()) : null;
+      if (!cells) continue;
+      const [, room, , mayCell, ownsCell] = cells as [string, string, string, string, string];
+      const but = /^every room but (.*)$/.exec(mayCell);
+      const except = but ? (but[1] === 'the entries' ? [...ENTRIES] : ticked(but[1]!)) : [];
+      const may = but ? ALL_ROOMS.filter((r) => !except.includes(r)) : mayCell === 'nothing' ? [] : ticked(mayCell);
+      rows.set(ticked(room)[0]!, {
+        may: [...may].sort(),
+        owns: ticked(ownsCell)
+          .map((o) => o.replace(/\*$/, ''))
+          .sort(),
+      });
+    }
+    const table = Object.fromEntries(
+      Object.entries(RULES).map(([room, r]) => [room, { may: r.may.filter((m) => m !== room).sort(), owns: [...(r.owns ?? [])].sort() }]),
+    );
+    const shown = Object.fromEntries([...rows].map(([room, r]) => [room, { may: r.may.filter((m) => m !== room), owns: r.owns }]));
+    expect(shown).toEqual(table);
   });
 
   it('finds what crosses a boundary, in every form an import takes', () => {

@@ -12,6 +12,7 @@ import { capAnnotations, planAnnotations } from '../src/github/annotations.js';
 import { parseEvent } from '../src/github/event.js';
 import { createActionLogger } from '../src/github/actions-logger.js';
 import { readInputs } from '../src/action/inputs.js';
+import { LIMITS } from '../src/wiring/options.js';
 import { makeRedactor } from '../src/core/redact.js';
 import { InputError } from '../src/core/errors.js';
 import type { ApplyEvent, ChangeResult, Outcome } from '../src/core/outcome.js';
@@ -432,12 +433,44 @@ describe('events, inputs, annotations and the logger', () => {
     } catch (e) {
       const msgs = (e as InputError).problems.map((p) => p.message);
       expect(msgs).toEqual([
-        'command: "deploy" is not a command of this Action',
-        'sdx-api-url: "ftp://x" is not an http(s) URL',
-        'timeout: "0" is not a whole number of at least 1',
-        'comment: "maybe" is not true or false',
+        'input command "deploy" is not a command of this Action',
+        'input sdx-api-url "ftp://x" is not an http(s) URL',
+        'input timeout "0" is not a whole number from 1 to 86400',
+        'input comment "maybe" is not true or false',
       ]);
+      expect((e as InputError).problems.map((p) => p.file)).toEqual(['(input command)', '(input sdx-api-url)', '(input timeout)', '(input comment)']);
     }
+  });
+
+  it("parses the inputs it shares with the CLI through the CLI's specs: the same limits, the same spellings of true and false", () => {
+    const get = (v: Record<string, string>) => (n: string) => v[n] ?? '';
+    const problems = (v: Record<string, string>) => {
+      try {
+        readInputs(get({ command: 'plan', ...v }));
+        return [];
+      } catch (e) {
+        return (e as InputError).problems.map((p) => `${p.message} | ${p.hint}`);
+      }
+    };
+    // The same bounds as apply's --concurrency and --timeout (and the fleet file's settings).
+    expect(problems({ concurrency: String(LIMITS.concurrency.max + 1), timeout: String(LIMITS.timeout.max + 1) })).toEqual([
+      `input concurrency "257" is not a whole number from 1 to 256 | for example "concurrency: 4"`,
+      `input timeout "86401" is not a whole number from 1 to 86400 | for example "timeout: 4"`,
+    ]);
+    expect(problems({ 'retry-failed': 'sometimes' })).toEqual([
+      'input retry-failed "sometimes" is not true or false | for example "retry-failed: true" or "retry-failed: false"',
+    ]);
+    expect(
+      readInputs(
+        get({ command: 'apply', 'sdx-api-token': 'x', concurrency: ' 256 ', timeout: '1', 'retry-failed': 'yes', 'allow-check-errors': 'off', comment: '' }),
+      ),
+    ).toMatchObject({
+      concurrency: 256,
+      timeout: 1,
+      retryFailed: true,
+      allowCheckErrors: false,
+      comment: true,
+    });
   });
 
   it('annotates each finding once (shared scripts), errors first, at most 10 of each kind', () => {

@@ -3,6 +3,7 @@
 // message that quotes the bad value and says what is expected.
 import { InputError, type Problem } from '../core/errors.js';
 import { redactCredentials } from '../core/redact.js';
+import { APPLY_OPTIONS, collectOptions, type Namer, type OptionParser, opt, type Spec, written } from '../wiring/options.js';
 import { parseBranchPatterns } from './apply-gate.js';
 
 export type Command = 'plan' | 'apply';
@@ -37,79 +38,58 @@ export interface ActionInputs {
 
 export type InputGetter = (name: string) => string;
 
+/** An input's name in action.yml: statusLimit -> status-limit. */
+export const inputName = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const inputNamer: Namer = (key) => `input ${inputName(key)}`;
 const where = (name: string) => `(input ${name})`;
 
+/** An http(s) URL; a bad one is quoted without its credentials. */
+const httpUrl: OptionParser<string | undefined> = (raw, name, problems) => {
+  if (raw === undefined || raw === '') return undefined;
+  const v = String(raw);
+  try {
+    const u = new URL(v);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return v;
+  } catch {
+    /* reported below */
+  }
+  problems.push({
+    file: `(${name})`,
+    message: `${name} ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
+    hint: `for example ${written(name, 'https://v1.api.altostrat.io')}`,
+  });
+  return undefined;
+};
+
+/**
+ * The inputs besides `command` and `apply-branches`, in the order they are checked. Those that are
+ * options of the CLI too (apply's --concurrency, --timeout, --retry-failed, --allow-check-errors)
+ * use the CLI's specs, so their limits are the same from every entry.
+ */
+export const INPUT_SPEC = {
+  sites: opt.stringOr('sites'),
+  sdxApiUrl: httpUrl,
+  sdxApiToken: opt.string(),
+  sdxWebUrl: httpUrl,
+  githubToken: opt.string(),
+  concurrency: APPLY_OPTIONS.concurrency,
+  timeout: APPLY_OPTIONS.timeout,
+  comment: opt.bool(true),
+  statuses: opt.bool(true),
+  statusLimit: opt.int(0, 1_000_000),
+  ref: opt.string(),
+  workingDirectory: opt.stringOr('.'),
+  stateRef: opt.string(),
+  retryFailed: APPLY_OPTIONS.retryFailed,
+  allowCheckErrors: APPLY_OPTIONS.allowCheckErrors,
+} satisfies Spec;
+
+/** Read and check every input at once: an InputError lists every problem, each quoting the bad value. */
 export function readInputs(get: InputGetter): ActionInputs {
   const problems: Problem[] = [];
-  const text = (name: string) => get(name).trim() || undefined;
-  const bool = (name: string, dflt: boolean): boolean => {
-    const v = text(name);
-    if (v === undefined) return dflt;
-    if (/^(true|yes|on|1)$/i.test(v)) return true;
-    if (/^(false|no|off|0)$/i.test(v)) return false;
-    problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v)} is not true or false`, hint: `set "${name}: true" or "${name}: false"` });
-    return dflt;
-  };
-  const int = (name: string, min: number): number | undefined => {
-    const v = text(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      problems.push({
-        file: where(name),
-        message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`,
-        hint: `for example "${name}: ${Math.max(min, 4)}"`,
-      });
-      return undefined;
-    }
-    return n;
-  };
-  const url = (name: string): string | undefined => {
-    const v = text(name);
-    if (v === undefined) return undefined;
-    try {
-      const u = new URL(v);
-      if (u.protocol === 'http:' || u.protocol === 'https:') return v;
-    } catch {
-      /* reported below */
-    }
-    problems.push({
-      file: where(name),
-      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
-      hint: `for example "${name}: https://v1.api.altostrat.io"`,
-    });
-    return undefined;
-  };
-
-  const rawCommand = text('command');
-  let command: Command = 'plan';
-  if (rawCommand === 'plan' || rawCommand === 'apply') command = rawCommand;
-  else
-    problems.push({
-      file: where('command'),
-      message: rawCommand === undefined ? 'the input "command" is required' : `command: ${JSON.stringify(rawCommand)} is not a command of this Action`,
-      hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch',
-    });
-
-  const inputs: ActionInputs = {
-    command,
-    sites: text('sites') ?? 'sites',
-    sdxApiUrl: url('sdx-api-url'),
-    sdxApiToken: text('sdx-api-token'),
-    sdxWebUrl: url('sdx-web-url'),
-    githubToken: text('github-token'),
-    concurrency: int('concurrency', 1),
-    timeout: int('timeout', 1),
-    comment: bool('comment', true),
-    statuses: bool('statuses', true),
-    statusLimit: int('status-limit', 0),
-    ref: text('ref'),
-    workingDirectory: text('working-directory') ?? '.',
-    stateRef: text('state-ref'),
-    retryFailed: bool('retry-failed', false),
-    allowCheckErrors: bool('allow-check-errors', false),
-    applyBranches: parseBranchPatterns(get('apply-branches')),
-  };
+  const command = readCommand(get('command').trim(), problems);
+  const raw = Object.fromEntries(Object.keys(INPUT_SPEC).map((key) => [key, get(inputName(key)).trim()]));
+  const inputs: ActionInputs = { command, ...collectOptions(INPUT_SPEC, raw, inputNamer, problems), applyBranches: parseBranchPatterns(get('apply-branches')) };
   if (command === 'apply' && !inputs.sdxApiToken && problems.every((p) => p.file !== where('command'))) {
     problems.push({
       file: where('sdx-api-token'),
@@ -120,10 +100,21 @@ export function readInputs(get: InputGetter): ActionInputs {
   if (inputs.sites.startsWith('/') || inputs.sites.split('/').includes('..')) {
     problems.push({
       file: where('sites'),
-      message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
+      message: `input sites ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
       hint: 'for example "sites: sites"',
     });
   }
   if (problems.length) throw new InputError(problems);
   return inputs;
+}
+
+/** The command input: required, plan or apply. */
+function readCommand(value: string, problems: Problem[]): Command {
+  if (value === 'plan' || value === 'apply') return value;
+  problems.push({
+    file: where('command'),
+    message: value === '' ? 'the input "command" is required' : `input command ${JSON.stringify(value)} is not a command of this Action`,
+    hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch',
+  });
+  return 'plan';
 }

@@ -11,6 +11,8 @@ import { annotate, planWithHistory, type StepContext } from './context.js';
 import type { StepOutcome } from './outcome.js';
 import { fitSummary, withoutMarker } from './summary.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
+import type { Problem } from '../core/errors.js';
+import type { Plan } from '../core/plan.js';
 
 export async function planStep(ctx: StepContext): Promise<StepOutcome> {
   const store = await ctx.openStore();
@@ -21,75 +23,82 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
     const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
     const full = planToMarkdown(plan, { diffs: await planDiffs(ctx.repo, plan, desired), warnings, marker, target });
-    const name = `plan-${plan.commit.sha.slice(0, 12)}`;
-    const report = join(ctx.reportDir, `${name}.md`);
-    const reportJson = join(ctx.reportDir, `${name}.json`);
-    const redact = ctx.secretsRedact();
-    await writeFile(report, redact(withoutMarker(full, marker)));
-    await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target), null, 2)}\n`));
-    ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
+    const { report, reportJson } = await writePlanReports(ctx, plan, warnings, target, withoutMarker(full, marker));
 
     const dropped = annotate(ctx, plan, warnings);
     const notes: string[] = [];
     if (dropped)
       notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
-
-    let commentUrl: string | null = null;
-    let failure: string | null = null;
-    const pr = ctx.event.kind === 'pull_request' ? ctx.event : null;
-    if (pr && ctx.untrusted) {
-      notes.push(
-        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`,
-      );
-    } else if (pr && ctx.inputs.comment && ctx.github) {
-      const where = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : 'the step summary of this run';
-      const { body, cut } = fitComment(
-        redact(full),
-        (shown, total) =>
-          `---\n**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where} (and in the file named by the \`report\` output).`,
-      );
-      try {
-        const res = await upsertComment({
-          octokit: ctx.github.client,
-          owner: ctx.github.owner,
-          repo: ctx.github.repo,
-          issueNumber: pr.number,
-          marker,
-          body,
-          logger: ctx.logger,
-        });
-        if (res.result === 'forbidden') {
-          const why = 'give the workflow "permissions: pull-requests: write"';
-          ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
-          notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
-        } else {
-          commentUrl = res.url;
-          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut }, `plan comment ${res.result}`);
-        }
-      } catch (e) {
-        failure = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
-        notes.push(`> ${failure}`);
-      }
-    }
+    const comment = await commentPlan(ctx, full, marker, notes);
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `\n${notes.join('\n\n')}\n` : ''));
-    const failedSites = [
-      ...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site)),
-    ].sort();
+    const failedSites = sitesWithCheckErrors(plan);
+    let failure = comment.failure;
     // apply would refuse these: say so on the pull request's checks, not only in annotations.
     if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure) {
       failure = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? '' : 's'} (${failedSites.join(', ')}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
     }
-    return {
-      changes: plan.changes.length,
-      toSend: plan.summary.to_send,
-      failedSites,
-      pendingSites: [],
-      report,
-      reportJson,
-      commentUrl,
-      failure,
-    };
+    return { changes: plan.changes.length, toSend: plan.summary.to_send, failedSites, pendingSites: [], report, reportJson, commentUrl: comment.url, failure };
   } finally {
     await store.close();
   }
+}
+
+/** The full plan as Markdown (without the comment's marker) and JSON files in the report folder, redacted. */
+async function writePlanReports(
+  ctx: StepContext,
+  plan: Plan,
+  warnings: Problem[],
+  target: { url: string; source: string },
+  markdown: string,
+): Promise<{ report: string; reportJson: string }> {
+  const name = `plan-${plan.commit.sha.slice(0, 12)}`;
+  const report = join(ctx.reportDir, `${name}.md`);
+  const reportJson = join(ctx.reportDir, `${name}.json`);
+  const redact = ctx.secretsRedact();
+  await writeFile(report, redact(markdown));
+  await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target), null, 2)}\n`));
+  ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
+  return { report, reportJson };
+}
+
+/**
+ * Keep one plan comment on the pull request (none for a fork's, nor for other events). What the
+ * step summary should add is pushed on `notes`; a comment that could not be written is the failure.
+ */
+async function commentPlan(ctx: StepContext, full: string, marker: string, notes: string[]): Promise<{ url: string | null; failure: string | null }> {
+  const pr = ctx.event.kind === 'pull_request' ? ctx.event : null;
+  if (pr && ctx.untrusted) {
+    notes.push(
+      `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`,
+    );
+    return { url: null, failure: null };
+  }
+  if (!pr || !ctx.inputs.comment || !ctx.github) return { url: null, failure: null };
+  const where = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : 'the step summary of this run';
+  const { body, cut } = fitComment(
+    ctx.secretsRedact()(full),
+    (shown, total) =>
+      `---\n**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where} (and in the file named by the \`report\` output).`,
+  );
+  try {
+    const gh = ctx.github;
+    const res = await upsertComment({ octokit: gh.client, owner: gh.owner, repo: gh.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
+    if (res.result === 'forbidden') {
+      const why = 'give the workflow "permissions: pull-requests: write"';
+      ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
+      notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
+      return { url: null, failure: null };
+    }
+    ctx.logger.info({ pull_request: pr.number, comment: res.result, cut }, `plan comment ${res.result}`);
+    return { url: res.url, failure: null };
+  } catch (e) {
+    const failure = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
+    notes.push(`> ${failure}`);
+    return { url: null, failure };
+  }
+}
+
+/** Sites with a change that a script check refuses (apply would not send them), sorted. */
+export function sitesWithCheckErrors(plan: Plan): string[] {
+  return [...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site))].sort();
 }

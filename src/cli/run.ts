@@ -13,10 +13,32 @@ export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
 
 type Handler = (ctx: Context, opts: Record<string, unknown>, args: string[]) => Promise<number>;
+/** Turns a handler into a commander action that records the context it made and the exit code it returned. */
+type Wrap = (handler: Handler) => (this: Command, ...rest: unknown[]) => Promise<void>;
+
+/** One invocation: the context the command made (for error messages) and its exit code. */
+interface Invocation {
+  ctx?: Context;
+  exitCode: number;
+}
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let exitCode = EXIT_OK;
-  let ctx: Context | undefined;
+  const call: Invocation = { exitCode: EXIT_OK };
+  const program = buildProgram(io, wrapper(io, call));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      return EXIT_INVALID;
+    }
+    return reportError(e, call.ctx, io);
+  }
+  return call.exitCode;
+}
+
+/** The command table: every command with its options and its handler. */
+export function buildProgram(io: CliIo, wrap: Wrap): Command {
   const program = new Command('routeros-gitops');
   program
     .description('GitOps for MikroTik RouterOS fleets through the Altostrat SDX jobs API')
@@ -24,38 +46,56 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+  addReadCommands(program, wrap);
+  addApplyCommand(program, wrap);
+  addStateCommands(program, wrap);
+  watchOptions(commonOptions(program.command('watch')))
+    .description('the daemon: follow a branch (local, or --remote) and apply every new commit')
+    .action(wrap(async (c, o) => (await import('./watch-command.js')).watchCommand(c, o)));
+  addSandboxCommands(program, wrap);
+  addReferenceCommands(program, wrap);
+  return program;
+}
 
-  const wrap = (handler: Handler) =>
+function wrapper(io: CliIo, call: Invocation): Wrap {
+  return (handler) =>
     async function (this: Command, ...rest: unknown[]) {
       const cmd = rest[rest.length - 1] as Command;
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const args = (rest.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
-      ctx = new Context(io, opts, cmd.name() === 'watch' ? 'info' : undefined);
-      exitCode = await handler(ctx, opts, args);
+      call.ctx = new Context(io, opts, cmd.name() === 'watch' ? 'info' : undefined);
+      call.exitCode = await handler(call.ctx, opts, args);
     };
+}
 
-  const common = (cmd: Command) =>
-    cmd
-      .option('-C, --cwd <dir>', 'the repository to work in (default: the current directory)')
-      .option('--sites <dir>', 'the sites directory, relative to the repository root', 'sites')
-      .option('--ref <ref>', 'the commit, branch or tag to reconcile', 'HEAD')
-      .option('--state-file <path>', 'keep the applied state in this JSON file instead of the state ref')
-      .option('--state-ref <ref>', 'the ref holding the applied state (default: refs/routeros-gitops/state)')
-      .option('--state-remote <name>', 'fetch the state ref from and push it to this remote')
-      .option('--secrets-file <path>', 'YAML file of secret values (outside the repository)')
-      .option('--log-level <level>', 'pino log level: debug, info, warn, error (default: info when not on a terminal)');
+/** The options of every command that reads the fleet and the state. */
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('-C, --cwd <dir>', 'the repository to work in (default: the current directory)')
+    .option('--sites <dir>', 'the sites directory, relative to the repository root', 'sites')
+    .option('--ref <ref>', 'the commit, branch or tag to reconcile', 'HEAD')
+    .option('--state-file <path>', 'keep the applied state in this JSON file instead of the state ref')
+    .option('--state-ref <ref>', 'the ref holding the applied state (default: refs/routeros-gitops/state)')
+    .option('--state-remote <name>', 'fetch the state ref from and push it to this remote')
+    .option('--secrets-file <path>', 'YAML file of secret values (outside the repository)')
+    .option('--log-level <level>', 'pino log level: debug, info, warn, error (default: info when not on a terminal)');
+}
 
-  common(program.command('plan'))
+const formatOption = (...choices: string[]) => new Option('--format <format>', 'output format').choices(choices).default('text');
+
+/** plan, validate, status: they read, and send nothing. */
+function addReadCommands(program: Command, wrap: Wrap): void {
+  commonOptions(program.command('plan'))
     .description('show what apply would send (a dry run): one job per changed script')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .addOption(formatOption('text', 'json', 'markdown'))
     .option('--retry-failed', 'plan to send again scripts whose last job failed (with a new idempotency key)')
     .option('--api-url <url>', 'the SDX API base URL apply would use (default: SDX_API_URL, else https://v1.api.altostrat.io)')
     .action(wrap(planCommand));
 
-  common(program.command('validate'))
+  commonOptions(program.command('validate'))
     .description('check the repository (or the given script files) without sending anything')
     .argument('[files...]', 'script files to check (for pre-commit hooks and editors); default: the whole repository at --ref')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption('text', 'json'))
     .option(
       '--routeros <version>',
       "check every command against this RouterOS version's command tree (default: each site's routeros: setting; for files, the newest version known)",
@@ -63,14 +103,16 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--packages <list>', 'comma-separated extra packages the router has, with --routeros (default: any)')
     .action(wrap(validateCommand));
 
-  common(program.command('status'))
+  commonOptions(program.command('status'))
     .description('per site: the last applied commit, the last outcome and when')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption('text', 'json'))
     .action(wrap(statusCommand));
+}
 
-  common(program.command('apply'))
+function addApplyCommand(program: Command, wrap: Wrap): void {
+  commonOptions(program.command('apply'))
     .description('send one SDX job per change and follow each to its outcome; record outcomes in the state')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption('text', 'json'))
     .option('--retry-failed', 'send again scripts whose last job failed (with a new idempotency key)')
     .option('--no-wait', 'create the jobs and return without following them (the next run records their outcomes)')
     .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
@@ -80,28 +122,30 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--lease-timeout <seconds>', 'how long to wait for another apply holding the lease of the shared state (default 300)')
     .addOption(new Option('--lock-timeout <seconds>', 'the former name of --lease-timeout').hideHelp())
     .action(wrap(async (c, o, a) => (await import('./apply-command.js')).applyCommand(c, o, a)));
+}
 
+/** state break-lease, accept-history, rekey. */
+function addStateCommands(program: Command, wrap: Wrap): void {
   const state = program.command('state').description('maintain the applied state: break a stale lease, accept rewritten history, change the secrets key');
-  common(state.command('break-lease'))
+  commonOptions(state.command('break-lease'))
     .description('free the apply lease of a run that is gone for good (asks first; --yes to skip)')
     .option('-y, --yes', 'do not ask')
     .action(wrap(async (c, o) => (await import('./state-command.js')).breakLeaseCommand(c, o)));
-  common(state.command('accept-history'))
+  commonOptions(state.command('accept-history'))
     .description('after history was rewritten (a force-push), count the state as applied from --at <commit> where its commit is gone')
     .option('--at <commit>', 'the commit the fleet now stands at (usually HEAD)')
     .option('-y, --yes', 'do not ask')
     .option('--lease-timeout <seconds>', 'how long to wait for the apply lease (default 60)')
     .action(wrap(async (c, o) => (await import('./state-command.js')).acceptHistoryCommand(c, o)));
-  common(state.command('rekey'))
+  commonOptions(state.command('rekey'))
     .description("move the state's secret digests from RGO_OLD_SECRETS_KEY to RGO_SECRETS_KEY")
     .option('-y, --yes', 'do not ask')
     .option('--lease-timeout <seconds>', 'how long to wait for the apply lease (default 60)')
     .action(wrap(async (c, o) => (await import('./state-command.js')).rekeyCommand(c, o)));
+}
 
-  watchOptions(common(program.command('watch')))
-    .description('the daemon: follow a branch (local, or --remote) and apply every new commit')
-    .action(wrap(async (c, o) => (await import('./watch-command.js')).watchCommand(c, o)));
-
+/** sandbox, demo: the local SDX double, and the quick start over it. */
+function addSandboxCommands(program: Command, wrap: Wrap): void {
   program
     .command('sandbox')
     .description('run a local double of the SDX jobs API with simulated routers (no account needed)')
@@ -118,11 +162,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('the quick start: reconcile sites.example in a temporary repository against an in-process sandbox')
     .option('--keep', 'keep the temporary repository')
     .action(wrap(async (c, o, a) => (await import('./sandbox-command.js')).demoCommand(c, o, a, run)));
+}
 
+/** rules, schema: reference material for people and editors. */
+function addReferenceCommands(program: Command, wrap: Wrap): void {
   program
     .command('rules')
     .description('list the script checks: rule id, default severity and what it catches')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption('text', 'json'))
     .action(wrap(rulesCommand));
 
   program
@@ -131,17 +178,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .addOption(new Option('--file <which>', 'which schema').choices(['fleet', 'site']).default('fleet'))
     .option('--write <dir>', 'write both schemas into this folder instead')
     .action(wrap(schemaCommand));
-
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
-      return EXIT_INVALID;
-    }
-    return reportError(e, ctx, io);
-  }
-  return exitCode;
 }
 
 /** Turn an error into a message for people (never a stack trace) and an exit code. */

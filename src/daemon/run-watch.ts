@@ -6,16 +6,18 @@ import { join } from 'node:path';
 import { lintHook } from '../wiring/checks.js';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { SecretSource } from '../core/model.js';
-import type { CommitInfo } from '../core/ports.js';
+import type { SdxClient } from '../core/jobs.js';
+import { noSecrets, type SecretSource } from '../core/model.js';
+import type { CommitInfo, StateStore } from '../core/ports.js';
+import type { FleetDefaults } from '../core/settings.js';
 import { statusRows } from '../report/status.js';
 import type { GitRepo } from '../git/repo.js';
 import { listRemotes } from '../git/remotes.js';
 import { acquireLock, LockBusyError, type Lock } from '../lock/lock-file.js';
 import { VERSION } from '../version.js';
-import { githubTarget, statusSink } from '../wiring/github.js';
+import { type GitHubTarget, githubTarget, statusSink } from '../wiring/github.js';
 import type { Runtime, StateLocation } from '../wiring/runtime.js';
-import { startDaemon, type EventSink } from './daemon.js';
+import { type Daemon, type DaemonOptions, type EventSink, startDaemon } from './daemon.js';
 import { defaultBranch, localHead, remoteHead } from './git-head.js';
 import type { HeadSource } from './watch-loop.js';
 
@@ -49,6 +51,22 @@ export interface WatchIo {
   onReload?(listener: () => void): () => void;
 }
 
+/** What changes while the daemon runs: the secrets (SIGHUP reloads them) and the daemon, once started. */
+interface Live {
+  secrets: SecretSource;
+  daemon?: Daemon;
+}
+
+/** What every run reads, built once at start. */
+interface WatchParts {
+  repo: GitRepo;
+  store: StateStore;
+  head: HeadSource;
+  sdxFor: (fleet: FleetDefaults) => SdxClient;
+  github: GitHubTarget | null;
+  live: Live;
+}
+
 /** Run the daemon until it is stopped; resolves with its exit code. */
 export async function runWatch(rt: Runtime, s: WatchSettings, io: WatchIo): Promise<number> {
   const repo = await rt.openRepo(s.cwd);
@@ -66,72 +84,78 @@ export async function runWatch(rt: Runtime, s: WatchSettings, io: WatchIo): Prom
     await daemonLock.release();
     throw e;
   });
-  let secrets: SecretSource;
-  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
-  // SIGHUP: read the secrets again, then reconcile the current head again.
-  const reload = () => {
-    rt.loadSecrets(repo, { file: s.secretsFile }).then(
-      (reloaded) => {
-        secrets = reloaded;
-        // A process's environment cannot change: only the secrets file is read anew.
-        const fromEnv = Object.keys(rt.env).filter((k) => k.startsWith('RGO_SECRET_') && k !== 'RGO_SECRETS_KEY');
-        if (fromEnv.length) {
-          rt.logger.warn(
-            { event: 'reload-env', variables: fromEnv },
-            'secrets set in the environment (RGO_SECRET_*) keep their values until a restart, and win over the secrets file: rotate those with a restart, or move them to --secrets-file',
-          );
-        }
-        rt.logger.info(
-          { event: 'reloaded', secrets_file: s.secretsFile ?? null },
-          'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again',
-        );
-        daemon?.reconcileNow('reload');
-      },
-      (e: unknown) => rt.logger.error({ event: 'reload-failed', err: (e as Error).message }, 'could not reload the settings; keeping the previous ones'),
-    );
-  };
-  const offReload = (io.onReload ?? onSighup)(reload);
+  const live: Live = { secrets: noSecrets };
+  const offReload = (io.onReload ?? onSighup)(() => reloadSecrets(rt, repo, s, live));
   try {
-    secrets = await rt.loadSecrets(repo, { file: s.secretsFile });
-    // Each run plans incrementally from the last one's snapshot (see README, plan).
-    const snapshot = rt.planSnapshot(repo);
-    daemon = await startDaemon({
-      head,
-      settings: () => ({
-        reader: repo,
-        store,
-        sitesDir: s.sites,
-        secrets,
-        lint: lintHook,
-        snapshot,
-        sdxFor,
-        apiUrl: rt.apiUrl,
-        logger: rt.logger,
-        concurrency: s.concurrency,
-        timeout: s.timeout,
-        allowCheckErrors: s.allowCheckErrors,
-        webUrl: rt.env.SDX_WEB_URL,
-        ...rt.poll(),
-      }),
-      leaseWaitMs: s.leaseWaitMs,
-      siteStatus: async () => ({ state: store.describe(), sites: statusRows(await store.load()) }),
-      runSink: github ? (commit) => Promise.resolve(commitStatusSink(rt, github, commit)) : undefined,
-      listen: s.listen,
-      intervalMs: s.intervalMs,
-      retryIntervalMs: s.retryIntervalMs,
-      jitter: s.jitter,
-      shutdownTimeoutMs: s.shutdownTimeoutMs,
-      signal: io.signal,
-      logger: rt.logger,
-      info: { version: VERSION },
-      redact: (t) => rt.redact()(t),
-    });
-    return await daemon.done;
+    live.secrets = await rt.loadSecrets(repo, { file: s.secretsFile });
+    live.daemon = await startDaemon(daemonOptions(rt, s, io, { repo, store, head, sdxFor, github, live }));
+    return await live.daemon.done;
   } finally {
     offReload();
     await store.close().catch((e: unknown) => rt.logger.warn({ err: (e as Error).message }, 'could not close the state store'));
     await daemonLock.release();
   }
+}
+
+/** SIGHUP: read the secrets again, then reconcile the current head again; on failure keep the previous ones. */
+export function reloadSecrets(rt: Runtime, repo: GitRepo, s: WatchSettings, live: Live): void {
+  rt.loadSecrets(repo, { file: s.secretsFile }).then(
+    (reloaded) => {
+      live.secrets = reloaded;
+      // A process's environment cannot change: only the secrets file is read anew.
+      const fromEnv = Object.keys(rt.env).filter((k) => k.startsWith('RGO_SECRET_') && k !== 'RGO_SECRETS_KEY');
+      if (fromEnv.length) {
+        rt.logger.warn(
+          { event: 'reload-env', variables: fromEnv },
+          'secrets set in the environment (RGO_SECRET_*) keep their values until a restart, and win over the secrets file: rotate those with a restart, or move them to --secrets-file',
+        );
+      }
+      rt.logger.info(
+        { event: 'reloaded', secrets_file: s.secretsFile ?? null },
+        'settings reloaded (SIGHUP): secrets re-read; reconciling the current head again',
+      );
+      live.daemon?.reconcileNow('reload');
+    },
+    (e: unknown) => rt.logger.error({ event: 'reload-failed', err: (e as Error).message }, 'could not reload the settings; keeping the previous ones'),
+  );
+}
+
+/** The daemon's options: its schedule and endpoints from the settings, each run's settings read anew (a reload takes effect). */
+function daemonOptions(rt: Runtime, s: WatchSettings, io: WatchIo, p: WatchParts): DaemonOptions {
+  // Each run plans incrementally from the last one's snapshot (see README, plan).
+  const snapshot = rt.planSnapshot(p.repo);
+  const github = p.github;
+  return {
+    head: p.head,
+    settings: () => ({
+      reader: p.repo,
+      store: p.store,
+      sitesDir: s.sites,
+      secrets: p.live.secrets,
+      lint: lintHook,
+      snapshot,
+      sdxFor: p.sdxFor,
+      apiUrl: rt.apiUrl,
+      logger: rt.logger,
+      concurrency: s.concurrency,
+      timeout: s.timeout,
+      allowCheckErrors: s.allowCheckErrors,
+      webUrl: rt.env.SDX_WEB_URL,
+      ...rt.poll(),
+    }),
+    leaseWaitMs: s.leaseWaitMs,
+    siteStatus: async () => ({ state: p.store.describe(), sites: statusRows(await p.store.load()) }),
+    runSink: github ? (commit) => Promise.resolve(commitStatusSink(rt, github, commit)) : undefined,
+    listen: s.listen,
+    intervalMs: s.intervalMs,
+    retryIntervalMs: s.retryIntervalMs,
+    jitter: s.jitter,
+    shutdownTimeoutMs: s.shutdownTimeoutMs,
+    signal: io.signal,
+    logger: rt.logger,
+    info: { version: VERSION },
+    redact: (t) => rt.redact()(t),
+  };
 }
 
 function onSighup(listener: () => void): () => void {
@@ -185,7 +209,7 @@ async function holdDaemonLock(repo: GitRepo, io: WatchIo): Promise<Lock | null> 
 }
 
 /** Commit statuses of one run, on the commits its changes came from, logged when written. */
-function commitStatusSink(rt: Runtime, gh: NonNullable<ReturnType<typeof githubTarget>>, commit: CommitInfo): EventSink {
+function commitStatusSink(rt: Runtime, gh: GitHubTarget, commit: CommitInfo): EventSink {
   return statusSink(rt, gh, {
     webUrl: rt.env.SDX_WEB_URL,
     onReport: (r) =>

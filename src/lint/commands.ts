@@ -293,12 +293,7 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
   // The common case, in one go: the first word is a verb, as it is (`add ...` in the current menu).
   if (first.groups.length === 0) {
     const v = verbAt(W.s, W.b, W.e);
-    if (v !== undefined && !AMBIGUOUS.has(v)) {
-      resolved.menu = current;
-      resolved.verb = v;
-      resolved.from = 1;
-      return COMMAND;
-    }
+    if (v !== undefined && !AMBIGUOUS.has(v)) return command(current, v, 1);
   }
   // :if, :local, $var, (expr), [cmd], {block}, "string": not menu commands.
   if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
@@ -319,30 +314,16 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
     if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
     // Segments between slashes; `s` counts them, empty ones included.
     for (let from = W.b, s = 0; from <= len; s++) {
-      // To the next slash, reading on the way whether the segment is a menu word: letters, digits
-      // and hyphens, not starting with a hyphen, with at least one letter (`ipv6`, `6to4`,
-      // `pppoe-client`); 2 when it has upper-case letters (lower-cased only then).
       const segFrom = from;
-      let to = from;
-      let letter = false;
-      let upper = false;
-      let valid = true;
-      for (; to < len; to++) {
-        const c = t.charCodeAt(to);
-        if (c === 47) break;
-        const l = c | 32;
-        if (l >= 97 && l <= 122) {
-          letter = true;
-          if (c < 97) upper = true;
-        } else if (!((l >= 48 && l <= 57) || (l === 45 && to > segFrom))) valid = false;
-      }
+      readSegment(t, segFrom, len);
+      const to = SEG.to;
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
         menu = menu.up();
         continue;
       }
-      const word = valid && letter ? (upper ? 2 : 1) : 0;
+      const word = SEG.word;
       if (word === 0) {
         if (s > 0) return OTHER; // half a path, half something else: not ours to read
         stopped = true;
@@ -366,20 +347,52 @@ export function resolveStatement(st: Statement, current: Menu): Kind {
       menu = lower !== undefined ? menu.child(lower) : (menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to)));
     }
   }
-  if (!verb) {
-    if (!stopped) {
-      resolved.menu = menu;
-      return NAVIGATE;
-    }
-    // An unknown command (`/tool fetch url=...`): the last word before the arguments.
-    if (menu === TOP || (k === 0 && !firstIsPath)) return OTHER;
-    verb = menu.name;
-    menu = menu.up();
+  if (verb) return command(menu, verb, k);
+  if (!stopped) {
+    resolved.menu = menu;
+    return NAVIGATE;
   }
+  // An unknown command (`/tool fetch url=...`): the last word before the arguments.
+  if (menu === TOP || (k === 0 && !firstIsPath)) return OTHER;
+  return command(menu.up(), menu.name, k);
+}
+
+/** Fill `resolved` with a menu command. */
+function command(menu: Menu, verb: string, from: number): Kind {
   resolved.menu = menu;
   resolved.verb = verb;
-  resolved.from = k;
+  resolved.from = from;
   return COMMAND;
+}
+
+/**
+ * What readSegment found: where the segment ends (at the next slash, or the word's end), and
+ * whether it is a menu word: 0 no; 1 yes, in lower case; 2 yes, with upper-case letters (lower-cased
+ * only then). (Module-level, so that nothing is allocated.)
+ */
+const SEG = { to: 0, word: 0 };
+
+/**
+ * Read one path segment of `t`, from `from` to the next slash (or `end`). A menu word is letters,
+ * digits and hyphens, not starting with a hyphen, with at least one letter (`ipv6`, `6to4`,
+ * `pppoe-client`).
+ */
+function readSegment(t: string, from: number, end: number): void {
+  let to = from;
+  let letter = false;
+  let upper = false;
+  let valid = true;
+  for (; to < end; to++) {
+    const c = t.charCodeAt(to);
+    if (c === 47) break;
+    const l = c | 32;
+    if (l >= 97 && l <= 122) {
+      letter = true;
+      if (c < 97) upper = true;
+    } else if (!((l >= 48 && l <= 57) || (l === 45 && to > from))) valid = false;
+  }
+  SEG.to = to;
+  SEG.word = valid && letter ? (upper ? 2 : 1) : 0;
 }
 
 const PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;

@@ -238,6 +238,16 @@ function codeUnits(text: string): Uint16Array {
   return code;
 }
 
+/** The end of a run of characters from `i` on: the first that `stops` marks (only ASCII can stop a run), or `n`. */
+function runEnd(code: Uint16Array, i: number, n: number, stops: Uint8Array): number {
+  while (i < n) {
+    const c = code[i]!;
+    if (c < 128 && stops[c] !== 0) break;
+    i++;
+  }
+  return i;
+}
+
 /** Scan a RouterOS script. Never throws; problems are returned with 1-based line and column. */
 export function scanScript(text: string): ScanResult {
   return new Scanner(text).run();
@@ -276,12 +286,7 @@ class Scanner {
   }
 
   run(): ScanResult {
-    // Flattens the text too, if it is a rope (a string built by concatenation, as templates are):
-    // V8 does that for a substring, and the words' texts are read from it.
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
+    this.skipBom();
     // The common characters are read here, with the offset in a local; the rest in codeChar and
     // stringChar (which read and move this.i).
     const code = this.code;
@@ -290,11 +295,7 @@ class Scanner {
     while (i < n) {
       if (this.inStr) {
         // A run of plain characters, and the closing quote.
-        while (i < n) {
-          const c = code[i]!;
-          if (c < 128 && STRING_STOP[c] !== 0) break;
-          i++;
-        }
+        i = runEnd(code, i, n, STRING_STOP);
         if (i >= n) break;
         if (code[i]! === QUOTE) {
           this.inStr = false;
@@ -314,12 +315,7 @@ class Scanner {
           this.i = i;
           this.ensureArg(level);
         }
-        i++;
-        while (i < n) {
-          const d = code[i]!;
-          if (d < 128 && WORD_END[d] !== 0) break;
-          i++;
-        }
+        i = runEnd(code, i + 1, n, WORD_END);
         continue;
       }
       if (c === SPACE || c === TAB) {
@@ -338,13 +334,7 @@ class Scanner {
         continue;
       }
       if (c === QUOTE) {
-        // A string starts (codeChar does the same).
-        this.i = i;
-        this.ensureArg(this.top);
-        this.inStr = true;
-        this.strOffset = i;
-        this.strLine = this.line;
-        this.strColumn = i - this.lineStart + 1;
+        this.startString(i);
         i++;
         continue;
       }
@@ -356,12 +346,7 @@ class Scanner {
         continue;
       }
       if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        // The end of a line, outside ( ) and [ ] (codeLineBreak does the rest).
-        const level = this.top;
-        this.i = i;
-        this.endStatement(level);
-        level.canComment = true;
-        this.newLine(i + 1, false);
+        this.endLine(i);
         i++;
         continue;
       }
@@ -372,6 +357,35 @@ class Scanner {
     this.i = i;
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
+  }
+
+  /** Skip a byte-order mark. */
+  private skipBom(): void {
+    // Flattens the text too, if it is a rope (a string built by concatenation, as templates are):
+    // V8 does that for a substring, and the words' texts are read from it.
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+  }
+
+  /** A string starts at the quote at `at`. */
+  private startString(at: number): void {
+    this.i = at;
+    this.ensureArg(this.top);
+    this.inStr = true;
+    this.strOffset = at;
+    this.strLine = this.line;
+    this.strColumn = at - this.lineStart + 1;
+  }
+
+  /** The line break at `at` ends a line, outside ( ) and [ ] (codeLineBreak does the rest). */
+  private endLine(at: number): void {
+    const level = this.top;
+    this.i = at;
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(at + 1, false);
   }
 
   /** Where the current string started, as an object (only needed in rare cases). */
@@ -510,11 +524,7 @@ class Scanner {
         this.i++;
         return;
       case QUOTE:
-        this.ensureArg(level);
-        this.inStr = true;
-        this.strOffset = this.i;
-        this.strLine = this.line;
-        this.strColumn = this.col();
+        this.startString(this.i);
         this.i++;
         return;
       case HASH:
@@ -543,19 +553,10 @@ class Scanner {
         if (this.src.startsWith('${{', this.i)) this.skipTemplateTag();
         else this.i++;
         return;
-      default: {
+      default:
         this.ensureArg(level);
         // The rest of an ordinary word, in one go.
-        const code = this.code;
-        const n = this.n;
-        let j = this.i + 1;
-        while (j < n) {
-          const d = code[j]!;
-          if (d < 128 && WORD_END[d] !== 0) break;
-          j++;
-        }
-        this.i = j;
-      }
+        this.i = runEnd(this.code, this.i + 1, this.n, WORD_END);
     }
   }
 

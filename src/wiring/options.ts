@@ -21,6 +21,13 @@ const bad = (problems: Problem[], name: string, value: unknown, expected: string
   return undefined;
 };
 
+/** How `value` is written under `name`: `--concurrency 4`, `"concurrency: 4"` (an Action input), `RGO_RATE_LIMIT=4`. */
+export function written(name: string, value: string): string {
+  if (name.startsWith('--')) return `${name} ${value}`;
+  if (name.startsWith('input ')) return `"${name.slice('input '.length)}: ${value}"`;
+  return `${name}=${value}`;
+}
+
 const absent = (raw: unknown) => raw === undefined || raw === null || raw === '';
 
 export const opt = {
@@ -36,7 +43,7 @@ export const opt = {
       if (typeof raw === 'boolean') return raw;
       if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
       if (/^(false|no|off|0)$/i.test(String(raw))) return false;
-      bad(problems, name, raw, 'true or false');
+      bad(problems, name, raw, 'true or false', name.startsWith('--') ? undefined : `${written(name, 'true')} or ${written(name, 'false')}`);
       return fallback;
     };
   },
@@ -46,7 +53,7 @@ export const opt = {
       if (absent(raw)) return undefined;
       const n = Number(raw);
       if (Number.isInteger(n) && n >= min && n <= max) return n;
-      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, `${name.startsWith('--') ? `${name} ` : ''}${Math.min(max, Math.max(min, 4))}`);
+      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, written(name, String(Math.min(max, Math.max(min, 4)))));
     };
   },
   /** Seconds (a number, 0 or more), as milliseconds. */
@@ -91,9 +98,18 @@ export type Parsed<S extends Spec> = { [K in keyof S]: ReturnType<S[K]> };
 /** Parse `raw` against `spec`: every problem at once, as an InputError (exit 2, nothing sent). */
 export function parseOptions<S extends Spec>(spec: S, raw: Readonly<Record<string, unknown>>, nameOf: Namer = flagName): Parsed<S> {
   const problems: Problem[] = [];
+  const out = collectOptions(spec, raw, nameOf, problems);
+  if (problems.length) throw new InputError(problems);
+  return out;
+}
+
+/**
+ * Parse `raw` against `spec`, adding each problem to `problems` rather than throwing: for an entry
+ * that checks more than its spec and reports everything at once (the Action's inputs).
+ */
+export function collectOptions<S extends Spec>(spec: S, raw: Readonly<Record<string, unknown>>, nameOf: Namer, problems: Problem[]): Parsed<S> {
   const out: Record<string, unknown> = {};
   for (const [key, parse] of Object.entries(spec)) out[key] = parse(raw[key], nameOf(key), problems);
-  if (problems.length) throw new InputError(problems);
   return out as Parsed<S>;
 }
 
