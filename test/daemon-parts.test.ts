@@ -125,7 +125,7 @@ describe('daemon parts', () => {
 
   it('records a run with the times of its clock, and the commit time of a succeeded one in the metrics', () => {
     const metrics = new DaemonMetrics({ mode: 'local' });
-    metrics.reconciling = true;
+    metrics.reconcileBegins();
     const run = recordRun(metrics, commit, { result: null, error: 'boom', report: { result: 'error', retry: true, followUp: false } }, 1_000, 3_500);
     expect(run).toMatchObject({
       started_at: '1970-01-01T00:00:01.000Z',

@@ -15,6 +15,7 @@ import type { AppliedState } from '../core/state.js';
 import { intentUpdates, scriptIndex } from './records.js';
 import { createRunContext } from './run-context.js';
 import { runSiteLane } from './site-lane.js';
+import type { SiteTurns } from './site-turns.js';
 
 export type { ApplyEvent, ApplyResult, ApplySummary, ChangeResult, Outcome } from '../core/outcome.js';
 
@@ -40,6 +41,13 @@ export interface ApplyOptions {
   onEvent?: (e: ApplyEvent) => void;
   /** Default: the real clock. */
   clock?: Clock;
+  /**
+   * Sites' turns shared with other runs of this process that may overlap this one (the daemon): a
+   * newer run takes each site over from this one (see site-turns.ts). Default: none.
+   */
+  turns?: SiteTurns;
+  /** Called once the intents are stored, before the first job is created: a newer run may start planning. */
+  onSending?: () => void;
 }
 
 export async function applyPlan(plan: Plan, desired: DesiredFleet, state: AppliedState, opts: ApplyOptions): Promise<ApplyResult> {
@@ -53,6 +61,7 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
   //    (same key) or superseded (its key is known), and no older run can start later.
   const intents = intentUpdates(plan, state, scriptOf, iso(), opts.secretsKeyCheck ?? null);
   if (intents.length) await opts.store.record(intents);
+  opts.onSending?.();
 
   const run = createRunContext({
     sdx: opts.sdx,
@@ -67,6 +76,7 @@ export async function applyPlan(plan: Plan, desired: DesiredFleet, state: Applie
     lease: opts.lease,
     scriptOf,
     onEvent: opts.onEvent,
+    turns: opts.turns?.begin(plan.commit.sha.slice(0, 7)),
   });
   const results: ChangeResult[] = [];
   const finish = (r: Omit<ChangeResult, 'finished_at'>): ChangeResult => {

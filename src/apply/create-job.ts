@@ -32,19 +32,22 @@ export async function createJobFor(ctx: RunContext, site: SitePlan, c: PlannedCh
     const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
     if (found) return { job: found, reused: true };
   }
-  const refused = ctx.cannotSend();
+  const refused = ctx.cannotSend(c.site_id);
   if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
-  const res = await ctx.sdx.createJob({
-    siteId: c.site_id,
-    idempotencyKey: body.key,
-    description: body.description,
-    script: body.script,
-    needsAck: site.settings.needs_ack,
-    backup: site.settings.backup,
-    express: site.settings.express,
-    // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
-    guard: () => ctx.cannotSend(),
-  });
+  // One write to the site: a newer run of this process takes the site over only once it has ended.
+  const res = await ctx.writing(c.site_id, () =>
+    ctx.sdx.createJob({
+      siteId: c.site_id,
+      idempotencyKey: body.key,
+      description: body.description,
+      script: body.script,
+      needsAck: site.settings.needs_ack,
+      backup: site.settings.backup,
+      express: site.settings.express,
+      // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
+      guard: () => ctx.cannotSend(c.site_id),
+    }),
+  );
   return { job: res.job, reused: res.replayed };
 }
 

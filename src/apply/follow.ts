@@ -38,6 +38,8 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
       ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url, part });
       return { ...base, outcome: st, reason: st === 'failed' ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
     }
+    const by = st === 'cancelled' ? ctx.supersededBy(job.id) : undefined;
+    if (by) return supersededByNewer(c, job.id, url, f.reused, by, part);
     if (st === 'cancelled')
       return neverRan(
         ctx,
@@ -64,11 +66,36 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
       job = await ctx.sdx.getJob(c.site_id, job.id);
       unreachable = null;
     } catch (e) {
+      const by = ctx.supersededBy(job.id);
+      if (by) return supersededByNewer(c, job.id, url, f.reused, by, f.part ?? null);
       if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url, f.reused, seenRunning, f.part ?? null);
       unreachable = (e as Error).message;
       ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, 'could not read the job; retrying');
     }
   }
+}
+
+/**
+ * A job a newer run of this process cancelled to send newer content: it never ran, and the newer
+ * content replaces it (its record is the newer run's). Not a failure of this run.
+ */
+function supersededByNewer(
+  c: PlannedChange,
+  jobId: string,
+  url: string | null,
+  reused: boolean,
+  by: string,
+  part: { index: number; count: number } | null,
+): PartialResult {
+  return {
+    change: c,
+    job_id: jobId,
+    log_url: url,
+    reused,
+    outcome: 'skipped',
+    reason: `superseded by the run at ${by}, which sends newer content; this job never ran`,
+    part,
+  };
 }
 
 /**

@@ -193,6 +193,46 @@ function hold(store: StateStore, holder: LeaseHolder, basedOn: string | null, tt
   };
 }
 
+/**
+ * One lease for the overlapping runs of one process (the daemon applying a new commit while an
+ * earlier run still follows its jobs): the first run takes it, the others share it while it is
+ * held and not lost, and the last one to end releases it. A shared hold says it was not taken on
+ * any state revision (basedOn null), so each run plans again once it holds it.
+ */
+export class SharedLease {
+  private held: { lease: HeldLease; users: number } | null = null;
+  private taking: Promise<HeldLease> | null = null;
+
+  async acquire(store: StateStore, opts: LeaseOptions): Promise<HeldLease> {
+    for (;;) {
+      if (this.held && !this.held.lease.lost.aborted) return this.share(this.held);
+      if (!this.taking) break;
+      await this.taking.catch(() => {});
+    }
+    this.taking = acquireLease(store, opts);
+    try {
+      const lease = await this.taking;
+      const held = { lease, users: 1 };
+      this.held = held;
+      return { ...lease, release: () => this.drop(held) };
+    } finally {
+      this.taking = null;
+    }
+  }
+
+  private share(held: { lease: HeldLease; users: number }): HeldLease {
+    held.users++;
+    const { lease } = held;
+    return { holder: lease.holder, basedOn: null, lost: lease.lost, canSend: () => lease.canSend(), release: () => this.drop(held) };
+  }
+
+  private async drop(held: { lease: HeldLease; users: number }): Promise<void> {
+    if (--held.users > 0) return;
+    if (this.held === held) this.held = null;
+    await held.lease.release();
+  }
+}
+
 /** Break the lease by hand (`routeros-gitops state break-lease`): returns the lease that was there. */
 export async function breakLease(store: StateStore): Promise<Lease | null> {
   const before = await store.readLease();

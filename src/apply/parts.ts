@@ -7,7 +7,7 @@ import { jobState } from '../core/jobs.js';
 import type { PlannedChange, SitePlan } from '../core/plan.js';
 import { createJobFor, followedJob } from './create-job.js';
 import { followJob } from './follow.js';
-import type { PartialResult, RunContext } from './run-context.js';
+import { handOverReason, type PartialResult, type RunContext } from './run-context.js';
 
 const DESCRIPTION_MAX = 100;
 
@@ -32,7 +32,9 @@ export async function sendParts(ctx: RunContext, site: SitePlan, c: PlannedChang
     index++;
   }
   for (; index < count; index++) {
-    const refused = ctx.cannotSend();
+    const refused = ctx.cannotSend(c.site_id);
+    const to = ctx.handedTo(c.site_id);
+    if (to) return { change: c, job_id: null, log_url: null, reused: false, outcome: 'queued', reason: handOverReason(to), part: { index, count } };
     if (refused)
       return {
         change: c,

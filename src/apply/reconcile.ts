@@ -14,7 +14,7 @@ import type { StateStore } from '../core/ports.js';
 import type { FleetDefaults } from '../core/settings.js';
 import { FLEET_STATE_ID } from '../core/state.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
-import { acquireLease } from './lease.js';
+import { acquireLease, type SharedLease } from './lease.js';
 import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 
 export interface ReconcileRequest
@@ -35,8 +35,11 @@ export interface ReconcileRequest
   allowCheckErrors?: boolean;
   /** Called with the plan once it is known to be valid and the lease is held, before the first job is created. */
   onPlan?: (plan: Plan, desired: DesiredFleet) => void | Promise<void>;
-  /** The lease: what holds it, how long to wait for another holder (default 300 s), and a word when waiting. */
-  lease?: { purpose?: string; waitMs?: number; ttlMs?: number; onWait?: (lease: Lease) => void };
+  /**
+   * The lease: what holds it, how long to wait for another holder (default 300 s), a word when
+   * waiting, and a lease shared by the overlapping runs of this process (the daemon), if any.
+   */
+  lease?: { purpose?: string; waitMs?: number; ttlMs?: number; onWait?: (lease: Lease) => void; shared?: SharedLease };
 }
 
 export interface ReconcileResult extends ApplyResult {
@@ -45,7 +48,7 @@ export interface ReconcileResult extends ApplyResult {
 
 export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
   const first = await planFor(req);
-  const held = await acquireLease(req.store, {
+  const leaseOptions = {
     purpose: req.lease?.purpose ?? 'apply',
     commit: first.plan.commit.sha,
     waitMs: req.lease?.waitMs,
@@ -53,7 +56,8 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
     signal: req.signal,
     logger: req.logger,
     onWait: req.lease?.onWait,
-  });
+  };
+  const held = await (req.lease?.shared ? req.lease.shared.acquire(req.store, leaseOptions) : acquireLease(req.store, leaseOptions));
   try {
     // After taking the lease: a plan of another state revision may be out of date (another clone
     // applied meanwhile, maybe a newer commit): plan again from the state as it is now.

@@ -10,6 +10,7 @@ import type { PlannedChange } from '../core/plan.js';
 import type { StateStore } from '../core/ports.js';
 import type { AppliedState, ScriptRecord, StateUpdate } from '../core/state.js';
 import { makeRecord, type RecordFields } from './records.js';
+import type { RunTurns, SiteTurn } from './site-turns.js';
 
 export interface RunContext {
   readonly sdx: SdxClient;
@@ -29,8 +30,22 @@ export interface RunContext {
   /** Record change `c`'s send in `fields.phase`. */
   recordSend(c: PlannedChange, fields: Omit<RecordFields, 'at'>): void;
   emit(e: ApplyEvent): void;
-  /** Why no new job may be sent now (stopped, lease lost or about to expire), or null. */
-  cannotSend(): string | null;
+  /**
+   * Why no new job may be sent now (stopped, lease lost or about to expire; for `siteId`, the site
+   * handed over to a newer run of this process), or null.
+   */
+  cannotSend(siteId?: string): string | null;
+  /** Take the site's turn from an older run of this process (see site-turns.ts); at once without one. */
+  takeSite(siteId: string): Promise<void>;
+  /** Run one write (POST, DELETE) to the site: the site is not handed over in the middle of it. */
+  writing<T>(siteId: string, write: () => Promise<T>): Promise<T>;
+  /** The run writes to the site no more. */
+  siteDone(siteId: string): void;
+  /** The newer run of this process that took the site over, or null. */
+  handedTo(siteId: string): string | null;
+  /** Note a job this run cancelled to send newer content; and which run of this process cancelled a job so. */
+  noteSuperseded(jobId: string): void;
+  supersededBy(jobId: string): string | undefined;
   /** Whether the run was asked to stop. */
   stopped(): boolean;
   logUrl(job: Job | null): string | null;
@@ -50,6 +65,8 @@ export interface RunContextInput {
   lease?: { canSend(): boolean; lost: AbortSignal };
   scriptOf(c: PlannedChange): DesiredScript | undefined;
   onEvent?: (e: ApplyEvent) => void;
+  /** This run's turns among overlapping runs of this process (the daemon); absent: runs never overlap. */
+  turns?: RunTurns;
 }
 
 export interface RunHandle {
@@ -85,6 +102,7 @@ export function createRunContext(input: RunContextInput): RunHandle {
     p.catch(() => {}); // awaited by flush
     pending.push(p);
   };
+  const held = new Map<string, SiteTurn>();
   const ctx: RunContext = {
     sdx: input.sdx,
     logger: input.logger,
@@ -106,14 +124,24 @@ export function createRunContext(input: RunContextInput): RunHandle {
         input.logger.warn({ err: (err as Error).message }, 'an event handler failed');
       }
     },
-    cannotSend() {
+    cannotSend(siteId) {
       if (stopReason) return stopReason;
+      const to = siteId === undefined ? null : ctx.handedTo(siteId);
+      if (to) return handOverReason(to);
       if (input.lease && !input.lease.canSend()) {
         stopWith('the apply lease could not be renewed in time');
         return stopReason;
       }
       return null;
     },
+    async takeSite(siteId) {
+      if (input.turns && !held.has(siteId)) held.set(siteId, await input.turns.take(siteId));
+    },
+    writing: (siteId, write) => held.get(siteId)?.write(write) ?? write(),
+    siteDone: (siteId) => held.get(siteId)?.done(),
+    handedTo: (siteId) => held.get(siteId)?.handedTo ?? null,
+    noteSuperseded: (jobId) => input.turns?.noteSuperseded(jobId),
+    supersededBy: (jobId) => input.turns?.supersededBy(jobId),
     stopped: () => stopReason !== null,
     logUrl: (job) => (job?.log_url ? absoluteUrl(input.webUrl, job.log_url) : null),
     iso,
@@ -127,6 +155,11 @@ export function createRunContext(input: RunContextInput): RunHandle {
     },
     stopReason: () => stopReason,
   };
+}
+
+/** Why a run sends nothing more to a site a newer run took over. */
+export function handOverReason(to: string): string {
+  return `handed over to the run at ${to}, which sends it`;
 }
 
 /** A result without finished_at, as lanes build them. */

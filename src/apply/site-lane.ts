@@ -10,7 +10,7 @@ import { followJob } from './follow.js';
 import { createJobFor, followedJob, wholeScript } from './create-job.js';
 import { sendParts } from './parts.js';
 import { tombstone } from './records.js';
-import { errorReason, type PartialResult, type RunContext } from './run-context.js';
+import { errorReason, handOverReason, type PartialResult, type RunContext } from './run-context.js';
 import { supersede } from './supersede.js';
 
 const NOT_SENT = { job_id: null, log_url: null, reused: false } as const;
@@ -28,7 +28,14 @@ export async function runSiteLane(ctx: RunContext, site: SitePlan, finish: (r: P
   }
   let blockedBy: string | null = null;
   const toFollow: Array<{ change: PlannedChange; job: Job; reused: boolean }> = [];
+  // A run of this process that began earlier stops writing to this site first (site-turns.ts).
+  await ctx.takeSite(site.site_id);
   for (const c of site.changes) {
+    const to = ctx.handedTo(site.site_id);
+    if (to) {
+      push(handedOver(c, to));
+      continue;
+    }
     if (blockedBy) {
       push({ ...NOT_SENT, change: c, outcome: 'blocked', reason: blockedBy });
       continue;
@@ -41,6 +48,12 @@ export async function runSiteLane(ctx: RunContext, site: SitePlan, finish: (r: P
       }
     } catch (e) {
       const reason = errorReason(e);
+      const to = ctx.handedTo(site.site_id);
+      if (to) {
+        // Refused right before the wire: a newer run took the site over; it sends this change.
+        push(handedOver(c, to));
+        continue;
+      }
       if (e instanceof SdxApiError && e.code === 'aborted') {
         // Not sent: the run was stopped, or its lease may be lost. The next run sends it.
         push({ ...NOT_SENT, change: c, outcome: 'blocked', reason });
@@ -56,6 +69,7 @@ export async function runSiteLane(ctx: RunContext, site: SitePlan, finish: (r: P
       blockedBy = `an earlier change of ${site.site} (${c.path}) could not be ${c.kind === 'removed' ? 'cleaned up' : 'sent'}`;
     }
   }
+  ctx.siteDone(site.site_id);
   for (const f of toFollow) {
     try {
       push(await followJob(ctx, { change: f.change, job: f.job, reused: f.reused, settings: site.settings }));
@@ -66,6 +80,15 @@ export async function runSiteLane(ctx: RunContext, site: SitePlan, finish: (r: P
   if (site.removed && results.every((r) => r.outcome === 'skipped')) ctx.write([{ site_id: site.site_id, site: site.site, removed_at: ctx.iso() }]);
   ctx.emit({ type: 'site-done', site, results });
   return results;
+}
+
+/**
+ * A change left to a newer run of this process (the daemon at a newer commit): not sent by this run.
+ * Queued, not failed: its intent is in the state the newer run planned from, which sends it (or
+ * newer content) and reports it.
+ */
+function handedOver(c: PlannedChange, to: string): PartialResult {
+  return { ...NOT_SENT, change: c, outcome: 'queued', reason: handOverReason(to) };
 }
 
 /** Why nothing at all is sent to a site: stale, history missing, or secrets not supplied. */
@@ -116,7 +139,9 @@ async function runChange(
           : `${c.path} failed before with this content; fix it, or rerun with --retry-failed`,
     };
   }
-  const refused = ctx.cannotSend();
+  const to = ctx.handedTo(c.site_id);
+  if (to) return handedOver(c, to);
+  const refused = ctx.cannotSend(c.site_id);
   if (refused) return { ...NOT_SENT, change: c, outcome: 'blocked', reason: `${refused} before this change was sent; the next run sends it` };
   if (c.parts) return sendParts(ctx, site, c);
   const found = c.action === 'follow' ? await followedJob(ctx, c, null) : await createJobFor(ctx, site, c, wholeScript(ctx, c));

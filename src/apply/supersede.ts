@@ -28,8 +28,11 @@ export async function supersede(ctx: RunContext, c: PlannedChange, old: Supersed
     jobId = jobs.find((j) => j.idempotency_key.toLowerCase() === old.key.toLowerCase())?.id ?? null;
     if (!jobId) return 'none';
   }
-  const res = await ctx.sdx.cancelJob(c.site_id, jobId);
+  const id = jobId;
+  const res = await ctx.writing(c.site_id, () => ctx.sdx.cancelJob(c.site_id, id));
   if (res === 'cancelled') {
+    // An older run of this process may be following it: it then knows why it was cancelled.
+    ctx.noteSuperseded(jobId);
     ctx.logger.info({ site: c.site, path: c.path, job_id: jobId }, 'cancelled the queued job of older content (superseded)');
     ctx.emit({ type: 'job-cancelled', change: c, job_id: jobId });
     return 'cancelled';
@@ -48,7 +51,8 @@ export async function supersede(ctx: RunContext, c: PlannedChange, old: Supersed
       throw e;
     }
     if (state !== 'running' && state !== 'queued') return 'finished';
-    if (ctx.clock.now() >= deadline || ctx.stopped()) return 'still-running';
+    // Handed over to a newer run of this process: that run waits for the job itself.
+    if (ctx.clock.now() >= deadline || ctx.stopped() || ctx.handedTo(c.site_id)) return 'still-running';
     await ctx.clock.sleep(Math.min(delay, Math.max(1, deadline - ctx.clock.now())), ctx.stopSignal);
     delay = Math.min(ctx.poll.maxMs, delay * 1.5);
   }

@@ -1,7 +1,8 @@
 // One run of the daemon, in small steps: the run's event sinks, reconcile() at exactly one commit
 // under the lease, the sinks flushed (or told of the error), then what the run means for the loop
 // (classify), for the metrics and for /healthz (the LastRun record). Time comes from the Clock.
-import { LeaseBusyError } from '../apply/lease.js';
+import { LeaseBusyError, type SharedLease } from '../apply/lease.js';
+import type { SiteTurns } from '../apply/site-turns.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from '../apply/reconcile.js';
 import type { Clock } from '../core/clock.js';
 import { formatProblem, InputError } from '../core/errors.js';
@@ -48,6 +49,9 @@ export interface RunDeps {
   readonly sinks: readonly EventSink[];
   readonly metrics: DaemonMetrics;
   readonly leaseWaitMs?: number;
+  /** The lease shared by overlapping runs, and the sites' turns between them. */
+  readonly lease: SharedLease;
+  readonly turns: SiteTurns;
   readonly signal: AbortSignal;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -61,12 +65,17 @@ export interface RunEnd {
 }
 
 /** One run: reconcile() at exactly this commit with its sinks, then what it means (LastRun, metrics, logs). */
-export async function runOnce(d: RunDeps, commit: CommitInfo, why: string): Promise<{ report: RunReport; lastRun: LastRun }> {
+export async function runOnce(
+  d: RunDeps,
+  commit: CommitInfo,
+  why: string,
+  mayOverlap: () => void = () => {},
+): Promise<{ report: RunReport; lastRun: LastRun }> {
   const startedAt = d.clock.now();
-  d.metrics.reconciling = true;
+  d.metrics.reconcileBegins();
   d.logger.info({ event: 'reconcile-started', commit: commit.sha, subject: commit.subject, why }, 'reconcile started');
   const sinks = [...d.sinks];
-  const end = await reconcileAt(d, commit, sinks);
+  const end = await reconcileAt(d, commit, sinks, mayOverlap);
   await closeSinks(sinks, end, d.logger);
   const lastRun = recordRun(d.metrics, commit, end, startedAt, d.clock.now());
   logRunFinished(d.logger, lastRun, end);
@@ -74,7 +83,7 @@ export async function runOnce(d: RunDeps, commit: CommitInfo, why: string): Prom
 }
 
 /** The run's sink (added to `sinks`), then reconcile() under the lease; every error becomes a RunEnd. */
-export async function reconcileAt(d: RunDeps, commit: CommitInfo, sinks: EventSink[]): Promise<RunEnd> {
+export async function reconcileAt(d: RunDeps, commit: CommitInfo, sinks: EventSink[], mayOverlap: () => void = () => {}): Promise<RunEnd> {
   try {
     const extra = await d.runSink?.(commit).catch((e: unknown) => {
       d.logger.warn({ commit: commit.sha, err: (e as Error).message }, 'could not prepare the commit statuses of this run; applying without them');
@@ -89,8 +98,12 @@ export async function reconcileAt(d: RunDeps, commit: CommitInfo, sinks: EventSi
       onEvent: fanOut(sinks, d.logger),
       onPlan: (p, dsr) => planToSinks(sinks, p, dsr, d.logger),
       sdxFor: (fleet) => d.metrics.trackClient(settings.sdxFor(fleet)),
-      // The daemon holds the lease only while it applies: one run at a time, across every clone.
-      lease: { purpose: 'watch', waitMs: d.leaseWaitMs },
+      // The daemon holds the lease only while it applies: one applying process at a time, across
+      // every clone. Its own runs overlap under it: a newer commit's run begins once this run's
+      // intents are stored, and takes each site over (apply/site-turns.ts).
+      lease: { purpose: 'watch', waitMs: d.leaseWaitMs, shared: d.lease },
+      turns: d.turns,
+      onSending: mayOverlap,
     });
     const report = classify(result);
     const error = report.retry ? (result.results.find((x) => x.outcome === 'failed' && x.job_id === null)?.reason ?? null) : null;
@@ -139,7 +152,7 @@ export async function closeSinks(sinks: readonly EventSink[], end: RunEnd, log: 
 export function recordRun(metrics: DaemonMetrics, commit: CommitInfo, end: RunEnd, startedAt: number, finishedAt: number): LastRun {
   const durationMs = finishedAt - startedAt;
   metrics.recordReconcile(end.report.result, durationMs, new Date(finishedAt));
-  metrics.reconciling = false;
+  metrics.reconcileEnds();
   if (end.result) metrics.pendingJobs = pendingCount(end.result);
   if (end.report.result === 'succeeded') {
     const t = Date.parse(commit.time);

@@ -6,6 +6,8 @@ import type { Logger } from '../core/logger.js';
 import type { CommitInfo } from '../core/ports.js';
 import { type EventSink, type LastRun, type RunDeps, type RunSettings, runOnce } from './daemon-run.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
+import { SharedLease } from '../apply/lease.js';
+import { SiteTurns } from '../apply/site-turns.js';
 import { DaemonMetrics } from './metrics.js';
 import { WatchLoop, type HeadSource, type RunReport } from './watch-loop.js';
 
@@ -69,6 +71,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const state: DaemonState = { lastRun: null, lastApplied: null, stopping: false, started: false };
   const updateReady = () => (metrics.ready = isReady(state));
   const deps: RunDeps = {
+    // Overlapping runs share one lease and take sites over from each other (apply/site-turns.ts).
+    turns: new SiteTurns(),
+    lease: new SharedLease(),
     settings: opts.settings,
     runSink: opts.runSink,
     sinks: [metrics, ...(opts.sinks ?? [])],
@@ -78,10 +83,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger: opts.logger,
     clock,
   };
-  const run = async (commit: CommitInfo, why: string): Promise<RunReport> => {
-    const { report, lastRun } = await runOnce(deps, commit, why);
+  let begun = 0;
+  let lastAppliedBy = 0;
+  const run = async (commit: CommitInfo, why: string, mayOverlap: () => void): Promise<RunReport> => {
+    const seq = ++begun;
+    const { report, lastRun } = await runOnce(deps, commit, why, mayOverlap);
     state.lastRun = lastRun;
-    if (report.result === 'succeeded') state.lastApplied = commit.sha;
+    // Runs overlap: an older run that ends last does not make its commit the last applied.
+    if (report.result === 'succeeded' && seq > lastAppliedBy) {
+      state.lastApplied = commit.sha;
+      lastAppliedBy = seq;
+    }
     updateReady();
     return report;
   };

@@ -31,7 +31,20 @@ export class DaemonMetrics {
   private readonly sdxLive = new Set<SdxClient>();
 
   ready = false;
-  reconciling = false;
+  /** Runs in progress (they overlap while an older one follows its jobs). */
+  private runs = 0;
+
+  get reconciling(): boolean {
+    return this.runs > 0;
+  }
+
+  reconcileBegins(): void {
+    this.runs++;
+  }
+
+  reconcileEnds(): void {
+    this.runs = Math.max(0, this.runs - 1);
+  }
   pendingJobs = 0;
   /** Committer time (epoch seconds) of the last commit whose reconcile succeeded. */
   lastAppliedCommitTime: number | null = null;

@@ -1,8 +1,11 @@
 // The reconcile loop's schedule, in the shape of Flux's kustomize-controller: a run per new head,
 // an interval (fetch or re-check), a retry interval with backoff after a transient failure, a
-// follow-up while jobs are pending, jitter on every timer. One run at a time; whatever arrives
-// during a run is coalesced into one next run at the newest head. No git, no SDX here: the head
-// source and the run are passed in.
+// follow-up while jobs are pending, jitter on every timer. A new head does not wait for an earlier
+// run that is only following its jobs: a run says when the next may begin (once its intents are
+// stored), and runs then overlap (the apply takes each site over from the older run, site-turns.ts).
+// Whatever arrives before that is coalesced into one next run at the newest head; a head a run is
+// still working on is not run again until that run ends. No git, no SDX here: the head source and
+// the run are passed in.
 import type { CommitInfo } from '../core/ports.js';
 import type { Logger } from '../core/logger.js';
 import type { RunResult } from './metrics.js';
@@ -31,8 +34,12 @@ export interface RunReport {
 
 export interface WatchLoopOptions {
   readonly head: HeadSource;
-  /** One reconcile at `commit`. Never throws: a failure is a report with `retry`. */
-  readonly run: (commit: CommitInfo, why: string) => Promise<RunReport>;
+  /**
+   * One reconcile at `commit`. Never throws: a failure is a report with `retry`. It calls
+   * `mayOverlap` once a newer run may begin beside it (its intents are stored; only its jobs are left
+   * to follow); until then, or until it ends, the next run waits.
+   */
+  readonly run: (commit: CommitInfo, why: string, mayOverlap: () => void) => Promise<RunReport>;
   /** Remote mode: fetch this often. Local mode: re-check the ref this often (a safety net). */
   readonly intervalMs: number;
   /** First delay after a transient failure, and the follow-up delay while jobs are pending. */
@@ -75,7 +82,10 @@ export class WatchLoop {
   private head: CommitInfo | null = null;
   private lastReconciled: string | null = null;
   private lastAttempted: string | null = null;
-  private running = false;
+  /** Runs not ended yet, by commit: their reports. */
+  private readonly active = new Map<string, Promise<RunReport>>();
+  /** The newest run begun: only its report schedules retries and follow-ups. */
+  private newest = 0;
 
   constructor(opts: WatchLoopOptions) {
     this.opts = opts;
@@ -108,13 +118,14 @@ export class WatchLoop {
     });
   }
 
-  /** Stop intake (watcher, timers) and wait for the run in progress. */
+  /** Stop intake (watcher, timers) and wait for the runs in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.clearRetry();
     await this.opts.head.close().catch((e: unknown) => this.opts.logger.warn({ err: (e as Error).message }, 'closing the ref watcher failed'));
     await this.draining;
+    await Promise.all(this.active.values());
   }
 
   snapshot(): LoopSnapshot {
@@ -122,7 +133,7 @@ export class WatchLoop {
       head: this.head,
       lastReconciled: this.lastReconciled,
       lastAttempted: this.lastAttempted,
-      running: this.running,
+      running: this.active.size > 0,
       consecutiveFailures: this.failures,
       nextRetryAt: this.retryAt === null ? null : new Date(this.retryAt).toISOString(),
     };
@@ -174,29 +185,55 @@ export class WatchLoop {
       if (this.stopped) break;
       this.head = head;
 
-      // 2. Nothing new: the head was reconciled already, or is waiting for its retry's backoff.
+      // 2. A run at this very head is still going: nothing new (a forced run, a retry, asks again
+      //    once it ends). Never waited for here: a newer head must not wait behind it.
+      const same = this.active.get(head.sha);
+      if (same) {
+        if (force) void same.then(() => this.kick(why, true));
+        else this.opts.logger.debug({ commit: head.sha, why }, 'a run at this head is in progress');
+        continue;
+      }
+
+      // 3. Nothing new: the head was reconciled already, or is waiting for its retry's backoff.
       const backingOff = this.retryTimer !== null && head.sha === this.lastAttempted;
       if (!force && (head.sha === this.lastReconciled || backingOff)) {
         this.opts.logger.debug({ commit: head.sha, why }, backingOff ? 'same head; waiting for its retry' : 'no new commit');
         continue;
       }
 
-      // 3. Run. A new commit does not wait for an older one's retry: the run supersedes it.
+      // 4. Run. A new commit does not wait for an older one's retry, nor for its jobs to be followed.
       this.clearRetry();
       this.lastAttempted = head.sha;
-      this.running = true;
-      const report = await this.opts.run(head, why).finally(() => (this.running = false));
-      if (report.result === 'interrupted' || this.stopped) break;
+      const overlap = await this.begin(head, why);
+      if (overlap === 'interrupted' || this.stopped) break;
+    }
+  }
 
-      // 4. Schedule what the result asks for: a retry with backoff, or a follow-up for pending jobs.
-      if (report.retry) {
-        this.failures++;
-        this.scheduleRetry(this.backoff(this.failures), true);
-      } else {
-        this.failures = 0;
-        this.lastReconciled = head.sha;
-        if (report.followUp) this.scheduleRetry(this.jittered(this.opts.retryIntervalMs), true);
-      }
+  /** Begin a run at `head`; resolves once a newer run may begin beside it, or with its report's result when it ended first. */
+  private begin(head: CommitInfo, why: string): Promise<'overlap' | RunReport['result']> {
+    const seq = ++this.newest;
+    let mayOverlap!: () => void;
+    const overlapping = new Promise<'overlap'>((resolve) => (mayOverlap = () => resolve('overlap')));
+    const report = this.opts.run(head, why, mayOverlap);
+    this.active.set(head.sha, report);
+    const ended = report.then((r) => {
+      if (this.active.get(head.sha) === report) this.active.delete(head.sha);
+      if (seq === this.newest) this.schedule(head, r);
+      return r.result;
+    });
+    return Promise.race([overlapping, ended]);
+  }
+
+  /** What the newest run's result asks for: a retry with backoff, or a follow-up for pending jobs. */
+  private schedule(head: CommitInfo, report: RunReport): void {
+    if (report.result === 'interrupted' || this.stopped) return;
+    if (report.retry) {
+      this.failures++;
+      this.scheduleRetry(this.backoff(this.failures), true);
+    } else {
+      this.failures = 0;
+      this.lastReconciled = head.sha;
+      if (report.followUp) this.scheduleRetry(this.jittered(this.opts.retryIntervalMs), true);
     }
   }
 

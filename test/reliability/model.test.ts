@@ -55,6 +55,7 @@ interface Figures {
   restarts: number;
   faulty: number;
   offline: number;
+  daemons: number;
   quietPoints: number;
   checks: number;
   violations: string[];
@@ -152,6 +153,7 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
       restarts: 0,
       faulty: 0,
       offline: 0,
+      daemons: 0,
       quietPoints: 0,
       checks: 0,
       violations: [],
@@ -321,6 +323,43 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
         },
       ],
       [
+        3,
+        'daemon following commits',
+        async () => {
+          // The watch daemon on clone a while commits land: its runs overlap (a newer commit's run
+          // takes sites over from an older one still following its jobs). Slower routers make the
+          // overlap likely; each commit gets its own order (a fraction of this step) for invariant 3.
+          fig.daemons++;
+          sb.configure({ runMs: 30 + Math.floor(random() * 300), checkinIntervalMs: 20 + Math.floor(random() * 150) });
+          const child = spawn(process.execPath, [CLI, 'watch', '-C', a.dir, '--retry-interval', '1s'], {
+            env: { ...process.env, ...env(), RGO_LOG_LEVEL: 'error' },
+            stdio: 'ignore',
+          });
+          const exited = new Promise<void>((res) => child.on('exit', () => res()));
+          const base = step;
+          const commits = 2 + Math.floor(random() * 5);
+          try {
+            for (let i = 1; i <= commits; i++) {
+              await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
+              step = base + i / 10;
+              const s = pick(sites);
+              const h = s.history.get('10-dns.rsc') ?? [];
+              setScript(s, '10-dns.rsc', h.length && chance(0.3) ? pick(h) : `/ip dns set servers=10.0.${s.n}.${counter++}\n`);
+              await commit(`daemon edit ${s.name}`);
+              observe();
+            }
+            await new Promise((r) => setTimeout(r, Math.floor(random() * 1500)));
+          } finally {
+            step = base;
+            child.kill(chance(0.2) ? 'SIGKILL' : 'SIGTERM');
+            const killer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+            await exited;
+            clearTimeout(killer);
+            sb.configure({ runMs: 3, checkinIntervalMs: 15 });
+          }
+        },
+      ],
+      [
         2,
         'job cancelled in SDX',
         async () => {
@@ -462,7 +501,7 @@ describe(`model-based: ${STEPS} random steps over ${SITES} sites (seed ${SEED})`
     const jobs = [...archived, ...sb.jobs()].length;
     console.log(
       `model-based test (seed ${SEED}): ${fig.steps} steps, ${fig.applies} applies, ${jobs} jobs, ${fig.kills} SIGKILLs, ${fig.concurrent} concurrent applies from a second clone, ` +
-        `${fig.cancelled} jobs cancelled and ${fig.forgotten} forgotten by SDX, ${fig.restarts} queues lost by SDX, ${fig.faulty} applies with faults, ${fig.offline} routers taken offline or back, ` +
+        `${fig.cancelled} jobs cancelled and ${fig.forgotten} forgotten by SDX, ${fig.restarts} queues lost by SDX, ${fig.faulty} applies with faults, ${fig.offline} routers taken offline or back, ${fig.daemons} daemons following commits, ` +
         `${fig.quietPoints} quiet points, ${fig.checks} invariant checks, ${fig.violations.length} violations`,
     );
     expect(fig.violations).toEqual([]);
