@@ -252,3 +252,84 @@ describe('what a run means for the loop', () => {
     expect(classify(result([['queued', 'j1']], true))).toEqual({ result: 'interrupted', retry: false, followUp: false });
   });
 });
+
+describe('watch loop: overlapping runs', () => {
+  it('begins a newer head once the running one may overlap, never runs a head twice at once, and only the newest run schedules', async () => {
+    const head = fakeHead();
+    const begun: string[] = [];
+    const ends = new Map<string, ReturnType<typeof deferred>>();
+    const reports = new Map<string, RunReport>();
+    const loop = new WatchLoop({
+      ...base,
+      retryIntervalMs: 10_000,
+      head: head.source,
+      run: async (c, _why, mayOverlap) => {
+        begun.push(c.sha);
+        const end = deferred();
+        ends.set(`${c.sha}#${begun.length}`, end);
+        mayOverlap(); // intents stored: only jobs left to follow
+        await end.promise;
+        return reports.get(c.sha) ?? ok;
+      },
+    });
+    await loop.start();
+    await until(() => begun.length === 1);
+    // c0 is still following its jobs: the same head is not run again, even when asked to.
+    loop.kick('interval');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(begun).toEqual(['c0']);
+    // A new head begins at once beside it.
+    head.move('c1');
+    await until(() => begun.length === 2);
+    expect(begun).toEqual(['c0', 'c1']);
+    expect(loop.snapshot().running).toBe(true);
+    // The older run ends last and asks for a retry: the newer run covers it, nothing is scheduled.
+    reports.set('c0', transient);
+    ends.get('c1#2')!.resolve();
+    await until(() => loop.snapshot().lastReconciled === 'c1');
+    ends.get('c0#1')!.resolve();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(loop.snapshot().nextRetryAt).toBeNull();
+    expect(loop.snapshot().running).toBe(false);
+    expect(begun).toEqual(['c0', 'c1']);
+    await loop.stop();
+  });
+
+  it('a forced run at the head of a run in progress runs once that run ends; a run that never says it may overlap keeps the next waiting', async () => {
+    const head = fakeHead();
+    const begun: string[] = [];
+    const gates: Array<ReturnType<typeof deferred>> = [];
+    const loop = new WatchLoop({
+      ...base,
+      head: head.source,
+      run: async (c, _why, mayOverlap) => {
+        begun.push(c.sha);
+        const gate = deferred();
+        gates.push(gate);
+        if (c.sha !== 'c1') mayOverlap();
+        await gate.promise;
+        return ok;
+      },
+    });
+    await loop.start();
+    await until(() => begun.length === 1);
+    loop.kick('reload', true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(begun).toEqual(['c0']);
+    gates[0]!.resolve();
+    await until(() => begun.length === 2);
+    expect(begun).toEqual(['c0', 'c0']);
+    // c1 never says it may overlap (it is still planning): c2 waits for it to end.
+    head.move('c1');
+    await until(() => begun.length === 3);
+    head.move('c2');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(begun).toEqual(['c0', 'c0', 'c1']);
+    gates[2]!.resolve();
+    await until(() => begun.length === 4);
+    expect(begun.at(-1)).toBe('c2');
+    for (const g of gates) g.resolve();
+    gates[3]!.resolve();
+    await loop.stop();
+  });
+});

@@ -289,6 +289,8 @@ export function siteVerdict(results: readonly ChangeResult[]): SiteVerdict {
     const total = waiting.length + blocked.length;
     if (!w)
       return { outcome: 'pending', description: `${total} script${total === 1 ? '' : 's'} not sent: the run was stopped; the next run sends them`, url: null };
+    // Left to a newer run of the daemon (which reports it on this commit): no job of this run.
+    if (!w.job_id && w.reason) return { outcome: 'pending', description: `${basename(w.change.path)}: ${w.reason}`, url: null };
     const how = w.outcome === 'timed_out' ? `still ${/still (\w+)/.exec(w.reason ?? '')?.[1] ?? 'running'}` : 'not followed';
     const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
     return { outcome: 'pending', description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? '?'}); the next run records the outcome`, url: w.log_url };
