@@ -31,6 +31,8 @@ export interface ActionInputs {
   stateRef?: string;
   retryFailed: boolean;
   allowCheckErrors: boolean;
+  /** Send lockout risks the scripts do not acknowledge (issue 14). Default false. */
+  allowLockout: boolean;
   /** Branches besides the default one whose pushes apply (names or globs). Default none. */
   applyBranches: string[];
 }
@@ -108,6 +110,7 @@ export function readInputs(get: InputGetter): ActionInputs {
     stateRef: text('state-ref'),
     retryFailed: bool('retry-failed', false),
     allowCheckErrors: bool('allow-check-errors', false),
+    allowLockout: bool('allow-lockout', false),
     applyBranches: parseBranchPatterns(get('apply-branches')),
   };
   if (command === 'apply' && !inputs.sdxApiToken && problems.every((p) => p.file !== where('command'))) {

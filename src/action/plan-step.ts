@@ -11,6 +11,7 @@ import { annotate, planWithHistory, type StepContext } from './context.js';
 import type { StepOutcome } from './outcome.js';
 import { fitSummary, withoutMarker } from './summary.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
+import { planStepFailure, planStepVerdict } from './plan-verdict.js';
 
 export async function planStep(ctx: StepContext): Promise<StepOutcome> {
   const store = await ctx.openStore();
@@ -20,13 +21,21 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
     await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
     const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const full = planToMarkdown(plan, { diffs: await planDiffs(ctx.repo, plan, desired), warnings, marker, target });
+    const verdict = planStepVerdict(plan, ctx.inputs);
+    const full = planToMarkdown(plan, {
+      diffs: await planDiffs(ctx.repo, plan, desired),
+      warnings,
+      marker,
+      target,
+      verdict,
+      allowLockoutFlag: 'allow-lockout: true',
+    });
     const name = `plan-${plan.commit.sha.slice(0, 12)}`;
     const report = join(ctx.reportDir, `${name}.md`);
     const reportJson = join(ctx.reportDir, `${name}.json`);
     const redact = ctx.secretsRedact();
     await writeFile(report, redact(withoutMarker(full, marker)));
-    await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target), null, 2)}\n`));
+    await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target, { verdict }), null, 2)}\n`));
     ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
 
     const dropped = annotate(ctx, plan, warnings);
@@ -72,16 +81,13 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
       }
     }
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `\n${notes.join('\n\n')}\n` : ''));
-    const failedSites = [
-      ...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site)),
-    ].sort();
-    // apply would refuse these: say so on the pull request's checks, not only in annotations.
-    if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure) {
-      failure = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? '' : 's'} (${failedSites.join(', ')}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
-    }
+    // apply would refuse these (check errors, lockout risks): say so on the pull request's checks, not only in annotations.
+    const refused = planStepFailure(verdict);
+    const failedSites = refused.sites;
+    failure ??= refused.failure;
     return {
       changes: plan.changes.length,
-      toSend: plan.summary.to_send,
+      toSend: verdict.toSend,
       failedSites,
       pendingSites: [],
       report,

@@ -7,6 +7,7 @@ import { Context, type CommonOptions } from './context.js';
 import { planCommand, validateCommand, statusCommand, schemaCommand, rulesCommand } from './commands.js';
 import { VERSION } from '../version.js';
 import { watchOptions } from '../daemon/watch-options.js';
+import { applySafetyOptions, planSafetyOptions, siteOption } from './safety-options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -45,7 +46,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       .option('--secrets-file <path>', 'YAML file of secret values (outside the repository)')
       .option('--log-level <level>', 'pino log level: debug, info, warn, error (default: info when not on a terminal)');
 
-  common(program.command('plan'))
+  planSafetyOptions(common(program.command('plan')))
     .description('show what apply would send (a dry run): one job per changed script')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--retry-failed', 'plan to send again scripts whose last job failed (with a new idempotency key)')
@@ -61,14 +62,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       "check every command against this RouterOS version's command tree (default: each site's routeros: setting; for files, the newest version known)",
     )
     .option('--packages <list>', 'comma-separated extra packages the router has, with --routeros (default: any)')
+    .option('--allow-lockout', 'do not fail on lockout risks that are not acknowledged (as apply --allow-lockout sends them)')
     .action(wrap(validateCommand));
 
-  common(program.command('status'))
+  siteOption(common(program.command('status')))
     .description('per site: the last applied commit, the last outcome and when')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(wrap(statusCommand));
 
-  common(program.command('apply'))
+  applySafetyOptions(common(program.command('apply')))
     .description('send one SDX job per change and follow each to its outcome; record outcomes in the state')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--retry-failed', 'send again scripts whose last job failed (with a new idempotency key)')
@@ -137,11 +139,16 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
-      return EXIT_INVALID;
+      return invalidCommandLine(argv);
     }
     return reportError(e, ctx, io);
   }
   return exitCode;
+}
+
+/** The exit code of a command line commander refuses: 2, or 1 under plan --detailed-exitcode (where 2 means "jobs to send"). */
+function invalidCommandLine(argv: readonly string[]): number {
+  return argv[0] === 'plan' && argv.includes('--detailed-exitcode') ? EXIT_FAILED : EXIT_INVALID;
 }
 
 /** Turn an error into a message for people (never a stack trace) and an exit code. */
@@ -149,9 +156,9 @@ export function reportError(e: unknown, ctx: Context | undefined, io: CliIo): nu
   const write = (s: string) => (ctx ? ctx.err(s) : void io.stderr.write(s));
   if (e instanceof InputError) {
     const n = e.problems.length;
-    write(`error: ${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent\n`);
+    write(`error: ${e.headline ?? `${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent`}\n`);
     for (const p of e.problems) write(`${formatProblem(p).replace(/^/gm, '  ')}\n`);
-    return EXIT_INVALID;
+    return ctx?.invalidExitCode ?? EXIT_INVALID;
   }
   const err = e as Error;
   write(`error: ${err?.message ?? String(e)}\n`);
