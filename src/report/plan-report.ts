@@ -165,8 +165,8 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
     out.push(head + (sharedCount ? style.dim(`  (+${sharedCount} shared)`) : ''));
     for (const c of own) {
       const blocked = blockedNote(c, v);
-      const note = blocked ? style.red(blocked) : style.yellow(actionNote(c));
-      out.push(`  ${colourKind(c.kind, style)} ${c.path.padEnd(width)}${blocked || actionNote(c) ? `  ${note}` : ''}`);
+      const note = blocked ? style.red(blocked) : actionNote(c) ? style.yellow(actionNote(c)) : '';
+      out.push(`  ${colourKind(c.kind, style)} ${note ? `${c.path.padEnd(width)}  ${note}` : c.path}`);
       out.push(...changeDetails(c, v, style, opts));
     }
   }
