@@ -199,7 +199,13 @@ describe('the Action on pull requests: plan', () => {
     // 150 comments by people come first: the plan comment lands on the second page of 100.
     for (let i = 0; i < 150; i++) github.addComment(7, `comment ${i}${i === 3 ? ` quoting ${PLAN_MARKER}` : ''}`);
 
-    const pr1 = await openPullRequest(remote, work, 7, { 'sites/site-2/10-dns.rsc': '/ip dns set servers=9.9.9.9\n/system reboot\n' }, 'site-2: quad9');
+    const pr1 = await openPullRequest(
+      remote,
+      work,
+      7,
+      { 'sites/site-2/10-dns.rsc': '/ip dns set servers=9.9.9.9\n/ip dns static add name=nas.lan address=10.0.0.9\n' },
+      'site-2: quad9',
+    );
     const r1 = await plan(remote, pr1, 7);
     expect(r1.code, r1.stdout + r1.stderr).toBe(0);
     await expectNoSecrets(r1);
@@ -212,8 +218,10 @@ describe('the Action on pull requests: plan', () => {
     expect(r1.outputs['comment-url']).toContain(`#issuecomment-${c1.id}`);
     expect(r1.summary).toContain('sites/site-2/10-dns.rsc');
     expect(r1.summary).not.toContain(PLAN_MARKER);
-    // The reboot line is a lockout warning at its file and line.
-    expect(r1.stdout).toMatch(/^::warning title=routeros-gitops%3A reboot,file=sites\/site-2\/10-dns\.rsc,line=2,col=1::\/system reboot/m);
+    // The unguarded add is advice: a warning at its file and line.
+    expect(r1.stdout).toMatch(
+      /^::warning title=routeros-gitops%3A unguarded-add,file=sites\/site-2\/10-dns\.rsc,line=2,col=1::this add to \/ip dns static has no guard/m,
+    );
     // The head was fetched (the merge checkout lacks it) and history deepened to order it against main.
     expect(r1.stdout).toContain('fetching the commit to plan from origin');
     // Nothing was sent and no status written by a plan.
@@ -348,18 +356,49 @@ describe('the Action with missing or invalid inputs', () => {
   });
 
   it('refuses to plan and apply a script with a check error: an annotation at file and line, the step fails, nothing sent', async () => {
-    const { remote, first } = await origin(fleetFiles(1, { '00-reset.rsc': '/system identity set name=x\n/system reset-configuration\n' }));
+    const { remote, first } = await origin(fleetFiles(1, { '00-dns.rsc': '/system identity set name=x\n/ip dns set servrs=1.1.1.1\n' }));
     const ws = await checkout(remote, first);
     const planned = await runAction({ workspace: ws, event: 'push', payload: pushEvent(ZERO, first), sha: first, inputs: { command: 'plan' } });
     expect(planned.code).toBe(1);
     expect(planned.outputs['failed-sites']).toBe('site-1');
-    expect(planned.stdout).toMatch(/^::error::script check errors on 1 site \(site-1\): apply would refuse to send them/m);
+    expect(planned.stdout).toMatch(/^::error::script check errors on 1 site \(site-1\): apply would refuse this commit and send nothing/m);
     const run = await apply(ws, ZERO, first);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^::error title=routeros-gitops,file=sites\/site-1\/00-reset\.rsc,line=2,col=1::.*reset-configuration/m);
+    expect(run.stdout).toMatch(/^::error title=routeros-gitops,file=sites\/site-1\/00-dns\.rsc,line=2,col=\d+::.*unknown-parameter/m);
     expect(sandbox.stats().posts).toBe(0);
     // Nothing was sent, so no status either: the failed run is the commit's check.
     expect(github.statuses(first)).toEqual([]);
+  });
+
+  it('shows lockout risks first in the plan comment, fails the plan, refuses the apply; allow-lockout sends them (issue 14)', async () => {
+    const lock = '/ip service disable ssh,winbox,www\n/ip firewall filter add chain=input action=drop\n';
+    const { remote, work, first } = await origin(fleetFiles(1));
+    expect((await apply(await checkout(remote, first), ZERO, first)).code).toBe(0);
+    const pr = await openPullRequest(remote, work, 9, { 'sites/site-1/20-lock.rsc': lock }, 'lock it down');
+    const planned = await plan(remote, pr, 9);
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toMatch(
+      /^::error::lockout risks not acknowledged on 1 site \(site-1\): apply would refuse this commit and send nothing; acknowledge each/m,
+    );
+    expect(planned.stdout).toMatch(/^::error title=routeros-gitops%3A lockout risk%3A input-drop,file=sites\/site-1\/20-lock\.rsc,line=2,col=1::/m);
+    expect(planned.outputs).toMatchObject({ 'failed-sites': 'site-1', 'to-send': '0' });
+    const body = mine(9)[0]!.body;
+    const block = body.indexOf('#### Lockout risks: 2, apply refuses to send anything until each is acknowledged');
+    expect(block, body).toBeGreaterThan(0);
+    expect(block).toBeLessThan(body.indexOf('| site | script | change | action |'));
+    expect(body).toContain('| site-1 | `sites/site-1/20-lock.rsc:1:1` | `ip-service` |');
+    expect(body).toContain('or apply with allow-lockout: true.');
+
+    // Merged: apply refuses it (nothing sent), unless allow-lockout is set.
+    const merged = await work.commit({ 'sites/site-1/20-lock.rsc': lock }, 'merge: lock it down');
+    await work.git(['push', '-q', 'origin', 'HEAD:main']);
+    const refused = await apply(await checkout(remote, merged), first, merged);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/20-lock\.rsc.*line=1.*ip-service/);
+    const posts = sandbox.stats().posts;
+    const allowed = await apply(await checkout(remote, merged), first, merged, { 'allow-lockout': 'true' });
+    expect(allowed.code, allowed.stdout).toBe(0);
+    expect(sandbox.stats().posts).toBe(posts + 1);
   });
 });
 

@@ -62,7 +62,19 @@ describe('watch: a new commit while earlier jobs are followed', () => {
     // Commit 2 on sites 2-4, while commit 1's run follows site-2's queued job and site-3's running one.
     const before = posts.length;
     const c2 = await commitDns('10.0.0.2', ['site-2', 'site-3', 'site-4']);
-    const postD = await eventually(() => posts.slice(before).find((p) => p.site === D && p.body.includes('10.0.0.2')), 10_000, "site-4's POST of commit 2").catch((e) => { console.log(daemon.logs.slice(-40).map((l) => JSON.stringify(l).slice(0, 300)).join("\n")); throw e; });
+    const postD = await eventually(
+      () => posts.slice(before).find((p) => p.site === D && p.body.includes('10.0.0.2')),
+      10_000,
+      "site-4's POST of commit 2",
+    ).catch((e) => {
+      console.log(
+        daemon.logs
+          .slice(-40)
+          .map((l) => JSON.stringify(l).slice(0, 300))
+          .join('\n'),
+      );
+      throw e;
+    });
     console.log(`commit-to-job while earlier jobs are followed: ${Math.round(postD.at - c2.at)} ms`);
     const d2 = await eventually(() => jobOf(D, '10.0.0.2'), 5000, "site-4's job of commit 2");
     // Site-4 had nothing in flight: its job did not wait for site-3's running job of commit 1.

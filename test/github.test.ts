@@ -477,6 +477,7 @@ describe('events, inputs, annotations and the logger', () => {
     const findings = Array.from({ length: 12 }, (_, i) => ({
       line: i + 1,
       column: 1,
+      level: i % 2 ? ('error' as const) : ('advice' as const),
       severity: i % 2 ? ('error' as const) : ('warning' as const),
       rule: 'r',
       message: `m${i}`,

@@ -1,9 +1,9 @@
 // Lockout rules (each with a case it flags and a close case it does not), menu tracking,
 // acknowledgements, settings and the rule table.
 import { describe, expect, it } from 'vitest';
-import { RULES, lintScript, validateRuleSettings, type Finding } from '../src/lint/index.js';
+import { deprecatedRuleSettings, RULES, lintScript, validateRuleSettings, type Finding, type RuleSetting } from '../src/lint/index.js';
 
-const of = (text: string, rule: string, rules?: Record<string, 'error' | 'warning' | 'off'>) => lintScript(text, { rules }).filter((f) => f.rule === rule);
+const of = (text: string, rule: string, rules?: Record<string, RuleSetting>) => lintScript(text, { rules }).filter((f) => f.rule === rule);
 const at = (fs: Finding[]) => fs.map((f) => `${f.line}:${f.column}`);
 
 interface Case {
@@ -134,9 +134,12 @@ describe('lockout rules', () => {
     });
   }
 
-  it('stops the script with an error for reset, shutdown and device-mode; warns for the rest', () => {
-    const errors = RULES.filter((r) => r.kind === 'lockout' && r.defaultSeverity === 'error').map((r) => r.id);
-    expect(errors.sort()).toEqual(['device-mode', 'reset-configuration', 'shutdown']);
+  it('are all at level lockout by default (apply refuses them until acknowledged), and acknowledgeable', () => {
+    const lockouts = RULES.filter((r) => r.kind === 'lockout');
+    expect(lockouts.length).toBeGreaterThanOrEqual(19);
+    for (const r of lockouts) expect([r.id, r.defaultLevel, r.defaultSeverity, r.acknowledgeable]).toEqual([r.id, 'lockout', 'warning', true]);
+    // Whatever is not an error nor a lockout risk is advice: shown, never blocking.
+    for (const r of RULES.filter((x) => x.kind !== 'lockout')) expect(['error', 'advice']).toContain(r.defaultLevel);
   });
 
   it('says why each command is risky', () => {
@@ -293,8 +296,8 @@ describe('validateRuleSettings', () => {
   });
 
   it('rejects bad values and syntax rules turned down', () => {
-    expect(validateRuleSettings({ reboot: 'loud' })).toEqual(['lint rule "reboot" must be set to "error", "warning" or "off", not "loud"']);
-    expect(validateRuleSettings({ reboot: 3 })).toEqual(['lint rule "reboot" must be set to "error", "warning" or "off", not 3']);
+    expect(validateRuleSettings({ reboot: 'loud' })).toEqual(['lint rule "reboot" must be set to "error", "lockout", "advice" or "off", not "loud"']);
+    expect(validateRuleSettings({ reboot: 3 })).toEqual(['lint rule "reboot" must be set to "error", "lockout", "advice" or "off", not 3']);
     expect(validateRuleSettings({ 'unterminated-string': 'off' })[0]).toMatch(/syntax check.*always an error/);
   });
 });
@@ -314,5 +317,92 @@ describe('RULES', () => {
     const ids = new Set(RULES.map((r) => r.id));
     const texts = [...Object.values(CASES).flatMap((cs) => cs.map((c) => c.flags)), ':put (1\n', ':put "\\q\n', '# routeros-gitops: allow x\n:put 1 # y\n'];
     for (const t of texts) for (const f of lintScript(t)) expect(ids.has(f.rule as never), f.rule).toBe(true);
+  });
+});
+
+describe('levels: error, lockout, advice (issue 14)', () => {
+  // The issue's case: the services the router is managed through turned off, then an input drop.
+  const LOCKOUT = '/ip service disable ssh,winbox,www\n/ip firewall filter add chain=input action=drop\n';
+  const levels = (text: string, rules?: Record<string, RuleSetting>) => lintScript(text, { rules }).map((f) => `${f.rule} ${f.level} ${f.severity}`);
+
+  it('reports lockout risks at level lockout (severity warning, as before), syntax at error, notices as advice', () => {
+    expect(levels(LOCKOUT)).toEqual(['ip-service lockout warning', 'input-drop lockout warning', 'unguarded-add advice warning']);
+    expect(levels('/system reset-configuration\n')).toEqual(['reset-configuration lockout warning']);
+    expect(levels('/ip dns set servers = 1.1.1.1\n')).toEqual(['param-space error error']);
+    expect(levels(':put 1 # a comment\n')).toEqual(['inline-comment advice warning']);
+  });
+
+  it('takes error, lockout, advice and off in lint.rules, and warning as the former name of advice', () => {
+    expect(levels('/system reboot\n', { reboot: 'error' })).toEqual(['reboot error error']);
+    expect(levels('/system reboot\n', { reboot: 'advice' })).toEqual(['reboot advice warning']);
+    expect(levels('/system reboot\n', { reboot: 'warning' })).toEqual(['reboot advice warning']);
+    expect(levels('/system reboot\n', { reboot: 'off' })).toEqual([]);
+    expect(levels('/ip dns set servers=1.1.1.1 # x\n', { 'inline-comment': 'error' })).toEqual(['inline-comment error error']);
+    expect(validateRuleSettings({ reboot: 'lockout', 'input-drop': 'advice', 'unguarded-add': 'error', 'raw-template-value': 'advice' })).toEqual([]);
+    expect(validateRuleSettings({ reboot: 'warning' })).toEqual([]);
+    expect(deprecatedRuleSettings({ reboot: 'warning', 'inline-comment': 'advice' })).toEqual([
+      'lint rule "reboot": "warning" is the former name of "advice" (shown, never blocks); write "advice" (or "lockout", its default, to have apply refuse it until it is acknowledged)',
+    ]);
+  });
+
+  it('refuses lockout for a rule no comment can acknowledge, and keeps its default level there', () => {
+    expect(validateRuleSettings({ 'inline-comment': 'lockout' })[0]).toMatch(/cannot be set to "lockout".*cannot be acknowledged/);
+    expect(levels(':put 1 # a comment\n', { 'inline-comment': 'lockout' })).toEqual(['inline-comment advice warning']);
+  });
+
+  it('reports nothing for an acknowledged lockout risk (the script says it is intended)', () => {
+    expect(levels(`# routeros-gitops: allow ip-service, input-drop, unguarded-add\n${LOCKOUT}`)).toEqual([]);
+    expect(levels(`/ip service disable ssh,winbox,www\n# routeros-gitops: allow input-drop\n/ip firewall filter add chain=input action=drop\n`)).toEqual([
+      'ip-service lockout warning',
+      'unguarded-add advice warning',
+    ]);
+  });
+});
+
+describe('unguarded-add: scripts are sent again whole, so an add with no guard runs again (issue 14)', () => {
+  const flagged = (text: string) => at(of(text, 'unguarded-add'));
+
+  it('flags an add with nothing before it that clears or looks up the menu, once per menu, at level advice', () => {
+    const [f] = of('/ip address add address=10.0.0.1/24 interface=ether1\n', 'unguarded-add');
+    expect(f).toMatchObject({ line: 1, column: 1, level: 'advice' });
+    expect(f!.message).toMatch(/this add to \/ip address has no guard: every change sends the whole script again/);
+    expect(f!.message).toMatch(/remove \[find comment="\.\.\."\]/);
+    const many = of(
+      '/ip firewall filter\nadd chain=forward action=accept\nadd chain=forward action=drop\n/ip dns static add name=a address=10.0.0.1\n',
+      'unguarded-add',
+    );
+    expect(many.map((x) => `${x.line}:${x.column}`)).toEqual(['2:1', '4:1']);
+    expect(many[0]!.message).toMatch(/^2 adds to \/ip firewall filter \(lines 2-3\) have no guard/);
+    // A remove after the add does not guard it; nor does a find that only picks what a set changes.
+    expect(flagged('/ip address add address=10.0.0.1/24 interface=ether1\n/ip address remove [find comment=x]\n')).toEqual(['1:1']);
+    expect(flagged('/interface bridge port set [find interface=ether2] pvid=10\n/interface bridge port add bridge=b interface=ether3\n')).toEqual(['2:1']);
+    // A remove on another menu guards nothing here.
+    expect(flagged('/ip route remove [find comment=x]\n/ip address add address=10.0.0.1/24 interface=ether1\n')).toEqual(['2:1']);
+  });
+
+  it('passes the patterns that are safe to run twice', () => {
+    // remove [find comment=...] then add
+    expect(flagged('/ip address remove [find comment=x]\n/ip address add address=10.0.0.1/24 interface=ether1 comment=x\n')).toEqual([]);
+    // :if ([:len [find ...]] = 0) do={ add ... }
+    expect(flagged('/interface bridge\n:if ([:len [find name=bridge-lan]] = 0) do={ add name=bridge-lan }\n')).toEqual([]);
+    expect(flagged(':if ([:len [/ip pool find name=lan]] = 0) do={ /ip pool add name=lan ranges=10.0.0.10-10.0.0.99 }\n')).toEqual([]);
+    // /ip firewall filter add after remove [find], in either spelling
+    expect(flagged('/ip firewall filter remove [find comment~"gitops"]\n/ip/firewall/filter/add chain=input action=accept comment=gitops\n')).toEqual([]);
+    expect(flagged('/ip firewall filter\nremove [find]\nadd chain=input action=accept\n')).toEqual([]);
+    // a find whose answer the script uses, and a :do with on-error
+    expect(flagged(':local id [/ip address find address="10.0.0.1/24"]\n/ip address add address=10.0.0.1/24 interface=ether1\n')).toEqual([]);
+    expect(flagged(':do { /user group add name=ops policy=read } on-error={ :log info exists }\n')).toEqual([]);
+    // acknowledged: the menu is meant to grow
+    expect(flagged('# routeros-gitops: allow unguarded-add\n/log info x\n/system logging add topics=info action=memory\n')).toEqual([]);
+  });
+
+  it('finds nothing in sites.example, whose scripts are written to run twice', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.rsc') ? [join(dir, f)] : []));
+    const files = walk(join(import.meta.dirname, '..', 'sites.example'));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) expect(of(readFileSync(f, 'utf8').replace(/\$\{\{[^}]*\}\}/g, 'x'), 'unguarded-add'), f).toEqual([]);
   });
 });

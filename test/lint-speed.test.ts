@@ -79,7 +79,8 @@ it('prints the speed on 1 KB firewall scripts and on the corpus, beside the refe
       `lint speed, ${name} (${(mb * 1000).toFixed(0)} KB): ${now.toFixed(1)} ms, ${(mb / (now / 1000)).toFixed(0)} MB/s ` +
         `(reference: ${before.toFixed(1)} ms, ${(mb / (before / 1000)).toFixed(0)} MB/s; ${(before / now).toFixed(1)}x)`,
     );
-    expect(scripts.map((s) => lintScript(s).length)).toEqual(scripts.map((s) => referenceLint(s).length));
+    // The same findings as the reference, besides the rules newer than it (unguarded-add).
+    expect(scripts.map((s) => lintScript(s).filter((f) => f.rule !== 'unguarded-add').length)).toEqual(scripts.map((s) => referenceLint(s).length));
   }
 });
 

@@ -54,6 +54,21 @@ describe('unknown menus, commands and parameters', () => {
     expect(found('/ip fjre filter print\n')).toEqual(['unknown-menu 1:5']);
   });
 
+  it('gives advice (never an error) on each abbreviated menu and command name: a later version can make it ambiguous', () => {
+    const { target } = routerOsTarget(tree, undefined, undefined);
+    const advice = (text: string) =>
+      lintScript(text, { routeros: target })
+        .filter((f) => f.rule === 'abbreviated-name')
+        .map((f) => `${f.level} ${f.line}:${f.column} ${f.message.slice(0, f.message.indexOf(':'))}`);
+    expect(advice('/ip fire filter pr\n/int eth set ether1 mt=1500\n')).toEqual([
+      'advice 1:5 `fire` is an abbreviation of the menu /ip firewall',
+      'advice 1:17 `pr` is an abbreviation of the command `print` of /ip firewall filter',
+      'advice 2:2 `int` is an abbreviation of the menu /interface',
+      'advice 2:6 `eth` is an abbreviation of the menu /interface ethernet',
+    ]);
+    expect(advice('/ip firewall filter print\n/interface ethernet set ether1 mtu=1500\n/ip/firewall/filter/print\n')).toEqual([]);
+  });
+
   it('flags an unknown scripting command, and knows the real ones', () => {
     expect(found(':puts "x"\n')).toEqual(['unknown-command 1:1']);
     expect(found(':put "x"\n:local a 1\n:log info "x"\n:delay 1s\n')).toEqual([]);
@@ -219,8 +234,10 @@ describe('settings of the rules', () => {
   it('turns a rule off, or acknowledges one finding with a comment', () => {
     const { target } = routerOsTarget(tree, undefined, undefined);
     const text = '/ip firewall filter add chain=input acton=drop\n';
-    expect(lintScript(text, { routeros: target, rules: { 'unknown-parameter': 'off' } })).toEqual([]);
-    expect(lintScript(text, { routeros: target, rules: { 'unknown-parameter': 'warning' } }).map((f) => f.severity)).toEqual(['warning']);
+    const rules = { 'unguarded-add': 'off' } as const;
+    expect(lintScript(text, { routeros: target, rules: { ...rules, 'unknown-parameter': 'off' } })).toEqual([]);
+    expect(lintScript(text, { routeros: target, rules: { ...rules, 'unknown-parameter': 'warning' } }).map((f) => f.severity)).toEqual(['warning']);
+    expect(lintScript(text, { routeros: target, rules: { ...rules, 'unknown-parameter': 'advice' } }).map((f) => f.level)).toEqual(['advice']);
     expect(lintScript(`# routeros-gitops: allow unknown-parameter\n${text}`, { routeros: target }).filter((f) => f.rule === 'unknown-parameter')).toEqual([]);
   });
 });

@@ -96,7 +96,7 @@ describe('validation', () => {
       },
       [
         // validate also warns that site-2's scripts were checked against the newest RouterOS (no routeros: setting).
-        /3 problems in the input; nothing was sent|3 errors, 1 warnings/,
+        /3 problems in the input; nothing was sent|3 errors, 1 warning/,
         /bakup/,
         /site-2\/10-dns\.rsc.*empty/,
         /site-3: (error )?this site folder has no site\.yaml/,

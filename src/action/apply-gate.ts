@@ -3,6 +3,7 @@
 // only on a push to the repository's default branch, or to a branch the operator names in the
 // `apply-branches` input (a release branch, say); on any other event or branch it sends nothing
 // and the step fails, saying why.
+import { globRegExp } from '../core/glob.js';
 import type { WorkflowEvent } from '../github/event.js';
 
 /** `apply-branches`: branch names or globs, separated by commas or new lines. */
@@ -14,19 +15,7 @@ export function parseBranchPatterns(text: string | undefined): string[] {
 }
 
 /** A glob as GitHub's branch filters read it: `*` within a path segment, `**` across `/`, `?` one character. */
-export function branchGlob(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*' && pattern[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+export const branchGlob = globRegExp;
 
 /** Why `apply` must not run for this event, or null when it may. */
 export function applyRefusal(event: WorkflowEvent, patterns: readonly string[]): string | null {

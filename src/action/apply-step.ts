@@ -79,6 +79,7 @@ async function applyWithStatuses(
       lint: lintHook,
       retryFailed: inputs.retryFailed,
       allowCheckErrors: inputs.allowCheckErrors,
+      allowLockout: inputs.allowLockout,
       apiUrl: ctx.apiUrl,
       sdxFor,
       logger: ctx.logger,

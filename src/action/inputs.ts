@@ -32,6 +32,8 @@ export interface ActionInputs {
   stateRef?: string;
   retryFailed: boolean;
   allowCheckErrors: boolean;
+  /** Send lockout risks the scripts do not acknowledge (issue 14). Default false. */
+  allowLockout: boolean;
   /** Branches besides the default one whose pushes apply (names or globs). Default none. */
   applyBranches: string[];
 }
@@ -82,6 +84,7 @@ export const INPUT_SPEC = {
   stateRef: opt.string(),
   retryFailed: APPLY_OPTIONS.retryFailed,
   allowCheckErrors: APPLY_OPTIONS.allowCheckErrors,
+  allowLockout: APPLY_OPTIONS.allowLockout,
 } satisfies Spec;
 
 /** Read and check every input at once: an InputError lists every problem, each quoting the bad value. */

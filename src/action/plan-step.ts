@@ -13,6 +13,8 @@ import { fitSummary, withoutMarker } from './summary.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
 import type { Problem } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
+import type { PlanVerdict } from '../core/verdict.js';
+import { planStepFailure, planStepVerdict } from './plan-verdict.js';
 
 export async function planStep(ctx: StepContext): Promise<StepOutcome> {
   const store = await ctx.openStore();
@@ -22,8 +24,16 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
     await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
     const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const full = planToMarkdown(plan, { diffs: await planDiffs(ctx.repo, plan, desired), warnings, marker, target });
-    const { report, reportJson } = await writePlanReports(ctx, plan, warnings, target, withoutMarker(full, marker));
+    const verdict = planStepVerdict(plan, ctx.inputs);
+    const full = planToMarkdown(plan, {
+      diffs: await planDiffs(ctx.repo, plan, desired),
+      warnings,
+      marker,
+      target,
+      verdict,
+      allowLockoutFlag: 'allow-lockout: true',
+    });
+    const { report, reportJson } = await writePlanReports(ctx, plan, warnings, target, verdict, withoutMarker(full, marker));
 
     const dropped = annotate(ctx, plan, warnings);
     const notes: string[] = [];
@@ -31,13 +41,19 @@ export async function planStep(ctx: StepContext): Promise<StepOutcome> {
       notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
     const comment = await commentPlan(ctx, full, marker, notes);
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `\n${notes.join('\n\n')}\n` : ''));
-    const failedSites = sitesWithCheckErrors(plan);
-    let failure = comment.failure;
-    // apply would refuse these: say so on the pull request's checks, not only in annotations.
-    if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure) {
-      failure = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? '' : 's'} (${failedSites.join(', ')}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
-    }
-    return { changes: plan.changes.length, toSend: plan.summary.to_send, failedSites, pendingSites: [], report, reportJson, commentUrl: comment.url, failure };
+    // apply would refuse these (check errors, lockout risks): say so on the pull request's checks, not only in annotations.
+    const refused = planStepFailure(verdict);
+    const failure = comment.failure ?? refused.failure;
+    return {
+      changes: plan.changes.length,
+      toSend: verdict.toSend,
+      failedSites: refused.sites,
+      pendingSites: [],
+      report,
+      reportJson,
+      commentUrl: comment.url,
+      failure,
+    };
   } finally {
     await store.close();
   }
@@ -49,6 +65,7 @@ async function writePlanReports(
   plan: Plan,
   warnings: Problem[],
   target: { url: string; source: string },
+  verdict: PlanVerdict,
   markdown: string,
 ): Promise<{ report: string; reportJson: string }> {
   const name = `plan-${plan.commit.sha.slice(0, 12)}`;
@@ -56,7 +73,7 @@ async function writePlanReports(
   const reportJson = join(ctx.reportDir, `${name}.json`);
   const redact = ctx.secretsRedact();
   await writeFile(report, redact(markdown));
-  await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target), null, 2)}\n`));
+  await writeFile(reportJson, redact(`${JSON.stringify(planToJson(plan, warnings, target, { verdict }), null, 2)}\n`));
   ctx.logger.info({ changes: plan.changes.length, to_send: plan.summary.to_send, commit: plan.commit.sha.slice(0, 12) }, 'planned');
   return { report, reportJson };
 }
@@ -96,9 +113,4 @@ async function commentPlan(ctx: StepContext, full: string, marker: string, notes
     notes.push(`> ${failure}`);
     return { url: null, failure };
   }
-}
-
-/** Sites with a change that a script check refuses (apply would not send them), sorted. */
-export function sitesWithCheckErrors(plan: Plan): string[] {
-  return [...new Set(plan.changes.filter((c) => c.action === 'create' && c.findings.some((f) => f.severity === 'error')).map((c) => c.site))].sort();
 }

@@ -16,6 +16,7 @@ import { FLEET_STATE_ID } from '../core/state.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import { acquireLease, type SharedLease } from './lease.js';
 import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
+import { judgePlan, refusalHeadline, refusalProblems } from '../core/verdict.js';
 
 export interface ReconcileRequest
   extends Omit<PlanRequest, 'state'>,
@@ -33,6 +34,10 @@ export interface ReconcileRequest
   webUrl?: string;
   /** Apply even when a script check reports an error. */
   allowCheckErrors?: boolean;
+  /** Apply even when a lockout-level finding is not acknowledged in the script (issue 14). Default false. */
+  allowLockout?: boolean;
+  /** Keep each read script's rendering with placeholders (for a plan shown before sending, with diffs). Default false. */
+  keepDisplay?: boolean;
   /** Called with the plan once it is known to be valid and the lease is held, before the first job is created. */
   onPlan?: (plan: Plan, desired: DesiredFleet) => void | Promise<void>;
   /**
@@ -87,7 +92,7 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
 
 /** Plan, then refuse what apply must not send: script check errors, secrets without their key. */
 async function planFor(req: ReconcileRequest): Promise<PlanResult> {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true } });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,
@@ -96,33 +101,12 @@ async function planFor(req: ReconcileRequest): Promise<PlanResult> {
   }
   // The repository cannot redirect the token: refused before anything is sent or shown as pending.
   await checkFleetApiUrl(req.reader, result.desired, req.apiUrl);
-  const problems = [...secretsKeyProblems(req, result), ...(req.allowCheckErrors ? [] : checkErrors(result.plan))];
-  if (problems.length) throw new InputError(problems);
+  const keyProblems = secretsKeyProblems(req, result);
+  // Script check errors and lockout risks nobody acknowledged: the same verdict `plan` shows.
+  const verdict = judgePlan(result.plan, { allowCheckErrors: req.allowCheckErrors, allowLockout: req.allowLockout });
+  const refusals = verdict.refused ? refusalProblems(verdict) : [];
+  if (keyProblems.length || refusals.length) throw new InputError([...keyProblems, ...refusals], keyProblems.length ? undefined : refusalHeadline(verdict));
   return result;
-}
-
-/** Script check errors of the changes to be sent. */
-function checkErrors(plan: Plan): Problem[] {
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  for (const c of plan.changes) {
-    if (c.action !== 'create') continue;
-    for (const f of c.findings) {
-      if (f.severity !== 'error') continue;
-      const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      problems.push({
-        file: c.path,
-        line: f.line,
-        column: f.column,
-        site: c.group ? undefined : c.site,
-        message: `${f.message} [${f.rule}]`,
-        hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`,
-      });
-    }
-  }
-  return problems;
 }
 
 /**

@@ -9,6 +9,8 @@ import { parseOptions } from '../wiring/options.js';
 import { writeJson } from './commands.js';
 import type { Context } from './context.js';
 import { APPLY_SPEC } from './option-specs.js';
+import { ApplyDeclined, confirmApply } from './confirm-apply.js';
+import { canAsk } from './prompt.js';
 
 export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _args?: string[]): Promise<number> {
   const opts = parseOptions(APPLY_SPEC, raw);
@@ -20,6 +22,8 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const store = await ctx.stateStore(repo, opts);
   const json = opts.format === 'json';
   const progress = !!ctx.io.stderr.isTTY && !json;
+  // On a terminal, the plan is shown and a person says yes before anything is sent (issue 14).
+  const ask = canAsk(ctx.io) && !opts.yes;
   const onEvent = (e: ApplyEvent) => {
     if (!progress) return;
     if (e.type === 'job-created') ctx.err(ctx.style.dim(`  ${e.change.site}: ${e.change.path} -> job ${e.job.id}${e.reused ? ' (existing)' : ''}\n`));
@@ -43,6 +47,12 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       timeout: opts.timeout,
       noWait: !opts.wait,
       allowCheckErrors: opts.allowCheckErrors,
+      allowLockout: opts.allowLockout,
+      sitePatterns: opts.site,
+      keepDisplay: ask,
+      onPlan: ask
+        ? (plan, desired) => confirmApply(ctx, repo, plan, desired, { allowCheckErrors: opts.allowCheckErrors, allowLockout: opts.allowLockout, json })
+        : undefined,
       webUrl: ctx.io.env.SDX_WEB_URL,
       signal: ctx.io.signal,
       onEvent,
@@ -57,6 +67,10 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
     else ctx.out(applyToText(result, result.warnings, ctx.style));
     return result.exitCode;
   } catch (e) {
+    if (e instanceof ApplyDeclined) {
+      ctx.err('Apply cancelled: nothing was sent.\n');
+      return 1;
+    }
     if (!(e instanceof LeaseBusyError)) throw e;
     if (json) writeJson((s) => ctx.out(s), leaseBusyJson(e));
     ctx.err(`error: ${e.message}\n`);

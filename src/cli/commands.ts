@@ -23,11 +23,17 @@ import { RULES } from '../lint/index.js';
 import { MappedList } from '../report/mapped-list.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
 import { secretsKeyProblems } from '../apply/reconcile.js';
+import { judgePlan, refusalHeadline, type PlanVerdict } from '../core/verdict.js';
+import { matchSites } from '../core/site-filter.js';
+import type { Plan } from '../core/plan.js';
+import type { GitRepo } from '../git/repo.js';
 
 type Opts = Parsed<typeof VALIDATE_SPEC>;
 
 export async function planCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
   const opts = parseOptions(PLAN_SPEC, raw);
+  // Terraform's detailed exit codes: 2 means "jobs to send", so an invalid input is 1 there.
+  if (opts.detailedExitcode) ctx.invalidExitCode = 1;
   // The URL apply would send to: the operator's, named in the plan.
   const apiUrl = ctx.runtime.apiUrl;
   const target = { url: displayApiUrl(apiUrl.url), source: apiUrl.source };
@@ -35,7 +41,7 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
   const secrets = await ctx.secrets(repo, opts);
   const store = await ctx.stateStore(repo, opts);
   try {
-    const markdown = opts.format === 'markdown';
+    const diffs = opts.format === 'markdown' || (opts.format === 'text' && opts.diff);
     const { plan, desired, state, warnings, incremental } = await makePlan({
       reader: repo,
       state: store,
@@ -44,9 +50,10 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       secrets,
       lint: lintHook,
       retryFailed: opts.retryFailed,
-      keep: { display: markdown, body: false },
+      keep: { display: diffs, body: false },
       cache: await ctx.parseCache(repo),
       snapshot: ctx.planSnapshot(repo),
+      sitePatterns: opts.site,
     });
     if (incremental)
       ctx.logger.debug(incremental, `incremental plan: ${incremental.from_snapshot} sites unchanged since the last plan, ${incremental.read} read`);
@@ -56,18 +63,46 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
     // truth about apply (without any secret value, a plan needs no key).
     const keyProblems = secrets.values().length ? secretsKeyProblems({ secrets }, { desired, state }) : [];
     if (keyProblems.length) throw new InputError(keyProblems);
-    if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings, target));
-    else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { diffs: await planDiffs(repo, plan, desired), warnings, target }));
-    else ctx.out(planToText(plan, warnings, ctx.style, target));
-    // History the state was applied from is gone: say it loudly, as apply would refuse.
-    if (plan.missing_history.length) {
-      ctx.err(`error: ${plan.sites.find((x) => x.status === 'unknown-history')?.reason ?? 'history is missing'}\n`);
-      return 1;
+    // What apply (with the same options) would do with this plan: refuse, block, or send.
+    const verdict = judgePlan(plan, { allowCheckErrors: opts.allowCheckErrors, allowLockout: opts.allowLockout });
+    const extras = { verdict, uncommitted: await uncommittedFiles(ctx, repo, opts.sites) };
+    if (opts.format === 'json') writeJson((s) => ctx.out(s), planToJson(plan, warnings, target, extras));
+    else if (opts.format === 'markdown') ctx.out(planToMarkdown(plan, { ...extras, diffs: await planDiffs(repo, plan, desired), warnings, target }));
+    else {
+      const shown = diffs ? await planDiffs(repo, plan, desired, TEXT_DIFFS) : undefined;
+      ctx.out(planToText(plan, warnings, ctx.style, target, { ...extras, diffs: shown, verbose: opts.verbose }));
     }
-    return 0;
+    return planExit(ctx, plan, verdict, opts.detailedExitcode);
   } finally {
     await store.close();
   }
+}
+
+/** How many changes the text plan shows a diff for (the Markdown plan, 200). */
+const TEXT_DIFFS = 50;
+
+/** Files under the sites directory the working tree has changed: a plan reads the commit (none when git cannot say). */
+async function uncommittedFiles(ctx: Context, repo: GitRepo, sites: string): Promise<string[]> {
+  try {
+    return await repo.workingTreeChanges(sites);
+  } catch (e) {
+    ctx.logger.debug({ err: (e as Error).message }, 'could not list uncommitted files');
+    return [];
+  }
+}
+
+/**
+ * plan's exit code: the one apply would end with (0; 1 changes blocked or history missing; 2 the
+ * commit refused), or with --detailed-exitcode Terraform's (0 nothing to send, 1 error or anything
+ * apply would refuse or block, 2 jobs to send). Why it is not 0 goes to stderr.
+ */
+function planExit(ctx: Context, plan: Plan, verdict: PlanVerdict, detailed: boolean): number {
+  if (plan.missing_history.length) ctx.err(`error: ${plan.sites.find((x) => x.status === 'unknown-history')?.reason ?? 'history is missing'}\n`);
+  if (verdict.refused) ctx.err(`error: ${refusalHeadline(verdict, true)}\n`);
+  else if (verdict.exitCode === 1 && !plan.missing_history.length) ctx.err('error: apply would not send every change of this plan (see "blocked" above)\n');
+  if (!detailed) return verdict.exitCode;
+  if (verdict.exitCode !== 0) return 1;
+  return verdict.toSend > 0 ? 2 : 0;
 }
 
 export async function validateCommand(ctx: Context, raw: Record<string, unknown>, files: string[]): Promise<number> {
@@ -95,7 +130,16 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
       ...desired.warnings.map((p) => problemFinding(p, 'warning')),
       ...desired.sites.flatMap((s) =>
         s.scripts.flatMap((sc) =>
-          sc.findings.map((f) => ({ path: sc.path, line: f.line, column: f.column, severity: f.severity, rule: f.rule, message: f.message, site: s.name })),
+          sc.findings.map((f) => ({
+            path: sc.path,
+            line: f.line,
+            column: f.column,
+            level: f.level,
+            severity: f.severity,
+            rule: f.rule,
+            message: f.message,
+            site: s.name,
+          })),
         ),
       ),
     ];
@@ -109,21 +153,7 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
     });
     findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column));
   }
-  const errors = findings.filter((f) => f.severity === 'error').length;
-  if (opts.format === 'json') {
-    ctx.out(`${JSON.stringify({ findings: findings.map(({ site: _site, ...f }) => f) }, null, 2)}\n`);
-  } else {
-    for (const f of findings) {
-      const sev = f.severity === 'error' ? ctx.style.red('error') : ctx.style.yellow('warning');
-      const site = f.site && f.rule === 'input' ? ` (site ${f.site})` : '';
-      ctx.out(`${f.path}${f.line ? `:${f.line}:${f.column}` : ''}:${site} ${sev} ${f.message}${f.rule !== 'input' ? ctx.style.dim(` [${f.rule}]`) : ''}\n`);
-      if (f.hint) ctx.out(`  hint: ${f.hint}\n`);
-    }
-    const warnings = findings.length - errors;
-    ctx.out(errors || warnings ? `${errors} errors, ${warnings} warnings\n` : 'No problems found.\n');
-    if (note) ctx.out(`${ctx.style.dim(note)}\n`);
-  }
-  return errors ? 2 : 0;
+  return reportFindings(ctx, findings, { json: opts.format === 'json', note, allowLockout: opts.allowLockout });
 }
 
 /** `--routeros` and `--packages` of validate, checked; undefined when neither is given. */
@@ -151,7 +181,44 @@ function validateTarget(opts: Opts): LintTarget | undefined {
 }
 
 function problemFinding(p: Problem, severity: 'error' | 'warning'): FileFinding {
-  return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, severity, rule: 'input', message: p.message, hint: p.hint, site: p.site };
+  const level = severity === 'error' ? 'error' : 'advice';
+  return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, level, severity, rule: 'input', message: p.message, hint: p.hint, site: p.site };
+}
+
+/**
+ * validate's report: each finding with its level, then the counts. Exit 2 when apply would refuse
+ * the scripts: an error-level finding, or a lockout-level one (unless --allow-lockout), so a
+ * pre-commit hook never passes what apply refuses.
+ */
+function reportFindings(ctx: Context, findings: FileFinding[], opts: { json: boolean; note?: string; allowLockout: boolean }): number {
+  // Input problems that are not script findings keep their own words: error, or warning.
+  const label = (f: FileFinding) => (f.rule === 'input' ? f.severity : f.level);
+  const count = (l: string) => findings.filter((f) => label(f) === l).length;
+  const lockouts = count('lockout');
+  const refused = count('error') + (opts.allowLockout ? 0 : lockouts);
+  if (opts.json) {
+    ctx.out(`${JSON.stringify({ findings: findings.map(({ site: _site, ...f }) => f) }, null, 2)}\n`);
+    return refused ? 2 : 0;
+  }
+  const colour = { error: ctx.style.red, lockout: ctx.style.red, advice: ctx.style.yellow, warning: ctx.style.yellow };
+  for (const f of findings) {
+    const site = f.site && f.rule === 'input' ? ` (site ${f.site})` : '';
+    ctx.out(
+      `${f.path}${f.line ? `:${f.line}:${f.column}` : ''}:${site} ${colour[label(f)](label(f))} ${f.message}${f.rule !== 'input' ? ctx.style.dim(` [${f.rule}]`) : ''}\n`,
+    );
+    if (f.hint) ctx.out(`  hint: ${f.hint}\n`);
+  }
+  const counted = (n: number, one: string, many: string) => (n ? [`${n} ${n === 1 ? one : many}`] : []);
+  const held = opts.allowLockout ? ' (--allow-lockout)' : ' (apply refuses them until each is acknowledged)';
+  const parts = [
+    ...counted(count('error'), 'error', 'errors'),
+    ...counted(lockouts, `lockout risk${held}`, `lockout risks${held}`),
+    ...counted(count('advice'), 'advice', 'advice'),
+    ...counted(count('warning'), 'warning', 'warnings'),
+  ];
+  ctx.out(findings.length ? `${parts.join(', ')}\n` : 'No problems found.\n');
+  if (opts.note) ctx.out(`${ctx.style.dim(opts.note)}\n`);
+  return refused ? 2 : 0;
 }
 
 export async function statusCommand(ctx: Context, raw: Record<string, unknown>): Promise<number> {
@@ -159,7 +226,10 @@ export async function statusCommand(ctx: Context, raw: Record<string, unknown>):
   const repo = await ctx.repo(opts);
   const store = await ctx.stateStore(repo, opts);
   try {
-    const rows = statusRows(await store.load());
+    const all = statusRows(await store.load());
+    // --site: those sites only; a pattern that matches none names the closest (exit 2).
+    const only = opts.site && all.length ? matchSites([...new Set(all.map((r) => r.site))], opts.site) : null;
+    const rows = only ? all.filter((r) => only.has(r.site)) : all;
     if (opts.format === 'json') {
       ctx.out(`${JSON.stringify({ state: store.describe(), sites: rows }, null, 2)}\n`);
       return 0;
@@ -209,9 +279,10 @@ export async function rulesCommand(ctx: Context, raw: Record<string, unknown>): 
     return 0;
   }
   const w = Math.max(...RULES.map((r) => r.id.length));
-  for (const r of RULES) ctx.out(`${r.id.padEnd(w)}  ${r.defaultSeverity.padEnd(7)}  ${r.description}\n`);
+  for (const r of RULES) ctx.out(`${r.id.padEnd(w)}  ${r.defaultLevel.padEnd(7)}  ${r.description}\n`);
   ctx.out(
-    '\nSet a rule with lint.rules in routeros-gitops.yaml or site.yaml ("error", "warning" or "off"); acknowledge a finding with "# routeros-gitops: allow <rule>" on the line above the command or at the top of the file.\n',
+    '\nLevels: error (never sent), lockout (can cut management access: apply refuses it until the script acknowledges it, or --allow-lockout), advice (shown, never blocks).' +
+      '\nSet a rule with lint.rules in routeros-gitops.yaml or site.yaml ("error", "lockout", "advice" or "off"); acknowledge a finding with "# routeros-gitops: allow <rule>" on the line above the command or at the top of the file.\n',
   );
   return 0;
 }

@@ -16,6 +16,8 @@ export class Context {
   readonly io: CliIo;
   readonly style: Style;
   readonly runtime: Runtime;
+  /** The exit code of an invalid input (InputError): 2, or 1 under plan --detailed-exitcode (Terraform's codes). */
+  invalidExitCode = 2;
 
   /**
    * `raw` gives the log level and the SDX URL flag (read before the command parses its own options,

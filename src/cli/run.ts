@@ -7,6 +7,7 @@ import { Context, type CommonOptions } from './context.js';
 import { planCommand, validateCommand, statusCommand, schemaCommand, rulesCommand } from './commands.js';
 import { VERSION } from '../version.js';
 import { watchOptions } from '../daemon/watch-options.js';
+import { applySafetyOptions, planSafetyOptions, siteOption } from './safety-options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -30,7 +31,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
-      return EXIT_INVALID;
+      return invalidCommandLine(argv);
     }
     return reportError(e, call.ctx, io);
   }
@@ -85,7 +86,7 @@ const formatOption = (...choices: string[]) => new Option('--format <format>', '
 
 /** plan, validate, status: they read, and send nothing. */
 function addReadCommands(program: Command, wrap: Wrap): void {
-  commonOptions(program.command('plan'))
+  planSafetyOptions(commonOptions(program.command('plan')))
     .description('show what apply would send (a dry run): one job per changed script')
     .addOption(formatOption('text', 'json', 'markdown'))
     .option('--retry-failed', 'plan to send again scripts whose last job failed (with a new idempotency key)')
@@ -101,16 +102,17 @@ function addReadCommands(program: Command, wrap: Wrap): void {
       "check every command against this RouterOS version's command tree (default: each site's routeros: setting; for files, the newest version known)",
     )
     .option('--packages <list>', 'comma-separated extra packages the router has, with --routeros (default: any)')
+    .option('--allow-lockout', 'do not fail on lockout risks that are not acknowledged (as apply --allow-lockout sends them)')
     .action(wrap(validateCommand));
 
-  commonOptions(program.command('status'))
+  siteOption(commonOptions(program.command('status')))
     .description('per site: the last applied commit, the last outcome and when')
     .addOption(formatOption('text', 'json'))
     .action(wrap(statusCommand));
 }
 
 function addApplyCommand(program: Command, wrap: Wrap): void {
-  commonOptions(program.command('apply'))
+  applySafetyOptions(commonOptions(program.command('apply')))
     .description('send one SDX job per change and follow each to its outcome; record outcomes in the state')
     .addOption(formatOption('text', 'json'))
     .option('--retry-failed', 'send again scripts whose last job failed (with a new idempotency key)')
@@ -180,14 +182,19 @@ function addReferenceCommands(program: Command, wrap: Wrap): void {
     .action(wrap(schemaCommand));
 }
 
+/** The exit code of a command line commander refuses: 2, or 1 under plan --detailed-exitcode (where 2 means "jobs to send"). */
+function invalidCommandLine(argv: readonly string[]): number {
+  return argv[0] === 'plan' && argv.includes('--detailed-exitcode') ? EXIT_FAILED : EXIT_INVALID;
+}
+
 /** Turn an error into a message for people (never a stack trace) and an exit code. */
 export function reportError(e: unknown, ctx: Context | undefined, io: CliIo): number {
   const write = (s: string) => (ctx ? ctx.err(s) : void io.stderr.write(s));
   if (e instanceof InputError) {
     const n = e.problems.length;
-    write(`error: ${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent\n`);
+    write(`error: ${e.headline ?? `${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent`}\n`);
     for (const p of e.problems) write(`${formatProblem(p).replace(/^/gm, '  ')}\n`);
-    return EXIT_INVALID;
+    return ctx?.invalidExitCode ?? EXIT_INVALID;
   }
   const err = e as Error;
   write(`error: ${err?.message ?? String(e)}\n`);

@@ -2,7 +2,7 @@
 // RouterOS command tree comes from a loader the wiring gives (src/wiring/checks.ts), read on first use.
 import { relative, resolve } from 'node:path';
 import { routerOsTarget, type CommandTree } from '../lint/command-tree.js';
-import { lintScript, type RouterOsTarget } from '../lint/index.js';
+import { lintScript, type Level, type RouterOsTarget } from '../lint/index.js';
 import { parseRouterOsVersion } from '../lint/routeros-version.js';
 import type { LintFn } from './model.js';
 import { compileTemplate } from './template.js';
@@ -12,6 +12,8 @@ export interface FileFinding {
   path: string;
   line: number;
   column: number;
+  /** error, lockout or advice (see lint/rules.ts); `input` problems are errors, or advice for warnings. */
+  level: Level;
   severity: 'error' | 'warning';
   rule: string;
   message: string;
@@ -65,6 +67,7 @@ async function lintFiles(files: string[], cwd: string, read: (path: string) => P
         path,
         line: 0,
         column: 0,
+        level: 'error',
         severity: 'error',
         rule: 'input',
         message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
@@ -72,14 +75,22 @@ async function lintFiles(files: string[], cwd: string, read: (path: string) => P
       continue;
     }
     if (buf.includes(0)) {
-      out.push({ path, line: 0, column: 0, severity: 'error', rule: 'input', message: 'contains a NUL byte: it is a binary file, not a RouterOS script' });
+      out.push({
+        path,
+        line: 0,
+        column: 0,
+        level: 'error',
+        severity: 'error',
+        rule: 'input',
+        message: 'contains a NUL byte: it is a binary file, not a RouterOS script',
+      });
       continue;
     }
     let text: string;
     try {
       text = decoder.decode(buf);
     } catch {
-      out.push({ path, line: 0, column: 0, severity: 'error', rule: 'input', message: 'is not valid UTF-8' });
+      out.push({ path, line: 0, column: 0, level: 'error', severity: 'error', rule: 'input', message: 'is not valid UTF-8' });
       continue;
     }
     const source = text.replace(/^\uFEFF/, '');

@@ -41,9 +41,15 @@ export async function planDiffs(reader: RepoReader, plan: Plan, desired: Desired
     }
     const after = c.kind === 'removed' ? '' : (newText.get(id) ?? before);
     if (before === after && c.kind !== 'removed') {
-      // Same text with placeholders: what changed is a secret's value (or a rendering detail).
-      const why = c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(', ')} changed` : 'no textual change';
-      diffs.set(id, `  (${why}; the script is sent again)\n`);
+      // Same text with placeholders: what changed is a secret's value (or a rendering detail). Whether
+      // it is sent is said by the change itself (it may be a failed script that is not sent again).
+      const why =
+        c.action === 'skip-failed'
+          ? 'no textual change since the send that failed'
+          : c.secrets.length
+            ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(', ')} changed; the text is the same`
+            : 'no textual change since the last send';
+      diffs.set(id, `  (${why})\n`);
       continue;
     }
     diffs.set(

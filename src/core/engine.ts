@@ -6,6 +6,7 @@ import { appliedCommits, type AppliedState } from './state.js';
 import { noSecrets, normalizeDir, readFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
 import { renderFleet } from './render-fleet.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
+import { narrowPlan } from './site-filter.js';
 import { typeOfMode } from './ports.js';
 import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
 
@@ -29,6 +30,8 @@ export interface PlanRequest {
    * that were read (`partial`). Used by `plan`; needs a reader with listDir and a store with index.
    */
   snapshot?: SnapshotStore;
+  /** Issue 14: only the sites matching these names or globs (`--site`); a pattern matching none is an InputError. Default: every site. */
+  sitePatterns?: readonly string[];
 }
 
 export interface PlanResult {
@@ -44,6 +47,11 @@ export interface PlanResult {
 
 /** Build the plan, or throw InputError listing every problem of the input at once. */
 export async function makePlan(req: PlanRequest): Promise<PlanResult> {
+  // --site: the whole fleet's plan, narrowed (core/site-filter.ts).
+  if (req.sitePatterns?.length) {
+    const whole = await makePlan({ ...req, sitePatterns: undefined });
+    return { ...whole, plan: narrowPlan(whole.plan, req.sitePatterns) };
+  }
   if (req.snapshot && !req.readAll && 'load' in req.state) {
     const incremental = await makeIncrementalPlan(req, req.state, req.snapshot);
     if (incremental) return incremental;

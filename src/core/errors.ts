@@ -23,11 +23,14 @@ export function formatProblem(p: Problem): string {
 /** The input, settings or command line are invalid. Exit code 2; nothing is sent. */
 export class InputError extends Error {
   readonly problems: Problem[];
-  constructor(problems: Problem[] | Problem | string) {
+  /** What the problems amount to, in one line, when there is more to say than "the input is invalid" (a refused apply). */
+  readonly headline?: string;
+  constructor(problems: Problem[] | Problem | string, headline?: string) {
     const list: Problem[] = typeof problems === 'string' ? [{ file: '(command line)', message: problems }] : Array.isArray(problems) ? problems : [problems];
     super(list.map(formatProblem).join('\n'));
     this.name = 'InputError';
     this.problems = list;
+    if (headline) this.headline = headline;
   }
 }
 

@@ -21,7 +21,7 @@ import {
 } from './settings.js';
 import type { TemplateRef } from './template.js';
 import { checkDescriptionTemplate } from './description.js';
-import { validateRuleSettings } from '../lint/index.js';
+import { deprecatedRuleSettings, validateRuleSettings, type Level, type RuleSetting } from '../lint/index.js';
 // Issue 16: the RouterOS version and packages each site's scripts are checked against.
 import { checkRouterOsSettings, mergeRouterOsSettings, type LintTarget } from './routeros-target.js';
 
@@ -48,7 +48,7 @@ export interface SiteModel {
   vars: Record<string, VarValue>;
   /** Where each variable of `vars` was defined (file), for messages. */
   varOrigins: Record<string, string>;
-  lintRules: Record<string, 'error' | 'warning' | 'off'>;
+  lintRules: Record<string, RuleSetting>;
   /** The RouterOS its scripts are checked against (routeros: and packages: settings). */
   lintTarget: LintTarget;
   /** Scripts in the order they are applied. */
@@ -239,7 +239,7 @@ function readFleetSettings(model: FleetModel, fleetEntry: TreeEntry | undefined,
     (model.fleet as unknown as Record<string, unknown>)[k] = set ?? v;
   }
   checkTemplate(fleet.description, fleetEntry.path, problems);
-  checkRules(fleet.lint?.rules, fleetEntry.path, problems);
+  checkRules(fleet.lint?.rules, fleetEntry.path, problems, model.warnings);
   problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
   for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
     checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
@@ -317,7 +317,7 @@ function readSite(model: FleetModel, input: SiteInput): SiteModel | undefined {
   }
   ids.set(id, join(siteDir, SITE_FILE));
   checkTemplate(s.description, settingsEntry.path, problems);
-  checkRules(s.lint?.rules, settingsEntry.path, problems);
+  checkRules(s.lint?.rules, settingsEntry.path, problems, warnings);
   problems.push(...checkRouterOsSettings(s, settingsEntry.path));
 
   const groups = s.groups ?? [];
@@ -383,9 +383,11 @@ function checkTemplate(template: string | undefined, file: string, problems: Pro
     problems.push({ file, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
 }
 
-function checkRules(rules: Record<string, unknown> | undefined, file: string, problems: Problem[]) {
+function checkRules(rules: Record<string, unknown> | undefined, file: string, problems: Problem[], warnings: Problem[]) {
   if (!rules) return;
   for (const m of validateRuleSettings(rules)) problems.push({ file, message: m, hint: 'edit lint.rules' });
+  // Issue 14: "warning" still reads as "advice", with a notice.
+  for (const m of deprecatedRuleSettings(rules)) warnings.push({ file, message: m, hint: 'edit lint.rules' });
 }
 
 function scriptsOf(list: TreeEntry[], folder: string, warnings: Problem[]): ScriptSource[] {
@@ -444,6 +446,9 @@ export interface DesiredScript extends ScriptSource {
 export interface ScriptFinding {
   line: number;
   column: number;
+  /** What it does to apply (issue 14): error (never sent), lockout (refused until acknowledged), advice. */
+  level: Level;
+  /** The older two-way view of `level`: error, or warning for lockout and advice. */
   severity: 'error' | 'warning';
   rule: string;
   message: string;
@@ -453,11 +458,7 @@ export interface ScriptFinding {
  * The script checks: `raw` lists the raw (unescaped) template values, which are flagged; `target` is
  * the RouterOS the script runs on (its command tree is checked).
  */
-export type LintFn = (
-  text: string,
-  rules: Record<string, 'error' | 'warning' | 'off'>,
-  ctx?: { raw?: readonly TemplateRef[]; target?: LintTarget },
-) => ScriptFinding[];
+export type LintFn = (text: string, rules: Record<string, RuleSetting>, ctx?: { raw?: readonly TemplateRef[]; target?: LintTarget }) => ScriptFinding[];
 
 export interface DesiredSite extends Omit<SiteModel, 'scripts'> {
   scripts: DesiredScript[];

@@ -132,6 +132,8 @@ export interface Plan {
   /** Commits the state was applied from that are not in this repository (see SiteStatus unknown-history). */
   missing_history: string[];
   summary: { sites: number; sites_changed: number; added: number; modified: number; removed: number; stale_sites: number; to_send: number };
+  /** Issue 14: the plan narrowed to the sites matching `--site` patterns, of how many sites in all (core/site-filter.ts). */
+  only?: { patterns: string[]; of: number };
 }
 
 export interface PlanOptions {
@@ -292,7 +294,8 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
   };
 }
 
-function summarize(sites: SitePlan[], changes: PlannedChange[]): Plan['summary'] {
+/** The summary of these sites and their changes (exported for a plan narrowed to some sites, core/site-filter.ts). */
+export function summarize(sites: SitePlan[], changes: PlannedChange[]): Plan['summary'] {
   const count = (k: ChangeKind) => changes.filter((c) => c.kind === k && c.action !== 'stale').length;
   return {
     sites: sites.filter((s) => !s.removed).length,

@@ -10,8 +10,10 @@ const vars = z
   .describe('Variables substituted into scripts as ${{ vars.NAME }}. The most specific definition wins: site, then group, then fleet.');
 
 const lintRules = z
-  .record(z.string(), z.enum(['error', 'warning', 'off']))
-  .describe('Per script-check rule: "error" (stops apply), "warning" or "off". See `routeros-gitops rules`.');
+  .record(z.string(), z.enum(['error', 'lockout', 'advice', 'off', 'warning']))
+  .describe(
+    'Per script-check rule: "error" (never sent), "lockout" (apply refuses it until the script acknowledges it with "# routeros-gitops: allow <rule>", or --allow-lockout), "advice" (shown, never blocks) or "off". "warning" is the former name of "advice". See `routeros-gitops rules`.',
+  );
 
 /**
  * The RouterOS the scripts are checked against. A version is text (7.16.2); YAML reads 7.16 as a

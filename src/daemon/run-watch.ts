@@ -40,6 +40,8 @@ export interface WatchSettings extends StateLocation {
   concurrency?: number;
   timeout?: number;
   allowCheckErrors: boolean;
+  /** Send lockout risks nobody acknowledged (issue 14). Default false: such a commit is refused, as invalid. */
+  allowLockout?: boolean;
 }
 
 export interface WatchIo {
@@ -140,6 +142,7 @@ function daemonOptions(rt: Runtime, s: WatchSettings, io: WatchIo, p: WatchParts
       concurrency: s.concurrency,
       timeout: s.timeout,
       allowCheckErrors: s.allowCheckErrors,
+      allowLockout: s.allowLockout,
       webUrl: rt.env.SDX_WEB_URL,
       ...rt.poll(),
     }),

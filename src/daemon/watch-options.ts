@@ -21,5 +21,6 @@ export function watchOptions(cmd: Command): Command {
     .option('--concurrency <n>', 'sites applied at once (default: the concurrency setting, 4)')
     .option('--timeout <seconds>', "seconds to wait for each job's outcome (default: the timeout setting, 600)")
     .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, else https://v1.api.altostrat.io); https, or http to a loopback address')
-    .addOption(new Option('--allow-check-errors', 'apply even when a script check reports an error'));
+    .addOption(new Option('--allow-check-errors', 'apply even when a script check reports an error'))
+    .addOption(new Option('--allow-lockout', 'apply scripts whose lockout risks are not acknowledged in the script'));
 }

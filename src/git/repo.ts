@@ -38,6 +38,12 @@ export interface GitRepo extends RepoReader {
    * Returns false when another writer moved (or is moving) the ref; throws GitError otherwise.
    */
   updateRef(ref: string, newOid: string, oldOid: string | null, reason: string): Promise<boolean>;
+  /**
+   * Files under `dir` (repo-relative) that the working tree has changed, added or left untracked
+   * against HEAD and the index (`git status`); [] in a bare repository. Plans read commits, not the
+   * working tree: this says what they leave out.
+   */
+  workingTreeChanges(dir: string): Promise<string[]>;
 }
 
 /** What the repository's operations run with. */
@@ -83,7 +89,22 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     relation: (a, b) => relation(ctx, a, b),
     readRef,
     updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason),
+    workingTreeChanges: async (d) =>
+      bare ? [] : parseStatusZ((await run(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--', d || '.'])).stdout),
   };
+}
+
+/** The paths of `git status --porcelain=v1 -z`: `XY path\0`, a rename's or copy's source after its own `\0`. */
+export function parseStatusZ(out: Buffer): string[] {
+  const parts = out.toString('utf8').split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const entry = parts[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++; // the source path follows
+  }
+  return paths;
 }
 
 /** Where the repository is and what kind it is, in one git process in the common case. */

@@ -27,8 +27,9 @@ export function planAnnotations(plan: Plan, warnings: readonly Problem[] = [], p
       if (seen.has(key)) continue;
       seen.add(key);
       out.push({
-        kind: f.severity === 'error' ? 'error' : 'warning',
-        title: `routeros-gitops: ${f.rule}`,
+        // A lockout-level finding stops apply as an error does (until acknowledged): shown as one.
+        kind: f.level === 'advice' ? 'warning' : 'error',
+        title: `routeros-gitops: ${f.level === 'lockout' ? 'lockout risk: ' : ''}${f.rule}`,
         message: f.message,
         file: paths(c.path),
         startLine: f.line || undefined,

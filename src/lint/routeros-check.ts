@@ -28,7 +28,8 @@ export type RouterOsRuleId =
   | 'invalid-value'
   | 'not-in-version'
   | 'missing-package'
-  | 'console-paste';
+  | 'console-paste'
+  | 'abbreviated-name';
 
 export interface RouterOsHit {
   rule: RouterOsRuleId;
@@ -422,6 +423,7 @@ class Checker {
         }
         const isCommand = next.kind === COMMAND;
         const found = next.node;
+        if (next.abbreviated) this.reportAbbreviation(src.slice(segFrom, to), found, isCommand, line, column);
         if (!this.isAvailable(found)) {
           const parent = node;
           this.available(found, line, column, () => (isCommand ? `the command \`${found.name}\` of ${show(parent.path)}` : `the menu ${show(found.path)}`));
@@ -455,7 +457,18 @@ class Checker {
     return r;
   }
 
-  private child = { kind: OTHER as number, node: null as unknown as TreeNode };
+  private child = { kind: OTHER as number, node: null as unknown as TreeNode, abbreviated: false };
+
+  /** Advice: a name the console completes today (the only one starting so), which a later version can make ambiguous. */
+  private reportAbbreviation(written: string, found: TreeNode, isCommand: boolean, line: number, column: number): void {
+    const what = isCommand ? `the command \`${found.name}\` of ${show(found.parent!.path)}` : `the menu ${show(found.path)}`;
+    this.report(
+      'abbreviated-name',
+      line,
+      column,
+      `\`${written}\` is an abbreviation of ${what}: RouterOS completes it while it is the only name starting so, and a later version that adds another would make this script stop here. Write \`${found.name}\`.`,
+    );
+  }
 
   /**
    * The menu or command named s[from, to) below `node` (`lower`: that name in lower case, when it
@@ -472,8 +485,9 @@ class Checker {
     end: number,
     args: readonly Arg[],
     k: number,
-  ): { kind: number; node: TreeNode } | null | undefined {
+  ): { kind: number; node: TreeNode; abbreviated: boolean } | null | undefined {
     const c = this.child;
+    c.abbreviated = false;
     let menu: TreeNode | undefined;
     let cmd: TreeNode | undefined;
     if (lower === undefined) {
@@ -514,6 +528,7 @@ class Checker {
     if (!found) return undefined;
     c.kind = kind;
     c.node = found;
+    c.abbreviated = true;
     return c;
   }
 

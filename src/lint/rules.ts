@@ -2,23 +2,39 @@
 // validation and lintScript all read it.
 import type { LockoutRuleId } from './lockout.js';
 import type { RouterOsRuleId } from './routeros-check.js';
+import type { RerunRuleId } from './rerun.js';
 import type { ScanRuleId } from './scanner.js';
 
+/**
+ * What a finding does to apply: `error` (the script is never sent), `lockout` (it can cut
+ * management access: apply refuses it until the script acknowledges the finding or --allow-lockout
+ * is given) and `advice` (shown, never blocks).
+ */
+export type Level = 'error' | 'lockout' | 'advice';
+/** The machine interface's older two-way view of a level (kept stable): `error` for error, else `warning`. */
 export type Severity = 'error' | 'warning';
-export type RuleSetting = 'error' | 'warning' | 'off';
+/** A `lint.rules` value; `warning` is the former name of `advice` (still read, with a notice). */
+export type RuleSetting = Level | 'off' | 'warning';
 
-export type RuleId = ScanRuleId | LockoutRuleId | RouterOsRuleId | 'unknown-allow' | 'raw-template-value';
+export type RuleId = ScanRuleId | LockoutRuleId | RouterOsRuleId | RerunRuleId | 'unknown-allow' | 'raw-template-value';
+
+export function severityOf(level: Level): Severity {
+  return level === 'error' ? 'error' : 'warning';
+}
 
 export interface RuleInfo {
   readonly id: RuleId;
+  readonly defaultLevel: Level;
+  /** severityOf(defaultLevel), for tools that read the older field. */
   readonly defaultSeverity: Severity;
   readonly description: string;
   /**
    * 'syntax': RouterOS cannot run the script as written; 'routeros': the router's command tree
    * refuses it (checked against the site's RouterOS version); 'lockout': the script runs but may
-   * cut the router off; 'notice': about the script's comments or layout.
+   * cut the router off; 'rerun': the script may not be safe to run again (every script is re-run
+   * whole on every change); 'notice': about the script's comments or layout.
    */
-  readonly kind: 'syntax' | 'routeros' | 'lockout' | 'notice';
+  readonly kind: 'syntax' | 'routeros' | 'lockout' | 'rerun' | 'notice';
   /** Settings may change its severity or turn it off. */
   readonly configurable: boolean;
   /** `# routeros-gitops: allow <id>` silences it. */
@@ -27,17 +43,25 @@ export interface RuleInfo {
   readonly alwaysOn?: boolean;
 }
 
+type Info = Omit<RuleInfo, 'defaultSeverity'>;
+
+/** A rule of the table, with its older severity field filled in. */
+function rule(info: Info): RuleInfo {
+  return { ...info, defaultSeverity: severityOf(info.defaultLevel) };
+}
+
 function syntax(id: ScanRuleId, description: string): RuleInfo {
-  return { id, defaultSeverity: 'error', description, kind: 'syntax', configurable: false, acknowledgeable: false };
+  return rule({ id, defaultLevel: 'error', description, kind: 'syntax', configurable: false, acknowledgeable: false });
 }
 
 /** Configurable (the data set can be wrong about a router) and acknowledgeable for the same reason. */
 function routeros(id: RouterOsRuleId, description: string): RuleInfo {
-  return { id, defaultSeverity: 'error', description, kind: 'routeros', configurable: true, acknowledgeable: true };
+  return rule({ id, defaultLevel: 'error', description, kind: 'routeros', configurable: true, acknowledgeable: true });
 }
 
-function lockout(id: LockoutRuleId, defaultSeverity: Severity, description: string): RuleInfo {
-  return { id, defaultSeverity, description, kind: 'lockout', configurable: true, acknowledgeable: true };
+/** Every lockout risk is refused by apply until acknowledged (or --allow-lockout): level `lockout`. */
+function lockout(id: LockoutRuleId, description: string): RuleInfo {
+  return rule({ id, defaultLevel: 'lockout', description, kind: 'lockout', configurable: true, acknowledgeable: true });
 }
 
 export const RULES: ReadonlyArray<RuleInfo> = [
@@ -53,50 +77,50 @@ export const RULES: ReadonlyArray<RuleInfo> = [
     'A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment.',
   ),
   syntax('line-break-in-brackets', 'A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open.'),
-  {
+  rule({
     id: 'param-space',
-    defaultSeverity: 'error',
+    defaultLevel: 'error',
     description:
       'Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.',
     kind: 'syntax',
     configurable: true,
     acknowledgeable: false,
-  },
-  {
+  }),
+  rule({
     id: 'inline-comment',
-    defaultSeverity: 'warning',
+    defaultLevel: 'advice',
     description:
       'A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.',
     kind: 'notice',
     configurable: true,
     acknowledgeable: false,
-  },
-  {
+  }),
+  rule({
     id: 'continuation-space',
-    defaultSeverity: 'warning',
+    defaultLevel: 'advice',
     description: 'Spaces after the \\ that ends a line; RouterOS may not read it as a line continuation.',
     kind: 'notice',
     configurable: true,
     acknowledgeable: false,
-  },
-  {
+  }),
+  rule({
     id: 'raw-template-value',
-    defaultSeverity: 'warning',
+    defaultLevel: 'advice',
     description:
       'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
     kind: 'notice',
     configurable: true,
     acknowledgeable: false,
     alwaysOn: true,
-  },
-  {
+  }),
+  rule({
     id: 'unknown-allow',
-    defaultSeverity: 'warning',
+    defaultLevel: 'advice',
     description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
     kind: 'notice',
     configurable: true,
     acknowledgeable: false,
-  },
+  }),
   routeros(
     'unknown-menu',
     "A menu path the site's RouterOS version does not have (/ip firewal filter), in either spelling (/ip firewall filter, /ip/firewall/filter), absolute or relative to the menu line before.",
@@ -113,41 +137,55 @@ export const RULES: ReadonlyArray<RuleInfo> = [
     "A menu, command or parameter of an extra package (container, wireless, iot, ...) that the site's packages setting does not list.",
   ),
   routeros('console-paste', 'A console prompt ([admin@MikroTik] >) or printed output pasted into the script: RouterOS cannot run it.'),
-  lockout('reset-configuration', 'error', '/system reset-configuration: erases the configuration, management access with it.'),
-  lockout('shutdown', 'error', '/system shutdown: powers the router off; only someone on site can turn it back on.'),
-  lockout('device-mode', 'error', '/system device-mode changes: need a button press or power cycle on the router to complete.'),
-  lockout('reboot', 'warning', '/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach.'),
-  lockout('backup-load', 'warning', '/system backup load: replaces the whole configuration and reboots.'),
+  lockout('reset-configuration', '/system reset-configuration: erases the configuration, management access with it.'),
+  lockout('shutdown', '/system shutdown: powers the router off; only someone on site can turn it back on.'),
+  lockout('device-mode', '/system device-mode changes: need a button press or power cycle on the router to complete.'),
+  lockout('reboot', '/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach.'),
+  lockout('backup-load', '/system backup load: replaces the whole configuration and reboots.'),
   lockout(
     'package-change',
-    'warning',
     '/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot.',
   ),
-  lockout('ip-service', 'warning', 'Changes to /ip service: can turn off, move or restrict the service the router is managed through.'),
-  lockout('ssh-settings', 'warning', 'Changes to /ip ssh: can stop existing SSH clients from connecting.'),
+  lockout('ip-service', 'Changes to /ip service: can turn off, move or restrict the service the router is managed through.'),
+  lockout('ssh-settings', 'Changes to /ip ssh: can stop existing SSH clients from connecting.'),
   lockout(
     'user-change',
-    'warning',
     'Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account.',
   ),
   lockout(
     'input-drop',
-    'warning',
     'drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid.',
   ),
   lockout(
     'input-accept-removal',
-    'warning',
     'Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out.',
   ),
-  lockout('interface-disable', 'warning', 'Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer.'),
-  lockout('address-removal', 'warning', 'Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client.'),
-  lockout('route-removal', 'warning', 'Removing, disabling or re-pointing an IPv4 or IPv6 route.'),
-  lockout('vlan-filtering', 'warning', 'vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once.'),
-  lockout('interface-list-member', 'warning', 'Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them.'),
-  lockout('scheduler-removal', 'warning', 'Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs.'),
-  lockout('script-removal', 'warning', 'Removing /system script entries that schedulers, netwatch or other scripts may run.'),
-  lockout('remove-find-all', 'warning', 'remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.'),
+  lockout('interface-disable', 'Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer.'),
+  lockout('address-removal', 'Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client.'),
+  lockout('route-removal', 'Removing, disabling or re-pointing an IPv4 or IPv6 route.'),
+  lockout('vlan-filtering', 'vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once.'),
+  lockout('interface-list-member', 'Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them.'),
+  lockout('scheduler-removal', 'Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs.'),
+  lockout('script-removal', 'Removing /system script entries that schedulers, netwatch or other scripts may run.'),
+  lockout('remove-find-all', 'remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.'),
+  rule({
+    id: 'unguarded-add',
+    defaultLevel: 'advice',
+    description:
+      'An add with no guard before it: no remove or find on the same menu earlier in the script, and no :if (or :do ... on-error) around it. Every script is sent again whole on every change, so the add runs again: it makes a second entry, or fails where the menu refuses duplicates. Guard it: remove [find comment=...] then add, or :if ([:len [find ...]] = 0) do={ add ... }.',
+    kind: 'rerun',
+    configurable: true,
+    acknowledgeable: true,
+  }),
+  rule({
+    id: 'abbreviated-name',
+    defaultLevel: 'advice',
+    description:
+      "A menu or command name written as an abbreviation (/ip fire filter): RouterOS completes it while exactly one name starts with it, and a later version that adds another makes the same script fail. Write the full name. Checked against the site's RouterOS version.",
+    kind: 'routeros',
+    configurable: true,
+    acknowledgeable: true,
+  }),
 ];
 
 const BY_ID = new Map<string, RuleInfo>(RULES.map((r) => [r.id, r]));
@@ -202,13 +240,32 @@ export function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-const SETTINGS = ['error', 'warning', 'off'];
+const SETTINGS = ['error', 'lockout', 'advice', 'off', 'warning'];
+const SETTINGS_TEXT = '"error", "lockout", "advice" or "off"';
+
+/** The level a `lint.rules` value sets (`warning` is the former name of `advice`); undefined for `off` and unknown values. */
+export function levelOfSetting(value: unknown): Level | undefined {
+  if (value === 'warning') return 'advice';
+  return value === 'error' || value === 'lockout' || value === 'advice' ? value : undefined;
+}
+
+/** Notices about a valid `lint.rules` map that should still be edited: the former name `warning`. */
+export function deprecatedRuleSettings(rules: Record<string, unknown>): string[] {
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) return [];
+  return Object.entries(rules)
+    .filter(([id, value]) => value === 'warning' && BY_ID.has(id))
+    .map(([id]) => {
+      const info = BY_ID.get(id)!;
+      const lockoutNote = info.kind === 'lockout' ? ' (or "lockout", its default, to have apply refuse it until it is acknowledged)' : '';
+      return `lint rule "${id}": "warning" is the former name of "advice" (shown, never blocks); write "advice"${lockoutNote}`;
+    });
+}
 
 /** Problems with a `lint.rules` map, as plain sentences; empty when it is fine. */
 export function validateRuleSettings(rules: Record<string, unknown>): string[] {
   const out: string[] = [];
   if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) {
-    return ['lint rules must be a map of rule id to "error", "warning" or "off"'];
+    return [`lint rules must be a map of rule id to ${SETTINGS_TEXT}`];
   }
   for (const [id, value] of Object.entries(rules)) {
     const info = BY_ID.get(id);
@@ -218,11 +275,17 @@ export function validateRuleSettings(rules: Record<string, unknown>): string[] {
       continue;
     }
     if (typeof value !== 'string' || !SETTINGS.includes(value)) {
-      out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      out.push(`lint rule "${id}" must be set to ${SETTINGS_TEXT}, not ${JSON.stringify(value) ?? String(value)}`);
       continue;
     }
     if (info.alwaysOn && value === 'off') {
-      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "advice" or "error"`);
+      continue;
+    }
+    if (value === 'lockout' && !info.acknowledgeable && info.configurable) {
+      out.push(
+        `lint rule "${id}" cannot be set to "lockout": a lockout-level finding is refused until a "# routeros-gitops: allow" comment acknowledges it, and this rule cannot be acknowledged; set it to "error" or "advice"`,
+      );
       continue;
     }
     if (!info.configurable && value !== 'error') {

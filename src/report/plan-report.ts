@@ -7,6 +7,8 @@ import { NEWEST_CHECKED_VERSION } from '../core/routeros-target.js';
 import type { Problem } from '../core/errors.js';
 import { formatProblem } from '../core/errors.js';
 import { plainStyle, type Style } from './style.js';
+import { judgePlan, type PlanVerdict } from '../core/verdict.js';
+import { acknowledgeHow, blockedNote, compactDiff, entrySites, lockoutBlockText, lockoutEntries, uncommittedNote, verdictTail } from './plan-verdict.js';
 
 const SIGN: Record<string, string> = { added: '+', modified: '~', removed: '-' };
 
@@ -16,8 +18,17 @@ export interface PlanTarget {
   source: string;
 }
 
+/** What `plan` adds besides the plan: apply's verdict on it, and the files it did not read. */
+export interface PlanExtras {
+  /** What apply would do (default: judgePlan with apply's defaults). */
+  verdict?: PlanVerdict;
+  /** Files under the sites directory that differ from the commit (the working tree). */
+  uncommitted?: readonly string[];
+}
+
 /** The JSON object `plan --format json` prints. */
-export function planToJson(plan: Plan, warnings: Problem[] = [], target?: PlanTarget): object {
+export function planToJson(plan: Plan, warnings: Problem[] = [], target?: PlanTarget, extras: PlanExtras = {}): object {
+  const v = extras.verdict ?? judgePlan(plan);
   return {
     ...(target ? { sdx_api_url: target.url } : {}),
     ref: plan.ref,
@@ -36,7 +47,12 @@ export function planToJson(plan: Plan, warnings: Problem[] = [], target?: PlanTa
       changes: s.changes.length,
       routeros: s.routeros,
     })),
-    changes: new MappedList(plan.changes, changeToJson),
+    // Issue 14: what apply would do with this plan, each change's part of it, and the lockout risks.
+    apply: { refused: v.refused, exit_code: v.exitCode, to_send: v.toSend, blocked: v.blocked.size },
+    lockouts: lockoutEntries(v).map((e) => ({ sites: e.sites, path: e.path, line: e.line, column: e.column, rule: e.rule, message: e.message })),
+    ...(plan.only ? { only: plan.only } : {}),
+    ...(extras.uncommitted ? { uncommitted: extras.uncommitted } : {}),
+    changes: new MappedList(plan.changes, (c) => ({ ...changeToJson(c), blocked_by: v.blocked.get(c) ?? null })),
     moves: plan.moves,
     missing_history: plan.missing_history,
     warnings: warnings.map((w) => ({ ...w })),
@@ -104,12 +120,26 @@ function actionWords(c: PlannedChange): string {
   }
 }
 
-export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = plainStyle, target?: PlanTarget): string {
+/** How the text plan is shown. */
+export interface TextPlanOptions extends PlanExtras {
+  /** Unified diffs by `${site_id}\0${path}` (core/diff.ts), shown compact under each change. */
+  diffs?: ReadonlyMap<string, string>;
+  /** Show each change's idempotency key (labelled). Default false. */
+  verbose?: boolean;
+}
+
+export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = plainStyle, target?: PlanTarget, opts: TextPlanOptions = {}): string {
+  const v = opts.verdict ?? judgePlan(plan);
   const out: string[] = [];
   const sha = plan.commit.sha.slice(0, 7);
   out.push(style.bold(`Plan for ${plan.ref} at ${sha}`) + style.dim(` "${plan.commit.subject}"`) + style.dim(` (sites directory: ${plan.sites_dir || '.'})`));
+  if (plan.only)
+    out.push(style.dim(`Only the sites matching ${plan.only.patterns.join(', ')}: ${plan.sites.filter((s) => !s.removed).length} of ${plan.only.of}`));
   if (target) out.push(style.dim(`SDX API: ${target.url} (${target.source})`));
+  const note = uncommittedNote(opts.uncommitted ?? []);
+  if (note) out.push(style.yellow(`note: ${note}`));
   out.push('');
+  out.push(...lockoutBlockText(v, style));
   const shared = sharedGroups(plan);
   const compact = new Set(shared.filter((g) => g.sites.length > 1).map((g) => `${g.kind}\0${g.path}`));
   if (compact.size) {
@@ -117,6 +147,8 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
     for (const g of shared.filter((x) => compact.has(`${x.kind}\0${x.path}`))) {
       const names = g.sites.length <= 6 ? `: ${g.sites.join(', ')}` : '';
       out.push(`  ${colourKind(g.kind, style)} ${g.path} -> ${g.sites.length} sites${names}`);
+      const first = plan.changes.find((c) => c.group && c.path === g.path && c.kind === g.kind);
+      if (first) out.push(...changeDetails(first, v, style, opts));
     }
     out.push('');
   }
@@ -135,16 +167,10 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
     }
     out.push(head + (sharedCount ? style.dim(`  (+${sharedCount} shared)`) : '') + (site.routeros ? style.dim(`  ${routerOsWords(site.routeros)}`) : ''));
     for (const c of own) {
-      const note = actionNote(c);
-      out.push(
-        `  ${colourKind(c.kind, style)} ${c.path.padEnd(width)}  ${c.idempotency_key ? style.dim(c.idempotency_key) : ''}${note ? `  ${style.yellow(note)}` : ''}`,
-      );
-      if (c.secrets.length)
-        out.push(style.dim(`      secrets: ${c.secrets.join(', ')}${c.secrets_missing.length ? ` (not supplied: ${c.secrets_missing.join(', ')})` : ''}`));
-      for (const f of c.findings) {
-        const colour = f.severity === 'error' ? style.red : style.yellow;
-        out.push(`      ${colour(f.severity)} ${c.path}:${f.line}:${f.column} ${f.message} ${style.dim(`[${f.rule}]`)}`);
-      }
+      const blocked = blockedNote(c, v);
+      const note = blocked ? style.red(blocked) : actionNote(c) ? style.yellow(actionNote(c)) : '';
+      out.push(`  ${colourKind(c.kind, style)} ${note ? `${c.path.padEnd(width)}  ${note}` : c.path}`);
+      out.push(...changeDetails(c, v, style, opts));
     }
   }
   if (plan.moves.length) {
@@ -154,7 +180,7 @@ export function planToText(plan: Plan, warnings: Problem[] = [], style: Style = 
   out.push('');
   for (const w of warnings) out.push(style.yellow('warning: ') + formatProblem(w));
   if (warnings.length) out.push('');
-  out.push(summaryLine(plan));
+  out.push(summaryLine(plan, v));
   return `${out.join('\n')}\n`;
 }
 
@@ -165,9 +191,27 @@ export function routerOsWords(r: SiteRouterOs): string {
   return `RouterOS unknown (checked against ${NEWEST_CHECKED_VERSION}, the newest known)`;
 }
 
+/** Under a change in the text plan: its key (--verbose), secrets, findings with their level, and its diff. */
+function changeDetails(c: PlannedChange, v: PlanVerdict, style: Style, opts: TextPlanOptions): string[] {
+  const out: string[] = [];
+  if (opts.verbose && c.idempotency_key) out.push(style.dim(`      key: ${c.idempotency_key}`));
+  if (c.secrets.length)
+    out.push(style.dim(`      secrets: ${c.secrets.join(', ')}${c.secrets_missing.length ? ` (not supplied: ${c.secrets_missing.join(', ')})` : ''}`));
+  for (const f of c.findings) {
+    const colour = f.level === 'advice' ? style.yellow : style.red;
+    // Lockout risks are shown in full at the top; here, where they are.
+    const message = f.level === 'lockout' && !v.gate.allowLockout ? 'lockout risk (see above)' : f.message;
+    out.push(`      ${colour(f.level)} ${c.path}:${f.line}:${f.column} ${message} ${style.dim(`[${f.rule}]`)}`);
+  }
+  const d = c.kind !== 'removed' ? opts.diffs?.get(`${c.site_id}\0${c.path}`) : undefined;
+  if (d) out.push(...compactDiff(d, style));
+  return out;
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function summaryLine(plan: Plan): string {
+export function summaryLine(plan: Plan, verdict?: PlanVerdict): string {
+  const v = verdict ?? judgePlan(plan);
   const s = plan.summary;
   const missing = plan.sites.filter((x) => x.status === 'unknown-history').length;
   const stale = s.stale_sites - missing;
@@ -178,7 +222,7 @@ export function summaryLine(plan: Plan): string {
   const tail = notes.length ? `; ${notes.join('; ')}` : '';
   if (!plan.changes.length) return `No changes. ${plural(s.sites, 'site')} ${s.sites === 1 ? 'is' : 'are'} up to date${tail}.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
-  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${plural(s.sites, 'site')}; ${plural(s.to_send, 'job')} to send${tail}.`;
+  return `Plan: ${parts.join(', ')} on ${s.sites_changed} of ${plural(s.sites, 'site')}; ${verdictTail(v)}${tail}.`;
 }
 
 function colourKind(kind: string, style: Style): string {
@@ -186,7 +230,7 @@ function colourKind(kind: string, style: Style): string {
   return kind === 'added' ? style.green(label) : kind === 'removed' ? style.red(label) : style.yellow(label);
 }
 
-export interface MarkdownOptions {
+export interface MarkdownOptions extends PlanExtras {
   /** Unified diffs by `${site_id}\0${path}`, against the last-applied rendering. */
   diffs?: ReadonlyMap<string, string>;
   /** Hidden marker placed first, for sticky pull-request comments. */
@@ -194,17 +238,24 @@ export interface MarkdownOptions {
   warnings?: Problem[];
   /** Where an apply would send the jobs. */
   target?: PlanTarget;
+  /** The option apply takes to send lockout risks anyway, as the reader knows it. Default `--allow-lockout`. */
+  allowLockoutFlag?: string;
 }
 
 export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
+  const v = opts.verdict ?? judgePlan(plan);
   const out: string[] = [];
   if (opts.marker) out.push(opts.marker);
   const sha = plan.commit.sha.slice(0, 7);
   out.push(`### routeros-gitops plan for \`${sha}\``);
   out.push('');
-  out.push(summaryLine(plan));
+  out.push(summaryLine(plan, v));
   out.push('');
+  if (plan.only) out.push(`Only the sites matching ${plan.only.patterns.map((p) => codeSpan(p)).join(', ')}.`, '');
   if (opts.target) out.push(`SDX API: \`${opts.target.url}\` (${escapeMd(opts.target.source)})`, '');
+  const note = uncommittedNote(opts.uncommitted ?? []);
+  if (note) out.push(`> ${escapeMd(note)}`, '');
+  out.push(...lockoutBlockMarkdown(v, opts.allowLockoutFlag ?? '--allow-lockout'));
   if (plan.changes.length) {
     out.push('| site | script | change | action |', '|---|---|---|---|');
     const shared = sharedGroups(plan).filter((g) => g.sites.length > 1);
@@ -212,7 +263,8 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     for (const g of shared) out.push(`| ${g.sites.length} sites | ${codeSpan(g.path)} | ${g.kind} | shared script |`);
     for (const c of plan.changes) {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
-      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
+      const blocked = blockedNote(c, v);
+      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${blocked ? `**${escapeMd(blocked)}**` : escapeMd(actionNote(c) || c.action)} |`);
     }
     out.push('');
   }
@@ -228,7 +280,7 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     out.push('#### Script checks', '');
     const seen = new Set<string>();
     for (const { c, f } of findings) {
-      const line = `- **${f.severity}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
+      const line = `- **${f.level}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
@@ -258,6 +310,33 @@ export function planToMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   }
   for (const w of opts.warnings ?? []) out.push(`- warning: ${escapeMd(formatProblem(w))}`);
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** The lockout block of the Markdown plan (pull-request comments): first, before the changes. */
+function lockoutBlockMarkdown(v: PlanVerdict, flag: string): string[] {
+  const entries = lockoutEntries(v);
+  if (!entries.length) return [];
+  const out = [
+    v.gate.allowLockout
+      ? `#### Lockout risks: ${entries.length}, sent anyway (${escapeMd(flag)})`
+      : `#### Lockout risks: ${entries.length}, apply refuses to send anything until each is acknowledged`,
+    '',
+    '| site | script | rule | risk |',
+    '|---|---|---|---|',
+  ];
+  for (const e of entries) out.push(`| ${escapeMd(entrySites(e))} | ${codeSpan(`${e.path}:${e.line}:${e.column}`)} | \`${e.rule}\` | ${escapeMd(e.message)} |`);
+  out.push('');
+  if (!v.gate.allowLockout)
+    out.push(
+      escapeMd(
+        acknowledgeHow(
+          entries.map((e) => e.rule),
+          flag,
+        ),
+      ),
+      '',
+    );
+  return out;
 }
 
 export function escapeMd(s: string): string {

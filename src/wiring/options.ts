@@ -75,6 +75,17 @@ export const opt = {
       return parseDuration(fallback)!;
     };
   },
+  /** A repeatable option (or one value): each value, commas separating several; undefined when absent. */
+  strings(): OptionParser<string[] | undefined> {
+    return (raw) => {
+      if (absent(raw)) return undefined;
+      const list = (Array.isArray(raw) ? raw : [raw])
+        .flatMap((v) => String(v).split(','))
+        .map((v) => v.trim())
+        .filter(Boolean);
+      return list.length ? list : undefined;
+    };
+  },
   oneOf<T extends string, F extends T | undefined = undefined>(values: readonly T[], fallback?: F): OptionParser<T | F> {
     return (raw, name, problems) => {
       if (absent(raw)) return fallback as F;
@@ -140,6 +151,8 @@ export type RunOptions = Parsed<typeof RUN_OPTIONS>;
 export const APPLY_OPTIONS = {
   retryFailed: opt.bool(),
   allowCheckErrors: opt.bool(),
+  /** Send lockout-level findings nobody acknowledged (issue 14). */
+  allowLockout: opt.bool(),
   concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
   timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
   apiUrl: opt.string(),

@@ -144,10 +144,13 @@ describe('template values cannot break out of a string', () => {
   it('a secret outside quotes is refused at apply without ever printing it; without its value, plan cannot tell', async () => {
     const files = fleetFiles(1, { '10-wan.rsc': '/ppp secret set [find name=isp] password=${{ secrets.pppoe }}\n' });
     const { r, sb, env } = await setup(files);
-    // Without the value the plan passes; the checks read a stand-in, not the <secret:...> placeholder.
+    // Without the value the checks pass (they read a stand-in, not the <secret:...> placeholder); the
+    // plan says apply would block the site for the missing value (exit 1), as apply would.
     const plan = await cli(['plan', '--format', 'json'], { cwd: r.dir, env });
-    expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.json<{ changes: Array<{ findings: unknown[] }> }>().changes[0]!.findings).toEqual([]);
+    expect(plan.code, plan.stderr).toBe(1);
+    const change = plan.json<{ changes: Array<{ findings: unknown[]; blocked_by: { kind: string } | null }> }>().changes[0]!;
+    expect(change.findings).toEqual([]);
+    expect(change.blocked_by?.kind).toBe('secrets-missing');
     const res = await cli(['apply'], { cwd: r.dir, env: { ...env, RGO_SECRET_PPPOE: HOSTILE_SECRET } });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/10-wan\.rsc:1:42 \(site site-1\): the value of secrets\.pppoe stands outside quotes/);
@@ -164,7 +167,7 @@ describe('template values cannot break out of a string', () => {
     const { r, sb, env } = await setup(files);
     const plan = await cli(['plan'], { cwd: r.dir, env });
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/warning sites\/site-1\/10-dns\.rsc:1:1 \$\{\{\{ vars\.dns_cmd \}\}\} inserts its value raw.*\[raw-template-value\]/);
+    expect(plan.stdout).toMatch(/advice sites\/site-1\/10-dns\.rsc:1:1 \$\{\{\{ vars\.dns_cmd \}\}\} inserts its value raw.*\[raw-template-value\]/);
     const v = await cli(['validate', 'sites/site-1/10-dns.rsc'], { cwd: r.dir, env });
     expect(v.stdout).toMatch(/10-dns\.rsc:1:1:.*raw-template-value/);
     expect((await cli(['apply'], { cwd: r.dir, env })).code).toBe(0);
