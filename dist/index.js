@@ -2172,9 +2172,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve4(data);
             });
           });
         }
@@ -2212,12 +2212,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data);
+              ) : resolve4(data);
             });
           });
         }
@@ -4484,8 +4484,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise2 = new Promise((resolve4, reject) => {
+        res = resolve4;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6736,12 +6736,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7411,12 +7411,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7895,16 +7895,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve4;
           } else {
-            resolve3(null);
+            resolve4(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7915,7 +7915,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve4(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7966,7 +7966,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve4, reject) => {
           client[kConnector]({
             host,
             hostname: hostname5,
@@ -7978,7 +7978,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve4(socket2);
             }
           });
         });
@@ -8246,7 +8246,7 @@ var require_pool_base = __commonJS({
         this[kClients] = [];
         this[kQueued] = 0;
         const pool = this;
-        this[kOnDrain] = function onDrain(origin, targets2) {
+        this[kOnDrain] = function onDrain(origin, targets) {
           const queue = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
@@ -8260,20 +8260,20 @@ var require_pool_base = __commonJS({
           this[kNeedDrain] = needDrain;
           if (!this[kNeedDrain] && pool[kNeedDrain]) {
             pool[kNeedDrain] = false;
-            pool.emit("drain", origin, [pool, ...targets2]);
+            pool.emit("drain", origin, [pool, ...targets]);
           }
           if (pool[kClosedResolve] && queue.isEmpty()) {
             Promise.all(pool[kClients].map((c) => c.close())).then(pool[kClosedResolve]);
           }
         };
-        this[kOnConnect] = (origin, targets2) => {
-          pool.emit("connect", origin, [pool, ...targets2]);
+        this[kOnConnect] = (origin, targets) => {
+          pool.emit("connect", origin, [pool, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets2, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets2], err);
+        this[kOnDisconnect] = (origin, targets, err) => {
+          pool.emit("disconnect", origin, [pool, ...targets], err);
         };
-        this[kOnConnectionError] = (origin, targets2, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets2], err);
+        this[kOnConnectionError] = (origin, targets, err) => {
+          pool.emit("connectionError", origin, [pool, ...targets], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8314,8 +8314,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve4) => {
+            this[kClosedResolve] = resolve4;
           });
         }
       }
@@ -8439,8 +8439,8 @@ var require_pool = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connectionError", (origin2, targets2, error63) => {
-          for (const target of targets2) {
+        this.on("connectionError", (origin2, targets, error63) => {
+          for (const target of targets) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -8654,17 +8654,17 @@ var require_agent = __commonJS({
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
-        this[kOnDrain] = (origin, targets2) => {
-          this.emit("drain", origin, [this, ...targets2]);
+        this[kOnDrain] = (origin, targets) => {
+          this.emit("drain", origin, [this, ...targets]);
         };
-        this[kOnConnect] = (origin, targets2) => {
-          this.emit("connect", origin, [this, ...targets2]);
+        this[kOnConnect] = (origin, targets) => {
+          this.emit("connect", origin, [this, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets2, err) => {
-          this.emit("disconnect", origin, [this, ...targets2], err);
+        this[kOnDisconnect] = (origin, targets, err) => {
+          this.emit("disconnect", origin, [this, ...targets], err);
         };
-        this[kOnConnectionError] = (origin, targets2, err) => {
-          this.emit("connectionError", origin, [this, ...targets2], err);
+        this[kOnConnectionError] = (origin, targets, err) => {
+          this.emit("connectionError", origin, [this, ...targets], err);
         };
       }
       get [kRunning]() {
@@ -9584,7 +9584,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve4, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9597,7 +9597,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve3(null);
+              resolve4(null);
             }
           }).on("error", noop4).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9616,7 +9616,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type2) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9633,7 +9633,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve3,
+              resolve: resolve4,
               reject,
               length: 0,
               body: []
@@ -9703,18 +9703,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type2, body, resolve: resolve3, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve3(chunksDecode(body, length));
+          resolve4(chunksDecode(body, length));
         } else if (type2 === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length)));
+          resolve4(JSON.parse(chunksDecode(body, length)));
         } else if (type2 === "arrayBuffer") {
-          resolve3(chunksConcat(body, length).buffer);
+          resolve4(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve3(new Blob(body, { type: stream[kContentType] }));
+          resolve4(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve3(chunksConcat(body, length));
+          resolve4(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9971,9 +9971,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10196,9 +10196,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10483,9 +10483,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10577,9 +10577,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -14442,7 +14442,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve4, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14518,7 +14518,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve4({
                 status,
                 statusText,
                 headersList,
@@ -14561,7 +14561,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18302,8 +18302,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms).unref();
+      return new Promise((resolve4) => {
+        setTimeout(resolve4, ms).unref();
       });
     }
     module.exports = {
@@ -21265,7 +21265,7 @@ var require_YAMLMap = __commonJS({
         } else
           _pair = new Pair.Pair(pair.key, pair.value);
         const prev = findPair(this.items, _pair.key);
-        const sortEntries = this.schema?.sortMapEntries;
+        const sortEntries2 = this.schema?.sortMapEntries;
         if (prev) {
           if (!overwrite)
             throw new Error(`Key ${_pair.key} already set`);
@@ -21273,8 +21273,8 @@ var require_YAMLMap = __commonJS({
             prev.value.value = _pair.value;
           else
             prev.value = _pair.value;
-        } else if (sortEntries) {
-          const i = this.items.findIndex((item) => sortEntries(_pair, item) < 0);
+        } else if (sortEntries2) {
+          const i = this.items.findIndex((item) => sortEntries2(_pair, item) < 0);
           if (i === -1)
             this.items.push(_pair);
           else
@@ -34304,7 +34304,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve3) {
+function isRecursive(inst, stack, resolve4) {
   const cached4 = recursive.get(inst);
   if (cached4 !== void 0)
     return cached4 ? PROVEN : NONE4;
@@ -34314,7 +34314,7 @@ function isRecursive(inst, stack, resolve3) {
   let result = NONE4;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve3);
+      const answer = isRecursive(child, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -34325,7 +34325,7 @@ function isRecursive(inst, stack, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE4;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE4;
       if (child > answer)
         answer = child;
     }
@@ -34389,7 +34389,7 @@ function isRecursive(inst, stack, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner2 = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner2 = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge4(inner2 ? isRecursive(inner2, stack, false) : ASSUMED);
       break;
     }
@@ -50714,8 +50714,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve3, reject) {
-            return setTimeout(resolve3, t);
+          return new this.Promise(function(resolve4, reject) {
+            return setTimeout(resolve4, t);
           });
         }
         computePenalty() {
@@ -50926,15 +50926,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error63, reject, resolve3, returned, task;
+          var args, cb, error63, reject, resolve4, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve3, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve4, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve3(returned);
+                  return resolve4(returned);
                 };
               } catch (error1) {
                 error63 = error1;
@@ -50949,13 +50949,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve3;
-          resolve3 = reject = null;
+          var promise2, reject, resolve4;
+          resolve4 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve3 = _resolve;
+            resolve4 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve3, reject });
+          this._queue.push({ task, args, resolve: resolve4, reject });
           this._tryToRun();
           return promise2;
         }
@@ -51356,14 +51356,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve3, reject) => {
+              return new this.Promise((resolve4, reject) => {
                 if (finished()) {
-                  return resolve3();
+                  return resolve4();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve3();
+                      return resolve4();
                     }
                   });
                 }
@@ -51456,9 +51456,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve3, reject) {
+              return new this.Promise(function(resolve4, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve3)(args3);
+                  return (args3[0] != null ? reject : resolve4)(args3);
                 });
               });
             };
@@ -54300,7 +54300,7 @@ var require_transport = __commonJS({
       stream.flushSync();
     }
     function transport(fullOptions) {
-      const { pipeline, targets: targets2, levels, dedupe, worker = {}, caller = getCallers(), sync = false } = fullOptions;
+      const { pipeline, targets, levels, dedupe, worker = {}, caller = getCallers(), sync = false } = fullOptions;
       const options = {
         ...fullOptions.options
       };
@@ -54308,18 +54308,18 @@ var require_transport = __commonJS({
       const callers = typeof caller === "string" ? [caller] : caller;
       const bundlerOverrides = typeof globalThis === "object" && Object.prototype.hasOwnProperty.call(globalThis, "__bundlerPathsOverrides") && globalThis.__bundlerPathsOverrides && typeof globalThis.__bundlerPathsOverrides === "object" ? globalThis.__bundlerPathsOverrides : /* @__PURE__ */ Object.create(null);
       let target = fullOptions.target;
-      if (target && targets2) {
+      if (target && targets) {
         throw new Error("only one of target or targets can be specified");
       }
-      if (targets2) {
+      if (targets) {
         target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
-        options.targets = targets2.filter((dest) => dest.target).map((dest) => {
+        options.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
             target: fixTarget(dest.target)
           };
         });
-        options.pipelines = targets2.filter((dest) => dest.pipeline).map((dest) => {
+        options.pipelines = targets.filter((dest) => dest.pipeline).map((dest) => {
           return dest.pipeline.map((t) => {
             return {
               ...t,
@@ -54348,7 +54348,7 @@ var require_transport = __commonJS({
         options.dedupe = dedupe;
       }
       options.pinoWillSendConfig = true;
-      const name = targets2 || pipeline ? "pino.transport" : target;
+      const name = targets || pipeline ? "pino.transport" : target;
       const stream = buildStream(fixTarget(target), options, worker, sync, name);
       if (usesMultistream) {
         stream[transportUsesMultistreamSym] = true;
@@ -58923,9 +58923,9 @@ var require_dispatcher_base2 = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve4(data);
             });
           });
         }
@@ -58963,9 +58963,9 @@ var require_dispatcher_base2 = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve3(data);
+              return err2 ? reject(err2) : resolve4(data);
             });
           });
         }
@@ -62471,8 +62471,8 @@ var require_promise = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise2 = new Promise((resolve4, reject) => {
+        res = resolve4;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -63898,12 +63898,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -64787,12 +64787,12 @@ var require_client_h22 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -65109,16 +65109,16 @@ var require_client2 = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve4;
           } else {
-            resolve3(null);
+            resolve4(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -65131,7 +65131,7 @@ var require_client2 = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve4(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -65450,7 +65450,7 @@ var require_pool_base2 = __commonJS({
       [kQueued] = 0;
       [kClients] = [];
       [kNeedDrain] = false;
-      [kOnDrain](client, origin, targets2) {
+      [kOnDrain](client, origin, targets) {
         const queue = this[kQueue];
         let needDrain = false;
         while (!needDrain) {
@@ -65464,7 +65464,7 @@ var require_pool_base2 = __commonJS({
         client[kNeedDrain] = needDrain;
         if (!needDrain && this[kNeedDrain]) {
           this[kNeedDrain] = false;
-          this.emit("drain", origin, [this, ...targets2]);
+          this.emit("drain", origin, [this, ...targets]);
         }
         if (this[kClosedResolve] && queue.isEmpty()) {
           const closeAll = [];
@@ -65477,14 +65477,14 @@ var require_pool_base2 = __commonJS({
           return Promise.all(closeAll).then(this[kClosedResolve]);
         }
       }
-      [kOnConnect] = (origin, targets2) => {
-        this.emit("connect", origin, [this, ...targets2]);
+      [kOnConnect] = (origin, targets) => {
+        this.emit("connect", origin, [this, ...targets]);
       };
-      [kOnDisconnect] = (origin, targets2, err) => {
-        this.emit("disconnect", origin, [this, ...targets2], err);
+      [kOnDisconnect] = (origin, targets, err) => {
+        this.emit("disconnect", origin, [this, ...targets], err);
       };
-      [kOnConnectionError] = (origin, targets2, err) => {
-        this.emit("connectionError", origin, [this, ...targets2], err);
+      [kOnConnectionError] = (origin, targets, err) => {
+        this.emit("connectionError", origin, [this, ...targets], err);
       };
       get [kBusy]() {
         return this[kNeedDrain];
@@ -65538,8 +65538,8 @@ var require_pool_base2 = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          return new Promise((resolve4) => {
+            this[kClosedResolve] = resolve4;
           });
         }
       }
@@ -65668,15 +65668,15 @@ var require_pool2 = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect, allowH2, clientTtl, socketPath };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connect", (origin2, targets2) => {
+        this.on("connect", (origin2, targets) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets2) {
+            for (const target of targets) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets2, error63) => {
-          for (const target of targets2) {
+        this.on("connectionError", (origin2, targets, error63) => {
+          for (const target of targets) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -65922,15 +65922,15 @@ var require_round_robin_pool = __commonJS({
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this[kIndex] = -1;
-        this.on("connect", (origin2, targets2) => {
+        this.on("connect", (origin2, targets) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets2) {
+            for (const target of targets) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets2, error63) => {
-          for (const target of targets2) {
+        this.on("connectionError", (origin2, targets, error63) => {
+          for (const target of targets) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -66013,17 +66013,17 @@ var require_agent2 = __commonJS({
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
         this[kOrigins] = /* @__PURE__ */ new Set();
-        this[kOnDrain] = (origin, targets2) => {
-          this.emit("drain", origin, [this, ...targets2]);
+        this[kOnDrain] = (origin, targets) => {
+          this.emit("drain", origin, [this, ...targets]);
         };
-        this[kOnConnect] = (origin, targets2) => {
-          this.emit("connect", origin, [this, ...targets2]);
+        this[kOnConnect] = (origin, targets) => {
+          this.emit("connect", origin, [this, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets2, err) => {
-          this.emit("disconnect", origin, [this, ...targets2], err);
+        this[kOnDisconnect] = (origin, targets, err) => {
+          this.emit("disconnect", origin, [this, ...targets], err);
         };
-        this[kOnConnectionError] = (origin, targets2, err) => {
-          this.emit("connectionError", origin, [this, ...targets2], err);
+        this[kOnConnectionError] = (origin, targets, err) => {
+          this.emit("connectionError", origin, [this, ...targets], err);
         };
       }
       get [kRunning]() {
@@ -66059,18 +66059,18 @@ var require_agent2 = __commonJS({
               this[kOrigins].delete(key);
             }
           };
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets2) => {
+          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets) => {
             const result2 = this[kClients].get(key);
             if (result2) {
               result2.count += 1;
             }
-            this[kOnConnect](origin, targets2);
-          }).on("disconnect", (origin, targets2, err) => {
+            this[kOnConnect](origin, targets);
+          }).on("disconnect", (origin, targets, err) => {
             closeClientIfUnused(true);
-            this[kOnDisconnect](origin, targets2, err);
-          }).on("connectionError", (origin, targets2, err) => {
+            this[kOnDisconnect](origin, targets, err);
+          }).on("connectionError", (origin, targets, err) => {
             closeClientIfUnused(false);
-            this[kOnConnectionError](origin, targets2, err);
+            this[kOnConnectionError](origin, targets, err);
           });
           this[kClients].set(key, { count: 0, dispatcher });
           this[kOrigins].add(key);
@@ -66661,7 +66661,7 @@ var require_socks5_proxy_agent = __commonJS({
         const proxyHost = this[kProxyUrl].hostname;
         const proxyPort = parseInt(this[kProxyUrl].port) || 1080;
         debug2("creating SOCKS5 connection to", proxyHost, proxyPort);
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve4, reject) => {
           this[kConnector]({
             hostname: proxyHost,
             host: proxyHost,
@@ -66671,7 +66671,7 @@ var require_socks5_proxy_agent = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve4(socket2);
             }
           });
         });
@@ -66681,14 +66681,14 @@ var require_socks5_proxy_agent = __commonJS({
           socket.destroy();
         });
         await socks5Client.handshake();
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 authentication timeout"));
           }, 5e3);
           const onAuthenticated = () => {
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve3();
+            resolve4();
           };
           const onError = (err) => {
             clearTimeout(timeout);
@@ -66697,14 +66697,14 @@ var require_socks5_proxy_agent = __commonJS({
           };
           if (socks5Client.state === STATES.AUTHENTICATED) {
             clearTimeout(timeout);
-            resolve3();
+            resolve4();
           } else {
             socks5Client.once("authenticated", onAuthenticated);
             socks5Client.once("error", onError);
           }
         });
         await socks5Client.connect(targetHost, targetPort);
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 connection timeout"));
           }, 5e3);
@@ -66712,7 +66712,7 @@ var require_socks5_proxy_agent = __commonJS({
             debug2("SOCKS5 tunnel established to", targetHost, targetPort, "via", info2);
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve3();
+            resolve4();
           };
           const onError = (err) => {
             clearTimeout(timeout);
@@ -66755,8 +66755,8 @@ var require_socks5_proxy_agent = __commonJS({
                       socket,
                       servername: this[kRequestTls]?.servername || targetHost
                     });
-                    await new Promise((resolve3, reject) => {
-                      finalSocket.once("secureConnect", resolve3);
+                    await new Promise((resolve4, reject) => {
+                      finalSocket.once("secureConnect", resolve4);
                       finalSocket.once("error", reject);
                     });
                   }
@@ -67889,7 +67889,7 @@ var require_readable2 = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -67903,11 +67903,11 @@ var require_readable2 = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve3(null);
+                resolve4(null);
               }
             });
           } else {
-            this.on("close", resolve3);
+            this.on("close", resolve4);
           }
           this.on("error", noop4).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -67935,7 +67935,7 @@ var require_readable2 = __commonJS({
     }
     function consume(stream, type2) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -67950,7 +67950,7 @@ var require_readable2 = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve3,
+              resolve: resolve4,
               reject,
               length: 0,
               body: []
@@ -68024,18 +68024,18 @@ var require_readable2 = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type: type2, body, resolve: resolve3, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve3(chunksDecode(body, length, encoding));
+          resolve4(chunksDecode(body, length, encoding));
         } else if (type2 === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve4(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type2 === "arrayBuffer") {
-          resolve3(chunksConcat(body, length).buffer);
+          resolve4(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve3(new Blob(body, { type: stream[kContentType] }));
+          resolve4(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve3(chunksConcat(body, length));
+          resolve4(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -68225,9 +68225,9 @@ var require_api_request2 = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -68439,9 +68439,9 @@ var require_api_stream2 = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -68729,9 +68729,9 @@ var require_api_upgrade2 = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -68824,9 +68824,9 @@ var require_api_connect2 = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -70100,7 +70100,7 @@ var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile6, readFile: readFile3, mkdir: mkdir6 } = __require("node:fs/promises");
-    var { dirname: dirname2, resolve: resolve3 } = __require("node:path");
+    var { dirname: dirname2, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -70301,7 +70301,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile3(resolve3(path5), "utf8");
+          const data = await readFile3(resolve4(path5), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -70330,7 +70330,7 @@ var require_snapshot_recorder = __commonJS({
         if (!path5) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve3(path5);
+        const resolvedPath = resolve4(path5);
         await mkdir6(dirname2(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash5, snapshot]) => ({
           hash: hash5,
@@ -78310,7 +78310,7 @@ var require_fetch2 = __commonJS({
         const agent = fetchParams.controller.dispatcher;
         const path5 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve4, reject) => agent.dispatch(
           {
             path: hasTrailingQuestionMark ? `${path5}?` : path5,
             origin: url2.origin,
@@ -78398,7 +78398,7 @@ var require_fetch2 = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve4({
                 status,
                 statusText,
                 headersList,
@@ -78451,7 +78451,7 @@ var require_fetch2 = __commonJS({
                   headersList.append(headerName, String(value), true);
                 }
               }
-              resolve3({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -78475,7 +78475,7 @@ var require_fetch2 = __commonJS({
                   headersList.append(nameStr, value.toString("latin1"), true);
                 }
               }
-              resolve3({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -84571,11 +84571,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -84591,7 +84591,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -84932,17 +84932,34 @@ var InputError = class extends Error {
 };
 var SdxApiError = class extends Error {
   constructor(message, status, code, type2, retryable, options) {
-    super(message, options);
+    super(message, options?.cause === void 0 ? void 0 : { cause: options.cause });
     this.status = status;
     this.code = code;
     this.type = type2;
     this.retryable = retryable;
     this.name = "SdxApiError";
+    this.apiUrl = options?.apiUrl;
   }
   status;
   code;
   type;
   retryable;
+  /** The API base URL (no credentials) of a network error: the server could not be reached. */
+  apiUrl;
+};
+var SdxAccessError = class extends Error {
+  constructor(message, kind2, apiUrl, hint, status) {
+    super(message);
+    this.kind = kind2;
+    this.apiUrl = apiUrl;
+    this.hint = hint;
+    this.status = status;
+    this.name = "SdxAccessError";
+  }
+  kind;
+  apiUrl;
+  hint;
+  status;
 };
 var GitError = class extends Error {
   constructor(message, command, exitCode, options) {
@@ -86931,21 +86948,21 @@ var Checker = class {
       const e = a.plain ? a.end : src.length;
       const shape = scanParam(src, b, e);
       const eq = PARAM.eq;
-      const relative3 = src.charCodeAt(b) === 46;
+      const relative4 = src.charCodeAt(b) === 46;
       if (shape < 0) {
         if (!scripting && e - b === 5 && src.startsWith("where", b)) return;
         continue;
       }
-      if (relative3 && !dotted) continue;
+      if (relative4 && !dotted) continue;
       let info2;
       let name;
-      if (shape === 0 && !relative3) {
+      if (shape === 0 && !relative4) {
         dotted = "";
         if (isFind) continue;
         info2 = cmd.argAt(src, b, eq);
       } else {
-        name = relative3 ? dotted + src.slice(b, eq) : src.slice(b, eq);
-        if (shape & 2 || relative3) {
+        name = relative4 ? dotted + src.slice(b, eq) : src.slice(b, eq);
+        if (shape & 2 || relative4) {
           const dot = name.lastIndexOf(".");
           dotted = dot > 0 ? name.slice(0, dot) : "";
         } else dotted = "";
@@ -88017,10 +88034,26 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
     });
     return model;
   }
-  const fleetPath = join(dir, FLEET_FILE);
-  const bySite = /* @__PURE__ */ new Map();
-  const byGroup = /* @__PURE__ */ new Map();
-  let fleetEntry;
+  const sorted = sortEntries(entries, dir, problems);
+  const parse8 = await settingsParser(reader, sorted, cache);
+  const fleet = readFleetSettings(model, sorted.fleetEntry, parse8);
+  const groupNames = readGroupFolders(model, sorted.byGroup, fleet);
+  const ids = /* @__PURE__ */ new Map();
+  for (const [name, list2] of [...sorted.bySite].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const site = readSite(model, { name, list: list2, fleet, groupNames, ids, parse: parse8 });
+    if (site) model.sites.push(site);
+  }
+  if (!sorted.bySite.size && !problems.length && !opts.partial) {
+    warnings.push({ file: dir, message: "there are no site folders in the sites directory", hint: "add a folder per site with a site.yaml" });
+  }
+  return model;
+}
+function sortEntries(entries, dir, problems) {
+  const out = { fleetEntry: void 0, bySite: /* @__PURE__ */ new Map(), byGroup: /* @__PURE__ */ new Map() };
+  const push2 = (m, k, e) => {
+    if (!m.has(k)) m.set(k, []);
+    m.get(k).push(e);
+  };
   for (const e of entries) {
     const rel = dir ? e.path.slice(dir.length + 1) : e.path;
     const parts = rel.split("/");
@@ -88037,153 +88070,168 @@ async function readFleet(reader, commit, sitesDir, cache, opts = {}) {
       continue;
     }
     if (parts.length === 1) {
-      if (rel === FLEET_FILE) fleetEntry = e;
+      if (rel === FLEET_FILE) out.fleetEntry = e;
       else if (rel === "routeros-gitops.yml")
-        problems.push({ file: e.path, message: "is not read: the fleet settings file is named routeros-gitops.yaml", hint: `rename it to ${fleetPath}` });
+        problems.push({
+          file: e.path,
+          message: "is not read: the fleet settings file is named routeros-gitops.yaml",
+          hint: `rename it to ${join(dir, FLEET_FILE)}`
+        });
       continue;
     }
     const top = parts[0];
     if (top.startsWith(".")) continue;
     if (top === GROUPS_DIR) {
-      if (parts.length < 3) continue;
-      const g = parts[1];
-      if (!byGroup.has(g)) byGroup.set(g, []);
-      byGroup.get(g).push(e);
+      if (parts.length >= 3) push2(out.byGroup, parts[1], e);
       continue;
     }
-    if (!bySite.has(top)) bySite.set(top, []);
-    bySite.get(top).push(e);
+    push2(out.bySite, top, e);
   }
+  return out;
+}
+async function settingsParser(reader, sorted, cache) {
+  const { fleetEntry, bySite } = sorted;
   const yamlEntries = [fleetEntry, ...[...bySite.values()].flat().filter((e) => e.path.endsWith(`/${SITE_FILE}`))].filter((e) => !!e);
   const cacheKey = (e) => `${e === fleetEntry ? "fleet" : "site"}:${e.oid}`;
   const misses = yamlEntries.filter((e) => cache?.get(cacheKey(e)) === void 0);
   const [yamlBlobs, parsing] = await Promise.all([reader.readBlobs(misses.map((e) => e.oid)), misses.length ? loadParsing() : void 0]);
   const text2 = (e) => yamlBlobs.get(e.oid)?.toString("utf8") ?? "";
-  function parse8(e, kind2, what) {
+  const parse8 = (e, kind2, what) => {
     const hit = cache?.get(cacheKey(e));
     if (hit !== void 0) return { value: hit, problems: [] };
     const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what);
     if (parsed.value !== void 0 && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
     return parsed;
+  };
+  return parse8;
+}
+function readFleetSettings(model, fleetEntry, parse8) {
+  if (!fleetEntry) return {};
+  const problems = model.problems;
+  model.fleetFile = fleetEntry.path;
+  const parsed = parse8(fleetEntry, "fleet", FLEET_FILE);
+  problems.push(...parsed.problems);
+  const fleet = parsed.value ?? {};
+  for (const [k, v] of Object.entries(FLEET_DEFAULTS)) {
+    const set3 = fleet[k];
+    model.fleet[k] = set3 ?? v;
   }
-  let fleet = {};
-  if (fleetEntry) {
-    model.fleetFile = fleetEntry.path;
-    const parsed = parse8(fleetEntry, "fleet", FLEET_FILE);
-    problems.push(...parsed.problems);
-    if (parsed.value) fleet = parsed.value;
-    for (const [k, v] of Object.entries(FLEET_DEFAULTS)) {
-      const set3 = fleet[k];
-      model.fleet[k] = set3 ?? v;
-    }
-    checkTemplate(fleet.description, fleetEntry.path, problems);
-    checkRules(fleet.lint?.rules, fleetEntry.path, problems);
-    problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
-    for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
-      checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
-      problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
-    }
+  checkTemplate(fleet.description, fleetEntry.path, problems);
+  checkRules(fleet.lint?.rules, fleetEntry.path, problems);
+  problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
+  for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
+    checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
+    problems.push(...checkRouterOsSettings(gs, fleetEntry.path, `groups.${g}.`));
   }
+  return fleet;
+}
+function readGroupFolders(model, byGroup, fleet) {
   const groupNames = new Set(Object.keys(fleet.groups ?? {}));
   for (const [g, list2] of byGroup) {
     if (!NAME_RE.test(g)) {
-      problems.push({
-        file: join(dir, GROUPS_DIR, g),
+      model.problems.push({
+        file: join(model.sitesDir, GROUPS_DIR, g),
         message: `"${g}" cannot be a group name`,
         hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit'
       });
       continue;
     }
     groupNames.add(g);
-    model.groupScripts[g] = scriptsOf(list2, join(dir, GROUPS_DIR, g), warnings).map((s) => ({ ...s, group: g }));
+    model.groupScripts[g] = scriptsOf(list2, join(model.sitesDir, GROUPS_DIR, g), model.warnings).map((s) => ({ ...s, group: g }));
   }
-  const ids = /* @__PURE__ */ new Map();
-  for (const [name, list2] of [...bySite].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
-    const siteDir = join(dir, name);
-    const settingsEntry = list2.find((e) => e.path === join(siteDir, SITE_FILE));
-    const scripts = scriptsOf(list2, siteDir, warnings);
-    if (!NAME_RE.test(name)) {
-      problems.push({
-        file: siteDir,
-        message: `"${name}" cannot be a site name`,
-        hint: 'rename the folder: at most 63 letters, digits, ".", "_" and "-", starting with a letter or digit'
-      });
-      continue;
-    }
-    if (!settingsEntry) {
-      const yml = list2.find((e) => e.path === join(siteDir, "site.yml"));
-      problems.push({
-        file: siteDir,
-        message: "this site folder has no site.yaml",
-        hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`
-      });
-      continue;
-    }
-    const parsed = parse8(settingsEntry, "site", SITE_FILE);
-    problems.push(...parsed.problems);
-    if (!parsed.value) continue;
-    const s = parsed.value;
-    const id = s.id.toLowerCase();
-    const other = ids.get(id);
-    if (other) {
-      problems.push({
-        file: settingsEntry.path,
-        line: 1,
-        message: `the site id ${id} is also the id of ${other}`,
-        hint: "each site folder needs its own SDX site id"
-      });
-      continue;
-    }
-    ids.set(id, join(siteDir, SITE_FILE));
-    checkTemplate(s.description, settingsEntry.path, problems);
-    checkRules(s.lint?.rules, settingsEntry.path, problems);
-    problems.push(...checkRouterOsSettings(s, settingsEntry.path));
-    const groups2 = s.groups ?? [];
-    const groupLayers = [];
-    for (const g of groups2) {
-      if (!groupNames.has(g)) {
-        problems.push({
-          file: settingsEntry.path,
-          message: `the group "${g}" does not exist`,
-          hint: `create ${join(dir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${fleetPath}`
-        });
-        continue;
-      }
-      groupLayers.push(fleet.groups?.[g] ?? {});
-    }
-    const vars2 = {};
-    const varOrigins = {};
-    const addVars = (v, origin) => {
-      for (const [k, val] of Object.entries(v ?? {})) {
-        vars2[k] = val;
-        varOrigins[k] = origin;
-      }
-    };
-    addVars(fleet.vars, fleetPath);
-    for (const g of groups2) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
-    addVars(s.vars, settingsEntry.path);
-    const byFile = /* @__PURE__ */ new Map();
-    for (const g of groups2) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
-    for (const sc of scripts) byFile.set(sc.file, sc);
-    const ordered = [...byFile.values()].sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-    model.sites.push({
-      name,
-      id,
-      dir: siteDir,
-      settingsFile: settingsEntry.path,
-      groups: groups2,
-      settings: mergeJobSettings(fleet, ...groupLayers, s),
-      vars: vars2,
-      varOrigins,
-      lintRules: { ...fleet.lint?.rules ?? {}, ...s.lint?.rules ?? {} },
-      lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
-      scripts: ordered
+  return groupNames;
+}
+function readSite(model, input2) {
+  const { name, list: list2, fleet, ids } = input2;
+  const { problems, warnings, sitesDir: dir } = model;
+  const siteDir = join(dir, name);
+  const settingsEntry = list2.find((e) => e.path === join(siteDir, SITE_FILE));
+  const scripts = scriptsOf(list2, siteDir, warnings);
+  if (!NAME_RE.test(name)) {
+    problems.push({
+      file: siteDir,
+      message: `"${name}" cannot be a site name`,
+      hint: 'rename the folder: at most 63 letters, digits, ".", "_" and "-", starting with a letter or digit'
     });
+    return void 0;
   }
-  if (!bySite.size && !problems.length && !opts.partial) {
-    warnings.push({ file: dir, message: "there are no site folders in the sites directory", hint: "add a folder per site with a site.yaml" });
+  if (!settingsEntry) {
+    const yml = list2.find((e) => e.path === join(siteDir, "site.yml"));
+    problems.push({
+      file: siteDir,
+      message: "this site folder has no site.yaml",
+      hint: yml ? `rename ${yml.path} to ${join(siteDir, SITE_FILE)}` : `add ${join(siteDir, SITE_FILE)} with "id: <the SDX site uuid>"`
+    });
+    return void 0;
   }
-  return model;
+  const parsed = input2.parse(settingsEntry, "site", SITE_FILE);
+  problems.push(...parsed.problems);
+  if (!parsed.value) return void 0;
+  const s = parsed.value;
+  const id = s.id.toLowerCase();
+  const other = ids.get(id);
+  if (other) {
+    problems.push({
+      file: settingsEntry.path,
+      line: 1,
+      message: `the site id ${id} is also the id of ${other}`,
+      hint: "each site folder needs its own SDX site id"
+    });
+    return void 0;
+  }
+  ids.set(id, join(siteDir, SITE_FILE));
+  checkTemplate(s.description, settingsEntry.path, problems);
+  checkRules(s.lint?.rules, settingsEntry.path, problems);
+  problems.push(...checkRouterOsSettings(s, settingsEntry.path));
+  const groups2 = s.groups ?? [];
+  const groupLayers = groupLayersOf(model, groups2, input2, settingsEntry.path);
+  const { vars: vars2, varOrigins } = siteVars(join(dir, FLEET_FILE), fleet, groups2, s, settingsEntry.path);
+  const byFile = /* @__PURE__ */ new Map();
+  for (const g of groups2) for (const sc of model.groupScripts[g] ?? []) byFile.set(sc.file, sc);
+  for (const sc of scripts) byFile.set(sc.file, sc);
+  const ordered = [...byFile.values()].sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+  return {
+    name,
+    id,
+    dir: siteDir,
+    settingsFile: settingsEntry.path,
+    groups: groups2,
+    settings: mergeJobSettings(fleet, ...groupLayers, s),
+    vars: vars2,
+    varOrigins,
+    lintRules: { ...fleet.lint?.rules ?? {}, ...s.lint?.rules ?? {} },
+    lintTarget: mergeRouterOsSettings(fleet, groupLayers, s),
+    scripts: ordered
+  };
+}
+function groupLayersOf(model, groups2, input2, settingsFile) {
+  const layers = [];
+  for (const g of groups2) {
+    if (!input2.groupNames.has(g)) {
+      model.problems.push({
+        file: settingsFile,
+        message: `the group "${g}" does not exist`,
+        hint: `create ${join(model.sitesDir, GROUPS_DIR, g)}/ with its shared scripts, or define groups.${g} in ${join(model.sitesDir, FLEET_FILE)}`
+      });
+      continue;
+    }
+    layers.push(input2.fleet.groups?.[g] ?? {});
+  }
+  return layers;
+}
+function siteVars(fleetPath, fleet, groups2, s, siteFile) {
+  const vars2 = {};
+  const varOrigins = {};
+  const addVars = (v, origin) => {
+    for (const [k, val] of Object.entries(v ?? {})) {
+      vars2[k] = val;
+      varOrigins[k] = origin;
+    }
+  };
+  addVars(fleet.vars, fleetPath);
+  for (const g of groups2) addVars(fleet.groups?.[g]?.vars, `${fleetPath} (groups.${g})`);
+  addVars(s.vars, siteFile);
+  return { vars: vars2, varOrigins };
 }
 function checkTemplate(template, file2, problems, prefix = "") {
   if (template === void 0) return;
@@ -89673,150 +89721,155 @@ function missingReason(missing, whose) {
 }
 function plan(desired, state, options) {
   const commit = desired.commit;
-  const sites = [];
-  const moves = [];
-  const seen = /* @__PURE__ */ new Set([FLEET_STATE_ID]);
-  const fleetLast = state.sites[FLEET_STATE_ID]?.last_commit ?? null;
   const heads = fleetHeads(state);
   const nowMs = (options.now ?? /* @__PURE__ */ new Date()).getTime();
   const retentionMs = options.retentionMs ?? (desired.fleet.idempotency_retention ? desired.fleet.idempotency_retention * 1e3 : DEFAULT_RETENTION_MS);
-  const ctx = { retryFailed: options.retryFailed ?? false, nowMs, retentionMs };
+  const ctx = {
+    commit,
+    heads,
+    relations: options.relations,
+    decide: { retryFailed: options.retryFailed ?? false, nowMs, retentionMs },
+    moves: []
+  };
+  const seen = /* @__PURE__ */ new Set([FLEET_STATE_ID]);
+  const sites = [];
   for (const site of desired.sites) {
     seen.add(site.id);
-    const siteState = state.sites[site.id];
-    const records = siteState?.scripts ?? {};
-    const { status, reason, last } = siteStatus(commit, siteState?.last_commit, heads, options.relations);
-    const changes2 = [];
-    const present = /* @__PURE__ */ new Set();
-    for (const script of site.scripts) {
-      present.add(script.file);
-      const record2 = records[script.file];
-      const moved2 = isLive(record2) && record2.path !== script.path ? record2.path : null;
-      const decision = decide(record2, script.fingerprint, ctx, script.parts?.sizes.length ?? (script.read ? 1 : void 0));
-      if (!decision) {
-        if (moved2) moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved2, to: script.path });
-        continue;
-      }
-      const kind2 = isLive(record2) && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
-      const key = decision.key ?? idempotencyKey({
-        siteId: site.id,
-        file: script.file,
-        generation: decision.generation,
-        baseCommit: record2?.commit ?? null,
-        fingerprint: script.fingerprint
-      });
-      changes2.push({
-        site: site.name,
-        site_id: site.id,
-        path: script.path,
-        file: script.file,
-        previous_path: moved2,
-        kind: kind2,
-        action: status === "ok" ? decision.action : "stale",
-        idempotency_key: key,
-        // A followed job keeps the description it was created with; it is not sent again.
-        description: renderDescription(site.settings.description, {
-          site: site.name,
-          site_id: site.id,
-          path: script.path,
-          file: script.file,
-          sha: commit.sha.slice(0, 7),
-          subject: commit.subject
-        }),
-        fingerprint: script.fingerprint,
-        previous_fingerprint: record2?.fingerprint ?? null,
-        // A send already on its way keeps the commit it was first intended at (statuses go there).
-        commit: decision.commit ?? commit.sha,
-        generation: decision.generation,
-        job_id: decision.action === "follow" ? record2?.job_id ?? null : null,
-        supersedes: decision.supersedes,
-        lookup: decision.lookup ?? false,
-        group: script.group ?? null,
-        secrets: script.uses.secrets,
-        secrets_missing: script.secretsMissing,
-        findings: script.findings,
-        previous: previousOf(record2),
-        parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts.lines[index] })) : null,
-        from_part: decision.fromPart ?? 0
-      });
-    }
-    for (const [file2, record2] of sortedEntries(records)) {
-      if (present.has(file2) || !isLive(record2)) continue;
-      changes2.push(removed(site.name, site.id, file2, record2, commit.sha, status));
-    }
-    const renamedFrom = siteState && siteState.site !== site.name ? siteState.site : null;
-    sites.push({
-      site: site.name,
-      site_id: site.id,
-      status,
-      reason,
-      last_commit: last,
-      renamed_from: renamedFrom,
-      removed: false,
-      settings: site.settings,
-      changes: changes2,
-      scripts: site.scripts.length
-    });
+    sites.push(planSite(site, state.sites[site.id], ctx));
   }
   for (const c of options.clean ?? []) {
     seen.add(c.site_id);
-    const { status, reason, last } = siteStatus(commit, c.last_commit, heads, options.relations);
-    sites.push({
-      site: c.site,
-      site_id: c.site_id,
-      status,
-      reason,
-      last_commit: last,
-      renamed_from: null,
-      removed: false,
-      settings: c.settings,
-      changes: [],
-      scripts: c.scripts
-    });
+    sites.push(cleanSitePlan(c, ctx));
   }
-  for (const [id, s] of Object.entries(state.sites)) {
-    if (seen.has(id)) continue;
-    const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
-    if (!live.length && s.removed_at) continue;
-    const { status, reason } = siteStatus(commit, s.last_commit, heads, options.relations);
-    const changes2 = live.map(([file2, record2]) => removed(s.site, id, file2, record2, commit.sha, status));
-    sites.push({
-      site: s.site,
-      site_id: id,
-      status,
-      reason,
-      last_commit: s.last_commit,
-      renamed_from: null,
-      removed: true,
-      settings: desiredDefaults(desired),
-      changes: changes2,
-      scripts: 0
-    });
-  }
+  for (const [id, s] of Object.entries(state.sites)) if (!seen.has(id)) sites.push(...removedSitePlan(id, s, desiredDefaults(desired), ctx));
   sites.sort((a, b) => a.site < b.site ? -1 : a.site > b.site ? 1 : a.site_id < b.site_id ? -1 : 1);
   const changes = sites.flatMap((s) => s.changes);
-  const count2 = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
   const missing = [...new Set(sites.filter((s) => s.status === "unknown-history" && s.last_commit).map((s) => s.last_commit))];
   return {
     ref: options.ref,
     commit,
-    fleet_last_commit: fleetLast,
+    fleet_last_commit: state.sites[FLEET_STATE_ID]?.last_commit ?? null,
     fleet_heads: nextHeads(commit, heads, options.relations),
     sites_dir: desired.sitesDir,
     sites,
     changes,
-    moves,
+    moves: ctx.moves,
     missing_history: missing,
-    summary: {
-      sites: sites.filter((s) => !s.removed).length,
-      sites_changed: sites.filter((s) => s.changes.length).length,
-      added: count2("added"),
-      modified: count2("modified"),
-      removed: count2("removed"),
-      stale_sites: sites.filter((s) => s.status !== "ok").length,
-      to_send: changes.filter((c) => c.action === "create" || c.action === "follow").length
-    }
+    summary: summarize(sites, changes)
   };
+}
+function summarize(sites, changes) {
+  const count2 = (k) => changes.filter((c) => c.kind === k && c.action !== "stale").length;
+  return {
+    sites: sites.filter((s) => !s.removed).length,
+    sites_changed: sites.filter((s) => s.changes.length).length,
+    added: count2("added"),
+    modified: count2("modified"),
+    removed: count2("removed"),
+    stale_sites: sites.filter((s) => s.status !== "ok").length,
+    to_send: changes.filter((c) => c.action === "create" || c.action === "follow").length
+  };
+}
+function planSite(site, siteState, ctx) {
+  const records = siteState?.scripts ?? {};
+  const { status, reason, last } = siteStatus(ctx.commit, siteState?.last_commit, ctx.heads, ctx.relations);
+  const changes = [];
+  const present = /* @__PURE__ */ new Set();
+  for (const script of site.scripts) {
+    present.add(script.file);
+    const change = plannedChange(site, script, records[script.file], status, ctx);
+    if (change) changes.push(change);
+  }
+  for (const [file2, record2] of sortedEntries(records)) {
+    if (present.has(file2) || !isLive(record2)) continue;
+    changes.push(removed(site.name, site.id, file2, record2, ctx.commit.sha, status));
+  }
+  const renamedFrom = siteState && siteState.site !== site.name ? siteState.site : null;
+  return {
+    site: site.name,
+    site_id: site.id,
+    status,
+    reason,
+    last_commit: last,
+    renamed_from: renamedFrom,
+    removed: false,
+    settings: site.settings,
+    changes,
+    scripts: site.scripts.length
+  };
+}
+function plannedChange(site, script, record2, status, ctx) {
+  const { commit } = ctx;
+  const moved2 = isLive(record2) && record2.path !== script.path ? record2.path : null;
+  const decision = decide(record2, script.fingerprint, ctx.decide, script.parts?.sizes.length ?? (script.read ? 1 : void 0));
+  if (!decision) {
+    if (moved2) ctx.moves.push({ site: site.name, site_id: site.id, file: script.file, from: moved2, to: script.path });
+    return null;
+  }
+  const kind2 = isLive(record2) && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
+  const key = decision.key ?? idempotencyKey({
+    siteId: site.id,
+    file: script.file,
+    generation: decision.generation,
+    baseCommit: record2?.commit ?? null,
+    fingerprint: script.fingerprint
+  });
+  return {
+    site: site.name,
+    site_id: site.id,
+    path: script.path,
+    file: script.file,
+    previous_path: moved2,
+    kind: kind2,
+    action: status === "ok" ? decision.action : "stale",
+    idempotency_key: key,
+    // A followed job keeps the description it was created with; it is not sent again.
+    description: renderDescription(site.settings.description, {
+      site: site.name,
+      site_id: site.id,
+      path: script.path,
+      file: script.file,
+      sha: commit.sha.slice(0, 7),
+      subject: commit.subject
+    }),
+    fingerprint: script.fingerprint,
+    previous_fingerprint: record2?.fingerprint ?? null,
+    // A send already on its way keeps the commit it was first intended at (statuses go there).
+    commit: decision.commit ?? commit.sha,
+    generation: decision.generation,
+    job_id: decision.action === "follow" ? record2?.job_id ?? null : null,
+    supersedes: decision.supersedes,
+    lookup: decision.lookup ?? false,
+    group: script.group ?? null,
+    secrets: script.uses.secrets,
+    secrets_missing: script.secretsMissing,
+    findings: script.findings,
+    previous: previousOf(record2),
+    parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts.lines[index] })) : null,
+    from_part: decision.fromPart ?? 0
+  };
+}
+function cleanSitePlan(c, ctx) {
+  const { status, reason, last } = siteStatus(ctx.commit, c.last_commit, ctx.heads, ctx.relations);
+  return {
+    site: c.site,
+    site_id: c.site_id,
+    status,
+    reason,
+    last_commit: last,
+    renamed_from: null,
+    removed: false,
+    settings: c.settings,
+    changes: [],
+    scripts: c.scripts
+  };
+}
+function removedSitePlan(id, s, settings, ctx) {
+  const live = sortedEntries(s.scripts).filter(([, r]) => isLive(r));
+  if (!live.length && s.removed_at) return [];
+  const { status, reason } = siteStatus(ctx.commit, s.last_commit, ctx.heads, ctx.relations);
+  const changes = live.map(([file2, record2]) => removed(s.site, id, file2, record2, ctx.commit.sha, status));
+  return [{ site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0 }];
 }
 function decide(record2, fp, ctx, partCount) {
   if (record2 === void 0 || record2.phase === "removed") return { action: "create", generation: (record2?.generation ?? 0) + 1, supersedes: null };
@@ -89971,20 +90024,9 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const folders = top.filter(isSiteFolder);
   const shared3 = top.filter((e) => !isSiteFolder(e));
   const key = snapshotKey({ sitesDir: dir, shared: shared3, secrets: identity ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
-  const clean2 = /* @__PURE__ */ new Map();
-  if (previous?.key === key) {
-    for (const e of folders) {
-      const name = e.path.slice(e.path.lastIndexOf("/") + 1);
-      const s = previous.sites.get(name);
-      if (s && s.tree === e.oid && (index.files.get(s.state_path) ?? null) === s.state) clean2.set(name, s);
-    }
-  }
-  const cleanIds = /* @__PURE__ */ new Set();
-  const cleanPaths = /* @__PURE__ */ new Set();
-  for (const s of clean2.values()) {
-    cleanIds.add(s.id);
-    cleanPaths.add(s.state_path);
-  }
+  const clean2 = cleanSitesOf(previous, key, folders, index);
+  const cleanIds = new Set([...clean2.values()].map((s) => s.id));
+  const cleanPaths = new Set([...clean2.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean2.has(e.path.slice(e.path.lastIndexOf("/") + 1)));
   const entries = clean2.size === 0 || dirty.length > 200 ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0])) : await reader.listTree(commit.sha, dir, [
     ...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path),
@@ -90008,7 +90050,23 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const lasts = /* @__PURE__ */ new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
-  const treeOf = new Map(folders.map((e) => [e.path.slice(e.path.lastIndexOf("/") + 1), e.oid]));
+  const next = nextSnapshot({ key, commit: commit.sha, dir, top, folders, clean: clean2, index, plan: p, desired, state });
+  if (!sameSnapshot(previous, next)) await snapshots.save(next);
+  return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean2.size, read: desired.sites.length } };
+}
+function cleanSitesOf(previous, key, folders, index) {
+  const clean2 = /* @__PURE__ */ new Map();
+  if (previous?.key !== key) return clean2;
+  for (const e of folders) {
+    const name = e.path.slice(e.path.lastIndexOf("/") + 1);
+    const s = previous.sites.get(name);
+    if (s && s.tree === e.oid && (index.files.get(s.state_path) ?? null) === s.state) clean2.set(name, s);
+  }
+  return clean2;
+}
+function nextSnapshot(input2) {
+  const { dir, index, clean: clean2, desired, state } = input2;
+  const treeOf = new Map(input2.folders.map((e) => [e.path.slice(e.path.lastIndexOf("/") + 1), e.oid]));
   const warned = /* @__PURE__ */ new Set();
   for (const w of desired.warnings) {
     if (w.site) warned.add(w.site);
@@ -90016,9 +90074,9 @@ async function makeIncrementalPlan(req, store, snapshots) {
     if (rel !== null) warned.add(rel.split("/")[0]);
   }
   const read = new Set(desired.sites.map((s) => s.name));
-  const next = { key, sites: /* @__PURE__ */ new Map() };
-  const moved2 = new Set(p.moves.map((m) => m.site_id));
-  for (const sp of p.sites) {
+  const next = { key: input2.key, sites: /* @__PURE__ */ new Map() };
+  const moved2 = new Set(input2.plan.moves.map((m) => m.site_id));
+  for (const sp of input2.plan.sites) {
     if (sp.changes.length || warned.has(sp.site) || sp.renamed_from || moved2.has(sp.site_id)) continue;
     const tree = treeOf.get(sp.site);
     if (tree === void 0) continue;
@@ -90042,16 +90100,15 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const stateOthers = /* @__PURE__ */ new Map();
   for (const [path5, oid] of index.files) if (!keptPaths.has(path5)) stateOthers.set(path5, oid);
   next.seen = {
-    commit: commit.sha,
-    others: top.flatMap((e) => {
+    commit: input2.commit,
+    others: input2.top.flatMap((e) => {
       const name = e.path.slice(e.path.lastIndexOf("/") + 1);
       return next.sites.get(name)?.tree === e.oid && e.type === "tree" ? [] : [{ name, mode: e.mode, type: e.type, oid: e.oid }];
     }),
     state_head: index.head,
     state_others: stateOthers
   };
-  if (!sameSnapshot(previous, next)) await snapshots.save(next);
-  return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean2.size, read: desired.sites.length } };
+  return next;
 }
 async function topSince(reader, previous, commit, dir) {
   const seen = previous?.seen;
@@ -90114,18 +90171,65 @@ function loadCommandTree() {
 }
 
 // src/core/checks.ts
+import { relative as relative2, resolve as resolve2 } from "node:path";
 init_routeros_version();
-var lintHook = (text2, rules, ctx) => lintScript(text2, { rules, rawValues: ctx?.raw, routeros: commandTarget(ctx?.target) });
-var targets = /* @__PURE__ */ new Map();
-function commandTarget(target) {
-  const version2 = targetVersion(target);
-  const key = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
-  if (targets.has(key)) return targets.get(key);
-  const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
-  const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadCommandTree(), parsed, target?.packages).target;
-  targets.set(key, resolved2);
-  return resolved2;
+function createChecks(loadTree) {
+  const targets = /* @__PURE__ */ new Map();
+  const commandTarget2 = (target) => {
+    const version2 = targetVersion(target);
+    const key = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
+    if (targets.has(key)) return targets.get(key);
+    const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
+    const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadTree(), parsed, target?.packages).target;
+    targets.set(key, resolved2);
+    return resolved2;
+  };
+  return {
+    lintHook: (text2, rules, ctx) => lintScript(text2, { rules, rawValues: ctx?.raw, routeros: commandTarget2(ctx?.target) }),
+    commandTarget: commandTarget2,
+    lintFiles: (files, cwd, read, target) => lintFiles(files, cwd, read, commandTarget2(target))
+  };
 }
+async function lintFiles(files, cwd, read, routeros2) {
+  const out = [];
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  for (const f of files) {
+    const abs = resolve2(cwd, f);
+    const path5 = relative2(cwd, abs) || f;
+    let buf;
+    try {
+      buf = await read(abs);
+    } catch (e) {
+      out.push({
+        path: path5,
+        line: 0,
+        column: 0,
+        severity: "error",
+        rule: "input",
+        message: `cannot read the file (${e.code ?? "error"})`
+      });
+      continue;
+    }
+    if (buf.includes(0)) {
+      out.push({ path: path5, line: 0, column: 0, severity: "error", rule: "input", message: "contains a NUL byte: it is a binary file, not a RouterOS script" });
+      continue;
+    }
+    let text2;
+    try {
+      text2 = decoder.decode(buf);
+    } catch {
+      out.push({ path: path5, line: 0, column: 0, severity: "error", rule: "input", message: "is not valid UTF-8" });
+      continue;
+    }
+    const source = text2.replace(/^\uFEFF/, "");
+    const raw = source.includes("${{") ? compileTemplate(source).refs.filter((r) => r.raw) : [];
+    for (const f2 of lintScript(source, { rawValues: raw, routeros: routeros2 })) out.push({ path: path5, ...f2 });
+  }
+  return out;
+}
+
+// src/wiring/checks.ts
+var { lintHook, commandTarget, lintFiles: lintFiles2 } = createChecks(loadCommandTree);
 
 // src/github/event.ts
 init_zod();
@@ -92191,11 +92295,11 @@ var FAILING_OUTCOMES = /* @__PURE__ */ new Set(["failed", "timed_out", "lost", "
 function emptySummary() {
   return { succeeded: 0, failed: 0, timed_out: 0, queued: 0, lost: 0, cancelled: 0, blocked: 0, skipped: 0, stale: 0 };
 }
-function absoluteUrl(base, relative3) {
+function absoluteUrl(base, relative4) {
   try {
-    return new URL(relative3.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
+    return new URL(relative4.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).toString();
   } catch {
-    return relative3;
+    return relative4;
   }
 }
 
@@ -92671,6 +92775,9 @@ async function settingLine(reader, model, file2, key) {
   }
 }
 
+// src/wiring/runtime.ts
+init_settings();
+
 // src/cache/parse-cache.ts
 import { readFileSync as readFileSync3 } from "node:fs";
 import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
@@ -92920,7 +93027,7 @@ function spawnError(args, err, cwd) {
 }
 function runGit(args, opts) {
   const started = performance.now();
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawnGit(args, opts);
     const out = [];
     const err = [];
@@ -92935,7 +93042,7 @@ function runGit(args, opts) {
       opts.logger?.debug({ command: formatCommand(args), exitCode: code, ms: Math.round(performance.now() - started) }, "git");
       if (spawnFailure) return reject(spawnError(args, spawnFailure, opts.cwd));
       if (code === 0 || code !== null && opts.okCodes?.includes(code)) {
-        return resolve3({ stdout: Buffer.concat(out), stderr, exitCode: code ?? 0 });
+        return resolve4({ stdout: Buffer.concat(out), stderr, exitCode: code ?? 0 });
       }
       reject(gitError(args, code, stderr));
     });
@@ -92956,7 +93063,7 @@ function catFileBatch(names, opts) {
   }
   const args = ["cat-file", "--batch", "--buffer"];
   const started = performance.now();
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawnGit(args, opts);
     const parser = new CatFileParser(wanted);
     const err = [];
@@ -92984,7 +93091,7 @@ ${stderr}`, failure2));
       if (code !== 0) return reject(gitError(args, code, stderr));
       if (!parser.complete()) return reject(gitError(args, code, `git cat-file answered ${parser.answered} of ${wanted.length} objects
 ${stderr}`));
-      resolve3(parser.result);
+      resolve4(parser.result);
     });
     child.stdin.end(`${wanted.join("\n")}
 `);
@@ -93275,7 +93382,7 @@ function createActionLogger(sink, redact, level = "info", bindings = {}) {
 
 // src/secrets/secret-source.ts
 import { readFileSync as readFileSync5, realpathSync } from "node:fs";
-import { relative as relative2, resolve as resolve2, isAbsolute } from "node:path";
+import { relative as relative3, resolve as resolve3, isAbsolute } from "node:path";
 var SECRET_ENV_PREFIX = "RGO_SECRET_";
 var SECRETS_KEY_ENV = "RGO_SECRETS_KEY";
 function envSiteName(site) {
@@ -93338,7 +93445,7 @@ async function loadSecrets(opts) {
   return secretSource(values, digestKey);
 }
 async function readSecretsFile(file2, opts, values) {
-  const path5 = resolve2(opts.cwd ?? process.cwd(), file2);
+  const path5 = resolve3(opts.cwd ?? process.cwd(), file2);
   if (opts.repoRoot) refuseInsideRepository(path5, opts.repoRoot, file2);
   let text2;
   try {
@@ -93380,7 +93487,7 @@ function refuseInsideRepository(path5, repoRoot, file2) {
     real = realpathSync(path5);
   } catch {
   }
-  const rel = relative2(realpathSync(repoRoot), real);
+  const rel = relative3(realpathSync(repoRoot), real);
   if (!rel.startsWith("..") && !isAbsolute(rel)) {
     throw new InputError({
       file: file2,
@@ -93520,13 +93627,13 @@ var RateLimiter = class {
     });
     this.tail = turn.catch(() => void 0);
     if (!signal) return turn;
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve4, reject) => {
       const onAbort = () => reject(abortError(signal));
       signal.addEventListener("abort", onAbort, { once: true });
       turn.then(
         () => {
           signal.removeEventListener("abort", onAbort);
-          resolve3();
+          resolve4();
         },
         (e) => {
           signal.removeEventListener("abort", onAbort);
@@ -93605,6 +93712,12 @@ var siteSchema = external_exports.object({
   software_version: optionalText,
   model: optionalText,
   identity: optionalText
+});
+var siteSummarySchema = external_exports.object({
+  id: external_exports.string().min(1),
+  name: text,
+  has_pulse: external_exports.boolean(),
+  software_version: optionalText
 });
 function unwrap(value, isList) {
   if (value !== null && typeof value === "object" && !Array.isArray(value) && "data" in value) {
@@ -93699,6 +93812,24 @@ function parseSite(body) {
   const r = siteSchema.safeParse(unwrap(body, false));
   return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe3(r.error)}` };
 }
+function parseSitePage(body) {
+  let next = null;
+  let list2 = body;
+  if (body !== null && typeof body === "object" && !Array.isArray(body) && "data" in body) {
+    const o = body;
+    list2 = o.data;
+    const n = o.links?.next ?? o.next_page_url;
+    if (typeof n === "string" && n !== "") next = n;
+  }
+  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of sites: expected a JSON array, got ${kind(list2)}` };
+  const sites = [];
+  for (const [i, item] of list2.entries()) {
+    const r = siteSummarySchema.safeParse(item);
+    if (!r.success) return { ok: false, problem: `not a list of sites: ${describe3(r.error, `[${i}]`)}` };
+    sites.push(clean(r.data));
+  }
+  return { ok: true, value: { sites, next } };
+}
 function parseErrorBody(body) {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return void 0;
   const o = body;
@@ -93761,8 +93892,13 @@ var SdxErrors = class {
   get host() {
     return this.baseUrl.host;
   }
+  /** The API base URL as shown: no credentials, no trailing slash. */
+  get apiUrl() {
+    return this.baseUrl.toString().replace(/\/+$/, "");
+  }
   fail(what, status, code, type2, retryable, cause) {
-    return new SdxApiError(this.redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
+    const apiUrl = status === 0 && type2 === "network_error" ? this.apiUrl : void 0;
+    return new SdxApiError(this.redact(what), status, code, type2, retryable, { cause, apiUrl });
   }
   /** A plain copy of an undici/network error: message scrubbed, only the code kept. */
   network(err) {
@@ -93843,6 +93979,43 @@ var SdxErrors = class {
 // src/sdx/transport.ts
 import { setTimeout as sleep2 } from "node:timers/promises";
 
+// src/core/sdx-failure.ts
+var CANNOT_CONNECT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
+function isTlsCode(code) {
+  return /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|ERR_OSSL_)/.test(code) || /_CERT(_|$)|CERT_/.test(code) || code === "EPROTO" || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN" || code === "HOSTNAME_MISMATCH";
+}
+function networkCause(code) {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+      return "DNS lookup failed: no such host";
+    case "EAI_AGAIN":
+      return "DNS lookup failed (temporary failure)";
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connection timed out";
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return "no answer in time";
+    case "ECONNRESET":
+    case "EPIPE":
+    case "ECONNABORTED":
+    case "UND_ERR_SOCKET":
+      return "the connection was closed";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return "host unreachable";
+    default:
+      if (code && isTlsCode(code)) return `TLS error: ${code}`;
+      return code ? `network error ${code}` : "network error";
+  }
+}
+function isNetworkFailure(e) {
+  return e instanceof SdxApiError && e.status === 0 && e.type === "network_error";
+}
+
 // src/sdx/reply-collector.ts
 var monotonicNow = () => performance.now();
 var HeadersDeadlines = class {
@@ -93912,9 +94085,9 @@ function pickHeaders(raw) {
   return out;
 }
 var ReplyCollector = class {
-  constructor(maxBytes, resolve3, reject, deadlines) {
+  constructor(maxBytes, resolve4, reject, deadlines) {
     this.maxBytes = maxBytes;
-    this.resolve = resolve3;
+    this.resolve = resolve4;
     this.reject = reject;
     this.deadlines = deadlines;
   }
@@ -94014,7 +94187,7 @@ var NETWORK_CAUSES = {
   UND_ERR_HEADERS_TIMEOUT: "timeout",
   UND_ERR_BODY_TIMEOUT: "timeout"
 };
-var NOT_SENT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
+var NOT_SENT = CANNOT_CONNECT;
 var bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
 var SdxTransport = class {
   constructor(c) {
@@ -94034,6 +94207,14 @@ var SdxTransport = class {
   }
   c;
   counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
+  /** Requests waiting for the rate limiter now. */
+  waiting = 0;
+  /**
+   * Set once a request gave up on a server that cannot be reached (every retry refused, no such
+   * host...): the server is gone for this client, and later requests fail at once, unsent, instead
+   * of each retrying for a minute. A new client (the next run) tries again.
+   */
+  lost = null;
   inFlight = /* @__PURE__ */ new Set();
   // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
   deadlines;
@@ -94043,13 +94224,17 @@ var SdxTransport = class {
     if (this.closed) throw this.c.errors.fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
     const path5 = this.c.base.prefix + x.path;
     const where2 = `SDX ${x.method} ${x.path}`;
+    if (this.lost) throw this.lostContact(where2, this.lost);
     const landed = { value: false };
     for (let attempt = 0; ; attempt++) {
+      this.waiting++;
       try {
         await this.c.limiter.acquire(this.c.signal);
       } catch (e) {
         if (e.name === "AbortError") throw this.stopped(where2);
         throw e;
+      } finally {
+        this.waiting--;
       }
       const refused = x.guard?.();
       if (refused) throw this.c.errors.fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
@@ -94073,7 +94258,13 @@ var SdxTransport = class {
   }
   stats() {
     const c = this.counters;
-    return { requests: c.requests, retries: c.retries, byStatus: { ...c.byStatus }, retriesByCause: { ...c.retriesByCause } };
+    return {
+      requests: c.requests,
+      retries: c.retries,
+      byStatus: { ...c.byStatus },
+      retriesByCause: { ...c.retriesByCause },
+      waitingForRateLimit: this.waiting
+    };
   }
   isClosed() {
     return this.closed;
@@ -94105,11 +94296,12 @@ var SdxTransport = class {
     const code = wrapped.code ?? "UNKNOWN";
     bump(this.counters.byStatus, "network");
     const mapped = NETWORK_CAUSES[code];
-    const retryable = mapped !== void 0;
+    const cannotConnect = NOT_SENT.has(code) || isTlsCode(code);
+    const retryable = mapped !== void 0 && !(x.failFast && cannotConnect);
     if (!NOT_SENT.has(code)) landed.value = true;
     const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
     const error63 = this.c.errors.fail(
-      `${where2}: network error talking to ${this.c.errors.host}: ${code}: ${wrapped.message}${hint}`,
+      `${where2}: ${cannotConnect ? "could not reach" : "no answer from"} SDX at ${this.c.errors.apiUrl} (${networkCause(code)}; ${code}: ${wrapped.message})${hint}`,
       0,
       code,
       "network_error",
@@ -94120,11 +94312,23 @@ var SdxTransport = class {
     if (!retryable) throw error63;
     return { cause: mapped, error: error63, retryAfterMs: void 0 };
   }
+  /** A request refused without being sent: the server was lost earlier in this client's life. */
+  lostContact(where2, lost) {
+    return this.c.errors.fail(
+      `${where2}: not sent, lost contact with SDX at ${this.c.errors.apiUrl} (${networkCause(lost.code)}) earlier in this run`,
+      0,
+      lost.code,
+      "network_error",
+      false
+    );
+  }
   /** Give up after maxRetries, or wait the backoff (or the server's Retry-After) before the next attempt. */
   async waitToRetry(x, where2, attempt, f) {
     const { error: error63, cause, retryAfterMs } = f;
     if (attempt >= this.c.maxRetries) {
-      throw this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
+      const final = this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
+      if (error63.status === 0 && error63.code && NOT_SENT.has(error63.code)) this.lost = final;
+      throw final;
     }
     let delay = this.backoff(attempt);
     if (retryAfterMs !== void 0) {
@@ -94160,12 +94364,12 @@ var SdxTransport = class {
    * no AbortController, timer, stream or async iterator per request.
    */
   send(x, path5) {
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve4, reject) => {
       const h = new ReplyCollector(
         this.c.maxResponseBytes,
         (r) => {
           this.inFlight.delete(h);
-          resolve3(r);
+          resolve4(r);
         },
         (e) => {
           this.inFlight.delete(h);
@@ -94201,6 +94405,32 @@ function parseRetryAfter(value, now = Date.now()) {
   return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
 }
 
+// src/sdx/access.ts
+var ACCESS_PATH = "/site-minimal";
+function accessError(e, apiUrl) {
+  if (!(e instanceof SdxApiError)) return new SdxAccessError(`could not use SDX at ${apiUrl}: ${e?.message ?? String(e)}`, "unreachable", apiUrl, URL_HINT, 0);
+  if (e.status === 0) {
+    const cause = e.code === "aborted" ? "the run was stopped" : networkCause(e.code);
+    return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, "unreachable", apiUrl, URL_HINT, 0);
+  }
+  const said = e.message.replace(/^SDX \w+ \S+: /, "");
+  if (e.status === 401 || e.status === 403) {
+    return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, "token-refused", apiUrl, TOKEN_HINT, e.status);
+  }
+  if (e.status >= 500 || e.status === 429) {
+    return new SdxAccessError(`SDX at ${apiUrl} is failing (${said}); nothing was sent`, "server-error", apiUrl, "try again later; the SDX status page may say more", e.status);
+  }
+  return new SdxAccessError(
+    `the server at ${apiUrl} does not answer as the SDX API does (GET ${ACCESS_PATH}: ${said}); nothing was sent`,
+    "not-sdx",
+    apiUrl,
+    URL_HINT,
+    e.status
+  );
+}
+var URL_HINT = "check the SDX API URL (--api-url, SDX_API_URL or the Action's sdx-api-url; default https://v1.api.altostrat.io) and that this machine can reach it";
+var TOKEN_HINT = "check SDX_API_TOKEN (the Action's sdx-api-token): an API key (alto_sk_...) or a JWT that has not expired, for the organisation that owns the sites";
+
 // src/sdx/client.ts
 var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
 function createSdxClient(opts) {
@@ -94211,6 +94441,8 @@ function createSdxClient(opts) {
     getJob: (siteId, jobId) => getJob(ctx, siteId, jobId),
     cancelJob: (siteId, jobId) => cancelJob(ctx, siteId, jobId),
     getSite: (siteId) => getSite(ctx, siteId),
+    listSites: () => listSites(ctx),
+    checkAccess: () => checkAccess(ctx),
     stats: () => ctx.transport.stats(),
     close: () => ctx.transport.close()
   };
@@ -94268,7 +94500,7 @@ function resolveClient(opts) {
     signal: opts.signal,
     abortGraceMs
   });
-  return { transport, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
+  return { transport, apiUrl: errors.apiUrl, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
 }
 async function createJob(ctx, req) {
   checkJobRequest(req);
@@ -94352,6 +94584,51 @@ async function getSite(ctx, siteId) {
   const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
   if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
   return ctx.errors.decode(reply, `SDX GET ${path5}`, parseSite);
+}
+var MAX_SITE_PAGES = 1e3;
+async function listSites(ctx) {
+  const sites = [];
+  let path5 = ACCESS_PATH;
+  for (let page = 0; path5 !== null; page++) {
+    if (page >= MAX_SITE_PAGES) throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, "too_many_pages", void 0, false);
+    const where2 = `SDX GET ${path5}`;
+    let reply;
+    try {
+      reply = await ctx.transport.exchange({ method: "GET", path: path5, failFast: page === 0 });
+      if (reply.status !== 200) throw ctx.errors.reply(reply, where2);
+    } catch (e) {
+      throw page === 0 ? accessError(e, ctx.apiUrl) : e;
+    }
+    const parsed = page === 0 ? decodeOrAccessError(ctx, reply, where2) : ctx.errors.decode(reply, where2, parseSitePage);
+    sites.push(...parsed.sites);
+    path5 = parsed.next === null ? null : nextPagePath(ctx, parsed.next);
+  }
+  return sites;
+}
+function decodeOrAccessError(ctx, reply, where2) {
+  try {
+    return ctx.errors.decode(reply, where2, parseSitePage);
+  } catch (e) {
+    throw accessError(e, ctx.apiUrl);
+  }
+}
+function nextPagePath(ctx, next) {
+  const base = new URL(`${ctx.apiUrl}/`);
+  const url2 = new URL(next, base);
+  if (url2.origin !== base.origin) throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url2.host}); not followed`, 200, "foreign_page", void 0, false);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const path5 = url2.pathname.startsWith(`${prefix}/`) ? url2.pathname.slice(prefix.length) : url2.pathname;
+  return path5 + url2.search;
+}
+async function checkAccess(ctx) {
+  try {
+    const reply = await ctx.transport.exchange({ method: "GET", path: ACCESS_PATH, failFast: true });
+    if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
+    if (reply.json === void 0) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, "the body is not JSON");
+  } catch (e) {
+    if (e instanceof SdxApiError && e.code === "response_too_large" && e.status === 200) return;
+    throw accessError(e, ctx.apiUrl);
+  }
 }
 async function findByKey(ctx, siteId, key, conflict, where2) {
   const attempts = ctx.conflictLookupAttempts;
@@ -94504,7 +94781,7 @@ ${body.join("\n")}
 `;
 }
 function sleep4(ms) {
-  return new Promise((resolve3) => setTimeout(resolve3, ms));
+  return new Promise((resolve4) => setTimeout(resolve4, ms));
 }
 function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
@@ -94618,8 +94895,8 @@ var PacedWriteQueue = class {
   wake = null;
   push(updates) {
     if (updates.length === 0) return Promise.resolve();
-    return new Promise((resolve3, reject) => {
-      this.pending.push({ updates, resolve: resolve3, reject });
+    return new Promise((resolve4, reject) => {
+      this.pending.push({ updates, resolve: resolve4, reject });
       this.lastPush = this.now();
       if (this.writing) this.busy = true;
       this.schedule();
@@ -95469,7 +95746,11 @@ var ENV_TUNING = {
   RGO_RATE_LIMIT: opt.int(0, 1e5),
   RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
   RGO_POLL_MAX_MS: opt.int(1, 36e5),
-  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS)
+  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS),
+  /** Retries of one SDX request after a network error, 429 or 5xx (default 8). */
+  RGO_SDX_MAX_RETRIES: opt.int(0, 20),
+  /** How often a long apply prints a progress line when stderr is not a terminal (default 10 s). */
+  RGO_PROGRESS_INTERVAL: opt.duration("10s")
 };
 function parseEnvTuning(env) {
   return parseOptions(ENV_TUNING, env, (k) => k);
@@ -95552,40 +95833,70 @@ var Runtime = class {
     this.addSecrets(source.values());
     return source;
   }
-  /** The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries, rate limit, stop signal. */
+  /**
+   * The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries,
+   * rate limit, stop signal. Before the client is handed over, one request checks that the URL
+   * reaches SDX and that the token is accepted (SdxClient.checkAccess): a wrong URL or token stops
+   * the run before anything is sent (SdxAccessError, exit 3), in one request, instead of every
+   * change failing after minutes of retries. The daemon reports it and retries on its own schedule.
+   */
   sdxFactory() {
+    const build = this.sdxBuilder();
+    return async (fleet) => {
+      const client = build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
+      try {
+        await client.checkAccess();
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
+      return client;
+    };
+  }
+  /** An SDX client outside a fleet (`sites`, `init`): the rate limit is RGO_RATE_LIMIT, else 60 a minute. */
+  sdxClient() {
+    return this.sdxBuilder()(this.tuning.RGO_RATE_LIMIT ?? FLEET_DEFAULTS.rate_limit);
+  }
+  /** The operator's URL and the token, checked; a function that builds a client with a rate limit. */
+  sdxBuilder() {
     const apiUrl = this.apiUrl;
-    const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: "SDX_API_TOKEN" };
-    if (!token.value) {
-      throw new InputError({
-        file: token.source.startsWith("input") ? `(${token.source})` : "(environment)",
-        message: `${token.source} is not set: apply needs an SDX API token`,
-        hint: token.source.startsWith("input") ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"' : "export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it"
-      });
-    }
-    const value = token.value;
-    if (value.trim().length < MIN_SECRET_LENGTH) {
-      throw new InputError({
-        file: token.source.startsWith("input") ? `(${token.source})` : "(environment)",
-        message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
-        hint: "set it to the SDX API token (a JWT or an alto_sk_... key)"
-      });
-    }
-    this.addSecrets([value]);
-    return (fleet) => {
-      const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
-      this.logger.debug({ event: "sdx-client", api_url: apiUrl.url, max_retries: SDX_MAX_RETRIES, requests_per_minute: requestsPerMinute }, "SDX client");
+    const value = this.sdxToken();
+    const maxRetries = this.tuning.RGO_SDX_MAX_RETRIES ?? SDX_MAX_RETRIES;
+    return (requestsPerMinute) => {
+      this.logger.debug({ event: "sdx-client", api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute }, "SDX client");
       return createSdxClient({
         baseUrl: apiUrl.url,
         token: value,
         requestsPerMinute,
         // A change that cannot be sent blocks its site until the next run: retry transient faults
         // generously (each retry reuses the idempotency key, so none can create a second job).
-        maxRetries: SDX_MAX_RETRIES,
+        maxRetries,
         logger: this.logger,
         signal: this.opts.signal
       });
     };
+  }
+  /** The SDX token, checked (set, long enough to be hidden) and added to what every output scrubs. */
+  sdxToken() {
+    const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: "SDX_API_TOKEN" };
+    const file2 = token.source.startsWith("input") ? `(${token.source})` : "(environment)";
+    if (!token.value) {
+      throw new InputError({
+        file: file2,
+        message: `${token.source} is not set: reaching SDX needs an API token`,
+        hint: token.source.startsWith("input") ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"' : "export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it"
+      });
+    }
+    const value = token.value;
+    if (value.trim().length < MIN_SECRET_LENGTH) {
+      throw new InputError({
+        file: file2,
+        message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
+        hint: "set it to the SDX API token (a JWT or an alto_sk_... key)"
+      });
+    }
+    this.addSecrets([value]);
+    return value;
   }
   /** How jobs are followed: first poll and longest interval (RGO_POLL_INITIAL_MS, RGO_POLL_MAX_MS). */
   poll() {
@@ -96148,13 +96459,13 @@ function pTimeout(promise2, options) {
   } = options;
   let timer;
   let abortHandler;
-  const wrappedPromise = new Promise((resolve3, reject) => {
+  const wrappedPromise = new Promise((resolve4, reject) => {
     if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
       throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
     }
     if (signal?.aborted) {
       reject(getAbortedReason(signal));
-      promise2.then(resolve3, reject);
+      promise2.then(resolve4, reject);
       return;
     }
     if (signal) {
@@ -96163,7 +96474,7 @@ function pTimeout(promise2, options) {
       };
       signal.addEventListener("abort", abortHandler, { once: true });
     }
-    promise2.then(resolve3, reject);
+    promise2.then(resolve4, reject);
     if (milliseconds === Number.POSITIVE_INFINITY) {
       return;
     }
@@ -96171,7 +96482,7 @@ function pTimeout(promise2, options) {
     timer = customTimers.setTimeout.call(void 0, () => {
       if (fallback) {
         try {
-          resolve3(fallback());
+          resolve4(fallback());
         } catch (error63) {
           reject(error63);
         }
@@ -96181,7 +96492,7 @@ function pTimeout(promise2, options) {
         promise2.cancel();
       }
       if (message === false) {
-        resolve3();
+        resolve4();
       } else if (message instanceof Error) {
         reject(message);
       } else {
@@ -96625,7 +96936,7 @@ var PQueue = class extends import_index.default {
     if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
       throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
     }
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve4, reject) => {
       const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
       let cleanupQueueAbortHandler = () => void 0;
       const run2 = async () => {
@@ -96667,7 +96978,7 @@ var PQueue = class extends import_index.default {
             })]);
           }
           const result = await operation;
-          resolve3(result);
+          resolve4(result);
           this.emit("completed", result);
         } catch (error63) {
           reject(error63);
@@ -96856,7 +97167,7 @@ var PQueue = class extends import_index.default {
   }
   async #onEvent(events, filter) {
     const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve3) => {
+    return new Promise((resolve4) => {
       const listener = () => {
         if (filter && !filter()) {
           return;
@@ -96864,7 +97175,7 @@ var PQueue = class extends import_index.default {
         for (const event of eventList) {
           this.off(event, listener);
         }
-        resolve3();
+        resolve4();
       };
       for (const event of eventList) {
         this.on(event, listener);
@@ -97028,13 +97339,13 @@ var PQueue = class extends import_index.default {
 var realClock = {
   now: () => Date.now(),
   sleep(ms, signal) {
-    return new Promise((resolve3) => {
-      if (signal?.aborted) return resolve3();
+    return new Promise((resolve4) => {
+      if (signal?.aborted) return resolve4();
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
         signal?.removeEventListener("abort", done);
-        resolve3();
+        resolve4();
       }
       signal?.addEventListener("abort", done, { once: true });
     });
@@ -97265,10 +97576,17 @@ async function followJob(ctx, f) {
       unreachable = null;
     } catch (e) {
       if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url2, f.reused, seenRunning, f.part ?? null);
+      if (isNetworkFailure(e)) {
+        ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
+        return { ...base, outcome: "timed_out", reason: lostContactReason(e, job.id, st) };
+      }
       unreachable = e.message;
       ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, "could not read the job; retrying");
     }
   }
+}
+function lostContactReason(e, jobId, st) {
+  return `lost contact with SDX at ${e.apiUrl ?? "the API URL"} (${networkCause(e.code)}) while following job ${jobId}, ${st} when last seen: it may still run on the router, and the next run follows it`;
 }
 function lostJob(ctx, c, jobId, url2, reused, started, part) {
   if (!started) {
@@ -97739,13 +98057,13 @@ function hold(store, holder, basedOn, ttlMs, now, logger) {
   };
 }
 function pause(ms, signal) {
-  return new Promise((resolve3) => {
-    if (signal?.aborted) return resolve3();
+  return new Promise((resolve4) => {
+    if (signal?.aborted) return resolve4();
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
       signal?.removeEventListener("abort", done);
-      resolve3();
+      resolve4();
     }
     signal?.addEventListener("abort", done, { once: true });
   });
@@ -97767,7 +98085,7 @@ async function reconcile(req) {
     const current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
     await req.onPlan?.(current.plan, current.desired);
-    const sdx = req.sdxFor(current.desired.fleet);
+    const sdx = await req.sdxFor(current.desired.fleet);
     try {
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
@@ -98061,6 +98379,11 @@ async function run(io = coreIo(), signal = cancelSignal()) {
       const n = e.problems.length;
       io.fail(redact(`${n === 1 ? "the input is invalid" : `${n} problems in the input`}; nothing was sent:
 ${e.message}`));
+      return;
+    }
+    if (e instanceof SdxAccessError) {
+      io.fail(redact(`${e.message}
+hint: ${e.hint}`));
       return;
     }
     const err = e;

@@ -21,8 +21,11 @@ export interface ReconcileRequest
   extends Omit<PlanRequest, 'state'>,
     Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl' | 'lease' | 'secretsKeyCheck'> {
   store: StateStore;
-  /** Builds the SDX client once the fleet settings (rate limit) are known; it sends to `apiUrl`. */
-  sdxFor: (fleet: FleetDefaults) => SdxClient;
+  /**
+   * Builds the SDX client once the fleet settings (rate limit) are known; it sends to `apiUrl`. It may
+   * check first that SDX can be used (issue 14: one request, before anything is sent) and throw.
+   */
+  sdxFor: (fleet: FleetDefaults) => SdxClient | Promise<SdxClient>;
   /** The operator's SDX API URL: a fleet file naming another one sends nothing (core/api-url.ts). */
   apiUrl: OperatorApiUrl;
   /** Overrides the fleet's concurrency setting. */
@@ -60,7 +63,7 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
     const current = held.basedOn !== null && held.basedOn === first.state.revision ? first : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
     await req.onPlan?.(current.plan, current.desired);
-    const sdx = req.sdxFor(current.desired.fleet);
+    const sdx = await req.sdxFor(current.desired.fleet);
     try {
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,

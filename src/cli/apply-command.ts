@@ -3,6 +3,7 @@ import { LeaseBusyError, LEASE_WAIT_MS } from '../apply/lease.js';
 import { reconcile } from '../apply/reconcile.js';
 import { lintHook } from '../wiring/checks.js';
 import { describeHolder } from '../core/lease.js';
+import { SdxAccessError } from '../core/errors.js';
 import type { ApplyEvent } from '../core/outcome.js';
 import { applyToJson, applyToText, colourOutcome } from '../report/apply-report.js';
 import { parseOptions } from '../wiring/options.js';
@@ -57,6 +58,8 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
     else ctx.out(applyToText(result, result.warnings, ctx.style));
     return result.exitCode;
   } catch (e) {
+    // SDX unreachable or the token refused: the machine-readable document says so too (exit 3, run.ts).
+    if (e instanceof SdxAccessError && json) writeJson((s) => ctx.out(s), sdxAccessJson(e));
     if (!(e instanceof LeaseBusyError)) throw e;
     if (json) writeJson((s) => ctx.out(s), leaseBusyJson(e));
     ctx.err(`error: ${e.message}\n`);
@@ -64,6 +67,11 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   } finally {
     await store.close();
   }
+}
+
+/** The JSON document of a run that found SDX unusable before sending anything. */
+export function sdxAccessJson(e: SdxAccessError): object {
+  return { error: { kind: 'sdx-access', reason: e.kind, message: e.message, api_url: e.apiUrl, status: e.status }, results: [], exit_code: 3 };
 }
 
 /** The JSON document of a run that could not take the lease: no results, the holder named. */

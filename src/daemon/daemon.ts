@@ -125,7 +125,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             await Promise.resolve(s.onPlan?.(p, d)).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'an event sink could not take the plan'));
           }
         },
-        sdxFor: (fleet) => metrics.trackClient(settings.sdxFor(fleet)),
+        sdxFor: async (fleet) => metrics.trackClient(await settings.sdxFor(fleet)),
         // The daemon holds the lease only while it applies: one run at a time, across every clone.
         lease: { purpose: 'watch', waitMs: opts.leaseWaitMs },
       });
