@@ -10,6 +10,7 @@ import { parseOptions } from '../wiring/options.js';
 import { writeJson } from './commands.js';
 import type { Context } from './context.js';
 import { APPLY_SPEC } from './option-specs.js';
+import { ApplyProgress } from './apply-progress.js';
 
 export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _args?: string[]): Promise<number> {
   const opts = parseOptions(APPLY_SPEC, raw);
@@ -21,7 +22,10 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const store = await ctx.stateStore(repo, opts);
   const json = opts.format === 'json';
   const progress = !!ctx.io.stderr.isTTY && !json;
+  // Without a terminal, a progress line every RGO_PROGRESS_INTERVAL (10 s) on stderr (issue 14).
+  const ticker = ctx.io.stderr.isTTY ? null : new ApplyProgress((s) => ctx.err(s), rt.tuning.RGO_PROGRESS_INTERVAL);
   const onEvent = (e: ApplyEvent) => {
+    ticker?.onEvent(e);
     if (!progress) return;
     if (e.type === 'job-created') ctx.err(ctx.style.dim(`  ${e.change.site}: ${e.change.path} -> job ${e.job.id}${e.reused ? ' (existing)' : ''}\n`));
     if (e.type === 'result') ctx.err(`  ${colourOutcome(e.result.outcome, ctx.style)} ${e.result.change.site}: ${e.result.change.path}\n`);
@@ -35,7 +39,8 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       secrets,
       lint: lintHook,
       retryFailed: opts.retryFailed,
-      sdxFor,
+      sdxFor: async (fleet) => (ticker ? ticker.watch(await sdxFor(fleet)) : sdxFor(fleet)),
+      onPlan: (plan) => ticker?.plan(plan),
       apiUrl: rt.apiUrl,
       cache: await ctx.parseCache(repo),
       snapshot: ctx.planSnapshot(repo),
@@ -65,6 +70,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
     ctx.err(`error: ${e.message}\n`);
     return 1;
   } finally {
+    ticker?.stop();
     await store.close();
   }
 }
