@@ -19236,7 +19236,7 @@ var require_identity = __commonJS({
     var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
     var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -19273,7 +19273,7 @@ var require_identity = __commonJS({
     exports.isNode = isNode;
     exports.isPair = isPair2;
     exports.isScalar = isScalar2;
-    exports.isSeq = isSeq;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -29581,7 +29581,7 @@ __export(yaml_file_exports, {
   closest: () => closest,
   parseYamlFile: () => parseYamlFile
 });
-function parseYamlFile(text2, file2, schema2, what) {
+function parseYamlFile(text2, file2, schema2, what, opts = {}) {
   const fast = parseFast(text2, schema2);
   if (fast) return { value: fast.data, problems: [] };
   const lineCounter = new import_yaml.LineCounter();
@@ -29597,7 +29597,36 @@ function parseYamlFile(text2, file2, schema2, what) {
   if ("problems" in data) return data;
   const result = schema2.safeParse(data.value);
   if (result.success) return { value: result.data, problems: [] };
-  return { problems: schemaProblems(result.error.issues, doc, schema2, file2, what, pos) };
+  const problems = schemaProblems(result.error.issues, doc, schema2, file2, what, pos);
+  const value = opts.salvage ? salvage(schema2, data.value, result.error.issues) : void 0;
+  return value === void 0 ? { problems } : { value, problems };
+}
+function salvage(schema2, data, first2) {
+  const value = structuredClone(data);
+  let issues = first2;
+  for (let round = 0; round < 5; round++) {
+    for (const issue3 of issues) {
+      const path5 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
+      if (issue3.code === "unrecognized_keys") for (const key of issue3.keys) deleteIn(value, [...path5, key]);
+      else if (path5.length) deleteIn(value, path5);
+      else return void 0;
+    }
+    const again = schema2.safeParse(value);
+    if (again.success) return again.data;
+    issues = again.error.issues;
+  }
+  return void 0;
+}
+function deleteIn(value, path5) {
+  let at = value;
+  for (const seg of path5.slice(0, -1)) {
+    if (at === null || typeof at !== "object") return;
+    at = at[seg];
+  }
+  if (at === null || typeof at !== "object") return;
+  const last = path5[path5.length - 1];
+  if (Array.isArray(at) && typeof last === "number") at.splice(last, 1);
+  else delete at[last];
 }
 function parseFast(text2, schema2) {
   if (/[&*]/.test(text2)) return void 0;
@@ -29678,20 +29707,31 @@ function schemaProblems(issues, doc, schema2, file2, what, pos) {
     const node2 = doc.getIn(path5, true);
     const offset = node2?.range?.[0] ?? (path5.length ? keyNodeOffset(doc, path5.slice(0, -1), path5[path5.length - 1]) : void 0);
     const where2 = path5.length ? `"${path5.join(".")}"` : what;
-    problems.push({ file: file2, ...pos(offset), message: `${where2}: ${describeIssue(issue3)}` });
+    const present = path5.length === 0 || doc.hasIn(path5);
+    const { message, hint } = describeIssue(issue3, present, present ? doc.getIn(path5) : void 0);
+    problems.push({ file: file2, ...pos(offset), message: `${where2}: ${message}`, ...hint && { hint } });
   }
   return problems;
 }
-function describeIssue(issue3) {
+function describeIssue(issue3, present, value) {
   if (issue3.code === "invalid_key") {
     const inner2 = issue3.issues.map((i) => i.message).join("; ");
-    return `is not an allowed name (${inner2})`;
+    return { message: `is not an allowed name (${inner2})` };
   }
   if (issue3.code === "invalid_type") {
-    if (issue3.input === void 0) return `is required (expected ${issue3.expected})`;
-    return `expected ${issue3.expected}, got ${issue3.input === null ? "nothing" : Array.isArray(issue3.input) ? "a list" : typeof issue3.input} (${JSON.stringify(issue3.input)?.slice(0, 60)})`;
+    const expected = EXPECTED[issue3.expected] ?? issue3.expected;
+    if (!present) return { message: `is required (expected ${expected})` };
+    const hint = issue3.expected === "boolean" && typeof value === "string" ? `write true or false (YAML 1.2 reads yes, no, on and off as text)` : issue3.expected === "number" && typeof value === "string" ? "write the number without quotes" : void 0;
+    return { message: `expected ${expected}, got ${describeValue(value)}`, hint };
   }
-  return issue3.message;
+  return { message: issue3.message };
+}
+function describeValue(v) {
+  if (v === null || v === void 0) return "nothing";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
+  if (typeof v === "number" || typeof v === "boolean") return `the ${typeof v} ${String(v)}`;
+  if (Array.isArray(v) || (0, import_yaml.isSeq)(v)) return "a list";
+  return "a mapping";
 }
 function keyNodeOffset(doc, parentPath, key) {
   const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;
@@ -29756,7 +29796,7 @@ function depth(v, d = 0) {
 function firstLine(s) {
   return s.split("\n")[0].trim();
 }
-var import_yaml, MAX_ALIASES, MAX_DEPTH;
+var import_yaml, MAX_ALIASES, MAX_DEPTH, EXPECTED;
 var init_yaml_file = __esm({
   "src/core/yaml-file.ts"() {
     "use strict";
@@ -29764,6 +29804,15 @@ var init_yaml_file = __esm({
     init_js_yaml();
     MAX_ALIASES = 100;
     MAX_DEPTH = 32;
+    EXPECTED = {
+      boolean: "a boolean, true or false",
+      number: "a number",
+      int: "a whole number",
+      string: "text",
+      array: "a list",
+      object: "a mapping of key: value",
+      record: "a mapping of key: value"
+    };
   }
 });
 
@@ -88099,7 +88148,9 @@ async function settingsParser(reader, sorted, cache) {
   const parse8 = (e, kind2, what) => {
     const hit = cache?.get(cacheKey(e));
     if (hit !== void 0) return { value: hit, problems: [] };
-    const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what);
+    const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what, {
+      salvage: kind2 === "fleet"
+    });
     if (parsed.value !== void 0 && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
     return parsed;
   };
@@ -94408,7 +94459,8 @@ function parseRetryAfter(value, now = Date.now()) {
 // src/sdx/access.ts
 var ACCESS_PATH = "/site-minimal";
 function accessError(e, apiUrl) {
-  if (!(e instanceof SdxApiError)) return new SdxAccessError(`could not use SDX at ${apiUrl}: ${e?.message ?? String(e)}`, "unreachable", apiUrl, URL_HINT, 0);
+  if (!(e instanceof SdxApiError))
+    return new SdxAccessError(`could not use SDX at ${apiUrl}: ${e?.message ?? String(e)}`, "unreachable", apiUrl, URL_HINT, 0);
   if (e.status === 0) {
     const cause = e.code === "aborted" ? "the run was stopped" : networkCause(e.code);
     return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, "unreachable", apiUrl, URL_HINT, 0);
@@ -94418,7 +94470,13 @@ function accessError(e, apiUrl) {
     return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, "token-refused", apiUrl, TOKEN_HINT, e.status);
   }
   if (e.status >= 500 || e.status === 429) {
-    return new SdxAccessError(`SDX at ${apiUrl} is failing (${said}); nothing was sent`, "server-error", apiUrl, "try again later; the SDX status page may say more", e.status);
+    return new SdxAccessError(
+      `SDX at ${apiUrl} is failing (${said}); nothing was sent`,
+      "server-error",
+      apiUrl,
+      "try again later; the SDX status page may say more",
+      e.status
+    );
   }
   return new SdxAccessError(
     `the server at ${apiUrl} does not answer as the SDX API does (GET ${ACCESS_PATH}: ${said}); nothing was sent`,
@@ -94590,7 +94648,8 @@ async function listSites(ctx) {
   const sites = [];
   let path5 = ACCESS_PATH;
   for (let page = 0; path5 !== null; page++) {
-    if (page >= MAX_SITE_PAGES) throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, "too_many_pages", void 0, false);
+    if (page >= MAX_SITE_PAGES)
+      throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, "too_many_pages", void 0, false);
     const where2 = `SDX GET ${path5}`;
     let reply;
     try {
@@ -94615,7 +94674,8 @@ function decodeOrAccessError(ctx, reply, where2) {
 function nextPagePath(ctx, next) {
   const base = new URL(`${ctx.apiUrl}/`);
   const url2 = new URL(next, base);
-  if (url2.origin !== base.origin) throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url2.host}); not followed`, 200, "foreign_page", void 0, false);
+  if (url2.origin !== base.origin)
+    throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url2.host}); not followed`, 200, "foreign_page", void 0, false);
   const prefix = base.pathname.replace(/\/+$/, "");
   const path5 = url2.pathname.startsWith(`${prefix}/`) ? url2.pathname.slice(prefix.length) : url2.pathname;
   return path5 + url2.search;
@@ -95863,7 +95923,10 @@ var Runtime = class {
     const value = this.sdxToken();
     const maxRetries = this.tuning.RGO_SDX_MAX_RETRIES ?? SDX_MAX_RETRIES;
     return (requestsPerMinute) => {
-      this.logger.debug({ event: "sdx-client", api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute }, "SDX client");
+      this.logger.debug(
+        { event: "sdx-client", api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute },
+        "SDX client"
+      );
       return createSdxClient({
         baseUrl: apiUrl.url,
         token: value,
