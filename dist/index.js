@@ -94465,7 +94465,7 @@ function accessError(e, apiUrl) {
     const cause = e.code === "aborted" ? "the run was stopped" : networkCause(e.code);
     return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, "unreachable", apiUrl, URL_HINT, 0);
   }
-  const said = e.message.replace(/^SDX \w+ \S+: /, "");
+  const said = e.message.replace(/^SDX \w+ \S+: /, "").replace(/ - the SDX API token (was refused|may not act on this site).*$/, "");
   if (e.status === 401 || e.status === 403) {
     return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, "token-refused", apiUrl, TOKEN_HINT, e.status);
   }
@@ -98147,9 +98147,9 @@ async function reconcile(req) {
   try {
     const current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
-    await req.onPlan?.(current.plan, current.desired);
     const sdx = await req.sdxFor(current.desired.fleet);
     try {
+      await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
         sdx,

@@ -62,9 +62,11 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
     // applied meanwhile, maybe a newer commit): plan again from the state as it is now.
     const current = held.basedOn !== null && held.basedOn === first.state.revision ? first : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
-    await req.onPlan?.(current.plan, current.desired);
+    // Issue 14: SDX is checked (sdxFor) before the plan goes to the sinks: a wrong URL or token
+    // leaves no pending status behind.
     const sdx = await req.sdxFor(current.desired.fleet);
     try {
+      await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
         sdx,

@@ -16,7 +16,7 @@ export function accessError(e: unknown, apiUrl: string): SdxAccessError {
     return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, 'unreachable', apiUrl, URL_HINT, 0);
   }
   // The server's own words, after the request ("SDX GET /site-minimal: HTTP 401: Unauthenticated. - ...").
-  const said = e.message.replace(/^SDX \w+ \S+: /, '');
+  const said = e.message.replace(/^SDX \w+ \S+: /, '').replace(/ - the SDX API token (was refused|may not act on this site).*$/, '');
   if (e.status === 401 || e.status === 403) {
     return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, 'token-refused', apiUrl, TOKEN_HINT, e.status);
   }
