@@ -2,6 +2,7 @@
 // and the token. A wrong URL or a wrong token stops apply (and sites, init) after that one request,
 // exit 3, with the cause in words; a server that dies mid-run is reported as the server, not as a
 // router that did not check in; the daemon reports it and tries again on its own schedule.
+import type { ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +112,25 @@ describe('one request checks the URL and the token before anything is sent', () 
       expect(wrongToken.stderr).toContain('refused the token (HTTP 401: Unauthenticated.');
       expect(sb.requests().length - before).toBe(1);
     }
+  });
+
+  it('a check answered with a redirect or an HTML page: exit 3, the token never leaves for another host', async () => {
+    const { r, env } = await life.fleet(fleet(2));
+    const elsewhere = await startRawServer((_q, res) => res.end('[]'));
+    life.defer(() => elsewhere.close());
+    for (const [answer, words] of [
+      [(res: ServerResponse) => res.writeHead(302, { location: `${elsewhere.url}/site-minimal` }).end(), /HTTP 302 redirect .* to another host/],
+      [(res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'), /not JSON/],
+    ] as const) {
+      const server = await startRawServer((_q, res) => answer(res));
+      life.defer(() => server.close());
+      const res = await cli(['apply'], { cwd: r.dir, env: { ...env, SDX_API_URL: server.url } });
+      expect(res.code).toBe(3);
+      expect(res.stderr).toMatch(new RegExp(`the server at ${server.url} does not answer as the SDX API does`));
+      expect(res.stderr).toMatch(words);
+      expect(server.received).toHaveLength(1);
+    }
+    expect(elsewhere.received).toEqual([]);
   });
 
   it('TLS and name failures are named', async () => {
