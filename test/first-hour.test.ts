@@ -23,7 +23,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 type Step = { kind: 'sh'; line: string } | { kind: 'file'; path: string; text: string };
 
 /** The walkthrough's steps, in order: shell lines and script files. */
-export async function walkthrough(): Promise<Step[]> {
+async function walkthrough(): Promise<Step[]> {
   const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
   const region = readme.slice(readme.indexOf('<!-- first-fleet:start -->'), readme.indexOf('<!-- first-fleet:end -->'));
   expect(region.length).toBeGreaterThan(100);
