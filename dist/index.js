@@ -32,9 +32,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+    for (let key of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
   }
   return to;
 };
@@ -818,9 +818,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = wellknownHeaderNames[i];
-      const lowerCasedKey = key2.toLowerCase();
-      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key = wellknownHeaderNames[i];
+      const lowerCasedKey = key.toLowerCase();
+      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -854,16 +854,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key2, value, index) {
-        if (index === void 0 || index >= key2.length) {
+      constructor(key, value, index) {
+        if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key2.charCodeAt(index);
+        const code = this.code = key.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key2.length !== ++index) {
-          this.middle = new _TstNode(key2, value, index);
+        if (key.length !== ++index) {
+          this.middle = new _TstNode(key, value, index);
         } else {
           this.value = value;
         }
@@ -872,15 +872,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key2, value) {
-        const length = key2.length;
+      add(key, value) {
+        const length = key.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node2 = this;
         while (true) {
-          const code = key2.charCodeAt(index);
+          const code = key.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -891,20 +891,20 @@ var require_tree = __commonJS({
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key2, value, index);
+              node2.middle = new _TstNode(key, value, index);
               break;
             }
           } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key2, value, index);
+              node2.left = new _TstNode(key, value, index);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key2, value, index);
+            node2.right = new _TstNode(key, value, index);
             break;
           }
         }
@@ -913,12 +913,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key2) {
-        const keylength = key2.length;
+      search(key) {
+        const keylength = key.length;
         let index = 0;
         let node2 = this;
         while (node2 !== null && index < keylength) {
-          let code = key2[index];
+          let code = key[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -943,25 +943,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key2, value) {
+      insert(key, value) {
         if (this.node === null) {
-          this.node = new TstNode(key2, value, 0);
+          this.node = new TstNode(key, value, 0);
         } else {
-          this.node.add(key2, value);
+          this.node.add(key, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key2) {
-        return this.node?.search(key2)?.value ?? null;
+      lookup(key) {
+        return this.node?.search(key)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key2, key2);
+      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key, key);
     }
     module.exports = {
       TernarySearchTree,
@@ -1185,20 +1185,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key2 = headerNameToString(headers[i]);
-        let val = obj[key2];
+        const key = headerNameToString(headers[i]);
+        let val = obj[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key2] = val;
+            obj[key] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key2] = headersValue;
+            obj[key] = headersValue;
           } else {
-            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1212,21 +1212,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key2;
+      let key;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key2 = headers[n];
+        key = headers[n];
         val = headers[n + 1];
-        typeof key2 !== "string" && (key2 = key2.toString());
+        typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key2.length;
-        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
+        kLen = key.length;
+        if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key2;
+        ret[n] = key;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1967,20 +1967,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key2, value) {
-        processHeader(this, key2, value);
+      addHeader(key, value) {
+        processHeader(this, key, value);
         return this;
       }
     };
-    function processHeader(request2, key2, val) {
+    function processHeader(request2, key, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key2} header`);
+        throw new InvalidArgumentError(`invalid ${key} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key2];
+      let headerName = headerNameLowerCasedRecord[key];
       if (headerName === void 0) {
-        headerName = key2.toLowerCase();
+        headerName = key.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1990,17 +1990,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key2} header`);
+            throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
             const str2 = `${val[i]}`;
             if (!isValidHeaderValue(str2)) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key} header`);
             }
             arr.push(str2);
           }
@@ -2008,14 +2008,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key} header`);
         }
       }
       if (headerName === "host") {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key2, val);
+        request2.headers.push(key, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2050,7 +2050,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key2, val);
+        request2.headers.push(key, val);
       }
     }
     module.exports = Request;
@@ -2538,13 +2538,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key2);
+            const ref = this._sessionCache.get(key);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key2);
+              this._sessionCache.delete(key);
             }
           });
         }
@@ -2708,10 +2708,10 @@ var require_utils = __commonJS({
     exports.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key2) => {
-        const value = obj[key2];
+      Object.keys(obj).forEach((key) => {
+        const value = obj[key];
         if (typeof value === "number") {
-          res[key2] = value;
+          res[key] = value;
         }
       });
       return res;
@@ -2888,9 +2888,9 @@ var require_constants2 = __commonJS({
     ];
     exports.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports.H_METHOD_MAP = {};
-    Object.keys(exports.METHOD_MAP).forEach((key2) => {
-      if (/^H/.test(key2)) {
-        exports.H_METHOD_MAP[key2] = exports.METHOD_MAP[key2];
+    Object.keys(exports.METHOD_MAP).forEach((key) => {
+      if (/^H/.test(key)) {
+        exports.H_METHOD_MAP[key] = exports.METHOD_MAP[key];
       }
     });
     var FINISH;
@@ -3680,8 +3680,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural5 = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural5}: ${context.types.join(", ")}.`;
+      const plural3 = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural3}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -3861,19 +3861,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key2 of keys2) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+          for (const key of keys2) {
+            const typedKey = keyConverter(key, prefix, argument);
+            const typedValue = valueConverter(O[key], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key2 of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
+        for (const key of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+            const typedKey = keyConverter(key, prefix, argument);
+            const typedValue = valueConverter(O[key], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3904,29 +3904,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key: key2, defaultValue, required: required2, converter } = options;
+          const { key, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (!Object.hasOwn(dictionary, key2)) {
+            if (!Object.hasOwn(dictionary, key)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key2}".`
+                message: `Missing required key "${key}".`
               });
             }
           }
-          let value = dictionary[key2];
+          let value = dictionary[key];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
           if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key2}`);
+            value = converter(value, prefix, `${argument}.${key}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key2] = value;
+            dict[key] = value;
           }
         }
         return dict;
@@ -4541,18 +4541,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key2;
+              result = key;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key2, value];
+              result = [key, value];
               break;
           }
           return {
@@ -4618,8 +4618,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key2, this);
+            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key, this);
             }
           }
         }
@@ -6062,15 +6062,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key2 = this.headers[len - 2];
-        if (key2.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key2);
+        const key = this.headers[len - 2];
+        if (key.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
+        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6568,15 +6568,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key2 = headers[n + 0];
+          const key = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key2}: ${val[i]}\r
+              header += `${key}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key2}: ${val}\r
+            header += `${key}: ${val}\r
 `;
           }
         }
@@ -7086,18 +7086,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key2 = reqHeaders[n + 0];
+        const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key2]) {
-              headers[key2] += `,${val[i]}`;
+            if (headers[key]) {
+              headers[key] += `,${val[i]}`;
             } else {
-              headers[key2] = val[i];
+              headers[key] = val[i];
             }
           }
         } else {
-          headers[key2] = val;
+          headers[key] = val;
         }
       }
       let stream;
@@ -7592,9 +7592,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key2 of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
-            ret.push(key2, headers[key2]);
+        for (const key of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
+            ret.push(key, headers[key]);
           }
         }
       } else {
@@ -8675,16 +8675,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key2;
+        let key;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key2 = String(opts.origin);
+          key = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key2);
+        let dispatcher = this[kClients].get(key);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key2, dispatcher);
+          this[kClients].set(key, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8923,7 +8923,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -10701,18 +10701,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key2) {
+    function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key2);
+        return headers.get(key);
       } else {
-        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10776,41 +10776,41 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key2) {
-      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
+    function getMockDispatch(mockDispatches, key) {
+      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
+        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key2, data) {
+    function addMockDispatch(mockDispatches, key, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key2) {
+    function deleteMockDispatch(mockDispatches, key) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key2);
+        return matchKey(dispatch, key);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -10830,9 +10830,9 @@ var require_mock_utils = __commonJS({
       const keys = Object.keys(data);
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key2 = keys[i];
-        const value = data[key2];
-        const name = Buffer.from(`${key2}`);
+        const key = keys[i];
+        const value = data[key];
+        const name = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -10854,8 +10854,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key2 = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
+      const key = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10865,7 +10865,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error63 !== null) {
-        deleteMockDispatch(this[kDispatches], key2);
+        deleteMockDispatch(this[kDispatches], key);
         handler.onError(error63);
         return true;
       }
@@ -10890,7 +10890,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key2);
+        deleteMockDispatch(mockDispatches, key);
       }
       function resume() {
       }
@@ -11244,9 +11244,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural5) {
+      constructor(singular, plural3) {
         this.singular = singular;
-        this.plural = plural5;
+        this.plural = plural3;
       }
       pluralize(count2) {
         const one = count2 === 1;
@@ -12797,16 +12797,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key2) {
+      register(dispatcher, key) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key2);
+              this.finalizer(key);
             }
           });
         }
       }
-      unregister(key2) {
+      unregister(key) {
       }
     };
     module.exports = function() {
@@ -16291,8 +16291,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key2, ...value] = part.split("=");
-        const trimmedKey = key2.trim();
+        const [key, ...value] = part.split("=");
+        const trimmedKey = key.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -19236,7 +19236,7 @@ var require_identity = __commonJS({
     var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
     var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -19273,7 +19273,7 @@ var require_identity = __commonJS({
     exports.isNode = isNode;
     exports.isPair = isPair2;
     exports.isScalar = isScalar2;
-    exports.isSeq = isSeq;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -19297,11 +19297,11 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key2, node2, visitor, path5) {
-      const ctrl = callVisitor(key2, node2, visitor, path5);
+    function visit_(key, node2, visitor, path5) {
+      const ctrl = callVisitor(key, node2, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path5, ctrl);
-        return visit_(key2, ctrl, visitor, path5);
+        replaceNode(key, path5, ctrl);
+        return visit_(key, ctrl, visitor, path5);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
@@ -19345,11 +19345,11 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node2, visitor, path5) {
-      const ctrl = await callVisitor(key2, node2, visitor, path5);
+    async function visitAsync_(key, node2, visitor, path5) {
+      const ctrl = await callVisitor(key, node2, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path5, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path5);
+        replaceNode(key, path5, ctrl);
+        return visitAsync_(key, ctrl, visitor, path5);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
@@ -19399,27 +19399,27 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node2, visitor, path5) {
+    function callVisitor(key, node2, visitor, path5) {
       if (typeof visitor === "function")
-        return visitor(key2, node2, path5);
+        return visitor(key, node2, path5);
       if (identity.isMap(node2))
-        return visitor.Map?.(key2, node2, path5);
+        return visitor.Map?.(key, node2, path5);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key2, node2, path5);
+        return visitor.Seq?.(key, node2, path5);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key2, node2, path5);
+        return visitor.Pair?.(key, node2, path5);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key2, node2, path5);
+        return visitor.Scalar?.(key, node2, path5);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key2, node2, path5);
+        return visitor.Alias?.(key, node2, path5);
       return void 0;
     }
-    function replaceNode(key2, path5, node2) {
+    function replaceNode(key, path5, node2) {
       const parent = path5[path5.length - 1];
       if (identity.isCollection(parent)) {
-        parent.items[key2] = node2;
+        parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
-        if (key2 === "key")
+        if (key === "key")
           parent.key = node2;
         else
           parent.value = node2;
@@ -19680,7 +19680,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key2, val) {
+    function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -19720,7 +19720,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key2, val);
+      return reviver.call(obj, key, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -20083,14 +20083,14 @@ var require_Collection = __commonJS({
         if (isEmptyPath(path5))
           this.add(value);
         else {
-          const [key2, ...rest] = path5;
-          const node2 = this.get(key2, true);
+          const [key, ...rest] = path5;
+          const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key2, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
       }
       /**
@@ -20098,14 +20098,14 @@ var require_Collection = __commonJS({
        * @returns `true` if the item was found and removed.
        */
       deleteIn(path5) {
-        const [key2, ...rest] = path5;
+        const [key, ...rest] = path5;
         if (rest.length === 0)
-          return this.delete(key2);
-        const node2 = this.get(key2, true);
+          return this.delete(key);
+        const node2 = this.get(key, true);
         if (identity.isCollection(node2))
           return node2.deleteIn(rest);
         else
-          throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -20113,8 +20113,8 @@ var require_Collection = __commonJS({
        * `true` (collections are always returned intact).
        */
       getIn(path5, keepScalar) {
-        const [key2, ...rest] = path5;
-        const node2 = this.get(key2, true);
+        const [key, ...rest] = path5;
+        const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
         else
@@ -20132,10 +20132,10 @@ var require_Collection = __commonJS({
        * Checks if the collection includes a value with the key `key`.
        */
       hasIn(path5) {
-        const [key2, ...rest] = path5;
+        const [key, ...rest] = path5;
         if (rest.length === 0)
-          return this.has(key2);
-        const node2 = this.get(key2, true);
+          return this.has(key);
+        const node2 = this.get(key, true);
         return identity.isCollection(node2) ? node2.hasIn(rest) : false;
       }
       /**
@@ -20143,17 +20143,17 @@ var require_Collection = __commonJS({
        * boolean to add/remove the item from the set.
        */
       setIn(path5, value) {
-        const [key2, ...rest] = path5;
+        const [key, ...rest] = path5;
         if (rest.length === 0) {
-          this.set(key2, value);
+          this.set(key, value);
         } else {
-          const node2 = this.get(key2, true);
+          const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.setIn(rest, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key2, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
       }
     };
@@ -20731,19 +20731,19 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-      let keyComment = identity.isNode(key2) && key2.comment || null;
+      let keyComment = identity.isNode(key) && key.comment || null;
       if (simpleKeys) {
         if (keyComment) {
           throw new Error("With simple keys, key nodes cannot have comments");
         }
-        if (identity.isCollection(key2) || !identity.isNode(key2) && typeof key2 === "object") {
+        if (identity.isCollection(key) || !identity.isNode(key) && typeof key === "object") {
           const msg = "With simple keys, collection cannot be used as a key value";
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key2) || (identity.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -20751,7 +20751,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str2 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -20895,7 +20895,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key2) => (merge4.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge4.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge4.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge4.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge4.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge4.tag && tag.default);
     function addMergeToJSMap(ctx, map3, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -20912,14 +20912,14 @@ var require_merge = __commonJS({
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key2, value2] of srcMap) {
+      for (const [key, value2] of srcMap) {
         if (map3 instanceof Map) {
-          if (!map3.has(key2))
-            map3.set(key2, value2);
+          if (!map3.has(key))
+            map3.set(key, value2);
         } else if (map3 instanceof Set) {
-          map3.add(key2);
-        } else if (!Object.prototype.hasOwnProperty.call(map3, key2)) {
-          Object.defineProperty(map3, key2, {
+          map3.add(key);
+        } else if (!Object.prototype.hasOwnProperty.call(map3, key)) {
+          Object.defineProperty(map3, key, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -20947,19 +20947,19 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map3, { key: key2, value }) {
-      if (identity.isNode(key2) && key2.addToJSMap)
-        key2.addToJSMap(ctx, map3, value);
-      else if (merge4.isMergeKey(ctx, key2))
+    function addPairToJSMap(ctx, map3, { key, value }) {
+      if (identity.isNode(key) && key.addToJSMap)
+        key.addToJSMap(ctx, map3, value);
+      else if (merge4.isMergeKey(ctx, key))
         merge4.addMergeToJSMap(ctx, map3, value);
       else {
-        const jsKey = toJS.toJS(key2, "", ctx);
+        const jsKey = toJS.toJS(key, "", ctx);
         if (map3 instanceof Map) {
           map3.set(jsKey, toJS.toJS(value, jsKey, ctx));
         } else if (map3 instanceof Set) {
           map3.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key2, jsKey, ctx);
+          const stringKey = stringifyKey(key, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
           if (stringKey in map3)
             Object.defineProperty(map3, stringKey, {
@@ -20974,19 +20974,19 @@ var require_addPairToJSMap = __commonJS({
       }
       return map3;
     }
-    function stringifyKey(key2, jsKey, ctx) {
+    function stringifyKey(key, jsKey, ctx) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity.isNode(key2) && ctx?.doc) {
+      if (identity.isNode(key) && ctx?.doc) {
         const strCtx = stringify.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node2 of ctx.anchors.keys())
           strCtx.anchors.add(node2.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
-        const strKey = key2.toString(strCtx);
+        const strKey = key.toString(strCtx);
         if (!ctx.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
@@ -21010,24 +21010,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
-    function createPair(key2, value, ctx) {
-      const k = createNode.createNode(key2, void 0, ctx);
+    function createPair(key, value, ctx) {
+      const k = createNode.createNode(key, void 0, ctx);
       const v = createNode.createNode(value, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key2, value = null) {
+      constructor(key, value = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
-        this.key = key2;
+        this.key = key;
         this.value = value;
       }
       clone(schema2) {
-        let { key: key2, value } = this;
-        if (identity.isNode(key2))
-          key2 = key2.clone(schema2);
+        let { key, value } = this;
+        if (identity.isNode(key))
+          key = key.clone(schema2);
         if (identity.isNode(value))
           value = value.clone(schema2);
-        return new _Pair(key2, value);
+        return new _Pair(key, value);
       }
       toJSON(_, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -21203,11 +21203,11 @@ var require_YAMLMap = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items, key2) {
-      const k = identity.isScalar(key2) ? key2.value : key2;
+    function findPair(items, key) {
+      const k = identity.isScalar(key) ? key.value : key;
       for (const it of items) {
         if (identity.isPair(it)) {
-          if (it.key === key2 || it.key === k)
+          if (it.key === key || it.key === k)
             return it;
           if (identity.isScalar(it.key) && it.key.value === k)
             return it;
@@ -21230,20 +21230,20 @@ var require_YAMLMap = __commonJS({
       static from(schema2, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map3 = new this(schema2);
-        const add = (key2, value) => {
+        const add = (key, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key2, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key2))
+            value = replacer.call(obj, key, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map3.items.push(Pair.createPair(key2, value, ctx));
+            map3.items.push(Pair.createPair(key, value, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key2, value] of obj)
-            add(key2, value);
+          for (const [key, value] of obj)
+            add(key, value);
         } else if (obj && typeof obj === "object") {
-          for (const key2 of Object.keys(obj))
-            add(key2, obj[key2]);
+          for (const key of Object.keys(obj))
+            add(key, obj[key]);
         }
         if (typeof schema2.sortMapEntries === "function") {
           map3.items.sort(schema2.sortMapEntries);
@@ -21283,23 +21283,23 @@ var require_YAMLMap = __commonJS({
           this.items.push(_pair);
         }
       }
-      delete(key2) {
-        const it = findPair(this.items, key2);
+      delete(key) {
+        const it = findPair(this.items, key);
         if (!it)
           return false;
         const del = this.items.splice(this.items.indexOf(it), 1);
         return del.length > 0;
       }
-      get(key2, keepScalar) {
-        const it = findPair(this.items, key2);
+      get(key, keepScalar) {
+        const it = findPair(this.items, key);
         const node2 = it?.value;
         return (!keepScalar && identity.isScalar(node2) ? node2.value : node2) ?? void 0;
       }
-      has(key2) {
-        return !!findPair(this.items, key2);
+      has(key) {
+        return !!findPair(this.items, key);
       }
-      set(key2, value) {
-        this.add(new Pair.Pair(key2, value), true);
+      set(key, value) {
+        this.add(new Pair.Pair(key, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -21388,15 +21388,15 @@ var require_YAMLSeq = __commonJS({
        *
        * @returns `true` if the item was found and removed.
        */
-      delete(key2) {
-        const idx = asItemIndex(key2);
+      delete(key) {
+        const idx = asItemIndex(key);
         if (typeof idx !== "number")
           return false;
         const del = this.items.splice(idx, 1);
         return del.length > 0;
       }
-      get(key2, keepScalar) {
-        const idx = asItemIndex(key2);
+      get(key, keepScalar) {
+        const idx = asItemIndex(key);
         if (typeof idx !== "number")
           return void 0;
         const it = this.items[idx];
@@ -21408,8 +21408,8 @@ var require_YAMLSeq = __commonJS({
        * `key` must contain a representation of an integer for this to succeed.
        * It may be wrapped in a `Scalar`.
        */
-      has(key2) {
-        const idx = asItemIndex(key2);
+      has(key) {
+        const idx = asItemIndex(key);
         return typeof idx === "number" && idx < this.items.length;
       }
       /**
@@ -21419,10 +21419,10 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key2, value) {
-        const idx = asItemIndex(key2);
+      set(key, value) {
+        const idx = asItemIndex(key);
         if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key2}.`);
+          throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
         if (identity.isScalar(prev) && Scalar.isScalarValue(value))
           prev.value = value;
@@ -21456,8 +21456,8 @@ var require_YAMLSeq = __commonJS({
           let i = 0;
           for (let it of obj) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key2, it);
+              const key = obj instanceof Set ? it : String(i++);
+              it = replacer.call(obj, key, it);
             }
             seq2.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -21465,8 +21465,8 @@ var require_YAMLSeq = __commonJS({
         return seq2;
       }
     };
-    function asItemIndex(key2) {
-      let idx = identity.isScalar(key2) ? key2.value : key2;
+    function asItemIndex(key) {
+      let idx = identity.isScalar(key) ? key.value : key;
       if (idx && typeof idx === "string")
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
@@ -21880,25 +21880,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i++), it);
-          let key2, value;
+          let key, value;
           if (Array.isArray(it)) {
             if (it.length === 2) {
-              key2 = it[0];
+              key = it[0];
               value = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
-              key2 = keys[0];
-              value = it[key2];
+              key = keys[0];
+              value = it[key];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key2 = it;
+            key = it;
           }
-          pairs3.items.push(Pair.createPair(key2, value, ctx));
+          pairs3.items.push(Pair.createPair(key, value, ctx));
         }
       return pairs3;
     }
@@ -21945,16 +21945,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map3);
         for (const pair of this.items) {
-          let key2, value;
+          let key, value;
           if (identity.isPair(pair)) {
-            key2 = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key2, ctx);
+            key = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key, ctx);
           } else {
-            key2 = toJS.toJS(pair, "", ctx);
+            key = toJS.toJS(pair, "", ctx);
           }
-          if (map3.has(key2))
+          if (map3.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
-          map3.set(key2, value);
+          map3.set(key, value);
         }
         return map3;
       }
@@ -21975,12 +21975,12 @@ var require_omap = __commonJS({
       resolve(seq2, onError) {
         const pairs$1 = pairs2.resolvePairs(seq2, onError);
         const seenKeys = [];
-        for (const { key: key2 } of pairs$1.items) {
-          if (identity.isScalar(key2)) {
-            if (seenKeys.includes(key2.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key2.value}`);
+        for (const { key } of pairs$1.items) {
+          if (identity.isScalar(key)) {
+            if (seenKeys.includes(key.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
             } else {
-              seenKeys.push(key2.value);
+              seenKeys.push(key.value);
             }
           }
         }
@@ -22165,14 +22165,14 @@ var require_set = __commonJS({
         super(schema2);
         this.tag = _YAMLSet.tag;
       }
-      add(key2) {
+      add(key) {
         let pair;
-        if (identity.isPair(key2))
-          pair = key2;
-        else if (key2 && typeof key2 === "object" && "key" in key2 && "value" in key2 && key2.value === null)
-          pair = new Pair.Pair(key2.key, null);
+        if (identity.isPair(key))
+          pair = key;
+        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
+          pair = new Pair.Pair(key.key, null);
         else
-          pair = new Pair.Pair(key2, null);
+          pair = new Pair.Pair(key, null);
         const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
@@ -22181,18 +22181,18 @@ var require_set = __commonJS({
        * If `keepPair` is `true`, returns the Pair matching `key`.
        * Otherwise, returns the value of that Pair's key.
        */
-      get(key2, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key2);
+      get(key, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key2, value) {
+      set(key, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key2);
+        const prev = YAMLMap.findPair(this.items, key);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key2));
+          this.items.push(new Pair.Pair(key));
         }
       }
       toJSON(_, ctx) {
@@ -22439,7 +22439,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key2) => key2 !== "yaml11").map((key2) => JSON.stringify(key2)).join(", ");
+          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -22455,7 +22455,7 @@ var require_tags = __commonJS({
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key2) => JSON.stringify(key2)).join(", ");
+          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
@@ -22719,8 +22719,8 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key2, value, options = {}) {
-        const k = this.createNode(key2, null, options);
+      createPair(key, value, options = {}) {
+        const k = this.createNode(key, null, options);
         const v = this.createNode(value, null, options);
         return new Pair.Pair(k, v);
       }
@@ -22728,8 +22728,8 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      delete(key2) {
-        return assertCollection(this.contents) ? this.contents.delete(key2) : false;
+      delete(key) {
+        return assertCollection(this.contents) ? this.contents.delete(key) : false;
       }
       /**
        * Removes a value from the document.
@@ -22749,8 +22749,8 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      get(key2, keepScalar) {
-        return identity.isCollection(this.contents) ? this.contents.get(key2, keepScalar) : void 0;
+      get(key, keepScalar) {
+        return identity.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
       }
       /**
        * Returns item at `path`, or `undefined` if not found. By default unwraps
@@ -22765,8 +22765,8 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value with the key `key`.
        */
-      has(key2) {
-        return identity.isCollection(this.contents) ? this.contents.has(key2) : false;
+      has(key) {
+        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
       }
       /**
        * Checks if the document includes a value at `path`.
@@ -22780,11 +22780,11 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key2, value) {
+      set(key, value) {
         if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, [key2], value);
+          this.contents = Collection2.collectionFromPath(this.schema, [key], value);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key2, value);
+          this.contents.set(key, value);
         }
       }
       /**
@@ -23092,24 +23092,24 @@ var require_resolve_props = __commonJS({
 var require_util_contains_newline = __commonJS({
   "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
-    function containsNewline(key2) {
-      if (!key2)
+    function containsNewline(key) {
+      if (!key)
         return null;
-      switch (key2.type) {
+      switch (key.type) {
         case "alias":
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          if (key2.source.includes("\n"))
+          if (key.source.includes("\n"))
             return true;
-          if (key2.end) {
-            for (const st of key2.end)
+          if (key.end) {
+            for (const st of key.end)
               if (st.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key2.items) {
+          for (const it of key.items) {
             for (const st of it.start)
               if (st.type === "newline")
                 return true;
@@ -23183,10 +23183,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep2, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep2?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23194,10 +23194,10 @@ var require_resolve_block_map = __commonJS({
         });
         const implicitKey = !keyProps.found;
         if (implicitKey) {
-          if (key2) {
-            if (key2.type === "block-seq")
+          if (key) {
+            if (key.type === "block-seq")
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key2 && key2.indent !== bm.indent)
+            else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
           if (!keyProps.anchor && !keyProps.tag && !sep2) {
@@ -23210,17 +23210,17 @@ var require_resolve_block_map = __commonJS({
             }
             continue;
           }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key2)) {
-            onError(key2 ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
+            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key2 ? composeNode(ctx, key2, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -23230,7 +23230,7 @@ var require_resolve_block_map = __commonJS({
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
-          startOnNewline: !key2 || key2.type === "block-scalar"
+          startOnNewline: !key || key.type === "block-scalar"
         });
         offset = valueProps.end;
         if (valueProps.found) {
@@ -23394,11 +23394,11 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep2, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep2?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
@@ -23419,9 +23419,9 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
-              key2,
+              key,
               // checked by containsNewline()
               "MULTILINE_IMPLICIT_KEY",
               "Implicit keys of flow sequence pairs need to be on a single line"
@@ -23468,8 +23468,8 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key2 ? composeNode(ctx, key2, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
-          if (isBlock(key2))
+          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
           const valueProps = resolveProps.resolveProps(sep2 ?? [], {
@@ -24619,9 +24619,9 @@ var require_cst_scalar = __commonJS({
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key2 of Object.keys(token))
-          if (key2 !== "type" && key2 !== "offset")
-            delete token[key2];
+        for (const key of Object.keys(token))
+          if (key !== "type" && key !== "offset")
+            delete token[key];
         Object.assign(token, { type: "block-scalar", indent, props, source: body });
       }
     }
@@ -24669,9 +24669,9 @@ var require_cst_scalar = __commonJS({
         default: {
           const indent = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
-          for (const key2 of Object.keys(token))
-            if (key2 !== "type" && key2 !== "offset")
-              delete token[key2];
+          for (const key of Object.keys(token))
+            if (key !== "type" && key !== "offset")
+              delete token[key];
           Object.assign(token, { type: type2, indent, source, end });
         }
       }
@@ -24726,12 +24726,12 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
-      if (key2)
-        res += stringifyToken(key2);
+      if (key)
+        res += stringifyToken(key);
       if (sep2)
         for (const st of sep2)
           res += st.source;
@@ -26063,7 +26063,7 @@ var require_parser = __commonJS({
                   });
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
-                  const key2 = it.key;
+                  const key = it.key;
                   const sep2 = it.sep;
                   sep2.push(this.sourceToken);
                   delete it.key;
@@ -26072,7 +26072,7 @@ var require_parser = __commonJS({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep2 }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -26572,8 +26572,8 @@ function requireCommon() {
     if (source) {
       const sourceKeys = Object.keys(source);
       for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
-        const key2 = sourceKeys[index];
-        target[key2] = source[key2];
+        const key = sourceKeys[index];
+        target[key] = source[key];
       }
     }
     return target;
@@ -27444,9 +27444,9 @@ function requireSet() {
   function resolveYamlSet(data) {
     if (data === null) return true;
     const object2 = data;
-    for (const key2 in object2) {
-      if (_hasOwnProperty.call(object2, key2)) {
-        if (object2[key2] !== null) return false;
+    for (const key in object2) {
+      if (_hasOwnProperty.call(object2, key)) {
+        if (object2[key] !== null) return false;
       }
     }
     return true;
@@ -27592,16 +27592,16 @@ function requireLoader() {
       (c - 65536 & 1023) + 56320
     );
   }
-  function setProperty(object2, key2, value) {
-    if (key2 === "__proto__") {
-      Object.defineProperty(object2, key2, {
+  function setProperty(object2, key, value) {
+    if (key === "__proto__") {
+      Object.defineProperty(object2, key, {
         configurable: true,
         enumerable: true,
         writable: true,
         value
       });
     } else {
-      object2[key2] = value;
+      object2[key] = value;
     }
   }
   const simpleEscapeCheck = new Array(256);
@@ -27794,11 +27794,11 @@ function requireLoader() {
     chargeMergeWork(state);
     const sourceKeys = Object.keys(source);
     for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
-      const key2 = sourceKeys[index];
+      const key = sourceKeys[index];
       chargeMergeWork(state);
-      if (!_hasOwnProperty.call(destination, key2)) {
-        setProperty(destination, key2, source[key2]);
-        overridableKeys[key2] = true;
+      if (!_hasOwnProperty.call(destination, key)) {
+        setProperty(destination, key, source[key]);
+        overridableKeys[key] = true;
       }
     }
   }
@@ -29581,7 +29581,7 @@ __export(yaml_file_exports, {
   closest: () => closest,
   parseYamlFile: () => parseYamlFile
 });
-function parseYamlFile(text2, file2, schema2, what) {
+function parseYamlFile(text2, file2, schema2, what, opts = {}) {
   const fast = parseFast(text2, schema2);
   if (fast) return { value: fast.data, problems: [] };
   const lineCounter = new import_yaml.LineCounter();
@@ -29597,7 +29597,36 @@ function parseYamlFile(text2, file2, schema2, what) {
   if ("problems" in data) return data;
   const result = schema2.safeParse(data.value);
   if (result.success) return { value: result.data, problems: [] };
-  return { problems: schemaProblems(result.error.issues, doc, schema2, file2, what, pos) };
+  const problems = schemaProblems(result.error.issues, doc, schema2, file2, what, pos);
+  const value = opts.salvage ? salvage(schema2, data.value, result.error.issues) : void 0;
+  return value === void 0 ? { problems } : { value, problems };
+}
+function salvage(schema2, data, first2) {
+  const value = structuredClone(data);
+  let issues = first2;
+  for (let round = 0; round < 5; round++) {
+    for (const issue3 of issues) {
+      const path5 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
+      if (issue3.code === "unrecognized_keys") for (const key of issue3.keys) deleteIn(value, [...path5, key]);
+      else if (path5.length) deleteIn(value, path5);
+      else return void 0;
+    }
+    const again = schema2.safeParse(value);
+    if (again.success) return again.data;
+    issues = again.error.issues;
+  }
+  return void 0;
+}
+function deleteIn(value, path5) {
+  let at = value;
+  for (const seg of path5.slice(0, -1)) {
+    if (at === null || typeof at !== "object") return;
+    at = at[seg];
+  }
+  if (at === null || typeof at !== "object") return;
+  const last = path5[path5.length - 1];
+  if (Array.isArray(at) && typeof last === "number") at.splice(last, 1);
+  else delete at[last];
 }
 function parseFast(text2, schema2) {
   if (/[&*]/.test(text2)) return void 0;
@@ -29663,13 +29692,13 @@ function schemaProblems(issues, doc, schema2, file2, what, pos) {
   for (const issue3 of issues) {
     const path5 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
     if (issue3.code === "unrecognized_keys") {
-      for (const key2 of issue3.keys) {
+      for (const key of issue3.keys) {
         const known = knownKeysAt(schema2, path5);
-        const guess = closest(key2, known);
+        const guess = closest(key, known);
         problems.push({
           file: file2,
-          ...pos(keyNodeOffset(doc, path5, key2)),
-          message: `unknown setting "${[...path5, key2].join(".")}"${guess ? `; did you mean "${guess}"?` : ""}`,
+          ...pos(keyNodeOffset(doc, path5, key)),
+          message: `unknown setting "${[...path5, key].join(".")}"${guess ? `; did you mean "${guess}"?` : ""}`,
           hint: known.length ? `the settings allowed here are: ${known.join(", ")}` : void 0
         });
       }
@@ -29678,26 +29707,37 @@ function schemaProblems(issues, doc, schema2, file2, what, pos) {
     const node2 = doc.getIn(path5, true);
     const offset = node2?.range?.[0] ?? (path5.length ? keyNodeOffset(doc, path5.slice(0, -1), path5[path5.length - 1]) : void 0);
     const where2 = path5.length ? `"${path5.join(".")}"` : what;
-    problems.push({ file: file2, ...pos(offset), message: `${where2}: ${describeIssue(issue3)}` });
+    const present = path5.length === 0 || doc.hasIn(path5);
+    const { message, hint } = describeIssue(issue3, present, present ? doc.getIn(path5) : void 0);
+    problems.push({ file: file2, ...pos(offset), message: `${where2}: ${message}`, ...hint && { hint } });
   }
   return problems;
 }
-function describeIssue(issue3) {
+function describeIssue(issue3, present, value) {
   if (issue3.code === "invalid_key") {
     const inner2 = issue3.issues.map((i) => i.message).join("; ");
-    return `is not an allowed name (${inner2})`;
+    return { message: `is not an allowed name (${inner2})` };
   }
   if (issue3.code === "invalid_type") {
-    if (issue3.input === void 0) return `is required (expected ${issue3.expected})`;
-    return `expected ${issue3.expected}, got ${issue3.input === null ? "nothing" : Array.isArray(issue3.input) ? "a list" : typeof issue3.input} (${JSON.stringify(issue3.input)?.slice(0, 60)})`;
+    const expected = EXPECTED[issue3.expected] ?? issue3.expected;
+    if (!present) return { message: `is required (expected ${expected})` };
+    const hint = issue3.expected === "boolean" && typeof value === "string" ? `write true or false (YAML 1.2 reads yes, no, on and off as text)` : issue3.expected === "number" && typeof value === "string" ? "write the number without quotes" : void 0;
+    return { message: `expected ${expected}, got ${describeValue(value)}`, hint };
   }
-  return issue3.message;
+  return { message: issue3.message };
 }
-function keyNodeOffset(doc, parentPath, key2) {
+function describeValue(v) {
+  if (v === null || v === void 0) return "nothing";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
+  if (typeof v === "number" || typeof v === "boolean") return `the ${typeof v} ${String(v)}`;
+  if (Array.isArray(v) || (0, import_yaml.isSeq)(v)) return "a list";
+  return "a mapping";
+}
+function keyNodeOffset(doc, parentPath, key) {
   const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;
   if (!(0, import_yaml.isMap)(parent)) return void 0;
   for (const item of parent.items) {
-    if ((0, import_yaml.isPair)(item) && (0, import_yaml.isScalar)(item.key) && String(item.key.value) === String(key2)) return item.key.range?.[0];
+    if ((0, import_yaml.isPair)(item) && (0, import_yaml.isScalar)(item.key) && String(item.key.value) === String(key)) return item.key.range?.[0];
   }
   return void 0;
 }
@@ -29756,7 +29796,7 @@ function depth(v, d = 0) {
 function firstLine(s) {
   return s.split("\n")[0].trim();
 }
-var import_yaml, MAX_ALIASES, MAX_DEPTH;
+var import_yaml, MAX_ALIASES, MAX_DEPTH, EXPECTED;
 var init_yaml_file = __esm({
   "src/core/yaml-file.ts"() {
     "use strict";
@@ -29764,6 +29804,15 @@ var init_yaml_file = __esm({
     init_js_yaml();
     MAX_ALIASES = 100;
     MAX_DEPTH = 32;
+    EXPECTED = {
+      boolean: "a boolean, true or false",
+      number: "a number",
+      int: "a whole number",
+      string: "text",
+      array: "a list",
+      object: "a mapping of key: value",
+      record: "a mapping of key: value"
+    };
   }
 });
 
@@ -29895,9 +29944,9 @@ function floatSafeRemainder(val, step) {
     return 0;
   return ratio - roundedRatio;
 }
-function defineLazy(object2, key2, getter) {
+function defineLazy(object2, key, getter) {
   let value = void 0;
-  Object.defineProperty(object2, key2, {
+  Object.defineProperty(object2, key, {
     get() {
       if (value === EVALUATING) {
         return void 0;
@@ -29909,7 +29958,7 @@ function defineLazy(object2, key2, getter) {
       return value;
     },
     set(v) {
-      Object.defineProperty(object2, key2, {
+      Object.defineProperty(object2, key, {
         value: v
         // configurable: true,
       });
@@ -29935,47 +29984,47 @@ function rawShape(def) {
 function sourceShape(schema2) {
   return rawShape(schema2._zod.def) ?? schema2._zod.def.shape;
 }
-function deferProp(target, key2, getter) {
-  Object.defineProperty(target, key2, {
+function deferProp(target, key, getter) {
+  Object.defineProperty(target, key, {
     get() {
       const value = getter();
-      assignProp(this, key2, value);
+      assignProp(this, key, value);
       return value;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key2, value) {
-  if (key2 in target)
-    assignProp(target, key2, value);
+function putProp(target, key, value) {
+  if (key in target)
+    assignProp(target, key, value);
   else
-    target[key2] = value;
+    target[key] = value;
 }
 function mirrorShape(target, source, keys, wrap2) {
   const raw = sourceShape(source);
-  for (const key2 of keys) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key2);
+  for (const key of keys) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target, key2, () => {
-        const value = source._zod.def.shape[key2];
-        return wrap2 ? wrap2(value, key2) : value;
+      deferProp(target, key, () => {
+        const value = source._zod.def.shape[key];
+        return wrap2 ? wrap2(value, key) : value;
       });
     } else
-      putProp(target, key2, wrap2 ? wrap2(desc.value, key2) : desc.value);
+      putProp(target, key, wrap2 ? wrap2(desc.value, key) : desc.value);
   }
 }
 function mirrorProps(target, source) {
-  for (const key2 of Reflect.ownKeys(source)) {
-    const desc = Object.getOwnPropertyDescriptor(source, key2);
+  for (const key of Reflect.ownKeys(source)) {
+    const desc = Object.getOwnPropertyDescriptor(source, key);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target, key2, () => source[key2]);
+      deferProp(target, key, () => source[key]);
     else
-      putProp(target, key2, desc.value);
+      putProp(target, key, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -29992,11 +30041,11 @@ function cloneDef(schema2) {
 function getElementAtPath(obj, path5) {
   if (!path5)
     return obj;
-  return path5.reduce((acc, key2) => acc?.[key2], obj);
+  return path5.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
-  const promises3 = keys.map((key2) => promisesObj[key2]);
+  const promises3 = keys.map((key) => promisesObj[key]);
   return Promise.all(promises3).then((results) => {
     const resolvedObj = {};
     for (let i = 0; i < keys.length; i++) {
@@ -30051,8 +30100,8 @@ function shallowClone(o) {
 }
 function numKeys(data) {
   let keyCount = 0;
-  for (const key2 in data) {
-    if (Object.prototype.hasOwnProperty.call(data, key2)) {
+  for (const key in data) {
+    if (Object.prototype.hasOwnProperty.call(data, key)) {
       keyCount++;
     }
   }
@@ -30142,12 +30191,12 @@ function pick(schema2, mask) {
 function maskedKeys(schema2, mask) {
   const raw = sourceShape(schema2);
   const keys = [];
-  for (const key2 of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key2)}"`);
+  for (const key of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key)}"`);
     }
-    if (mask[key2])
-      keys.push(key2);
+    if (mask[key])
+      keys.push(key);
   }
   return keys;
 }
@@ -30160,7 +30209,7 @@ function omit(schema2, mask) {
   }
   const omitted = new Set(maskedKeys(schema2, mask));
   const newShape = {};
-  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)).filter((key2) => !omitted.has(key2)));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)).filter((key) => !omitted.has(key)));
   return clone(schema2, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema2, shape) {
@@ -30171,8 +30220,8 @@ function extend(schema2, shape) {
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema2);
-    for (const key2 of Reflect.ownKeys(shape)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
+    for (const key of Reflect.ownKeys(shape)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -30219,15 +30268,15 @@ function partial(Class2, schema2, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema2, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), Class2 && ((value, key2) => selected && !selected.has(key2) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
   return clone(schema2, mergeDefs(schema2._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema2, mask) {
   const selected = mask ? new Set(maskedKeys(schema2, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), (value, key2) => (
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), (value, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key2) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
   ));
   return clone(schema2, mergeDefs(schema2._zod.def, { shape: newShape }));
 }
@@ -30409,46 +30458,46 @@ function uint8ArrayToHex(bytes) {
   return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 function members(proto, table) {
-  for (const key2 in table) {
-    const desc = Object.getOwnPropertyDescriptor(table, key2);
+  for (const key in table) {
+    const desc = Object.getOwnPropertyDescriptor(table, key);
     if (desc.get)
-      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
-      defineBound(proto, key2, desc.value);
+      defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key2, value, enumerable = true) {
-  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value });
+function own(inst, key, value, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
   return value;
 }
-function hide(inst, key2, value) {
-  return own(inst, key2, value, false);
+function hide(inst, key, value) {
+  return own(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
-  for (const key2 in computes) {
-    const compute = computes[key2];
-    Object.defineProperty(table, key2, {
+  for (const key in computes) {
+    const compute = computes[key];
+    Object.defineProperty(table, key, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key2, compute(this));
+        return own(this, key, compute(this));
       },
       set(value) {
-        own(this, key2, value);
+        own(this, key, value);
       }
     });
   }
   return table;
 }
-function defineBound(proto, key2, fn) {
-  Object.defineProperty(proto, key2, {
+function defineBound(proto, key, fn) {
+  Object.defineProperty(proto, key, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key2, fn.bind(this));
+      return this == null ? fn : own(this, key, fn.bind(this));
     },
     set(value) {
-      own(this, key2, value);
+      own(this, key, value);
     }
   });
 }
@@ -30456,53 +30505,53 @@ function claim(inst, sentinel) {
   const proto = Object.getPrototypeOf(inst);
   return sentinel in proto ? void 0 : proto;
 }
-function defineLazyInternal(inst, key2, compute) {
+function defineLazyInternal(inst, key, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key2 in proto && installing !== inst._zod) {
+  if (key in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key2, {
+  Object.defineProperty(proto, key, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key2, breaker);
+      Object.defineProperty(this, key, breaker);
       const outer = broke;
       broke = false;
       try {
         const value = compute(this);
         if (broke)
-          delete this[key2];
+          delete this[key];
         else
-          Object.defineProperty(this, key2, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value });
         broke = broke || outer;
         return value;
       } catch (err) {
-        delete this[key2];
+        delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
     set(value) {
-      Object.defineProperty(this, key2, { configurable: true, writable: true, value });
+      Object.defineProperty(this, key, { configurable: true, writable: true, value });
     }
   });
 }
-function installLazyProp(inst, key2, make, enumerable) {
-  const proto = claim(inst, key2);
+function installLazyProp(inst, key, make, enumerable) {
+  const proto = claim(inst, key);
   if (!proto)
     return;
-  Object.defineProperty(proto, key2, {
+  Object.defineProperty(proto, key, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key2, desc);
+      Object.defineProperty(this, key, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key2, desc);
+      Object.defineProperty(this, key, desc);
       return desc.value;
     },
     set(value) {
-      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value });
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
     }
   });
 }
@@ -30764,15 +30813,15 @@ function _getMessage() {
 function _setMessage(value) {
   this._zod.message = value;
 }
-function node(obj, key2, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
-    if (key2 === "__proto__") {
-      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
+    if (key === "__proto__") {
+      Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key2] = make();
+      obj[key] = make();
     }
   }
-  return obj[key2];
+  return obj[key];
 }
 function flattenError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = {};
@@ -31743,16 +31792,16 @@ var init_checks = __esm({
           payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
           return void 0;
         }
-        entries ?? (entries = Reflect.ownKeys(def.shape).map((key2) => [key2, def.shape[key2]]));
+        entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
         const input2 = payload.value;
         let proms;
-        for (const [key2, schema2] of entries) {
-          const result = schema2._zod.run({ value: input2[key2], issues: [] }, {});
+        for (const [key, schema2] of entries) {
+          const result = schema2._zod.run({ value: input2[key], issues: [] }, {});
           if (result instanceof Promise) {
             proms ?? (proms = []);
-            proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key2)));
+            proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key)));
           } else {
-            handleCheckPropertyResult(result, payload, key2);
+            handleCheckPropertyResult(result, payload, key);
           }
         }
         if (proms)
@@ -32027,8 +32076,8 @@ function handleArrayResult(result, final, index) {
   }
   final.value[index] = result.value;
 }
-function handlePropertyResult(result, final, key2, input2, optin, optout) {
-  const isPresent = key2 in input2;
+function handlePropertyResult(result, final, key, input2, optin, optout) {
+  const isPresent = key in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -32037,7 +32086,7 @@ function handlePropertyResult(result, final, key2, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key2, result.issues));
+    final.issues.push(...prefixIssues(key, result.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result.issues.length) {
@@ -32045,17 +32094,17 @@ function handlePropertyResult(result, final, key2, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key2]
+        path: [key]
       });
     }
     return;
   }
   if (result.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key2] = void 0;
+      final.value[key] = void 0;
     }
   } else {
-    final.value[key2] = result.value;
+    final.value[key] = result.value;
   }
 }
 function normalizeDef(def) {
@@ -32087,28 +32136,28 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key2 in input2) {
+  for (const key in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key2))
+    if (keySet.has(key))
       continue;
-    if (key2 === "__proto__") {
+    if (key === "__proto__") {
       if (t === "never")
-        unrecognized.push(key2);
+        unrecognized.push(key);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key2);
+      unrecognized.push(key);
       continue;
     }
-    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key2, input2, optin, optout);
+      handlePropertyResult(r, payload, key, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -32215,21 +32264,21 @@ function mergeValues(a, b) {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const bKeys = Object.keys(b);
-    const sharedKeys = Object.keys(a).filter((key2) => bKeys.indexOf(key2) !== -1);
+    const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
     const newObj = { ...a, ...b };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key2 of sharedKeys) {
-      if (key2 === "__proto__")
+    for (const key of sharedKeys) {
+      if (key === "__proto__")
         continue;
-      const sharedValue = mergeValues(a[key2], b[key2]);
+      const sharedValue = mergeValues(a[key], b[key]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key2] = sharedValue.data;
+      newObj[key] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -32305,9 +32354,9 @@ function handleIntersectionResults(result, left, right) {
   result.value = merged.data;
   return result;
 }
-function getTupleOptStart(items, key2) {
+function getTupleOptStart(items, key) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -32345,10 +32394,10 @@ function handleTupleResults(itemResults, final, items, input2, optoutStart) {
   }
   return final;
 }
-function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key2)) {
-      final.issues.push(...prefixIssues(key2, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key)) {
+      final.issues.push(...prefixIssues(key, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -32360,15 +32409,15 @@ function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx)
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key2)) {
-      final.issues.push(...prefixIssues(key2, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key)) {
+      final.issues.push(...prefixIssues(key, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key: key2,
+        key,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -33189,16 +33238,16 @@ var init_schemas = __esm({
       defineLazyInternal(inst, "propValues", (zod) => {
         const shape = zod.def.shape;
         const propValues = {};
-        for (const key2 in shape) {
-          const field = shape[key2]._zod;
+        for (const key in shape) {
+          const field = shape[key]._zod;
           if (field.values) {
-            if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
-              assignProp(propValues, key2, /* @__PURE__ */ new Set());
+            if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
+              assignProp(propValues, key, /* @__PURE__ */ new Set());
             }
             for (const v of field.values)
-              propValues[key2].add(v);
+              propValues[key].add(v);
             if (field.optin !== void 0)
-              propValues[key2].add(void 0);
+              propValues[key].add(void 0);
           }
         }
         return propValues;
@@ -33225,22 +33274,22 @@ var init_schemas = __esm({
         const shape = value.shape;
         const abortEarly = ctx?.abortEarly;
         let seen = payload.issues.length;
-        for (const key2 of value.allKeys) {
+        for (const key of value.allKeys) {
           if (abortEarly && payload.issues.length !== seen) {
             if (aborted(payload, seen))
               break;
             seen = payload.issues.length;
           }
-          if (key2 === "__proto__")
+          if (key === "__proto__")
             continue;
-          const el = shape[key2];
+          const el = shape[key];
           const optin = el._zod.optin;
           const optout = el._zod.optout;
-          const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
+          const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
           if (r instanceof Promise) {
-            proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
+            proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
           } else {
-            handlePropertyResult(r, payload, key2, input2, optin, optout);
+            handlePropertyResult(r, payload, key, input2, optin, optout);
           }
         }
         if (!catchall) {
@@ -33274,17 +33323,17 @@ var init_schemas = __esm({
         doc.write(`const input = payload.value;`);
         const ids = /* @__PURE__ */ Object.create(null);
         let counter = 0;
-        for (const key2 of normalized.allKeys) {
-          ids[key2] = `key_${counter++}`;
+        for (const key of normalized.allKeys) {
+          ids[key] = `key_${counter++}`;
         }
         doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-        for (const key2 of normalized.allKeys) {
-          if (key2 === "__proto__")
+        for (const key of normalized.allKeys) {
+          if (key === "__proto__")
             continue;
-          const id = ids[key2];
-          const k = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
+          const id = ids[key];
+          const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
           const isPresent = `${k} in input`;
-          const schema2 = shape[key2];
+          const schema2 = shape[key];
           const optin = schema2?._zod?.optin;
           const isOptionalIn = optin !== void 0;
           const isOptionalOut = schema2?._zod?.optout === "optional";
@@ -33633,12 +33682,12 @@ var init_schemas = __esm({
         if (values && !def.partial) {
           payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
           const recordKeys = /* @__PURE__ */ new Set();
-          for (const key2 of values) {
-            if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
-              recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
-              if (key2 === "__proto__")
+          for (const key of values) {
+            if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
+              recordKeys.add(typeof key === "number" ? key.toString() : key);
+              if (key === "__proto__")
                 continue;
-              const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+              const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
               if (keyResult instanceof Promise) {
                 throw new Error("Async schemas not supported in object keys currently");
               }
@@ -33647,8 +33696,8 @@ var init_schemas = __esm({
                   code: "invalid_key",
                   origin: "record",
                   issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-                  input: key2,
-                  path: [key2],
+                  input: key,
+                  path: [key],
                   inst
                 });
                 continue;
@@ -33656,32 +33705,32 @@ var init_schemas = __esm({
               const outKey = keyResult.value;
               if (outKey === "__proto__")
                 continue;
-              const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
+              const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
               if (result instanceof Promise) {
                 proms.push(result.then((result2) => {
                   if (result2.issues.length) {
-                    payload.issues.push(...prefixIssues(key2, result2.issues));
+                    payload.issues.push(...prefixIssues(key, result2.issues));
                   }
                   payload.value[outKey] = result2.value;
                 }));
               } else {
                 if (result.issues.length) {
-                  payload.issues.push(...prefixIssues(key2, result.issues));
+                  payload.issues.push(...prefixIssues(key, result.issues));
                 }
                 payload.value[outKey] = result.value;
               }
             }
           }
           let unrecognized;
-          for (const key2 in input2) {
-            if (!recordKeys.has(key2)) {
+          for (const key in input2) {
+            if (!recordKeys.has(key)) {
               if (def.mode === "loose") {
-                if (key2 === "__proto__")
+                if (key === "__proto__")
                   continue;
-                payload.value[key2] = input2[key2];
+                payload.value[key] = input2[key];
               } else {
                 unrecognized = unrecognized ?? [];
-                unrecognized.push(key2);
+                unrecognized.push(key);
               }
             }
           }
@@ -33697,18 +33746,18 @@ var init_schemas = __esm({
         } else {
           payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
           let unrecognized;
-          for (const key2 of Reflect.ownKeys(input2)) {
-            if (key2 === "__proto__")
+          for (const key of Reflect.ownKeys(input2)) {
+            if (key === "__proto__")
               continue;
-            if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
+            if (!Object.prototype.propertyIsEnumerable.call(input2, key))
               continue;
-            let keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+            let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
             if (keyResult instanceof Promise) {
               throw new Error("Async schemas not supported in object keys currently");
             }
-            const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
+            const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
             if (checkNumericKey) {
-              const retryResult = def.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
+              const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
               if (retryResult instanceof Promise) {
                 throw new Error("Async schemas not supported in object keys currently");
               }
@@ -33718,17 +33767,17 @@ var init_schemas = __esm({
             }
             if (keyResult.issues.length) {
               if (def.mode === "loose") {
-                payload.value[key2] = input2[key2];
+                payload.value[key] = input2[key];
               } else if (values) {
                 unrecognized = unrecognized ?? [];
-                unrecognized.push(key2);
+                unrecognized.push(key);
               } else {
                 payload.issues.push({
                   code: "invalid_key",
                   origin: "record",
                   issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-                  input: key2,
-                  path: [key2],
+                  input: key,
+                  path: [key],
                   inst
                 });
               }
@@ -33737,17 +33786,17 @@ var init_schemas = __esm({
             const outKey = keyResult.value;
             if (outKey === "__proto__")
               continue;
-            const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
+            const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
             if (result instanceof Promise) {
               proms.push(result.then((result2) => {
                 if (result2.issues.length) {
-                  payload.issues.push(...prefixIssues(key2, result2.issues));
+                  payload.issues.push(...prefixIssues(key, result2.issues));
                 }
                 payload.value[outKey] = result2.value;
               }));
             } else {
               if (result.issues.length) {
-                payload.issues.push(...prefixIssues(key2, result.issues));
+                payload.issues.push(...prefixIssues(key, result.issues));
               }
               payload.value[outKey] = result.value;
             }
@@ -33787,20 +33836,20 @@ var init_schemas = __esm({
         payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
         const abortEarly = ctx?.abortEarly;
         let seen = payload.issues.length;
-        for (const [key2, value] of input2) {
+        for (const [key, value] of input2) {
           if (abortEarly && payload.issues.length !== seen) {
             if (aborted(payload, seen))
               break;
             seen = payload.issues.length;
           }
-          const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+          const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
           const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
           if (keyResult instanceof Promise || valueResult instanceof Promise) {
             proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-              handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
+              handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
             }));
           } else {
-            handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
+            handleMapResult(keyResult, valueResult, payload, key, input2, inst, ctx);
           }
         }
         if (proms.length)
@@ -34321,8 +34370,8 @@ function isRecursive(inst, stack, resolve4) {
   };
   const shape = (sh, spread) => {
     let answer = NONE4;
-    for (const key2 of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key2);
+    for (const key of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
       const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE4;
@@ -34418,8 +34467,8 @@ function isRecursive(inst, stack, resolve4) {
       break;
     default: {
       kind2;
-      for (const key2 in def) {
-        const desc = Object.getOwnPropertyDescriptor(def, key2);
+      for (const key in def) {
+        const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
         const value = desc.value;
@@ -40163,8 +40212,8 @@ var init_pt = __esm({
           case "not_multiple_of":
             return `N\xFAmero inv\xE1lido: deve ser m\xFAltiplo de ${issue3.divisor}`;
           case "unrecognized_keys": {
-            const plural5 = issue3.keys.length > 1 ? "s" : "";
-            return `Chave${plural5} inv\xE1lida${plural5}: ${joinValues(issue3.keys, ", ")}`;
+            const plural3 = issue3.keys.length > 1 ? "s" : "";
+            return `Chave${plural3} inv\xE1lida${plural3}: ${joinValues(issue3.keys, ", ")}`;
           }
           case "invalid_key":
             return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -40314,8 +40363,8 @@ var init_pt_BR = __esm({
           case "not_multiple_of":
             return `N\xFAmero inv\xE1lido: deve ser m\xFAltiplo de ${issue3.divisor}`;
           case "unrecognized_keys": {
-            const plural5 = issue3.keys.length > 1 ? "s" : "";
-            return `Chave${plural5} inv\xE1lida${plural5}: ${joinValues(issue3.keys, ", ")}`;
+            const plural3 = issue3.keys.length > 1 ? "s" : "";
+            return `Chave${plural3} inv\xE1lida${plural3}: ${joinValues(issue3.keys, ", ")}`;
           }
           case "invalid_key":
             return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -42993,11 +43042,11 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
   const shape = def.shape;
-  for (const key2 of Reflect.ownKeys(shape)) {
-    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
+  for (const key of Reflect.ownKeys(shape)) {
+    const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape[key2], inputVar, false);
+    compileChild(doc, ctx, shape[key], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -43364,9 +43413,9 @@ function generateObjectCheck(doc, ctx, schema2, accessor, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key2 of allKeys) {
-    const propSchema = propShape[key2];
-    const kx = keyExpr(key2);
+  for (const key of allKeys) {
+    const propSchema = propShape[key];
+    const kx = keyExpr(key);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${kx}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -43387,14 +43436,14 @@ function generateObjectCheck(doc, ctx, schema2, accessor, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key2, outputVar2);
+      propOutputs.set(key, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx} in ${accessor})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key2, outputAccessor);
+        propOutputs.set(key, outputAccessor);
     }
   }
   const catchall = def.catchall;
@@ -43815,9 +43864,9 @@ function generateTupleCheck(doc, ctx, schema2, accessor) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key2) {
+function getTupleOptStart2(items, key) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -43947,16 +43996,16 @@ function generateRecordCheck(doc, ctx, schema2, accessor) {
   const keyValues = recordDef.partial ? void 0 : def.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
-    for (const key2 of keyValues) {
-      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
+    for (const key of keyValues) {
+      if (!(typeof key === "string" || typeof key === "number" || typeof key === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key)}`);
       }
-      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
+      const inputKey = typeof key === "number" ? key.toString() : key;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key2);
+      const keyConst = addConstant(ctx, key);
       const outKey = generateCheck(doc, ctx, def.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -44034,10 +44083,10 @@ function emitOwnKeys(doc, ctx, accessor, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key2) {
-  if (typeof key2 === "string")
-    return esc(key2);
-  return addConstant(ctx, key2);
+function literalPropertyKey(ctx, key) {
+  if (typeof key === "string")
+    return esc(key);
+  return addConstant(ctx, key);
 }
 function generateMapCheck(doc, ctx, schema2, accessor) {
   const def = schema2._zod.def;
@@ -45335,9 +45384,9 @@ var init_api = __esm({
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
-    for (const key2 of Reflect.ownKeys(source)) {
-      if (Object.prototype.propertyIsEnumerable.call(source, key2)) {
-        assignProp(target, key2, source[key2]);
+    for (const key of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key)) {
+        assignProp(target, key, source[key]);
       }
     }
   }
@@ -45483,8 +45532,8 @@ function extractDefs(ctx, schema2) {
     if (defId)
       seen.defId = defId;
     const schema3 = seen.schema;
-    for (const key2 in schema3) {
-      delete schema3[key2];
+    for (const key in schema3) {
+      delete schema3[key];
     }
     schema3.$ref = ref;
   };
@@ -45563,8 +45612,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key2 in member) {
-      if (!FOLDABLE_KEYS.has(key2))
+    for (const key in member) {
+      if (!FOLDABLE_KEYS.has(key))
         return null;
     }
     objects.push(member);
@@ -45572,22 +45621,22 @@ function foldObjects(members2) {
   const properties = {};
   const required2 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
-    for (const key2 in object2.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key2))
+    for (const key in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key2, merged);
+      assignProp(properties, key, merged);
     }
-    for (const key2 of object2.required ?? [])
-      required2.add(key2);
+    for (const key of object2.required ?? [])
+      required2.add(key);
   }
   const folded = { type: "object", properties };
   if (required2.size)
@@ -45612,8 +45661,8 @@ function foldIntersection(json3) {
   const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key2 of FOLDABLE_KEYS)
-    if (key2 in json3)
+  for (const key of FOLDABLE_KEYS)
+    if (key in json3)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -45660,20 +45709,20 @@ function finalize(ctx, schema2) {
       assignProps(schema3, _cached);
       const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
-        for (const key2 in schema3) {
-          if (key2 === "$ref" || key2 === "allOf")
+        for (const key in schema3) {
+          if (key === "$ref" || key === "allOf")
             continue;
-          if (!(key2 in _cached)) {
-            delete schema3[key2];
+          if (!(key in _cached)) {
+            delete schema3[key];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key2 in schema3) {
-          if (key2 === "$ref" || key2 === "allOf")
+        for (const key in schema3) {
+          if (key === "$ref" || key === "allOf")
             continue;
-          if (key2 in refSeen.def && JSON.stringify(schema3[key2]) === JSON.stringify(refSeen.def[key2])) {
-            delete schema3[key2];
+          if (key in refSeen.def && JSON.stringify(schema3[key]) === JSON.stringify(refSeen.def[key])) {
+            delete schema3[key];
           }
         }
       }
@@ -45685,11 +45734,11 @@ function finalize(ctx, schema2) {
       if (parentSeen?.schema.$ref) {
         schema3.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key2 in schema3) {
-            if (key2 === "$ref" || key2 === "allOf")
+          for (const key in schema3) {
+            if (key === "$ref" || key === "allOf")
               continue;
-            if (key2 in parentSeen.def && JSON.stringify(schema3[key2]) === JSON.stringify(parentSeen.def[key2])) {
-              delete schema3[key2];
+            if (key in parentSeen.def && JSON.stringify(schema3[key]) === JSON.stringify(parentSeen.def[key])) {
+              delete schema3[key];
             }
           }
         }
@@ -45822,8 +45871,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
   }
   if (def.type === "object") {
-    for (const key2 in def.shape) {
-      if (isTransforming(def.shape[key2], ctx))
+    for (const key in def.shape) {
+      if (isTransforming(def.shape[key], ctx))
         return true;
     }
     return false;
@@ -46000,9 +46049,9 @@ function toJSONSchema(input2, params) {
     };
     ctx2.external = external;
     for (const entry of registry2._idmap.entries()) {
-      const [key2, schema2] = entry;
+      const [key, schema2] = entry;
       extractDefs(ctx2, schema2);
-      assignProp(schemas, key2, finalize(ctx2, schema2));
+      assignProp(schemas, key, finalize(ctx2, schema2));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -46024,13 +46073,13 @@ var init_json_schema_processors = __esm({
     init_schemas();
     init_to_json_schema();
     init_util();
-    narrowMin = (agg, key2, value) => {
-      if (agg[key2] === void 0 || value > agg[key2])
-        agg[key2] = value;
+    narrowMin = (agg, key, value) => {
+      if (agg[key] === void 0 || value > agg[key])
+        agg[key] = value;
     };
-    narrowMax = (agg, key2, value) => {
-      if (agg[key2] === void 0 || value < agg[key2])
-        agg[key2] = value;
+    narrowMax = (agg, key, value) => {
+      if (agg[key] === void 0 || value < agg[key])
+        agg[key] = value;
     };
     narrowBoth = (agg, value) => {
       narrowMin(agg, "minimum", value);
@@ -46330,17 +46379,17 @@ var init_json_schema_processors = __esm({
       }
       json3.type = "object";
       json3.properties = {};
-      for (const key2 in shape) {
-        assignProp(json3.properties, key2, processSchema(shape[key2], ctx, {
+      for (const key in shape) {
+        assignProp(json3.properties, key, processSchema(shape[key], ctx, {
           ...params,
-          path: [...params.path, "properties", key2]
+          path: [...params.path, "properties", key]
         }));
       }
       const requiredKeys = [];
-      for (const key2 of Object.keys(shape)) {
-        const field = def.shape[key2];
+      for (const key of Object.keys(shape)) {
+        const field = def.shape[key];
         if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
-          requiredKeys.push(key2);
+          requiredKeys.push(key);
         }
       }
       if (requiredKeys.length > 0) {
@@ -47099,17 +47148,17 @@ var init_checks2 = __esm({
 });
 
 // node_modules/zod/v4/classic/errors.js
-function _lazyMethod(proto, key2, make) {
-  Object.defineProperty(proto, key2, {
+function _lazyMethod(proto, key, make) {
+  Object.defineProperty(proto, key, {
     configurable: true,
     enumerable: false,
     get() {
       const value = make(this);
-      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key, { value, configurable: true, writable: true });
       return value;
     },
     set(value) {
-      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key, { value, configurable: true, writable: true });
     }
   });
 }
@@ -47288,7 +47337,7 @@ __export(schemas_exports2, {
   hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
-  httpUrl: () => httpUrl2,
+  httpUrl: () => httpUrl,
   iban: () => iban2,
   instanceof: () => _instanceof,
   int: () => int2,
@@ -47386,7 +47435,7 @@ function uuidv7(params) {
 function url(params) {
   return _url(ZodURL, params);
 }
-function httpUrl2(params) {
+function httpUrl(params) {
   return _url(ZodURL, {
     protocol: httpProtocol,
     hostname: domain,
@@ -48924,55 +48973,55 @@ function resolveRef(ref, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path5[0] === defsKey) {
-    const key2 = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
-    if (!key2 || !ctx.defs[key2]) {
+    const key = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
+    if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
-    return ctx.defs[key2];
+    return ctx.defs[key];
   }
   throw new Error(`Reference not found: ${ref}`);
 }
-function checkObjectGuards(objectSchema, guards2) {
+function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
     const value = payload.value;
     if (typeof value !== "object" || value === null || Array.isArray(value))
       return;
     const keys = Object.getOwnPropertyNames(value);
-    if (guards2.minProperties !== void 0 && keys.length < guards2.minProperties) {
+    if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
       payload.issues.push({
         origin: "object",
         code: "too_small",
-        minimum: guards2.minProperties,
+        minimum: guards.minProperties,
         inclusive: true,
-        message: `Too small: expected object to have >=${guards2.minProperties} properties`,
+        message: `Too small: expected object to have >=${guards.minProperties} properties`,
         input: value,
         inst: objectSchema,
         continue: true
       });
     }
-    if (guards2.maxProperties !== void 0 && keys.length > guards2.maxProperties) {
+    if (guards.maxProperties !== void 0 && keys.length > guards.maxProperties) {
       payload.issues.push({
         origin: "object",
         code: "too_big",
-        maximum: guards2.maxProperties,
+        maximum: guards.maxProperties,
         inclusive: true,
-        message: `Too big: expected object to have <=${guards2.maxProperties} properties`,
+        message: `Too big: expected object to have <=${guards.maxProperties} properties`,
         input: value,
         inst: objectSchema,
         continue: true
       });
     }
-    if (guards2.keySchema) {
-      for (const key2 of keys) {
-        const result = guards2.keySchema.safeParse(key2);
+    if (guards.keySchema) {
+      for (const key of keys) {
+        const result = guards.keySchema.safeParse(key);
         if (result.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result.error.issues,
-          input: key2,
-          path: [key2],
+          input: key,
+          path: [key],
           continue: true
         });
       }
@@ -48997,20 +49046,20 @@ function canonicalKey(value, seen) {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key2 = canonicalKey(item, seen);
-        if (key2 === null)
+        const key = canonicalKey(item, seen);
+        if (key === null)
           return null;
-        parts2.push(key2);
+        parts2.push(key);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k of keys) {
-      const key2 = canonicalKey(value[k], seen);
-      if (key2 === null)
+      const key = canonicalKey(value[k], seen);
+      if (key === null)
         return null;
-      parts.push(`${k.length}:${k}=${key2}`);
+      parts.push(`${k.length}:${k}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -49024,10 +49073,10 @@ function containsRef(value) {
     return value.some(containsRef);
   if (typeof value.$ref === "string")
     return true;
-  return Object.entries(value).some(([key2, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key2))
+  return Object.entries(value).some(([key, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -49035,20 +49084,20 @@ function containsRef(value) {
 function plural(n) {
   return n === 1 ? "element" : "elements";
 }
-function checkArrayGuards(arraySchema, guards2) {
+function checkArrayGuards(arraySchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
-    if (guards2.uniqueItems === true) {
+    if (guards.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key2 === null)
+        const key = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key === null)
           continue;
-        const first2 = firstSeen.get(key2);
+        const first2 = firstSeen.get(key);
         if (first2 === void 0) {
-          firstSeen.set(key2, i);
+          firstSeen.set(key, i);
           continue;
         }
         payload.issues.push({
@@ -49060,12 +49109,12 @@ function checkArrayGuards(arraySchema, guards2) {
         });
       }
     }
-    if (guards2.containsSchema) {
-      const minContains = guards2.minContains ?? 1;
-      const ceiling = guards2.maxContains !== void 0 ? guards2.maxContains + 1 : Number.POSITIVE_INFINITY;
+    if (guards.containsSchema) {
+      const minContains = guards.minContains ?? 1;
+      const ceiling = guards.maxContains !== void 0 ? guards.maxContains + 1 : Number.POSITIVE_INFINITY;
       let matches = 0;
       for (const item of items) {
-        if (guards2.containsSchema.safeParse(item).success && ++matches >= ceiling)
+        if (guards.containsSchema.safeParse(item).success && ++matches >= ceiling)
           break;
       }
       if (matches < minContains) {
@@ -49076,10 +49125,10 @@ function checkArrayGuards(arraySchema, guards2) {
           continue: true
         });
       }
-      if (guards2.maxContains !== void 0 && matches > guards2.maxContains) {
+      if (guards.maxContains !== void 0 && matches > guards.maxContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at most ${guards2.maxContains} matching ${plural(guards2.maxContains)}`,
+          message: `Array must contain at most ${guards.maxContains} matching ${plural(guards.maxContains)}`,
           input: items,
           continue: true
         });
@@ -49286,9 +49335,9 @@ function convertBaseSchema(schema2, ctx) {
       const properties = schema2.properties || {};
       const requiredSet = new Set(schema2.required || []);
       const additionalSchema = typeof schema2.additionalProperties === "object" ? convertSchema(schema2.additionalProperties, ctx) : void 0;
-      for (const [key2, propSchema] of Object.entries(properties)) {
+      for (const [key, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
       }
       if (schema2.patternProperties) {
         const patternProps = schema2.patternProperties;
@@ -49323,12 +49372,12 @@ function convertBaseSchema(schema2, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key2 of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key2))
+            for (const key of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key))
                 continue;
-              if (patterns.some((regex2) => regex2.test(key2)))
+              if (patterns.some((regex2) => regex2.test(key)))
                 continue;
-              unrecognized.push(key2);
+              unrecognized.push(key);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -49459,38 +49508,38 @@ function convertSchema(schema2, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key2 of coreMetadataKeys) {
-    if (key2 in schema2) {
-      extraMeta[key2] = schema2[key2];
+  for (const key of coreMetadataKeys) {
+    if (key in schema2) {
+      extraMeta[key] = schema2[key];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key2 of contentMetadataKeys) {
-    if (key2 in schema2) {
-      extraMeta[key2] = schema2[key2];
+  for (const key of contentMetadataKeys) {
+    if (key in schema2) {
+      extraMeta[key] = schema2[key];
     }
   }
   if (schema2.type === "object" && schema2.$ref === void 0) {
     if (schema2.propertyNames !== void 0 && !containsRef(schema2.propertyNames)) {
       extraMeta.propertyNames = schema2.propertyNames;
     }
-    for (const key2 of ["minProperties", "maxProperties"]) {
-      if (schema2[key2] !== void 0)
-        extraMeta[key2] = schema2[key2];
+    for (const key of ["minProperties", "maxProperties"]) {
+      if (schema2[key] !== void 0)
+        extraMeta[key] = schema2[key];
     }
   }
   if (schema2.type === "array" && schema2.$ref === void 0) {
     if (schema2.contains !== void 0 && !containsRef(schema2.contains)) {
       extraMeta.contains = schema2.contains;
     }
-    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema2[key2] !== void 0)
-        extraMeta[key2] = schema2[key2];
+    for (const key of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema2[key] !== void 0)
+        extraMeta[key] = schema2[key];
     }
   }
-  for (const key2 of Object.keys(schema2)) {
-    if (!RECOGNIZED_KEYS.has(key2)) {
-      assignProp(extraMeta, key2, schema2[key2]);
+  for (const key of Object.keys(schema2)) {
+    if (!RECOGNIZED_KEYS.has(key)) {
+      assignProp(extraMeta, key, schema2[key]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -50030,7 +50079,7 @@ __export(external_exports, {
   hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
-  httpUrl: () => httpUrl2,
+  httpUrl: () => httpUrl,
   iban: () => iban2,
   includes: () => _includes,
   input: () => input,
@@ -50206,9 +50255,7 @@ var init_settings_schema = __esm({
     init_settings();
     varValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]);
     vars = external_exports.record(external_exports.string().regex(VAR_NAME_RE, 'a variable name is letters, digits and "_", not starting with a digit'), varValue).describe("Variables substituted into scripts as ${{ vars.NAME }}. The most specific definition wins: site, then group, then fleet.");
-    lintRules = external_exports.record(external_exports.string(), external_exports.enum(["error", "lockout", "advice", "off", "warning"])).describe(
-      'Per script-check rule: "error" (never sent), "lockout" (apply refuses it until the script acknowledges it with "# routeros-gitops: allow <rule>", or --allow-lockout), "advice" (shown, never blocks) or "off". "warning" is the former name of "advice". See `routeros-gitops rules`.'
-    );
+    lintRules = external_exports.record(external_exports.string(), external_exports.enum(["error", "warning", "off"])).describe('Per script-check rule: "error" (stops apply), "warning" or "off". See `routeros-gitops rules`.');
     routerOsSettings = {
       routeros: external_exports.union([external_exports.string(), external_exports.number()]).superRefine((v, ctx) => {
         if (typeof v === "number") {
@@ -50999,27 +51046,27 @@ var require_light = __commonJS({
               }
             }
           }
-          key(key2 = "") {
+          key(key = "") {
             var ref;
-            return (ref = this.instances[key2]) != null ? ref : (() => {
+            return (ref = this.instances[key]) != null ? ref : (() => {
               var limiter;
-              limiter = this.instances[key2] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-                id: `${this.id}-${key2}`,
+              limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+                id: `${this.id}-${key}`,
                 timeout: this.timeout,
                 connection: this.connection
               }));
-              this.Events.trigger("created", limiter, key2);
+              this.Events.trigger("created", limiter, key);
               return limiter;
             })();
           }
-          async deleteKey(key2 = "") {
+          async deleteKey(key = "") {
             var deleted, instance;
-            instance = this.instances[key2];
+            instance = this.instances[key];
             if (this.connection) {
-              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key2}`)]);
+              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key}`)]);
             }
             if (instance != null) {
-              delete this.instances[key2];
+              delete this.instances[key];
               await instance.disconnect();
             }
             return instance != null || deleted > 0;
@@ -51711,15 +51758,15 @@ var require_err = __commonJS({
       if (Array.isArray(err.errors)) {
         _err.aggregateErrors = err.errors.map((err2) => errSerializer(err2));
       }
-      for (const key2 in err) {
-        if (_err[key2] === void 0) {
-          const val = err[key2];
+      for (const key in err) {
+        if (_err[key] === void 0) {
+          const val = err[key];
           if (isErrorLike(val)) {
-            if (key2 !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
-              _err[key2] = errSerializer(val);
+            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
+              _err[key] = errSerializer(val);
             }
           } else {
-            _err[key2] = val;
+            _err[key] = val;
           }
         }
       }
@@ -51754,15 +51801,15 @@ var require_err_with_cause = __commonJS({
       if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen)) {
         _err.cause = errWithCauseSerializer(err.cause);
       }
-      for (const key2 in err) {
-        if (_err[key2] === void 0) {
-          const val = err[key2];
+      for (const key in err) {
+        if (_err[key] === void 0) {
+          const val = err[key];
           if (isErrorLike(val)) {
             if (!Object.prototype.hasOwnProperty.call(val, seen)) {
-              _err[key2] = errWithCauseSerializer(val);
+              _err[key] = errWithCauseSerializer(val);
             }
           } else {
-            _err[key2] = val;
+            _err[key] = val;
           }
         }
       }
@@ -52007,9 +52054,9 @@ var require_redact = __commonJS({
       }
       if (typeof obj === "object") {
         const cloned = Object.create(Object.getPrototypeOf(obj));
-        for (const key2 in obj) {
-          if (Object.prototype.hasOwnProperty.call(obj, key2)) {
-            cloned[key2] = deepClone(obj[key2]);
+        for (const key in obj) {
+          if (Object.prototype.hasOwnProperty.call(obj, key)) {
+            cloned[key] = deepClone(obj[key]);
           }
         }
         return cloned;
@@ -52062,14 +52109,14 @@ var require_redact = __commonJS({
     function setValue(obj, parts, value) {
       let current = obj;
       for (let i = 0; i < parts.length - 1; i++) {
-        const key2 = parts[i];
-        if (typeof current !== "object" || current === null || !(key2 in current)) {
+        const key = parts[i];
+        if (typeof current !== "object" || current === null || !(key in current)) {
           return false;
         }
-        if (typeof current[key2] !== "object" || current[key2] === null) {
+        if (typeof current[key] !== "object" || current[key] === null) {
           return false;
         }
-        current = current[key2];
+        current = current[key];
       }
       const lastKey = parts[parts.length - 1];
       if (lastKey === "*") {
@@ -52078,9 +52125,9 @@ var require_redact = __commonJS({
             current[i] = value;
           }
         } else if (typeof current === "object" && current !== null) {
-          for (const key2 in current) {
-            if (Object.prototype.hasOwnProperty.call(current, key2)) {
-              current[key2] = value;
+          for (const key in current) {
+            if (Object.prototype.hasOwnProperty.call(current, key)) {
+              current[key] = value;
             }
           }
         }
@@ -52094,14 +52141,14 @@ var require_redact = __commonJS({
     function removeKey(obj, parts) {
       let current = obj;
       for (let i = 0; i < parts.length - 1; i++) {
-        const key2 = parts[i];
-        if (typeof current !== "object" || current === null || !(key2 in current)) {
+        const key = parts[i];
+        if (typeof current !== "object" || current === null || !(key in current)) {
           return false;
         }
-        if (typeof current[key2] !== "object" || current[key2] === null) {
+        if (typeof current[key] !== "object" || current[key] === null) {
           return false;
         }
-        current = current[key2];
+        current = current[key];
       }
       const lastKey = parts[parts.length - 1];
       if (lastKey === "*") {
@@ -52110,9 +52157,9 @@ var require_redact = __commonJS({
             current[i] = void 0;
           }
         } else if (typeof current === "object" && current !== null) {
-          for (const key2 in current) {
-            if (Object.prototype.hasOwnProperty.call(current, key2)) {
-              delete current[key2];
+          for (const key in current) {
+            if (Object.prototype.hasOwnProperty.call(current, key)) {
+              delete current[key];
             }
           }
         }
@@ -52197,19 +52244,19 @@ var require_redact = __commonJS({
         } else if (typeof current === "object" && current !== null) {
           if (remove) {
             const keysToDelete = [];
-            for (const key2 in current) {
-              if (Object.prototype.hasOwnProperty.call(current, key2)) {
-                keysToDelete.push(key2);
+            for (const key in current) {
+              if (Object.prototype.hasOwnProperty.call(current, key)) {
+                keysToDelete.push(key);
               }
             }
-            for (const key2 of keysToDelete) {
-              delete current[key2];
+            for (const key of keysToDelete) {
+              delete current[key];
             }
           } else {
-            for (const key2 in current) {
-              const keyPath = [...parentParts, key2];
-              const actualCensor = typeof censor === "function" ? censor(current[key2], keyPath) : censor;
-              current[key2] = actualCensor;
+            for (const key in current) {
+              const keyPath = [...parentParts, key];
+              const actualCensor = typeof censor === "function" ? censor(current[key], keyPath) : censor;
+              current[key] = actualCensor;
             }
           }
         }
@@ -52229,9 +52276,9 @@ var require_redact = __commonJS({
               traverse(current[i], pathLength + 1);
             }
           } else if (typeof current === "object" && current !== null) {
-            for (const key2 in current) {
-              pathArray[pathLength] = key2;
-              traverse(current[key2], pathLength + 1);
+            for (const key in current) {
+              pathArray[pathLength] = key;
+              traverse(current[key], pathLength + 1);
             }
           }
         } else if (pathLength < beforeWildcard.length) {
@@ -52318,12 +52365,12 @@ var require_redact = __commonJS({
           return cloned2;
         }
         const cloned = Object.create(Object.getPrototypeOf(source));
-        for (const key2 in source) {
-          if (Object.prototype.hasOwnProperty.call(source, key2)) {
-            if (pathMap.has(key2) || pathMap.has("*")) {
-              cloned[key2] = cloneSelectively(source[key2], pathMap.get(key2) || pathMap.get("*"));
+        for (const key in source) {
+          if (Object.prototype.hasOwnProperty.call(source, key)) {
+            if (pathMap.has(key) || pathMap.has("*")) {
+              cloned[key] = cloneSelectively(source[key], pathMap.get(key) || pathMap.get("*"));
             } else {
-              cloned[key2] = source[key2];
+              cloned[key] = source[key];
             }
           }
         }
@@ -53280,8 +53327,8 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
       if (this.sync) {
         try {
-          const written2 = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
-          release(null, written2);
+          const written = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
+          release(null, written);
         } catch (err) {
           release(err);
         }
@@ -53295,8 +53342,8 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
       if (this.sync) {
         try {
-          const written2 = fs3.writeSync(this.fd, this._writingBuf);
-          release(null, written2);
+          const written = fs3.writeSync(this.fd, this._writingBuf);
+          release(null, written);
         } catch (err) {
           release(err);
         }
@@ -54502,15 +54549,15 @@ var require_tools = __commonJS({
       }
       const wildcardStringifier = stringifiers[wildcardFirstSym];
       let propStr = "";
-      for (const key2 in obj) {
-        value = obj[key2];
-        if (Object.prototype.hasOwnProperty.call(obj, key2) && value !== void 0) {
-          if (serializers[key2]) {
-            value = serializers[key2](value);
-          } else if (key2 === errorKey && serializers.err) {
+      for (const key in obj) {
+        value = obj[key];
+        if (Object.prototype.hasOwnProperty.call(obj, key) && value !== void 0) {
+          if (serializers[key]) {
+            value = serializers[key](value);
+          } else if (key === errorKey && serializers.err) {
             value = serializers.err(value);
           }
-          const stringifier = stringifiers[key2] || wildcardStringifier;
+          const stringifier = stringifiers[key] || wildcardStringifier;
           switch (typeof value) {
             case "undefined":
             case "function":
@@ -54530,7 +54577,7 @@ var require_tools = __commonJS({
               value = (stringifier || stringify2)(value, stringifySafe);
           }
           if (value === void 0) continue;
-          const strKey = asString(key2);
+          const strKey = asString(key);
           propStr += "," + strKey + ":" + value;
         }
       }
@@ -54575,14 +54622,14 @@ var require_tools = __commonJS({
       const serializers = instance[serializersSym];
       const formatter = instance[formattersSym].bindings;
       bindings = formatter(bindings);
-      for (const key2 in bindings) {
-        value = bindings[key2];
-        const valid = (key2.length < 5 || key2 !== "level" && key2 !== "serializers" && key2 !== "formatters" && key2 !== "customLevels") && bindings.hasOwnProperty(key2) && value !== void 0;
+      for (const key in bindings) {
+        value = bindings[key];
+        const valid = (key.length < 5 || key !== "level" && key !== "serializers" && key !== "formatters" && key !== "customLevels") && bindings.hasOwnProperty(key) && value !== void 0;
         if (valid === true) {
-          value = serializers[key2] ? serializers[key2](value) : value;
-          value = (stringifiers[key2] || wildcardStringifier || stringify2)(value, stringifySafe);
+          value = serializers[key] ? serializers[key](value) : value;
+          value = (stringifiers[key] || wildcardStringifier || stringify2)(value, stringifySafe);
           if (value === void 0) continue;
-          data += "," + asString(key2) + ":" + value;
+          data += "," + asString(key) + ":" + value;
         }
       }
       return data;
@@ -54817,12 +54864,12 @@ var require_levels = __commonJS({
       const useOnlyCustomLevelsVal = this[useOnlyCustomLevelsSym];
       const levelComparison = this[levelCompSym];
       const hook2 = this[hooksSym].logMethod;
-      for (const key2 in values) {
-        if (levelComparison(values[key2], levelVal) === false) {
-          this[key2] = noop4;
+      for (const key in values) {
+        if (levelComparison(values[key], levelVal) === false) {
+          this[key] = noop4;
           continue;
         }
-        this[key2] = isStandardLevel(key2, useOnlyCustomLevelsVal) ? levelMethods[key2](hook2) : genLog(values[key2], hook2);
+        this[key] = isStandardLevel(key, useOnlyCustomLevelsVal) ? levelMethods[key](hook2) : genLog(values[key], hook2);
       }
       this.emit(
         "level-change",
@@ -54874,7 +54921,7 @@ var require_levels = __commonJS({
     function assertDefaultLevelFound(defaultLevel, customLevels, useOnlyCustomLevels) {
       if (typeof defaultLevel === "number") {
         const values = [].concat(
-          Object.keys(customLevels || {}).map((key2) => customLevels[key2]),
+          Object.keys(customLevels || {}).map((key) => customLevels[key]),
           useOnlyCustomLevels ? [] : Object.keys(nums).map((level) => +level),
           Infinity
         );
@@ -55252,28 +55299,28 @@ var require_safe_stable_stringify = __commonJS({
       }
       return value === void 0 ? true : value;
     }
-    function getBooleanOption(options, key2) {
+    function getBooleanOption(options, key) {
       let value;
-      if (hasOwnProperty.call(options, key2)) {
-        value = options[key2];
+      if (hasOwnProperty.call(options, key)) {
+        value = options[key];
         if (typeof value !== "boolean") {
-          throw new TypeError(`The "${key2}" argument must be of type boolean`);
+          throw new TypeError(`The "${key}" argument must be of type boolean`);
         }
       }
       return value === void 0 ? true : value;
     }
-    function getPositiveIntegerOption(options, key2) {
+    function getPositiveIntegerOption(options, key) {
       let value;
-      if (hasOwnProperty.call(options, key2)) {
-        value = options[key2];
+      if (hasOwnProperty.call(options, key)) {
+        value = options[key];
         if (typeof value !== "number") {
-          throw new TypeError(`The "${key2}" argument must be of type number`);
+          throw new TypeError(`The "${key}" argument must be of type number`);
         }
         if (!Number.isInteger(value)) {
-          throw new TypeError(`The "${key2}" argument must be an integer`);
+          throw new TypeError(`The "${key}" argument must be an integer`);
         }
         if (value < 1) {
-          throw new RangeError(`The "${key2}" argument must be >= 1`);
+          throw new RangeError(`The "${key}" argument must be >= 1`);
         }
       }
       return value === void 0 ? Infinity : value;
@@ -55325,12 +55372,12 @@ var require_safe_stable_stringify = __commonJS({
       const comparator = typeof deterministic === "function" ? deterministic : void 0;
       const maximumDepth = getPositiveIntegerOption(options, "maximumDepth");
       const maximumBreadth = getPositiveIntegerOption(options, "maximumBreadth");
-      function stringifyFnReplacer(key2, parent, stack, replacer, spacer, indentation) {
-        let value = parent[key2];
+      function stringifyFnReplacer(key, parent, stack, replacer, spacer, indentation) {
+        let value = parent[key];
         if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
-          value = value.toJSON(key2);
+          value = value.toJSON(key);
         }
-        value = replacer.call(parent, key2, value);
+        value = replacer.call(parent, key, value);
         switch (typeof value) {
           case "string":
             return strEscape(value);
@@ -55401,10 +55448,10 @@ ${indentation}`;
             }
             stack.push(value);
             for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key3 = keys[i];
-              const tmp = stringifyFnReplacer(key3, value, stack, replacer, spacer, indentation);
+              const key2 = keys[i];
+              const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key3)}:${whitespace}${tmp}`;
+                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
                 separator = join8;
               }
             }
@@ -55436,9 +55483,9 @@ ${originalIndentation}`;
             return fail ? fail(value) : void 0;
         }
       }
-      function stringifyArrayReplacer(key2, value, stack, replacer, spacer, indentation) {
+      function stringifyArrayReplacer(key, value, stack, replacer, spacer, indentation) {
         if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
-          value = value.toJSON(key2);
+          value = value.toJSON(key);
         }
         switch (typeof value) {
           case "string":
@@ -55497,10 +55544,10 @@ ${indentation}`;
               whitespace = " ";
             }
             let separator = "";
-            for (const key3 of replacer) {
-              const tmp = stringifyArrayReplacer(key3, value[key3], stack, replacer, spacer, indentation);
+            for (const key2 of replacer) {
+              const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key3)}:${whitespace}${tmp}`;
+                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
                 separator = join8;
               }
             }
@@ -55527,7 +55574,7 @@ ${originalIndentation}`;
             return fail ? fail(value) : void 0;
         }
       }
-      function stringifyIndent(key2, value, stack, spacer, indentation) {
+      function stringifyIndent(key, value, stack, spacer, indentation) {
         switch (typeof value) {
           case "string":
             return strEscape(value);
@@ -55536,9 +55583,9 @@ ${originalIndentation}`;
               return "null";
             }
             if (typeof value.toJSON === "function") {
-              value = value.toJSON(key2);
+              value = value.toJSON(key);
               if (typeof value !== "object") {
-                return stringifyIndent(key2, value, stack, spacer, indentation);
+                return stringifyIndent(key, value, stack, spacer, indentation);
               }
               if (value === null) {
                 return "null";
@@ -55604,10 +55651,10 @@ ${indentation}`;
             }
             stack.push(value);
             for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key3 = keys[i];
-              const tmp = stringifyIndent(key3, value[key3], stack, spacer, indentation);
+              const key2 = keys[i];
+              const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key3)}: ${tmp}`;
+                res += `${separator}${strEscape(key2)}: ${tmp}`;
                 separator = join8;
               }
             }
@@ -55639,7 +55686,7 @@ ${originalIndentation}`;
             return fail ? fail(value) : void 0;
         }
       }
-      function stringifySimple(key2, value, stack) {
+      function stringifySimple(key, value, stack) {
         switch (typeof value) {
           case "string":
             return strEscape(value);
@@ -55648,9 +55695,9 @@ ${originalIndentation}`;
               return "null";
             }
             if (typeof value.toJSON === "function") {
-              value = value.toJSON(key2);
+              value = value.toJSON(key);
               if (typeof value !== "object") {
-                return stringifySimple(key2, value, stack);
+                return stringifySimple(key, value, stack);
               }
               if (value === null) {
                 return "null";
@@ -55706,10 +55753,10 @@ ${originalIndentation}`;
             }
             stack.push(value);
             for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key3 = keys[i];
-              const tmp = stringifySimple(key3, value[key3], stack);
+              const key2 = keys[i];
+              const tmp = stringifySimple(key2, value[key2], stack);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key3)}:${tmp}`;
+                res += `${separator}${strEscape(key2)}:${tmp}`;
                 separator = ",";
               }
             }
@@ -57014,9 +57061,9 @@ var require_constants7 = __commonJS({
       return buffer;
     }
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = wellknownHeaderNames[i];
-      const lowerCasedKey = key2.toLowerCase();
-      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key = wellknownHeaderNames[i];
+      const lowerCasedKey = key.toLowerCase();
+      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     module.exports = {
       wellknownHeaderNames,
@@ -57050,16 +57097,16 @@ var require_tree2 = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key2, value, index) {
-        if (index === void 0 || index >= key2.length) {
+      constructor(key, value, index) {
+        if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key2.charCodeAt(index);
+        const code = this.code = key.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key2.length !== ++index) {
-          this.middle = new _TstNode(key2, value, index);
+        if (key.length !== ++index) {
+          this.middle = new _TstNode(key, value, index);
         } else {
           this.value = value;
         }
@@ -57069,15 +57116,15 @@ var require_tree2 = __commonJS({
        * @param {any} value
        * @returns {void}
        */
-      add(key2, value) {
-        const length = key2.length;
+      add(key, value) {
+        const length = key.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node2 = this;
         while (true) {
-          const code = key2.charCodeAt(index);
+          const code = key.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -57088,20 +57135,20 @@ var require_tree2 = __commonJS({
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key2, value, index);
+              node2.middle = new _TstNode(key, value, index);
               break;
             }
           } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key2, value, index);
+              node2.left = new _TstNode(key, value, index);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key2, value, index);
+            node2.right = new _TstNode(key, value, index);
             break;
           }
         }
@@ -57110,12 +57157,12 @@ var require_tree2 = __commonJS({
        * @param {Uint8Array} key
        * @returns {TstNode | null}
        */
-      search(key2) {
-        const keylength = key2.length;
+      search(key) {
+        const keylength = key.length;
         let index = 0;
         let node2 = this;
         while (node2 !== null && index < keylength) {
-          let code = key2[index];
+          let code = key[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -57141,25 +57188,25 @@ var require_tree2 = __commonJS({
        * @param {any} value
        * @returns {void}
        * */
-      insert(key2, value) {
+      insert(key, value) {
         if (this.node === null) {
-          this.node = new TstNode(key2, value, 0);
+          this.node = new TstNode(key, value, 0);
         } else {
-          this.node.add(key2, value);
+          this.node.add(key, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @returns {any}
        */
-      lookup(key2) {
-        return this.node?.search(key2)?.value ?? null;
+      lookup(key) {
+        return this.node?.search(key)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key2, key2);
+      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key, key);
     }
     module.exports = {
       TernarySearchTree,
@@ -57392,31 +57439,31 @@ var require_util9 = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key2 = headerNameToString(headers[i]);
-        let val = obj[key2];
+        const key = headerNameToString(headers[i]);
+        let val = obj[key];
         if (val !== void 0) {
-          if (!Object.hasOwn(obj, key2)) {
+          if (!Object.hasOwn(obj, key)) {
             const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
-            if (key2 === "__proto__") {
-              Object.defineProperty(obj, key2, {
+            if (key === "__proto__") {
+              Object.defineProperty(obj, key, {
                 value: headersValue,
                 enumerable: true,
                 configurable: true,
                 writable: true
               });
             } else {
-              obj[key2] = headersValue;
+              obj[key] = headersValue;
             }
           } else {
             if (typeof val === "string") {
               val = [val];
-              obj[key2] = val;
+              obj[key] = val;
             }
             val.push(headers[i + 1].toString("latin1"));
           }
         } else {
           const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
-          obj[key2] = headersValue;
+          obj[key] = headersValue;
         }
       }
       return obj;
@@ -57424,14 +57471,14 @@ var require_util9 = __commonJS({
     function parseRawHeaders(headers) {
       const headersLength = headers.length;
       const ret = new Array(headersLength);
-      let key2;
+      let key;
       let val;
       for (let n = 0; n < headersLength; n += 2) {
-        key2 = headers[n];
+        key = headers[n];
         val = headers[n + 1];
-        typeof key2 !== "string" && (key2 = key2.toString());
+        typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("latin1"));
-        ret[n] = key2;
+        ret[n] = key;
         ret[n + 1] = val;
       }
       return ret;
@@ -58554,20 +58601,20 @@ var require_request3 = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key2, value) {
-        processHeader(this, key2, value);
+      addHeader(key, value) {
+        processHeader(this, key, value);
         return this;
       }
     };
-    function processHeader(request2, key2, val) {
+    function processHeader(request2, key, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key2} header`);
+        throw new InvalidArgumentError(`invalid ${key} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key2];
+      let headerName = headerNameLowerCasedRecord[key];
       if (headerName === void 0) {
-        headerName = key2.toLowerCase();
+        headerName = key.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -58577,17 +58624,17 @@ var require_request3 = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key2} header`);
+            throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
             const str2 = `${val[i]}`;
             if (!isValidHeaderValue(str2)) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key} header`);
             }
             arr.push(str2);
           }
@@ -58595,14 +58642,14 @@ var require_request3 = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key} header`);
         }
       }
       if (headerName === "host") {
@@ -58623,7 +58670,7 @@ var require_request3 = __commonJS({
         request2.contentLength = parseInt(val, 10);
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key2, val);
+        request2.headers.push(key, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -58643,7 +58690,7 @@ var require_request3 = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key2, val);
+        request2.headers.push(key, val);
       }
     }
     module.exports = Request;
@@ -58694,15 +58741,15 @@ var require_wrap_handler = __commonJS({
       }
       onRequestUpgrade(controller, statusCode, headers, socket) {
         const rawHeaders = [];
-        for (const [key2, val] of Object.entries(headers)) {
-          rawHeaders.push(Buffer.from(key2, "latin1"), toRawHeaderValue(val));
+        for (const [key, val] of Object.entries(headers)) {
+          rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         this.#handler.onUpgrade?.(statusCode, rawHeaders, socket);
       }
       onResponseStart(controller, statusCode, headers, statusMessage) {
         const rawHeaders = [];
-        for (const [key2, val] of Object.entries(headers)) {
-          rawHeaders.push(Buffer.from(key2, "latin1"), toRawHeaderValue(val));
+        for (const [key, val] of Object.entries(headers)) {
+          rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         if (this.#handler.onHeaders?.(statusCode, rawHeaders, () => controller.resume(), statusMessage) === false) {
           controller.pause();
@@ -58715,8 +58762,8 @@ var require_wrap_handler = __commonJS({
       }
       onResponseEnd(controller, trailers) {
         const rawTrailers = [];
-        for (const [key2, val] of Object.entries(trailers)) {
-          rawTrailers.push(Buffer.from(key2, "latin1"), toRawHeaderValue(val));
+        for (const [key, val] of Object.entries(trailers)) {
+          rawTrailers.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         this.#handler.onComplete?.(rawTrailers);
       }
@@ -58767,7 +58814,7 @@ var require_dispatcher2 = __commonJS({
           }
         }
         return new Proxy(this, {
-          get: (target, key2) => key2 === "dispatch" ? dispatch : target[key2]
+          get: (target, key) => key === "dispatch" ? dispatch : target[key]
         });
       }
     };
@@ -59039,13 +59086,13 @@ var require_connect2 = __commonJS({
       constructor(maxCachedSessions) {
         this._maxCachedSessions = maxCachedSessions;
         this._sessionCache = /* @__PURE__ */ new Map();
-        this._sessionRegistry = new FinalizationRegistry((key2) => {
+        this._sessionRegistry = new FinalizationRegistry((key) => {
           if (this._sessionCache.size < this._maxCachedSessions) {
             return;
           }
-          const ref = this._sessionCache.get(key2);
+          const ref = this._sessionCache.get(key);
           if (ref !== void 0 && ref.deref() === void 0) {
-            this._sessionCache.delete(key2);
+            this._sessionCache.delete(key);
           }
         });
       }
@@ -59061,9 +59108,9 @@ var require_connect2 = __commonJS({
           this._sessionCache.delete(sessionKey);
         } else if (this._sessionCache.size >= this._maxCachedSessions) {
           let evicted = false;
-          for (const [key2, ref] of this._sessionCache) {
+          for (const [key, ref] of this._sessionCache) {
             if (ref.deref() === void 0) {
-              this._sessionCache.delete(key2);
+              this._sessionCache.delete(key);
               evicted = true;
               break;
             }
@@ -60631,8 +60678,8 @@ var require_webidl2 = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(opts) {
-      const plural5 = opts.types.length === 1 ? "" : " one of";
-      const message = `${opts.argument} could not be converted to${plural5}: ${opts.types.join(", ")}.`;
+      const plural3 = opts.types.length === 1 ? "" : " one of";
+      const message = `${opts.argument} could not be converted to${plural3}: ${opts.types.join(", ")}.`;
       return webidl.errors.exception({
         header: opts.prefix,
         message
@@ -60864,20 +60911,20 @@ var require_webidl2 = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key2 of keys2) {
-            const keyName = webidl.util.Stringify(key2);
-            const typedKey = keyConverter(key2, prefix, `Key ${keyName} in ${argument}`);
-            const typedValue = valueConverter(O[key2], prefix, `${argument}[${keyName}]`);
+          for (const key of keys2) {
+            const keyName = webidl.util.Stringify(key);
+            const typedKey = keyConverter(key, prefix, `Key ${keyName} in ${argument}`);
+            const typedValue = valueConverter(O[key], prefix, `${argument}[${keyName}]`);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key2 of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
+        for (const key of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+            const typedKey = keyConverter(key, prefix, argument);
+            const typedValue = valueConverter(O[key], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -60906,29 +60953,29 @@ var require_webidl2 = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key: key2, defaultValue, required: required2, converter } = options;
+          const { key, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (dictionary == null || !Object.hasOwn(dictionary, key2)) {
+            if (dictionary == null || !Object.hasOwn(dictionary, key)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key2}".`
+                message: `Missing required key "${key}".`
               });
             }
           }
-          let value = dictionary?.[key2];
+          let value = dictionary?.[key];
           const hasDefault = defaultValue !== void 0;
           if (hasDefault && value === void 0) {
             value = defaultValue();
           }
           if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key2}`);
+            value = converter(value, prefix, `${argument}.${key}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key2] = value;
+            dict[key] = value;
           }
         }
         return dict;
@@ -61575,18 +61622,18 @@ var require_util10 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key2;
+              result = key;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key2, value];
+              result = [key, value];
               break;
           }
           return {
@@ -61652,8 +61699,8 @@ var require_util10 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key2, this);
+            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key, this);
             }
           }
         }
@@ -63168,15 +63215,15 @@ var require_client_h12 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key2 = this.headers[len - 2];
-        if (key2.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key2);
+        const key = this.headers[len - 2];
+        if (key.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
+        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -63732,15 +63779,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key2 = headers[n + 0];
+          const key = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key2}: ${val[i]}\r
+              header += `${key}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key2}: ${val}\r
+            header += `${key}: ${val}\r
 `;
           }
         }
@@ -64398,28 +64445,28 @@ var require_client_h22 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key2 = reqHeaders[n + 0];
+        const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
-        if (key2 === "cookie") {
-          if (headers[key2] != null) {
-            headers[key2] = Array.isArray(headers[key2]) ? (headers[key2].push(val), headers[key2]) : [headers[key2], val];
+        if (key === "cookie") {
+          if (headers[key] != null) {
+            headers[key] = Array.isArray(headers[key]) ? (headers[key].push(val), headers[key]) : [headers[key], val];
           } else {
-            headers[key2] = val;
+            headers[key] = val;
           }
           continue;
         }
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key2]) {
-              headers[key2] += `, ${val[i]}`;
+            if (headers[key]) {
+              headers[key] += `, ${val[i]}`;
             } else {
-              headers[key2] = val[i];
+              headers[key] = val[i];
             }
           }
-        } else if (headers[key2]) {
-          headers[key2] += `, ${val}`;
+        } else if (headers[key]) {
+          headers[key] += `, ${val}`;
         } else {
-          headers[key2] = val;
+          headers[key] = val;
         }
       }
       let stream = null;
@@ -64545,8 +64592,8 @@ var require_client_h22 = __commonJS({
       session.ref();
       if (channels.sendHeaders.hasSubscribers) {
         let header = "";
-        for (const key2 in headers) {
-          header += `${key2}: ${headers[key2]}\r
+        for (const key in headers) {
+          header += `${key}: ${headers[key]}\r
 `;
         }
         channels.sendHeaders.publish({ request: request2, headers: header, socket: session[kSocket] });
@@ -66036,33 +66083,33 @@ var require_agent2 = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key2;
+        let key;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key2 = String(opts.origin);
+          key = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        if (this[kOrigins].size >= this[kOptions].maxOrigins && !this[kOrigins].has(key2)) {
+        if (this[kOrigins].size >= this[kOptions].maxOrigins && !this[kOrigins].has(key)) {
           throw new MaxOriginsReachedError();
         }
-        const result = this[kClients].get(key2);
+        const result = this[kClients].get(key);
         let dispatcher = result && result.dispatcher;
         if (!dispatcher) {
           const closeClientIfUnused = (connected) => {
-            const result2 = this[kClients].get(key2);
+            const result2 = this[kClients].get(key);
             if (result2) {
               if (connected) result2.count -= 1;
               if (result2.count <= 0) {
-                this[kClients].delete(key2);
+                this[kClients].delete(key);
                 if (!result2.dispatcher.destroyed) {
                   result2.dispatcher.close();
                 }
               }
-              this[kOrigins].delete(key2);
+              this[kOrigins].delete(key);
             }
           };
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets) => {
-            const result2 = this[kClients].get(key2);
+            const result2 = this[kClients].get(key);
             if (result2) {
               result2.count += 1;
             }
@@ -66074,8 +66121,8 @@ var require_agent2 = __commonJS({
             closeClientIfUnused(false);
             this[kOnConnectionError](origin, targets, err);
           });
-          this[kClients].set(key2, { count: 0, dispatcher });
-          this[kOrigins].add(key2);
+          this[kClients].set(key, { count: 0, dispatcher });
+          this[kOrigins].add(key);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -66496,11 +66543,11 @@ var require_socks5_client = __commonJS({
       /**
        * Build a SOCKS5 request
        */
-      buildConnectRequest(command2, address, port) {
+      buildConnectRequest(command, address, port) {
         const { type: addressType, buffer: addressBuffer } = parseAddress(address);
         const request2 = Buffer3.alloc(4 + addressBuffer.length + 2);
         request2[0] = SOCKS_VERSION;
-        request2[1] = command2;
+        request2[1] = command;
         request2[2] = 0;
         request2[3] = addressType;
         addressBuffer.copy(request2, 4);
@@ -67054,7 +67101,7 @@ var require_proxy_agent2 = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -68963,18 +69010,18 @@ var require_mock_utils2 = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key2) {
+    function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key2);
+        return headers.get(key);
       } else {
-        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -69012,21 +69059,21 @@ var require_mock_utils2 = __commonJS({
       }
       const originalQp = new URLSearchParams(query);
       const normalizedQp = new URLSearchParams();
-      for (let [key2, value] of originalQp.entries()) {
-        key2 = key2.replace("[]", "");
+      for (let [key, value] of originalQp.entries()) {
+        key = key.replace("[]", "");
         const valueRepresentsString = /^(['"]).*\1$/.test(value);
         if (valueRepresentsString) {
-          normalizedQp.append(key2, value);
+          normalizedQp.append(key, value);
           continue;
         }
         if (value.includes(",")) {
           const values = value.split(",");
           for (const v of values) {
-            normalizedQp.append(key2, v);
+            normalizedQp.append(key, v);
           }
           continue;
         }
-        normalizedQp.append(key2, value);
+        normalizedQp.append(key, value);
       }
       return normalizedQp;
     }
@@ -69064,8 +69111,8 @@ var require_mock_utils2 = __commonJS({
         return "";
       }
     }
-    function getMockDispatch(mockDispatches, key2) {
-      const basePath = key2.query ? serializePathWithQuery(key2.path, key2.query) : key2.path;
+    function getMockDispatch(mockDispatches, key) {
+      const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5, ignoreTrailingSlash }) => {
@@ -69074,35 +69121,35 @@ var require_mock_utils2 = __commonJS({
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
+        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key2, data, opts) {
+    function addMockDispatch(mockDispatches, key, data, opts) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false, ...opts };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       mockDispatches[kTotalDispatchCount] = (mockDispatches[kTotalDispatchCount] || 0) + 1;
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key2) {
+    function deleteMockDispatch(mockDispatches, key) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key2);
+        return matchKey(dispatch, key);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -69131,9 +69178,9 @@ var require_mock_utils2 = __commonJS({
       const keys = Object.keys(data);
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key2 = keys[i];
-        const value = data[key2];
-        const name = Buffer.from(`${key2}`);
+        const key = keys[i];
+        const value = data[key];
+        const name = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -69155,8 +69202,8 @@ var require_mock_utils2 = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key2 = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
+      const key = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -69166,7 +69213,7 @@ var require_mock_utils2 = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error63 !== null) {
-        deleteMockDispatch(this[kDispatches], key2);
+        deleteMockDispatch(this[kDispatches], key);
         handler.onError(error63);
         return true;
       }
@@ -69210,7 +69257,7 @@ var require_mock_utils2 = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key2);
+        deleteMockDispatch(mockDispatches, key);
       }
       function resume() {
       }
@@ -69617,12 +69664,12 @@ var require_mock_call_history = __commonJS({
       toString() {
         const options = { betweenKeyValueSeparator: "->", betweenPairSeparator: "|" };
         let result = "";
-        this.toMap().forEach((value, key2) => {
+        this.toMap().forEach((value, key) => {
           if (typeof value === "string" || value === void 0 || value === null) {
-            result = `${result}${key2}${options.betweenKeyValueSeparator}${value}${options.betweenPairSeparator}`;
+            result = `${result}${key}${options.betweenKeyValueSeparator}${value}${options.betweenPairSeparator}`;
           }
           if (typeof value === "object" && value !== null || Array.isArray(value)) {
-            result = `${result}${key2}${options.betweenKeyValueSeparator}${JSON.stringify(value)}${options.betweenPairSeparator}`;
+            result = `${result}${key}${options.betweenKeyValueSeparator}${JSON.stringify(value)}${options.betweenPairSeparator}`;
           }
         });
         return result.slice(0, -1);
@@ -70058,10 +70105,10 @@ var require_snapshot_utils = __commonJS({
       if (!headers) return normalizedHeaders;
       if (isUndiciHeaders(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          const key2 = headers[i];
+          const key = headers[i];
           const value = headers[i + 1];
-          if (key2 && value !== void 0) {
-            const keyStr = Buffer.isBuffer(key2) ? key2.toString() : key2;
+          if (key && value !== void 0) {
+            const keyStr = Buffer.isBuffer(key) ? key.toString() : key;
             const valueStr = Buffer.isBuffer(value) ? value.toString() : value;
             normalizedHeaders[keyStr.toLowerCase()] = valueStr;
           }
@@ -70069,9 +70116,9 @@ var require_snapshot_utils = __commonJS({
         return normalizedHeaders;
       }
       if (headers && typeof headers === "object") {
-        for (const [key2, value] of Object.entries(headers)) {
-          if (key2 && typeof key2 === "string") {
-            normalizedHeaders[key2.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+        for (const [key, value] of Object.entries(headers)) {
+          if (key && typeof key === "string") {
+            normalizedHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
           }
         }
       }
@@ -70126,8 +70173,8 @@ var require_snapshot_recorder = __commonJS({
       } = matchOptions;
       const filtered = {};
       const { ignore, exclude, match } = headerFilters;
-      for (const [key2, value] of Object.entries(headers)) {
-        const headerKey = caseSensitive ? key2 : key2.toLowerCase();
+      for (const [key, value] of Object.entries(headers)) {
+        const headerKey = caseSensitive ? key : key.toLowerCase();
         if (exclude.has(headerKey)) continue;
         if (ignore.has(headerKey)) continue;
         if (match.size !== 0) {
@@ -70144,8 +70191,8 @@ var require_snapshot_recorder = __commonJS({
       } = matchOptions;
       const filtered = {};
       const { exclude: excludeSet } = headerFilters;
-      for (const [key2, value] of Object.entries(headers)) {
-        const headerKey = caseSensitive ? key2 : key2.toLowerCase();
+      for (const [key, value] of Object.entries(headers)) {
+        const headerKey = caseSensitive ? key : key.toLowerCase();
         if (excludeSet.has(headerKey)) continue;
         filtered[headerKey] = value;
       }
@@ -70158,9 +70205,9 @@ var require_snapshot_recorder = __commonJS({
       ];
       if (formattedRequest.headers && typeof formattedRequest.headers === "object") {
         const headerKeys = Object.keys(formattedRequest.headers).sort();
-        for (const key2 of headerKeys) {
-          const values = Array.isArray(formattedRequest.headers[key2]) ? formattedRequest.headers[key2] : [formattedRequest.headers[key2]];
-          parts.push(key2);
+        for (const key of headerKeys) {
+          const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
+          parts.push(key);
           for (const value of values.sort()) {
             parts.push(String(value));
           }
@@ -71019,9 +71066,9 @@ var require_redirect_handler2 = __commonJS({
       const ret = [];
       if (Array.isArray(headers)) {
         if (headers.length > 0 && Array.isArray(headers[0])) {
-          for (const [key2, value] of headers) {
-            if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
-              ret.push(key2, value);
+          for (const [key, value] of headers) {
+            if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
+              ret.push(key, value);
             }
           }
         } else {
@@ -71033,9 +71080,9 @@ var require_redirect_handler2 = __commonJS({
         }
       } else if (headers && typeof headers === "object") {
         const entries = util.hasSafeIterator(headers) ? headers : Object.entries(headers);
-        for (const [key2, value] of entries) {
-          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
-            ret.push(key2, value);
+        for (const [key, value] of entries) {
+          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
+            ret.push(key, value);
           }
         }
       } else {
@@ -71266,8 +71313,8 @@ var require_dns2 = __commonJS({
       const ownIterator = Object.prototype.hasOwnProperty.call(headers, Symbol.iterator);
       return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers[Symbol.iterator] === "function";
     }
-    function isHostHeader(key2) {
-      return typeof key2 === "string" && key2.toLowerCase() === "host";
+    function isHostHeader(key) {
+      return typeof key === "string" && key.toLowerCase() === "host";
     }
     function normalizeHeaders(headers) {
       if (headers == null) {
@@ -71316,8 +71363,8 @@ var require_dns2 = __commonJS({
         return false;
       }
       if (typeof headers === "object") {
-        for (const key2 in headers) {
-          if (isHostHeader(key2)) {
+        for (const key in headers) {
+          if (isHostHeader(key)) {
             return true;
           }
         }
@@ -71781,7 +71828,7 @@ var require_cache2 = __commonJS({
       });
       return directives;
     }
-    function markInvalidCacheControlDirective(directives, key2) {
+    function markInvalidCacheControlDirective(directives, key) {
       let invalidDirectives = directives[kInvalidCacheControlDirectives];
       if (invalidDirectives === void 0) {
         invalidDirectives = /* @__PURE__ */ new Set();
@@ -71789,22 +71836,22 @@ var require_cache2 = __commonJS({
           value: invalidDirectives
         });
       }
-      invalidDirectives.add(key2);
+      invalidDirectives.add(key);
     }
-    function hasInvalidCacheControlDirective(directives, key2) {
-      return directives[kInvalidCacheControlDirectives]?.has(key2) === true;
+    function hasInvalidCacheControlDirective(directives, key) {
+      return directives[kInvalidCacheControlDirectives]?.has(key) === true;
     }
-    function getMalformedRestrictiveDirectiveName(key2) {
+    function getMalformedRestrictiveDirectiveName(key) {
       for (const directiveName of RESTRICTIVE_DIRECTIVE_NAMES) {
-        if (key2.startsWith(directiveName) && key2.length > directiveName.length && !isValidHTTPToken(key2[directiveName.length])) {
+        if (key.startsWith(directiveName) && key.length > directiveName.length && !isValidHTTPToken(key[directiveName.length])) {
           return directiveName;
         }
       }
       let tokenOnlyKey = "";
       let hasInvalidTokenChar = false;
-      for (let i = 0; i < key2.length; i++) {
-        if (isValidHTTPToken(key2[i])) {
-          tokenOnlyKey += key2[i];
+      for (let i = 0; i < key.length; i++) {
+        if (isValidHTTPToken(key[i])) {
+          tokenOnlyKey += key[i];
         } else {
           hasInvalidTokenChar = true;
         }
@@ -71828,8 +71875,8 @@ var require_cache2 = __commonJS({
         headers: opts.headers
       };
     }
-    function appendHeader(headers, key2, val) {
-      const headerName = key2.toLowerCase();
+    function appendHeader(headers, key, val) {
+      const headerName = key.toLowerCase();
       const current = headers[headerName];
       const values = Array.isArray(val) ? val : [val];
       if (current === void 0) {
@@ -71853,26 +71900,26 @@ var require_cache2 = __commonJS({
                 if (!Array.isArray(x)) {
                   throw new Error("opts.headers is not a valid header map");
                 }
-                const [key2, val] = x;
-                if (typeof key2 !== "string" || typeof val !== "string") {
+                const [key, val] = x;
+                if (typeof key !== "string" || typeof val !== "string") {
                   throw new Error("opts.headers is not a valid header map");
                 }
-                appendHeader(headers, key2, val);
+                appendHeader(headers, key, val);
               }
             } else {
               if (opts.headers.length % 2 !== 0) {
                 throw new Error("opts.headers is not a valid header map");
               }
               for (let i = 0; i < opts.headers.length; i += 2) {
-                const key2 = opts.headers[i];
+                const key = opts.headers[i];
                 const val = opts.headers[i + 1];
-                if (typeof key2 !== "string" || typeof val !== "string" && !Array.isArray(val)) {
+                if (typeof key !== "string" || typeof val !== "string" && !Array.isArray(val)) {
                   throw new Error("opts.headers is not a valid header map");
                 }
                 if (typeof val === "string") {
-                  appendHeader(headers, key2, val);
+                  appendHeader(headers, key, val);
                 } else {
-                  appendHeader(headers, key2, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
+                  appendHeader(headers, key, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
                 }
               }
             }
@@ -71881,16 +71928,16 @@ var require_cache2 = __commonJS({
               if (!Array.isArray(x)) {
                 throw new Error("opts.headers is not a valid header map");
               }
-              const [key2, val] = x;
-              if (typeof key2 !== "string" || typeof val !== "string") {
+              const [key, val] = x;
+              if (typeof key !== "string" || typeof val !== "string") {
                 throw new Error("opts.headers is not a valid header map");
               }
-              appendHeader(headers, key2, val);
+              appendHeader(headers, key, val);
             }
           }
         } else {
-          for (const key2 of Object.keys(opts.headers)) {
-            appendHeader(headers, key2, opts.headers[key2]);
+          for (const key of Object.keys(opts.headers)) {
+            appendHeader(headers, key, opts.headers[key]);
           }
         }
       } else {
@@ -71898,17 +71945,17 @@ var require_cache2 = __commonJS({
       }
       return headers;
     }
-    function assertCacheKey(key2) {
-      if (typeof key2 !== "object") {
-        throw new TypeError(`expected key to be object, got ${typeof key2}`);
+    function assertCacheKey(key) {
+      if (typeof key !== "object") {
+        throw new TypeError(`expected key to be object, got ${typeof key}`);
       }
       for (const property of ["origin", "method", "path"]) {
-        if (typeof key2[property] !== "string") {
-          throw new TypeError(`expected key.${property} to be string, got ${typeof key2[property]}`);
+        if (typeof key[property] !== "string") {
+          throw new TypeError(`expected key.${property} to be string, got ${typeof key[property]}`);
         }
       }
-      if (key2.headers !== void 0 && typeof key2.headers !== "object") {
-        throw new TypeError(`expected headers to be object, got ${typeof key2}`);
+      if (key.headers !== void 0 && typeof key.headers !== "object") {
+        throw new TypeError(`expected headers to be object, got ${typeof key}`);
       }
     }
     function assertCacheValue(value) {
@@ -71943,7 +71990,7 @@ var require_cache2 = __commonJS({
         const directive = directiveRecord.value.toLowerCase();
         const fromMalformedQuote = directiveRecord.fromMalformedQuote;
         const keyValueDelimiter = directive.indexOf("=");
-        let key2;
+        let key;
         let value;
         let keyHasTrailingWhitespace = false;
         let valueHasLeadingWhitespace = false;
@@ -71952,59 +71999,59 @@ var require_cache2 = __commonJS({
           const rawValue2 = directive.substring(keyValueDelimiter + 1);
           keyHasTrailingWhitespace = trimOWSEnd(rawKey) !== rawKey;
           valueHasLeadingWhitespace = trimOWSStart(rawValue2) !== rawValue2;
-          key2 = trimOWS(rawKey);
+          key = trimOWS(rawKey);
           value = trimOWSStart(rawValue2);
         } else {
-          key2 = trimOWS(directive);
+          key = trimOWS(directive);
         }
-        const malformedRestrictiveDirectiveName = getMalformedRestrictiveDirectiveName(key2);
+        const malformedRestrictiveDirectiveName = getMalformedRestrictiveDirectiveName(key);
         if (malformedRestrictiveDirectiveName !== void 0) {
           output2[malformedRestrictiveDirectiveName] = true;
           continue;
         }
-        switch (key2) {
+        switch (key) {
           case "min-fresh":
           case "max-stale":
           case "max-age":
           case "s-maxage":
           case "stale-while-revalidate":
           case "stale-if-error": {
-            if (fromMalformedQuote || invalidNumericDirectives.has(key2)) {
+            if (fromMalformedQuote || invalidNumericDirectives.has(key)) {
               continue;
             }
             if (value === void 0 || keyHasTrailingWhitespace || valueHasLeadingWhitespace) {
-              delete output2[key2];
-              invalidNumericDirectives.add(key2);
-              markInvalidCacheControlDirective(output2, key2);
+              delete output2[key];
+              invalidNumericDirectives.add(key);
+              markInvalidCacheControlDirective(output2, key);
               continue;
             }
             if (value.length >= 2 && value[0] === '"' && value[value.length - 1] === '"') {
               value = value.substring(1, value.length - 1);
             }
             if (!/^[0-9]+$/.test(value)) {
-              delete output2[key2];
-              invalidNumericDirectives.add(key2);
-              markInvalidCacheControlDirective(output2, key2);
+              delete output2[key];
+              invalidNumericDirectives.add(key);
+              markInvalidCacheControlDirective(output2, key);
               continue;
             }
             const parsedValue = Math.min(parseInt(value, 10), MAX_DELTA_SECONDS);
-            if (key2 === "min-fresh") {
-              if (!(key2 in output2) || output2[key2] < parsedValue) {
-                output2[key2] = parsedValue;
+            if (key === "min-fresh") {
+              if (!(key in output2) || output2[key] < parsedValue) {
+                output2[key] = parsedValue;
               }
-            } else if (!(key2 in output2) || output2[key2] > parsedValue) {
-              output2[key2] = parsedValue;
+            } else if (!(key in output2) || output2[key] > parsedValue) {
+              output2[key] = parsedValue;
             }
             break;
           }
           case "private":
           case "no-cache": {
             if (fromMalformedQuote) {
-              output2[key2] = true;
+              output2[key] = true;
               break;
             }
             if (value !== void 0 && value.length === 0) {
-              output2[key2] = true;
+              output2[key] = true;
               break;
             }
             if (value) {
@@ -72033,7 +72080,7 @@ var require_cache2 = __commonJS({
                   fieldList = fieldListParts.join(",");
                 }
                 if (!foundEndingQuote) {
-                  output2[key2] = true;
+                  output2[key] = true;
                   break;
                 }
                 i = lastQuotedPart;
@@ -72046,23 +72093,23 @@ var require_cache2 = __commonJS({
                   }
                 }
                 if (!validFieldNames) {
-                  output2[key2] = true;
-                } else if (output2[key2] !== true) {
-                  if (key2 in output2) {
-                    output2[key2] = output2[key2].concat(headers);
+                  output2[key] = true;
+                } else if (output2[key] !== true) {
+                  if (key in output2) {
+                    output2[key] = output2[key].concat(headers);
                   } else {
-                    output2[key2] = headers;
+                    output2[key] = headers;
                   }
                 }
               } else {
                 const fieldName = trimOWS(value);
                 if (!isValidHTTPToken(fieldName)) {
-                  output2[key2] = true;
-                } else if (output2[key2] !== true) {
-                  if (key2 in output2) {
-                    output2[key2] = output2[key2].concat(fieldName);
+                  output2[key] = true;
+                } else if (output2[key] !== true) {
+                  if (key in output2) {
+                    output2[key] = output2[key].concat(fieldName);
                   } else {
-                    output2[key2] = [fieldName];
+                    output2[key] = [fieldName];
                   }
                 }
               }
@@ -72077,18 +72124,18 @@ var require_cache2 = __commonJS({
           case "no-transform":
           case "must-understand":
           case "only-if-cached":
-            if (fromMalformedQuote || invalidNoArgumentDirectives.has(key2)) {
+            if (fromMalformedQuote || invalidNoArgumentDirectives.has(key)) {
               continue;
             }
             if (value !== void 0) {
-              delete output2[key2];
-              invalidNoArgumentDirectives.add(key2);
+              delete output2[key];
+              invalidNoArgumentDirectives.add(key);
               continue;
             }
-            output2[key2] = true;
+            output2[key] = true;
             break;
           case "no-store":
-            output2[key2] = true;
+            output2[key] = true;
             break;
           default:
             continue;
@@ -73519,12 +73566,12 @@ var require_memory_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} req
        * @returns {import('../../types/cache-interceptor.d.ts').default.GetResult | undefined}
        */
-      get(key2) {
-        assertCacheKey(key2);
-        const topLevelKey = `${key2.origin}:${key2.path}`;
+      get(key) {
+        assertCacheKey(key);
+        const topLevelKey = `${key.origin}:${key.path}`;
         const now = Date.now();
         const entries = this.#entries.get(topLevelKey);
-        const entry = entries ? findEntry(key2, entries, now) : null;
+        const entry = entries ? findEntry(key, entries, now) : null;
         return entry == null ? void 0 : {
           statusMessage: entry.statusMessage,
           statusCode: entry.statusCode,
@@ -73543,12 +73590,12 @@ var require_memory_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheValue} val
        * @returns {Writable | undefined}
        */
-      createWriteStream(key2, val) {
-        assertCacheKey(key2);
+      createWriteStream(key, val) {
+        assertCacheKey(key);
         assertCacheValue(val);
-        const topLevelKey = `${key2.origin}:${key2.path}`;
+        const topLevelKey = `${key.origin}:${key.path}`;
         const store = this;
-        const entry = { ...key2, ...val, body: [], size: 0 };
+        const entry = { ...key, ...val, body: [], size: 0 };
         return new Writable({
           write(chunk, encoding, callback) {
             if (typeof chunk === "string") {
@@ -73568,7 +73615,7 @@ var require_memory_cache_store = __commonJS({
               entries = [];
               store.#entries.set(topLevelKey, entries);
             }
-            const previousEntry = findEntry(key2, entries, Date.now());
+            const previousEntry = findEntry(key, entries, Date.now());
             if (previousEntry) {
               const index = entries.indexOf(previousEntry);
               entries.splice(index, 1, entry);
@@ -73588,13 +73635,13 @@ var require_memory_cache_store = __commonJS({
                 });
                 store.#hasEmittedMaxSizeEvent = true;
               }
-              for (const [key3, entries2] of store.#entries) {
+              for (const [key2, entries2] of store.#entries) {
                 for (const entry2 of entries2.splice(0, entries2.length / 2)) {
                   store.#size -= entry2.size;
                   store.#count -= 1;
                 }
                 if (entries2.length === 0) {
-                  store.#entries.delete(key3);
+                  store.#entries.delete(key2);
                 }
               }
               if (store.#size < store.#maxSize && store.#count < store.#maxCount) {
@@ -73608,11 +73655,11 @@ var require_memory_cache_store = __commonJS({
       /**
        * @param {CacheKey} key
        */
-      delete(key2) {
-        if (typeof key2 !== "object") {
-          throw new TypeError(`expected key to be object, got ${typeof key2}`);
+      delete(key) {
+        if (typeof key !== "object") {
+          throw new TypeError(`expected key to be object, got ${typeof key}`);
         }
-        const topLevelKey = `${key2.origin}:${key2.path}`;
+        const topLevelKey = `${key.origin}:${key.path}`;
         for (const entry of this.#entries.get(topLevelKey) ?? []) {
           this.#size -= entry.size;
           this.#count -= 1;
@@ -73620,20 +73667,20 @@ var require_memory_cache_store = __commonJS({
         this.#entries.delete(topLevelKey);
       }
     };
-    function findEntry(key2, entries, now) {
+    function findEntry(key, entries, now) {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i];
-        if (entry.deleteAt > now && entry.method === key2.method && varyMatches(key2, entry)) {
+        if (entry.deleteAt > now && entry.method === key.method && varyMatches(key, entry)) {
           return entry;
         }
       }
     }
-    function varyMatches(key2, entry) {
+    function varyMatches(key, entry) {
       if (entry.vary == null) {
         return true;
       }
       for (const headerName in entry.vary) {
-        if (Object.hasOwn(entry.vary, headerName) && !headerValueEquals(key2.headers?.[headerName], entry.vary[headerName])) {
+        if (Object.hasOwn(entry.vary, headerName) && !headerValueEquals(key.headers?.[headerName], entry.vary[headerName])) {
           return false;
         }
       }
@@ -73852,8 +73899,8 @@ var require_cache3 = __commonJS({
       if (!varyDirectives) {
         return false;
       }
-      for (const key2 in varyDirectives) {
-        if (result.vary == null || !Object.hasOwn(result.vary, key2)) {
+      for (const key in varyDirectives) {
+        if (result.vary == null || !Object.hasOwn(result.vary, key)) {
           return true;
         }
       }
@@ -73880,9 +73927,9 @@ var require_cache3 = __commonJS({
         headers["if-none-match"] = result.etag;
       }
       if (result.vary) {
-        for (const key2 in result.vary) {
-          if (result.vary[key2] != null) {
-            headers[key2] = result.vary[key2];
+        for (const key in result.vary) {
+          if (result.vary[key] != null) {
+            headers[key] = result.vary[key];
           }
         }
       }
@@ -75390,9 +75437,9 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @returns {(import('../../types/cache-interceptor.d.ts').default.GetResult & { body?: Buffer }) | undefined}
        */
-      get(key2) {
-        assertCacheKey(key2);
-        const value = this.#findValue(key2);
+      get(key) {
+        assertCacheKey(key);
+        const value = this.#findValue(key);
         return value ? {
           body: value.body ? Buffer.from(value.body.buffer, value.body.byteOffset, value.body.byteLength) : void 0,
           statusCode: value.statusCode,
@@ -75410,15 +75457,15 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheValue & { body: null | Buffer | Array<Buffer>}} value
        */
-      set(key2, value) {
-        assertCacheKey(key2);
-        const url2 = this.#makeValueUrl(key2);
+      set(key, value) {
+        assertCacheKey(key);
+        const url2 = this.#makeValueUrl(key);
         const body = Array.isArray(value.body) ? Buffer.concat(value.body) : value.body;
         const size = body?.byteLength;
         if (size && size > this.#maxEntrySize) {
           return;
         }
-        const existingValue = this.#findValue(key2, true);
+        const existingValue = this.#findValue(key, true);
         if (existingValue) {
           this.#updateValueQuery.run(
             body,
@@ -75435,7 +75482,7 @@ var require_sqlite_cache_store = __commonJS({
         } else {
           this.#insertValueQuery.run(
             url2,
-            key2.method,
+            key.method,
             body,
             value.deleteAt,
             value.statusCode,
@@ -75455,8 +75502,8 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheValue} value
        * @returns {Writable | undefined}
        */
-      createWriteStream(key2, value) {
-        assertCacheKey(key2);
+      createWriteStream(key, value) {
+        assertCacheKey(key);
         assertCacheValue(value);
         let size = 0;
         const body = [];
@@ -75473,7 +75520,7 @@ var require_sqlite_cache_store = __commonJS({
             callback();
           },
           final(callback) {
-            store.set(key2, { ...value, body });
+            store.set(key, { ...value, body });
             callback();
           }
         });
@@ -75481,11 +75528,11 @@ var require_sqlite_cache_store = __commonJS({
       /**
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        */
-      delete(key2) {
-        if (typeof key2 !== "object") {
-          throw new TypeError(`expected key to be object, got ${typeof key2}`);
+      delete(key) {
+        if (typeof key !== "object") {
+          throw new TypeError(`expected key to be object, got ${typeof key}`);
         }
-        this.#deleteByUrlQuery.run(this.#makeValueUrl(key2));
+        this.#deleteByUrlQuery.run(this.#makeValueUrl(key));
       }
       #prune() {
         if (Number.isFinite(this.#maxCount) && this.size <= this.#maxCount) {
@@ -75517,17 +75564,17 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @returns {string}
        */
-      #makeValueUrl(key2) {
-        return `${key2.origin}/${key2.path}`;
+      #makeValueUrl(key) {
+        return `${key.origin}/${key.path}`;
       }
       /**
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @param {boolean} [canBeExpired=false]
        * @returns {SqliteStoreValue | undefined}
        */
-      #findValue(key2, canBeExpired = false) {
-        const url2 = this.#makeValueUrl(key2);
-        const { headers, method } = key2;
+      #findValue(key, canBeExpired = false) {
+        const url2 = this.#makeValueUrl(key);
+        const { headers, method } = key;
         const values = this.#getValuesQuery.all(url2, method);
         if (values.length === 0) {
           return void 0;
@@ -79392,8 +79439,8 @@ var require_util12 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key2, ...value] = part.split("=");
-        const trimmedKey = key2.trim();
+        const [key, ...value] = part.split("=");
+        const trimmedKey = key.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -83457,11 +83504,11 @@ var init_css = __esm({
 function diffJson(oldStr, newStr, options) {
   return jsonDiff.diff(oldStr, newStr, options);
 }
-function canonicalize(obj, stack, replacementStack, replacer, key2) {
+function canonicalize(obj, stack, replacementStack, replacer, key) {
   stack = stack || [];
   replacementStack = replacementStack || [];
   if (replacer) {
-    obj = replacer(key2 === void 0 ? "" : key2, obj);
+    obj = replacer(key === void 0 ? "" : key, obj);
   }
   let i;
   for (i = 0; i < stack.length; i += 1) {
@@ -83489,16 +83536,16 @@ function canonicalize(obj, stack, replacementStack, replacer, key2) {
     canonicalizedObj = {};
     replacementStack.push(canonicalizedObj);
     const sortedKeys = [];
-    let key3;
-    for (key3 in obj) {
-      if (Object.prototype.hasOwnProperty.call(obj, key3)) {
-        sortedKeys.push(key3);
+    let key2;
+    for (key2 in obj) {
+      if (Object.prototype.hasOwnProperty.call(obj, key2)) {
+        sortedKeys.push(key2);
       }
     }
     sortedKeys.sort();
     for (i = 0; i < sortedKeys.length; i += 1) {
-      key3 = sortedKeys[i];
-      canonicalizedObj[key3] = canonicalize(obj[key3], stack, replacementStack, replacer, key3);
+      key2 = sortedKeys[i];
+      canonicalizedObj[key2] = canonicalize(obj[key2], stack, replacementStack, replacer, key2);
     }
     stack.pop();
     replacementStack.pop();
@@ -84438,17 +84485,17 @@ function toCommandProperties(annotationProperties) {
 }
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command2, properties, message) {
-  const cmd = new Command(command2, properties, message);
+function issueCommand(command, properties, message) {
+  const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
-  constructor(command2, properties, message) {
-    if (!command2) {
-      command2 = "missing.command";
+  constructor(command, properties, message) {
+    if (!command) {
+      command = "missing.command";
     }
-    this.command = command2;
+    this.command = command;
     this.properties = properties;
     this.message = message;
   }
@@ -84457,16 +84504,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first2 = true;
-      for (const key2 in this.properties) {
-        if (this.properties.hasOwnProperty(key2)) {
-          const val = this.properties[key2];
+      for (const key in this.properties) {
+        if (this.properties.hasOwnProperty(key)) {
+          const val = this.properties[key];
           if (val) {
             if (first2) {
               first2 = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key2}=${escapeProperty(val)}`;
+            cmdStr += `${key}=${escapeProperty(val)}`;
           }
         }
       }
@@ -84486,10 +84533,10 @@ function escapeProperty(s) {
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
-function issueFileCommand(command2, message) {
-  const filePath = process.env[`GITHUB_${command2}`];
+function issueFileCommand(command, message) {
+  const filePath = process.env[`GITHUB_${command}`];
   if (!filePath) {
-    throw new Error(`Unable to find environment variable for file command ${command2}`);
+    throw new Error(`Unable to find environment variable for file command ${command}`);
   }
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
@@ -84498,16 +84545,16 @@ function issueFileCommand(command2, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key2, value) {
+function prepareKeyValueMessage(key, value) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key2.includes(delimiter)) {
+  if (key.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -84638,7 +84685,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -84925,34 +84972,48 @@ function formatProblem(p) {
 }
 var InputError = class extends Error {
   problems;
-  /** What the problems amount to, in one line, when there is more to say than "the input is invalid" (a refused apply). */
-  headline;
-  constructor(problems, headline) {
+  constructor(problems) {
     const list2 = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
     super(list2.map(formatProblem).join("\n"));
     this.name = "InputError";
     this.problems = list2;
-    if (headline) this.headline = headline;
   }
 };
 var SdxApiError = class extends Error {
   constructor(message, status, code, type2, retryable, options) {
-    super(message, options);
+    super(message, options?.cause === void 0 ? void 0 : { cause: options.cause });
     this.status = status;
     this.code = code;
     this.type = type2;
     this.retryable = retryable;
     this.name = "SdxApiError";
+    this.apiUrl = options?.apiUrl;
   }
   status;
   code;
   type;
   retryable;
+  /** The API base URL (no credentials) of a network error: the server could not be reached. */
+  apiUrl;
+};
+var SdxAccessError = class extends Error {
+  constructor(message, kind2, apiUrl, hint, status) {
+    super(message);
+    this.kind = kind2;
+    this.apiUrl = apiUrl;
+    this.hint = hint;
+    this.status = status;
+    this.name = "SdxAccessError";
+  }
+  kind;
+  apiUrl;
+  hint;
+  status;
 };
 var GitError = class extends Error {
-  constructor(message, command2, exitCode, options) {
+  constructor(message, command, exitCode, options) {
     super(message, options);
-    this.command = command2;
+    this.command = command;
     this.exitCode = exitCode;
     this.name = "GitError";
   }
@@ -84974,13 +85035,12 @@ function planAnnotations(plan2, warnings = [], paths = (p) => p) {
   const seen = /* @__PURE__ */ new Set();
   for (const c of plan2.changes) {
     for (const f of c.findings) {
-      const key2 = `${c.path}:${f.line}:${f.column}:${f.rule}`;
-      if (seen.has(key2)) continue;
-      seen.add(key2);
+      const key = `${c.path}:${f.line}:${f.column}:${f.rule}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       out.push({
-        // A lockout-level finding stops apply as an error does (until acknowledged): shown as one.
-        kind: f.level === "advice" ? "warning" : "error",
-        title: `routeros-gitops: ${f.level === "lockout" ? "lockout risk: " : ""}${f.rule}`,
+        kind: f.severity === "error" ? "error" : "warning",
+        title: `routeros-gitops: ${f.rule}`,
         message: f.message,
         file: paths(c.path),
         startLine: f.line || void 0,
@@ -85090,138 +85150,11 @@ function safeDecode(s) {
   }
 }
 
-// src/wiring/options.ts
-var flagName = (key2) => `--${key2.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-var bad = (problems, name, value, expected, example) => {
-  problems.push({
-    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
-    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
-    hint: example ? `for example ${example}` : void 0
-  });
-  return void 0;
-};
-function written(name, value) {
-  if (name.startsWith("--")) return `${name} ${value}`;
-  if (name.startsWith("input ")) return `"${name.slice("input ".length)}: ${value}"`;
-  return `${name}=${value}`;
+// src/action/apply-gate.ts
+function parseBranchPatterns(text2) {
+  return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
 }
-var absent = (raw) => raw === void 0 || raw === null || raw === "";
-var opt = {
-  string() {
-    return (raw) => absent(raw) ? void 0 : String(raw);
-  },
-  stringOr(fallback) {
-    return (raw) => absent(raw) ? fallback : String(raw);
-  },
-  bool(fallback = false) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return fallback;
-      if (typeof raw === "boolean") return raw;
-      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
-      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
-      bad(problems, name, raw, "true or false", name.startsWith("--") ? void 0 : `${written(name, "true")} or ${written(name, "false")}`);
-      return fallback;
-    };
-  },
-  /** A whole number within [min, max]. */
-  int(min, max) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return void 0;
-      const n = Number(raw);
-      if (Number.isInteger(n) && n >= min && n <= max) return n;
-      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, written(name, String(Math.min(max, Math.max(min, 4)))));
-    };
-  },
-  /** Seconds (a number, 0 or more), as milliseconds. */
-  seconds(max = 7 * 86400) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return void 0;
-      const n = Number(raw);
-      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
-      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
-    };
-  },
-  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
-  duration(fallback) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return parseDuration(fallback);
-      const ms = parseDuration(String(raw));
-      if (ms !== void 0) return ms;
-      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
-      return parseDuration(fallback);
-    };
-  },
-  /** A repeatable option (or one value): each value, commas separating several; undefined when absent. */
-  strings() {
-    return (raw) => {
-      if (absent(raw)) return void 0;
-      const list2 = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(",")).map((v) => v.trim()).filter(Boolean);
-      return list2.length ? list2 : void 0;
-    };
-  },
-  oneOf(values, fallback) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return fallback;
-      if (values.includes(String(raw))) return String(raw);
-      bad(problems, name, raw, `one of ${values.join(", ")}`);
-      return fallback;
-    };
-  }
-};
-function parseDuration(value) {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
-  return ms > 0 ? Math.round(ms) : void 0;
-}
-function parseOptions(spec, raw, nameOf = flagName) {
-  const problems = [];
-  const out = collectOptions(spec, raw, nameOf, problems);
-  if (problems.length) throw new InputError(problems);
-  return out;
-}
-function collectOptions(spec, raw, nameOf, problems) {
-  const out = {};
-  for (const [key2, parse8] of Object.entries(spec)) out[key2] = parse8(raw[key2], nameOf(key2), problems);
-  return out;
-}
-var LIMITS = {
-  concurrency: { min: 1, max: 256 },
-  timeout: { min: 1, max: 86400 }
-};
-var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-var RUN_OPTIONS = {
-  cwd: opt.string(),
-  sites: opt.stringOr("sites"),
-  ref: opt.stringOr("HEAD"),
-  stateFile: opt.string(),
-  stateRef: opt.string(),
-  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
-  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
-  secretsFile: opt.string(),
-  logLevel: opt.oneOf(LOG_LEVELS)
-};
-var APPLY_OPTIONS = {
-  retryFailed: opt.bool(),
-  allowCheckErrors: opt.bool(),
-  /** Send lockout-level findings nobody acknowledged (issue 14). */
-  allowLockout: opt.bool(),
-  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
-  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
-  apiUrl: opt.string(),
-  leaseTimeout: opt.seconds()
-};
-var ENV_TUNING = {
-  RGO_RATE_LIMIT: opt.int(0, 1e5),
-  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
-  RGO_POLL_MAX_MS: opt.int(1, 36e5),
-  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS)
-};
-function parseEnvTuning(env) {
-  return parseOptions(ENV_TUNING, env, (k) => k);
-}
-
-// src/core/glob.ts
-function globRegExp(pattern) {
+function branchGlob(pattern) {
   let re = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -85234,15 +85167,6 @@ function globRegExp(pattern) {
   }
   return new RegExp(`^${re}$`);
 }
-function isGlob(pattern) {
-  return pattern.includes("*") || pattern.includes("?");
-}
-
-// src/action/apply-gate.ts
-function parseBranchPatterns(text2) {
-  return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
-}
-var branchGlob = globRegExp;
 function applyRefusal(event, patterns) {
   if (event.kind === "pull_request" || event.kind === "merge_group") {
     return `apply does not run on ${event.name} events: it would send scripts that are not merged`;
@@ -85250,59 +85174,87 @@ function applyRefusal(event, patterns) {
   const ref = event.ref;
   const what = event.kind === "push" ? "a push to" : `a ${event.name || "run"} event on`;
   const named = patterns.length ? ` or to a branch named in apply-branches (${patterns.join(", ")})` : "";
-  const rule2 = `apply runs only on a push to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ""}${named}`;
+  const rule = `apply runs only on a push to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ""}${named}`;
   if (!ref?.startsWith("refs/heads/")) {
-    return `${rule2}; this run is ${what} ${ref ?? "no branch"}, which is not a branch, so nothing was sent`;
+    return `${rule}; this run is ${what} ${ref ?? "no branch"}, which is not a branch, so nothing was sent`;
   }
   const branch = ref.slice("refs/heads/".length);
   if (event.defaultBranch !== null && branch === event.defaultBranch) return null;
   if (patterns.some((p) => branchGlob(p).test(branch))) return null;
-  return `${rule2}; this run is ${what} ${branch}, whose commits have not been reviewed into it, so nothing was sent. To apply from ${branch} on purpose, add it to the apply-branches input of the workflow`;
+  return `${rule}; this run is ${what} ${branch}, whose commits have not been reviewed into it, so nothing was sent. To apply from ${branch} on purpose, add it to the apply-branches input of the workflow`;
 }
 
 // src/action/inputs.ts
-var inputName = (key2) => key2.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-var inputNamer = (key2) => `input ${inputName(key2)}`;
 var where = (name) => `(input ${name})`;
-var httpUrl = (raw, name, problems) => {
-  if (raw === void 0 || raw === "") return void 0;
-  const v = String(raw);
-  try {
-    const u = new URL(v);
-    if (u.protocol === "http:" || u.protocol === "https:") return v;
-  } catch {
-  }
-  problems.push({
-    file: `(${name})`,
-    message: `${name} ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
-    hint: `for example ${written(name, "https://v1.api.altostrat.io")}`
-  });
-  return void 0;
-};
-var INPUT_SPEC = {
-  sites: opt.stringOr("sites"),
-  sdxApiUrl: httpUrl,
-  sdxApiToken: opt.string(),
-  sdxWebUrl: httpUrl,
-  githubToken: opt.string(),
-  concurrency: APPLY_OPTIONS.concurrency,
-  timeout: APPLY_OPTIONS.timeout,
-  comment: opt.bool(true),
-  statuses: opt.bool(true),
-  statusLimit: opt.int(0, 1e6),
-  ref: opt.string(),
-  workingDirectory: opt.stringOr("."),
-  stateRef: opt.string(),
-  retryFailed: APPLY_OPTIONS.retryFailed,
-  allowCheckErrors: APPLY_OPTIONS.allowCheckErrors,
-  allowLockout: APPLY_OPTIONS.allowLockout
-};
 function readInputs(get) {
   const problems = [];
-  const command2 = readCommand(get("command").trim(), problems);
-  const raw = Object.fromEntries(Object.keys(INPUT_SPEC).map((key2) => [key2, get(inputName(key2)).trim()]));
-  const inputs = { command: command2, ...collectOptions(INPUT_SPEC, raw, inputNamer, problems), applyBranches: parseBranchPatterns(get("apply-branches")) };
-  if (command2 === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
+  const text2 = (name) => get(name).trim() || void 0;
+  const bool2 = (name, dflt) => {
+    const v = text2(name);
+    if (v === void 0) return dflt;
+    if (/^(true|yes|on|1)$/i.test(v)) return true;
+    if (/^(false|no|off|0)$/i.test(v)) return false;
+    problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v)} is not true or false`, hint: `set "${name}: true" or "${name}: false"` });
+    return dflt;
+  };
+  const int3 = (name, min) => {
+    const v = text2(name);
+    if (v === void 0) return void 0;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      problems.push({
+        file: where(name),
+        message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`,
+        hint: `for example "${name}: ${Math.max(min, 4)}"`
+      });
+      return void 0;
+    }
+    return n;
+  };
+  const url2 = (name) => {
+    const v = text2(name);
+    if (v === void 0) return void 0;
+    try {
+      const u = new URL(v);
+      if (u.protocol === "http:" || u.protocol === "https:") return v;
+    } catch {
+    }
+    problems.push({
+      file: where(name),
+      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
+      hint: `for example "${name}: https://v1.api.altostrat.io"`
+    });
+    return void 0;
+  };
+  const rawCommand = text2("command");
+  let command = "plan";
+  if (rawCommand === "plan" || rawCommand === "apply") command = rawCommand;
+  else
+    problems.push({
+      file: where("command"),
+      message: rawCommand === void 0 ? 'the input "command" is required' : `command: ${JSON.stringify(rawCommand)} is not a command of this Action`,
+      hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch'
+    });
+  const inputs = {
+    command,
+    sites: text2("sites") ?? "sites",
+    sdxApiUrl: url2("sdx-api-url"),
+    sdxApiToken: text2("sdx-api-token"),
+    sdxWebUrl: url2("sdx-web-url"),
+    githubToken: text2("github-token"),
+    concurrency: int3("concurrency", 1),
+    timeout: int3("timeout", 1),
+    comment: bool2("comment", true),
+    statuses: bool2("statuses", true),
+    statusLimit: int3("status-limit", 0),
+    ref: text2("ref"),
+    workingDirectory: text2("working-directory") ?? ".",
+    stateRef: text2("state-ref"),
+    retryFailed: bool2("retry-failed", false),
+    allowCheckErrors: bool2("allow-check-errors", false),
+    applyBranches: parseBranchPatterns(get("apply-branches"))
+  };
+  if (command === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
     problems.push({
       file: where("sdx-api-token"),
       message: 'the input "sdx-api-token" is required to apply',
@@ -85312,21 +85264,12 @@ function readInputs(get) {
   if (inputs.sites.startsWith("/") || inputs.sites.split("/").includes("..")) {
     problems.push({
       file: where("sites"),
-      message: `input sites ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
+      message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
       hint: 'for example "sites: sites"'
     });
   }
   if (problems.length) throw new InputError(problems);
   return inputs;
-}
-function readCommand(value, problems) {
-  if (value === "plan" || value === "apply") return value;
-  problems.push({
-    file: where("command"),
-    message: value === "" ? 'the input "command" is required' : `input command ${JSON.stringify(value)} is not a command of this Action`,
-    hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch'
-  });
-  return "plan";
 }
 
 // src/action/context.ts
@@ -85382,7 +85325,6 @@ function applyUpdates(state, updates) {
     if (u.removed_at !== void 0) site.removed_at = u.removed_at;
     if (u.secrets_key_check !== void 0) site.secrets_key_check = u.secrets_key_check;
     if (u.heads !== void 0) site.heads = u.heads;
-    if (u.reported_version !== void 0) site.reported_version = u.reported_version;
     sites[u.site_id] = site;
   }
   return { version: STATE_FORMAT_VERSION, sites };
@@ -85419,9 +85361,6 @@ function normalizeSiteState(doc, where2) {
   if (!d || typeof d !== "object" || typeof d.site_id !== "string" || d.site_id === "" || typeof d.site !== "string" || !(d.last_commit === null || typeof d.last_commit === "string") || typeof d.scripts !== "object" || d.scripts === null || Array.isArray(d.scripts)) {
     throw new Error(`the applied state in ${where2} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
   }
-  const rv = d.reported_version;
-  if (rv !== void 0 && rv !== null && !(typeof rv.version === "string" && /^\d+(\.\d+){0,3}(beta\d+|rc\d+)?$/.test(rv.version) && typeof rv.seen_at === "string"))
-    delete d.reported_version;
   const scripts = {};
   let upgraded = false;
   for (const [name, raw] of Object.entries(d.scripts)) {
@@ -85498,20 +85437,14 @@ function toHeaderSafe(s) {
 }
 
 // src/lint/rules.ts
-function severityOf(level) {
-  return level === "error" ? "error" : "warning";
-}
-function rule(info2) {
-  return { ...info2, defaultSeverity: severityOf(info2.defaultLevel) };
-}
 function syntax(id, description) {
-  return rule({ id, defaultLevel: "error", description, kind: "syntax", configurable: false, acknowledgeable: false });
+  return { id, defaultSeverity: "error", description, kind: "syntax", configurable: false, acknowledgeable: false };
 }
 function routeros(id, description) {
-  return rule({ id, defaultLevel: "error", description, kind: "routeros", configurable: true, acknowledgeable: true });
+  return { id, defaultSeverity: "error", description, kind: "routeros", configurable: true, acknowledgeable: true };
 }
-function lockout(id, description) {
-  return rule({ id, defaultLevel: "lockout", description, kind: "lockout", configurable: true, acknowledgeable: true });
+function lockout(id, defaultSeverity, description) {
+  return { id, defaultSeverity, description, kind: "lockout", configurable: true, acknowledgeable: true };
 }
 var RULES = [
   syntax(
@@ -85526,47 +85459,47 @@ var RULES = [
     "A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment."
   ),
   syntax("line-break-in-brackets", "A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open."),
-  rule({
+  {
     id: "param-space",
-    defaultLevel: "error",
+    defaultSeverity: "error",
     description: "Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.",
     kind: "syntax",
     configurable: true,
     acknowledgeable: false
-  }),
-  rule({
+  },
+  {
     id: "inline-comment",
-    defaultLevel: "advice",
+    defaultSeverity: "warning",
     description: "A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.",
     kind: "notice",
     configurable: true,
     acknowledgeable: false
-  }),
-  rule({
+  },
+  {
     id: "continuation-space",
-    defaultLevel: "advice",
+    defaultSeverity: "warning",
     description: "Spaces after the \\ that ends a line; RouterOS may not read it as a line continuation.",
     kind: "notice",
     configurable: true,
     acknowledgeable: false
-  }),
-  rule({
+  },
+  {
     id: "raw-template-value",
-    defaultLevel: "advice",
+    defaultSeverity: "warning",
     description: 'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
     kind: "notice",
     configurable: true,
     acknowledgeable: false,
     alwaysOn: true
-  }),
-  rule({
+  },
+  {
     id: "unknown-allow",
-    defaultLevel: "advice",
+    defaultSeverity: "warning",
     description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
     kind: "notice",
     configurable: true,
     acknowledgeable: false
-  }),
+  },
   routeros(
     "unknown-menu",
     "A menu path the site's RouterOS version does not have (/ip firewal filter), in either spelling (/ip firewall filter, /ip/firewall/filter), absolute or relative to the menu line before."
@@ -85583,53 +85516,41 @@ var RULES = [
     "A menu, command or parameter of an extra package (container, wireless, iot, ...) that the site's packages setting does not list."
   ),
   routeros("console-paste", "A console prompt ([admin@MikroTik] >) or printed output pasted into the script: RouterOS cannot run it."),
-  lockout("reset-configuration", "/system reset-configuration: erases the configuration, management access with it."),
-  lockout("shutdown", "/system shutdown: powers the router off; only someone on site can turn it back on."),
-  lockout("device-mode", "/system device-mode changes: need a button press or power cycle on the router to complete."),
-  lockout("reboot", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
-  lockout("backup-load", "/system backup load: replaces the whole configuration and reboots."),
+  lockout("reset-configuration", "error", "/system reset-configuration: erases the configuration, management access with it."),
+  lockout("shutdown", "error", "/system shutdown: powers the router off; only someone on site can turn it back on."),
+  lockout("device-mode", "error", "/system device-mode changes: need a button press or power cycle on the router to complete."),
+  lockout("reboot", "warning", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
+  lockout("backup-load", "warning", "/system backup load: replaces the whole configuration and reboots."),
   lockout(
     "package-change",
+    "warning",
     "/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot."
   ),
-  lockout("ip-service", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
-  lockout("ssh-settings", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
+  lockout("ip-service", "warning", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
+  lockout("ssh-settings", "warning", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
   lockout(
     "user-change",
+    "warning",
     "Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account."
   ),
   lockout(
     "input-drop",
+    "warning",
     "drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid."
   ),
   lockout(
     "input-accept-removal",
+    "warning",
     "Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out."
   ),
-  lockout("interface-disable", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
-  lockout("address-removal", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
-  lockout("route-removal", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
-  lockout("vlan-filtering", "vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once."),
-  lockout("interface-list-member", "Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them."),
-  lockout("scheduler-removal", "Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs."),
-  lockout("script-removal", "Removing /system script entries that schedulers, netwatch or other scripts may run."),
-  lockout("remove-find-all", "remove [find] with no condition: removes every entry of the menu, hand-made and default ones included."),
-  rule({
-    id: "unguarded-add",
-    defaultLevel: "advice",
-    description: "An add with no guard before it: no remove or find on the same menu earlier in the script, and no :if (or :do ... on-error) around it. Every script is sent again whole on every change, so the add runs again: it makes a second entry, or fails where the menu refuses duplicates. Guard it: remove [find comment=...] then add, or :if ([:len [find ...]] = 0) do={ add ... }.",
-    kind: "rerun",
-    configurable: true,
-    acknowledgeable: true
-  }),
-  rule({
-    id: "abbreviated-name",
-    defaultLevel: "advice",
-    description: "A menu or command name written as an abbreviation (/ip fire filter): RouterOS completes it while exactly one name starts with it, and a later version that adds another makes the same script fail. Write the full name. Checked against the site's RouterOS version.",
-    kind: "routeros",
-    configurable: true,
-    acknowledgeable: true
-  })
+  lockout("interface-disable", "warning", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
+  lockout("address-removal", "warning", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
+  lockout("route-removal", "warning", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
+  lockout("vlan-filtering", "warning", "vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once."),
+  lockout("interface-list-member", "warning", "Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them."),
+  lockout("scheduler-removal", "warning", "Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs."),
+  lockout("script-removal", "warning", "Removing /system script entries that schedulers, netwatch or other scripts may run."),
+  lockout("remove-find-all", "warning", "remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.")
 ];
 var BY_ID = new Map(RULES.map((r) => [r.id, r]));
 function ruleInfo(id) {
@@ -85674,24 +85595,11 @@ function distance(a, b) {
   }
   return prev[b.length];
 }
-var SETTINGS = ["error", "lockout", "advice", "off", "warning"];
-var SETTINGS_TEXT = '"error", "lockout", "advice" or "off"';
-function levelOfSetting(value) {
-  if (value === "warning") return "advice";
-  return value === "error" || value === "lockout" || value === "advice" ? value : void 0;
-}
-function deprecatedRuleSettings(rules) {
-  if (typeof rules !== "object" || rules === null || Array.isArray(rules)) return [];
-  return Object.entries(rules).filter(([id, value]) => value === "warning" && BY_ID.has(id)).map(([id]) => {
-    const info2 = BY_ID.get(id);
-    const lockoutNote = info2.kind === "lockout" ? ' (or "lockout", its default, to have apply refuse it until it is acknowledged)' : "";
-    return `lint rule "${id}": "warning" is the former name of "advice" (shown, never blocks); write "advice"${lockoutNote}`;
-  });
-}
+var SETTINGS = ["error", "warning", "off"];
 function validateRuleSettings(rules) {
   const out = [];
   if (typeof rules !== "object" || rules === null || Array.isArray(rules)) {
-    return [`lint rules must be a map of rule id to ${SETTINGS_TEXT}`];
+    return ['lint rules must be a map of rule id to "error", "warning" or "off"'];
   }
   for (const [id, value] of Object.entries(rules)) {
     const info2 = BY_ID.get(id);
@@ -85701,17 +85609,11 @@ function validateRuleSettings(rules) {
       continue;
     }
     if (typeof value !== "string" || !SETTINGS.includes(value)) {
-      out.push(`lint rule "${id}" must be set to ${SETTINGS_TEXT}, not ${JSON.stringify(value) ?? String(value)}`);
+      out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
       continue;
     }
     if (info2.alwaysOn && value === "off") {
-      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "advice" or "error"`);
-      continue;
-    }
-    if (value === "lockout" && !info2.acknowledgeable && info2.configurable) {
-      out.push(
-        `lint rule "${id}" cannot be set to "lockout": a lockout-level finding is refused until a "# routeros-gitops: allow" comment acknowledges it, and this rule cannot be acknowledged; set it to "error" or "advice"`
-      );
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
       continue;
     }
     if (!info2.configurable && value !== "error") {
@@ -85766,13 +85668,13 @@ function readAcknowledgements(comments, statements) {
       problems.push({ rule: "unknown-allow", line: c.line, column: c.column, message });
     }
   }
-  const coversOne = (rule2, st, ownLines) => {
+  const coversOne = (rule, st, ownLines) => {
     const last = ownLines ? st.endLine : st.line;
-    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule2)) return true;
-    for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule2)) return true;
+    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule)) return true;
+    for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule)) return true;
     return false;
   };
-  const covers = (rule2, st, enclosing = []) => file2.has(rule2) || coversOne(rule2, st, true) || enclosing.some((e) => coversOne(rule2, e, false));
+  const covers = (rule, st, enclosing = []) => file2.has(rule) || coversOne(rule, st, true) || enclosing.some((e) => coversOne(rule, e, false));
   return { file: file2, covers, problems };
 }
 
@@ -85993,7 +85895,12 @@ function resolveStatement(st, current) {
   view(first2);
   if (first2.groups.length === 0) {
     const v = verbAt(W.s, W.b, W.e);
-    if (v !== void 0 && !AMBIGUOUS.has(v)) return command(current, v, 1);
+    if (v !== void 0 && !AMBIGUOUS.has(v)) {
+      resolved.menu = current;
+      resolved.verb = v;
+      resolved.from = 1;
+      return COMMAND;
+    }
   }
   if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
   const firstIsPath = W.s.charCodeAt(W.b) === 47;
@@ -86017,15 +85924,26 @@ function resolveStatement(st, current) {
     if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
     for (let from = W.b, s = 0; from <= len; s++) {
       const segFrom = from;
-      readSegment(t, segFrom, len);
-      const to = SEG.to;
+      let to = from;
+      let letter = false;
+      let upper = false;
+      let valid = true;
+      for (; to < len; to++) {
+        const c = t.charCodeAt(to);
+        if (c === 47) break;
+        const l = c | 32;
+        if (l >= 97 && l <= 122) {
+          letter = true;
+          if (c < 97) upper = true;
+        } else if (!(l >= 48 && l <= 57 || l === 45 && to > segFrom)) valid = false;
+      }
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
         menu = menu.up();
         continue;
       }
-      const word = SEG.word;
+      const word = valid && letter ? upper ? 2 : 1 : 0;
       if (word === 0) {
         if (s > 0) return OTHER;
         stopped = true;
@@ -86049,37 +85967,19 @@ function resolveStatement(st, current) {
       menu = lower !== void 0 ? menu.child(lower) : menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to));
     }
   }
-  if (verb) return command(menu, verb, k);
-  if (!stopped) {
-    resolved.menu = menu;
-    return NAVIGATE;
+  if (!verb) {
+    if (!stopped) {
+      resolved.menu = menu;
+      return NAVIGATE;
+    }
+    if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
+    verb = menu.name;
+    menu = menu.up();
   }
-  if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
-  return command(menu.up(), menu.name, k);
-}
-function command(menu, verb, from) {
   resolved.menu = menu;
   resolved.verb = verb;
-  resolved.from = from;
+  resolved.from = k;
   return COMMAND;
-}
-var SEG = { to: 0, word: 0 };
-function readSegment(t, from, end) {
-  let to = from;
-  let letter = false;
-  let upper = false;
-  let valid = true;
-  for (; to < end; to++) {
-    const c = t.charCodeAt(to);
-    if (c === 47) break;
-    const l = c | 32;
-    if (l >= 97 && l <= 122) {
-      letter = true;
-      if (c < 97) upper = true;
-    } else if (!(l >= 48 && l <= 57 || l === 45 && to > from)) valid = false;
-  }
-  SEG.to = to;
-  SEG.word = valid && letter ? upper ? 2 : 1 : 0;
 }
 var PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
 function lastParam(args, from, name) {
@@ -86465,48 +86365,13 @@ function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
     const checks = checksFor(menu, verb);
     if (checks.length === 0) return;
     const cmd = new Command2(menu.path, verb, statement.args, from, statement);
-    for (const [rule2, check2] of checks) {
-      if (off.size && off.has(rule2)) continue;
+    for (const [rule, check2] of checks) {
+      if (off.size && off.has(rule)) continue;
       const message = check2(cmd);
-      if (message) hits.push({ rule: rule2, message, statement, enclosing });
+      if (message) hits.push({ rule, message, statement, enclosing });
     }
   });
   return hits;
-}
-
-// src/lint/rerun.ts
-function scripting(st, name) {
-  const first2 = st.args[0];
-  return first2 !== void 0 && first2.groups.length === 0 && first2.text.toLowerCase() === name;
-}
-function guards(st) {
-  if (scripting(st, ":if") || scripting(st, ":onerror")) return true;
-  return scripting(st, ":do") && st.args.some((a) => a.text.toLowerCase().startsWith("on-error="));
-}
-function feedsLogic(enclosing) {
-  const inner2 = enclosing[enclosing.length - 1];
-  return inner2 !== void 0 && inner2.args[0]?.text.startsWith(":") === true;
-}
-function findUnguardedAdds(statements, covered = () => false) {
-  const guarded = /* @__PURE__ */ new Set();
-  const byMenu2 = /* @__PURE__ */ new Map();
-  walkCommands(statements, (menu, verb, _from, statement, enclosing) => {
-    const path5 = menu.path;
-    if (verb === "remove" || verb === "find" && feedsLogic(enclosing)) {
-      guarded.add(path5);
-      return;
-    }
-    if (verb !== "add" || guarded.has(path5) || enclosing.some(guards) || covered(statement, enclosing)) return;
-    const seen = byMenu2.get(path5);
-    if (seen) seen.lines.push(statement.line);
-    else byMenu2.set(path5, { statement, enclosing, lines: [statement.line] });
-  });
-  return [...byMenu2].map(([path5, { statement, enclosing, lines }]) => ({
-    rule: "unguarded-add",
-    statement,
-    enclosing,
-    message: `${lines.length > 1 ? `${lines.length} adds to ${showPath(path5)} (lines ${lines[0]}-${lines[lines.length - 1]}) have` : `this add to ${showPath(path5)} has`} no guard: every change sends the whole script again, and each run adds ${lines.length > 1 ? "them" : "it"} again (a second entry, or an error where the menu refuses duplicates). Remove what this script owns first (${showPath(path5)} remove [find comment="..."]), or add only what is missing (:if ([:len [find ...]] = 0) do={ add ... }); if the menu is meant to grow, acknowledge it with "# routeros-gitops: allow unguarded-add".`
-  }));
 }
 
 // src/lint/command-tree.ts
@@ -86517,10 +86382,10 @@ var NameIndex = class {
   buckets = /* @__PURE__ */ new Map();
   constructor(entries) {
     for (const e of entries) {
-      const key2 = e.name.length * 128 + (e.name.charCodeAt(0) & 127);
-      const list2 = this.buckets.get(key2);
+      const key = e.name.length * 128 + (e.name.charCodeAt(0) & 127);
+      const list2 = this.buckets.get(key);
       if (list2) list2.push(e);
-      else this.buckets.set(key2, [e]);
+      else this.buckets.set(key, [e]);
     }
   }
   /** The entry named s[from, to) exactly, if any. */
@@ -86815,8 +86680,8 @@ function isDynamic(raw) {
   }
   return false;
 }
-function ownerOf(cmd, scripting2) {
-  return scripting2 ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
+function ownerOf(cmd, scripting) {
+  return scripting ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
 }
 function show(path5) {
   return path5 ? `/${path5.slice(1).split("/").join(" ")}` : "/";
@@ -87012,7 +86877,6 @@ var Checker = class {
         }
         const isCommand = next.kind === COMMAND2;
         const found = next.node;
-        if (next.abbreviated) this.reportAbbreviation(src.slice(segFrom, to), found, isCommand, line, column);
         if (!this.isAvailable(found)) {
           const parent = node2;
           this.available(found, line, column, () => isCommand ? `the command \`${found.name}\` of ${show(parent.path)}` : `the menu ${show(found.path)}`);
@@ -87044,17 +86908,7 @@ var Checker = class {
     r.node = null;
     return r;
   }
-  child = { kind: OTHER2, node: null, abbreviated: false };
-  /** Advice: a name the console completes today (the only one starting so), which a later version can make ambiguous. */
-  reportAbbreviation(written2, found, isCommand, line, column) {
-    const what = isCommand ? `the command \`${found.name}\` of ${show(found.parent.path)}` : `the menu ${show(found.path)}`;
-    this.report(
-      "abbreviated-name",
-      line,
-      column,
-      `\`${written2}\` is an abbreviation of ${what}: RouterOS completes it while it is the only name starting so, and a later version that adds another would make this script stop here. Write \`${found.name}\`.`
-    );
-  }
+  child = { kind: OTHER2, node: null };
   /**
    * The menu or command named s[from, to) below `node` (`lower`: that name in lower case, when it
    * has capitals), exact or abbreviated. A name that is both a menu and a command there is the menu
@@ -87063,7 +86917,6 @@ var Checker = class {
    */
   childOf(node2, s, from, to, lower, end, args, k) {
     const c = this.child;
-    c.abbreviated = false;
     let menu;
     let cmd;
     if (lower === void 0) {
@@ -87103,7 +86956,6 @@ var Checker = class {
     if (!found) return void 0;
     c.kind = kind2;
     c.node = found;
-    c.abbreviated = true;
     return c;
   }
   /** Do path words follow (a plain word without = or quotes)? */
@@ -87114,29 +86966,29 @@ var Checker = class {
   reportUnknown(node2, lower, seg, line, column, pathFollows) {
     const guessMenu = this.closest(lower, node2.menus);
     const guessCmd = this.closest(lower, node2.commands);
-    let rule2;
+    let rule;
     let guess;
     if (guessCmd && (!guessMenu || distance(lower, guessCmd) < distance(lower, guessMenu))) {
-      rule2 = "unknown-command";
+      rule = "unknown-command";
       guess = guessCmd;
     } else if (pathFollows) {
-      rule2 = "unknown-menu";
+      rule = "unknown-menu";
       guess = guessMenu;
     } else if (guessCmd && (!guessMenu || distance(lower, guessCmd) <= distance(lower, guessMenu))) {
-      rule2 = "unknown-command";
+      rule = "unknown-command";
       guess = guessCmd;
     } else if (guessMenu) {
-      rule2 = "unknown-menu";
+      rule = "unknown-menu";
       guess = guessMenu;
-    } else rule2 = node2.parent === null ? "unknown-menu" : "unknown-command";
+    } else rule = node2.parent === null ? "unknown-menu" : "unknown-command";
     const where2 = node2.parent === null ? "the top menu" : show(node2.path);
-    const what = rule2 === "unknown-menu" ? "menu" : "command";
-    this.report(rule2, line, column, `${where2} has no ${what} \`${seg}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`);
+    const what = rule === "unknown-menu" ? "menu" : "command";
+    this.report(rule, line, column, `${where2} has no ${what} \`${seg}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`);
   }
   // ---- parameters --------------------------------------------------------------------------------
-  checkArgs(cmd, st, from, scripting2) {
+  checkArgs(cmd, st, from, scripting) {
     const args = st.args;
-    const isFind = !scripting2 && cmd.name === "find";
+    const isFind = !scripting && cmd.name === "find";
     let dotted = "";
     for (let k = from; k < args.length; k++) {
       const a = args[k];
@@ -87147,7 +86999,7 @@ var Checker = class {
       const eq = PARAM.eq;
       const relative4 = src.charCodeAt(b) === 46;
       if (shape < 0) {
-        if (!scripting2 && e - b === 5 && src.startsWith("where", b)) return;
+        if (!scripting && e - b === 5 && src.startsWith("where", b)) return;
         continue;
       }
       if (relative4 && !dotted) continue;
@@ -87177,7 +87029,7 @@ var Checker = class {
         if (cmd.openArgs || cmd.open) continue;
         name ??= src.slice(b, eq);
         const guess = this.closest(name.toLowerCase(), cmd.args);
-        const owner = scripting2 ? `\`:${cmd.name}\`` : cmd.parent.path ? `\`${cmd.name}\` in ${show(cmd.parent.path)}` : `\`/${cmd.name}\``;
+        const owner = scripting ? `\`:${cmd.name}\`` : cmd.parent.path ? `\`${cmd.name}\` in ${show(cmd.parent.path)}` : `\`/${cmd.name}\``;
         this.report(
           "unknown-parameter",
           a.line,
@@ -87188,7 +87040,7 @@ var Checker = class {
       }
       if (!this.isAvailable(info2)) {
         const found = info2;
-        this.available(info2, a.line, a.column, () => `the parameter \`${found.name}\` of ${ownerOf(cmd, scripting2)}`);
+        this.available(info2, a.line, a.column, () => `the parameter \`${found.name}\` of ${ownerOf(cmd, scripting)}`);
         continue;
       }
       const en = info2.enum;
@@ -87201,7 +87053,7 @@ var Checker = class {
       }
       const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
       const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
-      this.checkValue(info2, cmd, scripting2, raw, valueArg, valueColumn);
+      this.checkValue(info2, cmd, scripting, raw, valueArg, valueColumn);
     }
   }
   abbreviatedArg(cmd, name) {
@@ -87213,8 +87065,8 @@ var Checker = class {
     }
     return found;
   }
-  checkValue(info2, cmd, scripting2, raw, a, column) {
-    const owner = () => ownerOf(cmd, scripting2);
+  checkValue(info2, cmd, scripting, raw, a, column) {
+    const owner = () => ownerOf(cmd, scripting);
     const e = info2.enum;
     if (!inRanges(e.known, this.vi) || raw === "" || isDynamic(raw)) return;
     let text2 = raw;
@@ -87309,9 +87161,9 @@ var Checker = class {
     for (const [n, e] of map3) if (inRanges(e.v, this.vi)) names.push(n);
     return closestName(name, names);
   }
-  report(rule2, line, column, message) {
-    if (this.off.has(rule2)) return;
-    this.hits.push({ rule: rule2, line, column, message, statement: this.statement, enclosing: this.enclosing });
+  report(rule, line, column, message) {
+    if (this.off.has(rule)) return;
+    this.hits.push({ rule, line, column, message, statement: this.statement, enclosing: this.enclosing });
   }
 };
 function lineEnd(s, from) {
@@ -87428,14 +87280,6 @@ function codeUnits(text2) {
   code.fill(0, n, n + PAST_END);
   return code;
 }
-function runEnd(code, i, n, stops) {
-  while (i < n) {
-    const c = code[i];
-    if (c < 128 && stops[c] !== 0) break;
-    i++;
-  }
-  return i;
-}
 function scanScript(text2) {
   return new Scanner(text2).run();
 }
@@ -87470,13 +87314,20 @@ var Scanner = class {
     this.pushLevel(new Level(0, 1, 1, null, this.root, null));
   }
   run() {
-    this.skipBom();
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
     const code = this.code;
     const n = this.n;
     let i = this.i;
     while (i < n) {
       if (this.inStr) {
-        i = runEnd(code, i, n, STRING_STOP);
+        while (i < n) {
+          const c2 = code[i];
+          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
+          i++;
+        }
         if (i >= n) break;
         if (code[i] === QUOTE) {
           this.inStr = false;
@@ -87495,7 +87346,12 @@ var Scanner = class {
           this.i = i;
           this.ensureArg(level);
         }
-        i = runEnd(code, i + 1, n, WORD_END);
+        i++;
+        while (i < n) {
+          const d = code[i];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          i++;
+        }
         continue;
       }
       if (c === SPACE || c === TAB) {
@@ -87513,7 +87369,12 @@ var Scanner = class {
         continue;
       }
       if (c === QUOTE) {
-        this.startString(i);
+        this.i = i;
+        this.ensureArg(this.top);
+        this.inStr = true;
+        this.strOffset = i;
+        this.strLine = this.line;
+        this.strColumn = i - this.lineStart + 1;
         i++;
         continue;
       }
@@ -87524,7 +87385,11 @@ var Scanner = class {
         continue;
       }
       if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        this.endLine(i);
+        const level = this.top;
+        this.i = i;
+        this.endStatement(level);
+        level.canComment = true;
+        this.newLine(i + 1, false);
         i++;
         continue;
       }
@@ -87535,30 +87400,6 @@ var Scanner = class {
     this.i = i;
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
-  }
-  /** Skip a byte-order mark. */
-  skipBom() {
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
-  }
-  /** A string starts at the quote at `at`. */
-  startString(at) {
-    this.i = at;
-    this.ensureArg(this.top);
-    this.inStr = true;
-    this.strOffset = at;
-    this.strLine = this.line;
-    this.strColumn = at - this.lineStart + 1;
-  }
-  /** The line break at `at` ends a line, outside ( ) and [ ] (codeLineBreak does the rest). */
-  endLine(at) {
-    const level = this.top;
-    this.i = at;
-    this.endStatement(level);
-    level.canComment = true;
-    this.newLine(at + 1, false);
   }
   /** Where the current string started, as an object (only needed in rare cases). */
   strStart() {
@@ -87584,8 +87425,8 @@ var Scanner = class {
   col(offset = this.i) {
     return offset - this.lineStart + 1;
   }
-  report(rule2, line, column, message) {
-    this.problems.push({ rule: rule2, line, column, message });
+  report(rule, line, column, message) {
+    this.problems.push({ rule, line, column, message });
   }
   /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
   eolLength(at) {
@@ -87675,7 +87516,11 @@ var Scanner = class {
         this.i++;
         return;
       case QUOTE:
-        this.startString(this.i);
+        this.ensureArg(level);
+        this.inStr = true;
+        this.strOffset = this.i;
+        this.strLine = this.line;
+        this.strColumn = this.col();
         this.i++;
         return;
       case HASH:
@@ -87704,9 +87549,18 @@ var Scanner = class {
         if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
         else this.i++;
         return;
-      default:
+      default: {
         this.ensureArg(level);
-        this.i = runEnd(this.code, this.i + 1, this.n, WORD_END);
+        const code = this.code;
+        const n = this.n;
+        let j = this.i + 1;
+        while (j < n) {
+          const d = code[j];
+          if (d < 128 && WORD_END[d] !== 0) break;
+          j++;
+        }
+        this.i = j;
+      }
     }
   }
   /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
@@ -88075,24 +87929,21 @@ var Scanner = class {
 
 // src/lint/index.ts
 var STRUCTURE = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string"]);
-function levelOf(rule2, settings) {
-  const info2 = ruleInfo(rule2);
+function severityOf(rule, settings) {
+  const info2 = ruleInfo(rule);
   if (!info2) return "error";
-  const s = settings && Object.hasOwn(settings, rule2) ? settings[rule2] : void 0;
-  if (!info2.configurable || s === void 0 || info2.alwaysOn && s === "off") return info2.defaultLevel;
-  if (s === "off") return "off";
-  const level = levelOfSetting(s);
-  if (!level || level === "lockout" && !info2.acknowledgeable) return info2.defaultLevel;
-  return level;
+  const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : void 0;
+  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off" || info2.alwaysOn && s === "off") return info2.defaultSeverity;
+  return s;
 }
 var NO_RULES = /* @__PURE__ */ new Set();
 function lintScript(text2, options = {}) {
   const settings = options.rules;
   const scan2 = scanScript(text2);
   const findings = [];
-  const push2 = (rule2, line, column, message) => {
-    const level = levelOf(rule2, settings);
-    if (level !== "off") findings.push({ line, column, level, severity: severityOf(level), rule: rule2, message });
+  const push2 = (rule, line, column, message) => {
+    const severity = severityOf(rule, settings);
+    if (severity !== "off") findings.push({ line, column, severity, rule, message });
   };
   for (const p of scan2.problems) push2(p.rule, p.line, p.column, p.message);
   for (const r of options.rawValues ?? []) {
@@ -88105,7 +87956,7 @@ function lintScript(text2, options = {}) {
   }
   const acks = readAcknowledgements(scan2.comments, scan2.statements);
   for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
-  const off = settings ? new Set(Object.keys(settings).filter((rule2) => levelOf(rule2, settings) === "off")) : NO_RULES;
+  const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
   if (options.routeros && !scan2.problems.some((p) => STRUCTURE.has(p.rule))) {
     for (const h of checkCommands(scan2.statements, options.routeros, off)) {
       if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
@@ -88121,10 +87972,6 @@ function lintScript(text2, options = {}) {
       h.statement.column,
       `${h.message} If this is intended, acknowledge it with "# routeros-gitops: allow ${h.rule}" on the line above the command or at the top of the file.`
     );
-  }
-  if (!off.has("unguarded-add") && !scan2.problems.some((p) => STRUCTURE.has(p.rule))) {
-    const covered = (st, enclosing) => acks.covers("unguarded-add", st, enclosing);
-    for (const h of findUnguardedAdds(scan2.statements, covered)) push2(h.rule, h.statement.line, h.statement.column, h.message);
   }
   return findings.sort((a, b) => a.line - b.line || a.column - b.column);
 }
@@ -88156,17 +88003,6 @@ var EXTRA_PACKAGES = [
 init_routeros_version();
 function targetVersion(t) {
   return t?.routeros ?? t?.reported;
-}
-function siteRouterOs(t) {
-  if (t.routeros !== void 0) return { version: t.routeros, source: "setting" };
-  if (t.reported !== void 0) return { version: t.reported, source: "sdx" };
-  return { version: null, source: "none" };
-}
-function withReportedVersions(sites, state) {
-  for (const site of sites) {
-    const reported = state.sites[site.id]?.reported_version?.version;
-    if (reported !== void 0) site.lintTarget = { ...site.lintTarget, reported };
-  }
 }
 function mergeRouterOsSettings(fleet, groups2, site) {
   const layers = [site, ...[...groups2].reverse(), fleet];
@@ -88215,7 +88051,7 @@ function routerOsWarnings(sites, fleetFile) {
     out.push({
       file: fleetFile,
       message: `${count(none)} no RouterOS version: ${none.length === 1 ? "its scripts are" : "their scripts are"} checked against ${DATA_NEWEST}, the newest in the data set (${list(none)})`,
-      hint: "set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file; once apply has run with an SDX token, the version each router reports is used"
+      hint: "set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file"
     });
   for (const [why, names] of outside) out.push({ file: fleetFile, message: `${why} (${list(names)})`, hint: "check the routeros: setting of these sites" });
   return out;
@@ -88312,7 +88148,9 @@ async function settingsParser(reader, sorted, cache) {
   const parse8 = (e, kind2, what) => {
     const hit = cache?.get(cacheKey(e));
     if (hit !== void 0) return { value: hit, problems: [] };
-    const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what);
+    const parsed = parsing.parseYamlFile(text2(e), e.path, kind2 === "fleet" ? parsing.FleetSettingsSchema : parsing.SiteSettingsSchema, what, {
+      salvage: kind2 === "fleet"
+    });
     if (parsed.value !== void 0 && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
     return parsed;
   };
@@ -88330,7 +88168,7 @@ function readFleetSettings(model, fleetEntry, parse8) {
     model.fleet[k] = set3 ?? v;
   }
   checkTemplate(fleet.description, fleetEntry.path, problems);
-  checkRules(fleet.lint?.rules, fleetEntry.path, problems, model.warnings);
+  checkRules(fleet.lint?.rules, fleetEntry.path, problems);
   problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
   for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
     checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
@@ -88394,7 +88232,7 @@ function readSite(model, input2) {
   }
   ids.set(id, join(siteDir, SITE_FILE));
   checkTemplate(s.description, settingsEntry.path, problems);
-  checkRules(s.lint?.rules, settingsEntry.path, problems, warnings);
+  checkRules(s.lint?.rules, settingsEntry.path, problems);
   problems.push(...checkRouterOsSettings(s, settingsEntry.path));
   const groups2 = s.groups ?? [];
   const groupLayers = groupLayersOf(model, groups2, input2, settingsEntry.path);
@@ -88451,10 +88289,9 @@ function checkTemplate(template, file2, problems, prefix = "") {
   for (const m of checkDescriptionTemplate(template))
     problems.push({ file: file2, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
 }
-function checkRules(rules, file2, problems, warnings) {
+function checkRules(rules, file2, problems) {
   if (!rules) return;
   for (const m of validateRuleSettings(rules)) problems.push({ file: file2, message: m, hint: "edit lint.rules" });
-  for (const m of deprecatedRuleSettings(rules)) warnings.push({ file: file2, message: m, hint: "edit lint.rules" });
 }
 function scriptsOf(list2, folder, warnings) {
   const out = [];
@@ -88795,11 +88632,11 @@ Context.prototype.lookup = function lookup(name) {
 function Writer() {
   this.templateCache = {
     _cache: {},
-    set: function set3(key2, value) {
-      this._cache[key2] = value;
+    set: function set3(key, value) {
+      this._cache[key] = value;
     },
-    get: function get(key2) {
-      return this._cache[key2];
+    get: function get(key) {
+      return this._cache[key];
     },
     clear: function clear() {
       this._cache = {};
@@ -89531,7 +89368,6 @@ function refuse(l, a, max) {
 var MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
 async function renderFleet(reader, model, state, opts = {}) {
   const secrets = opts.secrets ?? noSecrets;
-  withReportedVersions(model.sites, state);
   model.problems.push(...secretScopeClashes(model, secrets));
   const { toRead, reuse } = sortReads(model, state, secrets, opts);
   const texts = await BlobTexts.read(reader, toRead);
@@ -89807,9 +89643,9 @@ var SiteRenderer = class {
     return left.length > 0;
   }
   inputsOf(uses, digests) {
-    const key2 = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
-    let v = this.inputs.get(key2);
-    if (v === void 0) this.inputs.set(key2, v = inputsDigest(this.site, uses, digests));
+    const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
+    let v = this.inputs.get(key);
+    if (v === void 0) this.inputs.set(key, v = inputsDigest(this.site, uses, digests));
     return v;
   }
   /** A variable defined in the site's own site.yaml that none of its scripts uses (when every script was read). */
@@ -90010,8 +89846,7 @@ function planSite(site, siteState, ctx) {
     removed: false,
     settings: site.settings,
     changes,
-    scripts: site.scripts.length,
-    routeros: changes.length ? siteRouterOs(site.lintTarget) : null
+    scripts: site.scripts.length
   };
 }
 function plannedChange(site, script, record2, status, ctx) {
@@ -90023,7 +89858,7 @@ function plannedChange(site, script, record2, status, ctx) {
     return null;
   }
   const kind2 = isLive(record2) && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
-  const key2 = decision.key ?? idempotencyKey({
+  const key = decision.key ?? idempotencyKey({
     siteId: site.id,
     file: script.file,
     generation: decision.generation,
@@ -90038,7 +89873,7 @@ function plannedChange(site, script, record2, status, ctx) {
     previous_path: moved2,
     kind: kind2,
     action: status === "ok" ? decision.action : "stale",
-    idempotency_key: key2,
+    idempotency_key: key,
     // A followed job keeps the description it was created with; it is not sent again.
     description: renderDescription(site.settings.description, {
       site: site.name,
@@ -90061,7 +89896,7 @@ function plannedChange(site, script, record2, status, ctx) {
     secrets_missing: script.secretsMissing,
     findings: script.findings,
     previous: previousOf(record2),
-    parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key2, index, all.length), lines: script.parts.lines[index] })) : null,
+    parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts.lines[index] })) : null,
     from_part: decision.fromPart ?? 0
   };
 }
@@ -90077,8 +89912,7 @@ function cleanSitePlan(c, ctx) {
     removed: false,
     settings: c.settings,
     changes: [],
-    scripts: c.scripts,
-    routeros: null
+    scripts: c.scripts
   };
 }
 function removedSitePlan(id, s, settings, ctx) {
@@ -90086,9 +89920,7 @@ function removedSitePlan(id, s, settings, ctx) {
   if (!live.length && s.removed_at) return [];
   const { status, reason } = siteStatus(ctx.commit, s.last_commit, ctx.heads, ctx.relations);
   const changes = live.map(([file2, record2]) => removed(s.site, id, file2, record2, ctx.commit.sha, status));
-  return [
-    { site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0, routeros: null }
-  ];
+  return [{ site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0 }];
 }
 function decide(record2, fp, ctx, partCount) {
   if (record2 === void 0 || record2.phase === "removed") return { action: "create", generation: (record2?.generation ?? 0) + 1, supersedes: null };
@@ -90153,51 +89985,6 @@ function desiredDefaults(desired) {
   return desired.sites[0]?.settings ?? { needs_ack: true, backup: false, express: false, description: "", timeout: 600 };
 }
 
-// src/core/site-filter.ts
-function matchSites(names, patterns) {
-  const matched = /* @__PURE__ */ new Set();
-  const problems = [];
-  for (const pattern of patterns) {
-    const re = globRegExp(pattern);
-    const hits = names.filter((n) => re.test(n));
-    for (const h of hits) matched.add(h);
-    if (!hits.length) problems.push(noMatch(pattern, names));
-  }
-  if (problems.length) throw new InputError(problems);
-  return matched;
-}
-function noMatch(pattern, names) {
-  const close = closestSites(pattern, names);
-  const what = isGlob(pattern) ? `--site ${pattern} matches no site` : `--site ${pattern}: there is no site named "${pattern}"`;
-  const known = close.length ? `; did you mean ${close.join(", ")}?` : `; the sites are ${names.slice(0, 5).join(", ")}${names.length > 5 ? `, and ${names.length - 5} more` : ""}`;
-  return {
-    file: "(command line)",
-    message: names.length ? `${what}${known}` : `${what}: there are no sites`,
-    hint: "name a site folder of the sites directory, or a glob of them (edge-*); `routeros-gitops plan` lists every site"
-  };
-}
-function closestSites(pattern, names, max = 3) {
-  const bare = pattern.replace(/[*?]/g, "").toLowerCase();
-  const near = Math.max(2, Math.floor(bare.length / 3));
-  return names.map((n) => ({ n, d: n.toLowerCase().includes(bare) && bare.length >= 2 ? 0 : distance(bare, n.toLowerCase()) })).filter((x) => x.d <= near).sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1)).slice(0, max).map((x) => x.n);
-}
-function narrowPlan(plan2, patterns) {
-  const names = [...new Set(plan2.sites.map((s) => s.site))].sort();
-  const keep = matchSites(names, patterns);
-  const sites = plan2.sites.filter((s) => keep.has(s.site));
-  const ids = new Set(sites.map((s) => s.site_id));
-  const changes = sites.flatMap((s) => s.changes);
-  return {
-    ...plan2,
-    sites,
-    changes,
-    moves: plan2.moves.filter((m) => ids.has(m.site_id)),
-    missing_history: [...new Set(sites.filter((s) => s.status === "unknown-history" && s.last_commit).map((s) => s.last_commit))],
-    summary: summarize(sites, changes),
-    only: { patterns: [...patterns], of: plan2.sites.filter((s) => !s.removed).length }
-  };
-}
-
 // src/core/ports.ts
 function typeOfMode(mode) {
   return mode === "040000" ? "tree" : mode === "160000" ? "commit" : "blob";
@@ -90223,10 +90010,6 @@ function snapshotKey(k) {
 
 // src/core/engine.ts
 async function makePlan(req) {
-  if (req.sitePatterns?.length) {
-    const whole2 = await makePlan({ ...req, sitePatterns: void 0 });
-    return { ...whole2, plan: narrowPlan(whole2.plan, req.sitePatterns) };
-  }
   if (req.snapshot && !req.readAll && "load" in req.state) {
     const incremental = await makeIncrementalPlan(req, req.state, req.snapshot);
     if (incremental) return incremental;
@@ -90249,9 +90032,9 @@ async function makePlan(req) {
 }
 async function relationsOf(reader, commit, lasts) {
   const relations = {};
-  const distinct2 = new Set([...lasts].filter((c) => !!c));
+  const distinct = new Set([...lasts].filter((c) => !!c));
   await Promise.all(
-    [...distinct2].map(async (last) => {
+    [...distinct].map(async (last) => {
       relations[last] = await reader.relation(commit.sha, last);
     })
   );
@@ -90291,8 +90074,8 @@ async function makeIncrementalPlan(req, store, snapshots) {
   if (!top.length) return null;
   const folders = top.filter(isSiteFolder);
   const shared3 = top.filter((e) => !isSiteFolder(e));
-  const key2 = snapshotKey({ sitesDir: dir, shared: shared3, secrets: identity ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
-  const clean2 = cleanSitesOf(previous, key2, folders, index);
+  const key = snapshotKey({ sitesDir: dir, shared: shared3, secrets: identity ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
+  const clean2 = cleanSitesOf(previous, key, folders, index);
   const cleanIds = new Set([...clean2.values()].map((s) => s.id));
   const cleanPaths = new Set([...clean2.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean2.has(e.path.slice(e.path.lastIndexOf("/") + 1)));
@@ -90318,13 +90101,13 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const lasts = /* @__PURE__ */ new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
-  const next = nextSnapshot({ key: key2, commit: commit.sha, dir, top, folders, clean: clean2, index, plan: p, desired, state });
+  const next = nextSnapshot({ key, commit: commit.sha, dir, top, folders, clean: clean2, index, plan: p, desired, state });
   if (!sameSnapshot(previous, next)) await snapshots.save(next);
   return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean2.size, read: desired.sites.length } };
 }
-function cleanSitesOf(previous, key2, folders, index) {
+function cleanSitesOf(previous, key, folders, index) {
   const clean2 = /* @__PURE__ */ new Map();
-  if (previous?.key !== key2) return clean2;
+  if (previous?.key !== key) return clean2;
   for (const e of folders) {
     const name = e.path.slice(e.path.lastIndexOf("/") + 1);
     const s = previous.sites.get(name);
@@ -90445,11 +90228,11 @@ function createChecks(loadTree) {
   const targets = /* @__PURE__ */ new Map();
   const commandTarget2 = (target) => {
     const version2 = targetVersion(target);
-    const key2 = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
-    if (targets.has(key2)) return targets.get(key2);
+    const key = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
+    if (targets.has(key)) return targets.get(key);
     const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
     const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadTree(), parsed, target?.packages).target;
-    targets.set(key2, resolved2);
+    targets.set(key, resolved2);
     return resolved2;
   };
   return {
@@ -90472,7 +90255,6 @@ async function lintFiles(files, cwd, read, routeros2) {
         path: path5,
         line: 0,
         column: 0,
-        level: "error",
         severity: "error",
         rule: "input",
         message: `cannot read the file (${e.code ?? "error"})`
@@ -90480,22 +90262,14 @@ async function lintFiles(files, cwd, read, routeros2) {
       continue;
     }
     if (buf.includes(0)) {
-      out.push({
-        path: path5,
-        line: 0,
-        column: 0,
-        level: "error",
-        severity: "error",
-        rule: "input",
-        message: "contains a NUL byte: it is a binary file, not a RouterOS script"
-      });
+      out.push({ path: path5, line: 0, column: 0, severity: "error", rule: "input", message: "contains a NUL byte: it is a binary file, not a RouterOS script" });
       continue;
     }
     let text2;
     try {
       text2 = decoder.decode(buf);
     } catch {
-      out.push({ path: path5, line: 0, column: 0, level: "error", severity: "error", rule: "input", message: "is not valid UTF-8" });
+      out.push({ path: path5, line: 0, column: 0, severity: "error", rule: "input", message: "is not valid UTF-8" });
       continue;
     }
     const source = text2.replace(/^\uFEFF/, "");
@@ -90747,8 +90521,8 @@ function lowercaseKeys(object2) {
   if (!object2) {
     return {};
   }
-  return Object.keys(object2).reduce((newObj, key2) => {
-    newObj[key2.toLowerCase()] = object2[key2];
+  return Object.keys(object2).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object2[key];
     return newObj;
   }, {});
 }
@@ -90762,20 +90536,20 @@ function isPlainObject2(value) {
 }
 function mergeDeep(defaults, options) {
   const result = Object.assign({}, defaults);
-  Object.keys(options).forEach((key2) => {
-    if (isPlainObject2(options[key2])) {
-      if (!(key2 in defaults)) Object.assign(result, { [key2]: options[key2] });
-      else result[key2] = mergeDeep(defaults[key2], options[key2]);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject2(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
     } else {
-      Object.assign(result, { [key2]: options[key2] });
+      Object.assign(result, { [key]: options[key] });
     }
   });
   return result;
 }
 function removeUndefinedProperties(obj) {
-  for (const key2 in obj) {
-    if (obj[key2] === void 0) {
-      delete obj[key2];
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
     }
   }
   return obj;
@@ -90827,9 +90601,9 @@ function extractUrlVariableNames(url2) {
 }
 function omit2(object2, keysToOmit) {
   const result = { __proto__: null };
-  for (const key2 of Object.keys(object2)) {
-    if (keysToOmit.indexOf(key2) === -1) {
-      result[key2] = object2[key2];
+  for (const key of Object.keys(object2)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object2[key];
     }
   }
   return result;
@@ -90847,10 +90621,10 @@ function encodeUnreserved(str2) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
-function encodeValue(operator, value, key2) {
+function encodeValue(operator, value, key) {
   value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key2) {
-    return encodeUnreserved(key2) + "=" + value;
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
   } else {
     return value;
   }
@@ -90861,8 +90635,8 @@ function isDefined(value) {
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
-function getValues(context, operator, key2, modifier) {
-  var value = context[key2], result = [];
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
   if (isDefined(value) && value !== "") {
     if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
       value = value.toString();
@@ -90870,14 +90644,14 @@ function getValues(context, operator, key2, modifier) {
         value = value.substring(0, parseInt(modifier, 10));
       }
       result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key2 : "")
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
       );
     } else {
       if (modifier === "*") {
         if (Array.isArray(value)) {
           value.filter(isDefined).forEach(function(value2) {
             result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key2 : "")
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
             );
           });
         } else {
@@ -90902,7 +90676,7 @@ function getValues(context, operator, key2, modifier) {
           });
         }
         if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key2) + "=" + tmp.join(","));
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
         } else if (tmp.length !== 0) {
           result.push(tmp.join(","));
         }
@@ -90911,10 +90685,10 @@ function getValues(context, operator, key2, modifier) {
   } else {
     if (operator === ";") {
       if (isDefined(value)) {
-        result.push(encodeUnreserved(key2));
+        result.push(encodeUnreserved(key));
       }
     } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key2) + "=");
+      result.push(encodeUnreserved(key) + "=");
     } else if (value === "") {
       result.push("");
     }
@@ -91139,7 +90913,7 @@ function parseParameters(header, type2, index, len, stopFlags) {
       if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
         const value = header.slice(keyStart, keyEnd);
-        const key2 = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
         index++;
         while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
           index++;
@@ -91150,8 +90924,8 @@ function parseParameters(header, type2, index, len, stopFlags) {
           while (index < len) {
             const code2 = header.charCodeAt(index);
             if (code2 === DQUOTE) {
-              if (parameters[key2] === void 0) {
-                parameters[key2] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+              if (parameters[key] === void 0) {
+                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
               }
               index++;
               let stop2 = 0;
@@ -91195,9 +90969,9 @@ function parseParameters(header, type2, index, len, stopFlags) {
           }
           index++;
         }
-        if (parameters[key2] === void 0) {
+        if (parameters[key] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key2] = header.slice(valueStart, valueEnd);
+          parameters[key] = header.slice(valueStart, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -91245,11 +91019,11 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   }
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
-  const prepareVal = (parent, key2, val) => {
+  const prepareVal = (parent, key, val) => {
     const isObject2 = val !== null && typeof val === "object";
     const hasToJSON = isObject2 && typeof val.toJSON === "function";
     if (hasToJSON) {
-      val = val.toJSON(key2);
+      val = val.toJSON(key);
     }
     const isNoise = typeof val === "string" && noiseValue.test(val);
     if (isNoise) return val + "n";
@@ -91260,7 +91034,7 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
       return val.toString() + "n";
     }
     if (isFunctionReplacer) {
-      val = replacer.call(parent, key2, val);
+      val = replacer.call(parent, key, val);
     }
     const isPostReplacerObject = val !== null && typeof val === "object";
     if (isPostReplacerObject) {
@@ -91397,11 +91171,11 @@ var JSONStringify = (value, replacer, space) => {
     if (supportsRawJSON) {
       return originalStringify(
         value,
-        (key2, val) => {
+        (key, val) => {
           if (typeof val === "bigint") return JSON.rawJSON(val.toString());
           const hasFunctionReplacer = typeof replacer === "function";
-          if (hasFunctionReplacer) return replacer(key2, val);
-          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
+          if (hasFunctionReplacer) return replacer(key, val);
+          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
           if (isKeyInArrayReplacer) return val;
           return val;
         },
@@ -91411,13 +91185,13 @@ var JSONStringify = (value, replacer, space) => {
     if (!value) return originalStringify(value, replacer, space);
     const convertedToCustomJSON = originalStringify(
       value,
-      (key2, val) => {
+      (key, val) => {
         const isNoise = typeof val === "string" && noiseValue.test(val);
         if (isNoise) return val.toString() + "n";
         if (typeof val === "bigint") return val.toString() + "n";
         const hasFunctionReplacer = typeof replacer === "function";
-        if (hasFunctionReplacer) return replacer(key2, val);
-        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
+        if (hasFunctionReplacer) return replacer(key, val);
+        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
         if (isKeyInArrayReplacer) return val;
         return val;
       },
@@ -91459,17 +91233,17 @@ var isContextSourceSupported = () => {
     return false;
   }
 };
-var convertMarkedBigIntsReviver = (key2, value, context, userReviver) => {
+var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
   const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
   if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
   const isNoiseValue = typeof value === "string" && noiseValue.test(value);
   if (isNoiseValue) return value.slice(0, -1);
   const hasUserReviver = typeof userReviver === "function";
   if (!hasUserReviver) return value;
-  return userReviver(key2, value, context);
+  return userReviver(key, value, context);
 };
 var JSONParseV2 = (text2, reviver) => {
-  return JSON.parse(text2, (key2, value, context) => {
+  return JSON.parse(text2, (key, value, context) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -91478,7 +91252,7 @@ var JSONParseV2 = (text2, reviver) => {
     if (isBigInt) return BigInt(context.source);
     const hasCustomReviver = typeof reviver === "function";
     if (!hasCustomReviver) return value;
-    return reviver(key2, value, context);
+    return reviver(key, value, context);
   });
 };
 var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
@@ -91501,8 +91275,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
         }
       }
     } else {
-      const { parent, key: key2 } = node2;
-      let value = parent[key2];
+      const { parent, key } = node2;
+      let value = parent[key];
       if (typeof value === "string") {
         const isCustomFormatBigInt = customFormat.test(value);
         if (isCustomFormatBigInt) {
@@ -91514,13 +91288,13 @@ var applyReviverIteratively = (parsed, userReviver) => {
       }
       const hasUserReviver = typeof userReviver === "function";
       if (hasUserReviver) {
-        value = userReviver.call(parent, key2, value);
+        value = userReviver.call(parent, key, value);
       }
       const isDeleted = value === void 0;
       if (isDeleted) {
-        delete parent[key2];
+        delete parent[key];
       } else {
-        parent[key2] = value;
+        parent[key] = value;
       }
       stack.pop();
     }
@@ -91549,7 +91323,7 @@ var JSONParse = (text2, reviver) => {
     const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
-      (key2, value, context) => convertMarkedBigIntsReviver(key2, value, context, reviver)
+      (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
     );
   } catch (error63) {
     if (error63 instanceof RangeError) {
@@ -91669,8 +91443,8 @@ async function fetchWrapper(requestOptions) {
   const status = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
-  for (const [key2, value] of fetchResponse.headers) {
-    responseHeaders[key2] = value;
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
   }
   const octokitResponse = {
     url: url2,
@@ -91826,11 +91600,11 @@ function graphql(request2, query, options) {
         new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
       );
     }
-    for (const key2 in options) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key2)) continue;
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
       return Promise.reject(
         new Error(
-          `[@octokit/graphql] "${key2}" cannot be used as variable name`
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
         )
       );
     }
@@ -91838,15 +91612,15 @@ function graphql(request2, query, options) {
   const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
   const requestOptions = Object.keys(
     parsedOptions
-  ).reduce((result, key2) => {
-    if (NON_VARIABLE_OPTIONS.includes(key2)) {
-      result[key2] = parsedOptions[key2];
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
       return result;
     }
     if (!result.variables) {
       result.variables = {};
     }
-    result.variables[key2] = parsedOptions[key2];
+    result.variables[key] = parsedOptions[key];
     return result;
   }, {});
   const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
@@ -91856,8 +91630,8 @@ function graphql(request2, query, options) {
   return request2(requestOptions).then((response) => {
     if (response.data.errors) {
       const headers = {};
-      for (const key2 of Object.keys(response.headers)) {
-        headers[key2] = response.headers[key2];
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
       }
       throw new GraphqlResponseError(
         requestOptions,
@@ -92622,18 +92396,18 @@ var StatusPoster = class {
     this.queue = this.queue.then(async () => {
       if (this.report.disabled) return;
       if (!await this.load(sha2)) return;
-      const key2 = `${sha2}\0${context.toLowerCase()}`;
-      if (this.full.has(key2)) return;
-      const now = this.shown.get(key2);
+      const key = `${sha2}\0${context.toLowerCase()}`;
+      if (this.full.has(key)) return;
+      const now = this.shown.get(key);
       if (when.onlyIfShown && !now || when.onlyIfAbsent && now) return;
       if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
         this.report.unchanged++;
         return;
       }
-      await this.write(sha2, context, state, desc, url2, key2);
+      await this.write(sha2, context, state, desc, url2, key);
     });
   }
-  async write(sha2, context, state, desc, url2, key2) {
+  async write(sha2, context, state, desc, url2, key) {
     const { octokit, owner, repo, logger, report } = this;
     try {
       await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
@@ -92645,14 +92419,14 @@ var StatusPoster = class {
         description: desc,
         ...url2 ? { target_url: url2 } : {}
       });
-      this.shown.set(key2, { state, description: desc, target_url: url2 });
+      this.shown.set(key, { state, description: desc, target_url: url2 });
       report.posted.push({ sha: sha2, context, state, description: desc, target_url: url2 });
       logger.debug({ sha: sha2.slice(0, 7), context, state, description: desc }, "status posted");
     } catch (e) {
       report.failed++;
       const status = httpStatus(e);
       if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
-        this.full.add(key2);
+        this.full.add(key);
         logger.warn(
           { sha: sha2.slice(0, 7), context },
           "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
@@ -92680,8 +92454,8 @@ var StatusPoster = class {
       for (let page = 1; page <= 50; page++) {
         const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha2, per_page: 100, page });
         for (const s of res.data.statuses) {
-          const key2 = `${sha2}\0${s.context.toLowerCase()}`;
-          if (!this.shown.has(key2)) this.shown.set(key2, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
+          const key = `${sha2}\0${s.context.toLowerCase()}`;
+          if (!this.shown.has(key)) this.shown.set(key, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
         }
         if (res.data.statuses.length < 100) break;
       }
@@ -92876,7 +92650,6 @@ function siteVerdict(results) {
     const total = waiting.length + blocked.length;
     if (!w)
       return { outcome: "pending", description: `${total} script${total === 1 ? "" : "s"} not sent: the run was stopped; the next run sends them`, url: null };
-    if (!w.job_id && w.reason) return { outcome: "pending", description: `${basename(w.change.path)}: ${w.reason}`, url: null };
     const how = w.outcome === "timed_out" ? `still ${/still (\w+)/.exec(w.reason ?? "")?.[1] ?? "running"}` : "not followed";
     const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
     return { outcome: "pending", description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? "?"}); the next run records the outcome`, url: w.log_url };
@@ -93040,18 +92813,21 @@ async function checkFleetApiUrl(reader, model, operator) {
   const problem = await fleetApiUrlProblem(reader, model, operator);
   if (problem) throw new InputError(problem);
 }
-async function settingLine(reader, model, file2, key2) {
+async function settingLine(reader, model, file2, key) {
   try {
     const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
     if (!entry) return void 0;
     const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
     const lines = text2.split("\n");
-    const i = lines.findIndex((l) => new RegExp(`^["']?${key2}["']?\\s*:`).test(l));
+    const i = lines.findIndex((l) => new RegExp(`^["']?${key}["']?\\s*:`).test(l));
     return i < 0 ? void 0 : i + 1;
   } catch {
     return void 0;
   }
 }
+
+// src/wiring/runtime.ts
+init_settings();
 
 // src/cache/parse-cache.ts
 import { readFileSync as readFileSync3 } from "node:fs";
@@ -93074,14 +92850,14 @@ async function openParseCache(gitDir) {
   const used = {};
   let dirty = false;
   return {
-    get(key2) {
+    get(key) {
       const old = entries();
-      const v = Object.hasOwn(old, key2) ? old[key2] : void 0;
-      if (v !== void 0) used[key2] = v;
+      const v = Object.hasOwn(old, key) ? old[key] : void 0;
+      if (v !== void 0) used[key] = v;
       return v;
     },
-    set(key2, value) {
-      used[key2] = value;
+    set(key, value) {
+      used[key] = value;
       dirty = true;
     },
     /** keepUnused: the run read part of the fleet (an incremental plan): keep what it did not need. */
@@ -93284,10 +93060,10 @@ function formatCommand(args) {
   return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
 }
 function gitError(args, exitCode, stderr, cause) {
-  const command2 = formatCommand(args);
+  const command = formatCommand(args);
   const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
   const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
-  return new GitError(`${command2} ${how}${detail ? `: ${detail}` : ""}`, command2, exitCode, cause === void 0 ? void 0 : { cause });
+  return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
 }
 function spawnGit(args, opts) {
   return spawn("git", ["--no-pager", ...args], { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
@@ -93469,20 +93245,8 @@ async function openRepo(cwd, options = {}) {
     readBlobs: (oids) => readBlobs(ctx, oids),
     relation: (a, b) => relation(ctx, a, b),
     readRef,
-    updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason),
-    workingTreeChanges: async (d) => bare ? [] : parseStatusZ((await run2(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", d || "."])).stdout)
+    updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason)
   };
-}
-function parseStatusZ(out) {
-  const parts = out.toString("utf8").split("\0");
-  const paths = [];
-  for (let i = 0; i < parts.length; i++) {
-    const entry = parts[i];
-    if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
-    if (entry[0] === "R" || entry[0] === "C") i++;
-  }
-  return paths;
 }
 async function probeRepo(dir, logger) {
   let info2;
@@ -93711,9 +93475,9 @@ var SecretValues = class {
     else this.envFleet.set(rest, value);
   }
 };
-function inner(m, key2) {
-  let v = m.get(key2);
-  if (!v) m.set(key2, v = /* @__PURE__ */ new Map());
+function inner(m, key) {
+  let v = m.get(key);
+  if (!v) m.set(key, v = /* @__PURE__ */ new Map());
   return v;
 }
 async function loadSecrets(opts) {
@@ -93957,11 +93721,11 @@ function abortError(signal) {
 }
 var shared2 = /* @__PURE__ */ new Map();
 function sharedRateLimiter(origin, token, limit, windowMs) {
-  const key2 = `${origin}|${createHash2("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
-  let limiter = shared2.get(key2);
+  const key = `${origin}|${createHash2("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
+  let limiter = shared2.get(key);
   if (!limiter) {
     limiter = new RateLimiter(limit, windowMs);
-    shared2.set(key2, limiter);
+    shared2.set(key, limiter);
   }
   return limiter;
 }
@@ -94000,6 +93764,12 @@ var siteSchema = external_exports.object({
   model: optionalText,
   identity: optionalText
 });
+var siteSummarySchema = external_exports.object({
+  id: external_exports.string().min(1),
+  name: text,
+  has_pulse: external_exports.boolean(),
+  software_version: optionalText
+});
 function unwrap(value, isList) {
   if (value !== null && typeof value === "object" && !Array.isArray(value) && "data" in value) {
     const data = value.data;
@@ -94023,8 +93793,8 @@ function fastJob(v) {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return void 0;
   const o = v;
   const id = o.id;
-  const key2 = o.idempotency_key;
-  if (typeof id !== "string" || id.length === 0 || typeof key2 !== "string" || key2.length === 0) return void 0;
+  const key = o.idempotency_key;
+  if (typeof id !== "string" || id.length === 0 || typeof key !== "string" || key.length === 0) return void 0;
   const token = o.token;
   const siteId = o.site_id;
   const description = o.description;
@@ -94048,7 +93818,7 @@ function fastJob(v) {
     id,
     token: token ?? "",
     site_id: siteId ?? "",
-    idempotency_key: key2,
+    idempotency_key: key,
     description: description ?? "",
     express_execute: express ?? false,
     needs_acknowledgement: needsAck ?? true,
@@ -94092,6 +93862,24 @@ function parseJobList(body) {
 function parseSite(body) {
   const r = siteSchema.safeParse(unwrap(body, false));
   return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe3(r.error)}` };
+}
+function parseSitePage(body) {
+  let next = null;
+  let list2 = body;
+  if (body !== null && typeof body === "object" && !Array.isArray(body) && "data" in body) {
+    const o = body;
+    list2 = o.data;
+    const n = o.links?.next ?? o.next_page_url;
+    if (typeof n === "string" && n !== "") next = n;
+  }
+  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of sites: expected a JSON array, got ${kind(list2)}` };
+  const sites = [];
+  for (const [i, item] of list2.entries()) {
+    const r = siteSummarySchema.safeParse(item);
+    if (!r.success) return { ok: false, problem: `not a list of sites: ${describe3(r.error, `[${i}]`)}` };
+    sites.push(clean(r.data));
+  }
+  return { ok: true, value: { sites, next } };
 }
 function parseErrorBody(body) {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return void 0;
@@ -94155,8 +93943,13 @@ var SdxErrors = class {
   get host() {
     return this.baseUrl.host;
   }
+  /** The API base URL as shown: no credentials, no trailing slash. */
+  get apiUrl() {
+    return this.baseUrl.toString().replace(/\/+$/, "");
+  }
   fail(what, status, code, type2, retryable, cause) {
-    return new SdxApiError(this.redact(what), status, code, type2, retryable, cause === void 0 ? void 0 : { cause });
+    const apiUrl = status === 0 && type2 === "network_error" ? this.apiUrl : void 0;
+    return new SdxApiError(this.redact(what), status, code, type2, retryable, { cause, apiUrl });
   }
   /** A plain copy of an undici/network error: message scrubbed, only the code kept. */
   network(err) {
@@ -94237,6 +94030,43 @@ var SdxErrors = class {
 // src/sdx/transport.ts
 import { setTimeout as sleep2 } from "node:timers/promises";
 
+// src/core/sdx-failure.ts
+var CANNOT_CONNECT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
+function isTlsCode(code) {
+  return /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|ERR_OSSL_)/.test(code) || /_CERT(_|$)|CERT_/.test(code) || code === "EPROTO" || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN" || code === "HOSTNAME_MISMATCH";
+}
+function networkCause(code) {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+      return "DNS lookup failed: no such host";
+    case "EAI_AGAIN":
+      return "DNS lookup failed (temporary failure)";
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connection timed out";
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return "no answer in time";
+    case "ECONNRESET":
+    case "EPIPE":
+    case "ECONNABORTED":
+    case "UND_ERR_SOCKET":
+      return "the connection was closed";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return "host unreachable";
+    default:
+      if (code && isTlsCode(code)) return `TLS error: ${code}`;
+      return code ? `network error ${code}` : "network error";
+  }
+}
+function isNetworkFailure(e) {
+  return e instanceof SdxApiError && e.status === 0 && e.type === "network_error";
+}
+
 // src/sdx/reply-collector.ts
 var monotonicNow = () => performance.now();
 var HeadersDeadlines = class {
@@ -94295,9 +94125,9 @@ var READ_HEADER_LENGTHS = new Set([...READ_HEADERS].map((h) => h.length));
 function pickHeaders(raw) {
   const out = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key2 = raw[i];
-    if (!READ_HEADER_LENGTHS.has(key2.length)) continue;
-    const name = key2.toString("latin1").toLowerCase();
+    const key = raw[i];
+    if (!READ_HEADER_LENGTHS.has(key.length)) continue;
+    const name = key.toString("latin1").toLowerCase();
     if (!READ_HEADERS.has(name)) continue;
     const value = raw[i + 1].toString("utf8");
     const had = out[name];
@@ -94408,7 +94238,7 @@ var NETWORK_CAUSES = {
   UND_ERR_HEADERS_TIMEOUT: "timeout",
   UND_ERR_BODY_TIMEOUT: "timeout"
 };
-var NOT_SENT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND"]);
+var NOT_SENT = CANNOT_CONNECT;
 var bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
 var SdxTransport = class {
   constructor(c) {
@@ -94428,6 +94258,14 @@ var SdxTransport = class {
   }
   c;
   counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
+  /** Requests waiting for the rate limiter now. */
+  waiting = 0;
+  /**
+   * Set once a request gave up on a server that cannot be reached (every retry refused, no such
+   * host...): the server is gone for this client, and later requests fail at once, unsent, instead
+   * of each retrying for a minute. A new client (the next run) tries again.
+   */
+  lost = null;
   inFlight = /* @__PURE__ */ new Set();
   // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
   deadlines;
@@ -94437,13 +94275,17 @@ var SdxTransport = class {
     if (this.closed) throw this.c.errors.fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
     const path5 = this.c.base.prefix + x.path;
     const where2 = `SDX ${x.method} ${x.path}`;
+    if (this.lost) throw this.lostContact(where2, this.lost);
     const landed = { value: false };
     for (let attempt = 0; ; attempt++) {
+      this.waiting++;
       try {
         await this.c.limiter.acquire(this.c.signal);
       } catch (e) {
         if (e.name === "AbortError") throw this.stopped(where2);
         throw e;
+      } finally {
+        this.waiting--;
       }
       const refused = x.guard?.();
       if (refused) throw this.c.errors.fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
@@ -94467,7 +94309,13 @@ var SdxTransport = class {
   }
   stats() {
     const c = this.counters;
-    return { requests: c.requests, retries: c.retries, byStatus: { ...c.byStatus }, retriesByCause: { ...c.retriesByCause } };
+    return {
+      requests: c.requests,
+      retries: c.retries,
+      byStatus: { ...c.byStatus },
+      retriesByCause: { ...c.retriesByCause },
+      waitingForRateLimit: this.waiting
+    };
   }
   isClosed() {
     return this.closed;
@@ -94499,11 +94347,12 @@ var SdxTransport = class {
     const code = wrapped.code ?? "UNKNOWN";
     bump(this.counters.byStatus, "network");
     const mapped = NETWORK_CAUSES[code];
-    const retryable = mapped !== void 0;
+    const cannotConnect = NOT_SENT.has(code) || isTlsCode(code);
+    const retryable = mapped !== void 0 && !(x.failFast && cannotConnect);
     if (!NOT_SENT.has(code)) landed.value = true;
     const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
     const error63 = this.c.errors.fail(
-      `${where2}: network error talking to ${this.c.errors.host}: ${code}: ${wrapped.message}${hint}`,
+      `${where2}: ${cannotConnect ? "could not reach" : "no answer from"} SDX at ${this.c.errors.apiUrl} (${networkCause(code)}; ${code}: ${wrapped.message})${hint}`,
       0,
       code,
       "network_error",
@@ -94514,11 +94363,23 @@ var SdxTransport = class {
     if (!retryable) throw error63;
     return { cause: mapped, error: error63, retryAfterMs: void 0 };
   }
+  /** A request refused without being sent: the server was lost earlier in this client's life. */
+  lostContact(where2, lost) {
+    return this.c.errors.fail(
+      `${where2}: not sent, lost contact with SDX at ${this.c.errors.apiUrl} (${networkCause(lost.code)}) earlier in this run`,
+      0,
+      lost.code,
+      "network_error",
+      false
+    );
+  }
   /** Give up after maxRetries, or wait the backoff (or the server's Retry-After) before the next attempt. */
   async waitToRetry(x, where2, attempt, f) {
     const { error: error63, cause, retryAfterMs } = f;
     if (attempt >= this.c.maxRetries) {
-      throw this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
+      const final = this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
+      if (error63.status === 0 && error63.code && NOT_SENT.has(error63.code)) this.lost = final;
+      throw final;
     }
     let delay = this.backoff(attempt);
     if (retryAfterMs !== void 0) {
@@ -94595,6 +94456,39 @@ function parseRetryAfter(value, now = Date.now()) {
   return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
 }
 
+// src/sdx/access.ts
+var ACCESS_PATH = "/site-minimal";
+function accessError(e, apiUrl) {
+  if (!(e instanceof SdxApiError))
+    return new SdxAccessError(`could not use SDX at ${apiUrl}: ${e?.message ?? String(e)}`, "unreachable", apiUrl, URL_HINT, 0);
+  if (e.status === 0) {
+    const cause = e.code === "aborted" ? "the run was stopped" : networkCause(e.code);
+    return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, "unreachable", apiUrl, URL_HINT, 0);
+  }
+  const said = e.message.replace(/^SDX \w+ \S+: /, "").replace(/ - the SDX API token (was refused|may not act on this site).*$/, "");
+  if (e.status === 401 || e.status === 403) {
+    return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, "token-refused", apiUrl, TOKEN_HINT, e.status);
+  }
+  if (e.status >= 500 || e.status === 429) {
+    return new SdxAccessError(
+      `SDX at ${apiUrl} is failing (${said}); nothing was sent`,
+      "server-error",
+      apiUrl,
+      "try again later; the SDX status page may say more",
+      e.status
+    );
+  }
+  return new SdxAccessError(
+    `the server at ${apiUrl} does not answer as the SDX API does (GET ${ACCESS_PATH}: ${said}); nothing was sent`,
+    "not-sdx",
+    apiUrl,
+    URL_HINT,
+    e.status
+  );
+}
+var URL_HINT = "check the SDX API URL (--api-url, SDX_API_URL or the Action's sdx-api-url; default https://v1.api.altostrat.io) and that this machine can reach it";
+var TOKEN_HINT = "check SDX_API_TOKEN (the Action's sdx-api-token): an API key (alto_sk_...) or a JWT that has not expired, for the organisation that owns the sites";
+
 // src/sdx/client.ts
 var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
 function createSdxClient(opts) {
@@ -94605,6 +94499,8 @@ function createSdxClient(opts) {
     getJob: (siteId, jobId) => getJob(ctx, siteId, jobId),
     cancelJob: (siteId, jobId) => cancelJob(ctx, siteId, jobId),
     getSite: (siteId) => getSite(ctx, siteId),
+    listSites: () => listSites(ctx),
+    checkAccess: () => checkAccess(ctx),
     stats: () => ctx.transport.stats(),
     close: () => ctx.transport.close()
   };
@@ -94662,7 +94558,7 @@ function resolveClient(opts) {
     signal: opts.signal,
     abortGraceMs
   });
-  return { transport, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
+  return { transport, apiUrl: errors.apiUrl, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
 }
 async function createJob(ctx, req) {
   checkJobRequest(req);
@@ -94747,16 +94643,63 @@ async function getSite(ctx, siteId) {
   if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
   return ctx.errors.decode(reply, `SDX GET ${path5}`, parseSite);
 }
-async function findByKey(ctx, siteId, key2, conflict, where2) {
+var MAX_SITE_PAGES = 1e3;
+async function listSites(ctx) {
+  const sites = [];
+  let path5 = ACCESS_PATH;
+  for (let page = 0; path5 !== null; page++) {
+    if (page >= MAX_SITE_PAGES)
+      throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, "too_many_pages", void 0, false);
+    const where2 = `SDX GET ${path5}`;
+    let reply;
+    try {
+      reply = await ctx.transport.exchange({ method: "GET", path: path5, failFast: page === 0 });
+      if (reply.status !== 200) throw ctx.errors.reply(reply, where2);
+    } catch (e) {
+      throw page === 0 ? accessError(e, ctx.apiUrl) : e;
+    }
+    const parsed = page === 0 ? decodeOrAccessError(ctx, reply, where2) : ctx.errors.decode(reply, where2, parseSitePage);
+    sites.push(...parsed.sites);
+    path5 = parsed.next === null ? null : nextPagePath(ctx, parsed.next);
+  }
+  return sites;
+}
+function decodeOrAccessError(ctx, reply, where2) {
+  try {
+    return ctx.errors.decode(reply, where2, parseSitePage);
+  } catch (e) {
+    throw accessError(e, ctx.apiUrl);
+  }
+}
+function nextPagePath(ctx, next) {
+  const base = new URL(`${ctx.apiUrl}/`);
+  const url2 = new URL(next, base);
+  if (url2.origin !== base.origin)
+    throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url2.host}); not followed`, 200, "foreign_page", void 0, false);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const path5 = url2.pathname.startsWith(`${prefix}/`) ? url2.pathname.slice(prefix.length) : url2.pathname;
+  return path5 + url2.search;
+}
+async function checkAccess(ctx) {
+  try {
+    const reply = await ctx.transport.exchange({ method: "GET", path: ACCESS_PATH, failFast: true });
+    if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
+    if (reply.json === void 0) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, "the body is not JSON");
+  } catch (e) {
+    if (e instanceof SdxApiError && e.code === "response_too_large" && e.status === 200) return;
+    throw accessError(e, ctx.apiUrl);
+  }
+}
+async function findByKey(ctx, siteId, key, conflict, where2) {
   const attempts = ctx.conflictLookupAttempts;
   for (let i = 0; i < attempts; i++) {
-    const job = (await listJobs(ctx, siteId)).find((j) => j.idempotency_key.toLowerCase() === key2.toLowerCase());
+    const job = (await listJobs(ctx, siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
     if (job) return job;
     if (i + 1 < attempts) await sleep3(Math.max(1, ctx.transport.backoff(i)));
   }
   const server = ctx.errors.reply(conflict, where2);
   throw ctx.errors.fail(
-    `${server.message} - the server reports idempotency key ${key2} as used, but no job with that key is in the site's job list (looked ${attempts} times)`,
+    `${server.message} - the server reports idempotency key ${key} as used, but no job with that key is in the site's job list (looked ${attempts} times)`,
     conflict.status,
     server.code ?? "idempotency_conflict",
     server.type,
@@ -94850,7 +94793,7 @@ function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === "object") {
     const out = {};
-    for (const key2 of Object.keys(value).sort()) out[key2] = sortKeys(value[key2]);
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
     return out;
   }
   return value;
@@ -95333,8 +95276,6 @@ async function mergeSite(repo, b, o, t) {
   if (removedAt !== void 0) merged.removed_at = removedAt;
   const check2 = pickField("secrets_key_check");
   if (check2 !== void 0) merged.secrets_key_check = check2;
-  const versions = [o.reported_version, t.reported_version].filter((v) => !!v);
-  if (versions.length) merged.reported_version = versions.reduce((a, b2) => b2.seen_at > a.seen_at ? b2 : a);
   if (o.heads || t.heads) {
     const all = new Map([...o.heads ?? [], ...t.heads ?? []].map((h) => [h.sha, h]));
     merged.heads = [...all.values()].sort((a, b2) => a.time < b2.time ? 1 : a.time > b2.time ? -1 : 0).slice(0, MAX_FLEET_HEADS);
@@ -95760,6 +95701,121 @@ async function openStore(options) {
   return createGitRefStateStore({ repo, ref: options.stateRef || DEFAULT_STATE_REF, remote, logger });
 }
 
+// src/wiring/options.ts
+var flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+var bad = (problems, name, value, expected, example) => {
+  problems.push({
+    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
+    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
+    hint: example ? `for example ${example}` : void 0
+  });
+  return void 0;
+};
+var absent = (raw) => raw === void 0 || raw === null || raw === "";
+var opt = {
+  string() {
+    return (raw) => absent(raw) ? void 0 : String(raw);
+  },
+  stringOr(fallback) {
+    return (raw) => absent(raw) ? fallback : String(raw);
+  },
+  bool(fallback = false) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (typeof raw === "boolean") return raw;
+      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
+      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
+      bad(problems, name, raw, "true or false");
+      return fallback;
+    };
+  },
+  /** A whole number within [min, max]. */
+  int(min, max) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= min && n <= max) return n;
+      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, `${name.startsWith("--") ? `${name} ` : ""}${Math.min(max, Math.max(min, 4))}`);
+    };
+  },
+  /** Seconds (a number, 0 or more), as milliseconds. */
+  seconds(max = 7 * 86400) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
+      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
+    };
+  },
+  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
+  duration(fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return parseDuration(fallback);
+      const ms = parseDuration(String(raw));
+      if (ms !== void 0) return ms;
+      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
+      return parseDuration(fallback);
+    };
+  },
+  oneOf(values, fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (values.includes(String(raw))) return String(raw);
+      bad(problems, name, raw, `one of ${values.join(", ")}`);
+      return fallback;
+    };
+  }
+};
+function parseDuration(value) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
+  return ms > 0 ? Math.round(ms) : void 0;
+}
+function parseOptions(spec, raw, nameOf = flagName) {
+  const problems = [];
+  const out = {};
+  for (const [key, parse8] of Object.entries(spec)) out[key] = parse8(raw[key], nameOf(key), problems);
+  if (problems.length) throw new InputError(problems);
+  return out;
+}
+var LIMITS = {
+  concurrency: { min: 1, max: 256 },
+  timeout: { min: 1, max: 86400 }
+};
+var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+var RUN_OPTIONS = {
+  cwd: opt.string(),
+  sites: opt.stringOr("sites"),
+  ref: opt.stringOr("HEAD"),
+  stateFile: opt.string(),
+  stateRef: opt.string(),
+  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
+  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
+  secretsFile: opt.string(),
+  logLevel: opt.oneOf(LOG_LEVELS)
+};
+var APPLY_OPTIONS = {
+  retryFailed: opt.bool(),
+  allowCheckErrors: opt.bool(),
+  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
+  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
+  apiUrl: opt.string(),
+  leaseTimeout: opt.seconds()
+};
+var ENV_TUNING = {
+  RGO_RATE_LIMIT: opt.int(0, 1e5),
+  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
+  RGO_POLL_MAX_MS: opt.int(1, 36e5),
+  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS),
+  /** Retries of one SDX request after a network error, 429 or 5xx (default 8). */
+  RGO_SDX_MAX_RETRIES: opt.int(0, 20),
+  /** How often a long apply prints a progress line when stderr is not a terminal (default 10 s). */
+  RGO_PROGRESS_INTERVAL: opt.duration("10s")
+};
+function parseEnvTuning(env) {
+  return parseOptions(ENV_TUNING, env, (k) => k);
+}
+
 // src/wiring/runtime.ts
 var SDX_MAX_RETRIES = 8;
 var Runtime = class {
@@ -95837,40 +95893,73 @@ var Runtime = class {
     this.addSecrets(source.values());
     return source;
   }
-  /** The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries, rate limit, stop signal. */
+  /**
+   * The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries,
+   * rate limit, stop signal. Before the client is handed over, one request checks that the URL
+   * reaches SDX and that the token is accepted (SdxClient.checkAccess): a wrong URL or token stops
+   * the run before anything is sent (SdxAccessError, exit 3), in one request, instead of every
+   * change failing after minutes of retries. The daemon reports it and retries on its own schedule.
+   */
   sdxFactory() {
+    const build = this.sdxBuilder();
+    return async (fleet) => {
+      const client = build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
+      try {
+        await client.checkAccess();
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
+      return client;
+    };
+  }
+  /** An SDX client outside a fleet (`sites`, `init`): the rate limit is RGO_RATE_LIMIT, else 60 a minute. */
+  sdxClient() {
+    return this.sdxBuilder()(this.tuning.RGO_RATE_LIMIT ?? FLEET_DEFAULTS.rate_limit);
+  }
+  /** The operator's URL and the token, checked; a function that builds a client with a rate limit. */
+  sdxBuilder() {
     const apiUrl = this.apiUrl;
-    const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: "SDX_API_TOKEN" };
-    if (!token.value) {
-      throw new InputError({
-        file: token.source.startsWith("input") ? `(${token.source})` : "(environment)",
-        message: `${token.source} is not set: apply needs an SDX API token`,
-        hint: token.source.startsWith("input") ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"' : "export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it"
-      });
-    }
-    const value = token.value;
-    if (value.trim().length < MIN_SECRET_LENGTH) {
-      throw new InputError({
-        file: token.source.startsWith("input") ? `(${token.source})` : "(environment)",
-        message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
-        hint: "set it to the SDX API token (a JWT or an alto_sk_... key)"
-      });
-    }
-    this.addSecrets([value]);
-    return (fleet) => {
-      const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
-      this.logger.debug({ event: "sdx-client", api_url: apiUrl.url, max_retries: SDX_MAX_RETRIES, requests_per_minute: requestsPerMinute }, "SDX client");
+    const value = this.sdxToken();
+    const maxRetries = this.tuning.RGO_SDX_MAX_RETRIES ?? SDX_MAX_RETRIES;
+    return (requestsPerMinute) => {
+      this.logger.debug(
+        { event: "sdx-client", api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute },
+        "SDX client"
+      );
       return createSdxClient({
         baseUrl: apiUrl.url,
         token: value,
         requestsPerMinute,
         // A change that cannot be sent blocks its site until the next run: retry transient faults
         // generously (each retry reuses the idempotency key, so none can create a second job).
-        maxRetries: SDX_MAX_RETRIES,
+        maxRetries,
         logger: this.logger,
         signal: this.opts.signal
       });
     };
+  }
+  /** The SDX token, checked (set, long enough to be hidden) and added to what every output scrubs. */
+  sdxToken() {
+    const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: "SDX_API_TOKEN" };
+    const file2 = token.source.startsWith("input") ? `(${token.source})` : "(environment)";
+    if (!token.value) {
+      throw new InputError({
+        file: file2,
+        message: `${token.source} is not set: reaching SDX needs an API token`,
+        hint: token.source.startsWith("input") ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"' : "export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it"
+      });
+    }
+    const value = token.value;
+    if (value.trim().length < MIN_SECRET_LENGTH) {
+      throw new InputError({
+        file: file2,
+        message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
+        hint: "set it to the SDX API token (a JWT or an alto_sk_... key)"
+      });
+    }
+    this.addSecrets([value]);
+    return value;
   }
   /** How jobs are followed: first poll and longest interval (RGO_POLL_INITIAL_MS, RGO_POLL_MAX_MS). */
   poll() {
@@ -96030,8 +96119,8 @@ async function planDiffs(reader, plan2, desired, maxChanges = 200) {
     }
     const after = c.kind === "removed" ? "" : newText.get(id) ?? before;
     if (before === after && c.kind !== "removed") {
-      const why = c.action === "skip-failed" ? "no textual change since the send that failed" : c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(", ")} changed; the text is the same` : "no textual change since the last send";
-      diffs.set(id, `  (${why})
+      const why = c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(", ")} changed` : "no textual change";
+      diffs.set(id, `  (${why}; the script is sent again)
 `);
       continue;
     }
@@ -96065,151 +96154,8 @@ var MappedList = class {
 var wrap = (open5, close) => (s) => `\x1B[${open5}m${s}\x1B[${close}m`;
 var ansiStyle = { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
 
-// src/core/verdict.ts
-var sends = (c) => c.action === "create" || c.action === "follow";
-function judgePlan(plan2, gate = {}) {
-  const g = { allowCheckErrors: false, allowLockout: false, secrets: true, ...gate };
-  const errors = [];
-  const lockouts = [];
-  for (const c of plan2.changes) {
-    if (c.action !== "create") continue;
-    for (const f of c.findings) {
-      if (f.level === "error") errors.push({ site: c.site, path: c.path, group: c.group, finding: f });
-      else if (f.level === "lockout") lockouts.push({ site: c.site, path: c.path, group: c.group, finding: f });
-    }
-  }
-  const refused = !g.allowCheckErrors && errors.length > 0 || !g.allowLockout && lockouts.length > 0;
-  const blocked = /* @__PURE__ */ new Map();
-  const what = stoppers(errors, lockouts, g);
-  for (const site of plan2.sites) {
-    if (refused) refuseSite(site, g, blocked, what);
-    else blockSite(site, g, blocked);
-  }
-  const toSend = plan2.changes.filter((c) => sends(c) && !blocked.has(c)).length;
-  const blocking = [...blocked.values()].some((b) => b.kind === "secrets-missing" || b.kind === "earlier-change");
-  const exitCode = refused ? 2 : blocking || plan2.missing_history.length ? 1 : 0;
-  return { blocked, errors, lockouts, refused, toSend, exitCode, gate: g };
-}
-function refuseSite(site, g, blocked, what) {
-  if (staleSite(site, blocked)) return;
-  for (const c of site.changes) {
-    const own2 = c.action === "create" ? c.findings : [];
-    const err = g.allowCheckErrors ? void 0 : own2.find((f) => f.level === "error");
-    const lock = g.allowLockout ? void 0 : own2.find((f) => f.level === "lockout");
-    if (err)
-      blocked.set(c, { kind: "check-error", reason: `refused: script check error at line ${err.line} (${err.rule}); nothing is sent while it is there` });
-    else if (lock)
-      blocked.set(c, {
-        kind: "lockout",
-        reason: `refused: lockout risk at line ${lock.line} (${lock.rule}) not acknowledged; acknowledge it with "# routeros-gitops: allow ${lock.rule}", or apply with --allow-lockout`
-      });
-    else blocked.set(c, { kind: "run-refused", reason: `not sent: apply refuses the whole run (${what})` });
-  }
-}
-function blockSite(site, g, blocked) {
-  if (staleSite(site, blocked)) return;
-  const missing = g.secrets ? [...new Set(site.changes.filter(sends).flatMap((c) => c.secrets_missing))] : [];
-  if (missing.length) {
-    const reason = `blocked: secrets not supplied for ${site.site}: ${missing.join(", ")}; nothing is sent to this site (set RGO_SECRET_<NAME> or use --secrets-file)`;
-    for (const c of site.changes) blocked.set(c, { kind: "secrets-missing", reason });
-    return;
-  }
-  let after = null;
-  for (const c of site.changes) {
-    if (after)
-      blocked.set(c, { kind: "earlier-change", reason: `blocked: an earlier script of ${site.site} (${after.path}) failed before and is not sent again` });
-    else if (c.action === "skip-failed") {
-      blocked.set(c, { kind: "failed-before", reason: "failed before with this content; not sent again (fix it, or use --retry-failed)" });
-      after = c;
-    }
-  }
-}
-function staleSite(site, blocked) {
-  if (site.status === "ok") return false;
-  const kind2 = site.status === "unknown-history" ? "unknown-history" : "stale";
-  for (const c of site.changes) blocked.set(c, { kind: kind2, reason: `not sent: ${site.reason ?? "the site is stale"}` });
-  return true;
-}
-var plural2 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-var distinct = (list2) => new Set(list2.map((x) => `${x.path}:${x.finding.line}:${x.finding.column}:${x.finding.rule}`)).size;
-function stoppers(errors, lockouts, g) {
-  return [
-    !g.allowCheckErrors && errors.length ? plural2(distinct(errors), "script check error") : "",
-    !g.allowLockout && lockouts.length ? `${plural2(distinct(lockouts), "lockout risk")} not acknowledged` : ""
-  ].filter(Boolean).join(" and ");
-}
-function refusalProblems(v) {
-  const problems = [];
-  const seen = /* @__PURE__ */ new Set();
-  const add = (list2, hint) => {
-    for (const { site, path: path5, group, finding: f } of list2) {
-      const k = `${path5}:${f.line}:${f.column}:${f.rule}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      problems.push({ file: path5, line: f.line, column: f.column, site: group ? void 0 : site, message: `${f.message} [${f.rule}]`, hint: hint(f) });
-    }
-  };
-  if (!v.gate.allowCheckErrors)
-    add(v.errors, (f) => `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`);
-  if (!v.gate.allowLockout)
-    add(
-      v.lockouts,
-      (f) => `this can cut the router off from whoever manages it. If it is intended, acknowledge it: "# routeros-gitops: allow ${f.rule}" on the line above the command (or at the top of the file), or apply with --allow-lockout`
-    );
-  return problems;
-}
-function refusalHeadline(v, would = false) {
-  const what = stoppers(v.errors, v.lockouts, v.gate);
-  return would ? `apply would refuse this commit: ${what}; it would send nothing` : `apply refuses this commit: ${what}; nothing was sent`;
-}
-
-// src/report/plan-verdict.ts
-function lockoutEntries(v) {
-  const byKey = /* @__PURE__ */ new Map();
-  for (const x of v.lockouts) {
-    const f = x.finding;
-    const key2 = `${x.path}:${f.line}:${f.column}:${f.rule}`;
-    const e = byKey.get(key2);
-    if (e) e.sites.push(x.site);
-    else byKey.set(key2, { sites: [x.site], path: x.path, shared: x.group !== null, line: f.line, column: f.column, rule: f.rule, message: f.message });
-  }
-  return [...byKey.values()];
-}
-function entrySites(e) {
-  if (e.sites.length === 1) return e.sites[0];
-  return `${e.sites.length} sites (${e.sites.slice(0, 4).join(", ")}${e.sites.length > 4 ? ", ..." : ""})`;
-}
-function acknowledgeHow(rules, flag2 = "--allow-lockout") {
-  const list2 = [...new Set(rules)];
-  return `Acknowledge each in its script with "# routeros-gitops: allow ${list2.length === 1 ? list2[0] : "<rule>"}" on the line above the command (or at the top of the file), or apply with ${flag2}.`;
-}
-function blockedNote(c, v) {
-  return v.blocked.get(c)?.reason ?? "";
-}
-var plural3 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-function verdictTail(v) {
-  if (v.refused) {
-    const why = [
-      !v.gate.allowCheckErrors && v.errors.length ? plural3(new Set(v.errors.map(key)).size, "script check error") : "",
-      !v.gate.allowLockout && v.lockouts.length ? `${plural3(new Set(v.lockouts.map(key)).size, "lockout risk")} not acknowledged` : ""
-    ].filter(Boolean);
-    return `apply refuses this commit (${why.join(" and ")}): no job would be sent`;
-  }
-  let held = 0;
-  for (const [c, b] of v.blocked) if ((c.action === "create" || c.action === "follow") && b.kind !== "stale" && b.kind !== "unknown-history") held++;
-  return `${plural3(v.toSend, "job")} to send${held ? `; ${plural3(held, "change")} blocked (see above)` : ""}`;
-}
-var key = (x) => `${x.path}:${x.finding.line}:${x.finding.column}:${x.finding.rule}`;
-function uncommittedNote(files, max = 3) {
-  if (!files.length) return null;
-  const named = files.slice(0, max).join(", ");
-  const more = files.length > max ? ` and ${files.length - max} more` : "";
-  return `${plural3(files.length, "file")} under the sites directory ${files.length === 1 ? "is" : "are"} not committed (${named}${more}): plan reads the commit, not your working tree; commit ${files.length === 1 ? "it" : "them"} to include ${files.length === 1 ? "it" : "them"}.`;
-}
-
 // src/report/plan-report.ts
-function planToJson(plan2, warnings = [], target, extras = {}) {
-  const v = extras.verdict ?? judgePlan(plan2);
+function planToJson(plan2, warnings = [], target) {
   return {
     ...target ? { sdx_api_url: target.url } : {},
     ref: plan2.ref,
@@ -96225,15 +96171,9 @@ function planToJson(plan2, warnings = [], target, extras = {}) {
       last_commit: s.last_commit,
       renamed_from: s.renamed_from,
       removed: s.removed,
-      changes: s.changes.length,
-      routeros: s.routeros
+      changes: s.changes.length
     })),
-    // Issue 14: what apply would do with this plan, each change's part of it, and the lockout risks.
-    apply: { refused: v.refused, exit_code: v.exitCode, to_send: v.toSend, blocked: v.blocked.size },
-    lockouts: lockoutEntries(v).map((e) => ({ sites: e.sites, path: e.path, line: e.line, column: e.column, rule: e.rule, message: e.message })),
-    ...plan2.only ? { only: plan2.only } : {},
-    ...extras.uncommitted ? { uncommitted: extras.uncommitted } : {},
-    changes: new MappedList(plan2.changes, (c) => ({ ...changeToJson(c), blocked_by: v.blocked.get(c) ?? null })),
+    changes: new MappedList(plan2.changes, changeToJson),
     moves: plan2.moves,
     missing_history: plan2.missing_history,
     warnings: warnings.map((w) => ({ ...w }))
@@ -96295,35 +96235,29 @@ function actionWords(c) {
       return c.supersedes ? `replaces pending job ${c.supersedes.job_id ?? c.supersedes.key}` : "";
   }
 }
-var plural4 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-function summaryLine(plan2, verdict) {
-  const v = verdict ?? judgePlan(plan2);
+var plural2 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+function summaryLine(plan2) {
   const s = plan2.summary;
   const missing = plan2.sites.filter((x) => x.status === "unknown-history").length;
   const stale = s.stale_sites - missing;
   const notes = [
-    stale ? `${plural4(stale, "site")} not applied (stale: never backwards)` : "",
-    missing ? `${plural4(missing, "site")} not applied (history missing)` : ""
+    stale ? `${plural2(stale, "site")} not applied (stale: never backwards)` : "",
+    missing ? `${plural2(missing, "site")} not applied (history missing)` : ""
   ].filter(Boolean);
   const tail = notes.length ? `; ${notes.join("; ")}` : "";
-  if (!plan2.changes.length) return `No changes. ${plural4(s.sites, "site")} ${s.sites === 1 ? "is" : "are"} up to date${tail}.`;
+  if (!plan2.changes.length) return `No changes. ${plural2(s.sites, "site")} ${s.sites === 1 ? "is" : "are"} up to date${tail}.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
-  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${plural4(s.sites, "site")}; ${verdictTail(v)}${tail}.`;
+  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${plural2(s.sites, "site")}; ${plural2(s.to_send, "job")} to send${tail}.`;
 }
 function planToMarkdown(plan2, opts = {}) {
-  const v = opts.verdict ?? judgePlan(plan2);
   const out = [];
   if (opts.marker) out.push(opts.marker);
   const sha2 = plan2.commit.sha.slice(0, 7);
   out.push(`### routeros-gitops plan for \`${sha2}\``);
   out.push("");
-  out.push(summaryLine(plan2, v));
+  out.push(summaryLine(plan2));
   out.push("");
-  if (plan2.only) out.push(`Only the sites matching ${plan2.only.patterns.map((p) => codeSpan(p)).join(", ")}.`, "");
   if (opts.target) out.push(`SDX API: \`${opts.target.url}\` (${escapeMd(opts.target.source)})`, "");
-  const note = uncommittedNote(opts.uncommitted ?? []);
-  if (note) out.push(`> ${escapeMd(note)}`, "");
-  out.push(...lockoutBlockMarkdown(v, opts.allowLockoutFlag ?? "--allow-lockout"));
   if (plan2.changes.length) {
     out.push("| site | script | change | action |", "|---|---|---|---|");
     const shared3 = sharedGroups(plan2).filter((g) => g.sites.length > 1);
@@ -96331,8 +96265,7 @@ function planToMarkdown(plan2, opts = {}) {
     for (const g of shared3) out.push(`| ${g.sites.length} sites | ${codeSpan(g.path)} | ${g.kind} | shared script |`);
     for (const c of plan2.changes) {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
-      const blocked = blockedNote(c, v);
-      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${blocked ? `**${escapeMd(blocked)}**` : escapeMd(actionNote(c) || c.action)} |`);
+      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
     }
     out.push("");
   }
@@ -96348,7 +96281,7 @@ function planToMarkdown(plan2, opts = {}) {
     out.push("#### Script checks", "");
     const seen = /* @__PURE__ */ new Set();
     for (const { c, f } of findings) {
-      const line = `- **${f.level}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
+      const line = `- **${f.severity}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
@@ -96378,29 +96311,6 @@ function planToMarkdown(plan2, opts = {}) {
   for (const w of opts.warnings ?? []) out.push(`- warning: ${escapeMd(formatProblem(w))}`);
   return `${out.join("\n").trimEnd()}
 `;
-}
-function lockoutBlockMarkdown(v, flag2) {
-  const entries = lockoutEntries(v);
-  if (!entries.length) return [];
-  const out = [
-    v.gate.allowLockout ? `#### Lockout risks: ${entries.length}, sent anyway (${escapeMd(flag2)})` : `#### Lockout risks: ${entries.length}, apply refuses to send anything until each is acknowledged`,
-    "",
-    "| site | script | rule | risk |",
-    "|---|---|---|---|"
-  ];
-  for (const e of entries) out.push(`| ${escapeMd(entrySites(e))} | ${codeSpan(`${e.path}:${e.line}:${e.column}`)} | \`${e.rule}\` | ${escapeMd(e.message)} |`);
-  out.push("");
-  if (!v.gate.allowLockout)
-    out.push(
-      escapeMd(
-        acknowledgeHow(
-          entries.map((e) => e.rule),
-          flag2
-        )
-      ),
-      ""
-    );
-  return out;
 }
 function escapeMd(s) {
   return s.replace(/[|<>]/g, (ch) => ({ "|": "\\|", "<": "&lt;", ">": "&gt;" })[ch]);
@@ -96504,27 +96414,6 @@ function withoutMarker(markdown, marker) {
   return markdown.startsWith(marker) ? markdown.slice(marker.length).replace(/^\n/, "") : markdown;
 }
 
-// src/action/plan-verdict.ts
-function planStepVerdict(plan2, inputs) {
-  return judgePlan(plan2, { allowCheckErrors: inputs.allowCheckErrors, allowLockout: inputs.allowLockout, secrets: false });
-}
-function planStepFailure(v) {
-  const sites = [...new Set([...v.errors, ...v.gate.allowLockout ? [] : v.lockouts].map((x) => x.site))].sort();
-  if (!v.refused) return { sites, failure: null };
-  const what = [
-    v.errors.length && !v.gate.allowCheckErrors ? "script check errors" : "",
-    v.lockouts.length && !v.gate.allowLockout ? "lockout risks not acknowledged" : ""
-  ].filter(Boolean).join(" and ");
-  const how = [
-    v.errors.length && !v.gate.allowCheckErrors ? "fix the scripts (or set allow-check-errors)" : "",
-    v.lockouts.length && !v.gate.allowLockout ? 'acknowledge each lockout risk with "# routeros-gitops: allow <rule>" in its script (or set allow-lockout on the apply step)' : ""
-  ].filter(Boolean).join("; ");
-  return {
-    sites,
-    failure: `${what} on ${sites.length} site${sites.length === 1 ? "" : "s"} (${sites.join(", ")}): apply would refuse this commit and send nothing; ${how}`
-  };
-}
-
 // src/action/plan-step.ts
 async function planStep(ctx) {
   const store = await ctx.openStore();
@@ -96533,81 +96422,77 @@ async function planStep(ctx) {
     await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
     const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const verdict = planStepVerdict(plan2, ctx.inputs);
-    const full = planToMarkdown(plan2, {
-      diffs: await planDiffs(ctx.repo, plan2, desired),
-      warnings,
-      marker,
-      target,
-      verdict,
-      allowLockoutFlag: "allow-lockout: true"
-    });
-    const { report, reportJson } = await writePlanReports(ctx, plan2, warnings, target, verdict, withoutMarker(full, marker));
+    const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
+    const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
+    const report = join6(ctx.reportDir, `${name}.md`);
+    const reportJson = join6(ctx.reportDir, `${name}.json`);
+    const redact = ctx.secretsRedact();
+    await writeFile4(report, redact(withoutMarker(full, marker)));
+    await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
+`));
+    ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
     const dropped = annotate(ctx, plan2, warnings);
     const notes = [];
     if (dropped)
       notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
-    const comment = await commentPlan(ctx, full, marker, notes);
+    let commentUrl = null;
+    let failure2 = null;
+    const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
+    if (pr && ctx.untrusted) {
+      notes.push(
+        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
+      );
+    } else if (pr && ctx.inputs.comment && ctx.github) {
+      const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
+      const { body, cut: cut2 } = fitComment(
+        redact(full),
+        (shown, total) => `---
+**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
+      );
+      try {
+        const res = await upsertComment({
+          octokit: ctx.github.client,
+          owner: ctx.github.owner,
+          repo: ctx.github.repo,
+          issueNumber: pr.number,
+          marker,
+          body,
+          logger: ctx.logger
+        });
+        if (res.result === "forbidden") {
+          const why = 'give the workflow "permissions: pull-requests: write"';
+          ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
+          notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
+        } else {
+          commentUrl = res.url;
+          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
+        }
+      } catch (e) {
+        failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
+        notes.push(`> ${failure2}`);
+      }
+    }
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `
 ${notes.join("\n\n")}
 ` : ""));
-    const refused = planStepFailure(verdict);
-    const failure2 = comment.failure ?? refused.failure;
+    const failedSites = [
+      ...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))
+    ].sort();
+    if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure2) {
+      failure2 = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? "" : "s"} (${failedSites.join(", ")}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
+    }
     return {
       changes: plan2.changes.length,
-      toSend: verdict.toSend,
-      failedSites: refused.sites,
+      toSend: plan2.summary.to_send,
+      failedSites,
       pendingSites: [],
       report,
       reportJson,
-      commentUrl: comment.url,
+      commentUrl,
       failure: failure2
     };
   } finally {
     await store.close();
-  }
-}
-async function writePlanReports(ctx, plan2, warnings, target, verdict, markdown) {
-  const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
-  const report = join6(ctx.reportDir, `${name}.md`);
-  const reportJson = join6(ctx.reportDir, `${name}.json`);
-  const redact = ctx.secretsRedact();
-  await writeFile4(report, redact(markdown));
-  await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target, { verdict }), null, 2)}
-`));
-  ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
-  return { report, reportJson };
-}
-async function commentPlan(ctx, full, marker, notes) {
-  const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
-  if (pr && ctx.untrusted) {
-    notes.push(
-      `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
-    );
-    return { url: null, failure: null };
-  }
-  if (!pr || !ctx.inputs.comment || !ctx.github) return { url: null, failure: null };
-  const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
-  const { body, cut: cut2 } = fitComment(
-    ctx.secretsRedact()(full),
-    (shown, total) => `---
-**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
-  );
-  try {
-    const gh = ctx.github;
-    const res = await upsertComment({ octokit: gh.client, owner: gh.owner, repo: gh.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
-    if (res.result === "forbidden") {
-      const why = 'give the workflow "permissions: pull-requests: write"';
-      ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
-      notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
-      return { url: null, failure: null };
-    }
-    ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
-    return { url: res.url, failure: null };
-  } catch (e) {
-    const failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
-    notes.push(`> ${failure2}`);
-    return { url: null, failure: failure2 };
   }
 }
 
@@ -97575,7 +97460,7 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
     if (site.status !== "ok") continue;
     const records = state.sites[site.site_id]?.scripts ?? {};
     let anchored = false;
-    const sends2 = site.changes.some((c) => c.action === "create" || c.action === "follow");
+    const sends = site.changes.some((c) => c.action === "create" || c.action === "follow");
     for (const c of site.changes) {
       if (c.action !== "create") continue;
       const u = {
@@ -97596,7 +97481,7 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
       }
       updates.push(u);
     }
-    if (!anchored && sends2 && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
+    if (!anchored && sends && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
       updates.push({ site_id: site.site_id, site: site.site, last_commit: plan2.commit.sha });
     }
     if (site.renamed_from || !site.removed && state.sites[site.site_id]?.removed_at) {
@@ -97646,7 +97531,6 @@ function createRunContext(input2) {
     });
     pending.push(p);
   };
-  const held = /* @__PURE__ */ new Map();
   const ctx = {
     sdx: input2.sdx,
     logger: input2.logger,
@@ -97668,24 +97552,14 @@ function createRunContext(input2) {
         input2.logger.warn({ err: err.message }, "an event handler failed");
       }
     },
-    cannotSend(siteId) {
+    cannotSend() {
       if (stopReason) return stopReason;
-      const to = siteId === void 0 ? null : ctx.handedTo(siteId);
-      if (to) return handOverReason(to);
       if (input2.lease && !input2.lease.canSend()) {
         stopWith("the apply lease could not be renewed in time");
         return stopReason;
       }
       return null;
     },
-    async takeSite(siteId) {
-      if (input2.turns && !held.has(siteId)) held.set(siteId, await input2.turns.take(siteId));
-    },
-    writing: (siteId, write2) => held.get(siteId)?.write(write2) ?? write2(),
-    siteDone: (siteId) => held.get(siteId)?.done(),
-    handedTo: (siteId) => held.get(siteId)?.handedTo ?? null,
-    noteSuperseded: (jobId) => input2.turns?.noteSuperseded(jobId),
-    supersededBy: (jobId) => input2.turns?.supersededBy(jobId),
     stopped: () => stopReason !== null,
     logUrl: (job) => job?.log_url ? absoluteUrl(input2.webUrl, job.log_url) : null,
     iso
@@ -97699,9 +97573,6 @@ function createRunContext(input2) {
     },
     stopReason: () => stopReason
   };
-}
-function handOverReason(to) {
-  return `handed over to the run at ${to}, which sends it`;
 }
 function errorReason(e) {
   if (e instanceof SdxApiError) {
@@ -97742,8 +97613,6 @@ async function followJob(ctx, f) {
       ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
       return { ...base, outcome: st, reason: st === "failed" ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
     }
-    const by = st === "cancelled" ? ctx.supersededBy(job.id) : void 0;
-    if (by) return supersededByNewer(c, job.id, url2, f.reused, by, part);
     if (st === "cancelled")
       return neverRan(
         ctx,
@@ -97769,24 +97638,18 @@ async function followJob(ctx, f) {
       job = await ctx.sdx.getJob(c.site_id, job.id);
       unreachable = null;
     } catch (e) {
-      const by2 = ctx.supersededBy(job.id);
-      if (by2) return supersededByNewer(c, job.id, url2, f.reused, by2, f.part ?? null);
       if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url2, f.reused, seenRunning, f.part ?? null);
+      if (isNetworkFailure(e)) {
+        ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
+        return { ...base, outcome: "timed_out", reason: lostContactReason(e, job.id, st) };
+      }
       unreachable = e.message;
       ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, "could not read the job; retrying");
     }
   }
 }
-function supersededByNewer(c, jobId, url2, reused, by, part) {
-  return {
-    change: c,
-    job_id: jobId,
-    log_url: url2,
-    reused,
-    outcome: "skipped",
-    reason: `superseded by the run at ${by}, which sends newer content; this job never ran`,
-    part
-  };
+function lostContactReason(e, jobId, st) {
+  return `lost contact with SDX at ${e.apiUrl ?? "the API URL"} (${networkCause(e.code)}) while following job ${jobId}, ${st} when last seen: it may still run on the router, and the next run follows it`;
 }
 function lostJob(ctx, c, jobId, url2, reused, started, part) {
   if (!started) {
@@ -97818,10 +97681,8 @@ async function supersede(ctx, c, old, waitMs) {
     jobId = jobs.find((j) => j.idempotency_key.toLowerCase() === old.key.toLowerCase())?.id ?? null;
     if (!jobId) return "none";
   }
-  const id = jobId;
-  const res = await ctx.writing(c.site_id, () => ctx.sdx.cancelJob(c.site_id, id));
+  const res = await ctx.sdx.cancelJob(c.site_id, jobId);
   if (res === "cancelled") {
-    ctx.noteSuperseded(jobId);
     ctx.logger.info({ site: c.site, path: c.path, job_id: jobId }, "cancelled the queued job of older content (superseded)");
     ctx.emit({ type: "job-cancelled", change: c, job_id: jobId });
     return "cancelled";
@@ -97839,7 +97700,7 @@ async function supersede(ctx, c, old, waitMs) {
       throw e;
     }
     if (state !== "running" && state !== "queued") return "finished";
-    if (ctx.clock.now() >= deadline || ctx.stopped() || ctx.handedTo(c.site_id)) return "still-running";
+    if (ctx.clock.now() >= deadline || ctx.stopped()) return "still-running";
     await ctx.clock.sleep(Math.min(delay, Math.max(1, deadline - ctx.clock.now())), ctx.stopSignal);
     delay = Math.min(ctx.poll.maxMs, delay * 1.5);
   }
@@ -97854,26 +97715,23 @@ function wholeScript(ctx, c) {
 async function createJobFor(ctx, site, c, body) {
   if (body.first && c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
   if (body.first && c.lookup) {
-    const key2 = body.key.toLowerCase();
-    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key2);
+    const key = body.key.toLowerCase();
+    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
     if (found) return { job: found, reused: true };
   }
-  const refused = ctx.cannotSend(c.site_id);
+  const refused = ctx.cannotSend();
   if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
-  const res = await ctx.writing(
-    c.site_id,
-    () => ctx.sdx.createJob({
-      siteId: c.site_id,
-      idempotencyKey: body.key,
-      description: body.description,
-      script: body.script,
-      needsAck: site.settings.needs_ack,
-      backup: site.settings.backup,
-      express: site.settings.express,
-      // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
-      guard: () => ctx.cannotSend(c.site_id)
-    })
-  );
+  const res = await ctx.sdx.createJob({
+    siteId: c.site_id,
+    idempotencyKey: body.key,
+    description: body.description,
+    script: body.script,
+    needsAck: site.settings.needs_ack,
+    backup: site.settings.backup,
+    express: site.settings.express,
+    // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
+    guard: () => ctx.cannotSend()
+  });
   return { job: res.job, reused: res.replayed };
 }
 async function followedJob(ctx, c, part) {
@@ -97905,9 +97763,7 @@ async function sendParts(ctx, site, c) {
     index++;
   }
   for (; index < count2; index++) {
-    const refused = ctx.cannotSend(c.site_id);
-    const to = ctx.handedTo(c.site_id);
-    if (to) return { change: c, job_id: null, log_url: null, reused: false, outcome: "queued", reason: handOverReason(to), part: { index, count: count2 } };
+    const refused = ctx.cannotSend();
     if (refused)
       return {
         change: c,
@@ -97966,13 +97822,7 @@ async function runSiteLane(ctx, site, finish) {
   }
   let blockedBy = null;
   const toFollow = [];
-  await ctx.takeSite(site.site_id);
   for (const c of site.changes) {
-    const to = ctx.handedTo(site.site_id);
-    if (to) {
-      push2(handedOver(c, to));
-      continue;
-    }
     if (blockedBy) {
       push2({ ...NOT_SENT2, change: c, outcome: "blocked", reason: blockedBy });
       continue;
@@ -97985,11 +97835,6 @@ async function runSiteLane(ctx, site, finish) {
       }
     } catch (e) {
       const reason = errorReason(e);
-      const to2 = ctx.handedTo(site.site_id);
-      if (to2) {
-        push2(handedOver(c, to2));
-        continue;
-      }
       if (e instanceof SdxApiError && e.code === "aborted") {
         push2({ ...NOT_SENT2, change: c, outcome: "blocked", reason });
         blockedBy = reason;
@@ -98003,7 +97848,6 @@ async function runSiteLane(ctx, site, finish) {
       blockedBy = `an earlier change of ${site.site} (${c.path}) could not be ${c.kind === "removed" ? "cleaned up" : "sent"}`;
     }
   }
-  ctx.siteDone(site.site_id);
   for (const f of toFollow) {
     try {
       push2(await followJob(ctx, { change: f.change, job: f.job, reused: f.reused, settings: site.settings }));
@@ -98014,9 +97858,6 @@ async function runSiteLane(ctx, site, finish) {
   if (site.removed && results.every((r) => r.outcome === "skipped")) ctx.write([{ site_id: site.site_id, site: site.site, removed_at: ctx.iso() }]);
   ctx.emit({ type: "site-done", site, results });
   return results;
-}
-function handedOver(c, to) {
-  return { ...NOT_SENT2, change: c, outcome: "queued", reason: handOverReason(to) };
 }
 function siteRefusal(site) {
   if (site.status !== "ok") return { outcome: "stale", reason: site.reason ?? "nothing is sent to this site" };
@@ -98054,9 +97895,7 @@ async function runChange(ctx, site, c, toFollow) {
       reason: c.previous?.phase === "lost" ? `${c.path}: SDX lost its last job after it had started, so it may have run; check the router, then rerun with --retry-failed to send it again` : `${c.path} failed before with this content; fix it, or rerun with --retry-failed`
     };
   }
-  const to = ctx.handedTo(c.site_id);
-  if (to) return handedOver(c, to);
-  const refused = ctx.cannotSend(c.site_id);
+  const refused = ctx.cannotSend();
   if (refused) return { ...NOT_SENT2, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
   if (c.parts) return sendParts(ctx, site, c);
   const found = c.action === "follow" ? await followedJob(ctx, c, null) : await createJobFor(ctx, site, c, wholeScript(ctx, c));
@@ -98098,7 +97937,6 @@ async function applyPlan(plan2, desired, state, opts) {
   const retriesBefore = { ...statsBefore.retriesByCause };
   const intents = intentUpdates(plan2, state, scriptOf, iso(), opts.secretsKeyCheck ?? null);
   if (intents.length) await opts.store.record(intents);
-  opts.onSending?.();
   const run2 = createRunContext({
     sdx: opts.sdx,
     store: opts.store,
@@ -98111,8 +97949,7 @@ async function applyPlan(plan2, desired, state, opts) {
     signal: opts.signal,
     lease: opts.lease,
     scriptOf,
-    onEvent: opts.onEvent,
-    turns: opts.turns?.begin(plan2.commit.sha.slice(0, 7))
+    onEvent: opts.onEvent
   });
   const results = [];
   const finish = (r) => {
@@ -98298,7 +98135,7 @@ function pause(ms, signal) {
 // src/apply/reconcile.ts
 async function reconcile(req) {
   const first2 = await planFor(req);
-  const leaseOptions = {
+  const held = await acquireLease(req.store, {
     purpose: req.lease?.purpose ?? "apply",
     commit: first2.plan.commit.sha,
     waitMs: req.lease?.waitMs,
@@ -98306,14 +98143,13 @@ async function reconcile(req) {
     signal: req.signal,
     logger: req.logger,
     onWait: req.lease?.onWait
-  };
-  const held = await (req.lease?.shared ? req.lease.shared.acquire(req.store, leaseOptions) : acquireLease(req.store, leaseOptions));
+  });
   try {
     const current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
-    await req.onPlan?.(current.plan, current.desired);
-    const sdx = req.sdxFor(current.desired.fleet);
+    const sdx = await req.sdxFor(current.desired.fleet);
     try {
+      await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
         sdx,
@@ -98334,7 +98170,7 @@ async function reconcile(req) {
   }
 }
 async function planFor(req) {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true } });
+  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,
@@ -98342,17 +98178,37 @@ async function planFor(req) {
     );
   }
   await checkFleetApiUrl(req.reader, result.desired, req.apiUrl);
-  const keyProblems = secretsKeyProblems(req, result);
-  const verdict = judgePlan(result.plan, { allowCheckErrors: req.allowCheckErrors, allowLockout: req.allowLockout });
-  const refusals = verdict.refused ? refusalProblems(verdict) : [];
-  if (keyProblems.length || refusals.length) throw new InputError([...keyProblems, ...refusals], keyProblems.length ? void 0 : refusalHeadline(verdict));
+  const problems = [...secretsKeyProblems(req, result), ...req.allowCheckErrors ? [] : checkErrors(result.plan)];
+  if (problems.length) throw new InputError(problems);
   return result;
+}
+function checkErrors(plan2) {
+  const problems = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const c of plan2.changes) {
+    if (c.action !== "create") continue;
+    for (const f of c.findings) {
+      if (f.severity !== "error") continue;
+      const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      problems.push({
+        file: c.path,
+        line: f.line,
+        column: f.column,
+        site: c.group ? void 0 : c.site,
+        message: `${f.message} [${f.rule}]`,
+        hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`
+      });
+    }
+  }
+  return problems;
 }
 function secretsKeyProblems(req, result) {
   const users = result.desired.sites.flatMap((s) => s.scripts.filter((sc) => sc.uses.secrets.length).map((sc) => ({ site: s.name, path: sc.path })));
   if (!users.length) return [];
-  const key2 = req.secrets?.digestKey;
-  if (!key2) {
+  const key = req.secrets?.digestKey;
+  if (!key) {
     return [
       {
         file: "(environment)",
@@ -98362,11 +98218,11 @@ function secretsKeyProblems(req, result) {
     ];
   }
   const recorded = result.state.sites[FLEET_STATE_ID]?.secrets_key_check;
-  if (recorded && recorded !== secretsKeyCheck(key2)) {
+  if (recorded && recorded !== secretsKeyCheck(key)) {
     return [
       {
         file: "(environment)",
-        message: `RGO_SECRETS_KEY is not the key the applied state was written with (check value ${recorded}, this key's ${secretsKeyCheck(key2)}); nothing was sent, and nothing would have been sent twice`,
+        message: `RGO_SECRETS_KEY is not the key the applied state was written with (check value ${recorded}, this key's ${secretsKeyCheck(key)}); nothing was sent, and nothing would have been sent twice`,
         hint: "use the same RGO_SECRETS_KEY everywhere the state is shared (CI, daemon, laptops); to change the key, run `routeros-gitops state rekey` with the old key in RGO_OLD_SECRETS_KEY and the new one in RGO_SECRETS_KEY"
       }
     ];
@@ -98470,7 +98326,6 @@ async function applyWithStatuses(ctx, store, sdxFor) {
       lint: lintHook,
       retryFailed: inputs.retryFailed,
       allowCheckErrors: inputs.allowCheckErrors,
-      allowLockout: inputs.allowLockout,
       apiUrl: ctx.apiUrl,
       sdxFor,
       logger: ctx.logger,
@@ -98587,6 +98442,11 @@ async function run(io = coreIo(), signal = cancelSignal()) {
       const n = e.problems.length;
       io.fail(redact(`${n === 1 ? "the input is invalid" : `${n} problems in the input`}; nothing was sent:
 ${e.message}`));
+      return;
+    }
+    if (e instanceof SdxAccessError) {
+      io.fail(redact(`${e.message}
+hint: ${e.hint}`));
       return;
     }
     const err = e;

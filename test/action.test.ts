@@ -567,6 +567,27 @@ describe('the Action against a hostile repository', () => {
   });
 });
 
+describe('the Action when SDX cannot be used (issue 14)', () => {
+  it('a token SDX refuses fails the step after one request, with the server message and never the token; nothing is sent or posted', async () => {
+    const { remote, first } = await origin(fleetFiles(2));
+    const ws = await checkout(remote, first);
+    const before = sandbox.requests().length;
+    const wrong = 'a-wrong-sdx-token-1234';
+    const run = await apply(ws, ZERO, first, { 'sdx-api-token': wrong });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`::error::SDX at ${sandbox.url} refused the token (HTTP 401: Unauthenticated.); nothing was sent`);
+    expect(run.stdout).toMatch(/hint: check SDX_API_TOKEN \(the Action's sdx-api-token\)/);
+    expect(
+      sandbox
+        .requests()
+        .slice(before)
+        .map((q) => `${q.method} ${q.path} ${q.status}`),
+    ).toEqual(['GET /site-minimal 401']);
+    expect(github.statuses(first)).toEqual([]);
+    expect(await run.everything()).not.toContain(wrong);
+  });
+});
+
 describe('dist/index.js', () => {
   it('is the bundle a fresh build makes (rebuild with `node scripts/build.mjs action` and commit it)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rgo-dist-'));

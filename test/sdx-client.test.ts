@@ -528,7 +528,9 @@ describe('errors', () => {
     const c = client(s.url, { maxRetries: 1 });
     const err = await caught(c.listJobs(SITE_A));
     expect(err).toMatchObject({ status: 0, type: 'network_error', retryable: true });
-    expect(err.message).toMatch(new RegExp(`network error talking to ${new URL(s.url).host}: .*\\(gave up after 2 attempts\\)`));
+    expect(err.message).toMatch(
+      new RegExp(`no answer from SDX at http://${new URL(s.url).host} \\(the connection was closed; .*\\(gave up after 2 attempts\\)`),
+    );
     expect(s.received).toHaveLength(2);
   });
 });

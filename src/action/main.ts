@@ -2,7 +2,7 @@
 // (plan-step.ts, apply-step.ts), then turns the outcome into outputs and the step's result.
 // Nothing here calls process.exit: a failure sets process.exitCode through core.setFailed.
 import * as core from '@actions/core';
-import { InputError } from '../core/errors.js';
+import { InputError, SdxAccessError } from '../core/errors.js';
 import { capAnnotations, problemAnnotation } from '../github/annotations.js';
 import { readInputs } from './inputs.js';
 import type { ActionIo } from './io.js';
@@ -60,6 +60,11 @@ export async function run(io: ActionIo = coreIo(), signal: AbortSignal | undefin
       for (const a of send) io.annotate({ ...a, message: redact(a.message) });
       const n = e.problems.length;
       io.fail(redact(`${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent:\n${e.message}`));
+      return;
+    }
+    // SDX unreachable or the token refused (issue 14): found by one request, before anything was sent.
+    if (e instanceof SdxAccessError) {
+      io.fail(redact(`${e.message}\nhint: ${e.hint}`));
       return;
     }
     const err = e as Error;

@@ -1,6 +1,7 @@
 // Following one job to its outcome: poll it with backoff (faster while the router has not picked
 // it up), until the router reports, the site's timeout, or the run stops; record what was learned.
 import { SdxApiError } from '../core/errors.js';
+import { isNetworkFailure, networkCause } from '../core/sdx-failure.js';
 import { jobState, type Job } from '../core/jobs.js';
 import type { PlannedChange } from '../core/plan.js';
 import type { JobSettings } from '../core/settings.js';
@@ -69,10 +70,21 @@ export async function followJob(ctx: RunContext, f: FollowInput): Promise<Partia
       const by = ctx.supersededBy(job.id);
       if (by) return supersededByNewer(c, job.id, url, f.reused, by, f.part ?? null);
       if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url, f.reused, seenRunning, f.part ?? null);
+      // Issue 14: the server is gone (the client's retries are spent): the report names the server,
+      // never the router ("is it online?"); the job is followed by the next run.
+      if (isNetworkFailure(e)) {
+        ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url, part });
+        return { ...base, outcome: 'timed_out', reason: lostContactReason(e, job.id, st) };
+      }
       unreachable = (e as Error).message;
       ctx.logger.warn({ site: c.site, job_id: job.id, err: unreachable }, 'could not read the job; retrying');
     }
   }
+}
+
+/** Why following a job stopped when SDX could no longer be reached. */
+function lostContactReason(e: SdxApiError, jobId: string, st: string): string {
+  return `lost contact with SDX at ${e.apiUrl ?? 'the API URL'} (${networkCause(e.code)}) while following job ${jobId}, ${st} when last seen: it may still run on the router, and the next run follows it`;
 }
 
 /**

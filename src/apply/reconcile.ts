@@ -17,13 +17,17 @@ import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import { acquireLease, type SharedLease } from './lease.js';
 import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 import { judgePlan, refusalHeadline, refusalProblems } from '../core/verdict.js';
+import { reportedVersionUpdates } from '../core/routeros-target.js';
 
 export interface ReconcileRequest
   extends Omit<PlanRequest, 'state'>,
     Omit<ApplyOptions, 'sdx' | 'store' | 'concurrency' | 'webUrl' | 'lease' | 'secretsKeyCheck'> {
   store: StateStore;
-  /** Builds the SDX client once the fleet settings (rate limit) are known; it sends to `apiUrl`. */
-  sdxFor: (fleet: FleetDefaults) => SdxClient;
+  /**
+   * Builds the SDX client once the fleet settings (rate limit) are known; it sends to `apiUrl`. It may
+   * check first that SDX can be used (issue 14: one request, before anything is sent) and throw.
+   */
+  sdxFor: (fleet: FleetDefaults) => SdxClient | Promise<SdxClient>;
   /** The operator's SDX API URL: a fleet file naming another one sends nothing (core/api-url.ts). */
   apiUrl: OperatorApiUrl;
   /** Overrides the fleet's concurrency setting. */
@@ -66,11 +70,14 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
   try {
     // After taking the lease: a plan of another state revision may be out of date (another clone
     // applied meanwhile, maybe a newer commit): plan again from the state as it is now.
-    const current = held.basedOn !== null && held.basedOn === first.state.revision ? first : await planFor(req);
+    let current = held.basedOn !== null && held.basedOn === first.state.revision ? first : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
-    await req.onPlan?.(current.plan, current.desired);
-    const sdx = req.sdxFor(current.desired.fleet);
+    // Issue 14: SDX is checked (sdxFor) before the plan goes to the sinks: a wrong URL or token
+    // leaves no pending status behind.
+    const sdx = await req.sdxFor(current.desired.fleet);
     try {
+      current = await withReportedVersions(req, sdx, current);
+      await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
         sdx,
@@ -88,6 +95,38 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
     await req.store.close().catch(() => {}); // let the outcomes be written before the lease goes
     await held.release();
   }
+}
+
+/**
+ * Issue 16: a changed site without a `routeros:` setting is checked against the RouterOS version SDX
+ * reports for it. The versions are read from SDX (GET /site-minimal) only when such a site has a
+ * change; a version that moved is recorded in the state, and the plan is made again with it (its
+ * checks may now refuse the commit: nothing has been sent). A site list SDX cannot give leaves the
+ * recorded versions in use, with a warning.
+ */
+async function withReportedVersions(req: ReconcileRequest, sdx: SdxClient, current: PlanResult): Promise<PlanResult> {
+  const byId = new Map(current.desired.sites.map((s) => [s.id.toLowerCase(), s]));
+  const unset = current.plan.sites.filter((s) => s.changes.length && byId.get(s.site_id.toLowerCase())?.lintTarget.routeros === undefined);
+  if (!unset.length) return current;
+  let reported: Awaited<ReturnType<SdxClient['listSites']>>;
+  try {
+    reported = await sdx.listSites();
+  } catch (e) {
+    req.logger.warn(
+      { err: (e as Error).message },
+      'could not read the RouterOS versions SDX reports; sites without a routeros: setting are checked against the version last recorded, else the newest known',
+    );
+    return current;
+  }
+  const names = new Map([...byId].map(([id, s]) => [id, s.name]));
+  const updates = reportedVersionUpdates(current.state, reported, names, new Date());
+  if (!updates.length) return current;
+  await req.store.record(updates);
+  req.logger.info(
+    { sites: updates.map((u) => ({ site: u.site, routeros: u.reported_version?.version })) },
+    `RouterOS versions reported by SDX recorded for ${updates.length} site${updates.length === 1 ? '' : 's'}; planning again with them`,
+  );
+  return planFor(req);
 }
 
 /** Plan, then refuse what apply must not send: script check errors, secrets without their key. */

@@ -1,6 +1,6 @@
 // The read-only commands: plan, validate, status, schema. Each builds adapters through Context,
 // calls the core and prints; none of them sends a job or writes the state.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Context } from './context.js';
 import { parseOptions, type Parsed } from '../wiring/options.js';
@@ -8,17 +8,15 @@ import { PLAN_SPEC, RULES_SPEC, SCHEMA_SPEC, STATUS_SPEC, VALIDATE_SPEC } from '
 import { makePlan } from '../core/engine.js';
 import { planDiffs } from '../core/diff.js';
 import { planToJson, planToMarkdown, planToText } from '../report/plan-report.js';
-import { readFleet } from '../core/model.js';
-import { renderFleet } from '../core/render-fleet.js';
-import { emptyState } from '../core/state.js';
 import { statusRows } from '../report/status.js';
 
 export { statusRows, type SiteStatusRow } from '../report/status.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
-import { commandTarget, lintFiles, lintHook, type FileFinding } from '../wiring/checks.js';
+import { commandTarget, lintHook, type FileFinding } from '../wiring/checks.js';
+import { fileFindings, modelFindings } from './validate-files.js';
 import { checkPackageName, PACKAGES_HINT, type LintTarget } from '../core/routeros-target.js';
-import { DATA_NEWEST } from '../lint/routeros-data-summary.js';
 import { parseRouterOsVersion } from '../lint/routeros-version.js';
+import { DATA_NEWEST } from '../lint/routeros-data-summary.js';
 import { RULES } from '../lint/index.js';
 import { MappedList } from '../report/mapped-list.js';
 import { checkFleetApiUrl, displayApiUrl } from '../core/api-url.js';
@@ -111,47 +109,17 @@ export async function validateCommand(ctx: Context, raw: Record<string, unknown>
   let findings: FileFinding[];
   let note: string | undefined;
   if (files.length) {
-    findings = await lintFiles(files, opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd, async (p) => readFile(p), override);
+    const checked = await fileFindings(ctx, opts, files, override);
+    findings = checked.findings;
     const target = commandTarget(override);
     note = !target
       ? `RouterOS ${override?.routeros} is not checked against a command tree (the data set starts at RouterOS 7).`
-      : override
+      : override || !checked.alone
         ? undefined
         : `Commands were checked against RouterOS ${DATA_NEWEST}, the newest version known; --routeros VERSION checks another.`;
   } else {
     const repo = await ctx.repo(opts);
-    const commit = await repo.resolveCommit(opts.ref);
-    const model = await readFleet(repo, commit, opts.sites);
-    // --routeros checks every site against that version, whatever its settings say.
-    if (override) for (const site of model.sites) site.lintTarget = { ...site.lintTarget, ...override };
-    const desired = await renderFleet(repo, model, emptyState(), { readAll: true, lint: lintHook });
-    findings = [
-      ...desired.problems.map((p) => problemFinding(p, 'error')),
-      ...desired.warnings.map((p) => problemFinding(p, 'warning')),
-      ...desired.sites.flatMap((s) =>
-        s.scripts.flatMap((sc) =>
-          sc.findings.map((f) => ({
-            path: sc.path,
-            line: f.line,
-            column: f.column,
-            level: f.level,
-            severity: f.severity,
-            rule: f.rule,
-            message: f.message,
-            site: s.name,
-          })),
-        ),
-      ),
-    ];
-    // A shared script is checked once per site; report each finding once.
-    const seen = new Set<string>();
-    findings = findings.filter((f) => {
-      const k = `${f.path}:${f.line}:${f.column}:${f.rule}:${f.message}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
-    findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column));
+    findings = await modelFindings(repo, await repo.resolveCommit(opts.ref), opts.sites, override);
   }
   return reportFindings(ctx, findings, { json: opts.format === 'json', note, allowLockout: opts.allowLockout });
 }
@@ -178,11 +146,6 @@ function validateTarget(opts: Opts): LintTarget | undefined {
   if (opts.routeros !== undefined) out.routeros = opts.routeros;
   if (packages) out.packages = packages;
   return out;
-}
-
-function problemFinding(p: Problem, severity: 'error' | 'warning'): FileFinding {
-  const level = severity === 'error' ? 'error' : 'advice';
-  return { path: p.file, line: p.line ?? 0, column: p.column ?? 0, level, severity, rule: 'input', message: p.message, hint: p.hint, site: p.site };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The CLI: parses arguments (commander), builds the adapters, calls the core, and turns its
 // result into output and an exit code. Nothing below this file calls process.exit.
 import { Command, CommanderError, Option } from 'commander';
-import { InputError, formatProblem } from '../core/errors.js';
+import { InputError, SdxAccessError, formatProblem } from '../core/errors.js';
 import type { CliIo } from './io.js';
 import { Context, type CommonOptions } from './context.js';
 import { planCommand, validateCommand, statusCommand, schemaCommand, rulesCommand } from './commands.js';
@@ -12,6 +12,8 @@ import { applySafetyOptions, planSafetyOptions, siteOption } from './safety-opti
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
+/** SDX could not be used: unreachable, the token refused, not the SDX API (nothing was sent). */
+export const EXIT_SDX = 3;
 
 type Handler = (ctx: Context, opts: Record<string, unknown>, args: string[]) => Promise<number>;
 /** Turns a handler into a commander action that records the context it made and the exit code it returned. */
@@ -169,6 +171,26 @@ function addSandboxCommands(program: Command, wrap: Wrap): void {
 /** rules, schema: reference material for people and editors. */
 function addReferenceCommands(program: Command, wrap: Wrap): void {
   program
+    .command('sites')
+    .description('list the SDX sites the token reaches: name, id, RouterOS version, model, online, last seen (read only)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, else https://v1.api.altostrat.io)')
+    .option('--no-details', "list from one request: without each site's model and last-seen time")
+    .option('--log-level <level>', 'pino log level: debug, info, warn, error')
+    .action(wrap(async (c, o) => (await import('./sites-command.js')).sitesCommand(c, o)));
+
+  program
+    .command('init')
+    .description('start a fleet repository from the SDX sites: a folder per site, settings, the workflow, a pre-commit hook (read only towards SDX)')
+    .argument('[dir]', 'the repository to create or fill (default: the current directory)')
+    .option('--sites <dir>', 'the sites directory, relative to the repository root', 'sites')
+    .option('--force', 'overwrite files that exist (a git hook is never overwritten)')
+    .option('--api-url <url>', 'SDX API base URL (default: SDX_API_URL, else https://v1.api.altostrat.io)')
+    .option('--no-details', "one request: without each site's model (and its routeros: version when the list has none)")
+    .option('--log-level <level>', 'pino log level: debug, info, warn, error')
+    .action(wrap(async (c, o, a) => (await import('./init-command.js')).initCommand(c, o, a)));
+
+  program
     .command('rules')
     .description('list the script checks: rule id, default severity and what it catches')
     .addOption(formatOption('text', 'json'))
@@ -195,6 +217,10 @@ export function reportError(e: unknown, ctx: Context | undefined, io: CliIo): nu
     write(`error: ${e.headline ?? `${n === 1 ? 'the input is invalid' : `${n} problems in the input`}; nothing was sent`}\n`);
     for (const p of e.problems) write(`${formatProblem(p).replace(/^/gm, '  ')}\n`);
     return ctx?.invalidExitCode ?? EXIT_INVALID;
+  }
+  if (e instanceof SdxAccessError) {
+    write(`error: ${e.message}\n  hint: ${e.hint}\n`);
+    return EXIT_SDX;
   }
   const err = e as Error;
   write(`error: ${err?.message ?? String(e)}\n`);

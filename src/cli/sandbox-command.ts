@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
-import { parseSandboxOptions, startSandbox, type SandboxOptions } from '../sandbox/sandbox.js';
+import { EXAMPLE_SITES, parseSandboxOptions, startSandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import { parseListen } from '../core/listen.js';
 import { InputError } from '../core/errors.js';
 import type { CliIo } from './io.js';
@@ -49,15 +49,19 @@ export async function sandboxCommand(ctx: Context, raw: Record<string, unknown>,
   const checkin = opts.checkinMs;
   const sandbox = await startSandbox({
     ...options,
+    // Something for `sites` and `init` to list: the routers of sites.example, unless the settings name sites.
+    sites: options.sites ?? EXAMPLE_SITES,
     host: listen.host,
     port: listen.port,
     ...(opts.token && { token: opts.token }),
-    ...(opts.autoSites !== false && options.sites === undefined && { autoSites: true }),
+    ...(opts.autoSites !== false && options.sites === undefined && options.autoSites === undefined && { autoSites: true }),
     ...(checkin !== undefined && { checkinIntervalMs: checkin }),
     logger: ctx.logger,
   });
   ctx.out(`SDX sandbox listening on ${sandbox.url}\n`);
   ctx.out(`  export SDX_API_URL=${sandbox.url}\n  export SDX_API_TOKEN=${opts.token ? '<the token you passed>' : sandbox.token}\n`);
+  if (!options.sites)
+    ctx.out(`Sites: the ${EXAMPLE_SITES.length} routers of sites.example (routeros-gitops sites lists them); any other UUID is a site too.\n`);
   ctx.out(`Admin: GET ${sandbox.url}/_sandbox/jobs, GET /_sandbox/stats, POST /_sandbox/reset. Stop with Ctrl-C.\n`);
   await new Promise<void>((resolve) => {
     if (!ctx.io.signal || ctx.io.signal.aborted) return resolve();

@@ -1,5 +1,6 @@
 // Named errors that keep the fields a person needs to act on them. Entry points map them to
-// exit codes: InputError -> 2 (nothing was sent), anything else -> 1.
+// exit codes: InputError -> 2 (nothing was sent), SdxAccessError -> 3 (SDX unreachable or the token
+// refused; nothing was sent), anything else -> 1.
 
 /** One problem found in the user's input: the file, the line where there is one, and how to fix it. */
 export interface Problem {
@@ -36,6 +37,9 @@ export class InputError extends Error {
 
 /** An answer from the SDX API that is not a success. Keeps status, code and message. */
 export class SdxApiError extends Error {
+  /** The API base URL (no credentials) of a network error: the server could not be reached. */
+  readonly apiUrl: string | undefined;
+
   constructor(
     message: string,
     readonly status: number,
@@ -43,10 +47,35 @@ export class SdxApiError extends Error {
     readonly type: string | undefined,
     /** true when retrying the same request may succeed (network error, 429, 5xx). */
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; apiUrl?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SdxApiError';
+    this.apiUrl = options?.apiUrl;
+  }
+}
+
+/** Why SDX cannot be used at all, found by the one request made before anything is sent. */
+export type SdxAccessKind = 'unreachable' | 'token-refused' | 'not-sdx' | 'server-error';
+
+/**
+ * SDX could not be used: the server could not be reached (connection refused, DNS, timeout, TLS),
+ * refused the token (401, 403), is not the SDX API (404, not JSON), or kept failing (5xx). Found
+ * before anything was sent. Exit code 3.
+ */
+export class SdxAccessError extends Error {
+  constructor(
+    message: string,
+    readonly kind: SdxAccessKind,
+    /** The API base URL, without credentials. */
+    readonly apiUrl: string,
+    /** What to do about it. */
+    readonly hint: string,
+    /** The HTTP status, or 0 when there was no answer. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'SdxAccessError';
   }
 }
 

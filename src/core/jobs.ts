@@ -31,6 +31,17 @@ export interface Site {
   identity?: string;
 }
 
+/**
+ * A site as SDX lists the token's sites (GET /site-minimal): its id, name, whether it is online and
+ * its RouterOS version; the model and last-seen time are only in the one-site answer (Site).
+ */
+export interface SiteSummary {
+  id: string;
+  name: string;
+  has_pulse: boolean;
+  software_version?: string;
+}
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Derive a job's state from its timestamps, as the API documentation says. */
@@ -74,6 +85,8 @@ export interface SdxStats {
   retries: number;
   byStatus: Record<string, number>;
   retriesByCause: Record<string, number>;
+  /** Requests waiting for the client's rate limit right now (optional: progress lines). */
+  waitingForRateLimit?: number;
 }
 
 export interface SdxClient {
@@ -82,6 +95,13 @@ export interface SdxClient {
   getJob(siteId: string, jobId: string): Promise<Job>;
   cancelJob(siteId: string, jobId: string): Promise<CancelResult>;
   getSite(siteId: string): Promise<Site>;
+  /** Every site of the token's organisation (GET /site-minimal; pages followed when the API pages). */
+  listSites(): Promise<SiteSummary[]>;
+  /**
+   * One request that shows the URL reaches SDX and the token is accepted (GET /site-minimal), made
+   * before anything is sent. A server that cannot be reached is not retried. Throws SdxAccessError.
+   */
+  checkAccess(): Promise<void>;
   stats(): SdxStats;
   close(): Promise<void>;
 }

@@ -219,7 +219,10 @@ async function settingsParser(reader: RepoReader, sorted: SortedEntries, cache: 
   const parse = (e: TreeEntry, kind: 'fleet' | 'site', what: string): { value?: unknown; problems: Problem[] } => {
     const hit = cache?.get(cacheKey(e));
     if (hit !== undefined) return { value: hit, problems: [] };
-    const parsed = parsing!.parseYamlFile(text(e), e.path, kind === 'fleet' ? parsing!.FleetSettingsSchema : parsing!.SiteSettingsSchema, what);
+    // Issue 14: what is valid in a fleet file with a typo still counts (one typo, one error).
+    const parsed = parsing!.parseYamlFile(text(e), e.path, kind === 'fleet' ? parsing!.FleetSettingsSchema : parsing!.SiteSettingsSchema, what, {
+      salvage: kind === 'fleet',
+    });
     if (parsed.value !== undefined && !parsed.problems.length) cache?.set(cacheKey(e), parsed.value);
     return parsed;
   };

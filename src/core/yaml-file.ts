@@ -1,6 +1,6 @@
 // Parse one of the user's YAML files into a typed value, or into problems that name the file,
 // the line and the column, and say how to fix them. Never throws on bad input.
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import jsyaml from 'js-yaml';
 import type { z } from 'zod';
 import type { Problem } from './errors.js';
@@ -14,7 +14,16 @@ export interface ParsedYaml<T> {
 }
 type Position = { line?: number; column?: number };
 
-export function parseYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, what: string): ParsedYaml<z.infer<S>> {
+export interface ParseYamlOptions {
+  /**
+   * When the file has problems, still return what is valid in it (each setting the schema refused
+   * left out), so that one typo is one error: the fleet file's variables and groups stay known to the
+   * sites, which would otherwise report every variable as undefined. Default false (no value).
+   */
+  salvage?: boolean;
+}
+
+export function parseYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, what: string, opts: ParseYamlOptions = {}): ParsedYaml<z.infer<S>> {
   const fast = parseFast(text, schema);
   if (fast) return { value: fast.data, problems: [] };
   const lineCounter = new LineCounter();
@@ -30,7 +39,39 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
   if ('problems' in data) return data;
   const result = schema.safeParse(data.value);
   if (result.success) return { value: result.data, problems: [] };
-  return { problems: schemaProblems(result.error.issues, doc, schema, file, what, pos) };
+  const problems = schemaProblems(result.error.issues, doc, schema, file, what, pos);
+  const value = opts.salvage ? salvage(schema, data.value, result.error.issues) : undefined;
+  return value === undefined ? { problems } : { value, problems };
+}
+
+/** The document without the settings the schema refused (at most a few rounds), or undefined. */
+function salvage<S extends z.ZodType>(schema: S, data: object, first: readonly z.core.$ZodIssue[]): z.infer<S> | undefined {
+  const value: unknown = structuredClone(data);
+  let issues = first;
+  for (let round = 0; round < 5; round++) {
+    for (const issue of issues) {
+      const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) deleteIn(value, [...path, key]);
+      else if (path.length) deleteIn(value, path);
+      else return undefined;
+    }
+    const again = schema.safeParse(value);
+    if (again.success) return again.data;
+    issues = again.error.issues;
+  }
+  return undefined;
+}
+
+function deleteIn(value: unknown, path: ReadonlyArray<string | number>): void {
+  let at = value;
+  for (const seg of path.slice(0, -1)) {
+    if (at === null || typeof at !== 'object') return;
+    at = (at as Record<string | number, unknown>)[seg];
+  }
+  if (at === null || typeof at !== 'object') return;
+  const last = path[path.length - 1]!;
+  if (Array.isArray(at) && typeof last === 'number') at.splice(last, 1);
+  else delete (at as Record<string | number, unknown>)[last];
 }
 
 /**
@@ -130,21 +171,50 @@ function schemaProblems(
     const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
     const offset = node?.range?.[0] ?? (path.length ? keyNodeOffset(doc, path.slice(0, -1), path[path.length - 1]!) : undefined);
     const where = path.length ? `"${path.join('.')}"` : what;
-    problems.push({ file, ...pos(offset), message: `${where}: ${describeIssue(issue)}` });
+    // The value as written decides the words: a key that is there with the wrong type is not "required".
+    const present = path.length === 0 || doc.hasIn(path);
+    const { message, hint } = describeIssue(issue, present, present ? doc.getIn(path) : undefined);
+    problems.push({ file, ...pos(offset), message: `${where}: ${message}`, ...(hint && { hint }) });
   }
   return problems;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, present: boolean, value: unknown): { message: string; hint?: string } {
   if (issue.code === 'invalid_key') {
     const inner = issue.issues.map((i) => i.message).join('; ');
-    return `is not an allowed name (${inner})`;
+    return { message: `is not an allowed name (${inner})` };
   }
   if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return `is required (expected ${issue.expected})`;
-    return `expected ${issue.expected}, got ${issue.input === null ? 'nothing' : Array.isArray(issue.input) ? 'a list' : typeof issue.input} (${JSON.stringify(issue.input)?.slice(0, 60)})`;
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    if (!present) return { message: `is required (expected ${expected})` };
+    const hint =
+      issue.expected === 'boolean' && typeof value === 'string'
+        ? `write true or false (YAML 1.2 reads yes, no, on and off as text)`
+        : issue.expected === 'number' && typeof value === 'string'
+          ? 'write the number without quotes'
+          : undefined;
+    return { message: `expected ${expected}, got ${describeValue(value)}`, hint };
   }
-  return issue.message;
+  return { message: issue.message };
+}
+
+const EXPECTED: Record<string, string> = {
+  boolean: 'a boolean, true or false',
+  number: 'a number',
+  int: 'a whole number',
+  string: 'text',
+  array: 'a list',
+  object: 'a mapping of key: value',
+  record: 'a mapping of key: value',
+};
+
+/** A YAML value in words: the string "yes", the number 3, a list, nothing. */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${String(v)}`;
+  if (Array.isArray(v) || isSeq(v)) return 'a list';
+  return 'a mapping';
 }
 
 function keyNodeOffset(doc: Document, parentPath: ReadonlyArray<string | number>, key: string | number): number | undefined {

@@ -97,7 +97,7 @@ export async function reconcileAt(d: RunDeps, commit: CommitInfo, sinks: EventSi
       signal: d.signal,
       onEvent: fanOut(sinks, d.logger),
       onPlan: (p, dsr) => planToSinks(sinks, p, dsr, d.logger),
-      sdxFor: (fleet) => d.metrics.trackClient(settings.sdxFor(fleet)),
+      sdxFor: async (fleet) => d.metrics.trackClient(await settings.sdxFor(fleet)),
       // The daemon holds the lease only while it applies: one applying process at a time, across
       // every clone. Its own runs overlap under it: a newer commit's run begins once this run's
       // intents are stored, and takes each site over (apply/site-turns.ts).

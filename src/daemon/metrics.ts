@@ -79,6 +79,8 @@ export class DaemonMetrics {
       getJob: (s, j) => client.getJob(s, j),
       cancelJob: (s, j) => client.cancelJob(s, j),
       getSite: (s) => client.getSite(s),
+      listSites: () => client.listSites(),
+      checkAccess: () => client.checkAccess(),
       stats: () => client.stats(),
       close: async () => {
         if (this.sdxLive.delete(client)) addStats(this.sdxDone, client.stats());

@@ -64,7 +64,7 @@ interface WatchParts {
   repo: GitRepo;
   store: StateStore;
   head: HeadSource;
-  sdxFor: (fleet: FleetDefaults) => SdxClient;
+  sdxFor: (fleet: FleetDefaults) => SdxClient | Promise<SdxClient>;
   github: GitHubTarget | null;
   live: Live;
 }

@@ -24,18 +24,28 @@ export function routeAdmin(sandbox: Sandbox, routers: Routers, method: string, u
   return { status: 404, body: { message: `unknown sandbox admin endpoint (${ENDPOINTS})` } };
 }
 
-/** POST /_sandbox/sites/{id} with {"online": bool}: the site is created when unknown. */
+const TEXT_FIELDS = ['name', 'softwareVersion', 'model', 'identity'] as const;
+
+/**
+ * POST /_sandbox/sites/{id} with {"online": bool, "name", "softwareVersion", "model", "identity"}
+ * (each optional): the site is created when unknown.
+ */
 function patchSite(routers: Routers, siteId: string, body: string): Answer {
-  let patch: unknown;
+  let patch: Record<string, unknown>;
   try {
-    patch = body.trim() ? JSON.parse(body) : {};
+    patch = body.trim() ? (JSON.parse(body) as Record<string, unknown>) : {};
   } catch {
-    return { status: 400, body: { message: 'body must be JSON like {"online": false}' } };
+    return { status: 400, body: { message: 'body must be JSON like {"online": false, "softwareVersion": "7.16.2"}' } };
   }
-  const online = (patch as { online?: unknown }).online;
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return { status: 400, body: { message: 'body must be a JSON object' } };
+  const online = patch.online;
   if (online !== undefined && typeof online !== 'boolean') return { status: 400, body: { message: 'online must be true or false' } };
+  for (const k of TEXT_FIELDS) if (patch[k] !== undefined && typeof patch[k] !== 'string') return { status: 400, body: { message: `${k} must be a string` } };
+  const unknown = Object.keys(patch).filter((k) => k !== 'online' && !(TEXT_FIELDS as readonly string[]).includes(k));
+  if (unknown.length) return { status: 400, body: { message: `unknown field ${unknown[0]} (online, ${TEXT_FIELDS.join(', ')})` } };
   if (!UUID_RE.test(siteId)) return { status: 400, body: { message: 'site id must be a UUID' } };
   const s = routers.find(siteId) ?? routers.add({ id: siteId });
+  routers.update(siteId, Object.fromEntries(TEXT_FIELDS.map((k) => [k, patch[k] as string | undefined])));
   if (online !== undefined) routers.setOnline(siteId, online);
   return { status: 200, body: routers.toJson(s) };
 }

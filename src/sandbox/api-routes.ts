@@ -1,5 +1,5 @@
 // The SDX jobs API's routes, as the seed spec describes them: list and create a site's jobs, read
-// and cancel one job, read a site. Each takes the parsed request and returns the answer as data.
+// and cancel one job, read a site, list the sites (GET /site-minimal). Each takes the parsed request and returns the answer as data.
 import { UUID_RE } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { type Answer, decodeSegment, errorBody, invalid, methodNotAllowed, notFound } from './answers.js';
@@ -26,6 +26,11 @@ export function routeApi(ctx: ApiContext, method: string, path: string, headers:
   let m: RegExpExecArray | null;
   if ((m = /^\/site\/([^/]+)\/job\/?$/.exec(path))) return siteJobs(ctx, method, decodeSegment(m[1]!), headers, body);
   if ((m = /^\/site\/([^/]+)\/job\/([^/]+)\/?$/.exec(path))) return oneJob(ctx, method, decodeSegment(m[1]!), decodeSegment(m[2]!));
+  if (/^\/site-minimal\/?$/.test(path)) {
+    if (method !== 'GET') return methodNotAllowed(method, 'GET');
+    // Every site of the token's organisation, as GET /site-minimal documents it: a plain array.
+    return { status: 200, body: ctx.routers.list().map((s) => ctx.routers.toMinimalJson(s)) };
+  }
   if ((m = /^\/sites\/([^/]+)\/?$/.exec(path))) {
     const siteId = decodeSegment(m[1]!);
     if (method !== 'GET') return methodNotAllowed(method, 'GET');

@@ -48,6 +48,11 @@ export interface SandboxSiteOptions {
   readonly model?: string;
   /** Default: the name. */
   readonly identity?: string;
+  /**
+   * When the router was last seen (ISO 8601), until it checks in: an offline router seen days ago.
+   * Default: when the sandbox starts, for an online router; never (null) for an offline one.
+   */
+  readonly lastSeenAt?: string;
 }
 
 export interface SandboxFaultOptions {
@@ -152,6 +157,18 @@ export interface SandboxOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * The sites `routeros-gitops sandbox` starts with when its settings name none: the four routers of
+ * sites.example (same ids), named as people name them in SDX, so `sites` and `init` have something
+ * to show. In-process sandboxes (tests) start with none.
+ */
+export const EXAMPLE_SITES: readonly SandboxSiteOptions[] = [
+  { id: '3f1c2a9e-7b4d-4c8e-9a61-2d5e8f0b7c13', name: 'HQ core', model: 'CCR2004-1G-12S+2XS', softwareVersion: '7.20.8' },
+  { id: '6d2f8a41-0c3b-4e5f-8a9d-1b2c3d4e5f60', name: 'Branch Lisbon', model: 'RB5009UG+S+', softwareVersion: '7.20.8' },
+  { id: '8e4b1c7d-2f6a-4b3c-9d8e-7f6a5b4c3d21', name: 'Branch Porto', model: 'RB5009UG+S+', softwareVersion: '7.19.4' },
+  { id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', name: 'Branch Madrid', model: 'hAP ax3', softwareVersion: '7.20.8' },
+];
+
 /** Every default, in one place. */
 export const SANDBOX_DEFAULTS = {
   host: '127.0.0.1',
@@ -197,6 +214,7 @@ const jsonSchema = z.strictObject({
         softwareVersion: z.string().optional(),
         model: z.string().optional(),
         identity: z.string().optional(),
+        lastSeenAt: z.iso.datetime({ offset: true }).optional(),
       }),
     )
     .optional(),

@@ -1,7 +1,7 @@
 // The simulated routers behind the sandbox's sites: each checks in on its interval (or sooner for
 // an express job), takes its oldest queued job, runs it for runMs when it needs acknowledgement, and
 // reports it completed or failed. All timing goes through the sandbox's clock.
-import type { Site } from '../core/jobs.js';
+import type { Site, SiteSummary } from '../core/jobs.js';
 import { UUID_RE } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import type { JobStore } from './job-store.js';
@@ -24,6 +24,8 @@ export class Routers {
   private readonly sites = new Map<string, RouterState>();
   /** Sites deleted in SDX (remove): unknown from then on, even with autoSites. */
   private readonly deleted = new Set<string>();
+  /** When the sandbox started: every site's created_at. */
+  private readonly createdAt: number;
 
   /**
    * @param configured the sites the sandbox was given (and addSite added): reset() brings them back
@@ -37,13 +39,23 @@ export class Routers {
     private readonly logger: Logger,
   ) {
     for (const s of configured) if (!UUID_RE.test(s.id)) throw new Error(`sandbox: site id ${JSON.stringify(s.id)} is not a UUID`);
+    this.createdAt = clock.now();
   }
 
   /** Start a router (it checks in at once when online); an existing one is kept as it is. */
   add(cfg: SandboxSiteOptions): RouterState {
     const existing = this.sites.get(cfg.id.toLowerCase());
     if (existing) return existing;
-    const state: RouterState = { cfg, online: cfg.online ?? true, lastSeenAt: null, busy: false, nextCheckinAt: null, cancelCheckin: null, cancelRun: null };
+    const lastSeenAt = cfg.lastSeenAt === undefined ? null : Date.parse(cfg.lastSeenAt);
+    const state: RouterState = {
+      cfg,
+      online: cfg.online ?? true,
+      lastSeenAt: Number.isFinite(lastSeenAt) ? lastSeenAt : null,
+      busy: false,
+      nextCheckinAt: null,
+      cancelCheckin: null,
+      cancelRun: null,
+    };
     this.sites.set(cfg.id.toLowerCase(), state);
     if (state.online) {
       state.lastSeenAt = this.clock.now();
@@ -121,6 +133,27 @@ export class Routers {
     this.sites.clear();
     this.deleted.clear();
     for (const cfg of this.configured) this.add(cfg);
+  }
+
+  /** Every site, in the order they were added (GET /site-minimal). */
+  list(): RouterState[] {
+    return [...this.sites.values()];
+  }
+
+  /** Change what a site shows (name, version, model): the router keeps its jobs and its timers. */
+  update(siteId: string, patch: Pick<SandboxSiteOptions, 'name' | 'softwareVersion' | 'model' | 'identity'>): RouterState {
+    const s = this.find(siteId);
+    if (!s) throw new Error(`sandbox: no site ${siteId}`);
+    s.cfg = { ...s.cfg, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
+    const configured = this.configured.findIndex((c) => c.id.toLowerCase() === siteId.toLowerCase());
+    if (configured >= 0) this.configured[configured] = s.cfg; // a reset() keeps the change
+    return s;
+  }
+
+  /** A site as GET /site-minimal lists it. */
+  toMinimalJson(s: RouterState): SiteSummary & { created_at: string } {
+    const { id, name, has_pulse, software_version } = this.toJson(s);
+    return { id, name, has_pulse, ...(software_version !== undefined && { software_version }), created_at: iso(this.createdAt) };
   }
 
   /** A site as the API shows it. */

@@ -76,6 +76,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     reset,
     setOnline: (siteId, online) => routers.setOnline(siteId, online),
     addSite: (site) => routers.addConfigured(site),
+    updateSite: (siteId, patch) => void routers.update(siteId, patch),
     checkin(siteId) {
       const s = routers.find(siteId);
       if (!s) throw new Error(`sandbox: no site ${siteId}`);

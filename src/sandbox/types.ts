@@ -74,6 +74,8 @@ export interface Sandbox {
   /** Take a router offline (it stops checking in; its jobs stay queued) or bring it back. */
   setOnline(siteId: string, online: boolean): void;
   addSite(site: SandboxSiteOptions): void;
+  /** Change what a site shows: its name, RouterOS version (software_version), model or identity. */
+  updateSite(siteId: string, patch: Pick<SandboxSiteOptions, 'name' | 'softwareVersion' | 'model' | 'identity'>): void;
   /** Make a router check in now (when online). */
   checkin(siteId: string): void;
   /** Delete a site in SDX: every request about it answers 404 from now on (autoSites does not bring it back). */

@@ -8,7 +8,7 @@
 // errors of undici (reply.ts). This file checks the options and holds the job operations.
 import { Agent } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError } from '../core/errors.js';
+import { InputError, SdxApiError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { toRandom } from '../core/random.js';
 import { UUID_RE } from '../core/keys.js';
@@ -16,9 +16,10 @@ import { makeRedactor } from '../core/redact.js';
 import { parseBaseUrl } from './base-url.js';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.js';
 import { isConflict, type Reply, SdxErrors } from './reply.js';
-import { parseErrorBody, parseJob, parseJobList, parseSite } from './response-shapes.js';
+import { parseErrorBody, parseJob, parseJobList, parseSite, parseSitePage, type SitePage } from './response-shapes.js';
 import { SdxTransport } from './transport.js';
-import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site } from '../core/jobs.js';
+import { ACCESS_PATH, accessError } from './access.js';
+import type { CancelResult, CreateJobRequest, CreateJobResult, Job, SdxClient, SdxStats, Site, SiteSummary } from '../core/jobs.js';
 
 export { parseRetryAfter } from './transport.js';
 
@@ -82,6 +83,8 @@ export interface SdxClientOptions {
 /** What the job operations work with. */
 interface ClientContext {
   readonly transport: SdxTransport;
+  /** The API base URL as shown (no credentials). */
+  readonly apiUrl: string;
   readonly errors: SdxErrors;
   readonly logger: Logger;
   readonly now: () => number;
@@ -97,6 +100,8 @@ export function createSdxClient(opts: SdxClientOptions): SdxClient {
     getJob: (siteId, jobId) => getJob(ctx, siteId, jobId),
     cancelJob: (siteId, jobId) => cancelJob(ctx, siteId, jobId),
     getSite: (siteId) => getSite(ctx, siteId),
+    listSites: () => listSites(ctx),
+    checkAccess: () => checkAccess(ctx),
     stats: (): SdxStats => ctx.transport.stats(),
     close: () => ctx.transport.close(),
   };
@@ -158,7 +163,7 @@ function resolveClient(opts: SdxClientOptions): ClientContext {
     signal: opts.signal,
     abortGraceMs,
   });
-  return { transport, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
+  return { transport, apiUrl: errors.apiUrl, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
 }
 
 async function createJob(ctx: ClientContext, req: CreateJobRequest): Promise<CreateJobResult> {
@@ -249,6 +254,68 @@ async function getSite(ctx: ClientContext, siteId: string): Promise<Site> {
   const reply = await ctx.transport.exchange({ method: 'GET', path });
   if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path}`);
   return ctx.errors.decode(reply, `SDX GET ${path}`, parseSite);
+}
+
+/** Most pages followed when the site list is paged (a loop in the API's links must end). */
+const MAX_SITE_PAGES = 1000;
+
+/**
+ * Every site of the token (GET /site-minimal). The first request is the access check: a server that
+ * cannot be reached is not retried, and every failure of it is an SdxAccessError (exit 3).
+ */
+async function listSites(ctx: ClientContext): Promise<SiteSummary[]> {
+  const sites: SiteSummary[] = [];
+  let path: string | null = ACCESS_PATH;
+  for (let page = 0; path !== null; page++) {
+    if (page >= MAX_SITE_PAGES)
+      throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, 'too_many_pages', undefined, false);
+    const where: string = `SDX GET ${path}`;
+    let reply: Reply;
+    try {
+      reply = await ctx.transport.exchange({ method: 'GET', path, failFast: page === 0 });
+      if (reply.status !== 200) throw ctx.errors.reply(reply, where);
+    } catch (e) {
+      throw page === 0 ? accessError(e, ctx.apiUrl) : e;
+    }
+    const parsed: SitePage = page === 0 ? decodeOrAccessError(ctx, reply, where) : ctx.errors.decode(reply, where, parseSitePage);
+    sites.push(...parsed.sites);
+    path = parsed.next === null ? null : nextPagePath(ctx, parsed.next);
+  }
+  return sites;
+}
+
+function decodeOrAccessError(ctx: ClientContext, reply: Reply, where: string): SitePage {
+  try {
+    return ctx.errors.decode(reply, where, parseSitePage);
+  } catch (e) {
+    throw accessError(e, ctx.apiUrl);
+  }
+}
+
+/** The next page's path under the API base, refused when it points at another server. */
+function nextPagePath(ctx: ClientContext, next: string): string {
+  const base = new URL(`${ctx.apiUrl}/`);
+  const url = new URL(next, base);
+  if (url.origin !== base.origin)
+    throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url.host}); not followed`, 200, 'foreign_page', undefined, false);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const path = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname;
+  return path + url.search;
+}
+
+/**
+ * The access check before a run sends anything: one GET /site-minimal, not retried when the server
+ * cannot be reached. Its body is not needed: an answer too large to read still shows the token works.
+ */
+async function checkAccess(ctx: ClientContext): Promise<void> {
+  try {
+    const reply = await ctx.transport.exchange({ method: 'GET', path: ACCESS_PATH, failFast: true });
+    if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
+    if (reply.json === undefined) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, 'the body is not JSON');
+  } catch (e) {
+    if (e instanceof SdxApiError && e.code === 'response_too_large' && e.status === 200) return;
+    throw accessError(e, ctx.apiUrl);
+  }
 }
 
 /** After an idempotency conflict: the job that holds the key, from the site's list. */

@@ -75,8 +75,15 @@ export class SdxErrors {
     return this.baseUrl.host;
   }
 
+  /** The API base URL as shown: no credentials, no trailing slash. */
+  get apiUrl(): string {
+    return this.baseUrl.toString().replace(/\/+$/, '');
+  }
+
   fail(what: string, status: number, code: string | undefined, type: string | undefined, retryable: boolean, cause?: unknown): SdxApiError {
-    return new SdxApiError(this.redact(what), status, code, type, retryable, cause === undefined ? undefined : { cause });
+    // A network error names the server that could not be reached, for reports that say so.
+    const apiUrl = status === 0 && type === 'network_error' ? this.apiUrl : undefined;
+    return new SdxApiError(this.redact(what), status, code, type, retryable, { cause, apiUrl });
   }
 
   /** A plain copy of an undici/network error: message scrubbed, only the code kept. */

@@ -2,7 +2,7 @@
 // reconciler relies on (ids, keys, the three state timestamps, has_pulse), lenient on the others so a
 // new or missing cosmetic field in the real API does not stop a rollout.
 import { z } from 'zod';
-import type { Job, Site } from '../core/jobs.js';
+import type { Job, Site, SiteSummary } from '../core/jobs.js';
 
 const timestamp = z
   .string()
@@ -59,6 +59,14 @@ const siteSchema = z.object({
   software_version: optionalText,
   model: optionalText,
   identity: optionalText,
+});
+
+/** A site of GET /site-minimal: strict on the id and has_pulse, lenient on the rest. */
+const siteSummarySchema = z.object({
+  id: z.string().min(1),
+  name: text,
+  has_pulse: z.boolean(),
+  software_version: optionalText,
 });
 
 export type ShapeResult<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -190,6 +198,35 @@ export function parseJobList(body: unknown): ShapeResult<Job[]> {
 export function parseSite(body: unknown): ShapeResult<Site> {
   const r = siteSchema.safeParse(unwrap(body, false));
   return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe(r.error)}` };
+}
+
+/** One page of sites: the sites, and the next page's URL when the API pages (Laravel's links.next or next_page_url). */
+export interface SitePage {
+  sites: SiteSummary[];
+  next: string | null;
+}
+
+/**
+ * GET /site-minimal: a plain JSON array (as documented), or a page `{ "data": [...], "links": {
+ * "next": url } }` / `{ "data": [...], "next_page_url": url }` should the API start to page.
+ */
+export function parseSitePage(body: unknown): ShapeResult<SitePage> {
+  let next: string | null = null;
+  let list: unknown = body;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'data' in body) {
+    const o = body as { data: unknown; links?: { next?: unknown }; next_page_url?: unknown };
+    list = o.data;
+    const n = o.links?.next ?? o.next_page_url;
+    if (typeof n === 'string' && n !== '') next = n;
+  }
+  if (!Array.isArray(list)) return { ok: false, problem: `not a list of sites: expected a JSON array, got ${kind(list)}` };
+  const sites: SiteSummary[] = [];
+  for (const [i, item] of list.entries()) {
+    const r = siteSummarySchema.safeParse(item);
+    if (!r.success) return { ok: false, problem: `not a list of sites: ${describe(r.error, `[${i}]`)}` };
+    sites.push(clean(r.data));
+  }
+  return { ok: true, value: { sites, next } };
 }
 
 /** `{type, code, message, doc_url}` or the gateway's `{message}`; undefined for anything else. */

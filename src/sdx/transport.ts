@@ -4,6 +4,7 @@
 import type { Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SdxApiError } from '../core/errors.js';
+import { CANNOT_CONNECT, isTlsCode, networkCause } from '../core/sdx-failure.js';
 import type { Logger } from '../core/logger.js';
 import type { SdxStats } from '../core/jobs.js';
 import type { BaseUrl } from './base-url.js';
@@ -18,6 +19,11 @@ export interface Exchange {
   body?: string;
   /** Asked right before each attempt goes out (after the rate limit, between retries): a reason cancels the request, unsent. */
   guard?: () => string | null;
+  /**
+   * A server that cannot be reached (connection refused, DNS, connect timeout, TLS) is not retried:
+   * the check made before anything is sent fails at once. Default false (retried like any fault).
+   */
+  failFast?: boolean;
 }
 
 /** Everything the loop needs, resolved (see SdxClientOptions for each setting and its default). */
@@ -60,7 +66,7 @@ const NETWORK_CAUSES: Record<string, string> = {
 };
 
 /** Errors after which the request certainly did not reach the server (safe to say "not sent"). */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND']);
+const NOT_SENT = CANNOT_CONNECT;
 
 /** A failed attempt that may be retried. */
 interface Failed {
@@ -73,6 +79,14 @@ const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
 
 export class SdxTransport {
   private readonly counters = { requests: 0, retries: 0, byStatus: {} as Record<string, number>, retriesByCause: {} as Record<string, number> };
+  /** Requests waiting for the rate limiter now. */
+  private waiting = 0;
+  /**
+   * Set once a request gave up on a server that cannot be reached (every retry refused, no such
+   * host...): the server is gone for this client, and later requests fail at once, unsent, instead
+   * of each retrying for a minute. A new client (the next run) tries again.
+   */
+  private lost: SdxApiError | null = null;
   private readonly inFlight = new Set<ReplyCollector>();
   // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
   private readonly deadlines: HeadersDeadlines;
@@ -98,13 +112,17 @@ export class SdxTransport {
     if (this.closed) throw this.c.errors.fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, 'client_closed', undefined, false);
     const path = this.c.base.prefix + x.path;
     const where = `SDX ${x.method} ${x.path}`;
+    if (this.lost) throw this.lostContact(where, this.lost);
     const landed = { value: false };
     for (let attempt = 0; ; attempt++) {
+      this.waiting++;
       try {
         await this.c.limiter.acquire(this.c.signal);
       } catch (e) {
         if ((e as Error).name === 'AbortError') throw this.stopped(where);
         throw e;
+      } finally {
+        this.waiting--;
       }
       const refused = x.guard?.();
       if (refused) throw this.c.errors.fail(`${where}: not sent, ${refused}`, 0, 'aborted', undefined, false);
@@ -130,7 +148,13 @@ export class SdxTransport {
 
   stats(): SdxStats {
     const c = this.counters;
-    return { requests: c.requests, retries: c.retries, byStatus: { ...c.byStatus }, retriesByCause: { ...c.retriesByCause } };
+    return {
+      requests: c.requests,
+      retries: c.retries,
+      byStatus: { ...c.byStatus },
+      retriesByCause: { ...c.retriesByCause },
+      waitingForRateLimit: this.waiting,
+    };
   }
 
   isClosed(): boolean {
@@ -167,11 +191,13 @@ export class SdxTransport {
     const code = wrapped.code ?? 'UNKNOWN';
     bump(this.counters.byStatus, 'network');
     const mapped = NETWORK_CAUSES[code];
-    const retryable = mapped !== undefined;
+    const cannotConnect = NOT_SENT.has(code) || isTlsCode(code);
+    const retryable = mapped !== undefined && !(x.failFast && cannotConnect);
     if (!NOT_SENT.has(code)) landed.value = true;
     const hint = code === 'ENOTFOUND' ? ' (check the SDX base URL)' : '';
+    // Words first ("connection refused"), the code and undici's text after, for whoever debugs it.
     const error = this.c.errors.fail(
-      `${where}: network error talking to ${this.c.errors.host}: ${code}: ${wrapped.message}${hint}`,
+      `${where}: ${cannotConnect ? 'could not reach' : 'no answer from'} SDX at ${this.c.errors.apiUrl} (${networkCause(code)}; ${code}: ${wrapped.message})${hint}`,
       0,
       code,
       'network_error',
@@ -183,11 +209,24 @@ export class SdxTransport {
     return { cause: mapped, error, retryAfterMs: undefined };
   }
 
+  /** A request refused without being sent: the server was lost earlier in this client's life. */
+  private lostContact(where: string, lost: SdxApiError): SdxApiError {
+    return this.c.errors.fail(
+      `${where}: not sent, lost contact with SDX at ${this.c.errors.apiUrl} (${networkCause(lost.code)}) earlier in this run`,
+      0,
+      lost.code,
+      'network_error',
+      false,
+    );
+  }
+
   /** Give up after maxRetries, or wait the backoff (or the server's Retry-After) before the next attempt. */
   private async waitToRetry(x: Exchange, where: string, attempt: number, f: Failed): Promise<void> {
     const { error, cause, retryAfterMs } = f;
     if (attempt >= this.c.maxRetries) {
-      throw this.c.errors.fail(`${error.message} (gave up after ${attempt + 1} attempts)`, error.status, error.code, error.type, true, error.cause);
+      const final = this.c.errors.fail(`${error.message} (gave up after ${attempt + 1} attempts)`, error.status, error.code, error.type, true, error.cause);
+      if (error.status === 0 && error.code && NOT_SENT.has(error.code)) this.lost = final;
+      throw final;
     }
     let delay = this.backoff(attempt);
     if (retryAfterMs !== undefined) {

@@ -166,6 +166,10 @@ export const ENV_TUNING = {
   RGO_POLL_INITIAL_MS: opt.int(1, 3_600_000),
   RGO_POLL_MAX_MS: opt.int(1, 3_600_000),
   RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS),
+  /** Retries of one SDX request after a network error, 429 or 5xx (default 8). */
+  RGO_SDX_MAX_RETRIES: opt.int(0, 20),
+  /** How often a long apply prints a progress line when stderr is not a terminal (default 10 s). */
+  RGO_PROGRESS_INTERVAL: opt.duration('10s'),
 } satisfies Spec;
 export type EnvTuning = Parsed<typeof ENV_TUNING>;
 

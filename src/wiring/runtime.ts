@@ -4,7 +4,7 @@
 // SDX client, the GitHub target and its status writer, and the caches: so the three entries differ
 // only in how they read inputs and present results, never in retries, limits or redaction.
 import pino from 'pino';
-import { operatorApiUrl, type OperatorApiUrl } from '../core/api-url.js';
+import { displayApiUrl, operatorApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 import { InputError } from '../core/errors.js';
 import type { SdxClient } from '../core/jobs.js';
 import type { Logger } from '../core/logger.js';
@@ -12,7 +12,7 @@ import type { SecretSource } from '../core/model.js';
 import { noSecrets } from '../core/model.js';
 import type { StateStore } from '../core/ports.js';
 import { envSecrets, makeRedactor, MIN_SECRET_LENGTH, type Redact } from '../core/redact.js';
-import type { FleetDefaults } from '../core/settings.js';
+import { FLEET_DEFAULTS, type FleetDefaults } from '../core/settings.js';
 import { openParseCache } from '../cache/parse-cache.js';
 import { openPlanSnapshot } from '../cache/plan-snapshot.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
@@ -142,14 +142,63 @@ export class Runtime {
     return source;
   }
 
-  /** The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries, rate limit, stop signal. */
-  sdxFactory(): (fleet: FleetDefaults) => SdxClient {
-    const apiUrl = this.apiUrl; // refused here, before anything starts, when it cannot carry the token
+  /**
+   * The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries,
+   * rate limit, stop signal. Before the client is handed over, one request checks that the URL
+   * reaches SDX and that the token is accepted (SdxClient.checkAccess): a wrong URL or token stops
+   * the run before anything is sent (SdxAccessError, exit 3), in one request, instead of every
+   * change failing after minutes of retries. The daemon reports it and retries on its own schedule.
+   */
+  sdxFactory(): (fleet: FleetDefaults) => Promise<SdxClient> {
+    const build = this.sdxBuilder(); // refused here, before anything starts, when the URL or token cannot be used
+    return async (fleet) => {
+      const client = build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
+      try {
+        await client.checkAccess();
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
+      return client;
+    };
+  }
+
+  /** An SDX client outside a fleet (`sites`, `init`): the rate limit is RGO_RATE_LIMIT, else 60 a minute. */
+  sdxClient(): SdxClient {
+    return this.sdxBuilder()(this.tuning.RGO_RATE_LIMIT ?? FLEET_DEFAULTS.rate_limit);
+  }
+
+  /** The operator's URL and the token, checked; a function that builds a client with a rate limit. */
+  private sdxBuilder(): (requestsPerMinute: number) => SdxClient {
+    const apiUrl = this.apiUrl;
+    const value = this.sdxToken();
+    const maxRetries = this.tuning.RGO_SDX_MAX_RETRIES ?? SDX_MAX_RETRIES;
+    return (requestsPerMinute) => {
+      this.logger.debug(
+        { event: 'sdx-client', api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute },
+        'SDX client',
+      );
+      return createSdxClient({
+        baseUrl: apiUrl.url,
+        token: value,
+        requestsPerMinute,
+        // A change that cannot be sent blocks its site until the next run: retry transient faults
+        // generously (each retry reuses the idempotency key, so none can create a second job).
+        maxRetries,
+        logger: this.logger,
+        signal: this.opts.signal,
+      });
+    };
+  }
+
+  /** The SDX token, checked (set, long enough to be hidden) and added to what every output scrubs. */
+  private sdxToken(): string {
     const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: 'SDX_API_TOKEN' };
+    const file = token.source.startsWith('input') ? `(${token.source})` : '(environment)';
     if (!token.value) {
       throw new InputError({
-        file: token.source.startsWith('input') ? `(${token.source})` : '(environment)',
-        message: `${token.source} is not set: apply needs an SDX API token`,
+        file,
+        message: `${token.source} is not set: reaching SDX needs an API token`,
         hint: token.source.startsWith('input')
           ? 'store the token as a repository secret and pass it: "sdx-api-token: ${{ secrets.SDX_API_TOKEN }}"'
           : 'export SDX_API_TOKEN=<your token>; to rehearse without an account, run `routeros-gitops sandbox` and point SDX_API_URL at it',
@@ -158,26 +207,13 @@ export class Runtime {
     const value = token.value;
     if (value.trim().length < MIN_SECRET_LENGTH) {
       throw new InputError({
-        file: token.source.startsWith('input') ? `(${token.source})` : '(environment)',
+        file,
         message: `${token.source} is ${value.trim().length} characters long: too short to be an SDX token, and to be hidden from every output`,
         hint: 'set it to the SDX API token (a JWT or an alto_sk_... key)',
       });
     }
     this.addSecrets([value]);
-    return (fleet) => {
-      const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
-      this.logger.debug({ event: 'sdx-client', api_url: apiUrl.url, max_retries: SDX_MAX_RETRIES, requests_per_minute: requestsPerMinute }, 'SDX client');
-      return createSdxClient({
-        baseUrl: apiUrl.url,
-        token: value,
-        requestsPerMinute,
-        // A change that cannot be sent blocks its site until the next run: retry transient faults
-        // generously (each retry reuses the idempotency key, so none can create a second job).
-        maxRetries: SDX_MAX_RETRIES,
-        logger: this.logger,
-        signal: this.opts.signal,
-      });
-    };
+    return value;
   }
 
   /** How jobs are followed: first poll and longest interval (RGO_POLL_INITIAL_MS, RGO_POLL_MAX_MS). */

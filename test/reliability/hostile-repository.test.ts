@@ -85,7 +85,12 @@ describe('the SDX URL is the operator’s', () => {
 
   it('the token never follows a redirect to another origin', async () => {
     const { r, listener } = await setup(fleetFiles(1));
-    const redirecting = await startRawServer((_q, res) => res.writeHead(307, { location: `${listener.url}/site/x/job` }).end());
+    // The site list (the check before anything is sent) answers as SDX would; the job requests redirect.
+    const redirecting = await startRawServer((q, res) =>
+      q.url === '/site-minimal'
+        ? res.writeHead(200, { 'content-type': 'application/json' }).end('[]')
+        : res.writeHead(307, { location: `${listener.url}/site/x/job` }).end(),
+    );
     life.defer(() => redirecting.close());
     const res = await cli(['apply', '--format', 'json'], {
       cwd: r.dir,
@@ -184,7 +189,8 @@ describe('template values cannot break out of a string', () => {
 
   it('a server that quotes the job body back cannot make an escaped secret appear in any output', async () => {
     // startRawServer has read the request's body before it calls this.
-    const echo = await startRawServer((_q, res) => {
+    const echo = await startRawServer((q, res) => {
+      if (q.url === '/site-minimal') return void res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ type: 'invalid_request_error', code: 'parameter_invalid', message: `bad script: ${echo.received.at(-1)?.body ?? ''}` }));
     });
@@ -210,7 +216,7 @@ describe('template values cannot break out of a string', () => {
     }
     const all = outputs.join('\n');
     expect(all).toContain('bad script: /ppp secret set [find name=isp] password=\\"***\\"'); // the echo is reported, hidden
-    expect(echo.received[0]!.body).toContain('Pa\\$w\\"o\\\\rd;\\n[/system reset-configuration]');
+    expect(echo.received.find((q) => q.method === 'POST')!.body).toContain('Pa\\$w\\"o\\\\rd;\\n[/system reset-configuration]');
     for (const form of ['Pa$w', 'Pa\\$w', 'Pa\\\\$w', 'reset-configuration]']) expect(all, form).not.toContain(form);
   });
 

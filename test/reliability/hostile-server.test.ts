@@ -62,12 +62,16 @@ const answers: Array<[string, Answer, RegExp]> = [
   ['a 401 from the gateway', (_q, r) => r.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthenticated."}'), /401.*Unauthenticated/],
 ];
 
+/** GET /site-minimal as SDX answers it (the one request made before anything is sent). */
+const sdxSiteList = (r: http.ServerResponse) => void r.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+
 describe('hostile SDX server', () => {
   it.each(answers)(
     '%s: a clear error, no crash, the token stays home',
     async (_name, answer, expected) => {
       const other = await startRawServer((_q, r) => r.writeHead(201).end(job()));
-      const server = await startRawServer((q, r) => answer(q, r, other));
+      // The site list (the check before anything is sent) answers as SDX would; the job requests get the hostile answer.
+      const server = await startRawServer((q, r) => (q.url === '/site-minimal' ? sdxSiteList(r) : answer(q, r, other)));
       const repo = await createTempRepo({ files: fleetFiles(1) });
       cleanups.push(
         () => other.close(),
@@ -92,7 +96,9 @@ describe('hostile SDX server', () => {
   );
 
   it('a password inside SDX_API_URL never appears in any output', async () => {
-    const server = await startRawServer((_q, r) => r.writeHead(500, { 'content-type': 'text/html' }).end('<h1>boom</h1>'));
+    const server = await startRawServer((q, r) =>
+      q.url === '/site-minimal' ? sdxSiteList(r) : r.writeHead(500, { 'content-type': 'text/html' }).end('<h1>boom</h1>'),
+    );
     const repo = await createTempRepo({ files: fleetFiles(1) });
     cleanups.push(
       () => server.close(),
