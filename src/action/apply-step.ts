@@ -78,6 +78,7 @@ async function applyWithStatuses(
       secrets: ctx.secrets,
       lint: lintHook,
       retryFailed: inputs.retryFailed,
+      snapshot: ctx.runtime.planSnapshot(ctx.repo),
       allowCheckErrors: inputs.allowCheckErrors,
       apiUrl: ctx.apiUrl,
       sdxFor,

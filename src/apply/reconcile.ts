@@ -15,6 +15,7 @@ import type { FleetDefaults } from '../core/settings.js';
 import { FLEET_STATE_ID } from '../core/state.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import { acquireLease } from './lease.js';
+import { recordPlanIndex } from './plan-index.js';
 import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 
 export interface ReconcileRequest
@@ -37,6 +38,8 @@ export interface ReconcileRequest
   onPlan?: (plan: Plan, desired: DesiredFleet) => void | Promise<void>;
   /** The lease: what holds it, how long to wait for another holder (default 300 s), and a word when waiting. */
   lease?: { purpose?: string; waitMs?: number; ttlMs?: number; onWait?: (lease: Lease) => void };
+  /** Keep the plan index in the state once the jobs are done (apply/plan-index.ts). Default: true. */
+  planIndex?: boolean;
 }
 
 export interface ReconcileResult extends ApplyResult {
@@ -71,6 +74,10 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
         lease: held,
         secretsKeyCheck: req.secrets?.digestKey ? secretsKeyCheck(req.secrets.digestKey) : null,
       });
+      // Issue 18: what the next plan needs, in the state (under the lease: one writer at a time).
+      if (req.planIndex !== false && !req.signal?.aborted) {
+        await recordPlanIndex({ ...req, commit: current.plan.commit.sha });
+      }
       return { ...result, warnings: current.warnings };
     } finally {
       await sdx.close();
@@ -83,7 +90,7 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
 
 /** Plan, then refuse what apply must not send: script check errors, secrets without their key. */
 async function planFor(req: ReconcileRequest): Promise<PlanResult> {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true }, checksSecretsKey: true });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,

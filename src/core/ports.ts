@@ -2,6 +2,7 @@
 // src/github) implement them; tests pass the real adapters against real git and the sandbox.
 import type { AppliedState, StateUpdate } from './state.js';
 import type { Lease } from './lease.js';
+import type { PlanIndexBucket, PlanIndexWrite } from './plan-index.js';
 
 export interface CommitInfo {
   sha: string;
@@ -112,6 +113,14 @@ export interface StateStore {
   indexSince?(base: Pick<StateIndex, 'head' | 'files'>): Promise<StateIndex>;
   /** Optional, with index: the state held by some of the index's files (always read together with `index`). */
   loadFiles?(index: StateIndex, paths: readonly string[]): Promise<AppliedState>;
+  /**
+   * Optional (issue 18): the plan index kept in the state at `head` (a state commit from `index`),
+   * as stored, its entries not yet checked against anything; undefined when there is none, or none
+   * that reads right. See core/plan-index.ts.
+   */
+  readPlanIndex?(head: string | null): Promise<PlanIndexBucket[] | undefined>;
+  /** Optional: keep this plan index in the state (one write of what differs; none when nothing does). */
+  writePlanIndex?(index: PlanIndexWrite): Promise<void>;
 }
 
 /** The files of a state, by path, as stores that keep one file per site have them. */

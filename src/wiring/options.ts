@@ -137,6 +137,10 @@ export const ENV_TUNING = {
   RGO_POLL_INITIAL_MS: opt.int(1, 3_600_000),
   RGO_POLL_MAX_MS: opt.int(1, 3_600_000),
   RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS),
+  /** Issue 18: plans read only what changed (the plan snapshot, the state's plan index). Default true. */
+  RGO_INCREMENTAL: opt.bool(true),
+  /** Issue 18: worker threads for a plan with many scripts to read (0: none). Default: one per spare core. */
+  RGO_WORKERS: opt.int(0, 64),
 } satisfies Spec;
 export type EnvTuning = Parsed<typeof ENV_TUNING>;
 

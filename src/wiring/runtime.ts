@@ -15,6 +15,7 @@ import { envSecrets, makeRedactor, MIN_SECRET_LENGTH, type Redact } from '../cor
 import type { FleetDefaults } from '../core/settings.js';
 import { openParseCache } from '../cache/parse-cache.js';
 import { openPlanSnapshot } from '../cache/plan-snapshot.js';
+import type { SnapshotStore } from '../core/snapshot.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
 import { createActionLogger, type ActionLogSink } from '../github/actions-logger.js';
 import { loadSecrets } from '../secrets/secret-source.js';
@@ -189,7 +190,8 @@ export class Runtime {
     return openParseCache(repo.gitDir);
   }
 
-  planSnapshot(repo: GitRepo) {
-    return openPlanSnapshot(repo.gitDir);
+  /** The plan snapshot of this clone; undefined when RGO_INCREMENTAL is false (every plan is then a full one). */
+  planSnapshot(repo: GitRepo): SnapshotStore | undefined {
+    return this.tuning.RGO_INCREMENTAL ? openPlanSnapshot(repo.gitDir) : undefined;
   }
 }
