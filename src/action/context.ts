@@ -10,7 +10,6 @@ import type { SecretSource } from '../core/model.js';
 import type { OperatorApiUrl } from '../core/api-url.js';
 import type { StateStore } from '../core/ports.js';
 import { makePlan, type PlanResult } from '../core/engine.js';
-import { lintHook } from '../wiring/checks.js';
 import type { GitRepo } from '../git/repo.js';
 import type { WorkflowEvent } from '../github/event.js';
 import { githubTarget, type GitHubTarget } from '../wiring/github.js';
@@ -131,7 +130,7 @@ export async function planWithHistory(ctx: StepContext, store: StateStore): Prom
     ref: ctx.ref,
     sitesDir: ctx.inputs.sites,
     secrets: ctx.secrets,
-    lint: lintHook,
+    ...ctx.runtime.planChecks(ctx.repo),
     retryFailed: ctx.inputs.retryFailed,
     snapshot,
   };

@@ -42,7 +42,7 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       ref: opts.ref,
       sitesDir: opts.sites,
       secrets,
-      lint: lintHook,
+      ...ctx.runtime.planChecks(repo),
       retryFailed: opts.retryFailed,
       keep: { display: markdown, body: false },
       cache: await ctx.parseCache(repo),

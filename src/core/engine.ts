@@ -4,7 +4,7 @@ import { InputError, type Problem } from './errors.js';
 import type { CommitInfo, CommitRelation, RepoReader, StateIndex, StateStore, TreeEntry } from './ports.js';
 import { appliedCommits, type AppliedState } from './state.js';
 import { noSecrets, normalizeDir, readFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
-import { renderFleet } from './render-fleet.js';
+import { renderFleet, type RenderWorkers } from './render-fleet.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
 import { typeOfMode } from './ports.js';
 import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
@@ -38,6 +38,10 @@ export interface PlanRequest {
    * secrets and the key would be refused. Default: false (plan checks only when given secret values).
    */
   checksSecretsKey?: boolean;
+  /** Issue 18: worker threads for the scripts to read (see RenderWorkers). Default: none. */
+  workers?: RenderWorkers;
+  /** Issue 18: where `lint` keeps its results; saved once the fleet is rendered. */
+  checkCache?: { save(): Promise<void> };
 }
 
 export interface PlanResult {
@@ -72,7 +76,9 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
     readAll: req.readAll,
     retryFailed: req.retryFailed,
     keep: req.keep,
+    workers: req.workers,
   });
+  await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations = await relationsOf(req.reader, commit, appliedCommits(state));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
@@ -117,13 +123,14 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     return r;
   };
   if (previous) for (const s of previous.sites.values()) if (s.last_commit) relationTo(s.last_commit);
-  // No snapshot: every site will be read, so the whole listing is started at once.
-  const everything = previous ? undefined : reader.listTree(commit.sha, dir);
-  everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
   const seen = previous?.seen;
   const indexing = seen && store.indexSince ? store.indexSince(stateIndexOf(previous!)) : store.index();
   // No snapshot (a fresh clone): the state's plan index is read while git lists the sites directory.
   const stored = previous ? undefined : readPlanIndex(store, indexing);
+  // No snapshot and no plan index either: every site will be read, so the whole listing is started
+  // as soon as that is known (not before: parsing it would slow down a plan that does not need it).
+  const everything = stored?.then((b) => (b?.length ? undefined : reader.listTree(commit.sha, dir)));
+  everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
   const [top, index] = await Promise.all([topSince(reader, previous, commit.sha, dir), indexing]);
   if (!top.length) return null; // no sites directory: the full plan says so
   const folders = top.filter(isSiteFolder);
@@ -144,7 +151,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   // A long list of paths costs git more than listing everything.
   const entries =
     clean.size === 0 || dirty.length > 200
-      ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
+      ? (await ((await everything) ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
       : await reader.listTree(commit.sha, dir, [
           ...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path),
           ...dirty.map((e) => e.path),
@@ -157,7 +164,8 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   // sort it out (and word any problem exactly as it does).
   if (model.sites.some((s) => cleanIds.has(s.id)) || Object.keys(state.sites).some((id) => cleanIds.has(id))) return null;
   if (secretsKeyInDoubt(clean, secrets, state, !!req.checksSecretsKey)) return null;
-  const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep });
+  const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep, workers: req.workers });
+  await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const cleanSites: CleanSite[] = [...clean].map(([name, s]) => ({
     site: name,

@@ -3,7 +3,6 @@
 // whole life, builds the run settings from the runtime (src/wiring), reloads the secrets on SIGHUP,
 // and hands everything to the daemon core (daemon.ts). The CLI's `watch` only parses flags.
 import { join } from 'node:path';
-import { lintHook } from '../wiring/checks.js';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretSource } from '../core/model.js';
@@ -52,7 +51,7 @@ export interface WatchIo {
 /** Run the daemon until it is stopped; resolves with its exit code. */
 export async function runWatch(rt: Runtime, s: WatchSettings, io: WatchIo): Promise<number> {
   const repo = await rt.openRepo(s.cwd);
-  const sdxFor = rt.sdxFactory();
+  const sdxFor = await rt.sdxFactory();
   const github = githubTarget(rt, {
     token: rt.env.GITHUB_TOKEN,
     repository: rt.env.GITHUB_REPOSITORY,
@@ -102,7 +101,7 @@ export async function runWatch(rt: Runtime, s: WatchSettings, io: WatchIo): Prom
         store,
         sitesDir: s.sites,
         secrets,
-        lint: lintHook,
+        ...rt.planChecks(repo), // issue 18: the check cache and worker threads
         snapshot,
         sdxFor,
         apiUrl: rt.apiUrl,

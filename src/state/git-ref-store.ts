@@ -27,10 +27,11 @@ import { writeCommit, type Identity, type TreeChange } from '../git/commit-write
 import { redactCredentials, stripUrlCredentials } from '../core/redact.js';
 import { openRepo, parseDiffTree, type GitRepo } from '../git/repo.js';
 import { gitError } from '../git/run.js';
+import type { GitObject } from '../git/cat-file.js';
 import { backoffDelay, checkUpdates, describeUpdates, parseSiteState, siteFilePath, sleep, stableStringify } from './encoding.js';
 import { FORMAT_FILE, LEASE_FILE, mergeStates } from './state-merge.js';
 import type { PlanIndexBucket, PlanIndexWrite } from '../core/plan-index.js';
-import { blobId, decodePlanIndexBucket, encodePlanIndex, PLAN_INDEX_DIR } from './plan-index-file.js';
+import { blobId, decodePlanIndexBucket, encodePlanIndex, PLAN_INDEX_BUCKETS, PLAN_INDEX_DIR } from './plan-index-file.js';
 import { createWriteQueue, type WriteQueue } from './write-queue.js';
 
 export const DEFAULT_STATE_REF = 'refs/routeros-gitops/state';
@@ -100,6 +101,8 @@ class GitRefStore implements GitRefStateStore {
   private commitsSinceGc = 0;
   private gcRunning: Promise<unknown> | null = null;
   private readonly queue: WriteQueue;
+  /** The plan index's files being read ahead by index() (see readPlanIndex). */
+  private planIndexAhead: { head: string; objects: Promise<Map<string, GitObject | null>> } | null = null;
 
   constructor(
     readonly repo: GitRepo,
@@ -135,7 +138,11 @@ class GitRefStore implements GitRefStateStore {
 
   async index(): Promise<StateIndex> {
     await this.syncIfRemote();
-    return this.indexAt(await this.repo.readRef(this.ref));
+    const head = await this.repo.readRef(this.ref);
+    // A plan that asks for the whole index has no snapshot of its own: it will want the plan index
+    // too, so git reads it while it lists the site files.
+    if (head !== null) this.planIndexAhead = { head, objects: this.readPlanIndexObjects(head) };
+    return this.indexAt(head);
   }
 
   async indexSince(base: Pick<StateIndex, 'head' | 'files'>): Promise<StateIndex> {
@@ -150,15 +157,22 @@ class GitRefStore implements GitRefStateStore {
   // Issue 18: the plan index (state/plan-index-file.ts), read by plans and written by apply.
   async readPlanIndex(head: string | null): Promise<PlanIndexBucket[] | undefined> {
     if (head === null) return undefined;
-    const entries = (await this.repo.listTree(head, PLAN_INDEX_DIR)).filter((e) => e.type === 'blob');
-    if (!entries.length) return undefined;
-    const objects = await this.repo.readObjects(entries.map((e) => e.oid));
+    const ahead = this.planIndexAhead?.head === head ? this.planIndexAhead.objects : undefined;
+    this.planIndexAhead = null;
+    const objects = await (ahead ?? this.readPlanIndexObjects(head));
     const buckets: PlanIndexBucket[] = [];
-    for (const e of entries) {
-      const b = decodePlanIndexBucket(objects.get(e.oid)?.content.toString('utf8'));
+    for (const o of objects.values()) {
+      const b = o?.type === 'blob' ? decodePlanIndexBucket(o.content.toString('utf8')) : undefined;
       if (b) buckets.push(b);
     }
     return buckets;
+  }
+
+  /** Every bucket the index can have, by name: one git process, no listing first. */
+  private readPlanIndexObjects(head: string): Promise<Map<string, GitObject | null>> {
+    const read = this.repo.readObjects(PLAN_INDEX_BUCKETS.map((p) => `${head}:${p}`));
+    read.catch(() => {}); // awaited by readPlanIndex, or never needed
+    return read;
   }
 
   writePlanIndex(index: PlanIndexWrite): Promise<void> {

@@ -22,6 +22,9 @@ interface BucketFile {
   sites: Row[];
 }
 
+/** Every bucket file an index can have (the buckets of sites/). */
+export const PLAN_INDEX_BUCKETS: readonly string[] = Array.from({ length: 256 }, (_, i) => `${PLAN_INDEX_DIR}/${i.toString(16).padStart(2, '0')}.json`);
+
 /** The file of the bucket a site's entry goes in: the bucket of its state file. */
 export function planIndexPath(siteId: string): string {
   const statePath = siteFilePath(siteId);

@@ -16,10 +16,16 @@ import type { FleetDefaults } from '../core/settings.js';
 import { openParseCache } from '../cache/parse-cache.js';
 import { openPlanSnapshot } from '../cache/plan-snapshot.js';
 import type { SnapshotStore } from '../core/snapshot.js';
+import { openCheckCache } from '../cache/check-cache.js';
+import { cachedChecks } from '../core/check-cache.js';
+import type { LintFn } from '../core/model.js';
+import type { RenderWorkers } from '../core/render-fleet.js';
+import { commandDataPath } from '../assets/command-data.js';
+import { createRenderPool } from '../workers/render-pool.js';
+import { lintHook } from './checks.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
 import { createActionLogger, type ActionLogSink } from '../github/actions-logger.js';
 import { loadSecrets } from '../secrets/secret-source.js';
-import { createSdxClient } from '../sdx/client.js';
 import { openStateStore } from '../state/open-store.js';
 import { parseEnvTuning, type EnvTuning, type LogLevel } from './options.js';
 
@@ -144,7 +150,7 @@ export class Runtime {
   }
 
   /** The SDX client for a fleet, the same from every entry: the operator's URL, the token, retries, rate limit, stop signal. */
-  sdxFactory(): (fleet: FleetDefaults) => SdxClient {
+  async sdxFactory(): Promise<(fleet: FleetDefaults) => SdxClient> {
     const apiUrl = this.apiUrl; // refused here, before anything starts, when it cannot carry the token
     const token = this.opts.sdxToken ?? { value: this.env.SDX_API_TOKEN, source: 'SDX_API_TOKEN' };
     if (!token.value) {
@@ -165,6 +171,9 @@ export class Runtime {
       });
     }
     this.addSecrets([value]);
+    // Loaded here, not with this module: undici and the reply schemas are most of what a CLI start
+    // would compile, and plan never needs them (issue 18).
+    const { createSdxClient } = await import('../sdx/client.js');
     return (fleet) => {
       const requestsPerMinute = this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit;
       this.logger.debug({ event: 'sdx-client', api_url: apiUrl.url, max_retries: SDX_MAX_RETRIES, requests_per_minute: requestsPerMinute }, 'SDX client');
@@ -188,6 +197,20 @@ export class Runtime {
 
   parseCache(repo: GitRepo) {
     return openParseCache(repo.gitDir);
+  }
+
+  /**
+   * Issue 18: what plan and apply check scripts with: the installation's checks, their results
+   * kept in the clone's check cache, and worker threads for plans with many scripts to read
+   * (RGO_WORKERS: 0 none; N exactly N, whenever there is a script to read; unset: one per spare core
+   * when there are enough scripts).
+   */
+  planChecks(repo: GitRepo): { lint: LintFn; workers?: RenderWorkers; checkCache: { save(): Promise<void> } } {
+    const cache = openCheckCache(repo.gitDir, commandDataPath());
+    const threads = this.tuning.RGO_WORKERS;
+    const workers =
+      threads === 0 ? undefined : createRenderPool({ root: repo.root, threads, forced: threads !== undefined, checks: cache, logger: this.logger });
+    return { lint: cachedChecks(lintHook, cache), workers, checkCache: cache };
   }
 
   /** The plan snapshot of this clone; undefined when RGO_INCREMENTAL is false (every plan is then a full one). */
