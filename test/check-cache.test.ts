@@ -86,10 +86,14 @@ describe('the check cache', () => {
     await writeFile(dataB, '{"versions":["7.2"]}');
     const finding = [{ line: 1, column: 1, severity: 'error' as const, rule: 'x', message: 'y' }];
     const a = openCheckCache(dir, dataA);
-    a.set('blob|[]||*', finding);
+    a.set('[]||*', 'blob', finding);
+    a.set('[]||*', 'other:inputs', []);
     await a.save();
-    expect(openCheckCache(dir, dataA).get('blob|[]||*')).toEqual(finding);
-    expect(openCheckCache(dir, dataA).resultsOf('blob')).toEqual([['blob|[]||*', finding]]);
-    expect(openCheckCache(dir, dataB).get('blob|[]||*')).toBeUndefined();
+    expect(openCheckCache(dir, dataA).get('[]||*', 'blob')).toEqual(finding);
+    expect(openCheckCache(dir, dataA).get('[]||*', 'other:inputs')).toEqual([]);
+    expect(openCheckCache(dir, dataA).get('[]|7.16|*', 'blob')).toBeUndefined();
+    expect(openCheckCache(dir, dataA).resultsOf('blob')).toEqual([['[]||*', 'blob', finding]]);
+    expect(openCheckCache(dir, dataA).resultsOf('other')).toEqual([['[]||*', 'other:inputs', []]]);
+    expect(openCheckCache(dir, dataB).get('[]||*', 'blob')).toBeUndefined();
   });
 });

@@ -237,6 +237,9 @@ export function writeJson(out: (s: string) => void, value: object): void {
   flush();
 }
 
+/** Elements of a top-level array made into text at once (see writeJsonPieces). */
+const JSON_BATCH = 256;
+
 function writeJsonPieces(write: (s: string) => void, value: object): void {
   const entries = Object.entries(value).map(([k, v]) => [k, v instanceof MappedList ? v.items : v] as const);
   const mappers = new Map(
@@ -254,9 +257,12 @@ function writeJsonPieces(write: (s: string) => void, value: object): void {
     if (Array.isArray(v) && v.length) {
       write(`  ${JSON.stringify(k)}: [\n`);
       const map = mappers.get(k) ?? ((x: unknown) => x);
-      v.forEach((el, j) => {
-        write(`    ${JSON.stringify(map(el), null, 2).replaceAll('\n', '\n    ')}${j < v.length - 1 ? ',\n' : '\n'}`);
-      });
+      // A few hundred elements at a time, by JSON.stringify itself: nested one level deeper, its
+      // elements come out indented as they stand here (issue 18: no re-indenting pass per element).
+      for (let j = 0; j < v.length; j += JSON_BATCH) {
+        const text = JSON.stringify([v.slice(j, j + JSON_BATCH).map(map)], null, 2);
+        write(`${text.slice(6, -6)}${j + JSON_BATCH < v.length ? ',\n' : '\n'}`);
+      }
       write(`  ]${comma}\n`);
     } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replaceAll('\n', '\n  ')}${comma}\n`);
   });

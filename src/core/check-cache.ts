@@ -4,27 +4,36 @@
 // settings the checks read (the rules, the RouterOS version and packages checked against). The store
 // (src/cache/check-cache.ts) keeps them per version of this tool and of the command data, which
 // decide the rest. Findings are plain data, so a result read back prints exactly as a fresh one.
-import { targetVersion } from './routeros-target.js';
+import { targetVersion, type LintTarget } from './routeros-target.js';
 import type { LintFn, ScriptFinding } from './model.js';
 
-/** Where results are kept, by key. */
+/** Where results are kept: by the check settings, then by the checked text's key (ctx.key). */
 export interface CheckCacheStore {
-  get(key: string): readonly ScriptFinding[] | undefined;
-  set(key: string, findings: readonly ScriptFinding[]): void;
+  get(settings: string, text: string): readonly ScriptFinding[] | undefined;
+  set(settings: string, text: string, findings: readonly ScriptFinding[]): void;
 }
+
+/** A result as worker threads are given it and give it back: settings, text key, findings. */
+export type CheckResult = [settings: string, text: string, findings: readonly ScriptFinding[]];
 
 /** `lint` with its results kept in `store`: calls that say what their text is (ctx.key) are answered from it when they can be. */
 export function cachedChecks(lint: LintFn, store: CheckCacheStore): LintFn {
+  // A site's scripts share its rules and target objects: their settings text is made once.
+  const made = new WeakMap<object, { target: unknown; settings: string }>();
+  const settingsOf = (rules: Record<string, unknown>, target: LintTarget | undefined) => {
+    const m = made.get(rules);
+    if (m && m.target === target) return m.settings;
+    const settings = `${JSON.stringify(Object.entries(rules).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}|${targetVersion(target) ?? ''}|${target?.packages?.join(',') ?? '*'}`;
+    made.set(rules, { target, settings });
+    return settings;
+  };
   return (text, rules, ctx) => {
     if (!ctx?.key) return lint(text, rules, ctx);
-    const target = ctx.target;
-    // The text's key first (no '|' in it): the store groups results by what follows.
-    const settings = `${JSON.stringify(Object.entries(rules).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}|${targetVersion(target) ?? ''}|${target?.packages?.join(',') ?? '*'}`;
-    const key = `${ctx.key}|${settings}`;
-    const hit = store.get(key);
+    const settings = settingsOf(rules, ctx.target);
+    const hit = store.get(settings, ctx.key);
     if (hit) return hit as ScriptFinding[];
     const findings = lint(text, rules, ctx);
-    store.set(key, findings);
+    store.set(settings, ctx.key, findings);
     return findings;
   };
 }

@@ -63,8 +63,19 @@ export interface RepoReader {
   diffDir?(from: string, to: string, dir: string): Promise<DirChange[] | null>;
   /** Blob contents by id, read in one batch (one git process for any number of blobs). */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
+  /**
+   * Optional (issue 18): a reader of several batches of blobs, one after the other, from one git
+   * process; close it when done.
+   */
+  openBlobReader?(): BlobReader;
   /** How commit `a` relates to commit `b` ('ancestor': a is an ancestor of b). */
   relation(a: string, b: string): Promise<CommitRelation>;
+}
+
+/** Batches of blobs from one git process (see RepoReader.openBlobReader). */
+export interface BlobReader {
+  readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
+  close(): void;
 }
 
 /** What a lease operation found and did (see StateStore.changeLease). */

@@ -5,18 +5,23 @@
 // render-pool.ts. It prints nothing: what goes wrong goes back to the main thread, which then
 // renders that chunk itself.
 import { parentPort, workerData } from 'node:worker_threads';
-import { cachedChecks } from '../core/check-cache.js';
+import { cachedChecks, type CheckResult } from '../core/check-cache.js';
+import { createChecks } from '../core/checks.js';
+import { loadCommandTree } from '../assets/command-data.js';
 import type { ScriptFinding } from '../core/model.js';
 import { renderChunk, DEFERRED } from '../core/render-fleet.js';
-import { openRepo, type GitRepo } from '../git/repo.js';
-import { lintHook } from '../wiring/checks.js';
+import { openRepo } from '../git/repo.js';
+import type { BlobReader } from '../core/ports.js';
 import { PROTOCOL, type FromWorker, type ToWorker, type WorkerStart } from './protocol.js';
 
 const start = workerData as WorkerStart;
+// The installation's checks, as the main thread's (wiring/checks.ts), over the same command data.
+const { lintHook } = createChecks(loadCommandTree);
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 
-let repo: Promise<GitRepo> | undefined;
+// Every chunk's blobs from one git process (the thread's; it ends with the thread).
+let blobs: Promise<BlobReader> | undefined;
 
 port.on('message', (m: ToWorker) => {
   if (m.type !== 'chunk') return;
@@ -25,19 +30,20 @@ port.on('message', (m: ToWorker) => {
 send({ type: 'ready', protocol: PROTOCOL });
 
 async function handle(m: Extract<ToWorker, { type: 'chunk' }>): Promise<void> {
-  repo ??= openRepo(start.root);
+  blobs ??= openRepo(start.root).then((repo) => repo.openBlobReader());
   // The main thread's check results for these scripts, and the ones found here, sent back to it.
-  const known = new Map(m.checks as Array<[string, readonly ScriptFinding[]]> | undefined);
-  const found: Array<[string, readonly ScriptFinding[]]> = [];
+  const known = new Map<string, readonly ScriptFinding[]>();
+  for (const [settings, text, f] of m.checks ?? []) known.set(`${settings}\0${text}`, f);
+  const found: CheckResult[] = [];
   const lint = start.lint
     ? cachedChecks(lintHook, {
-        get: (k) => known.get(k),
-        set: (k, f) => {
-          known.set(k, f);
-          found.push([k, f]);
+        get: (settings, text) => known.get(`${settings}\0${text}`),
+        set: (settings, text, f) => {
+          known.set(`${settings}\0${text}`, f);
+          found.push([settings, text, f]);
         },
       })
     : undefined;
-  const outcomes = await renderChunk(await repo, start.env, m.chunk, { secrets: DEFERRED, lint });
+  const outcomes = await renderChunk(await blobs, start.env, m.chunk, { secrets: DEFERRED, lint });
   send({ type: 'done', id: m.id, outcomes: [...outcomes], checks: found });
 }

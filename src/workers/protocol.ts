@@ -1,6 +1,7 @@
 // What the main thread and a render worker (plan-worker.ts) say to each other. Both sides are built
 // from this one file; PROTOCOL tells a worker file of another build (a stale build/) from this one.
 import type { ChunkEnv, DEFERRED, RenderChunk, ScriptOutcome } from '../core/render-fleet.js';
+import type { CheckResult } from '../core/check-cache.js';
 
 export const PROTOCOL = 1;
 
@@ -14,9 +15,9 @@ export interface WorkerStart {
   lint: boolean;
 }
 
-export type ToWorker = { type: 'chunk'; id: number; chunk: RenderChunk; checks?: Array<[string, unknown]> };
+export type ToWorker = { type: 'chunk'; id: number; chunk: RenderChunk; checks?: CheckResult[] };
 
 export type FromWorker =
   | { type: 'ready'; protocol: number }
-  | { type: 'done'; id: number; outcomes: Array<[string, ScriptOutcome | typeof DEFERRED]>; checks: Array<[string, unknown]> }
+  | { type: 'done'; id: number; outcomes: Array<[string, Array<ScriptOutcome | typeof DEFERRED>]>; checks: CheckResult[] }
   | { type: 'failed'; id: number; message: string };

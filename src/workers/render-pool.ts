@@ -9,14 +9,13 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CheckCacheStore } from '../core/check-cache.js';
+import type { CheckCacheStore, CheckResult } from '../core/check-cache.js';
 import type { Logger } from '../core/logger.js';
-import type { ScriptFinding } from '../core/model.js';
-import type { ChunkEnv, DEFERRED, RenderChunk, RenderWorkers, ScriptOutcome } from '../core/render-fleet.js';
+import type { ChunkEnv, ChunkOutcomes, DEFERRED, RenderChunk, RenderWorkers, ScriptOutcome } from '../core/render-fleet.js';
 import { PROTOCOL, type FromWorker, type ToWorker, type WorkerStart } from './protocol.js';
 
 /** Below this many scripts to read, starting threads costs more than it saves. */
-export const MIN_SCRIPTS = 2000;
+export const MIN_SCRIPTS = 8000;
 /** Scripts per chunk: small enough to share the work evenly, large enough that git is asked seldom. */
 export const CHUNK_SCRIPTS = 1000;
 /** A thread's heap (MB): its young generation (kept small: memory), and the most it may hold. */
@@ -37,11 +36,11 @@ export interface RenderPoolOptions {
    */
   forced?: boolean;
   /** The plan's check cache, whose results the threads are given and add to. */
-  checks?: CheckCacheStore & { resultsOf(blob: string): Array<[string, readonly ScriptFinding[]]> };
+  checks?: CheckCacheStore & { resultsOf(blob: string): CheckResult[] };
   logger: Logger;
 }
 
-type Outcomes = Map<string, ScriptOutcome | typeof DEFERRED>;
+type Outcomes = ChunkOutcomes;
 
 /** The pool, or undefined when there is no spare core (or threads: 0), or no worker file in this installation. */
 export function createRenderPool(opts: RenderPoolOptions): RenderWorkers | undefined {
@@ -105,9 +104,11 @@ async function renderShared(
       },
       fail: (e) => (failure ??= e),
       done: (outcomes, checks) => {
-        for (const [k, v] of outcomes) results.set(k, v);
-        for (const [k, f] of checks) opts.checks?.set(k, f as readonly ScriptFinding[]);
-        byThreads += outcomes.length;
+        for (const [k, v] of outcomes) {
+          results.set(k, v);
+          byThreads += v.length;
+        }
+        for (const [settings, text, f] of checks) opts.checks?.set(settings, text, f);
       },
     }),
   );
@@ -142,7 +143,7 @@ interface ThreadHooks {
   take(): number | undefined;
   handBack(ids: number[], why: Error): void;
   fail(e: Error): void;
-  done(outcomes: Array<[string, ScriptOutcome | typeof DEFERRED]>, checks: Array<[string, unknown]>): void;
+  done(outcomes: Array<[string, Array<ScriptOutcome | typeof DEFERRED>]>, checks: CheckResult[]): void;
 }
 
 /** One thread: started, fed chunks as it finishes them; `done` settles when it has none left, or stopped. */
