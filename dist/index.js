@@ -32,9 +32,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -818,9 +818,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -854,16 +854,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key2, value, index) {
+        if (index === void 0 || index >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key2.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key2.length !== ++index) {
+          this.middle = new _TstNode(key2, value, index);
         } else {
           this.value = value;
         }
@@ -872,15 +872,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
-        const length = key.length;
+      add(key2, value) {
+        const length = key2.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node2 = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key2.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -891,20 +891,20 @@ var require_tree = __commonJS({
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key, value, index);
+              node2.middle = new _TstNode(key2, value, index);
               break;
             }
           } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key, value, index);
+              node2.left = new _TstNode(key2, value, index);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key, value, index);
+            node2.right = new _TstNode(key2, value, index);
             break;
           }
         }
@@ -913,12 +913,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key) {
-        const keylength = key.length;
+      search(key2) {
+        const keylength = key2.length;
         let index = 0;
         let node2 = this;
         while (node2 !== null && index < keylength) {
-          let code = key[index];
+          let code = key2[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -943,25 +943,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key2, value) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key2, value, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key2, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key) {
-        return this.node?.search(key)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key, key);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key2, key2);
     }
     module.exports = {
       TernarySearchTree,
@@ -1185,20 +1185,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
-        let val = obj[key];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key] = val;
+            obj[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key] = headersValue;
+            obj[key2] = headersValue;
           } else {
-            obj[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1212,21 +1212,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key !== "string" && (key = key.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key.length;
-        if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1967,20 +1967,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
     };
-    function processHeader(request2, key, val) {
+    function processHeader(request2, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1990,17 +1990,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str2 = `${val[i]}`;
             if (!isValidHeaderValue(str2)) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str2);
           }
@@ -2008,14 +2008,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2050,7 +2050,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       }
     }
     module.exports = Request;
@@ -2538,13 +2538,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
+            const ref = this._sessionCache.get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -2708,10 +2708,10 @@ var require_utils = __commonJS({
     exports.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key) => {
-        const value = obj[key];
+      Object.keys(obj).forEach((key2) => {
+        const value = obj[key2];
         if (typeof value === "number") {
-          res[key] = value;
+          res[key2] = value;
         }
       });
       return res;
@@ -2888,9 +2888,9 @@ var require_constants2 = __commonJS({
     ];
     exports.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports.H_METHOD_MAP = {};
-    Object.keys(exports.METHOD_MAP).forEach((key) => {
-      if (/^H/.test(key)) {
-        exports.H_METHOD_MAP[key] = exports.METHOD_MAP[key];
+    Object.keys(exports.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports.H_METHOD_MAP[key2] = exports.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -3680,8 +3680,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural3 = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural3}: ${context.types.join(", ")}.`;
+      const plural5 = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural5}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -3861,19 +3861,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+          for (const key2 of keys2) {
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3904,29 +3904,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key, defaultValue, required: required2, converter } = options;
+          const { key: key2, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (!Object.hasOwn(dictionary, key)) {
+            if (!Object.hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary[key2];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
           if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
+            value = converter(value, prefix, `${argument}.${key2}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -4103,7 +4103,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash5) => possibleRelevantHashes.includes(hash5));
+      supportedHashes = crypto2.getHashes().filter((hash7) => possibleRelevantHashes.includes(hash7));
     } catch {
     }
     function responseURL(response) {
@@ -4541,18 +4541,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key;
+              result = key2;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key2, value];
               break;
           }
           return {
@@ -4618,8 +4618,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key2, this);
             }
           }
         }
@@ -6062,15 +6062,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6568,15 +6568,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -7086,18 +7086,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key] = val;
+          headers[key2] = val;
         }
       }
       let stream;
@@ -7592,9 +7592,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -8675,16 +8675,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8923,7 +8923,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -10701,18 +10701,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10776,41 +10776,41 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data) {
+    function addMockDispatch(mockDispatches, key2, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -10830,9 +10830,9 @@ var require_mock_utils = __commonJS({
       const keys = Object.keys(data);
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
-        const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const key2 = keys[i];
+        const value = data[key2];
+        const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -10854,8 +10854,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10865,7 +10865,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error63 !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error63);
         return true;
       }
@@ -10890,7 +10890,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -11244,9 +11244,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural3) {
+      constructor(singular, plural5) {
         this.singular = singular;
-        this.plural = plural3;
+        this.plural = plural5;
       }
       pluralize(count2) {
         const one = count2 === 1;
@@ -12797,16 +12797,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key) {
+      unregister(key2) {
       }
     };
     module.exports = function() {
@@ -16291,8 +16291,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        const trimmedKey = key.trim();
+        const [key2, ...value] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -19161,6 +19161,165 @@ var require_undici = __commonJS({
   }
 });
 
+// src/core/errors.ts
+function formatProblem(p) {
+  const where2 = p.file + (p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : "");
+  const site = p.site ? ` (site ${p.site})` : "";
+  return `${where2}${site}: ${p.message}${p.hint ? `
+  hint: ${p.hint}` : ""}`;
+}
+var InputError, SdxApiError, SdxAccessError, GitError, StateConflictError;
+var init_errors = __esm({
+  "src/core/errors.ts"() {
+    "use strict";
+    InputError = class extends Error {
+      problems;
+      /** What the problems amount to, in one line, when there is more to say than "the input is invalid" (a refused apply). */
+      headline;
+      constructor(problems, headline) {
+        const list2 = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
+        super(list2.map(formatProblem).join("\n"));
+        this.name = "InputError";
+        this.problems = list2;
+        if (headline) this.headline = headline;
+      }
+    };
+    SdxApiError = class extends Error {
+      constructor(message, status, code, type2, retryable, options) {
+        super(message, options?.cause === void 0 ? void 0 : { cause: options.cause });
+        this.status = status;
+        this.code = code;
+        this.type = type2;
+        this.retryable = retryable;
+        this.name = "SdxApiError";
+        this.apiUrl = options?.apiUrl;
+      }
+      status;
+      code;
+      type;
+      retryable;
+      /** The API base URL (no credentials) of a network error: the server could not be reached. */
+      apiUrl;
+    };
+    SdxAccessError = class extends Error {
+      constructor(message, kind2, apiUrl, hint, status) {
+        super(message);
+        this.kind = kind2;
+        this.apiUrl = apiUrl;
+        this.hint = hint;
+        this.status = status;
+        this.name = "SdxAccessError";
+      }
+      kind;
+      apiUrl;
+      hint;
+      status;
+    };
+    GitError = class extends Error {
+      constructor(message, command2, exitCode, options) {
+        super(message, options);
+        this.command = command2;
+        this.exitCode = exitCode;
+        this.name = "GitError";
+      }
+      command;
+      exitCode;
+    };
+    StateConflictError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "StateConflictError";
+      }
+    };
+  }
+});
+
+// src/core/routeros-string.ts
+function escapeRouterOsString(value) {
+  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
+  let out = "";
+  for (const ch of value) {
+    const c = ch.charCodeAt(0);
+    if (ch === "\\" || ch === '"' || ch === "$") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "	") out += "\\t";
+    else if (c < 32 || c === 127) out += `\\${c.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out;
+}
+var init_routeros_string = __esm({
+  "src/core/routeros-string.ts"() {
+    "use strict";
+  }
+});
+
+// src/core/redact.ts
+function redactCredentials(text2) {
+  let out = text2;
+  if (out.includes("://") && out.includes("@")) out = out.replace(URL_USERINFO, `$1${REDACTED}@`);
+  if (/authorization/i.test(out)) out = out.replace(AUTH_HEADER, `$1${REDACTED}`);
+  return out;
+}
+function stripUrlCredentials(text2) {
+  return text2.replace(URL_USERINFO, "$1");
+}
+function makeRedactor(secrets) {
+  const forms = /* @__PURE__ */ new Set();
+  for (const v of secrets) {
+    if (typeof v !== "string" || v.length < MIN_SECRET_LENGTH) continue;
+    for (const base of [v, escapeRouterOsString(v)]) {
+      forms.add(base);
+      forms.add(encodeURIComponent(base));
+      forms.add(JSON.stringify(base).slice(1, -1));
+    }
+  }
+  const list2 = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  return (text2) => {
+    let out = redactCredentials(text2);
+    for (const v of list2) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    return out;
+  };
+}
+function isSecretEnvName(name) {
+  return SECRET_ENV.test(name) || name.startsWith("RGO_SECRET_");
+}
+function envSecrets(env) {
+  const out = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!v) continue;
+    if (isSecretEnvName(k)) out.push(v);
+    if (/_URL$/.test(k)) {
+      try {
+        const u = new URL(v);
+        if (u.password) out.push(safeDecode(u.password), u.password);
+      } catch {
+      }
+    }
+  }
+  return out;
+}
+function safeDecode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+var REDACTED, MIN_SECRET_LENGTH, URL_USERINFO, AUTH_HEADER, SECRET_ENV;
+var init_redact = __esm({
+  "src/core/redact.ts"() {
+    "use strict";
+    init_routeros_string();
+    REDACTED = "***";
+    MIN_SECRET_LENGTH = 4;
+    URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
+    AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
+    SECRET_ENV = /^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/;
+  }
+});
+
 // src/core/settings.ts
 function mergeJobSettings(...layers) {
   const out = { ...JOB_DEFAULTS };
@@ -19297,11 +19456,11 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path5) {
-      const ctrl = callVisitor(key, node2, visitor, path5);
+    function visit_(key2, node2, visitor, path5) {
+      const ctrl = callVisitor(key2, node2, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path5, ctrl);
-        return visit_(key, ctrl, visitor, path5);
+        replaceNode(key2, path5, ctrl);
+        return visit_(key2, ctrl, visitor, path5);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
@@ -19345,11 +19504,11 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path5) {
-      const ctrl = await callVisitor(key, node2, visitor, path5);
+    async function visitAsync_(key2, node2, visitor, path5) {
+      const ctrl = await callVisitor(key2, node2, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path5, ctrl);
-        return visitAsync_(key, ctrl, visitor, path5);
+        replaceNode(key2, path5, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path5);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
@@ -19399,27 +19558,27 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path5) {
+    function callVisitor(key2, node2, visitor, path5) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path5);
+        return visitor(key2, node2, path5);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path5);
+        return visitor.Map?.(key2, node2, path5);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path5);
+        return visitor.Seq?.(key2, node2, path5);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path5);
+        return visitor.Pair?.(key2, node2, path5);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path5);
+        return visitor.Scalar?.(key2, node2, path5);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path5);
+        return visitor.Alias?.(key2, node2, path5);
       return void 0;
     }
-    function replaceNode(key, path5, node2) {
+    function replaceNode(key2, path5, node2) {
       const parent = path5[path5.length - 1];
       if (identity.isCollection(parent)) {
-        parent.items[key] = node2;
+        parent.items[key2] = node2;
       } else if (identity.isPair(parent)) {
-        if (key === "key")
+        if (key2 === "key")
           parent.key = node2;
         else
           parent.value = node2;
@@ -19680,7 +19839,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key, val) {
+    function applyReviver(reviver, obj, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -19720,7 +19879,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key, val);
+      return reviver.call(obj, key2, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -20083,14 +20242,14 @@ var require_Collection = __commonJS({
         if (isEmptyPath(path5))
           this.add(value);
         else {
-          const [key, ...rest] = path5;
-          const node2 = this.get(key, true);
+          const [key2, ...rest] = path5;
+          const node2 = this.get(key2, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key2, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
         }
       }
       /**
@@ -20098,14 +20257,14 @@ var require_Collection = __commonJS({
        * @returns `true` if the item was found and removed.
        */
       deleteIn(path5) {
-        const [key, ...rest] = path5;
+        const [key2, ...rest] = path5;
         if (rest.length === 0)
-          return this.delete(key);
-        const node2 = this.get(key, true);
+          return this.delete(key2);
+        const node2 = this.get(key2, true);
         if (identity.isCollection(node2))
           return node2.deleteIn(rest);
         else
-          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -20113,8 +20272,8 @@ var require_Collection = __commonJS({
        * `true` (collections are always returned intact).
        */
       getIn(path5, keepScalar) {
-        const [key, ...rest] = path5;
-        const node2 = this.get(key, true);
+        const [key2, ...rest] = path5;
+        const node2 = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
         else
@@ -20132,10 +20291,10 @@ var require_Collection = __commonJS({
        * Checks if the collection includes a value with the key `key`.
        */
       hasIn(path5) {
-        const [key, ...rest] = path5;
+        const [key2, ...rest] = path5;
         if (rest.length === 0)
-          return this.has(key);
-        const node2 = this.get(key, true);
+          return this.has(key2);
+        const node2 = this.get(key2, true);
         return identity.isCollection(node2) ? node2.hasIn(rest) : false;
       }
       /**
@@ -20143,17 +20302,17 @@ var require_Collection = __commonJS({
        * boolean to add/remove the item from the set.
        */
       setIn(path5, value) {
-        const [key, ...rest] = path5;
+        const [key2, ...rest] = path5;
         if (rest.length === 0) {
-          this.set(key, value);
+          this.set(key2, value);
         } else {
-          const node2 = this.get(key, true);
+          const node2 = this.get(key2, true);
           if (identity.isCollection(node2))
             node2.setIn(rest, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key2, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
         }
       }
     };
@@ -20731,19 +20890,19 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-      let keyComment = identity.isNode(key) && key.comment || null;
+      let keyComment = identity.isNode(key2) && key2.comment || null;
       if (simpleKeys) {
         if (keyComment) {
           throw new Error("With simple keys, key nodes cannot have comments");
         }
-        if (identity.isCollection(key) || !identity.isNode(key) && typeof key === "object") {
+        if (identity.isCollection(key2) || !identity.isNode(key2) && typeof key2 === "object") {
           const msg = "With simple keys, collection cannot be used as a key value";
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key2) || (identity.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -20751,7 +20910,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str2 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -20895,7 +21054,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge4.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge4.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge4.tag && tag.default);
+    var isMergeKey = (ctx, key2) => (merge4.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge4.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge4.tag && tag.default);
     function addMergeToJSMap(ctx, map3, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -20912,14 +21071,14 @@ var require_merge = __commonJS({
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key, value2] of srcMap) {
+      for (const [key2, value2] of srcMap) {
         if (map3 instanceof Map) {
-          if (!map3.has(key))
-            map3.set(key, value2);
+          if (!map3.has(key2))
+            map3.set(key2, value2);
         } else if (map3 instanceof Set) {
-          map3.add(key);
-        } else if (!Object.prototype.hasOwnProperty.call(map3, key)) {
-          Object.defineProperty(map3, key, {
+          map3.add(key2);
+        } else if (!Object.prototype.hasOwnProperty.call(map3, key2)) {
+          Object.defineProperty(map3, key2, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -20947,19 +21106,19 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map3, { key, value }) {
-      if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map3, value);
-      else if (merge4.isMergeKey(ctx, key))
+    function addPairToJSMap(ctx, map3, { key: key2, value }) {
+      if (identity.isNode(key2) && key2.addToJSMap)
+        key2.addToJSMap(ctx, map3, value);
+      else if (merge4.isMergeKey(ctx, key2))
         merge4.addMergeToJSMap(ctx, map3, value);
       else {
-        const jsKey = toJS.toJS(key, "", ctx);
+        const jsKey = toJS.toJS(key2, "", ctx);
         if (map3 instanceof Map) {
           map3.set(jsKey, toJS.toJS(value, jsKey, ctx));
         } else if (map3 instanceof Set) {
           map3.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key, jsKey, ctx);
+          const stringKey = stringifyKey(key2, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
           if (stringKey in map3)
             Object.defineProperty(map3, stringKey, {
@@ -20974,19 +21133,19 @@ var require_addPairToJSMap = __commonJS({
       }
       return map3;
     }
-    function stringifyKey(key, jsKey, ctx) {
+    function stringifyKey(key2, jsKey, ctx) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity.isNode(key) && ctx?.doc) {
+      if (identity.isNode(key2) && ctx?.doc) {
         const strCtx = stringify.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node2 of ctx.anchors.keys())
           strCtx.anchors.add(node2.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
-        const strKey = key.toString(strCtx);
+        const strKey = key2.toString(strCtx);
         if (!ctx.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
@@ -21010,24 +21169,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
-    function createPair(key, value, ctx) {
-      const k = createNode.createNode(key, void 0, ctx);
+    function createPair(key2, value, ctx) {
+      const k = createNode.createNode(key2, void 0, ctx);
       const v = createNode.createNode(value, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key, value = null) {
+      constructor(key2, value = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
-        this.key = key;
+        this.key = key2;
         this.value = value;
       }
       clone(schema2) {
-        let { key, value } = this;
-        if (identity.isNode(key))
-          key = key.clone(schema2);
+        let { key: key2, value } = this;
+        if (identity.isNode(key2))
+          key2 = key2.clone(schema2);
         if (identity.isNode(value))
           value = value.clone(schema2);
-        return new _Pair(key, value);
+        return new _Pair(key2, value);
       }
       toJSON(_, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -21203,11 +21362,11 @@ var require_YAMLMap = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items, key) {
-      const k = identity.isScalar(key) ? key.value : key;
+    function findPair(items, key2) {
+      const k = identity.isScalar(key2) ? key2.value : key2;
       for (const it of items) {
         if (identity.isPair(it)) {
-          if (it.key === key || it.key === k)
+          if (it.key === key2 || it.key === k)
             return it;
           if (identity.isScalar(it.key) && it.key.value === k)
             return it;
@@ -21230,20 +21389,20 @@ var require_YAMLMap = __commonJS({
       static from(schema2, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map3 = new this(schema2);
-        const add = (key, value) => {
+        const add = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key))
+            value = replacer.call(obj, key2, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
-            map3.items.push(Pair.createPair(key, value, ctx));
+            map3.items.push(Pair.createPair(key2, value, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key, value] of obj)
-            add(key, value);
+          for (const [key2, value] of obj)
+            add(key2, value);
         } else if (obj && typeof obj === "object") {
-          for (const key of Object.keys(obj))
-            add(key, obj[key]);
+          for (const key2 of Object.keys(obj))
+            add(key2, obj[key2]);
         }
         if (typeof schema2.sortMapEntries === "function") {
           map3.items.sort(schema2.sortMapEntries);
@@ -21283,23 +21442,23 @@ var require_YAMLMap = __commonJS({
           this.items.push(_pair);
         }
       }
-      delete(key) {
-        const it = findPair(this.items, key);
+      delete(key2) {
+        const it = findPair(this.items, key2);
         if (!it)
           return false;
         const del = this.items.splice(this.items.indexOf(it), 1);
         return del.length > 0;
       }
-      get(key, keepScalar) {
-        const it = findPair(this.items, key);
+      get(key2, keepScalar) {
+        const it = findPair(this.items, key2);
         const node2 = it?.value;
         return (!keepScalar && identity.isScalar(node2) ? node2.value : node2) ?? void 0;
       }
-      has(key) {
-        return !!findPair(this.items, key);
+      has(key2) {
+        return !!findPair(this.items, key2);
       }
-      set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
+      set(key2, value) {
+        this.add(new Pair.Pair(key2, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -21388,15 +21547,15 @@ var require_YAMLSeq = __commonJS({
        *
        * @returns `true` if the item was found and removed.
        */
-      delete(key) {
-        const idx = asItemIndex(key);
+      delete(key2) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return false;
         const del = this.items.splice(idx, 1);
         return del.length > 0;
       }
-      get(key, keepScalar) {
-        const idx = asItemIndex(key);
+      get(key2, keepScalar) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return void 0;
         const it = this.items[idx];
@@ -21408,8 +21567,8 @@ var require_YAMLSeq = __commonJS({
        * `key` must contain a representation of an integer for this to succeed.
        * It may be wrapped in a `Scalar`.
        */
-      has(key) {
-        const idx = asItemIndex(key);
+      has(key2) {
+        const idx = asItemIndex(key2);
         return typeof idx === "number" && idx < this.items.length;
       }
       /**
@@ -21419,10 +21578,10 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key, value) {
-        const idx = asItemIndex(key);
+      set(key2, value) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key}.`);
+          throw new Error(`Expected a valid index, not ${key2}.`);
         const prev = this.items[idx];
         if (identity.isScalar(prev) && Scalar.isScalarValue(value))
           prev.value = value;
@@ -21456,8 +21615,8 @@ var require_YAMLSeq = __commonJS({
           let i = 0;
           for (let it of obj) {
             if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key, it);
+              const key2 = obj instanceof Set ? it : String(i++);
+              it = replacer.call(obj, key2, it);
             }
             seq2.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -21465,8 +21624,8 @@ var require_YAMLSeq = __commonJS({
         return seq2;
       }
     };
-    function asItemIndex(key) {
-      let idx = identity.isScalar(key) ? key.value : key;
+    function asItemIndex(key2) {
+      let idx = identity.isScalar(key2) ? key2.value : key2;
       if (idx && typeof idx === "string")
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
@@ -21880,25 +22039,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i++), it);
-          let key, value;
+          let key2, value;
           if (Array.isArray(it)) {
             if (it.length === 2) {
-              key = it[0];
+              key2 = it[0];
               value = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
-              key = keys[0];
-              value = it[key];
+              key2 = keys[0];
+              value = it[key2];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key = it;
+            key2 = it;
           }
-          pairs3.items.push(Pair.createPair(key, value, ctx));
+          pairs3.items.push(Pair.createPair(key2, value, ctx));
         }
       return pairs3;
     }
@@ -21945,16 +22104,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map3);
         for (const pair of this.items) {
-          let key, value;
+          let key2, value;
           if (identity.isPair(pair)) {
-            key = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key, ctx);
+            key2 = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key2, ctx);
           } else {
-            key = toJS.toJS(pair, "", ctx);
+            key2 = toJS.toJS(pair, "", ctx);
           }
-          if (map3.has(key))
+          if (map3.has(key2))
             throw new Error("Ordered maps must not include duplicate keys");
-          map3.set(key, value);
+          map3.set(key2, value);
         }
         return map3;
       }
@@ -21975,12 +22134,12 @@ var require_omap = __commonJS({
       resolve(seq2, onError) {
         const pairs$1 = pairs2.resolvePairs(seq2, onError);
         const seenKeys = [];
-        for (const { key } of pairs$1.items) {
-          if (identity.isScalar(key)) {
-            if (seenKeys.includes(key.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
+        for (const { key: key2 } of pairs$1.items) {
+          if (identity.isScalar(key2)) {
+            if (seenKeys.includes(key2.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key2.value}`);
             } else {
-              seenKeys.push(key.value);
+              seenKeys.push(key2.value);
             }
           }
         }
@@ -22165,14 +22324,14 @@ var require_set = __commonJS({
         super(schema2);
         this.tag = _YAMLSet.tag;
       }
-      add(key) {
+      add(key2) {
         let pair;
-        if (identity.isPair(key))
-          pair = key;
-        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
-          pair = new Pair.Pair(key.key, null);
+        if (identity.isPair(key2))
+          pair = key2;
+        else if (key2 && typeof key2 === "object" && "key" in key2 && "value" in key2 && key2.value === null)
+          pair = new Pair.Pair(key2.key, null);
         else
-          pair = new Pair.Pair(key, null);
+          pair = new Pair.Pair(key2, null);
         const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
@@ -22181,18 +22340,18 @@ var require_set = __commonJS({
        * If `keepPair` is `true`, returns the Pair matching `key`.
        * Otherwise, returns the value of that Pair's key.
        */
-      get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
+      get(key2, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key2);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key, value) {
+      set(key2, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
+        const prev = YAMLMap.findPair(this.items, key2);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key));
+          this.items.push(new Pair.Pair(key2));
         }
       }
       toJSON(_, ctx) {
@@ -22439,7 +22598,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
+          const keys = Array.from(schemas.keys()).filter((key2) => key2 !== "yaml11").map((key2) => JSON.stringify(key2)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -22455,7 +22614,7 @@ var require_tags = __commonJS({
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
+          const keys = Object.keys(tagsByName).map((key2) => JSON.stringify(key2)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
@@ -22719,8 +22878,8 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options = {}) {
-        const k = this.createNode(key, null, options);
+      createPair(key2, value, options = {}) {
+        const k = this.createNode(key2, null, options);
         const v = this.createNode(value, null, options);
         return new Pair.Pair(k, v);
       }
@@ -22728,8 +22887,8 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      delete(key) {
-        return assertCollection(this.contents) ? this.contents.delete(key) : false;
+      delete(key2) {
+        return assertCollection(this.contents) ? this.contents.delete(key2) : false;
       }
       /**
        * Removes a value from the document.
@@ -22749,8 +22908,8 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      get(key, keepScalar) {
-        return identity.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
+      get(key2, keepScalar) {
+        return identity.isCollection(this.contents) ? this.contents.get(key2, keepScalar) : void 0;
       }
       /**
        * Returns item at `path`, or `undefined` if not found. By default unwraps
@@ -22765,8 +22924,8 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value with the key `key`.
        */
-      has(key) {
-        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
+      has(key2) {
+        return identity.isCollection(this.contents) ? this.contents.has(key2) : false;
       }
       /**
        * Checks if the document includes a value at `path`.
@@ -22780,11 +22939,11 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key, value) {
+      set(key2, value) {
         if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, [key], value);
+          this.contents = Collection2.collectionFromPath(this.schema, [key2], value);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key, value);
+          this.contents.set(key2, value);
         }
       }
       /**
@@ -23092,24 +23251,24 @@ var require_resolve_props = __commonJS({
 var require_util_contains_newline = __commonJS({
   "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
-    function containsNewline(key) {
-      if (!key)
+    function containsNewline(key2) {
+      if (!key2)
         return null;
-      switch (key.type) {
+      switch (key2.type) {
         case "alias":
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          if (key.source.includes("\n"))
+          if (key2.source.includes("\n"))
             return true;
-          if (key.end) {
-            for (const st of key.end)
+          if (key2.end) {
+            for (const st of key2.end)
               if (st.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key.items) {
+          for (const it of key2.items) {
             for (const st of it.start)
               if (st.type === "newline")
                 return true;
@@ -23183,10 +23342,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key: key2, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key2 ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23194,10 +23353,10 @@ var require_resolve_block_map = __commonJS({
         });
         const implicitKey = !keyProps.found;
         if (implicitKey) {
-          if (key) {
-            if (key.type === "block-seq")
+          if (key2) {
+            if (key2.type === "block-seq")
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key && key.indent !== bm.indent)
+            else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
           if (!keyProps.anchor && !keyProps.tag && !sep2) {
@@ -23210,17 +23369,17 @@ var require_resolve_block_map = __commonJS({
             }
             continue;
           }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
-            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key2)) {
+            onError(key2 ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        const keyNode = key2 ? composeNode(ctx, key2, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -23230,7 +23389,7 @@ var require_resolve_block_map = __commonJS({
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
-          startOnNewline: !key || key.type === "block-scalar"
+          startOnNewline: !key2 || key2.type === "block-scalar"
         });
         offset = valueProps.end;
         if (valueProps.found) {
@@ -23394,11 +23553,11 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key: key2, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key2 ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
@@ -23419,9 +23578,9 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
-              key,
+              key2,
               // checked by containsNewline()
               "MULTILINE_IMPLICIT_KEY",
               "Implicit keys of flow sequence pairs need to be on a single line"
@@ -23468,8 +23627,8 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
-          if (isBlock(key))
+          const keyNode = key2 ? composeNode(ctx, key2, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
           const valueProps = resolveProps.resolveProps(sep2 ?? [], {
@@ -24619,9 +24778,9 @@ var require_cst_scalar = __commonJS({
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key of Object.keys(token))
-          if (key !== "type" && key !== "offset")
-            delete token[key];
+        for (const key2 of Object.keys(token))
+          if (key2 !== "type" && key2 !== "offset")
+            delete token[key2];
         Object.assign(token, { type: "block-scalar", indent, props, source: body });
       }
     }
@@ -24669,9 +24828,9 @@ var require_cst_scalar = __commonJS({
         default: {
           const indent = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
-          for (const key of Object.keys(token))
-            if (key !== "type" && key !== "offset")
-              delete token[key];
+          for (const key2 of Object.keys(token))
+            if (key2 !== "type" && key2 !== "offset")
+              delete token[key2];
           Object.assign(token, { type: type2, indent, source, end });
         }
       }
@@ -24726,12 +24885,12 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key: key2, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
-      if (key)
-        res += stringifyToken(key);
+      if (key2)
+        res += stringifyToken(key2);
       if (sep2)
         for (const st of sep2)
           res += st.source;
@@ -26063,7 +26222,7 @@ var require_parser = __commonJS({
                   });
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
-                  const key = it.key;
+                  const key2 = it.key;
                   const sep2 = it.sep;
                   sep2.push(this.sourceToken);
                   delete it.key;
@@ -26072,7 +26231,7 @@ var require_parser = __commonJS({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key: key2, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -26572,8 +26731,8 @@ function requireCommon() {
     if (source) {
       const sourceKeys = Object.keys(source);
       for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
-        const key = sourceKeys[index];
-        target[key] = source[key];
+        const key2 = sourceKeys[index];
+        target[key2] = source[key2];
       }
     }
     return target;
@@ -27444,9 +27603,9 @@ function requireSet() {
   function resolveYamlSet(data) {
     if (data === null) return true;
     const object2 = data;
-    for (const key in object2) {
-      if (_hasOwnProperty.call(object2, key)) {
-        if (object2[key] !== null) return false;
+    for (const key2 in object2) {
+      if (_hasOwnProperty.call(object2, key2)) {
+        if (object2[key2] !== null) return false;
       }
     }
     return true;
@@ -27592,16 +27751,16 @@ function requireLoader() {
       (c - 65536 & 1023) + 56320
     );
   }
-  function setProperty(object2, key, value) {
-    if (key === "__proto__") {
-      Object.defineProperty(object2, key, {
+  function setProperty(object2, key2, value) {
+    if (key2 === "__proto__") {
+      Object.defineProperty(object2, key2, {
         configurable: true,
         enumerable: true,
         writable: true,
         value
       });
     } else {
-      object2[key] = value;
+      object2[key2] = value;
     }
   }
   const simpleEscapeCheck = new Array(256);
@@ -27794,11 +27953,11 @@ function requireLoader() {
     chargeMergeWork(state);
     const sourceKeys = Object.keys(source);
     for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
-      const key = sourceKeys[index];
+      const key2 = sourceKeys[index];
       chargeMergeWork(state);
-      if (!_hasOwnProperty.call(destination, key)) {
-        setProperty(destination, key, source[key]);
-        overridableKeys[key] = true;
+      if (!_hasOwnProperty.call(destination, key2)) {
+        setProperty(destination, key2, source[key2]);
+        overridableKeys[key2] = true;
       }
     }
   }
@@ -29607,7 +29766,7 @@ function salvage(schema2, data, first2) {
   for (let round = 0; round < 5; round++) {
     for (const issue3 of issues) {
       const path5 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
-      if (issue3.code === "unrecognized_keys") for (const key of issue3.keys) deleteIn(value, [...path5, key]);
+      if (issue3.code === "unrecognized_keys") for (const key2 of issue3.keys) deleteIn(value, [...path5, key2]);
       else if (path5.length) deleteIn(value, path5);
       else return void 0;
     }
@@ -29692,13 +29851,13 @@ function schemaProblems(issues, doc, schema2, file2, what, pos) {
   for (const issue3 of issues) {
     const path5 = issue3.path.map((p) => typeof p === "symbol" ? String(p) : p);
     if (issue3.code === "unrecognized_keys") {
-      for (const key of issue3.keys) {
+      for (const key2 of issue3.keys) {
         const known = knownKeysAt(schema2, path5);
-        const guess = closest(key, known);
+        const guess = closest(key2, known);
         problems.push({
           file: file2,
-          ...pos(keyNodeOffset(doc, path5, key)),
-          message: `unknown setting "${[...path5, key].join(".")}"${guess ? `; did you mean "${guess}"?` : ""}`,
+          ...pos(keyNodeOffset(doc, path5, key2)),
+          message: `unknown setting "${[...path5, key2].join(".")}"${guess ? `; did you mean "${guess}"?` : ""}`,
           hint: known.length ? `the settings allowed here are: ${known.join(", ")}` : void 0
         });
       }
@@ -29733,11 +29892,11 @@ function describeValue(v) {
   if (Array.isArray(v) || (0, import_yaml.isSeq)(v)) return "a list";
   return "a mapping";
 }
-function keyNodeOffset(doc, parentPath, key) {
+function keyNodeOffset(doc, parentPath, key2) {
   const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;
   if (!(0, import_yaml.isMap)(parent)) return void 0;
   for (const item of parent.items) {
-    if ((0, import_yaml.isPair)(item) && (0, import_yaml.isScalar)(item.key) && String(item.key.value) === String(key)) return item.key.range?.[0];
+    if ((0, import_yaml.isPair)(item) && (0, import_yaml.isScalar)(item.key) && String(item.key.value) === String(key2)) return item.key.range?.[0];
   }
   return void 0;
 }
@@ -29944,9 +30103,9 @@ function floatSafeRemainder(val, step) {
     return 0;
   return ratio - roundedRatio;
 }
-function defineLazy(object2, key, getter) {
+function defineLazy(object2, key2, getter) {
   let value = void 0;
-  Object.defineProperty(object2, key, {
+  Object.defineProperty(object2, key2, {
     get() {
       if (value === EVALUATING) {
         return void 0;
@@ -29958,7 +30117,7 @@ function defineLazy(object2, key, getter) {
       return value;
     },
     set(v) {
-      Object.defineProperty(object2, key, {
+      Object.defineProperty(object2, key2, {
         value: v
         // configurable: true,
       });
@@ -29984,47 +30143,47 @@ function rawShape(def) {
 function sourceShape(schema2) {
   return rawShape(schema2._zod.def) ?? schema2._zod.def.shape;
 }
-function deferProp(target, key, getter) {
-  Object.defineProperty(target, key, {
+function deferProp(target, key2, getter) {
+  Object.defineProperty(target, key2, {
     get() {
       const value = getter();
-      assignProp(this, key, value);
+      assignProp(this, key2, value);
       return value;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value) {
-  if (key in target)
-    assignProp(target, key, value);
+function putProp(target, key2, value) {
+  if (key2 in target)
+    assignProp(target, key2, value);
   else
-    target[key] = value;
+    target[key2] = value;
 }
 function mirrorShape(target, source, keys, wrap2) {
   const raw = sourceShape(source);
-  for (const key of keys) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key);
+  for (const key2 of keys) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target, key, () => {
-        const value = source._zod.def.shape[key];
-        return wrap2 ? wrap2(value, key) : value;
+      deferProp(target, key2, () => {
+        const value = source._zod.def.shape[key2];
+        return wrap2 ? wrap2(value, key2) : value;
       });
     } else
-      putProp(target, key, wrap2 ? wrap2(desc.value, key) : desc.value);
+      putProp(target, key2, wrap2 ? wrap2(desc.value, key2) : desc.value);
   }
 }
 function mirrorProps(target, source) {
-  for (const key of Reflect.ownKeys(source)) {
-    const desc = Object.getOwnPropertyDescriptor(source, key);
+  for (const key2 of Reflect.ownKeys(source)) {
+    const desc = Object.getOwnPropertyDescriptor(source, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target, key, () => source[key]);
+      deferProp(target, key2, () => source[key2]);
     else
-      putProp(target, key, desc.value);
+      putProp(target, key2, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -30041,11 +30200,11 @@ function cloneDef(schema2) {
 function getElementAtPath(obj, path5) {
   if (!path5)
     return obj;
-  return path5.reduce((acc, key) => acc?.[key], obj);
+  return path5.reduce((acc, key2) => acc?.[key2], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
-  const promises3 = keys.map((key) => promisesObj[key]);
+  const promises3 = keys.map((key2) => promisesObj[key2]);
   return Promise.all(promises3).then((results) => {
     const resolvedObj = {};
     for (let i = 0; i < keys.length; i++) {
@@ -30100,8 +30259,8 @@ function shallowClone(o) {
 }
 function numKeys(data) {
   let keyCount = 0;
-  for (const key in data) {
-    if (Object.prototype.hasOwnProperty.call(data, key)) {
+  for (const key2 in data) {
+    if (Object.prototype.hasOwnProperty.call(data, key2)) {
       keyCount++;
     }
   }
@@ -30191,12 +30350,12 @@ function pick(schema2, mask) {
 function maskedKeys(schema2, mask) {
   const raw = sourceShape(schema2);
   const keys = [];
-  for (const key of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key)}"`);
+  for (const key2 of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key2)}"`);
     }
-    if (mask[key])
-      keys.push(key);
+    if (mask[key2])
+      keys.push(key2);
   }
   return keys;
 }
@@ -30209,7 +30368,7 @@ function omit(schema2, mask) {
   }
   const omitted = new Set(maskedKeys(schema2, mask));
   const newShape = {};
-  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)).filter((key) => !omitted.has(key)));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)).filter((key2) => !omitted.has(key2)));
   return clone(schema2, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema2, shape) {
@@ -30220,8 +30379,8 @@ function extend(schema2, shape) {
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema2);
-    for (const key of Reflect.ownKeys(shape)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
+    for (const key2 of Reflect.ownKeys(shape)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -30268,15 +30427,15 @@ function partial(Class2, schema2, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema2, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), Class2 && ((value, key2) => selected && !selected.has(key2) ? value : new Class2({ type: "optional", innerType: value })));
   return clone(schema2, mergeDefs(schema2._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema2, mask) {
   const selected = mask ? new Set(maskedKeys(schema2, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), (value, key) => (
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), (value, key2) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key2) ? value : new Class2({ type: "nonoptional", innerType: value })
   ));
   return clone(schema2, mergeDefs(schema2._zod.def, { shape: newShape }));
 }
@@ -30458,46 +30617,46 @@ function uint8ArrayToHex(bytes) {
   return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 function members(proto, table) {
-  for (const key in table) {
-    const desc = Object.getOwnPropertyDescriptor(table, key);
+  for (const key2 in table) {
+    const desc = Object.getOwnPropertyDescriptor(table, key2);
     if (desc.get)
-      Object.defineProperty(proto, key, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
     else
-      defineBound(proto, key, desc.value);
+      defineBound(proto, key2, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
+function own(inst, key2, value, enumerable = true) {
+  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value });
   return value;
 }
-function hide(inst, key, value) {
-  return own(inst, key, value, false);
+function hide(inst, key2, value) {
+  return own(inst, key2, value, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
-  for (const key in computes) {
-    const compute = computes[key];
-    Object.defineProperty(table, key, {
+  for (const key2 in computes) {
+    const compute = computes[key2];
+    Object.defineProperty(table, key2, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key, compute(this));
+        return own(this, key2, compute(this));
       },
       set(value) {
-        own(this, key, value);
+        own(this, key2, value);
       }
     });
   }
   return table;
 }
-function defineBound(proto, key, fn) {
-  Object.defineProperty(proto, key, {
+function defineBound(proto, key2, fn) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key, fn.bind(this));
+      return this == null ? fn : own(this, key2, fn.bind(this));
     },
     set(value) {
-      own(this, key, value);
+      own(this, key2, value);
     }
   });
 }
@@ -30505,53 +30664,53 @@ function claim(inst, sentinel) {
   const proto = Object.getPrototypeOf(inst);
   return sentinel in proto ? void 0 : proto;
 }
-function defineLazyInternal(inst, key, compute) {
+function defineLazyInternal(inst, key2, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key in proto && installing !== inst._zod) {
+  if (key2 in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key, breaker);
+      Object.defineProperty(this, key2, breaker);
       const outer = broke;
       broke = false;
       try {
         const value = compute(this);
         if (broke)
-          delete this[key];
+          delete this[key2];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key2, { configurable: true, writable: true, value });
         broke = broke || outer;
         return value;
       } catch (err) {
-        delete this[key];
+        delete this[key2];
         broke = broke || outer;
         throw err;
       }
     },
     set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, value });
     }
   });
 }
-function installLazyProp(inst, key, make, enumerable) {
-  const proto = claim(inst, key);
+function installLazyProp(inst, key2, make, enumerable) {
+  const proto = claim(inst, key2);
   if (!proto)
     return;
-  Object.defineProperty(proto, key, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key, desc);
+      Object.defineProperty(this, key2, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key, desc);
+      Object.defineProperty(this, key2, desc);
       return desc.value;
     },
     set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value });
     }
   });
 }
@@ -30813,15 +30972,15 @@ function _getMessage() {
 function _setMessage(value) {
   this._zod.message = value;
 }
-function node(obj, key, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
-    if (key === "__proto__") {
-      Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key2, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
+    if (key2 === "__proto__") {
+      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key] = make();
+      obj[key2] = make();
     }
   }
-  return obj[key];
+  return obj[key2];
 }
 function flattenError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = {};
@@ -30961,7 +31120,7 @@ function prettifyError(error63) {
   return lines.join("\n");
 }
 var _messageDesc, _issuesDesc, _installedToString, initializer, $ZodError, $ZodRealError;
-var init_errors = __esm({
+var init_errors2 = __esm({
   "node_modules/zod/v4/core/errors.js"() {
     init_core();
     init_util();
@@ -31045,7 +31204,7 @@ var _parse, parse, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsy
 var init_parse = __esm({
   "node_modules/zod/v4/core/parse.js"() {
     init_core();
-    init_errors();
+    init_errors2();
     init_util();
     _parse = (_Err) => {
       const fn = (schema2, value, _ctx, _params) => {
@@ -31792,16 +31951,16 @@ var init_checks = __esm({
           payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
           return void 0;
         }
-        entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
+        entries ?? (entries = Reflect.ownKeys(def.shape).map((key2) => [key2, def.shape[key2]]));
         const input2 = payload.value;
         let proms;
-        for (const [key, schema2] of entries) {
-          const result = schema2._zod.run({ value: input2[key], issues: [] }, {});
+        for (const [key2, schema2] of entries) {
+          const result = schema2._zod.run({ value: input2[key2], issues: [] }, {});
           if (result instanceof Promise) {
             proms ?? (proms = []);
-            proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key)));
+            proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key2)));
           } else {
-            handleCheckPropertyResult(result, payload, key);
+            handleCheckPropertyResult(result, payload, key2);
           }
         }
         if (proms)
@@ -32076,8 +32235,8 @@ function handleArrayResult(result, final, index) {
   }
   final.value[index] = result.value;
 }
-function handlePropertyResult(result, final, key, input2, optin, optout) {
-  const isPresent = key in input2;
+function handlePropertyResult(result, final, key2, input2, optin, optout) {
+  const isPresent = key2 in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -32086,7 +32245,7 @@ function handlePropertyResult(result, final, key, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key, result.issues));
+    final.issues.push(...prefixIssues(key2, result.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result.issues.length) {
@@ -32094,17 +32253,17 @@ function handlePropertyResult(result, final, key, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key]
+        path: [key2]
       });
     }
     return;
   }
   if (result.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key] = void 0;
+      final.value[key2] = void 0;
     }
   } else {
-    final.value[key] = result.value;
+    final.value[key2] = result.value;
   }
 }
 function normalizeDef(def) {
@@ -32136,28 +32295,28 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key in input2) {
+  for (const key2 in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key))
+    if (keySet.has(key2))
       continue;
-    if (key === "__proto__") {
+    if (key2 === "__proto__") {
       if (t === "never")
-        unrecognized.push(key);
+        unrecognized.push(key2);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key);
+      unrecognized.push(key2);
       continue;
     }
-    const r = _catchall.run({ value: input2[key], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key, input2, optin, optout);
+      handlePropertyResult(r, payload, key2, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -32264,21 +32423,21 @@ function mergeValues(a, b) {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const bKeys = Object.keys(b);
-    const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
+    const sharedKeys = Object.keys(a).filter((key2) => bKeys.indexOf(key2) !== -1);
     const newObj = { ...a, ...b };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key of sharedKeys) {
-      if (key === "__proto__")
+    for (const key2 of sharedKeys) {
+      if (key2 === "__proto__")
         continue;
-      const sharedValue = mergeValues(a[key], b[key]);
+      const sharedValue = mergeValues(a[key2], b[key2]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key] = sharedValue.data;
+      newObj[key2] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -32354,9 +32513,9 @@ function handleIntersectionResults(result, left, right) {
   result.value = merged.data;
   return result;
 }
-function getTupleOptStart(items, key) {
+function getTupleOptStart(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -32394,10 +32553,10 @@ function handleTupleResults(itemResults, final, items, input2, optoutStart) {
   }
   return final;
 }
-function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key)) {
-      final.issues.push(...prefixIssues(key, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -32409,15 +32568,15 @@ function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) 
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key)) {
-      final.issues.push(...prefixIssues(key, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key,
+        key: key2,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -33238,16 +33397,16 @@ var init_schemas = __esm({
       defineLazyInternal(inst, "propValues", (zod) => {
         const shape = zod.def.shape;
         const propValues = {};
-        for (const key in shape) {
-          const field = shape[key]._zod;
+        for (const key2 in shape) {
+          const field = shape[key2]._zod;
           if (field.values) {
-            if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
-              assignProp(propValues, key, /* @__PURE__ */ new Set());
+            if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
+              assignProp(propValues, key2, /* @__PURE__ */ new Set());
             }
             for (const v of field.values)
-              propValues[key].add(v);
+              propValues[key2].add(v);
             if (field.optin !== void 0)
-              propValues[key].add(void 0);
+              propValues[key2].add(void 0);
           }
         }
         return propValues;
@@ -33274,22 +33433,22 @@ var init_schemas = __esm({
         const shape = value.shape;
         const abortEarly = ctx?.abortEarly;
         let seen = payload.issues.length;
-        for (const key of value.allKeys) {
+        for (const key2 of value.allKeys) {
           if (abortEarly && payload.issues.length !== seen) {
             if (aborted(payload, seen))
               break;
             seen = payload.issues.length;
           }
-          if (key === "__proto__")
+          if (key2 === "__proto__")
             continue;
-          const el = shape[key];
+          const el = shape[key2];
           const optin = el._zod.optin;
           const optout = el._zod.optout;
-          const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
+          const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
           if (r instanceof Promise) {
-            proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
+            proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
           } else {
-            handlePropertyResult(r, payload, key, input2, optin, optout);
+            handlePropertyResult(r, payload, key2, input2, optin, optout);
           }
         }
         if (!catchall) {
@@ -33323,17 +33482,17 @@ var init_schemas = __esm({
         doc.write(`const input = payload.value;`);
         const ids = /* @__PURE__ */ Object.create(null);
         let counter = 0;
-        for (const key of normalized.allKeys) {
-          ids[key] = `key_${counter++}`;
+        for (const key2 of normalized.allKeys) {
+          ids[key2] = `key_${counter++}`;
         }
         doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-        for (const key of normalized.allKeys) {
-          if (key === "__proto__")
+        for (const key2 of normalized.allKeys) {
+          if (key2 === "__proto__")
             continue;
-          const id = ids[key];
-          const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
+          const id = ids[key2];
+          const k = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
           const isPresent = `${k} in input`;
-          const schema2 = shape[key];
+          const schema2 = shape[key2];
           const optin = schema2?._zod?.optin;
           const isOptionalIn = optin !== void 0;
           const isOptionalOut = schema2?._zod?.optout === "optional";
@@ -33682,12 +33841,12 @@ var init_schemas = __esm({
         if (values && !def.partial) {
           payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
           const recordKeys = /* @__PURE__ */ new Set();
-          for (const key of values) {
-            if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
-              recordKeys.add(typeof key === "number" ? key.toString() : key);
-              if (key === "__proto__")
+          for (const key2 of values) {
+            if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
+              recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
+              if (key2 === "__proto__")
                 continue;
-              const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+              const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
               if (keyResult instanceof Promise) {
                 throw new Error("Async schemas not supported in object keys currently");
               }
@@ -33696,8 +33855,8 @@ var init_schemas = __esm({
                   code: "invalid_key",
                   origin: "record",
                   issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-                  input: key,
-                  path: [key],
+                  input: key2,
+                  path: [key2],
                   inst
                 });
                 continue;
@@ -33705,32 +33864,32 @@ var init_schemas = __esm({
               const outKey = keyResult.value;
               if (outKey === "__proto__")
                 continue;
-              const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+              const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
               if (result instanceof Promise) {
                 proms.push(result.then((result2) => {
                   if (result2.issues.length) {
-                    payload.issues.push(...prefixIssues(key, result2.issues));
+                    payload.issues.push(...prefixIssues(key2, result2.issues));
                   }
                   payload.value[outKey] = result2.value;
                 }));
               } else {
                 if (result.issues.length) {
-                  payload.issues.push(...prefixIssues(key, result.issues));
+                  payload.issues.push(...prefixIssues(key2, result.issues));
                 }
                 payload.value[outKey] = result.value;
               }
             }
           }
           let unrecognized;
-          for (const key in input2) {
-            if (!recordKeys.has(key)) {
+          for (const key2 in input2) {
+            if (!recordKeys.has(key2)) {
               if (def.mode === "loose") {
-                if (key === "__proto__")
+                if (key2 === "__proto__")
                   continue;
-                payload.value[key] = input2[key];
+                payload.value[key2] = input2[key2];
               } else {
                 unrecognized = unrecognized ?? [];
-                unrecognized.push(key);
+                unrecognized.push(key2);
               }
             }
           }
@@ -33746,18 +33905,18 @@ var init_schemas = __esm({
         } else {
           payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
           let unrecognized;
-          for (const key of Reflect.ownKeys(input2)) {
-            if (key === "__proto__")
+          for (const key2 of Reflect.ownKeys(input2)) {
+            if (key2 === "__proto__")
               continue;
-            if (!Object.prototype.propertyIsEnumerable.call(input2, key))
+            if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
               continue;
-            let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+            let keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
             if (keyResult instanceof Promise) {
               throw new Error("Async schemas not supported in object keys currently");
             }
-            const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
+            const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
             if (checkNumericKey) {
-              const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
+              const retryResult = def.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
               if (retryResult instanceof Promise) {
                 throw new Error("Async schemas not supported in object keys currently");
               }
@@ -33767,17 +33926,17 @@ var init_schemas = __esm({
             }
             if (keyResult.issues.length) {
               if (def.mode === "loose") {
-                payload.value[key] = input2[key];
+                payload.value[key2] = input2[key2];
               } else if (values) {
                 unrecognized = unrecognized ?? [];
-                unrecognized.push(key);
+                unrecognized.push(key2);
               } else {
                 payload.issues.push({
                   code: "invalid_key",
                   origin: "record",
                   issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-                  input: key,
-                  path: [key],
+                  input: key2,
+                  path: [key2],
                   inst
                 });
               }
@@ -33786,17 +33945,17 @@ var init_schemas = __esm({
             const outKey = keyResult.value;
             if (outKey === "__proto__")
               continue;
-            const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+            const result = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
             if (result instanceof Promise) {
               proms.push(result.then((result2) => {
                 if (result2.issues.length) {
-                  payload.issues.push(...prefixIssues(key, result2.issues));
+                  payload.issues.push(...prefixIssues(key2, result2.issues));
                 }
                 payload.value[outKey] = result2.value;
               }));
             } else {
               if (result.issues.length) {
-                payload.issues.push(...prefixIssues(key, result.issues));
+                payload.issues.push(...prefixIssues(key2, result.issues));
               }
               payload.value[outKey] = result.value;
             }
@@ -33836,20 +33995,20 @@ var init_schemas = __esm({
         payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
         const abortEarly = ctx?.abortEarly;
         let seen = payload.issues.length;
-        for (const [key, value] of input2) {
+        for (const [key2, value] of input2) {
           if (abortEarly && payload.issues.length !== seen) {
             if (aborted(payload, seen))
               break;
             seen = payload.issues.length;
           }
-          const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+          const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
           const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
           if (keyResult instanceof Promise || valueResult instanceof Promise) {
             proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-              handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
+              handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
             }));
           } else {
-            handleMapResult(keyResult, valueResult, payload, key, input2, inst, ctx);
+            handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
           }
         }
         if (proms.length)
@@ -34370,8 +34529,8 @@ function isRecursive(inst, stack, resolve4) {
   };
   const shape = (sh, spread) => {
     let answer = NONE4;
-    for (const key of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key);
+    for (const key2 of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key2);
       if (spread && !desc.enumerable)
         continue;
       const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE4;
@@ -34467,8 +34626,8 @@ function isRecursive(inst, stack, resolve4) {
       break;
     default: {
       kind2;
-      for (const key in def) {
-        const desc = Object.getOwnPropertyDescriptor(def, key);
+      for (const key2 in def) {
+        const desc = Object.getOwnPropertyDescriptor(def, key2);
         if (!desc || desc.get)
           continue;
         const value = desc.value;
@@ -40212,8 +40371,8 @@ var init_pt = __esm({
           case "not_multiple_of":
             return `N\xFAmero inv\xE1lido: deve ser m\xFAltiplo de ${issue3.divisor}`;
           case "unrecognized_keys": {
-            const plural3 = issue3.keys.length > 1 ? "s" : "";
-            return `Chave${plural3} inv\xE1lida${plural3}: ${joinValues(issue3.keys, ", ")}`;
+            const plural5 = issue3.keys.length > 1 ? "s" : "";
+            return `Chave${plural5} inv\xE1lida${plural5}: ${joinValues(issue3.keys, ", ")}`;
           }
           case "invalid_key":
             return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -40363,8 +40522,8 @@ var init_pt_BR = __esm({
           case "not_multiple_of":
             return `N\xFAmero inv\xE1lido: deve ser m\xFAltiplo de ${issue3.divisor}`;
           case "unrecognized_keys": {
-            const plural3 = issue3.keys.length > 1 ? "s" : "";
-            return `Chave${plural3} inv\xE1lida${plural3}: ${joinValues(issue3.keys, ", ")}`;
+            const plural5 = issue3.keys.length > 1 ? "s" : "";
+            return `Chave${plural5} inv\xE1lida${plural5}: ${joinValues(issue3.keys, ", ")}`;
           }
           case "invalid_key":
             return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -43042,11 +43201,11 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
   const shape = def.shape;
-  for (const key of Reflect.ownKeys(shape)) {
-    const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
+  for (const key2 of Reflect.ownKeys(shape)) {
+    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape[key], inputVar, false);
+    compileChild(doc, ctx, shape[key2], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -43413,9 +43572,9 @@ function generateObjectCheck(doc, ctx, schema2, accessor, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key of allKeys) {
-    const propSchema = propShape[key];
-    const kx = keyExpr(key);
+  for (const key2 of allKeys) {
+    const propSchema = propShape[key2];
+    const kx = keyExpr(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${kx}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -43436,14 +43595,14 @@ function generateObjectCheck(doc, ctx, schema2, accessor, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key, outputVar2);
+      propOutputs.set(key2, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx} in ${accessor})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key, outputAccessor);
+        propOutputs.set(key2, outputAccessor);
     }
   }
   const catchall = def.catchall;
@@ -43864,9 +44023,9 @@ function generateTupleCheck(doc, ctx, schema2, accessor) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key) {
+function getTupleOptStart2(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -43996,16 +44155,16 @@ function generateRecordCheck(doc, ctx, schema2, accessor) {
   const keyValues = recordDef.partial ? void 0 : def.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
-    for (const key of keyValues) {
-      if (!(typeof key === "string" || typeof key === "number" || typeof key === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key)}`);
+    for (const key2 of keyValues) {
+      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
       }
-      const inputKey = typeof key === "number" ? key.toString() : key;
+      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key);
+      const keyConst = addConstant(ctx, key2);
       const outKey = generateCheck(doc, ctx, def.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -44083,10 +44242,10 @@ function emitOwnKeys(doc, ctx, accessor, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key) {
-  if (typeof key === "string")
-    return esc(key);
-  return addConstant(ctx, key);
+function literalPropertyKey(ctx, key2) {
+  if (typeof key2 === "string")
+    return esc(key2);
+  return addConstant(ctx, key2);
 }
 function generateMapCheck(doc, ctx, schema2, accessor) {
   const def = schema2._zod.def;
@@ -45384,9 +45543,9 @@ var init_api = __esm({
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
-    for (const key of Reflect.ownKeys(source)) {
-      if (Object.prototype.propertyIsEnumerable.call(source, key)) {
-        assignProp(target, key, source[key]);
+    for (const key2 of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key2)) {
+        assignProp(target, key2, source[key2]);
       }
     }
   }
@@ -45532,8 +45691,8 @@ function extractDefs(ctx, schema2) {
     if (defId)
       seen.defId = defId;
     const schema3 = seen.schema;
-    for (const key in schema3) {
-      delete schema3[key];
+    for (const key2 in schema3) {
+      delete schema3[key2];
     }
     schema3.$ref = ref;
   };
@@ -45612,8 +45771,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key in member) {
-      if (!FOLDABLE_KEYS.has(key))
+    for (const key2 in member) {
+      if (!FOLDABLE_KEYS.has(key2))
         return null;
     }
     objects.push(member);
@@ -45621,22 +45780,22 @@ function foldObjects(members2) {
   const properties = {};
   const required2 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
-    for (const key in object2.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key))
+    for (const key2 in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key2))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key, merged);
+      assignProp(properties, key2, merged);
     }
-    for (const key of object2.required ?? [])
-      required2.add(key);
+    for (const key2 of object2.required ?? [])
+      required2.add(key2);
   }
   const folded = { type: "object", properties };
   if (required2.size)
@@ -45661,8 +45820,8 @@ function foldIntersection(json3) {
   const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key of FOLDABLE_KEYS)
-    if (key in json3)
+  for (const key2 of FOLDABLE_KEYS)
+    if (key2 in json3)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -45709,20 +45868,20 @@ function finalize(ctx, schema2) {
       assignProps(schema3, _cached);
       const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
-        for (const key in schema3) {
-          if (key === "$ref" || key === "allOf")
+        for (const key2 in schema3) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (!(key in _cached)) {
-            delete schema3[key];
+          if (!(key2 in _cached)) {
+            delete schema3[key2];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key in schema3) {
-          if (key === "$ref" || key === "allOf")
+        for (const key2 in schema3) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (key in refSeen.def && JSON.stringify(schema3[key]) === JSON.stringify(refSeen.def[key])) {
-            delete schema3[key];
+          if (key2 in refSeen.def && JSON.stringify(schema3[key2]) === JSON.stringify(refSeen.def[key2])) {
+            delete schema3[key2];
           }
         }
       }
@@ -45734,11 +45893,11 @@ function finalize(ctx, schema2) {
       if (parentSeen?.schema.$ref) {
         schema3.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key in schema3) {
-            if (key === "$ref" || key === "allOf")
+          for (const key2 in schema3) {
+            if (key2 === "$ref" || key2 === "allOf")
               continue;
-            if (key in parentSeen.def && JSON.stringify(schema3[key]) === JSON.stringify(parentSeen.def[key])) {
-              delete schema3[key];
+            if (key2 in parentSeen.def && JSON.stringify(schema3[key2]) === JSON.stringify(parentSeen.def[key2])) {
+              delete schema3[key2];
             }
           }
         }
@@ -45871,8 +46030,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
   }
   if (def.type === "object") {
-    for (const key in def.shape) {
-      if (isTransforming(def.shape[key], ctx))
+    for (const key2 in def.shape) {
+      if (isTransforming(def.shape[key2], ctx))
         return true;
     }
     return false;
@@ -46049,9 +46208,9 @@ function toJSONSchema(input2, params) {
     };
     ctx2.external = external;
     for (const entry of registry2._idmap.entries()) {
-      const [key, schema2] = entry;
+      const [key2, schema2] = entry;
       extractDefs(ctx2, schema2);
-      assignProp(schemas, key, finalize(ctx2, schema2));
+      assignProp(schemas, key2, finalize(ctx2, schema2));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -46073,13 +46232,13 @@ var init_json_schema_processors = __esm({
     init_schemas();
     init_to_json_schema();
     init_util();
-    narrowMin = (agg, key, value) => {
-      if (agg[key] === void 0 || value > agg[key])
-        agg[key] = value;
+    narrowMin = (agg, key2, value) => {
+      if (agg[key2] === void 0 || value > agg[key2])
+        agg[key2] = value;
     };
-    narrowMax = (agg, key, value) => {
-      if (agg[key] === void 0 || value < agg[key])
-        agg[key] = value;
+    narrowMax = (agg, key2, value) => {
+      if (agg[key2] === void 0 || value < agg[key2])
+        agg[key2] = value;
     };
     narrowBoth = (agg, value) => {
       narrowMin(agg, "minimum", value);
@@ -46379,17 +46538,17 @@ var init_json_schema_processors = __esm({
       }
       json3.type = "object";
       json3.properties = {};
-      for (const key in shape) {
-        assignProp(json3.properties, key, processSchema(shape[key], ctx, {
+      for (const key2 in shape) {
+        assignProp(json3.properties, key2, processSchema(shape[key2], ctx, {
           ...params,
-          path: [...params.path, "properties", key]
+          path: [...params.path, "properties", key2]
         }));
       }
       const requiredKeys = [];
-      for (const key of Object.keys(shape)) {
-        const field = def.shape[key];
+      for (const key2 of Object.keys(shape)) {
+        const field = def.shape[key2];
         if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
-          requiredKeys.push(key);
+          requiredKeys.push(key2);
         }
       }
       if (requiredKeys.length > 0) {
@@ -47087,7 +47246,7 @@ var init_core2 = __esm({
   "node_modules/zod/v4/core/index.js"() {
     init_core();
     init_parse();
-    init_errors();
+    init_errors2();
     init_schemas();
     init_memoizer();
     init_checks();
@@ -47148,22 +47307,22 @@ var init_checks2 = __esm({
 });
 
 // node_modules/zod/v4/classic/errors.js
-function _lazyMethod(proto, key, make) {
-  Object.defineProperty(proto, key, {
+function _lazyMethod(proto, key2, make) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     enumerable: false,
     get() {
       const value = make(this);
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
       return value;
     },
     set(value) {
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
     }
   });
 }
 var _installedErrorProtos, initializer2, ZodError, ZodRealError;
-var init_errors2 = __esm({
+var init_errors3 = __esm({
   "node_modules/zod/v4/classic/errors.js"() {
     init_core2();
     init_core2();
@@ -47206,7 +47365,7 @@ var parse2, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAs
 var init_parse2 = __esm({
   "node_modules/zod/v4/classic/parse.js"() {
     init_core2();
-    init_errors2();
+    init_errors3();
     init_core2();
     parse2 = /* @__PURE__ */ _parse(ZodRealError);
     parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
@@ -47337,7 +47496,7 @@ __export(schemas_exports2, {
   hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
-  httpUrl: () => httpUrl,
+  httpUrl: () => httpUrl2,
   iban: () => iban2,
   instanceof: () => _instanceof,
   int: () => int2,
@@ -47435,7 +47594,7 @@ function uuidv7(params) {
 function url(params) {
   return _url(ZodURL, params);
 }
-function httpUrl(params) {
+function httpUrl2(params) {
   return _url(ZodURL, {
     protocol: httpProtocol,
     hostname: domain,
@@ -48973,55 +49132,55 @@ function resolveRef(ref, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path5[0] === defsKey) {
-    const key = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
-    if (!key || !ctx.defs[key]) {
+    const key2 = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
+    if (!key2 || !ctx.defs[key2]) {
       throw new Error(`Reference not found: ${ref}`);
     }
-    return ctx.defs[key];
+    return ctx.defs[key2];
   }
   throw new Error(`Reference not found: ${ref}`);
 }
-function checkObjectGuards(objectSchema, guards) {
+function checkObjectGuards(objectSchema, guards2) {
   const guard = z.transform((value) => value).check((payload) => {
     const value = payload.value;
     if (typeof value !== "object" || value === null || Array.isArray(value))
       return;
     const keys = Object.getOwnPropertyNames(value);
-    if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
+    if (guards2.minProperties !== void 0 && keys.length < guards2.minProperties) {
       payload.issues.push({
         origin: "object",
         code: "too_small",
-        minimum: guards.minProperties,
+        minimum: guards2.minProperties,
         inclusive: true,
-        message: `Too small: expected object to have >=${guards.minProperties} properties`,
+        message: `Too small: expected object to have >=${guards2.minProperties} properties`,
         input: value,
         inst: objectSchema,
         continue: true
       });
     }
-    if (guards.maxProperties !== void 0 && keys.length > guards.maxProperties) {
+    if (guards2.maxProperties !== void 0 && keys.length > guards2.maxProperties) {
       payload.issues.push({
         origin: "object",
         code: "too_big",
-        maximum: guards.maxProperties,
+        maximum: guards2.maxProperties,
         inclusive: true,
-        message: `Too big: expected object to have <=${guards.maxProperties} properties`,
+        message: `Too big: expected object to have <=${guards2.maxProperties} properties`,
         input: value,
         inst: objectSchema,
         continue: true
       });
     }
-    if (guards.keySchema) {
-      for (const key of keys) {
-        const result = guards.keySchema.safeParse(key);
+    if (guards2.keySchema) {
+      for (const key2 of keys) {
+        const result = guards2.keySchema.safeParse(key2);
         if (result.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result.error.issues,
-          input: key,
-          path: [key],
+          input: key2,
+          path: [key2],
           continue: true
         });
       }
@@ -49046,20 +49205,20 @@ function canonicalKey(value, seen) {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key = canonicalKey(item, seen);
-        if (key === null)
+        const key2 = canonicalKey(item, seen);
+        if (key2 === null)
           return null;
-        parts2.push(key);
+        parts2.push(key2);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k of keys) {
-      const key = canonicalKey(value[k], seen);
-      if (key === null)
+      const key2 = canonicalKey(value[k], seen);
+      if (key2 === null)
         return null;
-      parts.push(`${k.length}:${k}=${key}`);
+      parts.push(`${k.length}:${k}=${key2}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -49073,10 +49232,10 @@ function containsRef(value) {
     return value.some(containsRef);
   if (typeof value.$ref === "string")
     return true;
-  return Object.entries(value).some(([key, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key))
+  return Object.entries(value).some(([key2, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key2))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -49084,20 +49243,20 @@ function containsRef(value) {
 function plural(n) {
   return n === 1 ? "element" : "elements";
 }
-function checkArrayGuards(arraySchema, guards) {
+function checkArrayGuards(arraySchema, guards2) {
   const guard = z.transform((value) => value).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
-    if (guards.uniqueItems === true) {
+    if (guards2.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key === null)
+        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key2 === null)
           continue;
-        const first2 = firstSeen.get(key);
+        const first2 = firstSeen.get(key2);
         if (first2 === void 0) {
-          firstSeen.set(key, i);
+          firstSeen.set(key2, i);
           continue;
         }
         payload.issues.push({
@@ -49109,12 +49268,12 @@ function checkArrayGuards(arraySchema, guards) {
         });
       }
     }
-    if (guards.containsSchema) {
-      const minContains = guards.minContains ?? 1;
-      const ceiling = guards.maxContains !== void 0 ? guards.maxContains + 1 : Number.POSITIVE_INFINITY;
+    if (guards2.containsSchema) {
+      const minContains = guards2.minContains ?? 1;
+      const ceiling = guards2.maxContains !== void 0 ? guards2.maxContains + 1 : Number.POSITIVE_INFINITY;
       let matches = 0;
       for (const item of items) {
-        if (guards.containsSchema.safeParse(item).success && ++matches >= ceiling)
+        if (guards2.containsSchema.safeParse(item).success && ++matches >= ceiling)
           break;
       }
       if (matches < minContains) {
@@ -49125,10 +49284,10 @@ function checkArrayGuards(arraySchema, guards) {
           continue: true
         });
       }
-      if (guards.maxContains !== void 0 && matches > guards.maxContains) {
+      if (guards2.maxContains !== void 0 && matches > guards2.maxContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at most ${guards.maxContains} matching ${plural(guards.maxContains)}`,
+          message: `Array must contain at most ${guards2.maxContains} matching ${plural(guards2.maxContains)}`,
           input: items,
           continue: true
         });
@@ -49335,9 +49494,9 @@ function convertBaseSchema(schema2, ctx) {
       const properties = schema2.properties || {};
       const requiredSet = new Set(schema2.required || []);
       const additionalSchema = typeof schema2.additionalProperties === "object" ? convertSchema(schema2.additionalProperties, ctx) : void 0;
-      for (const [key, propSchema] of Object.entries(properties)) {
+      for (const [key2, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
       }
       if (schema2.patternProperties) {
         const patternProps = schema2.patternProperties;
@@ -49372,12 +49531,12 @@ function convertBaseSchema(schema2, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key))
+            for (const key2 of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key2))
                 continue;
-              if (patterns.some((regex2) => regex2.test(key)))
+              if (patterns.some((regex2) => regex2.test(key2)))
                 continue;
-              unrecognized.push(key);
+              unrecognized.push(key2);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -49508,38 +49667,38 @@ function convertSchema(schema2, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key of coreMetadataKeys) {
-    if (key in schema2) {
-      extraMeta[key] = schema2[key];
+  for (const key2 of coreMetadataKeys) {
+    if (key2 in schema2) {
+      extraMeta[key2] = schema2[key2];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key of contentMetadataKeys) {
-    if (key in schema2) {
-      extraMeta[key] = schema2[key];
+  for (const key2 of contentMetadataKeys) {
+    if (key2 in schema2) {
+      extraMeta[key2] = schema2[key2];
     }
   }
   if (schema2.type === "object" && schema2.$ref === void 0) {
     if (schema2.propertyNames !== void 0 && !containsRef(schema2.propertyNames)) {
       extraMeta.propertyNames = schema2.propertyNames;
     }
-    for (const key of ["minProperties", "maxProperties"]) {
-      if (schema2[key] !== void 0)
-        extraMeta[key] = schema2[key];
+    for (const key2 of ["minProperties", "maxProperties"]) {
+      if (schema2[key2] !== void 0)
+        extraMeta[key2] = schema2[key2];
     }
   }
   if (schema2.type === "array" && schema2.$ref === void 0) {
     if (schema2.contains !== void 0 && !containsRef(schema2.contains)) {
       extraMeta.contains = schema2.contains;
     }
-    for (const key of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema2[key] !== void 0)
-        extraMeta[key] = schema2[key];
+    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema2[key2] !== void 0)
+        extraMeta[key2] = schema2[key2];
     }
   }
-  for (const key of Object.keys(schema2)) {
-    if (!RECOGNIZED_KEYS.has(key)) {
-      assignProp(extraMeta, key, schema2[key]);
+  for (const key2 of Object.keys(schema2)) {
+    if (!RECOGNIZED_KEYS.has(key2)) {
+      assignProp(extraMeta, key2, schema2[key2]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -50079,7 +50238,7 @@ __export(external_exports, {
   hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
-  httpUrl: () => httpUrl,
+  httpUrl: () => httpUrl2,
   iban: () => iban2,
   includes: () => _includes,
   input: () => input,
@@ -50201,7 +50360,7 @@ var init_external = __esm({
     init_core2();
     init_schemas2();
     init_checks2();
-    init_errors2();
+    init_errors3();
     init_parse2();
     init_compat();
     init_core2();
@@ -50255,7 +50414,9 @@ var init_settings_schema = __esm({
     init_settings();
     varValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]);
     vars = external_exports.record(external_exports.string().regex(VAR_NAME_RE, 'a variable name is letters, digits and "_", not starting with a digit'), varValue).describe("Variables substituted into scripts as ${{ vars.NAME }}. The most specific definition wins: site, then group, then fleet.");
-    lintRules = external_exports.record(external_exports.string(), external_exports.enum(["error", "warning", "off"])).describe('Per script-check rule: "error" (stops apply), "warning" or "off". See `routeros-gitops rules`.');
+    lintRules = external_exports.record(external_exports.string(), external_exports.enum(["error", "lockout", "advice", "off", "warning"])).describe(
+      'Per script-check rule: "error" (never sent), "lockout" (apply refuses it until the script acknowledges it with "# routeros-gitops: allow <rule>", or --allow-lockout), "advice" (shown, never blocks) or "off". "warning" is the former name of "advice". See `routeros-gitops rules`.'
+    );
     routerOsSettings = {
       routeros: external_exports.union([external_exports.string(), external_exports.number()]).superRefine((v, ctx) => {
         if (typeof v === "number") {
@@ -50307,6 +50468,57 @@ var init_settings_schema = __esm({
       vars: vars.optional(),
       lint: external_exports.strictObject({ rules: lintRules.optional() }).optional()
     }).describe("site.yaml: one site. The folder name is the site's name.");
+  }
+});
+
+// src/core/keys.ts
+import { createHash, createHmac, hash as hash2, scryptSync } from "node:crypto";
+function sha256(data) {
+  return hash2("sha256", data, "hex");
+}
+function fingerprint(body, secretDigests = {}) {
+  const names = Object.keys(secretDigests).sort();
+  if (!names.length) return `sha256:${sha256(body)}`;
+  const h = createHash("sha256").update(body);
+  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
+  return `sha256:${h.digest("hex")}`;
+}
+function idempotencyKey(k) {
+  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
+}
+function partKey(scriptKey, index, count2) {
+  return uuidV5(`${scriptKey.toLowerCase()}
+part ${index + 1}/${count2}`, KEY_NAMESPACE);
+}
+function uuidV5(name, namespace = KEY_NAMESPACE) {
+  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
+  const b = hash2("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
+  b[6] = b[6] & 15 | 80;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex", 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+function stretched(secretsKey) {
+  if (!derivedKey || derivedKey.source !== secretsKey) {
+    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
+  }
+  return derivedKey.key;
+}
+function secretDigest(name, value, secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
+}
+function secretsKeyCheck(secretsKey) {
+  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
+}
+var UUID_RE2, KEY_NAMESPACE, namespaceBytes, NS, derivedKey, MIN_SECRETS_KEY_LENGTH;
+var init_keys = __esm({
+  "src/core/keys.ts"() {
+    "use strict";
+    UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
+    namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
+    NS = namespaceBytes(KEY_NAMESPACE);
+    MIN_SECRETS_KEY_LENGTH = 16;
   }
 });
 
@@ -51046,27 +51258,27 @@ var require_light = __commonJS({
               }
             }
           }
-          key(key = "") {
+          key(key2 = "") {
             var ref;
-            return (ref = this.instances[key]) != null ? ref : (() => {
+            return (ref = this.instances[key2]) != null ? ref : (() => {
               var limiter;
-              limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-                id: `${this.id}-${key}`,
+              limiter = this.instances[key2] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+                id: `${this.id}-${key2}`,
                 timeout: this.timeout,
                 connection: this.connection
               }));
-              this.Events.trigger("created", limiter, key);
+              this.Events.trigger("created", limiter, key2);
               return limiter;
             })();
           }
-          async deleteKey(key = "") {
+          async deleteKey(key2 = "") {
             var deleted, instance;
-            instance = this.instances[key];
+            instance = this.instances[key2];
             if (this.connection) {
-              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key}`)]);
+              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key2}`)]);
             }
             if (instance != null) {
-              delete this.instances[key];
+              delete this.instances[key2];
               await instance.disconnect();
             }
             return instance != null || deleted > 0;
@@ -51629,6 +51841,24 @@ var require_light = __commonJS({
   }
 });
 
+// src/core/logger.ts
+var silentLogger;
+var init_logger = __esm({
+  "src/core/logger.ts"() {
+    "use strict";
+    silentLogger = {
+      debug() {
+      },
+      info() {
+      },
+      warn() {
+      },
+      error() {
+      }
+    };
+  }
+});
+
 // node_modules/pino-std-serializers/lib/err-helpers.js
 var require_err_helpers = __commonJS({
   "node_modules/pino-std-serializers/lib/err-helpers.js"(exports, module) {
@@ -51758,15 +51988,15 @@ var require_err = __commonJS({
       if (Array.isArray(err.errors)) {
         _err.aggregateErrors = err.errors.map((err2) => errSerializer(err2));
       }
-      for (const key in err) {
-        if (_err[key] === void 0) {
-          const val = err[key];
+      for (const key2 in err) {
+        if (_err[key2] === void 0) {
+          const val = err[key2];
           if (isErrorLike(val)) {
-            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
-              _err[key] = errSerializer(val);
+            if (key2 !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
+              _err[key2] = errSerializer(val);
             }
           } else {
-            _err[key] = val;
+            _err[key2] = val;
           }
         }
       }
@@ -51801,15 +52031,15 @@ var require_err_with_cause = __commonJS({
       if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen)) {
         _err.cause = errWithCauseSerializer(err.cause);
       }
-      for (const key in err) {
-        if (_err[key] === void 0) {
-          const val = err[key];
+      for (const key2 in err) {
+        if (_err[key2] === void 0) {
+          const val = err[key2];
           if (isErrorLike(val)) {
             if (!Object.prototype.hasOwnProperty.call(val, seen)) {
-              _err[key] = errWithCauseSerializer(val);
+              _err[key2] = errWithCauseSerializer(val);
             }
           } else {
-            _err[key] = val;
+            _err[key2] = val;
           }
         }
       }
@@ -52054,9 +52284,9 @@ var require_redact = __commonJS({
       }
       if (typeof obj === "object") {
         const cloned = Object.create(Object.getPrototypeOf(obj));
-        for (const key in obj) {
-          if (Object.prototype.hasOwnProperty.call(obj, key)) {
-            cloned[key] = deepClone(obj[key]);
+        for (const key2 in obj) {
+          if (Object.prototype.hasOwnProperty.call(obj, key2)) {
+            cloned[key2] = deepClone(obj[key2]);
           }
         }
         return cloned;
@@ -52109,14 +52339,14 @@ var require_redact = __commonJS({
     function setValue(obj, parts, value) {
       let current = obj;
       for (let i = 0; i < parts.length - 1; i++) {
-        const key = parts[i];
-        if (typeof current !== "object" || current === null || !(key in current)) {
+        const key2 = parts[i];
+        if (typeof current !== "object" || current === null || !(key2 in current)) {
           return false;
         }
-        if (typeof current[key] !== "object" || current[key] === null) {
+        if (typeof current[key2] !== "object" || current[key2] === null) {
           return false;
         }
-        current = current[key];
+        current = current[key2];
       }
       const lastKey = parts[parts.length - 1];
       if (lastKey === "*") {
@@ -52125,9 +52355,9 @@ var require_redact = __commonJS({
             current[i] = value;
           }
         } else if (typeof current === "object" && current !== null) {
-          for (const key in current) {
-            if (Object.prototype.hasOwnProperty.call(current, key)) {
-              current[key] = value;
+          for (const key2 in current) {
+            if (Object.prototype.hasOwnProperty.call(current, key2)) {
+              current[key2] = value;
             }
           }
         }
@@ -52141,14 +52371,14 @@ var require_redact = __commonJS({
     function removeKey(obj, parts) {
       let current = obj;
       for (let i = 0; i < parts.length - 1; i++) {
-        const key = parts[i];
-        if (typeof current !== "object" || current === null || !(key in current)) {
+        const key2 = parts[i];
+        if (typeof current !== "object" || current === null || !(key2 in current)) {
           return false;
         }
-        if (typeof current[key] !== "object" || current[key] === null) {
+        if (typeof current[key2] !== "object" || current[key2] === null) {
           return false;
         }
-        current = current[key];
+        current = current[key2];
       }
       const lastKey = parts[parts.length - 1];
       if (lastKey === "*") {
@@ -52157,9 +52387,9 @@ var require_redact = __commonJS({
             current[i] = void 0;
           }
         } else if (typeof current === "object" && current !== null) {
-          for (const key in current) {
-            if (Object.prototype.hasOwnProperty.call(current, key)) {
-              delete current[key];
+          for (const key2 in current) {
+            if (Object.prototype.hasOwnProperty.call(current, key2)) {
+              delete current[key2];
             }
           }
         }
@@ -52244,19 +52474,19 @@ var require_redact = __commonJS({
         } else if (typeof current === "object" && current !== null) {
           if (remove) {
             const keysToDelete = [];
-            for (const key in current) {
-              if (Object.prototype.hasOwnProperty.call(current, key)) {
-                keysToDelete.push(key);
+            for (const key2 in current) {
+              if (Object.prototype.hasOwnProperty.call(current, key2)) {
+                keysToDelete.push(key2);
               }
             }
-            for (const key of keysToDelete) {
-              delete current[key];
+            for (const key2 of keysToDelete) {
+              delete current[key2];
             }
           } else {
-            for (const key in current) {
-              const keyPath = [...parentParts, key];
-              const actualCensor = typeof censor === "function" ? censor(current[key], keyPath) : censor;
-              current[key] = actualCensor;
+            for (const key2 in current) {
+              const keyPath = [...parentParts, key2];
+              const actualCensor = typeof censor === "function" ? censor(current[key2], keyPath) : censor;
+              current[key2] = actualCensor;
             }
           }
         }
@@ -52276,9 +52506,9 @@ var require_redact = __commonJS({
               traverse(current[i], pathLength + 1);
             }
           } else if (typeof current === "object" && current !== null) {
-            for (const key in current) {
-              pathArray[pathLength] = key;
-              traverse(current[key], pathLength + 1);
+            for (const key2 in current) {
+              pathArray[pathLength] = key2;
+              traverse(current[key2], pathLength + 1);
             }
           }
         } else if (pathLength < beforeWildcard.length) {
@@ -52365,12 +52595,12 @@ var require_redact = __commonJS({
           return cloned2;
         }
         const cloned = Object.create(Object.getPrototypeOf(source));
-        for (const key in source) {
-          if (Object.prototype.hasOwnProperty.call(source, key)) {
-            if (pathMap.has(key) || pathMap.has("*")) {
-              cloned[key] = cloneSelectively(source[key], pathMap.get(key) || pathMap.get("*"));
+        for (const key2 in source) {
+          if (Object.prototype.hasOwnProperty.call(source, key2)) {
+            if (pathMap.has(key2) || pathMap.has("*")) {
+              cloned[key2] = cloneSelectively(source[key2], pathMap.get(key2) || pathMap.get("*"));
             } else {
-              cloned[key] = source[key];
+              cloned[key2] = source[key2];
             }
           }
         }
@@ -52888,7 +53118,7 @@ var require_sonic_boom = __commonJS({
       if (!(this instanceof SonicBoom)) {
         return new SonicBoom(opts);
       }
-      let { fd, dest, minLength, maxLength, maxWrite, periodicFlush, sync, append = true, mkdir: mkdir6, retryEAGAIN, fsync, contentMode, mode } = opts || {};
+      let { fd, dest, minLength, maxLength, maxWrite, periodicFlush, sync, append = true, mkdir: mkdir7, retryEAGAIN, fsync, contentMode, mode } = opts || {};
       fd = fd || dest;
       this._len = 0;
       this.fd = -1;
@@ -52913,7 +53143,7 @@ var require_sonic_boom = __commonJS({
       this.append = append || false;
       this.mode = mode;
       this.retryEAGAIN = retryEAGAIN || (() => true);
-      this.mkdir = mkdir6 || false;
+      this.mkdir = mkdir7 || false;
       let fsWriteSync;
       let fsWrite;
       if (contentMode === kContentModeBuffer) {
@@ -53327,8 +53557,8 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
       if (this.sync) {
         try {
-          const written = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
-          release(null, written);
+          const written2 = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
+          release(null, written2);
         } catch (err) {
           release(err);
         }
@@ -53342,8 +53572,8 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
       if (this.sync) {
         try {
-          const written = fs3.writeSync(this.fd, this._writingBuf);
-          release(null, written);
+          const written2 = fs3.writeSync(this.fd, this._writingBuf);
+          release(null, written2);
         } catch (err) {
           release(err);
         }
@@ -53640,8 +53870,8 @@ var require_thread_stream = __commonJS({
     "use strict";
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
-    var { Worker } = __require("worker_threads");
-    var { join: join8 } = __require("path");
+    var { Worker: Worker2 } = __require("worker_threads");
+    var { join: join10 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -53693,8 +53923,8 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join8(__dirname, "lib", "worker.js");
-      const worker = new Worker(toExecute, {
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join10(__dirname, "lib", "worker.js");
+      const worker = new Worker2(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
         trackUnmanagedFds: false,
@@ -54204,10 +54434,10 @@ var require_transport = __commonJS({
   "node_modules/pino/lib/transport.js"(exports, module) {
     "use strict";
     var { createRequire } = __require("module");
-    var { existsSync: existsSync4 } = __require("node:fs");
+    var { existsSync: existsSync5 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join8, isAbsolute: isAbsolute2, sep: sep2 } = __require("node:path");
-    var { fileURLToPath: fileURLToPath2 } = __require("node:url");
+    var { join: join10, isAbsolute: isAbsolute2, sep: sep2 } = __require("node:path");
+    var { fileURLToPath: fileURLToPath3 } = __require("node:url");
     var sleep5 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
@@ -54274,12 +54504,12 @@ var require_transport = __commonJS({
       let path5 = unquoted;
       if (path5.startsWith("file://")) {
         try {
-          path5 = fileURLToPath2(path5);
+          path5 = fileURLToPath3(path5);
         } catch {
           return false;
         }
       }
-      return isAbsolute2(path5) && !existsSync4(path5);
+      return isAbsolute2(path5) && !existsSync5(path5);
     }
     function stripQuotes(value) {
       const first2 = value[0];
@@ -54361,7 +54591,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join10(__dirname, "worker.js");
         options.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -54382,7 +54612,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options.pipelines.some((p) => p.some((t) => t.level != null));
         usesMultistream = options.targets.length + options.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join8(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join10(__dirname, "worker.js");
         options.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -54409,7 +54639,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join8(__dirname, "..", "file.js");
+          return join10(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -54549,15 +54779,15 @@ var require_tools = __commonJS({
       }
       const wildcardStringifier = stringifiers[wildcardFirstSym];
       let propStr = "";
-      for (const key in obj) {
-        value = obj[key];
-        if (Object.prototype.hasOwnProperty.call(obj, key) && value !== void 0) {
-          if (serializers[key]) {
-            value = serializers[key](value);
-          } else if (key === errorKey && serializers.err) {
+      for (const key2 in obj) {
+        value = obj[key2];
+        if (Object.prototype.hasOwnProperty.call(obj, key2) && value !== void 0) {
+          if (serializers[key2]) {
+            value = serializers[key2](value);
+          } else if (key2 === errorKey && serializers.err) {
             value = serializers.err(value);
           }
-          const stringifier = stringifiers[key] || wildcardStringifier;
+          const stringifier = stringifiers[key2] || wildcardStringifier;
           switch (typeof value) {
             case "undefined":
             case "function":
@@ -54577,7 +54807,7 @@ var require_tools = __commonJS({
               value = (stringifier || stringify2)(value, stringifySafe);
           }
           if (value === void 0) continue;
-          const strKey = asString(key);
+          const strKey = asString(key2);
           propStr += "," + strKey + ":" + value;
         }
       }
@@ -54622,14 +54852,14 @@ var require_tools = __commonJS({
       const serializers = instance[serializersSym];
       const formatter = instance[formattersSym].bindings;
       bindings = formatter(bindings);
-      for (const key in bindings) {
-        value = bindings[key];
-        const valid = (key.length < 5 || key !== "level" && key !== "serializers" && key !== "formatters" && key !== "customLevels") && bindings.hasOwnProperty(key) && value !== void 0;
+      for (const key2 in bindings) {
+        value = bindings[key2];
+        const valid = (key2.length < 5 || key2 !== "level" && key2 !== "serializers" && key2 !== "formatters" && key2 !== "customLevels") && bindings.hasOwnProperty(key2) && value !== void 0;
         if (valid === true) {
-          value = serializers[key] ? serializers[key](value) : value;
-          value = (stringifiers[key] || wildcardStringifier || stringify2)(value, stringifySafe);
+          value = serializers[key2] ? serializers[key2](value) : value;
+          value = (stringifiers[key2] || wildcardStringifier || stringify2)(value, stringifySafe);
           if (value === void 0) continue;
-          data += "," + asString(key) + ":" + value;
+          data += "," + asString(key2) + ":" + value;
         }
       }
       return data;
@@ -54864,12 +55094,12 @@ var require_levels = __commonJS({
       const useOnlyCustomLevelsVal = this[useOnlyCustomLevelsSym];
       const levelComparison = this[levelCompSym];
       const hook2 = this[hooksSym].logMethod;
-      for (const key in values) {
-        if (levelComparison(values[key], levelVal) === false) {
-          this[key] = noop4;
+      for (const key2 in values) {
+        if (levelComparison(values[key2], levelVal) === false) {
+          this[key2] = noop4;
           continue;
         }
-        this[key] = isStandardLevel(key, useOnlyCustomLevelsVal) ? levelMethods[key](hook2) : genLog(values[key], hook2);
+        this[key2] = isStandardLevel(key2, useOnlyCustomLevelsVal) ? levelMethods[key2](hook2) : genLog(values[key2], hook2);
       }
       this.emit(
         "level-change",
@@ -54921,7 +55151,7 @@ var require_levels = __commonJS({
     function assertDefaultLevelFound(defaultLevel, customLevels, useOnlyCustomLevels) {
       if (typeof defaultLevel === "number") {
         const values = [].concat(
-          Object.keys(customLevels || {}).map((key) => customLevels[key]),
+          Object.keys(customLevels || {}).map((key2) => customLevels[key2]),
           useOnlyCustomLevels ? [] : Object.keys(nums).map((level) => +level),
           Infinity
         );
@@ -55299,28 +55529,28 @@ var require_safe_stable_stringify = __commonJS({
       }
       return value === void 0 ? true : value;
     }
-    function getBooleanOption(options, key) {
+    function getBooleanOption(options, key2) {
       let value;
-      if (hasOwnProperty.call(options, key)) {
-        value = options[key];
+      if (hasOwnProperty.call(options, key2)) {
+        value = options[key2];
         if (typeof value !== "boolean") {
-          throw new TypeError(`The "${key}" argument must be of type boolean`);
+          throw new TypeError(`The "${key2}" argument must be of type boolean`);
         }
       }
       return value === void 0 ? true : value;
     }
-    function getPositiveIntegerOption(options, key) {
+    function getPositiveIntegerOption(options, key2) {
       let value;
-      if (hasOwnProperty.call(options, key)) {
-        value = options[key];
+      if (hasOwnProperty.call(options, key2)) {
+        value = options[key2];
         if (typeof value !== "number") {
-          throw new TypeError(`The "${key}" argument must be of type number`);
+          throw new TypeError(`The "${key2}" argument must be of type number`);
         }
         if (!Number.isInteger(value)) {
-          throw new TypeError(`The "${key}" argument must be an integer`);
+          throw new TypeError(`The "${key2}" argument must be an integer`);
         }
         if (value < 1) {
-          throw new RangeError(`The "${key}" argument must be >= 1`);
+          throw new RangeError(`The "${key2}" argument must be >= 1`);
         }
       }
       return value === void 0 ? Infinity : value;
@@ -55372,12 +55602,12 @@ var require_safe_stable_stringify = __commonJS({
       const comparator = typeof deterministic === "function" ? deterministic : void 0;
       const maximumDepth = getPositiveIntegerOption(options, "maximumDepth");
       const maximumBreadth = getPositiveIntegerOption(options, "maximumBreadth");
-      function stringifyFnReplacer(key, parent, stack, replacer, spacer, indentation) {
-        let value = parent[key];
+      function stringifyFnReplacer(key2, parent, stack, replacer, spacer, indentation) {
+        let value = parent[key2];
         if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
-          value = value.toJSON(key);
+          value = value.toJSON(key2);
         }
-        value = replacer.call(parent, key, value);
+        value = replacer.call(parent, key2, value);
         switch (typeof value) {
           case "string":
             return strEscape(value);
@@ -55389,7 +55619,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join8 = ",";
+            let join10 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -55403,7 +55633,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join8 = `,
+                join10 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -55411,13 +55641,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join8;
+                res += join10;
               }
               const tmp = stringifyFnReplacer(String(i), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join10}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -55438,7 +55668,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join8 = `,
+              join10 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -55448,17 +55678,17 @@ ${indentation}`;
             }
             stack.push(value);
             for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key2 = keys[i];
-              const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
+              const key3 = keys[i];
+              const tmp = stringifyFnReplacer(key3, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join8;
+                res += `${separator}${strEscape(key3)}:${whitespace}${tmp}`;
+                separator = join10;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join8;
+              separator = join10;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -55483,9 +55713,9 @@ ${originalIndentation}`;
             return fail ? fail(value) : void 0;
         }
       }
-      function stringifyArrayReplacer(key, value, stack, replacer, spacer, indentation) {
+      function stringifyArrayReplacer(key2, value, stack, replacer, spacer, indentation) {
         if (typeof value === "object" && value !== null && typeof value.toJSON === "function") {
-          value = value.toJSON(key);
+          value = value.toJSON(key2);
         }
         switch (typeof value) {
           case "string":
@@ -55499,7 +55729,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join8 = ",";
+            let join10 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -55512,7 +55742,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join8 = `,
+                join10 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -55520,13 +55750,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyArrayReplacer(String(i), value[i], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join8;
+                res += join10;
               }
               const tmp = stringifyArrayReplacer(String(i), value[i], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join10}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -55539,16 +55769,16 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join8 = `,
+              join10 = `,
 ${indentation}`;
               whitespace = " ";
             }
             let separator = "";
-            for (const key2 of replacer) {
-              const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
+            for (const key3 of replacer) {
+              const tmp = stringifyArrayReplacer(key3, value[key3], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join8;
+                res += `${separator}${strEscape(key3)}:${whitespace}${tmp}`;
+                separator = join10;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -55574,7 +55804,7 @@ ${originalIndentation}`;
             return fail ? fail(value) : void 0;
         }
       }
-      function stringifyIndent(key, value, stack, spacer, indentation) {
+      function stringifyIndent(key2, value, stack, spacer, indentation) {
         switch (typeof value) {
           case "string":
             return strEscape(value);
@@ -55583,9 +55813,9 @@ ${originalIndentation}`;
               return "null";
             }
             if (typeof value.toJSON === "function") {
-              value = value.toJSON(key);
+              value = value.toJSON(key2);
               if (typeof value !== "object") {
-                return stringifyIndent(key, value, stack, spacer, indentation);
+                return stringifyIndent(key2, value, stack, spacer, indentation);
               }
               if (value === null) {
                 return "null";
@@ -55606,20 +55836,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join9 = `,
+              const join11 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i = 0;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyIndent(String(i), value[i], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join9;
+                res2 += join11;
               }
               const tmp = stringifyIndent(String(i), value[i], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join11}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -55635,33 +55865,33 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join8 = `,
+            const join10 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join8, maximumBreadth);
+              res += stringifyTypedArray(value, join10, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join8;
+              separator = join10;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
             }
             stack.push(value);
             for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key2 = keys[i];
-              const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
+              const key3 = keys[i];
+              const tmp = stringifyIndent(key3, value[key3], stack, spacer, indentation);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join8;
+                res += `${separator}${strEscape(key3)}: ${tmp}`;
+                separator = join10;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join8;
+              separator = join10;
             }
             if (separator !== "") {
               res = `
@@ -55686,7 +55916,7 @@ ${originalIndentation}`;
             return fail ? fail(value) : void 0;
         }
       }
-      function stringifySimple(key, value, stack) {
+      function stringifySimple(key2, value, stack) {
         switch (typeof value) {
           case "string":
             return strEscape(value);
@@ -55695,9 +55925,9 @@ ${originalIndentation}`;
               return "null";
             }
             if (typeof value.toJSON === "function") {
-              value = value.toJSON(key);
+              value = value.toJSON(key2);
               if (typeof value !== "object") {
-                return stringifySimple(key, value, stack);
+                return stringifySimple(key2, value, stack);
               }
               if (value === null) {
                 return "null";
@@ -55753,10 +55983,10 @@ ${originalIndentation}`;
             }
             stack.push(value);
             for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key2 = keys[i];
-              const tmp = stringifySimple(key2, value[key2], stack);
+              const key3 = keys[i];
+              const tmp = stringifySimple(key3, value[key3], stack);
               if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}:${tmp}`;
+                res += `${separator}${strEscape(key3)}:${tmp}`;
                 separator = ",";
               }
             }
@@ -56207,6 +56437,93 @@ var require_pino = __commonJS({
     module.exports.version = version2;
     module.exports.default = pino2;
     module.exports.pino = pino2;
+  }
+});
+
+// src/core/api-url.ts
+function isLoopbackHost(hostname5) {
+  const h = hostname5.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+function apiUrlFault(value) {
+  let u;
+  try {
+    u = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.protocol === "https:") return null;
+  if (u.protocol !== "http:") return `is a ${u.protocol} URL; the SDX API is reached over https`;
+  if (isLoopbackHost(u.hostname)) return null;
+  return "uses plain http to a host that is not this machine, so the token would cross the network in clear text; use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)";
+}
+function operatorApiUrl(choices) {
+  const chosen = choices.find((c) => c.value !== void 0 && c.value.trim() !== "");
+  const url2 = chosen?.value?.trim() ?? DEFAULT_API_URL;
+  const source = chosen?.source ?? "the default";
+  const fault = apiUrlFault(url2);
+  if (fault) {
+    throw new InputError({
+      file: `(${source})`,
+      message: `the SDX API URL ${JSON.stringify(redactCredentials(url2))} ${fault}`,
+      hint: `set ${source} to the SDX API, for example ${DEFAULT_API_URL}`
+    });
+  }
+  return { url: url2, source };
+}
+function displayApiUrl(url2) {
+  try {
+    const u = new URL(url2);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return redactCredentials(url2);
+  }
+}
+function sameApiUrl(a, b) {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const path5 = (u) => u.pathname.replace(/\/+$/, "");
+    return x.protocol === y.protocol && x.host === y.host && path5(x) === path5(y);
+  } catch {
+    return false;
+  }
+}
+async function fleetApiUrlProblem(reader, model, operator) {
+  const committed = model.fleet.api_url;
+  if (committed === null || sameApiUrl(committed, operator.url)) return null;
+  const file2 = model.fleetFile ?? `${model.sitesDir ? `${model.sitesDir}/` : ""}${FLEET_FILE}`;
+  return {
+    file: file2,
+    line: await settingLine(reader, model, file2, "api_url"),
+    message: `api_url is ${JSON.stringify(displayApiUrl(committed))}, but the operator's SDX API URL is ${displayApiUrl(operator.url)} (${operator.source}): the repository cannot choose where the SDX token and the scripts are sent, so nothing was sent`,
+    hint: `remove api_url from ${file2}, or set it to ${displayApiUrl(operator.url)}; the URL is set by whoever runs routeros-gitops (--api-url, SDX_API_URL or the Action's sdx-api-url input)`
+  };
+}
+async function checkFleetApiUrl(reader, model, operator) {
+  const problem = await fleetApiUrlProblem(reader, model, operator);
+  if (problem) throw new InputError(problem);
+}
+async function settingLine(reader, model, file2, key2) {
+  try {
+    const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
+    if (!entry) return void 0;
+    const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
+    const lines = text2.split("\n");
+    const i = lines.findIndex((l) => new RegExp(`^["']?${key2}["']?\\s*:`).test(l));
+    return i < 0 ? void 0 : i + 1;
+  } catch {
+    return void 0;
+  }
+}
+var init_api_url = __esm({
+  "src/core/api-url.ts"() {
+    "use strict";
+    init_errors();
+    init_redact();
+    init_settings();
   }
 });
 
@@ -57061,9 +57378,9 @@ var require_constants7 = __commonJS({
       return buffer;
     }
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     module.exports = {
       wellknownHeaderNames,
@@ -57097,16 +57414,16 @@ var require_tree2 = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key2, value, index) {
+        if (index === void 0 || index >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key2.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key2.length !== ++index) {
+          this.middle = new _TstNode(key2, value, index);
         } else {
           this.value = value;
         }
@@ -57116,15 +57433,15 @@ var require_tree2 = __commonJS({
        * @param {any} value
        * @returns {void}
        */
-      add(key, value) {
-        const length = key.length;
+      add(key2, value) {
+        const length = key2.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node2 = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key2.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -57135,20 +57452,20 @@ var require_tree2 = __commonJS({
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key, value, index);
+              node2.middle = new _TstNode(key2, value, index);
               break;
             }
           } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key, value, index);
+              node2.left = new _TstNode(key2, value, index);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key, value, index);
+            node2.right = new _TstNode(key2, value, index);
             break;
           }
         }
@@ -57157,12 +57474,12 @@ var require_tree2 = __commonJS({
        * @param {Uint8Array} key
        * @returns {TstNode | null}
        */
-      search(key) {
-        const keylength = key.length;
+      search(key2) {
+        const keylength = key2.length;
         let index = 0;
         let node2 = this;
         while (node2 !== null && index < keylength) {
-          let code = key[index];
+          let code = key2[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -57188,25 +57505,25 @@ var require_tree2 = __commonJS({
        * @param {any} value
        * @returns {void}
        * */
-      insert(key, value) {
+      insert(key2, value) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key2, value, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key2, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @returns {any}
        */
-      lookup(key) {
-        return this.node?.search(key)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key, key);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key2, key2);
     }
     module.exports = {
       TernarySearchTree,
@@ -57439,31 +57756,31 @@ var require_util9 = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
-        let val = obj[key];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val !== void 0) {
-          if (!Object.hasOwn(obj, key)) {
+          if (!Object.hasOwn(obj, key2)) {
             const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
-            if (key === "__proto__") {
-              Object.defineProperty(obj, key, {
+            if (key2 === "__proto__") {
+              Object.defineProperty(obj, key2, {
                 value: headersValue,
                 enumerable: true,
                 configurable: true,
                 writable: true
               });
             } else {
-              obj[key] = headersValue;
+              obj[key2] = headersValue;
             }
           } else {
             if (typeof val === "string") {
               val = [val];
-              obj[key] = val;
+              obj[key2] = val;
             }
             val.push(headers[i + 1].toString("latin1"));
           }
         } else {
           const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
-          obj[key] = headersValue;
+          obj[key2] = headersValue;
         }
       }
       return obj;
@@ -57471,14 +57788,14 @@ var require_util9 = __commonJS({
     function parseRawHeaders(headers) {
       const headersLength = headers.length;
       const ret = new Array(headersLength);
-      let key;
+      let key2;
       let val;
       for (let n = 0; n < headersLength; n += 2) {
-        key = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key !== "string" && (key = key.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("latin1"));
-        ret[n] = key;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       return ret;
@@ -58601,20 +58918,20 @@ var require_request3 = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
     };
-    function processHeader(request2, key, val) {
+    function processHeader(request2, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -58624,17 +58941,17 @@ var require_request3 = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str2 = `${val[i]}`;
             if (!isValidHeaderValue(str2)) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str2);
           }
@@ -58642,14 +58959,14 @@ var require_request3 = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -58670,7 +58987,7 @@ var require_request3 = __commonJS({
         request2.contentLength = parseInt(val, 10);
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -58690,7 +59007,7 @@ var require_request3 = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       }
     }
     module.exports = Request;
@@ -58741,15 +59058,15 @@ var require_wrap_handler = __commonJS({
       }
       onRequestUpgrade(controller, statusCode, headers, socket) {
         const rawHeaders = [];
-        for (const [key, val] of Object.entries(headers)) {
-          rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
+        for (const [key2, val] of Object.entries(headers)) {
+          rawHeaders.push(Buffer.from(key2, "latin1"), toRawHeaderValue(val));
         }
         this.#handler.onUpgrade?.(statusCode, rawHeaders, socket);
       }
       onResponseStart(controller, statusCode, headers, statusMessage) {
         const rawHeaders = [];
-        for (const [key, val] of Object.entries(headers)) {
-          rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
+        for (const [key2, val] of Object.entries(headers)) {
+          rawHeaders.push(Buffer.from(key2, "latin1"), toRawHeaderValue(val));
         }
         if (this.#handler.onHeaders?.(statusCode, rawHeaders, () => controller.resume(), statusMessage) === false) {
           controller.pause();
@@ -58762,8 +59079,8 @@ var require_wrap_handler = __commonJS({
       }
       onResponseEnd(controller, trailers) {
         const rawTrailers = [];
-        for (const [key, val] of Object.entries(trailers)) {
-          rawTrailers.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
+        for (const [key2, val] of Object.entries(trailers)) {
+          rawTrailers.push(Buffer.from(key2, "latin1"), toRawHeaderValue(val));
         }
         this.#handler.onComplete?.(rawTrailers);
       }
@@ -58814,7 +59131,7 @@ var require_dispatcher2 = __commonJS({
           }
         }
         return new Proxy(this, {
-          get: (target, key) => key === "dispatch" ? dispatch : target[key]
+          get: (target, key2) => key2 === "dispatch" ? dispatch : target[key2]
         });
       }
     };
@@ -59086,13 +59403,13 @@ var require_connect2 = __commonJS({
       constructor(maxCachedSessions) {
         this._maxCachedSessions = maxCachedSessions;
         this._sessionCache = /* @__PURE__ */ new Map();
-        this._sessionRegistry = new FinalizationRegistry((key) => {
+        this._sessionRegistry = new FinalizationRegistry((key2) => {
           if (this._sessionCache.size < this._maxCachedSessions) {
             return;
           }
-          const ref = this._sessionCache.get(key);
+          const ref = this._sessionCache.get(key2);
           if (ref !== void 0 && ref.deref() === void 0) {
-            this._sessionCache.delete(key);
+            this._sessionCache.delete(key2);
           }
         });
       }
@@ -59108,9 +59425,9 @@ var require_connect2 = __commonJS({
           this._sessionCache.delete(sessionKey);
         } else if (this._sessionCache.size >= this._maxCachedSessions) {
           let evicted = false;
-          for (const [key, ref] of this._sessionCache) {
+          for (const [key2, ref] of this._sessionCache) {
             if (ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
               evicted = true;
               break;
             }
@@ -60678,8 +60995,8 @@ var require_webidl2 = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(opts) {
-      const plural3 = opts.types.length === 1 ? "" : " one of";
-      const message = `${opts.argument} could not be converted to${plural3}: ${opts.types.join(", ")}.`;
+      const plural5 = opts.types.length === 1 ? "" : " one of";
+      const message = `${opts.argument} could not be converted to${plural5}: ${opts.types.join(", ")}.`;
       return webidl.errors.exception({
         header: opts.prefix,
         message
@@ -60911,20 +61228,20 @@ var require_webidl2 = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key of keys2) {
-            const keyName = webidl.util.Stringify(key);
-            const typedKey = keyConverter(key, prefix, `Key ${keyName} in ${argument}`);
-            const typedValue = valueConverter(O[key], prefix, `${argument}[${keyName}]`);
+          for (const key2 of keys2) {
+            const keyName = webidl.util.Stringify(key2);
+            const typedKey = keyConverter(key2, prefix, `Key ${keyName} in ${argument}`);
+            const typedValue = valueConverter(O[key2], prefix, `${argument}[${keyName}]`);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -60953,29 +61270,29 @@ var require_webidl2 = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key, defaultValue, required: required2, converter } = options;
+          const { key: key2, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (dictionary == null || !Object.hasOwn(dictionary, key)) {
+            if (dictionary == null || !Object.hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary?.[key];
+          let value = dictionary?.[key2];
           const hasDefault = defaultValue !== void 0;
           if (hasDefault && value === void 0) {
             value = defaultValue();
           }
           if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
+            value = converter(value, prefix, `${argument}.${key2}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -61622,18 +61939,18 @@ var require_util10 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key;
+              result = key2;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key2, value];
               break;
           }
           return {
@@ -61699,8 +62016,8 @@ var require_util10 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key2, this);
             }
           }
         }
@@ -63215,15 +63532,15 @@ var require_client_h12 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -63779,15 +64096,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -64445,28 +64762,28 @@ var require_client_h22 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
-        if (key === "cookie") {
-          if (headers[key] != null) {
-            headers[key] = Array.isArray(headers[key]) ? (headers[key].push(val), headers[key]) : [headers[key], val];
+        if (key2 === "cookie") {
+          if (headers[key2] != null) {
+            headers[key2] = Array.isArray(headers[key2]) ? (headers[key2].push(val), headers[key2]) : [headers[key2], val];
           } else {
-            headers[key] = val;
+            headers[key2] = val;
           }
           continue;
         }
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `, ${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `, ${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers[key2] = val[i];
             }
           }
-        } else if (headers[key]) {
-          headers[key] += `, ${val}`;
+        } else if (headers[key2]) {
+          headers[key2] += `, ${val}`;
         } else {
-          headers[key] = val;
+          headers[key2] = val;
         }
       }
       let stream = null;
@@ -64592,8 +64909,8 @@ var require_client_h22 = __commonJS({
       session.ref();
       if (channels.sendHeaders.hasSubscribers) {
         let header = "";
-        for (const key in headers) {
-          header += `${key}: ${headers[key]}\r
+        for (const key2 in headers) {
+          header += `${key2}: ${headers[key2]}\r
 `;
         }
         channels.sendHeaders.publish({ request: request2, headers: header, socket: session[kSocket] });
@@ -66083,33 +66400,33 @@ var require_agent2 = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        if (this[kOrigins].size >= this[kOptions].maxOrigins && !this[kOrigins].has(key)) {
+        if (this[kOrigins].size >= this[kOptions].maxOrigins && !this[kOrigins].has(key2)) {
           throw new MaxOriginsReachedError();
         }
-        const result = this[kClients].get(key);
+        const result = this[kClients].get(key2);
         let dispatcher = result && result.dispatcher;
         if (!dispatcher) {
           const closeClientIfUnused = (connected) => {
-            const result2 = this[kClients].get(key);
+            const result2 = this[kClients].get(key2);
             if (result2) {
               if (connected) result2.count -= 1;
               if (result2.count <= 0) {
-                this[kClients].delete(key);
+                this[kClients].delete(key2);
                 if (!result2.dispatcher.destroyed) {
                   result2.dispatcher.close();
                 }
               }
-              this[kOrigins].delete(key);
+              this[kOrigins].delete(key2);
             }
           };
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets) => {
-            const result2 = this[kClients].get(key);
+            const result2 = this[kClients].get(key2);
             if (result2) {
               result2.count += 1;
             }
@@ -66121,8 +66438,8 @@ var require_agent2 = __commonJS({
             closeClientIfUnused(false);
             this[kOnConnectionError](origin, targets, err);
           });
-          this[kClients].set(key, { count: 0, dispatcher });
-          this[kOrigins].add(key);
+          this[kClients].set(key2, { count: 0, dispatcher });
+          this[kOrigins].add(key2);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -66543,11 +66860,11 @@ var require_socks5_client = __commonJS({
       /**
        * Build a SOCKS5 request
        */
-      buildConnectRequest(command, address, port) {
+      buildConnectRequest(command2, address, port) {
         const { type: addressType, buffer: addressBuffer } = parseAddress(address);
         const request2 = Buffer3.alloc(4 + addressBuffer.length + 2);
         request2[0] = SOCKS_VERSION;
-        request2[1] = command;
+        request2[1] = command2;
         request2[2] = 0;
         request2[3] = addressType;
         addressBuffer.copy(request2, 4);
@@ -67101,7 +67418,7 @@ var require_proxy_agent2 = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -69010,18 +69327,18 @@ var require_mock_utils2 = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -69059,21 +69376,21 @@ var require_mock_utils2 = __commonJS({
       }
       const originalQp = new URLSearchParams(query);
       const normalizedQp = new URLSearchParams();
-      for (let [key, value] of originalQp.entries()) {
-        key = key.replace("[]", "");
+      for (let [key2, value] of originalQp.entries()) {
+        key2 = key2.replace("[]", "");
         const valueRepresentsString = /^(['"]).*\1$/.test(value);
         if (valueRepresentsString) {
-          normalizedQp.append(key, value);
+          normalizedQp.append(key2, value);
           continue;
         }
         if (value.includes(",")) {
           const values = value.split(",");
           for (const v of values) {
-            normalizedQp.append(key, v);
+            normalizedQp.append(key2, v);
           }
           continue;
         }
-        normalizedQp.append(key, value);
+        normalizedQp.append(key2, value);
       }
       return normalizedQp;
     }
@@ -69111,8 +69428,8 @@ var require_mock_utils2 = __commonJS({
         return "";
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? serializePathWithQuery(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5, ignoreTrailingSlash }) => {
@@ -69121,35 +69438,35 @@ var require_mock_utils2 = __commonJS({
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data, opts) {
+    function addMockDispatch(mockDispatches, key2, data, opts) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false, ...opts };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       mockDispatches[kTotalDispatchCount] = (mockDispatches[kTotalDispatchCount] || 0) + 1;
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -69178,9 +69495,9 @@ var require_mock_utils2 = __commonJS({
       const keys = Object.keys(data);
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
-        const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const key2 = keys[i];
+        const value = data[key2];
+        const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -69202,8 +69519,8 @@ var require_mock_utils2 = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -69213,7 +69530,7 @@ var require_mock_utils2 = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error63 !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error63);
         return true;
       }
@@ -69257,7 +69574,7 @@ var require_mock_utils2 = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -69664,12 +69981,12 @@ var require_mock_call_history = __commonJS({
       toString() {
         const options = { betweenKeyValueSeparator: "->", betweenPairSeparator: "|" };
         let result = "";
-        this.toMap().forEach((value, key) => {
+        this.toMap().forEach((value, key2) => {
           if (typeof value === "string" || value === void 0 || value === null) {
-            result = `${result}${key}${options.betweenKeyValueSeparator}${value}${options.betweenPairSeparator}`;
+            result = `${result}${key2}${options.betweenKeyValueSeparator}${value}${options.betweenPairSeparator}`;
           }
           if (typeof value === "object" && value !== null || Array.isArray(value)) {
-            result = `${result}${key}${options.betweenKeyValueSeparator}${JSON.stringify(value)}${options.betweenPairSeparator}`;
+            result = `${result}${key2}${options.betweenKeyValueSeparator}${JSON.stringify(value)}${options.betweenPairSeparator}`;
           }
         });
         return result.slice(0, -1);
@@ -70105,10 +70422,10 @@ var require_snapshot_utils = __commonJS({
       if (!headers) return normalizedHeaders;
       if (isUndiciHeaders(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          const key = headers[i];
+          const key2 = headers[i];
           const value = headers[i + 1];
-          if (key && value !== void 0) {
-            const keyStr = Buffer.isBuffer(key) ? key.toString() : key;
+          if (key2 && value !== void 0) {
+            const keyStr = Buffer.isBuffer(key2) ? key2.toString() : key2;
             const valueStr = Buffer.isBuffer(value) ? value.toString() : value;
             normalizedHeaders[keyStr.toLowerCase()] = valueStr;
           }
@@ -70116,9 +70433,9 @@ var require_snapshot_utils = __commonJS({
         return normalizedHeaders;
       }
       if (headers && typeof headers === "object") {
-        for (const [key, value] of Object.entries(headers)) {
-          if (key && typeof key === "string") {
-            normalizedHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+        for (const [key2, value] of Object.entries(headers)) {
+          if (key2 && typeof key2 === "string") {
+            normalizedHeaders[key2.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
           }
         }
       }
@@ -70148,8 +70465,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile6, readFile: readFile3, mkdir: mkdir6 } = __require("node:fs/promises");
-    var { dirname: dirname2, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile7, readFile: readFile3, mkdir: mkdir7 } = __require("node:fs/promises");
+    var { dirname: dirname3, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -70173,8 +70490,8 @@ var require_snapshot_recorder = __commonJS({
       } = matchOptions;
       const filtered = {};
       const { ignore, exclude, match } = headerFilters;
-      for (const [key, value] of Object.entries(headers)) {
-        const headerKey = caseSensitive ? key : key.toLowerCase();
+      for (const [key2, value] of Object.entries(headers)) {
+        const headerKey = caseSensitive ? key2 : key2.toLowerCase();
         if (exclude.has(headerKey)) continue;
         if (ignore.has(headerKey)) continue;
         if (match.size !== 0) {
@@ -70191,8 +70508,8 @@ var require_snapshot_recorder = __commonJS({
       } = matchOptions;
       const filtered = {};
       const { exclude: excludeSet } = headerFilters;
-      for (const [key, value] of Object.entries(headers)) {
-        const headerKey = caseSensitive ? key : key.toLowerCase();
+      for (const [key2, value] of Object.entries(headers)) {
+        const headerKey = caseSensitive ? key2 : key2.toLowerCase();
         if (excludeSet.has(headerKey)) continue;
         filtered[headerKey] = value;
       }
@@ -70205,9 +70522,9 @@ var require_snapshot_recorder = __commonJS({
       ];
       if (formattedRequest.headers && typeof formattedRequest.headers === "object") {
         const headerKeys = Object.keys(formattedRequest.headers).sort();
-        for (const key of headerKeys) {
-          const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
-          parts.push(key);
+        for (const key2 of headerKeys) {
+          const values = Array.isArray(formattedRequest.headers[key2]) ? formattedRequest.headers[key2] : [formattedRequest.headers[key2]];
+          parts.push(key2);
           for (const value of values.sort()) {
             parts.push(String(value));
           }
@@ -70275,7 +70592,7 @@ var require_snapshot_recorder = __commonJS({
           return;
         }
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash5 = createRequestHash(request2);
+        const hash7 = createRequestHash(request2);
         const normalizedHeaders = normalizeHeaders(response.headers);
         const responseData = {
           statusCode: response.statusCode,
@@ -70283,16 +70600,16 @@ var require_snapshot_recorder = __commonJS({
           body: Buffer.isBuffer(response.body) ? response.body.toString("base64") : Buffer.from(String(response.body || "")).toString("base64"),
           trailers: response.trailers
         };
-        if (this.#snapshots.size >= this.#maxSnapshots && !this.#snapshots.has(hash5)) {
+        if (this.#snapshots.size >= this.#maxSnapshots && !this.#snapshots.has(hash7)) {
           const oldestKey = this.#snapshots.keys().next().value;
           this.#snapshots.delete(oldestKey);
         }
-        const existingSnapshot = this.#snapshots.get(hash5);
+        const existingSnapshot = this.#snapshots.get(hash7);
         if (existingSnapshot && existingSnapshot.responses) {
           existingSnapshot.responses.push(responseData);
           existingSnapshot.timestamp = (/* @__PURE__ */ new Date()).toISOString();
         } else {
-          this.#snapshots.set(hash5, {
+          this.#snapshots.set(hash7, {
             request: request2,
             responses: [responseData],
             // Always store as array for consistency
@@ -70328,8 +70645,8 @@ var require_snapshot_recorder = __commonJS({
           return void 0;
         }
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash5 = createRequestHash(request2);
-        const snapshot = this.#snapshots.get(hash5);
+        const hash7 = createRequestHash(request2);
+        const snapshot = this.#snapshots.get(hash7);
         if (!snapshot) return void 0;
         const currentCallCount = snapshot.callCount || 0;
         const responseIndex = Math.min(currentCallCount, snapshot.responses.length - 1);
@@ -70354,8 +70671,8 @@ var require_snapshot_recorder = __commonJS({
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
-            for (const { hash: hash5, snapshot } of parsed) {
-              this.#snapshots.set(hash5, snapshot);
+            for (const { hash: hash7, snapshot } of parsed) {
+              this.#snapshots.set(hash7, snapshot);
             }
           } else {
             this.#snapshots = new Map(Object.entries(parsed));
@@ -70380,12 +70697,12 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path5);
-        await mkdir6(dirname2(resolvedPath), { recursive: true });
-        const data = Array.from(this.#snapshots.entries()).map(([hash5, snapshot]) => ({
-          hash: hash5,
+        await mkdir7(dirname3(resolvedPath), { recursive: true });
+        const data = Array.from(this.#snapshots.entries()).map(([hash7, snapshot]) => ({
+          hash: hash7,
           snapshot
         }));
-        await writeFile6(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile7(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -70424,8 +70741,8 @@ var require_snapshot_recorder = __commonJS({
        */
       deleteSnapshot(requestOpts) {
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash5 = createRequestHash(request2);
-        return this.#snapshots.delete(hash5);
+        const hash7 = createRequestHash(request2);
+        return this.#snapshots.delete(hash7);
       }
       /**
        * Gets information about a specific snapshot
@@ -70434,11 +70751,11 @@ var require_snapshot_recorder = __commonJS({
        */
       getSnapshotInfo(requestOpts) {
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash5 = createRequestHash(request2);
-        const snapshot = this.#snapshots.get(hash5);
+        const hash7 = createRequestHash(request2);
+        const snapshot = this.#snapshots.get(hash7);
         if (!snapshot) return null;
         return {
-          hash: hash5,
+          hash: hash7,
           request: snapshot.request,
           responseCount: snapshot.responses ? snapshot.responses.length : snapshot.response ? 1 : 0,
           // .response for legacy snapshots
@@ -70454,8 +70771,8 @@ var require_snapshot_recorder = __commonJS({
       replaceSnapshots(snapshotData) {
         this.#snapshots.clear();
         if (Array.isArray(snapshotData)) {
-          for (const { hash: hash5, snapshot } of snapshotData) {
-            this.#snapshots.set(hash5, snapshot);
+          for (const { hash: hash7, snapshot } of snapshotData) {
+            this.#snapshots.set(hash7, snapshot);
           }
         } else if (snapshotData && typeof snapshotData === "object") {
           this.#snapshots = new Map(Object.entries(snapshotData));
@@ -71066,9 +71383,9 @@ var require_redirect_handler2 = __commonJS({
       const ret = [];
       if (Array.isArray(headers)) {
         if (headers.length > 0 && Array.isArray(headers[0])) {
-          for (const [key, value] of headers) {
-            if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-              ret.push(key, value);
+          for (const [key2, value] of headers) {
+            if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+              ret.push(key2, value);
             }
           }
         } else {
@@ -71080,9 +71397,9 @@ var require_redirect_handler2 = __commonJS({
         }
       } else if (headers && typeof headers === "object") {
         const entries = util.hasSafeIterator(headers) ? headers : Object.entries(headers);
-        for (const [key, value] of entries) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, value);
+        for (const [key2, value] of entries) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, value);
           }
         }
       } else {
@@ -71313,8 +71630,8 @@ var require_dns2 = __commonJS({
       const ownIterator = Object.prototype.hasOwnProperty.call(headers, Symbol.iterator);
       return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers[Symbol.iterator] === "function";
     }
-    function isHostHeader(key) {
-      return typeof key === "string" && key.toLowerCase() === "host";
+    function isHostHeader(key2) {
+      return typeof key2 === "string" && key2.toLowerCase() === "host";
     }
     function normalizeHeaders(headers) {
       if (headers == null) {
@@ -71363,8 +71680,8 @@ var require_dns2 = __commonJS({
         return false;
       }
       if (typeof headers === "object") {
-        for (const key in headers) {
-          if (isHostHeader(key)) {
+        for (const key2 in headers) {
+          if (isHostHeader(key2)) {
             return true;
           }
         }
@@ -71828,7 +72145,7 @@ var require_cache2 = __commonJS({
       });
       return directives;
     }
-    function markInvalidCacheControlDirective(directives, key) {
+    function markInvalidCacheControlDirective(directives, key2) {
       let invalidDirectives = directives[kInvalidCacheControlDirectives];
       if (invalidDirectives === void 0) {
         invalidDirectives = /* @__PURE__ */ new Set();
@@ -71836,22 +72153,22 @@ var require_cache2 = __commonJS({
           value: invalidDirectives
         });
       }
-      invalidDirectives.add(key);
+      invalidDirectives.add(key2);
     }
-    function hasInvalidCacheControlDirective(directives, key) {
-      return directives[kInvalidCacheControlDirectives]?.has(key) === true;
+    function hasInvalidCacheControlDirective(directives, key2) {
+      return directives[kInvalidCacheControlDirectives]?.has(key2) === true;
     }
-    function getMalformedRestrictiveDirectiveName(key) {
+    function getMalformedRestrictiveDirectiveName(key2) {
       for (const directiveName of RESTRICTIVE_DIRECTIVE_NAMES) {
-        if (key.startsWith(directiveName) && key.length > directiveName.length && !isValidHTTPToken(key[directiveName.length])) {
+        if (key2.startsWith(directiveName) && key2.length > directiveName.length && !isValidHTTPToken(key2[directiveName.length])) {
           return directiveName;
         }
       }
       let tokenOnlyKey = "";
       let hasInvalidTokenChar = false;
-      for (let i = 0; i < key.length; i++) {
-        if (isValidHTTPToken(key[i])) {
-          tokenOnlyKey += key[i];
+      for (let i = 0; i < key2.length; i++) {
+        if (isValidHTTPToken(key2[i])) {
+          tokenOnlyKey += key2[i];
         } else {
           hasInvalidTokenChar = true;
         }
@@ -71875,8 +72192,8 @@ var require_cache2 = __commonJS({
         headers: opts.headers
       };
     }
-    function appendHeader(headers, key, val) {
-      const headerName = key.toLowerCase();
+    function appendHeader(headers, key2, val) {
+      const headerName = key2.toLowerCase();
       const current = headers[headerName];
       const values = Array.isArray(val) ? val : [val];
       if (current === void 0) {
@@ -71900,26 +72217,26 @@ var require_cache2 = __commonJS({
                 if (!Array.isArray(x)) {
                   throw new Error("opts.headers is not a valid header map");
                 }
-                const [key, val] = x;
-                if (typeof key !== "string" || typeof val !== "string") {
+                const [key2, val] = x;
+                if (typeof key2 !== "string" || typeof val !== "string") {
                   throw new Error("opts.headers is not a valid header map");
                 }
-                appendHeader(headers, key, val);
+                appendHeader(headers, key2, val);
               }
             } else {
               if (opts.headers.length % 2 !== 0) {
                 throw new Error("opts.headers is not a valid header map");
               }
               for (let i = 0; i < opts.headers.length; i += 2) {
-                const key = opts.headers[i];
+                const key2 = opts.headers[i];
                 const val = opts.headers[i + 1];
-                if (typeof key !== "string" || typeof val !== "string" && !Array.isArray(val)) {
+                if (typeof key2 !== "string" || typeof val !== "string" && !Array.isArray(val)) {
                   throw new Error("opts.headers is not a valid header map");
                 }
                 if (typeof val === "string") {
-                  appendHeader(headers, key, val);
+                  appendHeader(headers, key2, val);
                 } else {
-                  appendHeader(headers, key, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
+                  appendHeader(headers, key2, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
                 }
               }
             }
@@ -71928,16 +72245,16 @@ var require_cache2 = __commonJS({
               if (!Array.isArray(x)) {
                 throw new Error("opts.headers is not a valid header map");
               }
-              const [key, val] = x;
-              if (typeof key !== "string" || typeof val !== "string") {
+              const [key2, val] = x;
+              if (typeof key2 !== "string" || typeof val !== "string") {
                 throw new Error("opts.headers is not a valid header map");
               }
-              appendHeader(headers, key, val);
+              appendHeader(headers, key2, val);
             }
           }
         } else {
-          for (const key of Object.keys(opts.headers)) {
-            appendHeader(headers, key, opts.headers[key]);
+          for (const key2 of Object.keys(opts.headers)) {
+            appendHeader(headers, key2, opts.headers[key2]);
           }
         }
       } else {
@@ -71945,17 +72262,17 @@ var require_cache2 = __commonJS({
       }
       return headers;
     }
-    function assertCacheKey(key) {
-      if (typeof key !== "object") {
-        throw new TypeError(`expected key to be object, got ${typeof key}`);
+    function assertCacheKey(key2) {
+      if (typeof key2 !== "object") {
+        throw new TypeError(`expected key to be object, got ${typeof key2}`);
       }
       for (const property of ["origin", "method", "path"]) {
-        if (typeof key[property] !== "string") {
-          throw new TypeError(`expected key.${property} to be string, got ${typeof key[property]}`);
+        if (typeof key2[property] !== "string") {
+          throw new TypeError(`expected key.${property} to be string, got ${typeof key2[property]}`);
         }
       }
-      if (key.headers !== void 0 && typeof key.headers !== "object") {
-        throw new TypeError(`expected headers to be object, got ${typeof key}`);
+      if (key2.headers !== void 0 && typeof key2.headers !== "object") {
+        throw new TypeError(`expected headers to be object, got ${typeof key2}`);
       }
     }
     function assertCacheValue(value) {
@@ -71990,7 +72307,7 @@ var require_cache2 = __commonJS({
         const directive = directiveRecord.value.toLowerCase();
         const fromMalformedQuote = directiveRecord.fromMalformedQuote;
         const keyValueDelimiter = directive.indexOf("=");
-        let key;
+        let key2;
         let value;
         let keyHasTrailingWhitespace = false;
         let valueHasLeadingWhitespace = false;
@@ -71999,59 +72316,59 @@ var require_cache2 = __commonJS({
           const rawValue2 = directive.substring(keyValueDelimiter + 1);
           keyHasTrailingWhitespace = trimOWSEnd(rawKey) !== rawKey;
           valueHasLeadingWhitespace = trimOWSStart(rawValue2) !== rawValue2;
-          key = trimOWS(rawKey);
+          key2 = trimOWS(rawKey);
           value = trimOWSStart(rawValue2);
         } else {
-          key = trimOWS(directive);
+          key2 = trimOWS(directive);
         }
-        const malformedRestrictiveDirectiveName = getMalformedRestrictiveDirectiveName(key);
+        const malformedRestrictiveDirectiveName = getMalformedRestrictiveDirectiveName(key2);
         if (malformedRestrictiveDirectiveName !== void 0) {
           output2[malformedRestrictiveDirectiveName] = true;
           continue;
         }
-        switch (key) {
+        switch (key2) {
           case "min-fresh":
           case "max-stale":
           case "max-age":
           case "s-maxage":
           case "stale-while-revalidate":
           case "stale-if-error": {
-            if (fromMalformedQuote || invalidNumericDirectives.has(key)) {
+            if (fromMalformedQuote || invalidNumericDirectives.has(key2)) {
               continue;
             }
             if (value === void 0 || keyHasTrailingWhitespace || valueHasLeadingWhitespace) {
-              delete output2[key];
-              invalidNumericDirectives.add(key);
-              markInvalidCacheControlDirective(output2, key);
+              delete output2[key2];
+              invalidNumericDirectives.add(key2);
+              markInvalidCacheControlDirective(output2, key2);
               continue;
             }
             if (value.length >= 2 && value[0] === '"' && value[value.length - 1] === '"') {
               value = value.substring(1, value.length - 1);
             }
             if (!/^[0-9]+$/.test(value)) {
-              delete output2[key];
-              invalidNumericDirectives.add(key);
-              markInvalidCacheControlDirective(output2, key);
+              delete output2[key2];
+              invalidNumericDirectives.add(key2);
+              markInvalidCacheControlDirective(output2, key2);
               continue;
             }
             const parsedValue = Math.min(parseInt(value, 10), MAX_DELTA_SECONDS);
-            if (key === "min-fresh") {
-              if (!(key in output2) || output2[key] < parsedValue) {
-                output2[key] = parsedValue;
+            if (key2 === "min-fresh") {
+              if (!(key2 in output2) || output2[key2] < parsedValue) {
+                output2[key2] = parsedValue;
               }
-            } else if (!(key in output2) || output2[key] > parsedValue) {
-              output2[key] = parsedValue;
+            } else if (!(key2 in output2) || output2[key2] > parsedValue) {
+              output2[key2] = parsedValue;
             }
             break;
           }
           case "private":
           case "no-cache": {
             if (fromMalformedQuote) {
-              output2[key] = true;
+              output2[key2] = true;
               break;
             }
             if (value !== void 0 && value.length === 0) {
-              output2[key] = true;
+              output2[key2] = true;
               break;
             }
             if (value) {
@@ -72080,7 +72397,7 @@ var require_cache2 = __commonJS({
                   fieldList = fieldListParts.join(",");
                 }
                 if (!foundEndingQuote) {
-                  output2[key] = true;
+                  output2[key2] = true;
                   break;
                 }
                 i = lastQuotedPart;
@@ -72093,23 +72410,23 @@ var require_cache2 = __commonJS({
                   }
                 }
                 if (!validFieldNames) {
-                  output2[key] = true;
-                } else if (output2[key] !== true) {
-                  if (key in output2) {
-                    output2[key] = output2[key].concat(headers);
+                  output2[key2] = true;
+                } else if (output2[key2] !== true) {
+                  if (key2 in output2) {
+                    output2[key2] = output2[key2].concat(headers);
                   } else {
-                    output2[key] = headers;
+                    output2[key2] = headers;
                   }
                 }
               } else {
                 const fieldName = trimOWS(value);
                 if (!isValidHTTPToken(fieldName)) {
-                  output2[key] = true;
-                } else if (output2[key] !== true) {
-                  if (key in output2) {
-                    output2[key] = output2[key].concat(fieldName);
+                  output2[key2] = true;
+                } else if (output2[key2] !== true) {
+                  if (key2 in output2) {
+                    output2[key2] = output2[key2].concat(fieldName);
                   } else {
-                    output2[key] = [fieldName];
+                    output2[key2] = [fieldName];
                   }
                 }
               }
@@ -72124,18 +72441,18 @@ var require_cache2 = __commonJS({
           case "no-transform":
           case "must-understand":
           case "only-if-cached":
-            if (fromMalformedQuote || invalidNoArgumentDirectives.has(key)) {
+            if (fromMalformedQuote || invalidNoArgumentDirectives.has(key2)) {
               continue;
             }
             if (value !== void 0) {
-              delete output2[key];
-              invalidNoArgumentDirectives.add(key);
+              delete output2[key2];
+              invalidNoArgumentDirectives.add(key2);
               continue;
             }
-            output2[key] = true;
+            output2[key2] = true;
             break;
           case "no-store":
-            output2[key] = true;
+            output2[key2] = true;
             break;
           default:
             continue;
@@ -73566,12 +73883,12 @@ var require_memory_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} req
        * @returns {import('../../types/cache-interceptor.d.ts').default.GetResult | undefined}
        */
-      get(key) {
-        assertCacheKey(key);
-        const topLevelKey = `${key.origin}:${key.path}`;
+      get(key2) {
+        assertCacheKey(key2);
+        const topLevelKey = `${key2.origin}:${key2.path}`;
         const now = Date.now();
         const entries = this.#entries.get(topLevelKey);
-        const entry = entries ? findEntry(key, entries, now) : null;
+        const entry = entries ? findEntry(key2, entries, now) : null;
         return entry == null ? void 0 : {
           statusMessage: entry.statusMessage,
           statusCode: entry.statusCode,
@@ -73590,12 +73907,12 @@ var require_memory_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheValue} val
        * @returns {Writable | undefined}
        */
-      createWriteStream(key, val) {
-        assertCacheKey(key);
+      createWriteStream(key2, val) {
+        assertCacheKey(key2);
         assertCacheValue(val);
-        const topLevelKey = `${key.origin}:${key.path}`;
+        const topLevelKey = `${key2.origin}:${key2.path}`;
         const store = this;
-        const entry = { ...key, ...val, body: [], size: 0 };
+        const entry = { ...key2, ...val, body: [], size: 0 };
         return new Writable({
           write(chunk, encoding, callback) {
             if (typeof chunk === "string") {
@@ -73615,7 +73932,7 @@ var require_memory_cache_store = __commonJS({
               entries = [];
               store.#entries.set(topLevelKey, entries);
             }
-            const previousEntry = findEntry(key, entries, Date.now());
+            const previousEntry = findEntry(key2, entries, Date.now());
             if (previousEntry) {
               const index = entries.indexOf(previousEntry);
               entries.splice(index, 1, entry);
@@ -73635,13 +73952,13 @@ var require_memory_cache_store = __commonJS({
                 });
                 store.#hasEmittedMaxSizeEvent = true;
               }
-              for (const [key2, entries2] of store.#entries) {
+              for (const [key3, entries2] of store.#entries) {
                 for (const entry2 of entries2.splice(0, entries2.length / 2)) {
                   store.#size -= entry2.size;
                   store.#count -= 1;
                 }
                 if (entries2.length === 0) {
-                  store.#entries.delete(key2);
+                  store.#entries.delete(key3);
                 }
               }
               if (store.#size < store.#maxSize && store.#count < store.#maxCount) {
@@ -73655,11 +73972,11 @@ var require_memory_cache_store = __commonJS({
       /**
        * @param {CacheKey} key
        */
-      delete(key) {
-        if (typeof key !== "object") {
-          throw new TypeError(`expected key to be object, got ${typeof key}`);
+      delete(key2) {
+        if (typeof key2 !== "object") {
+          throw new TypeError(`expected key to be object, got ${typeof key2}`);
         }
-        const topLevelKey = `${key.origin}:${key.path}`;
+        const topLevelKey = `${key2.origin}:${key2.path}`;
         for (const entry of this.#entries.get(topLevelKey) ?? []) {
           this.#size -= entry.size;
           this.#count -= 1;
@@ -73667,20 +73984,20 @@ var require_memory_cache_store = __commonJS({
         this.#entries.delete(topLevelKey);
       }
     };
-    function findEntry(key, entries, now) {
+    function findEntry(key2, entries, now) {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i];
-        if (entry.deleteAt > now && entry.method === key.method && varyMatches(key, entry)) {
+        if (entry.deleteAt > now && entry.method === key2.method && varyMatches(key2, entry)) {
           return entry;
         }
       }
     }
-    function varyMatches(key, entry) {
+    function varyMatches(key2, entry) {
       if (entry.vary == null) {
         return true;
       }
       for (const headerName in entry.vary) {
-        if (Object.hasOwn(entry.vary, headerName) && !headerValueEquals(key.headers?.[headerName], entry.vary[headerName])) {
+        if (Object.hasOwn(entry.vary, headerName) && !headerValueEquals(key2.headers?.[headerName], entry.vary[headerName])) {
           return false;
         }
       }
@@ -73899,8 +74216,8 @@ var require_cache3 = __commonJS({
       if (!varyDirectives) {
         return false;
       }
-      for (const key in varyDirectives) {
-        if (result.vary == null || !Object.hasOwn(result.vary, key)) {
+      for (const key2 in varyDirectives) {
+        if (result.vary == null || !Object.hasOwn(result.vary, key2)) {
           return true;
         }
       }
@@ -73927,9 +74244,9 @@ var require_cache3 = __commonJS({
         headers["if-none-match"] = result.etag;
       }
       if (result.vary) {
-        for (const key in result.vary) {
-          if (result.vary[key] != null) {
-            headers[key] = result.vary[key];
+        for (const key2 in result.vary) {
+          if (result.vary[key2] != null) {
+            headers[key2] = result.vary[key2];
           }
         }
       }
@@ -75437,9 +75754,9 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @returns {(import('../../types/cache-interceptor.d.ts').default.GetResult & { body?: Buffer }) | undefined}
        */
-      get(key) {
-        assertCacheKey(key);
-        const value = this.#findValue(key);
+      get(key2) {
+        assertCacheKey(key2);
+        const value = this.#findValue(key2);
         return value ? {
           body: value.body ? Buffer.from(value.body.buffer, value.body.byteOffset, value.body.byteLength) : void 0,
           statusCode: value.statusCode,
@@ -75457,15 +75774,15 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheValue & { body: null | Buffer | Array<Buffer>}} value
        */
-      set(key, value) {
-        assertCacheKey(key);
-        const url2 = this.#makeValueUrl(key);
+      set(key2, value) {
+        assertCacheKey(key2);
+        const url2 = this.#makeValueUrl(key2);
         const body = Array.isArray(value.body) ? Buffer.concat(value.body) : value.body;
         const size = body?.byteLength;
         if (size && size > this.#maxEntrySize) {
           return;
         }
-        const existingValue = this.#findValue(key, true);
+        const existingValue = this.#findValue(key2, true);
         if (existingValue) {
           this.#updateValueQuery.run(
             body,
@@ -75482,7 +75799,7 @@ var require_sqlite_cache_store = __commonJS({
         } else {
           this.#insertValueQuery.run(
             url2,
-            key.method,
+            key2.method,
             body,
             value.deleteAt,
             value.statusCode,
@@ -75502,8 +75819,8 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheValue} value
        * @returns {Writable | undefined}
        */
-      createWriteStream(key, value) {
-        assertCacheKey(key);
+      createWriteStream(key2, value) {
+        assertCacheKey(key2);
         assertCacheValue(value);
         let size = 0;
         const body = [];
@@ -75520,7 +75837,7 @@ var require_sqlite_cache_store = __commonJS({
             callback();
           },
           final(callback) {
-            store.set(key, { ...value, body });
+            store.set(key2, { ...value, body });
             callback();
           }
         });
@@ -75528,11 +75845,11 @@ var require_sqlite_cache_store = __commonJS({
       /**
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        */
-      delete(key) {
-        if (typeof key !== "object") {
-          throw new TypeError(`expected key to be object, got ${typeof key}`);
+      delete(key2) {
+        if (typeof key2 !== "object") {
+          throw new TypeError(`expected key to be object, got ${typeof key2}`);
         }
-        this.#deleteByUrlQuery.run(this.#makeValueUrl(key));
+        this.#deleteByUrlQuery.run(this.#makeValueUrl(key2));
       }
       #prune() {
         if (Number.isFinite(this.#maxCount) && this.size <= this.#maxCount) {
@@ -75564,17 +75881,17 @@ var require_sqlite_cache_store = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @returns {string}
        */
-      #makeValueUrl(key) {
-        return `${key.origin}/${key.path}`;
+      #makeValueUrl(key2) {
+        return `${key2.origin}/${key2.path}`;
       }
       /**
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} key
        * @param {boolean} [canBeExpired=false]
        * @returns {SqliteStoreValue | undefined}
        */
-      #findValue(key, canBeExpired = false) {
-        const url2 = this.#makeValueUrl(key);
-        const { headers, method } = key;
+      #findValue(key2, canBeExpired = false) {
+        const url2 = this.#makeValueUrl(key2);
+        const { headers, method } = key2;
         const values = this.#getValuesQuery.all(url2, method);
         if (values.length === 0) {
           return void 0;
@@ -79439,8 +79756,8 @@ var require_util12 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        const trimmedKey = key.trim();
+        const [key2, ...value] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -82859,6 +83176,1228 @@ ${captureLines}` : capture.stack;
   }
 });
 
+// src/core/random.ts
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = a + 1831565813 >>> 0;
+    let t = a;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function toRandom(random) {
+  if (typeof random === "function") return random;
+  if (typeof random === "number") return seededRandom(random);
+  return Math.random;
+}
+var init_random = __esm({
+  "src/core/random.ts"() {
+    "use strict";
+  }
+});
+
+// src/sdx/base-url.ts
+function parseBaseUrl(raw) {
+  let url2;
+  try {
+    url2 = new URL(raw);
+  } catch {
+    throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
+  }
+  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
+    throw new InputError({
+      file: "(settings)",
+      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
+      hint: "use the form https://v1.api.altostrat.io"
+    });
+  }
+  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
+    throw new InputError({
+      file: "(settings)",
+      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
+      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
+    });
+  }
+  const secrets = [];
+  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
+  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
+  url2.username = "";
+  url2.password = "";
+  return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
+}
+function safeDecode4(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+var init_base_url = __esm({
+  "src/sdx/base-url.ts"() {
+    "use strict";
+    init_errors();
+    init_api_url();
+  }
+});
+
+// src/sdx/rate-limiter.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
+import { createHash as createHash6 } from "node:crypto";
+function abortError(signal) {
+  const e = new Error(`aborted: ${signal.reason?.message ?? "the run was stopped"}`);
+  e.name = "AbortError";
+  return e;
+}
+function sharedRateLimiter(origin, token, limit, windowMs) {
+  const key2 = `${origin}|${createHash6("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
+  let limiter = shared2.get(key2);
+  if (!limiter) {
+    limiter = new RateLimiter(limit, windowMs);
+    shared2.set(key2, limiter);
+  }
+  return limiter;
+}
+var RateLimiter, shared2;
+var init_rate_limiter = __esm({
+  "src/sdx/rate-limiter.ts"() {
+    "use strict";
+    RateLimiter = class {
+      /**
+       * @param limit requests per window; 0 = unlimited (pauses from 429 Retry-After still apply)
+       * @param windowMs window length, default 60_000 (a minute)
+       */
+      constructor(limit, windowMs = 6e4, now = () => performance.now()) {
+        this.limit = limit;
+        this.windowMs = windowMs;
+        this.now = now;
+        if (!Number.isFinite(limit) || limit < 0) throw new RangeError(`rate limit must be a number >= 0, got ${limit}`);
+        if (!(windowMs > 0)) throw new RangeError(`rate limit window must be > 0 ms, got ${windowMs}`);
+      }
+      limit;
+      windowMs;
+      now;
+      starts = [];
+      pausedUntil = 0;
+      tail = Promise.resolve();
+      /**
+       * Resolves when the caller may start one request. Callers are served in arrival order. With a
+       * signal, an abort rejects at once (an AbortError) and the caller's turn is skipped: it takes no
+       * slot of the budget.
+       */
+      acquire(signal) {
+        if (signal?.aborted) return Promise.reject(abortError(signal));
+        if (this.limit === 0 && this.pausedUntil <= this.now()) return Promise.resolve();
+        const turn = this.tail.then(() => {
+          if (signal?.aborted) throw abortError(signal);
+          return this.take(signal);
+        });
+        this.tail = turn.catch(() => void 0);
+        if (!signal) return turn;
+        return new Promise((resolve4, reject) => {
+          const onAbort = () => reject(abortError(signal));
+          signal.addEventListener("abort", onAbort, { once: true });
+          turn.then(
+            () => {
+              signal.removeEventListener("abort", onAbort);
+              resolve4();
+            },
+            (e) => {
+              signal.removeEventListener("abort", onAbort);
+              reject(e);
+            }
+          );
+        });
+      }
+      /** Hold every request for `ms` (the server said Retry-After for this token). */
+      pause(ms) {
+        this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+      }
+      async take(signal) {
+        for (; ; ) {
+          const now = this.now();
+          if (this.pausedUntil > now) {
+            await sleep2(Math.ceil(this.pausedUntil - now), void 0, { signal });
+            continue;
+          }
+          if (this.limit === 0) return;
+          while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs) this.starts.shift();
+          if (this.starts.length < this.limit) {
+            this.starts.push(now);
+            return;
+          }
+          await sleep2(Math.max(1, Math.ceil(this.starts[0] + this.windowMs - now)), void 0, { signal });
+        }
+      }
+    };
+    shared2 = /* @__PURE__ */ new Map();
+  }
+});
+
+// src/sdx/response-shapes.ts
+function unwrap(value, isList) {
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && "data" in value) {
+    const data = value.data;
+    if (isList ? Array.isArray(data) : data !== null && typeof data === "object" && !("id" in value)) return data;
+  }
+  return value;
+}
+function describe3(error63, prefix = "") {
+  const shown = error63.issues.slice(0, 3).map((i) => {
+    const path5 = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
+    return `${path5 || "(body)"}: ${i.message}`;
+  });
+  const more = error63.issues.length > 3 ? ` (and ${error63.issues.length - 3} more)` : "";
+  return shown.join("; ") + more;
+}
+function clean(value) {
+  for (const k of Object.keys(value)) if (value[k] === void 0) delete value[k];
+  return value;
+}
+function fastJob(v) {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return void 0;
+  const o = v;
+  const id = o.id;
+  const key2 = o.idempotency_key;
+  if (typeof id !== "string" || id.length === 0 || typeof key2 !== "string" || key2.length === 0) return void 0;
+  const token = o.token;
+  const siteId = o.site_id;
+  const description = o.description;
+  const createdAt = o.created_at;
+  const logUrl = o.log_url;
+  const express = o.express_execute;
+  const needsAck = o.needs_acknowledgement;
+  const backup = o.should_backup;
+  const associated = o.associated_backup;
+  const started = o.started_at;
+  const completed = o.completed_at;
+  const failed = o.failed_at;
+  const script = o.script;
+  const cancelled = o.cancelled_at;
+  const isText = (x) => x == null || typeof x === "string";
+  const isFlag = (x) => x == null || typeof x === "boolean";
+  if (!isText(token) || !isText(siteId) || !isText(description) || !isText(createdAt) || !isText(logUrl) || !isText(associated) || !isText(started) || !isText(completed) || !isText(failed) || !isFlag(express) || !isFlag(needsAck) || !isFlag(backup) || !(cancelled === void 0 || cancelled === null || typeof cancelled === "string") || !(script === void 0 || typeof script === "string")) {
+    return void 0;
+  }
+  const job = {
+    id,
+    token: token ?? "",
+    site_id: siteId ?? "",
+    idempotency_key: key2,
+    description: description ?? "",
+    express_execute: express ?? false,
+    needs_acknowledgement: needsAck ?? true,
+    should_backup: backup ?? false,
+    associated_backup: associated ?? null,
+    started_at: started ?? null,
+    completed_at: completed ?? null,
+    failed_at: failed ?? null,
+    created_at: createdAt ?? "",
+    log_url: logUrl ?? ""
+  };
+  if (cancelled !== void 0) job.cancelled_at = cancelled;
+  if (script !== void 0) job.script = script;
+  return job;
+}
+function jobOf(v) {
+  const fast = fastJob(v);
+  if (fast) return { ok: true, value: fast };
+  const r = jobSchema.safeParse(v);
+  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Job: ${describe3(r.error)}` };
+}
+function parseJob(body) {
+  return jobOf(unwrap(body, false));
+}
+function parseJobList(body) {
+  const list2 = unwrap(body, true);
+  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of Jobs: expected a JSON array, got ${kind(list2)}` };
+  const jobs = [];
+  for (const [i, item] of list2.entries()) {
+    const fast = fastJob(item);
+    if (fast) {
+      jobs.push(fast);
+      continue;
+    }
+    const r = jobSchema.safeParse(item);
+    if (!r.success) return { ok: false, problem: `not a list of Jobs: ${describe3(r.error, `[${i}]`)}` };
+    jobs.push(clean(r.data));
+  }
+  return { ok: true, value: jobs };
+}
+function parseSite(body) {
+  const r = siteSchema.safeParse(unwrap(body, false));
+  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe3(r.error)}` };
+}
+function parseSitePage(body) {
+  let next = null;
+  let list2 = body;
+  if (body !== null && typeof body === "object" && !Array.isArray(body) && "data" in body) {
+    const o = body;
+    list2 = o.data;
+    const n = o.links?.next ?? o.next_page_url;
+    if (typeof n === "string" && n !== "") next = n;
+  }
+  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of sites: expected a JSON array, got ${kind(list2)}` };
+  const sites = [];
+  for (const [i, item] of list2.entries()) {
+    const r = siteSummarySchema.safeParse(item);
+    if (!r.success) return { ok: false, problem: `not a list of sites: ${describe3(r.error, `[${i}]`)}` };
+    sites.push(clean(r.data));
+  }
+  return { ok: true, value: { sites, next } };
+}
+function parseErrorBody(body) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return void 0;
+  const o = body;
+  const pick3 = (k) => typeof o[k] === "string" ? o[k] : void 0;
+  const out = { type: pick3("type"), code: pick3("code"), message: pick3("message") ?? pick3("error") };
+  return out.type || out.code || out.message ? out : void 0;
+}
+function kind(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+var timestamp2, text, flag, jobSchema, optionalText, siteSchema, siteSummarySchema;
+var init_response_shapes = __esm({
+  "src/sdx/response-shapes.ts"() {
+    "use strict";
+    init_zod();
+    timestamp2 = external_exports.string().nullable().optional().transform((v) => v ?? null);
+    text = external_exports.string().nullable().optional().transform((v) => v ?? "");
+    flag = (fallback) => external_exports.boolean().nullable().optional().transform((v) => v ?? fallback);
+    jobSchema = external_exports.object({
+      id: external_exports.string().min(1),
+      token: text,
+      site_id: text,
+      idempotency_key: external_exports.string().min(1),
+      description: text,
+      express_execute: flag(false),
+      needs_acknowledgement: flag(true),
+      should_backup: flag(false),
+      associated_backup: external_exports.string().nullable().optional().transform((v) => v ?? null),
+      started_at: timestamp2,
+      completed_at: timestamp2,
+      failed_at: timestamp2,
+      created_at: text,
+      log_url: text,
+      /** Not in the public documentation: a job cancelled outside this tool, if the API lists it at all. */
+      cancelled_at: external_exports.string().nullable().optional(),
+      script: external_exports.string().optional()
+    });
+    optionalText = external_exports.string().nullable().optional().transform((v) => v ?? void 0);
+    siteSchema = external_exports.object({
+      id: external_exports.string().min(1),
+      name: text,
+      has_pulse: external_exports.boolean(),
+      last_seen_at: timestamp2,
+      software_version: optionalText,
+      model: optionalText,
+      identity: optionalText
+    });
+    siteSummarySchema = external_exports.object({
+      id: external_exports.string().min(1),
+      name: text,
+      has_pulse: external_exports.boolean(),
+      software_version: optionalText
+    });
+  }
+});
+
+// src/sdx/reply.ts
+function decodeReply(res, earlierAttemptMayHaveLanded) {
+  const declared = Number(res.headers["content-length"]);
+  const bytes = res.bytes;
+  const text2 = res.chunks.length === 1 ? res.chunks[0].toString("utf8") : Buffer.concat(res.chunks).toString("utf8");
+  const contentType = String(res.headers["content-type"] ?? "");
+  const reply = { status: res.statusCode, headers: res.headers, text: text2, bytes, json: void 0, earlierAttemptMayHaveLanded };
+  const trimmed = text2.trimStart();
+  if (/json/i.test(contentType) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    if (trimmed === "") {
+      if (/json/i.test(contentType)) reply.jsonError = "empty body";
+    } else {
+      try {
+        reply.json = JSON.parse(text2);
+      } catch (e) {
+        reply.jsonError = `${e.message}${declared > bytes ? ", truncated" : ""}`;
+      }
+    }
+  }
+  return reply;
+}
+function isConflict(reply) {
+  if (reply.status === 409) return true;
+  if (reply.status !== 400 && reply.status !== 422) return false;
+  const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+  return /idempot|conflict|duplicate|already.?(exists|used)/i.test(`${body?.code ?? ""} ${body?.message ?? ""}`);
+}
+function first(v) {
+  return Array.isArray(v) ? v[0] : v;
+}
+function clip(s) {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
+}
+var ERROR_TEXT_MAX, SdxErrors;
+var init_reply = __esm({
+  "src/sdx/reply.ts"() {
+    "use strict";
+    init_errors();
+    init_response_shapes();
+    ERROR_TEXT_MAX = 300;
+    SdxErrors = class {
+      /**
+       * @param redact scrubs the token and the base URL's secrets
+       * @param baseUrl the API root (redirect targets are described against it)
+       */
+      constructor(redact, baseUrl) {
+        this.redact = redact;
+        this.baseUrl = baseUrl;
+      }
+      redact;
+      baseUrl;
+      get host() {
+        return this.baseUrl.host;
+      }
+      /** The API base URL as shown: no credentials, no trailing slash. */
+      get apiUrl() {
+        return this.baseUrl.toString().replace(/\/+$/, "");
+      }
+      fail(what, status, code, type2, retryable, cause) {
+        const apiUrl = status === 0 && type2 === "network_error" ? this.apiUrl : void 0;
+        return new SdxApiError(this.redact(what), status, code, type2, retryable, { cause, apiUrl });
+      }
+      /** A plain copy of an undici/network error: message scrubbed, only the code kept. */
+      network(err) {
+        const e = err;
+        const copy = new Error(this.redact(String(e?.message ?? err)));
+        copy.name = typeof e?.name === "string" ? e.name : "Error";
+        if (typeof e?.code === "string") copy.code = e.code;
+        return copy;
+      }
+      tooLarge(res, where2, maxResponseBytes) {
+        return this.fail(
+          `${where2}: HTTP ${res.statusCode} from ${this.host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
+          res.statusCode,
+          "response_too_large",
+          void 0,
+          false
+        );
+      }
+      redirect(reply, where2) {
+        let target = "no Location header";
+        const loc = first(reply.headers.location);
+        if (loc) {
+          try {
+            const u = new URL(loc, this.baseUrl);
+            target = u.host === this.host ? `to ${u.pathname} on the same host` : `to another host, ${u.host}`;
+          } catch {
+            target = "to an unparsable Location";
+          }
+        }
+        return this.fail(
+          `${where2}: HTTP ${reply.status} redirect from ${this.host} ${target}; redirects are not followed (check the SDX base URL)`,
+          reply.status,
+          "redirect",
+          void 0,
+          false
+        );
+      }
+      /** The SdxApiError for a non-success answer, from ErrorResponse, the gateway's {message}, or anything else. */
+      reply(reply, where2) {
+        const retryable = reply.status === 429 || reply.status >= 500;
+        const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+        const contentType = first(reply.headers["content-type"]);
+        let detail;
+        if (body) {
+          detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(body.message ?? "(no message)")}`;
+        } else if (reply.text.trim() === "") {
+          detail = `HTTP ${reply.status} from ${this.host} (empty body)`;
+        } else if (reply.jsonError !== void 0 || reply.json !== void 0) {
+          detail = `HTTP ${reply.status} from ${this.host} (JSON without a message${reply.jsonError ? `: ${reply.jsonError}` : ""})`;
+        } else {
+          detail = `HTTP ${reply.status} from ${this.host} (not JSON${contentType ? `, ${contentType.split(";")[0]}` : ""})`;
+        }
+        if (reply.status === 401) detail += " - the SDX API token was refused: check it is valid and not expired";
+        if (reply.status === 403) detail += " - the SDX API token may not act on this site";
+        return this.fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
+      }
+      shape(reply, where2, problem, extra = "") {
+        return this.fail(
+          `${where2}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(problem)}${extra}`,
+          reply.status,
+          "malformed_response",
+          void 0,
+          false
+        );
+      }
+      /** The body as `parse` reads it, or the error that says why it cannot be. */
+      decode(reply, where2, parse8, extra = "") {
+        if (reply.json === void 0) {
+          const why = reply.jsonError !== void 0 ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)` : `body is not JSON (${first(reply.headers["content-type"]) ?? "no content type"}, ${reply.bytes} bytes)`;
+          throw this.shape(reply, where2, why, extra);
+        }
+        const parsed = parse8(reply.json);
+        if (!parsed.ok) throw this.shape(reply, where2, parsed.problem, extra);
+        return parsed.value;
+      }
+    };
+  }
+});
+
+// src/core/sdx-failure.ts
+function isTlsCode(code) {
+  return /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|ERR_OSSL_)/.test(code) || /_CERT(_|$)|CERT_/.test(code) || code === "EPROTO" || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN" || code === "HOSTNAME_MISMATCH";
+}
+function networkCause(code) {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+      return "DNS lookup failed: no such host";
+    case "EAI_AGAIN":
+      return "DNS lookup failed (temporary failure)";
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connection timed out";
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return "no answer in time";
+    case "ECONNRESET":
+    case "EPIPE":
+    case "ECONNABORTED":
+    case "UND_ERR_SOCKET":
+      return "the connection was closed";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return "host unreachable";
+    default:
+      if (code && isTlsCode(code)) return `TLS error: ${code}`;
+      return code ? `network error ${code}` : "network error";
+  }
+}
+function isNetworkFailure(e) {
+  return e instanceof SdxApiError && e.status === 0 && e.type === "network_error";
+}
+var CANNOT_CONNECT;
+var init_sdx_failure = __esm({
+  "src/core/sdx-failure.ts"() {
+    "use strict";
+    init_errors();
+    CANNOT_CONNECT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
+  }
+});
+
+// src/sdx/reply-collector.ts
+function pickHeaders(raw) {
+  const out = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key2 = raw[i];
+    if (!READ_HEADER_LENGTHS.has(key2.length)) continue;
+    const name = key2.toString("latin1").toLowerCase();
+    if (!READ_HEADERS.has(name)) continue;
+    const value = raw[i + 1].toString("utf8");
+    const had = out[name];
+    out[name] = had === void 0 ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return out;
+}
+var monotonicNow, HeadersDeadlines, READ_HEADERS, READ_HEADER_LENGTHS, ReplyCollector;
+var init_reply_collector = __esm({
+  "src/sdx/reply-collector.ts"() {
+    "use strict";
+    monotonicNow = () => performance.now();
+    HeadersDeadlines = class {
+      /**
+       * @param timeoutMs how long a request may wait for its response headers
+       * @param now a monotonic clock in ms, read with the timers; default performance.now
+       */
+      constructor(timeoutMs, now = monotonicNow) {
+        this.timeoutMs = timeoutMs;
+        this.now = now;
+      }
+      timeoutMs;
+      now;
+      head = null;
+      tail = null;
+      timer = null;
+      add(h) {
+        h.deadline = this.now() + this.timeoutMs;
+        h.prev = this.tail;
+        h.next = null;
+        if (this.tail) this.tail.next = h;
+        else this.head = h;
+        this.tail = h;
+        h.listed = true;
+        if (this.timer === null) this.arm(h.deadline);
+      }
+      remove(h) {
+        if (!h.listed) return;
+        h.listed = false;
+        if (h.prev) h.prev.next = h.next;
+        else this.head = h.next;
+        if (h.next) h.next.prev = h.prev;
+        else this.tail = h.prev;
+        h.prev = h.next = null;
+        if (this.head === null && this.timer !== null) {
+          clearTimeout(this.timer);
+          this.timer = null;
+        }
+      }
+      arm(at) {
+        this.timer = setTimeout(() => this.expire(), Math.max(0, at - this.now()));
+      }
+      expire() {
+        this.timer = null;
+        const now = this.now();
+        while (this.head !== null && this.head.deadline <= now + 1) {
+          const h = this.head;
+          this.remove(h);
+          h.timeOut(this.timeoutMs);
+        }
+        if (this.head !== null) this.arm(this.head.deadline);
+      }
+    };
+    READ_HEADERS = /* @__PURE__ */ new Set(["content-type", "content-length", "retry-after", "location"]);
+    READ_HEADER_LENGTHS = new Set([...READ_HEADERS].map((h) => h.length));
+    ReplyCollector = class {
+      constructor(maxBytes, resolve4, reject, deadlines) {
+        this.maxBytes = maxBytes;
+        this.resolve = resolve4;
+        this.reject = reject;
+        this.deadlines = deadlines;
+      }
+      maxBytes;
+      resolve;
+      reject;
+      deadlines;
+      deadline = 0;
+      prev = null;
+      next = null;
+      listed = false;
+      abort = null;
+      failure = null;
+      settled = false;
+      statusCode = 0;
+      headers = {};
+      chunks = [];
+      bytes = 0;
+      /** Cut the request (the run is stopping). */
+      cut(why) {
+        const e = new Error(why);
+        e.code = "UND_ERR_ABORTED";
+        this.stop(e);
+      }
+      timeOut(ms) {
+        const e = new Error(`no response headers within ${ms} ms`);
+        e.code = "UND_ERR_HEADERS_TIMEOUT";
+        this.stop(e);
+      }
+      /** End the request with `err` (now, or as soon as undici starts it). */
+      stop(err) {
+        if (this.failure) return;
+        this.failure = err;
+        if (this.abort) this.abort(err);
+      }
+      onConnect(abort) {
+        if (this.failure) abort(this.failure);
+        else this.abort = abort;
+      }
+      onHeaders(statusCode, rawHeaders) {
+        if (statusCode < 200) return true;
+        this.deadlines.remove(this);
+        this.statusCode = statusCode;
+        this.headers = pickHeaders(rawHeaders);
+        const declared = Number(this.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > this.maxBytes) {
+          this.tooLarge();
+          return false;
+        }
+        return true;
+      }
+      onData(chunk) {
+        this.bytes += chunk.length;
+        if (this.bytes > this.maxBytes) {
+          this.tooLarge();
+          return false;
+        }
+        this.chunks.push(chunk);
+        return true;
+      }
+      onComplete() {
+        this.deadlines.remove(this);
+        if (this.settled) return;
+        this.settled = true;
+        this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: this.chunks, bytes: this.bytes, tooLarge: false });
+      }
+      onError(err) {
+        this.deadlines.remove(this);
+        if (this.settled) return;
+        this.settled = true;
+        this.reject(this.failure ?? err);
+      }
+      /** The body is larger than the limit: answer so, and drop the connection rather than read it. */
+      tooLarge() {
+        if (!this.settled) {
+          this.settled = true;
+          this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: [], bytes: this.bytes, tooLarge: true });
+        }
+        this.chunks = [];
+        this.stop(new Error("response body larger than maxResponseBytes"));
+      }
+    };
+  }
+});
+
+// src/sdx/transport.ts
+import { setTimeout as sleep3 } from "node:timers/promises";
+function parseRetryAfter(value, now = Date.now()) {
+  const v = first(value)?.trim();
+  if (!v) return void 0;
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
+}
+var NETWORK_CAUSES, NOT_SENT, bump, SdxTransport;
+var init_transport = __esm({
+  "src/sdx/transport.ts"() {
+    "use strict";
+    init_errors();
+    init_sdx_failure();
+    init_reply();
+    init_reply_collector();
+    NETWORK_CAUSES = {
+      ECONNRESET: "connection_reset",
+      EPIPE: "connection_reset",
+      ECONNABORTED: "connection_reset",
+      UND_ERR_SOCKET: "socket_closed",
+      ECONNREFUSED: "connection_refused",
+      EHOSTUNREACH: "unreachable",
+      ENETUNREACH: "unreachable",
+      ENETDOWN: "unreachable",
+      EAI_AGAIN: "dns",
+      ETIMEDOUT: "timeout",
+      UND_ERR_CONNECT_TIMEOUT: "timeout",
+      UND_ERR_HEADERS_TIMEOUT: "timeout",
+      UND_ERR_BODY_TIMEOUT: "timeout"
+    };
+    NOT_SENT = CANNOT_CONNECT;
+    bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
+    SdxTransport = class {
+      constructor(c) {
+        this.c = c;
+        this.deadlines = new HeadersDeadlines(c.requestTimeoutMs);
+        const signal = c.signal;
+        if (signal) {
+          const hardStop = () => {
+            const t = setTimeout(() => {
+              for (const h of this.inFlight) h.cut("the run was stopped");
+            }, c.abortGraceMs);
+            t.unref();
+          };
+          if (signal.aborted) hardStop();
+          else signal.addEventListener("abort", hardStop, { once: true });
+        }
+      }
+      c;
+      counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
+      /** Requests waiting for the rate limiter now. */
+      waiting = 0;
+      /**
+       * Set once a request gave up on a server that cannot be reached (every retry refused, no such
+       * host...): the server is gone for this client, and later requests fail at once, unsent, instead
+       * of each retrying for a minute. A new client (the next run) tries again.
+       */
+      lost = null;
+      inFlight = /* @__PURE__ */ new Set();
+      // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
+      deadlines;
+      closed = false;
+      /** Send one request, retrying as the top of this file says; resolves with the first answer that is not retried. */
+      async exchange(x) {
+        if (this.closed) throw this.c.errors.fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
+        const path5 = this.c.base.prefix + x.path;
+        const where2 = `SDX ${x.method} ${x.path}`;
+        if (this.lost) throw this.lostContact(where2, this.lost);
+        const landed = { value: false };
+        for (let attempt = 0; ; attempt++) {
+          this.waiting++;
+          try {
+            await this.c.limiter.acquire(this.c.signal);
+          } catch (e) {
+            if (e.name === "AbortError") throw this.stopped(where2);
+            throw e;
+          } finally {
+            this.waiting--;
+          }
+          const refused = x.guard?.();
+          if (refused) throw this.c.errors.fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
+          this.counters.requests++;
+          const started = performance.now();
+          let result;
+          try {
+            result = this.judgeReply(await this.send(x, path5), x, where2, attempt, started, landed);
+          } catch (err) {
+            if (err instanceof SdxApiError) throw err;
+            result = this.judgeNetworkError(err, x, where2, attempt, started, landed);
+          }
+          if (!("cause" in result)) return result;
+          await this.waitToRetry(x, where2, attempt, result);
+        }
+      }
+      /** Backoff before retry number `retry` (0-based): uniform in [0, min(max, base * 2^retry)]. */
+      backoff(retry2) {
+        const ceiling = Math.min(this.c.retryMaxDelayMs, this.c.retryBaseDelayMs * 2 ** retry2);
+        return Math.floor(this.c.random() * ceiling);
+      }
+      stats() {
+        const c = this.counters;
+        return {
+          requests: c.requests,
+          retries: c.retries,
+          byStatus: { ...c.byStatus },
+          retriesByCause: { ...c.retriesByCause },
+          waitingForRateLimit: this.waiting
+        };
+      }
+      isClosed() {
+        return this.closed;
+      }
+      /** No request starts from now on; the agent's connections are closed. */
+      async close() {
+        if (this.closed) return;
+        this.closed = true;
+        await this.c.agent.close();
+      }
+      /** Why an attempt ended: the answer to return, or what failed when it may be retried (otherwise it throws). */
+      judgeReply(raw, x, where2, attempt, started, landed) {
+        if (raw.tooLarge) throw this.c.errors.tooLarge(raw, where2, this.c.maxResponseBytes);
+        const reply = decodeReply(raw, landed.value);
+        bump(this.counters.byStatus, String(reply.status));
+        this.c.logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, "sdx request");
+        if (reply.status >= 300 && reply.status < 400) throw this.c.errors.redirect(reply, where2);
+        if (reply.status !== 429 && reply.status < 500) return reply;
+        if (reply.status >= 500) landed.value = true;
+        return {
+          cause: `http_${reply.status}`,
+          error: this.c.errors.reply(reply, where2),
+          retryAfterMs: parseRetryAfter(reply.headers["retry-after"], this.c.now())
+        };
+      }
+      /** A network error: retried when it is one of NETWORK_CAUSES (thrown otherwise). */
+      judgeNetworkError(err, x, where2, attempt, started, landed) {
+        const wrapped = this.c.errors.network(err);
+        const code = wrapped.code ?? "UNKNOWN";
+        bump(this.counters.byStatus, "network");
+        const mapped = NETWORK_CAUSES[code];
+        const cannotConnect = NOT_SENT.has(code) || isTlsCode(code);
+        const retryable = mapped !== void 0 && !(x.failFast && cannotConnect);
+        if (!NOT_SENT.has(code)) landed.value = true;
+        const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
+        const error63 = this.c.errors.fail(
+          `${where2}: ${cannotConnect ? "could not reach" : "no answer from"} SDX at ${this.c.errors.apiUrl} (${networkCause(code)}; ${code}: ${wrapped.message})${hint}`,
+          0,
+          code,
+          "network_error",
+          retryable,
+          wrapped
+        );
+        this.c.logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
+        if (!retryable) throw error63;
+        return { cause: mapped, error: error63, retryAfterMs: void 0 };
+      }
+      /** A request refused without being sent: the server was lost earlier in this client's life. */
+      lostContact(where2, lost) {
+        return this.c.errors.fail(
+          `${where2}: not sent, lost contact with SDX at ${this.c.errors.apiUrl} (${networkCause(lost.code)}) earlier in this run`,
+          0,
+          lost.code,
+          "network_error",
+          false
+        );
+      }
+      /** Give up after maxRetries, or wait the backoff (or the server's Retry-After) before the next attempt. */
+      async waitToRetry(x, where2, attempt, f) {
+        const { error: error63, cause, retryAfterMs } = f;
+        if (attempt >= this.c.maxRetries) {
+          const final = this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
+          if (error63.status === 0 && error63.code && NOT_SENT.has(error63.code)) this.lost = final;
+          throw final;
+        }
+        let delay = this.backoff(attempt);
+        if (retryAfterMs !== void 0) {
+          if (retryAfterMs > this.c.maxRetryAfterMs) {
+            throw this.c.errors.fail(
+              `${error63.message} (the server asks to retry after ${Math.ceil(retryAfterMs / 1e3)} s, longer than maxRetryAfterMs ${this.c.maxRetryAfterMs} ms)`,
+              error63.status,
+              error63.code,
+              error63.type,
+              true
+            );
+          }
+          delay = retryAfterMs;
+          if (cause === "http_429") this.c.limiter.pause(retryAfterMs);
+        }
+        this.counters.retries++;
+        bump(this.counters.retriesByCause, cause);
+        this.c.logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: error63.message }, "sdx request failed; retrying");
+        if (delay > 0) {
+          try {
+            await sleep3(delay, void 0, { signal: this.c.signal });
+          } catch {
+            throw this.stopped(where2);
+          }
+        }
+      }
+      stopped(where2) {
+        return this.c.errors.fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
+      }
+      /**
+       * One attempt: send the request and collect the answer, with the exact headers deadline and the
+       * response size limit (a larger body is not read). Driven by undici's handler callbacks directly:
+       * no AbortController, timer, stream or async iterator per request.
+       */
+      send(x, path5) {
+        return new Promise((resolve4, reject) => {
+          const h = new ReplyCollector(
+            this.c.maxResponseBytes,
+            (r) => {
+              this.inFlight.delete(h);
+              resolve4(r);
+            },
+            (e) => {
+              this.inFlight.delete(h);
+              reject(e);
+            },
+            this.deadlines
+          );
+          this.inFlight.add(h);
+          this.deadlines.add(h);
+          this.c.agent.dispatch(
+            {
+              origin: this.c.base.url.origin,
+              path: path5,
+              method: x.method,
+              headers: {
+                authorization: `Bearer ${this.c.token}`,
+                accept: "application/json",
+                "user-agent": this.c.userAgent,
+                ...x.headers
+              },
+              body: x.body
+            },
+            h
+          );
+        });
+      }
+    };
+  }
+});
+
+// src/sdx/access.ts
+function accessError(e, apiUrl) {
+  if (!(e instanceof SdxApiError))
+    return new SdxAccessError(`could not use SDX at ${apiUrl}: ${e?.message ?? String(e)}`, "unreachable", apiUrl, URL_HINT, 0);
+  if (e.status === 0) {
+    const cause = e.code === "aborted" ? "the run was stopped" : networkCause(e.code);
+    return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, "unreachable", apiUrl, URL_HINT, 0);
+  }
+  const said = e.message.replace(/^SDX \w+ \S+: /, "").replace(/ - the SDX API token (was refused|may not act on this site).*$/, "");
+  if (e.status === 401 || e.status === 403) {
+    return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, "token-refused", apiUrl, TOKEN_HINT, e.status);
+  }
+  if (e.status >= 500 || e.status === 429) {
+    return new SdxAccessError(
+      `SDX at ${apiUrl} is failing (${said}); nothing was sent`,
+      "server-error",
+      apiUrl,
+      "try again later; the SDX status page may say more",
+      e.status
+    );
+  }
+  return new SdxAccessError(
+    `the server at ${apiUrl} does not answer as the SDX API does (GET ${ACCESS_PATH}: ${said}); nothing was sent`,
+    "not-sdx",
+    apiUrl,
+    URL_HINT,
+    e.status
+  );
+}
+var ACCESS_PATH, URL_HINT, TOKEN_HINT;
+var init_access = __esm({
+  "src/sdx/access.ts"() {
+    "use strict";
+    init_errors();
+    init_sdx_failure();
+    ACCESS_PATH = "/site-minimal";
+    URL_HINT = "check the SDX API URL (--api-url, SDX_API_URL or the Action's sdx-api-url; default https://v1.api.altostrat.io) and that this machine can reach it";
+    TOKEN_HINT = "check SDX_API_TOKEN (the Action's sdx-api-token): an API key (alto_sk_...) or a JWT that has not expired, for the organisation that owns the sites";
+  }
+});
+
+// src/sdx/client.ts
+var client_exports = {};
+__export(client_exports, {
+  DEFAULT_SDX_BASE_URL: () => DEFAULT_SDX_BASE_URL,
+  createSdxClient: () => createSdxClient,
+  parseRetryAfter: () => parseRetryAfter
+});
+import { setTimeout as sleep4 } from "node:timers/promises";
+function createSdxClient(opts) {
+  const ctx = resolveClient(opts);
+  return {
+    createJob: (req) => createJob(ctx, req),
+    listJobs: (siteId) => listJobs(ctx, siteId),
+    getJob: (siteId, jobId) => getJob(ctx, siteId, jobId),
+    cancelJob: (siteId, jobId) => cancelJob(ctx, siteId, jobId),
+    getSite: (siteId) => getSite(ctx, siteId),
+    listSites: () => listSites(ctx),
+    checkAccess: () => checkAccess(ctx),
+    stats: () => ctx.transport.stats(),
+    close: () => ctx.transport.close()
+  };
+}
+function resolveClient(opts) {
+  if (typeof opts.token !== "string" || opts.token.trim() === "") {
+    throw new InputError({ file: "(settings)", message: "the SDX API token is empty", hint: "set the token (a JWT or an alto_sk_... key)" });
+  }
+  const token = opts.token.trim();
+  const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
+  const errors = new SdxErrors(makeRedactor([token, ...base.secrets]), base.url);
+  const logger = opts.logger ?? silentLogger;
+  const random = toRandom(opts.random);
+  const now = opts.now ?? Date.now;
+  const maxRetries = nonNegative("maxRetries", opts.maxRetries, 5);
+  const retryBaseDelayMs = nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 500);
+  const retryMaxDelayMs = nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 3e4);
+  const maxRetryAfterMs = nonNegative("maxRetryAfterMs", opts.maxRetryAfterMs, 3e5);
+  const maxResponseBytes = nonNegative("maxResponseBytes", opts.maxResponseBytes, 4 * 1024 * 1024);
+  const replayClockSkewMs = nonNegative("replayClockSkewMs", opts.replayClockSkewMs, 6e4);
+  const conflictLookupAttempts = Math.max(1, nonNegative("conflictLookupAttempts", opts.conflictLookupAttempts, 4));
+  const requestTimeoutMs = nonNegative("requestTimeoutMs", opts.requestTimeoutMs, 3e4);
+  const limiter = opts.rateLimiter ?? sharedRateLimiter(
+    base.url.origin,
+    token,
+    nonNegative("requestsPerMinute", opts.requestsPerMinute, 60),
+    nonNegative("rateLimitWindowMs", opts.rateLimitWindowMs, 6e4) || 6e4
+  );
+  const agent = new import_undici2.Agent({
+    connections: Math.max(1, opts.connections ?? 32),
+    pipelining: 1,
+    keepAliveTimeout: 1e4,
+    keepAliveMaxTimeout: 6e4,
+    connect: { timeout: nonNegative("connectTimeoutMs", opts.connectTimeoutMs, 1e4) },
+    headersTimeout: requestTimeoutMs,
+    bodyTimeout: requestTimeoutMs
+  });
+  const abortGraceMs = opts.signal ? nonNegative("abortGraceMs", opts.abortGraceMs, 4e3) : 0;
+  const transport = new SdxTransport({
+    base,
+    token,
+    userAgent: opts.userAgent ?? "routeros-gitops",
+    agent,
+    limiter,
+    errors,
+    logger,
+    random,
+    now,
+    maxRetries,
+    retryBaseDelayMs,
+    retryMaxDelayMs,
+    maxRetryAfterMs,
+    maxResponseBytes,
+    requestTimeoutMs,
+    signal: opts.signal,
+    abortGraceMs
+  });
+  return { transport, apiUrl: errors.apiUrl, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
+}
+async function createJob(ctx, req) {
+  checkJobRequest(req);
+  const callStarted = ctx.now();
+  const path5 = `/site/${req.siteId}/job`;
+  const where2 = `SDX POST ${path5}`;
+  const reply = await ctx.transport.exchange({
+    method: "POST",
+    path: path5,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      "x-idempotency-key": req.idempotencyKey,
+      "x-description": req.description,
+      "x-needs-ack": String(req.needsAck),
+      "x-backup": String(req.backup),
+      "x-express-execute": String(req.express)
+    },
+    body: req.script,
+    guard: req.guard
+  });
+  if (reply.status >= 200 && reply.status < 300) {
+    const job = withSite(
+      ctx.errors.decode(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"),
+      req.siteId
+    );
+    if (job.idempotency_key.toLowerCase() !== req.idempotencyKey.toLowerCase()) {
+      throw ctx.errors.shape(reply, where2, `the job has idempotency key ${job.idempotency_key}, not ${req.idempotencyKey}`);
+    }
+    const created = Date.parse(job.created_at);
+    const replayed = reply.status !== 201 || Number.isFinite(created) && created < callStarted - ctx.replayClockSkewMs;
+    if (reply.earlierAttemptMayHaveLanded) ctx.logger.debug({ path: path5, jobId: job.id, status: reply.status }, "sdx job created after a lost answer");
+    return { job, replayed };
+  }
+  if (isConflict(reply)) {
+    ctx.logger.debug({ path: path5, status: reply.status }, "sdx idempotency conflict; finding the job by key");
+    return { job: await findByKey(ctx, req.siteId, req.idempotencyKey, reply, where2), replayed: true };
+  }
+  throw ctx.errors.reply(reply, where2);
+}
+function checkJobRequest(req) {
+  checkUuid("siteId", req.siteId);
+  checkUuid("idempotencyKey", req.idempotencyKey);
+  if (!/^[\x20-\x7e]{3,100}$/.test(req.description)) {
+    throw new InputError({
+      file: "(sdx request)",
+      site: req.siteId,
+      message: `job description ${JSON.stringify(req.description.slice(0, 120))} must be 3..100 printable ASCII characters (it travels as the X-Description header)`
+    });
+  }
+  if (req.script.length === 0) throw new InputError({ file: "(sdx request)", site: req.siteId, message: "the job script is empty" });
+}
+async function listJobs(ctx, siteId) {
+  checkUuid("siteId", siteId);
+  const path5 = `/site/${siteId}/job`;
+  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
+  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
+  return ctx.errors.decode(reply, `SDX GET ${path5}`, parseJobList).map((j) => withSite(j, siteId));
+}
+async function getJob(ctx, siteId, jobId) {
+  checkUuid("siteId", siteId);
+  checkUuid("jobId", jobId);
+  const path5 = `/site/${siteId}/job/${jobId}`;
+  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
+  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
+  return withSite(ctx.errors.decode(reply, `SDX GET ${path5}`, parseJob), siteId);
+}
+async function cancelJob(ctx, siteId, jobId) {
+  checkUuid("siteId", siteId);
+  checkUuid("jobId", jobId);
+  const path5 = `/site/${siteId}/job/${jobId}`;
+  const reply = await ctx.transport.exchange({ method: "DELETE", path: path5 });
+  if (reply.status === 200 || reply.status === 202 || reply.status === 204) return "cancelled";
+  const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
+  if ((reply.status === 400 || reply.status === 409 || reply.status === 422) && body?.code === "job_already_started") return "already_started";
+  if (reply.status === 404) return reply.earlierAttemptMayHaveLanded ? "cancelled" : "not_found";
+  throw ctx.errors.reply(reply, `SDX DELETE ${path5}`);
+}
+async function getSite(ctx, siteId) {
+  checkUuid("siteId", siteId);
+  const path5 = `/sites/${siteId}`;
+  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
+  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
+  return ctx.errors.decode(reply, `SDX GET ${path5}`, parseSite);
+}
+async function listSites(ctx) {
+  const sites = [];
+  let path5 = ACCESS_PATH;
+  for (let page = 0; path5 !== null; page++) {
+    if (page >= MAX_SITE_PAGES)
+      throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, "too_many_pages", void 0, false);
+    const where2 = `SDX GET ${path5}`;
+    let reply;
+    try {
+      reply = await ctx.transport.exchange({ method: "GET", path: path5, failFast: page === 0 });
+      if (reply.status !== 200) throw ctx.errors.reply(reply, where2);
+    } catch (e) {
+      throw page === 0 ? accessError(e, ctx.apiUrl) : e;
+    }
+    const parsed = page === 0 ? decodeOrAccessError(ctx, reply, where2) : ctx.errors.decode(reply, where2, parseSitePage);
+    sites.push(...parsed.sites);
+    path5 = parsed.next === null ? null : nextPagePath(ctx, parsed.next);
+  }
+  return sites;
+}
+function decodeOrAccessError(ctx, reply, where2) {
+  try {
+    return ctx.errors.decode(reply, where2, parseSitePage);
+  } catch (e) {
+    throw accessError(e, ctx.apiUrl);
+  }
+}
+function nextPagePath(ctx, next) {
+  const base = new URL(`${ctx.apiUrl}/`);
+  const url2 = new URL(next, base);
+  if (url2.origin !== base.origin)
+    throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url2.host}); not followed`, 200, "foreign_page", void 0, false);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const path5 = url2.pathname.startsWith(`${prefix}/`) ? url2.pathname.slice(prefix.length) : url2.pathname;
+  return path5 + url2.search;
+}
+async function checkAccess(ctx) {
+  try {
+    const reply = await ctx.transport.exchange({ method: "GET", path: ACCESS_PATH, failFast: true });
+    if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
+    if (reply.json === void 0) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, "the body is not JSON");
+  } catch (e) {
+    if (e instanceof SdxApiError && e.code === "response_too_large" && e.status === 200) return;
+    throw accessError(e, ctx.apiUrl);
+  }
+}
+async function findByKey(ctx, siteId, key2, conflict, where2) {
+  const attempts = ctx.conflictLookupAttempts;
+  for (let i = 0; i < attempts; i++) {
+    const job = (await listJobs(ctx, siteId)).find((j) => j.idempotency_key.toLowerCase() === key2.toLowerCase());
+    if (job) return job;
+    if (i + 1 < attempts) await sleep4(Math.max(1, ctx.transport.backoff(i)));
+  }
+  const server = ctx.errors.reply(conflict, where2);
+  throw ctx.errors.fail(
+    `${server.message} - the server reports idempotency key ${key2} as used, but no job with that key is in the site's job list (looked ${attempts} times)`,
+    conflict.status,
+    server.code ?? "idempotency_conflict",
+    server.type,
+    false
+  );
+}
+function withSite(job, siteId) {
+  return job.site_id ? job : { ...job, site_id: siteId };
+}
+function checkUuid(name, value) {
+  if (typeof value !== "string" || !UUID_RE2.test(value)) {
+    throw new InputError({
+      file: "(sdx request)",
+      message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`
+    });
+  }
+}
+function nonNegative(name, value, fallback) {
+  if (value === void 0) return fallback;
+  if (!Number.isFinite(value) || value < 0)
+    throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
+  return value;
+}
+var import_undici2, DEFAULT_SDX_BASE_URL, MAX_SITE_PAGES;
+var init_client = __esm({
+  "src/sdx/client.ts"() {
+    "use strict";
+    import_undici2 = __toESM(require_undici2(), 1);
+    init_errors();
+    init_logger();
+    init_random();
+    init_keys();
+    init_redact();
+    init_base_url();
+    init_rate_limiter();
+    init_reply();
+    init_response_shapes();
+    init_transport();
+    init_access();
+    init_transport();
+    DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
+    MAX_SITE_PAGES = 1e3;
+  }
+});
+
 // node_modules/diff/libesm/diff/base.js
 var Diff;
 var init_base = __esm({
@@ -83504,11 +85043,11 @@ var init_css = __esm({
 function diffJson(oldStr, newStr, options) {
   return jsonDiff.diff(oldStr, newStr, options);
 }
-function canonicalize(obj, stack, replacementStack, replacer, key) {
+function canonicalize(obj, stack, replacementStack, replacer, key2) {
   stack = stack || [];
   replacementStack = replacementStack || [];
   if (replacer) {
-    obj = replacer(key === void 0 ? "" : key, obj);
+    obj = replacer(key2 === void 0 ? "" : key2, obj);
   }
   let i;
   for (i = 0; i < stack.length; i += 1) {
@@ -83536,16 +85075,16 @@ function canonicalize(obj, stack, replacementStack, replacer, key) {
     canonicalizedObj = {};
     replacementStack.push(canonicalizedObj);
     const sortedKeys = [];
-    let key2;
-    for (key2 in obj) {
-      if (Object.prototype.hasOwnProperty.call(obj, key2)) {
-        sortedKeys.push(key2);
+    let key3;
+    for (key3 in obj) {
+      if (Object.prototype.hasOwnProperty.call(obj, key3)) {
+        sortedKeys.push(key3);
       }
     }
     sortedKeys.sort();
     for (i = 0; i < sortedKeys.length; i += 1) {
-      key2 = sortedKeys[i];
-      canonicalizedObj[key2] = canonicalize(obj[key2], stack, replacementStack, replacer, key2);
+      key3 = sortedKeys[i];
+      canonicalizedObj[key3] = canonicalize(obj[key3], stack, replacementStack, replacer, key3);
     }
     stack.pop();
     replacementStack.pop();
@@ -84485,17 +86024,17 @@ function toCommandProperties(annotationProperties) {
 }
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command, properties, message) {
-  const cmd = new Command(command, properties, message);
+function issueCommand(command2, properties, message) {
+  const cmd = new Command(command2, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
-  constructor(command, properties, message) {
-    if (!command) {
-      command = "missing.command";
+  constructor(command2, properties, message) {
+    if (!command2) {
+      command2 = "missing.command";
     }
-    this.command = command;
+    this.command = command2;
     this.properties = properties;
     this.message = message;
   }
@@ -84504,16 +86043,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first2 = true;
-      for (const key in this.properties) {
-        if (this.properties.hasOwnProperty(key)) {
-          const val = this.properties[key];
+      for (const key2 in this.properties) {
+        if (this.properties.hasOwnProperty(key2)) {
+          const val = this.properties[key2];
           if (val) {
             if (first2) {
               first2 = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key}=${escapeProperty(val)}`;
+            cmdStr += `${key2}=${escapeProperty(val)}`;
           }
         }
       }
@@ -84533,10 +86072,10 @@ function escapeProperty(s) {
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
-function issueFileCommand(command, message) {
-  const filePath = process.env[`GITHUB_${command}`];
+function issueFileCommand(command2, message) {
+  const filePath = process.env[`GITHUB_${command2}`];
   if (!filePath) {
-    throw new Error(`Unable to find environment variable for file command ${command}`);
+    throw new Error(`Unable to find environment variable for file command ${command2}`);
   }
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
@@ -84545,16 +86084,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key2, value) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
+  if (key2.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -84685,7 +86224,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -84963,69 +86502,8 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 
-// src/core/errors.ts
-function formatProblem(p) {
-  const where2 = p.file + (p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : "");
-  const site = p.site ? ` (site ${p.site})` : "";
-  return `${where2}${site}: ${p.message}${p.hint ? `
-  hint: ${p.hint}` : ""}`;
-}
-var InputError = class extends Error {
-  problems;
-  constructor(problems) {
-    const list2 = typeof problems === "string" ? [{ file: "(command line)", message: problems }] : Array.isArray(problems) ? problems : [problems];
-    super(list2.map(formatProblem).join("\n"));
-    this.name = "InputError";
-    this.problems = list2;
-  }
-};
-var SdxApiError = class extends Error {
-  constructor(message, status, code, type2, retryable, options) {
-    super(message, options?.cause === void 0 ? void 0 : { cause: options.cause });
-    this.status = status;
-    this.code = code;
-    this.type = type2;
-    this.retryable = retryable;
-    this.name = "SdxApiError";
-    this.apiUrl = options?.apiUrl;
-  }
-  status;
-  code;
-  type;
-  retryable;
-  /** The API base URL (no credentials) of a network error: the server could not be reached. */
-  apiUrl;
-};
-var SdxAccessError = class extends Error {
-  constructor(message, kind2, apiUrl, hint, status) {
-    super(message);
-    this.kind = kind2;
-    this.apiUrl = apiUrl;
-    this.hint = hint;
-    this.status = status;
-    this.name = "SdxAccessError";
-  }
-  kind;
-  apiUrl;
-  hint;
-  status;
-};
-var GitError = class extends Error {
-  constructor(message, command, exitCode, options) {
-    super(message, options);
-    this.command = command;
-    this.exitCode = exitCode;
-    this.name = "GitError";
-  }
-  command;
-  exitCode;
-};
-var StateConflictError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "StateConflictError";
-  }
-};
+// src/action/main.ts
+init_errors();
 
 // src/github/annotations.ts
 import { relative, resolve } from "node:path";
@@ -85035,12 +86513,13 @@ function planAnnotations(plan2, warnings = [], paths = (p) => p) {
   const seen = /* @__PURE__ */ new Set();
   for (const c of plan2.changes) {
     for (const f of c.findings) {
-      const key = `${c.path}:${f.line}:${f.column}:${f.rule}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      const key2 = `${c.path}:${f.line}:${f.column}:${f.rule}`;
+      if (seen.has(key2)) continue;
+      seen.add(key2);
       out.push({
-        kind: f.severity === "error" ? "error" : "warning",
-        title: `routeros-gitops: ${f.rule}`,
+        // A lockout-level finding stops apply as an error does (until acknowledged): shown as one.
+        kind: f.level === "advice" ? "warning" : "error",
+        title: `routeros-gitops: ${f.level === "lockout" ? "lockout risk: " : ""}${f.rule}`,
         message: f.message,
         file: paths(c.path),
         startLine: f.line || void 0,
@@ -85076,85 +86555,151 @@ function capAnnotations(all, perKind = ANNOTATIONS_PER_KIND) {
   return { send, dropped: all.length - send.length };
 }
 
-// src/core/routeros-string.ts
-function escapeRouterOsString(value) {
-  if (!/[\\"$\x00-\x1f\x7f]/.test(value)) return value;
-  let out = "";
-  for (const ch of value) {
-    const c = ch.charCodeAt(0);
-    if (ch === "\\" || ch === '"' || ch === "$") out += `\\${ch}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "	") out += "\\t";
-    else if (c < 32 || c === 127) out += `\\${c.toString(16).toUpperCase().padStart(2, "0")}`;
-    else out += ch;
+// src/action/inputs.ts
+init_errors();
+init_redact();
+
+// src/wiring/options.ts
+init_errors();
+var flagName = (key2) => `--${key2.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+var bad = (problems, name, value, expected, example) => {
+  problems.push({
+    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
+    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
+    hint: example ? `for example ${example}` : void 0
+  });
+  return void 0;
+};
+function written(name, value) {
+  if (name.startsWith("--")) return `${name} ${value}`;
+  if (name.startsWith("input ")) return `"${name.slice("input ".length)}: ${value}"`;
+  return `${name}=${value}`;
+}
+var absent = (raw) => raw === void 0 || raw === null || raw === "";
+var opt = {
+  string() {
+    return (raw) => absent(raw) ? void 0 : String(raw);
+  },
+  stringOr(fallback) {
+    return (raw) => absent(raw) ? fallback : String(raw);
+  },
+  bool(fallback = false) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (typeof raw === "boolean") return raw;
+      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
+      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
+      bad(problems, name, raw, "true or false", name.startsWith("--") ? void 0 : `${written(name, "true")} or ${written(name, "false")}`);
+      return fallback;
+    };
+  },
+  /** A whole number within [min, max]. */
+  int(min, max) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= min && n <= max) return n;
+      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, written(name, String(Math.min(max, Math.max(min, 4)))));
+    };
+  },
+  /** Seconds (a number, 0 or more), as milliseconds. */
+  seconds(max = 7 * 86400) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return void 0;
+      const n = Number(raw);
+      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
+      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
+    };
+  },
+  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
+  duration(fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return parseDuration(fallback);
+      const ms = parseDuration(String(raw));
+      if (ms !== void 0) return ms;
+      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
+      return parseDuration(fallback);
+    };
+  },
+  /** A repeatable option (or one value): each value, commas separating several; undefined when absent. */
+  strings() {
+    return (raw) => {
+      if (absent(raw)) return void 0;
+      const list2 = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(",")).map((v) => v.trim()).filter(Boolean);
+      return list2.length ? list2 : void 0;
+    };
+  },
+  oneOf(values, fallback) {
+    return (raw, name, problems) => {
+      if (absent(raw)) return fallback;
+      if (values.includes(String(raw))) return String(raw);
+      bad(problems, name, raw, `one of ${values.join(", ")}`);
+      return fallback;
+    };
   }
+};
+function parseDuration(value) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
+  return ms > 0 ? Math.round(ms) : void 0;
+}
+function parseOptions(spec, raw, nameOf = flagName) {
+  const problems = [];
+  const out = collectOptions(spec, raw, nameOf, problems);
+  if (problems.length) throw new InputError(problems);
   return out;
+}
+function collectOptions(spec, raw, nameOf, problems) {
+  const out = {};
+  for (const [key2, parse8] of Object.entries(spec)) out[key2] = parse8(raw[key2], nameOf(key2), problems);
+  return out;
+}
+var LIMITS = {
+  concurrency: { min: 1, max: 256 },
+  timeout: { min: 1, max: 86400 }
+};
+var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+var RUN_OPTIONS = {
+  cwd: opt.string(),
+  sites: opt.stringOr("sites"),
+  ref: opt.stringOr("HEAD"),
+  stateFile: opt.string(),
+  stateRef: opt.string(),
+  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
+  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
+  secretsFile: opt.string(),
+  logLevel: opt.oneOf(LOG_LEVELS)
+};
+var APPLY_OPTIONS = {
+  retryFailed: opt.bool(),
+  allowCheckErrors: opt.bool(),
+  /** Send lockout-level findings nobody acknowledged (issue 14). */
+  allowLockout: opt.bool(),
+  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
+  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
+  apiUrl: opt.string(),
+  leaseTimeout: opt.seconds()
+};
+var ENV_TUNING = {
+  RGO_RATE_LIMIT: opt.int(0, 1e5),
+  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
+  RGO_POLL_MAX_MS: opt.int(1, 36e5),
+  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS),
+  /** Retries of one SDX request after a network error, 429 or 5xx (default 8). */
+  RGO_SDX_MAX_RETRIES: opt.int(0, 20),
+  /** How often a long apply prints a progress line when stderr is not a terminal (default 10 s). */
+  RGO_PROGRESS_INTERVAL: opt.duration("10s"),
+  /** Issue 18: plans read only what changed (the plan snapshot, the state's plan index). Default true. */
+  RGO_INCREMENTAL: opt.bool(true),
+  /** Issue 18: worker threads for a plan with many scripts to read (0: none). Default: one per spare core. */
+  RGO_WORKERS: opt.int(0, 64)
+};
+function parseEnvTuning(env) {
+  return parseOptions(ENV_TUNING, env, (k) => k);
 }
 
-// src/core/redact.ts
-var REDACTED = "***";
-var MIN_SECRET_LENGTH = 4;
-var URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
-var AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
-function redactCredentials(text2) {
-  let out = text2;
-  if (out.includes("://") && out.includes("@")) out = out.replace(URL_USERINFO, `$1${REDACTED}@`);
-  if (/authorization/i.test(out)) out = out.replace(AUTH_HEADER, `$1${REDACTED}`);
-  return out;
-}
-function stripUrlCredentials(text2) {
-  return text2.replace(URL_USERINFO, "$1");
-}
-function makeRedactor(secrets) {
-  const forms = /* @__PURE__ */ new Set();
-  for (const v of secrets) {
-    if (typeof v !== "string" || v.length < MIN_SECRET_LENGTH) continue;
-    for (const base of [v, escapeRouterOsString(v)]) {
-      forms.add(base);
-      forms.add(encodeURIComponent(base));
-      forms.add(JSON.stringify(base).slice(1, -1));
-    }
-  }
-  const list2 = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  return (text2) => {
-    let out = redactCredentials(text2);
-    for (const v of list2) if (out.includes(v)) out = out.split(v).join(REDACTED);
-    return out;
-  };
-}
-var SECRET_ENV = /^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/;
-function isSecretEnvName(name) {
-  return SECRET_ENV.test(name) || name.startsWith("RGO_SECRET_");
-}
-function envSecrets(env) {
-  const out = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!v) continue;
-    if (isSecretEnvName(k)) out.push(v);
-    if (/_URL$/.test(k)) {
-      try {
-        const u = new URL(v);
-        if (u.password) out.push(safeDecode(u.password), u.password);
-      } catch {
-      }
-    }
-  }
-  return out;
-}
-function safeDecode(s) {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-// src/action/apply-gate.ts
-function parseBranchPatterns(text2) {
-  return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
-}
-function branchGlob(pattern) {
+// src/core/glob.ts
+function globRegExp(pattern) {
   let re = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -85167,6 +86712,15 @@ function branchGlob(pattern) {
   }
   return new RegExp(`^${re}$`);
 }
+function isGlob(pattern) {
+  return pattern.includes("*") || pattern.includes("?");
+}
+
+// src/action/apply-gate.ts
+function parseBranchPatterns(text2) {
+  return (text2 ?? "").split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== "");
+}
+var branchGlob = globRegExp;
 function applyRefusal(event, patterns) {
   if (event.kind === "pull_request" || event.kind === "merge_group") {
     return `apply does not run on ${event.name} events: it would send scripts that are not merged`;
@@ -85174,87 +86728,59 @@ function applyRefusal(event, patterns) {
   const ref = event.ref;
   const what = event.kind === "push" ? "a push to" : `a ${event.name || "run"} event on`;
   const named = patterns.length ? ` or to a branch named in apply-branches (${patterns.join(", ")})` : "";
-  const rule = `apply runs only on a push to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ""}${named}`;
+  const rule2 = `apply runs only on a push to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ""}${named}`;
   if (!ref?.startsWith("refs/heads/")) {
-    return `${rule}; this run is ${what} ${ref ?? "no branch"}, which is not a branch, so nothing was sent`;
+    return `${rule2}; this run is ${what} ${ref ?? "no branch"}, which is not a branch, so nothing was sent`;
   }
   const branch = ref.slice("refs/heads/".length);
   if (event.defaultBranch !== null && branch === event.defaultBranch) return null;
   if (patterns.some((p) => branchGlob(p).test(branch))) return null;
-  return `${rule}; this run is ${what} ${branch}, whose commits have not been reviewed into it, so nothing was sent. To apply from ${branch} on purpose, add it to the apply-branches input of the workflow`;
+  return `${rule2}; this run is ${what} ${branch}, whose commits have not been reviewed into it, so nothing was sent. To apply from ${branch} on purpose, add it to the apply-branches input of the workflow`;
 }
 
 // src/action/inputs.ts
+var inputName = (key2) => key2.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+var inputNamer = (key2) => `input ${inputName(key2)}`;
 var where = (name) => `(input ${name})`;
+var httpUrl = (raw, name, problems) => {
+  if (raw === void 0 || raw === "") return void 0;
+  const v = String(raw);
+  try {
+    const u = new URL(v);
+    if (u.protocol === "http:" || u.protocol === "https:") return v;
+  } catch {
+  }
+  problems.push({
+    file: `(${name})`,
+    message: `${name} ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
+    hint: `for example ${written(name, "https://v1.api.altostrat.io")}`
+  });
+  return void 0;
+};
+var INPUT_SPEC = {
+  sites: opt.stringOr("sites"),
+  sdxApiUrl: httpUrl,
+  sdxApiToken: opt.string(),
+  sdxWebUrl: httpUrl,
+  githubToken: opt.string(),
+  concurrency: APPLY_OPTIONS.concurrency,
+  timeout: APPLY_OPTIONS.timeout,
+  comment: opt.bool(true),
+  statuses: opt.bool(true),
+  statusLimit: opt.int(0, 1e6),
+  ref: opt.string(),
+  workingDirectory: opt.stringOr("."),
+  stateRef: opt.string(),
+  retryFailed: APPLY_OPTIONS.retryFailed,
+  allowCheckErrors: APPLY_OPTIONS.allowCheckErrors,
+  allowLockout: APPLY_OPTIONS.allowLockout
+};
 function readInputs(get) {
   const problems = [];
-  const text2 = (name) => get(name).trim() || void 0;
-  const bool2 = (name, dflt) => {
-    const v = text2(name);
-    if (v === void 0) return dflt;
-    if (/^(true|yes|on|1)$/i.test(v)) return true;
-    if (/^(false|no|off|0)$/i.test(v)) return false;
-    problems.push({ file: where(name), message: `${name}: ${JSON.stringify(v)} is not true or false`, hint: `set "${name}: true" or "${name}: false"` });
-    return dflt;
-  };
-  const int3 = (name, min) => {
-    const v = text2(name);
-    if (v === void 0) return void 0;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      problems.push({
-        file: where(name),
-        message: `${name}: ${JSON.stringify(v)} is not a whole number of at least ${min}`,
-        hint: `for example "${name}: ${Math.max(min, 4)}"`
-      });
-      return void 0;
-    }
-    return n;
-  };
-  const url2 = (name) => {
-    const v = text2(name);
-    if (v === void 0) return void 0;
-    try {
-      const u = new URL(v);
-      if (u.protocol === "http:" || u.protocol === "https:") return v;
-    } catch {
-    }
-    problems.push({
-      file: where(name),
-      message: `${name}: ${JSON.stringify(redactCredentials(v))} is not an http(s) URL`,
-      hint: `for example "${name}: https://v1.api.altostrat.io"`
-    });
-    return void 0;
-  };
-  const rawCommand = text2("command");
-  let command = "plan";
-  if (rawCommand === "plan" || rawCommand === "apply") command = rawCommand;
-  else
-    problems.push({
-      file: where("command"),
-      message: rawCommand === void 0 ? 'the input "command" is required' : `command: ${JSON.stringify(rawCommand)} is not a command of this Action`,
-      hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch'
-    });
-  const inputs = {
-    command,
-    sites: text2("sites") ?? "sites",
-    sdxApiUrl: url2("sdx-api-url"),
-    sdxApiToken: text2("sdx-api-token"),
-    sdxWebUrl: url2("sdx-web-url"),
-    githubToken: text2("github-token"),
-    concurrency: int3("concurrency", 1),
-    timeout: int3("timeout", 1),
-    comment: bool2("comment", true),
-    statuses: bool2("statuses", true),
-    statusLimit: int3("status-limit", 0),
-    ref: text2("ref"),
-    workingDirectory: text2("working-directory") ?? ".",
-    stateRef: text2("state-ref"),
-    retryFailed: bool2("retry-failed", false),
-    allowCheckErrors: bool2("allow-check-errors", false),
-    applyBranches: parseBranchPatterns(get("apply-branches"))
-  };
-  if (command === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
+  const command2 = readCommand(get("command").trim(), problems);
+  const raw = Object.fromEntries(Object.keys(INPUT_SPEC).map((key2) => [key2, get(inputName(key2)).trim()]));
+  const inputs = { command: command2, ...collectOptions(INPUT_SPEC, raw, inputNamer, problems), applyBranches: parseBranchPatterns(get("apply-branches")) };
+  if (command2 === "apply" && !inputs.sdxApiToken && problems.every((p) => p.file !== where("command"))) {
     problems.push({
       file: where("sdx-api-token"),
       message: 'the input "sdx-api-token" is required to apply',
@@ -85264,18 +86790,30 @@ function readInputs(get) {
   if (inputs.sites.startsWith("/") || inputs.sites.split("/").includes("..")) {
     problems.push({
       file: where("sites"),
-      message: `sites: ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
+      message: `input sites ${JSON.stringify(inputs.sites)} must be a folder inside the repository`,
       hint: 'for example "sites: sites"'
     });
   }
   if (problems.length) throw new InputError(problems);
   return inputs;
 }
+function readCommand(value, problems) {
+  if (value === "plan" || value === "apply") return value;
+  problems.push({
+    file: where("command"),
+    message: value === "" ? 'the input "command" is required' : `input command ${JSON.stringify(value)} is not a command of this Action`,
+    hint: 'set "command: plan" for pull requests and merge queues, "command: apply" for pushes to the default branch'
+  });
+  return "plan";
+}
 
 // src/action/context.ts
-import { mkdir as mkdir5 } from "node:fs/promises";
+import { mkdir as mkdir6 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join7 } from "node:path";
+
+// src/core/engine.ts
+init_errors();
 
 // src/core/state.ts
 var STATE_FORMAT_VERSION = 2;
@@ -85325,6 +86863,7 @@ function applyUpdates(state, updates) {
     if (u.removed_at !== void 0) site.removed_at = u.removed_at;
     if (u.secrets_key_check !== void 0) site.secrets_key_check = u.secrets_key_check;
     if (u.heads !== void 0) site.heads = u.heads;
+    if (u.reported_version !== void 0) site.reported_version = u.reported_version;
     sites[u.site_id] = site;
   }
   return { version: STATE_FORMAT_VERSION, sites };
@@ -85361,6 +86900,9 @@ function normalizeSiteState(doc, where2) {
   if (!d || typeof d !== "object" || typeof d.site_id !== "string" || d.site_id === "" || typeof d.site !== "string" || !(d.last_commit === null || typeof d.last_commit === "string") || typeof d.scripts !== "object" || d.scripts === null || Array.isArray(d.scripts)) {
     throw new Error(`the applied state in ${where2} is not a site state (it needs site_id, site, last_commit and scripts); restore it from the state's history`);
   }
+  const rv = d.reported_version;
+  if (rv !== void 0 && rv !== null && !(typeof rv.version === "string" && /^\d+(\.\d+){0,3}(beta\d+|rc\d+)?$/.test(rv.version) && typeof rv.seen_at === "string"))
+    delete d.reported_version;
   const scripts = {};
   let upgraded = false;
   for (const [name, raw] of Object.entries(d.scripts)) {
@@ -85437,14 +86979,20 @@ function toHeaderSafe(s) {
 }
 
 // src/lint/rules.ts
+function severityOf(level) {
+  return level === "error" ? "error" : "warning";
+}
+function rule(info2) {
+  return { ...info2, defaultSeverity: severityOf(info2.defaultLevel) };
+}
 function syntax(id, description) {
-  return { id, defaultSeverity: "error", description, kind: "syntax", configurable: false, acknowledgeable: false };
+  return rule({ id, defaultLevel: "error", description, kind: "syntax", configurable: false, acknowledgeable: false });
 }
 function routeros(id, description) {
-  return { id, defaultSeverity: "error", description, kind: "routeros", configurable: true, acknowledgeable: true };
+  return rule({ id, defaultLevel: "error", description, kind: "routeros", configurable: true, acknowledgeable: true });
 }
-function lockout(id, defaultSeverity, description) {
-  return { id, defaultSeverity, description, kind: "lockout", configurable: true, acknowledgeable: true };
+function lockout(id, description) {
+  return rule({ id, defaultLevel: "lockout", description, kind: "lockout", configurable: true, acknowledgeable: true });
 }
 var RULES = [
   syntax(
@@ -85459,47 +87007,47 @@ var RULES = [
     "A # comment after a line continuation \\, on the same line or at the start of the continued line: it is not read as a comment."
   ),
   syntax("line-break-in-brackets", "A line break inside ( ) or [ ] without a \\ continuation; the command ends there and the bracket stays open."),
-  {
+  rule({
     id: "param-space",
-    defaultSeverity: "error",
+    defaultLevel: "error",
     description: "Whitespace between a parameter name and = (gateway = 1.1.1.1); RouterOS reads separate words and rejects the command. Comparisons inside ( ) and `where` queries are not affected.",
     kind: "syntax",
     configurable: true,
     acknowledgeable: false
-  },
-  {
+  }),
+  rule({
     id: "inline-comment",
-    defaultSeverity: "warning",
+    defaultLevel: "advice",
     description: "A # after a command on the same line without a ; before it. RouterOS starts comments only where a command starts, so the text is read as part of the command.",
     kind: "notice",
     configurable: true,
     acknowledgeable: false
-  },
-  {
+  }),
+  rule({
     id: "continuation-space",
-    defaultSeverity: "warning",
+    defaultLevel: "advice",
     description: "Spaces after the \\ that ends a line; RouterOS may not read it as a line continuation.",
     kind: "notice",
     configurable: true,
     acknowledgeable: false
-  },
-  {
+  }),
+  rule({
     id: "raw-template-value",
-    defaultSeverity: "warning",
+    defaultLevel: "advice",
     description: 'A template value written raw, ${{{ vars.NAME }}}: it is inserted without escaping, so a value holding " or a line break can end a string or add commands. Every use is reported (set it to "error" to refuse raw values).',
     kind: "notice",
     configurable: true,
     acknowledgeable: false,
     alwaysOn: true
-  },
-  {
+  }),
+  rule({
     id: "unknown-allow",
-    defaultSeverity: "warning",
+    defaultLevel: "advice",
     description: 'A "# routeros-gitops: allow ..." comment naming a rule that does not exist or cannot be acknowledged, so it acknowledges nothing.',
     kind: "notice",
     configurable: true,
     acknowledgeable: false
-  },
+  }),
   routeros(
     "unknown-menu",
     "A menu path the site's RouterOS version does not have (/ip firewal filter), in either spelling (/ip firewall filter, /ip/firewall/filter), absolute or relative to the menu line before."
@@ -85516,41 +87064,53 @@ var RULES = [
     "A menu, command or parameter of an extra package (container, wireless, iot, ...) that the site's packages setting does not list."
   ),
   routeros("console-paste", "A console prompt ([admin@MikroTik] >) or printed output pasted into the script: RouterOS cannot run it."),
-  lockout("reset-configuration", "error", "/system reset-configuration: erases the configuration, management access with it."),
-  lockout("shutdown", "error", "/system shutdown: powers the router off; only someone on site can turn it back on."),
-  lockout("device-mode", "error", "/system device-mode changes: need a button press or power cycle on the router to complete."),
-  lockout("reboot", "warning", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
-  lockout("backup-load", "warning", "/system backup load: replaces the whole configuration and reboots."),
+  lockout("reset-configuration", "/system reset-configuration: erases the configuration, management access with it."),
+  lockout("shutdown", "/system shutdown: powers the router off; only someone on site can turn it back on."),
+  lockout("device-mode", "/system device-mode changes: need a button press or power cycle on the router to complete."),
+  lockout("reboot", "/system reboot: drops every connection; a configuration that does not come back up leaves the router out of reach."),
+  lockout("backup-load", "/system backup load: replaces the whole configuration and reboots."),
   lockout(
     "package-change",
-    "warning",
     "/system package enable, disable, uninstall, downgrade, apply-changes and /system package update install or download: change the software, with a reboot."
   ),
-  lockout("ip-service", "warning", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
-  lockout("ssh-settings", "warning", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
+  lockout("ip-service", "Changes to /ip service: can turn off, move or restrict the service the router is managed through."),
+  lockout("ssh-settings", "Changes to /ip ssh: can stop existing SSH clients from connecting."),
   lockout(
     "user-change",
-    "warning",
     "Changes to /user and /user group entries (set, remove, disable, ...; adding one is not flagged) and removed /user ssh-keys: can lock out the managing account."
   ),
   lockout(
     "input-drop",
-    "warning",
     "drop, reject or tarpit rules in the input chain of /ip firewall filter or /ipv6 firewall filter (added, or set on a rule that may be in the input chain); not disabled rules, nor drops of connection-state=invalid."
   ),
   lockout(
     "input-accept-removal",
-    "warning",
     "Removing or disabling firewall filter rules (IPv4 or IPv6) that are, or may be, input-chain accept rules, including `remove 3` and finds that do not rule them out."
   ),
-  lockout("interface-disable", "warning", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
-  lockout("address-removal", "warning", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
-  lockout("route-removal", "warning", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
-  lockout("vlan-filtering", "warning", "vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once."),
-  lockout("interface-list-member", "warning", "Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them."),
-  lockout("scheduler-removal", "warning", "Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs."),
-  lockout("script-removal", "warning", "Removing /system script entries that schedulers, netwatch or other scripts may run."),
-  lockout("remove-find-all", "warning", "remove [find] with no condition: removes every entry of the menu, hand-made and default ones included.")
+  lockout("interface-disable", "Disabling or removing an interface (any /interface type), a bridge port or a WireGuard peer."),
+  lockout("address-removal", "Removing, disabling or re-addressing an IPv4 or IPv6 address, or removing or disabling a DHCP client."),
+  lockout("route-removal", "Removing, disabling or re-pointing an IPv4 or IPv6 route."),
+  lockout("vlan-filtering", "vlan-filtering=yes on a bridge: frames the bridge VLAN table does not allow are dropped at once."),
+  lockout("interface-list-member", "Changes to /interface list member, and removed interface lists: the firewall and MAC access rely on them."),
+  lockout("scheduler-removal", "Removing or disabling /system scheduler entries, which often hold rollback and watchdog jobs."),
+  lockout("script-removal", "Removing /system script entries that schedulers, netwatch or other scripts may run."),
+  lockout("remove-find-all", "remove [find] with no condition: removes every entry of the menu, hand-made and default ones included."),
+  rule({
+    id: "unguarded-add",
+    defaultLevel: "advice",
+    description: "An add with no guard before it: no remove or find on the same menu earlier in the script, and no :if (or :do ... on-error) around it. Every script is sent again whole on every change, so the add runs again: it makes a second entry, or fails where the menu refuses duplicates. Guard it: remove [find comment=...] then add, or :if ([:len [find ...]] = 0) do={ add ... }.",
+    kind: "rerun",
+    configurable: true,
+    acknowledgeable: true
+  }),
+  rule({
+    id: "abbreviated-name",
+    defaultLevel: "advice",
+    description: "A menu or command name written as an abbreviation (/ip fire filter): RouterOS completes it while exactly one name starts with it, and a later version that adds another makes the same script fail. Write the full name. Checked against the site's RouterOS version.",
+    kind: "routeros",
+    configurable: true,
+    acknowledgeable: true
+  })
 ];
 var BY_ID = new Map(RULES.map((r) => [r.id, r]));
 function ruleInfo(id) {
@@ -85595,11 +87155,24 @@ function distance(a, b) {
   }
   return prev[b.length];
 }
-var SETTINGS = ["error", "warning", "off"];
+var SETTINGS = ["error", "lockout", "advice", "off", "warning"];
+var SETTINGS_TEXT = '"error", "lockout", "advice" or "off"';
+function levelOfSetting(value) {
+  if (value === "warning") return "advice";
+  return value === "error" || value === "lockout" || value === "advice" ? value : void 0;
+}
+function deprecatedRuleSettings(rules) {
+  if (typeof rules !== "object" || rules === null || Array.isArray(rules)) return [];
+  return Object.entries(rules).filter(([id, value]) => value === "warning" && BY_ID.has(id)).map(([id]) => {
+    const info2 = BY_ID.get(id);
+    const lockoutNote = info2.kind === "lockout" ? ' (or "lockout", its default, to have apply refuse it until it is acknowledged)' : "";
+    return `lint rule "${id}": "warning" is the former name of "advice" (shown, never blocks); write "advice"${lockoutNote}`;
+  });
+}
 function validateRuleSettings(rules) {
   const out = [];
   if (typeof rules !== "object" || rules === null || Array.isArray(rules)) {
-    return ['lint rules must be a map of rule id to "error", "warning" or "off"'];
+    return [`lint rules must be a map of rule id to ${SETTINGS_TEXT}`];
   }
   for (const [id, value] of Object.entries(rules)) {
     const info2 = BY_ID.get(id);
@@ -85609,11 +87182,17 @@ function validateRuleSettings(rules) {
       continue;
     }
     if (typeof value !== "string" || !SETTINGS.includes(value)) {
-      out.push(`lint rule "${id}" must be set to "error", "warning" or "off", not ${JSON.stringify(value) ?? String(value)}`);
+      out.push(`lint rule "${id}" must be set to ${SETTINGS_TEXT}, not ${JSON.stringify(value) ?? String(value)}`);
       continue;
     }
     if (info2.alwaysOn && value === "off") {
-      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "warning" or "error"`);
+      out.push(`lint rule "${id}" reports every occurrence and cannot be turned off; set it to "advice" or "error"`);
+      continue;
+    }
+    if (value === "lockout" && !info2.acknowledgeable && info2.configurable) {
+      out.push(
+        `lint rule "${id}" cannot be set to "lockout": a lockout-level finding is refused until a "# routeros-gitops: allow" comment acknowledges it, and this rule cannot be acknowledged; set it to "error" or "advice"`
+      );
       continue;
     }
     if (!info2.configurable && value !== "error") {
@@ -85668,13 +87247,13 @@ function readAcknowledgements(comments, statements) {
       problems.push({ rule: "unknown-allow", line: c.line, column: c.column, message });
     }
   }
-  const coversOne = (rule, st, ownLines) => {
+  const coversOne = (rule2, st, ownLines) => {
     const last = ownLines ? st.endLine : st.line;
-    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule)) return true;
-    for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule)) return true;
+    for (let l = st.line; l <= last; l++) if (byLine.get(l)?.has(rule2)) return true;
+    for (let l = st.line - 1; ownLine.has(l); l--) if (byLine.get(l)?.has(rule2)) return true;
     return false;
   };
-  const covers = (rule, st, enclosing = []) => file2.has(rule) || coversOne(rule, st, true) || enclosing.some((e) => coversOne(rule, e, false));
+  const covers = (rule2, st, enclosing = []) => file2.has(rule2) || coversOne(rule2, st, true) || enclosing.some((e) => coversOne(rule2, e, false));
   return { file: file2, covers, problems };
 }
 
@@ -85895,12 +87474,7 @@ function resolveStatement(st, current) {
   view(first2);
   if (first2.groups.length === 0) {
     const v = verbAt(W.s, W.b, W.e);
-    if (v !== void 0 && !AMBIGUOUS.has(v)) {
-      resolved.menu = current;
-      resolved.verb = v;
-      resolved.from = 1;
-      return COMMAND;
-    }
+    if (v !== void 0 && !AMBIGUOUS.has(v)) return command(current, v, 1);
   }
   if (W.e === W.b || !startsCommand(W.s.charCodeAt(W.b))) return OTHER;
   const firstIsPath = W.s.charCodeAt(W.b) === 47;
@@ -85924,26 +87498,15 @@ function resolveStatement(st, current) {
     if (len > W.b && t.charCodeAt(W.b) === 47) menu = TOP;
     for (let from = W.b, s = 0; from <= len; s++) {
       const segFrom = from;
-      let to = from;
-      let letter = false;
-      let upper = false;
-      let valid = true;
-      for (; to < len; to++) {
-        const c = t.charCodeAt(to);
-        if (c === 47) break;
-        const l = c | 32;
-        if (l >= 97 && l <= 122) {
-          letter = true;
-          if (c < 97) upper = true;
-        } else if (!(l >= 48 && l <= 57 || l === 45 && to > segFrom)) valid = false;
-      }
+      readSegment(t, segFrom, len);
+      const to = SEG.to;
       from = to + 1;
       if (to === segFrom) continue;
       if (to - segFrom === 2 && t.charCodeAt(segFrom) === 46 && t.charCodeAt(segFrom + 1) === 46) {
         menu = menu.up();
         continue;
       }
-      const word = valid && letter ? upper ? 2 : 1 : 0;
+      const word = SEG.word;
       if (word === 0) {
         if (s > 0) return OTHER;
         stopped = true;
@@ -85967,19 +87530,37 @@ function resolveStatement(st, current) {
       menu = lower !== void 0 ? menu.child(lower) : menu.childAt(t, segFrom, to) ?? menu.add(t.slice(segFrom, to));
     }
   }
-  if (!verb) {
-    if (!stopped) {
-      resolved.menu = menu;
-      return NAVIGATE;
-    }
-    if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
-    verb = menu.name;
-    menu = menu.up();
+  if (verb) return command(menu, verb, k);
+  if (!stopped) {
+    resolved.menu = menu;
+    return NAVIGATE;
   }
+  if (menu === TOP || k === 0 && !firstIsPath) return OTHER;
+  return command(menu.up(), menu.name, k);
+}
+function command(menu, verb, from) {
   resolved.menu = menu;
   resolved.verb = verb;
-  resolved.from = k;
+  resolved.from = from;
   return COMMAND;
+}
+var SEG = { to: 0, word: 0 };
+function readSegment(t, from, end) {
+  let to = from;
+  let letter = false;
+  let upper = false;
+  let valid = true;
+  for (; to < end; to++) {
+    const c = t.charCodeAt(to);
+    if (c === 47) break;
+    const l = c | 32;
+    if (l >= 97 && l <= 122) {
+      letter = true;
+      if (c < 97) upper = true;
+    } else if (!(l >= 48 && l <= 57 || l === 45 && to > from)) valid = false;
+  }
+  SEG.to = to;
+  SEG.word = valid && letter ? upper ? 2 : 1 : 0;
 }
 var PARAM_NAME = /^[A-Za-z][\w.-]*!?$/;
 function lastParam(args, from, name) {
@@ -86365,13 +87946,48 @@ function findLockouts(statements, off = /* @__PURE__ */ new Set()) {
     const checks = checksFor(menu, verb);
     if (checks.length === 0) return;
     const cmd = new Command2(menu.path, verb, statement.args, from, statement);
-    for (const [rule, check2] of checks) {
-      if (off.size && off.has(rule)) continue;
+    for (const [rule2, check2] of checks) {
+      if (off.size && off.has(rule2)) continue;
       const message = check2(cmd);
-      if (message) hits.push({ rule, message, statement, enclosing });
+      if (message) hits.push({ rule: rule2, message, statement, enclosing });
     }
   });
   return hits;
+}
+
+// src/lint/rerun.ts
+function scripting(st, name) {
+  const first2 = st.args[0];
+  return first2 !== void 0 && first2.groups.length === 0 && first2.text.toLowerCase() === name;
+}
+function guards(st) {
+  if (scripting(st, ":if") || scripting(st, ":onerror")) return true;
+  return scripting(st, ":do") && st.args.some((a) => a.text.toLowerCase().startsWith("on-error="));
+}
+function feedsLogic(enclosing) {
+  const inner2 = enclosing[enclosing.length - 1];
+  return inner2 !== void 0 && inner2.args[0]?.text.startsWith(":") === true;
+}
+function findUnguardedAdds(statements, covered = () => false) {
+  const guarded = /* @__PURE__ */ new Set();
+  const byMenu2 = /* @__PURE__ */ new Map();
+  walkCommands(statements, (menu, verb, _from, statement, enclosing) => {
+    const path5 = menu.path;
+    if (verb === "remove" || verb === "find" && feedsLogic(enclosing)) {
+      guarded.add(path5);
+      return;
+    }
+    if (verb !== "add" || guarded.has(path5) || enclosing.some(guards) || covered(statement, enclosing)) return;
+    const seen = byMenu2.get(path5);
+    if (seen) seen.lines.push(statement.line);
+    else byMenu2.set(path5, { statement, enclosing, lines: [statement.line] });
+  });
+  return [...byMenu2].map(([path5, { statement, enclosing, lines }]) => ({
+    rule: "unguarded-add",
+    statement,
+    enclosing,
+    message: `${lines.length > 1 ? `${lines.length} adds to ${showPath(path5)} (lines ${lines[0]}-${lines[lines.length - 1]}) have` : `this add to ${showPath(path5)} has`} no guard: every change sends the whole script again, and each run adds ${lines.length > 1 ? "them" : "it"} again (a second entry, or an error where the menu refuses duplicates). Remove what this script owns first (${showPath(path5)} remove [find comment="..."]), or add only what is missing (:if ([:len [find ...]] = 0) do={ add ... }); if the menu is meant to grow, acknowledge it with "# routeros-gitops: allow unguarded-add".`
+  }));
 }
 
 // src/lint/command-tree.ts
@@ -86382,10 +87998,10 @@ var NameIndex = class {
   buckets = /* @__PURE__ */ new Map();
   constructor(entries) {
     for (const e of entries) {
-      const key = e.name.length * 128 + (e.name.charCodeAt(0) & 127);
-      const list2 = this.buckets.get(key);
+      const key2 = e.name.length * 128 + (e.name.charCodeAt(0) & 127);
+      const list2 = this.buckets.get(key2);
       if (list2) list2.push(e);
-      else this.buckets.set(key, [e]);
+      else this.buckets.set(key2, [e]);
     }
   }
   /** The entry named s[from, to) exactly, if any. */
@@ -86680,8 +88296,8 @@ function isDynamic(raw) {
   }
   return false;
 }
-function ownerOf(cmd, scripting) {
-  return scripting ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
+function ownerOf(cmd, scripting2) {
+  return scripting2 ? `:${cmd.name}` : cmd.parent.path ? `${show(cmd.parent.path)} ${cmd.name}` : `/${cmd.name}`;
 }
 function show(path5) {
   return path5 ? `/${path5.slice(1).split("/").join(" ")}` : "/";
@@ -86877,6 +88493,7 @@ var Checker = class {
         }
         const isCommand = next.kind === COMMAND2;
         const found = next.node;
+        if (next.abbreviated) this.reportAbbreviation(src.slice(segFrom, to), found, isCommand, line, column);
         if (!this.isAvailable(found)) {
           const parent = node2;
           this.available(found, line, column, () => isCommand ? `the command \`${found.name}\` of ${show(parent.path)}` : `the menu ${show(found.path)}`);
@@ -86908,7 +88525,17 @@ var Checker = class {
     r.node = null;
     return r;
   }
-  child = { kind: OTHER2, node: null };
+  child = { kind: OTHER2, node: null, abbreviated: false };
+  /** Advice: a name the console completes today (the only one starting so), which a later version can make ambiguous. */
+  reportAbbreviation(written2, found, isCommand, line, column) {
+    const what = isCommand ? `the command \`${found.name}\` of ${show(found.parent.path)}` : `the menu ${show(found.path)}`;
+    this.report(
+      "abbreviated-name",
+      line,
+      column,
+      `\`${written2}\` is an abbreviation of ${what}: RouterOS completes it while it is the only name starting so, and a later version that adds another would make this script stop here. Write \`${found.name}\`.`
+    );
+  }
   /**
    * The menu or command named s[from, to) below `node` (`lower`: that name in lower case, when it
    * has capitals), exact or abbreviated. A name that is both a menu and a command there is the menu
@@ -86917,6 +88544,7 @@ var Checker = class {
    */
   childOf(node2, s, from, to, lower, end, args, k) {
     const c = this.child;
+    c.abbreviated = false;
     let menu;
     let cmd;
     if (lower === void 0) {
@@ -86956,6 +88584,7 @@ var Checker = class {
     if (!found) return void 0;
     c.kind = kind2;
     c.node = found;
+    c.abbreviated = true;
     return c;
   }
   /** Do path words follow (a plain word without = or quotes)? */
@@ -86966,29 +88595,29 @@ var Checker = class {
   reportUnknown(node2, lower, seg, line, column, pathFollows) {
     const guessMenu = this.closest(lower, node2.menus);
     const guessCmd = this.closest(lower, node2.commands);
-    let rule;
+    let rule2;
     let guess;
     if (guessCmd && (!guessMenu || distance(lower, guessCmd) < distance(lower, guessMenu))) {
-      rule = "unknown-command";
+      rule2 = "unknown-command";
       guess = guessCmd;
     } else if (pathFollows) {
-      rule = "unknown-menu";
+      rule2 = "unknown-menu";
       guess = guessMenu;
     } else if (guessCmd && (!guessMenu || distance(lower, guessCmd) <= distance(lower, guessMenu))) {
-      rule = "unknown-command";
+      rule2 = "unknown-command";
       guess = guessCmd;
     } else if (guessMenu) {
-      rule = "unknown-menu";
+      rule2 = "unknown-menu";
       guess = guessMenu;
-    } else rule = node2.parent === null ? "unknown-menu" : "unknown-command";
+    } else rule2 = node2.parent === null ? "unknown-menu" : "unknown-command";
     const where2 = node2.parent === null ? "the top menu" : show(node2.path);
-    const what = rule === "unknown-menu" ? "menu" : "command";
-    this.report(rule, line, column, `${where2} has no ${what} \`${seg}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`);
+    const what = rule2 === "unknown-menu" ? "menu" : "command";
+    this.report(rule2, line, column, `${where2} has no ${what} \`${seg}\` in RouterOS ${this.target.label}${guess ? `; did you mean \`${guess}\`?` : "."}`);
   }
   // ---- parameters --------------------------------------------------------------------------------
-  checkArgs(cmd, st, from, scripting) {
+  checkArgs(cmd, st, from, scripting2) {
     const args = st.args;
-    const isFind = !scripting && cmd.name === "find";
+    const isFind = !scripting2 && cmd.name === "find";
     let dotted = "";
     for (let k = from; k < args.length; k++) {
       const a = args[k];
@@ -86999,7 +88628,7 @@ var Checker = class {
       const eq = PARAM.eq;
       const relative4 = src.charCodeAt(b) === 46;
       if (shape < 0) {
-        if (!scripting && e - b === 5 && src.startsWith("where", b)) return;
+        if (!scripting2 && e - b === 5 && src.startsWith("where", b)) return;
         continue;
       }
       if (relative4 && !dotted) continue;
@@ -87029,7 +88658,7 @@ var Checker = class {
         if (cmd.openArgs || cmd.open) continue;
         name ??= src.slice(b, eq);
         const guess = this.closest(name.toLowerCase(), cmd.args);
-        const owner = scripting ? `\`:${cmd.name}\`` : cmd.parent.path ? `\`${cmd.name}\` in ${show(cmd.parent.path)}` : `\`/${cmd.name}\``;
+        const owner = scripting2 ? `\`:${cmd.name}\`` : cmd.parent.path ? `\`${cmd.name}\` in ${show(cmd.parent.path)}` : `\`/${cmd.name}\``;
         this.report(
           "unknown-parameter",
           a.line,
@@ -87040,7 +88669,7 @@ var Checker = class {
       }
       if (!this.isAvailable(info2)) {
         const found = info2;
-        this.available(info2, a.line, a.column, () => `the parameter \`${found.name}\` of ${ownerOf(cmd, scripting)}`);
+        this.available(info2, a.line, a.column, () => `the parameter \`${found.name}\` of ${ownerOf(cmd, scripting2)}`);
         continue;
       }
       const en = info2.enum;
@@ -87053,7 +88682,7 @@ var Checker = class {
       }
       const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
       const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
-      this.checkValue(info2, cmd, scripting, raw, valueArg, valueColumn);
+      this.checkValue(info2, cmd, scripting2, raw, valueArg, valueColumn);
     }
   }
   abbreviatedArg(cmd, name) {
@@ -87065,8 +88694,8 @@ var Checker = class {
     }
     return found;
   }
-  checkValue(info2, cmd, scripting, raw, a, column) {
-    const owner = () => ownerOf(cmd, scripting);
+  checkValue(info2, cmd, scripting2, raw, a, column) {
+    const owner = () => ownerOf(cmd, scripting2);
     const e = info2.enum;
     if (!inRanges(e.known, this.vi) || raw === "" || isDynamic(raw)) return;
     let text2 = raw;
@@ -87161,9 +88790,9 @@ var Checker = class {
     for (const [n, e] of map3) if (inRanges(e.v, this.vi)) names.push(n);
     return closestName(name, names);
   }
-  report(rule, line, column, message) {
-    if (this.off.has(rule)) return;
-    this.hits.push({ rule, line, column, message, statement: this.statement, enclosing: this.enclosing });
+  report(rule2, line, column, message) {
+    if (this.off.has(rule2)) return;
+    this.hits.push({ rule: rule2, line, column, message, statement: this.statement, enclosing: this.enclosing });
   }
 };
 function lineEnd(s, from) {
@@ -87280,6 +88909,14 @@ function codeUnits(text2) {
   code.fill(0, n, n + PAST_END);
   return code;
 }
+function runEnd(code, i, n, stops) {
+  while (i < n) {
+    const c = code[i];
+    if (c < 128 && stops[c] !== 0) break;
+    i++;
+  }
+  return i;
+}
 function scanScript(text2) {
   return new Scanner(text2).run();
 }
@@ -87314,20 +88951,13 @@ var Scanner = class {
     this.pushLevel(new Level(0, 1, 1, null, this.root, null));
   }
   run() {
-    if (this.src.slice(0, 1) === BOM_CHAR) {
-      this.i = 1;
-      this.lineStart = 1;
-    }
+    this.skipBom();
     const code = this.code;
     const n = this.n;
     let i = this.i;
     while (i < n) {
       if (this.inStr) {
-        while (i < n) {
-          const c2 = code[i];
-          if (c2 < 128 && STRING_STOP[c2] !== 0) break;
-          i++;
-        }
+        i = runEnd(code, i, n, STRING_STOP);
         if (i >= n) break;
         if (code[i] === QUOTE) {
           this.inStr = false;
@@ -87346,12 +88976,7 @@ var Scanner = class {
           this.i = i;
           this.ensureArg(level);
         }
-        i++;
-        while (i < n) {
-          const d = code[i];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          i++;
-        }
+        i = runEnd(code, i + 1, n, WORD_END);
         continue;
       }
       if (c === SPACE || c === TAB) {
@@ -87369,12 +88994,7 @@ var Scanner = class {
         continue;
       }
       if (c === QUOTE) {
-        this.i = i;
-        this.ensureArg(this.top);
-        this.inStr = true;
-        this.strOffset = i;
-        this.strLine = this.line;
-        this.strColumn = i - this.lineStart + 1;
+        this.startString(i);
         i++;
         continue;
       }
@@ -87385,11 +89005,7 @@ var Scanner = class {
         continue;
       }
       if (c === LF && this.top.open !== LPAREN && this.top.open !== LBRACKET) {
-        const level = this.top;
-        this.i = i;
-        this.endStatement(level);
-        level.canComment = true;
-        this.newLine(i + 1, false);
+        this.endLine(i);
         i++;
         continue;
       }
@@ -87400,6 +89016,30 @@ var Scanner = class {
     this.i = i;
     this.finish();
     return { statements: this.root, comments: this.comments, problems: this.problems, templateTags: this.templateTags };
+  }
+  /** Skip a byte-order mark. */
+  skipBom() {
+    if (this.src.slice(0, 1) === BOM_CHAR) {
+      this.i = 1;
+      this.lineStart = 1;
+    }
+  }
+  /** A string starts at the quote at `at`. */
+  startString(at) {
+    this.i = at;
+    this.ensureArg(this.top);
+    this.inStr = true;
+    this.strOffset = at;
+    this.strLine = this.line;
+    this.strColumn = at - this.lineStart + 1;
+  }
+  /** The line break at `at` ends a line, outside ( ) and [ ] (codeLineBreak does the rest). */
+  endLine(at) {
+    const level = this.top;
+    this.i = at;
+    this.endStatement(level);
+    level.canComment = true;
+    this.newLine(at + 1, false);
   }
   /** Where the current string started, as an object (only needed in rare cases). */
   strStart() {
@@ -87425,8 +89065,8 @@ var Scanner = class {
   col(offset = this.i) {
     return offset - this.lineStart + 1;
   }
-  report(rule, line, column, message) {
-    this.problems.push({ rule, line, column, message });
+  report(rule2, line, column, message) {
+    this.problems.push({ rule: rule2, line, column, message });
   }
   /** Length of the line break at `at` (1 or 2), or 0 when there is none. */
   eolLength(at) {
@@ -87516,11 +89156,7 @@ var Scanner = class {
         this.i++;
         return;
       case QUOTE:
-        this.ensureArg(level);
-        this.inStr = true;
-        this.strOffset = this.i;
-        this.strLine = this.line;
-        this.strColumn = this.col();
+        this.startString(this.i);
         this.i++;
         return;
       case HASH:
@@ -87549,18 +89185,9 @@ var Scanner = class {
         if (this.src.startsWith("${{", this.i)) this.skipTemplateTag();
         else this.i++;
         return;
-      default: {
+      default:
         this.ensureArg(level);
-        const code = this.code;
-        const n = this.n;
-        let j = this.i + 1;
-        while (j < n) {
-          const d = code[j];
-          if (d < 128 && WORD_END[d] !== 0) break;
-          j++;
-        }
-        this.i = j;
-      }
+        this.i = runEnd(this.code, this.i + 1, this.n, WORD_END);
     }
   }
   /** `${{ ... }}` is this tool's own template syntax (core/template.ts): keep it whole, unread. */
@@ -87929,21 +89556,24 @@ var Scanner = class {
 
 // src/lint/index.ts
 var STRUCTURE = /* @__PURE__ */ new Set(["unbalanced-bracket", "unterminated-string"]);
-function severityOf(rule, settings) {
-  const info2 = ruleInfo(rule);
+function levelOf(rule2, settings) {
+  const info2 = ruleInfo(rule2);
   if (!info2) return "error";
-  const s = settings && Object.hasOwn(settings, rule) ? settings[rule] : void 0;
-  if (!info2.configurable || s !== "error" && s !== "warning" && s !== "off" || info2.alwaysOn && s === "off") return info2.defaultSeverity;
-  return s;
+  const s = settings && Object.hasOwn(settings, rule2) ? settings[rule2] : void 0;
+  if (!info2.configurable || s === void 0 || info2.alwaysOn && s === "off") return info2.defaultLevel;
+  if (s === "off") return "off";
+  const level = levelOfSetting(s);
+  if (!level || level === "lockout" && !info2.acknowledgeable) return info2.defaultLevel;
+  return level;
 }
 var NO_RULES = /* @__PURE__ */ new Set();
 function lintScript(text2, options = {}) {
   const settings = options.rules;
   const scan2 = scanScript(text2);
   const findings = [];
-  const push2 = (rule, line, column, message) => {
-    const severity = severityOf(rule, settings);
-    if (severity !== "off") findings.push({ line, column, severity, rule, message });
+  const push2 = (rule2, line, column, message) => {
+    const level = levelOf(rule2, settings);
+    if (level !== "off") findings.push({ line, column, level, severity: severityOf(level), rule: rule2, message });
   };
   for (const p of scan2.problems) push2(p.rule, p.line, p.column, p.message);
   for (const r of options.rawValues ?? []) {
@@ -87956,7 +89586,7 @@ function lintScript(text2, options = {}) {
   }
   const acks = readAcknowledgements(scan2.comments, scan2.statements);
   for (const p of acks.problems) push2(p.rule, p.line, p.column, p.message);
-  const off = settings ? new Set(Object.keys(settings).filter((rule) => severityOf(rule, settings) === "off")) : NO_RULES;
+  const off = settings ? new Set(Object.keys(settings).filter((rule2) => levelOf(rule2, settings) === "off")) : NO_RULES;
   if (options.routeros && !scan2.problems.some((p) => STRUCTURE.has(p.rule))) {
     for (const h of checkCommands(scan2.statements, options.routeros, off)) {
       if (acks.covers(h.rule, h.statement, h.enclosing)) continue;
@@ -87972,6 +89602,10 @@ function lintScript(text2, options = {}) {
       h.statement.column,
       `${h.message} If this is intended, acknowledge it with "# routeros-gitops: allow ${h.rule}" on the line above the command or at the top of the file.`
     );
+  }
+  if (!off.has("unguarded-add") && !scan2.problems.some((p) => STRUCTURE.has(p.rule))) {
+    const covered = (st, enclosing) => acks.covers("unguarded-add", st, enclosing);
+    for (const h of findUnguardedAdds(scan2.statements, covered)) push2(h.rule, h.statement.line, h.statement.column, h.message);
   }
   return findings.sort((a, b) => a.line - b.line || a.column - b.column);
 }
@@ -88003,6 +89637,30 @@ var EXTRA_PACKAGES = [
 init_routeros_version();
 function targetVersion(t) {
   return t?.routeros ?? t?.reported;
+}
+function siteRouterOs(t) {
+  if (t.routeros !== void 0) return { version: t.routeros, source: "setting" };
+  if (t.reported !== void 0) return { version: t.reported, source: "sdx" };
+  return { version: null, source: "none" };
+}
+function reportedVersionUpdates(state, reported, names, now) {
+  const updates = [];
+  for (const r of reported) {
+    const id = r.id.toLowerCase();
+    const name = names.get(id);
+    if (name === void 0 || !r.software_version) continue;
+    const parsed = parseRouterOsVersion(r.software_version);
+    if (!parsed) continue;
+    if (state.sites[id]?.reported_version?.version === parsed.text) continue;
+    updates.push({ site_id: id, site: state.sites[id]?.site ?? name, reported_version: { version: parsed.text, seen_at: now.toISOString() } });
+  }
+  return updates;
+}
+function withReportedVersions(sites, state) {
+  for (const site of sites) {
+    const reported = state.sites[site.id]?.reported_version?.version;
+    if (reported !== void 0) site.lintTarget = { ...site.lintTarget, reported };
+  }
 }
 function mergeRouterOsSettings(fleet, groups2, site) {
   const layers = [site, ...[...groups2].reverse(), fleet];
@@ -88051,7 +89709,7 @@ function routerOsWarnings(sites, fleetFile) {
     out.push({
       file: fleetFile,
       message: `${count(none)} no RouterOS version: ${none.length === 1 ? "its scripts are" : "their scripts are"} checked against ${DATA_NEWEST}, the newest in the data set (${list(none)})`,
-      hint: "set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file"
+      hint: "set routeros: (such as routeros: 7.16.2) in each site.yaml, a group or the fleet file; once apply has run with an SDX token, the version each router reports is used"
     });
   for (const [why, names] of outside) out.push({ file: fleetFile, message: `${why} (${list(names)})`, hint: "check the routeros: setting of these sites" });
   return out;
@@ -88168,7 +89826,7 @@ function readFleetSettings(model, fleetEntry, parse8) {
     model.fleet[k] = set3 ?? v;
   }
   checkTemplate(fleet.description, fleetEntry.path, problems);
-  checkRules(fleet.lint?.rules, fleetEntry.path, problems);
+  checkRules(fleet.lint?.rules, fleetEntry.path, problems, model.warnings);
   problems.push(...checkRouterOsSettings(fleet, fleetEntry.path));
   for (const [g, gs] of Object.entries(fleet.groups ?? {})) {
     checkTemplate(gs.description, fleetEntry.path, problems, `groups.${g}`);
@@ -88232,7 +89890,7 @@ function readSite(model, input2) {
   }
   ids.set(id, join(siteDir, SITE_FILE));
   checkTemplate(s.description, settingsEntry.path, problems);
-  checkRules(s.lint?.rules, settingsEntry.path, problems);
+  checkRules(s.lint?.rules, settingsEntry.path, problems, warnings);
   problems.push(...checkRouterOsSettings(s, settingsEntry.path));
   const groups2 = s.groups ?? [];
   const groupLayers = groupLayersOf(model, groups2, input2, settingsEntry.path);
@@ -88289,9 +89947,10 @@ function checkTemplate(template, file2, problems, prefix = "") {
   for (const m of checkDescriptionTemplate(template))
     problems.push({ file: file2, message: prefix ? `${prefix}.description: ${m}` : m, hint: 'edit the "description" setting' });
 }
-function checkRules(rules, file2, problems) {
+function checkRules(rules, file2, problems, warnings) {
   if (!rules) return;
   for (const m of validateRuleSettings(rules)) problems.push({ file: file2, message: m, hint: "edit lint.rules" });
+  for (const m of deprecatedRuleSettings(rules)) warnings.push({ file: file2, message: m, hint: "edit lint.rules" });
 }
 function scriptsOf(list2, folder, warnings) {
   const out = [];
@@ -88314,51 +89973,8 @@ function normalizeDir(d) {
   return n === "." ? "" : n;
 }
 
-// src/core/keys.ts
-import { createHash, createHmac, hash as hash2, scryptSync } from "node:crypto";
-var UUID_RE2 = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-var KEY_NAMESPACE = "5f0d6a3e-8f0e-4c1b-9b7a-2d3c4e5f6a7b";
-function sha256(data) {
-  return hash2("sha256", data, "hex");
-}
-function fingerprint(body, secretDigests = {}) {
-  const names = Object.keys(secretDigests).sort();
-  if (!names.length) return `sha256:${sha256(body)}`;
-  const h = createHash("sha256").update(body);
-  for (const n of names) h.update(`\0${n}=${secretDigests[n] ?? "?"}`);
-  return `sha256:${h.digest("hex")}`;
-}
-function idempotencyKey(k) {
-  return uuidV5(["v2", k.siteId.toLowerCase(), k.file, String(k.generation), k.baseCommit ?? "initial", k.fingerprint].join("\n"), KEY_NAMESPACE);
-}
-function partKey(scriptKey, index, count2) {
-  return uuidV5(`${scriptKey.toLowerCase()}
-part ${index + 1}/${count2}`, KEY_NAMESPACE);
-}
-var namespaceBytes = (ns) => Buffer.from(ns.replace(/-/g, ""), "hex");
-var NS = namespaceBytes(KEY_NAMESPACE);
-function uuidV5(name, namespace = KEY_NAMESPACE) {
-  const ns = namespace === KEY_NAMESPACE ? NS : namespaceBytes(namespace);
-  const b = hash2("sha1", Buffer.concat([ns, Buffer.from(name, "utf8")]), "buffer");
-  b[6] = b[6] & 15 | 80;
-  b[8] = b[8] & 63 | 128;
-  const h = b.toString("hex", 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-var derivedKey;
-function stretched(secretsKey) {
-  if (!derivedKey || derivedKey.source !== secretsKey) {
-    derivedKey = { source: secretsKey, key: scryptSync(secretsKey, "routeros-gitops:secrets", 32) };
-  }
-  return derivedKey.key;
-}
-function secretDigest(name, value, secretsKey) {
-  return createHmac("sha256", stretched(secretsKey)).update(`${name}\0${value}`).digest("hex").slice(0, 32);
-}
-function secretsKeyCheck(secretsKey) {
-  return createHmac("sha256", stretched(secretsKey)).update("routeros-gitops:secrets-key-check").digest("hex").slice(0, 16);
-}
-var MIN_SECRETS_KEY_LENGTH = 16;
+// src/core/render-fleet.ts
+init_keys();
 
 // node_modules/mustache/mustache.mjs
 var objectToString = Object.prototype.toString;
@@ -88632,11 +90248,11 @@ Context.prototype.lookup = function lookup(name) {
 function Writer() {
   this.templateCache = {
     _cache: {},
-    set: function set3(key, value) {
-      this._cache[key] = value;
+    set: function set3(key2, value) {
+      this._cache[key2] = value;
     },
-    get: function get(key) {
-      return this._cache[key];
+    get: function get(key2) {
+      return this._cache[key2];
     },
     clear: function clear() {
       this._cache = {};
@@ -88815,6 +90431,7 @@ mustache.Writer = Writer;
 var mustache_default = mustache;
 
 // src/core/template.ts
+init_routeros_string();
 var TAGS = ["${{", "}}"];
 var OPEN = TAGS[0];
 var ESCAPED_OPEN = "\\${{";
@@ -89368,17 +90985,38 @@ function refuse(l, a, max) {
 var MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
 async function renderFleet(reader, model, state, opts = {}) {
   const secrets = opts.secrets ?? noSecrets;
+  withReportedVersions(model.sites, state);
   model.problems.push(...secretScopeClashes(model, secrets));
   const { toRead, reuse } = sortReads(model, state, secrets, opts);
-  const texts = await BlobTexts.read(reader, toRead);
+  const env = { sitesDir: model.sitesDir, fleetFile: model.fleetFile, maxScriptSize: model.fleet.max_script_size, keep: opts.keep };
+  const deps = { secrets, lint: opts.lint };
+  const outcomes = await renderShared(reader, env, deps, opts.workers, toRead.length, (size) => chunksOf(model, state, reuse, size));
+  const left = model.sites.flatMap((site) => readScripts(site, reuse).filter((_, i) => outcomes.get(site.id)[i] === DEFERRED));
+  const leftTexts = left.length ? await BlobTexts.read(reader, left) : void 0;
   const sites = [];
   for (const site of model.sites) {
-    const r = new SiteRenderer(model, state, site, secrets, opts, texts);
-    sites.push({
-      ...site,
-      scripts: site.scripts.map((src) => reuse.get(`${site.id}\0${src.path}`) ?? r.render(src)).filter((x) => x !== null)
-    });
-    r.warnUnusedVars(reuse);
+    const usedVars = /* @__PURE__ */ new Set();
+    let renderer;
+    const scripts = [];
+    const siteOutcomes2 = outcomes.get(site.id);
+    let n = 0;
+    for (const src of site.scripts) {
+      const reused = reuse.get(`${site.id}\0${src.path}`);
+      if (reused) {
+        scripts.push(reused);
+        continue;
+      }
+      let outcome = siteOutcomes2[n++];
+      if (outcome === DEFERRED) {
+        renderer ??= new SiteRenderer(env, state.sites[site.id], site, deps, leftTexts);
+        outcome = renderer.renderOutcome(src);
+      }
+      model.problems.push(...outcome.problems);
+      for (const v of outcome.varRefs) usedVars.add(v);
+      if (outcome.script) scripts.push(outcome.script);
+    }
+    sites.push({ ...site, scripts });
+    if (!site.scripts.some((src) => reuse.has(`${site.id}\0${src.path}`))) model.warnings.push(...unusedVarWarnings(site, usedVars));
   }
   if (opts.lint)
     model.warnings.push(
@@ -89388,6 +91026,53 @@ async function renderFleet(reader, model, state, opts = {}) {
       )
     );
   return { ...model, sites };
+}
+var READ_CHUNK = 5e3;
+function readScripts(site, reuse) {
+  return site.scripts.filter((src) => !reuse.has(`${site.id}\0${src.path}`));
+}
+async function renderShared(reader, env, deps, workers, toRead, chunked) {
+  const many = toRead > READ_CHUNK || workers?.wants(toRead);
+  const blobs = many && reader.openBlobReader ? reader.openBlobReader() : void 0;
+  const local = (chunk) => renderChunk(blobs ?? reader, env, chunk, deps);
+  try {
+    if (workers?.wants(toRead)) {
+      const chunks = chunked(workers.chunkScripts);
+      try {
+        if (chunks.length) return await workers.render(env, !!deps.lint, chunks, local);
+      } catch {
+      }
+    }
+    const all = /* @__PURE__ */ new Map();
+    for (const chunk of chunked(READ_CHUNK)) for (const [k, v] of await local(chunk)) all.set(k, v);
+    return all;
+  } finally {
+    blobs?.close();
+  }
+}
+function chunksOf(model, state, reuse, size) {
+  const chunks = [];
+  let current = { sites: [] };
+  let count2 = 0;
+  for (const site of model.sites) {
+    const scripts = readScripts(site, reuse);
+    if (!scripts.length) continue;
+    if (count2 > 0 && count2 + scripts.length > size) {
+      chunks.push(current);
+      current = { sites: [] };
+      count2 = 0;
+    }
+    const siteState = state.sites[site.id];
+    current.sites.push({ site: { ...site, scripts }, state: siteState && { site: siteState.site, records: pick2(siteState.scripts, scripts) } });
+    count2 += scripts.length;
+  }
+  if (count2 > 0) chunks.push(current);
+  return chunks;
+}
+function pick2(records, scripts) {
+  const out = {};
+  for (const s of scripts) if (records[s.file]) out[s.file] = records[s.file];
+  return out;
 }
 function sortReads(model, state, secrets, opts) {
   const toRead = [];
@@ -89498,57 +91183,96 @@ var BlobTexts = class _BlobTexts {
   }
 };
 var tooLarge = (src) => src.size > MAX_SCRIPT_BYTES;
-var SiteRenderer = class {
-  constructor(model, state, site, secrets, opts, texts) {
-    this.model = model;
-    this.state = state;
-    this.site = site;
-    this.secrets = secrets;
-    this.opts = opts;
-    this.texts = texts;
+var NO_PROBLEMS = Object.freeze([]);
+var NO_REFS = Object.freeze([]);
+var DEFERRED = "deferred";
+async function renderChunk(reader, env, chunk, deps) {
+  const texts = await BlobTexts.read(
+    reader,
+    chunk.sites.flatMap((s) => s.site.scripts)
+  );
+  const out = /* @__PURE__ */ new Map();
+  for (const { site, state } of chunk.sites) {
+    const r = new SiteRenderer(env, state, site, deps, texts);
+    out.set(
+      site.id,
+      site.scripts.map((src) => r.renderOutcome(src))
+    );
   }
-  model;
-  state;
+  return out;
+}
+var SiteRenderer = class {
+  constructor(env, state, site, deps, texts) {
+    this.env = env;
+    this.site = site;
+    this.deps = deps;
+    this.texts = texts;
+    this.state = state && ("records" in state ? state : { site: state.site, records: state.scripts });
+  }
+  env;
   site;
-  secrets;
-  opts;
+  deps;
   texts;
-  usedVars = /* @__PURE__ */ new Set();
   // Most scripts of a site use the same (often no) variables: digest each combination once.
   inputs = /* @__PURE__ */ new Map();
-  /** One script, or null when it has a problem (recorded in the model's problems). */
+  /** Where the script being rendered records its problems and the variables it names. */
+  problems = [];
+  varRefs = [];
+  state;
+  /** One script's outcome; DEFERRED when it uses secrets and this thread has none. */
+  renderOutcome(src) {
+    this.problems = NO_PROBLEMS;
+    this.varRefs = NO_REFS;
+    const script = this.render(src);
+    if (script === DEFERRED) return DEFERRED;
+    return { script, problems: this.problems, varRefs: this.varRefs };
+  }
+  problem(...p) {
+    if (this.problems === NO_PROBLEMS) this.problems = [];
+    this.problems.push(...p);
+  }
+  /** One script, or null when it has a problem (recorded in this.problems). */
   render(src) {
-    const { site, model } = this;
+    const { site } = this;
     const content = this.texts.take(src);
     if ("file" in content) {
-      model.problems.push({ ...content, site: site.name });
+      this.problem({ ...content, site: site.name });
       return null;
     }
     const uses = this.usesOf(src, content.tpl);
     if (!uses) return null;
-    const record2 = this.state.sites[site.id]?.scripts[src.file];
-    if (this.secretLeftBehind(src, uses)) return null;
-    const digests = uses.secrets.length ? digestsFor(site, uses.secrets, this.secrets, record2) : NO_DIGESTS;
+    const secrets = this.deps.secrets;
+    if (secrets === DEFERRED) {
+      if (uses.secrets.length) return DEFERRED;
+    }
+    const sources = secrets === DEFERRED ? noSecrets : secrets;
+    const record2 = this.state?.records[src.file];
+    if (this.secretLeftBehind(src, uses, sources)) return null;
+    const digests = uses.secrets.length ? digestsFor(site, uses.secrets, sources, record2) : NO_DIGESTS;
     const rendered = renderScript({
       text: content.text,
       tpl: content.tpl,
       path: src.path,
       site,
       secrets: uses.secrets,
-      secretValue: (n) => this.secrets.get(site.name, n),
+      secretValue: (n) => sources.get(site.name, n),
       missing: digests.missing.length > 0
     });
     if (rendered.problems.length) {
-      model.problems.push(...rendered.problems);
+      this.problem(...rendered.problems);
       return null;
     }
     const { display, body } = rendered;
     const parts = this.partsOf(src, body ?? display);
     if (parts === null) return null;
-    const findings = this.opts.lint ? this.opts.lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget }) : [];
+    const inputs = this.inputsOf(uses, digests.digests);
+    const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
+    const lint = this.deps.lint;
+    const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
     const fp = fingerprint(display, digests.digests);
     const unchanged = record2 !== void 0 && record2.fingerprint === fp && record2.phase === "succeeded";
-    const keepBody = this.opts.keep?.body !== false && !unchanged;
+    const keep = this.env.keep;
+    const keepBody = keep?.body !== false && !unchanged;
     return {
       path: src.path,
       file: src.file,
@@ -89556,12 +91280,12 @@ var SiteRenderer = class {
       size: src.size,
       group: src.group,
       fingerprint: fp,
-      inputs: this.inputsOf(uses, digests.digests),
+      inputs,
       uses,
       secretDigests: digests.digests,
       secretsMissing: digests.missing,
       read: true,
-      display: this.opts.keep?.display === false ? void 0 : display,
+      display: keep?.display === false ? void 0 : display,
       body: keepBody ? body : void 0,
       parts: parts && {
         sizes: parts.map((p) => p.size),
@@ -89573,24 +91297,25 @@ var SiteRenderer = class {
   }
   /** The variables and secrets a template uses; null (problems recorded) when it is malformed or a variable is undefined. */
   usesOf(src, tpl) {
-    const { site, model } = this;
+    const { site, env } = this;
     let bad2 = false;
     for (const p of tpl.problems) {
-      model.problems.push({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
+      this.problem({ file: src.path, line: p.line, column: p.column, site: site.name, message: p.message, hint: p.hint });
       bad2 = true;
     }
     const uses = { vars: [], secrets: [] };
     for (const ref of tpl.refs) {
       if (ref.kind === "vars") {
-        this.usedVars.add(ref.name);
+        if (this.varRefs === NO_REFS) this.varRefs = [];
+        this.varRefs.push(ref.name);
         if (!(ref.name in site.vars)) {
-          model.problems.push({
+          this.problem({
             file: src.path,
             line: ref.line,
             column: ref.column,
             site: site.name,
             message: `the variable "${ref.name}" is not defined for site ${site.name}`,
-            hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${model.fleetFile ?? join(model.sitesDir, FLEET_FILE)}`
+            hint: `define vars.${ref.name} in ${site.settingsFile}, in a group of the site or in ${env.fleetFile ?? join(env.sitesDir, FLEET_FILE)}`
           });
           bad2 = true;
         } else if (!uses.vars.includes(ref.name)) uses.vars.push(ref.name);
@@ -89607,12 +91332,12 @@ var SiteRenderer = class {
    * split when it is known, else the display (secrets as placeholders).
    */
   partsOf(src, sent) {
-    const maxChars = this.model.fleet.max_script_size;
+    const maxChars = this.env.maxScriptSize;
     if (sent.length <= maxChars || codePointLength2(sent) <= maxChars) return void 0;
     const split = splitParts(sent, maxChars);
     if (split === void 0) return void 0;
     if ("reason" in split) {
-      this.model.problems.push({
+      this.problem({
         file: src.path,
         line: split.line,
         site: this.site.name,
@@ -89627,13 +91352,13 @@ var SiteRenderer = class {
    * A renamed site folder whose own secret is still set under its old name: the fleet's value would
    * silently go to its router instead. A problem (recorded), so that nothing is sent.
    */
-  secretLeftBehind(src, uses) {
-    const old = this.state.sites[this.site.id]?.site;
-    const { secrets, site } = this;
+  secretLeftBehind(src, uses, secrets) {
+    const old = this.state?.site;
+    const { site } = this;
     if (!old || old === site.name || !secrets.forSite) return false;
     const left = uses.secrets.filter((n) => secrets.forSite(old, n) && !secrets.forSite(site.name, n));
     for (const n of left) {
-      this.model.problems.push({
+      this.problem({
         file: src.path,
         site: site.name,
         message: `the site was renamed from ${old} to ${site.name}, and its own value of secret "${n}" is still set for ${old}; the fleet's value would be sent to its router instead`,
@@ -89643,29 +91368,25 @@ var SiteRenderer = class {
     return left.length > 0;
   }
   inputsOf(uses, digests) {
-    const key = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
-    let v = this.inputs.get(key);
-    if (v === void 0) this.inputs.set(key, v = inputsDigest(this.site, uses, digests));
+    const key2 = `${uses.vars.join(",")}|${uses.secrets.length ? JSON.stringify(uses.secrets.map((n) => [n, digests[n]])) : ""}`;
+    let v = this.inputs.get(key2);
+    if (v === void 0) this.inputs.set(key2, v = inputsDigest(this.site, uses, digests));
     return v;
   }
-  /** A variable defined in the site's own site.yaml that none of its scripts uses (when every script was read). */
-  warnUnusedVars(reuse) {
-    const { site } = this;
-    for (const src of site.scripts) {
-      const reused = reuse.get(`${site.id}\0${src.path}`);
-      if (reused) return;
-    }
-    for (const v of Object.keys(site.vars)) {
-      if (this.usedVars.has(v) || site.varOrigins[v] !== site.settingsFile) continue;
-      this.model.warnings.push({
-        file: site.settingsFile,
-        site: site.name,
-        message: `the variable "${v}" is not used by any script of ${site.name}`,
-        hint: `remove it, or use it as \${{ vars.${v} }}`
-      });
-    }
-  }
 };
+function unusedVarWarnings(site, usedVars) {
+  const warnings = [];
+  for (const v of Object.keys(site.vars)) {
+    if (usedVars.has(v) || site.varOrigins[v] !== site.settingsFile) continue;
+    warnings.push({
+      file: site.settingsFile,
+      site: site.name,
+      message: `the variable "${v}" is not used by any script of ${site.name}`,
+      hint: `remove it, or use it as \${{ vars.${v} }}`
+    });
+  }
+  return warnings;
+}
 function secretScopeClashes(model, secrets) {
   if (!secrets.envScope) return [];
   const byScope = /* @__PURE__ */ new Map();
@@ -89730,6 +91451,7 @@ function firstBadUtf8(buf) {
 }
 
 // src/core/plan.ts
+init_keys();
 var DEFAULT_RETENTION_MS = 24 * 3600 * 1e3;
 function siteStatus(commit, siteLast, heads, relations) {
   const rel = (c) => relations[c] ?? "unknown";
@@ -89846,7 +91568,8 @@ function planSite(site, siteState, ctx) {
     removed: false,
     settings: site.settings,
     changes,
-    scripts: site.scripts.length
+    scripts: site.scripts.length,
+    routeros: changes.length ? siteRouterOs(site.lintTarget) : null
   };
 }
 function plannedChange(site, script, record2, status, ctx) {
@@ -89858,7 +91581,7 @@ function plannedChange(site, script, record2, status, ctx) {
     return null;
   }
   const kind2 = isLive(record2) && (record2.phase === "succeeded" || record2.applied) ? "modified" : "added";
-  const key = decision.key ?? idempotencyKey({
+  const key2 = decision.key ?? idempotencyKey({
     siteId: site.id,
     file: script.file,
     generation: decision.generation,
@@ -89873,7 +91596,7 @@ function plannedChange(site, script, record2, status, ctx) {
     previous_path: moved2,
     kind: kind2,
     action: status === "ok" ? decision.action : "stale",
-    idempotency_key: key,
+    idempotency_key: key2,
     // A followed job keeps the description it was created with; it is not sent again.
     description: renderDescription(site.settings.description, {
       site: site.name,
@@ -89896,7 +91619,7 @@ function plannedChange(site, script, record2, status, ctx) {
     secrets_missing: script.secretsMissing,
     findings: script.findings,
     previous: previousOf(record2),
-    parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key, index, all.length), lines: script.parts.lines[index] })) : null,
+    parts: script.parts ? script.parts.sizes.map((size, index, all) => ({ index, size, key: partKey(key2, index, all.length), lines: script.parts.lines[index] })) : null,
     from_part: decision.fromPart ?? 0
   };
 }
@@ -89912,7 +91635,8 @@ function cleanSitePlan(c, ctx) {
     removed: false,
     settings: c.settings,
     changes: [],
-    scripts: c.scripts
+    scripts: c.scripts,
+    routeros: null
   };
 }
 function removedSitePlan(id, s, settings, ctx) {
@@ -89920,7 +91644,9 @@ function removedSitePlan(id, s, settings, ctx) {
   if (!live.length && s.removed_at) return [];
   const { status, reason } = siteStatus(ctx.commit, s.last_commit, ctx.heads, ctx.relations);
   const changes = live.map(([file2, record2]) => removed(s.site, id, file2, record2, ctx.commit.sha, status));
-  return [{ site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0 }];
+  return [
+    { site: s.site, site_id: id, status, reason, last_commit: s.last_commit, renamed_from: null, removed: true, settings, changes, scripts: 0, routeros: null }
+  ];
 }
 function decide(record2, fp, ctx, partCount) {
   if (record2 === void 0 || record2.phase === "removed") return { action: "create", generation: (record2?.generation ?? 0) + 1, supersedes: null };
@@ -89985,6 +91711,52 @@ function desiredDefaults(desired) {
   return desired.sites[0]?.settings ?? { needs_ack: true, backup: false, express: false, description: "", timeout: 600 };
 }
 
+// src/core/site-filter.ts
+init_errors();
+function matchSites(names, patterns) {
+  const matched = /* @__PURE__ */ new Set();
+  const problems = [];
+  for (const pattern of patterns) {
+    const re = globRegExp(pattern);
+    const hits = names.filter((n) => re.test(n));
+    for (const h of hits) matched.add(h);
+    if (!hits.length) problems.push(noMatch(pattern, names));
+  }
+  if (problems.length) throw new InputError(problems);
+  return matched;
+}
+function noMatch(pattern, names) {
+  const close = closestSites(pattern, names);
+  const what = isGlob(pattern) ? `--site ${pattern} matches no site` : `--site ${pattern}: there is no site named "${pattern}"`;
+  const known = close.length ? `; did you mean ${close.join(", ")}?` : `; the sites are ${names.slice(0, 5).join(", ")}${names.length > 5 ? `, and ${names.length - 5} more` : ""}`;
+  return {
+    file: "(command line)",
+    message: names.length ? `${what}${known}` : `${what}: there are no sites`,
+    hint: "name a site folder of the sites directory, or a glob of them (edge-*); `routeros-gitops plan` lists every site"
+  };
+}
+function closestSites(pattern, names, max = 3) {
+  const bare = pattern.replace(/[*?]/g, "").toLowerCase();
+  const near = Math.max(2, Math.floor(bare.length / 3));
+  return names.map((n) => ({ n, d: n.toLowerCase().includes(bare) && bare.length >= 2 ? 0 : distance(bare, n.toLowerCase()) })).filter((x) => x.d <= near).sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1)).slice(0, max).map((x) => x.n);
+}
+function narrowPlan(plan2, patterns) {
+  const names = [...new Set(plan2.sites.map((s) => s.site))].sort();
+  const keep = matchSites(names, patterns);
+  const sites = plan2.sites.filter((s) => keep.has(s.site));
+  const ids = new Set(sites.map((s) => s.site_id));
+  const changes = sites.flatMap((s) => s.changes);
+  return {
+    ...plan2,
+    sites,
+    changes,
+    moves: plan2.moves.filter((m) => ids.has(m.site_id)),
+    missing_history: [...new Set(sites.filter((s) => s.status === "unknown-history" && s.last_commit).map((s) => s.last_commit))],
+    summary: summarize(sites, changes),
+    only: { patterns: [...patterns], of: plan2.sites.filter((s) => !s.removed).length }
+  };
+}
+
 // src/core/ports.ts
 function typeOfMode(mode) {
   return mode === "040000" ? "tree" : mode === "160000" ? "commit" : "blob";
@@ -89998,7 +91770,7 @@ import { hash as hash3 } from "node:crypto";
 var VERSION = "0.1.0";
 
 // src/core/snapshot.ts
-var SNAPSHOT_FORMAT = 3;
+var SNAPSHOT_FORMAT = 4;
 function isSiteFolder(e) {
   const name = e.path.slice(e.path.lastIndexOf("/") + 1);
   return e.type === "tree" && !name.startsWith(".") && name !== GROUPS_DIR;
@@ -90008,8 +91780,76 @@ function snapshotKey(k) {
   return hash3("sha256", JSON.stringify([SNAPSHOT_FORMAT, VERSION, k.sitesDir, shared3, k.secrets, k.store, k.retryFailed]), "hex");
 }
 
+// src/core/plan-index.ts
+import { hash as hash4 } from "node:crypto";
+var PLAN_INDEX_FORMAT = 1;
+function planIndexKeys(k) {
+  const shared3 = k.shared.map((e) => `${e.mode} ${e.type} ${e.oid}	${e.path}`).sort();
+  const base = hash4("sha256", JSON.stringify(["plan-index", PLAN_INDEX_FORMAT, VERSION, k.sitesDir, shared3, k.retryFailed]), "hex");
+  return { base, secrets: hash4("sha256", JSON.stringify([base, k.secrets]), "hex") };
+}
+function cleanFromPlanIndex(buckets, keys, folders, stateFiles, pathOf, skip) {
+  const byName = /* @__PURE__ */ new Map();
+  for (const b of buckets) {
+    if (b.keys.base !== keys.base) continue;
+    const secretsMatch = b.keys.secrets === keys.secrets;
+    for (const [name, e] of b.sites) {
+      if (e.secrets !== false && !secretsMatch) continue;
+      const list2 = byName.get(name);
+      if (list2) list2.push(e);
+      else byName.set(name, [e]);
+    }
+  }
+  const clean2 = /* @__PURE__ */ new Map();
+  if (!byName.size) return clean2;
+  for (const f of folders) {
+    const name = f.path.slice(f.path.lastIndexOf("/") + 1);
+    if (skip.has(name)) continue;
+    for (const e of byName.get(name) ?? []) {
+      const statePath = pathOf(e.id);
+      if (e.tree === f.oid && (stateFiles.get(statePath) ?? null) === e.state) {
+        clean2.set(name, { ...e, state_path: statePath });
+        break;
+      }
+    }
+  }
+  return clean2;
+}
+
+// src/core/clean-site-checks.ts
+init_keys();
+function secretScopesClash(folders, secrets) {
+  if (!secrets.envScope) return false;
+  const seen = /* @__PURE__ */ new Set();
+  for (const f of folders) {
+    const scope = secrets.envScope(f.path.slice(f.path.lastIndexOf("/") + 1));
+    if (!scope) continue;
+    if (seen.has(scope)) return true;
+    seen.add(scope);
+  }
+  return false;
+}
+function secretsKeyInDoubt(clean2, secrets, state, checked) {
+  if (!checked && !secrets.values().length) return false;
+  let uses = false;
+  for (const s of clean2.values()) {
+    if (s.secrets !== false) {
+      uses = true;
+      break;
+    }
+  }
+  if (!uses) return false;
+  if (!secrets.digestKey) return true;
+  const recorded = state.sites[FLEET_STATE_ID]?.secrets_key_check;
+  return !!recorded && recorded !== secretsKeyCheck(secrets.digestKey);
+}
+
 // src/core/engine.ts
 async function makePlan(req) {
+  if (req.sitePatterns?.length) {
+    const whole2 = await makePlan({ ...req, sitePatterns: void 0 });
+    return { ...whole2, plan: narrowPlan(whole2.plan, req.sitePatterns) };
+  }
   if (req.snapshot && !req.readAll && "load" in req.state) {
     const incremental = await makeIncrementalPlan(req, req.state, req.snapshot);
     if (incremental) return incremental;
@@ -90023,8 +91863,10 @@ async function makePlan(req) {
     lint: req.lint,
     readAll: req.readAll,
     retryFailed: req.retryFailed,
-    keep: req.keep
+    keep: req.keep,
+    workers: req.workers
   });
+  await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations = await relationsOf(req.reader, commit, appliedCommits(state));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
@@ -90032,9 +91874,9 @@ async function makePlan(req) {
 }
 async function relationsOf(reader, commit, lasts) {
   const relations = {};
-  const distinct = new Set([...lasts].filter((c) => !!c));
+  const distinct2 = new Set([...lasts].filter((c) => !!c));
   await Promise.all(
-    [...distinct].map(async (last) => {
+    [...distinct2].map(async (last) => {
       relations[last] = await reader.relation(commit.sha, last);
     })
   );
@@ -90063,23 +91905,27 @@ async function makeIncrementalPlan(req, store, snapshots) {
   if (previous) {
     for (const s of previous.sites.values()) if (s.last_commit) relationTo(s.last_commit);
   }
-  const everything = previous ? void 0 : reader.listTree(commit.sha, dir);
+  const seen = previous?.seen;
+  const indexing = seen && store.indexSince ? store.indexSince(stateIndexOf(previous)) : store.index();
+  const stored = previous ? void 0 : readPlanIndex(store, indexing);
+  const everything = stored?.then((b) => b?.length ? void 0 : reader.listTree(commit.sha, dir));
   everything?.catch(() => {
   });
-  const seen = previous?.seen;
-  const [top, index] = await Promise.all([
-    topSince(reader, previous, commit.sha, dir),
-    seen && store.indexSince ? store.indexSince(stateIndexOf(previous)) : store.index()
-  ]);
+  const [top, index] = await Promise.all([topSince(reader, previous, commit.sha, dir), indexing]);
   if (!top.length) return null;
   const folders = top.filter(isSiteFolder);
   const shared3 = top.filter((e) => !isSiteFolder(e));
-  const key = snapshotKey({ sitesDir: dir, shared: shared3, secrets: identity ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
-  const clean2 = cleanSitesOf(previous, key, folders, index);
+  const key2 = snapshotKey({ sitesDir: dir, shared: shared3, secrets: identity ?? "", store: store.describe(), retryFailed: !!req.retryFailed });
+  const indexKeys = planIndexKeys({ sitesDir: dir, shared: shared3, secrets: identity ?? "", retryFailed: !!req.retryFailed });
+  const clean2 = cleanSitesOf(previous, key2, folders, index);
+  const buckets = stored ? await stored : folders.length - clean2.size > FEW_SITES ? await readPlanIndex(store, Promise.resolve(index)) : void 0;
+  const fromState = cleanFromPlanIndex(buckets ?? [], indexKeys, folders, index.files, index.pathOf, new Set(clean2.keys()));
+  for (const [name, s] of fromState) clean2.set(name, s);
+  if (clean2.size && secretScopesClash(folders, secrets)) return null;
   const cleanIds = new Set([...clean2.values()].map((s) => s.id));
   const cleanPaths = new Set([...clean2.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean2.has(e.path.slice(e.path.lastIndexOf("/") + 1)));
-  const entries = clean2.size === 0 || dirty.length > 200 ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0])) : await reader.listTree(commit.sha, dir, [
+  const entries = clean2.size === 0 || dirty.length > 200 ? (await (await everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0])) : await reader.listTree(commit.sha, dir, [
     ...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path),
     ...dirty.map((e) => e.path)
   ]);
@@ -90088,7 +91934,9 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const [model, state] = await Promise.all([readFleet(reader, commit, dir, req.cache, { partial: { entries } }), store.loadFiles(index, statePaths)]);
   await req.cache?.save({ keepUnused: clean2.size > 0 });
   if (model.sites.some((s) => cleanIds.has(s.id)) || Object.keys(state.sites).some((id) => cleanIds.has(id))) return null;
-  const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep });
+  if (secretsKeyInDoubt(clean2, secrets, state, !!req.checksSecretsKey)) return null;
+  const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep, workers: req.workers });
+  await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const cleanSites = [...clean2].map(([name, s]) => ({
     site: name,
@@ -90101,13 +91949,27 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const lasts = /* @__PURE__ */ new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
-  const next = nextSnapshot({ key, commit: commit.sha, dir, top, folders, clean: clean2, index, plan: p, desired, state });
+  const next = nextSnapshot({ key: key2, commit: commit.sha, dir, top, folders, clean: clean2, index, plan: p, desired, state });
   if (!sameSnapshot(previous, next)) await snapshots.save(next);
-  return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean2.size, read: desired.sites.length } };
+  return {
+    plan: p,
+    desired,
+    state,
+    warnings: desired.warnings,
+    partial: true,
+    incremental: { from_snapshot: clean2.size, read: desired.sites.length, from_state: fromState.size },
+    planIndex: { keys: indexKeys, sites: next.sites }
+  };
 }
-function cleanSitesOf(previous, key, folders, index) {
+var FEW_SITES = 16;
+function readPlanIndex(store, indexing) {
+  if (!store.readPlanIndex) return Promise.resolve(void 0);
+  const read = store.readPlanIndex;
+  return indexing.then((i) => read.call(store, i.head)).catch(() => void 0);
+}
+function cleanSitesOf(previous, key2, folders, index) {
   const clean2 = /* @__PURE__ */ new Map();
-  if (previous?.key !== key) return clean2;
+  if (previous?.key !== key2) return clean2;
   for (const e of folders) {
     const name = e.path.slice(e.path.lastIndexOf("/") + 1);
     const s = previous.sites.get(name);
@@ -90125,6 +91987,7 @@ function nextSnapshot(input2) {
     if (rel !== null) warned.add(rel.split("/")[0]);
   }
   const read = new Set(desired.sites.map((s) => s.name));
+  const usesSecrets = new Set(desired.sites.filter((s) => s.scripts.some((sc) => sc.uses.secrets.length > 0)).map((s) => s.name));
   const next = { key: input2.key, sites: /* @__PURE__ */ new Map() };
   const moved2 = new Set(input2.plan.moves.map((m) => m.site_id));
   for (const sp of input2.plan.sites) {
@@ -90142,7 +92005,8 @@ function nextSnapshot(input2) {
         id: sp.site_id,
         last_commit: state.sites[sp.site_id]?.last_commit ?? null,
         settings: sp.settings,
-        scripts: sp.scripts
+        scripts: sp.scripts,
+        secrets: usesSecrets.has(sp.site)
       });
     }
   }
@@ -90184,7 +92048,7 @@ function sameSnapshot(a, b) {
   if (!a || a.key !== b.key || a.sites.size !== b.sites.size) return false;
   for (const [n, y] of b.sites) {
     const x = a.sites.get(n);
-    if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || JSON.stringify(x.settings) !== JSON.stringify(y.settings)))
+    if (x !== y && (!x || x.tree !== y.tree || x.state !== y.state || x.state_path !== y.state_path || x.id !== y.id || x.last_commit !== y.last_commit || x.scripts !== y.scripts || x.secrets !== y.secrets || JSON.stringify(x.settings) !== JSON.stringify(y.settings)))
       return false;
   }
   const sa = a.seen;
@@ -90198,93 +92062,10 @@ function sameSnapshot(a, b) {
   return true;
 }
 
-// src/assets/command-data.ts
-import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { dirname, join as join2 } from "node:path";
-import { fileURLToPath } from "node:url";
-var DATA_FILE = "routeros-commands.json";
-var cached3;
-function commandDataPath() {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 3; up++) {
-    const candidate = join2(dir, "..", "data", DATA_FILE);
-    if (existsSync2(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return void 0;
-}
-function loadCommandTree() {
-  if (cached3) return cached3;
-  const path5 = commandDataPath();
-  if (!path5) throw new Error(`the RouterOS command data (data/${DATA_FILE}) is missing from this installation of routeros-gitops; reinstall it`);
-  cached3 = new CommandTree(JSON.parse(readFileSync(path5, "utf8")));
-  return cached3;
-}
-
-// src/core/checks.ts
-import { relative as relative2, resolve as resolve2 } from "node:path";
-init_routeros_version();
-function createChecks(loadTree) {
-  const targets = /* @__PURE__ */ new Map();
-  const commandTarget2 = (target) => {
-    const version2 = targetVersion(target);
-    const key = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
-    if (targets.has(key)) return targets.get(key);
-    const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
-    const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadTree(), parsed, target?.packages).target;
-    targets.set(key, resolved2);
-    return resolved2;
-  };
-  return {
-    lintHook: (text2, rules, ctx) => lintScript(text2, { rules, rawValues: ctx?.raw, routeros: commandTarget2(ctx?.target) }),
-    commandTarget: commandTarget2,
-    lintFiles: (files, cwd, read, target) => lintFiles(files, cwd, read, commandTarget2(target))
-  };
-}
-async function lintFiles(files, cwd, read, routeros2) {
-  const out = [];
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  for (const f of files) {
-    const abs = resolve2(cwd, f);
-    const path5 = relative2(cwd, abs) || f;
-    let buf;
-    try {
-      buf = await read(abs);
-    } catch (e) {
-      out.push({
-        path: path5,
-        line: 0,
-        column: 0,
-        severity: "error",
-        rule: "input",
-        message: `cannot read the file (${e.code ?? "error"})`
-      });
-      continue;
-    }
-    if (buf.includes(0)) {
-      out.push({ path: path5, line: 0, column: 0, severity: "error", rule: "input", message: "contains a NUL byte: it is a binary file, not a RouterOS script" });
-      continue;
-    }
-    let text2;
-    try {
-      text2 = decoder.decode(buf);
-    } catch {
-      out.push({ path: path5, line: 0, column: 0, severity: "error", rule: "input", message: "is not valid UTF-8" });
-      continue;
-    }
-    const source = text2.replace(/^\uFEFF/, "");
-    const raw = source.includes("${{") ? compileTemplate(source).refs.filter((r) => r.raw) : [];
-    for (const f2 of lintScript(source, { rawValues: raw, routeros: routeros2 })) out.push({ path: path5, ...f2 });
-  }
-  return out;
-}
-
-// src/wiring/checks.ts
-var { lintHook, commandTarget, lintFiles: lintFiles2 } = createChecks(loadCommandTree);
-
 // src/github/event.ts
 init_zod();
-import { readFileSync as readFileSync2 } from "node:fs";
+init_errors();
+import { readFileSync } from "node:fs";
 var sha = external_exports.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/i, "must be a commit id");
 var repoRef = external_exports.object({ full_name: external_exports.string() }).passthrough();
 var pushSchema = external_exports.object({
@@ -90371,7 +92152,7 @@ function readEvent(env) {
   if (!path5) return { kind: "other", name, sha: env.GITHUB_SHA || null, ref: env.GITHUB_REF || null, defaultBranch: null };
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = JSON.parse(readFileSync(path5, "utf8"));
   } catch (e) {
     throw new InputError({
       file: path5,
@@ -90521,8 +92302,8 @@ function lowercaseKeys(object2) {
   if (!object2) {
     return {};
   }
-  return Object.keys(object2).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object2[key];
+  return Object.keys(object2).reduce((newObj, key2) => {
+    newObj[key2.toLowerCase()] = object2[key2];
     return newObj;
   }, {});
 }
@@ -90536,20 +92317,20 @@ function isPlainObject2(value) {
 }
 function mergeDeep(defaults, options) {
   const result = Object.assign({}, defaults);
-  Object.keys(options).forEach((key) => {
-    if (isPlainObject2(options[key])) {
-      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
-      else result[key] = mergeDeep(defaults[key], options[key]);
+  Object.keys(options).forEach((key2) => {
+    if (isPlainObject2(options[key2])) {
+      if (!(key2 in defaults)) Object.assign(result, { [key2]: options[key2] });
+      else result[key2] = mergeDeep(defaults[key2], options[key2]);
     } else {
-      Object.assign(result, { [key]: options[key] });
+      Object.assign(result, { [key2]: options[key2] });
     }
   });
   return result;
 }
 function removeUndefinedProperties(obj) {
-  for (const key in obj) {
-    if (obj[key] === void 0) {
-      delete obj[key];
+  for (const key2 in obj) {
+    if (obj[key2] === void 0) {
+      delete obj[key2];
     }
   }
   return obj;
@@ -90601,9 +92382,9 @@ function extractUrlVariableNames(url2) {
 }
 function omit2(object2, keysToOmit) {
   const result = { __proto__: null };
-  for (const key of Object.keys(object2)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object2[key];
+  for (const key2 of Object.keys(object2)) {
+    if (keysToOmit.indexOf(key2) === -1) {
+      result[key2] = object2[key2];
     }
   }
   return result;
@@ -90621,10 +92402,10 @@ function encodeUnreserved(str2) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
-function encodeValue(operator, value, key) {
+function encodeValue(operator, value, key2) {
   value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value;
+  if (key2) {
+    return encodeUnreserved(key2) + "=" + value;
   } else {
     return value;
   }
@@ -90635,8 +92416,8 @@ function isDefined(value) {
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
-function getValues(context, operator, key, modifier) {
-  var value = context[key], result = [];
+function getValues(context, operator, key2, modifier) {
+  var value = context[key2], result = [];
   if (isDefined(value) && value !== "") {
     if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
       value = value.toString();
@@ -90644,14 +92425,14 @@ function getValues(context, operator, key, modifier) {
         value = value.substring(0, parseInt(modifier, 10));
       }
       result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+        encodeValue(operator, value, isKeyOperator(operator) ? key2 : "")
       );
     } else {
       if (modifier === "*") {
         if (Array.isArray(value)) {
           value.filter(isDefined).forEach(function(value2) {
             result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+              encodeValue(operator, value2, isKeyOperator(operator) ? key2 : "")
             );
           });
         } else {
@@ -90676,7 +92457,7 @@ function getValues(context, operator, key, modifier) {
           });
         }
         if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+          result.push(encodeUnreserved(key2) + "=" + tmp.join(","));
         } else if (tmp.length !== 0) {
           result.push(tmp.join(","));
         }
@@ -90685,10 +92466,10 @@ function getValues(context, operator, key, modifier) {
   } else {
     if (operator === ";") {
       if (isDefined(value)) {
-        result.push(encodeUnreserved(key));
+        result.push(encodeUnreserved(key2));
       }
     } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
+      result.push(encodeUnreserved(key2) + "=");
     } else if (value === "") {
       result.push("");
     }
@@ -90913,7 +92694,7 @@ function parseParameters(header, type2, index, len, stopFlags) {
       if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
         const value = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+        const key2 = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
         index++;
         while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
           index++;
@@ -90924,8 +92705,8 @@ function parseParameters(header, type2, index, len, stopFlags) {
           while (index < len) {
             const code2 = header.charCodeAt(index);
             if (code2 === DQUOTE) {
-              if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+              if (parameters[key2] === void 0) {
+                parameters[key2] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
               }
               index++;
               let stop2 = 0;
@@ -90969,9 +92750,9 @@ function parseParameters(header, type2, index, len, stopFlags) {
           }
           index++;
         }
-        if (parameters[key] === void 0) {
+        if (parameters[key2] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
+          parameters[key2] = header.slice(valueStart, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -91019,11 +92800,11 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   }
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
-  const prepareVal = (parent, key, val) => {
+  const prepareVal = (parent, key2, val) => {
     const isObject2 = val !== null && typeof val === "object";
     const hasToJSON = isObject2 && typeof val.toJSON === "function";
     if (hasToJSON) {
-      val = val.toJSON(key);
+      val = val.toJSON(key2);
     }
     const isNoise = typeof val === "string" && noiseValue.test(val);
     if (isNoise) return val + "n";
@@ -91034,7 +92815,7 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
       return val.toString() + "n";
     }
     if (isFunctionReplacer) {
-      val = replacer.call(parent, key, val);
+      val = replacer.call(parent, key2, val);
     }
     const isPostReplacerObject = val !== null && typeof val === "object";
     if (isPostReplacerObject) {
@@ -91171,11 +92952,11 @@ var JSONStringify = (value, replacer, space) => {
     if (supportsRawJSON) {
       return originalStringify(
         value,
-        (key, val) => {
+        (key2, val) => {
           if (typeof val === "bigint") return JSON.rawJSON(val.toString());
           const hasFunctionReplacer = typeof replacer === "function";
-          if (hasFunctionReplacer) return replacer(key, val);
-          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+          if (hasFunctionReplacer) return replacer(key2, val);
+          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
           if (isKeyInArrayReplacer) return val;
           return val;
         },
@@ -91185,13 +92966,13 @@ var JSONStringify = (value, replacer, space) => {
     if (!value) return originalStringify(value, replacer, space);
     const convertedToCustomJSON = originalStringify(
       value,
-      (key, val) => {
+      (key2, val) => {
         const isNoise = typeof val === "string" && noiseValue.test(val);
         if (isNoise) return val.toString() + "n";
         if (typeof val === "bigint") return val.toString() + "n";
         const hasFunctionReplacer = typeof replacer === "function";
-        if (hasFunctionReplacer) return replacer(key, val);
-        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+        if (hasFunctionReplacer) return replacer(key2, val);
+        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
         if (isKeyInArrayReplacer) return val;
         return val;
       },
@@ -91233,17 +93014,17 @@ var isContextSourceSupported = () => {
     return false;
   }
 };
-var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+var convertMarkedBigIntsReviver = (key2, value, context, userReviver) => {
   const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
   if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
   const isNoiseValue = typeof value === "string" && noiseValue.test(value);
   if (isNoiseValue) return value.slice(0, -1);
   const hasUserReviver = typeof userReviver === "function";
   if (!hasUserReviver) return value;
-  return userReviver(key, value, context);
+  return userReviver(key2, value, context);
 };
 var JSONParseV2 = (text2, reviver) => {
-  return JSON.parse(text2, (key, value, context) => {
+  return JSON.parse(text2, (key2, value, context) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -91252,7 +93033,7 @@ var JSONParseV2 = (text2, reviver) => {
     if (isBigInt) return BigInt(context.source);
     const hasCustomReviver = typeof reviver === "function";
     if (!hasCustomReviver) return value;
-    return reviver(key, value, context);
+    return reviver(key2, value, context);
   });
 };
 var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
@@ -91275,8 +93056,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
         }
       }
     } else {
-      const { parent, key } = node2;
-      let value = parent[key];
+      const { parent, key: key2 } = node2;
+      let value = parent[key2];
       if (typeof value === "string") {
         const isCustomFormatBigInt = customFormat.test(value);
         if (isCustomFormatBigInt) {
@@ -91288,13 +93069,13 @@ var applyReviverIteratively = (parsed, userReviver) => {
       }
       const hasUserReviver = typeof userReviver === "function";
       if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
+        value = userReviver.call(parent, key2, value);
       }
       const isDeleted = value === void 0;
       if (isDeleted) {
-        delete parent[key];
+        delete parent[key2];
       } else {
-        parent[key] = value;
+        parent[key2] = value;
       }
       stack.pop();
     }
@@ -91323,7 +93104,7 @@ var JSONParse = (text2, reviver) => {
     const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
-      (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
+      (key2, value, context) => convertMarkedBigIntsReviver(key2, value, context, reviver)
     );
   } catch (error63) {
     if (error63 instanceof RangeError) {
@@ -91443,8 +93224,8 @@ async function fetchWrapper(requestOptions) {
   const status = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
+  for (const [key2, value] of fetchResponse.headers) {
+    responseHeaders[key2] = value;
   }
   const octokitResponse = {
     url: url2,
@@ -91600,11 +93381,11 @@ function graphql(request2, query, options) {
         new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
       );
     }
-    for (const key in options) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+    for (const key2 in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key2)) continue;
       return Promise.reject(
         new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
+          `[@octokit/graphql] "${key2}" cannot be used as variable name`
         )
       );
     }
@@ -91612,15 +93393,15 @@ function graphql(request2, query, options) {
   const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
   const requestOptions = Object.keys(
     parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
+  ).reduce((result, key2) => {
+    if (NON_VARIABLE_OPTIONS.includes(key2)) {
+      result[key2] = parsedOptions[key2];
       return result;
     }
     if (!result.variables) {
       result.variables = {};
     }
-    result.variables[key] = parsedOptions[key];
+    result.variables[key2] = parsedOptions[key2];
     return result;
   }, {});
   const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
@@ -91630,8 +93411,8 @@ function graphql(request2, query, options) {
   return request2(requestOptions).then((response) => {
     if (response.data.errors) {
       const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
+      for (const key2 of Object.keys(response.headers)) {
+        headers[key2] = response.headers[key2];
       }
       throw new GraphqlResponseError(
         requestOptions,
@@ -92270,20 +94051,7 @@ throttling.triggersNotification = triggersNotification;
 
 // src/github/octokit.ts
 var import_light3 = __toESM(require_light(), 1);
-
-// src/core/logger.ts
-var silentLogger = {
-  debug() {
-  },
-  info() {
-  },
-  warn() {
-  },
-  error() {
-  }
-};
-
-// src/github/octokit.ts
+init_logger();
 var GitHubOctokit = Octokit.plugin(paginateRest, throttling, retry);
 var DEFAULT_GITHUB_API_URL = "https://api.github.com";
 function createGitHubClient(options) {
@@ -92355,6 +94123,7 @@ function absoluteUrl(base, relative4) {
 }
 
 // src/github/status-writer.ts
+init_logger();
 init_settings();
 
 // src/github/status-poster.ts
@@ -92396,18 +94165,18 @@ var StatusPoster = class {
     this.queue = this.queue.then(async () => {
       if (this.report.disabled) return;
       if (!await this.load(sha2)) return;
-      const key = `${sha2}\0${context.toLowerCase()}`;
-      if (this.full.has(key)) return;
-      const now = this.shown.get(key);
+      const key2 = `${sha2}\0${context.toLowerCase()}`;
+      if (this.full.has(key2)) return;
+      const now = this.shown.get(key2);
       if (when.onlyIfShown && !now || when.onlyIfAbsent && now) return;
       if (now && now.state === state && now.description === desc && (now.target_url ?? null) === url2) {
         this.report.unchanged++;
         return;
       }
-      await this.write(sha2, context, state, desc, url2, key);
+      await this.write(sha2, context, state, desc, url2, key2);
     });
   }
-  async write(sha2, context, state, desc, url2, key) {
+  async write(sha2, context, state, desc, url2, key2) {
     const { octokit, owner, repo, logger, report } = this;
     try {
       await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
@@ -92419,14 +94188,14 @@ var StatusPoster = class {
         description: desc,
         ...url2 ? { target_url: url2 } : {}
       });
-      this.shown.set(key, { state, description: desc, target_url: url2 });
+      this.shown.set(key2, { state, description: desc, target_url: url2 });
       report.posted.push({ sha: sha2, context, state, description: desc, target_url: url2 });
       logger.debug({ sha: sha2.slice(0, 7), context, state, description: desc }, "status posted");
     } catch (e) {
       report.failed++;
       const status = httpStatus(e);
       if (status === 422 && /maximum number of statuses/i.test(describeGitHubError(e))) {
-        this.full.add(key);
+        this.full.add(key2);
         logger.warn(
           { sha: sha2.slice(0, 7), context },
           "GitHub keeps at most 1000 statuses per commit and context, and this one is full; no more are written to it"
@@ -92454,8 +94223,8 @@ var StatusPoster = class {
       for (let page = 1; page <= 50; page++) {
         const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha2, per_page: 100, page });
         for (const s of res.data.statuses) {
-          const key = `${sha2}\0${s.context.toLowerCase()}`;
-          if (!this.shown.has(key)) this.shown.set(key, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
+          const key2 = `${sha2}\0${s.context.toLowerCase()}`;
+          if (!this.shown.has(key2)) this.shown.set(key2, { state: s.state, description: s.description ?? "", target_url: s.target_url ?? null });
         }
         if (res.data.statuses.length < 100) break;
       }
@@ -92650,6 +94419,7 @@ function siteVerdict(results) {
     const total = waiting.length + blocked.length;
     if (!w)
       return { outcome: "pending", description: `${total} script${total === 1 ? "" : "s"} not sent: the run was stopped; the next run sends them`, url: null };
+    if (!w.job_id && w.reason) return { outcome: "pending", description: `${basename(w.change.path)}: ${w.reason}`, url: null };
     const how = w.outcome === "timed_out" ? `still ${/still (\w+)/.exec(w.reason ?? "")?.[1] ?? "running"}` : "not followed";
     const of = total > 1 ? `${total} scripts waiting, ${basename(w.change.path)}` : basename(w.change.path);
     return { outcome: "pending", description: `${of} ${how} (job ${w.job_id?.slice(0, 8) ?? "?"}); the next run records the outcome`, url: w.log_url };
@@ -92683,6 +94453,7 @@ function parseRollup(description) {
 }
 
 // src/wiring/github.ts
+init_errors();
 function githubTarget(rt, o) {
   if (!o.token && !o.repository) return null;
   if (!o.token) {
@@ -92745,103 +94516,24 @@ function statusSink(rt, gh, o = {}) {
 
 // src/wiring/runtime.ts
 var import_pino = __toESM(require_pino(), 1);
-
-// src/core/api-url.ts
-init_settings();
-function isLoopbackHost(hostname5) {
-  const h = hostname5.toLowerCase();
-  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-function apiUrlFault(value) {
-  let u;
-  try {
-    u = new URL(value);
-  } catch {
-    return "is not a URL";
-  }
-  if (u.protocol === "https:") return null;
-  if (u.protocol !== "http:") return `is a ${u.protocol} URL; the SDX API is reached over https`;
-  if (isLoopbackHost(u.hostname)) return null;
-  return "uses plain http to a host that is not this machine, so the token would cross the network in clear text; use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)";
-}
-function operatorApiUrl(choices) {
-  const chosen = choices.find((c) => c.value !== void 0 && c.value.trim() !== "");
-  const url2 = chosen?.value?.trim() ?? DEFAULT_API_URL;
-  const source = chosen?.source ?? "the default";
-  const fault = apiUrlFault(url2);
-  if (fault) {
-    throw new InputError({
-      file: `(${source})`,
-      message: `the SDX API URL ${JSON.stringify(redactCredentials(url2))} ${fault}`,
-      hint: `set ${source} to the SDX API, for example ${DEFAULT_API_URL}`
-    });
-  }
-  return { url: url2, source };
-}
-function displayApiUrl(url2) {
-  try {
-    const u = new URL(url2);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/+$/, "");
-  } catch {
-    return redactCredentials(url2);
-  }
-}
-function sameApiUrl(a, b) {
-  try {
-    const x = new URL(a);
-    const y = new URL(b);
-    const path5 = (u) => u.pathname.replace(/\/+$/, "");
-    return x.protocol === y.protocol && x.host === y.host && path5(x) === path5(y);
-  } catch {
-    return false;
-  }
-}
-async function fleetApiUrlProblem(reader, model, operator) {
-  const committed = model.fleet.api_url;
-  if (committed === null || sameApiUrl(committed, operator.url)) return null;
-  const file2 = model.fleetFile ?? `${model.sitesDir ? `${model.sitesDir}/` : ""}${FLEET_FILE}`;
-  return {
-    file: file2,
-    line: await settingLine(reader, model, file2, "api_url"),
-    message: `api_url is ${JSON.stringify(displayApiUrl(committed))}, but the operator's SDX API URL is ${displayApiUrl(operator.url)} (${operator.source}): the repository cannot choose where the SDX token and the scripts are sent, so nothing was sent`,
-    hint: `remove api_url from ${file2}, or set it to ${displayApiUrl(operator.url)}; the URL is set by whoever runs routeros-gitops (--api-url, SDX_API_URL or the Action's sdx-api-url input)`
-  };
-}
-async function checkFleetApiUrl(reader, model, operator) {
-  const problem = await fleetApiUrlProblem(reader, model, operator);
-  if (problem) throw new InputError(problem);
-}
-async function settingLine(reader, model, file2, key) {
-  try {
-    const entry = (await reader.listTree(model.commit.sha, model.sitesDir, [file2])).find((e) => e.path === file2);
-    if (!entry) return void 0;
-    const text2 = (await reader.readBlobs([entry.oid])).get(entry.oid)?.toString("utf8") ?? "";
-    const lines = text2.split("\n");
-    const i = lines.findIndex((l) => new RegExp(`^["']?${key}["']?\\s*:`).test(l));
-    return i < 0 ? void 0 : i + 1;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/wiring/runtime.ts
+init_api_url();
+init_errors();
+init_redact();
 init_settings();
 
 // src/cache/parse-cache.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { join as join2 } from "node:path";
 async function openParseCache(gitDir) {
-  const dir = join3(gitDir, "routeros-gitops");
-  const file2 = join3(dir, "parse-cache.json");
+  const dir = join2(gitDir, "routeros-gitops");
+  const file2 = join2(dir, "parse-cache.json");
   let loaded;
   const entries = () => {
     if (loaded) return loaded;
     loaded = {};
     try {
-      const doc = JSON.parse(readFileSync3(file2, "utf8"));
+      const doc = JSON.parse(readFileSync2(file2, "utf8"));
       if (doc.version === VERSION && doc.entries && typeof doc.entries === "object") loaded = doc.entries;
     } catch {
     }
@@ -92850,14 +94542,14 @@ async function openParseCache(gitDir) {
   const used = {};
   let dirty = false;
   return {
-    get(key) {
+    get(key2) {
       const old = entries();
-      const v = Object.hasOwn(old, key) ? old[key] : void 0;
-      if (v !== void 0) used[key] = v;
+      const v = Object.hasOwn(old, key2) ? old[key2] : void 0;
+      if (v !== void 0) used[key2] = v;
       return v;
     },
-    set(key, value) {
-      used[key] = value;
+    set(key2, value) {
+      used[key2] = value;
       dirty = true;
     },
     /** keepUnused: the run read part of the fleet (an incremental plan): keep what it did not need. */
@@ -92881,22 +94573,22 @@ async function openParseCache(gitDir) {
 }
 
 // src/cache/plan-snapshot.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { join as join3 } from "node:path";
 var isOid = (v) => typeof v === "string" && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
 function isJobSettings(v) {
   const s = v;
   return !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number";
 }
 function openPlanSnapshot(gitDir) {
-  const dir = join4(gitDir, "routeros-gitops");
-  const file2 = join4(dir, "plan-snapshot.json");
+  const dir = join3(gitDir, "routeros-gitops");
+  const file2 = join3(dir, "plan-snapshot.json");
   return {
     async load() {
       let doc;
       try {
-        doc = JSON.parse(readFileSync4(file2, "utf8"));
+        doc = JSON.parse(readFileSync3(file2, "utf8"));
       } catch {
         return void 0;
       }
@@ -92928,13 +94620,13 @@ function readRows(rows, settingsList) {
   const settings = settingsList.map((s) => isJobSettings(s) ? s : void 0);
   const sites = /* @__PURE__ */ new Map();
   for (const row of rows) {
-    if (!Array.isArray(row) || row.length !== 8) continue;
-    const [name, tree, statePath, state, id, last, si, scripts] = row;
+    if (!Array.isArray(row) || row.length !== 9) continue;
+    const [name, tree, statePath, state, id, last, si, scripts, secrets] = row;
     const set3 = typeof si === "number" ? settings[si] : void 0;
     if (typeof name !== "string" || !isOid(tree) || typeof statePath !== "string" || !(state === null || isOid(state)) || typeof id !== "string" || !(last === null || isOid(last)))
       continue;
-    if (!set3 || !Number.isInteger(scripts)) continue;
-    sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set3, scripts });
+    if (!set3 || !Number.isInteger(scripts) || typeof secrets !== "boolean") continue;
+    sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set3, scripts, secrets });
   }
   return sites;
 }
@@ -92965,7 +94657,7 @@ function toSnapshotFile(snapshot) {
       i = settings.push(s.settings) - 1;
       index.set(k, i);
     }
-    rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
+    rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts, s.secrets !== false]);
   }
   const doc = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
   if (snapshot.seen) {
@@ -92979,12 +94671,356 @@ function toSnapshotFile(snapshot) {
   return doc;
 }
 
-// src/git/repo.ts
-import { stat as stat2 } from "node:fs/promises";
+// src/cache/check-cache.ts
+import { createHash as createHash2 } from "node:crypto";
+import { readFileSync as readFileSync4 } from "node:fs";
+import { mkdir as mkdir4, rename as rename4, writeFile as writeFile4 } from "node:fs/promises";
+import { join as join4 } from "node:path";
+var FORMAT = 1;
+var MAX_ENTRIES = 2e5;
+var NONE5 = Object.freeze([]);
+function openCheckCache(gitDir, dataFile) {
+  const dir = join4(gitDir, "routeros-gitops");
+  const file2 = join4(dir, "check-cache.json");
+  let old;
+  let byBlob;
+  let data;
+  const added = /* @__PURE__ */ new Map();
+  let count2 = 0;
+  const dataId = () => data ??= dataFile ? createHash2("sha256").update(readFileSync4(dataFile)).digest("hex") : "none";
+  const loaded = () => {
+    if (old) return old;
+    old = /* @__PURE__ */ new Map();
+    try {
+      const doc = JSON.parse(readFileSync4(file2, "utf8"));
+      if (doc.format === FORMAT && doc.version === VERSION && doc.data === dataId() && doc.groups && typeof doc.groups === "object") {
+        for (const [settings, entries] of Object.entries(doc.groups)) {
+          const group = /* @__PURE__ */ new Map();
+          for (const [text2, f] of Object.entries(entries ?? {})) if (f === 0 || Array.isArray(f)) group.set(text2, f === 0 ? NONE5 : f);
+          old.set(settings, group);
+          count2 += group.size;
+        }
+      }
+    } catch {
+    }
+    return old;
+  };
+  return {
+    get: (settings, text2) => added.get(settings)?.get(text2) ?? loaded().get(settings)?.get(text2),
+    set(settings, text2, findings) {
+      let group = added.get(settings);
+      if (!group) added.set(settings, group = /* @__PURE__ */ new Map());
+      group.set(text2, findings);
+    },
+    resultsOf(blob) {
+      if (!byBlob) {
+        byBlob = /* @__PURE__ */ new Map();
+        for (const [settings, group] of loaded()) {
+          for (const [text2, f] of group) {
+            const b = text2.split(":")[0];
+            const list2 = byBlob.get(b);
+            const r = [settings, text2, f];
+            if (list2) list2.push(r);
+            else byBlob.set(b, [r]);
+          }
+        }
+      }
+      return byBlob.get(blob) ?? [];
+    },
+    async save() {
+      if (!added.size) return;
+      const before = loaded();
+      const fresh = [...added.values()].reduce((n, g) => n + g.size, 0);
+      const all = count2 + fresh > MAX_ENTRIES ? added : before;
+      if (all === before) {
+        for (const [settings, group] of added) {
+          const into = before.get(settings);
+          if (into) for (const [t, f] of group) into.set(t, f);
+          else before.set(settings, group);
+        }
+      }
+      const groups2 = {};
+      for (const [settings, group] of all) {
+        const out = {};
+        for (const [t, f] of group) out[t] = f.length ? f : 0;
+        groups2[settings] = out;
+      }
+      added.clear();
+      byBlob = void 0;
+      try {
+        await mkdir4(dir, { recursive: true });
+        const tmp = `${file2}.${process.pid}.tmp`;
+        await writeFile4(tmp, JSON.stringify({ format: FORMAT, version: VERSION, data: dataId(), groups: groups2 }));
+        await rename4(tmp, file2);
+        old = all;
+        count2 = [...all.values()].reduce((n, g) => n + g.size, 0);
+      } catch {
+      }
+    }
+  };
+}
+
+// src/core/check-cache.ts
+function cachedChecks(lint, store) {
+  const made = /* @__PURE__ */ new WeakMap();
+  const settingsOf = (rules, target) => {
+    const m = made.get(rules);
+    if (m && m.target === target) return m.settings;
+    const settings = `${JSON.stringify(Object.entries(rules).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))}|${targetVersion(target) ?? ""}|${target?.packages?.join(",") ?? "*"}`;
+    made.set(rules, { target, settings });
+    return settings;
+  };
+  return (text2, rules, ctx) => {
+    if (!ctx?.key) return lint(text2, rules, ctx);
+    const settings = settingsOf(rules, ctx.target);
+    const hit = store.get(settings, ctx.key);
+    if (hit) return hit;
+    const findings = lint(text2, rules, ctx);
+    store.set(settings, ctx.key, findings);
+    return findings;
+  };
+}
+
+// src/assets/command-data.ts
+import { existsSync as existsSync2, readFileSync as readFileSync5 } from "node:fs";
+import { dirname, join as join5 } from "node:path";
+import { fileURLToPath } from "node:url";
+var DATA_FILE = "routeros-commands.json";
+var cached3;
+function commandDataPath() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 3; up++) {
+    const candidate = join5(dir, "..", "data", DATA_FILE);
+    if (existsSync2(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return void 0;
+}
+function loadCommandTree() {
+  if (cached3) return cached3;
+  const path5 = commandDataPath();
+  if (!path5) throw new Error(`the RouterOS command data (data/${DATA_FILE}) is missing from this installation of routeros-gitops; reinstall it`);
+  cached3 = new CommandTree(JSON.parse(readFileSync5(path5, "utf8")));
+  return cached3;
+}
+
+// src/workers/render-pool.ts
 import { existsSync as existsSync3 } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname as dirname2, join as join6 } from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+import { Worker } from "node:worker_threads";
+
+// src/workers/protocol.ts
+var PROTOCOL = 1;
+
+// src/workers/render-pool.ts
+var MIN_SCRIPTS = 8e3;
+var CHUNK_SCRIPTS = 1e3;
+var WORKER_YOUNG_MB = 8;
+var WORKER_OLD_MB = 256;
+var IN_FLIGHT = 2;
+function createRenderPool(opts) {
+  const threads = opts.threads ?? availableParallelism() - 1;
+  const file2 = workerFile();
+  if (threads < 1 || !file2) return void 0;
+  const forced = !!opts.forced;
+  return {
+    chunkScripts: forced ? 1 : CHUNK_SCRIPTS,
+    wants: (scripts) => scripts >= (forced ? 1 : MIN_SCRIPTS),
+    render: (env, lint, chunks, local) => forced || chunks.length > 1 ? renderShared2({ ...opts, file: file2, threads: Math.min(threads, forced ? chunks.length : chunks.length - 1) }, env, lint, chunks, forced ? void 0 : local) : renderShared2({ ...opts, file: file2, threads: 0 }, env, lint, chunks, local)
+  };
+}
+function workerFile() {
+  const here = dirname2(fileURLToPath2(import.meta.url));
+  for (const candidate of [join6(here, "plan-worker.js"), join6(here, "..", "plan-worker.js"), join6(here, "..", "..", "build", "plan-worker.js")]) {
+    if (existsSync3(candidate)) return candidate;
+  }
+  return void 0;
+}
+async function renderShared2(opts, env, lint, chunks, local) {
+  const results = /* @__PURE__ */ new Map();
+  const started = performance.now();
+  let next = 0;
+  let byThreads = 0;
+  let failure2;
+  const handedBack = [];
+  const take = () => failure2 ? void 0 : handedBack.pop() ?? (next < chunks.length ? next++ : void 0);
+  const threads = Array.from(
+    { length: opts.threads },
+    () => runThread(opts, { protocol: PROTOCOL, root: opts.root, env, lint }, chunks, {
+      take,
+      handBack: (ids, why) => {
+        handedBack.push(...ids);
+        opts.logger.debug({ err: why.message }, "a plan worker stopped; this thread renders its chunks");
+      },
+      fail: (e) => failure2 ??= e,
+      done: (outcomes, checks) => {
+        for (const [k, v] of outcomes) {
+          results.set(k, v);
+          byThreads += v.length;
+        }
+        for (const [settings, text2, f] of checks) opts.checks?.set(settings, text2, f);
+      }
+    })
+  );
+  const renderHere = async (all) => {
+    for (let i = take(); i !== void 0; i = take()) {
+      for (const [k, v] of await all(chunks[i])) results.set(k, v);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  try {
+    if (local) await renderHere(local);
+    await Promise.all(threads.map((t) => t.done));
+    if (handedBack.length || next < chunks.length) {
+      if (!local) throw new Error("the plan workers stopped");
+      await renderHere(local);
+    }
+  } catch (e) {
+    failure2 ??= e;
+  } finally {
+    for (const t of threads) void t.worker.terminate();
+  }
+  if (failure2) throw failure2;
+  opts.logger.debug(
+    { threads: opts.threads, scripts: byThreads, chunks: chunks.length, ms: Math.round(performance.now() - started) },
+    `plan workers: ${byThreads} scripts read in ${opts.threads} thread(s)`
+  );
+  return results;
+}
+function runThread(opts, start, chunks, hooks) {
+  const worker = new Worker(opts.file, {
+    workerData: start,
+    stdout: true,
+    stderr: true,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB }
+  });
+  worker.unref();
+  const inFlight = /* @__PURE__ */ new Set();
+  let settled = false;
+  const done = new Promise((resolve4) => {
+    const finish = () => {
+      settled = true;
+      resolve4();
+    };
+    const stop = (why) => {
+      if (settled) return;
+      hooks.handBack([...inFlight], why);
+      inFlight.clear();
+      finish();
+    };
+    const feed = () => {
+      while (inFlight.size < IN_FLIGHT) {
+        const id = hooks.take();
+        if (id === void 0) break;
+        inFlight.add(id);
+        const chunk = chunks[id];
+        const checks = opts.checks && start.lint ? chunk.sites.flatMap((s) => s.site.scripts.flatMap((sc) => opts.checks.resultsOf(sc.blob))) : void 0;
+        worker.postMessage({ type: "chunk", id, chunk, checks });
+      }
+      if (inFlight.size === 0) finish();
+    };
+    worker.on("message", (m) => {
+      if (settled) return;
+      if (m.type === "ready") {
+        if (m.protocol !== PROTOCOL) return stop(new Error(`the plan worker ${opts.file} is of another build; rebuild routeros-gitops`));
+        return feed();
+      }
+      if (m.type === "failed") {
+        hooks.fail(new Error(m.message));
+        return finish();
+      }
+      inFlight.delete(m.id);
+      hooks.done(m.outcomes, m.checks);
+      feed();
+    });
+    worker.on("error", (e) => stop(e));
+    worker.on("exit", (code) => stop(new Error(`the plan worker exited (${code})`)));
+  });
+  return { worker, done };
+}
+
+// src/core/checks.ts
+import { relative as relative2, resolve as resolve2 } from "node:path";
+init_routeros_version();
+function createChecks(loadTree) {
+  const targets = /* @__PURE__ */ new Map();
+  const commandTarget2 = (target) => {
+    const version2 = targetVersion(target);
+    const key2 = `${version2 ?? ""}\0${target?.packages?.join(",") ?? "*"}`;
+    if (targets.has(key2)) return targets.get(key2);
+    const parsed = version2 === void 0 ? void 0 : parseRouterOsVersion(version2);
+    const resolved2 = version2 !== void 0 && !parsed ? void 0 : routerOsTarget(loadTree(), parsed, target?.packages).target;
+    targets.set(key2, resolved2);
+    return resolved2;
+  };
+  return {
+    lintHook: (text2, rules, ctx) => lintScript(text2, { rules, rawValues: ctx?.raw, routeros: commandTarget2(ctx?.target) }),
+    commandTarget: commandTarget2,
+    lintFiles: (files, cwd, read, target) => lintFiles(files, cwd, read, commandTarget2(target))
+  };
+}
+async function lintFiles(files, cwd, read, routeros2) {
+  const out = [];
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  for (const f of files) {
+    const abs = resolve2(cwd, f);
+    const path5 = relative2(cwd, abs) || f;
+    let buf;
+    try {
+      buf = await read(abs);
+    } catch (e) {
+      out.push({
+        path: path5,
+        line: 0,
+        column: 0,
+        level: "error",
+        severity: "error",
+        rule: "input",
+        message: `cannot read the file (${e.code ?? "error"})`
+      });
+      continue;
+    }
+    if (buf.includes(0)) {
+      out.push({
+        path: path5,
+        line: 0,
+        column: 0,
+        level: "error",
+        severity: "error",
+        rule: "input",
+        message: "contains a NUL byte: it is a binary file, not a RouterOS script"
+      });
+      continue;
+    }
+    let text2;
+    try {
+      text2 = decoder.decode(buf);
+    } catch {
+      out.push({ path: path5, line: 0, column: 0, level: "error", severity: "error", rule: "input", message: "is not valid UTF-8" });
+      continue;
+    }
+    const source = text2.replace(/^\uFEFF/, "");
+    const raw = source.includes("${{") ? compileTemplate(source).refs.filter((r) => r.raw) : [];
+    for (const f2 of lintScript(source, { rawValues: raw, routeros: routeros2 })) out.push({ path: path5, ...f2 });
+  }
+  return out;
+}
+
+// src/wiring/checks.ts
+var { lintHook, commandTarget, lintFiles: lintFiles2 } = createChecks(loadCommandTree);
+
+// src/git/repo.ts
+init_errors();
+init_logger();
+import { stat as stat2 } from "node:fs/promises";
+import { existsSync as existsSync4 } from "node:fs";
 import path from "node:path";
 
 // src/git/run.ts
+init_errors();
+init_redact();
 import { spawn } from "node:child_process";
 var KEPT_VARS = new Set(
   [
@@ -93060,10 +95096,10 @@ function formatCommand(args) {
   return redactCredentials(["git", ...args].map((a) => /^[\w@%+=:,./^{}-]+$/.test(a) ? a : JSON.stringify(a)).join(" "));
 }
 function gitError(args, exitCode, stderr, cause) {
-  const command = formatCommand(args);
+  const command2 = formatCommand(args);
   const detail = redactCredentials(stderr).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(0, 8).join("\n");
   const how = exitCode === null ? "was killed" : `failed (exit ${exitCode})`;
-  return new GitError(`${command} ${how}${detail ? `: ${detail}` : ""}`, command, exitCode, cause === void 0 ? void 0 : { cause });
+  return new GitError(`${command2} ${how}${detail ? `: ${detail}` : ""}`, command2, exitCode, cause === void 0 ? void 0 : { cause });
 }
 function spawnGit(args, opts) {
   return spawn("git", ["--no-pager", ...args], { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
@@ -93214,6 +95250,80 @@ var CatFileParser = class {
     this.result.set(name, value);
   }
 };
+function openCatFileSession(opts) {
+  const args = ["cat-file", "--batch"];
+  let child;
+  let broken;
+  let current;
+  let queue = Promise.resolve();
+  const fail = (e) => {
+    broken ??= e;
+    current?.reject(broken);
+    current = void 0;
+  };
+  const start = () => {
+    const c = spawnGit(args, opts);
+    const err = [];
+    c.stdout.on("data", (chunk) => {
+      if (!current) return fail(gitError(args, null, "git cat-file answered what was not asked"));
+      try {
+        current.parser.push(chunk);
+      } catch (e) {
+        return fail(gitError(args, null, e.message, e));
+      }
+      if (current.parser.complete()) {
+        const done = current;
+        current = void 0;
+        idle(c, true);
+        done.resolve(done.parser.result);
+      }
+    });
+    c.stderr.on("data", (b) => err.push(b));
+    c.stdin.on("error", () => {
+    });
+    c.on("error", (e) => fail(spawnError(args, e, opts.cwd)));
+    c.on("close", (code) => {
+      child = void 0;
+      fail(gitError(args, code, Buffer.concat(err).toString("utf8") || "git cat-file ended"));
+    });
+    return c;
+  };
+  const idle = (c, yes) => {
+    if (yes) c.unref();
+    else c.ref();
+    for (const s of [c.stdin, c.stdout, c.stderr]) {
+      if (yes) s.unref?.();
+      else s.ref?.();
+    }
+  };
+  return {
+    read(names) {
+      const wanted = [...new Set(names)];
+      if (wanted.length === 0) return Promise.resolve(/* @__PURE__ */ new Map());
+      for (const n of wanted) {
+        if (n === "" || n.includes("\n")) throw new TypeError(`cannot ask git cat-file for the object name ${JSON.stringify(n)}`);
+      }
+      const batch = queue.then(
+        () => new Promise((resolve4, reject) => {
+          if (broken) return reject(broken);
+          child ??= start();
+          idle(child, false);
+          current = { parser: new CatFileParser(wanted), resolve: resolve4, reject };
+          child.stdin.write(`${wanted.join("\n")}
+`);
+        })
+      );
+      queue = batch.catch(() => {
+      });
+      return batch;
+    },
+    close() {
+      broken ??= new Error("the git cat-file session is closed");
+      child?.stdin.end();
+      child = void 0;
+    }
+  };
+}
 
 // src/git/repo.ts
 async function openRepo(cwd, options = {}) {
@@ -93243,10 +95353,27 @@ async function openRepo(cwd, options = {}) {
     diffDir: (from, to, d) => diffDir(ctx, from, to, d),
     listDir: (commit, d) => listDir(ctx, commit, d),
     readBlobs: (oids) => readBlobs(ctx, oids),
+    // Issue 18: batches of blobs from one long-lived git process (a plan reading chunks of scripts).
+    openBlobReader: () => {
+      const session = openCatFileSession({ cwd: root, logger });
+      return { readBlobs: (oids) => readBlobs({ root, readObjects: (names) => session.read(names) }, oids), close: () => session.close() };
+    },
     relation: (a, b) => relation(ctx, a, b),
     readRef,
-    updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason)
+    updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason),
+    workingTreeChanges: async (d) => bare ? [] : parseStatusZ((await run2(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", d || "."])).stdout)
   };
+}
+function parseStatusZ(out) {
+  const parts = out.toString("utf8").split("\0");
+  const paths = [];
+  for (let i = 0; i < parts.length; i++) {
+    const entry = parts[i];
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === "R" || entry[0] === "C") i++;
+  }
+  return paths;
 }
 async function probeRepo(dir, logger) {
   let info2;
@@ -93349,7 +95476,7 @@ async function relation(ctx, a, b) {
     if (base === fa) return "ancestor";
     if (base === fb) return "descendant";
   }
-  return existsSync3(ctx.shallowFile) ? "unknown" : "diverged";
+  return existsSync4(ctx.shallowFile) ? "unknown" : "diverged";
 }
 async function updateRef(ctx, ref, newOid, oldOid, reason) {
   const args = ["update-ref", "-m", reason, ref, newOid, oldOid ?? ctx.zeroOid];
@@ -93432,7 +95559,10 @@ function createActionLogger(sink, redact, level = "info", bindings = {}) {
 }
 
 // src/secrets/secret-source.ts
-import { readFileSync as readFileSync5, realpathSync } from "node:fs";
+init_keys();
+init_errors();
+init_redact();
+import { readFileSync as readFileSync6, realpathSync } from "node:fs";
 import { relative as relative3, resolve as resolve3, isAbsolute } from "node:path";
 var SECRET_ENV_PREFIX = "RGO_SECRET_";
 var SECRETS_KEY_ENV = "RGO_SECRETS_KEY";
@@ -93475,9 +95605,9 @@ var SecretValues = class {
     else this.envFleet.set(rest, value);
   }
 };
-function inner(m, key) {
-  let v = m.get(key);
-  if (!v) m.set(key, v = /* @__PURE__ */ new Map());
+function inner(m, key2) {
+  let v = m.get(key2);
+  if (!v) m.set(key2, v = /* @__PURE__ */ new Map());
   return v;
 }
 async function loadSecrets(opts) {
@@ -93500,7 +95630,7 @@ async function readSecretsFile(file2, opts, values) {
   if (opts.repoRoot) refuseInsideRepository(path5, opts.repoRoot, file2);
   let text2;
   try {
-    text2 = readFileSync5(path5, "utf8");
+    text2 = readFileSync6(path5, "utf8");
   } catch (e) {
     throw new InputError({
       file: file2,
@@ -93585,1146 +95715,9 @@ function secretSource(v, digestKey) {
   };
 }
 
-// src/sdx/client.ts
-var import_undici2 = __toESM(require_undici2(), 1);
-import { setTimeout as sleep3 } from "node:timers/promises";
-
-// src/core/random.ts
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = a + 1831565813 >>> 0;
-    let t = a;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-function toRandom(random) {
-  if (typeof random === "function") return random;
-  if (typeof random === "number") return seededRandom(random);
-  return Math.random;
-}
-
-// src/sdx/base-url.ts
-function parseBaseUrl(raw) {
-  let url2;
-  try {
-    url2 = new URL(raw);
-  } catch {
-    throw new InputError({ file: "(settings)", message: "the SDX base URL is not a valid URL", hint: "use the form https://v1.api.altostrat.io" });
-  }
-  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new InputError({
-      file: "(settings)",
-      message: `the SDX base URL must be http(s), got ${url2.protocol}`,
-      hint: "use the form https://v1.api.altostrat.io"
-    });
-  }
-  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
-    throw new InputError({
-      file: "(settings)",
-      message: "the SDX base URL uses plain http to a host that is not this machine; the token would cross the network in clear text",
-      hint: "use https (plain http is accepted only for loopback addresses: 127.0.0.0/8, ::1, localhost)"
-    });
-  }
-  const secrets = [];
-  if (url2.password) secrets.push(url2.password, safeDecode4(url2.password), `${url2.username}:${url2.password}`);
-  if (url2.username && url2.password) secrets.push(`${safeDecode4(url2.username)}:${safeDecode4(url2.password)}`);
-  url2.username = "";
-  url2.password = "";
-  return { url: url2, prefix: url2.pathname.replace(/\/+$/, ""), secrets };
-}
-function safeDecode4(s) {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-// src/sdx/rate-limiter.ts
-import { setTimeout as sleep } from "node:timers/promises";
-import { createHash as createHash2 } from "node:crypto";
-var RateLimiter = class {
-  /**
-   * @param limit requests per window; 0 = unlimited (pauses from 429 Retry-After still apply)
-   * @param windowMs window length, default 60_000 (a minute)
-   */
-  constructor(limit, windowMs = 6e4, now = () => performance.now()) {
-    this.limit = limit;
-    this.windowMs = windowMs;
-    this.now = now;
-    if (!Number.isFinite(limit) || limit < 0) throw new RangeError(`rate limit must be a number >= 0, got ${limit}`);
-    if (!(windowMs > 0)) throw new RangeError(`rate limit window must be > 0 ms, got ${windowMs}`);
-  }
-  limit;
-  windowMs;
-  now;
-  starts = [];
-  pausedUntil = 0;
-  tail = Promise.resolve();
-  /**
-   * Resolves when the caller may start one request. Callers are served in arrival order. With a
-   * signal, an abort rejects at once (an AbortError) and the caller's turn is skipped: it takes no
-   * slot of the budget.
-   */
-  acquire(signal) {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.limit === 0 && this.pausedUntil <= this.now()) return Promise.resolve();
-    const turn = this.tail.then(() => {
-      if (signal?.aborted) throw abortError(signal);
-      return this.take(signal);
-    });
-    this.tail = turn.catch(() => void 0);
-    if (!signal) return turn;
-    return new Promise((resolve4, reject) => {
-      const onAbort = () => reject(abortError(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      turn.then(
-        () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve4();
-        },
-        (e) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        }
-      );
-    });
-  }
-  /** Hold every request for `ms` (the server said Retry-After for this token). */
-  pause(ms) {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
-  }
-  async take(signal) {
-    for (; ; ) {
-      const now = this.now();
-      if (this.pausedUntil > now) {
-        await sleep(Math.ceil(this.pausedUntil - now), void 0, { signal });
-        continue;
-      }
-      if (this.limit === 0) return;
-      while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs) this.starts.shift();
-      if (this.starts.length < this.limit) {
-        this.starts.push(now);
-        return;
-      }
-      await sleep(Math.max(1, Math.ceil(this.starts[0] + this.windowMs - now)), void 0, { signal });
-    }
-  }
-};
-function abortError(signal) {
-  const e = new Error(`aborted: ${signal.reason?.message ?? "the run was stopped"}`);
-  e.name = "AbortError";
-  return e;
-}
-var shared2 = /* @__PURE__ */ new Map();
-function sharedRateLimiter(origin, token, limit, windowMs) {
-  const key = `${origin}|${createHash2("sha256").update(token).digest("hex")}|${limit}|${windowMs}`;
-  let limiter = shared2.get(key);
-  if (!limiter) {
-    limiter = new RateLimiter(limit, windowMs);
-    shared2.set(key, limiter);
-  }
-  return limiter;
-}
-
-// src/sdx/response-shapes.ts
-init_zod();
-var timestamp2 = external_exports.string().nullable().optional().transform((v) => v ?? null);
-var text = external_exports.string().nullable().optional().transform((v) => v ?? "");
-var flag = (fallback) => external_exports.boolean().nullable().optional().transform((v) => v ?? fallback);
-var jobSchema = external_exports.object({
-  id: external_exports.string().min(1),
-  token: text,
-  site_id: text,
-  idempotency_key: external_exports.string().min(1),
-  description: text,
-  express_execute: flag(false),
-  needs_acknowledgement: flag(true),
-  should_backup: flag(false),
-  associated_backup: external_exports.string().nullable().optional().transform((v) => v ?? null),
-  started_at: timestamp2,
-  completed_at: timestamp2,
-  failed_at: timestamp2,
-  created_at: text,
-  log_url: text,
-  /** Not in the public documentation: a job cancelled outside this tool, if the API lists it at all. */
-  cancelled_at: external_exports.string().nullable().optional(),
-  script: external_exports.string().optional()
-});
-var optionalText = external_exports.string().nullable().optional().transform((v) => v ?? void 0);
-var siteSchema = external_exports.object({
-  id: external_exports.string().min(1),
-  name: text,
-  has_pulse: external_exports.boolean(),
-  last_seen_at: timestamp2,
-  software_version: optionalText,
-  model: optionalText,
-  identity: optionalText
-});
-var siteSummarySchema = external_exports.object({
-  id: external_exports.string().min(1),
-  name: text,
-  has_pulse: external_exports.boolean(),
-  software_version: optionalText
-});
-function unwrap(value, isList) {
-  if (value !== null && typeof value === "object" && !Array.isArray(value) && "data" in value) {
-    const data = value.data;
-    if (isList ? Array.isArray(data) : data !== null && typeof data === "object" && !("id" in value)) return data;
-  }
-  return value;
-}
-function describe3(error63, prefix = "") {
-  const shown = error63.issues.slice(0, 3).map((i) => {
-    const path5 = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
-    return `${path5 || "(body)"}: ${i.message}`;
-  });
-  const more = error63.issues.length > 3 ? ` (and ${error63.issues.length - 3} more)` : "";
-  return shown.join("; ") + more;
-}
-function clean(value) {
-  for (const k of Object.keys(value)) if (value[k] === void 0) delete value[k];
-  return value;
-}
-function fastJob(v) {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return void 0;
-  const o = v;
-  const id = o.id;
-  const key = o.idempotency_key;
-  if (typeof id !== "string" || id.length === 0 || typeof key !== "string" || key.length === 0) return void 0;
-  const token = o.token;
-  const siteId = o.site_id;
-  const description = o.description;
-  const createdAt = o.created_at;
-  const logUrl = o.log_url;
-  const express = o.express_execute;
-  const needsAck = o.needs_acknowledgement;
-  const backup = o.should_backup;
-  const associated = o.associated_backup;
-  const started = o.started_at;
-  const completed = o.completed_at;
-  const failed = o.failed_at;
-  const script = o.script;
-  const cancelled = o.cancelled_at;
-  const isText = (x) => x == null || typeof x === "string";
-  const isFlag = (x) => x == null || typeof x === "boolean";
-  if (!isText(token) || !isText(siteId) || !isText(description) || !isText(createdAt) || !isText(logUrl) || !isText(associated) || !isText(started) || !isText(completed) || !isText(failed) || !isFlag(express) || !isFlag(needsAck) || !isFlag(backup) || !(cancelled === void 0 || cancelled === null || typeof cancelled === "string") || !(script === void 0 || typeof script === "string")) {
-    return void 0;
-  }
-  const job = {
-    id,
-    token: token ?? "",
-    site_id: siteId ?? "",
-    idempotency_key: key,
-    description: description ?? "",
-    express_execute: express ?? false,
-    needs_acknowledgement: needsAck ?? true,
-    should_backup: backup ?? false,
-    associated_backup: associated ?? null,
-    started_at: started ?? null,
-    completed_at: completed ?? null,
-    failed_at: failed ?? null,
-    created_at: createdAt ?? "",
-    log_url: logUrl ?? ""
-  };
-  if (cancelled !== void 0) job.cancelled_at = cancelled;
-  if (script !== void 0) job.script = script;
-  return job;
-}
-function jobOf(v) {
-  const fast = fastJob(v);
-  if (fast) return { ok: true, value: fast };
-  const r = jobSchema.safeParse(v);
-  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Job: ${describe3(r.error)}` };
-}
-function parseJob(body) {
-  return jobOf(unwrap(body, false));
-}
-function parseJobList(body) {
-  const list2 = unwrap(body, true);
-  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of Jobs: expected a JSON array, got ${kind(list2)}` };
-  const jobs = [];
-  for (const [i, item] of list2.entries()) {
-    const fast = fastJob(item);
-    if (fast) {
-      jobs.push(fast);
-      continue;
-    }
-    const r = jobSchema.safeParse(item);
-    if (!r.success) return { ok: false, problem: `not a list of Jobs: ${describe3(r.error, `[${i}]`)}` };
-    jobs.push(clean(r.data));
-  }
-  return { ok: true, value: jobs };
-}
-function parseSite(body) {
-  const r = siteSchema.safeParse(unwrap(body, false));
-  return r.success ? { ok: true, value: clean(r.data) } : { ok: false, problem: `not a Site: ${describe3(r.error)}` };
-}
-function parseSitePage(body) {
-  let next = null;
-  let list2 = body;
-  if (body !== null && typeof body === "object" && !Array.isArray(body) && "data" in body) {
-    const o = body;
-    list2 = o.data;
-    const n = o.links?.next ?? o.next_page_url;
-    if (typeof n === "string" && n !== "") next = n;
-  }
-  if (!Array.isArray(list2)) return { ok: false, problem: `not a list of sites: expected a JSON array, got ${kind(list2)}` };
-  const sites = [];
-  for (const [i, item] of list2.entries()) {
-    const r = siteSummarySchema.safeParse(item);
-    if (!r.success) return { ok: false, problem: `not a list of sites: ${describe3(r.error, `[${i}]`)}` };
-    sites.push(clean(r.data));
-  }
-  return { ok: true, value: { sites, next } };
-}
-function parseErrorBody(body) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return void 0;
-  const o = body;
-  const pick2 = (k) => typeof o[k] === "string" ? o[k] : void 0;
-  const out = { type: pick2("type"), code: pick2("code"), message: pick2("message") ?? pick2("error") };
-  return out.type || out.code || out.message ? out : void 0;
-}
-function kind(v) {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? "an object" : `a ${typeof v}`;
-}
-
-// src/sdx/reply.ts
-var ERROR_TEXT_MAX = 300;
-function decodeReply(res, earlierAttemptMayHaveLanded) {
-  const declared = Number(res.headers["content-length"]);
-  const bytes = res.bytes;
-  const text2 = res.chunks.length === 1 ? res.chunks[0].toString("utf8") : Buffer.concat(res.chunks).toString("utf8");
-  const contentType = String(res.headers["content-type"] ?? "");
-  const reply = { status: res.statusCode, headers: res.headers, text: text2, bytes, json: void 0, earlierAttemptMayHaveLanded };
-  const trimmed = text2.trimStart();
-  if (/json/i.test(contentType) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    if (trimmed === "") {
-      if (/json/i.test(contentType)) reply.jsonError = "empty body";
-    } else {
-      try {
-        reply.json = JSON.parse(text2);
-      } catch (e) {
-        reply.jsonError = `${e.message}${declared > bytes ? ", truncated" : ""}`;
-      }
-    }
-  }
-  return reply;
-}
-function isConflict(reply) {
-  if (reply.status === 409) return true;
-  if (reply.status !== 400 && reply.status !== 422) return false;
-  const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-  return /idempot|conflict|duplicate|already.?(exists|used)/i.test(`${body?.code ?? ""} ${body?.message ?? ""}`);
-}
-function first(v) {
-  return Array.isArray(v) ? v[0] : v;
-}
-function clip(s) {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
-}
-var SdxErrors = class {
-  /**
-   * @param redact scrubs the token and the base URL's secrets
-   * @param baseUrl the API root (redirect targets are described against it)
-   */
-  constructor(redact, baseUrl) {
-    this.redact = redact;
-    this.baseUrl = baseUrl;
-  }
-  redact;
-  baseUrl;
-  get host() {
-    return this.baseUrl.host;
-  }
-  /** The API base URL as shown: no credentials, no trailing slash. */
-  get apiUrl() {
-    return this.baseUrl.toString().replace(/\/+$/, "");
-  }
-  fail(what, status, code, type2, retryable, cause) {
-    const apiUrl = status === 0 && type2 === "network_error" ? this.apiUrl : void 0;
-    return new SdxApiError(this.redact(what), status, code, type2, retryable, { cause, apiUrl });
-  }
-  /** A plain copy of an undici/network error: message scrubbed, only the code kept. */
-  network(err) {
-    const e = err;
-    const copy = new Error(this.redact(String(e?.message ?? err)));
-    copy.name = typeof e?.name === "string" ? e.name : "Error";
-    if (typeof e?.code === "string") copy.code = e.code;
-    return copy;
-  }
-  tooLarge(res, where2, maxResponseBytes) {
-    return this.fail(
-      `${where2}: HTTP ${res.statusCode} from ${this.host}: response body larger than ${maxResponseBytes} bytes (maxResponseBytes); not read`,
-      res.statusCode,
-      "response_too_large",
-      void 0,
-      false
-    );
-  }
-  redirect(reply, where2) {
-    let target = "no Location header";
-    const loc = first(reply.headers.location);
-    if (loc) {
-      try {
-        const u = new URL(loc, this.baseUrl);
-        target = u.host === this.host ? `to ${u.pathname} on the same host` : `to another host, ${u.host}`;
-      } catch {
-        target = "to an unparsable Location";
-      }
-    }
-    return this.fail(
-      `${where2}: HTTP ${reply.status} redirect from ${this.host} ${target}; redirects are not followed (check the SDX base URL)`,
-      reply.status,
-      "redirect",
-      void 0,
-      false
-    );
-  }
-  /** The SdxApiError for a non-success answer, from ErrorResponse, the gateway's {message}, or anything else. */
-  reply(reply, where2) {
-    const retryable = reply.status === 429 || reply.status >= 500;
-    const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-    const contentType = first(reply.headers["content-type"]);
-    let detail;
-    if (body) {
-      detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(body.message ?? "(no message)")}`;
-    } else if (reply.text.trim() === "") {
-      detail = `HTTP ${reply.status} from ${this.host} (empty body)`;
-    } else if (reply.jsonError !== void 0 || reply.json !== void 0) {
-      detail = `HTTP ${reply.status} from ${this.host} (JSON without a message${reply.jsonError ? `: ${reply.jsonError}` : ""})`;
-    } else {
-      detail = `HTTP ${reply.status} from ${this.host} (not JSON${contentType ? `, ${contentType.split(";")[0]}` : ""})`;
-    }
-    if (reply.status === 401) detail += " - the SDX API token was refused: check it is valid and not expired";
-    if (reply.status === 403) detail += " - the SDX API token may not act on this site";
-    return this.fail(`${where2}: ${detail}`, reply.status, body?.code, body?.type, retryable);
-  }
-  shape(reply, where2, problem, extra = "") {
-    return this.fail(
-      `${where2}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(problem)}${extra}`,
-      reply.status,
-      "malformed_response",
-      void 0,
-      false
-    );
-  }
-  /** The body as `parse` reads it, or the error that says why it cannot be. */
-  decode(reply, where2, parse8, extra = "") {
-    if (reply.json === void 0) {
-      const why = reply.jsonError !== void 0 ? `body is not valid JSON (${reply.jsonError}, ${reply.bytes} bytes)` : `body is not JSON (${first(reply.headers["content-type"]) ?? "no content type"}, ${reply.bytes} bytes)`;
-      throw this.shape(reply, where2, why, extra);
-    }
-    const parsed = parse8(reply.json);
-    if (!parsed.ok) throw this.shape(reply, where2, parsed.problem, extra);
-    return parsed.value;
-  }
-};
-
-// src/sdx/transport.ts
-import { setTimeout as sleep2 } from "node:timers/promises";
-
-// src/core/sdx-failure.ts
-var CANNOT_CONNECT = /* @__PURE__ */ new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
-function isTlsCode(code) {
-  return /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|ERR_OSSL_)/.test(code) || /_CERT(_|$)|CERT_/.test(code) || code === "EPROTO" || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN" || code === "HOSTNAME_MISMATCH";
-}
-function networkCause(code) {
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ENOTFOUND":
-      return "DNS lookup failed: no such host";
-    case "EAI_AGAIN":
-      return "DNS lookup failed (temporary failure)";
-    case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return "connection timed out";
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "no answer in time";
-    case "ECONNRESET":
-    case "EPIPE":
-    case "ECONNABORTED":
-    case "UND_ERR_SOCKET":
-      return "the connection was closed";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "ENETDOWN":
-      return "host unreachable";
-    default:
-      if (code && isTlsCode(code)) return `TLS error: ${code}`;
-      return code ? `network error ${code}` : "network error";
-  }
-}
-function isNetworkFailure(e) {
-  return e instanceof SdxApiError && e.status === 0 && e.type === "network_error";
-}
-
-// src/sdx/reply-collector.ts
-var monotonicNow = () => performance.now();
-var HeadersDeadlines = class {
-  /**
-   * @param timeoutMs how long a request may wait for its response headers
-   * @param now a monotonic clock in ms, read with the timers; default performance.now
-   */
-  constructor(timeoutMs, now = monotonicNow) {
-    this.timeoutMs = timeoutMs;
-    this.now = now;
-  }
-  timeoutMs;
-  now;
-  head = null;
-  tail = null;
-  timer = null;
-  add(h) {
-    h.deadline = this.now() + this.timeoutMs;
-    h.prev = this.tail;
-    h.next = null;
-    if (this.tail) this.tail.next = h;
-    else this.head = h;
-    this.tail = h;
-    h.listed = true;
-    if (this.timer === null) this.arm(h.deadline);
-  }
-  remove(h) {
-    if (!h.listed) return;
-    h.listed = false;
-    if (h.prev) h.prev.next = h.next;
-    else this.head = h.next;
-    if (h.next) h.next.prev = h.prev;
-    else this.tail = h.prev;
-    h.prev = h.next = null;
-    if (this.head === null && this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-  }
-  arm(at) {
-    this.timer = setTimeout(() => this.expire(), Math.max(0, at - this.now()));
-  }
-  expire() {
-    this.timer = null;
-    const now = this.now();
-    while (this.head !== null && this.head.deadline <= now + 1) {
-      const h = this.head;
-      this.remove(h);
-      h.timeOut(this.timeoutMs);
-    }
-    if (this.head !== null) this.arm(this.head.deadline);
-  }
-};
-var READ_HEADERS = /* @__PURE__ */ new Set(["content-type", "content-length", "retry-after", "location"]);
-var READ_HEADER_LENGTHS = new Set([...READ_HEADERS].map((h) => h.length));
-function pickHeaders(raw) {
-  const out = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i];
-    if (!READ_HEADER_LENGTHS.has(key.length)) continue;
-    const name = key.toString("latin1").toLowerCase();
-    if (!READ_HEADERS.has(name)) continue;
-    const value = raw[i + 1].toString("utf8");
-    const had = out[name];
-    out[name] = had === void 0 ? value : Array.isArray(had) ? [...had, value] : [had, value];
-  }
-  return out;
-}
-var ReplyCollector = class {
-  constructor(maxBytes, resolve4, reject, deadlines) {
-    this.maxBytes = maxBytes;
-    this.resolve = resolve4;
-    this.reject = reject;
-    this.deadlines = deadlines;
-  }
-  maxBytes;
-  resolve;
-  reject;
-  deadlines;
-  deadline = 0;
-  prev = null;
-  next = null;
-  listed = false;
-  abort = null;
-  failure = null;
-  settled = false;
-  statusCode = 0;
-  headers = {};
-  chunks = [];
-  bytes = 0;
-  /** Cut the request (the run is stopping). */
-  cut(why) {
-    const e = new Error(why);
-    e.code = "UND_ERR_ABORTED";
-    this.stop(e);
-  }
-  timeOut(ms) {
-    const e = new Error(`no response headers within ${ms} ms`);
-    e.code = "UND_ERR_HEADERS_TIMEOUT";
-    this.stop(e);
-  }
-  /** End the request with `err` (now, or as soon as undici starts it). */
-  stop(err) {
-    if (this.failure) return;
-    this.failure = err;
-    if (this.abort) this.abort(err);
-  }
-  onConnect(abort) {
-    if (this.failure) abort(this.failure);
-    else this.abort = abort;
-  }
-  onHeaders(statusCode, rawHeaders) {
-    if (statusCode < 200) return true;
-    this.deadlines.remove(this);
-    this.statusCode = statusCode;
-    this.headers = pickHeaders(rawHeaders);
-    const declared = Number(this.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > this.maxBytes) {
-      this.tooLarge();
-      return false;
-    }
-    return true;
-  }
-  onData(chunk) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      this.tooLarge();
-      return false;
-    }
-    this.chunks.push(chunk);
-    return true;
-  }
-  onComplete() {
-    this.deadlines.remove(this);
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: this.chunks, bytes: this.bytes, tooLarge: false });
-  }
-  onError(err) {
-    this.deadlines.remove(this);
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(this.failure ?? err);
-  }
-  /** The body is larger than the limit: answer so, and drop the connection rather than read it. */
-  tooLarge() {
-    if (!this.settled) {
-      this.settled = true;
-      this.resolve({ statusCode: this.statusCode, headers: this.headers, chunks: [], bytes: this.bytes, tooLarge: true });
-    }
-    this.chunks = [];
-    this.stop(new Error("response body larger than maxResponseBytes"));
-  }
-};
-
-// src/sdx/transport.ts
-var NETWORK_CAUSES = {
-  ECONNRESET: "connection_reset",
-  EPIPE: "connection_reset",
-  ECONNABORTED: "connection_reset",
-  UND_ERR_SOCKET: "socket_closed",
-  ECONNREFUSED: "connection_refused",
-  EHOSTUNREACH: "unreachable",
-  ENETUNREACH: "unreachable",
-  ENETDOWN: "unreachable",
-  EAI_AGAIN: "dns",
-  ETIMEDOUT: "timeout",
-  UND_ERR_CONNECT_TIMEOUT: "timeout",
-  UND_ERR_HEADERS_TIMEOUT: "timeout",
-  UND_ERR_BODY_TIMEOUT: "timeout"
-};
-var NOT_SENT = CANNOT_CONNECT;
-var bump = (m, k) => m[k] = (m[k] ?? 0) + 1;
-var SdxTransport = class {
-  constructor(c) {
-    this.c = c;
-    this.deadlines = new HeadersDeadlines(c.requestTimeoutMs);
-    const signal = c.signal;
-    if (signal) {
-      const hardStop = () => {
-        const t = setTimeout(() => {
-          for (const h of this.inFlight) h.cut("the run was stopped");
-        }, c.abortGraceMs);
-        t.unref();
-      };
-      if (signal.aborted) hardStop();
-      else signal.addEventListener("abort", hardStop, { once: true });
-    }
-  }
-  c;
-  counters = { requests: 0, retries: 0, byStatus: {}, retriesByCause: {} };
-  /** Requests waiting for the rate limiter now. */
-  waiting = 0;
-  /**
-   * Set once a request gave up on a server that cannot be reached (every retry refused, no such
-   * host...): the server is gone for this client, and later requests fail at once, unsent, instead
-   * of each retrying for a minute. A new client (the next run) tries again.
-   */
-  lost = null;
-  inFlight = /* @__PURE__ */ new Set();
-  // undici's own headers timeout runs on coarse (~0.5 s) timers; this one is exact.
-  deadlines;
-  closed = false;
-  /** Send one request, retrying as the top of this file says; resolves with the first answer that is not retried. */
-  async exchange(x) {
-    if (this.closed) throw this.c.errors.fail(`SDX ${x.method} ${x.path}: the client is closed`, 0, "client_closed", void 0, false);
-    const path5 = this.c.base.prefix + x.path;
-    const where2 = `SDX ${x.method} ${x.path}`;
-    if (this.lost) throw this.lostContact(where2, this.lost);
-    const landed = { value: false };
-    for (let attempt = 0; ; attempt++) {
-      this.waiting++;
-      try {
-        await this.c.limiter.acquire(this.c.signal);
-      } catch (e) {
-        if (e.name === "AbortError") throw this.stopped(where2);
-        throw e;
-      } finally {
-        this.waiting--;
-      }
-      const refused = x.guard?.();
-      if (refused) throw this.c.errors.fail(`${where2}: not sent, ${refused}`, 0, "aborted", void 0, false);
-      this.counters.requests++;
-      const started = performance.now();
-      let result;
-      try {
-        result = this.judgeReply(await this.send(x, path5), x, where2, attempt, started, landed);
-      } catch (err) {
-        if (err instanceof SdxApiError) throw err;
-        result = this.judgeNetworkError(err, x, where2, attempt, started, landed);
-      }
-      if (!("cause" in result)) return result;
-      await this.waitToRetry(x, where2, attempt, result);
-    }
-  }
-  /** Backoff before retry number `retry` (0-based): uniform in [0, min(max, base * 2^retry)]. */
-  backoff(retry2) {
-    const ceiling = Math.min(this.c.retryMaxDelayMs, this.c.retryBaseDelayMs * 2 ** retry2);
-    return Math.floor(this.c.random() * ceiling);
-  }
-  stats() {
-    const c = this.counters;
-    return {
-      requests: c.requests,
-      retries: c.retries,
-      byStatus: { ...c.byStatus },
-      retriesByCause: { ...c.retriesByCause },
-      waitingForRateLimit: this.waiting
-    };
-  }
-  isClosed() {
-    return this.closed;
-  }
-  /** No request starts from now on; the agent's connections are closed. */
-  async close() {
-    if (this.closed) return;
-    this.closed = true;
-    await this.c.agent.close();
-  }
-  /** Why an attempt ended: the answer to return, or what failed when it may be retried (otherwise it throws). */
-  judgeReply(raw, x, where2, attempt, started, landed) {
-    if (raw.tooLarge) throw this.c.errors.tooLarge(raw, where2, this.c.maxResponseBytes);
-    const reply = decodeReply(raw, landed.value);
-    bump(this.counters.byStatus, String(reply.status));
-    this.c.logger.debug({ method: x.method, path: x.path, status: reply.status, attempt, ms: Math.round(performance.now() - started) }, "sdx request");
-    if (reply.status >= 300 && reply.status < 400) throw this.c.errors.redirect(reply, where2);
-    if (reply.status !== 429 && reply.status < 500) return reply;
-    if (reply.status >= 500) landed.value = true;
-    return {
-      cause: `http_${reply.status}`,
-      error: this.c.errors.reply(reply, where2),
-      retryAfterMs: parseRetryAfter(reply.headers["retry-after"], this.c.now())
-    };
-  }
-  /** A network error: retried when it is one of NETWORK_CAUSES (thrown otherwise). */
-  judgeNetworkError(err, x, where2, attempt, started, landed) {
-    const wrapped = this.c.errors.network(err);
-    const code = wrapped.code ?? "UNKNOWN";
-    bump(this.counters.byStatus, "network");
-    const mapped = NETWORK_CAUSES[code];
-    const cannotConnect = NOT_SENT.has(code) || isTlsCode(code);
-    const retryable = mapped !== void 0 && !(x.failFast && cannotConnect);
-    if (!NOT_SENT.has(code)) landed.value = true;
-    const hint = code === "ENOTFOUND" ? " (check the SDX base URL)" : "";
-    const error63 = this.c.errors.fail(
-      `${where2}: ${cannotConnect ? "could not reach" : "no answer from"} SDX at ${this.c.errors.apiUrl} (${networkCause(code)}; ${code}: ${wrapped.message})${hint}`,
-      0,
-      code,
-      "network_error",
-      retryable,
-      wrapped
-    );
-    this.c.logger.debug({ method: x.method, path: x.path, error: code, attempt, ms: Math.round(performance.now() - started) }, "sdx request failed");
-    if (!retryable) throw error63;
-    return { cause: mapped, error: error63, retryAfterMs: void 0 };
-  }
-  /** A request refused without being sent: the server was lost earlier in this client's life. */
-  lostContact(where2, lost) {
-    return this.c.errors.fail(
-      `${where2}: not sent, lost contact with SDX at ${this.c.errors.apiUrl} (${networkCause(lost.code)}) earlier in this run`,
-      0,
-      lost.code,
-      "network_error",
-      false
-    );
-  }
-  /** Give up after maxRetries, or wait the backoff (or the server's Retry-After) before the next attempt. */
-  async waitToRetry(x, where2, attempt, f) {
-    const { error: error63, cause, retryAfterMs } = f;
-    if (attempt >= this.c.maxRetries) {
-      const final = this.c.errors.fail(`${error63.message} (gave up after ${attempt + 1} attempts)`, error63.status, error63.code, error63.type, true, error63.cause);
-      if (error63.status === 0 && error63.code && NOT_SENT.has(error63.code)) this.lost = final;
-      throw final;
-    }
-    let delay = this.backoff(attempt);
-    if (retryAfterMs !== void 0) {
-      if (retryAfterMs > this.c.maxRetryAfterMs) {
-        throw this.c.errors.fail(
-          `${error63.message} (the server asks to retry after ${Math.ceil(retryAfterMs / 1e3)} s, longer than maxRetryAfterMs ${this.c.maxRetryAfterMs} ms)`,
-          error63.status,
-          error63.code,
-          error63.type,
-          true
-        );
-      }
-      delay = retryAfterMs;
-      if (cause === "http_429") this.c.limiter.pause(retryAfterMs);
-    }
-    this.counters.retries++;
-    bump(this.counters.retriesByCause, cause);
-    this.c.logger.warn({ method: x.method, path: x.path, attempt: attempt + 1, cause, delayMs: delay, error: error63.message }, "sdx request failed; retrying");
-    if (delay > 0) {
-      try {
-        await sleep2(delay, void 0, { signal: this.c.signal });
-      } catch {
-        throw this.stopped(where2);
-      }
-    }
-  }
-  stopped(where2) {
-    return this.c.errors.fail(`${where2}: not sent, the run was stopped`, 0, "aborted", void 0, false);
-  }
-  /**
-   * One attempt: send the request and collect the answer, with the exact headers deadline and the
-   * response size limit (a larger body is not read). Driven by undici's handler callbacks directly:
-   * no AbortController, timer, stream or async iterator per request.
-   */
-  send(x, path5) {
-    return new Promise((resolve4, reject) => {
-      const h = new ReplyCollector(
-        this.c.maxResponseBytes,
-        (r) => {
-          this.inFlight.delete(h);
-          resolve4(r);
-        },
-        (e) => {
-          this.inFlight.delete(h);
-          reject(e);
-        },
-        this.deadlines
-      );
-      this.inFlight.add(h);
-      this.deadlines.add(h);
-      this.c.agent.dispatch(
-        {
-          origin: this.c.base.url.origin,
-          path: path5,
-          method: x.method,
-          headers: {
-            authorization: `Bearer ${this.c.token}`,
-            accept: "application/json",
-            "user-agent": this.c.userAgent,
-            ...x.headers
-          },
-          body: x.body
-        },
-        h
-      );
-    });
-  }
-};
-function parseRetryAfter(value, now = Date.now()) {
-  const v = first(value)?.trim();
-  if (!v) return void 0;
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(0, at - now) : void 0;
-}
-
-// src/sdx/access.ts
-var ACCESS_PATH = "/site-minimal";
-function accessError(e, apiUrl) {
-  if (!(e instanceof SdxApiError))
-    return new SdxAccessError(`could not use SDX at ${apiUrl}: ${e?.message ?? String(e)}`, "unreachable", apiUrl, URL_HINT, 0);
-  if (e.status === 0) {
-    const cause = e.code === "aborted" ? "the run was stopped" : networkCause(e.code);
-    return new SdxAccessError(`could not reach SDX at ${apiUrl} (${cause}); nothing was sent`, "unreachable", apiUrl, URL_HINT, 0);
-  }
-  const said = e.message.replace(/^SDX \w+ \S+: /, "").replace(/ - the SDX API token (was refused|may not act on this site).*$/, "");
-  if (e.status === 401 || e.status === 403) {
-    return new SdxAccessError(`SDX at ${apiUrl} refused the token (${said}); nothing was sent`, "token-refused", apiUrl, TOKEN_HINT, e.status);
-  }
-  if (e.status >= 500 || e.status === 429) {
-    return new SdxAccessError(
-      `SDX at ${apiUrl} is failing (${said}); nothing was sent`,
-      "server-error",
-      apiUrl,
-      "try again later; the SDX status page may say more",
-      e.status
-    );
-  }
-  return new SdxAccessError(
-    `the server at ${apiUrl} does not answer as the SDX API does (GET ${ACCESS_PATH}: ${said}); nothing was sent`,
-    "not-sdx",
-    apiUrl,
-    URL_HINT,
-    e.status
-  );
-}
-var URL_HINT = "check the SDX API URL (--api-url, SDX_API_URL or the Action's sdx-api-url; default https://v1.api.altostrat.io) and that this machine can reach it";
-var TOKEN_HINT = "check SDX_API_TOKEN (the Action's sdx-api-token): an API key (alto_sk_...) or a JWT that has not expired, for the organisation that owns the sites";
-
-// src/sdx/client.ts
-var DEFAULT_SDX_BASE_URL = "https://v1.api.altostrat.io";
-function createSdxClient(opts) {
-  const ctx = resolveClient(opts);
-  return {
-    createJob: (req) => createJob(ctx, req),
-    listJobs: (siteId) => listJobs(ctx, siteId),
-    getJob: (siteId, jobId) => getJob(ctx, siteId, jobId),
-    cancelJob: (siteId, jobId) => cancelJob(ctx, siteId, jobId),
-    getSite: (siteId) => getSite(ctx, siteId),
-    listSites: () => listSites(ctx),
-    checkAccess: () => checkAccess(ctx),
-    stats: () => ctx.transport.stats(),
-    close: () => ctx.transport.close()
-  };
-}
-function resolveClient(opts) {
-  if (typeof opts.token !== "string" || opts.token.trim() === "") {
-    throw new InputError({ file: "(settings)", message: "the SDX API token is empty", hint: "set the token (a JWT or an alto_sk_... key)" });
-  }
-  const token = opts.token.trim();
-  const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const errors = new SdxErrors(makeRedactor([token, ...base.secrets]), base.url);
-  const logger = opts.logger ?? silentLogger;
-  const random = toRandom(opts.random);
-  const now = opts.now ?? Date.now;
-  const maxRetries = nonNegative("maxRetries", opts.maxRetries, 5);
-  const retryBaseDelayMs = nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 500);
-  const retryMaxDelayMs = nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 3e4);
-  const maxRetryAfterMs = nonNegative("maxRetryAfterMs", opts.maxRetryAfterMs, 3e5);
-  const maxResponseBytes = nonNegative("maxResponseBytes", opts.maxResponseBytes, 4 * 1024 * 1024);
-  const replayClockSkewMs = nonNegative("replayClockSkewMs", opts.replayClockSkewMs, 6e4);
-  const conflictLookupAttempts = Math.max(1, nonNegative("conflictLookupAttempts", opts.conflictLookupAttempts, 4));
-  const requestTimeoutMs = nonNegative("requestTimeoutMs", opts.requestTimeoutMs, 3e4);
-  const limiter = opts.rateLimiter ?? sharedRateLimiter(
-    base.url.origin,
-    token,
-    nonNegative("requestsPerMinute", opts.requestsPerMinute, 60),
-    nonNegative("rateLimitWindowMs", opts.rateLimitWindowMs, 6e4) || 6e4
-  );
-  const agent = new import_undici2.Agent({
-    connections: Math.max(1, opts.connections ?? 32),
-    pipelining: 1,
-    keepAliveTimeout: 1e4,
-    keepAliveMaxTimeout: 6e4,
-    connect: { timeout: nonNegative("connectTimeoutMs", opts.connectTimeoutMs, 1e4) },
-    headersTimeout: requestTimeoutMs,
-    bodyTimeout: requestTimeoutMs
-  });
-  const abortGraceMs = opts.signal ? nonNegative("abortGraceMs", opts.abortGraceMs, 4e3) : 0;
-  const transport = new SdxTransport({
-    base,
-    token,
-    userAgent: opts.userAgent ?? "routeros-gitops",
-    agent,
-    limiter,
-    errors,
-    logger,
-    random,
-    now,
-    maxRetries,
-    retryBaseDelayMs,
-    retryMaxDelayMs,
-    maxRetryAfterMs,
-    maxResponseBytes,
-    requestTimeoutMs,
-    signal: opts.signal,
-    abortGraceMs
-  });
-  return { transport, apiUrl: errors.apiUrl, errors, logger, now, replayClockSkewMs, conflictLookupAttempts };
-}
-async function createJob(ctx, req) {
-  checkJobRequest(req);
-  const callStarted = ctx.now();
-  const path5 = `/site/${req.siteId}/job`;
-  const where2 = `SDX POST ${path5}`;
-  const reply = await ctx.transport.exchange({
-    method: "POST",
-    path: path5,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-idempotency-key": req.idempotencyKey,
-      "x-description": req.description,
-      "x-needs-ack": String(req.needsAck),
-      "x-backup": String(req.backup),
-      "x-express-execute": String(req.express)
-    },
-    body: req.script,
-    guard: req.guard
-  });
-  if (reply.status >= 200 && reply.status < 300) {
-    const job = withSite(
-      ctx.errors.decode(reply, where2, parseJob, "; the job may have been created: retrying with the same idempotency key is safe"),
-      req.siteId
-    );
-    if (job.idempotency_key.toLowerCase() !== req.idempotencyKey.toLowerCase()) {
-      throw ctx.errors.shape(reply, where2, `the job has idempotency key ${job.idempotency_key}, not ${req.idempotencyKey}`);
-    }
-    const created = Date.parse(job.created_at);
-    const replayed = reply.status !== 201 || Number.isFinite(created) && created < callStarted - ctx.replayClockSkewMs;
-    if (reply.earlierAttemptMayHaveLanded) ctx.logger.debug({ path: path5, jobId: job.id, status: reply.status }, "sdx job created after a lost answer");
-    return { job, replayed };
-  }
-  if (isConflict(reply)) {
-    ctx.logger.debug({ path: path5, status: reply.status }, "sdx idempotency conflict; finding the job by key");
-    return { job: await findByKey(ctx, req.siteId, req.idempotencyKey, reply, where2), replayed: true };
-  }
-  throw ctx.errors.reply(reply, where2);
-}
-function checkJobRequest(req) {
-  checkUuid("siteId", req.siteId);
-  checkUuid("idempotencyKey", req.idempotencyKey);
-  if (!/^[\x20-\x7e]{3,100}$/.test(req.description)) {
-    throw new InputError({
-      file: "(sdx request)",
-      site: req.siteId,
-      message: `job description ${JSON.stringify(req.description.slice(0, 120))} must be 3..100 printable ASCII characters (it travels as the X-Description header)`
-    });
-  }
-  if (req.script.length === 0) throw new InputError({ file: "(sdx request)", site: req.siteId, message: "the job script is empty" });
-}
-async function listJobs(ctx, siteId) {
-  checkUuid("siteId", siteId);
-  const path5 = `/site/${siteId}/job`;
-  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
-  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
-  return ctx.errors.decode(reply, `SDX GET ${path5}`, parseJobList).map((j) => withSite(j, siteId));
-}
-async function getJob(ctx, siteId, jobId) {
-  checkUuid("siteId", siteId);
-  checkUuid("jobId", jobId);
-  const path5 = `/site/${siteId}/job/${jobId}`;
-  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
-  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
-  return withSite(ctx.errors.decode(reply, `SDX GET ${path5}`, parseJob), siteId);
-}
-async function cancelJob(ctx, siteId, jobId) {
-  checkUuid("siteId", siteId);
-  checkUuid("jobId", jobId);
-  const path5 = `/site/${siteId}/job/${jobId}`;
-  const reply = await ctx.transport.exchange({ method: "DELETE", path: path5 });
-  if (reply.status === 200 || reply.status === 202 || reply.status === 204) return "cancelled";
-  const body = reply.json === void 0 ? void 0 : parseErrorBody(reply.json);
-  if ((reply.status === 400 || reply.status === 409 || reply.status === 422) && body?.code === "job_already_started") return "already_started";
-  if (reply.status === 404) return reply.earlierAttemptMayHaveLanded ? "cancelled" : "not_found";
-  throw ctx.errors.reply(reply, `SDX DELETE ${path5}`);
-}
-async function getSite(ctx, siteId) {
-  checkUuid("siteId", siteId);
-  const path5 = `/sites/${siteId}`;
-  const reply = await ctx.transport.exchange({ method: "GET", path: path5 });
-  if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${path5}`);
-  return ctx.errors.decode(reply, `SDX GET ${path5}`, parseSite);
-}
-var MAX_SITE_PAGES = 1e3;
-async function listSites(ctx) {
-  const sites = [];
-  let path5 = ACCESS_PATH;
-  for (let page = 0; path5 !== null; page++) {
-    if (page >= MAX_SITE_PAGES)
-      throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: more than ${MAX_SITE_PAGES} pages of sites`, 200, "too_many_pages", void 0, false);
-    const where2 = `SDX GET ${path5}`;
-    let reply;
-    try {
-      reply = await ctx.transport.exchange({ method: "GET", path: path5, failFast: page === 0 });
-      if (reply.status !== 200) throw ctx.errors.reply(reply, where2);
-    } catch (e) {
-      throw page === 0 ? accessError(e, ctx.apiUrl) : e;
-    }
-    const parsed = page === 0 ? decodeOrAccessError(ctx, reply, where2) : ctx.errors.decode(reply, where2, parseSitePage);
-    sites.push(...parsed.sites);
-    path5 = parsed.next === null ? null : nextPagePath(ctx, parsed.next);
-  }
-  return sites;
-}
-function decodeOrAccessError(ctx, reply, where2) {
-  try {
-    return ctx.errors.decode(reply, where2, parseSitePage);
-  } catch (e) {
-    throw accessError(e, ctx.apiUrl);
-  }
-}
-function nextPagePath(ctx, next) {
-  const base = new URL(`${ctx.apiUrl}/`);
-  const url2 = new URL(next, base);
-  if (url2.origin !== base.origin)
-    throw ctx.errors.fail(`SDX GET ${ACCESS_PATH}: the next page is on another server (${url2.host}); not followed`, 200, "foreign_page", void 0, false);
-  const prefix = base.pathname.replace(/\/+$/, "");
-  const path5 = url2.pathname.startsWith(`${prefix}/`) ? url2.pathname.slice(prefix.length) : url2.pathname;
-  return path5 + url2.search;
-}
-async function checkAccess(ctx) {
-  try {
-    const reply = await ctx.transport.exchange({ method: "GET", path: ACCESS_PATH, failFast: true });
-    if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
-    if (reply.json === void 0) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, "the body is not JSON");
-  } catch (e) {
-    if (e instanceof SdxApiError && e.code === "response_too_large" && e.status === 200) return;
-    throw accessError(e, ctx.apiUrl);
-  }
-}
-async function findByKey(ctx, siteId, key, conflict, where2) {
-  const attempts = ctx.conflictLookupAttempts;
-  for (let i = 0; i < attempts; i++) {
-    const job = (await listJobs(ctx, siteId)).find((j) => j.idempotency_key.toLowerCase() === key.toLowerCase());
-    if (job) return job;
-    if (i + 1 < attempts) await sleep3(Math.max(1, ctx.transport.backoff(i)));
-  }
-  const server = ctx.errors.reply(conflict, where2);
-  throw ctx.errors.fail(
-    `${server.message} - the server reports idempotency key ${key} as used, but no job with that key is in the site's job list (looked ${attempts} times)`,
-    conflict.status,
-    server.code ?? "idempotency_conflict",
-    server.type,
-    false
-  );
-}
-function withSite(job, siteId) {
-  return job.site_id ? job : { ...job, site_id: siteId };
-}
-function checkUuid(name, value) {
-  if (typeof value !== "string" || !UUID_RE2.test(value)) {
-    throw new InputError({
-      file: "(sdx request)",
-      message: `${name} ${JSON.stringify(String(value).slice(0, 60))} is not a UUID (expected the form 9a9a3e6f-1b1a-4b1a-8c1a-1e1a1a1a1a1a)`
-    });
-  }
-}
-function nonNegative(name, value, fallback) {
-  if (value === void 0) return fallback;
-  if (!Number.isFinite(value) || value < 0)
-    throw new InputError({ file: "(settings)", message: `SDX client option ${name} must be a number >= 0, got ${String(value)}` });
-  return value;
-}
-
 // src/state/open-store.ts
+init_errors();
+init_logger();
 import path4 from "node:path";
 
 // src/git/remotes.ts
@@ -94733,9 +95726,10 @@ async function listRemotes(repo) {
 }
 
 // src/state/file-store.ts
+init_logger();
 import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
 import path3 from "node:path";
-import { open as open4, readFile as readFile2, rename as rename5, unlink as unlink3 } from "node:fs/promises";
+import { open as open4, readFile as readFile2, rename as rename6, unlink as unlink3 } from "node:fs/promises";
 
 // src/core/lease.ts
 function takeLease(current, holder, ttlMs, now, free) {
@@ -94784,7 +95778,7 @@ function parseLease(text2, where2) {
 }
 
 // src/state/encoding.ts
-import { createHash as createHash3, hash as hash4 } from "node:crypto";
+import { createHash as createHash3, hash as hash5 } from "node:crypto";
 function stableStringify(value) {
   return `${JSON.stringify(sortKeys(value), null, 2)}
 `;
@@ -94793,13 +95787,13 @@ function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === "object") {
     const out = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
+    for (const key2 of Object.keys(value).sort()) out[key2] = sortKeys(value[key2]);
     return out;
   }
   return value;
 }
 function siteFilePath(siteId) {
-  if (/^[A-Za-z0-9_-]+$/.test(siteId)) return `sites/${hash4("sha256", siteId, "hex").slice(0, 2)}/${siteId}.json`;
+  if (/^[A-Za-z0-9_-]+$/.test(siteId)) return `sites/${hash5("sha256", siteId, "hex").slice(0, 2)}/${siteId}.json`;
   const safe = Array.from(Buffer.from(siteId, "utf8")).map((b, i) => {
     const c = String.fromCharCode(b);
     return /[A-Za-z0-9_-]/.test(c) || c === "." && i > 0 ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
@@ -94840,7 +95834,7 @@ function describeUpdates(updates) {
 ${body.join("\n")}
 `;
 }
-function sleep4(ms) {
+function sleep(ms) {
   return new Promise((resolve4) => setTimeout(resolve4, ms));
 }
 function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
@@ -94849,16 +95843,17 @@ function backoffDelay(attempt, baseMs = 5, maxMs = 250) {
 }
 
 // src/state/file-lock.ts
+init_errors();
 import { randomBytes } from "node:crypto";
 import { hostname as hostname3 } from "node:os";
 import path2 from "node:path";
-import { link, mkdir as mkdir4, open as open3, readFile, rename as rename4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+import { link, mkdir as mkdir5, open as open3, readFile, rename as rename5, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 async function takeFileLock(o) {
   const now = o.now ?? Date.now;
   const info2 = { pid: process.pid, host: hostname3(), at: new Date(now()).toISOString(), token: randomBytes(8).toString("hex") };
   const text2 = JSON.stringify(info2);
   const deadline = now() + o.timeoutMs;
-  await mkdir4(path2.dirname(o.lockFile), { recursive: true });
+  await mkdir5(path2.dirname(o.lockFile), { recursive: true });
   for (let attempt = 1; ; attempt++) {
     if (await tryCreate(o.lockFile, text2)) {
       return async () => {
@@ -94877,7 +95872,7 @@ async function takeFileLock(o) {
         `the state file ${o.file} has been locked for over ${Math.round(o.timeoutMs / 1e3)} s by ${held || "another process"}; if no routeros-gitops is running, remove ${o.lockFile}`
       );
     }
-    await sleep4(backoffDelay(attempt, 2, 50));
+    await sleep(backoffDelay(attempt, 2, 50));
   }
 }
 async function tryCreate(lockFile, text2) {
@@ -94913,7 +95908,7 @@ function isStale(text2, ageMs, staleMs) {
 async function breakLock(lockFile, staleText, logger) {
   const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
-    await rename4(lockFile, aside);
+    await rename5(lockFile, aside);
   } catch {
     return;
   }
@@ -95102,7 +96097,7 @@ async function writeAtomically(file2, content) {
     await fh.close();
   }
   try {
-    await rename5(tmp, file2);
+    await rename6(tmp, file2);
   } catch (e) {
     await unlink3(tmp).catch(() => {
     });
@@ -95134,14 +96129,20 @@ function redactingStateStore(store, redact) {
     describe: () => store.describe(),
     index: store.index && (() => store.index()),
     indexSince: store.indexSince && ((base) => store.indexSince(base)),
-    loadFiles: store.loadFiles && ((index, paths) => store.loadFiles(index, paths))
+    loadFiles: store.loadFiles && ((index, paths) => store.loadFiles(index, paths)),
+    // The plan index holds ids, hashes, names and job settings from the repository: nothing to scrub.
+    readPlanIndex: store.readPlanIndex && ((head) => store.readPlanIndex(head)),
+    writePlanIndex: store.writePlanIndex && ((index) => store.writePlanIndex(index))
   };
 }
 
 // src/state/git-ref-store.ts
+init_errors();
 import { createHash as createHash5 } from "node:crypto";
+init_logger();
 
 // src/git/commit-writer.ts
+init_errors();
 var UNPACK_LIMIT = 20;
 var fsyncSettings = /* @__PURE__ */ new WeakMap();
 function fsyncSetting(repo) {
@@ -95203,6 +96204,9 @@ function quotePath(p) {
   return /[\n"\\]/.test(p) || p.startsWith('"') ? `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"` : p;
 }
 
+// src/state/git-ref-store.ts
+init_redact();
+
 // src/state/state-merge.ts
 var LEASE_FILE = "lease.json";
 var FORMAT_FILE = "format.json";
@@ -95256,12 +96260,12 @@ async function mergeSite(repo, b, o, t) {
     const bs = b?.scripts[file2];
     const os5 = o.scripts[file2];
     const ts = t.scripts[file2];
-    let pick2;
-    if (same(os5, ts) || same(ts, bs)) pick2 = os5;
-    else if (same(os5, bs)) pick2 = ts;
-    else if (!os5 || !ts) pick2 = os5 ?? ts;
-    else pick2 = mergeRecord(os5, ts);
-    if (pick2) scripts[file2] = pick2;
+    let pick3;
+    if (same(os5, ts) || same(ts, bs)) pick3 = os5;
+    else if (same(os5, bs)) pick3 = ts;
+    else if (!os5 || !ts) pick3 = os5 ?? ts;
+    else pick3 = mergeRecord(os5, ts);
+    if (pick3) scripts[file2] = pick3;
   }
   let lastCommit = o.last_commit;
   if (o.last_commit !== t.last_commit) {
@@ -95276,11 +96280,88 @@ async function mergeSite(repo, b, o, t) {
   if (removedAt !== void 0) merged.removed_at = removedAt;
   const check2 = pickField("secrets_key_check");
   if (check2 !== void 0) merged.secrets_key_check = check2;
+  const versions = [o.reported_version, t.reported_version].filter((v) => !!v);
+  if (versions.length) merged.reported_version = versions.reduce((a, b2) => b2.seen_at > a.seen_at ? b2 : a);
   if (o.heads || t.heads) {
     const all = new Map([...o.heads ?? [], ...t.heads ?? []].map((h) => [h.sha, h]));
     merged.heads = [...all.values()].sort((a, b2) => a.time < b2.time ? 1 : a.time > b2.time ? -1 : 0).slice(0, MAX_FLEET_HEADS);
   }
   return merged;
+}
+
+// src/state/plan-index-file.ts
+import { hash as hash6 } from "node:crypto";
+var PLAN_INDEX_DIR = "plan-index";
+var PLAN_INDEX_BUCKETS = Array.from({ length: 256 }, (_, i) => `${PLAN_INDEX_DIR}/${i.toString(16).padStart(2, "0")}.json`);
+function planIndexPath(siteId) {
+  const statePath = siteFilePath(siteId);
+  return `${PLAN_INDEX_DIR}/${statePath.slice("sites/".length, statePath.lastIndexOf("/"))}.json`;
+}
+function encodePlanIndex(index) {
+  const byPath = /* @__PURE__ */ new Map();
+  for (const [name, e] of index.sites) {
+    const path5 = planIndexPath(e.id);
+    const list2 = byPath.get(path5);
+    if (list2) list2.push([name, e]);
+    else byPath.set(path5, [[name, e]]);
+  }
+  const files = /* @__PURE__ */ new Map();
+  for (const [path5, entries] of [...byPath].sort(([a], [b]) => a < b ? -1 : 1)) {
+    entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    const settings = [];
+    const seen = /* @__PURE__ */ new Map();
+    const rows = entries.map(([name, e]) => {
+      const s = jobSettings2(e.settings);
+      const k = JSON.stringify(s);
+      let i = seen.get(k);
+      if (i === void 0) {
+        i = settings.push(s) - 1;
+        seen.set(k, i);
+      }
+      return [name, e.tree, e.state, e.id, e.last_commit, i, e.scripts, e.secrets !== false];
+    });
+    const head = JSON.stringify({ format: PLAN_INDEX_FORMAT, version: VERSION, keys: { base: index.keys.base, secrets: index.keys.secrets }, settings });
+    files.set(path5, `${head.slice(0, -1)},"sites":[
+${rows.map((r) => JSON.stringify(r)).join(",\n")}
+]}
+`);
+  }
+  return files;
+}
+function blobId(text2, objectFormat) {
+  const body = Buffer.from(text2, "utf8");
+  return hash6(objectFormat, Buffer.concat([Buffer.from(`blob ${body.length}\0`, "utf8"), body]), "hex");
+}
+var isOid2 = (v) => typeof v === "string" && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
+var isHex64 = (v) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+function decodePlanIndexBucket(text2) {
+  let doc;
+  try {
+    doc = JSON.parse(text2 ?? "");
+  } catch {
+    return void 0;
+  }
+  if (!doc || typeof doc !== "object" || doc.format !== PLAN_INDEX_FORMAT || doc.version !== VERSION) return void 0;
+  if (!doc.keys || !isHex64(doc.keys.base) || !isHex64(doc.keys.secrets) || !Array.isArray(doc.settings) || !Array.isArray(doc.sites)) return void 0;
+  const settings = doc.settings.map(readJobSettings);
+  const sites = /* @__PURE__ */ new Map();
+  for (const row of doc.sites) {
+    if (!Array.isArray(row) || row.length !== 8) return void 0;
+    const [name, tree, state, id, last, si, scripts, secrets] = row;
+    const set3 = typeof si === "number" ? settings[si] : void 0;
+    if (typeof name !== "string" || !isOid2(tree) || !(state === null || isOid2(state)) || typeof id !== "string" || id === "") return void 0;
+    if (!(last === null || isOid2(last)) || !set3 || !Number.isInteger(scripts) || scripts < 0 || typeof secrets !== "boolean") return void 0;
+    sites.set(name, { tree, state_path: "", state, id, last_commit: last, settings: set3, scripts, secrets });
+  }
+  return { keys: { base: doc.keys.base, secrets: doc.keys.secrets }, sites };
+}
+function jobSettings2(s) {
+  return { needs_ack: s.needs_ack, backup: s.backup, express: s.express, description: s.description, timeout: s.timeout };
+}
+function readJobSettings(v) {
+  const s = v;
+  const ok = !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number" && Number.isFinite(s.timeout);
+  return ok ? jobSettings2(s) : void 0;
 }
 
 // src/state/git-ref-store.ts
@@ -95333,6 +96414,8 @@ var GitRefStore = class {
   commitsSinceGc = 0;
   gcRunning = null;
   queue;
+  /** The plan index's files being read ahead by index() (see readPlanIndex). */
+  planIndexAhead = null;
   // ---- the StateStore interface --------------------------------------------------------------
   head() {
     return this.repo.readRef(this.ref);
@@ -95343,7 +96426,9 @@ var GitRefStore = class {
   }
   async index() {
     await this.syncIfRemote();
-    return this.indexAt(await this.repo.readRef(this.ref));
+    const head = await this.repo.readRef(this.ref);
+    if (head !== null) this.planIndexAhead = { head, objects: this.readPlanIndexObjects(head) };
+    return this.indexAt(head);
   }
   async indexSince(base) {
     await this.syncIfRemote();
@@ -95351,6 +96436,33 @@ var GitRefStore = class {
   }
   loadFiles(index, paths) {
     return this.readFiles(index, paths);
+  }
+  // Issue 18: the plan index (state/plan-index-file.ts), read by plans and written by apply.
+  async readPlanIndex(head) {
+    if (head === null) return void 0;
+    const ahead = this.planIndexAhead?.head === head ? this.planIndexAhead.objects : void 0;
+    this.planIndexAhead = null;
+    const objects = await (ahead ?? this.readPlanIndexObjects(head));
+    const buckets = [];
+    for (const o of objects.values()) {
+      const b = o?.type === "blob" ? decodePlanIndexBucket(o.content.toString("utf8")) : void 0;
+      if (b) buckets.push(b);
+    }
+    return buckets;
+  }
+  /** Every bucket the index can have, by name: one git process, no listing first. */
+  readPlanIndexObjects(head) {
+    const read = this.repo.readObjects(PLAN_INDEX_BUCKETS.map((p) => `${head}:${p}`));
+    read.catch(() => {
+    });
+    return read;
+  }
+  writePlanIndex(index) {
+    const files = encodePlanIndex(index);
+    return this.queue.exclusive(async () => {
+      const wrote = await this.writePlanIndexLocal(files, index.sites.size);
+      if (wrote && this.remote !== void 0) await this.push();
+    });
   }
   record(updates) {
     try {
@@ -95560,9 +96672,33 @@ var GitRefStore = class {
       }
       this.known = null;
       this.logger.debug({ ref: this.ref, attempt }, "state ref moved by another writer; retrying");
-      await sleep4(backoffDelay(attempt));
+      await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(`could not record the applied state in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
+  }
+  /** Commit the plan index's files that differ from the state's (compare-and-swap); false when none did. */
+  async writePlanIndexLocal(files, sites) {
+    const format = this.repo.zeroOid.length === 64 ? "sha256" : "sha1";
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const head = await this.repo.readRef(this.ref);
+      if (head === null) return false;
+      const current = new Map((await this.repo.listTree(head, PLAN_INDEX_DIR)).map((e) => [e.path, e.oid]));
+      const changes = [];
+      for (const [path5, text2] of files) if (current.get(path5) !== blobId(text2, format)) changes.push({ path: path5, content: text2 });
+      for (const path5 of current.keys()) if (!files.has(path5)) changes.push({ path: path5, delete: true });
+      if (!changes.length) return false;
+      const message = `plan index: ${sites} site${sites === 1 ? "" : "s"} with nothing to send (${changes.length} file${changes.length === 1 ? "" : "s"} changed)
+`;
+      const commit = await writeCommit(this.repo, { parents: [head], message, changes, identity: STATE_IDENTITY });
+      if (await this.repo.updateRef(this.ref, commit, head, `routeros-gitops: ${message.trim()}`)) {
+        if (this.known?.head === head) this.known.head = commit;
+        this.maybeGc();
+        this.logger.debug({ ref: this.ref, commit, sites, files: changes.length, attempt }, "plan index recorded");
+        return true;
+      }
+      await sleep(backoffDelay(attempt));
+    }
+    throw new StateConflictError(`could not record the plan index in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
   }
   /** Plumbing never runs `git gc --auto` by itself: a long-lived writer (the daemon) asks every GC_EVERY commits. */
   maybeGc() {
@@ -95624,7 +96760,7 @@ var GitRefStore = class {
         return;
       }
       this.known = null;
-      await sleep4(backoffDelay(attempt));
+      await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(
       `could not bring ${this.where} up to date with ${redactCredentials(this.remote)}: other writers moved it ${this.maxAttempts} times in a row; try again`
@@ -95660,7 +96796,7 @@ ${r.stderr}`;
       );
       if (r.exitCode !== 1 || !raced) throw gitError(args, r.exitCode, out);
       this.logger.debug({ ref: this.ref, attempt }, "remote state moved; fetching and merging");
-      await sleep4(backoffDelay(attempt));
+      await sleep(backoffDelay(attempt));
       await this.syncFromRemote();
     }
     throw new StateConflictError(
@@ -95699,121 +96835,6 @@ async function openStore(options) {
     remote = options.stateRemote || void 0;
   }
   return createGitRefStateStore({ repo, ref: options.stateRef || DEFAULT_STATE_REF, remote, logger });
-}
-
-// src/wiring/options.ts
-var flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-var bad = (problems, name, value, expected, example) => {
-  problems.push({
-    file: name.startsWith("--") ? "(command line)" : name.startsWith("input ") ? `(${name})` : "(environment)",
-    message: `${name} ${JSON.stringify(String(value))} is not ${expected}`,
-    hint: example ? `for example ${example}` : void 0
-  });
-  return void 0;
-};
-var absent = (raw) => raw === void 0 || raw === null || raw === "";
-var opt = {
-  string() {
-    return (raw) => absent(raw) ? void 0 : String(raw);
-  },
-  stringOr(fallback) {
-    return (raw) => absent(raw) ? fallback : String(raw);
-  },
-  bool(fallback = false) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return fallback;
-      if (typeof raw === "boolean") return raw;
-      if (/^(true|yes|on|1)$/i.test(String(raw))) return true;
-      if (/^(false|no|off|0)$/i.test(String(raw))) return false;
-      bad(problems, name, raw, "true or false");
-      return fallback;
-    };
-  },
-  /** A whole number within [min, max]. */
-  int(min, max) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return void 0;
-      const n = Number(raw);
-      if (Number.isInteger(n) && n >= min && n <= max) return n;
-      return bad(problems, name, raw, `a whole number from ${min} to ${max}`, `${name.startsWith("--") ? `${name} ` : ""}${Math.min(max, Math.max(min, 4))}`);
-    };
-  },
-  /** Seconds (a number, 0 or more), as milliseconds. */
-  seconds(max = 7 * 86400) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return void 0;
-      const n = Number(raw);
-      if (Number.isFinite(n) && n >= 0 && n <= max) return Math.round(n * 1e3);
-      return bad(problems, name, raw, `a number of seconds from 0 to ${max}`);
-    };
-  },
-  /** "60", "60s", "1.5m", "500ms", "1h" as milliseconds (a bare number is seconds); more than 0. */
-  duration(fallback) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return parseDuration(fallback);
-      const ms = parseDuration(String(raw));
-      if (ms !== void 0) return ms;
-      bad(problems, name, raw, "a duration", "60s, 5m, 500ms or 1h (a bare number is seconds)");
-      return parseDuration(fallback);
-    };
-  },
-  oneOf(values, fallback) {
-    return (raw, name, problems) => {
-      if (absent(raw)) return fallback;
-      if (values.includes(String(raw))) return String(raw);
-      bad(problems, name, raw, `one of ${values.join(", ")}`);
-      return fallback;
-    };
-  }
-};
-function parseDuration(value) {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"] : Number.NaN;
-  return ms > 0 ? Math.round(ms) : void 0;
-}
-function parseOptions(spec, raw, nameOf = flagName) {
-  const problems = [];
-  const out = {};
-  for (const [key, parse8] of Object.entries(spec)) out[key] = parse8(raw[key], nameOf(key), problems);
-  if (problems.length) throw new InputError(problems);
-  return out;
-}
-var LIMITS = {
-  concurrency: { min: 1, max: 256 },
-  timeout: { min: 1, max: 86400 }
-};
-var LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-var RUN_OPTIONS = {
-  cwd: opt.string(),
-  sites: opt.stringOr("sites"),
-  ref: opt.stringOr("HEAD"),
-  stateFile: opt.string(),
-  stateRef: opt.string(),
-  /** A remote name or URL; '' keeps the state local (false); absent: origin when it exists. */
-  stateRemote: ((raw) => raw === "" || raw === false ? false : absent(raw) ? void 0 : String(raw)),
-  secretsFile: opt.string(),
-  logLevel: opt.oneOf(LOG_LEVELS)
-};
-var APPLY_OPTIONS = {
-  retryFailed: opt.bool(),
-  allowCheckErrors: opt.bool(),
-  concurrency: opt.int(LIMITS.concurrency.min, LIMITS.concurrency.max),
-  timeout: opt.int(LIMITS.timeout.min, LIMITS.timeout.max),
-  apiUrl: opt.string(),
-  leaseTimeout: opt.seconds()
-};
-var ENV_TUNING = {
-  RGO_RATE_LIMIT: opt.int(0, 1e5),
-  RGO_POLL_INITIAL_MS: opt.int(1, 36e5),
-  RGO_POLL_MAX_MS: opt.int(1, 36e5),
-  RGO_LOG_LEVEL: opt.oneOf(LOG_LEVELS),
-  /** Retries of one SDX request after a network error, 429 or 5xx (default 8). */
-  RGO_SDX_MAX_RETRIES: opt.int(0, 20),
-  /** How often a long apply prints a progress line when stderr is not a terminal (default 10 s). */
-  RGO_PROGRESS_INTERVAL: opt.duration("10s")
-};
-function parseEnvTuning(env) {
-  return parseOptions(ENV_TUNING, env, (k) => k);
 }
 
 // src/wiring/runtime.ts
@@ -95903,7 +96924,7 @@ var Runtime = class {
   sdxFactory() {
     const build = this.sdxBuilder();
     return async (fleet) => {
-      const client = build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
+      const client = await build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
       try {
         await client.checkAccess();
       } catch (e) {
@@ -95922,12 +96943,13 @@ var Runtime = class {
     const apiUrl = this.apiUrl;
     const value = this.sdxToken();
     const maxRetries = this.tuning.RGO_SDX_MAX_RETRIES ?? SDX_MAX_RETRIES;
-    return (requestsPerMinute) => {
+    return async (requestsPerMinute) => {
+      const { createSdxClient: createSdxClient2 } = await Promise.resolve().then(() => (init_client(), client_exports));
       this.logger.debug(
         { event: "sdx-client", api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute },
         "SDX client"
       );
-      return createSdxClient({
+      return createSdxClient2({
         baseUrl: apiUrl.url,
         token: value,
         requestsPerMinute,
@@ -95968,8 +96990,21 @@ var Runtime = class {
   parseCache(repo) {
     return openParseCache(repo.gitDir);
   }
+  /**
+   * Issue 18: what plan and apply check scripts with: the installation's checks, their results
+   * kept in the clone's check cache, and worker threads for plans with many scripts to read
+   * (RGO_WORKERS: 0 none; N exactly N, whenever there is a script to read; unset: one per spare core
+   * when there are enough scripts).
+   */
+  planChecks(repo) {
+    const cache = openCheckCache(repo.gitDir, commandDataPath());
+    const threads = this.tuning.RGO_WORKERS;
+    const workers = threads === 0 ? void 0 : createRenderPool({ root: repo.root, threads, forced: threads !== void 0, checks: cache, logger: this.logger });
+    return { lint: cachedChecks(lintHook, cache), workers, checkCache: cache };
+  }
+  /** The plan snapshot of this clone; undefined when RGO_INCREMENTAL is false (every plan is then a full one). */
   planSnapshot(repo) {
-    return openPlanSnapshot(repo.gitDir);
+    return this.tuning.RGO_INCREMENTAL ? openPlanSnapshot(repo.gitDir) : void 0;
   }
 };
 
@@ -96045,8 +97080,8 @@ async function buildContext(inputs, rawIo, event, signal) {
   const github = untrusted ? null : githubTarget(runtime, { token: inputs.githubToken, repository: env.GITHUB_REPOSITORY, apiUrl: env.GITHUB_API_URL, tokenSource: "input github-token" });
   const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null;
-  const reportDir = join5(env.RUNNER_TEMP || tmpdir(), "routeros-gitops");
-  await mkdir5(reportDir, { recursive: true });
+  const reportDir = join7(env.RUNNER_TEMP || tmpdir(), "routeros-gitops");
+  await mkdir6(reportDir, { recursive: true });
   return {
     runtime,
     inputs,
@@ -96069,11 +97104,20 @@ async function buildContext(inputs, rawIo, event, signal) {
   };
 }
 async function planWithHistory(ctx, store) {
-  const req = { reader: ctx.repo, ref: ctx.ref, sitesDir: ctx.inputs.sites, secrets: ctx.secrets, lint: lintHook, retryFailed: ctx.inputs.retryFailed };
+  const snapshot = ctx.runtime.planSnapshot(ctx.repo);
+  const req = {
+    reader: ctx.repo,
+    ref: ctx.ref,
+    sitesDir: ctx.inputs.sites,
+    secrets: ctx.secrets,
+    ...ctx.runtime.planChecks(ctx.repo),
+    retryFailed: ctx.inputs.retryFailed,
+    snapshot
+  };
   const first2 = await makePlan({ ...req, state: store });
   if (!first2.plan.sites.some((s) => s.status === "unknown-history")) return first2;
   if (!await unshallow(ctx.repo, first2.plan.commit.sha, ctx.logger)) return first2;
-  return makePlan({ ...req, state: first2.state });
+  return makePlan({ ...req, state: first2.partial ? store : first2.state });
 }
 function annotate(ctx, plan2, warnings) {
   const { send, dropped } = capAnnotations(planAnnotations(plan2, warnings, ctx.paths));
@@ -96081,9 +97125,12 @@ function annotate(ctx, plan2, warnings) {
   return dropped;
 }
 
+// src/action/main.ts
+init_redact();
+
 // src/action/plan-step.ts
-import { writeFile as writeFile4 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { writeFile as writeFile5 } from "node:fs/promises";
+import { join as join8 } from "node:path";
 
 // src/core/diff.ts
 async function planDiffs(reader, plan2, desired, maxChanges = 200) {
@@ -96119,8 +97166,8 @@ async function planDiffs(reader, plan2, desired, maxChanges = 200) {
     }
     const after = c.kind === "removed" ? "" : newText.get(id) ?? before;
     if (before === after && c.kind !== "removed") {
-      const why = c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(", ")} changed` : "no textual change";
-      diffs.set(id, `  (${why}; the script is sent again)
+      const why = c.action === "skip-failed" ? "no textual change since the send that failed" : c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(", ")} changed; the text is the same` : "no textual change since the last send";
+      diffs.set(id, `  (${why})
 `);
       continue;
     }
@@ -96150,12 +97197,158 @@ var MappedList = class {
   }
 };
 
+// src/report/plan-report.ts
+init_errors();
+
 // src/report/style.ts
 var wrap = (open5, close) => (s) => `\x1B[${open5}m${s}\x1B[${close}m`;
 var ansiStyle = { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
 
+// src/core/verdict.ts
+var sends = (c) => c.action === "create" || c.action === "follow";
+function judgePlan(plan2, gate = {}) {
+  const g = { allowCheckErrors: false, allowLockout: false, secrets: true, ...gate };
+  const errors = [];
+  const lockouts = [];
+  for (const c of plan2.changes) {
+    if (c.action !== "create") continue;
+    for (const f of c.findings) {
+      if (f.level === "error") errors.push({ site: c.site, path: c.path, group: c.group, finding: f });
+      else if (f.level === "lockout") lockouts.push({ site: c.site, path: c.path, group: c.group, finding: f });
+    }
+  }
+  const refused = !g.allowCheckErrors && errors.length > 0 || !g.allowLockout && lockouts.length > 0;
+  const blocked = /* @__PURE__ */ new Map();
+  const what = stoppers(errors, lockouts, g);
+  for (const site of plan2.sites) {
+    if (refused) refuseSite(site, g, blocked, what);
+    else blockSite(site, g, blocked);
+  }
+  const toSend = plan2.changes.filter((c) => sends(c) && !blocked.has(c)).length;
+  const blocking = [...blocked.values()].some((b) => b.kind === "secrets-missing" || b.kind === "earlier-change");
+  const exitCode = refused ? 2 : blocking || plan2.missing_history.length ? 1 : 0;
+  return { blocked, errors, lockouts, refused, toSend, exitCode, gate: g };
+}
+function refuseSite(site, g, blocked, what) {
+  if (staleSite(site, blocked)) return;
+  for (const c of site.changes) {
+    const own2 = c.action === "create" ? c.findings : [];
+    const err = g.allowCheckErrors ? void 0 : own2.find((f) => f.level === "error");
+    const lock = g.allowLockout ? void 0 : own2.find((f) => f.level === "lockout");
+    if (err)
+      blocked.set(c, { kind: "check-error", reason: `refused: script check error at line ${err.line} (${err.rule}); nothing is sent while it is there` });
+    else if (lock)
+      blocked.set(c, {
+        kind: "lockout",
+        reason: `refused: lockout risk at line ${lock.line} (${lock.rule}) not acknowledged; acknowledge it with "# routeros-gitops: allow ${lock.rule}", or apply with --allow-lockout`
+      });
+    else blocked.set(c, { kind: "run-refused", reason: `not sent: apply refuses the whole run (${what})` });
+  }
+}
+function blockSite(site, g, blocked) {
+  if (staleSite(site, blocked)) return;
+  const missing = g.secrets ? [...new Set(site.changes.filter(sends).flatMap((c) => c.secrets_missing))] : [];
+  if (missing.length) {
+    const reason = `blocked: secrets not supplied for ${site.site}: ${missing.join(", ")}; nothing is sent to this site (set RGO_SECRET_<NAME> or use --secrets-file)`;
+    for (const c of site.changes) blocked.set(c, { kind: "secrets-missing", reason });
+    return;
+  }
+  let after = null;
+  for (const c of site.changes) {
+    if (after)
+      blocked.set(c, { kind: "earlier-change", reason: `blocked: an earlier script of ${site.site} (${after.path}) failed before and is not sent again` });
+    else if (c.action === "skip-failed") {
+      blocked.set(c, { kind: "failed-before", reason: "failed before with this content; not sent again (fix it, or use --retry-failed)" });
+      after = c;
+    }
+  }
+}
+function staleSite(site, blocked) {
+  if (site.status === "ok") return false;
+  const kind2 = site.status === "unknown-history" ? "unknown-history" : "stale";
+  for (const c of site.changes) blocked.set(c, { kind: kind2, reason: `not sent: ${site.reason ?? "the site is stale"}` });
+  return true;
+}
+var plural2 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+var distinct = (list2) => new Set(list2.map((x) => `${x.path}:${x.finding.line}:${x.finding.column}:${x.finding.rule}`)).size;
+function stoppers(errors, lockouts, g) {
+  return [
+    !g.allowCheckErrors && errors.length ? plural2(distinct(errors), "script check error") : "",
+    !g.allowLockout && lockouts.length ? `${plural2(distinct(lockouts), "lockout risk")} not acknowledged` : ""
+  ].filter(Boolean).join(" and ");
+}
+function refusalProblems(v) {
+  const problems = [];
+  const seen = /* @__PURE__ */ new Set();
+  const add = (list2, hint) => {
+    for (const { site, path: path5, group, finding: f } of list2) {
+      const k = `${path5}:${f.line}:${f.column}:${f.rule}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      problems.push({ file: path5, line: f.line, column: f.column, site: group ? void 0 : site, message: `${f.message} [${f.rule}]`, hint: hint(f) });
+    }
+  };
+  if (!v.gate.allowCheckErrors)
+    add(v.errors, (f) => `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`);
+  if (!v.gate.allowLockout)
+    add(
+      v.lockouts,
+      (f) => `this can cut the router off from whoever manages it. If it is intended, acknowledge it: "# routeros-gitops: allow ${f.rule}" on the line above the command (or at the top of the file), or apply with --allow-lockout`
+    );
+  return problems;
+}
+function refusalHeadline(v, would = false) {
+  const what = stoppers(v.errors, v.lockouts, v.gate);
+  return would ? `apply would refuse this commit: ${what}; it would send nothing` : `apply refuses this commit: ${what}; nothing was sent`;
+}
+
+// src/report/plan-verdict.ts
+function lockoutEntries(v) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const x of v.lockouts) {
+    const f = x.finding;
+    const key2 = `${x.path}:${f.line}:${f.column}:${f.rule}`;
+    const e = byKey.get(key2);
+    if (e) e.sites.push(x.site);
+    else byKey.set(key2, { sites: [x.site], path: x.path, shared: x.group !== null, line: f.line, column: f.column, rule: f.rule, message: f.message });
+  }
+  return [...byKey.values()];
+}
+function entrySites(e) {
+  if (e.sites.length === 1) return e.sites[0];
+  return `${e.sites.length} sites (${e.sites.slice(0, 4).join(", ")}${e.sites.length > 4 ? ", ..." : ""})`;
+}
+function acknowledgeHow(rules, flag2 = "--allow-lockout") {
+  const list2 = [...new Set(rules)];
+  return `Acknowledge each in its script with "# routeros-gitops: allow ${list2.length === 1 ? list2[0] : "<rule>"}" on the line above the command (or at the top of the file), or apply with ${flag2}.`;
+}
+function blockedNote(c, v) {
+  return v.blocked.get(c)?.reason ?? "";
+}
+var plural3 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+function verdictTail(v) {
+  if (v.refused) {
+    const why = [
+      !v.gate.allowCheckErrors && v.errors.length ? plural3(new Set(v.errors.map(key)).size, "script check error") : "",
+      !v.gate.allowLockout && v.lockouts.length ? `${plural3(new Set(v.lockouts.map(key)).size, "lockout risk")} not acknowledged` : ""
+    ].filter(Boolean);
+    return `apply refuses this commit (${why.join(" and ")}): no job would be sent`;
+  }
+  let held = 0;
+  for (const [c, b] of v.blocked) if ((c.action === "create" || c.action === "follow") && b.kind !== "stale" && b.kind !== "unknown-history") held++;
+  return `${plural3(v.toSend, "job")} to send${held ? `; ${plural3(held, "change")} blocked (see above)` : ""}`;
+}
+var key = (x) => `${x.path}:${x.finding.line}:${x.finding.column}:${x.finding.rule}`;
+function uncommittedNote(files, max = 3) {
+  if (!files.length) return null;
+  const named = files.slice(0, max).join(", ");
+  const more = files.length > max ? ` and ${files.length - max} more` : "";
+  return `${plural3(files.length, "file")} under the sites directory ${files.length === 1 ? "is" : "are"} not committed (${named}${more}): plan reads the commit, not your working tree; commit ${files.length === 1 ? "it" : "them"} to include ${files.length === 1 ? "it" : "them"}.`;
+}
+
 // src/report/plan-report.ts
-function planToJson(plan2, warnings = [], target) {
+function planToJson(plan2, warnings = [], target, extras = {}) {
+  const v = extras.verdict ?? judgePlan(plan2);
   return {
     ...target ? { sdx_api_url: target.url } : {},
     ref: plan2.ref,
@@ -96171,9 +97364,15 @@ function planToJson(plan2, warnings = [], target) {
       last_commit: s.last_commit,
       renamed_from: s.renamed_from,
       removed: s.removed,
-      changes: s.changes.length
+      changes: s.changes.length,
+      routeros: s.routeros
     })),
-    changes: new MappedList(plan2.changes, changeToJson),
+    // Issue 14: what apply would do with this plan, each change's part of it, and the lockout risks.
+    apply: { refused: v.refused, exit_code: v.exitCode, to_send: v.toSend, blocked: v.blocked.size },
+    lockouts: lockoutEntries(v).map((e) => ({ sites: e.sites, path: e.path, line: e.line, column: e.column, rule: e.rule, message: e.message })),
+    ...plan2.only ? { only: plan2.only } : {},
+    ...extras.uncommitted ? { uncommitted: extras.uncommitted } : {},
+    changes: new MappedList(plan2.changes, (c) => ({ ...changeToJson(c), blocked_by: v.blocked.get(c) ?? null })),
     moves: plan2.moves,
     missing_history: plan2.missing_history,
     warnings: warnings.map((w) => ({ ...w }))
@@ -96235,29 +97434,35 @@ function actionWords(c) {
       return c.supersedes ? `replaces pending job ${c.supersedes.job_id ?? c.supersedes.key}` : "";
   }
 }
-var plural2 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-function summaryLine(plan2) {
+var plural4 = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+function summaryLine(plan2, verdict) {
+  const v = verdict ?? judgePlan(plan2);
   const s = plan2.summary;
   const missing = plan2.sites.filter((x) => x.status === "unknown-history").length;
   const stale = s.stale_sites - missing;
   const notes = [
-    stale ? `${plural2(stale, "site")} not applied (stale: never backwards)` : "",
-    missing ? `${plural2(missing, "site")} not applied (history missing)` : ""
+    stale ? `${plural4(stale, "site")} not applied (stale: never backwards)` : "",
+    missing ? `${plural4(missing, "site")} not applied (history missing)` : ""
   ].filter(Boolean);
   const tail = notes.length ? `; ${notes.join("; ")}` : "";
-  if (!plan2.changes.length) return `No changes. ${plural2(s.sites, "site")} ${s.sites === 1 ? "is" : "are"} up to date${tail}.`;
+  if (!plan2.changes.length) return `No changes. ${plural4(s.sites, "site")} ${s.sites === 1 ? "is" : "are"} up to date${tail}.`;
   const parts = [`${s.added} to add`, `${s.modified} to modify`, `${s.removed} removed`];
-  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${plural2(s.sites, "site")}; ${plural2(s.to_send, "job")} to send${tail}.`;
+  return `Plan: ${parts.join(", ")} on ${s.sites_changed} of ${plural4(s.sites, "site")}; ${verdictTail(v)}${tail}.`;
 }
 function planToMarkdown(plan2, opts = {}) {
+  const v = opts.verdict ?? judgePlan(plan2);
   const out = [];
   if (opts.marker) out.push(opts.marker);
   const sha2 = plan2.commit.sha.slice(0, 7);
   out.push(`### routeros-gitops plan for \`${sha2}\``);
   out.push("");
-  out.push(summaryLine(plan2));
+  out.push(summaryLine(plan2, v));
   out.push("");
+  if (plan2.only) out.push(`Only the sites matching ${plan2.only.patterns.map((p) => codeSpan(p)).join(", ")}.`, "");
   if (opts.target) out.push(`SDX API: \`${opts.target.url}\` (${escapeMd(opts.target.source)})`, "");
+  const note = uncommittedNote(opts.uncommitted ?? []);
+  if (note) out.push(`> ${escapeMd(note)}`, "");
+  out.push(...lockoutBlockMarkdown(v, opts.allowLockoutFlag ?? "--allow-lockout"));
   if (plan2.changes.length) {
     out.push("| site | script | change | action |", "|---|---|---|---|");
     const shared3 = sharedGroups(plan2).filter((g) => g.sites.length > 1);
@@ -96265,7 +97470,8 @@ function planToMarkdown(plan2, opts = {}) {
     for (const g of shared3) out.push(`| ${g.sites.length} sites | ${codeSpan(g.path)} | ${g.kind} | shared script |`);
     for (const c of plan2.changes) {
       if (c.group && compact.has(`${c.kind}\0${c.path}`)) continue;
-      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${escapeMd(actionNote(c) || c.action)} |`);
+      const blocked = blockedNote(c, v);
+      out.push(`| ${escapeMd(c.site)} | ${codeSpan(c.path)} | ${c.kind} | ${blocked ? `**${escapeMd(blocked)}**` : escapeMd(actionNote(c) || c.action)} |`);
     }
     out.push("");
   }
@@ -96281,7 +97487,7 @@ function planToMarkdown(plan2, opts = {}) {
     out.push("#### Script checks", "");
     const seen = /* @__PURE__ */ new Set();
     for (const { c, f } of findings) {
-      const line = `- **${f.severity}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
+      const line = `- **${f.level}** ${codeSpan(`${c.path}:${f.line}:${f.column}`)} ${escapeMd(f.message)} (\`${f.rule}\`)`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
@@ -96312,6 +97518,29 @@ function planToMarkdown(plan2, opts = {}) {
   return `${out.join("\n").trimEnd()}
 `;
 }
+function lockoutBlockMarkdown(v, flag2) {
+  const entries = lockoutEntries(v);
+  if (!entries.length) return [];
+  const out = [
+    v.gate.allowLockout ? `#### Lockout risks: ${entries.length}, sent anyway (${escapeMd(flag2)})` : `#### Lockout risks: ${entries.length}, apply refuses to send anything until each is acknowledged`,
+    "",
+    "| site | script | rule | risk |",
+    "|---|---|---|---|"
+  ];
+  for (const e of entries) out.push(`| ${escapeMd(entrySites(e))} | ${codeSpan(`${e.path}:${e.line}:${e.column}`)} | \`${e.rule}\` | ${escapeMd(e.message)} |`);
+  out.push("");
+  if (!v.gate.allowLockout)
+    out.push(
+      escapeMd(
+        acknowledgeHow(
+          entries.map((e) => e.rule),
+          flag2
+        )
+      ),
+      ""
+    );
+  return out;
+}
 function escapeMd(s) {
   return s.replace(/[|<>]/g, (ch) => ({ "|": "\\|", "<": "&lt;", ">": "&gt;" })[ch]);
 }
@@ -96329,6 +97558,7 @@ function codeSpan(text2) {
 }
 
 // src/github/pr-comment.ts
+init_logger();
 var PLAN_MARKER = "<!-- routeros-gitops:plan -->";
 var MAX_COMMENT_LENGTH = 65536;
 var COMMENT_BUDGET = 6e4;
@@ -96415,6 +97645,30 @@ function withoutMarker(markdown, marker) {
 }
 
 // src/action/plan-step.ts
+init_api_url();
+
+// src/action/plan-verdict.ts
+function planStepVerdict(plan2, inputs) {
+  return judgePlan(plan2, { allowCheckErrors: inputs.allowCheckErrors, allowLockout: inputs.allowLockout, secrets: false });
+}
+function planStepFailure(v) {
+  const sites = [...new Set([...v.errors, ...v.gate.allowLockout ? [] : v.lockouts].map((x) => x.site))].sort();
+  if (!v.refused) return { sites, failure: null };
+  const what = [
+    v.errors.length && !v.gate.allowCheckErrors ? "script check errors" : "",
+    v.lockouts.length && !v.gate.allowLockout ? "lockout risks not acknowledged" : ""
+  ].filter(Boolean).join(" and ");
+  const how = [
+    v.errors.length && !v.gate.allowCheckErrors ? "fix the scripts (or set allow-check-errors)" : "",
+    v.lockouts.length && !v.gate.allowLockout ? 'acknowledge each lockout risk with "# routeros-gitops: allow <rule>" in its script (or set allow-lockout on the apply step)' : ""
+  ].filter(Boolean).join("; ");
+  return {
+    sites,
+    failure: `${what} on ${sites.length} site${sites.length === 1 ? "" : "s"} (${sites.join(", ")}): apply would refuse this commit and send nothing; ${how}`
+  };
+}
+
+// src/action/plan-step.ts
 async function planStep(ctx) {
   const store = await ctx.openStore();
   try {
@@ -96422,83 +97676,91 @@ async function planStep(ctx) {
     await checkFleetApiUrl(ctx.repo, desired, ctx.apiUrl);
     const target = { url: displayApiUrl(ctx.apiUrl.url), source: ctx.apiUrl.source };
     const marker = planMarker(ctx.inputs.sites);
-    const full = planToMarkdown(plan2, { diffs: await planDiffs(ctx.repo, plan2, desired), warnings, marker, target });
-    const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
-    const report = join6(ctx.reportDir, `${name}.md`);
-    const reportJson = join6(ctx.reportDir, `${name}.json`);
-    const redact = ctx.secretsRedact();
-    await writeFile4(report, redact(withoutMarker(full, marker)));
-    await writeFile4(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target), null, 2)}
-`));
-    ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
+    const verdict = planStepVerdict(plan2, ctx.inputs);
+    const full = planToMarkdown(plan2, {
+      diffs: await planDiffs(ctx.repo, plan2, desired),
+      warnings,
+      marker,
+      target,
+      verdict,
+      allowLockoutFlag: "allow-lockout: true"
+    });
+    const { report, reportJson } = await writePlanReports(ctx, plan2, warnings, target, verdict, withoutMarker(full, marker));
     const dropped = annotate(ctx, plan2, warnings);
     const notes = [];
     if (dropped)
       notes.push(`> ${dropped} more script findings are not shown as annotations (GitHub shows 10 of each kind per step); they are all listed above.`);
-    let commentUrl = null;
-    let failure2 = null;
-    const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
-    if (pr && ctx.untrusted) {
-      notes.push(
-        `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
-      );
-    } else if (pr && ctx.inputs.comment && ctx.github) {
-      const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
-      const { body, cut: cut2 } = fitComment(
-        redact(full),
-        (shown, total) => `---
-**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
-      );
-      try {
-        const res = await upsertComment({
-          octokit: ctx.github.client,
-          owner: ctx.github.owner,
-          repo: ctx.github.repo,
-          issueNumber: pr.number,
-          marker,
-          body,
-          logger: ctx.logger
-        });
-        if (res.result === "forbidden") {
-          const why = 'give the workflow "permissions: pull-requests: write"';
-          ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
-          notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
-        } else {
-          commentUrl = res.url;
-          ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
-        }
-      } catch (e) {
-        failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
-        notes.push(`> ${failure2}`);
-      }
-    }
+    const comment = await commentPlan(ctx, full, marker, notes);
     await ctx.io.appendSummary(fitSummary(withoutMarker(full, marker), report) + (notes.length ? `
 ${notes.join("\n\n")}
 ` : ""));
-    const failedSites = [
-      ...new Set(plan2.changes.filter((c) => c.action === "create" && c.findings.some((f) => f.severity === "error")).map((c) => c.site))
-    ].sort();
-    if (failedSites.length && !ctx.inputs.allowCheckErrors && !failure2) {
-      failure2 = `script check errors on ${failedSites.length} site${failedSites.length === 1 ? "" : "s"} (${failedSites.join(", ")}): apply would refuse to send them; fix the scripts, acknowledge the findings where the rule allows it, or set allow-check-errors`;
-    }
+    const refused = planStepFailure(verdict);
+    const failure2 = comment.failure ?? refused.failure;
     return {
       changes: plan2.changes.length,
-      toSend: plan2.summary.to_send,
-      failedSites,
+      toSend: verdict.toSend,
+      failedSites: refused.sites,
       pendingSites: [],
       report,
       reportJson,
-      commentUrl,
+      commentUrl: comment.url,
       failure: failure2
     };
   } finally {
     await store.close();
   }
 }
+async function writePlanReports(ctx, plan2, warnings, target, verdict, markdown) {
+  const name = `plan-${plan2.commit.sha.slice(0, 12)}`;
+  const report = join8(ctx.reportDir, `${name}.md`);
+  const reportJson = join8(ctx.reportDir, `${name}.json`);
+  const redact = ctx.secretsRedact();
+  await writeFile5(report, redact(markdown));
+  await writeFile5(reportJson, redact(`${JSON.stringify(planToJson(plan2, warnings, target, { verdict }), null, 2)}
+`));
+  ctx.logger.info({ changes: plan2.changes.length, to_send: plan2.summary.to_send, commit: plan2.commit.sha.slice(0, 12) }, "planned");
+  return { report, reportJson };
+}
+async function commentPlan(ctx, full, marker, notes) {
+  const pr = ctx.event.kind === "pull_request" ? ctx.event : null;
+  if (pr && ctx.untrusted) {
+    notes.push(
+      `> Pull request #${pr.number} comes from a fork: it was planned without secrets (a rotated secret does not show as a change), and nothing was written to GitHub (a fork's token is read-only). The plan is shown here.`
+    );
+    return { url: null, failure: null };
+  }
+  if (!pr || !ctx.inputs.comment || !ctx.github) return { url: null, failure: null };
+  const where2 = ctx.runUrl ? `the [step summary](${ctx.runUrl}) of this run` : "the step summary of this run";
+  const { body, cut: cut2 } = fitComment(
+    ctx.secretsRedact()(full),
+    (shown, total) => `---
+**This plan is cut here: ${shown} of ${total} characters are shown.** The full plan is in ${where2} (and in the file named by the \`report\` output).`
+  );
+  try {
+    const gh = ctx.github;
+    const res = await upsertComment({ octokit: gh.client, owner: gh.owner, repo: gh.repo, issueNumber: pr.number, marker, body, logger: ctx.logger });
+    if (res.result === "forbidden") {
+      const why = 'give the workflow "permissions: pull-requests: write"';
+      ctx.logger.warn({ err: res.error }, `cannot comment on pull request #${pr.number} (${why}); the plan is in the step summary`);
+      notes.push(`> The plan could not be posted on pull request #${pr.number}: ${res.error} (${why}). It is shown here instead.`);
+      return { url: null, failure: null };
+    }
+    ctx.logger.info({ pull_request: pr.number, comment: res.result, cut: cut2 }, `plan comment ${res.result}`);
+    return { url: res.url, failure: null };
+  } catch (e) {
+    const failure2 = `could not write the plan comment on pull request #${pr.number}: ${describeGitHubError(e)}`;
+    notes.push(`> ${failure2}`);
+    return { url: null, failure: failure2 };
+  }
+}
 
 // src/action/apply-step.ts
-import { writeFile as writeFile5 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { writeFile as writeFile6 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+
+// src/apply/reconcile.ts
+init_errors();
+init_keys();
 
 // node_modules/eventemitter3/index.mjs
 var import_index = __toESM(require_eventemitter3(), 1);
@@ -97460,7 +98722,7 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
     if (site.status !== "ok") continue;
     const records = state.sites[site.site_id]?.scripts ?? {};
     let anchored = false;
-    const sends = site.changes.some((c) => c.action === "create" || c.action === "follow");
+    const sends2 = site.changes.some((c) => c.action === "create" || c.action === "follow");
     for (const c of site.changes) {
       if (c.action !== "create") continue;
       const u = {
@@ -97481,7 +98743,7 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
       }
       updates.push(u);
     }
-    if (!anchored && sends && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
+    if (!anchored && sends2 && state.sites[site.site_id]?.last_commit !== plan2.commit.sha) {
       updates.push({ site_id: site.site_id, site: site.site, last_commit: plan2.commit.sha });
     }
     if (site.renamed_from || !site.removed && state.sites[site.site_id]?.removed_at) {
@@ -97505,6 +98767,7 @@ function intentUpdates(plan2, state, scriptOf, at, keyCheck) {
 }
 
 // src/apply/run-context.ts
+init_errors();
 function createRunContext(input2) {
   const pending = [];
   const stop = new AbortController();
@@ -97531,6 +98794,7 @@ function createRunContext(input2) {
     });
     pending.push(p);
   };
+  const held = /* @__PURE__ */ new Map();
   const ctx = {
     sdx: input2.sdx,
     logger: input2.logger,
@@ -97552,14 +98816,24 @@ function createRunContext(input2) {
         input2.logger.warn({ err: err.message }, "an event handler failed");
       }
     },
-    cannotSend() {
+    cannotSend(siteId) {
       if (stopReason) return stopReason;
+      const to = siteId === void 0 ? null : ctx.handedTo(siteId);
+      if (to) return handOverReason(to);
       if (input2.lease && !input2.lease.canSend()) {
         stopWith("the apply lease could not be renewed in time");
         return stopReason;
       }
       return null;
     },
+    async takeSite(siteId) {
+      if (input2.turns && !held.has(siteId)) held.set(siteId, await input2.turns.take(siteId));
+    },
+    writing: (siteId, write2) => held.get(siteId)?.write(write2) ?? write2(),
+    siteDone: (siteId) => held.get(siteId)?.done(),
+    handedTo: (siteId) => held.get(siteId)?.handedTo ?? null,
+    noteSuperseded: (jobId) => input2.turns?.noteSuperseded(jobId),
+    supersededBy: (jobId) => input2.turns?.supersededBy(jobId),
     stopped: () => stopReason !== null,
     logUrl: (job) => job?.log_url ? absoluteUrl(input2.webUrl, job.log_url) : null,
     iso
@@ -97573,6 +98847,9 @@ function createRunContext(input2) {
     },
     stopReason: () => stopReason
   };
+}
+function handOverReason(to) {
+  return `handed over to the run at ${to}, which sends it`;
 }
 function errorReason(e) {
   if (e instanceof SdxApiError) {
@@ -97591,7 +98868,12 @@ function jobState(job) {
   return "queued";
 }
 
+// src/apply/site-lane.ts
+init_errors();
+
 // src/apply/follow.ts
+init_errors();
+init_sdx_failure();
 async function followJob(ctx, f) {
   const c = f.change;
   const deadline = ctx.clock.now() + f.settings.timeout * 1e3;
@@ -97613,6 +98895,8 @@ async function followJob(ctx, f) {
       ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
       return { ...base, outcome: st, reason: st === "failed" ? `the router reported a failure at ${job.failed_at}; see the job's log` : null };
     }
+    const by = st === "cancelled" ? ctx.supersededBy(job.id) : void 0;
+    if (by) return supersededByNewer(c, job.id, url2, f.reused, by, part);
     if (st === "cancelled")
       return neverRan(
         ctx,
@@ -97638,6 +98922,8 @@ async function followJob(ctx, f) {
       job = await ctx.sdx.getJob(c.site_id, job.id);
       unreachable = null;
     } catch (e) {
+      const by2 = ctx.supersededBy(job.id);
+      if (by2) return supersededByNewer(c, job.id, url2, f.reused, by2, f.part ?? null);
       if (e instanceof SdxApiError && e.status === 404) return lostJob(ctx, c, job.id, url2, f.reused, seenRunning, f.part ?? null);
       if (isNetworkFailure(e)) {
         ctx.recordSend(c, { phase: st, job_id: job.id, log_url: url2, part });
@@ -97650,6 +98936,17 @@ async function followJob(ctx, f) {
 }
 function lostContactReason(e, jobId, st) {
   return `lost contact with SDX at ${e.apiUrl ?? "the API URL"} (${networkCause(e.code)}) while following job ${jobId}, ${st} when last seen: it may still run on the router, and the next run follows it`;
+}
+function supersededByNewer(c, jobId, url2, reused, by, part) {
+  return {
+    change: c,
+    job_id: jobId,
+    log_url: url2,
+    reused,
+    outcome: "skipped",
+    reason: `superseded by the run at ${by}, which sends newer content; this job never ran`,
+    part
+  };
 }
 function lostJob(ctx, c, jobId, url2, reused, started, part) {
   if (!started) {
@@ -97667,7 +98964,11 @@ function neverRan(ctx, c, jobId, url2, reused, outcome, reason, part = null) {
   return { change: c, job_id: jobId, log_url: url2, reused, outcome, reason, part };
 }
 
+// src/apply/create-job.ts
+init_errors();
+
 // src/apply/supersede.ts
+init_errors();
 async function supersede(ctx, c, old, waitMs) {
   let jobId = old.job_id;
   if (!jobId) {
@@ -97681,8 +98982,10 @@ async function supersede(ctx, c, old, waitMs) {
     jobId = jobs.find((j) => j.idempotency_key.toLowerCase() === old.key.toLowerCase())?.id ?? null;
     if (!jobId) return "none";
   }
-  const res = await ctx.sdx.cancelJob(c.site_id, jobId);
+  const id = jobId;
+  const res = await ctx.writing(c.site_id, () => ctx.sdx.cancelJob(c.site_id, id));
   if (res === "cancelled") {
+    ctx.noteSuperseded(jobId);
     ctx.logger.info({ site: c.site, path: c.path, job_id: jobId }, "cancelled the queued job of older content (superseded)");
     ctx.emit({ type: "job-cancelled", change: c, job_id: jobId });
     return "cancelled";
@@ -97700,7 +99003,7 @@ async function supersede(ctx, c, old, waitMs) {
       throw e;
     }
     if (state !== "running" && state !== "queued") return "finished";
-    if (ctx.clock.now() >= deadline || ctx.stopped()) return "still-running";
+    if (ctx.clock.now() >= deadline || ctx.stopped() || ctx.handedTo(c.site_id)) return "still-running";
     await ctx.clock.sleep(Math.min(delay, Math.max(1, deadline - ctx.clock.now())), ctx.stopSignal);
     delay = Math.min(ctx.poll.maxMs, delay * 1.5);
   }
@@ -97715,23 +99018,26 @@ function wholeScript(ctx, c) {
 async function createJobFor(ctx, site, c, body) {
   if (body.first && c.supersedes) await supersede(ctx, c, c.supersedes, site.settings.timeout * 1e3);
   if (body.first && c.lookup) {
-    const key = body.key.toLowerCase();
-    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key);
+    const key2 = body.key.toLowerCase();
+    const found = (await ctx.sdx.listJobs(c.site_id)).find((j) => j.idempotency_key.toLowerCase() === key2);
     if (found) return { job: found, reused: true };
   }
-  const refused = ctx.cannotSend();
+  const refused = ctx.cannotSend(c.site_id);
   if (refused) throw new Error(`${refused} before this change was sent; the next run sends it`);
-  const res = await ctx.sdx.createJob({
-    siteId: c.site_id,
-    idempotencyKey: body.key,
-    description: body.description,
-    script: body.script,
-    needsAck: site.settings.needs_ack,
-    backup: site.settings.backup,
-    express: site.settings.express,
-    // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
-    guard: () => ctx.cannotSend()
-  });
+  const res = await ctx.writing(
+    c.site_id,
+    () => ctx.sdx.createJob({
+      siteId: c.site_id,
+      idempotencyKey: body.key,
+      description: body.description,
+      script: body.script,
+      needsAck: site.settings.needs_ack,
+      backup: site.settings.backup,
+      express: site.settings.express,
+      // Asked again right before the POST goes out, after any wait for the rate limit or a retry.
+      guard: () => ctx.cannotSend(c.site_id)
+    })
+  );
   return { job: res.job, reused: res.replayed };
 }
 async function followedJob(ctx, c, part) {
@@ -97763,7 +99069,9 @@ async function sendParts(ctx, site, c) {
     index++;
   }
   for (; index < count2; index++) {
-    const refused = ctx.cannotSend();
+    const refused = ctx.cannotSend(c.site_id);
+    const to = ctx.handedTo(c.site_id);
+    if (to) return { change: c, job_id: null, log_url: null, reused: false, outcome: "queued", reason: handOverReason(to), part: { index, count: count2 } };
     if (refused)
       return {
         change: c,
@@ -97822,7 +99130,13 @@ async function runSiteLane(ctx, site, finish) {
   }
   let blockedBy = null;
   const toFollow = [];
+  await ctx.takeSite(site.site_id);
   for (const c of site.changes) {
+    const to = ctx.handedTo(site.site_id);
+    if (to) {
+      push2(handedOver(c, to));
+      continue;
+    }
     if (blockedBy) {
       push2({ ...NOT_SENT2, change: c, outcome: "blocked", reason: blockedBy });
       continue;
@@ -97835,6 +99149,11 @@ async function runSiteLane(ctx, site, finish) {
       }
     } catch (e) {
       const reason = errorReason(e);
+      const to2 = ctx.handedTo(site.site_id);
+      if (to2) {
+        push2(handedOver(c, to2));
+        continue;
+      }
       if (e instanceof SdxApiError && e.code === "aborted") {
         push2({ ...NOT_SENT2, change: c, outcome: "blocked", reason });
         blockedBy = reason;
@@ -97848,6 +99167,7 @@ async function runSiteLane(ctx, site, finish) {
       blockedBy = `an earlier change of ${site.site} (${c.path}) could not be ${c.kind === "removed" ? "cleaned up" : "sent"}`;
     }
   }
+  ctx.siteDone(site.site_id);
   for (const f of toFollow) {
     try {
       push2(await followJob(ctx, { change: f.change, job: f.job, reused: f.reused, settings: site.settings }));
@@ -97858,6 +99178,9 @@ async function runSiteLane(ctx, site, finish) {
   if (site.removed && results.every((r) => r.outcome === "skipped")) ctx.write([{ site_id: site.site_id, site: site.site, removed_at: ctx.iso() }]);
   ctx.emit({ type: "site-done", site, results });
   return results;
+}
+function handedOver(c, to) {
+  return { ...NOT_SENT2, change: c, outcome: "queued", reason: handOverReason(to) };
 }
 function siteRefusal(site) {
   if (site.status !== "ok") return { outcome: "stale", reason: site.reason ?? "nothing is sent to this site" };
@@ -97895,7 +99218,9 @@ async function runChange(ctx, site, c, toFollow) {
       reason: c.previous?.phase === "lost" ? `${c.path}: SDX lost its last job after it had started, so it may have run; check the router, then rerun with --retry-failed to send it again` : `${c.path} failed before with this content; fix it, or rerun with --retry-failed`
     };
   }
-  const refused = ctx.cannotSend();
+  const to = ctx.handedTo(c.site_id);
+  if (to) return handedOver(c, to);
+  const refused = ctx.cannotSend(c.site_id);
   if (refused) return { ...NOT_SENT2, change: c, outcome: "blocked", reason: `${refused} before this change was sent; the next run sends it` };
   if (c.parts) return sendParts(ctx, site, c);
   const found = c.action === "follow" ? await followedJob(ctx, c, null) : await createJobFor(ctx, site, c, wholeScript(ctx, c));
@@ -97937,6 +99262,7 @@ async function applyPlan(plan2, desired, state, opts) {
   const retriesBefore = { ...statsBefore.retriesByCause };
   const intents = intentUpdates(plan2, state, scriptOf, iso(), opts.secretsKeyCheck ?? null);
   if (intents.length) await opts.store.record(intents);
+  opts.onSending?.();
   const run2 = createRunContext({
     sdx: opts.sdx,
     store: opts.store,
@@ -97949,7 +99275,8 @@ async function applyPlan(plan2, desired, state, opts) {
     signal: opts.signal,
     lease: opts.lease,
     scriptOf,
-    onEvent: opts.onEvent
+    onEvent: opts.onEvent,
+    turns: opts.turns?.begin(plan2.commit.sha.slice(0, 7))
   });
   const results = [];
   const finish = (r) => {
@@ -97985,7 +99312,7 @@ async function applyPlan(plan2, desired, state, opts) {
 
 // src/apply/lease.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
-import { readFileSync as readFileSync6, readlinkSync } from "node:fs";
+import { readFileSync as readFileSync7, readlinkSync } from "node:fs";
 import { hostname as hostname4 } from "node:os";
 var LEASE_TTL_MS = 12e4;
 var LEASE_WAIT_MS = 3e5;
@@ -98007,7 +99334,7 @@ var machine;
 function machineId() {
   if (machine !== void 0) return machine;
   try {
-    const boot = readFileSync6("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const boot = readFileSync7("/proc/sys/kernel/random/boot_id", "utf8").trim();
     const pidns = readlinkSync("/proc/self/ns/pid");
     machine = boot && pidns ? `${boot}/${pidns}` : null;
   } catch {
@@ -98132,10 +99459,39 @@ function pause(ms, signal) {
   });
 }
 
+// src/apply/plan-index.ts
+async function recordPlanIndex(req) {
+  const { store, logger } = req;
+  if (!store.writePlanIndex || !store.index) return;
+  try {
+    const after = await makePlan({
+      reader: req.reader,
+      state: store,
+      ref: req.commit,
+      sitesDir: req.sitesDir,
+      secrets: req.secrets,
+      lint: req.lint,
+      cache: req.cache,
+      keep: { display: false, body: false },
+      snapshot: req.snapshot ?? noSnapshot()
+    });
+    if (!after.planIndex) return;
+    await store.writePlanIndex(after.planIndex);
+    logger.debug({ sites: after.planIndex.sites.size, read: after.incremental?.read }, "plan index kept in the state");
+  } catch (e) {
+    logger.warn({ err: e.message }, "could not keep the plan index in the state; the next plan reads more of the fleet");
+  }
+}
+function noSnapshot() {
+  return { load: async () => void 0, save: async () => {
+  } };
+}
+
 // src/apply/reconcile.ts
+init_api_url();
 async function reconcile(req) {
   const first2 = await planFor(req);
-  const held = await acquireLease(req.store, {
+  const leaseOptions = {
     purpose: req.lease?.purpose ?? "apply",
     commit: first2.plan.commit.sha,
     waitMs: req.lease?.waitMs,
@@ -98143,12 +99499,14 @@ async function reconcile(req) {
     signal: req.signal,
     logger: req.logger,
     onWait: req.lease?.onWait
-  });
+  };
+  const held = await (req.lease?.shared ? req.lease.shared.acquire(req.store, leaseOptions) : acquireLease(req.store, leaseOptions));
   try {
-    const current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
+    let current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
     if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
     const sdx = await req.sdxFor(current.desired.fleet);
     try {
+      current = await withReportedVersions2(req, sdx, current);
       await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
@@ -98159,6 +99517,9 @@ async function reconcile(req) {
         lease: held,
         secretsKeyCheck: req.secrets?.digestKey ? secretsKeyCheck(req.secrets.digestKey) : null
       });
+      if (req.planIndex !== false && !req.signal?.aborted) {
+        await recordPlanIndex({ ...req, commit: current.plan.commit.sha });
+      }
       return { ...result, warnings: current.warnings };
     } finally {
       await sdx.close();
@@ -98169,8 +99530,32 @@ async function reconcile(req) {
     await held.release();
   }
 }
+async function withReportedVersions2(req, sdx, current) {
+  const byId = new Map(current.desired.sites.map((s) => [s.id.toLowerCase(), s]));
+  const unset = current.plan.sites.filter((s) => s.changes.length && byId.get(s.site_id.toLowerCase())?.lintTarget.routeros === void 0);
+  if (!unset.length) return current;
+  let reported;
+  try {
+    reported = await sdx.listSites();
+  } catch (e) {
+    req.logger.warn(
+      { err: e.message },
+      "could not read the RouterOS versions SDX reports; sites without a routeros: setting are checked against the version last recorded, else the newest known"
+    );
+    return current;
+  }
+  const names = new Map([...byId].map(([id, s]) => [id, s.name]));
+  const updates = reportedVersionUpdates(current.state, reported, names, /* @__PURE__ */ new Date());
+  if (!updates.length) return current;
+  await req.store.record(updates);
+  req.logger.info(
+    { sites: updates.map((u) => ({ site: u.site, routeros: u.reported_version?.version })) },
+    `RouterOS versions reported by SDX recorded for ${updates.length} site${updates.length === 1 ? "" : "s"}; planning again with them`
+  );
+  return planFor(req);
+}
 async function planFor(req) {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: false, body: true } });
+  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true }, checksSecretsKey: true });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,
@@ -98178,37 +99563,17 @@ async function planFor(req) {
     );
   }
   await checkFleetApiUrl(req.reader, result.desired, req.apiUrl);
-  const problems = [...secretsKeyProblems(req, result), ...req.allowCheckErrors ? [] : checkErrors(result.plan)];
-  if (problems.length) throw new InputError(problems);
+  const keyProblems = secretsKeyProblems(req, result);
+  const verdict = judgePlan(result.plan, { allowCheckErrors: req.allowCheckErrors, allowLockout: req.allowLockout });
+  const refusals = verdict.refused ? refusalProblems(verdict) : [];
+  if (keyProblems.length || refusals.length) throw new InputError([...keyProblems, ...refusals], keyProblems.length ? void 0 : refusalHeadline(verdict));
   return result;
-}
-function checkErrors(plan2) {
-  const problems = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const c of plan2.changes) {
-    if (c.action !== "create") continue;
-    for (const f of c.findings) {
-      if (f.severity !== "error") continue;
-      const k = `${c.path}:${f.line}:${f.column}:${f.rule}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      problems.push({
-        file: c.path,
-        line: f.line,
-        column: f.column,
-        site: c.group ? void 0 : c.site,
-        message: `${f.message} [${f.rule}]`,
-        hint: `fix the script, acknowledge it with "# routeros-gitops: allow ${f.rule}" where the rule allows it, or pass --allow-check-errors`
-      });
-    }
-  }
-  return problems;
 }
 function secretsKeyProblems(req, result) {
   const users = result.desired.sites.flatMap((s) => s.scripts.filter((sc) => sc.uses.secrets.length).map((sc) => ({ site: s.name, path: sc.path })));
   if (!users.length) return [];
-  const key = req.secrets?.digestKey;
-  if (!key) {
+  const key2 = req.secrets?.digestKey;
+  if (!key2) {
     return [
       {
         file: "(environment)",
@@ -98218,11 +99583,11 @@ function secretsKeyProblems(req, result) {
     ];
   }
   const recorded = result.state.sites[FLEET_STATE_ID]?.secrets_key_check;
-  if (recorded && recorded !== secretsKeyCheck(key)) {
+  if (recorded && recorded !== secretsKeyCheck(key2)) {
     return [
       {
         file: "(environment)",
-        message: `RGO_SECRETS_KEY is not the key the applied state was written with (check value ${recorded}, this key's ${secretsKeyCheck(key)}); nothing was sent, and nothing would have been sent twice`,
+        message: `RGO_SECRETS_KEY is not the key the applied state was written with (check value ${recorded}, this key's ${secretsKeyCheck(key2)}); nothing was sent, and nothing would have been sent twice`,
         hint: "use the same RGO_SECRETS_KEY everywhere the state is shared (CI, daemon, laptops); to change the key, run `routeros-gitops state rekey` with the old key in RGO_OLD_SECRETS_KEY and the new one in RGO_SECRETS_KEY"
       }
     ];
@@ -98231,6 +99596,7 @@ function secretsKeyProblems(req, result) {
 }
 
 // src/report/apply-report.ts
+init_errors();
 function resultToJson(r) {
   return {
     ...changeToJson(r.change),
@@ -98290,7 +99656,7 @@ async function applyStep(ctx) {
   }
   if (event.kind === "push" && !event.onDefaultBranch) logger.info({ ref: event.ref }, "applying a push to a branch named in apply-branches");
   await refuseUnreviewedRef(ctx);
-  const sdxFor = ctx.runtime.sdxFactory();
+  const sdxFor = await ctx.runtime.sdxFactory();
   const store = await ctx.openStore();
   try {
     const { result, statuses } = await applyWithStatuses(ctx, store, sdxFor);
@@ -98323,9 +99689,11 @@ async function applyWithStatuses(ctx, store, sdxFor) {
       ref: pre.plan.commit.sha,
       sitesDir: inputs.sites,
       secrets: ctx.secrets,
-      lint: lintHook,
+      ...ctx.runtime.planChecks(ctx.repo),
       retryFailed: inputs.retryFailed,
+      snapshot: ctx.runtime.planSnapshot(ctx.repo),
       allowCheckErrors: inputs.allowCheckErrors,
+      allowLockout: inputs.allowLockout,
       apiUrl: ctx.apiUrl,
       sdxFor,
       logger: ctx.logger,
@@ -98347,12 +99715,12 @@ async function applyWithStatuses(ctx, store, sdxFor) {
 async function reportApply(ctx, result, statuses) {
   const { inputs, logger } = ctx;
   const sha2 = result.plan.commit.sha;
-  const report = join7(ctx.reportDir, `apply-${sha2.slice(0, 12)}.md`);
-  const reportJson = join7(ctx.reportDir, `apply-${sha2.slice(0, 12)}.json`);
+  const report = join9(ctx.reportDir, `apply-${sha2.slice(0, 12)}.md`);
+  const reportJson = join9(ctx.reportDir, `apply-${sha2.slice(0, 12)}.json`);
   const redact = ctx.runtime.redact();
   const md = applyToMarkdown(result) + statusNote(statuses, inputs.statuses, !!ctx.github);
-  await writeFile5(report, redact(md));
-  await writeFile5(reportJson, redact(`${JSON.stringify(applyToJson(result, result.warnings), null, 2)}
+  await writeFile6(report, redact(md));
+  await writeFile6(reportJson, redact(`${JSON.stringify(applyToJson(result, result.warnings), null, 2)}
 `));
   await ctx.io.appendSummary(fitSummary(md, report));
   const verdicts = siteOutcomes(result.results);

@@ -606,6 +606,9 @@ describe('dist/index.js', () => {
     const fresh = readFileSync(out, 'utf8');
     const committed = readFileSync(BUNDLE, 'utf8');
     expect(fresh === committed, 'dist/index.js differs from a fresh build: run `node scripts/build.mjs action` and commit dist/index.js').toBe(true);
+    // The plan's worker threads run a file of their own, built beside it (issue 18).
+    const worker = readFileSync(path.join(dir, 'plan-worker.js'), 'utf8') === readFileSync(path.join(ROOT, 'dist', 'plan-worker.js'), 'utf8');
+    expect(worker, 'dist/plan-worker.js differs from a fresh build: run `node scripts/build.mjs action` and commit dist/').toBe(true);
   });
 
   it('is what action.yml runs, on node24, with the inputs and outputs the code reads and writes', async () => {

@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ENTRIES = ['cli', 'action', 'daemon'] as const;
-const ADAPTERS = ['git', 'state', 'sdx', 'github', 'secrets', 'cache', 'lock'] as const;
+const ADAPTERS = ['git', 'state', 'sdx', 'github', 'secrets', 'cache', 'lock', 'workers'] as const;
 const PURE = ['core', 'lint', 'report'] as const;
 const ALL_ROOMS = [...PURE, 'apply', ...ADAPTERS, 'assets', 'sandbox', 'wiring', ...ENTRIES, 'version'] as const;
 type Room = (typeof ALL_ROOMS)[number];
@@ -38,8 +38,9 @@ const RULES: Record<Room, Rule> = {
   sdx: { holds: 'adapter: the SDX jobs API client', may: ['core'], owns: ['undici'] },
   github: { holds: 'adapter: commit statuses, pull-request comments, annotations', may: ['core'], owns: ['@octokit/', 'bottleneck'] },
   secrets: { holds: 'adapter: secret values from the environment and a file', may: ['core'] },
-  cache: { holds: 'adapter: the plan snapshot and the parse cache in the git directory', may: ['core'] },
+  cache: { holds: 'adapter: the plan snapshot, the parse cache and the check cache in the git directory', may: ['core'] },
   lock: { holds: 'adapter: the lock file of a run', may: ['core'] },
+  workers: { holds: "adapter: worker threads that render a plan's scripts, and the threads' entry", may: ['core', 'git', 'assets'] },
   assets: { holds: 'the data shipped with the package (the RouterOS command tree), read from disk', may: ['core', 'lint'] },
   sandbox: { holds: 'the local SDX double (a product feature)', may: ['core'] },
   wiring: { holds: 'the only place adapters are built', may: but(...ENTRIES) },

@@ -64,7 +64,16 @@ describe('descriptions', () => {
 import { writeJson } from '../src/cli/commands.js';
 describe('writeJson', () => {
   it('writes exactly what JSON.stringify(value, null, 2) writes', () => {
-    for (const v of [{ a: 1, changes: [{ x: [1, 2], y: { z: null } }, { x: [] }], empty: [], o: { p: 'q' }, s: 'é"\n' }, {}, { only: [] }]) {
+    const many = Array.from({ length: 1200 }, (_, i) =>
+      i % 7 === 0 ? [] : i % 11 === 0 ? undefined : { i, s: `x\n${i}`, nested: { a: [i, { b: null }] }, u: undefined },
+    );
+    for (const v of [
+      { a: 1, changes: [{ x: [1, 2], y: { z: null } }, { x: [] }], empty: [], o: { p: 'q' }, s: 'é"\n' },
+      {},
+      { only: [] },
+      { many, after: 1 },
+      { one: [{}], two: [[], {}] },
+    ]) {
       let out = '';
       writeJson((s) => (out += s), v);
       expect(out).toBe(`${JSON.stringify(v, null, 2)}\n`);

@@ -31,8 +31,8 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-  /** From the debug line: sites taken from the snapshot, and sites read. */
-  stats: { from_snapshot: number; read: number } | null;
+  /** From the debug line: sites taken unread (from_state of them from the state's plan index), and sites read. */
+  stats: { from_snapshot: number; read: number; from_state: number } | null;
 }
 
 const snapshotFile = (r: TempRepo) => join(r.dir, '.git', 'routeros-gitops', 'plan-snapshot.json');
@@ -42,21 +42,20 @@ async function planRun(r: TempRepo, args: string[], extraEnv: Record<string, str
   let stats: Run['stats'] = null;
   for (const line of res.stderr.split('\n')) {
     if (!line.includes('incremental plan')) continue;
-    const j = JSON.parse(line) as { from_snapshot: number; read: number };
-    stats = { from_snapshot: j.from_snapshot, read: j.read };
+    const j = JSON.parse(line) as { from_snapshot: number; read: number; from_state: number };
+    stats = { from_snapshot: j.from_snapshot, read: j.read, from_state: j.from_state };
   }
   return { code: res.code, stdout: res.stdout, stderr: res.stderr, stats };
 }
 
-/** The plan without a snapshot, then with the last one (which it leaves updated): both must agree. */
+/** A full plan (RGO_INCREMENTAL=0), then one with the last snapshot (which it leaves updated): both must agree. */
 async function both(r: TempRepo, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
   const file = snapshotFile(r);
   const saved = `${file}.saved`;
   const had = existsSync(file);
   if (had) await copyFile(file, saved);
-  await rm(file, { force: true });
-  const full = await planRun(r, args, extraEnv);
-  expect(full.stats?.from_snapshot ?? 0, 'a plan without a snapshot reads every site').toBe(0);
+  const full = await planRun(r, args, { ...extraEnv, RGO_INCREMENTAL: '0' });
+  expect(full.stats, 'a full plan reads every site').toBeNull();
   if (had) await copyFile(saved, file);
   else await rm(file, { force: true });
   const inc = await planRun(r, args, extraEnv);
@@ -86,27 +85,29 @@ describe('incremental plan (the plan snapshot)', () => {
     // Nothing applied: every site has changes, so none is kept.
     let run = await both(r);
     expect(changes(run)).toHaveLength(10);
-    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4, from_state: 0 });
     await apply(r);
+    // Every state file changed, and apply planned once more after its jobs (issue 18): that plan
+    // read them and left the snapshot (and the state's plan index) up to date.
     run = await both(r);
-    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 }); // every state file changed
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0, from_state: 0 });
     run = await both(r);
     expect(changes(run)).toEqual([]);
-    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0, from_state: 0 });
 
     // One site's script: that site is read.
     await r.commit({ 'sites/site-3/10-dns.rsc': '/ip dns set servers=9.9.9.9\n' }, 'site-3 dns');
     run = await both(r);
     expect(changes(run)).toEqual(['site-3 sites/site-3/10-dns.rsc modified create']);
-    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 1, from_state: 0 });
 
-    // Its apply changes only its state file: only it is read again.
+    // Its apply changes only its state file: only it is read again (by apply's own plan after its jobs).
     await apply(r);
     run = await both(r);
     expect(changes(run)).toEqual([]);
-    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0, from_state: 0 });
     run = await both(r);
-    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0, from_state: 0 });
 
     // A shared script, the fleet settings, a stray file: every site is read.
     await r.commit(
@@ -115,7 +116,7 @@ describe('incremental plan (the plan snapshot)', () => {
     );
     run = await both(r);
     expect(changes(run)).toEqual(['site-1 sites/_groups/core/20-firewall.rsc modified create', 'site-2 sites/_groups/core/20-firewall.rsc modified create']);
-    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4, from_state: 0 });
     await apply(r);
     await both(r);
     await r.commit({ 'sites/routeros-gitops.yaml': 'vars:\n  dns: 8.8.8.8\ngroups:\n  core:\n    vars:\n      bridge: bridge-lan\n' }, 'dns everywhere');
@@ -126,19 +127,19 @@ describe('incremental plan (the plan snapshot)', () => {
     await both(r);
     await r.commit({ 'sites/README.md': 'Sites.\n' }, 'readme');
     run = await both(r);
-    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4, from_state: 0 });
     run = await both(r);
-    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0, from_state: 0 });
 
     // Secrets supplied change what a site would render: nothing is taken from a snapshot made without them.
     const KEY = 'snapshot-test-secrets-key-0123';
     run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2', RGO_SECRETS_KEY: KEY });
-    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4, from_state: 0 });
     run = await both(r, [], { RGO_SECRET_WIFI: 'hunter2', RGO_SECRETS_KEY: KEY });
-    expect(run.stats).toEqual({ from_snapshot: 4, read: 0 });
+    expect(run.stats).toEqual({ from_snapshot: 4, read: 0, from_state: 0 });
     expect(await readFile(snapshotFile(r), 'utf8')).not.toContain('hunter2');
     run = await both(r, [], { RGO_SECRET_WIFI: 'hunter3', RGO_SECRETS_KEY: KEY });
-    expect(run.stats).toEqual({ from_snapshot: 0, read: 4 });
+    expect(run.stats).toEqual({ from_snapshot: 0, read: 4, from_state: 0 });
     // Values without the key cannot be identified without a guessable digest: no snapshot is used.
     run = await both(r, [], { RGO_SECRET_WIFI: 'hunter3' });
     expect(run.stats).toBeNull();
@@ -150,7 +151,7 @@ describe('incremental plan (the plan snapshot)', () => {
     await apply(r);
     await r.git(['reset', '-q', '--hard', main]);
     run = await both(r);
-    expect(run.stats).toEqual({ from_snapshot: 3, read: 1 });
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 1, from_state: 0 });
     expect(changes(run)).toEqual(['site-1 sites/site-1/10-dns.rsc modified stale']);
     await r.commit({ 'sites/site-2/00-identity.rsc': '/system identity set name=${{ site.name }}-2\n' }, 'after the experiment');
     run = await both(r);
@@ -162,7 +163,7 @@ describe('incremental plan (the plan snapshot)', () => {
     await r.commit({ 'sites/site-4/site.yaml': null, 'sites/site-4/00-identity.rsc': null, 'sites/site-4/10-dns.rsc': null }, 'site-4 gone');
     run = await both(r);
     expect(changes(run)).toEqual(['site-4 sites/site-4/00-identity.rsc removed none', 'site-4 sites/site-4/10-dns.rsc removed none']);
-    expect(run.stats).toEqual({ from_snapshot: 3, read: 0 });
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 0, from_state: 0 });
 
     // A new site with the id of a kept one: the same error as a full plan.
     await r.commit({ 'sites/site-5/site.yaml': `id: ${SITE_IDS[0]}\n`, 'sites/site-5/00-a.rsc': '/log info a\n' }, 'copy of site-1');
@@ -177,9 +178,13 @@ describe('incremental plan (the plan snapshot)', () => {
     const stale = (JSON.parse(run.stdout) as { sites: Array<{ site: string; status: string }> }).sites.filter((s) => s.status === 'stale').map((s) => s.site);
     expect(stale.length).toBeGreaterThan(0);
 
-    // A broken snapshot is no snapshot.
+    // A broken snapshot is no snapshot: the sites come from the state's plan index (issue 18), which
+    // the last apply left; without it either, everything is read.
     await writeFile(snapshotFile(r), '{"format": 1, "sites": [[');
-    run = await planRun(r, [], {});
+    run = await both(r);
+    expect(run.stats).toEqual({ from_snapshot: 3, read: 0, from_state: 3 });
+    await writeFile(snapshotFile(r), '{"format": 1, "sites": [[');
+    run = await planRun(r, ['--state-ref', 'refs/routeros-gitops/none'], {});
     expect(run.code).toBe(0);
     expect(run.stats?.from_snapshot).toBe(0);
   }, 120_000);

@@ -4,7 +4,6 @@
 // follows them and writes their outcome on that same commit.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lintHook } from '../wiring/checks.js';
 import { reconcile, type ReconcileResult } from '../apply/reconcile.js';
 import { applyToJson, applyToMarkdown } from '../report/apply-report.js';
 import { siteOutcomes, type StatusWriterReport } from '../github/status-writer.js';
@@ -23,7 +22,7 @@ export async function applyStep(ctx: StepContext): Promise<StepOutcome> {
   }
   if (event.kind === 'push' && !event.onDefaultBranch) logger.info({ ref: event.ref }, 'applying a push to a branch named in apply-branches');
   await refuseUnreviewedRef(ctx);
-  const sdxFor = ctx.runtime.sdxFactory();
+  const sdxFor = await ctx.runtime.sdxFactory();
   const store = await ctx.openStore();
   try {
     const { result, statuses } = await applyWithStatuses(ctx, store, sdxFor);
@@ -58,7 +57,7 @@ async function refuseUnreviewedRef(ctx: StepContext): Promise<void> {
 async function applyWithStatuses(
   ctx: StepContext,
   store: StateStore,
-  sdxFor: ReturnType<StepContext['runtime']['sdxFactory']>,
+  sdxFor: Awaited<ReturnType<StepContext['runtime']['sdxFactory']>>,
 ): Promise<{ result: ReconcileResult; statuses: StatusWriterReport | null }> {
   const { inputs, env } = ctx;
   const pre = await planWithHistory(ctx, store);
@@ -76,8 +75,9 @@ async function applyWithStatuses(
       ref: pre.plan.commit.sha,
       sitesDir: inputs.sites,
       secrets: ctx.secrets,
-      lint: lintHook,
+      ...ctx.runtime.planChecks(ctx.repo),
       retryFailed: inputs.retryFailed,
+      snapshot: ctx.runtime.planSnapshot(ctx.repo),
       allowCheckErrors: inputs.allowCheckErrors,
       allowLockout: inputs.allowLockout,
       apiUrl: ctx.apiUrl,

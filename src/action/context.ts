@@ -10,7 +10,6 @@ import type { SecretSource } from '../core/model.js';
 import type { OperatorApiUrl } from '../core/api-url.js';
 import type { StateStore } from '../core/ports.js';
 import { makePlan, type PlanResult } from '../core/engine.js';
-import { lintHook } from '../wiring/checks.js';
 import type { GitRepo } from '../git/repo.js';
 import type { WorkflowEvent } from '../github/event.js';
 import { githubTarget, type GitHubTarget } from '../wiring/github.js';
@@ -124,11 +123,22 @@ export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, event:
  * is shallow, fetch the history and plan again (the state is not read twice).
  */
 export async function planWithHistory(ctx: StepContext, store: StateStore): Promise<PlanResult> {
-  const req = { reader: ctx.repo, ref: ctx.ref, sitesDir: ctx.inputs.sites, secrets: ctx.secrets, lint: lintHook, retryFailed: ctx.inputs.retryFailed };
+  // Issue 18: incremental, from the state's plan index (a fresh clone has no snapshot of its own).
+  const snapshot = ctx.runtime.planSnapshot(ctx.repo);
+  const req = {
+    reader: ctx.repo,
+    ref: ctx.ref,
+    sitesDir: ctx.inputs.sites,
+    secrets: ctx.secrets,
+    ...ctx.runtime.planChecks(ctx.repo),
+    retryFailed: ctx.inputs.retryFailed,
+    snapshot,
+  };
   const first = await makePlan({ ...req, state: store });
   if (!first.plan.sites.some((s) => s.status === 'unknown-history')) return first;
   if (!(await unshallow(ctx.repo, first.plan.commit.sha, ctx.logger))) return first;
-  return makePlan({ ...req, state: first.state });
+  // An incremental plan's state holds only the sites it read: the store is asked again then.
+  return makePlan({ ...req, state: first.partial ? store : first.state });
 }
 
 /** Script findings and warnings as annotations (at most 10 of each kind); returns how many were left out. */

@@ -15,6 +15,7 @@ import type { FleetDefaults } from '../core/settings.js';
 import { FLEET_STATE_ID } from '../core/state.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import { acquireLease, type SharedLease } from './lease.js';
+import { recordPlanIndex } from './plan-index.js';
 import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
 import { judgePlan, refusalHeadline, refusalProblems } from '../core/verdict.js';
 import { reportedVersionUpdates } from '../core/routeros-target.js';
@@ -49,6 +50,8 @@ export interface ReconcileRequest
    * waiting, and a lease shared by the overlapping runs of this process (the daemon), if any.
    */
   lease?: { purpose?: string; waitMs?: number; ttlMs?: number; onWait?: (lease: Lease) => void; shared?: SharedLease };
+  /** Keep the plan index in the state once the jobs are done (apply/plan-index.ts). Default: true. */
+  planIndex?: boolean;
 }
 
 export interface ReconcileResult extends ApplyResult {
@@ -87,6 +90,10 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
         lease: held,
         secretsKeyCheck: req.secrets?.digestKey ? secretsKeyCheck(req.secrets.digestKey) : null,
       });
+      // Issue 18: what the next plan needs, in the state (under the lease: one writer at a time).
+      if (req.planIndex !== false && !req.signal?.aborted) {
+        await recordPlanIndex({ ...req, commit: current.plan.commit.sha });
+      }
       return { ...result, warnings: current.warnings };
     } finally {
       await sdx.close();
@@ -131,7 +138,7 @@ async function withReportedVersions(req: ReconcileRequest, sdx: SdxClient, curre
 
 /** Plan, then refuse what apply must not send: script check errors, secrets without their key. */
 async function planFor(req: ReconcileRequest): Promise<PlanResult> {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true } });
+  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true }, checksSecretsKey: true });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,

@@ -11,7 +11,17 @@ import { SNAPSHOT_FORMAT, type PlanSnapshot, type SnapshotSite, type SnapshotSto
 import type { JobSettings } from '../core/settings.js';
 import { VERSION } from '../version.js';
 
-type Row = [name: string, tree: string, state_path: string, state: string | null, id: string, last_commit: string | null, settings: number, scripts: number];
+type Row = [
+  name: string,
+  tree: string,
+  state_path: string,
+  state: string | null,
+  id: string,
+  last_commit: string | null,
+  settings: number,
+  scripts: number,
+  secrets: boolean,
+];
 
 export interface SnapshotFile {
   format: number;
@@ -94,8 +104,8 @@ function readRows(rows: readonly Row[], settingsList: readonly unknown[]): Map<s
   const settings = settingsList.map((s) => (isJobSettings(s) ? s : undefined));
   const sites = new Map<string, SnapshotSite>();
   for (const row of rows) {
-    if (!Array.isArray(row) || row.length !== 8) continue;
-    const [name, tree, statePath, state, id, last, si, scripts] = row;
+    if (!Array.isArray(row) || row.length !== 9) continue;
+    const [name, tree, statePath, state, id, last, si, scripts, secrets] = row;
     const set = typeof si === 'number' ? settings[si] : undefined;
     if (
       typeof name !== 'string' ||
@@ -106,8 +116,8 @@ function readRows(rows: readonly Row[], settingsList: readonly unknown[]): Map<s
       !(last === null || isOid(last))
     )
       continue;
-    if (!set || !Number.isInteger(scripts)) continue;
-    sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set, scripts });
+    if (!set || !Number.isInteger(scripts) || typeof secrets !== 'boolean') continue;
+    sites.set(name, { tree, state_path: statePath, state, id, last_commit: last, settings: set, scripts, secrets });
   }
   return sites;
 }
@@ -142,7 +152,7 @@ export function toSnapshotFile(snapshot: PlanSnapshot): SnapshotFile {
       i = settings.push(s.settings) - 1;
       index.set(k, i);
     }
-    rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts]);
+    rows.push([name, s.tree, s.state_path, s.state, s.id, s.last_commit, i, s.scripts, s.secrets !== false]);
   }
   const doc: SnapshotFile = { format: SNAPSHOT_FORMAT, version: VERSION, key: snapshot.key, settings, sites: rows };
   if (snapshot.seen) {

@@ -1,7 +1,6 @@
 // `apply`: plan, then send one job per change and follow each to its outcome.
 import { LeaseBusyError, LEASE_WAIT_MS } from '../apply/lease.js';
 import { reconcile } from '../apply/reconcile.js';
-import { lintHook } from '../wiring/checks.js';
 import { describeHolder } from '../core/lease.js';
 import { SdxAccessError } from '../core/errors.js';
 import type { ApplyEvent } from '../core/outcome.js';
@@ -20,7 +19,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
   const rt = ctx.runtime;
   const repo = await ctx.repo(opts);
   const secrets = await ctx.secrets(repo, opts);
-  const sdxFor = rt.sdxFactory();
+  const sdxFor = await rt.sdxFactory();
   const store = await ctx.stateStore(repo, opts);
   const json = opts.format === 'json';
   const progress = !!ctx.io.stderr.isTTY && !json;
@@ -41,7 +40,7 @@ export async function applyCommand(ctx: Context, raw: Record<string, unknown>, _
       ref: opts.ref,
       sitesDir: opts.sites,
       secrets,
-      lint: lintHook,
+      ...rt.planChecks(repo),
       retryFailed: opts.retryFailed,
       sdxFor: async (fleet) => (ticker ? ticker.watch(await sdxFor(fleet)) : sdxFor(fleet)),
       apiUrl: rt.apiUrl,

@@ -12,7 +12,7 @@ import { statusRows } from '../report/status.js';
 
 export { statusRows, type SiteStatusRow } from '../report/status.js';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
-import { commandTarget, lintHook, type FileFinding } from '../wiring/checks.js';
+import { commandTarget, type FileFinding } from '../wiring/checks.js';
 import { fileFindings, modelFindings } from './validate-files.js';
 import { checkPackageName, PACKAGES_HINT, type LintTarget } from '../core/routeros-target.js';
 import { parseRouterOsVersion } from '../lint/routeros-version.js';
@@ -46,7 +46,7 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
       ref: opts.ref,
       sitesDir: opts.sites,
       secrets,
-      lint: lintHook,
+      ...ctx.runtime.planChecks(repo),
       retryFailed: opts.retryFailed,
       keep: { display: diffs, body: false },
       cache: await ctx.parseCache(repo),
@@ -274,6 +274,9 @@ export function writeJson(out: (s: string) => void, value: object): void {
   flush();
 }
 
+/** Elements of a top-level array made into text at once (see writeJsonPieces). */
+const JSON_BATCH = 256;
+
 function writeJsonPieces(write: (s: string) => void, value: object): void {
   const entries = Object.entries(value).map(([k, v]) => [k, v instanceof MappedList ? v.items : v] as const);
   const mappers = new Map(
@@ -291,9 +294,12 @@ function writeJsonPieces(write: (s: string) => void, value: object): void {
     if (Array.isArray(v) && v.length) {
       write(`  ${JSON.stringify(k)}: [\n`);
       const map = mappers.get(k) ?? ((x: unknown) => x);
-      v.forEach((el, j) => {
-        write(`    ${JSON.stringify(map(el), null, 2).replaceAll('\n', '\n    ')}${j < v.length - 1 ? ',\n' : '\n'}`);
-      });
+      // A few hundred elements at a time, by JSON.stringify itself: nested one level deeper, its
+      // elements come out indented as they stand here (issue 18: no re-indenting pass per element).
+      for (let j = 0; j < v.length; j += JSON_BATCH) {
+        const text = JSON.stringify([v.slice(j, j + JSON_BATCH).map(map)], null, 2);
+        write(`${text.slice(6, -6)}${j + JSON_BATCH < v.length ? ',\n' : '\n'}`);
+      }
       write(`  ]${comma}\n`);
     } else write(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replaceAll('\n', '\n  ')}${comma}\n`);
   });

@@ -20,7 +20,7 @@ export interface SiteList {
 
 /** The token's sites with their folders, sorted by folder; with `details`, their model and last-seen time. */
 export async function readSites(ctx: Context, opts: { details: boolean }): Promise<SiteList> {
-  const client = ctx.runtime.sdxClient();
+  const client = await ctx.runtime.sdxClient();
   try {
     const summaries = await client.listSites();
     const details = opts.details ? await readDetails(ctx, client, summaries) : new Map<string, Site>();

@@ -4,11 +4,14 @@ import { InputError, type Problem } from './errors.js';
 import type { CommitInfo, CommitRelation, RepoReader, StateIndex, StateStore, TreeEntry } from './ports.js';
 import { appliedCommits, type AppliedState } from './state.js';
 import { noSecrets, normalizeDir, readFleet, type DesiredFleet, type LintFn, type ParseCache, type SecretSource } from './model.js';
-import { renderFleet } from './render-fleet.js';
+import { renderFleet, type RenderWorkers } from './render-fleet.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
 import { narrowPlan } from './site-filter.js';
 import { typeOfMode } from './ports.js';
 import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
+// Issue 18: the plan index kept in the state (a fresh clone plans incrementally).
+import { cleanFromPlanIndex, planIndexKeys, type PlanIndexBucket, type PlanIndexWrite } from './plan-index.js';
+import { secretScopesClash, secretsKeyInDoubt } from './clean-site-checks.js';
 
 export interface PlanRequest {
   reader: RepoReader;
@@ -32,6 +35,16 @@ export interface PlanRequest {
   snapshot?: SnapshotStore;
   /** Issue 14: only the sites matching these names or globs (`--site`); a pattern matching none is an InputError. Default: every site. */
   sitePatterns?: readonly string[];
+  /**
+   * The caller refuses scripts that use secrets without the state's secrets key, naming them all
+   * (apply): an incremental plan then gives way to a full one when a site it did not read uses
+   * secrets and the key would be refused. Default: false (plan checks only when given secret values).
+   */
+  checksSecretsKey?: boolean;
+  /** Issue 18: worker threads for the scripts to read (see RenderWorkers). Default: none. */
+  workers?: RenderWorkers;
+  /** Issue 18: where `lint` keeps its results; saved once the fleet is rendered. */
+  checkCache?: { save(): Promise<void> };
 }
 
 export interface PlanResult {
@@ -41,8 +54,13 @@ export interface PlanResult {
   warnings: Problem[];
   /** true when `desired` and `state` hold only the sites read (see PlanRequest.snapshot). */
   partial?: boolean;
-  /** For an incremental plan: how many sites were taken from the snapshot, and how many were read. */
-  incremental?: { from_snapshot: number; read: number };
+  /**
+   * For an incremental plan: how many sites were taken from the snapshot or the state's plan index
+   * (from_state of them from the latter), and how many were read.
+   */
+  incremental?: { from_snapshot: number; read: number; from_state: number };
+  /** For an incremental plan: the plan index this plan would leave in the state (apply writes it; see core/plan-index.ts). */
+  planIndex?: PlanIndexWrite;
 }
 
 /** Build the plan, or throw InputError listing every problem of the input at once. */
@@ -66,7 +84,9 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
     readAll: req.readAll,
     retryFailed: req.retryFailed,
     keep: req.keep,
+    workers: req.workers,
   });
+  await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations = await relationsOf(req.reader, commit, appliedCommits(state));
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
@@ -111,27 +131,35 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     return r;
   };
   if (previous) for (const s of previous.sites.values()) if (s.last_commit) relationTo(s.last_commit);
-  // No snapshot: every site will be read, so the whole listing is started at once.
-  const everything = previous ? undefined : reader.listTree(commit.sha, dir);
-  everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
   const seen = previous?.seen;
-  const [top, index] = await Promise.all([
-    topSince(reader, previous, commit.sha, dir),
-    seen && store.indexSince ? store.indexSince(stateIndexOf(previous!)) : store.index(),
-  ]);
+  const indexing = seen && store.indexSince ? store.indexSince(stateIndexOf(previous!)) : store.index();
+  // No snapshot (a fresh clone): the state's plan index is read while git lists the sites directory.
+  const stored = previous ? undefined : readPlanIndex(store, indexing);
+  // No snapshot and no plan index either: every site will be read, so the whole listing is started
+  // as soon as that is known (not before: parsing it would slow down a plan that does not need it).
+  const everything = stored?.then((b) => (b?.length ? undefined : reader.listTree(commit.sha, dir)));
+  everything?.catch(() => {}); // awaited below, or not needed when there is no sites directory
+  const [top, index] = await Promise.all([topSince(reader, previous, commit.sha, dir), indexing]);
   if (!top.length) return null; // no sites directory: the full plan says so
   const folders = top.filter(isSiteFolder);
   const shared = top.filter((e) => !isSiteFolder(e));
   const key = snapshotKey({ sitesDir: dir, shared, secrets: identity ?? '', store: store.describe(), retryFailed: !!req.retryFailed });
+  const indexKeys = planIndexKeys({ sitesDir: dir, shared, secrets: identity ?? '', retryFailed: !!req.retryFailed });
 
   const clean = cleanSitesOf(previous, key, folders, index);
+  // Sites the snapshot cannot vouch for (none, another key, state files another clone changed):
+  // the state's plan index may, when there are more than a few (else reading them costs less).
+  const buckets = stored ? await stored : folders.length - clean.size > FEW_SITES ? await readPlanIndex(store, Promise.resolve(index)) : undefined;
+  const fromState = cleanFromPlanIndex(buckets ?? [], indexKeys, folders, index.files, index.pathOf, new Set(clean.keys()));
+  for (const [name, s] of fromState) clean.set(name, s);
+  if (clean.size && secretScopesClash(folders, secrets)) return null;
   const cleanIds = new Set([...clean.values()].map((s) => s.id));
   const cleanPaths = new Set([...clean.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean.has(e.path.slice(e.path.lastIndexOf('/') + 1)));
   // A long list of paths costs git more than listing everything.
   const entries =
     clean.size === 0 || dirty.length > 200
-      ? (await (everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
+      ? (await ((await everything) ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
       : await reader.listTree(commit.sha, dir, [
           ...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path),
           ...dirty.map((e) => e.path),
@@ -143,7 +171,9 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   // A site id now in a read site (or a state file) that a snapshot site also has: let the full plan
   // sort it out (and word any problem exactly as it does).
   if (model.sites.some((s) => cleanIds.has(s.id)) || Object.keys(state.sites).some((id) => cleanIds.has(id))) return null;
-  const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep });
+  if (secretsKeyInDoubt(clean, secrets, state, !!req.checksSecretsKey)) return null;
+  const desired = await renderFleet(reader, model, state, { secrets, lint: req.lint, retryFailed: req.retryFailed, keep: req.keep, workers: req.workers });
+  await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const cleanSites: CleanSite[] = [...clean].map(([name, s]) => ({
     site: name,
@@ -158,7 +188,26 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
   const next = nextSnapshot({ key, commit: commit.sha, dir, top, folders, clean, index, plan: p, desired, state });
   if (!sameSnapshot(previous, next)) await snapshots.save(next);
-  return { plan: p, desired, state, warnings: desired.warnings, partial: true, incremental: { from_snapshot: clean.size, read: desired.sites.length } };
+  return {
+    plan: p,
+    desired,
+    state,
+    warnings: desired.warnings,
+    partial: true,
+    incremental: { from_snapshot: clean.size, read: desired.sites.length, from_state: fromState.size },
+    planIndex: { keys: indexKeys, sites: next.sites },
+  };
+}
+
+/** Below this many sites to read, reading them costs less than reading the state's plan index. */
+const FEW_SITES = 16;
+
+/** The state's plan index at the index's head, or undefined when the store keeps none or it cannot be read. */
+function readPlanIndex(store: StateStore, indexing: Promise<StateIndex>): Promise<PlanIndexBucket[] | undefined> {
+  if (!store.readPlanIndex) return Promise.resolve(undefined);
+  const read = store.readPlanIndex;
+  // Losing the index costs only time: a failure to read it is no index.
+  return indexing.then((i) => read.call(store, i.head)).catch(() => undefined);
 }
 
 /** Sites whose folder, state file and key are what the snapshot found with nothing to send. */
@@ -198,6 +247,7 @@ function nextSnapshot(input: SnapshotInput): PlanSnapshot {
     if (rel !== null) warned.add(rel.split('/')[0]!);
   }
   const read = new Set(desired.sites.map((s) => s.name));
+  const usesSecrets = new Set(desired.sites.filter((s) => s.scripts.some((sc) => sc.uses.secrets.length > 0)).map((s) => s.name));
   const next: PlanSnapshot = { key: input.key, sites: new Map() };
   // A site whose scripts moved (or whose folder was renamed) has state still to record: not clean.
   const moved = new Set(input.plan.moves.map((m) => m.site_id));
@@ -217,6 +267,7 @@ function nextSnapshot(input: SnapshotInput): PlanSnapshot {
         last_commit: state.sites[sp.site_id]?.last_commit ?? null,
         settings: sp.settings,
         scripts: sp.scripts,
+        secrets: usesSecrets.has(sp.site),
       });
     }
   }
@@ -277,6 +328,7 @@ function sameSnapshot(a: PlanSnapshot | undefined, b: PlanSnapshot): boolean {
         x.id !== y.id ||
         x.last_commit !== y.last_commit ||
         x.scripts !== y.scripts ||
+        x.secrets !== y.secrets ||
         JSON.stringify(x.settings) !== JSON.stringify(y.settings))
     )
       return false;

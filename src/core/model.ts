@@ -20,6 +20,7 @@ import {
   type VarValue,
 } from './settings.js';
 import type { TemplateRef } from './template.js';
+import type { RenderWorkers } from './render-fleet.js';
 import { checkDescriptionTemplate } from './description.js';
 import { deprecatedRuleSettings, validateRuleSettings, type Level, type RuleSetting } from '../lint/index.js';
 // Issue 16: the RouterOS version and packages each site's scripts are checked against.
@@ -461,7 +462,12 @@ export interface ScriptFinding {
  * The script checks: `raw` lists the raw (unescaped) template values, which are flagged; `target` is
  * the RouterOS the script runs on (its command tree is checked).
  */
-export type LintFn = (text: string, rules: Record<string, RuleSetting>, ctx?: { raw?: readonly TemplateRef[]; target?: LintTarget }) => ScriptFinding[];
+export type LintFn = (
+  text: string,
+  rules: Record<string, RuleSetting>,
+  /** `key` (issue 18): identifies `text` for the check cache (its blob, and render inputs for a template). */
+  ctx?: { raw?: readonly TemplateRef[]; target?: LintTarget; key?: string },
+) => ScriptFinding[];
 
 export interface DesiredSite extends Omit<SiteModel, 'scripts'> {
   scripts: DesiredScript[];
@@ -483,4 +489,6 @@ export interface RenderOptions {
   /** Read and render every script, whatever the state says (validate does). */
   readAll?: boolean;
   lint?: LintFn;
+  /** Issue 18: threads to share the scripts to read with (their checks are `lint`'s). Default: none. */
+  workers?: RenderWorkers;
 }

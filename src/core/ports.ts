@@ -2,6 +2,7 @@
 // src/github) implement them; tests pass the real adapters against real git and the sandbox.
 import type { AppliedState, StateUpdate } from './state.js';
 import type { Lease } from './lease.js';
+import type { PlanIndexBucket, PlanIndexWrite } from './plan-index.js';
 
 export interface CommitInfo {
   sha: string;
@@ -62,8 +63,19 @@ export interface RepoReader {
   diffDir?(from: string, to: string, dir: string): Promise<DirChange[] | null>;
   /** Blob contents by id, read in one batch (one git process for any number of blobs). */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
+  /**
+   * Optional (issue 18): a reader of several batches of blobs, one after the other, from one git
+   * process; close it when done.
+   */
+  openBlobReader?(): BlobReader;
   /** How commit `a` relates to commit `b` ('ancestor': a is an ancestor of b). */
   relation(a: string, b: string): Promise<CommitRelation>;
+}
+
+/** Batches of blobs from one git process (see RepoReader.openBlobReader). */
+export interface BlobReader {
+  readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
+  close(): void;
 }
 
 /** What a lease operation found and did (see StateStore.changeLease). */
@@ -112,6 +124,14 @@ export interface StateStore {
   indexSince?(base: Pick<StateIndex, 'head' | 'files'>): Promise<StateIndex>;
   /** Optional, with index: the state held by some of the index's files (always read together with `index`). */
   loadFiles?(index: StateIndex, paths: readonly string[]): Promise<AppliedState>;
+  /**
+   * Optional (issue 18): the plan index kept in the state at `head` (a state commit from `index`),
+   * as stored, its entries not yet checked against anything; undefined when there is none, or none
+   * that reads right. See core/plan-index.ts.
+   */
+  readPlanIndex?(head: string | null): Promise<PlanIndexBucket[] | undefined>;
+  /** Optional: keep this plan index in the state (one write of what differs; none when nothing does). */
+  writePlanIndex?(index: PlanIndexWrite): Promise<void>;
 }
 
 /** The files of a state, by path, as stores that keep one file per site have them. */

@@ -11,7 +11,7 @@ import { GROUPS_DIR } from './settings.js';
 import { VERSION } from '../version.js';
 
 /** Bumped whenever what a snapshot entry means changes. */
-export const SNAPSHOT_FORMAT = 3;
+export const SNAPSHOT_FORMAT = 4;
 
 export interface SnapshotSite {
   /** The site folder's tree id. */
@@ -24,6 +24,11 @@ export interface SnapshotSite {
   last_commit: string | null;
   settings: JobSettings;
   scripts: number;
+  /**
+   * Whether a script of the site uses a secret (issue 18): such a site's plan depends on the secrets
+   * supplied, and on whether apply would refuse them. Undefined: not known, taken as true.
+   */
+  secrets?: boolean;
 }
 
 /** An entry directly in the sites directory: a site folder, the fleet file, `_groups`, anything else. */

@@ -3,7 +3,6 @@
 // whole life, builds the run settings from the runtime (src/wiring), reloads the secrets on SIGHUP,
 // and hands everything to the daemon core (daemon.ts). The CLI's `watch` only parses flags.
 import { join } from 'node:path';
-import { lintHook } from '../wiring/checks.js';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SdxClient } from '../core/jobs.js';
@@ -72,7 +71,7 @@ interface WatchParts {
 /** Run the daemon until it is stopped; resolves with its exit code. */
 export async function runWatch(rt: Runtime, s: WatchSettings, io: WatchIo): Promise<number> {
   const repo = await rt.openRepo(s.cwd);
-  const sdxFor = rt.sdxFactory();
+  const sdxFor = await rt.sdxFactory();
   const github = githubTarget(rt, {
     token: rt.env.GITHUB_TOKEN,
     repository: rt.env.GITHUB_REPOSITORY,
@@ -134,7 +133,7 @@ function daemonOptions(rt: Runtime, s: WatchSettings, io: WatchIo, p: WatchParts
       store: p.store,
       sitesDir: s.sites,
       secrets: p.live.secrets,
-      lint: lintHook,
+      ...rt.planChecks(p.repo), // issue 18: the check cache and worker threads
       snapshot,
       sdxFor: p.sdxFor,
       apiUrl: rt.apiUrl,

@@ -131,3 +131,92 @@ export class CatFileParser {
     this.result.set(name, value);
   }
 }
+
+/** Reads batches of objects, one batch at a time, from one long-lived `git cat-file --batch` process. */
+export interface CatFileSession {
+  /** As catFileBatch, from the session's process. */
+  read(names: readonly string[]): Promise<Map<string, GitObject | null>>;
+  /** End the process (it also ends with this one: its stdin closes). */
+  close(): void;
+}
+
+/**
+ * Issue 18: a plan that reads its scripts a chunk at a time asks one process for every chunk, not
+ * one process per chunk (starting a process from a large one costs milliseconds of the main
+ * thread). Batches go in one after the other; a batch is written only once the last is answered,
+ * so the answers never interleave. Without --buffer, git writes each object as it comes, so each
+ * batch is answered without closing stdin. A failure fails the batch in flight and every later one.
+ */
+export function openCatFileSession(opts: CatFileOptions): CatFileSession {
+  const args = ['cat-file', '--batch'];
+  let child: ReturnType<typeof spawnGit> | undefined;
+  let broken: Error | undefined;
+  let current: { parser: CatFileParser; resolve(m: Map<string, GitObject | null>): void; reject(e: Error): void } | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const fail = (e: Error) => {
+    broken ??= e;
+    current?.reject(broken);
+    current = undefined;
+  };
+  const start = () => {
+    const c = spawnGit(args, opts);
+    const err: Buffer[] = [];
+    c.stdout.on('data', (chunk: Buffer) => {
+      if (!current) return fail(gitError(args, null, 'git cat-file answered what was not asked'));
+      try {
+        current.parser.push(chunk);
+      } catch (e) {
+        return fail(gitError(args, null, (e as Error).message, e as Error));
+      }
+      if (current.parser.complete()) {
+        const done = current;
+        current = undefined;
+        idle(c, true);
+        done.resolve(done.parser.result);
+      }
+    });
+    c.stderr.on('data', (b: Buffer) => err.push(b));
+    c.stdin.on('error', () => {});
+    c.on('error', (e: NodeJS.ErrnoException) => fail(spawnError(args, e, opts.cwd)));
+    c.on('close', (code) => {
+      child = undefined;
+      fail(gitError(args, code, Buffer.concat(err).toString('utf8') || 'git cat-file ended'));
+    });
+    return c;
+  };
+  // Between batches the process is never what keeps this one running; during one, it is.
+  const idle = (c: ReturnType<typeof spawnGit>, yes: boolean) => {
+    if (yes) c.unref();
+    else c.ref();
+    for (const s of [c.stdin, c.stdout, c.stderr] as unknown as Array<{ ref?(): void; unref?(): void }>) {
+      if (yes) s.unref?.();
+      else s.ref?.();
+    }
+  };
+  return {
+    read(names) {
+      const wanted = [...new Set(names)];
+      if (wanted.length === 0) return Promise.resolve(new Map());
+      for (const n of wanted) {
+        if (n === '' || n.includes('\n')) throw new TypeError(`cannot ask git cat-file for the object name ${JSON.stringify(n)}`);
+      }
+      const batch = queue.then(
+        () =>
+          new Promise<Map<string, GitObject | null>>((resolve, reject) => {
+            if (broken) return reject(broken);
+            child ??= start();
+            idle(child, false);
+            current = { parser: new CatFileParser(wanted), resolve, reject };
+            child.stdin.write(`${wanted.join('\n')}\n`);
+          }),
+      );
+      queue = batch.catch(() => {});
+      return batch;
+    },
+    close() {
+      broken ??= new Error('the git cat-file session is closed');
+      child?.stdin.end();
+      child = undefined;
+    },
+  };
+}

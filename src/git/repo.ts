@@ -7,8 +7,8 @@ import path from 'node:path';
 import { GitError, InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { CommitInfo, CommitRelation, DirChange, RepoReader, TreeEntry } from '../core/ports.js';
-import { catFileBatch, type GitObject } from './cat-file.js';
+import type { BlobReader, CommitInfo, CommitRelation, DirChange, RepoReader, TreeEntry } from '../core/ports.js';
+import { catFileBatch, openCatFileSession, type GitObject } from './cat-file.js';
 import { gitError, gitText, runGit, type RunOptions, type RunResult } from './run.js';
 
 export interface OpenRepoOptions {
@@ -21,6 +21,7 @@ export type RepoRunOptions = Omit<RunOptions, 'cwd' | 'logger'>;
 
 export interface GitRepo extends RepoReader {
   listDir(commit: string, dir: string): Promise<TreeEntry[]>;
+  openBlobReader(): BlobReader;
   diffDir(from: string, to: string, dir: string): Promise<DirChange[] | null>;
   /** The absolute git directory (`.git`, or the repository itself when bare). */
   readonly gitDir: string;
@@ -86,6 +87,11 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     diffDir: (from, to, d) => diffDir(ctx, from, to, d),
     listDir: (commit, d) => listDir(ctx, commit, d),
     readBlobs: (oids) => readBlobs(ctx, oids),
+    // Issue 18: batches of blobs from one long-lived git process (a plan reading chunks of scripts).
+    openBlobReader: () => {
+      const session = openCatFileSession({ cwd: root, logger });
+      return { readBlobs: (oids) => readBlobs({ root, readObjects: (names) => session.read(names) }, oids), close: () => session.close() };
+    },
     relation: (a, b) => relation(ctx, a, b),
     readRef,
     updateRef: (ref, newOid, oldOid, reason) => updateRef(ctx, ref, newOid, oldOid, reason),
@@ -190,7 +196,7 @@ async function listDir(ctx: RepoContext, commit: string, dir: string): Promise<T
   return parseLsTree(r.stdout.toString('utf8')).map((e) => ({ ...e, path: prefix === '' ? e.path : `${prefix}/${e.path}` }));
 }
 
-async function readBlobs(ctx: RepoContext, oids: readonly string[]): Promise<Map<string, Buffer>> {
+async function readBlobs(ctx: Pick<RepoContext, 'readObjects' | 'root'>, oids: readonly string[]): Promise<Map<string, Buffer>> {
   const objects = await ctx.readObjects(oids);
   const blobs = new Map<string, Buffer>();
   const missing: string[] = [];

@@ -8,6 +8,7 @@
 //   format.json                {"version": 2}
 //   lease.json                 the apply lease (core/lease.ts), when one was ever taken
 //   sites/<xx>/<site_id>.json  one SiteState per site, stable pretty JSON, in 256 buckets
+//   plan-index/<xx>.json       what the next plan needs (state/plan-index-file.ts), written by apply
 // so recording one job's outcome rewrites one small blob and three small trees, whatever the
 // size of the fleet (see siteFilePath).
 //
@@ -26,8 +27,11 @@ import { writeCommit, type Identity, type TreeChange } from '../git/commit-write
 import { redactCredentials, stripUrlCredentials } from '../core/redact.js';
 import { openRepo, parseDiffTree, type GitRepo } from '../git/repo.js';
 import { gitError } from '../git/run.js';
+import type { GitObject } from '../git/cat-file.js';
 import { backoffDelay, checkUpdates, describeUpdates, parseSiteState, siteFilePath, sleep, stableStringify } from './encoding.js';
 import { FORMAT_FILE, LEASE_FILE, mergeStates } from './state-merge.js';
+import type { PlanIndexBucket, PlanIndexWrite } from '../core/plan-index.js';
+import { blobId, decodePlanIndexBucket, encodePlanIndex, PLAN_INDEX_BUCKETS, PLAN_INDEX_DIR } from './plan-index-file.js';
 import { createWriteQueue, type WriteQueue } from './write-queue.js';
 
 export const DEFAULT_STATE_REF = 'refs/routeros-gitops/state';
@@ -62,6 +66,9 @@ export interface GitRefStateStore extends StateStore {
   readonly trackingRef: string | null;
   /** The state commit the ref points to now, or null before the first write. */
   head(): Promise<string | null>;
+  index(): Promise<StateIndex>;
+  readPlanIndex(head: string | null): Promise<PlanIndexBucket[] | undefined>;
+  writePlanIndex(index: PlanIndexWrite): Promise<void>;
 }
 
 /** What this process knows to be in the state commit `head` (valid while the ref is at `head`). */
@@ -94,6 +101,8 @@ class GitRefStore implements GitRefStateStore {
   private commitsSinceGc = 0;
   private gcRunning: Promise<unknown> | null = null;
   private readonly queue: WriteQueue;
+  /** The plan index's files being read ahead by index() (see readPlanIndex). */
+  private planIndexAhead: { head: string; objects: Promise<Map<string, GitObject | null>> } | null = null;
 
   constructor(
     readonly repo: GitRepo,
@@ -129,7 +138,11 @@ class GitRefStore implements GitRefStateStore {
 
   async index(): Promise<StateIndex> {
     await this.syncIfRemote();
-    return this.indexAt(await this.repo.readRef(this.ref));
+    const head = await this.repo.readRef(this.ref);
+    // A plan that asks for the whole index has no snapshot of its own: it will want the plan index
+    // too, so git reads it while it lists the site files.
+    if (head !== null) this.planIndexAhead = { head, objects: this.readPlanIndexObjects(head) };
+    return this.indexAt(head);
   }
 
   async indexSince(base: Pick<StateIndex, 'head' | 'files'>): Promise<StateIndex> {
@@ -139,6 +152,35 @@ class GitRefStore implements GitRefStateStore {
 
   loadFiles(index: StateIndex, paths: readonly string[]): Promise<AppliedState> {
     return this.readFiles(index, paths);
+  }
+
+  // Issue 18: the plan index (state/plan-index-file.ts), read by plans and written by apply.
+  async readPlanIndex(head: string | null): Promise<PlanIndexBucket[] | undefined> {
+    if (head === null) return undefined;
+    const ahead = this.planIndexAhead?.head === head ? this.planIndexAhead.objects : undefined;
+    this.planIndexAhead = null;
+    const objects = await (ahead ?? this.readPlanIndexObjects(head));
+    const buckets: PlanIndexBucket[] = [];
+    for (const o of objects.values()) {
+      const b = o?.type === 'blob' ? decodePlanIndexBucket(o.content.toString('utf8')) : undefined;
+      if (b) buckets.push(b);
+    }
+    return buckets;
+  }
+
+  /** Every bucket the index can have, by name: one git process, no listing first. */
+  private readPlanIndexObjects(head: string): Promise<Map<string, GitObject | null>> {
+    const read = this.repo.readObjects(PLAN_INDEX_BUCKETS.map((p) => `${head}:${p}`));
+    read.catch(() => {}); // awaited by readPlanIndex, or never needed
+    return read;
+  }
+
+  writePlanIndex(index: PlanIndexWrite): Promise<void> {
+    const files = encodePlanIndex(index);
+    return this.queue.exclusive(async () => {
+      const wrote = await this.writePlanIndexLocal(files, index.sites.size);
+      if (wrote && this.remote !== undefined) await this.push();
+    });
   }
 
   record(updates: readonly StateUpdate[]): Promise<void> {
@@ -387,6 +429,31 @@ class GitRefStore implements GitRefStateStore {
       await sleep(backoffDelay(attempt));
     }
     throw new StateConflictError(`could not record the applied state in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
+  }
+
+  /** Commit the plan index's files that differ from the state's (compare-and-swap); false when none did. */
+  private async writePlanIndexLocal(files: ReadonlyMap<string, string>, sites: number): Promise<boolean> {
+    const format = this.repo.zeroOid.length === 64 ? 'sha256' : 'sha1';
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const head = await this.repo.readRef(this.ref);
+      if (head === null) return false; // no state yet: nothing the index could stand for
+      const current = new Map((await this.repo.listTree(head, PLAN_INDEX_DIR)).map((e) => [e.path, e.oid] as const));
+      const changes: TreeChange[] = [];
+      for (const [path, text] of files) if (current.get(path) !== blobId(text, format)) changes.push({ path, content: text });
+      for (const path of current.keys()) if (!files.has(path)) changes.push({ path, delete: true });
+      if (!changes.length) return false;
+      const message = `plan index: ${sites} site${sites === 1 ? '' : 's'} with nothing to send (${changes.length} file${changes.length === 1 ? '' : 's'} changed)\n`;
+      const commit = await writeCommit(this.repo, { parents: [head], message, changes, identity: STATE_IDENTITY });
+      if (await this.repo.updateRef(this.ref, commit, head, `routeros-gitops: ${message.trim()}`)) {
+        // The site files are those of `head`: what this process knows of them still holds.
+        if (this.known?.head === head) this.known.head = commit;
+        this.maybeGc();
+        this.logger.debug({ ref: this.ref, commit, sites, files: changes.length, attempt }, 'plan index recorded');
+        return true;
+      }
+      await sleep(backoffDelay(attempt));
+    }
+    throw new StateConflictError(`could not record the plan index in ${this.where}: other writers moved it ${this.maxAttempts} times in a row; try again`);
   }
 
   /** Plumbing never runs `git gc --auto` by itself: a long-lived writer (the daemon) asks every GC_EVERY commits. */

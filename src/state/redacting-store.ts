@@ -24,5 +24,8 @@ export function redactingStateStore(store: StateStore, redact: () => Redact): St
     index: store.index && (() => store.index!()),
     indexSince: store.indexSince && ((base) => store.indexSince!(base)),
     loadFiles: store.loadFiles && ((index, paths) => store.loadFiles!(index, paths)),
+    // The plan index holds ids, hashes, names and job settings from the repository: nothing to scrub.
+    readPlanIndex: store.readPlanIndex && ((head) => store.readPlanIndex!(head)),
+    writePlanIndex: store.writePlanIndex && ((index) => store.writePlanIndex!(index)),
   };
 }

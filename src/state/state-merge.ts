@@ -58,6 +58,9 @@ export async function mergeStates(m: MergeInput): Promise<string> {
         const merged = await mergeSite(repo, site(x.b, 'base'), site(x.o, 'local'), site(x.t, 'remote'));
         changes.push({ path: x.path, content: stableStringify(merged) });
       } else if (x.t !== undefined) {
+        // Anything else, the plan index's buckets included: theirs. An index entry names the site
+        // file it holds for, so whichever side's bucket is kept, no entry can vouch for a site file
+        // this merge made or took from the other side (core/plan-index.ts).
         changes.push({ path: x.path, oid: x.t });
       }
     }

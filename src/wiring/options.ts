@@ -170,6 +170,10 @@ export const ENV_TUNING = {
   RGO_SDX_MAX_RETRIES: opt.int(0, 20),
   /** How often a long apply prints a progress line when stderr is not a terminal (default 10 s). */
   RGO_PROGRESS_INTERVAL: opt.duration('10s'),
+  /** Issue 18: plans read only what changed (the plan snapshot, the state's plan index). Default true. */
+  RGO_INCREMENTAL: opt.bool(true),
+  /** Issue 18: worker threads for a plan with many scripts to read (0: none). Default: one per spare core. */
+  RGO_WORKERS: opt.int(0, 64),
 } satisfies Spec;
 export type EnvTuning = Parsed<typeof ENV_TUNING>;
 

@@ -15,10 +15,17 @@ import { envSecrets, makeRedactor, MIN_SECRET_LENGTH, type Redact } from '../cor
 import { FLEET_DEFAULTS, type FleetDefaults } from '../core/settings.js';
 import { openParseCache } from '../cache/parse-cache.js';
 import { openPlanSnapshot } from '../cache/plan-snapshot.js';
+import type { SnapshotStore } from '../core/snapshot.js';
+import { openCheckCache } from '../cache/check-cache.js';
+import { cachedChecks } from '../core/check-cache.js';
+import type { LintFn } from '../core/model.js';
+import type { RenderWorkers } from '../core/render-fleet.js';
+import { commandDataPath } from '../assets/command-data.js';
+import { createRenderPool } from '../workers/render-pool.js';
+import { lintHook } from './checks.js';
 import { openRepo, type GitRepo } from '../git/repo.js';
 import { createActionLogger, type ActionLogSink } from '../github/actions-logger.js';
 import { loadSecrets } from '../secrets/secret-source.js';
-import { createSdxClient } from '../sdx/client.js';
 import { openStateStore } from '../state/open-store.js';
 import { parseEnvTuning, type EnvTuning, type LogLevel } from './options.js';
 
@@ -152,7 +159,7 @@ export class Runtime {
   sdxFactory(): (fleet: FleetDefaults) => Promise<SdxClient> {
     const build = this.sdxBuilder(); // refused here, before anything starts, when the URL or token cannot be used
     return async (fleet) => {
-      const client = build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
+      const client = await build(this.tuning.RGO_RATE_LIMIT ?? fleet.rate_limit);
       try {
         await client.checkAccess();
       } catch (e) {
@@ -164,16 +171,19 @@ export class Runtime {
   }
 
   /** An SDX client outside a fleet (`sites`, `init`): the rate limit is RGO_RATE_LIMIT, else 60 a minute. */
-  sdxClient(): SdxClient {
+  sdxClient(): Promise<SdxClient> {
     return this.sdxBuilder()(this.tuning.RGO_RATE_LIMIT ?? FLEET_DEFAULTS.rate_limit);
   }
 
   /** The operator's URL and the token, checked; a function that builds a client with a rate limit. */
-  private sdxBuilder(): (requestsPerMinute: number) => SdxClient {
+  private sdxBuilder(): (requestsPerMinute: number) => Promise<SdxClient> {
     const apiUrl = this.apiUrl;
     const value = this.sdxToken();
     const maxRetries = this.tuning.RGO_SDX_MAX_RETRIES ?? SDX_MAX_RETRIES;
-    return (requestsPerMinute) => {
+    return async (requestsPerMinute) => {
+      // Loaded here, not with this module: undici and the reply schemas are most of what a CLI start
+      // would compile, and plan never needs them (issue 18).
+      const { createSdxClient } = await import('../sdx/client.js');
       this.logger.debug(
         { event: 'sdx-client', api_url: displayApiUrl(apiUrl.url), max_retries: maxRetries, requests_per_minute: requestsPerMinute },
         'SDX client',
@@ -225,7 +235,22 @@ export class Runtime {
     return openParseCache(repo.gitDir);
   }
 
-  planSnapshot(repo: GitRepo) {
-    return openPlanSnapshot(repo.gitDir);
+  /**
+   * Issue 18: what plan and apply check scripts with: the installation's checks, their results
+   * kept in the clone's check cache, and worker threads for plans with many scripts to read
+   * (RGO_WORKERS: 0 none; N exactly N, whenever there is a script to read; unset: one per spare core
+   * when there are enough scripts).
+   */
+  planChecks(repo: GitRepo): { lint: LintFn; workers?: RenderWorkers; checkCache: { save(): Promise<void> } } {
+    const cache = openCheckCache(repo.gitDir, commandDataPath());
+    const threads = this.tuning.RGO_WORKERS;
+    const workers =
+      threads === 0 ? undefined : createRenderPool({ root: repo.root, threads, forced: threads !== undefined, checks: cache, logger: this.logger });
+    return { lint: cachedChecks(lintHook, cache), workers, checkCache: cache };
+  }
+
+  /** The plan snapshot of this clone; undefined when RGO_INCREMENTAL is false (every plan is then a full one). */
+  planSnapshot(repo: GitRepo): SnapshotStore | undefined {
+    return this.tuning.RGO_INCREMENTAL ? openPlanSnapshot(repo.gitDir) : undefined;
   }
 }
