@@ -84306,7 +84306,9 @@ async function listSites(ctx) {
     const where2 = `SDX GET ${path5}`;
     let reply;
     try {
-      reply = await ctx.transport.exchange({ method: "GET", path: path5, failFast: page === 0 });
+      const kept = page === 0 ? ctx.accessPage : void 0;
+      ctx.accessPage = void 0;
+      reply = kept ?? await ctx.transport.exchange({ method: "GET", path: path5, failFast: page === 0 });
       if (reply.status !== 200) throw ctx.errors.reply(reply, where2);
     } catch (e) {
       throw page === 0 ? accessError(e, ctx.apiUrl) : e;
@@ -84338,6 +84340,7 @@ async function checkAccess(ctx) {
     const reply = await ctx.transport.exchange({ method: "GET", path: ACCESS_PATH, failFast: true });
     if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
     if (reply.json === void 0) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, "the body is not JSON");
+    ctx.accessPage = reply;
   } catch (e) {
     if (e instanceof SdxApiError && e.code === "response_too_large" && e.status === 200) return;
     throw accessError(e, ctx.apiUrl);
@@ -89643,6 +89646,14 @@ function siteRouterOs(t) {
   if (t.reported !== void 0) return { version: t.reported, source: "sdx" };
   return { version: null, source: "none" };
 }
+var VERSION_RULES = /* @__PURE__ */ new Set([
+  "unknown-menu",
+  "unknown-command",
+  "unknown-parameter",
+  "invalid-value",
+  "not-in-version",
+  "missing-package"
+]);
 function reportedVersionUpdates(state, reported, names, now) {
   const updates = [];
   for (const r of reported) {
@@ -99490,7 +99501,7 @@ function noSnapshot() {
 // src/apply/reconcile.ts
 init_api_url();
 async function reconcile(req) {
-  const first2 = await planFor(req);
+  const first2 = await firstPlan(req);
   const leaseOptions = {
     purpose: req.lease?.purpose ?? "apply",
     commit: first2.plan.commit.sha,
@@ -99503,10 +99514,10 @@ async function reconcile(req) {
   const held = await (req.lease?.shared ? req.lease.shared.acquire(req.store, leaseOptions) : acquireLease(req.store, leaseOptions));
   try {
     let current = held.basedOn !== null && held.basedOn === first2.state.revision ? first2 : await planFor(req);
-    if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
     const sdx = await req.sdxFor(current.desired.fleet);
     try {
       current = await withReportedVersions2(req, sdx, current);
+      if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
       await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
@@ -99566,8 +99577,47 @@ async function planFor(req) {
   const keyProblems = secretsKeyProblems(req, result);
   const verdict = judgePlan(result.plan, { allowCheckErrors: req.allowCheckErrors, allowLockout: req.allowLockout });
   const refusals = verdict.refused ? refusalProblems(verdict) : [];
-  if (keyProblems.length || refusals.length) throw new InputError([...keyProblems, ...refusals], keyProblems.length ? void 0 : refusalHeadline(verdict));
+  if (keyProblems.length || refusals.length)
+    throw new RefusedPlan(
+      [...keyProblems, ...refusals],
+      keyProblems.length ? void 0 : refusalHeadline(verdict),
+      result,
+      !keyProblems.length && refusedForVersion(result.plan, verdict)
+    );
   return result;
+}
+var RefusedPlan = class extends InputError {
+  constructor(problems, headline, result, byVersion) {
+    super(problems, headline);
+    this.result = result;
+    this.byVersion = byVersion;
+  }
+  result;
+  byVersion;
+};
+function refusedForVersion(plan2, verdict) {
+  const unset = new Set(plan2.sites.filter((s) => s.routeros && s.routeros.source !== "setting").map((s) => s.site));
+  return verdict.errors.some((e) => unset.has(e.site) && VERSION_RULES.has(e.finding.rule));
+}
+async function firstPlan(req) {
+  try {
+    return await planFor(req);
+  } catch (e) {
+    if (!(e instanceof RefusedPlan) || !e.byVersion) throw e;
+    let sdx;
+    try {
+      sdx = await req.sdxFor(e.result.desired.fleet);
+    } catch {
+      throw e;
+    }
+    try {
+      const again = await withReportedVersions2(req, sdx, e.result);
+      if (again === e.result) throw e;
+      return again;
+    } finally {
+      await sdx.close();
+    }
+  }
 }
 function secretsKeyProblems(req, result) {
   const users = result.desired.sites.flatMap((s) => s.scripts.filter((sc) => sc.uses.secrets.length).map((sc) => ({ site: s.name, path: sc.path })));

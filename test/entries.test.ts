@@ -280,6 +280,8 @@ describe('the CLI, the Action and the daemon build the same runtime', () => {
       client: { api_url: '(the gateway)', max_retries: 8, requests_per_minute: RATE_LIMIT },
       retries: Array.from({ length: 8 }, (_, i) => `attempt ${i + 1} http_500`),
       requests: [
+        // The SDX check before anything is sent; its answer also gives the RouterOS versions (issue 16).
+        'GET /site-minimal',
         ...Array.from({ length: GATEWAY_FAULTS }, () => 'POST site-1 key#1 (fault)'),
         'POST site-2 key#2',
         ...Array.from({ length: POLLS_TO_FINISH }, () => 'GET site-2 job#1'),

@@ -195,7 +195,7 @@ describe('the plan in a fresh clone (the state carries a plan index)', () => {
     await s.r.commit({ 'sites/site-2/20-bad.rsc': '/system reset-configuration no-defaults=yes\n/ip dns set servers="1.1.1.1\n' }, 'findings');
     await push(s);
     run = await compare(s);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(2); // apply would refuse the check error (issue 14)
     const findings = (JSON.parse(run.stdout) as { changes: Array<{ path: string; findings: Array<{ rule: string }> }> }).changes.find(
       (c) => c.path === 'sites/site-2/20-bad.rsc',
     )?.findings;

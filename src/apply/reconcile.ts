@@ -17,8 +17,8 @@ import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import { acquireLease, type SharedLease } from './lease.js';
 import { recordPlanIndex } from './plan-index.js';
 import { checkFleetApiUrl, type OperatorApiUrl } from '../core/api-url.js';
-import { judgePlan, refusalHeadline, refusalProblems } from '../core/verdict.js';
-import { reportedVersionUpdates } from '../core/routeros-target.js';
+import { judgePlan, type PlanVerdict, refusalHeadline, refusalProblems } from '../core/verdict.js';
+import { reportedVersionUpdates, VERSION_RULES } from '../core/routeros-target.js';
 
 export interface ReconcileRequest
   extends Omit<PlanRequest, 'state'>,
@@ -59,7 +59,7 @@ export interface ReconcileResult extends ApplyResult {
 }
 
 export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-  const first = await planFor(req);
+  const first = await firstPlan(req);
   const leaseOptions = {
     purpose: req.lease?.purpose ?? 'apply',
     commit: first.plan.commit.sha,
@@ -74,12 +74,12 @@ export async function reconcile(req: ReconcileRequest): Promise<ReconcileResult>
     // After taking the lease: a plan of another state revision may be out of date (another clone
     // applied meanwhile, maybe a newer commit): plan again from the state as it is now.
     let current = held.basedOn !== null && held.basedOn === first.state.revision ? first : await planFor(req);
-    if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
     // Issue 14: SDX is checked (sdxFor) before the plan goes to the sinks: a wrong URL or token
     // leaves no pending status behind.
     const sdx = await req.sdxFor(current.desired.fleet);
     try {
       current = await withReportedVersions(req, sdx, current);
+      if (req.timeout) for (const s of current.plan.sites) s.settings = { ...s.settings, timeout: req.timeout };
       await req.onPlan?.(current.plan, current.desired);
       const result = await applyPlan(current.plan, current.desired, current.state, {
         ...req,
@@ -151,8 +151,59 @@ async function planFor(req: ReconcileRequest): Promise<PlanResult> {
   // Script check errors and lockout risks nobody acknowledged: the same verdict `plan` shows.
   const verdict = judgePlan(result.plan, { allowCheckErrors: req.allowCheckErrors, allowLockout: req.allowLockout });
   const refusals = verdict.refused ? refusalProblems(verdict) : [];
-  if (keyProblems.length || refusals.length) throw new InputError([...keyProblems, ...refusals], keyProblems.length ? undefined : refusalHeadline(verdict));
+  if (keyProblems.length || refusals.length)
+    throw new RefusedPlan(
+      [...keyProblems, ...refusals],
+      keyProblems.length ? undefined : refusalHeadline(verdict),
+      result,
+      !keyProblems.length && refusedForVersion(result.plan, verdict),
+    );
   return result;
+}
+
+/** A plan apply refuses; `byVersion`: only because of command-tree findings on sites without a `routeros:` setting. */
+class RefusedPlan extends InputError {
+  constructor(
+    problems: Problem[],
+    headline: string | undefined,
+    readonly result: PlanResult,
+    readonly byVersion: boolean,
+  ) {
+    super(problems, headline);
+  }
+}
+
+/** Whether some refused finding depends on the RouterOS version of a site whose version is not set in the repository. */
+function refusedForVersion(plan: Plan, verdict: PlanVerdict): boolean {
+  const unset = new Set(plan.sites.filter((s) => s.routeros && s.routeros.source !== 'setting').map((s) => s.site));
+  return verdict.errors.some((e) => unset.has(e.site) && VERSION_RULES.has(e.finding.rule));
+}
+
+/**
+ * The first plan. One refused for command-tree findings on a site whose version comes from SDX (or is
+ * unknown) is judged again with the versions SDX reports now: a router upgraded since its version
+ * was recorded is not refused for the version it ran before. Otherwise, or when SDX cannot say,
+ * the refusal stands.
+ */
+async function firstPlan(req: ReconcileRequest): Promise<PlanResult> {
+  try {
+    return await planFor(req);
+  } catch (e) {
+    if (!(e instanceof RefusedPlan) || !e.byVersion) throw e;
+    let sdx: SdxClient;
+    try {
+      sdx = await req.sdxFor(e.result.desired.fleet);
+    } catch {
+      throw e; // the refusal is what the user must see first
+    }
+    try {
+      const again = await withReportedVersions(req, sdx, e.result);
+      if (again === e.result) throw e;
+      return again;
+    } finally {
+      await sdx.close();
+    }
+  }
 }
 
 /**

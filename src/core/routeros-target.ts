@@ -43,6 +43,16 @@ export function siteRouterOs(t: LintTarget): SiteRouterOs {
   return { version: null, source: 'none' };
 }
 
+/** The script check rules whose findings depend on the RouterOS version checked against (lint/routeros-check.ts). */
+export const VERSION_RULES: ReadonlySet<string> = new Set([
+  'unknown-menu',
+  'unknown-command',
+  'unknown-parameter',
+  'invalid-value',
+  'not-in-version',
+  'missing-package',
+]);
+
 /**
  * Updates recording the versions SDX reports, for the sites whose reported version changed (or was
  * never recorded). Versions that do not parse as RouterOS versions are ignored.

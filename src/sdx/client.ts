@@ -90,6 +90,8 @@ interface ClientContext {
   readonly now: () => number;
   readonly replayClockSkewMs: number;
   readonly conflictLookupAttempts: number;
+  /** The access check's answer (the first page of sites), read once by the next listSites: one request, not two. */
+  accessPage?: Reply;
 }
 
 export function createSdxClient(opts: SdxClientOptions): SdxClient {
@@ -272,7 +274,9 @@ async function listSites(ctx: ClientContext): Promise<SiteSummary[]> {
     const where: string = `SDX GET ${path}`;
     let reply: Reply;
     try {
-      reply = await ctx.transport.exchange({ method: 'GET', path, failFast: page === 0 });
+      const kept = page === 0 ? ctx.accessPage : undefined;
+      ctx.accessPage = undefined;
+      reply = kept ?? (await ctx.transport.exchange({ method: 'GET', path, failFast: page === 0 }));
       if (reply.status !== 200) throw ctx.errors.reply(reply, where);
     } catch (e) {
       throw page === 0 ? accessError(e, ctx.apiUrl) : e;
@@ -312,6 +316,7 @@ async function checkAccess(ctx: ClientContext): Promise<void> {
     const reply = await ctx.transport.exchange({ method: 'GET', path: ACCESS_PATH, failFast: true });
     if (reply.status !== 200) throw ctx.errors.reply(reply, `SDX GET ${ACCESS_PATH}`);
     if (reply.json === undefined) throw ctx.errors.shape(reply, `SDX GET ${ACCESS_PATH}`, 'the body is not JSON');
+    ctx.accessPage = reply;
   } catch (e) {
     if (e instanceof SdxApiError && e.code === 'response_too_large' && e.status === 200) return;
     throw accessError(e, ctx.apiUrl);
