@@ -91902,17 +91902,7 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const commit = await reader.resolveCommit(req.ref);
   const dir = normalizeDir(req.sitesDir);
   const previous = await snapshots.load();
-  const asked = /* @__PURE__ */ new Map();
-  const relationTo = (last) => {
-    let r = asked.get(last);
-    if (!r) {
-      r = reader.relation(commit.sha, last);
-      r.catch(() => {
-      });
-      asked.set(last, r);
-    }
-    return r;
-  };
+  const relationTo = relationAsker(reader, commit.sha);
   if (previous) {
     for (const s of previous.sites.values()) if (s.last_commit) relationTo(s.last_commit);
   }
@@ -91936,10 +91926,7 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const cleanIds = new Set([...clean2.values()].map((s) => s.id));
   const cleanPaths = new Set([...clean2.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean2.has(e.path.slice(e.path.lastIndexOf("/") + 1)));
-  const entries = clean2.size === 0 || dirty.length > 200 ? (await (await everything ?? reader.listTree(commit.sha, dir))).filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0])) : await reader.listTree(commit.sha, dir, [
-    ...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path),
-    ...dirty.map((e) => e.path)
-  ]);
+  const entries = await entriesToRead(reader, commit.sha, dir, { clean: clean2, dirty, shared: shared3, everything });
   const statePaths = [];
   for (const p2 of index.files.keys()) if (!cleanPaths.has(p2)) statePaths.push(p2);
   const [model, state] = await Promise.all([readFleet(reader, commit, dir, req.cache, { partial: { entries } }), store.loadFiles(index, statePaths)]);
@@ -91971,6 +91958,30 @@ async function makeIncrementalPlan(req, store, snapshots) {
     incremental: { from_snapshot: clean2.size, read: desired.sites.length, from_state: fromState.size },
     planIndex: { keys: indexKeys, sites: next.sites }
   };
+}
+function relationAsker(reader, sha2) {
+  const asked = /* @__PURE__ */ new Map();
+  return (last) => {
+    let r = asked.get(last);
+    if (!r) {
+      r = reader.relation(sha2, last);
+      r.catch(() => {
+      });
+      asked.set(last, r);
+    }
+    return r;
+  };
+}
+async function entriesToRead(reader, sha2, dir, sites) {
+  const { clean: clean2, dirty, shared: shared3 } = sites;
+  if (clean2.size === 0 || dirty.length > 200) {
+    const all = await sites.everything ?? await reader.listTree(sha2, dir);
+    return all.filter((e) => !clean2.has(e.path.slice(dir ? dir.length + 1 : 0).split("/")[0]));
+  }
+  return reader.listTree(sha2, dir, [
+    ...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path),
+    ...dirty.map((e) => e.path)
+  ]);
 }
 var FEW_SITES = 16;
 function readPlanIndex(store, indexing) {
@@ -94687,7 +94698,7 @@ import { createHash as createHash2 } from "node:crypto";
 import { readFileSync as readFileSync4 } from "node:fs";
 import { mkdir as mkdir4, rename as rename4, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join4 } from "node:path";
-var FORMAT = 1;
+var FORMAT = 2;
 var MAX_ENTRIES = 2e5;
 var NONE5 = Object.freeze([]);
 function openCheckCache(gitDir, dataFile) {
@@ -94701,19 +94712,9 @@ function openCheckCache(gitDir, dataFile) {
   const dataId = () => data ??= dataFile ? createHash2("sha256").update(readFileSync4(dataFile)).digest("hex") : "none";
   const loaded = () => {
     if (old) return old;
-    old = /* @__PURE__ */ new Map();
-    try {
-      const doc = JSON.parse(readFileSync4(file2, "utf8"));
-      if (doc.format === FORMAT && doc.version === VERSION && doc.data === dataId() && doc.groups && typeof doc.groups === "object") {
-        for (const [settings, entries] of Object.entries(doc.groups)) {
-          const group = /* @__PURE__ */ new Map();
-          for (const [text2, f] of Object.entries(entries ?? {})) if (f === 0 || Array.isArray(f)) group.set(text2, f === 0 ? NONE5 : f);
-          old.set(settings, group);
-          count2 += group.size;
-        }
-      }
-    } catch {
-    }
+    const read = readGroups(file2, dataId);
+    old = read.groups;
+    count2 = read.count;
     return old;
   };
   return {
@@ -94740,16 +94741,7 @@ function openCheckCache(gitDir, dataFile) {
     },
     async save() {
       if (!added.size) return;
-      const before = loaded();
-      const fresh = [...added.values()].reduce((n, g) => n + g.size, 0);
-      const all = count2 + fresh > MAX_ENTRIES ? added : before;
-      if (all === before) {
-        for (const [settings, group] of added) {
-          const into = before.get(settings);
-          if (into) for (const [t, f] of group) into.set(t, f);
-          else before.set(settings, group);
-        }
-      }
+      const all = mergedGroups(loaded(), added, count2);
       const groups2 = {};
       for (const [settings, group] of all) {
         const out = {};
@@ -94769,6 +94761,33 @@ function openCheckCache(gitDir, dataFile) {
       }
     }
   };
+}
+function readGroups(file2, dataId) {
+  const groups2 = /* @__PURE__ */ new Map();
+  let count2 = 0;
+  try {
+    const doc = JSON.parse(readFileSync4(file2, "utf8"));
+    if (doc.format === FORMAT && doc.version === VERSION && doc.data === dataId() && doc.groups && typeof doc.groups === "object") {
+      for (const [settings, entries] of Object.entries(doc.groups)) {
+        const group = /* @__PURE__ */ new Map();
+        for (const [text2, f] of Object.entries(entries ?? {})) if (f === 0 || Array.isArray(f)) group.set(text2, f === 0 ? NONE5 : f);
+        groups2.set(settings, group);
+        count2 += group.size;
+      }
+    }
+  } catch {
+  }
+  return { groups: groups2, count: count2 };
+}
+function mergedGroups(before, added, count2) {
+  const fresh = [...added.values()].reduce((n, g) => n + g.size, 0);
+  if (count2 + fresh > MAX_ENTRIES) return new Map(added);
+  for (const [settings, group] of added) {
+    const into = before.get(settings);
+    if (into) for (const [t, f] of group) into.set(t, f);
+    else before.set(settings, new Map(group));
+  }
+  return before;
 }
 
 // src/core/check-cache.ts

@@ -11,7 +11,8 @@ import type { CheckCacheStore, CheckResult } from '../core/check-cache.js';
 import type { ScriptFinding } from '../core/model.js';
 import { VERSION } from '../version.js';
 
-const FORMAT = 1;
+/** 2: findings carry their level (error, lockout, advice). */
+const FORMAT = 2;
 /** The most results kept (about 10 MB of file at most). */
 const MAX_ENTRIES = 200_000;
 
@@ -47,20 +48,9 @@ export function openCheckCache(gitDir: string, dataFile: string | undefined): Ch
   // Read on first use: a plan with nothing to check never needs it.
   const loaded = (): Groups => {
     if (old) return old;
-    old = new Map();
-    try {
-      const doc = JSON.parse(readFileSync(file, 'utf8')) as CheckCacheDoc;
-      if (doc.format === FORMAT && doc.version === VERSION && doc.data === dataId() && doc.groups && typeof doc.groups === 'object') {
-        for (const [settings, entries] of Object.entries(doc.groups)) {
-          const group = new Map<string, Findings>();
-          for (const [text, f] of Object.entries(entries ?? {})) if (f === 0 || Array.isArray(f)) group.set(text, f === 0 ? NONE : f);
-          old.set(settings, group);
-          count += group.size;
-        }
-      }
-    } catch {
-      /* no cache yet, or unreadable: start over */
-    }
+    const read = readGroups(file, dataId);
+    old = read.groups;
+    count = read.count;
     return old;
   };
   return {
@@ -87,18 +77,7 @@ export function openCheckCache(gitDir: string, dataFile: string | undefined): Ch
     },
     async save() {
       if (!added.size) return;
-      // Results of scripts this run did not check are kept (the next fleet-wide change reads them
-      // again), up to a bound: past it, only this run's.
-      const before = loaded();
-      const fresh = [...added.values()].reduce((n, g) => n + g.size, 0);
-      const all: Groups = count + fresh > MAX_ENTRIES ? added : before;
-      if (all === before) {
-        for (const [settings, group] of added) {
-          const into = before.get(settings);
-          if (into) for (const [t, f] of group) into.set(t, f);
-          else before.set(settings, group);
-        }
-      }
+      const all = mergedGroups(loaded(), added, count);
       const groups: CheckCacheDoc['groups'] = {};
       for (const [settings, group] of all) {
         const out: Record<string, Findings | 0> = {};
@@ -119,4 +98,39 @@ export function openCheckCache(gitDir: string, dataFile: string | undefined): Ch
       }
     },
   };
+}
+
+/** The results in the cache file, when it is of this format, tool version and command data; else none. */
+function readGroups(file: string, dataId: () => string): { groups: Groups; count: number } {
+  const groups: Groups = new Map();
+  let count = 0;
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as CheckCacheDoc;
+    if (doc.format === FORMAT && doc.version === VERSION && doc.data === dataId() && doc.groups && typeof doc.groups === 'object') {
+      for (const [settings, entries] of Object.entries(doc.groups)) {
+        const group = new Map<string, Findings>();
+        for (const [text, f] of Object.entries(entries ?? {})) if (f === 0 || Array.isArray(f)) group.set(text, f === 0 ? NONE : f);
+        groups.set(settings, group);
+        count += group.size;
+      }
+    }
+  } catch {
+    /* no cache yet, or unreadable: start over */
+  }
+  return { groups, count };
+}
+
+/**
+ * What to write: results of scripts this run did not check are kept (the next fleet-wide change
+ * reads them again), up to a bound: past it, only this run's.
+ */
+function mergedGroups(before: Groups, added: Groups, count: number): Groups {
+  const fresh = [...added.values()].reduce((n, g) => n + g.size, 0);
+  if (count + fresh > MAX_ENTRIES) return new Map(added);
+  for (const [settings, group] of added) {
+    const into = before.get(settings);
+    if (into) for (const [t, f] of group) into.set(t, f);
+    else before.set(settings, new Map(group));
+  }
+  return before;
 }

@@ -120,16 +120,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const previous = await snapshots.load();
   // How the planned commit relates to the commits sites were last applied from: asked as soon as
   // one is known (those of the snapshot's sites now, while git lists what changed).
-  const asked = new Map<string, Promise<CommitRelation>>();
-  const relationTo = (last: string) => {
-    let r = asked.get(last);
-    if (!r) {
-      r = reader.relation(commit.sha, last);
-      r.catch(() => {}); // awaited below when still needed
-      asked.set(last, r);
-    }
-    return r;
-  };
+  const relationTo = relationAsker(reader, commit.sha);
   if (previous) for (const s of previous.sites.values()) if (s.last_commit) relationTo(s.last_commit);
   const seen = previous?.seen;
   const indexing = seen && store.indexSince ? store.indexSince(stateIndexOf(previous!)) : store.index();
@@ -156,14 +147,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const cleanIds = new Set([...clean.values()].map((s) => s.id));
   const cleanPaths = new Set([...clean.values()].map((s) => s.state_path));
   const dirty = folders.filter((e) => !clean.has(e.path.slice(e.path.lastIndexOf('/') + 1)));
-  // A long list of paths costs git more than listing everything.
-  const entries =
-    clean.size === 0 || dirty.length > 200
-      ? (await ((await everything) ?? reader.listTree(commit.sha, dir))).filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!))
-      : await reader.listTree(commit.sha, dir, [
-          ...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path),
-          ...dirty.map((e) => e.path),
-        ]);
+  const entries = await entriesToRead(reader, commit.sha, dir, { clean, dirty, shared, everything });
   const statePaths: string[] = [];
   for (const p of index.files.keys()) if (!cleanPaths.has(p)) statePaths.push(p);
   const [model, state] = await Promise.all([readFleet(reader, commit, dir, req.cache, { partial: { entries } }), store.loadFiles(index, statePaths)]);
@@ -197,6 +181,43 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
     incremental: { from_snapshot: clean.size, read: desired.sites.length, from_state: fromState.size },
     planIndex: { keys: indexKeys, sites: next.sites },
   };
+}
+
+/** How the planned commit relates to an applied one, asked once per commit (the first ask starts it; a failure surfaces when awaited). */
+function relationAsker(reader: RepoReader, sha: string): (last: string) => Promise<CommitRelation> {
+  const asked = new Map<string, Promise<CommitRelation>>();
+  return (last) => {
+    let r = asked.get(last);
+    if (!r) {
+      r = reader.relation(sha, last);
+      r.catch(() => {}); // awaited later when still needed
+      asked.set(last, r);
+    }
+    return r;
+  };
+}
+
+/** The tree entries of the sites to read and the shared files: listed by path, or (many paths cost git more) all listed and filtered. */
+async function entriesToRead(
+  reader: RepoReader,
+  sha: string,
+  dir: string,
+  sites: {
+    clean: ReadonlyMap<string, unknown>;
+    dirty: readonly TreeEntry[];
+    shared: readonly TreeEntry[];
+    everything: Promise<TreeEntry[] | undefined> | undefined;
+  },
+): Promise<TreeEntry[]> {
+  const { clean, dirty, shared } = sites;
+  if (clean.size === 0 || dirty.length > 200) {
+    const all = (await sites.everything) ?? (await reader.listTree(sha, dir));
+    return all.filter((e) => !clean.has(e.path.slice(dir ? dir.length + 1 : 0).split('/')[0]!));
+  }
+  return reader.listTree(sha, dir, [
+    ...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path),
+    ...dirty.map((e) => e.path),
+  ]);
 }
 
 /** Below this many sites to read, reading them costs less than reading the state's plan index. */
