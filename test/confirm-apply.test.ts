@@ -3,60 +3,12 @@
 // would: the built CLI as a child, its stdin, stdout and stderr the terminal; the sandbox over
 // loopback counts what was sent. Without a terminal (every other test, CI, the Action, the
 // daemon) nothing is asked.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt } from './daemon-harness.js';
 import { cli, fleetFiles, SITE_IDS } from './helpers/cli.js';
 import { recordPosts, useLifecycle } from './helpers/lifecycle.js';
+import { onTerminal } from './helpers/terminal.js';
 
 const life = useLifecycle();
-
-/** Single quotes for sh. */
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/**
- * Run the CLI in a pseudo-terminal; once it prints `prompt`, type `answer` and Enter. Resolves with
- * everything the terminal showed and the exit code.
- */
-function onTerminal(
-  args: string[],
-  opts: { cwd: string; env: Record<string, string>; prompt: string; answer: string },
-): Promise<{ code: number; screen: string }> {
-  ensureBuilt();
-  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    // -q quiet, -f flush each write, -e the child's exit code, -c the command; /dev/null: no typescript file.
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      cwd: opts.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', RGO_LOG_LEVEL: 'warn', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let screen = '';
-    let answered = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no exit within 60 s; the terminal showed:\n${screen}`));
-    }, 60_000);
-    const read = (chunk: Buffer) => {
-      screen += chunk.toString('utf8');
-      if (!answered && screen.includes(opts.prompt)) {
-        answered = true;
-        child.stdin.write(`${opts.answer}\n`);
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run script(1) from util-linux, which this test needs for a pseudo-terminal: ${e.message}`));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      resolve({ code: code ?? -1, screen: screen.replace(/\r\n/g, '\n') });
-    });
-  });
-}
 
 describe('apply asks before sending on a terminal (issue 14)', () => {
   it('shows the plan with its findings and diffs, asks, and sends nothing on "no"; sends on "yes"', async () => {

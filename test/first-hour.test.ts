@@ -1,7 +1,10 @@
 // The README's "Your first fleet", run as a newcomer would (issue 14): every command of its shell
 // blocks, in order, and every script block written where its first line says, against the sandbox
 // the walkthrough starts, in a temporary folder. A command this test does not know fails it, so the
-// README cannot show a step nobody ran. Then a wrong URL and a wrong token on a 20-site fleet: one
+// README cannot show a step nobody ran. Its first `apply` runs in a pseudo-terminal, as a person's
+// would: it shows the plan and asks, and is answered yes. After the walkthrough, the lockout script
+// of its step 7 is committed past the hook without its acknowledgement: apply refuses it and sends
+// nothing; acknowledged, it is sent. Then a wrong URL and a wrong token on a 20-site fleet: one
 // request each, the cause named, exit 3 (times are printed, never asserted).
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +18,7 @@ import { useLifecycle } from './helpers/lifecycle.js';
 import { waitFor } from './helpers/sandbox.js';
 import { CLI, ensureBuilt } from './daemon-harness.js';
 import { run } from '../src/cli/run.js';
+import { onTerminal } from './helpers/terminal.js';
 
 const exec = promisify(execFile);
 const life = useLifecycle();
@@ -79,7 +83,7 @@ describe('Your first fleet (README)', () => {
     let sandboxDone: Promise<number> | null = null;
     // Quick polls: the README's commands, not its waits, are under test.
     const env: Record<string, string> = { RGO_POLL_INITIAL_MS: '100', RGO_POLL_MAX_MS: '200' };
-    const supportsSite = /--site(?!s)\b/.test((await cli(['apply', '--help'], { cwd })).stdout);
+    let asked: { code: number; screen: string } | null = null;
     const ran: string[] = [];
     const results: Array<{ line: string; res: CliRun }> = [];
     const asUrl = (v: string) => v.replace('http://127.0.0.1:8787', sandboxUrl);
@@ -114,11 +118,12 @@ describe('Your first fleet (README)', () => {
             signal: stop.signal,
           });
           sandboxUrl = await waitFor(() => /listening on (\S+)/.exec(out)?.[1], 5000, 'the sandbox');
+        } else if (cmd === 'routeros-gitops' && args[0] === 'apply' && !asked) {
+          // The first apply, on a terminal: the plan is shown and a person answers yes.
+          asked = await onTerminal(args, { cwd, env: { ...env, ...gitEnv }, prompt: '(yes/no)', answer: 'yes' });
+          console.log(`${part} (on a terminal, answered yes): exit ${asked.code}`);
+          expect(asked.code, asked.screen).toBe(exit);
         } else if (cmd === 'routeros-gitops') {
-          if (args.includes('--site') && !supportsSite) {
-            console.log(`skipped (this build has no --site yet): ${part}`);
-            continue;
-          }
           const t0 = performance.now();
           const res = await cli(args, { cwd, env: { ...env, ...Object.fromEntries(Object.entries(lineEnv).map(([k, v]) => [k, asUrl(v)])) } });
           console.log(`${part}: exit ${res.code}, ${Math.round(performance.now() - t0)} ms`);
@@ -138,13 +143,45 @@ describe('Your first fleet (README)', () => {
     expect(show('routeros-gitops init').stdout).toContain('Installed the pre-commit hook');
     expect(show('routeros-gitops validate').stdout).toBe('No problems found.\n');
     expect(show('routeros-gitops plan').stdout).toMatch(/3 jobs? to send|sites\/hq-core\/10-dns\.rsc/);
+    // The first apply showed the plan of hq-core alone, with its diffs, before it asked.
+    expect(asked!.screen).toMatch(/hq-core/);
+    expect(asked!.screen).not.toMatch(/branch-lisbon/);
+    expect(asked!.screen).toContain('+/ip dns set servers=1.1.1.1,9.9.9.9');
+    expect(asked!.screen.indexOf('+/ip dns set')).toBeLessThan(asked!.screen.indexOf('(yes/no)'));
     const applies = results.filter((r) => r.line.startsWith('routeros-gitops apply'));
+    expect(applies.length).toBeGreaterThanOrEqual(2);
     expect(applies.every((a) => a.res.code === 0)).toBe(true);
+    expect(show('routeros-gitops validate sites/hq-core/30-services.rsc').stdout).toMatch(/lockout .*\[ip-service\]/);
     expect(show('routeros-gitops status').stdout).toMatch(/^hq-core +[0-9a-f]{7} +succeeded/m);
     expect(show('routeros-gitops status').stdout).toMatch(/^branch-lisbon +[0-9a-f]{7} +succeeded/m);
     // Everything the walkthrough committed is in the repository it made, and the hook ran on it.
     expect(await readFile(path.join(cwd, '.git/hooks/pre-commit'), 'utf8')).toContain('routeros-gitops validate');
-    expect((await exec('git', ['log', '--format=%s'], { cwd })).stdout.trim()).toBe('DNS and the LAN bridge');
+    expect((await exec('git', ['log', '--format=%s'], { cwd })).stdout.trim().split('\n')).toEqual([
+      'Web UI off, SSH from the LAN only',
+      'DNS and the LAN bridge',
+    ]);
+
+    // A lockout risk that gets past the hook (git commit --no-verify, or a merge on GitHub): apply
+    // refuses the commit and sends nothing; acknowledged, it goes out.
+    const sdx = { ...env, RGO_LOG_LEVEL: 'warn' };
+    const sent = async () => (await cli(['status', '--format', 'json'], { cwd })).stdout;
+    await writeFile(path.join(cwd, 'sites/branch-lisbon/30-services.rsc'), '/ip service set winbox address=10.1.0.0/16\n');
+    await exec('git', ['add', '-A'], { cwd, env: gitEnv });
+    await expect(exec('git', ['commit', '-qm', 'winbox from the branch LAN'], { cwd, env: gitEnv })).rejects.toThrow(/ip-service/);
+    await exec('git', ['commit', '-qm', 'winbox from the branch LAN', '--no-verify'], { cwd, env: gitEnv });
+    const before = await sent();
+    const refused = await cli(['apply'], { cwd, env: sdx });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/sites\/branch-lisbon\/30-services\.rsc:1:1 \(site branch-lisbon\): changing \/ip service \(winbox\).*\[ip-service\]/);
+    expect(refused.stderr).toContain('# routeros-gitops: allow ip-service');
+    expect(await sent()).toBe(before);
+    await writeFile(path.join(cwd, 'sites/branch-lisbon/30-services.rsc'), '# routeros-gitops: allow ip-service\n/ip service set winbox address=10.1.0.0/16\n');
+    await exec('git', ['commit', '-qam', 'winbox from the branch LAN, acknowledged'], { cwd, env: gitEnv });
+    const acknowledged = await cli(['apply', '--format', 'json'], { cwd, env: sdx });
+    expect(acknowledged.code, acknowledged.stderr).toBe(0);
+    expect(acknowledged.json<{ results: Array<{ path: string; outcome: string }> }>().results).toEqual([
+      expect.objectContaining({ path: 'sites/branch-lisbon/30-services.rsc', outcome: 'succeeded' }),
+    ]);
     stop.abort();
     expect(await sandboxDone).toBe(0);
     console.log(`ran: ${ran.join(' | ')}`);
