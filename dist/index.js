@@ -95001,27 +95001,11 @@ async function lintFiles(files, cwd, read, routeros2) {
     try {
       buf = await read(abs);
     } catch (e) {
-      out.push({
-        path: path5,
-        line: 0,
-        column: 0,
-        level: "error",
-        severity: "error",
-        rule: "input",
-        message: `cannot read the file (${e.code ?? "error"})`
-      });
+      out.push(fileError(path5, `cannot read the file (${e.code ?? "error"})`));
       continue;
     }
     if (buf.includes(0)) {
-      out.push({
-        path: path5,
-        line: 0,
-        column: 0,
-        level: "error",
-        severity: "error",
-        rule: "input",
-        message: "contains a NUL byte: it is a binary file, not a RouterOS script"
-      });
+      out.push(fileError(path5, "contains a NUL byte: it is a binary file, not a RouterOS script"));
       continue;
     }
     let text2;
@@ -95036,6 +95020,9 @@ async function lintFiles(files, cwd, read, routeros2) {
     for (const f2 of lintScript(source, { rawValues: raw, routeros: routeros2 })) out.push({ path: path5, ...f2 });
   }
   return out;
+}
+function fileError(path5, message) {
+  return { path: path5, line: 0, column: 0, level: "error", severity: "error", rule: "input", message };
 }
 
 // src/wiring/checks.ts

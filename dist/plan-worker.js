@@ -3362,27 +3362,11 @@ async function lintFiles(files, cwd, read, routeros2) {
     try {
       buf = await read(abs);
     } catch (e) {
-      out.push({
-        path: path2,
-        line: 0,
-        column: 0,
-        level: "error",
-        severity: "error",
-        rule: "input",
-        message: `cannot read the file (${e.code ?? "error"})`
-      });
+      out.push(fileError(path2, `cannot read the file (${e.code ?? "error"})`));
       continue;
     }
     if (buf.includes(0)) {
-      out.push({
-        path: path2,
-        line: 0,
-        column: 0,
-        level: "error",
-        severity: "error",
-        rule: "input",
-        message: "contains a NUL byte: it is a binary file, not a RouterOS script"
-      });
+      out.push(fileError(path2, "contains a NUL byte: it is a binary file, not a RouterOS script"));
       continue;
     }
     let text;
@@ -3397,6 +3381,9 @@ async function lintFiles(files, cwd, read, routeros2) {
     for (const f2 of lintScript(source, { rawValues: raw, routeros: routeros2 })) out.push({ path: path2, ...f2 });
   }
   return out;
+}
+function fileError(path2, message) {
+  return { path: path2, line: 0, column: 0, level: "error", severity: "error", rule: "input", message };
 }
 
 // src/assets/command-data.ts

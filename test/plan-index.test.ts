@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, SITE_IDS } from './helpers/cli.js';
+import { groupFleet } from './helpers/group-fleet.js';
 import { runGitIn, type BareRemote, type TempRepo } from './helpers/git-repo.js';
 import { sharedSandbox, useLifecycle, type Env } from './helpers/lifecycle.js';
 import { createGitRefStateStore } from '../src/state/git-ref-store.js';
@@ -21,19 +22,7 @@ const life = useLifecycle();
 const STATE_REF = 'refs/routeros-gitops/state';
 const KEY = 'plan-index-test-secrets-key-0123';
 
-function fleet(): Record<string, string> {
-  const files: Record<string, string> = {
-    'sites/routeros-gitops.yaml': 'vars:\n  dns: 1.1.1.1\ngroups:\n  core:\n    vars:\n      bridge: bridge-lan\n',
-    'sites/_groups/core/20-firewall.rsc': '/ip firewall filter add chain=forward action=accept in-interface=${{ vars.bridge }}\n',
-    'sites/README.md': 'One folder per site.\n',
-  };
-  SITE_IDS.forEach((id, i) => {
-    files[`sites/site-${i + 1}/site.yaml`] = `id: ${id}\n${i < 2 ? 'groups: [core]\n' : ''}`;
-    files[`sites/site-${i + 1}/00-identity.rsc`] = '/system identity set name=${{ site.name }}\n';
-    files[`sites/site-${i + 1}/10-dns.rsc`] = '/ip dns set servers=${{ vars.dns }}\n';
-  });
-  return files;
-}
+const fleet = groupFleet;
 
 interface Stats {
   from_snapshot: number;

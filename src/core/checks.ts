@@ -63,27 +63,11 @@ async function lintFiles(files: string[], cwd: string, read: (path: string) => P
     try {
       buf = await read(abs);
     } catch (e) {
-      out.push({
-        path,
-        line: 0,
-        column: 0,
-        level: 'error',
-        severity: 'error',
-        rule: 'input',
-        message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-      });
+      out.push(fileError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`));
       continue;
     }
     if (buf.includes(0)) {
-      out.push({
-        path,
-        line: 0,
-        column: 0,
-        level: 'error',
-        severity: 'error',
-        rule: 'input',
-        message: 'contains a NUL byte: it is a binary file, not a RouterOS script',
-      });
+      out.push(fileError(path, 'contains a NUL byte: it is a binary file, not a RouterOS script'));
       continue;
     }
     let text: string;
@@ -98,4 +82,9 @@ async function lintFiles(files: string[], cwd: string, read: (path: string) => P
     for (const f2 of lintScript(source, { rawValues: raw, routeros })) out.push({ path, ...f2 });
   }
   return out;
+}
+
+/** A file that cannot be checked at all: an error, with no line. */
+function fileError(path: string, message: string): FileFinding {
+  return { path, line: 0, column: 0, level: 'error', severity: 'error', rule: 'input', message };
 }
