@@ -126,3 +126,21 @@ describe('adversary: state rekey', () => {
     expect(sb.jobs().length, again.stdout).toBe(2);
   });
 });
+
+describe('adversary: redaction as an oracle', () => {
+  it("a pull request's plan, run with the secret values, does not single out the candidate that equals a secret", async () => {
+    // README workflow: the plan job may get RGO_SECRET_* ("with them a rotated secret shows as a
+    // change"). A committer's branch lists candidates; the one plan prints as *** is the value.
+    const r = await life.repo({
+      'sites/s1/site.yaml': `id: ${ID}\n`,
+      'sites/s1/15-pppoe.rsc': '/interface pppoe-client set [find name=pppoe-isp] password="${{ secrets.PPPOE }}"\n',
+    });
+    const guesses = ['482910', '482911', '482912', '482913', '482914', '482915'];
+    await r.commit({ 'sites/s1/90-notes.rsc': `${guesses.map((g) => `# candidate ${g}`).join('\n')}\n:put "ok"\n` }, 'notes');
+    const env = { SDX_API_URL: 'http://127.0.0.1:9', RGO_SECRETS_KEY: '0123456789abcdef0123456789abcdef', RGO_SECRET_PPPOE: '482913' };
+    const plan = await cli(['plan', '--format', 'markdown'], { cwd: r.dir, env });
+    const shown = guesses.filter((g) => plan.stdout.includes(`candidate ${g}`));
+    // Every candidate is shown as written, or none is: the output does not depend on which one is the secret.
+    expect([0, guesses.length], plan.stdout).toContain(shown.length);
+  });
+});
