@@ -1,5 +1,6 @@
-// Breaks of the project's promise found by the adversary session (each also a shell reproduction
-// under /tmp/adv/). Each test fails while its bug is present; none is marked it.fails.
+// Breaks of the project's promise found by the adversary session, one test each, in the order of
+// the shell reproductions /tmp/adv/20-*.sh .. 24-*.sh. Each test fails while its bug is present;
+// none is marked it.fails.
 import { describe, expect, it } from 'vitest';
 import { cli } from './helpers/cli.js';
 import { sandboxEnv, useLifecycle } from './helpers/lifecycle.js';
