@@ -34,10 +34,12 @@ export function checkDescriptionTemplate(template: string): string[] {
 }
 
 /** Fill a (checked) template. The result is 3..100 printable ASCII characters on one line. */
-export function renderDescription(template: string, values: DescriptionValues): string {
-  const filled = template.replace(/\{([a-z_]+)\}/g, (all, name: string) =>
+export function renderDescription(template: string, values: DescriptionValues, redact?: (text: string) => string): string {
+  const raw = template.replace(/\{([a-z_]+)\}/g, (all, name: string) =>
     (PLACEHOLDERS as readonly string[]).includes(name) ? values[name as Placeholder] : all,
   );
+  // Secrets hidden before the cut: a cut inside one would leave its start to be sent and shown.
+  const filled = redact ? redact(raw) : raw;
   let text = toHeaderSafe(filled).replace(/\s+/g, ' ').trim();
   if (text.length > DESCRIPTION_MAX) text = `${text.slice(0, DESCRIPTION_MAX - 1).trimEnd()}~`;
   while (text.length < DESCRIPTION_MIN) text += '.';

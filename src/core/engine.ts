@@ -8,6 +8,7 @@ import { renderFleet, type RenderWorkers } from './render-fleet.js';
 import { plan, type CleanSite, type Plan } from './plan.js';
 import { narrowPlan } from './site-filter.js';
 import { typeOfMode } from './ports.js';
+import { makeRedactor } from './redact.js';
 import { isSiteFolder, snapshotKey, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from './snapshot.js';
 // Issue 18: the plan index kept in the state (a fresh clone plans incrementally).
 import { cleanFromPlanIndex, planIndexKeys, type PlanIndexBucket, type PlanIndexWrite } from './plan-index.js';
@@ -89,7 +90,7 @@ export async function makePlan(req: PlanRequest): Promise<PlanResult> {
   await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations = await relationsOf(req.reader, commit, appliedCommits(state));
-  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
+  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, redact: secretsRedactor(req) });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
 
@@ -169,7 +170,7 @@ async function makeIncrementalPlan(req: PlanRequest, store: StateStore, snapshot
   const relations: Record<string, CommitRelation> = {};
   const lasts = new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
-  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
+  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites, redact: secretsRedactor(req) });
   const next = nextSnapshot({ key, commit: commit.sha, dir, top, folders, clean, index, plan: p, desired, state });
   if (!sameSnapshot(previous, next)) await snapshots.save(next);
   return {
@@ -218,6 +219,12 @@ async function entriesToRead(
     ...shared.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.')).map((e) => e.path),
     ...dirty.map((e) => e.path),
   ]);
+}
+
+/** The template secrets' values hidden (job descriptions), or undefined when there are none. */
+function secretsRedactor(req: PlanRequest): ((text: string) => string) | undefined {
+  const values = req.secrets?.values() ?? [];
+  return values.length ? makeRedactor(values) : undefined;
 }
 
 /** Below this many sites to read, reading them costs less than reading the state's plan index. */

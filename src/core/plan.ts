@@ -149,6 +149,8 @@ export interface PlanOptions {
   clean?: readonly CleanSite[];
   /** Now, for idempotency retention (default: the real clock). */
   now?: Date;
+  /** Hides secret values in a job description (a commit subject may hold one) before it is cut to size. Default: none. */
+  redact?: (text: string) => string;
   /** How long SDX is trusted to remember an idempotency key (ms). Default: the fleet's idempotency_retention. */
   retentionMs?: number;
 }
@@ -251,6 +253,7 @@ interface PlanContext {
   relations: Readonly<Record<string, CommitRelation>>;
   decide: DecideContext;
   moves: PlannedMove[];
+  redact?: (text: string) => string;
 }
 
 export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOptions): Plan {
@@ -264,6 +267,7 @@ export function plan(desired: DesiredFleet, state: AppliedState, options: PlanOp
     relations: options.relations,
     decide: { retryFailed: options.retryFailed ?? false, nowMs, retentionMs },
     moves: [],
+    redact: options.redact,
   };
   const seen = new Set<string>([FLEET_STATE_ID]);
   const sites: SitePlan[] = [];
@@ -368,14 +372,18 @@ function plannedChange(site: DesiredSite, script: DesiredScript, record: ScriptR
     action: status === 'ok' ? decision.action : 'stale',
     idempotency_key: key,
     // A followed job keeps the description it was created with; it is not sent again.
-    description: renderDescription(site.settings.description, {
-      site: site.name,
-      site_id: site.id,
-      path: script.path,
-      file: script.file,
-      sha: commit.sha.slice(0, 7),
-      subject: commit.subject,
-    }),
+    description: renderDescription(
+      site.settings.description,
+      {
+        site: site.name,
+        site_id: site.id,
+        path: script.path,
+        file: script.file,
+        sha: commit.sha.slice(0, 7),
+        subject: commit.subject,
+      },
+      ctx.redact,
+    ),
     fingerprint: script.fingerprint,
     previous_fingerprint: record?.fingerprint ?? null,
     // A send already on its way keeps the commit it was first intended at (statuses go there).

@@ -57,6 +57,11 @@ export interface SdxClientOptions {
   readonly connections?: number;
   /** Default: silent. */
   readonly logger?: Logger;
+  /**
+   * Also hides these values in the client's errors (template secrets: a server may quote a job's
+   * body back), before a long message is cut. Default: only the token and the base URL's secrets.
+   */
+  readonly redact?: (text: string) => string;
   /** Jitter source: a seed (reproducible) or a function returning [0, 1). Default Math.random. */
   readonly random?: number | (() => number);
   /**
@@ -116,7 +121,9 @@ function resolveClient(opts: SdxClientOptions): ClientContext {
   }
   const token = opts.token.trim();
   const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const errors = new SdxErrors(makeRedactor([token, ...base.secrets]), base.url);
+  const own = makeRedactor([token, ...base.secrets]);
+  const extra = opts.redact;
+  const errors = new SdxErrors(extra ? (t) => own(extra(t)) : own, base.url);
   const logger = opts.logger ?? silentLogger;
   const random = toRandom(opts.random);
   const now = opts.now ?? Date.now;

@@ -55,6 +55,7 @@ export function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** One line of at most ERROR_TEXT_MAX characters. Redact before clipping: a cut inside a secret would leave its start unhidden. */
 function clip(s: string): string {
   const one = s.replace(/\s+/g, ' ').trim();
   return one.length > ERROR_TEXT_MAX ? `${one.slice(0, ERROR_TEXT_MAX)}...` : one;
@@ -132,7 +133,7 @@ export class SdxErrors {
     const contentType = first(reply.headers['content-type']);
     let detail: string;
     if (body) {
-      detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ''}: ${clip(body.message ?? '(no message)')}`;
+      detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ''}: ${clip(this.redact(body.message ?? '(no message)'))}`;
     } else if (reply.text.trim() === '') {
       detail = `HTTP ${reply.status} from ${this.host} (empty body)`;
     } else if (reply.jsonError !== undefined || reply.json !== undefined) {
@@ -147,7 +148,7 @@ export class SdxErrors {
 
   shape(reply: Reply, where: string, problem: string, extra = ''): SdxApiError {
     return this.fail(
-      `${where}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(problem)}${extra}`,
+      `${where}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(this.redact(problem))}${extra}`,
       reply.status,
       'malformed_response',
       undefined,

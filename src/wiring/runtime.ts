@@ -197,6 +197,8 @@ export class Runtime {
         maxRetries,
         logger: this.logger,
         signal: this.opts.signal,
+        // Template secrets too (loaded before any job is made), before an SDX message is cut.
+        redact: (t) => this.redact()(t),
       });
     };
   }
