@@ -150,6 +150,18 @@ export async function rekeyCommand(ctx: Context, raw: Record<string, unknown>): 
           hint: 'set RGO_OLD_SECRETS_KEY to the key in use until now',
         });
       }
+      // Without a secret's value its digest under the new key cannot be made: moving the record anyway
+      // would make the next apply see a change and send the script again (adversary break 4).
+      const missing = before.desired.sites.flatMap((site) =>
+        site.scripts.filter((sc) => sc.secretsMissing.length).map((sc) => `${sc.path} (${sc.secretsMissing.join(', ')})`),
+      );
+      if (missing.length) {
+        throw new InputError({
+          file: '(environment)',
+          message: `state rekey needs the value of every secret the scripts use, and ${missing.length} script${missing.length === 1 ? ' lacks' : 's lack'} one: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? '; ...' : ''}; nothing was changed`,
+          hint: 'run it where apply runs, with the same RGO_SECRET_* variables or --secrets-file, so that each digest can be made again under the new key',
+        });
+      }
       const after = await makePlan({ ...req, state: before.state, secrets: under(newKey) });
       const updates: StateUpdate[] = [];
       for (const site of before.desired.sites) {
