@@ -88,3 +88,24 @@ describe('the raw form', () => {
     expect(validateRuleSettings({ 'raw-template-value': 'off' })).toEqual([expect.stringMatching(/cannot be turned off/)]);
   });
 });
+
+describe('values in strings RouterOS runs later as a script', () => {
+  const HOOK = 'x"; /system reset-configuration no-defaults=yes; :put "';
+  it.each([
+    ['a hook string', '/system scheduler set [find name=n] on-event=":log info \\"${{ vars.x }}\\""\n'],
+    ['a hook built by an expression', '/system scheduler set [find name=n] on-event=(":log info \\"" . "${{ vars.x }}" . "\\"")\n'],
+    ['a hook converted from a string', '/ip dhcp-client set [find interface=ether1] script=[:tostr "${{ vars.x }}"]\n'],
+    [':parse of a joined string', ':local f [:parse (":log info " . "${{ vars.x }}")]\n'],
+    [':execute', ':execute (":log info \\"" . "${{ vars.x }}" . "\\"")\n'],
+    ['a variable that a hook reads', ':local hook (":log info \\"" . "${{ vars.x }}" . "\\"")\n/system scheduler set [find name=n] on-event=$hook\n'],
+  ])('%s: only a plain word may stand there', (_what, src) => {
+    const bad = render(src, { x: HOOK });
+    expect(bad.problems).toMatchObject([{ kind: 'vars', name: 'x', context: 'code-string' }]);
+    expect(render(src, { x: 'gitops-42' }).problems).toEqual([]);
+  });
+
+  it('a string that is only text, next to a hook, takes any value', () => {
+    const src = ':local note "${{ vars.x }}"\n/system scheduler set [find name=n] on-event=":log info done"\n/system identity set name="${{ vars.x }}"\n';
+    expect(render(src, { x: HOOK }).problems).toEqual([]);
+  });
+});

@@ -25,7 +25,7 @@
 // is meant to be RouterOS code; the script checks flag every use (rule raw-template-value).
 import Mustache from 'mustache';
 import type { VarValue } from './settings.js';
-import { scanScript, type TemplateTagContext } from '../lint/scanner.js';
+import { scanScript, type Statement, type TemplateTagContext } from '../lint/scanner.js';
 import { escapeRouterOsString } from './routeros-string.js';
 
 export { escapeRouterOsString };
@@ -245,27 +245,51 @@ function placeValue(value: string, context: TemplateTagContext | 'code-string'):
 export const PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
 
 /**
- * Parameters whose string value RouterOS runs as a script: `source=` of /system script, the `on-*`
- * hooks (scheduler on-event, PPP on-up/on-down...), `*-script` (netwatch up-script, DHCP
- * lease-script...), and `script=` of :execute.
+ * Parameters whose value RouterOS runs as a script: `source=` of /system script, the `on-*` hooks
+ * (scheduler on-event, PPP on-up/on-down...), `*-script` (netwatch up-script, DHCP lease-script...),
+ * `*-event`, and `script=` of :execute.
  */
-const CODE_PARAMETER = /(?:^|[\s[{;(])(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=$/;
-/** `:execute "..."`, `:parse "..."` (and `[:parse "..."]`): a string argument that is a script. */
-const CODE_COMMAND = /(?:^|[\s[{;(]):(?:execute|parse)\s+$/;
+const CODE_ARG = /^(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=/;
+/** Commands whose arguments are a script: `:execute "..."`, `:parse "..."`. */
+const CODE_COMMANDS = new Set([':execute', ':parse']);
+/** Commands that set a variable: `:local name value`, `:global name value`, `:set name value`. */
+const SETTERS = new Set([':local', ':global', ':set']);
 
-/** Is the string that opens at `quote` one that RouterOS will run as a script? */
-export function isCodeString(text: string, quote: number): boolean {
-  const before = text.slice(Math.max(0, quote - 120), quote);
-  return CODE_PARAMETER.test(before) || CODE_COMMAND.test(before);
+/**
+ * The offsets [start, end) of the text RouterOS will run as a script: the whole value of a code
+ * parameter (a string in it, and strings joined or converted into it: `on-event=("..." . "...")`,
+ * `script=[:tostr "..."]`), the arguments of :execute and :parse, and the value given to a variable
+ * that such text reads (`:local hook "..."` then `on-event=$hook`; one step of indirection).
+ */
+function codeRanges(skeleton: string, statements: readonly Statement[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  const assigned: Array<{ name: string; range: [number, number] }> = [];
+  const walk = (list: readonly Statement[]) => {
+    for (const st of list) {
+      const [first, second, third] = st.args;
+      const last = st.args[st.args.length - 1]!;
+      if (first && second && CODE_COMMANDS.has(first.text)) ranges.push([second.start, last.end]);
+      if (first && second && third && SETTERS.has(first.text)) assigned.push({ name: second.text, range: [third.start, last.end] });
+      for (const arg of st.args) {
+        if (CODE_ARG.test(arg.text)) ranges.push([arg.start, arg.end]);
+        for (const g of arg.groups) walk(g.statements);
+      }
+    }
+  };
+  walk(statements);
+  const code = ranges.map(([s, e]) => skeleton.slice(s, e));
+  for (const { name, range } of assigned) if (code.some((t) => t.includes(`$${name}`) || t.includes(`$"${name}"`))) ranges.push(range);
+  return ranges;
 }
 
 /** Where each slot of the skeleton lands (string, code string, code or comment), by its offset; the last scan is kept. */
 function contextsOf(compiled: CompiledTemplate, skeleton: string): Map<number, TemplateTagContext | 'code-string'> {
   if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
   const contexts = new Map<number, TemplateTagContext | 'code-string'>();
-  for (const t of scanScript(skeleton).templateTags) {
-    contexts.set(t.offset, t.context === 'string' && t.stringStart !== undefined && isCodeString(skeleton, t.stringStart) ? 'code-string' : t.context);
-  }
+  const scan = scanScript(skeleton);
+  const code = codeRanges(skeleton, scan.statements);
+  const inCode = (at: number) => code.some(([s, e]) => at >= s && at < e);
+  for (const t of scan.templateTags) contexts.set(t.offset, t.context === 'string' && inCode(t.offset) ? 'code-string' : t.context);
   compiled.lastScan = { skeleton, contexts };
   return contexts;
 }
