@@ -43,9 +43,14 @@ export function makeRecord(c: PlannedChange, sc: DesiredScript | undefined, prev
     log_url: fields.log_url ?? (sameSend ? (prev?.log_url ?? null) : null),
     supersedes: fields.supersedes ?? null,
     applied: fields.phase === 'succeeded' ? null : lastApplied(prev),
-    part: fields.part ?? null,
+    part: fields.part ? withSplitMax(fields.part, sc?.parts?.max ?? (sameSend ? prev?.part?.max : undefined)) : null,
     ...(fields.started && { started: true }),
   };
+}
+
+/** A part record, with the max_script_size its send was split with (when known). */
+function withSplitMax(part: { index: number; count: number }, max: number | undefined): NonNullable<ScriptRecord['part']> {
+  return max === undefined ? { index: part.index, count: part.count } : { index: part.index, count: part.count, max };
 }
 
 /** A removed script's tombstone: it keeps the send counter (so no old key comes back) and the last success. */

@@ -444,7 +444,8 @@ export interface DesiredScript extends ScriptSource {
    * A script over max_script_size, sent as consecutive jobs (when read): each part's size, the
    * original's lines it holds, and (with the body) its text.
    */
-  parts?: { sizes: number[]; lines: Array<[number, number]>; texts?: string[] };
+  /** `max`: the max_script_size it was split with (a send in progress keeps its own). */
+  parts?: { sizes: number[]; lines: Array<[number, number]>; texts?: string[]; max: number };
 }
 
 export interface ScriptFinding {

@@ -422,14 +422,19 @@ class SiteRenderer {
       return null;
     }
     const { display, body } = rendered;
-    const parts = this.partsOf(src, body ?? display);
+    const fp = fingerprint(display, digests.digests);
+    // A send in progress keeps the split it started with while its content is the same: a new
+    // max_script_size applies from its next send (else parts that ran would be sent again).
+    const resumeMax =
+      record?.part?.max !== undefined && record.phase !== 'succeeded' && record.phase !== 'removed' && record.fingerprint === fp ? record.part.max : undefined;
+    const maxChars = resumeMax ?? this.env.maxScriptSize;
+    const parts = this.partsOf(src, body ?? display, maxChars);
     if (parts === null) return null;
     const inputs = this.inputsOf(uses, digests.digests);
     // The check cache knows a checked rendering by its blob, and by the render inputs when it is a template.
     const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
     const lint = this.deps.lint;
     const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
-    const fp = fingerprint(display, digests.digests);
     const unchanged = record !== undefined && record.fingerprint === fp && record.phase === 'succeeded';
     const keep = this.env.keep;
     const keepBody = keep?.body !== false && !unchanged;
@@ -451,6 +456,7 @@ class SiteRenderer {
         sizes: parts.map((p) => p.size),
         lines: parts.map((p) => [p.firstLine, p.lastLine]),
         texts: keepBody && body !== undefined ? parts.map((p) => p.text) : undefined,
+        max: maxChars,
       },
       findings,
     };
@@ -493,8 +499,7 @@ class SiteRenderer {
    * when it cannot be split. The limit applies to what is sent, so the body (secrets included) is
    * split when it is known, else the display (secrets as placeholders).
    */
-  private partsOf(src: ScriptSource, sent: string): readonly ScriptPart[] | undefined | null {
-    const maxChars = this.env.maxScriptSize;
+  private partsOf(src: ScriptSource, sent: string, maxChars: number): readonly ScriptPart[] | undefined | null {
     // UTF-16 length is at least the code-point length: count code points only when it matters.
     if (sent.length <= maxChars || codePointLength(sent) <= maxChars) return undefined;
     const split = splitParts(sent, maxChars);

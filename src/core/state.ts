@@ -79,9 +79,10 @@ export interface ScriptRecord {
   /**
    * A send split into parts (a script over max_script_size): which part this record is about (its
    * job_id and phase are that part's), 0-based, and how many there are. A part that succeeded moves
-   * the record to the next part's intent; only the last part's success is the send's.
+   * the record to the next part's intent; only the last part's success is the send's. `max`: the
+   * max_script_size the send was split with (it keeps that split until its content changes).
    */
-  part?: { index: number; count: number } | null;
+  part?: { index: number; count: number; max?: number } | null;
   /**
    * For a lost job: it had been seen running before SDX stopped knowing it, so it may have run. Such
    * a send is not sent again by itself (as a failure is not): --retry-failed sends it.
