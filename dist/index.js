@@ -19282,14 +19282,17 @@ function makeRedactor(secrets) {
     return out;
   };
 }
+function isTemplateSecretName(name) {
+  return name.startsWith("RGO_SECRET_") && name !== "RGO_SECRETS_KEY";
+}
 function isSecretEnvName(name) {
   return SECRET_ENV.test(name) || name.startsWith("RGO_SECRET_");
 }
-function envSecrets(env) {
+function envSecrets(env, opts = {}) {
   const out = [];
   for (const [k, v] of Object.entries(env)) {
     if (!v) continue;
-    if (isSecretEnvName(k)) out.push(v);
+    if (isSecretEnvName(k) && (opts.templates !== false || !isTemplateSecretName(k))) out.push(v);
     if (/_URL$/.test(k)) {
       try {
         const u = new URL(v);
@@ -83611,7 +83614,7 @@ var init_reply = __esm({
         const contentType = first(reply.headers["content-type"]);
         let detail;
         if (body) {
-          detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(body.message ?? "(no message)")}`;
+          detail = `HTTP ${reply.status}${body.code ? ` ${body.code}` : ""}: ${clip(this.redact(body.message ?? "(no message)"))}`;
         } else if (reply.text.trim() === "") {
           detail = `HTTP ${reply.status} from ${this.host} (empty body)`;
         } else if (reply.jsonError !== void 0 || reply.json !== void 0) {
@@ -83625,7 +83628,7 @@ var init_reply = __esm({
       }
       shape(reply, where2, problem, extra = "") {
         return this.fail(
-          `${where2}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(problem)}${extra}`,
+          `${where2}: HTTP ${reply.status} from ${this.host}: unexpected response, ${clip(this.redact(problem))}${extra}`,
           reply.status,
           "malformed_response",
           void 0,
@@ -84165,7 +84168,9 @@ function resolveClient(opts) {
   }
   const token = opts.token.trim();
   const base = parseBaseUrl(opts.baseUrl ?? DEFAULT_SDX_BASE_URL);
-  const errors = new SdxErrors(makeRedactor([token, ...base.secrets]), base.url);
+  const own2 = makeRedactor([token, ...base.secrets]);
+  const extra = opts.redact;
+  const errors = new SdxErrors(extra ? (t) => own2(extra(t)) : own2, base.url);
   const logger = opts.logger ?? silentLogger;
   const random = toRandom(opts.random);
   const now = opts.now ?? Date.now;
@@ -86966,11 +86971,12 @@ function checkDescriptionTemplate(template) {
     problems.push(`the description template can yield fewer than ${DESCRIPTION_MIN} characters; the SDX API needs at least ${DESCRIPTION_MIN}`);
   return problems;
 }
-function renderDescription(template, values) {
-  const filled = template.replace(
+function renderDescription(template, values, redact) {
+  const raw = template.replace(
     /\{([a-z_]+)\}/g,
     (all, name) => PLACEHOLDERS.includes(name) ? values[name] : all
   );
+  const filled = redact ? redact(raw) : raw;
   let text2 = toHeaderSafe(filled).replace(/\s+/g, " ").trim();
   if (text2.length > DESCRIPTION_MAX) text2 = `${text2.slice(0, DESCRIPTION_MAX - 1).trimEnd()}~`;
   while (text2.length < DESCRIPTION_MIN) text2 += ".";
@@ -90564,18 +90570,36 @@ function placeValue(value, context) {
   return PLAIN_WORD.test(value) ? value : null;
 }
 var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
-var CODE_PARAMETER = /(?:^|[\s[{;(])(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=$/;
-var CODE_COMMAND = /(?:^|[\s[{;(]):(?:execute|parse)\s+$/;
-function isCodeString(text2, quote) {
-  const before = text2.slice(Math.max(0, quote - 120), quote);
-  return CODE_PARAMETER.test(before) || CODE_COMMAND.test(before);
+var CODE_ARG = /^(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=/;
+var CODE_COMMANDS = /* @__PURE__ */ new Set([":execute", ":parse"]);
+var SETTERS = /* @__PURE__ */ new Set([":local", ":global", ":set"]);
+function codeRanges(skeleton, statements) {
+  const ranges = [];
+  const assigned = [];
+  const walk = (list2) => {
+    for (const st of list2) {
+      const [first2, second, third] = st.args;
+      const last = st.args[st.args.length - 1];
+      if (first2 && second && CODE_COMMANDS.has(first2.text)) ranges.push([second.start, last.end]);
+      if (first2 && second && third && SETTERS.has(first2.text)) assigned.push({ name: second.text, range: [third.start, last.end] });
+      for (const arg of st.args) {
+        if (CODE_ARG.test(arg.text)) ranges.push([arg.start, arg.end]);
+        for (const g of arg.groups) walk(g.statements);
+      }
+    }
+  };
+  walk(statements);
+  const code = ranges.map(([s, e]) => skeleton.slice(s, e));
+  for (const { name, range } of assigned) if (code.some((t) => t.includes(`$${name}`) || t.includes(`$"${name}"`))) ranges.push(range);
+  return ranges;
 }
 function contextsOf(compiled, skeleton) {
   if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
   const contexts = /* @__PURE__ */ new Map();
-  for (const t of scanScript(skeleton).templateTags) {
-    contexts.set(t.offset, t.context === "string" && t.stringStart !== void 0 && isCodeString(skeleton, t.stringStart) ? "code-string" : t.context);
-  }
+  const scan2 = scanScript(skeleton);
+  const code = codeRanges(skeleton, scan2.statements);
+  const inCode = (at) => code.some(([s, e]) => at >= s && at < e);
+  for (const t of scan2.templateTags) contexts.set(t.offset, t.context === "string" && inCode(t.offset) ? "code-string" : t.context);
   compiled.lastScan = { skeleton, contexts };
   return contexts;
 }
@@ -91274,13 +91298,15 @@ var SiteRenderer = class {
       return null;
     }
     const { display, body } = rendered;
-    const parts = this.partsOf(src, body ?? display);
+    const fp = fingerprint(display, digests.digests);
+    const resumeMax = record2?.part?.max !== void 0 && record2.phase !== "succeeded" && record2.phase !== "removed" && record2.fingerprint === fp ? record2.part.max : void 0;
+    const maxChars = resumeMax ?? this.env.maxScriptSize;
+    const parts = this.partsOf(src, body ?? display, maxChars);
     if (parts === null) return null;
     const inputs = this.inputsOf(uses, digests.digests);
     const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
     const lint = this.deps.lint;
     const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
-    const fp = fingerprint(display, digests.digests);
     const unchanged = record2 !== void 0 && record2.fingerprint === fp && record2.phase === "succeeded";
     const keep = this.env.keep;
     const keepBody = keep?.body !== false && !unchanged;
@@ -91301,7 +91327,8 @@ var SiteRenderer = class {
       parts: parts && {
         sizes: parts.map((p) => p.size),
         lines: parts.map((p) => [p.firstLine, p.lastLine]),
-        texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0
+        texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0,
+        max: maxChars
       },
       findings
     };
@@ -91342,8 +91369,7 @@ var SiteRenderer = class {
    * when it cannot be split. The limit applies to what is sent, so the body (secrets included) is
    * split when it is known, else the display (secrets as placeholders).
    */
-  partsOf(src, sent) {
-    const maxChars = this.env.maxScriptSize;
+  partsOf(src, sent, maxChars) {
     if (sent.length <= maxChars || codePointLength2(sent) <= maxChars) return void 0;
     const split = splitParts(sent, maxChars);
     if (split === void 0) return void 0;
@@ -91513,7 +91539,8 @@ function plan(desired, state, options) {
     heads,
     relations: options.relations,
     decide: { retryFailed: options.retryFailed ?? false, nowMs, retentionMs },
-    moves: []
+    moves: [],
+    redact: options.redact
   };
   const seen = /* @__PURE__ */ new Set([FLEET_STATE_ID]);
   const sites = [];
@@ -91609,14 +91636,18 @@ function plannedChange(site, script, record2, status, ctx) {
     action: status === "ok" ? decision.action : "stale",
     idempotency_key: key2,
     // A followed job keeps the description it was created with; it is not sent again.
-    description: renderDescription(site.settings.description, {
-      site: site.name,
-      site_id: site.id,
-      path: script.path,
-      file: script.file,
-      sha: commit.sha.slice(0, 7),
-      subject: commit.subject
-    }),
+    description: renderDescription(
+      site.settings.description,
+      {
+        site: site.name,
+        site_id: site.id,
+        path: script.path,
+        file: script.file,
+        sha: commit.sha.slice(0, 7),
+        subject: commit.subject
+      },
+      ctx.redact
+    ),
     fingerprint: script.fingerprint,
     previous_fingerprint: record2?.fingerprint ?? null,
     // A send already on its way keeps the commit it was first intended at (statuses go there).
@@ -91773,6 +91804,9 @@ function typeOfMode(mode) {
   return mode === "040000" ? "tree" : mode === "160000" ? "commit" : "blob";
 }
 
+// src/core/engine.ts
+init_redact();
+
 // src/core/snapshot.ts
 init_settings();
 import { hash as hash3 } from "node:crypto";
@@ -91880,7 +91914,7 @@ async function makePlan(req) {
   await req.checkCache?.save();
   if (desired.problems.length) throw new InputError(desired.problems);
   const relations = await relationsOf(req.reader, commit, appliedCommits(state));
-  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed });
+  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, redact: secretsRedactor(req) });
   return { plan: p, desired, state, warnings: desired.warnings };
 }
 async function relationsOf(reader, commit, lasts) {
@@ -91946,7 +91980,7 @@ async function makeIncrementalPlan(req, store, snapshots) {
   const relations = {};
   const lasts = /* @__PURE__ */ new Set([...appliedCommits(state), ...cleanSites.map((c) => c.last_commit)]);
   await Promise.all([...lasts].map(async (last) => last && (relations[last] = await relationTo(last))));
-  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites });
+  const p = plan(desired, state, { ref: req.ref, relations, retryFailed: req.retryFailed, clean: cleanSites, redact: secretsRedactor(req) });
   const next = nextSnapshot({ key: key2, commit: commit.sha, dir, top, folders, clean: clean2, index, plan: p, desired, state });
   if (!sameSnapshot(previous, next)) await snapshots.save(next);
   return {
@@ -91982,6 +92016,11 @@ async function entriesToRead(reader, sha2, dir, sites) {
     ...shared3.filter((e) => !e.path.slice(e.path.lastIndexOf("/") + 1).startsWith(".")).map((e) => e.path),
     ...dirty.map((e) => e.path)
   ]);
+}
+function secretsRedactor(req) {
+  if (!req.hideSecrets) return void 0;
+  const values = req.secrets?.values() ?? [];
+  return values.length ? makeRedactor(values) : void 0;
 }
 var FEW_SITES = 16;
 function readPlanIndex(store, indexing) {
@@ -96861,7 +96900,7 @@ var Runtime = class {
     this.opts = opts;
     this.env = opts.env;
     this.redactor = makeRedactor([]);
-    this.addSecrets([...envSecrets(opts.env), ...opts.secrets ?? []]);
+    this.addSecrets([...envSecrets(opts.env, { templates: opts.hideTemplateSecrets !== false }), ...opts.secrets ?? []]);
     this.tuning = parseEnvTuning(opts.env);
     this.logger = this.makeLogger(opts.logLevel ?? this.tuning.RGO_LOG_LEVEL ?? "info");
   }
@@ -96924,11 +96963,16 @@ var Runtime = class {
       redact: () => this.redactor
     });
   }
-  /** Template secrets from the environment and a secrets file; none for untrusted code (a fork's pull request). */
+  /**
+   * Template secrets from the environment and a secrets file; none for untrusted code (a fork's pull
+   * request). `hide` (default true) adds their values to what every output scrubs. `plan` passes
+   * false: its output holds no secret value by construction (renderings and checks use stand-ins),
+   * and scrubbing would tell a committer which text of theirs equals a secret (an oracle).
+   */
   async loadSecrets(repo, opts = {}) {
     if (opts.none) return noSecrets;
     const source = await loadSecrets({ env: this.env, file: opts.file, repoRoot: repo?.root, cwd: this.opts.cwd });
-    this.addSecrets(source.values());
+    if (opts.hide !== false) this.addSecrets(source.values());
     return source;
   }
   /**
@@ -96974,7 +97018,9 @@ var Runtime = class {
         // generously (each retry reuses the idempotency key, so none can create a second job).
         maxRetries,
         logger: this.logger,
-        signal: this.opts.signal
+        signal: this.opts.signal,
+        // Template secrets too (loaded before any job is made), before an SDX message is cut.
+        redact: (t) => this.redact()(t)
       });
     };
   }
@@ -97079,7 +97125,9 @@ async function buildContext(inputs, rawIo, event, signal) {
     sdxToken: { value: inputs.sdxApiToken, source: "input sdx-api-token" },
     secrets: [inputs.sdxApiToken, inputs.githubToken],
     mask: (v) => rawIo.setSecret(v),
-    signal
+    signal,
+    // The plan step reads no template secret (below): hiding their values would only single out text.
+    hideTemplateSecrets: inputs.command !== "plan"
   });
   const io = redactingIo(rawIo, () => runtime.redact());
   const logger = runtime.logger;
@@ -97093,7 +97141,13 @@ async function buildContext(inputs, rawIo, event, signal) {
   const repo = await runtime.openRepo(inputs.workingDirectory);
   const ref = inputs.ref ?? event.sha ?? "HEAD";
   await ensureCommit(repo, ref, logger);
-  const loaded = await runtime.loadSecrets(repo, { none: untrusted });
+  const withoutSecrets = untrusted || inputs.command === "plan";
+  if (withoutSecrets && !untrusted && Object.keys(env).some((k) => k.startsWith("RGO_SECRET_") && k !== "RGO_SECRETS_KEY"))
+    logger.info(
+      {},
+      "the plan step does not read template secrets (RGO_SECRET_*): a plan on a pull request must not tell a committer anything about them; a rotated secret shows in the apply step"
+    );
+  const loaded = await runtime.loadSecrets(repo, { none: withoutSecrets });
   const github = untrusted ? null : githubTarget(runtime, { token: inputs.githubToken, repository: env.GITHUB_REPOSITORY, apiUrl: env.GITHUB_API_URL, tokenSource: "input github-token" });
   const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null;
@@ -98718,9 +98772,12 @@ function makeRecord(c, sc, prev, fields) {
     log_url: fields.log_url ?? (sameSend ? prev?.log_url ?? null : null),
     supersedes: fields.supersedes ?? null,
     applied: fields.phase === "succeeded" ? null : lastApplied(prev),
-    part: fields.part ?? null,
+    part: fields.part ? withSplitMax(fields.part, sc?.parts?.max ?? (sameSend ? prev?.part?.max : void 0)) : null,
     ...fields.started && { started: true }
   };
+}
+function withSplitMax(part, max) {
+  return max === void 0 ? { index: part.index, count: part.count } : { index: part.index, count: part.count, max };
 }
 function tombstone(prev, at) {
   return { ...prev, phase: "removed", at, supersedes: null, applied: lastApplied(prev) };
@@ -99010,7 +99067,7 @@ async function supersede(ctx, c, old, waitMs) {
   if (res === "not_found") return "gone";
   if (waitMs <= 0) return "still-running";
   const deadline = ctx.clock.now() + waitMs;
-  let delay = ctx.poll.initialMs;
+  let delay = Math.min(ctx.poll.initialMs, RUNNING_FIRST_POLL_MS);
   for (; ; ) {
     let state;
     try {
@@ -99025,6 +99082,7 @@ async function supersede(ctx, c, old, waitMs) {
     delay = Math.min(ctx.poll.maxMs, delay * 1.5);
   }
 }
+var RUNNING_FIRST_POLL_MS = 500;
 
 // src/apply/create-job.ts
 function wholeScript(ctx, c) {
@@ -99572,7 +99630,13 @@ async function withReportedVersions2(req, sdx, current) {
   return planFor(req);
 }
 async function planFor(req) {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true }, checksSecretsKey: true });
+  const result = await makePlan({
+    ...req,
+    state: req.store,
+    keep: { display: req.keepDisplay ?? false, body: true },
+    checksSecretsKey: true,
+    hideSecrets: true
+  });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,

@@ -3279,18 +3279,36 @@ function placeValue(value, context) {
   return PLAIN_WORD.test(value) ? value : null;
 }
 var PLAIN_WORD = /^[A-Za-z0-9._\-/:,]*$/;
-var CODE_PARAMETER = /(?:^|[\s[{;(])(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=$/;
-var CODE_COMMAND = /(?:^|[\s[{;(]):(?:execute|parse)\s+$/;
-function isCodeString(text, quote) {
-  const before = text.slice(Math.max(0, quote - 120), quote);
-  return CODE_PARAMETER.test(before) || CODE_COMMAND.test(before);
+var CODE_ARG = /^(?:source|script|on-[a-z-]+|[a-z-]+-script|[a-z-]+-event)=/;
+var CODE_COMMANDS = /* @__PURE__ */ new Set([":execute", ":parse"]);
+var SETTERS = /* @__PURE__ */ new Set([":local", ":global", ":set"]);
+function codeRanges(skeleton, statements) {
+  const ranges = [];
+  const assigned = [];
+  const walk = (list) => {
+    for (const st of list) {
+      const [first, second, third] = st.args;
+      const last = st.args[st.args.length - 1];
+      if (first && second && CODE_COMMANDS.has(first.text)) ranges.push([second.start, last.end]);
+      if (first && second && third && SETTERS.has(first.text)) assigned.push({ name: second.text, range: [third.start, last.end] });
+      for (const arg of st.args) {
+        if (CODE_ARG.test(arg.text)) ranges.push([arg.start, arg.end]);
+        for (const g of arg.groups) walk(g.statements);
+      }
+    }
+  };
+  walk(statements);
+  const code = ranges.map(([s, e]) => skeleton.slice(s, e));
+  for (const { name, range } of assigned) if (code.some((t) => t.includes(`$${name}`) || t.includes(`$"${name}"`))) ranges.push(range);
+  return ranges;
 }
 function contextsOf(compiled, skeleton) {
   if (compiled.lastScan?.skeleton === skeleton) return compiled.lastScan.contexts;
   const contexts = /* @__PURE__ */ new Map();
-  for (const t of scanScript(skeleton).templateTags) {
-    contexts.set(t.offset, t.context === "string" && t.stringStart !== void 0 && isCodeString(skeleton, t.stringStart) ? "code-string" : t.context);
-  }
+  const scan2 = scanScript(skeleton);
+  const code = codeRanges(skeleton, scan2.statements);
+  const inCode = (at) => code.some(([s, e]) => at >= s && at < e);
+  for (const t of scan2.templateTags) contexts.set(t.offset, t.context === "string" && inCode(t.offset) ? "code-string" : t.context);
   compiled.lastScan = { skeleton, contexts };
   return contexts;
 }
@@ -3953,13 +3971,15 @@ var SiteRenderer = class {
       return null;
     }
     const { display, body } = rendered;
-    const parts = this.partsOf(src, body ?? display);
+    const fp = fingerprint(display, digests.digests);
+    const resumeMax = record?.part?.max !== void 0 && record.phase !== "succeeded" && record.phase !== "removed" && record.fingerprint === fp ? record.part.max : void 0;
+    const maxChars = resumeMax ?? this.env.maxScriptSize;
+    const parts = this.partsOf(src, body ?? display, maxChars);
     if (parts === null) return null;
     const inputs = this.inputsOf(uses, digests.digests);
     const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
     const lint = this.deps.lint;
     const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
-    const fp = fingerprint(display, digests.digests);
     const unchanged = record !== void 0 && record.fingerprint === fp && record.phase === "succeeded";
     const keep = this.env.keep;
     const keepBody = keep?.body !== false && !unchanged;
@@ -3980,7 +4000,8 @@ var SiteRenderer = class {
       parts: parts && {
         sizes: parts.map((p) => p.size),
         lines: parts.map((p) => [p.firstLine, p.lastLine]),
-        texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0
+        texts: keepBody && body !== void 0 ? parts.map((p) => p.text) : void 0,
+        max: maxChars
       },
       findings
     };
@@ -4021,8 +4042,7 @@ var SiteRenderer = class {
    * when it cannot be split. The limit applies to what is sent, so the body (secrets included) is
    * split when it is known, else the display (secrets as placeholders).
    */
-  partsOf(src, sent) {
-    const maxChars = this.env.maxScriptSize;
+  partsOf(src, sent, maxChars) {
     if (sent.length <= maxChars || codePointLength(sent) <= maxChars) return void 0;
     const split = splitParts(sent, maxChars);
     if (split === void 0) return void 0;

@@ -632,3 +632,26 @@ describe('dist/index.js', () => {
     expect(yml).toContain('default: ${{ github.token }}');
   });
 });
+
+describe('the Action plans a pull request without template secrets', () => {
+  it('a same-repository pull request is planned without reading RGO_SECRET_*: its comment shows a committer text as written, whichever equals a secret', async () => {
+    const files = fleetFiles(1, { '15-pppoe.rsc': '/interface pppoe-client set [find name=pppoe-isp] password="${{ secrets.pppoe }}"\n' });
+    const { remote, work } = await origin(files);
+    const guesses = ['482910', '482911', '482912', '482913', '482914', '482915'];
+    const pr = await openPullRequest(remote, work, 77, { 'sites/site-1/90-notes.rsc': `${guesses.map((g) => `# candidate ${g}`).join('\n')}\n:put "ok"\n` });
+    const ws = await checkout(remote, pr.merge, 'refs/remotes/pull/77/merge');
+    const run = await runAction({
+      workspace: ws,
+      event: 'pull_request',
+      payload: pullRequestEvent(77, pr.head, pr.base),
+      sha: pr.merge,
+      inputs: { command: 'plan' },
+      env: { RGO_SECRET_PPPOE: '482913', RGO_SECRETS_KEY: 'plan-test-secrets-key-0123456789' },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const comment = mine(77).at(-1)!.body;
+    for (const g of guesses) expect(comment).toContain(`candidate ${g}`);
+    expect(run.summary).toContain('candidate 482913');
+    expect(run.stdout).toContain('the plan step does not read template secrets');
+  });
+});

@@ -73,6 +73,8 @@ export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, event:
     secrets: [inputs.sdxApiToken, inputs.githubToken],
     mask: (v) => rawIo.setSecret(v),
     signal,
+    // The plan step reads no template secret (below): hiding their values would only single out text.
+    hideTemplateSecrets: inputs.command !== 'plan',
   });
   const io = redactingIo(rawIo, () => runtime.redact());
   const logger = runtime.logger;
@@ -86,8 +88,16 @@ export async function buildContext(inputs: ActionInputs, rawIo: ActionIo, event:
   const repo = await runtime.openRepo(inputs.workingDirectory);
   const ref = inputs.ref ?? event.sha ?? 'HEAD';
   await ensureCommit(repo, ref, logger);
-  // A fork's code must not see (nor render into a report) any secret: none is loaded.
-  const loaded = await runtime.loadSecrets(repo, { none: untrusted });
+  // A fork's code must not see (nor render into a report) any secret: none is loaded. Nor does a
+  // plan step: what it shows goes to a pull request, and whatever it hid (or the runner masked)
+  // would tell a committer which of their text equals a secret. A rotated secret shows at apply.
+  const withoutSecrets = untrusted || inputs.command === 'plan';
+  if (withoutSecrets && !untrusted && Object.keys(env).some((k) => k.startsWith('RGO_SECRET_') && k !== 'RGO_SECRETS_KEY'))
+    logger.info(
+      {},
+      'the plan step does not read template secrets (RGO_SECRET_*): a plan on a pull request must not tell a committer anything about them; a rotated secret shows in the apply step',
+    );
+  const loaded = await runtime.loadSecrets(repo, { none: withoutSecrets });
   // A fork gets a read-only token: no write is attempted.
   const github = untrusted
     ? null

@@ -138,7 +138,13 @@ async function withReportedVersions(req: ReconcileRequest, sdx: SdxClient, curre
 
 /** Plan, then refuse what apply must not send: script check errors, secrets without their key. */
 async function planFor(req: ReconcileRequest): Promise<PlanResult> {
-  const result = await makePlan({ ...req, state: req.store, keep: { display: req.keepDisplay ?? false, body: true }, checksSecretsKey: true });
+  const result = await makePlan({
+    ...req,
+    state: req.store,
+    keep: { display: req.keepDisplay ?? false, body: true },
+    checksSecretsKey: true,
+    hideSecrets: true,
+  });
   if (result.incremental) {
     req.logger.debug(
       result.incremental,

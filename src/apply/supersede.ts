@@ -41,7 +41,9 @@ export async function supersede(ctx: RunContext, c: PlannedChange, old: Supersed
   // Too late to cancel: let it finish first so the newer script runs after it.
   if (waitMs <= 0) return 'still-running';
   const deadline = ctx.clock.now() + waitMs;
-  let delay = ctx.poll.initialMs;
+  // A job already running ends soon (a router runs a script in seconds): look again sooner than a
+  // new job's first poll, so that the newer script follows it closely (issue 18).
+  let delay = Math.min(ctx.poll.initialMs, RUNNING_FIRST_POLL_MS);
   for (;;) {
     let state: string;
     try {
@@ -57,3 +59,6 @@ export async function supersede(ctx: RunContext, c: PlannedChange, old: Supersed
     delay = Math.min(ctx.poll.maxMs, delay * 1.5);
   }
 }
+
+/** The first look at a job that was too late to cancel (it runs). */
+const RUNNING_FIRST_POLL_MS = 500;

@@ -36,7 +36,9 @@ export async function planCommand(ctx: Context, raw: Record<string, unknown>): P
   const apiUrl = ctx.runtime.apiUrl;
   const target = { url: displayApiUrl(apiUrl.url), source: apiUrl.source };
   const repo = await ctx.repo(opts);
-  const secrets = await ctx.secrets(repo, opts);
+  // Read for what they change (a rotated secret is a change), not hidden in the output: nothing in a
+  // plan holds a secret's value, and hiding text that equals one would single it out (an oracle).
+  const secrets = await ctx.secrets(repo, opts, false);
   const store = await ctx.stateStore(repo, opts);
   try {
     const diffs = opts.format === 'markdown' || (opts.format === 'text' && opts.diff);

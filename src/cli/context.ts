@@ -24,7 +24,7 @@ export class Context {
    * so that every message of the command is logged and scrubbed the same way); `defaultLevel` is the
    * command's (the daemon logs at info even on a terminal).
    */
-  constructor(io: CliIo, raw: { logLevel?: unknown; apiUrl?: unknown }, defaultLevel?: LogLevel) {
+  constructor(io: CliIo, raw: { logLevel?: unknown; apiUrl?: unknown }, defaultLevel?: LogLevel, opts: { hideTemplateSecrets?: boolean } = {}) {
     this.io = io;
     this.style = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
     const { logLevel } = parseOptions({ logLevel: RUN_OPTIONS.logLevel }, raw);
@@ -39,6 +39,7 @@ export class Context {
         { source: 'SDX_API_URL', value: io.env.SDX_API_URL },
       ],
       signal: io.signal,
+      hideTemplateSecrets: opts.hideTemplateSecrets,
     });
   }
 
@@ -87,7 +88,8 @@ export class Context {
     return this.runtime.planSnapshot(repo);
   }
 
-  secrets(repo: GitRepo | null, opts: Pick<RunOptions, 'secretsFile'>): Promise<SecretSource> {
-    return this.runtime.loadSecrets(repo, { file: opts.secretsFile });
+  /** `hide`: see Runtime.loadSecrets (false for plan only). */
+  secrets(repo: GitRepo | null, opts: Pick<RunOptions, 'secretsFile'>, hide = true): Promise<SecretSource> {
+    return this.runtime.loadSecrets(repo, { file: opts.secretsFile, hide });
   }
 }

@@ -66,7 +66,8 @@ function wrapper(io: CliIo, call: Invocation): Wrap {
       const cmd = rest[rest.length - 1] as Command;
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const args = (rest.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
-      call.ctx = new Context(io, opts, cmd.name() === 'watch' ? 'info' : undefined);
+      // plan shows template secrets' values nowhere, and hides none: see Runtime.loadSecrets.
+      call.ctx = new Context(io, opts, cmd.name() === 'watch' ? 'info' : undefined, { hideTemplateSecrets: cmd.name() !== 'plan' });
       call.exitCode = await handler(call.ctx, opts, args);
     };
 }

@@ -34,6 +34,12 @@ export interface PlanRequest {
    * that were read (`partial`). Used by `plan`; needs a reader with listDir and a store with index.
    */
   snapshot?: SnapshotStore;
+  /**
+   * Hide the secrets' values in job descriptions (a commit subject may hold one) before they are cut
+   * to size: apply sends and reports them. Default false: a plan shows text as committed, since
+   * hiding a committer's text that equals a secret would tell them the secret.
+   */
+  hideSecrets?: boolean;
   /** Issue 14: only the sites matching these names or globs (`--site`); a pattern matching none is an InputError. Default: every site. */
   sitePatterns?: readonly string[];
   /**
@@ -221,8 +227,9 @@ async function entriesToRead(
   ]);
 }
 
-/** The template secrets' values hidden (job descriptions), or undefined when there are none. */
+/** The template secrets' values hidden in job descriptions (apply: PlanRequest.hideSecrets), or undefined. */
 function secretsRedactor(req: PlanRequest): ((text: string) => string) | undefined {
+  if (!req.hideSecrets) return undefined;
   const values = req.secrets?.values() ?? [];
   return values.length ? makeRedactor(values) : undefined;
 }

@@ -68,17 +68,22 @@ export function makeRedactor(secrets: Iterable<string | undefined>): Redact {
 const SECRET_ENV =
   /^(SDX_API_TOKEN|GITHUB_TOKEN|GH_TOKEN|INPUT_SDX-API-TOKEN|INPUT_GITHUB-TOKEN|RGO_SECRETS_KEY|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN)$/;
 
+/** A template secret's variable (RGO_SECRET_*, not the digest key RGO_SECRETS_KEY). */
+function isTemplateSecretName(name: string): boolean {
+  return name.startsWith('RGO_SECRET_') && name !== 'RGO_SECRETS_KEY';
+}
+
 /** Is this environment variable's value a secret (a token, a template secret, the digest key)? */
 export function isSecretEnvName(name: string): boolean {
   return SECRET_ENV.test(name) || name.startsWith('RGO_SECRET_');
 }
 
 /** Values in the environment that must never be printed: tokens, template secrets, URL passwords. */
-export function envSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+export function envSecrets(env: Readonly<Record<string, string | undefined>>, opts: { templates?: boolean } = {}): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (!v) continue;
-    if (isSecretEnvName(k)) out.push(v);
+    if (isSecretEnvName(k) && (opts.templates !== false || !isTemplateSecretName(k))) out.push(v);
     // A password inside a URL (SDX_API_URL=https://user:pass@host).
     if (/_URL$/.test(k)) {
       try {

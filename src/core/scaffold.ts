@@ -60,9 +60,7 @@ jobs:
         with:
           command: plan
           sdx-api-url: https://v1.api.altostrat.io   # pinned: plans name it, and refuse an api_url committed elsewhere
-        env:                  # optional: plans work without secret values; with them a rotated secret shows as a change (never on a fork's pull request)
-          RGO_SECRETS_KEY: \${{ secrets.RGO_SECRETS_KEY }}
-          # RGO_SECRET_RADIUS_KEY: \${{ secrets.RADIUS_KEY }}   # one line per template secret
+        # No template secrets here: the plan step never reads RGO_SECRET_* (see "Plan steps and secrets").
 
   apply:
     if: github.event_name == 'push'

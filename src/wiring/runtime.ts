@@ -52,6 +52,11 @@ export interface RuntimeOptions {
   readonly sdxToken?: { value: string | undefined; source: string };
   /** More values to scrub from every output (tokens given as inputs). */
   readonly secrets?: ReadonlyArray<string | undefined>;
+  /**
+   * Hide template secrets (RGO_SECRET_*) set in the environment in every output. Default true; false
+   * for `plan` (see loadSecrets' `hide`). Tokens and the digest key are always hidden.
+   */
+  readonly hideTemplateSecrets?: boolean;
   /** Told of every value the redactor learns (the Action masks them in the runner's log). */
   readonly mask?: (value: string) => void;
   /** Stops the SDX client (no new request) and the run. */
@@ -77,7 +82,7 @@ export class Runtime {
   constructor(private readonly opts: RuntimeOptions) {
     this.env = opts.env;
     this.redactor = makeRedactor([]);
-    this.addSecrets([...envSecrets(opts.env), ...(opts.secrets ?? [])]);
+    this.addSecrets([...envSecrets(opts.env, { templates: opts.hideTemplateSecrets !== false }), ...(opts.secrets ?? [])]);
     this.tuning = parseEnvTuning(opts.env);
     this.logger = this.makeLogger(opts.logLevel ?? this.tuning.RGO_LOG_LEVEL ?? 'info');
   }
@@ -141,11 +146,16 @@ export class Runtime {
     });
   }
 
-  /** Template secrets from the environment and a secrets file; none for untrusted code (a fork's pull request). */
-  async loadSecrets(repo: GitRepo | null, opts: { file?: string; none?: boolean } = {}): Promise<SecretSource> {
+  /**
+   * Template secrets from the environment and a secrets file; none for untrusted code (a fork's pull
+   * request). `hide` (default true) adds their values to what every output scrubs. `plan` passes
+   * false: its output holds no secret value by construction (renderings and checks use stand-ins),
+   * and scrubbing would tell a committer which text of theirs equals a secret (an oracle).
+   */
+  async loadSecrets(repo: GitRepo | null, opts: { file?: string; none?: boolean; hide?: boolean } = {}): Promise<SecretSource> {
     if (opts.none) return noSecrets;
     const source = await loadSecrets({ env: this.env as Record<string, string | undefined>, file: opts.file, repoRoot: repo?.root, cwd: this.opts.cwd });
-    this.addSecrets(source.values());
+    if (opts.hide !== false) this.addSecrets(source.values());
     return source;
   }
 
