@@ -89781,6 +89781,14 @@ function sortEntries(entries, dir, problems) {
   for (const e of entries) {
     const rel = dir ? e.path.slice(dir.length + 1) : e.path;
     const parts = rel.split("/");
+    if (/[\x00-\x1f\x7f]/.test(e.path)) {
+      problems.push({
+        file: JSON.stringify(e.path).slice(1, -1),
+        message: "has a control character in its name (shown here escaped)",
+        hint: "rename it with letters, digits, . - _ only"
+      });
+      continue;
+    }
     if (e.mode === "120000") {
       problems.push({ file: e.path, message: "is a symbolic link; links are never followed", hint: "commit the file itself instead of a link to it" });
       continue;
@@ -89973,7 +89981,11 @@ function scriptsOf(list2, folder, warnings) {
   const out = [];
   for (const e of list2) {
     const rel = e.path.slice(folder.length + 1);
-    if (!e.path.endsWith(".rsc")) continue;
+    if (!e.path.endsWith(".rsc")) {
+      if (e.path.toLowerCase().endsWith(".rsc"))
+        warnings.push({ file: e.path, message: "is not applied: scripts end in .rsc, in lower case", hint: `rename it to ${e.path.slice(0, -4)}.rsc` });
+      continue;
+    }
     if (rel.includes("/")) {
       warnings.push({ file: e.path, message: "is in a subfolder and is not applied; only scripts directly in the folder are", hint: `move it to ${folder}/` });
       continue;

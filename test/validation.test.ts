@@ -28,6 +28,18 @@ async function expectInvalid(files: Record<string, string | Buffer | null>, expe
 }
 
 describe('validation', () => {
+  it('a file name with a control character is refused, shown escaped (a terminal would hide what it is)', async () => {
+    await expectInvalid({ 'sites/site-1/20-a\rb.rsc': '/ip dns set servers=1.1.1.1\n' }, [
+      /sites\/site-1\/20-a\\rb\.rsc:( error)? has a control character in its name/,
+    ]);
+  });
+
+  it('a script ending in upper-case .RSC is named as not applied', async () => {
+    const r = await life.repo({ ...good, 'sites/site-1/70-UPPER.RSC': '/ip dns set servers=1.1.1.1\n' });
+    const res = await cli(['plan'], { cwd: r.dir });
+    expect(res.stdout + res.stderr).toContain('sites/site-1/70-UPPER.RSC: is not applied: scripts end in .rsc, in lower case');
+  });
+
   it('unparsable YAML names the file and line', async () => {
     await expectInvalid({ 'sites/site-1/site.yaml': `id: ${SITE_IDS[0]}\nneeds_ack: [true\n` }, [/sites\/site-1\/site\.yaml:\d+:\d+.*not valid YAML/]);
   });
