@@ -15,7 +15,10 @@ export async function confirm(io: CliIo, question: string): Promise<boolean> {
   try {
     const onAbort = () => rl.close();
     io.signal?.addEventListener('abort', onAbort, { once: true });
-    const answer = await rl.question(question).catch(() => '');
+    // The input closing (Ctrl-D, end of a pipe) is no answer: never yes. Without this the question
+    // would never settle and the process would end with nothing said (exit 0).
+    const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+    const answer = await Promise.race([rl.question(question).catch(() => ''), closed]);
     io.signal?.removeEventListener('abort', onAbort);
     return /^(y|yes)$/i.test(answer.trim());
   } finally {

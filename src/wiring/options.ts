@@ -76,14 +76,21 @@ export const opt = {
     };
   },
   /** A repeatable option (or one value): each value, commas separating several; undefined when absent. */
+  /** A repeatable, comma-separated list. Given but empty (`--site ""`, an unset shell variable) is an error, never "all". */
   strings(): OptionParser<string[] | undefined> {
-    return (raw) => {
-      if (absent(raw)) return undefined;
+    return (raw, name, problems) => {
+      if (raw === undefined || raw === null || raw === false) return undefined;
       const list = (Array.isArray(raw) ? raw : [raw])
         .flatMap((v) => String(v).split(','))
         .map((v) => v.trim())
         .filter(Boolean);
-      return list.length ? list : undefined;
+      if (list.length) return list;
+      problems.push({
+        file: `(${name})`,
+        message: `${name} was given an empty value: it names no site (an unset shell variable?); nothing was done`,
+        hint: `name the sites, for example ${written(name, 'hq-core')}, or leave the option out for every site`,
+      });
+      return undefined;
     };
   },
   oneOf<T extends string, F extends T | undefined = undefined>(values: readonly T[], fallback?: F): OptionParser<T | F> {
