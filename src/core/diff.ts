@@ -35,8 +35,11 @@ export async function planDiffs(reader: RepoReader, plan: Plan, desired: Desired
   for (const c of wanted) {
     const id = `${c.site_id}\0${c.path}`;
     let before = '';
-    if (c.previous) {
-      const old = await fleetAt(c.previous.commit);
+    // Against what the router runs: the last send that succeeded (a send that never went out, or
+    // failed, is not on the router).
+    const base = c.kind === 'removed' ? (c.previous?.commit ?? null) : (c.previous?.applied_commit ?? null);
+    if (base) {
+      const old = await fleetAt(base);
       before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.file === c.file)?.display ?? '';
     }
     const after = c.kind === 'removed' ? '' : (newText.get(id) ?? before);
@@ -48,7 +51,7 @@ export async function planDiffs(reader: RepoReader, plan: Plan, desired: Desired
           ? 'no textual change since the send that failed'
           : c.secrets.length
             ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(', ')} changed; the text is the same`
-            : 'no textual change since the last send';
+            : 'no textual change since the last send that succeeded';
       diffs.set(id, `  (${why})\n`);
       continue;
     }

@@ -67,7 +67,8 @@ export interface PlannedChange {
   secrets_missing: string[];
   findings: ScriptFinding[];
   /** The script's last record, for reports. */
-  previous: { commit: string; phase: string; at: string; job_id: string | null } | null;
+  /** The record before this plan; `applied_commit`: the commit of the last send that succeeded (what the router runs), or null. */
+  previous: { commit: string; phase: string; at: string; job_id: string | null; applied_commit: string | null } | null;
   /**
    * A script over max_script_size, sent as consecutive jobs: each part's size, its own idempotency
    * key and the lines it holds; null when the script is one job.
@@ -478,7 +479,9 @@ function pendingJobOf(record: ScriptRecord): Superseded | null {
 }
 
 function previousOf(record: ScriptRecord | undefined): PlannedChange['previous'] {
-  return record ? { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id } : null;
+  if (!record) return null;
+  const applied = record.phase === 'succeeded' ? record.commit : (record.applied?.commit ?? null);
+  return { commit: record.commit, phase: record.phase, at: record.at, job_id: record.job_id, applied_commit: applied };
 }
 
 function removed(site: string, siteId: string, file: string, record: ScriptRecord, sha: string, status: SiteStatus): PlannedChange {
