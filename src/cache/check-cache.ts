@@ -11,8 +11,8 @@ import type { CheckCacheStore, CheckResult } from '../core/check-cache.js';
 import type { ScriptFinding } from '../core/model.js';
 import { VERSION } from '../version.js';
 
-/** 2: findings carry their level (error, lockout, advice). */
-const FORMAT = 2;
+/** 2: findings carry their level (error, lockout, advice); 3: versions between two of the data set, unknown versions worded. */
+const FORMAT = 3;
 /** The most results kept (about 10 MB of file at most). */
 const MAX_ENTRIES = 200_000;
 

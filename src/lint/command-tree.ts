@@ -282,6 +282,13 @@ export interface RouterOsTarget {
   readonly index: number;
   /** The site's version, as messages name it ('7.19.4'; the data set may hold only 7.19.3). */
   readonly label: string;
+  /**
+   * For a version between two of the data set (7.13.2 between 7.12.1 and 7.13.5): the later one's
+   * index. What exists in either is accepted: the data set cannot say which the site's version has.
+   */
+  readonly also?: number;
+  /** No version is known for the site: it is checked against the newest (messages say so, not "this site runs"). */
+  readonly assumed?: boolean;
   /** The extra packages the site has; undefined: any. */
   readonly packages: ReadonlySet<string> | undefined;
 }
@@ -300,7 +307,7 @@ export function routerOsTarget(
   const pkgs = packages ? new Set(packages) : undefined;
   const versions = tree.versions;
   const newest = versions.length - 1;
-  if (!version) return { target: { tree, index: newest, label: versions[newest]!, packages: pkgs } };
+  if (!version) return { target: { tree, index: newest, label: versions[newest]!, packages: pkgs, assumed: true } };
   if (version.major < 7)
     return { note: `RouterOS ${version.text} is not checked against a command tree: the data set covers ${versions[0]} to ${versions[newest]}` };
   let index = -1;
@@ -315,8 +322,9 @@ export function routerOsTarget(
       note: `RouterOS ${version.text} is older than the data set: checked against ${versions[0]}, the oldest version it holds`,
     };
   const beyond = index === newest && compareRouterOsVersions(parseRouterOsVersion(versions[newest]!)!, version) < 0;
+  const between = !beyond && index < newest && compareRouterOsVersions(parseRouterOsVersion(versions[index]!)!, version) < 0;
   return {
-    target: { tree, index, label: version.text, packages: pkgs },
+    target: { tree, index, label: version.text, packages: pkgs, ...(between ? { also: index + 1 } : {}) },
     note: beyond ? `RouterOS ${version.text} is newer than the data set: checked against ${versions[newest]}, the newest version it holds` : undefined,
   };
 }

@@ -17,7 +17,7 @@
 //
 // It runs on every word of every script a plan reads, so the words are read where they stand in
 // the script (no copies) and names are looked up in place (command-tree.ts's NameIndex).
-import { type ArgInfo, inRanges, type RouterOsTarget, type TreeNode, type Versioned } from './command-tree.js';
+import { type ArgInfo, inRanges, type Ranges, type RouterOsTarget, type TreeNode, type Versioned } from './command-tree.js';
 import { closestName, distance } from './rules.js';
 import type { Arg, Statement } from './scanner.js';
 
@@ -234,6 +234,11 @@ class Checker {
     private readonly off: ReadonlySet<string>,
   ) {
     this.vi = target.index;
+  }
+
+  /** Whether what `r` holds exists in the site's version (or, for a version between two of the data set, in either). */
+  private at(r: Ranges): boolean {
+    return inRanges(r, this.vi) || (this.target.also !== undefined && inRanges(r, this.target.also));
   }
 
   walk(statements: readonly Statement[], base: TreeNode | null, enclosing: readonly Statement[], context: Context): void {
@@ -519,7 +524,7 @@ class Checker {
       [node.commands, COMMAND],
     ] as const) {
       for (const [n, child] of map) {
-        if (!n.startsWith(name) || !inRanges(child.v, this.vi)) continue;
+        if (!n.startsWith(name) || !this.at(child.v)) continue;
         if (found) return null;
         found = child;
         kind = kd;
@@ -631,7 +636,7 @@ class Checker {
       if (!valueInNext) {
         // The common case: one value, listed for this version, looked up in place.
         const hit = en.index.at(src, eq + 1, e);
-        if (hit !== undefined && inRanges(hit.v, this.vi)) continue;
+        if (hit !== undefined && this.at(hit.v)) continue;
       }
       const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
       const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
@@ -642,7 +647,7 @@ class Checker {
   private abbreviatedArg(cmd: TreeNode, name: string): ArgInfo | undefined {
     let found: ArgInfo | undefined;
     for (const [n, info] of cmd.args) {
-      if (!n.startsWith(name) || !inRanges(info.v, this.vi)) continue;
+      if (!n.startsWith(name) || !this.at(info.v)) continue;
       if (found) return undefined;
       found = info;
     }
@@ -652,7 +657,7 @@ class Checker {
   private checkValue(info: ArgInfo, cmd: TreeNode, scripting: boolean, raw: string, a: Arg, column: number): void {
     const owner = () => ownerOf(cmd, scripting);
     const e = info.enum!;
-    if (!inRanges(e.known, this.vi) || raw === '' || isDynamic(raw)) return;
+    if (!this.at(e.known) || raw === '' || isDynamic(raw)) return;
     let text = raw;
     let offset = 0;
     if (text.length >= 2 && text.charCodeAt(0) === 34 && text.charCodeAt(text.length - 1) === 34) {
@@ -663,7 +668,7 @@ class Checker {
     // The common case: one value, listed for this version.
     if (!e.list || !text.includes(',')) {
       const r = e.values.get(text);
-      if (r !== undefined && inRanges(r, this.vi)) return;
+      if (r !== undefined && this.at(r)) return;
     }
     const items = e.list ? text.split(',') : [text];
     let at = offset;
@@ -675,12 +680,12 @@ class Checker {
       if (value === '' || (e.numbers && /^\d+$/.test(value))) continue;
       const ranges = e.values.get(value) ?? e.values.get(value.toLowerCase()) ?? this.caseless(e.values, value);
       const col = a.plain ? column + itemAt : column;
-      if (ranges && inRanges(ranges, this.vi)) continue;
+      if (ranges && this.at(ranges)) continue;
       if (ranges) {
         this.reportVersion(`the value \`${value}\` of ${owner()} ${info.name}=`, ranges, a.line, col);
         continue;
       }
-      const available = [...e.values].filter(([, r]) => inRanges(r, this.vi)).map(([v]) => v);
+      const available = [...e.values].filter(([, r]) => this.at(r)).map(([v]) => v);
       const prefixed = available.filter((v) => v.toLowerCase().startsWith(value.toLowerCase()));
       if (prefixed.length === 1) continue;
       const guess = closestName(value.toLowerCase(), available);
@@ -704,20 +709,20 @@ class Checker {
 
   /** Does `e` exist in the site's version, with its packages? */
   private isAvailable(e: Versioned): boolean {
-    if (!inRanges(e.v, this.vi)) return false;
+    if (!this.at(e.v)) return false;
     const packages = this.target.packages;
-    return !(packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, this.vi));
+    return !(packages && e.pkg && !packages.has(e.pkg) && this.at(e.x));
   }
 
   /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
   private available(e: Versioned, line: number, column: number, label: () => string): boolean {
     const vi = this.vi;
-    if (!inRanges(e.v, vi)) {
+    if (!this.at(e.v)) {
       this.reportVersion(label(), e.v, line, column);
       return false;
     }
     const packages = this.target.packages;
-    if (packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, vi)) {
+    if (packages && e.pkg && !packages.has(e.pkg) && this.at(e.x)) {
       if (!this.reportedAvailability) {
         this.reportedAvailability = true;
         const list = packages.size ? [...packages].join(', ') : 'none';
@@ -741,7 +746,9 @@ class Checker {
       'not-in-version',
       line,
       column,
-      `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`,
+      this.target.assumed
+        ? `${label} exists ${tree.describe(ranges)}; no RouterOS version is known for this site, so it is checked against ${this.target.label}, the newest known. Set \`routeros:\` to the version the site runs.`
+        : `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`,
     );
   }
 
@@ -750,7 +757,7 @@ class Checker {
   /** The closest name among those that exist in the site's version, when it is a likely typo. */
   private closest(name: string, map: ReadonlyMap<string, Versioned>): string | undefined {
     const names: string[] = [];
-    for (const [n, e] of map) if (inRanges(e.v, this.vi)) names.push(n);
+    for (const [n, e] of map) if (this.at(e.v)) names.push(n);
     return closestName(name, names);
   }
 
