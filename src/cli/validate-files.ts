@@ -5,8 +5,8 @@
 // its site's RouterOS version) is kept, with the problems of its site folder and of the fleet file
 // that make its check unreliable. A file elsewhere is checked on its own: a script with the script
 // checks, a site.yaml or routeros-gitops.yaml against its schema.
-import { readFile } from 'node:fs/promises';
-import { basename, relative, resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join as joinPath, relative, resolve } from 'node:path';
 import type { Problem } from '../core/errors.js';
 import { normalizeDir, readFleet } from '../core/model.js';
 import type { CommitInfo, RepoReader } from '../core/ports.js';
@@ -70,6 +70,7 @@ export async function fileFindings(
   override: LintTarget | undefined,
 ): Promise<{ findings: FileFinding[]; alone: number }> {
   const base = opts.cwd ? resolve(ctx.io.cwd, opts.cwd) : ctx.io.cwd;
+  files = await withFolderFiles(files, base);
   const repo = await ctx.repo({ cwd: opts.cwd }).catch(() => null); // outside a repository: each file on its own
   const sitesDir = normalizeDir(opts.sites);
   const inSites: string[] = [];
@@ -87,6 +88,25 @@ export async function fileFindings(
   }
   if (alone.length) out.push(...(await aloneFindings(alone, base, override)));
   return { findings: out, alone: alone.length };
+}
+
+/** A folder given stands for the scripts and settings files below it (a hook or an editor may pass one). */
+async function withFolderFiles(files: readonly string[], base: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const info = await stat(resolve(base, f)).catch(() => null);
+    if (!info?.isDirectory()) {
+      out.push(f);
+      continue;
+    }
+    const below = await readdir(resolve(base, f), { recursive: true, withFileTypes: true });
+    for (const e of below) {
+      const path = relative(base, joinPath(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+      if (e.isFile() && !path.split(/[\\/]/).some((p) => p.startsWith('.')) && (/\.rsc$/i.test(e.name) || e.name === SITE_FILE || e.name === FLEET_FILE))
+        out.push(path);
+    }
+  }
+  return out;
 }
 
 /**
