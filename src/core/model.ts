@@ -66,6 +66,8 @@ export interface FleetModel {
   groupScripts: Record<string, ScriptSource[]>;
   problems: Problem[];
   warnings: Problem[];
+  /** The fleet file could not be read (not valid YAML): the variables it defines are unknown, not missing. */
+  unreadSettings?: boolean;
 }
 
 /** Where secret values come from at apply time. */
@@ -246,6 +248,8 @@ function readFleetSettings(model: FleetModel, fleetEntry: TreeEntry | undefined,
   model.fleetFile = fleetEntry.path;
   const parsed = parse(fleetEntry, 'fleet', FLEET_FILE);
   problems.push(...parsed.problems);
+  // One typo, one error: a script's variables from a file that could not be read are not "not defined".
+  if (parsed.value === undefined && parsed.problems.length) model.unreadSettings = true;
   const fleet: FleetSettings = parsed.value ?? {};
   for (const [k, v] of Object.entries(FLEET_DEFAULTS) as Array<[keyof FleetDefaults, unknown]>) {
     const set = (fleet as Record<string, unknown>)[k];

@@ -42,7 +42,13 @@ export async function renderFleet(reader: RepoReader, model: FleetModel, state: 
   // The scripts to read, rendered a chunk of whole sites at a time (issue 18: over worker threads
   // when there are enough of them, see RenderWorkers); then put together in site order, so that the
   // result, problems and warnings included, is the same however the work was shared.
-  const env: ChunkEnv = { sitesDir: model.sitesDir, fleetFile: model.fleetFile, maxScriptSize: model.fleet.max_script_size, keep: opts.keep };
+  const env: ChunkEnv = {
+    sitesDir: model.sitesDir,
+    fleetFile: model.fleetFile,
+    maxScriptSize: model.fleet.max_script_size,
+    keep: opts.keep,
+    varsUnknown: !!model.unreadSettings,
+  };
   const deps: RenderDeps = { secrets, lint: opts.lint };
   const outcomes = await renderShared(reader, env, deps, opts.workers, toRead.length, (size) => chunksOf(model, state, reuse, size));
   // Scripts a worker left to this thread (they use secrets, which workers never hold): read at once.
@@ -303,6 +309,8 @@ export interface ChunkEnv {
   sitesDir: string;
   fleetFile: string | null;
   maxScriptSize: number;
+  /** The fleet file could not be read: an undefined variable is not reported (its error is that file's). */
+  varsUnknown?: boolean;
   keep?: RenderOptions['keep'];
 }
 
@@ -476,6 +484,8 @@ class SiteRenderer {
         if (this.varRefs === NO_REFS) this.varRefs = [];
         this.varRefs.push(ref.name);
         if (!(ref.name in site.vars)) {
+          bad = true;
+          if (env.varsUnknown) continue;
           this.problem({
             file: src.path,
             line: ref.line,
