@@ -86630,11 +86630,18 @@ var opt = {
     };
   },
   /** A repeatable option (or one value): each value, commas separating several; undefined when absent. */
+  /** A repeatable, comma-separated list. Given but empty (`--site ""`, an unset shell variable) is an error, never "all". */
   strings() {
-    return (raw) => {
-      if (absent(raw)) return void 0;
+    return (raw, name, problems) => {
+      if (raw === void 0 || raw === null || raw === false) return void 0;
       const list2 = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(",")).map((v) => v.trim()).filter(Boolean);
-      return list2.length ? list2 : void 0;
+      if (list2.length) return list2;
+      problems.push({
+        file: `(${name})`,
+        message: `${name} was given an empty value: it names no site (an unset shell variable?); nothing was done`,
+        hint: `name the sites, for example ${written(name, "hq-core")}, or leave the option out for every site`
+      });
+      return void 0;
     };
   },
   oneOf(values, fallback) {
@@ -88174,7 +88181,7 @@ function routerOsTarget(tree, version2, packages) {
   const pkgs = packages ? new Set(packages) : void 0;
   const versions = tree.versions;
   const newest = versions.length - 1;
-  if (!version2) return { target: { tree, index: newest, label: versions[newest], packages: pkgs } };
+  if (!version2) return { target: { tree, index: newest, label: versions[newest], packages: pkgs, assumed: true } };
   if (version2.major < 7)
     return { note: `RouterOS ${version2.text} is not checked against a command tree: the data set covers ${versions[0]} to ${versions[newest]}` };
   let index = -1;
@@ -88189,8 +88196,9 @@ function routerOsTarget(tree, version2, packages) {
       note: `RouterOS ${version2.text} is older than the data set: checked against ${versions[0]}, the oldest version it holds`
     };
   const beyond = index === newest && compareRouterOsVersions(parseRouterOsVersion(versions[newest]), version2) < 0;
+  const between = !beyond && index < newest && compareRouterOsVersions(parseRouterOsVersion(versions[index]), version2) < 0;
   return {
-    target: { tree, index, label: version2.text, packages: pkgs },
+    target: { tree, index, label: version2.text, packages: pkgs, ...between ? { also: index + 1 } : {} },
     note: beyond ? `RouterOS ${version2.text} is newer than the data set: checked against ${versions[newest]}, the newest version it holds` : void 0
   };
 }
@@ -88328,6 +88336,10 @@ var Checker = class {
   reportedAvailability = false;
   statement;
   enclosing = [];
+  /** Whether what `r` holds exists in the site's version (or, for a version between two of the data set, in either). */
+  at(r) {
+    return inRanges(r, this.vi) || this.target.also !== void 0 && inRanges(r, this.target.also);
+  }
   walk(statements, base, enclosing, context) {
     let current = base;
     for (let s = 0; s < statements.length; s++) {
@@ -88584,7 +88596,7 @@ var Checker = class {
       [node2.commands, COMMAND2]
     ]) {
       for (const [n, child] of map3) {
-        if (!n.startsWith(name) || !inRanges(child.v, this.vi)) continue;
+        if (!n.startsWith(name) || !this.at(child.v)) continue;
         if (found) return null;
         found = child;
         kind2 = kd;
@@ -88687,7 +88699,7 @@ var Checker = class {
       if (valueArg.groups.length) continue;
       if (!valueInNext) {
         const hit = en.index.at(src, eq + 1, e);
-        if (hit !== void 0 && inRanges(hit.v, this.vi)) continue;
+        if (hit !== void 0 && this.at(hit.v)) continue;
       }
       const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
       const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
@@ -88697,7 +88709,7 @@ var Checker = class {
   abbreviatedArg(cmd, name) {
     let found;
     for (const [n, info2] of cmd.args) {
-      if (!n.startsWith(name) || !inRanges(info2.v, this.vi)) continue;
+      if (!n.startsWith(name) || !this.at(info2.v)) continue;
       if (found) return void 0;
       found = info2;
     }
@@ -88706,7 +88718,7 @@ var Checker = class {
   checkValue(info2, cmd, scripting2, raw, a, column) {
     const owner = () => ownerOf(cmd, scripting2);
     const e = info2.enum;
-    if (!inRanges(e.known, this.vi) || raw === "" || isDynamic(raw)) return;
+    if (!this.at(e.known) || raw === "" || isDynamic(raw)) return;
     let text2 = raw;
     let offset = 0;
     if (text2.length >= 2 && text2.charCodeAt(0) === 34 && text2.charCodeAt(text2.length - 1) === 34) {
@@ -88716,7 +88728,7 @@ var Checker = class {
     }
     if (!e.list || !text2.includes(",")) {
       const r = e.values.get(text2);
-      if (r !== void 0 && inRanges(r, this.vi)) return;
+      if (r !== void 0 && this.at(r)) return;
     }
     const items = e.list ? text2.split(",") : [text2];
     let at = offset;
@@ -88728,12 +88740,12 @@ var Checker = class {
       if (value === "" || e.numbers && /^\d+$/.test(value)) continue;
       const ranges = e.values.get(value) ?? e.values.get(value.toLowerCase()) ?? this.caseless(e.values, value);
       const col = a.plain ? column + itemAt : column;
-      if (ranges && inRanges(ranges, this.vi)) continue;
+      if (ranges && this.at(ranges)) continue;
       if (ranges) {
         this.reportVersion(`the value \`${value}\` of ${owner()} ${info2.name}=`, ranges, a.line, col);
         continue;
       }
-      const available = [...e.values].filter(([, r]) => inRanges(r, this.vi)).map(([v]) => v);
+      const available = [...e.values].filter(([, r]) => this.at(r)).map(([v]) => v);
       const prefixed = available.filter((v) => v.toLowerCase().startsWith(value.toLowerCase()));
       if (prefixed.length === 1) continue;
       const guess = closestName(value.toLowerCase(), available);
@@ -88754,19 +88766,19 @@ var Checker = class {
   // ---- versions and packages ---------------------------------------------------------------------
   /** Does `e` exist in the site's version, with its packages? */
   isAvailable(e) {
-    if (!inRanges(e.v, this.vi)) return false;
+    if (!this.at(e.v)) return false;
     const packages = this.target.packages;
-    return !(packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, this.vi));
+    return !(packages && e.pkg && !packages.has(e.pkg) && this.at(e.x));
   }
   /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
   available(e, line, column, label) {
     const vi = this.vi;
-    if (!inRanges(e.v, vi)) {
+    if (!this.at(e.v)) {
       this.reportVersion(label(), e.v, line, column);
       return false;
     }
     const packages = this.target.packages;
-    if (packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, vi)) {
+    if (packages && e.pkg && !packages.has(e.pkg) && this.at(e.x)) {
       if (!this.reportedAvailability) {
         this.reportedAvailability = true;
         const list2 = packages.size ? [...packages].join(", ") : "none";
@@ -88789,14 +88801,14 @@ var Checker = class {
       "not-in-version",
       line,
       column,
-      `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`
+      this.target.assumed ? `${label} exists ${tree.describe(ranges)}; no RouterOS version is known for this site, so it is checked against ${this.target.label}, the newest known. Set \`routeros:\` to the version the site runs.` : `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`
     );
   }
   // ---- helpers -----------------------------------------------------------------------------------
   /** The closest name among those that exist in the site's version, when it is a likely typo. */
   closest(name, map3) {
     const names = [];
-    for (const [n, e] of map3) if (inRanges(e.v, this.vi)) names.push(n);
+    for (const [n, e] of map3) if (this.at(e.v)) names.push(n);
     return closestName(name, names);
   }
   report(rule2, line, column, message) {
@@ -89845,6 +89857,7 @@ function readFleetSettings(model, fleetEntry, parse8) {
   model.fleetFile = fleetEntry.path;
   const parsed = parse8(fleetEntry, "fleet", FLEET_FILE);
   problems.push(...parsed.problems);
+  if (parsed.value === void 0 && parsed.problems.length) model.unreadSettings = true;
   const fleet = parsed.value ?? {};
   for (const [k, v] of Object.entries(FLEET_DEFAULTS)) {
     const set3 = fleet[k];
@@ -90541,6 +90554,29 @@ function parseRef(value) {
   if (kind2 === "site" && m[2] !== "name" && m[2] !== "id") return void 0;
   return { kind: kind2, name: m[2] };
 }
+function sourcePosition(source, rendered, line, column) {
+  const pieces = rendered.pieces;
+  if (!pieces?.length) return { line, column };
+  const offset = (lineStarts(rendered.text)[line - 1] ?? 0) + Math.max(0, column - 1);
+  let lo = 0;
+  let hi = pieces.length - 1;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (pieces[mid][0] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const [at, from, value] = pieces[lo];
+  return position(lineStarts(source), value ? from : from + (offset - at));
+}
+function piecesOf(parts) {
+  const pieces = [];
+  let length = 0;
+  for (const p of parts) {
+    pieces.push([length, p.at, !("text" in p)]);
+    length += "text" in p ? p.text.length : p.value.length;
+  }
+  return pieces;
+}
 var SLOT_TAG = "${{}}";
 function renderTemplate(source, compiled, ctx) {
   if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
@@ -90550,21 +90586,23 @@ function renderTemplate(source, compiled, ctx) {
   let skeleton = "";
   const slotAt = [];
   for (const p of parts) {
-    if (typeof p === "string") skeleton += p;
+    if ("text" in p) skeleton += p.text;
     else if (p.raw) skeleton += p.value;
     else {
       slotAt.push(skeleton.length);
       skeleton += SLOT_TAG;
     }
   }
-  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [], pieces: piecesOf(parts) };
   const contexts = contextsOf(compiled, skeleton);
   const lines = lineStarts(source);
   const problems = [];
   let out = "";
   let k = 0;
+  const pieces = [];
   for (const p of parts) {
-    if (typeof p === "string") out += p;
+    pieces.push([out.length, p.at, !("text" in p)]);
+    if ("text" in p) out += p.text;
     else if (p.raw) out += p.value;
     else {
       const context = contexts.get(slotAt[k++]) ?? "code";
@@ -90573,7 +90611,7 @@ function renderTemplate(source, compiled, ctx) {
       out += placed ?? p.value;
     }
   }
-  return { text: restoreEscapes(out), problems };
+  return { text: restoreEscapes(out), problems, pieces };
 }
 function placeValue(value, context) {
   if (context === "string") return escapeRouterOsString(value);
@@ -90618,7 +90656,7 @@ function contextsOf(compiled, skeleton) {
 function collect(tokens, ctx, out) {
   for (const t of tokens) {
     const [type2, value, start] = t;
-    if (type2 === "text") out.push(value);
+    if (type2 === "text") out.push({ text: value, at: start });
     else if (type2 === "name" || type2 === "&") {
       const ref = parseRef(value);
       if (!ref) continue;
@@ -90666,10 +90704,10 @@ function renderScript(input2) {
   const render3 = (value) => renderTemplate(text2, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input2.secrets.map((n) => [n, value(n)])) });
   const display = render3(secretPlaceholder);
   const problems = display.problems.filter((p) => p.kind !== "secrets").map((p) => valueProblem(p, input2));
-  let checked = display.text;
+  let checkedRendering = display;
   let body = display.text;
   if (input2.secrets.length) {
-    checked = render3(secretStandIn).text;
+    checkedRendering = render3(secretStandIn);
     body = void 0;
     if (!input2.missing) {
       const real = render3((n) => input2.secretValue(n));
@@ -90677,7 +90715,9 @@ function renderScript(input2) {
       body = real.text;
     }
   }
-  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
+  const checked = checkedRendering.text;
+  const toSource = (line, column) => sourcePosition(text2, checkedRendering, line, column);
+  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw), toSource };
 }
 function valueProblem(p, input2) {
   const tag = `${p.kind}.${p.name}`;
@@ -91035,7 +91075,13 @@ async function renderFleet(reader, model, state, opts = {}) {
   withReportedVersions(model.sites, state);
   model.problems.push(...secretScopeClashes(model, secrets));
   const { toRead, reuse } = sortReads(model, state, secrets, opts);
-  const env = { sitesDir: model.sitesDir, fleetFile: model.fleetFile, maxScriptSize: model.fleet.max_script_size, keep: opts.keep };
+  const env = {
+    sitesDir: model.sitesDir,
+    fleetFile: model.fleetFile,
+    maxScriptSize: model.fleet.max_script_size,
+    keep: opts.keep,
+    varsUnknown: !!model.unreadSettings
+  };
   const deps = { secrets, lint: opts.lint };
   const outcomes = await renderShared(reader, env, deps, opts.workers, toRead.length, (size) => chunksOf(model, state, reuse, size));
   const left = model.sites.flatMap((site) => readScripts(site, reuse).filter((_, i) => outcomes.get(site.id)[i] === DEFERRED));
@@ -91318,7 +91364,9 @@ var SiteRenderer = class {
     const inputs = this.inputsOf(uses, digests.digests);
     const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
     const lint = this.deps.lint;
-    const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
+    const checked = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
+    const toSource = rendered.toSource;
+    const findings = toSource && checked.length ? checked.map((f) => ({ ...f, ...toSource(f.line, f.column) })) : checked;
     const unchanged = record2 !== void 0 && record2.fingerprint === fp && record2.phase === "succeeded";
     const keep = this.env.keep;
     const keepBody = keep?.body !== false && !unchanged;
@@ -91359,6 +91407,8 @@ var SiteRenderer = class {
         if (this.varRefs === NO_REFS) this.varRefs = [];
         this.varRefs.push(ref.name);
         if (!(ref.name in site.vars)) {
+          bad2 = true;
+          if (env.varsUnknown) continue;
           this.problem({
             file: src.path,
             line: ref.line,
@@ -91729,7 +91779,9 @@ function pendingJobOf(record2) {
   return PENDING_PHASES.has(record2.phase) ? { job_id: record2.job_id, key: record2.key, commit: record2.commit } : null;
 }
 function previousOf(record2) {
-  return record2 ? { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id } : null;
+  if (!record2) return null;
+  const applied = record2.phase === "succeeded" ? record2.commit : record2.applied?.commit ?? null;
+  return { commit: record2.commit, phase: record2.phase, at: record2.at, job_id: record2.job_id, applied_commit: applied };
 }
 function removed(site, siteId, file2, record2, sha2, status) {
   return {
@@ -94749,7 +94801,7 @@ import { createHash as createHash2 } from "node:crypto";
 import { readFileSync as readFileSync4 } from "node:fs";
 import { mkdir as mkdir4, rename as rename4, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join4 } from "node:path";
-var FORMAT = 2;
+var FORMAT = 3;
 var MAX_ENTRIES = 2e5;
 var NONE5 = Object.freeze([]);
 function openCheckCache(gitDir, dataFile) {
@@ -97243,13 +97295,14 @@ async function planDiffs(reader, plan2, desired, maxChanges = 200) {
   for (const c of wanted) {
     const id = `${c.site_id}\0${c.path}`;
     let before = "";
-    if (c.previous) {
-      const old = await fleetAt(c.previous.commit);
+    const base = c.kind === "removed" ? c.previous?.commit ?? null : c.previous?.applied_commit ?? null;
+    if (base) {
+      const old = await fleetAt(base);
       before = old?.sites.find((s) => s.id === c.site_id)?.scripts.find((s) => s.file === c.file)?.display ?? "";
     }
     const after = c.kind === "removed" ? "" : newText.get(id) ?? before;
     if (before === after && c.kind !== "removed") {
-      const why = c.action === "skip-failed" ? "no textual change since the send that failed" : c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(", ")} changed; the text is the same` : "no textual change since the last send";
+      const why = c.action === "skip-failed" ? "no textual change since the send that failed" : c.secrets.length ? `the value of ${c.secrets.map((n) => `<secret:${n}>`).join(", ")} changed; the text is the same` : "no textual change since the last send that succeeded";
       diffs.set(id, `  (${why})
 `);
       continue;

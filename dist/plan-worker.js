@@ -451,7 +451,7 @@ function routerOsTarget(tree, version, packages) {
   const pkgs = packages ? new Set(packages) : void 0;
   const versions = tree.versions;
   const newest = versions.length - 1;
-  if (!version) return { target: { tree, index: newest, label: versions[newest], packages: pkgs } };
+  if (!version) return { target: { tree, index: newest, label: versions[newest], packages: pkgs, assumed: true } };
   if (version.major < 7)
     return { note: `RouterOS ${version.text} is not checked against a command tree: the data set covers ${versions[0]} to ${versions[newest]}` };
   let index = -1;
@@ -466,8 +466,9 @@ function routerOsTarget(tree, version, packages) {
       note: `RouterOS ${version.text} is older than the data set: checked against ${versions[0]}, the oldest version it holds`
     };
   const beyond = index === newest && compareRouterOsVersions(parseRouterOsVersion(versions[newest]), version) < 0;
+  const between = !beyond && index < newest && compareRouterOsVersions(parseRouterOsVersion(versions[index]), version) < 0;
   return {
-    target: { tree, index, label: version.text, packages: pkgs },
+    target: { tree, index, label: version.text, packages: pkgs, ...between ? { also: index + 1 } : {} },
     note: beyond ? `RouterOS ${version.text} is newer than the data set: checked against ${versions[newest]}, the newest version it holds` : void 0
   };
 }
@@ -1393,6 +1394,10 @@ var Checker = class {
   reportedAvailability = false;
   statement;
   enclosing = [];
+  /** Whether what `r` holds exists in the site's version (or, for a version between two of the data set, in either). */
+  at(r) {
+    return inRanges(r, this.vi) || this.target.also !== void 0 && inRanges(r, this.target.also);
+  }
   walk(statements, base, enclosing, context) {
     let current = base;
     for (let s = 0; s < statements.length; s++) {
@@ -1649,7 +1654,7 @@ var Checker = class {
       [node.commands, COMMAND2]
     ]) {
       for (const [n, child] of map) {
-        if (!n.startsWith(name) || !inRanges(child.v, this.vi)) continue;
+        if (!n.startsWith(name) || !this.at(child.v)) continue;
         if (found) return null;
         found = child;
         kind = kd;
@@ -1752,7 +1757,7 @@ var Checker = class {
       if (valueArg.groups.length) continue;
       if (!valueInNext) {
         const hit = en.index.at(src, eq + 1, e);
-        if (hit !== void 0 && inRanges(hit.v, this.vi)) continue;
+        if (hit !== void 0 && this.at(hit.v)) continue;
       }
       const raw = valueInNext ? valueArg.text : src.slice(eq + 1, e);
       const valueColumn = valueInNext || !a.plain ? valueArg.column : a.column + (eq - b) + 1;
@@ -1762,7 +1767,7 @@ var Checker = class {
   abbreviatedArg(cmd, name) {
     let found;
     for (const [n, info] of cmd.args) {
-      if (!n.startsWith(name) || !inRanges(info.v, this.vi)) continue;
+      if (!n.startsWith(name) || !this.at(info.v)) continue;
       if (found) return void 0;
       found = info;
     }
@@ -1771,7 +1776,7 @@ var Checker = class {
   checkValue(info, cmd, scripting2, raw, a, column) {
     const owner = () => ownerOf(cmd, scripting2);
     const e = info.enum;
-    if (!inRanges(e.known, this.vi) || raw === "" || isDynamic(raw)) return;
+    if (!this.at(e.known) || raw === "" || isDynamic(raw)) return;
     let text = raw;
     let offset = 0;
     if (text.length >= 2 && text.charCodeAt(0) === 34 && text.charCodeAt(text.length - 1) === 34) {
@@ -1781,7 +1786,7 @@ var Checker = class {
     }
     if (!e.list || !text.includes(",")) {
       const r = e.values.get(text);
-      if (r !== void 0 && inRanges(r, this.vi)) return;
+      if (r !== void 0 && this.at(r)) return;
     }
     const items = e.list ? text.split(",") : [text];
     let at = offset;
@@ -1793,12 +1798,12 @@ var Checker = class {
       if (value === "" || e.numbers && /^\d+$/.test(value)) continue;
       const ranges = e.values.get(value) ?? e.values.get(value.toLowerCase()) ?? this.caseless(e.values, value);
       const col = a.plain ? column + itemAt : column;
-      if (ranges && inRanges(ranges, this.vi)) continue;
+      if (ranges && this.at(ranges)) continue;
       if (ranges) {
         this.reportVersion(`the value \`${value}\` of ${owner()} ${info.name}=`, ranges, a.line, col);
         continue;
       }
-      const available = [...e.values].filter(([, r]) => inRanges(r, this.vi)).map(([v]) => v);
+      const available = [...e.values].filter(([, r]) => this.at(r)).map(([v]) => v);
       const prefixed = available.filter((v) => v.toLowerCase().startsWith(value.toLowerCase()));
       if (prefixed.length === 1) continue;
       const guess = closestName(value.toLowerCase(), available);
@@ -1819,19 +1824,19 @@ var Checker = class {
   // ---- versions and packages ---------------------------------------------------------------------
   /** Does `e` exist in the site's version, with its packages? */
   isAvailable(e) {
-    if (!inRanges(e.v, this.vi)) return false;
+    if (!this.at(e.v)) return false;
     const packages = this.target.packages;
-    return !(packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, this.vi));
+    return !(packages && e.pkg && !packages.has(e.pkg) && this.at(e.x));
   }
   /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
   available(e, line, column, label) {
     const vi = this.vi;
-    if (!inRanges(e.v, vi)) {
+    if (!this.at(e.v)) {
       this.reportVersion(label(), e.v, line, column);
       return false;
     }
     const packages = this.target.packages;
-    if (packages && e.pkg && !packages.has(e.pkg) && inRanges(e.x, vi)) {
+    if (packages && e.pkg && !packages.has(e.pkg) && this.at(e.x)) {
       if (!this.reportedAvailability) {
         this.reportedAvailability = true;
         const list = packages.size ? [...packages].join(", ") : "none";
@@ -1854,14 +1859,14 @@ var Checker = class {
       "not-in-version",
       line,
       column,
-      `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`
+      this.target.assumed ? `${label} exists ${tree.describe(ranges)}; no RouterOS version is known for this site, so it is checked against ${this.target.label}, the newest known. Set \`routeros:\` to the version the site runs.` : `${label} exists ${tree.describe(ranges)}; this site runs ${this.target.label}. Write the command for ${this.target.label}, or set \`routeros:\` to the version the site runs.`
     );
   }
   // ---- helpers -----------------------------------------------------------------------------------
   /** The closest name among those that exist in the site's version, when it is a likely typo. */
   closest(name, map) {
     const names = [];
-    for (const [n, e] of map) if (inRanges(e.v, this.vi)) names.push(n);
+    for (const [n, e] of map) if (this.at(e.v)) names.push(n);
     return closestName(name, names);
   }
   report(rule2, line, column, message) {
@@ -3238,6 +3243,29 @@ function parseRef(value) {
   if (kind === "site" && m[2] !== "name" && m[2] !== "id") return void 0;
   return { kind, name: m[2] };
 }
+function sourcePosition(source, rendered, line, column) {
+  const pieces = rendered.pieces;
+  if (!pieces?.length) return { line, column };
+  const offset = (lineStarts(rendered.text)[line - 1] ?? 0) + Math.max(0, column - 1);
+  let lo = 0;
+  let hi = pieces.length - 1;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (pieces[mid][0] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const [at, from, value] = pieces[lo];
+  return position(lineStarts(source), value ? from : from + (offset - at));
+}
+function piecesOf(parts) {
+  const pieces = [];
+  let length = 0;
+  for (const p of parts) {
+    pieces.push([length, p.at, !("text" in p)]);
+    length += "text" in p ? p.text.length : p.value.length;
+  }
+  return pieces;
+}
 var SLOT_TAG = "${{}}";
 function renderTemplate(source, compiled, ctx) {
   if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
@@ -3247,21 +3275,23 @@ function renderTemplate(source, compiled, ctx) {
   let skeleton = "";
   const slotAt = [];
   for (const p of parts) {
-    if (typeof p === "string") skeleton += p;
+    if ("text" in p) skeleton += p.text;
     else if (p.raw) skeleton += p.value;
     else {
       slotAt.push(skeleton.length);
       skeleton += SLOT_TAG;
     }
   }
-  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [], pieces: piecesOf(parts) };
   const contexts = contextsOf(compiled, skeleton);
   const lines = lineStarts(source);
   const problems = [];
   let out = "";
   let k = 0;
+  const pieces = [];
   for (const p of parts) {
-    if (typeof p === "string") out += p;
+    pieces.push([out.length, p.at, !("text" in p)]);
+    if ("text" in p) out += p.text;
     else if (p.raw) out += p.value;
     else {
       const context = contexts.get(slotAt[k++]) ?? "code";
@@ -3270,7 +3300,7 @@ function renderTemplate(source, compiled, ctx) {
       out += placed ?? p.value;
     }
   }
-  return { text: restoreEscapes(out), problems };
+  return { text: restoreEscapes(out), problems, pieces };
 }
 function placeValue(value, context) {
   if (context === "string") return escapeRouterOsString(value);
@@ -3315,7 +3345,7 @@ function contextsOf(compiled, skeleton) {
 function collect(tokens, ctx, out) {
   for (const t of tokens) {
     const [type, value, start2] = t;
-    if (type === "text") out.push(value);
+    if (type === "text") out.push({ text: value, at: start2 });
     else if (type === "name" || type === "&") {
       const ref = parseRef(value);
       if (!ref) continue;
@@ -3472,10 +3502,10 @@ function renderScript(input) {
   const render3 = (value) => renderTemplate(text, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input.secrets.map((n) => [n, value(n)])) });
   const display = render3(secretPlaceholder);
   const problems = display.problems.filter((p) => p.kind !== "secrets").map((p) => valueProblem(p, input));
-  let checked = display.text;
+  let checkedRendering = display;
   let body = display.text;
   if (input.secrets.length) {
-    checked = render3(secretStandIn).text;
+    checkedRendering = render3(secretStandIn);
     body = void 0;
     if (!input.missing) {
       const real = render3((n) => input.secretValue(n));
@@ -3483,7 +3513,9 @@ function renderScript(input) {
       body = real.text;
     }
   }
-  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
+  const checked = checkedRendering.text;
+  const toSource = (line, column) => sourcePosition(text, checkedRendering, line, column);
+  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw), toSource };
 }
 function valueProblem(p, input) {
   const tag = `${p.kind}.${p.name}`;
@@ -3979,7 +4011,9 @@ var SiteRenderer = class {
     const inputs = this.inputsOf(uses, digests.digests);
     const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
     const lint = this.deps.lint;
-    const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
+    const checked = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
+    const toSource = rendered.toSource;
+    const findings = toSource && checked.length ? checked.map((f) => ({ ...f, ...toSource(f.line, f.column) })) : checked;
     const unchanged = record !== void 0 && record.fingerprint === fp && record.phase === "succeeded";
     const keep = this.env.keep;
     const keepBody = keep?.body !== false && !unchanged;
@@ -4020,6 +4054,8 @@ var SiteRenderer = class {
         if (this.varRefs === NO_REFS) this.varRefs = [];
         this.varRefs.push(ref.name);
         if (!(ref.name in site.vars)) {
+          bad = true;
+          if (env.varsUnknown) continue;
           this.problem({
             file: src.path,
             line: ref.line,

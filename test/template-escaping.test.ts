@@ -1,7 +1,7 @@
 // Template values are escaped for where they land (core/template.ts): inside a RouterOS string they
 // stay text whatever they hold; outside quotes only plain words pass; the raw form is flagged.
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, escapeRouterOsString, renderTemplate } from '../src/core/template.js';
+import { compileTemplate, escapeRouterOsString, renderTemplate, sourcePosition } from '../src/core/template.js';
 import { scanScript } from '../src/lint/scanner.js';
 import { lintScript } from '../src/lint/index.js';
 import { validateRuleSettings } from '../src/lint/rules.js';
@@ -9,8 +9,11 @@ import { HOSTILE_VALUES, unescapeRouterOs } from './helpers/routeros.js';
 
 const HOSTILE = HOSTILE_VALUES;
 
-const render = (src: string, vars: Record<string, string | number | boolean>, secrets: Record<string, string> = {}) =>
-  renderTemplate(src, compileTemplate(src), { vars, site: { name: 'hq', id: 'id-1' }, secrets });
+/** The rendering's text and problems (where its pieces came from is tested below). */
+const render = (src: string, vars: Record<string, string | number | boolean>, secrets: Record<string, string> = {}) => {
+  const { text, problems } = renderTemplate(src, compileTemplate(src), { vars, site: { name: 'hq', id: 'id-1' }, secrets });
+  return { text, problems };
+};
 
 describe('values inside a RouterOS string', () => {
   it.each(HOSTILE)('%j stays one string, and RouterOS reads back exactly the value', (value) => {
@@ -107,5 +110,22 @@ describe('values in strings RouterOS runs later as a script', () => {
   it('a string that is only text, next to a hook, takes any value', () => {
     const src = ':local note "${{ vars.x }}"\n/system scheduler set [find name=n] on-event=":log info done"\n/system identity set name="${{ vars.x }}"\n';
     expect(render(src, { x: HOOK }).problems).toEqual([]);
+  });
+});
+
+describe('positions in a rendering map back to the file', () => {
+  it('past a section left out, and past a value longer than its tag', () => {
+    const src = '/ip dns\n${{#vars.lte}}\n/interface lte set lte1 apn=x\n${{/vars.lte}}\nset servers=${{ vars.dns }} allow-remote=yes\n';
+    const out = renderTemplate(src, compileTemplate(src), {
+      vars: { lte: false, dns: '1.1.1.1,9.9.9.9,8.8.8.8' },
+      site: { name: 'hq', id: 'id-1' },
+      secrets: {},
+    });
+    // Rendered: line 1 "/ip dns", line 2 "", line 3 "set servers=... allow-remote=yes".
+    const line = out.text.split('\n').findIndex((l) => l.startsWith('set servers')) + 1;
+    const column = out.text.split('\n')[line - 1]!.indexOf('allow-remote') + 1;
+    expect(sourcePosition(src, out, line, column)).toEqual({ line: 5, column: src.split('\n')[4]!.indexOf('allow-remote') + 1 });
+    // A position inside the value maps to its tag.
+    expect(sourcePosition(src, out, line, 'set servers='.length + 3)).toEqual({ line: 5, column: 'set servers='.length + 1 });
   });
 });

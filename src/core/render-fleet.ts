@@ -442,7 +442,10 @@ class SiteRenderer {
     // The check cache knows a checked rendering by its blob, and by the render inputs when it is a template.
     const checkKey = content.tpl.templated ? `${src.blob}:${inputs}` : src.blob;
     const lint = this.deps.lint;
-    const findings = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
+    const checked = lint ? lint(rendered.checked, site.lintRules, { raw: rendered.raw, target: site.lintTarget, key: checkKey }) : [];
+    // Findings name the line of the file, not of the rendering (a section may have left lines out).
+    const toSource = rendered.toSource;
+    const findings = toSource && checked.length ? checked.map((f) => ({ ...f, ...toSource(f.line, f.column) })) : checked;
     const unchanged = record !== undefined && record.fingerprint === fp && record.phase === 'succeeded';
     const keep = this.env.keep;
     const keepBody = keep?.body !== false && !unchanged;

@@ -10,7 +10,7 @@
 // display rendering, secrets on the body (so a plan without the values cannot tell, and apply does).
 import type { Problem } from './errors.js';
 import type { VarValue } from './settings.js';
-import { renderTemplate, secretPlaceholder, type CompiledTemplate, type TemplateRef, type ValueProblem } from './template.js';
+import { renderTemplate, secretPlaceholder, sourcePosition, type CompiledTemplate, type TemplateRef, type ValueProblem } from './template.js';
 
 export interface ScriptRenderings {
   display: string;
@@ -21,6 +21,8 @@ export interface ScriptRenderings {
   problems: Problem[];
   /** Raw (unescaped) values, for the raw-template-value check. */
   raw: TemplateRef[];
+  /** Where a position of the check rendering is in the script's file (absent: the same place). */
+  toSource?: (line: number, column: number) => { line: number; column: number };
 }
 
 export interface RenderScriptInput {
@@ -50,10 +52,10 @@ export function renderScript(input: RenderScriptInput): ScriptRenderings {
     renderTemplate(text, tpl, { vars: site.vars, site: siteRef, secrets: Object.fromEntries(input.secrets.map((n) => [n, value(n)])) });
   const display = render(secretPlaceholder);
   const problems = display.problems.filter((p) => p.kind !== 'secrets').map((p) => valueProblem(p, input));
-  let checked = display.text;
+  let checkedRendering = display;
   let body: string | undefined = display.text;
   if (input.secrets.length) {
-    checked = render(secretStandIn).text;
+    checkedRendering = render(secretStandIn);
     body = undefined;
     if (!input.missing) {
       const real = render((n) => input.secretValue(n)!);
@@ -61,7 +63,9 @@ export function renderScript(input: RenderScriptInput): ScriptRenderings {
       body = real.text;
     }
   }
-  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw) };
+  const checked = checkedRendering.text;
+  const toSource = (line: number, column: number) => sourcePosition(text, checkedRendering, line, column);
+  return { display: display.text, checked, body, problems, raw: tpl.refs.filter((r) => r.raw), toSource };
 }
 
 function valueProblem(p: ValueProblem, input: RenderScriptInput): Problem {

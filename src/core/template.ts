@@ -179,6 +179,44 @@ export interface Rendered {
   text: string;
   /** Values that cannot stand where they are (the text then holds them unescaped: never send it). */
   problems: ValueProblem[];
+  /**
+   * Where the rendering's text came from: [offset in the rendering, offset in the source, a value?]
+   * per piece, in order (a value's every offset maps to its tag). Absent: the text is the source.
+   */
+  pieces?: Array<[number, number, boolean]>;
+}
+
+/** The source position of a position in a rendering (findings name the line of the file, not of the rendering). */
+export function sourcePosition(source: string, rendered: Rendered, line: number, column: number): { line: number; column: number } {
+  const pieces = rendered.pieces;
+  if (!pieces?.length) return { line, column };
+  const offset = (lineStarts(rendered.text)[line - 1] ?? 0) + Math.max(0, column - 1);
+  let lo = 0;
+  let hi = pieces.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (pieces[mid]![0] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const [at, from, value] = pieces[lo]!;
+  return position(lineStarts(source), value ? from : from + (offset - at));
+}
+
+/** Text of the template as is, and its offset in the source. */
+interface TextPart {
+  text: string;
+  at: number;
+}
+
+/** The pieces of a rendering made of text and raw values only (see Rendered.pieces). */
+function piecesOf(parts: ReadonlyArray<TextPart | Slot>): Array<[number, number, boolean]> {
+  const pieces: Array<[number, number, boolean]> = [];
+  let length = 0;
+  for (const p of parts) {
+    pieces.push([length, p.at, !('text' in p)]);
+    length += 'text' in p ? p.text.length : p.value.length;
+  }
+  return pieces;
 }
 
 /** A value to insert: where its tag was in the source, and whether it is raw. */
@@ -198,27 +236,29 @@ const SLOT_TAG = '${{}}';
 export function renderTemplate(source: string, compiled: CompiledTemplate, ctx: RenderContext): Rendered {
   if (!compiled.templated || !compiled.prepared) return { text: source, problems: [] };
   if (!compiled.tokens) return { text: restoreEscapes(compiled.prepared), problems: [] };
-  const parts: Array<string | Slot> = [];
+  const parts: Array<TextPart | Slot> = [];
   collect(compiled.tokens, ctx, parts);
   // The skeleton: the text with raw values in place and a tag where each escaped value goes.
   let skeleton = '';
   const slotAt: number[] = [];
   for (const p of parts) {
-    if (typeof p === 'string') skeleton += p;
+    if ('text' in p) skeleton += p.text;
     else if (p.raw) skeleton += p.value;
     else {
       slotAt.push(skeleton.length);
       skeleton += SLOT_TAG;
     }
   }
-  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [] };
+  if (!slotAt.length) return { text: restoreEscapes(skeleton), problems: [], pieces: piecesOf(parts) };
   const contexts = contextsOf(compiled, skeleton);
   const lines = lineStarts(source);
   const problems: ValueProblem[] = [];
   let out = '';
   let k = 0;
+  const pieces: Array<[number, number, boolean]> = [];
   for (const p of parts) {
-    if (typeof p === 'string') out += p;
+    pieces.push([out.length, p.at, !('text' in p)]);
+    if ('text' in p) out += p.text;
     else if (p.raw) out += p.value;
     else {
       // A tag the scanner did not see as one (a raw value opened a ${{ before it) counts as code: the strictest.
@@ -228,7 +268,7 @@ export function renderTemplate(source: string, compiled: CompiledTemplate, ctx: 
       out += placed ?? p.value;
     }
   }
-  return { text: restoreEscapes(out), problems };
+  return { text: restoreEscapes(out), problems, pieces };
 }
 
 /** The value as it may stand in this context, or null when it cannot. */
@@ -295,10 +335,10 @@ function contextsOf(compiled: CompiledTemplate, skeleton: string): Map<number, T
 }
 
 /** Walk Mustache's tokens: text as is, values as slots, sections kept when their value is truthy (Mustache's rule). */
-function collect(tokens: readonly Token[], ctx: RenderContext, out: Array<string | Slot>): void {
+function collect(tokens: readonly Token[], ctx: RenderContext, out: Array<TextPart | Slot>): void {
   for (const t of tokens) {
     const [type, value, start] = t;
-    if (type === 'text') out.push(value);
+    if (type === 'text') out.push({ text: value, at: start });
     else if (type === 'name' || type === '&') {
       const ref = parseRef(value);
       if (!ref) continue; // reported by compileTemplate
