@@ -1830,7 +1830,6 @@ var Checker = class {
   }
   /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
   available(e, line, column, label) {
-    const vi = this.vi;
     if (!this.at(e.v)) {
       this.reportVersion(label(), e.v, line, column);
       return false;

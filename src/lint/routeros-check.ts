@@ -716,7 +716,6 @@ class Checker {
 
   /** Does `e` exist in the site's version, with its packages? Reports once per statement when not (`label` names it then). */
   private available(e: Versioned, line: number, column: number, label: () => string): boolean {
-    const vi = this.vi;
     if (!this.at(e.v)) {
       this.reportVersion(label(), e.v, line, column);
       return false;
