@@ -91047,7 +91047,7 @@ function refuse(l, a, max) {
   const counted = restated ? ` (${restated} of them restated from earlier parts)` : "";
   const head = `${what} must go in one job and come to ${size} characters${counted}, over the limit of ${max}`;
   if (!c) {
-    const why2 = a === e ? "a part breaks only between lines. Put its commands on lines of their own" : "a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines";
+    const why2 = a === e ? "a part breaks only between lines, and this one line is over the limit. If it holds several commands (joined with ;), put them on lines of their own; if it is one command (a long /system script source=...), shorten it or raise max_script_size in routeros-gitops.yaml if your SDX accepts longer scripts" : "a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines";
     return { ok: false, line: a, endLine: e, reason: `${head}: ${why2}.` };
   }
   let why;
@@ -91438,6 +91438,7 @@ var SiteRenderer = class {
       this.problem({
         file: src.path,
         line: split.line,
+        column: 1,
         site: this.site.name,
         message: `renders to ${codePointLength2(sent)} characters, over max_script_size (${maxChars}), and cannot be split into jobs: ${split.reason}`,
         hint: `restructure those lines, or raise max_script_size in ${FLEET_FILE} if your SDX accepts longer scripts`
@@ -98991,8 +98992,8 @@ function handOverReason(to) {
 }
 function errorReason(e) {
   if (e instanceof SdxApiError) {
-    if (e.status === 0) return e.message;
-    return `SDX answered ${e.status}${e.code ? ` ${e.code}` : ""}: ${e.message}`;
+    const tooLong = (e.status === 400 || e.status === 413 || e.status === 422) && /longer than|too long|too large|max(imum)?[ _-]?length/i.test(e.message);
+    return tooLong ? `${e.message} - SDX refused the job body as too long: lower max_script_size in routeros-gitops.yaml to what it accepts, and the script is sent in smaller parts` : e.message;
   }
   return e?.message ?? String(e);
 }

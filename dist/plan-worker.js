@@ -3845,7 +3845,7 @@ function refuse(l, a, max) {
   const counted = restated ? ` (${restated} of them restated from earlier parts)` : "";
   const head = `${what} must go in one job and come to ${size} characters${counted}, over the limit of ${max}`;
   if (!c) {
-    const why2 = a === e ? "a part breaks only between lines. Put its commands on lines of their own" : "a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines";
+    const why2 = a === e ? "a part breaks only between lines, and this one line is over the limit. If it holds several commands (joined with ;), put them on lines of their own; if it is one command (a long /system script source=...), shorten it or raise max_script_size in routeros-gitops.yaml if your SDX accepts longer scripts" : "a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines";
     return { ok: false, line: a, endLine: e, reason: `${head}: ${why2}.` };
   }
   let why;
@@ -4085,6 +4085,7 @@ var SiteRenderer = class {
       this.problem({
         file: src.path,
         line: split.line,
+        column: 1,
         site: this.site.name,
         message: `renders to ${codePointLength(sent)} characters, over max_script_size (${maxChars}), and cannot be split into jobs: ${split.reason}`,
         hint: `restructure those lines, or raise max_script_size in ${FLEET_FILE} if your SDX accepts longer scripts`

@@ -173,7 +173,7 @@ describe('scripts over max_script_size', () => {
     const res = await cli(['apply'], { cwd: r.dir, env });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(
-      /sites\/hq\/10-block\.rsc:1 \(site hq\): renders to \d+ characters, over max_script_size \(10000\), and cannot be split into jobs: /,
+      /sites\/hq\/10-block\.rsc:1:1 \(site hq\): renders to \d+ characters, over max_script_size \(10000\), and cannot be split into jobs: /,
     );
     expect(sb.stats().posts).toBe(0);
   });

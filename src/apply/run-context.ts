@@ -168,8 +168,11 @@ export type PartialResult = Omit<ChangeResult, 'finished_at'>;
 /** Why an SDX call failed, in words for the report. */
 export function errorReason(e: unknown): string {
   if (e instanceof SdxApiError) {
-    if (e.status === 0) return e.message;
-    return `SDX answered ${e.status}${e.code ? ` ${e.code}` : ''}: ${e.message}`;
+    // The message already names the request, the status and the code.
+    const tooLong = (e.status === 400 || e.status === 413 || e.status === 422) && /longer than|too long|too large|max(imum)?[ _-]?length/i.test(e.message);
+    return tooLong
+      ? `${e.message} - SDX refused the job body as too long: lower max_script_size in routeros-gitops.yaml to what it accepts, and the script is sent in smaller parts`
+      : e.message;
   }
   return (e as Error)?.message ?? String(e);
 }

@@ -521,6 +521,7 @@ class SiteRenderer {
       this.problem({
         file: src.path,
         line: split.line,
+        column: 1,
         site: this.site.name,
         message: `renders to ${codePointLength(sent)} characters, over max_script_size (${maxChars}), and cannot be split into jobs: ${split.reason}`,
         hint: `restructure those lines, or raise max_script_size in ${FLEET_FILE} if your SDX accepts longer scripts`,

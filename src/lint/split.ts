@@ -477,7 +477,7 @@ function refuse(l: Layout, a: number, max: number): SplitResult {
   if (!c) {
     const why =
       a === e
-        ? 'a part breaks only between lines. Put its commands on lines of their own'
+        ? 'a part breaks only between lines, and this one line is over the limit. If it holds several commands (joined with ;), put them on lines of their own; if it is one command (a long /system script source=...), shorten it or raise max_script_size in routeros-gitops.yaml if your SDX accepts longer scripts'
         : 'a part is never made of blank lines alone (the API refuses an empty script). Remove some of the blank lines';
     return { ok: false, line: a, endLine: e, reason: `${head}: ${why}.` };
   }
