@@ -94798,12 +94798,14 @@ function toSnapshotFile(snapshot) {
 
 // src/cache/check-cache.ts
 import { createHash as createHash2 } from "node:crypto";
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync4, statSync } from "node:fs";
 import { mkdir as mkdir4, rename as rename4, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 var FORMAT = 3;
 var MAX_ENTRIES = 2e5;
 var NONE5 = Object.freeze([]);
+var SMALL_FILE = 1 << 20;
+var FEW_CHECKS = 256;
 function openCheckCache(gitDir, dataFile) {
   const dir = join4(gitDir, "routeros-gitops");
   const file2 = join4(dir, "check-cache.json");
@@ -94820,8 +94822,18 @@ function openCheckCache(gitDir, dataFile) {
     count2 = read.count;
     return old;
   };
+  let asked = 0;
+  let large;
+  const worthReading = () => {
+    large ??= (statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > SMALL_FILE;
+    return !large || ++asked >= FEW_CHECKS;
+  };
   return {
-    get: (settings, text2) => added.get(settings)?.get(text2) ?? loaded().get(settings)?.get(text2),
+    get(settings, text2) {
+      const mine = added.get(settings)?.get(text2);
+      if (mine || old === void 0 && !worthReading()) return mine;
+      return loaded().get(settings)?.get(text2);
+    },
     set(settings, text2, findings) {
       let group = added.get(settings);
       if (!group) added.set(settings, group = /* @__PURE__ */ new Map());
@@ -94844,6 +94856,11 @@ function openCheckCache(gitDir, dataFile) {
     },
     async save() {
       if (!added.size) return;
+      large ??= (statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > SMALL_FILE;
+      if (old === void 0 && large) {
+        added.clear();
+        return;
+      }
       const all = mergedGroups(loaded(), added, count2);
       const groups2 = {};
       for (const [settings, group] of all) {

@@ -98,3 +98,30 @@ describe('the check cache', () => {
     expect(openCheckCache(dir, dataB).get('[]||*', 'blob')).toBeUndefined();
   });
 });
+
+describe('a large check cache', () => {
+  it('is not read (nor rewritten) by a plan that checks only a few scripts; it is once many are asked for', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rgo-check-cache-large-'));
+    life.defer(() => rm(dir, { recursive: true, force: true }));
+    const data = join(dir, 'data.json');
+    await writeFile(data, '{"versions":["7.1"]}');
+    const finding = [{ line: 1, column: 1, level: 'error' as const, severity: 'error' as const, rule: 'x', message: 'y' }];
+    const big = openCheckCache(dir, data);
+    for (let i = 0; i < 20_000; i++) big.set('[]||*', `blob-${i}-${'p'.repeat(40)}`, finding);
+    await big.save();
+    const file = join(dir, 'routeros-gitops', 'check-cache.json');
+    const before = await readFile(file, 'utf8');
+    expect(before.length).toBeGreaterThan(1 << 20);
+
+    const few = openCheckCache(dir, data);
+    expect(few.get('[]||*', `blob-1-${'p'.repeat(40)}`)).toBeUndefined(); // not read: checked afresh
+    few.set('[]||*', 'new-blob', []);
+    await few.save();
+    expect(await readFile(file, 'utf8')).toBe(before); // not rewritten for one result
+
+    const many = openCheckCache(dir, data);
+    let hits = 0;
+    for (let i = 0; i < 300; i++) if (many.get('[]||*', `blob-${i}-${'p'.repeat(40)}`)) hits++;
+    expect(hits).toBeGreaterThan(0); // read once enough scripts are asked for
+  });
+});

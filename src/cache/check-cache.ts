@@ -4,7 +4,7 @@
 // tool and one command data set (by digest): another's is ignored and rewritten. It is written only
 // when a run checked something new. Losing it costs only time; a read-only repository runs without it.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckCacheStore, CheckResult } from '../core/check-cache.js';
@@ -34,6 +34,9 @@ export interface CheckCacheFile extends CheckCacheStore {
 }
 
 const NONE: Findings = Object.freeze([]) as Findings;
+/** A cache file larger than this is read only once this many scripts were asked for (else neither read nor written). */
+const SMALL_FILE = 1 << 20;
+const FEW_CHECKS = 256;
 
 /** `dataFile`: the command data the checks read (its digest keys the file). */
 export function openCheckCache(gitDir: string, dataFile: string | undefined): CheckCacheFile {
@@ -53,8 +56,20 @@ export function openCheckCache(gitDir: string, dataFile: string | undefined): Ch
     count = read.count;
     return old;
   };
+  // A plan that checks a few scripts checks them faster than it reads a large cache (tens of MB for
+  // a large fleet): a large file is read only once enough scripts were asked for, and only then written.
+  let asked = 0;
+  let large: boolean | undefined;
+  const worthReading = () => {
+    large ??= (statSync(file, { throwIfNoEntry: false })?.size ?? 0) > SMALL_FILE;
+    return !large || ++asked >= FEW_CHECKS;
+  };
   return {
-    get: (settings, text) => added.get(settings)?.get(text) ?? loaded().get(settings)?.get(text),
+    get(settings, text) {
+      const mine = added.get(settings)?.get(text);
+      if (mine || (old === undefined && !worthReading())) return mine;
+      return loaded().get(settings)?.get(text);
+    },
     set(settings, text, findings) {
       let group = added.get(settings);
       if (!group) added.set(settings, (group = new Map()));
@@ -77,6 +92,12 @@ export function openCheckCache(gitDir: string, dataFile: string | undefined): Ch
     },
     async save() {
       if (!added.size) return;
+      // Too few to be worth rewriting a large file (it was never read).
+      large ??= (statSync(file, { throwIfNoEntry: false })?.size ?? 0) > SMALL_FILE;
+      if (old === undefined && large) {
+        added.clear();
+        return;
+      }
       const all = mergedGroups(loaded(), added, count);
       const groups: CheckCacheDoc['groups'] = {};
       for (const [settings, group] of all) {
