@@ -1,50 +1,19 @@
 // Adversary 2: a newcomer following the README and issues 14, 15 and 16. Each test fails while the
 // problem it names is present (reproductions under /tmp/adv2/NN-*.sh in the report). The CLI
 // in-process (and once on a pseudo-terminal), real git repositories, the sandbox over loopback.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt } from './daemon-harness.js';
 import { cli, SITE_IDS } from './helpers/cli.js';
 import { useLifecycle } from './helpers/lifecycle.js';
+import { onTerminal } from './helpers/terminal.js';
 
 const life = useLifecycle();
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /** Run the built CLI on a pseudo-terminal; at `prompt`, type Ctrl-D (end of input) instead of an answer. */
-function endOfInputAt(args: string[], opts: { cwd: string; env: Record<string, string>; prompt: string }): Promise<{ code: number; screen: string }> {
-  ensureBuilt();
-  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      cwd: opts.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', RGO_LOG_LEVEL: 'warn', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let screen = '';
-    let sent = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no exit within 60 s; the terminal showed:\n${screen}`));
-    }, 60_000);
-    const read = (chunk: Buffer) => {
-      screen += chunk.toString('utf8');
-      if (!sent && screen.includes(opts.prompt)) {
-        sent = true;
-        child.stdin.write('\x04'); // Ctrl-D: the terminal's end of input
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, screen: screen.replace(/\r\n/g, '\n') });
-    });
-  });
-}
+const endOfInputAt = (args: string[], opts: { cwd: string; env: Record<string, string>; prompt: string }) =>
+  onTerminal(args, { ...opts, answer: '\x04', raw: true });
 
 function site(name: string, i: number, scripts: Record<string, string>): Record<string, string> {
   const files: Record<string, string> = { [`sites/${name}/site.yaml`]: `id: ${SITE_IDS[i]}\nrouteros: 7.20.8\n` };

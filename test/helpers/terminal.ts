@@ -12,7 +12,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 export function onTerminal(
   args: string[],
-  opts: { cwd: string; env: Record<string, string>; prompt: string; answer: string },
+  opts: { cwd: string; env: Record<string, string>; prompt: string; answer: string /** Type `answer` as is, without Enter (\x04: Ctrl-D). */; raw?: boolean },
 ): Promise<{ code: number; screen: string }> {
   ensureBuilt();
   const command = [process.execPath, CLI, ...args].map(quote).join(' ');
@@ -33,7 +33,7 @@ export function onTerminal(
       screen += chunk.toString('utf8');
       if (!answered && screen.includes(opts.prompt)) {
         answered = true;
-        child.stdin.write(`${opts.answer}\n`);
+        child.stdin.write(opts.raw ? opts.answer : `${opts.answer}\n`);
       }
     };
     child.stdout.on('data', read);
