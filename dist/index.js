@@ -19324,6 +19324,10 @@ var init_redact = __esm({
 });
 
 // src/core/settings.ts
+function isJobSettings(v) {
+  const s = v;
+  return !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number" && Number.isFinite(s.timeout);
+}
 function mergeJobSettings(...layers) {
   const out = { ...JOB_DEFAULTS };
   for (const layer of layers) {
@@ -94701,11 +94705,8 @@ async function openParseCache(gitDir) {
 import { readFileSync as readFileSync3 } from "node:fs";
 import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join3 } from "node:path";
+init_settings();
 var isOid = (v) => typeof v === "string" && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
-function isJobSettings(v) {
-  const s = v;
-  return !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number";
-}
 function openPlanSnapshot(gitDir) {
   const dir = join3(gitDir, "routeros-gitops");
   const file2 = join3(dir, "plan-snapshot.json");
@@ -96428,6 +96429,7 @@ async function mergeSite(repo, b, o, t) {
 
 // src/state/plan-index-file.ts
 import { hash as hash6 } from "node:crypto";
+init_settings();
 var PLAN_INDEX_DIR = "plan-index";
 var PLAN_INDEX_BUCKETS = Array.from({ length: 256 }, (_, i) => `${PLAN_INDEX_DIR}/${i.toString(16).padStart(2, "0")}.json`);
 function planIndexPath(siteId) {
@@ -96496,9 +96498,7 @@ function jobSettings2(s) {
   return { needs_ack: s.needs_ack, backup: s.backup, express: s.express, description: s.description, timeout: s.timeout };
 }
 function readJobSettings(v) {
-  const s = v;
-  const ok = !!s && typeof s === "object" && typeof s.needs_ack === "boolean" && typeof s.backup === "boolean" && typeof s.express === "boolean" && typeof s.description === "string" && typeof s.timeout === "number" && Number.isFinite(s.timeout);
-  return ok ? jobSettings2(s) : void 0;
+  return isJobSettings(v) ? jobSettings2(v) : void 0;
 }
 
 // src/state/git-ref-store.ts

@@ -18,6 +18,7 @@ import { MAX_COMMENT_LENGTH, PLAN_MARKER } from '../src/github/pr-comment.js';
 import { INPUT_SPEC, inputName } from '../src/action/inputs.js';
 import {
   type ActionRun,
+  type ActionRunOptions,
   BUNDLE,
   checkout as checkoutIn,
   example,
@@ -64,14 +65,7 @@ async function origin(files: Record<string, string>): Promise<{ remote: BareRemo
 const checkout = (remote: BareRemote, sha: string, dest?: string) => checkoutIn(remote, sha, defer, dest);
 
 /** The bundle, with the sandbox as SDX, the GitHub double as GitHub, and fast polling. */
-function runAction(opts: {
-  workspace: string;
-  event: string;
-  payload: Record<string, unknown>;
-  sha: string;
-  inputs: Record<string, string>;
-  env?: Record<string, string>;
-}): Promise<ActionRun> {
+function runAction(opts: Omit<ActionRunOptions, 'defer'>): Promise<ActionRun> {
   return runActionBundle({
     ...opts,
     inputs: { sites: 'sites', comment: 'true', 'github-token': github.writeToken, ...opts.inputs },

@@ -8,7 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { typeOfMode } from '../core/ports.js';
 import { SNAPSHOT_FORMAT, type PlanSnapshot, type SnapshotSite, type SnapshotStore, type TopEntry } from '../core/snapshot.js';
-import type { JobSettings } from '../core/settings.js';
+import { isJobSettings, type JobSettings } from '../core/settings.js';
 import { VERSION } from '../version.js';
 
 type Row = [
@@ -38,19 +38,6 @@ export interface SnapshotFile {
 }
 
 const isOid = (v: unknown): v is string => typeof v === 'string' && (v.length === 40 || v.length === 64) && /^[0-9a-f]+$/.test(v);
-
-function isJobSettings(v: unknown): v is JobSettings {
-  const s = v as JobSettings | null;
-  return (
-    !!s &&
-    typeof s === 'object' &&
-    typeof s.needs_ack === 'boolean' &&
-    typeof s.backup === 'boolean' &&
-    typeof s.express === 'boolean' &&
-    typeof s.description === 'string' &&
-    typeof s.timeout === 'number'
-  );
-}
 
 export function openPlanSnapshot(gitDir: string): SnapshotStore {
   const dir = join(gitDir, 'routeros-gitops');

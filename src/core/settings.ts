@@ -29,6 +29,21 @@ export interface JobSettings {
   timeout: number;
 }
 
+/** Whether a value read back from a file (the plan snapshot, the state's plan index) is job settings. */
+export function isJobSettings(v: unknown): v is JobSettings {
+  const s = v as JobSettings | null;
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.needs_ack === 'boolean' &&
+    typeof s.backup === 'boolean' &&
+    typeof s.express === 'boolean' &&
+    typeof s.description === 'string' &&
+    typeof s.timeout === 'number' &&
+    Number.isFinite(s.timeout)
+  );
+}
+
 export const JOB_DEFAULTS: JobSettings = { needs_ack: true, backup: false, express: false, description: DEFAULT_DESCRIPTION, timeout: 600 };
 
 export interface FleetDefaults {

@@ -6,7 +6,7 @@
 // read right, is no index at all: its sites are read as in a full plan.
 import { hash } from 'node:crypto';
 import { PLAN_INDEX_FORMAT, type PlanIndexBucket, type PlanIndexEntry, type PlanIndexWrite } from '../core/plan-index.js';
-import type { JobSettings } from '../core/settings.js';
+import { isJobSettings, type JobSettings } from '../core/settings.js';
 import { VERSION } from '../version.js';
 import { siteFilePath } from './encoding.js';
 
@@ -101,15 +101,5 @@ function jobSettings(s: JobSettings): JobSettings {
 }
 
 function readJobSettings(v: unknown): JobSettings | undefined {
-  const s = v as JobSettings | null;
-  const ok =
-    !!s &&
-    typeof s === 'object' &&
-    typeof s.needs_ack === 'boolean' &&
-    typeof s.backup === 'boolean' &&
-    typeof s.express === 'boolean' &&
-    typeof s.description === 'string' &&
-    typeof s.timeout === 'number' &&
-    Number.isFinite(s.timeout);
-  return ok ? jobSettings(s) : undefined;
+  return isJobSettings(v) ? jobSettings(v) : undefined;
 }
